@@ -1,0 +1,22 @@
+/* backend.h — the kernel backend as the runtime sees it: one oneDNN engine
+ * and stream per session, created and destroyed here. Everything else about
+ * oneDNN stays inside operators/. Private.
+ */
+#ifndef ORTC_BACKEND_H
+#define ORTC_BACKEND_H
+
+#include "error.h"
+#include "ortc/ortc.h"
+
+struct ortc_backend;
+
+/* Creates the CPU engine and an in-order stream. threads > 0. */
+ortc_status ortc_backend_create(struct ortc_backend **out, int threads, ortc_errbuf *err);
+void ortc_backend_destroy(struct ortc_backend *be); /* NULL is a no-op */
+/* Makes kernels started from the calling thread use the backend's thread
+ * count (OpenMP's setting is per calling thread). */
+void ortc_backend_enter(struct ortc_backend *be);
+/* Waits for queued work. */
+ortc_status ortc_backend_wait(struct ortc_backend *be, ortc_errbuf *err);
+
+#endif /* ORTC_BACKEND_H */

@@ -1,0 +1,157 @@
+/* op_util.c — checks and small helpers shared by operator implementations:
+ * errors that name the node, arity/dtype/attribute checks, broadcasting,
+ * axis normalisation, reading integer tensors. No kernels here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "operator.h"
+
+ortc_status ortc_op_error(ortc_opctx *c, ortc_status status, const char *fmt, ...)
+{
+    char msg[ORTC_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const ortc_node *n = c->node;
+    return ortc_err_set(c->err, status, "node '%s' (%s%s%s-%d): %s", n->name,
+                        n->domain[0] ? n->domain : "", n->domain[0] ? "." : "", n->op_type,
+                        c->node->op ? c->node->op->since_version : n->opset, msg);
+}
+
+ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_out, int max_out)
+{
+    /* trailing omitted inputs do not count */
+    int n_in = c->n_in;
+    while (n_in > 0 && !c->in[n_in - 1])
+        n_in--;
+    if (n_in < min_in || n_in > max_in) {
+        if (min_in == max_in)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d inputs; it takes %d", n_in,
+                                 min_in);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d inputs; it takes %d to %d",
+                             n_in, min_in, max_in);
+    }
+    for (int i = 0; i < min_in; i++)
+        if (!c->in[i])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing", i);
+    if (c->n_out < min_out || c->n_out > max_out)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d outputs; it takes %d to %d",
+                             c->n_out, min_out, max_out);
+    for (int k = 0; k < min_out; k++)
+        if (!c->out[k])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required output %d is missing",
+                                 k);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...)
+{
+    if (i >= c->n_in || !c->in[i])
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d is missing", i);
+    ortc_dtype have = c->in[i]->dtype;
+    char allowed[256] = "";
+    va_list ap;
+    va_start(ap, i);
+    for (;;) {
+        ortc_dtype d = (ortc_dtype)va_arg(ap, int);
+        if (d == ORTC_DTYPE_UNDEFINED)
+            break;
+        if (d == have) {
+            va_end(ap);
+            return ORTC_STATUS_OK;
+        }
+        ortc_strbuf_append(allowed, sizeof allowed, "%s%s", allowed[0] ? ", " : "",
+                           ortc_dtype_name(d));
+    }
+    va_end(ap);
+    const ortc_value *v = c->node->inputs[i];
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input %d '%s' has dtype %s; supported: %s",
+                         i, v ? v->name : "", ortc_dtype_name(have), allowed);
+}
+
+ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type)
+{
+    const ortc_attr *a = ortc_node_attr(c->node, name);
+    if (a && a->type != type)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' has type %s; expected %s",
+                             name, ortc_attr_type_name(a->type), ortc_attr_type_name(type));
+    return ORTC_STATUS_OK;
+}
+
+void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank, const int64_t *dims)
+{
+    ortc_tensor *t = c->out[k];
+    if (!t)
+        return;
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int i = 0; i < ORTC_MAX_RANK; i++)
+        t->dims[i] = i < rank ? dims[i] : 0;
+}
+
+ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_tensor *b,
+                              int *out_rank, int64_t *out_dims)
+{
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->rank), ib = i - (r - b->rank);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1;
+        int64_t db = ib >= 0 ? b->dims[ib] : 1;
+        if (da == db || db == 1)
+            out_dims[i] = da;
+        else if (da == 1)
+            out_dims[i] = db;
+        else {
+            char sa[128], sb[128];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)",
+                                 ortc_shape_str(sa, sizeof sa, a->rank, a->dims),
+                                 ortc_shape_str(sb, sizeof sb, b->rank, b->dims), i,
+                                 (long long)da, (long long)db);
+        }
+    }
+    *out_rank = r;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_op_axis(ortc_opctx *c, int64_t axis, int rank, int *out)
+{
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= (rank > 0 ? rank : 1))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                             (long long)axis, rank);
+    *out = (int)a;
+    return ORTC_STATUS_OK;
+}
+
+int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i)
+{
+    const void *p = t->data;
+    switch (t->dtype) {
+    case ORTC_DTYPE_INT64: return ((const int64_t *)p)[i];
+    case ORTC_DTYPE_INT32: return ((const int32_t *)p)[i];
+    case ORTC_DTYPE_INT16: return ((const int16_t *)p)[i];
+    case ORTC_DTYPE_INT8: return ((const int8_t *)p)[i];
+    case ORTC_DTYPE_UINT8: return ((const uint8_t *)p)[i];
+    case ORTC_DTYPE_UINT16: return ((const uint16_t *)p)[i];
+    case ORTC_DTYPE_UINT32: return ((const uint32_t *)p)[i];
+    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)p)[i];
+    case ORTC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case ORTC_DTYPE_FLOAT: return (int64_t)((const float *)p)[i];
+    case ORTC_DTYPE_DOUBLE: return (int64_t)((const double *)p)[i];
+    default: return 0;
+    }
+}
+
+double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case ORTC_DTYPE_FLOAT: return ((const float *)t->data)[i];
+    case ORTC_DTYPE_DOUBLE: return ((const double *)t->data)[i];
+    default: return (double)ortc_tensor_get_int(t, i);
+    }
+}

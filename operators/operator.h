@@ -1,0 +1,143 @@
+/* operator.h — the operator interface and registry shared by runtime/ and
+ * operators/. An operator is four callbacks over an ortc_opctx; the runtime
+ * fills the context, operators never see files, protobuf or the planner.
+ * Private: not installed.
+ */
+#ifndef ORTC_OPERATOR_H
+#define ORTC_OPERATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ortc/ortc.h"
+#include "ir.h"
+
+struct ortc_backend;
+
+/* How a value is laid out in memory. Plain = dense row-major ortc_tensor.
+ * Blocked layouts are oneDNN memory descriptors known only to operators/;
+ * the runtime sees their byte size and inserts conversions to plain where a
+ * consumer cannot take them (see ORTC_OP_ACCEPTS_BLOCKED). */
+typedef struct ortc_layout {
+    bool plain;
+    size_t bytes;  /* storage size in this layout */
+    void *desc;    /* blocked: a descriptor owned by the producing step */
+} ortc_layout;
+
+typedef struct ortc_opctx {
+    const ortc_node *node;
+    int n_in, n_out;
+    /* in[i]: NULL for an omitted optional input. dtype/rank/dims are set
+     * before infer. data: set before run; before infer it is set only for
+     * inputs whose contents are known at compile time (constants and folded
+     * values, and graph inputs that feed a data_inputs slot). */
+    ortc_tensor **in;
+    /* out[k]: NULL for an omitted optional output. infer sets dtype, rank
+     * and dims; the runtime sets data before run. */
+    ortc_tensor **out;
+    ortc_layout **in_layout;  /* NULL entries for omitted inputs */
+    ortc_layout **out_layout; /* prepare may replace the default (plain) */
+    /* out_blocked_ok[k]: every consumer of output k accepts a blocked
+     * layout, so prepare may choose one; otherwise output k must be plain. */
+    const bool *out_blocked_ok;
+    void *state;              /* the operator's own, from prepare */
+    struct ortc_backend *backend; /* engine/stream; NULL in reference mode */
+    int threads;
+    /* Set by prepare: */
+    size_t scratch_bytes;     /* scratch needed by run (shared by all steps) */
+    int *inplace;             /* [n_out], -1: output k may share input j's memory */
+    int *view;                /* [n_out], -1: output k IS input j's memory
+                                 reinterpreted (plain layout, no copy); run
+                                 is then not called for this step */
+    /* Set by the runtime before run: */
+    void *scratch;
+    /* Error sink (runtime-owned). */
+    struct ortc_errbuf *err;
+} ortc_opctx;
+
+enum {
+    /* The op handles blocked layouts on its inputs (checks in_layout in
+     * prepare). Without it the runtime converts inputs to plain first. */
+    ORTC_OP_ACCEPTS_BLOCKED = 1u << 0,
+    /* Output depends on something besides inputs (randomness): never folded. */
+    ORTC_OP_NO_FOLD = 1u << 1,
+};
+
+typedef struct ortc_operator {
+    const char *domain;   /* "" = ai.onnx */
+    const char *op_type;
+    int since_version;    /* chosen: highest since_version <= model opset */
+    unsigned flags;
+    /* Bit i set: infer needs the contents of input i (Reshape's shape,
+     * Unsqueeze-13's axes, ...). The runtime makes them available at compile
+     * time (constants, folding, or by keying the plan on a graph input). */
+    uint32_t data_inputs;
+    /* Check attributes, input count, dtypes and shapes; set outputs' dtype
+     * and shape. Must not allocate state. */
+    ortc_status (*infer)(ortc_opctx *c);
+    /* Optional: build kernel state (primitives, packed weights), choose
+     * layouts, declare scratch/in-place/view. Called after infer, once per
+     * compiled plan. Constant inputs have data here. */
+    ortc_status (*prepare)(ortc_opctx *c);
+    /* Compute outputs. Never allocates, never logs. */
+    ortc_status (*run)(ortc_opctx *c);
+    /* Optional: free c->state. */
+    void (*release)(ortc_opctx *c);
+    /* Plain-C reference kernel for oneDNN-backed ops (NULL for plain-C ops,
+     * whose run is already the reference). Called without prepare. */
+    ortc_status (*reference)(ortc_opctx *c);
+} ortc_operator;
+
+/* ---- registry ---------------------------------------------------------- */
+
+/* The operator for (domain, op_type) whose since_version is the highest not
+ * above `opset`; NULL if none. */
+const ortc_operator *ortc_registry_find(const char *domain, const char *op_type,
+                                        int opset);
+/* Whether any version of (domain, op_type) is registered. */
+bool ortc_registry_knows(const char *domain, const char *op_type);
+/* Iterate all registered operators (for `ortc info --ops`). */
+size_t ortc_registry_count(void);
+const ortc_operator *ortc_registry_at(size_t i);
+
+/* Each operator family file defines a table and its length; registry.c
+ * lists the tables. */
+#define ORTC_OP_TABLE(family)                                 \
+    extern const ortc_operator ortc_ops_##family[];           \
+    extern const size_t ortc_ops_##family##_count
+
+/* ---- helpers for operator code ----------------------------------------- */
+
+/* Records an error prefixed with the node: "node 'conv2' (Conv-11): ..." and
+ * returns `status`. */
+ortc_status ortc_op_error(ortc_opctx *c, ortc_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Input/output counts: error naming the op unless min <= n <= max. */
+ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_out,
+                                int max_out);
+/* Error unless input i is present and has one of the listed dtypes
+ * (terminated by ORTC_DTYPE_UNDEFINED). */
+ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
+/* Error unless attribute `name` is absent or has type `type`. */
+ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type);
+
+/* Sets out[k]'s dtype and shape. */
+void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank,
+                        const int64_t *dims);
+
+/* numpy broadcasting of a and b into out (rank = max rank); error naming
+ * both shapes when incompatible. */
+ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_tensor *b,
+                              int *out_rank, int64_t *out_dims);
+
+/* Normalises a possibly negative axis against rank; error when out of range. */
+ortc_status ortc_op_axis(ortc_opctx *c, int64_t axis, int rank, int *out);
+
+/* Reads element i of an integer tensor (INT32/INT64/...) as int64. */
+int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i);
+/* Reads element i of a numeric tensor as double. */
+double ortc_tensor_get_double(const ortc_tensor *t, int64_t i);
+
+#endif /* ORTC_OPERATOR_H */

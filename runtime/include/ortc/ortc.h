@@ -1,0 +1,250 @@
+/* ortc.h — the public C API of libortc, an ONNX inference runtime.
+ * This is the only installed header: handles are opaque, tensors are plain
+ * structs the caller owns. Nothing here prints, exits or keeps caller memory.
+ *
+ * Usage:
+ *
+ *   ortc_options opt;
+ *   ortc_options_init(&opt);                  // threads = cores, logging off
+ *   ortc_session *s = NULL;
+ *   if (ortc_session_create(&s, "alexnet.onnx", &opt) != ORTC_STATUS_OK) {
+ *       fprintf(stderr, "ortc: %s\n", ortc_last_error());
+ *       return 1;
+ *   }
+ *   ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 3, 224, 224}, pixels};
+ *   ortc_tensor out = {0};
+ *   ortc_session_output_shapes(s, &in, 1, &out, 1);  // dtype, rank, dims
+ *   out.data = malloc(ortc_tensor_bytes(&out));
+ *   if (ortc_session_run(s, &in, 1, &out, 1) != ORTC_STATUS_OK) ...
+ *   ortc_session_destroy(s);
+ */
+#ifndef ORTC_H
+#define ORTC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ORTC_VERSION_STRING "0.1.0"
+
+#if defined(ORTC_BUILDING) && defined(__GNUC__)
+#define ORTC_API __attribute__((visibility("default")))
+#else
+#define ORTC_API
+#endif
+
+/* Tensors of higher rank are refused with ORTC_STATUS_UNSUPPORTED. */
+#define ORTC_MAX_RANK 8
+
+typedef enum ortc_status {
+    ORTC_STATUS_OK = 0,
+    ORTC_STATUS_INVALID_ARGUMENT, /* the caller passed something wrong */
+    ORTC_STATUS_IO_ERROR,         /* a file is missing or unreadable */
+    ORTC_STATUS_INVALID_MODEL,    /* malformed file or inconsistent graph */
+    ORTC_STATUS_UNSUPPORTED,      /* valid ONNX that ortc does not implement */
+    ORTC_STATUS_OUT_OF_MEMORY,
+    ORTC_STATUS_LIMIT_EXCEEDED,   /* a size or count above a documented limit */
+    ORTC_STATUS_RUNTIME_ERROR     /* a kernel or the backend failed */
+} ortc_status;
+
+/* Element types; the numbers are ONNX's TensorProto.DataType. */
+typedef enum ortc_dtype {
+    ORTC_DTYPE_UNDEFINED = 0,
+    ORTC_DTYPE_FLOAT = 1,
+    ORTC_DTYPE_UINT8 = 2,
+    ORTC_DTYPE_INT8 = 3,
+    ORTC_DTYPE_UINT16 = 4,
+    ORTC_DTYPE_INT16 = 5,
+    ORTC_DTYPE_INT32 = 6,
+    ORTC_DTYPE_INT64 = 7,
+    ORTC_DTYPE_STRING = 8, /* data is an array of char* (NUL-terminated) */
+    ORTC_DTYPE_BOOL = 9,   /* one byte per element, 0 or 1 */
+    ORTC_DTYPE_FLOAT16 = 10,
+    ORTC_DTYPE_DOUBLE = 11,
+    ORTC_DTYPE_UINT32 = 12,
+    ORTC_DTYPE_UINT64 = 13,
+    ORTC_DTYPE_COMPLEX64 = 14,
+    ORTC_DTYPE_COMPLEX128 = 15,
+    ORTC_DTYPE_BFLOAT16 = 16
+} ortc_dtype;
+
+/* A dense, row-major tensor. It never owns `data`: whoever set the pointer
+ * keeps the memory alive and frees it. */
+typedef struct ortc_tensor {
+    ortc_dtype dtype;
+    int rank;                     /* 0 for a scalar */
+    int64_t dims[ORTC_MAX_RANK];
+    void *data;
+} ortc_tensor;
+
+/* Bytes per element (0 for UNDEFINED, sizeof(char*) for STRING). */
+ORTC_API size_t ortc_dtype_size(ortc_dtype dtype);
+/* "float32", "int64", ... ; "undefined" for unknown values. */
+ORTC_API const char *ortc_dtype_name(ortc_dtype dtype);
+/* Element count (1 for a scalar); -1 if a dim is negative or it overflows. */
+ORTC_API int64_t ortc_tensor_numel(const ortc_tensor *t);
+/* numel * element size; 0 when numel is invalid. */
+ORTC_API size_t ortc_tensor_bytes(const ortc_tensor *t);
+/* "OK", "INVALID_ARGUMENT", ... */
+ORTC_API const char *ortc_status_name(ortc_status status);
+
+/* The message of the last failed ortc call on this thread ("" if none).
+ * Valid until the next ortc call on this thread. */
+ORTC_API const char *ortc_last_error(void);
+
+/* ---- tensor files ------------------------------------------------------ */
+
+/* Reads a serialized ONNX TensorProto (a backend test's input_0.pb, say).
+ * On success t->data is malloc'd and belongs to the caller: release it with
+ * ortc_tensor_release. `name` may be NULL; else it receives the tensor's
+ * name (malloc'd, "" when absent; free() it). Raw and typed fields and all
+ * numeric dtypes, bool and string are read; external data is refused. */
+ORTC_API ortc_status ortc_tensor_parse_pb(const void *data, size_t size, ortc_tensor *t,
+                                          char **name);
+ORTC_API ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name);
+/* Frees data set by the readers above (for STRING also every string) and
+ * zeroes t. NULL or a zeroed tensor is a no-op. */
+ORTC_API void ortc_tensor_release(ortc_tensor *t);
+
+typedef enum ortc_log_level {
+    ORTC_LOG_ERROR = 0,
+    ORTC_LOG_WARNING = 1,
+    ORTC_LOG_INFO = 2,
+    ORTC_LOG_DEBUG = 3
+} ortc_log_level;
+
+typedef void (*ortc_log_fn)(void *user, ortc_log_level level, const char *message);
+
+typedef struct ortc_options {
+    int threads;            /* kernel threads; 0 = number of cores */
+    int reference;          /* 1: plain-C reference kernels (debugging, slow) */
+    int optimize;           /* 1: graph passes (default 1) */
+    int max_plans;          /* compiled input-shape plans kept (default 8) */
+    ortc_log_level log_level;
+    ortc_log_fn log;        /* NULL: no logging */
+    void *log_user;
+} ortc_options;
+
+/* Fills defaults. Always call before setting fields. */
+ORTC_API void ortc_options_init(ortc_options *opts);
+
+/* ---- models: load and inspect without compiling ---------------------- */
+
+typedef struct ortc_model ortc_model;
+
+/* Loads an .onnx file (external data is resolved relative to its folder).
+ * On success *out owns the model; free it with ortc_model_free. On failure
+ * *out is NULL and ortc_last_error() says what and where. */
+ORTC_API ortc_status ortc_model_load(ortc_model **out, const char *path);
+/* Same from memory; `base_dir` (may be NULL: external data refused) is used
+ * for external data. The buffer is not kept. */
+ORTC_API ortc_status ortc_model_load_buffer(ortc_model **out, const void *data, size_t size,
+                                   const char *base_dir);
+ORTC_API void ortc_model_free(ortc_model *model); /* NULL is a no-op */
+
+typedef struct ortc_model_info {
+    int64_t ir_version;
+    const char *producer_name;    /* "" when absent */
+    const char *producer_version;
+    const char *graph_name;
+    int64_t model_version;
+    size_t n_opsets;
+    size_t n_nodes;               /* top-level graph */
+    size_t n_initializers;
+    int64_t n_parameters;         /* elements of all constants */
+    int64_t parameter_bytes;
+} ortc_model_info;
+
+/* Strings point into the model and live as long as it. */
+ORTC_API void ortc_model_get_info(const ortc_model *model, ortc_model_info *info);
+/* Opset import i: domain ("" is ai.onnx) and version. */
+ORTC_API ortc_status ortc_model_opset(const ortc_model *model, size_t i, const char **domain,
+                             int64_t *version);
+/* Top-level node i in execution order: op type, domain and name. */
+ORTC_API ortc_status ortc_model_node(const ortc_model *model, size_t i, const char **op_type,
+                            const char **domain, const char **name);
+
+/* Graph inputs (initializers excluded) and outputs. Dims are -1 when
+ * unknown or symbolic; dim_params[k] names a symbolic dim (else NULL). */
+typedef struct ortc_value_info {
+    const char *name;
+    ortc_dtype dtype;
+    int rank;                     /* -1 when unknown */
+    int64_t dims[ORTC_MAX_RANK];
+    const char *dim_params[ORTC_MAX_RANK];
+} ortc_value_info;
+
+ORTC_API size_t ortc_model_input_count(const ortc_model *model);
+ORTC_API size_t ortc_model_output_count(const ortc_model *model);
+ORTC_API ortc_status ortc_model_input(const ortc_model *model, size_t i, ortc_value_info *info);
+ORTC_API ortc_status ortc_model_output(const ortc_model *model, size_t i, ortc_value_info *info);
+
+/* Checks every node against the operator registry. Returns OK when all are
+ * supported; otherwise UNSUPPORTED with every (op, domain, opset, node)
+ * listed in ortc_last_error(), one per line. */
+ORTC_API ortc_status ortc_model_check_supported(const ortc_model *model);
+
+/* ---- sessions: compile and run ---------------------------------------- */
+
+typedef struct ortc_session ortc_session;
+
+/* Loads, validates and prepares a model. opts may be NULL (defaults).
+ * Fails before any run when an op is unsupported, naming all of them. */
+ORTC_API ortc_status ortc_session_create(ortc_session **out, const char *path,
+                                const ortc_options *opts);
+ORTC_API ortc_status ortc_session_create_from_buffer(ortc_session **out, const void *data,
+                                            size_t size, const char *base_dir,
+                                            const ortc_options *opts);
+/* Takes ownership of `model` whether or not it succeeds. */
+ORTC_API ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model,
+                                           const ortc_options *opts);
+ORTC_API void ortc_session_destroy(ortc_session *session); /* NULL is a no-op */
+
+/* The model the session runs (owned by the session). */
+ORTC_API const ortc_model *ortc_session_model(const ortc_session *session);
+
+/* Input and output metadata (same as ortc_model_input/output). */
+ORTC_API size_t ortc_session_input_count(const ortc_session *session);
+ORTC_API size_t ortc_session_output_count(const ortc_session *session);
+ORTC_API ortc_status ortc_session_input_info(const ortc_session *session, size_t i,
+                                    ortc_value_info *info);
+ORTC_API ortc_status ortc_session_output_info(const ortc_session *session, size_t i,
+                                     ortc_value_info *info);
+
+/* Compiles (or finds the cached plan) for these inputs and fills dtype, rank
+ * and dims of every output; output data pointers are not touched. Inputs are
+ * in graph-input order; only their dtype and shape are read, except small
+ * integer inputs whose values determine shapes (Reshape's shape, say). */
+ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ortc_tensor *inputs,
+                                       size_t n_inputs, ortc_tensor *outputs,
+                                       size_t n_outputs);
+
+/* Runs the model. `outputs[i].data` must point to caller memory of
+ * ortc_tensor_bytes() for the shape ortc_session_output_shapes reports; dtype,
+ * rank and dims are filled in. After the first run at a given input shape
+ * this performs no heap allocation. */
+ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
+                             size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
+
+/* The memory plan of the plan last compiled (or run). */
+typedef struct ortc_plan_stats {
+    size_t arena_bytes;       /* size of the activation arena */
+    size_t lower_bound_bytes; /* max over steps of the bytes alive at once */
+    size_t naive_bytes;       /* sum of all intermediates, no reuse */
+    size_t n_steps;           /* kernels executed per run */
+    size_t n_folded;          /* nodes evaluated once at compile time */
+    size_t scratch_bytes;     /* kernel scratch, shared by all steps */
+} ortc_plan_stats;
+
+ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_plan_stats *stats);
+
+/* Message of the last failed call on this session ("" if none). */
+ORTC_API const char *ortc_session_last_error(const ortc_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ORTC_H */

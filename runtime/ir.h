@@ -1,0 +1,209 @@
+/* ir.h — ortc's in-memory graph: models, graphs, values, nodes, attributes.
+ * Built by onnx/ (the loader) and by tests; validated and executed by
+ * runtime/; operators/ read node attributes through it. Knows nothing of
+ * protobuf or oneDNN. Private: not installed.
+ */
+#ifndef ORTC_IR_H
+#define ORTC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ortc/ortc.h"
+
+struct ortc_operator;
+struct ortc_graph;
+
+typedef enum ortc_attr_type { /* ONNX AttributeProto.AttributeType numbers */
+    ORTC_ATTR_UNDEFINED = 0,
+    ORTC_ATTR_FLOAT = 1,
+    ORTC_ATTR_INT = 2,
+    ORTC_ATTR_STRING = 3,
+    ORTC_ATTR_TENSOR = 4,
+    ORTC_ATTR_GRAPH = 5,
+    ORTC_ATTR_FLOATS = 6,
+    ORTC_ATTR_INTS = 7,
+    ORTC_ATTR_STRINGS = 8,
+    ORTC_ATTR_TENSORS = 9,
+    ORTC_ATTR_GRAPHS = 10
+} ortc_attr_type;
+
+/* A constant tensor whose bytes the model owns (weights, tensor attributes). */
+typedef struct ortc_const_tensor {
+    ortc_tensor t;  /* t.data points at `owned` (or is NULL for 0 elements) */
+    void *owned;    /* freed with the model; for STRING, also each char* */
+} ortc_const_tensor;
+
+typedef struct ortc_attr {
+    char *name;
+    ortc_attr_type type;
+    float f;
+    int64_t i;
+    char *s;              /* NUL-terminated copy */
+    size_t s_len;         /* bytes, without the terminator */
+    ortc_const_tensor *t; /* owned */
+    struct ortc_graph *g; /* owned */
+    size_t n;             /* element count of the list below */
+    float *floats;
+    int64_t *ints;
+    char **strings;
+    ortc_const_tensor **tensors;
+    struct ortc_graph **graphs;
+} ortc_attr;
+
+typedef enum ortc_value_kind {
+    ORTC_VALUE_INTERMEDIATE = 0, /* produced by a node */
+    ORTC_VALUE_INPUT,            /* graph input fed by the caller */
+    ORTC_VALUE_CONSTANT          /* initializer or folded constant */
+} ortc_value_kind;
+
+/* A dim: value >= 0 when known; -1 when unknown or symbolic (then `param`
+ * may name it, e.g. "batch"). */
+typedef struct ortc_dim {
+    int64_t value;
+    char *param;
+} ortc_dim;
+
+typedef struct ortc_use {
+    struct ortc_node *node;
+    int input; /* index into node->inputs */
+} ortc_use;
+
+/* A named edge of the graph. */
+typedef struct ortc_value {
+    char *name;
+    int index;                 /* position in its graph's values array */
+    struct ortc_graph *graph;  /* the graph that owns it */
+    ortc_value_kind kind;
+    bool is_output;            /* listed in the graph's outputs */
+    bool declared;             /* dtype/shape came from the file */
+    ortc_dtype dtype;          /* UNDEFINED when not declared */
+    int rank;                  /* -1 when unknown */
+    ortc_dim dims[ORTC_MAX_RANK];
+    ortc_const_tensor *constant;  /* kind == CONSTANT: the data (owned) */
+    struct ortc_node *producer;   /* kind == INTERMEDIATE */
+    int producer_output;
+    ortc_use *uses;
+    int n_uses, cap_uses;
+} ortc_value;
+
+typedef struct ortc_node {
+    char *name;        /* may be "" */
+    char *op_type;
+    char *domain;      /* "" for ai.onnx ("ai.onnx" is normalised to "") */
+    int index;         /* position in graph->nodes */
+    int opset;         /* the model's opset for this domain */
+    int n_inputs, n_outputs;
+    ortc_value **inputs;   /* NULL entries: omitted optional input ("") */
+    ortc_value **outputs;  /* NULL entries: omitted optional output */
+    int n_attrs;
+    ortc_attr *attrs;
+    /* Values of this graph (or enclosing ones) that subgraphs in the
+     * attributes read from the outer scope: dependencies of this node for
+     * ordering and liveness. Set by ortc_graph_finalize. */
+    ortc_value **implicit_inputs;
+    int n_implicit;
+    const struct ortc_operator *op; /* resolved by the registry */
+} ortc_node;
+
+typedef struct ortc_graph {
+    char *name;
+    struct ortc_graph *parent; /* enclosing graph for If/Loop bodies */
+    struct ortc_model *model;
+    ortc_node **nodes;
+    int n_nodes, cap_nodes;
+    ortc_value **values;
+    int n_values, cap_values;
+    ortc_value **inputs;   /* graph inputs fed by the caller, in order */
+    int n_inputs;
+    ortc_value **outputs;
+    int n_outputs;
+    struct ortc_name_map *map; /* name -> value (this scope only) */
+} ortc_graph;
+
+typedef struct ortc_opset_import {
+    char *domain;
+    int64_t version;
+} ortc_opset_import;
+
+/* The loaded model (the public opaque ortc_model). */
+struct ortc_model {
+    ortc_graph *graph;
+    int64_t ir_version;
+    char *producer_name, *producer_version, *domain, *doc;
+    int64_t model_version;
+    ortc_opset_import *opsets;
+    int n_opsets;
+    char *path; /* file it came from ("" for a buffer) */
+    char *dir;  /* folder for external data (NULL: refuse external data) */
+};
+
+/* ---- construction (loader, tests) --------------------------------------
+ * All functions return NULL / an error status on allocation failure. Strings
+ * are copied. */
+
+/* An empty model (free with the public ortc_model_free). */
+ortc_model *ortc_model_new(void);
+int ortc_model_add_opset(ortc_model *m, const char *domain, int64_t version);
+/* Version imported for `domain` ("" / "ai.onnx" are the same); -1 if absent. */
+int64_t ortc_model_opset_version(const ortc_model *m, const char *domain);
+
+ortc_graph *ortc_graph_new(ortc_model *model, ortc_graph *parent, const char *name);
+void ortc_graph_free(ortc_graph *g);
+
+/* The value named `name` in this graph scope, created (kind INTERMEDIATE,
+ * dtype UNDEFINED, rank -1) if absent. Does not search parents. */
+ortc_value *ortc_graph_get_value(ortc_graph *g, const char *name);
+/* Lookup in this scope, then enclosing graphs. NULL if absent. */
+ortc_value *ortc_graph_find_value(const ortc_graph *g, const char *name);
+/* Lookup in this scope only. */
+ortc_value *ortc_graph_find_local(const ortc_graph *g, const char *name);
+
+/* Appends a node with room for the given input/output counts (all NULL)
+ * and no attributes. */
+ortc_node *ortc_graph_add_node(ortc_graph *g, const char *op_type, const char *domain,
+                               const char *name, int n_inputs, int n_outputs);
+/* Appends an attribute slot (zeroed apart from name and type). */
+ortc_attr *ortc_node_add_attr(ortc_node *n, const char *name, ortc_attr_type type);
+
+int ortc_graph_add_input(ortc_graph *g, ortc_value *v);
+int ortc_graph_add_output(ortc_graph *g, ortc_value *v);
+
+/* Allocates a constant tensor of the given type and shape with zeroed data
+ * (STRING: an array of NULL char*, each later set with malloc'd strings). */
+ortc_const_tensor *ortc_const_tensor_new(ortc_dtype dtype, int rank, const int64_t *dims);
+void ortc_const_tensor_free(ortc_const_tensor *t);
+
+/* Makes v a constant holding `t` (ownership moves to v). */
+void ortc_value_set_constant(ortc_value *v, ortc_const_tensor *t);
+void ortc_value_set_shape(ortc_value *v, ortc_dtype dtype, int rank, const int64_t *dims);
+
+/* Links producers and uses from node inputs/outputs, orders nodes
+ * topologically (stable: file order when valid) and renumbers them. Errors
+ * (written to err, errlen bytes): a value produced twice, produced by a node
+ * but also an input/initializer, an input no one produces, a cycle. Recurses
+ * into subgraphs. */
+ortc_status ortc_graph_finalize(ortc_graph *g, char *err, size_t errlen);
+
+/* ---- attribute lookup (operators) -------------------------------------- */
+
+const ortc_attr *ortc_node_attr(const ortc_node *n, const char *name);
+/* Typed getters: return `def` when absent. When present with another type
+ * they return `def` too; operators validate types in infer with
+ * ortc_node_attr_check. */
+int64_t ortc_node_attr_int(const ortc_node *n, const char *name, int64_t def);
+float ortc_node_attr_float(const ortc_node *n, const char *name, float def);
+const char *ortc_node_attr_string(const ortc_node *n, const char *name, const char *def);
+/* List attributes: *count set to its length (0 when absent). */
+const int64_t *ortc_node_attr_ints(const ortc_node *n, const char *name, size_t *count);
+const float *ortc_node_attr_floats(const ortc_node *n, const char *name, size_t *count);
+
+/* Helpers. */
+const char *ortc_attr_type_name(ortc_attr_type t);
+/* "[1,3,224,224]" into buf. */
+const char *ortc_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
+/* "[batch,3,224,224]" / "?" for unknown rank. */
+const char *ortc_value_shape_str(char *buf, size_t len, const ortc_value *v);
+
+#endif /* ORTC_IR_H */

@@ -1,0 +1,227 @@
+/* helper_ops.c — single-operator harness for unit tests (see helper_ops.h).
+ * It mimics the runtime's calling sequence on one node; it is not the
+ * runtime, so whole-graph behaviour is tested elsewhere.
+ */
+#include "helper_ops.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+op_case *opc_new(const char *op_type, int opset, int n_in, int n_out)
+{
+    op_case *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_le(n_in, OPC_MAX_IO);
+    ck_assert_int_le(n_out, OPC_MAX_IO);
+    c->model = ortc_model_new();
+    ck_assert_ptr_nonnull(c->model);
+    ck_assert_int_eq(ortc_model_add_opset(c->model, "", opset), 0);
+    c->g = ortc_graph_new(c->model, NULL, "test");
+    c->model->graph = c->g;
+    c->node = ortc_graph_add_node(c->g, op_type, "", "n0", n_in, n_out);
+    ck_assert_ptr_nonnull(c->node);
+    char name[32];
+    for (int k = 0; k < n_out; k++) {
+        snprintf(name, sizeof name, "out%d", k);
+        c->node->outputs[k] = ortc_graph_get_value(c->g, name);
+    }
+    return c;
+}
+
+void opc_free(op_case *c)
+{
+    if (!c)
+        return;
+    for (int k = 0; k < OPC_MAX_IO; k++)
+        free(c->out[k].data);
+    ortc_model_free(c->model);
+    free(c);
+}
+
+void opc_attr_int(op_case *c, const char *name, int64_t v)
+{
+    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_INT);
+    a->i = v;
+}
+
+void opc_attr_float(op_case *c, const char *name, float v)
+{
+    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_FLOAT);
+    a->f = v;
+}
+
+void opc_attr_string(op_case *c, const char *name, const char *v)
+{
+    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_STRING);
+    a->s = strdup(v);
+    a->s_len = strlen(v);
+}
+
+void opc_attr_ints(op_case *c, const char *name, const int64_t *v, size_t n)
+{
+    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_INTS);
+    a->n = n;
+    a->ints = malloc((n ? n : 1) * sizeof *a->ints);
+    memcpy(a->ints, v, n * sizeof *v);
+}
+
+void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n)
+{
+    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_FLOATS);
+    a->n = n;
+    a->floats = malloc((n ? n : 1) * sizeof *a->floats);
+    memcpy(a->floats, v, n * sizeof *v);
+}
+
+void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims,
+               const void *data, bool constant)
+{
+    ck_assert_int_lt(i, c->node->n_inputs);
+    if (dtype == ORTC_DTYPE_UNDEFINED) {
+        c->node->inputs[i] = NULL;
+        return;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "in%d", i);
+    ortc_value *v = ortc_graph_get_value(c->g, name);
+    ortc_value_set_shape(v, dtype, rank, dims);
+    v->kind = constant ? ORTC_VALUE_CONSTANT : ORTC_VALUE_INPUT;
+    c->node->inputs[i] = v;
+    c->in[i].dtype = dtype;
+    c->in[i].rank = rank;
+    for (int d = 0; d < rank; d++)
+        c->in[i].dims[d] = dims[d];
+    c->in[i].data = (void *)data;
+    c->in_const[i] = constant;
+}
+
+ortc_status opc_run(op_case *c, int reference, int threads)
+{
+    ortc_node *n = c->node;
+    ortc_err_clear(&c->err);
+    n->op = ortc_registry_find(n->domain, n->op_type, n->opset);
+    if (!n->op)
+        return ortc_err_set(&c->err, ORTC_STATUS_UNSUPPORTED, "no operator %s at opset %d",
+                            n->op_type, n->opset);
+    ortc_tensor *in[OPC_MAX_IO] = {0}, *out[OPC_MAX_IO] = {0};
+    ortc_tensor in_infer[OPC_MAX_IO];
+    ortc_layout lin[OPC_MAX_IO], lout[OPC_MAX_IO];
+    ortc_layout *pin[OPC_MAX_IO] = {0}, *pout[OPC_MAX_IO] = {0};
+    bool blocked_ok[OPC_MAX_IO] = {0};
+    int inplace[OPC_MAX_IO], view[OPC_MAX_IO];
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (!n->inputs[i])
+            continue;
+        in_infer[i] = c->in[i];
+        if (!c->in_const[i])
+            in_infer[i].data = NULL;
+        in[i] = &in_infer[i];
+        lin[i] = (ortc_layout){true, ortc_tensor_bytes(&c->in[i]), NULL};
+        pin[i] = &lin[i];
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+        free(c->out[k].data);
+        memset(&c->out[k], 0, sizeof c->out[k]);
+        out[k] = n->outputs[k] ? &c->out[k] : NULL;
+        pout[k] = n->outputs[k] ? &lout[k] : NULL;
+        inplace[k] = view[k] = -1;
+    }
+    ortc_opctx ctx = {
+        .node = n, .n_in = n->n_inputs, .n_out = n->n_outputs, .in = in, .out = out,
+        .in_layout = pin, .out_layout = pout, .out_blocked_ok = blocked_ok,
+        .threads = threads, .inplace = inplace, .view = view, .err = &c->err,
+    };
+    ortc_status st = n->op->infer(&ctx);
+    if (st)
+        return st;
+    for (int k = 0; k < n->n_outputs; k++)
+        if (out[k])
+            lout[k] = (ortc_layout){true, ortc_tensor_bytes(out[k]), NULL};
+
+    struct ortc_backend *be = NULL;
+    if (!reference) {
+        st = ortc_backend_create(&be, threads > 0 ? threads : 1, &c->err);
+        if (st)
+            return st;
+        ctx.backend = be;
+        ortc_backend_enter(be);
+        if (n->op->prepare) {
+            st = n->op->prepare(&ctx);
+            if (st)
+                goto done;
+        }
+        for (int k = 0; k < n->n_outputs; k++)
+            if (out[k] && !lout[k].plain) {
+                st = ortc_err_set(&c->err, ORTC_STATUS_RUNTIME_ERROR,
+                                  "output %d got a blocked layout though blocked_ok was false", k);
+                goto done;
+            }
+    }
+    /* data for run: all inputs */
+    for (int i = 0; i < n->n_inputs; i++)
+        if (in[i])
+            in[i]->data = c->in[i].data;
+    for (int k = 0; k < n->n_outputs; k++) {
+        if (!out[k])
+            continue;
+        size_t bytes = lout[k].bytes;
+        out[k]->data = calloc(1, bytes ? bytes : 1);
+        if (view[k] >= 0 && in[view[k]])
+            memcpy(out[k]->data, in[view[k]]->data, bytes);
+    }
+    void *scratch = NULL;
+    if (ctx.scratch_bytes) {
+        scratch = aligned_alloc(64, (ctx.scratch_bytes + 63) & ~(size_t)63);
+        ctx.scratch = scratch;
+    }
+    bool all_views = true;
+    for (int k = 0; k < n->n_outputs; k++)
+        if (out[k] && view[k] < 0)
+            all_views = false;
+    if (reference && n->op->reference)
+        st = n->op->reference(&ctx);
+    else if (!all_views || n->n_outputs == 0)
+        st = n->op->run(&ctx);
+    if (!st && be)
+        st = ortc_backend_wait(be, &c->err);
+    free(scratch);
+done:
+    if (n->op->release && !reference)
+        n->op->release(&ctx);
+    ortc_backend_destroy(be);
+    return st;
+}
+
+void opc_fill_uniform(float *x, int64_t n, float lo, float hi, uint64_t *seed)
+{
+    for (int64_t i = 0; i < n; i++) {
+        *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(*seed >> 11) / (double)(1ull << 53);
+        x[i] = (float)(lo + (hi - lo) * u);
+    }
+}
+
+void opc_assert_close(const float *got, const float *exp, int64_t n, double rtol, double atol,
+                      const char *what)
+{
+    int64_t worst = -1;
+    double worst_excess = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double g = got[i], e = exp[i];
+        if (isnan(g) && isnan(e))
+            continue;
+        double err = fabs(g - e), tol = atol + rtol * fabs(e);
+        if (!(err <= tol) && (worst < 0 || err - tol > worst_excess || isnan(err))) {
+            worst = i;
+            worst_excess = isnan(err) ? INFINITY : err - tol;
+        }
+    }
+    ck_assert_msg(worst < 0, "%s: %lld elements, worst at %lld: got %.9g expected %.9g (rtol %g atol %g)",
+                  what, (long long)n, (long long)worst, worst >= 0 ? got[worst] : 0.0,
+                  worst >= 0 ? exp[worst] : 0.0, rtol, atol);
+}

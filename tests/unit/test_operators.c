@@ -1,0 +1,20 @@
+/* test_operators.c — the operators module's Check runner: every operator
+ * against an independent oracle (its reference kernel or hand-derived
+ * values), plus infer's error paths. The cases live in cases_ops_*.c.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "cases.h"
+
+int main(void)
+{
+    Suite *s = suite_create("operators");
+    ortc_cases_ops_dnnl(s);
+    ortc_cases_ops_plain(s);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
