@@ -1,0 +1,41 @@
+/* cli_main.c — the `ortc` command: dispatch to subcommands, --version and
+ * help. Exit codes: 0 success, 1 model/input/runtime error, 2 usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ortc/ortc.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ortc <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  run MODEL IMAGE...            classify images (top 5 per image)\n"
+            "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
+            "  info MODEL                    model summary, operators, memory plan\n"
+            "  help                          this text\n"
+            "\n"
+            "ortc <command> --help shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("ortc %s\n", ORTC_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "ortc: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
