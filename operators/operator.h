@@ -62,6 +62,9 @@ enum {
     ORTC_OP_ACCEPTS_BLOCKED = 1u << 0,
     /* Output depends on something besides inputs (randomness): never folded. */
     ORTC_OP_NO_FOLD = 1u << 1,
+    /* run reads only the shapes of its inputs, never their contents (Shape,
+     * Size): foldable at compile time as soon as shapes are known. */
+    ORTC_OP_SHAPE_ONLY = 1u << 2,
 };
 
 typedef struct ortc_operator {
