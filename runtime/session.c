@@ -1,0 +1,377 @@
+/* session.c — the public session API: create from a file, buffer or model;
+ * find or compile the plan for the inputs' shapes; run it. A run binds the
+ * caller's tensors and the arena to the plan's values and calls each step's
+ * kernel; it allocates nothing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "session_impl.h"
+
+void ortc_options_init(ortc_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 0;
+    o->reference = 0;
+    o->optimize = 1;
+    o->max_plans = 8;
+    o->log_level = ORTC_LOG_WARNING;
+}
+
+static void session_log(const ortc_session *s, ortc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void session_log(const ortc_session *s, ortc_log_level level, const char *fmt, ...)
+{
+    if (!s->opts.log || level > s->opts.log_level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->opts.log(s->opts.log_user, level, msg);
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 1024 ? (int)n : 1;
+}
+
+static bool all_inputs_static(const ortc_session *s)
+{
+    const ortc_graph *g = s->model->graph;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const ortc_value *v = g->inputs[i];
+        if (s->key_data_input[i] || v->rank < 0 || v->dtype == ORTC_DTYPE_UNDEFINED)
+            return false;
+        for (int d = 0; d < v->rank; d++)
+            if (v->dims[d].value < 0)
+                return false;
+    }
+    return true;
+}
+
+static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                            ortc_plan **out);
+
+ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model,
+                                           const ortc_options *opts)
+{
+    if (!out) {
+        ortc_model_free(model);
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "session: NULL output pointer");
+    }
+    *out = NULL;
+    if (!model || !model->graph)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "session: no model");
+    ortc_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        ortc_model_free(model);
+        return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    s->model = model;
+    if (opts)
+        s->opts = *opts;
+    else
+        ortc_options_init(&s->opts);
+    if (s->opts.threads <= 0)
+        s->opts.threads = default_threads();
+    if (s->opts.max_plans <= 0)
+        s->opts.max_plans = 8;
+    ortc_status st = ortc_model_resolve(model, &s->err);
+    if (!st)
+        st = ortc_session_find_key_inputs(s);
+    /* with static input shapes, compile now so every error surfaces here */
+    if (!st && all_inputs_static(s)) {
+        const ortc_graph *g = model->graph;
+        ortc_tensor *in = calloc((size_t)g->n_inputs + 1, sizeof *in);
+        if (!in) {
+            st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+        } else {
+            for (int i = 0; i < g->n_inputs; i++) {
+                const ortc_value *v = g->inputs[i];
+                in[i].dtype = v->dtype;
+                in[i].rank = v->rank;
+                for (int d = 0; d < v->rank; d++)
+                    in[i].dims[d] = v->dims[d].value;
+            }
+            ortc_plan *p;
+            st = get_plan(s, in, (size_t)g->n_inputs, &p);
+            free(in);
+        }
+    }
+    if (st) {
+        ortc_err_publish(&s->err);
+        ortc_session_destroy(s);
+        return st;
+    }
+    *out = s;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_session_create(ortc_session **out, const char *path, const ortc_options *opts)
+{
+    if (out)
+        *out = NULL;
+    ortc_model *m = NULL;
+    ortc_status st = ortc_model_load(&m, path);
+    if (st)
+        return st;
+    return ortc_session_create_from_model(out, m, opts);
+}
+
+ortc_status ortc_session_create_from_buffer(ortc_session **out, const void *data, size_t size,
+                                            const char *base_dir, const ortc_options *opts)
+{
+    if (out)
+        *out = NULL;
+    ortc_model *m = NULL;
+    ortc_status st = ortc_model_load_buffer(&m, data, size, base_dir);
+    if (st)
+        return st;
+    return ortc_session_create_from_model(out, m, opts);
+}
+
+void ortc_session_destroy(ortc_session *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_plans; i++)
+        ortc_plan_free(s->plans[i]);
+    free(s->plans);
+    free(s->key_data_input);
+    ortc_backend_destroy(s->backend);
+    ortc_model_free(s->model);
+    free(s);
+}
+
+const ortc_model *ortc_session_model(const ortc_session *s)
+{
+    return s ? s->model : NULL;
+}
+
+size_t ortc_session_input_count(const ortc_session *s)
+{
+    return s ? ortc_model_input_count(s->model) : 0;
+}
+
+size_t ortc_session_output_count(const ortc_session *s)
+{
+    return s ? ortc_model_output_count(s->model) : 0;
+}
+
+ortc_status ortc_session_input_info(const ortc_session *s, size_t i, ortc_value_info *info)
+{
+    return ortc_model_input(s ? s->model : NULL, i, info);
+}
+
+ortc_status ortc_session_output_info(const ortc_session *s, size_t i, ortc_value_info *info)
+{
+    return ortc_model_output(s ? s->model : NULL, i, info);
+}
+
+const char *ortc_session_last_error(const ortc_session *s)
+{
+    return s ? s->err.msg : "";
+}
+
+/* ---- plan cache ------------------------------------------------------------------ */
+
+static bool key_matches(const ortc_plan *p, const ortc_tensor *in)
+{
+    for (int i = 0; i < p->n_inputs; i++) {
+        const ortc_tensor *k = &p->key[i];
+        if (k->dtype != in[i].dtype || k->rank != in[i].rank)
+            return false;
+        for (int d = 0; d < k->rank; d++)
+            if (k->dims[d] != in[i].dims[d])
+                return false;
+        if (p->key_bytes[i] && ortc_tensor_bytes(&in[i]) &&
+            memcmp(k->data, in[i].data, ortc_tensor_bytes(&in[i])) != 0)
+            return false;
+    }
+    return true;
+}
+
+static ortc_status check_io_counts(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                                   size_t n_outputs, bool need_outputs)
+{
+    const ortc_graph *g = s->model->graph;
+    if (n_inputs != (size_t)g->n_inputs)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "the model has %d input%s; %zu given", g->n_inputs,
+                            g->n_inputs == 1 ? "" : "s", n_inputs);
+    if (need_outputs && n_outputs != (size_t)g->n_outputs)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "the model has %d output%s; %zu given", g->n_outputs,
+                            g->n_outputs == 1 ? "" : "s", n_outputs);
+    if (n_inputs && !inputs)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "inputs is NULL");
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                            ortc_plan **out)
+{
+    (void)n_inputs;
+    s->tick++;
+    for (int i = 0; i < s->n_plans; i++)
+        if (key_matches(s->plans[i], inputs)) {
+            s->plans[i]->last_used = s->tick;
+            *out = s->last = s->plans[i];
+            return ORTC_STATUS_OK;
+        }
+    ortc_plan *p = NULL;
+    ortc_status st = ortc_plan_compile(s, inputs, &p);
+    if (st)
+        return st;
+    p->last_used = s->tick;
+    if (s->n_plans >= s->opts.max_plans) {
+        int lru = 0;
+        for (int i = 1; i < s->n_plans; i++)
+            if (s->plans[i]->last_used < s->plans[lru]->last_used)
+                lru = i;
+        if (s->last == s->plans[lru])
+            s->last = NULL;
+        ortc_plan_free(s->plans[lru]);
+        s->plans[lru] = s->plans[--s->n_plans];
+    }
+    ortc_plan **np = realloc(s->plans, (size_t)(s->n_plans + 1) * sizeof *np);
+    if (!np) {
+        ortc_plan_free(p);
+        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    s->plans = np;
+    s->plans[s->n_plans++] = p;
+    *out = s->last = p;
+    char shape[160];
+    const ortc_graph *g = s->model->graph;
+    session_log(s, ORTC_LOG_INFO,
+                "compiled a plan for input '%s' %s: %zu steps, %zu folded, arena %zu bytes "
+                "(lower bound %zu, naive %zu)",
+                g->n_inputs ? g->inputs[0]->name : "",
+                g->n_inputs ? ortc_shape_str(shape, sizeof shape, inputs[0].rank, inputs[0].dims)
+                            : "[]",
+                p->stats.n_steps, p->stats.n_folded, p->stats.arena_bytes,
+                p->stats.lower_bound_bytes, p->stats.naive_bytes);
+    return ORTC_STATUS_OK;
+}
+
+static void fill_outputs(const ortc_session *s, const ortc_plan *p, ortc_tensor *outputs,
+                         size_t n_outputs)
+{
+    const ortc_graph *g = s->model->graph;
+    for (size_t k = 0; k < n_outputs && k < (size_t)g->n_outputs; k++) {
+        const ortc_tensor *t = &p->tensors[g->outputs[k]->index];
+        outputs[k].dtype = t->dtype;
+        outputs[k].rank = t->rank;
+        for (int d = 0; d < ORTC_MAX_RANK; d++)
+            outputs[k].dims[d] = d < t->rank ? t->dims[d] : 0;
+    }
+}
+
+ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *inputs,
+                                       size_t n_inputs, ortc_tensor *outputs, size_t n_outputs)
+{
+    if (!s)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    ortc_err_clear(&s->err);
+    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, outputs != NULL);
+    ortc_plan *p;
+    if (!st)
+        st = get_plan(s, inputs, n_inputs, &p);
+    if (st)
+        return ortc_err_publish(&s->err);
+    if (outputs)
+        fill_outputs(s, p, outputs, n_outputs);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_session_plan_stats(const ortc_session *s, ortc_plan_stats *stats)
+{
+    if (!s || !stats)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL argument");
+    if (!s->last)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
+                            "no plan compiled yet (the model has dynamic input shapes: call "
+                            "ortc_session_output_shapes or run first)");
+    *stats = s->last->stats;
+    return ORTC_STATUS_OK;
+}
+
+/* ---- run -------------------------------------------------------------------------- */
+
+static void bind_values(ortc_plan *p, const ortc_tensor *inputs, ortc_tensor *outputs)
+{
+    for (int v = 0; v < p->n_values; v++) {
+        const ortc_binding *b = &p->bind[v];
+        switch (b->kind) {
+        case ORTC_BIND_CONST: p->tensors[v].data = b->ptr; break;
+        case ORTC_BIND_ARENA: p->tensors[v].data = (char *)p->arena + b->offset; break;
+        case ORTC_BIND_INPUT: p->tensors[v].data = inputs[b->index].data; break;
+        case ORTC_BIND_OUTPUT: p->tensors[v].data = outputs[b->index].data; break;
+        case ORTC_BIND_NONE: break;
+        }
+    }
+}
+
+ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                             ortc_tensor *outputs, size_t n_outputs)
+{
+    if (!s)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    ortc_err_clear(&s->err);
+    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, true);
+    if (st)
+        return ortc_err_publish(&s->err);
+    if (n_outputs && !outputs)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
+    const ortc_graph *g = s->model->graph;
+    for (size_t i = 0; i < n_inputs; i++)
+        if (!inputs[i].data && ortc_tensor_numel(&inputs[i]) != 0)
+            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                                "input %zu '%s' has no data", i, g->inputs[i]->name);
+    ortc_plan *p;
+    if ((st = get_plan(s, inputs, n_inputs, &p)))
+        return ortc_err_publish(&s->err);
+    for (size_t k = 0; k < n_outputs; k++) {
+        const ortc_tensor *t = &p->tensors[g->outputs[k]->index];
+        if (!outputs[k].data && ortc_tensor_numel(t) != 0)
+            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                                "output %zu '%s' has no buffer (call ortc_session_output_shapes "
+                                "for its size)",
+                                k, g->outputs[k]->name);
+    }
+    bind_values(p, inputs, outputs);
+    if (s->backend)
+        ortc_backend_enter(s->backend);
+    for (int i = 0; i < p->n_steps; i++) {
+        ortc_step *step = &p->steps[i];
+        if (step->skip)
+            continue;
+        st = step->use_reference ? step->node->op->reference(&step->ctx)
+                                 : step->node->op->run(&step->ctx);
+        if (st)
+            return ortc_err_publish(&s->err);
+    }
+    if (s->backend && p->n_steps && (st = ortc_backend_wait(s->backend, &s->err)))
+        return ortc_err_publish(&s->err);
+    for (size_t k = 0; k < n_outputs; k++) {
+        const ortc_value *v = g->outputs[k];
+        const ortc_binding *b = &p->bind[v->index];
+        if (b->kind == ORTC_BIND_OUTPUT && b->index == (int)k)
+            continue;
+        const ortc_tensor *t = &p->tensors[v->index];
+        size_t bytes = ortc_tensor_bytes(t);
+        if (bytes && outputs[k].data != t->data)
+            memcpy(outputs[k].data, t->data, bytes);
+    }
+    fill_outputs(s, p, outputs, n_outputs);
+    return ORTC_STATUS_OK;
+}

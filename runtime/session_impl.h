@@ -1,0 +1,93 @@
+/* session_impl.h — what a session and its compiled plans are made of:
+ * per-value tensors and memory bindings, the step list, the arena. Shared by
+ * model.c, compile.c and session.c. Private.
+ */
+#ifndef ORTC_SESSION_IMPL_H
+#define ORTC_SESSION_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ir.h"
+#include "operator.h"
+#include "ortc/ortc.h"
+
+/* Where a value's bytes live during a run. */
+typedef enum ortc_bind_kind {
+    ORTC_BIND_NONE = 0, /* never materialised (unused optional output) */
+    ORTC_BIND_CONST,    /* constant or folded at compile time: fixed pointer */
+    ORTC_BIND_ARENA,    /* activation: arena + offset */
+    ORTC_BIND_INPUT,    /* the caller's input tensor `index` */
+    ORTC_BIND_OUTPUT    /* the caller's output tensor `index` */
+} ortc_bind_kind;
+
+typedef struct ortc_binding {
+    ortc_bind_kind kind;
+    int index;
+    size_t offset;
+    void *ptr;
+} ortc_binding;
+
+typedef struct ortc_step {
+    ortc_node *node;
+    ortc_opctx ctx;
+    bool use_reference; /* call op->reference instead of run */
+    bool skip;          /* every output is a view: nothing to compute */
+} ortc_step;
+
+typedef struct ortc_plan {
+    /* key: the inputs' dtype/rank/dims, plus the bytes of inputs whose
+     * values shapes depend on (key.data then points to an owned copy) */
+    int n_inputs;
+    ortc_tensor *key;
+    size_t *key_bytes;
+
+    int n_values;         /* of the top-level graph */
+    ortc_tensor *tensors; /* runtime tensor per value */
+    ortc_layout *layouts;
+    ortc_binding *bind;
+    void **owned;         /* folded values' buffers */
+    bool *is_static;
+
+    int n_steps;
+    ortc_step *steps;
+    /* storage behind the steps' ctx arrays */
+    ortc_tensor **ptr_pool;
+    ortc_layout **layout_pool;
+    int *int_pool;
+    bool *bool_pool;
+
+    void *arena;
+    void *scratch;
+    ortc_plan_stats stats;
+    uint64_t last_used;
+} ortc_plan;
+
+struct ortc_session {
+    ortc_model *model;
+    ortc_options opts;
+    struct ortc_backend *backend; /* NULL until first needed */
+    ortc_errbuf err;
+    bool *key_data_input; /* [n_inputs]: shapes depend on this input's values */
+    ortc_plan **plans;
+    int n_plans;
+    ortc_plan *last;
+    uint64_t tick;
+};
+
+/* model.c: resolve every node (recursively) against the registry; returns
+ * UNSUPPORTED listing all unresolved nodes in err. */
+ortc_status ortc_model_resolve(ortc_model *m, ortc_errbuf *err);
+
+/* compile.c: builds a plan for these inputs (already checked for count and
+ * non-NULL data where needed). */
+ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out);
+void ortc_plan_free(ortc_plan *p);
+/* Marks graph inputs whose contents determine shapes (s->key_data_input). */
+ortc_status ortc_session_find_key_inputs(ortc_session *s);
+
+/* Convenience: value_info of a graph value. */
+void ortc_value_to_info(const ortc_value *v, ortc_value_info *info);
+
+#endif

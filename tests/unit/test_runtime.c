@@ -1,0 +1,496 @@
+/* test_runtime.c — the runtime module's Check runner: IR finalize (order,
+ * cycles, dangling inputs, double producers), planner properties on random
+ * interval sets, and sessions on small graphs (dynamic batch and plan cache,
+ * folding of shape arithmetic, input errors, unsupported ops, no heap
+ * allocation after the first run).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+#include "ortc/ortc.h"
+#include "planner.h"
+
+/* ---- allocation counting: this executable interposes malloc & co ------------ */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static volatile long n_allocs;
+static volatile int counting;
+
+void *malloc(size_t n)
+{
+    if (counting)
+        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+    if (counting)
+        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (counting)
+        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_realloc(p, n);
+}
+
+void *aligned_alloc(size_t al, size_t n)
+{
+    if (counting)
+        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    return __libc_memalign(al, n);
+}
+
+int posix_memalign(void **out, size_t al, size_t n)
+{
+    if (counting)
+        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
+    *out = __libc_memalign(al, n);
+    return *out ? 0 : 12; /* ENOMEM */
+}
+
+/* ---- graph building ----------------------------------------------------------- */
+
+static ortc_model *new_model(int opset)
+{
+    ortc_model *m = ortc_model_new();
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(ortc_model_add_opset(m, "", opset), 0);
+    m->graph = ortc_graph_new(m, NULL, "g");
+    ck_assert_ptr_nonnull(m->graph);
+    return m;
+}
+
+static ortc_node *add_node(ortc_graph *g, const char *op, const char *name, int n_in,
+                           const char **ins, int n_out, const char **outs)
+{
+    ortc_node *n = ortc_graph_add_node(g, op, "", name, n_in, n_out);
+    ck_assert_ptr_nonnull(n);
+    for (int i = 0; i < n_in; i++)
+        n->inputs[i] = ins[i] && ins[i][0] ? ortc_graph_get_value(g, ins[i]) : NULL;
+    for (int k = 0; k < n_out; k++)
+        n->outputs[k] = ortc_graph_get_value(g, outs[k]);
+    return n;
+}
+
+static ortc_value *add_input(ortc_graph *g, const char *name, ortc_dtype dt, int rank,
+                             const int64_t *dims, const char *param0)
+{
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_shape(v, dt, rank, dims);
+    if (param0) {
+        v->dims[0].value = -1;
+        v->dims[0].param = strdup(param0);
+    }
+    v->declared = true;
+    ck_assert_int_eq(ortc_graph_add_input(g, v), 0);
+    return v;
+}
+
+static void add_const_i64(ortc_graph *g, const char *name, int n, const int64_t *vals)
+{
+    int64_t dims[1] = {n};
+    ortc_const_tensor *t = ortc_const_tensor_new(ORTC_DTYPE_INT64, 1, dims);
+    ck_assert_ptr_nonnull(t);
+    memcpy(t->t.data, vals, (size_t)n * sizeof *vals);
+    ortc_value_set_constant(ortc_graph_get_value(g, name), t);
+}
+
+static void add_const_f32(ortc_graph *g, const char *name, int rank, const int64_t *dims,
+                          const float *vals)
+{
+    ortc_const_tensor *t = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, rank, dims);
+    ck_assert_ptr_nonnull(t);
+    memcpy(t->t.data, vals, ortc_tensor_bytes(&t->t));
+    ortc_value_set_constant(ortc_graph_get_value(g, name), t);
+}
+
+static void finalize_ok(ortc_graph *g)
+{
+    char err[1024] = "";
+    ortc_status st = ortc_graph_finalize(g, err, sizeof err);
+    ck_assert_msg(st == ORTC_STATUS_OK, "finalize failed: %s", err);
+}
+
+/* ---- IR ----------------------------------------------------------------------------- */
+
+START_TEST(ir_toposort_reorders)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {4};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
+    /* file order: c consumes b, b consumes a, a consumes x */
+    add_node(g, "Relu", "c", 1, (const char *[]){"b"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "b", 1, (const char *[]){"a"}, 1, (const char *[]){"b"});
+    add_node(g, "Relu", "a", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    ck_assert_str_eq(g->nodes[0]->name, "a");
+    ck_assert_str_eq(g->nodes[1]->name, "b");
+    ck_assert_str_eq(g->nodes[2]->name, "c");
+    ck_assert_int_eq(ortc_graph_find_value(g, "a")->n_uses, 1);
+    ck_assert_ptr_eq(ortc_graph_find_value(g, "y")->producer, g->nodes[2]);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(ir_cycle_is_reported)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {4};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
+    add_node(g, "Add", "p", 2, (const char *[]){"x", "q_out"}, 1, (const char *[]){"p_out"});
+    add_node(g, "Relu", "q", 1, (const char *[]){"p_out"}, 1, (const char *[]){"q_out"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "q_out"));
+    char err[1024] = "";
+    ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
+    ck_assert_msg(strstr(err, "cycle") && strstr(err, "'p'") && strstr(err, "'q'"), "%s", err);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(ir_dangling_input_is_reported)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    add_node(g, "Relu", "r", 1, (const char *[]){"nowhere"}, 1, (const char *[]){"y"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    char err[1024] = "";
+    ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
+    ck_assert_msg(strstr(err, "'nowhere'") && strstr(err, "'r'"), "%s", err);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(ir_double_producer_is_reported)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {4};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
+    add_node(g, "Relu", "r1", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "r2", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    char err[1024] = "";
+    ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
+    ck_assert_msg(strstr(err, "'y'") && strstr(err, "two nodes"), "%s", err);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(ir_unproduced_output_is_reported)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "ghost"));
+    char err[1024] = "";
+    ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
+    ck_assert_msg(strstr(err, "'ghost'"), "%s", err);
+    ortc_model_free(m);
+}
+END_TEST
+
+/* ---- planner -------------------------------------------------------------------------- */
+
+static uint64_t rng_state = 12345;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng_state >> 33);
+}
+
+START_TEST(planner_random_sets_never_overlap)
+{
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = 1 + rnd() % 60;
+        int steps = 1 + (int)(rnd() % 40);
+        ortc_plan_buffer b[60];
+        size_t naive = 0;
+        for (size_t i = 0; i < n; i++) {
+            b[i].size = 1 + rnd() % (trial % 2 ? 100000 : 300);
+            b[i].first = (int)(rnd() % (unsigned)steps);
+            b[i].last = b[i].first + (int)(rnd() % 6);
+            naive += (b[i].size + 63) / 64 * 64;
+        }
+        size_t arena = ortc_plan_assign(b, n);
+        size_t lb = ortc_plan_lower_bound(b, n);
+        ck_assert_msg(!ortc_plan_has_conflict(b, n), "trial %d: live buffers overlap", trial);
+        ck_assert_msg(arena >= lb, "trial %d: arena %zu below lower bound %zu", trial, arena, lb);
+        ck_assert_msg(arena <= naive, "trial %d: arena %zu above naive %zu", trial, arena, naive);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_uint_eq(b[i].offset % ORTC_ARENA_ALIGN, 0);
+            ck_assert_uint_le(b[i].offset + b[i].size, arena);
+        }
+    }
+}
+END_TEST
+
+START_TEST(planner_chain_reaches_lower_bound)
+{
+    /* a CNN-like chain: value i lives [i, i+1]; sizes shrink and grow */
+    size_t sizes[] = {600000, 1100000, 290000, 700000, 180000, 260000, 260000, 170000, 40000, 16000};
+    size_t n = sizeof sizes / sizeof *sizes;
+    ortc_plan_buffer b[10];
+    for (size_t i = 0; i < n; i++)
+        b[i] = (ortc_plan_buffer){sizes[i], (int)i, (int)i + 1, 0};
+    size_t arena = ortc_plan_assign(b, n);
+    size_t lb = ortc_plan_lower_bound(b, n);
+    ck_assert(!ortc_plan_has_conflict(b, n));
+    /* independently: at step s values s-1 and s are alive, so the bound is
+     * the largest sum of two neighbours; greedy-by-size attains it here */
+    size_t want = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t pair = (sizes[i] + 63) / 64 * 64 + (sizes[i + 1] + 63) / 64 * 64;
+        want = pair > want ? pair : want;
+    }
+    ck_assert_uint_eq(lb, want);
+    ck_assert_msg(arena == lb, "arena %zu, lower bound %zu", arena, lb);
+}
+END_TEST
+
+START_TEST(planner_empty)
+{
+    ck_assert_uint_eq(ortc_plan_assign(NULL, 0), 0);
+    ck_assert_uint_eq(ortc_plan_lower_bound(NULL, 0), 0);
+}
+END_TEST
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+/* y = Relu(x) + bias; x: (batch, 4) */
+static ortc_model *relu_add_model(void)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[2] = {-1, 4}, bd[1] = {4};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 2, d, "batch");
+    float bias[4] = {1, -2, 0.5f, 0};
+    add_const_f32(g, "bias", 1, bd, bias);
+    add_node(g, "Relu", "relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
+    add_node(g, "Add", "add", 2, (const char *[]){"r", "bias"}, 1, (const char *[]){"y"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+static void check_relu_add(ortc_session *s, int batch)
+{
+    float x[4 * 8], y[4 * 8];
+    for (int i = 0; i < 4 * batch; i++)
+        x[i] = (float)(i % 7) - 3.0f;
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 2, {batch, 4}, x};
+    ortc_tensor out = {0};
+    ck_assert_int_eq(ortc_session_output_shapes(s, &in, 1, &out, 1), ORTC_STATUS_OK);
+    ck_assert_int_eq(out.rank, 2);
+    ck_assert_int_eq(out.dims[0], batch);
+    out.data = y;
+    ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s", ortc_last_error());
+    const float bias[4] = {1, -2, 0.5f, 0};
+    for (int i = 0; i < 4 * batch; i++) {
+        float want = (x[i] > 0 ? x[i] : 0) + bias[i % 4];
+        ck_assert_msg(y[i] == want, "batch %d element %d: got %g want %g", batch, i, y[i], want);
+    }
+}
+
+START_TEST(session_dynamic_batch_and_plan_cache)
+{
+    ortc_session *s = NULL;
+    ortc_options o;
+    ortc_options_init(&o);
+    o.threads = 1;
+    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), &o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    check_relu_add(s, 2);
+    check_relu_add(s, 3);
+    check_relu_add(s, 2);
+    ortc_plan_stats st;
+    ck_assert_int_eq(ortc_session_plan_stats(s, &st), ORTC_STATUS_OK);
+    ck_assert_uint_eq(st.n_steps, 2);
+    ck_assert_uint_ge(st.arena_bytes, st.lower_bound_bytes);
+    ortc_session_destroy(s);
+}
+END_TEST
+
+START_TEST(session_reference_mode_matches)
+{
+    ortc_session *s = NULL;
+    ortc_options o;
+    ortc_options_init(&o);
+    o.reference = 1;
+    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), &o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    check_relu_add(s, 3);
+    ortc_session_destroy(s);
+}
+END_TEST
+
+START_TEST(session_input_errors_name_the_problem)
+{
+    ortc_session *s = NULL;
+    ck_assert_int_eq(ortc_session_create_from_model(&s, relu_add_model(), NULL), ORTC_STATUS_OK);
+    float x[12] = {0}, y[12];
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {3, 4}, y};
+    ortc_tensor bad_shape = {ORTC_DTYPE_FLOAT, 2, {3, 5}, x};
+    ck_assert_int_eq(ortc_session_run(s, &bad_shape, 1, &out, 1), ORTC_STATUS_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(ortc_last_error(), "'x'") && strstr(ortc_last_error(), "[3,5]") &&
+                      strstr(ortc_last_error(), "[batch,4]"),
+                  "%s", ortc_last_error());
+    int64_t xi[12] = {0};
+    ortc_tensor bad_type = {ORTC_DTYPE_INT64, 2, {3, 4}, xi};
+    ck_assert_int_eq(ortc_session_run(s, &bad_type, 1, &out, 1), ORTC_STATUS_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(ortc_last_error(), "int64") && strstr(ortc_last_error(), "float32"), "%s",
+                  ortc_last_error());
+    ortc_tensor good = {ORTC_DTYPE_FLOAT, 2, {3, 4}, x};
+    ck_assert_int_eq(ortc_session_run(s, &good, 1, &out, 0), ORTC_STATUS_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(ortc_last_error(), "1 output"), "%s", ortc_last_error());
+    ortc_tensor rank1 = {ORTC_DTYPE_FLOAT, 1, {12}, x};
+    ck_assert_int_eq(ortc_session_run(s, &rank1, 1, &out, 1), ORTC_STATUS_INVALID_ARGUMENT);
+    ortc_session_destroy(s);
+}
+END_TEST
+
+START_TEST(session_unsupported_ops_listed_together)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {4};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
+    add_node(g, "FancyOp", "first", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
+    add_node(g, "Relu", "ok", 1, (const char *[]){"a"}, 1, (const char *[]){"b"});
+    add_node(g, "OtherOp", "second", 1, (const char *[]){"b"}, 1, (const char *[]){"y"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    ortc_session *s = NULL;
+    ck_assert_int_eq(ortc_session_create_from_model(&s, m, NULL), ORTC_STATUS_UNSUPPORTED);
+    ck_assert_ptr_null(s);
+    const char *e = ortc_last_error();
+    ck_assert_msg(strstr(e, "FancyOp") && strstr(e, "'first'") && strstr(e, "OtherOp") &&
+                      strstr(e, "'second'") && !strstr(e, "'ok'"),
+                  "%s", e);
+}
+END_TEST
+
+/* x.view(x.size(0), -1) as PyTorch exports it: Shape -> Gather -> Unsqueeze
+ * -> Concat -> Reshape. With a dynamic batch the chain folds per plan. */
+static ortc_model *flatten_chain_model(void)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[3] = {-1, 2, 3};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 3, d, "batch");
+    int64_t zero = 0, minus1 = -1;
+    ortc_const_tensor *idx = ortc_const_tensor_new(ORTC_DTYPE_INT64, 0, NULL);
+    memcpy(idx->t.data, &zero, sizeof zero);
+    ortc_value_set_constant(ortc_graph_get_value(g, "idx0"), idx);
+    add_const_i64(g, "axes0", 1, &zero);
+    add_const_i64(g, "minus1", 1, &minus1);
+    add_node(g, "Shape", "shape", 1, (const char *[]){"x"}, 1, (const char *[]){"s"});
+    add_node(g, "Gather", "gather", 2, (const char *[]){"s", "idx0"}, 1, (const char *[]){"b"});
+    add_node(g, "Unsqueeze", "unsq", 2, (const char *[]){"b", "axes0"}, 1, (const char *[]){"b1"});
+    ortc_node *cat = add_node(g, "Concat", "cat", 2, (const char *[]){"b1", "minus1"}, 1,
+                              (const char *[]){"shp"});
+    ortc_node_add_attr(cat, "axis", ORTC_ATTR_INT)->i = 0;
+    add_node(g, "Relu", "relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
+    add_node(g, "Reshape", "reshape", 2, (const char *[]){"r", "shp"}, 1, (const char *[]){"y"});
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+START_TEST(session_folds_shape_chain)
+{
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, flatten_chain_model(), NULL) == ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    for (int batch = 1; batch <= 3; batch++) {
+        float x[18], y[18];
+        for (int i = 0; i < 6 * batch; i++)
+            x[i] = (float)i - 4.0f;
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 3, {batch, 2, 3}, x};
+        ortc_tensor out = {0};
+        ck_assert_msg(ortc_session_output_shapes(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        ck_assert_int_eq(out.rank, 2);
+        ck_assert_int_eq(out.dims[0], batch);
+        ck_assert_int_eq(out.dims[1], 6);
+        out.data = y;
+        ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        for (int i = 0; i < 6 * batch; i++)
+            ck_assert_float_eq(y[i], x[i] > 0 ? x[i] : 0);
+        ortc_plan_stats st;
+        ortc_session_plan_stats(s, &st);
+        /* Shape, Gather, Unsqueeze, Concat fold; Relu runs; Reshape is a view
+         * of Relu's output but, being the graph output, is computed into the
+         * caller's buffer */
+        ck_assert_uint_eq(st.n_folded, 4);
+        ck_assert_uint_eq(st.n_steps, 2);
+    }
+    ortc_session_destroy(s);
+}
+END_TEST
+
+START_TEST(session_run_does_not_allocate_after_first)
+{
+    ortc_session *s = NULL;
+    ortc_options o;
+    ortc_options_init(&o);
+    o.threads = 2;
+    ck_assert_int_eq(ortc_session_create_from_model(&s, flatten_chain_model(), &o), ORTC_STATUS_OK);
+    float x[12] = {1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6}, y[12];
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 3, {2, 2, 3}, x};
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {2, 6}, y};
+    ck_assert_int_eq(ortc_session_run(s, &in, 1, &out, 1), ORTC_STATUS_OK);
+    n_allocs = 0;
+    counting = 1;
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(ortc_session_run(s, &in, 1, &out, 1), ORTC_STATUS_OK);
+    counting = 0;
+    ck_assert_msg(n_allocs == 0, "%ld heap allocations during 5 runs at a known shape", n_allocs);
+    ortc_session_destroy(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("runtime");
+    TCase *ir = tcase_create("ir");
+    tcase_add_test(ir, ir_toposort_reorders);
+    tcase_add_test(ir, ir_cycle_is_reported);
+    tcase_add_test(ir, ir_dangling_input_is_reported);
+    tcase_add_test(ir, ir_double_producer_is_reported);
+    tcase_add_test(ir, ir_unproduced_output_is_reported);
+    suite_add_tcase(s, ir);
+    TCase *pl = tcase_create("planner");
+    tcase_add_test(pl, planner_random_sets_never_overlap);
+    tcase_add_test(pl, planner_chain_reaches_lower_bound);
+    tcase_add_test(pl, planner_empty);
+    suite_add_tcase(s, pl);
+    TCase *se = tcase_create("session");
+    tcase_add_test(se, session_dynamic_batch_and_plan_cache);
+    tcase_add_test(se, session_reference_mode_matches);
+    tcase_add_test(se, session_input_errors_name_the_problem);
+    tcase_add_test(se, session_unsupported_ops_listed_together);
+    tcase_add_test(se, session_folds_shape_chain);
+    tcase_add_test(se, session_run_does_not_allocate_after_first);
+    suite_add_tcase(s, se);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
