@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "ortc/ortc.h"
 
 static void usage(FILE *f)
@@ -16,6 +17,7 @@ static void usage(FILE *f)
             "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
             "  info MODEL                    model summary, operators, memory plan\n"
             "  help                          this text\n"
+            "  --version                     print the version\n"
             "\n"
             "ortc <command> --help shows a command's options.\n");
 }
@@ -35,6 +37,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(cmd, "run"))
+        return cli_run(argc, argv);
+    if (!strcmp(cmd, "info"))
+        return cli_info(argc, argv);
     fprintf(stderr, "ortc: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -1,0 +1,54 @@
+/* cli.h — shared pieces of the `ortc` command: option parsing helpers,
+ * error reporting with exit codes, tensor files by extension, sessions with
+ * the CLI's logging. Subcommands live in cli_<name>.c.
+ */
+#ifndef ORTC_CLI_H
+#define ORTC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ortc/ortc.h"
+
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+int cli_run(int argc, char **argv);
+int cli_info(int argc, char **argv);
+
+/* Prints "ortc: <fmt>" to stderr; returns CLI_ERROR. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "ortc <cmd>: <fmt>" and a --help hint; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past
+ * the value. Returns 1 on match (value in *val), 0 if argv[*i] is another
+ * argument, -1 if the value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
+/* Parses a positive integer option value; -1 on error. */
+long cli_parse_count(const char *s);
+
+/* Options shared by commands that create sessions. */
+typedef struct cli_common {
+    int threads;
+    bool reference;
+    bool verbose;
+    bool json;
+} cli_common;
+
+/* Handles --threads, --reference, --verbose, --json at argv[*i]. 1 if
+ * consumed, 0 if not, -1 on a bad value (message printed). */
+int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c);
+/* Creates a session; prints the error and returns NULL on failure. */
+ortc_session *cli_session_create(const char *model_path, const cli_common *c);
+
+/* Reads a tensor from .npy or ONNX TensorProto .pb (by content). The data
+ * is malloc'd: release with cli_tensor_free. 0 / -1 (message printed). */
+int cli_tensor_read(const char *path, ortc_tensor *t);
+void cli_tensor_free(ortc_tensor *t);
+
+/* "[1,3,224,224]" */
+const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
+/* "batch" / "?" dims rendered from value info. */
+const char *cli_info_shape_str(char *buf, size_t len, const ortc_value_info *vi);
+
+#endif

@@ -1,0 +1,177 @@
+/* cli_common.c — helpers shared by the `ortc` subcommands: errors and exit
+ * codes, option parsing, session creation with stderr logging, tensor files.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "npy.h"
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ortc: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ortc %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'ortc %s --help')\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[++*i];
+    return 1;
+}
+
+long cli_parse_count(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v > 1000000)
+        return -1;
+    return v;
+}
+
+int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c)
+{
+    const char *val;
+    int r = cli_opt_value(argc, argv, i, "--threads", &val);
+    if (r < 0) {
+        cli_usage_error(cmd, "--threads needs a value");
+        return -1;
+    }
+    if (r > 0) {
+        long n = cli_parse_count(val);
+        if (n < 0 || n > 1024) {
+            cli_usage_error(cmd, "--threads: '%s' is not a thread count (1..1024)", val);
+            return -1;
+        }
+        c->threads = (int)n;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--reference")) {
+        c->reference = true;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--verbose") || !strcmp(argv[*i], "-v")) {
+        c->verbose = true;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--json")) {
+        c->json = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void log_to_stderr(void *user, ortc_log_level level, const char *msg)
+{
+    (void)user;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    fprintf(stderr, "ortc: %s: %s\n", names[level <= ORTC_LOG_DEBUG ? level : 0], msg);
+}
+
+ortc_session *cli_session_create(const char *model_path, const cli_common *c)
+{
+    ortc_options opt;
+    ortc_options_init(&opt);
+    opt.threads = c->threads;
+    opt.reference = c->reference;
+    opt.log = log_to_stderr;
+    opt.log_level = c->verbose ? ORTC_LOG_INFO : ORTC_LOG_WARNING;
+    ortc_session *s = NULL;
+    if (ortc_session_create(&s, model_path, &opt) != ORTC_STATUS_OK) {
+        cli_error("%s", ortc_last_error());
+        return NULL;
+    }
+    return s;
+}
+
+int cli_tensor_read(const char *path, ortc_tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cli_error("%s: cannot open: %s", path, strerror(errno)), -1;
+    unsigned char magic[6] = {0};
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    if (got == 6 && !memcmp(magic, "\x93NUMPY", 6)) {
+        char err[512];
+        if (ortc_npy_read(path, t, err, sizeof err))
+            return cli_error("%s", err), -1;
+        return 0;
+    }
+    if (ortc_tensor_read_pb(path, t, NULL) != ORTC_STATUS_OK)
+        return cli_error("%s: neither a .npy file nor an ONNX TensorProto: %s", path,
+                         ortc_last_error()),
+               -1;
+    return 0;
+}
+
+void cli_tensor_free(ortc_tensor *t)
+{
+    ortc_tensor_release(t);
+}
+
+const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf + used, len - used, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
+                                 (long long)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+    return buf;
+}
+
+const char *cli_info_shape_str(char *buf, size_t len, const ortc_value_info *vi)
+{
+    if (vi->rank < 0) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    size_t used = 0;
+    used += (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < vi->rank && used < len; i++) {
+        if (vi->dims[i] >= 0)
+            used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
+                                     (long long)vi->dims[i]);
+        else
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+                                     vi->dim_params[i] ? vi->dim_params[i] : "?");
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+    return buf;
+}

@@ -1,0 +1,250 @@
+/* cli_info.c — `ortc info`: what a model is (IR, producer, opsets), its
+ * inputs/outputs, operator histogram, parameters, unsupported operators and
+ * the memory plan ortc would use. Text or --json.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+    printf("usage: ortc info MODEL [options]\n"
+           "\n"
+           "Prints the model's IR version, producer, opsets, inputs and outputs with shapes,\n"
+           "an operator histogram, parameter count and bytes, unsupported operators, and\n"
+           "the memory plan (arena bytes, lower bound, naive sum of intermediates).\n"
+           "\n"
+           "options:\n"
+           "  --batch N     value for symbolic input dims when planning (default 1)\n"
+           "  --threads N   kernel threads used when compiling the plan\n"
+           "  --json        print as JSON\n");
+}
+
+typedef struct op_count {
+    const char *op;
+    const char *domain;
+    int count;
+} op_count;
+
+static int by_count(const void *a, const void *b)
+{
+    const op_count *x = a, *y = b;
+    if (x->count != y->count)
+        return y->count - x->count;
+    return strcmp(x->op, y->op);
+}
+
+static double mib(size_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
+int cli_info(int argc, char **argv)
+{
+    cli_common common = {0};
+    const char *path = NULL;
+    long batch = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *val;
+        int r = cli_common_opt("info", argc, argv, &i, &common);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help();
+            return CLI_OK;
+        }
+        r = cli_opt_value(argc, argv, &i, "--batch", &val);
+        if (r < 0)
+            return cli_usage_error("info", "--batch needs a value");
+        if (r > 0) {
+            if ((batch = cli_parse_count(val)) < 0)
+                return cli_usage_error("info", "--batch: '%s' is not a positive count", val);
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        if (path)
+            return cli_usage_error("info", "one MODEL at a time");
+        path = argv[i];
+    }
+    if (!path)
+        return cli_usage_error("info", "missing MODEL");
+
+    ortc_model *m = NULL;
+    if (ortc_model_load(&m, path))
+        return cli_error("%s", ortc_last_error());
+    ortc_model_info mi;
+    ortc_model_get_info(m, &mi);
+
+    /* operator histogram */
+    op_count *hist = calloc(mi.n_nodes + 1, sizeof *hist);
+    size_t n_hist = 0;
+    for (size_t i = 0; hist && i < mi.n_nodes; i++) {
+        const char *op, *dom;
+        ortc_model_node(m, i, &op, &dom, NULL);
+        size_t k;
+        for (k = 0; k < n_hist; k++)
+            if (!strcmp(hist[k].op, op) && !strcmp(hist[k].domain, dom))
+                break;
+        if (k == n_hist)
+            hist[n_hist++] = (op_count){op, dom, 0};
+        hist[k].count++;
+    }
+    qsort(hist, n_hist, sizeof *hist, by_count);
+
+    ortc_status sup = ortc_model_check_supported(m);
+    char *unsupported = sup ? strdup(ortc_last_error()) : NULL;
+
+    size_t n_in = ortc_model_input_count(m), n_out = ortc_model_output_count(m);
+    ortc_value_info *ins = calloc(n_in + 1, sizeof *ins), *outs = calloc(n_out + 1, sizeof *outs);
+    for (size_t i = 0; ins && i < n_in; i++)
+        ortc_model_input(m, i, &ins[i]);
+    for (size_t k = 0; outs && k < n_out; k++)
+        ortc_model_output(m, k, &outs[k]);
+
+    cJSON *o = common.json ? cJSON_CreateObject() : NULL;
+    if (o) {
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddNumberToObject(o, "ir_version", (double)mi.ir_version);
+        cJSON_AddStringToObject(o, "producer", mi.producer_name);
+        cJSON_AddStringToObject(o, "producer_version", mi.producer_version);
+        cJSON_AddStringToObject(o, "graph", mi.graph_name);
+        cJSON *ops = cJSON_AddObjectToObject(o, "opsets");
+        for (size_t i = 0; i < mi.n_opsets; i++) {
+            const char *d;
+            int64_t v;
+            ortc_model_opset(m, i, &d, &v);
+            cJSON_AddNumberToObject(ops, d[0] ? d : "ai.onnx", (double)v);
+        }
+        for (int io = 0; io < 2; io++) {
+            cJSON *arr = cJSON_AddArrayToObject(o, io ? "outputs" : "inputs");
+            size_t n = io ? n_out : n_in;
+            for (size_t i = 0; i < n; i++) {
+                const ortc_value_info *vi = io ? &outs[i] : &ins[i];
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "name", vi->name);
+                cJSON_AddStringToObject(e, "dtype", ortc_dtype_name(vi->dtype));
+                cJSON *sh = cJSON_AddArrayToObject(e, "shape");
+                for (int d = 0; d < vi->rank; d++)
+                    cJSON_AddItemToArray(sh, vi->dims[d] >= 0
+                                                 ? cJSON_CreateNumber((double)vi->dims[d])
+                                                 : cJSON_CreateString(vi->dim_params[d]
+                                                                          ? vi->dim_params[d]
+                                                                          : "?"));
+                cJSON_AddItemToArray(arr, e);
+            }
+        }
+        cJSON *h = cJSON_AddObjectToObject(o, "operators");
+        for (size_t k = 0; k < n_hist; k++)
+            cJSON_AddNumberToObject(h, hist[k].op, hist[k].count);
+        cJSON_AddNumberToObject(o, "nodes", (double)mi.n_nodes);
+        cJSON_AddNumberToObject(o, "parameters", (double)mi.n_parameters);
+        cJSON_AddNumberToObject(o, "parameter_bytes", (double)mi.parameter_bytes);
+        cJSON_AddNumberToObject(o, "initializers", (double)mi.n_initializers);
+        cJSON_AddItemToObject(o, "unsupported",
+                              unsupported ? cJSON_CreateString(unsupported) : cJSON_CreateNull());
+    } else {
+        printf("model      %s\n", path);
+        printf("ir         %lld\n", (long long)mi.ir_version);
+        printf("producer   %s %s\n", mi.producer_name[0] ? mi.producer_name : "(none)",
+               mi.producer_version);
+        printf("opsets    ");
+        for (size_t i = 0; i < mi.n_opsets; i++) {
+            const char *d;
+            int64_t v;
+            ortc_model_opset(m, i, &d, &v);
+            printf(" %s %lld", d[0] ? d : "ai.onnx", (long long)v);
+        }
+        printf("\n");
+        for (int io = 0; io < 2; io++) {
+            size_t n = io ? n_out : n_in;
+            printf("%s\n", io ? "outputs" : "inputs");
+            for (size_t i = 0; i < n; i++) {
+                char sh[256];
+                const ortc_value_info *vi = io ? &outs[i] : &ins[i];
+                printf("  %-20s %-8s %s\n", vi->name, ortc_dtype_name(vi->dtype),
+                       cli_info_shape_str(sh, sizeof sh, vi));
+            }
+        }
+        printf("operators  %zu nodes:", mi.n_nodes);
+        for (size_t k = 0; k < n_hist; k++)
+            printf(" %s%s%s %d", hist[k].domain[0] ? hist[k].domain : "",
+                   hist[k].domain[0] ? "." : "", hist[k].op, hist[k].count);
+        printf("\n");
+        printf("parameters %lld (%.1f MiB) in %zu initializers\n", (long long)mi.n_parameters,
+               mib((size_t)mi.parameter_bytes), mi.n_initializers);
+        printf("unsupported %s\n", unsupported ? unsupported : "none");
+    }
+
+    /* memory plan: compile with symbolic dims bound to --batch. The session
+     * takes the model; input infos (which point into it) are used first. */
+    char plan_note[1024] = "";
+    ortc_plan_stats ps;
+    bool have_plan = false;
+    ortc_session *s = NULL;
+    ortc_tensor *t = calloc(n_in + 1, sizeof *t);
+    for (size_t i = 0; t && i < n_in; i++) {
+        t[i].dtype = ins[i].dtype;
+        t[i].rank = ins[i].rank < 0 ? 0 : ins[i].rank;
+        for (int d = 0; d < t[i].rank; d++)
+            t[i].dims[d] = ins[i].dims[d] >= 0 ? ins[i].dims[d] : batch;
+    }
+    free(ins);
+    free(outs);
+    if (sup) {
+        snprintf(plan_note, sizeof plan_note, "not planned: the model uses unsupported operators");
+        ortc_model_free(m);
+    } else {
+        ortc_options opt;
+        ortc_options_init(&opt);
+        opt.threads = common.threads;
+        if (ortc_session_create_from_model(&s, m, &opt))
+            snprintf(plan_note, sizeof plan_note, "%s", ortc_last_error());
+        else if (t && ortc_session_output_shapes(s, t, n_in, NULL, 0) == ORTC_STATUS_OK &&
+                 ortc_session_plan_stats(s, &ps) == ORTC_STATUS_OK)
+            have_plan = true;
+        else
+            snprintf(plan_note, sizeof plan_note, "%s", ortc_last_error());
+    }
+    m = NULL;
+    free(t);
+
+    if (o) {
+        if (have_plan) {
+            cJSON *p = cJSON_AddObjectToObject(o, "memory_plan");
+            cJSON_AddNumberToObject(p, "batch", (double)batch);
+            cJSON_AddNumberToObject(p, "arena_bytes", (double)ps.arena_bytes);
+            cJSON_AddNumberToObject(p, "lower_bound_bytes", (double)ps.lower_bound_bytes);
+            cJSON_AddNumberToObject(p, "naive_bytes", (double)ps.naive_bytes);
+            cJSON_AddNumberToObject(p, "steps", (double)ps.n_steps);
+            cJSON_AddNumberToObject(p, "folded", (double)ps.n_folded);
+            cJSON_AddNumberToObject(p, "scratch_bytes", (double)ps.scratch_bytes);
+        } else {
+            cJSON_AddStringToObject(o, "memory_plan_error", plan_note);
+        }
+        char *txt = cJSON_Print(o);
+        if (txt)
+            puts(txt);
+        free(txt);
+        cJSON_Delete(o);
+    } else if (have_plan) {
+        printf("memory plan (symbolic dims = %ld): arena %zu bytes (%.2f MiB), lower bound "
+               "%zu bytes (%.2f MiB), naive sum %zu bytes (%.2f MiB)\n",
+               batch, ps.arena_bytes, mib(ps.arena_bytes), ps.lower_bound_bytes,
+               mib(ps.lower_bound_bytes), ps.naive_bytes, mib(ps.naive_bytes));
+        printf("           %zu kernel steps, %zu nodes folded at compile time, scratch %zu "
+               "bytes\n",
+               ps.n_steps, ps.n_folded, ps.scratch_bytes);
+    } else {
+        printf("memory plan: %s\n", plan_note);
+    }
+    ortc_session_destroy(s);
+    free(unsupported);
+    free(hist);
+    return CLI_OK;
+}
