@@ -477,7 +477,10 @@ int ortc_graph_add_input(ortc_graph *g, ortc_value *v)
 
 int ortc_graph_add_output(ortc_graph *g, ortc_value *v)
 {
-    v->is_output = true;
+    /* a subgraph may output an enclosing graph's value: that value is not
+     * thereby an output of its own graph */
+    if (v->graph == g)
+        v->is_output = true;
     return add_ptr(&g->outputs, &g->n_outputs, v);
 }
 

@@ -171,7 +171,7 @@ ortc_status opc_run(op_case *c, int reference, int threads)
             continue;
         size_t bytes = lout[k].bytes;
         out[k]->data = calloc(1, bytes ? bytes : 1);
-        if (view[k] >= 0 && in[view[k]])
+        if (view[k] >= 0 && in[view[k]] && bytes)
             memcpy(out[k]->data, in[view[k]]->data, bytes);
     }
     void *scratch = NULL;

@@ -1,0 +1,727 @@
+/* loader.c — .onnx bytes -> ortc IR: model metadata, opset imports, graphs
+ * and subgraphs, value types, initializers, nodes and attributes. Checks
+ * what the file states (versions, names, types, tensor sizes); linking,
+ * ordering and dangling names are ortc_graph_finalize's job, operators the
+ * registry's. The protobuf message never outlives a call.
+ *
+ * Memory: the file is mmap'd, unpacked (protobuf-c copies each raw_data) and
+ * unmapped before the IR is built, so the peak is about file + weights; large
+ * raw_data/typed arrays are then moved, not copied, from the message into the
+ * IR (tensor_pb.c), leaving the weights once.
+ */
+#include "loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "onnx.pb-c.h"
+#include "tensor_pb.h"
+
+typedef struct loader {
+    ortc_model *model;
+    const char *dir; /* external data folder; NULL refuses it */
+    ortc_errbuf *err;
+} loader;
+
+/* Where a graph sits, for messages: "" at the top, else
+ * " in subgraph 'body' (attribute 'body' of node 'loop' (Loop))". */
+#define WHERE_MAX 1024
+#define NLABEL_MAX (WHERE_MAX + 300) /* a node's label */
+#define LABEL_MAX (NLABEL_MAX + 400) /* a tensor's label */
+
+static char *dup_str(const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static ortc_status oom(loader *L)
+{
+    return ortc_err_set(L->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    char *d = dup_str(src);
+    if (!d)
+        return -1;
+    free(*dst);
+    *dst = d;
+    return 0;
+}
+
+static bool is_ai_onnx(const char *domain)
+{
+    return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
+}
+
+/* "node 'conv1' (Conv)", "node #3 (com.x.Op)", plus where the graph sits. */
+static const char *node_label(char *buf, size_t len, const Onnx__NodeProto *np, size_t index,
+                              const char *where)
+{
+    const char *op = np->op_type ? np->op_type : "";
+    const char *dom = is_ai_onnx(np->domain) ? "" : np->domain;
+    if (np->name && *np->name)
+        snprintf(buf, len, "node '%s' (%s%s%s)%s", np->name, dom, *dom ? "." : "", op, where);
+    else
+        snprintf(buf, len, "node #%zu (%s%s%s)%s", index, dom, *dom ? "." : "", op, where);
+    return buf;
+}
+
+/* ---- value types --------------------------------------------------------- */
+
+typedef struct value_type {
+    bool present; /* a tensor type was given */
+    ortc_dtype dtype;
+    int rank; /* -1: no shape */
+    int64_t dims[ORTC_MAX_RANK];
+    const char *params[ORTC_MAX_RANK]; /* point into the message */
+} value_type;
+
+/* `what` is "input", "output" or "value_info". */
+static ortc_status parse_type(loader *L, const Onnx__TypeProto *tp, const char *what,
+                              const char *name, const char *where, value_type *vt)
+{
+    memset(vt, 0, sizeof *vt);
+    vt->rank = -1;
+    if (!tp)
+        return ORTC_STATUS_OK;
+    const char *kind = NULL;
+    switch (tp->value_case) {
+    case ONNX__TYPE_PROTO__VALUE__NOT_SET: return ORTC_STATUS_OK;
+    case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: kind = "a sequence"; break;
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: kind = "a map"; break;
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: kind = "an optional"; break;
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "a sparse tensor"; break;
+    default: kind = "an unknown"; break;
+    }
+    if (kind)
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "%s '%s'%s has %s type; ortc supports dense tensors only", what, name,
+                            where, kind);
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (!tt)
+        return ORTC_STATUS_OK;
+    vt->present = true;
+    if (tt->has_elem_type && tt->elem_type != 0) {
+        if (!ortc_pb_dtype_known(tt->elem_type))
+            return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                                "%s '%s'%s has element type %d, which is not an ONNX type ortc "
+                                "knows",
+                                what, name, where, (int)tt->elem_type);
+        vt->dtype = (ortc_dtype)tt->elem_type;
+    }
+    if (!tt->shape)
+        return ORTC_STATUS_OK;
+    if (tt->shape->n_dim > ORTC_MAX_RANK)
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "%s '%s'%s has rank %zu; ortc supports at most %d dims", what, name,
+                            where, tt->shape->n_dim, ORTC_MAX_RANK);
+    vt->rank = (int)tt->shape->n_dim;
+    for (int i = 0; i < vt->rank; i++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+        vt->dims[i] = -1;
+        if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+            if (d->dim_value < 0)
+                return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                    "%s '%s'%s has dim %d = %lld; dims must be >= 0", what, name,
+                                    where, i, (long long)d->dim_value);
+            vt->dims[i] = d->dim_value;
+        } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                   d->dim_param && *d->dim_param) {
+            vt->params[i] = d->dim_param;
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status apply_type(loader *L, ortc_value *v, const value_type *vt)
+{
+    if (!vt->present)
+        return ORTC_STATUS_OK;
+    ortc_value_set_shape(v, vt->dtype, vt->rank, vt->rank > 0 ? vt->dims : NULL);
+    for (int i = 0; i < vt->rank; i++)
+        if (vt->params[i] && !(v->dims[i].param = dup_str(vt->params[i])))
+            return oom(L);
+    v->declared = true;
+    return ORTC_STATUS_OK;
+}
+
+/* A graph input that is also an initializer: its declared type must fit. */
+static ortc_status check_input_matches_initializer(loader *L, const ortc_value *v,
+                                                   const value_type *vt, const char *where)
+{
+    const ortc_tensor *t = &v->constant->t;
+    char a[200], b[200];
+    if (vt->present && vt->dtype != ORTC_DTYPE_UNDEFINED && vt->dtype != t->dtype)
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "input '%s'%s is declared %s but its initializer is %s", v->name, where,
+                            ortc_dtype_name(vt->dtype), ortc_dtype_name(t->dtype));
+    bool bad = vt->present && vt->rank >= 0 && vt->rank != t->rank;
+    for (int i = 0; !bad && vt->present && i < vt->rank; i++)
+        bad = vt->dims[i] >= 0 && vt->dims[i] != t->dims[i];
+    if (bad) {
+        a[0] = '\0';
+        ortc_strbuf_append(a, sizeof a, "[");
+        for (int i = 0; i < vt->rank; i++) {
+            if (vt->dims[i] >= 0)
+                ortc_strbuf_append(a, sizeof a, "%s%lld", i ? "," : "", (long long)vt->dims[i]);
+            else
+                ortc_strbuf_append(a, sizeof a, "%s%s", i ? "," : "",
+                                   vt->params[i] ? vt->params[i] : "?");
+        }
+        ortc_strbuf_append(a, sizeof a, "]");
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "input '%s'%s is declared with shape %s but its initializer has %s",
+                            v->name, where, a, ortc_shape_str(b, sizeof b, t->rank, t->dims));
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* ---- graphs, nodes, attributes ------------------------------------------ */
+
+static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, const char *where);
+
+static ortc_status build_subgraph(loader *L, Onnx__GraphProto *gp, ortc_graph *parent,
+                                  const char *attr, const char *nlabel, ortc_graph **out)
+{
+    char where[WHERE_MAX];
+    snprintf(where, sizeof where, " in subgraph '%s' (attribute '%s' of %s)",
+             gp->name ? gp->name : "", attr, nlabel);
+    *out = ortc_graph_new(L->model, parent, gp->name);
+    if (!*out)
+        return oom(L);
+    return build_graph(L, gp, *out, where);
+}
+
+static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__AttributeProto *ap,
+                              size_t index, const char *nlabel)
+{
+    if (!ap->name || !*ap->name)
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s attribute #%zu has no name",
+                            nlabel, index);
+    if (ortc_node_attr(n, ap->name))
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s has attribute '%s' twice",
+                            nlabel, ap->name);
+    if (ap->ref_attr_name && *ap->ref_attr_name)
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "%s attribute '%s' refers to function attribute '%s' (ref_attr_name); "
+                            "ortc does not support function bodies",
+                            nlabel, ap->name, ap->ref_attr_name);
+    if (!ap->has_type || ap->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED)
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s attribute '%s' has no type",
+                            nlabel, ap->name);
+
+    char label[LABEL_MAX];
+    ortc_status st = ORTC_STATUS_OK;
+    ortc_attr *a = NULL;
+    switch (ap->type) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_FLOAT)))
+            return oom(L);
+        a->f = ap->f;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_INT)))
+            return oom(L);
+        a->i = ap->i;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_STRING)))
+            return oom(L);
+        if (!(a->s = malloc(ap->s.len + 1)))
+            return oom(L);
+        if (ap->s.len)
+            memcpy(a->s, ap->s.data, ap->s.len);
+        a->s[ap->s.len] = '\0';
+        a->s_len = ap->s.len;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
+        if (!ap->t)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "%s attribute '%s' has type tensor but no tensor", nlabel,
+                                ap->name);
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSOR)))
+            return oom(L);
+        snprintf(label, sizeof label, "%s attribute '%s'", nlabel, ap->name);
+        st = ortc_pb_tensor_convert(ap->t, label, L->dir, &a->t, L->err);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+        if (!ap->g)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "%s attribute '%s' has type graph but no graph", nlabel, ap->name);
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_GRAPH)))
+            return oom(L);
+        st = build_subgraph(L, ap->g, g, ap->name, nlabel, &a->g);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_FLOATS)))
+            return oom(L);
+        if (ap->n_floats) {
+            if (!(a->floats = malloc(ap->n_floats * sizeof *a->floats)))
+                return oom(L);
+            memcpy(a->floats, ap->floats, ap->n_floats * sizeof *a->floats);
+        }
+        a->n = ap->n_floats;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_INTS)))
+            return oom(L);
+        if (ap->n_ints) {
+            if (!(a->ints = malloc(ap->n_ints * sizeof *a->ints)))
+                return oom(L);
+            memcpy(a->ints, ap->ints, ap->n_ints * sizeof *a->ints);
+        }
+        a->n = ap->n_ints;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_STRINGS)))
+            return oom(L);
+        if (ap->n_strings && !(a->strings = calloc(ap->n_strings, sizeof *a->strings)))
+            return oom(L);
+        a->n = ap->n_strings;
+        for (size_t i = 0; i < ap->n_strings; i++) {
+            const ProtobufCBinaryData *b = &ap->strings[i];
+            if (!(a->strings[i] = malloc(b->len + 1)))
+                return oom(L);
+            if (b->len)
+                memcpy(a->strings[i], b->data, b->len);
+            a->strings[i][b->len] = '\0';
+        }
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSORS)))
+            return oom(L);
+        if (ap->n_tensors && !(a->tensors = calloc(ap->n_tensors, sizeof *a->tensors)))
+            return oom(L);
+        a->n = ap->n_tensors;
+        for (size_t i = 0; i < ap->n_tensors && !st; i++) {
+            snprintf(label, sizeof label, "%s attribute '%s' tensor #%zu", nlabel, ap->name, i);
+            st = ortc_pb_tensor_convert(ap->tensors[i], label, L->dir, &a->tensors[i], L->err);
+        }
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_GRAPHS)))
+            return oom(L);
+        if (ap->n_graphs && !(a->graphs = calloc(ap->n_graphs, sizeof *a->graphs)))
+            return oom(L);
+        a->n = ap->n_graphs;
+        for (size_t i = 0; i < ap->n_graphs && !st; i++)
+            st = build_subgraph(L, ap->graphs[i], g, ap->name, nlabel, &a->graphs[i]);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR:
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "%s attribute '%s' holds sparse tensors, which ortc does not support",
+                            nlabel, ap->name);
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "%s attribute '%s' holds type protos, which ortc does not support",
+                            nlabel, ap->name);
+    default:
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "%s attribute '%s' has unknown type %d", nlabel, ap->name,
+                            (int)ap->type);
+    }
+    return st;
+}
+
+static ortc_status build_node(loader *L, ortc_graph *g, Onnx__NodeProto *np, size_t index,
+                              const char *where)
+{
+    char nlabel[NLABEL_MAX];
+    node_label(nlabel, sizeof nlabel, np, index, where);
+    if (!np->op_type || !*np->op_type)
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s has no op_type", nlabel);
+    if (ortc_model_opset_version(L->model, np->domain) < 0) {
+        if (is_ai_onnx(np->domain))
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "%s is an ai.onnx operator but the model imports no ai.onnx "
+                                "opset",
+                                nlabel);
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "%s uses domain '%s', which the model does not import (opset_import)",
+                            nlabel, np->domain);
+    }
+    if (np->n_input > INT_MAX || np->n_output > INT_MAX)
+        return ortc_err_set(L->err, ORTC_STATUS_LIMIT_EXCEEDED, "%s has too many inputs/outputs",
+                            nlabel);
+    ortc_node *n = ortc_graph_add_node(g, np->op_type, np->domain, np->name, (int)np->n_input,
+                                       (int)np->n_output);
+    if (!n)
+        return oom(L);
+    for (size_t k = 0; k < np->n_input; k++) {
+        const char *nm = np->input[k];
+        if (!nm || !*nm)
+            continue; /* omitted optional input */
+        /* this scope, else an enclosing one; unknown names become local
+         * placeholders that ortc_graph_finalize reports as dangling */
+        ortc_value *v = ortc_graph_find_value(g, nm);
+        if (!v && !(v = ortc_graph_get_value(g, nm)))
+            return oom(L);
+        n->inputs[k] = v;
+    }
+    for (size_t k = 0; k < np->n_output; k++) {
+        const char *nm = np->output[k];
+        if (!nm || !*nm)
+            continue;                                /* omitted optional output */
+        ortc_value *v = ortc_graph_get_value(g, nm); /* created in pass 1 */
+        if (!v)
+            return oom(L);
+        n->outputs[k] = v;
+    }
+    for (size_t a = 0; a < np->n_attribute; a++) {
+        ortc_status st = build_attr(L, g, n, np->attribute[a], a, nlabel);
+        if (st)
+            return st;
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, const char *where)
+{
+    ortc_status st;
+    char label[LABEL_MAX];
+    if (gp->n_sparse_initializer) {
+        const Onnx__SparseTensorProto *sp = gp->sparse_initializer[0];
+        const char *nm = sp->values && sp->values->name ? sp->values->name : "";
+        return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
+                            "sparse initializer '%s'%s: ortc does not support sparse tensors", nm,
+                            where);
+    }
+
+    /* pass 1: every value this graph defines */
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        Onnx__TensorProto *tp = gp->initializer[i];
+        if (!tp->name || !*tp->name)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "initializer #%zu%s has no name",
+                                i, where);
+        ortc_value *v = ortc_graph_find_local(g, tp->name);
+        if (v && v->kind == ORTC_VALUE_CONSTANT)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "initializer '%s'%s is listed twice", tp->name, where);
+        if (!v && !(v = ortc_graph_get_value(g, tp->name)))
+            return oom(L);
+        snprintf(label, sizeof label, "initializer '%s'%s", tp->name, where);
+        ortc_const_tensor *c = NULL;
+        if ((st = ortc_pb_tensor_convert(tp, label, L->dir, &c, L->err)))
+            return st;
+        ortc_value_set_constant(v, c);
+    }
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        if (!vi->name || !*vi->name)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "graph input #%zu%s has no name",
+                                i, where);
+        value_type vt;
+        if ((st = parse_type(L, vi->type, "input", vi->name, where, &vt)))
+            return st;
+        ortc_value *v = ortc_graph_get_value(g, vi->name);
+        if (!v)
+            return oom(L);
+        if (v->kind == ORTC_VALUE_CONSTANT) {
+            /* older exporters list initializers as inputs too: a constant */
+            if ((st = check_input_matches_initializer(L, v, &vt, where)))
+                return st;
+            continue;
+        }
+        if (v->kind == ORTC_VALUE_INPUT)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "graph input '%s'%s is listed twice", vi->name, where);
+        if ((st = apply_type(L, v, &vt)))
+            return st;
+        if (ortc_graph_add_input(g, v))
+            return oom(L);
+    }
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        for (size_t k = 0; k < np->n_output; k++)
+            if (np->output[k] && *np->output[k] && !ortc_graph_get_value(g, np->output[k]))
+                return oom(L);
+    }
+
+    /* declared types of intermediates, then the graph outputs */
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const Onnx__ValueInfoProto *vi = gp->value_info[i];
+        if (!vi->name || !*vi->name)
+            continue;
+        value_type vt;
+        if ((st = parse_type(L, vi->type, "value", vi->name, where, &vt)))
+            return st;
+        ortc_value *v = ortc_graph_find_local(g, vi->name);
+        /* names this graph does not define (stale entries) are ignored;
+         * inputs and constants keep their own types */
+        if (v && v->kind == ORTC_VALUE_INTERMEDIATE && (st = apply_type(L, v, &vt)))
+            return st;
+    }
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = gp->output[i];
+        if (!vi->name || !*vi->name)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "graph output #%zu%s has no name", i, where);
+        value_type vt;
+        if ((st = parse_type(L, vi->type, "output", vi->name, where, &vt)))
+            return st;
+        /* a subgraph may pass an enclosing graph's value straight out */
+        ortc_value *v = ortc_graph_find_value(g, vi->name);
+        if (!v && !(v = ortc_graph_get_value(g, vi->name)))
+            return oom(L);
+        if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE && (st = apply_type(L, v, &vt)))
+            return st;
+        if (ortc_graph_add_output(g, v))
+            return oom(L);
+    }
+
+    /* pass 2: nodes (and their subgraphs, which may read any value above) */
+    for (size_t i = 0; i < gp->n_node; i++)
+        if ((st = build_node(L, g, gp->node[i], i, where)))
+            return st;
+    return ORTC_STATUS_OK;
+}
+
+/* ---- model ---------------------------------------------------------------- */
+
+static ortc_status build_model(loader *L, Onnx__ModelProto *mp, const char *path)
+{
+    ortc_errbuf *err = L->err;
+    if (!mp->has_ir_version)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid ONNX model (it has no ir_version)");
+    if (mp->ir_version < ORTC_MIN_IR_VERSION || mp->ir_version > ORTC_MAX_IR_VERSION)
+        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                            "IR version %lld is not supported (ortc reads IR versions %d to %d)",
+                            (long long)mp->ir_version, ORTC_MIN_IR_VERSION, ORTC_MAX_IR_VERSION);
+    /* onnx.proto: "All ModelProtos MUST have at least one entry" in
+     * opset_import; nodes of a domain that is not imported are refused in
+     * build_node (the ONNX checker does the same). */
+    if (!mp->n_opset_import)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "the model has no opset_import; IR version %lld requires one",
+                            (long long)mp->ir_version);
+    if (!mp->graph)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL, "the model has no graph");
+
+    ortc_model *m = L->model;
+    m->ir_version = mp->ir_version;
+    m->model_version = mp->has_model_version ? mp->model_version : 0;
+    if (replace_str(&m->producer_name, mp->producer_name) ||
+        replace_str(&m->producer_version, mp->producer_version) ||
+        replace_str(&m->domain, mp->domain) || replace_str(&m->doc, mp->doc_string) ||
+        replace_str(&m->path, path))
+        return oom(L);
+    if (L->dir && !(m->dir = dup_str(L->dir)))
+        return oom(L);
+
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
+        const char *dom = is_ai_onnx(os->domain) ? "" : os->domain;
+        const char *shown = *dom ? dom : "ai.onnx";
+        if (!os->has_version || os->version < 1)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "opset_import of domain '%s' has no valid version", shown);
+        if (ortc_model_opset_version(m, dom) >= 0)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "domain '%s' is imported twice in opset_import", shown);
+        if (!*dom && os->version > ORTC_MAX_OPSET)
+            return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                                "the model imports ai.onnx opset %lld; ortc implements opsets up "
+                                "to %d",
+                                (long long)os->version, ORTC_MAX_OPSET);
+        if (ortc_model_add_opset(m, dom, os->version))
+            return oom(L);
+    }
+
+    if (!(m->graph = ortc_graph_new(m, NULL, mp->graph->name)))
+        return oom(L);
+    return build_graph(L, mp->graph, m->graph, "");
+}
+
+/* Unpacks, builds the IR, frees the message (whatever happens) and
+ * finalizes. `kind` is "file" or "buffer" for messages. */
+static ortc_status unpack_model(const void *data, size_t size, const char *kind,
+                                Onnx__ModelProto **out, ortc_errbuf *err)
+{
+    *out = NULL;
+    if (size == 0)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid ONNX model (the %s is empty)", kind);
+    if (size > INT32_MAX)
+        return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "the %s is %zu bytes; protobuf limits a model to 2 GB, larger models "
+                            "must keep their weights in external data",
+                            kind, size);
+    if (ortc_pb_check_depth(&onnx__model_proto__descriptor, data, size, ORTC_PB_MAX_DEPTH) == 1)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid ONNX model (messages nested deeper than %d levels)",
+                            ORTC_PB_MAX_DEPTH);
+    *out = onnx__model_proto__unpack(ortc_pb_allocator(), size, data);
+    if (!*out)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid ONNX model (protobuf parse failed; the %s is %zu bytes "
+                            "- truncated?)",
+                            kind, size);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status build_and_finalize(Onnx__ModelProto *mp, const char *path, const char *dir,
+                                      ortc_model **out, ortc_errbuf *err)
+{
+    loader L = {ortc_model_new(), dir, err};
+    ortc_status st = L.model ? build_model(&L, mp, path)
+                             : ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    protobuf_c_message_free_unpacked(&mp->base, ortc_pb_allocator());
+    if (!st) {
+        char msg[ORTC_ERR_MAX];
+        msg[0] = '\0';
+        st = ortc_graph_finalize(L.model->graph, msg, sizeof msg);
+        if (st)
+            ortc_err_set(err, st, "%s", msg);
+    }
+    if (st) {
+        ortc_model_free(L.model);
+        return st;
+    }
+    *out = L.model;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_onnx_load_buffer(ortc_model **out, const void *data, size_t size,
+                                  const char *base_dir, ortc_errbuf *err)
+{
+    ortc_errbuf local;
+    if (!err)
+        err = &local;
+    ortc_err_clear(err);
+    if (!out)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "ortc_onnx_load_buffer: out is NULL");
+    *out = NULL;
+    if (!data && size)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "ortc_onnx_load_buffer: data is NULL but size is %zu", size);
+    Onnx__ModelProto *mp = NULL;
+    ortc_status st = unpack_model(data, size, "buffer", &mp, err);
+    if (!st)
+        st = build_and_finalize(mp, "", base_dir, out, err);
+    if (st)
+        ortc_err_prefix(err, "<buffer>");
+    return st;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return dup_str(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Maps (or, where mapping fails, reads) a whole file and unpacks it; the
+ * bytes are released before returning. */
+static ortc_status unpack_file(const char *path, Onnx__ModelProto **mp, ortc_errbuf *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return ortc_err_set(err, e == ENOMEM ? ORTC_STATUS_OUT_OF_MEMORY : ORTC_STATUS_IO_ERROR,
+                            "cannot open: %s", ortc_pb_strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "cannot stat: %s", ortc_pb_strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "%s",
+                            S_ISDIR(sb.st_mode) ? "is a directory, not an .onnx file"
+                                                : "is not a regular file");
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size == 0 || size > INT32_MAX) {
+        close(fd);
+        return unpack_model(NULL, size, "file", mp, err);
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ortc_status st;
+    if (map != MAP_FAILED) {
+        close(fd);
+        madvise(map, size, MADV_SEQUENTIAL);
+        st = unpack_model(map, size, "file", mp, err);
+        munmap(map, size);
+        return st;
+    }
+    uint8_t *buf = malloc(size);
+    if (!buf) {
+        close(fd);
+        return ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory reading %zu bytes",
+                            size);
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t r = read(fd, buf + done, size - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            close(fd);
+            free(buf);
+            return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "read failed: %s",
+                                r < 0 ? ortc_pb_strerror(e) : "the file shrank while reading");
+        }
+        done += (size_t)r;
+    }
+    close(fd);
+    st = unpack_model(buf, size, "file", mp, err);
+    free(buf);
+    return st;
+}
+
+ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf *err)
+{
+    ortc_errbuf local;
+    if (!err)
+        err = &local;
+    ortc_err_clear(err);
+    if (!out || !path)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT, "ortc_onnx_load_file: %s is NULL",
+                            out ? "path" : "out");
+    *out = NULL;
+    Onnx__ModelProto *mp = NULL;
+    ortc_status st = unpack_file(path, &mp, err);
+    if (!st) {
+        char *dir = dir_of(path);
+        if (!dir) {
+            protobuf_c_message_free_unpacked(&mp->base, ortc_pb_allocator());
+            st = ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+        } else {
+            st = build_and_finalize(mp, path, dir, out, err);
+            free(dir);
+        }
+    }
+    if (st)
+        ortc_err_prefix(err, "%s", path);
+    return st;
+}

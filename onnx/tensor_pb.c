@@ -1,0 +1,779 @@
+/* tensor_pb.c — ONNX TensorProto -> ortc tensors: raw_data, the typed fields
+ * and external data, for every numeric dtype, bool and string; also the
+ * protobuf-c allocator and nesting guard loader.c shares, and the public
+ * tensor-file readers. Knows nothing of graphs (see loader.c).
+ *
+ * Moving instead of copying: protobuf-c 1.4.1 allocates a bytes field
+ * (raw_data) with allocator->alloc(len) and memcpy's the payload into it,
+ * and a repeated scalar field (float_data, int64_data...) as one array of
+ * n * sizeof(elem) from the same allocator. free_unpacked frees a bytes
+ * field only when its .data is non-NULL (and not the descriptor default,
+ * which onnx.proto does not set), and a repeated field's array only when
+ * the pointer is non-NULL. So taking the pointer and then setting it to
+ * NULL (length/count 0) hands the block to us and free_unpacked skips it.
+ * Our allocator uses malloc/aligned_alloc, so free() releases it later.
+ */
+#include "tensor_pb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ortc reads raw_data as little-endian and runs on little-endian hosts only"
+#endif
+
+/* Blocks at least this large are 64-byte aligned so they can become weights
+ * as they are; smaller tensors are copied (cheap) into aligned storage. */
+#define PB_ALIGNED_MIN 1024
+#define PB_ALIGN 64
+
+/* ---- allocator ------------------------------------------------------------ */
+
+static void *pb_alloc(void *unused, size_t size)
+{
+    (void)unused;
+    if (size >= PB_ALIGNED_MIN) {
+        size_t r = (size + PB_ALIGN - 1) & ~(size_t)(PB_ALIGN - 1);
+        return r < size ? NULL : aligned_alloc(PB_ALIGN, r);
+    }
+    return malloc(size ? size : 1);
+}
+
+static void pb_free(void *unused, void *p)
+{
+    (void)unused;
+    free(p);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+ProtobufCAllocator *ortc_pb_allocator(void)
+{
+    return &pb_allocator;
+}
+
+/* ---- nesting guard --------------------------------------------------------- */
+
+static int read_varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
+{
+    uint64_t r = 0;
+    for (size_t i = 0; i < n && i < 10; i++) {
+        r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = r;
+            *used = i + 1;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int ortc_pb_check_depth(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                        int max_depth)
+{
+    if (max_depth <= 0)
+        return 1;
+    size_t i = 0;
+    while (i < len) {
+        uint64_t key, v;
+        size_t u;
+        if (read_varint(data + i, len - i, &key, &u))
+            return -1;
+        i += u;
+        switch (key & 7) {
+        case 0: /* varint */
+            if (read_varint(data + i, len - i, &v, &u))
+                return -1;
+            i += u;
+            break;
+        case 1: /* 64-bit */
+            if (len - i < 8)
+                return -1;
+            i += 8;
+            break;
+        case 5: /* 32-bit */
+            if (len - i < 4)
+                return -1;
+            i += 4;
+            break;
+        case 2: { /* length-delimited: recurse into message fields */
+            if (read_varint(data + i, len - i, &v, &u))
+                return -1;
+            i += u;
+            if (v > len - i)
+                return -1;
+            uint64_t tag = key >> 3;
+            const ProtobufCFieldDescriptor *f =
+                desc && tag <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(desc, (unsigned)tag)
+                    : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                int r = ortc_pb_check_depth(f->descriptor, data + i, (size_t)v, max_depth - 1);
+                if (r)
+                    return r;
+            }
+            i += (size_t)v;
+            break;
+        }
+        default: return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- dtypes ----------------------------------------------------------------- */
+
+int ortc_pb_dtype_known(int32_t data_type)
+{
+    switch (data_type) {
+    case ORTC_DTYPE_FLOAT:
+    case ORTC_DTYPE_UINT8:
+    case ORTC_DTYPE_INT8:
+    case ORTC_DTYPE_UINT16:
+    case ORTC_DTYPE_INT16:
+    case ORTC_DTYPE_INT32:
+    case ORTC_DTYPE_INT64:
+    case ORTC_DTYPE_STRING:
+    case ORTC_DTYPE_BOOL:
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_DOUBLE:
+    case ORTC_DTYPE_UINT32:
+    case ORTC_DTYPE_UINT64:
+    case ORTC_DTYPE_COMPLEX64:
+    case ORTC_DTYPE_COMPLEX128:
+    case ORTC_DTYPE_BFLOAT16: return 1;
+    default: return 0;
+    }
+}
+
+/* Which typed field holds a dtype's elements, and how many values per
+ * element (complex numbers are two floats / doubles). */
+typedef enum typed_field {
+    FIELD_FLOAT,
+    FIELD_INT32,
+    FIELD_STRING,
+    FIELD_INT64,
+    FIELD_DOUBLE,
+    FIELD_UINT64,
+    FIELD_COUNT
+} typed_field;
+
+static const char *const field_names[FIELD_COUNT] = {"float_data", "int32_data",  "string_data",
+                                                     "int64_data", "double_data", "uint64_data"};
+
+static size_t field_len(const Onnx__TensorProto *tp, typed_field f)
+{
+    switch (f) {
+    case FIELD_FLOAT: return tp->n_float_data;
+    case FIELD_INT32: return tp->n_int32_data;
+    case FIELD_STRING: return tp->n_string_data;
+    case FIELD_INT64: return tp->n_int64_data;
+    case FIELD_DOUBLE: return tp->n_double_data;
+    case FIELD_UINT64: return tp->n_uint64_data;
+    case FIELD_COUNT: break;
+    }
+    return 0;
+}
+
+static ortc_status field_for(ortc_dtype dt, typed_field *f, size_t *per_elem, const char *desc,
+                             ortc_errbuf *err)
+{
+    *per_elem = 1;
+    switch (dt) {
+    case ORTC_DTYPE_FLOAT: *f = FIELD_FLOAT; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_COMPLEX64:
+        *f = FIELD_FLOAT;
+        *per_elem = 2;
+        return ORTC_STATUS_OK;
+    case ORTC_DTYPE_INT32:
+    case ORTC_DTYPE_INT16:
+    case ORTC_DTYPE_INT8:
+    case ORTC_DTYPE_UINT16:
+    case ORTC_DTYPE_UINT8:
+    case ORTC_DTYPE_BOOL:
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16: *f = FIELD_INT32; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_STRING: *f = FIELD_STRING; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_INT64: *f = FIELD_INT64; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_DOUBLE: *f = FIELD_DOUBLE; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_COMPLEX128:
+        *f = FIELD_DOUBLE;
+        *per_elem = 2;
+        return ORTC_STATUS_OK;
+    case ORTC_DTYPE_UINT32:
+    case ORTC_DTYPE_UINT64: *f = FIELD_UINT64; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_UNDEFINED: break;
+    }
+    return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                        "%s has data type %d, which has no typed field", desc, (int)dt);
+}
+
+/* ---- building the constant ---------------------------------------------------- */
+
+/* A constant over `block` (bytes long) when it is suitably aligned, else a
+ * copy of it. *taken tells the caller to forget the block. */
+static ortc_const_tensor *adopt_or_copy(void *block, size_t bytes, const ortc_tensor *shape,
+                                        bool *taken)
+{
+    *taken = false;
+    if (block && bytes >= PB_ALIGNED_MIN && ((uintptr_t)block % PB_ALIGN) == 0) {
+        ortc_const_tensor *c = calloc(1, sizeof *c);
+        if (!c)
+            return NULL;
+        c->t = *shape;
+        c->owned = block;
+        c->t.data = block;
+        *taken = true;
+        return c;
+    }
+    ortc_const_tensor *c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+    if (c && bytes)
+        memcpy(c->t.data, block, bytes);
+    return c;
+}
+
+static ortc_status oom(ortc_errbuf *err, const char *desc)
+{
+    return ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory", desc);
+}
+
+/* Elements stored one per int32_data entry, narrowed to the dtype's width. */
+static void narrow_int32(void *dst, const int32_t *src, size_t n, ortc_dtype dt)
+{
+    switch (dt) {
+    case ORTC_DTYPE_INT8:
+        for (size_t i = 0; i < n; i++)
+            ((int8_t *)dst)[i] = (int8_t)src[i];
+        break;
+    case ORTC_DTYPE_UINT8:
+        for (size_t i = 0; i < n; i++)
+            ((uint8_t *)dst)[i] = (uint8_t)src[i];
+        break;
+    case ORTC_DTYPE_BOOL:
+        for (size_t i = 0; i < n; i++)
+            ((uint8_t *)dst)[i] = src[i] != 0;
+        break;
+    case ORTC_DTYPE_INT16:
+        for (size_t i = 0; i < n; i++)
+            ((int16_t *)dst)[i] = (int16_t)src[i];
+        break;
+    default: /* UINT16, FLOAT16, BFLOAT16: the 16 bits as written */
+        for (size_t i = 0; i < n; i++)
+            ((uint16_t *)dst)[i] = (uint16_t)src[i];
+        break;
+    }
+}
+
+static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ortc_tensor *shape,
+                              int64_t numel, size_t bytes, ortc_const_tensor **out,
+                              ortc_errbuf *err)
+{
+    typed_field f = FIELD_FLOAT;
+    size_t per = 1;
+    ortc_status st = field_for(shape->dtype, &f, &per, desc, err);
+    if (st)
+        return st;
+    for (int k = 0; k < FIELD_COUNT; k++)
+        if (k != (int)f && field_len(tp, (typed_field)k))
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "%s stores %zu values in %s, which cannot hold %s (use %s)", desc,
+                                field_len(tp, (typed_field)k), field_names[k],
+                                ortc_dtype_name(shape->dtype), field_names[f]);
+    size_t have = field_len(tp, f);
+    if (have != (uint64_t)numel * per) {
+        if (have == 0)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "%s has %lld elements but no data (raw_data and %s are empty)",
+                                desc, (long long)numel, field_names[f]);
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s has %lld elements but %s holds %zu values%s", desc,
+                            (long long)numel, field_names[f], have,
+                            per == 2 ? " (complex numbers take two each)" : "");
+    }
+
+    ortc_const_tensor *c = NULL;
+    bool taken = false;
+    switch (shape->dtype) {
+    case ORTC_DTYPE_FLOAT:
+    case ORTC_DTYPE_COMPLEX64:
+        c = adopt_or_copy(tp->float_data, bytes, shape, &taken);
+        if (taken) {
+            tp->float_data = NULL;
+            tp->n_float_data = 0;
+        }
+        break;
+    case ORTC_DTYPE_INT32:
+        c = adopt_or_copy(tp->int32_data, bytes, shape, &taken);
+        if (taken) {
+            tp->int32_data = NULL;
+            tp->n_int32_data = 0;
+        }
+        break;
+    case ORTC_DTYPE_INT64:
+        c = adopt_or_copy(tp->int64_data, bytes, shape, &taken);
+        if (taken) {
+            tp->int64_data = NULL;
+            tp->n_int64_data = 0;
+        }
+        break;
+    case ORTC_DTYPE_DOUBLE:
+    case ORTC_DTYPE_COMPLEX128:
+        c = adopt_or_copy(tp->double_data, bytes, shape, &taken);
+        if (taken) {
+            tp->double_data = NULL;
+            tp->n_double_data = 0;
+        }
+        break;
+    case ORTC_DTYPE_UINT64:
+        c = adopt_or_copy(tp->uint64_data, bytes, shape, &taken);
+        if (taken) {
+            tp->uint64_data = NULL;
+            tp->n_uint64_data = 0;
+        }
+        break;
+    case ORTC_DTYPE_UINT32:
+        c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+        if (c)
+            for (int64_t i = 0; i < numel; i++)
+                ((uint32_t *)c->t.data)[i] = (uint32_t)tp->uint64_data[i];
+        break;
+    case ORTC_DTYPE_INT8:
+    case ORTC_DTYPE_UINT8:
+    case ORTC_DTYPE_BOOL:
+    case ORTC_DTYPE_INT16:
+    case ORTC_DTYPE_UINT16:
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16:
+        c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+        if (c)
+            narrow_int32(c->t.data, tp->int32_data, (size_t)numel, shape->dtype);
+        break;
+    case ORTC_DTYPE_STRING:
+        c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+        if (c) {
+            char **s = c->t.data;
+            for (int64_t i = 0; i < numel; i++) {
+                const ProtobufCBinaryData *b = &tp->string_data[i];
+                s[i] = malloc(b->len + 1);
+                if (!s[i]) {
+                    ortc_const_tensor_free(c);
+                    return oom(err, desc);
+                }
+                if (b->len)
+                    memcpy(s[i], b->data, b->len);
+                s[i][b->len] = '\0';
+            }
+        }
+        break;
+    case ORTC_DTYPE_UNDEFINED: break;
+    }
+    if (!c)
+        return oom(err, desc);
+    *out = c;
+    return ORTC_STATUS_OK;
+}
+
+/* ---- external data ---------------------------------------------------------------- */
+
+/* Non-negative decimal integer, whole string. */
+static int parse_offset(const char *s, int64_t *v)
+{
+    if (!s || !*s)
+        return -1;
+    int64_t r = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        int d = *s - '0';
+        if (r > (INT64_MAX - d) / 10)
+            return -1;
+        r = r * 10 + d;
+    }
+    *v = r;
+    return 0;
+}
+
+static bool has_dotdot_component(const char *loc)
+{
+    const char *p = loc;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+const char *ortc_pb_strerror(int e)
+{
+    static _Thread_local char buf[128];
+    if (strerror_r(e, buf, sizeof buf) != 0)
+        snprintf(buf, sizeof buf, "error %d", e);
+    return buf;
+}
+
+static ortc_status errno_status(int e)
+{
+    return e == ENOMEM ? ORTC_STATUS_OUT_OF_MEMORY : ORTC_STATUS_IO_ERROR;
+}
+
+static ortc_status from_external(Onnx__TensorProto *tp, const char *desc, const char *dir,
+                                 const ortc_tensor *shape, size_t bytes, ortc_const_tensor **out,
+                                 ortc_errbuf *err)
+{
+    const char *loc = NULL, *off_s = NULL, *len_s = NULL;
+    for (size_t i = 0; i < tp->n_external_data; i++) {
+        const Onnx__StringStringEntryProto *kv = tp->external_data[i];
+        if (!kv->key)
+            continue;
+        if (strcmp(kv->key, "location") == 0)
+            loc = kv->value ? kv->value : "";
+        else if (strcmp(kv->key, "offset") == 0)
+            off_s = kv->value ? kv->value : "";
+        else if (strcmp(kv->key, "length") == 0)
+            len_s = kv->value ? kv->value : "";
+        /* "checksum" (SHA1 of the file) and unknown keys are ignored */
+    }
+    if (!loc || !*loc)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s uses external data but names no 'location'", desc);
+    if (shape->dtype == ORTC_DTYPE_STRING)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s is a string tensor in external data '%s'; strings must be stored "
+                            "in string_data",
+                            desc, loc);
+    if (!dir)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s keeps its data in external file '%s', but no folder is known to "
+                            "resolve it (load the model from a file, or pass a base folder)",
+                            desc, loc);
+    if (loc[0] == '/')
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s: external data location '%s' is an absolute path; it must be "
+                            "relative to the model's folder",
+                            desc, loc);
+    if (has_dotdot_component(loc))
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s: external data location '%s' contains '..'; it must stay inside "
+                            "the model's folder",
+                            desc, loc);
+    int64_t offset = 0, length = -1;
+    if (off_s && parse_offset(off_s, &offset))
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s: external data offset '%s' (location '%s') is not a "
+                            "non-negative integer",
+                            desc, off_s, loc);
+    if (len_s && parse_offset(len_s, &length))
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "%s: external data length '%s' (location '%s') is not a "
+                            "non-negative integer",
+                            desc, len_s, loc);
+
+    /* resolve symlinks and make sure the file stays inside the folder */
+    size_t plen = strlen(dir) + 1 + strlen(loc) + 1;
+    char *joined = malloc(plen);
+    if (!joined)
+        return oom(err, desc);
+    snprintf(joined, plen, "%s/%s", dir, loc);
+    char *rdir = realpath(dir, NULL);
+    int rdir_errno = errno;
+    char *rfile = rdir ? realpath(joined, NULL) : NULL;
+    int rfile_errno = errno;
+    free(joined);
+    if (!rdir)
+        return ortc_err_set(err, errno_status(rdir_errno),
+                            "%s: cannot resolve the model's folder '%s' for external data '%s': %s",
+                            desc, dir, loc, ortc_pb_strerror(rdir_errno));
+    if (!rfile) {
+        free(rdir);
+        return ortc_err_set(err, errno_status(rfile_errno),
+                            "%s: cannot open external data file '%s': %s", desc, loc,
+                            ortc_pb_strerror(rfile_errno));
+    }
+    size_t dl = strlen(rdir);
+    bool inside = strncmp(rfile, rdir, dl) == 0 &&
+                  (rfile[dl] == '/' || (dl == 1 && rdir[0] == '/')) && rfile[dl] != '\0';
+    free(rdir);
+    if (!inside) {
+        ortc_status st = ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                      "%s: external data location '%s' resolves to '%s', outside "
+                                      "the model's folder",
+                                      desc, loc, rfile);
+        free(rfile);
+        return st;
+    }
+
+    int fd = open(rfile, O_RDONLY | O_CLOEXEC);
+    int open_errno = errno;
+    free(rfile);
+    if (fd < 0)
+        return ortc_err_set(err, errno_status(open_errno),
+                            "%s: cannot open external data file '%s': %s", desc, loc,
+                            ortc_pb_strerror(open_errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
+                            "%s: external data '%s' is not a regular file", desc, loc);
+    }
+    int64_t fsize = (int64_t)sb.st_size;
+    ortc_status st = ORTC_STATUS_OK;
+    if (offset > fsize) {
+        st = ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                          "%s: external data offset %lld is beyond the end of '%s' (%lld bytes)",
+                          desc, (long long)offset, loc, (long long)fsize);
+    } else if (length >= 0 && length > fsize - offset) {
+        st = ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                          "%s: external data '%s' at offset %lld with length %lld runs past the "
+                          "end of the file (%lld bytes)",
+                          desc, loc, (long long)offset, (long long)length, (long long)fsize);
+    } else {
+        if (length < 0)
+            length = fsize - offset;
+        if ((uint64_t)length != bytes)
+            st = ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                              "%s needs %zu bytes but external data '%s' has %lld (offset %lld)",
+                              desc, bytes, loc, (long long)length, (long long)offset);
+    }
+    if (st) {
+        close(fd);
+        return st;
+    }
+    ortc_const_tensor *c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+    if (!c) {
+        close(fd);
+        return oom(err, desc);
+    }
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t r = pread(fd, (char *)c->t.data + done, bytes - done, (off_t)(offset + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            close(fd);
+            ortc_const_tensor_free(c);
+            return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
+                                "%s: reading external data '%s' failed at byte %zu: %s", desc, loc,
+                                (size_t)offset + done, r < 0 ? ortc_pb_strerror(e) : "file shrank");
+        }
+        done += (size_t)r;
+    }
+    close(fd);
+    *out = c;
+    return ORTC_STATUS_OK;
+}
+
+/* ---- TensorProto -> ortc_const_tensor --------------------------------------------- */
+
+ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, const char *dir,
+                                   ortc_const_tensor **out, ortc_errbuf *err)
+{
+    *out = NULL;
+    if (!tp->has_data_type || tp->data_type == ORTC_DTYPE_UNDEFINED)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL, "%s has no data type", label);
+    if (!ortc_pb_dtype_known(tp->data_type))
+        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                            "%s has data type %d, which is not an ONNX type ortc knows", label,
+                            (int)tp->data_type);
+    if (tp->n_dims > ORTC_MAX_RANK)
+        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                            "%s has rank %zu; ortc supports at most %d dims", label, tp->n_dims,
+                            ORTC_MAX_RANK);
+    ortc_tensor shape = {(ortc_dtype)tp->data_type, (int)tp->n_dims, {0}, NULL};
+    for (size_t i = 0; i < tp->n_dims; i++) {
+        if (tp->dims[i] < 0)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "%s has dim %zu = %lld; dims must be >= 0", label, i,
+                                (long long)tp->dims[i]);
+        shape.dims[i] = tp->dims[i];
+    }
+    char sbuf[200], desc[600];
+    snprintf(desc, sizeof desc, "%s (%s %s)", label, ortc_dtype_name(shape.dtype),
+             ortc_shape_str(sbuf, sizeof sbuf, shape.rank, shape.dims));
+    int64_t numel = ortc_tensor_numel(&shape);
+    size_t bytes = ortc_tensor_bytes(&shape);
+    if (numel < 0 || (numel > 0 && bytes == 0))
+        return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "%s has more elements than this machine can address", desc);
+    if (tp->segment)
+        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                            "%s is stored in segments, which ortc does not support", desc);
+
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        return from_external(tp, desc, dir, &shape, bytes, out, err);
+
+    bool any_typed = false;
+    for (int k = 0; k < FIELD_COUNT; k++)
+        any_typed |= field_len(tp, (typed_field)k) != 0;
+    /* an explicitly empty raw_data next to a filled typed field is ignored */
+    if (tp->raw_data.len || (tp->has_raw_data && !any_typed)) {
+        if (shape.dtype == ORTC_DTYPE_STRING)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "%s uses raw_data; string tensors must use string_data", desc);
+        for (int k = 0; k < FIELD_COUNT; k++)
+            if (field_len(tp, (typed_field)k))
+                return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                    "%s has both raw_data and %s; only one may hold the data", desc,
+                                    field_names[k]);
+        if (tp->raw_data.len != bytes)
+            return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                "%s needs %zu bytes but raw_data has %zu", desc, bytes,
+                                tp->raw_data.len);
+        bool taken;
+        ortc_const_tensor *c = adopt_or_copy(tp->raw_data.data, bytes, &shape, &taken);
+        if (!c)
+            return oom(err, desc);
+        if (taken) {
+            tp->raw_data.data = NULL;
+            tp->raw_data.len = 0;
+            tp->has_raw_data = 0;
+        }
+        *out = c;
+        return ORTC_STATUS_OK;
+    }
+    return from_typed(tp, desc, &shape, numel, bytes, out, err);
+}
+
+/* ---- public tensor files ---------------------------------------------------------- */
+
+static ortc_status parse_tensor(const void *data, size_t size, ortc_tensor *t, char **name,
+                                ortc_errbuf *err)
+{
+    if (size > INT32_MAX)
+        return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "a TensorProto of %zu bytes exceeds protobuf's 2 GB limit", size);
+    if (size &&
+        ortc_pb_check_depth(&onnx__tensor_proto__descriptor, data, size, ORTC_PB_MAX_DEPTH) == 1)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid TensorProto (messages nested deeper than %d levels)",
+                            ORTC_PB_MAX_DEPTH);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(ortc_pb_allocator(), size, data);
+    if (!tp)
+        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                            "not a valid TensorProto (protobuf parse failed; %zu bytes)", size);
+    char label[400];
+    snprintf(label, sizeof label, "tensor '%s'", tp->name ? tp->name : "");
+    ortc_status st = ORTC_STATUS_OK;
+    ortc_const_tensor *c = NULL;
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        st =
+            ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                         "%s keeps its data in an external file; tensor files must hold it", label);
+    else
+        st = ortc_pb_tensor_convert(tp, label, NULL, &c, err);
+    char *nm = NULL;
+    if (!st && name) {
+        const char *src = tp->name ? tp->name : "";
+        nm = malloc(strlen(src) + 1);
+        if (!nm)
+            st = oom(err, label);
+        else
+            strcpy(nm, src);
+    }
+    protobuf_c_message_free_unpacked(&tp->base, ortc_pb_allocator());
+    if (st) {
+        ortc_const_tensor_free(c);
+        return st;
+    }
+    *t = c->t;
+    t->data = c->owned;
+    free(c); /* the struct only: the data now belongs to the caller */
+    if (name)
+        *name = nm;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_tensor_parse_pb(const void *data, size_t size, ortc_tensor *t, char **name)
+{
+    if (name)
+        *name = NULL;
+    if (!t)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "ortc_tensor_parse_pb: t is NULL");
+    memset(t, 0, sizeof *t);
+    if (!data && size)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
+                            "ortc_tensor_parse_pb: data is NULL but size is %zu", size);
+    return parse_tensor(data, size, t, name, NULL);
+}
+
+ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name)
+{
+    if (name)
+        *name = NULL;
+    if (!t || !path)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "ortc_tensor_read_pb: %s is NULL",
+                            t ? "path" : "t");
+    memset(t, 0, sizeof *t);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return ortc_err_set(NULL, errno_status(e), "%s: cannot open: %s", path,
+                            ortc_pb_strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ortc_err_set(NULL, ORTC_STATUS_IO_ERROR, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > INT32_MAX) {
+        close(fd);
+        return ortc_err_set(NULL, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "%s: %lld bytes exceeds protobuf's 2 GB limit for a TensorProto", path,
+                            (long long)sb.st_size);
+    }
+    size_t size = (size_t)sb.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path,
+                            size);
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t r = read(fd, buf + done, size - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            close(fd);
+            free(buf);
+            return ortc_err_set(NULL, ORTC_STATUS_IO_ERROR, "%s: read failed: %s", path,
+                                r < 0 ? ortc_pb_strerror(e) : "file shrank while reading");
+        }
+        done += (size_t)r;
+    }
+    close(fd);
+    ortc_errbuf err;
+    ortc_err_clear(&err);
+    ortc_status st = parse_tensor(buf, size, t, name, &err);
+    free(buf);
+    if (st)
+        ortc_err_prefix(&err, "%s", path);
+    return st;
+}
+
+void ortc_tensor_release(ortc_tensor *t)
+{
+    if (!t)
+        return;
+    if (t->dtype == ORTC_DTYPE_STRING && t->data) {
+        int64_t n = ortc_tensor_numel(t);
+        char **s = t->data;
+        for (int64_t i = 0; i < n; i++)
+            free(s[i]);
+    }
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}
