@@ -1,7 +1,576 @@
-/* shape.c — placeholder table so the registry links while the family is
- * being written; it registers nothing, so its ops are reported unsupported.
+/* shape.c — operators that change a tensor's shape but not its bytes:
+ * Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference only)
+ * and Shape. All plain C. All but Shape (and a Dropout with a mask output)
+ * declare output 0 a view of input 0; run still copies when not aliased.
  */
-#include "operator.h"
+#include <string.h>
 
-const ortc_operator ortc_ops_shape[] = {{0}};
-const size_t ortc_ops_shape_count = 0;
+#include "operator.h"
+#include "plain_util.h"
+
+/* Product of dims[0..n); -1 if a dim is unknown (negative) or it overflows. */
+static int64_t dims_product(const int64_t *dims, int n)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++) {
+        if (dims[i] < 0)
+            return -1;
+        if (dims[i] && p > INT64_MAX / dims[i])
+            return -1;
+        p *= dims[i];
+    }
+    return p;
+}
+
+static const char *input_name(const ortc_opctx *c, int i)
+{
+    const ortc_value *v = c->node->inputs[i];
+    return v ? v->name : "";
+}
+
+/* ---- views: shared prepare and run -------------------------------------- */
+
+static ortc_status view_prepare(ortc_opctx *c)
+{
+    if (c->view)
+        c->view[0] = 0;
+    return ORTC_STATUS_OK;
+}
+
+/* Called when the runtime could not alias output 0 to input 0 (and in
+ * reference mode): the bytes are the same, only the shape differs. */
+static ortc_status view_run(ortc_opctx *c)
+{
+    ortc_plain_copy(c->out[0]->data, c->in[0]->data, ortc_tensor_bytes(c->in[0]));
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Flatten ------------------------------------------------------------- */
+
+static ortc_status flatten_infer(ortc_opctx *c)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
+        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) || (st = ortc_plain_check_known(c, 0)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    int64_t attr = ortc_node_attr_int(c->node, "axis", 1);
+    int64_t axis = attr;
+    if (axis < 0 && version >= 11)
+        axis += x->rank;
+    if (axis < 0 || axis > x->rank)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
+                             (long long)attr, input_name(c, 0), x->rank,
+                             version >= 11 ? -x->rank : 0, x->rank);
+    /* x: (d_0 .. d_{axis-1}, d_axis .. d_{r-1}) -> (prod before, prod from) */
+    int64_t dims[2] = {dims_product(x->dims, (int)axis),
+                       dims_product(x->dims + axis, x->rank - (int)axis)};
+    ortc_op_set_output(c, 0, x->dtype, 2, dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Reshape ------------------------------------------------------------- */
+
+static ortc_status reshape_infer(ortc_opctx *c)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    int64_t shape[ORTC_MAX_RANK];
+    int n = 0;
+    if (version < 5) {
+        /* Reshape-1: the shape is an attribute */
+        if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
+            (st = ortc_op_check_attr(c, "shape", ORTC_ATTR_INTS)) ||
+            (st = ortc_plain_check_known(c, 0)))
+            return st;
+        size_t count = 0;
+        const int64_t *vals = ortc_node_attr_ints(c->node, "shape", &count);
+        if (!ortc_node_attr(c->node, "shape"))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'shape' is missing");
+        if (count > ORTC_MAX_RANK)
+            return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                                 "attribute 'shape' has %zu dims; ortc supports rank <= %d", count,
+                                 ORTC_MAX_RANK);
+        n = (int)count;
+        for (int k = 0; k < n; k++)
+            shape[k] = vals[k];
+    } else {
+        if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
+            return st;
+        if (version >= 14 && (st = ortc_op_check_attr(c, "allowzero", ORTC_ATTR_INT)))
+            return st;
+        if ((st = ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n)))
+            return st;
+    }
+    int allowzero = version >= 14 && ortc_node_attr_int(c->node, "allowzero", 0) != 0;
+    const ortc_tensor *x = c->in[0];
+    char sx[128], ss[128];
+    ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
+    ortc_shape_str(ss, sizeof ss, n, shape);
+
+    /* 0 copies the input dim (unless allowzero), one -1 is inferred */
+    int64_t dims[ORTC_MAX_RANK];
+    int infer_at = -1;
+    for (int k = 0; k < n; k++) {
+        int64_t s = shape[k];
+        if (s == -1) {
+            if (infer_at >= 0)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "shape %s has more than one -1 (dims %d and %d)", ss, infer_at,
+                                     k);
+            infer_at = k;
+            dims[k] = 1; /* placeholder for the product below */
+        } else if (s == 0 && !allowzero) {
+            if (k >= x->rank)
+                return ortc_op_error(
+                    c, ORTC_STATUS_INVALID_MODEL,
+                    "shape %s has 0 at dim %d (copy the input's dim), but input '%s' "
+                    "has shape %s (rank %d)",
+                    ss, k, input_name(c, 0), sx, x->rank);
+            dims[k] = x->dims[k];
+        } else if (s < 0) {
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "shape %s has %lld at dim %d; dims must be >= -1", ss,
+                                 (long long)s, k);
+        } else {
+            dims[k] = s;
+        }
+    }
+    /* rest: product of the known output dims (the -1 counts as 1) */
+    int unknown = 0;
+    int64_t rest = 1;
+    for (int k = 0; k < n; k++) {
+        if (dims[k] < 0) { /* copied from an unknown input dim */
+            unknown = 1;
+            continue;
+        }
+        if (dims[k] && rest > INT64_MAX / dims[k])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "shape %s has too many elements",
+                                 ss);
+        rest *= dims[k];
+    }
+    int64_t in_count = dims_product(x->dims, x->rank);
+    if (unknown || in_count < 0) {
+        /* unknown input dims: keep what is known, the -1 stays unknown */
+        if (infer_at >= 0)
+            dims[infer_at] = -1;
+    } else if (infer_at >= 0) {
+        if (rest == 0 || in_count % rest != 0)
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL,
+                "cannot reshape input '%s' of shape %s (%lld elements) into shape %s: "
+                "the dims other than -1 multiply to %lld",
+                input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+        dims[infer_at] = in_count / rest;
+    } else if (rest != in_count) {
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "cannot reshape input '%s' of shape %s (%lld elements) into shape %s "
+                             "(%lld elements)",
+                             input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+    }
+    ortc_op_set_output(c, 0, x->dtype, n, dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Squeeze / Unsqueeze ------------------------------------------------- */
+
+/* The axes list: attribute `axes` before opset 13, input 1 from 13.
+ * *present is 0 when neither is given. */
+static ortc_status read_axes(ortc_opctx *c, int64_t *axes, int *n, int *present)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    *n = 0;
+    *present = 0;
+    if (version < 13) {
+        if ((st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
+            return st;
+        if (!ortc_node_attr(c->node, "axes"))
+            return ORTC_STATUS_OK;
+        size_t count = 0;
+        const int64_t *vals = ortc_node_attr_ints(c->node, "axes", &count);
+        if (count > ORTC_MAX_RANK)
+            return ortc_op_error(
+                c, ORTC_STATUS_UNSUPPORTED,
+                "attribute 'axes' has %zu values; ortc supports at most %d (rank <= %d)", count,
+                ORTC_MAX_RANK, ORTC_MAX_RANK);
+        *n = (int)count;
+        for (int k = 0; k < *n; k++)
+            axes[k] = vals[k];
+        *present = 1;
+        return ORTC_STATUS_OK;
+    }
+    if (c->n_in < 2 || !c->in[1])
+        return ORTC_STATUS_OK;
+    *present = 1;
+    return ortc_plain_read_ints(c, 1, "axes", 0, axes, ORTC_MAX_RANK, n);
+}
+
+/* Normalises axes against `rank` into the mask `hit`: negative axes only
+ * from opset 11, each in range, no duplicates. */
+static ortc_status axes_to_mask(ortc_opctx *c, const int64_t *axes, int n, int rank, int *hit)
+{
+    int version = ortc_plain_version(c);
+    for (int i = 0; i < rank; i++)
+        hit[i] = 0;
+    for (int k = 0; k < n; k++) {
+        int64_t a = axes[k];
+        if (a < 0 && version < 11)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "axes[%d] is %lld; negative axes need opset 11", k, (long long)a);
+        if (a < 0)
+            a += rank;
+        if (a < 0 || a >= rank)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "axes[%d] is %lld, out of range for rank %d", k,
+                                 (long long)axes[k], rank);
+        if (hit[a])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "axes[%d] is %lld, a duplicate of an earlier axis", k,
+                                 (long long)axes[k]);
+        hit[a] = 1;
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status squeeze_infer(ortc_opctx *c)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, version >= 13 ? 2 : 1, 1, 1)) ||
+        (st = ortc_plain_check_known(c, 0)))
+        return st;
+    int64_t axes[ORTC_MAX_RANK];
+    int n, present, hit[ORTC_MAX_RANK];
+    if ((st = read_axes(c, axes, &n, &present)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    if (present) {
+        /* an explicit empty list squeezes nothing (as ONNX's shape inference
+         * and numpy's squeeze(axis=()) do) */
+        if ((st = axes_to_mask(c, axes, n, x->rank, hit)))
+            return st;
+        for (int i = 0; i < x->rank; i++)
+            if (hit[i] && x->dims[i] != 1 && x->dims[i] >= 0) {
+                char sx[128];
+                return ortc_op_error(
+                    c, ORTC_STATUS_INVALID_MODEL,
+                    "cannot squeeze axis %d of input '%s' with shape %s: dim is %lld, "
+                    "not 1",
+                    i, input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                    (long long)x->dims[i]);
+            }
+    } else {
+        for (int i = 0; i < x->rank; i++)
+            hit[i] = x->dims[i] == 1;
+    }
+    int64_t dims[ORTC_MAX_RANK];
+    int r = 0;
+    for (int i = 0; i < x->rank; i++)
+        if (!hit[i])
+            dims[r++] = x->dims[i];
+    ortc_op_set_output(c, 0, x->dtype, r, dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status unsqueeze_infer(ortc_opctx *c)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, version >= 13 ? 2 : 1, version >= 13 ? 2 : 1, 1, 1)) ||
+        (st = ortc_plain_check_known(c, 0)))
+        return st;
+    int64_t axes[ORTC_MAX_RANK];
+    int n, present, hit[ORTC_MAX_RANK];
+    if ((st = read_axes(c, axes, &n, &present)))
+        return st;
+    if (!present)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axes' is missing");
+    const ortc_tensor *x = c->in[0];
+    int r = x->rank + n; /* axes are positions in the output */
+    if ((st = ortc_plain_check_rank(c, r, "output")) || (st = axes_to_mask(c, axes, n, r, hit)))
+        return st;
+    int64_t dims[ORTC_MAX_RANK];
+    for (int i = 0, j = 0; i < r; i++)
+        dims[i] = hit[i] ? 1 : x->dims[j++];
+    ortc_op_set_output(c, 0, x->dtype, r, dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Identity ------------------------------------------------------------ */
+
+static ortc_status identity_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Dropout (inference) -------------------------------------------------
+ * ortc runs inference: output = input and the optional mask is all ones.
+ * Before opset 12 there is no training switch the graph can set (Dropout-1/6's
+ * is_test is accepted either way, as inference runtimes do). From 12,
+ * training_mode true with a ratio > 0 asks for random dropout: refused.
+ * With training_mode true and ratio 0 the spec's output is still a copy. */
+
+enum { DROPOUT_INFERENCE = 0, DROPOUT_TRAINING = 1, DROPOUT_UNKNOWN = -1 };
+
+/* Reads the scalar ratio input (float16/32/64). */
+static ortc_status read_ratio(ortc_opctx *c, const ortc_tensor *t, double *ratio)
+{
+    switch (t->dtype) {
+    case ORTC_DTYPE_FLOAT: *ratio = *(const float *)t->data; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_DOUBLE: *ratio = *(const double *)t->data; return ORTC_STATUS_OK;
+    case ORTC_DTYPE_FLOAT16:
+        *ratio = ortc_f16_to_float(*(const uint16_t *)t->data);
+        return ORTC_STATUS_OK;
+    default:
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 1 (ratio) has dtype %s",
+                             ortc_dtype_name(t->dtype));
+    }
+}
+
+/* Whether this Dropout-12+ asks for training: from the training_mode and
+ * ratio inputs when their data is known, DROPOUT_UNKNOWN otherwise. */
+static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
+{
+    *mode = DROPOUT_INFERENCE;
+    *ratio = 0.5; /* the spec's default */
+    if (ortc_plain_version(c) < 12)
+        return ORTC_STATUS_OK;
+    const ortc_tensor *r = c->n_in > 1 ? c->in[1] : NULL;
+    const ortc_tensor *t = c->n_in > 2 ? c->in[2] : NULL;
+    if (!t)
+        return ORTC_STATUS_OK; /* training_mode defaults to false */
+    if (!t->data) {
+        *mode = DROPOUT_UNKNOWN;
+        return ORTC_STATUS_OK;
+    }
+    if (!*(const uint8_t *)t->data)
+        return ORTC_STATUS_OK;
+    if (r) {
+        if (!r->data) {
+            *mode = DROPOUT_UNKNOWN;
+            return ORTC_STATUS_OK;
+        }
+        ortc_status st = read_ratio(c, r, ratio);
+        if (st)
+            return st;
+    }
+    *mode = *ratio == 0 ? DROPOUT_INFERENCE : DROPOUT_TRAINING;
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status refuse_training(ortc_opctx *c, double ratio)
+{
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                         "training_mode is true with ratio %g: random (training) dropout is not "
+                         "supported; ortc runs inference only",
+                         ratio);
+}
+
+static ortc_status dropout_infer(ortc_opctx *c)
+{
+    int version = ortc_plain_version(c);
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, version >= 12 ? 3 : 1, 1, 2)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_FLOAT16,
+                                  ORTC_DTYPE_BFLOAT16, ORTC_DTYPE_UNDEFINED)))
+        return st;
+    if (version < 12 && (st = ortc_op_check_attr(c, "ratio", ORTC_ATTR_FLOAT)))
+        return st;
+    if (version < 7 && (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)))
+        return st;
+    if (version >= 12) {
+        if ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_INT)))
+            return st;
+        if (c->n_in > 1 && c->in[1]) {
+            if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                          ORTC_DTYPE_FLOAT16, ORTC_DTYPE_UNDEFINED)))
+                return st;
+            if (ortc_tensor_numel(c->in[1]) != 1)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "input 1 '%s' (ratio) must be a scalar", input_name(c, 1));
+        }
+        if (c->n_in > 2 && c->in[2]) {
+            if ((st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED)))
+                return st;
+            if (ortc_tensor_numel(c->in[2]) != 1)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "input 2 '%s' (training_mode) must be a scalar",
+                                     input_name(c, 2));
+        }
+    }
+    int mode;
+    double ratio;
+    if ((st = dropout_mode(c, &mode, &ratio)))
+        return st;
+    if (mode == DROPOUT_TRAINING)
+        return refuse_training(c, ratio);
+    const ortc_tensor *x = c->in[0];
+    ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
+    /* the mask is bool from opset 10; before, it has the input's type */
+    if (c->n_out > 1)
+        ortc_op_set_output(c, 1, version >= 10 ? ORTC_DTYPE_BOOL : x->dtype, x->rank, x->dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status dropout_prepare(ortc_opctx *c)
+{
+    int mode;
+    double ratio;
+    ortc_status st = dropout_mode(c, &mode, &ratio);
+    if (st)
+        return st;
+    /* a mask must be filled by run; an unknown training_mode is checked there */
+    if (mode == DROPOUT_INFERENCE && (c->n_out < 2 || !c->out[1]) && c->view)
+        c->view[0] = 0;
+    return ORTC_STATUS_OK;
+}
+
+/* mask: (numel) elements of dtype, all "true" */
+static ortc_status fill_ones(ortc_opctx *c, ortc_tensor *mask)
+{
+    int64_t n = ortc_tensor_numel(mask);
+    switch (mask->dtype) {
+    case ORTC_DTYPE_BOOL: memset(mask->data, 1, (size_t)n); break;
+    case ORTC_DTYPE_FLOAT:
+        for (int64_t i = 0; i < n; i++)
+            ((float *)mask->data)[i] = 1.0f;
+        break;
+    case ORTC_DTYPE_DOUBLE:
+        for (int64_t i = 0; i < n; i++)
+            ((double *)mask->data)[i] = 1.0;
+        break;
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16: {
+        uint16_t one = mask->dtype == ORTC_DTYPE_FLOAT16 ? 0x3c00 : 0x3f80;
+        for (int64_t i = 0; i < n; i++)
+            ((uint16_t *)mask->data)[i] = one;
+        break;
+    }
+    default:
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "Dropout mask of dtype %s is not supported",
+                             ortc_dtype_name(mask->dtype));
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status dropout_run(ortc_opctx *c)
+{
+    int mode;
+    double ratio;
+    ortc_status st = dropout_mode(c, &mode, &ratio);
+    if (st)
+        return st;
+    if (mode != DROPOUT_INFERENCE)
+        return refuse_training(c, ratio);
+    ortc_plain_copy(c->out[0]->data, c->in[0]->data, ortc_tensor_bytes(c->in[0]));
+    if (c->n_out > 1 && c->out[1] && ortc_tensor_numel(c->out[1]) > 0)
+        return fill_ones(c, c->out[1]);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- Shape ----------------------------------------------------------------
+ * Reads only the input's dims. Opset 15's start/end slice the dims list:
+ * negative values count from the back, then both clamp to [0, rank]. */
+
+static void shape_range(const ortc_opctx *c, int *start, int *end)
+{
+    int r = c->in[0]->rank;
+    int64_t s = 0, e = r;
+    if (ortc_plain_version(c) >= 15) {
+        s = ortc_node_attr_int(c->node, "start", 0);
+        e = ortc_node_attr_int(c->node, "end", r);
+    }
+    if (s < 0)
+        s += r;
+    if (e < 0)
+        e += r;
+    s = s < 0 ? 0 : s > r ? r : s;
+    e = e < 0 ? 0 : e > r ? r : e;
+    *start = (int)s;
+    *end = e < s ? (int)s : (int)e;
+}
+
+static ortc_status shape_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
+        (st = ortc_op_check_attr(c, "start", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "end", ORTC_ATTR_INT)))
+        return st;
+    int start, end;
+    shape_range(c, &start, &end);
+    int64_t n = end - start;
+    ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 1, &n);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status shape_run(ortc_opctx *c)
+{
+    int start, end;
+    shape_range(c, &start, &end);
+    int64_t *out = c->out[0]->data;
+    for (int i = start; i < end; i++)
+        out[i - start] = c->in[0]->dims[i];
+    return ORTC_STATUS_OK;
+}
+
+/* ---- table --------------------------------------------------------------- */
+
+#define VIEW_OP(name, version, data, infer_fn)                                                     \
+    {                                                                                              \
+        .domain = "", .op_type = name, .since_version = version, .data_inputs = data,              \
+        .infer = infer_fn, .prepare = view_prepare, .run = view_run                                \
+    }
+
+#define DROPOUT_OP(version)                                                                        \
+    {                                                                                              \
+        .domain = "", .op_type = "Dropout", .since_version = version, .infer = dropout_infer,      \
+        .prepare = dropout_prepare, .run = dropout_run                                             \
+    }
+
+#define SHAPE_OP(version)                                                                          \
+    {                                                                                              \
+        .domain = "", .op_type = "Shape", .since_version = version, .flags = ORTC_OP_SHAPE_ONLY,   \
+        .infer = shape_infer, .run = shape_run                                                     \
+    }
+
+/* one entry per since_version in ONNX 1.12 */
+const ortc_operator ortc_ops_shape[] = {
+    VIEW_OP("Flatten", 1, 0, flatten_infer),
+    VIEW_OP("Flatten", 9, 0, flatten_infer),
+    VIEW_OP("Flatten", 11, 0, flatten_infer),
+    VIEW_OP("Flatten", 13, 0, flatten_infer),
+    VIEW_OP("Reshape", 1, 0, reshape_infer),
+    VIEW_OP("Reshape", 5, 1u << 1, reshape_infer),
+    VIEW_OP("Reshape", 13, 1u << 1, reshape_infer),
+    VIEW_OP("Reshape", 14, 1u << 1, reshape_infer),
+    VIEW_OP("Squeeze", 1, 0, squeeze_infer),
+    VIEW_OP("Squeeze", 11, 0, squeeze_infer),
+    VIEW_OP("Squeeze", 13, 1u << 1, squeeze_infer),
+    VIEW_OP("Unsqueeze", 1, 0, unsqueeze_infer),
+    VIEW_OP("Unsqueeze", 11, 0, unsqueeze_infer),
+    VIEW_OP("Unsqueeze", 13, 1u << 1, unsqueeze_infer),
+    VIEW_OP("Identity", 1, 0, identity_infer),
+    VIEW_OP("Identity", 13, 0, identity_infer),
+    VIEW_OP("Identity", 14, 0, identity_infer),
+    VIEW_OP("Identity", 16, 0, identity_infer),
+    DROPOUT_OP(1),
+    DROPOUT_OP(6),
+    DROPOUT_OP(7),
+    DROPOUT_OP(10),
+    DROPOUT_OP(12),
+    DROPOUT_OP(13),
+    SHAPE_OP(1),
+    SHAPE_OP(13),
+    SHAPE_OP(15),
+};
+const size_t ortc_ops_shape_count = sizeof ortc_ops_shape / sizeof *ortc_ops_shape;
