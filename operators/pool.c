@@ -1,7 +1,358 @@
-/* pool.c — placeholder table so the registry links while the family is
- * being written; it registers nothing, so its ops are reported unsupported.
+/* pool.c — MaxPool (opsets 1, 8, 10, 11, 12), AveragePool (1, 7, 10, 11)
+ * and GlobalAveragePool (1) over 1 to 3 spatial dims, float32 on oneDNN
+ * (pooling_v2, which takes dilations) with the plain-C reference kernel.
+ * MaxPool's optional Indices output and storage_order 1 are refused.
+ * AveragePool with count_include_pad and a ceil_mode window running past the
+ * padded input uses the plain-C kernel: oneDNN divides such a window by the
+ * full kernel size, ONNX (like PyTorch and ONNX Runtime) only by the part
+ * inside the padded input.
  */
-#include "operator.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-const ortc_operator ortc_ops_pool[] = {{0}};
-const size_t ortc_ops_pool_count = 0;
+#include "dnnl_util.h"
+#include "reference.h"
+
+typedef struct pool_state {
+    bool use_ref; /* case oneDNN cannot express exactly: plain-C kernel */
+    ortc_dnnl_step step;
+    dnnl_memory_t src, dst;
+} pool_state;
+
+/* A validated MaxPool/AveragePool node. */
+typedef struct pool_shape {
+    ortc_window g;
+    bool is_max;
+    bool count_include_pad;
+} pool_shape;
+
+static const char *in_name(const ortc_opctx *c, int i)
+{
+    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
+}
+
+static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
+{
+    const char *op = c->node->op_type;
+    bool is_max = !strcmp(op, "MaxPool");
+    int version = c->node->op ? c->node->op->since_version : c->node->opset;
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
+        (st = ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "storage_order", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "count_include_pad", ORTC_ATTR_INT)))
+        return st;
+    if (c->n_out > 1 && c->out[1])
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "the optional Indices output of MaxPool is not supported");
+    int64_t order = ortc_node_attr_int(c->node, "storage_order", 0);
+    if (order != 0)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "attribute 'storage_order' is %lld; only 0 (row major) is supported",
+                             (long long)order);
+    const ortc_tensor *x = c->in[0];
+    char sx[128];
+    ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
+    if (x->rank < 3)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 "
+                             "(N, C, spatial...)",
+                             in_name(c, 0), sx, x->rank, op);
+    if (x->rank > 5)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial dims",
+                             in_name(c, 0), sx, x->rank, op);
+    size_t nk = 0;
+    const int64_t *ks = ortc_node_attr_ints(c->node, "kernel_shape", &nk);
+    if (nk == 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "required attribute 'kernel_shape' is missing");
+    if (nk != (size_t)(x->rank - 2))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'kernel_shape' has %zu values; input '%s' of shape %s has "
+                             "%d spatial dims",
+                             nk, in_name(c, 0), sx, x->rank - 2);
+    if (!is_max) {
+        size_t nd = 0;
+        const int64_t *dil = ortc_node_attr_ints(c->node, "dilations", &nd);
+        for (size_t i = 0; i < nd; i++)
+            if (dil[i] != 1)
+                return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                                     "attribute 'dilations' is not supported for AveragePool "
+                                     "(ONNX adds it in opset 19)");
+    }
+    int64_t ceil_mode = ortc_node_attr_int(c->node, "ceil_mode", 0);
+    if ((st = ortc_window_init(c, &ps->g, x, ks, ceil_mode != 0, op)))
+        return st;
+    for (int d = ORTC_WIN_DIMS - ps->g.nsp; d < ORTC_WIN_DIMS; d++) {
+        int64_t ext = ortc_win_extent(&ps->g, d);
+        if (ps->g.pad_begin[d] >= ext || ps->g.pad_end[d] >= ext)
+            return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                                 "pads %lld+%lld in spatial dim %d are not smaller than the "
+                                 "window extent %lld: windows made only of padding are not "
+                                 "supported",
+                                 (long long)ps->g.pad_begin[d], (long long)ps->g.pad_end[d],
+                                 d - (ORTC_WIN_DIMS - ps->g.nsp), (long long)ext);
+    }
+    ps->is_max = is_max;
+    ps->count_include_pad = ortc_node_attr_int(c->node, "count_include_pad", 0) != 0;
+    return ORTC_STATUS_OK;
+}
+
+static void pool_out_dims(const ortc_window *g, int64_t *dims)
+{
+    dims[0] = g->n;
+    dims[1] = g->c;
+    for (int i = 0; i < g->nsp; i++)
+        dims[2 + i] = g->out[ortc_win_slot(g, i)];
+}
+
+static ortc_status pool_infer(ortc_opctx *c)
+{
+    pool_shape ps;
+    ortc_status st = pool_check(c, &ps);
+    if (st)
+        return st;
+    int64_t dims[ORTC_MAX_RANK];
+    pool_out_dims(&ps.g, dims);
+    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status pool_reference(ortc_opctx *c)
+{
+    pool_shape ps;
+    ortc_status st = pool_check(c, &ps);
+    if (st)
+        return st;
+    if (ps.is_max)
+        ortc_ref_maxpool_forward(c->out[0]->data, c->in[0]->data, &ps.g);
+    else
+        ortc_ref_avgpool_forward(c->out[0]->data, c->in[0]->data, &ps.g, ps.count_include_pad);
+    return ORTC_STATUS_OK;
+}
+
+/* Primitive for a pooling over x (rank dims) to y, spatial parameters per
+ * model spatial dim (already in oneDNN's form: dilation counts gaps). */
+static ortc_status pool_make(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg, int rank,
+                             const int64_t *xdims, const int64_t *ydims, const dnnl_dims_t strides,
+                             const dnnl_dims_t kernel, const dnnl_dims_t dil,
+                             const dnnl_dims_t pl, const dnnl_dims_t pr)
+{
+    dnnl_memory_desc_t src, dst;
+    ortc_status st;
+    if ((st = ortc_dnnl_md_plain(c, &src, rank, xdims)) ||
+        (st = ortc_dnnl_md_plain(c, &dst, rank, ydims)))
+        return st;
+    dnnl_pooling_v2_desc_t desc;
+    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, &src,
+                                                    &dst, strides, kernel, dil, pl, pr));
+    dnnl_primitive_desc_t pd;
+    bool unimpl;
+    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
+        return st;
+    if (unimpl) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    st = ortc_dnnl_step_create(c, &s->step, pd);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &src, &s->src);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &dst, &s->dst);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+static ortc_status pool_build(ortc_opctx *c, pool_state *s)
+{
+    pool_shape ps;
+    ortc_status st = pool_check(c, &ps);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    if (ortc_tensor_numel(x) == 0) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    const ortc_window *g = &ps.g;
+    dnnl_dims_t strides, kernel, dil, pl, pr;
+    for (int i = 0; i < g->nsp; i++) {
+        int d = ortc_win_slot(g, i);
+        strides[i] = g->stride[d];
+        kernel[i] = g->kernel[d];
+        dil[i] = g->dilation[d] - 1; /* oneDNN counts the gaps */
+        pl[i] = g->pad_begin[d];
+        /* oneDNN wants (in + pl + pr - extent) / stride + 1 == out exactly;
+         * ceil_mode's last window may need more right padding than ONNX's. */
+        int64_t need = (g->out[d] - 1) * g->stride[d] + ortc_win_extent(g, d) - g->in[d] - pl[i];
+        pr[i] = need > g->pad_end[d] ? need : g->pad_end[d];
+        if (!ps.is_max && ps.count_include_pad && pr[i] > g->pad_end[d]) {
+            s->use_ref = true; /* see the note at the top of the file */
+            return ORTC_STATUS_OK;
+        }
+    }
+    dnnl_alg_kind_t alg = ps.is_max             ? dnnl_pooling_max
+                          : ps.count_include_pad ? dnnl_pooling_avg_include_padding
+                                                 : dnnl_pooling_avg_exclude_padding;
+    int64_t ydims[ORTC_MAX_RANK];
+    pool_out_dims(g, ydims);
+    return pool_make(c, s, alg, x->rank, x->dims, ydims, strides, kernel, dil, pl, pr);
+}
+
+static void pool_release(ortc_opctx *c)
+{
+    pool_state *s = c->state;
+    if (!s)
+        return;
+    ortc_dnnl_step_free(&s->step);
+    if (s->src)
+        dnnl_memory_destroy(s->src);
+    if (s->dst)
+        dnnl_memory_destroy(s->dst);
+    free(s);
+    c->state = NULL;
+}
+
+static ortc_status prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opctx *, pool_state *))
+{
+    pool_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
+                             c->node->op_type);
+    c->state = s;
+    ortc_status st = build(c, s);
+    if (st)
+        pool_release(c);
+    return st;
+}
+
+static ortc_status pool_prepare(ortc_opctx *c)
+{
+    return prepare_with(c, pool_build);
+}
+
+/* Executes the primitive on in[0] -> out[0]. */
+static ortc_status pool_exec(ortc_opctx *c, pool_state *s)
+{
+    ortc_status st;
+    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
+        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
+        return st;
+    return ortc_dnnl_step_run(c, &s->step);
+}
+
+static ortc_status pool_run(ortc_opctx *c)
+{
+    pool_state *s = c->state;
+    if (!s || s->use_ref)
+        return pool_reference(c);
+    return pool_exec(c, s);
+}
+
+/* ---- GlobalAveragePool: mean over all spatial dims ------------------------ */
+
+static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    if (x->rank < 3) {
+        char sx[128];
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input '%s' has shape %s (rank %d); GlobalAveragePool needs rank >= "
+                             "3 (N, C, spatial...)",
+                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                             x->rank);
+    }
+    *nc = x->dims[0] * x->dims[1];
+    *spatial = 1;
+    for (int i = 2; i < x->rank; i++)
+        *spatial *= x->dims[i];
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status gap_infer(ortc_opctx *c)
+{
+    int64_t nc, sp;
+    ortc_status st = gap_check(c, &nc, &sp);
+    if (st)
+        return st;
+    int64_t dims[ORTC_MAX_RANK];
+    for (int i = 0; i < c->in[0]->rank; i++)
+        dims[i] = i < 2 ? c->in[0]->dims[i] : 1;
+    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status gap_reference(ortc_opctx *c)
+{
+    int64_t nc, sp;
+    ortc_status st = gap_check(c, &nc, &sp);
+    if (st)
+        return st;
+    if (sp == 0) {
+        /* mean of nothing: NaN, as numpy's mean over an empty axis */
+        float *y = c->out[0]->data;
+        for (int64_t i = 0; i < nc; i++)
+            y[i] = NAN;
+        return ORTC_STATUS_OK;
+    }
+    ortc_ref_global_avgpool_forward(c->out[0]->data, c->in[0]->data, nc, sp);
+    return ORTC_STATUS_OK;
+}
+
+/* Any rank: pool (N, C, S) with a window of S over one spatial dim. */
+static ortc_status gap_build(ortc_opctx *c, pool_state *s)
+{
+    int64_t nc, sp;
+    ortc_status st = gap_check(c, &nc, &sp);
+    if (st)
+        return st;
+    if (nc == 0 || sp == 0) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    const ortc_tensor *x = c->in[0];
+    int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
+    dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
+    return pool_make(c, s, dnnl_pooling_avg_exclude_padding, 3, xdims, ydims, strides, kernel,
+                     dil, pl, pr);
+}
+
+static ortc_status gap_prepare(ortc_opctx *c)
+{
+    return prepare_with(c, gap_build);
+}
+
+static ortc_status gap_run(ortc_opctx *c)
+{
+    pool_state *s = c->state;
+    if (!s || s->use_ref)
+        return gap_reference(c);
+    return pool_exec(c, s);
+}
+
+#define POOL_OP(name, version)                                                             \
+    {                                                                                      \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = pool_infer,  \
+        .prepare = pool_prepare, .run = pool_run, .release = pool_release,                 \
+        .reference = pool_reference,                                                       \
+    }
+
+const ortc_operator ortc_ops_pool[] = {
+    POOL_OP("MaxPool", 1),      POOL_OP("MaxPool", 8),      POOL_OP("MaxPool", 10),
+    POOL_OP("MaxPool", 11),     POOL_OP("MaxPool", 12),     POOL_OP("AveragePool", 1),
+    POOL_OP("AveragePool", 7),  POOL_OP("AveragePool", 10), POOL_OP("AveragePool", 11),
+    {
+        .domain = "", .op_type = "GlobalAveragePool", .since_version = 1, .infer = gap_infer,
+        .prepare = gap_prepare, .run = gap_run, .release = pool_release,
+        .reference = gap_reference,
+    },
+};
+const size_t ortc_ops_pool_count = sizeof ortc_ops_pool / sizeof ortc_ops_pool[0];
