@@ -16,268 +16,17 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "helper_onnx_build.h"
 #include "onnx.pb-c.h"
 
 #define TESTDATA "/usr/share/libonnx-testdata/data/node"
-
-/* ---- building messages (all malloc'd: free_unpacked frees them) -------- */
-
-#define PUSH(arr, n, x)                                       \
-    do {                                                      \
-        void *p_ = realloc((arr), ((n) + 1) * sizeof *(arr)); \
-        ck_assert_ptr_nonnull(p_);                            \
-        (arr) = p_;                                           \
-        (arr)[(n)++] = (x);                                   \
-    } while (0)
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    ck_assert_ptr_nonnull(d);
-    return d;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
-/* "a,,b" -> {"a", "", "b"}; "" -> none */
-static void split_names(const char *list, char ***arr, size_t *n)
-{
-    *arr = NULL;
-    *n = 0;
-    if (!list || !*list)
-        return;
-    for (const char *p = list;;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char *s = xcalloc(len + 1, 1);
-        memcpy(s, p, len);
-        PUSH(*arr, *n, s);
-        if (!e)
-            break;
-        p = e + 1;
-    }
-}
-
-static Onnx__GraphProto *graph_new(const char *name)
-{
-    Onnx__GraphProto *g = xcalloc(1, sizeof *g);
-    onnx__graph_proto__init(g);
-    g->name = xstrdup(name);
-    return g;
-}
-
-static void add_opset(Onnx__ModelProto *m, const char *domain, int64_t version)
-{
-    Onnx__OperatorSetIdProto *o = xcalloc(1, sizeof *o);
-    onnx__operator_set_id_proto__init(o);
-    o->domain = xstrdup(domain);
-    o->has_version = 1;
-    o->version = version;
-    PUSH(m->opset_import, m->n_opset_import, o);
-}
-
-static Onnx__ModelProto *model_new(int64_t ir, int64_t opset)
-{
-    Onnx__ModelProto *m = xcalloc(1, sizeof *m);
-    onnx__model_proto__init(m);
-    m->has_ir_version = 1;
-    m->ir_version = ir;
-    m->producer_name = xstrdup("ortc-test");
-    m->producer_version = xstrdup("1.2");
-    if (opset > 0)
-        add_opset(m, "", opset);
-    m->graph = graph_new("main");
-    return m;
-}
-
-/* shape: NULL = no shape; "" = scalar; "2,batch,?" = dims (value, param, unknown) */
-static Onnx__TypeProto *tensor_type(int elem, const char *shape)
-{
-    Onnx__TypeProto *tp = xcalloc(1, sizeof *tp);
-    onnx__type_proto__init(tp);
-    Onnx__TypeProto__Tensor *tt = xcalloc(1, sizeof *tt);
-    onnx__type_proto__tensor__init(tt);
-    tt->has_elem_type = 1;
-    tt->elem_type = elem;
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    if (shape) {
-        Onnx__TensorShapeProto *sp = xcalloc(1, sizeof *sp);
-        onnx__tensor_shape_proto__init(sp);
-        char **parts;
-        size_t n;
-        split_names(shape, &parts, &n);
-        for (size_t i = 0; i < n; i++) {
-            Onnx__TensorShapeProto__Dimension *d = xcalloc(1, sizeof *d);
-            onnx__tensor_shape_proto__dimension__init(d);
-            char *end;
-            long long v = strtoll(parts[i], &end, 10);
-            if (strcmp(parts[i], "?") == 0) {
-                d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET;
-            } else if (*end == '\0') {
-                d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-                d->dim_value = v;
-            } else {
-                d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-                d->dim_param = xstrdup(parts[i]);
-            }
-            PUSH(sp->dim, sp->n_dim, d);
-            free(parts[i]);
-        }
-        free(parts);
-        tt->shape = sp;
-    }
-    return tp;
-}
-
-static Onnx__ValueInfoProto *vi_new(const char *name, int elem, const char *shape)
-{
-    Onnx__ValueInfoProto *vi = xcalloc(1, sizeof *vi);
-    onnx__value_info_proto__init(vi);
-    vi->name = xstrdup(name);
-    vi->type = tensor_type(elem, shape);
-    return vi;
-}
-
-static void add_input(Onnx__GraphProto *g, const char *name, int elem, const char *shape)
-{
-    PUSH(g->input, g->n_input, vi_new(name, elem, shape));
-}
-
-static void add_output(Onnx__GraphProto *g, const char *name, int elem, const char *shape)
-{
-    PUSH(g->output, g->n_output, vi_new(name, elem, shape));
-}
-
-static void add_value_info(Onnx__GraphProto *g, const char *name, int elem, const char *shape)
-{
-    PUSH(g->value_info, g->n_value_info, vi_new(name, elem, shape));
-}
-
-static Onnx__TensorProto *tensor_new(const char *name, int dtype, const char *dims)
-{
-    Onnx__TensorProto *t = xcalloc(1, sizeof *t);
-    onnx__tensor_proto__init(t);
-    t->name = xstrdup(name);
-    t->has_data_type = 1;
-    t->data_type = dtype;
-    char **parts;
-    size_t n;
-    split_names(dims, &parts, &n);
-    t->dims = xcalloc(n, sizeof *t->dims);
-    for (size_t i = 0; i < n; i++) {
-        t->dims[i] = strtoll(parts[i], NULL, 10);
-        free(parts[i]);
-    }
-    t->n_dims = n;
-    free(parts);
-    return t;
-}
-
-static void tensor_raw(Onnx__TensorProto *t, const void *data, size_t len)
-{
-    t->has_raw_data = 1;
-    t->raw_data.len = len;
-    t->raw_data.data = xcalloc(len, 1);
-    memcpy(t->raw_data.data, data, len);
-}
-
-static void tensor_floats(Onnx__TensorProto *t, const float *v, size_t n)
-{
-    t->float_data = xcalloc(n, sizeof *v);
-    memcpy(t->float_data, v, n * sizeof *v);
-    t->n_float_data = n;
-}
-
-static void tensor_int32s(Onnx__TensorProto *t, const int32_t *v, size_t n)
-{
-    t->int32_data = xcalloc(n, sizeof *v);
-    memcpy(t->int32_data, v, n * sizeof *v);
-    t->n_int32_data = n;
-}
-
-static void tensor_int64s(Onnx__TensorProto *t, const int64_t *v, size_t n)
-{
-    t->int64_data = xcalloc(n, sizeof *v);
-    memcpy(t->int64_data, v, n * sizeof *v);
-    t->n_int64_data = n;
-}
-
-static void tensor_external(Onnx__TensorProto *t, const char *location, const char *offset,
-                            const char *length)
-{
-    const char *kv[3][2] = {{"location", location}, {"offset", offset}, {"length", length}};
-    for (int i = 0; i < 3; i++) {
-        if (!kv[i][1])
-            continue;
-        Onnx__StringStringEntryProto *e = xcalloc(1, sizeof *e);
-        onnx__string_string_entry_proto__init(e);
-        e->key = xstrdup(kv[i][0]);
-        e->value = xstrdup(kv[i][1]);
-        PUSH(t->external_data, t->n_external_data, e);
-    }
-    t->has_data_location = 1;
-    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-}
-
-static Onnx__TensorProto *add_init(Onnx__GraphProto *g, Onnx__TensorProto *t)
-{
-    PUSH(g->initializer, g->n_initializer, t);
-    return t;
-}
-
-static Onnx__NodeProto *add_node(Onnx__GraphProto *g, const char *op, const char *name,
-                                 const char *ins, const char *outs)
-{
-    Onnx__NodeProto *n = xcalloc(1, sizeof *n);
-    onnx__node_proto__init(n);
-    n->op_type = xstrdup(op);
-    n->name = xstrdup(name);
-    split_names(ins, &n->input, &n->n_input);
-    split_names(outs, &n->output, &n->n_output);
-    PUSH(g->node, g->n_node, n);
-    return n;
-}
-
-static Onnx__AttributeProto *add_attr(Onnx__NodeProto *n, const char *name, int type)
-{
-    Onnx__AttributeProto *a = xcalloc(1, sizeof *a);
-    onnx__attribute_proto__init(a);
-    a->name = xstrdup(name);
-    if (type >= 0) {
-        a->has_type = 1;
-        a->type = (Onnx__AttributeProto__AttributeType)type;
-    }
-    PUSH(n->attribute, n->n_attribute, a);
-    return a;
-}
-
-static void attr_ints(Onnx__AttributeProto *a, const int64_t *v, size_t n)
-{
-    a->ints = xcalloc(n, sizeof *v);
-    memcpy(a->ints, v, n * sizeof *v);
-    a->n_ints = n;
-}
-
-static uint8_t *pack_model(Onnx__ModelProto *m, size_t *len)
-{
-    *len = onnx__model_proto__get_packed_size(m);
-    uint8_t *b = xcalloc(*len, 1);
-    ck_assert_uint_eq(onnx__model_proto__pack(m, b), *len);
-    return b;
-}
 
 /* Packs m (and frees it), then loads the bytes. */
 static ortc_status load_msg(Onnx__ModelProto *m, const char *base_dir, ortc_model **out,
                             ortc_errbuf *e)
 {
     size_t len;
-    uint8_t *b = pack_model(m, &len);
+    uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
     ortc_status st = ortc_onnx_load_buffer(out, b, len, base_dir, e);
     free(b);
@@ -286,22 +35,14 @@ static ortc_status load_msg(Onnx__ModelProto *m, const char *base_dir, ortc_mode
     return st;
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Packs m (and frees it) into `path`, then loads the file. */
 static ortc_status load_msg_file(Onnx__ModelProto *m, const char *path, ortc_model **out,
                                  ortc_errbuf *e)
 {
     size_t len;
-    uint8_t *b = pack_model(m, &len);
+    uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    write_file(path, b, len);
+    pb_write_file(path, b, len);
     free(b);
     ortc_status st = ortc_onnx_load_file(out, path, e);
     if (st)
@@ -317,7 +58,7 @@ static uint8_t *read_whole(const char *path, size_t *len)
     long n = ftell(f);
     ck_assert_int_ge(n, 0);
     rewind(f);
-    uint8_t *b = xcalloc((size_t)n, 1);
+    uint8_t *b = pb_xcalloc((size_t)n, 1);
     ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
     fclose(f);
     *len = (size_t)n;
@@ -384,18 +125,18 @@ static void assert_dims(const ortc_value *v, int rank, const int64_t *dims)
 
 START_TEST(test_model_metadata_and_io)
 {
-    Onnx__ModelProto *m = model_new(7, 13);
-    add_opset(m, "com.example", 2);
-    m->domain = xstrdup("org.test");
-    m->doc_string = xstrdup("a test model");
+    Onnx__ModelProto *m = pb_model_new(7, 13);
+    pb_add_opset(m, "com.example", 2);
+    m->domain = pb_xstrdup("org.test");
+    m->doc_string = pb_xstrdup("a test model");
     m->has_model_version = 1;
     m->model_version = 5;
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "batch,3,?,4");
-    add_input(g, "s", ORTC_DTYPE_INT64, "");
-    add_input(g, "u", ORTC_DTYPE_FLOAT, NULL);
-    add_node(g, "Relu", "r1", "x", "y");
-    add_output(g, "y", ORTC_DTYPE_FLOAT, "batch,3,?,4");
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "batch,3,?,4");
+    pb_add_input(g, "s", ORTC_DTYPE_INT64, "");
+    pb_add_input(g, "u", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(g, "Relu", "r1", "x", "y");
+    pb_add_output(g, "y", ORTC_DTYPE_FLOAT, "batch,3,?,4");
 
     ortc_model *model = NULL;
     ortc_errbuf e;
@@ -481,72 +222,72 @@ static ortc_value *constant_of(ortc_model *model, const char *name, ortc_dtype d
 
 START_TEST(test_initializers_every_storage)
 {
-    Onnx__ModelProto *m = model_new(8, 17);
+    Onnx__ModelProto *m = pb_model_new(8, 17);
     Onnx__GraphProto *g = m->graph;
     const float f6[6] = {1, -2, 3.5f, 4, 5, -6};
-    tensor_raw(add_init(g, tensor_new("f_raw", ORTC_DTYPE_FLOAT, "2,3")), f6, sizeof f6);
-    tensor_floats(add_init(g, tensor_new("f_typed", ORTC_DTYPE_FLOAT, "3")), f6, 3);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("f_raw", ORTC_DTYPE_FLOAT, "2,3")), f6, sizeof f6);
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("f_typed", ORTC_DTYPE_FLOAT, "3")), f6, 3);
     /* large enough to be moved out of the message instead of copied */
-    float *big = xcalloc(4096, sizeof *big);
+    float *big = pb_xcalloc(4096, sizeof *big);
     for (int i = 0; i < 4096; i++)
         big[i] = (float)i * 0.5f;
-    tensor_raw(add_init(g, tensor_new("f_big", ORTC_DTYPE_FLOAT, "64,64")), big, 4096 * 4);
-    tensor_floats(add_init(g, tensor_new("f_big_typed", ORTC_DTYPE_FLOAT, "2048")), big, 2048);
-    tensor_int64s(add_init(g, tensor_new("i64", ORTC_DTYPE_INT64, "2")),
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("f_big", ORTC_DTYPE_FLOAT, "64,64")), big, 4096 * 4);
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("f_big_typed", ORTC_DTYPE_FLOAT, "2048")), big, 2048);
+    pb_tensor_int64s(pb_add_init(g, pb_tensor_new("i64", ORTC_DTYPE_INT64, "2")),
                   (const int64_t[]){-5, (int64_t)1 << 40}, 2);
-    tensor_int32s(add_init(g, tensor_new("i32", ORTC_DTYPE_INT32, "2")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i32", ORTC_DTYPE_INT32, "2")),
                   (const int32_t[]){-7, 123456}, 2);
-    tensor_int32s(add_init(g, tensor_new("i8", ORTC_DTYPE_INT8, "3")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i8", ORTC_DTYPE_INT8, "3")),
                   (const int32_t[]){-128, -1, 127}, 3);
-    tensor_int32s(add_init(g, tensor_new("u8", ORTC_DTYPE_UINT8, "2")), (const int32_t[]){0, 255},
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("u8", ORTC_DTYPE_UINT8, "2")), (const int32_t[]){0, 255},
                   2);
-    tensor_int32s(add_init(g, tensor_new("i16", ORTC_DTYPE_INT16, "2")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i16", ORTC_DTYPE_INT16, "2")),
                   (const int32_t[]){-32768, 32767}, 2);
-    tensor_int32s(add_init(g, tensor_new("u16", ORTC_DTYPE_UINT16, "2")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("u16", ORTC_DTYPE_UINT16, "2")),
                   (const int32_t[]){65535, 1}, 2);
-    tensor_int32s(add_init(g, tensor_new("b", ORTC_DTYPE_BOOL, "3")), (const int32_t[]){1, 0, 1},
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("b", ORTC_DTYPE_BOOL, "3")), (const int32_t[]){1, 0, 1},
                   3);
     /* float16 bits, numpy: np.float16(1.0).view(np.uint16) == 0x3C00,
      * np.float16(-2.0).view(np.uint16) == 0xC000 */
-    tensor_int32s(add_init(g, tensor_new("h", ORTC_DTYPE_FLOAT16, "2")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("h", ORTC_DTYPE_FLOAT16, "2")),
                   (const int32_t[]){0x3C00, 0xC000}, 2);
     /* bfloat16 1.0 is the top half of float 1.0 (0x3F800000) */
-    tensor_int32s(add_init(g, tensor_new("bf", ORTC_DTYPE_BFLOAT16, "1")),
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("bf", ORTC_DTYPE_BFLOAT16, "1")),
                   (const int32_t[]){0x3F80}, 1);
-    Onnx__TensorProto *d = add_init(g, tensor_new("d", ORTC_DTYPE_DOUBLE, "2"));
-    d->double_data = xcalloc(2, sizeof(double));
+    Onnx__TensorProto *d = pb_add_init(g, pb_tensor_new("d", ORTC_DTYPE_DOUBLE, "2"));
+    d->double_data = pb_xcalloc(2, sizeof(double));
     d->double_data[0] = 1.5;
     d->double_data[1] = -2.25;
     d->n_double_data = 2;
-    Onnx__TensorProto *u32 = add_init(g, tensor_new("u32", ORTC_DTYPE_UINT32, "2"));
-    u32->uint64_data = xcalloc(2, sizeof(uint64_t));
+    Onnx__TensorProto *u32 = pb_add_init(g, pb_tensor_new("u32", ORTC_DTYPE_UINT32, "2"));
+    u32->uint64_data = pb_xcalloc(2, sizeof(uint64_t));
     u32->uint64_data[0] = 4000000000u;
     u32->uint64_data[1] = 7;
     u32->n_uint64_data = 2;
-    Onnx__TensorProto *u64 = add_init(g, tensor_new("u64", ORTC_DTYPE_UINT64, "1"));
-    u64->uint64_data = xcalloc(1, sizeof(uint64_t));
+    Onnx__TensorProto *u64 = pb_add_init(g, pb_tensor_new("u64", ORTC_DTYPE_UINT64, "1"));
+    u64->uint64_data = pb_xcalloc(1, sizeof(uint64_t));
     u64->uint64_data[0] = (uint64_t)1 << 63;
     u64->n_uint64_data = 1;
-    Onnx__TensorProto *str = add_init(g, tensor_new("str", ORTC_DTYPE_STRING, "2"));
-    str->string_data = xcalloc(2, sizeof(ProtobufCBinaryData));
-    str->string_data[0].data = (uint8_t *)xstrdup("hello");
+    Onnx__TensorProto *str = pb_add_init(g, pb_tensor_new("str", ORTC_DTYPE_STRING, "2"));
+    str->string_data = pb_xcalloc(2, sizeof(ProtobufCBinaryData));
+    str->string_data[0].data = (uint8_t *)pb_xstrdup("hello");
     str->string_data[0].len = 5;
     str->string_data[1].data = NULL;
     str->string_data[1].len = 0;
     str->n_string_data = 2;
-    tensor_floats(add_init(g, tensor_new("c64", ORTC_DTYPE_COMPLEX64, "2")),
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("c64", ORTC_DTYPE_COMPLEX64, "2")),
                   (const float[]){1, 2, 3, 4}, 4);
-    add_init(g, tensor_new("empty", ORTC_DTYPE_FLOAT, "0,3"));
-    tensor_int64s(add_init(g, tensor_new("scalar", ORTC_DTYPE_INT64, "")), (const int64_t[]){42},
+    pb_add_init(g, pb_tensor_new("empty", ORTC_DTYPE_FLOAT, "0,3"));
+    pb_tensor_int64s(pb_add_init(g, pb_tensor_new("scalar", ORTC_DTYPE_INT64, "")), (const int64_t[]){42},
                   1);
-    tensor_raw(add_init(g, tensor_new("b_raw", ORTC_DTYPE_BOOL, "2")), (const uint8_t[]){1, 0}, 2);
-    tensor_raw(add_init(g, tensor_new("h_raw", ORTC_DTYPE_FLOAT16, "1")),
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("b_raw", ORTC_DTYPE_BOOL, "2")), (const uint8_t[]){1, 0}, 2);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("h_raw", ORTC_DTYPE_FLOAT16, "1")),
                (const uint16_t[]){0x3C00}, 2);
-    tensor_raw(add_init(g, tensor_new("i64_raw", ORTC_DTYPE_INT64, "1")), (const int64_t[]){-3}, 8);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("i64_raw", ORTC_DTYPE_INT64, "1")), (const int64_t[]){-3}, 8);
     /* an explicitly empty raw_data beside float_data: the typed field holds the data */
-    Onnx__TensorProto *er = add_init(g, tensor_new("f_empty_raw", ORTC_DTYPE_FLOAT, "2"));
+    Onnx__TensorProto *er = pb_add_init(g, pb_tensor_new("f_empty_raw", ORTC_DTYPE_FLOAT, "2"));
     er->has_raw_data = 1;
-    tensor_floats(er, (const float[]){6, 7}, 2);
+    pb_tensor_floats(er, (const float[]){6, 7}, 2);
 
     ortc_model *model = NULL;
     ortc_errbuf e;
@@ -628,14 +369,14 @@ END_TEST
 
 START_TEST(test_graph_input_that_is_initializer)
 {
-    Onnx__ModelProto *m = model_new(3, 9);
+    Onnx__ModelProto *m = pb_model_new(3, 9);
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "2,2");
-    add_input(g, "W", ORTC_DTYPE_FLOAT, "2,2"); /* as old exporters wrote */
-    tensor_floats(add_init(g, tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "2,2");
+    pb_add_input(g, "W", ORTC_DTYPE_FLOAT, "2,2"); /* as old exporters wrote */
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
                   (const float[]){1, 2, 3, 4}, 4);
-    add_node(g, "Add", "add", "x,W", "y");
-    add_output(g, "y", ORTC_DTYPE_FLOAT, "2,2");
+    pb_add_node(g, "Add", "add", "x,W", "y");
+    pb_add_output(g, "y", ORTC_DTYPE_FLOAT, "2,2");
     ortc_model *model = NULL;
     ortc_errbuf e;
     ortc_status st = load_msg(m, NULL, &model, &e);
@@ -648,15 +389,15 @@ START_TEST(test_graph_input_that_is_initializer)
     ortc_model_free(model);
 
     /* the declared type must agree with the initializer */
-    m = model_new(3, 9);
-    add_input(m->graph, "W", ORTC_DTYPE_INT64, "2,2");
-    tensor_floats(add_init(m->graph, tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
+    m = pb_model_new(3, 9);
+    pb_add_input(m->graph, "W", ORTC_DTYPE_INT64, "2,2");
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
                   (const float[]){1, 2, 3, 4}, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "<buffer>: ", "input 'W'", "int64", "float32");
-    m = model_new(3, 9);
-    add_input(m->graph, "W", ORTC_DTYPE_FLOAT, "2,3");
-    tensor_floats(add_init(m->graph, tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
+    m = pb_model_new(3, 9);
+    pb_add_input(m->graph, "W", ORTC_DTYPE_FLOAT, "2,3");
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
                   (const float[]){1, 2, 3, 4}, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "input 'W'", "[2,3]", "[2,2]");
@@ -665,15 +406,15 @@ END_TEST
 
 START_TEST(test_constant_node_stays_a_node)
 {
-    Onnx__ModelProto *m = model_new(8, 13);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "3");
-    Onnx__NodeProto *c = add_node(g, "Constant", "c", "", "k");
-    Onnx__AttributeProto *a = add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
-    a->t = tensor_new("kt", ORTC_DTYPE_FLOAT, "3");
-    tensor_floats(a->t, (const float[]){0.5f, 1.5f, -2}, 3);
-    add_node(g, "Add", "add", "k,x", "y");
-    add_output(g, "y", ORTC_DTYPE_FLOAT, "3");
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "3");
+    Onnx__NodeProto *c = pb_add_node(g, "Constant", "c", "", "k");
+    Onnx__AttributeProto *a = pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    a->t = pb_tensor_new("kt", ORTC_DTYPE_FLOAT, "3");
+    pb_tensor_floats(a->t, (const float[]){0.5f, 1.5f, -2}, 3);
+    pb_add_node(g, "Add", "add", "k,x", "y");
+    pb_add_output(g, "y", ORTC_DTYPE_FLOAT, "3");
     ortc_model *model = NULL;
     ortc_errbuf e;
     ortc_status st = load_msg(m, NULL, &model, &e);
@@ -702,7 +443,7 @@ END_TEST
 static Onnx__AttributeProto *add_graph_attr(Onnx__NodeProto *n, const char *name,
                                             Onnx__GraphProto *body)
 {
-    Onnx__AttributeProto *a = add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
     a->g = body;
     return a;
 }
@@ -717,34 +458,34 @@ static bool has_implicit(const ortc_node *n, const ortc_value *v)
 
 START_TEST(test_subgraph_outer_scope)
 {
-    Onnx__ModelProto *m = model_new(8, 16);
+    Onnx__ModelProto *m = pb_model_new(8, 16);
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "cond", ORTC_DTYPE_BOOL, "");
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "2");
-    tensor_floats(add_init(g, tensor_new("t", ORTC_DTYPE_FLOAT, "2")), (const float[]){7, 8}, 2);
-    Onnx__NodeProto *if1 = add_node(g, "If", "if1", "cond", "out");
+    pb_add_input(g, "cond", ORTC_DTYPE_BOOL, "");
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "2");
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("t", ORTC_DTYPE_FLOAT, "2")), (const float[]){7, 8}, 2);
+    Onnx__NodeProto *if1 = pb_add_node(g, "If", "if1", "cond", "out");
     /* then: defines its own 't' (shadowing the outer initializer) */
-    Onnx__GraphProto *then_g = graph_new("then_body");
-    add_node(then_g, "Add", "then_add", "t,x", "then_out");
-    add_node(then_g, "Identity", "then_id", "x", "t"); /* after its use: pass 1 sees it */
-    add_output(then_g, "then_out", ORTC_DTYPE_FLOAT, "2");
+    Onnx__GraphProto *then_g = pb_graph_new("then_body");
+    pb_add_node(then_g, "Add", "then_add", "t,x", "then_out");
+    pb_add_node(then_g, "Identity", "then_id", "x", "t"); /* after its use: pass 1 sees it */
+    pb_add_output(then_g, "then_out", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(if1, "then_branch", then_g);
     /* else: reads the outer 't' and a local initializer */
-    Onnx__GraphProto *else_g = graph_new("else_body");
-    tensor_floats(add_init(else_g, tensor_new("one", ORTC_DTYPE_FLOAT, "1")), (const float[]){1},
+    Onnx__GraphProto *else_g = pb_graph_new("else_body");
+    pb_tensor_floats(pb_add_init(else_g, pb_tensor_new("one", ORTC_DTYPE_FLOAT, "1")), (const float[]){1},
                   1);
-    add_node(else_g, "Add", "else_add", "t,one", "else_out");
-    add_output(else_g, "else_out", ORTC_DTYPE_FLOAT, "2");
+    pb_add_node(else_g, "Add", "else_add", "t,one", "else_out");
+    pb_add_output(else_g, "else_out", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(if1, "else_branch", else_g);
     /* if2's branches pass outer values straight out */
-    Onnx__NodeProto *if2 = add_node(g, "If", "if2", "cond", "out2");
-    Onnx__GraphProto *pass1 = graph_new("pass_then");
-    add_output(pass1, "x", ORTC_DTYPE_FLOAT, "2");
+    Onnx__NodeProto *if2 = pb_add_node(g, "If", "if2", "cond", "out2");
+    Onnx__GraphProto *pass1 = pb_graph_new("pass_then");
+    pb_add_output(pass1, "x", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(if2, "then_branch", pass1);
-    Onnx__GraphProto *pass2 = graph_new("pass_else");
-    add_output(pass2, "out", ORTC_DTYPE_FLOAT, "2");
+    Onnx__GraphProto *pass2 = pb_graph_new("pass_else");
+    pb_add_output(pass2, "out", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(if2, "else_branch", pass2);
-    add_output(g, "out2", ORTC_DTYPE_FLOAT, "2");
+    pb_add_output(g, "out2", ORTC_DTYPE_FLOAT, "2");
 
     ortc_model *model = NULL;
     ortc_errbuf e;
@@ -793,15 +534,15 @@ END_TEST
 
 START_TEST(test_value_info)
 {
-    Onnx__ModelProto *m = model_new(8, 13);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "batch,8");
-    add_node(g, "Relu", "r1", "x", "h");
-    add_node(g, "Relu", "r2", "h", "y");
-    add_output(g, "y", ORTC_DTYPE_FLOAT, NULL);
-    add_value_info(g, "h", ORTC_DTYPE_FLOAT, "batch,8");
-    add_value_info(g, "ghost", ORTC_DTYPE_FLOAT, "1"); /* no such value: ignored */
-    add_value_info(g, "x", ORTC_DTYPE_INT64, "5");     /* inputs keep their own */
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "batch,8");
+    pb_add_node(g, "Relu", "r1", "x", "h");
+    pb_add_node(g, "Relu", "r2", "h", "y");
+    pb_add_output(g, "y", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_value_info(g, "h", ORTC_DTYPE_FLOAT, "batch,8");
+    pb_add_value_info(g, "ghost", ORTC_DTYPE_FLOAT, "1"); /* no such value: ignored */
+    pb_add_value_info(g, "x", ORTC_DTYPE_INT64, "5");     /* inputs keep their own */
     ortc_model *model = NULL;
     ortc_errbuf e;
     ortc_status st = load_msg(m, NULL, &model, &e);
@@ -825,61 +566,61 @@ END_TEST
 
 START_TEST(test_attributes_every_type)
 {
-    Onnx__ModelProto *m = model_new(8, 17);
-    add_opset(m, "com.example", 2);
+    Onnx__ModelProto *m = pb_model_new(8, 17);
+    pb_add_opset(m, "com.example", 2);
     Onnx__GraphProto *g = m->graph;
-    add_input(g, "x", ORTC_DTYPE_FLOAT, "2");
-    Onnx__NodeProto *n = add_node(g, "Custom", "n", "x,,x", "o1,,o3");
-    n->domain = xstrdup("com.example");
+    pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "2");
+    Onnx__NodeProto *n = pb_add_node(g, "Custom", "n", "x,,x", "o1,,o3");
+    n->domain = pb_xstrdup("com.example");
     Onnx__AttributeProto *a;
-    a = add_attr(n, "f", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    a = pb_add_attr(n, "f", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
     a->has_f = 1;
     a->f = 0.25f;
-    a = add_attr(n, "i", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    a = pb_add_attr(n, "i", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
     a->has_i = 1;
     a->i = -3;
-    a = add_attr(n, "s", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    a = pb_add_attr(n, "s", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
     a->has_s = 1;
-    a->s.data = (uint8_t *)xstrdup("abc");
+    a->s.data = (uint8_t *)pb_xstrdup("abc");
     a->s.len = 3;
-    a = add_attr(n, "t", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
-    a->t = tensor_new("", ORTC_DTYPE_INT64, "2");
-    tensor_int64s(a->t, (const int64_t[]){1, 2}, 2);
-    Onnx__GraphProto *body = graph_new("body");
-    add_node(body, "Identity", "", "x", "bo");
-    add_output(body, "bo", ORTC_DTYPE_FLOAT, "2");
+    a = pb_add_attr(n, "t", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    a->t = pb_tensor_new("", ORTC_DTYPE_INT64, "2");
+    pb_tensor_int64s(a->t, (const int64_t[]){1, 2}, 2);
+    Onnx__GraphProto *body = pb_graph_new("body");
+    pb_add_node(body, "Identity", "", "x", "bo");
+    pb_add_output(body, "bo", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(n, "g", body);
-    a = add_attr(n, "fs", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
-    a->floats = xcalloc(2, sizeof(float));
+    a = pb_add_attr(n, "fs", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+    a->floats = pb_xcalloc(2, sizeof(float));
     a->floats[0] = 1;
     a->floats[1] = 2.5f;
     a->n_floats = 2;
-    a = add_attr(n, "is", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
-    attr_ints(a, (const int64_t[]){1, -2, 3}, 3);
-    a = add_attr(n, "ss", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
-    a->strings = xcalloc(2, sizeof(ProtobufCBinaryData));
-    a->strings[0].data = (uint8_t *)xstrdup("a");
+    a = pb_add_attr(n, "is", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    pb_attr_ints(a, (const int64_t[]){1, -2, 3}, 3);
+    a = pb_add_attr(n, "ss", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
+    a->strings = pb_xcalloc(2, sizeof(ProtobufCBinaryData));
+    a->strings[0].data = (uint8_t *)pb_xstrdup("a");
     a->strings[0].len = 1;
-    a->strings[1].data = (uint8_t *)xstrdup("bc");
+    a->strings[1].data = (uint8_t *)pb_xstrdup("bc");
     a->strings[1].len = 2;
     a->n_strings = 2;
-    a = add_attr(n, "ts", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS);
-    a->tensors = xcalloc(2, sizeof *a->tensors);
-    a->tensors[0] = tensor_new("t0", ORTC_DTYPE_FLOAT, "1");
-    tensor_floats(a->tensors[0], (const float[]){9}, 1);
-    a->tensors[1] = tensor_new("t1", ORTC_DTYPE_INT32, "");
-    tensor_int32s(a->tensors[1], (const int32_t[]){-4}, 1);
+    a = pb_add_attr(n, "ts", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS);
+    a->tensors = pb_xcalloc(2, sizeof *a->tensors);
+    a->tensors[0] = pb_tensor_new("t0", ORTC_DTYPE_FLOAT, "1");
+    pb_tensor_floats(a->tensors[0], (const float[]){9}, 1);
+    a->tensors[1] = pb_tensor_new("t1", ORTC_DTYPE_INT32, "");
+    pb_tensor_int32s(a->tensors[1], (const int32_t[]){-4}, 1);
     a->n_tensors = 2;
-    a = add_attr(n, "gs", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS);
-    a->graphs = xcalloc(2, sizeof *a->graphs);
-    a->graphs[0] = graph_new("g0");
-    add_output(a->graphs[0], "x", ORTC_DTYPE_FLOAT, "2");
-    a->graphs[1] = graph_new("g1");
-    add_input(a->graphs[1], "gin", ORTC_DTYPE_FLOAT, "2");
-    add_node(a->graphs[1], "Neg", "", "gin", "gout");
-    add_output(a->graphs[1], "gout", ORTC_DTYPE_FLOAT, "2");
+    a = pb_add_attr(n, "gs", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS);
+    a->graphs = pb_xcalloc(2, sizeof *a->graphs);
+    a->graphs[0] = pb_graph_new("g0");
+    pb_add_output(a->graphs[0], "x", ORTC_DTYPE_FLOAT, "2");
+    a->graphs[1] = pb_graph_new("g1");
+    pb_add_input(a->graphs[1], "gin", ORTC_DTYPE_FLOAT, "2");
+    pb_add_node(a->graphs[1], "Neg", "", "gin", "gout");
+    pb_add_output(a->graphs[1], "gout", ORTC_DTYPE_FLOAT, "2");
     a->n_graphs = 2;
-    add_output(g, "o1", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_output(g, "o1", ORTC_DTYPE_FLOAT, NULL);
 
     ortc_model *model = NULL;
     ortc_errbuf e;
@@ -983,7 +724,7 @@ START_TEST(test_err_truncated_real_model)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/half.onnx", dir);
-    write_file(file, bytes, len / 2);
+    pb_write_file(file, bytes, len / 2);
     ortc_status st = ortc_onnx_load_file(&model, file, &e);
     char want[64];
     snprintf(want, sizeof want, "the file is %zu bytes", len / 2);
@@ -1013,45 +754,45 @@ START_TEST(test_err_rank9_and_bad_types)
 {
     ortc_model *model = NULL;
     ortc_errbuf e;
-    Onnx__ModelProto *m = model_new(8, 13);
-    add_input(m->graph, "big", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1");
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "big", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1");
     ortc_status st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'big'", "rank 9");
 
-    m = model_new(8, 13); /* rank 8 is fine */
-    add_input(m->graph, "ok", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,2");
+    m = pb_model_new(8, 13); /* rank 8 is fine */
+    pb_add_input(m->graph, "ok", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,2");
     ck_assert_int_eq(load_msg(m, NULL, &model, &e), ORTC_STATUS_OK);
     ck_assert_int_eq(model->graph->inputs[0]->rank, 8);
     ortc_model_free(model);
 
-    m = model_new(8, 13);
-    tensor_floats(add_init(m->graph, tensor_new("w9", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1")),
+    m = pb_model_new(8, 13);
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("w9", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1")),
                   (const float[]){1}, 1);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "initializer 'w9'", "rank 9");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "neg", ORTC_DTYPE_FLOAT, "2,-3");
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "neg", ORTC_DTYPE_FLOAT, "2,-3");
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "input 'neg'", "-3");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "odd", 99, "2");
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "odd", 99, "2");
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'odd'", "element type 99");
 
-    m = model_new(8, 13);
-    Onnx__ValueInfoProto *vi = vi_new("seq", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    Onnx__ValueInfoProto *vi = pb_vi_new("seq", ORTC_DTYPE_FLOAT, NULL);
     Onnx__TypeProto *elem = vi->type;
-    Onnx__TypeProto *seq = xcalloc(1, sizeof *seq);
+    Onnx__TypeProto *seq = pb_xcalloc(1, sizeof *seq);
     onnx__type_proto__init(seq);
-    Onnx__TypeProto__Sequence *sq = xcalloc(1, sizeof *sq);
+    Onnx__TypeProto__Sequence *sq = pb_xcalloc(1, sizeof *sq);
     onnx__type_proto__sequence__init(sq);
     sq->elem_type = elem;
     seq->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
     seq->sequence_type = sq;
     vi->type = seq;
-    PUSH(m->graph->input, m->graph->n_input, vi);
+    PB_PUSH(m->graph->input, m->graph->n_input, vi);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'seq'", "sequence");
 }
@@ -1062,70 +803,70 @@ START_TEST(test_err_initializer_data)
     ortc_model *model = NULL;
     ortc_errbuf e;
     const float f6[6] = {0};
-    Onnx__ModelProto *m = model_new(8, 13);
-    tensor_raw(add_init(m->graph, tensor_new("fc.weight", ORTC_DTYPE_FLOAT, "2,3")), f6, 20);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("fc.weight", ORTC_DTYPE_FLOAT, "2,3")), f6, 20);
     ortc_status st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e,
                  "initializer 'fc.weight' (float32 [2,3]) needs 24 bytes but raw_data has 20");
 
-    m = model_new(8, 13);
-    tensor_floats(add_init(m->graph, tensor_new("w", ORTC_DTYPE_FLOAT, "2,3")), f6, 5);
+    m = pb_model_new(8, 13);
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("w", ORTC_DTYPE_FLOAT, "2,3")), f6, 5);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'w' (float32 [2,3])", "6 elements",
                  "float_data holds 5");
 
-    m = model_new(8, 13);
-    add_init(m->graph, tensor_new("nodata", ORTC_DTYPE_INT64, "4"));
+    m = pb_model_new(8, 13);
+    pb_add_init(m->graph, pb_tensor_new("nodata", ORTC_DTYPE_INT64, "4"));
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'nodata' (int64 [4])", "no data");
 
-    m = model_new(8, 13);
-    tensor_floats(add_init(m->graph, tensor_new("wrong", ORTC_DTYPE_INT64, "1")), f6, 1);
+    m = pb_model_new(8, 13);
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("wrong", ORTC_DTYPE_INT64, "1")), f6, 1);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'wrong'", "float_data",
                  "int64_data");
 
-    m = model_new(8, 13);
-    Onnx__TensorProto *t = add_init(m->graph, tensor_new("both", ORTC_DTYPE_FLOAT, "1"));
-    tensor_raw(t, f6, 4);
-    tensor_floats(t, f6, 1);
+    m = pb_model_new(8, 13);
+    Onnx__TensorProto *t = pb_add_init(m->graph, pb_tensor_new("both", ORTC_DTYPE_FLOAT, "1"));
+    pb_tensor_raw(t, f6, 4);
+    pb_tensor_floats(t, f6, 1);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'both'", "raw_data", "float_data");
 
-    m = model_new(8, 13);
-    t = add_init(m->graph, tensor_new("nodtype", ORTC_DTYPE_FLOAT, "1"));
+    m = pb_model_new(8, 13);
+    t = pb_add_init(m->graph, pb_tensor_new("nodtype", ORTC_DTYPE_FLOAT, "1"));
     t->has_data_type = 0;
     t->data_type = 0;
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'nodtype'", "no data type");
 
-    m = model_new(8, 13);
-    tensor_raw(add_init(m->graph, tensor_new("dt99", 99, "1")), f6, 4);
+    m = pb_model_new(8, 13);
+    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("dt99", 99, "1")), f6, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "initializer 'dt99'", "data type 99");
 
-    m = model_new(8, 13);
-    tensor_raw(add_init(m->graph, tensor_new("negdim", ORTC_DTYPE_FLOAT, "-1")), f6, 4);
+    m = pb_model_new(8, 13);
+    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("negdim", ORTC_DTYPE_FLOAT, "-1")), f6, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'negdim'", "-1");
 
-    m = model_new(8, 13);
-    tensor_raw(add_init(m->graph, tensor_new("s", ORTC_DTYPE_STRING, "1")), "abcdefgh", 8);
+    m = pb_model_new(8, 13);
+    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("s", ORTC_DTYPE_STRING, "1")), "abcdefgh", 8);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 's'", "string_data");
 
-    m = model_new(8, 13);
-    tensor_floats(add_init(m->graph, tensor_new("dup", ORTC_DTYPE_FLOAT, "1")), f6, 1);
-    tensor_floats(add_init(m->graph, tensor_new("dup", ORTC_DTYPE_FLOAT, "1")), f6, 1);
+    m = pb_model_new(8, 13);
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("dup", ORTC_DTYPE_FLOAT, "1")), f6, 1);
+    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("dup", ORTC_DTYPE_FLOAT, "1")), f6, 1);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "initializer 'dup'", "twice");
 
     /* a Constant's tensor goes through the same checks */
-    m = model_new(8, 13);
-    Onnx__NodeProto *c = add_node(m->graph, "Constant", "k", "", "kout");
-    Onnx__AttributeProto *a = add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
-    a->t = tensor_new("", ORTC_DTYPE_FLOAT, "3");
-    tensor_raw(a->t, f6, 8);
+    m = pb_model_new(8, 13);
+    Onnx__NodeProto *c = pb_add_node(m->graph, "Constant", "k", "", "kout");
+    Onnx__AttributeProto *a = pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    a->t = pb_tensor_new("", ORTC_DTYPE_FLOAT, "3");
+    pb_tensor_raw(a->t, f6, 8);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e,
                  "node 'k' (Constant) attribute 'value' (float32 [3]) needs 12 bytes but raw_data "
@@ -1137,61 +878,61 @@ START_TEST(test_err_attributes)
 {
     ortc_model *model = NULL;
     ortc_errbuf e;
-    Onnx__ModelProto *m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    Onnx__NodeProto *n = add_node(m->graph, "Conv", "conv1", "x", "y");
-    add_attr(n, "pads", -1);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    Onnx__NodeProto *n = pb_add_node(m->graph, "Conv", "conv1", "x", "y");
+    pb_add_attr(n, "pads", -1);
     ortc_status st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e,
                  "<buffer>: node 'conv1' (Conv) attribute 'pads' has no type");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    n = add_node(m->graph, "Conv", "conv1", "x", "y");
-    add_attr(n, "pads", 99);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    n = pb_add_node(m->graph, "Conv", "conv1", "x", "y");
+    pb_add_attr(n, "pads", 99);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'conv1' (Conv) attribute 'pads'",
                  "unknown type 99");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    n = add_node(m->graph, "Conv", "", "x", "y");
-    Onnx__AttributeProto *a = add_attr(n, "pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
-    a->ref_attr_name = xstrdup("outer_pads");
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    n = pb_add_node(m->graph, "Conv", "", "x", "y");
+    Onnx__AttributeProto *a = pb_add_attr(n, "pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    a->ref_attr_name = pb_xstrdup("outer_pads");
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "node #0 (Conv)", "'pads'", "outer_pads");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    n = add_node(m->graph, "Foo", "sp", "x", "y");
-    add_attr(n, "st", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    n = pb_add_node(m->graph, "Foo", "sp", "x", "y");
+    pb_add_attr(n, "st", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "node 'sp' (Foo) attribute 'st'", "sparse");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    n = add_node(m->graph, "Foo", "d", "x", "y");
-    add_attr(n, "k", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
-    add_attr(n, "k", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    n = pb_add_node(m->graph, "Foo", "d", "x", "y");
+    pb_add_attr(n, "k", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    pb_add_attr(n, "k", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'd' (Foo)", "'k' twice");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    n = add_node(m->graph, "If", "if0", "x", "y");
-    add_attr(n, "then_branch", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH); /* no graph */
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    n = pb_add_node(m->graph, "If", "if0", "x", "y");
+    pb_add_attr(n, "then_branch", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH); /* no graph */
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'if0' (If) attribute 'then_branch'",
                  "no graph");
 
     /* inside a subgraph the message says where */
-    m = model_new(8, 13);
-    add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
-    n = add_node(m->graph, "If", "if1", "c", "y");
-    Onnx__GraphProto *body = graph_new("then_body");
-    Onnx__NodeProto *inner = add_node(body, "Conv", "inner", "c", "z");
-    add_attr(inner, "pads", -1);
-    add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
+    n = pb_add_node(m->graph, "If", "if1", "c", "y");
+    Onnx__GraphProto *body = pb_graph_new("then_body");
+    Onnx__NodeProto *inner = pb_add_node(body, "Conv", "inner", "c", "z");
+    pb_add_attr(inner, "pads", -1);
+    pb_add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
     add_graph_attr(n, "then_branch", body);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'inner' (Conv)", "'then_body'",
@@ -1203,62 +944,62 @@ START_TEST(test_err_versions_and_opsets)
 {
     ortc_model *model = NULL;
     ortc_errbuf e;
-    Onnx__ModelProto *m = model_new(8, 18);
+    Onnx__ModelProto *m = pb_model_new(8, 18);
     ortc_status st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "opset 18", "17");
 
-    m = model_new(8, 17);
+    m = pb_model_new(8, 17);
     ck_assert_int_eq(load_msg(m, NULL, &model, &e), ORTC_STATUS_OK);
     ortc_model_free(model);
 
-    m = model_new(9, 17);
+    m = pb_model_new(9, 17);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "IR version 9", "3 to 8");
 
-    m = model_new(2, 17);
+    m = pb_model_new(2, 17);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "IR version 2");
 
-    m = model_new(8, 17);
+    m = pb_model_new(8, 17);
     m->has_ir_version = 0;
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "no ir_version");
 
-    m = model_new(8, 0);
+    m = pb_model_new(8, 0);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "no opset_import");
 
-    m = model_new(8, 13);
-    add_opset(m, "ai.onnx", 13); /* the same domain as "" */
+    m = pb_model_new(8, 13);
+    pb_add_opset(m, "ai.onnx", 13); /* the same domain as "" */
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "'ai.onnx' is imported twice");
 
-    m = model_new(8, 13); /* "ai.onnx" spelled out is the default domain */
+    m = pb_model_new(8, 13); /* "ai.onnx" spelled out is the default domain */
     free(m->opset_import[0]->domain);
-    m->opset_import[0]->domain = xstrdup("ai.onnx");
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Relu", "r", "x", "y")->domain = xstrdup("ai.onnx");
-    add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
+    m->opset_import[0]->domain = pb_xstrdup("ai.onnx");
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Relu", "r", "x", "y")->domain = pb_xstrdup("ai.onnx");
+    pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
     ck_assert_int_eq(load_msg(m, NULL, &model, &e), ORTC_STATUS_OK);
     ck_assert_str_eq(model->graph->nodes[0]->domain, "");
     ck_assert_int_eq(model->graph->nodes[0]->opset, 13);
     ortc_model_free(model);
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Thing", "th", "x", "y")->domain = xstrdup("com.vendor");
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Thing", "th", "x", "y")->domain = pb_xstrdup("com.vendor");
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'th' (com.vendor.Thing)", "'com.vendor'",
                  "does not import");
 
-    m = model_new(8, 0);
-    add_opset(m, "com.vendor", 1);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Relu", "r", "x", "y");
+    m = pb_model_new(8, 0);
+    pb_add_opset(m, "com.vendor", 1);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Relu", "r", "x", "y");
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'r' (Relu)", "no ai.onnx opset");
 
-    m = model_new(8, 13);
+    m = pb_model_new(8, 13);
     onnx__graph_proto__free_unpacked(m->graph, NULL);
     m->graph = NULL;
     st = load_msg(m, NULL, &model, &e);
@@ -1275,55 +1016,55 @@ START_TEST(test_err_graph_structure)
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/cycle.onnx", dir);
 
-    Onnx__ModelProto *m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Add", "A", "x,b", "a");
-    add_node(m->graph, "Relu", "B", "a", "b");
-    add_output(m->graph, "b", ORTC_DTYPE_FLOAT, NULL);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Add", "A", "x,b", "a");
+    pb_add_node(m->graph, "Relu", "B", "a", "b");
+    pb_add_output(m->graph, "b", ORTC_DTYPE_FLOAT, NULL);
     ortc_status st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, file, "cycle", "'A'", "'B'");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Add", "add", "x,nope", "y");
-    add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Add", "add", "x,nope", "y");
+    pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, file, "node 'add' (Add)", "'nope'");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Relu", "r1", "x", "y");
-    add_node(m->graph, "Neg", "r2", "x", "y");
-    add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Relu", "r1", "x", "y");
+    pb_add_node(m->graph, "Neg", "r2", "x", "y");
+    pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, file, "'y'", "two nodes", "'r1'", "'r2'");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_node(m->graph, "Relu", "r1", "x", "x");
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_node(m->graph, "Relu", "r1", "x", "x");
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "'x'", "graph input");
 
-    m = model_new(8, 13);
-    add_output(m->graph, "never", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_output(m->graph, "never", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "'never'");
 
-    m = model_new(8, 13);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
-    add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "input 'x'", "twice");
 
     /* a dangling name inside a subgraph */
-    m = model_new(8, 13);
-    add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
-    Onnx__NodeProto *n = add_node(m->graph, "If", "if1", "c", "y");
-    Onnx__GraphProto *body = graph_new("then_body");
-    add_node(body, "Relu", "inner", "ghost", "z");
-    add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
+    m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
+    Onnx__NodeProto *n = pb_add_node(m->graph, "If", "if1", "c", "y");
+    Onnx__GraphProto *body = pb_graph_new("then_body");
+    pb_add_node(body, "Relu", "inner", "ghost", "z");
+    pb_add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
     add_graph_attr(n, "then_branch", body);
-    add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
+    pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, file, "'ghost'", "then_branch", "'if1'");
     rm_rf(dir);
@@ -1335,18 +1076,18 @@ START_TEST(test_err_deep_nesting)
     ortc_model *model = NULL;
     ortc_errbuf e;
     for (int depth = 5; depth <= 60; depth += 55) {
-        Onnx__ModelProto *m = model_new(8, 13);
-        add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
+        Onnx__ModelProto *m = pb_model_new(8, 13);
+        pb_add_input(m->graph, "c", ORTC_DTYPE_BOOL, "");
         Onnx__GraphProto *g = m->graph;
         for (int i = 0; i < depth; i++) {
             char name[32];
             snprintf(name, sizeof name, "if%d", i);
-            Onnx__NodeProto *n = add_node(g, "If", name, "c", i ? "" : "out");
-            Onnx__GraphProto *body = graph_new(name);
+            Onnx__NodeProto *n = pb_add_node(g, "If", name, "c", i ? "" : "out");
+            Onnx__GraphProto *body = pb_graph_new(name);
             add_graph_attr(n, "then_branch", body);
             g = body;
         }
-        add_output(m->graph, "out", ORTC_DTYPE_FLOAT, NULL);
+        pb_add_output(m->graph, "out", ORTC_DTYPE_FLOAT, NULL);
         ortc_status st = load_msg(m, NULL, &model, &e);
         if (depth == 5) {
             ck_assert_msg(st == ORTC_STATUS_OK, "%s", e.msg);
@@ -1369,9 +1110,9 @@ END_TEST
 static Onnx__ModelProto *external_model(const char *loc, const char *off, const char *len,
                                         const char *dims)
 {
-    Onnx__ModelProto *m = model_new(8, 13);
-    tensor_external(add_init(m->graph, tensor_new("w", ORTC_DTYPE_FLOAT, dims)), loc, off, len);
-    add_output(m->graph, "w", ORTC_DTYPE_FLOAT, NULL);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_tensor_external(pb_add_init(m->graph, pb_tensor_new("w", ORTC_DTYPE_FLOAT, dims)), loc, off, len);
+    pb_add_output(m->graph, "w", ORTC_DTYPE_FLOAT, NULL);
     return m;
 }
 
@@ -1383,13 +1124,13 @@ START_TEST(test_external_data)
     char path[PATH_MAX], model_path[PATH_MAX], out_bin[PATH_MAX], abs_loc[PATH_MAX];
     const float w[4] = {1, 2, 3, 4};
     snprintf(path, sizeof path, "%s/w.bin", dir);
-    write_file(path, w, sizeof w);
+    pb_write_file(path, w, sizeof w);
     snprintf(path, sizeof path, "%s/sub", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
     snprintf(path, sizeof path, "%s/sub/v.bin", dir);
-    write_file(path, w, sizeof w);
+    pb_write_file(path, w, sizeof w);
     snprintf(out_bin, sizeof out_bin, "%s/secret.bin", outside);
-    write_file(out_bin, w, sizeof w);
+    pb_write_file(out_bin, w, sizeof w);
     snprintf(path, sizeof path, "%s/link.bin", dir);
     ck_assert_int_eq(symlink(out_bin, path), 0);
     snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
@@ -1716,7 +1457,7 @@ END_TEST
 static uint8_t *pack_tensor(Onnx__TensorProto *tp, size_t *len)
 {
     *len = onnx__tensor_proto__get_packed_size(tp);
-    uint8_t *b = xcalloc(*len, 1);
+    uint8_t *b = pb_xcalloc(*len, 1);
     onnx__tensor_proto__pack(tp, b);
     onnx__tensor_proto__free_unpacked(tp, NULL);
     return b;
@@ -1728,11 +1469,11 @@ START_TEST(test_tensor_parse_pb)
     char *name = NULL;
     size_t len;
     /* a large raw tensor (moved out of the message), then typed int8 */
-    float *big = xcalloc(1000, sizeof *big);
+    float *big = pb_xcalloc(1000, sizeof *big);
     for (int i = 0; i < 1000; i++)
         big[i] = (float)i - 500;
-    Onnx__TensorProto *tp = tensor_new("big", ORTC_DTYPE_FLOAT, "10,100");
-    tensor_raw(tp, big, 4000);
+    Onnx__TensorProto *tp = pb_tensor_new("big", ORTC_DTYPE_FLOAT, "10,100");
+    pb_tensor_raw(tp, big, 4000);
     uint8_t *b = pack_tensor(tp, &len);
     ck_assert_int_eq(ortc_tensor_parse_pb(b, len, &t, &name), ORTC_STATUS_OK);
     ck_assert_str_eq(name, "big");
@@ -1745,8 +1486,8 @@ START_TEST(test_tensor_parse_pb)
     free(big);
     free(b);
 
-    tp = tensor_new("", ORTC_DTYPE_INT8, "2");
-    tensor_int32s(tp, (const int32_t[]){-3, 100}, 2);
+    tp = pb_tensor_new("", ORTC_DTYPE_INT8, "2");
+    pb_tensor_int32s(tp, (const int32_t[]){-3, 100}, 2);
     b = pack_tensor(tp, &len);
     ck_assert_int_eq(ortc_tensor_parse_pb(b, len, &t, &name), ORTC_STATUS_OK);
     ck_assert_str_eq(name, "");
@@ -1757,8 +1498,8 @@ START_TEST(test_tensor_parse_pb)
     free(b);
 
     /* refusals */
-    tp = tensor_new("short", ORTC_DTYPE_FLOAT, "4");
-    tensor_raw(tp, "abcdefgh", 8);
+    tp = pb_tensor_new("short", ORTC_DTYPE_FLOAT, "4");
+    pb_tensor_raw(tp, "abcdefgh", 8);
     b = pack_tensor(tp, &len);
     ck_assert_int_eq(ortc_tensor_parse_pb(b, len, &t, &name), ORTC_STATUS_INVALID_MODEL);
     ck_assert_ptr_null(name);
@@ -1767,8 +1508,8 @@ START_TEST(test_tensor_parse_pb)
                                  "tensor 'short' (float32 [4]) needs 16 bytes but raw_data has 8"));
     free(b);
 
-    tp = tensor_new("ext", ORTC_DTYPE_FLOAT, "4");
-    tensor_external(tp, "w.bin", NULL, NULL);
+    tp = pb_tensor_new("ext", ORTC_DTYPE_FLOAT, "4");
+    pb_tensor_external(tp, "w.bin", NULL, NULL);
     b = pack_tensor(tp, &len);
     ck_assert_int_eq(ortc_tensor_parse_pb(b, len, &t, NULL), ORTC_STATUS_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(ortc_last_error(), "tensor 'ext'"));
