@@ -24,6 +24,14 @@
  *     name: output
  *     kind: logits             # logits | probabilities
  *     labels: imagenet_labels.txt   # relative to the card's folder
+ *
+ * Without input.resize the ImageNet rule applies (round(S*256/224), S the
+ * smaller of height/width). With crop: none the resized image must already
+ * be height x width (resize: 0 does that), else preprocessing fails.
+ * mean/std are in the tensor's channel order (B, G, R for a BGR card); one
+ * entry applies to every channel. Neither given: ImageNet's for RGB/BGR,
+ * mean 0 / std 1 for GRAY; only one given: the other is the identity.
+ * An empty card is all defaults.
  */
 #ifndef ORTC_TOOLS_CARD_H
 #define ORTC_TOOLS_CARD_H

@@ -25,8 +25,12 @@ typedef struct ortc_image {
 /* Decodes PNG (all color types and bit depths, tRNS, interlaced) or JPEG
  * (baseline, progressive, grayscale; CMYK is refused with a message),
  * detected by content not by file name, and converts to `mode` as Pillow
- * does. Returns 0, or -1 with one line in err ("<path>: not a PNG or JPEG
- * file", "<path>: truncated PNG data", ...). */
+ * does (alpha dropped, 16-bit RGB keeps the high byte, 16-bit gray clips
+ * at 255; image.c lists the rules). Truncated files are refused, as Pillow
+ * does by default; decoder warnings are ignored and never printed.
+ * Returns 0, or -1 with one line in err ("<path>: not a PNG or JPEG
+ * file", "<path>: truncated PNG data", ...); ortc_image_decode's messages
+ * have no path. On failure img is zeroed. */
 int ortc_image_load(const char *path, ortc_image_mode mode, ortc_image *img, char *err,
                     size_t errlen);
 int ortc_image_decode(const void *data, size_t size, ortc_image_mode mode, ortc_image *img,
