@@ -13,6 +13,7 @@ Pass: max|ortc - torch| <= 1e-4 * max|torch| (DESIGN.md, Tests). Exit codes:
 0 pass, 1 failure, 2 usage error, 77 skip (this python lacks numpy).
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ except ImportError:
     sys.exit(77)
 
 REL_TOL = 1e-4           # relative to max|torch|; DESIGN.md's model tolerance
+PLAN_SLACK = 1.05        # arena <= 1.05 x lower bound (issue 2's planner criterion)
 CLI_TIMEOUT = 900        # seconds; sanitizer builds are slow on 60M weights
 
 
@@ -111,8 +113,31 @@ def run_model(cli, cache, name, keep):
         return fail(f"{name}: max|ortc - torch| {max_diff:.3e} > {tol:.3e}")
     if not keep:
         shutil.rmtree(out_dir, ignore_errors=True)
+    plan_err = check_plan(cli, stem + ".onnx", name)
+    if plan_err:
+        return fail(plan_err)
     print(f"PASS: {name}")
     return 0
+
+
+def check_plan(cli, model, name):
+    """`ortc info --json`: the memory plan's three numbers, arena within
+    PLAN_SLACK of the lower bound (the bound is computed independently of the
+    assignment: max over steps of the bytes alive)."""
+    r = subprocess.run([cli, "info", "--json", model], capture_output=True, text=True,
+                       errors="replace", timeout=CLI_TIMEOUT)
+    if r.returncode != 0:
+        return f"ortc info failed ({describe_exit(r.returncode)}): {r.stderr.strip()}"
+    try:
+        plan = json.loads(r.stdout)["memory_plan"]
+        arena, lb, naive = plan["arena_bytes"], plan["lower_bound_bytes"], plan["naive_bytes"]
+    except (ValueError, KeyError) as e:
+        return f"ortc info --json has no memory plan ({e}): {r.stdout[:500]}"
+    print(f"{name}: plan arena {arena} bytes, lower bound {lb}, naive sum {naive} "
+          f"(arena/bound {arena / lb:.4f})")
+    if not (0 < lb <= arena <= PLAN_SLACK * lb and arena <= naive):
+        return f"{name}: arena {arena} not within [{lb}, {PLAN_SLACK} x {lb}] or above naive {naive}"
+    return None
 
 
 CARD_KEYS = {
