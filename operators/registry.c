@@ -15,6 +15,12 @@ ORTC_OP_TABLE(eltwise);
 ORTC_OP_TABLE(binary);
 ORTC_OP_TABLE(shape);
 ORTC_OP_TABLE(tensor);
+ORTC_OP_TABLE(layout);
+ORTC_OP_TABLE(reduce);
+ORTC_OP_TABLE(norm);
+ORTC_OP_TABLE(deconv);
+ORTC_OP_TABLE(resize);
+ORTC_OP_TABLE(logic);
 
 static const struct {
     const ortc_operator *ops;
@@ -24,7 +30,10 @@ static const struct {
     {ortc_ops_lrn, &ortc_ops_lrn_count},         {ortc_ops_gemm, &ortc_ops_gemm_count},
     {ortc_ops_softmax, &ortc_ops_softmax_count}, {ortc_ops_eltwise, &ortc_ops_eltwise_count},
     {ortc_ops_binary, &ortc_ops_binary_count},   {ortc_ops_shape, &ortc_ops_shape_count},
-    {ortc_ops_tensor, &ortc_ops_tensor_count},
+    {ortc_ops_tensor, &ortc_ops_tensor_count},   {ortc_ops_layout, &ortc_ops_layout_count},
+    {ortc_ops_reduce, &ortc_ops_reduce_count},   {ortc_ops_norm, &ortc_ops_norm_count},
+    {ortc_ops_deconv, &ortc_ops_deconv_count},   {ortc_ops_resize, &ortc_ops_resize_count},
+    {ortc_ops_logic, &ortc_ops_logic_count},
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

@@ -10,5 +10,15 @@
 void ortc_cases_ops_dnnl(Suite *s);
 /* cases_ops_plain.c: plain-C operators (shape manipulation, Gather, Cast...). */
 void ortc_cases_ops_plain(Suite *s);
+/* cases_ops_eltwise.c: unary/activation ops (Sigmoid, Clip, Exp, trig, ...). */
+void ortc_cases_ops_eltwise(Suite *s);
+/* cases_ops_binary.c: Pow, Min/Max/Mean/Sum, comparisons, logic, Where, Mod. */
+void ortc_cases_ops_binary(Suite *s);
+/* cases_ops_layout.c: Split, Slice, Transpose, Pad, Expand, Range, Tile, ... */
+void ortc_cases_ops_layout(Suite *s);
+/* cases_ops_reduce.c: reductions, ArgMax/ArgMin, normalizations, LogSoftmax. */
+void ortc_cases_ops_reduce(Suite *s);
+/* cases_ops_deconv.c: ConvTranspose, Resize, Upsample. */
+void ortc_cases_ops_deconv(Suite *s);
 
 #endif

@@ -12,6 +12,11 @@ int main(void)
     Suite *s = suite_create("operators");
     ortc_cases_ops_dnnl(s);
     ortc_cases_ops_plain(s);
+    ortc_cases_ops_eltwise(s);
+    ortc_cases_ops_binary(s);
+    ortc_cases_ops_layout(s);
+    ortc_cases_ops_reduce(s);
+    ortc_cases_ops_deconv(s);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);

@@ -1,0 +1,7 @@
+/* deconv.c — placeholder table so the registry links while the family is
+ * being written; it registers nothing, so its ops are reported unsupported.
+ */
+#include "operator.h"
+
+const ortc_operator ortc_ops_deconv[] = {{0}};
+const size_t ortc_ops_deconv_count = 0;

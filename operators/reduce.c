@@ -1,0 +1,7 @@
+/* reduce.c — placeholder table so the registry links while the family is
+ * being written; it registers nothing, so its ops are reported unsupported.
+ */
+#include "operator.h"
+
+const ortc_operator ortc_ops_reduce[] = {{0}};
+const size_t ortc_ops_reduce_count = 0;
