@@ -195,3 +195,31 @@ ortc_status ortc_model_check_supported(const ortc_model *m)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL model");
     return ortc_model_resolve((ortc_model *)m, NULL);
 }
+
+static void collect_unsupported(const ortc_graph *g, ortc_unsupported *out, size_t max,
+                                size_t *n)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ortc_node *nd = g->nodes[i];
+        if (!nd->op) {
+            if (*n < max)
+                out[*n] = (ortc_unsupported){nd->op_type, nd->domain, nd->name, nd->opset};
+            (*n)++;
+        }
+        for (int a = 0; a < nd->n_attrs; a++) {
+            const ortc_attr *at = &nd->attrs[a];
+            if (at->g)
+                collect_unsupported(at->g, out, max, n);
+            for (size_t k = 0; at->graphs && k < at->n; k++)
+                collect_unsupported(at->graphs[k], out, max, n);
+        }
+    }
+}
+
+size_t ortc_model_unsupported(const ortc_model *m, ortc_unsupported *out, size_t max)
+{
+    size_t n = 0;
+    if (m && m->graph)
+        collect_unsupported(m->graph, out, out ? max : 0, &n);
+    return n;
+}

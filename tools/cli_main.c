@@ -16,6 +16,7 @@ static void usage(FILE *f)
             "  run MODEL IMAGE...            classify images (top 5 per image)\n"
             "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
             "  info MODEL                    model summary, operators, memory plan\n"
+            "  test PATH...                  run ONNX backend tests (conformance)\n"
             "  help                          this text\n"
             "  --version                     print the version\n"
             "\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         return cli_run(argc, argv);
     if (!strcmp(cmd, "info"))
         return cli_info(argc, argv);
+    if (!strcmp(cmd, "test"))
+        return cli_test(argc, argv);
     fprintf(stderr, "ortc: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -187,6 +187,20 @@ ORTC_API ortc_status ortc_model_output(const ortc_model *model, size_t i, ortc_v
  * listed in ortc_last_error(), one per line. */
 ORTC_API ortc_status ortc_model_check_supported(const ortc_model *model);
 
+/* One node without an operator (from ortc_model_unsupported). */
+typedef struct ortc_unsupported {
+    const char *op_type;
+    const char *domain;    /* "" is ai.onnx */
+    const char *node_name;
+    int opset;             /* the model's opset for the domain; -1 if not imported */
+} ortc_unsupported;
+
+/* Every node, subgraphs included, that no registered operator implements at
+ * the model's opset. Writes up to `max` entries (strings live as long as the
+ * model) and returns the total count. */
+ORTC_API size_t ortc_model_unsupported(const ortc_model *model, ortc_unsupported *out,
+                                       size_t max);
+
 /* ---- sessions: compile and run ---------------------------------------- */
 
 typedef struct ortc_session ortc_session;
