@@ -65,6 +65,9 @@ enum {
     /* run reads only the shapes of its inputs, never their contents (Shape,
      * Size): foldable at compile time as soon as shapes are known. */
     ORTC_OP_SHAPE_ONLY = 1u << 2,
+    /* Control flow (If): the runtime compiles and runs the subgraphs itself;
+     * infer/run are NULL. */
+    ORTC_OP_CONTROL_FLOW = 1u << 3,
 };
 
 typedef struct ortc_operator {

@@ -27,10 +27,13 @@ void ortc_plan_free(ortc_plan *p)
         ortc_step *st = &p->steps[i];
         if (st->node && st->node->op && st->node->op->release && !st->use_reference)
             st->node->op->release(&st->ctx);
+        ortc_plan_free(st->branch[0]);
+        ortc_plan_free(st->branch[1]);
+        free(st->branch_out);
     }
     free(p->steps);
     if (p->owned)
-        for (int v = 0; v < p->n_values; v++)
+        for (int v = 0; v < p->n_values + p->n_outer; v++)
             free(p->owned[v]);
     free(p->owned);
     if (p->key)
@@ -39,6 +42,8 @@ void ortc_plan_free(ortc_plan *p)
                 free(p->key[i].data);
     free(p->key);
     free(p->key_bytes);
+    free(p->outer);
+    free(p->outer_src);
     free(p->tensors);
     free(p->layouts);
     free(p->bind);
@@ -51,6 +56,18 @@ void ortc_plan_free(ortc_plan *p)
     free(p->scratch);
     free(p);
 }
+
+int ortc_plan_slot(const ortc_plan *p, const ortc_value *v)
+{
+    if (v->graph == p->graph)
+        return v->index;
+    for (int k = 0; k < p->n_outer; k++)
+        if (p->outer[k] == v)
+            return p->n_values + k;
+    return -1;
+}
+
+#define SLOT(p, v) ortc_plan_slot((p), (v))
 
 /* ---- which graph inputs determine shapes ----------------------------------- */
 
@@ -174,13 +191,13 @@ static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp
     c->err = &s->err;
     for (int i = 0; i < n->n_inputs; i++) {
         ortc_value *v = n->inputs[i];
-        c->in[i] = v ? &p->tensors[v->index] : NULL;
-        c->in_layout[i] = v ? &p->layouts[v->index] : NULL;
+        c->in[i] = v ? &p->tensors[SLOT(p, v)] : NULL;
+        c->in_layout[i] = v ? &p->layouts[SLOT(p, v)] : NULL;
     }
     for (int k = 0; k < n->n_outputs; k++) {
         ortc_value *v = n->outputs[k];
-        c->out[k] = v ? &p->tensors[v->index] : NULL;
-        c->out_layout[k] = v ? &p->layouts[v->index] : NULL;
+        c->out[k] = v ? &p->tensors[SLOT(p, v)] : NULL;
+        c->out_layout[k] = v ? &p->layouts[SLOT(p, v)] : NULL;
         c->inplace[k] = -1;
         c->view[k] = -1;
     }
@@ -200,7 +217,7 @@ static ortc_status check_outputs(ortc_session *s, ortc_plan *p, ortc_node *n)
         ortc_value *v = n->outputs[k];
         if (!v)
             continue;
-        ortc_tensor *t = &p->tensors[v->index];
+        ortc_tensor *t = &p->tensors[SLOT(p, v)];
         char sh[160];
         if (t->dtype == ORTC_DTYPE_UNDEFINED || t->rank < 0 || t->rank > ORTC_MAX_RANK)
             return ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
@@ -211,7 +228,7 @@ static ortc_status check_outputs(ortc_session *s, ortc_plan *p, ortc_node *n)
             return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
                                 "node '%s' (%s): output '%s' shape %s is too large", n->name,
                                 n->op_type, v->name, ortc_shape_str(sh, sizeof sh, t->rank, t->dims));
-        p->layouts[v->index] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
+        p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
         /* a declared graph output must agree with what we inferred */
         if (v->is_output && v->declared) {
             bool bad = v->dtype != ORTC_DTYPE_UNDEFINED && v->dtype != t->dtype;
@@ -243,13 +260,13 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
         ortc_value *v = n->outputs[k];
         if (!v)
             continue;
-        size_t bytes = p->layouts[v->index].bytes;
-        p->owned[v->index] = alloc_aligned(bytes);
-        if (!p->owned[v->index])
+        size_t bytes = p->layouts[SLOT(p, v)].bytes;
+        p->owned[SLOT(p, v)] = alloc_aligned(bytes);
+        if (!p->owned[SLOT(p, v)])
             return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
                                 "out of memory folding node '%s'", n->name);
-        memset(p->owned[v->index], 0, bytes);
-        p->tensors[v->index].data = p->owned[v->index];
+        memset(p->owned[SLOT(p, v)], 0, bytes);
+        p->tensors[SLOT(p, v)].data = p->owned[SLOT(p, v)];
     }
     ortc_status st = ORTC_STATUS_OK;
     bool reference = s->opts.reference && op->reference;
@@ -270,7 +287,7 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
             c->scratch = scratch;
         }
         for (int k = 0; !st && k < n->n_outputs; k++)
-            if (n->outputs[k] && !p->layouts[n->outputs[k]->index].plain)
+            if (n->outputs[k] && !p->layouts[SLOT(p, n->outputs[k])].plain)
                 st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
                                   "node '%s' chose a blocked layout for a folded output", n->name);
         bool all_views = n->n_outputs > 0;
@@ -281,7 +298,7 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
             for (int k = 0; k < n->n_outputs; k++)
                 if (n->outputs[k])
                     memcpy(c->out[k]->data, c->in[c->view[k]]->data,
-                           p->layouts[n->outputs[k]->index].bytes);
+                           p->layouts[SLOT(p, n->outputs[k])].bytes);
         } else if (!st) {
             st = op->run(c);
             if (!st)
@@ -296,8 +313,8 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
         ortc_value *v = n->outputs[k];
         if (!v)
             continue;
-        p->is_static[v->index] = true;
-        p->bind[v->index] = (ortc_binding){ORTC_BIND_CONST, 0, 0, p->owned[v->index]};
+        p->is_static[SLOT(p, v)] = true;
+        p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_CONST, 0, 0, p->owned[SLOT(p, v)]};
     }
     return st;
 }
@@ -314,7 +331,7 @@ static bool node_foldable(const ortc_plan *p, const ortc_node *n)
     if (n->op->flags & ORTC_OP_SHAPE_ONLY)
         return true;
     for (int i = 0; i < n->n_inputs; i++)
-        if (n->inputs[i] && !p->is_static[n->inputs[i]->index])
+        if (n->inputs[i] && !p->is_static[SLOT(p, n->inputs[i])])
             return false;
     return true;
 }
@@ -336,8 +353,8 @@ static bool blocked_ok(const ortc_value *v)
 
 static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
 {
-    ortc_graph *g = s->model->graph;
-    int nv = p->n_values;
+    const ortc_graph *g = p->graph;
+    int nv = p->n_values + p->n_outer;
     int *def = malloc((size_t)nv * sizeof *def);
     int *last = malloc((size_t)nv * sizeof *last);
     int *root = malloc((size_t)nv * sizeof *root);
@@ -361,13 +378,13 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         ortc_node *n = p->steps[si].node;
         for (int i = 0; i < n->n_inputs; i++)
             if (n->inputs[i] && n->inputs[i]->graph == g)
-                last[n->inputs[i]->index] = si;
+                last[SLOT(p, n->inputs[i])] = si;
         for (int i = 0; i < n->n_implicit; i++)
             if (n->implicit_inputs[i]->graph == g)
-                last[n->implicit_inputs[i]->index] = si;
+                last[SLOT(p, n->implicit_inputs[i])] = si;
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k])
-                def[n->outputs[k]->index] = si;
+                def[SLOT(p, n->outputs[k])] = si;
     }
 
     size_t n_bufs = 0, naive = 0;
@@ -379,7 +396,7 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             ortc_value *w = n->outputs[k];
             if (!w)
                 continue;
-            int wi = w->index;
+            int wi = SLOT(p, w);
             if (p->bind[wi].kind == ORTC_BIND_OUTPUT) {
                 st->ctx.view[k] = -1; /* caller memory: compute into it */
                 st->ctx.inplace[k] = -1;
@@ -389,17 +406,17 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             naive += p->layouts[wi].bytes;
             int j = st->ctx.view[k] >= 0 ? st->ctx.view[k] : st->ctx.inplace[k];
             ortc_value *u = j >= 0 && j < n->n_inputs ? n->inputs[j] : NULL;
-            bool is_view = st->ctx.view[k] >= 0 && u && p->layouts[u->index].plain &&
+            bool is_view = st->ctx.view[k] >= 0 && u && p->layouts[SLOT(p, u)].plain &&
                            p->layouts[wi].plain;
             bool is_inplace = false;
             if (!is_view && st->ctx.inplace[k] >= 0 && u) {
-                int r = root[u->index];
+                int r = root[SLOT(p, u)];
                 is_inplace = p->bind[r].kind == ORTC_BIND_ARENA && buf_of[r] >= 0 &&
                              bufs[buf_of[r]].last == si &&
-                             p->layouts[u->index].bytes == p->layouts[wi].bytes;
+                             p->layouts[SLOT(p, u)].bytes == p->layouts[wi].bytes;
             }
             if (is_view || is_inplace) {
-                int r = root[u->index];
+                int r = root[SLOT(p, u)];
                 root[wi] = r;
                 p->bind[wi] = p->bind[r];
                 if (p->bind[r].kind == ORTC_BIND_ARENA) {
@@ -426,9 +443,9 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         /* extend buffers of values read here (aliases read through roots) */
         for (int i = 0; i < n->n_inputs; i++) {
             ortc_value *u = n->inputs[i];
-            if (u && u->graph == g && buf_of[u->index] >= 0 &&
-                bufs[buf_of[u->index]].last < si)
-                bufs[buf_of[u->index]].last = si;
+            if (u && u->graph == g && buf_of[SLOT(p, u)] >= 0 &&
+                bufs[buf_of[SLOT(p, u)]].last < si)
+                bufs[buf_of[SLOT(p, u)]].last = si;
         }
     }
     size_t arena = ortc_plan_assign(bufs, n_bufs);
@@ -471,23 +488,127 @@ out:
 
 /* ---- compile --------------------------------------------------------------------- */
 
-ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out)
+static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ortc_tensor *inputs,
+                                 int n_outer, ortc_value *const *outer, ortc_tensor **outer_src,
+                                 const bool *outer_static, ortc_plan **out);
+
+/* If: compile the branch(es) against the enclosing plan's current tensors;
+ * the If outputs take the branch outputs' dtype and shape. */
+static ortc_status compile_if(ortc_session *s, ortc_plan *p, ortc_step *step)
 {
-    ortc_graph *g = s->model->graph;
+    ortc_node *n = step->node;
+    ortc_opctx *c = &step->ctx;
+    char sh[160];
+    const ortc_attr *br[2] = {ortc_node_attr(n, "then_branch"), ortc_node_attr(n, "else_branch")};
+    for (int b = 0; b < 2; b++)
+        if (!br[b] || br[b]->type != ORTC_ATTR_GRAPH || !br[b]->g)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' must be a graph",
+                                 b ? "else_branch" : "then_branch");
+    if (ortc_op_check_arity(c, 1, 1, 0, 4096))
+        return c->err->status;
+    const ortc_tensor *cond = c->in[0];
+    if (cond->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(cond) != 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "condition must be one bool element; got %s %s",
+                             ortc_dtype_name(cond->dtype),
+                             ortc_shape_str(sh, sizeof sh, cond->rank, cond->dims));
+    for (int b = 0; b < 2; b++)
+        if (br[b]->g->n_outputs != n->n_outputs)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "%s has %d outputs; the If node has %d",
+                                 b ? "else_branch" : "then_branch", br[b]->g->n_outputs,
+                                 n->n_outputs);
+    int k_outer = n->n_implicit;
+    ortc_tensor **src = calloc((size_t)k_outer + 1, sizeof *src);
+    bool *stat = calloc((size_t)k_outer + 1, sizeof *stat);
+    step->branch_out = calloc((size_t)n->n_outputs + 1, sizeof *step->branch_out);
+    if (!src || !stat || !step->branch_out) {
+        free(src);
+        free(stat);
+        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    ortc_status st = ORTC_STATUS_OK;
+    for (int k = 0; k < k_outer; k++) {
+        int sl = SLOT(p, n->implicit_inputs[k]);
+        if (sl < 0) {
+            st = ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: outer value '%s' unseen",
+                               n->implicit_inputs[k]->name);
+            goto out;
+        }
+        src[k] = &p->tensors[sl];
+        stat[k] = p->is_static[sl];
+    }
+    /* a condition known now selects one branch for good */
+    int only = p->is_static[SLOT(p, n->inputs[0])] ? (*(const uint8_t *)cond->data ? 0 : 1) : -1;
+    for (int b = 0; b < 2; b++) {
+        if (only >= 0 && b != only)
+            continue;
+        st = compile_graph(s, br[b]->g, NULL, k_outer, n->implicit_inputs, src, stat,
+                           &step->branch[b]);
+        if (st) {
+            ortc_err_prefix(&s->err, "node '%s' (If) %s", n->name,
+                            b ? "else_branch" : "then_branch");
+            goto out;
+        }
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+        if (!c->out[k])
+            continue;
+        const ortc_tensor *t[2] = {NULL, NULL};
+        for (int b = 0; b < 2; b++)
+            if (step->branch[b]) {
+                const ortc_graph *bg = br[b]->g;
+                t[b] = &step->branch[b]->tensors[SLOT(step->branch[b], bg->outputs[k])];
+            }
+        const ortc_tensor *first = t[0] ? t[0] : t[1];
+        if (t[0] && t[1]) {
+            bool same = t[0]->dtype == t[1]->dtype && t[0]->rank == t[1]->rank;
+            for (int d = 0; same && d < t[0]->rank; d++)
+                same = t[0]->dims[d] == t[1]->dims[d];
+            if (!same) {
+                char s2[160];
+                st = ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                                   "output %d: then_branch gives %s %s, else_branch %s %s; an "
+                                   "output shape that depends on the condition's value is not "
+                                   "supported",
+                                   k, ortc_dtype_name(t[0]->dtype),
+                                   ortc_shape_str(sh, sizeof sh, t[0]->rank, t[0]->dims),
+                                   ortc_dtype_name(t[1]->dtype),
+                                   ortc_shape_str(s2, sizeof s2, t[1]->rank, t[1]->dims));
+                goto out;
+            }
+        }
+        ortc_op_set_output(c, k, first->dtype, first->rank, first->dims);
+    }
+out:
+    free(src);
+    free(stat);
+    return st;
+}
+
+static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ortc_tensor *inputs,
+                                 int n_outer, ortc_value *const *outer, ortc_tensor **outer_src,
+                                 const bool *outer_static, ortc_plan **out)
+{
     *out = NULL;
     ortc_plan *p = calloc(1, sizeof *p);
     if (!p)
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
-    int nv = g->n_values, ni = g->n_inputs;
+    int nv = g->n_values, ni = inputs ? g->n_inputs : 0;
+    int ns = nv + n_outer;
+    p->graph = g;
     p->n_values = nv;
     p->n_inputs = ni;
+    p->n_outer = n_outer;
+    p->outer = calloc((size_t)n_outer + 1, sizeof *p->outer);
+    p->outer_src = calloc((size_t)n_outer + 1, sizeof *p->outer_src);
     p->key = calloc((size_t)ni + 1, sizeof *p->key);
     p->key_bytes = calloc((size_t)ni + 1, sizeof *p->key_bytes);
-    p->tensors = calloc((size_t)nv + 1, sizeof *p->tensors);
-    p->layouts = calloc((size_t)nv + 1, sizeof *p->layouts);
-    p->bind = calloc((size_t)nv + 1, sizeof *p->bind);
-    p->owned = calloc((size_t)nv + 1, sizeof *p->owned);
-    p->is_static = calloc((size_t)nv + 1, sizeof *p->is_static);
+    p->tensors = calloc((size_t)ns + 1, sizeof *p->tensors);
+    p->layouts = calloc((size_t)ns + 1, sizeof *p->layouts);
+    p->bind = calloc((size_t)ns + 1, sizeof *p->bind);
+    p->owned = calloc((size_t)ns + 1, sizeof *p->owned);
+    p->is_static = calloc((size_t)ns + 1, sizeof *p->is_static);
     size_t n_io = 0;
     for (int i = 0; i < g->n_nodes; i++)
         n_io += (size_t)g->nodes[i]->n_inputs + (size_t)g->nodes[i]->n_outputs;
@@ -497,21 +618,36 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
     p->int_pool = calloc(2 * n_io + 1, sizeof *p->int_pool);
     p->bool_pool = calloc(n_io + 1, sizeof *p->bool_pool);
     ortc_status st = ORTC_STATUS_OK;
-    if (!p->key || !p->key_bytes || !p->tensors || !p->layouts || !p->bind || !p->owned ||
-        !p->is_static || !p->steps || !p->ptr_pool || !p->layout_pool || !p->int_pool ||
-        !p->bool_pool) {
+    if (!p->outer || !p->outer_src || !p->key || !p->key_bytes || !p->tensors || !p->layouts ||
+        !p->bind || !p->owned || !p->is_static || !p->steps || !p->ptr_pool || !p->layout_pool ||
+        !p->int_pool || !p->bool_pool) {
         st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory compiling");
         goto fail;
     }
 
+    for (int v = 0; v < ns; v++)
+        p->tensors[v].rank = -1;
     for (int v = 0; v < nv; v++) {
         ortc_value *val = g->values[v];
-        p->tensors[v].rank = -1;
         if (val->kind == ORTC_VALUE_CONSTANT && val->constant) {
             p->tensors[v] = val->constant->t;
             p->is_static[v] = true;
             p->bind[v] = (ortc_binding){ORTC_BIND_CONST, 0, 0, val->constant->t.data};
             p->layouts[v] = (ortc_layout){true, ortc_tensor_bytes(&val->constant->t), NULL};
+        }
+    }
+    for (int k = 0; k < n_outer; k++) {
+        int sl = nv + k;
+        p->outer[k] = outer[k];
+        p->outer_src[k] = outer_src[k];
+        p->tensors[sl] = *outer_src[k];
+        p->layouts[sl] = (ortc_layout){true, ortc_tensor_bytes(outer_src[k]), NULL};
+        if (outer_static[k]) {
+            p->is_static[sl] = true;
+            p->bind[sl] = (ortc_binding){ORTC_BIND_CONST, 0, 0, outer_src[k]->data};
+        } else {
+            p->tensors[sl].data = NULL;
+            p->bind[sl] = (ortc_binding){ORTC_BIND_OUTER, k, 0, NULL};
         }
     }
     dim_binding params[MAX_DIM_PARAMS];
@@ -520,12 +656,12 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
         ortc_value *v = g->inputs[i];
         if ((st = check_input(s, i, v, &inputs[i], params, &n_params)))
             goto fail;
-        ortc_tensor *t = &p->tensors[v->index];
+        ortc_tensor *t = &p->tensors[SLOT(p, v)];
         *t = inputs[i];
         t->data = NULL;
         p->key[i] = *t;
-        p->bind[v->index] = (ortc_binding){ORTC_BIND_INPUT, i, 0, NULL};
-        p->layouts[v->index] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
+        p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_INPUT, i, 0, NULL};
+        p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
         if (s->key_data_input[i]) {
             size_t bytes = ortc_tensor_bytes(&inputs[i]);
             if (bytes && !inputs[i].data) {
@@ -544,13 +680,13 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
                 memcpy(p->key[i].data, inputs[i].data, bytes);
             p->key_bytes[i] = bytes ? bytes : 1;
             t->data = p->key[i].data;
-            p->is_static[v->index] = true;
+            p->is_static[SLOT(p, v)] = true;
         }
     }
     for (int k = g->n_outputs - 1; k >= 0; k--) {
         ortc_value *v = g->outputs[k];
-        if (v->kind == ORTC_VALUE_INTERMEDIATE)
-            p->bind[v->index] = (ortc_binding){ORTC_BIND_OUTPUT, k, 0, NULL};
+        if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE)
+            p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_OUTPUT, k, 0, NULL};
     }
 
     /* infer + fold, node by node */
@@ -564,11 +700,24 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
                               n->op_type, n->opset);
             goto fail;
         }
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] && SLOT(p, n->inputs[k]) < 0) {
+                st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
+                                  "internal: node '%s' reads '%s', which its plan cannot see",
+                                  n->name, n->inputs[k]->name);
+                goto fail;
+            }
         ortc_step *step = &p->steps[n_steps];
         step->node = n;
         ctx_bind(p, &step->ctx, n, p->ptr_pool + io_off, p->layout_pool + io_off,
                  p->int_pool + 2 * io_off, p->bool_pool + io_off, s);
         io_off += (size_t)n->n_inputs + (size_t)n->n_outputs;
+        if (n->op->flags & ORTC_OP_CONTROL_FLOW) {
+            if ((st = compile_if(s, p, step)) || (st = check_outputs(s, p, n)))
+                goto fail;
+            n_steps++;
+            continue;
+        }
         /* infer sees data only for static inputs; shapes of others */
         if ((st = n->op->infer(&step->ctx)))
             goto fail;
@@ -586,10 +735,10 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
     }
     p->n_steps = n_steps;
 
-    /* a graph output computed at compile time or equal to an input is copied */
     for (int k = 0; k < g->n_outputs; k++) {
         ortc_value *v = g->outputs[k];
-        if (p->tensors[v->index].rank < 0) {
+        int sl = SLOT(p, v);
+        if (sl < 0 || p->tensors[sl].rank < 0) {
             st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_MODEL,
                               "graph output '%s' has no shape after inference", v->name);
             goto fail;
@@ -606,6 +755,8 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
         ortc_step *step = &p->steps[si];
         ortc_node *n = step->node;
         step->ctx.backend = s->backend;
+        if (n->op->flags & ORTC_OP_CONTROL_FLOW)
+            continue;
         bool *ok = (bool *)step->ctx.out_blocked_ok;
         for (int k = 0; k < n->n_outputs; k++)
             ok[k] = blocked_ok(n->outputs[k]);
@@ -614,7 +765,7 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
                 goto fail;
         }
         for (int k = 0; k < n->n_outputs; k++)
-            if (n->outputs[k] && !p->layouts[n->outputs[k]->index].plain && !ok[k]) {
+            if (n->outputs[k] && !p->layouts[SLOT(p, n->outputs[k])].plain && !ok[k]) {
                 st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
                                   "internal: node '%s' chose a blocked layout for output %d "
                                   "whose consumers need plain data",
@@ -643,4 +794,9 @@ ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_p
 fail:
     ortc_plan_free(p);
     return st;
+}
+
+ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out)
+{
+    return compile_graph(s, s->model->graph, inputs, 0, NULL, NULL, NULL, out);
 }

@@ -268,7 +268,7 @@ static void fill_outputs(const ortc_session *s, const ortc_plan *p, ortc_tensor 
 {
     const ortc_graph *g = s->model->graph;
     for (size_t k = 0; k < n_outputs && k < (size_t)g->n_outputs; k++) {
-        const ortc_tensor *t = &p->tensors[g->outputs[k]->index];
+        const ortc_tensor *t = &p->tensors[ortc_plan_slot(p, g->outputs[k])];
         outputs[k].dtype = t->dtype;
         outputs[k].rank = t->rank;
         for (int d = 0; d < ORTC_MAX_RANK; d++)
@@ -307,20 +307,6 @@ ortc_status ortc_session_plan_stats(const ortc_session *s, ortc_plan_stats *stat
 
 /* ---- run -------------------------------------------------------------------------- */
 
-static void bind_values(ortc_plan *p, const ortc_tensor *inputs, ortc_tensor *outputs)
-{
-    for (int v = 0; v < p->n_values; v++) {
-        const ortc_binding *b = &p->bind[v];
-        switch (b->kind) {
-        case ORTC_BIND_CONST: p->tensors[v].data = b->ptr; break;
-        case ORTC_BIND_ARENA: p->tensors[v].data = (char *)p->arena + b->offset; break;
-        case ORTC_BIND_INPUT: p->tensors[v].data = inputs[b->index].data; break;
-        case ORTC_BIND_OUTPUT: p->tensors[v].data = outputs[b->index].data; break;
-        case ORTC_BIND_NONE: break;
-        }
-    }
-}
-
 ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
                              ortc_tensor *outputs, size_t n_outputs)
 {
@@ -341,37 +327,19 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
     if ((st = get_plan(s, inputs, n_inputs, &p)))
         return ortc_err_publish(&s->err);
     for (size_t k = 0; k < n_outputs; k++) {
-        const ortc_tensor *t = &p->tensors[g->outputs[k]->index];
+        const ortc_tensor *t = &p->tensors[ortc_plan_slot(p, g->outputs[k])];
         if (!outputs[k].data && ortc_tensor_numel(t) != 0)
             return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
                                 "output %zu '%s' has no buffer (call ortc_session_output_shapes "
                                 "for its size)",
                                 k, g->outputs[k]->name);
     }
-    bind_values(p, inputs, outputs);
     if (s->backend)
         ortc_backend_enter(s->backend);
-    for (int i = 0; i < p->n_steps; i++) {
-        ortc_step *step = &p->steps[i];
-        if (step->skip)
-            continue;
-        st = step->use_reference ? step->node->op->reference(&step->ctx)
-                                 : step->node->op->run(&step->ctx);
-        if (st)
-            return ortc_err_publish(&s->err);
-    }
+    if ((st = ortc_plan_execute(s, p, inputs, outputs)))
+        return ortc_err_publish(&s->err);
     if (s->backend && p->n_steps && (st = ortc_backend_wait(s->backend, &s->err)))
         return ortc_err_publish(&s->err);
-    for (size_t k = 0; k < n_outputs; k++) {
-        const ortc_value *v = g->outputs[k];
-        const ortc_binding *b = &p->bind[v->index];
-        if (b->kind == ORTC_BIND_OUTPUT && b->index == (int)k)
-            continue;
-        const ortc_tensor *t = &p->tensors[v->index];
-        size_t bytes = ortc_tensor_bytes(t);
-        if (bytes && outputs[k].data != t->data)
-            memcpy(outputs[k].data, t->data, bytes);
-    }
     fill_outputs(s, p, outputs, n_outputs);
     return ORTC_STATUS_OK;
 }

@@ -19,7 +19,8 @@ typedef enum ortc_bind_kind {
     ORTC_BIND_CONST,    /* constant or folded at compile time: fixed pointer */
     ORTC_BIND_ARENA,    /* activation: arena + offset */
     ORTC_BIND_INPUT,    /* the caller's input tensor `index` */
-    ORTC_BIND_OUTPUT    /* the caller's output tensor `index` */
+    ORTC_BIND_OUTPUT,   /* the caller's output tensor `index` */
+    ORTC_BIND_OUTER     /* subgraph plans: the enclosing plan's tensor outer_src[index] */
 } ortc_bind_kind;
 
 typedef struct ortc_binding {
@@ -34,17 +35,29 @@ typedef struct ortc_step {
     ortc_opctx ctx;
     bool use_reference; /* call op->reference instead of run */
     bool skip;          /* every output is a view: nothing to compute */
+    /* If: the compiled then/else branches (one may be NULL when the
+     * condition was known at compile time) and the output tensors handed to
+     * the branch that runs. */
+    struct ortc_plan *branch[2];
+    ortc_tensor *branch_out;
 } ortc_step;
 
 typedef struct ortc_plan {
+    const ortc_graph *graph;
+    /* values of enclosing graphs this (sub)graph reads, and where the
+     * enclosing plan keeps them; their slots follow the graph's own values */
+    int n_outer;
+    ortc_value **outer;
+    ortc_tensor **outer_src;
+
     /* key: the inputs' dtype/rank/dims, plus the bytes of inputs whose
      * values shapes depend on (key.data then points to an owned copy) */
     int n_inputs;
     ortc_tensor *key;
     size_t *key_bytes;
 
-    int n_values;         /* of the top-level graph */
-    ortc_tensor *tensors; /* runtime tensor per value */
+    int n_values;         /* of `graph`; slots = n_values + n_outer */
+    ortc_tensor *tensors; /* runtime tensor per slot */
     ortc_layout *layouts;
     ortc_binding *bind;
     void **owned;         /* folded values' buffers */
@@ -80,10 +93,18 @@ struct ortc_session {
  * UNSUPPORTED listing all unresolved nodes in err. */
 ortc_status ortc_model_resolve(ortc_model *m, ortc_errbuf *err);
 
-/* compile.c: builds a plan for these inputs (already checked for count and
- * non-NULL data where needed). */
+/* compile.c: builds a plan of the model's graph for these inputs (already
+ * checked for count and non-NULL data where needed). */
 ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out);
 void ortc_plan_free(ortc_plan *p);
+/* Slot of value v in plan p (its own values, then outer ones); -1 if p
+ * does not see v. */
+int ortc_plan_slot(const ortc_plan *p, const ortc_value *v);
+
+/* executor.c: runs a compiled plan; inputs/outputs as in ortc_session_run
+ * (outputs' data set by the caller). No allocation. */
+ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                              ortc_tensor *outputs);
 /* Marks graph inputs whose contents determine shapes (s->key_data_input). */
 ortc_status ortc_session_find_key_inputs(ortc_session *s);
 

@@ -497,6 +497,100 @@ START_TEST(session_run_does_not_allocate_after_first)
 }
 END_TEST
 
+/* ---- If ------------------------------------------------------------------------------ */
+
+/* A node in subgraph `sg` whose inputs resolve through enclosing graphs. */
+static ortc_node *add_sub_node(ortc_graph *sg, const char *op, const char *name, int n_in,
+                               const char **ins, const char *out)
+{
+    ortc_node *n = ortc_graph_add_node(sg, op, "", name, n_in, 1);
+    ck_assert_ptr_nonnull(n);
+    for (int i = 0; i < n_in; i++) {
+        ortc_value *v = ortc_graph_find_value(sg, ins[i]);
+        n->inputs[i] = v ? v : ortc_graph_get_value(sg, ins[i]);
+    }
+    n->outputs[0] = ortc_graph_get_value(sg, out);
+    return n;
+}
+
+/* y = If(c, then: Relu(x), else: Add(x, ten)); x: (3), c: bool scalar
+ * (a graph input, or a constant when cond_value >= 0). The else branch
+ * adds `else_bias`, a constant of else_len elements. */
+static ortc_model *if_model(int cond_value, int else_len)
+{
+    ortc_model *m = new_model(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {3};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
+    if (cond_value < 0) {
+        add_input(g, "c", ORTC_DTYPE_BOOL, 0, NULL, NULL);
+    } else {
+        ortc_const_tensor *c = ortc_const_tensor_new(ORTC_DTYPE_BOOL, 0, NULL);
+        *(uint8_t *)c->t.data = (uint8_t)cond_value;
+        ortc_value_set_constant(ortc_graph_get_value(g, "c"), c);
+    }
+    ortc_node *n = add_node(g, "If", "if", 1, (const char *[]){"c"}, 1, (const char *[]){"y"});
+    ortc_graph *then_g = ortc_graph_new(m, g, "then");
+    add_sub_node(then_g, "Relu", "then_relu", 1, (const char *[]){"x"}, "t_out");
+    ortc_graph_add_output(then_g, ortc_graph_find_local(then_g, "t_out"));
+    ortc_graph *else_g = ortc_graph_new(m, g, "else");
+    float ten[4] = {10, 20, 30, 40};
+    int64_t ed[1] = {else_len};
+    add_const_f32(else_g, "ten", 1, ed, ten);
+    add_sub_node(else_g, "Add", "else_add", 2, (const char *[]){"x", "ten"}, "e_out");
+    ortc_graph_add_output(else_g, ortc_graph_find_local(else_g, "e_out"));
+    ortc_node_add_attr(n, "then_branch", ORTC_ATTR_GRAPH)->g = then_g;
+    ortc_node_add_attr(n, "else_branch", ORTC_ATTR_GRAPH)->g = else_g;
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+START_TEST(if_runs_the_selected_branch)
+{
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), NULL) == ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    float x[3] = {-1, 2, -3}, y[3];
+    for (int c = 0; c <= 1; c++) {
+        uint8_t cond = (uint8_t)c;
+        ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 1, {3}, x}, {ORTC_DTYPE_BOOL, 0, {0}, &cond}};
+        ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+        ck_assert_msg(ortc_session_run(s, in, 2, &out, 1) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        /* then: relu(x) = {0, 2, 0}; else: x + {10, 20, 30} = {9, 22, 27} */
+        const float want[2][3] = {{9, 22, 27}, {0, 2, 0}};
+        for (int i = 0; i < 3; i++)
+            ck_assert_msg(y[i] == want[c][i], "cond %d y[%d] = %g, want %g", c, i, y[i],
+                          want[c][i]);
+    }
+    ortc_session_destroy(s);
+}
+END_TEST
+
+START_TEST(if_with_constant_condition_compiles_one_branch)
+{
+    /* the else branch is broken (Add of [3] and [4] cannot broadcast): a
+     * constant true condition never compiles it */
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(1, 4), NULL) == ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    float x[3] = {-1, 2, -3}, y[3];
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x};
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+    ck_assert_int_eq(ortc_session_run(s, &in, 1, &out, 1), ORTC_STATUS_OK);
+    ck_assert(y[0] == 0 && y[1] == 2 && y[2] == 0);
+    ortc_session_destroy(s);
+    /* with a condition known only at run time both branches compile, and
+     * the broken one is reported with its node and branch */
+    ck_assert_int_eq(ortc_session_create_from_model(&s, if_model(-1, 4), NULL),
+                     ORTC_STATUS_INVALID_MODEL);
+    ck_assert_msg(strstr(ortc_last_error(), "else_branch") &&
+                      strstr(ortc_last_error(), "'else_add'"),
+                  "%s", ortc_last_error());
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runtime");
@@ -520,6 +614,10 @@ int main(void)
     tcase_add_test(se, session_folds_shape_chain);
     tcase_add_test(se, session_run_does_not_allocate_after_first);
     suite_add_tcase(s, se);
+    TCase *cf = tcase_create("control_flow");
+    tcase_add_test(cf, if_runs_the_selected_branch);
+    tcase_add_test(cf, if_with_constant_condition_compiles_one_branch);
+    suite_add_tcase(s, cf);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
