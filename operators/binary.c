@@ -1,43 +1,126 @@
-/* binary.c — Add, Sub, Mul, Div (opsets 1, 6, 7, 13, 14) with numpy
- * broadcasting (opset >= 7) or the legacy `broadcast`/`axis` attributes
- * (opsets 1 and 6). float32 runs on oneDNN's binary primitive, which only
- * broadcasts its second source: when only A broadcasts, Add/Mul swap the
- * operands and Sub computes -(B - A) exactly; Div with a broadcast A, and
- * broadcasting on both sides, run the plain-C kernel. int32, int64 and
- * float64 always run plain C (they feed shape arithmetic); integer Div
- * truncates toward zero and x / 0 gives 0.
+/* binary.c — elementwise arithmetic with numpy broadcasting: Add, Sub, Mul,
+ * Div (opsets 1, 6, 7, 13, 14), Pow (1, 7, 12, 13, 15), Mod (10, 13), and
+ * the variadic Sum, Mean (1, 6, 8, 13), Min, Max (1, 6, 8, 12, 13). Before
+ * opset 7 two-input ops use the legacy `broadcast`/`axis` attributes; before
+ * opset 8 the variadic ops need equal shapes. Also the broadcasting walker
+ * declared in elementwise.h, which logic.c shares.
+ *
+ * float32 Add/Sub/Mul/Div/Sum/Mean run on oneDNN's binary primitive, which
+ * only broadcasts its second source: when only A broadcasts, Add/Mul swap
+ * the operands and Sub computes -(B - A) (equal in value; a zero may come
+ * out as -0); Div with a broadcast A, broadcasting on both sides, and
+ * Sum/Mean where no input has the output's shape run plain C. Everything
+ * else is plain C: Min/Max because oneDNN's max/min drop a NaN in the first
+ * source (ONNX follows numpy: NaN wins), Pow and Mod because oneDNN has no
+ * such binary algorithm. Integers wrap on overflow; x / 0 and x % 0 give 0.
+ * float16 is computed in double and rounded once (exact for + - * / %).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "elementwise.h"
+#include "error.h"
+#include "plain_util.h"
 
-typedef struct binary_state {
-    bool use_ref; /* not float32, or a broadcast oneDNN cannot do: plain C */
-    bool swap;    /* src0 = B, src1 = A */
-    ortc_dnnl_step step;
-    dnnl_memory_t src0, src1, dst;
-} binary_state;
+/* ==== broadcasting (elementwise.h) ========================================= */
 
-/* A validated node: the op, dtype, output dims and both operands' dims
- * right-aligned (padded with 1s) to the output rank. */
-typedef struct binary_info {
-    ortc_binary_op op;
-    ortc_dtype dtype;
-    int rank;
-    int64_t dims[ORTC_MAX_RANK], a_dims[ORTC_MAX_RANK], b_dims[ORTC_MAX_RANK];
-} binary_info;
-
-static ortc_binary_op op_of(const char *op_type)
+void ortc_ew_init(ortc_ew *it, int rank, const int64_t *dims, int n_in, const int *in_rank,
+                  const int64_t *const *in_dims)
 {
-    if (!strcmp(op_type, "Sub"))
-        return ORTC_BINARY_SUB;
-    if (!strcmp(op_type, "Mul"))
-        return ORTC_BINARY_MUL;
-    if (!strcmp(op_type, "Div"))
-        return ORTC_BINARY_DIV;
-    return ORTC_BINARY_ADD;
+    memset(it, 0, sizeof *it);
+    it->n_in = n_in;
+    it->numel = 1;
+    int64_t full[ORTC_EW_MAX_IN][ORTC_MAX_RANK];
+    for (int k = 0; k < n_in; k++) {
+        int64_t s = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            int j = i - (rank - in_rank[k]);
+            int64_t d = j >= 0 ? in_dims[k][j] : 1;
+            full[k][i] = d == 1 ? 0 : s;
+            s *= d;
+        }
+    }
+    /* drop output dims of 1; merge dim i into the previous one when every
+     * operand steps through both as one (contiguous, or broadcast in both) */
+    int r = 0;
+    for (int i = 0; i < rank; i++) {
+        it->numel *= dims[i];
+        if (dims[i] == 1)
+            continue;
+        bool merge = r > 0;
+        for (int k = 0; merge && k < n_in; k++)
+            merge = it->stride[k][r - 1] == full[k][i] * dims[i];
+        if (merge) {
+            it->dims[r - 1] *= dims[i];
+            for (int k = 0; k < n_in; k++)
+                it->stride[k][r - 1] = full[k][i];
+        } else {
+            it->dims[r] = dims[i];
+            for (int k = 0; k < n_in; k++)
+                it->stride[k][r] = full[k][i];
+            r++;
+        }
+    }
+    if (r == 0)
+        it->dims[r++] = 1;
+    it->rank = r;
+}
+
+void ortc_ew_init_shapes(ortc_ew *it, const ortc_ew_shapes *sh)
+{
+    const int64_t *d[2] = {sh->a_dims, sh->b_dims};
+    int r[2] = {sh->rank, sh->rank};
+    ortc_ew_init(it, sh->rank, sh->dims, 2, r, d);
+}
+
+/* Advances the row index idx (dims 0..rank-2) by one, keeping each
+ * operand's element offset off[k] in step. */
+static void ew_next_row(const ortc_ew *it, int64_t *idx, int64_t *off)
+{
+    for (int i = it->rank - 2; i >= 0; i--) {
+        for (int k = 0; k < it->n_in; k++)
+            off[k] += it->stride[k][i];
+        if (++idx[i] < it->dims[i])
+            return;
+        for (int k = 0; k < it->n_in; k++)
+            off[k] -= it->stride[k][i] * it->dims[i];
+        idx[i] = 0;
+    }
+}
+
+void ortc_ew_apply2(const ortc_ew *it, ortc_ew_row2 fn, const void *arg, void *y, size_t size_y,
+                    const void *a, size_t size_a, const void *b, size_t size_b)
+{
+    if (it->numel <= 0)
+        return;
+    int last = it->rank - 1;
+    int64_t inner = it->dims[last], rows = it->numel / inner;
+    int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
+    for (int64_t r = 0; r < rows; r++) {
+        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
+           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
+           inner, arg);
+        ew_next_row(it, idx, off);
+    }
+}
+
+void ortc_ew_apply3(const ortc_ew *it, ortc_ew_row3 fn, const void *arg, void *y, size_t size_y,
+                    const void *a, size_t size_a, const void *b, size_t size_b, const void *d,
+                    size_t size_d)
+{
+    if (it->numel <= 0)
+        return;
+    int last = it->rank - 1;
+    int64_t inner = it->dims[last], rows = it->numel / inner;
+    int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
+    for (int64_t r = 0; r < rows; r++) {
+        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
+           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
+           (const char *)d + (size_t)off[2] * size_d, it->stride[2][last], inner, arg);
+        ew_next_row(it, idx, off);
+    }
 }
 
 static void pad_dims(int rank, int64_t *out, int r, const int64_t *dims)
@@ -48,7 +131,7 @@ static void pad_dims(int rank, int64_t *out, int r, const int64_t *dims)
 
 /* Opsets 1 and 6: without broadcast=1 the shapes must match; with it, B's
  * shape lines up with A's starting at `axis` (default: A's trailing dims). */
-static ortc_status legacy_shapes(ortc_opctx *c, binary_info *bi)
+static ortc_status legacy_shapes(ortc_opctx *c, ortc_ew_shapes *sh)
 {
     const ortc_tensor *a = c->in[0], *b = c->in[1];
     ortc_status st;
@@ -58,9 +141,9 @@ static ortc_status legacy_shapes(ortc_opctx *c, binary_info *bi)
     char sa[128], sb[128];
     ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
     ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
-    bi->rank = a->rank;
+    sh->rank = a->rank;
     for (int i = 0; i < a->rank; i++)
-        bi->dims[i] = bi->a_dims[i] = a->dims[i];
+        sh->dims[i] = sh->a_dims[i] = a->dims[i];
     if (ortc_node_attr_int(c->node, "broadcast", 0) == 0) {
         bool same = a->rank == b->rank;
         for (int i = 0; same && i < a->rank; i++)
@@ -69,7 +152,7 @@ static ortc_status legacy_shapes(ortc_opctx *c, binary_info *bi)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "shapes %s and %s differ and attribute 'broadcast' is 0", sa, sb);
         for (int i = 0; i < a->rank; i++)
-            bi->b_dims[i] = b->dims[i];
+            sh->b_dims[i] = b->dims[i];
         return ORTC_STATUS_OK;
     }
     int64_t axis = ortc_node_attr_int(c->node, "axis", a->rank - b->rank);
@@ -78,7 +161,7 @@ static ortc_status legacy_shapes(ortc_opctx *c, binary_info *bi)
                              "B %s does not fit in A %s at axis %lld (legacy broadcast)", sb, sa,
                              (long long)axis);
     for (int i = 0; i < a->rank; i++)
-        bi->b_dims[i] = 1;
+        sh->b_dims[i] = 1;
     for (int i = 0; i < b->rank; i++) {
         int64_t da = a->dims[axis + i], db = b->dims[i];
         if (db != da && db != 1)
@@ -86,75 +169,291 @@ static ortc_status legacy_shapes(ortc_opctx *c, binary_info *bi)
                                  "B %s does not match A %s at axis %lld (dim %lld: %lld vs %lld)",
                                  sb, sa, (long long)axis, (long long)(axis + i), (long long)db,
                                  (long long)da);
-        bi->b_dims[axis + i] = db;
+        sh->b_dims[axis + i] = db;
     }
     return ORTC_STATUS_OK;
 }
 
-static ortc_status binary_check(ortc_opctx *c, binary_info *bi)
+ortc_status ortc_ew_binary_shapes(ortc_opctx *c, bool legacy, ortc_ew_shapes *sh)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
+    if (legacy)
+        return legacy_shapes(c, sh);
+    ortc_status st = ortc_op_broadcast(c, c->in[0], c->in[1], &sh->rank, sh->dims);
+    if (st)
         return st;
-    const ortc_tensor *a = c->in[0], *b = c->in[1];
-    bi->op = op_of(c->node->op_type);
-    bi->dtype = a->dtype;
-    switch (a->dtype) {
-    case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE:
+    pad_dims(sh->rank, sh->a_dims, c->in[0]->rank, c->in[0]->dims);
+    pad_dims(sh->rank, sh->b_dims, c->in[1]->rank, c->in[1]->dims);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_ew_broadcast_n(ortc_opctx *c, int n, const ortc_tensor *const *in, int *rank,
+                                int64_t *dims)
+{
+    int r = 0;
+    for (int k = 0; k < n; k++)
+        if (in[k] && in[k]->rank > r)
+            r = in[k]->rank;
+    for (int i = 0; i < r; i++) {
+        int64_t d = 1;
+        for (int k = 0; k < n; k++) {
+            if (!in[k])
+                continue;
+            int j = i - (r - in[k]->rank);
+            int64_t dk = j >= 0 ? in[k]->dims[j] : 1;
+            if (dk == 1 || dk == d)
+                continue;
+            if (d != 1) {
+                char shapes[512] = "", s[128];
+                for (int m = 0; m < n; m++)
+                    if (in[m])
+                        ortc_strbuf_append(shapes, sizeof shapes, "%s%s", shapes[0] ? ", " : "",
+                                           ortc_shape_str(s, sizeof s, in[m]->rank, in[m]->dims));
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "input shapes %s cannot be broadcast together (output dim "
+                                     "%d: %lld vs %lld)",
+                                     shapes, i, (long long)d, (long long)dk);
+            }
+            d = dk;
+        }
+        dims[i] = d;
+    }
+    *rank = r;
+    return ORTC_STATUS_OK;
+}
+
+/* ==== element kernels ======================================================= */
+
+#define H2D(h) ((double)ortc_f16_to_float(h))
+#define H_OP(op, x, w) ortc_f16_from_double(H2D(x) op H2D(w))
+
+/* Integer + - * in uint64_t so overflow wraps instead of being undefined. */
+#define ADD_U(T, x, w) (T)((uint64_t)(x) + (uint64_t)(w))
+#define ADD_S ADD_U
+#define ADD_F(T, x, w) (T)((x) + (w))
+#define ADD_H(T, x, w) H_OP(+, x, w)
+#define SUB_U(T, x, w) (T)((uint64_t)(x) - (uint64_t)(w))
+#define SUB_S SUB_U
+#define SUB_F(T, x, w) (T)((x) - (w))
+#define SUB_H(T, x, w) H_OP(-, x, w)
+#define MUL_U(T, x, w) (T)((uint64_t)(x) * (uint64_t)(w))
+#define MUL_S MUL_U
+#define MUL_F(T, x, w) (T)((x) * (w))
+#define MUL_H(T, x, w) H_OP(*, x, w)
+/* Integer division truncates toward zero; x / 0 is 0; MIN / -1 wraps. */
+#define DIV_U(T, x, w) ((w) ? (T)((x) / (w)) : (T)0)
+#define DIV_S(T, x, w) ((w) == 0 ? (T)0 : (w) == -1 ? (T)(0 - (uint64_t)(x)) : (T)((x) / (w)))
+#define DIV_F(T, x, w) (T)((x) / (w))
+#define DIV_H(T, x, w) H_OP(/, x, w)
+/* Min/Max: a NaN operand wins, like numpy's minimum/maximum. */
+#define MIN_U(T, x, w) ((x) < (w) ? (x) : (w))
+#define MIN_S MIN_U
+#define MIN_F(T, x, w) ((x) < (w) || isnan(x) ? (x) : (w))
+#define MIN_H(T, x, w) (H2D(x) < H2D(w) || isnan(H2D(x)) ? (x) : (w))
+#define MAX_U(T, x, w) ((x) > (w) ? (x) : (w))
+#define MAX_S MAX_U
+#define MAX_F(T, x, w) ((x) > (w) || isnan(x) ? (x) : (w))
+#define MAX_H(T, x, w) (H2D(x) > H2D(w) || isnan(H2D(x)) ? (x) : (w))
+/* Mod, fmod=1: C's remainder (sign of the dividend); x % 0 is 0. */
+#define FMOD_U(T, x, w) ((w) ? (T)((x) % (w)) : (T)0)
+#define FMOD_S(T, x, w) ((w) == 0 || (w) == -1 ? (T)0 : (T)((x) % (w)))
+#define FMOD_F(T, x, w) (T)fmod((double)(x), (double)(w))
+#define FMOD_H(T, x, w) ortc_f16_from_double(fmod(H2D(x), H2D(w)))
+/* Mod, fmod=0 (integers only): Python's %, the sign of the divisor. */
+#define PMOD_U FMOD_U
+#define PMOD_S(T, x, w) (T)pymod((int64_t)(x), (int64_t)(w))
+
+static int64_t pymod(int64_t x, int64_t w)
+{
+    if (w == 0 || w == -1)
+        return 0;
+    int64_t r = x % w;
+    if (r != 0 && (r < 0) != (w < 0))
+        r += w;
+    return r;
+}
+
+typedef enum ew_op {
+    EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_MIN, EW_MAX, EW_FMOD, EW_PMOD
+} ew_op;
+
+#define DEF_ROWS(name, T, K, DT)                                     \
+    ORTC_EW_ROW2(add_##name, T, T, T, ADD_##K(T, x, w))             \
+    ORTC_EW_ROW2(sub_##name, T, T, T, SUB_##K(T, x, w))             \
+    ORTC_EW_ROW2(mul_##name, T, T, T, MUL_##K(T, x, w))             \
+    ORTC_EW_ROW2(div_##name, T, T, T, DIV_##K(T, x, w))             \
+    ORTC_EW_ROW2(min_##name, T, T, T, MIN_##K(T, x, w))             \
+    ORTC_EW_ROW2(max_##name, T, T, T, MAX_##K(T, x, w))             \
+    ORTC_EW_ROW2(fmod_##name, T, T, T, FMOD_##K(T, x, w))
+ORTC_EW_NUMERIC(DEF_ROWS)
+#define DEF_PMOD(name, T, K, DT) ORTC_EW_ROW2(pmod_##name, T, T, T, PMOD_##K(T, x, w))
+ORTC_EW_INTS(DEF_PMOD)
+
+/* The row kernel for op on dt; NULL when there is none. */
+static ortc_ew_row2 ew_row(ew_op op, ortc_dtype dt)
+{
+    switch (dt) {
+#define ROW_CASE(name, T, K, DT)                                                               \
+    case DT: {                                                                                 \
+        static const ortc_ew_row2 rows[] = {add_##name, sub_##name, mul_##name, div_##name,   \
+                                            min_##name, max_##name, fmod_##name};              \
+        return op < (int)(sizeof rows / sizeof rows[0]) ? rows[op] : NULL;                     \
+    }
+        ORTC_EW_NUMERIC(ROW_CASE)
+    default:
+        return NULL;
+    }
+}
+
+static ortc_ew_row2 pmod_row(ortc_dtype dt)
+{
+    switch (dt) {
+#define PMOD_CASE(name, T, K, DT) \
+    case DT: return pmod_##name;
+        ORTC_EW_INTS(PMOD_CASE)
+    default:
+        return NULL;
+    }
+}
+
+/* ---- Pow ---------------------------------------------------------------- */
+
+/* base^e exactly, wrapping like repeated multiplication in int64. A
+ * negative exponent gives 1/base^|e| truncated toward zero: 1 for base 1,
+ * +-1 for base -1, 0 otherwise (also for base 0, where it is undefined). */
+static int64_t ipow(int64_t base, bool neg, uint64_t mag)
+{
+    if (neg)
+        return base == 1 ? 1 : base == -1 ? ((mag & 1) ? -1 : 1) : 0;
+    uint64_t r = 1, b = (uint64_t)base;
+    while (mag) {
+        if (mag & 1)
+            r *= b;
+        b *= b;
+        mag >>= 1;
+    }
+    return (int64_t)r;
+}
+
+/* A double result stored in a signed integer of `bytes` bytes: truncated
+ * toward zero (as numpy's astype), saturated at the type's range, NaN -> 0. */
+static int64_t pow_to_int(double v, size_t bytes)
+{
+    double hi = bytes == 4 ? 2147483647.0 : 9223372036854775807.0;
+    if (isnan(v))
+        return 0;
+    if (v >= hi)
+        return bytes == 4 ? INT32_MAX : INT64_MAX;
+    if (v <= -hi - 1)
+        return bytes == 4 ? INT32_MIN : INT64_MIN;
+    return (int64_t)v;
+}
+
+/* POW_<base kind>_<exponent kind>. Integer base with integer exponent is
+ * exact; otherwise pow() in double, rounded once to the base's type (a
+ * float32 square is computed as x * x, which is exact in double). */
+#define EXP_NEG(w) ((w) < 0)
+#define EXP_MAG(w) ((w) < 0 ? 0 - (uint64_t)(w) : (uint64_t)(w))
+#define POW_S_U(T, x, w) (T)ipow((int64_t)(x), false, (uint64_t)(w))
+#define POW_S_S(T, x, w) (T)ipow((int64_t)(x), EXP_NEG(w), EXP_MAG(w))
+#define POW_S_F(T, x, w) (T)pow_to_int(pow((double)(x), (double)(w)), sizeof(T))
+#define POW_S_H(T, x, w) (T)pow_to_int(pow((double)(x), H2D(w)), sizeof(T))
+#define POW_F_U(T, x, w) (T)pow((double)(x), (double)(w))
+#define POW_F_S POW_F_U
+#define POW_F_F(T, x, w) ((w) == 2 ? (T)((double)(x) * (double)(x)) : (T)pow((double)(x), (double)(w)))
+#define POW_F_H(T, x, w) (T)pow((double)(x), H2D(w))
+#define POW_H_U(T, x, w) ortc_f16_from_double(pow(H2D(x), (double)(w)))
+#define POW_H_S POW_H_U
+#define POW_H_F POW_H_U
+#define POW_H_H(T, x, w) ortc_f16_from_double(pow(H2D(x), H2D(w)))
+
+#define DEF_POW_I32(en, ET, EK, EDT) ORTC_EW_ROW2(pow_i32_##en, int32_t, int32_t, ET, POW_S_##EK(int32_t, x, w))
+#define DEF_POW_I64(en, ET, EK, EDT) ORTC_EW_ROW2(pow_i64_##en, int64_t, int64_t, ET, POW_S_##EK(int64_t, x, w))
+#define DEF_POW_F16(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f16_##en, uint16_t, uint16_t, ET, POW_H_##EK(uint16_t, x, w))
+#define DEF_POW_F32(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f32_##en, float, float, ET, POW_F_##EK(float, x, w))
+#define DEF_POW_F64(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f64_##en, double, double, ET, POW_F_##EK(double, x, w))
+ORTC_EW_NUMERIC(DEF_POW_I32)
+ORTC_EW_NUMERIC(DEF_POW_I64)
+ORTC_EW_NUMERIC(DEF_POW_F16)
+ORTC_EW_NUMERIC(DEF_POW_F32)
+ORTC_EW_NUMERIC(DEF_POW_F64)
+
+#define POW_CASE_I32(en, ET, EK, EDT) case EDT: return pow_i32_##en;
+#define POW_CASE_I64(en, ET, EK, EDT) case EDT: return pow_i64_##en;
+#define POW_CASE_F16(en, ET, EK, EDT) case EDT: return pow_f16_##en;
+#define POW_CASE_F32(en, ET, EK, EDT) case EDT: return pow_f32_##en;
+#define POW_CASE_F64(en, ET, EK, EDT) case EDT: return pow_f64_##en;
+
+/* The Pow row kernel for (base, exponent) dtypes; NULL when unsupported. */
+static ortc_ew_row2 pow_row(ortc_dtype base, ortc_dtype ex)
+{
+    switch (base) {
     case ORTC_DTYPE_INT32:
+        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_I32) default: return NULL; }
     case ORTC_DTYPE_INT64:
+        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_I64) default: return NULL; }
+    case ORTC_DTYPE_FLOAT16:
+        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F16) default: return NULL; }
+    case ORTC_DTYPE_FLOAT:
+        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F32) default: return NULL; }
+    case ORTC_DTYPE_DOUBLE:
+        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F64) default: return NULL; }
+    default:
+        return NULL;
+    }
+}
+
+// y: (n) of a float dtype; y /= count (Mean's last step)
+static void mean_divide(void *y, ortc_dtype dt, int64_t n, int count)
+{
+    switch (dt) {
+    case ORTC_DTYPE_FLOAT:
+        for (int64_t i = 0; i < n; i++)
+            ((float *)y)[i] /= (float)count;
         break;
-    default:
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "%s on dtype %s is not supported (float32, float64, int32, int64)",
-                             c->node->op_type, ortc_dtype_name(a->dtype));
+    case ORTC_DTYPE_DOUBLE:
+        for (int64_t i = 0; i < n; i++)
+            ((double *)y)[i] /= count;
+        break;
+    case ORTC_DTYPE_FLOAT16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t *h = (uint16_t *)y + i;
+            *h = ortc_f16_from_double(H2D(*h) / count);
+        }
+        break;
+    default: /* infer allows float dtypes only */
+        break;
     }
-    if (b->dtype != a->dtype)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "inputs '%s' (%s) and '%s' (%s) have different dtypes",
-                             c->node->inputs[0]->name, ortc_dtype_name(a->dtype),
-                             c->node->inputs[1]->name, ortc_dtype_name(b->dtype));
-    int version = c->node->op ? c->node->op->since_version : c->node->opset;
-    if (version < 7)
-        return legacy_shapes(c, bi);
-    if ((st = ortc_op_broadcast(c, a, b, &bi->rank, bi->dims)))
-        return st;
-    pad_dims(bi->rank, bi->a_dims, a->rank, a->dims);
-    pad_dims(bi->rank, bi->b_dims, b->rank, b->dims);
-    return ORTC_STATUS_OK;
 }
 
-static ortc_status binary_infer(ortc_opctx *c)
+/* ==== node checks =========================================================== */
+
+static int op_version(const ortc_opctx *c)
 {
-    binary_info bi;
-    ortc_status st = binary_check(c, &bi);
-    if (st)
-        return st;
-    ortc_op_set_output(c, 0, bi.dtype, bi.rank, bi.dims);
-    return ORTC_STATUS_OK;
+    return c->node->op ? c->node->op->since_version : c->node->opset;
 }
 
-static ortc_status binary_reference(ortc_opctx *c)
+static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *supported)
 {
-    binary_info bi;
-    ortc_status st = binary_check(c, &bi);
-    if (st)
-        return st;
-    ortc_bcast bc;
-    ortc_bcast_init(&bc, bi.rank, bi.dims, bi.rank, bi.a_dims, bi.rank, bi.b_dims);
-    void *y = c->out[0]->data;
-    const void *a = c->in[0]->data, *b = c->in[1]->data;
-    switch (bi.dtype) {
-    case ORTC_DTYPE_FLOAT: ortc_ref_binary_f32(y, a, b, bi.op, &bc); break;
-    case ORTC_DTYPE_DOUBLE: ortc_ref_binary_f64(y, a, b, bi.op, &bc); break;
-    case ORTC_DTYPE_INT32: ortc_ref_binary_i32(y, a, b, bi.op, &bc); break;
-    case ORTC_DTYPE_INT64: ortc_ref_binary_i64(y, a, b, bi.op, &bc); break;
-    default:
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s on dtype %s is not supported",
-                             c->node->op_type, ortc_dtype_name(bi.dtype));
-    }
-    return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s on dtype %s is not supported (%s)",
+                         c->node->op_type, ortc_dtype_name(dt), supported);
+}
+
+static ortc_status same_dtype(ortc_opctx *c, int i, int j)
+{
+    if (c->in[i]->dtype == c->in[j]->dtype)
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "inputs %d '%s' (%s) and %d '%s' (%s) have different dtypes", i,
+                         c->node->inputs[i]->name, ortc_dtype_name(c->in[i]->dtype), j,
+                         c->node->inputs[j]->name, ortc_dtype_name(c->in[j]->dtype));
+}
+
+#define NUMERIC_NAMES "uint8-64, int8-64, float16, float32, float64"
+#define FLOAT_NAMES "float16, float32, float64"
+
+static bool is_float(ortc_dtype dt)
+{
+    return dt == ORTC_DTYPE_FLOAT || dt == ORTC_DTYPE_DOUBLE || dt == ORTC_DTYPE_FLOAT16;
 }
 
 static bool dims_equal(int rank, const int64_t *x, const int64_t *y)
@@ -164,6 +463,230 @@ static bool dims_equal(int rank, const int64_t *x, const int64_t *y)
             return false;
     return true;
 }
+
+static int64_t numel_of(int rank, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    return n;
+}
+
+/* A validated two-input node (Add..Div, Pow, Mod). */
+typedef struct binary_info {
+    ew_op op;
+    ortc_dtype dtype; /* output */
+    ortc_ew_row2 row;
+    ortc_ew_shapes sh;
+} binary_info;
+
+static ew_op arith_op(const char *op_type)
+{
+    if (!strcmp(op_type, "Sub"))
+        return EW_SUB;
+    if (!strcmp(op_type, "Mul"))
+        return EW_MUL;
+    if (!strcmp(op_type, "Div"))
+        return EW_DIV;
+    return EW_ADD;
+}
+
+static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
+        return st;
+    bi->op = arith_op(c->node->op_type);
+    bi->dtype = c->in[0]->dtype;
+    bi->row = ew_row(bi->op, bi->dtype);
+    if (!bi->row)
+        return dtype_error(c, bi->dtype, NUMERIC_NAMES);
+    if ((st = same_dtype(c, 0, 1)))
+        return st;
+    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+}
+
+static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
+        return st;
+    bi->dtype = c->in[0]->dtype;
+    bi->row = pow_row(bi->dtype, c->in[1]->dtype);
+    if (!pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
+        return dtype_error(c, bi->dtype, "base int32, int64, " FLOAT_NAMES);
+    if (!bi->row)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "Pow exponent '%s' has dtype %s; supported: " NUMERIC_NAMES,
+                             c->node->inputs[1]->name, ortc_dtype_name(c->in[1]->dtype));
+    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+}
+
+static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
+        (st = ortc_op_check_attr(c, "fmod", ORTC_ATTR_INT)))
+        return st;
+    int64_t fmod_attr = ortc_node_attr_int(c->node, "fmod", 0);
+    if (fmod_attr != 0 && fmod_attr != 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'fmod' is %lld; it must be 0 or 1",
+                             (long long)fmod_attr);
+    bi->dtype = c->in[0]->dtype;
+    bi->op = fmod_attr ? EW_FMOD : EW_PMOD;
+    bi->row = fmod_attr ? ew_row(EW_FMOD, bi->dtype) : pmod_row(bi->dtype);
+    if (!ew_row(EW_FMOD, bi->dtype))
+        return dtype_error(c, bi->dtype, NUMERIC_NAMES);
+    if (!bi->row)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "Mod on %s needs attribute fmod=1 (fmod=0 is for integers)",
+                             ortc_dtype_name(bi->dtype));
+    if ((st = same_dtype(c, 0, 1)))
+        return st;
+    return ortc_ew_binary_shapes(c, false, &bi->sh);
+}
+
+typedef ortc_status (*binary_check_fn)(ortc_opctx *c, binary_info *bi);
+
+static binary_check_fn binary_checker(const ortc_opctx *c)
+{
+    const char *t = c->node->op_type;
+    return !strcmp(t, "Pow") ? pow_check : !strcmp(t, "Mod") ? mod_check : arith_check;
+}
+
+/* A validated variadic node (Sum, Mean, Min, Max). */
+typedef struct variadic_info {
+    ew_op op;
+    bool mean;
+    ortc_dtype dtype;
+    ortc_ew_row2 row;
+    int n;     /* inputs */
+    int first; /* an input with the output's shape, or -1 */
+    int rank;
+    int64_t dims[ORTC_MAX_RANK];
+} variadic_info;
+
+static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, c->n_in > 1 ? c->n_in : 1, 1, 1)))
+        return st;
+    vi->n = c->n_in;
+    while (vi->n > 0 && !c->in[vi->n - 1])
+        vi->n--;
+    for (int k = 0; k < vi->n; k++)
+        if (!c->in[k])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d is missing", k);
+    const char *t = c->node->op_type;
+    vi->mean = !strcmp(t, "Mean");
+    vi->op = !strcmp(t, "Min") ? EW_MIN : !strcmp(t, "Max") ? EW_MAX : EW_ADD;
+    vi->dtype = c->in[0]->dtype;
+    vi->row = ew_row(vi->op, vi->dtype);
+    if (vi->op == EW_ADD && !is_float(vi->dtype))
+        return dtype_error(c, vi->dtype, FLOAT_NAMES);
+    if (!vi->row)
+        return dtype_error(c, vi->dtype, NUMERIC_NAMES);
+    for (int k = 1; k < vi->n; k++)
+        if ((st = same_dtype(c, 0, k)))
+            return st;
+    if (op_version(c) < 8) {
+        for (int k = 1; k < vi->n; k++)
+            if (c->in[k]->rank != c->in[0]->rank ||
+                !dims_equal(c->in[0]->rank, c->in[k]->dims, c->in[0]->dims)) {
+                char s0[128], sk[128];
+                return ortc_op_error(
+                    c, ORTC_STATUS_INVALID_MODEL,
+                    "input shapes %s and %s differ; %s before opset 8 does not broadcast",
+                    ortc_shape_str(s0, sizeof s0, c->in[0]->rank, c->in[0]->dims),
+                    ortc_shape_str(sk, sizeof sk, c->in[k]->rank, c->in[k]->dims), t);
+            }
+    }
+    if ((st = ortc_ew_broadcast_n(c, vi->n, (const ortc_tensor *const *)c->in, &vi->rank,
+                                  vi->dims)))
+        return st;
+    vi->first = -1;
+    for (int k = 0; k < vi->n && vi->first < 0; k++)
+        if (c->in[k]->rank == vi->rank && dims_equal(vi->rank, c->in[k]->dims, vi->dims))
+            vi->first = k;
+    return ORTC_STATUS_OK;
+}
+
+/* ==== plain-C kernels over nodes ============================================= */
+
+static ortc_status binary_reference(ortc_opctx *c)
+{
+    binary_info bi;
+    ortc_status st = binary_checker(c)(c, &bi);
+    if (st)
+        return st;
+    ortc_ew it;
+    ortc_ew_init_shapes(&it, &bi.sh);
+    ortc_ew_apply2(&it, bi.row, NULL, c->out[0]->data, ortc_dtype_size(bi.dtype),
+                   c->in[0]->data, ortc_dtype_size(c->in[0]->dtype), c->in[1]->data,
+                   ortc_dtype_size(c->in[1]->dtype));
+    return ORTC_STATUS_OK;
+}
+
+/* The order the variadic ops combine inputs in (both paths): the first
+ * full-shape input (else input 0), then the lowest other index, then the
+ * rest in index order. */
+static int variadic_a(const variadic_info *vi)
+{
+    return vi->first >= 0 ? vi->first : 0;
+}
+
+static int variadic_b(const variadic_info *vi)
+{
+    return variadic_a(vi) == 0 ? 1 : 0;
+}
+
+static ortc_status variadic_reference(ortc_opctx *c)
+{
+    variadic_info vi;
+    ortc_status st = variadic_check(c, &vi);
+    if (st)
+        return st;
+    void *y = c->out[0]->data;
+    size_t es = ortc_dtype_size(vi.dtype);
+    if (vi.n == 1) {
+        ortc_plain_copy(y, c->in[0]->data, ortc_tensor_bytes(c->out[0]));
+        return ORTC_STATUS_OK;
+    }
+    int a = variadic_a(&vi), b = variadic_b(&vi);
+    ortc_ew it;
+    int ranks[2] = {c->in[a]->rank, c->in[b]->rank};
+    const int64_t *dims[2] = {c->in[a]->dims, c->in[b]->dims};
+    ortc_ew_init(&it, vi.rank, vi.dims, 2, ranks, dims);
+    ortc_ew_apply2(&it, vi.row, NULL, y, es, c->in[a]->data, es, c->in[b]->data, es);
+    for (int k = 0; k < vi.n; k++) {
+        if (k == a || k == b)
+            continue;
+        ranks[0] = vi.rank;
+        dims[0] = vi.dims;
+        ranks[1] = c->in[k]->rank;
+        dims[1] = c->in[k]->dims;
+        ortc_ew_init(&it, vi.rank, vi.dims, 2, ranks, dims);
+        ortc_ew_apply2(&it, vi.row, NULL, y, es, y, es, c->in[k]->data, es);
+    }
+    if (vi.mean)
+        mean_divide(y, vi.dtype, numel_of(vi.rank, vi.dims), vi.n);
+    return ORTC_STATUS_OK;
+}
+
+/* ==== oneDNN ================================================================= */
+
+/* One binary primitive: dst = alg(src0, src1), src1 broadcast. */
+typedef struct dnnl_bin {
+    ortc_dnnl_step step;
+    dnnl_memory_t src0, src1, dst;
+    int in0, in1; /* inputs bound to src0/src1; in0 == -1: the output itself */
+} dnnl_bin;
+
+typedef struct binary_state {
+    bool use_ref; /* plain C for this node (see the top of the file) */
+    int n_steps;
+    dnnl_bin steps[]; /* run in order on the in-order stream */
+} binary_state;
 
 /* Shortest equivalent shapes for oneDNN: output dims of 1 dropped, and
  * neighbours merged when src1 broadcasts both or neither. */
@@ -191,77 +714,50 @@ static int collapse(int rank, const int64_t *dims, const int64_t *s1, int64_t *o
     return r;
 }
 
-static ortc_status binary_build(ortc_opctx *c, binary_state *s)
+/* Builds b: dst = alpha * alg(src0, src1) over dims, src1 of dims d1 (each
+ * equal to dims or 1). *unimpl is set when oneDNN has no implementation. */
+static ortc_status dnnl_bin_init(ortc_opctx *c, dnnl_bin *b, dnnl_alg_kind_t alg, int rank,
+                                 const int64_t *dims, const int64_t *d1, float alpha,
+                                 bool *unimpl)
 {
-    binary_info bi;
-    ortc_status st = binary_check(c, &bi);
-    if (st)
+    int64_t cd[ORTC_MAX_RANK], c1[ORTC_MAX_RANK];
+    int r = collapse(rank, dims, d1, cd, c1);
+    dnnl_memory_desc_t md0, md1;
+    ortc_status st;
+    if ((st = ortc_dnnl_md_plain(c, &md0, r, cd)) || (st = ortc_dnnl_md_plain(c, &md1, r, c1)))
         return st;
-    bool a_full = dims_equal(bi.rank, bi.a_dims, bi.dims);
-    bool b_full = dims_equal(bi.rank, bi.b_dims, bi.dims);
-    if (a_full && c->inplace)
-        c->inplace[0] = 0; /* y[i] depends on a[i] alone: y may overwrite A */
-    int64_t numel = 1;
-    for (int i = 0; i < bi.rank; i++)
-        numel *= bi.dims[i];
-    if (bi.dtype != ORTC_DTYPE_FLOAT || numel == 0 || (!a_full && !b_full) ||
-        (!a_full && bi.op == ORTC_BINARY_DIV)) {
-        s->use_ref = true; /* see the note at the top of the file */
-        return ORTC_STATUS_OK;
-    }
-    s->swap = !a_full;
-    const int64_t *s1 = s->swap ? bi.a_dims : bi.b_dims;
-    int64_t dims[ORTC_MAX_RANK], d1[ORTC_MAX_RANK];
-    int r = collapse(bi.rank, bi.dims, s1, dims, d1);
-
-    dnnl_memory_desc_t md0, md1, mdy;
-    if ((st = ortc_dnnl_md_plain(c, &md0, r, dims)) ||
-        (st = ortc_dnnl_md_plain(c, &md1, r, d1)) || (st = ortc_dnnl_md_plain(c, &mdy, r, dims)))
-        return st;
-    static const dnnl_alg_kind_t algs[] = {
-        [ORTC_BINARY_ADD] = dnnl_binary_add,
-        [ORTC_BINARY_SUB] = dnnl_binary_sub,
-        [ORTC_BINARY_MUL] = dnnl_binary_mul,
-        [ORTC_BINARY_DIV] = dnnl_binary_div,
-    };
     dnnl_binary_desc_t desc;
-    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, algs[bi.op], &md0, &md1, &mdy));
+    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, alg, &md0, &md1, &md0));
 
     dnnl_primitive_attr_t attr;
     if ((st = ortc_dnnl_attr_new(c, &attr)))
         return st;
     dnnl_post_ops_t po = NULL;
     dnnl_status_t ds = dnnl_success;
-    if (s->swap && bi.op == ORTC_BINARY_SUB) {
-        /* A - B == -(B - A) exactly in IEEE arithmetic */
+    if (alpha != 1.0f) {
         ds = dnnl_post_ops_create(&po);
         if (ds == dnnl_success)
-            ds = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, -1.0f, 0.0f);
+            ds = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, alpha, 0.0f);
         if (ds == dnnl_success)
             ds = dnnl_primitive_attr_set_post_ops(attr, po);
     }
     dnnl_primitive_desc_t pd = NULL;
-    bool unimpl = false;
     if (ds == dnnl_success)
-        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, unimpl);
     if (po)
         dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     if (ds != dnnl_success)
-        return ortc_dnnl_error(c, ds, "negating post-op for swapped Sub", __FILE__, __LINE__);
-    if (st)
+        return ortc_dnnl_error(c, ds, "linear post-op for a binary step", __FILE__, __LINE__);
+    if (st || *unimpl)
         return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
+    st = ortc_dnnl_step_create(c, &b->step, pd);
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC_0, &md0, &s->src0);
+        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_SRC_0, &md0, &b->src0);
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC_1, &md1, &s->src1);
+        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_SRC_1, &md1, &b->src1);
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &mdy, &s->dst);
+        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_DST, &md0, &b->dst);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -271,28 +767,132 @@ static void binary_release(ortc_opctx *c)
     binary_state *s = c->state;
     if (!s)
         return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src0)
-        dnnl_memory_destroy(s->src0);
-    if (s->src1)
-        dnnl_memory_destroy(s->src1);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
+    for (int i = 0; i < s->n_steps; i++) {
+        dnnl_bin *b = &s->steps[i];
+        ortc_dnnl_step_free(&b->step);
+        if (b->src0)
+            dnnl_memory_destroy(b->src0);
+        if (b->src1)
+            dnnl_memory_destroy(b->src1);
+        if (b->dst)
+            dnnl_memory_destroy(b->dst);
+    }
     free(s);
     c->state = NULL;
 }
 
-static ortc_status binary_prepare(ortc_opctx *c)
+static ortc_status state_new(ortc_opctx *c, int n_steps)
 {
-    binary_state *s = calloc(1, sizeof *s);
+    binary_state *s = calloc(1, sizeof *s + (size_t)n_steps * sizeof s->steps[0]);
     if (!s)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
                              c->node->op_type);
+    s->n_steps = n_steps;
+    s->use_ref = n_steps == 0;
     c->state = s;
-    ortc_status st = binary_build(c, s);
+    return ORTC_STATUS_OK;
+}
+
+/* After a failed or unimplemented build: drop the steps, keep plain C. */
+static ortc_status fall_back(ortc_opctx *c, ortc_status st)
+{
+    binary_release(c);
     if (st)
-        binary_release(c);
-    return st;
+        return st;
+    return state_new(c, 0);
+}
+
+static ortc_status binary_prepare(ortc_opctx *c)
+{
+    binary_info bi;
+    ortc_status st = binary_checker(c)(c, &bi);
+    if (st)
+        return st;
+    const ortc_ew_shapes *sh = &bi.sh;
+    bool a_full = dims_equal(sh->rank, sh->a_dims, sh->dims);
+    bool b_full = dims_equal(sh->rank, sh->b_dims, sh->dims);
+    if (a_full && c->inplace && ortc_dtype_size(c->in[0]->dtype) == ortc_dtype_size(bi.dtype))
+        c->inplace[0] = 0; /* y[i] is computed from a[i] before y[i] is written */
+    bool dnnl = binary_checker(c) == arith_check && bi.dtype == ORTC_DTYPE_FLOAT &&
+                numel_of(sh->rank, sh->dims) > 0 && (a_full || b_full) &&
+                (a_full || bi.op != EW_DIV);
+    if ((st = state_new(c, dnnl ? 1 : 0)) || !dnnl)
+        return st;
+    static const dnnl_alg_kind_t algs[] = {
+        [EW_ADD] = dnnl_binary_add,
+        [EW_SUB] = dnnl_binary_sub,
+        [EW_MUL] = dnnl_binary_mul,
+        [EW_DIV] = dnnl_binary_div,
+    };
+    binary_state *s = c->state;
+    bool swap = !a_full;
+    dnnl_bin *b = &s->steps[0];
+    b->in0 = swap ? 1 : 0;
+    b->in1 = swap ? 0 : 1;
+    /* swapped Sub: A - B computed as -(B - A) */
+    float alpha = swap && bi.op == EW_SUB ? -1.0f : 1.0f;
+    bool unimpl = false;
+    st = dnnl_bin_init(c, b, algs[bi.op], sh->rank, sh->dims, swap ? sh->a_dims : sh->b_dims,
+                       alpha, &unimpl);
+    if (st || unimpl)
+        return fall_back(c, st);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status variadic_prepare(ortc_opctx *c)
+{
+    variadic_info vi;
+    ortc_status st = variadic_check(c, &vi);
+    if (st)
+        return st;
+    /* in place on the first full-shape input, unless the same value is
+     * also another input (later steps would read the overwritten data) */
+    bool dup = false;
+    for (int k = 0; vi.first >= 0 && k < vi.n; k++)
+        dup |= k != vi.first && c->node->inputs[k] == c->node->inputs[vi.first];
+    if (vi.first >= 0 && !dup && c->inplace)
+        c->inplace[0] = vi.first;
+    bool dnnl = vi.op == EW_ADD && vi.dtype == ORTC_DTYPE_FLOAT && vi.n > 1 && vi.first >= 0 &&
+                numel_of(vi.rank, vi.dims) > 0;
+    if ((st = state_new(c, dnnl ? vi.n - 1 : 0)) || !dnnl)
+        return st;
+    binary_state *s = c->state;
+    int a = variadic_a(&vi), b = variadic_b(&vi);
+    for (int i = 0, k = 0; i < s->n_steps; i++) {
+        dnnl_bin *bin = &s->steps[i];
+        if (i == 0) {
+            bin->in0 = a;
+            bin->in1 = b;
+        } else {
+            while (k == a || k == b)
+                k++;
+            bin->in0 = -1;
+            bin->in1 = k++;
+        }
+        int64_t d1[ORTC_MAX_RANK];
+        const ortc_tensor *t = c->in[bin->in1];
+        pad_dims(vi.rank, d1, t->rank, t->dims);
+        float alpha = vi.mean && i == s->n_steps - 1 ? 1.0f / (float)vi.n : 1.0f;
+        bool unimpl = false;
+        st = dnnl_bin_init(c, bin, dnnl_binary_add, vi.rank, vi.dims, d1, alpha, &unimpl);
+        if (st || unimpl)
+            return fall_back(c, st);
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status steps_run(ortc_opctx *c, binary_state *s)
+{
+    ortc_status st;
+    void *y = c->out[0]->data;
+    for (int i = 0; i < s->n_steps; i++) {
+        dnnl_bin *b = &s->steps[i];
+        if ((st = ortc_dnnl_set(c, b->src0, b->in0 < 0 ? y : c->in[b->in0]->data)) ||
+            (st = ortc_dnnl_set(c, b->src1, c->in[b->in1]->data)) ||
+            (st = ortc_dnnl_set(c, b->dst, y)) || (st = ortc_dnnl_step_run(c, &b->step)))
+            return st;
+    }
+    return ORTC_STATUS_OK;
 }
 
 static ortc_status binary_run(ortc_opctx *c)
@@ -300,29 +900,86 @@ static ortc_status binary_run(ortc_opctx *c)
     binary_state *s = c->state;
     if (!s || s->use_ref)
         return binary_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src0, c->in[s->swap ? 1 : 0]->data)) ||
-        (st = ortc_dnnl_set(c, s->src1, c->in[s->swap ? 0 : 1]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return steps_run(c, s);
 }
 
-#define BINARY_OP(name, version)                                                             \
-    {                                                                                        \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = binary_infer,  \
-        .prepare = binary_prepare, .run = binary_run, .release = binary_release,             \
-        .reference = binary_reference,                                                       \
+static ortc_status variadic_run(ortc_opctx *c)
+{
+    binary_state *s = c->state;
+    if (!s || s->use_ref)
+        return variadic_reference(c);
+    return steps_run(c, s);
+}
+
+/* ==== infer and registration ================================================= */
+
+static ortc_status binary_infer(ortc_opctx *c)
+{
+    binary_info bi;
+    ortc_status st = binary_checker(c)(c, &bi);
+    if (st)
+        return st;
+    ortc_op_set_output(c, 0, bi.dtype, bi.sh.rank, bi.sh.dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status variadic_infer(ortc_opctx *c)
+{
+    variadic_info vi;
+    ortc_status st = variadic_check(c, &vi);
+    if (st)
+        return st;
+    ortc_op_set_output(c, 0, vi.dtype, vi.rank, vi.dims);
+    return ORTC_STATUS_OK;
+}
+
+/* oneDNN-backed: prepare builds primitives, reference is the plain-C kernel. */
+#define DNNL_OP(name, version, fam)                                                           \
+    {                                                                                         \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,    \
+        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                \
+        .reference = fam##_reference,                                                         \
+    }
+/* Plain C only (prepare just declares in-place reuse; run is the reference). */
+#define PLAIN_OP(name, version, fam)                                                          \
+    {                                                                                         \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,    \
+        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                \
     }
 
-#define BINARY_VERSIONS(name)                                                                \
-    BINARY_OP(name, 1), BINARY_OP(name, 6), BINARY_OP(name, 7), BINARY_OP(name, 13),         \
-        BINARY_OP(name, 14)
+#define ARITH_VERSIONS(name)                                                                  \
+    DNNL_OP(name, 1, binary), DNNL_OP(name, 6, binary), DNNL_OP(name, 7, binary),             \
+        DNNL_OP(name, 13, binary), DNNL_OP(name, 14, binary)
 
 const ortc_operator ortc_ops_binary[] = {
-    BINARY_VERSIONS("Add"),
-    BINARY_VERSIONS("Sub"),
-    BINARY_VERSIONS("Mul"),
-    BINARY_VERSIONS("Div"),
+    ARITH_VERSIONS("Add"),
+    ARITH_VERSIONS("Sub"),
+    ARITH_VERSIONS("Mul"),
+    ARITH_VERSIONS("Div"),
+    PLAIN_OP("Pow", 1, binary),
+    PLAIN_OP("Pow", 7, binary),
+    PLAIN_OP("Pow", 12, binary),
+    PLAIN_OP("Pow", 13, binary),
+    PLAIN_OP("Pow", 15, binary),
+    PLAIN_OP("Mod", 10, binary),
+    PLAIN_OP("Mod", 13, binary),
+    DNNL_OP("Sum", 1, variadic),
+    DNNL_OP("Sum", 6, variadic),
+    DNNL_OP("Sum", 8, variadic),
+    DNNL_OP("Sum", 13, variadic),
+    DNNL_OP("Mean", 1, variadic),
+    DNNL_OP("Mean", 6, variadic),
+    DNNL_OP("Mean", 8, variadic),
+    DNNL_OP("Mean", 13, variadic),
+    PLAIN_OP("Min", 1, variadic),
+    PLAIN_OP("Min", 6, variadic),
+    PLAIN_OP("Min", 8, variadic),
+    PLAIN_OP("Min", 12, variadic),
+    PLAIN_OP("Min", 13, variadic),
+    PLAIN_OP("Max", 1, variadic),
+    PLAIN_OP("Max", 6, variadic),
+    PLAIN_OP("Max", 8, variadic),
+    PLAIN_OP("Max", 12, variadic),
+    PLAIN_OP("Max", 13, variadic),
 };
 const size_t ortc_ops_binary_count = sizeof ortc_ops_binary / sizeof ortc_ops_binary[0];

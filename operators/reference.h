@@ -109,23 +109,4 @@ void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t l
 // x, y: (n); y = max(x, 0), NaN stays NaN
 void ortc_ref_relu_forward(float *y, const float *x, int64_t n);
 
-typedef enum ortc_binary_op {
-    ORTC_BINARY_ADD,
-    ORTC_BINARY_SUB,
-    ORTC_BINARY_MUL,
-    ORTC_BINARY_DIV
-} ortc_binary_op;
-
-// out: bc->dims; a, b read through bc's strides. Integers wrap on overflow
-// (two's complement), divide truncating toward zero like C, and x / 0 is
-// defined as 0 (ONNX leaves it undefined; this never traps).
-void ortc_ref_binary_f32(float *out, const float *a, const float *b, ortc_binary_op op,
-                         const ortc_bcast *bc);
-void ortc_ref_binary_f64(double *out, const double *a, const double *b, ortc_binary_op op,
-                         const ortc_bcast *bc);
-void ortc_ref_binary_i32(int32_t *out, const int32_t *a, const int32_t *b, ortc_binary_op op,
-                         const ortc_bcast *bc);
-void ortc_ref_binary_i64(int64_t *out, const int64_t *a, const int64_t *b, ortc_binary_op op,
-                         const ortc_bcast *bc);
-
 #endif

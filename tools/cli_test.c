@@ -692,6 +692,8 @@ static void tally_op(const char *item, void *vctx)
 
 static void print_op_line(const char *title, op_stat *arr, size_t n, int which)
 {
+    if (!n)
+        return;
     qsort(arr, n, sizeof *arr, by_tests_desc);
     int shown = 0;
     for (size_t i = 0; i < n; i++) {
