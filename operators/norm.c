@@ -1,7 +1,706 @@
-/* norm.c — placeholder table so the registry links while the family is
- * being written; it registers nothing, so its ops are reported unsupported.
+/* norm.c — BatchNormalization (opsets 1, 6, 7, 9, 14, 15),
+ * InstanceNormalization (1, 6) and LayerNormalization (17). float32 runs on
+ * oneDNN: batch_normalization with the given statistics; the same primitive
+ * computing statistics over an (1, N*C, S) view for InstanceNormalization
+ * (oneDNN has no instance norm); layer_normalization over (outer, inner).
+ * double, BatchNormalization's training mode (14, 15) and LayerNormalization
+ * with a broadcast (not X.shape[axis:]) Scale/B run the plain-C reference
+ * kernels. Refused: training outputs before opset 14, spatial=0,
+ * stash_type != 1, parameters whose dtype differs from X's. Before opset 14
+ * a node with only output Y computes inference whatever is_test says.
  */
-#include "operator.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-const ortc_operator ortc_ops_norm[] = {{0}};
-const size_t ortc_ops_norm_count = 0;
+#include "dnnl_util.h"
+
+static const char *in_name(const ortc_opctx *c, int i)
+{
+    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
+}
+
+static int op_version(const ortc_opctx *c)
+{
+    return c->node->op ? c->node->op->since_version : c->node->opset;
+}
+
+static inline double load_real(const void *x, ortc_dtype t, int64_t i)
+{
+    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
+}
+
+static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
+{
+    if (t == ORTC_DTYPE_FLOAT)
+        ((float *)y)[i] = (float)v;
+    else
+        ((double *)y)[i] = v;
+}
+
+static size_t align64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+/* Error unless input i has X's dtype (and, when len >= 0, shape [len]). */
+static ortc_status check_param(ortc_opctx *c, int i, int64_t len, const char *what)
+{
+    const ortc_tensor *p = c->in[i], *x = c->in[0];
+    if (p->dtype != x->dtype)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "input %d '%s' (%s) has dtype %s and input 0 '%s' has %s; ortc "
+                             "needs them equal",
+                             i, in_name(c, i), what, ortc_dtype_name(p->dtype), in_name(c, 0),
+                             ortc_dtype_name(x->dtype));
+    if (len >= 0 && (p->rank != 1 || p->dims[0] != len)) {
+        char sp[128], sx[128];
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input %d '%s' (%s) has shape %s; input 0 '%s' of shape %s needs "
+                             "[%lld]",
+                             i, in_name(c, i), what, ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                             (long long)len);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* x as (N, C, S): rank >= min_rank, S the product of the spatial dims. */
+static ortc_status check_ncs(ortc_opctx *c, int min_rank, int64_t *n, int64_t *ch, int64_t *s)
+{
+    const ortc_tensor *x = c->in[0];
+    if (x->rank < min_rank) {
+        char sx[128];
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input 0 '%s' has shape %s (rank %d); %s needs rank >= %d (N, C, "
+                             "...)",
+                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                             x->rank, c->node->op_type, min_rank);
+    }
+    *n = x->dims[0];
+    *ch = x->dims[1];
+    *s = 1;
+    for (int i = 2; i < x->rank; i++)
+        *s *= x->dims[i];
+    return ORTC_STATUS_OK;
+}
+
+/* ==== plain-C kernels ========================================================
+ * T is float or double (t); statistics in double. */
+
+// x, y: (N, C, S); scale, bias, mean, var: (C)
+// y = (x - mean) / sqrt(var + eps) * scale + bias
+static void batchnorm_forward(void *y, const void *x, ortc_dtype t, const void *scale,
+                              const void *bias, const void *mean, const void *var, int64_t n,
+                              int64_t ch, int64_t s, double eps)
+{
+    for (int64_t c = 0; c < ch; c++) {
+        double a = load_real(scale, t, c) / sqrt(load_real(var, t, c) + eps);
+        double m = load_real(mean, t, c), b = load_real(bias, t, c);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t base = (i * ch + c) * s;
+            for (int64_t j = 0; j < s; j++)
+                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+        }
+    }
+}
+
+// Mean and population variance of `rows` rows of x, `len` elements each,
+// starting at x[first] and `pitch` elements apart (two passes).
+static void stats_forward(double *mean, double *var, const void *x, ortc_dtype t, int64_t first,
+                          int64_t rows, int64_t pitch, int64_t len)
+{
+    double sum = 0, sq = 0;
+    int64_t count = rows * len;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < len; j++)
+            sum += load_real(x, t, first + r * pitch + j);
+    double m = count ? sum / (double)count : 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < len; j++) {
+            double d = load_real(x, t, first + r * pitch + j) - m;
+            sq += d * d;
+        }
+    *mean = m;
+    *var = count ? sq / (double)count : 0;
+}
+
+// Training mode (BatchNormalization 14/15): x normalised with its own
+// per-channel statistics; run_mean/run_var (C, may be NULL) =
+// input * momentum + batch * (1 - momentum)
+static void batchnorm_train_forward(void *y, void *run_mean, void *run_var, const void *x,
+                                    ortc_dtype t, const void *scale, const void *bias,
+                                    const void *mean, const void *var, int64_t n, int64_t ch,
+                                    int64_t s, double eps, double momentum)
+{
+    for (int64_t c = 0; c < ch; c++) {
+        double m, v; /* channel c: n rows of s, ch * s apart */
+        stats_forward(&m, &v, x, t, c * s, n, ch * s, s);
+        double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t base = (i * ch + c) * s;
+            for (int64_t j = 0; j < s; j++)
+                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+        }
+        if (run_mean)
+            store_real(run_mean, t, c, load_real(mean, t, c) * momentum + m * (1 - momentum));
+        if (run_var)
+            store_real(run_var, t, c, load_real(var, t, c) * momentum + v * (1 - momentum));
+    }
+}
+
+// x, y: (N, C, S); scale, bias: (C); each (n, c) row normalised by its own
+// mean and population variance over S
+static void instancenorm_forward(void *y, const void *x, ortc_dtype t, const void *scale,
+                                 const void *bias, int64_t n, int64_t ch, int64_t s, double eps)
+{
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < ch; c++) {
+            int64_t base = (i * ch + c) * s;
+            double m, v;
+            stats_forward(&m, &v, x, t, base, 1, s, s);
+            double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+            for (int64_t j = 0; j < s; j++)
+                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+        }
+}
+
+/* Offset of element e of a tensor with `dims` in an operand broadcast to it
+ * with strides `str` (0 where broadcast). */
+static int64_t bcast_offset(int64_t e, const int64_t *dims, const int64_t *str, int rank)
+{
+    int64_t off = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+        off += (e % dims[d]) * str[d];
+        e /= dims[d];
+    }
+    return off;
+}
+
+// x, y: (outer, inner), row-major over dims (rank); each row normalised by
+// its mean and population variance; scale (bias, may be NULL) read through
+// broadcast strides sstr (bstr) over dims; mean, rstd: (outer) float or
+// NULL, rstd = 1 / sqrt(var + eps)
+static void layernorm_forward(void *y, float *mean, float *rstd, const void *x, ortc_dtype t,
+                              const void *scale, const int64_t *sstr, const void *bias,
+                              const int64_t *bstr, const int64_t *dims, int rank, int64_t outer,
+                              int64_t inner, double eps)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        int64_t base = o * inner;
+        double m, v;
+        stats_forward(&m, &v, x, t, base, 1, inner, inner);
+        double r = 1.0 / sqrt(v + eps);
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t e = base + j;
+            double out = (load_real(x, t, e) - m) * r *
+                         load_real(scale, t, bcast_offset(e, dims, sstr, rank));
+            if (bias)
+                out += load_real(bias, t, bcast_offset(e, dims, bstr, rank));
+            store_real(y, t, e, out);
+        }
+        if (mean)
+            mean[o] = (float)m;
+        if (rstd)
+            rstd[o] = (float)r;
+    }
+}
+
+/* ==== shared oneDNN state ==================================================== */
+
+typedef struct norm_state {
+    bool use_ref;
+    ortc_dnnl_step step;
+    dnnl_memory_t src, dst, mean, var, scale, shift;
+    size_t extra_off;  /* this op's own floats in c->scratch, after oneDNN's */
+} norm_state;
+
+static void norm_release(ortc_opctx *c)
+{
+    norm_state *s = c->state;
+    if (!s)
+        return;
+    ortc_dnnl_step_free(&s->step);
+    dnnl_memory_t *mems[] = {&s->src, &s->dst, &s->mean, &s->var, &s->scale, &s->shift};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (*mems[i])
+            dnnl_memory_destroy(*mems[i]);
+    free(s);
+    c->state = NULL;
+}
+
+static ortc_status norm_prepare_with(ortc_opctx *c,
+                                     ortc_status (*build)(ortc_opctx *, norm_state *))
+{
+    norm_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
+                             c->node->op_type);
+    c->state = s;
+    ortc_status st = build(c, s);
+    if (st)
+        norm_release(c);
+    return st;
+}
+
+/* Primitive for a normalization op desc: memories for SRC/DST (data), MEAN/
+ * VARIANCE (stat, when `stats`), SCALE/SHIFT (param, when used); run binds
+ * them. Reserves `extra` bytes of scratch after oneDNN's scratchpad (at
+ * s->extra_off). Unimplemented by oneDNN: plain C. */
+static ortc_status norm_make(ortc_opctx *c, norm_state *s, const void *desc,
+                             const dnnl_memory_desc_t *data, const dnnl_memory_desc_t *stat,
+                             const dnnl_memory_desc_t *param, bool stats, bool use_scale,
+                             bool use_shift, size_t extra)
+{
+    dnnl_primitive_desc_t pd;
+    bool unimpl;
+    ortc_status st = ortc_dnnl_pd_create(c, &pd, desc, NULL, &unimpl);
+    if (st)
+        return st;
+    if (unimpl) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    s->extra_off = align64(smd ? dnnl_memory_desc_get_size(smd) : 0);
+    st = ortc_dnnl_step_create(c, &s->step, pd);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, data, &s->src);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, data, &s->dst);
+    if (!st && stats)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_MEAN, stat, &s->mean);
+    if (!st && stats)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_VARIANCE, stat, &s->var);
+    if (!st && use_scale)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SCALE, param, &s->scale);
+    if (!st && use_shift)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SHIFT, param, &s->shift);
+    dnnl_primitive_desc_destroy(pd);
+    if (!st && extra && s->extra_off + extra > c->scratch_bytes)
+        c->scratch_bytes = s->extra_off + extra;
+    return st;
+}
+
+static ortc_status bind(ortc_opctx *c, dnnl_memory_t m, const void *data)
+{
+    return m ? ortc_dnnl_set(c, m, data) : ORTC_STATUS_OK;
+}
+
+/* ==== BatchNormalization ===================================================== */
+
+typedef struct bn_geom {
+    int64_t n, c, s;
+    double eps, momentum;
+    bool training;
+} bn_geom;
+
+static bool has_output(const ortc_opctx *c, int k)
+{
+    return k < c->n_out && c->out[k];
+}
+
+static ortc_status bn_check(ortc_opctx *c, bn_geom *g)
+{
+    int version = op_version(c);
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 5, 5, 1, version >= 14 ? 3 : 5)) ||
+        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
+        (st = ortc_op_check_attr(c, "momentum", ORTC_ATTR_FLOAT)) ||
+        (st = ortc_op_check_attr(c, "training_mode", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "spatial", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                  ORTC_DTYPE_UNDEFINED)) ||
+        (st = check_ncs(c, 2, &g->n, &g->c, &g->s)))
+        return st;
+    static const char *what[5] = {"X", "scale", "B", "mean", "var"};
+    for (int i = 1; i < 5; i++)
+        if ((st = check_param(c, i, g->c, what[i])))
+            return st;
+    if (version < 9 && ortc_node_attr_int(c->node, "spatial", 1) == 0)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "attribute 'spatial' is 0 (per-activation statistics); only "
+                             "spatial=1 is supported");
+    g->eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
+    g->momentum = ortc_node_attr_float(c->node, "momentum", 0.9f);
+    g->training = version >= 14 && ortc_node_attr_int(c->node, "training_mode", 0) != 0;
+    bool extra = false;
+    for (int k = 1; k < c->n_out; k++)
+        extra = extra || has_output(c, k);
+    if (extra && version < 14)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "training outputs (mean, var, saved_mean, saved_var) of "
+                             "BatchNormalization-%d are not supported; use only output Y",
+                             version);
+    if (extra && !g->training)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "outputs running_mean/running_var are only valid with "
+                             "training_mode=1");
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status bn_infer(ortc_opctx *c)
+{
+    bn_geom g;
+    ortc_status st = bn_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
+    for (int k = 1; k < 3 && k < c->n_out; k++)
+        ortc_op_set_output(c, k, x->dtype, 1, &g.c);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status bn_reference(ortc_opctx *c)
+{
+    bn_geom g;
+    ortc_status st = bn_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    const void *scale = c->in[1]->data, *bias = c->in[2]->data, *mean = c->in[3]->data,
+               *var = c->in[4]->data;
+    if (g.training)
+        batchnorm_train_forward(c->out[0]->data, has_output(c, 1) ? c->out[1]->data : NULL,
+                                has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype,
+                                scale, bias, mean, var, g.n, g.c, g.s, g.eps, g.momentum);
+    else
+        batchnorm_forward(c->out[0]->data, x->data, x->dtype, scale, bias, mean, var, g.n, g.c,
+                          g.s, g.eps);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status bn_build(ortc_opctx *c, norm_state *s)
+{
+    bn_geom g;
+    ortc_status st = bn_check(c, &g);
+    if (st)
+        return st;
+    if (g.training || c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    if (c->inplace)
+        c->inplace[0] = 0; /* per element: y may overwrite x */
+    /* x as (N, C) or (N, C, S) */
+    int64_t dims[3] = {g.n, g.c, g.s};
+    dnnl_memory_desc_t data, param;
+    if ((st = ortc_dnnl_md_plain(c, &data, c->in[0]->rank == 2 ? 2 : 3, dims)) ||
+        (st = ortc_dnnl_md_plain(c, &param, 1, &g.c)))
+        return st;
+    dnnl_batch_normalization_desc_t desc;
+    DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(
+                      &desc, dnnl_forward_inference, &data, (float)g.eps,
+                      dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift));
+    return norm_make(c, s, &desc, &data, &param, &param, true, true, true, 0);
+}
+
+static ortc_status bn_prepare(ortc_opctx *c)
+{
+    return norm_prepare_with(c, bn_build);
+}
+
+static ortc_status bn_run(ortc_opctx *c)
+{
+    norm_state *s = c->state;
+    if (!s || s->use_ref)
+        return bn_reference(c);
+    ortc_status st;
+    if ((st = bind(c, s->src, c->in[0]->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
+        (st = bind(c, s->scale, c->in[1]->data)) || (st = bind(c, s->shift, c->in[2]->data)) ||
+        (st = bind(c, s->mean, c->in[3]->data)) || (st = bind(c, s->var, c->in[4]->data)))
+        return st;
+    return ortc_dnnl_step_run(c, &s->step);
+}
+
+/* ==== InstanceNormalization ================================================== */
+
+static ortc_status in_check(ortc_opctx *c, int64_t *n, int64_t *ch, int64_t *s, double *eps)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
+        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                  ORTC_DTYPE_UNDEFINED)) ||
+        (st = check_ncs(c, 3, n, ch, s)) || (st = check_param(c, 1, *ch, "scale")) ||
+        (st = check_param(c, 2, *ch, "B")))
+        return st;
+    *eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status in_infer(ortc_opctx *c)
+{
+    int64_t n, ch, s;
+    double eps;
+    ortc_status st = in_check(c, &n, &ch, &s, &eps);
+    if (st)
+        return st;
+    ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status in_reference(ortc_opctx *c)
+{
+    int64_t n, ch, s;
+    double eps;
+    ortc_status st = in_check(c, &n, &ch, &s, &eps);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, n,
+                         ch, s, eps);
+    return ORTC_STATUS_OK;
+}
+
+/* oneDNN has no instance norm: batch_normalization computing its own
+ * statistics over x viewed as (1, N*C, S) gives each (n, c) row its own mean
+ * and variance; scale and shift are tiled to N*C at run, and the statistics
+ * land there too, all in scratch after oneDNN's scratchpad. */
+static ortc_status in_build(ortc_opctx *c, norm_state *s)
+{
+    int64_t n, ch, sp;
+    double eps;
+    ortc_status st = in_check(c, &n, &ch, &sp, &eps);
+    if (st)
+        return st;
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || n * ch * sp == 0) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    int64_t nc = n * ch, dims[3] = {1, nc, sp};
+    dnnl_memory_desc_t data, param;
+    if ((st = ortc_dnnl_md_plain(c, &data, 3, dims)) ||
+        (st = ortc_dnnl_md_plain(c, &param, 1, &nc)))
+        return st;
+    dnnl_batch_normalization_desc_t desc;
+    DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &data,
+                                                             (float)eps,
+                                                             dnnl_use_scale | dnnl_use_shift));
+    /* scale, shift, mean, variance: 4 arrays of N*C floats */
+    return norm_make(c, s, &desc, &data, &param, &param, true, true, true,
+                     4 * align64((size_t)nc * sizeof(float)));
+}
+
+static ortc_status in_prepare(ortc_opctx *c)
+{
+    return norm_prepare_with(c, in_build);
+}
+
+static ortc_status in_run(ortc_opctx *c)
+{
+    norm_state *s = c->state;
+    if (!s || s->use_ref)
+        return in_reference(c);
+    const ortc_tensor *x = c->in[0];
+    int64_t n = x->dims[0], ch = x->dims[1], nc = n * ch;
+    size_t step = align64((size_t)nc * sizeof(float));
+    char *extra = (char *)c->scratch + s->extra_off;
+    float *scale = (float *)extra, *shift = (float *)(extra + step);
+    const float *sc = c->in[1]->data, *b = c->in[2]->data;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < ch; j++) {
+            scale[i * ch + j] = sc[j];
+            shift[i * ch + j] = b[j];
+        }
+    ortc_status st;
+    if ((st = bind(c, s->src, x->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
+        (st = bind(c, s->scale, scale)) || (st = bind(c, s->shift, shift)) ||
+        (st = bind(c, s->mean, extra + 2 * step)) || (st = bind(c, s->var, extra + 3 * step)))
+        return st;
+    return ortc_dnnl_step_run(c, &s->step);
+}
+
+/* ==== LayerNormalization ===================================================== */
+
+typedef struct ln_geom {
+    int axis;
+    int64_t outer, inner;
+    double eps;
+    int64_t sstr[ORTC_MAX_RANK], bstr[ORTC_MAX_RANK]; /* Scale/B strides over X */
+    bool dense;       /* Scale (and B) are X.shape[axis:] exactly (up to leading 1s) */
+} ln_geom;
+
+/* Strides of p broadcast to x's dims (unidirectional); false if it cannot
+ * be. */
+static bool bcast_strides(const ortc_tensor *p, const ortc_tensor *x, int64_t *str)
+{
+    if (p->rank > x->rank)
+        return false;
+    int64_t stride = 1;
+    for (int d = x->rank - 1; d >= 0; d--) {
+        int pd = d - (x->rank - p->rank);
+        int64_t dim = pd >= 0 ? p->dims[pd] : 1;
+        if (dim != 1 && dim != x->dims[d])
+            return false;
+        str[d] = dim == 1 ? 0 : stride;
+        stride *= dim;
+    }
+    return true;
+}
+
+static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 3, 1, 3)) ||
+        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
+        (st = ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                  ORTC_DTYPE_UNDEFINED)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    if (x->rank < 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input 0 '%s' is a scalar; LayerNormalization needs rank >= 1",
+                             in_name(c, 0));
+    int64_t stash = ortc_node_attr_int(c->node, "stash_type", 1);
+    if (stash != 1)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "attribute 'stash_type' is %lld; only 1 (float) is supported",
+                             (long long)stash);
+    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &g->axis)))
+        return st;
+    g->eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
+    g->outer = g->inner = 1;
+    for (int i = 0; i < x->rank; i++)
+        *(i < g->axis ? &g->outer : &g->inner) *= x->dims[i];
+    g->dense = true;
+    for (int i = 1; i < 3; i++) {
+        if (i >= c->n_in || !c->in[i])
+            continue;
+        int64_t *str = i == 1 ? g->sstr : g->bstr;
+        if ((st = check_param(c, i, -1, i == 1 ? "Scale" : "B")))
+            return st;
+        if (!bcast_strides(c->in[i], x, str)) {
+            char sp[128], sx[128];
+            const ortc_tensor *p = c->in[i];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "input %d '%s' has shape %s, which does not broadcast to input "
+                                 "0 '%s' of shape %s",
+                                 i, in_name(c, i), ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
+        }
+        /* dense: strides 0 before axis, row-major over X.shape[axis:] after */
+        int64_t want = 1;
+        for (int d = x->rank - 1; d >= 0; d--) {
+            if (x->dims[d] != 1 && str[d] != (d >= g->axis ? want : 0))
+                g->dense = false;
+            if (d >= g->axis)
+                want *= x->dims[d];
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status ln_infer(ortc_opctx *c)
+{
+    ln_geom g;
+    ortc_status st = ln_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    int64_t sdims[ORTC_MAX_RANK];
+    for (int i = 0; i < x->rank; i++)
+        sdims[i] = i < g.axis ? x->dims[i] : 1;
+    ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
+    for (int k = 1; k < 3 && k < c->n_out; k++)
+        ortc_op_set_output(c, k, ORTC_DTYPE_FLOAT, x->rank, sdims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status ln_reference(ortc_opctx *c)
+{
+    ln_geom g;
+    ortc_status st = ln_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0];
+    bool has_b = c->n_in > 2 && c->in[2];
+    layernorm_forward(c->out[0]->data, has_output(c, 1) ? c->out[1]->data : NULL,
+                      has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype,
+                      c->in[1]->data, g.sstr, has_b ? c->in[2]->data : NULL, g.bstr, x->dims,
+                      x->rank, g.outer, g.inner, g.eps);
+    return ORTC_STATUS_OK;
+}
+
+/* oneDNN layer_normalization over (outer, inner). With Mean or InvStdDev
+ * requested it runs in training mode, writing the mean and variance (into
+ * the outputs, or scratch for one not requested); run then turns the
+ * variance into 1 / sqrt(var + eps). */
+static ortc_status ln_build(ortc_opctx *c, norm_state *s)
+{
+    ln_geom g;
+    ortc_status st = ln_check(c, &g);
+    if (st)
+        return st;
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || !g.dense || g.outer * g.inner == 0) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    bool has_b = c->n_in > 2 && c->in[2];
+    bool stats = has_output(c, 1) || has_output(c, 2);
+    int64_t dims[2] = {g.outer, g.inner};
+    dnnl_memory_desc_t data, stat, param;
+    if ((st = ortc_dnnl_md_plain(c, &data, 2, dims)) ||
+        (st = ortc_dnnl_md_plain(c, &stat, 1, &g.outer)) ||
+        (st = ortc_dnnl_md_plain(c, &param, 1, &g.inner)))
+        return st;
+    dnnl_layer_normalization_desc_t desc;
+    DNNL_CHECK(c, dnnl_layer_normalization_forward_desc_init(
+                      &desc, stats ? dnnl_forward_training : dnnl_forward_inference, &data, &stat,
+                      (float)g.eps, dnnl_use_scale | (has_b ? dnnl_use_shift : 0)));
+    /* room for a statistic that is not an output */
+    size_t extra = stats ? align64((size_t)g.outer * sizeof(float)) : 0;
+    return norm_make(c, s, &desc, &data, &stat, &param, stats, true, has_b, extra);
+}
+
+static ortc_status ln_prepare(ortc_opctx *c)
+{
+    return norm_prepare_with(c, ln_build);
+}
+
+static ortc_status ln_run(ortc_opctx *c)
+{
+    norm_state *s = c->state;
+    if (!s || s->use_ref)
+        return ln_reference(c);
+    void *spare = (char *)c->scratch + s->extra_off;
+    float *mean = has_output(c, 1) ? c->out[1]->data : spare;
+    float *var = has_output(c, 2) ? c->out[2]->data : spare;
+    ortc_status st;
+    if ((st = bind(c, s->src, c->in[0]->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
+        (st = bind(c, s->scale, c->in[1]->data)) ||
+        (st = bind(c, s->shift, c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL)) ||
+        (st = bind(c, s->mean, mean)) || (st = bind(c, s->var, var)) ||
+        (st = ortc_dnnl_step_run(c, &s->step)))
+        return st;
+    if (has_output(c, 2)) {
+        DNNL_CHECK(c, dnnl_stream_wait(c->backend->stream));
+        float eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
+        int64_t outer = ortc_tensor_numel(c->out[2]);
+        for (int64_t i = 0; i < outer; i++)
+            var[i] = 1.0f / sqrtf(var[i] + eps);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* ==== registration =========================================================== */
+
+#define NORM_OP(name, version, pre)                                                          \
+    {                                                                                        \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = pre##_infer,   \
+        .prepare = pre##_prepare, .run = pre##_run, .release = norm_release,                 \
+        .reference = pre##_reference,                                                        \
+    }
+
+const ortc_operator ortc_ops_norm[] = {
+    NORM_OP("BatchNormalization", 1, bn),     NORM_OP("BatchNormalization", 6, bn),
+    NORM_OP("BatchNormalization", 7, bn),     NORM_OP("BatchNormalization", 9, bn),
+    NORM_OP("BatchNormalization", 14, bn),    NORM_OP("BatchNormalization", 15, bn),
+    NORM_OP("InstanceNormalization", 1, in),  NORM_OP("InstanceNormalization", 6, in),
+    NORM_OP("LayerNormalization", 17, ln),
+};
+const size_t ortc_ops_norm_count = sizeof ortc_ops_norm / sizeof ortc_ops_norm[0];

@@ -1,11 +1,13 @@
-/* pool.c — MaxPool (opsets 1, 8, 10, 11, 12), AveragePool (1, 7, 10, 11)
- * and GlobalAveragePool (1) over 1 to 3 spatial dims, float32 on oneDNN
+/* pool.c — MaxPool (opsets 1, 8, 10, 11, 12), AveragePool (1, 7, 10, 11),
+ * GlobalAveragePool (1) and GlobalMaxPool (1) over 1 to 3 spatial dims
+ * (global pools: any number), float32 on oneDNN
  * (pooling_v2, which takes dilations) with the plain-C reference kernel.
  * MaxPool's optional Indices output and storage_order 1 are refused.
  * AveragePool with count_include_pad and a ceil_mode window running past the
  * padded input uses the plain-C kernel: oneDNN divides such a window by the
  * full kernel size, ONNX (like PyTorch and ONNX Runtime) only by the part
- * inside the padded input.
+ * inside the padded input. GlobalMaxPool of an input holding a NaN uses the
+ * plain-C kernel, which propagates it (oneDNN's max drops NaNs).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -265,10 +267,10 @@ static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
     if (x->rank < 3) {
         char sx[128];
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); GlobalAveragePool needs rank >= "
-                             "3 (N, C, spatial...)",
+                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 (N, C, "
+                             "spatial...)",
                              in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             x->rank);
+                             x->rank, c->node->op_type);
     }
     *nc = x->dims[0] * x->dims[1];
     *spatial = 1;
@@ -308,7 +310,7 @@ static ortc_status gap_reference(ortc_opctx *c)
 }
 
 /* Any rank: pool (N, C, S) with a window of S over one spatial dim. */
-static ortc_status gap_build(ortc_opctx *c, pool_state *s)
+static ortc_status global_build(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg)
 {
     int64_t nc, sp;
     ortc_status st = gap_check(c, &nc, &sp);
@@ -321,8 +323,12 @@ static ortc_status gap_build(ortc_opctx *c, pool_state *s)
     const ortc_tensor *x = c->in[0];
     int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
     dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
-    return pool_make(c, s, dnnl_pooling_avg_exclude_padding, 3, xdims, ydims, strides, kernel,
-                     dil, pl, pr);
+    return pool_make(c, s, alg, 3, xdims, ydims, strides, kernel, dil, pl, pr);
+}
+
+static ortc_status gap_build(ortc_opctx *c, pool_state *s)
+{
+    return global_build(c, s, dnnl_pooling_avg_exclude_padding);
 }
 
 static ortc_status gap_prepare(ortc_opctx *c)
@@ -335,6 +341,56 @@ static ortc_status gap_run(ortc_opctx *c)
     pool_state *s = c->state;
     if (!s || s->use_ref)
         return gap_reference(c);
+    return pool_exec(c, s);
+}
+
+/* ---- GlobalMaxPool: max over all spatial dims ----------------------------- */
+
+// x: (NC, S)  out: (NC): max over S, NaN if any is NaN (numpy's max); -inf
+// when S is 0 (the max of nothing)
+static void global_maxpool_forward(float *out, const float *x, int64_t nc, int64_t s)
+{
+    for (int64_t i = 0; i < nc; i++) {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < s && !isnan(m); j++)
+            m = x[i * s + j] > m || isnan(x[i * s + j]) ? x[i * s + j] : m;
+        out[i] = m;
+    }
+}
+
+static bool has_nan(const float *x, int64_t n)
+{
+    bool any = false;
+    for (int64_t i = 0; i < n; i++)
+        any |= x[i] != x[i];
+    return any;
+}
+
+static ortc_status gmp_reference(ortc_opctx *c)
+{
+    int64_t nc, sp;
+    ortc_status st = gap_check(c, &nc, &sp);
+    if (st)
+        return st;
+    global_maxpool_forward(c->out[0]->data, c->in[0]->data, nc, sp);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status gmp_build(ortc_opctx *c, pool_state *s)
+{
+    return global_build(c, s, dnnl_pooling_max);
+}
+
+static ortc_status gmp_prepare(ortc_opctx *c)
+{
+    return prepare_with(c, gmp_build);
+}
+
+static ortc_status gmp_run(ortc_opctx *c)
+{
+    pool_state *s = c->state;
+    if (!s || s->use_ref || has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0])))
+        return gmp_reference(c);
     return pool_exec(c, s);
 }
 
@@ -353,6 +409,11 @@ const ortc_operator ortc_ops_pool[] = {
         .domain = "", .op_type = "GlobalAveragePool", .since_version = 1, .infer = gap_infer,
         .prepare = gap_prepare, .run = gap_run, .release = pool_release,
         .reference = gap_reference,
+    },
+    {
+        .domain = "", .op_type = "GlobalMaxPool", .since_version = 1, .infer = gap_infer,
+        .prepare = gmp_prepare, .run = gmp_run, .release = pool_release,
+        .reference = gmp_reference,
     },
 };
 const size_t ortc_ops_pool_count = sizeof ortc_ops_pool / sizeof ortc_ops_pool[0];

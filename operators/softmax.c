@@ -1,16 +1,22 @@
-/* softmax.c — Softmax, float32, on oneDNN's softmax_v2 with the plain-C
- * reference kernel. Opsets 1 and 11 coerce the input to 2-D at `axis`
+/* softmax.c — Softmax (opsets 1, 11, 13) on oneDNN's softmax_v2 for
+ * float32, plain C for double and as the reference; LogSoftmax and Hardmax
+ * (1, 11, 13) in plain C. Opsets 1 and 11 coerce the input to 2-D at `axis`
  * (default 1) and normalise over the flattened trailing part; opset 13
  * normalises along `axis` (default -1). Both become a 3-D (outer, len,
- * inner) descriptor with the softmax on its middle dim.
+ * inner) view with the op on its middle dim. LogSoftmax does not use
+ * oneDNN's softmax_log: in oneDNN 2.6 (jit:avx512_core) its log is off by
+ * ~1.4e-6 absolute, so a dominant class gets log-probability +1.4e-6
+ * instead of -2e-9 and small ones miss ONNX's rtol 1e-3.
  */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dnnl_util.h"
 #include "reference.h"
 
 typedef struct softmax_state {
-    bool use_ref; /* empty input: plain-C kernel */
+    bool use_ref; /* double or empty input: plain-C kernel */
     ortc_dnnl_step step;
     dnnl_memory_t src, dst;
 } softmax_state;
@@ -19,14 +25,15 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                  ORTC_DTYPE_UNDEFINED)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; Softmax needs rank >= 1",
-                             c->node->inputs[0]->name);
+                             "input '%s' is a scalar; %s needs rank >= 1",
+                             c->node->inputs[0]->name, c->node->op_type);
     int version = c->node->op ? c->node->op->since_version : c->node->opset;
     bool coerce_2d = version < 13;
     int axis;
@@ -53,8 +60,65 @@ static ortc_status softmax_infer(ortc_opctx *c)
     ortc_status st = softmax_check(c, &outer, &len, &inner);
     if (st)
         return st;
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
+    ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
+}
+
+/* ---- plain-C kernels (float or double, computed in double) --------------- */
+
+static inline double load_real(const void *x, ortc_dtype t, int64_t i)
+{
+    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
+}
+
+static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
+{
+    if (t == ORTC_DTYPE_FLOAT)
+        ((float *)y)[i] = (float)v;
+    else
+        ((double *)y)[i] = v;
+}
+
+// x, y: (outer, len, inner); softmax (log=false) or log-softmax over len:
+// x - max - log(sum(exp(x - max))), so large inputs do not overflow
+static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer,
+                                 int64_t len, int64_t inner, bool log_out)
+{
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * len * inner + i;
+            double m = -INFINITY, sum = 0;
+            for (int64_t k = 0; k < len; k++) {
+                double v = load_real(x, t, base + k * inner);
+                m = v > m ? v : m;
+            }
+            for (int64_t k = 0; k < len; k++)
+                sum += exp(load_real(x, t, base + k * inner) - m);
+            double lse = log(sum);
+            for (int64_t k = 0; k < len; k++) {
+                double d = load_real(x, t, base + k * inner) - m;
+                store_real(y, t, base + k * inner, log_out ? d - lse : exp(d) / sum);
+            }
+        }
+}
+
+// x, y: (outer, len, inner); y = 1 at the first max along len, 0 elsewhere
+// (a NaN counts as the max, like numpy's argmax)
+static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer,
+                                 int64_t len, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * len * inner + i, best_k = 0;
+            double best = len > 0 ? load_real(x, t, base) : 0;
+            for (int64_t k = 1; k < len && !isnan(best); k++) {
+                double v = load_real(x, t, base + k * inner);
+                if (v > best || isnan(v))
+                    best = v, best_k = k;
+            }
+            for (int64_t k = 0; k < len; k++)
+                store_real(y, t, base + k * inner, k == best_k ? 1.0 : 0.0);
+        }
 }
 
 static ortc_status softmax_reference(ortc_opctx *c)
@@ -63,7 +127,16 @@ static ortc_status softmax_reference(ortc_opctx *c)
     ortc_status st = softmax_check(c, &outer, &len, &inner);
     if (st)
         return st;
-    ortc_ref_softmax_forward(c->out[0]->data, c->in[0]->data, outer, len, inner);
+    const ortc_tensor *x = c->in[0];
+    const char *op = c->node->op_type;
+    if (!strcmp(op, "Hardmax"))
+        hardmax_real_forward(c->out[0]->data, x->data, x->dtype, outer, len, inner);
+    else if (!strcmp(op, "LogSoftmax"))
+        softmax_real_forward(c->out[0]->data, x->data, x->dtype, outer, len, inner, true);
+    else if (x->dtype == ORTC_DTYPE_FLOAT)
+        ortc_ref_softmax_forward(c->out[0]->data, x->data, outer, len, inner);
+    else
+        softmax_real_forward(c->out[0]->data, x->data, x->dtype, outer, len, inner, false);
     return ORTC_STATUS_OK;
 }
 
@@ -73,7 +146,7 @@ static ortc_status softmax_build(ortc_opctx *c, softmax_state *s)
     ortc_status st = softmax_check(c, &dims[0], &dims[1], &dims[2]);
     if (st)
         return st;
-    if (dims[0] * dims[1] * dims[2] == 0) {
+    if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT) {
         s->use_ref = true;
         return ORTC_STATUS_OK;
     }
@@ -118,7 +191,8 @@ static ortc_status softmax_prepare(ortc_opctx *c)
 {
     softmax_state *s = calloc(1, sizeof *s);
     if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing Softmax");
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
+                             c->node->op_type);
     c->state = s;
     ortc_status st = softmax_build(c, s);
     if (st)
@@ -144,6 +218,16 @@ static ortc_status softmax_run(ortc_opctx *c)
         .infer = softmax_infer, .prepare = softmax_prepare, .run = softmax_run,              \
         .release = softmax_release, .reference = softmax_reference,                          \
     }
+/* plain C only: run is the reference */
+#define PLAIN_OP(name, version)                                                              \
+    {                                                                                        \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = softmax_infer, \
+        .run = softmax_reference,                                                            \
+    }
 
-const ortc_operator ortc_ops_softmax[] = {SOFTMAX_OP(1), SOFTMAX_OP(11), SOFTMAX_OP(13)};
+const ortc_operator ortc_ops_softmax[] = {
+    SOFTMAX_OP(1),                SOFTMAX_OP(11),               SOFTMAX_OP(13),
+    PLAIN_OP("LogSoftmax", 1),    PLAIN_OP("LogSoftmax", 11),   PLAIN_OP("LogSoftmax", 13),
+    PLAIN_OP("Hardmax", 1),       PLAIN_OP("Hardmax", 11),      PLAIN_OP("Hardmax", 13),
+};
 const size_t ortc_ops_softmax_count = sizeof ortc_ops_softmax / sizeof ortc_ops_softmax[0];
