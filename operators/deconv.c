@@ -1,7 +1,515 @@
-/* deconv.c — placeholder table so the registry links while the family is
- * being written; it registers nothing, so its ops are reported unsupported.
+/* deconv.c — ConvTranspose (opsets 1 and 11) over 1 to 3 spatial dims:
+ * group, strides, dilations, pads, output_padding, output_shape, auto_pad
+ * and an optional bias; float32 on oneDNN's deconvolution, with a plain-C
+ * reference kernel (also used when output_shape pads the beginning
+ * negatively, which oneDNN rejects). Constant weights are reordered once
+ * in prepare; weights fed at run are described to oneDNN in ONNX's own
+ * (C, M/group, k...) layout. No float16/double and no fused post-ops.
  */
-#include "operator.h"
+#include <stdlib.h>
+#include <string.h>
 
-const ortc_operator ortc_ops_deconv[] = {{0}};
-const size_t ortc_ops_deconv_count = 0;
+#include "dnnl_util.h"
+
+/* 1-D and 2-D problems use the trailing slots of (D, H, W); the leading
+ * slots are unit (in = out = kernel = stride = dilation = 1, no pads). */
+#define DC_DIMS 3
+
+/* A validated ConvTranspose node. Output position o of slot d is position
+ * o + pad_begin[d] of the full transposed convolution, where input i and
+ * kernel tap k land at i * stride + k * dilation. Pads may be negative when
+ * output_shape asks for more than the full result (those positions get only
+ * the bias). */
+typedef struct deconv_geom {
+    int nsp;                /* spatial dims of the model's tensors: 1..3 */
+    int64_t n, c, m, group; /* batch, input channels, output channels, groups */
+    int64_t in[DC_DIMS], out[DC_DIMS], kernel[DC_DIMS];
+    int64_t stride[DC_DIMS], dilation[DC_DIMS];
+    int64_t pad_begin[DC_DIMS], pad_end[DC_DIMS], out_pad[DC_DIMS];
+} deconv_geom;
+
+typedef struct deconv_state {
+    bool use_ref; /* empty tensors or no oneDNN implementation: plain C */
+    ortc_dnnl_step step;
+    dnnl_memory_t src, dst, bias;
+    ortc_dnnl_weights w;
+} deconv_state;
+
+static const char *in_name(const ortc_opctx *c, int i)
+{
+    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
+}
+
+static int op_version(const ortc_opctx *c)
+{
+    return c->node->op ? c->node->op->since_version : c->node->opset;
+}
+
+static int slot(const deconv_geom *g, int i)
+{
+    return DC_DIMS - g->nsp + i;
+}
+
+/* floor(a / 2) for negative a too (ONNX's pad split is Python's //). */
+static int64_t floor_half(int64_t a)
+{
+    return a >= 0 ? a / 2 : -((-a + 1) / 2);
+}
+
+/* An INTS attribute with `want` values (or `alt` values when alt > 0), or
+ * absent (*v = NULL). */
+static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_t alt,
+                             const int64_t **v, size_t *n)
+{
+    ortc_status st = ortc_op_check_attr(c, name, ORTC_ATTR_INTS);
+    if (st)
+        return st;
+    *v = ortc_node_attr_ints(c->node, name, n);
+    if (*n == 0) {
+        *v = NULL;
+        return ORTC_STATUS_OK;
+    }
+    if (*n != want && (alt == 0 || *n != alt)) {
+        if (alt)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute '%s' has %zu values; with %zu spatial dims it needs "
+                                 "%zu (or %zu including N and C)",
+                                 name, *n, want, want, alt);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute '%s' has %zu values; it needs %zu here", name, *n, want);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Tensors and channel counts. */
+static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) ||
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (c->n_in > 2 && c->in[2] &&
+         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+        (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)))
+        return st;
+    const ortc_tensor *x = c->in[0], *w = c->in[1];
+    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    char sx[128], sw[128], sb[128];
+    ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
+    ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
+    if (x->rank < 3 || x->rank > 5)
+        return ortc_op_error(c, x->rank < 3 ? ORTC_STATUS_INVALID_MODEL : ORTC_STATUS_UNSUPPORTED,
+                             "input '%s' has shape %s (rank %d); ConvTranspose supports rank 3 "
+                             "to 5 (N, C and 1 to 3 spatial dims)",
+                             in_name(c, 0), sx, x->rank);
+    if (w->rank != x->rank)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s (rank %d); with input '%s' of shape %s it "
+                             "needs rank %d (C, M/group, kernel...)",
+                             in_name(c, 1), sw, w->rank, in_name(c, 0), sx, x->rank);
+    int64_t group = ortc_node_attr_int(c->node, "group", 1);
+    if (group < 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'group' is %lld; must be >= 1", (long long)group);
+    if (w->dims[0] != x->dims[1])
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s: its first dim must equal the %lld "
+                             "channels of input '%s' %s",
+                             in_name(c, 1), sw, (long long)x->dims[1], in_name(c, 0), sx);
+    if (x->dims[1] % group != 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input '%s' has %lld channels (shape %s), not divisible by group %lld",
+                             in_name(c, 0), (long long)x->dims[1], sx, (long long)group);
+    if (w->dims[1] < 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s: no output channels", in_name(c, 1), sw);
+    g->n = x->dims[0];
+    g->c = x->dims[1];
+    g->group = group;
+    g->m = w->dims[1] * group;
+    if (b && (b->rank != 1 || b->dims[0] != g->m))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "bias '%s' has shape %s; with %lld output channels it needs [%lld]",
+                             in_name(c, 2), ortc_shape_str(sb, sizeof sb, b->rank, b->dims),
+                             (long long)g->m, (long long)g->m);
+    return ORTC_STATUS_OK;
+}
+
+/* Splits total padding per ONNX's output_shape rules. Opset 11: SAME_UPPER
+ * puts the odd element at the end, anything else at the beginning. Opset 1
+ * states the opposite: the odd element goes to the end unless SAME_UPPER. */
+static void split_total(int version, bool same_upper, int64_t total, int64_t *pb, int64_t *pe)
+{
+    bool extra_at_end = version >= 11 ? same_upper : !same_upper;
+    if (extra_at_end) {
+        *pb = floor_half(total);
+        *pe = total - *pb;
+    } else {
+        *pe = floor_half(total);
+        *pb = total - *pe;
+    }
+}
+
+static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
+{
+    memset(g, 0, sizeof *g);
+    ortc_status st = check_tensors(c, g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0], *w = c->in[1];
+    int nsp = x->rank - 2;
+    g->nsp = nsp;
+    for (int d = 0; d < DC_DIMS; d++)
+        g->in[d] = g->out[d] = g->kernel[d] = g->stride[d] = g->dilation[d] = 1;
+
+    const int64_t *ks, *strides, *dilations, *pads, *opad, *oshape;
+    size_t nks, ns, nd, np, nop, nos;
+    if ((st = ints_attr(c, "kernel_shape", (size_t)nsp, 0, &ks, &nks)) ||
+        (st = ints_attr(c, "strides", (size_t)nsp, 0, &strides, &ns)) ||
+        (st = ints_attr(c, "dilations", (size_t)nsp, 0, &dilations, &nd)) ||
+        (st = ints_attr(c, "pads", 2 * (size_t)nsp, 0, &pads, &np)) ||
+        (st = ints_attr(c, "output_padding", (size_t)nsp, 0, &opad, &nop)) ||
+        (st = ints_attr(c, "output_shape", (size_t)nsp, (size_t)nsp + 2, &oshape, &nos)) ||
+        (st = ortc_op_check_attr(c, "auto_pad", ORTC_ATTR_STRING)))
+        return st;
+    if (oshape && nos == (size_t)nsp + 2)
+        oshape += 2; /* (N, C, spatial...): only the spatial part matters */
+    const char *auto_pad = ortc_node_attr_string(c->node, "auto_pad", "NOTSET");
+    bool same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
+    bool valid = !strcmp(auto_pad, "VALID"), notset = !strcmp(auto_pad, "NOTSET");
+    if (!same_upper && !same_lower && !valid && !notset)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, "
+                             "SAME_LOWER or VALID",
+                             auto_pad);
+    int version = op_version(c);
+    char sw[128];
+    ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
+
+    for (int i = 0; i < nsp; i++) {
+        int d = slot(g, i);
+        int64_t in = x->dims[2 + i], k = w->dims[2 + i];
+        int64_t s = strides ? strides[i] : 1, dil = dilations ? dilations[i] : 1;
+        int64_t op = opad ? opad[i] : 0;
+        if (ks && ks[i] != k) {
+            char sk[128];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'kernel_shape' %s does not match weight '%s' of "
+                                 "shape %s",
+                                 ortc_shape_str(sk, sizeof sk, (int)nks, ks), in_name(c, 1), sw);
+        }
+        if (k < 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "weight '%s' has shape %s: kernel size %lld in spatial dim %d",
+                                 in_name(c, 1), sw, (long long)k, i);
+        if (s < 1 || dil < 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute '%s'[%d] is %lld; must be >= 1",
+                                 s < 1 ? "strides" : "dilations", i, (long long)(s < 1 ? s : dil));
+        if (op < 0 || (op >= s && op >= dil))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'output_padding'[%d] is %lld; it must be >= 0 and "
+                                 "less than the stride (%lld) or the dilation (%lld)",
+                                 i, (long long)op, (long long)s, (long long)dil);
+        int64_t full = s * (in - 1) + op + (k - 1) * dil + 1;
+        int64_t out, pb = 0, pe = 0;
+        if (oshape) {
+            out = oshape[i];
+            if (out < 0)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "attribute 'output_shape'[%d] is %lld; must be >= 0", i,
+                                     (long long)out);
+            split_total(version, same_upper, full - out, &pb, &pe);
+        } else if (same_upper || same_lower) {
+            /* output = input * stride; the odd element of the padding goes
+             * to the end for SAME_UPPER, to the beginning for SAME_LOWER */
+            out = in * s;
+            int64_t total = full - out;
+            pb = same_upper ? floor_half(total) : total - floor_half(total);
+            pe = total - pb;
+        } else if (valid) {
+            out = full;
+        } else {
+            pb = pads ? pads[i] : 0;
+            pe = pads ? pads[i + nsp] : 0;
+            if (pb < 0 || pe < 0)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "attribute 'pads' has a negative value (%lld, %lld) for "
+                                     "spatial dim %d",
+                                     (long long)pb, (long long)pe, i);
+            out = full - pb - pe;
+        }
+        if (out < 0) {
+            char sx[128];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "input '%s' %s with weight %s: spatial dim %d would have size "
+                                 "%lld (pads %lld+%lld exceed the result %lld)",
+                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                                 sw, i, (long long)out, (long long)pb, (long long)pe,
+                                 (long long)full);
+        }
+        g->in[d] = in;
+        g->out[d] = out;
+        g->kernel[d] = k;
+        g->stride[d] = s;
+        g->dilation[d] = dil;
+        g->pad_begin[d] = pb;
+        g->pad_end[d] = pe;
+        g->out_pad[d] = op;
+    }
+    return ORTC_STATUS_OK;
+}
+
+static void out_dims(const deconv_geom *g, int64_t *dims)
+{
+    dims[0] = g->n;
+    dims[1] = g->m;
+    for (int i = 0; i < g->nsp; i++)
+        dims[2 + i] = g->out[slot(g, i)];
+}
+
+static ortc_status deconv_infer(ortc_opctx *c)
+{
+    deconv_geom g;
+    ortc_status st = deconv_check(c, &g);
+    if (st)
+        return st;
+    int64_t dims[ORTC_MAX_RANK];
+    out_dims(&g, dims);
+    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- reference kernel ------------------------------------------------------ */
+
+/* The input index that kernel tap k brings to output position o of slot d,
+ * or -1 when none does (between strides, or outside the input). */
+static int64_t src_index(const deconv_geom *g, int d, int64_t o, int64_t k)
+{
+    int64_t f = o + g->pad_begin[d] - k * g->dilation[d];
+    if (f < 0 || f % g->stride[d] != 0)
+        return -1;
+    int64_t i = f / g->stride[d];
+    return i < g->in[d] ? i : -1;
+}
+
+// x: (N, C, D, H, W)  w: (C, M/group, kD, kH, kW)  bias: (M) or NULL
+// y: (N, M, oD, oH, oW); y[n, m, o] = bias[m] + sum over the channels c of
+// m's group and taps k of x[n, c, i] * w[c, m % (M/group), k] where
+// i * stride + k * dilation = o + pad_begin. Accumulates in double.
+static void deconv_forward(float *y, const float *x, const float *w, const float *bias,
+                           const deconv_geom *g)
+{
+    const int64_t *in = g->in, *out = g->out, *ker = g->kernel;
+    int64_t cg = g->c / g->group, mg = g->m / g->group;
+    int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
+    int64_t ksz = ker[0] * ker[1] * ker[2];
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t m = 0; m < g->m; m++) {
+            int64_t grp = m / mg, mm = m % mg;
+            float *yp = y + (n * g->m + m) * osz;
+            for (int64_t od = 0; od < out[0]; od++)
+                for (int64_t oh = 0; oh < out[1]; oh++)
+                    for (int64_t ow = 0; ow < out[2]; ow++) {
+                        double acc = bias ? bias[m] : 0.0;
+                        for (int64_t kd = 0; kd < ker[0]; kd++) {
+                            int64_t id = src_index(g, 0, od, kd);
+                            if (id < 0)
+                                continue;
+                            for (int64_t kh = 0; kh < ker[1]; kh++) {
+                                int64_t ih = src_index(g, 1, oh, kh);
+                                if (ih < 0)
+                                    continue;
+                                for (int64_t kw = 0; kw < ker[2]; kw++) {
+                                    int64_t iw = src_index(g, 2, ow, kw);
+                                    if (iw < 0)
+                                        continue;
+                                    int64_t xo = (id * in[1] + ih) * in[2] + iw;
+                                    int64_t wo = (kd * ker[1] + kh) * ker[2] + kw;
+                                    for (int64_t ic = 0; ic < cg; ic++) {
+                                        int64_t ch = grp * cg + ic;
+                                        acc += (double)x[(n * g->c + ch) * isz + xo] *
+                                               (double)w[(ch * mg + mm) * ksz + wo];
+                                    }
+                                }
+                            }
+                        }
+                        yp[(od * out[1] + oh) * out[2] + ow] = (float)acc;
+                    }
+        }
+}
+
+static ortc_status deconv_reference(ortc_opctx *c)
+{
+    deconv_geom g;
+    ortc_status st = deconv_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    deconv_forward(c->out[0]->data, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &g);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- oneDNN path ------------------------------------------------------------ */
+
+/* ONNX's weights (C, M/group, k...) as oneDNN's deconvolution weights:
+ * (M, C, k...) without groups, (G, M/G, C/G, k...) with them, given by
+ * strides over the same bytes. */
+static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any,
+                              dnnl_memory_desc_t *md)
+{
+    const ortc_tensor *w = c->in[1];
+    int64_t ksz = 1;
+    for (int i = 2; i < w->rank; i++)
+        ksz *= w->dims[i];
+    int64_t cg = g->c / g->group, mg = g->m / g->group;
+    int64_t dims[ORTC_MAX_RANK + 1], strides[ORTC_MAX_RANK + 1];
+    int r = 0;
+    if (g->group > 1) {
+        dims[r] = g->group;
+        strides[r++] = cg * mg * ksz;
+    }
+    dims[r] = mg;
+    strides[r++] = ksz;
+    dims[r] = cg;
+    strides[r++] = mg * ksz;
+    int64_t inner = ksz;
+    for (int i = 2; i < w->rank; i++) {
+        inner /= w->dims[i];
+        dims[r] = w->dims[i];
+        strides[r++] = inner;
+    }
+    return any ? ortc_dnnl_md_any(c, md, r, dims) : ortc_dnnl_md_strided(c, md, r, dims, strides);
+}
+
+static ortc_status deconv_bind(ortc_opctx *c, deconv_state *s, dnnl_primitive_desc_t pd,
+                               const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                               const dnnl_memory_desc_t *wuser, const dnnl_memory_desc_t *bias)
+{
+    ortc_status st = ortc_dnnl_step_create(c, &s->step, pd);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, dst, &s->dst);
+    if (!st && bias)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_BIAS, bias, &s->bias);
+    if (!st) {
+        const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        st = ortc_dnnl_weights_init(c, &s->step, DNNL_ARG_WEIGHTS, &s->w, want, wuser,
+                                    c->in[1]->data);
+    }
+    return st;
+}
+
+static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
+{
+    deconv_geom g;
+    ortc_status st = deconv_check(c, &g);
+    if (st)
+        return st;
+    const ortc_tensor *x = c->in[0], *w = c->in[1];
+    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    int64_t ydims[ORTC_MAX_RANK];
+    out_dims(&g, ydims);
+    int64_t ynumel = 1;
+    for (int i = 0; i < x->rank; i++)
+        ynumel *= ydims[i];
+    if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0 || ynumel == 0) {
+        s->use_ref = true; /* nothing for oneDNN to do; the loops handle it */
+        return ORTC_STATUS_OK;
+    }
+    dnnl_memory_desc_t src, dst, wuser, wwant, bias;
+    int64_t mdim = g.m;
+    bool wconst = w->data != NULL;
+    if ((st = ortc_dnnl_md_plain(c, &src, x->rank, x->dims)) ||
+        (st = ortc_dnnl_md_plain(c, &dst, x->rank, ydims)) ||
+        (st = weights_md(c, &g, false, &wuser)) ||
+        (st = wconst ? weights_md(c, &g, true, &wwant) : weights_md(c, &g, false, &wwant)) ||
+        (b && (st = ortc_dnnl_md_plain(c, &bias, 1, &mdim))))
+        return st;
+    /* oneDNN's dst size is (in - 1) * stride + extent - pad_l - pad_r, so
+     * output_padding comes off the right pad (which may go negative). */
+    dnnl_dims_t strides, dil, pl, pr;
+    for (int i = 0; i < g.nsp; i++) {
+        int d = slot(&g, i);
+        strides[i] = g.stride[d];
+        dil[i] = g.dilation[d] - 1; /* oneDNN counts the gaps */
+        pl[i] = g.pad_begin[d];
+        pr[i] = g.pad_end[d] - g.out_pad[d];
+    }
+    /* oneDNN rejects a negative left pad (output_shape asking for more
+     * than the full result on both sides): plain C then */
+    for (int i = 0; i < g.nsp; i++)
+        if (pl[i] < 0) {
+            s->use_ref = true;
+            return ORTC_STATUS_OK;
+        }
+    dnnl_deconvolution_desc_t desc;
+    DNNL_CHECK(c, dnnl_dilated_deconvolution_forward_desc_init(
+                      &desc, dnnl_forward_inference, dnnl_deconvolution_direct, &src, &wwant,
+                      b ? &bias : NULL, &dst, strides, dil, pl, pr));
+    dnnl_primitive_desc_t pd;
+    bool unimpl;
+    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
+        return st;
+    if (unimpl) {
+        s->use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    st = deconv_bind(c, s, pd, &src, &dst, &wuser, b ? &bias : NULL);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+static void deconv_release(ortc_opctx *c)
+{
+    deconv_state *s = c->state;
+    if (!s)
+        return;
+    ortc_dnnl_step_free(&s->step);
+    if (s->src)
+        dnnl_memory_destroy(s->src);
+    if (s->dst)
+        dnnl_memory_destroy(s->dst);
+    if (s->bias)
+        dnnl_memory_destroy(s->bias);
+    ortc_dnnl_weights_free(&s->w);
+    free(s);
+    c->state = NULL;
+}
+
+static ortc_status deconv_prepare(ortc_opctx *c)
+{
+    deconv_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing ConvTranspose");
+    c->state = s;
+    ortc_status st = deconv_build(c, s);
+    if (st)
+        deconv_release(c);
+    return st;
+}
+
+static ortc_status deconv_run(ortc_opctx *c)
+{
+    deconv_state *s = c->state;
+    if (!s || s->use_ref)
+        return deconv_reference(c);
+    ortc_status st;
+    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
+        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) ||
+        (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
+        (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))))
+        return st;
+    return ortc_dnnl_step_run(c, &s->step);
+}
+
+#define DECONV_OP(version)                                                              \
+    {                                                                                   \
+        .domain = "", .op_type = "ConvTranspose", .since_version = (version),           \
+        .infer = deconv_infer, .prepare = deconv_prepare, .run = deconv_run,            \
+        .release = deconv_release, .reference = deconv_reference,                       \
+    }
+
+const ortc_operator ortc_ops_deconv[] = {DECONV_OP(1), DECONV_OP(11)};
+const size_t ortc_ops_deconv_count = sizeof ortc_ops_deconv / sizeof ortc_ops_deconv[0];
