@@ -301,9 +301,6 @@ static int64_t split_len(const ortc_opctx *c, int k, int64_t dim)
 static ortc_status split_axis(ortc_opctx *c, int *axis)
 {
     int64_t a = ortc_node_attr_int(c->node, "axis", 0);
-    if (a < 0 && ortc_plain_version(c) < 11)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "axis %lld: negative axes need opset 11", (long long)a);
     return ortc_op_axis(c, a, c->in[0]->rank, axis);
 }
 
@@ -498,9 +495,6 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
     bool seen[R] = {false};
     for (int k = 0; k < n_starts; k++) {
         int64_t a = n_axes >= 0 ? axes[k] : k;
-        if (a < 0 && version < 11)
-            return ortc_op_error(c, bad, "axes[%d] is %lld; negative axes need opset 11", k,
-                                 (long long)a);
         if (a < 0)
             a += r;
         if (a < 0 || a >= r)

@@ -49,7 +49,6 @@ static ortc_status view_run(ortc_opctx *c)
 
 static ortc_status flatten_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) || (st = ortc_plain_check_known(c, 0)))
@@ -57,13 +56,14 @@ static ortc_status flatten_infer(ortc_opctx *c)
     const ortc_tensor *x = c->in[0];
     int64_t attr = ortc_node_attr_int(c->node, "axis", 1);
     int64_t axis = attr;
-    if (axis < 0 && version >= 11)
+    /* negative axes are documented from opset 11 but PyTorch exports them at
+     * older opsets too, and ONNX Runtime accepts them at every version */
+    if (axis < 0)
         axis += x->rank;
     if (axis < 0 || axis > x->rank)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
-                             (long long)attr, input_name(c, 0), x->rank,
-                             version >= 11 ? -x->rank : 0, x->rank);
+                             (long long)attr, input_name(c, 0), x->rank, -x->rank, x->rank);
     /* x: (d_0 .. d_{axis-1}, d_axis .. d_{r-1}) -> (prod before, prod from) */
     int64_t dims[2] = {dims_product(x->dims, (int)axis),
                        dims_product(x->dims + axis, x->rank - (int)axis)};
@@ -208,18 +208,15 @@ static ortc_status read_axes(ortc_opctx *c, int64_t *axes, int *n, int *present)
     return ortc_plain_read_ints(c, 1, "axes", 0, axes, ORTC_MAX_RANK, n);
 }
 
-/* Normalises axes against `rank` into the mask `hit`: negative axes only
- * from opset 11, each in range, no duplicates. */
+/* Normalises axes against `rank` into the mask `hit`: negative axes count
+ * from the back (at every opset, as ONNX Runtime accepts), each in range, no
+ * duplicates. */
 static ortc_status axes_to_mask(ortc_opctx *c, const int64_t *axes, int n, int rank, int *hit)
 {
-    int version = ortc_plain_version(c);
     for (int i = 0; i < rank; i++)
         hit[i] = 0;
     for (int k = 0; k < n; k++) {
         int64_t a = axes[k];
-        if (a < 0 && version < 11)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "axes[%d] is %lld; negative axes need opset 11", k, (long long)a);
         if (a < 0)
             a += rank;
         if (a < 0 || a >= rank)

@@ -231,9 +231,6 @@ static ortc_status concat_axis(ortc_opctx *c, int *axis)
     if (!a && version >= 4)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axis' is missing");
     int64_t v = a ? a->i : 1;
-    if (v < 0 && version < 11)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "axis %lld: negative axes need opset 11",
-                             (long long)v);
     return ortc_op_axis(c, v, c->in[0]->rank, axis);
 }
 
