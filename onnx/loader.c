@@ -217,6 +217,10 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
     if (ortc_node_attr(n, ap->name))
         return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s has attribute '%s' twice",
                             nlabel, ap->name);
+    if (!strncmp(ap->name, "ortc_", 5)) /* reserved for graph passes (operator.h) */
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "%s has attribute '%s': names starting with 'ortc_' are reserved",
+                            nlabel, ap->name);
     if (ap->ref_attr_name && *ap->ref_attr_name)
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
                             "%s attribute '%s' refers to function attribute '%s' (ref_attr_name); "

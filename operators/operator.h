@@ -95,6 +95,22 @@ typedef struct ortc_operator {
     ortc_status (*reference)(ortc_opctx *c);
 } ortc_operator;
 
+/* ---- fusion contract ---------------------------------------------------
+ * Graph passes (runtime/passes*.c) fold element-wise followers into Conv,
+ * ConvTranspose, Gemm and MatMul nodes by giving them the internal attribute
+ * ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
+ * order, each "name" or "name:arg[:arg]" with C-locale float arguments:
+ *   relu | leaky_relu:ALPHA | clip:MIN:MAX | sigmoid | tanh | elu:ALPHA |
+ *   hard_sigmoid:ALPHA:BETA | sum
+ * "sum" adds the node's input ORTC_FUSED_SUM_INPUT (same shape and dtype as
+ * the output; the slots before it may be omitted, e.g. Conv without bias).
+ * Operators that read the attribute apply the list exactly (oneDNN post-ops
+ * or, in the reference kernel, plain C after the main computation); any other
+ * op, or an unknown entry, is an error in infer. Internal attributes start
+ * with "ortc_" and never come from files (the loader refuses them). */
+#define ORTC_ATTR_POST_OPS "ortc_post_ops"
+#define ORTC_FUSED_SUM_INPUT 3
+
 /* ---- registry ---------------------------------------------------------- */
 
 /* The operator for (domain, op_type) whose since_version is the highest not
