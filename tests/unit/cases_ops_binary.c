@@ -723,7 +723,7 @@ START_TEST(walker_random)
             r[k] = rand_shape(&seed, R, out, d[k]);
         /* make the broadcast result exactly `out`: operand 0 is widened to
          * rank R (leading 1s) and takes every dim no operand has */
-        int64_t nd[ORTC_MAX_RANK];
+        int64_t nd[ORTC_MAX_RANK] = {0};
         for (int q = 0; q < R; q++) {
             int j = q - (R - r[0]);
             nd[q] = j >= 0 ? d[0][j] : 1;
