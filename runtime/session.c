@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "passes.h"
 #include "session_impl.h"
 
 void ortc_options_init(ortc_options *o)
@@ -85,6 +86,8 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
     if (s->opts.max_plans <= 0)
         s->opts.max_plans = 8;
     ortc_status st = ortc_model_resolve(model, &s->err);
+    if (!st && s->opts.optimize)
+        st = ortc_passes_run(model, &s->opts, &s->err);
     if (!st)
         st = ortc_session_find_key_inputs(s);
     /* with static input shapes, compile now so every error surfaces here */
