@@ -160,9 +160,9 @@ static void resolve_graph(ortc_graph *g, char *list, size_t len, int *missing)
                               : ortc_registry_knows(n->domain, n->op_type)
                                   ? "not implemented at this opset"
                                   : "not implemented";
-            ortc_strbuf_append(list, len, "\n  %s (domain '%s', opset %d) at node '%s': %s",
-                               n->op_type, n->domain[0] ? n->domain : "ai.onnx", n->opset,
-                               n->name, why);
+            ortc_strbuf_append(list, len, "%s%s (domain '%s', opset %d) at node '%s': %s",
+                               *missing ? "; " : " ", n->op_type,
+                               n->domain[0] ? n->domain : "ai.onnx", n->opset, n->name, why);
             (*missing)++;
         }
         for (int a = 0; a < n->n_attrs; a++) {

@@ -1,7 +1,7 @@
 /* session.c — the public session API: create from a file, buffer or model;
- * find or compile the plan for the inputs' shapes; run it. A run binds the
- * caller's tensors and the arena to the plan's values and calls each step's
- * kernel; it allocates nothing.
+ * find or compile the plan for the inputs' shapes; run it, optionally timing
+ * every step (profiling). A run binds the caller's tensors and the arena to
+ * the plan's values and calls each step's kernel; it allocates nothing.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +61,47 @@ static bool all_inputs_static(const ortc_session *s)
 static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
                             ortc_plan **out);
 
+/* Profiled execution (executor.c). Declared here and in executor.c: it
+ * belongs in session_impl.h next to ortc_plan_execute. */
+ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                                       ortc_tensor *outputs, double *start_ms, double *ms);
+
+/* Profiling state, allocated together with the session: `s` is the first
+ * member, so an ortc_session* of this file is a session_box*. (These fields
+ * belong in struct ortc_session; session_impl.h is shared with compile.c.) */
+typedef struct session_box {
+    struct ortc_session s;
+    bool profiling;
+    size_t prof_cap;         /* steps the buffers below hold */
+    double *prof_start_ms;   /* [prof_cap] */
+    double *prof_ms;         /* [prof_cap] */
+    const ortc_plan *prof_plan; /* the plan of the last profiled run; NULL: none */
+} session_box;
+
+static session_box *box_of(const ortc_session *s)
+{
+    return (session_box *)s;
+}
+
+/* Grows the profile buffers to hold n steps (at compile time, never in a run). */
+static ortc_status reserve_profile(ortc_session *s, size_t n)
+{
+    session_box *b = box_of(s);
+    if (n <= b->prof_cap)
+        return ORTC_STATUS_OK;
+    double *st = realloc(b->prof_start_ms, n * sizeof *st);
+    if (st)
+        b->prof_start_ms = st;
+    double *ms = st ? realloc(b->prof_ms, n * sizeof *ms) : NULL;
+    if (ms)
+        b->prof_ms = ms;
+    if (!st || !ms)
+        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
+                            "out of memory for the profile of %zu steps", n);
+    b->prof_cap = n;
+    return ORTC_STATUS_OK;
+}
+
 ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model,
                                            const ortc_options *opts)
 {
@@ -71,7 +112,8 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
     *out = NULL;
     if (!model || !model->graph)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "session: no model");
-    ortc_session *s = calloc(1, sizeof *s);
+    session_box *box = calloc(1, sizeof *box);
+    ortc_session *s = box ? &box->s : NULL;
     if (!s) {
         ortc_model_free(model);
         return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -126,7 +168,11 @@ ortc_status ortc_session_create(ortc_session **out, const char *path, const ortc
     ortc_status st = ortc_model_load(&m, path);
     if (st)
         return st;
-    return ortc_session_create_from_model(out, m, opts);
+    st = ortc_session_create_from_model(out, m, opts);
+    /* loader errors name the file already; compile errors name the node */
+    if (st && strncmp(ortc_last_error(), path, strlen(path)) != 0)
+        ortc_err_prefix(NULL, "%s", path);
+    return st;
 }
 
 ortc_status ortc_session_create_from_buffer(ortc_session **out, const void *data, size_t size,
@@ -149,6 +195,8 @@ void ortc_session_destroy(ortc_session *s)
         ortc_plan_free(s->plans[i]);
     free(s->plans);
     free(s->key_data_input);
+    free(box_of(s)->prof_start_ms);
+    free(box_of(s)->prof_ms);
     ortc_backend_destroy(s->backend);
     ortc_model_free(s->model);
     free(s);
@@ -234,6 +282,10 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
     ortc_status st = ortc_plan_compile(s, inputs, &p);
     if (st)
         return st;
+    if (box_of(s)->profiling && (st = reserve_profile(s, (size_t)p->n_steps))) {
+        ortc_plan_free(p);
+        return st;
+    }
     p->last_used = s->tick;
     if (s->n_plans >= s->opts.max_plans) {
         int lru = 0;
@@ -242,6 +294,8 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
                 lru = i;
         if (s->last == s->plans[lru])
             s->last = NULL;
+        if (box_of(s)->prof_plan == s->plans[lru])
+            box_of(s)->prof_plan = NULL;
         ortc_plan_free(s->plans[lru]);
         s->plans[lru] = s->plans[--s->n_plans];
     }
@@ -339,10 +393,104 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
     }
     if (s->backend)
         ortc_backend_enter(s->backend);
-    if ((st = ortc_plan_execute(s, p, inputs, outputs)))
+    session_box *box = box_of(s);
+    if (!box->profiling) {
+        box->prof_plan = NULL;
+        st = ortc_plan_execute(s, p, inputs, outputs);
+    } else {
+        /* buffers were reserved when profiling was enabled or p compiled */
+        box->prof_plan = (size_t)p->n_steps <= box->prof_cap ? p : NULL;
+        st = ortc_plan_execute_profiled(s, p, inputs, outputs, box->prof_start_ms,
+                                        box->prof_ms);
+    }
+    if (st) {
+        box->prof_plan = NULL;
         return ortc_err_publish(&s->err);
+    }
     if (s->backend && p->n_steps && (st = ortc_backend_wait(s->backend, &s->err)))
         return ortc_err_publish(&s->err);
     fill_outputs(s, p, outputs, n_outputs);
     return ORTC_STATUS_OK;
+}
+
+/* ---- profiling -------------------------------------------------------------------- */
+
+ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
+{
+    if (!s)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    session_box *b = box_of(s);
+    if (enable) {
+        size_t n = 0;
+        for (int i = 0; i < s->n_plans; i++)
+            if ((size_t)s->plans[i]->n_steps > n)
+                n = (size_t)s->plans[i]->n_steps;
+        ortc_status st = reserve_profile(s, n);
+        if (st)
+            return ortc_err_publish(&s->err);
+    }
+    b->profiling = enable != 0;
+    return ORTC_STATUS_OK;
+}
+
+static int64_t dim_product(const ortc_tensor *t, int from, int to)
+{
+    int64_t n = 1;
+    for (int d = from; d < to && d < t->rank; d++)
+        n *= t->dims[d];
+    return n;
+}
+
+/* 2 * multiply-accumulates of a step from its shapes; 0 for other ops or
+ * shapes that do not fit the op. Group-aware through the weight shape:
+ * Conv W is (M, C/group, k...), ConvTranspose W is (C, M/group, k...). */
+static double step_flops(const ortc_step *st)
+{
+    const ortc_node *n = st->node;
+    const ortc_opctx *c = &st->ctx;
+    const ortc_tensor *x = c->n_in > 0 ? c->in[0] : NULL;
+    const ortc_tensor *w = c->n_in > 1 ? c->in[1] : NULL;
+    const ortc_tensor *y = c->n_out > 0 ? c->out[0] : NULL;
+    if (!x || !w || !y || strcmp(n->domain, "") != 0)
+        return 0;
+    double macs = 0;
+    if (!strcmp(n->op_type, "Conv") && w->rank >= 3) {
+        /* every output element sums over C/group input channels x kernel */
+        macs = (double)ortc_tensor_numel(y) * (double)dim_product(w, 1, w->rank);
+    } else if (!strcmp(n->op_type, "ConvTranspose") && w->rank >= 3) {
+        /* every input element scatters into M/group channels x kernel */
+        macs = (double)ortc_tensor_numel(x) * (double)dim_product(w, 1, w->rank);
+    } else if (!strcmp(n->op_type, "Gemm") && x->rank == 2) {
+        int64_t k = ortc_node_attr_int(n, "transA", 0) ? x->dims[0] : x->dims[1];
+        macs = (double)ortc_tensor_numel(y) * (double)k;
+    } else if (!strcmp(n->op_type, "MatMul") && x->rank >= 1) {
+        macs = (double)ortc_tensor_numel(y) * (double)x->dims[x->rank - 1];
+    }
+    return macs > 0 ? 2 * macs : 0;
+}
+
+size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size_t max)
+{
+    if (!s)
+        return 0;
+    const session_box *b = box_of(s);
+    const ortc_plan *p = b->prof_plan;
+    if (!p)
+        return 0;
+    size_t n = (size_t)p->n_steps;
+    for (size_t i = 0; out && i < n && i < max; i++) {
+        const ortc_step *st = &p->steps[i];
+        out[i] = (ortc_profile_entry){
+            .node_name = st->node->name ? st->node->name : "",
+            .op_type = st->node->op_type,
+            .start_ms = b->prof_start_ms[i],
+            .ms = b->prof_ms[i],
+            .flops = step_flops(st),
+            .n_inputs = st->ctx.n_in,
+            .n_outputs = st->ctx.n_out,
+            .inputs = (const ortc_tensor *const *)st->ctx.in,
+            .outputs = (const ortc_tensor *const *)st->ctx.out,
+        };
+    }
+    return n;
 }
