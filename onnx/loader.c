@@ -4,10 +4,12 @@
  * ordering and dangling names are ortc_graph_finalize's job, operators the
  * registry's. The protobuf message never outlives a call.
  *
- * Memory: the file is mmap'd, unpacked (protobuf-c copies each raw_data) and
- * unmapped before the IR is built, so the peak is about file + weights; large
- * raw_data/typed arrays are then moved, not copied, from the message into the
- * IR (tensor_pb.c), leaving the weights once.
+ * Memory: protobuf-c never sees the large raw_data payloads. pb_strip.c
+ * walks the mapped file, unpacks a stripped copy of its structure (KBs) and
+ * unmaps it; each initializer's payload is then read with pread straight
+ * into the tensor's own aligned storage (tensor_pb.c). So the weights exist
+ * once, and the file's pages never count in the process's RSS. Smaller
+ * raw_data and typed arrays are moved, not copied, out of the message.
  */
 #include "loader.h"
 
@@ -18,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 typedef struct loader {
     ortc_model *model;
     const char *dir; /* external data folder; NULL refuses it */
+    const ortc_pb_source *src; /* where stripped raw_data is read from */
     ortc_errbuf *err;
 } loader;
 
@@ -262,7 +264,7 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSOR)))
             return oom(L);
         snprintf(label, sizeof label, "%s attribute '%s'", nlabel, ap->name);
-        st = ortc_pb_tensor_convert(ap->t, label, L->dir, &a->t, L->err);
+        st = ortc_pb_tensor_convert(ap->t, label, L->dir, L->src, &a->t, L->err);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
         if (!ap->g)
@@ -315,7 +317,8 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         a->n = ap->n_tensors;
         for (size_t i = 0; i < ap->n_tensors && !st; i++) {
             snprintf(label, sizeof label, "%s attribute '%s' tensor #%zu", nlabel, ap->name, i);
-            st = ortc_pb_tensor_convert(ap->tensors[i], label, L->dir, &a->tensors[i], L->err);
+            st = ortc_pb_tensor_convert(ap->tensors[i], label, L->dir, L->src, &a->tensors[i],
+                                        L->err);
         }
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
@@ -423,7 +426,7 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
             return oom(L);
         snprintf(label, sizeof label, "initializer '%s'%s", tp->name, where);
         ortc_const_tensor *c = NULL;
-        if ((st = ortc_pb_tensor_convert(tp, label, L->dir, &c, L->err)))
+        if ((st = ortc_pb_tensor_convert(tp, label, L->dir, L->src, &c, L->err)))
             return st;
         ortc_value_set_constant(v, c);
     }
@@ -555,40 +558,41 @@ static ortc_status build_model(loader *L, Onnx__ModelProto *mp, const char *path
     return build_graph(L, mp->graph, m->graph, "");
 }
 
-/* Unpacks, builds the IR, frees the message (whatever happens) and
- * finalizes. `kind` is "file" or "buffer" for messages. */
-static ortc_status unpack_model(const void *data, size_t size, const char *kind,
-                                Onnx__ModelProto **out, ortc_errbuf *err)
+/* Size checks, then the stripped unpack of src (its bytes at `data` when in
+ * memory, else read from src->fd). */
+static ortc_status unpack_model(const uint8_t *data, ortc_pb_source *src, Onnx__ModelProto **out,
+                                ortc_errbuf *err)
 {
     *out = NULL;
-    if (size == 0)
+    if (src->size == 0)
         return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                            "not a valid ONNX model (the %s is empty)", kind);
-    if (size > INT32_MAX)
+                            "not a valid ONNX model (the %s is empty)", src->kind);
+    if (src->size > INT32_MAX)
         return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
-                            "the %s is %zu bytes; protobuf limits a model to 2 GB, larger models "
+                            "the %s is %llu bytes; protobuf limits a model to 2 GB, larger models "
                             "must keep their weights in external data",
-                            kind, size);
-    if (ortc_pb_check_depth(&onnx__model_proto__descriptor, data, size, ORTC_PB_MAX_DEPTH) == 1)
-        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                            "not a valid ONNX model (messages nested deeper than %d levels)",
-                            ORTC_PB_MAX_DEPTH);
-    *out = onnx__model_proto__unpack(ortc_pb_allocator(), size, data);
-    if (!*out)
-        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                            "not a valid ONNX model (protobuf parse failed; the %s is %zu bytes "
-                            "- truncated?)",
-                            kind, size);
-    return ORTC_STATUS_OK;
+                            src->kind, (unsigned long long)src->size);
+    ProtobufCMessage *msg = NULL;
+    ortc_status st =
+        data ? ortc_pb_unpack_stripped(&onnx__model_proto__descriptor, data, (size_t)src->size,
+                                       "ONNX model", src, &msg, err)
+             : ortc_pb_unpack_fd(&onnx__model_proto__descriptor, "ONNX model", src, &msg, err);
+    *out = (Onnx__ModelProto *)msg;
+    return st;
 }
 
-static ortc_status build_and_finalize(Onnx__ModelProto *mp, const char *path, const char *dir,
-                                      ortc_model **out, ortc_errbuf *err)
+/* Builds the IR (reading stripped payloads from src), frees the message and
+ * src's blob list (whatever happens) and finalizes. */
+static ortc_status build_and_finalize(Onnx__ModelProto *mp, ortc_pb_source *src, const char *path,
+                                      const char *dir, ortc_model **out, ortc_errbuf *err)
 {
-    loader L = {ortc_model_new(), dir, err};
+    loader L = {ortc_model_new(), dir, src, err};
     ortc_status st = L.model ? build_model(&L, mp, path)
                              : ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     protobuf_c_message_free_unpacked(&mp->base, ortc_pb_allocator());
+    free(src->blobs);
+    src->blobs = NULL;
+    src->n_blobs = 0;
     if (!st) {
         char msg[ORTC_ERR_MAX];
         msg[0] = '\0';
@@ -618,10 +622,11 @@ ortc_status ortc_onnx_load_buffer(ortc_model **out, const void *data, size_t siz
     if (!data && size)
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_onnx_load_buffer: data is NULL but size is %zu", size);
+    ortc_pb_source src = {data, -1, size, "buffer", NULL, 0};
     Onnx__ModelProto *mp = NULL;
-    ortc_status st = unpack_model(data, size, "buffer", &mp, err);
+    ortc_status st = unpack_model(data, &src, &mp, err);
     if (!st)
-        st = build_and_finalize(mp, "", base_dir, out, err);
+        st = build_and_finalize(mp, &src, "", base_dir, out, err);
     if (st)
         ortc_err_prefix(err, "<buffer>");
     return st;
@@ -641,66 +646,29 @@ static char *dir_of(const char *path)
     return d;
 }
 
-/* Maps (or, where mapping fails, reads) a whole file and unpacks it; the
- * bytes are released before returning. */
-static ortc_status unpack_file(const char *path, Onnx__ModelProto **mp, ortc_errbuf *err)
+/* Opens a model file: a regular file, *fd open on success. */
+static ortc_status open_model(const char *path, int *fd, uint64_t *size, ortc_errbuf *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) {
         int e = errno;
         return ortc_err_set(err, e == ENOMEM ? ORTC_STATUS_OUT_OF_MEMORY : ORTC_STATUS_IO_ERROR,
                             "cannot open: %s", ortc_pb_strerror(e));
     }
     struct stat sb;
-    if (fstat(fd, &sb) != 0) {
+    if (fstat(*fd, &sb) != 0) {
         int e = errno;
-        close(fd);
+        close(*fd);
         return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "cannot stat: %s", ortc_pb_strerror(e));
     }
     if (!S_ISREG(sb.st_mode)) {
-        close(fd);
+        close(*fd);
         return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "%s",
                             S_ISDIR(sb.st_mode) ? "is a directory, not an .onnx file"
                                                 : "is not a regular file");
     }
-    size_t size = (size_t)sb.st_size;
-    if (size == 0 || size > INT32_MAX) {
-        close(fd);
-        return unpack_model(NULL, size, "file", mp, err);
-    }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ortc_status st;
-    if (map != MAP_FAILED) {
-        close(fd);
-        madvise(map, size, MADV_SEQUENTIAL);
-        st = unpack_model(map, size, "file", mp, err);
-        munmap(map, size);
-        return st;
-    }
-    uint8_t *buf = malloc(size);
-    if (!buf) {
-        close(fd);
-        return ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory reading %zu bytes",
-                            size);
-    }
-    size_t done = 0;
-    while (done < size) {
-        ssize_t r = read(fd, buf + done, size - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : EIO;
-            close(fd);
-            free(buf);
-            return ortc_err_set(err, ORTC_STATUS_IO_ERROR, "read failed: %s",
-                                r < 0 ? ortc_pb_strerror(e) : "the file shrank while reading");
-        }
-        done += (size_t)r;
-    }
-    close(fd);
-    st = unpack_model(buf, size, "file", mp, err);
-    free(buf);
-    return st;
+    *size = (uint64_t)sb.st_size;
+    return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf *err)
@@ -713,18 +681,26 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT, "ortc_onnx_load_file: %s is NULL",
                             out ? "path" : "out");
     *out = NULL;
+    ortc_pb_source src = {NULL, -1, 0, "file", NULL, 0};
+    ortc_status st = open_model(path, &src.fd, &src.size, err);
+    if (st) {
+        ortc_err_prefix(err, "%s", path);
+        return st;
+    }
     Onnx__ModelProto *mp = NULL;
-    ortc_status st = unpack_file(path, &mp, err);
+    st = unpack_model(NULL, &src, &mp, err);
     if (!st) {
         char *dir = dir_of(path);
         if (!dir) {
             protobuf_c_message_free_unpacked(&mp->base, ortc_pb_allocator());
+            free(src.blobs);
             st = ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
         } else {
-            st = build_and_finalize(mp, path, dir, out, err);
+            st = build_and_finalize(mp, &src, path, dir, out, err);
             free(dir);
         }
     }
+    close(src.fd);
     if (st)
         ortc_err_prefix(err, "%s", path);
     return st;

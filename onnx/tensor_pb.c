@@ -1,7 +1,8 @@
-/* tensor_pb.c — ONNX TensorProto -> ortc tensors: raw_data, the typed fields
- * and external data, for every numeric dtype, bool and string; also the
- * protobuf-c allocator and nesting guard loader.c shares, and the public
- * tensor-file readers. Knows nothing of graphs (see loader.c).
+/* tensor_pb.c — ONNX TensorProto -> ortc tensors: raw_data (inline, or
+ * stripped by pb_strip.c and read from the source into the tensor's own
+ * storage), the typed fields and external data, for every numeric dtype,
+ * bool and string; also the protobuf-c allocator loader.c shares, and the
+ * public tensor-file readers. Knows nothing of graphs (see loader.c).
  *
  * Moving instead of copying: protobuf-c 1.4.1 allocates a bytes field
  * (raw_data) with allocator->alloc(len) and memcpy's the payload into it,
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,13 @@
  * as they are; smaller tensors are copied (cheap) into aligned storage. */
 #define PB_ALIGNED_MIN 1024
 #define PB_ALIGN 64
+/* Storage of at least this size is aligned to it and advised as transparent
+ * huge pages: filling 250 MB of weights then faults ~125 times, not ~61,000
+ * (several times faster here). Page-sized tails stay small pages, so RSS
+ * grows by the bytes written, no more. */
+#define PB_HUGE ((size_t)2 << 20)
+#define PB_PAGE 4096
+#define PB_POPULATE_MIN ((size_t)64 << 10)
 
 /* ---- allocator ------------------------------------------------------------ */
 
@@ -57,75 +66,6 @@ static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 ProtobufCAllocator *ortc_pb_allocator(void)
 {
     return &pb_allocator;
-}
-
-/* ---- nesting guard --------------------------------------------------------- */
-
-static int read_varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
-{
-    uint64_t r = 0;
-    for (size_t i = 0; i < n && i < 10; i++) {
-        r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *v = r;
-            *used = i + 1;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-int ortc_pb_check_depth(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
-                        int max_depth)
-{
-    if (max_depth <= 0)
-        return 1;
-    size_t i = 0;
-    while (i < len) {
-        uint64_t key, v;
-        size_t u;
-        if (read_varint(data + i, len - i, &key, &u))
-            return -1;
-        i += u;
-        switch (key & 7) {
-        case 0: /* varint */
-            if (read_varint(data + i, len - i, &v, &u))
-                return -1;
-            i += u;
-            break;
-        case 1: /* 64-bit */
-            if (len - i < 8)
-                return -1;
-            i += 8;
-            break;
-        case 5: /* 32-bit */
-            if (len - i < 4)
-                return -1;
-            i += 4;
-            break;
-        case 2: { /* length-delimited: recurse into message fields */
-            if (read_varint(data + i, len - i, &v, &u))
-                return -1;
-            i += u;
-            if (v > len - i)
-                return -1;
-            uint64_t tag = key >> 3;
-            const ProtobufCFieldDescriptor *f =
-                desc && tag <= UINT32_MAX
-                    ? protobuf_c_message_descriptor_get_field(desc, (unsigned)tag)
-                    : NULL;
-            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                int r = ortc_pb_check_depth(f->descriptor, data + i, (size_t)v, max_depth - 1);
-                if (r)
-                    return r;
-            }
-            i += (size_t)v;
-            break;
-        }
-        default: return -1;
-        }
-    }
-    return 0;
 }
 
 /* ---- dtypes ----------------------------------------------------------------- */
@@ -216,6 +156,52 @@ static ortc_status field_for(ortc_dtype dt, typed_field *f, size_t *per_elem, co
 }
 
 /* ---- building the constant ---------------------------------------------------- */
+
+/* A constant of `shape` (bytes long) whose storage is allocated but not
+ * written, except the padding after `bytes` (zeroed): callers fill it.
+ * Released by ortc_const_tensor_free (free()). */
+static ortc_const_tensor *const_uninit(const ortc_tensor *shape, size_t bytes)
+{
+    size_t padded = (bytes + PB_ALIGN - 1) & ~(size_t)(PB_ALIGN - 1);
+    if (padded < bytes)
+        return NULL;
+    if (!padded)
+        padded = PB_ALIGN; /* data != NULL even for no elements */
+    ortc_const_tensor *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    void *p;
+    if (bytes >= PB_HUGE) {
+        size_t whole = (bytes + PB_HUGE - 1) & ~(PB_HUGE - 1);
+        p = whole < bytes ? NULL : aligned_alloc(PB_HUGE, whole);
+#ifdef MADV_HUGEPAGE
+        if (p) /* advice only: without THP it fails and nothing changes */
+            madvise(p, bytes & ~(PB_HUGE - 1), MADV_HUGEPAGE);
+#endif
+    } else {
+        p = aligned_alloc(PB_ALIGN, padded);
+    }
+    if (!p) {
+        free(c);
+        return NULL;
+    }
+#ifdef MADV_POPULATE_WRITE
+    /* fault the small pages in with one call rather than one exception
+     * each (tails and tensors below PB_HUGE; costly under virtualization);
+     * advice only: older kernels refuse it */
+    if (bytes >= PB_POPULATE_MIN) {
+        uintptr_t lo = ((uintptr_t)p + PB_PAGE - 1) & ~(uintptr_t)(PB_PAGE - 1);
+        uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(PB_PAGE - 1);
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    }
+#endif
+    memset((char *)p + bytes, 0, padded - bytes);
+    c->t = *shape;
+    c->t.data = p;
+    c->owned = p;
+    return c;
+}
 
 /* A constant over `block` (bytes long) when it is suitably aligned, else a
  * copy of it. *taken tells the caller to forget the block. */
@@ -550,7 +536,7 @@ static ortc_status from_external(Onnx__TensorProto *tp, const char *desc, const 
         close(fd);
         return st;
     }
-    ortc_const_tensor *c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
+    ortc_const_tensor *c = const_uninit(shape, bytes);
     if (!c) {
         close(fd);
         return oom(err, desc);
@@ -575,10 +561,50 @@ static ortc_status from_external(Onnx__TensorProto *tp, const char *desc, const 
     return ORTC_STATUS_OK;
 }
 
+/* A stripped raw_data: copied from the buffer, or read from the file with
+ * pread straight into the tensor's storage (no mapping, so the file's pages
+ * never count in this process's RSS). */
+static ortc_status from_source(const ortc_pb_source *src, const ortc_pb_blob *blob,
+                               const char *desc, const ortc_tensor *shape, size_t bytes,
+                               ortc_const_tensor **out, ortc_errbuf *err)
+{
+    ortc_const_tensor *c = const_uninit(shape, bytes);
+    if (!c)
+        return oom(err, desc);
+    if (src->data) {
+        memcpy(c->t.data, src->data + blob->offset, bytes);
+        *out = c;
+        return ORTC_STATUS_OK;
+    }
+    size_t done = 0;
+    while (done < bytes) {
+        /* in pieces, so a huge tensor does not stall one syscall (and a
+         * signal only repeats a piece) */
+        size_t piece = bytes - done < ((size_t)64 << 20) ? bytes - done : ((size_t)64 << 20);
+        ssize_t r = pread(src->fd, (char *)c->t.data + done, piece,
+                          (off_t)(blob->offset + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            ortc_const_tensor_free(c);
+            return ortc_err_set(err, r < 0 ? errno_status(e) : ORTC_STATUS_IO_ERROR,
+                                "%s: reading raw_data at byte %llu of the %s failed: %s", desc,
+                                (unsigned long long)(blob->offset + done),
+                                src->kind ? src->kind : "file",
+                                r < 0 ? ortc_pb_strerror(e) : "it shrank while loading");
+        }
+        done += (size_t)r;
+    }
+    *out = c;
+    return ORTC_STATUS_OK;
+}
+
 /* ---- TensorProto -> ortc_const_tensor --------------------------------------------- */
 
 ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, const char *dir,
-                                   ortc_const_tensor **out, ortc_errbuf *err)
+                                   const ortc_pb_source *src, ortc_const_tensor **out,
+                                   ortc_errbuf *err)
 {
     *out = NULL;
     if (!tp->has_data_type || tp->data_type == ORTC_DTYPE_UNDEFINED)
@@ -617,8 +643,11 @@ ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, con
     bool any_typed = false;
     for (int k = 0; k < FIELD_COUNT; k++)
         any_typed |= field_len(tp, (typed_field)k) != 0;
+    /* a stripped raw_data came after any inline one, so it is the one */
+    long blob = ortc_pb_stripped_index(tp, src);
+    uint64_t raw_len = blob >= 0 ? src->blobs[blob].len : tp->raw_data.len;
     /* an explicitly empty raw_data next to a filled typed field is ignored */
-    if (tp->raw_data.len || (tp->has_raw_data && !any_typed)) {
+    if (raw_len || (tp->has_raw_data && !any_typed)) {
         if (shape.dtype == ORTC_DTYPE_STRING)
             return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
                                 "%s uses raw_data; string tensors must use string_data", desc);
@@ -627,10 +656,12 @@ ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, con
                 return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
                                     "%s has both raw_data and %s; only one may hold the data", desc,
                                     field_names[k]);
-        if (tp->raw_data.len != bytes)
+        if (raw_len != bytes)
             return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                                "%s needs %zu bytes but raw_data has %zu", desc, bytes,
-                                tp->raw_data.len);
+                                "%s needs %zu bytes but raw_data has %llu", desc, bytes,
+                                (unsigned long long)raw_len);
+        if (blob >= 0)
+            return from_source(src, &src->blobs[blob], desc, &shape, bytes, out, err);
         bool taken;
         ortc_const_tensor *c = adopt_or_copy(tp->raw_data.data, bytes, &shape, &taken);
         if (!c)
@@ -648,41 +679,46 @@ ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, con
 
 /* ---- public tensor files ---------------------------------------------------------- */
 
-static ortc_status parse_tensor(const void *data, size_t size, ortc_tensor *t, char **name,
-                                ortc_errbuf *err)
+/* Unpacks a TensorProto from src (its bytes at data when in memory) into *t
+ * and *name. */
+static ortc_status parse_tensor(const uint8_t *data, ortc_pb_source *src, ortc_tensor *t,
+                                char **name, ortc_errbuf *err)
 {
-    if (size > INT32_MAX)
+    if (src->size > INT32_MAX)
         return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
-                            "a TensorProto of %zu bytes exceeds protobuf's 2 GB limit", size);
-    if (size &&
-        ortc_pb_check_depth(&onnx__tensor_proto__descriptor, data, size, ORTC_PB_MAX_DEPTH) == 1)
-        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                            "not a valid TensorProto (messages nested deeper than %d levels)",
-                            ORTC_PB_MAX_DEPTH);
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(ortc_pb_allocator(), size, data);
-    if (!tp)
-        return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
-                            "not a valid TensorProto (protobuf parse failed; %zu bytes)", size);
+                            "a TensorProto of %llu bytes exceeds protobuf's 2 GB limit",
+                            (unsigned long long)src->size);
+    ProtobufCMessage *msg = NULL;
+    ortc_status st = data ? ortc_pb_unpack_stripped(&onnx__tensor_proto__descriptor, data,
+                                                    (size_t)src->size, "TensorProto", src, &msg,
+                                                    err)
+                          : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src,
+                                              &msg, err);
+    if (st)
+        return st;
+    Onnx__TensorProto *tp = (Onnx__TensorProto *)msg;
     char label[400];
     snprintf(label, sizeof label, "tensor '%s'", tp->name ? tp->name : "");
-    ortc_status st = ORTC_STATUS_OK;
     ortc_const_tensor *c = NULL;
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         st =
             ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
                          "%s keeps its data in an external file; tensor files must hold it", label);
     else
-        st = ortc_pb_tensor_convert(tp, label, NULL, &c, err);
+        st = ortc_pb_tensor_convert(tp, label, NULL, src, &c, err);
     char *nm = NULL;
     if (!st && name) {
-        const char *src = tp->name ? tp->name : "";
-        nm = malloc(strlen(src) + 1);
+        const char *s = tp->name ? tp->name : "";
+        nm = malloc(strlen(s) + 1);
         if (!nm)
             st = oom(err, label);
         else
-            strcpy(nm, src);
+            strcpy(nm, s);
     }
     protobuf_c_message_free_unpacked(&tp->base, ortc_pb_allocator());
+    free(src->blobs);
+    src->blobs = NULL;
+    src->n_blobs = 0;
     if (st) {
         ortc_const_tensor_free(c);
         return st;
@@ -705,7 +741,8 @@ ortc_status ortc_tensor_parse_pb(const void *data, size_t size, ortc_tensor *t, 
     if (!data && size)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_tensor_parse_pb: data is NULL but size is %zu", size);
-    return parse_tensor(data, size, t, name, NULL);
+    ortc_pb_source src = {data ? data : (const void *)"", -1, size, "buffer", NULL, 0};
+    return parse_tensor(src.data, &src, t, name, NULL);
 }
 
 ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name)
@@ -727,38 +764,11 @@ ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name)
         close(fd);
         return ortc_err_set(NULL, ORTC_STATUS_IO_ERROR, "%s: not a regular file", path);
     }
-    if ((uint64_t)sb.st_size > INT32_MAX) {
-        close(fd);
-        return ortc_err_set(NULL, ORTC_STATUS_LIMIT_EXCEEDED,
-                            "%s: %lld bytes exceeds protobuf's 2 GB limit for a TensorProto", path,
-                            (long long)sb.st_size);
-    }
-    size_t size = (size_t)sb.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path,
-                            size);
-    }
-    size_t done = 0;
-    while (done < size) {
-        ssize_t r = read(fd, buf + done, size - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : EIO;
-            close(fd);
-            free(buf);
-            return ortc_err_set(NULL, ORTC_STATUS_IO_ERROR, "%s: read failed: %s", path,
-                                r < 0 ? ortc_pb_strerror(e) : "file shrank while reading");
-        }
-        done += (size_t)r;
-    }
-    close(fd);
     ortc_errbuf err;
     ortc_err_clear(&err);
-    ortc_status st = parse_tensor(buf, size, t, name, &err);
-    free(buf);
+    ortc_pb_source src = {NULL, fd, (uint64_t)sb.st_size, "file", NULL, 0};
+    ortc_status st = parse_tensor(NULL, &src, t, name, &err);
+    close(fd);
     if (st)
         ortc_err_prefix(&err, "%s", path);
     return st;
