@@ -1,10 +1,13 @@
 /* executor.c — runs a compiled plan: binds the caller's tensors, the arena
  * and enclosing-plan values to the plan's slots, then calls each step's
- * kernel in order; If steps run the branch their condition selects. Never
+ * kernel in order; If steps run the branch their condition selects. A
+ * profiled run also times each step into caller-provided arrays. Never
  * allocates; compile.c decided everything.
  */
 #include <string.h>
+#include <time.h>
 
+#include "backend.h"
 #include "session_impl.h"
 
 static void bind_values(ortc_plan *p, const ortc_tensor *inputs, ortc_tensor *outputs)
@@ -14,7 +17,9 @@ static void bind_values(ortc_plan *p, const ortc_tensor *inputs, ortc_tensor *ou
         const ortc_binding *b = &p->bind[v];
         switch (b->kind) {
         case ORTC_BIND_CONST: p->tensors[v].data = b->ptr; break;
-        case ORTC_BIND_ARENA: p->tensors[v].data = (char *)p->arena + b->offset; break;
+        case ORTC_BIND_ARENA: /* a zero-byte arena is NULL */
+            p->tensors[v].data = p->arena ? (char *)p->arena + b->offset : NULL;
+            break;
         case ORTC_BIND_INPUT: p->tensors[v].data = inputs[b->index].data; break;
         case ORTC_BIND_OUTPUT: p->tensors[v].data = outputs[b->index].data; break;
         case ORTC_BIND_OUTER: p->tensors[v].data = p->outer_src[b->index]->data; break;
@@ -39,20 +44,46 @@ static ortc_status run_if(ortc_session *s, ortc_plan *p, ortc_step *step)
     return ortc_plan_execute(s, branch, NULL, step->branch_out);
 }
 
-ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
-                              ortc_tensor *outputs)
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_step *step)
+{
+    const ortc_operator *op = step->node->op;
+    if (op->flags & ORTC_OP_CONTROL_FLOW)
+        return run_if(s, p, step);
+    return step->use_reference ? op->reference(&step->ctx) : op->run(&step->ctx);
+}
+
+/* Runs p's steps; with start_ms/ms (one element per step) also times each
+ * step, waiting for the backend after it so the time is the step's own.
+ * Without them (NULL) this is the plain loop. */
+static inline ortc_status execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                                  ortc_tensor *outputs, double *start_ms, double *ms)
 {
     bind_values(p, inputs, outputs);
+    double t0 = start_ms ? now_ms() : 0;
     for (int i = 0; i < p->n_steps; i++) {
         ortc_step *step = &p->steps[i];
+        if (start_ms) {
+            double a = now_ms();
+            ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(s, p, step);
+            if (!st && !step->skip && s->backend)
+                st = ortc_backend_wait(s->backend, &s->err);
+            double b = now_ms();
+            start_ms[i] = a - t0;
+            ms[i] = b - a;
+            if (st)
+                return st;
+            continue;
+        }
         if (step->skip)
             continue;
-        const ortc_operator *op = step->node->op;
-        ortc_status st;
-        if (op->flags & ORTC_OP_CONTROL_FLOW)
-            st = run_if(s, p, step);
-        else
-            st = step->use_reference ? op->reference(&step->ctx) : op->run(&step->ctx);
+        ortc_status st = run_step(s, p, step);
         if (st)
             return st;
     }
@@ -70,4 +101,16 @@ ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *
             memcpy(outputs[k].data, t->data, bytes);
     }
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                              ortc_tensor *outputs)
+{
+    return execute(s, p, inputs, outputs, NULL, NULL);
+}
+
+ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                                       ortc_tensor *outputs, double *start_ms, double *ms)
+{
+    return execute(s, p, inputs, outputs, start_ms, ms);
 }

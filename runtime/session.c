@@ -61,44 +61,21 @@ static bool all_inputs_static(const ortc_session *s)
 static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
                             ortc_plan **out);
 
-/* Profiled execution (executor.c). Declared here and in executor.c: it
- * belongs in session_impl.h next to ortc_plan_execute. */
-ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
-                                       ortc_tensor *outputs, double *start_ms, double *ms);
-
-/* Profiling state, allocated together with the session: `s` is the first
- * member, so an ortc_session* of this file is a session_box*. (These fields
- * belong in struct ortc_session; session_impl.h is shared with compile.c.) */
-typedef struct session_box {
-    struct ortc_session s;
-    bool profiling;
-    size_t prof_cap;         /* steps the buffers below hold */
-    double *prof_start_ms;   /* [prof_cap] */
-    double *prof_ms;         /* [prof_cap] */
-    const ortc_plan *prof_plan; /* the plan of the last profiled run; NULL: none */
-} session_box;
-
-static session_box *box_of(const ortc_session *s)
-{
-    return (session_box *)s;
-}
-
 /* Grows the profile buffers to hold n steps (at compile time, never in a run). */
 static ortc_status reserve_profile(ortc_session *s, size_t n)
 {
-    session_box *b = box_of(s);
-    if (n <= b->prof_cap)
+    if (n <= s->prof_cap)
         return ORTC_STATUS_OK;
-    double *st = realloc(b->prof_start_ms, n * sizeof *st);
+    double *st = realloc(s->prof_start_ms, n * sizeof *st);
     if (st)
-        b->prof_start_ms = st;
-    double *ms = st ? realloc(b->prof_ms, n * sizeof *ms) : NULL;
+        s->prof_start_ms = st;
+    double *ms = st ? realloc(s->prof_ms, n * sizeof *ms) : NULL;
     if (ms)
-        b->prof_ms = ms;
+        s->prof_ms = ms;
     if (!st || !ms)
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
                             "out of memory for the profile of %zu steps", n);
-    b->prof_cap = n;
+    s->prof_cap = n;
     return ORTC_STATUS_OK;
 }
 
@@ -112,8 +89,7 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
     *out = NULL;
     if (!model || !model->graph)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "session: no model");
-    session_box *box = calloc(1, sizeof *box);
-    ortc_session *s = box ? &box->s : NULL;
+    ortc_session *s = calloc(1, sizeof *s);
     if (!s) {
         ortc_model_free(model);
         return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -195,8 +171,8 @@ void ortc_session_destroy(ortc_session *s)
         ortc_plan_free(s->plans[i]);
     free(s->plans);
     free(s->key_data_input);
-    free(box_of(s)->prof_start_ms);
-    free(box_of(s)->prof_ms);
+    free(s->prof_start_ms);
+    free(s->prof_ms);
     ortc_backend_destroy(s->backend);
     ortc_model_free(s->model);
     free(s);
@@ -282,7 +258,7 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
     ortc_status st = ortc_plan_compile(s, inputs, &p);
     if (st)
         return st;
-    if (box_of(s)->profiling && (st = reserve_profile(s, (size_t)p->n_steps))) {
+    if (s->profiling && (st = reserve_profile(s, (size_t)p->n_steps))) {
         ortc_plan_free(p);
         return st;
     }
@@ -294,8 +270,8 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
                 lru = i;
         if (s->last == s->plans[lru])
             s->last = NULL;
-        if (box_of(s)->prof_plan == s->plans[lru])
-            box_of(s)->prof_plan = NULL;
+        if (s->prof_plan == s->plans[lru])
+            s->prof_plan = NULL;
         ortc_plan_free(s->plans[lru]);
         s->plans[lru] = s->plans[--s->n_plans];
     }
@@ -393,18 +369,17 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
     }
     if (s->backend)
         ortc_backend_enter(s->backend);
-    session_box *box = box_of(s);
-    if (!box->profiling) {
-        box->prof_plan = NULL;
+    if (!s->profiling) {
+        s->prof_plan = NULL;
         st = ortc_plan_execute(s, p, inputs, outputs);
     } else {
         /* buffers were reserved when profiling was enabled or p compiled */
-        box->prof_plan = (size_t)p->n_steps <= box->prof_cap ? p : NULL;
-        st = ortc_plan_execute_profiled(s, p, inputs, outputs, box->prof_start_ms,
-                                        box->prof_ms);
+        s->prof_plan = (size_t)p->n_steps <= s->prof_cap ? p : NULL;
+        st = ortc_plan_execute_profiled(s, p, inputs, outputs, s->prof_start_ms,
+                                        s->prof_ms);
     }
     if (st) {
-        box->prof_plan = NULL;
+        s->prof_plan = NULL;
         return ortc_err_publish(&s->err);
     }
     if (s->backend && p->n_steps && (st = ortc_backend_wait(s->backend, &s->err)))
@@ -419,7 +394,6 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
-    session_box *b = box_of(s);
     if (enable) {
         size_t n = 0;
         for (int i = 0; i < s->n_plans; i++)
@@ -429,7 +403,7 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
         if (st)
             return ortc_err_publish(&s->err);
     }
-    b->profiling = enable != 0;
+    s->profiling = enable != 0;
     return ORTC_STATUS_OK;
 }
 
@@ -473,8 +447,7 @@ size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size
 {
     if (!s)
         return 0;
-    const session_box *b = box_of(s);
-    const ortc_plan *p = b->prof_plan;
+    const ortc_plan *p = s->prof_plan;
     if (!p)
         return 0;
     size_t n = (size_t)p->n_steps;
@@ -483,8 +456,8 @@ size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size
         out[i] = (ortc_profile_entry){
             .node_name = st->node->name ? st->node->name : "",
             .op_type = st->node->op_type,
-            .start_ms = b->prof_start_ms[i],
-            .ms = b->prof_ms[i],
+            .start_ms = s->prof_start_ms[i],
+            .ms = s->prof_ms[i],
             .flops = step_flops(st),
             .n_inputs = st->ctx.n_in,
             .n_outputs = st->ctx.n_out,

@@ -87,6 +87,12 @@ struct ortc_session {
     int n_plans;
     ortc_plan *last;
     uint64_t tick;
+    /* profiling (ortc_session_set_profiling): per-step times of the last run */
+    bool profiling;
+    size_t prof_cap;            /* steps the buffers below hold */
+    double *prof_start_ms;      /* [prof_cap] */
+    double *prof_ms;            /* [prof_cap] */
+    const ortc_plan *prof_plan; /* the plan of the last profiled run; NULL: none */
 };
 
 /* model.c: resolve every node (recursively) against the registry; returns
@@ -105,6 +111,9 @@ int ortc_plan_slot(const ortc_plan *p, const ortc_value *v);
  * (outputs' data set by the caller). No allocation. */
 ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                               ortc_tensor *outputs);
+/* Same, timing each step into start_ms[i] / ms[i] (p->n_steps entries). */
+ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
+                                       ortc_tensor *outputs, double *start_ms, double *ms);
 /* Marks graph inputs whose contents determine shapes (s->key_data_input). */
 ortc_status ortc_session_find_key_inputs(ortc_session *s);
 

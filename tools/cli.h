@@ -15,6 +15,7 @@ enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_test(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 /* Prints "ortc: <fmt>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

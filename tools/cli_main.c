@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
             "  info MODEL                    model summary, operators, memory plan\n"
             "  test PATH...                  run ONNX backend tests (conformance)\n"
+            "  bench MODEL                   latency, throughput, memory, per-node profile\n"
             "  help                          this text\n"
             "  --version                     print the version\n"
             "\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return cli_info(argc, argv);
     if (!strcmp(cmd, "test"))
         return cli_test(argc, argv);
+    if (!strcmp(cmd, "bench"))
+        return cli_bench(argc, argv);
     fprintf(stderr, "ortc: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -18,6 +18,12 @@
 #include "ortc/ortc.h"
 #include "planner.h"
 
+/* ASan replaces malloc itself and refuses a second interposer: under ASan
+ * the allocation-counting test is left out (the other builds run it). */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 0
+#else
+#define COUNT_ALLOCS 1
 /* ---- allocation counting: this executable interposes malloc & co ------------
  * Each allocation made while `counting` is attributed by its call stack:
  * to oneDNN when a frame lies in libdnnl (its C API builds a std::unordered_map
@@ -83,6 +89,7 @@ int posix_memalign(void **out, size_t al, size_t n)
     *out = __libc_memalign(al, n);
     return *out ? 0 : 12; /* ENOMEM */
 }
+#endif
 
 /* ---- graph building ----------------------------------------------------------- */
 
@@ -467,6 +474,7 @@ START_TEST(session_folds_shape_chain)
 }
 END_TEST
 
+#if COUNT_ALLOCS
 START_TEST(session_run_does_not_allocate_after_first)
 {
     ortc_session *s = NULL;
@@ -496,6 +504,7 @@ START_TEST(session_run_does_not_allocate_after_first)
     ortc_session_destroy(s);
 }
 END_TEST
+#endif
 
 /* ---- If ------------------------------------------------------------------------------ */
 
@@ -612,7 +621,9 @@ int main(void)
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
+#if COUNT_ALLOCS
     tcase_add_test(se, session_run_does_not_allocate_after_first);
+#endif
     suite_add_tcase(s, se);
     TCase *cf = tcase_create("control_flow");
     tcase_add_test(cf, if_runs_the_selected_branch);

@@ -255,6 +255,37 @@ typedef struct ortc_plan_stats {
 
 ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_plan_stats *stats);
 
+/* ---- profiling ---------------------------------------------------------- */
+
+/* One executed step of a profiled run. Strings and tensors point into the
+ * session's compiled plan: valid until the next run, a new input shape or
+ * ortc_session_destroy. inputs[i] / outputs[k] are NULL for omitted optional
+ * slots; their dims are the logical ONNX shapes whatever layout the kernel
+ * uses inside. */
+typedef struct ortc_profile_entry {
+    const char *node_name;  /* "" for an unnamed node */
+    const char *op_type;
+    double start_ms;        /* since the start of the run */
+    double ms;              /* wall time of the step (0 for pure views) */
+    double flops;           /* 2*MACs for Conv, ConvTranspose, Gemm, MatMul; else 0 */
+    int n_inputs, n_outputs;
+    const ortc_tensor *const *inputs;
+    const ortc_tensor *const *outputs;
+} ortc_profile_entry;
+
+/* Turns per-step timing of ortc_session_run on (1) or off (0). Off costs
+ * nothing; on adds two clock reads per step. Enabling reserves room for the
+ * plans compiled so far (later plans reserve theirs when compiled), so
+ * profiled runs still allocate nothing. */
+ORTC_API ortc_status ortc_session_set_profiling(ortc_session *session, int enable);
+
+/* The steps of the last run, if it was profiled, in execution order (an If
+ * node and the branch it ran are one entry). Writes up to `max` entries to
+ * `out` (may be NULL when max is 0) and returns the total count; 0 when the
+ * last run was not profiled. */
+ORTC_API size_t ortc_session_profile(const ortc_session *session, ortc_profile_entry *out,
+                                     size_t max);
+
 /* Message of the last failed call on this session ("" if none). */
 ORTC_API const char *ortc_session_last_error(const ortc_session *session);
 
