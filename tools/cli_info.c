@@ -1,6 +1,8 @@
 /* cli_info.c — `ortc info`: what a model is (IR, producer, opsets), its
  * inputs/outputs, operator histogram, parameters, unsupported operators and
- * the memory plan ortc would use. Text or --json.
+ * the memory plan ortc would use; with --passes the graph before and after
+ * the graph passes and what each changed (from the session's log). Text or
+ * --json.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@ static void help(void)
            "\n"
            "options:\n"
            "  --batch N     value for symbolic input dims when planning (default 1)\n"
+           "  --passes      show the graph (node, op, inputs -> outputs, shapes) before and\n"
+           "                after the graph passes, and what each pass changed\n"
            "  --threads N   kernel threads used when compiling the plan\n"
            "  --json        print as JSON\n");
 }
@@ -37,6 +41,29 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->op, y->op);
 }
 
+/* Log lines of the graph passes ("passes: ..."), collected for --passes. */
+typedef struct pass_lines {
+    char **lines;
+    size_t n;
+} pass_lines;
+
+static void collect_pass_line(void *user, ortc_log_level level, const char *msg)
+{
+    (void)level;
+    pass_lines *pl = user;
+    static const char prefix[] = "passes: ";
+    if (strncmp(msg, prefix, sizeof prefix - 1))
+        return;
+    char *copy = strdup(msg + sizeof prefix - 1);
+    char **p = copy ? realloc(pl->lines, (pl->n + 1) * sizeof *p) : NULL;
+    if (!p) {
+        free(copy);
+        return;
+    }
+    p[pl->n++] = copy;
+    pl->lines = p;
+}
+
 static double mib(size_t b)
 {
     return (double)b / (1024.0 * 1024.0);
@@ -47,6 +74,8 @@ int cli_info(int argc, char **argv)
     cli_common common = {0};
     const char *path = NULL;
     long batch = 1;
+    bool show_passes = false;
+    pass_lines passes = {NULL, 0};
     for (int i = 2; i < argc; i++) {
         const char *val;
         int r = cli_common_opt("info", argc, argv, &i, &common);
@@ -57,6 +86,10 @@ int cli_info(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             help();
             return CLI_OK;
+        }
+        if (!strcmp(argv[i], "--passes")) {
+            show_passes = true;
+            continue;
         }
         r = cli_opt_value(argc, argv, &i, "--batch", &val);
         if (r < 0)
@@ -203,6 +236,11 @@ int cli_info(int argc, char **argv)
         ortc_options opt;
         ortc_options_init(&opt);
         opt.threads = common.threads;
+        if (show_passes) {
+            opt.log = collect_pass_line;
+            opt.log_user = &passes;
+            opt.log_level = ORTC_LOG_DEBUG;
+        }
         if (ortc_session_create_from_model(&s, m, &opt))
             snprintf(plan_note, sizeof plan_note, "%s", ortc_last_error());
         else if (t && ortc_session_output_shapes(s, t, n_in, NULL, 0) == ORTC_STATUS_OK &&
@@ -227,6 +265,11 @@ int cli_info(int argc, char **argv)
         } else {
             cJSON_AddStringToObject(o, "memory_plan_error", plan_note);
         }
+        if (show_passes) {
+            cJSON *arr = cJSON_AddArrayToObject(o, "passes");
+            for (size_t k = 0; k < passes.n; k++)
+                cJSON_AddItemToArray(arr, cJSON_CreateString(passes.lines[k]));
+        }
         char *txt = cJSON_Print(o);
         if (txt)
             puts(txt);
@@ -243,6 +286,14 @@ int cli_info(int argc, char **argv)
     } else {
         printf("memory plan: %s\n", plan_note);
     }
+    if (show_passes && !common.json) {
+        printf("passes%s\n", passes.n ? "" : "     (none ran: the session was not created)");
+        for (size_t k = 0; k < passes.n; k++)
+            printf("  %s\n", passes.lines[k]);
+    }
+    for (size_t k = 0; k < passes.n; k++)
+        free(passes.lines[k]);
+    free(passes.lines);
     ortc_session_destroy(s);
     free(unsupported);
     free(hist);

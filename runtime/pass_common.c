@@ -1,0 +1,548 @@
+/* pass_common.c — the passes' shared machinery: context, static shape
+ * inference over the top-level graph, evaluating one node at optimisation
+ * time (as compile.c folds), logging and graph dumps. Rewrites live in
+ * pass_*.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "ir_edit.h"
+#include "pass_impl.h"
+
+static bool default_post_ops_ok(const ortc_node *n)
+{
+    return ORTC_PASS_POST_OPS_FLAG && n->op && (n->op->flags & ORTC_PASS_POST_OPS_FLAG);
+}
+
+void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *opts,
+                        ortc_errbuf *err)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->model = m;
+    pc->g = m->graph;
+    if (opts)
+        pc->opts = *opts;
+    else
+        ortc_options_init(&pc->opts);
+    if (pc->opts.threads <= 0)
+        pc->opts.threads = 1;
+    pc->err = err;
+    pc->post_ops_ok = default_post_ops_ok;
+    pc->verbose = pc->opts.log && pc->opts.log_level >= ORTC_LOG_DEBUG;
+    ortc_err_clear(&pc->scratch);
+}
+
+void ortc_pass_ctx_free(ortc_pass_ctx *pc)
+{
+    ortc_backend_destroy(pc->backend);
+    free(pc->info);
+    pc->backend = NULL;
+    pc->info = NULL;
+    pc->info_cap = 0;
+}
+
+ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass)
+{
+    char msg[ORTC_ERR_MAX];
+    ortc_status st = ortc_graph_finalize(pc->g, msg, sizeof msg);
+    if (st)
+        return ortc_err_set(pc->err, st, "graph pass '%s' left an invalid graph: %s", pass, msg);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- logging ------------------------------------------------------------------ */
+
+static void vlog(ortc_pass_ctx *pc, ortc_log_level level, const char *fmt, va_list ap)
+{
+    if (!pc->opts.log || level > pc->opts.log_level)
+        return;
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    pc->opts.log(pc->opts.log_user, level, msg);
+}
+
+void ortc_pass_log(ortc_pass_ctx *pc, ortc_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(pc, level, fmt, ap);
+    va_end(ap);
+}
+
+void ortc_pass_note(ortc_pass_ctx *pc, const char *fmt, ...)
+{
+    if (!pc->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(pc, ORTC_LOG_DEBUG, fmt, ap);
+    va_end(ap);
+}
+
+const char *ortc_pass_node_label(char *buf, size_t len, const ortc_node *n)
+{
+    snprintf(buf, len, "'%s' (%s%s%s)", n->name, n->domain[0] ? n->domain : "",
+             n->domain[0] ? "." : "", n->op_type);
+    return buf;
+}
+
+/* "name[1,3,224,224]", "w:const[64,3,11,11]", "x[batch,3,?,?]" */
+static void value_str(char *buf, size_t len, const ortc_pass_ctx *pc, const ortc_value *v)
+{
+    char sh[200];
+    const ortc_pass_info *in = ortc_pass_value(pc, v);
+    if (in && in->rank >= 0)
+        ortc_shape_str(sh, sizeof sh, in->rank, in->dims);
+    else
+        ortc_value_shape_str(sh, sizeof sh, v);
+    snprintf(buf, len, "%s%s%s", v->name, v->kind == ORTC_VALUE_CONSTANT ? ":const" : "",
+             strcmp(sh, "?") ? sh : "");
+}
+
+void ortc_pass_dump(ortc_pass_ctx *pc, const char *title)
+{
+    if (!pc->verbose)
+        return;
+    const ortc_graph *g = pc->g;
+    int n_const = 0;
+    for (int i = 0; i < g->n_values; i++)
+        n_const += g->values[i]->kind == ORTC_VALUE_CONSTANT && g->values[i]->constant;
+    ortc_pass_log(pc, ORTC_LOG_DEBUG, "passes: graph %s: %d nodes, %d initializers", title,
+                  g->n_nodes, n_const);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ortc_node *n = g->nodes[i];
+        char line[4096], vs[400];
+        snprintf(line, sizeof line, "passes:   %3d %-18s '%s' ", i, n->op_type, n->name);
+        for (int k = 0; k < n->n_inputs; k++) {
+            if (n->inputs[k])
+                value_str(vs, sizeof vs, pc, n->inputs[k]);
+            else
+                snprintf(vs, sizeof vs, "-");
+            ortc_strbuf_append(line, sizeof line, "%s%s", k ? ", " : "", vs);
+        }
+        ortc_strbuf_append(line, sizeof line, " ->");
+        for (int k = 0; k < n->n_outputs; k++) {
+            if (n->outputs[k])
+                value_str(vs, sizeof vs, pc, n->outputs[k]);
+            else
+                snprintf(vs, sizeof vs, "-");
+            ortc_strbuf_append(line, sizeof line, "%s %s", k ? "," : "", vs);
+        }
+        const ortc_attr *po = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
+        if (po && po->type == ORTC_ATTR_STRINGS) {
+            ortc_strbuf_append(line, sizeof line, "  post_ops=");
+            for (size_t j = 0; j < po->n; j++)
+                ortc_strbuf_append(line, sizeof line, "%s%s", j ? "," : "", po->strings[j]);
+        }
+        if (ortc_pass_is_op(n, "LRN"))
+            ortc_strbuf_append(line, sizeof line, "  size=%lld alpha=%g beta=%g bias=%g",
+                               (long long)ortc_node_attr_int(n, "size", 0),
+                               (double)ortc_node_attr_float(n, "alpha", 1e-4f),
+                               (double)ortc_node_attr_float(n, "beta", 0.75f),
+                               (double)ortc_node_attr_float(n, "bias", 1.0f));
+        ortc_pass_log(pc, ORTC_LOG_DEBUG, "%s", line);
+    }
+}
+
+/* ---- matchers ------------------------------------------------------------------- */
+
+bool ortc_pass_is_op(const ortc_node *n, const char *op_type)
+{
+    return n && !n->domain[0] && !strcmp(n->op_type, op_type);
+}
+
+ortc_node *ortc_pass_single_user(const ortc_value *v)
+{
+    if (!v || v->is_output || v->n_uses != 1 || v->uses[0].input < 0)
+        return NULL;
+    return v->uses[0].node;
+}
+
+void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_node *a,
+                                const ortc_node *b)
+{
+    if (!v || v->graph != pc->g || v->kind != ORTC_VALUE_CONSTANT || !v->constant ||
+        v->is_output)
+        return;
+    for (int u = 0; u < v->n_uses; u++)
+        if (v->uses[u].input < 0 || (v->uses[u].node != a && v->uses[u].node != b))
+            return;
+    ortc_pass_note(pc, "passes: dropped initializer '%s' (%zu bytes): nothing reads it any more",
+                   v->name, ortc_tensor_bytes(&v->constant->t));
+    if (v->index < pc->info_cap) {
+        pc->info[v->index].data = NULL;
+        pc->info[v->index].rank = -1;
+    }
+    ortc_ir_drop_value(v);
+    pc->stats.dead_values++;
+}
+
+bool ortc_pass_const_float(const ortc_value *v, float *out)
+{
+    if (!v || v->kind != ORTC_VALUE_CONSTANT || !v->constant ||
+        v->constant->t.dtype != ORTC_DTYPE_FLOAT || ortc_tensor_numel(&v->constant->t) != 1)
+        return false;
+    *out = *(const float *)v->constant->t.data;
+    return true;
+}
+
+/* ---- shape inference ------------------------------------------------------------- */
+
+const ortc_pass_info *ortc_pass_value(const ortc_pass_ctx *pc, const ortc_value *v)
+{
+    if (!v || v->graph != pc->g || v->index >= pc->info_cap)
+        return NULL;
+    return &pc->info[v->index];
+}
+
+bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v)
+{
+    const ortc_pass_info *in = ortc_pass_value(pc, v);
+    return in && in->rank >= 0 && in->dtype != ORTC_DTYPE_UNDEFINED;
+}
+
+static void info_of_value(ortc_pass_info *in, const ortc_value *v)
+{
+    memset(in, 0, sizeof *in);
+    in->dtype = ORTC_DTYPE_UNDEFINED;
+    in->rank = -1;
+    if (v->kind == ORTC_VALUE_CONSTANT && v->constant) {
+        const ortc_tensor *t = &v->constant->t;
+        in->dtype = t->dtype;
+        in->rank = t->rank;
+        memcpy(in->dims, t->dims, sizeof in->dims);
+        in->data = t->data;
+    } else if (v->kind == ORTC_VALUE_INPUT) {
+        in->dtype = v->dtype;
+        bool full = v->rank >= 0 && v->rank <= ORTC_MAX_RANK;
+        for (int d = 0; full && d < v->rank; d++)
+            full = v->dims[d].value >= 0;
+        if (full) {
+            in->rank = v->rank;
+            for (int d = 0; d < v->rank; d++)
+                in->dims[d] = v->dims[d].value;
+        }
+    }
+}
+
+static int ensure_info(ortc_pass_ctx *pc)
+{
+    int n = pc->g->n_values;
+    if (n <= pc->info_cap)
+        return 0;
+    ortc_pass_info *p = realloc(pc->info, (size_t)n * sizeof *p);
+    if (!p)
+        return -1;
+    for (int i = pc->info_cap; i < n; i++)
+        info_of_value(&p[i], pc->g->values[i]);
+    pc->info = p;
+    pc->info_cap = n;
+    return 0;
+}
+
+/* Scratch storage for one node's operator context. */
+typedef struct node_ctx {
+    ortc_opctx c;
+    ortc_tensor *t;     /* [n_in + n_out] */
+    ortc_tensor **pt;
+    ortc_layout *l;
+    ortc_layout **pl;
+    int *ints;          /* inplace, view */
+    bool *blocked;
+} node_ctx;
+
+static void node_ctx_free(node_ctx *x)
+{
+    free(x->t);
+    free(x->pt);
+    free(x->l);
+    free(x->pl);
+    free(x->ints);
+    free(x->blocked);
+}
+
+/* Binds a context for n with input tensors from pc->info (data of
+ * constants). -1 on OOM. */
+static int node_ctx_init(ortc_pass_ctx *pc, ortc_node *n, node_ctx *x)
+{
+    memset(x, 0, sizeof *x);
+    size_t m = (size_t)n->n_inputs + (size_t)n->n_outputs + 1;
+    x->t = calloc(m, sizeof *x->t);
+    x->pt = calloc(m, sizeof *x->pt);
+    x->l = calloc(m, sizeof *x->l);
+    x->pl = calloc(m, sizeof *x->pl);
+    x->ints = calloc(2 * m, sizeof *x->ints);
+    x->blocked = calloc(m, sizeof *x->blocked);
+    if (!x->t || !x->pt || !x->l || !x->pl || !x->ints || !x->blocked) {
+        node_ctx_free(x);
+        return -1;
+    }
+    ortc_opctx *c = &x->c;
+    c->node = n;
+    c->n_in = n->n_inputs;
+    c->n_out = n->n_outputs;
+    c->in = x->pt;
+    c->out = x->pt + n->n_inputs;
+    c->in_layout = x->pl;
+    c->out_layout = x->pl + n->n_inputs;
+    c->inplace = x->ints;
+    c->view = x->ints + n->n_outputs;
+    c->out_blocked_ok = x->blocked;
+    c->threads = pc->opts.threads;
+    c->err = &pc->scratch;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (!n->inputs[i])
+            continue;
+        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[i]);
+        ortc_tensor *t = &x->t[i];
+        t->dtype = in ? in->dtype : ORTC_DTYPE_UNDEFINED;
+        t->rank = in ? in->rank : -1;
+        if (in && in->rank >= 0)
+            memcpy(t->dims, in->dims, sizeof t->dims);
+        t->data = in ? (void *)in->data : NULL;
+        c->in[i] = t;
+        x->l[i] = (ortc_layout){true, in && in->rank >= 0 ? ortc_tensor_bytes(t) : 0, NULL};
+        c->in_layout[i] = &x->l[i];
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+        c->inplace[k] = -1;
+        c->view[k] = -1;
+        if (!n->outputs[k])
+            continue;
+        ortc_tensor *t = &x->t[n->n_inputs + k];
+        t->rank = -1;
+        c->out[k] = t;
+        c->out_layout[k] = &x->l[n->n_inputs + k];
+    }
+    return 0;
+}
+
+/* Whether infer may run: every present input fully known, and the inputs
+ * whose contents infer reads are known too. */
+static bool inputs_ready(const ortc_pass_ctx *pc, const ortc_node *n)
+{
+    uint32_t data = n->op->data_inputs;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (!n->inputs[i])
+            continue;
+        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[i]);
+        if (!in || in->rank < 0 || in->dtype == ORTC_DTYPE_UNDEFINED)
+            return false;
+        if (i < 32 && ((data >> i) & 1u) && !in->data)
+            return false;
+    }
+    return true;
+}
+
+/* Ops whose output 0 has input 0's dtype (ONNX type constraint T -> T). */
+static bool keeps_dtype(const ortc_node *n)
+{
+    static const char *ops[] = {
+        "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+        "Expand", "Tile", "Slice", "Pad", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu",
+        "HardSigmoid", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool",
+        "GlobalAveragePool", "GlobalMaxPool", "LRN", "Conv", "ConvTranspose", "Gemm", "MatMul",
+        "BatchNormalization", "Add", "Sub", "Mul", "Div"};
+    if (n->domain[0])
+        return false;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(n->op_type, ops[i]))
+            return true;
+    return false;
+}
+
+static bool valid_output(const ortc_tensor *t)
+{
+    if (t->dtype == ORTC_DTYPE_UNDEFINED || t->rank < 0 || t->rank > ORTC_MAX_RANK)
+        return false;
+    if (ortc_tensor_numel(t) < 0)
+        return false;
+    return ortc_tensor_numel(t) == 0 || ortc_tensor_bytes(t) > 0;
+}
+
+void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
+{
+    if (ensure_info(pc))
+        return; /* stays unknown: never wrong, only less useful */
+    for (int k = 0; k < n->n_outputs; k++)
+        if (n->outputs[k] && n->outputs[k]->graph == pc->g)
+            info_of_value(&pc->info[n->outputs[k]->index], n->outputs[k]);
+    if (!n->op || (n->op->flags & ORTC_OP_CONTROL_FLOW))
+        return;
+    bool done = false;
+    node_ctx x;
+    if (inputs_ready(pc, n) && !node_ctx_init(pc, n, &x)) {
+        if (n->op->infer(&x.c) == ORTC_STATUS_OK) {
+            done = true;
+            for (int k = 0; k < n->n_outputs; k++)
+                if (x.c.out[k] && !valid_output(x.c.out[k]))
+                    done = false;
+            for (int k = 0; done && k < n->n_outputs; k++) {
+                const ortc_value *v = n->outputs[k];
+                if (!v || v->graph != pc->g)
+                    continue;
+                ortc_pass_info *o = &pc->info[v->index];
+                o->dtype = x.c.out[k]->dtype;
+                o->rank = x.c.out[k]->rank;
+                memcpy(o->dims, x.c.out[k]->dims, sizeof o->dims);
+            }
+        }
+        ortc_err_clear(&pc->scratch);
+        node_ctx_free(&x);
+    }
+    if (!done && keeps_dtype(n) && n->n_inputs > 0 && n->inputs[0] && n->n_outputs > 0 &&
+        n->outputs[0] && n->outputs[0]->graph == pc->g) {
+        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[0]);
+        if (in)
+            pc->info[n->outputs[0]->index].dtype = in->dtype;
+    }
+}
+
+ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
+{
+    ortc_graph *g = pc->g;
+    free(pc->info);
+    pc->info = NULL;
+    pc->info_cap = 0;
+    if (ensure_info(pc))
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in shape inference");
+    for (int i = 0; i < g->n_nodes; i++)
+        ortc_pass_infer_node(pc, g->nodes[i]);
+    /* annotate undeclared intermediates (display only: compile.c infers
+     * per plan and reads declared shapes of inputs and outputs only) */
+    for (int i = 0; i < g->n_values && i < pc->info_cap; i++) {
+        ortc_value *v = g->values[i];
+        const ortc_pass_info *in = &pc->info[i];
+        if (v->declared || v->is_output || v->kind != ORTC_VALUE_INTERMEDIATE || !v->producer)
+            continue;
+        if (in->rank >= 0)
+            ortc_value_set_shape(v, in->dtype, in->rank, in->dims);
+        else if (in->dtype != ORTC_DTYPE_UNDEFINED)
+            v->dtype = in->dtype;
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------------------- */
+
+static bool is_string(ortc_dtype t)
+{
+    return t == ORTC_DTYPE_STRING;
+}
+
+ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out, bool *ok)
+{
+    *ok = false;
+    for (int k = 0; k < n->n_outputs; k++)
+        out[k] = NULL;
+    const ortc_operator *op = n->op;
+    if (!op || !op->infer || !op->run || ensure_info(pc))
+        return ORTC_STATUS_OK;
+    bool shape_only = (op->flags & ORTC_OP_SHAPE_ONLY) != 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ortc_value *v = n->inputs[i];
+        if (!v)
+            continue;
+        const ortc_pass_info *in = ortc_pass_value(pc, v);
+        if (!in || in->rank < 0 || is_string(in->dtype))
+            return ORTC_STATUS_OK;
+        if (!shape_only && !in->data)
+            return ORTC_STATUS_OK;
+    }
+    node_ctx x;
+    if (node_ctx_init(pc, n, &x))
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory folding a node");
+    ortc_opctx *c = &x.c;
+    ortc_status st = ORTC_STATUS_OK;
+    bool prepared = false;
+    void *scratch = NULL;
+    if (op->infer(c))
+        goto refused;
+    for (int k = 0; k < n->n_outputs; k++) {
+        if (!c->out[k])
+            continue;
+        if (!valid_output(c->out[k]) || is_string(c->out[k]->dtype))
+            goto refused;
+        out[k] = ortc_const_tensor_new(c->out[k]->dtype, c->out[k]->rank, c->out[k]->dims);
+        if (!out[k]) {
+            st = ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY,
+                              "out of memory folding node '%s' (output %d, %zu bytes)", n->name, k,
+                              ortc_tensor_bytes(c->out[k]));
+            goto done;
+        }
+        c->out[k]->data = out[k]->t.data;
+        *c->out_layout[k] = (ortc_layout){true, ortc_tensor_bytes(c->out[k]), NULL};
+    }
+    if (pc->opts.reference && op->reference) {
+        if (op->reference(c))
+            goto refused;
+    } else {
+        /* as compile.c folds: prepare + run; oneDNN-backed ops (they have a
+         * reference kernel) on a backend made for the passes */
+        if (op->reference && !pc->backend &&
+            (st = ortc_backend_create(&pc->backend, pc->opts.threads, pc->err)))
+            goto done;
+        c->backend = op->reference ? pc->backend : NULL;
+        if (c->backend)
+            ortc_backend_enter(c->backend);
+        if (op->prepare) {
+            prepared = true;
+            if (op->prepare(c))
+                goto refused;
+        }
+        if (c->scratch_bytes) {
+            scratch = aligned_alloc(64, (c->scratch_bytes + 63) & ~(size_t)63);
+            if (!scratch) {
+                st = ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY,
+                                  "out of memory: %zu bytes of scratch folding node '%s'",
+                                  c->scratch_bytes, n->name);
+                goto done;
+            }
+            c->scratch = scratch;
+        }
+        for (int k = 0; k < n->n_outputs; k++)
+            if (c->out[k] && !c->out_layout[k]->plain)
+                goto refused;
+        bool all_views = n->n_outputs > 0;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (c->out[k] && c->view[k] < 0)
+                all_views = false;
+        if (all_views) {
+            for (int k = 0; k < n->n_outputs; k++) {
+                if (!c->out[k])
+                    continue;
+                const ortc_tensor *src = c->in[c->view[k]];
+                if (!src || !src->data || ortc_tensor_bytes(src) != ortc_tensor_bytes(c->out[k]))
+                    goto refused;
+                memcpy(c->out[k]->data, src->data, ortc_tensor_bytes(c->out[k]));
+            }
+        } else {
+            if (op->run(c))
+                goto refused;
+            if (c->backend && ortc_backend_wait(c->backend, &pc->scratch))
+                goto refused;
+        }
+    }
+    *ok = true;
+    goto done;
+refused:
+    for (int k = 0; k < n->n_outputs; k++) {
+        ortc_const_tensor_free(out[k]);
+        out[k] = NULL;
+    }
+done:
+    if (prepared && op->release)
+        op->release(c);
+    if (st)
+        for (int k = 0; k < n->n_outputs; k++) {
+            ortc_const_tensor_free(out[k]);
+            out[k] = NULL;
+        }
+    free(scratch);
+    ortc_err_clear(&pc->scratch);
+    node_ctx_free(&x);
+    return st;
+}

@@ -1,0 +1,140 @@
+/* pass_impl.h — what the graph passes share: the pass context (options,
+ * errors, a per-value table of statically known dtypes/shapes), evaluation
+ * of a node at optimisation time, change notes and graph dumps for logging,
+ * and the passes themselves (pass_*.c). Private; tests call the passes one
+ * by one through this header.
+ */
+#ifndef ORTC_PASS_IMPL_H
+#define ORTC_PASS_IMPL_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "ir.h"
+#include "operator.h"
+#include "ortc/ortc.h"
+
+/* The operator flag by which Conv/ConvTranspose/Gemm/MatMul declare that
+ * they apply ORTC_ATTR_POST_OPS. Until operator.h defines it, fusion never
+ * fires in sessions (tests force it with ortc_pass_ctx.post_ops_ok). */
+#ifdef ORTC_OP_POST_OPS
+#define ORTC_PASS_POST_OPS_FLAG ORTC_OP_POST_OPS
+#else
+#define ORTC_PASS_POST_OPS_FLAG 0u
+#endif
+
+typedef struct ortc_pass_stats {
+    int folded;       /* nodes evaluated into initializers */
+    int inlined;      /* If nodes replaced by their branch */
+    int identities;   /* Identity nodes removed */
+    int dropouts;     /* inference Dropout nodes removed */
+    int bn_folded;    /* BatchNormalization folded into Conv weights */
+    int lrn;          /* decomposed LRNs replaced by one LRN node */
+    int lrn_kept;     /* decomposed LRNs recognised but left (even size) */
+    int fused;        /* element-wise/Add nodes folded into a producer */
+    int dead_nodes;   /* nodes whose outputs nothing reads */
+    int dead_values;  /* initializers nothing reads any more (data freed) */
+} ortc_pass_stats;
+
+/* What the passes know about a value of the graph without running it. */
+typedef struct ortc_pass_info {
+    ortc_dtype dtype; /* UNDEFINED: unknown */
+    int rank;         /* -1: shape not fully known; else every dim >= 0 */
+    int64_t dims[ORTC_MAX_RANK];
+    const void *data; /* constants only */
+} ortc_pass_info;
+
+typedef struct ortc_pass_ctx {
+    ortc_model *model;
+    ortc_graph *g;
+    ortc_options opts;
+    ortc_errbuf *err;
+    ortc_errbuf scratch;  /* failures of speculative infer/evaluation */
+    struct ortc_backend *backend; /* created on first oneDNN evaluation */
+    ortc_pass_info *info; /* [info_cap], by value index; see ortc_pass_infer */
+    int info_cap;
+    /* Whether node n (Conv/ConvTranspose/Gemm/MatMul) applies post-ops;
+     * default: its operator has ORTC_PASS_POST_OPS_FLAG. */
+    bool (*post_ops_ok)(const ortc_node *n);
+    bool verbose;         /* log change notes and graph dumps (DEBUG) */
+    ortc_pass_stats stats;
+} ortc_pass_ctx;
+
+/* opts may be NULL (defaults, no logging). */
+void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *opts,
+                        ortc_errbuf *err);
+void ortc_pass_ctx_free(ortc_pass_ctx *pc);
+
+/* Relinks and re-sorts the graph after an edit (error names the pass). */
+ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass);
+
+/* Shape inference: fills pc->info for every value of the top-level graph
+ * (constants, inputs with fully static declared shapes, then each node's
+ * op->infer when all its inputs are fully known and the inputs infer reads
+ * have known contents), and records inferred shapes on undeclared
+ * intermediate values of the IR (for display). Dims stay unknown otherwise;
+ * dtypes are propagated further where an op keeps its input's dtype. */
+ortc_status ortc_pass_infer(ortc_pass_ctx *pc);
+/* pc->info entry of v (a value of the top-level graph). */
+/* Infers node n's outputs from pc->info of its inputs (as above). */
+void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n);
+const ortc_pass_info *ortc_pass_value(const ortc_pass_ctx *pc, const ortc_value *v);
+bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v);
+
+/* Evaluates node n now: every input is a constant, or the op is
+ * SHAPE_ONLY and input shapes are known (pc->info must be current). On
+ * success out[k] (k < n_outputs; NULL for omitted outputs) are new
+ * constant tensors owned by the caller and *ok is true. When the op refuses
+ * (infer/prepare/run error), *ok is false and nothing is allocated; only
+ * out-of-memory is returned as an error. */
+ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out,
+                               bool *ok);
+
+/* Logging: a change note (DEBUG, only when pc->verbose) and a summary
+ * line (INFO). Messages start with "passes". */
+void ortc_pass_note(ortc_pass_ctx *pc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ortc_pass_log(ortc_pass_ctx *pc, ortc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Logs the graph, one node a line, under `title` (DEBUG, verbose only). */
+void ortc_pass_dump(ortc_pass_ctx *pc, const char *title);
+/* "'name' (Op)" for messages. */
+const char *ortc_pass_node_label(char *buf, size_t len, const ortc_node *n);
+
+/* Small matchers shared by the passes. */
+bool ortc_pass_is_op(const ortc_node *n, const char *op_type);
+/* The only reader of v: NULL when v is a graph output, has no reader, more
+ * than one, or is read by a subgraph. */
+ortc_node *ortc_pass_single_user(const ortc_value *v);
+/* Frees initializer v now when it is not a graph output and only nodes a
+ * and b (b may be NULL), which the caller is removing or has rewired, read
+ * it (uses as of the last finalize): weights replaced by folded ones never
+ * coexist with them for long. Counts in stats.dead_values. */
+void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_node *a,
+                                const ortc_node *b);
+/* A constant float scalar (any shape with one element) in *out. */
+bool ortc_pass_const_float(const ortc_value *v, float *out);
+
+/* ---- the passes, in pipeline order. Each finalizes the graph it edits and
+ * adds to pc->stats. ---- */
+
+/* Constant folding (nodes whose inputs are constants; SHAPE_ONLY nodes
+ * whose input shapes are known) and inlining of If nodes with a constant
+ * condition, to a fixpoint. */
+ortc_status ortc_pass_fold(ortc_pass_ctx *pc);
+/* Identity nodes and inference Dropout nodes whose mask nothing reads. */
+ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
+/* Conv followed only by a BatchNormalization with constant parameters:
+ * new Conv weights and bias. */
+ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
+/* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
+ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
+/* Element-wise followers and Conv+Add into ORTC_ATTR_POST_OPS. */
+ortc_status ortc_pass_fuse(ortc_pass_ctx *pc);
+/* Nodes nobody reads, then initializers nobody reads (data freed). */
+ortc_status ortc_pass_dead(ortc_pass_ctx *pc);
+
+/* The whole pipeline with statistics (ortc_passes_run without them). */
+ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_errbuf *err,
+                                  ortc_pass_stats *stats);
+
+#endif

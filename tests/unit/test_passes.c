@@ -1,0 +1,1460 @@
+/* test_passes.c — the graph passes' Check runner: each pass on small
+ * hand-built graphs (what it rewrites, and the near misses it must leave
+ * alone), and sessions with opts.optimize 0 and 1 giving the same outputs.
+ * Oracles: the unoptimised session (compile.c's own folding and kernels)
+ * and plain C written here (BatchNorm folding in double, PyTorch's LRN).
+ */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+#include "ortc/ortc.h"
+#include "pass_impl.h"
+#include "session_impl.h"
+
+/* ---- graph building ------------------------------------------------------------ */
+
+static ortc_model *model_new(int opset)
+{
+    ortc_model *m = ortc_model_new();
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(ortc_model_add_opset(m, "", opset), 0);
+    m->graph = ortc_graph_new(m, NULL, "g");
+    ck_assert_ptr_nonnull(m->graph);
+    return m;
+}
+
+/* "2,batch,3" -> rank 3, dims {2,-1,3}, params {NULL,"batch",NULL}; "" -> rank 0 */
+static int parse_dims(const char *s, int64_t *dims, char params[][32])
+{
+    int r = 0;
+    while (s && *s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        char tok[32];
+        ck_assert(len < sizeof tok && r < ORTC_MAX_RANK);
+        memcpy(tok, s, len);
+        tok[len] = '\0';
+        char *end;
+        long long v = strtoll(tok, &end, 10);
+        dims[r] = *end ? -1 : v;
+        if (params)
+            snprintf(params[r], 32, "%s", *end ? tok : "");
+        r++;
+        s = e ? e + 1 : NULL;
+    }
+    return r;
+}
+
+/* The value `name` as seen from g (enclosing graphs included), else a new
+ * local one. */
+static ortc_value *val(ortc_graph *g, const char *name)
+{
+    ortc_value *v = ortc_graph_find_value(g, name);
+    if (!v)
+        v = ortc_graph_get_value(g, name);
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+/* ins/outs: comma-separated names, "" for an omitted slot ("a,,b"). */
+static ortc_node *node(ortc_graph *g, const char *op, const char *name, const char *ins,
+                       const char *outs)
+{
+    const char *lists[2] = {ins, outs};
+    char names[2][16][64];
+    int count[2] = {0, 0};
+    for (int l = 0; l < 2; l++) {
+        const char *s = lists[l];
+        while (s && *s) {
+            const char *e = strchr(s, ',');
+            size_t len = e ? (size_t)(e - s) : strlen(s);
+            ck_assert(len < 64 && count[l] < 16);
+            memcpy(names[l][count[l]], s, len);
+            names[l][count[l]++][len] = '\0';
+            if (e && !e[1]) { /* trailing comma: one more omitted slot */
+                names[l][count[l]++][0] = '\0';
+                break;
+            }
+            s = e ? e + 1 : NULL;
+        }
+    }
+    ortc_node *n = ortc_graph_add_node(g, op, "", name, count[0], count[1]);
+    ck_assert_ptr_nonnull(n);
+    for (int i = 0; i < count[0]; i++)
+        n->inputs[i] = names[0][i][0] ? val(g, names[0][i]) : NULL;
+    for (int k = 0; k < count[1]; k++)
+        n->outputs[k] = names[1][k][0] ? ortc_graph_get_value(g, names[1][k]) : NULL;
+    return n;
+}
+
+static ortc_value *input(ortc_graph *g, const char *name, ortc_dtype dt, const char *dims)
+{
+    int64_t d[ORTC_MAX_RANK];
+    char params[ORTC_MAX_RANK][32];
+    int r = parse_dims(dims, d, params);
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_shape(v, dt, r, d);
+    for (int i = 0; i < r; i++)
+        if (params[i][0])
+            v->dims[i].param = strdup(params[i]);
+    v->declared = true;
+    ck_assert_int_eq(ortc_graph_add_input(g, v), 0);
+    return v;
+}
+
+static void output(ortc_graph *g, const char *name)
+{
+    ck_assert_int_eq(ortc_graph_add_output(g, val(g, name)), 0);
+}
+
+static uint32_t rng_state = 12345;
+
+static float frand(float lo, float hi)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return lo + (hi - lo) * (float)((rng_state >> 8) & 0xffffff) / (float)0x1000000;
+}
+
+static ortc_const_tensor *tensor(ortc_dtype dt, const char *dims)
+{
+    int64_t d[ORTC_MAX_RANK];
+    int r = parse_dims(dims, d, NULL);
+    ortc_const_tensor *t = ortc_const_tensor_new(dt, r, d);
+    ck_assert_ptr_nonnull(t);
+    return t;
+}
+
+/* vals NULL: uniform random in [lo, hi) */
+static ortc_value *cf32(ortc_graph *g, const char *name, const char *dims, const float *vals,
+                        float lo, float hi)
+{
+    ortc_const_tensor *t = tensor(ORTC_DTYPE_FLOAT, dims);
+    float *p = t->t.data;
+    for (int64_t i = 0; i < ortc_tensor_numel(&t->t); i++)
+        p[i] = vals ? vals[i] : frand(lo, hi);
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_constant(v, t);
+    return v;
+}
+
+static ortc_value *ci64(ortc_graph *g, const char *name, const char *dims, const int64_t *vals)
+{
+    ortc_const_tensor *t = tensor(ORTC_DTYPE_INT64, dims);
+    memcpy(t->t.data, vals, ortc_tensor_bytes(&t->t));
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_constant(v, t);
+    return v;
+}
+
+static ortc_value *cbool(ortc_graph *g, const char *name, bool b)
+{
+    ortc_const_tensor *t = tensor(ORTC_DTYPE_BOOL, "");
+    *(uint8_t *)t->t.data = b;
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_constant(v, t);
+    return v;
+}
+
+static ortc_attr *attr(ortc_node *n, const char *name, ortc_attr_type t)
+{
+    ortc_attr *a = ortc_node_add_attr(n, name, t);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+static void attr_i(ortc_node *n, const char *name, int64_t v)
+{
+    attr(n, name, ORTC_ATTR_INT)->i = v;
+}
+
+static void attr_f(ortc_node *n, const char *name, float v)
+{
+    attr(n, name, ORTC_ATTR_FLOAT)->f = v;
+}
+
+static void attr_s(ortc_node *n, const char *name, const char *s)
+{
+    ortc_attr *a = attr(n, name, ORTC_ATTR_STRING);
+    a->s = strdup(s);
+    a->s_len = strlen(s);
+}
+
+static void attr_ints(ortc_node *n, const char *name, int count, const int64_t *v)
+{
+    ortc_attr *a = attr(n, name, ORTC_ATTR_INTS);
+    a->ints = malloc((size_t)count * sizeof *a->ints);
+    memcpy(a->ints, v, (size_t)count * sizeof *v);
+    a->n = (size_t)count;
+}
+
+/* count, array: attr_ints(n, "pads", INTS(1, 1, 1, 1)) */
+#define INTS(...)                                                   \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),     \
+        (int64_t[]){__VA_ARGS__}
+
+static void attr_g(ortc_node *n, const char *name, ortc_graph *sub)
+{
+    attr(n, name, ORTC_ATTR_GRAPH)->g = sub;
+}
+
+/* Finalized and resolved, as session creation sees a loaded model. */
+static ortc_model *ready(ortc_model *m)
+{
+    char err[ORTC_ERR_MAX] = "";
+    ck_assert_msg(ortc_graph_finalize(m->graph, err, sizeof err) == ORTC_STATUS_OK, "%s", err);
+    ortc_errbuf e;
+    ortc_err_clear(&e);
+    ck_assert_msg(ortc_model_resolve(m, &e) == ORTC_STATUS_OK, "%s", e.msg);
+    return m;
+}
+
+static int count_op(const ortc_graph *g, const char *op)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n += !strcmp(g->nodes[i]->op_type, op);
+    return n;
+}
+
+static ortc_node *find_op(const ortc_graph *g, const char *op)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i]->op_type, op))
+            return g->nodes[i];
+    return NULL;
+}
+
+/* ---- running passes and sessions -------------------------------------------------- */
+
+static bool always(const ortc_node *n)
+{
+    (void)n;
+    return true;
+}
+
+typedef ortc_status (*pass_fn)(ortc_pass_ctx *pc);
+
+/* Runs one pass (after shape inference) on m; force: post-op support. */
+static ortc_pass_stats run_pass(ortc_model *m, pass_fn fn, bool force)
+{
+    ortc_errbuf err;
+    ortc_err_clear(&err);
+    ortc_pass_ctx pc;
+    ortc_pass_ctx_init(&pc, m, NULL, &err);
+    if (force)
+        pc.post_ops_ok = always;
+    ck_assert_msg(ortc_pass_infer(&pc) == ORTC_STATUS_OK, "%s", err.msg);
+    ck_assert_msg(fn(&pc) == ORTC_STATUS_OK, "%s", err.msg);
+    ortc_pass_stats s = pc.stats;
+    ortc_pass_ctx_free(&pc);
+    return s;
+}
+
+static ortc_pass_stats run_all(ortc_model *m)
+{
+    ortc_errbuf err;
+    ortc_err_clear(&err);
+    ortc_pass_stats s;
+    ck_assert_msg(ortc_passes_run_stats(m, NULL, &err, &s) == ORTC_STATUS_OK, "%s", err.msg);
+    return s;
+}
+
+/* Runs m (ownership taken) with opts.optimize; out[k].data is malloc'd. */
+static void run_session(ortc_model *m, int optimize, const ortc_tensor *in, int n_in,
+                        ortc_tensor *out, int n_out)
+{
+    ortc_options o;
+    ortc_options_init(&o);
+    o.optimize = optimize;
+    o.threads = 2;
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK,
+                  "optimize=%d: %s", optimize, ortc_last_error());
+    memset(out, 0, (size_t)n_out * sizeof *out);
+    ck_assert_msg(ortc_session_output_shapes(s, in, (size_t)n_in, out, (size_t)n_out) ==
+                      ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    for (int k = 0; k < n_out; k++) {
+        out[k].data = malloc(ortc_tensor_bytes(&out[k]) + 1);
+        ck_assert_ptr_nonnull(out[k].data);
+    }
+    ck_assert_msg(ortc_session_run(s, in, (size_t)n_in, out, (size_t)n_out) == ORTC_STATUS_OK,
+                  "optimize=%d: %s", optimize, ortc_last_error());
+    ortc_session_destroy(s);
+}
+
+/* max|got - want| <= rtol * max|want| (+ 1e-30); prints the worst element. */
+static void expect_close(const float *got, const float *want, int64_t n, double rtol,
+                         const char *what)
+{
+    double scale = 0, worst = -1;
+    int64_t wi = 0;
+    for (int64_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs((double)want[i]));
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        if (!(d <= worst)) {
+            worst = d;
+            wi = i;
+        }
+    }
+    ck_assert_msg(n > 0, "%s: nothing to compare", what);
+    ck_assert_msg(worst <= rtol * scale + 1e-30,
+                  "%s: worst element %lld: got %.9g, want %.9g (|diff| %.3g > %.1g * max|want| "
+                  "%.3g)",
+                  what, (long long)wi, (double)got[wi], (double)want[wi], worst, rtol, scale);
+}
+
+typedef ortc_model *(*builder)(int variant);
+
+/* The same model run with opts.optimize 0 and 1: same output shapes and
+ * values within rtol. Returns nothing; asserts. */
+static void expect_same_results(builder build, int variant, const ortc_tensor *in, int n_in,
+                                int n_out, double rtol)
+{
+    ortc_tensor a[4], b[4];
+    ck_assert(n_out <= 4);
+    run_session(build(variant), 0, in, n_in, a, n_out);
+    run_session(build(variant), 1, in, n_in, b, n_out);
+    for (int k = 0; k < n_out; k++) {
+        ck_assert_int_eq(a[k].rank, b[k].rank);
+        for (int d = 0; d < a[k].rank; d++)
+            ck_assert_int_eq(a[k].dims[d], b[k].dims[d]);
+        char what[96];
+        snprintf(what, sizeof what, "variant %d output %d optimize=1 vs 0", variant, k);
+        expect_close(b[k].data, a[k].data, ortc_tensor_numel(&a[k]), rtol, what);
+        free(a[k].data);
+        free(b[k].data);
+    }
+}
+
+static float *random_data(int64_t n, float lo, float hi)
+{
+    float *p = malloc((size_t)n * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = frand(lo, hi);
+    return p;
+}
+
+/* ---- shape inference ----------------------------------------------------------------- */
+
+/* x -> Conv(3x3, pad 1) -> Relu -> Flatten -> y */
+static ortc_model *conv_flatten_model(int dynamic)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, dynamic ? "batch,3,8,8" : "2,3,8,8");
+    cf32(g, "w", "4,3,3,3", NULL, -1, 1);
+    cf32(g, "b", "4", NULL, -1, 1);
+    ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
+    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    node(g, "Relu", "relu", "c", "r");
+    node(g, "Flatten", "flat", "r", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(infer_static_shapes)
+{
+    ortc_model *m = conv_flatten_model(0);
+    ortc_errbuf err;
+    ortc_pass_ctx pc;
+    ortc_pass_ctx_init(&pc, m, NULL, &err);
+    ck_assert_int_eq(ortc_pass_infer(&pc), ORTC_STATUS_OK);
+    const ortc_pass_info *c = ortc_pass_value(&pc, ortc_graph_find_value(m->graph, "c"));
+    const ortc_pass_info *y = ortc_pass_value(&pc, ortc_graph_find_value(m->graph, "y"));
+    ck_assert_int_eq(c->dtype, ORTC_DTYPE_FLOAT);
+    ck_assert_int_eq(c->rank, 4);
+    ck_assert(c->dims[0] == 2 && c->dims[1] == 4 && c->dims[2] == 8 && c->dims[3] == 8);
+    ck_assert_int_eq(y->rank, 2);
+    ck_assert(y->dims[0] == 2 && y->dims[1] == 256);
+    /* undeclared intermediates are annotated for display; outputs are not */
+    const ortc_value *cv = ortc_graph_find_value(m->graph, "c");
+    ck_assert_int_eq(cv->rank, 4);
+    ck_assert_int_eq(cv->dims[1].value, 4);
+    ck_assert_int_eq(ortc_graph_find_value(m->graph, "y")->rank, -1);
+    ortc_pass_ctx_free(&pc);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(infer_leaves_dynamic_dims_unknown)
+{
+    ortc_model *m = conv_flatten_model(1);
+    ortc_errbuf err;
+    ortc_pass_ctx pc;
+    ortc_pass_ctx_init(&pc, m, NULL, &err);
+    ck_assert_int_eq(ortc_pass_infer(&pc), ORTC_STATUS_OK);
+    const ortc_pass_info *c = ortc_pass_value(&pc, ortc_graph_find_value(m->graph, "c"));
+    ck_assert_int_eq(c->rank, -1);
+    ck_assert_int_eq(c->dtype, ORTC_DTYPE_FLOAT); /* dtype still follows */
+    ck_assert_int_eq(ortc_graph_find_value(m->graph, "c")->rank, -1);
+    ortc_pass_ctx_free(&pc);
+    ortc_model_free(m);
+}
+END_TEST
+
+/* ---- folding -------------------------------------------------------------------------- */
+
+START_TEST(fold_constant_nodes_into_initializers)
+{
+    /* y = Reshape(x, Concat(Constant [2,3], Constant [4])) */
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,24");
+    ortc_node *c1 = node(g, "Constant", "c1", "", "a");
+    ortc_const_tensor *t1 = tensor(ORTC_DTYPE_INT64, "2");
+    ((int64_t *)t1->t.data)[0] = 2;
+    ((int64_t *)t1->t.data)[1] = 3;
+    attr(c1, "value", ORTC_ATTR_TENSOR)->t = t1;
+    ortc_node *c2 = node(g, "Constant", "c2", "", "b");
+    ortc_const_tensor *t2 = tensor(ORTC_DTYPE_INT64, "1");
+    ((int64_t *)t2->t.data)[0] = 4;
+    attr(c2, "value", ORTC_ATTR_TENSOR)->t = t2;
+    attr_i(node(g, "Concat", "cat", "a,b", "shape"), "axis", 0);
+    node(g, "Reshape", "reshape", "x,shape", "y");
+    output(g, "y");
+    ready(m);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fold, false);
+    ck_assert_int_eq(s.folded, 3);
+    ck_assert_int_eq(g->n_nodes, 1);
+    const ortc_value *shape = g->nodes[0]->inputs[1];
+    ck_assert_int_eq(shape->kind, ORTC_VALUE_CONSTANT);
+    const int64_t *d = shape->constant->t.data;
+    ck_assert_int_eq(ortc_tensor_numel(&shape->constant->t), 3);
+    ck_assert(d[0] == 2 && d[1] == 3 && d[2] == 4);
+    ortc_model_free(m);
+}
+END_TEST
+
+/* The seed export's x.view(x.size(0), -1):
+ * Shape -> Gather(0) -> Unsqueeze -> Concat(., [-1]) -> Reshape. */
+static ortc_model *view_chain_model(int dynamic)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, dynamic ? "batch,4,3,3" : "2,4,3,3");
+    node(g, "Relu", "relu", "x", "r");
+    node(g, "Shape", "shape", "r", "s");
+    ortc_const_tensor *zero = tensor(ORTC_DTYPE_INT64, "");
+    ortc_value_set_constant(val(g, "idx"), zero);
+    attr_i(node(g, "Gather", "gather", "s,idx", "b"), "axis", 0);
+    ci64(g, "axes", "1", (int64_t[]){0});
+    node(g, "Unsqueeze", "unsq", "b,axes", "u");
+    ci64(g, "minus1", "1", (int64_t[]){-1});
+    attr_i(node(g, "Concat", "cat", "u,minus1", "shp"), "axis", 0);
+    node(g, "Reshape", "view", "r,shp", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(fold_view_chain_static_becomes_constant)
+{
+    ortc_model *m = view_chain_model(0);
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.folded, 4); /* Shape, Gather, Unsqueeze, Concat */
+    ck_assert_int_eq(m->graph->n_nodes, 2);
+    ortc_node *r = find_op(m->graph, "Reshape");
+    ck_assert_ptr_nonnull(r);
+    const ortc_value *shp = r->inputs[1];
+    ck_assert_int_eq(shp->kind, ORTC_VALUE_CONSTANT);
+    const int64_t *d = shp->constant->t.data;
+    ck_assert(d[0] == 2 && d[1] == -1);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(fold_view_chain_dynamic_left_for_plans)
+{
+    ortc_model *m = view_chain_model(1);
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.folded, 0);
+    ck_assert_int_eq(count_op(m->graph, "Shape"), 1);
+    ck_assert_int_eq(count_op(m->graph, "Gather"), 1);
+    ck_assert_int_eq(count_op(m->graph, "Concat"), 1);
+    ortc_model_free(m);
+    /* and the session still reshapes per batch size */
+    for (int batch = 2; batch <= 3; batch++) {
+        float *x = random_data(batch * 36, -1, 1);
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {batch, 4, 3, 3}, x};
+        ortc_tensor out;
+        run_session(view_chain_model(1), 1, &in, 1, &out, 1);
+        ck_assert_int_eq(out.rank, 2);
+        ck_assert(out.dims[0] == batch && out.dims[1] == 36);
+        float *want = malloc((size_t)batch * 36 * sizeof *want);
+        for (int i = 0; i < batch * 36; i++)
+            want[i] = x[i] > 0 ? x[i] : 0;
+        expect_close(out.data, want, batch * 36, 0, "dynamic view chain");
+        free(want);
+        free(out.data);
+        free(x);
+    }
+}
+END_TEST
+
+/* Parent: t = Relu(x); (y1, y2) = If(true); z = Add(y1, t); outputs z, y2.
+ * then: k = [1,2,3]; t = Add(x, k) (a local named like the parent's t);
+ *       u = If(false) {then: Neg(t)} {else: Mul(t, x)}; outputs (u, x).
+ * else: broken (Add of [3] and [4]): never compiled.
+ * So z = (x + k) * x + relu(x) and y2 = x. */
+static ortc_model *if_model(int variant)
+{
+    (void)variant;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "3");
+    cbool(g, "c", true);
+    node(g, "Relu", "relu", "x", "t");
+    ortc_node *top = node(g, "If", "top_if", "c", "y1,y2");
+    node(g, "Add", "add", "y1,t", "z");
+    output(g, "z");
+    output(g, "y2");
+
+    ortc_graph *then_g = ortc_graph_new(m, g, "then");
+    cf32(then_g, "k", "3", (float[]){1, 2, 3}, 0, 0);
+    ortc_value *tl = ortc_graph_get_value(then_g, "t"); /* shadows the parent's t */
+    ortc_node *add = ortc_graph_add_node(then_g, "Add", "", "then_add", 2, 1);
+    add->inputs[0] = val(then_g, "x");
+    add->inputs[1] = val(then_g, "k");
+    add->outputs[0] = tl;
+    cbool(then_g, "f", false);
+    ortc_node *inner = node(then_g, "If", "inner_if", "f", "u");
+    ortc_graph *it = ortc_graph_new(m, then_g, "inner_then");
+    node(it, "Neg", "neg", "t", "nt");
+    output(it, "nt");
+    ortc_graph *ie = ortc_graph_new(m, then_g, "inner_else");
+    node(ie, "Mul", "mul", "t,x", "mt");
+    ck_assert_ptr_eq(ie->nodes[0]->inputs[0], tl);
+    output(ie, "mt");
+    attr_g(inner, "then_branch", it);
+    attr_g(inner, "else_branch", ie);
+    output(then_g, "u");
+    output(then_g, "x");
+
+    ortc_graph *else_g = ortc_graph_new(m, g, "else");
+    cf32(else_g, "four", "4", NULL, 0, 1);
+    node(else_g, "Add", "broken", "x,four", "e1");
+    output(else_g, "e1");
+    output(else_g, "e1");
+    attr_g(top, "then_branch", then_g);
+    attr_g(top, "else_branch", else_g);
+    return ready(m);
+}
+
+START_TEST(fold_inlines_if_with_constant_condition)
+{
+    ortc_model *m = if_model(0);
+    ortc_graph *g = m->graph;
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.inlined, 2); /* the outer If, then the inner one it exposed */
+    ck_assert_int_eq(count_op(g, "If"), 0);
+    ck_assert_int_eq(count_op(g, "Neg"), 0);
+    ck_assert_int_eq(count_op(g, "Mul"), 1);
+    /* y2 = x: a graph input cannot take an output's name, so a copy stays */
+    ck_assert_int_eq(count_op(g, "Identity"), 1);
+    /* the parent's t is still the Relu's; the branch's t was renamed */
+    const ortc_value *t = ortc_graph_find_local(g, "t");
+    ck_assert_ptr_nonnull(t->producer);
+    ck_assert_str_eq(t->producer->op_type, "Relu");
+    const ortc_node *mul = find_op(g, "Mul");
+    ck_assert_str_ne(mul->inputs[0]->name, "t");
+    ck_assert_ptr_eq(mul->inputs[0]->graph, g);
+    ck_assert_str_eq(mul->inputs[0]->producer->op_type, "Add");
+    ortc_model_free(m);
+
+    float x[3] = {-1.5f, 2, -3};
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x};
+    for (int opt = 0; opt <= 1; opt++) {
+        ortc_tensor out[2];
+        run_session(if_model(0), opt, &in, 1, out, 2);
+        const float k[3] = {1, 2, 3};
+        float want_z[3];
+        for (int i = 0; i < 3; i++)
+            want_z[i] = (x[i] + k[i]) * x[i] + (x[i] > 0 ? x[i] : 0);
+        expect_close(out[0].data, want_z, 3, 1e-6, opt ? "z optimized" : "z");
+        expect_close(out[1].data, x, 3, 0, opt ? "y2 optimized" : "y2");
+        free(out[0].data);
+        free(out[1].data);
+    }
+}
+END_TEST
+
+/* Reshape of a constant [6] to [4,-1]: its operator refuses */
+static ortc_model *refusing_model(int variant)
+{
+    (void)variant;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "4");
+    cf32(g, "data", "6", NULL, 0, 1);
+    ci64(g, "shape", "2", (int64_t[]){4, -1});
+    node(g, "Reshape", "bad_reshape", "data,shape", "r");
+    node(g, "Relu", "relu", "x", "y");
+    output(g, "y");
+    output(g, "r");
+    return ready(m);
+}
+
+START_TEST(fold_leaves_refused_nodes_to_compile)
+{
+    ortc_model *m = refusing_model(0);
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.folded, 0);
+    ck_assert_int_eq(count_op(m->graph, "Reshape"), 1);
+    ortc_model_free(m);
+    /* the error surfaces at session creation, as without passes */
+    for (int opt = 0; opt <= 1; opt++) {
+        ortc_options o;
+        ortc_options_init(&o);
+        o.optimize = opt;
+        ortc_session *sess = NULL;
+        ck_assert_int_eq(ortc_session_create_from_model(&sess, refusing_model(0), &o),
+                         ORTC_STATUS_INVALID_MODEL);
+        ck_assert_msg(strstr(ortc_last_error(), "bad_reshape"), "%s", ortc_last_error());
+    }
+}
+END_TEST
+
+/* ---- elimination ------------------------------------------------------------------------ */
+
+/* x -> Identity -> a -> Relu -> b -> Dropout -> c -> Identity -> y (output);
+ * x -> Identity -> y2 (output: both names must survive) */
+static ortc_model *identity_model(int variant)
+{
+    (void)variant;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "4");
+    node(g, "Identity", "id1", "x", "a");
+    node(g, "Relu", "relu", "a", "b");
+    cf32(g, "ratio", "", (float[]){0.5f}, 0, 0);
+    node(g, "Dropout", "drop", "b,ratio", "c");
+    node(g, "Identity", "id2", "c", "y");
+    node(g, "Identity", "id3", "x", "y2");
+    output(g, "y");
+    output(g, "y2");
+    return ready(m);
+}
+
+START_TEST(eliminate_identity_and_dropout)
+{
+    ortc_model *m = identity_model(0);
+    ortc_graph *g = m->graph;
+    ortc_pass_stats s = run_pass(m, ortc_pass_eliminate, false);
+    ck_assert_int_eq(s.identities, 2);
+    ck_assert_int_eq(s.dropouts, 1);
+    ck_assert_int_eq(g->n_nodes, 2);
+    /* the Relu reads x and writes the graph output y directly */
+    const ortc_node *relu = find_op(g, "Relu");
+    ck_assert_str_eq(relu->inputs[0]->name, "x");
+    ck_assert_str_eq(relu->outputs[0]->name, "y");
+    const ortc_node *id = find_op(g, "Identity");
+    ck_assert_str_eq(id->inputs[0]->name, "x");
+    ck_assert_str_eq(id->outputs[0]->name, "y2");
+    ortc_model_free(m);
+    float x[4] = {-1, 2, -3, 4};
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {4}, x};
+    expect_same_results(identity_model, 0, &in, 1, 2, 0);
+}
+END_TEST
+
+/* Dropout-13 variants that must stay: 0 training with ratio 0.5 (refused at
+ * compile time), 1 its mask is a graph output, 2 training_mode from an input. */
+static ortc_model *dropout_kept_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "4");
+    cf32(g, "ratio", "", (float[]){0.5f}, 0, 0);
+    if (variant == 2)
+        input(g, "train", ORTC_DTYPE_BOOL, "");
+    else
+        cbool(g, "train", variant == 0);
+    node(g, "Dropout", "drop", "x,ratio,train", variant == 1 ? "y,mask" : "y");
+    output(g, "y");
+    if (variant == 1)
+        output(g, "mask");
+    return ready(m);
+}
+
+START_TEST(eliminate_keeps_dropout_that_is_not_a_copy)
+{
+    for (int v = 0; v < 3; v++) {
+        ortc_model *m = dropout_kept_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_eliminate, false);
+        ck_assert_msg(s.dropouts == 0 && count_op(m->graph, "Dropout") == 1, "variant %d", v);
+        ortc_model_free(m);
+    }
+    ortc_session *sess = NULL;
+    ck_assert_int_eq(ortc_session_create_from_model(&sess, dropout_kept_model(0), NULL),
+                     ORTC_STATUS_UNSUPPORTED);
+    ck_assert_msg(strstr(ortc_last_error(), "training"), "%s", ortc_last_error());
+}
+END_TEST
+
+START_TEST(dead_nodes_and_initializers_removed)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "4");
+    node(g, "Relu", "relu", "x", "y");
+    node(g, "Sigmoid", "unused", "x", "s");
+    node(g, "Tanh", "unused2", "s", "t");
+    cf32(g, "w", "1000", NULL, 0, 1);
+    cf32(g, "k", "2", NULL, 0, 1);
+    output(g, "y");
+    output(g, "k"); /* a constant graph output stays */
+    ready(m);
+    ortc_pass_stats s = run_pass(m, ortc_pass_dead, false);
+    ck_assert_int_eq(s.dead_nodes, 2);
+    ck_assert_int_eq(s.dead_values, 1);
+    ck_assert_int_eq(g->n_nodes, 1);
+    const ortc_value *w = ortc_graph_find_local(g, "w");
+    ck_assert(w->kind != ORTC_VALUE_CONSTANT && !w->constant);
+    ck_assert_int_eq(ortc_graph_find_local(g, "k")->kind, ORTC_VALUE_CONSTANT);
+    ortc_model_info info;
+    ortc_model_get_info(m, &info);
+    ck_assert_int_eq(info.n_initializers, 1);
+    ortc_model_free(m);
+}
+END_TEST
+
+/* ---- Conv + BatchNormalization ------------------------------------------------------------ */
+
+/* variant: 0 Conv with bias; 1 without; near misses: 2 the Conv output is
+ * also a graph output; 3 BN mean is a graph input; 4 BN-15 training_mode;
+ * 5 the Conv output has a second reader */
+static ortc_model *conv_bn_model(int variant)
+{
+    rng_state = 777;
+    ortc_model *m = model_new(15);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,3,6,6");
+    cf32(g, "w", "4,3,3,3", NULL, -1, 1);
+    cf32(g, "b", "4", NULL, -1, 1);
+    node(g, "Conv", "conv", variant == 1 ? "x,w" : "x,w,b", "c");
+    cf32(g, "scale", "4", NULL, 0.5f, 2);
+    cf32(g, "beta", "4", NULL, -1, 1);
+    if (variant == 3)
+        input(g, "mean", ORTC_DTYPE_FLOAT, "4");
+    else
+        cf32(g, "mean", "4", NULL, -1, 1);
+    cf32(g, "var", "4", NULL, 0.1f, 3);
+    ortc_node *bn = node(g, "BatchNormalization", "bn", "c,scale,beta,mean,var", "y");
+    attr_f(bn, "epsilon", 1e-3f);
+    if (variant == 4)
+        attr_i(bn, "training_mode", 1);
+    output(g, "y");
+    if (variant == 2)
+        output(g, "c");
+    if (variant == 5) {
+        node(g, "Relu", "other", "c", "o");
+        output(g, "o");
+    }
+    return ready(m);
+}
+
+START_TEST(bn_folds_into_conv_weights)
+{
+    for (int v = 0; v <= 1; v++) {
+        ortc_model *m = conv_bn_model(v);
+        ortc_graph *g = m->graph;
+        /* the oracle: the same arithmetic in double from the originals */
+        const float *w = ortc_graph_find_local(g, "w")->constant->t.data;
+        const float *b = ortc_graph_find_local(g, "b")->constant->t.data;
+        const float *sc = ortc_graph_find_local(g, "scale")->constant->t.data;
+        const float *be = ortc_graph_find_local(g, "beta")->constant->t.data;
+        const float *mu = ortc_graph_find_local(g, "mean")->constant->t.data;
+        const float *va = ortc_graph_find_local(g, "var")->constant->t.data;
+        float want_w[108], want_b[4];
+        for (int c = 0; c < 4; c++) {
+            double s = sc[c] / sqrt((double)va[c] + (double)1e-3f);
+            for (int j = 0; j < 27; j++)
+                want_w[c * 27 + j] = (float)(w[c * 27 + j] * s);
+            want_b[c] = (float)(((v == 0 ? b[c] : 0.0) - mu[c]) * s + be[c]);
+        }
+        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+        ck_assert_int_eq(s.bn_folded, 1);
+        ck_assert_int_eq(count_op(g, "BatchNormalization"), 0);
+        const ortc_node *conv = find_op(g, "Conv");
+        ck_assert_int_eq(conv->n_inputs, 3);
+        ck_assert_str_eq(conv->outputs[0]->name, "y");
+        expect_close(conv->inputs[1]->constant->t.data, want_w, 108, 1e-7, "folded weights");
+        expect_close(conv->inputs[2]->constant->t.data, want_b, 4, 1e-7, "folded bias");
+        /* the replaced weights and BN parameters are freed right away */
+        static const char *gone[] = {"w", "scale", "beta", "mean", "var"};
+        for (size_t k = 0; k < sizeof gone / sizeof *gone; k++)
+            ck_assert_msg(!ortc_graph_find_local(g, gone[k])->constant, "'%s' kept", gone[k]);
+        ck_assert_int_eq(ortc_graph_find_local(g, "b")->constant == NULL, v == 0);
+        ortc_model_free(m);
+        float *x = random_data(108, -1, 1);
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 3, 6, 6}, x};
+        expect_same_results(conv_bn_model, v, &in, 1, 1, 1e-5);
+        free(x);
+    }
+}
+END_TEST
+
+START_TEST(bn_shared_weights_survive_until_unused)
+{
+    /* two Convs read the same weights, each followed by its own BN */
+    ortc_model *m = model_new(15);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,3,6,6");
+    cf32(g, "w", "4,3,3,3", NULL, -1, 1);
+    node(g, "Conv", "conv_a", "x,w", "ca");
+    node(g, "Conv", "conv_b", "x,w", "cb");
+    cf32(g, "scale", "4", NULL, 0.5f, 2);
+    cf32(g, "beta", "4", NULL, -1, 1);
+    cf32(g, "mean", "4", NULL, -1, 1);
+    cf32(g, "var", "4", NULL, 0.1f, 3);
+    node(g, "BatchNormalization", "bn_a", "ca,scale,beta,mean,var", "ya");
+    node(g, "BatchNormalization", "bn_b", "cb,scale,beta,mean,var", "yb");
+    node(g, "Add", "sum", "ya,yb", "y");
+    output(g, "y");
+    ready(m);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+    ck_assert_int_eq(s.bn_folded, 2);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i]->op_type, "Conv")) {
+            const ortc_value *w = g->nodes[i]->inputs[1];
+            ck_assert_ptr_nonnull(w->constant);
+            ck_assert_str_ne(w->name, "w");
+        }
+    ck_assert_ptr_null(ortc_graph_find_local(g, "w")->constant);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(bn_near_misses_are_left)
+{
+    for (int v = 2; v <= 5; v++) {
+        ortc_model *m = conv_bn_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+        ck_assert_msg(s.bn_folded == 0 && count_op(m->graph, "BatchNormalization") == 1,
+                      "variant %d was folded", v);
+        ortc_model_free(m);
+    }
+}
+END_TEST
+
+/* ---- decomposed LRN ---------------------------------------------------------------------- */
+
+enum {
+    LRN_OK,            /* PyTorch's pattern, odd size */
+    LRN_OK_STRIDES,    /* same with explicit unit strides and count_include_pad=1 */
+    LRN_EVEN,          /* size 4: PyTorch's window is not ONNX's */
+    LRN_SHIFTED_PADS,  /* pads (size+1)/2 before, (size-3)/2 after: another window */
+    LRN_REFLECT,       /* Pad mode reflect */
+    LRN_PAD_VALUE,     /* Pad constant value 1 */
+    LRN_POOL_PADS,     /* no Pad node: AveragePool pads the channels, count_include_pad=0 */
+    LRN_CEIL,          /* ceil_mode=1 */
+    LRN_OTHER_SQUARE,  /* Mul(x, x2) */
+    LRN_OTHER_DIVIDEND,/* Div(x2, ...) */
+    LRN_EXTRA_READER,  /* the Pow output is also a graph output */
+    LRN_ALPHA_VECTOR,  /* alpha per channel */
+    LRN_NO_ADD,        /* no k */
+    LRN_BETA_INPUT,    /* beta from a graph input */
+    LRN_KERNEL_WIDE,   /* kernel (size,1,2) */
+    LRN_VARIANTS
+};
+
+static const int lrn_sizes[LRN_VARIANTS] = {[LRN_EVEN] = 4, [LRN_SHIFTED_PADS] = 5};
+
+/* The graph PyTorch 1.13 exports for nn.LocalResponseNorm(size, 1e-3, 0.75,
+ * 2) on a (2,6,3,4) input, as it is after folding (see pass_lrn.c); a
+ * variant changes one detail. */
+static ortc_model *lrn_model(int variant)
+{
+    int64_t size = lrn_sizes[variant] ? lrn_sizes[variant] : 3;
+    int64_t before = size / 2, after = (size - 1) / 2;
+    if (variant == LRN_SHIFTED_PADS) {
+        before = (size + 1) / 2;
+        after = (size - 3) / 2;
+    }
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "2,6,3,4");
+    if (variant == LRN_OTHER_SQUARE || variant == LRN_OTHER_DIVIDEND)
+        input(g, "x2", ORTC_DTYPE_FLOAT, "2,6,3,4");
+    node(g, "Mul", "sq", variant == LRN_OTHER_SQUARE ? "x,x2" : "x,x", "s");
+    ci64(g, "axes1", "1", (int64_t[]){1});
+    node(g, "Unsqueeze", "unsq", "s,axes1", "u");
+    ci64(g, "shape5", "5", (int64_t[]){2, 1, 6, 3, -1});
+    node(g, "Reshape", "view5", "u,shape5", "v");
+    const char *pool_in = "p2";
+    if (variant == LRN_POOL_PADS) {
+        pool_in = "v";
+    } else {
+        ci64(g, "pads", "10", (int64_t[]){0, 0, before, 0, 0, 0, 0, after, 0, 0});
+        if (variant == LRN_PAD_VALUE) {
+            cf32(g, "one", "", (float[]){1}, 0, 0);
+            node(g, "Pad", "pad", "v,pads,one", "p");
+        } else {
+            ortc_node *pad = node(g, "Pad", "pad", "v,pads,", "p");
+            if (variant == LRN_REFLECT)
+                attr_s(pad, "mode", "reflect");
+        }
+        ci64(g, "zeros", "10", (int64_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        node(g, "Pad", "pad0", "p,zeros", "p2");
+    }
+    char ins[16];
+    snprintf(ins, sizeof ins, "%s", pool_in);
+    ortc_node *pool = node(g, "AveragePool", "pool", ins, "q");
+    if (variant == LRN_KERNEL_WIDE)
+        attr_ints(pool, "kernel_shape", INTS(size, 1, 2));
+    else
+        attr_ints(pool, "kernel_shape", INTS(size, 1, 1));
+    if (variant == LRN_KERNEL_WIDE)
+        attr_ints(pool, "pads", INTS(0, 0, 0, 0, 0, 1));
+    if (variant == LRN_OK_STRIDES) {
+        attr_ints(pool, "strides", INTS(1, 1, 1));
+        attr_i(pool, "count_include_pad", 1);
+    }
+    if (variant == LRN_POOL_PADS) {
+        attr_ints(pool, "pads", INTS(before, 0, 0, after, 0, 0));
+        attr_i(pool, "count_include_pad", 0);
+    }
+    if (variant == LRN_CEIL)
+        attr_i(pool, "ceil_mode", 1);
+    node(g, "Squeeze", "squeeze", "q,axes1", "r0");
+    ci64(g, "shape4", "4", (int64_t[]){2, 6, 3, 4});
+    node(g, "Reshape", "view4", "r0,shape4", "r");
+    if (variant == LRN_ALPHA_VECTOR)
+        cf32(g, "alpha", "1,6,1,1", (float[]){1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 2e-3f}, 0, 0);
+    else
+        cf32(g, "alpha", "", (float[]){1e-3f}, 0, 0);
+    node(g, "Mul", "scale", "r,alpha", "ma");
+    cf32(g, "k", "", (float[]){2.0f}, 0, 0);
+    if (variant != LRN_NO_ADD)
+        node(g, "Add", "bias", "ma,k", "a");
+    if (variant == LRN_BETA_INPUT)
+        input(g, "beta", ORTC_DTYPE_FLOAT, "");
+    else
+        cf32(g, "beta", "", (float[]){0.75f}, 0, 0);
+    node(g, "Pow", "pow", variant == LRN_NO_ADD ? "ma,beta" : "a,beta", "d");
+    node(g, "Div", "div", variant == LRN_OTHER_DIVIDEND ? "x2,d" : "x,d", "y");
+    output(g, "y");
+    if (variant == LRN_EXTRA_READER)
+        output(g, "d");
+    return ready(m);
+}
+
+/* PyTorch's local_response_norm in double: window [c - size//2, c + (size-1)//2]. */
+static void torch_lrn(float *y, const float *x, int n, int c, int hw, int size, double alpha,
+                      double beta, double k)
+{
+    for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++)
+            for (int i = 0; i < hw; i++) {
+                double sum = 0;
+                for (int j = ch - size / 2; j <= ch + (size - 1) / 2; j++)
+                    if (j >= 0 && j < c) {
+                        double v = x[(b * c + j) * hw + i];
+                        sum += v * v;
+                    }
+                double den = pow(k + alpha * sum / size, beta);
+                y[(b * c + ch) * hw + i] = (float)(x[(b * c + ch) * hw + i] / den);
+            }
+}
+
+START_TEST(lrn_pattern_becomes_one_lrn)
+{
+    int variants[] = {LRN_OK, LRN_OK_STRIDES};
+    for (size_t t = 0; t < 2; t++) {
+        int v = variants[t];
+        ortc_model *m = lrn_model(v);
+        ortc_pass_stats s = run_all(m);
+        ck_assert_int_eq(s.lrn, 1);
+        ck_assert_int_eq(m->graph->n_nodes, 1);
+        const ortc_node *lrn = m->graph->nodes[0];
+        ck_assert_str_eq(lrn->op_type, "LRN");
+        ck_assert_str_eq(lrn->inputs[0]->name, "x");
+        ck_assert_str_eq(lrn->outputs[0]->name, "y");
+        ck_assert_int_eq(ortc_node_attr_int(lrn, "size", 0), 3);
+        ck_assert(ortc_node_attr_float(lrn, "alpha", 0) == 1e-3f);
+        ck_assert(ortc_node_attr_float(lrn, "beta", 0) == 0.75f);
+        ck_assert(ortc_node_attr_float(lrn, "bias", 0) == 2.0f);
+        ortc_model_free(m);
+    }
+    /* the single LRN computes what PyTorch's decomposition does */
+    float *x = random_data(144, -2, 2);
+    float want[144];
+    torch_lrn(want, x, 2, 6, 12, 3, 1e-3, 0.75, 2.0);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 6, 3, 4}, x};
+    ortc_tensor out;
+    run_session(lrn_model(LRN_OK), 1, &in, 1, &out, 1);
+    expect_close(out.data, want, 144, 1e-5, "LRN vs PyTorch's formula");
+    free(out.data);
+    expect_same_results(lrn_model, LRN_OK, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
+START_TEST(lrn_near_misses_are_left)
+{
+    for (int v = LRN_EVEN; v < LRN_VARIANTS; v++) {
+        ortc_model *m = lrn_model(v);
+        ortc_pass_stats s = run_all(m);
+        ck_assert_msg(s.lrn == 0 && count_op(m->graph, "LRN") == 0 &&
+                          count_op(m->graph, "Div") == 1,
+                      "variant %d became an LRN", v);
+        ck_assert_int_eq(s.lrn_kept, v == LRN_EVEN);
+        ortc_model_free(m);
+    }
+}
+END_TEST
+
+START_TEST(lrn_even_size_keeps_pytorch_semantics)
+{
+    float *x = random_data(144, -2, 2);
+    float want[144];
+    torch_lrn(want, x, 2, 6, 12, 4, 1e-3, 0.75, 2.0);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 6, 3, 4}, x};
+    ortc_tensor out;
+    run_session(lrn_model(LRN_EVEN), 1, &in, 1, &out, 1);
+    expect_close(out.data, want, 144, 1e-5, "even-size decomposition vs PyTorch's formula");
+    free(out.data);
+    free(x);
+}
+END_TEST
+
+/* ---- fusion -------------------------------------------------------------------------------- */
+
+static const char *post_op(const ortc_node *n, size_t i)
+{
+    const ortc_attr *a = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
+    if (!a || a->type != ORTC_ATTR_STRINGS || i >= a->n)
+        return "";
+    return a->strings[i];
+}
+
+static size_t post_op_count(const ortc_node *n)
+{
+    const ortc_attr *a = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
+    return a ? a->n : 0;
+}
+
+/* Conv (x:1,2,5,5) followed by one element-wise node `op` (with the
+ * attribute/input setup of `variant`) */
+enum {
+    F_RELU, F_LEAKY, F_SIGMOID, F_TANH, F_ELU, F_HARDSIGMOID, F_CLIP6, F_CLIP13,
+    F_ELTWISE_COUNT
+};
+
+static ortc_model *conv_eltwise_model(int variant)
+{
+    rng_state = 99;
+    ortc_model *m = model_new(variant == F_CLIP6 ? 6 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,2,5,5");
+    cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+    cf32(g, "b", "3", NULL, -1, 1);
+    node(g, "Conv", "conv", "x,w,b", "c");
+    ortc_node *e = NULL;
+    switch (variant) {
+    case F_RELU: e = node(g, "Relu", "act", "c", "y"); break;
+    case F_LEAKY:
+        e = node(g, "LeakyRelu", "act", "c", "y");
+        attr_f(e, "alpha", 0.1f);
+        break;
+    case F_SIGMOID: e = node(g, "Sigmoid", "act", "c", "y"); break;
+    case F_TANH: e = node(g, "Tanh", "act", "c", "y"); break;
+    case F_ELU: e = node(g, "Elu", "act", "c", "y"); break;
+    case F_HARDSIGMOID: e = node(g, "HardSigmoid", "act", "c", "y"); break;
+    case F_CLIP6:
+        e = node(g, "Clip", "act", "c", "y");
+        attr_f(e, "min", -0.5f);
+        attr_f(e, "max", 0.7f);
+        break;
+    case F_CLIP13:
+        cf32(g, "lo", "", (float[]){0}, 0, 0);
+        cf32(g, "hi", "", (float[]){6}, 0, 0);
+        e = node(g, "Clip", "act", "c,lo,hi", "y");
+        break;
+    }
+    (void)e;
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(fuse_eltwise_into_conv)
+{
+    static const char *want[F_ELTWISE_COUNT] = {
+        "relu",  "leaky_relu:0.100000001", "sigmoid", "tanh", "elu:1",
+        "hard_sigmoid:0.200000003:0.5",    "clip:-0.5:0.699999988", "clip:0:6"};
+    for (int v = 0; v < F_ELTWISE_COUNT; v++) {
+        ortc_model *m = conv_eltwise_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        ck_assert_msg(s.fused == 1, "variant %d: fused %d", v, s.fused);
+        ck_assert_int_eq(m->graph->n_nodes, 1);
+        const ortc_node *conv = m->graph->nodes[0];
+        ck_assert_str_eq(conv->op_type, "Conv");
+        ck_assert_str_eq(conv->outputs[0]->name, "y");
+        ck_assert_int_eq(post_op_count(conv), 1);
+        ck_assert_str_eq(post_op(conv, 0), want[v]);
+        ortc_model_free(m);
+    }
+    /* the arguments are C-locale floats that read back to the same float */
+    const char *s = strchr(want[F_LEAKY], ':') + 1;
+    ck_assert(strtof(s, NULL) == 0.1f);
+}
+END_TEST
+
+/* Conv(+bias or not) -> Add(other) -> Relu; near misses: 2 the operand
+ * broadcasts; 3 the Conv output has another reader; 4 the producer is a Gemm
+ * (no sum); 5 Clip-13 with a min only known at run time; 6 the Conv output is
+ * a graph output; 7 Clip min > max */
+static ortc_model *conv_add_model(int variant)
+{
+    rng_state = 4242;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    if (variant == 4) {
+        input(g, "x", ORTC_DTYPE_FLOAT, "2,8");
+        input(g, "other", ORTC_DTYPE_FLOAT, "2,3");
+        cf32(g, "w", "8,3", NULL, -1, 1);
+        node(g, "Gemm", "gemm", "x,w", "c");
+    } else {
+        input(g, "x", ORTC_DTYPE_FLOAT, "1,2,5,5");
+        input(g, "other", ORTC_DTYPE_FLOAT, variant == 2 ? "1,3,1,1" : "1,3,5,5");
+        cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+        cf32(g, "b", "3", NULL, -1, 1);
+        ortc_node *c = node(g, "Conv", "conv", variant == 1 ? "x,w" : "x,w,b", "c");
+        attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    }
+    if (variant == 5 || variant == 7) {
+        if (variant == 5)
+            input(g, "lo", ORTC_DTYPE_FLOAT, "");
+        else
+            cf32(g, "lo", "", (float[]){1}, 0, 0);
+        cf32(g, "hi", "", (float[]){0.5f}, 0, 0);
+        node(g, "Clip", "clip", "c,lo,hi", "y");
+        output(g, "y");
+        return ready(m);
+    }
+    node(g, "Add", "add", "c,other", "a");
+    node(g, "Relu", "relu", "a", "y");
+    output(g, "y");
+    if (variant == 3) {
+        node(g, "Sigmoid", "second_reader", "c", "z");
+        output(g, "z");
+    }
+    if (variant == 6)
+        output(g, "c");
+    return ready(m);
+}
+
+START_TEST(fuse_conv_add_relu_as_sum)
+{
+    for (int v = 0; v <= 1; v++) {
+        ortc_model *m = conv_add_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        ck_assert_int_eq(s.fused, 2);
+        ck_assert_int_eq(m->graph->n_nodes, 1);
+        const ortc_node *conv = m->graph->nodes[0];
+        ck_assert_int_eq(conv->n_inputs, ORTC_FUSED_SUM_INPUT + 1);
+        ck_assert_str_eq(conv->inputs[ORTC_FUSED_SUM_INPUT]->name, "other");
+        if (v == 1)
+            ck_assert_ptr_null(conv->inputs[2]);
+        else
+            ck_assert_str_eq(conv->inputs[2]->name, "b");
+        ck_assert_int_eq(post_op_count(conv), 2);
+        ck_assert_str_eq(post_op(conv, 0), "sum");
+        ck_assert_str_eq(post_op(conv, 1), "relu");
+        ck_assert_str_eq(conv->outputs[0]->name, "y");
+        ortc_model_free(m);
+    }
+}
+END_TEST
+
+START_TEST(fuse_near_misses_are_left)
+{
+    for (int v = 2; v <= 7; v++) {
+        ortc_model *m = conv_add_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        /* variant 2/3/6: the Add is not fused (the Relu after it has no
+         * producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip stays */
+        ck_assert_msg(s.fused == 0 && m->graph->n_nodes == before,
+                      "variant %d: fused %d, %d -> %d nodes", v, s.fused, before,
+                      m->graph->n_nodes);
+        for (int i = 0; i < m->graph->n_nodes; i++)
+            ck_assert_int_eq(post_op_count(m->graph->nodes[i]), 0);
+        ortc_model_free(m);
+    }
+    /* without declared operator support nothing is fused */
+    ortc_model *m = conv_add_model(0);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fuse, false);
+    if (!ORTC_PASS_POST_OPS_FLAG)
+        ck_assert_int_eq(s.fused, 0);
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(fuse_gemm_and_matmul_followers)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "2,8");
+    cf32(g, "w", "8,4", NULL, -1, 1);
+    node(g, "Gemm", "gemm", "x,w", "a");
+    node(g, "Relu", "relu", "a", "b");
+    cf32(g, "w2", "4,3", NULL, -1, 1);
+    node(g, "MatMul", "mm", "b,w2", "c");
+    ortc_node *lr = node(g, "LeakyRelu", "lrelu", "c", "y");
+    attr_f(lr, "alpha", 0.25f);
+    output(g, "y");
+    ready(m);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+    ck_assert_int_eq(s.fused, 2);
+    ck_assert_int_eq(g->n_nodes, 2);
+    ck_assert_str_eq(post_op(find_op(g, "Gemm"), 0), "relu");
+    ck_assert_str_eq(post_op(find_op(g, "MatMul"), 0), "leaky_relu:0.25");
+    ck_assert_str_eq(find_op(g, "MatMul")->inputs[0]->name, "b");
+    ortc_model_free(m);
+}
+END_TEST
+
+START_TEST(fuse_end_to_end_matches_unfused)
+{
+    /* sessions: fused only when the operators declare post-op support; the
+     * results match either way */
+    rng_state = 5;
+    float *x = random_data(50, -1, 1), *o = random_data(75, -1, 1);
+    ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x},
+                         {ORTC_DTYPE_FLOAT, 4, {1, 3, 5, 5}, o}};
+    expect_same_results(conv_add_model, 0, in, 2, 1, 1e-5);
+    ortc_model *m = conv_add_model(0);
+    ortc_pass_stats s = run_all(m);
+    const ortc_operator *conv = ortc_registry_find("", "Conv", 13);
+    if (ORTC_PASS_POST_OPS_FLAG && (conv->flags & ORTC_PASS_POST_OPS_FLAG))
+        ck_assert_int_eq(s.fused, 2);
+    else
+        ck_assert_int_eq(s.fused, 0);
+    ortc_model_free(m);
+    for (int v = 0; v < F_ELTWISE_COUNT; v++) {
+        float *x1 = random_data(50, -3, 3);
+        ortc_tensor in1 = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x1};
+        expect_same_results(conv_eltwise_model, v, &in1, 1, 1, 1e-5);
+        free(x1);
+    }
+    free(x);
+    free(o);
+}
+END_TEST
+
+/* ---- the whole pipeline -------------------------------------------------------------------- */
+
+/* Everything at once: Identity, Conv+BN, Relu, Dropout, a decomposed LRN,
+ * a second Conv + Add(residual) + Relu, x.view(N, -1) by the Shape chain,
+ * Gemm + Relu, an If on a constant. */
+static ortc_model *mixed_model(int variant)
+{
+    (void)variant;
+    rng_state = 2024;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,3,6,4");
+    node(g, "Identity", "id", "x", "x1");
+    cf32(g, "w1", "6,3,3,3", NULL, -1, 1);
+    attr_ints(node(g, "Conv", "conv1", "x1,w1", "c1"), "pads", INTS(1, 1, 1, 1));
+    cf32(g, "scale", "6", NULL, 0.5f, 2);
+    cf32(g, "beta", "6", NULL, -1, 1);
+    cf32(g, "mean", "6", NULL, -1, 1);
+    cf32(g, "var", "6", NULL, 0.1f, 3);
+    node(g, "BatchNormalization", "bn", "c1,scale,beta,mean,var", "b1");
+    node(g, "Relu", "relu1", "b1", "r1");
+    node(g, "Dropout", "drop", "r1", "d1");
+    /* LRN(size 3, alpha 1e-3, beta 0.75, k 2) as PyTorch decomposes it */
+    node(g, "Mul", "sq", "d1,d1", "s");
+    ci64(g, "axes1", "1", (int64_t[]){1});
+    node(g, "Unsqueeze", "unsq", "s,axes1", "u");
+    ci64(g, "pads", "10", (int64_t[]){0, 0, 1, 0, 0, 0, 0, 1, 0, 0});
+    node(g, "Pad", "pad", "u,pads", "p");
+    attr_ints(node(g, "AveragePool", "pool", "p", "q"), "kernel_shape", INTS(3, 1, 1));
+    node(g, "Squeeze", "squeeze", "q,axes1", "r");
+    cf32(g, "alpha", "", (float[]){1e-3f}, 0, 0);
+    node(g, "Mul", "scl", "r,alpha", "ma");
+    cf32(g, "k", "", (float[]){2}, 0, 0);
+    node(g, "Add", "kadd", "k,ma", "a");
+    cf32(g, "lbeta", "", (float[]){0.75f}, 0, 0);
+    node(g, "Pow", "pow", "a,lbeta", "den");
+    node(g, "Div", "div", "d1,den", "l1");
+    cf32(g, "w2", "6,6,3,3", NULL, -0.3f, 0.3f);
+    cf32(g, "b2", "6", NULL, -1, 1);
+    attr_ints(node(g, "Conv", "conv2", "l1,w2,b2", "c2"), "pads", INTS(1, 1, 1, 1));
+    node(g, "Add", "res", "c2,l1", "s2");
+    node(g, "Relu", "relu2", "s2", "r2");
+    /* If(true) { Identity(r2) } else { Neg(r2) } */
+    cbool(g, "cond", true);
+    ortc_node *iff = node(g, "If", "if", "cond", "r3");
+    ortc_graph *tg = ortc_graph_new(m, g, "then");
+    node(tg, "Identity", "pass", "r2", "t_out");
+    output(tg, "t_out");
+    ortc_graph *eg = ortc_graph_new(m, g, "else");
+    node(eg, "Neg", "neg", "r2", "e_out");
+    output(eg, "e_out");
+    attr_g(iff, "then_branch", tg);
+    attr_g(iff, "else_branch", eg);
+    node(g, "Shape", "shape", "r3", "sh");
+    ortc_const_tensor *zero = tensor(ORTC_DTYPE_INT64, "");
+    ortc_value_set_constant(val(g, "i0"), zero);
+    attr_i(node(g, "Gather", "gather", "sh,i0", "n"), "axis", 0);
+    ci64(g, "axes0", "1", (int64_t[]){0});
+    node(g, "Unsqueeze", "unsq0", "n,axes0", "n1");
+    ci64(g, "m1", "1", (int64_t[]){-1});
+    attr_i(node(g, "Concat", "cat", "n1,m1", "shp"), "axis", 0);
+    node(g, "Reshape", "flat", "r3,shp", "f");
+    cf32(g, "w3", "5,144", NULL, -0.1f, 0.1f);
+    cf32(g, "b3", "5", NULL, -1, 1);
+    ortc_node *gemm = node(g, "Gemm", "fc", "f,w3,b3", "fc");
+    attr_i(gemm, "transB", 1);
+    node(g, "Relu", "relu3", "fc", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(pipeline_rewrites_and_keeps_results)
+{
+    ortc_model *m = mixed_model(0);
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.inlined, 1);
+    ck_assert_int_ge(s.folded, 4);
+    ck_assert_int_eq(s.bn_folded, 1);
+    ck_assert_int_eq(s.lrn, 1);
+    ck_assert_int_eq(s.dropouts, 1);
+    ck_assert_int_ge(s.identities, 2);
+    ortc_graph *g = m->graph;
+    ck_assert_int_eq(count_op(g, "If"), 0);
+    ck_assert_int_eq(count_op(g, "Shape"), 0);
+    ck_assert_int_eq(count_op(g, "BatchNormalization"), 0);
+    ck_assert_int_eq(count_op(g, "LRN"), 1);
+    ck_assert_int_eq(count_op(g, "Identity"), 0);
+    ortc_model_free(m);
+    rng_state = 31;
+    float *x = random_data(72, -1, 1);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 3, 6, 4}, x};
+    expect_same_results(mixed_model, 0, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
+/* ---- logging and errors ------------------------------------------------------------------- */
+
+typedef struct captured {
+    int info, debug, before, after;
+    char summary[2048];
+} captured;
+
+static void capture(void *user, ortc_log_level level, const char *msg)
+{
+    captured *c = user;
+    if (strncmp(msg, "passes", 6))
+        return;
+    if (level == ORTC_LOG_INFO) {
+        c->info++;
+        snprintf(c->summary, sizeof c->summary, "%s", msg);
+    }
+    if (level == ORTC_LOG_DEBUG)
+        c->debug++;
+    c->before += strstr(msg, "graph before passes") != NULL;
+    c->after += strstr(msg, "graph after passes") != NULL;
+}
+
+START_TEST(passes_log_summary_and_dumps)
+{
+    for (int lvl = ORTC_LOG_WARNING; lvl <= ORTC_LOG_DEBUG; lvl++) {
+        captured c = {0};
+        ortc_options o;
+        ortc_options_init(&o);
+        o.log = capture;
+        o.log_user = &c;
+        o.log_level = (ortc_log_level)lvl;
+        ortc_session *s = NULL;
+        ck_assert_int_eq(ortc_session_create_from_model(&s, view_chain_model(0), &o),
+                         ORTC_STATUS_OK);
+        ortc_session_destroy(s);
+        ck_assert_int_eq(c.info, lvl >= ORTC_LOG_INFO);
+        if (lvl >= ORTC_LOG_INFO)
+            ck_assert_msg(strstr(c.summary, "folded 4 nodes") && strstr(c.summary, "6 -> 2 nodes"),
+                          "%s", c.summary);
+        ck_assert_int_eq(c.before, lvl == ORTC_LOG_DEBUG);
+        ck_assert_int_eq(c.after, lvl == ORTC_LOG_DEBUG);
+        if (lvl == ORTC_LOG_DEBUG)
+            ck_assert_int_ge(c.debug, 2 + 6 + 2 + 4); /* dumps and one note per fold */
+        else
+            ck_assert_int_eq(c.debug, 0);
+    }
+}
+END_TEST
+
+START_TEST(passes_keep_the_callers_last_error)
+{
+    ortc_model *dummy = NULL;
+    ck_assert_int_ne(ortc_model_load(&dummy, "/nonexistent/passes-test.onnx"), ORTC_STATUS_OK);
+    char before[ORTC_ERR_MAX];
+    snprintf(before, sizeof before, "%s", ortc_last_error());
+    ortc_model *m = refusing_model(0); /* folding it fails inside the pass */
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.folded, 0);
+    ck_assert_str_eq(ortc_last_error(), before);
+    ortc_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("passes");
+    TCase *inf = tcase_create("infer");
+    tcase_add_test(inf, infer_static_shapes);
+    tcase_add_test(inf, infer_leaves_dynamic_dims_unknown);
+    suite_add_tcase(s, inf);
+    TCase *fold = tcase_create("fold");
+    tcase_add_test(fold, fold_constant_nodes_into_initializers);
+    tcase_add_test(fold, fold_view_chain_static_becomes_constant);
+    tcase_add_test(fold, fold_view_chain_dynamic_left_for_plans);
+    tcase_add_test(fold, fold_inlines_if_with_constant_condition);
+    tcase_add_test(fold, fold_leaves_refused_nodes_to_compile);
+    suite_add_tcase(s, fold);
+    TCase *el = tcase_create("eliminate");
+    tcase_add_test(el, eliminate_identity_and_dropout);
+    tcase_add_test(el, eliminate_keeps_dropout_that_is_not_a_copy);
+    tcase_add_test(el, dead_nodes_and_initializers_removed);
+    suite_add_tcase(s, el);
+    TCase *bn = tcase_create("bn");
+    tcase_add_test(bn, bn_folds_into_conv_weights);
+    tcase_add_test(bn, bn_shared_weights_survive_until_unused);
+    tcase_add_test(bn, bn_near_misses_are_left);
+    suite_add_tcase(s, bn);
+    TCase *lrn = tcase_create("lrn");
+    tcase_add_test(lrn, lrn_pattern_becomes_one_lrn);
+    tcase_add_test(lrn, lrn_near_misses_are_left);
+    tcase_add_test(lrn, lrn_even_size_keeps_pytorch_semantics);
+    suite_add_tcase(s, lrn);
+    TCase *fu = tcase_create("fuse");
+    tcase_add_test(fu, fuse_eltwise_into_conv);
+    tcase_add_test(fu, fuse_conv_add_relu_as_sum);
+    tcase_add_test(fu, fuse_near_misses_are_left);
+    tcase_add_test(fu, fuse_gemm_and_matmul_followers);
+    tcase_add_test(fu, fuse_end_to_end_matches_unfused);
+    suite_add_tcase(s, fu);
+    TCase *pl = tcase_create("pipeline");
+    tcase_add_test(pl, pipeline_rewrites_and_keeps_results);
+    tcase_add_test(pl, passes_log_summary_and_dumps);
+    tcase_add_test(pl, passes_keep_the_callers_last_error);
+    suite_add_tcase(s, pl);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
