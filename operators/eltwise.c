@@ -7,7 +7,9 @@
  * is the ONNX formula (dnnl_plan_for below); everything else — float64,
  * integers, Clip with bounds known only at run time, the ops oneDNN lacks —
  * runs the plain-C kernels of eltwise_ref.c, which are also the reference.
- * Outputs may overwrite input 0. float16/bfloat16 are refused.
+ * Outputs may overwrite input 0. float16/bfloat16 are refused. Relu also
+ * takes blocked layouts (a convolution's output): it keeps the layout, or
+ * reorders into a plain output and applies itself there.
  */
 #include <float.h>
 #include <stdio.h>
@@ -481,6 +483,11 @@ typedef struct eltwise_state {
     ortc_dnnl_step step;   /* x -> y */
     ortc_dnnl_step then;   /* y -> y, when the plan has a second algorithm */
     dnnl_memory_t src, dst, weights, then_src, then_dst;
+    /* Relu on a blocked input: */
+    ortc_dnnl_unblock unblock;  /* plain-C path: a plain copy of x */
+    bool to_plain;              /* reorder x into the plain y, then y = f(y) */
+    ortc_dnnl_reorder reorder;
+    dnnl_memory_desc_t md;      /* kept layout (out_layout[0].desc points here) */
 } eltwise_state;
 
 static void eltwise_release(ortc_opctx *c)
@@ -490,6 +497,9 @@ static void eltwise_release(ortc_opctx *c)
         return;
     ortc_dnnl_step_free(&s->step);
     ortc_dnnl_step_free(&s->then);
+    ortc_dnnl_unblock_free(&s->unblock);
+    if (s->to_plain)
+        ortc_dnnl_reorder_free(&s->reorder);
     dnnl_memory_t *mems[] = {&s->src, &s->dst, &s->weights, &s->then_src, &s->then_dst};
     for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
         if (*mems[i])
@@ -566,12 +576,15 @@ static ortc_status build_prelu(ortc_opctx *c, eltwise_state *s, const eltwise_in
     return st;
 }
 
-static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n)
+static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n,
+                               const dnnl_memory_desc_t *layout)
 {
-    /* elementwise: the tensor as 1-D */
+    /* elementwise: the tensor as 1-D, or in its blocked layout */
     dnnl_memory_desc_t md;
     ortc_status st;
-    if ((st = ortc_dnnl_md_plain(c, &md, 1, &n)))
+    if (layout)
+        md = *layout;
+    else if ((st = ortc_dnnl_md_plain(c, &md, 1, &n)))
         return st;
     dnnl_eltwise_desc_t desc, then_desc;
     DNNL_CHECK(c, dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, pl->alg, &md,
@@ -603,6 +616,28 @@ static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan 
     return st;
 }
 
+/* Relu on a blocked x: in its layout when the output may stay blocked;
+ * otherwise x is reordered into the plain output, which then gets the
+ * 1-D primitive in place (no in-place over x: the layouts differ). */
+static ortc_status build_blocked(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n)
+{
+    ortc_status st = ortc_dnnl_md_input(c, 0, &s->md);
+    if (st)
+        return st;
+    if (c->out_blocked_ok && c->out_blocked_ok[0]) {
+        if ((st = build_unary(c, s, pl, n, &s->md)) || s->use_ref)
+            return st;
+        return ortc_dnnl_set_out_layout(c, 0, &s->md);
+    }
+    dnnl_memory_desc_t plain;
+    if ((st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims)) ||
+        (st = build_unary(c, s, pl, n, NULL)) || s->use_ref)
+        return st;
+    c->inplace[0] = -1;
+    s->to_plain = true;
+    return ortc_dnnl_reorder_init(c, &s->reorder, &s->md, &plain, 0);
+}
+
 static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
 {
     eltwise_info in;
@@ -610,6 +645,7 @@ static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
     if (st)
         return st;
     const eltwise_kind kind = in.def->kind;
+    const bool blocked = ortc_dnnl_in_blocked(c, 0);
     if (c->inplace && kind != KIND_ISNAN && kind != KIND_ISINF)
         c->inplace[0] = 0; /* y[i] depends on x[i] alone: y may overwrite x */
     int64_t n = ortc_tensor_numel(c->in[0]);
@@ -623,11 +659,18 @@ static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
         else if (kind == KIND_PRELU)
             return build_prelu(c, s, &in);
     }
-    if (!planned) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    return build_unary(c, s, &pl, n);
+    if (planned && blocked)
+        st = build_blocked(c, s, &pl, n);
+    else if (planned)
+        st = build_unary(c, s, &pl, n, NULL);
+    if (st || (planned && !s->use_ref))
+        return st;
+    /* plain C; a blocked x gets a plain copy (the output stays plain) */
+    size_t used = 0;
+    s->use_ref = true;
+    if (c->inplace && blocked)
+        c->inplace[0] = -1;
+    return ortc_dnnl_unblock_init(c, &s->unblock, &used);
 }
 
 static ortc_status eltwise_prepare(ortc_opctx *c)
@@ -646,11 +689,24 @@ static ortc_status eltwise_prepare(ortc_opctx *c)
 static ortc_status eltwise_run(ortc_opctx *c)
 {
     eltwise_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s)
         return eltwise_reference(c);
     ortc_status st;
+    if (s->use_ref) {
+        ortc_opctx v;
+        ortc_tensor ins[ORTC_DNNL_MAX_IO];
+        ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
+        st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
+        return st ? st : eltwise_reference(&v);
+    }
     void *y = c->out[0]->data;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
+    const void *x = c->in[0]->data;
+    if (s->to_plain) {
+        if ((st = ortc_dnnl_reorder_run(c, &s->reorder, x, y)))
+            return st;
+        x = y;
+    }
+    if ((st = ortc_dnnl_set(c, s->src, x)) ||
         (s->weights && (st = ortc_dnnl_set(c, s->weights, c->in[1]->data))) ||
         (st = ortc_dnnl_set(c, s->dst, y)) || (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
@@ -671,6 +727,12 @@ static ortc_status eltwise_run(ortc_opctx *c)
         .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,         \
         .reference = eltwise_reference,                                                     \
     }
+#define RELU_OP(version)                                                                    \
+    {                                                                                       \
+        .domain = "", .op_type = "Relu", .since_version = (version),                        \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = eltwise_infer, .prepare = eltwise_prepare, \
+        .run = eltwise_run, .release = eltwise_release, .reference = eltwise_reference,     \
+    }
 #define PLAIN_OP(name, version)                                                             \
     {                                                                                       \
         .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer, \
@@ -678,8 +740,8 @@ static ortc_status eltwise_run(ortc_opctx *c)
     }
 
 const ortc_operator ortc_ops_eltwise[] = {
-    DNNL_OP("Relu", 1),        DNNL_OP("Relu", 6),          DNNL_OP("Relu", 13),
-    DNNL_OP("Relu", 14),       DNNL_OP("LeakyRelu", 1),     DNNL_OP("LeakyRelu", 6),
+    RELU_OP(1),                RELU_OP(6),                  RELU_OP(13),
+    RELU_OP(14),               DNNL_OP("LeakyRelu", 1),     DNNL_OP("LeakyRelu", 6),
     DNNL_OP("LeakyRelu", 16),  DNNL_OP("PRelu", 1),         DNNL_OP("PRelu", 6),
     DNNL_OP("PRelu", 7),       DNNL_OP("PRelu", 9),         DNNL_OP("PRelu", 16),
     DNNL_OP("Elu", 1),         DNNL_OP("Elu", 6),           DNNL_OP("Selu", 1),

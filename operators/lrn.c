@@ -2,7 +2,10 @@
  * ONNX's window for channel c is [c - floor((size-1)/2), c + ceil((size-1)/2)];
  * oneDNN's across-channel LRN uses the same window only for odd sizes (for
  * even sizes it drops one channel on the high side), so even sizes run the
- * plain-C reference kernel.
+ * plain-C reference kernel. Layouts: a blocked input is normalised in its
+ * own layout (the output keeps it, or is reordered to plain through
+ * scratch); where oneDNN has only its reference implementation for that
+ * layout, or for the plain-C kernel, the input is first made plain.
  */
 #include <stdlib.h>
 
@@ -13,6 +16,13 @@ typedef struct lrn_state {
     bool use_ref; /* even size (or empty input): plain-C kernel */
     ortc_dnnl_step step;
     dnnl_memory_t src, dst;
+    /* a blocked input made plain first (in scratch at unblock.off[0]) */
+    ortc_dnnl_unblock unblock;
+    /* a blocked result reordered to the plain output (from scratch) */
+    bool to_plain;
+    size_t tmp_off;
+    ortc_dnnl_reorder out_reorder;
+    dnnl_memory_desc_t md; /* the primitive's layout (out_layout[0].desc) */
 } lrn_state;
 
 typedef struct lrn_params {
@@ -78,39 +88,70 @@ static ortc_status lrn_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
+/* The primitive over md (src = dst layout); NULL *pd when unimplemented. */
+static ortc_status lrn_pd(ortc_opctx *c, const lrn_params *p, const dnnl_memory_desc_t *md,
+                          dnnl_primitive_desc_t *pd)
+{
+    dnnl_lrn_desc_t desc;
+    DNNL_CHECK(c, dnnl_lrn_forward_desc_init(&desc, dnnl_forward_inference,
+                                             dnnl_lrn_across_channels, md, p->size, p->alpha,
+                                             p->beta, p->bias));
+    bool unimpl;
+    return ortc_dnnl_pd_create(c, pd, &desc, NULL, &unimpl);
+}
+
 static ortc_status lrn_build(ortc_opctx *c, lrn_state *s)
 {
     lrn_params p;
     ortc_status st = lrn_check(c, &p);
     if (st)
         return st;
+    size_t used = 0;
+    bool blocked_in = ortc_dnnl_in_blocked(c, 0);
     if (p.size % 2 == 0 || p.n * p.c * p.s == 0) {
         s->use_ref = true; /* see the note at the top of the file */
-        return ORTC_STATUS_OK;
+        return ortc_dnnl_unblock_init(c, &s->unblock, &used);
     }
-    /* Across-channel LRN treats spatial positions independently, so any
-     * rank is the 4-D (N, C, S, 1). */
-    int64_t dims[4] = {p.n, p.c, p.s, 1};
-    dnnl_memory_desc_t md;
-    if ((st = ortc_dnnl_md_plain(c, &md, 4, dims)))
-        return st;
-    dnnl_lrn_desc_t desc;
-    DNNL_CHECK(c, dnnl_lrn_forward_desc_init(&desc, dnnl_forward_inference,
-                                             dnnl_lrn_across_channels, &md, p.size, p.alpha,
-                                             p.beta, p.bias));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    if (blocked_in) {
+        if ((st = ortc_dnnl_md_input(c, 0, &s->md)) || (st = lrn_pd(c, &p, &s->md, &pd)))
+            return st;
+        if (pd && ortc_dnnl_impl_is_ref(pd)) {
+            dnnl_primitive_desc_destroy(pd); /* slow: normalise a plain copy instead */
+            pd = NULL;
+        }
     }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
+    if (!pd) {
+        /* Across-channel LRN treats spatial positions independently, so any
+         * plain rank is the 4-D (N, C, S, 1). */
+        if (blocked_in && (st = ortc_dnnl_unblock_init(c, &s->unblock, &used)))
+            return st;
+        int64_t dims[4] = {p.n, p.c, p.s, 1};
+        if ((st = ortc_dnnl_md_plain(c, &s->md, 4, dims)) || (st = lrn_pd(c, &p, &s->md, &pd)))
+            return st;
+        if (!pd) {
+            s->use_ref = true;
+            return ORTC_STATUS_OK;
+        }
+    }
+    bool blocked_out = c->out_blocked_ok && c->out_blocked_ok[0];
+    s->to_plain = !blocked_out && !ortc_dnnl_md_is_plain(&s->md) && s->unblock.n == 0;
+    if (s->to_plain) {
+        dnnl_memory_desc_t plain;
+        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&s->md));
+        st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims);
+        if (!st)
+            st = ortc_dnnl_reorder_init(c, &s->out_reorder, &s->md, &plain, used);
+    }
+    s->step.scratch_off = used;
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &md, &s->src);
+        st = ortc_dnnl_step_create(c, &s->step, pd);
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &md, &s->dst);
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &s->md, &s->src);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &s->md, &s->dst);
+    if (!st && !s->to_plain && s->unblock.n == 0 && blocked_in)
+        st = ortc_dnnl_set_out_layout(c, 0, &s->md);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -121,6 +162,9 @@ static void lrn_release(ortc_opctx *c)
     if (!s)
         return;
     ortc_dnnl_step_free(&s->step);
+    ortc_dnnl_unblock_free(&s->unblock);
+    if (s->to_plain)
+        ortc_dnnl_reorder_free(&s->out_reorder);
     if (s->src)
         dnnl_memory_destroy(s->src);
     if (s->dst)
@@ -144,20 +188,30 @@ static ortc_status lrn_prepare(ortc_opctx *c)
 static ortc_status lrn_run(ortc_opctx *c)
 {
     lrn_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s)
         return lrn_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
+    ortc_opctx v;
+    ortc_tensor ins[ORTC_DNNL_MAX_IO];
+    ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
+    ortc_status st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
+    if (st)
         return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    if (s->use_ref)
+        return lrn_reference(&v);
+    void *y = s->to_plain ? ortc_dnnl_scratch_at(c, s->tmp_off) : c->out[0]->data;
+    if ((st = ortc_dnnl_set(c, s->src, v.in[0]->data)) || (st = ortc_dnnl_set(c, s->dst, y)) ||
+        (st = ortc_dnnl_step_run(c, &s->step)))
+        return st;
+    if (s->to_plain)
+        return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
+    return ORTC_STATUS_OK;
 }
 
 #define LRN_OP(version)                                                                  \
     {                                                                                    \
-        .domain = "", .op_type = "LRN", .since_version = (version), .infer = lrn_infer,  \
-        .prepare = lrn_prepare, .run = lrn_run, .release = lrn_release,                  \
-        .reference = lrn_reference,                                                      \
+        .domain = "", .op_type = "LRN", .since_version = (version),                      \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer, .prepare = lrn_prepare,    \
+        .run = lrn_run, .release = lrn_release, .reference = lrn_reference,              \
     }
 
 const ortc_operator ortc_ops_lrn[] = {LRN_OP(1), LRN_OP(13)};

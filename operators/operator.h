@@ -68,6 +68,9 @@ enum {
     /* Control flow (If): the runtime compiles and runs the subgraphs itself;
      * infer/run are NULL. */
     ORTC_OP_CONTROL_FLOW = 1u << 3,
+    /* The op applies ORTC_ATTR_POST_OPS (fusion contract below); graph
+     * passes fuse element-wise followers only into such ops. */
+    ORTC_OP_POST_OPS = 1u << 4,
 };
 
 typedef struct ortc_operator {

@@ -18,8 +18,13 @@
 
 typedef struct pool_state {
     bool use_ref; /* case oneDNN cannot express exactly: plain-C kernel */
+    ortc_dnnl_unblock unblock; /* use_ref with a blocked input: plain copy */
     ortc_dnnl_step step;
     dnnl_memory_t src, dst;
+    bool to_plain;         /* pool into scratch (input's layout), then reorder */
+    size_t tmp_off;
+    ortc_dnnl_reorder out_reorder;
+    dnnl_memory_desc_t dst_md; /* output layout (out_layout[0].desc points here) */
 } pool_state;
 
 /* A validated MaxPool/AveragePool node. */
@@ -137,34 +142,56 @@ static ortc_status pool_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* Primitive for a pooling over x (rank dims) to y, spatial parameters per
- * model spatial dim (already in oneDNN's form: dilation counts gaps). */
-static ortc_status pool_make(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg, int rank,
-                             const int64_t *xdims, const int64_t *ydims, const dnnl_dims_t strides,
-                             const dnnl_dims_t kernel, const dnnl_dims_t dil,
-                             const dnnl_dims_t pl, const dnnl_dims_t pr)
+/* Plain-C kernel from here on (a blocked input gets a plain copy). */
+static ortc_status pool_use_ref(ortc_opctx *c, pool_state *s)
 {
-    dnnl_memory_desc_t src, dst;
+    size_t used = 0;
+    s->use_ref = true;
+    return ortc_dnnl_unblock_init(c, &s->unblock, &used);
+}
+
+/* Primitive for a pooling over x (src: its layout; rank dims) to y,
+ * spatial parameters per model spatial dim (already in oneDNN's form:
+ * dilation counts gaps). The output takes the input's layout when blocked
+ * layouts may flow; otherwise it is plain, through scratch if needed. */
+static ortc_status pool_make(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg,
+                             const dnnl_memory_desc_t *src, int rank, const int64_t *ydims,
+                             const dnnl_dims_t strides, const dnnl_dims_t kernel,
+                             const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr)
+{
+    dnnl_memory_desc_t dst, plain;
     ortc_status st;
-    if ((st = ortc_dnnl_md_plain(c, &src, rank, xdims)) ||
-        (st = ortc_dnnl_md_plain(c, &dst, rank, ydims)))
+    bool src_plain = ortc_dnnl_md_is_plain(src);
+    bool blocked_out = c->out_blocked_ok && c->out_blocked_ok[0];
+    if ((st = ortc_dnnl_md_plain(c, &plain, rank, ydims)) ||
+        (st = src_plain ? ortc_dnnl_md_plain(c, &dst, rank, ydims)
+                        : ortc_dnnl_md_any(c, &dst, rank, ydims)))
         return st;
     dnnl_pooling_v2_desc_t desc;
-    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, &src,
+    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src,
                                                     &dst, strides, kernel, dil, pl, pr));
     dnnl_primitive_desc_t pd;
     bool unimpl;
     if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
         return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
+    if (unimpl)
+        return pool_use_ref(c, s);
+    s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    size_t used = 0;
+    s->to_plain = !blocked_out && !ortc_dnnl_md_is_plain(&s->dst_md);
+    if (s->to_plain) {
+        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&s->dst_md));
+        st = ortc_dnnl_reorder_init(c, &s->out_reorder, &s->dst_md, &plain, used);
     }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
+    s->step.scratch_off = used;
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &src, &s->src);
+        st = ortc_dnnl_step_create(c, &s->step, pd);
     if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &dst, &s->dst);
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
+    if (!st)
+        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &s->dst_md, &s->dst);
+    if (!st && !s->to_plain)
+        st = ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -176,10 +203,8 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
-    if (ortc_tensor_numel(x) == 0) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (ortc_tensor_numel(x) == 0)
+        return pool_use_ref(c, s);
     const ortc_window *g = &ps.g;
     dnnl_dims_t strides, kernel, dil, pl, pr;
     for (int i = 0; i < g->nsp; i++) {
@@ -192,17 +217,18 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
          * ceil_mode's last window may need more right padding than ONNX's. */
         int64_t need = (g->out[d] - 1) * g->stride[d] + ortc_win_extent(g, d) - g->in[d] - pl[i];
         pr[i] = need > g->pad_end[d] ? need : g->pad_end[d];
-        if (!ps.is_max && ps.count_include_pad && pr[i] > g->pad_end[d]) {
-            s->use_ref = true; /* see the note at the top of the file */
-            return ORTC_STATUS_OK;
-        }
+        if (!ps.is_max && ps.count_include_pad && pr[i] > g->pad_end[d])
+            return pool_use_ref(c, s); /* see the note at the top of the file */
     }
     dnnl_alg_kind_t alg = ps.is_max             ? dnnl_pooling_max
                           : ps.count_include_pad ? dnnl_pooling_avg_include_padding
                                                  : dnnl_pooling_avg_exclude_padding;
     int64_t ydims[ORTC_MAX_RANK];
     pool_out_dims(g, ydims);
-    return pool_make(c, s, alg, x->rank, x->dims, ydims, strides, kernel, dil, pl, pr);
+    dnnl_memory_desc_t src;
+    if ((st = ortc_dnnl_md_input(c, 0, &src)))
+        return st;
+    return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
 }
 
 static void pool_release(ortc_opctx *c)
@@ -211,6 +237,9 @@ static void pool_release(ortc_opctx *c)
     if (!s)
         return;
     ortc_dnnl_step_free(&s->step);
+    ortc_dnnl_unblock_free(&s->unblock);
+    if (s->to_plain)
+        ortc_dnnl_reorder_free(&s->out_reorder);
     if (s->src)
         dnnl_memory_destroy(s->src);
     if (s->dst)
@@ -237,21 +266,32 @@ static ortc_status pool_prepare(ortc_opctx *c)
     return prepare_with(c, pool_build);
 }
 
-/* Executes the primitive on in[0] -> out[0]. */
+/* Executes the primitive on in[0] -> out[0] (through scratch when the
+ * output must be plain). */
 static ortc_status pool_exec(ortc_opctx *c, pool_state *s)
 {
     ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
+    void *y = s->to_plain ? ortc_dnnl_scratch_at(c, s->tmp_off) : c->out[0]->data;
+    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) || (st = ortc_dnnl_set(c, s->dst, y)) ||
+        (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    if (s->to_plain)
+        return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
+    return ORTC_STATUS_OK;
 }
 
 static ortc_status pool_run(ortc_opctx *c)
 {
     pool_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s)
         return pool_reference(c);
+    if (s->use_ref) {
+        ortc_opctx v;
+        ortc_tensor ins[ORTC_DNNL_MAX_IO];
+        ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
+        ortc_status st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
+        return st ? st : pool_reference(&v);
+    }
     return pool_exec(c, s);
 }
 
@@ -323,7 +363,10 @@ static ortc_status global_build(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t al
     const ortc_tensor *x = c->in[0];
     int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
     dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
-    return pool_make(c, s, alg, 3, xdims, ydims, strides, kernel, dil, pl, pr);
+    dnnl_memory_desc_t src;
+    if ((st = ortc_dnnl_md_plain(c, &src, 3, xdims)))
+        return st;
+    return pool_make(c, s, alg, &src, 3, ydims, strides, kernel, dil, pl, pr);
 }
 
 static ortc_status gap_build(ortc_opctx *c, pool_state *s)
@@ -396,9 +439,9 @@ static ortc_status gmp_run(ortc_opctx *c)
 
 #define POOL_OP(name, version)                                                             \
     {                                                                                      \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = pool_infer,  \
-        .prepare = pool_prepare, .run = pool_run, .release = pool_release,                 \
-        .reference = pool_reference,                                                       \
+        .domain = "", .op_type = (name), .since_version = (version),                       \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = pool_infer, .prepare = pool_prepare,    \
+        .run = pool_run, .release = pool_release, .reference = pool_reference,             \
     }
 
 const ortc_operator ortc_ops_pool[] = {

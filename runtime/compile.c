@@ -25,7 +25,7 @@ void ortc_plan_free(ortc_plan *p)
         return;
     for (int i = 0; p->steps && i < p->n_steps; i++) {
         ortc_step *st = &p->steps[i];
-        if (st->node && st->node->op && st->node->op->release && !st->use_reference)
+        if (st->node && st->node->op && st->node->op->release && st->ctx.state)
             st->node->op->release(&st->ctx);
         ortc_plan_free(st->branch[0]);
         ortc_plan_free(st->branch[1]);
@@ -301,7 +301,7 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
                            p->layouts[SLOT(p, n->outputs[k])].bytes);
         } else if (!st) {
             st = op->run(c);
-            if (!st)
+            if (!st && s->backend) /* none in reference mode */
                 st = ortc_backend_wait(s->backend, &s->err);
         }
         if (op->release)
@@ -414,6 +414,12 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
                 is_inplace = p->bind[r].kind == ORTC_BIND_ARENA && buf_of[r] >= 0 &&
                              bufs[buf_of[r]].last == si &&
                              p->layouts[SLOT(p, u)].bytes == p->layouts[wi].bytes;
+                /* not when another input reads the same buffer (a view of it):
+                 * the kernel would overwrite what it still has to read */
+                for (int i = 0; is_inplace && i < n->n_inputs; i++)
+                    if (i != j && n->inputs[i] && SLOT(p, n->inputs[i]) >= 0 &&
+                        root[SLOT(p, n->inputs[i])] == r)
+                        is_inplace = false;
             }
             if (is_view || is_inplace) {
                 int r = root[SLOT(p, u)];
@@ -792,6 +798,9 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
     *out = p;
     return ORTC_STATUS_OK;
 fail:
+    /* steps not yet counted (one failing in infer, an If whose branches were
+     * compiled) still own state; untouched steps are zero */
+    p->n_steps = g->n_nodes;
     ortc_plan_free(p);
     return st;
 }

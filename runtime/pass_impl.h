@@ -14,14 +14,9 @@
 #include "operator.h"
 #include "ortc/ortc.h"
 
-/* The operator flag by which Conv/ConvTranspose/Gemm/MatMul declare that
- * they apply ORTC_ATTR_POST_OPS. Until operator.h defines it, fusion never
- * fires in sessions (tests force it with ortc_pass_ctx.post_ops_ok). */
-#ifdef ORTC_OP_POST_OPS
+/* The operator flag by which Conv/Gemm/MatMul declare that they apply
+ * ORTC_ATTR_POST_OPS (tests can force fusion with ortc_pass_ctx.post_ops_ok). */
 #define ORTC_PASS_POST_OPS_FLAG ORTC_OP_POST_OPS
-#else
-#define ORTC_PASS_POST_OPS_FLAG 0u
-#endif
 
 typedef struct ortc_pass_stats {
     int folded;       /* nodes evaluated into initializers */

@@ -20,5 +20,7 @@ void ortc_cases_ops_layout(Suite *s);
 void ortc_cases_ops_reduce(Suite *s);
 /* cases_ops_deconv.c: ConvTranspose, Resize, Upsample. */
 void ortc_cases_ops_deconv(Suite *s);
+/* cases_ops_perf.c: post-ops, blocked layouts, fully connected paths. */
+void ortc_cases_ops_perf(Suite *s);
 
 #endif

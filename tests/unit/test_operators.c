@@ -17,6 +17,7 @@ int main(void)
     ortc_cases_ops_layout(s);
     ortc_cases_ops_reduce(s);
     ortc_cases_ops_deconv(s);
+    ortc_cases_ops_perf(s);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);

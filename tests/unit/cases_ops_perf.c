@@ -1,0 +1,1011 @@
+/* cases_ops_perf.c — the oneDNN operators' fast paths: fused post-ops
+ * (operator.h's ortc_post_ops) on Conv, Gemm and MatMul against hand-derived
+ * values and the reference kernels; Gemm/MatMul's fully connected paths;
+ * blocked layouts flowing between Conv, Relu, MaxPool/AveragePool and LRN
+ * in whole sessions (blocked in and out, plain out from blocked in, plain-C
+ * fallbacks fed blocked data, the fused sum in place and not) against
+ * reference-mode sessions of the same graph.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cases.h"
+#include "dnnl_util.h"
+#include "helper_ops.h"
+#include "session_impl.h"
+
+#define F32 ORTC_DTYPE_FLOAT
+#define THREADS 2
+#define N_OF(a) (int)(sizeof(a) / sizeof *(a))
+
+/* ---- tolerances ------------------------------------------------------------
+ * Single ops: as in cases_ops_dnnl.c, inputs in [-1, 1]; the reference sums
+ * in double, oneDNN in float in its own order: k * eps for a dot product of
+ * k terms, plus 1e-5 relative for oneDNN's exp/tanh/pow approximations.
+ * Sessions: weights are scaled by 1/sqrt(fan-in) so every activation stays
+ * O(1); two or three chained layers of at most 200 terms each stay below
+ * 1e-5 absolute, and 1e-4 relative covers LRN's pow and the transcendental
+ * post-ops compounding through a layer. A layout or indexing mistake moves
+ * elements by O(0.1..1). */
+#define RTOL 1e-5
+#define SESS_RTOL 1e-4
+#define SESS_ATOL 1e-5
+static double atol_sum(int64_t k)
+{
+    return 1.19e-7 * (double)(k > 1 ? k : 1);
+}
+
+static int64_t numel_of(int rank, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    return n;
+}
+
+static float *rand_f32(int64_t n, float lo, float hi, uint64_t *seed)
+{
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    opc_fill_uniform(p, n, lo, hi, seed);
+    return p;
+}
+
+/* Gives node n the attribute ortc_post_ops from a comma-separated list. */
+static void set_post_ops(ortc_node *n, const char *list)
+{
+    ortc_attr *a = ortc_node_add_attr(n, ORTC_ATTR_POST_OPS, ORTC_ATTR_STRINGS);
+    ck_assert_ptr_nonnull(a);
+    char *copy = strdup(list);
+    ck_assert_ptr_nonnull(copy);
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    a->strings = calloc(cap, sizeof *a->strings);
+    ck_assert_ptr_nonnull(a->strings);
+    a->n = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save))
+        a->strings[a->n++] = strdup(tok);
+    free(copy);
+}
+
+/* Runs c's reference kernel, then its oneDNN path, and compares output 0.
+ * expect_dnnl: the oneDNN run must execute a primitive (false: it must take
+ * the documented plain-C fallback instead). */
+static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl,
+                          const char *what)
+{
+    ortc_status st = opc_run(c, 1, 1);
+    ck_assert_msg(st == ORTC_STATUS_OK, "%s: reference run failed: %s", what, c->err.msg);
+    ortc_tensor ref = c->out[0];
+    int64_t n = ortc_tensor_numel(&ref);
+    size_t bytes = ortc_tensor_bytes(&ref);
+    float *exp = malloc(bytes ? bytes : 1);
+    ck_assert_ptr_nonnull(exp);
+    memcpy(exp, ref.data, bytes);
+
+    uint64_t before = ortc_dnnl_exec_count();
+    st = opc_run(c, 0, THREADS);
+    ck_assert_msg(st == ORTC_STATUS_OK, "%s: oneDNN run failed: %s", what, c->err.msg);
+    uint64_t ran = ortc_dnnl_exec_count() - before;
+    if (expect_dnnl)
+        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran",
+                      what);
+    else
+        ck_assert_msg(ran == 0, "%s: expected the plain-C fallback, but oneDNN ran", what);
+    ck_assert_int_eq(c->out[0].rank, ref.rank);
+    for (int d = 0; d < ref.rank; d++)
+        ck_assert_int_eq(c->out[0].dims[d], ref.dims[d]);
+    opc_assert_close(c->out[0].data, exp, n, rtol, atol, what);
+    free(exp);
+}
+
+/* Both paths must produce `exp` (hand-derived) for output 0; expect_dnnl as
+ * for compare_paths. */
+static void expect_both(op_case *c, const float *exp, int64_t n, double tol, bool expect_dnnl,
+                        const char *what)
+{
+    for (int reference = 1; reference >= 0; reference--) {
+        char name[200];
+        snprintf(name, sizeof name, "%s (%s)", what, reference ? "reference" : "prepared");
+        uint64_t before = ortc_dnnl_exec_count();
+        ortc_status st = opc_run(c, reference, THREADS);
+        ck_assert_msg(st == ORTC_STATUS_OK, "%s: %s", name, c->err.msg);
+        if (!reference)
+            ck_assert_msg((ortc_dnnl_exec_count() > before) == expect_dnnl,
+                          "%s: a oneDNN primitive %s", name, expect_dnnl ? "did not run" : "ran");
+        ck_assert_int_eq(ortc_tensor_numel(&c->out[0]), n);
+        opc_assert_close(c->out[0].data, exp, n, tol, tol, name);
+    }
+}
+
+/* infer must fail with `want`, naming node n0 and containing `needle`. */
+static void expect_error(op_case *c, ortc_status want, const char *needle, const char *what)
+{
+    ortc_status st = opc_run(c, 1, 1);
+    ck_assert_msg(st == want, "%s: status %s, expected %s (message: %s)", what,
+                  ortc_status_name(st), ortc_status_name(want), c->err.msg);
+    ck_assert_msg(strstr(c->err.msg, "'n0'") != NULL, "%s: message does not name node 'n0': %s",
+                  what, c->err.msg);
+    if (needle)
+        ck_assert_msg(strstr(c->err.msg, needle) != NULL, "%s: message lacks \"%s\": %s", what,
+                      needle, c->err.msg);
+}
+
+/* ==== post-ops against hand-derived values ================================= */
+
+/* x and the summand s of the hand cases; every list below is worked out
+ * from ONNX's formulas on these six values. */
+static const float hand_x[6] = {-3.0f, -1.0f, -0.25f, 0.0f, 0.5f, 2.0f};
+static const float hand_s[6] = {-1.0f, 2.0f, 0.0f, -4.0f, 0.25f, -3.0f};
+
+typedef struct hand_case {
+    const char *list;
+    double (*f)(double x, double s); /* expected output element */
+} hand_case;
+
+static double h_relu(double x, double s) { (void)s; return x > 0 ? x : 0; }
+static double h_leaky(double x, double s) { (void)s; return x < 0 ? 0.1 * x : x; }
+static double h_clip(double x, double s) { (void)s; return x < -0.5 ? -0.5 : x > 1 ? 1 : x; }
+/* numpy: min(max(x, 1), -0.5) = -0.5 whatever x is */
+static double h_clip_inverted(double x, double s) { (void)x; (void)s; return -0.5; }
+static double h_sigmoid(double x, double s) { (void)s; return 1 / (1 + exp(-x)); }
+static double h_tanh(double x, double s) { (void)s; return tanh(x); }
+static double h_elu(double x, double s) { (void)s; return x < 0 ? 0.5 * (exp(x) - 1) : x; }
+static double h_hard_sigmoid(double x, double s)
+{
+    (void)s;
+    double v = 0.2 * x + 0.5;
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+static double h_sum(double x, double s) { return x + s; }
+/* relu, then + s, then clip to [0, 1.5] */
+static double h_relu_sum_clip(double x, double s)
+{
+    double v = (x > 0 ? x : 0) + s;
+    return v < 0 ? 0 : v > 1.5 ? 1.5 : v;
+}
+static double h_sum_relu(double x, double s) { return x + s > 0 ? x + s : 0; }
+
+static const hand_case hand_cases[] = {
+    {"relu", h_relu},
+    {"leaky_relu:0.1", h_leaky},
+    {"clip:-0.5:1", h_clip},
+    {"clip:1:-0.5", h_clip_inverted},
+    {"sigmoid", h_sigmoid},
+    {"tanh", h_tanh},
+    {"elu:0.5", h_elu},
+    {"hard_sigmoid:0.2:0.5", h_hard_sigmoid},
+    {"sum", h_sum},
+    {"relu,sum,clip:0:1.5", h_relu_sum_clip},
+    {"sum,relu", h_sum_relu},
+};
+
+static bool has_sum(const char *list)
+{
+    return strstr(list, "sum") != NULL;
+}
+
+static void hand_expected(const hand_case *hc, float *exp)
+{
+    for (int i = 0; i < 6; i++)
+        exp[i] = (float)hc->f(hand_x[i], hand_s[i]);
+}
+
+/* Conv 1x1 with weight 1 and no bias: y = post_ops(x). */
+START_TEST(post_ops_conv_hand)
+{
+    static const float one = 1.0f;
+    for (int h = 0; h < N_OF(hand_cases); h++) {
+        const hand_case *hc = &hand_cases[h];
+        bool sum = has_sum(hc->list);
+        op_case *c = opc_new("Conv", 11, sum ? 4 : 2, 1);
+        int64_t xd[4] = {1, 1, 1, 6}, wd[4] = {1, 1, 1, 1};
+        opc_input(c, 0, F32, 4, xd, hand_x, false);
+        opc_input(c, 1, F32, 4, wd, &one, true);
+        if (sum) {
+            opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+            opc_input(c, 3, F32, 4, xd, hand_s, false);
+        }
+        set_post_ops(c->node, hc->list);
+        float exp[6];
+        hand_expected(hc, exp);
+        char what[96];
+        snprintf(what, sizeof what, "Conv post-ops \"%s\"", hc->list);
+        expect_both(c, exp, 6, 1e-5, true, what);
+        opc_free(c);
+    }
+}
+END_TEST
+
+/* Gemm (1, 6) x I(6)^T + 0 as a fully connected layer (the plain-C gemv),
+ * and MatMul (1, 6) x I(6) (oneDNN matmul): y = post_ops(x). */
+START_TEST(post_ops_gemm_matmul_hand)
+{
+    float eye[36] = {0}, zeros[6] = {0};
+    for (int i = 0; i < 6; i++)
+        eye[i * 7] = 1.0f;
+    for (int h = 0; h < N_OF(hand_cases); h++) {
+        const hand_case *hc = &hand_cases[h];
+        bool sum = has_sum(hc->list);
+        float exp[6];
+        hand_expected(hc, exp);
+        int64_t ad[2] = {1, 6}, bd[2] = {6, 6}, cd[1] = {6};
+        for (int matmul = 0; matmul < 2; matmul++) {
+            op_case *c = opc_new(matmul ? "MatMul" : "Gemm", 13, sum ? 4 : matmul ? 2 : 3, 1);
+            opc_input(c, 0, F32, 2, ad, hand_x, false);
+            opc_input(c, 1, F32, 2, bd, eye, true);
+            if (!matmul) {
+                opc_attr_int(c, "transB", 1);
+                opc_input(c, 2, F32, 1, cd, zeros, true);
+            } else if (sum) {
+                opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+            }
+            if (sum)
+                opc_input(c, 3, F32, 2, ad, hand_s, false);
+            set_post_ops(c->node, hc->list);
+            char what[96];
+            snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm",
+                     hc->list);
+            expect_both(c, exp, 6, 1e-5, matmul == 1, what);
+            opc_free(c);
+        }
+    }
+}
+END_TEST
+
+/* ==== post-ops against the reference on random data ========================= */
+
+START_TEST(post_ops_conv_random)
+{
+    static const struct {
+        const char *list;
+        bool bias;
+        int64_t group;
+    } cases[] = {
+        {"leaky_relu:0.2,sum,tanh", true, 1},
+        {"sum", false, 1}, /* bias slot omitted, summand in slot 3 */
+        {"elu:1.5,hard_sigmoid:0.3:0.4", true, 1},
+        {"sigmoid,sum,clip:-0.2:0.7", true, 2},
+        {"relu", true, 1},
+    };
+    uint64_t seed = 11;
+    for (int t = 0; t < N_OF(cases); t++) {
+        int64_t g = cases[t].group;
+        int64_t xd[4] = {2, 6, 9, 8}, wd[4] = {8, 6 / g, 3, 3}, bd[1] = {8};
+        int64_t yd[4] = {2, 8, 9, 8};
+        bool sum = has_sum(cases[t].list);
+        float *x = rand_f32(numel_of(4, xd), -1, 1, &seed);
+        float *w = rand_f32(numel_of(4, wd), -1, 1, &seed);
+        float *b = rand_f32(8, -1, 1, &seed);
+        float *s = rand_f32(numel_of(4, yd), -1, 1, &seed);
+        op_case *c = opc_new("Conv", 11, sum ? 4 : cases[t].bias ? 3 : 2, 1);
+        opc_input(c, 0, F32, 4, xd, x, false);
+        opc_input(c, 1, F32, 4, wd, w, true);
+        if (cases[t].bias)
+            opc_input(c, 2, F32, 1, bd, b, true);
+        else if (sum)
+            opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+        if (sum)
+            opc_input(c, 3, F32, 4, yd, s, false);
+        int64_t pads[4] = {1, 1, 1, 1};
+        opc_attr_ints(c, "pads", pads, 4);
+        opc_attr_int(c, "group", g);
+        set_post_ops(c->node, cases[t].list);
+        char what[96];
+        snprintf(what, sizeof what, "Conv random post-ops \"%s\"", cases[t].list);
+        compare_paths(c, RTOL, atol_sum(numel_of(3, &wd[1]) + 2), true, what);
+        opc_free(c);
+        free(x);
+        free(w);
+        free(b);
+        free(s);
+    }
+}
+END_TEST
+
+/* The fully connected paths of Gemm: one row over B stored (N, K) (the
+ * plain-C gemv, no oneDNN), 2, 3 and 8 rows or B stored (K, N) (oneDNN
+ * matmul); C absent, (N) with beta 1 (bound as the bias), (1, N) with beta
+ * 0.5 and a scalar with beta 2 (a bias made in prepare); with and without
+ * post-ops. */
+START_TEST(gemm_fc_paths)
+{
+    static const int64_t rows[] = {1, 2, 3, 8};
+    static const char *lists[] = {NULL, "relu", "sum,sigmoid"};
+    enum { C_NONE, C_N, C_ROW_HALF, C_SCALAR_TWO };
+    uint64_t seed = 21;
+    const int64_t k = 37, n = 19;
+    for (int r = 0; r < N_OF(rows); r++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int ck = C_NONE; ck <= C_SCALAR_TWO; ck++)
+                for (int l = 0; l < N_OF(lists); l++) {
+                    int64_t m = rows[r];
+                    bool sum = lists[l] && has_sum(lists[l]);
+                    int64_t ad[2] = {m, k}, bd[2] = {tb ? n : k, tb ? k : n}, yd[2] = {m, n};
+                    float *a = rand_f32(m * k, -1, 1, &seed);
+                    float *b = rand_f32(k * n, -1, 1, &seed);
+                    float *cv = rand_f32(n, -1, 1, &seed);
+                    float *s = rand_f32(m * n, -1, 1, &seed);
+                    op_case *c = opc_new("Gemm", 13, sum ? 4 : ck == C_NONE ? 2 : 3, 1);
+                    opc_input(c, 0, F32, 2, ad, a, false);
+                    opc_input(c, 1, F32, 2, bd, b, true);
+                    opc_attr_int(c, "transB", tb);
+                    int64_t cn[1] = {n}, crow[2] = {1, n}, cs[1] = {1};
+                    if (ck == C_N)
+                        opc_input(c, 2, F32, 1, cn, cv, true);
+                    else if (ck == C_ROW_HALF) {
+                        opc_input(c, 2, F32, 2, crow, cv, true);
+                        opc_attr_float(c, "beta", 0.5f);
+                    } else if (ck == C_SCALAR_TWO) {
+                        opc_input(c, 2, F32, 1, cs, cv, true);
+                        opc_attr_float(c, "beta", 2.0f);
+                    } else if (sum)
+                        opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+                    if (sum)
+                        opc_input(c, 3, F32, 2, yd, s, false);
+                    if (lists[l])
+                        set_post_ops(c->node, lists[l]);
+                    char what[128];
+                    snprintf(what, sizeof what, "Gemm fc M=%lld transB=%d C kind %d post-ops %s",
+                             (long long)m, tb, ck, lists[l] ? lists[l] : "none");
+                    compare_paths(c, RTOL, atol_sum(k + 2), !(tb && m == 1), what);
+                    opc_free(c);
+                    free(a);
+                    free(b);
+                    free(cv);
+                    free(s);
+                }
+}
+END_TEST
+
+/* Gemm off the fully connected path: alpha (output scale, with and
+ * without a constant C), a C fed at run time (copied, then a sum post-op),
+ * which cannot also take a fused sum: that case runs the plain-C kernel. */
+START_TEST(gemm_general_post_ops)
+{
+    static const struct {
+        float alpha, beta;
+        bool c_const, c_present;
+        const char *list;
+        bool dnnl;
+    } cases[] = {
+        {0.5f, 1.0f, true, false, "relu", true},
+        {0.5f, 1.0f, true, true, "tanh", true},
+        {1.0f, 0.7f, false, true, "relu", true},
+        {1.5f, 0.7f, false, true, "leaky_relu:0.3", true},
+        {1.0f, 0.7f, false, true, "relu,sum", false},
+    };
+    uint64_t seed = 31;
+    const int64_t m = 4, k = 23, n = 9;
+    for (int t = 0; t < N_OF(cases); t++) {
+        bool sum = has_sum(cases[t].list);
+        int64_t ad[2] = {m, k}, bd[2] = {n, k}, cd[2] = {m, n}, yd[2] = {m, n};
+        float *a = rand_f32(m * k, -1, 1, &seed);
+        float *b = rand_f32(k * n, -1, 1, &seed);
+        float *cv = rand_f32(m * n, -1, 1, &seed);
+        float *s = rand_f32(m * n, -1, 1, &seed);
+        op_case *c = opc_new("Gemm", 13, sum ? 4 : cases[t].c_present ? 3 : 2, 1);
+        opc_input(c, 0, F32, 2, ad, a, false);
+        opc_input(c, 1, F32, 2, bd, b, true);
+        if (cases[t].c_present)
+            opc_input(c, 2, F32, 2, cd, cv, cases[t].c_const);
+        else if (sum)
+            opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+        if (sum)
+            opc_input(c, 3, F32, 2, yd, s, false);
+        opc_attr_int(c, "transB", 1);
+        opc_attr_float(c, "alpha", cases[t].alpha);
+        opc_attr_float(c, "beta", cases[t].beta);
+        set_post_ops(c->node, cases[t].list);
+        char what[128];
+        snprintf(what, sizeof what, "Gemm alpha %g beta %g C %s post-ops %s", cases[t].alpha,
+                 cases[t].beta, cases[t].c_const ? "const" : "at run", cases[t].list);
+        compare_paths(c, RTOL, atol_sum(k + 2), cases[t].dnnl, what);
+        opc_free(c);
+        free(a);
+        free(b);
+        free(cv);
+        free(s);
+    }
+}
+END_TEST
+
+/* MatMul: a constant 2-D B under a batched A (rows folded, weights packed)
+ * and batched B fed at run, each with post-ops and a fused sum. */
+START_TEST(matmul_post_ops)
+{
+    uint64_t seed = 41;
+    for (int t = 0; t < 2; t++) {
+        bool bconst = t == 0;
+        int64_t ad[3] = {2, 3, 11}, bd3[3] = {2, 11, 5}, bd2[2] = {11, 5}, yd[3] = {2, 3, 5};
+        float *a = rand_f32(numel_of(3, ad), -1, 1, &seed);
+        float *b = rand_f32(numel_of(3, bd3), -1, 1, &seed);
+        float *s = rand_f32(numel_of(3, yd), -1, 1, &seed);
+        op_case *c = opc_new("MatMul", 13, 4, 1);
+        opc_input(c, 0, F32, 3, ad, a, false);
+        if (bconst)
+            opc_input(c, 1, F32, 2, bd2, b, true);
+        else
+            opc_input(c, 1, F32, 3, bd3, b, false);
+        opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+        opc_input(c, 3, F32, 3, yd, s, false);
+        set_post_ops(c->node, "hard_sigmoid:0.3:0.4,sum,elu:0.8");
+        compare_paths(c, RTOL, atol_sum(13), true,
+                      bconst ? "MatMul constant 2-D B post-ops" : "MatMul batched B post-ops");
+        opc_free(c);
+        free(a);
+        free(b);
+        free(s);
+    }
+}
+END_TEST
+
+/* ==== infer's checks of the attribute ======================================== */
+
+static op_case *small_conv(int n_in, const float *buf)
+{
+    static const int64_t xd[4] = {1, 2, 3, 3}, wd[4] = {2, 2, 1, 1}, yd[4] = {1, 2, 3, 3};
+    op_case *c = opc_new("Conv", 11, n_in, 1);
+    opc_input(c, 0, F32, 4, xd, buf, false);
+    opc_input(c, 1, F32, 4, wd, buf, true);
+    if (n_in > 2)
+        opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+    if (n_in > 3)
+        opc_input(c, 3, F32, 4, yd, buf, false);
+    return c;
+}
+
+START_TEST(post_ops_errors)
+{
+    float buf[64] = {0};
+    static const struct {
+        const char *list;
+        int n_in;
+        const char *needle;
+    } cases[] = {
+        {"gelu", 2, "'gelu'"},
+        {"relu,softmax:1", 2, "'softmax:1'"},
+        {"clip:1", 2, "takes 2 arguments"},
+        {"relu:1", 2, "takes 0 arguments"},
+        {"leaky_relu:x1", 2, "not a number"},
+        {"elu:1:2:3", 2, "too many arguments"},
+        {"sum", 2, "needs input 3"},
+        {"relu", 4, "has no 'sum'"},
+        {"sum,relu,sum", 4, "'sum' appears twice"},
+    };
+    for (int t = 0; t < N_OF(cases); t++) {
+        op_case *c = small_conv(cases[t].n_in, buf);
+        set_post_ops(c->node, cases[t].list);
+        char what[96];
+        snprintf(what, sizeof what, "post-ops \"%s\"", cases[t].list);
+        expect_error(c, ORTC_STATUS_INVALID_MODEL, cases[t].needle, what);
+        opc_free(c);
+    }
+    /* a summand of the wrong shape */
+    op_case *c = opc_new("Gemm", 13, 4, 1);
+    int64_t ad[2] = {2, 3}, bd[2] = {3, 4}, sd[2] = {4, 2};
+    opc_input(c, 0, F32, 2, ad, buf, false);
+    opc_input(c, 1, F32, 2, bd, buf, true);
+    opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+    opc_input(c, 3, F32, 2, sd, buf, false);
+    set_post_ops(c->node, "sum");
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "[4,2]", "Gemm summand shape");
+    opc_free(c);
+    /* the attribute with the wrong type */
+    c = small_conv(2, buf);
+    ortc_attr *a = ortc_node_add_attr(c->node, ORTC_ATTR_POST_OPS, ORTC_ATTR_INT);
+    a->i = 1;
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "STRINGS", "post-ops of type INT");
+    opc_free(c);
+    /* MatMul has no input 2 */
+    c = opc_new("MatMul", 13, 4, 1);
+    int64_t yd[2] = {2, 4};
+    opc_input(c, 0, F32, 2, ad, buf, false);
+    opc_input(c, 1, F32, 2, bd, buf, true);
+    opc_input(c, 2, F32, 2, yd, buf, false);
+    opc_input(c, 3, F32, 2, yd, buf, false);
+    set_post_ops(c->node, "sum");
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "no input 2", "MatMul input 2");
+    opc_free(c);
+}
+END_TEST
+
+/* ==== layouts in whole sessions ================================================ */
+
+typedef struct graph_builder {
+    ortc_model *m;
+    ortc_graph *g;
+    uint64_t seed;
+} graph_builder;
+
+static graph_builder gb_new(uint64_t seed)
+{
+    graph_builder b = {ortc_model_new(), NULL, seed};
+    ck_assert_ptr_nonnull(b.m);
+    ck_assert_int_eq(ortc_model_add_opset(b.m, "", 13), 0);
+    b.g = ortc_graph_new(b.m, NULL, "g");
+    ck_assert_ptr_nonnull(b.g);
+    b.m->graph = b.g;
+    return b;
+}
+
+/* A graph input; dim 0 symbolic ("batch") when batch_param. */
+static void gb_input(graph_builder *b, const char *name, int rank, const int64_t *dims,
+                     bool batch_param)
+{
+    ortc_value *v = ortc_graph_get_value(b->g, name);
+    ortc_value_set_shape(v, F32, rank, dims);
+    if (batch_param) {
+        v->dims[0].value = -1;
+        v->dims[0].param = strdup("batch");
+    }
+    v->declared = true;
+    ck_assert_int_eq(ortc_graph_add_input(b->g, v), 0);
+}
+
+/* A constant of uniform values in [-scale, scale]. */
+static void gb_const(graph_builder *b, const char *name, int rank, const int64_t *dims,
+                     float scale)
+{
+    ortc_const_tensor *t = ortc_const_tensor_new(F32, rank, dims);
+    ck_assert_ptr_nonnull(t);
+    opc_fill_uniform(t->t.data, ortc_tensor_numel(&t->t), -scale, scale, &b->seed);
+    ortc_value_set_constant(ortc_graph_get_value(b->g, name), t);
+}
+
+/* A node; ins/outs comma-separated, "" for an omitted input slot. */
+static ortc_node *gb_node(graph_builder *b, const char *op, const char *name, const char *ins,
+                          const char *outs)
+{
+    char *names[8], *onames[4];
+    int n_in = 0, n_out = 0;
+    char *ci = strdup(ins), *co = strdup(outs);
+    for (char *p = ci, *q; n_in < 8; p = q + 1) {
+        q = strchr(p, ',');
+        names[n_in++] = p;
+        if (!q)
+            break;
+        *q = '\0';
+    }
+    for (char *p = co, *q; n_out < 4; p = q + 1) {
+        q = strchr(p, ',');
+        onames[n_out++] = p;
+        if (!q)
+            break;
+        *q = '\0';
+    }
+    ortc_node *n = ortc_graph_add_node(b->g, op, "", name, n_in, n_out);
+    ck_assert_ptr_nonnull(n);
+    for (int i = 0; i < n_in; i++)
+        n->inputs[i] = names[i][0] ? ortc_graph_get_value(b->g, names[i]) : NULL;
+    for (int k = 0; k < n_out; k++)
+        n->outputs[k] = ortc_graph_get_value(b->g, onames[k]);
+    free(ci);
+    free(co);
+    return n;
+}
+
+static void gb_ints(ortc_node *n, const char *name, int count, const int64_t *v)
+{
+    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_INTS);
+    a->n = (size_t)count;
+    a->ints = malloc((size_t)count * sizeof *a->ints);
+    memcpy(a->ints, v, (size_t)count * sizeof *v);
+}
+
+static void gb_int(ortc_node *n, const char *name, int64_t v)
+{
+    ortc_node_add_attr(n, name, ORTC_ATTR_INT)->i = v;
+}
+
+/* Conv with a kxk kernel, stride s and symmetric pad p; weights (and bias
+ * unless bias is NULL) as constants "<name>.w"/"<name>.b" scaled by
+ * 1/sqrt(fan-in). x_in: the data input; extra: ",,<summand>" etc. */
+static ortc_node *gb_conv(graph_builder *b, const char *name, const char *x_in, const char *out,
+                          int64_t c_in, int64_t c_out, int64_t k, int64_t s, int64_t p,
+                          bool bias, const char *summand)
+{
+    char wn[64], bn[64], ins[256];
+    snprintf(wn, sizeof wn, "%s.w", name);
+    snprintf(bn, sizeof bn, "%s.b", name);
+    int64_t wd[4] = {c_out, c_in, k, k}, bd[1] = {c_out};
+    float scale = 1.0f / sqrtf((float)(c_in * k * k));
+    gb_const(b, wn, 4, wd, scale);
+    if (bias)
+        gb_const(b, bn, 1, bd, 0.5f);
+    snprintf(ins, sizeof ins, "%s,%s%s%s%s%s", x_in, wn, bias || summand ? "," : "",
+             bias ? bn : "", summand ? "," : "", summand ? summand : "");
+    ortc_node *n = gb_node(b, "Conv", name, ins, out);
+    int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
+    gb_ints(n, "kernel_shape", 2, ks);
+    gb_ints(n, "strides", 2, st);
+    gb_ints(n, "pads", 4, pads);
+    return n;
+}
+
+static ortc_node *gb_pool(graph_builder *b, const char *op, const char *name, const char *in,
+                          const char *out, int64_t k, int64_t s, int64_t p)
+{
+    ortc_node *n = gb_node(b, op, name, in, out);
+    int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
+    gb_ints(n, "kernel_shape", 2, ks);
+    gb_ints(n, "strides", 2, st);
+    gb_ints(n, "pads", 4, pads);
+    return n;
+}
+
+static ortc_model *gb_finish(graph_builder *b, const char *outputs)
+{
+    char *co = strdup(outputs);
+    for (char *save = NULL, *tok = strtok_r(co, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save))
+        ck_assert_int_eq(ortc_graph_add_output(b->g, ortc_graph_get_value(b->g, tok)), 0);
+    free(co);
+    char err[1024] = "";
+    ortc_status st = ortc_graph_finalize(b->g, err, sizeof err);
+    ck_assert_msg(st == ORTC_STATUS_OK, "finalize failed: %s", err);
+    return b->m;
+}
+
+typedef ortc_model *(*model_fn)(void);
+
+/* Two sessions of the same graph: oneDNN (graph passes off, so the graph
+ * runs as built) and reference kernels. */
+typedef struct session_pair {
+    ortc_session *fast, *ref;
+} session_pair;
+
+static session_pair pair_new(model_fn build)
+{
+    session_pair sp = {NULL, NULL};
+    ortc_options o;
+    ortc_options_init(&o);
+    o.threads = THREADS;
+    o.optimize = 0;
+    ck_assert_msg(ortc_session_create_from_model(&sp.fast, build(), &o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    o.reference = 1;
+    ck_assert_msg(ortc_session_create_from_model(&sp.ref, build(), &o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    return sp;
+}
+
+static void pair_free(session_pair *sp)
+{
+    ortc_session_destroy(sp->fast);
+    ortc_session_destroy(sp->ref);
+}
+
+/* Runs both sessions (twice for the fast one: the second run reuses the
+ * plan and its arena) on random inputs of the given shapes and compares
+ * every output. */
+static void pair_run(session_pair *sp, int n_in, const int64_t (*dims)[4], int n_out,
+                     uint64_t seed, const char *what)
+{
+    ortc_tensor in[4], out_f[4], out_r[4];
+    float *bufs[8] = {0};
+    ck_assert_int_le(n_in, 4);
+    ck_assert_int_le(n_out, 4);
+    for (int i = 0; i < n_in; i++) {
+        int rank = dims[i][3] ? 4 : dims[i][2] ? 3 : 2;
+        in[i] = (ortc_tensor){F32, rank, {0}, NULL};
+        for (int d = 0; d < rank; d++)
+            in[i].dims[d] = dims[i][d];
+        bufs[i] = rand_f32(ortc_tensor_numel(&in[i]), -1, 1, &seed);
+        in[i].data = bufs[i];
+    }
+    memset(out_f, 0, sizeof out_f);
+    memset(out_r, 0, sizeof out_r);
+    ck_assert_msg(ortc_session_output_shapes(sp->fast, in, (size_t)n_in, out_f,
+                                             (size_t)n_out) == ORTC_STATUS_OK,
+                  "%s: %s", what, ortc_session_last_error(sp->fast));
+    ck_assert_msg(ortc_session_output_shapes(sp->ref, in, (size_t)n_in, out_r, (size_t)n_out) ==
+                      ORTC_STATUS_OK,
+                  "%s: %s", what, ortc_session_last_error(sp->ref));
+    for (int k = 0; k < n_out; k++) {
+        out_f[k].data = malloc(ortc_tensor_bytes(&out_f[k]));
+        out_r[k].data = malloc(ortc_tensor_bytes(&out_r[k]));
+        ck_assert(out_f[k].data && out_r[k].data);
+    }
+    ck_assert_msg(ortc_session_run(sp->ref, in, (size_t)n_in, out_r, (size_t)n_out) ==
+                      ORTC_STATUS_OK,
+                  "%s (reference): %s", what, ortc_session_last_error(sp->ref));
+    for (int rep = 0; rep < 2; rep++) {
+        for (int k = 0; k < n_out; k++)
+            memset(out_f[k].data, 0xff, ortc_tensor_bytes(&out_f[k])); /* NaN */
+        ck_assert_msg(ortc_session_run(sp->fast, in, (size_t)n_in, out_f, (size_t)n_out) ==
+                          ORTC_STATUS_OK,
+                      "%s: %s", what, ortc_session_last_error(sp->fast));
+        for (int k = 0; k < n_out; k++) {
+            char name[160];
+            snprintf(name, sizeof name, "%s, output %d, run %d", what, k, rep + 1);
+            ck_assert_int_eq(out_f[k].rank, out_r[k].rank);
+            for (int d = 0; d < out_r[k].rank; d++)
+                ck_assert_int_eq(out_f[k].dims[d], out_r[k].dims[d]);
+            opc_assert_close(out_f[k].data, out_r[k].data, ortc_tensor_numel(&out_r[k]),
+                             SESS_RTOL, SESS_ATOL, name);
+        }
+    }
+    for (int k = 0; k < n_out; k++) {
+        free(out_f[k].data);
+        free(out_r[k].data);
+    }
+    for (int i = 0; i < n_in; i++)
+        free(bufs[i]);
+}
+
+/* The layout the fast session's current plan gave value `name`. */
+static const ortc_layout *layout_of(ortc_session *s, const char *name)
+{
+    ck_assert_ptr_nonnull(s->last);
+    const ortc_value *v = ortc_graph_find_local(s->model->graph, name);
+    ck_assert_msg(v != NULL, "no value '%s'", name);
+    int slot = ortc_plan_slot(s->last, v);
+    ck_assert_int_ge(slot, 0);
+    return &s->last->layouts[slot];
+}
+
+static void expect_layout(ortc_session *s, const char *name, bool blocked, const char *what)
+{
+    const ortc_layout *l = layout_of(s, name);
+    ck_assert_msg(l->plain != blocked, "%s: value '%s' is %s, expected %s", what, name,
+                  l->plain ? "plain" : "blocked", blocked ? "blocked" : "plain");
+    if (blocked)
+        ck_assert_msg(l->desc != NULL && l->bytes > 0, "%s: blocked '%s' has no descriptor",
+                      what, name);
+}
+
+/* x -> Conv(stride 2) -> Relu -> MaxPool -> LRN -> Conv = c2, which feeds
+ * Relu, AveragePool and LRN, each a graph output: blocked all the way
+ * through the chain (the first Conv reorders the plain graph input), then
+ * three ways back to plain. */
+static ortc_model *chain_model(void)
+{
+    graph_builder b = gb_new(101);
+    int64_t xd[4] = {2, 3, 17, 17};
+    gb_input(&b, "x", 4, xd, false);
+    gb_conv(&b, "conv1", "x", "c1", 3, 8, 3, 2, 1, true, NULL);
+    gb_node(&b, "Relu", "relu1", "c1", "r1");
+    gb_pool(&b, "MaxPool", "pool1", "r1", "p1", 3, 1, 1);
+    ortc_node *lrn = gb_node(&b, "LRN", "lrn1", "p1", "l1");
+    gb_int(lrn, "size", 3);
+    gb_conv(&b, "conv2", "l1", "c2", 8, 16, 3, 1, 1, true, NULL);
+    gb_node(&b, "Relu", "relu2", "c2", "y_relu");
+    gb_pool(&b, "AveragePool", "apool", "c2", "y_avg", 2, 2, 0);
+    lrn = gb_node(&b, "LRN", "lrn2", "c2", "y_lrn");
+    gb_int(lrn, "size", 5);
+    return gb_finish(&b, "y_relu,y_avg,y_lrn");
+}
+
+START_TEST(layout_chain)
+{
+    session_pair sp = pair_new(chain_model);
+    const int64_t dims[1][4] = {{2, 3, 17, 17}};
+    pair_run(&sp, 1, dims, 3, 7, "chain");
+    static const char *blocked[] = {"c1", "r1", "p1", "l1", "c2"};
+    for (int i = 0; i < N_OF(blocked); i++)
+        expect_layout(sp.fast, blocked[i], true, "chain");
+    static const char *plain[] = {"y_relu", "y_avg", "y_lrn"};
+    for (int i = 0; i < N_OF(plain); i++)
+        expect_layout(sp.fast, plain[i], false, "chain");
+    pair_free(&sp);
+}
+END_TEST
+
+/* Blocked data into the plain-C fallbacks: LRN with an even size and an
+ * AveragePool whose count_include_pad + ceil_mode window oneDNN cannot
+ * express (pads 1, kernel 3, stride 2 over 10: the last window needs 2 of
+ * right padding). */
+static ortc_model *fallback_model(void)
+{
+    graph_builder b = gb_new(202);
+    int64_t xd[4] = {1, 4, 10, 10};
+    gb_input(&b, "x", 4, xd, false);
+    gb_conv(&b, "conv", "x", "c", 4, 6, 3, 1, 1, true, NULL);
+    ortc_node *lrn = gb_node(&b, "LRN", "lrn_even", "c", "y_lrn");
+    gb_int(lrn, "size", 4);
+    ortc_node *ap = gb_pool(&b, "AveragePool", "apool", "c", "y_avg", 3, 2, 1);
+    gb_int(ap, "ceil_mode", 1);
+    gb_int(ap, "count_include_pad", 1);
+    gb_node(&b, "Relu", "relu", "c", "r");
+    gb_pool(&b, "MaxPool", "mpool", "r", "y_max", 2, 2, 0);
+    return gb_finish(&b, "y_lrn,y_avg,y_max");
+}
+
+START_TEST(layout_fallbacks)
+{
+    session_pair sp = pair_new(fallback_model);
+    const int64_t dims[1][4] = {{1, 4, 10, 10}};
+    pair_run(&sp, 1, dims, 3, 8, "fallbacks");
+    expect_layout(sp.fast, "c", true, "fallbacks");
+    expect_layout(sp.fast, "r", true, "fallbacks");
+    pair_free(&sp);
+}
+END_TEST
+
+/* A consumer that needs plain data (GlobalAveragePool) keeps Conv's output
+ * plain even though its other consumer (Relu) would take a blocked one. */
+static ortc_model *mixed_consumers_model(void)
+{
+    graph_builder b = gb_new(303);
+    int64_t xd[4] = {2, 5, 8, 8};
+    gb_input(&b, "x", 4, xd, false);
+    gb_conv(&b, "conv", "x", "c", 5, 7, 3, 1, 1, true, NULL);
+    gb_node(&b, "Relu", "relu", "c", "y_relu");
+    gb_node(&b, "GlobalAveragePool", "gap", "c", "y_gap");
+    return gb_finish(&b, "y_relu,y_gap");
+}
+
+START_TEST(layout_mixed_consumers)
+{
+    session_pair sp = pair_new(mixed_consumers_model);
+    const int64_t dims[1][4] = {{2, 5, 8, 8}};
+    pair_run(&sp, 1, dims, 2, 9, "mixed consumers");
+    expect_layout(sp.fast, "c", false, "mixed consumers");
+    pair_free(&sp);
+}
+END_TEST
+
+/* The fused sum: c1 = relu(conv(r0)) + r0 reads its summand through input
+ * 0 too (no in-place); c2 = relu(conv(c1) + b1) over b1, a blocked value
+ * that dies there (in place); c3 = conv(c2) + s with s a plain graph input
+ * while c3 is blocked (reorder into the output). */
+static ortc_model *sum_model(void)
+{
+    graph_builder b = gb_new(404);
+    int64_t xd[4] = {1, 8, 7, 7};
+    gb_input(&b, "x", 4, xd, false);
+    gb_input(&b, "s", 4, xd, false);
+    gb_conv(&b, "conv0", "x", "c0", 8, 8, 1, 1, 0, true, NULL);
+    gb_node(&b, "Relu", "relu0", "c0", "r0");
+    gb_conv(&b, "conv1b", "r0", "b1", 8, 8, 1, 1, 0, true, NULL);
+    /* r0 dies here, read as x and as the summand */
+    set_post_ops(gb_conv(&b, "conv1", "r0", "c1", 8, 8, 3, 1, 1, false, "r0"), "relu,sum");
+    set_post_ops(gb_conv(&b, "conv2", "c1", "c2", 8, 8, 3, 1, 1, true, "b1"), "sum,relu");
+    set_post_ops(gb_conv(&b, "conv3", "c2", "c3", 8, 8, 3, 1, 1, false, "s"), "sum");
+    gb_node(&b, "Relu", "relu3", "c3", "y");
+    return gb_finish(&b, "y");
+}
+
+START_TEST(layout_fused_sum)
+{
+    session_pair sp = pair_new(sum_model);
+    const int64_t dims[2][4] = {{1, 8, 7, 7}, {1, 8, 7, 7}};
+    pair_run(&sp, 2, dims, 1, 10, "fused sum");
+    static const char *blocked[] = {"r0", "c1", "b1", "c2", "c3"};
+    for (int i = 0; i < N_OF(blocked); i++)
+        expect_layout(sp.fast, blocked[i], true, "fused sum");
+    /* the planner put c2 over its summand b1 */
+    ortc_plan *p = sp.fast->last;
+    const ortc_graph *g = sp.fast->model->graph;
+    const ortc_binding *bc2 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "c2"))];
+    const ortc_binding *bb1 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "b1"))];
+    ck_assert_int_eq(bc2->kind, ORTC_BIND_ARENA);
+    ck_assert_msg(bb1->kind == ORTC_BIND_ARENA && bb1->offset == bc2->offset,
+                  "c2 (offset %zu) is not in place over its summand b1 (offset %zu)",
+                  bc2->offset, bb1->offset);
+    /* c1 reads r0 as x and as summand: never in place */
+    const ortc_binding *bc1 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "c1"))];
+    const ortc_binding *br0 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "r0"))];
+    ck_assert_msg(bc1->offset != br0->offset, "c1 was put in place over r0, which it reads");
+    pair_free(&sp);
+}
+END_TEST
+
+/* Conv+relu -> MaxPool -> Flatten -> Gemm+relu -> Gemm(beta 0.5, C (1, N))
+ * + sum(s) + tanh: MaxPool must give Flatten plain data; the Gemms are
+ * fully connected layers on the plain-C gemv (batch 1) or oneDNN matmul
+ * (batch 2, 5) path. */
+static ortc_model *fc_model(void)
+{
+    graph_builder b = gb_new(505);
+    int64_t xd[4] = {1, 4, 6, 6}, sd[2] = {1, 10};
+    gb_input(&b, "x", 4, xd, true);
+    gb_input(&b, "s", 2, sd, true);
+    set_post_ops(gb_conv(&b, "conv", "x", "c", 4, 8, 3, 1, 1, true, NULL), "relu");
+    gb_pool(&b, "MaxPool", "pool", "c", "p", 2, 2, 0);
+    gb_int(gb_node(&b, "Flatten", "flat", "p", "f"), "axis", 1);
+    int64_t w1[2] = {32, 72}, b1[1] = {32}, w2[2] = {10, 32}, b2[2] = {1, 10};
+    gb_const(&b, "fc1.w", 2, w1, 1.0f / sqrtf(72.0f));
+    gb_const(&b, "fc1.b", 1, b1, 0.5f);
+    gb_const(&b, "fc2.w", 2, w2, 1.0f / sqrtf(32.0f));
+    gb_const(&b, "fc2.b", 2, b2, 0.5f);
+    ortc_node *g1 = gb_node(&b, "Gemm", "fc1", "f,fc1.w,fc1.b", "g1");
+    gb_int(g1, "transB", 1);
+    set_post_ops(g1, "relu");
+    ortc_node *g2 = gb_node(&b, "Gemm", "fc2", "g1,fc2.w,fc2.b,s", "y");
+    gb_int(g2, "transB", 1);
+    ortc_node_add_attr(g2, "beta", ORTC_ATTR_FLOAT)->f = 0.5f;
+    set_post_ops(g2, "sum,tanh");
+    return gb_finish(&b, "y");
+}
+
+START_TEST(layout_fc_chain)
+{
+    session_pair sp = pair_new(fc_model);
+    static const int64_t batches[] = {1, 2, 5};
+    for (int i = 0; i < N_OF(batches); i++) {
+        int64_t n = batches[i];
+        const int64_t dims[2][4] = {{n, 4, 6, 6}, {n, 10, 0, 0}};
+        char what[64];
+        snprintf(what, sizeof what, "fc chain batch %lld", (long long)n);
+        pair_run(&sp, 2, dims, 1, 11 + (uint64_t)n, what);
+        expect_layout(sp.fast, "c", true, what);
+        expect_layout(sp.fast, "p", false, what);
+    }
+    pair_free(&sp);
+}
+END_TEST
+
+/* 3x3 convolutions with 64 channels take the Winograd path (oneDNN's
+ * F(2x2,3x3) or F(4x4,3x3), chosen by batch); its output layout is
+ * oneDNN's 16-channel blocking, which is what the test checks for. A
+ * stride-2 3x3 convolution stays direct. */
+static ortc_model *winograd_model(void)
+{
+    graph_builder b = gb_new(606);
+    int64_t xd[4] = {1, 64, 12, 12};
+    gb_input(&b, "x", 4, xd, true);
+    set_post_ops(gb_conv(&b, "wino1", "x", "c1", 64, 64, 3, 1, 1, true, NULL), "relu");
+    gb_conv(&b, "wino2", "c1", "c2", 64, 80, 3, 1, 1, true, NULL);
+    gb_conv(&b, "direct", "c2", "c3", 80, 64, 3, 2, 1, true, NULL);
+    gb_node(&b, "Relu", "relu", "c3", "y");
+    return gb_finish(&b, "y");
+}
+
+static bool is_16c(const ortc_layout *l)
+{
+    const dnnl_memory_desc_t *md = l->desc;
+    return !l->plain && md->format_kind == dnnl_blocked &&
+           md->format_desc.blocking.inner_nblks == 1 &&
+           md->format_desc.blocking.inner_blks[0] == 16 &&
+           md->format_desc.blocking.inner_idxs[0] == 1;
+}
+
+START_TEST(layout_winograd)
+{
+    session_pair sp = pair_new(winograd_model);
+    static const int64_t batches[] = {1, 16};
+    for (int i = 0; i < N_OF(batches); i++) {
+        int64_t n = batches[i];
+        const int64_t dims[1][4] = {{n, 64, 12, 12}};
+        char what[64];
+        snprintf(what, sizeof what, "winograd batch %lld", (long long)n);
+        pair_run(&sp, 1, dims, 1, 12 + (uint64_t)n, what);
+        ck_assert_msg(is_16c(layout_of(sp.fast, "c1")) && is_16c(layout_of(sp.fast, "c2")),
+                      "%s: the 3x3/64-channel convolutions did not take oneDNN's Winograd "
+                      "layout",
+                      what);
+        expect_layout(sp.fast, "c3", true, what);
+        ck_assert_msg(!is_16c(layout_of(sp.fast, "c3")),
+                      "%s: the stride-2 convolution took the Winograd layout", what);
+    }
+    pair_free(&sp);
+}
+END_TEST
+
+void ortc_cases_ops_perf(Suite *s)
+{
+    TCase *tc = tcase_create("ops_perf");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, post_ops_conv_hand);
+    tcase_add_test(tc, post_ops_gemm_matmul_hand);
+    tcase_add_test(tc, post_ops_conv_random);
+    tcase_add_test(tc, gemm_fc_paths);
+    tcase_add_test(tc, gemm_general_post_ops);
+    tcase_add_test(tc, matmul_post_ops);
+    tcase_add_test(tc, post_ops_errors);
+    tcase_add_test(tc, layout_chain);
+    tcase_add_test(tc, layout_fallbacks);
+    tcase_add_test(tc, layout_mixed_consumers);
+    tcase_add_test(tc, layout_fused_sum);
+    tcase_add_test(tc, layout_fc_chain);
+    tcase_add_test(tc, layout_winograd);
+    suite_add_tcase(s, tc);
+}
