@@ -228,6 +228,14 @@ static ortc_status check_outputs(ortc_session *s, ortc_plan *p, ortc_node *n)
             return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
                                 "node '%s' (%s): output '%s' shape %s is too large", n->name,
                                 n->op_type, v->name, ortc_shape_str(sh, sizeof sh, t->rank, t->dims));
+        if (ortc_tensor_bytes(t) > s->opts.max_tensor_bytes)
+            return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
+                                "node '%s' (%s): output '%s' %s %s needs %zu bytes, above the "
+                                "limit of %zu bytes per tensor (session option "
+                                "max_tensor_bytes)",
+                                n->name, n->op_type, v->name, ortc_dtype_name(t->dtype),
+                                ortc_shape_str(sh, sizeof sh, t->rank, t->dims),
+                                ortc_tensor_bytes(t), s->opts.max_tensor_bytes);
         p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
         /* a declared graph output must agree with what we inferred */
         if (v->is_output && v->declared) {
@@ -473,6 +481,14 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     p->stats.arena_bytes = arena;
     p->stats.lower_bound_bytes = ortc_plan_lower_bound(bufs, n_bufs);
     p->stats.naive_bytes = naive;
+    if (arena > s->opts.max_arena_bytes ||
+        p->stats.scratch_bytes > s->opts.max_arena_bytes - arena) {
+        st = ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
+                          "the activations need an arena of %zu bytes plus %zu of scratch, above "
+                          "the limit of %zu bytes (session option max_arena_bytes)",
+                          arena, p->stats.scratch_bytes, s->opts.max_arena_bytes);
+        goto out;
+    }
     if (arena) {
         p->arena = alloc_aligned(arena);
         if (!p->arena)

@@ -7,9 +7,52 @@
 #include "loader.h"
 #include "session_impl.h"
 
+/* Counts nodes and checks nesting and attribute sizes against the limits
+ * of ortc.h; 0 or an error in err. */
+static ortc_status check_limits(const ortc_model *m, const ortc_graph *g, int depth, long *nodes,
+                                ortc_errbuf *err)
+{
+    const char *file = m->path[0] ? m->path : "model";
+    if (depth > ORTC_MAX_SUBGRAPH_DEPTH)
+        return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "%s: subgraphs nested deeper than %d (graph '%s')", file,
+                            ORTC_MAX_SUBGRAPH_DEPTH, g->name);
+    *nodes += g->n_nodes;
+    if (*nodes > ORTC_MAX_NODES)
+        return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED, "%s: more than %d nodes", file,
+                            ORTC_MAX_NODES);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ortc_node *n = g->nodes[i];
+        for (int a = 0; a < n->n_attrs; a++) {
+            const ortc_attr *at = &n->attrs[a];
+            long long bytes = (long long)at->s_len + (long long)at->n * 8;
+            if (bytes > ORTC_MAX_ATTR_BYTES)
+                return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
+                                    "%s: node '%s' (%s) attribute '%s' holds %lld bytes, above "
+                                    "the limit of %lld",
+                                    file, n->name, n->op_type, at->name, bytes,
+                                    (long long)ORTC_MAX_ATTR_BYTES);
+            ortc_status st;
+            if (at->g && (st = check_limits(m, at->g, depth + 1, nodes, err)))
+                return st;
+            for (size_t k = 0; at->graphs && k < at->n; k++)
+                if ((st = check_limits(m, at->graphs[k], depth + 1, nodes, err)))
+                    return st;
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
 static ortc_status finish_load(ortc_model **out, ortc_errbuf *err)
 {
     ortc_model *m = *out;
+    long nodes = 0;
+    ortc_status lst = m->graph ? check_limits(m, m->graph, 0, &nodes, err) : ORTC_STATUS_OK;
+    if (lst) {
+        ortc_model_free(m);
+        *out = NULL;
+        return ortc_err_publish(err);
+    }
     /* resolution failures are reported by ortc_model_check_supported and
      * session creation; loading an unsupported model for `ortc info` is fine */
     ortc_errbuf tmp;

@@ -29,6 +29,8 @@ void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *op
         ortc_options_init(&pc->opts);
     if (pc->opts.threads <= 0)
         pc->opts.threads = 1;
+    if (!pc->opts.max_tensor_bytes)
+        pc->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
     pc->err = err;
     pc->post_ops_ok = default_post_ops_ok;
     pc->verbose = pc->opts.log && pc->opts.log_level >= ORTC_LOG_DEBUG;
@@ -466,6 +468,16 @@ ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tenso
             continue;
         if (!valid_output(c->out[k]) || is_string(c->out[k]->dtype))
             goto refused;
+        if (ortc_tensor_bytes(c->out[k]) > pc->opts.max_tensor_bytes) {
+            char sh[160];
+            st = ortc_err_set(pc->err, ORTC_STATUS_LIMIT_EXCEEDED,
+                              "node '%s' (%s): output %d %s needs %zu bytes, above the limit of "
+                              "%zu bytes per tensor (session option max_tensor_bytes)",
+                              n->name, n->op_type, k,
+                              ortc_shape_str(sh, sizeof sh, c->out[k]->rank, c->out[k]->dims),
+                              ortc_tensor_bytes(c->out[k]), pc->opts.max_tensor_bytes);
+            goto done;
+        }
         out[k] = ortc_const_tensor_new(c->out[k]->dtype, c->out[k]->rank, c->out[k]->dims);
         if (!out[k]) {
             st = ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY,

@@ -103,6 +103,10 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         s->opts.threads = default_threads();
     if (s->opts.max_plans <= 0)
         s->opts.max_plans = 8;
+    if (!s->opts.max_tensor_bytes)
+        s->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
+    if (!s->opts.max_arena_bytes)
+        s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
     ortc_status st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
         st = ortc_passes_run(model, &s->opts, &s->err);

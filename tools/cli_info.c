@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image.h"
 
 static void help(void)
 {
@@ -21,6 +22,7 @@ static void help(void)
            "\n"
            "options:\n"
            "  --batch N     value for symbolic input dims when planning (default 1)\n"
+           "  --limits      print ortc's input limits and exit (no MODEL needed)\n"
            "  --passes      show the graph (node, op, inputs -> outputs, shapes) before and\n"
            "                after the graph passes, and what each pass changed\n"
            "  --threads N   kernel threads used when compiling the plan\n"
@@ -39,6 +41,27 @@ static int by_count(const void *a, const void *b)
     if (x->count != y->count)
         return y->count - x->count;
     return strcmp(x->op, y->op);
+}
+
+static void print_limits(void)
+{
+    printf("limits (model files; fixed):\n"
+           "  model file                 %lld bytes (protobuf's 2 GB message limit)\n"
+           "  tensor rank                %d\n"
+           "  nodes, subgraphs included  %d\n"
+           "  subgraph nesting           %d\n"
+           "  protobuf message nesting   100\n"
+           "  one attribute              %lld bytes\n"
+           "  image                      %lld pixels (checked before decoding)\n"
+           "limits (memory; session options, 0 = default):\n"
+           "  max_tensor_bytes           %llu (one computed tensor)\n"
+           "  max_arena_bytes            %llu (a plan's activations + scratch)\n"
+           "Initializers and external data must hold exactly the bytes their shape\n"
+           "declares and stay inside the model's folder and file.\n",
+           (long long)ORTC_MAX_MODEL_BYTES, ORTC_MAX_RANK, ORTC_MAX_NODES,
+           ORTC_MAX_SUBGRAPH_DEPTH, (long long)ORTC_MAX_ATTR_BYTES,
+           (long long)ORTC_IMAGE_MAX_PIXELS, (unsigned long long)ORTC_DEFAULT_MAX_TENSOR_BYTES,
+           (unsigned long long)ORTC_DEFAULT_MAX_ARENA_BYTES);
 }
 
 /* Log lines of the graph passes ("passes: ..."), collected for --passes. */
@@ -90,6 +113,10 @@ int cli_info(int argc, char **argv)
         if (!strcmp(argv[i], "--passes")) {
             show_passes = true;
             continue;
+        }
+        if (!strcmp(argv[i], "--limits")) {
+            print_limits();
+            return CLI_OK;
         }
         r = cli_opt_value(argc, argv, &i, "--batch", &val);
         if (r < 0)

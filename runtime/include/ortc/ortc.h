@@ -39,6 +39,15 @@ extern "C" {
 /* Tensors of higher rank are refused with ORTC_STATUS_UNSUPPORTED. */
 #define ORTC_MAX_RANK 8
 
+/* Limits (see README "Limits"; `ortc info --limits`). The model-file ones
+ * are fixed; the memory ones are defaults of ortc_options. */
+#define ORTC_MAX_MODEL_BYTES 2147483647ll        /* protobuf's 2 GB message limit */
+#define ORTC_MAX_NODES 1000000                   /* per model, subgraphs included */
+#define ORTC_MAX_SUBGRAPH_DEPTH 32               /* If inside If ... */
+#define ORTC_MAX_ATTR_BYTES (64ll << 20)         /* one string/list attribute */
+#define ORTC_DEFAULT_MAX_TENSOR_BYTES (8ull << 30)
+#define ORTC_DEFAULT_MAX_ARENA_BYTES (16ull << 30)
+
 typedef enum ortc_status {
     ORTC_STATUS_OK = 0,
     ORTC_STATUS_INVALID_ARGUMENT, /* the caller passed something wrong */
@@ -123,6 +132,10 @@ typedef struct ortc_options {
     int reference;          /* 1: plain-C reference kernels (debugging, slow) */
     int optimize;           /* 1: graph passes (default 1) */
     int max_plans;          /* compiled input-shape plans kept (default 8) */
+    /* Memory limits, checked before anything is allocated (0: the default).
+     * A model whose shapes need more is refused with LIMIT_EXCEEDED. */
+    size_t max_tensor_bytes; /* one computed tensor (default ORTC_DEFAULT_MAX_TENSOR_BYTES) */
+    size_t max_arena_bytes;  /* a plan's activations + scratch (ORTC_DEFAULT_MAX_ARENA_BYTES) */
     ortc_log_level log_level;
     ortc_log_fn log;        /* NULL: no logging */
     void *log_user;
