@@ -37,6 +37,9 @@ void ortc_backend_destroy(struct ortc_backend *be)
     if (!be)
         return;
     dnnl_stream_destroy(be->stream);
+    for (int k = 1; k < ORTC_MAX_CONTEXTS; k++)
+        if (be->streams[k])
+            dnnl_stream_destroy(be->streams[k]);
     dnnl_engine_destroy(be->engine);
     free(be);
 }
@@ -53,5 +56,28 @@ ortc_status ortc_backend_wait(struct ortc_backend *be, ortc_errbuf *err)
     if (s != dnnl_success)
         return ortc_err_set(err, ORTC_STATUS_RUNTIME_ERROR,
                             "oneDNN: dnnl_stream_wait failed with status %d", (int)s);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbuf *err)
+{
+    dnnl_stream_t st = k > 0 ? be->streams[k] : be->stream;
+    dnnl_status_t s = st ? dnnl_stream_wait(st) : dnnl_success;
+    if (s != dnnl_success)
+        return ortc_err_set(err, ORTC_STATUS_RUNTIME_ERROR,
+                            "oneDNN: dnnl_stream_wait failed with status %d", (int)s);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err)
+{
+    if (k <= 0 || k >= ORTC_MAX_CONTEXTS || be->streams[k])
+        return ORTC_STATUS_OK;
+    dnnl_status_t s = dnnl_stream_create(&be->streams[k], be->engine, dnnl_stream_default_flags);
+    if (s != dnnl_success) {
+        be->streams[k] = NULL;
+        return ortc_err_set(err, ORTC_STATUS_RUNTIME_ERROR,
+                            "oneDNN: dnnl_stream_create failed with status %d", (int)s);
+    }
     return ORTC_STATUS_OK;
 }

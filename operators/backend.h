@@ -16,7 +16,11 @@ void ortc_backend_destroy(struct ortc_backend *be); /* NULL is a no-op */
 /* Makes kernels started from the calling thread use the backend's thread
  * count (OpenMP's setting is per calling thread). */
 void ortc_backend_enter(struct ortc_backend *be);
-/* Waits for queued work. */
+/* Waits for queued work of context 0 / of context k. */
 ortc_status ortc_backend_wait(struct ortc_backend *be, ortc_errbuf *err);
+ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbuf *err);
+/* Creates the stream of execution context k (1 <= k < ORTC_MAX_CONTEXTS) if
+ * it has none; call under the session's lock. */
+ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err);
 
 #endif /* ORTC_BACKEND_H */

@@ -207,24 +207,85 @@ ortc_status ortc_dnnl_step_mem(ortc_opctx *c, ortc_dnnl_step *st, int arg,
     return ORTC_STATUS_OK;
 }
 
+dnnl_stream_t ortc_dnnl_stream(const ortc_opctx *c)
+{
+    return c->context > 0 ? c->backend->streams[c->context] : c->backend->stream;
+}
+
 ortc_status ortc_dnnl_set(ortc_opctx *c, dnnl_memory_t mem, const void *data)
 {
-    DNNL_CHECK(c, dnnl_memory_set_data_handle(mem, (void *)data));
+    if (c->context <= 0) {
+        DNNL_CHECK(c, dnnl_memory_set_data_handle(mem, (void *)data));
+        return ORTC_STATUS_OK;
+    }
+    for (int i = 0; i < c->n_bind; i++)
+        if (c->bind[i].mem == (void *)mem) {
+            c->bind[i].data = (void *)data;
+            return ORTC_STATUS_OK;
+        }
+    if (c->n_bind == ORTC_OPCTX_MAX_BINDS)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                             "internal: more than %d oneDNN data handles in one run",
+                             ORTC_OPCTX_MAX_BINDS);
+    c->bind[c->n_bind].mem = mem;
+    c->bind[c->n_bind].data = (void *)data;
+    c->n_bind++;
+    return ORTC_STATUS_OK;
+}
+
+/* Context k's memory object for `orig` (slot i of the step), pointing at
+ * `data`; created on first use (in that context's first run). */
+static ortc_status context_mem(ortc_opctx *c, ortc_dnnl_step *st, int i, dnnl_memory_t orig,
+                               void *data, dnnl_memory_t *out)
+{
+    dnnl_memory_t *slot = &st->clone[c->context][i];
+    if (!*slot) {
+        const dnnl_memory_desc_t *md;
+        DNNL_CHECK(c, dnnl_memory_get_memory_desc(orig, &md));
+        DNNL_CHECK(c, dnnl_memory_create(slot, md, c->backend->engine, data));
+    } else {
+        DNNL_CHECK(c, dnnl_memory_set_data_handle(*slot, data));
+    }
+    *out = *slot;
     return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
 {
-    if (st->scratch) {
-        if (!c->scratch)
-            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                                 "internal: no scratch buffer though %zu bytes were declared",
-                                 c->scratch_bytes);
-        DNNL_CHECK(c, dnnl_memory_set_data_handle(st->scratch,
-                                                  (char *)c->scratch + st->scratch_off));
-    }
+    if (st->scratch && !c->scratch)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                             "internal: no scratch buffer though %zu bytes were declared",
+                             c->scratch_bytes);
     atomic_fetch_add(&exec_count, 1);
-    DNNL_CHECK(c, dnnl_primitive_execute(st->prim, c->backend->stream, st->n_args, st->args));
+    if (c->context <= 0) {
+        if (st->scratch)
+            DNNL_CHECK(c, dnnl_memory_set_data_handle(st->scratch,
+                                                      (char *)c->scratch + st->scratch_off));
+        DNNL_CHECK(c, dnnl_primitive_execute(st->prim, c->backend->stream, st->n_args, st->args));
+        return ORTC_STATUS_OK;
+    }
+    /* another context: its own memory objects, with the handles this run set
+     * (or, for handles set once in prepare, the shared object's) */
+    dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
+    ortc_status rs;
+    for (int i = 0; i < st->n_args; i++) {
+        dnnl_memory_t orig = st->args[i].memory;
+        void *data = NULL;
+        bool found = orig == st->scratch; /* in args since step_create */
+        if (found)
+            data = (char *)c->scratch + st->scratch_off;
+        for (int b = 0; b < c->n_bind && !found; b++)
+            if (c->bind[b].mem == (void *)orig) {
+                data = c->bind[b].data;
+                found = true;
+            }
+        if (!found)
+            DNNL_CHECK(c, dnnl_memory_get_data_handle(orig, &data));
+        args[i].arg = st->args[i].arg;
+        if ((rs = context_mem(c, st, i, orig, data, &args[i].memory)))
+            return rs;
+    }
+    DNNL_CHECK(c, dnnl_primitive_execute(st->prim, ortc_dnnl_stream(c), st->n_args, args));
     return ORTC_STATUS_OK;
 }
 
@@ -233,9 +294,15 @@ void ortc_dnnl_step_free(ortc_dnnl_step *st)
     if (!st)
         return;
     /* args[] hold memory objects owned by the op's state, except the
-     * scratchpad, which the step owns. */
+     * scratchpad and the per-context copies, which the step owns. */
     if (st->scratch)
         dnnl_memory_destroy(st->scratch);
+    for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
+        for (int i = 0; i < ORTC_DNNL_MAX_ARGS; i++)
+            if (st->clone[k][i]) {
+                dnnl_memory_destroy(st->clone[k][i]);
+                st->clone[k][i] = NULL;
+            }
     if (st->prim)
         dnnl_primitive_destroy(st->prim);
     memset(st, 0, sizeof *st);
@@ -379,11 +446,11 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
     }
     if (s == dnnl_success) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-        s = dnnl_primitive_execute(prim, c->backend->stream, 2, args);
+        s = dnnl_primitive_execute(prim, ortc_dnnl_stream(c), 2, args);
         what = "dnnl_primitive_execute(reorder)";
     }
     if (s == dnnl_success) {
-        s = dnnl_stream_wait(c->backend->stream);
+        s = dnnl_stream_wait(ortc_dnnl_stream(c));
         what = "dnnl_stream_wait";
     }
     if (prim)

@@ -20,9 +20,13 @@
 
 struct ortc_backend {
     dnnl_engine_t engine;
-    dnnl_stream_t stream;
+    dnnl_stream_t stream;                        /* context 0 */
+    dnnl_stream_t streams[ORTC_MAX_CONTEXTS];    /* [k]: context k (0 unused) */
     int threads;
 };
+
+/* The stream of the context running c (oneDNN streams are not thread-safe). */
+dnnl_stream_t ortc_dnnl_stream(const ortc_opctx *c);
 
 /* Records "oneDNN call <text> failed at <file>:<line>: <status>" through
  * ortc_op_error (so the message names the node) and returns
@@ -81,6 +85,9 @@ typedef struct ortc_dnnl_step {
     size_t scratch_off;        /* where in c->scratch the scratchpad starts */
     int n_args;
     dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
+    /* contexts 1..: their own memory objects for args (the scratchpad is
+     * one of them), created on the context's first run */
+    dnnl_memory_t clone[ORTC_MAX_CONTEXTS][ORTC_DNNL_MAX_ARGS];
 } ortc_dnnl_step;
 
 /* A new attribute set in user scratchpad mode (caller destroys it). */
@@ -102,7 +109,9 @@ ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st,
  * also recorded as argument `arg` of st when st is not NULL. */
 ortc_status ortc_dnnl_step_mem(ortc_opctx *c, ortc_dnnl_step *st, int arg,
                                const dnnl_memory_desc_t *md, dnnl_memory_t *mem);
-/* Sets a data handle (const data is only read by the primitive). */
+/* Sets a data handle (const data is only read by the primitive). In
+ * contexts other than 0 the handle is recorded in c and applied to that
+ * context's own copy of mem by the next step run. */
 ortc_status ortc_dnnl_set(ortc_opctx *c, dnnl_memory_t mem, const void *data);
 /* Executes on the backend's stream (no wait, no allocation). */
 ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st);

@@ -678,7 +678,7 @@ static ortc_status ln_run(ortc_opctx *c)
         (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
     if (has_output(c, 2)) {
-        DNNL_CHECK(c, dnnl_stream_wait(c->backend->stream));
+        DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
         float eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
         int64_t outer = ortc_tensor_numel(c->out[2]);
         for (int64_t i = 0; i < outer; i++)

@@ -15,6 +15,11 @@
 
 struct ortc_backend;
 
+/* Concurrent ortc_session_run calls use up to this many execution contexts
+ * per plan; context 0 is the plan's own. */
+#define ORTC_MAX_CONTEXTS 8
+#define ORTC_OPCTX_MAX_BINDS 16
+
 /* How a value is laid out in memory. Plain = dense row-major ortc_tensor.
  * Blocked layouts are oneDNN memory descriptors known only to operators/;
  * the runtime sees their byte size and inserts conversions to plain where a
@@ -54,6 +59,16 @@ typedef struct ortc_opctx {
     void *scratch;
     /* Error sink (runtime-owned). */
     struct ortc_errbuf *err;
+    /* Which execution context runs this ctx (0: the plan's own). Kernel
+     * state (primitives, weights) is shared by all contexts and read-only at
+     * run; operators/dnnl_util.c keeps per-context oneDNN memory objects and
+     * records the data handles an op sets for a context here. */
+    int context;
+    int n_bind;
+    struct {
+        void *mem;
+        void *data;
+    } bind[ORTC_OPCTX_MAX_BINDS];
 } ortc_opctx;
 
 enum {

@@ -599,7 +599,7 @@ static ortc_status reduce_run(ortc_opctx *c)
         (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
     if (s->log_after) {
-        DNNL_CHECK(c, dnnl_stream_wait(c->backend->stream));
+        DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
         float *y = c->out[0]->data;
         for (int64_t i = 0, n = ortc_tensor_numel(c->out[0]); i < n; i++)
             y[i] = logf(y[i]);

@@ -23,6 +23,8 @@ void ortc_plan_free(ortc_plan *p)
 {
     if (!p)
         return;
+    for (int k = 1; k < ORTC_MAX_CONTEXTS; k++)
+        ortc_exec_free(p, p->exec[k]);
     for (int i = 0; p->steps && i < p->n_steps; i++) {
         ortc_step *st = &p->steps[i];
         if (st->node && st->node->op && st->node->op->release && st->ctx.state)
@@ -809,8 +811,10 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
             goto fail;
         }
     }
-    for (int si = 0; si < n_steps; si++)
+    for (int si = 0; si < n_steps; si++) {
         p->steps[si].ctx.scratch = p->scratch;
+        p->steps[si].ctx.err = &p->run_err; /* kernel errors of context 0 */
+    }
     *out = p;
     return ORTC_STATUS_OK;
 fail:

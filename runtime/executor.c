@@ -10,40 +10,64 @@
 #include "backend.h"
 #include "session_impl.h"
 
-static void bind_values(ortc_plan *p, const ortc_tensor *inputs, ortc_tensor *outputs)
+/* Per-context views of the plan's mutable parts (e NULL: context 0). */
+static inline ortc_tensor *ex_tensors(ortc_plan *p, ortc_exec *e)
+{
+    return e ? e->tensors : p->tensors;
+}
+
+static inline ortc_opctx *ex_ctx(ortc_plan *p, ortc_exec *e, int i)
+{
+    return e ? &e->ctx[i] : &p->steps[i].ctx;
+}
+
+static void bind_values(ortc_plan *p, ortc_exec *e, const ortc_tensor *inputs,
+                        ortc_tensor *outputs)
 {
     int ns = p->n_values + p->n_outer;
+    ortc_tensor *t = ex_tensors(p, e);
+    void *arena = e ? e->arena : p->arena;
+    ortc_tensor **outer = e ? e->outer_src : p->outer_src;
     for (int v = 0; v < ns; v++) {
         const ortc_binding *b = &p->bind[v];
         switch (b->kind) {
-        case ORTC_BIND_CONST: p->tensors[v].data = b->ptr; break;
+        case ORTC_BIND_CONST: t[v].data = b->ptr; break;
         case ORTC_BIND_ARENA: /* a zero-byte arena is NULL */
-            p->tensors[v].data = p->arena ? (char *)p->arena + b->offset : NULL;
+            t[v].data = arena ? (char *)arena + b->offset : NULL;
             break;
-        case ORTC_BIND_INPUT: p->tensors[v].data = inputs[b->index].data; break;
-        case ORTC_BIND_OUTPUT: p->tensors[v].data = outputs[b->index].data; break;
-        case ORTC_BIND_OUTER: p->tensors[v].data = p->outer_src[b->index]->data; break;
+        case ORTC_BIND_INPUT: t[v].data = inputs[b->index].data; break;
+        case ORTC_BIND_OUTPUT: t[v].data = outputs[b->index].data; break;
+        case ORTC_BIND_OUTER: t[v].data = outer[b->index]->data; break;
         case ORTC_BIND_NONE: break;
         }
     }
 }
 
-static ortc_status run_if(ortc_session *s, ortc_plan *p, ortc_step *step)
+const ortc_errbuf *ortc_exec_error(const ortc_plan *p, const ortc_exec *e)
 {
-    const ortc_tensor *cond = step->ctx.in[0];
-    int b = *(const uint8_t *)cond->data ? 0 : 1;
-    ortc_plan *branch = step->branch[b];
-    if (!branch)
-        return ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
-                            "internal: node '%s' (If) took a branch compiled out",
-                            step->node->name);
-    for (int k = 0; k < step->node->n_outputs; k++)
-        if (step->ctx.out[k])
-            step->branch_out[k] = *step->ctx.out[k];
-    (void)p;
-    return ortc_plan_execute(s, branch, NULL, step->branch_out);
+    return e ? &e->err : &p->run_err;
 }
 
+static ortc_status run_if(ortc_session *s, ortc_plan *p, ortc_exec *e, int i)
+{
+    ortc_step *step = &p->steps[i];
+    ortc_opctx *c = ex_ctx(p, e, i);
+    int b = *(const uint8_t *)c->in[0]->data ? 0 : 1;
+    ortc_plan *branch = step->branch[b];
+    if (!branch)
+        return ortc_err_set(c->err, ORTC_STATUS_RUNTIME_ERROR,
+                            "internal: node '%s' (If) took a branch compiled out",
+                            step->node->name);
+    ortc_tensor *bout = e ? e->branch_out[i] : step->branch_out;
+    for (int k = 0; k < step->node->n_outputs; k++)
+        if (c->out[k])
+            bout[k] = *c->out[k];
+    ortc_exec *be = e ? e->branch[2 * i + b] : NULL;
+    ortc_status st = ortc_plan_execute(s, branch, be, NULL, bout);
+    if (st) /* the branch's message becomes this context's */
+        ortc_err_set(c->err, st, "%s", ortc_exec_error(branch, be)->msg);
+    return st;
+}
 static double now_ms(void)
 {
     struct timespec ts;
@@ -51,29 +75,33 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_step *step)
+static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_exec *e, int i)
 {
+    ortc_step *step = &p->steps[i];
     const ortc_operator *op = step->node->op;
     if (op->flags & ORTC_OP_CONTROL_FLOW)
-        return run_if(s, p, step);
-    return step->use_reference ? op->reference(&step->ctx) : op->run(&step->ctx);
+        return run_if(s, p, e, i);
+    ortc_opctx *c = ex_ctx(p, e, i);
+    c->n_bind = 0;
+    return step->use_reference ? op->reference(c) : op->run(c);
 }
 
 /* Runs p's steps; with start_ms/ms (one element per step) also times each
  * step, waiting for the backend after it so the time is the step's own.
  * Without them (NULL) this is the plain loop. */
-static inline ortc_status execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
-                                  ortc_tensor *outputs, double *start_ms, double *ms)
+static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
+                                  const ortc_tensor *inputs, ortc_tensor *outputs,
+                                  double *start_ms, double *ms)
 {
-    bind_values(p, inputs, outputs);
+    bind_values(p, e, inputs, outputs);
     double t0 = start_ms ? now_ms() : 0;
     for (int i = 0; i < p->n_steps; i++) {
         ortc_step *step = &p->steps[i];
         if (start_ms) {
             double a = now_ms();
-            ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(s, p, step);
+            ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(s, p, e, i);
             if (!st && !step->skip && s->backend)
-                st = ortc_backend_wait(s->backend, &s->err);
+                st = ortc_backend_wait(s->backend, &p->run_err);
             double b = now_ms();
             start_ms[i] = a - t0;
             ms[i] = b - a;
@@ -83,7 +111,7 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, const ortc_tens
         }
         if (step->skip)
             continue;
-        ortc_status st = run_step(s, p, step);
+        ortc_status st = run_step(s, p, e, i);
         if (st)
             return st;
     }
@@ -95,7 +123,7 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, const ortc_tens
         const ortc_binding *b = &p->bind[sl];
         if (b->kind == ORTC_BIND_OUTPUT && b->index == k)
             continue;
-        const ortc_tensor *t = &p->tensors[sl];
+        const ortc_tensor *t = &ex_tensors(p, e)[sl];
         size_t bytes = ortc_tensor_bytes(t);
         if (bytes && outputs[k].data != t->data)
             memcpy(outputs[k].data, t->data, bytes);
@@ -103,14 +131,14 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, const ortc_tens
     return ORTC_STATUS_OK;
 }
 
-ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
-                              ortc_tensor *outputs)
+ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
+                              const ortc_tensor *inputs, ortc_tensor *outputs)
 {
-    return execute(s, p, inputs, outputs, NULL, NULL);
+    return execute(s, p, e, inputs, outputs, NULL, NULL);
 }
 
 ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                                        ortc_tensor *outputs, double *start_ms, double *ms)
 {
-    return execute(s, p, inputs, outputs, start_ms, ms);
+    return execute(s, p, NULL, inputs, outputs, start_ms, ms);
 }

@@ -20,6 +20,7 @@ void ortc_options_init(ortc_options *o)
     o->reference = 0;
     o->optimize = 1;
     o->max_plans = 8;
+    o->max_concurrent_runs = 4;
     o->log_level = ORTC_LOG_WARNING;
 }
 
@@ -95,6 +96,8 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     }
     s->model = model;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
     if (opts)
         s->opts = *opts;
     else
@@ -107,6 +110,9 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         s->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
     if (!s->opts.max_arena_bytes)
         s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
+    s->max_contexts = s->opts.max_concurrent_runs <= 0 ? 4 : s->opts.max_concurrent_runs;
+    if (s->max_contexts > ORTC_MAX_CONTEXTS)
+        s->max_contexts = ORTC_MAX_CONTEXTS;
     ortc_status st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
         st = ortc_passes_run(model, &s->opts, &s->err);
@@ -179,6 +185,8 @@ void ortc_session_destroy(ortc_session *s)
     free(s->prof_ms);
     ortc_backend_destroy(s->backend);
     ortc_model_free(s->model);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -267,11 +275,12 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
         return st;
     }
     p->last_used = s->tick;
-    if (s->n_plans >= s->opts.max_plans) {
-        int lru = 0;
-        for (int i = 1; i < s->n_plans; i++)
-            if (s->plans[i]->last_used < s->plans[lru]->last_used)
-                lru = i;
+    int lru = -1; /* the least recently used plan no run is using */
+    for (int i = 0; s->n_plans >= s->opts.max_plans && i < s->n_plans; i++)
+        if (!s->plans[i]->n_busy &&
+            (lru < 0 || s->plans[i]->last_used < s->plans[lru]->last_used))
+            lru = i;
+    if (lru >= 0) {
         if (s->last == s->plans[lru])
             s->last = NULL;
         if (s->prof_plan == s->plans[lru])
@@ -318,78 +327,143 @@ ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *input
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    pthread_mutex_lock(&s->lock);
     ortc_err_clear(&s->err);
     ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, outputs != NULL);
     ortc_plan *p;
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
-    if (st)
-        return ortc_err_publish(&s->err);
-    if (outputs)
+    if (!st && outputs)
         fill_outputs(s, p, outputs, n_outputs);
-    return ORTC_STATUS_OK;
+    if (st)
+        ortc_err_publish(&s->err);
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }
 
 ortc_status ortc_session_plan_stats(const ortc_session *s, ortc_plan_stats *stats)
 {
     if (!s || !stats)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL argument");
-    if (!s->last)
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    bool have = s->last != NULL;
+    if (have)
+        *stats = s->last->stats;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    if (!have)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
                             "no plan compiled yet (the model has dynamic input shapes: call "
                             "ortc_session_output_shapes or run first)");
-    *stats = s->last->stats;
     return ORTC_STATUS_OK;
 }
 
 /* ---- run -------------------------------------------------------------------------- */
+
+/* A free execution context of p for this run (0 is the plan's own), made
+ * when needed; waits while all are busy. Called and returns with s->lock
+ * held; p->n_busy counts runs holding or waiting for a context of p (so p is
+ * not evicted meanwhile). -1 on error (in s->err). */
+static int acquire_context(ortc_session *s, ortc_plan *p, bool only_zero)
+{
+    for (;;) {
+        if (!p->busy[0]) {
+            p->busy[0] = true;
+            return 0;
+        }
+        for (int k = 1; !only_zero && k < s->max_contexts; k++) {
+            if (p->busy[k])
+                continue;
+            if (!p->exec[k]) {
+                ortc_status st = s->backend ? ortc_backend_add_context(s->backend, k, &s->err)
+                                            : ORTC_STATUS_OK;
+                if (st)
+                    return -1;
+                if (!(p->exec[k] = ortc_exec_create(p, k, NULL))) {
+                    ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
+                                 "out of memory for a concurrent run's activations "
+                                 "(%zu bytes of arena)",
+                                 p->stats.arena_bytes);
+                    return -1;
+                }
+            }
+            p->busy[k] = true;
+            return k;
+        }
+        pthread_cond_wait(&s->idle, &s->lock);
+    }
+}
 
 ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
                              ortc_tensor *outputs, size_t n_outputs)
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    pthread_mutex_lock(&s->lock);
     ortc_err_clear(&s->err);
-    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, true);
-    if (st)
-        return ortc_err_publish(&s->err);
-    if (n_outputs && !outputs)
-        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
     const ortc_graph *g = s->model->graph;
-    for (size_t i = 0; i < n_inputs; i++)
+    ortc_plan *p = NULL;
+    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, true);
+    if (!st && n_outputs && !outputs)
+        st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
+    for (size_t i = 0; !st && i < n_inputs; i++)
         if (!inputs[i].data && ortc_tensor_numel(&inputs[i]) != 0)
-            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
-                                "input %zu '%s' has no data", i, g->inputs[i]->name);
-    ortc_plan *p;
-    if ((st = get_plan(s, inputs, n_inputs, &p)))
-        return ortc_err_publish(&s->err);
-    for (size_t k = 0; k < n_outputs; k++) {
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                              "input %zu '%s' has no data", i, g->inputs[i]->name);
+    if (!st)
+        st = get_plan(s, inputs, n_inputs, &p);
+    for (size_t k = 0; !st && k < n_outputs; k++) {
         const ortc_tensor *t = &p->tensors[ortc_plan_slot(p, g->outputs[k])];
         if (!outputs[k].data && ortc_tensor_numel(t) != 0)
-            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
-                                "output %zu '%s' has no buffer (call ortc_session_output_shapes "
-                                "for its size)",
-                                k, g->outputs[k]->name);
-    }
-    if (s->backend)
-        ortc_backend_enter(s->backend);
-    if (!s->profiling) {
-        s->prof_plan = NULL;
-        st = ortc_plan_execute(s, p, inputs, outputs);
-    } else {
-        /* buffers were reserved when profiling was enabled or p compiled */
-        s->prof_plan = (size_t)p->n_steps <= s->prof_cap ? p : NULL;
-        st = ortc_plan_execute_profiled(s, p, inputs, outputs, s->prof_start_ms,
-                                        s->prof_ms);
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                              "output %zu '%s' has no buffer (call ortc_session_output_shapes "
+                              "for its size)",
+                              k, g->outputs[k]->name);
     }
     if (st) {
-        s->prof_plan = NULL;
-        return ortc_err_publish(&s->err);
+        ortc_err_publish(&s->err);
+        pthread_mutex_unlock(&s->lock);
+        return st;
     }
-    if (s->backend && p->n_steps && (st = ortc_backend_wait(s->backend, &s->err)))
-        return ortc_err_publish(&s->err);
-    fill_outputs(s, p, outputs, n_outputs);
-    return ORTC_STATUS_OK;
+    bool profile = s->profiling;
+    p->n_busy++;
+    int k = acquire_context(s, p, profile);
+    if (k < 0) {
+        p->n_busy--;
+        st = ortc_err_publish(&s->err);
+        pthread_mutex_unlock(&s->lock);
+        return st;
+    }
+    ortc_exec *e = k ? p->exec[k] : NULL;
+    if (!profile)
+        s->prof_plan = NULL; /* the profile describes the last run only */
+    pthread_mutex_unlock(&s->lock);
+
+    if (s->backend)
+        ortc_backend_enter(s->backend);
+    if (!profile) {
+        st = ortc_plan_execute(s, p, e, inputs, outputs);
+    } else {
+        /* profiling runs in context 0 only; buffers were reserved when
+         * profiling was enabled or p compiled */
+        s->prof_plan = (size_t)p->n_steps <= s->prof_cap ? p : NULL;
+        st = ortc_plan_execute_profiled(s, p, inputs, outputs, s->prof_start_ms, s->prof_ms);
+        if (st)
+            s->prof_plan = NULL;
+    }
+    ortc_errbuf *ebuf = e ? &e->err : &p->run_err;
+    if (!st && s->backend && p->n_steps)
+        st = ortc_backend_wait_context(s->backend, k, ebuf);
+
+    pthread_mutex_lock(&s->lock);
+    if (st)
+        ortc_err_set(&s->err, st, "%s", ebuf->msg);
+    else
+        fill_outputs(s, p, outputs, n_outputs);
+    p->busy[k] = false;
+    p->n_busy--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }
 
 /* ---- profiling -------------------------------------------------------------------- */
@@ -403,11 +477,18 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
         for (int i = 0; i < s->n_plans; i++)
             if ((size_t)s->plans[i]->n_steps > n)
                 n = (size_t)s->plans[i]->n_steps;
+        pthread_mutex_lock(&s->lock);
         ortc_status st = reserve_profile(s, n);
         if (st)
-            return ortc_err_publish(&s->err);
+            ortc_err_publish(&s->err);
+        else
+            s->profiling = true;
+        pthread_mutex_unlock(&s->lock);
+        return st;
     }
-    s->profiling = enable != 0;
+    pthread_mutex_lock(&s->lock);
+    s->profiling = false;
+    pthread_mutex_unlock(&s->lock);
     return ORTC_STATUS_OK;
 }
 

@@ -5,6 +5,7 @@
 #ifndef ORTC_SESSION_IMPL_H
 #define ORTC_SESSION_IMPL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,22 @@ typedef struct ortc_step {
     ortc_tensor *branch_out;
 } ortc_step;
 
+/* What a concurrent run needs of its own besides the shared plan: the
+ * values' tensors, the steps' contexts (pointing at those tensors), arena,
+ * scratch, and the same for If branches. Context 0 is the plan itself;
+ * others are made by ortc_exec_create when runs overlap. */
+typedef struct ortc_exec {
+    int id;                      /* 1 .. ORTC_MAX_CONTEXTS-1 */
+    ortc_tensor *tensors;        /* [slots] */
+    ortc_opctx *ctx;             /* [n_steps] */
+    ortc_tensor **ptr_pool;      /* the ctx in/out arrays */
+    ortc_tensor **outer_src;     /* [n_outer] */
+    void *arena, *scratch;
+    struct ortc_exec **branch;   /* [n_steps * 2] */
+    ortc_tensor **branch_out;    /* [n_steps]: If outputs handed to the branch */
+    ortc_errbuf err;
+} ortc_exec;
+
 typedef struct ortc_plan {
     const ortc_graph *graph;
     /* values of enclosing graphs this (sub)graph reads, and where the
@@ -75,6 +92,11 @@ typedef struct ortc_plan {
     void *scratch;
     ortc_plan_stats stats;
     uint64_t last_used;
+    /* concurrency (top-level plans): contexts and which are running */
+    ortc_exec *exec[ORTC_MAX_CONTEXTS]; /* [0] unused: the plan's own */
+    bool busy[ORTC_MAX_CONTEXTS];
+    int n_busy;
+    ortc_errbuf run_err;                /* context 0's kernel errors */
 } ortc_plan;
 
 struct ortc_session {
@@ -87,6 +109,10 @@ struct ortc_session {
     int n_plans;
     ortc_plan *last;
     uint64_t tick;
+    /* concurrent runs: plan cache, contexts and compiling under `lock` */
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    int max_contexts;
     /* profiling (ortc_session_set_profiling): per-step times of the last run */
     bool profiling;
     size_t prof_cap;            /* steps the buffers below hold */
@@ -107,13 +133,22 @@ void ortc_plan_free(ortc_plan *p);
  * does not see v. */
 int ortc_plan_slot(const ortc_plan *p, const ortc_value *v);
 
-/* executor.c: runs a compiled plan; inputs/outputs as in ortc_session_run
- * (outputs' data set by the caller). No allocation. */
-ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
-                              ortc_tensor *outputs);
-/* Same, timing each step into start_ms[i] / ms[i] (p->n_steps entries). */
+/* executor.c: runs a compiled plan in context e (NULL: the plan's own);
+ * inputs/outputs as in ortc_session_run (outputs' data set by the caller).
+ * No allocation. Kernel errors land in the context's error buffer. */
+ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
+                              const ortc_tensor *inputs, ortc_tensor *outputs);
+/* Context 0, timing each step into start_ms[i] / ms[i] (p->n_steps entries). */
 ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                                        ortc_tensor *outputs, double *start_ms, double *ms);
+/* The error buffer a failed ortc_plan_execute wrote. */
+const ortc_errbuf *ortc_exec_error(const ortc_plan *p, const ortc_exec *e);
+
+/* contexts.c: a new execution context k of plan p (branches included);
+ * outer_src: where p's outer values live in the enclosing context (NULL for
+ * a top-level plan). NULL when out of memory. */
+ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src);
+void ortc_exec_free(ortc_plan *p, ortc_exec *e);
 /* Marks graph inputs whose contents determine shapes (s->key_data_input). */
 ortc_status ortc_session_find_key_inputs(ortc_session *s);
 

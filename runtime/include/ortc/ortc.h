@@ -136,6 +136,10 @@ typedef struct ortc_options {
      * A model whose shapes need more is refused with LIMIT_EXCEEDED. */
     size_t max_tensor_bytes; /* one computed tensor (default ORTC_DEFAULT_MAX_TENSOR_BYTES) */
     size_t max_arena_bytes;  /* a plan's activations + scratch (ORTC_DEFAULT_MAX_ARENA_BYTES) */
+    /* ortc_session_run may be called from several threads at once; each
+     * concurrent run gets its own activations (arena) from a pool of up to
+     * this many per input shape (default 4, at most 8); more callers wait. */
+    int max_concurrent_runs;
     ortc_log_level log_level;
     ortc_log_fn log;        /* NULL: no logging */
     void *log_user;

@@ -1,0 +1,111 @@
+/* contexts.c — execution contexts for concurrent runs of one plan: copies
+ * of what a run writes (tensors, step contexts, arena, scratch; the same for
+ * If branches) around the shared, read-only plan (kernel state, weights,
+ * bindings). Made when runs overlap, kept with the plan.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "session_impl.h"
+
+static void *alloc_aligned(size_t bytes)
+{
+    size_t n = (bytes + 63) & ~(size_t)63;
+    return aligned_alloc(64, n ? n : 64);
+}
+
+/* t's counterpart in e (t points into p->tensors) */
+static ortc_tensor *map_tensor(const ortc_plan *p, ortc_exec *e, const ortc_tensor *t)
+{
+    return t ? &e->tensors[t - p->tensors] : NULL;
+}
+
+void ortc_exec_free(ortc_plan *p, ortc_exec *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; e->branch && i < p->n_steps; i++)
+        for (int b = 0; b < 2; b++)
+            if (e->branch[2 * i + b])
+                ortc_exec_free(p->steps[i].branch[b], e->branch[2 * i + b]);
+    if (e->branch_out)
+        for (int i = 0; i < p->n_steps; i++)
+            free(e->branch_out[i]);
+    free(e->branch_out);
+    free(e->branch);
+    free(e->tensors);
+    free(e->ctx);
+    free(e->ptr_pool);
+    free(e->outer_src);
+    free(e->arena);
+    free(e->scratch);
+    free(e);
+}
+
+ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
+{
+    ortc_exec *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->id = k;
+    int ns = p->n_values + p->n_outer;
+    size_t n_io = 0;
+    for (int i = 0; i < p->n_steps; i++)
+        n_io += (size_t)p->steps[i].ctx.n_in + (size_t)p->steps[i].ctx.n_out;
+    e->tensors = malloc(((size_t)ns + 1) * sizeof *e->tensors);
+    e->ctx = calloc((size_t)p->n_steps + 1, sizeof *e->ctx);
+    e->ptr_pool = calloc(n_io + 1, sizeof *e->ptr_pool);
+    e->outer_src = calloc((size_t)p->n_outer + 1, sizeof *e->outer_src);
+    e->branch = calloc(2 * (size_t)p->n_steps + 1, sizeof *e->branch);
+    e->branch_out = calloc((size_t)p->n_steps + 1, sizeof *e->branch_out);
+    e->arena = p->stats.arena_bytes ? alloc_aligned(p->stats.arena_bytes) : NULL;
+    e->scratch = p->stats.scratch_bytes ? alloc_aligned(p->stats.scratch_bytes) : NULL;
+    if (!e->tensors || !e->ctx || !e->ptr_pool || !e->outer_src || !e->branch ||
+        !e->branch_out || (p->stats.arena_bytes && !e->arena) ||
+        (p->stats.scratch_bytes && !e->scratch))
+        goto fail;
+    memcpy(e->tensors, p->tensors, (size_t)ns * sizeof *e->tensors);
+    for (int j = 0; j < p->n_outer; j++)
+        e->outer_src[j] = outer_src ? outer_src[j] : p->outer_src[j];
+    size_t off = 0;
+    for (int i = 0; i < p->n_steps; i++) {
+        const ortc_step *st = &p->steps[i];
+        ortc_opctx *c = &e->ctx[i];
+        *c = st->ctx; /* shares state, layouts, in-place and view decisions */
+        c->in = e->ptr_pool + off;
+        c->out = c->in + st->ctx.n_in;
+        off += (size_t)st->ctx.n_in + (size_t)st->ctx.n_out;
+        for (int j = 0; j < st->ctx.n_in; j++)
+            c->in[j] = map_tensor(p, e, st->ctx.in[j]);
+        for (int j = 0; j < st->ctx.n_out; j++)
+            c->out[j] = map_tensor(p, e, st->ctx.out[j]);
+        c->scratch = e->scratch;
+        c->err = &e->err;
+        c->context = k;
+        c->n_bind = 0;
+        if (!(st->node->op->flags & ORTC_OP_CONTROL_FLOW))
+            continue;
+        e->branch_out[i] = calloc((size_t)st->ctx.n_out + 1, sizeof **e->branch_out);
+        if (!e->branch_out[i])
+            goto fail;
+        for (int b = 0; b < 2; b++) {
+            ortc_plan *bp = st->branch[b];
+            if (!bp)
+                continue;
+            /* the branch reads its outer values from this context's tensors */
+            ortc_tensor **src = calloc((size_t)bp->n_outer + 1, sizeof *src);
+            if (!src)
+                goto fail;
+            for (int j = 0; j < bp->n_outer; j++)
+                src[j] = map_tensor(p, e, bp->outer_src[j]);
+            e->branch[2 * i + b] = ortc_exec_create(bp, k, src);
+            free(src);
+            if (!e->branch[2 * i + b])
+                goto fail;
+        }
+    }
+    return e;
+fail:
+    ortc_exec_free(p, e);
+    return NULL;
+}
