@@ -136,7 +136,10 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d, const 
 // w: (N, K)  a: (M, K)  bias: (N) or NULL  y: (M, N); output columns
 // [o0, o1): y[r][o] = alpha * dot(a[r], w[o]) + bias[o]. Four weight rows
 // at a time, so each element of a is loaded once per four rows.
-#if defined(__GNUC__) && defined(__x86_64__)
+// The clones dispatch through an ifunc whose resolver runs while the library
+// is relocated, before ThreadSanitizer's runtime is up; TSan builds (testing
+// concurrency, not speed) use the default version only.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void gemv_rows(float *y, const float *a, const float *w, const float *bias, float alpha,

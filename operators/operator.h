@@ -17,7 +17,7 @@ struct ortc_backend;
 
 /* Concurrent ortc_session_run calls use up to this many execution contexts
  * per plan; context 0 is the plan's own. */
-#define ORTC_MAX_CONTEXTS 8
+#define ORTC_MAX_CONTEXTS ORTC_MAX_CONCURRENT_RUNS
 #define ORTC_OPCTX_MAX_BINDS 16
 
 /* How a value is laid out in memory. Plain = dense row-major ortc_tensor.

@@ -64,14 +64,19 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
         !e->branch_out || (p->stats.arena_bytes && !e->arena) ||
         (p->stats.scratch_bytes && !e->scratch))
         goto fail;
-    memcpy(e->tensors, p->tensors, (size_t)ns * sizeof *e->tensors);
+    /* shapes only: context 0 may be running and rebinding p->tensors' data */
+    for (int v = 0; v < ns; v++) {
+        e->tensors[v] = (ortc_tensor){.dtype = p->tensors[v].dtype, .rank = p->tensors[v].rank};
+        memcpy(e->tensors[v].dims, p->tensors[v].dims, sizeof e->tensors[v].dims);
+    }
     for (int j = 0; j < p->n_outer; j++)
         e->outer_src[j] = outer_src ? outer_src[j] : p->outer_src[j];
     size_t off = 0;
     for (int i = 0; i < p->n_steps; i++) {
         const ortc_step *st = &p->steps[i];
         ortc_opctx *c = &e->ctx[i];
-        *c = st->ctx; /* shares state, layouts, in-place and view decisions */
+        *c = st->ctx; /* shares state, layouts, in-place and view decisions
+                       * (fields a run of context 0 never writes) */
         c->in = e->ptr_pool + off;
         c->out = c->in + st->ctx.n_in;
         off += (size_t)st->ctx.n_in + (size_t)st->ctx.n_out;

@@ -20,7 +20,7 @@ void ortc_options_init(ortc_options *o)
     o->reference = 0;
     o->optimize = 1;
     o->max_plans = 8;
-    o->max_concurrent_runs = 4;
+    o->max_concurrent_runs = ORTC_DEFAULT_CONCURRENT_RUNS;
     o->log_level = ORTC_LOG_WARNING;
 }
 
@@ -110,7 +110,8 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         s->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
     if (!s->opts.max_arena_bytes)
         s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
-    s->max_contexts = s->opts.max_concurrent_runs <= 0 ? 4 : s->opts.max_concurrent_runs;
+    s->max_contexts = s->opts.max_concurrent_runs <= 0 ? ORTC_DEFAULT_CONCURRENT_RUNS
+                                                     : s->opts.max_concurrent_runs;
     if (s->max_contexts > ORTC_MAX_CONTEXTS)
         s->max_contexts = ORTC_MAX_CONTEXTS;
     ortc_status st = ortc_model_resolve(model, &s->err);

@@ -21,8 +21,9 @@
 /* ---- allocation counting (as test_runtime.c): this executable interposes
  * malloc & co; allocations with a libdnnl frame are oneDNN's own per-execute
  * argument map, which no caller can avoid; the rest must be zero. Not under
- * AddressSanitizer, which owns malloc (the other tests still run there). */
-#ifndef __SANITIZE_ADDRESS__
+ * AddressSanitizer or ThreadSanitizer, which own malloc (the other tests
+ * still run there). */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define COUNT_ALLOCS 1
 
 extern void *__libc_malloc(size_t);

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,10 @@
 #include "ortc/ortc.h"
 #include "planner.h"
 
-/* ASan replaces malloc itself and refuses a second interposer: under ASan
- * the allocation-counting test is left out (the other builds run it). */
-#if defined(__SANITIZE_ADDRESS__)
+/* ASan and TSan replace malloc themselves and refuse a second interposer:
+ * under them the allocation-counting test is left out (the other builds run
+ * it). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define COUNT_ALLOCS 0
 #else
 #define COUNT_ALLOCS 1
@@ -600,6 +602,66 @@ START_TEST(if_with_constant_condition_compiles_one_branch)
 }
 END_TEST
 
+/* ---- concurrent runs ------------------------------------------------------------- */
+
+typedef struct if_caller {
+    ortc_session *s;
+    int id, runs, wrong, failed;
+    char problem[256];
+} if_caller;
+
+static void *if_caller_main(void *arg)
+{
+    if_caller *c = arg;
+    for (int r = 0; r < c->runs; r++) {
+        /* each caller and run: its own x and branch */
+        float base = (float)(c->id * 1000 + r);
+        float x[3] = {base, -base - 1, base + 0.5f}, y[3] = {NAN, NAN, NAN};
+        uint8_t cond = (uint8_t)((r + c->id) & 1);
+        ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 1, {3}, x}, {ORTC_DTYPE_BOOL, 0, {0}, &cond}};
+        ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+        if (ortc_session_run(c->s, in, 2, &out, 1) != ORTC_STATUS_OK) {
+            if (!c->failed++)
+                snprintf(c->problem, sizeof c->problem, "run %d: %s", r, ortc_last_error());
+            continue;
+        }
+        for (int i = 0; i < 3; i++) {
+            /* then: relu(x); else: x + {10, 20, 30} */
+            float want = cond ? (x[i] > 0 ? x[i] : 0) : x[i] + 10.0f * (float)(i + 1);
+            if (y[i] != want && !c->wrong++)
+                snprintf(c->problem, sizeof c->problem, "run %d cond %d: y[%d] = %g, want %g",
+                         r, cond, i, y[i], want);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(session_concurrent_runs_with_if_branches)
+{
+    /* 4 threads share one session whose If runs a oneDNN Relu in one branch
+     * and an Add in the other: every run gets its own inputs' answer */
+    ortc_options opt;
+    ortc_options_init(&opt);
+    opt.threads = 1;
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), &opt) == ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    enum { CALLERS = 4 };
+    if_caller c[CALLERS];
+    pthread_t tid[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        c[i] = (if_caller){.s = s, .id = i, .runs = 300};
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, if_caller_main, &c[i]), 0);
+    }
+    for (int i = 0; i < CALLERS; i++) {
+        pthread_join(tid[i], NULL);
+        ck_assert_msg(!c[i].wrong && !c[i].failed, "caller %d: %d wrong, %d failed; %s", i,
+                      c[i].wrong, c[i].failed, c[i].problem);
+    }
+    ortc_session_destroy(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runtime");
@@ -621,6 +683,7 @@ int main(void)
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
+    tcase_add_test(se, session_concurrent_runs_with_if_branches);
 #if COUNT_ALLOCS
     tcase_add_test(se, session_run_does_not_allocate_after_first);
 #endif

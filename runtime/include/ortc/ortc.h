@@ -47,6 +47,8 @@ extern "C" {
 #define ORTC_MAX_ATTR_BYTES (64ll << 20)         /* one string/list attribute */
 #define ORTC_DEFAULT_MAX_TENSOR_BYTES (8ull << 30)
 #define ORTC_DEFAULT_MAX_ARENA_BYTES (16ull << 30)
+#define ORTC_DEFAULT_CONCURRENT_RUNS 4          /* ortc_options.max_concurrent_runs */
+#define ORTC_MAX_CONCURRENT_RUNS 8
 
 typedef enum ortc_status {
     ORTC_STATUS_OK = 0,
@@ -138,7 +140,8 @@ typedef struct ortc_options {
     size_t max_arena_bytes;  /* a plan's activations + scratch (ORTC_DEFAULT_MAX_ARENA_BYTES) */
     /* ortc_session_run may be called from several threads at once; each
      * concurrent run gets its own activations (arena) from a pool of up to
-     * this many per input shape (default 4, at most 8); more callers wait. */
+     * this many per input shape (default ORTC_DEFAULT_CONCURRENT_RUNS, at
+     * most ORTC_MAX_CONCURRENT_RUNS); more callers wait for a free one. */
     int max_concurrent_runs;
     ortc_log_level log_level;
     ortc_log_fn log;        /* NULL: no logging */
@@ -256,7 +259,12 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
 /* Runs the model. `outputs[i].data` must point to caller memory of
  * ortc_tensor_bytes() for the shape ortc_session_output_shapes reports; dtype,
  * rank and dims are filled in. After the first run at a given input shape
- * this performs no heap allocation. */
+ * this performs no heap allocation (a concurrent run's first use of a new
+ * context allocates that context's arena once).
+ * Thread-safe: several threads may run one session at once (weights, plans
+ * and kernels are shared; each concurrent run has its own activations). On
+ * failure read the message with ortc_last_error(), which is per thread;
+ * ortc_session_last_error() holds whichever run failed last. */
 ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
                              size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
 
