@@ -52,6 +52,7 @@ static void help(void)
         "                      event per node per run, args {op, shapes}\n"
         "  --json              print the summary as JSON (keys below)\n"
         "  --reference         plain-C reference kernels (slow; for debugging)\n"
+        "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
         "  --verbose           log compilation details to stderr\n"
         "\n"
         "Times are wall clock (CLOCK_MONOTONIC). Session creation includes loading the\n"

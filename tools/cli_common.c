@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,48 @@ long cli_parse_count(const char *s)
     return v;
 }
 
+/* "N", or N with a K/M/G/T suffix (powers of 1024); 0 on error */
+static size_t parse_bytes(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-' || v == 0)
+        return 0;
+    int shift = 0;
+    switch (*end) {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if (*end || v > (SIZE_MAX >> shift))
+        return 0;
+    return (size_t)(v << shift);
+}
+
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c)
 {
     const char *val;
+    static const char *const byte_opts[2] = {"--max-tensor-bytes", "--max-arena-bytes"};
+    for (int k = 0; k < 2; k++) {
+        int rb = cli_opt_value(argc, argv, i, byte_opts[k], &val);
+        if (rb < 0) {
+            cli_usage_error(cmd, "%s needs a value", byte_opts[k]);
+            return -1;
+        }
+        if (rb > 0) {
+            size_t b = parse_bytes(val);
+            if (!b) {
+                cli_usage_error(cmd, "%s: '%s' is not a byte count (N, or N with K/M/G/T)",
+                                byte_opts[k], val);
+                return -1;
+            }
+            *(k ? &c->max_arena_bytes : &c->max_tensor_bytes) = b;
+            return 1;
+        }
+    }
     int r = cli_opt_value(argc, argv, i, "--threads", &val);
     if (r < 0) {
         cli_usage_error(cmd, "--threads needs a value");
@@ -105,6 +145,8 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c)
     ortc_options_init(&opt);
     opt.threads = c->threads;
     opt.reference = c->reference;
+    opt.max_tensor_bytes = c->max_tensor_bytes;
+    opt.max_arena_bytes = c->max_arena_bytes;
     opt.log = log_to_stderr;
     opt.log_level = c->verbose ? ORTC_LOG_INFO : ORTC_LOG_WARNING;
     ortc_session *s = NULL;

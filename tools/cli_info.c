@@ -26,6 +26,7 @@ static void help(void)
            "  --passes      show the graph (node, op, inputs -> outputs, shapes) before and\n"
            "                after the graph passes, and what each pass changed\n"
            "  --threads N   kernel threads used when compiling the plan\n"
+           "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
            "  --json        print as JSON\n");
 }
 
@@ -53,15 +54,19 @@ static void print_limits(void)
            "  protobuf message nesting   100\n"
            "  one attribute              %lld bytes\n"
            "  image                      %lld pixels (checked before decoding)\n"
-           "limits (memory; session options, 0 = default):\n"
+           "limits (memory; session options, 0 = default; CLI --max-tensor-bytes,\n"
+           "--max-arena-bytes):\n"
            "  max_tensor_bytes           %llu (one computed tensor)\n"
            "  max_arena_bytes            %llu (a plan's activations + scratch)\n"
+           "  max_concurrent_runs        %d (arenas per input shape for concurrent\n"
+           "                             ortc_session_run calls; at most %d; more wait)\n"
            "Initializers and external data must hold exactly the bytes their shape\n"
            "declares and stay inside the model's folder and file.\n",
            (long long)ORTC_MAX_MODEL_BYTES, ORTC_MAX_RANK, ORTC_MAX_NODES,
            ORTC_MAX_SUBGRAPH_DEPTH, (long long)ORTC_MAX_ATTR_BYTES,
            (long long)ORTC_IMAGE_MAX_PIXELS, (unsigned long long)ORTC_DEFAULT_MAX_TENSOR_BYTES,
-           (unsigned long long)ORTC_DEFAULT_MAX_ARENA_BYTES);
+           (unsigned long long)ORTC_DEFAULT_MAX_ARENA_BYTES, ORTC_DEFAULT_CONCURRENT_RUNS,
+           ORTC_MAX_CONCURRENT_RUNS);
 }
 
 /* Log lines of the graph passes ("passes: ..."), collected for --passes. */

@@ -229,6 +229,14 @@ def main():
     x11 = s.write("x11.npy", npy_bytes(np.zeros((1, 1), np.float32)))
     model_case("a node producing 2^40 elements", huge, ["'fill'", "limit"],
                ["--input", f"x={x11}"])
+    # the memory limits are options: a lower one refuses the valid CNN (its
+    # conv output is 576 bytes), a sufficient one lets it run
+    s.run("a tensor above --max-tensor-bytes", ["run", model, "--input", f"x={x}",
+          "--max-tensor-bytes", "512"], "error", [model, "max_tensor_bytes", "512"])
+    s.run("an arena above --max-arena-bytes", ["run", model, "--input", f"x={x}",
+          "--max-arena-bytes", "256"], "error", [model, "max_arena_bytes", "256"])
+    s.run("the same model within raised limits", ["run", model, "--input", f"x={x}",
+          "--max-tensor-bytes", "1K", "--max-arena-bytes", "64K"], "ok")
 
     # --- images ----------------------------------------------------------------------
     img_model = relu_model([helper.make_node("GlobalAveragePool", ["x"], ["y"], name="gap"),
