@@ -488,6 +488,9 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
         ortc_value *v = ortc_graph_find_value(g, vi->name);
         if (!v && !(v = ortc_graph_get_value(g, vi->name)))
             return oom(L);
+        if (v->graph == g && v->is_output) /* ONNX graphs are in SSA form */
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "graph output '%s'%s is listed twice", vi->name, where);
         if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE && (st = apply_type(L, v, &vt)))
             return st;
         if (ortc_graph_add_output(g, v))

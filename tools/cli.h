@@ -50,6 +50,8 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c);
 int cli_tensor_read(const char *path, ortc_tensor *t);
 void cli_tensor_free(ortc_tensor *t);
 
+/* "'x', 'mask'": the session's input names, quoted, cut to fit buf */
+const char *cli_input_names(const ortc_session *s, char *buf, size_t len);
 /* "[1,3,224,224]" */
 const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
 /* "batch" / "?" dims rendered from value info. */

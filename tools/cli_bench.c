@@ -320,9 +320,11 @@ static int read_given_inputs(const bench_args *a, ortc_session *s, bench_input *
                 if (strlen(vi.name) == (size_t)(eq - spec) && !strncmp(vi.name, spec, (size_t)(eq - spec)))
                     idx = i;
             }
+            char have[256];
             if (idx == ni)
-                return cli_error("%s: the model has no input named '%.*s'", a->model,
-                                 (int)(eq - spec), spec);
+                return cli_error("%s: the model has no input named '%.*s' (its inputs: %s)",
+                                 a->model, (int)(eq - spec), spec,
+                                 cli_input_names(s, have, sizeof have));
         } else if (ni == 1) {
             idx = 0;
         } else {

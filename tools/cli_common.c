@@ -217,3 +217,17 @@ const char *cli_info_shape_str(char *buf, size_t len, const ortc_value_info *vi)
         snprintf(buf + used, len - used, "]");
     return buf;
 }
+
+const char *cli_input_names(const ortc_session *s, char *buf, size_t len)
+{
+    size_t used = 0, n = ortc_session_input_count(s);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++) {
+        ortc_value_info vi;
+        if (ortc_session_input_info(s, i, &vi) != ORTC_STATUS_OK)
+            break;
+        int w = snprintf(buf + used, len - used, "%s'%s'", i ? ", " : "", vi.name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
+}

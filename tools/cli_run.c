@@ -202,7 +202,9 @@ static int run_tensors(run_args *a)
                     idx = i;
             }
             if (idx == ni) {
-                cli_error("%s: the model has no input named '%s'", a->model, name);
+                char have[256];
+                cli_error("%s: the model has no input named '%s' (its inputs: %s)", a->model,
+                          name, cli_input_names(s, have, sizeof have));
                 goto done;
             }
         } else {

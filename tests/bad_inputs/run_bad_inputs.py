@@ -187,6 +187,10 @@ def main():
                relu_model([helper.make_node("Relu", ["x"], ["y"], name="r1"),
                            helper.make_node("Relu", ["x"], ["y"], name="r2")],
                           [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 8, 8])]), ["'y'", "two nodes"])
+    model_case("the graph declares the same output twice",
+               relu_model([helper.make_node("Relu", ["x"], ["y"], name="r1")],
+                          [vi("x", [1, 1, 8, 8])],
+                          [vi("y", [1, 1, 8, 8]), vi("y", [1, 1, 8, 8])]), ["'y'", "twice"])
     short = numpy_helper.from_array(np.zeros(3, np.float32), "w")
     short.dims[:] = [4, 1, 3, 3]
     model_case("initializer shorter than its shape",
@@ -275,6 +279,8 @@ def main():
     s.run("text file named .png", ["run", im, p], "error", [p, "not a PNG or JPEG"])
 
     # --- tensors -------------------------------------------------------------------------
+    s.run("an input the model does not have", ["run", model, "--input", f"z={x}"], "error",
+          ["'z'", "'x'"])
     p = s.write("t/int64.npy", npy_bytes(np.zeros((1, 1, 8, 8), np.int64)))
     s.run("input of the wrong dtype", ["run", model, "--input", f"x={p}"], "error",
           ["'x'", "int64", "float32"])
