@@ -2,7 +2,9 @@
  * GlobalAveragePool (1) and GlobalMaxPool (1) over 1 to 3 spatial dims
  * (global pools: any number), float32 on oneDNN
  * (pooling_v2, which takes dilations) with the plain-C reference kernel.
- * MaxPool's optional Indices output and storage_order 1 are refused.
+ * MaxPool over double, int8 or uint8, or with its optional Indices output
+ * (flat indices into the whole input, row- or column-major spatially per
+ * storage_order, padding not counted), runs a plain-C kernel here.
  * AveragePool with count_include_pad and a ceil_mode window running past the
  * padded input uses the plain-C kernel: oneDNN divides such a window by the
  * full kernel size, ONNX (like PyTorch and ONNX Runtime) only by the part
@@ -32,6 +34,8 @@ typedef struct pool_shape {
     ortc_window g;
     bool is_max;
     bool count_include_pad;
+    bool indices;   /* MaxPool's Indices output is wanted */
+    bool col_major; /* storage_order 1 */
 } pool_shape;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -46,20 +50,23 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     int version = c->node->op ? c->node->op->since_version : c->node->opset;
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = is_max && version >= 12
+                  ? ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
+                                        ORTC_DTYPE_INT8, ORTC_DTYPE_UINT8, ORTC_DTYPE_UNDEFINED)
+                  : ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
         (st = ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "storage_order", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "count_include_pad", ORTC_ATTR_INT)))
         return st;
-    if (c->n_out > 1 && c->out[1])
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "the optional Indices output of MaxPool is not supported");
     int64_t order = ortc_node_attr_int(c->node, "storage_order", 0);
-    if (order != 0)
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "attribute 'storage_order' is %lld; only 0 (row major) is supported",
+    if (order != 0 && order != 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'storage_order' is %lld; it must be 0 (row major) or 1 "
+                             "(column major)",
                              (long long)order);
+    ps->indices = is_max && c->n_out > 1 && c->node->outputs[1];
+    ps->col_major = order == 1;
     const ortc_tensor *x = c->in[0];
     char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
@@ -125,8 +132,82 @@ static ortc_status pool_infer(ortc_opctx *c)
         return st;
     int64_t dims[ORTC_MAX_RANK];
     pool_out_dims(&ps.g, dims);
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
+    ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, dims);
+    if (ps.indices)
+        ortc_op_set_output(c, 1, ORTC_DTYPE_INT64, c->in[0]->rank, dims);
     return ORTC_STATUS_OK;
+}
+
+/* MaxPool in plain C for any of its dtypes, with the flat index of each
+ * maximum into x (N, C, spatial) when idx is not NULL: the first maximum in
+ * window order; a NaN wins and propagates, as in PyTorch. */
+#define MAXPOOL_KERNEL(NAME, T)                                                                \
+    static void NAME(T *out, int64_t *idx, const T *x, const ortc_window *g, bool col_major)  \
+    {                                                                                          \
+        const int64_t isz = g->in[0] * g->in[1] * g->in[2];                                    \
+        const int64_t osz = g->out[0] * g->out[1] * g->out[2];                                 \
+        for (int64_t p = 0; p < g->n * g->c; p++)                                              \
+            for (int64_t od = 0; od < g->out[0]; od++)                                         \
+                for (int64_t oh = 0; oh < g->out[1]; oh++)                                     \
+                    for (int64_t ow = 0; ow < g->out[2]; ow++) {                               \
+                        const int64_t o[3] = {od, oh, ow};                                     \
+                        int64_t start[3], best = -1;                                           \
+                        T m = 0;                                                               \
+                        for (int d = 0; d < 3; d++)                                            \
+                            start[d] = o[d] * g->stride[d] - g->pad_begin[d];                  \
+                        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                        \
+                            int64_t id = start[0] + kd * g->dilation[0];                       \
+                            if (id < 0 || id >= g->in[0])                                      \
+                                continue;                                                      \
+                            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                    \
+                                int64_t ih = start[1] + kh * g->dilation[1];                   \
+                                if (ih < 0 || ih >= g->in[1])                                  \
+                                    continue;                                                  \
+                                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                \
+                                    int64_t iw = start[2] + kw * g->dilation[2];               \
+                                    if (iw < 0 || iw >= g->in[2])                              \
+                                        continue;                                              \
+                                    int64_t at = (id * g->in[1] + ih) * g->in[2] + iw;         \
+                                    T v = x[p * isz + at];                                     \
+                                    if (best < 0 || (m == m && (v > m || v != v))) {           \
+                                        m = v;                                                 \
+                                        best = col_major                                       \
+                                                   ? (iw * g->in[1] + ih) * g->in[0] + id      \
+                                                   : at;                                       \
+                                    }                                                          \
+                                }                                                              \
+                            }                                                                  \
+                        }                                                                      \
+                        int64_t j = p * osz + (od * g->out[1] + oh) * g->out[2] + ow;          \
+                        out[j] = m;                                                            \
+                        if (idx)                                                               \
+                            idx[j] = p * isz + best;                                           \
+                    }                                                                          \
+    }
+
+MAXPOOL_KERNEL(maxpool_f32, float)
+MAXPOOL_KERNEL(maxpool_f64, double)
+MAXPOOL_KERNEL(maxpool_i8, int8_t)
+MAXPOOL_KERNEL(maxpool_u8, uint8_t)
+
+static void maxpool_any(ortc_opctx *c, const pool_shape *ps)
+{
+    int64_t *idx = ps->indices ? c->out[1]->data : NULL;
+    const ortc_window *g = &ps->g;
+    switch (c->in[0]->dtype) {
+    case ORTC_DTYPE_DOUBLE:
+        maxpool_f64(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
+        break;
+    case ORTC_DTYPE_INT8:
+        maxpool_i8(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
+        break;
+    case ORTC_DTYPE_UINT8:
+        maxpool_u8(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
+        break;
+    default:
+        maxpool_f32(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
+        break;
+    }
 }
 
 static ortc_status pool_reference(ortc_opctx *c)
@@ -135,7 +216,9 @@ static ortc_status pool_reference(ortc_opctx *c)
     ortc_status st = pool_check(c, &ps);
     if (st)
         return st;
-    if (ps.is_max)
+    if (ps.is_max && (ps.indices || c->in[0]->dtype != ORTC_DTYPE_FLOAT))
+        maxpool_any(c, &ps);
+    else if (ps.is_max)
         ortc_ref_maxpool_forward(c->out[0]->data, c->in[0]->data, &ps.g);
     else
         ortc_ref_avgpool_forward(c->out[0]->data, c->in[0]->data, &ps.g, ps.count_include_pad);
@@ -203,7 +286,7 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
-    if (ortc_tensor_numel(x) == 0)
+    if (ortc_tensor_numel(x) == 0 || ps.indices || x->dtype != ORTC_DTYPE_FLOAT)
         return pool_use_ref(c, s);
     const ortc_window *g = &ps.g;
     dnnl_dims_t strides, kernel, dil, pl, pr;

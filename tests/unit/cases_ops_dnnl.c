@@ -205,6 +205,59 @@ START_TEST(ref_pool_hand)
                 "avgpool ceil overhang without pads");
     opc_free(c);
 
+    /* MaxPool-12 on int8 with Indices, k=2 s=1 over (1,2,3,3); indices are
+     * flat into the whole input (channel 1 starts at 9), the first maximum
+     * in window order wins a tie; storage_order=1 counts spatial positions
+     * column-major (w*H + h). Worked by hand:
+     *   ch0 [[1,5,2],[7,3,7],[0,9,4]] -> 7 7 9 9 at (1,0) (1,2) (2,1) (2,1)
+     *   ch1 [[-1,-1,-3],[-5,-1,-2],[-8,-9,-7]] -> -1 x4 at (0,0) (0,1) (1,1) (1,1) */
+    const int8_t xi[18] = {1, 5, 2, 7, 3, 7, 0, 9, 4, -1, -1, -3, -5, -1, -2, -8, -9, -7};
+    const int8_t want_v[8] = {7, 7, 9, 9, -1, -1, -1, -1};
+    const int64_t want_rm[8] = {3, 5, 7, 7, 9, 10, 13, 13};
+    const int64_t want_cm[8] = {1, 7, 5, 5, 9, 12, 13, 13};
+    for (int order = 0; order <= 1; order++)
+        for (int ref = 0; ref <= 1; ref++) {
+            c = opc_new("MaxPool", 12, 1, 2);
+            opc_input(c, 0, ORTC_DTYPE_INT8, 4, (int64_t[]){1, 2, 3, 3}, xi, false);
+            opc_attr_ints(c, "kernel_shape", (int64_t[]){2, 2}, 2);
+            opc_attr_int(c, "storage_order", order);
+            ck_assert_msg(opc_run(c, ref, 1) == ORTC_STATUS_OK, "maxpool int8: %s", c->err.msg);
+            ck_assert_int_eq(c->out[0].dtype, ORTC_DTYPE_INT8);
+            ck_assert_int_eq(c->out[1].dtype, ORTC_DTYPE_INT64);
+            ck_assert_int_eq(c->out[1].rank, 4);
+            ck_assert_int_eq(c->out[1].dims[2], 2);
+            const int8_t *v = c->out[0].data;
+            const int64_t *ix = c->out[1].data;
+            for (int i = 0; i < 8; i++) {
+                ck_assert_msg(v[i] == want_v[i], "maxpool int8 value %d: got %d want %d", i,
+                              v[i], want_v[i]);
+                int64_t w = order ? want_cm[i] : want_rm[i];
+                ck_assert_msg(ix[i] == w, "maxpool storage_order %d index %d: got %lld want %lld",
+                              order, i, (long long)ix[i], (long long)w);
+            }
+            opc_free(c);
+        }
+
+    /* double with a NaN: it wins its windows and its index is reported */
+    const double xd[3] = {1.0, NAN, 3.0};
+    c = opc_new("MaxPool", 12, 1, 2);
+    opc_input(c, 0, ORTC_DTYPE_DOUBLE, 3, (int64_t[]){1, 1, 3}, xd, false);
+    opc_attr_ints(c, "kernel_shape", (int64_t[]){2}, 1);
+    ck_assert_msg(opc_run(c, 0, 1) == ORTC_STATUS_OK, "maxpool double: %s", c->err.msg);
+    const double *vd = c->out[0].data;
+    const int64_t *id = c->out[1].data;
+    ck_assert(isnan(vd[0]) && isnan(vd[1]));
+    ck_assert(id[0] == 1 && id[1] == 1);
+    opc_free(c);
+
+    /* storage_order other than 0/1 is a model error naming the attribute */
+    c = opc_new("MaxPool", 12, 1, 1);
+    opc_input(c, 0, F32, 3, (int64_t[]){1, 1, 5}, x5, false);
+    opc_attr_ints(c, "kernel_shape", (int64_t[]){2}, 1);
+    opc_attr_int(c, "storage_order", 2);
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "storage_order", "maxpool storage_order 2");
+    opc_free(c);
+
     /* GlobalAveragePool (1,2,2,2): channel means (1+2+3+4)/4, (5+6+7+8)/4 */
     float xg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     c = opc_new("GlobalAveragePool", 1, 1, 1);
@@ -947,22 +1000,16 @@ START_TEST(infer_errors)
     expect_error(c, ORTC_STATUS_UNSUPPORTED, "float64", "Conv float64");
     opc_free(c);
 
-    c = opc_new("MaxPool", 12, 1, 2);
-    opc_input(c, 0, F32, 4, (int64_t[]){1, 3, 8, 8}, buf, false);
+    /* integer MaxPool arrives with opset 12; before, only float types */
+    c = opc_new("MaxPool", 11, 1, 1);
+    opc_input(c, 0, ORTC_DTYPE_UINT8, 4, (int64_t[]){1, 3, 8, 8}, buf, false);
     opc_attr_ints(c, "kernel_shape", (int64_t[]){2, 2}, 2);
-    expect_error(c, ORTC_STATUS_UNSUPPORTED, "Indices", "MaxPool with Indices");
+    expect_error(c, ORTC_STATUS_UNSUPPORTED, "uint8", "MaxPool-11 uint8");
     opc_free(c);
 
     c = opc_new("MaxPool", 12, 1, 1);
     opc_input(c, 0, F32, 4, (int64_t[]){1, 3, 8, 8}, buf, false);
     expect_error(c, ORTC_STATUS_INVALID_MODEL, "kernel_shape", "MaxPool without kernel_shape");
-    opc_free(c);
-
-    c = opc_new("MaxPool", 12, 1, 1);
-    opc_input(c, 0, F32, 4, (int64_t[]){1, 3, 8, 8}, buf, false);
-    opc_attr_ints(c, "kernel_shape", (int64_t[]){2, 2}, 2);
-    opc_attr_int(c, "storage_order", 1);
-    expect_error(c, ORTC_STATUS_UNSUPPORTED, "storage_order", "MaxPool storage_order 1");
     opc_free(c);
 
     c = opc_new("AveragePool", 11, 1, 1);
