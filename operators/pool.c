@@ -216,10 +216,8 @@ static ortc_status pool_reference(ortc_opctx *c)
     ortc_status st = pool_check(c, &ps);
     if (st)
         return st;
-    if (ps.is_max && (ps.indices || c->in[0]->dtype != ORTC_DTYPE_FLOAT))
+    if (ps.is_max)
         maxpool_any(c, &ps);
-    else if (ps.is_max)
-        ortc_ref_maxpool_forward(c->out[0]->data, c->in[0]->data, &ps.g);
     else
         ortc_ref_avgpool_forward(c->out[0]->data, c->in[0]->data, &ps.g, ps.count_include_pad);
     return ORTC_STATUS_OK;

@@ -214,10 +214,9 @@ void ortc_ref_conv_forward(float *out, const float *x, const float *w, const flo
         }
 }
 
-/* Visits the window of output (od, oh, ow) over one (n, c) plane: max, sum
- * and the two element counts pooling needs. */
+/* Visits the window of output (od, oh, ow) over one (n, c) plane: the sum
+ * and the two element counts average pooling needs. */
 typedef struct pool_acc {
-    float max;
     double sum;
     int64_t n_in;   /* elements inside the input */
     int64_t n_pad;  /* positions inside [-pad_begin, in + pad_end) */
@@ -226,7 +225,7 @@ typedef struct pool_acc {
 static pool_acc pool_window(const float *xp, const ortc_window *g, int64_t od, int64_t oh,
                             int64_t ow)
 {
-    pool_acc a = {-INFINITY, 0.0, 0, 0};
+    pool_acc a = {0.0, 0, 0};
     const int64_t o[3] = {od, oh, ow};
     int64_t start[3];
     for (int d = 0; d < 3; d++)
@@ -250,27 +249,12 @@ static pool_acc pool_window(const float *xp, const ortc_window *g, int64_t od, i
                 if (!inside)
                     continue;
                 float v = xp[(id * g->in[1] + ih) * g->in[2] + iw];
-                if ((isnan(v) || v > a.max) && !isnan(a.max))
-                    a.max = v; /* NaN propagates, as in numpy's max */
                 a.sum += v;
                 a.n_in++;
             }
         }
     }
     return a;
-}
-
-void ortc_ref_maxpool_forward(float *out, const float *x, const ortc_window *g)
-{
-    const int64_t isz = g->in[0] * g->in[1] * g->in[2];
-    const int64_t osz = g->out[0] * g->out[1] * g->out[2];
-    for (int64_t p = 0; p < g->n * g->c; p++)
-        for (int64_t od = 0; od < g->out[0]; od++)
-            for (int64_t oh = 0; oh < g->out[1]; oh++)
-                for (int64_t ow = 0; ow < g->out[2]; ow++) {
-                    pool_acc a = pool_window(x + p * isz, g, od, oh, ow);
-                    out[p * osz + (od * g->out[1] + oh) * g->out[2] + ow] = a.max;
-                }
 }
 
 void ortc_ref_avgpool_forward(float *out, const float *x, const ortc_window *g,

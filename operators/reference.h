@@ -73,9 +73,6 @@ int64_t ortc_bcast_numel(const ortc_bcast *bc);
 void ortc_ref_conv_forward(float *out, const float *x, const float *w, const float *bias,
                            const ortc_window *g, int64_t m, int64_t group);
 
-// x: (N, C, D, H, W)  out: (N, C, oD, oH, oW); padding never wins the max
-void ortc_ref_maxpool_forward(float *out, const float *x, const ortc_window *g);
-
 // x: (N, C, D, H, W)  out: (N, C, oD, oH, oW). Divisor: the window's input
 // elements, or with count_include_pad also its pad elements inside
 // [-pad_begin, in + pad_end) (a ceil_mode overhang past that never counts).
