@@ -22,5 +22,7 @@ void ortc_cases_ops_reduce(Suite *s);
 void ortc_cases_ops_deconv(Suite *s);
 /* cases_ops_perf.c: post-ops, blocked layouts, fully connected paths. */
 void ortc_cases_ops_perf(Suite *s);
+/* cases_ops_wino5.c: the 5x5 Winograd kernel against the direct convolution. */
+void ortc_cases_ops_wino5(Suite *s);
 
 #endif

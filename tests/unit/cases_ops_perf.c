@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cases.h"
+#include "conv_wino5.h"
 #include "dnnl_util.h"
 #include "helper_ops.h"
 #include "session_impl.h"
@@ -990,6 +991,64 @@ START_TEST(layout_winograd)
 }
 END_TEST
 
+/* 5x5 stride-1 convolutions take this project's Winograd kernel
+ * (conv_wino5.c) on AVX-512 CPUs: fed plain input (reordered to nhwc), fed
+ * a oneDNN convolution's blocked output, followed by MaxPool (16-channel
+ * blocked output) and as the graph's output (plain, via scratch), with
+ * asymmetric pads; a 5x5 with too few channels and a grouped one stay on
+ * oneDNN. Every output against a reference-mode session. */
+static ortc_model *wino5_model(void)
+{
+    graph_builder b = gb_new(707);
+    int64_t xd[4] = {1, 40, 15, 14};
+    gb_input(&b, "x", 4, xd, true);
+    set_post_ops(gb_conv(&b, "w5a", "x", "c1", 40, 64, 5, 1, 2, true, NULL), "relu");
+    gb_pool(&b, "MaxPool", "pool", "c1", "p1", 3, 2, 1);
+    gb_conv(&b, "d3", "p1", "c2", 64, 48, 3, 1, 1, true, NULL);
+    ortc_node *n = gb_conv(&b, "w5b", "c2", "c3", 48, 80, 5, 1, 0, false, NULL);
+    static const int64_t pads[4] = {1, 2, 3, 0}; /* top, left, bottom, right */
+    ortc_attr *pa = (ortc_attr *)ortc_node_attr(n, "pads");
+    ck_assert(pa && pa->n == 4);
+    memcpy(pa->ints, pads, sizeof pads);
+    set_post_ops(n, "leaky_relu:0.2");
+    gb_conv(&b, "few", "c3", "c4", 80, 16, 5, 1, 2, true, NULL);
+    return gb_finish(&b, "c3,c4");
+}
+
+static bool step_uses_wino5(ortc_session *s, const char *node)
+{
+    ck_assert_ptr_nonnull(s->last);
+    for (int i = 0; i < s->last->n_steps; i++)
+        if (!strcmp(s->last->steps[i].node->name, node))
+            return ortc_conv_uses_wino5(s->last->steps[i].ctx.state);
+    ck_abort_msg("no step for node '%s'", node);
+    return false;
+}
+
+START_TEST(layout_wino5)
+{
+    if (!ortc_wino5_available()) /* no AVX-512: every Conv stays on oneDNN */
+        return;
+    session_pair sp = pair_new(wino5_model);
+    static const int64_t batches[] = {1, 3};
+    for (int i = 0; i < N_OF(batches); i++) {
+        int64_t n = batches[i];
+        const int64_t dims[1][4] = {{n, 40, 15, 14}};
+        char what[64];
+        snprintf(what, sizeof what, "wino5 batch %lld", (long long)n);
+        pair_run(&sp, 1, dims, 2, 31 + (uint64_t)n, what);
+        ck_assert_msg(step_uses_wino5(sp.fast, "w5a") && step_uses_wino5(sp.fast, "w5b"),
+                      "%s: a 5x5 convolution did not take the Winograd kernel", what);
+        ck_assert_msg(!step_uses_wino5(sp.fast, "few") && !step_uses_wino5(sp.fast, "d3"),
+                      "%s: the 16-channel 5x5 or the 3x3 took the 5x5 Winograd kernel", what);
+        ck_assert_msg(is_16c(layout_of(sp.fast, "c1")), "%s: w5a's output is not nChw16c",
+                      what);
+        expect_layout(sp.fast, "c3", false, what);
+    }
+    pair_free(&sp);
+}
+END_TEST
+
 void ortc_cases_ops_perf(Suite *s)
 {
     TCase *tc = tcase_create("ops_perf");
@@ -1007,5 +1066,6 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, layout_fused_sum);
     tcase_add_test(tc, layout_fc_chain);
     tcase_add_test(tc, layout_winograd);
+    tcase_add_test(tc, layout_wino5);
     suite_add_tcase(s, tc);
 }

@@ -18,6 +18,7 @@ int main(void)
     ortc_cases_ops_reduce(s);
     ortc_cases_ops_deconv(s);
     ortc_cases_ops_perf(s);
+    ortc_cases_ops_wino5(s);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
