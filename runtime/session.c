@@ -4,9 +4,11 @@
  * the plan's values and calls each step's kernel; it allocates nothing.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -80,6 +82,30 @@ static ortc_status reserve_profile(ortc_session *s, size_t n)
     return ORTC_STATUS_OK;
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1; older C library headers lack it */
+#endif
+
+/* ortc_options.huge_pages: the whole 2 MB pages of constants that start on
+ * a 2 MB boundary (the loader aligns those of 2 MB and more) are advised as
+ * huge pages and collapsed into them now. Advice only: a kernel without
+ * THP or MADV_COLLAPSE refuses and nothing changes. */
+static void weights_to_huge_pages(const ortc_graph *g)
+{
+    const size_t huge = (size_t)2 << 20;
+    for (int i = 0; i < g->n_values; i++) {
+        const ortc_value *v = g->values[i];
+        if (v->kind != ORTC_VALUE_CONSTANT || !v->constant || !v->constant->owned)
+            continue;
+        const ortc_tensor *t = &v->constant->t;
+        size_t bytes = ortc_tensor_bytes(t) & ~(huge - 1);
+        if (!bytes || (uintptr_t)t->data % huge)
+            continue;
+        madvise(t->data, bytes, MADV_HUGEPAGE);
+        madvise(t->data, bytes, MADV_COLLAPSE);
+    }
+}
+
 ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model,
                                            const ortc_options *opts)
 {
@@ -117,6 +143,8 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
     ortc_status st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
         st = ortc_passes_run(model, &s->opts, &s->err);
+    if (!st && s->opts.huge_pages)
+        weights_to_huge_pages(model->graph);
     if (!st)
         st = ortc_session_find_key_inputs(s);
     /* with static input shapes, compile now so every error surfaces here */

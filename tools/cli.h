@@ -35,11 +35,12 @@ typedef struct cli_common {
     bool reference;
     bool verbose;
     bool json;
+    bool huge_pages;
     size_t max_tensor_bytes, max_arena_bytes; /* 0: the library's defaults */
 } cli_common;
 
-/* Handles --threads, --reference, --verbose, --json, --max-tensor-bytes,
- * --max-arena-bytes at argv[*i]. 1 if
+/* Handles --threads, --reference, --verbose, --json, --huge-pages,
+ * --max-tensor-bytes, --max-arena-bytes at argv[*i]. 1 if
  * consumed, 0 if not, -1 on a bad value (message printed). */
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c);
 /* Creates a session; prints the error and returns NULL on failure. */

@@ -53,6 +53,7 @@ static void help(void)
         "  --json              print the summary as JSON (keys below)\n"
         "  --reference         plain-C reference kernels (slow; for debugging)\n"
         "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
+        "  --huge-pages        weights on transparent huge pages (ortc run --help)\n"
         "  --verbose           log compilation details to stderr\n"
         "\n"
         "Times are wall clock (CLOCK_MONOTONIC). Session creation includes loading the\n"

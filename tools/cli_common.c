@@ -129,6 +129,10 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
         c->json = true;
         return 1;
     }
+    if (!strcmp(argv[*i], "--huge-pages")) {
+        c->huge_pages = true;
+        return 1;
+    }
     return 0;
 }
 
@@ -147,6 +151,7 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c)
     opt.reference = c->reference;
     opt.max_tensor_bytes = c->max_tensor_bytes;
     opt.max_arena_bytes = c->max_arena_bytes;
+    opt.huge_pages = c->huge_pages;
     opt.log = log_to_stderr;
     opt.log_level = c->verbose ? ORTC_LOG_INFO : ORTC_LOG_WARNING;
     ortc_session *s = NULL;

@@ -1724,6 +1724,49 @@ START_TEST(test_large_initializers)
 }
 END_TEST
 
+/* Tensors of 16 MB and more are read from the file by several threads,
+ * one page-aligned part each: every byte must land where it belongs, for
+ * sizes just at the threshold, not a multiple of the page, and with the
+ * data at an odd offset in the file (a 3-byte tensor packed before it). */
+START_TEST(test_parallel_read_parts)
+{
+    const size_t sizes[3] = {(16u << 20) / 4, (16u << 20) / 4 + 1024 + 3, (40u << 20) / 4 + 5};
+    char dir[] = "/tmp/ortc_onnx_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[PATH_MAX], dims[32];
+    snprintf(path, sizeof path, "%s/parts.onnx", dir);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    Onnx__TensorProto *small = pb_tensor_new("small", ORTC_DTYPE_UINT8, "3");
+    const uint8_t three[3] = {1, 2, 3};
+    pb_tensor_raw(small, three, 3);
+    pb_add_init(m->graph, small);
+    pb_add_output(m->graph, "small", ORTC_DTYPE_UINT8, NULL);
+    uint8_t *want[3];
+    const char *names[3] = {"p0", "p1", "p2"};
+    for (int i = 0; i < 3; i++) {
+        Onnx__TensorProto *t =
+            pb_tensor_new(names[i], ORTC_DTYPE_FLOAT, dims_str(dims, sizeof dims, sizes[i]));
+        want[i] = pb_xcalloc(sizes[i], 4);
+        fill_pattern(want[i], sizes[i] * 4, 77 + (uint64_t)i);
+        pb_tensor_raw(t, want[i], sizes[i] * 4);
+        pb_add_init(m->graph, t);
+        pb_add_output(m->graph, names[i], ORTC_DTYPE_FLOAT, NULL);
+    }
+    ortc_model *model = NULL;
+    ortc_errbuf e;
+    ortc_status st = load_msg_file(m, path, &model, &e);
+    ck_assert_msg(st == ORTC_STATUS_OK, "%s", e.msg);
+    for (int i = 0; i < 3; i++) {
+        ortc_value *v = find(model->graph, names[i]);
+        ck_assert_int_eq(v->kind, ORTC_VALUE_CONSTANT);
+        assert_bytes(names[i], v->constant->t.data, want[i], sizes[i] * 4);
+        free(want[i]);
+    }
+    ortc_model_free(model);
+    rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_large_raw_data_refusals)
 {
     ortc_model *model = NULL;
@@ -2164,6 +2207,7 @@ int main(void)
     suite_add_tcase(s, tr);
     TCase *tl = tcase_create("large_data");
     tcase_add_test(tl, test_large_initializers);
+    tcase_add_test(tl, test_parallel_read_parts);
     tcase_add_test(tl, test_large_raw_data_refusals);
     tcase_add_test(tl, test_truncated_inside_large_raw_data);
     tcase_add_test(tl, test_raw_data_twice_and_spoofed_payloads);

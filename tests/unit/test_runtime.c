@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "helper_onnx_build.h"
 #include "ir.h"
 #include "ortc/ortc.h"
 #include "planner.h"
@@ -357,6 +359,86 @@ START_TEST(session_dynamic_batch_and_plan_cache)
 }
 END_TEST
 
+/* kB of AnonHugePages in this process (-1: unreadable). */
+static long anon_huge_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* ortc_options.huge_pages: a 6 MB weight (the loader aligns it to 2 MB)
+ * moves onto huge pages at session creation, where the kernel has THP
+ * (enabled: always or madvise); either way the outputs match a session
+ * without it exactly (same kernels, same bytes). */
+START_TEST(session_huge_pages_option)
+{
+    enum { K = 1536, N = 1024 };
+    char dir[] = "/tmp/ortc_rt_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof path, "%s/mm.onnx", dir);
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, "1,1536");
+    Onnx__TensorProto *t = pb_tensor_new("w", ORTC_DTYPE_FLOAT, "1536,1024");
+    float *w = malloc((size_t)K * N * sizeof *w), x[K], y[2][N];
+    ck_assert_ptr_nonnull(w);
+    for (size_t i = 0; i < (size_t)K * N; i++)
+        w[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    for (int i = 0; i < K; i++)
+        x[i] = (float)(i % 13) / 13.0f;
+    pb_tensor_raw(t, w, (size_t)K * N * sizeof *w);
+    free(w);
+    pb_add_init(m->graph, t);
+    pb_add_node(m->graph, "MatMul", "mm", "x,w", "y");
+    pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, "1,1024");
+    size_t len;
+    uint8_t *bytes = pb_pack_model(m, &len);
+    onnx__model_proto__free_unpacked(m, NULL);
+    pb_write_file(path, bytes, len);
+    free(bytes);
+
+    bool thp = false;
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f) {
+        char mode[128] = "";
+        thp = fgets(mode, sizeof mode, f) && !strstr(mode, "[never]");
+        fclose(f);
+    }
+    for (int huge = 0; huge < 2; huge++) {
+        ortc_options o;
+        ortc_options_init(&o);
+        o.threads = 2;
+        o.huge_pages = huge;
+        long before = anon_huge_kb();
+        ortc_session *s = NULL;
+        ck_assert_msg(ortc_session_create(&s, path, &o) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        long after = anon_huge_kb();
+        if (huge && thp && before >= 0)
+            ck_assert_msg(after - before >= 4096,
+                          "huge_pages: AnonHugePages grew by %ld kB, want the weight's 4096 kB "
+                          "of whole 2 MB pages",
+                          after - before);
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 2, {1, K}, x};
+        ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {1, N}, y[huge]};
+        ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
+                      ortc_session_last_error(s));
+        ortc_session_destroy(s);
+    }
+    ck_assert_msg(memcmp(y[0], y[1], sizeof y[0]) == 0, "huge_pages changed the outputs");
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(session_reference_mode_matches)
 {
     ortc_session *s = NULL;
@@ -680,6 +762,7 @@ int main(void)
     TCase *se = tcase_create("session");
     tcase_add_test(se, session_dynamic_batch_and_plan_cache);
     tcase_add_test(se, session_reference_mode_matches);
+    tcase_add_test(se, session_huge_pages_option);
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
