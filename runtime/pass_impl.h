@@ -27,6 +27,7 @@ typedef struct ortc_pass_stats {
     int lrn;          /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;     /* decomposed LRNs recognised but left (even size) */
     int fused;        /* element-wise/Add nodes folded into a producer */
+    int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
     int dead_nodes;   /* nodes whose outputs nothing reads */
     int dead_values;  /* initializers nothing reads any more (data freed) */
 } ortc_pass_stats;
@@ -125,6 +126,9 @@ ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
 /* Element-wise followers and Conv+Add into ORTC_ATTR_POST_OPS. */
 ortc_status ortc_pass_fuse(ortc_pass_ctx *pc);
+/* Gemm over constant (N, K) weights fed by a ReLU: weights transposed to
+ * (K, N), transB = 0 (see pass_fc.c). */
+ortc_status ortc_pass_fc(ortc_pass_ctx *pc);
 /* Nodes nobody reads, then initializers nobody reads (data freed). */
 ortc_status ortc_pass_dead(ortc_pass_ctx *pc);
 

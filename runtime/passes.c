@@ -1,6 +1,7 @@
 /* passes.c — the pass pipeline run at session creation: fold (with If
  * inlining) -> Identity/Dropout elimination -> Conv+BN folding -> LRN
- * recognition -> post-op fusion -> dead-node elimination. Logs one INFO
+ * recognition -> post-op fusion -> input-major weights for fully connected
+ * layers fed by a ReLU -> dead-node elimination. Logs one INFO
  * line of what changed and, at DEBUG, the graph before and after and every
  * change. The passes themselves live in pass_*.c.
  */
@@ -31,7 +32,8 @@ ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_
     } pipeline[] = {
         {"fold", ortc_pass_fold},       {"eliminate", ortc_pass_eliminate},
         {"bn", ortc_pass_fold_bn},      {"lrn", ortc_pass_lrn},
-        {"fuse", ortc_pass_fuse},       {"dead", ortc_pass_dead},
+        {"fuse", ortc_pass_fuse},       {"fc", ortc_pass_fc},
+        {"dead", ortc_pass_dead},
     };
     ortc_status st = ortc_pass_infer(&pc);
     int nodes_before = m->graph->n_nodes;
@@ -50,11 +52,12 @@ ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_
         ortc_pass_log(&pc, ORTC_LOG_INFO,
                       "passes: %d -> %d nodes: fold: folded %d nodes, inlined %d If; eliminate: "
                       "removed %d Identity, %d Dropout; bn: folded %d; lrn: replaced %d (kept "
-                      "%d even-size); fuse: fused %d%s; dead: removed %d nodes, %d initializers",
+                      "%d even-size); fuse: fused %d%s; fc: transposed %d; dead: removed %d nodes, %d "
+                      "initializers",
                       nodes_before, m->graph->n_nodes, s->folded, s->inlined, s->identities,
                       s->dropouts, s->bn_folded, s->lrn, s->lrn_kept, s->fused,
                       ORTC_PASS_POST_OPS_FLAG ? "" : " (operators lack post-op support)",
-                      s->dead_nodes, s->dead_values);
+                      s->fc_transposed, s->dead_nodes, s->dead_values);
         ortc_errbuf keep;
         keep.status = ORTC_STATUS_OK;
         memcpy(keep.msg, saved, sizeof keep.msg);

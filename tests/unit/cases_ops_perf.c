@@ -253,7 +253,9 @@ START_TEST(post_ops_gemm_matmul_hand)
             char what[96];
             snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm",
                      hc->list);
-            expect_both(c, exp, 6, 1e-5, matmul == 1, what);
+            /* one row: both run plain C (Gemm's (N, K) weights fc_gemv,
+             * MatMul's (K, N) fc_axpy) */
+            expect_both(c, exp, 6, 1e-5, false, what);
             opc_free(c);
         }
     }
@@ -355,7 +357,8 @@ START_TEST(gemm_fc_paths)
                     char what[128];
                     snprintf(what, sizeof what, "Gemm fc M=%lld transB=%d C kind %d post-ops %s",
                              (long long)m, tb, ck, lists[l] ? lists[l] : "none");
-                    compare_paths(c, RTOL, atol_sum(k + 2), !(tb && m == 1), what);
+                    /* one row runs plain C: fc_gemv (transB) or fc_axpy */
+                    compare_paths(c, RTOL, atol_sum(k + 2), m != 1, what);
                     opc_free(c);
                     free(a);
                     free(b);
@@ -368,6 +371,52 @@ END_TEST
 /* Gemm off the fully connected path: alpha (output scale, with and
  * without a constant C), a C fed at run time (copied, then a sum post-op),
  * which cannot also take a fused sum: that case runs the plain-C kernel. */
+/* fc_axpy (one row, (K, N) weights) skips the weight rows whose input is
+ * exactly zero: inputs with runs of zeros, none, all zero, -0.0 and NaN
+ * against the reference (which multiplies everything), N not a multiple of
+ * the threads' 16-float slices, a bias (beta * C); and with an infinite
+ * weight in a row whose input is zero it must not skip (0 * inf is NaN in
+ * the reference too). */
+START_TEST(gemm_fc_axpy_zeros)
+{
+    const int64_t k = 70, n = 37;
+    uint64_t seed = 97;
+    enum { HALF, NONE, ALL, SIGNED, NAN_IN, INF_W };
+    for (int kind = HALF; kind <= INF_W; kind++) {
+        float *a = rand_f32(k, -1, 1, &seed);
+        float *b = rand_f32(k * n, -1, 1, &seed);
+        float *cv = rand_f32(n, -1, 1, &seed);
+        for (int64_t i = 0; i < k; i++) {
+            bool zero = kind == ALL || ((kind == HALF || kind == INF_W) && (i % 7 < 4)) ||
+                        (kind == SIGNED && i % 2);
+            if (zero)
+                a[i] = kind == SIGNED && i % 4 == 1 ? -0.0f : 0.0f;
+        }
+        if (kind == NAN_IN)
+            a[5] = NAN;
+        if (kind == INF_W)
+            b[2 * n + 3] = INFINITY; /* row 2: its input is zero (2 % 7 < 4) */
+        int64_t ad[2] = {1, k}, bd[2] = {k, n}, cd[1] = {n};
+        op_case *c = opc_new("Gemm", 13, 3, 1);
+        opc_input(c, 0, F32, 2, ad, a, false);
+        opc_input(c, 1, F32, 2, bd, b, true);
+        opc_input(c, 2, F32, 1, cd, cv, true);
+        opc_attr_float(c, "beta", 0.5f);
+        set_post_ops(c->node, "relu");
+        char what[64];
+        snprintf(what, sizeof what, "fc_axpy input kind %d", kind);
+        compare_paths(c, RTOL, atol_sum(k + 2), false, what);
+        if (kind == INF_W) /* y[3] is NaN before the ReLU; oneDNN and C keep NaN */
+            ck_assert_msg(isnan(c->out[0].data ? ((float *)c->out[0].data)[3] : 0.0f),
+                          "%s: 0 * inf did not give NaN", what);
+        opc_free(c);
+        free(a);
+        free(b);
+        free(cv);
+    }
+}
+END_TEST
+
 START_TEST(gemm_general_post_ops)
 {
     static const struct {
@@ -1057,6 +1106,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, post_ops_gemm_matmul_hand);
     tcase_add_test(tc, post_ops_conv_random);
     tcase_add_test(tc, gemm_fc_paths);
+    tcase_add_test(tc, gemm_fc_axpy_zeros);
     tcase_add_test(tc, gemm_general_post_ops);
     tcase_add_test(tc, matmul_post_ops);
     tcase_add_test(tc, post_ops_errors);

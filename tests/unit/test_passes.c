@@ -1200,6 +1200,115 @@ START_TEST(fuse_near_misses_are_left)
 }
 END_TEST
 
+/* ---- fc: input-major weights for fully connected layers fed by a ReLU ---- */
+
+/* 0: Relu -> Gemm(transB=1, W 20x37 + bias): transposed by copy.
+ * 1: Gemm(x, W1 37x37) + Relu fused as a post-op -> Gemm(W2 37x37): W2
+ *    transposed in place (37: whole 16x16 blocks plus an edge strip); the
+ *    first Gemm reads x, no ReLU, and is left.
+ * 2: near misses: W shared by two Relu-fed Gemms; transA = 1; no transB. */
+static ortc_model *fc_model(int variant)
+{
+    rng_state = 4242;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,37");
+    if (variant == 0) {
+        cf32(g, "w", "20,37", NULL, -1, 1);
+        cf32(g, "b", "20", NULL, -1, 1);
+        node(g, "Relu", "relu", "x", "r");
+        attr_i(node(g, "Gemm", "fc", "r,w,b", "y"), "transB", 1);
+        output(g, "y");
+    } else if (variant == 1) {
+        cf32(g, "w1", "37,37", NULL, -1, 1);
+        cf32(g, "w2", "37,37", NULL, -1, 1);
+        attr_i(node(g, "Gemm", "fc1", "x,w1", "h"), "transB", 1);
+        node(g, "Relu", "relu", "h", "r");
+        attr_i(node(g, "Gemm", "fc2", "r,w2", "y"), "transB", 1);
+        output(g, "y");
+    } else {
+        cf32(g, "w", "37,37", NULL, -1, 1);
+        cf32(g, "wa", "37,37", NULL, -1, 1);
+        cf32(g, "wn", "37,37", NULL, -1, 1);
+        node(g, "Relu", "relu", "x", "r");
+        attr_i(node(g, "Gemm", "shared_a", "r,w", "ya"), "transB", 1);
+        attr_i(node(g, "Gemm", "shared_b", "r,w", "yb"), "transB", 1);
+        ortc_node *ta = node(g, "Gemm", "trans_a", "r,wa", "yc");
+        attr_i(ta, "transA", 1);
+        attr_i(ta, "transB", 1);
+        node(g, "Gemm", "plain", "r,wn", "yd");
+        node(g, "Sum", "sum", "ya,yb,yc,yd", "y");
+        output(g, "y");
+    }
+    return ready(m);
+}
+
+static const ortc_node *node_named(const ortc_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i]->name, name))
+            return g->nodes[i];
+    ck_abort_msg("no node '%s'", name);
+    return NULL;
+}
+
+START_TEST(fc_weights_transposed_after_relu)
+{
+    static const struct {
+        const char *node, *w;
+        int64_t n, k;
+    } cases[2] = {{"fc", "w", 20, 37}, {"fc2", "w2", 37, 37}};
+    for (int v = 0; v <= 1; v++) {
+        ortc_model *m = fc_model(v);
+        ortc_graph *g = m->graph;
+        const int64_t n = cases[v].n, k = cases[v].k;
+        float *orig = malloc((size_t)(n * k) * sizeof *orig);
+        ck_assert_ptr_nonnull(orig);
+        memcpy(orig, ortc_graph_find_local(g, cases[v].w)->constant->t.data,
+               (size_t)(n * k) * sizeof *orig);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        s = run_pass(m, ortc_pass_fc, true);
+        ck_assert_int_eq(s.fc_transposed, 1);
+        const ortc_node *fc = node_named(g, cases[v].node);
+        ck_assert_int_eq(ortc_node_attr_int(fc, "transB", 1), 0);
+        const ortc_tensor *t = &fc->inputs[1]->constant->t;
+        ck_assert_int_eq(t->rank, 2);
+        ck_assert_int_eq(t->dims[0], k);
+        ck_assert_int_eq(t->dims[1], n);
+        const float *wt = t->data;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < k; j++)
+                ck_assert_msg(wt[j * n + i] == orig[i * k + j],
+                              "variant %d: W^T[%lld][%lld] is %g, W[%lld][%lld] %g", v,
+                              (long long)j, (long long)i, (double)wt[j * n + i], (long long)i,
+                              (long long)j, (double)orig[i * k + j]);
+        /* the (N, K) original is gone */
+        ck_assert_ptr_null(ortc_graph_find_local(g, cases[v].w)->constant);
+        if (v == 1)
+            ck_assert_int_eq(ortc_node_attr_int(node_named(g, "fc1"), "transB", 0), 1);
+        free(orig);
+        ortc_model_free(m);
+        float x[37];
+        for (int i = 0; i < 37; i++)
+            x[i] = (float)((i * 7) % 11) / 5.0f - 1.0f; /* about half negative */
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 2, {1, 37}, x};
+        expect_same_results(fc_model, v, &in, 1, 1, 1e-5);
+    }
+}
+END_TEST
+
+START_TEST(fc_near_misses_are_left)
+{
+    ortc_model *m = fc_model(2);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fc, true);
+    ck_assert_int_eq(s.fc_transposed, 0);
+    static const char *names[] = {"shared_a", "shared_b", "trans_a"};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(ortc_node_attr_int(node_named(m->graph, names[i]), "transB", 0), 1);
+    ortc_model_free(m);
+}
+END_TEST
+
 START_TEST(fuse_gemm_and_matmul_followers)
 {
     ortc_model *m = model_new(13);
@@ -1445,6 +1554,8 @@ int main(void)
     tcase_add_test(fu, fuse_conv_add_relu_as_sum);
     tcase_add_test(fu, fuse_near_misses_are_left);
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
+    tcase_add_test(fu, fc_weights_transposed_after_relu);
+    tcase_add_test(fu, fc_near_misses_are_left);
     tcase_add_test(fu, fuse_end_to_end_matches_unfused);
     suite_add_tcase(s, fu);
     TCase *pl = tcase_create("pipeline");
