@@ -119,47 +119,53 @@ void ortc_wino5_free(ortc_wino5 *k)
  * channels at a time in vector lanes (oc is a multiple of 16), in float,
  * spread over the threads; the 16-channel slices past oc up to the last 64
  * are zeros. (In double, one pair at a time, this took 6-11 ms of AlexNet's
- * session creation; now 2-4.) */
-static W5_TARGET void wino5_weights(ortc_wino5 *k, const float *w)
+ * session creation; now 2-4.) This is slice ob (output channels 16 ob ..);
+ * its own function so no vector type crosses into an OpenMP region (clang
+ * outlines those without the target attribute). */
+static W5_TARGET void wino5_weights_slice(ortc_wino5 *k, const float *w, int64_t ob)
 {
     float gm[6][5];
     for (int a = 0; a < 6; a++)
         for (int c = 0; c < 5; c++)
             gm[a][c] = (float)wino5_g[a][c];
-    const int64_t nob = k->oc / 16, nall = k->ocb * (WINO5_OCB / 16);
+    const int64_t o0 = ob * 16;
+    float *ublk = k->u + (o0 / WINO5_OCB) * 36 * k->ic * WINO5_OCB + o0 % WINO5_OCB;
+    if (o0 >= k->oc) {
+        for (int64_t p = 0; p < 36 * k->ic; p++)
+            _mm512_storeu_ps(ublk + p * WINO5_OCB, _mm512_setzero_ps());
+        return;
+    }
     const __m512i idx = _mm512_mullo_epi32(
         _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
         _mm512_set1_epi32((int)(k->ic * 25))); /* lane l: output channel o0 + l */
-#pragma omp parallel for num_threads(k->threads) schedule(static)
-    for (int64_t ob = 0; ob < nall; ob++) {
-        const int64_t o0 = ob * 16;
-        float *ublk = k->u + (o0 / WINO5_OCB) * 36 * k->ic * WINO5_OCB + o0 % WINO5_OCB;
-        if (ob >= nob) {
-            for (int64_t p = 0; p < 36 * k->ic; p++)
-                _mm512_storeu_ps(ublk + p * WINO5_OCB, _mm512_setzero_ps());
-            continue;
-        }
-        for (int64_t i = 0; i < k->ic; i++) {
-            __m512 g[25], t[6][5];
-            const float *wi = w + (o0 * k->ic + i) * 25;
-            for (int q = 0; q < 25; q++)
-                g[q] = _mm512_i32gather_ps(idx, wi + q, 4);
-            for (int a = 0; a < 6; a++) /* t = G g */
-                for (int c = 0; c < 5; c++) {
-                    __m512 acc = _mm512_setzero_ps();
-                    for (int q = 0; q < 5; q++)
-                        acc = _mm512_fmadd_ps(_mm512_set1_ps(gm[a][q]), g[q * 5 + c], acc);
-                    t[a][c] = acc;
-                }
-            for (int a = 0; a < 6; a++) /* U = t G^T */
-                for (int c = 0; c < 6; c++) {
-                    __m512 acc = _mm512_setzero_ps();
-                    for (int q = 0; q < 5; q++)
-                        acc = _mm512_fmadd_ps(t[a][q], _mm512_set1_ps(gm[c][q]), acc);
-                    _mm512_storeu_ps(ublk + ((size_t)(a * 6 + c) * k->ic + i) * WINO5_OCB, acc);
-                }
-        }
+    for (int64_t i = 0; i < k->ic; i++) {
+        __m512 g[25], t[6][5];
+        const float *wi = w + (o0 * k->ic + i) * 25;
+        for (int q = 0; q < 25; q++)
+            g[q] = _mm512_i32gather_ps(idx, wi + q, 4);
+        for (int a = 0; a < 6; a++) /* t = G g */
+            for (int c = 0; c < 5; c++) {
+                __m512 acc = _mm512_setzero_ps();
+                for (int q = 0; q < 5; q++)
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(gm[a][q]), g[q * 5 + c], acc);
+                t[a][c] = acc;
+            }
+        for (int a = 0; a < 6; a++) /* U = t G^T */
+            for (int c = 0; c < 6; c++) {
+                __m512 acc = _mm512_setzero_ps();
+                for (int q = 0; q < 5; q++)
+                    acc = _mm512_fmadd_ps(t[a][q], _mm512_set1_ps(gm[c][q]), acc);
+                _mm512_storeu_ps(ublk + ((size_t)(a * 6 + c) * k->ic + i) * WINO5_OCB, acc);
+            }
     }
+}
+
+static void wino5_weights(ortc_wino5 *k, const float *w)
+{
+    const int64_t nall = k->ocb * (WINO5_OCB / 16);
+#pragma omp parallel for num_threads(k->threads) schedule(static)
+    for (int64_t ob = 0; ob < nall; ob++)
+        wino5_weights_slice(k, w, ob);
 }
 
 /* B^T applied to six vectors (a column or a row of the tile). */
