@@ -112,8 +112,10 @@ static ortc_status try_transpose(ortc_pass_ctx *pc, ortc_node *n)
         transpose_square(w->data, rows, threads);
         nt->t = *w;
         nt->owned = wv->constant->owned;
-        wv->constant->owned = NULL;
+        wv->constant->owned = NULL; /* the old constant holds nothing now */
         wv->constant->t.data = NULL;
+        wv->constant->t.rank = 1;
+        wv->constant->t.dims[0] = 0;
     } else {
         nt = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 2, tdims);
         if (!nt)
