@@ -253,20 +253,25 @@ static ortc_status conv_use_ref(ortc_opctx *c, conv_state *s)
  * where the output may be blocked. */
 #define CONV_WINOGRAD_MIN_CHANNELS 64
 
+/* Both spatial dims: a k x k kernel, stride 1, undilated. */
+static bool conv_window_is(const conv_shape *cs, int64_t k)
+{
+    for (int i = 0; i < 2; i++) {
+        int d = ortc_win_slot(&cs->g, i);
+        if (cs->g.kernel[d] != k || cs->g.stride[d] != 1 || cs->g.dilation[d] != 1)
+            return false;
+    }
+    return true;
+}
+
 static bool conv_winograd_ok(const ortc_opctx *c, const conv_shape *cs)
 {
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     if (cs->g.nsp != 2 || cs->group != 1 || !w->data || !c->out_blocked_ok ||
         !c->out_blocked_ok[0])
         return false;
-    if (x->dims[1] < CONV_WINOGRAD_MIN_CHANNELS || cs->m < CONV_WINOGRAD_MIN_CHANNELS)
-        return false;
-    for (int i = 0; i < 2; i++) {
-        int d = ortc_win_slot(&cs->g, i);
-        if (cs->g.kernel[d] != 3 || cs->g.stride[d] != 1 || cs->g.dilation[d] != 1)
-            return false;
-    }
-    return true;
+    return x->dims[1] >= CONV_WINOGRAD_MIN_CHANNELS && cs->m >= CONV_WINOGRAD_MIN_CHANNELS &&
+           conv_window_is(cs, 3);
 }
 
 /* F(2x2,5x5) Winograd (conv_wino5.c) needs 36 multiplications per 2x2
@@ -290,13 +295,9 @@ static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs, const ortc_
     if (cs->g.nsp != 2 || cs->group != 1 || !w->data || (b && !b->data) ||
         !ortc_wino5_available())
         return false;
-    if (x->dims[1] < CONV_WINO5_MIN_CHANNELS || cs->m < CONV_WINO5_MIN_CHANNELS || cs->m % 16)
+    if (x->dims[1] < CONV_WINO5_MIN_CHANNELS || cs->m < CONV_WINO5_MIN_CHANNELS || cs->m % 16 ||
+        !conv_window_is(cs, 5))
         return false;
-    for (int i = 0; i < 2; i++) {
-        int d = ortc_win_slot(&cs->g, i);
-        if (cs->g.kernel[d] != 5 || cs->g.stride[d] != 1 || cs->g.dilation[d] != 1)
-            return false;
-    }
     if (po->has_sum || po->n > ORTC_WINO5_MAX_ACTS)
         return false;
     for (int i = 0; i < po->n; i++)

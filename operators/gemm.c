@@ -289,30 +289,23 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
                             bool b_is_nk, const float *bias, float alpha,
                             const ortc_post_ops *po)
 {
-    if (b_is_nk && m <= FC_GEMV_MAX_ROWS) {
-        s->gemv = true;
+    s->gemv = b_is_nk && m <= FC_GEMV_MAX_ROWS;
+    s->axpy = !b_is_nk && m == 1 && k <= INT32_MAX;
+    if (s->gemv || s->axpy) { /* plain C over the model's bytes */
         s->m = m;
         s->n = n;
         s->k = k;
         s->alpha = alpha;
         s->bias_data = bias;
         s->po = *po;
-        return ORTC_STATUS_OK;
     }
-    if (!b_is_nk && m == 1 && k <= INT32_MAX) {
-        const float *w = c->in[1]->data;
+    if (s->axpy) {
         size_t used = 0;
-        s->axpy = true;
-        s->m = m;
-        s->n = n;
-        s->k = k;
-        s->alpha = alpha;
-        s->bias_data = bias;
-        s->po = *po;
-        s->skip_zeros = all_finite(w, k * n);
+        s->skip_zeros = all_finite(c->in[1]->data, k * n);
         s->nz_off = ortc_dnnl_scratch_take(c, &used, (size_t)k * sizeof(int32_t));
-        return ORTC_STATUS_OK;
     }
+    if (s->gemv || s->axpy)
+        return ORTC_STATUS_OK;
     int64_t adims[2] = {m, k}, bdims[2] = {k, n}, ydims[2] = {m, n};
     int64_t bstr[2] = {1, k};
     mm_desc d = {
