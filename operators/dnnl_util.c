@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eltwise_ref.h"
+#include "math/eltwise_ref.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
 

@@ -114,7 +114,7 @@ typedef struct ortc_operator {
 } ortc_operator;
 
 /* ---- fusion contract ---------------------------------------------------
- * Graph passes (runtime/passes*.c) fold element-wise followers into Conv,
+ * Graph passes (runtime/passes/) fold element-wise followers into Conv,
  * ConvTranspose, Gemm and MatMul nodes by giving them the internal attribute
  * ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
  * order, each "name" or "name:arg[:arg]" with C-locale float arguments:

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "passes.h"
+#include "passes/passes.h"
 #include "session_impl.h"
 
 void ortc_options_init(ortc_options *o)

@@ -153,7 +153,7 @@ def onnx_oracle(path, batch):
             a, y = shapes[n.input[0]], shapes[n.output[0]]
             flops = 2 * int(np.prod(y)) * a[-1]
         inputs = [shapes.get(i) if i else None for i in n.input]
-        # runtime/pass_fc.c stores the weights of a Gemm fed by a ReLU
+        # runtime/passes/pass_fc.c stores the weights of a Gemm fed by a ReLU
         # transposed (transB 1 -> 0): that operand may run as [K, N]
         alt = None
         if n.op_type == "Gemm" and attrs.get("transB", 0) and inputs[1]:

@@ -1,4 +1,4 @@
-/* cases_ops_layout.c — unit tests of the layout family (operators/layout.c):
+/* cases_ops_layout.c — unit tests of the layout family (operators/tensor/layout.c):
  * Split, Slice, Transpose, Pad, Expand, ConstantOfShape, Range, Tile, Size,
  * Trilu, GatherElements, ScatterElements, DepthToSpace, SpaceToDepth,
  * CastLike. Expected values are derived by hand in comments (numpy

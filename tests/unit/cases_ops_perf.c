@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cases.h"
-#include "conv_wino5.h"
+#include "nn/conv_wino5.h"
 #include "dnnl_util.h"
 #include "helper_ops.h"
 #include "session_impl.h"

@@ -1,5 +1,5 @@
 /* cases_ops_wino5.c — the F(2x2,5x5) Winograd convolution kernel
- * (operators/conv_wino5.c) against the plain-C direct convolution
+ * (operators/nn/conv_wino5.c) against the plain-C direct convolution
  * (ortc_ref_conv_forward, double accumulation): odd and even output sizes
  * (partial 2x2 tiles), symmetric, asymmetric and no padding, channel counts
  * that are and are not multiples of 16 and 64, batches whose tiles straddle
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cases.h"
-#include "conv_wino5.h"
+#include "nn/conv_wino5.h"
 #include "helper_ops.h"
 #include "reference.h"
 

@@ -15,7 +15,7 @@
 
 #include "ir.h"
 #include "ortc/ortc.h"
-#include "pass_impl.h"
+#include "passes/pass_impl.h"
 #include "session_impl.h"
 
 /* ---- graph building ------------------------------------------------------------ */

@@ -26,7 +26,7 @@ static bool attr_absent_or(const ortc_node *n, const char *name, ortc_attr_type 
     return !a || a->type == type;
 }
 
-/* A Dropout that ortc runs as a copy (see operators/shape.c): inference
+/* A Dropout that ortc runs as a copy (see operators/tensor/shape.c): inference
  * mode known from constants, mask unread, valid input types. */
 static bool dropout_is_copy(const ortc_pass_ctx *pc, const ortc_node *n)
 {

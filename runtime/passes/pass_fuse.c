@@ -72,7 +72,7 @@ static bool eltwise_entry(const ortc_node *e, char *buf, size_t len)
                attr_f(e, "alpha", 0.2f, &a) && attr_f(e, "beta", 0.5f, &b)) {
         snprintf(buf, len, "hard_sigmoid:%.9g:%.9g", (double)a, (double)b);
     } else if (ortc_pass_is_op(e, "Clip")) {
-        /* bounds as operators/eltwise.c reads them: attributes before
+        /* bounds as operators/math/eltwise.c reads them: attributes before
          * opset 11 (default -+FLT_MAX), then optional constant inputs */
         a = -FLT_MAX;
         b = FLT_MAX;

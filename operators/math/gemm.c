@@ -10,7 +10,7 @@
  * the compiler vectorises (measured 55-58 GB/s on 2 cores where oneDNN
  * 2.6's gemv inner product reached 38-53 and its packed layouts no more);
  * the weights are neither copied nor reordered. Weights stored (K, N)
- * (MatMul's B, or Gemm's after runtime/pass_fc.c transposed them because
+ * (MatMul's B, or Gemm's after runtime/passes/pass_fc.c transposed them because
  * a ReLU feeds the layer) run fc_axpy at batch 1: the sum of the weight
  * rows scaled by the input, skipping the rows whose input is exactly zero
  * (when every weight is finite, so 0 * w is 0): after a ReLU about half
