@@ -28,7 +28,7 @@
 
 typedef struct loader {
     ortc_model *model;
-    const char *dir; /* external data folder; NULL refuses it */
+    const char *dir;           /* external data folder; NULL refuses it */
     const ortc_pb_source *src; /* where stripped raw_data is read from */
     ortc_errbuf *err;
 } loader;

@@ -35,7 +35,7 @@ enum { WALK_OK = 0, WALK_MALFORMED, WALK_DEEP, WALK_REPORTED };
 typedef struct frame {
     const struct frame *up;
     const ProtobufCMessageDescriptor *desc;
-    unsigned tag_in_up; /* the field of `up` that holds this message */
+    unsigned tag_in_up;       /* the field of `up` that holds this message */
     const uint8_t *name, *op; /* its "name" (and NodeProto's "op_type"), once read */
     size_t name_len, op_len;
 } frame;
@@ -53,11 +53,11 @@ typedef struct walker {
     bool changed; /* the copy differs from the source */
     uint8_t *out;
     size_t out_len, out_cap;
-    bool overflow; /* pass 2 met more than pass 1 (the source changed) */
-    const char *kind; /* "file", "buffer" */
-    ortc_errbuf *err; /* may be NULL (ortc_err_set still records the message) */
+    bool overflow;      /* pass 2 met more than pass 1 (the source changed) */
+    const char *kind;   /* "file", "buffer" */
+    ortc_errbuf *err;   /* may be NULL (ortc_err_set still records the message) */
     ortc_status status; /* of a WALK_REPORTED error */
-    unsigned raw_tag; /* TensorProto.raw_data */
+    unsigned raw_tag;   /* TensorProto.raw_data */
 } walker;
 
 static int get_varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
@@ -225,8 +225,7 @@ static int walk(walker *w, frame *f, size_t start, size_t end, int depth, uint64
                 if (len >= ORTC_PB_STRIP_MIN) {
                     /* protobuf keeps the last raw_data; an earlier one is dropped */
                     if (!w->emit) {
-                        if (grow((void **)&w->blobs, &w->cap_blobs, w->n_blobs,
-                                 sizeof *w->blobs))
+                        if (grow((void **)&w->blobs, &w->cap_blobs, w->n_blobs, sizeof *w->blobs))
                             goto oom;
                         w->blobs[w->n_blobs] = (ortc_pb_blob){p, len};
                         strip = (long)w->n_blobs++;

@@ -566,7 +566,7 @@ typedef struct pb_part {
     int fd;
     char *dst;
     size_t len;
-    uint64_t offset; /* in the file */
+    uint64_t offset;  /* in the file */
     size_t failed_at; /* bytes read before the failure */
     int err;          /* 0, errno, or -1: the file shrank */
 } pb_part;
@@ -633,8 +633,11 @@ static ortc_status from_source(const ortc_pb_source *src, const ortc_pb_blob *bl
     int n = pb_read_parts(bytes);
     size_t at = 0;
     for (int i = 0; i < n; i++) {
-        size_t end = i == n - 1 ? bytes : (bytes / (size_t)n * (size_t)(i + 1)) & ~(size_t)(PB_PAGE - 1);
-        parts[i] = (pb_part){.fd = src->fd, .dst = (char *)c->t.data + at, .len = end - at,
+        size_t end =
+            i == n - 1 ? bytes : (bytes / (size_t)n * (size_t)(i + 1)) & ~(size_t)(PB_PAGE - 1);
+        parts[i] = (pb_part){.fd = src->fd,
+                             .dst = (char *)c->t.data + at,
+                             .len = end - at,
                              .offset = blob->offset + at};
         at = end;
     }
@@ -750,11 +753,10 @@ static ortc_status parse_tensor(const uint8_t *data, ortc_pb_source *src, ortc_t
                             "a TensorProto of %llu bytes exceeds protobuf's 2 GB limit",
                             (unsigned long long)src->size);
     ProtobufCMessage *msg = NULL;
-    ortc_status st = data ? ortc_pb_unpack_stripped(&onnx__tensor_proto__descriptor, data,
-                                                    (size_t)src->size, "TensorProto", src, &msg,
-                                                    err)
-                          : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src,
-                                              &msg, err);
+    ortc_status st =
+        data ? ortc_pb_unpack_stripped(&onnx__tensor_proto__descriptor, data, (size_t)src->size,
+                                       "TensorProto", src, &msg, err)
+             : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src, &msg, err);
     if (st)
         return st;
     Onnx__TensorProto *tp = (Onnx__TensorProto *)msg;

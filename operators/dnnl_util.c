@@ -29,8 +29,8 @@ ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, co
                             int line)
 {
     const char *base = strrchr(file, '/');
-    return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "oneDNN call %s failed at %s:%d: %s",
-                         call, base ? base + 1 : file, line, dnnl_status2str(s));
+    return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "oneDNN call %s failed at %s:%d: %s", call,
+                         base ? base + 1 : file, line, dnnl_status2str(s));
 }
 
 /* oneDNN describes a scalar as the 1-D shape [1]. */
@@ -45,8 +45,7 @@ static int md_dims(int rank, const int64_t *dims, dnnl_dims_t out)
     return rank;
 }
 
-ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
-                               const int64_t *dims)
+ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
     dnnl_dims_t d;
     int nd = md_dims(rank, dims, d);
@@ -65,8 +64,7 @@ ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank
     return ORTC_STATUS_OK;
 }
 
-ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
-                             const int64_t *dims)
+ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
     dnnl_dims_t d;
     int nd = md_dims(rank, dims, d);
@@ -122,8 +120,7 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
 const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd)
 {
     const char *name = NULL;
-    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success ||
-        !name)
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
         return "";
     return name;
 }
@@ -176,8 +173,7 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
     return ORTC_STATUS_OK;
 }
 
-ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st,
-                                  const_dnnl_primitive_desc_t pd)
+ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
 {
     DNNL_CHECK(c, dnnl_primitive_create(&st->prim, pd));
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
@@ -259,8 +255,8 @@ ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
     atomic_fetch_add(&exec_count, 1);
     if (c->context <= 0) {
         if (st->scratch)
-            DNNL_CHECK(c, dnnl_memory_set_data_handle(st->scratch,
-                                                      (char *)c->scratch + st->scratch_off));
+            DNNL_CHECK(
+                c, dnnl_memory_set_data_handle(st->scratch, (char *)c->scratch + st->scratch_off));
         DNNL_CHECK(c, dnnl_primitive_execute(st->prim, c->backend->stream, st->n_args, st->args));
         return ORTC_STATUS_OK;
     }
@@ -325,8 +321,8 @@ void *ortc_dnnl_scratch_at(const ortc_opctx *c, size_t off)
 }
 
 ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
-                                   const dnnl_memory_desc_t *from,
-                                   const dnnl_memory_desc_t *to, size_t scratch_off)
+                                   const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                   size_t scratch_off)
 {
     dnnl_primitive_attr_t attr;
     ortc_status st = ortc_dnnl_attr_new(c, &attr);
@@ -349,8 +345,7 @@ ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
     return st;
 }
 
-ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from,
-                                  void *to)
+ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from, void *to)
 {
     ortc_status st;
     if ((st = ortc_dnnl_set(c, r->from, from)) || (st = ortc_dnnl_set(c, r->to, to)))
@@ -432,8 +427,7 @@ void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u)
 
 /* Runs a one-off reorder primitive (library-managed scratchpad) and waits. */
 static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t dst,
-                                const dnnl_memory_desc_t *src_md,
-                                const dnnl_memory_desc_t *dst_md)
+                                const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md)
 {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
@@ -463,8 +457,8 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
 }
 
 ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
-                                    const dnnl_memory_desc_t *src_md, const void *src,
-                                    void **buf, dnnl_memory_t *mem)
+                                    const dnnl_memory_desc_t *src_md, const void *src, void **buf,
+                                    dnnl_memory_t *mem)
 {
     *buf = NULL;
     *mem = NULL;
@@ -495,17 +489,18 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     return ORTC_STATUS_OK;
 }
 
-ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg,
-                                   ortc_dnnl_weights *w, const dnnl_memory_desc_t *want,
-                                   const dnnl_memory_desc_t *user, const void *data)
+ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, ortc_dnnl_weights *w,
+                                   const dnnl_memory_desc_t *want, const dnnl_memory_desc_t *user,
+                                   const void *data)
 {
     if (!want)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: oneDNN reported no weights descriptor");
     if (dnnl_memory_desc_equal(want, user) || !data) {
         if (!dnnl_memory_desc_equal(want, user))
-            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                                 "internal: oneDNN chose a weights layout for a non-constant input");
+            return ortc_op_error(
+                c, ORTC_STATUS_RUNTIME_ERROR,
+                "internal: oneDNN chose a weights layout for a non-constant input");
         return ortc_dnnl_step_mem(c, st, arg, user, &w->mem);
     }
     if (st->n_args >= ORTC_DNNL_MAX_ARGS)
@@ -545,10 +540,14 @@ static const struct {
     ortc_post_op_kind kind;
     int n_args;
 } post_op_names[] = {
-    {"relu", ORTC_PO_RELU, 0},       {"leaky_relu", ORTC_PO_LEAKY_RELU, 1},
-    {"clip", ORTC_PO_CLIP, 2},       {"sigmoid", ORTC_PO_SIGMOID, 0},
-    {"tanh", ORTC_PO_TANH, 0},       {"elu", ORTC_PO_ELU, 1},
-    {"hard_sigmoid", ORTC_PO_HARD_SIGMOID, 2}, {"sum", ORTC_PO_SUM, 0},
+    {"relu", ORTC_PO_RELU, 0},
+    {"leaky_relu", ORTC_PO_LEAKY_RELU, 1},
+    {"clip", ORTC_PO_CLIP, 2},
+    {"sigmoid", ORTC_PO_SIGMOID, 0},
+    {"tanh", ORTC_PO_TANH, 0},
+    {"elu", ORTC_PO_ELU, 1},
+    {"hard_sigmoid", ORTC_PO_HARD_SIGMOID, 2},
+    {"sum", ORTC_PO_SUM, 0},
 };
 
 /* A C-locale float from s[0..len): strtod reads the current locale's
@@ -607,11 +606,10 @@ ortc_status ortc_post_ops_parse(ortc_opctx *c, ortc_post_ops *po)
             const char *next = strchr(arg, ':');
             size_t len = next ? (size_t)(next - arg) : strlen(arg);
             if (n_args == 2 || !parse_float(arg, len, &args[n_args]))
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "attribute '%s' entry %zu '%s': %s", ORTC_ATTR_POST_OPS, e,
-                                     entry,
-                                     n_args == 2 ? "too many arguments"
-                                                 : "argument is not a number");
+                return ortc_op_error(
+                    c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' entry %zu '%s': %s",
+                    ORTC_ATTR_POST_OPS, e, entry,
+                    n_args == 2 ? "too many arguments" : "argument is not a number");
             n_args++;
             p = next;
         }
@@ -619,8 +617,8 @@ ortc_status ortc_post_ops_parse(ortc_opctx *c, ortc_post_ops *po)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute '%s' entry %zu '%s': %s takes %d argument%s, got %d",
                                  ORTC_ATTR_POST_OPS, e, entry, post_op_names[k].name,
-                                 post_op_names[k].n_args,
-                                 post_op_names[k].n_args == 1 ? "" : "s", n_args);
+                                 post_op_names[k].n_args, post_op_names[k].n_args == 1 ? "" : "s",
+                                 n_args);
         if (post_op_names[k].kind == ORTC_PO_SUM) {
             if (po->has_sum)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -675,9 +673,7 @@ void ortc_post_ops_apply_ref(float *y, const float *sum, int64_t n, const ortc_p
         case ORTC_PO_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_SIGMOID, &p); break;
         case ORTC_PO_TANH: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_TANH, &p); break;
         case ORTC_PO_ELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_ELU, &p); break;
-        case ORTC_PO_HARD_SIGMOID:
-            ortc_ref_unary_f32(y, y, n, ORTC_UNARY_HARD_SIGMOID, &p);
-            break;
+        case ORTC_PO_HARD_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_HARD_SIGMOID, &p); break;
         case ORTC_PO_CLIP: {
             float lo = po->op[i].a, hi = po->op[i].b;
             ortc_ref_clip(y, y, n, ORTC_DTYPE_FLOAT, &lo, &hi);
@@ -704,7 +700,9 @@ ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
     for (int i = 0; s == dnnl_success && i < po->n; i++) {
         float a = po->op[i].a, b = po->op[i].b;
         switch (po->op[i].kind) {
-        case ORTC_PO_RELU: s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0, 0); break;
+        case ORTC_PO_RELU:
+            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0, 0);
+            break;
         case ORTC_PO_LEAKY_RELU:
             s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, a, 0);
             break;
@@ -716,8 +714,12 @@ ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
         case ORTC_PO_SIGMOID:
             s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_logistic, 0, 0);
             break;
-        case ORTC_PO_TANH: s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_tanh, 0, 0); break;
-        case ORTC_PO_ELU: s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, a, 0); break;
+        case ORTC_PO_TANH:
+            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_tanh, 0, 0);
+            break;
+        case ORTC_PO_ELU:
+            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, a, 0);
+            break;
         case ORTC_PO_HARD_SIGMOID:
             s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, a, b);
             if (s == dnnl_success)
@@ -741,15 +743,14 @@ static bool overlaps(const ortc_opctx *c, int i, size_t out_bytes)
     const ortc_tensor *t = c->in[i];
     if (!t || !t->data)
         return false;
-    size_t in_bytes = c->in_layout && c->in_layout[i] ? c->in_layout[i]->bytes
-                                                       : ortc_tensor_bytes(t);
+    size_t in_bytes =
+        c->in_layout && c->in_layout[i] ? c->in_layout[i]->bytes : ortc_tensor_bytes(t);
     const char *a = t->data, *o = c->out[0]->data;
     return a < o + out_bytes && o < a + in_bytes;
 }
 
 ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const ortc_post_ops *po,
-                               const dnnl_memory_desc_t *dst, size_t scratch_off,
-                               bool may_inplace)
+                               const dnnl_memory_desc_t *dst, size_t scratch_off, bool may_inplace)
 {
     memset(ss, 0, sizeof *ss);
     if (!po->has_sum)

@@ -20,8 +20,8 @@
 
 struct ortc_backend {
     dnnl_engine_t engine;
-    dnnl_stream_t stream;                        /* context 0 */
-    dnnl_stream_t streams[ORTC_MAX_CONTEXTS];    /* [k]: context k (0 unused) */
+    dnnl_stream_t stream;                     /* context 0 */
+    dnnl_stream_t streams[ORTC_MAX_CONTEXTS]; /* [k]: context k (0 unused) */
     int threads;
 };
 
@@ -33,11 +33,11 @@ dnnl_stream_t ortc_dnnl_stream(const ortc_opctx *c);
  * ORTC_STATUS_RUNTIME_ERROR from the enclosing function. */
 ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, const char *file,
                             int line);
-#define DNNL_CHECK(c, call)                                                     \
-    do {                                                                        \
-        dnnl_status_t dnnl_check_s_ = (call);                                   \
-        if (dnnl_check_s_ != dnnl_success)                                      \
-            return ortc_dnnl_error((c), dnnl_check_s_, #call, __FILE__, __LINE__); \
+#define DNNL_CHECK(c, call)                                                                        \
+    do {                                                                                           \
+        dnnl_status_t dnnl_check_s_ = (call);                                                      \
+        if (dnnl_check_s_ != dnnl_success)                                                         \
+            return ortc_dnnl_error((c), dnnl_check_s_, #call, __FILE__, __LINE__);                 \
     } while (0)
 
 /* ---- memory descriptors (f32) ------------------------------------------
@@ -50,8 +50,7 @@ ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
 ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
                                  const int64_t *dims, const int64_t *strides);
 /* format_tag_any: the primitive chooses. */
-ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
-                             const int64_t *dims);
+ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims);
 
 /* ---- layouts between steps ----------------------------------------------
  * A blocked value carries the producer's dnnl_memory_desc_t (ortc_layout
@@ -80,9 +79,9 @@ bool ortc_dnnl_impl_is_ref(const_dnnl_primitive_desc_t pd);
 /* One primitive ready to execute: its arguments are memory objects created
  * in prepare whose data handles run points at the step's tensors. */
 typedef struct ortc_dnnl_step {
-    dnnl_primitive_t prim;     /* NULL: not built */
-    dnnl_memory_t scratch;     /* NULL: no scratchpad needed */
-    size_t scratch_off;        /* where in c->scratch the scratchpad starts */
+    dnnl_primitive_t prim; /* NULL: not built */
+    dnnl_memory_t scratch; /* NULL: no scratchpad needed */
+    size_t scratch_off;    /* where in c->scratch the scratchpad starts */
     int n_args;
     dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
     /* contexts 1..: their own memory objects for args (the scratchpad is
@@ -136,10 +135,9 @@ typedef struct ortc_dnnl_reorder {
 } ortc_dnnl_reorder;
 /* scratch_off: where its scratchpad (if any) may go, as for steps. */
 ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
-                                   const dnnl_memory_desc_t *from,
-                                   const dnnl_memory_desc_t *to, size_t scratch_off);
-ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from,
-                                  void *to);
+                                   const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                   size_t scratch_off);
+ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from, void *to);
 void ortc_dnnl_reorder_free(ortc_dnnl_reorder *r);
 
 /* Plain copies of the blocked inputs, for plain-C fallbacks (reference
@@ -165,23 +163,23 @@ void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u);
  * buffer in layout dst_md (prepare time; waits for completion). On success
  * *buf owns the bytes (free()) and *mem (destroy) wraps them. */
 ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
-                                    const dnnl_memory_desc_t *src_md, const void *src,
-                                    void **buf, dnnl_memory_t *mem);
+                                    const dnnl_memory_desc_t *src_md, const void *src, void **buf,
+                                    dnnl_memory_t *mem);
 
 /* Weights for a primitive: when the data is constant and the primitive's
  * chosen layout differs from the plain one, reordered once into an owned
  * buffer; otherwise the user's tensor is bound at every run. */
 typedef struct ortc_dnnl_weights {
     dnnl_memory_t mem;
-    void *packed;   /* owned reordered copy; NULL: bind the input at run */
+    void *packed; /* owned reordered copy; NULL: bind the input at run */
 } ortc_dnnl_weights;
 
 /* Sets up w for argument `arg` of st: `want` is the primitive's weights md
  * (queried from its pd), `user` the plain md of the input, `data` its
  * contents when constant (NULL otherwise, and then want must equal user). */
-ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg,
-                                   ortc_dnnl_weights *w, const dnnl_memory_desc_t *want,
-                                   const dnnl_memory_desc_t *user, const void *data);
+ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, ortc_dnnl_weights *w,
+                                   const dnnl_memory_desc_t *want, const dnnl_memory_desc_t *user,
+                                   const void *data);
 /* Binds the input when not packed. */
 ortc_status ortc_dnnl_weights_bind(ortc_opctx *c, ortc_dnnl_weights *w, const void *data);
 void ortc_dnnl_weights_free(ortc_dnnl_weights *w);
@@ -189,9 +187,9 @@ void ortc_dnnl_weights_free(ortc_dnnl_weights *w);
 /* ---- fused post-ops (operator.h's fusion contract) ------------------------ */
 
 typedef enum ortc_post_op_kind {
-    ORTC_PO_RELU,         /* max(x, 0) */
-    ORTC_PO_LEAKY_RELU,   /* a: alpha */
-    ORTC_PO_CLIP,         /* a: min, b: max */
+    ORTC_PO_RELU,       /* max(x, 0) */
+    ORTC_PO_LEAKY_RELU, /* a: alpha */
+    ORTC_PO_CLIP,       /* a: min, b: max */
     ORTC_PO_SIGMOID,
     ORTC_PO_TANH,
     ORTC_PO_ELU,          /* a: alpha */
@@ -243,8 +241,7 @@ typedef struct ortc_dnnl_sum_src {
 } ortc_dnnl_sum_src;
 /* may_inplace: the primitive's destination is out[0] (not scratch). */
 ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const ortc_post_ops *po,
-                               const dnnl_memory_desc_t *dst, size_t scratch_off,
-                               bool may_inplace);
+                               const dnnl_memory_desc_t *dst, size_t scratch_off, bool may_inplace);
 /* Before the primitive: puts the summand into dst (out[0]'s data, or the
  * op's scratch). Fails (rather than compute garbage) if out[0] is dst and
  * overlaps another input. */

@@ -40,8 +40,7 @@ static void copy_row(char *out, const char *in, int64_t n, int64_t s, size_t ele
 }
 
 // out: (m, n) dense, in: element (i, j) at i + j*s (a transposed view)
-static void transpose_tiles(char *out, const char *in, int64_t m, int64_t n, int64_t s,
-                            size_t elem)
+static void transpose_tiles(char *out, const char *in, int64_t m, int64_t n, int64_t s, size_t elem)
 {
     int64_t e = (int64_t)elem;
     for (int64_t i0 = 0; i0 < m; i0 += TILE) {

@@ -32,8 +32,8 @@ ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_o
         if (min_in == max_in)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d inputs; it takes %d", n_in,
                                  min_in);
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d inputs; it takes %d to %d",
-                             n_in, min_in, max_in);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "has %d inputs; it takes %d to %d", n_in,
+                             min_in, max_in);
     }
     for (int i = 0; i < min_in; i++)
         if (!c->in[i])
@@ -43,8 +43,7 @@ ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_o
                              c->n_out, min_out, max_out);
     for (int k = 0; k < min_out; k++)
         if (!c->out[k])
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required output %d is missing",
-                                 k);
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required output %d is missing", k);
     return ORTC_STATUS_OK;
 }
 
@@ -69,16 +68,17 @@ ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...)
     }
     va_end(ap);
     const ortc_value *v = c->node->inputs[i];
-    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input %d '%s' has dtype %s; supported: %s",
-                         i, v ? v->name : "", ortc_dtype_name(have), allowed);
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input %d '%s' has dtype %s; supported: %s", i,
+                         v ? v->name : "", ortc_dtype_name(have), allowed);
 }
 
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type)
 {
     const ortc_attr *a = ortc_node_attr(c->node, name);
     if (a && a->type != type)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' has type %s; expected %s",
-                             name, ortc_attr_type_name(a->type), ortc_attr_type_name(type));
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute '%s' has type %s; expected %s", name,
+                             ortc_attr_type_name(a->type), ortc_attr_type_name(type));
     return ORTC_STATUS_OK;
 }
 
@@ -110,8 +110,8 @@ ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_te
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)",
                                  ortc_shape_str(sa, sizeof sa, a->rank, a->dims),
-                                 ortc_shape_str(sb, sizeof sb, b->rank, b->dims), i,
-                                 (long long)da, (long long)db);
+                                 ortc_shape_str(sb, sizeof sb, b->rank, b->dims), i, (long long)da,
+                                 (long long)db);
         }
     }
     *out_rank = r;

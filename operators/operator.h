@@ -26,8 +26,8 @@ struct ortc_backend;
  * consumer cannot take them (see ORTC_OP_ACCEPTS_BLOCKED). */
 typedef struct ortc_layout {
     bool plain;
-    size_t bytes;  /* storage size in this layout */
-    void *desc;    /* blocked: a descriptor owned by the producing step */
+    size_t bytes; /* storage size in this layout */
+    void *desc;   /* blocked: a descriptor owned by the producing step */
 } ortc_layout;
 
 typedef struct ortc_opctx {
@@ -46,13 +46,13 @@ typedef struct ortc_opctx {
     /* out_blocked_ok[k]: every consumer of output k accepts a blocked
      * layout, so prepare may choose one; otherwise output k must be plain. */
     const bool *out_blocked_ok;
-    void *state;              /* the operator's own, from prepare */
+    void *state;                  /* the operator's own, from prepare */
     struct ortc_backend *backend; /* engine/stream; NULL in reference mode */
     int threads;
     /* Set by prepare: */
-    size_t scratch_bytes;     /* scratch needed by run (shared by all steps) */
-    int *inplace;             /* [n_out], -1: output k may share input j's memory */
-    int *view;                /* [n_out], -1: output k IS input j's memory
+    size_t scratch_bytes; /* scratch needed by run (shared by all steps) */
+    int *inplace;         /* [n_out], -1: output k may share input j's memory */
+    int *view;            /* [n_out], -1: output k IS input j's memory
                                  reinterpreted (plain layout, no copy); run
                                  is then not called for this step */
     /* Set by the runtime before run: */
@@ -89,9 +89,9 @@ enum {
 };
 
 typedef struct ortc_operator {
-    const char *domain;   /* "" = ai.onnx */
+    const char *domain; /* "" = ai.onnx */
     const char *op_type;
-    int since_version;    /* chosen: highest since_version <= model opset */
+    int since_version; /* chosen: highest since_version <= model opset */
     unsigned flags;
     /* Bit i set: infer needs the contents of input i (Reshape's shape,
      * Unsqueeze-13's axes, ...). The runtime makes them available at compile
@@ -133,8 +133,7 @@ typedef struct ortc_operator {
 
 /* The operator for (domain, op_type) whose since_version is the highest not
  * above `opset`; NULL if none. */
-const ortc_operator *ortc_registry_find(const char *domain, const char *op_type,
-                                        int opset);
+const ortc_operator *ortc_registry_find(const char *domain, const char *op_type, int opset);
 /* Whether any version of (domain, op_type) is registered. */
 bool ortc_registry_knows(const char *domain, const char *op_type);
 /* Iterate all registered operators (for `ortc info --ops`). */
@@ -143,8 +142,8 @@ const ortc_operator *ortc_registry_at(size_t i);
 
 /* Each operator family file defines a table and its length; registry.c
  * lists the tables. */
-#define ORTC_OP_TABLE(family)                                 \
-    extern const ortc_operator ortc_ops_##family[];           \
+#define ORTC_OP_TABLE(family)                                                                      \
+    extern const ortc_operator ortc_ops_##family[];                                                \
     extern const size_t ortc_ops_##family##_count
 
 /* ---- helpers for operator code ----------------------------------------- */
@@ -155,8 +154,7 @@ ortc_status ortc_op_error(ortc_opctx *c, ortc_status status, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 
 /* Input/output counts: error naming the op unless min <= n <= max. */
-ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_out,
-                                int max_out);
+ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_out, int max_out);
 /* Error unless input i is present and has one of the listed dtypes
  * (terminated by ORTC_DTYPE_UNDEFINED). */
 ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
@@ -164,8 +162,7 @@ ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type);
 
 /* Sets out[k]'s dtype and shape. */
-void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank,
-                        const int64_t *dims);
+void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank, const int64_t *dims);
 
 /* numpy broadcasting of a and b into out (rank = max rank); error naming
  * both shapes when incompatible. */

@@ -112,9 +112,15 @@ static uint16_t encode_small_float(double x, int ebits, int mbits)
     return (uint16_t)(sign | (uint32_t)(e + bias) << mbits | frac);
 }
 
-uint16_t ortc_f16_from_double(double x) { return encode_small_float(x, 5, 10); }
+uint16_t ortc_f16_from_double(double x)
+{
+    return encode_small_float(x, 5, 10);
+}
 
-uint16_t ortc_bf16_from_double(double x) { return encode_small_float(x, 8, 7); }
+uint16_t ortc_bf16_from_double(double x)
+{
+    return encode_small_float(x, 8, 7);
+}
 
 float ortc_f16_to_float(uint16_t h)
 {

@@ -114,8 +114,8 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
                                  "is smaller than the %s window extent %lld (kernel %lld, "
                                  "dilation %lld)",
                                  xname, ortc_shape_str(sb, sizeof sb, x->rank, x->dims), i,
-                                 (long long)in, (long long)pb, (long long)pe, what,
-                                 (long long)ext, (long long)k, (long long)dil);
+                                 (long long)in, (long long)pb, (long long)pe, what, (long long)ext,
+                                 (long long)k, (long long)dil);
         }
         w->in[d] = in;
         w->out[d] = out;
@@ -192,15 +192,18 @@ void ortc_ref_conv_forward(float *out, const float *x, const float *w, const flo
                             const float *xc = x + (n * g->c + gi * cg + ci) * ID * IH * IW;
                             const float *wc = wo + ci * KD * KH * KW;
                             for (int64_t kd = 0; kd < KD; kd++) {
-                                int64_t id = od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
+                                int64_t id =
+                                    od * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
                                 if (id < 0 || id >= ID)
                                     continue;
                                 for (int64_t kh = 0; kh < KH; kh++) {
-                                    int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+                                    int64_t ih =
+                                        oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
                                     if (ih < 0 || ih >= IH)
                                         continue;
                                     for (int64_t kw = 0; kw < KW; kw++) {
-                                        int64_t iw = ow * g->stride[2] - g->pad_begin[2] + kw * g->dilation[2];
+                                        int64_t iw = ow * g->stride[2] - g->pad_begin[2] +
+                                                     kw * g->dilation[2];
                                         if (iw < 0 || iw >= IW)
                                             continue;
                                         acc += (double)xc[(id * IH + ih) * IW + iw] *
@@ -218,8 +221,8 @@ void ortc_ref_conv_forward(float *out, const float *x, const float *w, const flo
  * and the two element counts average pooling needs. */
 typedef struct pool_acc {
     double sum;
-    int64_t n_in;   /* elements inside the input */
-    int64_t n_pad;  /* positions inside [-pad_begin, in + pad_end) */
+    int64_t n_in;  /* elements inside the input */
+    int64_t n_pad; /* positions inside [-pad_begin, in + pad_end) */
 } pool_acc;
 
 static pool_acc pool_window(const float *xp, const ortc_window *g, int64_t od, int64_t oh,
@@ -286,8 +289,8 @@ void ortc_ref_global_avgpool_forward(float *out, const float *x, int64_t nc, int
 
 /* ---- normalisation ------------------------------------------------------- */
 
-void ortc_ref_lrn_forward(float *out, const float *x, int64_t n, int64_t c, int64_t s,
-                          int64_t size, float alpha, float beta, float bias)
+void ortc_ref_lrn_forward(float *out, const float *x, int64_t n, int64_t c, int64_t s, int64_t size,
+                          float alpha, float beta, float bias)
 {
     const int64_t before = (size - 1) / 2, after = size / 2; /* floor, ceil of (size-1)/2 */
     for (int64_t b = 0; b < n; b++)
@@ -306,8 +309,7 @@ void ortc_ref_lrn_forward(float *out, const float *x, int64_t n, int64_t c, int6
             }
 }
 
-void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t len,
-                              int64_t inner)
+void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t len, int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
@@ -328,8 +330,8 @@ void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t l
 /* ---- matrix products ----------------------------------------------------- */
 
 void ortc_ref_gemm_forward(float *y, const float *a, const float *b, const float *cm,
-                           const int64_t c_stride[2], int64_t m, int64_t n, int64_t k,
-                           bool trans_a, bool trans_b, float alpha, float beta)
+                           const int64_t c_stride[2], int64_t m, int64_t n, int64_t k, bool trans_a,
+                           bool trans_b, float alpha, float beta)
 {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {

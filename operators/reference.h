@@ -21,8 +21,8 @@
 #define ORTC_WIN_DIMS 3
 
 typedef struct ortc_window {
-    int nsp;            /* spatial dims of the model's tensors: 1..3 */
-    int64_t n, c;       /* batch and channels of x */
+    int nsp;      /* spatial dims of the model's tensors: 1..3 */
+    int64_t n, c; /* batch and channels of x */
     int64_t in[ORTC_WIN_DIMS], out[ORTC_WIN_DIMS];
     int64_t kernel[ORTC_WIN_DIMS], stride[ORTC_WIN_DIMS], dilation[ORTC_WIN_DIMS];
     /* ONNX pads (explicit or from auto_pad). With ceil_mode a last window
@@ -84,15 +84,15 @@ void ortc_ref_global_avgpool_forward(float *out, const float *x, int64_t nc, int
 
 // x: (N, C, S)  out: (N, C, S); channel window [c - floor((size-1)/2),
 // c + ceil((size-1)/2)] clipped to [0, C), sum of squares scaled by alpha/size
-void ortc_ref_lrn_forward(float *out, const float *x, int64_t n, int64_t c, int64_t s,
-                          int64_t size, float alpha, float beta, float bias);
+void ortc_ref_lrn_forward(float *out, const float *x, int64_t n, int64_t c, int64_t s, int64_t size,
+                          float alpha, float beta, float bias);
 
 // a: (M, K), or (K, M) if trans_a   b: (K, N), or (N, K) if trans_b
 // cm: NULL or C read at cm[i * c_stride[0] + j * c_stride[1]] (0 strides
 // broadcast)   y: (M, N) = alpha * A' B' + beta * C (C skipped if beta == 0)
 void ortc_ref_gemm_forward(float *y, const float *a, const float *b, const float *cm,
-                           const int64_t c_stride[2], int64_t m, int64_t n, int64_t k,
-                           bool trans_a, bool trans_b, float alpha, float beta);
+                           const int64_t c_stride[2], int64_t m, int64_t n, int64_t k, bool trans_a,
+                           bool trans_b, float alpha, float beta);
 
 // a: (batch..., M, K)  b: (batch..., K, N)  y: (batch..., M, N); batch
 // broadcasting by bc, whose strides count whole matrices
@@ -100,8 +100,7 @@ void ortc_ref_matmul_forward(float *y, const float *a, const float *b, const ort
                              int64_t m, int64_t k, int64_t n);
 
 // x: (outer, len, inner)  y: softmax over len
-void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t len,
-                              int64_t inner);
+void ortc_ref_softmax_forward(float *y, const float *x, int64_t outer, int64_t len, int64_t inner);
 
 // x, y: (n); y = max(x, 0), NaN stays NaN
 void ortc_ref_relu_forward(float *y, const float *x, int64_t n);

@@ -175,8 +175,8 @@ static ortc_status check_input(ortc_session *s, int i, const ortc_value *v, cons
 /* ---- step contexts ------------------------------------------------------------ */
 
 /* Points ctx's arrays at pool storage for node n. */
-static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp,
-                     ortc_layout **lp, int *ip, bool *bp, ortc_session *s)
+static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp, ortc_layout **lp,
+                     int *ip, bool *bp, ortc_session *s)
 {
     memset(c, 0, sizeof *c);
     c->node = n;
@@ -225,11 +225,11 @@ static ortc_status check_outputs(ortc_session *s, ortc_plan *p, ortc_node *n)
             return ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
                                 "node '%s' (%s): shape inference left output '%s' undefined",
                                 n->name, n->op_type, v->name);
-        if (ortc_tensor_numel(t) < 0 ||
-            (ortc_tensor_numel(t) > 0 && ortc_tensor_bytes(t) == 0))
+        if (ortc_tensor_numel(t) < 0 || (ortc_tensor_numel(t) > 0 && ortc_tensor_bytes(t) == 0))
             return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
                                 "node '%s' (%s): output '%s' shape %s is too large", n->name,
-                                n->op_type, v->name, ortc_shape_str(sh, sizeof sh, t->rank, t->dims));
+                                n->op_type, v->name,
+                                ortc_shape_str(sh, sizeof sh, t->rank, t->dims));
         if (ortc_tensor_bytes(t) > s->opts.max_tensor_bytes)
             return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
                                 "node '%s' (%s): output '%s' %s %s needs %zu bytes, above the "
@@ -416,8 +416,8 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             naive += p->layouts[wi].bytes;
             int j = st->ctx.view[k] >= 0 ? st->ctx.view[k] : st->ctx.inplace[k];
             ortc_value *u = j >= 0 && j < n->n_inputs ? n->inputs[j] : NULL;
-            bool is_view = st->ctx.view[k] >= 0 && u && p->layouts[SLOT(p, u)].plain &&
-                           p->layouts[wi].plain;
+            bool is_view =
+                st->ctx.view[k] >= 0 && u && p->layouts[SLOT(p, u)].plain && p->layouts[wi].plain;
             bool is_inplace = false;
             if (!is_view && st->ctx.inplace[k] >= 0 && u) {
                 int r = root[SLOT(p, u)];
@@ -459,8 +459,7 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         /* extend buffers of values read here (aliases read through roots) */
         for (int i = 0; i < n->n_inputs; i++) {
             ortc_value *u = n->inputs[i];
-            if (u && u->graph == g && buf_of[SLOT(p, u)] >= 0 &&
-                bufs[buf_of[SLOT(p, u)]].last < si)
+            if (u && u->graph == g && buf_of[SLOT(p, u)] >= 0 && bufs[buf_of[SLOT(p, u)]].last < si)
                 bufs[buf_of[SLOT(p, u)]].last = si;
         }
     }
@@ -532,16 +531,14 @@ static ortc_status compile_if(ortc_session *s, ortc_plan *p, ortc_step *step)
         return c->err->status;
     const ortc_tensor *cond = c->in[0];
     if (cond->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(cond) != 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "condition must be one bool element; got %s %s",
-                             ortc_dtype_name(cond->dtype),
-                             ortc_shape_str(sh, sizeof sh, cond->rank, cond->dims));
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "condition must be one bool element; got %s %s",
+            ortc_dtype_name(cond->dtype), ortc_shape_str(sh, sizeof sh, cond->rank, cond->dims));
     for (int b = 0; b < 2; b++)
         if (br[b]->g->n_outputs != n->n_outputs)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "%s has %d outputs; the If node has %d",
-                                 b ? "else_branch" : "then_branch", br[b]->g->n_outputs,
-                                 n->n_outputs);
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL, "%s has %d outputs; the If node has %d",
+                b ? "else_branch" : "then_branch", br[b]->g->n_outputs, n->n_outputs);
     int k_outer = n->n_implicit;
     ortc_tensor **src = calloc((size_t)k_outer + 1, sizeof *src);
     bool *stat = calloc((size_t)k_outer + 1, sizeof *stat);

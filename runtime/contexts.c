@@ -60,9 +60,8 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
     e->branch_out = calloc((size_t)p->n_steps + 1, sizeof *e->branch_out);
     e->arena = p->stats.arena_bytes ? alloc_aligned(p->stats.arena_bytes) : NULL;
     e->scratch = p->stats.scratch_bytes ? alloc_aligned(p->stats.scratch_bytes) : NULL;
-    if (!e->tensors || !e->ctx || !e->ptr_pool || !e->outer_src || !e->branch ||
-        !e->branch_out || (p->stats.arena_bytes && !e->arena) ||
-        (p->stats.scratch_bytes && !e->scratch))
+    if (!e->tensors || !e->ctx || !e->ptr_pool || !e->outer_src || !e->branch || !e->branch_out ||
+        (p->stats.arena_bytes && !e->arena) || (p->stats.scratch_bytes && !e->scratch))
         goto fail;
     /* shapes only: context 0 may be running and rebinding p->tensors' data */
     for (int v = 0; v < ns; v++) {

@@ -21,8 +21,7 @@ static inline ortc_opctx *ex_ctx(ortc_plan *p, ortc_exec *e, int i)
     return e ? &e->ctx[i] : &p->steps[i].ctx;
 }
 
-static void bind_values(ortc_plan *p, ortc_exec *e, const ortc_tensor *inputs,
-                        ortc_tensor *outputs)
+static void bind_values(ortc_plan *p, ortc_exec *e, const ortc_tensor *inputs, ortc_tensor *outputs)
 {
     int ns = p->n_values + p->n_outer;
     ortc_tensor *t = ex_tensors(p, e);
@@ -91,8 +90,8 @@ static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_exec *e, 
  * step, waiting for the backend after it so the time is the step's own.
  * Without them (NULL) this is the plain loop. */
 static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
-                                  const ortc_tensor *inputs, ortc_tensor *outputs,
-                                  double *start_ms, double *ms)
+                                  const ortc_tensor *inputs, ortc_tensor *outputs, double *start_ms,
+                                  double *ms)
 {
     bind_values(p, e, inputs, outputs);
     double t0 = start_ms ? now_ms() : 0;

@@ -698,8 +698,7 @@ ortc_status ortc_graph_finalize(ortc_graph *g, char *err, size_t errlen)
         for (int k = 0; k < n->n_implicit; k++) {
             ortc_value *v = n->implicit_inputs[k];
             if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE && !v->producer) {
-                snprintf(err, errlen,
-                         "a subgraph of node %s reads '%s', which nothing produces",
+                snprintf(err, errlen, "a subgraph of node %s reads '%s', which nothing produces",
                          node_label(la, sizeof la, n), v->name);
                 return ORTC_STATUS_INVALID_MODEL;
             }
@@ -712,8 +711,10 @@ ortc_status ortc_graph_finalize(ortc_graph *g, char *err, size_t errlen)
     for (int k = 0; k < g->n_outputs; k++) {
         ortc_value *v = g->outputs[k];
         if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE && !v->producer) {
-            snprintf(err, errlen, "graph output '%s' is not produced by any node, nor an input "
-                     "or initializer", v->name);
+            snprintf(err, errlen,
+                     "graph output '%s' is not produced by any node, nor an input "
+                     "or initializer",
+                     v->name);
             return ORTC_STATUS_INVALID_MODEL;
         }
     }
@@ -735,7 +736,8 @@ ortc_status ortc_graph_finalize(ortc_graph *g, char *err, size_t errlen)
     for (int i = 0; i < n; i++) {
         ortc_node *nd = g->nodes[i];
         for (int k = 0; k < nd->n_inputs + nd->n_implicit; k++) {
-            ortc_value *v = k < nd->n_inputs ? nd->inputs[k] : nd->implicit_inputs[k - nd->n_inputs];
+            ortc_value *v =
+                k < nd->n_inputs ? nd->inputs[k] : nd->implicit_inputs[k - nd->n_inputs];
             if (v && v->graph == g && v->producer)
                 indeg[i]++;
         }
@@ -834,8 +836,8 @@ const float *ortc_node_attr_floats(const ortc_node *n, const char *name, size_t 
 
 const char *ortc_attr_type_name(ortc_attr_type t)
 {
-    static const char *names[] = {"undefined", "float",  "int",     "string",  "tensor", "graph",
-                                  "floats",    "ints",   "strings", "tensors", "graphs"};
+    static const char *names[] = {"undefined", "float", "int",     "string",  "tensor", "graph",
+                                  "floats",    "ints",  "strings", "tensors", "graphs"};
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 

@@ -16,23 +16,23 @@ struct ortc_operator;
 struct ortc_graph;
 
 typedef enum ortc_attr_type { /* ONNX AttributeProto.AttributeType numbers */
-    ORTC_ATTR_UNDEFINED = 0,
-    ORTC_ATTR_FLOAT = 1,
-    ORTC_ATTR_INT = 2,
-    ORTC_ATTR_STRING = 3,
-    ORTC_ATTR_TENSOR = 4,
-    ORTC_ATTR_GRAPH = 5,
-    ORTC_ATTR_FLOATS = 6,
-    ORTC_ATTR_INTS = 7,
-    ORTC_ATTR_STRINGS = 8,
-    ORTC_ATTR_TENSORS = 9,
-    ORTC_ATTR_GRAPHS = 10
+                              ORTC_ATTR_UNDEFINED = 0,
+                              ORTC_ATTR_FLOAT = 1,
+                              ORTC_ATTR_INT = 2,
+                              ORTC_ATTR_STRING = 3,
+                              ORTC_ATTR_TENSOR = 4,
+                              ORTC_ATTR_GRAPH = 5,
+                              ORTC_ATTR_FLOATS = 6,
+                              ORTC_ATTR_INTS = 7,
+                              ORTC_ATTR_STRINGS = 8,
+                              ORTC_ATTR_TENSORS = 9,
+                              ORTC_ATTR_GRAPHS = 10
 } ortc_attr_type;
 
 /* A constant tensor whose bytes the model owns (weights, tensor attributes). */
 typedef struct ortc_const_tensor {
-    ortc_tensor t;  /* t.data points at `owned` (or is NULL for 0 elements) */
-    void *owned;    /* freed with the model; for STRING, also each char* */
+    ortc_tensor t; /* t.data points at `owned` (or is NULL for 0 elements) */
+    void *owned;   /* freed with the model; for STRING, also each char* */
 } ortc_const_tensor;
 
 typedef struct ortc_attr {
@@ -73,30 +73,30 @@ typedef struct ortc_use {
 /* A named edge of the graph. */
 typedef struct ortc_value {
     char *name;
-    int index;                 /* position in its graph's values array */
-    struct ortc_graph *graph;  /* the graph that owns it */
+    int index;                /* position in its graph's values array */
+    struct ortc_graph *graph; /* the graph that owns it */
     ortc_value_kind kind;
-    bool is_output;            /* listed in the graph's outputs */
-    bool declared;             /* dtype/shape came from the file */
-    ortc_dtype dtype;          /* UNDEFINED when not declared */
-    int rank;                  /* -1 when unknown */
+    bool is_output;   /* listed in the graph's outputs */
+    bool declared;    /* dtype/shape came from the file */
+    ortc_dtype dtype; /* UNDEFINED when not declared */
+    int rank;         /* -1 when unknown */
     ortc_dim dims[ORTC_MAX_RANK];
-    ortc_const_tensor *constant;  /* kind == CONSTANT: the data (owned) */
-    struct ortc_node *producer;   /* kind == INTERMEDIATE */
+    ortc_const_tensor *constant; /* kind == CONSTANT: the data (owned) */
+    struct ortc_node *producer;  /* kind == INTERMEDIATE */
     int producer_output;
     ortc_use *uses;
     int n_uses, cap_uses;
 } ortc_value;
 
 typedef struct ortc_node {
-    char *name;        /* may be "" */
+    char *name; /* may be "" */
     char *op_type;
-    char *domain;      /* "" for ai.onnx ("ai.onnx" is normalised to "") */
-    int index;         /* position in graph->nodes */
-    int opset;         /* the model's opset for this domain */
+    char *domain; /* "" for ai.onnx ("ai.onnx" is normalised to "") */
+    int index;    /* position in graph->nodes */
+    int opset;    /* the model's opset for this domain */
     int n_inputs, n_outputs;
-    ortc_value **inputs;   /* NULL entries: omitted optional input ("") */
-    ortc_value **outputs;  /* NULL entries: omitted optional output */
+    ortc_value **inputs;  /* NULL entries: omitted optional input ("") */
+    ortc_value **outputs; /* NULL entries: omitted optional output */
     int n_attrs;
     ortc_attr *attrs;
     /* Values of this graph (or enclosing ones) that subgraphs in the
@@ -115,7 +115,7 @@ typedef struct ortc_graph {
     int n_nodes, cap_nodes;
     ortc_value **values;
     int n_values, cap_values;
-    ortc_value **inputs;   /* graph inputs fed by the caller, in order */
+    ortc_value **inputs; /* graph inputs fed by the caller, in order */
     int n_inputs;
     ortc_value **outputs;
     int n_outputs;

@@ -193,8 +193,7 @@ bool ortc_ir_forward_value(ortc_graph *g, ortc_value *out, ortc_value *src)
         ortc_ir_replace_uses(g, out, src);
         return true;
     }
-    if (src->is_output || src->graph != g || src->kind != ORTC_VALUE_INTERMEDIATE ||
-        !src->producer)
+    if (src->is_output || src->graph != g || src->kind != ORTC_VALUE_INTERMEDIATE || !src->producer)
         return false;
     ortc_node *p = src->producer;
     p->outputs[src->producer_output] = out;

@@ -186,8 +186,7 @@ ortc_status ortc_model_input(const ortc_model *m, size_t i, ortc_value_info *inf
 ortc_status ortc_model_output(const ortc_model *m, size_t i, ortc_value_info *info)
 {
     if (i >= ortc_model_output_count(m))
-        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "output index %zu out of range",
-                            i);
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "output index %zu out of range", i);
     ortc_value_to_info(m->graph->outputs[i], info);
     return ORTC_STATUS_OK;
 }
@@ -226,7 +225,8 @@ ortc_status ortc_model_resolve(ortc_model *m, ortc_errbuf *err)
     if (m->graph)
         resolve_graph(m->graph, list, sizeof list, &missing);
     if (missing)
-        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED, "%s: %d node%s use%s unsupported operators:%s",
+        return ortc_err_set(err, ORTC_STATUS_UNSUPPORTED,
+                            "%s: %d node%s use%s unsupported operators:%s",
                             m->path[0] ? m->path : "model", missing, missing == 1 ? "" : "s",
                             missing == 1 ? "s" : "", list);
     return ORTC_STATUS_OK;
@@ -239,8 +239,7 @@ ortc_status ortc_model_check_supported(const ortc_model *m)
     return ortc_model_resolve((ortc_model *)m, NULL);
 }
 
-static void collect_unsupported(const ortc_graph *g, ortc_unsupported *out, size_t max,
-                                size_t *n)
+static void collect_unsupported(const ortc_graph *g, ortc_unsupported *out, size_t max, size_t *n)
 {
     for (int i = 0; i < g->n_nodes; i++) {
         const ortc_node *nd = g->nodes[i];

@@ -137,7 +137,7 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
     if (!s->opts.max_arena_bytes)
         s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
     s->max_contexts = s->opts.max_concurrent_runs <= 0 ? ORTC_DEFAULT_CONCURRENT_RUNS
-                                                     : s->opts.max_concurrent_runs;
+                                                       : s->opts.max_concurrent_runs;
     if (s->max_contexts > ORTC_MAX_CONTEXTS)
         s->max_contexts = ORTC_MAX_CONTEXTS;
     ortc_status st = ortc_model_resolve(model, &s->err);
@@ -306,8 +306,7 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
     p->last_used = s->tick;
     int lru = -1; /* the least recently used plan no run is using */
     for (int i = 0; s->n_plans >= s->opts.max_plans && i < s->n_plans; i++)
-        if (!s->plans[i]->n_busy &&
-            (lru < 0 || s->plans[i]->last_used < s->plans[lru]->last_used))
+        if (!s->plans[i]->n_busy && (lru < 0 || s->plans[i]->last_used < s->plans[lru]->last_used))
             lru = i;
     if (lru >= 0) {
         if (s->last == s->plans[lru])
@@ -351,8 +350,8 @@ static void fill_outputs(const ortc_session *s, const ortc_plan *p, ortc_tensor 
     }
 }
 
-ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *inputs,
-                                       size_t n_inputs, ortc_tensor *outputs, size_t n_outputs)
+ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                                       ortc_tensor *outputs, size_t n_outputs)
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
@@ -403,8 +402,8 @@ static int acquire_context(ortc_session *s, ortc_plan *p, bool only_zero)
             if (p->busy[k])
                 continue;
             if (!p->exec[k]) {
-                ortc_status st = s->backend ? ortc_backend_add_context(s->backend, k, &s->err)
-                                            : ORTC_STATUS_OK;
+                ortc_status st =
+                    s->backend ? ortc_backend_add_context(s->backend, k, &s->err) : ORTC_STATUS_OK;
                 if (st)
                     return -1;
                 if (!(p->exec[k] = ortc_exec_create(p, k, NULL))) {
@@ -436,8 +435,8 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
         st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
     for (size_t i = 0; !st && i < n_inputs; i++)
         if (!inputs[i].data && ortc_tensor_numel(&inputs[i]) != 0)
-            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
-                              "input %zu '%s' has no data", i, g->inputs[i]->name);
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "input %zu '%s' has no data",
+                              i, g->inputs[i]->name);
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
     for (size_t k = 0; !st && k < n_outputs; k++) {

@@ -48,14 +48,14 @@ typedef struct ortc_step {
  * scratch, and the same for If branches. Context 0 is the plan itself;
  * others are made by ortc_exec_create when runs overlap. */
 typedef struct ortc_exec {
-    int id;                      /* 1 .. ORTC_MAX_CONTEXTS-1 */
-    ortc_tensor *tensors;        /* [slots] */
-    ortc_opctx *ctx;             /* [n_steps] */
-    ortc_tensor **ptr_pool;      /* the ctx in/out arrays */
-    ortc_tensor **outer_src;     /* [n_outer] */
+    int id;                  /* 1 .. ORTC_MAX_CONTEXTS-1 */
+    ortc_tensor *tensors;    /* [slots] */
+    ortc_opctx *ctx;         /* [n_steps] */
+    ortc_tensor **ptr_pool;  /* the ctx in/out arrays */
+    ortc_tensor **outer_src; /* [n_outer] */
     void *arena, *scratch;
-    struct ortc_exec **branch;   /* [n_steps * 2] */
-    ortc_tensor **branch_out;    /* [n_steps]: If outputs handed to the branch */
+    struct ortc_exec **branch; /* [n_steps * 2] */
+    ortc_tensor **branch_out;  /* [n_steps]: If outputs handed to the branch */
     ortc_errbuf err;
 } ortc_exec;
 
@@ -77,7 +77,7 @@ typedef struct ortc_plan {
     ortc_tensor *tensors; /* runtime tensor per slot */
     ortc_layout *layouts;
     ortc_binding *bind;
-    void **owned;         /* folded values' buffers */
+    void **owned; /* folded values' buffers */
     bool *is_static;
 
     int n_steps;
@@ -96,7 +96,7 @@ typedef struct ortc_plan {
     ortc_exec *exec[ORTC_MAX_CONTEXTS]; /* [0] unused: the plan's own */
     bool busy[ORTC_MAX_CONTEXTS];
     int n_busy;
-    ortc_errbuf run_err;                /* context 0's kernel errors */
+    ortc_errbuf run_err; /* context 0's kernel errors */
 } ortc_plan;
 
 struct ortc_session {

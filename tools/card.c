@@ -65,7 +65,7 @@ void ortc_card_free(ortc_card *card)
 
 typedef struct card_parser {
     yaml_document_t *doc;
-    const char *file;     /* for messages; NULL: "line N" */
+    const char *file; /* for messages; NULL: "line N" */
     char *err;
     size_t errlen;
     int have_mean, have_std;
@@ -101,8 +101,7 @@ static int is_null(const yaml_node_t *n)
     const char *s = scalar_text(n);
     if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 static int get_string(card_parser *p, const yaml_node_t *n, const char *key, char **out)
@@ -261,8 +260,7 @@ static int parse_input(card_parser *p, const yaml_node_t *map, ortc_card *card)
     return 0;
 }
 
-static int parse_output(card_parser *p, const yaml_node_t *map, ortc_card *card,
-                        char **labels)
+static int parse_output(card_parser *p, const yaml_node_t *map, ortc_card *card, char **labels)
 {
     static const char *const kinds[] = {"probabilities", "logits"};
     if (check_mapping(p, map, "output") != 0)
@@ -293,8 +291,8 @@ static int parse_root(card_parser *p, const yaml_node_t *root, ortc_card *card, 
     static const char *const weights[] = {"random", "pretrained", "trained"};
     if (check_mapping(p, root, "the card") != 0)
         return -1;
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
-         pr < root->data.mapping.pairs.top; pr++) {
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
+         pr++) {
         yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
         yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
         const char *k = scalar_text(kn);
@@ -371,8 +369,8 @@ static char *join_path(const char *dir, const char *rel)
 }
 
 /* Parses into `card`; `file` names the card in messages (NULL: "line N"). */
-static int card_parse_named(const char *yaml, size_t len, const char *base_dir,
-                            const char *file, ortc_card *card, char *err, size_t errlen)
+static int card_parse_named(const char *yaml, size_t len, const char *base_dir, const char *file,
+                            ortc_card *card, char *err, size_t errlen)
 {
     ortc_card_default(card, 0, 0);
     yaml_parser_t parser;
@@ -418,8 +416,8 @@ static int card_parse_named(const char *yaml, size_t len, const char *base_dir,
     return rc;
 }
 
-int ortc_card_parse(const char *yaml, size_t len, const char *base_dir, ortc_card *card,
-                    char *err, size_t errlen)
+int ortc_card_parse(const char *yaml, size_t len, const char *base_dir, ortc_card *card, char *err,
+                    size_t errlen)
 {
     if (!yaml || !card) {
         set_err(err, errlen, "invalid argument");
@@ -529,8 +527,8 @@ int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, siz
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
         const char *e = eol;
-        while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\v' ||
-                         e[-1] == '\f'))
+        while (e > p &&
+               (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\v' || e[-1] == '\f'))
             e--;
         if (memchr(p, '\0', (size_t)(eol - p))) {
             set_err(err, errlen, "%s:%zu: NUL byte in a label file", path, count + 1);

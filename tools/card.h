@@ -39,22 +39,22 @@
 #include <stddef.h>
 
 typedef struct ortc_card {
-    char *name;          /* NULL when absent */
+    char *name; /* NULL when absent */
     char *description;
-    char *weights;       /* "random", "pretrained", "trained" or NULL */
-    char *input_name;    /* NULL: the model's first input */
-    int nhwc;            /* 0: NCHW */
-    int height, width;   /* 0: take from the model */
-    int resize;          /* shorter side target; -1: default round(S*256/224); 0: none */
-    int center_crop;     /* 1: center crop to height x width */
-    int interpolation;   /* ortc_resample value */
-    int color;           /* 3: RGB, -3: BGR, 1: GRAY */
-    float scale;         /* pixel multiplier, default 1/255 */
-    int n_channels;      /* entries in mean/std (1 or 3) */
+    char *weights;     /* "random", "pretrained", "trained" or NULL */
+    char *input_name;  /* NULL: the model's first input */
+    int nhwc;          /* 0: NCHW */
+    int height, width; /* 0: take from the model */
+    int resize;        /* shorter side target; -1: default round(S*256/224); 0: none */
+    int center_crop;   /* 1: center crop to height x width */
+    int interpolation; /* ortc_resample value */
+    int color;         /* 3: RGB, -3: BGR, 1: GRAY */
+    float scale;       /* pixel multiplier, default 1/255 */
+    int n_channels;    /* entries in mean/std (1 or 3) */
     float mean[3], std[3];
-    char *output_name;   /* NULL: the model's first output */
-    int output_logits;   /* 1: apply softmax before printing probabilities */
-    char *labels_path;   /* resolved against the card's folder; NULL when absent */
+    char *output_name; /* NULL: the model's first output */
+    int output_logits; /* 1: apply softmax before printing probabilities */
+    char *labels_path; /* resolved against the card's folder; NULL when absent */
 } ortc_card;
 
 /* torchvision's ImageNet transform (Resize(round(S*256/224)), CenterCrop(S),
@@ -64,8 +64,8 @@ void ortc_card_default(ortc_card *card, int height, int width);
  * and line ("card.yaml:7: input.mean must be a list of 1 or 3 numbers").
  * 0 / -1. */
 int ortc_card_load(const char *path, ortc_card *card, char *err, size_t errlen);
-int ortc_card_parse(const char *yaml, size_t len, const char *base_dir, ortc_card *card,
-                    char *err, size_t errlen);
+int ortc_card_parse(const char *yaml, size_t len, const char *base_dir, ortc_card *card, char *err,
+                    size_t errlen);
 void ortc_card_free(ortc_card *card);
 
 /* One label per line (trailing whitespace trimmed). *labels is an array of

@@ -18,69 +18,68 @@
 
 #define MAX_INPUT_ARGS 64
 #define MAX_TIMED_RUNS 10000000L
-#define AUTO_TIMED_MS 3000.0   /* default: timed runs worth about 3 s */
+#define AUTO_TIMED_MS 3000.0 /* default: timed runs worth about 3 s */
 #define MIN_TIMED_RUNS 10
 #define AUTO_PROFILE_MS 1000.0 /* default: profiled runs worth about 1 s */
 
 static void help(void)
 {
-    printf(
-        "usage: ortc bench MODEL [options]\n"
-        "\n"
-        "Measure a model: session creation, the first run, latency percentiles and\n"
-        "throughput over timed runs, memory, then a per-node profile. The profile comes\n"
-        "from a separate pass of profiled runs after the timed ones: profiling is off\n"
-        "while the latency figures are taken, so its clock reads and per-step waits do\n"
-        "not skew them.\n"
-        "\n"
-        "options:\n"
-        "  --batch N           bind the symbolic first dim of every input to N (models\n"
-        "                      exported with a dynamic batch; an error when the model's\n"
-        "                      batch is fixed to another size). Default: the model's, or 1\n"
-        "  --threads N         kernel threads (default: all cores)\n"
-        "  --warmup N          untimed runs after the first run (default 3)\n"
-        "  --iterations N      timed runs (default: enough for about 3 s, at least 10)\n"
-        "  --duration S        time runs for S seconds instead of a count\n"
-        "  --input NAME=FILE   an input from a .npy/.pb file (repeatable)\n"
-        "  --seed N            seed of the random inputs (default 0): inputs not given\n"
-        "                      with --input are uniform [0,1) if float; other dtypes\n"
-        "                      need --input\n"
-        "  --profile-runs N    profiled runs (default: about 1 s worth, 3..100; 0: no\n"
-        "                      profile)\n"
-        "  --trace FILE.json   write the profiled runs as a Chrome trace (a JSON array\n"
-        "                      for chrome://tracing or ui.perfetto.dev): one complete\n"
-        "                      event per node per run, args {op, shapes}\n"
-        "  --json              print the summary as JSON (keys below)\n"
-        "  --reference         plain-C reference kernels (slow; for debugging)\n"
-        "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
-        "  --huge-pages        weights on transparent huge pages (ortc run --help)\n"
-        "  --verbose           log compilation details to stderr\n"
-        "\n"
-        "Times are wall clock (CLOCK_MONOTONIC). Session creation includes loading the\n"
-        "file; plan compile is the extra time to compile for the benchmark's input\n"
-        "shapes when they were not known at creation (dynamic dims). Percentiles\n"
-        "interpolate linearly between sorted samples. Throughput is batch / mean\n"
-        "latency. Peak RSS is the whole process's (getrusage), inputs included.\n"
-        "The profile's ms are per run, averaged over the profiled runs; GFLOP/s is\n"
-        "2*MACs/time for Conv, ConvTranspose, Gemm and MatMul.\n"
-        "\n"
-        "--json keys: model, threads, batch, seed, inputs [{name, dtype, shape,\n"
-        "  source}], session_create_ms, plan_compile_ms, first_run_ms, warmup_runs,\n"
-        "  timed_runs, timed_seconds, latency_ms {min, p50, p90, p99, max, mean},\n"
-        "  throughput_items_per_s, peak_rss_bytes, weights_bytes, arena_bytes,\n"
-        "  scratch_bytes, steps, profile {runs, mean_run_ms, nodes [{node, op, ms,\n"
-        "  share_percent, flops, gflops_per_s}]} (null when there are no profiled\n"
-        "  runs), trace (the file, or null)\n");
+    printf("usage: ortc bench MODEL [options]\n"
+           "\n"
+           "Measure a model: session creation, the first run, latency percentiles and\n"
+           "throughput over timed runs, memory, then a per-node profile. The profile comes\n"
+           "from a separate pass of profiled runs after the timed ones: profiling is off\n"
+           "while the latency figures are taken, so its clock reads and per-step waits do\n"
+           "not skew them.\n"
+           "\n"
+           "options:\n"
+           "  --batch N           bind the symbolic first dim of every input to N (models\n"
+           "                      exported with a dynamic batch; an error when the model's\n"
+           "                      batch is fixed to another size). Default: the model's, or 1\n"
+           "  --threads N         kernel threads (default: all cores)\n"
+           "  --warmup N          untimed runs after the first run (default 3)\n"
+           "  --iterations N      timed runs (default: enough for about 3 s, at least 10)\n"
+           "  --duration S        time runs for S seconds instead of a count\n"
+           "  --input NAME=FILE   an input from a .npy/.pb file (repeatable)\n"
+           "  --seed N            seed of the random inputs (default 0): inputs not given\n"
+           "                      with --input are uniform [0,1) if float; other dtypes\n"
+           "                      need --input\n"
+           "  --profile-runs N    profiled runs (default: about 1 s worth, 3..100; 0: no\n"
+           "                      profile)\n"
+           "  --trace FILE.json   write the profiled runs as a Chrome trace (a JSON array\n"
+           "                      for chrome://tracing or ui.perfetto.dev): one complete\n"
+           "                      event per node per run, args {op, shapes}\n"
+           "  --json              print the summary as JSON (keys below)\n"
+           "  --reference         plain-C reference kernels (slow; for debugging)\n"
+           "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
+           "  --huge-pages        weights on transparent huge pages (ortc run --help)\n"
+           "  --verbose           log compilation details to stderr\n"
+           "\n"
+           "Times are wall clock (CLOCK_MONOTONIC). Session creation includes loading the\n"
+           "file; plan compile is the extra time to compile for the benchmark's input\n"
+           "shapes when they were not known at creation (dynamic dims). Percentiles\n"
+           "interpolate linearly between sorted samples. Throughput is batch / mean\n"
+           "latency. Peak RSS is the whole process's (getrusage), inputs included.\n"
+           "The profile's ms are per run, averaged over the profiled runs; GFLOP/s is\n"
+           "2*MACs/time for Conv, ConvTranspose, Gemm and MatMul.\n"
+           "\n"
+           "--json keys: model, threads, batch, seed, inputs [{name, dtype, shape,\n"
+           "  source}], session_create_ms, plan_compile_ms, first_run_ms, warmup_runs,\n"
+           "  timed_runs, timed_seconds, latency_ms {min, p50, p90, p99, max, mean},\n"
+           "  throughput_items_per_s, peak_rss_bytes, weights_bytes, arena_bytes,\n"
+           "  scratch_bytes, steps, profile {runs, mean_run_ms, nodes [{node, op, ms,\n"
+           "  share_percent, flops, gflops_per_s}]} (null when there are no profiled\n"
+           "  runs), trace (the file, or null)\n");
 }
 
 typedef struct bench_args {
     cli_common common;
     const char *model;
-    long batch;         /* 0: not given */
+    long batch; /* 0: not given */
     long warmup;
-    long iterations;    /* 0: automatic */
-    double duration_s;  /* 0: not given */
-    long profile_runs;  /* -1: automatic */
+    long iterations;   /* 0: automatic */
+    double duration_s; /* 0: not given */
+    long profile_runs; /* -1: automatic */
     unsigned long long seed;
     const char *trace;
     const char *input_specs[MAX_INPUT_ARGS];
@@ -194,8 +193,8 @@ typedef struct progress {
     double t_last;
 } progress;
 
-static void progress_show(progress *pg, const char *phase, long done, long total,
-                          double elapsed_s, double duration_s)
+static void progress_show(progress *pg, const char *phase, long done, long total, double elapsed_s,
+                          double duration_s)
 {
     double t = now_ms();
     if (!pg->tty || t - pg->t_begin < 1000 || t - pg->t_last < 200)
@@ -203,8 +202,8 @@ static void progress_show(progress *pg, const char *phase, long done, long total
     pg->t_last = t;
     pg->shown = true;
     if (duration_s > 0)
-        fprintf(stderr, "\rortc bench: %s %ld runs, %.1f of %.1f s\033[K", phase, done,
-                elapsed_s, duration_s);
+        fprintf(stderr, "\rortc bench: %s %ld runs, %.1f of %.1f s\033[K", phase, done, elapsed_s,
+                duration_s);
     else
         fprintf(stderr, "\rortc bench: %s %ld/%ld runs, %.1f s\033[K", phase, done, total,
                 elapsed_s);
@@ -236,8 +235,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
             help();
             return -1;
         }
-        static const char *names[] = {"--batch", "--warmup",   "--iterations",  "--duration",
-                                      "--input", "--seed",     "--profile-runs", "--trace"};
+        static const char *names[] = {"--batch", "--warmup", "--iterations",   "--duration",
+                                      "--input", "--seed",   "--profile-runs", "--trace"};
         int k = 0, n_names = (int)(sizeof names / sizeof *names);
         for (; k < n_names; k++) {
             r = cli_opt_value(argc, argv, &i, names[k], &val);
@@ -266,13 +265,11 @@ static int parse_args(int argc, char **argv, bench_args *a)
             break;
         case 2:
             if ((a->iterations = cli_parse_count(val)) < 0)
-                return cli_usage_error("bench", "--iterations: '%s' is not a positive count",
-                                       val);
+                return cli_usage_error("bench", "--iterations: '%s' is not a positive count", val);
             break;
         case 3:
             if (parse_seconds(val, &a->duration_s))
-                return cli_usage_error("bench", "--duration: '%s' is not a time in seconds",
-                                       val);
+                return cli_usage_error("bench", "--duration: '%s' is not a time in seconds", val);
             break;
         case 4:
             if (a->n_input_specs == MAX_INPUT_ARGS)
@@ -281,8 +278,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
             break;
         case 5:
             if (parse_seed(val, &a->seed))
-                return cli_usage_error("bench", "--seed: '%s' is not a non-negative integer",
-                                       val);
+                return cli_usage_error("bench", "--seed: '%s' is not a non-negative integer", val);
             break;
         case 6:
             if ((a->profile_runs = parse_count0(val)) < 0)
@@ -318,7 +314,8 @@ static int read_given_inputs(const bench_args *a, ortc_session *s, bench_input *
             for (size_t i = 0; i < ni; i++) {
                 ortc_value_info vi;
                 ortc_session_input_info(s, i, &vi);
-                if (strlen(vi.name) == (size_t)(eq - spec) && !strncmp(vi.name, spec, (size_t)(eq - spec)))
+                if (strlen(vi.name) == (size_t)(eq - spec) &&
+                    !strncmp(vi.name, spec, (size_t)(eq - spec)))
                     idx = i;
             }
             char have[256];
@@ -329,8 +326,8 @@ static int read_given_inputs(const bench_args *a, ortc_session *s, bench_input *
         } else if (ni == 1) {
             idx = 0;
         } else {
-            return cli_error("%s: the model has %zu inputs; name them: --input NAME=FILE",
-                             a->model, ni);
+            return cli_error("%s: the model has %zu inputs; name them: --input NAME=FILE", a->model,
+                             ni);
         }
         if (in[idx].file)
             return cli_error("%s: input %zu given twice", a->model, idx);
@@ -350,14 +347,13 @@ static int make_random_inputs(const bench_args *a, ortc_session *s, bench_input 
         ortc_session_input_info(s, i, &vi);
         if (in[i].file) {
             if (a->batch && in[i].t.rank > 0 && in[i].t.dims[0] != a->batch)
-                return cli_error("%s: input '%s' from %s has batch %lld; --batch is %ld",
-                                 a->model, vi.name, in[i].file, (long long)in[i].t.dims[0],
-                                 a->batch);
+                return cli_error("%s: input '%s' from %s has batch %lld; --batch is %ld", a->model,
+                                 vi.name, in[i].file, (long long)in[i].t.dims[0], a->batch);
             continue;
         }
         if (vi.rank < 0)
-            return cli_error("%s: input '%s' has no declared shape; give --input %s=FILE",
-                             a->model, vi.name, vi.name);
+            return cli_error("%s: input '%s' has no declared shape; give --input %s=FILE", a->model,
+                             vi.name, vi.name);
         ortc_tensor *t = &in[i].t;
         t->dtype = vi.dtype;
         t->rank = vi.rank;
@@ -500,13 +496,11 @@ static int profiled_runs(const bench_args *a, ortc_session *s, ortc_tensor *in, 
             }
             if (!r->nodes || !r->node_ms || !run_offset ||
                 (a->trace && (!trace_start || !trace_ms))) {
-                cli_error("out of memory for the profile of %zu steps x %ld runs", n,
-                          r->prof_runs);
+                cli_error("out of memory for the profile of %zu steps x %ld runs", n, r->prof_runs);
                 goto done;
             }
         } else if (n != n_nodes) {
-            cli_error("internal: profiled run %ld has %zu steps, the first had %zu", k, n,
-                      n_nodes);
+            cli_error("internal: profiled run %ld has %zu steps, the first had %zu", k, n, n_nodes);
             goto done;
         }
         ortc_session_profile(s, r->nodes, n_nodes);
@@ -678,8 +672,8 @@ static void print_text(const bench_args *a, ortc_session *s, const bench_input *
             printf("%-12s %s %s %s from %s\n", i ? "" : "inputs", vi.name,
                    ortc_dtype_name(in[i].t.dtype), shape, in[i].file);
         else
-            printf("%-12s %s %s %s random uniform [0,1), seed %llu\n", i ? "" : "inputs",
-                   vi.name, ortc_dtype_name(in[i].t.dtype), shape, a->seed);
+            printf("%-12s %s %s %s random uniform [0,1), seed %llu\n", i ? "" : "inputs", vi.name,
+                   ortc_dtype_name(in[i].t.dtype), shape, a->seed);
     }
     printf("threads      %d\n", r->threads);
     printf("session      creation %.1f ms", r->create_ms);

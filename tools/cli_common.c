@@ -71,10 +71,22 @@ static size_t parse_bytes(const char *s)
         return 0;
     int shift = 0;
     switch (*end) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+        shift = 40;
+        end++;
+        break;
     default: break;
     }
     if (*end || v > (SIZE_MAX >> shift))
@@ -195,8 +207,8 @@ const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims)
     buf[0] = '\0';
     used += (size_t)snprintf(buf + used, len - used, "[");
     for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
-                                 (long long)dims[i]);
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "", (long long)dims[i]);
     if (used < len)
         snprintf(buf + used, len - used, "]");
     return buf;

@@ -62,9 +62,9 @@ static void print_limits(void)
            "                             ortc_session_run calls; at most %d; more wait)\n"
            "Initializers and external data must hold exactly the bytes their shape\n"
            "declares and stay inside the model's folder and file.\n",
-           (long long)ORTC_MAX_MODEL_BYTES, ORTC_MAX_RANK, ORTC_MAX_NODES,
-           ORTC_MAX_SUBGRAPH_DEPTH, (long long)ORTC_MAX_ATTR_BYTES,
-           (long long)ORTC_IMAGE_MAX_PIXELS, (unsigned long long)ORTC_DEFAULT_MAX_TENSOR_BYTES,
+           (long long)ORTC_MAX_MODEL_BYTES, ORTC_MAX_RANK, ORTC_MAX_NODES, ORTC_MAX_SUBGRAPH_DEPTH,
+           (long long)ORTC_MAX_ATTR_BYTES, (long long)ORTC_IMAGE_MAX_PIXELS,
+           (unsigned long long)ORTC_DEFAULT_MAX_TENSOR_BYTES,
            (unsigned long long)ORTC_DEFAULT_MAX_ARENA_BYTES, ORTC_DEFAULT_CONCURRENT_RUNS,
            ORTC_MAX_CONCURRENT_RUNS);
 }
@@ -196,11 +196,10 @@ int cli_info(int argc, char **argv)
                 cJSON_AddStringToObject(e, "dtype", ortc_dtype_name(vi->dtype));
                 cJSON *sh = cJSON_AddArrayToObject(e, "shape");
                 for (int d = 0; d < vi->rank; d++)
-                    cJSON_AddItemToArray(sh, vi->dims[d] >= 0
-                                                 ? cJSON_CreateNumber((double)vi->dims[d])
-                                                 : cJSON_CreateString(vi->dim_params[d]
-                                                                          ? vi->dim_params[d]
-                                                                          : "?"));
+                    cJSON_AddItemToArray(
+                        sh, vi->dims[d] >= 0
+                                ? cJSON_CreateNumber((double)vi->dims[d])
+                                : cJSON_CreateString(vi->dim_params[d] ? vi->dim_params[d] : "?"));
                 cJSON_AddItemToArray(arr, e);
             }
         }

@@ -9,19 +9,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ortc <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  run MODEL IMAGE...            classify images (top 5 per image)\n"
-            "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
-            "  info MODEL                    model summary, operators, memory plan\n"
-            "  test PATH...                  run ONNX backend tests (conformance)\n"
-            "  bench MODEL                   latency, throughput, memory, per-node profile\n"
-            "  help                          this text\n"
-            "  --version                     print the version\n"
-            "\n"
-            "ortc <command> --help shows a command's options.\n");
+    fprintf(f, "usage: ortc <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  run MODEL IMAGE...            classify images (top 5 per image)\n"
+               "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
+               "  info MODEL                    model summary, operators, memory plan\n"
+               "  test PATH...                  run ONNX backend tests (conformance)\n"
+               "  bench MODEL                   latency, throughput, memory, per-node profile\n"
+               "  help                          this text\n"
+               "  --version                     print the version\n"
+               "\n"
+               "ortc <command> --help shows a command's options.\n");
 }
 
 int main(int argc, char **argv)

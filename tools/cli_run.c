@@ -206,8 +206,8 @@ static int run_tensors(run_args *a)
             }
             if (idx == ni) {
                 char have[256];
-                cli_error("%s: the model has no input named '%s' (its inputs: %s)", a->model,
-                          name, cli_input_names(s, have, sizeof have));
+                cli_error("%s: the model has no input named '%s' (its inputs: %s)", a->model, name,
+                          cli_input_names(s, have, sizeof have));
                 goto done;
             }
         } else {
@@ -304,8 +304,8 @@ static int sidecar_card(const char *model, char *buf, size_t len)
     return stat(buf, &st) == 0;
 }
 
-static int find_io(ortc_session *s, const char *want, bool input, size_t *idx,
-                   ortc_value_info *vi, const char *model)
+static int find_io(ortc_session *s, const char *want, bool input, size_t *idx, ortc_value_info *vi,
+                   const char *model)
 {
     size_t n = input ? ortc_session_input_count(s) : ortc_session_output_count(s);
     for (size_t i = 0; i < n; i++) {
@@ -319,8 +319,8 @@ static int find_io(ortc_session *s, const char *want, bool input, size_t *idx,
         }
     }
     if (want)
-        return cli_error("%s: the model card names %s '%s', which the model does not have",
-                         model, input ? "input" : "output", want),
+        return cli_error("%s: the model card names %s '%s', which the model does not have", model,
+                         input ? "input" : "output", want),
                -1;
     return cli_error("%s: the model has no %ss", model, input ? "input" : "output"), -1;
 }
@@ -459,7 +459,8 @@ static int run_images(run_args *a)
                   channels == 1 ? "" : "s", card.height, card.width);
         goto done;
     }
-    if (card.labels_path && ortc_labels_load(card.labels_path, &labels, &n_labels, err, sizeof err)) {
+    if (card.labels_path &&
+        ortc_labels_load(card.labels_path, &labels, &n_labels, err, sizeof err)) {
         cli_error("%s", err);
         goto done;
     }
@@ -478,9 +479,10 @@ static int run_images(run_args *a)
             goto done;
         }
     if (a->dump_input) {
-        ortc_tensor d = {ORTC_DTYPE_FLOAT, 4, {a->n_images, nhwc ? card.height : channels,
-                                               nhwc ? card.width : card.height,
-                                               nhwc ? channels : card.width},
+        ortc_tensor d = {ORTC_DTYPE_FLOAT,
+                         4,
+                         {a->n_images, nhwc ? card.height : channels,
+                          nhwc ? card.width : card.height, nhwc ? channels : card.width},
                          pixels};
         if (ortc_npy_write(a->dump_input, &d, err, sizeof err)) {
             cli_error("%s", err);
@@ -530,7 +532,8 @@ static int run_images(run_args *a)
     for (int first = 0; first < a->n_images; first += (int)batch) {
         int count = a->n_images - first < batch ? a->n_images - first : (int)batch;
         memset(batch_buf, 0, (size_t)batch * per_image * sizeof(float));
-        memcpy(batch_buf, pixels + per_image * (size_t)first, (size_t)count * per_image * sizeof(float));
+        memcpy(batch_buf, pixels + per_image * (size_t)first,
+               (size_t)count * per_image * sizeof(float));
         if (ortc_session_run(s, &in, 1, out, no)) {
             cli_error("%s", ortc_last_error());
             goto done;

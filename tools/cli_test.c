@@ -313,8 +313,8 @@ static int compare(const char *name, const ortc_tensor *got, const ortc_tensor *
     snprintf(detail, len,
              "output '%s' %s: %lld of %lld elements differ; worst at %s: got %s expected %s "
              "(rtol %g atol %g)",
-             name, cli_shape_str(es, sizeof es, exp->rank, exp->dims), (long long)bad,
-             (long long)n, index_str(idx, sizeof idx, exp, worst), gv, ev, rtol, atol);
+             name, cli_shape_str(es, sizeof es, exp->rank, exp->dims), (long long)bad, (long long)n,
+             index_str(idx, sizeof idx, exp, worst), gv, ev, rtol, atol);
     return 1;
 }
 
@@ -394,9 +394,9 @@ static int cmp_sets(const void *a, const void *b)
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_info *ins,
-                          size_t ni, const ortc_value_info *outs, size_t no, double rtol,
-                          double atol, wire_result *r)
+static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_info *ins, size_t ni,
+                          const ortc_value_info *outs, size_t no, double rtol, double atol,
+                          wire_result *r)
 {
     DIR *d = opendir(dir);
     char **sets = NULL;
@@ -659,8 +659,7 @@ static void for_items(const char *list, void (*fn)(const char *, void *), void *
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save))
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         fn(tok, ctx);
 }
 
@@ -718,8 +717,7 @@ static cJSON *split_json(const char *list)
     cJSON *arr = cJSON_CreateArray();
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save))
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
     return arr;
 }
@@ -746,7 +744,10 @@ static int write_json(const char *path, const test_args *a, test_result *res, si
         cJSON *t = cJSON_CreateObject();
         cJSON_AddStringToObject(t, "name", res[i].name);
         int k = res[i].w.kind;
-        cJSON_AddStringToObject(t, "result", k == R_PASS ? "pass" : is_skip(k) ? "unsupported" : "fail");
+        cJSON_AddStringToObject(t, "result",
+                                k == R_PASS  ? "pass"
+                                : is_skip(k) ? "unsupported"
+                                             : "fail");
         cJSON_AddStringToObject(t, "class", rkind_class[k]);
         cJSON_AddStringToObject(t, "detail", res[i].w.detail);
         cJSON_AddItemToObject(t, "ops", split_json(res[i].w.ops));

@@ -47,8 +47,7 @@ static uint8_t luma(unsigned r, unsigned g, unsigned b)
 }
 
 /* Checks the declared size before anything is allocated for pixels. */
-static int check_size(unsigned long w, unsigned long h, const char *fmt, char *err,
-                      size_t errlen)
+static int check_size(unsigned long w, unsigned long h, const char *fmt, char *err, size_t errlen)
 {
     if (w == 0 || h == 0) {
         set_err(err, errlen, "%s image has zero size (%lux%lu)", fmt, w, h);
@@ -71,12 +70,12 @@ typedef struct png_ctx {
     const unsigned char *data;
     size_t size, pos;
     int truncated;
-    int own_msg;            /* msg is ours (out of memory...), not libpng's */
+    int own_msg; /* msg is ours (out of memory...), not libpng's */
     char msg[160];
     png_structp png;
     png_infop info;
-    unsigned char *raw;     /* one row, or every row when interlaced */
-    png_bytep *rows;        /* row pointers into raw (interlaced only) */
+    unsigned char *raw; /* one row, or every row when interlaced */
+    png_bytep *rows;    /* row pointers into raw (interlaced only) */
     uint8_t *pixels;
 } png_ctx;
 
@@ -105,8 +104,8 @@ static void png_on_read(png_structp png, png_bytep out, size_t n)
 }
 
 /* One row of raw samples (after png_set_packing) -> out, converted. */
-static void png_convert_row(uint8_t *out, const unsigned char *in, int w, int color_type,
-                            int depth, png_const_colorp pal, int n_pal, int channels)
+static void png_convert_row(uint8_t *out, const unsigned char *in, int w, int color_type, int depth,
+                            png_const_colorp pal, int n_pal, int channels)
 {
     for (int x = 0; x < w; x++) {
         unsigned r, g, b;
@@ -122,9 +121,7 @@ static void png_convert_row(uint8_t *out, const unsigned char *in, int w, int co
             }
             r = b = g;
             break;
-        case PNG_COLOR_TYPE_GRAY_ALPHA:
-            r = g = b = depth == 16 ? in[4 * x] : in[2 * x];
-            break;
+        case PNG_COLOR_TYPE_GRAY_ALPHA: r = g = b = depth == 16 ? in[4 * x] : in[2 * x]; break;
         case PNG_COLOR_TYPE_RGB:
             if (depth == 16) {
                 r = in[6 * x], g = in[6 * x + 2], b = in[6 * x + 4];
@@ -161,8 +158,7 @@ static void png_convert_row(uint8_t *out, const unsigned char *in, int w, int co
     }
 }
 
-static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *err,
-                      size_t errlen)
+static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *err, size_t errlen)
 {
     c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, png_on_error, png_on_warning);
     if (!c->png) {
@@ -207,8 +203,7 @@ static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *e
     }
     png_colorp pal = NULL;
     int n_pal = 0;
-    if (color_type == PNG_COLOR_TYPE_PALETTE &&
-        !png_get_PLTE(c->png, c->info, &pal, &n_pal)) {
+    if (color_type == PNG_COLOR_TYPE_PALETTE && !png_get_PLTE(c->png, c->info, &pal, &n_pal)) {
         png_destroy_read_struct(&c->png, &c->info, NULL);
         set_err(err, errlen, "bad PNG data: palette image without PLTE");
         return -1;
@@ -245,8 +240,8 @@ static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *e
         c->own_msg = 0;
         for (png_uint_32 y = 0; y < h; y++) {
             png_read_row(c->png, c->raw, NULL);
-            png_convert_row(c->pixels + (size_t)y * w * channels, c->raw, (int)w, color_type,
-                            depth, pal, n_pal, channels);
+            png_convert_row(c->pixels + (size_t)y * w * channels, c->raw, (int)w, color_type, depth,
+                            pal, n_pal, channels);
         }
     }
     /* No png_read_end: like Pillow, ignore what follows the image data
@@ -298,8 +293,8 @@ static void jpeg_on_output(j_common_ptr cinfo)
     (void)cinfo; /* never print */
 }
 
-static int jpeg_decode(jpeg_ctx *c, const unsigned char *data, size_t size,
-                       ortc_image_mode mode, ortc_image *img, char *err, size_t errlen)
+static int jpeg_decode(jpeg_ctx *c, const unsigned char *data, size_t size, ortc_image_mode mode,
+                       ortc_image *img, char *err, size_t errlen)
 {
     c->cinfo.err = jpeg_std_error(&c->mgr);
     c->mgr.error_exit = jpeg_on_error;

@@ -9,14 +9,14 @@
 #include <stdint.h>
 
 typedef enum ortc_image_mode {
-    ORTC_IMAGE_RGB = 3,  /* interleaved R,G,B */
-    ORTC_IMAGE_GRAY = 1  /* Pillow's 'L' */
+    ORTC_IMAGE_RGB = 3, /* interleaved R,G,B */
+    ORTC_IMAGE_GRAY = 1 /* Pillow's 'L' */
 } ortc_image_mode;
 
 typedef struct ortc_image {
     int width, height;
-    int channels;        /* 3 or 1, equal to the requested mode */
-    uint8_t *pixels;     /* height * width * channels bytes, row-major; owned */
+    int channels;    /* 3 or 1, equal to the requested mode */
+    uint8_t *pixels; /* height * width * channels bytes, row-major; owned */
 } ortc_image;
 
 /* Largest accepted width*height (refused before any pixel allocation). */

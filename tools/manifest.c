@@ -113,8 +113,7 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
             else if (!strcmp(ks, "atol"))
                 r = parse_tol(p, x, "atol", &e->atol);
             else
-                return fail_at(p, k, "%s: unknown key '%s' (expect, reason, rtol, atol)", name,
-                               ks);
+                return fail_at(p, k, "%s: unknown key '%s' (expect, reason, rtol, atol)", name, ks);
             if (r)
                 return -1;
         }
@@ -165,8 +164,8 @@ static int parse_root(parser *p, ortc_manifest *m)
     m->entries = calloc(n + 1, sizeof *m->entries);
     if (!m->entries)
         return fail_at(p, tests, "out of memory");
-    for (yaml_node_pair_t *pr = tests->data.mapping.pairs.start;
-         pr < tests->data.mapping.pairs.top; pr++) {
+    for (yaml_node_pair_t *pr = tests->data.mapping.pairs.start; pr < tests->data.mapping.pairs.top;
+         pr++) {
         if (parse_entry(p, node(p, pr->key), node(p, pr->value), &m->entries[m->n])) {
             free(m->entries[m->n].name);
             free(m->entries[m->n].reason);
@@ -184,8 +183,8 @@ static int parse_root(parser *p, ortc_manifest *m)
     return 0;
 }
 
-int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_manifest *m,
-                        char *err, size_t errlen)
+int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_manifest *m, char *err,
+                        size_t errlen)
 {
     memset(m, 0, sizeof *m);
     parser p = {.name = name ? name : "manifest", .err = err, .errlen = errlen};

@@ -17,8 +17,8 @@
 
 typedef enum ortc_expect {
     ORTC_EXPECT_PASS = 0,
-    ORTC_EXPECT_FAIL,        /* runs but gives a wrong result or a run error */
-    ORTC_EXPECT_UNSUPPORTED  /* refused: unsupported op, dtype or feature */
+    ORTC_EXPECT_FAIL,       /* runs but gives a wrong result or a run error */
+    ORTC_EXPECT_UNSUPPORTED /* refused: unsupported op, dtype or feature */
 } ortc_expect;
 
 typedef struct ortc_manifest_entry {
@@ -40,8 +40,8 @@ typedef struct ortc_manifest {
 /* 0, or -1 with "file:line: problem" in err (unknown key, a fail without a
  * reason, an override without a reason, a duplicate test, ...). */
 int ortc_manifest_load(const char *path, ortc_manifest *m, char *err, size_t errlen);
-int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_manifest *m,
-                        char *err, size_t errlen);
+int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_manifest *m, char *err,
+                        size_t errlen);
 /* NULL when the test is not listed. */
 const ortc_manifest_entry *ortc_manifest_find(const ortc_manifest *m, const char *test);
 void ortc_manifest_free(ortc_manifest *m);

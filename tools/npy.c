@@ -27,18 +27,16 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 /* The dtypes .npy can carry, with NumPy's type character and item size. */
 typedef struct npy_type {
     ortc_dtype dtype;
-    char kind;      /* 'f', 'i', 'u', 'b', 'c' */
-    int size;       /* bytes */
+    char kind; /* 'f', 'i', 'u', 'b', 'c' */
+    int size;  /* bytes */
 } npy_type;
 
 static const npy_type npy_types[] = {
-    {ORTC_DTYPE_FLOAT, 'f', 4},      {ORTC_DTYPE_DOUBLE, 'f', 8},
-    {ORTC_DTYPE_FLOAT16, 'f', 2},    {ORTC_DTYPE_INT8, 'i', 1},
-    {ORTC_DTYPE_INT16, 'i', 2},      {ORTC_DTYPE_INT32, 'i', 4},
-    {ORTC_DTYPE_INT64, 'i', 8},      {ORTC_DTYPE_UINT8, 'u', 1},
-    {ORTC_DTYPE_UINT16, 'u', 2},     {ORTC_DTYPE_UINT32, 'u', 4},
-    {ORTC_DTYPE_UINT64, 'u', 8},     {ORTC_DTYPE_BOOL, 'b', 1},
-    {ORTC_DTYPE_COMPLEX64, 'c', 8},  {ORTC_DTYPE_COMPLEX128, 'c', 16},
+    {ORTC_DTYPE_FLOAT, 'f', 4},     {ORTC_DTYPE_DOUBLE, 'f', 8},      {ORTC_DTYPE_FLOAT16, 'f', 2},
+    {ORTC_DTYPE_INT8, 'i', 1},      {ORTC_DTYPE_INT16, 'i', 2},       {ORTC_DTYPE_INT32, 'i', 4},
+    {ORTC_DTYPE_INT64, 'i', 8},     {ORTC_DTYPE_UINT8, 'u', 1},       {ORTC_DTYPE_UINT16, 'u', 2},
+    {ORTC_DTYPE_UINT32, 'u', 4},    {ORTC_DTYPE_UINT64, 'u', 8},      {ORTC_DTYPE_BOOL, 'b', 1},
+    {ORTC_DTYPE_COMPLEX64, 'c', 8}, {ORTC_DTYPE_COMPLEX128, 'c', 16},
 };
 #define N_NPY_TYPES (sizeof npy_types / sizeof npy_types[0])
 
@@ -419,8 +417,8 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
     }
     uint64_t numel = 1;
     for (int i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0 || ((uint64_t)t->dims[i] != 0 &&
-                               numel > UINT64_MAX / (uint64_t)t->dims[i])) {
+        if (t->dims[i] < 0 ||
+            ((uint64_t)t->dims[i] != 0 && numel > UINT64_MAX / (uint64_t)t->dims[i])) {
             set_err(err, errlen, "%s: invalid dimension %lld", path, (long long)t->dims[i]);
             return -1;
         }
@@ -439,8 +437,8 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
     char dict[512];
     char descr[8];
     snprintf(descr, sizeof descr, "%c%c%d", ty->size == 1 ? '|' : '<', ty->kind, ty->size);
-    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                     descr);
+    int n =
+        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     for (int i = 0; i < t->rank; i++)
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%s%lld", i ? ", " : "",
                       (long long)t->dims[i]);
@@ -450,7 +448,15 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)n + pad + 1;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
 
     FILE *f = fopen(path, "wb");
@@ -458,8 +464,8 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
         set_err(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    int ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre &&
-             fwrite(dict, 1, (size_t)n, f) == (size_t)n;
+    int ok =
+        fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
     for (size_t i = 0; ok && i < pad; i++)
         ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;

@@ -63,8 +63,7 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
         return -1;
     }
     if (img->channels != want_ch) {
-        set_err(err, errlen, "image has %d channels but the card wants %d", img->channels,
-                want_ch);
+        set_err(err, errlen, "image has %d channels but the card wants %d", img->channels, want_ch);
         return -1;
     }
     int H = card->height, W = card->width;
@@ -90,8 +89,8 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
         shorter_side_size(img->width, img->height, size, &rw, &rh);
     }
     if (rw <= 0 || rh <= 0) {
-        set_err(err, errlen, "image %dx%d resizes to an empty %dx%d image", img->width,
-                img->height, rw, rh);
+        set_err(err, errlen, "image %dx%d resizes to an empty %dx%d image", img->width, img->height,
+                rw, rh);
         return -1;
     }
     ortc_image resized = {0}, cropped = {0};
@@ -113,8 +112,8 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
             ortc_image_free(&resized);
             return -1;
         }
-        if (ortc_image_crop(cur, center_offset(cur->width, W), center_offset(cur->height, H), W,
-                            H, &cropped, err, errlen) != 0) {
+        if (ortc_image_crop(cur, center_offset(cur->width, W), center_offset(cur->height, H), W, H,
+                            &cropped, err, errlen) != 0) {
             ortc_image_free(&resized);
             return -1;
         }

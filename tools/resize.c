@@ -142,8 +142,8 @@ static void pass_horizontal(uint8_t *dst, const uint8_t *src, int in_w, int h, i
 }
 
 /* dst: (out_h, w, ch); src: (in_h, w, ch) */
-static void pass_vertical(uint8_t *dst, const uint8_t *src, int w, int ch,
-                          const axis_weights *a, int out_h)
+static void pass_vertical(uint8_t *dst, const uint8_t *src, int w, int ch, const axis_weights *a,
+                          int out_h)
 {
     size_t stride = (size_t)w * ch;
     for (int y = 0; y < out_h; y++) {
@@ -302,8 +302,7 @@ int ortc_image_crop(const ortc_image *src, int left, int top, int w, int h, ortc
         y1 = src->height;
     for (long long y = y0; y < y1 && x0 < x1; y++)
         memcpy(out + ((size_t)(y - top) * w + (size_t)(x0 - left)) * ch,
-               src->pixels + ((size_t)y * src->width + (size_t)x0) * ch,
-               (size_t)(x1 - x0) * ch);
+               src->pixels + ((size_t)y * src->width + (size_t)x0) * ch, (size_t)(x1 - x0) * ch);
     dst->width = w;
     dst->height = h;
     dst->channels = ch;

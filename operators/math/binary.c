@@ -256,11 +256,11 @@ ortc_status ortc_ew_broadcast_n(ortc_opctx *c, int n, const ortc_tensor *const *
 /* Mod, fmod=1: C's remainder (sign of the dividend); x % 0 is 0. */
 #define FMOD_U(T, x, w) ((w) ? (T)((x) % (w)) : (T)0)
 #define FMOD_S(T, x, w) ((w) == 0 || (w) == -1 ? (T)0 : (T)((x) % (w)))
-#define FMOD_F(T, x, w) (T)fmod((double)(x), (double)(w))
+#define FMOD_F(T, x, w) (T) fmod((double)(x), (double)(w))
 #define FMOD_H(T, x, w) ortc_f16_from_double(fmod(H2D(x), H2D(w)))
 /* Mod, fmod=0 (integers only): Python's %, the sign of the divisor. */
 #define PMOD_U FMOD_U
-#define PMOD_S(T, x, w) (T)pymod((int64_t)(x), (int64_t)(w))
+#define PMOD_S(T, x, w) (T) pymod((int64_t)(x), (int64_t)(w))
 
 static int64_t pymod(int64_t x, int64_t w)
 {
@@ -272,17 +272,15 @@ static int64_t pymod(int64_t x, int64_t w)
     return r;
 }
 
-typedef enum ew_op {
-    EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_MIN, EW_MAX, EW_FMOD, EW_PMOD
-} ew_op;
+typedef enum ew_op { EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_MIN, EW_MAX, EW_FMOD, EW_PMOD } ew_op;
 
-#define DEF_ROWS(name, T, K, DT)                                     \
-    ORTC_EW_ROW2(add_##name, T, T, T, ADD_##K(T, x, w))             \
-    ORTC_EW_ROW2(sub_##name, T, T, T, SUB_##K(T, x, w))             \
-    ORTC_EW_ROW2(mul_##name, T, T, T, MUL_##K(T, x, w))             \
-    ORTC_EW_ROW2(div_##name, T, T, T, DIV_##K(T, x, w))             \
-    ORTC_EW_ROW2(min_##name, T, T, T, MIN_##K(T, x, w))             \
-    ORTC_EW_ROW2(max_##name, T, T, T, MAX_##K(T, x, w))             \
+#define DEF_ROWS(name, T, K, DT)                                                                   \
+    ORTC_EW_ROW2(add_##name, T, T, T, ADD_##K(T, x, w))                                            \
+    ORTC_EW_ROW2(sub_##name, T, T, T, SUB_##K(T, x, w))                                            \
+    ORTC_EW_ROW2(mul_##name, T, T, T, MUL_##K(T, x, w))                                            \
+    ORTC_EW_ROW2(div_##name, T, T, T, DIV_##K(T, x, w))                                            \
+    ORTC_EW_ROW2(min_##name, T, T, T, MIN_##K(T, x, w))                                            \
+    ORTC_EW_ROW2(max_##name, T, T, T, MAX_##K(T, x, w))                                            \
     ORTC_EW_ROW2(fmod_##name, T, T, T, FMOD_##K(T, x, w))
 ORTC_EW_NUMERIC(DEF_ROWS)
 #define DEF_PMOD(name, T, K, DT) ORTC_EW_ROW2(pmod_##name, T, T, T, PMOD_##K(T, x, w))
@@ -292,26 +290,24 @@ ORTC_EW_INTS(DEF_PMOD)
 static ortc_ew_row2 ew_row(ew_op op, ortc_dtype dt)
 {
     switch (dt) {
-#define ROW_CASE(name, T, K, DT)                                                               \
-    case DT: {                                                                                 \
-        static const ortc_ew_row2 rows[] = {add_##name, sub_##name, mul_##name, div_##name,   \
-                                            min_##name, max_##name, fmod_##name};              \
-        return op < (int)(sizeof rows / sizeof rows[0]) ? rows[op] : NULL;                     \
+#define ROW_CASE(name, T, K, DT)                                                                   \
+    case DT: {                                                                                     \
+        static const ortc_ew_row2 rows[] = {add_##name, sub_##name, mul_##name, div_##name,        \
+                                            min_##name, max_##name, fmod_##name};                  \
+        return op < (int)(sizeof rows / sizeof rows[0]) ? rows[op] : NULL;                         \
     }
         ORTC_EW_NUMERIC(ROW_CASE)
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
 static ortc_ew_row2 pmod_row(ortc_dtype dt)
 {
     switch (dt) {
-#define PMOD_CASE(name, T, K, DT) \
+#define PMOD_CASE(name, T, K, DT)                                                                  \
     case DT: return pmod_##name;
         ORTC_EW_INTS(PMOD_CASE)
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -353,52 +349,70 @@ static int64_t pow_to_int(double v, size_t bytes)
  * float32 square is computed as x * x, which is exact in double). */
 #define EXP_NEG(w) ((w) < 0)
 #define EXP_MAG(w) ((w) < 0 ? 0 - (uint64_t)(w) : (uint64_t)(w))
-#define POW_S_U(T, x, w) (T)ipow((int64_t)(x), false, (uint64_t)(w))
-#define POW_S_S(T, x, w) (T)ipow((int64_t)(x), EXP_NEG(w), EXP_MAG(w))
-#define POW_S_F(T, x, w) (T)pow_to_int(pow((double)(x), (double)(w)), sizeof(T))
-#define POW_S_H(T, x, w) (T)pow_to_int(pow((double)(x), H2D(w)), sizeof(T))
-#define POW_F_U(T, x, w) (T)pow((double)(x), (double)(w))
+#define POW_S_U(T, x, w) (T) ipow((int64_t)(x), false, (uint64_t)(w))
+#define POW_S_S(T, x, w) (T) ipow((int64_t)(x), EXP_NEG(w), EXP_MAG(w))
+#define POW_S_F(T, x, w) (T) pow_to_int(pow((double)(x), (double)(w)), sizeof(T))
+#define POW_S_H(T, x, w) (T) pow_to_int(pow((double)(x), H2D(w)), sizeof(T))
+#define POW_F_U(T, x, w) (T) pow((double)(x), (double)(w))
 #define POW_F_S POW_F_U
-#define POW_F_F(T, x, w) ((w) == 2 ? (T)((double)(x) * (double)(x)) : (T)pow((double)(x), (double)(w)))
-#define POW_F_H(T, x, w) (T)pow((double)(x), H2D(w))
+#define POW_F_F(T, x, w)                                                                           \
+    ((w) == 2 ? (T)((double)(x) * (double)(x)) : (T)pow((double)(x), (double)(w)))
+#define POW_F_H(T, x, w) (T) pow((double)(x), H2D(w))
 #define POW_H_U(T, x, w) ortc_f16_from_double(pow(H2D(x), (double)(w)))
 #define POW_H_S POW_H_U
 #define POW_H_F POW_H_U
 #define POW_H_H(T, x, w) ortc_f16_from_double(pow(H2D(x), H2D(w)))
 
-#define DEF_POW_I32(en, ET, EK, EDT) ORTC_EW_ROW2(pow_i32_##en, int32_t, int32_t, ET, POW_S_##EK(int32_t, x, w))
-#define DEF_POW_I64(en, ET, EK, EDT) ORTC_EW_ROW2(pow_i64_##en, int64_t, int64_t, ET, POW_S_##EK(int64_t, x, w))
-#define DEF_POW_F16(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f16_##en, uint16_t, uint16_t, ET, POW_H_##EK(uint16_t, x, w))
-#define DEF_POW_F32(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f32_##en, float, float, ET, POW_F_##EK(float, x, w))
-#define DEF_POW_F64(en, ET, EK, EDT) ORTC_EW_ROW2(pow_f64_##en, double, double, ET, POW_F_##EK(double, x, w))
+#define DEF_POW_I32(en, ET, EK, EDT)                                                               \
+    ORTC_EW_ROW2(pow_i32_##en, int32_t, int32_t, ET, POW_S_##EK(int32_t, x, w))
+#define DEF_POW_I64(en, ET, EK, EDT)                                                               \
+    ORTC_EW_ROW2(pow_i64_##en, int64_t, int64_t, ET, POW_S_##EK(int64_t, x, w))
+#define DEF_POW_F16(en, ET, EK, EDT)                                                               \
+    ORTC_EW_ROW2(pow_f16_##en, uint16_t, uint16_t, ET, POW_H_##EK(uint16_t, x, w))
+#define DEF_POW_F32(en, ET, EK, EDT)                                                               \
+    ORTC_EW_ROW2(pow_f32_##en, float, float, ET, POW_F_##EK(float, x, w))
+#define DEF_POW_F64(en, ET, EK, EDT)                                                               \
+    ORTC_EW_ROW2(pow_f64_##en, double, double, ET, POW_F_##EK(double, x, w))
 ORTC_EW_NUMERIC(DEF_POW_I32)
 ORTC_EW_NUMERIC(DEF_POW_I64)
 ORTC_EW_NUMERIC(DEF_POW_F16)
 ORTC_EW_NUMERIC(DEF_POW_F32)
 ORTC_EW_NUMERIC(DEF_POW_F64)
 
+/* one-line macros expanding to case labels (clang-format-14 breaks them) */
+// clang-format off
 #define POW_CASE_I32(en, ET, EK, EDT) case EDT: return pow_i32_##en;
 #define POW_CASE_I64(en, ET, EK, EDT) case EDT: return pow_i64_##en;
 #define POW_CASE_F16(en, ET, EK, EDT) case EDT: return pow_f16_##en;
 #define POW_CASE_F32(en, ET, EK, EDT) case EDT: return pow_f32_##en;
 #define POW_CASE_F64(en, ET, EK, EDT) case EDT: return pow_f64_##en;
+// clang-format on
 
 /* The Pow row kernel for (base, exponent) dtypes; NULL when unsupported. */
 static ortc_ew_row2 pow_row(ortc_dtype base, ortc_dtype ex)
 {
     switch (base) {
     case ORTC_DTYPE_INT32:
-        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_I32) default: return NULL; }
+        switch (ex) {
+            ORTC_EW_NUMERIC(POW_CASE_I32) default : return NULL;
+        }
     case ORTC_DTYPE_INT64:
-        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_I64) default: return NULL; }
+        switch (ex) {
+            ORTC_EW_NUMERIC(POW_CASE_I64) default : return NULL;
+        }
     case ORTC_DTYPE_FLOAT16:
-        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F16) default: return NULL; }
+        switch (ex) {
+            ORTC_EW_NUMERIC(POW_CASE_F16) default : return NULL;
+        }
     case ORTC_DTYPE_FLOAT:
-        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F32) default: return NULL; }
+        switch (ex) {
+            ORTC_EW_NUMERIC(POW_CASE_F32) default : return NULL;
+        }
     case ORTC_DTYPE_DOUBLE:
-        switch (ex) { ORTC_EW_NUMERIC(POW_CASE_F64) default: return NULL; }
-    default:
-        return NULL;
+        switch (ex) {
+            ORTC_EW_NUMERIC(POW_CASE_F64) default : return NULL;
+        }
+    default: return NULL;
     }
 }
 
@@ -420,8 +434,7 @@ static void mean_divide(void *y, ortc_dtype dt, int64_t n, int count)
             *h = ortc_f16_from_double(H2D(*h) / count);
         }
         break;
-    default: /* infer allows float dtypes only */
-        break;
+    default: /* infer allows float dtypes only */ break;
     }
 }
 
@@ -530,8 +543,8 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
         return st;
     int64_t fmod_attr = ortc_node_attr_int(c->node, "fmod", 0);
     if (fmod_attr != 0 && fmod_attr != 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'fmod' is %lld; it must be 0 or 1",
-                             (long long)fmod_attr);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'fmod' is %lld; it must be 0 or 1", (long long)fmod_attr);
     bi->dtype = c->in[0]->dtype;
     bi->op = fmod_attr ? EW_FMOD : EW_PMOD;
     bi->row = fmod_attr ? ew_row(EW_FMOD, bi->dtype) : pmod_row(bi->dtype);
@@ -601,8 +614,8 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
                     ortc_shape_str(sk, sizeof sk, c->in[k]->rank, c->in[k]->dims), t);
             }
     }
-    if ((st = ortc_ew_broadcast_n(c, vi->n, (const ortc_tensor *const *)c->in, &vi->rank,
-                                  vi->dims)))
+    if ((st =
+             ortc_ew_broadcast_n(c, vi->n, (const ortc_tensor *const *)c->in, &vi->rank, vi->dims)))
         return st;
     vi->first = -1;
     for (int k = 0; k < vi->n && vi->first < 0; k++)
@@ -621,8 +634,8 @@ static ortc_status binary_reference(ortc_opctx *c)
         return st;
     ortc_ew it;
     ortc_ew_init_shapes(&it, &bi.sh);
-    ortc_ew_apply2(&it, bi.row, NULL, c->out[0]->data, ortc_dtype_size(bi.dtype),
-                   c->in[0]->data, ortc_dtype_size(c->in[0]->dtype), c->in[1]->data,
+    ortc_ew_apply2(&it, bi.row, NULL, c->out[0]->data, ortc_dtype_size(bi.dtype), c->in[0]->data,
+                   ortc_dtype_size(c->in[0]->dtype), c->in[1]->data,
                    ortc_dtype_size(c->in[1]->dtype));
     return ORTC_STATUS_OK;
 }
@@ -717,8 +730,7 @@ static int collapse(int rank, const int64_t *dims, const int64_t *s1, int64_t *o
 /* Builds b: dst = alpha * alg(src0, src1) over dims, src1 of dims d1 (each
  * equal to dims or 1). *unimpl is set when oneDNN has no implementation. */
 static ortc_status dnnl_bin_init(ortc_opctx *c, dnnl_bin *b, dnnl_alg_kind_t alg, int rank,
-                                 const int64_t *dims, const int64_t *d1, float alpha,
-                                 bool *unimpl)
+                                 const int64_t *dims, const int64_t *d1, float alpha, bool *unimpl)
 {
     int64_t cd[ORTC_MAX_RANK], c1[ORTC_MAX_RANK];
     int r = collapse(rank, dims, d1, cd, c1);
@@ -832,8 +844,8 @@ static ortc_status binary_prepare(ortc_opctx *c)
     /* swapped Sub: A - B computed as -(B - A) */
     float alpha = swap && bi.op == EW_SUB ? -1.0f : 1.0f;
     bool unimpl = false;
-    st = dnnl_bin_init(c, b, algs[bi.op], sh->rank, sh->dims, swap ? sh->a_dims : sh->b_dims,
-                       alpha, &unimpl);
+    st = dnnl_bin_init(c, b, algs[bi.op], sh->rank, sh->dims, swap ? sh->a_dims : sh->b_dims, alpha,
+                       &unimpl);
     if (st || unimpl)
         return fall_back(c, st);
     return ORTC_STATUS_OK;
@@ -934,52 +946,33 @@ static ortc_status variadic_infer(ortc_opctx *c)
 }
 
 /* oneDNN-backed: prepare builds primitives, reference is the plain-C kernel. */
-#define DNNL_OP(name, version, fam)                                                           \
-    {                                                                                         \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,    \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                \
-        .reference = fam##_reference,                                                         \
+#define DNNL_OP(name, version, fam)                                                                \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
+        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
+        .reference = fam##_reference,                                                              \
     }
 /* Plain C only (prepare just declares in-place reuse; run is the reference). */
-#define PLAIN_OP(name, version, fam)                                                          \
-    {                                                                                         \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,    \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                \
+#define PLAIN_OP(name, version, fam)                                                               \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
+        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
     }
 
-#define ARITH_VERSIONS(name)                                                                  \
-    DNNL_OP(name, 1, binary), DNNL_OP(name, 6, binary), DNNL_OP(name, 7, binary),             \
+#define ARITH_VERSIONS(name)                                                                       \
+    DNNL_OP(name, 1, binary), DNNL_OP(name, 6, binary), DNNL_OP(name, 7, binary),                  \
         DNNL_OP(name, 13, binary), DNNL_OP(name, 14, binary)
 
 const ortc_operator ortc_ops_binary[] = {
-    ARITH_VERSIONS("Add"),
-    ARITH_VERSIONS("Sub"),
-    ARITH_VERSIONS("Mul"),
-    ARITH_VERSIONS("Div"),
-    PLAIN_OP("Pow", 1, binary),
-    PLAIN_OP("Pow", 7, binary),
-    PLAIN_OP("Pow", 12, binary),
-    PLAIN_OP("Pow", 13, binary),
-    PLAIN_OP("Pow", 15, binary),
-    PLAIN_OP("Mod", 10, binary),
-    PLAIN_OP("Mod", 13, binary),
-    DNNL_OP("Sum", 1, variadic),
-    DNNL_OP("Sum", 6, variadic),
-    DNNL_OP("Sum", 8, variadic),
-    DNNL_OP("Sum", 13, variadic),
-    DNNL_OP("Mean", 1, variadic),
-    DNNL_OP("Mean", 6, variadic),
-    DNNL_OP("Mean", 8, variadic),
-    DNNL_OP("Mean", 13, variadic),
-    PLAIN_OP("Min", 1, variadic),
-    PLAIN_OP("Min", 6, variadic),
-    PLAIN_OP("Min", 8, variadic),
-    PLAIN_OP("Min", 12, variadic),
-    PLAIN_OP("Min", 13, variadic),
-    PLAIN_OP("Max", 1, variadic),
-    PLAIN_OP("Max", 6, variadic),
-    PLAIN_OP("Max", 8, variadic),
-    PLAIN_OP("Max", 12, variadic),
-    PLAIN_OP("Max", 13, variadic),
+    ARITH_VERSIONS("Add"),         ARITH_VERSIONS("Sub"),         ARITH_VERSIONS("Mul"),
+    ARITH_VERSIONS("Div"),         PLAIN_OP("Pow", 1, binary),    PLAIN_OP("Pow", 7, binary),
+    PLAIN_OP("Pow", 12, binary),   PLAIN_OP("Pow", 13, binary),   PLAIN_OP("Pow", 15, binary),
+    PLAIN_OP("Mod", 10, binary),   PLAIN_OP("Mod", 13, binary),   DNNL_OP("Sum", 1, variadic),
+    DNNL_OP("Sum", 6, variadic),   DNNL_OP("Sum", 8, variadic),   DNNL_OP("Sum", 13, variadic),
+    DNNL_OP("Mean", 1, variadic),  DNNL_OP("Mean", 6, variadic),  DNNL_OP("Mean", 8, variadic),
+    DNNL_OP("Mean", 13, variadic), PLAIN_OP("Min", 1, variadic),  PLAIN_OP("Min", 6, variadic),
+    PLAIN_OP("Min", 8, variadic),  PLAIN_OP("Min", 12, variadic), PLAIN_OP("Min", 13, variadic),
+    PLAIN_OP("Max", 1, variadic),  PLAIN_OP("Max", 6, variadic),  PLAIN_OP("Max", 8, variadic),
+    PLAIN_OP("Max", 12, variadic), PLAIN_OP("Max", 13, variadic),
 };
 const size_t ortc_ops_binary_count = sizeof ortc_ops_binary / sizeof ortc_ops_binary[0];

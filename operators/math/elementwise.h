@@ -76,51 +76,51 @@ void ortc_ew_init_shapes(ortc_ew *it, const ortc_ew_shapes *sh);
 /* ---- typed row kernels ---------------------------------------------------
  * X(name, C type, kind, ORTC dtype) for each element type; kind: U unsigned
  * and S signed integers, F float/double, H float16 (uint16_t bits). */
-#define ORTC_EW_INTS(X)                                                       \
-    X(u8, uint8_t, U, ORTC_DTYPE_UINT8)                                       \
-    X(u16, uint16_t, U, ORTC_DTYPE_UINT16)                                    \
-    X(u32, uint32_t, U, ORTC_DTYPE_UINT32)                                    \
-    X(u64, uint64_t, U, ORTC_DTYPE_UINT64)                                    \
-    X(i8, int8_t, S, ORTC_DTYPE_INT8)                                         \
-    X(i16, int16_t, S, ORTC_DTYPE_INT16)                                      \
-    X(i32, int32_t, S, ORTC_DTYPE_INT32)                                      \
+#define ORTC_EW_INTS(X)                                                                            \
+    X(u8, uint8_t, U, ORTC_DTYPE_UINT8)                                                            \
+    X(u16, uint16_t, U, ORTC_DTYPE_UINT16)                                                         \
+    X(u32, uint32_t, U, ORTC_DTYPE_UINT32)                                                         \
+    X(u64, uint64_t, U, ORTC_DTYPE_UINT64)                                                         \
+    X(i8, int8_t, S, ORTC_DTYPE_INT8)                                                              \
+    X(i16, int16_t, S, ORTC_DTYPE_INT16)                                                           \
+    X(i32, int32_t, S, ORTC_DTYPE_INT32)                                                           \
     X(i64, int64_t, S, ORTC_DTYPE_INT64)
-#define ORTC_EW_FLOATS(X)                                                     \
-    X(f16, uint16_t, H, ORTC_DTYPE_FLOAT16)                                   \
-    X(f32, float, F, ORTC_DTYPE_FLOAT)                                        \
+#define ORTC_EW_FLOATS(X)                                                                          \
+    X(f16, uint16_t, H, ORTC_DTYPE_FLOAT16)                                                        \
+    X(f32, float, F, ORTC_DTYPE_FLOAT)                                                             \
     X(f64, double, F, ORTC_DTYPE_DOUBLE)
 #define ORTC_EW_NUMERIC(X) ORTC_EW_INTS(X) ORTC_EW_FLOATS(X)
 
 /* Defines `static void fname(...)`, an ortc_ew_row2 computing y[i] = EXPR
  * where EXPR reads x (a's element, type TA) and w (b's element, type TB).
  * Contiguous and scalar-b rows get their own loops so they vectorise. */
-#define ORTC_EW_ROW2(fname, TY, TA, TB, EXPR)                                 \
-    static void fname(void *y_, const void *a_, int64_t sa, const void *b_,   \
-                      int64_t sb, int64_t n, const void *arg)                 \
-    {                                                                         \
-        TY *y = y_;                                                           \
-        const TA *a = a_;                                                     \
-        const TB *b = b_;                                                     \
-        (void)arg;                                                            \
-        if (sa == 1 && sb == 1) {                                             \
-            for (int64_t i = 0; i < n; i++) {                                 \
-                TA x = a[i];                                                  \
-                TB w = b[i];                                                  \
-                y[i] = EXPR;                                                  \
-            }                                                                 \
-        } else if (sa == 1 && sb == 0) {                                      \
-            TB w = b[0];                                                      \
-            for (int64_t i = 0; i < n; i++) {                                 \
-                TA x = a[i];                                                  \
-                y[i] = EXPR;                                                  \
-            }                                                                 \
-        } else {                                                              \
-            for (int64_t i = 0; i < n; i++) {                                 \
-                TA x = a[i * sa];                                             \
-                TB w = b[i * sb];                                             \
-                y[i] = EXPR;                                                  \
-            }                                                                 \
-        }                                                                     \
+#define ORTC_EW_ROW2(fname, TY, TA, TB, EXPR)                                                      \
+    static void fname(void *y_, const void *a_, int64_t sa, const void *b_, int64_t sb, int64_t n, \
+                      const void *arg)                                                             \
+    {                                                                                              \
+        TY *y = y_;                                                                                \
+        const TA *a = a_;                                                                          \
+        const TB *b = b_;                                                                          \
+        (void)arg;                                                                                 \
+        if (sa == 1 && sb == 1) {                                                                  \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TA x = a[i];                                                                       \
+                TB w = b[i];                                                                       \
+                y[i] = EXPR;                                                                       \
+            }                                                                                      \
+        } else if (sa == 1 && sb == 0) {                                                           \
+            TB w = b[0];                                                                           \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TA x = a[i];                                                                       \
+                y[i] = EXPR;                                                                       \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TA x = a[i * sa];                                                                  \
+                TB w = b[i * sb];                                                                  \
+                y[i] = EXPR;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 #endif /* ORTC_ELEMENTWISE_H */

@@ -152,9 +152,9 @@ static ortc_status check_dtype(ortc_opctx *c, const eltwise_def *d)
         size_t len = strlen(list);
         snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", groups[i].names);
     }
-    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                         "input '%s' has dtype %s; %s-%d supports %s", c->node->inputs[0]->name,
-                         ortc_dtype_name(t), d->op_type, version_of(c), list);
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input '%s' has dtype %s; %s-%d supports %s",
+                         c->node->inputs[0]->name, ortc_dtype_name(t), d->op_type, version_of(c),
+                         list);
 }
 
 /* A checked node: its definition, dtype and attributes (Clip < 11: min
@@ -235,10 +235,9 @@ static ortc_status prelu_shapes(ortc_opctx *c, eltwise_info *in)
     const ortc_tensor *x = c->in[0], *s = c->in[1];
     char sx[128], ss[128];
     if (s->dtype != x->dtype)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "slope '%s' has dtype %s; X '%s' has %s", c->node->inputs[1]->name,
-                             ortc_dtype_name(s->dtype), c->node->inputs[0]->name,
-                             ortc_dtype_name(x->dtype));
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "slope '%s' has dtype %s; X '%s' has %s",
+                             c->node->inputs[1]->name, ortc_dtype_name(s->dtype),
+                             c->node->inputs[0]->name, ortc_dtype_name(x->dtype));
     in->bc_rank = x->rank;
     for (int i = 0; i < x->rank; i++)
         in->slope_dims[i] = 1;
@@ -254,12 +253,10 @@ static ortc_status prelu_shapes(ortc_opctx *c, eltwise_info *in)
         in->slope_dims[x->rank - s->rank + i] = ds;
     }
     if (!ok)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "slope '%s' %s cannot be broadcast to X '%s' %s",
-                             c->node->inputs[1]->name,
-                             ortc_shape_str(ss, sizeof ss, s->rank, s->dims),
-                             c->node->inputs[0]->name,
-                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "slope '%s' %s cannot be broadcast to X '%s' %s",
+            c->node->inputs[1]->name, ortc_shape_str(ss, sizeof ss, s->rank, s->dims),
+            c->node->inputs[0]->name, ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
     return ORTC_STATUS_OK;
 }
 
@@ -310,8 +307,7 @@ static ortc_status eltwise_infer(ortc_opctx *c)
     if (st)
         return st;
     bool to_bool = in.def->kind == KIND_ISNAN || in.def->kind == KIND_ISINF;
-    ortc_op_set_output(c, 0, to_bool ? ORTC_DTYPE_BOOL : in.dtype, c->in[0]->rank,
-                       c->in[0]->dims);
+    ortc_op_set_output(c, 0, to_bool ? ORTC_DTYPE_BOOL : in.dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
 
@@ -479,15 +475,15 @@ static bool dnnl_plan_for(ortc_unary_op op, const ortc_unary_params *p, dnnl_pla
 }
 
 typedef struct eltwise_state {
-    bool use_ref;          /* plain-C kernel at run */
-    ortc_dnnl_step step;   /* x -> y */
-    ortc_dnnl_step then;   /* y -> y, when the plan has a second algorithm */
+    bool use_ref;        /* plain-C kernel at run */
+    ortc_dnnl_step step; /* x -> y */
+    ortc_dnnl_step then; /* y -> y, when the plan has a second algorithm */
     dnnl_memory_t src, dst, weights, then_src, then_dst;
     /* Relu on a blocked input: */
-    ortc_dnnl_unblock unblock;  /* plain-C path: a plain copy of x */
-    bool to_plain;              /* reorder x into the plain y, then y = f(y) */
+    ortc_dnnl_unblock unblock; /* plain-C path: a plain copy of x */
+    bool to_plain;             /* reorder x into the plain y, then y = f(y) */
     ortc_dnnl_reorder reorder;
-    dnnl_memory_desc_t md;      /* kept layout (out_layout[0].desc points here) */
+    dnnl_memory_desc_t md; /* kept layout (out_layout[0].desc points here) */
 } eltwise_state;
 
 static void eltwise_release(ortc_opctx *c)
@@ -522,9 +518,8 @@ static ortc_status make_pd(ortc_opctx *c, eltwise_state *s, const void *desc,
 
 /* Step `st` with source and destination `md` (and weights `wmd`). */
 static ortc_status make_step(ortc_opctx *c, ortc_dnnl_step *st, dnnl_primitive_desc_t pd,
-                             const dnnl_memory_desc_t *md, dnnl_memory_t *src,
-                             dnnl_memory_t *dst, const dnnl_memory_desc_t *wmd,
-                             dnnl_memory_t *weights)
+                             const dnnl_memory_desc_t *md, dnnl_memory_t *src, dnnl_memory_t *dst,
+                             const dnnl_memory_desc_t *wmd, dnnl_memory_t *weights)
 {
     ortc_status e = ortc_dnnl_step_create(c, st, pd);
     if (!e)
@@ -593,9 +588,8 @@ static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan 
     if ((st = make_pd(c, s, &desc, &pd)) || !pd)
         return st;
     if (pl->then != dnnl_alg_kind_undef) {
-        dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&then_desc, dnnl_forward_inference,
-                                                          pl->then, &md, pl->then_alpha,
-                                                          pl->then_beta);
+        dnnl_status_t ds = dnnl_eltwise_forward_desc_init(
+            &then_desc, dnnl_forward_inference, pl->then, &md, pl->then_alpha, pl->then_beta);
         if (ds != dnnl_success)
             st = ortc_dnnl_error(c, ds, "dnnl_eltwise_forward_desc_init(second algorithm)",
                                  __FILE__, __LINE__);
@@ -721,52 +715,103 @@ static ortc_status eltwise_run(ortc_opctx *c)
  * DNNL_OP: float32 may run on oneDNN, so the op has a separate reference.
  * PLAIN_OP: run is already the plain-C kernel. */
 
-#define DNNL_OP(name, version)                                                              \
-    {                                                                                       \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer, \
-        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,         \
-        .reference = eltwise_reference,                                                     \
+#define DNNL_OP(name, version)                                                                     \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer,       \
+        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,                \
+        .reference = eltwise_reference,                                                            \
     }
-#define RELU_OP(version)                                                                    \
-    {                                                                                       \
-        .domain = "", .op_type = "Relu", .since_version = (version),                        \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = eltwise_infer, .prepare = eltwise_prepare, \
-        .run = eltwise_run, .release = eltwise_release, .reference = eltwise_reference,     \
+#define RELU_OP(version)                                                                           \
+    {                                                                                              \
+        .domain = "", .op_type = "Relu", .since_version = (version),                               \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = eltwise_infer, .prepare = eltwise_prepare,      \
+        .run = eltwise_run, .release = eltwise_release, .reference = eltwise_reference,            \
     }
-#define PLAIN_OP(name, version)                                                             \
-    {                                                                                       \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer, \
-        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,         \
+#define PLAIN_OP(name, version)                                                                    \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer,       \
+        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,                \
     }
 
 const ortc_operator ortc_ops_eltwise[] = {
-    RELU_OP(1),                RELU_OP(6),                  RELU_OP(13),
-    RELU_OP(14),               DNNL_OP("LeakyRelu", 1),     DNNL_OP("LeakyRelu", 6),
-    DNNL_OP("LeakyRelu", 16),  DNNL_OP("PRelu", 1),         DNNL_OP("PRelu", 6),
-    DNNL_OP("PRelu", 7),       DNNL_OP("PRelu", 9),         DNNL_OP("PRelu", 16),
-    DNNL_OP("Elu", 1),         DNNL_OP("Elu", 6),           DNNL_OP("Selu", 1),
-    DNNL_OP("Selu", 6),        DNNL_OP("Sigmoid", 1),       DNNL_OP("Sigmoid", 6),
-    DNNL_OP("Sigmoid", 13),    DNNL_OP("HardSigmoid", 1),   DNNL_OP("HardSigmoid", 6),
-    DNNL_OP("HardSwish", 14),  DNNL_OP("Tanh", 1),          DNNL_OP("Tanh", 6),
-    DNNL_OP("Tanh", 13),       DNNL_OP("Clip", 1),          DNNL_OP("Clip", 6),
-    DNNL_OP("Clip", 11),       DNNL_OP("Clip", 12),         DNNL_OP("Clip", 13),
-    DNNL_OP("Sqrt", 1),        DNNL_OP("Sqrt", 6),          DNNL_OP("Sqrt", 13),
-    DNNL_OP("Exp", 1),         DNNL_OP("Exp", 6),           DNNL_OP("Exp", 13),
-    DNNL_OP("Abs", 1),         DNNL_OP("Abs", 6),           DNNL_OP("Abs", 13),
-    DNNL_OP("Neg", 1),         DNNL_OP("Neg", 6),           DNNL_OP("Neg", 13),
-    DNNL_OP("Reciprocal", 1),  DNNL_OP("Reciprocal", 6),    DNNL_OP("Reciprocal", 13),
+    RELU_OP(1),
+    RELU_OP(6),
+    RELU_OP(13),
+    RELU_OP(14),
+    DNNL_OP("LeakyRelu", 1),
+    DNNL_OP("LeakyRelu", 6),
+    DNNL_OP("LeakyRelu", 16),
+    DNNL_OP("PRelu", 1),
+    DNNL_OP("PRelu", 6),
+    DNNL_OP("PRelu", 7),
+    DNNL_OP("PRelu", 9),
+    DNNL_OP("PRelu", 16),
+    DNNL_OP("Elu", 1),
+    DNNL_OP("Elu", 6),
+    DNNL_OP("Selu", 1),
+    DNNL_OP("Selu", 6),
+    DNNL_OP("Sigmoid", 1),
+    DNNL_OP("Sigmoid", 6),
+    DNNL_OP("Sigmoid", 13),
+    DNNL_OP("HardSigmoid", 1),
+    DNNL_OP("HardSigmoid", 6),
+    DNNL_OP("HardSwish", 14),
+    DNNL_OP("Tanh", 1),
+    DNNL_OP("Tanh", 6),
+    DNNL_OP("Tanh", 13),
+    DNNL_OP("Clip", 1),
+    DNNL_OP("Clip", 6),
+    DNNL_OP("Clip", 11),
+    DNNL_OP("Clip", 12),
+    DNNL_OP("Clip", 13),
+    DNNL_OP("Sqrt", 1),
+    DNNL_OP("Sqrt", 6),
+    DNNL_OP("Sqrt", 13),
+    DNNL_OP("Exp", 1),
+    DNNL_OP("Exp", 6),
+    DNNL_OP("Exp", 13),
+    DNNL_OP("Abs", 1),
+    DNNL_OP("Abs", 6),
+    DNNL_OP("Abs", 13),
+    DNNL_OP("Neg", 1),
+    DNNL_OP("Neg", 6),
+    DNNL_OP("Neg", 13),
+    DNNL_OP("Reciprocal", 1),
+    DNNL_OP("Reciprocal", 6),
+    DNNL_OP("Reciprocal", 13),
     DNNL_OP("Round", 11),
 
-    PLAIN_OP("Log", 1),        PLAIN_OP("Log", 6),          PLAIN_OP("Log", 13),
-    PLAIN_OP("Softplus", 1),   PLAIN_OP("Floor", 1),        PLAIN_OP("Floor", 6),
-    PLAIN_OP("Floor", 13),     PLAIN_OP("Ceil", 1),         PLAIN_OP("Ceil", 6),
-    PLAIN_OP("Ceil", 13),      PLAIN_OP("Celu", 12),        PLAIN_OP("ThresholdedRelu", 10),
-    PLAIN_OP("Softsign", 1),   PLAIN_OP("Shrink", 9),       PLAIN_OP("Sign", 9),
-    PLAIN_OP("Sign", 13),      PLAIN_OP("Erf", 9),          PLAIN_OP("Erf", 13),
-    PLAIN_OP("Sin", 7),        PLAIN_OP("Cos", 7),          PLAIN_OP("Tan", 7),
-    PLAIN_OP("Asin", 7),       PLAIN_OP("Acos", 7),         PLAIN_OP("Atan", 7),
-    PLAIN_OP("Sinh", 9),       PLAIN_OP("Cosh", 9),         PLAIN_OP("Asinh", 9),
-    PLAIN_OP("Acosh", 9),      PLAIN_OP("Atanh", 9),        PLAIN_OP("IsNaN", 9),
-    PLAIN_OP("IsNaN", 13),     PLAIN_OP("IsInf", 10),
+    PLAIN_OP("Log", 1),
+    PLAIN_OP("Log", 6),
+    PLAIN_OP("Log", 13),
+    PLAIN_OP("Softplus", 1),
+    PLAIN_OP("Floor", 1),
+    PLAIN_OP("Floor", 6),
+    PLAIN_OP("Floor", 13),
+    PLAIN_OP("Ceil", 1),
+    PLAIN_OP("Ceil", 6),
+    PLAIN_OP("Ceil", 13),
+    PLAIN_OP("Celu", 12),
+    PLAIN_OP("ThresholdedRelu", 10),
+    PLAIN_OP("Softsign", 1),
+    PLAIN_OP("Shrink", 9),
+    PLAIN_OP("Sign", 9),
+    PLAIN_OP("Sign", 13),
+    PLAIN_OP("Erf", 9),
+    PLAIN_OP("Erf", 13),
+    PLAIN_OP("Sin", 7),
+    PLAIN_OP("Cos", 7),
+    PLAIN_OP("Tan", 7),
+    PLAIN_OP("Asin", 7),
+    PLAIN_OP("Acos", 7),
+    PLAIN_OP("Atan", 7),
+    PLAIN_OP("Sinh", 9),
+    PLAIN_OP("Cosh", 9),
+    PLAIN_OP("Asinh", 9),
+    PLAIN_OP("Acosh", 9),
+    PLAIN_OP("Atanh", 9),
+    PLAIN_OP("IsNaN", 9),
+    PLAIN_OP("IsNaN", 13),
+    PLAIN_OP("IsInf", 10),
 };
 const size_t ortc_ops_eltwise_count = sizeof ortc_ops_eltwise / sizeof ortc_ops_eltwise[0];

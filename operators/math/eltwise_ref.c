@@ -128,12 +128,12 @@ static uint64_t unsigned_eval(ortc_unary_op op, uint64_t x, const ortc_unary_par
     }
 }
 
-#define INT_UNARY_LOOP(T, EVAL, W)                                  \
-    do {                                                            \
-        T *yy = y;                                                  \
-        const T *xx = x;                                            \
-        for (int64_t i = 0; i < n; i++)                             \
-            yy[i] = (T)EVAL(op, (W)xx[i], p);                       \
+#define INT_UNARY_LOOP(T, EVAL, W)                                                                 \
+    do {                                                                                           \
+        T *yy = y;                                                                                 \
+        const T *xx = x;                                                                           \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            yy[i] = (T)EVAL(op, (W)xx[i], p);                                                      \
     } while (0)
 
 void ortc_ref_unary_int(void *y, const void *x, int64_t n, ortc_dtype dtype, ortc_unary_op op,
@@ -154,19 +154,19 @@ void ortc_ref_unary_int(void *y, const void *x, int64_t n, ortc_dtype dtype, ort
 
 /* ---- Clip ------------------------------------------------------------------ */
 
-#define CLIP_LOOP(T)                                                \
-    do {                                                            \
-        T *yy = y;                                                  \
-        const T *xx = x;                                            \
-        const T *l = lo, *h = hi;                                   \
-        for (int64_t i = 0; i < n; i++) {                           \
-            T v = xx[i];                                            \
-            if (l && v < *l)                                        \
-                v = *l;                                             \
-            if (h && v > *h)                                        \
-                v = *h;                                             \
-            yy[i] = v;                                              \
-        }                                                           \
+#define CLIP_LOOP(T)                                                                               \
+    do {                                                                                           \
+        T *yy = y;                                                                                 \
+        const T *xx = x;                                                                           \
+        const T *l = lo, *h = hi;                                                                  \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T v = xx[i];                                                                           \
+            if (l && v < *l)                                                                       \
+                v = *l;                                                                            \
+            if (h && v > *h)                                                                       \
+                v = *h;                                                                            \
+            yy[i] = v;                                                                             \
+        }                                                                                          \
     } while (0)
 
 void ortc_ref_clip(void *y, const void *x, int64_t n, ortc_dtype dtype, const void *lo,
@@ -203,17 +203,17 @@ static int64_t slope_row(const ortc_bcast *bc, int64_t row)
 
 /* Signed types: slope * x in the type's own arithmetic (integers through
  * unsigned so overflow wraps instead of being undefined). */
-#define PRELU_LOOP(T, MUL)                                                       \
-    do {                                                                         \
-        T *yy = y;                                                               \
-        const T *xx = x, *ss = slope;                                            \
-        for (int64_t r = 0; r < rows; r++) {                                     \
-            const int64_t s0 = slope_row(bc, r);                                 \
-            for (int64_t j = 0; j < len; j++) {                                  \
-                const T v = xx[r * len + j], s = ss[s0 + j * last_stride];       \
-                yy[r * len + j] = v < 0 ? (T)(MUL) : v;                          \
-            }                                                                    \
-        }                                                                        \
+#define PRELU_LOOP(T, MUL)                                                                         \
+    do {                                                                                           \
+        T *yy = y;                                                                                 \
+        const T *xx = x, *ss = slope;                                                              \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const int64_t s0 = slope_row(bc, r);                                                   \
+            for (int64_t j = 0; j < len; j++) {                                                    \
+                const T v = xx[r * len + j], s = ss[s0 + j * last_stride];                         \
+                yy[r * len + j] = v < 0 ? (T)(MUL) : v;                                            \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 void ortc_ref_prelu(void *y, const void *x, const void *slope, ortc_dtype dtype,
@@ -224,8 +224,8 @@ void ortc_ref_prelu(void *y, const void *x, const void *slope, ortc_dtype dtype,
     const int64_t last_stride = bc->rank > 0 ? bc->b_stride[bc->rank - 1] : 0;
     const int64_t rows = len > 0 ? n / len : 0;
     switch (dtype) {
-    case ORTC_DTYPE_FLOAT: PRELU_LOOP(float, s * v); break;
-    case ORTC_DTYPE_DOUBLE: PRELU_LOOP(double, s * v); break;
+    case ORTC_DTYPE_FLOAT: PRELU_LOOP(float, s *v); break;
+    case ORTC_DTYPE_DOUBLE: PRELU_LOOP(double, s *v); break;
     case ORTC_DTYPE_INT32: PRELU_LOOP(int32_t, (uint32_t)s * (uint32_t)v); break;
     case ORTC_DTYPE_INT64: PRELU_LOOP(int64_t, (uint64_t)s * (uint64_t)v); break;
     case ORTC_DTYPE_UINT32:

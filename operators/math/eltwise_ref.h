@@ -15,18 +15,18 @@
 
 typedef enum ortc_unary_op {
     ORTC_UNARY_RELU,
-    ORTC_UNARY_LEAKY_RELU,      /* alpha: negative slope */
-    ORTC_UNARY_ELU,             /* alpha */
-    ORTC_UNARY_SELU,            /* alpha, gamma */
-    ORTC_UNARY_CELU,            /* alpha */
+    ORTC_UNARY_LEAKY_RELU,       /* alpha: negative slope */
+    ORTC_UNARY_ELU,              /* alpha */
+    ORTC_UNARY_SELU,             /* alpha, gamma */
+    ORTC_UNARY_CELU,             /* alpha */
     ORTC_UNARY_THRESHOLDED_RELU, /* alpha: threshold */
     ORTC_UNARY_SIGMOID,
-    ORTC_UNARY_HARD_SIGMOID,    /* alpha, beta */
+    ORTC_UNARY_HARD_SIGMOID, /* alpha, beta */
     ORTC_UNARY_HARD_SWISH,
     ORTC_UNARY_TANH,
     ORTC_UNARY_SOFTPLUS,
     ORTC_UNARY_SOFTSIGN,
-    ORTC_UNARY_SHRINK,          /* alpha: lambd, beta: bias */
+    ORTC_UNARY_SHRINK, /* alpha: lambd, beta: bias */
     ORTC_UNARY_SQRT,
     ORTC_UNARY_EXP,
     ORTC_UNARY_LOG,
@@ -35,7 +35,7 @@ typedef enum ortc_unary_op {
     ORTC_UNARY_RECIPROCAL,
     ORTC_UNARY_FLOOR,
     ORTC_UNARY_CEIL,
-    ORTC_UNARY_ROUND,           /* half to even */
+    ORTC_UNARY_ROUND, /* half to even */
     ORTC_UNARY_SIGN,
     ORTC_UNARY_SIN,
     ORTC_UNARY_COS,

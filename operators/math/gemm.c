@@ -42,8 +42,8 @@
 #define FC_PACK_WEIGHTS 0
 
 typedef struct mm_state {
-    bool use_ref;  /* empty operand, or a case oneDNN cannot fuse: plain C */
-    bool copy_c;   /* Gemm: Y = C broadcast first, then Y = alpha AB + beta Y */
+    bool use_ref; /* empty operand, or a case oneDNN cannot fuse: plain C */
+    bool copy_c;  /* Gemm: Y = C broadcast first, then Y = alpha AB + beta Y */
     ortc_dnnl_step step;
     dnnl_memory_t a, y, bias;
     ortc_dnnl_weights b;
@@ -109,8 +109,8 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d, const 
         dnnl_status_t ds = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha);
         if (ds != dnnl_success) {
             dnnl_primitive_attr_destroy(attr);
-            return ortc_dnnl_error(c, ds, "dnnl_primitive_attr_set_output_scales(alpha)",
-                                   __FILE__, __LINE__);
+            return ortc_dnnl_error(c, ds, "dnnl_primitive_attr_set_output_scales(alpha)", __FILE__,
+                                   __LINE__);
         }
     }
     dnnl_primitive_desc_t pd = NULL;
@@ -155,8 +155,9 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d, const 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-static void gemv_rows(float *y, const float *a, const float *w, const float *bias, float alpha,
-                      int64_t m, int64_t n, int64_t k, int64_t o0, int64_t o1)
+static void
+gemv_rows(float *y, const float *a, const float *w, const float *bias, float alpha, int64_t m,
+          int64_t n, int64_t k, int64_t o0, int64_t o1)
 {
     for (int64_t r = 0; r < m; r++) {
         const float *x = a + r * k;
@@ -216,8 +217,9 @@ static ortc_status fc_gemv_run(ortc_opctx *c, mm_state *s)
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-static void axpy_rows(float *y, const float *a, const float *w, const int32_t *nz, int64_t nnz,
-                      int64_t n, int64_t j0, int64_t j1)
+static void
+axpy_rows(float *y, const float *a, const float *w, const int32_t *nz, int64_t nnz, int64_t n,
+          int64_t j0, int64_t j1)
 {
     float *yy = y + j0;
     const int64_t len = j1 - j0;
@@ -265,8 +267,7 @@ static ortc_status fc_axpy_run(ortc_opctx *c, mm_state *s)
                 y[j] = alpha * y[j] + (bias ? bias[j] : 0.0f);
         }
     }
-    ortc_post_ops_apply_ref(y, s->po.has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL, n,
-                            &s->po);
+    ortc_post_ops_apply_ref(y, s->po.has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL, n, &s->po);
     return ORTC_STATUS_OK;
 }
 
@@ -286,8 +287,7 @@ static bool all_finite(const float *w, int64_t count)
  * PyTorch's nn.Linear). bias: NULL or (N), constant. Few rows over (N, K)
  * weights: fc_gemv; else a oneDNN matmul. */
 static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, int64_t n,
-                            bool b_is_nk, const float *bias, float alpha,
-                            const ortc_post_ops *po)
+                            bool b_is_nk, const float *bias, float alpha, const ortc_post_ops *po)
 {
     s->gemv = b_is_nk && m <= FC_GEMV_MAX_ROWS;
     s->axpy = !b_is_nk && m == 1 && k <= INT32_MAX;
@@ -309,9 +309,15 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
     int64_t adims[2] = {m, k}, bdims[2] = {k, n}, ydims[2] = {m, n};
     int64_t bstr[2] = {1, k};
     mm_desc d = {
-        .rank = 2, .adims = adims, .bdims = bdims, .bstr = b_is_nk ? bstr : NULL,
-        .ydims = ydims, .bconst = c->in[1]->data, .pack_b = FC_PACK_WEIGHTS,
-        .alpha = alpha, .bias = bias,
+        .rank = 2,
+        .adims = adims,
+        .bdims = bdims,
+        .bstr = b_is_nk ? bstr : NULL,
+        .ydims = ydims,
+        .bconst = c->in[1]->data,
+        .pack_b = FC_PACK_WEIGHTS,
+        .alpha = alpha,
+        .bias = bias,
     };
     return mm_build(c, s, &d, po);
 }
@@ -351,7 +357,8 @@ static ortc_status mm_prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opct
 static ortc_status mm_exec(ortc_opctx *c, mm_state *s)
 {
     ortc_status st;
-    if ((st = ortc_dnnl_sum_run(c, &s->sum, c->out[0]->data)) || (st = ortc_dnnl_set(c, s->a, c->in[0]->data)) ||
+    if ((st = ortc_dnnl_sum_run(c, &s->sum, c->out[0]->data)) ||
+        (st = ortc_dnnl_set(c, s->a, c->in[0]->data)) ||
         (st = ortc_dnnl_set(c, s->y, c->out[0]->data)) ||
         (st = ortc_dnnl_weights_bind(c, &s->b, c->in[1]->data)) ||
         (s->bias && (st = ortc_dnnl_set(c, s->bias, s->bias_data))))
@@ -371,8 +378,8 @@ typedef struct gemm_params {
     int64_t m, n, k;
     bool trans_a, trans_b;
     float alpha, beta;
-    const ortc_tensor *cm;  /* NULL when absent */
-    int64_t c_stride[2];    /* element strides of C over (M, N); 0 broadcasts */
+    const ortc_tensor *cm; /* NULL when absent */
+    int64_t c_stride[2];   /* element strides of C over (M, N); 0 broadcasts */
 } gemm_params;
 
 static ortc_status gemm_check(ortc_opctx *c, gemm_params *p, ortc_post_ops *po)
@@ -453,8 +460,8 @@ static ortc_status gemm_reference(ortc_opctx *c)
     if (st)
         return st;
     float *y = c->out[0]->data;
-    ortc_ref_gemm_forward(y, c->in[0]->data, c->in[1]->data, p.cm ? p.cm->data : NULL,
-                          p.c_stride, p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, p.beta);
+    ortc_ref_gemm_forward(y, c->in[0]->data, c->in[1]->data, p.cm ? p.cm->data : NULL, p.c_stride,
+                          p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, p.beta);
     ortc_post_ops_apply_ref(y, sum_input(c, &po), p.m * p.n, &po);
     return ORTC_STATUS_OK;
 }
@@ -513,8 +520,15 @@ static ortc_status gemm_build(ortc_opctx *c, mm_state *s)
         return ORTC_STATUS_OK;
     }
     mm_desc d = {
-        .rank = 2, .adims = adims, .astr = astr, .bdims = bdims, .bstr = bstr, .ydims = ydims,
-        .bconst = c->in[1]->data, .pack_b = true, .alpha = p.alpha,
+        .rank = 2,
+        .adims = adims,
+        .astr = astr,
+        .bdims = bdims,
+        .bstr = bstr,
+        .ydims = ydims,
+        .bconst = c->in[1]->data,
+        .pack_b = true,
+        .alpha = p.alpha,
         .first_sum = s->copy_c ? p.beta : 0.0f,
     };
     return mm_build(c, s, &d, &po);
@@ -554,9 +568,9 @@ static ortc_status gemm_run(ortc_opctx *c)
 
 typedef struct matmul_params {
     int64_t m, k, n;
-    int brank;                        /* batch rank of the output */
+    int brank; /* batch rank of the output */
     int64_t batch[ORTC_MAX_RANK];
-    int a_brank, b_brank;             /* batch ranks of the operands */
+    int a_brank, b_brank; /* batch ranks of the operands */
     int64_t a_batch[ORTC_MAX_RANK], b_batch[ORTC_MAX_RANK];
     int out_rank;
     int64_t out_dims[ORTC_MAX_RANK];
@@ -590,8 +604,7 @@ static ortc_status matmul_check(ortc_opctx *c, matmul_params *p, ortc_post_ops *
     if (kb != p->k)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "inner dims differ: A '%s' %s has K=%lld, B '%s' %s has K=%lld",
-                             in_name(c, 0), sa, (long long)p->k, in_name(c, 1), sb,
-                             (long long)kb);
+                             in_name(c, 0), sa, (long long)p->k, in_name(c, 1), sb, (long long)kb);
     p->a_brank = a_vec ? 0 : a->rank - 2;
     p->b_brank = b_vec ? 0 : b->rank - 2;
     for (int i = 0; i < p->a_brank; i++)
@@ -618,8 +631,8 @@ static ortc_status matmul_check(ortc_opctx *c, matmul_params *p, ortc_post_ops *
     if (!b_vec)
         p->out_dims[p->out_rank++] = p->n;
     if (c->n_in > 2 && c->in[2])
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "MatMul has no input 2; '%s' is set", in_name(c, 2));
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
+                             in_name(c, 2));
     return ortc_post_ops_check_sum(c, po, p->out_rank, p->out_dims);
 }
 
@@ -691,8 +704,13 @@ static ortc_status matmul_build(ortc_opctx *c, mm_state *s)
     bdims[r - 1] = p.n;
     ydims[r - 2] = p.m;
     ydims[r - 1] = p.n;
-    mm_desc d = {.rank = r, .adims = adims, .bdims = bdims, .ydims = ydims, .bconst = bconst,
-                 .pack_b = true, .alpha = 1.0f};
+    mm_desc d = {.rank = r,
+                 .adims = adims,
+                 .bdims = bdims,
+                 .ydims = ydims,
+                 .bconst = bconst,
+                 .pack_b = true,
+                 .alpha = 1.0f};
     return mm_build(c, s, &d, &po);
 }
 
@@ -713,11 +731,11 @@ static ortc_status matmul_run(ortc_opctx *c)
     return mm_exec(c, s);
 }
 
-#define GEMM_OP(name, pre, version)                                                        \
-    {                                                                                      \
-        .domain = "", .op_type = (name), .since_version = (version),                       \
-        .flags = ORTC_OP_POST_OPS, .infer = pre##_infer, .prepare = pre##_prepare,         \
-        .run = pre##_run, .release = mm_release, .reference = pre##_reference,             \
+#define GEMM_OP(name, pre, version)                                                                \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .flags = ORTC_OP_POST_OPS,    \
+        .infer = pre##_infer, .prepare = pre##_prepare, .run = pre##_run, .release = mm_release,   \
+        .reference = pre##_reference,                                                              \
     }
 
 const ortc_operator ortc_ops_gemm[] = {

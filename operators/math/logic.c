@@ -19,18 +19,18 @@
 
 /* ==== row kernels ============================================================ */
 
-#define CMP_U(op, x, w) (uint8_t)((x) op (w))
+#define CMP_U(op, x, w) (uint8_t)((x)op(w))
 #define CMP_S CMP_U
 #define CMP_F CMP_U
 #define CMP_H(op, x, w) (uint8_t)(H2F(x) op H2F(w))
 
 typedef enum cmp_op { CMP_EQ, CMP_LT, CMP_GT, CMP_LE, CMP_GE } cmp_op;
 
-#define DEF_CMP(name, T, K, DT)                                       \
-    ORTC_EW_ROW2(eq_##name, uint8_t, T, T, CMP_##K(==, x, w))        \
-    ORTC_EW_ROW2(lt_##name, uint8_t, T, T, CMP_##K(<, x, w))         \
-    ORTC_EW_ROW2(gt_##name, uint8_t, T, T, CMP_##K(>, x, w))         \
-    ORTC_EW_ROW2(le_##name, uint8_t, T, T, CMP_##K(<=, x, w))        \
+#define DEF_CMP(name, T, K, DT)                                                                    \
+    ORTC_EW_ROW2(eq_##name, uint8_t, T, T, CMP_##K(==, x, w))                                      \
+    ORTC_EW_ROW2(lt_##name, uint8_t, T, T, CMP_##K(<, x, w))                                       \
+    ORTC_EW_ROW2(gt_##name, uint8_t, T, T, CMP_##K(>, x, w))                                       \
+    ORTC_EW_ROW2(le_##name, uint8_t, T, T, CMP_##K(<=, x, w))                                      \
     ORTC_EW_ROW2(ge_##name, uint8_t, T, T, CMP_##K(>=, x, w))
 ORTC_EW_NUMERIC(DEF_CMP)
 
@@ -44,41 +44,38 @@ ORTC_EW_ROW2(xor_bool, uint8_t, uint8_t, uint8_t, (uint8_t)(TRUTH(x) != TRUTH(w)
 static ortc_ew_row2 cmp_row(cmp_op op, ortc_dtype dt)
 {
     switch (dt) {
-#define CMP_CASE(name, T, K, DT)                                                                \
-    case DT: {                                                                                  \
-        static const ortc_ew_row2 rows[] = {eq_##name, lt_##name, gt_##name, le_##name,        \
-                                            ge_##name};                                         \
-        return rows[op];                                                                        \
+#define CMP_CASE(name, T, K, DT)                                                                   \
+    case DT: {                                                                                     \
+        static const ortc_ew_row2 rows[] = {eq_##name, lt_##name, gt_##name, le_##name,            \
+                                            ge_##name};                                            \
+        return rows[op];                                                                           \
     }
         ORTC_EW_NUMERIC(CMP_CASE)
-    case ORTC_DTYPE_BOOL:
-        return op == CMP_EQ ? eq_bool : NULL;
-    default:
-        return NULL;
+    case ORTC_DTYPE_BOOL: return op == CMP_EQ ? eq_bool : NULL;
+    default: return NULL;
     }
 }
 
 /* BitShift: the shift count is the second operand's element. */
 #define SHL(T, x, w) ((w) >= 8 * sizeof(T) ? (T)0 : (T)((uint64_t)(x) << (w)))
 #define SHR(T, x, w) ((w) >= 8 * sizeof(T) ? (T)0 : (T)((x) >> (w)))
-#define DEF_SHIFT(name, T, K, DT)                         \
-    ORTC_EW_ROW2(shl_##name, T, T, T, SHL(T, x, w))      \
+#define DEF_SHIFT(name, T, K, DT)                                                                  \
+    ORTC_EW_ROW2(shl_##name, T, T, T, SHL(T, x, w))                                                \
     ORTC_EW_ROW2(shr_##name, T, T, T, SHR(T, x, w))
-#define ORTC_EW_UNSIGNED(X)                                                   \
-    X(u8, uint8_t, U, ORTC_DTYPE_UINT8)                                       \
-    X(u16, uint16_t, U, ORTC_DTYPE_UINT16)                                    \
-    X(u32, uint32_t, U, ORTC_DTYPE_UINT32)                                    \
+#define ORTC_EW_UNSIGNED(X)                                                                        \
+    X(u8, uint8_t, U, ORTC_DTYPE_UINT8)                                                            \
+    X(u16, uint16_t, U, ORTC_DTYPE_UINT16)                                                         \
+    X(u32, uint32_t, U, ORTC_DTYPE_UINT32)                                                         \
     X(u64, uint64_t, U, ORTC_DTYPE_UINT64)
 ORTC_EW_UNSIGNED(DEF_SHIFT)
 
 static ortc_ew_row2 shift_row(bool left, ortc_dtype dt)
 {
     switch (dt) {
-#define SHIFT_CASE(name, T, K, DT) \
+#define SHIFT_CASE(name, T, K, DT)                                                                 \
     case DT: return left ? shl_##name : shr_##name;
         ORTC_EW_UNSIGNED(SHIFT_CASE)
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -87,16 +84,16 @@ typedef struct bytes16 {
     uint64_t lo, hi;
 } bytes16;
 
-#define DEF_WHERE(name, T)                                                                      \
-    static void where_##name(void *y_, const void *c_, int64_t sc, const void *x_, int64_t sx,  \
-                             const void *z_, int64_t sz, int64_t n, const void *arg)            \
-    {                                                                                           \
-        T *y = y_;                                                                              \
-        const uint8_t *cond = c_;                                                               \
-        const T *x = x_, *z = z_;                                                               \
-        (void)arg;                                                                              \
-        for (int64_t i = 0; i < n; i++)                                                         \
-            y[i] = cond[i * sc] ? x[i * sx] : z[i * sz];                                        \
+#define DEF_WHERE(name, T)                                                                         \
+    static void where_##name(void *y_, const void *c_, int64_t sc, const void *x_, int64_t sx,     \
+                             const void *z_, int64_t sz, int64_t n, const void *arg)               \
+    {                                                                                              \
+        T *y = y_;                                                                                 \
+        const uint8_t *cond = c_;                                                                  \
+        const T *x = x_, *z = z_;                                                                  \
+        (void)arg;                                                                                 \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            y[i] = cond[i * sc] ? x[i * sx] : z[i * sz];                                           \
     }
 DEF_WHERE(1, uint8_t)
 DEF_WHERE(2, uint16_t)
@@ -146,11 +143,16 @@ static const struct {
     logic_kind kind;
     int sub; /* cmp_op, or 0/1/2 for And/Or/Xor */
 } kinds[] = {
-    {"Equal", K_CMP, CMP_EQ},        {"Less", K_CMP, CMP_LT},
-    {"Greater", K_CMP, CMP_GT},      {"LessOrEqual", K_CMP, CMP_LE},
-    {"GreaterOrEqual", K_CMP, CMP_GE}, {"And", K_BOOL2, 0},
-    {"Or", K_BOOL2, 1},              {"Xor", K_BOOL2, 2},
-    {"Not", K_NOT, 0},               {"Where", K_WHERE, 0},
+    {"Equal", K_CMP, CMP_EQ},
+    {"Less", K_CMP, CMP_LT},
+    {"Greater", K_CMP, CMP_GT},
+    {"LessOrEqual", K_CMP, CMP_LE},
+    {"GreaterOrEqual", K_CMP, CMP_GE},
+    {"And", K_BOOL2, 0},
+    {"Or", K_BOOL2, 1},
+    {"Xor", K_BOOL2, 2},
+    {"Not", K_NOT, 0},
+    {"Where", K_WHERE, 0},
     {"BitShift", K_SHIFT, 0},
 };
 
@@ -221,8 +223,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
     }
     case K_CMP:
     case K_BOOL2:
-    case K_SHIFT:
-        break;
+    case K_SHIFT: break;
     }
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
         return st;
@@ -301,9 +302,7 @@ static ortc_status logic_run(ortc_opctx *c)
     size_t ey = ortc_dtype_size(li.out_dtype);
     ortc_ew it;
     switch (li.kind) {
-    case K_NOT:
-        not_forward(y, c->in[0]->data, ortc_tensor_numel(c->in[0]));
-        break;
+    case K_NOT: not_forward(y, c->in[0]->data, ortc_tensor_numel(c->in[0])); break;
     case K_WHERE: {
         int ranks[3];
         const int64_t *dims[3];
@@ -326,25 +325,38 @@ static ortc_status logic_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-#define LOGIC_OP(name, version)                                                               \
-    {                                                                                         \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = logic_infer,    \
-        .prepare = logic_prepare, .run = logic_run,                                           \
+#define LOGIC_OP(name, version)                                                                    \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = logic_infer,         \
+        .prepare = logic_prepare, .run = logic_run,                                                \
     }
 
 const ortc_operator ortc_ops_logic[] = {
-    LOGIC_OP("Equal", 1),           LOGIC_OP("Equal", 7),
-    LOGIC_OP("Equal", 11),          LOGIC_OP("Equal", 13),
-    LOGIC_OP("Less", 1),            LOGIC_OP("Less", 7),
-    LOGIC_OP("Less", 9),            LOGIC_OP("Less", 13),
-    LOGIC_OP("Greater", 1),         LOGIC_OP("Greater", 7),
-    LOGIC_OP("Greater", 9),         LOGIC_OP("Greater", 13),
-    LOGIC_OP("LessOrEqual", 12),    LOGIC_OP("LessOrEqual", 16),
-    LOGIC_OP("GreaterOrEqual", 12), LOGIC_OP("GreaterOrEqual", 16),
-    LOGIC_OP("Not", 1),             LOGIC_OP("And", 1),
-    LOGIC_OP("And", 7),             LOGIC_OP("Or", 1),
-    LOGIC_OP("Or", 7),              LOGIC_OP("Xor", 1),
-    LOGIC_OP("Xor", 7),             LOGIC_OP("Where", 9),
-    LOGIC_OP("Where", 16),          LOGIC_OP("BitShift", 11),
+    LOGIC_OP("Equal", 1),
+    LOGIC_OP("Equal", 7),
+    LOGIC_OP("Equal", 11),
+    LOGIC_OP("Equal", 13),
+    LOGIC_OP("Less", 1),
+    LOGIC_OP("Less", 7),
+    LOGIC_OP("Less", 9),
+    LOGIC_OP("Less", 13),
+    LOGIC_OP("Greater", 1),
+    LOGIC_OP("Greater", 7),
+    LOGIC_OP("Greater", 9),
+    LOGIC_OP("Greater", 13),
+    LOGIC_OP("LessOrEqual", 12),
+    LOGIC_OP("LessOrEqual", 16),
+    LOGIC_OP("GreaterOrEqual", 12),
+    LOGIC_OP("GreaterOrEqual", 16),
+    LOGIC_OP("Not", 1),
+    LOGIC_OP("And", 1),
+    LOGIC_OP("And", 7),
+    LOGIC_OP("Or", 1),
+    LOGIC_OP("Or", 7),
+    LOGIC_OP("Xor", 1),
+    LOGIC_OP("Xor", 7),
+    LOGIC_OP("Where", 9),
+    LOGIC_OP("Where", 16),
+    LOGIC_OP("BitShift", 11),
 };
 const size_t ortc_ops_logic_count = sizeof ortc_ops_logic / sizeof ortc_ops_logic[0];

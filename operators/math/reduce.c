@@ -42,10 +42,16 @@ static const struct {
     const char *op;
     reduce_kind kind;
 } reduce_ops[] = {
-    {"ReduceSum", R_SUM},       {"ReduceMean", R_MEAN}, {"ReduceMax", R_MAX},
-    {"ReduceMin", R_MIN},       {"ReduceProd", R_PROD}, {"ReduceL1", R_L1},
-    {"ReduceL2", R_L2},         {"ReduceLogSum", R_LOGSUM},
-    {"ReduceLogSumExp", R_LOGSUMEXP}, {"ReduceSumSquare", R_SUMSQUARE},
+    {"ReduceSum", R_SUM},
+    {"ReduceMean", R_MEAN},
+    {"ReduceMax", R_MAX},
+    {"ReduceMin", R_MIN},
+    {"ReduceProd", R_PROD},
+    {"ReduceL1", R_L1},
+    {"ReduceL2", R_L2},
+    {"ReduceLogSum", R_LOGSUM},
+    {"ReduceLogSumExp", R_LOGSUMEXP},
+    {"ReduceSumSquare", R_SUMSQUARE},
 };
 
 /* A validated Reduce* node. The loops see x as groups: runs of adjacent
@@ -54,16 +60,16 @@ static const struct {
  * dropped. */
 typedef struct reduce_geom {
     reduce_kind kind;
-    bool noop;                         /* empty axes + noop_with_empty_axes: y = x */
+    bool noop; /* empty axes + noop_with_empty_axes: y = x */
     int out_rank;
     int64_t out_dims[ORTC_MAX_RANK];
-    int ng;                            /* groups, outermost first */
+    int ng; /* groups, outermost first */
     int64_t gdim[ORTC_MAX_RANK];
     bool gred[ORTC_MAX_RANK];
-    int nk, nr;                        /* kept / reduced groups, outermost first */
+    int nk, nr; /* kept / reduced groups, outermost first */
     int64_t kdim[ORTC_MAX_RANK], kstride[ORTC_MAX_RANK];
     int64_t rdim[ORTC_MAX_RANK], rstride[ORTC_MAX_RANK];
-    int64_t n_out, n_red;              /* outputs; inputs reduced into each */
+    int64_t n_out, n_red; /* outputs; inputs reduced into each */
 } reduce_geom;
 
 static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
@@ -86,8 +92,7 @@ static ortc_status reduce_check_dtype(ortc_opctx *c, reduce_kind k, int version)
     case ORTC_DTYPE_INT32:
     case ORTC_DTYPE_INT64:
     case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_UINT64:
-        return ORTC_STATUS_OK;
+    case ORTC_DTYPE_UINT64: return ORTC_STATUS_OK;
     case ORTC_DTYPE_INT8:
     case ORTC_DTYPE_UINT8:
         if ((k == R_MAX || k == R_MIN) && version >= 12)
@@ -449,7 +454,7 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
 /* ==== Reduce* operators ====================================================== */
 
 typedef struct reduce_state {
-    bool use_ref; /* not float32, LogSumExp, or an empty/trivial reduction */
+    bool use_ref;   /* not float32, LogSumExp, or an empty/trivial reduction */
     bool log_after; /* LogSum: y = log(y) after oneDNN's sum */
     bool nan_check; /* Max/Min: an input with a NaN takes the plain-C kernel */
     ortc_dnnl_step step;
@@ -506,8 +511,8 @@ static ortc_status reduce_build(ortc_opctx *c, reduce_state *s)
     if (st)
         return st;
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP ||
-        g.n_out == 0 || g.n_red <= 1) {
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP || g.n_out == 0 ||
+        g.n_red <= 1) {
         s->use_ref = true;
         return ORTC_STATUS_OK;
     }
@@ -590,13 +595,11 @@ static bool has_nan(const float *x, int64_t n)
 static ortc_status reduce_run(ortc_opctx *c)
 {
     reduce_state *s = c->state;
-    if (!s || s->use_ref ||
-        (s->nan_check && has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
+    if (!s || s->use_ref || (s->nan_check && has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
         return reduce_reference(c);
     ortc_status st;
     if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) ||
-        (st = ortc_dnnl_step_run(c, &s->step)))
+        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) || (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
     if (s->log_after) {
         DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
@@ -756,17 +759,17 @@ static ortc_status arg_run(ortc_opctx *c)
 
 /* ==== registration =========================================================== */
 
-#define REDUCE_OP(name, version, data)                                                       \
-    {                                                                                        \
-        .domain = "", .op_type = (name), .since_version = (version), .data_inputs = (data),  \
-        .infer = reduce_infer, .prepare = reduce_prepare, .run = reduce_run,                 \
-        .release = reduce_release, .reference = reduce_reference,                            \
+#define REDUCE_OP(name, version, data)                                                             \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .data_inputs = (data),        \
+        .infer = reduce_infer, .prepare = reduce_prepare, .run = reduce_run,                       \
+        .release = reduce_release, .reference = reduce_reference,                                  \
     }
 #define REDUCE_OPS(name) REDUCE_OP(name, 1, 0), REDUCE_OP(name, 11, 0), REDUCE_OP(name, 13, 0)
-#define ARG_OP(name, version)                                                               \
-    {                                                                                       \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = arg_infer,    \
-        .run = arg_run,                                                                     \
+#define ARG_OP(name, version)                                                                      \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = arg_infer,           \
+        .run = arg_run,                                                                            \
     }
 #define ARG_OPS(name) ARG_OP(name, 1), ARG_OP(name, 11), ARG_OP(name, 12), ARG_OP(name, 13)
 

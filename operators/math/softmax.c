@@ -32,8 +32,8 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1",
-                             c->node->inputs[0]->name, c->node->op_type);
+                             "input '%s' is a scalar; %s needs rank >= 1", c->node->inputs[0]->name,
+                             c->node->op_type);
     int version = c->node->op ? c->node->op->since_version : c->node->opset;
     bool coerce_2d = version < 13;
     int axis;
@@ -81,8 +81,8 @@ static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
 
 // x, y: (outer, len, inner); softmax (log=false) or log-softmax over len:
 // x - max - log(sum(exp(x - max))), so large inputs do not overflow
-static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer,
-                                 int64_t len, int64_t inner, bool log_out)
+static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer, int64_t len,
+                                 int64_t inner, bool log_out)
 {
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
@@ -104,8 +104,8 @@ static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
 
 // x, y: (outer, len, inner); y = 1 at the first max along len, 0 elsewhere
 // (a NaN counts as the max, like numpy's argmax)
-static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer,
-                                 int64_t len, int64_t inner)
+static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer, int64_t len,
+                                 int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
@@ -212,22 +212,28 @@ static ortc_status softmax_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define SOFTMAX_OP(version)                                                                  \
-    {                                                                                        \
-        .domain = "", .op_type = "Softmax", .since_version = (version),                      \
-        .infer = softmax_infer, .prepare = softmax_prepare, .run = softmax_run,              \
-        .release = softmax_release, .reference = softmax_reference,                          \
+#define SOFTMAX_OP(version)                                                                        \
+    {                                                                                              \
+        .domain = "", .op_type = "Softmax", .since_version = (version), .infer = softmax_infer,    \
+        .prepare = softmax_prepare, .run = softmax_run, .release = softmax_release,                \
+        .reference = softmax_reference,                                                            \
     }
 /* plain C only: run is the reference */
-#define PLAIN_OP(name, version)                                                              \
-    {                                                                                        \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = softmax_infer, \
-        .run = softmax_reference,                                                            \
+#define PLAIN_OP(name, version)                                                                    \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = softmax_infer,       \
+        .run = softmax_reference,                                                                  \
     }
 
 const ortc_operator ortc_ops_softmax[] = {
-    SOFTMAX_OP(1),                SOFTMAX_OP(11),               SOFTMAX_OP(13),
-    PLAIN_OP("LogSoftmax", 1),    PLAIN_OP("LogSoftmax", 11),   PLAIN_OP("LogSoftmax", 13),
-    PLAIN_OP("Hardmax", 1),       PLAIN_OP("Hardmax", 11),      PLAIN_OP("Hardmax", 13),
+    SOFTMAX_OP(1),
+    SOFTMAX_OP(11),
+    SOFTMAX_OP(13),
+    PLAIN_OP("LogSoftmax", 1),
+    PLAIN_OP("LogSoftmax", 11),
+    PLAIN_OP("LogSoftmax", 13),
+    PLAIN_OP("Hardmax", 1),
+    PLAIN_OP("Hardmax", 11),
+    PLAIN_OP("Hardmax", 13),
 };
 const size_t ortc_ops_softmax_count = sizeof ortc_ops_softmax / sizeof ortc_ops_softmax[0];

@@ -20,15 +20,15 @@
 #include "reference.h"
 
 typedef struct conv_state {
-    bool use_ref;          /* oneDNN has no implementation: plain-C kernel */
+    bool use_ref;              /* oneDNN has no implementation: plain-C kernel */
     ortc_dnnl_unblock unblock; /* use_ref with blocked inputs: plain copies */
     ortc_dnnl_step step;
     dnnl_memory_t src, dst, bias;
     ortc_dnnl_weights w;
-    bool reorder_src;      /* x arrives in another layout than the primitive's */
+    bool reorder_src; /* x arrives in another layout than the primitive's */
     ortc_dnnl_reorder src_reorder;
-    size_t src_off;        /* scratch offset of the reordered x */
-    ortc_dnnl_sum_src sum; /* fused "sum": the summand into dst first */
+    size_t src_off;            /* scratch offset of the reordered x */
+    ortc_dnnl_sum_src sum;     /* fused "sum": the summand into dst first */
     dnnl_memory_desc_t dst_md; /* output layout (out_layout[0].desc points here) */
     /* a plain output computed in the primitive's own layout in scratch,
      * then reordered (where oneDNN has only its reference implementation
@@ -90,8 +90,8 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs, ortc_post_ops *po)
     int64_t group = ortc_node_attr_int(c->node, "group", 1);
     int64_t ch = x->dims[1], m = w->dims[0];
     if (group < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'group' is %lld; must be >= 1",
-                             (long long)group);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'group' is %lld; must be >= 1", (long long)group);
     if (ch % group != 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input '%s' has %lld channels (shape %s), not divisible by group %lld",
@@ -267,8 +267,7 @@ static bool conv_window_is(const conv_shape *cs, int64_t k)
 static bool conv_winograd_ok(const ortc_opctx *c, const conv_shape *cs)
 {
     const ortc_tensor *x = c->in[0], *w = c->in[1];
-    if (cs->g.nsp != 2 || cs->group != 1 || !w->data || !c->out_blocked_ok ||
-        !c->out_blocked_ok[0])
+    if (cs->g.nsp != 2 || cs->group != 1 || !w->data || !c->out_blocked_ok || !c->out_blocked_ok[0])
         return false;
     return x->dims[1] >= CONV_WINOGRAD_MIN_CHANNELS && cs->m >= CONV_WINOGRAD_MIN_CHANNELS &&
            conv_window_is(cs, 3);
@@ -292,8 +291,7 @@ static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs, const ortc_
 {
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    if (cs->g.nsp != 2 || cs->group != 1 || !w->data || (b && !b->data) ||
-        !ortc_wino5_available())
+    if (cs->g.nsp != 2 || cs->group != 1 || !w->data || (b && !b->data) || !ortc_wino5_available())
         return false;
     if (x->dims[1] < CONV_WINO5_MIN_CHANNELS || cs->m < CONV_WINO5_MIN_CHANNELS || cs->m % 16 ||
         !conv_window_is(cs, 5))
@@ -341,10 +339,18 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
     ortc_wino5 *k = &s->w5;
     int dh = ortc_win_slot(&cs->g, 0), dw = ortc_win_slot(&cs->g, 1);
     *k = (ortc_wino5){
-        .n = x->dims[0], .ic = x->dims[1], .oc = cs->m, .ih = x->dims[2], .iw = x->dims[3],
-        .oh = ydims[2], .ow = ydims[3], .pad_top = cs->g.pad_begin[dh],
-        .pad_left = cs->g.pad_begin[dw], .x = wino5_layout(x->dims, x_blocked),
-        .y = wino5_layout(ydims, true), .threads = c->backend ? c->backend->threads : 1,
+        .n = x->dims[0],
+        .ic = x->dims[1],
+        .oc = cs->m,
+        .ih = x->dims[2],
+        .iw = x->dims[3],
+        .oh = ydims[2],
+        .ow = ydims[3],
+        .pad_top = cs->g.pad_begin[dh],
+        .pad_left = cs->g.pad_begin[dw],
+        .x = wino5_layout(x->dims, x_blocked),
+        .y = wino5_layout(ydims, true),
+        .threads = c->backend ? c->backend->threads : 1,
     };
     for (int i = 0; i < po->n; i++) {
         k->act[i].kind = po->op[i].kind == ORTC_PO_RELU         ? ORTC_WINO5_RELU
@@ -539,22 +545,22 @@ static ortc_status conv_run(ortc_opctx *c)
     if (s->wino5)
         ortc_wino5_run(&s->w5, x, y, ortc_dnnl_scratch_at(c, s->w5_off));
     else if ((st = ortc_dnnl_sum_run(c, &s->sum, y)) || (st = ortc_dnnl_set(c, s->src, x)) ||
-        (st = ortc_dnnl_set(c, s->dst, y)) ||
-        (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
-        (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))) ||
-        (st = ortc_dnnl_step_run(c, &s->step)))
+             (st = ortc_dnnl_set(c, s->dst, y)) ||
+             (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
+             (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))) ||
+             (st = ortc_dnnl_step_run(c, &s->step)))
         return st;
     if (s->via_scratch)
         return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
     return ORTC_STATUS_OK;
 }
 
-#define CONV_OP(version)                                                                  \
-    {                                                                                     \
-        .domain = "", .op_type = "Conv", .since_version = (version),                      \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS, .infer = conv_infer,         \
-        .prepare = conv_prepare, .run = conv_run, .release = conv_release,                \
-        .reference = conv_reference,                                                      \
+#define CONV_OP(version)                                                                           \
+    {                                                                                              \
+        .domain = "", .op_type = "Conv", .since_version = (version),                               \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS, .infer = conv_infer,                  \
+        .prepare = conv_prepare, .run = conv_run, .release = conv_release,                         \
+        .reference = conv_reference,                                                               \
     }
 
 const ortc_operator ortc_ops_conv[] = {CONV_OP(1), CONV_OP(11)};

@@ -38,9 +38,9 @@
 #define WINO5_X86 0
 #endif
 
-#define WINO5_TB 18   /* default tiles per block (a multiple of the kernel's 6 rows) */
-#define WINO5_ROWS 6  /* tiles per register block */
-#define WINO5_OCB 64  /* output channels per register block (4 vectors) */
+#define WINO5_TB 18  /* default tiles per block (a multiple of the kernel's 6 rows) */
+#define WINO5_ROWS 6 /* tiles per register block */
+#define WINO5_OCB 64 /* output channels per register block (4 vectors) */
 
 bool ortc_wino5_available(void)
 {
@@ -173,15 +173,15 @@ static inline W5_TARGET void bt6(const __m512 d[6], __m512 r[6])
 {
     const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f),
                  two = _mm512_set1_ps(2.0f);
-    __m512 a = _mm512_sub_ps(d[4], d[2]);                      /* d4 - d2 */
-    __m512 b = _mm512_sub_ps(d[3], d[1]);                      /* d3 - d1 */
-    __m512 p = _mm512_fnmadd_ps(four, d[2], d[4]);             /* d4 - 4 d2 */
-    __m512 q = _mm512_fnmadd_ps(four, d[1], d[3]);             /* d3 - 4 d1 */
+    __m512 a = _mm512_sub_ps(d[4], d[2]);          /* d4 - d2 */
+    __m512 b = _mm512_sub_ps(d[3], d[1]);          /* d3 - d1 */
+    __m512 p = _mm512_fnmadd_ps(four, d[2], d[4]); /* d4 - 4 d2 */
+    __m512 q = _mm512_fnmadd_ps(four, d[1], d[3]); /* d3 - 4 d1 */
     r[0] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[2], _mm512_mul_ps(four, d[0])), d[4]);
-    r[1] = _mm512_add_ps(p, q);                                /* -4d1 - 4d2 + d3 + d4 */
-    r[2] = _mm512_sub_ps(p, q);                                /* 4d1 - 4d2 - d3 + d4 */
-    r[3] = _mm512_fmadd_ps(two, b, a);                         /* -2d1 - d2 + 2d3 + d4 */
-    r[4] = _mm512_fnmadd_ps(two, b, a);                        /* 2d1 - d2 - 2d3 + d4 */
+    r[1] = _mm512_add_ps(p, q);         /* -4d1 - 4d2 + d3 + d4 */
+    r[2] = _mm512_sub_ps(p, q);         /* 4d1 - 4d2 - d3 + d4 */
+    r[3] = _mm512_fmadd_ps(two, b, a);  /* -2d1 - d2 + 2d3 + d4 */
+    r[4] = _mm512_fnmadd_ps(two, b, a); /* 2d1 - d2 - 2d3 + d4 */
     r[5] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[3], _mm512_mul_ps(four, d[1])), d[5]);
 }
 
@@ -232,8 +232,9 @@ static W5_TARGET void wino5_in(const ortc_wino5 *k, const float *x, float *v, in
 }
 
 /* m[r][0..64) = sum_i v[r][i] * u[i][0..64) for `rows` rows (1..6). */
-static inline __attribute__((always_inline)) W5_TARGET void
-wino5_mk(int rows, const float *v, int64_t ldv, const float *u, int64_t ic, float *m)
+static inline __attribute__((always_inline)) W5_TARGET void wino5_mk(int rows, const float *v,
+                                                                     int64_t ldv, const float *u,
+                                                                     int64_t ic, float *m)
 {
     __m512 acc[WINO5_ROWS][4];
 #pragma GCC unroll 6
@@ -243,8 +244,8 @@ wino5_mk(int rows, const float *v, int64_t ldv, const float *u, int64_t ic, floa
             acc[r][q] = _mm512_setzero_ps();
     for (int64_t i = 0; i < ic; i++) {
         const float *ui = u + i * WINO5_OCB;
-        __m512 u0 = _mm512_load_ps(ui), u1 = _mm512_load_ps(ui + 16),
-               u2 = _mm512_load_ps(ui + 32), u3 = _mm512_load_ps(ui + 48);
+        __m512 u0 = _mm512_load_ps(ui), u1 = _mm512_load_ps(ui + 16), u2 = _mm512_load_ps(ui + 32),
+               u3 = _mm512_load_ps(ui + 48);
 #pragma GCC unroll 6
         for (int r = 0; r < rows; r++) {
             __m512 b = _mm512_set1_ps(v[r * ldv + i]);
@@ -282,9 +283,7 @@ static inline W5_TARGET __m512 wino5_act(const ortc_wino5 *k, __m512 y)
 {
     for (int i = 0; i < k->n_act; i++) {
         switch (k->act[i].kind) {
-        case ORTC_WINO5_RELU:
-            y = _mm512_max_ps(y, _mm512_setzero_ps());
-            break;
+        case ORTC_WINO5_RELU: y = _mm512_max_ps(y, _mm512_setzero_ps()); break;
         case ORTC_WINO5_LEAKY_RELU: {
             __mmask16 neg = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ);
             y = _mm512_mask_mul_ps(y, neg, y, _mm512_set1_ps(k->act[i].a));
@@ -294,8 +293,7 @@ static inline W5_TARGET __m512 wino5_act(const ortc_wino5 *k, __m512 y)
             y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(k->act[i].a)),
                               _mm512_set1_ps(k->act[i].b));
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return y;
@@ -317,8 +315,8 @@ static W5_TARGET void wino5_out(const ortc_wino5 *k, const float *m, float *y, i
             for (int b = 0; b < 6; b++) {
                 __m512 e[6];
                 for (int a = 0; a < 6; a++)
-                    e[a] = _mm512_load_ps(m + ((size_t)(a * 6 + b) * k->tb + j) * WINO5_OCB +
-                                          q * 16);
+                    e[a] =
+                        _mm512_load_ps(m + ((size_t)(a * 6 + b) * k->tb + j) * WINO5_OCB + q * 16);
                 __m512 s12 = _mm512_add_ps(e[1], e[2]), d12 = _mm512_sub_ps(e[1], e[2]);
                 __m512 s34 = _mm512_add_ps(e[3], e[4]), d34 = _mm512_sub_ps(e[3], e[4]);
                 z[0][b] = _mm512_add_ps(_mm512_add_ps(e[0], s12), s34);
@@ -342,8 +340,8 @@ static W5_TARGET void wino5_out(const ortc_wino5 *k, const float *m, float *y, i
     }
 }
 
-static W5_TARGET void wino5_range(const ortc_wino5 *k, const float *x, float *y, float *v,
-                                  float *m, int64_t t0, int64_t t1)
+static W5_TARGET void wino5_range(const ortc_wino5 *k, const float *x, float *y, float *v, float *m,
+                                  int64_t t0, int64_t t1)
 {
     for (int64_t b0 = t0; b0 < t1; b0 += k->tb) {
         /* full blocks of whole register blocks, one shorter block last */
@@ -374,8 +372,7 @@ void ortc_wino5_run(const ortc_wino5 *k, const float *x, float *y, void *scratch
         int64_t t0 = k->tiles * th / nth, t1 = k->tiles * (th + 1) / nth;
         char *mine = (char *)scratch + (size_t)th * k->per_thread;
         float *v = (float *)mine;
-        float *m = (float *)(mine + round64((size_t)36 * k->tb * (size_t)k->icp *
-                                            sizeof(float)));
+        float *m = (float *)(mine + round64((size_t)36 * k->tb * (size_t)k->icp * sizeof(float)));
         if (t0 < t1)
             wino5_range(k, x, y, v, m, t0, t1);
     }

@@ -43,11 +43,11 @@ typedef struct ortc_wino5 {
         float a, b;
     } act[ORTC_WINO5_MAX_ACTS];
     int threads;
-    int64_t tb;     /* tiles per block; 0: the default (rounded up to 6) */
-    int64_t icp;    /* ic rounded up to 16 */
-    int64_t ocb;    /* output channel blocks of 64 */
-    float *u;       /* transformed weights [ocb][36][ic][64], owned */
-    float *bias;    /* [ocb * 64] or NULL, owned */
+    int64_t tb;        /* tiles per block; 0: the default (rounded up to 6) */
+    int64_t icp;       /* ic rounded up to 16 */
+    int64_t ocb;       /* output channel blocks of 64 */
+    float *u;          /* transformed weights [ocb][36][ic][64], owned */
+    float *bias;       /* [ocb * 64] or NULL, owned */
     size_t per_thread; /* scratch bytes per thread */
 } ortc_wino5;
 

@@ -244,9 +244,8 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input '%s' %s with weight %s: spatial dim %d would have size "
                                  "%lld (pads %lld+%lld exceed the result %lld)",
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                                 sw, i, (long long)out, (long long)pb, (long long)pe,
-                                 (long long)full);
+                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims), sw,
+                                 i, (long long)out, (long long)pb, (long long)pe, (long long)full);
         }
         g->in[d] = in;
         g->out[d] = out;
@@ -355,8 +354,7 @@ static ortc_status deconv_reference(ortc_opctx *c)
 /* ONNX's weights (C, M/group, k...) as oneDNN's deconvolution weights:
  * (M, C, k...) without groups, (G, M/G, C/G, k...) with them, given by
  * strides over the same bytes. */
-static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any,
-                              dnnl_memory_desc_t *md)
+static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any, dnnl_memory_desc_t *md)
 {
     const ortc_tensor *w = c->in[1];
     int64_t ksz = 1;
@@ -504,11 +502,11 @@ static ortc_status deconv_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define DECONV_OP(version)                                                              \
-    {                                                                                   \
-        .domain = "", .op_type = "ConvTranspose", .since_version = (version),           \
-        .infer = deconv_infer, .prepare = deconv_prepare, .run = deconv_run,            \
-        .release = deconv_release, .reference = deconv_reference,                       \
+#define DECONV_OP(version)                                                                         \
+    {                                                                                              \
+        .domain = "", .op_type = "ConvTranspose", .since_version = (version),                      \
+        .infer = deconv_infer, .prepare = deconv_prepare, .run = deconv_run,                       \
+        .release = deconv_release, .reference = deconv_reference,                                  \
     }
 
 const ortc_operator ortc_ops_deconv[] = {DECONV_OP(1), DECONV_OP(11)};

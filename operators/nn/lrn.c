@@ -93,9 +93,9 @@ static ortc_status lrn_pd(ortc_opctx *c, const lrn_params *p, const dnnl_memory_
                           dnnl_primitive_desc_t *pd)
 {
     dnnl_lrn_desc_t desc;
-    DNNL_CHECK(c, dnnl_lrn_forward_desc_init(&desc, dnnl_forward_inference,
-                                             dnnl_lrn_across_channels, md, p->size, p->alpha,
-                                             p->beta, p->bias));
+    DNNL_CHECK(c,
+               dnnl_lrn_forward_desc_init(&desc, dnnl_forward_inference, dnnl_lrn_across_channels,
+                                          md, p->size, p->alpha, p->beta, p->bias));
     bool unimpl;
     return ortc_dnnl_pd_create(c, pd, &desc, NULL, &unimpl);
 }
@@ -207,11 +207,11 @@ static ortc_status lrn_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-#define LRN_OP(version)                                                                  \
-    {                                                                                    \
-        .domain = "", .op_type = "LRN", .since_version = (version),                      \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer, .prepare = lrn_prepare,    \
-        .run = lrn_run, .release = lrn_release, .reference = lrn_reference,              \
+#define LRN_OP(version)                                                                            \
+    {                                                                                              \
+        .domain = "", .op_type = "LRN", .since_version = (version),                                \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer, .prepare = lrn_prepare,              \
+        .run = lrn_run, .release = lrn_release, .reference = lrn_reference,                        \
     }
 
 const ortc_operator ortc_ops_lrn[] = {LRN_OP(1), LRN_OP(13)};

@@ -58,9 +58,9 @@ static ortc_status check_param(ortc_opctx *c, int i, int64_t len, const char *wh
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input %d '%s' (%s) has shape %s; input 0 '%s' of shape %s needs "
                              "[%lld]",
-                             i, in_name(c, i), what, ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             (long long)len);
+                             i, in_name(c, i), what,
+                             ortc_shape_str(sp, sizeof sp, p->rank, p->dims), in_name(c, 0),
+                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), (long long)len);
     }
     return ORTC_STATUS_OK;
 }
@@ -212,7 +212,7 @@ typedef struct norm_state {
     bool use_ref;
     ortc_dnnl_step step;
     dnnl_memory_t src, dst, mean, var, scale, shift;
-    size_t extra_off;  /* this op's own floats in c->scratch, after oneDNN's */
+    size_t extra_off; /* this op's own floats in c->scratch, after oneDNN's */
 } norm_state;
 
 static void norm_release(ortc_opctx *c)
@@ -364,11 +364,11 @@ static ortc_status bn_reference(ortc_opctx *c)
                *var = c->in[4]->data;
     if (g.training)
         batchnorm_train_forward(c->out[0]->data, has_output(c, 1) ? c->out[1]->data : NULL,
-                                has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype,
-                                scale, bias, mean, var, g.n, g.c, g.s, g.eps, g.momentum);
+                                has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype, scale,
+                                bias, mean, var, g.n, g.c, g.s, g.eps, g.momentum);
     else
-        batchnorm_forward(c->out[0]->data, x->data, x->dtype, scale, bias, mean, var, g.n, g.c,
-                          g.s, g.eps);
+        batchnorm_forward(c->out[0]->data, x->data, x->dtype, scale, bias, mean, var, g.n, g.c, g.s,
+                          g.eps);
     return ORTC_STATUS_OK;
 }
 
@@ -450,8 +450,8 @@ static ortc_status in_reference(ortc_opctx *c)
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
-    instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, n,
-                         ch, s, eps);
+    instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, n, ch,
+                         s, eps);
     return ORTC_STATUS_OK;
 }
 
@@ -520,7 +520,7 @@ typedef struct ln_geom {
     int64_t outer, inner;
     double eps;
     int64_t sstr[ORTC_MAX_RANK], bstr[ORTC_MAX_RANK]; /* Scale/B strides over X */
-    bool dense;       /* Scale (and B) are X.shape[axis:] exactly (up to leading 1s) */
+    bool dense; /* Scale (and B) are X.shape[axis:] exactly (up to leading 1s) */
 } ln_geom;
 
 /* Strides of p broadcast to x's dims (unidirectional); false if it cannot
@@ -548,8 +548,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
         (st = ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                  ORTC_DTYPE_UNDEFINED)))
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_UNDEFINED)))
         return st;
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
@@ -620,9 +619,9 @@ static ortc_status ln_reference(ortc_opctx *c)
     const ortc_tensor *x = c->in[0];
     bool has_b = c->n_in > 2 && c->in[2];
     layernorm_forward(c->out[0]->data, has_output(c, 1) ? c->out[1]->data : NULL,
-                      has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype,
-                      c->in[1]->data, g.sstr, has_b ? c->in[2]->data : NULL, g.bstr, x->dims,
-                      x->rank, g.outer, g.inner, g.eps);
+                      has_output(c, 2) ? c->out[2]->data : NULL, x->data, x->dtype, c->in[1]->data,
+                      g.sstr, has_b ? c->in[2]->data : NULL, g.bstr, x->dims, x->rank, g.outer,
+                      g.inner, g.eps);
     return ORTC_STATUS_OK;
 }
 
@@ -689,18 +688,18 @@ static ortc_status ln_run(ortc_opctx *c)
 
 /* ==== registration =========================================================== */
 
-#define NORM_OP(name, version, pre)                                                          \
-    {                                                                                        \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = pre##_infer,   \
-        .prepare = pre##_prepare, .run = pre##_run, .release = norm_release,                 \
-        .reference = pre##_reference,                                                        \
+#define NORM_OP(name, version, pre)                                                                \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version), .infer = pre##_infer,         \
+        .prepare = pre##_prepare, .run = pre##_run, .release = norm_release,                       \
+        .reference = pre##_reference,                                                              \
     }
 
 const ortc_operator ortc_ops_norm[] = {
-    NORM_OP("BatchNormalization", 1, bn),     NORM_OP("BatchNormalization", 6, bn),
-    NORM_OP("BatchNormalization", 7, bn),     NORM_OP("BatchNormalization", 9, bn),
-    NORM_OP("BatchNormalization", 14, bn),    NORM_OP("BatchNormalization", 15, bn),
-    NORM_OP("InstanceNormalization", 1, in),  NORM_OP("InstanceNormalization", 6, in),
+    NORM_OP("BatchNormalization", 1, bn),    NORM_OP("BatchNormalization", 6, bn),
+    NORM_OP("BatchNormalization", 7, bn),    NORM_OP("BatchNormalization", 9, bn),
+    NORM_OP("BatchNormalization", 14, bn),   NORM_OP("BatchNormalization", 15, bn),
+    NORM_OP("InstanceNormalization", 1, in), NORM_OP("InstanceNormalization", 6, in),
     NORM_OP("LayerNormalization", 17, ln),
 };
 const size_t ortc_ops_norm_count = sizeof ortc_ops_norm / sizeof ortc_ops_norm[0];

@@ -19,11 +19,11 @@
 #include "reference.h"
 
 typedef struct pool_state {
-    bool use_ref; /* case oneDNN cannot express exactly: plain-C kernel */
+    bool use_ref;              /* case oneDNN cannot express exactly: plain-C kernel */
     ortc_dnnl_unblock unblock; /* use_ref with a blocked input: plain copy */
     ortc_dnnl_step step;
     dnnl_memory_t src, dst;
-    bool to_plain;         /* pool into scratch (input's layout), then reorder */
+    bool to_plain; /* pool into scratch (input's layout), then reorder */
     size_t tmp_off;
     ortc_dnnl_reorder out_reorder;
     dnnl_memory_desc_t dst_md; /* output layout (out_layout[0].desc points here) */
@@ -51,8 +51,8 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1)) ||
         (st = is_max && version >= 12
-                  ? ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                        ORTC_DTYPE_INT8, ORTC_DTYPE_UINT8, ORTC_DTYPE_UNDEFINED)
+                  ? ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_INT8,
+                                        ORTC_DTYPE_UINT8, ORTC_DTYPE_UNDEFINED)
                   : ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
         (st = ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT)) ||
@@ -141,48 +141,47 @@ static ortc_status pool_infer(ortc_opctx *c)
 /* MaxPool in plain C for any of its dtypes, with the flat index of each
  * maximum into x (N, C, spatial) when idx is not NULL: the first maximum in
  * window order; a NaN wins and propagates, as in PyTorch. */
-#define MAXPOOL_KERNEL(NAME, T)                                                                \
-    static void NAME(T *out, int64_t *idx, const T *x, const ortc_window *g, bool col_major)  \
-    {                                                                                          \
-        const int64_t isz = g->in[0] * g->in[1] * g->in[2];                                    \
-        const int64_t osz = g->out[0] * g->out[1] * g->out[2];                                 \
-        for (int64_t p = 0; p < g->n * g->c; p++)                                              \
-            for (int64_t od = 0; od < g->out[0]; od++)                                         \
-                for (int64_t oh = 0; oh < g->out[1]; oh++)                                     \
-                    for (int64_t ow = 0; ow < g->out[2]; ow++) {                               \
-                        const int64_t o[3] = {od, oh, ow};                                     \
-                        int64_t start[3], best = -1;                                           \
-                        T m = 0;                                                               \
-                        for (int d = 0; d < 3; d++)                                            \
-                            start[d] = o[d] * g->stride[d] - g->pad_begin[d];                  \
-                        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                        \
-                            int64_t id = start[0] + kd * g->dilation[0];                       \
-                            if (id < 0 || id >= g->in[0])                                      \
-                                continue;                                                      \
-                            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                    \
-                                int64_t ih = start[1] + kh * g->dilation[1];                   \
-                                if (ih < 0 || ih >= g->in[1])                                  \
-                                    continue;                                                  \
-                                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                \
-                                    int64_t iw = start[2] + kw * g->dilation[2];               \
-                                    if (iw < 0 || iw >= g->in[2])                              \
-                                        continue;                                              \
-                                    int64_t at = (id * g->in[1] + ih) * g->in[2] + iw;         \
-                                    T v = x[p * isz + at];                                     \
-                                    if (best < 0 || (m == m && (v > m || v != v))) {           \
-                                        m = v;                                                 \
-                                        best = col_major                                       \
-                                                   ? (iw * g->in[1] + ih) * g->in[0] + id      \
-                                                   : at;                                       \
-                                    }                                                          \
-                                }                                                              \
-                            }                                                                  \
-                        }                                                                      \
-                        int64_t j = p * osz + (od * g->out[1] + oh) * g->out[2] + ow;          \
-                        out[j] = m;                                                            \
-                        if (idx)                                                               \
-                            idx[j] = p * isz + best;                                           \
-                    }                                                                          \
+#define MAXPOOL_KERNEL(NAME, T)                                                                    \
+    static void NAME(T *out, int64_t *idx, const T *x, const ortc_window *g, bool col_major)       \
+    {                                                                                              \
+        const int64_t isz = g->in[0] * g->in[1] * g->in[2];                                        \
+        const int64_t osz = g->out[0] * g->out[1] * g->out[2];                                     \
+        for (int64_t p = 0; p < g->n * g->c; p++)                                                  \
+            for (int64_t od = 0; od < g->out[0]; od++)                                             \
+                for (int64_t oh = 0; oh < g->out[1]; oh++)                                         \
+                    for (int64_t ow = 0; ow < g->out[2]; ow++) {                                   \
+                        const int64_t o[3] = {od, oh, ow};                                         \
+                        int64_t start[3], best = -1;                                               \
+                        T m = 0;                                                                   \
+                        for (int d = 0; d < 3; d++)                                                \
+                            start[d] = o[d] * g->stride[d] - g->pad_begin[d];                      \
+                        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                            \
+                            int64_t id = start[0] + kd * g->dilation[0];                           \
+                            if (id < 0 || id >= g->in[0])                                          \
+                                continue;                                                          \
+                            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                        \
+                                int64_t ih = start[1] + kh * g->dilation[1];                       \
+                                if (ih < 0 || ih >= g->in[1])                                      \
+                                    continue;                                                      \
+                                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                    \
+                                    int64_t iw = start[2] + kw * g->dilation[2];                   \
+                                    if (iw < 0 || iw >= g->in[2])                                  \
+                                        continue;                                                  \
+                                    int64_t at = (id * g->in[1] + ih) * g->in[2] + iw;             \
+                                    T v = x[p * isz + at];                                         \
+                                    if (best < 0 || (m == m && (v > m || v != v))) {               \
+                                        m = v;                                                     \
+                                        best =                                                     \
+                                            col_major ? (iw * g->in[1] + ih) * g->in[0] + id : at; \
+                                    }                                                              \
+                                }                                                                  \
+                            }                                                                      \
+                        }                                                                          \
+                        int64_t j = p * osz + (od * g->out[1] + oh) * g->out[2] + ow;              \
+                        out[j] = m;                                                                \
+                        if (idx)                                                                   \
+                            idx[j] = p * isz + best;                                               \
+                    }                                                                              \
     }
 
 MAXPOOL_KERNEL(maxpool_f32, float)
@@ -198,15 +197,11 @@ static void maxpool_any(ortc_opctx *c, const pool_shape *ps)
     case ORTC_DTYPE_DOUBLE:
         maxpool_f64(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
         break;
-    case ORTC_DTYPE_INT8:
-        maxpool_i8(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
-        break;
+    case ORTC_DTYPE_INT8: maxpool_i8(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major); break;
     case ORTC_DTYPE_UINT8:
         maxpool_u8(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
         break;
-    default:
-        maxpool_f32(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major);
-        break;
+    default: maxpool_f32(c->out[0]->data, idx, c->in[0]->data, g, ps->col_major); break;
     }
 }
 
@@ -249,8 +244,8 @@ static ortc_status pool_make(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg,
                         : ortc_dnnl_md_any(c, &dst, rank, ydims)))
         return st;
     dnnl_pooling_v2_desc_t desc;
-    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src,
-                                                    &dst, strides, kernel, dil, pl, pr));
+    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src, &dst,
+                                                    strides, kernel, dil, pl, pr));
     dnnl_primitive_desc_t pd;
     bool unimpl;
     if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
@@ -301,7 +296,7 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
         if (!ps.is_max && ps.count_include_pad && pr[i] > g->pad_end[d])
             return pool_use_ref(c, s); /* see the note at the top of the file */
     }
-    dnnl_alg_kind_t alg = ps.is_max             ? dnnl_pooling_max
+    dnnl_alg_kind_t alg = ps.is_max              ? dnnl_pooling_max
                           : ps.count_include_pad ? dnnl_pooling_avg_include_padding
                                                  : dnnl_pooling_avg_exclude_padding;
     int64_t ydims[ORTC_MAX_RANK];
@@ -518,25 +513,41 @@ static ortc_status gmp_run(ortc_opctx *c)
     return pool_exec(c, s);
 }
 
-#define POOL_OP(name, version)                                                             \
-    {                                                                                      \
-        .domain = "", .op_type = (name), .since_version = (version),                       \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = pool_infer, .prepare = pool_prepare,    \
-        .run = pool_run, .release = pool_release, .reference = pool_reference,             \
+#define POOL_OP(name, version)                                                                     \
+    {                                                                                              \
+        .domain = "", .op_type = (name), .since_version = (version),                               \
+        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = pool_infer, .prepare = pool_prepare,            \
+        .run = pool_run, .release = pool_release, .reference = pool_reference,                     \
     }
 
 const ortc_operator ortc_ops_pool[] = {
-    POOL_OP("MaxPool", 1),      POOL_OP("MaxPool", 8),      POOL_OP("MaxPool", 10),
-    POOL_OP("MaxPool", 11),     POOL_OP("MaxPool", 12),     POOL_OP("AveragePool", 1),
-    POOL_OP("AveragePool", 7),  POOL_OP("AveragePool", 10), POOL_OP("AveragePool", 11),
+    POOL_OP("MaxPool", 1),
+    POOL_OP("MaxPool", 8),
+    POOL_OP("MaxPool", 10),
+    POOL_OP("MaxPool", 11),
+    POOL_OP("MaxPool", 12),
+    POOL_OP("AveragePool", 1),
+    POOL_OP("AveragePool", 7),
+    POOL_OP("AveragePool", 10),
+    POOL_OP("AveragePool", 11),
     {
-        .domain = "", .op_type = "GlobalAveragePool", .since_version = 1, .infer = gap_infer,
-        .prepare = gap_prepare, .run = gap_run, .release = pool_release,
+        .domain = "",
+        .op_type = "GlobalAveragePool",
+        .since_version = 1,
+        .infer = gap_infer,
+        .prepare = gap_prepare,
+        .run = gap_run,
+        .release = pool_release,
         .reference = gap_reference,
     },
     {
-        .domain = "", .op_type = "GlobalMaxPool", .since_version = 1, .infer = gap_infer,
-        .prepare = gmp_prepare, .run = gmp_run, .release = pool_release,
+        .domain = "",
+        .op_type = "GlobalMaxPool",
+        .since_version = 1,
+        .infer = gap_infer,
+        .prepare = gmp_prepare,
+        .run = gmp_run,
+        .release = pool_release,
         .reference = gmp_reference,
     },
 };

@@ -46,7 +46,10 @@ static const char *input_name(const ortc_opctx *c, int i)
     return v ? v->name : "";
 }
 
-static bool has_input(const ortc_opctx *c, int i) { return i < c->n_in && c->in[i]; }
+static bool has_input(const ortc_opctx *c, int i)
+{
+    return i < c->n_in && c->in[i];
+}
 
 /* Product of dims[from..to). */
 static int64_t span(const int64_t *dims, int from, int to)
@@ -67,7 +70,10 @@ static void dense_strides(int rank, const int64_t *dims, int64_t *strides)
     }
 }
 
-static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* Writes the zero of dtype at dst: all-zero bytes, or "" for STRING. */
 static void set_zero(void *dst, ortc_dtype dt)
@@ -177,20 +183,43 @@ typedef struct scalar {
     uint64_t u;
 } scalar;
 
-static scalar sc_float(double f) { return (scalar){SC_FLOAT, f, 0, 0}; }
-static scalar sc_signed(int64_t i) { return (scalar){SC_SIGNED, 0, i, 0}; }
-static scalar sc_unsigned(uint64_t u) { return (scalar){SC_UNSIGNED, 0, 0, u}; }
+static scalar sc_float(double f)
+{
+    return (scalar){SC_FLOAT, f, 0, 0};
+}
+static scalar sc_signed(int64_t i)
+{
+    return (scalar){SC_SIGNED, 0, i, 0};
+}
+static scalar sc_unsigned(uint64_t u)
+{
+    return (scalar){SC_UNSIGNED, 0, 0, u};
+}
 
 static bool numeric_dtype(ortc_dtype t)
 {
     switch (t) {
-    case F32: case F64: case F16: case BF16: case I8: case I16: case I32: case I64:
-    case U8: case U16: case U32: case U64: case BOOL: return true;
+    case F32:
+    case F64:
+    case F16:
+    case BF16:
+    case I8:
+    case I16:
+    case I32:
+    case I64:
+    case U8:
+    case U16:
+    case U32:
+    case U64:
+    case BOOL: return true;
     default: return false;
     }
 }
 
-static bool float_dtype(ortc_dtype t) { return t == F32 || t == F64 || t == F16 || t == BF16; }
+static bool float_dtype(ortc_dtype t)
+{
+    return t == F32 || t == F64 || t == F16 || t == BF16;
+}
 
 /* Element i of a numeric array of dtype t (numeric_dtype(t) holds). */
 static scalar sc_load(ortc_dtype t, const void *p, int64_t i)
@@ -342,8 +371,8 @@ static ortc_status split_infer(ortc_opctx *c)
         ortc_node_attr_ints(c->node, "split", &n);
         if ((int64_t)n != n_out)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'split' has %zu lengths but the node has %d outputs",
-                                 n, n_out);
+                                 "attribute 'split' has %zu lengths but the node has %d outputs", n,
+                                 n_out);
     } else if (dim % n_out) {
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "axis %d of input 0 '%s' has dim %lld, which does not split into %d "
@@ -436,15 +465,13 @@ static void slice_axis(int64_t d, int64_t start, int64_t end, int64_t step, int6
 }
 
 /* Reads Slice-1's list attribute `name` into vals (at most R values). */
-static ortc_status slice_attr(ortc_opctx *c, const char *name, bool required, int64_t *vals,
-                              int *n)
+static ortc_status slice_attr(ortc_opctx *c, const char *name, bool required, int64_t *vals, int *n)
 {
     const ortc_attr *a = ortc_node_attr(c->node, name);
     *n = -1;
     if (!a) {
         if (required)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is missing",
-                                 name);
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is missing", name);
         return ORTC_STATUS_OK;
     }
     if (a->n > R)
@@ -485,8 +512,8 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
                              "%d, %d, %d and %d values (-1: absent)",
                              n_starts, n_ends, n_axes, n_steps);
     if (n_axes < 0 && n_starts > r)
-        return ortc_op_error(c, bad, "starts has %d values but input 0 '%s' has rank %d",
-                             n_starts, input_name(c, 0), r);
+        return ortc_op_error(c, bad, "starts has %d values but input 0 '%s' has rank %d", n_starts,
+                             input_name(c, 0), r);
     for (int i = 0; i < r; i++) {
         p->first[i] = 0;
         p->step[i] = 1;
@@ -878,8 +905,7 @@ static ortc_status pad_run(ortc_opctx *c)
     if (ortc_tensor_numel(c->out[0]) == 0)
         return ORTC_STATUS_OK;
     const ortc_tensor *x = c->in[0];
-    pad_forward(c->out[0]->data, c->out[0], x->data, x, pads, mode, val,
-                ortc_dtype_size(x->dtype));
+    pad_forward(c->out[0]->data, c->out[0], x->data, x, pads, mode, val, ortc_dtype_size(x->dtype));
     return ORTC_STATUS_OK;
 }
 
@@ -1010,8 +1036,10 @@ static ortc_status range_count(ortc_opctx *c, int64_t *n)
         double s = ortc_tensor_get_double(c->in[0], 0), l = ortc_tensor_get_double(c->in[1], 0),
                d = ortc_tensor_get_double(c->in[2], 0);
         if (d == 0 || isnan(d))
-            return ortc_op_error(c, value_status(c, 2), "input 2 '%s' (delta) is %g; it must be "
-                                 "a nonzero number", input_name(c, 2), d);
+            return ortc_op_error(c, value_status(c, 2),
+                                 "input 2 '%s' (delta) is %g; it must be "
+                                 "a nonzero number",
+                                 input_name(c, 2), d);
         double v = ceil((l - s) / d);
         if (v > 0x1p62)
             return ortc_op_error(c, ORTC_STATUS_LIMIT_EXCEEDED,
@@ -1046,8 +1074,7 @@ static ortc_status range_infer(ortc_opctx *c)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input %d '%s' (%s) is %s of rank %d; Range takes three scalars "
                                  "of one dtype",
-                                 i, input_name(c, i), names[i], ortc_dtype_name(t->dtype),
-                                 t->rank);
+                                 i, input_name(c, i), names[i], ortc_dtype_name(t->dtype), t->rank);
         if (!t->data)
             return data_unknown(c, i, names[i]);
     }
@@ -1118,9 +1145,8 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
     }
     for (int i = 0; i < r; i++)
         if (reps[i] < 0)
-            return ortc_op_error(c, value_status(c, 1),
-                                 "repeat count %lld for axis %d is negative", (long long)reps[i],
-                                 i);
+            return ortc_op_error(c, value_status(c, 1), "repeat count %lld for axis %d is negative",
+                                 (long long)reps[i], i);
     return ORTC_STATUS_OK;
 }
 
@@ -1137,8 +1163,8 @@ static ortc_status tile_infer(ortc_opctx *c)
     for (int i = 0; i < x->rank; i++) {
         if (x->dims[i] > 0 && reps[i] > INT64_MAX / x->dims[i])
             return ortc_op_error(c, ORTC_STATUS_LIMIT_EXCEEDED,
-                                 "axis %d: %lld copies of dim %lld overflow", i,
-                                 (long long)reps[i], (long long)x->dims[i]);
+                                 "axis %d: %lld copies of dim %lld overflow", i, (long long)reps[i],
+                                 (long long)x->dims[i]);
         dims[i] = x->dims[i] * reps[i];
     }
     ortc_op_set_output(c, 0, x->dtype, x->rank, dims);
@@ -1199,8 +1225,7 @@ static ortc_status trilu_infer(ortc_opctx *c)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "upper", ORTC_ATTR_INT)) ||
-        (st = ortc_plain_check_known(c, 0)))
+        (st = ortc_op_check_attr(c, "upper", ORTC_ATTR_INT)) || (st = ortc_plain_check_known(c, 0)))
         return st;
     const ortc_tensor *x = c->in[0];
     if (x->rank < 2)
@@ -1261,8 +1286,8 @@ static ortc_status trilu_run(ortc_opctx *c)
  * in [-s, s-1] for s = data's dim on `axis`. Out-of-range values are an
  * error (at infer when the indices are constant). */
 
-static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data,
-                                  const ortc_tensor *idx, int *axis)
+static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const ortc_tensor *idx,
+                                  int *axis)
 {
     ortc_status st;
     if ((st = ortc_op_check_dtype(c, 1, I32, I64, END)))
@@ -1336,8 +1361,7 @@ static ortc_status gather_elements_infer(ortc_opctx *c)
     int axis;
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_plain_check_known(c, 0)) ||
-        (st = elements_check(c, c->in[0], c->in[1], &axis)))
+        (st = ortc_plain_check_known(c, 0)) || (st = elements_check(c, c->in[0], c->in[1], &axis)))
         return st;
     const ortc_tensor *idx = c->in[1];
     ortc_op_set_output(c, 0, c->in[0]->dtype, idx->rank, idx->dims);
@@ -1360,8 +1384,8 @@ static ortc_status gather_elements_run(ortc_opctx *c)
     char *y = c->out[0]->data;
     const char *xd = x->data;
     // y[p] = x[p with coordinate `axis` replaced by indices[p]]
-    FOR_EACH_ELEMENT(idx, x, axis, i, off, memcpy(y + i * (int64_t)elem, xd + off * (int64_t)elem,
-                                                  elem));
+    FOR_EACH_ELEMENT(idx, x, axis, i, off,
+                     memcpy(y + i * (int64_t)elem, xd + off * (int64_t)elem, elem));
     return ORTC_STATUS_OK;
 }
 
@@ -1400,8 +1424,7 @@ static ortc_status scatter_elements_infer(ortc_opctx *c)
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)) ||
         (st = scatter_reduction_of(c, &red)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_plain_check_known(c, 2)) ||
-        (st = elements_check(c, c->in[0], c->in[1], &axis)))
+        (st = ortc_plain_check_known(c, 2)) || (st = elements_check(c, c->in[0], c->in[1], &axis)))
         return st;
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
     char si[128], su[128];
@@ -1582,8 +1605,7 @@ static ortc_status s2d_infer(ortc_opctx *c)
     if ((st = block_check(c, &b)))
         return st;
     if (ortc_node_attr(c->node, "mode"))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "SpaceToDepth has no attribute 'mode'");
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "SpaceToDepth has no attribute 'mode'");
     const ortc_tensor *x = c->in[0];
     if (x->dims[2] % b || x->dims[3] % b)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -1615,7 +1637,10 @@ static ortc_status s2d_run(ortc_opctx *c)
  * "INF", "-inf" work; C locale assumed); numbers are not formatted as
  * strings. */
 
-static bool integer_dtype(ortc_dtype t) { return numeric_dtype(t) && !float_dtype(t) && t != BOOL; }
+static bool integer_dtype(ortc_dtype t)
+{
+    return numeric_dtype(t) && !float_dtype(t) && t != BOOL;
+}
 
 static ortc_status castlike_infer(ortc_opctx *c)
 {
@@ -1637,8 +1662,7 @@ static ortc_status castlike_infer(ortc_opctx *c)
 }
 
 /* Parses string element i for a target of dtype `to`. */
-static ortc_status parse_number(ortc_opctx *c, const char *s, ortc_dtype to, int64_t i,
-                                scalar *v)
+static ortc_status parse_number(ortc_opctx *c, const char *s, ortc_dtype to, int64_t i, scalar *v)
 {
     if (!s)
         s = "";

@@ -125,11 +125,11 @@ static ortc_status parse_attrs(ortc_opctx *c, rs_params *p, bool legacy)
 {
     static const char *const modes[] = {"nearest", "linear", "cubic", NULL};
     static const char *const legacy_modes[] = {"nearest", "linear", NULL};
-    static const char *const coords[] = {"half_pixel",   "pytorch_half_pixel",
-                                         "align_corners", "asymmetric",
-                                         "tf_half_pixel_for_nn", "tf_crop_and_resize", NULL};
-    static const char *const rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
-                                         "ceil", NULL};
+    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel",   "align_corners",
+                                         "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize",
+                                         NULL};
+    static const char *const rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil",
+                                         NULL};
     int mode, coord = RS_HALF_PIXEL, round = RS_ROUND_PREFER_FLOOR;
     ortc_status st = enum_attr(c, "mode", legacy ? legacy_modes : modes, RS_NEAREST, &mode);
     if (st)
@@ -177,9 +177,8 @@ static ortc_status read_scales(ortc_opctx *c, rs_params *p, const float *attr, s
     for (int i = 0; i < p->rank; i++) {
         double s = attr ? attr[i] : ((const float *)t->data)[i];
         if (!(s > 0) || !isfinite(s) || (upsample && s < 1))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "scale %g for axis %d; must be %s", s, i,
-                                 upsample ? ">= 1 (Upsample)" : "> 0 and finite");
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "scale %g for axis %d; must be %s",
+                                 s, i, upsample ? ">= 1 (Upsample)" : "> 0 and finite");
         scales[i] = s;
     }
     return ORTC_STATUS_OK;
@@ -240,8 +239,9 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "%s; exactly one of 'scales' (input 2) and 'sizes' (input 3) "
                                  "must be given (non-empty)",
-                                 scales ? "both scales and sizes are given" : "neither scales nor "
-                                                                              "sizes is given");
+                                 scales ? "both scales and sizes are given"
+                                        : "neither scales nor "
+                                          "sizes is given");
     }
 
     if (roi) {
@@ -266,8 +266,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
         if (sizes->rank != 1 || ortc_tensor_numel(sizes) != p->rank)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 3 '%s' (sizes) has %lld values; input '%s' has rank %d",
-                                 in_name(c, 3), (long long)ortc_tensor_numel(sizes),
-                                 in_name(c, 0), p->rank);
+                                 in_name(c, 3), (long long)ortc_tensor_numel(sizes), in_name(c, 0),
+                                 p->rank);
         for (int i = 0; i < p->rank; i++) {
             int64_t o = ((const int64_t *)sizes->data)[i];
             if (o < 0)
@@ -303,15 +303,14 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             char sx[128];
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input '%s' has shape %s: cannot resize empty axis %d to %lld",
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                                 i, (long long)p->out[i]);
+                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims), i,
+                                 (long long)p->out[i]);
         }
 
     /* which element types the mode can compute */
     switch (x->dtype) {
     case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE:
-        return ORTC_STATUS_OK;
+    case ORTC_DTYPE_DOUBLE: return ORTC_STATUS_OK;
     case ORTC_DTYPE_UINT8:
     case ORTC_DTYPE_INT8:
     case ORTC_DTYPE_UINT16:
@@ -424,9 +423,7 @@ static void axis_taps(const rs_params *p, int a, int64_t o, rs_taps *t)
     double f = floor(x), r = x - f;
     int64_t i0 = (int64_t)f;
     switch (p->mode) {
-    case RS_NEAREST:
-        add_tap(t, nearest_index(p->round, x, p->scale[a]), 1.0, n);
-        break;
+    case RS_NEAREST: add_tap(t, nearest_index(p->round, x, p->scale[a]), 1.0, n); break;
     case RS_LINEAR:
         add_tap(t, i0, 1 - r, n);
         add_tap(t, i0 + 1, r, n);
@@ -678,8 +675,8 @@ static ortc_status rs_build(ortc_opctx *c, rs_state *s)
     dnnl_resampling_desc_t desc;
     dnnl_alg_kind_t alg = p.mode == RS_LINEAR ? dnnl_resampling_linear : dnnl_resampling_nearest;
     /* factors NULL: oneDNN takes out / in from the descriptors */
-    DNNL_CHECK(c, dnnl_resampling_forward_desc_init(&desc, dnnl_forward_inference, alg, NULL, &src,
-                                                    &dst));
+    DNNL_CHECK(
+        c, dnnl_resampling_forward_desc_init(&desc, dnnl_forward_inference, alg, NULL, &src, &dst));
     dnnl_primitive_desc_t pd;
     bool unimpl;
     if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
@@ -736,11 +733,11 @@ static ortc_status rs_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define RS_OP(type, version, inputs)                                                     \
-    {                                                                                    \
-        .domain = "", .op_type = (type), .since_version = (version),                     \
-        .data_inputs = (inputs), .infer = rs_infer, .prepare = rs_prepare,               \
-        .run = rs_run, .release = rs_release, .reference = rs_reference,                 \
+#define RS_OP(type, version, inputs)                                                               \
+    {                                                                                              \
+        .domain = "", .op_type = (type), .since_version = (version), .data_inputs = (inputs),      \
+        .infer = rs_infer, .prepare = rs_prepare, .run = rs_run, .release = rs_release,            \
+        .reference = rs_reference,                                                                 \
     }
 
 /* data inputs: scales (bit 1) for Upsample-9 and Resize-10; roi, scales and

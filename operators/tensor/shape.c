@@ -61,9 +61,10 @@ static ortc_status flatten_infer(ortc_opctx *c)
     if (axis < 0)
         axis += x->rank;
     if (axis < 0 || axis > x->rank)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
-                             (long long)attr, input_name(c, 0), x->rank, -x->rank, x->rank);
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL,
+            "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
+            (long long)attr, input_name(c, 0), x->rank, -x->rank, x->rank);
     /* x: (d_0 .. d_{axis-1}, d_axis .. d_{r-1}) -> (prod before, prod from) */
     int64_t dims[2] = {dims_product(x->dims, (int)axis),
                        dims_product(x->dims + axis, x->rank - (int)axis)};

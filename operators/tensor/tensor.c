@@ -337,12 +337,27 @@ typedef struct num {
 typedef num (*load_fn)(const void *src, int64_t i);
 typedef void (*store_fn)(void *dst, int64_t i, num v);
 
-static num num_f(double f) { return (num){NUM_F, f, 0, 0}; }
-static num num_i(int64_t i) { return (num){NUM_I, 0, i, 0}; }
-static num num_u(uint64_t u) { return (num){NUM_U, 0, 0, u}; }
+static num num_f(double f)
+{
+    return (num){NUM_F, f, 0, 0};
+}
+static num num_i(int64_t i)
+{
+    return (num){NUM_I, 0, i, 0};
+}
+static num num_u(uint64_t u)
+{
+    return (num){NUM_U, 0, 0, u};
+}
 
-static num load_f32(const void *s, int64_t i) { return num_f(((const float *)s)[i]); }
-static num load_f64(const void *s, int64_t i) { return num_f(((const double *)s)[i]); }
+static num load_f32(const void *s, int64_t i)
+{
+    return num_f(((const float *)s)[i]);
+}
+static num load_f64(const void *s, int64_t i)
+{
+    return num_f(((const double *)s)[i]);
+}
 static num load_f16(const void *s, int64_t i)
 {
     return num_f(ortc_f16_to_float(((const uint16_t *)s)[i]));
@@ -351,15 +366,42 @@ static num load_bf16(const void *s, int64_t i)
 {
     return num_f(ortc_bf16_to_float(((const uint16_t *)s)[i]));
 }
-static num load_i8(const void *s, int64_t i) { return num_i(((const int8_t *)s)[i]); }
-static num load_i16(const void *s, int64_t i) { return num_i(((const int16_t *)s)[i]); }
-static num load_i32(const void *s, int64_t i) { return num_i(((const int32_t *)s)[i]); }
-static num load_i64(const void *s, int64_t i) { return num_i(((const int64_t *)s)[i]); }
-static num load_u8(const void *s, int64_t i) { return num_u(((const uint8_t *)s)[i]); }
-static num load_u16(const void *s, int64_t i) { return num_u(((const uint16_t *)s)[i]); }
-static num load_u32(const void *s, int64_t i) { return num_u(((const uint32_t *)s)[i]); }
-static num load_u64(const void *s, int64_t i) { return num_u(((const uint64_t *)s)[i]); }
-static num load_bool(const void *s, int64_t i) { return num_u(((const uint8_t *)s)[i] != 0); }
+static num load_i8(const void *s, int64_t i)
+{
+    return num_i(((const int8_t *)s)[i]);
+}
+static num load_i16(const void *s, int64_t i)
+{
+    return num_i(((const int16_t *)s)[i]);
+}
+static num load_i32(const void *s, int64_t i)
+{
+    return num_i(((const int32_t *)s)[i]);
+}
+static num load_i64(const void *s, int64_t i)
+{
+    return num_i(((const int64_t *)s)[i]);
+}
+static num load_u8(const void *s, int64_t i)
+{
+    return num_u(((const uint8_t *)s)[i]);
+}
+static num load_u16(const void *s, int64_t i)
+{
+    return num_u(((const uint16_t *)s)[i]);
+}
+static num load_u32(const void *s, int64_t i)
+{
+    return num_u(((const uint32_t *)s)[i]);
+}
+static num load_u64(const void *s, int64_t i)
+{
+    return num_u(((const uint64_t *)s)[i]);
+}
+static num load_bool(const void *s, int64_t i)
+{
+    return num_u(((const uint8_t *)s)[i] != 0);
+}
 
 static double num_double(num v)
 {
@@ -367,7 +409,10 @@ static double num_double(num v)
 }
 
 /* Integer bits modulo 2^64 (conversion to unsigned is defined in C). */
-static uint64_t num_bits(num v) { return v.kind == NUM_I ? (uint64_t)v.i : v.u; }
+static uint64_t num_bits(num v)
+{
+    return v.kind == NUM_I ? (uint64_t)v.i : v.u;
+}
 
 /* Truncate toward zero, saturate to [lo, hi], NaN -> 0. (double)lo and
  * (double)hi are exact or round away from the range (2^63), so every value
@@ -396,7 +441,10 @@ static void store_f32(void *d, int64_t i, num v)
 {
     ((float *)d)[i] = v.kind == NUM_F ? (float)v.f : v.kind == NUM_I ? (float)v.i : (float)v.u;
 }
-static void store_f64(void *d, int64_t i, num v) { ((double *)d)[i] = num_double(v); }
+static void store_f64(void *d, int64_t i, num v)
+{
+    ((double *)d)[i] = num_double(v);
+}
 static void store_f16(void *d, int64_t i, num v)
 {
     ((uint16_t *)d)[i] = ortc_f16_from_double(num_double(v));

@@ -99,7 +99,8 @@ static ortc_status try_fold(ortc_pass_ctx *pc, ortc_node *conv, bool *done)
                             "out of memory folding BatchNormalization '%s'", bn->name);
     /* the originals go now unless something else reads them */
     ortc_value *old[6] = {conv->inputs[1], conv->n_inputs > 2 ? conv->inputs[2] : NULL,
-                          bn->inputs[1], bn->inputs[2], bn->inputs[3], bn->inputs[4]};
+                          bn->inputs[1],   bn->inputs[2],
+                          bn->inputs[3],   bn->inputs[4]};
     conv->inputs[1] = wn;
     conv->inputs[2] = bnv;
     /* the Conv now writes what the BN wrote */

@@ -166,8 +166,7 @@ ortc_node *ortc_pass_single_user(const ortc_value *v)
 void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_node *a,
                                 const ortc_node *b)
 {
-    if (!v || v->graph != pc->g || v->kind != ORTC_VALUE_CONSTANT || !v->constant ||
-        v->is_output)
+    if (!v || v->graph != pc->g || v->kind != ORTC_VALUE_CONSTANT || !v->constant || v->is_output)
         return;
     for (int u = 0; u < v->n_uses; u++)
         if (v->uses[u].input < 0 || (v->uses[u].node != a && v->uses[u].node != b))
@@ -248,11 +247,11 @@ static int ensure_info(ortc_pass_ctx *pc)
 /* Scratch storage for one node's operator context. */
 typedef struct node_ctx {
     ortc_opctx c;
-    ortc_tensor *t;     /* [n_in + n_out] */
+    ortc_tensor *t; /* [n_in + n_out] */
     ortc_tensor **pt;
     ortc_layout *l;
     ortc_layout **pl;
-    int *ints;          /* inplace, view */
+    int *ints; /* inplace, view */
     bool *blocked;
 } node_ctx;
 
@@ -342,12 +341,40 @@ static bool inputs_ready(const ortc_pass_ctx *pc, const ortc_node *n)
 /* Ops whose output 0 has input 0's dtype (ONNX type constraint T -> T). */
 static bool keeps_dtype(const ortc_node *n)
 {
-    static const char *ops[] = {
-        "Identity", "Dropout", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
-        "Expand", "Tile", "Slice", "Pad", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu",
-        "HardSigmoid", "Clip", "Softmax", "LogSoftmax", "MaxPool", "AveragePool",
-        "GlobalAveragePool", "GlobalMaxPool", "LRN", "Conv", "ConvTranspose", "Gemm", "MatMul",
-        "BatchNormalization", "Add", "Sub", "Mul", "Div"};
+    static const char *ops[] = {"Identity",
+                                "Dropout",
+                                "Reshape",
+                                "Flatten",
+                                "Squeeze",
+                                "Unsqueeze",
+                                "Transpose",
+                                "Expand",
+                                "Tile",
+                                "Slice",
+                                "Pad",
+                                "Relu",
+                                "LeakyRelu",
+                                "Sigmoid",
+                                "Tanh",
+                                "Elu",
+                                "HardSigmoid",
+                                "Clip",
+                                "Softmax",
+                                "LogSoftmax",
+                                "MaxPool",
+                                "AveragePool",
+                                "GlobalAveragePool",
+                                "GlobalMaxPool",
+                                "LRN",
+                                "Conv",
+                                "ConvTranspose",
+                                "Gemm",
+                                "MatMul",
+                                "BatchNormalization",
+                                "Add",
+                                "Sub",
+                                "Mul",
+                                "Div"};
     if (n->domain[0])
         return false;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)

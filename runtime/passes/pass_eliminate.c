@@ -58,8 +58,8 @@ static bool dropout_is_copy(const ortc_pass_ctx *pc, const ortc_node *n)
     }
     if (!t)
         return true;
-    if (t->kind != ORTC_VALUE_CONSTANT || !t->constant ||
-        t->constant->t.dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(&t->constant->t) != 1)
+    if (t->kind != ORTC_VALUE_CONSTANT || !t->constant || t->constant->t.dtype != ORTC_DTYPE_BOOL ||
+        ortc_tensor_numel(&t->constant->t) != 1)
         return false;
     bool training = *(const uint8_t *)t->constant->t.data != 0;
     return !training || ratio == 0;

@@ -74,7 +74,8 @@ static void transpose_copy(float *dst, const float *src, int64_t r, int64_t c, i
     for (int64_t bj = 0; bj < nbc; bj++)
         for (int64_t bi = 0; bi < nbr; bi++) {
             int64_t i0 = bi * FC_TILE, j0 = bj * FC_TILE;
-            int64_t ni = r - i0 < FC_TILE ? r - i0 : FC_TILE, nj = c - j0 < FC_TILE ? c - j0 : FC_TILE;
+            int64_t ni = r - i0 < FC_TILE ? r - i0 : FC_TILE,
+                    nj = c - j0 < FC_TILE ? c - j0 : FC_TILE;
             float x[FC_TILE][FC_TILE];
             for (int64_t i = 0; i < ni; i++)
                 memcpy(x[i], src + (i0 + i) * c + j0, (size_t)nj * sizeof(float));
@@ -86,9 +87,9 @@ static void transpose_copy(float *dst, const float *src, int64_t r, int64_t c, i
 
 static ortc_status try_transpose(ortc_pass_ctx *pc, ortc_node *n)
 {
-    if (n->n_inputs < 2 || n->n_inputs > 3 || n->n_outputs != 1 || !n->inputs[0] ||
-        !n->inputs[1] || ortc_node_attr_int(n, "transA", 0) != 0 ||
-        ortc_node_attr_int(n, "transB", 0) != 1 || !after_relu(n->inputs[0]))
+    if (n->n_inputs < 2 || n->n_inputs > 3 || n->n_outputs != 1 || !n->inputs[0] || !n->inputs[1] ||
+        ortc_node_attr_int(n, "transA", 0) != 0 || ortc_node_attr_int(n, "transB", 0) != 1 ||
+        !after_relu(n->inputs[0]))
         return ORTC_STATUS_OK;
     ortc_value *wv = n->inputs[1];
     if (wv->kind != ORTC_VALUE_CONSTANT || !wv->constant || !wv->constant->owned ||

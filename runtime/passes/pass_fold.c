@@ -268,8 +268,8 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
         ortc_value *s = src[k];
         /* an earlier output already took over this value's producer */
         for (int j = 0; j < k; j++)
-            if (src[j] == s && n->outputs[j] && n->outputs[j]->is_output &&
-                s->producer == NULL && s->graph == g && s->kind == ORTC_VALUE_INTERMEDIATE)
+            if (src[j] == s && n->outputs[j] && n->outputs[j]->is_output && s->producer == NULL &&
+                s->graph == g && s->kind == ORTC_VALUE_INTERMEDIATE)
                 s = n->outputs[j];
         if (ortc_ir_forward_value(g, out, s))
             continue;

@@ -138,8 +138,8 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
     if (eltwise_entry(e, entry, sizeof entry)) {
         if (e->inputs[0] != y)
             return ORTC_STATUS_OK;
-    } else if (ortc_pass_is_op(e, "Add") && ortc_pass_is_op(p, "Conv") && !has_sum(p) &&
-               e->op && e->n_inputs == 2 && e->n_outputs == 1 && e->outputs[0] &&
+    } else if (ortc_pass_is_op(e, "Add") && ortc_pass_is_op(p, "Conv") && !has_sum(p) && e->op &&
+               e->n_inputs == 2 && e->n_outputs == 1 && e->outputs[0] &&
                p->n_inputs <= ORTC_FUSED_SUM_INPUT) {
         sum = e->inputs[0] == y ? e->inputs[1] : e->inputs[0];
         if (!sum || sum == y || (e->inputs[0] != y && e->inputs[1] != y))

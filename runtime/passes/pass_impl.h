@@ -19,17 +19,17 @@
 #define ORTC_PASS_POST_OPS_FLAG ORTC_OP_POST_OPS
 
 typedef struct ortc_pass_stats {
-    int folded;       /* nodes evaluated into initializers */
-    int inlined;      /* If nodes replaced by their branch */
-    int identities;   /* Identity nodes removed */
-    int dropouts;     /* inference Dropout nodes removed */
-    int bn_folded;    /* BatchNormalization folded into Conv weights */
-    int lrn;          /* decomposed LRNs replaced by one LRN node */
-    int lrn_kept;     /* decomposed LRNs recognised but left (even size) */
-    int fused;        /* element-wise/Add nodes folded into a producer */
+    int folded;        /* nodes evaluated into initializers */
+    int inlined;       /* If nodes replaced by their branch */
+    int identities;    /* Identity nodes removed */
+    int dropouts;      /* inference Dropout nodes removed */
+    int bn_folded;     /* BatchNormalization folded into Conv weights */
+    int lrn;           /* decomposed LRNs replaced by one LRN node */
+    int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
+    int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
-    int dead_nodes;   /* nodes whose outputs nothing reads */
-    int dead_values;  /* initializers nothing reads any more (data freed) */
+    int dead_nodes;    /* nodes whose outputs nothing reads */
+    int dead_values;   /* initializers nothing reads any more (data freed) */
 } ortc_pass_stats;
 
 /* What the passes know about a value of the graph without running it. */
@@ -45,14 +45,14 @@ typedef struct ortc_pass_ctx {
     ortc_graph *g;
     ortc_options opts;
     ortc_errbuf *err;
-    ortc_errbuf scratch;  /* failures of speculative infer/evaluation */
+    ortc_errbuf scratch;          /* failures of speculative infer/evaluation */
     struct ortc_backend *backend; /* created on first oneDNN evaluation */
-    ortc_pass_info *info; /* [info_cap], by value index; see ortc_pass_infer */
+    ortc_pass_info *info;         /* [info_cap], by value index; see ortc_pass_infer */
     int info_cap;
     /* Whether node n (Conv/ConvTranspose/Gemm/MatMul) applies post-ops;
      * default: its operator has ORTC_PASS_POST_OPS_FLAG. */
     bool (*post_ops_ok)(const ortc_node *n);
-    bool verbose;         /* log change notes and graph dumps (DEBUG) */
+    bool verbose; /* log change notes and graph dumps (DEBUG) */
     ortc_pass_stats stats;
 } ortc_pass_ctx;
 
@@ -83,8 +83,7 @@ bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v);
  * constant tensors owned by the caller and *ok is true. When the op refuses
  * (infer/prepare/run error), *ok is false and nothing is allocated; only
  * out-of-memory is returned as an error. */
-ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out,
-                               bool *ok);
+ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out, bool *ok);
 
 /* Logging: a change note (DEBUG, only when pc->verbose) and a summary
  * line (INFO). Messages start with "passes". */

@@ -57,8 +57,9 @@ static ortc_node *producer_for(const ortc_value *v, const ortc_node *reader)
 
 static bool is_view(const ortc_node *n)
 {
-    return n && n->op && (ortc_pass_is_op(n, "Reshape") || ortc_pass_is_op(n, "Squeeze") ||
-                          ortc_pass_is_op(n, "Unsqueeze") || ortc_pass_is_op(n, "Flatten"));
+    return n && n->op &&
+           (ortc_pass_is_op(n, "Reshape") || ortc_pass_is_op(n, "Squeeze") ||
+            ortc_pass_is_op(n, "Unsqueeze") || ortc_pass_is_op(n, "Flatten"));
 }
 
 /* Walks back from v (read only by `reader`) through view nodes; returns the

@@ -30,9 +30,8 @@ ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_
         const char *name;
         pass_fn fn;
     } pipeline[] = {
-        {"fold", ortc_pass_fold},       {"eliminate", ortc_pass_eliminate},
-        {"bn", ortc_pass_fold_bn},      {"lrn", ortc_pass_lrn},
-        {"fuse", ortc_pass_fuse},       {"fc", ortc_pass_fc},
+        {"fold", ortc_pass_fold}, {"eliminate", ortc_pass_eliminate}, {"bn", ortc_pass_fold_bn},
+        {"lrn", ortc_pass_lrn},   {"fuse", ortc_pass_fuse},           {"fc", ortc_pass_fc},
         {"dead", ortc_pass_dead},
     };
     ortc_status st = ortc_pass_infer(&pc);
@@ -49,15 +48,16 @@ ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_
     if (!st) {
         ortc_pass_dump(&pc, "after passes");
         const ortc_pass_stats *s = &pc.stats;
-        ortc_pass_log(&pc, ORTC_LOG_INFO,
-                      "passes: %d -> %d nodes: fold: folded %d nodes, inlined %d If; eliminate: "
-                      "removed %d Identity, %d Dropout; bn: folded %d; lrn: replaced %d (kept "
-                      "%d even-size); fuse: fused %d%s; fc: transposed %d; dead: removed %d nodes, %d "
-                      "initializers",
-                      nodes_before, m->graph->n_nodes, s->folded, s->inlined, s->identities,
-                      s->dropouts, s->bn_folded, s->lrn, s->lrn_kept, s->fused,
-                      ORTC_PASS_POST_OPS_FLAG ? "" : " (operators lack post-op support)",
-                      s->fc_transposed, s->dead_nodes, s->dead_values);
+        ortc_pass_log(
+            &pc, ORTC_LOG_INFO,
+            "passes: %d -> %d nodes: fold: folded %d nodes, inlined %d If; eliminate: "
+            "removed %d Identity, %d Dropout; bn: folded %d; lrn: replaced %d (kept "
+            "%d even-size); fuse: fused %d%s; fc: transposed %d; dead: removed %d nodes, %d "
+            "initializers",
+            nodes_before, m->graph->n_nodes, s->folded, s->inlined, s->identities, s->dropouts,
+            s->bn_folded, s->lrn, s->lrn_kept, s->fused,
+            ORTC_PASS_POST_OPS_FLAG ? "" : " (operators lack post-op support)", s->fc_transposed,
+            s->dead_nodes, s->dead_values);
         ortc_errbuf keep;
         keep.status = ORTC_STATUS_OK;
         memcpy(keep.msg, saved, sizeof keep.msg);

@@ -74,8 +74,7 @@ static void *caller_main(void *arg)
     float *y = malloc((size_t)n_out * sizeof *y);
     if (!y) {
         j->errors++;
-        snprintf(j->first_problem, sizeof j->first_problem, "caller %d: out of memory",
-                 j->caller);
+        snprintf(j->first_problem, sizeof j->first_problem, "caller %d: out of memory", j->caller);
         return NULL;
     }
     for (int r = 0; r < j->runs; r++) {
@@ -145,8 +144,7 @@ int main(int argc, char **argv)
     ortc_value_info vi;
     if (ortc_session_input_count(s) != 1 || ortc_session_output_count(s) != 1 ||
         ortc_session_input_info(s, 0, &vi) != ORTC_STATUS_OK || vi.dtype != ORTC_DTYPE_FLOAT) {
-        fprintf(stderr, "ortc_concurrency: %s: expected one float input and one output\n",
-                path);
+        fprintf(stderr, "ortc_concurrency: %s: expected one float input and one output\n", path);
         ortc_session_destroy(s);
         return 1;
     }
@@ -184,8 +182,7 @@ int main(int argc, char **argv)
         in.data = inputs[i];
         out.data = expected[i];
         if (ortc_session_run(s, &in, 1, &out, 1) != ORTC_STATUS_OK) {
-            fprintf(stderr, "ortc_concurrency: single-threaded run %d: %s\n", i,
-                    ortc_last_error());
+            fprintf(stderr, "ortc_concurrency: single-threaded run %d: %s\n", i, ortc_last_error());
             rc = 1;
         }
     }

@@ -33,7 +33,11 @@
 #define U64 ORTC_DTYPE_UINT64
 #define THREADS 2
 #define N_OF(a) (int)(sizeof(a) / sizeof *(a))
-#define DIMS(...) (int64_t[]){__VA_ARGS__}
+#define DIMS(...)                                                                                  \
+    (int64_t[])                                                                                    \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 
 /* ==== helpers ================================================================ */
 
@@ -139,8 +143,8 @@ static uint64_t expect_both(op_case *c, ortc_dtype dt, int rank, const int64_t *
 }
 
 /* As expect_both, and the prepared path must be plain C (no oneDNN). */
-static void expect_plain(op_case *c, ortc_dtype dt, int rank, const int64_t *dims,
-                         const void *exp, const char *what)
+static void expect_plain(op_case *c, ortc_dtype dt, int rank, const int64_t *dims, const void *exp,
+                         const char *what)
 {
     uint64_t ran = expect_both(c, dt, rank, dims, exp, what);
     ck_assert_msg(ran == 0, "%s: expected plain C, but %llu oneDNN primitives ran", what,
@@ -625,8 +629,11 @@ START_TEST(where_hand)
         const void *x, *y, *exp;
         int opset;
     } cases[] = {
-        {F64, xd, &yd, ed, 9},   {I8, x8, &y8, e8, 16},   {U16, x16, &y16, e16, 16},
-        {I64, x64, &y64, e64, 9}, {ORTC_DTYPE_COMPLEX128, xc, yc, ec, 16},
+        {F64, xd, &yd, ed, 9},
+        {I8, x8, &y8, e8, 16},
+        {U16, x16, &y16, e16, 16},
+        {I64, x64, &y64, e64, 9},
+        {ORTC_DTYPE_COMPLEX128, xc, yc, ec, 16},
     };
     for (int i = 0; i < N_OF(cases); i++) {
         op_case *c = opc_new("Where", cases[i].opset, 3, 1);
@@ -642,8 +649,8 @@ START_TEST(where_hand)
                               c->err.msg);
                 ck_assert_int_eq(c->out[0].dtype, ORTC_DTYPE_COMPLEX128);
                 ck_assert_int_eq(c->out[0].rank, 2);
-                ortc_tensor as_f64 = {.dtype = F64, .rank = 1, .dims = {12},
-                                      .data = c->out[0].data};
+                ortc_tensor as_f64 = {
+                    .dtype = F64, .rank = 1, .dims = {12}, .data = c->out[0].data};
                 check_tensor(&as_f64, F64, 1, DIMS(12), cases[i].exp, what);
             }
         } else {

@@ -95,8 +95,7 @@ static void run_checked(op_case *c, int reference, int expect_dnnl, const char *
     ck_assert_msg(st == ORTC_STATUS_OK, "%s: %s", what, c->err.msg);
     uint64_t ran = ortc_dnnl_exec_count() - before;
     if (expect_dnnl == 1)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran",
-                      what);
+        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
     else if (expect_dnnl == 0)
         ck_assert_msg(ran == 0, "%s: expected the plain-C kernel, but oneDNN ran", what);
 }
@@ -133,8 +132,7 @@ static void assert_close_x(const float *got, const float *exp, const float *x, i
 
 /* The oneDNN path (expect_dnnl as in run_checked) against the reference
  * kernel on the same node. */
-static void compare_paths(op_case *c, double rtol, double atol, int expect_dnnl,
-                          const char *what)
+static void compare_paths(op_case *c, double rtol, double atol, int expect_dnnl, const char *what)
 {
     char name[160];
     snprintf(name, sizeof name, "%s (reference)", what);
@@ -243,7 +241,14 @@ static const hand_case hand_cases[] = {
     {"Floor", 13, NULL, 0, NULL, 0, 4, {-1.5, 1.5, 2, -0.25}, {-2, 1, 2, -1}},
     {"Ceil", 13, NULL, 0, NULL, 0, 4, {-1.5, 1.5, 2, 0.25}, {-1, 2, 2, 1}},
     /* nearest, ties to even: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -2.5 -> -2 */
-    {"Round", 11, NULL, 0, NULL, 0, 8, {0.5, 1.5, 2.5, -0.5, -2.5, 2.4, -2.6, 3.5},
+    {"Round",
+     11,
+     NULL,
+     0,
+     NULL,
+     0,
+     8,
+     {0.5, 1.5, 2.5, -0.5, -2.5, 2.4, -2.6, 3.5},
      {0, 2, 2, 0, -2, 2, -3, 4}},
     {"Sign", 13, NULL, 0, NULL, 0, 4, {-3, 0, 2, -0.001}, {-1, 0, 1, -1}},
     /* sin(pi/6) = 1/2, sin(-pi/2) = -1 */
@@ -272,9 +277,9 @@ static const hand_case hand_cases[] = {
  * rest, and every float64 node, must run plain C. */
 static bool has_dnnl_path(const char *op)
 {
-    static const char *const ops[] = {"Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid",
-                                      "HardSigmoid", "HardSwish", "Tanh", "Sqrt", "Exp",
-                                      "Abs", "Neg", "Reciprocal", "Round"};
+    static const char *const ops[] = {"Relu",        "LeakyRelu", "Elu",        "Selu", "Sigmoid",
+                                      "HardSigmoid", "HardSwish", "Tanh",       "Sqrt", "Exp",
+                                      "Abs",         "Neg",       "Reciprocal", "Round"};
     for (int i = 0; i < N_OF(ops); i++)
         if (!strcmp(ops[i], op))
             return true;
@@ -363,9 +368,9 @@ static const dnnl_case dnnl_cases[] = {
     {"Round", 11, NULL, 0, NULL, 0, -8, 8, 0, 0},
 };
 
-static const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e30f, -1e30f, 1e-30f,
-                                 -1e-30f, 0.5f, -0.5f, 1.0f, -1.0f, 2.5f, -2.5f, 88.0f, -88.0f,
-                                 100.0f, -100.0f};
+static const float specials[] = {0.0f,   -0.0f,   INFINITY, -INFINITY, NAN,    1e30f, -1e30f,
+                                 1e-30f, -1e-30f, 0.5f,     -0.5f,     1.0f,   -1.0f, 2.5f,
+                                 -2.5f,  88.0f,   -88.0f,   100.0f,    -100.0f};
 
 /* Uniform in [lo, hi) with specials[] at every 7th element; NaN replaced
  * by 0 when `no_nan`. */
@@ -413,22 +418,35 @@ START_TEST(special_values)
         int opset;
         float x, y;
     } rows[] = {
-        {"Relu", 14, NAN, NAN},          {"Sigmoid", 13, -INFINITY, 0},
-        {"Sigmoid", 13, INFINITY, 1},    {"Sigmoid", 13, -200, 0},
-        {"Tanh", 13, -INFINITY, -1},     {"Exp", 13, -INFINITY, 0},
-        {"Exp", 13, NAN, NAN},           {"Log", 13, 0, -INFINITY},
-        {"Log", 13, -1, NAN},            {"Sqrt", 13, -1, NAN},
-        {"Reciprocal", 13, 0, INFINITY}, {"Reciprocal", 13, -0.0f, -INFINITY},
-        {"Reciprocal", 13, INFINITY, 0}, {"Softplus", 1, 200, 200},
+        {"Relu", 14, NAN, NAN},
+        {"Sigmoid", 13, -INFINITY, 0},
+        {"Sigmoid", 13, INFINITY, 1},
+        {"Sigmoid", 13, -200, 0},
+        {"Tanh", 13, -INFINITY, -1},
+        {"Exp", 13, -INFINITY, 0},
+        {"Exp", 13, NAN, NAN},
+        {"Log", 13, 0, -INFINITY},
+        {"Log", 13, -1, NAN},
+        {"Sqrt", 13, -1, NAN},
+        {"Reciprocal", 13, 0, INFINITY},
+        {"Reciprocal", 13, -0.0f, -INFINITY},
+        {"Reciprocal", 13, INFINITY, 0},
+        {"Softplus", 1, 200, 200},
         /* ln(1 + e^-100) = e^-100 (to 1e-43 relative) = 3.72007598e-44 */
         {"Softplus", 1, -100, 3.72007598e-44f},
-        {"Softplus", 1, -INFINITY, 0},   {"Softplus", 1, INFINITY, INFINITY},
-        {"HardSigmoid", 6, NAN, NAN},    {"Celu", 12, NAN, NAN},
-        {"Sign", 13, NAN, NAN},          {"Floor", 13, -INFINITY, -INFINITY},
-        {"Round", 11, -0.4f, 0},         {"Asin", 7, 2, NAN},
-        {"Acosh", 9, 0.5f, NAN},         {"Atanh", 9, 1, INFINITY},
+        {"Softplus", 1, -INFINITY, 0},
+        {"Softplus", 1, INFINITY, INFINITY},
+        {"HardSigmoid", 6, NAN, NAN},
+        {"Celu", 12, NAN, NAN},
+        {"Sign", 13, NAN, NAN},
+        {"Floor", 13, -INFINITY, -INFINITY},
+        {"Round", 11, -0.4f, 0},
+        {"Asin", 7, 2, NAN},
+        {"Acosh", 9, 0.5f, NAN},
+        {"Atanh", 9, 1, INFINITY},
         /* x > alpha decides: NaN > 1 is false */
-        {"ThresholdedRelu", 10, NAN, 0}, {"Erf", 13, INFINITY, 1},
+        {"ThresholdedRelu", 10, NAN, 0},
+        {"Erf", 13, INFINITY, 1},
         {"Softsign", 1, 1e30f, 1},
     };
     for (int i = 0; i < N_OF(rows); i++) {
@@ -456,9 +474,9 @@ START_TEST(isnan_isinf)
         int neg, pos; /* -1: attribute absent */
         int64_t y[6];
     } rows[] = {
-        {"IsNaN", 9, -1, -1, {1, 0, 0, 0, 0, 0}},   {"IsNaN", 13, -1, -1, {1, 0, 0, 0, 0, 0}},
-        {"IsInf", 10, -1, -1, {0, 1, 1, 0, 0, 0}},  {"IsInf", 10, 0, -1, {0, 1, 0, 0, 0, 0}},
-        {"IsInf", 10, -1, 0, {0, 0, 1, 0, 0, 0}},   {"IsInf", 10, 0, 0, {0, 0, 0, 0, 0, 0}},
+        {"IsNaN", 9, -1, -1, {1, 0, 0, 0, 0, 0}},  {"IsNaN", 13, -1, -1, {1, 0, 0, 0, 0, 0}},
+        {"IsInf", 10, -1, -1, {0, 1, 1, 0, 0, 0}}, {"IsInf", 10, 0, -1, {0, 1, 0, 0, 0, 0}},
+        {"IsInf", 10, -1, 0, {0, 0, 1, 0, 0, 0}},  {"IsInf", 10, 0, 0, {0, 0, 0, 0, 0, 0}},
     };
     for (int i = 0; i < N_OF(rows); i++)
         for (int dt = 0; dt < 2; dt++) {
@@ -590,9 +608,9 @@ START_TEST(clip_forms)
 {
     const float x[6] = {-3, -1, 0, 1.5f, 2, 5};
     const float m1 = -1, p2 = 2, one = 1;
-    const float y12[6] = {-1, -1, 0, 1.5f, 2, 2};     /* min -1, max 2 */
-    const float y1x[6] = {-1, -1, 0, 1.5f, 2, 5};     /* min -1 only */
-    const float yx2[6] = {-3, -1, 0, 1.5f, 2, 2};     /* max 2 only */
+    const float y12[6] = {-1, -1, 0, 1.5f, 2, 2}; /* min -1, max 2 */
+    const float y1x[6] = {-1, -1, 0, 1.5f, 2, 5}; /* min -1 only */
+    const float yx2[6] = {-3, -1, 0, 1.5f, 2, 2}; /* max 2 only */
     /* min 2 > max 1: numpy's min(max(x, 2), 1) is 1 everywhere */
     const float yswap[6] = {1, 1, 1, 1, 1, 1};
     clip_f32(6, x, &m1, &p2, false, y12, 1, "Clip-6 attributes");
@@ -1023,25 +1041,44 @@ START_TEST(registry_versions)
         const char *op;
         int versions[6];
     } ops[] = {
-        {"Relu", {1, 6, 13, 14}},       {"LeakyRelu", {1, 6, 16}},
-        {"PRelu", {1, 6, 7, 9, 16}},    {"Elu", {1, 6}},
-        {"Selu", {1, 6}},               {"Sigmoid", {1, 6, 13}},
-        {"HardSigmoid", {1, 6}},        {"HardSwish", {14}},
-        {"Tanh", {1, 6, 13}},           {"Softplus", {1}},
-        {"Clip", {1, 6, 11, 12, 13}},   {"Sqrt", {1, 6, 13}},
-        {"Exp", {1, 6, 13}},            {"Log", {1, 6, 13}},
-        {"Abs", {1, 6, 13}},            {"Neg", {1, 6, 13}},
-        {"Reciprocal", {1, 6, 13}},     {"Floor", {1, 6, 13}},
-        {"Ceil", {1, 6, 13}},           {"Sin", {7}},
-        {"Cos", {7}},                   {"Tan", {7}},
-        {"Asin", {7}},                  {"Acos", {7}},
-        {"Atan", {7}},                  {"Sinh", {9}},
-        {"Cosh", {9}},                  {"Asinh", {9}},
-        {"Acosh", {9}},                 {"Atanh", {9}},
-        {"Erf", {9, 13}},               {"Sign", {9, 13}},
-        {"Round", {11}},                {"Softsign", {1}},
-        {"ThresholdedRelu", {10}},      {"Celu", {12}},
-        {"Shrink", {9}},                {"IsNaN", {9, 13}},
+        {"Relu", {1, 6, 13, 14}},
+        {"LeakyRelu", {1, 6, 16}},
+        {"PRelu", {1, 6, 7, 9, 16}},
+        {"Elu", {1, 6}},
+        {"Selu", {1, 6}},
+        {"Sigmoid", {1, 6, 13}},
+        {"HardSigmoid", {1, 6}},
+        {"HardSwish", {14}},
+        {"Tanh", {1, 6, 13}},
+        {"Softplus", {1}},
+        {"Clip", {1, 6, 11, 12, 13}},
+        {"Sqrt", {1, 6, 13}},
+        {"Exp", {1, 6, 13}},
+        {"Log", {1, 6, 13}},
+        {"Abs", {1, 6, 13}},
+        {"Neg", {1, 6, 13}},
+        {"Reciprocal", {1, 6, 13}},
+        {"Floor", {1, 6, 13}},
+        {"Ceil", {1, 6, 13}},
+        {"Sin", {7}},
+        {"Cos", {7}},
+        {"Tan", {7}},
+        {"Asin", {7}},
+        {"Acos", {7}},
+        {"Atan", {7}},
+        {"Sinh", {9}},
+        {"Cosh", {9}},
+        {"Asinh", {9}},
+        {"Acosh", {9}},
+        {"Atanh", {9}},
+        {"Erf", {9, 13}},
+        {"Sign", {9, 13}},
+        {"Round", {11}},
+        {"Softsign", {1}},
+        {"ThresholdedRelu", {10}},
+        {"Celu", {12}},
+        {"Shrink", {9}},
+        {"IsNaN", {9, 13}},
         {"IsInf", {10}},
     };
     for (int i = 0; i < N_OF(ops); i++) {
@@ -1058,9 +1095,9 @@ START_TEST(registry_versions)
             ck_assert_msg(op != NULL, "%s at opset %d not registered", ops[i].op, opset);
             ck_assert_msg(op->since_version == want, "%s at opset %d resolves to %d, not %d",
                           ops[i].op, opset, op->since_version, want);
-            ck_assert_msg((op->reference != NULL) == (has_dnnl_path(ops[i].op) ||
-                                                      !strcmp(ops[i].op, "Clip") ||
-                                                      !strcmp(ops[i].op, "PRelu")),
+            ck_assert_msg((op->reference != NULL) ==
+                              (has_dnnl_path(ops[i].op) || !strcmp(ops[i].op, "Clip") ||
+                               !strcmp(ops[i].op, "PRelu")),
                           "%s-%d: reference kernel %s", ops[i].op, op->since_version,
                           op->reference ? "set for a plain-C op" : "missing");
         }

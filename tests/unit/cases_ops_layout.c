@@ -151,8 +151,14 @@ static void declared(op_case *c, int *view, int *inplace)
         out[k] = n->outputs[k] ? &out_t[k] : NULL;
         v[k] = ip[k] = -1;
     }
-    ortc_opctx ctx = {.node = n, .n_in = n->n_inputs, .n_out = n->n_outputs, .in = in,
-                      .out = out, .view = v, .inplace = ip, .err = &c->err};
+    ortc_opctx ctx = {.node = n,
+                      .n_in = n->n_inputs,
+                      .n_out = n->n_outputs,
+                      .in = in,
+                      .out = out,
+                      .view = v,
+                      .inplace = ip,
+                      .err = &c->err};
     ck_assert_msg(n->op->infer(&ctx) == OK, "infer: %s", c->err.msg);
     if (n->op->prepare)
         ck_assert_msg(n->op->prepare(&ctx) == OK, "prepare: %s", c->err.msg);
@@ -217,13 +223,20 @@ START_TEST(test_layout_registry)
         const char *op;
         int versions[5];
     } ops[] = {
-        {"Split", {1, 2, 11, 13}},        {"Slice", {1, 10, 11, 13}},
-        {"Transpose", {1, 13}},           {"Pad", {1, 2, 11, 13}},
-        {"Expand", {8, 13}},              {"ConstantOfShape", {9}},
-        {"Range", {11}},                  {"Tile", {1, 6, 13}},
-        {"Size", {1, 13}},                {"Trilu", {14}},
-        {"GatherElements", {11, 13}},     {"ScatterElements", {11, 13, 16}},
-        {"DepthToSpace", {1, 11, 13}},    {"SpaceToDepth", {1, 13}},
+        {"Split", {1, 2, 11, 13}},
+        {"Slice", {1, 10, 11, 13}},
+        {"Transpose", {1, 13}},
+        {"Pad", {1, 2, 11, 13}},
+        {"Expand", {8, 13}},
+        {"ConstantOfShape", {9}},
+        {"Range", {11}},
+        {"Tile", {1, 6, 13}},
+        {"Size", {1, 13}},
+        {"Trilu", {14}},
+        {"GatherElements", {11, 13}},
+        {"ScatterElements", {11, 13, 16}},
+        {"DepthToSpace", {1, 11, 13}},
+        {"SpaceToDepth", {1, 13}},
         {"CastLike", {15}},
     };
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
@@ -233,8 +246,8 @@ START_TEST(test_layout_registry)
                           ops[i].versions[k]);
         }
         for (int opset = ops[i].versions[0]; opset <= 17; opset++)
-            ck_assert_msg(ortc_registry_find("", ops[i].op, opset), "%s at opset %d",
-                          ops[i].op, opset);
+            ck_assert_msg(ortc_registry_find("", ops[i].op, opset), "%s at opset %d", ops[i].op,
+                          opset);
     }
     ck_assert_int_eq(ortc_registry_find("", "Slice", 12)->since_version, 11);
     ck_assert_int_eq(ortc_registry_find("", "ScatterElements", 17)->since_version, 16);
@@ -269,7 +282,8 @@ START_TEST(test_layout_transpose_hand)
         if (k)
             opc_attr_ints(c, "perm", perm, 2);
         opc_input(c, 0, F32, 2, xd, x, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, yd, "Transpose (2,3)");
             expect_data(&c->out[0], F32, want, 6, "Transpose data");
         }
@@ -279,7 +293,8 @@ START_TEST(test_layout_transpose_hand)
     int64_t s = 42;
     op_case *c = opc_new("Transpose", 13, 1, 1);
     opc_input(c, 0, I64, 0, NULL, &s, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 0, NULL, "Transpose scalar");
         expect_data(&c->out[0], I64, &s, 1, "Transpose scalar data");
     }
@@ -312,7 +327,8 @@ static void transpose_vs_oracle(ortc_dtype dt, int rank, const int64_t *xd, cons
     for (int d = 0; d < rank; d++)
         snprintf(ps + strlen(ps), sizeof ps - strlen(ps), "%lld", (long long)perm[d]);
     snprintf(what, sizeof what, "Transpose %s perm %s", ortc_dtype_name(dt), ps);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], dt, rank, yd, what);
         expect_data(&c->out[0], dt, want, n, what);
     }
@@ -425,8 +441,8 @@ END_TEST
 /* Slice-13 on x with constant int64 starts/ends (and axes/steps when n_axes
  * / n_steps >= 0). */
 static op_case *slice_case(int opset, ortc_dtype dt, int rank, const int64_t *xd, const void *x,
-                           int n, const int64_t *starts, const int64_t *ends,
-                           const int64_t *axes, const int64_t *steps)
+                           int n, const int64_t *starts, const int64_t *ends, const int64_t *axes,
+                           const int64_t *steps)
 {
     op_case *c = opc_new("Slice", opset, 5, 1);
     int64_t ld[] = {n};
@@ -448,7 +464,8 @@ START_TEST(test_layout_slice_hand)
     int64_t s1[] = {1, 0}, e1[] = {2, 3}, a1[] = {0, 1}, st1[] = {1, 2}, y1d[] = {1, 2};
     float y1[] = {5, 7};
     op_case *c = slice_case(13, F32, 2, xd, x, 2, s1, e1, a1, st1);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y1d, "Slice example 1");
         expect_data(&c->out[0], F32, y1, 2, "Slice example 1");
     }
@@ -456,7 +473,8 @@ START_TEST(test_layout_slice_hand)
     int64_t s2[] = {0, 1}, e2[] = {-1, 1000}, y2d[] = {1, 3};
     float y2[] = {2, 3, 4};
     c = slice_case(10, F32, 2, xd, x, 2, s2, e2, NULL, NULL);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y2d, "Slice example 2");
         expect_data(&c->out[0], F32, y2, 3, "Slice example 2");
     }
@@ -471,7 +489,8 @@ START_TEST(test_layout_slice_hand)
     opc_attr_ints(c, "ends", big, 1);
     opc_attr_ints(c, "axes", one, 1);
     opc_input(c, 0, F32, 2, xd, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y3d, "Slice-1");
         expect_data(&c->out[0], F32, y3, 6, "Slice-1");
     }
@@ -487,7 +506,8 @@ START_TEST(test_layout_slice_hand)
     opc_input(c, 1, I32, 1, ld, s4, true);
     opc_input(c, 2, I32, 1, ld, e4, true);
     opc_input(c, 3, I32, 1, ld, a4, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y4d, "Slice int32");
         expect_data(&c->out[0], F32, y4, 4, "Slice int32");
     }
@@ -530,10 +550,11 @@ START_TEST(test_layout_slice_steps_and_clamping)
         {3, 10, INT64_MAX, 1, {3}, "step INT64_MAX"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        int64_t st[] = {cases[k].start}, en[] = {cases[k].end}, sp[] = {cases[k].step},
-                ax[] = {0}, yd[] = {cases[k].n};
+        int64_t st[] = {cases[k].start}, en[] = {cases[k].end}, sp[] = {cases[k].step}, ax[] = {0},
+                yd[] = {cases[k].n};
         op_case *c = slice_case(13, I32, 1, xd, x, 1, st, en, ax, sp);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I32, 1, yd, cases[k].why);
             expect_data(&c->out[0], I32, cases[k].want, cases[k].n, cases[k].why);
         }
@@ -594,7 +615,8 @@ START_TEST(test_layout_slice_random_vs_oracle)
                  trial, (long long)st[0], (long long)st[1], (long long)st[2], (long long)en[0],
                  (long long)en[1], (long long)en[2], (long long)sp[0], (long long)sp[1],
                  (long long)sp[2]);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I64, 3, yd, what);
             expect_data(&c->out[0], I64, want, m, what);
         }
@@ -687,7 +709,8 @@ START_TEST(test_layout_split)
         op_case *c = opc_new("Split", opset, 1, 3);
         opc_attr_int(c, "axis", 1);
         opc_input(c, 0, F32, 2, xd, x, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             for (int k = 0; k < 3; k++) {
                 expect_shape(&c->out[k], F32, 2, pd, "Split equal");
                 expect_data(&c->out[k], F32, parts[k], 4, "Split equal");
@@ -702,7 +725,8 @@ START_TEST(test_layout_split)
     opc_attr_int(c, "axis", -1);
     opc_attr_ints(c, "split", l15, 2);
     opc_input(c, 0, F32, 2, xd, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, d1, "Split-11 [1,5]");
         expect_data(&c->out[0], F32, q0, 2, "Split-11 [1,5] part 0");
         expect_shape(&c->out[1], F32, 2, d5, "Split-11 [1,5]");
@@ -722,7 +746,8 @@ START_TEST(test_layout_split)
             opc_input(c, 1, F32, 1, ld, fl42, true);
         else
             opc_input(c, 1, I64, 1, ld, l42, true);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, d4, "Split [4,2]");
             expect_data(&c->out[0], F32, r0, 8, "Split [4,2] part 0");
             expect_shape(&c->out[1], F32, 2, pd, "Split [4,2]");
@@ -737,7 +762,8 @@ START_TEST(test_layout_split)
     opc_attr_int(c, "axis", 1);
     opc_input(c, 0, F32, 2, xd, x, false);
     opc_input(c, 1, I64, 1, ld, l06, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, d0, "Split [0,6] part 0");
         expect_shape(&c->out[1], F32, 2, d6, "Split [0,6] part 1");
         expect_data(&c->out[1], F32, x, 12, "Split [0,6] part 1");
@@ -757,7 +783,8 @@ START_TEST(test_layout_split)
     c = opc_new("Split", 11, 1, 2);
     opc_attr_ints(c, "split", l13, 2);
     opc_input(c, 0, STR, 1, sd, s, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], STR, s0, 1, "Split strings part 0");
         expect_data(&c->out[1], STR, s1, 3, "Split strings part 1");
     }
@@ -857,7 +884,8 @@ START_TEST(test_layout_pad_modes)
             }
             char what[64];
             snprintf(what, sizeof what, "Pad-%d %s", opset, modes[m] ? modes[m] : "default");
-            FOR_BOTH_MODES(c, mode) {
+            FOR_BOTH_MODES(c, mode)
+            {
                 expect_shape(&c->out[0], F32, 2, yd, what);
                 expect_data(&c->out[0], F32, wants[m], 12, what);
             }
@@ -869,7 +897,8 @@ START_TEST(test_layout_pad_modes)
     int32_t xi[] = {1, 2, 3, 4}, edge2[] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
     int64_t d22[] = {2, 2}, d44[] = {4, 4}, p1111[] = {1, 1, 1, 1};
     op_case *c = pad_case(13, "edge", I32, 2, d22, xi, p1111, NULL);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 2, d44, "Pad edge 2-D");
         expect_data(&c->out[0], I32, edge2, 16, "Pad edge 2-D");
     }
@@ -880,7 +909,8 @@ START_TEST(test_layout_pad_modes)
     int64_t x3[] = {0, 1, 2}, d3[] = {3}, d13[] = {13}, p55[] = {5, 5};
     int64_t far[] = {1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1};
     c = pad_case(13, "reflect", I64, 1, d3, x3, p55, NULL);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 1, d13, "Pad reflect far");
         expect_data(&c->out[0], I64, far, 13, "Pad reflect far");
     }
@@ -896,7 +926,8 @@ START_TEST(test_layout_pad_values_and_cropping)
     int32_t x[] = {0, 1, 2, 3, 4, 5}, nine = 9, want[] = {1, 2, 9, 4, 5, 9};
     int64_t xd[] = {2, 3}, pads[] = {0, -1, 0, 1};
     op_case *c = pad_case(11, NULL, I32, 2, xd, x, pads, &nine);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 2, xd, "Pad crop");
         expect_data(&c->out[0], I32, want, 6, "Pad crop");
     }
@@ -911,7 +942,8 @@ START_TEST(test_layout_pad_values_and_cropping)
     opc_attr_ints(c, "pads", p3, 6);
     opc_attr_float(c, "value", 7);
     opc_input(c, 0, F32, 3, d122, xf, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 3, d223, "Pad leading axis");
         expect_data(&c->out[0], F32, wf, 12, "Pad leading axis");
     }
@@ -936,7 +968,8 @@ START_TEST(test_layout_pad_values_and_cropping)
     opc_free(c);
     char *sx[] = {"p", "q"}, *sv = "z", *sw[] = {"z", "p", "q", "z"}, *sw0[] = {"", "p", "q", ""};
     c = pad_case(13, NULL, STR, 1, d2, sx, p11, &sv);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], STR, 1, d4, "Pad strings");
         expect_data(&c->out[0], STR, sw, 4, "Pad strings");
     }
@@ -1029,14 +1062,16 @@ START_TEST(test_layout_expand)
         want[i] = (float)((i / 6) % 3 + 1);
     op_case *c = expand_case(F32, 2, xd, x, 3, s1);
     ck_assert_int_eq(declared_view(c), -1);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 3, y1, "Expand [2,1,6]");
         expect_data(&c->out[0], F32, want, 36, "Expand [2,1,6]");
     }
     opc_free(c);
     float w2[] = {1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
     c = expand_case(F32, 2, xd, x, 2, s2);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, s2, "Expand [3,4]");
         expect_data(&c->out[0], F32, w2, 12, "Expand [3,4]");
     }
@@ -1048,13 +1083,15 @@ START_TEST(test_layout_expand)
     int64_t d23[] = {2, 3}, one[] = {1}, ones[] = {1, 1, 1}, d123[] = {1, 2, 3};
     c = expand_case(I32, 2, d23, xi, 1, one);
     ck_assert_int_eq(declared_view(c), 0);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 2, d23, "Expand [1]");
         expect_data(&c->out[0], I32, xi, 6, "Expand [1]");
     }
     opc_free(c);
     c = expand_case(I32, 2, d23, xi, 3, ones);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 3, d123, "Expand [1,1,1]");
         expect_data(&c->out[0], I32, xi, 6, "Expand [1,1,1]");
     }
@@ -1066,7 +1103,8 @@ START_TEST(test_layout_expand)
     char *sw[] = {"a", "b", "a", "b", "a", "b", "c", "d", "c", "d", "c", "d"};
     int64_t d212[] = {2, 1, 2}, sh31[] = {3, 1}, d232[] = {2, 3, 2};
     c = expand_case(STR, 3, d212, s, 2, sh31);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], STR, 3, d232, "Expand strings");
         expect_data(&c->out[0], STR, sw, 12, "Expand strings");
     }
@@ -1111,7 +1149,8 @@ START_TEST(test_layout_constant_of_shape)
     float zeros[6] = {0};
     op_case *c = opc_new("ConstantOfShape", 9, 1, 1);
     opc_input(c, 0, I64, 1, sd, shape, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, shape, "ConstantOfShape default");
         expect_data(&c->out[0], F32, zeros, 6, "ConstantOfShape default");
     }
@@ -1124,7 +1163,8 @@ START_TEST(test_layout_constant_of_shape)
     a->t = ortc_const_tensor_new(I32, 1, d1);
     *(int32_t *)a->t->t.data = 7;
     opc_input(c, 0, I64, 1, d1, s7, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 1, s7, "ConstantOfShape int32");
         expect_data(&c->out[0], I32, sevens, 7, "ConstantOfShape int32");
     }
@@ -1133,7 +1173,8 @@ START_TEST(test_layout_constant_of_shape)
     int64_t d0[] = {0}, s05[] = {0, 5};
     c = opc_new("ConstantOfShape", 9, 1, 1);
     opc_input(c, 0, I64, 1, d0, NULL, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 0, NULL, "ConstantOfShape scalar");
         expect_data(&c->out[0], F32, zeros, 1, "ConstantOfShape scalar");
     }
@@ -1164,8 +1205,7 @@ END_TEST
 
 /* ---- Range ------------------------------------------------------------------- */
 
-static op_case *range_case(ortc_dtype dt, const void *s, const void *l, const void *d,
-                           bool known)
+static op_case *range_case(ortc_dtype dt, const void *s, const void *l, const void *d, bool known)
 {
     op_case *c = opc_new("Range", 11, 3, 1);
     opc_input(c, 0, dt, 0, NULL, s, known);
@@ -1180,13 +1220,15 @@ START_TEST(test_layout_range)
     int32_t a[] = {3, 9, 3}, wa[] = {3, 6}, b[] = {10, 4, -2}, wb[] = {10, 8, 6};
     int64_t d2[] = {2}, d3[] = {3};
     op_case *c = range_case(I32, &a[0], &a[1], &a[2], true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 1, d2, "Range 3..9 by 3");
         expect_data(&c->out[0], I32, wa, 2, "Range 3..9 by 3");
     }
     opc_free(c);
     c = range_case(I32, &b[0], &b[1], &b[2], true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 1, d3, "Range 10..4 by -2");
         expect_data(&c->out[0], I32, wb, 3, "Range 10..4 by -2");
     }
@@ -1197,7 +1239,8 @@ START_TEST(test_layout_range)
     float wf[] = {0, (float)(0.3f * 1.0), (float)(2 * (double)0.3f), (float)(3 * (double)0.3f)};
     int64_t d4[] = {4};
     c = range_case(F32, &f[0], &f[1], &f[2], true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 1, d4, "Range float");
         opc_assert_close(c->out[0].data, wf, 4, 0, 0, "Range float");
     }
@@ -1216,7 +1259,8 @@ START_TEST(test_layout_range)
      * -1+MAX = MAX-1 (computed without overflow) */
     int64_t e[] = {INT64_MIN, INT64_MAX, INT64_MAX}, we[] = {INT64_MIN, -1, INT64_MAX - 1};
     c = range_case(I64, &e[0], &e[1], &e[2], true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 1, d3, "Range int64 extremes");
         expect_data(&c->out[0], I64, we, 3, "Range int64 extremes");
     }
@@ -1270,7 +1314,8 @@ START_TEST(test_layout_tile)
         op_case *c = opc_new("Tile", opset, 2, 1);
         opc_input(c, 0, F32, 2, xd, x, false);
         opc_input(c, 1, I64, 1, rd, r12, true);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, y12, "Tile [1,2]");
             expect_data(&c->out[0], F32, w12, 8, "Tile [1,2]");
         }
@@ -1279,7 +1324,8 @@ START_TEST(test_layout_tile)
     op_case *c = opc_new("Tile", 13, 2, 1);
     opc_input(c, 0, F32, 2, xd, x, false);
     opc_input(c, 1, I64, 1, rd, r22, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y22, "Tile [2,2]");
         expect_data(&c->out[0], F32, w22, 16, "Tile [2,2]");
     }
@@ -1291,7 +1337,8 @@ START_TEST(test_layout_tile)
     opc_input(c, 0, F32, 2, xd, x, false);
     opc_input(c, 1, I64, 0, NULL, &three, true);
     opc_input(c, 2, I64, 0, NULL, &axis0, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, y62, "Tile-1");
         expect_data(&c->out[0], F32, w3, 12, "Tile-1");
     }
@@ -1352,7 +1399,8 @@ START_TEST(test_layout_size)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         op_case *c = opc_new("Size", cases[k].opset, 1, 1);
         opc_input(c, 0, STR, cases[k].rank, cases[k].dims, NULL, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I64, 0, NULL, "Size");
             expect_data(&c->out[0], I64, &cases[k].want, 1, "Size");
         }
@@ -1398,11 +1446,9 @@ START_TEST(test_layout_trilu)
         if (!cases[t].upper || t % 2)
             opc_attr_int(c, "upper", cases[t].upper);
         opc_input(c, 0, I64, 2, xd, x, false);
-        opc_input(c, 1, cases[t].has_k ? I64 : ORTC_DTYPE_UNDEFINED, 0, NULL, &cases[t].k,
-                  false);
+        opc_input(c, 1, cases[t].has_k ? I64 : ORTC_DTYPE_UNDEFINED, 0, NULL, &cases[t].k, false);
         char what[64];
-        snprintf(what, sizeof what, "Trilu upper=%d k=%lld", cases[t].upper,
-                 (long long)cases[t].k);
+        snprintf(what, sizeof what, "Trilu upper=%d k=%lld", cases[t].upper, (long long)cases[t].k);
         int view, inplace;
         declared(c, &view, &inplace);
         ck_assert_int_eq(inplace, 0);
@@ -1453,7 +1499,8 @@ START_TEST(test_layout_gather_elements)
     opc_attr_int(c, "axis", 1);
     opc_input(c, 0, F32, 2, d22, d1, false);
     opc_input(c, 1, I64, 2, d22, i1, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, d22, "GatherElements example 1");
         expect_data(&c->out[0], F32, w1, 4, "GatherElements example 1");
     }
@@ -1465,7 +1512,8 @@ START_TEST(test_layout_gather_elements)
         c = opc_new("GatherElements", 11, 2, 1);
         opc_input(c, 0, F32, 2, d33, d2, false);
         opc_input(c, 1, I32, 2, d23, k ? i3 : i2, k == 1);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, d23, "GatherElements example 2");
             expect_data(&c->out[0], F32, k ? w3 : w2, 6, "GatherElements example 2");
         }
@@ -1495,7 +1543,8 @@ START_TEST(test_layout_gather_elements_3d)
     opc_attr_int(c, "axis", -2);
     opc_input(c, 0, I16, 3, dd, data, false);
     opc_input(c, 1, I64, 3, id, idx, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I16, 3, id, "GatherElements 3-D");
         expect_data(&c->out[0], I16, want, 30, "GatherElements 3-D");
     }
@@ -1552,7 +1601,8 @@ START_TEST(test_layout_scatter_elements)
         int view, inplace;
         declared(c, &view, &inplace);
         ck_assert_int_eq(inplace, 0);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, d33, "ScatterElements example 1");
             expect_data(&c->out[0], F32, w1, 9, "ScatterElements example 1");
         }
@@ -1663,7 +1713,8 @@ START_TEST(test_layout_depth_space_hand)
         if (k)
             opc_attr_string(c, "mode", k == 1 ? "DCR" : "CRD");
         opc_input(c, 0, F32, 4, xd, x, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 4, yd, "DepthToSpace");
             expect_data(&c->out[0], F32, k == 2 ? crd : dcr, 8, "DepthToSpace");
         }
@@ -1676,7 +1727,8 @@ START_TEST(test_layout_depth_space_hand)
     op_case *c = opc_new("SpaceToDepth", 13, 1, 1);
     opc_attr_int(c, "blocksize", 2);
     opc_input(c, 0, F32, 4, sd, s, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 4, td, "SpaceToDepth");
         expect_data(&c->out[0], F32, s, 4, "SpaceToDepth");
     }
@@ -1712,7 +1764,8 @@ START_TEST(test_layout_depth_space_oracle)
         opc_attr_int(c, "blocksize", B);
         opc_attr_string(c, "mode", k ? "CRD" : "DCR");
         opc_input(c, 0, I32, 4, xd, x, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I32, 4, yd, k ? "DepthToSpace CRD" : "DepthToSpace DCR");
             expect_data(&c->out[0], I32, k ? crd : dcr, N * C * H * W,
                         k ? "DepthToSpace CRD" : "DepthToSpace DCR");
@@ -1723,7 +1776,8 @@ START_TEST(test_layout_depth_space_oracle)
     op_case *c = opc_new("SpaceToDepth", 1, 1, 1);
     opc_attr_int(c, "blocksize", B);
     opc_input(c, 0, I32, 4, yd, dcr, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 4, xd, "SpaceToDepth inverse");
         expect_data(&c->out[0], I32, x, N * C * H * W, "SpaceToDepth inverse");
     }
@@ -1795,7 +1849,8 @@ START_TEST(test_layout_castlike)
     /* float16 -> double is exact: 0x3e00 = 1.5, 0xc166 = -(1 + 358/1024) * 2 */
     double w64[] = {1.5, -(1.0 + 358.0 / 1024.0) * 2, INFINITY, 0.0, NAN}, like64 = 0;
     c = castlike_case(F16, 5, w16, F64, &like64);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         const double *got = c->out[0].data;
         for (int i = 0; i < 4; i++)
             ck_assert_msg(got[i] == w64[i], "CastLike float16 -> double [%d]: got %.17g want %.17g",

@@ -78,8 +78,7 @@ static void set_post_ops(ortc_node *n, const char *list)
 /* Runs c's reference kernel, then its oneDNN path, and compares output 0.
  * expect_dnnl: the oneDNN run must execute a primitive (false: it must take
  * the documented plain-C fallback instead). */
-static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl,
-                          const char *what)
+static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl, const char *what)
 {
     ortc_status st = opc_run(c, 1, 1);
     ck_assert_msg(st == ORTC_STATUS_OK, "%s: reference run failed: %s", what, c->err.msg);
@@ -95,8 +94,7 @@ static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl
     ck_assert_msg(st == ORTC_STATUS_OK, "%s: oneDNN run failed: %s", what, c->err.msg);
     uint64_t ran = ortc_dnnl_exec_count() - before;
     if (expect_dnnl)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran",
-                      what);
+        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
     else
         ck_assert_msg(ran == 0, "%s: expected the plain-C fallback, but oneDNN ran", what);
     ck_assert_int_eq(c->out[0].rank, ref.rank);
@@ -150,40 +148,70 @@ typedef struct hand_case {
     double (*f)(double x, double s); /* expected output element */
 } hand_case;
 
-static double h_relu(double x, double s) { (void)s; return x > 0 ? x : 0; }
-static double h_leaky(double x, double s) { (void)s; return x < 0 ? 0.1 * x : x; }
-static double h_clip(double x, double s) { (void)s; return x < -0.5 ? -0.5 : x > 1 ? 1 : x; }
+static double h_relu(double x, double s)
+{
+    (void)s;
+    return x > 0 ? x : 0;
+}
+static double h_leaky(double x, double s)
+{
+    (void)s;
+    return x < 0 ? 0.1 * x : x;
+}
+static double h_clip(double x, double s)
+{
+    (void)s;
+    return x < -0.5 ? -0.5 : x > 1 ? 1 : x;
+}
 /* numpy: min(max(x, 1), -0.5) = -0.5 whatever x is */
-static double h_clip_inverted(double x, double s) { (void)x; (void)s; return -0.5; }
-static double h_sigmoid(double x, double s) { (void)s; return 1 / (1 + exp(-x)); }
-static double h_tanh(double x, double s) { (void)s; return tanh(x); }
-static double h_elu(double x, double s) { (void)s; return x < 0 ? 0.5 * (exp(x) - 1) : x; }
+static double h_clip_inverted(double x, double s)
+{
+    (void)x;
+    (void)s;
+    return -0.5;
+}
+static double h_sigmoid(double x, double s)
+{
+    (void)s;
+    return 1 / (1 + exp(-x));
+}
+static double h_tanh(double x, double s)
+{
+    (void)s;
+    return tanh(x);
+}
+static double h_elu(double x, double s)
+{
+    (void)s;
+    return x < 0 ? 0.5 * (exp(x) - 1) : x;
+}
 static double h_hard_sigmoid(double x, double s)
 {
     (void)s;
     double v = 0.2 * x + 0.5;
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
-static double h_sum(double x, double s) { return x + s; }
+static double h_sum(double x, double s)
+{
+    return x + s;
+}
 /* relu, then + s, then clip to [0, 1.5] */
 static double h_relu_sum_clip(double x, double s)
 {
     double v = (x > 0 ? x : 0) + s;
     return v < 0 ? 0 : v > 1.5 ? 1.5 : v;
 }
-static double h_sum_relu(double x, double s) { return x + s > 0 ? x + s : 0; }
+static double h_sum_relu(double x, double s)
+{
+    return x + s > 0 ? x + s : 0;
+}
 
 static const hand_case hand_cases[] = {
-    {"relu", h_relu},
-    {"leaky_relu:0.1", h_leaky},
-    {"clip:-0.5:1", h_clip},
-    {"clip:1:-0.5", h_clip_inverted},
-    {"sigmoid", h_sigmoid},
-    {"tanh", h_tanh},
-    {"elu:0.5", h_elu},
-    {"hard_sigmoid:0.2:0.5", h_hard_sigmoid},
-    {"sum", h_sum},
-    {"relu,sum,clip:0:1.5", h_relu_sum_clip},
+    {"relu", h_relu},         {"leaky_relu:0.1", h_leaky},
+    {"clip:-0.5:1", h_clip},  {"clip:1:-0.5", h_clip_inverted},
+    {"sigmoid", h_sigmoid},   {"tanh", h_tanh},
+    {"elu:0.5", h_elu},       {"hard_sigmoid:0.2:0.5", h_hard_sigmoid},
+    {"sum", h_sum},           {"relu,sum,clip:0:1.5", h_relu_sum_clip},
     {"sum,relu", h_sum_relu},
 };
 
@@ -251,8 +279,7 @@ START_TEST(post_ops_gemm_matmul_hand)
                 opc_input(c, 3, F32, 2, ad, hand_s, false);
             set_post_ops(c->node, hc->list);
             char what[96];
-            snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm",
-                     hc->list);
+            snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm", hc->list);
             /* one row: both run plain C (Gemm's (N, K) weights fc_gemv,
              * MatMul's (K, N) fc_axpy) */
             expect_both(c, exp, 6, 1e-5, false, what);
@@ -600,8 +627,7 @@ static void gb_input(graph_builder *b, const char *name, int rank, const int64_t
 }
 
 /* A constant of uniform values in [-scale, scale]. */
-static void gb_const(graph_builder *b, const char *name, int rank, const int64_t *dims,
-                     float scale)
+static void gb_const(graph_builder *b, const char *name, int rank, const int64_t *dims, float scale)
 {
     ortc_const_tensor *t = ortc_const_tensor_new(F32, rank, dims);
     ck_assert_ptr_nonnull(t);
@@ -658,8 +684,8 @@ static void gb_int(ortc_node *n, const char *name, int64_t v)
  * unless bias is NULL) as constants "<name>.w"/"<name>.b" scaled by
  * 1/sqrt(fan-in). x_in: the data input; extra: ",,<summand>" etc. */
 static ortc_node *gb_conv(graph_builder *b, const char *name, const char *x_in, const char *out,
-                          int64_t c_in, int64_t c_out, int64_t k, int64_t s, int64_t p,
-                          bool bias, const char *summand)
+                          int64_t c_in, int64_t c_out, int64_t k, int64_t s, int64_t p, bool bias,
+                          const char *summand)
 {
     char wn[64], bn[64], ins[256];
     snprintf(wn, sizeof wn, "%s.w", name);
@@ -669,8 +695,8 @@ static ortc_node *gb_conv(graph_builder *b, const char *name, const char *x_in, 
     gb_const(b, wn, 4, wd, scale);
     if (bias)
         gb_const(b, bn, 1, bd, 0.5f);
-    snprintf(ins, sizeof ins, "%s,%s%s%s%s%s", x_in, wn, bias || summand ? "," : "",
-             bias ? bn : "", summand ? "," : "", summand ? summand : "");
+    snprintf(ins, sizeof ins, "%s,%s%s%s%s%s", x_in, wn, bias || summand ? "," : "", bias ? bn : "",
+             summand ? "," : "", summand ? summand : "");
     ortc_node *n = gb_node(b, "Conv", name, ins, out);
     int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
     gb_ints(n, "kernel_shape", 2, ks);
@@ -693,8 +719,7 @@ static ortc_node *gb_pool(graph_builder *b, const char *op, const char *name, co
 static ortc_model *gb_finish(graph_builder *b, const char *outputs)
 {
     char *co = strdup(outputs);
-    for (char *save = NULL, *tok = strtok_r(co, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save))
+    for (char *save = NULL, *tok = strtok_r(co, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         ck_assert_int_eq(ortc_graph_add_output(b->g, ortc_graph_get_value(b->g, tok)), 0);
     free(co);
     char err[1024] = "";
@@ -735,8 +760,8 @@ static void pair_free(session_pair *sp)
 /* Runs both sessions (twice for the fast one: the second run reuses the
  * plan and its arena) on random inputs of the given shapes and compares
  * every output. */
-static void pair_run(session_pair *sp, int n_in, const int64_t (*dims)[4], int n_out,
-                     uint64_t seed, const char *what)
+static void pair_run(session_pair *sp, int n_in, const int64_t (*dims)[4], int n_out, uint64_t seed,
+                     const char *what)
 {
     ortc_tensor in[4], out_f[4], out_r[4];
     float *bufs[8] = {0};
@@ -752,8 +777,8 @@ static void pair_run(session_pair *sp, int n_in, const int64_t (*dims)[4], int n
     }
     memset(out_f, 0, sizeof out_f);
     memset(out_r, 0, sizeof out_r);
-    ck_assert_msg(ortc_session_output_shapes(sp->fast, in, (size_t)n_in, out_f,
-                                             (size_t)n_out) == ORTC_STATUS_OK,
+    ck_assert_msg(ortc_session_output_shapes(sp->fast, in, (size_t)n_in, out_f, (size_t)n_out) ==
+                      ORTC_STATUS_OK,
                   "%s: %s", what, ortc_session_last_error(sp->fast));
     ck_assert_msg(ortc_session_output_shapes(sp->ref, in, (size_t)n_in, out_r, (size_t)n_out) ==
                       ORTC_STATUS_OK,
@@ -778,8 +803,8 @@ static void pair_run(session_pair *sp, int n_in, const int64_t (*dims)[4], int n
             ck_assert_int_eq(out_f[k].rank, out_r[k].rank);
             for (int d = 0; d < out_r[k].rank; d++)
                 ck_assert_int_eq(out_f[k].dims[d], out_r[k].dims[d]);
-            opc_assert_close(out_f[k].data, out_r[k].data, ortc_tensor_numel(&out_r[k]),
-                             SESS_RTOL, SESS_ATOL, name);
+            opc_assert_close(out_f[k].data, out_r[k].data, ortc_tensor_numel(&out_r[k]), SESS_RTOL,
+                             SESS_ATOL, name);
         }
     }
     for (int k = 0; k < n_out; k++) {
@@ -807,8 +832,8 @@ static void expect_layout(ortc_session *s, const char *name, bool blocked, const
     ck_assert_msg(l->plain != blocked, "%s: value '%s' is %s, expected %s", what, name,
                   l->plain ? "plain" : "blocked", blocked ? "blocked" : "plain");
     if (blocked)
-        ck_assert_msg(l->desc != NULL && l->bytes > 0, "%s: blocked '%s' has no descriptor",
-                      what, name);
+        ck_assert_msg(l->desc != NULL && l->bytes > 0, "%s: blocked '%s' has no descriptor", what,
+                      name);
 }
 
 /* x -> Conv(stride 2) -> Relu -> MaxPool -> LRN -> Conv = c2, which feeds
@@ -938,8 +963,8 @@ START_TEST(layout_fused_sum)
     const ortc_binding *bb1 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "b1"))];
     ck_assert_int_eq(bc2->kind, ORTC_BIND_ARENA);
     ck_assert_msg(bb1->kind == ORTC_BIND_ARENA && bb1->offset == bc2->offset,
-                  "c2 (offset %zu) is not in place over its summand b1 (offset %zu)",
-                  bc2->offset, bb1->offset);
+                  "c2 (offset %zu) is not in place over its summand b1 (offset %zu)", bc2->offset,
+                  bb1->offset);
     /* c1 reads r0 as x and as summand: never in place */
     const ortc_binding *bc1 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "c1"))];
     const ortc_binding *br0 = &p->bind[ortc_plan_slot(p, ortc_graph_find_local(g, "r0"))];
@@ -1090,8 +1115,7 @@ START_TEST(layout_wino5)
                       "%s: a 5x5 convolution did not take the Winograd kernel", what);
         ck_assert_msg(!step_uses_wino5(sp.fast, "few") && !step_uses_wino5(sp.fast, "d3"),
                       "%s: the 16-channel 5x5 or the 3x3 took the 5x5 Winograd kernel", what);
-        ck_assert_msg(is_16c(layout_of(sp.fast, "c1")), "%s: w5a's output is not nChw16c",
-                      what);
+        ck_assert_msg(is_16c(layout_of(sp.fast, "c1")), "%s: w5a's output is not nChw16c", what);
         expect_layout(sp.fast, "c3", false, what);
     }
     pair_free(&sp);

@@ -202,7 +202,8 @@ START_TEST(test_plain_flatten)
             opc_attr_int(c, "axis", cases[k].axis);
         opc_input(c, 0, F32, 3, xd, x, false);
         ck_assert_int_eq(declared_view(c), 0);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, cases[k].dims, "Flatten");
             expect_data(&c->out[0], F32, x, 24, "Flatten data");
         }
@@ -245,7 +246,8 @@ START_TEST(test_plain_reshape)
     opc_input(c, 0, F32, 3, xd, x, false);
     opc_input(c, 1, I64, 1, sd, shape, true);
     ck_assert_int_eq(declared_view(c), 0);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 3, want, "Reshape [4,0,-1]");
         expect_data(&c->out[0], F32, x, 24, "Reshape data");
     }
@@ -257,7 +259,8 @@ START_TEST(test_plain_reshape)
     c = opc_new("Reshape", 5, 2, 1);
     opc_input(c, 0, F32, 2, d1, &one, false);
     opc_input(c, 1, I64, 1, d0, NULL, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 0, NULL, "Reshape to scalar");
         expect_data(&c->out[0], F32, &one, 1, "Reshape scalar data");
     }
@@ -268,7 +271,8 @@ START_TEST(test_plain_reshape)
     c = opc_new("Reshape", 1, 1, 1);
     opc_attr_ints(c, "shape", attr, 2);
     opc_input(c, 0, F32, 3, xd, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, want1, "Reshape-1 attribute");
         expect_data(&c->out[0], F32, x, 24, "Reshape-1 data");
     }
@@ -287,7 +291,8 @@ START_TEST(test_plain_reshape_allowzero)
     opc_attr_int(c, "allowzero", 1);
     opc_input(c, 0, F32, 3, xd, none, false);
     opc_input(c, 1, I64, 1, sd, shape, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, want, "Reshape allowzero=1");
     }
     opc_free(c);
@@ -371,7 +376,8 @@ START_TEST(test_plain_squeeze)
     opc_attr_ints(c, "axes", axes1, 2);
     opc_input(c, 0, F32, 4, d1, x, false);
     ck_assert_int_eq(declared_view(c), 0);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, want1, "Squeeze-11 attr");
         expect_data(&c->out[0], F32, x, 6, "Squeeze data");
     }
@@ -382,7 +388,8 @@ START_TEST(test_plain_squeeze)
     c = opc_new("Squeeze", 13, 2, 1);
     opc_input(c, 0, F32, 4, d2, x, false);
     opc_input(c, 1, I64, 1, ad, axes2, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 3, want2, "Squeeze-13 input");
         expect_data(&c->out[0], F32, x, 6, "Squeeze-13 data");
     }
@@ -392,7 +399,8 @@ START_TEST(test_plain_squeeze)
     for (int opset = 1; opset <= 13; opset += 12) {
         c = opc_new("Squeeze", opset, 1, 1);
         opc_input(c, 0, F32, 4, d2, x, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, want1, "Squeeze without axes");
         }
         opc_free(c);
@@ -404,7 +412,8 @@ START_TEST(test_plain_squeeze)
     c = opc_new("Squeeze", 13, 2, 1);
     opc_input(c, 0, F32, 4, d2, x, false);
     opc_input(c, 1, I64, 1, d0, NULL, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 4, d2, "Squeeze with empty axes");
     }
     opc_free(c);
@@ -453,7 +462,8 @@ START_TEST(test_plain_unsqueeze)
         opc_attr_ints(c, "axes", axes1, 2);
         opc_input(c, 0, I32, 2, d, x, false);
         ck_assert_int_eq(declared_view(c), 0);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I32, 4, want1, "Unsqueeze attr");
             expect_data(&c->out[0], I32, x, 12, "Unsqueeze data");
         }
@@ -465,7 +475,8 @@ START_TEST(test_plain_unsqueeze)
     op_case *c = opc_new("Unsqueeze", 13, 2, 1);
     opc_input(c, 0, I32, 2, d, x, false);
     opc_input(c, 1, I64, 1, ad, axes2, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 4, want2, "Unsqueeze-13 input");
         expect_data(&c->out[0], I32, x, 12, "Unsqueeze-13 data");
     }
@@ -475,7 +486,8 @@ START_TEST(test_plain_unsqueeze)
     c = opc_new("Unsqueeze", 13, 2, 1);
     opc_input(c, 0, I32, 0, NULL, x, false);
     opc_input(c, 1, I64, 0, NULL, &zero, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 1, want3, "Unsqueeze scalar");
         expect_data(&c->out[0], I32, x, 1, "Unsqueeze scalar data");
     }
@@ -525,7 +537,8 @@ START_TEST(test_plain_identity)
         op_case *c = opc_new("Identity", opsets[k], 1, 1);
         opc_input(c, 0, I64, 2, d, x, false);
         ck_assert_int_eq(declared_view(c), 0);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I64, 2, d, "Identity");
             expect_data(&c->out[0], I64, x, 6, "Identity data");
         }
@@ -535,7 +548,8 @@ START_TEST(test_plain_identity)
     int64_t db[] = {3};
     op_case *c = opc_new("Identity", 16, 1, 1);
     opc_input(c, 0, BOOL, 1, db, b, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], BOOL, b, 3, "Identity bool");
     }
     opc_free(c);
@@ -554,7 +568,8 @@ START_TEST(test_plain_dropout)
     opc_input(c, 1, F32, 0, NULL, &ratio, true);
     opc_input(c, 2, BOOL, 0, NULL, &no, true);
     ck_assert_int_eq(declared_view(c), -1); /* the mask needs run */
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 2, d, "Dropout output");
         expect_data(&c->out[0], F32, x, 4, "Dropout output data");
         expect_shape(&c->out[1], BOOL, 2, d, "Dropout mask");
@@ -567,7 +582,8 @@ START_TEST(test_plain_dropout)
     opc_input(c, 0, F32, 2, d, x, false);
     opc_input(c, 1, F32, 0, NULL, &zero_ratio, true);
     opc_input(c, 2, BOOL, 0, NULL, &yes, true);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], F32, x, 4, "Dropout ratio 0 output");
         expect_data(&c->out[1], BOOL, ones, 4, "Dropout ratio 0 mask");
     }
@@ -577,7 +593,8 @@ START_TEST(test_plain_dropout)
     c = opc_new("Dropout", 12, 1, 1);
     opc_input(c, 0, F32, 2, d, x, false);
     ck_assert_int_eq(declared_view(c), 0);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], F32, x, 4, "Dropout view");
     }
     opc_free(c);
@@ -587,7 +604,8 @@ START_TEST(test_plain_dropout)
     c = opc_new("Dropout", 7, 1, 2);
     opc_attr_float(c, "ratio", 0.5f);
     opc_input(c, 0, F32, 2, d, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], F32, x, 4, "Dropout-7 output");
         expect_data(&c->out[1], F32, fones, 4, "Dropout-7 mask");
     }
@@ -596,7 +614,8 @@ START_TEST(test_plain_dropout)
     /* Dropout-10: mask is bool */
     c = opc_new("Dropout", 10, 1, 2);
     opc_input(c, 0, F32, 2, d, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[1], BOOL, ones, 4, "Dropout-10 mask");
     }
     opc_free(c);
@@ -629,7 +648,8 @@ START_TEST(test_plain_dropout_training)
     ck_assert_int_eq(declared_view(c), -1);
     expect_error(c, opc_run(c, 0, 1), ORTC_STATUS_UNSUPPORTED, "training");
     opc_input(c, 2, BOOL, 0, NULL, &no, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], F32, x, 4, "Dropout runtime training_mode false");
     }
     opc_free(c);
@@ -665,7 +685,8 @@ START_TEST(test_plain_shape)
             opc_attr_int(c, "end", cases[k].end);
         opc_input(c, 0, F32, 3, d, NULL, false);
         int64_t n = cases[k].n;
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], I64, 1, &n, "Shape");
             expect_data(&c->out[0], I64, cases[k].want, n, "Shape data");
         }
@@ -675,7 +696,8 @@ START_TEST(test_plain_shape)
     int64_t zero = 0;
     op_case *c = opc_new("Shape", 15, 1, 1);
     opc_input(c, 0, U8, 0, NULL, NULL, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 1, &zero, "Shape of a scalar");
     }
     opc_free(c);
@@ -693,7 +715,8 @@ START_TEST(test_plain_constant)
     ortc_attr *a = ortc_node_add_attr(c->node, "value", ORTC_ATTR_TENSOR);
     a->t = ortc_const_tensor_new(I32, 2, d);
     memcpy(a->t->t.data, vals, sizeof vals);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I32, 2, d, "Constant value");
         expect_data(&c->out[0], I32, vals, 4, "Constant value data");
     }
@@ -705,7 +728,8 @@ START_TEST(test_plain_constant)
     a = ortc_node_add_attr(c->node, "value", ORTC_ATTR_TENSOR);
     a->t = ortc_const_tensor_new(F32, 1, d2);
     memcpy(a->t->t.data, fv, sizeof fv);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], F32, fv, 2, "Constant-1 value");
     }
     opc_free(c);
@@ -714,7 +738,8 @@ START_TEST(test_plain_constant)
     float f = 2.5f;
     c = opc_new("Constant", 12, 0, 1);
     opc_attr_float(c, "value_float", f);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 0, NULL, "value_float");
         expect_data(&c->out[0], F32, &f, 1, "value_float data");
     }
@@ -724,7 +749,8 @@ START_TEST(test_plain_constant)
     int64_t n3 = 3;
     c = opc_new("Constant", 13, 0, 1);
     opc_attr_floats(c, "value_floats", fs, 3);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 1, &n3, "value_floats");
         expect_data(&c->out[0], F32, fs, 3, "value_floats data");
     }
@@ -733,7 +759,8 @@ START_TEST(test_plain_constant)
     int64_t i = -7;
     c = opc_new("Constant", 13, 0, 1);
     opc_attr_int(c, "value_int", i);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 0, NULL, "value_int");
         expect_data(&c->out[0], I64, &i, 1, "value_int data");
     }
@@ -742,7 +769,8 @@ START_TEST(test_plain_constant)
     int64_t is[] = {5, 0, -1};
     c = opc_new("Constant", 13, 0, 1);
     opc_attr_ints(c, "value_ints", is, 3);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 1, &n3, "value_ints");
         expect_data(&c->out[0], I64, is, 3, "value_ints data");
     }
@@ -750,7 +778,8 @@ START_TEST(test_plain_constant)
     /* value_string: string scalar */
     c = opc_new("Constant", 13, 0, 1);
     opc_attr_string(c, "value_string", "hello");
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], ORTC_DTYPE_STRING, 0, NULL, "value_string");
         ck_assert_str_eq(((char **)c->out[0].data)[0], "hello");
     }
@@ -763,7 +792,8 @@ START_TEST(test_plain_constant)
     a->strings = malloc(2 * sizeof *a->strings);
     a->strings[0] = strdup("a");
     a->strings[1] = strdup("bc");
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], ORTC_DTYPE_STRING, 1, &n2, "value_strings");
         ck_assert_str_eq(((char **)c->out[0].data)[0], "a");
         ck_assert_str_eq(((char **)c->out[0].data)[1], "bc");
@@ -815,7 +845,8 @@ START_TEST(test_plain_gather_axis0)
         op_case *c = opc_new("Gather", opset, 2, 1);
         opc_input(c, 0, F32, 2, gather_dims, gather_data, false);
         opc_input(c, 1, I64, 2, id, idx, false);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 3, want_d, "Gather axis 0");
             expect_data(&c->out[0], F32, want, 16, "Gather axis 0 data");
         }
@@ -836,7 +867,8 @@ START_TEST(test_plain_gather_axis1)
         opc_attr_int(c, "axis", axis);
         opc_input(c, 0, F32, 2, gather_dims, gather_data, false);
         opc_input(c, 1, I32, 1, id, idx, true);
-        FOR_BOTH_MODES(c, mode) {
+        FOR_BOTH_MODES(c, mode)
+        {
             expect_shape(&c->out[0], F32, 2, want_d, "Gather axis 1");
             expect_data(&c->out[0], F32, want, 6, "Gather axis 1 data");
         }
@@ -856,7 +888,8 @@ START_TEST(test_plain_gather_axis1)
     opc_attr_int(c, "axis", 1);
     opc_input(c, 0, I16, 3, d3, x3, false);
     opc_input(c, 1, I64, 1, id, idx3, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I16, 3, want3_d, "Gather 3-D");
         expect_data(&c->out[0], I16, want3, 8, "Gather 3-D data");
     }
@@ -872,7 +905,8 @@ START_TEST(test_plain_gather_scalar_and_bool)
     op_case *c = opc_new("Gather", 13, 2, 1);
     opc_input(c, 0, F32, 2, gather_dims, gather_data, false);
     opc_input(c, 1, I64, 0, NULL, &k, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 1, want_d, "Gather scalar index");
         expect_data(&c->out[0], F32, want, 4, "Gather scalar index data");
     }
@@ -885,7 +919,8 @@ START_TEST(test_plain_gather_scalar_and_bool)
     opc_attr_int(c, "axis", 1);
     opc_input(c, 0, F32, 2, gather_dims, gather_data, false);
     opc_input(c, 1, I32, 0, NULL, &k2, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], F32, 1, want2_d, "Gather column");
         expect_data(&c->out[0], F32, want2, 3, "Gather column data");
     }
@@ -896,7 +931,8 @@ START_TEST(test_plain_gather_scalar_and_bool)
     c = opc_new("Gather", 13, 2, 1);
     opc_input(c, 0, BOOL, 1, bd, b, false);
     opc_input(c, 1, I64, 1, bid, bi, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], BOOL, wantb, 3, "Gather bool");
     }
     opc_free(c);
@@ -961,7 +997,8 @@ START_TEST(test_plain_concat)
     opc_input(c, 0, I64, 3, da, a, false);
     opc_input(c, 1, I64, 3, db, b, false);
     opc_input(c, 2, I64, 3, da, e, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 3, want_d, "Concat 3 inputs");
         expect_data(&c->out[0], I64, want, 16, "Concat 3 inputs data");
     }
@@ -973,7 +1010,8 @@ START_TEST(test_plain_concat)
     opc_attr_int(c, "axis", 1);
     opc_input(c, 0, I64, 3, dz, NULL, false);
     opc_input(c, 1, I64, 3, da, a, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], I64, 3, da, "Concat with empty");
         expect_data(&c->out[0], I64, a, 4, "Concat with empty data");
     }
@@ -985,7 +1023,8 @@ START_TEST(test_plain_concat)
     c = opc_new("Concat", 1, 2, 1);
     opc_input(c, 0, U8, 2, du1, u1, false);
     opc_input(c, 1, U8, 2, du2, u2, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], U8, 2, wantu_d, "Concat-1 default axis");
         expect_data(&c->out[0], U8, wantu, 3, "Concat-1 data");
     }
@@ -1044,7 +1083,8 @@ static void check_cast(int opset, ortc_dtype from, const void *x, int64_t n, ort
     op_case *c = opc_new("Cast", opset, 1, 1);
     opc_attr_int(c, "to", to);
     opc_input(c, 0, from, 1, &n, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_shape(&c->out[0], to, 1, &n, what);
         expect_data(&c->out[0], to, want, n, what);
     }
@@ -1254,7 +1294,8 @@ START_TEST(test_plain_cast_versions_and_errors)
     op_case *c = opc_new("Cast", 1, 1, 1);
     opc_attr_string(c, "to", "INT32");
     opc_input(c, 0, F32, 1, &n, x, false);
-    FOR_BOTH_MODES(c, mode) {
+    FOR_BOTH_MODES(c, mode)
+    {
         expect_data(&c->out[0], I32, w, 2, "Cast-1 to INT32");
     }
     opc_free(c);

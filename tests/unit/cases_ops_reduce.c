@@ -78,15 +78,16 @@ static void check_output(op_case *c, int k, ortc_dtype dtype, int rank, const in
                   ortc_dtype_name(t->dtype), ortc_dtype_name(dtype));
     ck_assert_msg(t->rank == rank, "%s: output %d rank %d, expected %d", what, k, t->rank, rank);
     for (int i = 0; i < rank; i++)
-        ck_assert_msg(t->dims[i] == dims[i], "%s: output %d dim %d is %lld, expected %lld", what,
-                      k, i, (long long)t->dims[i], (long long)dims[i]);
+        ck_assert_msg(t->dims[i] == dims[i], "%s: output %d dim %d is %lld, expected %lld", what, k,
+                      i, (long long)t->dims[i], (long long)dims[i]);
     int64_t n = numel_of(rank, dims), worst = -1;
     double worst_err = 0;
     for (int64_t i = 0; i < n; i++) {
         double g = elem(t, i), e = exp[i];
         if ((isnan(g) && isnan(e)) || g == e)
             continue;
-        double err = isinf(e) || isnan(e) || isnan(g) ? INFINITY : fabs(g - e) - (atol + rtol * fabs(e));
+        double err =
+            isinf(e) || isnan(e) || isnan(g) ? INFINITY : fabs(g - e) - (atol + rtol * fabs(e));
         if (err > 0 && (worst < 0 || err > worst_err))
             worst = i, worst_err = err;
     }
@@ -138,8 +139,7 @@ static void compare_paths(op_case *c, int n_out, double rtol, double atol, bool 
     ck_assert_msg(st == ORTC_STATUS_OK, "%s: oneDNN run failed: %s", what, c->err.msg);
     uint64_t ran = ortc_dnnl_exec_count() - before;
     if (expect_dnnl)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran",
-                      what);
+        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
     else
         ck_assert_msg(ran == 0, "%s: expected the plain-C fallback, but oneDNN ran", what);
     for (int k = 0; k < n_out; k++) {
@@ -206,7 +206,8 @@ START_TEST(reduce_hand_each_op)
             char what[96];
             snprintf(what, sizeof what, "%s-%d axis 1", cases[i].op, opset);
             /* float results of small exact sums; 1e-6 covers log/exp/sqrt */
-            expect_both(c, cases[i].path, F32, 2, (int64_t[]){2, 1}, cases[i].exp, 1e-6, 1e-6, what);
+            expect_both(c, cases[i].path, F32, 2, (int64_t[]){2, 1}, cases[i].exp, 1e-6, 1e-6,
+                        what);
             opc_free(c);
         }
     }
@@ -242,8 +243,8 @@ START_TEST(reduce_hand_axes_and_keepdims)
         c = opc_new("ReduceMean", 13, 1, 1);
         opc_input(c, 0, F32, 3, (int64_t[]){2, 2, 2}, x, false);
         opc_attr_int(c, "keepdims", keep);
-        expect_both(c, PATH_DNNL, F32, keep ? 3 : 0, (int64_t[]){1, 1, 1},
-                    (const double[]){3.5}, 0, 0, keep ? "mean all keepdims" : "mean all to scalar");
+        expect_both(c, PATH_DNNL, F32, keep ? 3 : 0, (int64_t[]){1, 1, 1}, (const double[]){3.5}, 0,
+                    0, keep ? "mean all keepdims" : "mean all to scalar");
         opc_free(c);
     }
 
@@ -278,8 +279,7 @@ START_TEST(reduce_hand_axes_and_keepdims)
     c = opc_new("ReduceLogSum", 13, 1, 1);
     opc_input(c, 0, F32, 1, (int64_t[]){2}, xs, false);
     expect_both(c, PATH_DNNL, F32, 1, (int64_t[]){1}, (const double[]){1.5258672648362397e-05},
-                1e-6, 0,
-                "logsum near 1");
+                1e-6, 0, "logsum near 1");
     opc_free(c);
 
     /* reducing only size-1 dims is elementwise: L2 of (2,1) over axis 1 is
@@ -304,9 +304,15 @@ START_TEST(reduce_hand_empty_set)
         const char *op;
         double v;
     } cases[] = {
-        {"ReduceSum", 0},          {"ReduceMean", NAN},       {"ReduceMax", -INFINITY},
-        {"ReduceMin", INFINITY},   {"ReduceProd", 1},         {"ReduceL1", 0},
-        {"ReduceL2", 0},           {"ReduceSumSquare", 0},    {"ReduceLogSum", -INFINITY},
+        {"ReduceSum", 0},
+        {"ReduceMean", NAN},
+        {"ReduceMax", -INFINITY},
+        {"ReduceMin", INFINITY},
+        {"ReduceProd", 1},
+        {"ReduceL1", 0},
+        {"ReduceL2", 0},
+        {"ReduceSumSquare", 0},
+        {"ReduceLogSum", -INFINITY},
         {"ReduceLogSumExp", -INFINITY},
     };
     float dummy[1] = {0};
@@ -339,8 +345,8 @@ START_TEST(reduce_hand_int_double)
         const char *op;
         double exp[2];
     } i32[] = {
-        {"ReduceSum", {3, 7}},        {"ReduceMean", {1, 3}},       {"ReduceProd", {2, 12}},
-        {"ReduceSumSquare", {5, 25}}, {"ReduceL2", {2, 5}},         {"ReduceMax", {2, 4}},
+        {"ReduceSum", {3, 7}},        {"ReduceMean", {1, 3}}, {"ReduceProd", {2, 12}},
+        {"ReduceSumSquare", {5, 25}}, {"ReduceL2", {2, 5}},   {"ReduceMax", {2, 4}},
         {"ReduceMin", {1, 3}},        {"ReduceL1", {3, 7}},
     };
     for (int i = 0; i < N_OF(i32); i++) {
@@ -440,18 +446,18 @@ static const struct {
     int64_t axes[4];
     int keepdims;
 } reduce_cfgs[] = {
-    {4, {2, 3, 4, 5}, 2, {2, 3}, 1},   /* spatial, like global pooling */
-    {4, {2, 3, 4, 5}, 1, {1}, 0},      /* channels */
-    {4, {2, 3, 4, 5}, 2, {0, 2}, 1},   /* non-adjacent */
-    {3, {3, 7, 5}, 1, {-1}, 0},        /* last, negative */
-    {3, {3, 7, 5}, -1, {0}, 1},        /* all */
+    {4, {2, 3, 4, 5}, 2, {2, 3}, 1},    /* spatial, like global pooling */
+    {4, {2, 3, 4, 5}, 1, {1}, 0},       /* channels */
+    {4, {2, 3, 4, 5}, 2, {0, 2}, 1},    /* non-adjacent */
+    {3, {3, 7, 5}, 1, {-1}, 0},         /* last, negative */
+    {3, {3, 7, 5}, -1, {0}, 1},         /* all */
     {5, {2, 1, 3, 1, 4}, 2, {1, 2}, 0}, /* size-1 dims among them */
 };
 
 START_TEST(reduce_random)
 {
-    static const char *ops[] = {"ReduceSum",  "ReduceMean", "ReduceMax",    "ReduceMin",
-                                "ReduceProd", "ReduceL1",   "ReduceL2",     "ReduceLogSum",
+    static const char *ops[] = {"ReduceSum",       "ReduceMean",     "ReduceMax", "ReduceMin",
+                                "ReduceProd",      "ReduceL1",       "ReduceL2",  "ReduceLogSum",
                                 "ReduceSumSquare", "ReduceLogSumExp"};
     int t = _i;
     uint64_t seed = 0x5eed0000u + (uint64_t)t;
@@ -494,7 +500,10 @@ START_TEST(argmax_hand)
         int last;
         double exp[2];
     } cases[] = {
-        {"ArgMax", 0, {1, 1}}, {"ArgMax", 1, {2, 1}}, {"ArgMin", 0, {0, 1}}, {"ArgMin", 1, {0, 1}},
+        {"ArgMax", 0, {1, 1}},
+        {"ArgMax", 1, {2, 1}},
+        {"ArgMin", 0, {0, 1}},
+        {"ArgMin", 1, {0, 1}},
     };
     for (int i = 0; i < N_OF(cases); i++) {
         op_case *c = opc_new(cases[i].op, 13, 1, 1);
@@ -609,12 +618,14 @@ START_TEST(softmax_family_hand)
     c = opc_new("Softmax", 13, 1, 1);
     opc_input(c, 0, F64, 1, (int64_t[]){3}, xd, false);
     expect_both(c, PATH_PLAIN, F64, 1, (int64_t[]){3},
-                (const double[]){0.090030573170380462, 0.24472847105479764, 0.66524095577481771}, 1e-14, 1e-14, "softmax double");
+                (const double[]){0.090030573170380462, 0.24472847105479764, 0.66524095577481771},
+                1e-14, 1e-14, "softmax double");
     opc_free(c);
     c = opc_new("LogSoftmax", 13, 1, 1);
     opc_input(c, 0, F64, 1, (int64_t[]){3}, xd, false);
     expect_both(c, PATH_PLAIN, F64, 1, (int64_t[]){3},
-                (const double[]){-2.4076059644443806, -1.4076059644443806, -0.40760596444438063}, 1e-14, 1e-14, "logsoftmax double");
+                (const double[]){-2.4076059644443806, -1.4076059644443806, -0.40760596444438063},
+                1e-14, 1e-14, "logsoftmax double");
     opc_free(c);
 }
 END_TEST
@@ -631,7 +642,7 @@ START_TEST(logsoftmax_random)
         int has_axis;
         int64_t axis;
     } cfgs[] = {
-        {13, 3, {3, 4, 5}, 0, 0},  {13, 3, {3, 4, 5}, 1, 0}, {13, 4, {2, 3, 4, 5}, 1, 1},
+        {13, 3, {3, 4, 5}, 0, 0},    {13, 3, {3, 4, 5}, 1, 0},  {13, 4, {2, 3, 4, 5}, 1, 1},
         {11, 4, {2, 3, 4, 5}, 0, 0}, {11, 3, {3, 4, 5}, 1, -1}, {1, 2, {7, 33}, 1, 1},
     };
     uint64_t seed = 77;
@@ -725,7 +736,8 @@ START_TEST(batchnorm_hand)
         opc_attr_float(c, "epsilon", 0);
         char what[64];
         snprintf(what, sizeof what, "batchnorm-%d", versions[i]);
-        expect_both(c, PATH_DNNL, F32, 4, (int64_t[]){1, 2, 1, 2}, (const double[]){0, 0.5, 1, 5}, 1e-6, 1e-6, what);
+        expect_both(c, PATH_DNNL, F32, 4, (int64_t[]){1, 2, 1, 2}, (const double[]){0, 0.5, 1, 5},
+                    1e-6, 1e-6, what);
         opc_free(c);
     }
 
@@ -768,7 +780,10 @@ START_TEST(batchnorm_random)
         int version, rank;
         int64_t dims[5];
     } cfgs[] = {
-        {15, 4, {2, 3, 4, 5}}, {9, 2, {5, 7}}, {7, 3, {2, 4, 9}}, {14, 5, {1, 3, 2, 3, 4}},
+        {15, 4, {2, 3, 4, 5}},
+        {9, 2, {5, 7}},
+        {7, 3, {2, 4, 9}},
+        {14, 5, {1, 3, 2, 3, 4}},
     };
     uint64_t seed = 11;
     for (int t = 0; t < N_OF(cfgs); t++) {
@@ -805,8 +820,8 @@ START_TEST(instancenorm_hand_and_random)
     opc_input(c, 1, F32, 1, (int64_t[]){2}, sc, true);
     opc_input(c, 2, F32, 1, (int64_t[]){2}, b, true);
     expect_both(c, PATH_DNNL, F32, 4, (int64_t[]){1, 2, 1, 3},
-                (const double[]){-1.22473569, 0, 1.22473569, -0.83710353, 1, 2.83710353}, 1e-6, 1e-6,
-                "instancenorm example");
+                (const double[]){-1.22473569, 0, 1.22473569, -0.83710353, 1, 2.83710353}, 1e-6,
+                1e-6, "instancenorm example");
     opc_free(c);
 
     static const struct {
@@ -864,7 +879,8 @@ START_TEST(layernorm_hand)
             check_output(c, 0, F32, 2, (int64_t[]){2, 3}, with_b ? e1 : e0, 1e-6, 1e-6, what);
             check_output(c, 1, F32, 2, (int64_t[]){2, 1}, (const double[]){2, 4}, 1e-6, 1e-6, what);
             check_output(c, 2, F32, 2, (int64_t[]){2, 1},
-                         (const double[]){1.2247448713915890, 0.61237243569579452}, 1e-6, 1e-6, what);
+                         (const double[]){1.2247448713915890, 0.61237243569579452}, 1e-6, 1e-6,
+                         what);
         }
         opc_free(c);
     }
@@ -894,7 +910,7 @@ START_TEST(layernorm_random)
         int64_t axis;
         int with_b, n_out;
     } cfgs[] = {
-        {3, {2, 3, 5}, -1, 1, 3}, {3, {2, 3, 5}, 1, 1, 1}, {3, {2, 3, 5}, 0, 0, 3},
+        {3, {2, 3, 5}, -1, 1, 3},   {3, {2, 3, 5}, 1, 1, 1}, {3, {2, 3, 5}, 0, 0, 3},
         {4, {2, 3, 4, 5}, 2, 1, 2}, {2, {4, 64}, 1, 0, 1},
     };
     uint64_t seed = 17;
@@ -929,12 +945,21 @@ START_TEST(registry_versions)
         const char *op;
         int opset, want;
     } cases[] = {
-        {"ReduceSum", 12, 11},          {"ReduceSum", 17, 13},      {"ReduceMean", 7, 1},
-        {"ReduceMax", 12, 12},          {"ReduceMin", 17, 13},      {"ReduceLogSumExp", 11, 11},
-        {"ArgMax", 12, 12},             {"ArgMin", 10, 1},          {"LogSoftmax", 12, 11},
-        {"Hardmax", 17, 13},            {"BatchNormalization", 8, 7},
-        {"BatchNormalization", 13, 9},  {"BatchNormalization", 17, 15},
-        {"InstanceNormalization", 17, 6}, {"LayerNormalization", 17, 17},
+        {"ReduceSum", 12, 11},
+        {"ReduceSum", 17, 13},
+        {"ReduceMean", 7, 1},
+        {"ReduceMax", 12, 12},
+        {"ReduceMin", 17, 13},
+        {"ReduceLogSumExp", 11, 11},
+        {"ArgMax", 12, 12},
+        {"ArgMin", 10, 1},
+        {"LogSoftmax", 12, 11},
+        {"Hardmax", 17, 13},
+        {"BatchNormalization", 8, 7},
+        {"BatchNormalization", 13, 9},
+        {"BatchNormalization", 17, 15},
+        {"InstanceNormalization", 17, 6},
+        {"LayerNormalization", 17, 17},
         {"GlobalMaxPool", 17, 1},
     };
     for (int i = 0; i < N_OF(cases); i++) {

@@ -83,18 +83,26 @@ static void run_case(const w5_case *tc)
     ortc_ref_conv_forward(exp, x, w, tc->bias ? b : NULL, &g, tc->oc, 1);
 
     ortc_wino5 k = {
-        .n = tc->n, .ic = tc->ic, .oc = tc->oc, .ih = tc->h, .iw = tc->w, .oh = oh, .ow = ow,
-        .pad_top = tc->pt, .pad_left = tc->pl, .threads = tc->threads,
+        .n = tc->n,
+        .ic = tc->ic,
+        .oc = tc->oc,
+        .ih = tc->h,
+        .iw = tc->w,
+        .oh = oh,
+        .ow = ow,
+        .pad_top = tc->pt,
+        .pad_left = tc->pl,
+        .threads = tc->threads,
     };
     const int64_t icb = (tc->ic + 15) / 16, ocb = tc->oc / 16;
     if (tc->x_blocked)
-        k.x = (ortc_wino5_layout){.sn = icb * tc->h * tc->w * 16, .scb = tc->h * tc->w * 16,
-                                  .sh = tc->w * 16, .sw = 16};
+        k.x = (ortc_wino5_layout){
+            .sn = icb * tc->h * tc->w * 16, .scb = tc->h * tc->w * 16, .sh = tc->w * 16, .sw = 16};
     else
-        k.x = (ortc_wino5_layout){.sn = tc->h * tc->w * tc->ic, .scb = 16,
-                                  .sh = tc->w * tc->ic, .sw = tc->ic};
-    k.y = (ortc_wino5_layout){.sn = ocb * oh * ow * 16, .scb = oh * ow * 16, .sh = ow * 16,
-                              .sw = 16};
+        k.x = (ortc_wino5_layout){
+            .sn = tc->h * tc->w * tc->ic, .scb = 16, .sh = tc->w * tc->ic, .sw = tc->ic};
+    k.y =
+        (ortc_wino5_layout){.sn = ocb * oh * ow * 16, .scb = oh * ow * 16, .sh = ow * 16, .sw = 16};
     if (!strcmp(tc->acts, "relu")) {
         k.n_act = 1;
         k.act[0].kind = ORTC_WINO5_RELU;
@@ -141,7 +149,7 @@ static void run_case(const w5_case *tc)
              (long long)tc->w, (long long)tc->pt, (long long)tc->pl, (long long)tc->pb,
              (long long)tc->pr, tc->x_blocked ? "nChw16c" : "nhwc", tc->bias ? " bias" : "",
              tc->acts, tc->threads);
-    for (int rep = 0; rep < 2; rep++) { /* the second run reuses scratch as left */
+    for (int rep = 0; rep < 2; rep++) {  /* the second run reuses scratch as left */
         memset(y, 0xff, (size_t)yn * 4); /* NaN: every output must be written */
         ortc_wino5_run(&k, xl, y, scratch);
         for (int64_t n = 0; n < tc->n; n++)

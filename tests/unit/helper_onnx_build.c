@@ -8,7 +8,6 @@
 
 /* ---- building messages (all malloc'd: free_unpacked frees them) -------- */
 
-
 char *pb_xstrdup(const char *s)
 {
     char *d = strdup(s);
@@ -188,7 +187,7 @@ void pb_tensor_int64s(Onnx__TensorProto *t, const int64_t *v, size_t n)
 }
 
 void pb_tensor_external(Onnx__TensorProto *t, const char *location, const char *offset,
-                            const char *length)
+                        const char *length)
 {
     const char *kv[3][2] = {{"location", location}, {"offset", offset}, {"length", length}};
     for (int i = 0; i < 3; i++) {
@@ -210,8 +209,8 @@ Onnx__TensorProto *pb_add_init(Onnx__GraphProto *g, Onnx__TensorProto *t)
     return t;
 }
 
-Onnx__NodeProto *pb_add_node(Onnx__GraphProto *g, const char *op, const char *name,
-                                 const char *ins, const char *outs)
+Onnx__NodeProto *pb_add_node(Onnx__GraphProto *g, const char *op, const char *name, const char *ins,
+                             const char *outs)
 {
     Onnx__NodeProto *n = pb_xcalloc(1, sizeof *n);
     onnx__node_proto__init(n);
@@ -258,4 +257,3 @@ void pb_write_file(const char *path, const void *data, size_t len)
     ck_assert_uint_eq(fwrite(data, 1, len, f), len);
     ck_assert_int_eq(fclose(f), 0);
 }
-

@@ -12,12 +12,12 @@
 
 #include "onnx.pb-c.h"
 
-#define PB_PUSH(arr, n, x)                                       \
-    do {                                                      \
-        void *p_ = realloc((arr), ((n) + 1) * sizeof *(arr)); \
-        ck_assert_ptr_nonnull(p_);                            \
-        (arr) = p_;                                           \
-        (arr)[(n)++] = (x);                                   \
+#define PB_PUSH(arr, n, x)                                                                         \
+    do {                                                                                           \
+        void *p_ = realloc((arr), ((n) + 1) * sizeof *(arr));                                      \
+        ck_assert_ptr_nonnull(p_);                                                                 \
+        (arr) = p_;                                                                                \
+        (arr)[(n)++] = (x);                                                                        \
     } while (0)
 
 char *pb_xstrdup(const char *s);
@@ -44,8 +44,8 @@ Onnx__TensorProto *pb_add_init(Onnx__GraphProto *g, Onnx__TensorProto *t);
 void pb_tensor_external(Onnx__TensorProto *t, const char *location, const char *offset,
                         const char *length);
 /* ins/outs: comma-separated names, "" for an omitted slot ("a,,b") */
-Onnx__NodeProto *pb_add_node(Onnx__GraphProto *g, const char *op, const char *name,
-                             const char *ins, const char *outs);
+Onnx__NodeProto *pb_add_node(Onnx__GraphProto *g, const char *op, const char *name, const char *ins,
+                             const char *outs);
 /* type < 0: leave the type unset */
 Onnx__AttributeProto *pb_add_attr(Onnx__NodeProto *n, const char *name, int type);
 void pb_attr_ints(Onnx__AttributeProto *a, const int64_t *v, size_t n);

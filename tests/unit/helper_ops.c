@@ -78,8 +78,8 @@ void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n)
     memcpy(a->floats, v, n * sizeof *v);
 }
 
-void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims,
-               const void *data, bool constant)
+void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims, const void *data,
+               bool constant)
 {
     ck_assert_int_lt(i, c->node->n_inputs);
     if (dtype == ORTC_DTYPE_UNDEFINED) {
@@ -132,9 +132,18 @@ ortc_status opc_run(op_case *c, int reference, int threads)
         inplace[k] = view[k] = -1;
     }
     ortc_opctx ctx = {
-        .node = n, .n_in = n->n_inputs, .n_out = n->n_outputs, .in = in, .out = out,
-        .in_layout = pin, .out_layout = pout, .out_blocked_ok = blocked_ok,
-        .threads = threads, .inplace = inplace, .view = view, .err = &c->err,
+        .node = n,
+        .n_in = n->n_inputs,
+        .n_out = n->n_outputs,
+        .in = in,
+        .out = out,
+        .in_layout = pin,
+        .out_layout = pout,
+        .out_blocked_ok = blocked_ok,
+        .threads = threads,
+        .inplace = inplace,
+        .view = view,
+        .err = &c->err,
     };
     ortc_status st = n->op->infer(&ctx);
     if (st)
@@ -221,7 +230,8 @@ void opc_assert_close(const float *got, const float *exp, int64_t n, double rtol
             worst_excess = isnan(err) ? INFINITY : err - tol;
         }
     }
-    ck_assert_msg(worst < 0, "%s: %lld elements, worst at %lld: got %.9g expected %.9g (rtol %g atol %g)",
+    ck_assert_msg(worst < 0,
+                  "%s: %lld elements, worst at %lld: got %.9g expected %.9g (rtol %g atol %g)",
                   what, (long long)n, (long long)worst, worst >= 0 ? got[worst] : 0.0,
                   worst >= 0 ? exp[worst] : 0.0, rtol, atol);
 }

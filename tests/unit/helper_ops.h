@@ -20,7 +20,7 @@ typedef struct op_case {
     ortc_graph *g;
     ortc_node *node;
     ortc_tensor in[OPC_MAX_IO];
-    bool in_const[OPC_MAX_IO]; /* data visible to infer/prepare */
+    bool in_const[OPC_MAX_IO];   /* data visible to infer/prepare */
     ortc_tensor out[OPC_MAX_IO]; /* data malloc'd by opc_run, freed by opc_free */
     ortc_errbuf err;
 } op_case;
@@ -39,8 +39,8 @@ void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n);
 /* Input i: the harness copies nothing; `data` must outlive opc_run.
  * constant=true makes the data visible at infer/prepare time, as for an
  * initializer. Pass dtype UNDEFINED to leave input i omitted. */
-void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims,
-               const void *data, bool constant);
+void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims, const void *data,
+               bool constant);
 
 /* Runs the op: reference=1 uses op->reference (or run for plain-C ops)
  * without prepare; reference=0 uses prepare+run with a oneDNN backend on

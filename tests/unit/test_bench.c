@@ -246,8 +246,7 @@ static void run_flops_model(ortc_session *s, int batch, float *x, float *y)
         x[i] = (float)(i % 13) * 0.1f - 0.6f;
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {batch, 3, 8, 8}, x};
     ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {batch, 3}, y};
-    ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s", ortc_last_error());
 }
 
 /* The entries of a profiled run at `batch` against flops_steps. */

@@ -233,8 +233,8 @@ START_TEST(input_output_round_trip)
     ck_assert_int_eq(ortc_npy_write(path_in("x.npy"), &t, err, sizeof err), 0);
     char spec[400];
     snprintf(spec, sizeof spec, "x=%s", path_in("x.npy"));
-    int rc = run_cli("run", path_in("m.onnx"), "--input", spec, "--output-dir", path_in("out"),
-                     NULL);
+    int rc =
+        run_cli("run", path_in("m.onnx"), "--input", spec, "--output-dir", path_in("out"), NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, err_buf);
     ortc_tensor y;
     ck_assert_msg(ortc_npy_read(path_in("out/y.npy"), &y, err, sizeof err) == 0, "%s", err);

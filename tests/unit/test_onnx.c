@@ -103,10 +103,10 @@ static void expect_error(ortc_status st, ortc_status want, const ortc_errbuf *e,
                       ortc_last_error(), *needles);
     }
 }
-#define EXPECT_ERROR(st, want, e, ...)                \
-    do {                                              \
-        const char *needles_[] = {__VA_ARGS__, NULL}; \
-        expect_error((st), (want), (e), needles_);    \
+#define EXPECT_ERROR(st, want, e, ...)                                                             \
+    do {                                                                                           \
+        const char *needles_[] = {__VA_ARGS__, NULL};                                              \
+        expect_error((st), (want), (e), needles_);                                                 \
     } while (0)
 
 static ortc_value *find(ortc_graph *g, const char *name)
@@ -217,10 +217,10 @@ static ortc_value *constant_of(ortc_model *model, const char *name, ortc_dtype d
     ck_assert_msg(((uintptr_t)t->data % 64) == 0, "'%s' data not 64-byte aligned", name);
     return v;
 }
-#define CONST_DATA(model, name, dt, type, ...)                                    \
-    ((const type *)constant_of((model), (name), (dt),                             \
-                               (int)(sizeof((const int64_t[]){__VA_ARGS__}) / 8), \
-                               (const int64_t[]){__VA_ARGS__})                    \
+#define CONST_DATA(model, name, dt, type, ...)                                                     \
+    ((const type *)constant_of((model), (name), (dt),                                              \
+                               (int)(sizeof((const int64_t[]){__VA_ARGS__}) / 8),                  \
+                               (const int64_t[]){__VA_ARGS__})                                     \
          ->constant->t.data)
 
 START_TEST(test_initializers_every_storage)
@@ -235,28 +235,29 @@ START_TEST(test_initializers_every_storage)
     for (int i = 0; i < 4096; i++)
         big[i] = (float)i * 0.5f;
     pb_tensor_raw(pb_add_init(g, pb_tensor_new("f_big", ORTC_DTYPE_FLOAT, "64,64")), big, 4096 * 4);
-    pb_tensor_floats(pb_add_init(g, pb_tensor_new("f_big_typed", ORTC_DTYPE_FLOAT, "2048")), big, 2048);
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("f_big_typed", ORTC_DTYPE_FLOAT, "2048")), big,
+                     2048);
     pb_tensor_int64s(pb_add_init(g, pb_tensor_new("i64", ORTC_DTYPE_INT64, "2")),
-                  (const int64_t[]){-5, (int64_t)1 << 40}, 2);
+                     (const int64_t[]){-5, (int64_t)1 << 40}, 2);
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i32", ORTC_DTYPE_INT32, "2")),
-                  (const int32_t[]){-7, 123456}, 2);
+                     (const int32_t[]){-7, 123456}, 2);
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i8", ORTC_DTYPE_INT8, "3")),
-                  (const int32_t[]){-128, -1, 127}, 3);
-    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("u8", ORTC_DTYPE_UINT8, "2")), (const int32_t[]){0, 255},
-                  2);
+                     (const int32_t[]){-128, -1, 127}, 3);
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("u8", ORTC_DTYPE_UINT8, "2")),
+                     (const int32_t[]){0, 255}, 2);
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("i16", ORTC_DTYPE_INT16, "2")),
-                  (const int32_t[]){-32768, 32767}, 2);
+                     (const int32_t[]){-32768, 32767}, 2);
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("u16", ORTC_DTYPE_UINT16, "2")),
-                  (const int32_t[]){65535, 1}, 2);
-    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("b", ORTC_DTYPE_BOOL, "3")), (const int32_t[]){1, 0, 1},
-                  3);
+                     (const int32_t[]){65535, 1}, 2);
+    pb_tensor_int32s(pb_add_init(g, pb_tensor_new("b", ORTC_DTYPE_BOOL, "3")),
+                     (const int32_t[]){1, 0, 1}, 3);
     /* float16 bits, numpy: np.float16(1.0).view(np.uint16) == 0x3C00,
      * np.float16(-2.0).view(np.uint16) == 0xC000 */
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("h", ORTC_DTYPE_FLOAT16, "2")),
-                  (const int32_t[]){0x3C00, 0xC000}, 2);
+                     (const int32_t[]){0x3C00, 0xC000}, 2);
     /* bfloat16 1.0 is the top half of float 1.0 (0x3F800000) */
     pb_tensor_int32s(pb_add_init(g, pb_tensor_new("bf", ORTC_DTYPE_BFLOAT16, "1")),
-                  (const int32_t[]){0x3F80}, 1);
+                     (const int32_t[]){0x3F80}, 1);
     Onnx__TensorProto *d = pb_add_init(g, pb_tensor_new("d", ORTC_DTYPE_DOUBLE, "2"));
     d->double_data = pb_xcalloc(2, sizeof(double));
     d->double_data[0] = 1.5;
@@ -279,14 +280,16 @@ START_TEST(test_initializers_every_storage)
     str->string_data[1].len = 0;
     str->n_string_data = 2;
     pb_tensor_floats(pb_add_init(g, pb_tensor_new("c64", ORTC_DTYPE_COMPLEX64, "2")),
-                  (const float[]){1, 2, 3, 4}, 4);
+                     (const float[]){1, 2, 3, 4}, 4);
     pb_add_init(g, pb_tensor_new("empty", ORTC_DTYPE_FLOAT, "0,3"));
-    pb_tensor_int64s(pb_add_init(g, pb_tensor_new("scalar", ORTC_DTYPE_INT64, "")), (const int64_t[]){42},
-                  1);
-    pb_tensor_raw(pb_add_init(g, pb_tensor_new("b_raw", ORTC_DTYPE_BOOL, "2")), (const uint8_t[]){1, 0}, 2);
+    pb_tensor_int64s(pb_add_init(g, pb_tensor_new("scalar", ORTC_DTYPE_INT64, "")),
+                     (const int64_t[]){42}, 1);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("b_raw", ORTC_DTYPE_BOOL, "2")),
+                  (const uint8_t[]){1, 0}, 2);
     pb_tensor_raw(pb_add_init(g, pb_tensor_new("h_raw", ORTC_DTYPE_FLOAT16, "1")),
-               (const uint16_t[]){0x3C00}, 2);
-    pb_tensor_raw(pb_add_init(g, pb_tensor_new("i64_raw", ORTC_DTYPE_INT64, "1")), (const int64_t[]){-3}, 8);
+                  (const uint16_t[]){0x3C00}, 2);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("i64_raw", ORTC_DTYPE_INT64, "1")),
+                  (const int64_t[]){-3}, 8);
     /* an explicitly empty raw_data beside float_data: the typed field holds the data */
     Onnx__TensorProto *er = pb_add_init(g, pb_tensor_new("f_empty_raw", ORTC_DTYPE_FLOAT, "2"));
     er->has_raw_data = 1;
@@ -377,7 +380,7 @@ START_TEST(test_graph_input_that_is_initializer)
     pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "2,2");
     pb_add_input(g, "W", ORTC_DTYPE_FLOAT, "2,2"); /* as old exporters wrote */
     pb_tensor_floats(pb_add_init(g, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
-                  (const float[]){1, 2, 3, 4}, 4);
+                     (const float[]){1, 2, 3, 4}, 4);
     pb_add_node(g, "Add", "add", "x,W", "y");
     pb_add_output(g, "y", ORTC_DTYPE_FLOAT, "2,2");
     ortc_model *model = NULL;
@@ -395,13 +398,13 @@ START_TEST(test_graph_input_that_is_initializer)
     m = pb_model_new(3, 9);
     pb_add_input(m->graph, "W", ORTC_DTYPE_INT64, "2,2");
     pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
-                  (const float[]){1, 2, 3, 4}, 4);
+                     (const float[]){1, 2, 3, 4}, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "<buffer>: ", "input 'W'", "int64", "float32");
     m = pb_model_new(3, 9);
     pb_add_input(m->graph, "W", ORTC_DTYPE_FLOAT, "2,3");
     pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("W", ORTC_DTYPE_FLOAT, "2,2")),
-                  (const float[]){1, 2, 3, 4}, 4);
+                     (const float[]){1, 2, 3, 4}, 4);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "input 'W'", "[2,3]", "[2,2]");
 }
@@ -413,7 +416,8 @@ START_TEST(test_constant_node_stays_a_node)
     Onnx__GraphProto *g = m->graph;
     pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "3");
     Onnx__NodeProto *c = pb_add_node(g, "Constant", "c", "", "k");
-    Onnx__AttributeProto *a = pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a =
+        pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     a->t = pb_tensor_new("kt", ORTC_DTYPE_FLOAT, "3");
     pb_tensor_floats(a->t, (const float[]){0.5f, 1.5f, -2}, 3);
     pb_add_node(g, "Add", "add", "k,x", "y");
@@ -465,7 +469,8 @@ START_TEST(test_subgraph_outer_scope)
     Onnx__GraphProto *g = m->graph;
     pb_add_input(g, "cond", ORTC_DTYPE_BOOL, "");
     pb_add_input(g, "x", ORTC_DTYPE_FLOAT, "2");
-    pb_tensor_floats(pb_add_init(g, pb_tensor_new("t", ORTC_DTYPE_FLOAT, "2")), (const float[]){7, 8}, 2);
+    pb_tensor_floats(pb_add_init(g, pb_tensor_new("t", ORTC_DTYPE_FLOAT, "2")),
+                     (const float[]){7, 8}, 2);
     Onnx__NodeProto *if1 = pb_add_node(g, "If", "if1", "cond", "out");
     /* then: defines its own 't' (shadowing the outer initializer) */
     Onnx__GraphProto *then_g = pb_graph_new("then_body");
@@ -475,8 +480,8 @@ START_TEST(test_subgraph_outer_scope)
     add_graph_attr(if1, "then_branch", then_g);
     /* else: reads the outer 't' and a local initializer */
     Onnx__GraphProto *else_g = pb_graph_new("else_body");
-    pb_tensor_floats(pb_add_init(else_g, pb_tensor_new("one", ORTC_DTYPE_FLOAT, "1")), (const float[]){1},
-                  1);
+    pb_tensor_floats(pb_add_init(else_g, pb_tensor_new("one", ORTC_DTYPE_FLOAT, "1")),
+                     (const float[]){1}, 1);
     pb_add_node(else_g, "Add", "else_add", "t,one", "else_out");
     pb_add_output(else_g, "else_out", ORTC_DTYPE_FLOAT, "2");
     add_graph_attr(if1, "else_branch", else_g);
@@ -769,8 +774,9 @@ START_TEST(test_err_rank9_and_bad_types)
     ortc_model_free(model);
 
     m = pb_model_new(8, 13);
-    pb_tensor_floats(pb_add_init(m->graph, pb_tensor_new("w9", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1")),
-                  (const float[]){1}, 1);
+    pb_tensor_floats(
+        pb_add_init(m->graph, pb_tensor_new("w9", ORTC_DTYPE_FLOAT, "1,1,1,1,1,1,1,1,1")),
+        (const float[]){1}, 1);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "initializer 'w9'", "rank 9");
 
@@ -807,7 +813,8 @@ START_TEST(test_err_initializer_data)
     ortc_errbuf e;
     const float f6[6] = {0};
     Onnx__ModelProto *m = pb_model_new(8, 13);
-    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("fc.weight", ORTC_DTYPE_FLOAT, "2,3")), f6, 20);
+    pb_tensor_raw(pb_add_init(m->graph, pb_tensor_new("fc.weight", ORTC_DTYPE_FLOAT, "2,3")), f6,
+                  20);
     ortc_status st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e,
                  "initializer 'fc.weight' (float32 [2,3]) needs 24 bytes but raw_data has 20");
@@ -867,7 +874,8 @@ START_TEST(test_err_initializer_data)
     /* a Constant's tensor goes through the same checks */
     m = pb_model_new(8, 13);
     Onnx__NodeProto *c = pb_add_node(m->graph, "Constant", "k", "", "kout");
-    Onnx__AttributeProto *a = pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a =
+        pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     a->t = pb_tensor_new("", ORTC_DTYPE_FLOAT, "3");
     pb_tensor_raw(a->t, f6, 8);
     st = load_msg(m, NULL, &model, &e);
@@ -1114,7 +1122,8 @@ static Onnx__ModelProto *external_model(const char *loc, const char *off, const 
                                         const char *dims)
 {
     Onnx__ModelProto *m = pb_model_new(8, 13);
-    pb_tensor_external(pb_add_init(m->graph, pb_tensor_new("w", ORTC_DTYPE_FLOAT, dims)), loc, off, len);
+    pb_tensor_external(pb_add_init(m->graph, pb_tensor_new("w", ORTC_DTYPE_FLOAT, dims)), loc, off,
+                       len);
     pb_add_output(m->graph, "w", ORTC_DTYPE_FLOAT, NULL);
     return m;
 }
@@ -1630,9 +1639,9 @@ static Onnx__ModelProto *large_model(const large_data *d)
     pb_tensor_raw(pb_add_init(g, pb_tensor_new("below", ORTC_DTYPE_FLOAT,
                                                dims_str(dims, sizeof dims, N_BELOW))),
                   d->below, N_BELOW * 4);
-    pb_tensor_raw(pb_add_init(g, pb_tensor_new("at", ORTC_DTYPE_FLOAT,
-                                               dims_str(dims, sizeof dims, N_AT))),
-                  d->at, N_AT * 4);
+    pb_tensor_raw(
+        pb_add_init(g, pb_tensor_new("at", ORTC_DTYPE_FLOAT, dims_str(dims, sizeof dims, N_AT))),
+        d->at, N_AT * 4);
     pb_tensor_raw(pb_add_init(g, pb_tensor_new("huge", ORTC_DTYPE_FLOAT,
                                                dims_str(dims, sizeof dims, N_HUGE))),
                   d->huge, N_HUGE * 4);
@@ -1640,7 +1649,8 @@ static Onnx__ModelProto *large_model(const large_data *d)
                   1500 * 4);
     pb_add_input(g, "c", ORTC_DTYPE_BOOL, "");
     Onnx__NodeProto *k = pb_add_node(g, "Constant", "k", "", "kout");
-    Onnx__AttributeProto *a = pb_add_attr(k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a =
+        pb_add_attr(k, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     a->t = pb_tensor_new("", ORTC_DTYPE_FLOAT, "50,100");
     pb_tensor_raw(a->t, d->attr, 5000 * 4);
     Onnx__NodeProto *x = pb_add_node(g, "Identity", "many", "kout", "mout");
@@ -1802,7 +1812,8 @@ START_TEST(test_large_raw_data_refusals)
     /* the same checks for a Constant's tensor and a TENSORS attribute */
     m = pb_model_new(8, 13);
     Onnx__NodeProto *c = pb_add_node(m->graph, "Constant", "k", "", "kout");
-    Onnx__AttributeProto *a = pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__AttributeProto *a =
+        pb_add_attr(c, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     a->t = pb_tensor_new("", ORTC_DTYPE_FLOAT, "1024");
     pb_tensor_raw(a->t, buf, 4092);
     st = load_msg(m, NULL, &model, &e);
@@ -1866,8 +1877,8 @@ START_TEST(test_truncated_inside_large_raw_data)
     ortc_model *model = NULL;
     ortc_errbuf e;
     for (int in_constant = 0; in_constant < 2; in_constant++) {
-        const char *who = in_constant ? "node 'k' (Constant) attribute 'value'"
-                                      : "initializer 'fc.weight'";
+        const char *who =
+            in_constant ? "node 'k' (Constant) attribute 'value'" : "initializer 'fc.weight'";
         size_t n;
         uint8_t *b = pack_one_large(payload, len, in_constant, &n);
         size_t at = find_bytes(b, n, payload, 64);
@@ -1878,7 +1889,8 @@ START_TEST(test_truncated_inside_large_raw_data)
         /* cut inside the payload: the tensor is named */
         size_t cut = at + len / 3;
         char want[200];
-        snprintf(want, sizeof want, "%s: raw_data of %zu bytes runs past the end of the file (%zu "
+        snprintf(want, sizeof want,
+                 "%s: raw_data of %zu bytes runs past the end of the file (%zu "
                  "of them are there; the file is %zu bytes - truncated?)",
                  who, len, len / 3, cut);
         pb_write_file(path, b, cut);
@@ -1886,13 +1898,15 @@ START_TEST(test_truncated_inside_large_raw_data)
         EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, path, want);
         ck_assert_ptr_null(model);
         st = ortc_onnx_load_buffer(&model, b, at + 1, NULL, &e);
-        EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "<buffer>: ", who, "runs past the end of "
-                     "the buffer", "truncated?");
+        EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "<buffer>: ", who,
+                     "runs past the end of "
+                     "the buffer",
+                     "truncated?");
         /* every cut is refused (sampled inside the payload), none crashes */
         for (size_t c = 0; c < n; c += (c < at + 64 || c + 512 > n) ? 1 : 4099) {
             st = ortc_onnx_load_buffer(&model, b, c, NULL, &e);
-            ck_assert_msg(st == ORTC_STATUS_INVALID_MODEL, "prefix of %zu/%zu bytes: %s (%s)", c,
-                          n, ortc_status_name(st), e.msg);
+            ck_assert_msg(st == ORTC_STATUS_INVALID_MODEL, "prefix of %zu/%zu bytes: %s (%s)", c, n,
+                          ortc_status_name(st), e.msg);
             ck_assert_ptr_null(model);
         }
         free(b);
@@ -2019,10 +2033,10 @@ START_TEST(test_raw_data_twice_and_spoofed_payloads)
         ck_assert_msg(st == ORTC_STATUS_OK, "%s", e.msg);
         assert_bytes("large_small", CONST_DATA(model, "large_small", ORTC_DTYPE_FLOAT, float, 2),
                      small, 8);
-        assert_bytes("small_large",
-                     CONST_DATA(model, "small_large", ORTC_DTYPE_FLOAT, float, 1024), big2, 4096);
-        assert_bytes("large_large",
-                     CONST_DATA(model, "large_large", ORTC_DTYPE_FLOAT, float, 1024), big1, 4096);
+        assert_bytes("small_large", CONST_DATA(model, "small_large", ORTC_DTYPE_FLOAT, float, 1024),
+                     big2, 4096);
+        assert_bytes("large_large", CONST_DATA(model, "large_large", ORTC_DTYPE_FLOAT, float, 1024),
+                     big1, 4096);
         assert_bytes("spoof", CONST_DATA(model, "spoof", ORTC_DTYPE_FLOAT, float, 2), small, 8);
         ortc_model_free(model);
     }
@@ -2039,7 +2053,8 @@ START_TEST(test_large_tensor_files)
     float *v = pb_xcalloc(n, 4);
     fill_pattern(v, n * 4, 31);
     char dims[32];
-    Onnx__TensorProto *tp = pb_tensor_new("input", ORTC_DTYPE_FLOAT, dims_str(dims, sizeof dims, n));
+    Onnx__TensorProto *tp =
+        pb_tensor_new("input", ORTC_DTYPE_FLOAT, dims_str(dims, sizeof dims, n));
     pb_tensor_raw(tp, v, n * 4);
     size_t len;
     uint8_t *b = pack_tensor(tp, &len);
@@ -2114,8 +2129,8 @@ START_TEST(test_load_holds_weights_once)
         const size_t ns[2] = {n1, n2};
         const char *names[2] = {"w1", "w2"};
         for (int i = 0; i < 2; i++) {
-            Onnx__TensorProto *t = pb_tensor_new(names[i], ORTC_DTYPE_FLOAT,
-                                                 dims_str(dims, sizeof dims, ns[i]));
+            Onnx__TensorProto *t =
+                pb_tensor_new(names[i], ORTC_DTYPE_FLOAT, dims_str(dims, sizeof dims, ns[i]));
             t->has_raw_data = 1;
             t->raw_data.len = ns[i] * 4;
             t->raw_data.data = pb_xcalloc(ns[i], 4);

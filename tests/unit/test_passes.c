@@ -195,9 +195,11 @@ static void attr_ints(ortc_node *n, const char *name, int count, const int64_t *
 }
 
 /* count, array: attr_ints(n, "pads", INTS(1, 1, 1, 1)) */
-#define INTS(...)                                                   \
-    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),     \
-        (int64_t[]){__VA_ARGS__}
+#define INTS(...)                                                                                  \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[])                         \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 
 static void attr_g(ortc_node *n, const char *name, ortc_graph *sub)
 {
@@ -275,8 +277,8 @@ static void run_session(ortc_model *m, int optimize, const ortc_tensor *in, int 
     o.optimize = optimize;
     o.threads = 2;
     ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK,
-                  "optimize=%d: %s", optimize, ortc_last_error());
+    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "optimize=%d: %s",
+                  optimize, ortc_last_error());
     memset(out, 0, (size_t)n_out * sizeof *out);
     ck_assert_msg(ortc_session_output_shapes(s, in, (size_t)n_in, out, (size_t)n_out) ==
                       ORTC_STATUS_OK,
@@ -849,21 +851,21 @@ END_TEST
 /* ---- decomposed LRN ---------------------------------------------------------------------- */
 
 enum {
-    LRN_OK,            /* PyTorch's pattern, odd size */
-    LRN_OK_STRIDES,    /* same with explicit unit strides and count_include_pad=1 */
-    LRN_EVEN,          /* size 4: PyTorch's window is not ONNX's */
-    LRN_SHIFTED_PADS,  /* pads (size+1)/2 before, (size-3)/2 after: another window */
-    LRN_REFLECT,       /* Pad mode reflect */
-    LRN_PAD_VALUE,     /* Pad constant value 1 */
-    LRN_POOL_PADS,     /* no Pad node: AveragePool pads the channels, count_include_pad=0 */
-    LRN_CEIL,          /* ceil_mode=1 */
-    LRN_OTHER_SQUARE,  /* Mul(x, x2) */
-    LRN_OTHER_DIVIDEND,/* Div(x2, ...) */
-    LRN_EXTRA_READER,  /* the Pow output is also a graph output */
-    LRN_ALPHA_VECTOR,  /* alpha per channel */
-    LRN_NO_ADD,        /* no k */
-    LRN_BETA_INPUT,    /* beta from a graph input */
-    LRN_KERNEL_WIDE,   /* kernel (size,1,2) */
+    LRN_OK,             /* PyTorch's pattern, odd size */
+    LRN_OK_STRIDES,     /* same with explicit unit strides and count_include_pad=1 */
+    LRN_EVEN,           /* size 4: PyTorch's window is not ONNX's */
+    LRN_SHIFTED_PADS,   /* pads (size+1)/2 before, (size-3)/2 after: another window */
+    LRN_REFLECT,        /* Pad mode reflect */
+    LRN_PAD_VALUE,      /* Pad constant value 1 */
+    LRN_POOL_PADS,      /* no Pad node: AveragePool pads the channels, count_include_pad=0 */
+    LRN_CEIL,           /* ceil_mode=1 */
+    LRN_OTHER_SQUARE,   /* Mul(x, x2) */
+    LRN_OTHER_DIVIDEND, /* Div(x2, ...) */
+    LRN_EXTRA_READER,   /* the Pow output is also a graph output */
+    LRN_ALPHA_VECTOR,   /* alpha per channel */
+    LRN_NO_ADD,         /* no k */
+    LRN_BETA_INPUT,     /* beta from a graph input */
+    LRN_KERNEL_WIDE,    /* kernel (size,1,2) */
     LRN_VARIANTS
 };
 
@@ -1046,7 +1048,14 @@ static size_t post_op_count(const ortc_node *n)
 /* Conv (x:1,2,5,5) followed by one element-wise node `op` (with the
  * attribute/input setup of `variant`) */
 enum {
-    F_RELU, F_LEAKY, F_SIGMOID, F_TANH, F_ELU, F_HARDSIGMOID, F_CLIP6, F_CLIP13,
+    F_RELU,
+    F_LEAKY,
+    F_SIGMOID,
+    F_TANH,
+    F_ELU,
+    F_HARDSIGMOID,
+    F_CLIP6,
+    F_CLIP13,
     F_ELTWISE_COUNT
 };
 
@@ -1088,9 +1097,14 @@ static ortc_model *conv_eltwise_model(int variant)
 
 START_TEST(fuse_eltwise_into_conv)
 {
-    static const char *want[F_ELTWISE_COUNT] = {
-        "relu",  "leaky_relu:0.100000001", "sigmoid", "tanh", "elu:1",
-        "hard_sigmoid:0.200000003:0.5",    "clip:-0.5:0.699999988", "clip:0:6"};
+    static const char *want[F_ELTWISE_COUNT] = {"relu",
+                                                "leaky_relu:0.100000001",
+                                                "sigmoid",
+                                                "tanh",
+                                                "elu:1",
+                                                "hard_sigmoid:0.200000003:0.5",
+                                                "clip:-0.5:0.699999988",
+                                                "clip:0:6"};
     for (int v = 0; v < F_ELTWISE_COUNT; v++) {
         ortc_model *m = conv_eltwise_model(v);
         ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);

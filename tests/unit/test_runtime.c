@@ -276,7 +276,8 @@ END_TEST
 START_TEST(planner_chain_reaches_lower_bound)
 {
     /* a CNN-like chain: value i lives [i, i+1]; sizes shrink and grow */
-    size_t sizes[] = {600000, 1100000, 290000, 700000, 180000, 260000, 260000, 170000, 40000, 16000};
+    size_t sizes[] = {600000, 1100000, 290000, 700000, 180000,
+                      260000, 260000,  170000, 40000,  16000};
     size_t n = sizeof sizes / sizeof *sizes;
     ortc_plan_buffer b[10];
     for (size_t i = 0; i < n; i++)
@@ -419,8 +420,7 @@ START_TEST(session_huge_pages_option)
         o.huge_pages = huge;
         long before = anon_huge_kb();
         ortc_session *s = NULL;
-        ck_assert_msg(ortc_session_create(&s, path, &o) == ORTC_STATUS_OK, "%s",
-                      ortc_last_error());
+        ck_assert_msg(ortc_session_create(&s, path, &o) == ORTC_STATUS_OK, "%s", ortc_last_error());
         long after = anon_huge_kb();
         if (huge && thp && before >= 0)
             ck_assert_msg(after - before >= 4096,
@@ -580,8 +580,8 @@ START_TEST(session_run_does_not_allocate_after_first)
     counting = 0;
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(st[i], ORTC_STATUS_OK);
-    ck_assert_msg(n_allocs == 0, "%ld heap allocations outside oneDNN during 5 runs at a known shape",
-                  n_allocs);
+    ck_assert_msg(n_allocs == 0,
+                  "%ld heap allocations outside oneDNN during 5 runs at a known shape", n_allocs);
     /* the graph has one oneDNN primitive (Relu): its execute allocated the
      * argument map, which shows the attribution works */
     ck_assert_msg(n_dnnl_allocs > 0, "expected oneDNN's per-execute argument map to be seen");
@@ -642,8 +642,8 @@ static ortc_model *if_model(int cond_value, int else_len)
 START_TEST(if_runs_the_selected_branch)
 {
     ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), NULL) == ORTC_STATUS_OK,
-                  "%s", ortc_last_error());
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), NULL) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
     float x[3] = {-1, 2, -3}, y[3];
     for (int c = 0; c <= 1; c++) {
         uint8_t cond = (uint8_t)c;
@@ -666,8 +666,8 @@ START_TEST(if_with_constant_condition_compiles_one_branch)
     /* the else branch is broken (Add of [3] and [4] cannot broadcast): a
      * constant true condition never compiles it */
     ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(1, 4), NULL) == ORTC_STATUS_OK,
-                  "%s", ortc_last_error());
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(1, 4), NULL) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
     float x[3] = {-1, 2, -3}, y[3];
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x};
     ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
@@ -711,8 +711,8 @@ static void *if_caller_main(void *arg)
             /* then: relu(x); else: x + {10, 20, 30} */
             float want = cond ? (x[i] > 0 ? x[i] : 0) : x[i] + 10.0f * (float)(i + 1);
             if (y[i] != want && !c->wrong++)
-                snprintf(c->problem, sizeof c->problem, "run %d cond %d: y[%d] = %g, want %g",
-                         r, cond, i, y[i], want);
+                snprintf(c->problem, sizeof c->problem, "run %d cond %d: y[%d] = %g, want %g", r,
+                         cond, i, y[i], want);
         }
     }
     return NULL;
@@ -726,8 +726,8 @@ START_TEST(session_concurrent_runs_with_if_branches)
     ortc_options_init(&opt);
     opt.threads = 1;
     ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), &opt) == ORTC_STATUS_OK,
-                  "%s", ortc_last_error());
+    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), &opt) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
     enum { CALLERS = 4 };
     if_caller c[CALLERS];
     pthread_t tid[CALLERS];

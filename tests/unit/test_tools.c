@@ -103,8 +103,8 @@ static uint32_t rnd(void) /* xorshift32 */
 }
 
 /* Compares two 8-bit images; fails naming the worst pixel. */
-static void assert_pixels(const char *what, const uint8_t *got, const uint8_t *want, int w,
-                          int h, int ch, int tol)
+static void assert_pixels(const char *what, const uint8_t *got, const uint8_t *want, int w, int h,
+                          int ch, int tol)
 {
     int worst = -1, wi = 0;
     for (int i = 0; i < w * h * ch; i++) {
@@ -113,8 +113,8 @@ static void assert_pixels(const char *what, const uint8_t *got, const uint8_t *w
             worst = d, wi = i;
     }
     ck_assert_msg(worst <= tol,
-                  "%s: max diff %d > %d at x=%d y=%d c=%d (got %d, want %d; %dx%dx%d)", what,
-                  worst, tol, (wi / ch) % w, wi / ch / w, wi % ch, got[wi], want[wi], w, h, ch);
+                  "%s: max diff %d > %d at x=%d y=%d c=%d (got %d, want %d; %dx%dx%d)", what, worst,
+                  tol, (wi / ch) % w, wi / ch / w, wi % ch, got[wi], want[wi], w, h, ch);
 }
 
 /* Pillow's RGB -> L, verified on all 2^24 colours against Pillow 9.4. */
@@ -132,12 +132,12 @@ typedef struct npy_case {
 } npy_case;
 
 static const npy_case npy_cases[] = {
-    {ORTC_DTYPE_FLOAT, "f4", 4},   {ORTC_DTYPE_DOUBLE, "f8", 8},
-    {ORTC_DTYPE_FLOAT16, "f2", 2}, {ORTC_DTYPE_INT8, "i1", 1},
-    {ORTC_DTYPE_INT16, "i2", 2},   {ORTC_DTYPE_INT32, "i4", 4},
-    {ORTC_DTYPE_INT64, "i8", 8},   {ORTC_DTYPE_UINT8, "u1", 1},
-    {ORTC_DTYPE_UINT16, "u2", 2},  {ORTC_DTYPE_UINT32, "u4", 4},
-    {ORTC_DTYPE_UINT64, "u8", 8},  {ORTC_DTYPE_BOOL, "b1", 1},
+    {ORTC_DTYPE_FLOAT, "f4", 4},     {ORTC_DTYPE_DOUBLE, "f8", 8},
+    {ORTC_DTYPE_FLOAT16, "f2", 2},   {ORTC_DTYPE_INT8, "i1", 1},
+    {ORTC_DTYPE_INT16, "i2", 2},     {ORTC_DTYPE_INT32, "i4", 4},
+    {ORTC_DTYPE_INT64, "i8", 8},     {ORTC_DTYPE_UINT8, "u1", 1},
+    {ORTC_DTYPE_UINT16, "u2", 2},    {ORTC_DTYPE_UINT32, "u4", 4},
+    {ORTC_DTYPE_UINT64, "u8", 8},    {ORTC_DTYPE_BOOL, "b1", 1},
     {ORTC_DTYPE_COMPLEX64, "c8", 8}, {ORTC_DTYPE_COMPLEX128, "c16", 16},
 };
 #define N_NPY_CASES (sizeof npy_cases / sizeof npy_cases[0])
@@ -161,17 +161,57 @@ static void fill_pattern(const npy_case *c, unsigned char *data, size_t n)
         double fv = (double)i * 0.5 - 3.0;
         long long iv = (long long)(i * 7 % 200);
         switch (c->dtype) {
-        case ORTC_DTYPE_FLOAT: { float v = (float)fv; memcpy(p, &v, 4); break; }
+        case ORTC_DTYPE_FLOAT: {
+            float v = (float)fv;
+            memcpy(p, &v, 4);
+            break;
+        }
         case ORTC_DTYPE_DOUBLE: memcpy(p, &fv, 8); break;
-        case ORTC_DTYPE_FLOAT16: { uint16_t v = to_half((float)fv); memcpy(p, &v, 2); break; }
-        case ORTC_DTYPE_INT8: { int8_t v = (int8_t)(iv - 100); memcpy(p, &v, 1); break; }
-        case ORTC_DTYPE_INT16: { int16_t v = (int16_t)(iv - 100); memcpy(p, &v, 2); break; }
-        case ORTC_DTYPE_INT32: { int32_t v = (int32_t)(iv - 100); memcpy(p, &v, 4); break; }
-        case ORTC_DTYPE_INT64: { int64_t v = iv - 100; memcpy(p, &v, 8); break; }
-        case ORTC_DTYPE_UINT8: { uint8_t v = (uint8_t)iv; memcpy(p, &v, 1); break; }
-        case ORTC_DTYPE_UINT16: { uint16_t v = (uint16_t)iv; memcpy(p, &v, 2); break; }
-        case ORTC_DTYPE_UINT32: { uint32_t v = (uint32_t)iv; memcpy(p, &v, 4); break; }
-        case ORTC_DTYPE_UINT64: { uint64_t v = (uint64_t)iv; memcpy(p, &v, 8); break; }
+        case ORTC_DTYPE_FLOAT16: {
+            uint16_t v = to_half((float)fv);
+            memcpy(p, &v, 2);
+            break;
+        }
+        case ORTC_DTYPE_INT8: {
+            int8_t v = (int8_t)(iv - 100);
+            memcpy(p, &v, 1);
+            break;
+        }
+        case ORTC_DTYPE_INT16: {
+            int16_t v = (int16_t)(iv - 100);
+            memcpy(p, &v, 2);
+            break;
+        }
+        case ORTC_DTYPE_INT32: {
+            int32_t v = (int32_t)(iv - 100);
+            memcpy(p, &v, 4);
+            break;
+        }
+        case ORTC_DTYPE_INT64: {
+            int64_t v = iv - 100;
+            memcpy(p, &v, 8);
+            break;
+        }
+        case ORTC_DTYPE_UINT8: {
+            uint8_t v = (uint8_t)iv;
+            memcpy(p, &v, 1);
+            break;
+        }
+        case ORTC_DTYPE_UINT16: {
+            uint16_t v = (uint16_t)iv;
+            memcpy(p, &v, 2);
+            break;
+        }
+        case ORTC_DTYPE_UINT32: {
+            uint32_t v = (uint32_t)iv;
+            memcpy(p, &v, 4);
+            break;
+        }
+        case ORTC_DTYPE_UINT64: {
+            uint64_t v = (uint64_t)iv;
+            memcpy(p, &v, 8);
+            break;
+        }
         case ORTC_DTYPE_BOOL: p[0] = i % 3 == 1; break;
         case ORTC_DTYPE_COMPLEX64: {
             float v[2] = {(float)fv, (float)i};
@@ -217,8 +257,8 @@ START_TEST(test_npy_roundtrip)
             ck_assert_int_eq(r.rank, ranks[s]);
             for (int d = 0; d < ranks[s]; d++)
                 ck_assert_int_eq(r.dims[d], shapes[s][d]);
-            ck_assert_msg(memcmp(r.data, data, n * c->size) == 0, "%s rank %d: data differs",
-                          c->np, ranks[s]);
+            ck_assert_msg(memcmp(r.data, data, n * c->size) == 0, "%s rank %d: data differs", c->np,
+                          ranks[s]);
             free(r.data);
             free(data);
         }
@@ -257,38 +297,38 @@ START_TEST(test_npy_headers)
         int rank;
         int64_t d0, d1;
     } ok[] = {
-        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", 24,
-         ORTC_DTYPE_FLOAT, 2, 2, 3},
-        {1, "{ 'shape' : (2,3) , 'descr':'<f4','fortran_order':False }", 24, ORTC_DTYPE_FLOAT,
+        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", 24, ORTC_DTYPE_FLOAT,
          2, 2, 3},
+        {1, "{ 'shape' : (2,3) , 'descr':'<f4','fortran_order':False }", 24, ORTC_DTYPE_FLOAT, 2, 2,
+         3},
         {1, "{\"fortran_order\": False, \"shape\": (2, 3), \"descr\": \"<f4\"}   \n", 24,
          ORTC_DTYPE_FLOAT, 2, 2, 3},
-        {1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8, ORTC_DTYPE_DOUBLE, 0,
-         0, 0},
-        {1, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 40, ORTC_DTYPE_INT64,
-         1, 5, 0},
-        {1, "{'descr': '<i4', 'fortran_order': False, 'shape': (3L, 2L), }", 24,
-         ORTC_DTYPE_INT32, 2, 3, 2},
-        {2, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", 4, ORTC_DTYPE_UINT8, 1,
-         4, 0},
-        {3, "{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }", 8, ORTC_DTYPE_UINT16,
-         1, 4, 0},
-        {1, "{'descr': '=i4', 'fortran_order': False, 'shape': (2,), }", 8, ORTC_DTYPE_INT32, 1,
+        {1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8, ORTC_DTYPE_DOUBLE, 0, 0,
+         0},
+        {1, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 40, ORTC_DTYPE_INT64, 1, 5,
+         0},
+        {1, "{'descr': '<i4', 'fortran_order': False, 'shape': (3L, 2L), }", 24, ORTC_DTYPE_INT32,
+         2, 3, 2},
+        {2, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", 4, ORTC_DTYPE_UINT8, 1, 4,
+         0},
+        {3, "{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }", 8, ORTC_DTYPE_UINT16, 1, 4,
+         0},
+        {1, "{'descr': '=i4', 'fortran_order': False, 'shape': (2,), }", 8, ORTC_DTYPE_INT32, 1, 2,
+         0},
+        {1, "{'descr': 'i2', 'fortran_order': False, 'shape': (2,), }", 4, ORTC_DTYPE_INT16, 1, 2,
+         0},
+        {1, "{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }", 2, ORTC_DTYPE_INT8, 1, 2,
+         0},
+        {1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", 4, ORTC_DTYPE_FLOAT16, 1,
          2, 0},
-        {1, "{'descr': 'i2', 'fortran_order': False, 'shape': (2,), }", 4, ORTC_DTYPE_INT16, 1,
-         2, 0},
-        {1, "{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }", 2, ORTC_DTYPE_INT8, 1,
-         2, 0},
-        {1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", 4, ORTC_DTYPE_FLOAT16,
-         1, 2, 0},
-        {1, "{'descr': '<u8', 'fortran_order': False, 'shape': (1,), }", 8, ORTC_DTYPE_UINT64,
-         1, 1, 0},
-        {1, "{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }", 4, ORTC_DTYPE_UINT32,
-         1, 1, 0},
-        {1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", 3, ORTC_DTYPE_BOOL, 1,
-         3, 0},
-        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", 0, ORTC_DTYPE_FLOAT,
-         2, 0, 3},
+        {1, "{'descr': '<u8', 'fortran_order': False, 'shape': (1,), }", 8, ORTC_DTYPE_UINT64, 1, 1,
+         0},
+        {1, "{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }", 4, ORTC_DTYPE_UINT32, 1, 1,
+         0},
+        {1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", 3, ORTC_DTYPE_BOOL, 1, 3,
+         0},
+        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", 0, ORTC_DTYPE_FLOAT, 2,
+         0, 3},
     };
     unsigned char data[64], buf[512];
     for (size_t i = 0; i < sizeof data; i++)
@@ -359,8 +399,9 @@ START_TEST(test_npy_malformed)
         {1, "['descr', '<f4']", 8, "not a Python dict literal"},
         {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", 4,
          "more than 8 dimensions"},
-        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, "
-            "4294967296), }",
+        {1,
+         "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, "
+         "4294967296), }",
          4, "too large"},
         {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,) } junk", 8,
          "unexpected text after the dict"},
@@ -370,10 +411,10 @@ START_TEST(test_npy_malformed)
         size_t n = make_npy(buf, bad[i].major, bad[i].header, data, bad[i].nbytes);
         ortc_tensor t;
         char err[256] = "";
-        ck_assert_msg(ortc_npy_parse(buf, n, &t, err, sizeof err) == -1, "case %zu accepted: %s",
-                      i, bad[i].header);
-        ck_assert_msg(strstr(err, bad[i].msg) != NULL, "case %zu: message '%s' lacks '%s'", i,
-                      err, bad[i].msg);
+        ck_assert_msg(ortc_npy_parse(buf, n, &t, err, sizeof err) == -1, "case %zu accepted: %s", i,
+                      bad[i].header);
+        ck_assert_msg(strstr(err, bad[i].msg) != NULL, "case %zu: message '%s' lacks '%s'", i, err,
+                      bad[i].msg);
         ck_assert_ptr_null(t.data);
     }
     /* framing errors */
@@ -485,8 +526,7 @@ START_TEST(test_npy_numpy_interop)
         tpath(path, sizeof path, name);
         ortc_tensor t;
         ck_assert_msg(ortc_npy_read(path, &t, err, sizeof err) == 0, "v%d: %s", v, err);
-        ck_assert(t.dtype == ORTC_DTYPE_FLOAT && t.rank == 2 && t.dims[0] == 2 &&
-                  t.dims[1] == 3);
+        ck_assert(t.dtype == ORTC_DTYPE_FLOAT && t.rank == 2 && t.dims[0] == 2 && t.dims[1] == 3);
         ck_assert(((float *)t.data)[5] == -0.5f);
         free(t.data);
     }
@@ -499,7 +539,9 @@ START_TEST(test_npy_numpy_interop)
     ck_assert_msg(ortc_npy_read(path, &t, err, sizeof err) == 0, "%s", err);
     ck_assert(t.rank == 2 && t.dims[0] == 0 && t.dims[1] == 3 && t.dtype == ORTC_DTYPE_INT32);
     free(t.data);
-    static const struct { const char *file, *msg; } refused[] = {
+    static const struct {
+        const char *file, *msg;
+    } refused[] = {
         {"py_fortran.npy", "fortran_order True"},
         {"py_bigendian.npy", "big-endian"},
         {"py_object.npy", "object arrays"},
@@ -517,12 +559,12 @@ END_TEST
 
 typedef struct test_png {
     int w, h, color_type, depth, interlace;
-    uint16_t *samples;      /* h * w * spp */
+    uint16_t *samples; /* h * w * spp */
     png_color pal[256];
     int n_pal;
     png_byte trns[256];
-    int n_trns;             /* palette alpha entries */
-    int trns_color;         /* 1: a tRNS colour key for gray / RGB */
+    int n_trns;     /* palette alpha entries */
+    int trns_color; /* 1: a tRNS colour key for gray / RGB */
 } test_png;
 
 static int spp_of(int color_type)
@@ -644,9 +686,7 @@ static void expected_png(const test_png *p, int channels, uint8_t *out)
                 g = s[0] * 255u / ((1u << p->depth) - 1);
             r = b = g;
             break;
-        case PNG_COLOR_TYPE_GRAY_ALPHA:
-            r = g = b = p->depth == 16 ? s[0] >> 8 : s[0];
-            break;
+        case PNG_COLOR_TYPE_GRAY_ALPHA: r = g = b = p->depth == 16 ? s[0] >> 8 : s[0]; break;
         case PNG_COLOR_TYPE_PALETTE:
             if (s[0] < p->n_pal)
                 r = p->pal[s[0]].red, g = p->pal[s[0]].green, b = p->pal[s[0]].blue;
@@ -667,14 +707,17 @@ static void expected_png(const test_png *p, int channels, uint8_t *out)
     }
 }
 
-static const struct { int color_type, depth; const char *name; } png_kinds[] = {
-    {PNG_COLOR_TYPE_GRAY, 1, "gray1"},       {PNG_COLOR_TYPE_GRAY, 2, "gray2"},
-    {PNG_COLOR_TYPE_GRAY, 4, "gray4"},       {PNG_COLOR_TYPE_GRAY, 8, "gray8"},
-    {PNG_COLOR_TYPE_GRAY, 16, "gray16"},     {PNG_COLOR_TYPE_GRAY_ALPHA, 8, "ga8"},
-    {PNG_COLOR_TYPE_GRAY_ALPHA, 16, "ga16"}, {PNG_COLOR_TYPE_RGB, 8, "rgb8"},
-    {PNG_COLOR_TYPE_RGB, 16, "rgb16"},       {PNG_COLOR_TYPE_RGB_ALPHA, 8, "rgba8"},
+static const struct {
+    int color_type, depth;
+    const char *name;
+} png_kinds[] = {
+    {PNG_COLOR_TYPE_GRAY, 1, "gray1"},        {PNG_COLOR_TYPE_GRAY, 2, "gray2"},
+    {PNG_COLOR_TYPE_GRAY, 4, "gray4"},        {PNG_COLOR_TYPE_GRAY, 8, "gray8"},
+    {PNG_COLOR_TYPE_GRAY, 16, "gray16"},      {PNG_COLOR_TYPE_GRAY_ALPHA, 8, "ga8"},
+    {PNG_COLOR_TYPE_GRAY_ALPHA, 16, "ga16"},  {PNG_COLOR_TYPE_RGB, 8, "rgb8"},
+    {PNG_COLOR_TYPE_RGB, 16, "rgb16"},        {PNG_COLOR_TYPE_RGB_ALPHA, 8, "rgba8"},
     {PNG_COLOR_TYPE_RGB_ALPHA, 16, "rgba16"}, {PNG_COLOR_TYPE_PALETTE, 1, "pal1"},
-    {PNG_COLOR_TYPE_PALETTE, 2, "pal2"},     {PNG_COLOR_TYPE_PALETTE, 4, "pal4"},
+    {PNG_COLOR_TYPE_PALETTE, 2, "pal2"},      {PNG_COLOR_TYPE_PALETTE, 4, "pal4"},
     {PNG_COLOR_TYPE_PALETTE, 8, "pal8"},
 };
 #define N_PNG_KINDS (sizeof png_kinds / sizeof png_kinds[0])
@@ -741,16 +784,17 @@ START_TEST(test_png_all_kinds)
                     for (int i = 0; i < p.n_pal && i < 3; i++)
                         p.trns[p.n_trns++] = (png_byte)(i * 100); /* palette tRNS */
                 if ((png_kinds[k].color_type == PNG_COLOR_TYPE_GRAY ||
-                     png_kinds[k].color_type == PNG_COLOR_TYPE_RGB) && s == 2)
+                     png_kinds[k].color_type == PNG_COLOR_TYPE_RGB) &&
+                    s == 2)
                     p.trns_color = 1; /* colour-key tRNS: ignored by convert() */
                 tpath(path, sizeof path, "kind.png");
                 write_test_png(path, &p);
                 for (int ch = 1; ch <= 3; ch += 2) {
                     ortc_image img;
-                    int rc = ortc_image_load(path, ch == 3 ? ORTC_IMAGE_RGB : ORTC_IMAGE_GRAY,
-                                             &img, err, sizeof err);
-                    ck_assert_msg(rc == 0, "%s il=%d %dx%d: %s", png_kinds[k].name, il, p.w,
-                                  p.h, err);
+                    int rc = ortc_image_load(path, ch == 3 ? ORTC_IMAGE_RGB : ORTC_IMAGE_GRAY, &img,
+                                             err, sizeof err);
+                    ck_assert_msg(rc == 0, "%s il=%d %dx%d: %s", png_kinds[k].name, il, p.w, p.h,
+                                  err);
                     ck_assert_int_eq(img.width, p.w);
                     ck_assert_int_eq(img.height, p.h);
                     ck_assert_int_eq(img.channels, ch);
@@ -781,15 +825,14 @@ START_TEST(test_jpeg_kinds)
         unsigned long n;
         unsigned char *j = make_jpeg(w, h, 3, rgb, 95, prog, JCS_YCbCr, &n);
         ortc_image a, b;
-        ck_assert_msg(ortc_image_decode(j, n, ORTC_IMAGE_RGB, &a, err, sizeof err) == 0, "%s",
-                      err);
+        ck_assert_msg(ortc_image_decode(j, n, ORTC_IMAGE_RGB, &a, err, sizeof err) == 0, "%s", err);
         ck_assert_msg(ortc_image_decode(j, n, ORTC_IMAGE_GRAY, &b, err, sizeof err) == 0, "%s",
                       err);
         ck_assert(a.width == w && a.height == h && a.channels == 3 && b.channels == 1);
         /* lossy: near the source (quality 95, smooth picture); exact
          * equality with Pillow is test_decode_vs_pillow's job */
-        assert_pixels(prog ? "progressive RGB vs source" : "baseline RGB vs source", a.pixels,
-                      rgb, w, h, 3, 12);
+        assert_pixels(prog ? "progressive RGB vs source" : "baseline RGB vs source", a.pixels, rgb,
+                      w, h, 3, 12);
         /* gray of a colour JPEG is Pillow's luma of the decoded RGB, exactly */
         uint8_t *l = malloc((size_t)w * h);
         for (int i = 0; i < w * h; i++)
@@ -1222,8 +1265,8 @@ START_TEST(test_resize_by_hand)
             for (int i = 0; i < out.width * out.height; i++)
                 want[3 * i] = 7, want[3 * i + 1] = 128, want[3 * i + 2] = 255;
             char what[64];
-            snprintf(what, sizeof what, "constant, filter %d, %dx%d", (int)filters[f],
-                     sizes[s][0], sizes[s][1]);
+            snprintf(what, sizeof what, "constant, filter %d, %dx%d", (int)filters[f], sizes[s][0],
+                     sizes[s][1]);
             assert_pixels(what, out.pixels, want, out.width, out.height, 3, 0);
             free(want);
             ortc_image_free(&out);
@@ -1285,7 +1328,9 @@ START_TEST(test_resize_vs_pillow)
 {
     /* random and smooth images, L and RGB, up and down, every filter:
      * Pillow 9.4's Image.resize is the oracle, exactly */
-    static const struct { int w, h, color_type, smooth; } srcs[] = {
+    static const struct {
+        int w, h, color_type, smooth;
+    } srcs[] = {
         {37, 23, PNG_COLOR_TYPE_GRAY, 0},
         {64, 48, PNG_COLOR_TYPE_RGB, 1},
         {301, 200, PNG_COLOR_TYPE_RGB, 0},
@@ -1333,8 +1378,7 @@ START_TEST(test_resize_vs_pillow)
                 ck_assert_msg(ortc_npy_read(npy, &ref, err, sizeof err) == 0, "%s", err);
                 ortc_image o;
                 ck_assert_int_eq(ortc_image_resize(&img, sizes[z][0], sizes[z][1],
-                                                   (ortc_resample)filters[f], &o, err,
-                                                   sizeof err),
+                                                   (ortc_resample)filters[f], &o, err, sizeof err),
                                  0);
                 char what[128];
                 snprintf(what, sizeof what, "%dx%dx%d -> %dx%d filter %d vs Pillow", img.width,
@@ -1350,33 +1394,32 @@ END_TEST
 
 /* ---- cards and labels ------------------------------------------------------ */
 
-static const char full_card[] =
-    "name: seed-lrn\n"
-    "description: AlexNet of the seed article with LRN\n"
-    "weights: random\n"
-    "input:\n"
-    "  name: input\n"
-    "  layout: NHWC\n"
-    "  height: 227\n"
-    "  width: 225\n"
-    "  resize: 259\n"
-    "  crop: none\n"
-    "  interpolation: bicubic\n"
-    "  color: BGR\n"
-    "  scale: 1.0\n"
-    "  mean: [104.0, 117, 123.5]\n"
-    "  std: [1, 2, 4]\n"
-    "output:\n"
-    "  name: prob\n"
-    "  kind: probabilities\n"
-    "  labels: imagenet_labels.txt   # relative to the card\n";
+static const char full_card[] = "name: seed-lrn\n"
+                                "description: AlexNet of the seed article with LRN\n"
+                                "weights: random\n"
+                                "input:\n"
+                                "  name: input\n"
+                                "  layout: NHWC\n"
+                                "  height: 227\n"
+                                "  width: 225\n"
+                                "  resize: 259\n"
+                                "  crop: none\n"
+                                "  interpolation: bicubic\n"
+                                "  color: BGR\n"
+                                "  scale: 1.0\n"
+                                "  mean: [104.0, 117, 123.5]\n"
+                                "  std: [1, 2, 4]\n"
+                                "output:\n"
+                                "  name: prob\n"
+                                "  kind: probabilities\n"
+                                "  labels: imagenet_labels.txt   # relative to the card\n";
 
 START_TEST(test_card_full)
 {
     ortc_card c;
     char err[256] = "";
-    ck_assert_msg(ortc_card_parse(full_card, strlen(full_card), "/models/x", &c, err,
-                                  sizeof err) == 0,
+    ck_assert_msg(ortc_card_parse(full_card, strlen(full_card), "/models/x", &c, err, sizeof err) ==
+                      0,
                   "%s", err);
     ck_assert_str_eq(c.name, "seed-lrn");
     ck_assert_str_eq(c.description, "AlexNet of the seed article with LRN");
@@ -1433,7 +1476,9 @@ END_TEST
 
 START_TEST(test_card_errors)
 {
-    static const struct { const char *yaml, *msg; } bad[] = {
+    static const struct {
+        const char *yaml, *msg;
+    } bad[] = {
         {"name: x\nfoo: 1\n", "card.yaml:2: unknown key 'foo'"},
         {"input:\n  height: 227\n  hieght: 3\n", "card.yaml:3: unknown key 'input.hieght'"},
         {"output:\n  label: x\n", "card.yaml:2: unknown key 'output.label'"},
@@ -1441,7 +1486,8 @@ START_TEST(test_card_errors)
         {"input:\n  height: 0\n", "card.yaml:2: input.height must be an integer in 1..65535"},
         {"input:\n  width: 2.5\n", "card.yaml:2: input.width must be an integer"},
         {"input:\n  resize: -3\n", "card.yaml:2: input.resize must be an integer in 0..65535"},
-        {"input:\n\n  mean: [0.5, 0.5]\n", "card.yaml:3: input.mean must be a list of 1 or 3 numbers"},
+        {"input:\n\n  mean: [0.5, 0.5]\n",
+         "card.yaml:3: input.mean must be a list of 1 or 3 numbers"},
         {"input:\n  mean: 0.5\n", "card.yaml:2: input.mean must be a list of 1 or 3 numbers"},
         {"input:\n  std: [1, x, 1]\n", "card.yaml:2: input.std must be a list of 1 or 3 numbers"},
         {"input:\n  std: [1, 0, 1]\n", "card.yaml:2: input.std must not contain 0"},
@@ -1450,7 +1496,8 @@ START_TEST(test_card_errors)
         {"input:\n  crop: random\n", "card.yaml:2: input.crop must be one of center, none"},
         {"input:\n  interpolation: lanczos\n", "card.yaml:2: input.interpolation must be one of"},
         {"input:\n  scale: 0\n", "card.yaml:2: input.scale must be a non-zero number"},
-        {"output:\n  kind: softmax\n", "card.yaml:2: output.kind must be one of logits, probabilities"},
+        {"output:\n  kind: softmax\n",
+         "card.yaml:2: output.kind must be one of logits, probabilities"},
         {"weights: some\n", "card.yaml:1: weights must be one of random, pretrained, trained"},
         {"name: [a, b]\n", "card.yaml:1: name must be a string"},
         {"input: 3\n", "card.yaml:1: input must be a mapping"},
@@ -1468,12 +1515,12 @@ START_TEST(test_card_errors)
         write_file(path, bad[i].yaml, strlen(bad[i].yaml));
         ortc_card c;
         err[0] = '\0';
-        ck_assert_msg(ortc_card_load(path, &c, err, sizeof err) == -1, "case %zu accepted:\n%s",
-                      i, bad[i].yaml);
+        ck_assert_msg(ortc_card_load(path, &c, err, sizeof err) == -1, "case %zu accepted:\n%s", i,
+                      bad[i].yaml);
         ck_assert_msg(strstr(err, bad[i].msg) != NULL, "case %zu: '%s' lacks '%s'", i, err,
                       bad[i].msg);
-        ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "case %zu: '%s' does not name %s",
-                      i, err, path);
+        ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "case %zu: '%s' does not name %s", i,
+                      err, path);
         ck_assert_ptr_null(c.name);
     }
     /* from memory, messages say "line N" */
@@ -1561,8 +1608,8 @@ START_TEST(test_preprocess_rules)
         for (int x = 0; x < 4; x++) {
             ck_assert_msg(out[0 * 16 + y * 4 + x] == (float)(x + 3), "R at %d,%d: %g", x, y,
                           out[y * 4 + x]);
-            ck_assert_msg(out[1 * 16 + y * 4 + x] == (float)(10 * (y + 2)), "G at %d,%d: %g", x,
-                          y, out[16 + y * 4 + x]);
+            ck_assert_msg(out[1 * 16 + y * 4 + x] == (float)(10 * (y + 2)), "G at %d,%d: %g", x, y,
+                          out[16 + y * 4 + x]);
             ck_assert(out[2 * 16 + y * 4 + x] == 123.0f);
         }
     /* height 9 - 4 = 5: (9-4)/2 = 2.5 rounds to 2 (ties to even) */
@@ -1630,8 +1677,8 @@ START_TEST(test_preprocess_vs_torchvision)
     char src[512], cmd[2048], fx[512], out[4096], err[512] = "";
     source_dir(src, sizeof src);
     tpath(fx, sizeof fx, "fixtures");
-    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/models/preprocess_fixtures.py' '%s' 2>&1",
-             python(), src, fx);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/models/preprocess_fixtures.py' '%s' 2>&1", python(),
+             src, fx);
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -1678,8 +1725,8 @@ START_TEST(test_preprocess_vs_torchvision)
         ck_assert_msg(worst <= 2.0 / 255.0 && avg < 0.5 / 255.0,
                       "%s at %d: max %.3f/255 at c=%zu y=%zu x=%zu (ortc %.3f, torchvision "
                       "%.3f), mean %.4f/255",
-                      image, s, worst * 255, wi / plane, wi % plane / (size_t)s,
-                      wi % (size_t)s, ((double)got[wi] * stdv[wi / plane] + mean[wi / plane]) * 255,
+                      image, s, worst * 255, wi / plane, wi % plane / (size_t)s, wi % (size_t)s,
+                      ((double)got[wi] * stdv[wi / plane] + mean[wi / plane]) * 255,
                       ((double)want[wi] * stdv[wi / plane] + mean[wi / plane]) * 255, avg * 255);
         free(got);
         free(ref.data);

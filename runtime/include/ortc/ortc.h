@@ -41,13 +41,13 @@ extern "C" {
 
 /* Limits (see README "Limits"; `ortc info --limits`). The model-file ones
  * are fixed; the memory ones are defaults of ortc_options. */
-#define ORTC_MAX_MODEL_BYTES 2147483647ll        /* protobuf's 2 GB message limit */
-#define ORTC_MAX_NODES 1000000                   /* per model, subgraphs included */
-#define ORTC_MAX_SUBGRAPH_DEPTH 32               /* If inside If ... */
-#define ORTC_MAX_ATTR_BYTES (64ll << 20)         /* one string/list attribute */
+#define ORTC_MAX_MODEL_BYTES 2147483647ll /* protobuf's 2 GB message limit */
+#define ORTC_MAX_NODES 1000000            /* per model, subgraphs included */
+#define ORTC_MAX_SUBGRAPH_DEPTH 32        /* If inside If ... */
+#define ORTC_MAX_ATTR_BYTES (64ll << 20)  /* one string/list attribute */
 #define ORTC_DEFAULT_MAX_TENSOR_BYTES (8ull << 30)
 #define ORTC_DEFAULT_MAX_ARENA_BYTES (16ull << 30)
-#define ORTC_DEFAULT_CONCURRENT_RUNS 4          /* ortc_options.max_concurrent_runs */
+#define ORTC_DEFAULT_CONCURRENT_RUNS 4 /* ortc_options.max_concurrent_runs */
 #define ORTC_MAX_CONCURRENT_RUNS 8
 
 typedef enum ortc_status {
@@ -57,8 +57,8 @@ typedef enum ortc_status {
     ORTC_STATUS_INVALID_MODEL,    /* malformed file or inconsistent graph */
     ORTC_STATUS_UNSUPPORTED,      /* valid ONNX that ortc does not implement */
     ORTC_STATUS_OUT_OF_MEMORY,
-    ORTC_STATUS_LIMIT_EXCEEDED,   /* a size or count above a documented limit */
-    ORTC_STATUS_RUNTIME_ERROR     /* a kernel or the backend failed */
+    ORTC_STATUS_LIMIT_EXCEEDED, /* a size or count above a documented limit */
+    ORTC_STATUS_RUNTIME_ERROR   /* a kernel or the backend failed */
 } ortc_status;
 
 /* Element types; the numbers are ONNX's TensorProto.DataType. */
@@ -86,7 +86,7 @@ typedef enum ortc_dtype {
  * keeps the memory alive and frees it. */
 typedef struct ortc_tensor {
     ortc_dtype dtype;
-    int rank;                     /* 0 for a scalar */
+    int rank; /* 0 for a scalar */
     int64_t dims[ORTC_MAX_RANK];
     void *data;
 } ortc_tensor;
@@ -130,10 +130,10 @@ typedef enum ortc_log_level {
 typedef void (*ortc_log_fn)(void *user, ortc_log_level level, const char *message);
 
 typedef struct ortc_options {
-    int threads;            /* kernel threads; 0 = number of cores */
-    int reference;          /* 1: plain-C reference kernels (debugging, slow) */
-    int optimize;           /* 1: graph passes (default 1) */
-    int max_plans;          /* compiled input-shape plans kept (default 8) */
+    int threads;   /* kernel threads; 0 = number of cores */
+    int reference; /* 1: plain-C reference kernels (debugging, slow) */
+    int optimize;  /* 1: graph passes (default 1) */
+    int max_plans; /* compiled input-shape plans kept (default 8) */
     /* Memory limits, checked before anything is allocated (0: the default).
      * A model whose shapes need more is refused with LIMIT_EXCEEDED. */
     size_t max_tensor_bytes; /* one computed tensor (default ORTC_DEFAULT_MAX_TENSOR_BYTES) */
@@ -151,7 +151,7 @@ typedef struct ortc_options {
      * one-shot runs (default 0). */
     int huge_pages;
     ortc_log_level log_level;
-    ortc_log_fn log;        /* NULL: no logging */
+    ortc_log_fn log; /* NULL: no logging */
     void *log_user;
 } ortc_options;
 
@@ -169,19 +169,19 @@ ORTC_API ortc_status ortc_model_load(ortc_model **out, const char *path);
 /* Same from memory; `base_dir` (may be NULL: external data refused) is used
  * for external data. The buffer is not kept. */
 ORTC_API ortc_status ortc_model_load_buffer(ortc_model **out, const void *data, size_t size,
-                                   const char *base_dir);
+                                            const char *base_dir);
 ORTC_API void ortc_model_free(ortc_model *model); /* NULL is a no-op */
 
 typedef struct ortc_model_info {
     int64_t ir_version;
-    const char *producer_name;    /* "" when absent */
+    const char *producer_name; /* "" when absent */
     const char *producer_version;
     const char *graph_name;
     int64_t model_version;
     size_t n_opsets;
-    size_t n_nodes;               /* top-level graph */
+    size_t n_nodes; /* top-level graph */
     size_t n_initializers;
-    int64_t n_parameters;         /* elements of all constants */
+    int64_t n_parameters; /* elements of all constants */
     int64_t parameter_bytes;
 } ortc_model_info;
 
@@ -189,17 +189,17 @@ typedef struct ortc_model_info {
 ORTC_API void ortc_model_get_info(const ortc_model *model, ortc_model_info *info);
 /* Opset import i: domain ("" is ai.onnx) and version. */
 ORTC_API ortc_status ortc_model_opset(const ortc_model *model, size_t i, const char **domain,
-                             int64_t *version);
+                                      int64_t *version);
 /* Top-level node i in execution order: op type, domain and name. */
 ORTC_API ortc_status ortc_model_node(const ortc_model *model, size_t i, const char **op_type,
-                            const char **domain, const char **name);
+                                     const char **domain, const char **name);
 
 /* Graph inputs (initializers excluded) and outputs. Dims are -1 when
  * unknown or symbolic; dim_params[k] names a symbolic dim (else NULL). */
 typedef struct ortc_value_info {
     const char *name;
     ortc_dtype dtype;
-    int rank;                     /* -1 when unknown */
+    int rank; /* -1 when unknown */
     int64_t dims[ORTC_MAX_RANK];
     const char *dim_params[ORTC_MAX_RANK];
 } ortc_value_info;
@@ -217,16 +217,15 @@ ORTC_API ortc_status ortc_model_check_supported(const ortc_model *model);
 /* One node without an operator (from ortc_model_unsupported). */
 typedef struct ortc_unsupported {
     const char *op_type;
-    const char *domain;    /* "" is ai.onnx */
+    const char *domain; /* "" is ai.onnx */
     const char *node_name;
-    int opset;             /* the model's opset for the domain; -1 if not imported */
+    int opset; /* the model's opset for the domain; -1 if not imported */
 } ortc_unsupported;
 
 /* Every node, subgraphs included, that no registered operator implements at
  * the model's opset. Writes up to `max` entries (strings live as long as the
  * model) and returns the total count. */
-ORTC_API size_t ortc_model_unsupported(const ortc_model *model, ortc_unsupported *out,
-                                       size_t max);
+ORTC_API size_t ortc_model_unsupported(const ortc_model *model, ortc_unsupported *out, size_t max);
 
 /* ---- sessions: compile and run ---------------------------------------- */
 
@@ -235,13 +234,13 @@ typedef struct ortc_session ortc_session;
 /* Loads, validates and prepares a model. opts may be NULL (defaults).
  * Fails before any run when an op is unsupported, naming all of them. */
 ORTC_API ortc_status ortc_session_create(ortc_session **out, const char *path,
-                                const ortc_options *opts);
+                                         const ortc_options *opts);
 ORTC_API ortc_status ortc_session_create_from_buffer(ortc_session **out, const void *data,
-                                            size_t size, const char *base_dir,
-                                            const ortc_options *opts);
+                                                     size_t size, const char *base_dir,
+                                                     const ortc_options *opts);
 /* Takes ownership of `model` whether or not it succeeds. */
 ORTC_API ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model,
-                                           const ortc_options *opts);
+                                                    const ortc_options *opts);
 ORTC_API void ortc_session_destroy(ortc_session *session); /* NULL is a no-op */
 
 /* The model the session runs (owned by the session). */
@@ -251,17 +250,17 @@ ORTC_API const ortc_model *ortc_session_model(const ortc_session *session);
 ORTC_API size_t ortc_session_input_count(const ortc_session *session);
 ORTC_API size_t ortc_session_output_count(const ortc_session *session);
 ORTC_API ortc_status ortc_session_input_info(const ortc_session *session, size_t i,
-                                    ortc_value_info *info);
+                                             ortc_value_info *info);
 ORTC_API ortc_status ortc_session_output_info(const ortc_session *session, size_t i,
-                                     ortc_value_info *info);
+                                              ortc_value_info *info);
 
 /* Compiles (or finds the cached plan) for these inputs and fills dtype, rank
  * and dims of every output; output data pointers are not touched. Inputs are
  * in graph-input order; only their dtype and shape are read, except small
  * integer inputs whose values determine shapes (Reshape's shape, say). */
 ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ortc_tensor *inputs,
-                                       size_t n_inputs, ortc_tensor *outputs,
-                                       size_t n_outputs);
+                                                size_t n_inputs, ortc_tensor *outputs,
+                                                size_t n_outputs);
 
 /* Runs the model. `outputs[i].data` must point to caller memory of
  * ortc_tensor_bytes() for the shape ortc_session_output_shapes reports; dtype,
@@ -273,7 +272,7 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
  * failure read the message with ortc_last_error(), which is per thread;
  * ortc_session_last_error() holds whichever run failed last. */
 ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
-                             size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
+                                      size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
 
 /* The memory plan of the plan last compiled (or run). */
 typedef struct ortc_plan_stats {
@@ -295,11 +294,11 @@ ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_p
  * slots; their dims are the logical ONNX shapes whatever layout the kernel
  * uses inside. */
 typedef struct ortc_profile_entry {
-    const char *node_name;  /* "" for an unnamed node */
+    const char *node_name; /* "" for an unnamed node */
     const char *op_type;
-    double start_ms;        /* since the start of the run */
-    double ms;              /* wall time of the step (0 for pure views) */
-    double flops;           /* 2*MACs for Conv, ConvTranspose, Gemm, MatMul; else 0 */
+    double start_ms; /* since the start of the run */
+    double ms;       /* wall time of the step (0 for pure views) */
+    double flops;    /* 2*MACs for Conv, ConvTranspose, Gemm, MatMul; else 0 */
     int n_inputs, n_outputs;
     const ortc_tensor *const *inputs;
     const ortc_tensor *const *outputs;
