@@ -2,6 +2,7 @@
  * TensorProto.raw_data payloads: a walk of the wire format records where each
  * one lies in the source and writes a stripped copy (a few KB for a 250 MB
  * model) for protobuf-c. It does not read tensor data (tensor_pb.c does).
+ * Also the protobuf-c allocator and strerror every onnx/ source uses.
  *
  * The walk descends into every message-typed field (per protobuf-c's
  * descriptors), so it also guards the nesting depth, and it re-encodes the
@@ -12,7 +13,7 @@
  * Sentinel fields already present in a source are dropped, so a file cannot
  * point at payloads itself.
  */
-#include "tensor_pb.h"
+#include "pb_strip.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,41 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* ---- allocator ------------------------------------------------------------ */
+
+static void *pb_alloc(void *unused, size_t size)
+{
+    (void)unused;
+    if (size >= ORTC_PB_ALIGNED_MIN) {
+        size_t r = (size + ORTC_PB_ALIGN - 1) & ~(size_t)(ORTC_PB_ALIGN - 1);
+        return r < size ? NULL : aligned_alloc(ORTC_PB_ALIGN, r);
+    }
+    return malloc(size ? size : 1);
+}
+
+static void pb_free(void *unused, void *p)
+{
+    (void)unused;
+    free(p);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+ProtobufCAllocator *ortc_pb_allocator(void)
+{
+    return &pb_allocator;
+}
+
+const char *ortc_pb_strerror(int e)
+{
+    static _Thread_local char buf[128];
+    if (strerror_r(e, buf, sizeof buf) != 0)
+        snprintf(buf, sizeof buf, "error %d", e);
+    return buf;
+}
+
+/* ---- the walk -------------------------------------------------------------- */
 
 /* The largest field number protobuf allows; no ONNX message uses it. */
 #define SENTINEL_TAG 536870911u

@@ -1,8 +1,8 @@
 /* tensor_pb.c — ONNX TensorProto -> ortc tensors: raw_data (inline, or
  * stripped by pb_strip.c and read from the source into the tensor's own
  * storage), the typed fields and external data, for every numeric dtype,
- * bool and string; also the protobuf-c allocator loader.c shares, and the
- * public tensor-file readers. Knows nothing of graphs (see loader.c).
+ * bool and string; also the public tensor-file readers. Knows nothing of
+ * graphs (see loader.c) or of the wire format (pb_strip.c).
  *
  * Moving instead of copying: protobuf-c 1.4.1 allocates a bytes field
  * (raw_data) with allocator->alloc(len) and memcpy's the payload into it,
@@ -32,10 +32,6 @@
 #error "ortc reads raw_data as little-endian and runs on little-endian hosts only"
 #endif
 
-/* Blocks at least this large are 64-byte aligned so they can become weights
- * as they are; smaller tensors are copied (cheap) into aligned storage. */
-#define PB_ALIGNED_MIN 1024
-#define PB_ALIGN 64
 /* Storage of at least this size is aligned to it, so a session asked for
  * huge pages (ortc_options.huge_pages) can collapse it into whole ones. It
  * is not advised as huge pages here: on hosts that hand 2 MB blocks back to
@@ -44,31 +40,6 @@
 #define PB_HUGE ((size_t)2 << 20)
 #define PB_PAGE 4096
 #define PB_POPULATE_MIN ((size_t)64 << 10)
-
-/* ---- allocator ------------------------------------------------------------ */
-
-static void *pb_alloc(void *unused, size_t size)
-{
-    (void)unused;
-    if (size >= PB_ALIGNED_MIN) {
-        size_t r = (size + PB_ALIGN - 1) & ~(size_t)(PB_ALIGN - 1);
-        return r < size ? NULL : aligned_alloc(PB_ALIGN, r);
-    }
-    return malloc(size ? size : 1);
-}
-
-static void pb_free(void *unused, void *p)
-{
-    (void)unused;
-    free(p);
-}
-
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
-
-ProtobufCAllocator *ortc_pb_allocator(void)
-{
-    return &pb_allocator;
-}
 
 /* ---- dtypes ----------------------------------------------------------------- */
 
@@ -164,11 +135,11 @@ static ortc_status field_for(ortc_dtype dt, typed_field *f, size_t *per_elem, co
  * Released by ortc_const_tensor_free (free()). */
 static ortc_const_tensor *const_uninit(const ortc_tensor *shape, size_t bytes, bool populate)
 {
-    size_t padded = (bytes + PB_ALIGN - 1) & ~(size_t)(PB_ALIGN - 1);
+    size_t padded = (bytes + ORTC_PB_ALIGN - 1) & ~(size_t)(ORTC_PB_ALIGN - 1);
     if (padded < bytes)
         return NULL;
     if (!padded)
-        padded = PB_ALIGN; /* data != NULL even for no elements */
+        padded = ORTC_PB_ALIGN; /* data != NULL even for no elements */
     ortc_const_tensor *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -177,7 +148,7 @@ static ortc_const_tensor *const_uninit(const ortc_tensor *shape, size_t bytes, b
         size_t whole = (bytes + PB_HUGE - 1) & ~(PB_HUGE - 1);
         p = whole < bytes ? NULL : aligned_alloc(PB_HUGE, whole);
     } else {
-        p = aligned_alloc(PB_ALIGN, padded);
+        p = aligned_alloc(ORTC_PB_ALIGN, padded);
     }
     if (!p) {
         free(c);
@@ -207,7 +178,7 @@ static ortc_const_tensor *adopt_or_copy(void *block, size_t bytes, const ortc_te
                                         bool *taken)
 {
     *taken = false;
-    if (block && bytes >= PB_ALIGNED_MIN && ((uintptr_t)block % PB_ALIGN) == 0) {
+    if (block && bytes >= ORTC_PB_ALIGNED_MIN && ((uintptr_t)block % ORTC_PB_ALIGN) == 0) {
         ortc_const_tensor *c = calloc(1, sizeof *c);
         if (!c)
             return NULL;
@@ -397,14 +368,6 @@ static bool has_dotdot_component(const char *loc)
         p = e + 1;
     }
     return false;
-}
-
-const char *ortc_pb_strerror(int e)
-{
-    static _Thread_local char buf[128];
-    if (strerror_r(e, buf, sizeof buf) != 0)
-        snprintf(buf, sizeof buf, "error %d", e);
-    return buf;
 }
 
 static ortc_status errno_status(int e)
