@@ -9,7 +9,7 @@ It does not export: the models.export fixture (export_cache.py) does.
   test_alexnet.py --cli build/ortc --cache build/models-cache --model seed_op11
   test_alexnet.py --check-card --cache build/models-cache --model all
 
-Pass: max|ortc - torch| <= 1e-4 * max|torch| (DESIGN.md, Tests). Exit codes:
+Pass: max|ortc - torch| <= 1e-4 * max|torch| (README.md, Tests). Exit codes:
 0 pass, 1 failure, 2 usage error, 77 skip (this python lacks numpy).
 """
 import argparse
@@ -29,7 +29,7 @@ except ImportError:
     print(f"SKIP: {sys.executable} has no numpy (set ORTC_PYTHON to /usr/bin/python3)")
     sys.exit(77)
 
-REL_TOL = 1e-4           # relative to max|torch|; DESIGN.md's model tolerance
+REL_TOL = 1e-4           # relative to max|torch|; the README's model tolerance
 PLAN_SLACK = 1.05        # arena <= 1.05 x lower bound (issue 2's planner criterion)
 CLI_TIMEOUT = 900        # seconds; sanitizer builds are slow on 60M weights
 

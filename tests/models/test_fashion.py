@@ -7,7 +7,7 @@
                     through PyTorch (the committed state_dict under torch's own
                     nn.LocalResponseNorm); pass when the class (argmax) agrees
                     on every image, so both accuracies are equal, and
-                    max|ortc - torch| <= 1e-4 * max|torch| (DESIGN.md).
+                    max|ortc - torch| <= 1e-4 * max|torch| (README.md).
   --images          `ortc run MODEL PNG... --json --dump-input` on the
                     committed sample images: the preprocessed tensor equals
                     the training normalization and the probabilities equal
@@ -59,7 +59,7 @@ except ImportError as e:
 sys.path.insert(0, os.path.dirname(SCRIPT))
 import train_fashion_alexnet as tfa  # noqa: E402  (architecture, data, file names)
 
-REL_TOL = 1e-4        # DESIGN.md's whole-model tolerance, relative to max|torch|
+REL_TOL = 1e-4        # the README's whole-model tolerance, relative to max|torch|
 CLI_TIMEOUT = 1200    # seconds; 10,000 images under a sanitizer build are slow
 COMMIT_LIMIT = 5 * 1024 * 1024   # the committed folder must stay commit-size
 N_TEST = 10000
