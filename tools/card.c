@@ -14,18 +14,7 @@
 #include <yaml.h>
 
 #include "resize.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "util.h"
 
 static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
 static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
@@ -84,9 +73,9 @@ static int fail_at(card_parser *p, const yaml_node_t *node, const char *fmt, ...
     va_end(ap);
     unsigned long line = node ? (unsigned long)node->start_mark.line + 1 : 1;
     if (p->file)
-        set_err(p->err, p->errlen, "%s:%lu: %s", p->file, line, msg);
+        ortc_tools_err(p->err, p->errlen, "%s:%lu: %s", p->file, line, msg);
     else
-        set_err(p->err, p->errlen, "line %lu: %s", line, msg);
+        ortc_tools_err(p->err, p->errlen, "line %lu: %s", line, msg);
     return -1;
 }
 
@@ -376,7 +365,7 @@ static int card_parse_named(const char *yaml, size_t len, const char *base_dir, 
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
-        set_err(err, errlen, "%s: out of memory", file ? file : "card");
+        ortc_tools_err(err, errlen, "%s: out of memory", file ? file : "card");
         return -1;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
@@ -384,9 +373,9 @@ static int card_parse_named(const char *yaml, size_t len, const char *base_dir, 
         unsigned long line = (unsigned long)parser.problem_mark.line + 1;
         const char *problem = parser.problem ? parser.problem : "syntax error";
         if (file)
-            set_err(err, errlen, "%s:%lu: YAML error: %s", file, line, problem);
+            ortc_tools_err(err, errlen, "%s:%lu: YAML error: %s", file, line, problem);
         else
-            set_err(err, errlen, "line %lu: YAML error: %s", line, problem);
+            ortc_tools_err(err, errlen, "line %lu: YAML error: %s", line, problem);
         yaml_parser_delete(&parser);
         return -1;
     }
@@ -420,67 +409,30 @@ int ortc_card_parse(const char *yaml, size_t len, const char *base_dir, ortc_car
                     size_t errlen)
 {
     if (!yaml || !card) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     return card_parse_named(yaml, len, base_dir, NULL, card, err, errlen);
 }
 
-/* Reads a whole file (NUL-terminated); NULL with err set on failure. */
-static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 0, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (n + 1 >= cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *nb = ncap > ((size_t)1 << 30) ? NULL : realloc(buf, ncap);
-            if (!nb) {
-                set_err(err, errlen, "%s: out of memory (file too large?)", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        set_err(err, errlen, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
+/* Cards and label files larger than this are refused as they are read. */
+#define TEXT_MAX ((size_t)1 << 30)
 
 int ortc_card_load(const char *path, ortc_card *card, char *err, size_t errlen)
 {
     if (!path || !card) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     memset(card, 0, sizeof *card);
     size_t len = 0;
-    char *text = read_text(path, &len, err, errlen);
-    if (!text)
+    char *text;
+    if (ortc_tools_read_file(path, TEXT_MAX, &text, &len, err, errlen))
         return -1;
     char *dir = strdup(path);
     if (!dir) {
         free(text);
-        set_err(err, errlen, "%s: out of memory", path);
+        ortc_tools_err(err, errlen, "%s: out of memory", path);
         return -1;
     }
     char *slash = strrchr(dir, '/');
@@ -508,14 +460,14 @@ void ortc_labels_free(char **labels, size_t n)
 int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, size_t errlen)
 {
     if (!path || !labels || !n) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     *labels = NULL;
     *n = 0;
     size_t len = 0;
-    char *text = read_text(path, &len, err, errlen);
-    if (!text)
+    char *text;
+    if (ortc_tools_read_file(path, TEXT_MAX, &text, &len, err, errlen))
         return -1;
     const char *p = text, *end = text + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */
@@ -531,7 +483,7 @@ int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, siz
                (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\v' || e[-1] == '\f'))
             e--;
         if (memchr(p, '\0', (size_t)(eol - p))) {
-            set_err(err, errlen, "%s:%zu: NUL byte in a label file", path, count + 1);
+            ortc_tools_err(err, errlen, "%s:%zu: NUL byte in a label file", path, count + 1);
             rc = -1;
             break;
         }
@@ -539,7 +491,7 @@ int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, siz
             size_t ncap = cap ? cap * 2 : 64;
             char **nb = realloc(out, ncap * sizeof *nb);
             if (!nb) {
-                set_err(err, errlen, "%s: out of memory", path);
+                ortc_tools_err(err, errlen, "%s: out of memory", path);
                 rc = -1;
                 break;
             }
@@ -548,7 +500,7 @@ int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, siz
         }
         out[count] = malloc((size_t)(e - p) + 1);
         if (!out[count]) {
-            set_err(err, errlen, "%s: out of memory", path);
+            ortc_tools_err(err, errlen, "%s: out of memory", path);
             rc = -1;
             break;
         }
@@ -559,7 +511,7 @@ int ortc_labels_load(const char *path, char ***labels, size_t *n, char *err, siz
     }
     free(text);
     if (rc == 0 && count == 0) {
-        set_err(err, errlen, "%s: no labels (empty file)", path);
+        ortc_tools_err(err, errlen, "%s: no labels (empty file)", path);
         rc = -1;
     }
     if (rc != 0) {

@@ -1,6 +1,6 @@
 /* cli.h — shared pieces of the `ortc` command: option parsing helpers,
  * error reporting with exit codes, tensor files by extension, sessions with
- * the CLI's logging. Subcommands live in cli_<name>.c.
+ * the CLI's logging, JSON output. Subcommands live in cli_<name>.c.
  */
 #ifndef ORTC_CLI_H
 #define ORTC_CLI_H
@@ -43,6 +43,16 @@ typedef struct cli_common {
  * --max-tensor-bytes, --max-arena-bytes at argv[*i]. 1 if
  * consumed, 0 if not, -1 on a bad value (message printed). */
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c);
+/* What every subcommand takes at argv[*i]: --help/-h (calls help(); returns
+ * -1) and cli_common_opt's options (1 if consumed; CLI_USAGE on a bad value,
+ * message printed). 0: argv[*i] is the subcommand's own. */
+int cli_standard_opt(const char *cmd, void (*help)(void), int argc, char **argv, int *i,
+                     cli_common *c);
+/* Matches argv[*i] against the value options names[0..n) as cli_opt_value
+ * does: the index of the one given (its value in *val), -1 if argv[*i] is
+ * none of them, -2 if its value is missing (usage error printed). */
+int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *const *names, int n,
+                 const char **val);
 /* Creates a session; prints the error and returns NULL on failure. */
 ortc_session *cli_session_create(const char *model_path, const cli_common *c);
 
@@ -57,5 +67,9 @@ const char *cli_input_names(const ortc_session *s, char *buf, size_t len);
 const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
 /* "batch" / "?" dims rendered from value info. */
 const char *cli_info_shape_str(char *buf, size_t len, const ortc_value_info *vi);
+
+struct cJSON;
+/* Prints j as indented JSON and a newline on stdout (nothing if j is NULL). */
+void cli_json_print(const struct cJSON *j);
 
 #endif

@@ -225,27 +225,18 @@ static int parse_args(int argc, char **argv, bench_args *a)
     a->warmup = 3;
     a->profile_runs = -1;
     for (int i = 2; i < argc; i++) {
-        const char *val;
-        int r = cli_common_opt("bench", argc, argv, &i, &a->common);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
+        int r = cli_standard_opt("bench", help, argc, argv, &i, &a->common);
+        if (r == 1)
             continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help();
-            return -1;
-        }
-        static const char *names[] = {"--batch", "--warmup", "--iterations",   "--duration",
-                                      "--input", "--seed",   "--profile-runs", "--trace"};
-        int k = 0, n_names = (int)(sizeof names / sizeof *names);
-        for (; k < n_names; k++) {
-            r = cli_opt_value(argc, argv, &i, names[k], &val);
-            if (r < 0)
-                return cli_usage_error("bench", "%s needs a value", names[k]);
-            if (r > 0)
-                break;
-        }
-        if (k == n_names) {
+        if (r)
+            return r;
+        static const char *const names[] = {"--batch", "--warmup", "--iterations",   "--duration",
+                                            "--input", "--seed",   "--profile-runs", "--trace"};
+        const char *val;
+        int k = cli_opt_pick("bench", argc, argv, &i, names, 8, &val);
+        if (k == -2)
+            return CLI_USAGE;
+        if (k < 0) {
             if (argv[i][0] == '-' && argv[i][1])
                 return cli_usage_error("bench", "unknown option '%s'", argv[i]);
             if (a->model)
@@ -652,10 +643,7 @@ static void print_json(const bench_args *a, ortc_session *s, const bench_input *
         cJSON_AddStringToObject(o, "trace", a->trace);
     else
         cJSON_AddNullToObject(o, "trace");
-    char *txt = cJSON_Print(o);
-    if (txt)
-        puts(txt);
-    free(txt);
+    cli_json_print(o);
     cJSON_Delete(o);
 }
 

@@ -1,6 +1,8 @@
 /* cli_common.c — helpers shared by the `ortc` subcommands: errors and exit
- * codes, option parsing, session creation with stderr logging, tensor files.
+ * codes, option parsing, session creation with stderr logging, tensor files,
+ * JSON output.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -148,6 +150,32 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
     return 0;
 }
 
+int cli_standard_opt(const char *cmd, void (*help)(void), int argc, char **argv, int *i,
+                     cli_common *c)
+{
+    if (!strcmp(argv[*i], "--help") || !strcmp(argv[*i], "-h")) {
+        help();
+        return -1;
+    }
+    int r = cli_common_opt(cmd, argc, argv, i, c);
+    return r < 0 ? CLI_USAGE : r;
+}
+
+int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *const *names, int n,
+                 const char **val)
+{
+    for (int k = 0; k < n; k++) {
+        int r = cli_opt_value(argc, argv, i, names[k], val);
+        if (r < 0) {
+            cli_usage_error(cmd, "%s needs a value", names[k]);
+            return -2;
+        }
+        if (r > 0)
+            return k;
+    }
+    return -1;
+}
+
 static void log_to_stderr(void *user, ortc_log_level level, const char *msg)
 {
     (void)user;
@@ -247,4 +275,12 @@ const char *cli_input_names(const ortc_session *s, char *buf, size_t len)
         used += w > 0 ? (size_t)w : 0;
     }
     return buf;
+}
+
+void cli_json_print(const cJSON *j)
+{
+    char *txt = j ? cJSON_Print(j) : NULL;
+    if (txt)
+        puts(txt);
+    free(txt);
 }

@@ -106,15 +106,11 @@ int cli_info(int argc, char **argv)
     pass_lines passes = {NULL, 0};
     for (int i = 2; i < argc; i++) {
         const char *val;
-        int r = cli_common_opt("info", argc, argv, &i, &common);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
+        int r = cli_standard_opt("info", help, argc, argv, &i, &common);
+        if (r == 1)
             continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help();
-            return CLI_OK;
-        }
+        if (r)
+            return r < 0 ? CLI_OK : r;
         if (!strcmp(argv[i], "--passes")) {
             show_passes = true;
             continue;
@@ -301,10 +297,7 @@ int cli_info(int argc, char **argv)
             for (size_t k = 0; k < passes.n; k++)
                 cJSON_AddItemToArray(arr, cJSON_CreateString(passes.lines[k]));
         }
-        char *txt = cJSON_Print(o);
-        if (txt)
-            puts(txt);
-        free(txt);
+        cli_json_print(o);
         cJSON_Delete(o);
     } else if (have_plan) {
         printf("memory plan (symbolic dims = %ld): arena %zu bytes (%.2f MiB), lower bound "

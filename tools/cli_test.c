@@ -790,26 +790,18 @@ static int parse_args(int argc, char **argv, test_args *a)
     a->timeout = 120;
     a->common.threads = 1;
     for (int i = 2; i < argc; i++) {
-        const char *val;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help();
-            return -1;
-        }
         if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             a->quiet = true;
             continue;
         }
         /* before the common options: here --json takes a FILE */
-        const char *names[] = {"--filter", "--rtol", "--atol", "--manifest", "--json", "--timeout"};
-        int matched = 0;
-        for (int k = 0; k < 6 && !matched; k++) {
-            r = cli_opt_value(argc, argv, &i, names[k], &val);
-            if (r < 0)
-                return cli_usage_error("test", "%s needs a value", names[k]);
-            if (!r)
-                continue;
-            matched = 1;
+        static const char *const names[] = {"--filter",   "--rtol", "--atol",
+                                            "--manifest", "--json", "--timeout"};
+        const char *val;
+        int k = cli_opt_pick("test", argc, argv, &i, names, 6, &val);
+        if (k == -2)
+            return CLI_USAGE;
+        if (k >= 0) {
             char *end;
             double x;
             switch (k) {
@@ -830,14 +822,13 @@ static int parse_args(int argc, char **argv, test_args *a)
             case 3: a->manifest_path = val; break;
             case 4: a->json_path = val; break;
             }
+            continue;
         }
-        if (matched)
+        int r = cli_standard_opt("test", help, argc, argv, &i, &a->common);
+        if (r == 1)
             continue;
-        r = cli_common_opt("test", argc, argv, &i, &a->common);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
+        if (r)
+            return r;
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("test", "unknown option '%s'", argv[i]);
         if (a->n_paths == (int)(sizeof a->paths / sizeof *a->paths))

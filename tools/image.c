@@ -17,9 +17,7 @@
  */
 #include "image.h"
 
-#include <errno.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +26,7 @@
 #include <jerror.h>
 #include <png.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "util.h"
 
 /* Pillow's RGB -> L (see the top of this file). */
 static uint8_t luma(unsigned r, unsigned g, unsigned b)
@@ -50,13 +38,14 @@ static uint8_t luma(unsigned r, unsigned g, unsigned b)
 static int check_size(unsigned long w, unsigned long h, const char *fmt, char *err, size_t errlen)
 {
     if (w == 0 || h == 0) {
-        set_err(err, errlen, "%s image has zero size (%lux%lu)", fmt, w, h);
+        ortc_tools_err(err, errlen, "%s image has zero size (%lux%lu)", fmt, w, h);
         return -1;
     }
     unsigned long long n = (unsigned long long)w * h;
     if (n > (unsigned long long)ORTC_IMAGE_MAX_PIXELS) {
-        set_err(err, errlen, "%s image is %lux%lu (%llu pixels), above the limit of %lld pixels",
-                fmt, w, h, n, (long long)ORTC_IMAGE_MAX_PIXELS);
+        ortc_tools_err(err, errlen,
+                       "%s image is %lux%lu (%llu pixels), above the limit of %lld pixels", fmt, w,
+                       h, n, (long long)ORTC_IMAGE_MAX_PIXELS);
         return -1;
     }
     return 0;
@@ -162,21 +151,21 @@ static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *e
 {
     c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, png_on_error, png_on_warning);
     if (!c->png) {
-        set_err(err, errlen, "out of memory");
+        ortc_tools_err(err, errlen, "out of memory");
         return -1;
     }
     c->info = png_create_info_struct(c->png);
     if (!c->info) {
         png_destroy_read_struct(&c->png, NULL, NULL);
-        set_err(err, errlen, "out of memory");
+        ortc_tools_err(err, errlen, "out of memory");
         return -1;
     }
     if (setjmp(png_jmpbuf(c->png))) {
         /* Only c (never reassigned) and the parameters are used here. */
         if (c->truncated)
-            set_err(err, errlen, "truncated PNG data");
+            ortc_tools_err(err, errlen, "truncated PNG data");
         else
-            set_err(err, errlen, "%s%s", c->own_msg ? "" : "bad PNG data: ", c->msg);
+            ortc_tools_err(err, errlen, "%s%s", c->own_msg ? "" : "bad PNG data: ", c->msg);
         png_destroy_read_struct(&c->png, &c->info, NULL);
         free(c->raw);
         free(c->rows);
@@ -205,7 +194,7 @@ static int png_decode(png_ctx *c, ortc_image_mode mode, ortc_image *img, char *e
     int n_pal = 0;
     if (color_type == PNG_COLOR_TYPE_PALETTE && !png_get_PLTE(c->png, c->info, &pal, &n_pal)) {
         png_destroy_read_struct(&c->png, &c->info, NULL);
-        set_err(err, errlen, "bad PNG data: palette image without PLTE");
+        ortc_tools_err(err, errlen, "bad PNG data: palette image without PLTE");
         return -1;
     }
     if (depth < 8)
@@ -306,9 +295,9 @@ static int jpeg_decode(jpeg_ctx *c, const unsigned char *data, size_t size, ortc
             check_size(c->cinfo.image_width, c->cinfo.image_height, "JPEG", err, errlen) != 0)
             ; /* err says the size */
         else if (c->truncated)
-            set_err(err, errlen, "truncated JPEG data");
+            ortc_tools_err(err, errlen, "truncated JPEG data");
         else
-            set_err(err, errlen, "%s%s", c->own_msg ? "" : "bad JPEG data: ", c->msg);
+            ortc_tools_err(err, errlen, "%s%s", c->own_msg ? "" : "bad JPEG data: ", c->msg);
         jpeg_destroy_decompress(&c->cinfo);
         free(c->row);
         free(c->pixels);
@@ -321,14 +310,15 @@ static int jpeg_decode(jpeg_ctx *c, const unsigned char *data, size_t size, ortc
 
     J_COLOR_SPACE cs = c->cinfo.jpeg_color_space;
     if (cs == JCS_CMYK || cs == JCS_YCCK || c->cinfo.num_components == 4) {
-        set_err(err, errlen, "%s JPEG images are not supported (only RGB/YCbCr and grayscale)",
-                cs == JCS_YCCK ? "YCCK" : "CMYK");
+        ortc_tools_err(err, errlen,
+                       "%s JPEG images are not supported (only RGB/YCbCr and grayscale)",
+                       cs == JCS_YCCK ? "YCCK" : "CMYK");
         jpeg_destroy_decompress(&c->cinfo);
         return -1;
     }
     if (c->cinfo.num_components != 1 && c->cinfo.num_components != 3) {
-        set_err(err, errlen, "JPEG images with %d components are not supported",
-                c->cinfo.num_components);
+        ortc_tools_err(err, errlen, "JPEG images with %d components are not supported",
+                       c->cinfo.num_components);
         jpeg_destroy_decompress(&c->cinfo);
         return -1;
     }
@@ -396,7 +386,7 @@ int ortc_image_decode(const void *data, size_t size, ortc_image_mode mode, ortc_
     if (err && errlen)
         err[0] = '\0';
     if (!data || !img || (mode != ORTC_IMAGE_RGB && mode != ORTC_IMAGE_GRAY)) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     const unsigned char *b = data;
@@ -421,14 +411,14 @@ int ortc_image_decode(const void *data, size_t size, ortc_image_mode mode, ortc_
     if (size >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) {
         jpeg_ctx *c = calloc(1, sizeof *c); /* jmp_buf + libjpeg state: keep off the stack */
         if (!c) {
-            set_err(err, errlen, "out of memory");
+            ortc_tools_err(err, errlen, "out of memory");
             return -1;
         }
         int rc = jpeg_decode(c, b, size, mode, img, err, errlen);
         free(c);
         return rc;
     }
-    set_err(err, errlen, "not a PNG or JPEG file");
+    ortc_tools_err(err, errlen, "not a PNG or JPEG file");
     return -1;
 }
 
@@ -438,47 +428,18 @@ int ortc_image_load(const char *path, ortc_image_mode mode, ortc_image *img, cha
     if (img)
         memset(img, 0, sizeof *img);
     if (!path || !img) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (ortc_tools_read_file(path, 0, &buf, &n, err, errlen))
         return -1;
-    }
-    unsigned char *buf = NULL;
-    size_t n = 0, cap = 0;
-    int rc = -1;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : (size_t)1 << 16;
-            unsigned char *nb = ncap < cap ? NULL : realloc(buf, ncap);
-            if (!nb) {
-                set_err(err, errlen, "%s: out of memory", path);
-                goto done;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                set_err(err, errlen, "%s: read error", path);
-                goto done;
-            }
-            break;
-        }
-    }
     char msg[256];
-    if (ortc_image_decode(buf, n, mode, img, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "%s: %s", path, msg);
-        goto done;
-    }
-    rc = 0;
-done:
+    int rc = ortc_image_decode(buf, n, mode, img, msg, sizeof msg);
+    if (rc != 0)
+        ortc_tools_err(err, errlen, "%s: %s", path, msg);
     free(buf);
-    fclose(f);
     return rc;
 }
 

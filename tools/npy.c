@@ -6,23 +6,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "util.h"
 
 /* The dtypes .npy can carry, with NumPy's type character and item size. */
 typedef struct npy_type {
@@ -109,7 +98,7 @@ static int read_word(hdr_reader *r, const char *word)
 static int read_shape(hdr_reader *r, ortc_tensor *t, char *err, size_t errlen)
 {
     if (!accept_char(r, '(')) {
-        set_err(err, errlen, "header: 'shape' must be a tuple");
+        ortc_tools_err(err, errlen, "header: 'shape' must be a tuple");
         return -1;
     }
     int rank = 0;
@@ -118,13 +107,13 @@ static int read_shape(hdr_reader *r, ortc_tensor *t, char *err, size_t errlen)
             break;
         skip_space(r);
         if (r->p >= r->end || !isdigit((unsigned char)*r->p)) {
-            set_err(err, errlen, "header: 'shape' must hold non-negative integers");
+            ortc_tools_err(err, errlen, "header: 'shape' must hold non-negative integers");
             return -1;
         }
         int64_t v = 0;
         while (r->p < r->end && isdigit((unsigned char)*r->p)) {
             if (v > (INT64_MAX - 9) / 10) {
-                set_err(err, errlen, "header: a 'shape' dimension is too large");
+                ortc_tools_err(err, errlen, "header: a 'shape' dimension is too large");
                 return -1;
             }
             v = v * 10 + (*r->p++ - '0');
@@ -132,7 +121,8 @@ static int read_shape(hdr_reader *r, ortc_tensor *t, char *err, size_t errlen)
         if (r->p < r->end && (*r->p == 'L' || *r->p == 'l'))
             r->p++;
         if (rank >= ORTC_MAX_RANK) {
-            set_err(err, errlen, "header: 'shape' has more than %d dimensions", ORTC_MAX_RANK);
+            ortc_tools_err(err, errlen, "header: 'shape' has more than %d dimensions",
+                           ORTC_MAX_RANK);
             return -1;
         }
         t->dims[rank++] = v;
@@ -140,7 +130,7 @@ static int read_shape(hdr_reader *r, ortc_tensor *t, char *err, size_t errlen)
             continue;
         if (accept_char(r, ')'))
             break;
-        set_err(err, errlen, "header: 'shape' is not a valid tuple");
+        ortc_tools_err(err, errlen, "header: 'shape' is not a valid tuple");
         return -1;
     }
     t->rank = rank;
@@ -160,18 +150,18 @@ static int parse_descr(const char *d, ortc_dtype *dtype, char *err, size_t errle
         return 0;
     }
     if (kind == 'O') {
-        set_err(err, errlen, "header: object arrays ('%s') are not supported", d);
+        ortc_tools_err(err, errlen, "header: object arrays ('%s') are not supported", d);
         return -1;
     }
     char *endp = NULL;
     errno = 0;
     long size = (*s >= '0' && *s <= '9') ? strtol(s, &endp, 10) : -1;
     if (size <= 0 || errno || !endp || *endp != '\0') {
-        set_err(err, errlen, "header: unsupported dtype '%s'", d);
+        ortc_tools_err(err, errlen, "header: unsupported dtype '%s'", d);
         return -1;
     }
     if (order == '>' && size > 1) {
-        set_err(err, errlen, "header: big-endian data ('%s') is not supported", d);
+        ortc_tools_err(err, errlen, "header: big-endian data ('%s') is not supported", d);
         return -1;
     }
     for (size_t i = 0; i < N_NPY_TYPES; i++) {
@@ -182,7 +172,7 @@ static int parse_descr(const char *d, ortc_dtype *dtype, char *err, size_t errle
             return 0;
         }
     }
-    set_err(err, errlen, "header: unsupported dtype '%s'", d);
+    ortc_tools_err(err, errlen, "header: unsupported dtype '%s'", d);
     return -1;
 }
 
@@ -194,7 +184,7 @@ static int parse_header_dict(const char *p, const char *end, ortc_tensor *t, cha
     int have_descr = 0, have_order = 0, have_shape = 0;
     ortc_dtype dtype = ORTC_DTYPE_UNDEFINED;
     if (!accept_char(&r, '{')) {
-        set_err(err, errlen, "header: not a Python dict literal");
+        ortc_tools_err(err, errlen, "header: not a Python dict literal");
         return -1;
     }
     for (;;) {
@@ -202,22 +192,22 @@ static int parse_header_dict(const char *p, const char *end, ortc_tensor *t, cha
             break;
         char key[32];
         if (read_string(&r, key, sizeof key) != 0) {
-            set_err(err, errlen, "header: expected a quoted key or '}'");
+            ortc_tools_err(err, errlen, "header: expected a quoted key or '}'");
             return -1;
         }
         if (!accept_char(&r, ':')) {
-            set_err(err, errlen, "header: expected ':' after '%s'", key);
+            ortc_tools_err(err, errlen, "header: expected ':' after '%s'", key);
             return -1;
         }
         if (strcmp(key, "descr") == 0) {
             char descr[32];
             skip_space(&r);
             if (r.p < r.end && *r.p == '[') {
-                set_err(err, errlen, "header: structured dtypes are not supported");
+                ortc_tools_err(err, errlen, "header: structured dtypes are not supported");
                 return -1;
             }
             if (read_string(&r, descr, sizeof descr) != 0) {
-                set_err(err, errlen, "header: 'descr' must be a dtype string");
+                ortc_tools_err(err, errlen, "header: 'descr' must be a dtype string");
                 return -1;
             }
             if (parse_descr(descr, &dtype, err, errlen) != 0)
@@ -225,11 +215,12 @@ static int parse_header_dict(const char *p, const char *end, ortc_tensor *t, cha
             have_descr++;
         } else if (strcmp(key, "fortran_order") == 0) {
             if (read_word(&r, "True")) {
-                set_err(err, errlen, "header: fortran_order True is not supported (C order only)");
+                ortc_tools_err(err, errlen,
+                               "header: fortran_order True is not supported (C order only)");
                 return -1;
             }
             if (!read_word(&r, "False")) {
-                set_err(err, errlen, "header: 'fortran_order' must be True or False");
+                ortc_tools_err(err, errlen, "header: 'fortran_order' must be True or False");
                 return -1;
             }
             have_order++;
@@ -238,35 +229,35 @@ static int parse_header_dict(const char *p, const char *end, ortc_tensor *t, cha
                 return -1;
             have_shape++;
         } else {
-            set_err(err, errlen, "header: unexpected key '%s'", key);
+            ortc_tools_err(err, errlen, "header: unexpected key '%s'", key);
             return -1;
         }
         if (accept_char(&r, ','))
             continue;
         if (accept_char(&r, '}'))
             break;
-        set_err(err, errlen, "header: expected ',' or '}' after '%s'", key);
+        ortc_tools_err(err, errlen, "header: expected ',' or '}' after '%s'", key);
         return -1;
     }
     skip_space(&r);
     if (r.p != r.end) {
-        set_err(err, errlen, "header: unexpected text after the dict");
+        ortc_tools_err(err, errlen, "header: unexpected text after the dict");
         return -1;
     }
     if (have_descr > 1 || have_order > 1 || have_shape > 1) {
-        set_err(err, errlen, "header: duplicate key");
+        ortc_tools_err(err, errlen, "header: duplicate key");
         return -1;
     }
     if (!have_descr) {
-        set_err(err, errlen, "header: missing 'descr'");
+        ortc_tools_err(err, errlen, "header: missing 'descr'");
         return -1;
     }
     if (!have_order) {
-        set_err(err, errlen, "header: missing 'fortran_order'");
+        ortc_tools_err(err, errlen, "header: missing 'fortran_order'");
         return -1;
     }
     if (!have_shape) {
-        set_err(err, errlen, "header: missing 'shape'");
+        ortc_tools_err(err, errlen, "header: missing 'shape'");
         return -1;
     }
     t->dtype = dtype;
@@ -276,13 +267,13 @@ static int parse_header_dict(const char *p, const char *end, ortc_tensor *t, cha
 int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, size_t errlen)
 {
     if (!data || !t) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     memset(t, 0, sizeof *t);
     const unsigned char *b = data;
     if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
-        set_err(err, errlen, "not a .npy file (bad magic)");
+        ortc_tools_err(err, errlen, "not a .npy file (bad magic)");
         return -1;
     }
     int major = b[6];
@@ -292,18 +283,18 @@ int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, siz
         hstart = 10;
     } else if (major == 2 || major == 3) {
         if (size < 12) {
-            set_err(err, errlen, "truncated header");
+            ortc_tools_err(err, errlen, "truncated header");
             return -1;
         }
         hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
         hstart = 12;
     } else {
-        set_err(err, errlen, "unsupported .npy format version %d.%d", major, b[7]);
+        ortc_tools_err(err, errlen, "unsupported .npy format version %d.%d", major, b[7]);
         return -1;
     }
     if (hlen > size - hstart) {
-        set_err(err, errlen, "truncated header (%zu bytes declared, %zu present)", hlen,
-                size - hstart);
+        ortc_tools_err(err, errlen, "truncated header (%zu bytes declared, %zu present)", hlen,
+                       size - hstart);
         return -1;
     }
     const char *h = (const char *)b + hstart;
@@ -317,7 +308,7 @@ int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, siz
     for (int i = 0; i < tmp.rank; i++) {
         uint64_t d = (uint64_t)tmp.dims[i];
         if (d != 0 && numel > UINT64_MAX / d) {
-            set_err(err, errlen, "header: 'shape' is too large");
+            ortc_tools_err(err, errlen, "header: 'shape' is too large");
             return -1;
         }
         numel *= d;
@@ -326,16 +317,17 @@ int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, siz
     if (numel > (uint64_t)SIZE_MAX / (uint64_t)ty->size ||
         numel * (uint64_t)ty->size != (uint64_t)have) {
         if (numel <= UINT64_MAX / (uint64_t)ty->size)
-            set_err(err, errlen, "data length mismatch: shape needs %llu bytes, file has %zu",
-                    (unsigned long long)(numel * (uint64_t)ty->size), have);
+            ortc_tools_err(err, errlen,
+                           "data length mismatch: shape needs %llu bytes, file has %zu",
+                           (unsigned long long)(numel * (uint64_t)ty->size), have);
         else
-            set_err(err, errlen, "header: 'shape' is too large");
+            ortc_tools_err(err, errlen, "header: 'shape' is too large");
         return -1;
     }
     /* malloc(0) may return NULL; keep a valid pointer for empty tensors. */
     void *copy = malloc(have ? have : 1);
     if (!copy) {
-        set_err(err, errlen, "out of memory (%zu bytes)", have);
+        ortc_tools_err(err, errlen, "out of memory (%zu bytes)", have);
         return -1;
     }
     memcpy(copy, h + hlen, have);
@@ -352,85 +344,53 @@ int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, siz
 int ortc_npy_read(const char *path, ortc_tensor *t, char *err, size_t errlen)
 {
     if (!path || !t) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (ortc_tools_read_file(path, 0, &buf, &n, err, errlen))
         return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    int rc = -1;
-    if (!buf) {
-        set_err(err, errlen, "%s: out of memory", path);
-        goto done;
-    }
-    for (;;) {
-        if (n == cap) {
-            unsigned char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                set_err(err, errlen, "%s: out of memory", path);
-                goto done;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                set_err(err, errlen, "%s: read error", path);
-                goto done;
-            }
-            break;
-        }
-    }
     char msg[256];
-    if (ortc_npy_parse(buf, n, t, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "%s: %s", path, msg);
-        goto done;
-    }
-    rc = 0;
-done:
+    int rc = ortc_npy_parse(buf, n, t, msg, sizeof msg);
+    if (rc != 0)
+        ortc_tools_err(err, errlen, "%s: %s", path, msg);
     free(buf);
-    fclose(f);
     return rc;
 }
 
 int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t errlen)
 {
     if (!path || !t) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     const npy_type *ty = npy_type_of_dtype(t->dtype);
     if (!ty) {
-        set_err(err, errlen, "%s: dtype %d cannot be written as .npy", path, (int)t->dtype);
+        ortc_tools_err(err, errlen, "%s: dtype %d cannot be written as .npy", path, (int)t->dtype);
         return -1;
     }
     if (t->rank < 0 || t->rank > ORTC_MAX_RANK) {
-        set_err(err, errlen, "%s: invalid rank %d", path, t->rank);
+        ortc_tools_err(err, errlen, "%s: invalid rank %d", path, t->rank);
         return -1;
     }
     uint64_t numel = 1;
     for (int i = 0; i < t->rank; i++) {
         if (t->dims[i] < 0 ||
             ((uint64_t)t->dims[i] != 0 && numel > UINT64_MAX / (uint64_t)t->dims[i])) {
-            set_err(err, errlen, "%s: invalid dimension %lld", path, (long long)t->dims[i]);
+            ortc_tools_err(err, errlen, "%s: invalid dimension %lld", path, (long long)t->dims[i]);
             return -1;
         }
         numel *= (uint64_t)t->dims[i];
     }
     if (numel > SIZE_MAX / (uint64_t)ty->size) {
-        set_err(err, errlen, "%s: tensor too large", path);
+        ortc_tools_err(err, errlen, "%s: tensor too large", path);
         return -1;
     }
     size_t bytes = (size_t)numel * (size_t)ty->size;
     if (bytes && !t->data) {
-        set_err(err, errlen, "%s: tensor has no data", path);
+        ortc_tools_err(err, errlen, "%s: tensor has no data", path);
         return -1;
     }
 
@@ -461,7 +421,7 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
 
     FILE *f = fopen(path, "wb");
     if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        ortc_tools_err(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     int ok =
@@ -473,7 +433,7 @@ int ortc_npy_write(const char *path, const ortc_tensor *t, char *err, size_t err
     if (fclose(f) != 0)
         ok = 0;
     if (!ok) {
-        set_err(err, errlen, "%s: write error", path);
+        ortc_tools_err(err, errlen, "%s: write error", path);
         return -1;
     }
     return 0;

@@ -5,24 +5,11 @@
 #include "preprocess.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "resize.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "util.h"
 
 /* Python 3's round(): to nearest, ties to even (the default FP mode). */
 static long round_even(double v)
@@ -54,26 +41,27 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
                           size_t errlen)
 {
     if (!img || !img->pixels || !card || !out) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     int want_ch = card->color == 1 ? 1 : 3;
     if (card->color != 1 && card->color != 3 && card->color != -3) {
-        set_err(err, errlen, "card: invalid color %d", card->color);
+        ortc_tools_err(err, errlen, "card: invalid color %d", card->color);
         return -1;
     }
     if (img->channels != want_ch) {
-        set_err(err, errlen, "image has %d channels but the card wants %d", img->channels, want_ch);
+        ortc_tools_err(err, errlen, "image has %d channels but the card wants %d", img->channels,
+                       want_ch);
         return -1;
     }
     int H = card->height, W = card->width;
     if (H <= 0 || W <= 0) {
-        set_err(err, errlen, "card: no input size (height x width = %d x %d)", H, W);
+        ortc_tools_err(err, errlen, "card: no input size (height x width = %d x %d)", H, W);
         return -1;
     }
     for (int c = 0; c < want_ch; c++) {
         if (card->std[c] == 0.0f) {
-            set_err(err, errlen, "card: std[%d] is 0", c);
+            ortc_tools_err(err, errlen, "card: std[%d] is 0", c);
             return -1;
         }
     }
@@ -89,8 +77,8 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
         shorter_side_size(img->width, img->height, size, &rw, &rh);
     }
     if (rw <= 0 || rh <= 0) {
-        set_err(err, errlen, "image %dx%d resizes to an empty %dx%d image", img->width, img->height,
-                rw, rh);
+        ortc_tools_err(err, errlen, "image %dx%d resizes to an empty %dx%d image", img->width,
+                       img->height, rw, rh);
         return -1;
     }
     ortc_image resized = {0}, cropped = {0};
@@ -105,10 +93,10 @@ int ortc_preprocess_image(const ortc_image *img, const ortc_card *card, float *o
     /* 2. crop */
     if (cur->width != W || cur->height != H) {
         if (!card->center_crop) {
-            set_err(err, errlen,
-                    "resized image is %dx%d but the input is %dx%d and the card has no crop "
-                    "(use crop: center or resize: 0)",
-                    cur->width, cur->height, W, H);
+            ortc_tools_err(err, errlen,
+                           "resized image is %dx%d but the input is %dx%d and the card has no crop "
+                           "(use crop: center or resize: 0)",
+                           cur->width, cur->height, W, H);
             ortc_image_free(&resized);
             return -1;
         }
@@ -146,7 +134,7 @@ int ortc_preprocess_file(const char *path, const ortc_card *card, float *out, ch
                          size_t errlen)
 {
     if (!path || !card || !out) {
-        set_err(err, errlen, "invalid argument");
+        ortc_tools_err(err, errlen, "invalid argument");
         return -1;
     }
     ortc_image img;
@@ -156,7 +144,7 @@ int ortc_preprocess_file(const char *path, const ortc_card *card, float *out, ch
     char msg[256];
     int rc = ortc_preprocess_image(&img, card, out, msg, sizeof msg);
     if (rc != 0)
-        set_err(err, errlen, "%s: %s", path, msg);
+        ortc_tools_err(err, errlen, "%s: %s", path, msg);
     ortc_image_free(&img);
     return rc;
 }

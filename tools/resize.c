@@ -15,25 +15,13 @@
 #include "resize.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FRAC_BITS 22 /* fixed-point fraction of the weights */
+#include "util.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define FRAC_BITS 22 /* fixed-point fraction of the weights */
 
 static double triangle(double x)
 {
@@ -194,20 +182,21 @@ static int resize_nearest(uint8_t *dst, const ortc_image *src, int out_w, int ou
     return 0;
 }
 
-static int check_image(const ortc_image *img, char *err, size_t errlen)
+/* The checks both operations start with: a valid src and a w x h output
+ * within ORTC_IMAGE_MAX_PIXELS; clears *dst once it is known. 0 / -1. */
+static int check_args(const ortc_image *src, int w, int h, ortc_image *dst, char *err,
+                      size_t errlen)
 {
-    if (!img || !img->pixels || img->width <= 0 || img->height <= 0 ||
-        (img->channels != 1 && img->channels != 3)) {
-        set_err(err, errlen, "invalid source image");
+    if (!dst)
+        return -1;
+    if (!src || !src->pixels || src->width <= 0 || src->height <= 0 ||
+        (src->channels != 1 && src->channels != 3)) {
+        ortc_tools_err(err, errlen, "invalid source image");
         return -1;
     }
-    return 0;
-}
-
-static int check_out_size(int w, int h, char *err, size_t errlen)
-{
+    memset(dst, 0, sizeof *dst);
     if (w <= 0 || h <= 0 || (long long)w * h > ORTC_IMAGE_MAX_PIXELS) {
-        set_err(err, errlen, "invalid output size %dx%d", w, h);
+        ortc_tools_err(err, errlen, "invalid output size %dx%d", w, h);
         return -1;
     }
     return 0;
@@ -216,15 +205,12 @@ static int check_out_size(int w, int h, char *err, size_t errlen)
 int ortc_image_resize(const ortc_image *src, int out_w, int out_h, ortc_resample filter,
                       ortc_image *dst, char *err, size_t errlen)
 {
-    if (!dst || check_image(src, err, errlen) != 0)
-        return -1;
-    memset(dst, 0, sizeof *dst);
-    if (check_out_size(out_w, out_h, err, errlen) != 0)
+    if (check_args(src, out_w, out_h, dst, err, errlen) != 0)
         return -1;
     int ch = src->channels;
     uint8_t *out = malloc((size_t)out_w * out_h * ch);
     if (!out) {
-        set_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
+        ortc_tools_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
         return -1;
     }
     if (out_w == src->width && out_h == src->height) {
@@ -232,7 +218,7 @@ int ortc_image_resize(const ortc_image *src, int out_w, int out_h, ortc_resample
     } else if (filter == ORTC_RESAMPLE_NEAREST) {
         if (resize_nearest(out, src, out_w, out_h) != 0) {
             free(out);
-            set_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
+            ortc_tools_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
             return -1;
         }
     } else if (filter == ORTC_RESAMPLE_BILINEAR || filter == ORTC_RESAMPLE_BICUBIC) {
@@ -264,12 +250,12 @@ int ortc_image_resize(const ortc_image *src, int out_w, int out_h, ortc_resample
         axis_free(&ay);
         if (!ok) {
             free(out);
-            set_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
+            ortc_tools_err(err, errlen, "out of memory resizing to %dx%d", out_w, out_h);
             return -1;
         }
     } else {
         free(out);
-        set_err(err, errlen, "unsupported resampling filter %d", (int)filter);
+        ortc_tools_err(err, errlen, "unsupported resampling filter %d", (int)filter);
         return -1;
     }
     dst->width = out_w;
@@ -282,15 +268,12 @@ int ortc_image_resize(const ortc_image *src, int out_w, int out_h, ortc_resample
 int ortc_image_crop(const ortc_image *src, int left, int top, int w, int h, ortc_image *dst,
                     char *err, size_t errlen)
 {
-    if (!dst || check_image(src, err, errlen) != 0)
-        return -1;
-    memset(dst, 0, sizeof *dst);
-    if (check_out_size(w, h, err, errlen) != 0)
+    if (check_args(src, w, h, dst, err, errlen) != 0)
         return -1;
     int ch = src->channels;
     uint8_t *out = calloc((size_t)w * h, (size_t)ch);
     if (!out) {
-        set_err(err, errlen, "out of memory cropping to %dx%d", w, h);
+        ortc_tools_err(err, errlen, "out of memory cropping to %dx%d", w, h);
         return -1;
     }
     /* the part of the window inside src; the rest stays 0 */
