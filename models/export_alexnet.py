@@ -205,9 +205,17 @@ def card_text(variant, args, size, batch_desc):
     if not args.pretrained:
         desc += f", random weights (seed {args.seed})"
     desc += f", ONNX opset {args.opset}, {batch_desc}"
+    return card_yaml(variant, desc, weights, size, round(size * 256 / 224), "center", "RGB",
+                     IMAGENET_MEAN, IMAGENET_STD, LABELS_FILE)
+
+
+def card_yaml(name, desc, weights, size, resize, crop, color, mean, std, labels):
+    """A model card (tools/card.h) for a size x size NCHW image input named
+    'input' (bilinear resizing, pixels scaled by 1/255) and a logits output
+    named 'output'; train_fashion_alexnet.py writes its cards with it too."""
     q = json.dumps  # a JSON string is a valid YAML double-quoted scalar
     return "\n".join([
-        f"name: {q(variant)}",
+        f"name: {q(name)}",
         f"description: {q(desc)}",
         f"weights: {weights}",
         "input:",
@@ -215,22 +223,23 @@ def card_text(variant, args, size, batch_desc):
         "  layout: NCHW",
         f"  height: {size}",
         f"  width: {size}",
-        f"  resize: {round(size * 256 / 224)}",
-        "  crop: center",
+        f"  resize: {resize}",
+        f"  crop: {crop}",
         "  interpolation: bilinear",
-        "  color: RGB",
+        f"  color: {color}",
         f"  scale: {1 / 255!r}",
-        f"  mean: [{', '.join(repr(v) for v in IMAGENET_MEAN)}]",
-        f"  std: [{', '.join(repr(v) for v in IMAGENET_STD)}]",
+        f"  mean: [{', '.join(repr(v) for v in mean)}]",
+        f"  std: [{', '.join(repr(v) for v in std)}]",
         "output:",
         "  name: output",
         "  kind: logits",
-        f"  labels: {LABELS_FILE}",
+        f"  labels: {labels}",
         "",
     ])
 
 
 def write_text(path, text):
+    """Writes path atomically (a .tmp file renamed into place)."""
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)

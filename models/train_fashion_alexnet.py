@@ -43,7 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import export_alexnet  # noqa: E402  (LRN exported as a native ONNX node)
+import export_alexnet  # noqa: E402  (native ONNX LRN export, model cards, write_text)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "models", "fashion-alexnet")
@@ -375,41 +375,13 @@ def check_export(path, lrn_kind, opset):
 
 
 def card_text(name, lrn_kind, opset, accuracy, args):
-    q = json.dumps  # a JSON string is a valid YAML double-quoted scalar
     how = ("native ONNX LRN" if lrn_kind == "onnx"
            else "nn.LocalResponseNorm as exported by torch.onnx (Pad/AveragePool/Pow/Div, If)")
     desc = (f"AlexNet-style CNN trained on Fashion-MNIST ({args.epochs} epochs, seed {args.seed}"
             f"{', --quick' if args.quick else ''}), test accuracy {accuracy * 100:.2f}%, "
             f"{how}, ONNX opset {opset}, dynamic batch")
-    return "\n".join([
-        f"name: {q(name)}",
-        f"description: {q(desc)}",
-        "weights: trained",
-        "input:",
-        "  name: input",
-        "  layout: NCHW",
-        "  height: 28",
-        "  width: 28",
-        "  resize: 0",
-        "  crop: none",
-        "  interpolation: bilinear",
-        "  color: GRAY",
-        f"  scale: {1 / 255!r}",
-        f"  mean: [{MEAN!r}]",
-        f"  std: [{STD!r}]",
-        "output:",
-        "  name: output",
-        "  kind: logits",
-        f"  labels: {LABELS_FILE}",
-        "",
-    ])
-
-
-def write_text(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    return export_alexnet.card_yaml(name, desc, "trained", 28, 0, "none", "GRAY", [MEAN], [STD],
+                                    LABELS_FILE)
 
 
 def sample_name(index, label):
@@ -533,14 +505,16 @@ def main(argv=None):
             return 1
         exports[name] = {"lrn": lrn_kind, "opset": opset, "ops": ops, "histogram": hist,
                          "subgraphs": sub}
-        write_text(os.path.join(stage, name + ".yaml"), card_text(name, lrn_kind, opset, accuracy, args))
+        export_alexnet.write_text(os.path.join(stage, name + ".yaml"),
+                                  card_text(name, lrn_kind, opset, accuracy, args))
         log(f"{name}: opset {opset}, {len(ops)} nodes ({time.time() - t0:.1f}s): {hist}")
         log(f"{name}: ops in order: {' '.join(ops)}")
         for s in sub:
             log(f"{name}: subgraph {s}")
 
     torch.save(state, os.path.join(stage, STATE_DICT))
-    write_text(os.path.join(stage, LABELS_FILE), "".join(c + "\n" for c in CLASSES))
+    export_alexnet.write_text(os.path.join(stage, LABELS_FILE),
+                              "".join(c + "\n" for c in CLASSES))
     samples = []
     for i in SAMPLE_INDICES:
         fname = sample_name(i, int(test_labels[i]))
@@ -560,7 +534,7 @@ def main(argv=None):
         "torch": torch.__version__, "onnx": onnx.__version__,
         "exports": exports, "samples": samples,
     }
-    write_text(os.path.join(stage, RECORD), json.dumps(record, indent=1) + "\n")
+    export_alexnet.write_text(os.path.join(stage, RECORD), json.dumps(record, indent=1) + "\n")
     for fname in sorted(os.listdir(stage)):
         os.replace(os.path.join(stage, fname), os.path.join(args.out_dir, fname))
     os.rmdir(stage)

@@ -39,14 +39,13 @@ typedef struct loader {
 #define NLABEL_MAX (WHERE_MAX + 300) /* a node's label */
 #define LABEL_MAX (NLABEL_MAX + 400) /* a tensor's label */
 
-static char *dup_str(const char *s)
+/* A malloc'd copy of n elements of `size` bytes; NULL when out of memory
+ * (and when n is 0, which is no error). */
+static void *dup_array(const void *src, size_t n, size_t size)
 {
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
+    void *d = n ? malloc(n * size) : NULL;
     if (d)
-        memcpy(d, s, n + 1);
+        memcpy(d, src, n * size);
     return d;
 }
 
@@ -57,7 +56,7 @@ static ortc_status oom(loader *L)
 
 static int replace_str(char **dst, const char *src)
 {
-    char *d = dup_str(src);
+    char *d = strdup(src ? src : "");
     if (!d)
         return -1;
     free(*dst);
@@ -157,7 +156,7 @@ static ortc_status apply_type(loader *L, ortc_value *v, const value_type *vt)
         return ORTC_STATUS_OK;
     ortc_value_set_shape(v, vt->dtype, vt->rank, vt->rank > 0 ? vt->dims : NULL);
     for (int i = 0; i < vt->rank; i++)
-        if (vt->params[i] && !(v->dims[i].param = dup_str(vt->params[i])))
+        if (vt->params[i] && !(v->dims[i].param = strdup(vt->params[i])))
             return oom(L);
     v->declared = true;
     return ORTC_STATUS_OK;
@@ -249,11 +248,8 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
         if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_STRING)))
             return oom(L);
-        if (!(a->s = malloc(ap->s.len + 1)))
+        if (!(a->s = ortc_pb_bytes_dup(&ap->s)))
             return oom(L);
-        if (ap->s.len)
-            memcpy(a->s, ap->s.data, ap->s.len);
-        a->s[ap->s.len] = '\0';
         a->s_len = ap->s.len;
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
@@ -277,21 +273,15 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
         if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_FLOATS)))
             return oom(L);
-        if (ap->n_floats) {
-            if (!(a->floats = malloc(ap->n_floats * sizeof *a->floats)))
-                return oom(L);
-            memcpy(a->floats, ap->floats, ap->n_floats * sizeof *a->floats);
-        }
+        if (ap->n_floats && !(a->floats = dup_array(ap->floats, ap->n_floats, sizeof *a->floats)))
+            return oom(L);
         a->n = ap->n_floats;
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
         if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_INTS)))
             return oom(L);
-        if (ap->n_ints) {
-            if (!(a->ints = malloc(ap->n_ints * sizeof *a->ints)))
-                return oom(L);
-            memcpy(a->ints, ap->ints, ap->n_ints * sizeof *a->ints);
-        }
+        if (ap->n_ints && !(a->ints = dup_array(ap->ints, ap->n_ints, sizeof *a->ints)))
+            return oom(L);
         a->n = ap->n_ints;
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
@@ -300,14 +290,9 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         if (ap->n_strings && !(a->strings = calloc(ap->n_strings, sizeof *a->strings)))
             return oom(L);
         a->n = ap->n_strings;
-        for (size_t i = 0; i < ap->n_strings; i++) {
-            const ProtobufCBinaryData *b = &ap->strings[i];
-            if (!(a->strings[i] = malloc(b->len + 1)))
+        for (size_t i = 0; i < ap->n_strings; i++)
+            if (!(a->strings[i] = ortc_pb_bytes_dup(&ap->strings[i])))
                 return oom(L);
-            if (b->len)
-                memcpy(a->strings[i], b->data, b->len);
-            a->strings[i][b->len] = '\0';
-        }
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
         if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSORS)))
@@ -534,7 +519,7 @@ static ortc_status build_model(loader *L, Onnx__ModelProto *mp, const char *path
         replace_str(&m->domain, mp->domain) || replace_str(&m->doc, mp->doc_string) ||
         replace_str(&m->path, path))
         return oom(L);
-    if (L->dir && !(m->dir = dup_str(L->dir)))
+    if (L->dir && !(m->dir = strdup(L->dir)))
         return oom(L);
 
     for (size_t i = 0; i < mp->n_opset_import; i++) {
@@ -639,7 +624,7 @@ static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return dup_str(".");
+        return strdup(".");
     size_t n = slash == path ? 1 : (size_t)(slash - path);
     char *d = malloc(n + 1);
     if (d) {

@@ -2,7 +2,8 @@
  * TensorProto.raw_data payloads: a walk of the wire format records where each
  * one lies in the source and writes a stripped copy (a few KB for a 250 MB
  * model) for protobuf-c. It does not read tensor data (tensor_pb.c does).
- * Also the protobuf-c allocator and strerror every onnx/ source uses.
+ * Also the protobuf-c allocator and the small helpers every onnx/ source
+ * uses.
  *
  * The walk descends into every message-typed field (per protobuf-c's
  * descriptors), so it also guards the nesting depth, and it re-encodes the
@@ -55,6 +56,17 @@ const char *ortc_pb_strerror(int e)
     if (strerror_r(e, buf, sizeof buf) != 0)
         snprintf(buf, sizeof buf, "error %d", e);
     return buf;
+}
+
+char *ortc_pb_bytes_dup(const ProtobufCBinaryData *b)
+{
+    char *s = malloc(b->len + 1);
+    if (s) {
+        if (b->len)
+            memcpy(s, b->data, b->len);
+        s[b->len] = '\0';
+    }
+    return s;
 }
 
 /* ---- the walk -------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* pb_strip.h — the protobuf layer of onnx/ (pb_strip.c): the protobuf-c
- * allocator, unpacking with large raw_data payloads left in the source, and
- * finding them again. Knows no tensor or graph (tensor_pb.h, loader.c).
+ * allocator, unpacking with large raw_data payloads left in the source,
+ * finding them again, and small helpers (strerror, bytes -> string). Knows
+ * no tensor or graph (tensor_pb.h, loader.c).
  * Private to onnx/; not installed.
  */
 #ifndef ORTC_ONNX_PB_STRIP_H
@@ -69,5 +70,9 @@ long ortc_pb_stripped_index(const Onnx__TensorProto *tp, const ortc_pb_source *s
 
 /* strerror for messages, thread-safe (valid until the next call on this thread). */
 const char *ortc_pb_strerror(int e);
+
+/* b's bytes as a new NUL-terminated string (release with free()); NULL when
+ * out of memory. */
+char *ortc_pb_bytes_dup(const ProtobufCBinaryData *b);
 
 #endif

@@ -255,44 +255,23 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
 
     ortc_const_tensor *c = NULL;
     bool taken = false;
+/* c over tp's repeated field `f`, emptied when its block was taken */
+#define ADOPT_FIELD(f)                                                                             \
+    do {                                                                                           \
+        c = adopt_or_copy(tp->f, bytes, shape, &taken);                                            \
+        if (taken) {                                                                               \
+            tp->f = NULL;                                                                          \
+            tp->n_##f = 0;                                                                         \
+        }                                                                                          \
+    } while (0)
     switch (shape->dtype) {
     case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_COMPLEX64:
-        c = adopt_or_copy(tp->float_data, bytes, shape, &taken);
-        if (taken) {
-            tp->float_data = NULL;
-            tp->n_float_data = 0;
-        }
-        break;
-    case ORTC_DTYPE_INT32:
-        c = adopt_or_copy(tp->int32_data, bytes, shape, &taken);
-        if (taken) {
-            tp->int32_data = NULL;
-            tp->n_int32_data = 0;
-        }
-        break;
-    case ORTC_DTYPE_INT64:
-        c = adopt_or_copy(tp->int64_data, bytes, shape, &taken);
-        if (taken) {
-            tp->int64_data = NULL;
-            tp->n_int64_data = 0;
-        }
-        break;
+    case ORTC_DTYPE_COMPLEX64: ADOPT_FIELD(float_data); break;
+    case ORTC_DTYPE_INT32: ADOPT_FIELD(int32_data); break;
+    case ORTC_DTYPE_INT64: ADOPT_FIELD(int64_data); break;
     case ORTC_DTYPE_DOUBLE:
-    case ORTC_DTYPE_COMPLEX128:
-        c = adopt_or_copy(tp->double_data, bytes, shape, &taken);
-        if (taken) {
-            tp->double_data = NULL;
-            tp->n_double_data = 0;
-        }
-        break;
-    case ORTC_DTYPE_UINT64:
-        c = adopt_or_copy(tp->uint64_data, bytes, shape, &taken);
-        if (taken) {
-            tp->uint64_data = NULL;
-            tp->n_uint64_data = 0;
-        }
-        break;
+    case ORTC_DTYPE_COMPLEX128: ADOPT_FIELD(double_data); break;
+    case ORTC_DTYPE_UINT64: ADOPT_FIELD(uint64_data); break;
     case ORTC_DTYPE_UINT32:
         c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
         if (c)
@@ -314,21 +293,16 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
         c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
         if (c) {
             char **s = c->t.data;
-            for (int64_t i = 0; i < numel; i++) {
-                const ProtobufCBinaryData *b = &tp->string_data[i];
-                s[i] = malloc(b->len + 1);
-                if (!s[i]) {
+            for (int64_t i = 0; i < numel; i++)
+                if (!(s[i] = ortc_pb_bytes_dup(&tp->string_data[i]))) {
                     ortc_const_tensor_free(c);
                     return oom(err, desc);
                 }
-                if (b->len)
-                    memcpy(s[i], b->data, b->len);
-                s[i][b->len] = '\0';
-            }
         }
         break;
     case ORTC_DTYPE_UNDEFINED: break;
     }
+#undef ADOPT_FIELD
     if (!c)
         return oom(err, desc);
     *out = c;
