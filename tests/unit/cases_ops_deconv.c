@@ -13,94 +13,8 @@
 
 #include "cases.h"
 #include "dnnl_util.h"
+#include "helper_cases.h"
 #include "helper_ops.h"
-
-#define F32 ORTC_DTYPE_FLOAT
-#define I64 ORTC_DTYPE_INT64
-#define THREADS 2
-#define N_OF(a) (int)(sizeof(a) / sizeof *(a))
-
-static int64_t numel_of(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static float *rand_f32(int64_t n, uint64_t *seed)
-{
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    opc_fill_uniform(p, n, -1, 1, seed);
-    return p;
-}
-
-static void check_shape(const op_case *c, int rank, const int64_t *dims, const char *what)
-{
-    ck_assert_msg(c->out[0].rank == rank, "%s: output rank %d, expected %d", what, c->out[0].rank,
-                  rank);
-    for (int i = 0; i < rank; i++)
-        ck_assert_msg(c->out[0].dims[i] == dims[i], "%s: output dim %d is %lld, expected %lld",
-                      what, i, (long long)c->out[0].dims[i], (long long)dims[i]);
-}
-
-/* Both the reference kernel and prepare+run must produce `exp`. `dnnl`:
- * 1 the oneDNN run must execute a primitive, 0 it must not, -1 either. */
-static void expect_both(op_case *c, const float *exp, int rank, const int64_t *dims, double tol,
-                        int dnnl, const char *what)
-{
-    for (int reference = 1; reference >= 0; reference--) {
-        char name[200];
-        snprintf(name, sizeof name, "%s (%s)", what, reference ? "reference" : "prepare+run");
-        uint64_t before = ortc_dnnl_exec_count();
-        ortc_status st = opc_run(c, reference, THREADS);
-        ck_assert_msg(st == ORTC_STATUS_OK, "%s: %s", name, c->err.msg);
-        uint64_t ran = ortc_dnnl_exec_count() - before;
-        if (!reference && dnnl == 1)
-            ck_assert_msg(ran > 0, "%s: expected oneDNN, but the plain-C kernel ran", name);
-        if (!reference && dnnl == 0)
-            ck_assert_msg(ran == 0, "%s: expected the plain-C kernel, but oneDNN ran", name);
-        check_shape(c, rank, dims, name);
-        opc_assert_close(c->out[0].data, exp, numel_of(rank, dims), tol, tol, name);
-    }
-}
-
-/* Reference kernel first, then prepare+run; compares output 0. */
-static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl, const char *what)
-{
-    ortc_status st = opc_run(c, 1, 1);
-    ck_assert_msg(st == ORTC_STATUS_OK, "%s: reference run failed: %s", what, c->err.msg);
-    ortc_tensor ref = c->out[0];
-    size_t bytes = ortc_tensor_bytes(&ref);
-    float *exp = malloc(bytes ? bytes : 1);
-    ck_assert_ptr_nonnull(exp);
-    memcpy(exp, ref.data, bytes);
-    uint64_t before = ortc_dnnl_exec_count();
-    st = opc_run(c, 0, THREADS);
-    ck_assert_msg(st == ORTC_STATUS_OK, "%s: prepare+run failed: %s", what, c->err.msg);
-    uint64_t ran = ortc_dnnl_exec_count() - before;
-    if (expect_dnnl)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
-    else
-        ck_assert_msg(ran == 0, "%s: expected the plain-C kernel, but oneDNN ran", what);
-    check_shape(c, ref.rank, ref.dims, what);
-    opc_assert_close(c->out[0].data, exp, ortc_tensor_numel(&ref), rtol, atol, what);
-    free(exp);
-}
-
-/* infer must fail with `want`, naming node n0 and containing `needle`. */
-static void expect_error(op_case *c, ortc_status want, const char *needle, const char *what)
-{
-    ortc_status st = opc_run(c, 1, 1);
-    ck_assert_msg(st == want, "%s: status %s, expected %s (message: %s)", what,
-                  ortc_status_name(st), ortc_status_name(want), c->err.msg);
-    ck_assert_msg(strstr(c->err.msg, "'n0'") != NULL, "%s: message does not name node 'n0': %s",
-                  what, c->err.msg);
-    if (needle)
-        ck_assert_msg(strstr(c->err.msg, needle) != NULL, "%s: message lacks \"%s\": %s", what,
-                      needle, c->err.msg);
-}
 
 /* ==== ConvTranspose: hand-derived values ======================================= */
 
@@ -543,14 +457,6 @@ static const deconv_cfg deconv_cfgs[] = {
      true},
 };
 
-static bool any_nonzero(const int64_t *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (v[i])
-            return true;
-    return false;
-}
-
 START_TEST(deconv_random)
 {
     const deconv_cfg *k = &deconv_cfgs[_i];
@@ -562,9 +468,9 @@ START_TEST(deconv_random)
             xd[2 + i] = k->in[i];
             wd[2 + i] = k->k[i];
         }
-        float *x = rand_f32(numel_of(rank, xd), &seed);
-        float *w = rand_f32(numel_of(rank, wd), &seed);
-        float *b = rand_f32(k->m, &seed);
+        float *x = rand_f32(numel_of(rank, xd), -1, 1, &seed);
+        float *w = rand_f32(numel_of(rank, wd), -1, 1, &seed);
+        float *b = rand_f32(k->m, -1, 1, &seed);
         op_case *c = opc_new("ConvTranspose", k->opset, k->bias ? 3 : 2, 1);
         opc_input(c, 0, F32, rank, xd, x, false);
         opc_input(c, 1, F32, rank, wd, w, k->w_const);
@@ -1131,7 +1037,7 @@ START_TEST(resize_random)
 {
     const resize_cfg *k = &resize_cfgs[_i];
     uint64_t seed = 4000 + (uint64_t)_i;
-    float *x = rand_f32(numel_of(k->rank, k->in), &seed);
+    float *x = rand_f32(numel_of(k->rank, k->in), -1, 1, &seed);
     op_case *c = resize_case(k->opset, F32, k->rank, k->in, x, NULL, k->sizes[0] ? NULL : k->scales,
                              k->sizes[0] ? k->sizes : NULL);
     if (k->mode)

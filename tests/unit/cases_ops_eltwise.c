@@ -15,21 +15,8 @@
 
 #include "cases.h"
 #include "dnnl_util.h"
+#include "helper_cases.h"
 #include "helper_ops.h"
-
-#define F32 ORTC_DTYPE_FLOAT
-#define F64 ORTC_DTYPE_DOUBLE
-#define I8 ORTC_DTYPE_INT8
-#define I16 ORTC_DTYPE_INT16
-#define I32 ORTC_DTYPE_INT32
-#define I64 ORTC_DTYPE_INT64
-#define U8 ORTC_DTYPE_UINT8
-#define U16 ORTC_DTYPE_UINT16
-#define U32 ORTC_DTYPE_UINT32
-#define U64 ORTC_DTYPE_UINT64
-#define BOOL ORTC_DTYPE_BOOL
-#define THREADS 2
-#define N_OF(a) (int)(sizeof(a) / sizeof *(a))
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -84,84 +71,6 @@ static void expect_ints(const op_case *c, ortc_dtype dtype, const int64_t *exp, 
     for (int64_t i = 0; i < n; i++)
         ck_assert_msg(int_at(t, i) == exp[i], "%s: element %lld is %lld, expected %lld", what,
                       (long long)i, (long long)int_at(t, i), (long long)exp[i]);
-}
-
-/* Runs c (reference=1: reference kernel; 0: prepare + run) and checks the
- * number of oneDNN executions: expect_dnnl 1 = some, 0 = none, -1 = any. */
-static void run_checked(op_case *c, int reference, int expect_dnnl, const char *what)
-{
-    uint64_t before = ortc_dnnl_exec_count();
-    ortc_status st = opc_run(c, reference, THREADS);
-    ck_assert_msg(st == ORTC_STATUS_OK, "%s: %s", what, c->err.msg);
-    uint64_t ran = ortc_dnnl_exec_count() - before;
-    if (expect_dnnl == 1)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
-    else if (expect_dnnl == 0)
-        ck_assert_msg(ran == 0, "%s: expected the plain-C kernel, but oneDNN ran", what);
-}
-
-/* |got - exp| <= atol + rtol |exp| everywhere, where equal values (also
- * equal infinities) and NaN against NaN pass; otherwise fails naming the
- * worst element with its input. (opc_assert_close counts inf vs inf as a
- * difference, and the special inputs here produce infinities.) */
-static void assert_close_x(const float *got, const float *exp, const float *x, int64_t n,
-                           double rtol, double atol, const char *what)
-{
-    int64_t worst = -1, bad = 0;
-    double worst_excess = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double g = got[i], e = exp[i];
-        if ((isnan(g) && isnan(e)) || g == e)
-            continue;
-        double err = fabs(g - e), tol = atol + rtol * fabs(e);
-        if (err <= tol)
-            continue;
-        bad++;
-        double excess = isnan(err) ? INFINITY : err - tol;
-        if (worst < 0 || excess > worst_excess) {
-            worst = i;
-            worst_excess = excess;
-        }
-    }
-    ck_assert_msg(worst < 0,
-                  "%s: %lld of %lld elements differ, worst at %lld: x %.9g got %.9g expected "
-                  "%.9g (rtol %g atol %g)",
-                  what, (long long)bad, (long long)n, (long long)worst, x ? x[worst] : 0.0,
-                  got[worst], exp[worst], rtol, atol);
-}
-
-/* The oneDNN path (expect_dnnl as in run_checked) against the reference
- * kernel on the same node. */
-static void compare_paths(op_case *c, double rtol, double atol, int expect_dnnl, const char *what)
-{
-    char name[160];
-    snprintf(name, sizeof name, "%s (reference)", what);
-    run_checked(c, 1, 0, name);
-    int64_t n = ortc_tensor_numel(&c->out[0]);
-    size_t bytes = ortc_tensor_bytes(&c->out[0]);
-    float *exp = malloc(bytes ? bytes : 1);
-    ck_assert_ptr_nonnull(exp);
-    memcpy(exp, c->out[0].data, bytes);
-    snprintf(name, sizeof name, "%s (oneDNN path)", what);
-    run_checked(c, 0, expect_dnnl, name);
-    ck_assert_int_eq(ortc_tensor_numel(&c->out[0]), n);
-    bool same_size = c->in[0].dtype == F32 && ortc_tensor_numel(&c->in[0]) == n;
-    const float *x = same_size ? c->in[0].data : NULL;
-    assert_close_x(c->out[0].data, exp, x, n, rtol, atol, what);
-    free(exp);
-}
-
-/* infer must fail with `want`, naming node n0 and containing `needle`. */
-static void expect_error(op_case *c, ortc_status want, const char *needle, const char *what)
-{
-    ortc_status st = opc_run(c, 1, 1);
-    ck_assert_msg(st == want, "%s: status %s, expected %s (message: %s)", what,
-                  ortc_status_name(st), ortc_status_name(want), c->err.msg);
-    ck_assert_msg(strstr(c->err.msg, "'n0'") != NULL, "%s: message does not name node 'n0': %s",
-                  what, c->err.msg);
-    if (needle)
-        ck_assert_msg(strstr(c->err.msg, needle) != NULL, "%s: message lacks \"%s\": %s", what,
-                      needle, c->err.msg);
 }
 
 /* ==== hand-derived values ==========================================================

@@ -16,45 +16,21 @@
 #include "cases.h"
 #include "nn/conv_wino5.h"
 #include "dnnl_util.h"
+#include "helper_cases.h"
 #include "helper_ops.h"
 #include "session_impl.h"
 
-#define F32 ORTC_DTYPE_FLOAT
-#define THREADS 2
-#define N_OF(a) (int)(sizeof(a) / sizeof *(a))
-
 /* ---- tolerances ------------------------------------------------------------
- * Single ops: as in cases_ops_dnnl.c, inputs in [-1, 1]; the reference sums
- * in double, oneDNN in float in its own order: k * eps for a dot product of
- * k terms, plus 1e-5 relative for oneDNN's exp/tanh/pow approximations.
- * Sessions: weights are scaled by 1/sqrt(fan-in) so every activation stays
- * O(1); two or three chained layers of at most 200 terms each stay below
- * 1e-5 absolute, and 1e-4 relative covers LRN's pow and the transcendental
- * post-ops compounding through a layer. A layout or indexing mistake moves
- * elements by O(0.1..1). */
-#define RTOL 1e-5
+ * Single ops: RTOL and atol_sum (helper_cases.h), inputs in [-1, 1]; the
+ * reference sums in double, oneDNN in float in its own order: k * eps for a
+ * dot product of k terms, plus 1e-5 relative for oneDNN's exp/tanh/pow
+ * approximations. Sessions: weights are scaled by 1/sqrt(fan-in) so every
+ * activation stays O(1); two or three chained layers of at most 200 terms
+ * each stay below 1e-5 absolute, and 1e-4 relative covers LRN's pow and the
+ * transcendental post-ops compounding through a layer. A layout or indexing
+ * mistake moves elements by O(0.1..1). */
 #define SESS_RTOL 1e-4
 #define SESS_ATOL 1e-5
-static double atol_sum(int64_t k)
-{
-    return 1.19e-7 * (double)(k > 1 ? k : 1);
-}
-
-static int64_t numel_of(int rank, const int64_t *dims)
-{
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static float *rand_f32(int64_t n, float lo, float hi, uint64_t *seed)
-{
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    opc_fill_uniform(p, n, lo, hi, seed);
-    return p;
-}
 
 /* Gives node n the attribute ortc_post_ops from a comma-separated list. */
 static void set_post_ops(ortc_node *n, const char *list)
@@ -73,67 +49,6 @@ static void set_post_ops(ortc_node *n, const char *list)
          tok = strtok_r(NULL, ",", &save))
         a->strings[a->n++] = strdup(tok);
     free(copy);
-}
-
-/* Runs c's reference kernel, then its oneDNN path, and compares output 0.
- * expect_dnnl: the oneDNN run must execute a primitive (false: it must take
- * the documented plain-C fallback instead). */
-static void compare_paths(op_case *c, double rtol, double atol, bool expect_dnnl, const char *what)
-{
-    ortc_status st = opc_run(c, 1, 1);
-    ck_assert_msg(st == ORTC_STATUS_OK, "%s: reference run failed: %s", what, c->err.msg);
-    ortc_tensor ref = c->out[0];
-    int64_t n = ortc_tensor_numel(&ref);
-    size_t bytes = ortc_tensor_bytes(&ref);
-    float *exp = malloc(bytes ? bytes : 1);
-    ck_assert_ptr_nonnull(exp);
-    memcpy(exp, ref.data, bytes);
-
-    uint64_t before = ortc_dnnl_exec_count();
-    st = opc_run(c, 0, THREADS);
-    ck_assert_msg(st == ORTC_STATUS_OK, "%s: oneDNN run failed: %s", what, c->err.msg);
-    uint64_t ran = ortc_dnnl_exec_count() - before;
-    if (expect_dnnl)
-        ck_assert_msg(ran > 0, "%s: expected a oneDNN primitive, but the plain-C kernel ran", what);
-    else
-        ck_assert_msg(ran == 0, "%s: expected the plain-C fallback, but oneDNN ran", what);
-    ck_assert_int_eq(c->out[0].rank, ref.rank);
-    for (int d = 0; d < ref.rank; d++)
-        ck_assert_int_eq(c->out[0].dims[d], ref.dims[d]);
-    opc_assert_close(c->out[0].data, exp, n, rtol, atol, what);
-    free(exp);
-}
-
-/* Both paths must produce `exp` (hand-derived) for output 0; expect_dnnl as
- * for compare_paths. */
-static void expect_both(op_case *c, const float *exp, int64_t n, double tol, bool expect_dnnl,
-                        const char *what)
-{
-    for (int reference = 1; reference >= 0; reference--) {
-        char name[200];
-        snprintf(name, sizeof name, "%s (%s)", what, reference ? "reference" : "prepared");
-        uint64_t before = ortc_dnnl_exec_count();
-        ortc_status st = opc_run(c, reference, THREADS);
-        ck_assert_msg(st == ORTC_STATUS_OK, "%s: %s", name, c->err.msg);
-        if (!reference)
-            ck_assert_msg((ortc_dnnl_exec_count() > before) == expect_dnnl,
-                          "%s: a oneDNN primitive %s", name, expect_dnnl ? "did not run" : "ran");
-        ck_assert_int_eq(ortc_tensor_numel(&c->out[0]), n);
-        opc_assert_close(c->out[0].data, exp, n, tol, tol, name);
-    }
-}
-
-/* infer must fail with `want`, naming node n0 and containing `needle`. */
-static void expect_error(op_case *c, ortc_status want, const char *needle, const char *what)
-{
-    ortc_status st = opc_run(c, 1, 1);
-    ck_assert_msg(st == want, "%s: status %s, expected %s (message: %s)", what,
-                  ortc_status_name(st), ortc_status_name(want), c->err.msg);
-    ck_assert_msg(strstr(c->err.msg, "'n0'") != NULL, "%s: message does not name node 'n0': %s",
-                  what, c->err.msg);
-    if (needle)
-        ck_assert_msg(strstr(c->err.msg, needle) != NULL, "%s: message lacks \"%s\": %s", what,
-                      needle, c->err.msg);
 }
 
 /* ==== post-ops against hand-derived values ================================= */
@@ -246,7 +161,7 @@ START_TEST(post_ops_conv_hand)
         hand_expected(hc, exp);
         char what[96];
         snprintf(what, sizeof what, "Conv post-ops \"%s\"", hc->list);
-        expect_both(c, exp, 6, 1e-5, true, what);
+        expect_both(c, exp, 4, xd, 1e-5, PATH_DNNL, what);
         opc_free(c);
     }
 }
@@ -282,7 +197,7 @@ START_TEST(post_ops_gemm_matmul_hand)
             snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm", hc->list);
             /* one row: both run plain C (Gemm's (N, K) weights fc_gemv,
              * MatMul's (K, N) fc_axpy) */
-            expect_both(c, exp, 6, 1e-5, false, what);
+            expect_both(c, exp, 2, ad, 1e-5, PATH_PLAIN, what);
             opc_free(c);
         }
     }
@@ -977,7 +892,7 @@ END_TEST
  * + sum(s) + tanh: MaxPool must give Flatten plain data; the Gemms are
  * fully connected layers on the plain-C gemv (batch 1) or oneDNN matmul
  * (batch 2, 5) path. */
-static ortc_model *fc_model(void)
+static ortc_model *conv_pool_fc_model(void)
 {
     graph_builder b = gb_new(505);
     int64_t xd[4] = {1, 4, 6, 6}, sd[2] = {1, 10};
@@ -1003,7 +918,7 @@ static ortc_model *fc_model(void)
 
 START_TEST(layout_fc_chain)
 {
-    session_pair sp = pair_new(fc_model);
+    session_pair sp = pair_new(conv_pool_fc_model);
     static const int64_t batches[] = {1, 2, 5};
     for (int i = 0; i < N_OF(batches); i++) {
         int64_t n = batches[i];

@@ -5,118 +5,19 @@
  * the run, nothing reported when off, an If as one entry, and profiled runs
  * that allocate nothing. Timings are checked for consistency, never speed.
  */
-#define _GNU_SOURCE /* dladdr */
 #include <check.h>
-#include <dlfcn.h>
-#include <execinfo.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "alloc_count.h"
+#include "helper_common.h"
 #include "ir.h"
 #include "ortc/ortc.h"
 
-/* ---- allocation counting (as test_runtime.c): this executable interposes
- * malloc & co; allocations with a libdnnl frame are oneDNN's own per-execute
- * argument map, which no caller can avoid; the rest must be zero. Not under
- * AddressSanitizer or ThreadSanitizer, which own malloc (the other tests
- * still run there). */
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define COUNT_ALLOCS 1
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-
-static volatile long n_allocs, n_dnnl_allocs;
-static volatile int counting;
-static _Thread_local int in_hook;
-
-static void count_alloc(void)
-{
-    if (!counting || in_hook)
-        return;
-    in_hook = 1;
-    void *frames[12];
-    int n = backtrace(frames, 12);
-    int in_dnnl = 0;
-    for (int i = 1; i < n && !in_dnnl; i++) {
-        Dl_info info;
-        if (dladdr(frames[i], &info) && info.dli_fname && strstr(info.dli_fname, "libdnnl"))
-            in_dnnl = 1;
-    }
-    if (in_dnnl)
-        __atomic_add_fetch(&n_dnnl_allocs, 1, __ATOMIC_RELAXED);
-    else
-        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
-    in_hook = 0;
-}
-
-void *malloc(size_t n)
-{
-    count_alloc();
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-    count_alloc();
-    return __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-    count_alloc();
-    return __libc_realloc(p, n);
-}
-
-void *aligned_alloc(size_t al, size_t n)
-{
-    count_alloc();
-    return __libc_memalign(al, n);
-}
-
-int posix_memalign(void **out, size_t al, size_t n)
-{
-    count_alloc();
-    *out = __libc_memalign(al, n);
-    return *out ? 0 : 12; /* ENOMEM */
-}
-#endif
-
 /* ---- graph building -------------------------------------------------------------- */
-
-static ortc_model *new_model(int opset)
-{
-    ortc_model *m = ortc_model_new();
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(ortc_model_add_opset(m, "", opset), 0);
-    m->graph = ortc_graph_new(m, NULL, "g");
-    ck_assert_ptr_nonnull(m->graph);
-    return m;
-}
-
-static ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char *ins,
-                           const char *out)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", ins);
-    int n_in = 1;
-    for (const char *p = ins; *p; p++)
-        n_in += *p == ',';
-    ortc_node *n = ortc_graph_add_node(g, op, "", name, n_in, 1);
-    ck_assert_ptr_nonnull(n);
-    char *save = NULL;
-    int i = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        n->inputs[i++] = ortc_graph_get_value(g, tok);
-    ck_assert_int_eq(i, n_in);
-    n->outputs[0] = ortc_graph_get_value(g, out);
-    return n;
-}
 
 static void set_ints(ortc_node *n, const char *name, int count, const int64_t *v)
 {
@@ -146,13 +47,6 @@ static void add_weight(ortc_graph *g, const char *name, int rank, const int64_t 
     ortc_value_set_constant(ortc_graph_get_value(g, name), t);
 }
 
-static void finalize_ok(ortc_graph *g)
-{
-    char err[1024] = "";
-    ortc_status st = ortc_graph_finalize(g, err, sizeof err);
-    ck_assert_msg(st == ORTC_STATUS_OK, "finalize failed: %s", err);
-}
-
 /* x: (batch, 3, 8, 8)
  *   conv1  Conv 3->4, 3x3, pad 1         -> (N, 4, 8, 8)
  *   relu   Relu
@@ -163,7 +57,7 @@ static void finalize_ok(ortc_graph *g)
  *   mm     MatMul (5, 3)                  -> (N, 3) = y */
 static ortc_model *flops_model(void)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     ortc_value *x = ortc_graph_get_value(g, "x");
     int64_t xd[4] = {-1, 3, 8, 8};
@@ -335,7 +229,7 @@ START_TEST(profile_matches_unprofiled_outputs)
 }
 END_TEST
 
-#ifdef COUNT_ALLOCS
+#if COUNT_ALLOCS
 START_TEST(profiled_runs_do_not_allocate)
 {
     ortc_session *s = new_session(flops_model(), 2);
@@ -348,34 +242,31 @@ START_TEST(profiled_runs_do_not_allocate)
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 3, 8, 8}, x};
     ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {2, 3}, y};
     ortc_profile_entry e[16];
-    void *warm[4];
-    backtrace(warm, 4); /* the first backtrace() loads libgcc_s, which allocates */
-    n_allocs = n_dnnl_allocs = 0;
     ortc_status st[5];
     size_t cnt[5];
-    counting = 1; /* no Check assertions while counting: they allocate */
+    alloc_count_start(); /* no Check assertions while counting: they allocate */
     for (int i = 0; i < 5; i++) {
         st[i] = ortc_session_run(s, &in, 1, &out, 1);
         cnt[i] = ortc_session_profile(s, e, 16);
     }
-    counting = 0;
+    alloc_count_stop();
     for (int i = 0; i < 5; i++) {
         ck_assert_int_eq(st[i], ORTC_STATUS_OK);
         ck_assert_uint_eq(cnt[i], (size_t)N_FLOPS_STEPS);
     }
-    ck_assert_msg(n_allocs == 0,
+    ck_assert_msg(alloc_count_others() == 0,
                   "%ld heap allocations outside oneDNN during 5 profiled runs at a known shape",
-                  n_allocs);
-    ck_assert_msg(n_dnnl_allocs > 0, "expected oneDNN's per-execute argument map to be seen");
+                  alloc_count_others());
+    ck_assert_msg(alloc_count_dnnl() > 0, "expected oneDNN's per-execute argument map to be seen");
     ortc_session_destroy(s);
 }
 END_TEST
 #endif
 
 /* y = If(c, then: Relu(x), else: Neg(x)) then Relu; x: (3), c: bool input */
-static ortc_model *if_model(void)
+static ortc_model *if_relu_neg_model(void)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {3};
     ortc_value *x = ortc_graph_get_value(g, "x");
@@ -405,7 +296,7 @@ static ortc_model *if_model(void)
 
 START_TEST(profile_reports_if_as_one_entry)
 {
-    ortc_session *s = new_session(if_model(), 1);
+    ortc_session *s = new_session(if_relu_neg_model(), 1);
     ck_assert_int_eq(ortc_session_set_profiling(s, 1), ORTC_STATUS_OK);
     float x[3] = {-1, 2, -3}, y[3];
     for (int cv = 0; cv <= 1; cv++) {
@@ -450,15 +341,11 @@ int main(void)
     TCase *p = tcase_create("profile");
     tcase_add_test(p, profile_reports_each_step_with_flops);
     tcase_add_test(p, profile_matches_unprofiled_outputs);
-#ifdef COUNT_ALLOCS
+#if COUNT_ALLOCS
     tcase_add_test(p, profiled_runs_do_not_allocate);
 #endif
     tcase_add_test(p, profile_reports_if_as_one_entry);
     tcase_add_test(p, profile_argument_errors);
     suite_add_tcase(s, p);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

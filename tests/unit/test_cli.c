@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "npy.h"
 
@@ -279,9 +280,5 @@ int main(void)
     tcase_add_test(tc, input_output_round_trip);
     tcase_add_test(tc, info_prints_plan_numbers);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

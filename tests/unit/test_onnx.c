@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "onnx.pb-c.h"
 #include "tensor_pb.h"
@@ -91,8 +92,8 @@ static void rm_rf(const char *path)
 
 /* An error with the expected status whose message (and ortc_last_error())
  * contains every needle. */
-static void expect_error(ortc_status st, ortc_status want, const ortc_errbuf *e,
-                         const char *const *needles)
+static void expect_load_error(ortc_status st, ortc_status want, const ortc_errbuf *e,
+                              const char *const *needles)
 {
     ck_assert_msg(st == want, "status %s, want %s; message: %s", ortc_status_name(st),
                   ortc_status_name(want), e->msg);
@@ -106,7 +107,7 @@ static void expect_error(ortc_status st, ortc_status want, const ortc_errbuf *e,
 #define EXPECT_ERROR(st, want, e, ...)                                                             \
     do {                                                                                           \
         const char *needles_[] = {__VA_ARGS__, NULL};                                              \
-        expect_error((st), (want), (e), needles_);                                                 \
+        expect_load_error((st), (want), (e), needles_);                                            \
     } while (0)
 
 static ortc_value *find(ortc_graph *g, const char *name)
@@ -1548,19 +1549,6 @@ END_TEST
 
 /* ---- large raw_data: read from the source, never copied by protobuf-c ---- */
 
-/* Deterministic bytes that are no float pattern in particular. */
-static void fill_pattern(void *dst, size_t n, uint64_t seed)
-{
-    uint8_t *p = dst;
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        p[i] = (uint8_t)(s >> 24);
-    }
-}
-
 /* want[0..n) vs got: fails naming the first differing byte. */
 static void assert_bytes(const char *what, const void *got, const void *want, size_t n)
 {
@@ -2229,9 +2217,5 @@ int main(void)
     tcase_add_test(tl, test_large_tensor_files);
     tcase_add_test(tl, test_load_holds_weights_once);
     suite_add_tcase(s, tl);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cases.h"
+#include "helper_common.h"
 
 int main(void)
 {
@@ -19,9 +20,5 @@ int main(void)
     ortc_cases_ops_deconv(s);
     ortc_cases_ops_perf(s);
     ortc_cases_ops_wino5(s);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -13,22 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper_common.h"
 #include "ir.h"
 #include "ortc/ortc.h"
 #include "passes/pass_impl.h"
 #include "session_impl.h"
 
 /* ---- graph building ------------------------------------------------------------ */
-
-static ortc_model *model_new(int opset)
-{
-    ortc_model *m = ortc_model_new();
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(ortc_model_add_opset(m, "", opset), 0);
-    m->graph = ortc_graph_new(m, NULL, "g");
-    ck_assert_ptr_nonnull(m->graph);
-    return m;
-}
 
 /* "2,batch,3" -> rank 3, dims {2,-1,3}, params {NULL,"batch",NULL}; "" -> rank 0 */
 static int parse_dims(const char *s, int64_t *dims, char params[][32])
@@ -507,7 +498,7 @@ END_TEST
  *       u = If(false) {then: Neg(t)} {else: Mul(t, x)}; outputs (u, x).
  * else: broken (Add of [3] and [4]): never compiled.
  * So z = (x + k) * x + relu(x) and y2 = x. */
-static ortc_model *if_model(int variant)
+static ortc_model *const_cond_if_model(int variant)
 {
     (void)variant;
     ortc_model *m = model_new(13);
@@ -553,7 +544,7 @@ static ortc_model *if_model(int variant)
 
 START_TEST(fold_inlines_if_with_constant_condition)
 {
-    ortc_model *m = if_model(0);
+    ortc_model *m = const_cond_if_model(0);
     ortc_graph *g = m->graph;
     ortc_pass_stats s = run_all(m);
     ck_assert_int_eq(s.inlined, 2); /* the outer If, then the inner one it exposed */
@@ -576,7 +567,7 @@ START_TEST(fold_inlines_if_with_constant_condition)
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x};
     for (int opt = 0; opt <= 1; opt++) {
         ortc_tensor out[2];
-        run_session(if_model(0), opt, &in, 1, out, 2);
+        run_session(const_cond_if_model(0), opt, &in, 1, out, 2);
         const float k[3] = {1, 2, 3};
         float want_z[3];
         for (int i = 0; i < 3; i++)
@@ -1577,9 +1568,5 @@ int main(void)
     tcase_add_test(pl, passes_log_summary_and_dumps);
     tcase_add_test(pl, passes_keep_the_callers_last_error);
     suite_add_tcase(s, pl);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

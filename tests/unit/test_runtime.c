@@ -4,10 +4,7 @@
  * folding of shape arithmetic, input errors, unsupported ops, no heap
  * allocation after the first run).
  */
-#define _GNU_SOURCE /* dladdr */
 #include <check.h>
-#include <dlfcn.h>
-#include <execinfo.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,108 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_count.h"
+#include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
 #include "ortc/ortc.h"
 #include "planner.h"
 
-/* ASan and TSan replace malloc themselves and refuse a second interposer:
- * under them the allocation-counting test is left out (the other builds run
- * it). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define COUNT_ALLOCS 0
-#else
-#define COUNT_ALLOCS 1
-/* ---- allocation counting: this executable interposes malloc & co ------------
- * Each allocation made while `counting` is attributed by its call stack:
- * to oneDNN when a frame lies in libdnnl (its C API builds a std::unordered_map
- * of arguments inside every dnnl_primitive_execute, which no caller can
- * avoid), otherwise to ortc (or anything else), which must not allocate. */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-
-static volatile long n_allocs, n_dnnl_allocs;
-static volatile int counting;
-static _Thread_local int in_hook;
-
-static void count_alloc(void)
-{
-    if (!counting || in_hook)
-        return;
-    in_hook = 1;
-    void *frames[12];
-    int n = backtrace(frames, 12);
-    int in_dnnl = 0;
-    for (int i = 1; i < n && !in_dnnl; i++) {
-        Dl_info info;
-        if (dladdr(frames[i], &info) && info.dli_fname && strstr(info.dli_fname, "libdnnl"))
-            in_dnnl = 1;
-    }
-    if (in_dnnl)
-        __atomic_add_fetch(&n_dnnl_allocs, 1, __ATOMIC_RELAXED);
-    else
-        __atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED);
-    in_hook = 0;
-}
-
-void *malloc(size_t n)
-{
-    count_alloc();
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-    count_alloc();
-    return __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-    count_alloc();
-    return __libc_realloc(p, n);
-}
-
-void *aligned_alloc(size_t al, size_t n)
-{
-    count_alloc();
-    return __libc_memalign(al, n);
-}
-
-int posix_memalign(void **out, size_t al, size_t n)
-{
-    count_alloc();
-    *out = __libc_memalign(al, n);
-    return *out ? 0 : 12; /* ENOMEM */
-}
-#endif
-
 /* ---- graph building ----------------------------------------------------------- */
-
-static ortc_model *new_model(int opset)
-{
-    ortc_model *m = ortc_model_new();
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(ortc_model_add_opset(m, "", opset), 0);
-    m->graph = ortc_graph_new(m, NULL, "g");
-    ck_assert_ptr_nonnull(m->graph);
-    return m;
-}
-
-static ortc_node *add_node(ortc_graph *g, const char *op, const char *name, int n_in,
-                           const char **ins, int n_out, const char **outs)
-{
-    ortc_node *n = ortc_graph_add_node(g, op, "", name, n_in, n_out);
-    ck_assert_ptr_nonnull(n);
-    for (int i = 0; i < n_in; i++)
-        n->inputs[i] = ins[i] && ins[i][0] ? ortc_graph_get_value(g, ins[i]) : NULL;
-    for (int k = 0; k < n_out; k++)
-        n->outputs[k] = ortc_graph_get_value(g, outs[k]);
-    return n;
-}
 
 static ortc_value *add_input(ortc_graph *g, const char *name, ortc_dtype dt, int rank,
                              const int64_t *dims, const char *param0)
@@ -151,25 +54,18 @@ static void add_const_f32(ortc_graph *g, const char *name, int rank, const int64
     ortc_value_set_constant(ortc_graph_get_value(g, name), t);
 }
 
-static void finalize_ok(ortc_graph *g)
-{
-    char err[1024] = "";
-    ortc_status st = ortc_graph_finalize(g, err, sizeof err);
-    ck_assert_msg(st == ORTC_STATUS_OK, "finalize failed: %s", err);
-}
-
 /* ---- IR ----------------------------------------------------------------------------- */
 
 START_TEST(ir_toposort_reorders)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {4};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
     /* file order: c consumes b, b consumes a, a consumes x */
-    add_node(g, "Relu", "c", 1, (const char *[]){"b"}, 1, (const char *[]){"y"});
-    add_node(g, "Relu", "b", 1, (const char *[]){"a"}, 1, (const char *[]){"b"});
-    add_node(g, "Relu", "a", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
+    add_node(g, "Relu", "c", "b", "y");
+    add_node(g, "Relu", "b", "a", "b");
+    add_node(g, "Relu", "a", "x", "a");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     finalize_ok(g);
     ck_assert_str_eq(g->nodes[0]->name, "a");
@@ -183,12 +79,12 @@ END_TEST
 
 START_TEST(ir_cycle_is_reported)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {4};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
-    add_node(g, "Add", "p", 2, (const char *[]){"x", "q_out"}, 1, (const char *[]){"p_out"});
-    add_node(g, "Relu", "q", 1, (const char *[]){"p_out"}, 1, (const char *[]){"q_out"});
+    add_node(g, "Add", "p", "x,q_out", "p_out");
+    add_node(g, "Relu", "q", "p_out", "q_out");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "q_out"));
     char err[1024] = "";
     ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
@@ -199,9 +95,9 @@ END_TEST
 
 START_TEST(ir_dangling_input_is_reported)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
-    add_node(g, "Relu", "r", 1, (const char *[]){"nowhere"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "r", "nowhere", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     char err[1024] = "";
     ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
@@ -212,12 +108,12 @@ END_TEST
 
 START_TEST(ir_double_producer_is_reported)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {4};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
-    add_node(g, "Relu", "r1", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
-    add_node(g, "Relu", "r2", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "r1", "x", "y");
+    add_node(g, "Relu", "r2", "x", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     char err[1024] = "";
     ck_assert_int_eq(ortc_graph_finalize(g, err, sizeof err), ORTC_STATUS_INVALID_MODEL);
@@ -228,7 +124,7 @@ END_TEST
 
 START_TEST(ir_unproduced_output_is_reported)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     ortc_graph_add_output(g, ortc_graph_get_value(g, "ghost"));
     char err[1024] = "";
@@ -309,14 +205,14 @@ END_TEST
 /* y = Relu(x) + bias; x: (batch, 4) */
 static ortc_model *relu_add_model(void)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[2] = {-1, 4}, bd[1] = {4};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 2, d, "batch");
     float bias[4] = {1, -2, 0.5f, 0};
     add_const_f32(g, "bias", 1, bd, bias);
-    add_node(g, "Relu", "relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
-    add_node(g, "Add", "add", 2, (const char *[]){"r", "bias"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "relu", "x", "r");
+    add_node(g, "Add", "add", "r,bias", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     finalize_ok(g);
     return m;
@@ -479,13 +375,13 @@ END_TEST
 
 START_TEST(session_unsupported_ops_listed_together)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {4};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
-    add_node(g, "FancyOp", "first", 1, (const char *[]){"x"}, 1, (const char *[]){"a"});
-    add_node(g, "Relu", "ok", 1, (const char *[]){"a"}, 1, (const char *[]){"b"});
-    add_node(g, "OtherOp", "second", 1, (const char *[]){"b"}, 1, (const char *[]){"y"});
+    add_node(g, "FancyOp", "first", "x", "a");
+    add_node(g, "Relu", "ok", "a", "b");
+    add_node(g, "OtherOp", "second", "b", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     finalize_ok(g);
     ortc_session *s = NULL;
@@ -502,7 +398,7 @@ END_TEST
  * -> Concat -> Reshape. With a dynamic batch the chain folds per plan. */
 static ortc_model *flatten_chain_model(void)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[3] = {-1, 2, 3};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 3, d, "batch");
@@ -512,14 +408,13 @@ static ortc_model *flatten_chain_model(void)
     ortc_value_set_constant(ortc_graph_get_value(g, "idx0"), idx);
     add_const_i64(g, "axes0", 1, &zero);
     add_const_i64(g, "minus1", 1, &minus1);
-    add_node(g, "Shape", "shape", 1, (const char *[]){"x"}, 1, (const char *[]){"s"});
-    add_node(g, "Gather", "gather", 2, (const char *[]){"s", "idx0"}, 1, (const char *[]){"b"});
-    add_node(g, "Unsqueeze", "unsq", 2, (const char *[]){"b", "axes0"}, 1, (const char *[]){"b1"});
-    ortc_node *cat = add_node(g, "Concat", "cat", 2, (const char *[]){"b1", "minus1"}, 1,
-                              (const char *[]){"shp"});
+    add_node(g, "Shape", "shape", "x", "s");
+    add_node(g, "Gather", "gather", "s,idx0", "b");
+    add_node(g, "Unsqueeze", "unsq", "b,axes0", "b1");
+    ortc_node *cat = add_node(g, "Concat", "cat", "b1,minus1", "shp");
     ortc_node_add_attr(cat, "axis", ORTC_ATTR_INT)->i = 0;
-    add_node(g, "Relu", "relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
-    add_node(g, "Reshape", "reshape", 2, (const char *[]){"r", "shp"}, 1, (const char *[]){"y"});
+    add_node(g, "Relu", "relu", "x", "r");
+    add_node(g, "Reshape", "reshape", "r,shp", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     finalize_ok(g);
     return m;
@@ -570,21 +465,19 @@ START_TEST(session_run_does_not_allocate_after_first)
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 3, {2, 2, 3}, x};
     ortc_tensor out = {ORTC_DTYPE_FLOAT, 2, {2, 6}, y};
     ck_assert_int_eq(ortc_session_run(s, &in, 1, &out, 1), ORTC_STATUS_OK);
-    void *warm[4];
-    backtrace(warm, 4); /* the first backtrace() loads libgcc_s, which allocates */
-    n_allocs = n_dnnl_allocs = 0;
     ortc_status st[5];
-    counting = 1; /* no Check assertions while counting: they allocate */
+    alloc_count_start(); /* no Check assertions while counting: they allocate */
     for (int i = 0; i < 5; i++)
         st[i] = ortc_session_run(s, &in, 1, &out, 1);
-    counting = 0;
+    alloc_count_stop();
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(st[i], ORTC_STATUS_OK);
-    ck_assert_msg(n_allocs == 0,
-                  "%ld heap allocations outside oneDNN during 5 runs at a known shape", n_allocs);
+    ck_assert_msg(alloc_count_others() == 0,
+                  "%ld heap allocations outside oneDNN during 5 runs at a known shape",
+                  alloc_count_others());
     /* the graph has one oneDNN primitive (Relu): its execute allocated the
      * argument map, which shows the attribution works */
-    ck_assert_msg(n_dnnl_allocs > 0, "expected oneDNN's per-execute argument map to be seen");
+    ck_assert_msg(alloc_count_dnnl() > 0, "expected oneDNN's per-execute argument map to be seen");
     ortc_session_destroy(s);
 }
 END_TEST
@@ -592,26 +485,12 @@ END_TEST
 
 /* ---- If ------------------------------------------------------------------------------ */
 
-/* A node in subgraph `sg` whose inputs resolve through enclosing graphs. */
-static ortc_node *add_sub_node(ortc_graph *sg, const char *op, const char *name, int n_in,
-                               const char **ins, const char *out)
-{
-    ortc_node *n = ortc_graph_add_node(sg, op, "", name, n_in, 1);
-    ck_assert_ptr_nonnull(n);
-    for (int i = 0; i < n_in; i++) {
-        ortc_value *v = ortc_graph_find_value(sg, ins[i]);
-        n->inputs[i] = v ? v : ortc_graph_get_value(sg, ins[i]);
-    }
-    n->outputs[0] = ortc_graph_get_value(sg, out);
-    return n;
-}
-
 /* y = If(c, then: Relu(x), else: Add(x, ten)); x: (3), c: bool scalar
  * (a graph input, or a constant when cond_value >= 0). The else branch
  * adds `else_bias`, a constant of else_len elements. */
 static ortc_model *if_model(int cond_value, int else_len)
 {
-    ortc_model *m = new_model(13);
+    ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
     int64_t d[1] = {3};
     add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, NULL);
@@ -622,15 +501,15 @@ static ortc_model *if_model(int cond_value, int else_len)
         *(uint8_t *)c->t.data = (uint8_t)cond_value;
         ortc_value_set_constant(ortc_graph_get_value(g, "c"), c);
     }
-    ortc_node *n = add_node(g, "If", "if", 1, (const char *[]){"c"}, 1, (const char *[]){"y"});
+    ortc_node *n = add_node(g, "If", "if", "c", "y");
     ortc_graph *then_g = ortc_graph_new(m, g, "then");
-    add_sub_node(then_g, "Relu", "then_relu", 1, (const char *[]){"x"}, "t_out");
+    add_node(then_g, "Relu", "then_relu", "x", "t_out");
     ortc_graph_add_output(then_g, ortc_graph_find_local(then_g, "t_out"));
     ortc_graph *else_g = ortc_graph_new(m, g, "else");
     float ten[4] = {10, 20, 30, 40};
     int64_t ed[1] = {else_len};
     add_const_f32(else_g, "ten", 1, ed, ten);
-    add_sub_node(else_g, "Add", "else_add", 2, (const char *[]){"x", "ten"}, "e_out");
+    add_node(else_g, "Add", "else_add", "x,ten", "e_out");
     ortc_graph_add_output(else_g, ortc_graph_find_local(else_g, "e_out"));
     ortc_node_add_attr(n, "then_branch", ORTC_ATTR_GRAPH)->g = then_g;
     ortc_node_add_attr(n, "else_branch", ORTC_ATTR_GRAPH)->g = else_g;
@@ -775,9 +654,5 @@ int main(void)
     tcase_add_test(cf, if_runs_the_selected_branch);
     tcase_add_test(cf, if_with_constant_condition_compiles_one_branch);
     suite_add_tcase(s, cf);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -19,6 +19,7 @@
 #include <png.h>
 
 #include "card.h"
+#include "helper_common.h"
 #include "image.h"
 #include "npy.h"
 #include "preprocess.h"
@@ -94,7 +95,7 @@ static int run_python(const char *name, const char *script, const char *args, ch
 }
 
 static uint32_t rng_state = 12345;
-static uint32_t rnd(void) /* xorshift32 */
+static uint32_t xorshift32(void)
 {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 17;
@@ -154,7 +155,7 @@ static uint16_t to_half(float f)
 }
 
 /* The interop pattern (same formulas as the Python script below). */
-static void fill_pattern(const npy_case *c, unsigned char *data, size_t n)
+static void fill_interop(const npy_case *c, unsigned char *data, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char *p = data + i * c->size;
@@ -241,7 +242,7 @@ START_TEST(test_npy_roundtrip)
             for (int d = 0; d < ranks[s]; d++)
                 n *= (size_t)(t.dims[d] = shapes[s][d]);
             unsigned char *data = malloc(n * c->size);
-            fill_pattern(c, data, n);
+            fill_interop(c, data, n);
             t.data = data;
             char path[512], err[256] = "";
             tpath(path, sizeof path, "rt.npy");
@@ -494,7 +495,7 @@ START_TEST(test_npy_numpy_interop)
     for (size_t k = 0; k < N_NPY_CASES; k++) {
         const npy_case *c = &npy_cases[k];
         unsigned char data[24 * 16];
-        fill_pattern(c, data, 24);
+        fill_interop(c, data, 24);
         ortc_tensor t = {c->dtype, 3, {2, 3, 4}, data};
         char name[64];
         snprintf(name, sizeof name, "c_%s.npy", c->np);
@@ -508,7 +509,7 @@ START_TEST(test_npy_numpy_interop)
     for (size_t k = 0; k < N_NPY_CASES; k++) {
         const npy_case *c = &npy_cases[k];
         unsigned char want[24 * 16];
-        fill_pattern(c, want, 24);
+        fill_interop(c, want, 24);
         char name[64];
         snprintf(name, sizeof name, "py_%s.npy", c->np);
         tpath(path, sizeof path, name);
@@ -654,18 +655,18 @@ static void fill_test_png(test_png *p, int w, int h, int color_type, int depth, 
     ck_assert_ptr_nonnull(p->samples);
     uint32_t max = (1u << depth) - 1;
     for (int i = 0; i < w * h * spp; i++) {
-        uint32_t v = rnd() & max;
+        uint32_t v = xorshift32() & max;
         /* 16-bit gray: keep many values near 255 to exercise the clip */
         if (color_type == PNG_COLOR_TYPE_GRAY && depth == 16 && (i & 1))
-            v = rnd() % 400;
+            v = xorshift32() % 400;
         p->samples[i] = (uint16_t)v;
     }
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
-        p->n_pal = (int)(1 + rnd() % (max + 1)); /* 1 .. 2^depth entries */
+        p->n_pal = (int)(1 + xorshift32() % (max + 1)); /* 1 .. 2^depth entries */
         for (int i = 0; i < p->n_pal; i++) {
-            p->pal[i].red = (png_byte)rnd();
-            p->pal[i].green = (png_byte)rnd();
-            p->pal[i].blue = (png_byte)rnd();
+            p->pal[i].red = (png_byte)xorshift32();
+            p->pal[i].green = (png_byte)xorshift32();
+            p->pal[i].blue = (png_byte)xorshift32();
         }
     }
 }
@@ -1781,13 +1782,10 @@ int main(void)
     tcase_set_timeout(pp, 120);
     suite_add_tcase(s, pp);
 
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
+    int rc = run_suite(s);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0)
         fprintf(stderr, "test_tools: could not remove %s\n", g_tmp);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -1,0 +1,33 @@
+/* helper_common.h — what any unit-test runner may use: running a Check
+ * suite, deterministic bytes, and IR models built by hand (test_passes.c
+ * has a fuller builder of its own).
+ */
+#ifndef ORTC_TEST_HELPER_COMMON_H
+#define ORTC_TEST_HELPER_COMMON_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+
+/* Runs every test of s (each in its own process, Check's CK_NORMAL output)
+ * and frees the runner: EXIT_SUCCESS when all passed, else EXIT_FAILURE. */
+int run_suite(Suite *s);
+
+/* n bytes from a 64-bit LCG seeded with `seed`: no float pattern in
+ * particular, and different between elements of any size. */
+void fill_pattern(void *dst, size_t n, uint64_t seed);
+
+/* An empty model importing the default domain at `opset`, with its main
+ * graph "g". */
+ortc_model *model_new(int opset);
+/* ortc_graph_finalize must succeed (the test fails with its message). */
+void finalize_ok(ortc_graph *g);
+/* A node of the default domain in g. ins, outs: comma-separated value
+ * names, "" for an omitted slot ("a,,b"); an input is the value of that
+ * name seen from g (enclosing graphs included), else a new one of g. */
+ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char *ins,
+                    const char *outs);
+
+#endif
