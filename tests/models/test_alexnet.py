@@ -16,12 +16,12 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import export_cache  # noqa: E402  (the list of models and their files)
+from cli_check import check_cli, describe_exit, fail, load_output, run_cli  # noqa: E402
 
 try:
     import numpy as np
@@ -34,11 +34,6 @@ PLAN_SLACK = 1.05        # arena <= 1.05 x lower bound (issue 2's planner criter
 CLI_TIMEOUT = 900        # seconds; sanitizer builds are slow on 60M weights
 
 
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
-    return 1
-
-
 def require_files(cache, name):
     missing = [f for f in export_cache.model_files(cache, name) if not os.path.isfile(f)]
     if missing:
@@ -48,56 +43,29 @@ def require_files(cache, name):
     return None
 
 
-def describe_exit(rc):
-    if rc < 0:
-        try:
-            return f"killed by signal {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
-
-
 def run_model(cli, cache, name, keep):
     err = require_files(cache, name)
     if err:
         return fail(err)
-    if not (os.path.isfile(cli) and os.access(cli, os.X_OK)):
-        return fail(f"ortc CLI '{cli}' does not exist or is not executable (build target ortc_cli)")
+    err = check_cli(cli)
+    if err:
+        return fail(err)
     stem = os.path.join(cache, name)
     out_dir = os.path.join(cache, "out", name)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    cmd = [cli, "run", stem + ".onnx", "--input", f"input={stem}.input.npy",
-           "--output-dir", out_dir]
-    print("$ " + " ".join(cmd), flush=True)
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                           timeout=CLI_TIMEOUT)
-    except subprocess.TimeoutExpired as e:
-        return fail(f"ortc did not finish in {CLI_TIMEOUT}s\nstderr:\n{e.stderr or ''}")
+    r, err, _ = run_cli([cli, "run", stem + ".onnx", "--input", f"input={stem}.input.npy",
+                         "--output-dir", out_dir], CLI_TIMEOUT)
+    if err:
+        return fail(f"ortc {err}")
     if r.stdout:
         print(r.stdout.rstrip())
-    if r.returncode != 0:
-        return fail(f"ortc failed ({describe_exit(r.returncode)})\nstderr:\n{r.stderr.rstrip()}")
     if r.stderr:
         print("stderr:\n" + r.stderr.rstrip())
-
-    out_path = os.path.join(out_dir, "output.npy")
-    if not os.path.isfile(out_path):
-        return fail(f"ortc exited 0 but wrote no {out_path}; files there: {os.listdir(out_dir)}")
-    try:
-        got = np.load(out_path, allow_pickle=False)
-    except Exception as e:  # a malformed .npy is a test failure, not a crash
-        return fail(f"{out_path}: cannot read: {e}")
     want = np.load(stem + ".expected.npy", allow_pickle=False)
-    if got.dtype != np.float32:
-        return fail(f"{out_path}: dtype {got.dtype}, expected float32")
-    if got.shape != want.shape:
-        return fail(f"{out_path}: shape {list(got.shape)}, expected {list(want.shape)}")
-    bad = ~np.isfinite(got)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        return fail(f"{int(bad.sum())} non-finite values in ortc's output, first at {idx}: {got[idx]}")
+    got, err = load_output(out_dir, want.shape)
+    if err:
+        return fail(err)
 
     diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
     worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))

@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -58,46 +57,12 @@ except ImportError as e:
 
 sys.path.insert(0, os.path.dirname(SCRIPT))
 import train_fashion_alexnet as tfa  # noqa: E402  (architecture, data, file names)
+from cli_check import check_cli, describe_exit, fail, load_output, run_cli  # noqa: E402
 
 REL_TOL = 1e-4        # the README's whole-model tolerance, relative to max|torch|
 CLI_TIMEOUT = 1200    # seconds; 10,000 images under a sanitizer build are slow
 COMMIT_LIMIT = 5 * 1024 * 1024   # the committed folder must stay commit-size
 N_TEST = 10000
-
-
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
-    return 1
-
-
-def describe_exit(rc):
-    if rc < 0:
-        try:
-            return f"killed by signal {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit code {rc}"
-
-
-def run_cli(cmd):
-    """(CompletedProcess or None, error text, seconds)."""
-    print("$ " + " ".join(cmd), flush=True)
-    t0 = time.time()
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=CLI_TIMEOUT)
-    except subprocess.TimeoutExpired as e:
-        return None, f"did not finish in {CLI_TIMEOUT}s\nstderr:\n{e.stderr or ''}", time.time() - t0
-    secs = time.time() - t0
-    if r.returncode != 0:
-        return None, (f"{describe_exit(r.returncode)}\nstdout:\n{r.stdout.rstrip()}\n"
-                      f"stderr:\n{r.stderr.rstrip()}"), secs
-    return r, None, secs
-
-
-def check_cli(cli):
-    if not (os.path.isfile(cli) and os.access(cli, os.X_OK)):
-        return f"ortc CLI '{cli}' does not exist or is not executable (build target ortc_cli)"
-    return None
 
 
 # ---- the test set ------------------------------------------------------------
@@ -197,26 +162,16 @@ def run_model(cli, work, model_dir, name, data_dir, keep, ref_cache):
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
     r, err, secs = run_cli([cli, "run", model, "--input", f"input={images_path}",
-                            "--output-dir", out_dir])
+                            "--output-dir", out_dir], CLI_TIMEOUT)
     if err:
         return fail(f"{name}: ortc {err}")
     if r.stdout.strip():
         print(r.stdout.rstrip())
     if r.stderr.strip():
         print("stderr:\n" + r.stderr.rstrip())
-    out_path = os.path.join(out_dir, "output.npy")
-    if not os.path.isfile(out_path):
-        return fail(f"{name}: ortc exited 0 but wrote no {out_path}; files: {os.listdir(out_dir)}")
-    try:
-        got = np.load(out_path, allow_pickle=False)
-    except Exception as e:  # a malformed .npy is a test failure, not a crash
-        return fail(f"{out_path}: cannot read: {e}")
-    if got.dtype != np.float32 or got.shape != want.shape:
-        return fail(f"{out_path}: {got.dtype} {list(got.shape)}, expected float32 {list(want.shape)}")
-    bad = ~np.isfinite(got)
-    if bad.any():
-        i = int(np.argwhere(bad)[0][0])
-        return fail(f"{name}: {int(bad.sum())} non-finite logits, first on image {i}: {got[i].tolist()}")
+    got, err = load_output(out_dir, want.shape)
+    if err:
+        return fail(f"{name}: {err}")
 
     top_got, top_want = got.argmax(1), want.argmax(1)
     acc_got = float((top_got == labels).mean())
@@ -288,7 +243,7 @@ def run_images(cli, work, model_dir):
     if os.path.exists(dump):
         os.remove(dump)
     r, err, secs = run_cli([cli, "run", model, *pngs, "--json", "--top", str(len(tfa.CLASSES)),
-                            "--dump-input", dump])
+                            "--dump-input", dump], CLI_TIMEOUT)
     if err:
         return fail(f"ortc {err}")
     try:
