@@ -7,11 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-int ortc_plain_version(const ortc_opctx *c)
-{
-    return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
 void ortc_plain_copy(void *dst, const void *src, size_t bytes)
 {
     if (bytes && dst != src)

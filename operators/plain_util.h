@@ -10,10 +10,6 @@
 
 #include "operator.h"
 
-/* The since_version of the operator resolved for this node (the model's
- * opset when none is set yet). */
-int ortc_plain_version(const ortc_opctx *c);
-
 /* memcpy(dst, src, bytes) unless the pointers are equal (the output is a
  * view of the input) or bytes is 0 (data may then be NULL). */
 void ortc_plain_copy(void *dst, const void *src, size_t bytes);

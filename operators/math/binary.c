@@ -440,9 +440,10 @@ static void mean_divide(void *y, ortc_dtype dt, int64_t n, int count)
 
 /* ==== node checks =========================================================== */
 
-static int op_version(const ortc_opctx *c)
+/* Whether dt is among the dtypes the node's registry row declares. */
+static bool declared(const ortc_opctx *c, ortc_dtype dt)
 {
-    return c->node->op ? c->node->op->since_version : c->node->opset;
+    return ortc_dtype_in(c->node->op->dtypes, dt);
 }
 
 static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *supported)
@@ -512,11 +513,11 @@ static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
     bi->op = arith_op(c->node->op_type);
     bi->dtype = c->in[0]->dtype;
     bi->row = ew_row(bi->op, bi->dtype);
-    if (!bi->row)
+    if (!declared(c, bi->dtype) || !bi->row)
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
     if ((st = same_dtype(c, 0, 1)))
         return st;
-    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+    return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
 
 static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
@@ -526,13 +527,13 @@ static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
         return st;
     bi->dtype = c->in[0]->dtype;
     bi->row = pow_row(bi->dtype, c->in[1]->dtype);
-    if (!pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
+    if (!declared(c, bi->dtype) || !pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
         return dtype_error(c, bi->dtype, "base int32, int64, " FLOAT_NAMES);
     if (!bi->row)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "Pow exponent '%s' has dtype %s; supported: " NUMERIC_NAMES,
                              c->node->inputs[1]->name, ortc_dtype_name(c->in[1]->dtype));
-    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+    return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
 
 static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
@@ -548,7 +549,7 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
     bi->dtype = c->in[0]->dtype;
     bi->op = fmod_attr ? EW_FMOD : EW_PMOD;
     bi->row = fmod_attr ? ew_row(EW_FMOD, bi->dtype) : pmod_row(bi->dtype);
-    if (!ew_row(EW_FMOD, bi->dtype))
+    if (!declared(c, bi->dtype) || !ew_row(EW_FMOD, bi->dtype))
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
     if (!bi->row)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -595,14 +596,14 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
     vi->op = !strcmp(t, "Min") ? EW_MIN : !strcmp(t, "Max") ? EW_MAX : EW_ADD;
     vi->dtype = c->in[0]->dtype;
     vi->row = ew_row(vi->op, vi->dtype);
-    if (vi->op == EW_ADD && !is_float(vi->dtype))
+    if (vi->op == EW_ADD && (!declared(c, vi->dtype) || !is_float(vi->dtype)))
         return dtype_error(c, vi->dtype, FLOAT_NAMES);
-    if (!vi->row)
+    if (!declared(c, vi->dtype) || !vi->row)
         return dtype_error(c, vi->dtype, NUMERIC_NAMES);
     for (int k = 1; k < vi->n; k++)
         if ((st = same_dtype(c, 0, k)))
             return st;
-    if (op_version(c) < 8) {
+    if (ortc_op_version(c) < 8) {
         for (int k = 1; k < vi->n; k++)
             if (c->in[k]->rank != c->in[0]->rank ||
                 !dims_equal(c->in[0]->rank, c->in[k]->dims, c->in[0]->dims)) {
@@ -945,34 +946,43 @@ static ortc_status variadic_infer(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* oneDNN-backed: prepare builds primitives, reference is the plain-C kernel. */
-#define DNNL_OP(name, version, fam)                                                                \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
-        .reference = fam##_reference,                                                              \
-    }
-/* Plain C only (prepare just declares in-place reuse; run is the reference). */
-#define PLAIN_OP(name, version, fam)                                                               \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
-    }
-
-#define ARITH_VERSIONS(name)                                                                       \
-    DNNL_OP(name, 1, binary), DNNL_OP(name, 6, binary), DNNL_OP(name, 7, binary),                  \
-        DNNL_OP(name, 13, binary), DNNL_OP(name, 14, binary)
+/* oneDNN rows: prepare builds primitives, reference is the plain-C kernel.
+ * Plain-C rows: prepare only declares in-place reuse; run is the reference.
+ * Every row may write its output over an input of the same shape. */
+#define BINARY_CALLBACKS                                                                           \
+    .infer = binary_infer, .prepare = binary_prepare, .run = binary_run, .release = binary_release
+#define VARIADIC_CALLBACKS                                                                         \
+    .infer = variadic_infer, .prepare = variadic_prepare, .run = variadic_run,                     \
+    .release = binary_release
 
 const ortc_operator ortc_ops_binary[] = {
-    ARITH_VERSIONS("Add"),         ARITH_VERSIONS("Sub"),         ARITH_VERSIONS("Mul"),
-    ARITH_VERSIONS("Div"),         PLAIN_OP("Pow", 1, binary),    PLAIN_OP("Pow", 7, binary),
-    PLAIN_OP("Pow", 12, binary),   PLAIN_OP("Pow", 13, binary),   PLAIN_OP("Pow", 15, binary),
-    PLAIN_OP("Mod", 10, binary),   PLAIN_OP("Mod", 13, binary),   DNNL_OP("Sum", 1, variadic),
-    DNNL_OP("Sum", 6, variadic),   DNNL_OP("Sum", 8, variadic),   DNNL_OP("Sum", 13, variadic),
-    DNNL_OP("Mean", 1, variadic),  DNNL_OP("Mean", 6, variadic),  DNNL_OP("Mean", 8, variadic),
-    DNNL_OP("Mean", 13, variadic), PLAIN_OP("Min", 1, variadic),  PLAIN_OP("Min", 6, variadic),
-    PLAIN_OP("Min", 8, variadic),  PLAIN_OP("Min", 12, variadic), PLAIN_OP("Min", 13, variadic),
-    PLAIN_OP("Max", 1, variadic),  PLAIN_OP("Max", 6, variadic),  PLAIN_OP("Max", 8, variadic),
-    PLAIN_OP("Max", 12, variadic), PLAIN_OP("Max", 13, variadic),
+    ORTC_OP("Add", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Sub", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Mul", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Div", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    /* Pow: the dtypes of the base (the exponent may be any numeric type) */
+    ORTC_OP("Pow", 1, 15, .versions = {1, 7, 12, 13, 15},
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(INT32) | ORTC_DT(INT64),
+            .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS),
+    ORTC_OP("Mod", 10, 13, .versions = {10, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS),
+    ORTC_OP("Sum", 1, 13, .versions = {1, 6, 8, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16), .flags = ORTC_OP_MAY_INPLACE,
+            VARIADIC_CALLBACKS, .reference = variadic_reference),
+    ORTC_OP("Mean", 1, 13, .versions = {1, 6, 8, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16), .flags = ORTC_OP_MAY_INPLACE,
+            VARIADIC_CALLBACKS, .reference = variadic_reference),
+    ORTC_OP("Min", 1, 13, .versions = {1, 6, 8, 12, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, VARIADIC_CALLBACKS),
+    ORTC_OP("Max", 1, 13, .versions = {1, 6, 8, 12, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, VARIADIC_CALLBACKS),
 };
-const size_t ortc_ops_binary_count = sizeof ortc_ops_binary / sizeof ortc_ops_binary[0];
+ORTC_OP_TABLE_END(binary);

@@ -312,7 +312,7 @@ static void sc_store(ortc_dtype t, void *p, int64_t i, scalar v)
 
 static bool split_from_input(const ortc_opctx *c)
 {
-    int v = ortc_plain_version(c);
+    int v = ortc_op_version(c);
     return (v == 1 || v >= 13) && has_input(c, 1);
 }
 
@@ -321,7 +321,7 @@ static int64_t split_len(const ortc_opctx *c, int k, int64_t dim)
 {
     if (split_from_input(c))
         return ortc_tensor_get_int(c->in[1], k);
-    const ortc_attr *a = ortc_plain_version(c) < 13 ? ortc_node_attr(c->node, "split") : NULL;
+    const ortc_attr *a = ortc_op_version(c) < 13 ? ortc_node_attr(c->node, "split") : NULL;
     if (a)
         return a->ints[k];
     return dim / c->n_out;
@@ -335,7 +335,7 @@ static ortc_status split_axis(ortc_opctx *c, int *axis)
 
 static ortc_status split_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, version == 1 || version >= 13 ? 2 : 1, 1, INT_MAX)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
@@ -486,7 +486,7 @@ static ortc_status slice_attr(ortc_opctx *c, const char *name, bool required, in
 
 static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
     int64_t starts[R], ends[R], axes[R], steps[R];
@@ -542,7 +542,7 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
 
 static ortc_status slice_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if (version < 10) {
         if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
@@ -698,7 +698,7 @@ typedef enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
 
 static ortc_status pad_params(ortc_opctx *c, int64_t *pads, pad_mode *mode)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
     const char *m = ortc_node_attr_string(c->node, "mode", "constant");
@@ -765,7 +765,7 @@ static ortc_status pad_value(ortc_opctx *c, void *val)
 {
     const ortc_tensor *x = c->in[0];
     set_zero(val, x->dtype);
-    if (ortc_plain_version(c) < 11) {
+    if (ortc_op_version(c) < 11) {
         const ortc_attr *a = ortc_node_attr(c->node, "value");
         if (a)
             sc_store(x->dtype, val, 0, sc_float(a->f));
@@ -779,7 +779,7 @@ static ortc_status pad_value(ortc_opctx *c, void *val)
 
 static ortc_status pad_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if (version < 11) {
         if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
@@ -1064,8 +1064,7 @@ static ortc_status range_count(ortc_opctx *c, int64_t *n)
 static ortc_status range_infer(ortc_opctx *c)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, F32, F64, I16, I32, I64, END)))
+    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
         return st;
     static const char *names[] = {"start", "limit", "delta"};
     for (int i = 0; i < 3; i++) {
@@ -1113,7 +1112,7 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
 {
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
-    if (ortc_plain_version(c) < 6) {
+    if (ortc_op_version(c) < 6) {
         static const char *names[] = {"", "tiles", "axis"};
         int64_t v[3];
         for (int i = 1; i <= 2; i++) {
@@ -1152,7 +1151,7 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
 
 static ortc_status tile_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     int64_t reps[R];
     if ((st = ortc_op_check_arity(c, version < 6 ? 3 : 2, version < 6 ? 3 : 2, 1, 1)) ||
@@ -1236,13 +1235,6 @@ static ortc_status trilu_infer(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (k) must be one int64",
                              input_name(c, 1));
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status trilu_prepare(ortc_opctx *c)
-{
-    if (c->inplace)
-        c->inplace[0] = 0;
     return ORTC_STATUS_OK;
 }
 
@@ -1394,7 +1386,7 @@ typedef enum { SCATTER_NONE, SCATTER_ADD, SCATTER_MUL } scatter_reduction;
 static ortc_status scatter_reduction_of(ortc_opctx *c, scatter_reduction *red)
 {
     *red = SCATTER_NONE;
-    if (ortc_plain_version(c) < 16) {
+    if (ortc_op_version(c) < 16) {
         if (ortc_node_attr(c->node, "reduction"))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute 'reduction' exists from ScatterElements-16 on");
@@ -1447,13 +1439,6 @@ static ortc_status scatter_elements_infer(ortc_opctx *c)
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     if (idx->data)
         return elements_check_indices(c, idx, x->dims[axis], axis, ORTC_STATUS_INVALID_MODEL);
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status scatter_elements_prepare(ortc_opctx *c)
-{
-    if (c->inplace)
-        c->inplace[0] = 0; /* the output starts as a copy of data */
     return ORTC_STATUS_OK;
 }
 
@@ -1551,7 +1536,7 @@ static ortc_status block_check(ortc_opctx *c, int64_t *b)
 static ortc_status d2s_crd(ortc_opctx *c, bool *crd)
 {
     const char *m = ortc_node_attr_string(c->node, "mode", "DCR");
-    if (ortc_node_attr(c->node, "mode") && ortc_plain_version(c) < 11)
+    if (ortc_node_attr(c->node, "mode") && ortc_op_version(c) < 11)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'mode' exists from DepthToSpace-11 on");
     if (strcmp(m, "DCR") && strcmp(m, "CRD"))
@@ -1720,59 +1705,64 @@ static ortc_status castlike_run(ortc_opctx *c)
 
 /* ---- table ------------------------------------------------------------------ */
 
-#define OP(name, version, data, infer_fn, prepare_fn, run_fn)                                      \
-    {                                                                                              \
-        .domain = "", .op_type = name, .since_version = version, .data_inputs = data,              \
-        .infer = infer_fn, .prepare = prepare_fn, .run = run_fn                                    \
-    }
-
-#define SIZE_OP(version)                                                                           \
-    {                                                                                              \
-        .domain = "", .op_type = "Size", .since_version = version, .flags = ORTC_OP_SHAPE_ONLY,    \
-        .infer = size_infer, .run = size_run                                                       \
-    }
-
 #define BIT(i) (1u << (i))
 
-/* one entry per since_version in ONNX 1.12 */
 const ortc_operator ortc_ops_layout[] = {
-    OP("Split", 1, BIT(1), split_infer, NULL, split_run),
-    OP("Split", 2, 0, split_infer, NULL, split_run),
-    OP("Split", 11, 0, split_infer, NULL, split_run),
-    OP("Split", 13, BIT(1), split_infer, NULL, split_run),
-    OP("Slice", 1, 0, slice_infer, slice_prepare, slice_run),
-    OP("Slice", 10, BIT(1) | BIT(2) | BIT(3) | BIT(4), slice_infer, slice_prepare, slice_run),
-    OP("Slice", 11, BIT(1) | BIT(2) | BIT(3) | BIT(4), slice_infer, slice_prepare, slice_run),
-    OP("Slice", 13, BIT(1) | BIT(2) | BIT(3) | BIT(4), slice_infer, slice_prepare, slice_run),
-    OP("Transpose", 1, 0, transpose_infer, transpose_prepare, transpose_run),
-    OP("Transpose", 13, 0, transpose_infer, transpose_prepare, transpose_run),
-    OP("Pad", 1, 0, pad_infer, pad_prepare, pad_run),
-    OP("Pad", 2, 0, pad_infer, pad_prepare, pad_run),
-    OP("Pad", 11, BIT(1), pad_infer, pad_prepare, pad_run),
-    OP("Pad", 13, BIT(1), pad_infer, pad_prepare, pad_run),
-    OP("Expand", 8, BIT(1), expand_infer, expand_prepare, expand_run),
-    OP("Expand", 13, BIT(1), expand_infer, expand_prepare, expand_run),
-    OP("ConstantOfShape", 9, BIT(0), cos_infer, NULL, cos_run),
-    OP("Range", 11, BIT(0) | BIT(1) | BIT(2), range_infer, NULL, range_run),
-    OP("Tile", 1, BIT(1) | BIT(2), tile_infer, tile_prepare, tile_run),
-    OP("Tile", 6, BIT(1), tile_infer, tile_prepare, tile_run),
-    OP("Tile", 13, BIT(1), tile_infer, tile_prepare, tile_run),
-    SIZE_OP(1),
-    SIZE_OP(13),
-    OP("Trilu", 14, 0, trilu_infer, trilu_prepare, trilu_run),
-    OP("GatherElements", 11, 0, gather_elements_infer, NULL, gather_elements_run),
-    OP("GatherElements", 13, 0, gather_elements_infer, NULL, gather_elements_run),
-    OP("ScatterElements", 11, 0, scatter_elements_infer, scatter_elements_prepare,
-       scatter_elements_run),
-    OP("ScatterElements", 13, 0, scatter_elements_infer, scatter_elements_prepare,
-       scatter_elements_run),
-    OP("ScatterElements", 16, 0, scatter_elements_infer, scatter_elements_prepare,
-       scatter_elements_run),
-    OP("DepthToSpace", 1, 0, d2s_infer, NULL, d2s_run),
-    OP("DepthToSpace", 11, 0, d2s_infer, NULL, d2s_run),
-    OP("DepthToSpace", 13, 0, d2s_infer, NULL, d2s_run),
-    OP("SpaceToDepth", 1, 0, s2d_infer, NULL, s2d_run),
-    OP("SpaceToDepth", 13, 0, s2d_infer, NULL, s2d_run),
-    OP("CastLike", 15, 0, castlike_infer, NULL, castlike_run),
+    /* split lengths: input 1 in Split-1 and from 13, an attribute between */
+    ORTC_OP("Split", 1, 1, .dtypes = ORTC_DTYPES_ALL, .data_inputs = BIT(1), .infer = split_infer,
+            .run = split_run),
+    ORTC_OP("Split", 2, 11, .versions = {2, 11}, .dtypes = ORTC_DTYPES_ALL, .infer = split_infer,
+            .run = split_run),
+    ORTC_OP("Split", 13, 13, .dtypes = ORTC_DTYPES_ALL, .data_inputs = BIT(1), .infer = split_infer,
+            .run = split_run),
+    /* a view when it takes everything, forwards */
+    ORTC_OP("Slice", 1, 1, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_MAY_VIEW,
+            .infer = slice_infer, .prepare = slice_prepare, .run = slice_run),
+    ORTC_OP("Slice", 10, 13, .versions = {10, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1) | BIT(2) | BIT(3) | BIT(4),
+            .infer = slice_infer, .prepare = slice_prepare, .run = slice_run),
+    /* a view when only size-1 dims move */
+    ORTC_OP("Transpose", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_MAY_VIEW, .infer = transpose_infer, .prepare = transpose_prepare,
+            .run = transpose_run),
+    /* pads: attributes before 11, input 1 from 11; a view when all are 0 */
+    ORTC_OP("Pad", 1, 2, .versions = {1, 2}, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_MAY_VIEW,
+            .infer = pad_infer, .prepare = pad_prepare, .run = pad_run),
+    ORTC_OP("Pad", 11, 13, .versions = {11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1), .infer = pad_infer,
+            .prepare = pad_prepare, .run = pad_run),
+    /* a view when it only adds leading 1s */
+    ORTC_OP("Expand", 8, 13, .versions = {8, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1), .infer = expand_infer,
+            .prepare = expand_prepare, .run = expand_run),
+    ORTC_OP("ConstantOfShape", 9, 9, .dtypes = ORTC_DT(INT64), .data_inputs = BIT(0),
+            .infer = cos_infer, .run = cos_run),
+    ORTC_OP("Range", 11, 11,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(INT16) | ORTC_DT(INT32) | ORTC_DT(INT64),
+            .data_inputs = BIT(0) | BIT(1) | BIT(2), .infer = range_infer, .run = range_run),
+    /* Tile-1: inputs tiles and axis; from 6 input repeats; a view when every
+     * count is 1 */
+    ORTC_OP("Tile", 1, 1, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_MAY_VIEW,
+            .data_inputs = BIT(1) | BIT(2), .infer = tile_infer, .prepare = tile_prepare,
+            .run = tile_run),
+    ORTC_OP("Tile", 6, 13, .versions = {6, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1), .infer = tile_infer,
+            .prepare = tile_prepare, .run = tile_run),
+    ORTC_OP("Size", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_SHAPE_ONLY, .infer = size_infer, .run = size_run),
+    ORTC_OP("Trilu", 14, 14, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_INPLACE,
+            .infer = trilu_infer, .run = trilu_run),
+    ORTC_OP("GatherElements", 11, 13, .versions = {11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = gather_elements_infer, .run = gather_elements_run),
+    /* the output starts as a copy of data */
+    ORTC_OP("ScatterElements", 11, 16, .versions = {11, 13, 16}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_INPLACE, .infer = scatter_elements_infer, .run = scatter_elements_run),
+    ORTC_OP("DepthToSpace", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = d2s_infer, .run = d2s_run),
+    ORTC_OP("SpaceToDepth", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = s2d_infer, .run = s2d_run),
+    ORTC_OP("CastLike", 15, 15,
+            .dtypes = ORTC_DTYPES_ALL & ~(ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
+            .infer = castlike_infer, .run = castlike_run),
 };
-const size_t ortc_ops_layout_count = sizeof ortc_ops_layout / sizeof *ortc_ops_layout;
+ORTC_OP_TABLE_END(layout);

@@ -53,7 +53,7 @@ static int constant_which(const ortc_node *n)
 
 static ortc_status constant_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 0, 0, 1, 1)))
         return st;
@@ -226,7 +226,7 @@ static ortc_status gather_run(ortc_opctx *c)
 
 static ortc_status concat_axis(ortc_opctx *c, int *axis)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     const ortc_attr *a = ortc_node_attr(c->node, "axis");
     if (!a && version >= 4)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axis' is missing");
@@ -558,7 +558,7 @@ static ortc_status cast_target(ortc_opctx *c, ortc_dtype *to)
     const ortc_attr *a = ortc_node_attr(c->node, "to");
     if (!a)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'to' is missing");
-    if (ortc_plain_version(c) < 6) {
+    if (ortc_op_version(c) < 6) {
         for (size_t k = 0; k < sizeof cast_names / sizeof *cast_names; k++)
             if (!strcasecmp(a->s, cast_names[k].name)) {
                 *to = cast_names[k].dtype;
@@ -590,7 +590,7 @@ static ortc_status cast_infer(ortc_opctx *c)
     ortc_dtype to = ORTC_DTYPE_UNDEFINED;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
         (st = ortc_op_check_attr(c, "to",
-                                 ortc_plain_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT)) ||
+                                 ortc_op_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT)) ||
         (st = cast_target(c, &to)) || (st = cast_check_numeric(c, c->in[0]->dtype, "from")) ||
         (st = cast_check_numeric(c, to, "to")))
         return st;
@@ -625,28 +625,17 @@ static ortc_status cast_run(ortc_opctx *c)
 
 /* ---- table --------------------------------------------------------------- */
 
-#define OP(name, version, infer_fn, run_fn)                                                        \
-    {                                                                                              \
-        .domain = "", .op_type = name, .since_version = version, .infer = infer_fn, .run = run_fn  \
-    }
-
-/* one entry per since_version in ONNX 1.12 */
+/* Cast's dtypes are those it converts from (numbers and bool). */
 const ortc_operator ortc_ops_tensor[] = {
-    OP("Constant", 1, constant_infer, constant_run),
-    OP("Constant", 9, constant_infer, constant_run),
-    OP("Constant", 11, constant_infer, constant_run),
-    OP("Constant", 12, constant_infer, constant_run),
-    OP("Constant", 13, constant_infer, constant_run),
-    OP("Gather", 1, gather_infer, gather_run),
-    OP("Gather", 11, gather_infer, gather_run),
-    OP("Gather", 13, gather_infer, gather_run),
-    OP("Concat", 1, concat_infer, concat_run),
-    OP("Concat", 4, concat_infer, concat_run),
-    OP("Concat", 11, concat_infer, concat_run),
-    OP("Concat", 13, concat_infer, concat_run),
-    OP("Cast", 1, cast_infer, cast_run),
-    OP("Cast", 6, cast_infer, cast_run),
-    OP("Cast", 9, cast_infer, cast_run),
-    OP("Cast", 13, cast_infer, cast_run),
+    ORTC_OP("Constant", 1, 13, .versions = {1, 9, 11, 12, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = constant_infer, .run = constant_run),
+    ORTC_OP("Gather", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = gather_infer, .run = gather_run),
+    ORTC_OP("Concat", 1, 13, .versions = {1, 4, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .infer = concat_infer, .run = concat_run),
+    ORTC_OP("Cast", 1, 13, .versions = {1, 6, 9, 13},
+            .dtypes =
+                ORTC_DTYPES_ALL & ~(ORTC_DT(STRING) | ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
+            .infer = cast_infer, .run = cast_run),
 };
-const size_t ortc_ops_tensor_count = sizeof ortc_ops_tensor / sizeof *ortc_ops_tensor;
+ORTC_OP_TABLE_END(tensor);

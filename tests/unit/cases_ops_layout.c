@@ -160,8 +160,7 @@ static void declared(op_case *c, int *view, int *inplace)
                       .inplace = ip,
                       .err = &c->err};
     ck_assert_msg(n->op->infer(&ctx) == OK, "infer: %s", c->err.msg);
-    if (n->op->prepare)
-        ck_assert_msg(n->op->prepare(&ctx) == OK, "prepare: %s", c->err.msg);
+    ck_assert_msg(ortc_op_prepare(n->op, &ctx) == OK, "prepare: %s", c->err.msg);
     *view = v[0];
     *inplace = ip[0];
 }
@@ -242,15 +241,15 @@ START_TEST(test_layout_registry)
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
         for (int k = 0; k < 5 && ops[i].versions[k]; k++) {
             const ortc_operator *op = ortc_registry_find("", ops[i].op, ops[i].versions[k]);
-            ck_assert_msg(op && op->since_version == ops[i].versions[k], "%s-%d", ops[i].op,
-                          ops[i].versions[k]);
+            ck_assert_msg(op && ortc_operator_version(op, ops[i].versions[k]) == ops[i].versions[k],
+                          "%s-%d", ops[i].op, ops[i].versions[k]);
         }
         for (int opset = ops[i].versions[0]; opset <= 17; opset++)
             ck_assert_msg(ortc_registry_find("", ops[i].op, opset), "%s at opset %d", ops[i].op,
                           opset);
     }
-    ck_assert_int_eq(ortc_registry_find("", "Slice", 12)->since_version, 11);
-    ck_assert_int_eq(ortc_registry_find("", "ScatterElements", 17)->since_version, 16);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Slice", 12), 12), 11);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "ScatterElements", 17), 17), 16);
     /* inputs whose values decide output shapes */
     ck_assert_uint_eq(ortc_registry_find("", "Slice", 13)->data_inputs, 0x1e);
     ck_assert_uint_eq(ortc_registry_find("", "Slice", 9)->data_inputs, 0);

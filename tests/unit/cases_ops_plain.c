@@ -140,8 +140,7 @@ static int declared_view(op_case *c)
                       .inplace = inplace,
                       .err = &c->err};
     ck_assert_msg(n->op->infer(&ctx) == OK, "infer: %s", c->err.msg);
-    if (n->op->prepare)
-        ck_assert_msg(n->op->prepare(&ctx) == OK, "prepare: %s", c->err.msg);
+    ck_assert_msg(ortc_op_prepare(n->op, &ctx) == OK, "prepare: %s", c->err.msg);
     return view[0];
 }
 
@@ -164,13 +163,13 @@ START_TEST(test_plain_registry_opsets)
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         for (int opset = 7; opset <= 17; opset++)
             ck_assert_msg(ortc_registry_find("", ops[i], opset), "%s at opset %d", ops[i], opset);
-    ck_assert_int_eq(ortc_registry_find("", "Reshape", 13)->since_version, 13);
-    ck_assert_int_eq(ortc_registry_find("", "Reshape", 17)->since_version, 14);
-    ck_assert_int_eq(ortc_registry_find("", "Dropout", 11)->since_version, 10);
-    ck_assert_int_eq(ortc_registry_find("", "Identity", 15)->since_version, 14);
-    ck_assert_int_eq(ortc_registry_find("", "Shape", 17)->since_version, 15);
-    ck_assert_int_eq(ortc_registry_find("", "Cast", 8)->since_version, 6);
-    ck_assert_int_eq(ortc_registry_find("", "Constant", 12)->since_version, 12);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Reshape", 13), 13), 13);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Reshape", 17), 17), 14);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Dropout", 11), 11), 10);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Identity", 15), 15), 14);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Shape", 17), 17), 15);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Cast", 8), 8), 6);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Constant", 12), 12), 12);
     ck_assert(ortc_registry_find("", "Shape", 15)->flags & ORTC_OP_SHAPE_ONLY);
     ck_assert_uint_eq(ortc_registry_find("", "Reshape", 14)->data_inputs, 1u << 1);
     ck_assert_uint_eq(ortc_registry_find("", "Squeeze", 13)->data_inputs, 1u << 1);
