@@ -23,8 +23,11 @@ ORTC_OP_TABLE(binary);
 ORTC_OP_TABLE(logic);
 ORTC_OP_TABLE(reduce);
 ORTC_OP_TABLE(shape);
-ORTC_OP_TABLE(tensor);
-ORTC_OP_TABLE(layout);
+ORTC_OP_TABLE(movement);
+ORTC_OP_TABLE(index);
+ORTC_OP_TABLE(generate);
+ORTC_OP_TABLE(cast);
+ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(control);
 
@@ -38,9 +41,10 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),    TABLE(deconv),  TABLE(pool),   TABLE(lrn),     TABLE(norm),   TABLE(gemm),
-    TABLE(softmax), TABLE(eltwise), TABLE(binary), TABLE(logic),   TABLE(reduce), TABLE(shape),
-    TABLE(tensor),  TABLE(layout),  TABLE(resize), TABLE(control),
+    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),     TABLE(norm),
+    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary),  TABLE(logic),
+    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),   TABLE(generate),
+    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(control),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

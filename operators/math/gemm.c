@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "gemm_ref.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
  * weights run fc_gemv; more rows use oneDNN's matmul, whose brgemm kernels

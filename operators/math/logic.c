@@ -2,7 +2,7 @@
  * 9, 13), LessOrEqual, GreaterOrEqual (12, 16) with bool outputs; the bool
  * ops Not (1), And, Or, Xor (1, 7); Where (9, 16) on any fixed-size dtype;
  * BitShift (11) on uint8..uint64. numpy broadcasting (the legacy
- * `broadcast`/`axis` attributes at opset 1) through elementwise.h.
+ * `broadcast`/`axis` attributes at opset 1) through broadcast.h.
  *
  * All plain C. oneDNN 2.6's binary has eq/lt/le/gt/ge, but with a u8
  * destination (ONNX bool) only its generic reference implementation runs,
@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "plain_util.h"
 
 #define H2F(h) ortc_f16_to_float(h)

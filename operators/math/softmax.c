@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "softmax_ref.h"
 
 typedef struct softmax_state {
     bool use_ref; /* double or empty input: plain-C kernel */

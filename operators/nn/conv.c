@@ -17,7 +17,7 @@
 
 #include "conv_wino5.h"
 #include "dnnl_util.h"
-#include "reference.h"
+#include "conv_ref.h"
 
 typedef struct conv_state {
     bool use_ref;              /* oneDNN has no implementation: plain-C kernel */

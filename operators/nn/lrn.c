@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "lrn_ref.h"
 
 typedef struct lrn_state {
     bool use_ref; /* even size (or empty input): plain-C kernel */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "pool_ref.h"
 
 typedef struct pool_state {
     bool use_ref;              /* case oneDNN cannot express exactly: plain-C kernel */

@@ -1,7 +1,8 @@
 /* shape.c — operators that change a tensor's shape but not its bytes:
- * Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference only)
- * and Shape. All plain C. All but Shape (and a Dropout with a mask output)
- * declare output 0 a view of input 0; run still copies when not aliased.
+ * Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference only),
+ * and those that read only shapes: Shape and Size. All plain C. All but
+ * Shape, Size (and a Dropout with a mask output) declare output 0 a view of
+ * input 0; run still copies when not aliased.
  */
 #include <string.h>
 
@@ -514,6 +515,23 @@ static ortc_status shape_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
+/* ---- Size ------------------------------------------------------------------ */
+
+static ortc_status size_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
+        return st;
+    ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 0, NULL);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status size_run(ortc_opctx *c)
+{
+    *(int64_t *)c->out[0]->data = ortc_tensor_numel(c->in[0]);
+    return ORTC_STATUS_OK;
+}
+
 /* ---- table --------------------------------------------------------------- */
 
 /* The view ops take any dtype; output 0 is input 0 (run copies only when
@@ -540,5 +558,7 @@ const ortc_operator ortc_ops_shape[] = {
             .run = dropout_run),
     ORTC_OP("Shape", 1, 15, .versions = {1, 13, 15}, .dtypes = ORTC_DTYPES_ALL,
             .flags = ORTC_OP_SHAPE_ONLY, .infer = shape_infer, .run = shape_run),
+    ORTC_OP("Size", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_SHAPE_ONLY, .infer = size_infer, .run = size_run),
 };
 ORTC_OP_TABLE_END(shape);

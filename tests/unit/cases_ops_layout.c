@@ -1,7 +1,8 @@
-/* cases_ops_layout.c — unit tests of the layout family (operators/tensor/layout.c):
- * Split, Slice, Transpose, Pad, Expand, ConstantOfShape, Range, Tile, Size,
- * Trilu, GatherElements, ScatterElements, DepthToSpace, SpaceToDepth,
- * CastLike. Expected values are derived by hand in comments (numpy
+/* cases_ops_layout.c — unit tests of the data-movement, generator and index
+ * operators (operators/tensor/movement.c, generate.c, index.c, trilu.c,
+ * shape.c's Size, cast.c's CastLike): Split, Slice, Transpose, Pad, Expand,
+ * ConstantOfShape, Range, Tile, Size, Trilu, GatherElements,
+ * ScatterElements, DepthToSpace, SpaceToDepth, CastLike. Expected values are derived by hand in comments (numpy
  * semantics; the less obvious ones were also checked with numpy when the
  * test was written, as noted), or come from naive index-by-index oracles
  * written here independently of the strided-copy kernels.

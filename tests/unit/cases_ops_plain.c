@@ -1,5 +1,6 @@
 /* cases_ops_plain.c — unit tests of the plain-C shape and data-movement
- * operators (shape.c, tensor.c): shape inference, data, version differences
+ * operators (operators/tensor/shape.c; Constant, Gather, Concat and Cast
+ * from generate.c, index.c, movement.c, cast.c): shape inference, data, version differences
  * and error messages. Expected values are derived by hand in comments (numpy
  * semantics); oneDNN-backed operators are tested in cases_ops_dnnl.c.
  */
