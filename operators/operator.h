@@ -1,8 +1,8 @@
 /* operator.h — the operator interface and registry shared by runtime/ and
- * operators/. An operator is five callbacks over an ortc_opctx (infer,
- * prepare, run, release, reference) plus the facts its registry row declares;
- * the runtime fills the context, operators never see files, protobuf or the
- * planner. Private: not installed.
+ * operators/. An operator is a registry row: the facts it declares and
+ * callbacks over an ortc_opctx (infer, prepare, run, release, reference, and
+ * flops for the profile); the runtime fills the context, operators never see
+ * files, protobuf or the planner. Private: not installed.
  */
 #ifndef ORTC_OPERATOR_H
 #define ORTC_OPERATOR_H
@@ -189,9 +189,9 @@ typedef struct ortc_operator {
     }
 
 /* ---- fusion contract ---------------------------------------------------
- * Graph passes (runtime/passes/) fold element-wise followers into Conv,
- * ConvTranspose, Gemm and MatMul nodes by giving them the internal attribute
- * ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
+ * Graph passes (runtime/passes/) fold element-wise followers into nodes
+ * whose operator declares ORTC_OP_POST_OPS (Conv, Gemm, MatMul) by giving
+ * them the internal attribute ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
  * order, each "name" or "name:arg[:arg]" with C-locale float arguments:
  *   relu | leaky_relu:ALPHA | clip:MIN:MAX | sigmoid | tanh | elu:ALPHA |
  *   hard_sigmoid:ALPHA:BETA | sum
