@@ -15,68 +15,56 @@
 
 #include "plain_util.h"
 
-#define F32 ORTC_DTYPE_FLOAT
-#define F64 ORTC_DTYPE_DOUBLE
-#define F16 ORTC_DTYPE_FLOAT16
-#define BF16 ORTC_DTYPE_BFLOAT16
-#define I8 ORTC_DTYPE_INT8
-#define I16 ORTC_DTYPE_INT16
-#define I32 ORTC_DTYPE_INT32
-#define I64 ORTC_DTYPE_INT64
-#define U8 ORTC_DTYPE_UINT8
-#define U16 ORTC_DTYPE_UINT16
-#define U32 ORTC_DTYPE_UINT32
-#define U64 ORTC_DTYPE_UINT64
-#define BOOL ORTC_DTYPE_BOOL
-
 /* ---- element conversion (cast.h) ------------------------------------------ */
 
 bool ortc_dtype_is_numeric(ortc_dtype t)
 {
     switch (t) {
-    case F32:
-    case F64:
-    case F16:
-    case BF16:
-    case I8:
-    case I16:
-    case I32:
-    case I64:
-    case U8:
-    case U16:
-    case U32:
-    case U64:
-    case BOOL: return true;
+    case ORTC_DTYPE_FLOAT:
+    case ORTC_DTYPE_DOUBLE:
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16:
+    case ORTC_DTYPE_INT8:
+    case ORTC_DTYPE_INT16:
+    case ORTC_DTYPE_INT32:
+    case ORTC_DTYPE_INT64:
+    case ORTC_DTYPE_UINT8:
+    case ORTC_DTYPE_UINT16:
+    case ORTC_DTYPE_UINT32:
+    case ORTC_DTYPE_UINT64:
+    case ORTC_DTYPE_BOOL: return true;
     default: return false;
     }
 }
 
 bool ortc_dtype_is_float(ortc_dtype t)
 {
-    return t == F32 || t == F64 || t == F16 || t == BF16;
+    return t == ORTC_DTYPE_FLOAT || t == ORTC_DTYPE_DOUBLE || t == ORTC_DTYPE_FLOAT16 ||
+           t == ORTC_DTYPE_BFLOAT16;
 }
 
 static bool is_integer(ortc_dtype t)
 {
-    return ortc_dtype_is_numeric(t) && !ortc_dtype_is_float(t) && t != BOOL;
+    return ortc_dtype_is_numeric(t) && !ortc_dtype_is_float(t) && t != ORTC_DTYPE_BOOL;
 }
 
 ortc_scalar ortc_scalar_load(ortc_dtype t, const void *p, int64_t i)
 {
     switch (t) {
-    case F32: return ortc_scalar_float(((const float *)p)[i]);
-    case F64: return ortc_scalar_float(((const double *)p)[i]);
-    case F16: return ortc_scalar_float(ortc_f16_to_float(((const uint16_t *)p)[i]));
-    case BF16: return ortc_scalar_float(ortc_bf16_to_float(((const uint16_t *)p)[i]));
-    case I8: return ortc_scalar_signed(((const int8_t *)p)[i]);
-    case I16: return ortc_scalar_signed(((const int16_t *)p)[i]);
-    case I32: return ortc_scalar_signed(((const int32_t *)p)[i]);
-    case I64: return ortc_scalar_signed(((const int64_t *)p)[i]);
-    case U8: return ortc_scalar_unsigned(((const uint8_t *)p)[i]);
-    case U16: return ortc_scalar_unsigned(((const uint16_t *)p)[i]);
-    case U32: return ortc_scalar_unsigned(((const uint32_t *)p)[i]);
-    case U64: return ortc_scalar_unsigned(((const uint64_t *)p)[i]);
-    case BOOL: return ortc_scalar_unsigned(((const uint8_t *)p)[i] != 0);
+    case ORTC_DTYPE_FLOAT: return ortc_scalar_float(((const float *)p)[i]);
+    case ORTC_DTYPE_DOUBLE: return ortc_scalar_float(((const double *)p)[i]);
+    case ORTC_DTYPE_FLOAT16: return ortc_scalar_float(ortc_f16_to_float(((const uint16_t *)p)[i]));
+    case ORTC_DTYPE_BFLOAT16:
+        return ortc_scalar_float(ortc_bf16_to_float(((const uint16_t *)p)[i]));
+    case ORTC_DTYPE_INT8: return ortc_scalar_signed(((const int8_t *)p)[i]);
+    case ORTC_DTYPE_INT16: return ortc_scalar_signed(((const int16_t *)p)[i]);
+    case ORTC_DTYPE_INT32: return ortc_scalar_signed(((const int32_t *)p)[i]);
+    case ORTC_DTYPE_INT64: return ortc_scalar_signed(((const int64_t *)p)[i]);
+    case ORTC_DTYPE_UINT8: return ortc_scalar_unsigned(((const uint8_t *)p)[i]);
+    case ORTC_DTYPE_UINT16: return ortc_scalar_unsigned(((const uint16_t *)p)[i]);
+    case ORTC_DTYPE_UINT32: return ortc_scalar_unsigned(((const uint32_t *)p)[i]);
+    case ORTC_DTYPE_UINT64: return ortc_scalar_unsigned(((const uint64_t *)p)[i]);
+    case ORTC_DTYPE_BOOL: return ortc_scalar_unsigned(((const uint8_t *)p)[i] != 0);
     default: return ortc_scalar_signed(0);
     }
 }
@@ -118,15 +106,19 @@ static uint64_t scalar_bits(ortc_scalar v, int64_t lo, uint64_t hi)
 void ortc_scalar_store(ortc_dtype t, void *p, int64_t i, ortc_scalar v)
 {
     switch (t) {
-    case F32:
+    case ORTC_DTYPE_FLOAT:
         ((float *)p)[i] = v.kind == ORTC_SCALAR_FLOAT    ? (float)v.f
                           : v.kind == ORTC_SCALAR_SIGNED ? (float)v.i
                                                          : (float)v.u;
         break;
-    case F64: ((double *)p)[i] = ortc_scalar_double(v); break;
-    case F16: ((uint16_t *)p)[i] = ortc_f16_from_double(ortc_scalar_double(v)); break;
-    case BF16: ((uint16_t *)p)[i] = ortc_bf16_from_double(ortc_scalar_double(v)); break;
-    case BOOL:
+    case ORTC_DTYPE_DOUBLE: ((double *)p)[i] = ortc_scalar_double(v); break;
+    case ORTC_DTYPE_FLOAT16:
+        ((uint16_t *)p)[i] = ortc_f16_from_double(ortc_scalar_double(v));
+        break;
+    case ORTC_DTYPE_BFLOAT16:
+        ((uint16_t *)p)[i] = ortc_bf16_from_double(ortc_scalar_double(v));
+        break;
+    case ORTC_DTYPE_BOOL:
         ((uint8_t *)p)[i] =
             v.kind == ORTC_SCALAR_FLOAT ? v.f != 0 : scalar_bits(v, 0, UINT64_MAX) != 0;
         break;
@@ -136,14 +128,14 @@ void ortc_scalar_store(ortc_dtype t, void *p, int64_t i, ortc_scalar v)
         memcpy((T *)p + i, &bits, sizeof bits); /* two's complement: bits are the value */         \
         break;                                                                                     \
     }
-    case I8: STORE_INT(int8_t, uint8_t, INT8_MIN, INT8_MAX)
-    case I16: STORE_INT(int16_t, uint16_t, INT16_MIN, INT16_MAX)
-    case I32: STORE_INT(int32_t, uint32_t, INT32_MIN, INT32_MAX)
-    case I64: STORE_INT(int64_t, uint64_t, INT64_MIN, INT64_MAX)
-    case U8: STORE_INT(uint8_t, uint8_t, 0, UINT8_MAX)
-    case U16: STORE_INT(uint16_t, uint16_t, 0, UINT16_MAX)
-    case U32: STORE_INT(uint32_t, uint32_t, 0, UINT32_MAX)
-    case U64: STORE_INT(uint64_t, uint64_t, 0, UINT64_MAX)
+    case ORTC_DTYPE_INT8: STORE_INT(int8_t, uint8_t, INT8_MIN, INT8_MAX)
+    case ORTC_DTYPE_INT16: STORE_INT(int16_t, uint16_t, INT16_MIN, INT16_MAX)
+    case ORTC_DTYPE_INT32: STORE_INT(int32_t, uint32_t, INT32_MIN, INT32_MAX)
+    case ORTC_DTYPE_INT64: STORE_INT(int64_t, uint64_t, INT64_MIN, INT64_MAX)
+    case ORTC_DTYPE_UINT8: STORE_INT(uint8_t, uint8_t, 0, UINT8_MAX)
+    case ORTC_DTYPE_UINT16: STORE_INT(uint16_t, uint16_t, 0, UINT16_MAX)
+    case ORTC_DTYPE_UINT32: STORE_INT(uint32_t, uint32_t, 0, UINT32_MAX)
+    case ORTC_DTYPE_UINT64: STORE_INT(uint64_t, uint64_t, 0, UINT64_MAX)
 #undef STORE_INT
     default: break;
     }
@@ -287,7 +279,7 @@ static ortc_status cast_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0];
     ortc_tensor *y = c->out[0];
-    if (x->dtype == y->dtype && x->dtype != BOOL) {
+    if (x->dtype == y->dtype && x->dtype != ORTC_DTYPE_BOOL) {
         ortc_plain_copy(y->data, x->data, ortc_tensor_bytes(x));
         return ORTC_STATUS_OK;
     }

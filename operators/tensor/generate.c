@@ -12,9 +12,6 @@
 #include "operator.h"
 #include "plain_util.h"
 
-#define F32 ORTC_DTYPE_FLOAT
-#define R ORTC_MAX_RANK
-
 /* ---- Constant ------------------------------------------------------------
  * Exactly one of value / value_float(s) / value_int(s) / value_string(s)
  * (the value_* forms from opset 12). sparse_value is refused. */
@@ -128,16 +125,16 @@ static ortc_status constant_of_shape_infer(ortc_opctx *c)
         (st = ortc_op_check_attr(c, "value", ORTC_ATTR_TENSOR)))
         return st;
     const ortc_attr *a = ortc_node_attr(c->node, "value");
-    ortc_dtype dt = F32;
+    ortc_dtype dt = ORTC_DTYPE_FLOAT;
     if (a) {
         if (!a->t || ortc_dtype_size(a->t->t.dtype) == 0 || ortc_tensor_numel(&a->t->t) != 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute 'value' must hold one element of a known dtype");
         dt = a->t->t.dtype;
     }
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     int n;
-    if ((st = ortc_plain_read_ints(c, 0, "shape", 1, dims, R, &n)))
+    if ((st = ortc_plain_read_ints(c, 0, "shape", 1, dims, ORTC_MAX_RANK, &n)))
         return st;
     for (int i = 0; i < n; i++)
         if (dims[i] < 0)

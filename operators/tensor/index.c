@@ -12,22 +12,6 @@
 #include "operator.h"
 #include "plain_util.h"
 
-#define F32 ORTC_DTYPE_FLOAT
-#define F64 ORTC_DTYPE_DOUBLE
-#define F16 ORTC_DTYPE_FLOAT16
-#define BF16 ORTC_DTYPE_BFLOAT16
-#define I8 ORTC_DTYPE_INT8
-#define I16 ORTC_DTYPE_INT16
-#define I32 ORTC_DTYPE_INT32
-#define I64 ORTC_DTYPE_INT64
-#define U8 ORTC_DTYPE_UINT8
-#define U16 ORTC_DTYPE_UINT16
-#define U32 ORTC_DTYPE_UINT32
-#define U64 ORTC_DTYPE_UINT64
-#define BOOL ORTC_DTYPE_BOOL
-#define END ORTC_DTYPE_UNDEFINED
-#define R ORTC_MAX_RANK
-
 /* ---- Gather --------------------------------------------------------------
  * Indices may be negative (counting from the end of the axis) in every
  * version, as ONNX Runtime accepts; out-of-range indices are an error. */
@@ -132,7 +116,7 @@ static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const 
                                   int *axis)
 {
     ortc_status st;
-    if ((st = ortc_op_check_dtype(c, 1, I32, I64, END)))
+    if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
         return st;
     if (data->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -179,7 +163,8 @@ static ortc_status elements_check_indices(ortc_opctx *c, const ortc_tensor *idx,
  * coordinate). Indices are range-checked already. */
 #define FOR_EACH_ELEMENT(idx, data, axis, i, off, body)                                            \
     do {                                                                                           \
-        int64_t ds_[R], pos_[R] = {0}, base_ = 0, dim_ = (data)->dims[axis];                       \
+        int64_t ds_[ORTC_MAX_RANK], pos_[ORTC_MAX_RANK] = {0}, base_ = 0,                          \
+                                    dim_ = (data)->dims[axis];                                     \
         ortc_plain_dense_strides((data)->rank, (data)->dims, ds_);                                 \
         int64_t n_ = ortc_tensor_numel(idx);                                                       \
         for (int64_t i = 0; i < n_; i++) {                                                         \
@@ -283,7 +268,7 @@ static ortc_status scatter_elements_infer(ortc_opctx *c)
                              "input 2 '%s' (updates) has shape %s but input 1 '%s' (indices) has "
                              "%s; they must match",
                              ortc_plain_input_name(c, 2), su, ortc_plain_input_name(c, 1), si);
-    if (red != SCATTER_NONE && (!ortc_dtype_is_numeric(x->dtype) || x->dtype == BOOL))
+    if (red != SCATTER_NONE && (!ortc_dtype_is_numeric(x->dtype) || x->dtype == ORTC_DTYPE_BOOL))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "reduction '%s' on dtype %s is not supported",
                              red == SCATTER_ADD ? "add" : "mul", ortc_dtype_name(x->dtype));
@@ -304,19 +289,19 @@ static void scatter_combine(ortc_dtype t, void *y, int64_t off, const void *u, i
         *p = red == SCATTER_ADD ? (T)(*p + v) : (T)(*p * v);                                       \
         break;                                                                                     \
     }
-    case F32: COMBINE(float)
-    case F64: COMBINE(double)
-    case I8: COMBINE(int8_t)
-    case I16: COMBINE(int16_t)
-    case I32: COMBINE(int32_t)
-    case I64: COMBINE(int64_t)
-    case U8: COMBINE(uint8_t)
-    case U16: COMBINE(uint16_t)
-    case U32: COMBINE(uint32_t)
-    case U64: COMBINE(uint64_t)
+    case ORTC_DTYPE_FLOAT: COMBINE(float)
+    case ORTC_DTYPE_DOUBLE: COMBINE(double)
+    case ORTC_DTYPE_INT8: COMBINE(int8_t)
+    case ORTC_DTYPE_INT16: COMBINE(int16_t)
+    case ORTC_DTYPE_INT32: COMBINE(int32_t)
+    case ORTC_DTYPE_INT64: COMBINE(int64_t)
+    case ORTC_DTYPE_UINT8: COMBINE(uint8_t)
+    case ORTC_DTYPE_UINT16: COMBINE(uint16_t)
+    case ORTC_DTYPE_UINT32: COMBINE(uint32_t)
+    case ORTC_DTYPE_UINT64: COMBINE(uint64_t)
 #undef COMBINE
-    case F16:
-    case BF16: {
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16: {
         double a = ortc_scalar_double(ortc_scalar_load(t, y, off)),
                b = ortc_scalar_double(ortc_scalar_load(t, u, i));
         ortc_scalar_store(t, y, off, ortc_scalar_float(red == SCATTER_ADD ? a + b : a * b));

@@ -15,10 +15,6 @@
 #include "plain_util.h"
 #include "strided_copy.h"
 
-#define I32 ORTC_DTYPE_INT32
-#define I64 ORTC_DTYPE_INT64
-#define R ORTC_MAX_RANK
-
 static void declare_view(ortc_opctx *c)
 {
     if (c->view)
@@ -166,7 +162,8 @@ static ortc_status split_infer(ortc_opctx *c)
     int n_out = c->n_out;
     if (split_from_input(c)) {
         const ortc_tensor *s = c->in[1];
-        bool ok_type = version >= 13 ? s->dtype == I64 : ortc_dtype_is_numeric(s->dtype);
+        bool ok_type =
+            version >= 13 ? s->dtype == ORTC_DTYPE_INT64 : ortc_dtype_is_numeric(s->dtype);
         if (!ok_type || s->rank != 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 1 '%s' (split) is %s of rank %d; expected a 1-D %s list",
@@ -206,7 +203,7 @@ static ortc_status split_infer(ortc_opctx *c)
         return ortc_op_error(c, bad,
                              "split lengths sum to %lld but axis %d of input 0 '%s' has dim %lld",
                              (long long)sum, axis, ortc_plain_input_name(c, 0), (long long)dim);
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     for (int k = 0; k < n_out; k++) {
         dims[axis] = split_len(c, k, dim);
@@ -249,7 +246,7 @@ static ortc_status split_run(ortc_opctx *c)
  * ceil((end - start) / step) when positive. */
 
 typedef struct slice_plan {
-    int64_t first[R], step[R], count[R];
+    int64_t first[ORTC_MAX_RANK], step[ORTC_MAX_RANK], count[ORTC_MAX_RANK];
 } slice_plan;
 
 static void slice_axis(int64_t d, int64_t start, int64_t end, int64_t step, int64_t *first,
@@ -278,7 +275,7 @@ static void slice_axis(int64_t d, int64_t start, int64_t end, int64_t step, int6
     }
 }
 
-/* Reads Slice-1's list attribute `name` into vals (at most R values). */
+/* Reads Slice-1's list attribute `name` into vals (at most ORTC_MAX_RANK values). */
 static ortc_status slice_attr(ortc_opctx *c, const char *name, bool required, int64_t *vals, int *n)
 {
     const ortc_attr *a = ortc_node_attr(c->node, name);
@@ -288,10 +285,10 @@ static ortc_status slice_attr(ortc_opctx *c, const char *name, bool required, in
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is missing", name);
         return ORTC_STATUS_OK;
     }
-    if (a->n > R)
+    if (a->n > ORTC_MAX_RANK)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "attribute '%s' has %zu values; ortc supports rank <= %d", name, a->n,
-                             R);
+                             ORTC_MAX_RANK);
     for (size_t k = 0; k < a->n; k++)
         vals[k] = a->ints[k];
     *n = (int)a->n;
@@ -303,7 +300,7 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
     int version = ortc_op_version(c);
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
-    int64_t starts[R], ends[R], axes[R], steps[R];
+    int64_t starts[ORTC_MAX_RANK], ends[ORTC_MAX_RANK], axes[ORTC_MAX_RANK], steps[ORTC_MAX_RANK];
     int n_starts, n_ends, n_axes = -1, n_steps = -1;
     ortc_status st;
     if (version < 10) {
@@ -312,12 +309,13 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
             (st = slice_attr(c, "axes", false, axes, &n_axes)))
             return st;
     } else {
-        if ((st = ortc_plain_read_int_list(c, 1, "starts", false, starts, R, &n_starts)) ||
-            (st = ortc_plain_read_int_list(c, 2, "ends", false, ends, R, &n_ends)) ||
+        if ((st = ortc_plain_read_int_list(c, 1, "starts", false, starts, ORTC_MAX_RANK,
+                                           &n_starts)) ||
+            (st = ortc_plain_read_int_list(c, 2, "ends", false, ends, ORTC_MAX_RANK, &n_ends)) ||
             (ortc_plain_has_input(c, 3) &&
-             (st = ortc_plain_read_int_list(c, 3, "axes", false, axes, R, &n_axes))) ||
+             (st = ortc_plain_read_int_list(c, 3, "axes", false, axes, ORTC_MAX_RANK, &n_axes))) ||
             (ortc_plain_has_input(c, 4) &&
-             (st = ortc_plain_read_int_list(c, 4, "steps", false, steps, R, &n_steps))))
+             (st = ortc_plain_read_int_list(c, 4, "steps", false, steps, ORTC_MAX_RANK, &n_steps))))
             return st;
     }
     ortc_status bad = version < 10 ? ORTC_STATUS_INVALID_MODEL : ortc_plain_value_status(c, 1);
@@ -335,7 +333,7 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
         p->step[i] = 1;
         p->count[i] = x->dims[i];
     }
-    bool seen[R] = {false};
+    bool seen[ORTC_MAX_RANK] = {false};
     for (int k = 0; k < n_starts; k++) {
         int64_t a = n_axes >= 0 ? axes[k] : k;
         if (a < 0)
@@ -403,7 +401,7 @@ static ortc_status slice_run(ortc_opctx *c)
     if (ortc_tensor_numel(c->out[0]) == 0)
         return ORTC_STATUS_OK;
     size_t elem = ortc_dtype_size(x->dtype);
-    int64_t xs[R], vs[R], base = 0;
+    int64_t xs[ORTC_MAX_RANK], vs[ORTC_MAX_RANK], base = 0;
     ortc_plain_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) {
         base += p.first[i] * xs[i];
@@ -430,7 +428,7 @@ static ortc_status transpose_perm(ortc_opctx *c, int *perm)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'perm' has %zu values but input 0 '%s' has rank %d", a->n,
                              ortc_plain_input_name(c, 0), r);
-    bool seen[R] = {false};
+    bool seen[ORTC_MAX_RANK] = {false};
     for (int i = 0; i < r; i++) {
         int64_t v = a->ints[i];
         if (v < 0 || v >= r)
@@ -450,13 +448,13 @@ static ortc_status transpose_perm(ortc_opctx *c, int *perm)
 static ortc_status transpose_infer(ortc_opctx *c)
 {
     ortc_status st;
-    int perm[R];
+    int perm[ORTC_MAX_RANK];
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
         (st = ortc_op_check_attr(c, "perm", ORTC_ATTR_INTS)) ||
         (st = ortc_plain_check_known(c, 0)) || (st = transpose_perm(c, perm)))
         return st;
     const ortc_tensor *x = c->in[0];
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
         dims[i] = x->dims[perm[i]];
     ortc_op_set_output(c, 0, x->dtype, x->rank, dims);
@@ -465,7 +463,7 @@ static ortc_status transpose_infer(ortc_opctx *c)
 
 static ortc_status transpose_prepare(ortc_opctx *c)
 {
-    int perm[R];
+    int perm[ORTC_MAX_RANK];
     ortc_status st = transpose_perm(c, perm);
     if (st)
         return st;
@@ -485,12 +483,12 @@ static ortc_status transpose_prepare(ortc_opctx *c)
 
 static ortc_status transpose_run(ortc_opctx *c)
 {
-    int perm[R];
+    int perm[ORTC_MAX_RANK];
     ortc_status st = transpose_perm(c, perm);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
-    int64_t xs[R], vs[R];
+    int64_t xs[ORTC_MAX_RANK], vs[ORTC_MAX_RANK];
     ortc_plain_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++)
         vs[i] = xs[perm[i]];
@@ -543,7 +541,7 @@ static ortc_status pad_params(ortc_opctx *c, int64_t *pads, pad_mode *mode)
         return ORTC_STATUS_OK;
     }
     int n;
-    ortc_status st = ortc_plain_read_int_list(c, 1, "pads", true, pads, 2 * R, &n);
+    ortc_status st = ortc_plain_read_int_list(c, 1, "pads", true, pads, 2 * ORTC_MAX_RANK, &n);
     if (st)
         return st;
     if (n != 2 * r)
@@ -623,12 +621,12 @@ static ortc_status pad_infer(ortc_opctx *c)
                                  ortc_plain_input_name(c, 2), ortc_dtype_name(v->dtype),
                                  (long long)ortc_tensor_numel(v), ortc_dtype_name(x->dtype));
     }
-    int64_t pads[2 * R];
+    int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
     if ((st = pad_params(c, pads, &mode)))
         return st;
     int r = x->rank;
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < r; i++) {
         dims[i] = x->dims[i] + pads[i] + pads[i + r];
         ortc_status bad = version < 11 ? ORTC_STATUS_INVALID_MODEL : ortc_plain_value_status(c, 1);
@@ -649,7 +647,7 @@ static ortc_status pad_infer(ortc_opctx *c)
 
 static ortc_status pad_prepare(ortc_opctx *c)
 {
-    int64_t pads[2 * R];
+    int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
     ortc_status st = pad_params(c, pads, &mode);
     if (st)
@@ -677,7 +675,7 @@ static void pad_forward(char *y, const ortc_tensor *yt, const char *x, const ort
     int64_t lo = ortc_plain_clamp(begin, 0, w),
             hi = ortc_plain_clamp(begin + d, lo, w); /* y[lo..hi) = x[..] */
     int64_t rows = ortc_plain_span(yt->dims, 0, r - 1);
-    int64_t xs[R], idx[R] = {0};
+    int64_t xs[ORTC_MAX_RANK], idx[ORTC_MAX_RANK] = {0};
     ortc_plain_dense_strides(r, xt->dims, xs);
     for (int64_t row = 0; row < rows; row++, y += w * e) {
         int64_t off = 0;
@@ -711,7 +709,7 @@ static void pad_forward(char *y, const ortc_tensor *yt, const char *x, const ort
 
 static ortc_status pad_run(ortc_opctx *c)
 {
-    int64_t pads[2 * R];
+    int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
     ortc_status st = pad_params(c, pads, &mode);
     if (st)
@@ -732,9 +730,9 @@ static ortc_status pad_run(ortc_opctx *c)
 
 static ortc_status expand_shape(ortc_opctx *c, int *rank, int64_t *dims)
 {
-    int64_t shape[R];
+    int64_t shape[ORTC_MAX_RANK];
     int n;
-    ortc_status st = ortc_plain_read_ints(c, 1, "shape", 1, shape, R, &n);
+    ortc_status st = ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
@@ -768,7 +766,7 @@ static ortc_status expand_infer(ortc_opctx *c)
 {
     ortc_status st;
     int r = 0;
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
         (st = expand_shape(c, &r, dims)))
         return st;
@@ -788,7 +786,7 @@ static ortc_status expand_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0];
     const ortc_tensor *y = c->out[0];
-    int64_t xs[R], vs[R];
+    int64_t xs[ORTC_MAX_RANK], vs[ORTC_MAX_RANK];
     ortc_plain_dense_strides(x->rank, x->dims, xs);
     int shift = y->rank - x->rank;
     for (int i = 0; i < y->rank; i++) {
@@ -812,7 +810,8 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
         int64_t v[3];
         for (int i = 1; i <= 2; i++) {
             const ortc_tensor *t = c->in[i];
-            if ((t->dtype != I64 && t->dtype != I32) || ortc_tensor_numel(t) != 1)
+            if ((t->dtype != ORTC_DTYPE_INT64 && t->dtype != ORTC_DTYPE_INT32) ||
+                ortc_tensor_numel(t) != 1)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                      "input %d '%s' (%s) must be one int64", i,
                                      ortc_plain_input_name(c, i), names[i]);
@@ -828,7 +827,7 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
             reps[i] = i == axis ? v[1] : 1;
     } else {
         int n;
-        ortc_status st = ortc_plain_read_int_list(c, 1, "repeats", true, reps, R, &n);
+        ortc_status st = ortc_plain_read_int_list(c, 1, "repeats", true, reps, ORTC_MAX_RANK, &n);
         if (st)
             return st;
         if (n != r)
@@ -849,12 +848,12 @@ static ortc_status tile_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
     ortc_status st;
-    int64_t reps[R];
+    int64_t reps[ORTC_MAX_RANK];
     if ((st = ortc_op_check_arity(c, version < 6 ? 3 : 2, version < 6 ? 3 : 2, 1, 1)) ||
         (st = ortc_plain_check_known(c, 0)) || (st = tile_repeats(c, reps)))
         return st;
     const ortc_tensor *x = c->in[0];
-    int64_t dims[R];
+    int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < x->rank; i++) {
         if (x->dims[i] > 0 && reps[i] > INT64_MAX / x->dims[i])
             return ortc_op_error(c, ORTC_STATUS_LIMIT_EXCEEDED,
@@ -875,14 +874,14 @@ static ortc_status tile_prepare(ortc_opctx *c)
 
 static ortc_status tile_run(ortc_opctx *c)
 {
-    int64_t reps[R];
+    int64_t reps[ORTC_MAX_RANK];
     ortc_status st = tile_repeats(c, reps);
     if (st)
         return st;
     /* y: (reps[0], d[0], reps[1], d[1], ...) in row-major order is exactly
      * tile's layout; each repeat re-reads x (stride 0) */
     const ortc_tensor *x = c->in[0];
-    int64_t xs[R], dims[2 * R], vs[2 * R];
+    int64_t xs[ORTC_MAX_RANK], dims[2 * ORTC_MAX_RANK], vs[2 * ORTC_MAX_RANK];
     ortc_plain_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) {
         dims[2 * i] = reps[i];

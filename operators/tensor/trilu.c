@@ -8,8 +8,6 @@
 #include "operator.h"
 #include "plain_util.h"
 
-#define I64 ORTC_DTYPE_INT64
-
 /* ---- Trilu ----------------------------------------------------------------
  * Keeps element (i, j) of each trailing matrix when j - i >= k (upper, the
  * default) or j - i <= k (lower); zeroes the rest ("" for strings). k (input
@@ -26,7 +24,8 @@ static ortc_status trilu_infer(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' has rank %d; Trilu needs rank >= 2",
                              ortc_plain_input_name(c, 0), x->rank);
-    if (ortc_plain_has_input(c, 1) && (c->in[1]->dtype != I64 || ortc_tensor_numel(c->in[1]) != 1))
+    if (ortc_plain_has_input(c, 1) &&
+        (c->in[1]->dtype != ORTC_DTYPE_INT64 || ortc_tensor_numel(c->in[1]) != 1))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (k) must be one int64",
                              ortc_plain_input_name(c, 1));
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
