@@ -106,9 +106,14 @@ ortc_status ortc_op_check_dtypes(ortc_opctx *c, int i, uint32_t mask)
                          v ? v->name : "", ortc_dtype_name(have), allowed);
 }
 
+uint32_t ortc_op_dtypes(const ortc_opctx *c)
+{
+    return c->node->op ? c->node->op->dtypes : ORTC_DTYPES_ALL;
+}
+
 ortc_status ortc_op_check_input(ortc_opctx *c, int i)
 {
-    return ortc_op_check_dtypes(c, i, c->node->op ? c->node->op->dtypes : ORTC_DTYPES_ALL);
+    return ortc_op_check_dtypes(c, i, ortc_op_dtypes(c));
 }
 
 ortc_status ortc_op_prepare(const ortc_operator *op, ortc_opctx *c)

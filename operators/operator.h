@@ -268,6 +268,9 @@ ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
 /* Error unless input i is present and its dtype is in `mask` (ORTC_DT
  * bits); the message lists the mask's dtypes. */
 ortc_status ortc_op_check_dtypes(ortc_opctx *c, int i, uint32_t mask);
+/* The dtypes the node's registry row declares (every dtype when the node
+ * has no row yet). */
+uint32_t ortc_op_dtypes(const ortc_opctx *c);
 /* ortc_op_check_dtypes against the dtypes the node's row declares: for
  * input 0 and the inputs that share its type. */
 ortc_status ortc_op_check_input(ortc_opctx *c, int i);

@@ -246,7 +246,7 @@ static void mean_divide(void *y, ortc_dtype dt, int64_t n, int count)
 /* Whether dt is among the dtypes the node's registry row declares. */
 static bool declared(const ortc_opctx *c, ortc_dtype dt)
 {
-    return ortc_dtype_in(c->node->op->dtypes, dt);
+    return ortc_dtype_in(ortc_op_dtypes(c), dt);
 }
 
 static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *supported)

@@ -88,7 +88,7 @@ static const eltwise_def *def_of(const char *op_type)
 
 static ortc_status check_dtype(ortc_opctx *c, const eltwise_def *d)
 {
-    uint32_t allowed = c->node->op->dtypes;
+    uint32_t allowed = ortc_op_dtypes(c);
     ortc_dtype t = c->in[0]->dtype;
     if (ortc_dtype_in(allowed, t))
         return ORTC_STATUS_OK;

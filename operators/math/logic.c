@@ -199,7 +199,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
             sub = kinds[i].sub;
         }
     int version = ortc_op_version(c);
-    uint32_t declared = c->node->op->dtypes; /* of input 0 (Where: inputs 1, 2) */
+    uint32_t declared = ortc_op_dtypes(c); /* of input 0 (Where: inputs 1, 2) */
     ortc_status st;
     switch (li->kind) {
     case K_NOT:

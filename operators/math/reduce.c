@@ -83,7 +83,7 @@ static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
 static ortc_status reduce_check_dtype(ortc_opctx *c, int version)
 {
     ortc_dtype t = c->in[0]->dtype;
-    uint32_t allowed = c->node->op->dtypes;
+    uint32_t allowed = ortc_op_dtypes(c);
     if (ortc_dtype_in(allowed, t))
         return ORTC_STATUS_OK;
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,

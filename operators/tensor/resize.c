@@ -309,7 +309,7 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
 
     /* which element types the mode can compute: the row's dtypes in
      * nearest mode, float32 and float64 in the others */
-    if (!ortc_dtype_in(c->node->op->dtypes, x->dtype))
+    if (!ortc_dtype_in(ortc_op_dtypes(c), x->dtype))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s on dtype %s is not supported",
                              c->node->op_type, ortc_dtype_name(x->dtype));
     if (p->mode == RS_NEAREST || x->dtype == ORTC_DTYPE_FLOAT || x->dtype == ORTC_DTYPE_DOUBLE)
