@@ -191,8 +191,9 @@ typedef struct ortc_operator {
 /* ---- fusion contract ---------------------------------------------------
  * Graph passes (runtime/passes/) fold element-wise followers into nodes
  * whose operator declares ORTC_OP_POST_OPS (Conv, Gemm, MatMul) by giving
- * them the internal attribute ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
- * order, each "name" or "name:arg[:arg]" with C-locale float arguments:
+ * them the internal attribute ORTC_ATTR_POST_OPS (STRINGS): operations
+ * applied to the node's output in order, each "name" or "name:arg[:arg]"
+ * with C-locale float arguments:
  *   relu | leaky_relu:ALPHA | clip:MIN:MAX | sigmoid | tanh | elu:ALPHA |
  *   hard_sigmoid:ALPHA:BETA | sum
  * "sum" adds the node's input ORTC_FUSED_SUM_INPUT (same shape and dtype as
