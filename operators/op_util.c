@@ -1,6 +1,7 @@
 /* op_util.c — checks and small helpers shared by operator implementations:
  * errors that name the node, arity/dtype/attribute checks, broadcasting,
- * axis normalisation, reading integer tensors. No kernels here.
+ * axis normalisation, reading integer tensors; and ortc_op_prepare, which
+ * applies a row's declared aliasing around its prepare. No kernels here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ ortc_status ortc_op_error(ortc_opctx *c, ortc_status status, const char *fmt, ..
     const ortc_node *n = c->node;
     return ortc_err_set(c->err, status, "node '%s' (%s%s%s-%d): %s", n->name,
                         n->domain[0] ? n->domain : "", n->domain[0] ? "." : "", n->op_type,
-                        c->node->op ? c->node->op->since_version : n->opset, msg);
+                        ortc_node_version(n), msg);
 }
 
 ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_out, int max_out)
@@ -70,6 +71,76 @@ ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...)
     const ortc_value *v = c->node->inputs[i];
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input %d '%s' has dtype %s; supported: %s", i,
                          v ? v->name : "", ortc_dtype_name(have), allowed);
+}
+
+/* Display order of dtype lists: floating types, integers by width (signed
+ * before unsigned), then the rest. */
+static const ortc_dtype dtype_order[] = {
+    ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_FLOAT16,   ORTC_DTYPE_BFLOAT16,
+    ORTC_DTYPE_INT8,  ORTC_DTYPE_UINT8,  ORTC_DTYPE_INT16,     ORTC_DTYPE_UINT16,
+    ORTC_DTYPE_INT32, ORTC_DTYPE_UINT32, ORTC_DTYPE_INT64,     ORTC_DTYPE_UINT64,
+    ORTC_DTYPE_BOOL,  ORTC_DTYPE_STRING, ORTC_DTYPE_COMPLEX64, ORTC_DTYPE_COMPLEX128,
+};
+
+void ortc_dtypes_str(char *buf, size_t size, uint32_t mask)
+{
+    if (size)
+        buf[0] = '\0';
+    for (size_t k = 0; k < sizeof dtype_order / sizeof *dtype_order; k++)
+        if (mask & (1u << dtype_order[k]))
+            ortc_strbuf_append(buf, size, "%s%s", buf[0] ? ", " : "",
+                               ortc_dtype_name(dtype_order[k]));
+}
+
+ortc_status ortc_op_check_dtypes(ortc_opctx *c, int i, uint32_t mask)
+{
+    if (i >= c->n_in || !c->in[i])
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d is missing", i);
+    ortc_dtype have = c->in[i]->dtype;
+    if (ortc_dtype_in(mask, have))
+        return ORTC_STATUS_OK;
+    char allowed[256];
+    ortc_dtypes_str(allowed, sizeof allowed, mask);
+    const ortc_value *v = c->node->inputs[i];
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input %d '%s' has dtype %s; supported: %s", i,
+                         v ? v->name : "", ortc_dtype_name(have), allowed);
+}
+
+uint32_t ortc_op_dtypes(const ortc_opctx *c)
+{
+    return c->node->op ? c->node->op->dtypes : ORTC_DTYPES_ALL;
+}
+
+ortc_status ortc_op_check_input(ortc_opctx *c, int i)
+{
+    return ortc_op_check_dtypes(c, i, ortc_op_dtypes(c));
+}
+
+ortc_status ortc_op_prepare(const ortc_operator *op, ortc_opctx *c)
+{
+    if ((op->flags & ORTC_OP_VIEW) && c->view && c->n_in > 0 && c->n_out > 0)
+        c->view[0] = 0;
+    if ((op->flags & ORTC_OP_INPLACE) && c->inplace && c->n_in > 0 && c->n_out > 0)
+        c->inplace[0] = 0;
+    if (!op->prepare)
+        return ORTC_STATUS_OK;
+    ortc_status st = op->prepare(c);
+    if (st)
+        return st;
+    for (int k = 0; k < c->n_out; k++) {
+        if (c->view && c->view[k] >= 0 && !(op->flags & (ORTC_OP_VIEW | ORTC_OP_MAY_VIEW)))
+            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                                 "internal: prepare made output %d a view, which the registry row "
+                                 "does not declare",
+                                 k);
+        if (c->inplace && c->inplace[k] >= 0 &&
+            !(op->flags & (ORTC_OP_INPLACE | ORTC_OP_MAY_INPLACE)))
+            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                                 "internal: prepare let output %d reuse an input, which the "
+                                 "registry row does not declare",
+                                 k);
+    }
+    return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type)
@@ -126,6 +197,12 @@ ortc_status ortc_op_axis(ortc_opctx *c, int64_t axis, int rank, int *out)
                              (long long)axis, rank);
     *out = (int)a;
     return ORTC_STATUS_OK;
+}
+
+double ortc_op_flops(const ortc_tensor *t, double macs_per_element)
+{
+    double macs = t ? (double)ortc_tensor_numel(t) * macs_per_element : 0;
+    return macs > 0 ? 2 * macs : 0;
 }
 
 int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i)

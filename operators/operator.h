@@ -1,7 +1,8 @@
 /* operator.h — the operator interface and registry shared by runtime/ and
- * operators/. An operator is four callbacks over an ortc_opctx; the runtime
- * fills the context, operators never see files, protobuf or the planner.
- * Private: not installed.
+ * operators/. An operator is a registry row: the facts it declares and
+ * callbacks over an ortc_opctx (infer, prepare, run, release, reference, and
+ * flops for the profile); the runtime fills the context, operators never see
+ * files, protobuf or the planner. Private: not installed.
  */
 #ifndef ORTC_OPERATOR_H
 #define ORTC_OPERATOR_H
@@ -71,6 +72,9 @@ typedef struct ortc_opctx {
     } bind[ORTC_OPCTX_MAX_BINDS];
 } ortc_opctx;
 
+/* Facts an operator declares in its registry row (ortc_operator.flags). The
+ * runtime and the graph passes act on them; the registry self-test
+ * (ortc_registry_validate) checks they are consistent. */
 enum {
     /* The op handles blocked layouts on its inputs (checks in_layout in
      * prepare). Without it the runtime converts inputs to plain first. */
@@ -86,13 +90,61 @@ enum {
     /* The op applies ORTC_ATTR_POST_OPS (fusion contract below); graph
      * passes fuse element-wise followers only into such ops. */
     ORTC_OP_POST_OPS = 1u << 4,
+    /* Output 0 is always input 0's bytes under another shape (Reshape,
+     * Flatten, ...): ortc_op_prepare declares the view, run only copies when
+     * the runtime could not alias. */
+    ORTC_OP_VIEW = 1u << 5,
+    /* Output 0 may always overwrite input 0 (each element of input 0 is read
+     * before the output element at its place is written). */
+    ORTC_OP_INPLACE = 1u << 6,
+    /* prepare may declare output 0 a view of an input, depending on the
+     * node's shapes and attributes (Slice taking everything, say). */
+    ORTC_OP_MAY_VIEW = 1u << 7,
+    /* prepare may declare that output 0 reuses an input's memory. */
+    ORTC_OP_MAY_INPLACE = 1u << 8,
 };
 
+/* Where an operator's kernels run. */
+typedef enum ortc_op_backend {
+    ORTC_BACKEND_C = 0, /* plain C: run is its own reference */
+    ORTC_BACKEND_ONEDNN /* oneDNN where it can; `reference` is the plain-C kernel */
+} ortc_op_backend;
+
+/* Element-type sets for ortc_operator.dtypes: bit d is ortc_dtype d. */
+#define ORTC_DT(d) (1u << ORTC_DTYPE_##d)
+#define ORTC_DTYPES_FLOAT (ORTC_DT(FLOAT) | ORTC_DT(DOUBLE))
+#define ORTC_DTYPES_SIGNED (ORTC_DT(INT8) | ORTC_DT(INT16) | ORTC_DT(INT32) | ORTC_DT(INT64))
+#define ORTC_DTYPES_UNSIGNED (ORTC_DT(UINT8) | ORTC_DT(UINT16) | ORTC_DT(UINT32) | ORTC_DT(UINT64))
+#define ORTC_DTYPES_INT (ORTC_DTYPES_SIGNED | ORTC_DTYPES_UNSIGNED)
+/* float16 and float32/64 and every integer (the binary arithmetic ops) */
+#define ORTC_DTYPES_NUMERIC (ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DTYPES_INT)
+/* every element type (data movement works on bytes) */
+#define ORTC_DTYPES_ALL (((1u << (ORTC_DTYPE_BFLOAT16 + 1)) - 1) & ~1u)
+
+/* Whether dtype d is in the set `mask`. */
+static inline bool ortc_dtype_in(uint32_t mask, ortc_dtype d)
+{
+    return (unsigned)d < 32 && ((mask >> d) & 1u);
+}
+
 typedef struct ortc_operator {
-    const char *domain; /* "" = ai.onnx */
+    const char *domain; /* NULL or "" = ai.onnx */
     const char *op_type;
-    int since_version; /* chosen: highest since_version <= model opset */
-    unsigned flags;
+    /* The ONNX versions of the operator this row implements: since..until
+     * (inclusive). A model's node gets the row with the highest `since` not
+     * above the model's opset for the domain, so the newest row also serves
+     * later opsets. Rows of one (domain, op_type) never overlap. */
+    int since, until;
+    /* Every ONNX since-version within since..until, ascending (the points
+     * where the spec changed; ortc_op_version picks the one that applies).
+     * May be left out when since == until. */
+    int versions[ORTC_MAX_OP_VERSIONS];
+    ortc_op_backend backend;
+    /* Element types of the op's data (ONNX's type constraint T: input 0 and
+     * the inputs sharing its type; for Constant, the output). infer refuses
+     * the others (see ortc_op_check_input). */
+    uint32_t dtypes;
+    unsigned flags; /* ORTC_OP_* above */
     /* Bit i set: infer needs the contents of input i (Reshape's shape,
      * Unsqueeze-13's axes, ...). The runtime makes them available at compile
      * time (constants, folding, or by keying the plan on a graph input). */
@@ -101,23 +153,47 @@ typedef struct ortc_operator {
      * and shape. Must not allocate state. */
     ortc_status (*infer)(ortc_opctx *c);
     /* Optional: build kernel state (primitives, packed weights), choose
-     * layouts, declare scratch/in-place/view. Called after infer, once per
-     * compiled plan. Constant inputs have data here. */
+     * layouts, declare scratch/in-place/view. Called (through
+     * ortc_op_prepare) after infer, once per compiled plan. Constant inputs
+     * have data here. */
     ortc_status (*prepare)(ortc_opctx *c);
     /* Compute outputs. Never allocates, never logs. */
     ortc_status (*run)(ortc_opctx *c);
     /* Optional: free c->state. */
     void (*release)(ortc_opctx *c);
+    /* Optional: floating-point operations of one run (2 x multiply-adds)
+     * from the shapes in c, for the profile; 0 when the shapes do not fit. */
+    double (*flops)(const ortc_opctx *c);
     /* Plain-C reference kernel for oneDNN-backed ops (NULL for plain-C ops,
      * whose run is already the reference). Called without prepare. */
     ortc_status (*reference)(ortc_opctx *c);
 } ortc_operator;
 
+/* ---- registration --------------------------------------------------------
+ * Every family file declares its operators with this one macro: op type,
+ * the first and last ONNX version the row implements, then designated
+ * initializers for the other fields (.versions, .backend, .dtypes, .flags,
+ * .data_inputs and the callbacks). For example:
+ *
+ *   ORTC_OP("Add", 1, 14, .versions = {1, 6, 7, 13, 14},
+ *           .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DTYPES_NUMERIC,
+ *           .infer = binary_infer, .prepare = binary_prepare, .run = binary_run,
+ *           .release = binary_release, .reference = binary_reference),
+ *
+ * A row stays separate from its neighbours only where callbacks or facts
+ * differ (ReduceSum-13 reads its axes from an input: its own row). Operators
+ * of another domain add .domain = "com.example". */
+#define ORTC_OP(name, since_v, until_v, ...)                                                       \
+    {                                                                                              \
+        .op_type = (name), .since = (since_v), .until = (until_v), __VA_ARGS__                     \
+    }
+
 /* ---- fusion contract ---------------------------------------------------
- * Graph passes (runtime/passes/) fold element-wise followers into Conv,
- * ConvTranspose, Gemm and MatMul nodes by giving them the internal attribute
- * ORTC_ATTR_POST_OPS (STRINGS): operations applied to the node's output in
- * order, each "name" or "name:arg[:arg]" with C-locale float arguments:
+ * Graph passes (runtime/passes/) fold element-wise followers into nodes
+ * whose operator declares ORTC_OP_POST_OPS (Conv, Gemm, MatMul) by giving
+ * them the internal attribute ORTC_ATTR_POST_OPS (STRINGS): operations
+ * applied to the node's output in order, each "name" or "name:arg[:arg]"
+ * with C-locale float arguments:
  *   relu | leaky_relu:ALPHA | clip:MIN:MAX | sigmoid | tanh | elu:ALPHA |
  *   hard_sigmoid:ALPHA:BETA | sum
  * "sum" adds the node's input ORTC_FUSED_SUM_INPUT (same shape and dtype as
@@ -131,20 +207,52 @@ typedef struct ortc_operator {
 
 /* ---- registry ---------------------------------------------------------- */
 
-/* The operator for (domain, op_type) whose since_version is the highest not
- * above `opset`; NULL if none. */
+/* The row for (domain, op_type) whose `since` is the highest not above
+ * `opset`; NULL if none. domain NULL, "" and "ai.onnx" are the same. */
 const ortc_operator *ortc_registry_find(const char *domain, const char *op_type, int opset);
 /* Whether any version of (domain, op_type) is registered. */
 bool ortc_registry_knows(const char *domain, const char *op_type);
-/* Iterate all registered operators (for `ortc info --ops`). */
+/* Iterate all registered rows (`ortc info --ops`, the self-test). */
 size_t ortc_registry_count(void);
 const ortc_operator *ortc_registry_at(size_t i);
 
-/* Each operator family file defines a table and its length; registry.c
- * lists the tables. */
+/* Checks the rows ops[0..n) against the registry's rules: well-formed
+ * version ranges that never overlap for one (domain, op_type), a reference
+ * kernel for every oneDNN-backed op and none for plain-C ones, declared
+ * dtypes, and flags that agree with each other and with the callbacks (see
+ * registry.c for each rule and why). Calls report(user, message) once per
+ * problem and returns how many there were (0: consistent). */
+size_t ortc_registry_validate(const ortc_operator *const *ops, size_t n,
+                              void (*report)(void *user, const char *message), void *user);
+
+/* Each operator family file defines a table with ORTC_OP rows and its
+ * length with ORTC_OP_TABLE_END; registry.c lists the tables. */
 #define ORTC_OP_TABLE(family)                                                                      \
     extern const ortc_operator ortc_ops_##family[];                                                \
     extern const size_t ortc_ops_##family##_count
+#define ORTC_OP_TABLE_END(family)                                                                  \
+    const size_t ortc_ops_##family##_count = sizeof ortc_ops_##family / sizeof *ortc_ops_##family
+
+/* ---- versions --------------------------------------------------------------
+ * Kernels branch on the ONNX version of the operator a node resolved to
+ * (Add-7 broadcasts, Add-6 does not), never on the model's opset directly. */
+
+/* The version of row `op` that applies at `opset`: the highest of its
+ * versions not above opset (op->since when opset is below all of them). */
+int ortc_operator_version(const ortc_operator *op, int opset);
+/* The version node n resolved to; n->opset when it has no operator. */
+int ortc_node_version(const ortc_node *n);
+/* The version of the node being inferred, prepared or run. */
+int ortc_op_version(const ortc_opctx *c);
+
+/* ---- calling an operator ---------------------------------------------------- */
+
+/* Declares the row's static aliasing (ORTC_OP_VIEW, ORTC_OP_INPLACE) in
+ * c->view / c->inplace, then calls op->prepare when there is one. An alias
+ * prepare declares that the row does not allow (no ORTC_OP_MAY_VIEW /
+ * MAY_INPLACE) is an internal error naming the node. The runtime calls
+ * this, never op->prepare directly. */
+ortc_status ortc_op_prepare(const ortc_operator *op, ortc_opctx *c);
 
 /* ---- helpers for operator code ----------------------------------------- */
 
@@ -158,6 +266,19 @@ ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_o
 /* Error unless input i is present and has one of the listed dtypes
  * (terminated by ORTC_DTYPE_UNDEFINED). */
 ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
+/* Error unless input i is present and its dtype is in `mask` (ORTC_DT
+ * bits); the message lists the mask's dtypes. */
+ortc_status ortc_op_check_dtypes(ortc_opctx *c, int i, uint32_t mask);
+/* The dtypes the node's registry row declares (every dtype when the node
+ * has no row yet). */
+uint32_t ortc_op_dtypes(const ortc_opctx *c);
+/* ortc_op_check_dtypes against the dtypes the node's row declares: for
+ * input 0 and the inputs that share its type. */
+ortc_status ortc_op_check_input(ortc_opctx *c, int i);
+/* Writes the names of mask's dtypes, ", "-separated, to buf (float32,
+ * float64, float16, bfloat16, int8, uint8, ... int64, uint64, bool, string,
+ * complex64, complex128). */
+void ortc_dtypes_str(char *buf, size_t size, uint32_t mask);
 /* Error unless attribute `name` is absent or has type `type`. */
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type);
 
@@ -171,6 +292,11 @@ ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_te
 
 /* Normalises a possibly negative axis against rank; error when out of range. */
 ortc_status ortc_op_axis(ortc_opctx *c, int64_t axis, int rank, int *out);
+
+/* 2 x macs_per_element x elements of t (the FLOP count of a multiply-add
+ * kernel, for ortc_operator.flops); 0 when t is NULL or the product is not
+ * positive. */
+double ortc_op_flops(const ortc_tensor *t, double macs_per_element);
 
 /* Reads element i of an integer tensor (INT32/INT64/...) as int64. */
 int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i);

@@ -1,15 +1,120 @@
 /* plain_util.c — helpers for the plain-C operator families (see
- * plain_util.h): byte copies for views, rank limits, int-list inputs and
- * float16/bfloat16 conversions. Kernels live in shape.c and tensor.c.
+ * plain_util.h): byte copies and fills, dims arithmetic, limits, int-list
+ * inputs, errors for shape inputs and float16/bfloat16 conversions. Kernels
+ * live in operators/tensor/.
  */
 #include "plain_util.h"
 
 #include <math.h>
 #include <string.h>
 
-int ortc_plain_version(const ortc_opctx *c)
+/* The STRING "zero" (Pad's default fill, Trilu's cleared elements). */
+static char empty_string[1];
+
+const char *ortc_plain_input_name(const ortc_opctx *c, int i)
 {
-    return c->node->op ? c->node->op->since_version : c->node->opset;
+    const ortc_value *v = i < c->node->n_inputs ? c->node->inputs[i] : NULL;
+    return v ? v->name : "";
+}
+
+bool ortc_plain_has_input(const ortc_opctx *c, int i)
+{
+    return i < c->n_in && c->in[i];
+}
+
+int64_t ortc_plain_span(const int64_t *dims, int from, int to)
+{
+    int64_t p = 1;
+    for (int i = from; i < to; i++)
+        p *= dims[i];
+    return p;
+}
+
+void ortc_plain_dense_strides(int rank, const int64_t *dims, int64_t *strides)
+{
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        strides[i] = s;
+        s *= dims[i];
+    }
+}
+
+void ortc_plain_set_zero(void *dst, ortc_dtype dtype)
+{
+    if (dtype == ORTC_DTYPE_STRING) {
+        char *s = empty_string;
+        memcpy(dst, &s, sizeof s);
+    } else {
+        memset(dst, 0, ortc_dtype_size(dtype));
+    }
+}
+
+void ortc_plain_fill(char *out, const void *val, int64_t n, size_t elem)
+{
+    if (n <= 0)
+        return;
+    memcpy(out, val, elem);
+    int64_t done = 1;
+    while (done < n) {
+        int64_t k = done < n - done ? done : n - done;
+        memcpy(out + done * (int64_t)elem, out, (size_t)k * elem);
+        done += k;
+    }
+}
+
+ortc_status ortc_plain_value_status(const ortc_opctx *c, int i)
+{
+    const ortc_value *v = i < c->node->n_inputs ? c->node->inputs[i] : NULL;
+    return v && v->kind == ORTC_VALUE_INPUT ? ORTC_STATUS_INVALID_ARGUMENT
+                                            : ORTC_STATUS_INVALID_MODEL;
+}
+
+ortc_status ortc_plain_data_unknown(ortc_opctx *c, int i, const char *what)
+{
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                         "the output shape depends on the values of input %d '%s' (%s), which are "
+                         "only known at run time; ortc needs them when compiling (a constant, an "
+                         "initializer or a graph input)",
+                         i, ortc_plain_input_name(c, i), what);
+}
+
+ortc_status ortc_plain_read_int_list(ortc_opctx *c, int i, const char *what, bool int64_only,
+                                     int64_t *vals, int max, int *n)
+{
+    const ortc_tensor *t = c->in[i];
+    const char *name = ortc_plain_input_name(c, i);
+    if (t->dtype != ORTC_DTYPE_INT64 && (int64_only || t->dtype != ORTC_DTYPE_INT32))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input %d '%s' (%s) has dtype %s; expected %s", i, name, what,
+                             ortc_dtype_name(t->dtype), int64_only ? "int64" : "int32 or int64");
+    if (t->rank > 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input %d '%s' (%s) has rank %d; expected a 1-D list", i, name, what,
+                             t->rank);
+    int64_t count = ortc_tensor_numel(t);
+    if (count > max)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "input %d '%s' (%s) has %lld values; ortc supports at most %d here "
+                             "(rank <= %d)",
+                             i, name, what, (long long)count, max, ORTC_MAX_RANK);
+    if (count > 0 && !t->data)
+        return ortc_plain_data_unknown(c, i, what);
+    for (int64_t k = 0; k < count; k++)
+        vals[k] = ortc_tensor_get_int(t, k);
+    *n = (int)count;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_plain_check_numel(ortc_opctx *c, int k)
+{
+    if (c->out[k] && ortc_tensor_numel(c->out[k]) < 0) {
+        char s[160];
+        const ortc_tensor *t = c->out[k];
+        return ortc_op_error(c, ORTC_STATUS_LIMIT_EXCEEDED,
+                             "output %d would have shape %s, more than 2^63 elements", k,
+                             ortc_shape_str(s, sizeof s, t->rank, t->dims));
+    }
+    return ORTC_STATUS_OK;
 }
 
 void ortc_plain_copy(void *dst, const void *src, size_t bytes)

@@ -1,18 +1,59 @@
 /* plain_util.h — small helpers shared by the plain-C operator families
- * (shape.c, tensor.c): copying a tensor's bytes, rank limits, reading
- * integer-list inputs, and float16/bfloat16 bit conversions. No kernels.
+ * (operators/tensor/): copying and filling bytes, dims arithmetic, rank and
+ * element-count limits, reading integer-list inputs, errors for shape inputs
+ * and float16/bfloat16 bit conversions. No kernels.
  */
 #ifndef ORTC_PLAIN_UTIL_H
 #define ORTC_PLAIN_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "operator.h"
 
-/* The since_version of the operator resolved for this node (the model's
- * opset when none is set yet). */
-int ortc_plain_version(const ortc_opctx *c);
+/* The name of node input i ("" when omitted or out of range). */
+const char *ortc_plain_input_name(const ortc_opctx *c, int i);
+
+/* Whether input i is present. */
+bool ortc_plain_has_input(const ortc_opctx *c, int i);
+
+/* Product of dims[from..to) (1 when empty); the dims are concrete. */
+int64_t ortc_plain_span(const int64_t *dims, int from, int to);
+
+/* Row-major element strides of dims[0..rank). */
+void ortc_plain_dense_strides(int rank, const int64_t *dims, int64_t *strides);
+
+static inline int64_t ortc_plain_clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Writes the zero of dtype at dst: all-zero bytes, or "" for STRING (a
+ * static empty string the output borrows). */
+void ortc_plain_set_zero(void *dst, ortc_dtype dtype);
+
+// out: (n) elements of `elem` bytes, each a copy of *val (doubling memcpy)
+void ortc_plain_fill(char *out, const void *val, int64_t n, size_t elem);
+
+/* The status for a bad value in shape-determining input i: the caller's
+ * fault (INVALID_ARGUMENT) when it is a graph input, the model's
+ * (INVALID_MODEL) otherwise. */
+ortc_status ortc_plain_value_status(const ortc_opctx *c, int i);
+
+/* Error (UNSUPPORTED): the output shape depends on input i's values (`what`),
+ * which are only known at run time. */
+ortc_status ortc_plain_data_unknown(ortc_opctx *c, int i, const char *what);
+
+/* Reads input i, an int32/int64 (int64 only when `int64_only`) tensor of
+ * rank 0 or 1 with at most `max` values known at compile time, into
+ * vals[0..*n). Unlike ortc_plain_read_ints it takes int32 and names the
+ * input's source when its values are unknown. */
+ortc_status ortc_plain_read_int_list(ortc_opctx *c, int i, const char *what, bool int64_only,
+                                     int64_t *vals, int max, int *n);
+
+/* Error (LIMIT_EXCEEDED) unless output k's element count is representable. */
+ortc_status ortc_plain_check_numel(ortc_opctx *c, int k);
 
 /* memcpy(dst, src, bytes) unless the pointers are equal (the output is a
  * view of the input) or bytes is 0 (data may then be NULL). */

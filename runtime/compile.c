@@ -288,8 +288,7 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
         c->backend = s->backend;
         ortc_backend_enter(s->backend);
         void *scratch = NULL;
-        if (op->prepare)
-            st = op->prepare(c);
+        st = ortc_op_prepare(op, c);
         if (!st && c->scratch_bytes) {
             scratch = alloc_aligned(c->scratch_bytes);
             if (!scratch)
@@ -781,10 +780,8 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
         bool *ok = (bool *)step->ctx.out_blocked_ok;
         for (int k = 0; k < n->n_outputs; k++)
             ok[k] = blocked_ok(n->outputs[k]);
-        if (!step->use_reference && n->op->prepare) {
-            if ((st = n->op->prepare(&step->ctx)))
-                goto fail;
-        }
+        if (!step->use_reference && (st = ortc_op_prepare(n->op, &step->ctx)))
+            goto fail;
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] && !p->layouts[SLOT(p, n->outputs[k])].plain && !ok[k]) {
                 st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,

@@ -520,40 +520,12 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
     return ORTC_STATUS_OK;
 }
 
-static int64_t dim_product(const ortc_tensor *t, int from, int to)
-{
-    int64_t n = 1;
-    for (int d = from; d < to && d < t->rank; d++)
-        n *= t->dims[d];
-    return n;
-}
-
-/* 2 * multiply-accumulates of a step from its shapes; 0 for other ops or
- * shapes that do not fit the op. Group-aware through the weight shape:
- * Conv W is (M, C/group, k...), ConvTranspose W is (C, M/group, k...). */
+/* The operator's count for the step (ortc_operator.flops); 0 for ops that
+ * do not count. */
 static double step_flops(const ortc_step *st)
 {
-    const ortc_node *n = st->node;
-    const ortc_opctx *c = &st->ctx;
-    const ortc_tensor *x = c->n_in > 0 ? c->in[0] : NULL;
-    const ortc_tensor *w = c->n_in > 1 ? c->in[1] : NULL;
-    const ortc_tensor *y = c->n_out > 0 ? c->out[0] : NULL;
-    if (!x || !w || !y || strcmp(n->domain, "") != 0)
-        return 0;
-    double macs = 0;
-    if (!strcmp(n->op_type, "Conv") && w->rank >= 3) {
-        /* every output element sums over C/group input channels x kernel */
-        macs = (double)ortc_tensor_numel(y) * (double)dim_product(w, 1, w->rank);
-    } else if (!strcmp(n->op_type, "ConvTranspose") && w->rank >= 3) {
-        /* every input element scatters into M/group channels x kernel */
-        macs = (double)ortc_tensor_numel(x) * (double)dim_product(w, 1, w->rank);
-    } else if (!strcmp(n->op_type, "Gemm") && x->rank == 2) {
-        int64_t k = ortc_node_attr_int(n, "transA", 0) ? x->dims[0] : x->dims[1];
-        macs = (double)ortc_tensor_numel(y) * (double)k;
-    } else if (!strcmp(n->op_type, "MatMul") && x->rank >= 1) {
-        macs = (double)ortc_tensor_numel(y) * (double)x->dims[x->rank - 1];
-    }
-    return macs > 0 ? 2 * macs : 0;
+    const ortc_operator *op = st->node->op;
+    return op && op->flops ? op->flops(&st->ctx) : 0;
 }
 
 size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size_t max)

@@ -16,6 +16,8 @@ int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+/* `ortc info --ops [--json]` (cli_ops.c): the operator registry. */
+int cli_info_ops(bool json);
 
 /* Prints "ortc: <fmt>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

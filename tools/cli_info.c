@@ -2,7 +2,7 @@
  * inputs/outputs, operator histogram, parameters, unsupported operators and
  * the memory plan ortc would use; with --passes the graph before and after
  * the graph passes and what each changed (from the session's log). Text or
- * --json.
+ * --json. `--ops` (the operator registry, no model) is cli_ops.c's.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 static void help(void)
 {
     printf("usage: ortc info MODEL [options]\n"
+           "       ortc info --ops [--json]\n"
            "\n"
            "Prints the model's IR version, producer, opsets, inputs and outputs with shapes,\n"
            "an operator histogram, parameter count and bytes, unsupported operators, and\n"
@@ -23,6 +24,8 @@ static void help(void)
            "options:\n"
            "  --batch N     value for symbolic input dims when planning (default 1)\n"
            "  --limits      print ortc's input limits and exit (no MODEL needed)\n"
+           "  --ops         list the operators ortc implements (no MODEL): versions,\n"
+           "                backend (oneDNN or plain C), fusable, aliasing, dtypes\n"
            "  --passes      show the graph (node, op, inputs -> outputs, shapes) before and\n"
            "                after the graph passes, and what each pass changed\n"
            "  --threads N   kernel threads used when compiling the plan\n"
@@ -102,7 +105,7 @@ int cli_info(int argc, char **argv)
     cli_common common = {0};
     const char *path = NULL;
     long batch = 1;
-    bool show_passes = false;
+    bool show_passes = false, show_ops = false;
     pass_lines passes = {NULL, 0};
     for (int i = 2; i < argc; i++) {
         const char *val;
@@ -113,6 +116,10 @@ int cli_info(int argc, char **argv)
             return r < 0 ? CLI_OK : r;
         if (!strcmp(argv[i], "--passes")) {
             show_passes = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--ops")) {
+            show_ops = true;
             continue;
         }
         if (!strcmp(argv[i], "--limits")) {
@@ -132,6 +139,11 @@ int cli_info(int argc, char **argv)
         if (path)
             return cli_usage_error("info", "one MODEL at a time");
         path = argv[i];
+    }
+    if (show_ops) {
+        if (path)
+            return cli_usage_error("info", "--ops lists the registry and takes no MODEL");
+        return cli_info_ops(common.json);
     }
     if (!path)
         return cli_usage_error("info", "missing MODEL");

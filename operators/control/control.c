@@ -5,9 +5,6 @@
 #include "operator.h"
 
 const ortc_operator ortc_ops_control[] = {
-    {"", "If", 1, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 11, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 13, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 16, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
+    ORTC_OP("If", 1, 16, .versions = {1, 11, 13, 16}, .flags = ORTC_OP_CONTROL_FLOW),
 };
-const size_t ortc_ops_control_count = sizeof ortc_ops_control / sizeof *ortc_ops_control;
+ORTC_OP_TABLE_END(control);

@@ -2,8 +2,7 @@
  * Div (opsets 1, 6, 7, 13, 14), Pow (1, 7, 12, 13, 15), Mod (10, 13), and
  * the variadic Sum, Mean (1, 6, 8, 13), Min, Max (1, 6, 8, 12, 13). Before
  * opset 7 two-input ops use the legacy `broadcast`/`axis` attributes; before
- * opset 8 the variadic ops need equal shapes. Also the broadcasting walker
- * declared in elementwise.h, which logic.c shares.
+ * opset 8 the variadic ops need equal shapes.
  *
  * float32 Add/Sub/Mul/Div/Sum/Mean run on oneDNN's binary primitive, which
  * only broadcasts its second source: when only A broadcasts, Add/Mul swap
@@ -14,212 +13,16 @@
  * source (ONNX follows numpy: NaN wins), Pow and Mod because oneDNN has no
  * such binary algorithm. Integers wrap on overflow; x / 0 and x % 0 give 0.
  * float16 is computed in double and rounded once (exact for + - * / %).
+ * Broadcasting itself (shapes, the row walker) is broadcast.c's.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broadcast.h"
 #include "dnnl_util.h"
-#include "elementwise.h"
 #include "error.h"
 #include "plain_util.h"
-
-/* ==== broadcasting (elementwise.h) ========================================= */
-
-void ortc_ew_init(ortc_ew *it, int rank, const int64_t *dims, int n_in, const int *in_rank,
-                  const int64_t *const *in_dims)
-{
-    memset(it, 0, sizeof *it);
-    it->n_in = n_in;
-    it->numel = 1;
-    int64_t full[ORTC_EW_MAX_IN][ORTC_MAX_RANK];
-    for (int k = 0; k < n_in; k++) {
-        int64_t s = 1;
-        for (int i = rank - 1; i >= 0; i--) {
-            int j = i - (rank - in_rank[k]);
-            int64_t d = j >= 0 ? in_dims[k][j] : 1;
-            full[k][i] = d == 1 ? 0 : s;
-            s *= d;
-        }
-    }
-    /* drop output dims of 1; merge dim i into the previous one when every
-     * operand steps through both as one (contiguous, or broadcast in both) */
-    int r = 0;
-    for (int i = 0; i < rank; i++) {
-        it->numel *= dims[i];
-        if (dims[i] == 1)
-            continue;
-        bool merge = r > 0;
-        for (int k = 0; merge && k < n_in; k++)
-            merge = it->stride[k][r - 1] == full[k][i] * dims[i];
-        if (merge) {
-            it->dims[r - 1] *= dims[i];
-            for (int k = 0; k < n_in; k++)
-                it->stride[k][r - 1] = full[k][i];
-        } else {
-            it->dims[r] = dims[i];
-            for (int k = 0; k < n_in; k++)
-                it->stride[k][r] = full[k][i];
-            r++;
-        }
-    }
-    if (r == 0)
-        it->dims[r++] = 1;
-    it->rank = r;
-}
-
-void ortc_ew_init_shapes(ortc_ew *it, const ortc_ew_shapes *sh)
-{
-    const int64_t *d[2] = {sh->a_dims, sh->b_dims};
-    int r[2] = {sh->rank, sh->rank};
-    ortc_ew_init(it, sh->rank, sh->dims, 2, r, d);
-}
-
-/* Advances the row index idx (dims 0..rank-2) by one, keeping each
- * operand's element offset off[k] in step. */
-static void ew_next_row(const ortc_ew *it, int64_t *idx, int64_t *off)
-{
-    for (int i = it->rank - 2; i >= 0; i--) {
-        for (int k = 0; k < it->n_in; k++)
-            off[k] += it->stride[k][i];
-        if (++idx[i] < it->dims[i])
-            return;
-        for (int k = 0; k < it->n_in; k++)
-            off[k] -= it->stride[k][i] * it->dims[i];
-        idx[i] = 0;
-    }
-}
-
-void ortc_ew_apply2(const ortc_ew *it, ortc_ew_row2 fn, const void *arg, void *y, size_t size_y,
-                    const void *a, size_t size_a, const void *b, size_t size_b)
-{
-    if (it->numel <= 0)
-        return;
-    int last = it->rank - 1;
-    int64_t inner = it->dims[last], rows = it->numel / inner;
-    int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
-           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
-           inner, arg);
-        ew_next_row(it, idx, off);
-    }
-}
-
-void ortc_ew_apply3(const ortc_ew *it, ortc_ew_row3 fn, const void *arg, void *y, size_t size_y,
-                    const void *a, size_t size_a, const void *b, size_t size_b, const void *d,
-                    size_t size_d)
-{
-    if (it->numel <= 0)
-        return;
-    int last = it->rank - 1;
-    int64_t inner = it->dims[last], rows = it->numel / inner;
-    int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
-           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
-           (const char *)d + (size_t)off[2] * size_d, it->stride[2][last], inner, arg);
-        ew_next_row(it, idx, off);
-    }
-}
-
-static void pad_dims(int rank, int64_t *out, int r, const int64_t *dims)
-{
-    for (int i = 0; i < rank; i++)
-        out[i] = i < rank - r ? 1 : dims[i - (rank - r)];
-}
-
-/* Opsets 1 and 6: without broadcast=1 the shapes must match; with it, B's
- * shape lines up with A's starting at `axis` (default: A's trailing dims). */
-static ortc_status legacy_shapes(ortc_opctx *c, ortc_ew_shapes *sh)
-{
-    const ortc_tensor *a = c->in[0], *b = c->in[1];
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "broadcast", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-        return st;
-    char sa[128], sb[128];
-    ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
-    ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
-    sh->rank = a->rank;
-    for (int i = 0; i < a->rank; i++)
-        sh->dims[i] = sh->a_dims[i] = a->dims[i];
-    if (ortc_node_attr_int(c->node, "broadcast", 0) == 0) {
-        bool same = a->rank == b->rank;
-        for (int i = 0; same && i < a->rank; i++)
-            same = a->dims[i] == b->dims[i];
-        if (!same)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "shapes %s and %s differ and attribute 'broadcast' is 0", sa, sb);
-        for (int i = 0; i < a->rank; i++)
-            sh->b_dims[i] = b->dims[i];
-        return ORTC_STATUS_OK;
-    }
-    int64_t axis = ortc_node_attr_int(c->node, "axis", a->rank - b->rank);
-    if (b->rank > a->rank || axis < 0 || axis + b->rank > a->rank)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "B %s does not fit in A %s at axis %lld (legacy broadcast)", sb, sa,
-                             (long long)axis);
-    for (int i = 0; i < a->rank; i++)
-        sh->b_dims[i] = 1;
-    for (int i = 0; i < b->rank; i++) {
-        int64_t da = a->dims[axis + i], db = b->dims[i];
-        if (db != da && db != 1)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "B %s does not match A %s at axis %lld (dim %lld: %lld vs %lld)",
-                                 sb, sa, (long long)axis, (long long)(axis + i), (long long)db,
-                                 (long long)da);
-        sh->b_dims[axis + i] = db;
-    }
-    return ORTC_STATUS_OK;
-}
-
-ortc_status ortc_ew_binary_shapes(ortc_opctx *c, bool legacy, ortc_ew_shapes *sh)
-{
-    if (legacy)
-        return legacy_shapes(c, sh);
-    ortc_status st = ortc_op_broadcast(c, c->in[0], c->in[1], &sh->rank, sh->dims);
-    if (st)
-        return st;
-    pad_dims(sh->rank, sh->a_dims, c->in[0]->rank, c->in[0]->dims);
-    pad_dims(sh->rank, sh->b_dims, c->in[1]->rank, c->in[1]->dims);
-    return ORTC_STATUS_OK;
-}
-
-ortc_status ortc_ew_broadcast_n(ortc_opctx *c, int n, const ortc_tensor *const *in, int *rank,
-                                int64_t *dims)
-{
-    int r = 0;
-    for (int k = 0; k < n; k++)
-        if (in[k] && in[k]->rank > r)
-            r = in[k]->rank;
-    for (int i = 0; i < r; i++) {
-        int64_t d = 1;
-        for (int k = 0; k < n; k++) {
-            if (!in[k])
-                continue;
-            int j = i - (r - in[k]->rank);
-            int64_t dk = j >= 0 ? in[k]->dims[j] : 1;
-            if (dk == 1 || dk == d)
-                continue;
-            if (d != 1) {
-                char shapes[512] = "", s[128];
-                for (int m = 0; m < n; m++)
-                    if (in[m])
-                        ortc_strbuf_append(shapes, sizeof shapes, "%s%s", shapes[0] ? ", " : "",
-                                           ortc_shape_str(s, sizeof s, in[m]->rank, in[m]->dims));
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input shapes %s cannot be broadcast together (output dim "
-                                     "%d: %lld vs %lld)",
-                                     shapes, i, (long long)d, (long long)dk);
-            }
-            d = dk;
-        }
-        dims[i] = d;
-    }
-    *rank = r;
-    return ORTC_STATUS_OK;
-}
 
 /* ==== element kernels ======================================================= */
 
@@ -440,9 +243,10 @@ static void mean_divide(void *y, ortc_dtype dt, int64_t n, int count)
 
 /* ==== node checks =========================================================== */
 
-static int op_version(const ortc_opctx *c)
+/* Whether dt is among the dtypes the node's registry row declares. */
+static bool declared(const ortc_opctx *c, ortc_dtype dt)
 {
-    return c->node->op ? c->node->op->since_version : c->node->opset;
+    return ortc_dtype_in(ortc_op_dtypes(c), dt);
 }
 
 static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *supported)
@@ -512,11 +316,11 @@ static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
     bi->op = arith_op(c->node->op_type);
     bi->dtype = c->in[0]->dtype;
     bi->row = ew_row(bi->op, bi->dtype);
-    if (!bi->row)
+    if (!declared(c, bi->dtype) || !bi->row)
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
     if ((st = same_dtype(c, 0, 1)))
         return st;
-    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+    return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
 
 static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
@@ -526,13 +330,13 @@ static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
         return st;
     bi->dtype = c->in[0]->dtype;
     bi->row = pow_row(bi->dtype, c->in[1]->dtype);
-    if (!pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
+    if (!declared(c, bi->dtype) || !pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
         return dtype_error(c, bi->dtype, "base int32, int64, " FLOAT_NAMES);
     if (!bi->row)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "Pow exponent '%s' has dtype %s; supported: " NUMERIC_NAMES,
                              c->node->inputs[1]->name, ortc_dtype_name(c->in[1]->dtype));
-    return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
+    return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
 
 static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
@@ -548,7 +352,7 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
     bi->dtype = c->in[0]->dtype;
     bi->op = fmod_attr ? EW_FMOD : EW_PMOD;
     bi->row = fmod_attr ? ew_row(EW_FMOD, bi->dtype) : pmod_row(bi->dtype);
-    if (!ew_row(EW_FMOD, bi->dtype))
+    if (!declared(c, bi->dtype) || !ew_row(EW_FMOD, bi->dtype))
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
     if (!bi->row)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -595,14 +399,14 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
     vi->op = !strcmp(t, "Min") ? EW_MIN : !strcmp(t, "Max") ? EW_MAX : EW_ADD;
     vi->dtype = c->in[0]->dtype;
     vi->row = ew_row(vi->op, vi->dtype);
-    if (vi->op == EW_ADD && !is_float(vi->dtype))
+    if (vi->op == EW_ADD && (!declared(c, vi->dtype) || !is_float(vi->dtype)))
         return dtype_error(c, vi->dtype, FLOAT_NAMES);
-    if (!vi->row)
+    if (!declared(c, vi->dtype) || !vi->row)
         return dtype_error(c, vi->dtype, NUMERIC_NAMES);
     for (int k = 1; k < vi->n; k++)
         if ((st = same_dtype(c, 0, k)))
             return st;
-    if (op_version(c) < 8) {
+    if (ortc_op_version(c) < 8) {
         for (int k = 1; k < vi->n; k++)
             if (c->in[k]->rank != c->in[0]->rank ||
                 !dims_equal(c->in[0]->rank, c->in[k]->dims, c->in[0]->dims)) {
@@ -883,7 +687,7 @@ static ortc_status variadic_prepare(ortc_opctx *c)
         }
         int64_t d1[ORTC_MAX_RANK];
         const ortc_tensor *t = c->in[bin->in1];
-        pad_dims(vi.rank, d1, t->rank, t->dims);
+        ortc_ew_pad_dims(vi.rank, d1, t->rank, t->dims);
         float alpha = vi.mean && i == s->n_steps - 1 ? 1.0f / (float)vi.n : 1.0f;
         bool unimpl = false;
         st = dnnl_bin_init(c, bin, dnnl_binary_add, vi.rank, vi.dims, d1, alpha, &unimpl);
@@ -945,34 +749,43 @@ static ortc_status variadic_infer(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* oneDNN-backed: prepare builds primitives, reference is the plain-C kernel. */
-#define DNNL_OP(name, version, fam)                                                                \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
-        .reference = fam##_reference,                                                              \
-    }
-/* Plain C only (prepare just declares in-place reuse; run is the reference). */
-#define PLAIN_OP(name, version, fam)                                                               \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = fam##_infer,         \
-        .prepare = fam##_prepare, .run = fam##_run, .release = binary_release,                     \
-    }
-
-#define ARITH_VERSIONS(name)                                                                       \
-    DNNL_OP(name, 1, binary), DNNL_OP(name, 6, binary), DNNL_OP(name, 7, binary),                  \
-        DNNL_OP(name, 13, binary), DNNL_OP(name, 14, binary)
+/* oneDNN rows: prepare builds primitives, reference is the plain-C kernel.
+ * Plain-C rows: prepare only declares in-place reuse; run is the reference.
+ * Every row may write its output over an input of the same shape. */
+#define BINARY_CALLBACKS                                                                           \
+    .infer = binary_infer, .prepare = binary_prepare, .run = binary_run, .release = binary_release
+#define VARIADIC_CALLBACKS                                                                         \
+    .infer = variadic_infer, .prepare = variadic_prepare, .run = variadic_run,                     \
+    .release = binary_release
 
 const ortc_operator ortc_ops_binary[] = {
-    ARITH_VERSIONS("Add"),         ARITH_VERSIONS("Sub"),         ARITH_VERSIONS("Mul"),
-    ARITH_VERSIONS("Div"),         PLAIN_OP("Pow", 1, binary),    PLAIN_OP("Pow", 7, binary),
-    PLAIN_OP("Pow", 12, binary),   PLAIN_OP("Pow", 13, binary),   PLAIN_OP("Pow", 15, binary),
-    PLAIN_OP("Mod", 10, binary),   PLAIN_OP("Mod", 13, binary),   DNNL_OP("Sum", 1, variadic),
-    DNNL_OP("Sum", 6, variadic),   DNNL_OP("Sum", 8, variadic),   DNNL_OP("Sum", 13, variadic),
-    DNNL_OP("Mean", 1, variadic),  DNNL_OP("Mean", 6, variadic),  DNNL_OP("Mean", 8, variadic),
-    DNNL_OP("Mean", 13, variadic), PLAIN_OP("Min", 1, variadic),  PLAIN_OP("Min", 6, variadic),
-    PLAIN_OP("Min", 8, variadic),  PLAIN_OP("Min", 12, variadic), PLAIN_OP("Min", 13, variadic),
-    PLAIN_OP("Max", 1, variadic),  PLAIN_OP("Max", 6, variadic),  PLAIN_OP("Max", 8, variadic),
-    PLAIN_OP("Max", 12, variadic), PLAIN_OP("Max", 13, variadic),
+    ORTC_OP("Add", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Sub", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Mul", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    ORTC_OP("Div", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
+            .reference = binary_reference),
+    /* Pow: the dtypes of the base (the exponent may be any numeric type) */
+    ORTC_OP("Pow", 1, 15, .versions = {1, 7, 12, 13, 15},
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(INT32) | ORTC_DT(INT64),
+            .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS),
+    ORTC_OP("Mod", 10, 13, .versions = {10, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS),
+    ORTC_OP("Sum", 1, 13, .versions = {1, 6, 8, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16), .flags = ORTC_OP_MAY_INPLACE,
+            VARIADIC_CALLBACKS, .reference = variadic_reference),
+    ORTC_OP("Mean", 1, 13, .versions = {1, 6, 8, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16), .flags = ORTC_OP_MAY_INPLACE,
+            VARIADIC_CALLBACKS, .reference = variadic_reference),
+    ORTC_OP("Min", 1, 13, .versions = {1, 6, 8, 12, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, VARIADIC_CALLBACKS),
+    ORTC_OP("Max", 1, 13, .versions = {1, 6, 8, 12, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, VARIADIC_CALLBACKS),
 };
-const size_t ortc_ops_binary_count = sizeof ortc_ops_binary / sizeof ortc_ops_binary[0];
+ORTC_OP_TABLE_END(binary);

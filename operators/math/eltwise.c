@@ -29,68 +29,53 @@ typedef enum eltwise_kind {
     KIND_ISINF
 } eltwise_kind;
 
-enum {
-    DT_F32 = 1u << 0,
-    DT_F64 = 1u << 1,
-    DT_SIGNED = 1u << 2,   /* int8, int16, int32, int64 */
-    DT_UNSIGNED = 1u << 3, /* uint8 .. uint64 */
-    DT_I32_I64 = 1u << 4,  /* int32, int64 only */
-    DT_U32_U64 = 1u << 5,  /* uint32, uint64 only */
-    DT_FLOATS = DT_F32 | DT_F64,
-    DT_INTS = DT_SIGNED | DT_UNSIGNED,
-};
-
 typedef struct eltwise_def {
     const char *op_type;
     eltwise_kind kind;
     ortc_unary_op op;
-    unsigned dtypes;     /* every version */
-    unsigned int_dtypes; /* also, from version int_since on */
-    int int_since;
 } eltwise_def;
 
+/* The dtypes each op accepts are declared in its registry rows below. */
 static const eltwise_def defs[] = {
-    /* Relu-14 allows int8..int64; they are not implemented yet. */
-    {"Relu", KIND_UNARY, ORTC_UNARY_RELU, DT_FLOATS, 0, 0},
-    {"LeakyRelu", KIND_UNARY, ORTC_UNARY_LEAKY_RELU, DT_FLOATS, 0, 0},
-    {"PRelu", KIND_PRELU, ORTC_UNARY_RELU, DT_FLOATS, DT_I32_I64 | DT_U32_U64, 9},
-    {"Elu", KIND_UNARY, ORTC_UNARY_ELU, DT_FLOATS, 0, 0},
-    {"Selu", KIND_UNARY, ORTC_UNARY_SELU, DT_FLOATS, 0, 0},
-    {"Celu", KIND_UNARY, ORTC_UNARY_CELU, DT_F32, 0, 0},
-    {"ThresholdedRelu", KIND_UNARY, ORTC_UNARY_THRESHOLDED_RELU, DT_FLOATS, 0, 0},
-    {"Sigmoid", KIND_UNARY, ORTC_UNARY_SIGMOID, DT_FLOATS, 0, 0},
-    {"HardSigmoid", KIND_UNARY, ORTC_UNARY_HARD_SIGMOID, DT_FLOATS, 0, 0},
-    {"HardSwish", KIND_UNARY, ORTC_UNARY_HARD_SWISH, DT_FLOATS, 0, 0},
-    {"Tanh", KIND_UNARY, ORTC_UNARY_TANH, DT_FLOATS, 0, 0},
-    {"Softplus", KIND_UNARY, ORTC_UNARY_SOFTPLUS, DT_FLOATS, 0, 0},
-    {"Softsign", KIND_UNARY, ORTC_UNARY_SOFTSIGN, DT_FLOATS, 0, 0},
-    {"Shrink", KIND_UNARY, ORTC_UNARY_SHRINK, DT_FLOATS | DT_INTS, 0, 0},
-    {"Clip", KIND_CLIP, ORTC_UNARY_RELU, DT_FLOATS, DT_INTS, 12},
-    {"Sqrt", KIND_UNARY, ORTC_UNARY_SQRT, DT_FLOATS, 0, 0},
-    {"Exp", KIND_UNARY, ORTC_UNARY_EXP, DT_FLOATS, 0, 0},
-    {"Log", KIND_UNARY, ORTC_UNARY_LOG, DT_FLOATS, 0, 0},
-    {"Abs", KIND_UNARY, ORTC_UNARY_ABS, DT_FLOATS, DT_INTS, 6},
-    {"Neg", KIND_UNARY, ORTC_UNARY_NEG, DT_FLOATS, DT_SIGNED, 6},
-    {"Reciprocal", KIND_UNARY, ORTC_UNARY_RECIPROCAL, DT_FLOATS, 0, 0},
-    {"Floor", KIND_UNARY, ORTC_UNARY_FLOOR, DT_FLOATS, 0, 0},
-    {"Ceil", KIND_UNARY, ORTC_UNARY_CEIL, DT_FLOATS, 0, 0},
-    {"Round", KIND_UNARY, ORTC_UNARY_ROUND, DT_FLOATS, 0, 0},
-    {"Sign", KIND_UNARY, ORTC_UNARY_SIGN, DT_FLOATS | DT_INTS, 0, 0},
-    {"Sin", KIND_UNARY, ORTC_UNARY_SIN, DT_FLOATS, 0, 0},
-    {"Cos", KIND_UNARY, ORTC_UNARY_COS, DT_FLOATS, 0, 0},
-    {"Tan", KIND_UNARY, ORTC_UNARY_TAN, DT_FLOATS, 0, 0},
-    {"Asin", KIND_UNARY, ORTC_UNARY_ASIN, DT_FLOATS, 0, 0},
-    {"Acos", KIND_UNARY, ORTC_UNARY_ACOS, DT_FLOATS, 0, 0},
-    {"Atan", KIND_UNARY, ORTC_UNARY_ATAN, DT_FLOATS, 0, 0},
-    {"Sinh", KIND_UNARY, ORTC_UNARY_SINH, DT_FLOATS, 0, 0},
-    {"Cosh", KIND_UNARY, ORTC_UNARY_COSH, DT_FLOATS, 0, 0},
-    {"Asinh", KIND_UNARY, ORTC_UNARY_ASINH, DT_FLOATS, 0, 0},
-    {"Acosh", KIND_UNARY, ORTC_UNARY_ACOSH, DT_FLOATS, 0, 0},
-    {"Atanh", KIND_UNARY, ORTC_UNARY_ATANH, DT_FLOATS, 0, 0},
-    /* Erf allows integers too; they are not implemented. */
-    {"Erf", KIND_UNARY, ORTC_UNARY_ERF, DT_FLOATS, 0, 0},
-    {"IsNaN", KIND_ISNAN, ORTC_UNARY_RELU, DT_FLOATS, 0, 0},
-    {"IsInf", KIND_ISINF, ORTC_UNARY_RELU, DT_FLOATS, 0, 0},
+    {"Relu", KIND_UNARY, ORTC_UNARY_RELU},
+    {"LeakyRelu", KIND_UNARY, ORTC_UNARY_LEAKY_RELU},
+    {"PRelu", KIND_PRELU, ORTC_UNARY_RELU},
+    {"Elu", KIND_UNARY, ORTC_UNARY_ELU},
+    {"Selu", KIND_UNARY, ORTC_UNARY_SELU},
+    {"Celu", KIND_UNARY, ORTC_UNARY_CELU},
+    {"ThresholdedRelu", KIND_UNARY, ORTC_UNARY_THRESHOLDED_RELU},
+    {"Sigmoid", KIND_UNARY, ORTC_UNARY_SIGMOID},
+    {"HardSigmoid", KIND_UNARY, ORTC_UNARY_HARD_SIGMOID},
+    {"HardSwish", KIND_UNARY, ORTC_UNARY_HARD_SWISH},
+    {"Tanh", KIND_UNARY, ORTC_UNARY_TANH},
+    {"Softplus", KIND_UNARY, ORTC_UNARY_SOFTPLUS},
+    {"Softsign", KIND_UNARY, ORTC_UNARY_SOFTSIGN},
+    {"Shrink", KIND_UNARY, ORTC_UNARY_SHRINK},
+    {"Clip", KIND_CLIP, ORTC_UNARY_RELU},
+    {"Sqrt", KIND_UNARY, ORTC_UNARY_SQRT},
+    {"Exp", KIND_UNARY, ORTC_UNARY_EXP},
+    {"Log", KIND_UNARY, ORTC_UNARY_LOG},
+    {"Abs", KIND_UNARY, ORTC_UNARY_ABS},
+    {"Neg", KIND_UNARY, ORTC_UNARY_NEG},
+    {"Reciprocal", KIND_UNARY, ORTC_UNARY_RECIPROCAL},
+    {"Floor", KIND_UNARY, ORTC_UNARY_FLOOR},
+    {"Ceil", KIND_UNARY, ORTC_UNARY_CEIL},
+    {"Round", KIND_UNARY, ORTC_UNARY_ROUND},
+    {"Sign", KIND_UNARY, ORTC_UNARY_SIGN},
+    {"Sin", KIND_UNARY, ORTC_UNARY_SIN},
+    {"Cos", KIND_UNARY, ORTC_UNARY_COS},
+    {"Tan", KIND_UNARY, ORTC_UNARY_TAN},
+    {"Asin", KIND_UNARY, ORTC_UNARY_ASIN},
+    {"Acos", KIND_UNARY, ORTC_UNARY_ACOS},
+    {"Atan", KIND_UNARY, ORTC_UNARY_ATAN},
+    {"Sinh", KIND_UNARY, ORTC_UNARY_SINH},
+    {"Cosh", KIND_UNARY, ORTC_UNARY_COSH},
+    {"Asinh", KIND_UNARY, ORTC_UNARY_ASINH},
+    {"Acosh", KIND_UNARY, ORTC_UNARY_ACOSH},
+    {"Atanh", KIND_UNARY, ORTC_UNARY_ATANH},
+    {"Erf", KIND_UNARY, ORTC_UNARY_ERF},
+    {"IsNaN", KIND_ISNAN, ORTC_UNARY_RELU},
+    {"IsInf", KIND_ISINF, ORTC_UNARY_RELU},
 };
 
 static const eltwise_def *def_of(const char *op_type)
@@ -101,60 +86,28 @@ static const eltwise_def *def_of(const char *op_type)
     return NULL;
 }
 
-static int version_of(const ortc_opctx *c)
-{
-    return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
-static unsigned dtype_bit(ortc_dtype t)
-{
-    switch (t) {
-    case ORTC_DTYPE_FLOAT: return DT_F32;
-    case ORTC_DTYPE_DOUBLE: return DT_F64;
-    case ORTC_DTYPE_INT8:
-    case ORTC_DTYPE_INT16: return DT_SIGNED;
-    case ORTC_DTYPE_INT32:
-    case ORTC_DTYPE_INT64: return DT_SIGNED | DT_I32_I64;
-    case ORTC_DTYPE_UINT8:
-    case ORTC_DTYPE_UINT16: return DT_UNSIGNED;
-    case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_UINT64: return DT_UNSIGNED | DT_U32_U64;
-    default: return 0;
-    }
-}
-
 static ortc_status check_dtype(ortc_opctx *c, const eltwise_def *d)
 {
-    unsigned allowed = d->dtypes;
-    if (d->int_since && version_of(c) >= d->int_since)
-        allowed |= d->int_dtypes;
+    uint32_t allowed = ortc_op_dtypes(c);
     ortc_dtype t = c->in[0]->dtype;
-    if (dtype_bit(t) & allowed)
+    if (ortc_dtype_in(allowed, t))
         return ORTC_STATUS_OK;
-    static const struct {
-        unsigned bit;
-        const char *names;
-    } groups[] = {
-        {DT_F32, "float32"},
-        {DT_F64, "float64"},
-        {DT_SIGNED, "int8, int16, int32, int64"},
-        {DT_I32_I64, "int32, int64"},
-        {DT_UNSIGNED, "uint8, uint16, uint32, uint64"},
-        {DT_U32_U64, "uint32, uint64"},
+    /* floating types, then signed and unsigned integers by width */
+    static const ortc_dtype order[] = {
+        ORTC_DTYPE_FLOAT,  ORTC_DTYPE_DOUBLE, ORTC_DTYPE_INT8,  ORTC_DTYPE_INT16,
+        ORTC_DTYPE_INT32,  ORTC_DTYPE_INT64,  ORTC_DTYPE_UINT8, ORTC_DTYPE_UINT16,
+        ORTC_DTYPE_UINT32, ORTC_DTYPE_UINT64,
     };
     char list[160] = "";
-    for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
-        if (!(allowed & groups[i].bit))
-            continue;
-        if ((groups[i].bit == DT_I32_I64 && (allowed & DT_SIGNED)) ||
-            (groups[i].bit == DT_U32_U64 && (allowed & DT_UNSIGNED)))
-            continue;
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", groups[i].names);
-    }
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+        if (allowed & (1u << order[i])) {
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "",
+                     ortc_dtype_name(order[i]));
+        }
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "input '%s' has dtype %s; %s-%d supports %s",
-                         c->node->inputs[0]->name, ortc_dtype_name(t), d->op_type, version_of(c),
-                         list);
+                         c->node->inputs[0]->name, ortc_dtype_name(t), d->op_type,
+                         ortc_op_version(c), list);
 }
 
 /* A checked node: its definition, dtype and attributes (Clip < 11: min
@@ -189,7 +142,7 @@ static ortc_status read_params(ortc_opctx *c, eltwise_info *in)
     case ORTC_UNARY_THRESHOLDED_RELU: st = float_attr(c, "alpha", 1.0f, &p->alpha); break;
     case ORTC_UNARY_SELU: {
         /* Selu-1's defaults were rounded; Selu-6 gives them in full. */
-        bool v1 = version_of(c) < 6;
+        bool v1 = ortc_op_version(c) < 6;
         if (!(st = float_attr(c, "alpha", v1 ? 1.6732f : 1.67326319217681884765625f, &p->alpha)))
             st = float_attr(c, "gamma", v1 ? 1.0507f : 1.05070102214813232421875f, &p->gamma);
         break;
@@ -241,7 +194,7 @@ static ortc_status prelu_shapes(ortc_opctx *c, eltwise_info *in)
     in->bc_rank = x->rank;
     for (int i = 0; i < x->rank; i++)
         in->slope_dims[i] = 1;
-    if (version_of(c) < 7 && s->rank == 1 && x->rank >= 2 && s->dims[0] == x->dims[1] &&
+    if (ortc_op_version(c) < 7 && s->rank == 1 && x->rank >= 2 && s->dims[0] == x->dims[1] &&
         s->dims[0] != 1) {
         in->slope_dims[1] = s->dims[0];
         return ORTC_STATUS_OK;
@@ -268,7 +221,7 @@ static ortc_status eltwise_check(ortc_opctx *c, eltwise_info *in)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "internal: %s is not an eltwise op",
                              c->node->op_type);
     const eltwise_def *d = in->def;
-    int version = version_of(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     int max_in = d->kind == KIND_PRELU ? 2 : d->kind == KIND_CLIP && version >= 11 ? 3 : 1;
     int min_in = d->kind == KIND_PRELU ? 2 : 1;
@@ -326,7 +279,7 @@ static void clip_bounds(ortc_opctx *c, const eltwise_info *in, clip_scalar *lo_b
 {
     *lo = *hi = NULL;
     bool f64 = in->dtype == ORTC_DTYPE_DOUBLE, f32 = in->dtype == ORTC_DTYPE_FLOAT;
-    if (version_of(c) < 11) {
+    if (ortc_op_version(c) < 11) {
         if (f64) {
             lo_buf->d = in->p.alpha;
             hi_buf->d = in->p.beta;
@@ -712,106 +665,107 @@ static ortc_status eltwise_run(ortc_opctx *c)
 }
 
 /* ---- registration --------------------------------------------------------------
- * DNNL_OP: float32 may run on oneDNN, so the op has a separate reference.
- * PLAIN_OP: run is already the plain-C kernel. */
+ * oneDNN rows: float32 may run on oneDNN, so the op has a separate reference.
+ * Plain-C rows: run is already the plain-C kernel. Rows split where the
+ * accepted dtypes change (integers from PRelu-9, Clip-12, Abs-6, Neg-6).
+ * Relu-14 allows int8..int64 and Erf integers; they are not implemented. */
 
-#define DNNL_OP(name, version)                                                                     \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer,       \
-        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,                \
-        .reference = eltwise_reference,                                                            \
-    }
-#define RELU_OP(version)                                                                           \
-    {                                                                                              \
-        .domain = "", .op_type = "Relu", .since_version = (version),                               \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = eltwise_infer, .prepare = eltwise_prepare,      \
-        .run = eltwise_run, .release = eltwise_release, .reference = eltwise_reference,            \
-    }
-#define PLAIN_OP(name, version)                                                                    \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = eltwise_infer,       \
-        .prepare = eltwise_prepare, .run = eltwise_run, .release = eltwise_release,                \
-    }
+#define ELTWISE_CALLBACKS                                                                          \
+    .infer = eltwise_infer, .prepare = eltwise_prepare, .run = eltwise_run,                        \
+    .release = eltwise_release
+#define ELTWISE_ONEDNN .backend = ORTC_BACKEND_ONEDNN, .reference = eltwise_reference
 
 const ortc_operator ortc_ops_eltwise[] = {
-    RELU_OP(1),
-    RELU_OP(6),
-    RELU_OP(13),
-    RELU_OP(14),
-    DNNL_OP("LeakyRelu", 1),
-    DNNL_OP("LeakyRelu", 6),
-    DNNL_OP("LeakyRelu", 16),
-    DNNL_OP("PRelu", 1),
-    DNNL_OP("PRelu", 6),
-    DNNL_OP("PRelu", 7),
-    DNNL_OP("PRelu", 9),
-    DNNL_OP("PRelu", 16),
-    DNNL_OP("Elu", 1),
-    DNNL_OP("Elu", 6),
-    DNNL_OP("Selu", 1),
-    DNNL_OP("Selu", 6),
-    DNNL_OP("Sigmoid", 1),
-    DNNL_OP("Sigmoid", 6),
-    DNNL_OP("Sigmoid", 13),
-    DNNL_OP("HardSigmoid", 1),
-    DNNL_OP("HardSigmoid", 6),
-    DNNL_OP("HardSwish", 14),
-    DNNL_OP("Tanh", 1),
-    DNNL_OP("Tanh", 6),
-    DNNL_OP("Tanh", 13),
-    DNNL_OP("Clip", 1),
-    DNNL_OP("Clip", 6),
-    DNNL_OP("Clip", 11),
-    DNNL_OP("Clip", 12),
-    DNNL_OP("Clip", 13),
-    DNNL_OP("Sqrt", 1),
-    DNNL_OP("Sqrt", 6),
-    DNNL_OP("Sqrt", 13),
-    DNNL_OP("Exp", 1),
-    DNNL_OP("Exp", 6),
-    DNNL_OP("Exp", 13),
-    DNNL_OP("Abs", 1),
-    DNNL_OP("Abs", 6),
-    DNNL_OP("Abs", 13),
-    DNNL_OP("Neg", 1),
-    DNNL_OP("Neg", 6),
-    DNNL_OP("Neg", 13),
-    DNNL_OP("Reciprocal", 1),
-    DNNL_OP("Reciprocal", 6),
-    DNNL_OP("Reciprocal", 13),
-    DNNL_OP("Round", 11),
-
-    PLAIN_OP("Log", 1),
-    PLAIN_OP("Log", 6),
-    PLAIN_OP("Log", 13),
-    PLAIN_OP("Softplus", 1),
-    PLAIN_OP("Floor", 1),
-    PLAIN_OP("Floor", 6),
-    PLAIN_OP("Floor", 13),
-    PLAIN_OP("Ceil", 1),
-    PLAIN_OP("Ceil", 6),
-    PLAIN_OP("Ceil", 13),
-    PLAIN_OP("Celu", 12),
-    PLAIN_OP("ThresholdedRelu", 10),
-    PLAIN_OP("Softsign", 1),
-    PLAIN_OP("Shrink", 9),
-    PLAIN_OP("Sign", 9),
-    PLAIN_OP("Sign", 13),
-    PLAIN_OP("Erf", 9),
-    PLAIN_OP("Erf", 13),
-    PLAIN_OP("Sin", 7),
-    PLAIN_OP("Cos", 7),
-    PLAIN_OP("Tan", 7),
-    PLAIN_OP("Asin", 7),
-    PLAIN_OP("Acos", 7),
-    PLAIN_OP("Atan", 7),
-    PLAIN_OP("Sinh", 9),
-    PLAIN_OP("Cosh", 9),
-    PLAIN_OP("Asinh", 9),
-    PLAIN_OP("Acosh", 9),
-    PLAIN_OP("Atanh", 9),
-    PLAIN_OP("IsNaN", 9),
-    PLAIN_OP("IsNaN", 13),
-    PLAIN_OP("IsInf", 10),
+    ORTC_OP("Relu", 1, 14, .versions = {1, 6, 13, 14}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("LeakyRelu", 1, 16, .versions = {1, 6, 16}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("PRelu", 1, 7, .versions = {1, 6, 7}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("PRelu", 9, 16, .versions = {9, 16}, ELTWISE_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(INT32) | ORTC_DT(INT64) | ORTC_DT(UINT32) |
+                      ORTC_DT(UINT64),
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Elu", 1, 6, .versions = {1, 6}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Selu", 1, 6, .versions = {1, 6}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Sigmoid", 1, 13, .versions = {1, 6, 13}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("HardSigmoid", 1, 6, .versions = {1, 6}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("HardSwish", 14, 14, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Tanh", 1, 13, .versions = {1, 6, 13}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Clip", 1, 11, .versions = {1, 6, 11}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Clip", 12, 13, .versions = {12, 13}, ELTWISE_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Sqrt", 1, 13, .versions = {1, 6, 13}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Exp", 1, 13, .versions = {1, 6, 13}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Abs", 1, 1, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Abs", 6, 13, .versions = {6, 13}, ELTWISE_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Neg", 1, 1, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Neg", 6, 13, .versions = {6, 13}, ELTWISE_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_SIGNED, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Reciprocal", 1, 13, .versions = {1, 6, 13}, ELTWISE_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Round", 11, 11, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    /* plain C */
+    ORTC_OP("Log", 1, 13, .versions = {1, 6, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Softplus", 1, 1, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Floor", 1, 13, .versions = {1, 6, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Ceil", 1, 13, .versions = {1, 6, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Celu", 12, 12, .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("ThresholdedRelu", 10, 10, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Softsign", 1, 1, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Shrink", 9, 9, .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Sign", 9, 13, .versions = {9, 13}, .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Erf", 9, 13, .versions = {9, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, ELTWISE_CALLBACKS),
+    ORTC_OP("Sin", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Cos", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Tan", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Asin", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Acos", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Atan", 7, 7, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Sinh", 9, 9, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Cosh", 9, 9, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Asinh", 9, 9, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Acosh", 9, 9, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    ORTC_OP("Atanh", 9, 9, .dtypes = ORTC_DTYPES_FLOAT, .flags = ORTC_OP_MAY_INPLACE,
+            ELTWISE_CALLBACKS),
+    /* bool output: never in place */
+    ORTC_OP("IsNaN", 9, 13, .versions = {9, 13}, .dtypes = ORTC_DTYPES_FLOAT, ELTWISE_CALLBACKS),
+    ORTC_OP("IsInf", 10, 10, .dtypes = ORTC_DTYPES_FLOAT, ELTWISE_CALLBACKS),
 };
-const size_t ortc_ops_eltwise_count = sizeof ortc_ops_eltwise / sizeof ortc_ops_eltwise[0];
+ORTC_OP_TABLE_END(eltwise);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "operator.h"
-#include "reference.h"
+#include "broadcast.h"
 
 typedef enum ortc_unary_op {
     ORTC_UNARY_RELU,

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "gemm_ref.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
  * weights run fc_gemv; more rows use oneDNN's matmul, whose brgemm kernels
@@ -384,15 +384,13 @@ typedef struct gemm_params {
 
 static ortc_status gemm_check(ortc_opctx *c, gemm_params *p, ortc_post_ops *po)
 {
-    int version = c->node->op ? c->node->op->since_version : c->node->opset;
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_post_ops_parse(c, po)))
         return st;
     if ((st = ortc_op_check_arity(c, version >= 11 ? 2 : 3, po->n ? 4 : 3, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+        (st = ortc_op_check_input(c, 0)) || (st = ortc_op_check_input(c, 1)) ||
+        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
         (st = ortc_op_check_attr(c, "transA", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "transB", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
@@ -581,9 +579,8 @@ static ortc_status matmul_check(ortc_opctx *c, matmul_params *p, ortc_post_ops *
     ortc_status st;
     if ((st = ortc_post_ops_parse(c, po)))
         return st;
-    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 2, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)))
+    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
+        (st = ortc_op_check_input(c, 1)))
         return st;
     const ortc_tensor *a = c->in[0], *b = c->in[1];
     char sa[128], sb[128];
@@ -731,16 +728,33 @@ static ortc_status matmul_run(ortc_opctx *c)
     return mm_exec(c, s);
 }
 
-#define GEMM_OP(name, pre, version)                                                                \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .flags = ORTC_OP_POST_OPS,    \
-        .infer = pre##_infer, .prepare = pre##_prepare, .run = pre##_run, .release = mm_release,   \
-        .reference = pre##_reference,                                                              \
-    }
+/* Gemm: every output element sums over K. */
+static double gemm_flops(const ortc_opctx *c)
+{
+    const ortc_tensor *a = c->n_in > 1 && c->in[1] ? c->in[0] : NULL;
+    if (!a || a->rank != 2 || c->n_out < 1)
+        return 0;
+    int64_t k = ortc_node_attr_int(c->node, "transA", 0) ? a->dims[0] : a->dims[1];
+    return ortc_op_flops(c->out[0], (double)k);
+}
+
+/* MatMul: every output element sums over A's last dim. */
+static double matmul_flops(const ortc_opctx *c)
+{
+    const ortc_tensor *a = c->n_in > 1 && c->in[1] ? c->in[0] : NULL;
+    if (!a || a->rank < 1 || c->n_out < 1)
+        return 0;
+    return ortc_op_flops(c->out[0], (double)a->dims[a->rank - 1]);
+}
 
 const ortc_operator ortc_ops_gemm[] = {
-    GEMM_OP("Gemm", gemm, 1),     GEMM_OP("Gemm", gemm, 6),     GEMM_OP("Gemm", gemm, 7),
-    GEMM_OP("Gemm", gemm, 9),     GEMM_OP("Gemm", gemm, 11),    GEMM_OP("Gemm", gemm, 13),
-    GEMM_OP("MatMul", matmul, 1), GEMM_OP("MatMul", matmul, 9), GEMM_OP("MatMul", matmul, 13),
+    ORTC_OP("Gemm", 1, 13, .versions = {1, 6, 7, 9, 11, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .infer = gemm_infer, .prepare = gemm_prepare, .run = gemm_run, .release = mm_release,
+            .flops = gemm_flops, .reference = gemm_reference),
+    ORTC_OP("MatMul", 1, 13, .versions = {1, 9, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .infer = matmul_infer, .prepare = matmul_prepare, .run = matmul_run,
+            .release = mm_release, .flops = matmul_flops, .reference = matmul_reference),
 };
-const size_t ortc_ops_gemm_count = sizeof ortc_ops_gemm / sizeof ortc_ops_gemm[0];
+ORTC_OP_TABLE_END(gemm);

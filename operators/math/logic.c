@@ -2,7 +2,7 @@
  * 9, 13), LessOrEqual, GreaterOrEqual (12, 16) with bool outputs; the bool
  * ops Not (1), And, Or, Xor (1, 7); Where (9, 16) on any fixed-size dtype;
  * BitShift (11) on uint8..uint64. numpy broadcasting (the legacy
- * `broadcast`/`axis` attributes at opset 1) through elementwise.h.
+ * `broadcast`/`axis` attributes at opset 1) through broadcast.h.
  *
  * All plain C. oneDNN 2.6's binary has eq/lt/le/gt/ge, but with a u8
  * destination (ONNX bool) only its generic reference implementation runs,
@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "plain_util.h"
 
 #define H2F(h) ortc_f16_to_float(h)
@@ -198,13 +198,14 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
             li->kind = kinds[i].kind;
             sub = kinds[i].sub;
         }
-    int version = c->node->op ? c->node->op->since_version : c->node->opset;
+    int version = ortc_op_version(c);
+    uint32_t declared = ortc_op_dtypes(c); /* of input 0 (Where: inputs 1, 2) */
     ortc_status st;
     switch (li->kind) {
     case K_NOT:
         if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)))
             return st;
-        if (c->in[0]->dtype != ORTC_DTYPE_BOOL)
+        if (!ortc_dtype_in(declared, c->in[0]->dtype))
             return unsupported(c, 0, "bool");
         li->out_dtype = ORTC_DTYPE_BOOL;
         return ORTC_STATUS_OK;
@@ -214,7 +215,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
         if (c->in[0]->dtype != ORTC_DTYPE_BOOL)
             return unsupported(c, 0, "bool");
         li->row3 = where_row(c->in[1]->dtype);
-        if (!li->row3)
+        if (!ortc_dtype_in(declared, c->in[1]->dtype) || !li->row3)
             return unsupported(c, 1, "any numeric, bool or complex dtype");
         if ((st = same_dtype(c, 1, 2)))
             return st;
@@ -231,7 +232,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
     if (li->kind == K_CMP) {
         li->row = cmp_row((cmp_op)sub, dt);
         li->out_dtype = ORTC_DTYPE_BOOL;
-        if (!li->row)
+        if (!ortc_dtype_in(declared, dt) || !li->row)
             return unsupported(c, 0,
                                sub == CMP_EQ ? "bool, uint8-64, int8-64, float16, float32, float64"
                                              : "uint8-64, int8-64, float16, float32, float64");
@@ -239,7 +240,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
         static const ortc_ew_row2 rows[] = {and_bool, or_bool, xor_bool};
         li->row = rows[sub];
         li->out_dtype = ORTC_DTYPE_BOOL;
-        if (dt != ORTC_DTYPE_BOOL)
+        if (!ortc_dtype_in(declared, dt))
             return unsupported(c, 0, "bool");
     } else {
         bool left = false;
@@ -247,7 +248,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
             return st;
         li->row = shift_row(left, dt);
         li->out_dtype = dt;
-        if (!li->row)
+        if (!ortc_dtype_in(declared, dt) || !li->row)
             return unsupported(c, 0, "uint8, uint16, uint32, uint64");
     }
     if ((st = same_dtype(c, 0, 1)))
@@ -325,38 +326,33 @@ static ortc_status logic_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-#define LOGIC_OP(name, version)                                                                    \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = logic_infer,         \
-        .prepare = logic_prepare, .run = logic_run,                                                \
-    }
+/* Every row may write its output over an input of the same shape and
+ * element size. Comparisons take every numeric dtype at every version (and
+ * Equal bool too); Where's dtypes are those of inputs 1 and 2. */
+#define LOGIC_CALLBACKS .infer = logic_infer, .prepare = logic_prepare, .run = logic_run
 
 const ortc_operator ortc_ops_logic[] = {
-    LOGIC_OP("Equal", 1),
-    LOGIC_OP("Equal", 7),
-    LOGIC_OP("Equal", 11),
-    LOGIC_OP("Equal", 13),
-    LOGIC_OP("Less", 1),
-    LOGIC_OP("Less", 7),
-    LOGIC_OP("Less", 9),
-    LOGIC_OP("Less", 13),
-    LOGIC_OP("Greater", 1),
-    LOGIC_OP("Greater", 7),
-    LOGIC_OP("Greater", 9),
-    LOGIC_OP("Greater", 13),
-    LOGIC_OP("LessOrEqual", 12),
-    LOGIC_OP("LessOrEqual", 16),
-    LOGIC_OP("GreaterOrEqual", 12),
-    LOGIC_OP("GreaterOrEqual", 16),
-    LOGIC_OP("Not", 1),
-    LOGIC_OP("And", 1),
-    LOGIC_OP("And", 7),
-    LOGIC_OP("Or", 1),
-    LOGIC_OP("Or", 7),
-    LOGIC_OP("Xor", 1),
-    LOGIC_OP("Xor", 7),
-    LOGIC_OP("Where", 9),
-    LOGIC_OP("Where", 16),
-    LOGIC_OP("BitShift", 11),
+    ORTC_OP("Equal", 1, 13, .versions = {1, 7, 11, 13},
+            .dtypes = ORTC_DTYPES_NUMERIC | ORTC_DT(BOOL), .flags = ORTC_OP_MAY_INPLACE,
+            LOGIC_CALLBACKS),
+    ORTC_OP("Less", 1, 13, .versions = {1, 7, 9, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("Greater", 1, 13, .versions = {1, 7, 9, 13}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("LessOrEqual", 12, 16, .versions = {12, 16}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("GreaterOrEqual", 12, 16, .versions = {12, 16}, .dtypes = ORTC_DTYPES_NUMERIC,
+            .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("Not", 1, 1, .dtypes = ORTC_DT(BOOL), .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("And", 1, 7, .versions = {1, 7}, .dtypes = ORTC_DT(BOOL), .flags = ORTC_OP_MAY_INPLACE,
+            LOGIC_CALLBACKS),
+    ORTC_OP("Or", 1, 7, .versions = {1, 7}, .dtypes = ORTC_DT(BOOL), .flags = ORTC_OP_MAY_INPLACE,
+            LOGIC_CALLBACKS),
+    ORTC_OP("Xor", 1, 7, .versions = {1, 7}, .dtypes = ORTC_DT(BOOL), .flags = ORTC_OP_MAY_INPLACE,
+            LOGIC_CALLBACKS),
+    ORTC_OP("Where", 9, 16, .versions = {9, 16}, .dtypes = ORTC_DTYPES_ALL & ~ORTC_DT(STRING),
+            .flags = ORTC_OP_MAY_INPLACE, LOGIC_CALLBACKS),
+    ORTC_OP("BitShift", 11, 11, .dtypes = ORTC_DTYPES_UNSIGNED, .flags = ORTC_OP_MAY_INPLACE,
+            LOGIC_CALLBACKS),
 };
-const size_t ortc_ops_logic_count = sizeof ortc_ops_logic / sizeof ortc_ops_logic[0];
+ORTC_OP_TABLE_END(logic);

@@ -18,11 +18,6 @@ static const char *in_name(const ortc_opctx *c, int i)
     return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
 }
 
-static int op_version(const ortc_opctx *c)
-{
-    return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
 /* ==== reduction geometry ===================================================== */
 
 typedef enum reduce_kind {
@@ -83,28 +78,19 @@ static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
                          c->node->op_type);
 }
 
-static ortc_status reduce_check_dtype(ortc_opctx *c, reduce_kind k, int version)
+/* The row's dtypes: REDUCE_DTYPES, plus int8 and uint8 for ReduceMax and
+ * ReduceMin from 12. */
+static ortc_status reduce_check_dtype(ortc_opctx *c, int version)
 {
     ortc_dtype t = c->in[0]->dtype;
-    switch (t) {
-    case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE:
-    case ORTC_DTYPE_INT32:
-    case ORTC_DTYPE_INT64:
-    case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_UINT64: return ORTC_STATUS_OK;
-    case ORTC_DTYPE_INT8:
-    case ORTC_DTYPE_UINT8:
-        if ((k == R_MAX || k == R_MIN) && version >= 12)
-            return ORTC_STATUS_OK;
-        /* fall through */
-    default:
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "input 0 '%s' has dtype %s; ortc's %s-%d supports float, double, "
-                             "int32, int64, uint32, uint64%s",
-                             in_name(c, 0), ortc_dtype_name(t), c->node->op_type, version,
-                             (k == R_MAX || k == R_MIN) && version >= 12 ? ", int8, uint8" : "");
-    }
+    uint32_t allowed = ortc_op_dtypes(c);
+    if (ortc_dtype_in(allowed, t))
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                         "input 0 '%s' has dtype %s; ortc's %s-%d supports float, double, "
+                         "int32, int64, uint32, uint64%s",
+                         in_name(c, 0), ortc_dtype_name(t), c->node->op_type, version,
+                         allowed & ORTC_DT(INT8) ? ", int8, uint8" : "");
 }
 
 /* Axes from the attribute (or ReduceSum-13's input 1), keepdims and
@@ -112,7 +98,7 @@ static ortc_status reduce_check_dtype(ortc_opctx *c, reduce_kind k, int version)
 static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
 {
     memset(g, 0, sizeof *g);
-    int version = op_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = reduce_kind_of(c, &g->kind)))
         return st;
@@ -121,7 +107,7 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
         (st = ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)) ||
         (st = ortc_op_check_attr(c, "noop_with_empty_axes", ORTC_ATTR_INT)) ||
-        (st = reduce_check_dtype(c, g->kind, version)))
+        (st = reduce_check_dtype(c, version)))
         return st;
     const ortc_tensor *x = c->in[0];
     int64_t axes[ORTC_MAX_RANK];
@@ -621,16 +607,13 @@ typedef struct arg_geom {
 
 static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
 {
-    int version = op_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "select_last_index", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_INT8,
-                                  ORTC_DTYPE_UINT8, ORTC_DTYPE_INT16, ORTC_DTYPE_UINT16,
-                                  ORTC_DTYPE_INT32, ORTC_DTYPE_UINT32, ORTC_DTYPE_INT64,
-                                  ORTC_DTYPE_UINT64, ORTC_DTYPE_UNDEFINED)))
+        (st = ortc_op_check_input(c, 0)))
         return st;
     const ortc_tensor *x = c->in[0];
     g->is_max = !strcmp(c->node->op_type, "ArgMax");
@@ -759,36 +742,39 @@ static ortc_status arg_run(ortc_opctx *c)
 
 /* ==== registration =========================================================== */
 
-#define REDUCE_OP(name, version, data)                                                             \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .data_inputs = (data),        \
-        .infer = reduce_infer, .prepare = reduce_prepare, .run = reduce_run,                       \
-        .release = reduce_release, .reference = reduce_reference,                                  \
-    }
-#define REDUCE_OPS(name) REDUCE_OP(name, 1, 0), REDUCE_OP(name, 11, 0), REDUCE_OP(name, 13, 0)
-#define ARG_OP(name, version)                                                                      \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = arg_infer,           \
-        .run = arg_run,                                                                            \
-    }
-#define ARG_OPS(name) ARG_OP(name, 1), ARG_OP(name, 11), ARG_OP(name, 12), ARG_OP(name, 13)
+#define REDUCE_DTYPES                                                                              \
+    (ORTC_DTYPES_FLOAT | ORTC_DT(INT32) | ORTC_DT(INT64) | ORTC_DT(UINT32) | ORTC_DT(UINT64))
+#define REDUCE_CALLBACKS                                                                           \
+    .backend = ORTC_BACKEND_ONEDNN, .infer = reduce_infer, .prepare = reduce_prepare,              \
+    .run = reduce_run, .release = reduce_release, .reference = reduce_reference
+#define ARG_CALLBACKS .infer = arg_infer, .run = arg_run
 
 const ortc_operator ortc_ops_reduce[] = {
-    REDUCE_OP("ReduceSum", 1, 0),
-    REDUCE_OP("ReduceSum", 11, 0),
-    REDUCE_OP("ReduceSum", 13, 1u << 1), /* axes became input 1 */
-    REDUCE_OPS("ReduceMean"),
-    REDUCE_OPS("ReduceMax"),
-    REDUCE_OP("ReduceMax", 12, 0),
-    REDUCE_OPS("ReduceMin"),
-    REDUCE_OP("ReduceMin", 12, 0),
-    REDUCE_OPS("ReduceProd"),
-    REDUCE_OPS("ReduceL1"),
-    REDUCE_OPS("ReduceL2"),
-    REDUCE_OPS("ReduceLogSum"),
-    REDUCE_OPS("ReduceLogSumExp"),
-    REDUCE_OPS("ReduceSumSquare"),
-    ARG_OPS("ArgMax"),
-    ARG_OPS("ArgMin"),
+    ORTC_OP("ReduceSum", 1, 11, .versions = {1, 11}, .dtypes = REDUCE_DTYPES, REDUCE_CALLBACKS),
+    /* axes became input 1 */
+    ORTC_OP("ReduceSum", 13, 13, .dtypes = REDUCE_DTYPES, .data_inputs = 1u << 1, REDUCE_CALLBACKS),
+    ORTC_OP("ReduceMean", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES,
+            REDUCE_CALLBACKS),
+    /* ReduceMax and ReduceMin take int8 and uint8 from 12 */
+    ORTC_OP("ReduceMax", 1, 11, .versions = {1, 11}, .dtypes = REDUCE_DTYPES, REDUCE_CALLBACKS),
+    ORTC_OP("ReduceMax", 12, 13, .versions = {12, 13},
+            .dtypes = REDUCE_DTYPES | ORTC_DT(INT8) | ORTC_DT(UINT8), REDUCE_CALLBACKS),
+    ORTC_OP("ReduceMin", 1, 11, .versions = {1, 11}, .dtypes = REDUCE_DTYPES, REDUCE_CALLBACKS),
+    ORTC_OP("ReduceMin", 12, 13, .versions = {12, 13},
+            .dtypes = REDUCE_DTYPES | ORTC_DT(INT8) | ORTC_DT(UINT8), REDUCE_CALLBACKS),
+    ORTC_OP("ReduceProd", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES,
+            REDUCE_CALLBACKS),
+    ORTC_OP("ReduceL1", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES, REDUCE_CALLBACKS),
+    ORTC_OP("ReduceL2", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES, REDUCE_CALLBACKS),
+    ORTC_OP("ReduceLogSum", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES,
+            REDUCE_CALLBACKS),
+    ORTC_OP("ReduceLogSumExp", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES,
+            REDUCE_CALLBACKS),
+    ORTC_OP("ReduceSumSquare", 1, 13, .versions = {1, 11, 13}, .dtypes = REDUCE_DTYPES,
+            REDUCE_CALLBACKS),
+    ORTC_OP("ArgMax", 1, 13, .versions = {1, 11, 12, 13},
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT, ARG_CALLBACKS),
+    ORTC_OP("ArgMin", 1, 13, .versions = {1, 11, 12, 13},
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DTYPES_INT, ARG_CALLBACKS),
 };
-const size_t ortc_ops_reduce_count = sizeof ortc_ops_reduce / sizeof ortc_ops_reduce[0];
+ORTC_OP_TABLE_END(reduce);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "softmax_ref.h"
 
 typedef struct softmax_state {
     bool use_ref; /* double or empty input: plain-C kernel */
@@ -24,9 +24,7 @@ typedef struct softmax_state {
 static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, int64_t *inner)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                  ORTC_DTYPE_UNDEFINED)) ||
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0];
@@ -34,7 +32,7 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input '%s' is a scalar; %s needs rank >= 1", c->node->inputs[0]->name,
                              c->node->op_type);
-    int version = c->node->op ? c->node->op->since_version : c->node->opset;
+    int version = ortc_op_version(c);
     bool coerce_2d = version < 13;
     int axis;
     if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", coerce_2d ? 1 : -1), x->rank,
@@ -212,28 +210,14 @@ static ortc_status softmax_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define SOFTMAX_OP(version)                                                                        \
-    {                                                                                              \
-        .domain = "", .op_type = "Softmax", .since_version = (version), .infer = softmax_infer,    \
-        .prepare = softmax_prepare, .run = softmax_run, .release = softmax_release,                \
-        .reference = softmax_reference,                                                            \
-    }
-/* plain C only: run is the reference */
-#define PLAIN_OP(name, version)                                                                    \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = softmax_infer,       \
-        .run = softmax_reference,                                                                  \
-    }
-
+/* LogSoftmax and Hardmax are plain C: run is the reference kernel. */
 const ortc_operator ortc_ops_softmax[] = {
-    SOFTMAX_OP(1),
-    SOFTMAX_OP(11),
-    SOFTMAX_OP(13),
-    PLAIN_OP("LogSoftmax", 1),
-    PLAIN_OP("LogSoftmax", 11),
-    PLAIN_OP("LogSoftmax", 13),
-    PLAIN_OP("Hardmax", 1),
-    PLAIN_OP("Hardmax", 11),
-    PLAIN_OP("Hardmax", 13),
+    ORTC_OP("Softmax", 1, 13, .versions = {1, 11, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = softmax_infer, .prepare = softmax_prepare,
+            .run = softmax_run, .release = softmax_release, .reference = softmax_reference),
+    ORTC_OP("LogSoftmax", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .infer = softmax_infer, .run = softmax_reference),
+    ORTC_OP("Hardmax", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_FLOAT,
+            .infer = softmax_infer, .run = softmax_reference),
 };
-const size_t ortc_ops_softmax_count = sizeof ortc_ops_softmax / sizeof ortc_ops_softmax[0];
+ORTC_OP_TABLE_END(softmax);

@@ -17,7 +17,7 @@
 
 #include "conv_wino5.h"
 #include "dnnl_util.h"
-#include "reference.h"
+#include "conv_ref.h"
 
 typedef struct conv_state {
     bool use_ref;              /* oneDNN has no implementation: plain-C kernel */
@@ -59,11 +59,9 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs, ortc_post_ops *po)
     ortc_status st;
     if ((st = ortc_post_ops_parse(c, po)))
         return st;
-    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 3, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
+        (st = ortc_op_check_input(c, 1)) ||
+        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)))
         return st;
@@ -555,13 +553,24 @@ static ortc_status conv_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-#define CONV_OP(version)                                                                           \
-    {                                                                                              \
-        .domain = "", .op_type = "Conv", .since_version = (version),                               \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS, .infer = conv_infer,                  \
-        .prepare = conv_prepare, .run = conv_run, .release = conv_release,                         \
-        .reference = conv_reference,                                                               \
-    }
+/* Every output element sums over C/group input channels x the kernel (W is
+ * (M, C/group, k...)). */
+static double conv_flops(const ortc_opctx *c)
+{
+    const ortc_tensor *w = c->n_in > 1 && c->in[0] ? c->in[1] : NULL;
+    if (!w || w->rank < 3 || c->n_out < 1)
+        return 0;
+    int64_t per_output = 1;
+    for (int d = 1; d < w->rank; d++)
+        per_output *= w->dims[d];
+    return ortc_op_flops(c->out[0], (double)per_output);
+}
 
-const ortc_operator ortc_ops_conv[] = {CONV_OP(1), CONV_OP(11)};
-const size_t ortc_ops_conv_count = sizeof ortc_ops_conv / sizeof ortc_ops_conv[0];
+const ortc_operator ortc_ops_conv[] = {
+    ORTC_OP("Conv", 1, 11, .versions = {1, 11}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .infer = conv_infer, .prepare = conv_prepare, .run = conv_run, .release = conv_release,
+            .flops = conv_flops, .reference = conv_reference),
+};
+ORTC_OP_TABLE_END(conv);

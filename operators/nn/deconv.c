@@ -40,11 +40,6 @@ static const char *in_name(const ortc_opctx *c, int i)
     return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
 }
 
-static int op_version(const ortc_opctx *c)
-{
-    return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
 static int slot(const deconv_geom *g, int i)
 {
     return DC_DIMS - g->nsp + i;
@@ -85,11 +80,9 @@ static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_
 static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
+        (st = ortc_op_check_input(c, 1)) ||
+        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
@@ -182,7 +175,7 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
                              "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, "
                              "SAME_LOWER or VALID",
                              auto_pad);
-    int version = op_version(c);
+    int version = ortc_op_version(c);
     char sw[128];
     ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
 
@@ -502,12 +495,23 @@ static ortc_status deconv_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define DECONV_OP(version)                                                                         \
-    {                                                                                              \
-        .domain = "", .op_type = "ConvTranspose", .since_version = (version),                      \
-        .infer = deconv_infer, .prepare = deconv_prepare, .run = deconv_run,                       \
-        .release = deconv_release, .reference = deconv_reference,                                  \
-    }
+/* Every input element scatters into M/group output channels x the kernel
+ * (W is (C, M/group, k...)). */
+static double deconv_flops(const ortc_opctx *c)
+{
+    const ortc_tensor *w = c->n_in > 1 ? c->in[1] : NULL;
+    if (!w || w->rank < 3 || c->n_out < 1 || !c->out[0])
+        return 0;
+    int64_t per_input = 1;
+    for (int d = 1; d < w->rank; d++)
+        per_input *= w->dims[d];
+    return ortc_op_flops(c->in[0], (double)per_input);
+}
 
-const ortc_operator ortc_ops_deconv[] = {DECONV_OP(1), DECONV_OP(11)};
-const size_t ortc_ops_deconv_count = sizeof ortc_ops_deconv / sizeof ortc_ops_deconv[0];
+const ortc_operator ortc_ops_deconv[] = {
+    ORTC_OP("ConvTranspose", 1, 11, .versions = {1, 11}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .infer = deconv_infer, .prepare = deconv_prepare,
+            .run = deconv_run, .release = deconv_release, .flops = deconv_flops,
+            .reference = deconv_reference),
+};
+ORTC_OP_TABLE_END(deconv);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "lrn_ref.h"
 
 typedef struct lrn_state {
     bool use_ref; /* even size (or empty input): plain-C kernel */
@@ -34,8 +34,7 @@ typedef struct lrn_params {
 static ortc_status lrn_check(ortc_opctx *c, lrn_params *p)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
         (st = ortc_op_check_attr(c, "size", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
         (st = ortc_op_check_attr(c, "beta", ORTC_ATTR_FLOAT)) ||
@@ -207,12 +206,10 @@ static ortc_status lrn_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-#define LRN_OP(version)                                                                            \
-    {                                                                                              \
-        .domain = "", .op_type = "LRN", .since_version = (version),                                \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer, .prepare = lrn_prepare,              \
-        .run = lrn_run, .release = lrn_release, .reference = lrn_reference,                        \
-    }
-
-const ortc_operator ortc_ops_lrn[] = {LRN_OP(1), LRN_OP(13)};
-const size_t ortc_ops_lrn_count = sizeof ortc_ops_lrn / sizeof ortc_ops_lrn[0];
+const ortc_operator ortc_ops_lrn[] = {
+    ORTC_OP("LRN", 1, 13, .versions = {1, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer,
+            .prepare = lrn_prepare, .run = lrn_run, .release = lrn_release,
+            .reference = lrn_reference),
+};
+ORTC_OP_TABLE_END(lrn);

@@ -20,11 +20,6 @@ static const char *in_name(const ortc_opctx *c, int i)
     return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
 }
 
-static int op_version(const ortc_opctx *c)
-{
-    return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
 static inline double load_real(const void *x, ortc_dtype t, int64_t i)
 {
     return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
@@ -302,7 +297,7 @@ static bool has_output(const ortc_opctx *c, int k)
 
 static ortc_status bn_check(ortc_opctx *c, bn_geom *g)
 {
-    int version = op_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 5, 5, 1, version >= 14 ? 3 : 5)) ||
         (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
@@ -310,9 +305,7 @@ static ortc_status bn_check(ortc_opctx *c, bn_geom *g)
         (st = ortc_op_check_attr(c, "training_mode", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "spatial", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                  ORTC_DTYPE_UNDEFINED)) ||
-        (st = check_ncs(c, 2, &g->n, &g->c, &g->s)))
+        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 2, &g->n, &g->c, &g->s)))
         return st;
     static const char *what[5] = {"X", "scale", "B", "mean", "var"};
     for (int i = 1; i < 5; i++)
@@ -422,10 +415,8 @@ static ortc_status in_check(ortc_opctx *c, int64_t *n, int64_t *ch, int64_t *s, 
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
         (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                  ORTC_DTYPE_UNDEFINED)) ||
-        (st = check_ncs(c, 3, n, ch, s)) || (st = check_param(c, 1, *ch, "scale")) ||
-        (st = check_param(c, 2, *ch, "B")))
+        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 3, n, ch, s)) ||
+        (st = check_param(c, 1, *ch, "scale")) || (st = check_param(c, 2, *ch, "B")))
         return st;
     *eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
     return ORTC_STATUS_OK;
@@ -548,7 +539,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
         (st = ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_UNDEFINED)))
+        (st = ortc_op_check_input(c, 0)))
         return st;
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
@@ -688,18 +679,16 @@ static ortc_status ln_run(ortc_opctx *c)
 
 /* ==== registration =========================================================== */
 
-#define NORM_OP(name, version, pre)                                                                \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version), .infer = pre##_infer,         \
-        .prepare = pre##_prepare, .run = pre##_run, .release = norm_release,                       \
-        .reference = pre##_reference,                                                              \
-    }
-
 const ortc_operator ortc_ops_norm[] = {
-    NORM_OP("BatchNormalization", 1, bn),    NORM_OP("BatchNormalization", 6, bn),
-    NORM_OP("BatchNormalization", 7, bn),    NORM_OP("BatchNormalization", 9, bn),
-    NORM_OP("BatchNormalization", 14, bn),   NORM_OP("BatchNormalization", 15, bn),
-    NORM_OP("InstanceNormalization", 1, in), NORM_OP("InstanceNormalization", 6, in),
-    NORM_OP("LayerNormalization", 17, ln),
+    ORTC_OP("BatchNormalization", 1, 15, .versions = {1, 6, 7, 9, 14, 15},
+            .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
+            .flags = ORTC_OP_MAY_INPLACE, .infer = bn_infer, .prepare = bn_prepare, .run = bn_run,
+            .release = norm_release, .reference = bn_reference),
+    ORTC_OP("InstanceNormalization", 1, 6, .versions = {1, 6}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = in_infer, .prepare = in_prepare, .run = in_run,
+            .release = norm_release, .reference = in_reference),
+    ORTC_OP("LayerNormalization", 17, 17, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = ln_infer, .prepare = ln_prepare, .run = ln_run,
+            .release = norm_release, .reference = ln_reference),
 };
-const size_t ortc_ops_norm_count = sizeof ortc_ops_norm / sizeof ortc_ops_norm[0];
+ORTC_OP_TABLE_END(norm);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
-#include "reference.h"
+#include "pool_ref.h"
 
 typedef struct pool_state {
     bool use_ref;              /* case oneDNN cannot express exactly: plain-C kernel */
@@ -47,13 +47,10 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
 {
     const char *op = c->node->op_type;
     bool is_max = !strcmp(op, "MaxPool");
-    int version = c->node->op ? c->node->op->since_version : c->node->opset;
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1)) ||
-        (st = is_max && version >= 12
-                  ? ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_INT8,
-                                        ORTC_DTYPE_UINT8, ORTC_DTYPE_UNDEFINED)
-                  : ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = ortc_op_check_input(c, 0)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
         (st = ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "storage_order", ORTC_ATTR_INT)) ||
@@ -376,8 +373,7 @@ static ortc_status pool_run(ortc_opctx *c)
 static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)))
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)))
         return st;
     const ortc_tensor *x = c->in[0];
     if (x->rank < 3) {
@@ -513,42 +509,24 @@ static ortc_status gmp_run(ortc_opctx *c)
     return pool_exec(c, s);
 }
 
-#define POOL_OP(name, version)                                                                     \
-    {                                                                                              \
-        .domain = "", .op_type = (name), .since_version = (version),                               \
-        .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = pool_infer, .prepare = pool_prepare,            \
-        .run = pool_run, .release = pool_release, .reference = pool_reference,                     \
-    }
+#define POOL_CALLBACKS                                                                             \
+    .infer = pool_infer, .prepare = pool_prepare, .run = pool_run, .release = pool_release,        \
+    .reference = pool_reference
 
+/* MaxPool-12 adds float64, int8 and uint8 */
 const ortc_operator ortc_ops_pool[] = {
-    POOL_OP("MaxPool", 1),
-    POOL_OP("MaxPool", 8),
-    POOL_OP("MaxPool", 10),
-    POOL_OP("MaxPool", 11),
-    POOL_OP("MaxPool", 12),
-    POOL_OP("AveragePool", 1),
-    POOL_OP("AveragePool", 7),
-    POOL_OP("AveragePool", 10),
-    POOL_OP("AveragePool", 11),
-    {
-        .domain = "",
-        .op_type = "GlobalAveragePool",
-        .since_version = 1,
-        .infer = gap_infer,
-        .prepare = gap_prepare,
-        .run = gap_run,
-        .release = pool_release,
-        .reference = gap_reference,
-    },
-    {
-        .domain = "",
-        .op_type = "GlobalMaxPool",
-        .since_version = 1,
-        .infer = gap_infer,
-        .prepare = gmp_prepare,
-        .run = gmp_run,
-        .release = pool_release,
-        .reference = gmp_reference,
-    },
+    ORTC_OP("MaxPool", 1, 11, .versions = {1, 8, 10, 11}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
+    ORTC_OP("MaxPool", 12, 12, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(INT8) | ORTC_DT(UINT8),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
+    ORTC_OP("AveragePool", 1, 11, .versions = {1, 7, 10, 11}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
+    ORTC_OP("GlobalAveragePool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
+            .infer = gap_infer, .prepare = gap_prepare, .run = gap_run, .release = pool_release,
+            .reference = gap_reference),
+    ORTC_OP("GlobalMaxPool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
+            .infer = gap_infer, .prepare = gmp_prepare, .run = gmp_run, .release = pool_release,
+            .reference = gmp_reference),
 };
-const size_t ortc_ops_pool_count = sizeof ortc_ops_pool / sizeof ortc_ops_pool[0];
+ORTC_OP_TABLE_END(pool);

@@ -188,7 +188,7 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
 {
     memset(p, 0, sizeof *p);
     bool upsample = is_upsample(c);
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     bool legacy = upsample || version < 11;
     ortc_status st;
     if (upsample && version < 9)
@@ -307,32 +307,18 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
                                  (long long)p->out[i]);
         }
 
-    /* which element types the mode can compute */
-    switch (x->dtype) {
-    case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE: return ORTC_STATUS_OK;
-    case ORTC_DTYPE_UINT8:
-    case ORTC_DTYPE_INT8:
-    case ORTC_DTYPE_UINT16:
-    case ORTC_DTYPE_INT16:
-    case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_INT32:
-    case ORTC_DTYPE_UINT64:
-    case ORTC_DTYPE_INT64:
-    case ORTC_DTYPE_BOOL:
-    case ORTC_DTYPE_FLOAT16:
-    case ORTC_DTYPE_BFLOAT16:
-        if (p->mode == RS_NEAREST)
-            return ORTC_STATUS_OK;
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "%s mode '%s' on dtype %s is not supported (nearest is; linear and "
-                             "cubic need float32 or float64)",
-                             c->node->op_type, p->mode == RS_LINEAR ? "linear" : "cubic",
-                             ortc_dtype_name(x->dtype));
-    default:
+    /* which element types the mode can compute: the row's dtypes in
+     * nearest mode, float32 and float64 in the others */
+    if (!ortc_dtype_in(ortc_op_dtypes(c), x->dtype))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s on dtype %s is not supported",
                              c->node->op_type, ortc_dtype_name(x->dtype));
-    }
+    if (p->mode == RS_NEAREST || x->dtype == ORTC_DTYPE_FLOAT || x->dtype == ORTC_DTYPE_DOUBLE)
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                         "%s mode '%s' on dtype %s is not supported (nearest is; linear and "
+                         "cubic need float32 or float64)",
+                         c->node->op_type, p->mode == RS_LINEAR ? "linear" : "cubic",
+                         ortc_dtype_name(x->dtype));
 }
 
 static ortc_status rs_infer(ortc_opctx *c)
@@ -733,20 +719,21 @@ static ortc_status rs_run(ortc_opctx *c)
     return ortc_dnnl_step_run(c, &s->step);
 }
 
-#define RS_OP(type, version, inputs)                                                               \
-    {                                                                                              \
-        .domain = "", .op_type = (type), .since_version = (version), .data_inputs = (inputs),      \
-        .infer = rs_infer, .prepare = rs_prepare, .run = rs_run, .release = rs_release,            \
-        .reference = rs_reference,                                                                 \
-    }
+/* every dtype but strings and complex numbers (linear and cubic modes:
+ * float32 and float64 only) */
+#define RESIZE_DTYPES                                                                              \
+    (ORTC_DTYPES_ALL & ~(ORTC_DT(STRING) | ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)))
+#define RESIZE_CALLBACKS                                                                           \
+    .backend = ORTC_BACKEND_ONEDNN, .dtypes = RESIZE_DTYPES, .infer = rs_infer,                    \
+    .prepare = rs_prepare, .run = rs_run, .release = rs_release, .reference = rs_reference
 
 /* data inputs: scales (bit 1) for Upsample-9 and Resize-10; roi, scales and
  * sizes (bits 1-3) for Resize-11/13 */
 const ortc_operator ortc_ops_resize[] = {
-    RS_OP("Upsample", 7, 0u),
-    RS_OP("Upsample", 9, 1u << 1),
-    RS_OP("Resize", 10, 1u << 1),
-    RS_OP("Resize", 11, (1u << 1) | (1u << 2) | (1u << 3)),
-    RS_OP("Resize", 13, (1u << 1) | (1u << 2) | (1u << 3)),
+    ORTC_OP("Upsample", 7, 7, RESIZE_CALLBACKS),
+    ORTC_OP("Upsample", 9, 9, .data_inputs = 1u << 1, RESIZE_CALLBACKS),
+    ORTC_OP("Resize", 10, 10, .data_inputs = 1u << 1, RESIZE_CALLBACKS),
+    ORTC_OP("Resize", 11, 13, .versions = {11, 13},
+            .data_inputs = (1u << 1) | (1u << 2) | (1u << 3), RESIZE_CALLBACKS),
 };
-const size_t ortc_ops_resize_count = sizeof ortc_ops_resize / sizeof ortc_ops_resize[0];
+ORTC_OP_TABLE_END(resize);

@@ -1,7 +1,8 @@
 /* shape.c — operators that change a tensor's shape but not its bytes:
- * Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference only)
- * and Shape. All plain C. All but Shape (and a Dropout with a mask output)
- * declare output 0 a view of input 0; run still copies when not aliased.
+ * Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference only),
+ * and those that read only shapes: Shape and Size. All plain C. All but
+ * Shape, Size (and a Dropout with a mask output) declare output 0 a view of
+ * input 0; run still copies when not aliased.
  */
 #include <string.h>
 
@@ -28,14 +29,8 @@ static const char *input_name(const ortc_opctx *c, int i)
     return v ? v->name : "";
 }
 
-/* ---- views: shared prepare and run -------------------------------------- */
-
-static ortc_status view_prepare(ortc_opctx *c)
-{
-    if (c->view)
-        c->view[0] = 0;
-    return ORTC_STATUS_OK;
-}
+/* ---- views: shared run ---------------------------------------------------
+ * Their rows declare ORTC_OP_VIEW: output 0 is input 0's bytes. */
 
 /* Called when the runtime could not alias output 0 to input 0 (and in
  * reference mode): the bytes are the same, only the shape differs. */
@@ -76,7 +71,7 @@ static ortc_status flatten_infer(ortc_opctx *c)
 
 static ortc_status reshape_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     int64_t shape[ORTC_MAX_RANK];
     int n = 0;
@@ -181,7 +176,7 @@ static ortc_status reshape_infer(ortc_opctx *c)
  * *present is 0 when neither is given. */
 static ortc_status read_axes(ortc_opctx *c, int64_t *axes, int *n, int *present)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     *n = 0;
     *present = 0;
@@ -235,7 +230,7 @@ static ortc_status axes_to_mask(ortc_opctx *c, const int64_t *axes, int n, int r
 
 static ortc_status squeeze_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, version >= 13 ? 2 : 1, 1, 1)) ||
         (st = ortc_plain_check_known(c, 0)))
@@ -275,7 +270,7 @@ static ortc_status squeeze_infer(ortc_opctx *c)
 
 static ortc_status unsqueeze_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, version >= 13 ? 2 : 1, version >= 13 ? 2 : 1, 1, 1)) ||
         (st = ortc_plain_check_known(c, 0)))
@@ -339,7 +334,7 @@ static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
 {
     *mode = DROPOUT_INFERENCE;
     *ratio = 0.5; /* the spec's default */
-    if (ortc_plain_version(c) < 12)
+    if (ortc_op_version(c) < 12)
         return ORTC_STATUS_OK;
     const ortc_tensor *r = c->n_in > 1 ? c->in[1] : NULL;
     const ortc_tensor *t = c->n_in > 2 ? c->in[2] : NULL;
@@ -374,11 +369,10 @@ static ortc_status refuse_training(ortc_opctx *c, double ratio)
 
 static ortc_status dropout_infer(ortc_opctx *c)
 {
-    int version = ortc_plain_version(c);
+    int version = ortc_op_version(c);
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, version >= 12 ? 3 : 1, 1, 2)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_FLOAT16,
-                                  ORTC_DTYPE_BFLOAT16, ORTC_DTYPE_UNDEFINED)))
+        (st = ortc_op_check_input(c, 0)))
         return st;
     if (version < 12 && (st = ortc_op_check_attr(c, "ratio", ORTC_ATTR_FLOAT)))
         return st;
@@ -483,7 +477,7 @@ static void shape_range(const ortc_opctx *c, int *start, int *end)
 {
     int r = c->in[0]->rank;
     int64_t s = 0, e = r;
-    if (ortc_plain_version(c) >= 15) {
+    if (ortc_op_version(c) >= 15) {
         s = ortc_node_attr_int(c->node, "start", 0);
         e = ortc_node_attr_int(c->node, "end", r);
     }
@@ -521,54 +515,50 @@ static ortc_status shape_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
+/* ---- Size ------------------------------------------------------------------ */
+
+static ortc_status size_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
+        return st;
+    ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 0, NULL);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status size_run(ortc_opctx *c)
+{
+    *(int64_t *)c->out[0]->data = ortc_tensor_numel(c->in[0]);
+    return ORTC_STATUS_OK;
+}
+
 /* ---- table --------------------------------------------------------------- */
 
-#define VIEW_OP(name, version, data, infer_fn)                                                     \
-    {                                                                                              \
-        .domain = "", .op_type = name, .since_version = version, .data_inputs = data,              \
-        .infer = infer_fn, .prepare = view_prepare, .run = view_run                                \
-    }
+/* The view ops take any dtype; output 0 is input 0 (run copies only when
+ * the runtime could not alias them). */
+#define VIEW_FACTS .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_VIEW, .run = view_run
 
-#define DROPOUT_OP(version)                                                                        \
-    {                                                                                              \
-        .domain = "", .op_type = "Dropout", .since_version = version, .infer = dropout_infer,      \
-        .prepare = dropout_prepare, .run = dropout_run                                             \
-    }
-
-#define SHAPE_OP(version)                                                                          \
-    {                                                                                              \
-        .domain = "", .op_type = "Shape", .since_version = version, .flags = ORTC_OP_SHAPE_ONLY,   \
-        .infer = shape_infer, .run = shape_run                                                     \
-    }
-
-/* one entry per since_version in ONNX 1.12 */
 const ortc_operator ortc_ops_shape[] = {
-    VIEW_OP("Flatten", 1, 0, flatten_infer),
-    VIEW_OP("Flatten", 9, 0, flatten_infer),
-    VIEW_OP("Flatten", 11, 0, flatten_infer),
-    VIEW_OP("Flatten", 13, 0, flatten_infer),
-    VIEW_OP("Reshape", 1, 0, reshape_infer),
-    VIEW_OP("Reshape", 5, 1u << 1, reshape_infer),
-    VIEW_OP("Reshape", 13, 1u << 1, reshape_infer),
-    VIEW_OP("Reshape", 14, 1u << 1, reshape_infer),
-    VIEW_OP("Squeeze", 1, 0, squeeze_infer),
-    VIEW_OP("Squeeze", 11, 0, squeeze_infer),
-    VIEW_OP("Squeeze", 13, 1u << 1, squeeze_infer),
-    VIEW_OP("Unsqueeze", 1, 0, unsqueeze_infer),
-    VIEW_OP("Unsqueeze", 11, 0, unsqueeze_infer),
-    VIEW_OP("Unsqueeze", 13, 1u << 1, unsqueeze_infer),
-    VIEW_OP("Identity", 1, 0, identity_infer),
-    VIEW_OP("Identity", 13, 0, identity_infer),
-    VIEW_OP("Identity", 14, 0, identity_infer),
-    VIEW_OP("Identity", 16, 0, identity_infer),
-    DROPOUT_OP(1),
-    DROPOUT_OP(6),
-    DROPOUT_OP(7),
-    DROPOUT_OP(10),
-    DROPOUT_OP(12),
-    DROPOUT_OP(13),
-    SHAPE_OP(1),
-    SHAPE_OP(13),
-    SHAPE_OP(15),
+    ORTC_OP("Flatten", 1, 13, .versions = {1, 9, 11, 13}, VIEW_FACTS, .infer = flatten_infer),
+    /* Reshape-1 takes the shape as an attribute, later versions as input 1 */
+    ORTC_OP("Reshape", 1, 1, VIEW_FACTS, .infer = reshape_infer),
+    ORTC_OP("Reshape", 5, 14, .versions = {5, 13, 14}, VIEW_FACTS, .data_inputs = 1u << 1,
+            .infer = reshape_infer),
+    /* axes: an attribute before 13, input 1 from 13 */
+    ORTC_OP("Squeeze", 1, 11, .versions = {1, 11}, VIEW_FACTS, .infer = squeeze_infer),
+    ORTC_OP("Squeeze", 13, 13, VIEW_FACTS, .data_inputs = 1u << 1, .infer = squeeze_infer),
+    ORTC_OP("Unsqueeze", 1, 11, .versions = {1, 11}, VIEW_FACTS, .infer = unsqueeze_infer),
+    ORTC_OP("Unsqueeze", 13, 13, VIEW_FACTS, .data_inputs = 1u << 1, .infer = unsqueeze_infer),
+    ORTC_OP("Identity", 1, 16, .versions = {1, 13, 14, 16}, VIEW_FACTS, .infer = identity_infer),
+    /* a view unless a mask is asked for (or training_mode is only known at
+     * run time) */
+    ORTC_OP("Dropout", 1, 13, .versions = {1, 6, 7, 10, 12, 13},
+            .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(BFLOAT16),
+            .flags = ORTC_OP_MAY_VIEW, .infer = dropout_infer, .prepare = dropout_prepare,
+            .run = dropout_run),
+    ORTC_OP("Shape", 1, 15, .versions = {1, 13, 15}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_SHAPE_ONLY, .infer = shape_infer, .run = shape_run),
+    ORTC_OP("Size", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_SHAPE_ONLY, .infer = size_infer, .run = size_run),
 };
-const size_t ortc_ops_shape_count = sizeof ortc_ops_shape / sizeof *ortc_ops_shape;
+ORTC_OP_TABLE_END(shape);

@@ -29,7 +29,7 @@ static bool bn_inference(const ortc_node *bn)
     for (int k = 1; k < bn->n_outputs; k++)
         if (bn->outputs[k])
             return false;
-    int version = bn->op ? bn->op->since_version : bn->opset;
+    int version = ortc_node_version(bn);
     const ortc_attr *eps = ortc_node_attr(bn, "epsilon");
     if (eps && eps->type != ORTC_ATTR_FLOAT)
         return false;

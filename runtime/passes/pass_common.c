@@ -527,11 +527,9 @@ ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tenso
         c->backend = op->reference ? pc->backend : NULL;
         if (c->backend)
             ortc_backend_enter(c->backend);
-        if (op->prepare) {
-            prepared = true;
-            if (op->prepare(c))
-                goto refused;
-        }
+        prepared = op->prepare != NULL;
+        if (ortc_op_prepare(op, c))
+            goto refused;
         if (c->scratch_bytes) {
             scratch = aligned_alloc(64, (c->scratch_bytes + 63) & ~(size_t)63);
             if (!scratch) {

@@ -36,7 +36,7 @@ static bool dropout_is_copy(const ortc_pass_ctx *pc, const ortc_node *n)
     const ortc_pass_info *x = ortc_pass_value(pc, n->inputs[0]);
     if (!x || !float_type(x->dtype))
         return false;
-    int version = n->op ? n->op->since_version : n->opset;
+    int version = ortc_node_version(n);
     if (version < 12) {
         return n->n_inputs == 1 && attr_absent_or(n, "ratio", ORTC_ATTR_FLOAT) &&
                (version >= 7 || attr_absent_or(n, "is_test", ORTC_ATTR_INT));

@@ -76,7 +76,7 @@ static bool eltwise_entry(const ortc_node *e, char *buf, size_t len)
          * opset 11 (default -+FLT_MAX), then optional constant inputs */
         a = -FLT_MAX;
         b = FLT_MAX;
-        if (e->op->since_version < 11) {
+        if (ortc_node_version(e) < 11) {
             if (!one || !only_attrs(e, "min", "max") || !attr_f(e, "min", -FLT_MAX, &a) ||
                 !attr_f(e, "max", FLT_MAX, &b))
                 return false;

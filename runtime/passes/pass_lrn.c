@@ -110,7 +110,7 @@ static bool pad_ok(const ortc_node *p, int64_t *acc)
     const ortc_attr *mode = ortc_node_attr(p, "mode");
     if (mode && (mode->type != ORTC_ATTR_STRING || strcmp(mode->s, "constant")))
         return false;
-    int version = p->op ? p->op->since_version : 0;
+    int version = p->op ? ortc_node_version(p) : 0;
     if (p->n_outputs != 1 || version < 2)
         return false;
     const int64_t *pads;

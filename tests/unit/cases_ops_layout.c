@@ -1,7 +1,8 @@
-/* cases_ops_layout.c — unit tests of the layout family (operators/tensor/layout.c):
- * Split, Slice, Transpose, Pad, Expand, ConstantOfShape, Range, Tile, Size,
- * Trilu, GatherElements, ScatterElements, DepthToSpace, SpaceToDepth,
- * CastLike. Expected values are derived by hand in comments (numpy
+/* cases_ops_layout.c — unit tests of the data-movement, generator and index
+ * operators (operators/tensor/movement.c, generate.c, index.c, trilu.c,
+ * shape.c's Size, cast.c's CastLike): Split, Slice, Transpose, Pad, Expand,
+ * ConstantOfShape, Range, Tile, Size, Trilu, GatherElements,
+ * ScatterElements, DepthToSpace, SpaceToDepth, CastLike. Expected values are derived by hand in comments (numpy
  * semantics; the less obvious ones were also checked with numpy when the
  * test was written, as noted), or come from naive index-by-index oracles
  * written here independently of the strided-copy kernels.
@@ -69,15 +70,15 @@ START_TEST(test_layout_registry)
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
         for (int k = 0; k < 5 && ops[i].versions[k]; k++) {
             const ortc_operator *op = ortc_registry_find("", ops[i].op, ops[i].versions[k]);
-            ck_assert_msg(op && op->since_version == ops[i].versions[k], "%s-%d", ops[i].op,
-                          ops[i].versions[k]);
+            ck_assert_msg(op && ortc_operator_version(op, ops[i].versions[k]) == ops[i].versions[k],
+                          "%s-%d", ops[i].op, ops[i].versions[k]);
         }
         for (int opset = ops[i].versions[0]; opset <= 17; opset++)
             ck_assert_msg(ortc_registry_find("", ops[i].op, opset), "%s at opset %d", ops[i].op,
                           opset);
     }
-    ck_assert_int_eq(ortc_registry_find("", "Slice", 12)->since_version, 11);
-    ck_assert_int_eq(ortc_registry_find("", "ScatterElements", 17)->since_version, 16);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "Slice", 12), 12), 11);
+    ck_assert_int_eq(ortc_operator_version(ortc_registry_find("", "ScatterElements", 17), 17), 16);
     /* inputs whose values decide output shapes */
     ck_assert_uint_eq(ortc_registry_find("", "Slice", 13)->data_inputs, 0x1e);
     ck_assert_uint_eq(ortc_registry_find("", "Slice", 9)->data_inputs, 0);

@@ -17,7 +17,7 @@
 #include "cases.h"
 #include "nn/conv_wino5.h"
 #include "helper_ops.h"
-#include "reference.h"
+#include "nn/conv_ref.h"
 
 typedef struct w5_case {
     int64_t n, ic, oc, h, w;

@@ -159,11 +159,9 @@ ortc_status opc_run(op_case *c, int reference, int threads)
             return st;
         ctx.backend = be;
         ortc_backend_enter(be);
-        if (n->op->prepare) {
-            st = n->op->prepare(&ctx);
-            if (st)
-                goto done;
-        }
+        st = ortc_op_prepare(n->op, &ctx);
+        if (st)
+            goto done;
         for (int k = 0; k < n->n_outputs; k++)
             if (out[k] && !lout[k].plain) {
                 st = ortc_err_set(&c->err, ORTC_STATUS_RUNTIME_ERROR,

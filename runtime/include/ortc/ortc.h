@@ -227,6 +227,50 @@ typedef struct ortc_unsupported {
  * model) and returns the total count. */
 ORTC_API size_t ortc_model_unsupported(const ortc_model *model, ortc_unsupported *out, size_t max);
 
+/* ---- operators: what this build implements ------------------------------ */
+
+/* The most ONNX versions one registry entry lists. */
+#define ORTC_MAX_OP_VERSIONS 8
+
+/* One entry of the operator registry: an operator (domain, op type) and
+ * the range of its ONNX versions that one implementation serves. An
+ * operator may have several entries (where the implementation or its facts
+ * change between versions); their ranges never overlap. A node resolves to
+ * the entry with the highest since_version not above the model's opset for
+ * the domain (so the newest entry also serves later opsets). */
+typedef struct ortc_operator_info {
+    const char *domain; /* "" is ai.onnx */
+    const char *op_type;
+    int since_version, until_version;   /* ONNX versions implemented, inclusive */
+    int n_versions;                     /* the ONNX since-versions in that range */
+    int versions[ORTC_MAX_OP_VERSIONS]; /* (where the spec changed), ascending */
+    /* Element types of the op's data (ONNX's type constraint T: input 0 and
+     * the inputs sharing its type; for Constant, its output): bit d set for
+     * each accepted ortc_dtype d, i.e. dtypes & (1u << ORTC_DTYPE_FLOAT). */
+    uint32_t dtypes;
+    int onednn;          /* 1: runs on oneDNN where it can and has a plain-C
+                            reference kernel (ortc_options.reference); 0: plain C */
+    int fusable;         /* 1: element-wise followers fuse into it as post-ops */
+    int accepts_blocked; /* 1: takes oneDNN's blocked layouts on its inputs */
+    /* Output 0 aliases an input: 0 never, 1 always, 2 when the node's shapes
+     * and attributes allow (decided when compiling). A view reinterprets the
+     * input's bytes with another shape; in-place overwrites an input that
+     * dies at the node. */
+    int view, inplace;
+    int shape_only;       /* 1: reads only its inputs' shapes (Shape, Size) */
+    int no_fold;          /* 1: never evaluated at compile time */
+    int control_flow;     /* 1: runs subgraphs (If) */
+    uint32_t data_inputs; /* bit i: input i's values are needed when compiling */
+    int flops;            /* 1: its profile entries count floating-point operations */
+} ortc_operator_info;
+
+/* Number of registry entries (not operators: one operator may have several). */
+ORTC_API size_t ortc_operator_count(void);
+/* Fills *info with entry i (in registry order, grouped by operator family;
+ * sort for display). Strings are static: valid for the life of the process.
+ * INVALID_ARGUMENT when info is NULL or i >= ortc_operator_count(). */
+ORTC_API ortc_status ortc_operator_get(size_t i, ortc_operator_info *info);
+
 /* ---- sessions: compile and run ---------------------------------------- */
 
 typedef struct ortc_session ortc_session;
@@ -298,7 +342,9 @@ typedef struct ortc_profile_entry {
     const char *op_type;
     double start_ms; /* since the start of the run */
     double ms;       /* wall time of the step (0 for pure views) */
-    double flops;    /* 2*MACs for Conv, ConvTranspose, Gemm, MatMul; else 0 */
+    double flops;    /* floating-point operations (2 x multiply-adds) of ops
+                        that count them (ortc_operator_info.flops: Conv,
+                        ConvTranspose, Gemm, MatMul); else 0 */
     int n_inputs, n_outputs;
     const ortc_tensor *const *inputs;
     const ortc_tensor *const *outputs;

@@ -1,11 +1,11 @@
-/* layout_util.h — the strided element copy behind the layout family
- * (layout.c: Transpose, Slice, Expand, Tile, DepthToSpace, SpaceToDepth):
- * out is written densely in row-major order while in is read through
- * arbitrary (also zero or negative) element strides. Moves bytes only, so it
- * serves every dtype; no shape checks, no allocation.
+/* strided_copy.h — the strided element copy behind the data-movement ops
+ * (tensor/movement.c: Transpose, Slice, Expand, Tile, DepthToSpace,
+ * SpaceToDepth): out is written densely in row-major order while in is read
+ * through arbitrary (also zero or negative) element strides. Moves bytes
+ * only, so it serves every dtype; no shape checks, no allocation.
  */
-#ifndef ORTC_LAYOUT_UTIL_H
-#define ORTC_LAYOUT_UTIL_H
+#ifndef ORTC_STRIDED_COPY_H
+#define ORTC_STRIDED_COPY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,4 +24,4 @@
 void ortc_strided_copy(void *out, const void *in, int rank, const int64_t *dims,
                        const int64_t *strides, size_t elem);
 
-#endif /* ORTC_LAYOUT_UTIL_H */
+#endif /* ORTC_STRIDED_COPY_H */

@@ -1,12 +1,12 @@
-/* elementwise.h — numpy broadcasting shared by the elementwise families
- * (binary.c, logic.c): output shapes (two inputs, legacy opset-1/6
- * `broadcast`/`axis`, or N inputs), a plain-C walker that visits the
- * output row by row with each operand's offset, and the macros that stamp
- * out typed row kernels. No oneDNN. Private to operators/; the functions
- * are implemented in binary.c.
+/* broadcast.h — numpy broadcasting for the element-wise families (binary.c,
+ * logic.c): output shapes (two inputs, legacy opset-1/6 `broadcast`/`axis`,
+ * or N inputs), a plain-C walker that visits the output row by row with each
+ * operand's offset, and the macros that stamp out typed row kernels; plus
+ * the plain per-dim strides the reference kernels use (MatMul's batch dims,
+ * PRelu's slope). No oneDNN. Private to operators/.
  */
-#ifndef ORTC_ELEMENTWISE_H
-#define ORTC_ELEMENTWISE_H
+#ifndef ORTC_BROADCAST_H
+#define ORTC_BROADCAST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +27,9 @@ typedef struct ortc_ew_shapes {
  * with A at `axis` (default: A's trailing dims). Otherwise numpy
  * broadcasting. Errors name both shapes. */
 ortc_status ortc_ew_binary_shapes(ortc_opctx *c, bool legacy, ortc_ew_shapes *sh);
+
+/* dims[0..r) right-aligned into out[0..rank), leading dims 1. */
+void ortc_ew_pad_dims(int rank, int64_t *out, int r, const int64_t *dims);
 
 /* numpy broadcasting of the n present inputs in[0..n) (NULL entries are
  * skipped) into rank/dims; the error names every shape. */
@@ -123,4 +126,21 @@ void ortc_ew_init_shapes(ortc_ew *it, const ortc_ew_shapes *sh);
         }                                                                                          \
     }
 
-#endif /* ORTC_ELEMENTWISE_H */
+/* ---- numpy broadcasting --------------------------------------------------
+ * Output dims plus element strides of two operands (0 where broadcast). */
+typedef struct ortc_bcast {
+    int rank;
+    int64_t dims[ORTC_MAX_RANK];
+    int64_t a_stride[ORTC_MAX_RANK], b_stride[ORTC_MAX_RANK];
+} ortc_bcast;
+
+/* a_dims/b_dims are right-aligned against out_dims (rank >= both ranks);
+ * each dim must equal the output's or be 1. */
+void ortc_bcast_init(ortc_bcast *bc, int rank, const int64_t *out_dims, int a_rank,
+                     const int64_t *a_dims, int b_rank, const int64_t *b_dims);
+int64_t ortc_bcast_numel(const ortc_bcast *bc);
+/* Offsets into a and b of the first element of output row `row` (a row
+ * runs along the last dim). */
+void ortc_bcast_row(const ortc_bcast *bc, int64_t row, int64_t *oa, int64_t *ob);
+
+#endif /* ORTC_BROADCAST_H */

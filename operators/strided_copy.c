@@ -1,9 +1,9 @@
-/* layout_util.c — ortc_strided_copy (see layout_util.h): merge contiguous
+/* strided_copy.c — ortc_strided_copy (see strided_copy.h): merge contiguous
  * dims, then walk the outer dims with an odometer and hand the innermost
  * one or two dims to a row copy or a tiled 2-D transpose. Bytes only; no
  * dtype knowledge beyond the element size, no threads.
  */
-#include "layout_util.h"
+#include "strided_copy.h"
 
 #include <string.h>
 

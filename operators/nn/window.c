@@ -1,0 +1,128 @@
+/* window.c — ortc_window_init (see window.h): reads kernel_shape's
+ * companions (strides, dilations, pads, auto_pad) from the node and works
+ * out output sizes and pads the way ONNX (and PyTorch, for ceil_mode)
+ * define them. No kernels here.
+ */
+#include "window.h"
+
+#include <string.h>
+
+/* ---- window geometry ----------------------------------------------------- */
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+static ortc_status window_list(ortc_opctx *c, const char *name, size_t want, const int64_t **v,
+                               const char *what)
+{
+    ortc_status st = ortc_op_check_attr(c, name, ORTC_ATTR_INTS);
+    if (st)
+        return st;
+    size_t n = 0;
+    *v = ortc_node_attr_ints(c->node, name, &n);
+    if (n == 0)
+        *v = NULL;
+    else if (n != want)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute '%s' has %zu values; %s over %zu spatial dims needs %zu",
+                             name, n, what, name[0] == 'p' ? want / 2 : want, want);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x,
+                             const int64_t *kernel, bool ceil_mode, const char *what)
+{
+    memset(w, 0, sizeof *w);
+    int nsp = x->rank - 2;
+    if (nsp < 1 || nsp > ORTC_WIN_DIMS)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "%s over %d spatial dims is not supported (1 to 3)", what, nsp);
+    w->nsp = nsp;
+    w->n = x->dims[0];
+    w->c = x->dims[1];
+    for (int i = 0; i < ORTC_WIN_DIMS; i++)
+        w->in[i] = w->out[i] = w->kernel[i] = w->stride[i] = w->dilation[i] = 1;
+
+    const int64_t *strides, *dilations, *pads;
+    ortc_status st;
+    if ((st = window_list(c, "strides", (size_t)nsp, &strides, what)) ||
+        (st = window_list(c, "dilations", (size_t)nsp, &dilations, what)) ||
+        (st = window_list(c, "pads", 2 * (size_t)nsp, &pads, what)) ||
+        (st = ortc_op_check_attr(c, "auto_pad", ORTC_ATTR_STRING)))
+        return st;
+    const char *auto_pad = ortc_node_attr_string(c->node, "auto_pad", "NOTSET");
+    bool same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
+    bool valid = !strcmp(auto_pad, "VALID"), notset = !strcmp(auto_pad, "NOTSET");
+    if (!same_upper && !same_lower && !valid && !notset)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, "
+                             "SAME_LOWER or VALID",
+                             auto_pad);
+    const char *xname = c->node->inputs[0] ? c->node->inputs[0]->name : "";
+
+    for (int i = 0; i < nsp; i++) {
+        int d = ortc_win_slot(w, i);
+        int64_t in = x->dims[2 + i], k = kernel[i];
+        int64_t s = strides ? strides[i] : 1, dil = dilations ? dilations[i] : 1;
+        if (k < 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "kernel size %lld in spatial dim %d; must be >= 1", (long long)k,
+                                 i);
+        if (s < 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'strides'[%d] is %lld; must be >= 1", i, (long long)s);
+        if (dil < 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'dilations'[%d] is %lld; must be >= 1", i,
+                                 (long long)dil);
+        int64_t ext = (k - 1) * dil + 1, out, pb = 0, pe = 0;
+        if (notset) {
+            pb = pads ? pads[i] : 0;
+            pe = pads ? pads[i + nsp] : 0;
+            if (pb < 0 || pe < 0)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                     "attribute 'pads' has a negative value (%lld, %lld) for "
+                                     "spatial dim %d",
+                                     (long long)pb, (long long)pe, i);
+            int64_t span = in + pb + pe - ext;
+            if (span < 0)
+                out = 0;
+            else if (ceil_mode) {
+                out = ceil_div(span, s) + 1;
+                /* the last window must start inside the left-padded input */
+                if ((out - 1) * s >= in + pb)
+                    out--;
+            } else
+                out = span / s + 1;
+        } else if (valid) {
+            out = in >= ext ? (in - ext) / s + 1 : 0;
+        } else {
+            out = ceil_div(in, s);
+            int64_t total = (out - 1) * s + ext - in;
+            if (total < 0)
+                total = 0;
+            pb = same_upper ? total / 2 : total - total / 2;
+            pe = total - pb;
+        }
+        if (out < 1) {
+            char sb[128];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "input '%s' has shape %s; spatial dim %d (%lld, pads %lld+%lld) "
+                                 "is smaller than the %s window extent %lld (kernel %lld, "
+                                 "dilation %lld)",
+                                 xname, ortc_shape_str(sb, sizeof sb, x->rank, x->dims), i,
+                                 (long long)in, (long long)pb, (long long)pe, what, (long long)ext,
+                                 (long long)k, (long long)dil);
+        }
+        w->in[d] = in;
+        w->out[d] = out;
+        w->kernel[d] = k;
+        w->stride[d] = s;
+        w->dilation[d] = dil;
+        w->pad_begin[d] = pb;
+        w->pad_end[d] = pe;
+    }
+    return ORTC_STATUS_OK;
+}

@@ -1,0 +1,318 @@
+/* cast.c — Cast and CastLike, one conversion for both (see cast.h for the
+ * rules), and that conversion's element access for the other plain-C
+ * families. Cast converts numbers and bool; CastLike also parses strings as
+ * numbers (strtod/strtof, so "NaN", "INF", "-inf" work; C locale assumed).
+ * Neither formats numbers as strings: the runtime has no storage for new
+ * strings.
+ */
+#include "cast.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plain_util.h"
+
+/* ---- element conversion (cast.h) ------------------------------------------ */
+
+bool ortc_dtype_is_numeric(ortc_dtype t)
+{
+    switch (t) {
+    case ORTC_DTYPE_FLOAT:
+    case ORTC_DTYPE_DOUBLE:
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16:
+    case ORTC_DTYPE_INT8:
+    case ORTC_DTYPE_INT16:
+    case ORTC_DTYPE_INT32:
+    case ORTC_DTYPE_INT64:
+    case ORTC_DTYPE_UINT8:
+    case ORTC_DTYPE_UINT16:
+    case ORTC_DTYPE_UINT32:
+    case ORTC_DTYPE_UINT64:
+    case ORTC_DTYPE_BOOL: return true;
+    default: return false;
+    }
+}
+
+bool ortc_dtype_is_float(ortc_dtype t)
+{
+    return t == ORTC_DTYPE_FLOAT || t == ORTC_DTYPE_DOUBLE || t == ORTC_DTYPE_FLOAT16 ||
+           t == ORTC_DTYPE_BFLOAT16;
+}
+
+static bool is_integer(ortc_dtype t)
+{
+    return ortc_dtype_is_numeric(t) && !ortc_dtype_is_float(t) && t != ORTC_DTYPE_BOOL;
+}
+
+ortc_scalar ortc_scalar_load(ortc_dtype t, const void *p, int64_t i)
+{
+    switch (t) {
+    case ORTC_DTYPE_FLOAT: return ortc_scalar_float(((const float *)p)[i]);
+    case ORTC_DTYPE_DOUBLE: return ortc_scalar_float(((const double *)p)[i]);
+    case ORTC_DTYPE_FLOAT16: return ortc_scalar_float(ortc_f16_to_float(((const uint16_t *)p)[i]));
+    case ORTC_DTYPE_BFLOAT16:
+        return ortc_scalar_float(ortc_bf16_to_float(((const uint16_t *)p)[i]));
+    case ORTC_DTYPE_INT8: return ortc_scalar_signed(((const int8_t *)p)[i]);
+    case ORTC_DTYPE_INT16: return ortc_scalar_signed(((const int16_t *)p)[i]);
+    case ORTC_DTYPE_INT32: return ortc_scalar_signed(((const int32_t *)p)[i]);
+    case ORTC_DTYPE_INT64: return ortc_scalar_signed(((const int64_t *)p)[i]);
+    case ORTC_DTYPE_UINT8: return ortc_scalar_unsigned(((const uint8_t *)p)[i]);
+    case ORTC_DTYPE_UINT16: return ortc_scalar_unsigned(((const uint16_t *)p)[i]);
+    case ORTC_DTYPE_UINT32: return ortc_scalar_unsigned(((const uint32_t *)p)[i]);
+    case ORTC_DTYPE_UINT64: return ortc_scalar_unsigned(((const uint64_t *)p)[i]);
+    case ORTC_DTYPE_BOOL: return ortc_scalar_unsigned(((const uint8_t *)p)[i] != 0);
+    default: return ortc_scalar_signed(0);
+    }
+}
+
+double ortc_scalar_double(ortc_scalar v)
+{
+    return v.kind == ORTC_SCALAR_FLOAT    ? v.f
+           : v.kind == ORTC_SCALAR_SIGNED ? (double)v.i
+                                          : (double)v.u;
+}
+
+/* The value's bits modulo 2^64, for integer targets (wraps). Floats are
+ * truncated and saturated to [lo, hi] first; NaN -> 0. (double)lo and
+ * (double)hi are exact or round away from the range (2^63), so every value
+ * strictly between them truncates to a representable integer. */
+static uint64_t scalar_bits(ortc_scalar v, int64_t lo, uint64_t hi)
+{
+    if (v.kind == ORTC_SCALAR_SIGNED)
+        return (uint64_t)v.i;
+    if (v.kind == ORTC_SCALAR_UNSIGNED)
+        return v.u;
+    double f = v.f;
+    if (isnan(f))
+        return 0;
+    if (lo < 0) { /* signed target: [lo, (int64)hi] */
+        if (f <= (double)lo)
+            return (uint64_t)lo;
+        if (f >= (double)hi)
+            return hi;
+        return (uint64_t)(int64_t)f;
+    }
+    if (f <= 0)
+        return 0;
+    if (f >= (double)hi)
+        return hi;
+    return (uint64_t)f;
+}
+
+void ortc_scalar_store(ortc_dtype t, void *p, int64_t i, ortc_scalar v)
+{
+    switch (t) {
+    case ORTC_DTYPE_FLOAT:
+        ((float *)p)[i] = v.kind == ORTC_SCALAR_FLOAT    ? (float)v.f
+                          : v.kind == ORTC_SCALAR_SIGNED ? (float)v.i
+                                                         : (float)v.u;
+        break;
+    case ORTC_DTYPE_DOUBLE: ((double *)p)[i] = ortc_scalar_double(v); break;
+    case ORTC_DTYPE_FLOAT16:
+        ((uint16_t *)p)[i] = ortc_f16_from_double(ortc_scalar_double(v));
+        break;
+    case ORTC_DTYPE_BFLOAT16:
+        ((uint16_t *)p)[i] = ortc_bf16_from_double(ortc_scalar_double(v));
+        break;
+    case ORTC_DTYPE_BOOL:
+        ((uint8_t *)p)[i] =
+            v.kind == ORTC_SCALAR_FLOAT ? v.f != 0 : scalar_bits(v, 0, UINT64_MAX) != 0;
+        break;
+#define STORE_INT(T, UT, LO, HI)                                                                   \
+    {                                                                                              \
+        UT bits = (UT)scalar_bits(v, LO, HI);                                                      \
+        memcpy((T *)p + i, &bits, sizeof bits); /* two's complement: bits are the value */         \
+        break;                                                                                     \
+    }
+    case ORTC_DTYPE_INT8: STORE_INT(int8_t, uint8_t, INT8_MIN, INT8_MAX)
+    case ORTC_DTYPE_INT16: STORE_INT(int16_t, uint16_t, INT16_MIN, INT16_MAX)
+    case ORTC_DTYPE_INT32: STORE_INT(int32_t, uint32_t, INT32_MIN, INT32_MAX)
+    case ORTC_DTYPE_INT64: STORE_INT(int64_t, uint64_t, INT64_MIN, INT64_MAX)
+    case ORTC_DTYPE_UINT8: STORE_INT(uint8_t, uint8_t, 0, UINT8_MAX)
+    case ORTC_DTYPE_UINT16: STORE_INT(uint16_t, uint16_t, 0, UINT16_MAX)
+    case ORTC_DTYPE_UINT32: STORE_INT(uint32_t, uint32_t, 0, UINT32_MAX)
+    case ORTC_DTYPE_UINT64: STORE_INT(uint64_t, uint64_t, 0, UINT64_MAX)
+#undef STORE_INT
+    default: break;
+    }
+}
+
+/* ---- Cast ------------------------------------------------------------------
+ * The target is the attribute `to`: a type name before Cast-6, a
+ * TensorProto.DataType number from 6. Numbers and bool only. */
+
+/* Cast-1 names the target type with a string: TensorProto.DataType names. */
+static const struct {
+    const char *name;
+    ortc_dtype dtype;
+} cast_names[] = {
+    {"FLOAT", ORTC_DTYPE_FLOAT},
+    {"UINT8", ORTC_DTYPE_UINT8},
+    {"INT8", ORTC_DTYPE_INT8},
+    {"UINT16", ORTC_DTYPE_UINT16},
+    {"INT16", ORTC_DTYPE_INT16},
+    {"INT32", ORTC_DTYPE_INT32},
+    {"INT64", ORTC_DTYPE_INT64},
+    {"STRING", ORTC_DTYPE_STRING},
+    {"BOOL", ORTC_DTYPE_BOOL},
+    {"FLOAT16", ORTC_DTYPE_FLOAT16},
+    {"DOUBLE", ORTC_DTYPE_DOUBLE},
+    {"UINT32", ORTC_DTYPE_UINT32},
+    {"UINT64", ORTC_DTYPE_UINT64},
+    {"COMPLEX64", ORTC_DTYPE_COMPLEX64},
+    {"COMPLEX128", ORTC_DTYPE_COMPLEX128},
+    {"BFLOAT16", ORTC_DTYPE_BFLOAT16},
+};
+
+/* The `to` attribute as a dtype (validated by cast_infer). */
+static ortc_status cast_target(ortc_opctx *c, ortc_dtype *to)
+{
+    const ortc_attr *a = ortc_node_attr(c->node, "to");
+    if (!a)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'to' is missing");
+    if (ortc_op_version(c) < 6) {
+        for (size_t k = 0; k < sizeof cast_names / sizeof *cast_names; k++)
+            if (!strcasecmp(a->s, cast_names[k].name)) {
+                *to = cast_names[k].dtype;
+                return ORTC_STATUS_OK;
+            }
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'to' is \"%s\", not an ONNX data type name", a->s);
+    }
+    if (a->i < ORTC_DTYPE_FLOAT || a->i > ORTC_DTYPE_BFLOAT16)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'to' is %lld, not an ONNX data type", (long long)a->i);
+    *to = (ortc_dtype)a->i;
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status cast_check_numeric(ortc_opctx *c, ortc_dtype t, const char *role)
+{
+    if (t == ORTC_DTYPE_STRING)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "casts %s string are not supported", role);
+    if (!ortc_dtype_is_numeric(t))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "Cast does not convert %s %s", role,
+                             ortc_dtype_name(t));
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status cast_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    ortc_dtype to = ORTC_DTYPE_UNDEFINED;
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
+        (st = ortc_op_check_attr(c, "to",
+                                 ortc_op_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT)) ||
+        (st = cast_target(c, &to)) || (st = cast_check_numeric(c, c->in[0]->dtype, "from")) ||
+        (st = cast_check_numeric(c, to, "to")))
+        return st;
+    ortc_op_set_output(c, 0, to, c->in[0]->rank, c->in[0]->dims);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- CastLike ----------------------------------------------------------------
+ * The target is input 1's dtype. Strings are parsed as numbers; numbers are
+ * not formatted as strings. */
+
+static ortc_status castlike_infer(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
+        (st = ortc_plain_check_known(c, 1)))
+        return st;
+    ortc_dtype from = c->in[0]->dtype, to = c->in[1]->dtype;
+    if (to == ORTC_DTYPE_STRING && from != ORTC_DTYPE_STRING)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "casting %s to string is not supported (the runtime has no storage "
+                             "for formatted strings)",
+                             ortc_dtype_name(from));
+    if ((!ortc_dtype_is_numeric(from) && from != ORTC_DTYPE_STRING) ||
+        (!ortc_dtype_is_numeric(to) && to != ORTC_DTYPE_STRING))
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "CastLike from %s to %s is not supported",
+                             ortc_dtype_name(from), ortc_dtype_name(to));
+    ortc_op_set_output(c, 0, to, c->in[0]->rank, c->in[0]->dims);
+    return ORTC_STATUS_OK;
+}
+
+/* Parses string element i for a target of dtype `to`. */
+static ortc_status parse_number(ortc_opctx *c, const char *s, ortc_dtype to, int64_t i,
+                                ortc_scalar *v)
+{
+    if (!s)
+        s = "";
+    char *end;
+    errno = 0;
+    if (is_integer(to)) {
+        long long ll = strtoll(s, &end, 10);
+        while (end != s && (*end == ' ' || *end == '\t' || *end == '\n'))
+            end++;
+        if (end != s && !*end && errno == 0) {
+            *v = ortc_scalar_signed(ll);
+            return ORTC_STATUS_OK;
+        }
+    }
+    errno = 0;
+    if (to == ORTC_DTYPE_FLOAT) { /* parse straight to float: one rounding */
+        float f = strtof(s, &end);
+        *v = ortc_scalar_float(f);
+    } else {
+        *v = ortc_scalar_float(strtod(s, &end));
+    }
+    bool parsed = end != s;
+    while (parsed && (*end == ' ' || *end == '\t' || *end == '\n'))
+        end++;
+    if (!parsed || *end)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
+                             "element %lld of input 0 '%s' is \"%.64s\", not a number",
+                             (long long)i, ortc_plain_input_name(c, 0), s);
+    return ORTC_STATUS_OK;
+}
+
+/* ---- the conversion (both ops' run) ------------------------------------------ */
+
+// y: (n) of y's dtype, x: (n) of x's dtype (string elements are parsed)
+static ortc_status cast_run(ortc_opctx *c)
+{
+    const ortc_tensor *x = c->in[0];
+    ortc_tensor *y = c->out[0];
+    if (x->dtype == y->dtype && x->dtype != ORTC_DTYPE_BOOL) {
+        ortc_plain_copy(y->data, x->data, ortc_tensor_bytes(x));
+        return ORTC_STATUS_OK;
+    }
+    bool from_string = x->dtype == ORTC_DTYPE_STRING;
+    if ((!ortc_dtype_is_numeric(x->dtype) && !from_string) || !ortc_dtype_is_numeric(y->dtype))
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s from %s to %s is not supported",
+                             c->node->op_type, ortc_dtype_name(x->dtype),
+                             ortc_dtype_name(y->dtype));
+    int64_t n = ortc_tensor_numel(x);
+    for (int64_t i = 0; i < n; i++) {
+        ortc_scalar v;
+        if (from_string) {
+            ortc_status st = parse_number(c, ((char *const *)x->data)[i], y->dtype, i, &v);
+            if (st)
+                return st;
+        } else {
+            v = ortc_scalar_load(x->dtype, x->data, i);
+        }
+        ortc_scalar_store(y->dtype, y->data, i, v);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* ---- table ------------------------------------------------------------------- */
+
+/* dtypes: what each converts from */
+const ortc_operator ortc_ops_cast[] = {
+    ORTC_OP("Cast", 1, 13, .versions = {1, 6, 9, 13},
+            .dtypes =
+                ORTC_DTYPES_ALL & ~(ORTC_DT(STRING) | ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
+            .infer = cast_infer, .run = cast_run),
+    ORTC_OP("CastLike", 15, 15,
+            .dtypes = ORTC_DTYPES_ALL & ~(ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
+            .infer = castlike_infer, .run = cast_run),
+};
+ORTC_OP_TABLE_END(cast);
