@@ -100,8 +100,7 @@ void declared(op_case *c, int *view_out, int *inplace_out)
                       .inplace = inplace,
                       .err = &c->err};
     ck_assert_msg(n->op->infer(&ctx) == OK, "infer: %s", c->err.msg);
-    if (n->op->prepare)
-        ck_assert_msg(ortc_op_prepare(n->op, &ctx) == OK, "prepare: %s", c->err.msg);
+    ck_assert_msg(ortc_op_prepare(n->op, &ctx) == OK, "prepare: %s", c->err.msg);
     *view_out = view[0];
     *inplace_out = inplace[0];
 }
