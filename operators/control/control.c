@@ -5,9 +5,9 @@
 #include "operator.h"
 
 const ortc_operator ortc_ops_control[] = {
-    {"", "If", 1, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 11, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 13, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
-    {"", "If", 16, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL},
+    {"", "If", 1, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"", "If", 11, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"", "If", 13, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"", "If", 16, ORTC_OP_CONTROL_FLOW, 0, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 const size_t ortc_ops_control_count = sizeof ortc_ops_control / sizeof *ortc_ops_control;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -454,11 +454,9 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
 /* ==== Reduce* operators ====================================================== */
 
 typedef struct reduce_state {
-    bool use_ref;   /* not float32, LogSumExp, or an empty/trivial reduction */
-    bool log_after; /* LogSum: y = log(y) after oneDNN's sum */
-    bool nan_check; /* Max/Min: an input with a NaN takes the plain-C kernel */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
+    ortc_dnnl_prim prim; /* use_ref: not float32, LogSumExp, or an empty/trivial reduction */
+    bool log_after;      /* LogSum: y = log(y) after oneDNN's sum */
+    bool nan_check;      /* Max/Min: an input with a NaN takes the plain-C kernel */
 } reduce_state;
 
 static ortc_status reduce_infer(ortc_opctx *c)
@@ -504,18 +502,17 @@ static ortc_status reduce_reference(ortc_opctx *c)
     }
 }
 
-static ortc_status reduce_build(ortc_opctx *c, reduce_state *s)
+static ortc_status reduce_build(ortc_opctx *c, void *state)
 {
+    reduce_state *s = state;
     reduce_geom g;
     ortc_status st = reduce_check(c, &g);
     if (st)
         return st;
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
     if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP || g.n_out == 0 ||
-        g.n_red <= 1) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+        g.n_red <= 1)
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     /* x as its groups; y: the same with reduced groups of size 1 */
     int64_t ydims[ORTC_MAX_RANK];
     for (int i = 0; i < g.ng; i++)
@@ -540,73 +537,33 @@ static ortc_status reduce_build(ortc_opctx *c, reduce_state *s)
     }
     dnnl_reduction_desc_t desc;
     DNNL_CHECK(c, dnnl_reduction_desc_init(&desc, alg, &src, &dst, p, 0.0f));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &dst, &s->dst);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
-}
-
-static void reduce_release(ortc_opctx *c)
-{
-    reduce_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 2);
 }
 
 static ortc_status reduce_prepare(ortc_opctx *c)
 {
-    reduce_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = reduce_build(c, s);
-    if (st)
-        reduce_release(c);
-    return st;
+    return ortc_dnnl_prim_prepare(c, sizeof(reduce_state), reduce_build, NULL);
 }
 
-static bool has_nan(const float *x, int64_t n)
+static void reduce_release(ortc_opctx *c)
 {
-    bool any = false;
-    for (int64_t i = 0; i < n; i++)
-        any |= x[i] != x[i];
-    return any;
+    ortc_dnnl_prim_release(c);
 }
 
 static ortc_status reduce_run(ortc_opctx *c)
 {
     reduce_state *s = c->state;
-    if (!s || s->use_ref || (s->nan_check && has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
+    if (!s || s->prim.use_ref ||
+        (s->nan_check && ortc_f32_any_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
         return reduce_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) || (st = ortc_dnnl_step_run(c, &s->step)))
+    ortc_status st = ortc_dnnl_prim_run(c, &s->prim);
+    if (st || !s->log_after)
         return st;
-    if (s->log_after) {
-        DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
-        float *y = c->out[0]->data;
-        for (int64_t i = 0, n = ortc_tensor_numel(c->out[0]); i < n; i++)
-            y[i] = logf(y[i]);
-    }
+    DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
+    float *y = c->out[0]->data;
+    for (int64_t i = 0, n = ortc_tensor_numel(c->out[0]); i < n; i++)
+        y[i] = logf(y[i]);
     return ORTC_STATUS_OK;
 }
 

@@ -12,14 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "reference.h"
-
-typedef struct softmax_state {
-    bool use_ref; /* double or empty input: plain-C kernel */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
-} softmax_state;
 
 static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, int64_t *inner)
 {
@@ -140,76 +134,38 @@ static ortc_status softmax_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status softmax_build(ortc_opctx *c, softmax_state *s)
+/* oneDNN for float32 (double or an empty input: the plain-C kernel). */
+static ortc_status softmax_build(ortc_opctx *c, void *state)
 {
     int64_t dims[3];
     ortc_status st = softmax_check(c, &dims[0], &dims[1], &dims[2]);
     if (st)
         return st;
-    if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT)
+        return ortc_dnnl_prim_use_ref(c, state);
     dnnl_memory_desc_t md;
     if ((st = ortc_dnnl_md_plain(c, &md, 3, dims)))
         return st;
     dnnl_softmax_v2_desc_t desc;
     DNNL_CHECK(c, dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                     dnnl_softmax_accurate, &md, &md, 1));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &md, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &md, &s->dst);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, state, &desc, NULL, args, 2);
 }
 
 static void softmax_release(ortc_opctx *c)
 {
-    softmax_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
+    ortc_dnnl_prim_release(c);
 }
 
 static ortc_status softmax_prepare(ortc_opctx *c)
 {
-    softmax_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = softmax_build(c, s);
-    if (st)
-        softmax_release(c);
-    return st;
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), softmax_build, NULL);
 }
 
 static ortc_status softmax_run(ortc_opctx *c)
 {
-    softmax_state *s = c->state;
-    if (!s || s->use_ref)
-        return softmax_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_exec(c, softmax_reference);
 }
 
 #define SOFTMAX_OP(version)                                                                        \

@@ -2,14 +2,15 @@
  * group, strides, dilations, pads, output_padding, output_shape, auto_pad
  * and an optional bias; float32 on oneDNN's deconvolution, with a plain-C
  * reference kernel (also used when output_shape pads the beginning
- * negatively, which oneDNN rejects). Constant weights are reordered once
- * in prepare; weights fed at run are described to oneDNN in ONNX's own
- * (C, M/group, k...) layout. No float16/double and no fused post-ops.
+ * negatively, which oneDNN rejects), and the fused post-ops of
+ * operator.h (oneDNN post-ops; "sum" reads input 3). Constant weights are
+ * reordered once in prepare; weights fed at run are described to oneDNN in
+ * ONNX's own (C, M/group, k...) layout. No float16/double.
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
+#include "post_ops.h"
 
 /* 1-D and 2-D problems use the trailing slots of (D, H, W); the leading
  * slots are unit (in = out = kernel = stride = dilation = 1, no pads). */
@@ -27,13 +28,6 @@ typedef struct deconv_geom {
     int64_t stride[DC_DIMS], dilation[DC_DIMS];
     int64_t pad_begin[DC_DIMS], pad_end[DC_DIMS], out_pad[DC_DIMS];
 } deconv_geom;
-
-typedef struct deconv_state {
-    bool use_ref; /* empty tensors or no oneDNN implementation: plain C */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst, bias;
-    ortc_dnnl_weights w;
-} deconv_state;
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
@@ -85,7 +79,7 @@ static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_
 static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) ||
+    if ((st = ortc_op_check_arity(c, 2, ortc_post_ops_max_inputs(c->node, 3), 1, 1)) ||
         (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
         (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
         (c->n_in > 2 && c->in[2] &&
@@ -148,6 +142,14 @@ static void split_total(int version, bool same_upper, int64_t total, int64_t *pb
         *pe = floor_half(total);
         *pb = total - *pe;
     }
+}
+
+static void out_dims(const deconv_geom *g, int64_t *dims)
+{
+    dims[0] = g->n;
+    dims[1] = g->m;
+    for (int i = 0; i < g->nsp; i++)
+        dims[2 + i] = g->out[slot(g, i)];
 }
 
 static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
@@ -256,15 +258,9 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         g->pad_end[d] = pe;
         g->out_pad[d] = op;
     }
-    return ORTC_STATUS_OK;
-}
-
-static void out_dims(const deconv_geom *g, int64_t *dims)
-{
-    dims[0] = g->n;
-    dims[1] = g->m;
-    for (int i = 0; i < g->nsp; i++)
-        dims[2 + i] = g->out[slot(g, i)];
+    int64_t ydims[ORTC_MAX_RANK];
+    out_dims(g, ydims);
+    return ortc_post_ops_check(c, x->rank, ydims);
 }
 
 static ortc_status deconv_infer(ortc_opctx *c)
@@ -346,6 +342,7 @@ static ortc_status deconv_reference(ortc_opctx *c)
         return st;
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     deconv_forward(c->out[0]->data, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &g);
+    ortc_post_ops_apply(c, c->out[0]->data, ortc_tensor_numel(c->out[0]));
     return ORTC_STATUS_OK;
 }
 
@@ -380,27 +377,9 @@ static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any, dnn
     return any ? ortc_dnnl_md_any(c, md, r, dims) : ortc_dnnl_md_strided(c, md, r, dims, strides);
 }
 
-static ortc_status deconv_bind(ortc_opctx *c, deconv_state *s, dnnl_primitive_desc_t pd,
-                               const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                               const dnnl_memory_desc_t *wuser, const dnnl_memory_desc_t *bias)
+static ortc_status deconv_build(ortc_opctx *c, void *state)
 {
-    ortc_status st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, dst, &s->dst);
-    if (!st && bias)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_BIAS, bias, &s->bias);
-    if (!st) {
-        const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        st = ortc_dnnl_weights_init(c, &s->step, DNNL_ARG_WEIGHTS, &s->w, want, wuser,
-                                    c->in[1]->data);
-    }
-    return st;
-}
-
-static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
-{
+    ortc_dnnl_prim *p = state;
     deconv_geom g;
     ortc_status st = deconv_check(c, &g);
     if (st)
@@ -412,10 +391,8 @@ static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
     int64_t ynumel = 1;
     for (int i = 0; i < x->rank; i++)
         ynumel *= ydims[i];
-    if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0 || ynumel == 0) {
-        s->use_ref = true; /* nothing for oneDNN to do; the loops handle it */
-        return ORTC_STATUS_OK;
-    }
+    if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0 || ynumel == 0)
+        return ortc_dnnl_prim_use_ref(c, p); /* nothing for oneDNN to do */
     dnnl_memory_desc_t src, dst, wuser, wwant, bias;
     int64_t mdim = g.m;
     bool wconst = w->data != NULL;
@@ -438,75 +415,47 @@ static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
     /* oneDNN rejects a negative left pad (output_shape asking for more
      * than the full result on both sides): plain C then */
     for (int i = 0; i < g.nsp; i++)
-        if (pl[i] < 0) {
-            s->use_ref = true;
-            return ORTC_STATUS_OK;
-        }
+        if (pl[i] < 0)
+            return ortc_dnnl_prim_use_ref(c, p);
     dnnl_deconvolution_desc_t desc;
     DNNL_CHECK(c, dnnl_dilated_deconvolution_forward_desc_init(
                       &desc, dnnl_forward_inference, dnnl_deconvolution_direct, &src, &wwant,
                       b ? &bias : NULL, &dst, strides, dil, pl, pr));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
+    dnnl_primitive_attr_t attr;
+    if ((st = ortc_dnnl_prim_attr(c, p, &attr, 0.0f)))
         return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = deconv_bind(c, s, pd, &src, &dst, &wuser, b ? &bias : NULL);
-    dnnl_primitive_desc_destroy(pd);
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &wuser),
+        ORTC_DNNL_IN(DNNL_ARG_BIAS, 2),
+    };
+    st = ortc_dnnl_prim_create(c, p, &desc, attr, args, b ? 4 : 3);
+    dnnl_primitive_attr_destroy(attr);
     return st;
 }
 
 static void deconv_release(ortc_opctx *c)
 {
-    deconv_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    if (s->bias)
-        dnnl_memory_destroy(s->bias);
-    ortc_dnnl_weights_free(&s->w);
-    free(s);
-    c->state = NULL;
+    ortc_dnnl_prim_release(c);
 }
 
 static ortc_status deconv_prepare(ortc_opctx *c)
 {
-    deconv_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing ConvTranspose");
-    c->state = s;
-    ortc_status st = deconv_build(c, s);
-    if (st)
-        deconv_release(c);
-    return st;
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), deconv_build, NULL);
 }
 
 static ortc_status deconv_run(ortc_opctx *c)
 {
-    deconv_state *s = c->state;
-    if (!s || s->use_ref)
-        return deconv_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) ||
-        (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
-        (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_exec(c, deconv_reference);
 }
 
 #define DECONV_OP(version)                                                                         \
     {                                                                                              \
         .domain = "", .op_type = "ConvTranspose", .since_version = (version),                      \
-        .infer = deconv_infer, .prepare = deconv_prepare, .run = deconv_run,                       \
-        .release = deconv_release, .reference = deconv_reference,                                  \
+        .flags = ORTC_OP_POST_OPS | ORTC_OP_POST_OP_SUM, .infer = deconv_infer,                    \
+        .prepare = deconv_prepare, .run = deconv_run, .release = deconv_release,                   \
+        .reference = deconv_reference,                                                             \
     }
 
 const ortc_operator ortc_ops_deconv[] = {DECONV_OP(1), DECONV_OP(11)};
