@@ -104,8 +104,8 @@ static ortc_status bind_args(ortc_opctx *c, ortc_dnnl_prim *p, const_dnnl_primit
         p->n_args = i + 1;
         ortc_status st;
         if (a->from == ORTC_DNNL_FROM_WEIGHTS) {
-            st = ortc_dnnl_weights_init(c, &p->step, a->arg, &p->w, md, a->user,
-                                        c->in[a->at]->data);
+            st =
+                ortc_dnnl_weights_init(c, &p->step, a->arg, &p->w, md, a->user, c->in[a->at]->data);
         } else {
             st = ortc_dnnl_step_mem(c, &p->step, a->arg, md, &p->args[i].mem);
             if (!st && a->from == ORTC_DNNL_FROM_DATA)
@@ -206,10 +206,13 @@ ortc_status ortc_dnnl_prim_fallback(ortc_opctx *c, ortc_dnnl_prim *p,
     return st ? st : reference(&v);
 }
 
-ortc_status ortc_dnnl_prim_exec(ortc_opctx *c, ortc_status (*reference)(ortc_opctx *c))
+ortc_status ortc_dnnl_prim_exec(ortc_opctx *c)
 {
     ortc_dnnl_prim *p = c->state;
-    if (!p || p->use_ref)
-        return ortc_dnnl_prim_fallback(c, p, reference);
-    return ortc_dnnl_prim_run(c, p);
+    const ortc_operator *op = c->node->op;
+    if (p && !p->use_ref)
+        return ortc_dnnl_prim_run(c, p);
+    if (!op || !op->reference)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: no reference kernel");
+    return ortc_dnnl_prim_fallback(c, p, op->reference);
 }

@@ -22,9 +22,12 @@
  *                                       ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
  *         return ortc_dnnl_prim_create(c, state, &d, NULL, args, 2);
  *     }
- *     prepare: ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), mypool_build, NULL)
- *     run:     ortc_dnnl_prim_exec(c, mypool_reference)
- *     release: ortc_dnnl_prim_release
+ *     static ortc_status mypool_prepare(ortc_opctx *c)
+ *     {
+ *         return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), mypool_build, NULL);
+ *     }
+ *     ... .prepare = mypool_prepare, .run = ortc_dnnl_prim_exec,
+ *         .release = ortc_dnnl_prim_release, .reference = mypool_reference
  *
  * Private to operators/.
  */
@@ -84,9 +87,9 @@ typedef struct ortc_dnnl_prim {
         ortc_dnnl_mem mem;
     } args[ORTC_DNNL_MAX_ARGS];
     ortc_dnnl_weights w;
-    ortc_dnnl_io io;        /* FROM_IN_ANY source and DNNL_ARG_DST output */
-    bool fused_sum;         /* the attribute carries the node's post-ops */
-    ortc_dnnl_sum_src sum;  /* ... with a sum: the summand into dst first */
+    ortc_dnnl_io io;       /* FROM_IN_ANY source and DNNL_ARG_DST output */
+    bool fused_sum;        /* the attribute carries the node's post-ops */
+    ortc_dnnl_sum_src sum; /* ... with a sum: the summand into dst first */
 } ortc_dnnl_prim;
 
 /* prepare for an op whose state is, or begins with, an ortc_dnnl_prim:
@@ -128,8 +131,9 @@ ortc_status ortc_dnnl_prim_run(ortc_opctx *c, ortc_dnnl_prim *p);
 /* reference(c), or on plain copies of the blocked inputs. */
 ortc_status ortc_dnnl_prim_fallback(ortc_opctx *c, ortc_dnnl_prim *p,
                                     ortc_status (*reference)(ortc_opctx *c));
-/* run for an op whose state begins with an ortc_dnnl_prim: the fallback
- * without state or with use_ref, else the primitive. */
-ortc_status ortc_dnnl_prim_exec(ortc_opctx *c, ortc_status (*reference)(ortc_opctx *c));
+/* run (ortc_operator.run) for an op whose state begins with an
+ * ortc_dnnl_prim: its reference kernel (ortc_operator.reference) without
+ * state or with use_ref, else the primitive. */
+ortc_status ortc_dnnl_prim_exec(ortc_opctx *c);
 
 #endif

@@ -53,10 +53,7 @@ static int md_dims(int rank, const int64_t *dims, dnnl_dims_t out)
 
 ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
-    dnnl_dims_t d;
-    int nd = md_dims(rank, dims, d);
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, NULL));
-    return ORTC_STATUS_OK;
+    return ortc_dnnl_md_strided(c, md, rank, dims, NULL);
 }
 
 ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
@@ -64,18 +61,24 @@ ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank
 {
     dnnl_dims_t d, s;
     int nd = md_dims(rank, dims, d);
-    for (int i = 0; i < nd; i++)
+    for (int i = 0; strides && i < nd; i++)
         s[i] = rank ? strides[i] : 1;
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, s));
+    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, strides ? s : NULL));
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_md_tag(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                             dnnl_format_tag_t tag)
+{
+    dnnl_dims_t d;
+    int nd = md_dims(rank, dims, d);
+    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(md, nd, d, dnnl_f32, tag));
     return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
-    dnnl_dims_t d;
-    int nd = md_dims(rank, dims, d);
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(md, nd, d, dnnl_f32, dnnl_format_tag_any));
-    return ORTC_STATUS_OK;
+    return ortc_dnnl_md_tag(c, md, rank, dims, dnnl_format_tag_any);
 }
 
 const dnnl_memory_desc_t *ortc_dnnl_pd_md(const_dnnl_primitive_desc_t pd, int arg)
@@ -167,11 +170,17 @@ ortc_status ortc_dnnl_attr_scale(ortc_opctx *c, dnnl_primitive_attr_t attr, floa
     return ORTC_STATUS_OK;
 }
 
+/* oneDNN 2.x: an eltwise post-op with scale 1 (3.x drops the scale). */
+static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg, float a, float b)
+{
+    return dnnl_post_ops_append_eltwise(ops, 1.0f, alg, a, b);
+}
+
 ortc_status ortc_dnnl_attr_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha)
 {
     dnnl_post_ops_t ops;
     DNNL_CHECK(c, dnnl_post_ops_create(&ops));
-    dnnl_status_t s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, alpha, 0.0f);
+    dnnl_status_t s = append_eltwise(ops, dnnl_eltwise_linear, alpha, 0.0f);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops(attr, ops);
     dnnl_post_ops_destroy(ops);
@@ -602,6 +611,29 @@ void ortc_dnnl_weights_free(ortc_dnnl_weights *w)
 
 /* ---- fused post-ops ----------------------------------------------------------- */
 
+/* One fused post-op as oneDNN post-ops, with ONNX's formula. */
+static dnnl_status_t append_post_op(dnnl_post_ops_t ops, const ortc_post_op *po)
+{
+    float a = po->alpha, b = po->beta;
+    dnnl_status_t s;
+    switch (po->kind) {
+    case ORTC_POST_OP_RELU: return append_eltwise(ops, dnnl_eltwise_relu, 0, 0);
+    case ORTC_POST_OP_LEAKY_RELU: return append_eltwise(ops, dnnl_eltwise_relu, a, 0);
+    case ORTC_POST_OP_SIGMOID: return append_eltwise(ops, dnnl_eltwise_logistic, 0, 0);
+    case ORTC_POST_OP_TANH: return append_eltwise(ops, dnnl_eltwise_tanh, 0, 0);
+    case ORTC_POST_OP_ELU: return append_eltwise(ops, dnnl_eltwise_elu, a, 0);
+    case ORTC_POST_OP_CLIP:
+        /* numpy's clip with min > max gives max everywhere; clip_v2 would not */
+        return a <= b ? append_eltwise(ops, dnnl_eltwise_clip_v2, a, b)
+                      : append_eltwise(ops, dnnl_eltwise_linear, 0, b);
+    case ORTC_POST_OP_HARD_SIGMOID:
+        s = append_eltwise(ops, dnnl_eltwise_linear, a, b);
+        return s == dnnl_success ? append_eltwise(ops, dnnl_eltwise_clip_v2, 0.0f, 1.0f) : s;
+    case ORTC_POST_OP_SUM: return dnnl_post_ops_append_sum(ops, 1.0f);
+    default: return dnnl_invalid_arguments; /* ortc_post_ops_check refuses it */
+    }
+}
+
 ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum)
 {
     const ortc_node *n = c->node;
@@ -612,38 +644,8 @@ ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
     dnnl_status_t s = dnnl_success;
     if (first_sum != 0.0f)
         s = dnnl_post_ops_append_sum(ops, first_sum);
-    for (int i = 0; s == dnnl_success && i < n->n_post_ops; i++) {
-        float a = n->post_ops[i].alpha, b = n->post_ops[i].beta;
-        switch (n->post_ops[i].kind) {
-        case ORTC_POST_OP_RELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0, 0);
-            break;
-        case ORTC_POST_OP_LEAKY_RELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, a, 0);
-            break;
-        case ORTC_POST_OP_CLIP:
-            /* numpy's clip with min > max gives max everywhere; clip_v2 would not */
-            s = a <= b ? dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_clip_v2, a, b)
-                       : dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, 0, b);
-            break;
-        case ORTC_POST_OP_SIGMOID:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_logistic, 0, 0);
-            break;
-        case ORTC_POST_OP_TANH:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_tanh, 0, 0);
-            break;
-        case ORTC_POST_OP_ELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, a, 0);
-            break;
-        case ORTC_POST_OP_HARD_SIGMOID:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, a, b);
-            if (s == dnnl_success)
-                s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
-            break;
-        case ORTC_POST_OP_SUM: s = dnnl_post_ops_append_sum(ops, 1.0f); break;
-        default: s = dnnl_invalid_arguments; break; /* ortc_post_ops_check refuses it */
-        }
-    }
+    for (int i = 0; s == dnnl_success && i < n->n_post_ops; i++)
+        s = append_post_op(ops, &n->post_ops[i]);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops(attr, ops);
     dnnl_post_ops_destroy(ops);

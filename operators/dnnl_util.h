@@ -48,9 +48,12 @@ ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, co
 /* Dense row-major. */
 ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
                                const int64_t *dims);
-/* Explicit strides in elements (e.g. a transposed matrix). */
+/* Explicit strides in elements (e.g. a transposed matrix); NULL: plain. */
 ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
                                  const int64_t *dims, const int64_t *strides);
+/* A layout by oneDNN format tag (dnnl_acdb, dnnl_aBcd16b, ...). */
+ortc_status ortc_dnnl_md_tag(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                             dnnl_format_tag_t tag);
 /* format_tag_any: the primitive chooses. */
 ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims);
 /* The descriptor of execution argument `arg` (DNNL_ARG_SRC, ...) of a

@@ -160,6 +160,12 @@ ortc_status ortc_op_check_arity(ortc_opctx *c, int min_in, int max_in, int min_o
 /* Error unless input i is present and has one of the listed dtypes
  * (terminated by ORTC_DTYPE_UNDEFINED). */
 ortc_status ortc_op_check_dtype(ortc_opctx *c, int i, ...);
+/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 'x'
+ * has shape [2,3] (rank 2); Conv needs rank >= 3 (N, C, spatial...)";
+ * `layout` names the dims. */
+ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const char *layout);
+/* Error unless inputs i and j (both present) have the same dtype. */
+ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j);
 /* Error unless attribute `name` is absent or has type `type`. */
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type);
 

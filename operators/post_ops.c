@@ -14,9 +14,14 @@ bool ortc_post_ops_has_sum(const ortc_node *n)
     return false;
 }
 
-int ortc_post_ops_max_inputs(const ortc_node *n, int plain)
+ortc_status ortc_post_ops_check_inputs(ortc_opctx *c, int min_in, int max_in)
 {
-    return n->n_post_ops ? ORTC_FUSED_SUM_INPUT + 1 : plain;
+    int most = c->node->n_post_ops ? ORTC_FUSED_SUM_INPUT + 1 : max_in;
+    ortc_status st = ortc_op_check_arity(c, min_in, most, 1, 1);
+    for (int i = 0; !st && i < max_in && i < c->n_in; i++)
+        if (c->in[i])
+            st = ortc_op_check_dtype(c, i, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED);
+    return st;
 }
 
 ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims)

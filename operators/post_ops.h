@@ -19,9 +19,11 @@
 ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims);
 /* Whether n's list has a sum. */
 bool ortc_post_ops_has_sum(const ortc_node *n);
-/* The most inputs an op that takes `plain` inputs may have: room for the
- * summand when the node has post-ops. */
-int ortc_post_ops_max_inputs(const ortc_node *n, int plain);
+/* The input checks every op that applies post-ops starts with: min_in to
+ * max_in inputs of its own, all float32, and one output; with post-ops,
+ * room for the summand (input ORTC_FUSED_SUM_INPUT, checked by
+ * ortc_post_ops_check). */
+ortc_status ortc_post_ops_check_inputs(ortc_opctx *c, int min_in, int max_in);
 // y: (n) output 0 of c, plain. Applies c->node's post-ops in order, in
 // place, with the element-wise reference formulas; a sum adds
 // c->in[ORTC_FUSED_SUM_INPUT] (n elements).

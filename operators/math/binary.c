@@ -451,16 +451,6 @@ static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *support
                          c->node->op_type, ortc_dtype_name(dt), supported);
 }
 
-static ortc_status same_dtype(ortc_opctx *c, int i, int j)
-{
-    if (c->in[i]->dtype == c->in[j]->dtype)
-        return ORTC_STATUS_OK;
-    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "inputs %d '%s' (%s) and %d '%s' (%s) have different dtypes", i,
-                         c->node->inputs[i]->name, ortc_dtype_name(c->in[i]->dtype), j,
-                         c->node->inputs[j]->name, ortc_dtype_name(c->in[j]->dtype));
-}
-
 #define NUMERIC_NAMES "uint8-64, int8-64, float16, float32, float64"
 #define FLOAT_NAMES "float16, float32, float64"
 
@@ -514,7 +504,7 @@ static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
     bi->row = ew_row(bi->op, bi->dtype);
     if (!bi->row)
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
-    if ((st = same_dtype(c, 0, 1)))
+    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
         return st;
     return ortc_ew_binary_shapes(c, op_version(c) < 7, &bi->sh);
 }
@@ -554,7 +544,7 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "Mod on %s needs attribute fmod=1 (fmod=0 is for integers)",
                              ortc_dtype_name(bi->dtype));
-    if ((st = same_dtype(c, 0, 1)))
+    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
         return st;
     return ortc_ew_binary_shapes(c, false, &bi->sh);
 }
@@ -600,7 +590,7 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
     if (!vi->row)
         return dtype_error(c, vi->dtype, NUMERIC_NAMES);
     for (int k = 1; k < vi->n; k++)
-        if ((st = same_dtype(c, 0, k)))
+        if ((st = ortc_op_check_same_dtype(c, 0, k)))
             return st;
     if (op_version(c) < 8) {
         for (int k = 1; k < vi->n; k++)

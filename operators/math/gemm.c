@@ -317,12 +317,7 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
 {
     int version = c->node->op ? c->node->op->since_version : c->node->opset;
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, version >= 11 ? 2 : 3, ortc_post_ops_max_inputs(c->node, 3), 1,
-                                  1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+    if ((st = ortc_post_ops_check_inputs(c, version >= 11 ? 2 : 3, 3)) ||
         (st = ortc_op_check_attr(c, "transA", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "transB", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
@@ -501,9 +496,7 @@ typedef struct matmul_params {
 static ortc_status matmul_check(ortc_opctx *c, matmul_params *p)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, ortc_post_ops_max_inputs(c->node, 2), 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)))
+    if ((st = ortc_post_ops_check_inputs(c, 2, 2)))
         return st;
     const ortc_tensor *a = c->in[0], *b = c->in[1];
     char sa[128], sb[128];

@@ -226,19 +226,6 @@ static inline int64_t red_offset(const reduce_geom *g, int64_t j)
 
 /* ==== plain-C reduction kernels ============================================== */
 
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
-}
-
 /* One output of a float/double reduction over the elements at x[base +
  * red_offset(j)], in double. Empty sets give the op's identity: 0 for the
  * sums and norms, 1 for Prod, -inf for Max/LogSum/LogSumExp, +inf for Min
@@ -253,30 +240,30 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
     case R_MEAN:
     case R_LOGSUM:
         for (int64_t j = 0; j < n; j++)
-            acc += load_real(x, t, base + red_offset(g, j));
+            acc += ortc_load_real(x, t, base + red_offset(g, j));
         return g->kind == R_SUM ? acc : g->kind == R_MEAN ? acc / (double)n : log(acc);
     case R_L1:
         for (int64_t j = 0; j < n; j++)
-            acc += fabs(load_real(x, t, base + red_offset(g, j)));
+            acc += fabs(ortc_load_real(x, t, base + red_offset(g, j)));
         return acc;
     case R_L2:
     case R_SUMSQUARE:
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             acc += v * v;
         }
         return g->kind == R_L2 ? sqrt(acc) : acc;
     case R_PROD:
         acc = 1;
         for (int64_t j = 0; j < n; j++)
-            acc *= load_real(x, t, base + red_offset(g, j));
+            acc *= ortc_load_real(x, t, base + red_offset(g, j));
         return acc;
     case R_MAX:
     case R_MIN: {
         bool is_max = g->kind == R_MAX;
         acc = is_max ? -INFINITY : INFINITY;
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             if ((is_max ? v > acc : v < acc) || isnan(v))
                 acc = v;
             if (isnan(acc))
@@ -288,7 +275,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
         /* max + log(sum(exp(x - max))): no overflow for large x */
         double m = -INFINITY;
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             if (v > m || isnan(v))
                 m = v;
             if (isnan(m))
@@ -297,7 +284,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
         if (isinf(m))
             return m; /* all -inf (or empty): -inf; any +inf: +inf */
         for (int64_t j = 0; j < n; j++)
-            acc += exp(load_real(x, t, base + red_offset(g, j)) - m);
+            acc += exp(ortc_load_real(x, t, base + red_offset(g, j)) - m);
         return m + log(acc);
     }
     }
@@ -308,7 +295,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
 static void reduce_real_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
     for (int64_t o = 0; o < g->n_out; o++)
-        store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
+        ortc_store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
 }
 
 /* Integers travel as int64 bit patterns; uint64 is compared and divided
@@ -546,11 +533,6 @@ static ortc_status reduce_prepare(ortc_opctx *c)
     return ortc_dnnl_prim_prepare(c, sizeof(reduce_state), reduce_build, NULL);
 }
 
-static void reduce_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status reduce_run(ortc_opctx *c)
 {
     reduce_state *s = c->state;
@@ -631,9 +613,9 @@ static void argreduce_real_forward(int64_t *y, const void *x, ortc_dtype t, cons
     for (int64_t o = 0; o < g->outer; o++)
         for (int64_t i = 0; i < g->inner; i++) {
             int64_t base = o * g->len * g->inner + i, best_k = 0;
-            double best = load_real(x, t, base);
+            double best = ortc_load_real(x, t, base);
             for (int64_t k = 1; k < g->len; k++) {
-                double v = load_real(x, t, base + k * g->inner);
+                double v = ortc_load_real(x, t, base + k * g->inner);
                 bool take;
                 if (isnan(best))
                     take = g->last && isnan(v);
@@ -720,7 +702,7 @@ static ortc_status arg_run(ortc_opctx *c)
     {                                                                                              \
         .domain = "", .op_type = (name), .since_version = (version), .data_inputs = (data),        \
         .infer = reduce_infer, .prepare = reduce_prepare, .run = reduce_run,                       \
-        .release = reduce_release, .reference = reduce_reference,                                  \
+        .release = ortc_dnnl_prim_release, .reference = reduce_reference,                          \
     }
 #define REDUCE_OPS(name) REDUCE_OP(name, 1, 0), REDUCE_OP(name, 11, 0), REDUCE_OP(name, 13, 0)
 #define ARG_OP(name, version)                                                                      \

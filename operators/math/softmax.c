@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "plain_util.h"
 #include "reference.h"
 
 static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, int64_t *inner)
@@ -60,19 +61,6 @@ static ortc_status softmax_infer(ortc_opctx *c)
 
 /* ---- plain-C kernels (float or double, computed in double) --------------- */
 
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
-}
-
 // x, y: (outer, len, inner); softmax (log=false) or log-softmax over len:
 // x - max - log(sum(exp(x - max))), so large inputs do not overflow
 static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer, int64_t len,
@@ -83,15 +71,15 @@ static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
             int64_t base = o * len * inner + i;
             double m = -INFINITY, sum = 0;
             for (int64_t k = 0; k < len; k++) {
-                double v = load_real(x, t, base + k * inner);
+                double v = ortc_load_real(x, t, base + k * inner);
                 m = v > m ? v : m;
             }
             for (int64_t k = 0; k < len; k++)
-                sum += exp(load_real(x, t, base + k * inner) - m);
+                sum += exp(ortc_load_real(x, t, base + k * inner) - m);
             double lse = log(sum);
             for (int64_t k = 0; k < len; k++) {
-                double d = load_real(x, t, base + k * inner) - m;
-                store_real(y, t, base + k * inner, log_out ? d - lse : exp(d) / sum);
+                double d = ortc_load_real(x, t, base + k * inner) - m;
+                ortc_store_real(y, t, base + k * inner, log_out ? d - lse : exp(d) / sum);
             }
         }
 }
@@ -104,14 +92,14 @@ static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * len * inner + i, best_k = 0;
-            double best = len > 0 ? load_real(x, t, base) : 0;
+            double best = len > 0 ? ortc_load_real(x, t, base) : 0;
             for (int64_t k = 1; k < len && !isnan(best); k++) {
-                double v = load_real(x, t, base + k * inner);
+                double v = ortc_load_real(x, t, base + k * inner);
                 if (v > best || isnan(v))
                     best = v, best_k = k;
             }
             for (int64_t k = 0; k < len; k++)
-                store_real(y, t, base + k * inner, k == best_k ? 1.0 : 0.0);
+                ortc_store_real(y, t, base + k * inner, k == best_k ? 1.0 : 0.0);
         }
 }
 
@@ -153,25 +141,15 @@ static ortc_status softmax_build(ortc_opctx *c, void *state)
     return ortc_dnnl_prim_create(c, state, &desc, NULL, args, 2);
 }
 
-static void softmax_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status softmax_prepare(ortc_opctx *c)
 {
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), softmax_build, NULL);
 }
 
-static ortc_status softmax_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, softmax_reference);
-}
-
 #define SOFTMAX_OP(version)                                                                        \
     {                                                                                              \
         .domain = "", .op_type = "Softmax", .since_version = (version), .infer = softmax_infer,    \
-        .prepare = softmax_prepare, .run = softmax_run, .release = softmax_release,                \
+        .prepare = softmax_prepare, .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release, \
         .reference = softmax_reference,                                                            \
     }
 /* plain C only: run is the reference */

@@ -39,6 +39,7 @@ typedef struct conv_state {
 typedef struct conv_shape {
     ortc_window g;
     int64_t m, group;
+    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } conv_shape;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -49,11 +50,7 @@ static const char *in_name(const ortc_opctx *c, int i)
 static ortc_status conv_check(ortc_opctx *c, conv_shape *cs)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, ortc_post_ops_max_inputs(c->node, 3), 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)))
         return st;
@@ -62,11 +59,8 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs)
     char sx[128], sw[128], sb[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
     ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
-    if (x->rank < 3)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); Conv needs rank >= 3 "
-                             "(N, C, spatial...)",
-                             in_name(c, 0), sx, x->rank);
+    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
+        return st;
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); Conv supports 1 to 3 spatial "
@@ -120,32 +114,20 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs)
     cs->group = group;
     if ((st = ortc_window_init(c, &cs->g, x, &w->dims[2], false, "Conv")))
         return st;
-    int64_t ydims[ORTC_MAX_RANK];
-    ydims[0] = cs->g.n;
-    ydims[1] = cs->m;
+    cs->ydims[0] = cs->g.n;
+    cs->ydims[1] = cs->m;
     for (int i = 0; i < cs->g.nsp; i++)
-        ydims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
-    return ortc_post_ops_check(c, x->rank, ydims);
-}
-
-static void conv_out_dims(const conv_shape *cs, int64_t *dims)
-{
-    dims[0] = cs->g.n;
-    dims[1] = cs->m;
-    for (int i = 0; i < cs->g.nsp; i++)
-        dims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
+        cs->ydims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
+    return ortc_post_ops_check(c, x->rank, cs->ydims);
 }
 
 static ortc_status conv_infer(ortc_opctx *c)
 {
     conv_shape cs;
     ortc_status st = conv_check(c, &cs);
-    if (st)
-        return st;
-    int64_t dims[ORTC_MAX_RANK];
-    conv_out_dims(&cs, dims);
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
-    return ORTC_STATUS_OK;
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, cs.ydims);
+    return st;
 }
 
 static ortc_status conv_reference(ortc_opctx *c)
@@ -243,17 +225,14 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
     const ortc_node *n = c->node;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    dnnl_dims_t ydims = {0}, xdims = {0};
-    conv_out_dims(cs, ydims);
-    for (int i = 0; i < 4; i++)
-        xdims[i] = x->dims[i];
+    const int64_t *ydims = cs->ydims;
     dnnl_memory_desc_t x_md, nhwc, x16, y16;
     ortc_status st;
-    if ((st = ortc_dnnl_md_input(c, 0, &x_md)))
+    if ((st = ortc_dnnl_md_input(c, 0, &x_md)) ||
+        (st = ortc_dnnl_md_tag(c, &nhwc, 4, x->dims, dnnl_acdb)) ||
+        (st = ortc_dnnl_md_tag(c, &x16, 4, x->dims, dnnl_aBcd16b)) ||
+        (st = ortc_dnnl_md_tag(c, &y16, 4, ydims, dnnl_aBcd16b)))
         return st;
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&nhwc, 4, xdims, dnnl_f32, dnnl_acdb));
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&x16, 4, xdims, dnnl_f32, dnnl_aBcd16b));
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&y16, 4, ydims, dnnl_f32, dnnl_aBcd16b));
     bool x_blocked = x->dims[1] % 16 == 0 && dnnl_memory_desc_equal(&x_md, &x16);
     s->wino5 = true;
     ortc_wino5 *k = &s->w5;
@@ -313,8 +292,8 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (conv_wino5_ok(c, &cs))
         return conv_wino5_build(c, s, &cs);
     const int nsp = cs.g.nsp;
-    int64_t ydims[ORTC_MAX_RANK], wdims[ORTC_MAX_RANK + 1];
-    conv_out_dims(&cs, ydims);
+    const int64_t *ydims = cs.ydims;
+    int64_t wdims[ORTC_MAX_RANK + 1];
     /* grouped weights are (G, M/G, C/G, k...): the same bytes as (M, C/G, k...) */
     int wrank = w->rank;
     if (cs.group > 1) {
@@ -423,7 +402,7 @@ static ortc_status conv_run(ortc_opctx *c)
 {
     conv_state *s = c->state;
     if (!s || !s->wino5)
-        return ortc_dnnl_prim_exec(c, conv_reference);
+        return ortc_dnnl_prim_exec(c);
     const void *x;
     void *y;
     ortc_status st = ortc_dnnl_io_begin(c, &s->w5_io, c->in[0]->data, &x, &y);

@@ -27,6 +27,7 @@ typedef struct deconv_geom {
     int64_t in[DC_DIMS], out[DC_DIMS], kernel[DC_DIMS];
     int64_t stride[DC_DIMS], dilation[DC_DIMS];
     int64_t pad_begin[DC_DIMS], pad_end[DC_DIMS], out_pad[DC_DIMS];
+    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } deconv_geom;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -79,11 +80,7 @@ static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_
 static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, ortc_post_ops_max_inputs(c->node, 3), 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (c->n_in > 2 && c->in[2] &&
-         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED))) ||
+    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
@@ -142,14 +139,6 @@ static void split_total(int version, bool same_upper, int64_t total, int64_t *pb
         *pe = floor_half(total);
         *pb = total - *pe;
     }
-}
-
-static void out_dims(const deconv_geom *g, int64_t *dims)
-{
-    dims[0] = g->n;
-    dims[1] = g->m;
-    for (int i = 0; i < g->nsp; i++)
-        dims[2 + i] = g->out[slot(g, i)];
 }
 
 static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
@@ -258,21 +247,20 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         g->pad_end[d] = pe;
         g->out_pad[d] = op;
     }
-    int64_t ydims[ORTC_MAX_RANK];
-    out_dims(g, ydims);
-    return ortc_post_ops_check(c, x->rank, ydims);
+    g->ydims[0] = g->n;
+    g->ydims[1] = g->m;
+    for (int i = 0; i < nsp; i++)
+        g->ydims[2 + i] = g->out[slot(g, i)];
+    return ortc_post_ops_check(c, x->rank, g->ydims);
 }
 
 static ortc_status deconv_infer(ortc_opctx *c)
 {
     deconv_geom g;
     ortc_status st = deconv_check(c, &g);
-    if (st)
-        return st;
-    int64_t dims[ORTC_MAX_RANK];
-    out_dims(&g, dims);
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
-    return ORTC_STATUS_OK;
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, g.ydims);
+    return st;
 }
 
 /* ---- reference kernel ------------------------------------------------------ */
@@ -386,8 +374,7 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    int64_t ydims[ORTC_MAX_RANK];
-    out_dims(&g, ydims);
+    const int64_t *ydims = g.ydims;
     int64_t ynumel = 1;
     for (int i = 0; i < x->rank; i++)
         ynumel *= ydims[i];
@@ -435,26 +422,16 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     return st;
 }
 
-static void deconv_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status deconv_prepare(ortc_opctx *c)
 {
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), deconv_build, NULL);
-}
-
-static ortc_status deconv_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, deconv_reference);
 }
 
 #define DECONV_OP(version)                                                                         \
     {                                                                                              \
         .domain = "", .op_type = "ConvTranspose", .since_version = (version),                      \
         .flags = ORTC_OP_POST_OPS | ORTC_OP_POST_OP_SUM, .infer = deconv_infer,                    \
-        .prepare = deconv_prepare, .run = deconv_run, .release = deconv_release,                   \
+        .prepare = deconv_prepare, .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,  \
         .reference = deconv_reference,                                                             \
     }
 

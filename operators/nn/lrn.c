@@ -27,14 +27,8 @@ static ortc_status lrn_check(ortc_opctx *c, lrn_params *p)
         (st = ortc_op_check_attr(c, "bias", ORTC_ATTR_FLOAT)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 2) {
-        char sx[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); LRN needs rank >= 2 "
-                             "(N, C, spatial...)",
-                             c->node->inputs[0]->name,
-                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank);
-    }
+    if ((st = ortc_op_check_min_rank(c, 0, 2, "N, C, spatial...")))
+        return st;
     if (!ortc_node_attr(c->node, "size"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required attribute 'size' is missing");
     p->size = ortc_node_attr_int(c->node, "size", 0);
@@ -125,26 +119,16 @@ static ortc_status lrn_build(ortc_opctx *c, void *state)
     return st;
 }
 
-static void lrn_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status lrn_prepare(ortc_opctx *c)
 {
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), lrn_build, NULL);
-}
-
-static ortc_status lrn_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, lrn_reference);
 }
 
 #define LRN_OP(version)                                                                            \
     {                                                                                              \
         .domain = "", .op_type = "LRN", .since_version = (version),                                \
         .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer, .prepare = lrn_prepare,              \
-        .run = lrn_run, .release = lrn_release, .reference = lrn_reference,                        \
+        .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release, .reference = lrn_reference, \
     }
 
 const ortc_operator ortc_ops_lrn[] = {LRN_OP(1), LRN_OP(13)};

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
@@ -23,19 +24,6 @@ static const char *in_name(const ortc_opctx *c, int i)
 static int op_version(const ortc_opctx *c)
 {
     return c->node->op ? c->node->op->since_version : c->node->opset;
-}
-
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
 }
 
 static size_t align64(size_t n)
@@ -95,12 +83,12 @@ static void batchnorm_forward(void *y, const void *x, ortc_dtype t, const void *
                               int64_t ch, int64_t s, double eps)
 {
     for (int64_t c = 0; c < ch; c++) {
-        double a = load_real(scale, t, c) / sqrt(load_real(var, t, c) + eps);
-        double m = load_real(mean, t, c), b = load_real(bias, t, c);
+        double a = ortc_load_real(scale, t, c) / sqrt(ortc_load_real(var, t, c) + eps);
+        double m = ortc_load_real(mean, t, c), b = ortc_load_real(bias, t, c);
         for (int64_t i = 0; i < n; i++) {
             int64_t base = (i * ch + c) * s;
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
     }
 }
@@ -114,11 +102,11 @@ static void stats_forward(double *mean, double *var, const void *x, ortc_dtype t
     int64_t count = rows * len;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < len; j++)
-            sum += load_real(x, t, first + r * pitch + j);
+            sum += ortc_load_real(x, t, first + r * pitch + j);
     double m = count ? sum / (double)count : 0;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < len; j++) {
-            double d = load_real(x, t, first + r * pitch + j) - m;
+            double d = ortc_load_real(x, t, first + r * pitch + j) - m;
             sq += d * d;
         }
     *mean = m;
@@ -136,16 +124,18 @@ static void batchnorm_train_forward(void *y, void *run_mean, void *run_var, cons
     for (int64_t c = 0; c < ch; c++) {
         double m, v; /* channel c: n rows of s, ch * s apart */
         stats_forward(&m, &v, x, t, c * s, n, ch * s, s);
-        double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+        double a = ortc_load_real(scale, t, c) / sqrt(v + eps), b = ortc_load_real(bias, t, c);
         for (int64_t i = 0; i < n; i++) {
             int64_t base = (i * ch + c) * s;
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
         if (run_mean)
-            store_real(run_mean, t, c, load_real(mean, t, c) * momentum + m * (1 - momentum));
+            ortc_store_real(run_mean, t, c,
+                            ortc_load_real(mean, t, c) * momentum + m * (1 - momentum));
         if (run_var)
-            store_real(run_var, t, c, load_real(var, t, c) * momentum + v * (1 - momentum));
+            ortc_store_real(run_var, t, c,
+                            ortc_load_real(var, t, c) * momentum + v * (1 - momentum));
     }
 }
 
@@ -159,9 +149,9 @@ static void instancenorm_forward(void *y, const void *x, ortc_dtype t, const voi
             int64_t base = (i * ch + c) * s;
             double m, v;
             stats_forward(&m, &v, x, t, base, 1, s, s);
-            double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+            double a = ortc_load_real(scale, t, c) / sqrt(v + eps), b = ortc_load_real(bias, t, c);
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
 }
 
@@ -193,11 +183,11 @@ static void layernorm_forward(void *y, float *mean, float *rstd, const void *x, 
         double r = 1.0 / sqrt(v + eps);
         for (int64_t j = 0; j < inner; j++) {
             int64_t e = base + j;
-            double out = (load_real(x, t, e) - m) * r *
-                         load_real(scale, t, bcast_offset(e, dims, sstr, rank));
+            double out = (ortc_load_real(x, t, e) - m) * r *
+                         ortc_load_real(scale, t, bcast_offset(e, dims, sstr, rank));
             if (bias)
-                out += load_real(bias, t, bcast_offset(e, dims, bstr, rank));
-            store_real(y, t, e, out);
+                out += ortc_load_real(bias, t, bcast_offset(e, dims, bstr, rank));
+            ortc_store_real(y, t, e, out);
         }
         if (mean)
             mean[o] = (float)m;
@@ -216,11 +206,6 @@ typedef struct norm_state {
 static ortc_status norm_prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opctx *, void *))
 {
     return ortc_dnnl_prim_prepare(c, sizeof(norm_state), build, NULL);
-}
-
-static void norm_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
 }
 
 /* ==== BatchNormalization ===================================================== */
@@ -344,7 +329,7 @@ static ortc_status bn_prepare(ortc_opctx *c)
 
 static ortc_status bn_run(ortc_opctx *c)
 {
-    return ortc_dnnl_prim_exec(c, bn_reference);
+    return ortc_dnnl_prim_exec(c);
 }
 
 /* ==== InstanceNormalization ================================================== */
@@ -628,7 +613,7 @@ static ortc_status ln_run(ortc_opctx *c)
 #define NORM_OP(name, version, pre)                                                                \
     {                                                                                              \
         .domain = "", .op_type = (name), .since_version = (version), .infer = pre##_infer,         \
-        .prepare = pre##_prepare, .run = pre##_run, .release = norm_release,                       \
+        .prepare = pre##_prepare, .run = pre##_run, .release = ortc_dnnl_prim_release,             \
         .reference = pre##_reference,                                                              \
     }
 

@@ -62,11 +62,8 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     const ortc_tensor *x = c->in[0];
     char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
-    if (x->rank < 3)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 "
-                             "(N, C, spatial...)",
-                             in_name(c, 0), sx, x->rank, op);
+    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
+        return st;
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial dims",
@@ -267,19 +264,9 @@ static ortc_status pool_build(ortc_opctx *c, void *state)
     return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
 }
 
-static void pool_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status pool_prepare(ortc_opctx *c)
 {
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), pool_build, NULL);
-}
-
-static ortc_status pool_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, pool_reference);
 }
 
 /* ---- GlobalAveragePool: mean over all spatial dims ------------------------ */
@@ -288,17 +275,10 @@ static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)))
+        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
+        (st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 3) {
-        char sx[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 (N, C, "
-                             "spatial...)",
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             x->rank, c->node->op_type);
-    }
     *nc = x->dims[0] * x->dims[1];
     *spatial = 1;
     for (int i = 2; i < x->rank; i++)
@@ -364,11 +344,6 @@ static ortc_status gap_prepare(ortc_opctx *c)
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), gap_build, NULL);
 }
 
-static ortc_status gap_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, gap_reference);
-}
-
 /* ---- GlobalMaxPool: max over all spatial dims ----------------------------- */
 
 // x: (NC, S)  out: (NC): max over S, NaN if any is NaN (numpy's max); -inf
@@ -407,14 +382,15 @@ static ortc_status gmp_run(ortc_opctx *c)
 {
     if (ortc_f32_any_nan(c->in[0]->data, ortc_tensor_numel(c->in[0])))
         return gmp_reference(c);
-    return ortc_dnnl_prim_exec(c, gmp_reference);
+    return ortc_dnnl_prim_exec(c);
 }
 
 #define POOL_OP(name, version)                                                                     \
     {                                                                                              \
         .domain = "", .op_type = (name), .since_version = (version),                               \
         .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = pool_infer, .prepare = pool_prepare,            \
-        .run = pool_run, .release = pool_release, .reference = pool_reference,                     \
+        .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,                             \
+        .reference = pool_reference,                                                               \
     }
 
 const ortc_operator ortc_ops_pool[] = {
@@ -433,8 +409,8 @@ const ortc_operator ortc_ops_pool[] = {
         .since_version = 1,
         .infer = gap_infer,
         .prepare = gap_prepare,
-        .run = gap_run,
-        .release = pool_release,
+        .run = ortc_dnnl_prim_exec,
+        .release = ortc_dnnl_prim_release,
         .reference = gap_reference,
     },
     {
@@ -444,7 +420,7 @@ const ortc_operator ortc_ops_pool[] = {
         .infer = gap_infer,
         .prepare = gmp_prepare,
         .run = gmp_run,
-        .release = pool_release,
+        .release = ortc_dnnl_prim_release,
         .reference = gmp_reference,
     },
 };

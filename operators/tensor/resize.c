@@ -675,26 +675,16 @@ static ortc_status rs_build(ortc_opctx *c, void *state)
     return ortc_dnnl_prim_create(c, state, &desc, NULL, args, 2);
 }
 
-static void rs_release(ortc_opctx *c)
-{
-    ortc_dnnl_prim_release(c);
-}
-
 static ortc_status rs_prepare(ortc_opctx *c)
 {
     return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), rs_build, NULL);
 }
 
-static ortc_status rs_run(ortc_opctx *c)
-{
-    return ortc_dnnl_prim_exec(c, rs_reference);
-}
-
 #define RS_OP(type, version, inputs)                                                               \
     {                                                                                              \
         .domain = "", .op_type = (type), .since_version = (version), .data_inputs = (inputs),      \
-        .infer = rs_infer, .prepare = rs_prepare, .run = rs_run, .release = rs_release,            \
-        .reference = rs_reference,                                                                 \
+        .infer = rs_infer, .prepare = rs_prepare, .run = ortc_dnnl_prim_exec,                      \
+        .release = ortc_dnnl_prim_release, .reference = rs_reference,                              \
     }
 
 /* data inputs: scales (bit 1) for Upsample-9 and Resize-10; roi, scales and
