@@ -19,6 +19,7 @@ int main(void)
     ortc_cases_ops_deconv(s);
     ortc_cases_ops_perf(s);
     ortc_cases_ops_wino5(s);
+    ortc_cases_post_ops(s);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
