@@ -14,6 +14,8 @@
  * source (ONNX follows numpy: NaN wins), Pow and Mod because oneDNN has no
  * such binary algorithm. Integers wrap on overflow; x / 0 and x % 0 give 0.
  * float16 is computed in double and rounded once (exact for + - * / %).
+ * An Add of two operands of one shape describes itself as a fused "sum"
+ * post-op (binary_post_op, operator.h's fusion contract).
  */
 #include <math.h>
 #include <stdlib.h>

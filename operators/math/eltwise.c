@@ -9,7 +9,9 @@
  * runs the plain-C kernels of eltwise_ref.c, which are also the reference.
  * Outputs may overwrite input 0. float16/bfloat16 are refused. Relu also
  * takes blocked layouts (a convolution's output): it keeps the layout, or
- * reorders into a plain output and applies itself there.
+ * reorders into a plain output and applies itself there. Relu, LeakyRelu,
+ * Elu, Sigmoid, Tanh, HardSigmoid and Clip also describe themselves as
+ * fused post-ops (eltwise_post_op, operator.h's fusion contract).
  */
 #include <float.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* gemm.c — Gemm (opsets 1, 6, 7, 9, 11, 13) and MatMul (1, 9, 13), float32
  * on oneDNN with the plain-C reference kernels, and the fused post-ops of
- * operator.h (ortc_post_ops; "sum" reads input 3). Gemm: transA, transB,
+ * operator.h (post_ops.h; "sum" reads input 3). Gemm: transA, transB,
  * alpha, beta, C broadcast one way to (M, N). MatMul: numpy rules (1-D
  * operands, batch broadcasting on both sides, rank up to 8).
  * A constant 2-D B is a fully connected layer (fc_build). With one row

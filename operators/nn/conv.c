@@ -1,6 +1,6 @@
 /* conv.c — Conv (opsets 1 and 11) over 1 to 3 spatial dims: group,
  * dilations, strides, pads or auto_pad, optional bias, and the fused
- * post-ops of operator.h (ortc_post_ops; "sum" reads input 3); float32 on
+ * post-ops of operator.h (post_ops.h; "sum" reads input 3); float32 on
  * oneDNN, with the plain-C reference kernel. Layouts: the primitive picks
  * its source and destination formats (format_tag_any); x is reordered into
  * scratch when it arrives in another layout, and the output stays in the

@@ -66,51 +66,139 @@ typedef struct eltwise_case {
     int opset;
     const char *attr[2]; /* float attributes set, with values v[0], v[1] */
     float v[2];
-    int lo, hi;       /* Clip-11+: how min (input 1) and max (input 2) are given */
-    float bound[2];   /* their values when constant */
-    bool f64;         /* x is float64 */
-    int input;        /* the input asked about */
-    bool ok;          /* described, as `want` */
+    int lo, hi;     /* Clip-11+: how min (input 1) and max (input 2) are given */
+    float bound[2]; /* their values when constant */
+    bool f64;       /* x is float64 */
+    int input;      /* the input asked about */
+    bool ok;        /* described, as `want` */
     ortc_post_op want;
 } eltwise_case;
 
 static const eltwise_case eltwise_cases[] = {
     /* parameters and ONNX defaults as the operators read them */
     {"Relu", 14, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true, {ORTC_POST_OP_RELU, 0, 0}},
-    {"LeakyRelu", 16, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"LeakyRelu",
+     16,
+     {NULL, NULL},
+     {0, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_LEAKY_RELU, 0.01f, 0}},
-    {"LeakyRelu", 6, {"alpha", NULL}, {0.3f, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"LeakyRelu",
+     6,
+     {"alpha", NULL},
+     {0.3f, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_LEAKY_RELU, 0.3f, 0}},
     {"Elu", 6, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true, {ORTC_POST_OP_ELU, 1.0f, 0}},
-    {"Sigmoid", 13, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"Sigmoid",
+     13,
+     {NULL, NULL},
+     {0, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_SIGMOID, 0, 0}},
     {"Tanh", 13, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true, {ORTC_POST_OP_TANH, 0, 0}},
-    {"HardSigmoid", 6, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"HardSigmoid",
+     6,
+     {NULL, NULL},
+     {0, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_HARD_SIGMOID, 0.2f, 0.5f}},
-    {"HardSigmoid", 6, {"alpha", NULL}, {0.25f, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"HardSigmoid",
+     6,
+     {"alpha", NULL},
+     {0.25f, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_HARD_SIGMOID, 0.25f, 0.5f}},
-    {"Clip", 6, {"min", "max"}, {-1.0f, 2.0f}, 0, 0, {0, 0}, false, 0, true,
+    {"Clip",
+     6,
+     {"min", "max"},
+     {-1.0f, 2.0f},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_CLIP, -1.0f, 2.0f}},
-    {"Clip", 6, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true,
+    {"Clip",
+     6,
+     {NULL, NULL},
+     {0, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_CLIP, -FLT_MAX, FLT_MAX}},
-    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_CONST, {0.0f, 6.0f}, false, 0, true,
+    {"Clip",
+     13,
+     {NULL, NULL},
+     {0, 0},
+     B_CONST,
+     B_CONST,
+     {0.0f, 6.0f},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_CLIP, 0.0f, 6.0f}},
-    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_NONE, {-0.5f, 0}, false, 0, true,
+    {"Clip",
+     13,
+     {NULL, NULL},
+     {0, 0},
+     B_CONST,
+     B_NONE,
+     {-0.5f, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_CLIP, -0.5f, FLT_MAX}},
-    {"Clip", 11, {NULL, NULL}, {0, 0}, B_NONE, B_NONE, {0, 0}, false, 0, true,
+    {"Clip",
+     11,
+     {NULL, NULL},
+     {0, 0},
+     B_NONE,
+     B_NONE,
+     {0, 0},
+     false,
+     0,
+     true,
      {ORTC_POST_OP_CLIP, -FLT_MAX, FLT_MAX}},
     /* refusals: a bound known only at run, min > max (numpy's rule differs),
      * an attribute the post-op cannot carry, no post-op form, float64, the
      * wrong input */
     {"Clip", 13, {NULL, NULL}, {0, 0}, B_RUNTIME, B_CONST, {0, 6.0f}, false, 0, false, {0, 0, 0}},
-    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_CONST, {2.0f, 1.0f}, false, 0, false,
-     {0, 0, 0}},
+    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_CONST, {2.0f, 1.0f}, false, 0, false, {0, 0, 0}},
     {"LeakyRelu", 16, {"alpha", "gamma"}, {0.1f, 1.0f}, 0, 0, {0, 0}, false, 0, false, {0, 0, 0}},
     {"Selu", 6, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, false, {0, 0, 0}},
     {"Exp", 13, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, false, {0, 0, 0}},
     {"Relu", 14, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, true, 0, false, {0, 0, 0}},
-    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_CONST, {0.0f, 6.0f}, false, 1, false,
-     {0, 0, 0}},
+    {"Clip", 13, {NULL, NULL}, {0, 0}, B_CONST, B_CONST, {0.0f, 6.0f}, false, 1, false, {0, 0, 0}},
 };
 
 static op_case *eltwise_node(const eltwise_case *e, const void *x)
@@ -148,13 +236,13 @@ START_TEST(eltwise_ops_describe_themselves)
             ck_assert_msg(st == ORTC_STATUS_OK && po.kind == e->want.kind &&
                               same_bits(po.alpha, e->want.alpha) &&
                               same_bits(po.beta, e->want.beta),
-                          "case %d %s-%d: got %s (status %s: %s), expected %s", t, e->op,
-                          e->opset, ortc_post_op_str(have, sizeof have, &po),
-                          ortc_status_name(st), c->err.msg,
-                          ortc_post_op_str(want, sizeof want, &e->want));
+                          "case %d %s-%d: got %s (status %s: %s), expected %s", t, e->op, e->opset,
+                          ortc_post_op_str(have, sizeof have, &po), ortc_status_name(st),
+                          c->err.msg, ortc_post_op_str(want, sizeof want, &e->want));
         else
-            ck_assert_msg(st != ORTC_STATUS_OK, "case %d %s-%d: described as %s, expected a refusal",
-                          t, e->op, e->opset, ortc_post_op_str(have, sizeof have, &po));
+            ck_assert_msg(st != ORTC_STATUS_OK,
+                          "case %d %s-%d: described as %s, expected a refusal", t, e->op, e->opset,
+                          ortc_post_op_str(have, sizeof have, &po));
         opc_free(c);
     }
 }
