@@ -1,20 +1,18 @@
 /* dnnl_util.c — oneDNN helpers for operators: checked calls, f32 memory
- * descriptors, primitive creation with a user-mode scratchpad, one-time
- * weight reorders, layouts between steps and run-time reorders into
- * scratch, and the fused post-op list of operator.h's fusion contract
- * (parsing, oneDNN attributes, plain-C application). No operator's own
+ * descriptors, per-context memory objects, primitive creation with a
+ * user-mode scratchpad, one-time weight reorders, layouts between steps and
+ * run-time reorders into scratch, and the oneDNN side of the fusion
+ * contract (post-op attributes, the fused sum's summand). No operator's own
  * semantics here.
  */
 #include "dnnl_util.h"
 
-#include <locale.h>
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "math/eltwise_ref.h"
+#include "post_ops.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
 
@@ -23,6 +21,14 @@ static atomic_uint_fast64_t exec_count;
 uint64_t ortc_dnnl_exec_count(void)
 {
     return (uint64_t)atomic_load(&exec_count);
+}
+
+bool ortc_f32_any_nan(const float *x, int64_t n)
+{
+    bool any = false;
+    for (int64_t i = 0; i < n; i++)
+        any |= x[i] != x[i];
+    return any;
 }
 
 ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, const char *file,
@@ -47,10 +53,7 @@ static int md_dims(int rank, const int64_t *dims, dnnl_dims_t out)
 
 ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
-    dnnl_dims_t d;
-    int nd = md_dims(rank, dims, d);
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, NULL));
-    return ORTC_STATUS_OK;
+    return ortc_dnnl_md_strided(c, md, rank, dims, NULL);
 }
 
 ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
@@ -58,18 +61,30 @@ ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank
 {
     dnnl_dims_t d, s;
     int nd = md_dims(rank, dims, d);
-    for (int i = 0; i < nd; i++)
+    for (int i = 0; strides && i < nd; i++)
         s[i] = rank ? strides[i] : 1;
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, s));
+    DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, d, dnnl_f32, strides ? s : NULL));
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_md_tag(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                             dnnl_format_tag_t tag)
+{
+    dnnl_dims_t d;
+    int nd = md_dims(rank, dims, d);
+    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(md, nd, d, dnnl_f32, tag));
     return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
-    dnnl_dims_t d;
-    int nd = md_dims(rank, dims, d);
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(md, nd, d, dnnl_f32, dnnl_format_tag_any));
-    return ORTC_STATUS_OK;
+    return ortc_dnnl_md_tag(c, md, rank, dims, dnnl_format_tag_any);
+}
+
+const dnnl_memory_desc_t *ortc_dnnl_pd_md(const_dnnl_primitive_desc_t pd, int arg)
+{
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+    return md && md->ndims > 0 ? md : NULL;
 }
 
 /* ---- layouts between steps ------------------------------------------------ */
@@ -77,6 +92,11 @@ ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, co
 bool ortc_dnnl_in_blocked(const ortc_opctx *c, int i)
 {
     return c->in_layout && c->in_layout[i] && !c->in_layout[i]->plain;
+}
+
+bool ortc_dnnl_out_blocked_ok(const ortc_opctx *c, int k)
+{
+    return c->out_blocked_ok && c->out_blocked_ok[k];
 }
 
 ortc_status ortc_dnnl_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md)
@@ -109,7 +129,7 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
         *l = (ortc_layout){true, ortc_tensor_bytes(c->out[k]), NULL};
         return ORTC_STATUS_OK;
     }
-    if (!c->out_blocked_ok || !c->out_blocked_ok[k])
+    if (!ortc_dnnl_out_blocked_ok(c, k))
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: blocked layout chosen for output %d, which must be plain",
                              k);
@@ -141,6 +161,31 @@ ortc_status ortc_dnnl_attr_new(ortc_opctx *c, dnnl_primitive_attr_t *attr)
         return ortc_dnnl_error(c, s, "dnnl_primitive_attr_set_scratchpad_mode(user)", __FILE__,
                                __LINE__);
     }
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_attr_scale(ortc_opctx *c, dnnl_primitive_attr_t attr, float scale)
+{
+    DNNL_CHECK(c, dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale));
+    return ORTC_STATUS_OK;
+}
+
+/* oneDNN 2.x: an eltwise post-op with scale 1 (3.x drops the scale). */
+static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg, float a, float b)
+{
+    return dnnl_post_ops_append_eltwise(ops, 1.0f, alg, a, b);
+}
+
+ortc_status ortc_dnnl_attr_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha)
+{
+    dnnl_post_ops_t ops;
+    DNNL_CHECK(c, dnnl_post_ops_create(&ops));
+    dnnl_status_t s = append_eltwise(ops, dnnl_eltwise_linear, alpha, 0.0f);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    if (s != dnnl_success)
+        return ortc_dnnl_error(c, s, "a linear post-op", __FILE__, __LINE__);
     return ORTC_STATUS_OK;
 }
 
@@ -189,15 +234,15 @@ ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_
 }
 
 ortc_status ortc_dnnl_step_mem(ortc_opctx *c, ortc_dnnl_step *st, int arg,
-                               const dnnl_memory_desc_t *md, dnnl_memory_t *mem)
+                               const dnnl_memory_desc_t *md, ortc_dnnl_mem *mem)
 {
     if (st && st->n_args >= ORTC_DNNL_MAX_ARGS)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: more than %d oneDNN arguments", ORTC_DNNL_MAX_ARGS);
-    DNNL_CHECK(c, dnnl_memory_create(mem, md, c->backend->engine, DNNL_MEMORY_NONE));
+    DNNL_CHECK(c, dnnl_memory_create(&mem->m[0], md, c->backend->engine, DNNL_MEMORY_NONE));
     if (st) {
         st->args[st->n_args].arg = arg;
-        st->args[st->n_args].memory = *mem;
+        st->args[st->n_args].mem = mem;
         st->n_args++;
     }
     return ORTC_STATUS_OK;
@@ -208,77 +253,59 @@ dnnl_stream_t ortc_dnnl_stream(const ortc_opctx *c)
     return c->context > 0 ? c->backend->streams[c->context] : c->backend->stream;
 }
 
-ortc_status ortc_dnnl_set(ortc_opctx *c, dnnl_memory_t mem, const void *data)
+/* The object of the context running c, made from [0] on first use with
+ * `data` (or, when data is NULL and !have_data, [0]'s own handle). */
+static ortc_status context_mem(ortc_opctx *c, ortc_dnnl_mem *mem, bool have_data, void *data,
+                               dnnl_memory_t *out)
 {
-    if (c->context <= 0) {
-        DNNL_CHECK(c, dnnl_memory_set_data_handle(mem, (void *)data));
-        return ORTC_STATUS_OK;
-    }
-    for (int i = 0; i < c->n_bind; i++)
-        if (c->bind[i].mem == (void *)mem) {
-            c->bind[i].data = (void *)data;
-            return ORTC_STATUS_OK;
-        }
-    if (c->n_bind == ORTC_OPCTX_MAX_BINDS)
-        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                             "internal: more than %d oneDNN data handles in one run",
-                             ORTC_OPCTX_MAX_BINDS);
-    c->bind[c->n_bind].mem = mem;
-    c->bind[c->n_bind].data = (void *)data;
-    c->n_bind++;
-    return ORTC_STATUS_OK;
-}
-
-/* Context k's memory object for `orig` (slot i of the step), pointing at
- * `data`; created on first use (in that context's first run). */
-static ortc_status context_mem(ortc_opctx *c, ortc_dnnl_step *st, int i, dnnl_memory_t orig,
-                               void *data, dnnl_memory_t *out)
-{
-    dnnl_memory_t *slot = &st->clone[c->context][i];
+    dnnl_memory_t *slot = &mem->m[c->context > 0 ? c->context : 0];
     if (!*slot) {
         const dnnl_memory_desc_t *md;
-        DNNL_CHECK(c, dnnl_memory_get_memory_desc(orig, &md));
+        DNNL_CHECK(c, dnnl_memory_get_memory_desc(mem->m[0], &md));
+        if (!have_data)
+            DNNL_CHECK(c, dnnl_memory_get_data_handle(mem->m[0], &data));
         DNNL_CHECK(c, dnnl_memory_create(slot, md, c->backend->engine, data));
-    } else {
+    } else if (have_data) {
         DNNL_CHECK(c, dnnl_memory_set_data_handle(*slot, data));
     }
     *out = *slot;
     return ORTC_STATUS_OK;
 }
 
+ortc_status ortc_dnnl_set(ortc_opctx *c, ortc_dnnl_mem *mem, const void *data)
+{
+    dnnl_memory_t m;
+    return context_mem(c, mem, true, (void *)data, &m);
+}
+
+void ortc_dnnl_mem_free(ortc_dnnl_mem *mem)
+{
+    if (!mem)
+        return;
+    for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
+        if (mem->m[k]) {
+            dnnl_memory_destroy(mem->m[k]);
+            mem->m[k] = NULL;
+        }
+}
+
 ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
 {
-    if (st->scratch && !c->scratch)
+    if (st->scratch.m[0] && !c->scratch)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: no scratch buffer though %zu bytes were declared",
                              c->scratch_bytes);
     atomic_fetch_add(&exec_count, 1);
-    if (c->context <= 0) {
-        if (st->scratch)
-            DNNL_CHECK(
-                c, dnnl_memory_set_data_handle(st->scratch, (char *)c->scratch + st->scratch_off));
-        DNNL_CHECK(c, dnnl_primitive_execute(st->prim, c->backend->stream, st->n_args, st->args));
-        return ORTC_STATUS_OK;
+    if (st->scratch.m[0]) {
+        ortc_status rs = ortc_dnnl_set(c, &st->scratch, (char *)c->scratch + st->scratch_off);
+        if (rs)
+            return rs;
     }
-    /* another context: its own memory objects, with the handles this run set
-     * (or, for handles set once in prepare, the shared object's) */
     dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
-    ortc_status rs;
     for (int i = 0; i < st->n_args; i++) {
-        dnnl_memory_t orig = st->args[i].memory;
-        void *data = NULL;
-        bool found = orig == st->scratch; /* in args since step_create */
-        if (found)
-            data = (char *)c->scratch + st->scratch_off;
-        for (int b = 0; b < c->n_bind && !found; b++)
-            if (c->bind[b].mem == (void *)orig) {
-                data = c->bind[b].data;
-                found = true;
-            }
-        if (!found)
-            DNNL_CHECK(c, dnnl_memory_get_data_handle(orig, &data));
         args[i].arg = st->args[i].arg;
-        if ((rs = context_mem(c, st, i, orig, data, &args[i].memory)))
+        ortc_status rs = context_mem(c, st->args[i].mem, false, NULL, &args[i].memory);
+        if (rs)
             return rs;
     }
     DNNL_CHECK(c, dnnl_primitive_execute(st->prim, ortc_dnnl_stream(c), st->n_args, args));
@@ -289,16 +316,8 @@ void ortc_dnnl_step_free(ortc_dnnl_step *st)
 {
     if (!st)
         return;
-    /* args[] hold memory objects owned by the op's state, except the
-     * scratchpad and the per-context copies, which the step owns. */
-    if (st->scratch)
-        dnnl_memory_destroy(st->scratch);
-    for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
-        for (int i = 0; i < ORTC_DNNL_MAX_ARGS; i++)
-            if (st->clone[k][i]) {
-                dnnl_memory_destroy(st->clone[k][i]);
-                st->clone[k][i] = NULL;
-            }
+    /* args[] are the op state's memory objects, except the scratchpad */
+    ortc_dnnl_mem_free(&st->scratch);
     if (st->prim)
         dnnl_primitive_destroy(st->prim);
     memset(st, 0, sizeof *st);
@@ -348,7 +367,7 @@ ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
 ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from, void *to)
 {
     ortc_status st;
-    if ((st = ortc_dnnl_set(c, r->from, from)) || (st = ortc_dnnl_set(c, r->to, to)))
+    if ((st = ortc_dnnl_set(c, &r->from, from)) || (st = ortc_dnnl_set(c, &r->to, to)))
         return st;
     return ortc_dnnl_step_run(c, &r->step);
 }
@@ -358,26 +377,21 @@ void ortc_dnnl_reorder_free(ortc_dnnl_reorder *r)
     if (!r)
         return;
     ortc_dnnl_step_free(&r->step);
-    if (r->from)
-        dnnl_memory_destroy(r->from);
-    if (r->to)
-        dnnl_memory_destroy(r->to);
-    r->from = r->to = NULL;
+    ortc_dnnl_mem_free(&r->from);
+    ortc_dnnl_mem_free(&r->to);
 }
 
 ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *used)
 {
     u->n = 0;
-    if (c->n_in > ORTC_DNNL_MAX_IO)
-        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                             "internal: more than %d inputs to unblock", ORTC_DNNL_MAX_IO);
     /* buffers first, then the reorders' scratchpads after all of them */
     for (int i = 0; i < c->n_in; i++) {
         if (!c->in[i] || !ortc_dnnl_in_blocked(c, i))
             continue;
-        if (u->n == ORTC_DNNL_MAX_UNBLOCK)
+        if (u->n == ORTC_DNNL_MAX_UNBLOCK || c->n_in > ORTC_DNNL_MAX_IO)
             return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                                 "internal: more than %d blocked inputs", ORTC_DNNL_MAX_UNBLOCK);
+                                 "internal: more than %d blocked inputs or %d inputs to unblock",
+                                 ORTC_DNNL_MAX_UNBLOCK, ORTC_DNNL_MAX_IO);
         u->input[u->n] = i;
         u->off[u->n] = ortc_dnnl_scratch_take(c, used, ortc_tensor_bytes(c->in[i]));
         u->n++;
@@ -423,6 +437,70 @@ void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u)
     for (int k = 0; k < u->n; k++)
         ortc_dnnl_reorder_free(&u->r[k]);
     u->n = 0;
+}
+
+ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
+                              const dnnl_memory_desc_t *src, int output,
+                              const dnnl_memory_desc_t *dst, size_t *used)
+{
+    dnnl_memory_desc_t x_md, plain;
+    ortc_status st;
+    io->input = input;
+    io->output = output;
+    if (input >= 0) {
+        if ((st = ortc_dnnl_md_input(c, input, &x_md)))
+            return st;
+        io->reorder_in = !dnnl_memory_desc_equal(src, &x_md);
+        if (io->reorder_in)
+            io->in_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(src));
+    }
+    if (output >= 0) {
+        io->dst_md = *dst;
+        io->via_scratch = !ortc_dnnl_md_is_plain(dst) && !ortc_dnnl_out_blocked_ok(c, output);
+        if (io->via_scratch)
+            io->out_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(dst));
+    }
+    if (io->reorder_in && (st = ortc_dnnl_reorder_init(c, &io->in_r, &x_md, src, *used)))
+        return st;
+    if (io->via_scratch) {
+        const ortc_tensor *y = c->out[output];
+        if ((st = ortc_dnnl_md_plain(c, &plain, y->rank, y->dims)) ||
+            (st = ortc_dnnl_reorder_init(c, &io->out_r, dst, &plain, *used)))
+            return st;
+        return ORTC_STATUS_OK;
+    }
+    return output >= 0 ? ortc_dnnl_set_out_layout(c, output, &io->dst_md) : ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_io_begin(ortc_opctx *c, ortc_dnnl_io *io, const void *x, const void **src,
+                               void **dst)
+{
+    *src = x;
+    if (io->reorder_in) {
+        void *xs = ortc_dnnl_scratch_at(c, io->in_off);
+        ortc_status st = ortc_dnnl_reorder_run(c, &io->in_r, x, xs);
+        if (st)
+            return st;
+        *src = xs;
+    }
+    if (io->output >= 0)
+        *dst = io->via_scratch ? ortc_dnnl_scratch_at(c, io->out_off) : c->out[io->output]->data;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_io_end(ortc_opctx *c, ortc_dnnl_io *io, void *dst)
+{
+    if (!io->via_scratch)
+        return ORTC_STATUS_OK;
+    return ortc_dnnl_reorder_run(c, &io->out_r, dst, c->out[io->output]->data);
+}
+
+void ortc_dnnl_io_free(ortc_dnnl_io *io)
+{
+    if (!io)
+        return;
+    ortc_dnnl_reorder_free(&io->in_r);
+    ortc_dnnl_reorder_free(&io->out_r);
 }
 
 /* Runs a one-off reorder primitive (library-managed scratchpad) and waits. */
@@ -506,11 +584,11 @@ ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, o
     if (st->n_args >= ORTC_DNNL_MAX_ARGS)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: more than %d oneDNN arguments", ORTC_DNNL_MAX_ARGS);
-    ortc_status s = ortc_dnnl_reorder_const(c, want, user, data, &w->packed, &w->mem);
+    ortc_status s = ortc_dnnl_reorder_const(c, want, user, data, &w->packed, &w->mem.m[0]);
     if (s)
         return s;
     st->args[st->n_args].arg = arg;
-    st->args[st->n_args].memory = w->mem;
+    st->args[st->n_args].mem = &w->mem;
     st->n_args++;
     return ORTC_STATUS_OK;
 }
@@ -519,221 +597,60 @@ ortc_status ortc_dnnl_weights_bind(ortc_opctx *c, ortc_dnnl_weights *w, const vo
 {
     if (w->packed)
         return ORTC_STATUS_OK;
-    return ortc_dnnl_set(c, w->mem, data);
+    return ortc_dnnl_set(c, &w->mem, data);
 }
 
 void ortc_dnnl_weights_free(ortc_dnnl_weights *w)
 {
     if (!w)
         return;
-    if (w->mem)
-        dnnl_memory_destroy(w->mem);
+    ortc_dnnl_mem_free(&w->mem);
     free(w->packed);
-    w->mem = NULL;
     w->packed = NULL;
 }
 
 /* ---- fused post-ops ----------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    ortc_post_op_kind kind;
-    int n_args;
-} post_op_names[] = {
-    {"relu", ORTC_PO_RELU, 0},
-    {"leaky_relu", ORTC_PO_LEAKY_RELU, 1},
-    {"clip", ORTC_PO_CLIP, 2},
-    {"sigmoid", ORTC_PO_SIGMOID, 0},
-    {"tanh", ORTC_PO_TANH, 0},
-    {"elu", ORTC_PO_ELU, 1},
-    {"hard_sigmoid", ORTC_PO_HARD_SIGMOID, 2},
-    {"sum", ORTC_PO_SUM, 0},
-};
-
-/* A C-locale float from s[0..len): strtod reads the current locale's
- * decimal point, so '.' is swapped for it first. */
-static bool parse_float(const char *s, size_t len, float *out)
+/* One fused post-op as oneDNN post-ops, with ONNX's formula. */
+static dnnl_status_t append_post_op(dnnl_post_ops_t ops, const ortc_post_op *po)
 {
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    const char *dp = localeconv()->decimal_point;
-    char point = dp && dp[0] && !dp[1] ? dp[0] : '.';
-    for (size_t i = 0; i < len; i++)
-        buf[i] = s[i] == '.' ? point : s[i];
-    buf[len] = '\0';
-    char *end = NULL;
-    double v = strtod(buf, &end);
-    if (end != buf + len || isnan(v))
-        return false;
-    *out = (float)v;
-    return true;
-}
-
-ortc_status ortc_post_ops_parse(ortc_opctx *c, ortc_post_ops *po)
-{
-    memset(po, 0, sizeof *po);
-    const ortc_attr *a = ortc_node_attr(c->node, ORTC_ATTR_POST_OPS);
-    if (!a)
-        return ORTC_STATUS_OK;
-    if (a->type != ORTC_ATTR_STRINGS)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute '%s' has type %s; expected STRINGS", ORTC_ATTR_POST_OPS,
-                             ortc_attr_type_name(a->type));
-    if (a->n > ORTC_MAX_POST_OPS)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute '%s' lists %zu post-ops; at most %d are supported",
-                             ORTC_ATTR_POST_OPS, a->n, ORTC_MAX_POST_OPS);
-    for (size_t e = 0; e < a->n; e++) {
-        const char *entry = a->strings[e] ? a->strings[e] : "";
-        const char *colon = strchr(entry, ':');
-        size_t name_len = colon ? (size_t)(colon - entry) : strlen(entry);
-        int k = -1;
-        for (size_t j = 0; j < sizeof post_op_names / sizeof *post_op_names; j++)
-            if (strlen(post_op_names[j].name) == name_len &&
-                !strncmp(post_op_names[j].name, entry, name_len))
-                k = (int)j;
-        if (k < 0)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute '%s' entry %zu '%s': unknown post-op (known: relu, "
-                                 "leaky_relu, clip, sigmoid, tanh, elu, hard_sigmoid, sum)",
-                                 ORTC_ATTR_POST_OPS, e, entry);
-        float args[2] = {0.0f, 0.0f};
-        int n_args = 0;
-        const char *p = colon;
-        while (p) {
-            const char *arg = p + 1;
-            const char *next = strchr(arg, ':');
-            size_t len = next ? (size_t)(next - arg) : strlen(arg);
-            if (n_args == 2 || !parse_float(arg, len, &args[n_args]))
-                return ortc_op_error(
-                    c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' entry %zu '%s': %s",
-                    ORTC_ATTR_POST_OPS, e, entry,
-                    n_args == 2 ? "too many arguments" : "argument is not a number");
-            n_args++;
-            p = next;
-        }
-        if (n_args != post_op_names[k].n_args)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute '%s' entry %zu '%s': %s takes %d argument%s, got %d",
-                                 ORTC_ATTR_POST_OPS, e, entry, post_op_names[k].name,
-                                 post_op_names[k].n_args, post_op_names[k].n_args == 1 ? "" : "s",
-                                 n_args);
-        if (post_op_names[k].kind == ORTC_PO_SUM) {
-            if (po->has_sum)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "attribute '%s' entry %zu: 'sum' appears twice",
-                                     ORTC_ATTR_POST_OPS, e);
-            po->has_sum = true;
-        }
-        po->op[po->n].kind = post_op_names[k].kind;
-        po->op[po->n].a = args[0];
-        po->op[po->n].b = args[1];
-        po->n++;
-    }
-    return ORTC_STATUS_OK;
-}
-
-ortc_status ortc_post_ops_check_sum(ortc_opctx *c, const ortc_post_ops *po, int rank,
-                                    const int64_t *dims)
-{
-    const int k = ORTC_FUSED_SUM_INPUT;
-    const ortc_tensor *s = c->n_in > k ? c->in[k] : NULL;
-    if (!po->has_sum) {
-        if (s)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input %d is set but attribute '%s' has no 'sum'", k,
-                                 ORTC_ATTR_POST_OPS);
-        return ORTC_STATUS_OK;
-    }
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "post-op 'sum' needs input %d (the summand); it is missing", k);
-    char have[128], want[128];
-    bool same = s->dtype == ORTC_DTYPE_FLOAT && s->rank == rank;
-    for (int d = 0; same && d < rank; d++)
-        same = s->dims[d] == dims[d];
-    if (!same)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "post-op 'sum' input %d '%s' is %s %s; the output is float32 %s", k,
-                             c->node->inputs[k] ? c->node->inputs[k]->name : "",
-                             ortc_dtype_name(s->dtype),
-                             ortc_shape_str(have, sizeof have, s->rank, s->dims),
-                             ortc_shape_str(want, sizeof want, rank, dims));
-    return ORTC_STATUS_OK;
-}
-
-void ortc_post_ops_apply_ref(float *y, const float *sum, int64_t n, const ortc_post_ops *po)
-{
-    for (int i = 0; i < po->n; i++) {
-        ortc_unary_params p = {po->op[i].a, po->op[i].b, 0.0f};
-        switch (po->op[i].kind) {
-        case ORTC_PO_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_RELU, &p); break;
-        case ORTC_PO_LEAKY_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_LEAKY_RELU, &p); break;
-        case ORTC_PO_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_SIGMOID, &p); break;
-        case ORTC_PO_TANH: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_TANH, &p); break;
-        case ORTC_PO_ELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_ELU, &p); break;
-        case ORTC_PO_HARD_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_HARD_SIGMOID, &p); break;
-        case ORTC_PO_CLIP: {
-            float lo = po->op[i].a, hi = po->op[i].b;
-            ortc_ref_clip(y, y, n, ORTC_DTYPE_FLOAT, &lo, &hi);
-            break;
-        }
-        case ORTC_PO_SUM:
-            for (int64_t j = 0; j < n; j++)
-                y[j] += sum[j];
-            break;
-        }
+    float a = po->alpha, b = po->beta;
+    dnnl_status_t s;
+    switch (po->kind) {
+    case ORTC_POST_OP_RELU: return append_eltwise(ops, dnnl_eltwise_relu, 0, 0);
+    case ORTC_POST_OP_LEAKY_RELU: return append_eltwise(ops, dnnl_eltwise_relu, a, 0);
+    case ORTC_POST_OP_SIGMOID: return append_eltwise(ops, dnnl_eltwise_logistic, 0, 0);
+    case ORTC_POST_OP_TANH: return append_eltwise(ops, dnnl_eltwise_tanh, 0, 0);
+    case ORTC_POST_OP_ELU: return append_eltwise(ops, dnnl_eltwise_elu, a, 0);
+    case ORTC_POST_OP_CLIP:
+        /* numpy's clip with min > max gives max everywhere; clip_v2 would not */
+        return a <= b ? append_eltwise(ops, dnnl_eltwise_clip_v2, a, b)
+                      : append_eltwise(ops, dnnl_eltwise_linear, 0, b);
+    case ORTC_POST_OP_HARD_SIGMOID:
+        s = append_eltwise(ops, dnnl_eltwise_linear, a, b);
+        return s == dnnl_success ? append_eltwise(ops, dnnl_eltwise_clip_v2, 0.0f, 1.0f) : s;
+    case ORTC_POST_OP_SUM: return dnnl_post_ops_append_sum(ops, 1.0f);
+    default: return dnnl_invalid_arguments; /* ortc_post_ops_check refuses it */
     }
 }
 
-ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum,
-                                  const ortc_post_ops *po)
+ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum)
 {
-    if (first_sum == 0.0f && po->n == 0)
+    const ortc_node *n = c->node;
+    if (first_sum == 0.0f && n->n_post_ops == 0)
         return ORTC_STATUS_OK;
     dnnl_post_ops_t ops;
     DNNL_CHECK(c, dnnl_post_ops_create(&ops));
     dnnl_status_t s = dnnl_success;
     if (first_sum != 0.0f)
         s = dnnl_post_ops_append_sum(ops, first_sum);
-    for (int i = 0; s == dnnl_success && i < po->n; i++) {
-        float a = po->op[i].a, b = po->op[i].b;
-        switch (po->op[i].kind) {
-        case ORTC_PO_RELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0, 0);
-            break;
-        case ORTC_PO_LEAKY_RELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, a, 0);
-            break;
-        case ORTC_PO_CLIP:
-            /* numpy's clip with min > max gives max everywhere; clip_v2 would not */
-            s = a <= b ? dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_clip_v2, a, b)
-                       : dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, 0, b);
-            break;
-        case ORTC_PO_SIGMOID:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_logistic, 0, 0);
-            break;
-        case ORTC_PO_TANH:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_tanh, 0, 0);
-            break;
-        case ORTC_PO_ELU:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, a, 0);
-            break;
-        case ORTC_PO_HARD_SIGMOID:
-            s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, a, b);
-            if (s == dnnl_success)
-                s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
-            break;
-        case ORTC_PO_SUM: s = dnnl_post_ops_append_sum(ops, 1.0f); break;
-        }
-    }
+    for (int i = 0; s == dnnl_success && i < n->n_post_ops; i++)
+        s = append_post_op(ops, &n->post_ops[i]);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops(attr, ops);
     dnnl_post_ops_destroy(ops);
     if (s != dnnl_success)
-        return ortc_dnnl_error(c, s, "building post-ops from attribute " ORTC_ATTR_POST_OPS,
-                               __FILE__, __LINE__);
+        return ortc_dnnl_error(c, s, "building the fused post-ops", __FILE__, __LINE__);
     return ORTC_STATUS_OK;
 }
 
@@ -749,11 +666,11 @@ static bool overlaps(const ortc_opctx *c, int i, size_t out_bytes)
     return a < o + out_bytes && o < a + in_bytes;
 }
 
-ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const ortc_post_ops *po,
-                               const dnnl_memory_desc_t *dst, size_t scratch_off, bool may_inplace)
+ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const dnnl_memory_desc_t *dst,
+                               size_t scratch_off, bool may_inplace)
 {
     memset(ss, 0, sizeof *ss);
-    if (!po->has_sum)
+    if (!ortc_post_ops_has_sum(c->node))
         return ORTC_STATUS_OK;
     const int k = ORTC_FUSED_SUM_INPUT;
     ss->active = true;

@@ -1,10 +1,12 @@
 /* dnnl_util.h — oneDNN glue shared by operator families: the backend
- * struct, a checked-call macro, descriptor helpers, a small "step" (one
- * primitive with its arguments and scratchpad), blocked-layout plumbing
- * (input descriptors, output layouts, run-time reorders into scratch) and
- * the fusion contract's post-op list (parse, oneDNN attribute, plain-C
- * application). The oneDNN 2.x specifics live here so a move to 3.x
- * touches few files. Private to operators/.
+ * struct, a checked-call macro, descriptor helpers, memory objects as each
+ * execution context sees them, a small "step" (one primitive with its
+ * arguments and scratchpad), blocked-layout plumbing (input descriptors,
+ * output layouts, run-time reorders into scratch), and the oneDNN side of
+ * the fusion contract (post-op attributes, the summand of a fused sum).
+ * The oneDNN 2.x specifics live here and in dnnl_prim.c, so a move to 3.x
+ * touches few files. Whole single-primitive operators: dnnl_prim.h.
+ * Private to operators/.
  */
 #ifndef ORTC_DNNL_UTIL_H
 #define ORTC_DNNL_UTIL_H
@@ -46,11 +48,17 @@ ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, co
 /* Dense row-major. */
 ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
                                const int64_t *dims);
-/* Explicit strides in elements (e.g. a transposed matrix). */
+/* Explicit strides in elements (e.g. a transposed matrix); NULL: plain. */
 ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank,
                                  const int64_t *dims, const int64_t *strides);
+/* A layout by oneDNN format tag (dnnl_acdb, dnnl_aBcd16b, ...). */
+ortc_status ortc_dnnl_md_tag(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                             dnnl_format_tag_t tag);
 /* format_tag_any: the primitive chooses. */
 ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims);
+/* The descriptor of execution argument `arg` (DNNL_ARG_SRC, ...) of a
+ * primitive descriptor; NULL when it has none. */
+const dnnl_memory_desc_t *ortc_dnnl_pd_md(const_dnnl_primitive_desc_t pd, int arg);
 
 /* ---- layouts between steps ----------------------------------------------
  * A blocked value carries the producer's dnnl_memory_desc_t (ortc_layout
@@ -58,6 +66,9 @@ ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, co
 
 /* Whether input i arrives in a blocked layout. */
 bool ortc_dnnl_in_blocked(const ortc_opctx *c, int i);
+/* Whether output k may be left in a blocked layout (every consumer takes
+ * one). */
+bool ortc_dnnl_out_blocked_ok(const ortc_opctx *c, int k);
 /* Input i's descriptor: the producer's when blocked, else dense row-major
  * over its dims. */
 ortc_status ortc_dnnl_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md);
@@ -72,25 +83,46 @@ const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd);
 /* oneDNN's reference implementations: correct but slow. */
 bool ortc_dnnl_impl_is_ref(const_dnnl_primitive_desc_t pd);
 
+/* ---- memory objects ------------------------------------------------------
+ * A oneDNN memory object carries its data handle, and execution contexts
+ * run concurrently: each context k binds its own object. [0] is created in
+ * prepare; [k] on context k's first run, with [0]'s descriptor (and [0]'s
+ * handle when the op never sets one at run: packed weights, fixed data). */
+typedef struct ortc_dnnl_mem {
+    dnnl_memory_t m[ORTC_MAX_CONTEXTS];
+} ortc_dnnl_mem;
+
+/* Sets the data handle for the context running c (const data is only read
+ * by the primitive); creates that context's object on first use. */
+ortc_status ortc_dnnl_set(ortc_opctx *c, ortc_dnnl_mem *mem, const void *data);
+/* Destroys every context's object (a zeroed mem is a no-op). */
+void ortc_dnnl_mem_free(ortc_dnnl_mem *mem);
+
 /* ---- primitives -------------------------------------------------------- */
 
 #define ORTC_DNNL_MAX_ARGS 8
 
-/* One primitive ready to execute: its arguments are memory objects created
- * in prepare whose data handles run points at the step's tensors. */
+/* One primitive ready to execute: its arguments are memory objects (owned
+ * by the op's state) created in prepare whose handles run sets. The step
+ * owns its scratchpad object. Steps and their memory objects must not move
+ * once created (they refer to each other). */
 typedef struct ortc_dnnl_step {
     dnnl_primitive_t prim; /* NULL: not built */
-    dnnl_memory_t scratch; /* NULL: no scratchpad needed */
+    ortc_dnnl_mem scratch; /* no objects: no scratchpad needed */
     size_t scratch_off;    /* where in c->scratch the scratchpad starts */
     int n_args;
-    dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
-    /* contexts 1..: their own memory objects for args (the scratchpad is
-     * one of them), created on the context's first run */
-    dnnl_memory_t clone[ORTC_MAX_CONTEXTS][ORTC_DNNL_MAX_ARGS];
+    struct {
+        int arg;
+        ortc_dnnl_mem *mem;
+    } args[ORTC_DNNL_MAX_ARGS];
 } ortc_dnnl_step;
 
 /* A new attribute set in user scratchpad mode (caller destroys it). */
 ortc_status ortc_dnnl_attr_new(ortc_opctx *c, dnnl_primitive_attr_t *attr);
+/* Scales the primitive's result by `scale` (oneDNN 2.x output scales). */
+ortc_status ortc_dnnl_attr_scale(ortc_opctx *c, dnnl_primitive_attr_t attr, float scale);
+/* Appends y = alpha * y to attr's post-ops (an eltwise linear post-op). */
+ortc_status ortc_dnnl_attr_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha);
 /* Primitive descriptor for an op descriptor (dnnl_*_desc_t). attr may be
  * NULL: user scratchpad mode is applied either way. On dnnl_unimplemented
  * *pd is NULL and OK is returned with *unimplemented set (when the pointer
@@ -104,15 +136,12 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
  * what it needs. */
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st,
                                   const_dnnl_primitive_desc_t pd);
-/* A memory object for md without a buffer (run sets the handle). *mem is
- * also recorded as argument `arg` of st when st is not NULL. */
+/* A memory object for md without a buffer (run sets the handle), recorded
+ * as argument `arg` of st when st is not NULL. */
 ortc_status ortc_dnnl_step_mem(ortc_opctx *c, ortc_dnnl_step *st, int arg,
-                               const dnnl_memory_desc_t *md, dnnl_memory_t *mem);
-/* Sets a data handle (const data is only read by the primitive). In
- * contexts other than 0 the handle is recorded in c and applied to that
- * context's own copy of mem by the next step run. */
-ortc_status ortc_dnnl_set(ortc_opctx *c, dnnl_memory_t mem, const void *data);
-/* Executes on the backend's stream (no wait, no allocation). */
+                               const dnnl_memory_desc_t *md, ortc_dnnl_mem *mem);
+/* Executes on the context's stream (no wait; no allocation after the
+ * context's first run). */
 ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st);
 void ortc_dnnl_step_free(ortc_dnnl_step *st);
 
@@ -131,33 +160,65 @@ void *ortc_dnnl_scratch_at(const ortc_opctx *c, size_t off);
 /* A reorder between two layouts of the same tensor, run at every run. */
 typedef struct ortc_dnnl_reorder {
     ortc_dnnl_step step;
-    dnnl_memory_t from, to;
+    ortc_dnnl_mem from, to;
 } ortc_dnnl_reorder;
 /* scratch_off: where its scratchpad (if any) may go, as for steps. */
 ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
                                    const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
                                    size_t scratch_off);
 ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from, void *to);
-void ortc_dnnl_reorder_free(ortc_dnnl_reorder *r);
+void ortc_dnnl_reorder_free(ortc_dnnl_reorder *r); /* a zeroed r is a no-op */
 
 /* Plain copies of the blocked inputs, for plain-C fallbacks (reference
  * kernels read dense row-major data). */
 #define ORTC_DNNL_MAX_UNBLOCK 4
+#define ORTC_DNNL_MAX_IO 8
 typedef struct ortc_dnnl_unblock {
     int n;
     int input[ORTC_DNNL_MAX_UNBLOCK];
     size_t off[ORTC_DNNL_MAX_UNBLOCK];
     ortc_dnnl_reorder r[ORTC_DNNL_MAX_UNBLOCK];
 } ortc_dnnl_unblock;
-/* Plans a reorder to plain in scratch for every blocked input of c. */
+/* Plans a reorder to plain in scratch for every blocked input of c (none
+ * planned, and no limit on c->n_in, when no input is blocked). */
 ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *used);
 /* Runs them and fills *v as a copy of c whose blocked inputs point at the
  * plain copies (ins/ptrs: storage for c->n_in entries, at most
  * ORTC_DNNL_MAX_IO). */
-#define ORTC_DNNL_MAX_IO 8
 ortc_status ortc_dnnl_unblock_run(ortc_opctx *c, ortc_dnnl_unblock *u, ortc_opctx *v,
                                   ortc_tensor *ins, ortc_tensor **ptrs);
 void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u);
+
+/* The layouts around a kernel (a primitive, or a kernel of this project)
+ * that reads input `input` in layout src and writes output `output` in
+ * layout dst: the input reordered into scratch when it arrives in another
+ * layout; the output kept in dst when dst is plain or every consumer takes
+ * a blocked layout (declared through ortc_dnnl_set_out_layout), otherwise
+ * written to scratch and reordered into the plain output. */
+typedef struct ortc_dnnl_io {
+    int input, output; /* -1: not handled */
+    bool reorder_in;   /* input: reordered into scratch at in_off */
+    size_t in_off;
+    ortc_dnnl_reorder in_r;
+    bool via_scratch; /* output: written at out_off, then reordered */
+    size_t out_off;
+    ortc_dnnl_reorder out_r;
+    dnnl_memory_desc_t dst_md; /* the kernel's output layout (a blocked
+                                   out_layout desc points here) */
+} ortc_dnnl_io;
+/* input / output: -1 to leave that side alone (src / dst then unused).
+ * Buffers are reserved after *used; the reorders' scratchpads go after
+ * them (*used on return), where the kernel's may go too. */
+ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
+                              const dnnl_memory_desc_t *src, int output,
+                              const dnnl_memory_desc_t *dst, size_t *used);
+/* Before the kernel: *src is the input to read (x itself, or its reordered
+ * copy) and *dst where to write (output `output`'s data, or scratch). */
+ortc_status ortc_dnnl_io_begin(ortc_opctx *c, ortc_dnnl_io *io, const void *x, const void **src,
+                               void **dst);
+/* After the kernel: the scratch result reordered into the output. */
+ortc_status ortc_dnnl_io_end(ortc_opctx *c, ortc_dnnl_io *io, void *dst);
+void ortc_dnnl_io_free(ortc_dnnl_io *io);
 
 /* Reorders constant data described by src_md into a new 64-byte aligned
  * buffer in layout dst_md (prepare time; waits for completion). On success
@@ -170,7 +231,7 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
  * chosen layout differs from the plain one, reordered once into an owned
  * buffer; otherwise the user's tensor is bound at every run. */
 typedef struct ortc_dnnl_weights {
-    dnnl_memory_t mem;
+    ortc_dnnl_mem mem;
     void *packed; /* owned reordered copy; NULL: bind the input at run */
 } ortc_dnnl_weights;
 
@@ -186,46 +247,11 @@ void ortc_dnnl_weights_free(ortc_dnnl_weights *w);
 
 /* ---- fused post-ops (operator.h's fusion contract) ------------------------ */
 
-typedef enum ortc_post_op_kind {
-    ORTC_PO_RELU,       /* max(x, 0) */
-    ORTC_PO_LEAKY_RELU, /* a: alpha */
-    ORTC_PO_CLIP,       /* a: min, b: max */
-    ORTC_PO_SIGMOID,
-    ORTC_PO_TANH,
-    ORTC_PO_ELU,          /* a: alpha */
-    ORTC_PO_HARD_SIGMOID, /* a: alpha, b: beta */
-    ORTC_PO_SUM           /* += input ORTC_FUSED_SUM_INPUT */
-} ortc_post_op_kind;
-
-#define ORTC_MAX_POST_OPS 8
-
-typedef struct ortc_post_ops {
-    int n;
-    struct {
-        ortc_post_op_kind kind;
-        float a, b;
-    } op[ORTC_MAX_POST_OPS];
-    bool has_sum;
-} ortc_post_ops;
-
-/* Reads and validates the node's ORTC_ATTR_POST_OPS (absent: empty list).
- * INVALID_MODEL naming the entry for an unknown name, a wrong argument
- * count or a malformed number, more than one "sum", or a list longer than
- * ORTC_MAX_POST_OPS. */
-ortc_status ortc_post_ops_parse(ortc_opctx *c, ortc_post_ops *po);
-/* With "sum": input ORTC_FUSED_SUM_INPUT must be present, float32 and of the
- * output's shape (rank/dims); without: it must be absent. */
-ortc_status ortc_post_ops_check_sum(ortc_opctx *c, const ortc_post_ops *po, int rank,
-                                    const int64_t *dims);
-// y: (n) plain; sum: (n) the summand (NULL without "sum"). Applies the list
-// in order, in place, with the eltwise reference formulas.
-void ortc_post_ops_apply_ref(float *y, const float *sum, int64_t n, const ortc_post_ops *po);
-/* Appends the list to attr's post-ops, after a leading sum with scale
- * `first_sum` when it is not 0 (Gemm's beta * C). Eltwise entries map to
- * oneDNN algorithms with ONNX's formulas (hard_sigmoid is linear then
- * clip_v2; clip with min > max is linear(0, max), numpy's answer). */
-ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum,
-                                  const ortc_post_ops *po);
+/* Appends c->node's post-ops to attr, after a leading sum with scale
+ * `first_sum` when it is not 0 (Gemm's beta * C). Entries map to oneDNN
+ * algorithms with ONNX's formulas (hard_sigmoid is linear then clip_v2;
+ * clip with min > max is linear(0, max), numpy's answer). */
+ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum);
 
 /* The summand of a fused "sum" must sit in the destination before the
  * primitive runs: nothing to do when the planner put the output in place
@@ -239,14 +265,19 @@ typedef struct ortc_dnnl_sum_src {
     size_t bytes;
     ortc_dnnl_reorder r;
 } ortc_dnnl_sum_src;
-/* may_inplace: the primitive's destination is out[0] (not scratch). */
-ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const ortc_post_ops *po,
-                               const dnnl_memory_desc_t *dst, size_t scratch_off, bool may_inplace);
+/* Inactive unless c->node has a sum. may_inplace: the primitive's
+ * destination is out[0] (not scratch). */
+ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const dnnl_memory_desc_t *dst,
+                               size_t scratch_off, bool may_inplace);
 /* Before the primitive: puts the summand into dst (out[0]'s data, or the
  * op's scratch). Fails (rather than compute garbage) if out[0] is dst and
  * overlaps another input. */
 ortc_status ortc_dnnl_sum_run(ortc_opctx *c, ortc_dnnl_sum_src *ss, void *dst);
 void ortc_dnnl_sum_free(ortc_dnnl_sum_src *ss);
+
+/* Whether x[0..n) holds a NaN: oneDNN's max/min drop NaNs where ONNX, like
+ * numpy, propagates them, so such inputs take the plain-C kernels. */
+bool ortc_f32_any_nan(const float *x, int64_t n);
 
 /* Number of oneDNN primitive executions started by operators since the
  * process began (atomic). Tests use it to tell the oneDNN path from a

@@ -143,6 +143,29 @@ ortc_status ortc_op_prepare(const ortc_operator *op, ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
+ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const char *layout)
+{
+    const ortc_tensor *x = c->in[i];
+    if (x->rank >= min_rank)
+        return ORTC_STATUS_OK;
+    char sx[128];
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "input '%s' has shape %s (rank %d); %s needs rank >= %d (%s)",
+                         c->node->inputs[i] ? c->node->inputs[i]->name : "",
+                         ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank, c->node->op_type,
+                         min_rank, layout);
+}
+
+ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j)
+{
+    if (c->in[i]->dtype == c->in[j]->dtype)
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "inputs %d '%s' (%s) and %d '%s' (%s) have different dtypes", i,
+                         c->node->inputs[i]->name, ortc_dtype_name(c->in[i]->dtype), j,
+                         c->node->inputs[j]->name, ortc_dtype_name(c->in[j]->dtype));
+}
+
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type)
 {
     const ortc_attr *a = ortc_node_attr(c->node, name);

@@ -19,7 +19,6 @@ struct ortc_backend;
 /* Concurrent ortc_session_run calls use up to this many execution contexts
  * per plan; context 0 is the plan's own. */
 #define ORTC_MAX_CONTEXTS ORTC_MAX_CONCURRENT_RUNS
-#define ORTC_OPCTX_MAX_BINDS 16
 
 /* How a value is laid out in memory. Plain = dense row-major ortc_tensor.
  * Blocked layouts are oneDNN memory descriptors known only to operators/;
@@ -62,14 +61,9 @@ typedef struct ortc_opctx {
     struct ortc_errbuf *err;
     /* Which execution context runs this ctx (0: the plan's own). Kernel
      * state (primitives, weights) is shared by all contexts and read-only at
-     * run; operators/dnnl_util.c keeps per-context oneDNN memory objects and
-     * records the data handles an op sets for a context here. */
+     * run except for per-context objects the backend glue keeps itself
+     * (operators/dnnl_util.h, ortc_dnnl_mem). */
     int context;
-    int n_bind;
-    struct {
-        void *mem;
-        void *data;
-    } bind[ORTC_OPCTX_MAX_BINDS];
 } ortc_opctx;
 
 /* Facts an operator declares in its registry row (ortc_operator.flags). The
@@ -87,8 +81,8 @@ enum {
     /* Control flow (If): the runtime compiles and runs the subgraphs itself;
      * infer/run are NULL. */
     ORTC_OP_CONTROL_FLOW = 1u << 3,
-    /* The op applies ORTC_ATTR_POST_OPS (fusion contract below); graph
-     * passes fuse element-wise followers only into such ops. */
+    /* The op applies the node's fused post-ops (fusion contract below);
+     * graph passes fuse element-wise followers only into such ops. */
     ORTC_OP_POST_OPS = 1u << 4,
     /* Output 0 is always input 0's bytes under another shape (Reshape,
      * Flatten, ...): ortc_op_prepare declares the view, run only copies when
@@ -102,6 +96,9 @@ enum {
     ORTC_OP_MAY_VIEW = 1u << 7,
     /* prepare may declare that output 0 reuses an input's memory. */
     ORTC_OP_MAY_INPLACE = 1u << 8,
+    /* With ORTC_OP_POST_OPS: graph passes also fold a following Add into
+     * the op as a "sum" post-op (summand in input ORTC_FUSED_SUM_INPUT). */
+    ORTC_OP_POST_OP_SUM = 1u << 9,
 };
 
 /* Where an operator's kernels run. */
@@ -167,6 +164,14 @@ typedef struct ortc_operator {
     /* Plain-C reference kernel for oneDNN-backed ops (NULL for plain-C ops,
      * whose run is already the reference). Called without prepare. */
     ortc_status (*reference)(ortc_opctx *c);
+    /* Optional (element-wise ops): describes the node as a post-op applied
+     * to its input `input` (fusion contract below), with its parameters
+     * read as the op's own infer reads them (attributes and their defaults;
+     * constant inputs have data, as for infer). An error status when this
+     * node cannot be one (a bound known only at run time, an attribute the
+     * post-op cannot express, another dtype than float32); graph passes
+     * then leave the node alone and discard the message. */
+    ortc_status (*post_op)(ortc_opctx *c, int input, ortc_post_op *out);
 } ortc_operator;
 
 /* ---- registration --------------------------------------------------------
@@ -189,21 +194,17 @@ typedef struct ortc_operator {
     }
 
 /* ---- fusion contract ---------------------------------------------------
- * Graph passes (runtime/passes/) fold element-wise followers into nodes
- * whose operator declares ORTC_OP_POST_OPS (Conv, Gemm, MatMul) by giving
- * them the internal attribute ORTC_ATTR_POST_OPS (STRINGS): operations
- * applied to the node's output in order, each "name" or "name:arg[:arg]"
- * with C-locale float arguments:
- *   relu | leaky_relu:ALPHA | clip:MIN:MAX | sigmoid | tanh | elu:ALPHA |
- *   hard_sigmoid:ALPHA:BETA | sum
- * "sum" adds the node's input ORTC_FUSED_SUM_INPUT (same shape and dtype as
- * the output; the slots before it may be omitted, e.g. Conv without bias).
- * Operators that read the attribute apply the list exactly (oneDNN post-ops
- * or, in the reference kernel, plain C after the main computation); any other
- * op, or an unknown entry, is an error in infer. Internal attributes start
- * with "ortc_" and never come from files (the loader refuses them). */
-#define ORTC_ATTR_POST_OPS "ortc_post_ops"
-#define ORTC_FUSED_SUM_INPUT 3
+ * Graph passes (runtime/passes/pass_fuse.c) fold the single element-wise
+ * follower of a float32 node whose operator has ORTC_OP_POST_OPS into that
+ * node: the follower's operator describes itself (ortc_operator.post_op)
+ * and the description is appended to node->post_ops (runtime/ir.h), typed
+ * data applied to output 0 in order. A "sum" (ORTC_POST_OP_SUM, from an Add
+ * and only into ops with ORTC_OP_POST_OP_SUM) adds the node's input
+ * ORTC_FUSED_SUM_INPUT, of the output's shape and dtype. Operators that
+ * declare ORTC_OP_POST_OPS apply the list exactly (oneDNN post-ops, or in
+ * the reference kernel plain C after the main computation) and check it in
+ * infer (operators/post_ops.h). Attribute names starting with "ortc_" are
+ * reserved for the runtime: the loader refuses them in files. */
 
 /* ---- registry ---------------------------------------------------------- */
 
@@ -279,6 +280,12 @@ ortc_status ortc_op_check_input(ortc_opctx *c, int i);
  * float64, float16, bfloat16, int8, uint8, ... int64, uint64, bool, string,
  * complex64, complex128). */
 void ortc_dtypes_str(char *buf, size_t size, uint32_t mask);
+/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 'x'
+ * has shape [2,3] (rank 2); Conv needs rank >= 3 (N, C, spatial...)";
+ * `layout` names the dims. */
+ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const char *layout);
+/* Error unless inputs i and j (both present) have the same dtype. */
+ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j);
 /* Error unless attribute `name` is absent or has type `type`. */
 ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type type);
 

@@ -82,4 +82,19 @@ uint16_t ortc_bf16_from_double(double x);
 float ortc_f16_to_float(uint16_t h);
 float ortc_bf16_to_float(uint16_t h);
 
+/* Element i of a float32 or float64 array as double, and back (rounded
+ * once to float32): for kernels that compute either dtype in double. */
+static inline double ortc_load_real(const void *x, ortc_dtype t, int64_t i)
+{
+    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
+}
+
+static inline void ortc_store_real(void *y, ortc_dtype t, int64_t i, double v)
+{
+    if (t == ORTC_DTYPE_FLOAT)
+        ((float *)y)[i] = (float)v;
+    else
+        ((double *)y)[i] = v;
+}
+
 #endif /* ORTC_PLAIN_UTIL_H */

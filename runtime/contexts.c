@@ -86,7 +86,6 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
         c->scratch = e->scratch;
         c->err = &e->err;
         c->context = k;
-        c->n_bind = 0;
         if (!(st->node->op->flags & ORTC_OP_CONTROL_FLOW))
             continue;
         e->branch_out[i] = calloc((size_t)st->ctx.n_out + 1, sizeof **e->branch_out);

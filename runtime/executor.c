@@ -81,8 +81,6 @@ static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_exec *e, 
     if (op->flags & ORTC_OP_CONTROL_FLOW)
         return run_if(s, p, e, i);
     ortc_opctx *c = ex_ctx(p, e, i);
-    if (e) /* context 0 binds oneDNN memory directly and leaves its ctx untouched */
-        c->n_bind = 0;
     return step->use_reference ? op->reference(c) : op->run(c);
 }
 

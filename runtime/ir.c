@@ -443,6 +443,14 @@ ortc_node *ortc_graph_add_node(ortc_graph *g, const char *op_type, const char *d
     return n;
 }
 
+int ortc_node_add_post_op(ortc_node *n, ortc_post_op po)
+{
+    if (n->n_post_ops >= ORTC_MAX_POST_OPS)
+        return -1;
+    n->post_ops[n->n_post_ops++] = po;
+    return 0;
+}
+
 ortc_attr *ortc_node_add_attr(ortc_node *n, const char *name, ortc_attr_type type)
 {
     ortc_attr *p = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *p);
@@ -839,6 +847,42 @@ const char *ortc_attr_type_name(ortc_attr_type t)
     static const char *names[] = {"undefined", "float", "int",     "string",  "tensor", "graph",
                                   "floats",    "ints",  "strings", "tensors", "graphs"};
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "unknown";
+}
+
+const char *ortc_post_op_name(ortc_post_op_kind kind)
+{
+    static const char *names[ORTC_POST_OP_KINDS] = {
+        [ORTC_POST_OP_RELU] = "relu",
+        [ORTC_POST_OP_LEAKY_RELU] = "leaky_relu",
+        [ORTC_POST_OP_CLIP] = "clip",
+        [ORTC_POST_OP_SIGMOID] = "sigmoid",
+        [ORTC_POST_OP_TANH] = "tanh",
+        [ORTC_POST_OP_ELU] = "elu",
+        [ORTC_POST_OP_HARD_SIGMOID] = "hard_sigmoid",
+        [ORTC_POST_OP_SUM] = "sum",
+    };
+    return (unsigned)kind < ORTC_POST_OP_KINDS ? names[kind] : NULL;
+}
+
+const char *ortc_post_op_str(char *buf, size_t len, const ortc_post_op *po)
+{
+    const char *name = ortc_post_op_name(po->kind);
+    buf[0] = '\0';
+    if (!name) {
+        ortc_strbuf_append(buf, len, "unknown(%d)", (int)po->kind);
+        return buf;
+    }
+    ortc_strbuf_append(buf, len, "%s", name);
+    switch (po->kind) {
+    case ORTC_POST_OP_LEAKY_RELU:
+    case ORTC_POST_OP_ELU: ortc_strbuf_append(buf, len, "(%g)", (double)po->alpha); break;
+    case ORTC_POST_OP_CLIP:
+    case ORTC_POST_OP_HARD_SIGMOID:
+        ortc_strbuf_append(buf, len, "(%g, %g)", (double)po->alpha, (double)po->beta);
+        break;
+    default: break;
+    }
+    return buf;
 }
 
 const char *ortc_shape_str(char *buf, size_t len, int rank, const int64_t *dims)

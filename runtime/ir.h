@@ -58,6 +58,33 @@ typedef enum ortc_value_kind {
     ORTC_VALUE_CONSTANT          /* initializer or folded constant */
 } ortc_value_kind;
 
+/* ---- fused post-ops ------------------------------------------------------
+ * Element-wise operations a graph pass folded into a node (operators/
+ * operator.h, "fusion contract"), applied to the node's output 0 in list
+ * order. Typed data, set only by graph passes (and tests): files cannot
+ * express them. */
+typedef enum ortc_post_op_kind {
+    ORTC_POST_OP_RELU,         /* max(x, 0) */
+    ORTC_POST_OP_LEAKY_RELU,   /* x < 0 ? alpha * x : x */
+    ORTC_POST_OP_CLIP,         /* min(max(x, alpha), beta) (numpy's order) */
+    ORTC_POST_OP_SIGMOID,      /* 1 / (1 + e^-x) */
+    ORTC_POST_OP_TANH,         /* tanh(x) */
+    ORTC_POST_OP_ELU,          /* x < 0 ? alpha * (e^x - 1) : x */
+    ORTC_POST_OP_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
+    ORTC_POST_OP_SUM,          /* x + the node's input ORTC_FUSED_SUM_INPUT */
+    ORTC_POST_OP_KINDS
+} ortc_post_op_kind;
+
+typedef struct ortc_post_op {
+    ortc_post_op_kind kind;
+    float alpha, beta; /* as above; 0 where unused */
+} ortc_post_op;
+
+#define ORTC_MAX_POST_OPS 8
+/* The input slot of the summand of ORTC_POST_OP_SUM (the slots before it
+ * may be omitted, e.g. Conv without bias). */
+#define ORTC_FUSED_SUM_INPUT 3
+
 /* A dim: value >= 0 when known; -1 when unknown or symbolic (then `param`
  * may name it, e.g. "batch"). */
 typedef struct ortc_dim {
@@ -105,6 +132,8 @@ typedef struct ortc_node {
     ortc_value **implicit_inputs;
     int n_implicit;
     const struct ortc_operator *op; /* resolved by the registry */
+    int n_post_ops;                 /* fused followers (see above), in order */
+    ortc_post_op post_ops[ORTC_MAX_POST_OPS];
 } ortc_node;
 
 typedef struct ortc_graph {
@@ -167,6 +196,9 @@ ortc_node *ortc_graph_add_node(ortc_graph *g, const char *op_type, const char *d
 /* Appends an attribute slot (zeroed apart from name and type). */
 ortc_attr *ortc_node_add_attr(ortc_node *n, const char *name, ortc_attr_type type);
 
+/* Appends a fused post-op to n: 0, or -1 when n has ORTC_MAX_POST_OPS. */
+int ortc_node_add_post_op(ortc_node *n, ortc_post_op po);
+
 int ortc_graph_add_input(ortc_graph *g, ortc_value *v);
 int ortc_graph_add_output(ortc_graph *g, ortc_value *v);
 
@@ -203,6 +235,11 @@ const float *ortc_node_attr_floats(const ortc_node *n, const char *name, size_t 
 const char *ortc_attr_type_name(ortc_attr_type t);
 /* "[1,3,224,224]" into buf. */
 const char *ortc_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
+/* "relu", "leaky_relu", ...; NULL for a kind out of range. */
+const char *ortc_post_op_name(ortc_post_op_kind kind);
+/* "relu", "leaky_relu(0.1)", "clip(-1, 1)", "hard_sigmoid(0.2, 0.5)",
+ * "sum" into buf (for logs and messages; parameters printed with %g). */
+const char *ortc_post_op_str(char *buf, size_t len, const ortc_post_op *po);
 /* "[batch,3,224,224]" / "?" for unknown rank. */
 const char *ortc_value_shape_str(char *buf, size_t len, const ortc_value *v);
 

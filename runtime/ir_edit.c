@@ -201,24 +201,3 @@ bool ortc_ir_forward_value(ortc_graph *g, ortc_value *out, ortc_value *src)
     src->producer = NULL;
     return true;
 }
-
-int ortc_ir_attr_append_string(ortc_node *n, const char *attr, const char *s)
-{
-    ortc_attr *a = NULL;
-    for (int i = 0; i < n->n_attrs; i++)
-        if (!strcmp(n->attrs[i].name, attr))
-            a = &n->attrs[i];
-    if (a && a->type != ORTC_ATTR_STRINGS)
-        return -1;
-    if (!a && !(a = ortc_node_add_attr(n, attr, ORTC_ATTR_STRINGS)))
-        return -1;
-    char *copy = strdup(s);
-    char **p = copy ? realloc(a->strings, (a->n + 1) * sizeof *p) : NULL;
-    if (!p) {
-        free(copy);
-        return -1;
-    }
-    p[a->n++] = copy;
-    a->strings = p;
-    return 0;
-}

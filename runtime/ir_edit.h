@@ -54,7 +54,4 @@ void ortc_ir_replace_uses(ortc_graph *g, const ortc_value *old, ortc_value *nw);
  * producers linked (a finalized graph). */
 bool ortc_ir_forward_value(ortc_graph *g, ortc_value *out, ortc_value *src);
 
-/* Appends a STRINGS attribute entry (creating the attribute). 0 / -1. */
-int ortc_ir_attr_append_string(ortc_node *n, const char *attr, const char *s);
-
 #endif

@@ -14,13 +14,15 @@
  * such binary algorithm. Integers wrap on overflow; x / 0 and x % 0 give 0.
  * float16 is computed in double and rounded once (exact for + - * / %).
  * Broadcasting itself (shapes, the row walker) is broadcast.c's.
+ * An Add of two operands of one shape describes itself as a fused "sum"
+ * post-op (binary_post_op, operator.h's fusion contract).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broadcast.h"
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "error.h"
 #include "plain_util.h"
 
@@ -255,16 +257,6 @@ static ortc_status dtype_error(ortc_opctx *c, ortc_dtype dt, const char *support
                          c->node->op_type, ortc_dtype_name(dt), supported);
 }
 
-static ortc_status same_dtype(ortc_opctx *c, int i, int j)
-{
-    if (c->in[i]->dtype == c->in[j]->dtype)
-        return ORTC_STATUS_OK;
-    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "inputs %d '%s' (%s) and %d '%s' (%s) have different dtypes", i,
-                         c->node->inputs[i]->name, ortc_dtype_name(c->in[i]->dtype), j,
-                         c->node->inputs[j]->name, ortc_dtype_name(c->in[j]->dtype));
-}
-
 #define NUMERIC_NAMES "uint8-64, int8-64, float16, float32, float64"
 #define FLOAT_NAMES "float16, float32, float64"
 
@@ -318,7 +310,7 @@ static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
     bi->row = ew_row(bi->op, bi->dtype);
     if (!declared(c, bi->dtype) || !bi->row)
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
-    if ((st = same_dtype(c, 0, 1)))
+    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
         return st;
     return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
@@ -358,7 +350,7 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "Mod on %s needs attribute fmod=1 (fmod=0 is for integers)",
                              ortc_dtype_name(bi->dtype));
-    if ((st = same_dtype(c, 0, 1)))
+    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
         return st;
     return ortc_ew_binary_shapes(c, false, &bi->sh);
 }
@@ -404,7 +396,7 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
     if (!declared(c, vi->dtype) || !vi->row)
         return dtype_error(c, vi->dtype, NUMERIC_NAMES);
     for (int k = 1; k < vi->n; k++)
-        if ((st = same_dtype(c, 0, k)))
+        if ((st = ortc_op_check_same_dtype(c, 0, k)))
             return st;
     if (ortc_op_version(c) < 8) {
         for (int k = 1; k < vi->n; k++)
@@ -492,17 +484,13 @@ static ortc_status variadic_reference(ortc_opctx *c)
 
 /* ==== oneDNN ================================================================= */
 
-/* One binary primitive: dst = alg(src0, src1), src1 broadcast. */
-typedef struct dnnl_bin {
-    ortc_dnnl_step step;
-    dnnl_memory_t src0, src1, dst;
-    int in0, in1; /* inputs bound to src0/src1; in0 == -1: the output itself */
-} dnnl_bin;
-
 typedef struct binary_state {
     bool use_ref; /* plain C for this node (see the top of the file) */
     int n_steps;
-    dnnl_bin steps[]; /* run in order on the in-order stream */
+    /* dst = alg(src0, src1), src1 broadcast; src0 is an input or (later
+     * steps of Sum/Mean) the output itself. Run in order on the in-order
+     * stream. */
+    ortc_dnnl_prim steps[];
 } binary_state;
 
 /* Shortest equivalent shapes for oneDNN: output dims of 1 dropped, and
@@ -531,10 +519,12 @@ static int collapse(int rank, const int64_t *dims, const int64_t *s1, int64_t *o
     return r;
 }
 
-/* Builds b: dst = alpha * alg(src0, src1) over dims, src1 of dims d1 (each
- * equal to dims or 1). *unimpl is set when oneDNN has no implementation. */
-static ortc_status dnnl_bin_init(ortc_opctx *c, dnnl_bin *b, dnnl_alg_kind_t alg, int rank,
-                                 const int64_t *dims, const int64_t *d1, float alpha, bool *unimpl)
+/* Builds b: dst = alpha * alg(src0, src1) over dims, src1 (input in1) of
+ * dims d1 (each equal to dims or 1), src0 input in0 or (-1) the output.
+ * b->use_ref when oneDNN has no implementation. */
+static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind_t alg, int rank,
+                                 const int64_t *dims, const int64_t *d1, float alpha, int in0,
+                                 int in1)
 {
     int64_t cd[ORTC_MAX_RANK], c1[ORTC_MAX_RANK];
     int r = collapse(rank, dims, d1, cd, c1);
@@ -548,33 +538,16 @@ static ortc_status dnnl_bin_init(ortc_opctx *c, dnnl_bin *b, dnnl_alg_kind_t alg
     dnnl_primitive_attr_t attr;
     if ((st = ortc_dnnl_attr_new(c, &attr)))
         return st;
-    dnnl_post_ops_t po = NULL;
-    dnnl_status_t ds = dnnl_success;
-    if (alpha != 1.0f) {
-        ds = dnnl_post_ops_create(&po);
-        if (ds == dnnl_success)
-            ds = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, alpha, 0.0f);
-        if (ds == dnnl_success)
-            ds = dnnl_primitive_attr_set_post_ops(attr, po);
-    }
-    dnnl_primitive_desc_t pd = NULL;
-    if (ds == dnnl_success)
-        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, unimpl);
-    if (po)
-        dnnl_post_ops_destroy(po);
+    const ortc_dnnl_arg args[] = {
+        in0 < 0 ? ORTC_DNNL_OUT(DNNL_ARG_SRC_0, 0) : ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
+        ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+    };
+    if (alpha != 1.0f)
+        st = ortc_dnnl_attr_linear(c, attr, alpha);
+    if (!st)
+        st = ortc_dnnl_prim_create(c, b, &desc, attr, args, 3);
     dnnl_primitive_attr_destroy(attr);
-    if (ds != dnnl_success)
-        return ortc_dnnl_error(c, ds, "linear post-op for a binary step", __FILE__, __LINE__);
-    if (st || *unimpl)
-        return st;
-    st = ortc_dnnl_step_create(c, &b->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_SRC_0, &md0, &b->src0);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_SRC_1, &md1, &b->src1);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &b->step, DNNL_ARG_DST, &md0, &b->dst);
-    dnnl_primitive_desc_destroy(pd);
     return st;
 }
 
@@ -583,16 +556,8 @@ static void binary_release(ortc_opctx *c)
     binary_state *s = c->state;
     if (!s)
         return;
-    for (int i = 0; i < s->n_steps; i++) {
-        dnnl_bin *b = &s->steps[i];
-        ortc_dnnl_step_free(&b->step);
-        if (b->src0)
-            dnnl_memory_destroy(b->src0);
-        if (b->src1)
-            dnnl_memory_destroy(b->src1);
-        if (b->dst)
-            dnnl_memory_destroy(b->dst);
-    }
+    for (int i = 0; i < s->n_steps; i++)
+        ortc_dnnl_prim_free(&s->steps[i]);
     free(s);
     c->state = NULL;
 }
@@ -642,15 +607,11 @@ static ortc_status binary_prepare(ortc_opctx *c)
     };
     binary_state *s = c->state;
     bool swap = !a_full;
-    dnnl_bin *b = &s->steps[0];
-    b->in0 = swap ? 1 : 0;
-    b->in1 = swap ? 0 : 1;
     /* swapped Sub: A - B computed as -(B - A) */
     float alpha = swap && bi.op == EW_SUB ? -1.0f : 1.0f;
-    bool unimpl = false;
-    st = dnnl_bin_init(c, b, algs[bi.op], sh->rank, sh->dims, swap ? sh->a_dims : sh->b_dims, alpha,
-                       &unimpl);
-    if (st || unimpl)
+    st = dnnl_bin_init(c, &s->steps[0], algs[bi.op], sh->rank, sh->dims,
+                       swap ? sh->a_dims : sh->b_dims, alpha, swap ? 1 : 0, swap ? 0 : 1);
+    if (st || s->steps[0].use_ref)
         return fall_back(c, st);
     return ORTC_STATUS_OK;
 }
@@ -675,23 +636,19 @@ static ortc_status variadic_prepare(ortc_opctx *c)
     binary_state *s = c->state;
     int a = variadic_a(&vi), b = variadic_b(&vi);
     for (int i = 0, k = 0; i < s->n_steps; i++) {
-        dnnl_bin *bin = &s->steps[i];
-        if (i == 0) {
-            bin->in0 = a;
-            bin->in1 = b;
-        } else {
+        int in0 = a, in1 = b;
+        if (i > 0) {
             while (k == a || k == b)
                 k++;
-            bin->in0 = -1;
-            bin->in1 = k++;
+            in0 = -1;
+            in1 = k++;
         }
         int64_t d1[ORTC_MAX_RANK];
-        const ortc_tensor *t = c->in[bin->in1];
+        const ortc_tensor *t = c->in[in1];
         ortc_ew_pad_dims(vi.rank, d1, t->rank, t->dims);
         float alpha = vi.mean && i == s->n_steps - 1 ? 1.0f / (float)vi.n : 1.0f;
-        bool unimpl = false;
-        st = dnnl_bin_init(c, bin, dnnl_binary_add, vi.rank, vi.dims, d1, alpha, &unimpl);
-        if (st || unimpl)
+        st = dnnl_bin_init(c, &s->steps[i], dnnl_binary_add, vi.rank, vi.dims, d1, alpha, in0, in1);
+        if (st || s->steps[i].use_ref)
             return fall_back(c, st);
     }
     return ORTC_STATUS_OK;
@@ -699,13 +656,9 @@ static ortc_status variadic_prepare(ortc_opctx *c)
 
 static ortc_status steps_run(ortc_opctx *c, binary_state *s)
 {
-    ortc_status st;
-    void *y = c->out[0]->data;
     for (int i = 0; i < s->n_steps; i++) {
-        dnnl_bin *b = &s->steps[i];
-        if ((st = ortc_dnnl_set(c, b->src0, b->in0 < 0 ? y : c->in[b->in0]->data)) ||
-            (st = ortc_dnnl_set(c, b->src1, c->in[b->in1]->data)) ||
-            (st = ortc_dnnl_set(c, b->dst, y)) || (st = ortc_dnnl_step_run(c, &b->step)))
+        ortc_status st = ortc_dnnl_prim_run(c, &s->steps[i]);
+        if (st)
             return st;
     }
     return ORTC_STATUS_OK;
@@ -725,6 +678,25 @@ static ortc_status variadic_run(ortc_opctx *c)
     if (!s || s->use_ref)
         return variadic_reference(c);
     return steps_run(c, s);
+}
+
+/* ==== as a fused post-op (operator.h's fusion contract) ====================== */
+
+/* Add of two float32 operands of one known shape is a "sum" post-op on
+ * either of them (the other is the summand). */
+static ortc_status binary_post_op(ortc_opctx *c, int input, ortc_post_op *po)
+{
+    const ortc_tensor *a = c->n_in == 2 ? c->in[0] : NULL, *b = c->n_in == 2 ? c->in[1] : NULL;
+    bool same = strcmp(c->node->op_type, "Add") == 0 && a && b && (input == 0 || input == 1) &&
+                a->dtype == ORTC_DTYPE_FLOAT && b->dtype == ORTC_DTYPE_FLOAT && a->rank >= 0 &&
+                a->rank == b->rank;
+    for (int d = 0; same && d < a->rank; d++)
+        same = a->dims[d] == b->dims[d];
+    if (!same)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "only an Add of two float32 operands of one known shape is a sum");
+    *po = (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f};
+    return ORTC_STATUS_OK;
 }
 
 /* ==== infer and registration ================================================= */
@@ -761,7 +733,7 @@ static ortc_status variadic_infer(ortc_opctx *c)
 const ortc_operator ortc_ops_binary[] = {
     ORTC_OP("Add", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
-            .reference = binary_reference),
+            .reference = binary_reference, .post_op = binary_post_op),
     ORTC_OP("Sub", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
             .reference = binary_reference),

@@ -9,14 +9,16 @@
  * runs the plain-C kernels of eltwise_ref.c, which are also the reference.
  * Outputs may overwrite input 0. float16/bfloat16 are refused. Relu also
  * takes blocked layouts (a convolution's output): it keeps the layout, or
- * reorders into a plain output and applies itself there.
+ * reorders into a plain output and applies itself there. Relu, LeakyRelu,
+ * Elu, Sigmoid, Tanh, HardSigmoid and Clip also describe themselves as
+ * fused post-ops (eltwise_post_op, operator.h's fusion contract).
  */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "eltwise_ref.h"
 
 /* ---- the ops -------------------------------------------------------------- */
@@ -428,15 +430,12 @@ static bool dnnl_plan_for(ortc_unary_op op, const ortc_unary_params *p, dnnl_pla
 }
 
 typedef struct eltwise_state {
-    bool use_ref;        /* plain-C kernel at run */
-    ortc_dnnl_step step; /* x -> y */
-    ortc_dnnl_step then; /* y -> y, when the plan has a second algorithm */
-    dnnl_memory_t src, dst, weights, then_src, then_dst;
-    /* Relu on a blocked input: */
-    ortc_dnnl_unblock unblock; /* plain-C path: a plain copy of x */
-    bool to_plain;             /* reorder x into the plain y, then y = f(y) */
+    ortc_dnnl_prim prim; /* x -> y; use_ref: the plain-C kernel at run */
+    ortc_dnnl_prim then; /* y -> y, when the plan has a second algorithm */
+    /* Relu on a blocked x whose output must be plain: x reordered into y,
+     * then y = f(y) */
+    bool to_plain;
     ortc_dnnl_reorder reorder;
-    dnnl_memory_desc_t md; /* kept layout (out_layout[0].desc points here) */
 } eltwise_state;
 
 static void eltwise_release(ortc_opctx *c)
@@ -444,44 +443,11 @@ static void eltwise_release(ortc_opctx *c)
     eltwise_state *s = c->state;
     if (!s)
         return;
-    ortc_dnnl_step_free(&s->step);
-    ortc_dnnl_step_free(&s->then);
-    ortc_dnnl_unblock_free(&s->unblock);
-    if (s->to_plain)
-        ortc_dnnl_reorder_free(&s->reorder);
-    dnnl_memory_t *mems[] = {&s->src, &s->dst, &s->weights, &s->then_src, &s->then_dst};
-    for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
-        if (*mems[i])
-            dnnl_memory_destroy(*mems[i]);
+    ortc_dnnl_prim_free(&s->prim);
+    ortc_dnnl_prim_free(&s->then);
+    ortc_dnnl_reorder_free(&s->reorder);
     free(s);
     c->state = NULL;
-}
-
-/* A primitive descriptor for an op descriptor; *pd is NULL (and the node
- * falls back to plain C) when oneDNN has no implementation. */
-static ortc_status make_pd(ortc_opctx *c, eltwise_state *s, const void *desc,
-                           dnnl_primitive_desc_t *pd)
-{
-    bool unimpl = false;
-    ortc_status st = ortc_dnnl_pd_create(c, pd, desc, NULL, &unimpl);
-    if (!st && unimpl)
-        s->use_ref = true;
-    return st;
-}
-
-/* Step `st` with source and destination `md` (and weights `wmd`). */
-static ortc_status make_step(ortc_opctx *c, ortc_dnnl_step *st, dnnl_primitive_desc_t pd,
-                             const dnnl_memory_desc_t *md, dnnl_memory_t *src, dnnl_memory_t *dst,
-                             const dnnl_memory_desc_t *wmd, dnnl_memory_t *weights)
-{
-    ortc_status e = ortc_dnnl_step_create(c, st, pd);
-    if (!e)
-        e = ortc_dnnl_step_mem(c, st, DNNL_ARG_SRC, md, src);
-    if (!e && wmd)
-        e = ortc_dnnl_step_mem(c, st, DNNL_ARG_WEIGHTS, wmd, weights);
-    if (!e)
-        e = ortc_dnnl_step_mem(c, st, DNNL_ARG_DST, md, dst);
-    return e;
 }
 
 /* Clip on oneDNN needs both bounds at prepare time (attributes, absent
@@ -516,48 +482,43 @@ static ortc_status build_prelu(ortc_opctx *c, eltwise_state *s, const eltwise_in
         return st;
     dnnl_prelu_desc_t desc;
     DNNL_CHECK(c, dnnl_prelu_forward_desc_init(&desc, dnnl_forward_inference, &md, &wmd));
-    dnnl_primitive_desc_t pd = NULL;
-    if ((st = make_pd(c, s, &desc, &pd)) || !pd)
-        return st;
-    st = make_step(c, &s->step, pd, &md, &s->src, &s->dst, &wmd, &s->weights);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_IN(DNNL_ARG_WEIGHTS, 1),
+                                  ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 3);
 }
 
-static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n,
-                               const dnnl_memory_desc_t *layout)
+/* The plan's primitives over md (the tensor as 1-D, or its blocked
+ * layout); x is read from the output itself after the to_plain reorder.
+ * Where oneDNN lacks either algorithm the whole node runs plain C. */
+static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl,
+                               const dnnl_memory_desc_t *md)
 {
-    /* elementwise: the tensor as 1-D, or in its blocked layout */
-    dnnl_memory_desc_t md;
-    ortc_status st;
-    if (layout)
-        md = *layout;
-    else if ((st = ortc_dnnl_md_plain(c, &md, 1, &n)))
-        return st;
     dnnl_eltwise_desc_t desc, then_desc;
-    DNNL_CHECK(c, dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, pl->alg, &md,
+    DNNL_CHECK(c, dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, pl->alg, md,
                                                  pl->alpha, pl->beta));
     dnnl_primitive_desc_t pd = NULL, then_pd = NULL;
-    if ((st = make_pd(c, s, &desc, &pd)) || !pd)
-        return st;
-    if (pl->then != dnnl_alg_kind_undef) {
+    bool unimpl = false, then_unimpl = false;
+    ortc_status st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl);
+    if (!st && !unimpl && pl->then != dnnl_alg_kind_undef) {
         dnnl_status_t ds = dnnl_eltwise_forward_desc_init(
-            &then_desc, dnnl_forward_inference, pl->then, &md, pl->then_alpha, pl->then_beta);
-        if (ds != dnnl_success)
-            st = ortc_dnnl_error(c, ds, "dnnl_eltwise_forward_desc_init(second algorithm)",
-                                 __FILE__, __LINE__);
-        if (!st)
-            st = make_pd(c, s, &then_desc, &then_pd);
-        if (!st && !then_pd) { /* unimplemented: plain C for the whole node */
-            dnnl_primitive_desc_destroy(pd);
-            return ORTC_STATUS_OK;
-        }
+            &then_desc, dnnl_forward_inference, pl->then, md, pl->then_alpha, pl->then_beta);
+        st = ds != dnnl_success
+                 ? ortc_dnnl_error(c, ds, "dnnl_eltwise_forward_desc_init(second algorithm)",
+                                   __FILE__, __LINE__)
+                 : ortc_dnnl_pd_create(c, &then_pd, &then_desc, NULL, &then_unimpl);
     }
-    if (!st)
-        st = make_step(c, &s->step, pd, &md, &s->src, &s->dst, NULL, NULL);
+    s->prim.use_ref = unimpl || then_unimpl;
+    const ortc_dnnl_arg args[] = {s->to_plain ? ORTC_DNNL_OUT(DNNL_ARG_SRC, 0)
+                                              : ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+                                  ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    const ortc_dnnl_arg then_args[] = {ORTC_DNNL_OUT(DNNL_ARG_SRC, 0),
+                                       ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    if (!st && !s->prim.use_ref)
+        st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, 2);
     if (!st && then_pd)
-        st = make_step(c, &s->then, then_pd, &md, &s->then_src, &s->then_dst, NULL, NULL);
-    dnnl_primitive_desc_destroy(pd);
+        st = ortc_dnnl_prim_bind(c, &s->then, then_pd, then_args, 2);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
     if (then_pd)
         dnnl_primitive_desc_destroy(then_pd);
     return st;
@@ -568,25 +529,25 @@ static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan 
  * 1-D primitive in place (no in-place over x: the layouts differ). */
 static ortc_status build_blocked(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n)
 {
-    ortc_status st = ortc_dnnl_md_input(c, 0, &s->md);
+    dnnl_memory_desc_t md, plain;
+    ortc_status st = ortc_dnnl_md_input(c, 0, &md);
     if (st)
         return st;
-    if (c->out_blocked_ok && c->out_blocked_ok[0]) {
-        if ((st = build_unary(c, s, pl, n, &s->md)) || s->use_ref)
-            return st;
-        return ortc_dnnl_set_out_layout(c, 0, &s->md);
-    }
-    dnnl_memory_desc_t plain;
-    if ((st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims)) ||
-        (st = build_unary(c, s, pl, n, NULL)) || s->use_ref)
+    if (ortc_dnnl_out_blocked_ok(c, 0))
+        return build_unary(c, s, pl, &md);
+    s->to_plain = true;
+    if ((st = ortc_dnnl_md_plain(c, &plain, 1, &n)) || (st = build_unary(c, s, pl, &plain)) ||
+        s->prim.use_ref)
         return st;
     c->inplace[0] = -1;
-    s->to_plain = true;
-    return ortc_dnnl_reorder_init(c, &s->reorder, &s->md, &plain, 0);
+    if ((st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims)))
+        return st;
+    return ortc_dnnl_reorder_init(c, &s->reorder, &md, &plain, 0);
 }
 
-static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
+static ortc_status eltwise_build(ortc_opctx *c, void *state)
 {
+    eltwise_state *s = state;
     eltwise_info in;
     ortc_status st = eltwise_check(c, &in);
     if (st)
@@ -606,62 +567,90 @@ static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
         else if (kind == KIND_PRELU)
             return build_prelu(c, s, &in);
     }
+    dnnl_memory_desc_t md;
     if (planned && blocked)
         st = build_blocked(c, s, &pl, n);
-    else if (planned)
-        st = build_unary(c, s, &pl, n, NULL);
-    if (st || (planned && !s->use_ref))
+    else if (planned && !(st = ortc_dnnl_md_plain(c, &md, 1, &n)))
+        st = build_unary(c, s, &pl, &md);
+    if (st || (planned && !s->prim.use_ref))
         return st;
     /* plain C; a blocked x gets a plain copy (the output stays plain) */
-    size_t used = 0;
-    s->use_ref = true;
     if (c->inplace && blocked)
         c->inplace[0] = -1;
-    return ortc_dnnl_unblock_init(c, &s->unblock, &used);
+    return ortc_dnnl_prim_use_ref(c, &s->prim);
 }
 
 static ortc_status eltwise_prepare(ortc_opctx *c)
 {
-    eltwise_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = eltwise_build(c, s);
-    if (st)
-        eltwise_release(c);
-    return st;
+    return ortc_dnnl_prim_prepare(c, sizeof(eltwise_state), eltwise_build, eltwise_release);
 }
 
 static ortc_status eltwise_run(ortc_opctx *c)
 {
     eltwise_state *s = c->state;
-    if (!s)
-        return eltwise_reference(c);
+    if (!s || s->prim.use_ref)
+        return ortc_dnnl_prim_fallback(c, s ? &s->prim : NULL, eltwise_reference);
     ortc_status st;
-    if (s->use_ref) {
-        ortc_opctx v;
-        ortc_tensor ins[ORTC_DNNL_MAX_IO];
-        ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-        st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
-        return st ? st : eltwise_reference(&v);
-    }
-    void *y = c->out[0]->data;
-    const void *x = c->in[0]->data;
-    if (s->to_plain) {
-        if ((st = ortc_dnnl_reorder_run(c, &s->reorder, x, y)))
-            return st;
-        x = y;
-    }
-    if ((st = ortc_dnnl_set(c, s->src, x)) ||
-        (s->weights && (st = ortc_dnnl_set(c, s->weights, c->in[1]->data))) ||
-        (st = ortc_dnnl_set(c, s->dst, y)) || (st = ortc_dnnl_step_run(c, &s->step)))
+    if (s->to_plain &&
+        (st = ortc_dnnl_reorder_run(c, &s->reorder, c->in[0]->data, c->out[0]->data)))
         return st;
-    if (!s->then.prim)
-        return ORTC_STATUS_OK;
-    if ((st = ortc_dnnl_set(c, s->then_src, y)) || (st = ortc_dnnl_set(c, s->then_dst, y)))
+    if ((st = ortc_dnnl_prim_run(c, &s->prim)) || !s->then.step.prim)
         return st;
-    return ortc_dnnl_step_run(c, &s->then);
+    return ortc_dnnl_prim_run(c, &s->then);
+}
+
+/* ---- as a fused post-op (operator.h's fusion contract) ------------------------ */
+
+/* Error unless every attribute of the node is one of the listed ones (a
+ * post-op carries those and would drop any other). */
+static ortc_status only_attrs(ortc_opctx *c, const char *a, const char *b)
+{
+    for (int i = 0; i < c->node->n_attrs; i++) {
+        const char *name = c->node->attrs[i].name;
+        if (!(a && !strcmp(name, a)) && !(b && !strcmp(name, b)))
+            return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "attribute '%s' has no post-op form",
+                                 name);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Relu, LeakyRelu, Elu, Sigmoid, Tanh, HardSigmoid and Clip (bounds known
+ * now, min <= max) on float32, each with the parameters eltwise_check
+ * reads (its defaults included). */
+static ortc_status eltwise_post_op(ortc_opctx *c, int input, ortc_post_op *po)
+{
+    const eltwise_def *d = def_of(c->node->op_type);
+    bool clip = d && d->kind == KIND_CLIP, clip11 = clip && ortc_op_version(c) >= 11;
+    eltwise_info in;
+    ortc_status st;
+    /* one input slot (Clip-11: up to three), as the fusion pass always took */
+    if (!d || input != 0 || (d->kind != KIND_UNARY && !clip) || c->n_in > (clip11 ? 3 : 1))
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "no post-op form");
+    if ((st = eltwise_check(c, &in)))
+        return st;
+    if (in.dtype != ORTC_DTYPE_FLOAT)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "post-ops are float32");
+    *po = (ortc_post_op){.alpha = in.p.alpha, .beta = in.p.beta};
+    if (clip) {
+        dnnl_plan pl;
+        if (!clip_plan(c, &in, &pl)) /* a bound known only at run, or min > max */
+            return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "Clip's bounds have no post-op form");
+        *po = (ortc_post_op){ORTC_POST_OP_CLIP, pl.alpha, pl.beta};
+        return clip11 ? only_attrs(c, NULL, NULL) : only_attrs(c, "min", "max");
+    }
+    switch (d->op) {
+    case ORTC_UNARY_RELU: po->kind = ORTC_POST_OP_RELU; return only_attrs(c, NULL, NULL);
+    case ORTC_UNARY_SIGMOID: po->kind = ORTC_POST_OP_SIGMOID; return only_attrs(c, NULL, NULL);
+    case ORTC_UNARY_TANH: po->kind = ORTC_POST_OP_TANH; return only_attrs(c, NULL, NULL);
+    case ORTC_UNARY_LEAKY_RELU:
+        po->kind = ORTC_POST_OP_LEAKY_RELU;
+        return only_attrs(c, "alpha", NULL);
+    case ORTC_UNARY_ELU: po->kind = ORTC_POST_OP_ELU; return only_attrs(c, "alpha", NULL);
+    case ORTC_UNARY_HARD_SIGMOID:
+        po->kind = ORTC_POST_OP_HARD_SIGMOID;
+        return only_attrs(c, "alpha", "beta");
+    default: return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "no post-op form");
+    }
 }
 
 /* ---- registration --------------------------------------------------------------
@@ -673,7 +662,8 @@ static ortc_status eltwise_run(ortc_opctx *c)
 #define ELTWISE_CALLBACKS                                                                          \
     .infer = eltwise_infer, .prepare = eltwise_prepare, .run = eltwise_run,                        \
     .release = eltwise_release
-#define ELTWISE_ONEDNN .backend = ORTC_BACKEND_ONEDNN, .reference = eltwise_reference
+#define ELTWISE_ONEDNN                                                                             \
+    .backend = ORTC_BACKEND_ONEDNN, .reference = eltwise_reference, .post_op = eltwise_post_op
 
 const ortc_operator ortc_ops_eltwise[] = {
     ORTC_OP("Relu", 1, 14, .versions = {1, 6, 13, 14}, ELTWISE_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,

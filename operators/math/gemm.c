@@ -1,6 +1,6 @@
 /* gemm.c — Gemm (opsets 1, 6, 7, 9, 11, 13) and MatMul (1, 9, 13), float32
  * on oneDNN with the plain-C reference kernels, and the fused post-ops of
- * operator.h (ortc_post_ops; "sum" reads input 3). Gemm: transA, transB,
+ * operator.h (post_ops.h; "sum" reads input 3). Gemm: transA, transB,
  * alpha, beta, C broadcast one way to (M, N). MatMul: numpy rules (1-D
  * operands, batch broadcasting on both sides, rank up to 8).
  * A constant 2-D B is a fully connected layer (fc_build). With one row
@@ -24,8 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "gemm_ref.h"
+#include "post_ops.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
  * weights run fc_gemv; more rows use oneDNN's matmul, whose brgemm kernels
@@ -42,14 +43,12 @@
 #define FC_PACK_WEIGHTS 0
 
 typedef struct mm_state {
-    bool use_ref; /* empty operand, or a case oneDNN cannot fuse: plain C */
-    bool copy_c;  /* Gemm: Y = C broadcast first, then Y = alpha AB + beta Y */
-    ortc_dnnl_step step;
-    dnnl_memory_t a, y, bias;
-    ortc_dnnl_weights b;
-    const float *bias_data; /* bias bound at run: C itself, or bias_owned */
+    /* oneDNN's matmul; use_ref: an empty operand, or a case oneDNN cannot
+     * fuse (plain C) */
+    ortc_dnnl_prim prim;
+    bool copy_c;            /* Gemm: Y = C broadcast first, then Y = alpha AB + beta Y */
+    const float *bias_data; /* the bias: C itself, or bias_owned */
     float *bias_owned;      /* beta * C broadcast to N, made in prepare */
-    ortc_dnnl_sum_src sum;  /* fused "sum": the summand into Y first */
     /* fc_gemv: y (M, N) = alpha * a W^T + bias, then the post-ops */
     bool gemv;
     /* fc_axpy: y (1, N) = alpha * a W + bias, W (K, N); nz_off: scratch for
@@ -58,7 +57,6 @@ typedef struct mm_state {
     size_t nz_off;
     int64_t m, n, k;
     float alpha;
-    ortc_post_ops po;
 } mm_state;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -77,8 +75,8 @@ typedef struct mm_desc {
     const float *bias;  /* NULL: none; else (N) added before post-ops */
 } mm_desc;
 
-/* Builds s->step (a oneDNN matmul) from d plus the fused post-ops po. */
-static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d, const ortc_post_ops *po)
+/* Builds s->prim (a oneDNN matmul) from d plus the node's fused post-ops. */
+static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
 {
     const int r = d->rank;
     dnnl_memory_desc_t amd, bmd, bwant, ymd, biasmd;
@@ -101,46 +99,21 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d, const 
         return st;
     dnnl_matmul_desc_t desc;
     DNNL_CHECK(c, dnnl_matmul_desc_init(&desc, &amd, &bwant, d->bias ? &biasmd : NULL, &ymd));
-
     dnnl_primitive_attr_t attr;
-    if ((st = ortc_dnnl_attr_new(c, &attr)))
+    if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, d->first_sum)))
         return st;
-    if (d->alpha != 1.0f) {
-        dnnl_status_t ds = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &d->alpha);
-        if (ds != dnnl_success) {
-            dnnl_primitive_attr_destroy(attr);
-            return ortc_dnnl_error(c, ds, "dnnl_primitive_attr_set_output_scales(alpha)", __FILE__,
-                                   __LINE__);
-        }
-    }
-    dnnl_primitive_desc_t pd = NULL;
-    bool unimpl = false;
-    st = ortc_post_ops_to_attr(c, attr, d->first_sum, po);
+    if (d->alpha != 1.0f)
+        st = ortc_dnnl_attr_scale(c, attr, d->alpha);
+    s->bias_data = d->bias;
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &bmd),
+        ORTC_DNNL_DATA(DNNL_ARG_BIAS, d->bias),
+    };
     if (!st)
-        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+        st = ortc_dnnl_prim_create(c, &s->prim, &desc, attr, args, d->bias ? 4 : 3);
     dnnl_primitive_attr_destroy(attr);
-    if (st)
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_sum_init(c, &s->sum, po, &ymd, 0, true);
-    if (!st)
-        st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &amd, &s->a);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &ymd, &s->y);
-    if (!st && d->bias) {
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_BIAS, &biasmd, &s->bias);
-        s->bias_data = d->bias;
-    }
-    if (!st) {
-        const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        st = ortc_dnnl_weights_init(c, &s->step, DNNL_ARG_WEIGHTS, &s->b, want, &bmd, d->bconst);
-    }
-    dnnl_primitive_desc_destroy(pd);
     return st;
 }
 
@@ -205,8 +178,7 @@ static ortc_status fc_gemv_run(ortc_opctx *c, mm_state *s)
         if (o0 < o1)
             gemv_rows(y, a, w, bias, alpha, m, n, k, o0, o1);
     }
-    ortc_post_ops_apply_ref(y, s->po.has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL, m * n,
-                            &s->po);
+    ortc_post_ops_apply(c, y, m * n);
     return ORTC_STATUS_OK;
 }
 
@@ -267,7 +239,7 @@ static ortc_status fc_axpy_run(ortc_opctx *c, mm_state *s)
                 y[j] = alpha * y[j] + (bias ? bias[j] : 0.0f);
         }
     }
-    ortc_post_ops_apply_ref(y, s->po.has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL, n, &s->po);
+    ortc_post_ops_apply(c, y, n);
     return ORTC_STATUS_OK;
 }
 
@@ -287,7 +259,7 @@ static bool all_finite(const float *w, int64_t count)
  * PyTorch's nn.Linear). bias: NULL or (N), constant. Few rows over (N, K)
  * weights: fc_gemv; else a oneDNN matmul. */
 static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, int64_t n,
-                            bool b_is_nk, const float *bias, float alpha, const ortc_post_ops *po)
+                            bool b_is_nk, const float *bias, float alpha)
 {
     s->gemv = b_is_nk && m <= FC_GEMV_MAX_ROWS;
     s->axpy = !b_is_nk && m == 1 && k <= INT32_MAX;
@@ -297,12 +269,10 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
         s->k = k;
         s->alpha = alpha;
         s->bias_data = bias;
-        s->po = *po;
     }
     if (s->axpy) {
-        size_t used = 0;
         s->skip_zeros = all_finite(c->in[1]->data, k * n);
-        s->nz_off = ortc_dnnl_scratch_take(c, &used, (size_t)k * sizeof(int32_t));
+        s->nz_off = ortc_dnnl_prim_scratch(c, &s->prim, (size_t)k * sizeof(int32_t));
     }
     if (s->gemv || s->axpy)
         return ORTC_STATUS_OK;
@@ -319,7 +289,7 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
         .alpha = alpha,
         .bias = bias,
     };
-    return mm_build(c, s, &d, po);
+    return mm_build(c, s, &d);
 }
 
 static void mm_release(ortc_opctx *c)
@@ -327,49 +297,10 @@ static void mm_release(ortc_opctx *c)
     mm_state *s = c->state;
     if (!s)
         return;
-    ortc_dnnl_step_free(&s->step);
-    ortc_dnnl_sum_free(&s->sum);
-    if (s->a)
-        dnnl_memory_destroy(s->a);
-    if (s->y)
-        dnnl_memory_destroy(s->y);
-    if (s->bias)
-        dnnl_memory_destroy(s->bias);
-    ortc_dnnl_weights_free(&s->b);
+    ortc_dnnl_prim_free(&s->prim);
     free(s->bias_owned);
     free(s);
     c->state = NULL;
-}
-
-static ortc_status mm_prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opctx *, mm_state *))
-{
-    mm_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = build(c, s);
-    if (st)
-        mm_release(c);
-    return st;
-}
-
-static ortc_status mm_exec(ortc_opctx *c, mm_state *s)
-{
-    ortc_status st;
-    if ((st = ortc_dnnl_sum_run(c, &s->sum, c->out[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->a, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->y, c->out[0]->data)) ||
-        (st = ortc_dnnl_weights_bind(c, &s->b, c->in[1]->data)) ||
-        (s->bias && (st = ortc_dnnl_set(c, s->bias, s->bias_data))))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
-}
-
-/* The summand of a fused "sum" (NULL without one). */
-static const float *sum_input(const ortc_opctx *c, const ortc_post_ops *po)
-{
-    return po->has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL;
 }
 
 /* ---- Gemm ------------------------------------------------------------------ */
@@ -382,15 +313,11 @@ typedef struct gemm_params {
     int64_t c_stride[2];   /* element strides of C over (M, N); 0 broadcasts */
 } gemm_params;
 
-static ortc_status gemm_check(ortc_opctx *c, gemm_params *p, ortc_post_ops *po)
+static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
 {
     int version = ortc_op_version(c);
     ortc_status st;
-    if ((st = ortc_post_ops_parse(c, po)))
-        return st;
-    if ((st = ortc_op_check_arity(c, version >= 11 ? 2 : 3, po->n ? 4 : 3, 1, 1)) ||
-        (st = ortc_op_check_input(c, 0)) || (st = ortc_op_check_input(c, 1)) ||
-        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
+    if ((st = ortc_post_ops_check_inputs(c, version >= 11 ? 2 : 3, 3)) ||
         (st = ortc_op_check_attr(c, "transA", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "transB", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
@@ -435,14 +362,13 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p, ortc_post_ops *po)
         p->c_stride[1] = d1 == 1 ? 0 : 1;
     }
     int64_t ydims[2] = {p->m, p->n};
-    return ortc_post_ops_check_sum(c, po, 2, ydims);
+    return ortc_post_ops_check(c, 2, ydims);
 }
 
 static ortc_status gemm_infer(ortc_opctx *c)
 {
     gemm_params p;
-    ortc_post_ops po;
-    ortc_status st = gemm_check(c, &p, &po);
+    ortc_status st = gemm_check(c, &p);
     if (st)
         return st;
     int64_t dims[2] = {p.m, p.n};
@@ -453,14 +379,13 @@ static ortc_status gemm_infer(ortc_opctx *c)
 static ortc_status gemm_reference(ortc_opctx *c)
 {
     gemm_params p;
-    ortc_post_ops po;
-    ortc_status st = gemm_check(c, &p, &po);
+    ortc_status st = gemm_check(c, &p);
     if (st)
         return st;
     float *y = c->out[0]->data;
     ortc_ref_gemm_forward(y, c->in[0]->data, c->in[1]->data, p.cm ? p.cm->data : NULL, p.c_stride,
                           p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, p.beta);
-    ortc_post_ops_apply_ref(y, sum_input(c, &po), p.m * p.n, &po);
+    ortc_post_ops_apply(c, y, p.m * p.n);
     return ORTC_STATUS_OK;
 }
 
@@ -468,8 +393,7 @@ static ortc_status gemm_reference(ortc_opctx *c)
  * (if it counts) constant, one row, with alpha 1 (oneDNN scales the bias
  * with alpha). The bias is C itself when beta is 1 and C has N elements,
  * else beta * C broadcast to N, computed once here. */
-static ortc_status gemm_build_fc(ortc_opctx *c, mm_state *s, const gemm_params *p,
-                                 const ortc_post_ops *po)
+static ortc_status gemm_build_fc(ortc_opctx *c, mm_state *s, const gemm_params *p)
 {
     const float *bias = NULL;
     if (p->cm && p->beta != 0.0f) {
@@ -486,24 +410,22 @@ static ortc_status gemm_build_fc(ortc_opctx *c, mm_state *s, const gemm_params *
             bias = s->bias_owned;
         }
     }
-    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha, po);
+    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha);
 }
 
-static ortc_status gemm_build(ortc_opctx *c, mm_state *s)
+static ortc_status gemm_build(ortc_opctx *c, void *state)
 {
+    mm_state *s = state;
     gemm_params p;
-    ortc_post_ops po;
-    ortc_status st = gemm_check(c, &p, &po);
+    ortc_status st = gemm_check(c, &p);
     if (st)
         return st;
-    if (p.m == 0 || p.n == 0 || p.k == 0 || (p.cm && ortc_tensor_numel(p.cm) == 0)) {
-        s->use_ref = true; /* nothing for oneDNN to multiply */
-        return ORTC_STATUS_OK;
-    }
+    if (p.m == 0 || p.n == 0 || p.k == 0 || (p.cm && ortc_tensor_numel(p.cm) == 0))
+        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     bool c_counts = p.cm && p.beta != 0.0f;
     bool c_is_bias = c_counts && p.cm->data && p.c_stride[0] == 0 && p.alpha == 1.0f;
     if (c->in[1]->data && !p.trans_a && (!c_counts || c_is_bias))
-        return gemm_build_fc(c, s, &p, &po);
+        return gemm_build_fc(c, s, &p);
 
     int64_t adims[2] = {p.m, p.k}, bdims[2] = {p.k, p.n}, ydims[2] = {p.m, p.n};
     int64_t astr[2], bstr[2];
@@ -512,11 +434,8 @@ static ortc_status gemm_build(ortc_opctx *c, mm_state *s)
     bstr[0] = p.trans_b ? 1 : p.n; /* B stored (N, K) when transposed */
     bstr[1] = p.trans_b ? p.k : 1;
     s->copy_c = c_counts;
-    if (s->copy_c && po.has_sum) {
-        /* beta * C and the fused summand would need two sum post-ops */
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (s->copy_c && ortc_post_ops_has_sum(c->node)) /* two sum post-ops: plain C */
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     mm_desc d = {
         .rank = 2,
         .adims = adims,
@@ -529,18 +448,18 @@ static ortc_status gemm_build(ortc_opctx *c, mm_state *s)
         .alpha = p.alpha,
         .first_sum = s->copy_c ? p.beta : 0.0f,
     };
-    return mm_build(c, s, &d, &po);
+    return mm_build(c, s, &d);
 }
 
 static ortc_status gemm_prepare(ortc_opctx *c)
 {
-    return mm_prepare_with(c, gemm_build);
+    return ortc_dnnl_prim_prepare(c, sizeof(mm_state), gemm_build, mm_release);
 }
 
 static ortc_status gemm_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s || s->prim.use_ref)
         return gemm_reference(c);
     if (s->gemv)
         return fc_gemv_run(c, s);
@@ -559,7 +478,7 @@ static ortc_status gemm_run(ortc_opctx *c)
             for (int64_t j = 0; j < n; j++)
                 y[i * n + j] = cv[i * s0 + j * s1];
     }
-    return mm_exec(c, s);
+    return ortc_dnnl_prim_run(c, &s->prim);
 }
 
 /* ---- MatMul ---------------------------------------------------------------- */
@@ -574,13 +493,10 @@ typedef struct matmul_params {
     int64_t out_dims[ORTC_MAX_RANK];
 } matmul_params;
 
-static ortc_status matmul_check(ortc_opctx *c, matmul_params *p, ortc_post_ops *po)
+static ortc_status matmul_check(ortc_opctx *c, matmul_params *p)
 {
     ortc_status st;
-    if ((st = ortc_post_ops_parse(c, po)))
-        return st;
-    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_input(c, 1)))
+    if ((st = ortc_post_ops_check_inputs(c, 2, 2)))
         return st;
     const ortc_tensor *a = c->in[0], *b = c->in[1];
     char sa[128], sb[128];
@@ -630,14 +546,13 @@ static ortc_status matmul_check(ortc_opctx *c, matmul_params *p, ortc_post_ops *
     if (c->n_in > 2 && c->in[2])
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
                              in_name(c, 2));
-    return ortc_post_ops_check_sum(c, po, p->out_rank, p->out_dims);
+    return ortc_post_ops_check(c, p->out_rank, p->out_dims);
 }
 
 static ortc_status matmul_infer(ortc_opctx *c)
 {
     matmul_params p;
-    ortc_post_ops po;
-    ortc_status st = matmul_check(c, &p, &po);
+    ortc_status st = matmul_check(c, &p);
     if (st)
         return st;
     ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, p.out_rank, p.out_dims);
@@ -647,23 +562,22 @@ static ortc_status matmul_infer(ortc_opctx *c)
 static ortc_status matmul_reference(ortc_opctx *c)
 {
     matmul_params p;
-    ortc_post_ops po;
-    ortc_status st = matmul_check(c, &p, &po);
+    ortc_status st = matmul_check(c, &p);
     if (st)
         return st;
     ortc_bcast bc;
     ortc_bcast_init(&bc, p.brank, p.batch, p.a_brank, p.a_batch, p.b_brank, p.b_batch);
     float *y = c->out[0]->data;
     ortc_ref_matmul_forward(y, c->in[0]->data, c->in[1]->data, &bc, p.m, p.k, p.n);
-    ortc_post_ops_apply_ref(y, sum_input(c, &po), ortc_tensor_numel(c->out[0]), &po);
+    ortc_post_ops_apply(c, y, ortc_tensor_numel(c->out[0]));
     return ORTC_STATUS_OK;
 }
 
-static ortc_status matmul_build(ortc_opctx *c, mm_state *s)
+static ortc_status matmul_build(ortc_opctx *c, void *state)
 {
+    mm_state *s = state;
     matmul_params p;
-    ortc_post_ops po;
-    ortc_status st = matmul_check(c, &p, &po);
+    ortc_status st = matmul_check(c, &p);
     if (st)
         return st;
     int64_t nbatch = 1, b_nbatch = 1;
@@ -671,19 +585,17 @@ static ortc_status matmul_build(ortc_opctx *c, mm_state *s)
         nbatch *= p.batch[i];
     for (int i = 0; i < p.b_brank; i++)
         b_nbatch *= p.b_batch[i];
-    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0) {
-        s->use_ref = true; /* nothing for oneDNN to multiply */
-        return ORTC_STATUS_OK;
-    }
+    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0)
+        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     const void *bconst = c->in[1]->data;
     if (b_nbatch == 1 && bconst) /* a fully connected layer: A's batch folds into rows */
-        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f, &po);
+        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f);
     if (b_nbatch == 1) {
         /* B is one matrix: A's batch folds into its rows, (batch*M, K) */
         int64_t adims[2] = {nbatch * p.m, p.k}, bdims[2] = {p.k, p.n};
         int64_t ydims[2] = {nbatch * p.m, p.n};
         mm_desc d = {.rank = 2, .adims = adims, .bdims = bdims, .ydims = ydims, .alpha = 1.0f};
-        return mm_build(c, s, &d, &po);
+        return mm_build(c, s, &d);
     }
     /* Full rank with batch broadcasting on either side (oneDNN's matmul
      * broadcasts unit batch dims of both operands, up to 12 dims). */
@@ -708,24 +620,24 @@ static ortc_status matmul_build(ortc_opctx *c, mm_state *s)
                  .bconst = bconst,
                  .pack_b = true,
                  .alpha = 1.0f};
-    return mm_build(c, s, &d, &po);
+    return mm_build(c, s, &d);
 }
 
 static ortc_status matmul_prepare(ortc_opctx *c)
 {
-    return mm_prepare_with(c, matmul_build);
+    return ortc_dnnl_prim_prepare(c, sizeof(mm_state), matmul_build, mm_release);
 }
 
 static ortc_status matmul_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s || s->prim.use_ref)
         return matmul_reference(c);
     if (s->gemv)
         return fc_gemv_run(c, s);
     if (s->axpy)
         return fc_axpy_run(c, s);
-    return mm_exec(c, s);
+    return ortc_dnnl_prim_run(c, &s->prim);
 }
 
 /* Gemm: every output element sums over K. */

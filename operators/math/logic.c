@@ -163,16 +163,6 @@ static ortc_status unsupported(ortc_opctx *c, int i, const char *supported)
                          ortc_dtype_name(c->in[i]->dtype), supported);
 }
 
-static ortc_status same_dtype(ortc_opctx *c, int i, int j)
-{
-    if (c->in[i]->dtype == c->in[j]->dtype)
-        return ORTC_STATUS_OK;
-    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "inputs %d '%s' (%s) and %d '%s' (%s) have different dtypes", i,
-                         c->node->inputs[i]->name, ortc_dtype_name(c->in[i]->dtype), j,
-                         c->node->inputs[j]->name, ortc_dtype_name(c->in[j]->dtype));
-}
-
 static ortc_status shift_direction(ortc_opctx *c, bool *left)
 {
     ortc_status st = ortc_op_check_attr(c, "direction", ORTC_ATTR_STRING);
@@ -217,7 +207,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
         li->row3 = where_row(c->in[1]->dtype);
         if (!ortc_dtype_in(declared, c->in[1]->dtype) || !li->row3)
             return unsupported(c, 1, "any numeric, bool or complex dtype");
-        if ((st = same_dtype(c, 1, 2)))
+        if ((st = ortc_op_check_same_dtype(c, 1, 2)))
             return st;
         li->out_dtype = c->in[1]->dtype;
         return ortc_ew_broadcast_n(c, 3, (const ortc_tensor *const *)c->in, &li->rank, li->dims);
@@ -251,7 +241,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
         if (!ortc_dtype_in(declared, dt) || !li->row)
             return unsupported(c, 0, "uint8, uint16, uint32, uint64");
     }
-    if ((st = same_dtype(c, 0, 1)))
+    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
         return st;
     return ortc_ew_binary_shapes(c, li->kind != K_SHIFT && version < 7, &li->sh);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -212,19 +212,6 @@ static inline int64_t red_offset(const reduce_geom *g, int64_t j)
 
 /* ==== plain-C reduction kernels ============================================== */
 
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
-}
-
 /* One output of a float/double reduction over the elements at x[base +
  * red_offset(j)], in double. Empty sets give the op's identity: 0 for the
  * sums and norms, 1 for Prod, -inf for Max/LogSum/LogSumExp, +inf for Min
@@ -239,30 +226,30 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
     case R_MEAN:
     case R_LOGSUM:
         for (int64_t j = 0; j < n; j++)
-            acc += load_real(x, t, base + red_offset(g, j));
+            acc += ortc_load_real(x, t, base + red_offset(g, j));
         return g->kind == R_SUM ? acc : g->kind == R_MEAN ? acc / (double)n : log(acc);
     case R_L1:
         for (int64_t j = 0; j < n; j++)
-            acc += fabs(load_real(x, t, base + red_offset(g, j)));
+            acc += fabs(ortc_load_real(x, t, base + red_offset(g, j)));
         return acc;
     case R_L2:
     case R_SUMSQUARE:
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             acc += v * v;
         }
         return g->kind == R_L2 ? sqrt(acc) : acc;
     case R_PROD:
         acc = 1;
         for (int64_t j = 0; j < n; j++)
-            acc *= load_real(x, t, base + red_offset(g, j));
+            acc *= ortc_load_real(x, t, base + red_offset(g, j));
         return acc;
     case R_MAX:
     case R_MIN: {
         bool is_max = g->kind == R_MAX;
         acc = is_max ? -INFINITY : INFINITY;
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             if ((is_max ? v > acc : v < acc) || isnan(v))
                 acc = v;
             if (isnan(acc))
@@ -274,7 +261,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
         /* max + log(sum(exp(x - max))): no overflow for large x */
         double m = -INFINITY;
         for (int64_t j = 0; j < n; j++) {
-            double v = load_real(x, t, base + red_offset(g, j));
+            double v = ortc_load_real(x, t, base + red_offset(g, j));
             if (v > m || isnan(v))
                 m = v;
             if (isnan(m))
@@ -283,7 +270,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
         if (isinf(m))
             return m; /* all -inf (or empty): -inf; any +inf: +inf */
         for (int64_t j = 0; j < n; j++)
-            acc += exp(load_real(x, t, base + red_offset(g, j)) - m);
+            acc += exp(ortc_load_real(x, t, base + red_offset(g, j)) - m);
         return m + log(acc);
     }
     }
@@ -294,7 +281,7 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
 static void reduce_real_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
     for (int64_t o = 0; o < g->n_out; o++)
-        store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
+        ortc_store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
 }
 
 /* Integers travel as int64 bit patterns; uint64 is compared and divided
@@ -440,11 +427,9 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
 /* ==== Reduce* operators ====================================================== */
 
 typedef struct reduce_state {
-    bool use_ref;   /* not float32, LogSumExp, or an empty/trivial reduction */
-    bool log_after; /* LogSum: y = log(y) after oneDNN's sum */
-    bool nan_check; /* Max/Min: an input with a NaN takes the plain-C kernel */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
+    ortc_dnnl_prim prim; /* use_ref: not float32, LogSumExp, or an empty/trivial reduction */
+    bool log_after;      /* LogSum: y = log(y) after oneDNN's sum */
+    bool nan_check;      /* Max/Min: an input with a NaN takes the plain-C kernel */
 } reduce_state;
 
 static ortc_status reduce_infer(ortc_opctx *c)
@@ -490,18 +475,17 @@ static ortc_status reduce_reference(ortc_opctx *c)
     }
 }
 
-static ortc_status reduce_build(ortc_opctx *c, reduce_state *s)
+static ortc_status reduce_build(ortc_opctx *c, void *state)
 {
+    reduce_state *s = state;
     reduce_geom g;
     ortc_status st = reduce_check(c, &g);
     if (st)
         return st;
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
     if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP || g.n_out == 0 ||
-        g.n_red <= 1) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+        g.n_red <= 1)
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     /* x as its groups; y: the same with reduced groups of size 1 */
     int64_t ydims[ORTC_MAX_RANK];
     for (int i = 0; i < g.ng; i++)
@@ -526,73 +510,28 @@ static ortc_status reduce_build(ortc_opctx *c, reduce_state *s)
     }
     dnnl_reduction_desc_t desc;
     DNNL_CHECK(c, dnnl_reduction_desc_init(&desc, alg, &src, &dst, p, 0.0f));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &dst, &s->dst);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
-}
-
-static void reduce_release(ortc_opctx *c)
-{
-    reduce_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 2);
 }
 
 static ortc_status reduce_prepare(ortc_opctx *c)
 {
-    reduce_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = reduce_build(c, s);
-    if (st)
-        reduce_release(c);
-    return st;
-}
-
-static bool has_nan(const float *x, int64_t n)
-{
-    bool any = false;
-    for (int64_t i = 0; i < n; i++)
-        any |= x[i] != x[i];
-    return any;
+    return ortc_dnnl_prim_prepare(c, sizeof(reduce_state), reduce_build, NULL);
 }
 
 static ortc_status reduce_run(ortc_opctx *c)
 {
     reduce_state *s = c->state;
-    if (!s || s->use_ref || (s->nan_check && has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
+    if (!s || s->prim.use_ref ||
+        (s->nan_check && ortc_f32_any_nan(c->in[0]->data, ortc_tensor_numel(c->in[0]))))
         return reduce_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) || (st = ortc_dnnl_step_run(c, &s->step)))
+    ortc_status st = ortc_dnnl_prim_run(c, &s->prim);
+    if (st || !s->log_after)
         return st;
-    if (s->log_after) {
-        DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
-        float *y = c->out[0]->data;
-        for (int64_t i = 0, n = ortc_tensor_numel(c->out[0]); i < n; i++)
-            y[i] = logf(y[i]);
-    }
+    DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
+    float *y = c->out[0]->data;
+    for (int64_t i = 0, n = ortc_tensor_numel(c->out[0]); i < n; i++)
+        y[i] = logf(y[i]);
     return ORTC_STATUS_OK;
 }
 
@@ -657,9 +596,9 @@ static void argreduce_real_forward(int64_t *y, const void *x, ortc_dtype t, cons
     for (int64_t o = 0; o < g->outer; o++)
         for (int64_t i = 0; i < g->inner; i++) {
             int64_t base = o * g->len * g->inner + i, best_k = 0;
-            double best = load_real(x, t, base);
+            double best = ortc_load_real(x, t, base);
             for (int64_t k = 1; k < g->len; k++) {
-                double v = load_real(x, t, base + k * g->inner);
+                double v = ortc_load_real(x, t, base + k * g->inner);
                 bool take;
                 if (isnan(best))
                     take = g->last && isnan(v);
@@ -746,7 +685,7 @@ static ortc_status arg_run(ortc_opctx *c)
     (ORTC_DTYPES_FLOAT | ORTC_DT(INT32) | ORTC_DT(INT64) | ORTC_DT(UINT32) | ORTC_DT(UINT64))
 #define REDUCE_CALLBACKS                                                                           \
     .backend = ORTC_BACKEND_ONEDNN, .infer = reduce_infer, .prepare = reduce_prepare,              \
-    .run = reduce_run, .release = reduce_release, .reference = reduce_reference
+    .run = reduce_run, .release = ortc_dnnl_prim_release, .reference = reduce_reference
 #define ARG_CALLBACKS .infer = arg_infer, .run = arg_run
 
 const ortc_operator ortc_ops_reduce[] = {

@@ -12,14 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
+#include "plain_util.h"
 #include "softmax_ref.h"
-
-typedef struct softmax_state {
-    bool use_ref; /* double or empty input: plain-C kernel */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
-} softmax_state;
 
 static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, int64_t *inner)
 {
@@ -64,19 +59,6 @@ static ortc_status softmax_infer(ortc_opctx *c)
 
 /* ---- plain-C kernels (float or double, computed in double) --------------- */
 
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
-}
-
 // x, y: (outer, len, inner); softmax (log=false) or log-softmax over len:
 // x - max - log(sum(exp(x - max))), so large inputs do not overflow
 static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t outer, int64_t len,
@@ -87,15 +69,15 @@ static void softmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
             int64_t base = o * len * inner + i;
             double m = -INFINITY, sum = 0;
             for (int64_t k = 0; k < len; k++) {
-                double v = load_real(x, t, base + k * inner);
+                double v = ortc_load_real(x, t, base + k * inner);
                 m = v > m ? v : m;
             }
             for (int64_t k = 0; k < len; k++)
-                sum += exp(load_real(x, t, base + k * inner) - m);
+                sum += exp(ortc_load_real(x, t, base + k * inner) - m);
             double lse = log(sum);
             for (int64_t k = 0; k < len; k++) {
-                double d = load_real(x, t, base + k * inner) - m;
-                store_real(y, t, base + k * inner, log_out ? d - lse : exp(d) / sum);
+                double d = ortc_load_real(x, t, base + k * inner) - m;
+                ortc_store_real(y, t, base + k * inner, log_out ? d - lse : exp(d) / sum);
             }
         }
 }
@@ -108,14 +90,14 @@ static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * len * inner + i, best_k = 0;
-            double best = len > 0 ? load_real(x, t, base) : 0;
+            double best = len > 0 ? ortc_load_real(x, t, base) : 0;
             for (int64_t k = 1; k < len && !isnan(best); k++) {
-                double v = load_real(x, t, base + k * inner);
+                double v = ortc_load_real(x, t, base + k * inner);
                 if (v > best || isnan(v))
                     best = v, best_k = k;
             }
             for (int64_t k = 0; k < len; k++)
-                store_real(y, t, base + k * inner, k == best_k ? 1.0 : 0.0);
+                ortc_store_real(y, t, base + k * inner, k == best_k ? 1.0 : 0.0);
         }
 }
 
@@ -138,83 +120,36 @@ static ortc_status softmax_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status softmax_build(ortc_opctx *c, softmax_state *s)
+/* oneDNN for float32 (double or an empty input: the plain-C kernel). */
+static ortc_status softmax_build(ortc_opctx *c, void *state)
 {
     int64_t dims[3];
     ortc_status st = softmax_check(c, &dims[0], &dims[1], &dims[2]);
     if (st)
         return st;
-    if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT)
+        return ortc_dnnl_prim_use_ref(c, state);
     dnnl_memory_desc_t md;
     if ((st = ortc_dnnl_md_plain(c, &md, 3, dims)))
         return st;
     dnnl_softmax_v2_desc_t desc;
     DNNL_CHECK(c, dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                     dnnl_softmax_accurate, &md, &md, 1));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &md, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &md, &s->dst);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
-}
-
-static void softmax_release(ortc_opctx *c)
-{
-    softmax_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, state, &desc, NULL, args, 2);
 }
 
 static ortc_status softmax_prepare(ortc_opctx *c)
 {
-    softmax_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = softmax_build(c, s);
-    if (st)
-        softmax_release(c);
-    return st;
-}
-
-static ortc_status softmax_run(ortc_opctx *c)
-{
-    softmax_state *s = c->state;
-    if (!s || s->use_ref)
-        return softmax_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), softmax_build, NULL);
 }
 
 /* LogSoftmax and Hardmax are plain C: run is the reference kernel. */
 const ortc_operator ortc_ops_softmax[] = {
     ORTC_OP("Softmax", 1, 13, .versions = {1, 11, 13}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_FLOAT, .infer = softmax_infer, .prepare = softmax_prepare,
-            .run = softmax_run, .release = softmax_release, .reference = softmax_reference),
+            .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,
+            .reference = softmax_reference),
     ORTC_OP("LogSoftmax", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_FLOAT,
             .infer = softmax_infer, .run = softmax_reference),
     ORTC_OP("Hardmax", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_FLOAT,

@@ -1,6 +1,6 @@
 /* conv.c — Conv (opsets 1 and 11) over 1 to 3 spatial dims: group,
  * dilations, strides, pads or auto_pad, optional bias, and the fused
- * post-ops of operator.h (ortc_post_ops; "sum" reads input 3); float32 on
+ * post-ops of operator.h (post_ops.h; "sum" reads input 3); float32 on
  * oneDNN, with the plain-C reference kernel. Layouts: the primitive picks
  * its source and destination formats (format_tag_any); x is reordered into
  * scratch when it arrives in another layout, and the output stays in the
@@ -16,30 +16,22 @@
 #include <stdlib.h>
 
 #include "conv_wino5.h"
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
+#include "post_ops.h"
 #include "conv_ref.h"
 
 typedef struct conv_state {
-    bool use_ref;              /* oneDNN has no implementation: plain-C kernel */
-    ortc_dnnl_unblock unblock; /* use_ref with blocked inputs: plain copies */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst, bias;
-    ortc_dnnl_weights w;
-    bool reorder_src; /* x arrives in another layout than the primitive's */
-    ortc_dnnl_reorder src_reorder;
-    size_t src_off;            /* scratch offset of the reordered x */
-    ortc_dnnl_sum_src sum;     /* fused "sum": the summand into dst first */
-    dnnl_memory_desc_t dst_md; /* output layout (out_layout[0].desc points here) */
-    /* a plain output computed in the primitive's own layout in scratch,
-     * then reordered (where oneDNN has only its reference implementation
-     * for the plain destination) */
-    bool via_scratch;
-    size_t tmp_off;
-    ortc_dnnl_reorder out_reorder;
+    /* The primitive: x as it arrives, reordered into the primitive's
+     * layout through scratch when that differs; the output in the chosen
+     * layout, or computed in scratch and reordered where it must be plain
+     * (oneDNN has only its reference implementation for the plain
+     * destination); use_ref where oneDNN has no implementation. */
+    ortc_dnnl_prim prim;
     /* 5x5 by this project's Winograd kernel (conv_wino5.c) instead of a
-     * primitive; reorder_src / via_scratch as above, in its layouts */
+     * primitive, with the same reorders around it in its layouts */
     bool wino5;
     ortc_wino5 w5;
+    ortc_dnnl_io w5_io;
     size_t w5_off;
 } conv_state;
 
@@ -47,6 +39,7 @@ typedef struct conv_state {
 typedef struct conv_shape {
     ortc_window g;
     int64_t m, group;
+    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } conv_shape;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -54,14 +47,10 @@ static const char *in_name(const ortc_opctx *c, int i)
     return c->node->inputs[i] ? c->node->inputs[i]->name : "";
 }
 
-static ortc_status conv_check(ortc_opctx *c, conv_shape *cs, ortc_post_ops *po)
+static ortc_status conv_check(ortc_opctx *c, conv_shape *cs)
 {
     ortc_status st;
-    if ((st = ortc_post_ops_parse(c, po)))
-        return st;
-    if ((st = ortc_op_check_arity(c, 2, po->n ? 4 : 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_input(c, 1)) ||
-        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
+    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)))
         return st;
@@ -70,11 +59,8 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs, ortc_post_ops *po)
     char sx[128], sw[128], sb[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
     ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
-    if (x->rank < 3)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); Conv needs rank >= 3 "
-                             "(N, C, spatial...)",
-                             in_name(c, 0), sx, x->rank);
+    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
+        return st;
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); Conv supports 1 to 3 spatial "
@@ -128,115 +114,34 @@ static ortc_status conv_check(ortc_opctx *c, conv_shape *cs, ortc_post_ops *po)
     cs->group = group;
     if ((st = ortc_window_init(c, &cs->g, x, &w->dims[2], false, "Conv")))
         return st;
-    int64_t ydims[ORTC_MAX_RANK];
-    ydims[0] = cs->g.n;
-    ydims[1] = cs->m;
+    cs->ydims[0] = cs->g.n;
+    cs->ydims[1] = cs->m;
     for (int i = 0; i < cs->g.nsp; i++)
-        ydims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
-    return ortc_post_ops_check_sum(c, po, x->rank, ydims);
-}
-
-static void conv_out_dims(const conv_shape *cs, int64_t *dims)
-{
-    dims[0] = cs->g.n;
-    dims[1] = cs->m;
-    for (int i = 0; i < cs->g.nsp; i++)
-        dims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
+        cs->ydims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
+    return ortc_post_ops_check(c, x->rank, cs->ydims);
 }
 
 static ortc_status conv_infer(ortc_opctx *c)
 {
     conv_shape cs;
-    ortc_post_ops po;
-    ortc_status st = conv_check(c, &cs, &po);
-    if (st)
-        return st;
-    int64_t dims[ORTC_MAX_RANK];
-    conv_out_dims(&cs, dims);
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
-    return ORTC_STATUS_OK;
+    ortc_status st = conv_check(c, &cs);
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, cs.ydims);
+    return st;
 }
 
 static ortc_status conv_reference(ortc_opctx *c)
 {
     conv_shape cs;
-    ortc_post_ops po;
-    ortc_status st = conv_check(c, &cs, &po);
+    ortc_status st = conv_check(c, &cs);
     if (st)
         return st;
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     float *y = c->out[0]->data;
     ortc_ref_conv_forward(y, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &cs.g, cs.m,
                           cs.group);
-    ortc_post_ops_apply_ref(y, po.has_sum ? c->in[ORTC_FUSED_SUM_INPUT]->data : NULL,
-                            ortc_tensor_numel(c->out[0]), &po);
+    ortc_post_ops_apply(c, y, ortc_tensor_numel(c->out[0]));
     return ORTC_STATUS_OK;
-}
-
-/* The plain-C kernel on plain copies of any blocked inputs (output plain). */
-static ortc_status conv_fallback(ortc_opctx *c, conv_state *s)
-{
-    ortc_opctx v;
-    ortc_tensor ins[ORTC_DNNL_MAX_IO];
-    ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-    ortc_status st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
-    return st ? st : conv_reference(&v);
-}
-
-/* Memory objects, weights, and the reorders x, the summand and (via
- * scratch) the output may need, for a created primitive descriptor. Scratch:
- * [reordered x][blocked output][scratchpads]. */
-static ortc_status conv_bind(ortc_opctx *c, conv_state *s, dnnl_primitive_desc_t pd,
-                             const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *wplain,
-                             const dnnl_memory_desc_t *bias, const ortc_post_ops *po)
-{
-    const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-    const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    if (!src || !dst || !want)
-        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                             "internal: oneDNN reported no src/dst/weights descriptor");
-    s->dst_md = *dst;
-    size_t used = 0;
-    s->reorder_src = !dnnl_memory_desc_equal(src, x_md);
-    if (s->reorder_src)
-        s->src_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(src));
-    if (s->via_scratch)
-        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(dst));
-    ortc_status st = ORTC_STATUS_OK;
-    if (s->reorder_src)
-        st = ortc_dnnl_reorder_init(c, &s->src_reorder, x_md, src, used);
-    if (!st && s->via_scratch) {
-        dnnl_memory_desc_t plain;
-        st = ortc_dnnl_md_plain(c, &plain, c->out[0]->rank, c->out[0]->dims);
-        if (!st)
-            st = ortc_dnnl_reorder_init(c, &s->out_reorder, dst, &plain, used);
-    }
-    if (!st)
-        st = ortc_dnnl_sum_init(c, &s->sum, po, &s->dst_md, used, !s->via_scratch);
-    s->step.scratch_off = used;
-    if (!st)
-        st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, dst, &s->dst);
-    if (!st && bias)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_BIAS, bias, &s->bias);
-    if (!st)
-        st = ortc_dnnl_weights_init(c, &s->step, DNNL_ARG_WEIGHTS, &s->w, want, wplain,
-                                    c->in[1]->data);
-    if (!st && !s->via_scratch)
-        st = ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
-    return st;
-}
-
-/* Plain-C kernel from here on (blocked inputs get plain copies). */
-static ortc_status conv_use_ref(ortc_opctx *c, conv_state *s)
-{
-    size_t used = 0;
-    s->use_ref = true;
-    return ortc_dnnl_unblock_init(c, &s->unblock, &used);
 }
 
 /* Winograd F(2x2,3x3) / F(4x4,3x3) (oneDNN picks by batch) needs about
@@ -285,8 +190,9 @@ static bool conv_winograd_ok(const ortc_opctx *c, const conv_shape *cs)
  * CPUs with AVX-512. */
 #define CONV_WINO5_MIN_CHANNELS 32
 
-static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs, const ortc_post_ops *po)
+static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs)
 {
+    const ortc_node *n = c->node;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     if (cs->g.nsp != 2 || cs->group != 1 || !w->data || (b && !b->data) || !ortc_wino5_available())
@@ -294,11 +200,12 @@ static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs, const ortc_
     if (x->dims[1] < CONV_WINO5_MIN_CHANNELS || cs->m < CONV_WINO5_MIN_CHANNELS || cs->m % 16 ||
         !conv_window_is(cs, 5))
         return false;
-    if (po->has_sum || po->n > ORTC_WINO5_MAX_ACTS)
+    if (n->n_post_ops > ORTC_WINO5_MAX_ACTS)
         return false;
-    for (int i = 0; i < po->n; i++)
-        if (po->op[i].kind != ORTC_PO_RELU && po->op[i].kind != ORTC_PO_LEAKY_RELU &&
-            po->op[i].kind != ORTC_PO_CLIP)
+    for (int i = 0; i < n->n_post_ops; i++)
+        if (n->post_ops[i].kind != ORTC_POST_OP_RELU &&
+            n->post_ops[i].kind != ORTC_POST_OP_LEAKY_RELU &&
+            n->post_ops[i].kind != ORTC_POST_OP_CLIP)
             return false;
     return true;
 }
@@ -313,26 +220,20 @@ static ortc_wino5_layout wino5_layout(const int64_t *dims, bool blocked16)
     return (ortc_wino5_layout){.sn = h * w * c, .scb = 16, .sh = w * c, .sw = c};
 }
 
-static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_shape *cs,
-                                    const ortc_post_ops *po)
+static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_shape *cs)
 {
+    const ortc_node *n = c->node;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    dnnl_dims_t ydims = {0}, xdims = {0};
-    conv_out_dims(cs, ydims);
-    for (int i = 0; i < 4; i++)
-        xdims[i] = x->dims[i];
+    const int64_t *ydims = cs->ydims;
     dnnl_memory_desc_t x_md, nhwc, x16, y16;
     ortc_status st;
-    if ((st = ortc_dnnl_md_input(c, 0, &x_md)))
+    if ((st = ortc_dnnl_md_input(c, 0, &x_md)) ||
+        (st = ortc_dnnl_md_tag(c, &nhwc, 4, x->dims, dnnl_acdb)) ||
+        (st = ortc_dnnl_md_tag(c, &x16, 4, x->dims, dnnl_aBcd16b)) ||
+        (st = ortc_dnnl_md_tag(c, &y16, 4, ydims, dnnl_aBcd16b)))
         return st;
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&nhwc, 4, xdims, dnnl_f32, dnnl_acdb));
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&x16, 4, xdims, dnnl_f32, dnnl_aBcd16b));
-    DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(&y16, 4, ydims, dnnl_f32, dnnl_aBcd16b));
     bool x_blocked = x->dims[1] % 16 == 0 && dnnl_memory_desc_equal(&x_md, &x16);
-    s->reorder_src = !x_blocked && !dnnl_memory_desc_equal(&x_md, &nhwc);
-    s->via_scratch = !(c->out_blocked_ok && c->out_blocked_ok[0]);
-    s->dst_md = y16;
     s->wino5 = true;
     ortc_wino5 *k = &s->w5;
     int dh = ortc_win_slot(&cs->g, 0), dw = ortc_win_slot(&cs->g, 1);
@@ -350,36 +251,25 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
         .y = wino5_layout(ydims, true),
         .threads = c->backend ? c->backend->threads : 1,
     };
-    for (int i = 0; i < po->n; i++) {
-        k->act[i].kind = po->op[i].kind == ORTC_PO_RELU         ? ORTC_WINO5_RELU
-                         : po->op[i].kind == ORTC_PO_LEAKY_RELU ? ORTC_WINO5_LEAKY_RELU
-                                                                : ORTC_WINO5_CLIP;
-        k->act[i].a = po->op[i].a;
-        k->act[i].b = po->op[i].b;
+    for (int i = 0; i < n->n_post_ops; i++) {
+        const ortc_post_op *po = &n->post_ops[i];
+        k->act[i].kind = po->kind == ORTC_POST_OP_RELU         ? ORTC_WINO5_RELU
+                         : po->kind == ORTC_POST_OP_LEAKY_RELU ? ORTC_WINO5_LEAKY_RELU
+                                                               : ORTC_WINO5_CLIP;
+        k->act[i].a = po->alpha;
+        k->act[i].b = po->beta;
     }
-    k->n_act = po->n;
+    k->n_act = n->n_post_ops;
     if (!ortc_wino5_init(k, w->data, b ? b->data : NULL))
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
                              "out of memory transforming the 5x5 weights of '%s'", in_name(c, 1));
-    size_t used = 0;
-    if (s->reorder_src)
-        s->src_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&nhwc));
-    if (s->via_scratch)
-        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&y16));
     /* the reorders run before and after the kernel: their scratchpads may
-     * share the kernel's region */
-    size_t after = used;
-    s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
-    if (s->reorder_src && (st = ortc_dnnl_reorder_init(c, &s->src_reorder, &x_md, &nhwc, after)))
+     * share the kernel's region after the buffers */
+    size_t used = 0;
+    if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, x_blocked ? &x16 : &nhwc, 0, &y16, &used)))
         return st;
-    if (s->via_scratch) {
-        dnnl_memory_desc_t plain;
-        if ((st = ortc_dnnl_md_plain(c, &plain, 4, ydims)) ||
-            (st = ortc_dnnl_reorder_init(c, &s->out_reorder, &y16, &plain, after)))
-            return st;
-        return ORTC_STATUS_OK;
-    }
-    return ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
+    s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
+    return ORTC_STATUS_OK;
 }
 
 bool ortc_conv_uses_wino5(const void *state)
@@ -388,22 +278,22 @@ bool ortc_conv_uses_wino5(const void *state)
     return s && s->wino5;
 }
 
-static ortc_status conv_build(ortc_opctx *c, conv_state *s)
+static ortc_status conv_build(ortc_opctx *c, void *state)
 {
+    conv_state *s = state;
     conv_shape cs;
-    ortc_post_ops po;
-    ortc_status st = conv_check(c, &cs, &po);
+    ortc_status st = conv_check(c, &cs);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0)
-        return conv_use_ref(c, s); /* nothing for oneDNN to do; the loops handle it */
-    if (conv_wino5_ok(c, &cs, &po))
-        return conv_wino5_build(c, s, &cs, &po);
+        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to do */
+    if (conv_wino5_ok(c, &cs))
+        return conv_wino5_build(c, s, &cs);
     const int nsp = cs.g.nsp;
-    int64_t ydims[ORTC_MAX_RANK], wdims[ORTC_MAX_RANK + 1];
-    conv_out_dims(&cs, ydims);
+    const int64_t *ydims = cs.ydims;
+    int64_t wdims[ORTC_MAX_RANK + 1];
     /* grouped weights are (G, M/G, C/G, k...): the same bytes as (M, C/G, k...) */
     int wrank = w->rank;
     if (cs.group > 1) {
@@ -418,12 +308,11 @@ static ortc_status conv_build(ortc_opctx *c, conv_state *s)
 
     /* source and destination: the primitive's choice (any); the output
      * stays plain unless every consumer takes a blocked layout */
-    dnnl_memory_desc_t x_md, src, dst, wplain, wwant, bias;
+    dnnl_memory_desc_t src, dst, wplain, wwant, bias;
     int64_t mdim = cs.m;
     bool wconst = w->data != NULL;
-    bool blocked_out = c->out_blocked_ok && c->out_blocked_ok[0];
-    if ((st = ortc_dnnl_md_input(c, 0, &x_md)) ||
-        (st = ortc_dnnl_md_any(c, &src, x->rank, x->dims)) ||
+    bool blocked_out = ortc_dnnl_out_blocked_ok(c, 0);
+    if ((st = ortc_dnnl_md_any(c, &src, x->rank, x->dims)) ||
         (st = blocked_out ? ortc_dnnl_md_any(c, &dst, x->rank, ydims)
                           : ortc_dnnl_md_plain(c, &dst, x->rank, ydims)) ||
         (st = ortc_dnnl_md_plain(c, &wplain, wrank, wdims)) ||
@@ -445,12 +334,11 @@ static ortc_status conv_build(ortc_opctx *c, conv_state *s)
                       &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wwant,
                       b ? &bias : NULL, &dst, strides, dil, pl, pr));
     dnnl_primitive_attr_t attr;
-    if ((st = ortc_dnnl_attr_new(c, &attr)))
+    if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f)))
         return st;
     dnnl_primitive_desc_t pd = NULL, alt = NULL;
     bool unimpl = false, alt_unimpl = false;
-    st = ortc_post_ops_to_attr(c, attr, 0.0f, &po);
-    if (!st && conv_winograd_ok(c, &cs)) {
+    if (conv_winograd_ok(c, &cs)) {
         dnnl_convolution_desc_t wino = desc;
         wino.alg_kind = dnnl_convolution_winograd;
         st = ortc_dnnl_pd_create(c, &pd, &wino, attr, &unimpl); /* NULL: not for this shape */
@@ -466,10 +354,9 @@ static ortc_status conv_build(ortc_opctx *c, conv_state *s)
             st = ortc_dnnl_pd_create(c, &alt, &any_desc, attr, &alt_unimpl);
         if (!st && alt && !ortc_dnnl_impl_is_ref(alt) &&
             !ortc_dnnl_md_is_plain(dnnl_primitive_desc_query_md(alt, dnnl_query_dst_md, 0))) {
-            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_desc_destroy(pd); /* computed in scratch, then reordered */
             pd = alt;
             alt = NULL;
-            s->via_scratch = true;
         }
     }
     if (alt)
@@ -481,8 +368,14 @@ static ortc_status conv_build(ortc_opctx *c, conv_state *s)
         return st;
     }
     if (unimpl)
-        return conv_use_ref(c, s);
-    st = conv_bind(c, s, pd, &x_md, &wplain, b ? &bias : NULL, &po);
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN_ANY(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &wplain),
+        ORTC_DNNL_IN(DNNL_ARG_BIAS, 2),
+    };
+    st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, b ? 4 : 3);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -492,20 +385,8 @@ static void conv_release(ortc_opctx *c)
     conv_state *s = c->state;
     if (!s)
         return;
-    ortc_dnnl_step_free(&s->step);
-    ortc_dnnl_unblock_free(&s->unblock);
-    if (s->reorder_src)
-        ortc_dnnl_reorder_free(&s->src_reorder);
-    ortc_dnnl_sum_free(&s->sum);
-    if (s->via_scratch)
-        ortc_dnnl_reorder_free(&s->out_reorder);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    if (s->bias)
-        dnnl_memory_destroy(s->bias);
-    ortc_dnnl_weights_free(&s->w);
+    ortc_dnnl_prim_free(&s->prim);
+    ortc_dnnl_io_free(&s->w5_io);
     if (s->wino5)
         ortc_wino5_free(&s->w5);
     free(s);
@@ -514,43 +395,21 @@ static void conv_release(ortc_opctx *c)
 
 static ortc_status conv_prepare(ortc_opctx *c)
 {
-    conv_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing Conv");
-    c->state = s;
-    ortc_status st = conv_build(c, s);
-    if (st)
-        conv_release(c);
-    return st;
+    return ortc_dnnl_prim_prepare(c, sizeof(conv_state), conv_build, conv_release);
 }
 
 static ortc_status conv_run(ortc_opctx *c)
 {
     conv_state *s = c->state;
-    if (!s)
-        return conv_reference(c);
-    if (s->use_ref)
-        return conv_fallback(c, s);
-    ortc_status st;
-    const void *x = c->in[0]->data;
-    if (s->reorder_src) {
-        void *xs = ortc_dnnl_scratch_at(c, s->src_off);
-        if ((st = ortc_dnnl_reorder_run(c, &s->src_reorder, x, xs)))
-            return st;
-        x = xs;
-    }
-    void *y = s->via_scratch ? ortc_dnnl_scratch_at(c, s->tmp_off) : c->out[0]->data;
-    if (s->wino5)
-        ortc_wino5_run(&s->w5, x, y, ortc_dnnl_scratch_at(c, s->w5_off));
-    else if ((st = ortc_dnnl_sum_run(c, &s->sum, y)) || (st = ortc_dnnl_set(c, s->src, x)) ||
-             (st = ortc_dnnl_set(c, s->dst, y)) ||
-             (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
-             (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))) ||
-             (st = ortc_dnnl_step_run(c, &s->step)))
+    if (!s || !s->wino5)
+        return ortc_dnnl_prim_exec(c);
+    const void *x;
+    void *y;
+    ortc_status st = ortc_dnnl_io_begin(c, &s->w5_io, c->in[0]->data, &x, &y);
+    if (st)
         return st;
-    if (s->via_scratch)
-        return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
-    return ORTC_STATUS_OK;
+    ortc_wino5_run(&s->w5, x, y, ortc_dnnl_scratch_at(c, s->w5_off));
+    return ortc_dnnl_io_end(c, &s->w5_io, y);
 }
 
 /* Every output element sums over C/group input channels x the kernel (W is
@@ -569,7 +428,8 @@ static double conv_flops(const ortc_opctx *c)
 const ortc_operator ortc_ops_conv[] = {
     ORTC_OP("Conv", 1, 11, .versions = {1, 11}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DT(FLOAT),
-            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_POST_OP_SUM |
+                     ORTC_OP_MAY_INPLACE,
             .infer = conv_infer, .prepare = conv_prepare, .run = conv_run, .release = conv_release,
             .flops = conv_flops, .reference = conv_reference),
 };

@@ -2,14 +2,15 @@
  * group, strides, dilations, pads, output_padding, output_shape, auto_pad
  * and an optional bias; float32 on oneDNN's deconvolution, with a plain-C
  * reference kernel (also used when output_shape pads the beginning
- * negatively, which oneDNN rejects). Constant weights are reordered once
- * in prepare; weights fed at run are described to oneDNN in ONNX's own
- * (C, M/group, k...) layout. No float16/double and no fused post-ops.
+ * negatively, which oneDNN rejects), and the fused post-ops of
+ * operator.h (oneDNN post-ops; "sum" reads input 3). Constant weights are
+ * reordered once in prepare; weights fed at run are described to oneDNN in
+ * ONNX's own (C, M/group, k...) layout. No float16/double.
  */
-#include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
+#include "post_ops.h"
 
 /* 1-D and 2-D problems use the trailing slots of (D, H, W); the leading
  * slots are unit (in = out = kernel = stride = dilation = 1, no pads). */
@@ -26,14 +27,8 @@ typedef struct deconv_geom {
     int64_t in[DC_DIMS], out[DC_DIMS], kernel[DC_DIMS];
     int64_t stride[DC_DIMS], dilation[DC_DIMS];
     int64_t pad_begin[DC_DIMS], pad_end[DC_DIMS], out_pad[DC_DIMS];
+    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } deconv_geom;
-
-typedef struct deconv_state {
-    bool use_ref; /* empty tensors or no oneDNN implementation: plain C */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst, bias;
-    ortc_dnnl_weights w;
-} deconv_state;
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
@@ -80,9 +75,7 @@ static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_
 static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_input(c, 1)) ||
-        (c->n_in > 2 && c->in[2] && (st = ortc_op_check_input(c, 2))) ||
+    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
         (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
@@ -249,27 +242,20 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         g->pad_end[d] = pe;
         g->out_pad[d] = op;
     }
-    return ORTC_STATUS_OK;
-}
-
-static void out_dims(const deconv_geom *g, int64_t *dims)
-{
-    dims[0] = g->n;
-    dims[1] = g->m;
-    for (int i = 0; i < g->nsp; i++)
-        dims[2 + i] = g->out[slot(g, i)];
+    g->ydims[0] = g->n;
+    g->ydims[1] = g->m;
+    for (int i = 0; i < nsp; i++)
+        g->ydims[2 + i] = g->out[slot(g, i)];
+    return ortc_post_ops_check(c, x->rank, g->ydims);
 }
 
 static ortc_status deconv_infer(ortc_opctx *c)
 {
     deconv_geom g;
     ortc_status st = deconv_check(c, &g);
-    if (st)
-        return st;
-    int64_t dims[ORTC_MAX_RANK];
-    out_dims(&g, dims);
-    ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, dims);
-    return ORTC_STATUS_OK;
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, g.ydims);
+    return st;
 }
 
 /* ---- reference kernel ------------------------------------------------------ */
@@ -339,6 +325,7 @@ static ortc_status deconv_reference(ortc_opctx *c)
         return st;
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     deconv_forward(c->out[0]->data, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &g);
+    ortc_post_ops_apply(c, c->out[0]->data, ortc_tensor_numel(c->out[0]));
     return ORTC_STATUS_OK;
 }
 
@@ -373,42 +360,21 @@ static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any, dnn
     return any ? ortc_dnnl_md_any(c, md, r, dims) : ortc_dnnl_md_strided(c, md, r, dims, strides);
 }
 
-static ortc_status deconv_bind(ortc_opctx *c, deconv_state *s, dnnl_primitive_desc_t pd,
-                               const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                               const dnnl_memory_desc_t *wuser, const dnnl_memory_desc_t *bias)
+static ortc_status deconv_build(ortc_opctx *c, void *state)
 {
-    ortc_status st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, dst, &s->dst);
-    if (!st && bias)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_BIAS, bias, &s->bias);
-    if (!st) {
-        const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        st = ortc_dnnl_weights_init(c, &s->step, DNNL_ARG_WEIGHTS, &s->w, want, wuser,
-                                    c->in[1]->data);
-    }
-    return st;
-}
-
-static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
-{
+    ortc_dnnl_prim *p = state;
     deconv_geom g;
     ortc_status st = deconv_check(c, &g);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    int64_t ydims[ORTC_MAX_RANK];
-    out_dims(&g, ydims);
+    const int64_t *ydims = g.ydims;
     int64_t ynumel = 1;
     for (int i = 0; i < x->rank; i++)
         ynumel *= ydims[i];
-    if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0 || ynumel == 0) {
-        s->use_ref = true; /* nothing for oneDNN to do; the loops handle it */
-        return ORTC_STATUS_OK;
-    }
+    if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0 || ynumel == 0)
+        return ortc_dnnl_prim_use_ref(c, p); /* nothing for oneDNN to do */
     dnnl_memory_desc_t src, dst, wuser, wwant, bias;
     int64_t mdim = g.m;
     bool wconst = w->data != NULL;
@@ -431,68 +397,29 @@ static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
     /* oneDNN rejects a negative left pad (output_shape asking for more
      * than the full result on both sides): plain C then */
     for (int i = 0; i < g.nsp; i++)
-        if (pl[i] < 0) {
-            s->use_ref = true;
-            return ORTC_STATUS_OK;
-        }
+        if (pl[i] < 0)
+            return ortc_dnnl_prim_use_ref(c, p);
     dnnl_deconvolution_desc_t desc;
     DNNL_CHECK(c, dnnl_dilated_deconvolution_forward_desc_init(
                       &desc, dnnl_forward_inference, dnnl_deconvolution_direct, &src, &wwant,
                       b ? &bias : NULL, &dst, strides, dil, pl, pr));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
+    dnnl_primitive_attr_t attr;
+    if ((st = ortc_dnnl_prim_attr(c, p, &attr, 0.0f)))
         return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    st = deconv_bind(c, s, pd, &src, &dst, &wuser, b ? &bias : NULL);
-    dnnl_primitive_desc_destroy(pd);
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &wuser),
+        ORTC_DNNL_IN(DNNL_ARG_BIAS, 2),
+    };
+    st = ortc_dnnl_prim_create(c, p, &desc, attr, args, b ? 4 : 3);
+    dnnl_primitive_attr_destroy(attr);
     return st;
-}
-
-static void deconv_release(ortc_opctx *c)
-{
-    deconv_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    if (s->bias)
-        dnnl_memory_destroy(s->bias);
-    ortc_dnnl_weights_free(&s->w);
-    free(s);
-    c->state = NULL;
 }
 
 static ortc_status deconv_prepare(ortc_opctx *c)
 {
-    deconv_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing ConvTranspose");
-    c->state = s;
-    ortc_status st = deconv_build(c, s);
-    if (st)
-        deconv_release(c);
-    return st;
-}
-
-static ortc_status deconv_run(ortc_opctx *c)
-{
-    deconv_state *s = c->state;
-    if (!s || s->use_ref)
-        return deconv_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)) ||
-        (st = ortc_dnnl_weights_bind(c, &s->w, c->in[1]->data)) ||
-        (s->bias && (st = ortc_dnnl_set(c, s->bias, c->in[2]->data))))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), deconv_build, NULL);
 }
 
 /* Every input element scatters into M/group output channels x the kernel
@@ -510,8 +437,10 @@ static double deconv_flops(const ortc_opctx *c)
 
 const ortc_operator ortc_ops_deconv[] = {
     ORTC_OP("ConvTranspose", 1, 11, .versions = {1, 11}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DT(FLOAT), .infer = deconv_infer, .prepare = deconv_prepare,
-            .run = deconv_run, .release = deconv_release, .flops = deconv_flops,
+            .dtypes = ORTC_DT(FLOAT),
+            .flags = ORTC_OP_POST_OPS | ORTC_OP_POST_OP_SUM | ORTC_OP_MAY_INPLACE,
+            .infer = deconv_infer, .prepare = deconv_prepare, .run = ortc_dnnl_prim_exec,
+            .release = ortc_dnnl_prim_release, .flops = deconv_flops,
             .reference = deconv_reference),
 };
 ORTC_OP_TABLE_END(deconv);

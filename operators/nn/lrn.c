@@ -7,23 +7,8 @@
  * scratch); where oneDNN has only its reference implementation for that
  * layout, or for the plain-C kernel, the input is first made plain.
  */
-#include <stdlib.h>
-
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "lrn_ref.h"
-
-typedef struct lrn_state {
-    bool use_ref; /* even size (or empty input): plain-C kernel */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
-    /* a blocked input made plain first (in scratch at unblock.off[0]) */
-    ortc_dnnl_unblock unblock;
-    /* a blocked result reordered to the plain output (from scratch) */
-    bool to_plain;
-    size_t tmp_off;
-    ortc_dnnl_reorder out_reorder;
-    dnnl_memory_desc_t md; /* the primitive's layout (out_layout[0].desc) */
-} lrn_state;
 
 typedef struct lrn_params {
     int64_t n, c, s; /* x viewed as (N, C, S) */
@@ -41,14 +26,8 @@ static ortc_status lrn_check(ortc_opctx *c, lrn_params *p)
         (st = ortc_op_check_attr(c, "bias", ORTC_ATTR_FLOAT)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 2) {
-        char sx[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); LRN needs rank >= 2 "
-                             "(N, C, spatial...)",
-                             c->node->inputs[0]->name,
-                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank);
-    }
+    if ((st = ortc_op_check_min_rank(c, 0, 2, "N, C, spatial...")))
+        return st;
     if (!ortc_node_attr(c->node, "size"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required attribute 'size' is missing");
     p->size = ortc_node_attr_int(c->node, "size", 0);
@@ -99,21 +78,20 @@ static ortc_status lrn_pd(ortc_opctx *c, const lrn_params *p, const dnnl_memory_
     return ortc_dnnl_pd_create(c, pd, &desc, NULL, &unimpl);
 }
 
-static ortc_status lrn_build(ortc_opctx *c, lrn_state *s)
+static ortc_status lrn_build(ortc_opctx *c, void *state)
 {
-    lrn_params p;
-    ortc_status st = lrn_check(c, &p);
+    ortc_dnnl_prim *p = state;
+    lrn_params lp;
+    ortc_status st = lrn_check(c, &lp);
     if (st)
         return st;
-    size_t used = 0;
+    if (lp.size % 2 == 0 || lp.n * lp.c * lp.s == 0)
+        return ortc_dnnl_prim_use_ref(c, p); /* see the note at the top of the file */
     bool blocked_in = ortc_dnnl_in_blocked(c, 0);
-    if (p.size % 2 == 0 || p.n * p.c * p.s == 0) {
-        s->use_ref = true; /* see the note at the top of the file */
-        return ortc_dnnl_unblock_init(c, &s->unblock, &used);
-    }
+    dnnl_memory_desc_t md;
     dnnl_primitive_desc_t pd = NULL;
     if (blocked_in) {
-        if ((st = ortc_dnnl_md_input(c, 0, &s->md)) || (st = lrn_pd(c, &p, &s->md, &pd)))
+        if ((st = ortc_dnnl_md_input(c, 0, &md)) || (st = lrn_pd(c, &lp, &md, &pd)))
             return st;
         if (pd && ortc_dnnl_impl_is_ref(pd)) {
             dnnl_primitive_desc_destroy(pd); /* slow: normalise a plain copy instead */
@@ -122,94 +100,33 @@ static ortc_status lrn_build(ortc_opctx *c, lrn_state *s)
     }
     if (!pd) {
         /* Across-channel LRN treats spatial positions independently, so any
-         * plain rank is the 4-D (N, C, S, 1). */
-        if (blocked_in && (st = ortc_dnnl_unblock_init(c, &s->unblock, &used)))
+         * plain rank is the 4-D (N, C, S, 1); a blocked input is made plain
+         * first (the primitive then reads the copy). */
+        if (blocked_in && (st = ortc_dnnl_unblock_init(c, &p->unblock, &p->used)))
             return st;
-        int64_t dims[4] = {p.n, p.c, p.s, 1};
-        if ((st = ortc_dnnl_md_plain(c, &s->md, 4, dims)) || (st = lrn_pd(c, &p, &s->md, &pd)))
+        int64_t dims[4] = {lp.n, lp.c, lp.s, 1};
+        if ((st = ortc_dnnl_md_plain(c, &md, 4, dims)) || (st = lrn_pd(c, &lp, &md, &pd)))
             return st;
         if (!pd) {
-            s->use_ref = true;
+            p->use_ref = true;
             return ORTC_STATUS_OK;
         }
     }
-    bool blocked_out = c->out_blocked_ok && c->out_blocked_ok[0];
-    s->to_plain = !blocked_out && !ortc_dnnl_md_is_plain(&s->md) && s->unblock.n == 0;
-    if (s->to_plain) {
-        dnnl_memory_desc_t plain;
-        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&s->md));
-        st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims);
-        if (!st)
-            st = ortc_dnnl_reorder_init(c, &s->out_reorder, &s->md, &plain, used);
-    }
-    s->step.scratch_off = used;
-    if (!st)
-        st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &s->md, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &s->md, &s->dst);
-    if (!st && !s->to_plain && s->unblock.n == 0 && blocked_in)
-        st = ortc_dnnl_set_out_layout(c, 0, &s->md);
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    st = ortc_dnnl_prim_bind(c, p, pd, args, 2);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
 
-static void lrn_release(ortc_opctx *c)
-{
-    lrn_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    ortc_dnnl_unblock_free(&s->unblock);
-    if (s->to_plain)
-        ortc_dnnl_reorder_free(&s->out_reorder);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
-}
-
 static ortc_status lrn_prepare(ortc_opctx *c)
 {
-    lrn_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing LRN");
-    c->state = s;
-    ortc_status st = lrn_build(c, s);
-    if (st)
-        lrn_release(c);
-    return st;
-}
-
-static ortc_status lrn_run(ortc_opctx *c)
-{
-    lrn_state *s = c->state;
-    if (!s)
-        return lrn_reference(c);
-    ortc_opctx v;
-    ortc_tensor ins[ORTC_DNNL_MAX_IO];
-    ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-    ortc_status st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
-    if (st)
-        return st;
-    if (s->use_ref)
-        return lrn_reference(&v);
-    void *y = s->to_plain ? ortc_dnnl_scratch_at(c, s->tmp_off) : c->out[0]->data;
-    if ((st = ortc_dnnl_set(c, s->src, v.in[0]->data)) || (st = ortc_dnnl_set(c, s->dst, y)) ||
-        (st = ortc_dnnl_step_run(c, &s->step)))
-        return st;
-    if (s->to_plain)
-        return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
-    return ORTC_STATUS_OK;
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), lrn_build, NULL);
 }
 
 const ortc_operator ortc_ops_lrn[] = {
     ORTC_OP("LRN", 1, 13, .versions = {1, 13}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = lrn_infer,
-            .prepare = lrn_prepare, .run = lrn_run, .release = lrn_release,
+            .prepare = lrn_prepare, .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,
             .reference = lrn_reference),
 };
 ORTC_OP_TABLE_END(lrn);

@@ -13,24 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
+#include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
     return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
-static inline double load_real(const void *x, ortc_dtype t, int64_t i)
-{
-    return t == ORTC_DTYPE_FLOAT ? ((const float *)x)[i] : ((const double *)x)[i];
-}
-
-static inline void store_real(void *y, ortc_dtype t, int64_t i, double v)
-{
-    if (t == ORTC_DTYPE_FLOAT)
-        ((float *)y)[i] = (float)v;
-    else
-        ((double *)y)[i] = v;
 }
 
 static size_t align64(size_t n)
@@ -90,12 +78,12 @@ static void batchnorm_forward(void *y, const void *x, ortc_dtype t, const void *
                               int64_t ch, int64_t s, double eps)
 {
     for (int64_t c = 0; c < ch; c++) {
-        double a = load_real(scale, t, c) / sqrt(load_real(var, t, c) + eps);
-        double m = load_real(mean, t, c), b = load_real(bias, t, c);
+        double a = ortc_load_real(scale, t, c) / sqrt(ortc_load_real(var, t, c) + eps);
+        double m = ortc_load_real(mean, t, c), b = ortc_load_real(bias, t, c);
         for (int64_t i = 0; i < n; i++) {
             int64_t base = (i * ch + c) * s;
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
     }
 }
@@ -109,11 +97,11 @@ static void stats_forward(double *mean, double *var, const void *x, ortc_dtype t
     int64_t count = rows * len;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < len; j++)
-            sum += load_real(x, t, first + r * pitch + j);
+            sum += ortc_load_real(x, t, first + r * pitch + j);
     double m = count ? sum / (double)count : 0;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < len; j++) {
-            double d = load_real(x, t, first + r * pitch + j) - m;
+            double d = ortc_load_real(x, t, first + r * pitch + j) - m;
             sq += d * d;
         }
     *mean = m;
@@ -131,16 +119,18 @@ static void batchnorm_train_forward(void *y, void *run_mean, void *run_var, cons
     for (int64_t c = 0; c < ch; c++) {
         double m, v; /* channel c: n rows of s, ch * s apart */
         stats_forward(&m, &v, x, t, c * s, n, ch * s, s);
-        double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+        double a = ortc_load_real(scale, t, c) / sqrt(v + eps), b = ortc_load_real(bias, t, c);
         for (int64_t i = 0; i < n; i++) {
             int64_t base = (i * ch + c) * s;
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
         if (run_mean)
-            store_real(run_mean, t, c, load_real(mean, t, c) * momentum + m * (1 - momentum));
+            ortc_store_real(run_mean, t, c,
+                            ortc_load_real(mean, t, c) * momentum + m * (1 - momentum));
         if (run_var)
-            store_real(run_var, t, c, load_real(var, t, c) * momentum + v * (1 - momentum));
+            ortc_store_real(run_var, t, c,
+                            ortc_load_real(var, t, c) * momentum + v * (1 - momentum));
     }
 }
 
@@ -154,9 +144,9 @@ static void instancenorm_forward(void *y, const void *x, ortc_dtype t, const voi
             int64_t base = (i * ch + c) * s;
             double m, v;
             stats_forward(&m, &v, x, t, base, 1, s, s);
-            double a = load_real(scale, t, c) / sqrt(v + eps), b = load_real(bias, t, c);
+            double a = ortc_load_real(scale, t, c) / sqrt(v + eps), b = ortc_load_real(bias, t, c);
             for (int64_t j = 0; j < s; j++)
-                store_real(y, t, base + j, (load_real(x, t, base + j) - m) * a + b);
+                ortc_store_real(y, t, base + j, (ortc_load_real(x, t, base + j) - m) * a + b);
         }
 }
 
@@ -188,11 +178,11 @@ static void layernorm_forward(void *y, float *mean, float *rstd, const void *x, 
         double r = 1.0 / sqrt(v + eps);
         for (int64_t j = 0; j < inner; j++) {
             int64_t e = base + j;
-            double out = (load_real(x, t, e) - m) * r *
-                         load_real(scale, t, bcast_offset(e, dims, sstr, rank));
+            double out = (ortc_load_real(x, t, e) - m) * r *
+                         ortc_load_real(scale, t, bcast_offset(e, dims, sstr, rank));
             if (bias)
-                out += load_real(bias, t, bcast_offset(e, dims, bstr, rank));
-            store_real(y, t, e, out);
+                out += ortc_load_real(bias, t, bcast_offset(e, dims, bstr, rank));
+            ortc_store_real(y, t, e, out);
         }
         if (mean)
             mean[o] = (float)m;
@@ -204,82 +194,13 @@ static void layernorm_forward(void *y, float *mean, float *rstd, const void *x, 
 /* ==== shared oneDNN state ==================================================== */
 
 typedef struct norm_state {
-    bool use_ref;
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst, mean, var, scale, shift;
-    size_t extra_off; /* this op's own floats in c->scratch, after oneDNN's */
+    ortc_dnnl_prim prim;
+    size_t extra_off; /* this op's own floats in c->scratch */
 } norm_state;
 
-static void norm_release(ortc_opctx *c)
+static ortc_status norm_prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opctx *, void *))
 {
-    norm_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    dnnl_memory_t *mems[] = {&s->src, &s->dst, &s->mean, &s->var, &s->scale, &s->shift};
-    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
-        if (*mems[i])
-            dnnl_memory_destroy(*mems[i]);
-    free(s);
-    c->state = NULL;
-}
-
-static ortc_status norm_prepare_with(ortc_opctx *c,
-                                     ortc_status (*build)(ortc_opctx *, norm_state *))
-{
-    norm_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = build(c, s);
-    if (st)
-        norm_release(c);
-    return st;
-}
-
-/* Primitive for a normalization op desc: memories for SRC/DST (data), MEAN/
- * VARIANCE (stat, when `stats`), SCALE/SHIFT (param, when used); run binds
- * them. Reserves `extra` bytes of scratch after oneDNN's scratchpad (at
- * s->extra_off). Unimplemented by oneDNN: plain C. */
-static ortc_status norm_make(ortc_opctx *c, norm_state *s, const void *desc,
-                             const dnnl_memory_desc_t *data, const dnnl_memory_desc_t *stat,
-                             const dnnl_memory_desc_t *param, bool stats, bool use_scale,
-                             bool use_shift, size_t extra)
-{
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    ortc_status st = ortc_dnnl_pd_create(c, &pd, desc, NULL, &unimpl);
-    if (st)
-        return st;
-    if (unimpl) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
-    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    s->extra_off = align64(smd ? dnnl_memory_desc_get_size(smd) : 0);
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, data, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, data, &s->dst);
-    if (!st && stats)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_MEAN, stat, &s->mean);
-    if (!st && stats)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_VARIANCE, stat, &s->var);
-    if (!st && use_scale)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SCALE, param, &s->scale);
-    if (!st && use_shift)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SHIFT, param, &s->shift);
-    dnnl_primitive_desc_destroy(pd);
-    if (!st && extra && s->extra_off + extra > c->scratch_bytes)
-        c->scratch_bytes = s->extra_off + extra;
-    return st;
-}
-
-static ortc_status bind(ortc_opctx *c, dnnl_memory_t m, const void *data)
-{
-    return m ? ortc_dnnl_set(c, m, data) : ORTC_STATUS_OK;
+    return ortc_dnnl_prim_prepare(c, sizeof(norm_state), build, NULL);
 }
 
 /* ==== BatchNormalization ===================================================== */
@@ -365,16 +286,15 @@ static ortc_status bn_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status bn_build(ortc_opctx *c, norm_state *s)
+static ortc_status bn_build(ortc_opctx *c, void *state)
 {
+    norm_state *s = state;
     bn_geom g;
     ortc_status st = bn_check(c, &g);
     if (st)
         return st;
-    if (g.training || c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (g.training || c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0)
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     if (c->inplace)
         c->inplace[0] = 0; /* per element: y may overwrite x */
     /* x as (N, C) or (N, C, S) */
@@ -387,7 +307,12 @@ static ortc_status bn_build(ortc_opctx *c, norm_state *s)
     DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(
                       &desc, dnnl_forward_inference, &data, (float)g.eps,
                       dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift));
-    return norm_make(c, s, &desc, &data, &param, &param, true, true, true, 0);
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),   ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_IN(DNNL_ARG_SCALE, 1), ORTC_DNNL_IN(DNNL_ARG_SHIFT, 2),
+        ORTC_DNNL_IN(DNNL_ARG_MEAN, 3),  ORTC_DNNL_IN(DNNL_ARG_VARIANCE, 4),
+    };
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 6);
 }
 
 static ortc_status bn_prepare(ortc_opctx *c)
@@ -397,15 +322,7 @@ static ortc_status bn_prepare(ortc_opctx *c)
 
 static ortc_status bn_run(ortc_opctx *c)
 {
-    norm_state *s = c->state;
-    if (!s || s->use_ref)
-        return bn_reference(c);
-    ortc_status st;
-    if ((st = bind(c, s->src, c->in[0]->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
-        (st = bind(c, s->scale, c->in[1]->data)) || (st = bind(c, s->shift, c->in[2]->data)) ||
-        (st = bind(c, s->mean, c->in[3]->data)) || (st = bind(c, s->var, c->in[4]->data)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_exec(c);
 }
 
 /* ==== InstanceNormalization ================================================== */
@@ -450,17 +367,16 @@ static ortc_status in_reference(ortc_opctx *c)
  * statistics over x viewed as (1, N*C, S) gives each (n, c) row its own mean
  * and variance; scale and shift are tiled to N*C at run, and the statistics
  * land there too, all in scratch after oneDNN's scratchpad. */
-static ortc_status in_build(ortc_opctx *c, norm_state *s)
+static ortc_status in_build(ortc_opctx *c, void *state)
 {
+    norm_state *s = state;
     int64_t n, ch, sp;
     double eps;
     ortc_status st = in_check(c, &n, &ch, &sp, &eps);
     if (st)
         return st;
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || n * ch * sp == 0) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || n * ch * sp == 0)
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     int64_t nc = n * ch, dims[3] = {1, nc, sp};
     dnnl_memory_desc_t data, param;
     if ((st = ortc_dnnl_md_plain(c, &data, 3, dims)) ||
@@ -471,8 +387,17 @@ static ortc_status in_build(ortc_opctx *c, norm_state *s)
                                                              (float)eps,
                                                              dnnl_use_scale | dnnl_use_shift));
     /* scale, shift, mean, variance: 4 arrays of N*C floats */
-    return norm_make(c, s, &desc, &data, &param, &param, true, true, true,
-                     4 * align64((size_t)nc * sizeof(float)));
+    size_t step = align64((size_t)nc * sizeof(float));
+    size_t off = s->extra_off = ortc_dnnl_prim_scratch(c, &s->prim, 4 * step);
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_SCRATCH(DNNL_ARG_SCALE, off),
+        ORTC_DNNL_SCRATCH(DNNL_ARG_SHIFT, off + step),
+        ORTC_DNNL_SCRATCH(DNNL_ARG_MEAN, off + 2 * step),
+        ORTC_DNNL_SCRATCH(DNNL_ARG_VARIANCE, off + 3 * step),
+    };
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 6);
 }
 
 static ortc_status in_prepare(ortc_opctx *c)
@@ -483,7 +408,7 @@ static ortc_status in_prepare(ortc_opctx *c)
 static ortc_status in_run(ortc_opctx *c)
 {
     norm_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s || s->prim.use_ref)
         return in_reference(c);
     const ortc_tensor *x = c->in[0];
     int64_t n = x->dims[0], ch = x->dims[1], nc = n * ch;
@@ -496,12 +421,7 @@ static ortc_status in_run(ortc_opctx *c)
             scale[i * ch + j] = sc[j];
             shift[i * ch + j] = b[j];
         }
-    ortc_status st;
-    if ((st = bind(c, s->src, x->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
-        (st = bind(c, s->scale, scale)) || (st = bind(c, s->shift, shift)) ||
-        (st = bind(c, s->mean, extra + 2 * step)) || (st = bind(c, s->var, extra + 3 * step)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_run(c, &s->prim);
 }
 
 /* ==== LayerNormalization ===================================================== */
@@ -620,16 +540,15 @@ static ortc_status ln_reference(ortc_opctx *c)
  * requested it runs in training mode, writing the mean and variance (into
  * the outputs, or scratch for one not requested); run then turns the
  * variance into 1 / sqrt(var + eps). */
-static ortc_status ln_build(ortc_opctx *c, norm_state *s)
+static ortc_status ln_build(ortc_opctx *c, void *state)
 {
+    norm_state *s = state;
     ln_geom g;
     ortc_status st = ln_check(c, &g);
     if (st)
         return st;
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || !g.dense || g.outer * g.inner == 0) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || !g.dense || g.outer * g.inner == 0)
+        return ortc_dnnl_prim_use_ref(c, &s->prim);
     bool has_b = c->n_in > 2 && c->in[2];
     bool stats = has_output(c, 1) || has_output(c, 2);
     int64_t dims[2] = {g.outer, g.inner};
@@ -642,9 +561,18 @@ static ortc_status ln_build(ortc_opctx *c, norm_state *s)
     DNNL_CHECK(c, dnnl_layer_normalization_forward_desc_init(
                       &desc, stats ? dnnl_forward_training : dnnl_forward_inference, &data, &stat,
                       (float)g.eps, dnnl_use_scale | (has_b ? dnnl_use_shift : 0)));
-    /* room for a statistic that is not an output */
-    size_t extra = stats ? align64((size_t)g.outer * sizeof(float)) : 0;
-    return norm_make(c, s, &desc, &data, &stat, &param, stats, true, has_b, extra);
+    /* a statistic that is not an output goes to scratch */
+    size_t spare = stats ? ortc_dnnl_prim_scratch(c, &s->prim, (size_t)g.outer * sizeof(float)) : 0;
+    ortc_dnnl_arg args[6] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+                             ORTC_DNNL_IN(DNNL_ARG_SCALE, 1)};
+    int n = 3;
+    if (has_b)
+        args[n++] = ORTC_DNNL_IN(DNNL_ARG_SHIFT, 2);
+    for (int k = 1; stats && k <= 2; k++) {
+        int arg = k == 1 ? DNNL_ARG_MEAN : DNNL_ARG_VARIANCE;
+        args[n++] = has_output(c, k) ? ORTC_DNNL_OUT(arg, k) : ORTC_DNNL_SCRATCH(arg, spare);
+    }
+    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, n);
 }
 
 static ortc_status ln_prepare(ortc_opctx *c)
@@ -655,19 +583,13 @@ static ortc_status ln_prepare(ortc_opctx *c)
 static ortc_status ln_run(ortc_opctx *c)
 {
     norm_state *s = c->state;
-    if (!s || s->use_ref)
+    if (!s || s->prim.use_ref)
         return ln_reference(c);
-    void *spare = (char *)c->scratch + s->extra_off;
-    float *mean = has_output(c, 1) ? c->out[1]->data : spare;
-    float *var = has_output(c, 2) ? c->out[2]->data : spare;
-    ortc_status st;
-    if ((st = bind(c, s->src, c->in[0]->data)) || (st = bind(c, s->dst, c->out[0]->data)) ||
-        (st = bind(c, s->scale, c->in[1]->data)) ||
-        (st = bind(c, s->shift, c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL)) ||
-        (st = bind(c, s->mean, mean)) || (st = bind(c, s->var, var)) ||
-        (st = ortc_dnnl_step_run(c, &s->step)))
+    ortc_status st = ortc_dnnl_prim_run(c, &s->prim);
+    if (st)
         return st;
     if (has_output(c, 2)) {
+        float *var = c->out[2]->data;
         DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
         float eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
         int64_t outer = ortc_tensor_numel(c->out[2]);
@@ -683,12 +605,12 @@ const ortc_operator ortc_ops_norm[] = {
     ORTC_OP("BatchNormalization", 1, 15, .versions = {1, 6, 7, 9, 14, 15},
             .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
             .flags = ORTC_OP_MAY_INPLACE, .infer = bn_infer, .prepare = bn_prepare, .run = bn_run,
-            .release = norm_release, .reference = bn_reference),
+            .release = ortc_dnnl_prim_release, .reference = bn_reference),
     ORTC_OP("InstanceNormalization", 1, 6, .versions = {1, 6}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_FLOAT, .infer = in_infer, .prepare = in_prepare, .run = in_run,
-            .release = norm_release, .reference = in_reference),
+            .release = ortc_dnnl_prim_release, .reference = in_reference),
     ORTC_OP("LayerNormalization", 17, 17, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_FLOAT, .infer = ln_infer, .prepare = ln_prepare, .run = ln_run,
-            .release = norm_release, .reference = ln_reference),
+            .release = ortc_dnnl_prim_release, .reference = ln_reference),
 };
 ORTC_OP_TABLE_END(norm);

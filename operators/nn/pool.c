@@ -15,19 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "pool_ref.h"
 
-typedef struct pool_state {
-    bool use_ref;              /* case oneDNN cannot express exactly: plain-C kernel */
-    ortc_dnnl_unblock unblock; /* use_ref with a blocked input: plain copy */
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
-    bool to_plain; /* pool into scratch (input's layout), then reorder */
-    size_t tmp_off;
-    ortc_dnnl_reorder out_reorder;
-    dnnl_memory_desc_t dst_md; /* output layout (out_layout[0].desc points here) */
-} pool_state;
+/* The op state is an ortc_dnnl_prim: use_ref for cases oneDNN cannot
+ * express exactly (the plain-C kernel, on a plain copy of a blocked x). */
 
 /* A validated MaxPool/AveragePool node. */
 typedef struct pool_shape {
@@ -67,11 +59,8 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     const ortc_tensor *x = c->in[0];
     char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
-    if (x->rank < 3)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 "
-                             "(N, C, spatial...)",
-                             in_name(c, 0), sx, x->rank, op);
+    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
+        return st;
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial dims",
@@ -215,69 +204,37 @@ static ortc_status pool_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* Plain-C kernel from here on (a blocked input gets a plain copy). */
-static ortc_status pool_use_ref(ortc_opctx *c, pool_state *s)
-{
-    size_t used = 0;
-    s->use_ref = true;
-    return ortc_dnnl_unblock_init(c, &s->unblock, &used);
-}
-
 /* Primitive for a pooling over x (src: its layout; rank dims) to y,
  * spatial parameters per model spatial dim (already in oneDNN's form:
  * dilation counts gaps). The output takes the input's layout when blocked
  * layouts may flow; otherwise it is plain, through scratch if needed. */
-static ortc_status pool_make(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg,
+static ortc_status pool_make(ortc_opctx *c, ortc_dnnl_prim *p, dnnl_alg_kind_t alg,
                              const dnnl_memory_desc_t *src, int rank, const int64_t *ydims,
                              const dnnl_dims_t strides, const dnnl_dims_t kernel,
                              const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr)
 {
-    dnnl_memory_desc_t dst, plain;
-    ortc_status st;
-    bool src_plain = ortc_dnnl_md_is_plain(src);
-    bool blocked_out = c->out_blocked_ok && c->out_blocked_ok[0];
-    if ((st = ortc_dnnl_md_plain(c, &plain, rank, ydims)) ||
-        (st = src_plain ? ortc_dnnl_md_plain(c, &dst, rank, ydims)
-                        : ortc_dnnl_md_any(c, &dst, rank, ydims)))
+    dnnl_memory_desc_t dst;
+    ortc_status st = ortc_dnnl_md_is_plain(src) ? ortc_dnnl_md_plain(c, &dst, rank, ydims)
+                                                : ortc_dnnl_md_any(c, &dst, rank, ydims);
+    if (st)
         return st;
     dnnl_pooling_v2_desc_t desc;
     DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src, &dst,
                                                     strides, kernel, dil, pl, pr));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl)
-        return pool_use_ref(c, s);
-    s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    size_t used = 0;
-    s->to_plain = !blocked_out && !ortc_dnnl_md_is_plain(&s->dst_md);
-    if (s->to_plain) {
-        s->tmp_off = ortc_dnnl_scratch_take(c, &used, dnnl_memory_desc_get_size(&s->dst_md));
-        st = ortc_dnnl_reorder_init(c, &s->out_reorder, &s->dst_md, &plain, used);
-    }
-    s->step.scratch_off = used;
-    if (!st)
-        st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &s->dst_md, &s->dst);
-    if (!st && !s->to_plain)
-        st = ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
-    dnnl_primitive_desc_destroy(pd);
-    return st;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, p, &desc, NULL, args, 2);
 }
 
-static ortc_status pool_build(ortc_opctx *c, pool_state *s)
+static ortc_status pool_build(ortc_opctx *c, void *state)
 {
+    ortc_dnnl_prim *s = state;
     pool_shape ps;
     ortc_status st = pool_check(c, &ps);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
     if (ortc_tensor_numel(x) == 0 || ps.indices || x->dtype != ORTC_DTYPE_FLOAT)
-        return pool_use_ref(c, s);
+        return ortc_dnnl_prim_use_ref(c, s);
     const ortc_window *g = &ps.g;
     dnnl_dims_t strides, kernel, dil, pl, pr;
     for (int i = 0; i < g->nsp; i++) {
@@ -291,7 +248,7 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
         int64_t need = (g->out[d] - 1) * g->stride[d] + ortc_win_extent(g, d) - g->in[d] - pl[i];
         pr[i] = need > g->pad_end[d] ? need : g->pad_end[d];
         if (!ps.is_max && ps.count_include_pad && pr[i] > g->pad_end[d])
-            return pool_use_ref(c, s); /* see the note at the top of the file */
+            return ortc_dnnl_prim_use_ref(c, s); /* see the note at the top of the file */
     }
     dnnl_alg_kind_t alg = ps.is_max              ? dnnl_pooling_max
                           : ps.count_include_pad ? dnnl_pooling_avg_include_padding
@@ -304,68 +261,9 @@ static ortc_status pool_build(ortc_opctx *c, pool_state *s)
     return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
 }
 
-static void pool_release(ortc_opctx *c)
-{
-    pool_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    ortc_dnnl_unblock_free(&s->unblock);
-    if (s->to_plain)
-        ortc_dnnl_reorder_free(&s->out_reorder);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
-}
-
-static ortc_status prepare_with(ortc_opctx *c, ortc_status (*build)(ortc_opctx *, pool_state *))
-{
-    pool_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = build(c, s);
-    if (st)
-        pool_release(c);
-    return st;
-}
-
 static ortc_status pool_prepare(ortc_opctx *c)
 {
-    return prepare_with(c, pool_build);
-}
-
-/* Executes the primitive on in[0] -> out[0] (through scratch when the
- * output must be plain). */
-static ortc_status pool_exec(ortc_opctx *c, pool_state *s)
-{
-    ortc_status st;
-    void *y = s->to_plain ? ortc_dnnl_scratch_at(c, s->tmp_off) : c->out[0]->data;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) || (st = ortc_dnnl_set(c, s->dst, y)) ||
-        (st = ortc_dnnl_step_run(c, &s->step)))
-        return st;
-    if (s->to_plain)
-        return ortc_dnnl_reorder_run(c, &s->out_reorder, y, c->out[0]->data);
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status pool_run(ortc_opctx *c)
-{
-    pool_state *s = c->state;
-    if (!s)
-        return pool_reference(c);
-    if (s->use_ref) {
-        ortc_opctx v;
-        ortc_tensor ins[ORTC_DNNL_MAX_IO];
-        ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-        ortc_status st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs);
-        return st ? st : pool_reference(&v);
-    }
-    return pool_exec(c, s);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), pool_build, NULL);
 }
 
 /* ---- GlobalAveragePool: mean over all spatial dims ------------------------ */
@@ -373,17 +271,10 @@ static ortc_status pool_run(ortc_opctx *c)
 static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)))
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
+        (st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 3) {
-        char sx[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has shape %s (rank %d); %s needs rank >= 3 (N, C, "
-                             "spatial...)",
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             x->rank, c->node->op_type);
-    }
     *nc = x->dims[0] * x->dims[1];
     *spatial = 1;
     for (int i = 2; i < x->rank; i++)
@@ -422,16 +313,14 @@ static ortc_status gap_reference(ortc_opctx *c)
 }
 
 /* Any rank: pool (N, C, S) with a window of S over one spatial dim. */
-static ortc_status global_build(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t alg)
+static ortc_status global_build(ortc_opctx *c, ortc_dnnl_prim *s, dnnl_alg_kind_t alg)
 {
     int64_t nc, sp;
     ortc_status st = gap_check(c, &nc, &sp);
     if (st)
         return st;
-    if (nc == 0 || sp == 0) {
-        s->use_ref = true;
-        return ORTC_STATUS_OK;
-    }
+    if (nc == 0 || sp == 0)
+        return ortc_dnnl_prim_use_ref(c, s);
     const ortc_tensor *x = c->in[0];
     int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
     dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
@@ -441,22 +330,14 @@ static ortc_status global_build(ortc_opctx *c, pool_state *s, dnnl_alg_kind_t al
     return pool_make(c, s, alg, &src, 3, ydims, strides, kernel, dil, pl, pr);
 }
 
-static ortc_status gap_build(ortc_opctx *c, pool_state *s)
+static ortc_status gap_build(ortc_opctx *c, void *state)
 {
-    return global_build(c, s, dnnl_pooling_avg_exclude_padding);
+    return global_build(c, state, dnnl_pooling_avg_exclude_padding);
 }
 
 static ortc_status gap_prepare(ortc_opctx *c)
 {
-    return prepare_with(c, gap_build);
-}
-
-static ortc_status gap_run(ortc_opctx *c)
-{
-    pool_state *s = c->state;
-    if (!s || s->use_ref)
-        return gap_reference(c);
-    return pool_exec(c, s);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), gap_build, NULL);
 }
 
 /* ---- GlobalMaxPool: max over all spatial dims ----------------------------- */
@@ -473,14 +354,6 @@ static void global_maxpool_forward(float *out, const float *x, int64_t nc, int64
     }
 }
 
-static bool has_nan(const float *x, int64_t n)
-{
-    bool any = false;
-    for (int64_t i = 0; i < n; i++)
-        any |= x[i] != x[i];
-    return any;
-}
-
 static ortc_status gmp_reference(ortc_opctx *c)
 {
     int64_t nc, sp;
@@ -491,27 +364,26 @@ static ortc_status gmp_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status gmp_build(ortc_opctx *c, pool_state *s)
+static ortc_status gmp_build(ortc_opctx *c, void *state)
 {
-    return global_build(c, s, dnnl_pooling_max);
+    return global_build(c, state, dnnl_pooling_max);
 }
 
 static ortc_status gmp_prepare(ortc_opctx *c)
 {
-    return prepare_with(c, gmp_build);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), gmp_build, NULL);
 }
 
 static ortc_status gmp_run(ortc_opctx *c)
 {
-    pool_state *s = c->state;
-    if (!s || s->use_ref || has_nan(c->in[0]->data, ortc_tensor_numel(c->in[0])))
+    if (ortc_f32_any_nan(c->in[0]->data, ortc_tensor_numel(c->in[0])))
         return gmp_reference(c);
-    return pool_exec(c, s);
+    return ortc_dnnl_prim_exec(c);
 }
 
 #define POOL_CALLBACKS                                                                             \
-    .infer = pool_infer, .prepare = pool_prepare, .run = pool_run, .release = pool_release,        \
-    .reference = pool_reference
+    .infer = pool_infer, .prepare = pool_prepare, .run = ortc_dnnl_prim_exec,                      \
+    .release = ortc_dnnl_prim_release, .reference = pool_reference
 
 /* MaxPool-12 adds float64, int8 and uint8 */
 const ortc_operator ortc_ops_pool[] = {
@@ -523,10 +395,10 @@ const ortc_operator ortc_ops_pool[] = {
     ORTC_OP("AveragePool", 1, 11, .versions = {1, 7, 10, 11}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
     ORTC_OP("GlobalAveragePool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
-            .infer = gap_infer, .prepare = gap_prepare, .run = gap_run, .release = pool_release,
-            .reference = gap_reference),
+            .infer = gap_infer, .prepare = gap_prepare, .run = ortc_dnnl_prim_exec,
+            .release = ortc_dnnl_prim_release, .reference = gap_reference),
     ORTC_OP("GlobalMaxPool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
-            .infer = gap_infer, .prepare = gmp_prepare, .run = gmp_run, .release = pool_release,
-            .reference = gmp_reference),
+            .infer = gap_infer, .prepare = gmp_prepare, .run = gmp_run,
+            .release = ortc_dnnl_prim_release, .reference = gmp_reference),
 };
 ORTC_OP_TABLE_END(pool);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_util.h"
+#include "dnnl_prim.h"
 #include "plain_util.h"
 
 #define RS_TAPS 4 /* cubic reads 4 input points per axis */
@@ -63,12 +63,6 @@ typedef struct rs_taps {
     int64_t idx[RS_TAPS];
     double w[RS_TAPS];
 } rs_taps;
-
-typedef struct rs_state {
-    bool use_dnnl;
-    ortc_dnnl_step step;
-    dnnl_memory_t src, dst;
-} rs_state;
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
@@ -646,14 +640,14 @@ static bool dnnl_matches(const rs_params *p, ortc_dtype dt)
     return true;
 }
 
-static ortc_status rs_build(ortc_opctx *c, rs_state *s)
+static ortc_status rs_build(ortc_opctx *c, void *state)
 {
     rs_params p;
     ortc_status st = rs_parse(c, &p);
     if (st)
         return st;
     if (!dnnl_matches(&p, c->in[0]->dtype))
-        return ORTC_STATUS_OK;
+        return ortc_dnnl_prim_use_ref(c, state);
     dnnl_memory_desc_t src, dst;
     if ((st = ortc_dnnl_md_plain(c, &src, p.rank, p.in)) ||
         (st = ortc_dnnl_md_plain(c, &dst, p.rank, p.out)))
@@ -663,60 +657,13 @@ static ortc_status rs_build(ortc_opctx *c, rs_state *s)
     /* factors NULL: oneDNN takes out / in from the descriptors */
     DNNL_CHECK(
         c, dnnl_resampling_forward_desc_init(&desc, dnnl_forward_inference, alg, NULL, &src, &dst));
-    dnnl_primitive_desc_t pd;
-    bool unimpl;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimpl)))
-        return st;
-    if (unimpl)
-        return ORTC_STATUS_OK;
-    st = ortc_dnnl_step_create(c, &s->step, pd);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_SRC, &src, &s->src);
-    if (!st)
-        st = ortc_dnnl_step_mem(c, &s->step, DNNL_ARG_DST, &dst, &s->dst);
-    dnnl_primitive_desc_destroy(pd);
-    if (!st)
-        s->use_dnnl = true;
-    return st;
-}
-
-static void rs_release(ortc_opctx *c)
-{
-    rs_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_step_free(&s->step);
-    if (s->src)
-        dnnl_memory_destroy(s->src);
-    if (s->dst)
-        dnnl_memory_destroy(s->dst);
-    free(s);
-    c->state = NULL;
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, state, &desc, NULL, args, 2);
 }
 
 static ortc_status rs_prepare(ortc_opctx *c)
 {
-    rs_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing %s",
-                             c->node->op_type);
-    c->state = s;
-    ortc_status st = rs_build(c, s);
-    if (st)
-        rs_release(c);
-    return st;
-}
-
-static ortc_status rs_run(ortc_opctx *c)
-{
-    rs_state *s = c->state;
-    if (!s || !s->use_dnnl)
-        return rs_reference(c);
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, s->src, c->in[0]->data)) ||
-        (st = ortc_dnnl_set(c, s->dst, c->out[0]->data)))
-        return st;
-    return ortc_dnnl_step_run(c, &s->step);
+    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), rs_build, NULL);
 }
 
 /* every dtype but strings and complex numbers (linear and cubic modes:
@@ -725,7 +672,8 @@ static ortc_status rs_run(ortc_opctx *c)
     (ORTC_DTYPES_ALL & ~(ORTC_DT(STRING) | ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)))
 #define RESIZE_CALLBACKS                                                                           \
     .backend = ORTC_BACKEND_ONEDNN, .dtypes = RESIZE_DTYPES, .infer = rs_infer,                    \
-    .prepare = rs_prepare, .run = rs_run, .release = rs_release, .reference = rs_reference
+    .prepare = rs_prepare, .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,          \
+    .reference = rs_reference
 
 /* data inputs: scales (bit 1) for Upsample-9 and Resize-10; roi, scales and
  * sizes (bits 1-3) for Resize-11/13 */

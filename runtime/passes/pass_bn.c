@@ -46,7 +46,7 @@ static ortc_status try_fold(ortc_pass_ctx *pc, ortc_node *conv, bool *done)
     ortc_graph *g = pc->g;
     *done = false;
     if (conv->n_inputs < 2 || conv->n_inputs > 3 || conv->n_outputs != 1 || !conv->outputs[0] ||
-        !conv->inputs[0] || !conv->inputs[1] || ortc_node_attr(conv, ORTC_ATTR_POST_OPS))
+        !conv->inputs[0] || !conv->inputs[1] || conv->n_post_ops > 0)
         return ORTC_STATUS_OK;
     ortc_node *bn = ortc_pass_single_user(conv->outputs[0]);
     if (!ortc_pass_is_op(bn, "BatchNormalization") || bn->inputs[0] != conv->outputs[0] ||

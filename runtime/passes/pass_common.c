@@ -12,11 +12,6 @@
 #include "ir_edit.h"
 #include "pass_impl.h"
 
-static bool default_post_ops_ok(const ortc_node *n)
-{
-    return ORTC_PASS_POST_OPS_FLAG && n->op && (n->op->flags & ORTC_PASS_POST_OPS_FLAG);
-}
-
 void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *opts,
                         ortc_errbuf *err)
 {
@@ -32,7 +27,6 @@ void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *op
     if (!pc->opts.max_tensor_bytes)
         pc->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
     pc->err = err;
-    pc->post_ops_ok = default_post_ops_ok;
     pc->verbose = pc->opts.log && pc->opts.log_level >= ORTC_LOG_DEBUG;
     ortc_err_clear(&pc->scratch);
 }
@@ -133,12 +127,9 @@ void ortc_pass_dump(ortc_pass_ctx *pc, const char *title)
                 snprintf(vs, sizeof vs, "-");
             ortc_strbuf_append(line, sizeof line, "%s %s", k ? "," : "", vs);
         }
-        const ortc_attr *po = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
-        if (po && po->type == ORTC_ATTR_STRINGS) {
-            ortc_strbuf_append(line, sizeof line, "  post_ops=");
-            for (size_t j = 0; j < po->n; j++)
-                ortc_strbuf_append(line, sizeof line, "%s%s", j ? "," : "", po->strings[j]);
-        }
+        for (int j = 0; j < n->n_post_ops; j++)
+            ortc_strbuf_append(line, sizeof line, "%s%s", j ? ", " : "  post_ops=",
+                               ortc_post_op_str(vs, sizeof vs, &n->post_ops[j]));
         if (ortc_pass_is_op(n, "LRN"))
             ortc_strbuf_append(line, sizeof line, "  size=%lld alpha=%g beta=%g bias=%g",
                                (long long)ortc_node_attr_int(n, "size", 0),
@@ -453,6 +444,21 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
             v->dtype = in->dtype;
     }
     return ORTC_STATUS_OK;
+}
+
+bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
+                       ortc_post_op *out)
+{
+    node_ctx x;
+    if (!n->op || !n->op->post_op || input < 0 || input >= n->n_inputs || !n->inputs[input] ||
+        ensure_info(pc) || node_ctx_init(pc, n, &x))
+        return false;
+    if (x.c.in[input]->dtype == ORTC_DTYPE_UNDEFINED)
+        x.c.in[input]->dtype = dtype;
+    bool ok = n->op->post_op(&x.c, input, out) == ORTC_STATUS_OK;
+    ortc_err_clear(&pc->scratch);
+    node_ctx_free(&x);
+    return ok;
 }
 
 /* ---- evaluation ------------------------------------------------------------------- */

@@ -30,9 +30,7 @@ static bool after_relu(const ortc_value *v)
         return false;
     if (ortc_pass_is_op(p, "Relu"))
         return true;
-    const ortc_attr *po = ortc_node_attr(p, ORTC_ATTR_POST_OPS);
-    return po && po->type == ORTC_ATTR_STRINGS && po->n > 0 &&
-           !strcmp(po->strings[po->n - 1], "relu");
+    return p->n_post_ops > 0 && p->post_ops[p->n_post_ops - 1].kind == ORTC_POST_OP_RELU;
 }
 
 /* In place, n x n: pairs of FC_TILE x FC_TILE blocks go through small local

@@ -14,10 +14,6 @@
 #include "operator.h"
 #include "ortc/ortc.h"
 
-/* The operator flag by which Conv/Gemm/MatMul declare that they apply
- * ORTC_ATTR_POST_OPS (tests can force fusion with ortc_pass_ctx.post_ops_ok). */
-#define ORTC_PASS_POST_OPS_FLAG ORTC_OP_POST_OPS
-
 typedef struct ortc_pass_stats {
     int folded;        /* nodes evaluated into initializers */
     int inlined;       /* If nodes replaced by their branch */
@@ -49,9 +45,6 @@ typedef struct ortc_pass_ctx {
     struct ortc_backend *backend; /* created on first oneDNN evaluation */
     ortc_pass_info *info;         /* [info_cap], by value index; see ortc_pass_infer */
     int info_cap;
-    /* Whether node n (Conv/ConvTranspose/Gemm/MatMul) applies post-ops;
-     * default: its operator has ORTC_PASS_POST_OPS_FLAG. */
-    bool (*post_ops_ok)(const ortc_node *n);
     bool verbose; /* log change notes and graph dumps (DEBUG) */
     ortc_pass_stats stats;
 } ortc_pass_ctx;
@@ -84,6 +77,14 @@ bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v);
  * (infer/prepare/run error), *ok is false and nothing is allocated; only
  * out-of-memory is returned as an error. */
 ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out, bool *ok);
+
+/* Node n described as a fused post-op on its input `input` by its
+ * operator's post_op callback (operators/operator.h, fusion contract), with
+ * the inputs as pc->info knows them (data of constants) and input `input`
+ * of dtype `dtype` (the producer's) where shape inference could not tell.
+ * False when n's operator has no such callback or refuses. */
+bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
+                       ortc_post_op *out);
 
 /* Logging: a change note (DEBUG, only when pc->verbose) and a summary
  * line (INFO). Messages start with "passes". */
@@ -123,7 +124,7 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 /* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
-/* Element-wise followers and Conv+Add into ORTC_ATTR_POST_OPS. */
+/* Element-wise followers and Add into the producer's fused post-ops. */
 ortc_status ortc_pass_fuse(ortc_pass_ctx *pc);
 /* Gemm over constant (N, K) weights fed by a ReLU: weights transposed to
  * (K, N), transB = 0 (see pass_fc.c). */

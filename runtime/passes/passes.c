@@ -52,12 +52,11 @@ ortc_status ortc_passes_run_stats(ortc_model *m, const ortc_options *opts, ortc_
             &pc, ORTC_LOG_INFO,
             "passes: %d -> %d nodes: fold: folded %d nodes, inlined %d If; eliminate: "
             "removed %d Identity, %d Dropout; bn: folded %d; lrn: replaced %d (kept "
-            "%d even-size); fuse: fused %d%s; fc: transposed %d; dead: removed %d nodes, %d "
+            "%d even-size); fuse: fused %d; fc: transposed %d; dead: removed %d nodes, %d "
             "initializers",
             nodes_before, m->graph->n_nodes, s->folded, s->inlined, s->identities, s->dropouts,
-            s->bn_folded, s->lrn, s->lrn_kept, s->fused,
-            ORTC_PASS_POST_OPS_FLAG ? "" : " (operators lack post-op support)", s->fc_transposed,
-            s->dead_nodes, s->dead_values);
+            s->bn_folded, s->lrn, s->lrn_kept, s->fused, s->fc_transposed, s->dead_nodes,
+            s->dead_values);
         ortc_errbuf keep;
         keep.status = ORTC_STATUS_OK;
         memcpy(keep.msg, saved, sizeof keep.msg);

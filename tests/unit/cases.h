@@ -24,5 +24,8 @@ void ortc_cases_ops_deconv(Suite *s);
 void ortc_cases_ops_perf(Suite *s);
 /* cases_ops_wino5.c: the 5x5 Winograd kernel against the direct convolution. */
 void ortc_cases_ops_wino5(Suite *s);
+/* cases_post_ops.c: operators describing themselves as fused post-ops; one
+ * prepared oneDNN operator run from two execution contexts. */
+void ortc_cases_post_ops(Suite *s);
 
 #endif

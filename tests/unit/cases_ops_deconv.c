@@ -506,6 +506,87 @@ START_TEST(deconv_random)
 }
 END_TEST
 
+/* ---- fused post-ops (operator.h's fusion contract) ----------------------------- */
+
+/* ConvTranspose 1x1 with weight 1 and no bias is the identity, so y is
+ * the post-op list applied to x; each expected value worked out from
+ * ONNX's formulas on these six inputs and summands. */
+START_TEST(deconv_post_ops_hand)
+{
+    static const float x[6] = {-3.0f, -1.0f, -0.25f, 0.0f, 0.5f, 2.0f};
+    static const float sum[6] = {-1.0f, 2.0f, 0.0f, -4.0f, 0.25f, -3.0f};
+    static const float one = 1.0f;
+    static const struct {
+        const char *list;
+        float y[6];
+    } cases[] = {
+        {"relu", {0, 0, 0, 0, 0.5f, 2}},
+        {"leaky_relu:0.5", {-1.5f, -0.5f, -0.125f, 0, 0.5f, 2}},
+        {"clip:-0.5:1", {-0.5f, -0.5f, -0.25f, 0, 0.5f, 1}},
+        {"clip:1:-0.5", {-0.5f, -0.5f, -0.5f, -0.5f, -0.5f, -0.5f}}, /* numpy: min > max */
+        {"hard_sigmoid:0.2:0.5", {0, 0.3f, 0.45f, 0.5f, 0.6f, 0.9f}},
+        {"sum", {-4, 1, -0.25f, -4, 0.75f, -1}},
+        {"relu,sum,clip:0:1.5", {0, 1.5f, 0, 0, 0.75f, 0}},
+        {"sum,relu", {0, 1, 0, 0, 0.75f, 0}},
+    };
+    const int64_t xd[4] = {1, 1, 1, 6}, wd[4] = {1, 1, 1, 1};
+    for (int t = 0; t < N_OF(cases); t++) {
+        bool has_sum = strstr(cases[t].list, "sum") != NULL;
+        op_case *c = opc_new("ConvTranspose", 11, has_sum ? 4 : 2, 1);
+        opc_input(c, 0, F32, 4, xd, x, false);
+        opc_input(c, 1, F32, 4, wd, &one, true);
+        if (has_sum) {
+            opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+            opc_input(c, 3, F32, 4, xd, sum, false);
+        }
+        opc_set_post_ops(c->node, cases[t].list);
+        char what[96];
+        snprintf(what, sizeof what, "ConvTranspose post-ops \"%s\"", cases[t].list);
+        expect_both(c, cases[t].y, 4, xd, 1e-6, 1, what);
+        opc_free(c);
+    }
+}
+END_TEST
+
+/* Strided, grouped, padded ConvTranspose with post-ops (and a fused sum)
+ * on oneDNN against the reference kernel. Tolerance as deconv_random,
+ * plus 1e-5 relative for oneDNN's tanh/exp/logistic. */
+START_TEST(deconv_post_ops_random)
+{
+    static const char *lists[] = {"leaky_relu:0.2,sum,tanh", "sum", "elu:1.5,hard_sigmoid:0.3:0.4",
+                                  "sigmoid,sum,clip:-0.2:0.7", "relu"};
+    uint64_t seed = 4000;
+    const int64_t xd[4] = {2, 4, 5, 6}, wd[4] = {4, 3, 3, 3}, bd[1] = {6};
+    const int64_t yd[4] = {2, 6, 9, 13}; /* (in - 1) * 2 + 3 - pads (H: 1 + 1, W: none) */
+    for (int t = 0; t < N_OF(lists); t++) {
+        bool has_sum = strstr(lists[t], "sum") != NULL;
+        float *x = rand_f32(numel_of(4, xd), -1, 1, &seed);
+        float *w = rand_f32(numel_of(4, wd), -1, 1, &seed);
+        float *b = rand_f32(6, -1, 1, &seed);
+        float *sum = rand_f32(numel_of(4, yd), -1, 1, &seed);
+        op_case *c = opc_new("ConvTranspose", 11, has_sum ? 4 : 3, 1);
+        opc_input(c, 0, F32, 4, xd, x, false);
+        opc_input(c, 1, F32, 4, wd, w, t % 2 == 0);
+        opc_input(c, 2, F32, 1, bd, b, true);
+        if (has_sum)
+            opc_input(c, 3, F32, 4, yd, sum, false);
+        opc_attr_int(c, "group", 2);
+        opc_attr_ints(c, "strides", (int64_t[]){2, 2}, 2);
+        opc_attr_ints(c, "pads", (int64_t[]){1, 0, 1, 0}, 4);
+        opc_set_post_ops(c->node, lists[t]);
+        char what[96];
+        snprintf(what, sizeof what, "ConvTranspose random post-ops \"%s\"", lists[t]);
+        int64_t red = 4 / 2 * 9 + 2; /* products per output, bias, summand */
+        compare_paths(c, 1e-5, 1.19e-7 * (double)red, true, what);
+        opc_free(c);
+        free(x);
+        free(w);
+        free(b);
+        free(sum);
+    }
+}
+END_TEST
+
 START_TEST(deconv_errors)
 {
     float x[8] = {0}, w[8] = {0};
@@ -1148,6 +1229,8 @@ void ortc_cases_ops_deconv(Suite *s)
 {
     TCase *tc = tcase_create("deconv_resize_hand");
     tcase_add_test(tc, deconv_hand);
+    tcase_add_test(tc, deconv_post_ops_hand);
+    tcase_add_test(tc, deconv_post_ops_random);
     tcase_add_test(tc, deconv_errors);
     tcase_add_test(tc, resize_nearest_hand);
     tcase_add_test(tc, resize_linear_cubic_hand);

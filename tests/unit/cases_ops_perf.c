@@ -1,5 +1,5 @@
 /* cases_ops_perf.c — the oneDNN operators' fast paths: fused post-ops
- * (operator.h's ortc_post_ops) on Conv, Gemm and MatMul against hand-derived
+ * (operator.h's fusion contract) on Conv, Gemm and MatMul against hand-derived
  * values and the reference kernels; Gemm/MatMul's fully connected paths;
  * blocked layouts flowing between Conv, Relu, MaxPool/AveragePool and LRN
  * in whole sessions (blocked in and out, plain out from blocked in, plain-C
@@ -31,25 +31,6 @@
  * mistake moves elements by O(0.1..1). */
 #define SESS_RTOL 1e-4
 #define SESS_ATOL 1e-5
-
-/* Gives node n the attribute ortc_post_ops from a comma-separated list. */
-static void set_post_ops(ortc_node *n, const char *list)
-{
-    ortc_attr *a = ortc_node_add_attr(n, ORTC_ATTR_POST_OPS, ORTC_ATTR_STRINGS);
-    ck_assert_ptr_nonnull(a);
-    char *copy = strdup(list);
-    ck_assert_ptr_nonnull(copy);
-    size_t cap = 1;
-    for (const char *p = list; *p; p++)
-        cap += *p == ',';
-    a->strings = calloc(cap, sizeof *a->strings);
-    ck_assert_ptr_nonnull(a->strings);
-    a->n = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save))
-        a->strings[a->n++] = strdup(tok);
-    free(copy);
-}
 
 /* ==== post-ops against hand-derived values ================================= */
 
@@ -156,7 +137,7 @@ START_TEST(post_ops_conv_hand)
             opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
             opc_input(c, 3, F32, 4, xd, hand_s, false);
         }
-        set_post_ops(c->node, hc->list);
+        opc_set_post_ops(c->node, hc->list);
         float exp[6];
         hand_expected(hc, exp);
         char what[96];
@@ -192,7 +173,7 @@ START_TEST(post_ops_gemm_matmul_hand)
             }
             if (sum)
                 opc_input(c, 3, F32, 2, ad, hand_s, false);
-            set_post_ops(c->node, hc->list);
+            opc_set_post_ops(c->node, hc->list);
             char what[96];
             snprintf(what, sizeof what, "%s post-ops \"%s\"", matmul ? "MatMul" : "Gemm", hc->list);
             /* one row: both run plain C (Gemm's (N, K) weights fc_gemv,
@@ -241,7 +222,7 @@ START_TEST(post_ops_conv_random)
         int64_t pads[4] = {1, 1, 1, 1};
         opc_attr_ints(c, "pads", pads, 4);
         opc_attr_int(c, "group", g);
-        set_post_ops(c->node, cases[t].list);
+        opc_set_post_ops(c->node, cases[t].list);
         char what[96];
         snprintf(what, sizeof what, "Conv random post-ops \"%s\"", cases[t].list);
         compare_paths(c, RTOL, atol_sum(numel_of(3, &wd[1]) + 2), true, what);
@@ -295,7 +276,7 @@ START_TEST(gemm_fc_paths)
                     if (sum)
                         opc_input(c, 3, F32, 2, yd, s, false);
                     if (lists[l])
-                        set_post_ops(c->node, lists[l]);
+                        opc_set_post_ops(c->node, lists[l]);
                     char what[128];
                     snprintf(what, sizeof what, "Gemm fc M=%lld transB=%d C kind %d post-ops %s",
                              (long long)m, tb, ck, lists[l] ? lists[l] : "none");
@@ -344,7 +325,7 @@ START_TEST(gemm_fc_axpy_zeros)
         opc_input(c, 1, F32, 2, bd, b, true);
         opc_input(c, 2, F32, 1, cd, cv, true);
         opc_attr_float(c, "beta", 0.5f);
-        set_post_ops(c->node, "relu");
+        opc_set_post_ops(c->node, "relu");
         char what[64];
         snprintf(what, sizeof what, "fc_axpy input kind %d", kind);
         compare_paths(c, RTOL, atol_sum(k + 2), false, what);
@@ -394,7 +375,7 @@ START_TEST(gemm_general_post_ops)
         opc_attr_int(c, "transB", 1);
         opc_attr_float(c, "alpha", cases[t].alpha);
         opc_attr_float(c, "beta", cases[t].beta);
-        set_post_ops(c->node, cases[t].list);
+        opc_set_post_ops(c->node, cases[t].list);
         char what[128];
         snprintf(what, sizeof what, "Gemm alpha %g beta %g C %s post-ops %s", cases[t].alpha,
                  cases[t].beta, cases[t].c_const ? "const" : "at run", cases[t].list);
@@ -427,7 +408,7 @@ START_TEST(matmul_post_ops)
             opc_input(c, 1, F32, 3, bd3, b, false);
         opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
         opc_input(c, 3, F32, 3, yd, s, false);
-        set_post_ops(c->node, "hard_sigmoid:0.3:0.4,sum,elu:0.8");
+        opc_set_post_ops(c->node, "hard_sigmoid:0.3:0.4,sum,elu:0.8");
         compare_paths(c, RTOL, atol_sum(13), true,
                       bconst ? "MatMul constant 2-D B post-ops" : "MatMul batched B post-ops");
         opc_free(c);
@@ -438,7 +419,7 @@ START_TEST(matmul_post_ops)
 }
 END_TEST
 
-/* ==== infer's checks of the attribute ======================================== */
+/* ==== infer's checks of the post-op list ===================================== */
 
 static op_case *small_conv(int n_in, const float *buf)
 {
@@ -461,19 +442,13 @@ START_TEST(post_ops_errors)
         int n_in;
         const char *needle;
     } cases[] = {
-        {"gelu", 2, "'gelu'"},
-        {"relu,softmax:1", 2, "'softmax:1'"},
-        {"clip:1", 2, "takes 2 arguments"},
-        {"relu:1", 2, "takes 0 arguments"},
-        {"leaky_relu:x1", 2, "not a number"},
-        {"elu:1:2:3", 2, "too many arguments"},
         {"sum", 2, "needs input 3"},
-        {"relu", 4, "has no 'sum'"},
+        {"relu", 4, "have no 'sum'"},
         {"sum,relu,sum", 4, "'sum' appears twice"},
     };
     for (int t = 0; t < N_OF(cases); t++) {
         op_case *c = small_conv(cases[t].n_in, buf);
-        set_post_ops(c->node, cases[t].list);
+        opc_set_post_ops(c->node, cases[t].list);
         char what[96];
         snprintf(what, sizeof what, "post-ops \"%s\"", cases[t].list);
         expect_error(c, ORTC_STATUS_INVALID_MODEL, cases[t].needle, what);
@@ -486,14 +461,13 @@ START_TEST(post_ops_errors)
     opc_input(c, 1, F32, 2, bd, buf, true);
     opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
     opc_input(c, 3, F32, 2, sd, buf, false);
-    set_post_ops(c->node, "sum");
+    opc_set_post_ops(c->node, "sum");
     expect_error(c, ORTC_STATUS_INVALID_MODEL, "[4,2]", "Gemm summand shape");
     opc_free(c);
-    /* the attribute with the wrong type */
+    /* a kind that does not exist */
     c = small_conv(2, buf);
-    ortc_attr *a = ortc_node_add_attr(c->node, ORTC_ATTR_POST_OPS, ORTC_ATTR_INT);
-    a->i = 1;
-    expect_error(c, ORTC_STATUS_INVALID_MODEL, "STRINGS", "post-ops of type INT");
+    ck_assert_int_eq(ortc_node_add_post_op(c->node, (ortc_post_op){ORTC_POST_OP_KINDS, 0, 0}), 0);
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "unknown kind", "post-op of an unknown kind");
     opc_free(c);
     /* MatMul has no input 2 */
     c = opc_new("MatMul", 13, 4, 1);
@@ -502,7 +476,7 @@ START_TEST(post_ops_errors)
     opc_input(c, 1, F32, 2, bd, buf, true);
     opc_input(c, 2, F32, 2, yd, buf, false);
     opc_input(c, 3, F32, 2, yd, buf, false);
-    set_post_ops(c->node, "sum");
+    opc_set_post_ops(c->node, "sum");
     expect_error(c, ORTC_STATUS_INVALID_MODEL, "no input 2", "MatMul input 2");
     opc_free(c);
 }
@@ -856,9 +830,9 @@ static ortc_model *sum_model(void)
     gb_node(&b, "Relu", "relu0", "c0", "r0");
     gb_conv(&b, "conv1b", "r0", "b1", 8, 8, 1, 1, 0, true, NULL);
     /* r0 dies here, read as x and as the summand */
-    set_post_ops(gb_conv(&b, "conv1", "r0", "c1", 8, 8, 3, 1, 1, false, "r0"), "relu,sum");
-    set_post_ops(gb_conv(&b, "conv2", "c1", "c2", 8, 8, 3, 1, 1, true, "b1"), "sum,relu");
-    set_post_ops(gb_conv(&b, "conv3", "c2", "c3", 8, 8, 3, 1, 1, false, "s"), "sum");
+    opc_set_post_ops(gb_conv(&b, "conv1", "r0", "c1", 8, 8, 3, 1, 1, false, "r0"), "relu,sum");
+    opc_set_post_ops(gb_conv(&b, "conv2", "c1", "c2", 8, 8, 3, 1, 1, true, "b1"), "sum,relu");
+    opc_set_post_ops(gb_conv(&b, "conv3", "c2", "c3", 8, 8, 3, 1, 1, false, "s"), "sum");
     gb_node(&b, "Relu", "relu3", "c3", "y");
     return gb_finish(&b, "y");
 }
@@ -898,7 +872,7 @@ static ortc_model *conv_pool_fc_model(void)
     int64_t xd[4] = {1, 4, 6, 6}, sd[2] = {1, 10};
     gb_input(&b, "x", 4, xd, true);
     gb_input(&b, "s", 2, sd, true);
-    set_post_ops(gb_conv(&b, "conv", "x", "c", 4, 8, 3, 1, 1, true, NULL), "relu");
+    opc_set_post_ops(gb_conv(&b, "conv", "x", "c", 4, 8, 3, 1, 1, true, NULL), "relu");
     gb_pool(&b, "MaxPool", "pool", "c", "p", 2, 2, 0);
     gb_int(gb_node(&b, "Flatten", "flat", "p", "f"), "axis", 1);
     int64_t w1[2] = {32, 72}, b1[1] = {32}, w2[2] = {10, 32}, b2[2] = {1, 10};
@@ -908,11 +882,11 @@ static ortc_model *conv_pool_fc_model(void)
     gb_const(&b, "fc2.b", 2, b2, 0.5f);
     ortc_node *g1 = gb_node(&b, "Gemm", "fc1", "f,fc1.w,fc1.b", "g1");
     gb_int(g1, "transB", 1);
-    set_post_ops(g1, "relu");
+    opc_set_post_ops(g1, "relu");
     ortc_node *g2 = gb_node(&b, "Gemm", "fc2", "g1,fc2.w,fc2.b,s", "y");
     gb_int(g2, "transB", 1);
     ortc_node_add_attr(g2, "beta", ORTC_ATTR_FLOAT)->f = 0.5f;
-    set_post_ops(g2, "sum,tanh");
+    opc_set_post_ops(g2, "sum,tanh");
     return gb_finish(&b, "y");
 }
 
@@ -942,7 +916,7 @@ static ortc_model *winograd_model(void)
     graph_builder b = gb_new(606);
     int64_t xd[4] = {1, 64, 12, 12};
     gb_input(&b, "x", 4, xd, true);
-    set_post_ops(gb_conv(&b, "wino1", "x", "c1", 64, 64, 3, 1, 1, true, NULL), "relu");
+    opc_set_post_ops(gb_conv(&b, "wino1", "x", "c1", 64, 64, 3, 1, 1, true, NULL), "relu");
     gb_conv(&b, "wino2", "c1", "c2", 64, 80, 3, 1, 1, true, NULL);
     gb_conv(&b, "direct", "c2", "c3", 80, 64, 3, 2, 1, true, NULL);
     gb_node(&b, "Relu", "relu", "c3", "y");
@@ -991,7 +965,7 @@ static ortc_model *wino5_model(void)
     graph_builder b = gb_new(707);
     int64_t xd[4] = {1, 40, 15, 14};
     gb_input(&b, "x", 4, xd, true);
-    set_post_ops(gb_conv(&b, "w5a", "x", "c1", 40, 64, 5, 1, 2, true, NULL), "relu");
+    opc_set_post_ops(gb_conv(&b, "w5a", "x", "c1", 40, 64, 5, 1, 2, true, NULL), "relu");
     gb_pool(&b, "MaxPool", "pool", "c1", "p1", 3, 2, 1);
     gb_conv(&b, "d3", "p1", "c2", 64, 48, 3, 1, 1, true, NULL);
     ortc_node *n = gb_conv(&b, "w5b", "c2", "c3", 48, 80, 5, 1, 0, false, NULL);
@@ -999,7 +973,7 @@ static ortc_model *wino5_model(void)
     ortc_attr *pa = (ortc_attr *)ortc_node_attr(n, "pads");
     ck_assert(pa && pa->n == 4);
     memcpy(pa->ints, pads, sizeof pads);
-    set_post_ops(n, "leaky_relu:0.2");
+    opc_set_post_ops(n, "leaky_relu:0.2");
     gb_conv(&b, "few", "c3", "c4", 80, 16, 5, 1, 2, true, NULL);
     return gb_finish(&b, "c3,c4");
 }

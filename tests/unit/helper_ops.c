@@ -100,6 +100,31 @@ void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dim
     c->in_const[i] = constant;
 }
 
+void opc_set_post_ops(ortc_node *n, const char *list)
+{
+    char copy[256];
+    ck_assert_uint_lt(strlen(list), sizeof copy);
+    strcpy(copy, list);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *arg = strchr(tok, ':');
+        if (arg)
+            *arg++ = '\0';
+        ortc_post_op po = {ORTC_POST_OP_KINDS, 0.0f, 0.0f};
+        for (int k = 0; k < ORTC_POST_OP_KINDS; k++)
+            if (!strcmp(ortc_post_op_name((ortc_post_op_kind)k), tok))
+                po.kind = (ortc_post_op_kind)k;
+        ck_assert_msg(po.kind != ORTC_POST_OP_KINDS, "test list \"%s\": no post-op '%s'", list,
+                      tok);
+        char *end = arg;
+        if (arg)
+            po.alpha = strtof(arg, &end);
+        if (end && *end == ':')
+            po.beta = strtof(end + 1, NULL);
+        ck_assert_int_eq(ortc_node_add_post_op(n, po), 0);
+    }
+}
+
 ortc_status opc_run(op_case *c, int reference, int threads)
 {
     ortc_node *n = c->node;

@@ -42,6 +42,11 @@ void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n);
 void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims, const void *data,
                bool constant);
 
+/* Gives node n typed fused post-ops (runtime/ir.h) from a test shorthand:
+ * a comma-separated list of "name" or "name:alpha[:beta]", names as
+ * ortc_post_op_name ("relu,sum,clip:0:1.5"). */
+void opc_set_post_ops(ortc_node *n, const char *list);
+
 /* Runs the op: reference=1 uses op->reference (or run for plain-C ops)
  * without prepare; reference=0 uses prepare+run with a oneDNN backend on
  * `threads` threads. Outputs land in c->out. Returns the status; on error

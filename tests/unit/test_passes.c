@@ -226,23 +226,15 @@ static ortc_node *find_op(const ortc_graph *g, const char *op)
 
 /* ---- running passes and sessions -------------------------------------------------- */
 
-static bool always(const ortc_node *n)
-{
-    (void)n;
-    return true;
-}
-
 typedef ortc_status (*pass_fn)(ortc_pass_ctx *pc);
 
-/* Runs one pass (after shape inference) on m; force: post-op support. */
-static ortc_pass_stats run_pass(ortc_model *m, pass_fn fn, bool force)
+/* Runs one pass (after shape inference) on m. */
+static ortc_pass_stats run_pass(ortc_model *m, pass_fn fn)
 {
     ortc_errbuf err;
     ortc_err_clear(&err);
     ortc_pass_ctx pc;
     ortc_pass_ctx_init(&pc, m, NULL, &err);
-    if (force)
-        pc.post_ops_ok = always;
     ck_assert_msg(ortc_pass_infer(&pc) == ORTC_STATUS_OK, "%s", err.msg);
     ck_assert_msg(fn(&pc) == ORTC_STATUS_OK, "%s", err.msg);
     ortc_pass_stats s = pc.stats;
@@ -416,7 +408,7 @@ START_TEST(fold_constant_nodes_into_initializers)
     node(g, "Reshape", "reshape", "x,shape", "y");
     output(g, "y");
     ready(m);
-    ortc_pass_stats s = run_pass(m, ortc_pass_fold, false);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fold);
     ck_assert_int_eq(s.folded, 3);
     ck_assert_int_eq(g->n_nodes, 1);
     const ortc_value *shape = g->nodes[0]->inputs[1];
@@ -641,7 +633,7 @@ START_TEST(eliminate_identity_and_dropout)
 {
     ortc_model *m = identity_model(0);
     ortc_graph *g = m->graph;
-    ortc_pass_stats s = run_pass(m, ortc_pass_eliminate, false);
+    ortc_pass_stats s = run_pass(m, ortc_pass_eliminate);
     ck_assert_int_eq(s.identities, 2);
     ck_assert_int_eq(s.dropouts, 1);
     ck_assert_int_eq(g->n_nodes, 2);
@@ -682,7 +674,7 @@ START_TEST(eliminate_keeps_dropout_that_is_not_a_copy)
 {
     for (int v = 0; v < 3; v++) {
         ortc_model *m = dropout_kept_model(v);
-        ortc_pass_stats s = run_pass(m, ortc_pass_eliminate, false);
+        ortc_pass_stats s = run_pass(m, ortc_pass_eliminate);
         ck_assert_msg(s.dropouts == 0 && count_op(m->graph, "Dropout") == 1, "variant %d", v);
         ortc_model_free(m);
     }
@@ -706,7 +698,7 @@ START_TEST(dead_nodes_and_initializers_removed)
     output(g, "y");
     output(g, "k"); /* a constant graph output stays */
     ready(m);
-    ortc_pass_stats s = run_pass(m, ortc_pass_dead, false);
+    ortc_pass_stats s = run_pass(m, ortc_pass_dead);
     ck_assert_int_eq(s.dead_nodes, 2);
     ck_assert_int_eq(s.dead_values, 1);
     ck_assert_int_eq(g->n_nodes, 1);
@@ -774,7 +766,7 @@ START_TEST(bn_folds_into_conv_weights)
                 want_w[c * 27 + j] = (float)(w[c * 27 + j] * s);
             want_b[c] = (float)(((v == 0 ? b[c] : 0.0) - mu[c]) * s + be[c]);
         }
-        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn);
         ck_assert_int_eq(s.bn_folded, 1);
         ck_assert_int_eq(count_op(g, "BatchNormalization"), 0);
         const ortc_node *conv = find_op(g, "Conv");
@@ -814,7 +806,7 @@ START_TEST(bn_shared_weights_survive_until_unused)
     node(g, "Add", "sum", "ya,yb", "y");
     output(g, "y");
     ready(m);
-    ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn);
     ck_assert_int_eq(s.bn_folded, 2);
     for (int i = 0; i < g->n_nodes; i++)
         if (!strcmp(g->nodes[i]->op_type, "Conv")) {
@@ -831,7 +823,7 @@ START_TEST(bn_near_misses_are_left)
 {
     for (int v = 2; v <= 5; v++) {
         ortc_model *m = conv_bn_model(v);
-        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn, false);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fold_bn);
         ck_assert_msg(s.bn_folded == 0 && count_op(m->graph, "BatchNormalization") == 1,
                       "variant %d was folded", v);
         ortc_model_free(m);
@@ -1022,18 +1014,19 @@ END_TEST
 
 /* ---- fusion -------------------------------------------------------------------------------- */
 
-static const char *post_op(const ortc_node *n, size_t i)
+/* Fails unless post-op i of n is exactly `want` (kind and the parameters'
+ * bits: they travel as floats, never as text). */
+static void expect_post_op(const ortc_node *n, int i, ortc_post_op want, const char *what)
 {
-    const ortc_attr *a = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
-    if (!a || a->type != ORTC_ATTR_STRINGS || i >= a->n)
-        return "";
-    return a->strings[i];
-}
-
-static size_t post_op_count(const ortc_node *n)
-{
-    const ortc_attr *a = ortc_node_attr(n, ORTC_ATTR_POST_OPS);
-    return a ? a->n : 0;
+    char have[96], exp[96];
+    ck_assert_msg(i < n->n_post_ops, "%s: node '%s' has %d post-ops, no post-op %d", what, n->name,
+                  n->n_post_ops, i);
+    const ortc_post_op *po = &n->post_ops[i];
+    ck_assert_msg(po->kind == want.kind && !memcmp(&po->alpha, &want.alpha, sizeof want.alpha) &&
+                      !memcmp(&po->beta, &want.beta, sizeof want.beta),
+                  "%s: post-op %d is %s (%.9g, %.9g), expected %s (%.9g, %.9g)", what, i,
+                  ortc_post_op_str(have, sizeof have, po), (double)po->alpha, (double)po->beta,
+                  ortc_post_op_str(exp, sizeof exp, &want), (double)want.alpha, (double)want.beta);
 }
 
 /* Conv (x:1,2,5,5) followed by one element-wise node `op` (with the
@@ -1088,29 +1081,28 @@ static ortc_model *conv_eltwise_model(int variant)
 
 START_TEST(fuse_eltwise_into_conv)
 {
-    static const char *want[F_ELTWISE_COUNT] = {"relu",
-                                                "leaky_relu:0.100000001",
-                                                "sigmoid",
-                                                "tanh",
-                                                "elu:1",
-                                                "hard_sigmoid:0.200000003:0.5",
-                                                "clip:-0.5:0.699999988",
-                                                "clip:0:6"};
+    /* the parameters are the model's floats, or the ONNX defaults (Elu's
+     * alpha 1, HardSigmoid's 0.2 and 0.5, FLT_MAX-free Clip-13 bounds) */
+    static const ortc_post_op want[F_ELTWISE_COUNT] = {
+        {ORTC_POST_OP_RELU, 0.0f, 0.0f},    {ORTC_POST_OP_LEAKY_RELU, 0.1f, 0.0f},
+        {ORTC_POST_OP_SIGMOID, 0.0f, 0.0f}, {ORTC_POST_OP_TANH, 0.0f, 0.0f},
+        {ORTC_POST_OP_ELU, 1.0f, 0.0f},     {ORTC_POST_OP_HARD_SIGMOID, 0.2f, 0.5f},
+        {ORTC_POST_OP_CLIP, -0.5f, 0.7f},   {ORTC_POST_OP_CLIP, 0.0f, 6.0f},
+    };
     for (int v = 0; v < F_ELTWISE_COUNT; v++) {
         ortc_model *m = conv_eltwise_model(v);
-        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
         ck_assert_msg(s.fused == 1, "variant %d: fused %d", v, s.fused);
         ck_assert_int_eq(m->graph->n_nodes, 1);
         const ortc_node *conv = m->graph->nodes[0];
         ck_assert_str_eq(conv->op_type, "Conv");
         ck_assert_str_eq(conv->outputs[0]->name, "y");
-        ck_assert_int_eq(post_op_count(conv), 1);
-        ck_assert_str_eq(post_op(conv, 0), want[v]);
+        ck_assert_int_eq(conv->n_post_ops, 1);
+        char what[32];
+        snprintf(what, sizeof what, "variant %d", v);
+        expect_post_op(conv, 0, want[v], what);
         ortc_model_free(m);
     }
-    /* the arguments are C-locale floats that read back to the same float */
-    const char *s = strchr(want[F_LEAKY], ':') + 1;
-    ck_assert(strtof(s, NULL) == 0.1f);
 }
 END_TEST
 
@@ -1162,7 +1154,7 @@ START_TEST(fuse_conv_add_relu_as_sum)
 {
     for (int v = 0; v <= 1; v++) {
         ortc_model *m = conv_add_model(v);
-        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
         ck_assert_int_eq(s.fused, 2);
         ck_assert_int_eq(m->graph->n_nodes, 1);
         const ortc_node *conv = m->graph->nodes[0];
@@ -1172,9 +1164,9 @@ START_TEST(fuse_conv_add_relu_as_sum)
             ck_assert_ptr_null(conv->inputs[2]);
         else
             ck_assert_str_eq(conv->inputs[2]->name, "b");
-        ck_assert_int_eq(post_op_count(conv), 2);
-        ck_assert_str_eq(post_op(conv, 0), "sum");
-        ck_assert_str_eq(post_op(conv, 1), "relu");
+        ck_assert_int_eq(conv->n_post_ops, 2);
+        expect_post_op(conv, 0, (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f}, "Conv+Add+Relu");
+        expect_post_op(conv, 1, (ortc_post_op){ORTC_POST_OP_RELU, 0.0f, 0.0f}, "Conv+Add+Relu");
         ck_assert_str_eq(conv->outputs[0]->name, "y");
         ortc_model_free(m);
     }
@@ -1186,22 +1178,65 @@ START_TEST(fuse_near_misses_are_left)
     for (int v = 2; v <= 7; v++) {
         ortc_model *m = conv_add_model(v);
         int before = m->graph->n_nodes;
-        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
         /* variant 2/3/6: the Add is not fused (the Relu after it has no
          * producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip stays */
         ck_assert_msg(s.fused == 0 && m->graph->n_nodes == before,
                       "variant %d: fused %d, %d -> %d nodes", v, s.fused, before,
                       m->graph->n_nodes);
         for (int i = 0; i < m->graph->n_nodes; i++)
-            ck_assert_int_eq(post_op_count(m->graph->nodes[i]), 0);
+            ck_assert_int_eq(m->graph->nodes[i]->n_post_ops, 0);
         ortc_model_free(m);
     }
-    /* without declared operator support nothing is fused */
-    ortc_model *m = conv_add_model(0);
-    ortc_pass_stats s = run_pass(m, ortc_pass_fuse, false);
-    if (!ORTC_PASS_POST_OPS_FLAG)
-        ck_assert_int_eq(s.fused, 0);
+}
+END_TEST
+
+/* Producers are the nodes whose operator declares ORTC_OP_POST_OPS: a
+ * ConvTranspose takes its LeakyRelu (alpha: LeakyRelu's own default, 0.01)
+ * and then an Add as a sum; a MaxPool (no such flag) keeps its Relu. */
+static ortc_model *deconv_chain_model(int variant)
+{
+    (void)variant;
+    rng_state = 77;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,2,4,4");
+    input(g, "other", ORTC_DTYPE_FLOAT, "1,3,5,5");
+    cf32(g, "w", "2,3,2,2", NULL, -1, 1);
+    node(g, "ConvTranspose", "deconv", "x,w", "d");
+    node(g, "LeakyRelu", "lrelu", "d", "l");
+    node(g, "Add", "add", "other,l", "a");
+    attr_ints(node(g, "MaxPool", "pool", "a", "p"), "kernel_shape", INTS(2, 2));
+    node(g, "Relu", "relu", "p", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(fuse_by_operator_flag)
+{
+    ortc_model *m = deconv_chain_model(0);
+    ortc_graph *g = m->graph;
+    ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
+    ck_assert_int_eq(s.fused, 2);
+    ck_assert_int_eq(g->n_nodes, 3);
+    const ortc_node *d = find_op(g, "ConvTranspose");
+    ck_assert_int_eq(d->n_post_ops, 2);
+    expect_post_op(d, 0, (ortc_post_op){ORTC_POST_OP_LEAKY_RELU, 0.01f, 0.0f}, "ConvTranspose");
+    expect_post_op(d, 1, (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f}, "ConvTranspose");
+    ck_assert_int_eq(d->n_inputs, ORTC_FUSED_SUM_INPUT + 1);
+    ck_assert_str_eq(d->inputs[ORTC_FUSED_SUM_INPUT]->name, "other");
+    ck_assert_str_eq(d->outputs[0]->name, "a");
+    ck_assert_int_eq(find_op(g, "MaxPool")->n_post_ops, 0);
+    ck_assert_ptr_nonnull(find_op(g, "Relu"));
     ortc_model_free(m);
+    /* the fused session computes what the unfused one does */
+    rng_state = 9;
+    float *x = random_data(32, -2, 2), *o = random_data(75, -2, 2);
+    ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 4, {1, 2, 4, 4}, x},
+                         {ORTC_DTYPE_FLOAT, 4, {1, 3, 5, 5}, o}};
+    expect_same_results(deconv_chain_model, 0, in, 2, 1, 1e-5);
+    free(x);
+    free(o);
 }
 END_TEST
 
@@ -1271,8 +1306,8 @@ START_TEST(fc_weights_transposed_after_relu)
         ck_assert_ptr_nonnull(orig);
         memcpy(orig, ortc_graph_find_local(g, cases[v].w)->constant->t.data,
                (size_t)(n * k) * sizeof *orig);
-        ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
-        s = run_pass(m, ortc_pass_fc, true);
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
+        s = run_pass(m, ortc_pass_fc);
         ck_assert_int_eq(s.fc_transposed, 1);
         const ortc_node *fc = node_named(g, cases[v].node);
         ck_assert_int_eq(ortc_node_attr_int(fc, "transB", 1), 0);
@@ -1305,7 +1340,7 @@ END_TEST
 START_TEST(fc_near_misses_are_left)
 {
     ortc_model *m = fc_model(2);
-    ortc_pass_stats s = run_pass(m, ortc_pass_fc, true);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fc);
     ck_assert_int_eq(s.fc_transposed, 0);
     static const char *names[] = {"shared_a", "shared_b", "trans_a"};
     for (int i = 0; i < 3; i++)
@@ -1328,11 +1363,12 @@ START_TEST(fuse_gemm_and_matmul_followers)
     attr_f(lr, "alpha", 0.25f);
     output(g, "y");
     ready(m);
-    ortc_pass_stats s = run_pass(m, ortc_pass_fuse, true);
+    ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
     ck_assert_int_eq(s.fused, 2);
     ck_assert_int_eq(g->n_nodes, 2);
-    ck_assert_str_eq(post_op(find_op(g, "Gemm"), 0), "relu");
-    ck_assert_str_eq(post_op(find_op(g, "MatMul"), 0), "leaky_relu:0.25");
+    expect_post_op(find_op(g, "Gemm"), 0, (ortc_post_op){ORTC_POST_OP_RELU, 0.0f, 0.0f}, "Gemm");
+    expect_post_op(find_op(g, "MatMul"), 0, (ortc_post_op){ORTC_POST_OP_LEAKY_RELU, 0.25f, 0.0f},
+                   "MatMul");
     ck_assert_str_eq(find_op(g, "MatMul")->inputs[0]->name, "b");
     ortc_model_free(m);
 }
@@ -1340,8 +1376,7 @@ END_TEST
 
 START_TEST(fuse_end_to_end_matches_unfused)
 {
-    /* sessions: fused only when the operators declare post-op support; the
-     * results match either way */
+    /* sessions with and without the passes give the same results */
     rng_state = 5;
     float *x = random_data(50, -1, 1), *o = random_data(75, -1, 1);
     ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x},
@@ -1349,11 +1384,7 @@ START_TEST(fuse_end_to_end_matches_unfused)
     expect_same_results(conv_add_model, 0, in, 2, 1, 1e-5);
     ortc_model *m = conv_add_model(0);
     ortc_pass_stats s = run_all(m);
-    const ortc_operator *conv = ortc_registry_find("", "Conv", 13);
-    if (ORTC_PASS_POST_OPS_FLAG && (conv->flags & ORTC_PASS_POST_OPS_FLAG))
-        ck_assert_int_eq(s.fused, 2);
-    else
-        ck_assert_int_eq(s.fused, 0);
+    ck_assert_int_eq(s.fused, 2);
     ortc_model_free(m);
     for (int v = 0; v < F_ELTWISE_COUNT; v++) {
         float *x1 = random_data(50, -3, 3);
@@ -1558,6 +1589,7 @@ int main(void)
     tcase_add_test(fu, fuse_eltwise_into_conv);
     tcase_add_test(fu, fuse_conv_add_relu_as_sum);
     tcase_add_test(fu, fuse_near_misses_are_left);
+    tcase_add_test(fu, fuse_by_operator_flag);
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);

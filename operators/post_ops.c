@@ -1,0 +1,93 @@
+/* post_ops.c — checking and applying in plain C the fused post-ops of a
+ * node (operator.h's fusion contract). The formulas are the element-wise
+ * operators' own reference kernels (math/eltwise_ref.c).
+ */
+#include "post_ops.h"
+
+#include "math/eltwise_ref.h"
+
+bool ortc_post_ops_has_sum(const ortc_node *n)
+{
+    for (int i = 0; i < n->n_post_ops; i++)
+        if (n->post_ops[i].kind == ORTC_POST_OP_SUM)
+            return true;
+    return false;
+}
+
+ortc_status ortc_post_ops_check_inputs(ortc_opctx *c, int min_in, int max_in)
+{
+    int most = c->node->n_post_ops ? ORTC_FUSED_SUM_INPUT + 1 : max_in;
+    ortc_status st = ortc_op_check_arity(c, min_in, most, 1, 1);
+    for (int i = 0; !st && i < max_in && i < c->n_in; i++)
+        if (c->in[i])
+            st = ortc_op_check_input(c, i);
+    return st;
+}
+
+ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims)
+{
+    const ortc_node *n = c->node;
+    int sums = 0;
+    for (int i = 0; i < n->n_post_ops; i++) {
+        ortc_post_op_kind kind = n->post_ops[i].kind;
+        if (!ortc_post_op_name(kind))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d has an unknown kind (%d)", i, (int)kind);
+        if (kind == ORTC_POST_OP_SUM && ++sums > 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d: 'sum' appears twice", i);
+    }
+    const int k = ORTC_FUSED_SUM_INPUT;
+    const ortc_tensor *s = c->n_in > k ? c->in[k] : NULL;
+    if (!sums) {
+        if (s)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "input %d is set but the fused post-ops have no 'sum'", k);
+        return ORTC_STATUS_OK;
+    }
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "post-op 'sum' needs input %d (the summand); it is missing", k);
+    char have[128], want[128];
+    bool same = s->dtype == ORTC_DTYPE_FLOAT && s->rank == rank;
+    for (int d = 0; same && d < rank; d++)
+        same = s->dims[d] == dims[d];
+    if (!same)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "post-op 'sum' input %d '%s' is %s %s; the output is float32 %s", k,
+                             n->inputs[k] ? n->inputs[k]->name : "", ortc_dtype_name(s->dtype),
+                             ortc_shape_str(have, sizeof have, s->rank, s->dims),
+                             ortc_shape_str(want, sizeof want, rank, dims));
+    return ORTC_STATUS_OK;
+}
+
+void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
+{
+    const ortc_node *node = c->node;
+    for (int i = 0; i < node->n_post_ops; i++) {
+        const ortc_post_op *po = &node->post_ops[i];
+        ortc_unary_params p = {po->alpha, po->beta, 0.0f};
+        switch (po->kind) {
+        case ORTC_POST_OP_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_RELU, &p); break;
+        case ORTC_POST_OP_LEAKY_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_LEAKY_RELU, &p); break;
+        case ORTC_POST_OP_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_SIGMOID, &p); break;
+        case ORTC_POST_OP_TANH: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_TANH, &p); break;
+        case ORTC_POST_OP_ELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_ELU, &p); break;
+        case ORTC_POST_OP_HARD_SIGMOID:
+            ortc_ref_unary_f32(y, y, n, ORTC_UNARY_HARD_SIGMOID, &p);
+            break;
+        case ORTC_POST_OP_CLIP: {
+            float lo = po->alpha, hi = po->beta;
+            ortc_ref_clip(y, y, n, ORTC_DTYPE_FLOAT, &lo, &hi);
+            break;
+        }
+        case ORTC_POST_OP_SUM: {
+            const float *sum = c->in[ORTC_FUSED_SUM_INPUT]->data;
+            for (int64_t j = 0; j < n; j++)
+                y[j] += sum[j];
+            break;
+        }
+        default: break; /* refused by ortc_post_ops_check */
+        }
+    }
+}
