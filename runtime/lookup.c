@@ -44,8 +44,8 @@ static ortc_status find_value(const ortc_session *s, const char *name, size_t *i
         ortc_strbuf_append(list, sizeof list, "%s'%s'", i ? ", " : "", vals[i]->name);
     const char *path = s->model->path;
     return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
-                        "%s%sthe model has no %s named '%s' (its %ss: %s)", path, path[0] ? ": " : "",
-                        what, name, what, n ? list : "none");
+                        "%s%sthe model has no %s named '%s' (its %ss: %s)", path,
+                        path[0] ? ": " : "", what, name, what, n ? list : "none");
 }
 
 ortc_status ortc_session_input_index(const ortc_session *s, const char *name, size_t *index)

@@ -11,10 +11,10 @@
 #include "ortc/ortc.h"
 
 #define FIELD(T, f)                                                                                \
-    printf("%s\"%s\": [%zu, %zu]", first ? "" : ", ", #f, offsetof(T, f), sizeof(((T *)0)->f));  \
+    printf("%s\"%s\": [%zu, %zu]", first ? "" : ", ", #f, offsetof(T, f), sizeof(((T *)0)->f));    \
     first = 0
 #define BEGIN(T)                                                                                   \
-    printf("%s\"%s\": {\"sizeof\": %zu, \"fields\": {", n++ ? ",\n" : "", #T, sizeof(T));        \
+    printf("%s\"%s\": {\"sizeof\": %zu, \"fields\": {", n++ ? ",\n" : "", #T, sizeof(T));          \
     first = 1
 #define END() printf("}}")
 
