@@ -340,17 +340,23 @@ class InferenceSession:
         input_feed: runs once profiled (profiling is switched on for that run
         only, unless it was on) and returns that run's steps. Without: the
         steps of the session's last run if it was profiled (profiling on
-        through enable_profiling / profile=True), else []."""
+        through enable_profiling / profile=True), else []. Profiled runs of
+        one session take turns (ortc profiles one run at a time); do not
+        call profile(input_feed) while other threads run the session."""
         h = self._live()
         if input_feed is None:
-            return self._read_profile(h)
+            if not self._profiling:
+                return []
+            with self._profile_lock:
+                return self._read_profile(h)
         was_on = self._profiling
         if not was_on:
             C.check(C.ortc_session_set_profiling(h, 1))
         try:
             tensors, keep = self._bind_feed(h, input_feed)
-            self._run(h, tensors, len(self._inputs), record=False)
-            return self._read_profile(h)
+            steps = []
+            self._run(h, tensors, len(self._inputs), steps_out=steps)
+            return steps
         finally:
             if not was_on:
                 C.ortc_session_set_profiling(h, 0)
@@ -465,7 +471,9 @@ class InferenceSession:
         t.dtype = dt
         t.data = a.ctypes.data
 
-    def _run(self, h, tensors, n_in, record=True):
+    def _run(self, h, tensors, n_in, steps_out=None):
+        """Runs; when profiling (or steps_out is a list) also reads the run's
+        steps: into steps_out, else into the runs end_profiling writes."""
         n_out = len(self._outputs)
         outs = (C.Tensor * max(n_out, 1))()
         C.check(C.ortc_session_output_shapes(h, tensors, n_in, outs, n_out))
@@ -488,15 +496,23 @@ class InferenceSession:
             outs[k].data = arr.ctypes.data
             arrays.append(arr)
         t0 = time.time()
-        C.check(C.ortc_session_run(h, tensors, n_in, outs, n_out))
+        if self._profiling or steps_out is not None:
+            # a profiled run and the read of its steps as one unit: the C
+            # profile describes the session's last run, and a concurrent
+            # profiled run (or a new shape's plan) would change it meanwhile
+            with self._profile_lock:
+                C.check(C.ortc_session_run(h, tensors, n_in, outs, n_out))
+                steps = self._read_profile(h)
+            if steps_out is not None:
+                steps_out.extend(steps)
+            else:
+                self._profile_runs.append((t0, steps))
+        else:
+            C.check(C.ortc_session_run(h, tensors, n_in, outs, n_out))
         for k, (buf, n, shape) in strings.items():
             # the char* point into the inputs or the model: copy them now
             arrays[k] = np.array([C.text(buf[i]) for i in range(n)],
                                  dtype=object).reshape(shape)
-        if record and self._profiling:
-            steps = self._read_profile(h)
-            with self._profile_lock:
-                self._profile_runs.append((t0, steps))
         return arrays
 
     @staticmethod
