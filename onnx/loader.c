@@ -521,6 +521,23 @@ static ortc_status build_model(loader *L, Onnx__ModelProto *mp, const char *path
         return oom(L);
     if (L->dir && !(m->dir = strdup(L->dir)))
         return oom(L);
+    if (replace_str(&m->graph_doc, mp->graph ? mp->graph->doc_string : NULL))
+        return oom(L);
+    if (mp->n_metadata_props) {
+        size_t n = mp->n_metadata_props;
+        if (!(m->meta_keys = calloc(n, sizeof *m->meta_keys)) ||
+            !(m->meta_values = calloc(n, sizeof *m->meta_values)))
+            return oom(L);
+        for (size_t i = 0; i < n; i++, m->n_meta++) {
+            const Onnx__StringStringEntryProto *kv = mp->metadata_props[i];
+            m->meta_keys[i] = dup_str(kv->key);
+            m->meta_values[i] = dup_str(kv->value);
+            if (!m->meta_keys[i] || !m->meta_values[i]) {
+                m->n_meta++; /* ortc_model_free releases the pair */
+                return oom(L);
+            }
+        }
+    }
 
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[i];

@@ -229,7 +229,9 @@ ortc_model *ortc_model_new(void)
     m->domain = dup_str("");
     m->doc = dup_str("");
     m->path = dup_str("");
-    if (!m->producer_name || !m->producer_version || !m->domain || !m->doc || !m->path) {
+    m->graph_doc = dup_str("");
+    if (!m->producer_name || !m->producer_version || !m->domain || !m->doc || !m->path ||
+        !m->graph_doc) {
         ortc_model_free(m);
         return NULL;
     }
@@ -250,6 +252,13 @@ void ortc_model_free(ortc_model *m)
     free(m->doc);
     free(m->path);
     free(m->dir);
+    for (int i = 0; i < m->n_meta; i++) {
+        free(m->meta_keys[i]);
+        free(m->meta_values[i]);
+    }
+    free(m->meta_keys);
+    free(m->meta_values);
+    free(m->graph_doc);
     free(m);
 }
 

@@ -166,6 +166,11 @@ struct ortc_model {
     int n_opsets;
     char *path; /* file it came from ("" for a buffer) */
     char *dir;  /* folder for external data (NULL: refuse external data) */
+    /* ModelProto.metadata_props (in file order) and graph.doc_string, kept
+     * for ortc_model_metadata / ortc_model_get_info; "" / 0 when absent. */
+    char **meta_keys, **meta_values;
+    int n_meta;
+    char *graph_doc;
 };
 
 /* ---- construction (loader, tests) --------------------------------------

@@ -120,6 +120,10 @@ void ortc_model_get_info(const ortc_model *m, ortc_model_info *info)
     info->producer_version = m->producer_version;
     info->graph_name = m->graph ? m->graph->name : "";
     info->model_version = m->model_version;
+    info->domain = m->domain;
+    info->doc_string = m->doc;
+    info->graph_doc_string = m->graph_doc;
+    info->n_metadata = (size_t)m->n_meta;
     info->n_opsets = (size_t)m->n_opsets;
     if (m->graph) {
         info->n_nodes = (size_t)m->graph->n_nodes;

@@ -174,11 +174,13 @@ static int discover(const test_args *a, const char *path, char ***list, size_t *
         nf++;
     }
     closedir(d);
-    qsort(found, nf, sizeof *found, cmp_str);
+    if (nf) /* found is NULL when nothing matched: qsort/memcpy must not see it */
+        qsort(found, nf, sizeof *found, cmp_str);
     char **nl = realloc(*list, (*n + nf + 1) * sizeof *nl);
     if (!nl)
         return cli_error("out of memory"), -1;
-    memcpy(nl + *n, found, nf * sizeof *found);
+    if (nf)
+        memcpy(nl + *n, found, nf * sizeof *found);
     *list = nl;
     *n += nf;
     free(found);

@@ -91,6 +91,10 @@ typedef struct ortc_tensor {
     void *data;
 } ortc_tensor;
 
+/* The library's version, ORTC_VERSION_STRING of the header it was built
+ * with (a program can compare the two). */
+ORTC_API const char *ortc_version(void);
+
 /* Bytes per element (0 for UNDEFINED, sizeof(char*) for STRING). */
 ORTC_API size_t ortc_dtype_size(ortc_dtype dtype);
 /* "float32", "int64", ... ; "undefined" for unknown values. */
@@ -183,10 +187,19 @@ typedef struct ortc_model_info {
     size_t n_initializers;
     int64_t n_parameters; /* elements of all constants */
     int64_t parameter_bytes;
+    const char *domain;           /* ModelProto.domain ("" when absent) */
+    const char *doc_string;       /* ModelProto.doc_string */
+    const char *graph_doc_string; /* GraphProto.doc_string of the main graph */
+    size_t n_metadata;            /* metadata_props entries (ortc_model_metadata) */
 } ortc_model_info;
 
 /* Strings point into the model and live as long as it. */
 ORTC_API void ortc_model_get_info(const ortc_model *model, ortc_model_info *info);
+/* Entry i (0 <= i < n_metadata) of the model's metadata_props, in file
+ * order: key and value point into the model. INVALID_ARGUMENT when i is out
+ * of range. */
+ORTC_API ortc_status ortc_model_metadata(const ortc_model *model, size_t i, const char **key,
+                                         const char **value);
 /* Opset import i: domain ("" is ai.onnx) and version. */
 ORTC_API ortc_status ortc_model_opset(const ortc_model *model, size_t i, const char **domain,
                                       int64_t *version);
@@ -297,6 +310,14 @@ ORTC_API ortc_status ortc_session_input_info(const ortc_session *session, size_t
                                              ortc_value_info *info);
 ORTC_API ortc_status ortc_session_output_info(const ortc_session *session, size_t i,
                                               ortc_value_info *info);
+
+/* Position of the graph input (initializers excluded) or output called
+ * `name` in *index. INVALID_ARGUMENT, with a message listing the model's
+ * input (output) names, when there is none. */
+ORTC_API ortc_status ortc_session_input_index(const ortc_session *session, const char *name,
+                                              size_t *index);
+ORTC_API ortc_status ortc_session_output_index(const ortc_session *session, const char *name,
+                                               size_t *index);
 
 /* Compiles (or finds the cached plan) for these inputs and fills dtype, rank
  * and dims of every output; output data pointers are not touched. Inputs are
