@@ -24,5 +24,7 @@ void ortc_cases_ops_deconv(Suite *s);
 void ortc_cases_ops_perf(Suite *s);
 /* cases_ops_wino5.c: the 5x5 Winograd kernel against the direct convolution. */
 void ortc_cases_ops_wino5(Suite *s);
+/* cases_tools_batch.c: `ortc run` on folders: pipeline, listing, results, progress. */
+void ortc_cases_tools_batch(Suite *s);
 
 #endif

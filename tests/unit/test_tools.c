@@ -19,6 +19,7 @@
 #include <png.h>
 
 #include "card.h"
+#include "cases.h"
 #include "image.h"
 #include "npy.h"
 #include "preprocess.h"
@@ -1780,6 +1781,7 @@ int main(void)
     tcase_add_test(pp, test_preprocess_vs_torchvision);
     tcase_set_timeout(pp, 120);
     suite_add_tcase(s, pp);
+    ortc_cases_tools_batch(s);
 
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
