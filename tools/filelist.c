@@ -121,7 +121,7 @@ static int walk(ortc_filelist *list, const char *dir, int recursive, int depth, 
         }
     }
     closedir(d);
-    if (rc == 0)
+    if (rc == 0 && n > 1)
         qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = join(dir, names[i]);

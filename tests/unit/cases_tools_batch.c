@@ -184,6 +184,7 @@ START_TEST(test_filelist)
     snprintf(p, sizeof p, "%s/.hidden", d);
     touch(p, "h.png");
     touch(empty, "readme.md");
+    mk(empty, "void"); /* a folder with no entries at all */
 
     ortc_filelist fl;
     memset(&fl, 0, sizeof fl);
