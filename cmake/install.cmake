@@ -18,9 +18,13 @@ set(ORTC_PACKAGE_MAINTAINER "ortc maintainers <maintainers@ortc.invalid>" CACHE 
 set_property(TARGET ortc PROPERTY INTERFACE_INCLUDE_DIRECTORIES
              $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/runtime/include>
              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-# The CLI finds libortc next to it in any prefix (bin/../lib...).
-file(RELATIVE_PATH _ortc_bin_to_lib ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
-set_target_properties(ortc_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${_ortc_bin_to_lib}")
+# The CLI finds libortc next to it in any prefix (bin/../lib...); not needed
+# (and not wanted by Debian) when the library goes to a system folder.
+list(FIND CMAKE_C_IMPLICIT_LINK_DIRECTORIES "${CMAKE_INSTALL_FULL_LIBDIR}" _ortc_system_libdir)
+if(_ortc_system_libdir EQUAL -1)
+  file(RELATIVE_PATH _ortc_bin_to_lib ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
+  set_target_properties(ortc_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${_ortc_bin_to_lib}")
+endif()
 
 install(TARGETS ortc EXPORT ortcTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
