@@ -27,5 +27,7 @@ void ortc_cases_ops_wino5(Suite *s);
 /* cases_post_ops.c: operators describing themselves as fused post-ops; one
  * prepared oneDNN operator run from two execution contexts. */
 void ortc_cases_post_ops(Suite *s);
+/* cases_tools_batch.c: `ortc run` on folders: pipeline, listing, results, progress. */
+void ortc_cases_tools_batch(Suite *s);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "card.h"
 #include "helper_common.h"
+#include "cases.h"
 #include "image.h"
 #include "npy.h"
 #include "preprocess.h"
@@ -1781,6 +1782,7 @@ int main(void)
     tcase_add_test(pp, test_preprocess_vs_torchvision);
     tcase_set_timeout(pp, 120);
     suite_add_tcase(s, pp);
+    ortc_cases_tools_batch(s);
 
     int rc = run_suite(s);
     char cmd[512];
