@@ -530,9 +530,8 @@ static ortc_status build_model(loader *L, Onnx__ModelProto *mp, const char *path
             return oom(L);
         for (size_t i = 0; i < n; i++, m->n_meta++) {
             const Onnx__StringStringEntryProto *kv = mp->metadata_props[i];
-            m->meta_keys[i] = dup_str(kv->key);
-            m->meta_values[i] = dup_str(kv->value);
-            if (!m->meta_keys[i] || !m->meta_values[i]) {
+            if (replace_str(&m->meta_keys[i], kv->key) ||
+                replace_str(&m->meta_values[i], kv->value)) {
                 m->n_meta++; /* ortc_model_free releases the pair */
                 return oom(L);
             }
