@@ -21,7 +21,7 @@ ORTC_OP_TABLE(norm);
 ORTC_OP_TABLE(deconv);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(logic);
-ORTC_OP_TABLE(control);
+ORTC_OP_TABLE(if);
 
 static const struct {
     const ortc_operator *ops;
@@ -34,7 +34,7 @@ static const struct {
     {ortc_ops_tensor, &ortc_ops_tensor_count},   {ortc_ops_layout, &ortc_ops_layout_count},
     {ortc_ops_reduce, &ortc_ops_reduce_count},   {ortc_ops_norm, &ortc_ops_norm_count},
     {ortc_ops_deconv, &ortc_ops_deconv_count},   {ortc_ops_resize, &ortc_ops_resize_count},
-    {ortc_ops_logic, &ortc_ops_logic_count},     {ortc_ops_control, &ortc_ops_control_count},
+    {ortc_ops_logic, &ortc_ops_logic_count},     {ortc_ops_if, &ortc_ops_if_count},
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

@@ -9,22 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "backend.h"
+#include "options.h"
 #include "passes/passes.h"
 #include "session_impl.h"
-
-void ortc_options_init(ortc_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->threads = 0;
-    o->reference = 0;
-    o->optimize = 1;
-    o->max_plans = 8;
-    o->max_concurrent_runs = ORTC_DEFAULT_CONCURRENT_RUNS;
-    o->log_level = ORTC_LOG_WARNING;
-}
 
 static void session_log(const ortc_session *s, ortc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -39,12 +28,6 @@ static void session_log(const ortc_session *s, ortc_log_level level, const char 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     s->opts.log(s->opts.log_user, level, msg);
-}
-
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 1024 ? (int)n : 1;
 }
 
 static bool all_inputs_static(const ortc_session *s)
@@ -128,21 +111,14 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         s->opts = *opts;
     else
         ortc_options_init(&s->opts);
-    if (s->opts.threads <= 0)
-        s->opts.threads = default_threads();
-    if (s->opts.max_plans <= 0)
-        s->opts.max_plans = 8;
-    if (!s->opts.max_tensor_bytes)
-        s->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
-    if (!s->opts.max_arena_bytes)
-        s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
+    ortc_options_complete(&s->opts);
     s->max_contexts = s->opts.max_concurrent_runs <= 0 ? ORTC_DEFAULT_CONCURRENT_RUNS
                                                        : s->opts.max_concurrent_runs;
     if (s->max_contexts > ORTC_MAX_CONTEXTS)
         s->max_contexts = ORTC_MAX_CONTEXTS;
     ortc_status st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
-        st = ortc_passes_run(model, &s->opts, &s->err);
+        st = ortc_passes_run(model, &s->opts, &s->backend, &s->err);
     if (!st && s->opts.huge_pages)
         weights_to_huge_pages(model->graph);
     if (!st)
