@@ -92,10 +92,15 @@ const char *ortc_pass_node_label(char *buf, size_t len, const ortc_node *n)
     return buf;
 }
 
-/* "name[1,3,224,224]", "w:const[64,3,11,11]", "x[batch,3,?,?]" */
+/* "name[1,3,224,224]", "w:const[64,3,11,11]", "x[batch,3,?,?]"; "-" for
+ * an omitted input or output */
 static void value_str(char *buf, size_t len, const ortc_pass_ctx *pc, const ortc_value *v)
 {
     char sh[200];
+    if (!v) {
+        snprintf(buf, len, "-");
+        return;
+    }
     const ortc_pass_info *in = ortc_pass_value(pc, v);
     if (in && in->rank >= 0)
         ortc_shape_str(sh, sizeof sh, in->rank, in->dims);
@@ -120,18 +125,12 @@ void ortc_pass_dump(ortc_pass_ctx *pc, const char *title)
         char line[4096], vs[400];
         snprintf(line, sizeof line, "passes:   %3d %-18s '%s' ", i, n->op_type, n->name);
         for (int k = 0; k < n->n_inputs; k++) {
-            if (n->inputs[k])
-                value_str(vs, sizeof vs, pc, n->inputs[k]);
-            else
-                snprintf(vs, sizeof vs, "-");
+            value_str(vs, sizeof vs, pc, n->inputs[k]);
             ortc_strbuf_append(line, sizeof line, "%s%s", k ? ", " : "", vs);
         }
         ortc_strbuf_append(line, sizeof line, " ->");
         for (int k = 0; k < n->n_outputs; k++) {
-            if (n->outputs[k])
-                value_str(vs, sizeof vs, pc, n->outputs[k]);
-            else
-                snprintf(vs, sizeof vs, "-");
+            value_str(vs, sizeof vs, pc, n->outputs[k]);
             ortc_strbuf_append(line, sizeof line, "%s %s", k ? "," : "", vs);
         }
         const ortc_attr *po = ortc_node_attr(n, ORTC_ATTR_POST_OPS);

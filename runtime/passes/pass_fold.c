@@ -89,25 +89,30 @@ static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
 }
 
 /* Points every read of a `bg` value inside subgraph sg (any depth) at its
- * copy in the parent; subgraphs directly under bg now hang under parent. */
+ * copy in map; subgraphs directly under bg now hang under parent. */
+static void remap_subgraph(ortc_graph *sg, const ortc_graph *bg, ortc_value **map,
+                           ortc_graph *parent);
+
+/* Points node m's reads of `bg` values, also inside its subgraphs (any
+ * depth), at their copies in map; subgraphs directly under bg now hang
+ * under `parent`, the graph m is in (or moves to). */
+static void remap_node(ortc_node *m, const ortc_graph *bg, ortc_value **map, ortc_graph *parent)
+{
+    for (int k = 0; k < m->n_inputs; k++)
+        if (m->inputs[k] && m->inputs[k]->graph == bg)
+            m->inputs[k] = map[m->inputs[k]->index];
+    ortc_subgraph_it it = {0};
+    for (ortc_graph *sg; (sg = ortc_node_next_subgraph(m, &it));)
+        remap_subgraph(sg, bg, map, parent);
+}
+
 static void remap_subgraph(ortc_graph *sg, const ortc_graph *bg, ortc_value **map,
                            ortc_graph *parent)
 {
     if (sg->parent == bg)
         sg->parent = parent;
-    for (int i = 0; i < sg->n_nodes; i++) {
-        ortc_node *m = sg->nodes[i];
-        for (int k = 0; k < m->n_inputs; k++)
-            if (m->inputs[k] && m->inputs[k]->graph == bg)
-                m->inputs[k] = map[m->inputs[k]->index];
-        for (int a = 0; a < m->n_attrs; a++) {
-            ortc_attr *at = &m->attrs[a];
-            if (at->g)
-                remap_subgraph(at->g, bg, map, sg);
-            for (size_t j = 0; at->graphs && j < at->n; j++)
-                remap_subgraph(at->graphs[j], bg, map, sg);
-        }
-    }
+    for (int i = 0; i < sg->n_nodes; i++)
+        remap_node(sg->nodes[i], bg, map, sg);
     for (int k = 0; k < sg->n_outputs; k++)
         if (sg->outputs[k]->graph == bg)
             sg->outputs[k] = map[sg->outputs[k]->index];
@@ -168,9 +173,7 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
     int moved = bg->n_nodes;
     for (int j = 0; j < moved; j++) {
         ortc_node *m = bg->nodes[j];
-        for (int k = 0; k < m->n_inputs; k++)
-            if (m->inputs[k] && m->inputs[k]->graph == bg)
-                m->inputs[k] = map[m->inputs[k]->index];
+        remap_node(m, bg, map, g);
         for (int k = 0; k < m->n_outputs; k++)
             if (m->outputs[k]) {
                 ortc_value *nv = map[m->outputs[k]->index];
@@ -178,13 +181,6 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
                 nv->producer_output = k;
                 m->outputs[k] = nv;
             }
-        for (int a = 0; a < m->n_attrs; a++) {
-            ortc_attr *sa = &m->attrs[a];
-            if (sa->g)
-                remap_subgraph(sa->g, bg, map, g);
-            for (size_t s = 0; sa->graphs && s < sa->n; s++)
-                remap_subgraph(sa->graphs[s], bg, map, g);
-        }
         if (ortc_ir_insert_existing(g, pos + j, m)) {
             /* nodes already moved stay in g; the rest are freed with bg */
             memmove(bg->nodes, bg->nodes + j, (size_t)(moved - j) * sizeof *bg->nodes);

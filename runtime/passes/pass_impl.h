@@ -115,8 +115,9 @@ void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_nod
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 
-/* ---- the passes, in pipeline order. Each finalizes the graph it edits and
- * adds to pc->stats. ---- */
+/* ---- the passes, in pipeline order. Each starts with pc->info current
+ * (ortc_pass_infer), finalizes the graph it edits and adds to pc->stats.
+ * ---- */
 
 /* Constant folding (nodes whose inputs are constants; SHAPE_ONLY nodes
  * whose input shapes are known) and inlining of If nodes with a constant

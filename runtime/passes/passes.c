@@ -84,8 +84,12 @@ static ortc_status run_pipeline(ortc_model *m, const ortc_options *opts,
     int nodes_before = m->graph->n_nodes;
     if (!st)
         ortc_pass_dump(&pc, "before passes");
+    /* each pass starts from current shape information */
     for (size_t i = 0; !st && i < sizeof pipeline / sizeof *pipeline; i++) {
-        st = pipeline[i].run(&pc);
+        if (i)
+            st = ortc_pass_infer(&pc);
+        if (!st)
+            st = pipeline[i].run(&pc);
         if (st)
             ortc_err_prefix(err, "graph pass '%s'", pipeline[i].name);
     }
