@@ -133,18 +133,20 @@ typedef struct ortc_operator {
  * context. `run` then runs sub-plans in the calling context, as often as it
  * likes; the runtime gives every execution context its own copy of a
  * sub-plan's activations, so concurrent runs never share them, and a run
- * allocates nothing. `release` frees the sub-plans. The node, sub-plans
- * included, is one step: one profile entry. Errors are the step's: a
- * sub-plan's compile error comes back prefixed "node 'NAME' (OP) LABEL: ",
- * a run error as the failing kernel wrote it.
+ * allocates nothing. `prepare` may declare scratch, which (unlike state)
+ * is per execution context: the place for per-run buffers and tensors.
+ * `release` frees the sub-plans; it is called whenever c->state is set,
+ * also after a failed compile. The node, sub-plans included, is one step:
+ * one profile entry. Errors are the step's: a sub-plan's compile error
+ * comes back prefixed "node 'NAME' (OP) LABEL: ", a run error as the
+ * failing kernel wrote it.
  *
  * A graph with inputs (a Loop body: iteration number, condition, carried
  * values; a Scan body: slices) is compiled for given input dtypes and
- * shapes and run with input data of those shapes, which may differ from
- * run to run. Sub-plan outputs are computed into buffers the operator
- * names at each run (its own outputs, slices of them, or scratch it
- * declared in prepare); outputs must not overlap inputs. When run returns
- * the outputs are written. */
+ * shapes, then run any number of times with new input data of those
+ * shapes. Sub-plan outputs are computed into buffers the operator names at
+ * each run (its own outputs, slices of them, or its scratch); outputs must
+ * not overlap inputs. When run returns the outputs are written. */
 typedef struct ortc_subgraph_services {
     /* Compiles g (a graph attribute of c->node; label names it in errors,
      * e.g. "then_branch") with inputs[i] giving the dtype and shape of g's
