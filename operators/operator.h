@@ -154,8 +154,8 @@ typedef struct ortc_subgraph_services {
      * caller's to free. */
     ortc_status (*compile)(ortc_opctx *c, const ortc_graph *g, const char *label,
                            const ortc_tensor *inputs, struct ortc_subplan **out);
-    /* dtype and shape of sub-plan output k (data unspecified). */
-    const ortc_tensor *(*output)(const struct ortc_subplan *sp, int k);
+    /* dtype and shape of sub-plan output k (data NULL); safe at run. */
+    ortc_tensor (*output)(const struct ortc_subplan *sp, int k);
     /* Runs sp in c's execution context: inputs[i]->data (NULL when g has
      * no inputs) are read, outputs[k]->data written (every output needs a
      * buffer of its byte size). */

@@ -82,10 +82,14 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
     return st;
 }
 
-static const ortc_tensor *sub_output(const struct ortc_subplan *h, int k)
+static ortc_tensor sub_output(const struct ortc_subplan *h, int k)
 {
     const ortc_plan *sp = (const ortc_plan *)h;
-    return &sp->tensors[ortc_plan_slot(sp, sp->graph->outputs[k])];
+    /* field by field: a run of context 0 may be rebinding data meanwhile */
+    const ortc_tensor *t = &sp->tensors[ortc_plan_slot(sp, sp->graph->outputs[k])];
+    ortc_tensor shape = {.dtype = t->dtype, .rank = t->rank};
+    memcpy(shape.dims, t->dims, sizeof shape.dims);
+    return shape;
 }
 
 static ortc_status sub_run(ortc_opctx *c, struct ortc_subplan *h, ortc_tensor *const *inputs,

@@ -37,15 +37,15 @@ static size_t spare_outputs(ortc_opctx *c, const if_state *s, char *scratch, ort
                 ptrs[k] = c->out[k];
             continue;
         }
-        const ortc_tensor *shape = c->subgraphs->output(sp, k);
+        ortc_tensor shape = c->subgraphs->output(sp, k);
         ortc_tensor *t = (ortc_tensor *)(void *)(scratch + off);
         off = align64(off + sizeof *t);
         if (scratch) {
-            *t = *shape;
+            *t = shape;
             t->data = scratch + off;
             ptrs[k] = t;
         }
-        off = align64(off + ortc_tensor_bytes(shape));
+        off = align64(off + ortc_tensor_bytes(&shape));
     }
     if (out)
         *out = ptrs;
@@ -89,10 +89,13 @@ static ortc_status if_compile(ortc_opctx *c)
     }
     /* the outputs take the branches' dtype and shape, which must agree */
     for (int k = 0; k < n->n_outputs; k++) {
+        ortc_tensor shape[2];
         const ortc_tensor *t[2] = {NULL, NULL};
         for (int b = 0; b < 2; b++)
-            if (s->branch[b])
-                t[b] = c->subgraphs->output(s->branch[b], k);
+            if (s->branch[b]) {
+                shape[b] = c->subgraphs->output(s->branch[b], k);
+                t[b] = &shape[b];
+            }
         if (t[0] && t[1]) {
             bool same = t[0]->dtype == t[1]->dtype && t[0]->rank == t[1]->rank;
             for (int d = 0; same && d < t[0]->rank; d++)

@@ -268,14 +268,14 @@ static ortc_status loop_compile(ortc_opctx *c)
     ortc_status st = c->subgraphs->compile(c, a->g, "body", in, &s->body);
     if (st)
         return st;
-    const ortc_tensor *next = c->subgraphs->output(s->body, 0);
-    const ortc_tensor *each = c->subgraphs->output(s->body, 1);
-    if (next->dtype != in[1].dtype || ortc_tensor_bytes(next) != ortc_tensor_bytes(&in[1]))
+    ortc_tensor next = c->subgraphs->output(s->body, 0);
+    ortc_tensor each = c->subgraphs->output(s->body, 1);
+    if (next.dtype != in[1].dtype || ortc_tensor_bytes(&next) != ortc_tensor_bytes(&in[1]))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "body changes the carried value");
-    ortc_op_set_output(c, 0, next->dtype, next->rank, next->dims);
+    ortc_op_set_output(c, 0, next.dtype, next.rank, next.dims);
     int64_t dims[ORTC_MAX_RANK] = {s->trips};
-    memcpy(dims + 1, each->dims, (size_t)each->rank * sizeof *dims);
-    ortc_op_set_output(c, 1, each->dtype, each->rank + 1, dims);
+    memcpy(dims + 1, each.dims, (size_t)each.rank * sizeof *dims);
+    ortc_op_set_output(c, 1, each.dtype, each.rank + 1, dims);
     return ORTC_STATUS_OK;
 }
 
@@ -291,14 +291,14 @@ static ortc_status loop_run(ortc_opctx *c)
     loop_scratch *w = c->scratch;
     size_t bytes = ortc_tensor_bytes(c->in[0]);
     char *buf = (char *)c->scratch + round64(sizeof *w);
-    const ortc_tensor *each = c->subgraphs->output(s->body, 1);
-    size_t slice_bytes = ortc_tensor_bytes(each);
+    ortc_tensor each = c->subgraphs->output(s->body, 1);
+    size_t slice_bytes = ortc_tensor_bytes(&each);
     w->iter_t = (ortc_tensor){INT64, 0, {0}, &w->iter};
     for (int b = 0; b < 2; b++) {
         w->carried[b] = *c->in[0];
         w->carried[b].data = buf + b * round64(bytes);
     }
-    w->slice = *each;
+    w->slice = each;
     memcpy(w->carried[0].data, c->in[0]->data, bytes);
     int cur = 0;
     for (int64_t t = 0; t < s->trips; t++) {
