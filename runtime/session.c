@@ -243,9 +243,13 @@ static bool key_matches(const ortc_plan *p, const ortc_tensor *in)
     return true;
 }
 
-static ortc_status check_io_counts(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
-                                   size_t n_outputs, bool need_outputs)
+/* The start of a call with inputs: s locked (the caller unlocks), its
+ * error cleared, the tensor counts checked. */
+static ortc_status begin_io_call(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                                 size_t n_outputs, bool need_outputs)
 {
+    pthread_mutex_lock(&s->lock);
+    ortc_err_clear(&s->err);
     const ortc_graph *g = s->model->graph;
     if (n_inputs != (size_t)g->n_inputs)
         return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
@@ -331,9 +335,7 @@ ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *input
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
-    pthread_mutex_lock(&s->lock);
-    ortc_err_clear(&s->err);
-    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, outputs != NULL);
+    ortc_status st = begin_io_call(s, inputs, n_inputs, n_outputs, outputs != NULL);
     ortc_plan *p;
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
@@ -402,11 +404,9 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
-    pthread_mutex_lock(&s->lock);
-    ortc_err_clear(&s->err);
+    ortc_status st = begin_io_call(s, inputs, n_inputs, n_outputs, true);
     const ortc_graph *g = s->model->graph;
     ortc_plan *p = NULL;
-    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, true);
     if (!st && n_outputs && !outputs)
         st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
     for (size_t i = 0; !st && i < n_inputs; i++)
