@@ -1,6 +1,6 @@
 /* helper_ops.c — single-operator harness for unit tests (see helper_ops.h).
- * It mimics the runtime's calling sequence on one node; it is not the
- * runtime, so whole-graph behaviour is tested elsewhere.
+ * It runs one node through the runtime's own evaluation (runtime/eval.h);
+ * whole-graph behaviour is tested elsewhere.
  */
 #include "helper_ops.h"
 

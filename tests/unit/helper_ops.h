@@ -42,10 +42,13 @@ void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n);
 void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims, const void *data,
                bool constant);
 
-/* Runs the op: reference=1 uses op->reference (or run for plain-C ops)
- * without prepare; reference=0 uses prepare+run with a oneDNN backend on
- * `threads` threads. Outputs land in c->out. Returns the status; on error
- * c->err.msg says why. May be called repeatedly. */
+/* Runs the op through the runtime's evaluation of one node (eval.h), as
+ * a plan would: infer (with the runtime's output checks) seeing constant
+ * inputs' data, then reference=1: op->reference without prepare (plain-C
+ * ops: prepare+run without a backend, as in reference mode); reference=0:
+ * prepare+run with a oneDNN backend on `threads` threads. Outputs land in
+ * c->out. Returns the status; on error c->err.msg says why. May be called
+ * repeatedly. */
 ortc_status opc_run(op_case *c, int reference, int threads);
 
 /* Random floats in [lo, hi) from a small deterministic generator. */
