@@ -1,8 +1,9 @@
 /* operator.h — the operator interface and registry shared by runtime/ and
  * operators/. An operator is a registry row: the facts it declares and
- * callbacks over an ortc_opctx (infer, prepare, run, release, reference, and
- * flops for the profile); the runtime fills the context, operators never see
- * files, protobuf or the planner. Private: not installed.
+ * callbacks over an ortc_opctx (infer, prepare, run, release, reference,
+ * flops for the profile, post_op for fusion, compile for operators that own
+ * subgraphs); the runtime fills the context, operators never see files,
+ * protobuf or the planner. Private: not installed.
  */
 #ifndef ORTC_OPERATOR_H
 #define ORTC_OPERATOR_H
@@ -15,6 +16,8 @@
 #include "ir.h"
 
 struct ortc_backend;
+struct ortc_subplan;
+struct ortc_subgraph_services;
 
 /* Concurrent ortc_session_run calls use up to this many execution contexts
  * per plan; context 0 is the plan's own. */
@@ -64,6 +67,11 @@ typedef struct ortc_opctx {
      * run except for per-context objects the backend glue keeps itself
      * (operators/dnnl_util.h, ortc_dnnl_mem). */
     int context;
+    /* The runtime's subgraph services (see "subgraphs" below): set in the
+     * contexts of plan steps, at compile and at run; NULL where graphs
+     * cannot be compiled (graph passes, single-operator tests). */
+    const struct ortc_subgraph_services *subgraphs;
+    void *runtime; /* the runtime's own (the plan of this step); opaque */
 } ortc_opctx;
 
 /* Facts an operator declares in its registry row (ortc_operator.flags). The
@@ -78,9 +86,6 @@ enum {
     /* run reads only the shapes of its inputs, never their contents (Shape,
      * Size): foldable at compile time as soon as shapes are known. */
     ORTC_OP_SHAPE_ONLY = 1u << 2,
-    /* Control flow (If): the runtime compiles and runs the subgraphs itself;
-     * infer/run are NULL. */
-    ORTC_OP_CONTROL_FLOW = 1u << 3,
     /* The op applies the node's fused post-ops (fusion contract below);
      * graph passes fuse element-wise followers only into such ops. */
     ORTC_OP_POST_OPS = 1u << 4,
@@ -172,6 +177,12 @@ typedef struct ortc_operator {
      * post-op cannot express, another dtype than float32); graph passes
      * then leave the node alone and discard the message. */
     ortc_status (*post_op)(ortc_opctx *c, int input, ortc_post_op *out);
+    /* Operators whose attributes hold graphs (If; Loop, Scan): called
+     * instead of infer when a plan is compiled (infer is NULL). Compiles
+     * the subgraphs it needs through c->subgraphs, keeps the sub-plans in
+     * c->state and sets outputs' dtype and shape as infer does. See
+     * "subgraphs" below. */
+    ortc_status (*compile)(ortc_opctx *c);
 } ortc_operator;
 
 /* ---- registration --------------------------------------------------------
@@ -192,6 +203,47 @@ typedef struct ortc_operator {
     {                                                                                              \
         .op_type = (name), .since = (since_v), .until = (until_v), __VA_ARGS__                     \
     }
+
+/* ---- subgraphs ------------------------------------------------------------
+ * An operator owns the graphs in its node's attributes. In `compile` it
+ * compiles each one it may run into a sub-plan: a plan of the graph nested
+ * in the calling plan, whose reads of enclosing graphs' values (the node's
+ * implicit inputs, at any depth) are bound to where the calling plan keeps
+ * them — constants and values known at compile time as such (so nested
+ * folding works), the rest read at run time from the calling execution
+ * context. `run` then runs sub-plans in the calling context, as often as it
+ * likes; the runtime gives every execution context its own copy of a
+ * sub-plan's activations, so concurrent runs never share them, and a run
+ * allocates nothing. `prepare` may declare scratch, which (unlike state)
+ * is per execution context: the place for per-run buffers and tensors.
+ * `release` frees the sub-plans; it is called whenever c->state is set,
+ * also after a failed compile. The node, sub-plans included, is one step:
+ * one profile entry. Errors are the step's: a sub-plan's compile error
+ * comes back prefixed "node 'NAME' (OP) LABEL: ", a run error as the
+ * failing kernel wrote it.
+ *
+ * A graph with inputs (a Loop body: iteration number, condition, carried
+ * values; a Scan body: slices) is compiled for given input dtypes and
+ * shapes, then run any number of times with new input data of those
+ * shapes. Sub-plan outputs are computed into buffers the operator names at
+ * each run (its own outputs, slices of them, or its scratch); outputs must
+ * not overlap inputs. When run returns the outputs are written. */
+typedef struct ortc_subgraph_services {
+    /* Compiles g (a graph attribute of c->node; label names it in errors,
+     * e.g. "then_branch") with inputs[i] giving the dtype and shape of g's
+     * input i (NULL when g has none; data is not read). The sub-plan is the
+     * caller's to free. */
+    ortc_status (*compile)(ortc_opctx *c, const ortc_graph *g, const char *label,
+                           const ortc_tensor *inputs, struct ortc_subplan **out);
+    /* dtype and shape of sub-plan output k (data NULL); safe at run. */
+    ortc_tensor (*output)(const struct ortc_subplan *sp, int k);
+    /* Runs sp in c's execution context: inputs[i]->data (NULL when g has
+     * no inputs) are read, outputs[k]->data written (every output needs a
+     * buffer of its byte size). */
+    ortc_status (*run)(ortc_opctx *c, struct ortc_subplan *sp, ortc_tensor *const *inputs,
+                       ortc_tensor *const *outputs);
+    void (*free)(struct ortc_subplan *sp); /* NULL is a no-op */
+} ortc_subgraph_services;
 
 /* ---- fusion contract ---------------------------------------------------
  * Graph passes (runtime/passes/pass_fuse.c) fold the single element-wise

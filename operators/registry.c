@@ -29,7 +29,7 @@ ORTC_OP_TABLE(generate);
 ORTC_OP_TABLE(cast);
 ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
-ORTC_OP_TABLE(control);
+ORTC_OP_TABLE(if);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -41,10 +41,10 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),     TABLE(norm),
-    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary),  TABLE(logic),
-    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),   TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(control),
+    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
+    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
+    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
+    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
@@ -189,13 +189,13 @@ static void check_row(checker *k, const ortc_operator *op)
                 problem(k, op, ".versions is not strictly ascending at entry %d", i);
     }
 
-    /* callbacks: control flow has none (the runtime runs its subgraphs);
-     * every other op infers and runs */
-    bool control = op->flags & ORTC_OP_CONTROL_FLOW;
-    if (control && (op->infer || op->run || op->prepare || op->reference))
-        problem(k, op, "a control-flow row has kernel callbacks the runtime never calls");
-    if (!control && (!op->infer || !op->run))
-        problem(k, op, "infer and run are required");
+    /* callbacks: an op that owns subgraphs compiles them instead of
+     * inferring (the runtime calls compile, never infer, for it); every op
+     * runs */
+    if (op->compile && op->infer)
+        problem(k, op, "compile and infer are both set; the runtime would never call infer");
+    if ((!op->compile && !op->infer) || !op->run)
+        problem(k, op, "infer (or compile) and run are required");
 
     /* backend: a oneDNN op needs the plain-C reference (tests, --reference,
      * fallbacks); a plain-C op's run is its reference, and a second one would
@@ -214,7 +214,7 @@ static void check_row(checker *k, const ortc_operator *op)
     }
 
     /* dtypes: every op that computes declares what it accepts */
-    if (!control && !op->dtypes)
+    if (!op->compile && !op->dtypes)
         problem(k, op, "declares no dtypes");
     if (op->dtypes & ~(uint32_t)ORTC_DTYPES_ALL)
         problem(k, op, "dtypes has bits that are no ortc_dtype");
@@ -320,7 +320,7 @@ ortc_status ortc_operator_get(size_t i, ortc_operator_info *info)
     info->inplace = alias_kind(op->flags, ORTC_OP_INPLACE, ORTC_OP_MAY_INPLACE);
     info->shape_only = (op->flags & ORTC_OP_SHAPE_ONLY) != 0;
     info->no_fold = (op->flags & ORTC_OP_NO_FOLD) != 0;
-    info->control_flow = (op->flags & ORTC_OP_CONTROL_FLOW) != 0;
+    info->control_flow = op->compile != NULL;
     info->data_inputs = op->data_inputs;
     info->flops = op->flops != NULL;
     return ORTC_STATUS_OK;

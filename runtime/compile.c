@@ -1,13 +1,16 @@
-/* compile.c — turns the graph plus concrete input shapes into a plan:
- * shape/dtype inference node by node, folding of nodes whose inputs are
- * known at compile time, kernel preparation, views/in-place, and memory
- * planning into one arena. Running a plan is session.c's job.
+/* compile.c — turns a graph plus concrete input shapes into a plan:
+ * shape/dtype inference node by node and folding of nodes whose inputs are
+ * known at compile time (both through eval.c), kernel preparation,
+ * views/in-place, and memory planning into one arena. Sub-plans of
+ * subgraphs are compiled here too, on an operator's request (subgraph.c).
+ * Running a plan is executor.c's job.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "eval.h"
 #include "planner.h"
 #include "session_impl.h"
 
@@ -25,15 +28,14 @@ void ortc_plan_free(ortc_plan *p)
         return;
     for (int k = 1; k < ORTC_MAX_CONTEXTS; k++)
         ortc_exec_free(p, p->exec[k]);
+    /* releasing a step frees the sub-plans its operator compiled */
     for (int i = 0; p->steps && i < p->n_steps; i++) {
         ortc_step *st = &p->steps[i];
         if (st->node && st->node->op && st->node->op->release && st->ctx.state)
             st->node->op->release(&st->ctx);
-        ortc_plan_free(st->branch[0]);
-        ortc_plan_free(st->branch[1]);
-        free(st->branch_out);
     }
     free(p->steps);
+    free(p->subplans);
     if (p->owned)
         for (int v = 0; v < p->n_values + p->n_outer; v++)
             free(p->owned[v]);
@@ -174,23 +176,14 @@ static ortc_status check_input(ortc_session *s, int i, const ortc_value *v, cons
 
 /* ---- step contexts ------------------------------------------------------------ */
 
-/* Points ctx's arrays at pool storage for node n. */
+/* Step context for node n, its arrays in pool storage, bound to p's
+ * tensors and layouts. */
 static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp, ortc_layout **lp,
                      int *ip, bool *bp, ortc_session *s)
 {
-    memset(c, 0, sizeof *c);
-    c->node = n;
-    c->n_in = n->n_inputs;
-    c->n_out = n->n_outputs;
-    c->in = pp;
-    c->out = pp + n->n_inputs;
-    c->in_layout = lp;
-    c->out_layout = lp + n->n_inputs;
-    c->inplace = ip;
-    c->view = ip + n->n_outputs;
-    c->out_blocked_ok = bp;
-    c->threads = s->opts.threads;
-    c->err = &s->err;
+    ortc_eval_ctx_bind(c, n, pp, lp, ip, bp, s->opts.threads, &s->err);
+    c->subgraphs = &ortc_plan_subgraphs;
+    c->runtime = p;
     for (int i = 0; i < n->n_inputs; i++) {
         ortc_value *v = n->inputs[i];
         c->in[i] = v ? &p->tensors[SLOT(p, v)] : NULL;
@@ -200,9 +193,13 @@ static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp
         ortc_value *v = n->outputs[k];
         c->out[k] = v ? &p->tensors[SLOT(p, v)] : NULL;
         c->out_layout[k] = v ? &p->layouts[SLOT(p, v)] : NULL;
-        c->inplace[k] = -1;
-        c->view[k] = -1;
     }
+}
+
+static ortc_eval_env eval_env(ortc_session *s)
+{
+    return (ortc_eval_env){s->opts.threads, s->opts.reference != 0, s->opts.max_tensor_bytes,
+                           &s->backend, &s->err};
 }
 
 static ortc_status ensure_backend(ortc_session *s)
@@ -212,60 +209,11 @@ static ortc_status ensure_backend(ortc_session *s)
     return ortc_backend_create(&s->backend, s->opts.threads, &s->err);
 }
 
-/* Checks out[k] after infer and sets its plain layout. */
-static ortc_status check_outputs(ortc_session *s, ortc_plan *p, ortc_node *n)
-{
-    for (int k = 0; k < n->n_outputs; k++) {
-        ortc_value *v = n->outputs[k];
-        if (!v)
-            continue;
-        ortc_tensor *t = &p->tensors[SLOT(p, v)];
-        char sh[160];
-        if (t->dtype == ORTC_DTYPE_UNDEFINED || t->rank < 0 || t->rank > ORTC_MAX_RANK)
-            return ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
-                                "node '%s' (%s): shape inference left output '%s' undefined",
-                                n->name, n->op_type, v->name);
-        if (ortc_tensor_numel(t) < 0 || (ortc_tensor_numel(t) > 0 && ortc_tensor_bytes(t) == 0))
-            return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
-                                "node '%s' (%s): output '%s' shape %s is too large", n->name,
-                                n->op_type, v->name,
-                                ortc_shape_str(sh, sizeof sh, t->rank, t->dims));
-        if (ortc_tensor_bytes(t) > s->opts.max_tensor_bytes)
-            return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
-                                "node '%s' (%s): output '%s' %s %s needs %zu bytes, above the "
-                                "limit of %zu bytes per tensor (session option "
-                                "max_tensor_bytes)",
-                                n->name, n->op_type, v->name, ortc_dtype_name(t->dtype),
-                                ortc_shape_str(sh, sizeof sh, t->rank, t->dims),
-                                ortc_tensor_bytes(t), s->opts.max_tensor_bytes);
-        p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
-        /* a declared graph output must agree with what we inferred */
-        if (v->is_output && v->declared) {
-            bool bad = v->dtype != ORTC_DTYPE_UNDEFINED && v->dtype != t->dtype;
-            bad |= v->rank >= 0 && v->rank != t->rank;
-            for (int d = 0; !bad && v->rank >= 0 && d < t->rank; d++)
-                bad |= v->dims[d].value >= 0 && v->dims[d].value != t->dims[d];
-            if (bad) {
-                char want[160];
-                return ortc_err_set(&s->err, ORTC_STATUS_INVALID_MODEL,
-                                    "graph output '%s': node '%s' (%s) produces %s %s but the "
-                                    "model declares %s %s",
-                                    v->name, n->name, n->op_type, ortc_dtype_name(t->dtype),
-                                    ortc_shape_str(sh, sizeof sh, t->rank, t->dims),
-                                    ortc_dtype_name(v->dtype),
-                                    ortc_value_shape_str(want, sizeof want, v));
-            }
-        }
-    }
-    return ORTC_STATUS_OK;
-}
-
 /* Evaluates node n now (all inputs known): outputs become plan-owned
  * constants. */
 static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
 {
     ortc_node *n = (ortc_node *)c->node;
-    const ortc_operator *op = n->op;
     for (int k = 0; k < n->n_outputs; k++) {
         ortc_value *v = n->outputs[k];
         if (!v)
@@ -278,46 +226,8 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
         memset(p->owned[SLOT(p, v)], 0, bytes);
         p->tensors[SLOT(p, v)].data = p->owned[SLOT(p, v)];
     }
-    ortc_status st = ORTC_STATUS_OK;
-    bool reference = s->opts.reference && op->reference;
-    if (reference) {
-        st = op->reference(c);
-    } else {
-        if ((st = ensure_backend(s)))
-            return st;
-        c->backend = s->backend;
-        ortc_backend_enter(s->backend);
-        void *scratch = NULL;
-        st = ortc_op_prepare(op, c);
-        if (!st && c->scratch_bytes) {
-            scratch = alloc_aligned(c->scratch_bytes);
-            if (!scratch)
-                st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
-            c->scratch = scratch;
-        }
-        for (int k = 0; !st && k < n->n_outputs; k++)
-            if (n->outputs[k] && !p->layouts[SLOT(p, n->outputs[k])].plain)
-                st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
-                                  "node '%s' chose a blocked layout for a folded output", n->name);
-        bool all_views = n->n_outputs > 0;
-        for (int k = 0; k < n->n_outputs; k++)
-            if (n->outputs[k] && c->view[k] < 0)
-                all_views = false;
-        if (!st && all_views) {
-            for (int k = 0; k < n->n_outputs; k++)
-                if (n->outputs[k])
-                    memcpy(c->out[k]->data, c->in[c->view[k]]->data,
-                           p->layouts[SLOT(p, n->outputs[k])].bytes);
-        } else if (!st) {
-            st = op->run(c);
-            if (!st && s->backend) /* none in reference mode */
-                st = ortc_backend_wait(s->backend, &s->err);
-        }
-        if (op->release)
-            op->release(c);
-        free(scratch);
-        c->state = NULL;
-    }
+    ortc_eval_env env = eval_env(s);
+    ortc_status st = ortc_eval_run(c, &env, NULL);
     for (int k = 0; k < n->n_outputs; k++) {
         ortc_value *v = n->outputs[k];
         if (!v)
@@ -328,21 +238,10 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
     return st;
 }
 
-static bool node_foldable(const ortc_plan *p, const ortc_node *n)
+static bool value_static(const void *plan, const ortc_value *v)
 {
-    if (n->op->flags & ORTC_OP_NO_FOLD)
-        return false;
-    if (n->n_implicit)
-        return false;
-    for (int a = 0; a < n->n_attrs; a++)
-        if (n->attrs[a].type == ORTC_ATTR_GRAPH || n->attrs[a].type == ORTC_ATTR_GRAPHS)
-            return false;
-    if (n->op->flags & ORTC_OP_SHAPE_ONLY)
-        return true;
-    for (int i = 0; i < n->n_inputs; i++)
-        if (n->inputs[i] && !p->is_static[SLOT(p, n->inputs[i])])
-            return false;
-    return true;
+    const ortc_plan *p = plan;
+    return p->is_static[SLOT(p, v)];
 }
 
 /* output k's consumers all take blocked layouts and it is not a graph output */
@@ -510,113 +409,19 @@ out:
 
 /* ---- compile --------------------------------------------------------------------- */
 
-static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ortc_tensor *inputs,
-                                 int n_outer, ortc_value *const *outer, ortc_tensor **outer_src,
-                                 const bool *outer_static, ortc_plan **out);
-
-/* If: compile the branch(es) against the enclosing plan's current tensors;
- * the If outputs take the branch outputs' dtype and shape. */
-static ortc_status compile_if(ortc_session *s, ortc_plan *p, ortc_step *step)
-{
-    ortc_node *n = step->node;
-    ortc_opctx *c = &step->ctx;
-    char sh[160];
-    const ortc_attr *br[2] = {ortc_node_attr(n, "then_branch"), ortc_node_attr(n, "else_branch")};
-    for (int b = 0; b < 2; b++)
-        if (!br[b] || br[b]->type != ORTC_ATTR_GRAPH || !br[b]->g)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' must be a graph",
-                                 b ? "else_branch" : "then_branch");
-    if (ortc_op_check_arity(c, 1, 1, 0, 4096))
-        return c->err->status;
-    const ortc_tensor *cond = c->in[0];
-    if (cond->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(cond) != 1)
-        return ortc_op_error(
-            c, ORTC_STATUS_INVALID_MODEL, "condition must be one bool element; got %s %s",
-            ortc_dtype_name(cond->dtype), ortc_shape_str(sh, sizeof sh, cond->rank, cond->dims));
-    for (int b = 0; b < 2; b++)
-        if (br[b]->g->n_outputs != n->n_outputs)
-            return ortc_op_error(
-                c, ORTC_STATUS_INVALID_MODEL, "%s has %d outputs; the If node has %d",
-                b ? "else_branch" : "then_branch", br[b]->g->n_outputs, n->n_outputs);
-    int k_outer = n->n_implicit;
-    ortc_tensor **src = calloc((size_t)k_outer + 1, sizeof *src);
-    bool *stat = calloc((size_t)k_outer + 1, sizeof *stat);
-    step->branch_out = calloc((size_t)n->n_outputs + 1, sizeof *step->branch_out);
-    if (!src || !stat || !step->branch_out) {
-        free(src);
-        free(stat);
-        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
-    }
-    ortc_status st = ORTC_STATUS_OK;
-    for (int k = 0; k < k_outer; k++) {
-        int sl = SLOT(p, n->implicit_inputs[k]);
-        if (sl < 0) {
-            st = ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: outer value '%s' unseen",
-                               n->implicit_inputs[k]->name);
-            goto out;
-        }
-        src[k] = &p->tensors[sl];
-        stat[k] = p->is_static[sl];
-    }
-    /* a condition known now selects one branch for good */
-    int only = p->is_static[SLOT(p, n->inputs[0])] ? (*(const uint8_t *)cond->data ? 0 : 1) : -1;
-    for (int b = 0; b < 2; b++) {
-        if (only >= 0 && b != only)
-            continue;
-        st = compile_graph(s, br[b]->g, NULL, k_outer, n->implicit_inputs, src, stat,
-                           &step->branch[b]);
-        if (st) {
-            ortc_err_prefix(&s->err, "node '%s' (If) %s", n->name,
-                            b ? "else_branch" : "then_branch");
-            goto out;
-        }
-    }
-    for (int k = 0; k < n->n_outputs; k++) {
-        if (!c->out[k])
-            continue;
-        const ortc_tensor *t[2] = {NULL, NULL};
-        for (int b = 0; b < 2; b++)
-            if (step->branch[b]) {
-                const ortc_graph *bg = br[b]->g;
-                t[b] = &step->branch[b]->tensors[SLOT(step->branch[b], bg->outputs[k])];
-            }
-        const ortc_tensor *first = t[0] ? t[0] : t[1];
-        if (t[0] && t[1]) {
-            bool same = t[0]->dtype == t[1]->dtype && t[0]->rank == t[1]->rank;
-            for (int d = 0; same && d < t[0]->rank; d++)
-                same = t[0]->dims[d] == t[1]->dims[d];
-            if (!same) {
-                char s2[160];
-                st = ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                                   "output %d: then_branch gives %s %s, else_branch %s %s; an "
-                                   "output shape that depends on the condition's value is not "
-                                   "supported",
-                                   k, ortc_dtype_name(t[0]->dtype),
-                                   ortc_shape_str(sh, sizeof sh, t[0]->rank, t[0]->dims),
-                                   ortc_dtype_name(t[1]->dtype),
-                                   ortc_shape_str(s2, sizeof s2, t[1]->rank, t[1]->dims));
-                goto out;
-            }
-        }
-        ortc_op_set_output(c, k, first->dtype, first->rank, first->dims);
-    }
-out:
-    free(src);
-    free(stat);
-    return st;
-}
-
-static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ortc_tensor *inputs,
-                                 int n_outer, ortc_value *const *outer, ortc_tensor **outer_src,
-                                 const bool *outer_static, ortc_plan **out)
+ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ortc_plan **out)
 {
     *out = NULL;
     ortc_plan *p = calloc(1, sizeof *p);
     if (!p)
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    const ortc_graph *g = src->graph;
+    const ortc_tensor *inputs = src->inputs;
+    int n_outer = src->n_outer;
     int nv = g->n_values, ni = inputs ? g->n_inputs : 0;
     int ns = nv + n_outer;
     p->graph = g;
+    p->session = s;
     p->n_values = nv;
     p->n_inputs = ni;
     p->n_outer = n_outer;
@@ -658,13 +463,13 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
     }
     for (int k = 0; k < n_outer; k++) {
         int sl = nv + k;
-        p->outer[k] = outer[k];
-        p->outer_src[k] = outer_src[k];
-        p->tensors[sl] = *outer_src[k];
-        p->layouts[sl] = (ortc_layout){true, ortc_tensor_bytes(outer_src[k]), NULL};
-        if (outer_static[k]) {
+        p->outer[k] = src->outer[k];
+        p->outer_src[k] = src->outer_src[k];
+        p->tensors[sl] = *src->outer_src[k];
+        p->layouts[sl] = (ortc_layout){true, ortc_tensor_bytes(src->outer_src[k]), NULL};
+        if (src->outer_static[k]) {
             p->is_static[sl] = true;
-            p->bind[sl] = (ortc_binding){ORTC_BIND_CONST, 0, 0, outer_src[k]->data};
+            p->bind[sl] = (ortc_binding){ORTC_BIND_CONST, 0, 0, src->outer_src[k]->data};
         } else {
             p->tensors[sl].data = NULL;
             p->bind[sl] = (ortc_binding){ORTC_BIND_OUTER, k, 0, NULL};
@@ -682,7 +487,7 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
         p->key[i] = *t;
         p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_INPUT, i, 0, NULL};
         p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
-        if (s->key_data_input[i]) {
+        if (src->key_data && src->key_data[i]) {
             size_t bytes = ortc_tensor_bytes(&inputs[i]);
             if (bytes && !inputs[i].data) {
                 st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
@@ -732,18 +537,11 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
         ctx_bind(p, &step->ctx, n, p->ptr_pool + io_off, p->layout_pool + io_off,
                  p->int_pool + 2 * io_off, p->bool_pool + io_off, s);
         io_off += (size_t)n->n_inputs + (size_t)n->n_outputs;
-        if (n->op->flags & ORTC_OP_CONTROL_FLOW) {
-            if ((st = compile_if(s, p, step)) || (st = check_outputs(s, p, n)))
-                goto fail;
-            n_steps++;
-            continue;
-        }
         /* infer sees data only for static inputs; shapes of others */
-        if ((st = n->op->infer(&step->ctx)))
+        ortc_eval_env env = eval_env(s);
+        if ((st = ortc_eval_infer(&step->ctx, &env, NULL)))
             goto fail;
-        if ((st = check_outputs(s, p, n)))
-            goto fail;
-        if (node_foldable(p, n)) {
+        if (ortc_eval_foldable(n, value_static, p)) {
             if ((st = fold_node(s, p, &step->ctx)))
                 goto fail;
             memset(step, 0, sizeof *step);
@@ -775,8 +573,6 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
         ortc_step *step = &p->steps[si];
         ortc_node *n = step->node;
         step->ctx.backend = s->backend;
-        if (n->op->flags & ORTC_OP_CONTROL_FLOW)
-            continue;
         bool *ok = (bool *)step->ctx.out_blocked_ok;
         for (int k = 0; k < n->n_outputs; k++)
             ok[k] = blocked_ok(n->outputs[k]);
@@ -812,8 +608,8 @@ static ortc_status compile_graph(ortc_session *s, const ortc_graph *g, const ort
     *out = p;
     return ORTC_STATUS_OK;
 fail:
-    /* steps not yet counted (one failing in infer, an If whose branches were
-     * compiled) still own state; untouched steps are zero */
+    /* steps not yet counted (one failing in infer, one whose operator
+     * compiled sub-plans) still own state; untouched steps are zero */
     p->n_steps = g->n_nodes;
     ortc_plan_free(p);
     return st;
@@ -821,5 +617,6 @@ fail:
 
 ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out)
 {
-    return compile_graph(s, s->model->graph, inputs, 0, NULL, NULL, NULL, out);
+    ortc_plan_src src = {.graph = s->model->graph, .inputs = inputs, .key_data = s->key_data_input};
+    return ortc_plan_compile_src(s, &src, out);
 }

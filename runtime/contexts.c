@@ -1,7 +1,7 @@
 /* contexts.c — execution contexts for concurrent runs of one plan: copies
- * of what a run writes (tensors, step contexts, arena, scratch; the same for
- * If branches) around the shared, read-only plan (kernel state, weights,
- * bindings). Made when runs overlap, kept with the plan.
+ * of what a run writes (tensors, step contexts, arena, scratch; the same
+ * for its sub-plans) around the shared, read-only plan (kernel state,
+ * weights, bindings). Made when runs overlap, kept with the plan.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +24,13 @@ void ortc_exec_free(ortc_plan *p, ortc_exec *e)
 {
     if (!e)
         return;
-    for (int i = 0; e->branch && i < p->n_steps; i++)
-        for (int b = 0; b < 2; b++)
-            if (e->branch[2 * i + b])
-                ortc_exec_free(p->steps[i].branch[b], e->branch[2 * i + b]);
-    if (e->branch_out)
-        for (int i = 0; i < p->n_steps; i++)
-            free(e->branch_out[i]);
-    free(e->branch_out);
-    free(e->branch);
+    for (int j = 0; j < p->n_subplans; j++) {
+        ortc_plan *sp = p->subplans[j];
+        ortc_exec_free(sp, sp->exec[e->id]);
+        sp->exec[e->id] = NULL;
+    }
+    if (p->exec[e->id] == e)
+        p->exec[e->id] = NULL;
     free(e->tensors);
     free(e->ctx);
     free(e->ptr_pool);
@@ -56,11 +54,9 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
     e->ctx = calloc((size_t)p->n_steps + 1, sizeof *e->ctx);
     e->ptr_pool = calloc(n_io + 1, sizeof *e->ptr_pool);
     e->outer_src = calloc((size_t)p->n_outer + 1, sizeof *e->outer_src);
-    e->branch = calloc(2 * (size_t)p->n_steps + 1, sizeof *e->branch);
-    e->branch_out = calloc((size_t)p->n_steps + 1, sizeof *e->branch_out);
     e->arena = p->stats.arena_bytes ? alloc_aligned(p->stats.arena_bytes) : NULL;
     e->scratch = p->stats.scratch_bytes ? alloc_aligned(p->stats.scratch_bytes) : NULL;
-    if (!e->tensors || !e->ctx || !e->ptr_pool || !e->outer_src || !e->branch || !e->branch_out ||
+    if (!e->tensors || !e->ctx || !e->ptr_pool || !e->outer_src ||
         (p->stats.arena_bytes && !e->arena) || (p->stats.scratch_bytes && !e->scratch))
         goto fail;
     /* shapes only: context 0 may be running and rebinding p->tensors' data */
@@ -86,26 +82,19 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
         c->scratch = e->scratch;
         c->err = &e->err;
         c->context = k;
-        if (!(st->node->op->flags & ORTC_OP_CONTROL_FLOW))
-            continue;
-        e->branch_out[i] = calloc((size_t)st->ctx.n_out + 1, sizeof **e->branch_out);
-        if (!e->branch_out[i])
+    }
+    /* sub-plans read their outer values from this context's tensors */
+    for (int j = 0; j < p->n_subplans; j++) {
+        ortc_plan *sp = p->subplans[j];
+        ortc_tensor **src = calloc((size_t)sp->n_outer + 1, sizeof *src);
+        if (!src)
             goto fail;
-        for (int b = 0; b < 2; b++) {
-            ortc_plan *bp = st->branch[b];
-            if (!bp)
-                continue;
-            /* the branch reads its outer values from this context's tensors */
-            ortc_tensor **src = calloc((size_t)bp->n_outer + 1, sizeof *src);
-            if (!src)
-                goto fail;
-            for (int j = 0; j < bp->n_outer; j++)
-                src[j] = map_tensor(p, e, bp->outer_src[j]);
-            e->branch[2 * i + b] = ortc_exec_create(bp, k, src);
-            free(src);
-            if (!e->branch[2 * i + b])
-                goto fail;
-        }
+        for (int o = 0; o < sp->n_outer; o++)
+            src[o] = map_tensor(p, e, sp->outer_src[o]);
+        sp->exec[k] = ortc_exec_create(sp, k, src);
+        free(src);
+        if (!sp->exec[k])
+            goto fail;
     }
     return e;
 fail:

@@ -1,8 +1,8 @@
 /* executor.c — runs a compiled plan: binds the caller's tensors, the arena
  * and enclosing-plan values to the plan's slots, then calls each step's
- * kernel in order; If steps run the branch their condition selects. A
- * profiled run also times each step into caller-provided arrays. Never
- * allocates; compile.c decided everything.
+ * kernel in order (an operator owning subgraphs runs its sub-plans from its
+ * kernel, through subgraph.c). A profiled run also times each step into
+ * caller-provided arrays. Never allocates; compile.c decided everything.
  */
 #include <string.h>
 #include <time.h>
@@ -21,7 +21,18 @@ static inline ortc_opctx *ex_ctx(ortc_plan *p, ortc_exec *e, int i)
     return e ? &e->ctx[i] : &p->steps[i].ctx;
 }
 
-static void bind_values(ortc_plan *p, ortc_exec *e, const ortc_tensor *inputs, ortc_tensor *outputs)
+/* The caller's tensors: an array (session runs) or pointers (sub-plans). */
+typedef struct io_list {
+    const ortc_tensor *arr;
+    ortc_tensor *const *ptr;
+} io_list;
+
+static inline void *io_data(io_list io, int i)
+{
+    return io.ptr ? io.ptr[i]->data : io.arr[i].data;
+}
+
+static void bind_values(ortc_plan *p, ortc_exec *e, io_list inputs, io_list outputs)
 {
     int ns = p->n_values + p->n_outer;
     ortc_tensor *t = ex_tensors(p, e);
@@ -34,8 +45,8 @@ static void bind_values(ortc_plan *p, ortc_exec *e, const ortc_tensor *inputs, o
         case ORTC_BIND_ARENA: /* a zero-byte arena is NULL */
             t[v].data = arena ? (char *)arena + b->offset : NULL;
             break;
-        case ORTC_BIND_INPUT: t[v].data = inputs[b->index].data; break;
-        case ORTC_BIND_OUTPUT: t[v].data = outputs[b->index].data; break;
+        case ORTC_BIND_INPUT: t[v].data = io_data(inputs, b->index); break;
+        case ORTC_BIND_OUTPUT: t[v].data = io_data(outputs, b->index); break;
         case ORTC_BIND_OUTER: t[v].data = outer[b->index]->data; break;
         case ORTC_BIND_NONE: break;
         }
@@ -47,26 +58,6 @@ const ortc_errbuf *ortc_exec_error(const ortc_plan *p, const ortc_exec *e)
     return e ? &e->err : &p->run_err;
 }
 
-static ortc_status run_if(ortc_session *s, ortc_plan *p, ortc_exec *e, int i)
-{
-    ortc_step *step = &p->steps[i];
-    ortc_opctx *c = ex_ctx(p, e, i);
-    int b = *(const uint8_t *)c->in[0]->data ? 0 : 1;
-    ortc_plan *branch = step->branch[b];
-    if (!branch)
-        return ortc_err_set(c->err, ORTC_STATUS_RUNTIME_ERROR,
-                            "internal: node '%s' (If) took a branch compiled out",
-                            step->node->name);
-    ortc_tensor *bout = e ? e->branch_out[i] : step->branch_out;
-    for (int k = 0; k < step->node->n_outputs; k++)
-        if (c->out[k])
-            bout[k] = *c->out[k];
-    ortc_exec *be = e ? e->branch[2 * i + b] : NULL;
-    ortc_status st = ortc_plan_execute(s, branch, be, NULL, bout);
-    if (st) /* the branch's message becomes this context's */
-        ortc_err_set(c->err, st, "%s", ortc_exec_error(branch, be)->msg);
-    return st;
-}
 static double now_ms(void)
 {
     struct timespec ts;
@@ -74,12 +65,10 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_exec *e, int i)
+static inline ortc_status run_step(ortc_plan *p, ortc_exec *e, int i)
 {
     ortc_step *step = &p->steps[i];
     const ortc_operator *op = step->node->op;
-    if (op->flags & ORTC_OP_CONTROL_FLOW)
-        return run_if(s, p, e, i);
     ortc_opctx *c = ex_ctx(p, e, i);
     return step->use_reference ? op->reference(c) : op->run(c);
 }
@@ -87,9 +76,8 @@ static inline ortc_status run_step(ortc_session *s, ortc_plan *p, ortc_exec *e, 
 /* Runs p's steps; with start_ms/ms (one element per step) also times each
  * step, waiting for the backend after it so the time is the step's own.
  * Without them (NULL) this is the plain loop. */
-static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
-                                  const ortc_tensor *inputs, ortc_tensor *outputs, double *start_ms,
-                                  double *ms)
+static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e, io_list inputs,
+                                  io_list outputs, double *start_ms, double *ms)
 {
     bind_values(p, e, inputs, outputs);
     double t0 = start_ms ? now_ms() : 0;
@@ -97,7 +85,7 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
         ortc_step *step = &p->steps[i];
         if (start_ms) {
             double a = now_ms();
-            ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(s, p, e, i);
+            ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(p, e, i);
             if (!st && !step->skip && s->backend)
                 st = ortc_backend_wait(s->backend, &p->run_err);
             double b = now_ms();
@@ -109,7 +97,7 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
         }
         if (step->skip)
             continue;
-        ortc_status st = run_step(s, p, e, i);
+        ortc_status st = run_step(p, e, i);
         if (st)
             return st;
     }
@@ -123,8 +111,9 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
             continue;
         const ortc_tensor *t = &ex_tensors(p, e)[sl];
         size_t bytes = ortc_tensor_bytes(t);
-        if (bytes && outputs[k].data != t->data)
-            memcpy(outputs[k].data, t->data, bytes);
+        void *dst = io_data(outputs, k);
+        if (bytes && dst != t->data)
+            memcpy(dst, t->data, bytes);
     }
     return ORTC_STATUS_OK;
 }
@@ -132,11 +121,17 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
 ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
                               const ortc_tensor *inputs, ortc_tensor *outputs)
 {
-    return execute(s, p, e, inputs, outputs, NULL, NULL);
+    return execute(s, p, e, (io_list){inputs, NULL}, (io_list){outputs, NULL}, NULL, NULL);
+}
+
+ortc_status ortc_plan_execute_ptrs(ortc_session *s, ortc_plan *p, ortc_exec *e,
+                                   ortc_tensor *const *inputs, ortc_tensor *const *outputs)
+{
+    return execute(s, p, e, (io_list){NULL, inputs}, (io_list){NULL, outputs}, NULL, NULL);
 }
 
 ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                                        ortc_tensor *outputs, double *start_ms, double *ms)
 {
-    return execute(s, p, NULL, inputs, outputs, start_ms, ms);
+    return execute(s, p, NULL, (io_list){inputs, NULL}, (io_list){outputs, NULL}, start_ms, ms);
 }

@@ -12,15 +12,10 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* A malloc'd copy; NULL copies as "". */
 static char *dup_str(const char *s)
 {
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
+    return strdup(s ? s : "");
 }
 
 static int grow(void **arr, int *cap, int need, size_t elem)
@@ -318,21 +313,20 @@ static void attr_clear(ortc_attr *a)
     ortc_graph_free(a->g);
     free(a->floats);
     free(a->ints);
-    if (a->strings)
-        for (size_t i = 0; i < a->n; i++)
+    for (size_t i = 0; i < a->n; i++) { /* the list that is set */
+        if (a->strings)
             free(a->strings[i]);
-    free(a->strings);
-    if (a->tensors)
-        for (size_t i = 0; i < a->n; i++)
+        if (a->tensors)
             ortc_const_tensor_free(a->tensors[i]);
-    free(a->tensors);
-    if (a->graphs)
-        for (size_t i = 0; i < a->n; i++)
+        if (a->graphs)
             ortc_graph_free(a->graphs[i]);
+    }
+    free(a->strings);
+    free(a->tensors);
     free(a->graphs);
 }
 
-static void node_free(ortc_node *n)
+void ortc_node_free(ortc_node *n)
 {
     if (!n)
         return;
@@ -346,6 +340,20 @@ static void node_free(ortc_node *n)
     free(n->attrs);
     free(n->implicit_inputs);
     free(n);
+}
+
+ortc_graph *ortc_node_next_subgraph(const ortc_node *n, ortc_subgraph_it *it)
+{
+    for (; it->attr < n->n_attrs; it->attr++, it->item = 0) {
+        const ortc_attr *a = &n->attrs[it->attr];
+        while (it->item <= (a->graphs ? a->n : 0)) {
+            size_t i = it->item++;
+            ortc_graph *g = i ? a->graphs[i - 1] : a->g;
+            if (g)
+                return g;
+        }
+    }
+    return NULL;
 }
 
 static void value_free(ortc_value *v)
@@ -365,7 +373,7 @@ void ortc_graph_free(ortc_graph *g)
     if (!g)
         return;
     for (int i = 0; i < g->n_nodes; i++)
-        node_free(g->nodes[i]);
+        ortc_node_free(g->nodes[i]);
     free(g->nodes);
     for (int i = 0; i < g->n_values; i++)
         value_free(g->values[i]);
@@ -436,7 +444,7 @@ ortc_node *ortc_graph_add_node(ortc_graph *g, const char *op_type, const char *d
     n->inputs = calloc((size_t)n_inputs + 1, sizeof *n->inputs);
     n->outputs = calloc((size_t)n_outputs + 1, sizeof *n->outputs);
     if (!n->op_type || !n->domain || !n->name || !n->inputs || !n->outputs) {
-        node_free(n);
+        ortc_node_free(n);
         return NULL;
     }
     n->n_inputs = n_inputs;
@@ -552,42 +560,36 @@ static bool graph_is_ancestor_or_self(const ortc_graph *anc, const ortc_graph *g
     return false;
 }
 
+/* Adds v to n's implicit inputs when it is read from subgraph sg but lives
+ * in graph `outer` or above (once). */
+static int add_outer(ortc_node *n, ortc_value *v, const ortc_graph *sg, const ortc_graph *outer)
+{
+    if (!v || v->graph == sg || !graph_is_ancestor_or_self(v->graph, outer))
+        return 0;
+    for (int j = 0; j < n->n_implicit; j++)
+        if (n->implicit_inputs[j] == v)
+            return 0;
+    return add_ptr(&n->implicit_inputs, &n->n_implicit, v);
+}
+
 /* Adds to `n` every value read by subgraph `sg` (recursively) that lives in
  * graph `outer` or above. */
 static int collect_outer(ortc_node *n, const ortc_graph *sg, const ortc_graph *outer)
 {
     for (int i = 0; i < sg->n_nodes; i++) {
         ortc_node *m = sg->nodes[i];
-        for (int k = 0; k < m->n_inputs; k++) {
-            ortc_value *v = m->inputs[k];
-            if (!v || v->graph == sg || !graph_is_ancestor_or_self(v->graph, outer))
-                continue;
-            bool seen = false;
-            for (int j = 0; j < n->n_implicit; j++)
-                seen |= n->implicit_inputs[j] == v;
-            if (!seen && add_ptr(&n->implicit_inputs, &n->n_implicit, v))
+        for (int k = 0; k < m->n_inputs; k++)
+            if (add_outer(n, m->inputs[k], sg, outer))
                 return -1;
-        }
-        for (int a = 0; a < m->n_attrs; a++) {
-            const ortc_attr *at = &m->attrs[a];
-            if (at->g && collect_outer(n, at->g, outer))
+        ortc_subgraph_it it = {0};
+        for (const ortc_graph *ssg; (ssg = ortc_node_next_subgraph(m, &it));)
+            if (collect_outer(n, ssg, outer))
                 return -1;
-            for (size_t j = 0; at->graphs && j < at->n; j++)
-                if (collect_outer(n, at->graphs[j], outer))
-                    return -1;
-        }
     }
     /* outputs of the subgraph may name outer values directly */
-    for (int k = 0; k < sg->n_outputs; k++) {
-        ortc_value *v = sg->outputs[k];
-        if (v->graph == sg || !graph_is_ancestor_or_self(v->graph, outer))
-            continue;
-        bool seen = false;
-        for (int j = 0; j < n->n_implicit; j++)
-            seen |= n->implicit_inputs[j] == v;
-        if (!seen && add_ptr(&n->implicit_inputs, &n->n_implicit, v))
+    for (int k = 0; k < sg->n_outputs; k++)
+        if (add_outer(n, sg->outputs[k], sg, outer))
             return -1;
-    }
     return 0;
 }
 
@@ -639,24 +641,19 @@ ortc_status ortc_graph_finalize(ortc_graph *g, char *err, size_t errlen)
     for (int i = 0; i < g->n_nodes; i++) {
         ortc_node *n = g->nodes[i];
         n->n_implicit = 0;
-        for (int a = 0; a < n->n_attrs; a++) {
-            ortc_attr *at = &n->attrs[a];
-            ortc_graph *subs[1] = {at->g};
-            ortc_graph **list = at->graphs ? at->graphs : subs;
-            size_t cnt = at->graphs ? at->n : (at->g ? 1 : 0);
-            for (size_t j = 0; j < cnt; j++) {
-                ortc_status st = ortc_graph_finalize(list[j], err, errlen);
-                if (st) {
-                    char tmp[ORTC_ERR_MAX];
-                    snprintf(tmp, sizeof tmp, "in subgraph '%s' of node %s: %s", at->name,
-                             node_label(la, sizeof la, n), err);
-                    snprintf(err, errlen, "%s", tmp);
-                    return st;
-                }
-                if (collect_outer(n, list[j], g)) {
-                    snprintf(err, errlen, "out of memory");
-                    return ORTC_STATUS_OUT_OF_MEMORY;
-                }
+        ortc_subgraph_it it = {0};
+        for (ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));) {
+            ortc_status st = ortc_graph_finalize(sg, err, errlen);
+            if (st) {
+                char tmp[ORTC_ERR_MAX];
+                snprintf(tmp, sizeof tmp, "in subgraph '%s' of node %s: %s", n->attrs[it.attr].name,
+                         node_label(la, sizeof la, n), err);
+                snprintf(err, errlen, "%s", tmp);
+                return st;
+            }
+            if (collect_outer(n, sg, g)) {
+                snprintf(err, errlen, "out of memory");
+                return ORTC_STATUS_OUT_OF_MEMORY;
             }
         }
     }

@@ -216,6 +216,20 @@ void ortc_const_tensor_free(ortc_const_tensor *t);
 void ortc_value_set_constant(ortc_value *v, ortc_const_tensor *t);
 void ortc_value_set_shape(ortc_value *v, ortc_dtype dtype, int rank, const int64_t *dims);
 
+/* Frees a node that belongs to no graph (attributes and subgraphs included). */
+void ortc_node_free(ortc_node *n);
+
+/* The graphs held by n's attributes (a GRAPH's, then each of a GRAPHS'),
+ * one by one:
+ *   ortc_subgraph_it it = {0};
+ *   for (ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));) ...
+ * After a call, n->attrs[it.attr] is the attribute holding the graph. */
+typedef struct ortc_subgraph_it {
+    int attr;
+    size_t item; /* 0: the attribute's g; i > 0: graphs[i - 1] */
+} ortc_subgraph_it;
+ortc_graph *ortc_node_next_subgraph(const ortc_node *n, ortc_subgraph_it *it);
+
 /* Links producers and uses from node inputs/outputs, orders nodes
  * topologically (stable: file order when valid) and renumbers them. Errors
  * (written to err, errlen bytes): a value produced twice, produced by a node

@@ -86,7 +86,7 @@ ortc_node *ortc_ir_insert_node(ortc_graph *g, int pos, const char *op_type, cons
         return NULL;
     ortc_ir_detach_node(g, n); /* appended: move it to pos */
     if (ortc_ir_insert_existing(g, pos, n)) {
-        ortc_ir_free_node(n);
+        ortc_node_free(n);
         return NULL;
     }
     n->op = n->opset > 0 ? ortc_registry_find(n->domain, n->op_type, n->opset) : NULL;
@@ -105,45 +105,10 @@ void ortc_ir_detach_node(ortc_graph *g, ortc_node *n)
     renumber(g);
 }
 
-static void attr_free(ortc_attr *a)
-{
-    free(a->name);
-    free(a->s);
-    ortc_const_tensor_free(a->t);
-    ortc_graph_free(a->g);
-    free(a->floats);
-    free(a->ints);
-    for (size_t i = 0; a->strings && i < a->n; i++)
-        free(a->strings[i]);
-    free(a->strings);
-    for (size_t i = 0; a->tensors && i < a->n; i++)
-        ortc_const_tensor_free(a->tensors[i]);
-    free(a->tensors);
-    for (size_t i = 0; a->graphs && i < a->n; i++)
-        ortc_graph_free(a->graphs[i]);
-    free(a->graphs);
-}
-
-void ortc_ir_free_node(ortc_node *n)
-{
-    if (!n)
-        return;
-    free(n->name);
-    free(n->op_type);
-    free(n->domain);
-    free(n->inputs);
-    free(n->outputs);
-    for (int i = 0; i < n->n_attrs; i++)
-        attr_free(&n->attrs[i]);
-    free(n->attrs);
-    free(n->implicit_inputs);
-    free(n);
-}
-
 void ortc_ir_remove_node(ortc_graph *g, ortc_node *n)
 {
     ortc_ir_detach_node(g, n);
-    ortc_ir_free_node(n);
+    ortc_node_free(n);
 }
 
 int ortc_ir_set_input_count(ortc_node *n, int count)
@@ -168,13 +133,9 @@ static void replace_in_graph(ortc_graph *g, const ortc_value *old, ortc_value *n
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] == old)
                 n->inputs[k] = nw;
-        for (int a = 0; a < n->n_attrs; a++) {
-            ortc_attr *at = &n->attrs[a];
-            if (at->g)
-                replace_in_graph(at->g, old, nw, true);
-            for (size_t j = 0; at->graphs && j < at->n; j++)
-                replace_in_graph(at->graphs[j], old, nw, true);
-        }
+        ortc_subgraph_it it = {0};
+        for (ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));)
+            replace_in_graph(sg, old, nw, true);
     }
     /* a subgraph may pass an enclosing graph's value straight out */
     for (int k = 0; outputs && k < g->n_outputs; k++)

@@ -35,7 +35,6 @@ int ortc_ir_insert_existing(ortc_graph *g, int pos, ortc_node *n);
 void ortc_ir_detach_node(ortc_graph *g, ortc_node *n);
 /* Detaches n from g and frees it (attributes and subgraphs included). */
 void ortc_ir_remove_node(ortc_graph *g, ortc_node *n);
-void ortc_ir_free_node(ortc_node *n);
 
 /* Grows (never shrinks) n's input slots to `count`; new slots are NULL.
  * 0 / -1 (OOM). */

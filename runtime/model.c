@@ -32,12 +32,12 @@ static ortc_status check_limits(const ortc_model *m, const ortc_graph *g, int de
                                     "the limit of %lld",
                                     file, n->name, n->op_type, at->name, bytes,
                                     (long long)ORTC_MAX_ATTR_BYTES);
-            ortc_status st;
-            if (at->g && (st = check_limits(m, at->g, depth + 1, nodes, err)))
+        }
+        ortc_subgraph_it it = {0};
+        for (const ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));) {
+            ortc_status st = check_limits(m, sg, depth + 1, nodes, err);
+            if (st)
                 return st;
-            for (size_t k = 0; at->graphs && k < at->n; k++)
-                if ((st = check_limits(m, at->graphs[k], depth + 1, nodes, err)))
-                    return st;
         }
     }
     return ORTC_STATUS_OK;
@@ -211,13 +211,9 @@ static void resolve_graph(ortc_graph *g, char *list, size_t len, int *missing)
                                n->domain[0] ? n->domain : "ai.onnx", n->opset, n->name, why);
             (*missing)++;
         }
-        for (int a = 0; a < n->n_attrs; a++) {
-            ortc_attr *at = &n->attrs[a];
-            if (at->g)
-                resolve_graph(at->g, list, len, missing);
-            for (size_t k = 0; at->graphs && k < at->n; k++)
-                resolve_graph(at->graphs[k], list, len, missing);
-        }
+        ortc_subgraph_it it = {0};
+        for (ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));)
+            resolve_graph(sg, list, len, missing);
     }
 }
 
@@ -252,13 +248,9 @@ static void collect_unsupported(const ortc_graph *g, ortc_unsupported *out, size
                 out[*n] = (ortc_unsupported){nd->op_type, nd->domain, nd->name, nd->opset};
             (*n)++;
         }
-        for (int a = 0; a < nd->n_attrs; a++) {
-            const ortc_attr *at = &nd->attrs[a];
-            if (at->g)
-                collect_unsupported(at->g, out, max, n);
-            for (size_t k = 0; at->graphs && k < at->n; k++)
-                collect_unsupported(at->graphs[k], out, max, n);
-        }
+        ortc_subgraph_it it = {0};
+        for (const ortc_graph *sg; (sg = ortc_node_next_subgraph(nd, &it));)
+            collect_unsupported(sg, out, max, n);
     }
 }
 

@@ -9,22 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "backend.h"
+#include "options.h"
 #include "passes/passes.h"
 #include "session_impl.h"
-
-void ortc_options_init(ortc_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->threads = 0;
-    o->reference = 0;
-    o->optimize = 1;
-    o->max_plans = 8;
-    o->max_concurrent_runs = ORTC_DEFAULT_CONCURRENT_RUNS;
-    o->log_level = ORTC_LOG_WARNING;
-}
 
 static void session_log(const ortc_session *s, ortc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -39,12 +28,6 @@ static void session_log(const ortc_session *s, ortc_log_level level, const char 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     s->opts.log(s->opts.log_user, level, msg);
-}
-
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 1024 ? (int)n : 1;
 }
 
 static bool all_inputs_static(const ortc_session *s)
@@ -128,21 +111,14 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
         s->opts = *opts;
     else
         ortc_options_init(&s->opts);
-    if (s->opts.threads <= 0)
-        s->opts.threads = default_threads();
-    if (s->opts.max_plans <= 0)
-        s->opts.max_plans = 8;
-    if (!s->opts.max_tensor_bytes)
-        s->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
-    if (!s->opts.max_arena_bytes)
-        s->opts.max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
+    ortc_options_complete(&s->opts);
     s->max_contexts = s->opts.max_concurrent_runs <= 0 ? ORTC_DEFAULT_CONCURRENT_RUNS
                                                        : s->opts.max_concurrent_runs;
     if (s->max_contexts > ORTC_MAX_CONTEXTS)
         s->max_contexts = ORTC_MAX_CONTEXTS;
     ortc_status st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
-        st = ortc_passes_run(model, &s->opts, &s->err);
+        st = ortc_passes_run(model, &s->opts, &s->backend, &s->err);
     if (!st && s->opts.huge_pages)
         weights_to_huge_pages(model->graph);
     if (!st)
@@ -267,9 +243,13 @@ static bool key_matches(const ortc_plan *p, const ortc_tensor *in)
     return true;
 }
 
-static ortc_status check_io_counts(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
-                                   size_t n_outputs, bool need_outputs)
+/* The start of a call with inputs: s locked (the caller unlocks), its
+ * error cleared, the tensor counts checked. */
+static ortc_status begin_io_call(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
+                                 size_t n_outputs, bool need_outputs)
 {
+    pthread_mutex_lock(&s->lock);
+    ortc_err_clear(&s->err);
     const ortc_graph *g = s->model->graph;
     if (n_inputs != (size_t)g->n_inputs)
         return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
@@ -355,9 +335,7 @@ ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *input
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
-    pthread_mutex_lock(&s->lock);
-    ortc_err_clear(&s->err);
-    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, outputs != NULL);
+    ortc_status st = begin_io_call(s, inputs, n_inputs, n_outputs, outputs != NULL);
     ortc_plan *p;
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
@@ -426,11 +404,9 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
 {
     if (!s)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
-    pthread_mutex_lock(&s->lock);
-    ortc_err_clear(&s->err);
+    ortc_status st = begin_io_call(s, inputs, n_inputs, n_outputs, true);
     const ortc_graph *g = s->model->graph;
     ortc_plan *p = NULL;
-    ortc_status st = check_io_counts(s, inputs, n_inputs, n_outputs, true);
     if (!st && n_outputs && !outputs)
         st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
     for (size_t i = 0; !st && i < n_inputs; i++)

@@ -36,17 +36,13 @@ typedef struct ortc_step {
     ortc_opctx ctx;
     bool use_reference; /* call op->reference instead of run */
     bool skip;          /* every output is a view: nothing to compute */
-    /* If: the compiled then/else branches (one may be NULL when the
-     * condition was known at compile time) and the output tensors handed to
-     * the branch that runs. */
-    struct ortc_plan *branch[2];
-    ortc_tensor *branch_out;
 } ortc_step;
 
 /* What a concurrent run needs of its own besides the shared plan: the
- * values' tensors, the steps' contexts (pointing at those tensors), arena,
- * scratch, and the same for If branches. Context 0 is the plan itself;
- * others are made by ortc_exec_create when runs overlap. */
+ * values' tensors, the steps' contexts (pointing at those tensors), arena
+ * and scratch. Context 0 is the plan itself; others are made by
+ * ortc_exec_create when runs overlap, together with context k of every
+ * sub-plan (kept in the sub-plan's exec[k]). */
 typedef struct ortc_exec {
     int id;                  /* 1 .. ORTC_MAX_CONTEXTS-1 */
     ortc_tensor *tensors;    /* [slots] */
@@ -54,13 +50,12 @@ typedef struct ortc_exec {
     ortc_tensor **ptr_pool;  /* the ctx in/out arrays */
     ortc_tensor **outer_src; /* [n_outer] */
     void *arena, *scratch;
-    struct ortc_exec **branch; /* [n_steps * 2] */
-    ortc_tensor **branch_out;  /* [n_steps]: If outputs handed to the branch */
     ortc_errbuf err;
 } ortc_exec;
 
 typedef struct ortc_plan {
     const ortc_graph *graph;
+    ortc_session *session; /* that compiled it */
     /* values of enclosing graphs this (sub)graph reads, and where the
      * enclosing plan keeps them; their slots follow the graph's own values */
     int n_outer;
@@ -92,11 +87,17 @@ typedef struct ortc_plan {
     void *scratch;
     ortc_plan_stats stats;
     uint64_t last_used;
-    /* concurrency (top-level plans): contexts and which are running */
-    ortc_exec *exec[ORTC_MAX_CONTEXTS]; /* [0] unused: the plan's own */
+    /* concurrency: execution contexts ([0] unused: the plan's own); for
+     * top-level plans also which are running */
+    ortc_exec *exec[ORTC_MAX_CONTEXTS];
     bool busy[ORTC_MAX_CONTEXTS];
     int n_busy;
     ortc_errbuf run_err; /* context 0's kernel errors */
+    /* sub-plans its steps' operators compiled (subgraph.c), and the plan
+     * that compiled this one (NULL: top level) */
+    struct ortc_plan **subplans;
+    int n_subplans;
+    struct ortc_plan *parent;
 } ortc_plan;
 
 struct ortc_session {
@@ -125,10 +126,31 @@ struct ortc_session {
  * UNSUPPORTED listing all unresolved nodes in err. */
 ortc_status ortc_model_resolve(ortc_model *m, ortc_errbuf *err);
 
-/* compile.c: builds a plan of the model's graph for these inputs (already
- * checked for count and non-NULL data where needed). */
+/* What a plan is compiled from. */
+typedef struct ortc_plan_src {
+    const ortc_graph *graph;
+    /* [graph->n_inputs] dtype and shape of each input (NULL: a graph
+     * without inputs); key_data[i] (key_data may be NULL): input i's
+     * contents determine shapes, so inputs[i].data is read, copied into the
+     * plan's key and known at compile time */
+    const ortc_tensor *inputs;
+    const bool *key_data;
+    /* values of enclosing graphs the graph reads, where the enclosing plan
+     * keeps them, and which of them are known at compile time */
+    int n_outer;
+    ortc_value *const *outer;
+    ortc_tensor **outer_src;
+    const bool *outer_static;
+} ortc_plan_src;
+
+/* compile.c: builds a plan of src's graph; errors in s->err. */
+ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ortc_plan **out);
+/* The plan of the model's graph for these inputs (already checked for
+ * count and non-NULL data where needed). */
 ortc_status ortc_plan_compile(ortc_session *s, const ortc_tensor *inputs, ortc_plan **out);
 void ortc_plan_free(ortc_plan *p);
+/* Marks graph inputs whose contents determine shapes (s->key_data_input). */
+ortc_status ortc_session_find_key_inputs(ortc_session *s);
 /* Slot of value v in plan p (its own values, then outer ones); -1 if p
  * does not see v. */
 int ortc_plan_slot(const ortc_plan *p, const ortc_value *v);
@@ -138,19 +160,25 @@ int ortc_plan_slot(const ortc_plan *p, const ortc_value *v);
  * No allocation. Kernel errors land in the context's error buffer. */
 ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
                               const ortc_tensor *inputs, ortc_tensor *outputs);
+/* The same with the tensors given by pointer (sub-plans). */
+ortc_status ortc_plan_execute_ptrs(ortc_session *s, ortc_plan *p, ortc_exec *e,
+                                   ortc_tensor *const *inputs, ortc_tensor *const *outputs);
 /* Context 0, timing each step into start_ms[i] / ms[i] (p->n_steps entries). */
 ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                                        ortc_tensor *outputs, double *start_ms, double *ms);
 /* The error buffer a failed ortc_plan_execute wrote. */
 const ortc_errbuf *ortc_exec_error(const ortc_plan *p, const ortc_exec *e);
 
-/* contexts.c: a new execution context k of plan p (branches included);
- * outer_src: where p's outer values live in the enclosing context (NULL for
- * a top-level plan). NULL when out of memory. */
+/* contexts.c: a new execution context k of plan p, with context k of
+ * every sub-plan (in its exec[k]); outer_src: where p's outer values live
+ * in the enclosing context (NULL for a top-level plan). NULL when out of
+ * memory. */
 ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src);
+/* Frees e and context e->id of p's sub-plans. */
 void ortc_exec_free(ortc_plan *p, ortc_exec *e);
-/* Marks graph inputs whose contents determine shapes (s->key_data_input). */
-ortc_status ortc_session_find_key_inputs(ortc_session *s);
+
+/* subgraph.c: the subgraph services given to operators (operator.h). */
+extern const ortc_subgraph_services ortc_plan_subgraphs;
 
 /* Convenience: value_info of a graph value. */
 void ortc_value_to_info(const ortc_value *v, ortc_value_info *info);

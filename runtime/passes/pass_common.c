@@ -1,7 +1,7 @@
 /* pass_common.c — the passes' shared machinery: context, static shape
- * inference over the top-level graph, evaluating one node at optimisation
- * time (as compile.c folds), logging and graph dumps. Rewrites live in
- * pass_*.c.
+ * inference over the top-level graph and evaluating one node at
+ * optimisation time (both through eval.c, as compile.c does per plan),
+ * logging and graph dumps. Rewrites live in pass_*.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "backend.h"
+#include "eval.h"
 #include "ir_edit.h"
+#include "options.h"
 #include "pass_impl.h"
 
 void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *opts,
@@ -22,10 +24,8 @@ void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *op
         pc->opts = *opts;
     else
         ortc_options_init(&pc->opts);
-    if (pc->opts.threads <= 0)
-        pc->opts.threads = 1;
-    if (!pc->opts.max_tensor_bytes)
-        pc->opts.max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
+    ortc_options_complete(&pc->opts);
+    pc->backend = &pc->own_backend;
     pc->err = err;
     pc->verbose = pc->opts.log && pc->opts.log_level >= ORTC_LOG_DEBUG;
     ortc_err_clear(&pc->scratch);
@@ -33,8 +33,9 @@ void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *op
 
 void ortc_pass_ctx_free(ortc_pass_ctx *pc)
 {
-    ortc_backend_destroy(pc->backend);
+    ortc_backend_destroy(pc->own_backend);
     free(pc->info);
+    pc->own_backend = NULL;
     pc->backend = NULL;
     pc->info = NULL;
     pc->info_cap = 0;
@@ -85,10 +86,15 @@ const char *ortc_pass_node_label(char *buf, size_t len, const ortc_node *n)
     return buf;
 }
 
-/* "name[1,3,224,224]", "w:const[64,3,11,11]", "x[batch,3,?,?]" */
+/* "name[1,3,224,224]", "w:const[64,3,11,11]", "x[batch,3,?,?]"; "-" for
+ * an omitted input or output */
 static void value_str(char *buf, size_t len, const ortc_pass_ctx *pc, const ortc_value *v)
 {
     char sh[200];
+    if (!v) {
+        snprintf(buf, len, "-");
+        return;
+    }
     const ortc_pass_info *in = ortc_pass_value(pc, v);
     if (in && in->rank >= 0)
         ortc_shape_str(sh, sizeof sh, in->rank, in->dims);
@@ -113,18 +119,12 @@ void ortc_pass_dump(ortc_pass_ctx *pc, const char *title)
         char line[4096], vs[400];
         snprintf(line, sizeof line, "passes:   %3d %-18s '%s' ", i, n->op_type, n->name);
         for (int k = 0; k < n->n_inputs; k++) {
-            if (n->inputs[k])
-                value_str(vs, sizeof vs, pc, n->inputs[k]);
-            else
-                snprintf(vs, sizeof vs, "-");
+            value_str(vs, sizeof vs, pc, n->inputs[k]);
             ortc_strbuf_append(line, sizeof line, "%s%s", k ? ", " : "", vs);
         }
         ortc_strbuf_append(line, sizeof line, " ->");
         for (int k = 0; k < n->n_outputs; k++) {
-            if (n->outputs[k])
-                value_str(vs, sizeof vs, pc, n->outputs[k]);
-            else
-                snprintf(vs, sizeof vs, "-");
+            value_str(vs, sizeof vs, pc, n->outputs[k]);
             ortc_strbuf_append(line, sizeof line, "%s %s", k ? "," : "", vs);
         }
         for (int j = 0; j < n->n_post_ops; j++)
@@ -235,81 +235,33 @@ static int ensure_info(ortc_pass_ctx *pc)
     return 0;
 }
 
-/* Scratch storage for one node's operator context. */
-typedef struct node_ctx {
-    ortc_opctx c;
-    ortc_tensor *t; /* [n_in + n_out] */
-    ortc_tensor **pt;
-    ortc_layout *l;
-    ortc_layout **pl;
-    int *ints; /* inplace, view */
-    bool *blocked;
-} node_ctx;
-
-static void node_ctx_free(node_ctx *x)
+/* A context for n with input tensors from pc->info (data of constants).
+ * -1 on OOM. */
+static int node_ctx_init(ortc_pass_ctx *pc, ortc_node *n, ortc_node_ctx *x)
 {
-    free(x->t);
-    free(x->pt);
-    free(x->l);
-    free(x->pl);
-    free(x->ints);
-    free(x->blocked);
-}
-
-/* Binds a context for n with input tensors from pc->info (data of
- * constants). -1 on OOM. */
-static int node_ctx_init(ortc_pass_ctx *pc, ortc_node *n, node_ctx *x)
-{
-    memset(x, 0, sizeof *x);
-    size_t m = (size_t)n->n_inputs + (size_t)n->n_outputs + 1;
-    x->t = calloc(m, sizeof *x->t);
-    x->pt = calloc(m, sizeof *x->pt);
-    x->l = calloc(m, sizeof *x->l);
-    x->pl = calloc(m, sizeof *x->pl);
-    x->ints = calloc(2 * m, sizeof *x->ints);
-    x->blocked = calloc(m, sizeof *x->blocked);
-    if (!x->t || !x->pt || !x->l || !x->pl || !x->ints || !x->blocked) {
-        node_ctx_free(x);
+    if (ortc_node_ctx_init(x, n, pc->opts.threads, &pc->scratch))
         return -1;
-    }
-    ortc_opctx *c = &x->c;
-    c->node = n;
-    c->n_in = n->n_inputs;
-    c->n_out = n->n_outputs;
-    c->in = x->pt;
-    c->out = x->pt + n->n_inputs;
-    c->in_layout = x->pl;
-    c->out_layout = x->pl + n->n_inputs;
-    c->inplace = x->ints;
-    c->view = x->ints + n->n_outputs;
-    c->out_blocked_ok = x->blocked;
-    c->threads = pc->opts.threads;
-    c->err = &pc->scratch;
     for (int i = 0; i < n->n_inputs; i++) {
-        if (!n->inputs[i])
+        const ortc_pass_info *in = n->inputs[i] ? ortc_pass_value(pc, n->inputs[i]) : NULL;
+        if (!in)
             continue;
-        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[i]);
-        ortc_tensor *t = &x->t[i];
-        t->dtype = in ? in->dtype : ORTC_DTYPE_UNDEFINED;
-        t->rank = in ? in->rank : -1;
-        if (in && in->rank >= 0)
+        ortc_tensor *t = x->c.in[i];
+        t->dtype = in->dtype;
+        t->rank = in->rank;
+        if (in->rank >= 0)
             memcpy(t->dims, in->dims, sizeof t->dims);
-        t->data = in ? (void *)in->data : NULL;
-        c->in[i] = t;
-        x->l[i] = (ortc_layout){true, in && in->rank >= 0 ? ortc_tensor_bytes(t) : 0, NULL};
-        c->in_layout[i] = &x->l[i];
-    }
-    for (int k = 0; k < n->n_outputs; k++) {
-        c->inplace[k] = -1;
-        c->view[k] = -1;
-        if (!n->outputs[k])
-            continue;
-        ortc_tensor *t = &x->t[n->n_inputs + k];
-        t->rank = -1;
-        c->out[k] = t;
-        c->out_layout[k] = &x->l[n->n_inputs + k];
+        t->data = (void *)in->data;
+        x->c.in_layout[i]->bytes = in->rank >= 0 ? ortc_tensor_bytes(t) : 0;
     }
     return 0;
+}
+
+/* Evaluation as the passes do it: errors that are not the op's verdict go
+ * to err (pc->err, or pc->scratch where inference is speculative). */
+static ortc_eval_env pass_env(ortc_pass_ctx *pc, ortc_errbuf *err)
+{
+    return (ortc_eval_env){pc->opts.threads, pc->opts.reference != 0, pc->opts.max_tensor_bytes,
+                           pc->backend, err};
 }
 
 /* Whether infer may run: every present input fully known, and the inputs
@@ -374,15 +326,6 @@ static bool keeps_dtype(const ortc_node *n)
     return false;
 }
 
-static bool valid_output(const ortc_tensor *t)
-{
-    if (t->dtype == ORTC_DTYPE_UNDEFINED || t->rank < 0 || t->rank > ORTC_MAX_RANK)
-        return false;
-    if (ortc_tensor_numel(t) < 0)
-        return false;
-    return ortc_tensor_numel(t) == 0 || ortc_tensor_bytes(t) > 0;
-}
-
 void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
 {
     if (ensure_info(pc))
@@ -390,17 +333,15 @@ void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
     for (int k = 0; k < n->n_outputs; k++)
         if (n->outputs[k] && n->outputs[k]->graph == pc->g)
             info_of_value(&pc->info[n->outputs[k]->index], n->outputs[k]);
-    if (!n->op || (n->op->flags & ORTC_OP_CONTROL_FLOW))
+    if (!n->op)
         return;
     bool done = false;
-    node_ctx x;
+    ortc_node_ctx x;
     if (inputs_ready(pc, n) && !node_ctx_init(pc, n, &x)) {
-        if (n->op->infer(&x.c) == ORTC_STATUS_OK) {
+        ortc_eval_env env = pass_env(pc, &pc->scratch); /* speculative: nothing is fatal */
+        if (ortc_eval_infer(&x.c, &env, NULL) == ORTC_STATUS_OK) {
             done = true;
-            for (int k = 0; k < n->n_outputs; k++)
-                if (x.c.out[k] && !valid_output(x.c.out[k]))
-                    done = false;
-            for (int k = 0; done && k < n->n_outputs; k++) {
+            for (int k = 0; k < n->n_outputs; k++) {
                 const ortc_value *v = n->outputs[k];
                 if (!v || v->graph != pc->g)
                     continue;
@@ -411,7 +352,7 @@ void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
             }
         }
         ortc_err_clear(&pc->scratch);
-        node_ctx_free(&x);
+        ortc_node_ctx_free(&x);
     }
     if (!done && keeps_dtype(n) && n->n_inputs > 0 && n->inputs[0] && n->n_outputs > 0 &&
         n->outputs[0] && n->outputs[0]->graph == pc->g) {
@@ -449,7 +390,7 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
 bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
                        ortc_post_op *out)
 {
-    node_ctx x;
+    ortc_node_ctx x;
     if (!n->op || !n->op->post_op || input < 0 || input >= n->n_inputs || !n->inputs[input] ||
         ensure_info(pc) || node_ctx_init(pc, n, &x))
         return false;
@@ -457,7 +398,7 @@ bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dt
         x.c.in[input]->dtype = dtype;
     bool ok = n->op->post_op(&x.c, input, out) == ORTC_STATUS_OK;
     ortc_err_clear(&pc->scratch);
-    node_ctx_free(&x);
+    ortc_node_ctx_free(&x);
     return ok;
 }
 
@@ -468,124 +409,70 @@ static bool is_string(ortc_dtype t)
     return t == ORTC_DTYPE_STRING;
 }
 
+static bool value_constant(const void *arg, const ortc_value *v)
+{
+    (void)arg;
+    return v->kind == ORTC_VALUE_CONSTANT && v->constant;
+}
+
+bool ortc_pass_foldable(const ortc_pass_ctx *pc, const ortc_node *n)
+{
+    if (!ortc_eval_foldable(n, value_constant, NULL))
+        return false;
+    /* what replaces the node: initializers of known shape, never strings
+     * (a constant's strings are its own) */
+    bool any_out = false;
+    for (int k = 0; k < n->n_outputs; k++)
+        any_out |= n->outputs[k] != NULL;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ortc_pass_info *in = n->inputs[i] ? ortc_pass_value(pc, n->inputs[i]) : NULL;
+        if (n->inputs[i] &&
+            (!in || in->rank < 0 || in->dtype == ORTC_DTYPE_UNDEFINED || is_string(in->dtype)))
+            return false;
+    }
+    return any_out;
+}
+
 ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out, bool *ok)
 {
     *ok = false;
     for (int k = 0; k < n->n_outputs; k++)
         out[k] = NULL;
-    const ortc_operator *op = n->op;
-    if (!op || !op->infer || !op->run || ensure_info(pc))
+    if (ensure_info(pc) || !ortc_pass_foldable(pc, n))
         return ORTC_STATUS_OK;
-    bool shape_only = (op->flags & ORTC_OP_SHAPE_ONLY) != 0;
-    for (int i = 0; i < n->n_inputs; i++) {
-        const ortc_value *v = n->inputs[i];
-        if (!v)
-            continue;
-        const ortc_pass_info *in = ortc_pass_value(pc, v);
-        if (!in || in->rank < 0 || is_string(in->dtype))
-            return ORTC_STATUS_OK;
-        if (!shape_only && !in->data)
-            return ORTC_STATUS_OK;
-    }
-    node_ctx x;
+    ortc_node_ctx x;
     if (node_ctx_init(pc, n, &x))
         return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory folding a node");
     ortc_opctx *c = &x.c;
-    ortc_status st = ORTC_STATUS_OK;
-    bool prepared = false;
-    void *scratch = NULL;
-    if (op->infer(c))
-        goto refused;
-    for (int k = 0; k < n->n_outputs; k++) {
+    ortc_eval_env env = pass_env(pc, pc->err);
+    bool fatal = false;
+    ortc_status st = ortc_eval_infer(c, &env, &fatal);
+    for (int k = 0; !st && k < n->n_outputs; k++) {
         if (!c->out[k])
             continue;
-        if (!valid_output(c->out[k]) || is_string(c->out[k]->dtype))
-            goto refused;
-        if (ortc_tensor_bytes(c->out[k]) > pc->opts.max_tensor_bytes) {
-            char sh[160];
-            st = ortc_err_set(pc->err, ORTC_STATUS_LIMIT_EXCEEDED,
-                              "node '%s' (%s): output %d %s needs %zu bytes, above the limit of "
-                              "%zu bytes per tensor (session option max_tensor_bytes)",
-                              n->name, n->op_type, k,
-                              ortc_shape_str(sh, sizeof sh, c->out[k]->rank, c->out[k]->dims),
-                              ortc_tensor_bytes(c->out[k]), pc->opts.max_tensor_bytes);
-            goto done;
+        if (is_string(c->out[k]->dtype)) {
+            st = ORTC_STATUS_UNSUPPORTED; /* refused: see ortc_pass_foldable */
+            break;
         }
         out[k] = ortc_const_tensor_new(c->out[k]->dtype, c->out[k]->rank, c->out[k]->dims);
         if (!out[k]) {
+            fatal = true;
             st = ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY,
                               "out of memory folding node '%s' (output %d, %zu bytes)", n->name, k,
                               ortc_tensor_bytes(c->out[k]));
-            goto done;
+            break;
         }
         c->out[k]->data = out[k]->t.data;
-        *c->out_layout[k] = (ortc_layout){true, ortc_tensor_bytes(c->out[k]), NULL};
     }
-    if (pc->opts.reference && op->reference) {
-        if (op->reference(c))
-            goto refused;
-    } else {
-        /* as compile.c folds: prepare + run; oneDNN-backed ops (they have a
-         * reference kernel) on a backend made for the passes */
-        if (op->reference && !pc->backend &&
-            (st = ortc_backend_create(&pc->backend, pc->opts.threads, pc->err)))
-            goto done;
-        c->backend = op->reference ? pc->backend : NULL;
-        if (c->backend)
-            ortc_backend_enter(c->backend);
-        prepared = op->prepare != NULL;
-        if (ortc_op_prepare(op, c))
-            goto refused;
-        if (c->scratch_bytes) {
-            scratch = aligned_alloc(64, (c->scratch_bytes + 63) & ~(size_t)63);
-            if (!scratch) {
-                st = ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY,
-                                  "out of memory: %zu bytes of scratch folding node '%s'",
-                                  c->scratch_bytes, n->name);
-                goto done;
-            }
-            c->scratch = scratch;
-        }
-        for (int k = 0; k < n->n_outputs; k++)
-            if (c->out[k] && !c->out_layout[k]->plain)
-                goto refused;
-        bool all_views = n->n_outputs > 0;
-        for (int k = 0; k < n->n_outputs; k++)
-            if (c->out[k] && c->view[k] < 0)
-                all_views = false;
-        if (all_views) {
-            for (int k = 0; k < n->n_outputs; k++) {
-                if (!c->out[k])
-                    continue;
-                const ortc_tensor *src = c->in[c->view[k]];
-                if (!src || !src->data || ortc_tensor_bytes(src) != ortc_tensor_bytes(c->out[k]))
-                    goto refused;
-                memcpy(c->out[k]->data, src->data, ortc_tensor_bytes(c->out[k]));
-            }
-        } else {
-            if (op->run(c))
-                goto refused;
-            if (c->backend && ortc_backend_wait(c->backend, &pc->scratch))
-                goto refused;
-        }
-    }
-    *ok = true;
-    goto done;
-refused:
-    for (int k = 0; k < n->n_outputs; k++) {
-        ortc_const_tensor_free(out[k]);
-        out[k] = NULL;
-    }
-done:
-    if (prepared && op->release)
-        op->release(c);
+    if (!st)
+        st = ortc_eval_run(c, &env, &fatal);
+    *ok = !st;
     if (st)
         for (int k = 0; k < n->n_outputs; k++) {
             ortc_const_tensor_free(out[k]);
             out[k] = NULL;
         }
-    free(scratch);
     ortc_err_clear(&pc->scratch);
-    node_ctx_free(&x);
-    return st;
+    ortc_node_ctx_free(&x);
+    return fatal ? st : ORTC_STATUS_OK;
 }

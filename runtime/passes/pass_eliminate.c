@@ -68,9 +68,6 @@ static bool dropout_is_copy(const ortc_pass_ctx *pc, const ortc_node *n)
 ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
 {
     ortc_graph *g = pc->g;
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
     for (int i = 0; i < g->n_nodes; i++) {
         ortc_node *n = g->nodes[i];
         bool identity = ortc_pass_is_op(n, "Identity") && n->n_inputs == 1 && n->inputs[0] &&
@@ -91,7 +88,8 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         else
             pc->stats.dropouts++;
         ortc_ir_remove_node(g, n);
-        if ((st = ortc_pass_finalize(pc, "eliminate")))
+        ortc_status st = ortc_pass_finalize(pc, "eliminate");
+        if (st)
             return st;
         i = -1; /* order may have changed */
     }

@@ -11,59 +11,6 @@
 #include "ir_edit.h"
 #include "pass_impl.h"
 
-static bool has_subgraph(const ortc_node *n)
-{
-    for (int a = 0; a < n->n_attrs; a++)
-        if (n->attrs[a].type == ORTC_ATTR_GRAPH || n->attrs[a].type == ORTC_ATTR_GRAPHS)
-            return true;
-    return false;
-}
-
-static bool foldable(const ortc_pass_ctx *pc, const ortc_node *n)
-{
-    const ortc_operator *op = n->op;
-    if (!op || (op->flags & (ORTC_OP_NO_FOLD | ORTC_OP_CONTROL_FLOW)) || n->n_implicit ||
-        has_subgraph(n))
-        return false;
-    bool any_out = false;
-    for (int k = 0; k < n->n_outputs; k++)
-        any_out |= n->outputs[k] != NULL;
-    if (!any_out)
-        return false;
-    for (int i = 0; i < n->n_inputs; i++) {
-        const ortc_value *v = n->inputs[i];
-        if (!v)
-            continue;
-        if (op->flags & ORTC_OP_SHAPE_ONLY) {
-            if (!ortc_pass_shape_known(pc, v))
-                return false;
-        } else if (v->kind != ORTC_VALUE_CONSTANT || !v->constant) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A folded graph output must still agree with the type and shape the
- * file declares for it (compile.c checks computed outputs, not constants). */
-static bool fits_declared_outputs(const ortc_node *n, ortc_const_tensor *const *out)
-{
-    for (int k = 0; k < n->n_outputs; k++) {
-        const ortc_value *v = n->outputs[k];
-        if (!v || !out[k] || !v->is_output || !v->declared)
-            continue;
-        const ortc_tensor *t = &out[k]->t;
-        if (v->dtype != ORTC_DTYPE_UNDEFINED && v->dtype != t->dtype)
-            return false;
-        if (v->rank >= 0 && v->rank != t->rank)
-            return false;
-        for (int d = 0; v->rank >= 0 && d < t->rank; d++)
-            if (v->dims[d].value >= 0 && v->dims[d].value != t->dims[d])
-                return false;
-    }
-    return true;
-}
-
 /* One sweep in order: infer each node, fold it when possible. Folded nodes
  * are removed afterwards. */
 static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
@@ -81,7 +28,7 @@ static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
     for (int i = 0; i < n_nodes && !st; i++) {
         ortc_node *n = g->nodes[i];
         ortc_pass_infer_node(pc, n);
-        if (!foldable(pc, n))
+        if (!ortc_pass_foldable(pc, n))
             continue;
         ortc_const_tensor **p = realloc(out, ((size_t)n->n_outputs + 1) * sizeof *p);
         if (!p) {
@@ -90,16 +37,10 @@ static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
         }
         out = p;
         bool ok;
+        /* refused (a folded graph output disagreeing with the file, say):
+         * compile.c reports it */
         if ((st = ortc_pass_evaluate(pc, n, out, &ok)) || !ok)
             continue;
-        if (!fits_declared_outputs(n, out)) {
-            /* compile.c reports the disagreement with the file */
-            for (int k = 0; k < n->n_outputs; k++) {
-                ortc_const_tensor_free(out[k]);
-                out[k] = NULL;
-            }
-            continue;
-        }
         char lab[300], sh[160];
         for (int k = 0; k < n->n_outputs; k++) {
             ortc_value *v = n->outputs[k];
@@ -148,25 +89,30 @@ static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
 }
 
 /* Points every read of a `bg` value inside subgraph sg (any depth) at its
- * copy in the parent; subgraphs directly under bg now hang under parent. */
+ * copy in map; subgraphs directly under bg now hang under parent. */
+static void remap_subgraph(ortc_graph *sg, const ortc_graph *bg, ortc_value **map,
+                           ortc_graph *parent);
+
+/* Points node m's reads of `bg` values, also inside its subgraphs (any
+ * depth), at their copies in map; subgraphs directly under bg now hang
+ * under `parent`, the graph m is in (or moves to). */
+static void remap_node(ortc_node *m, const ortc_graph *bg, ortc_value **map, ortc_graph *parent)
+{
+    for (int k = 0; k < m->n_inputs; k++)
+        if (m->inputs[k] && m->inputs[k]->graph == bg)
+            m->inputs[k] = map[m->inputs[k]->index];
+    ortc_subgraph_it it = {0};
+    for (ortc_graph *sg; (sg = ortc_node_next_subgraph(m, &it));)
+        remap_subgraph(sg, bg, map, parent);
+}
+
 static void remap_subgraph(ortc_graph *sg, const ortc_graph *bg, ortc_value **map,
                            ortc_graph *parent)
 {
     if (sg->parent == bg)
         sg->parent = parent;
-    for (int i = 0; i < sg->n_nodes; i++) {
-        ortc_node *m = sg->nodes[i];
-        for (int k = 0; k < m->n_inputs; k++)
-            if (m->inputs[k] && m->inputs[k]->graph == bg)
-                m->inputs[k] = map[m->inputs[k]->index];
-        for (int a = 0; a < m->n_attrs; a++) {
-            ortc_attr *at = &m->attrs[a];
-            if (at->g)
-                remap_subgraph(at->g, bg, map, sg);
-            for (size_t j = 0; at->graphs && j < at->n; j++)
-                remap_subgraph(at->graphs[j], bg, map, sg);
-        }
-    }
+    for (int i = 0; i < sg->n_nodes; i++)
+        remap_node(sg->nodes[i], bg, map, sg);
     for (int k = 0; k < sg->n_outputs; k++)
         if (sg->outputs[k]->graph == bg)
             sg->outputs[k] = map[sg->outputs[k]->index];
@@ -227,9 +173,7 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
     int moved = bg->n_nodes;
     for (int j = 0; j < moved; j++) {
         ortc_node *m = bg->nodes[j];
-        for (int k = 0; k < m->n_inputs; k++)
-            if (m->inputs[k] && m->inputs[k]->graph == bg)
-                m->inputs[k] = map[m->inputs[k]->index];
+        remap_node(m, bg, map, g);
         for (int k = 0; k < m->n_outputs; k++)
             if (m->outputs[k]) {
                 ortc_value *nv = map[m->outputs[k]->index];
@@ -237,13 +181,6 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
                 nv->producer_output = k;
                 m->outputs[k] = nv;
             }
-        for (int a = 0; a < m->n_attrs; a++) {
-            ortc_attr *sa = &m->attrs[a];
-            if (sa->g)
-                remap_subgraph(sa->g, bg, map, g);
-            for (size_t s = 0; sa->graphs && s < sa->n; s++)
-                remap_subgraph(sa->graphs[s], bg, map, g);
-        }
         if (ortc_ir_insert_existing(g, pos + j, m)) {
             /* nodes already moved stay in g; the rest are freed with bg */
             memmove(bg->nodes, bg->nodes + j, (size_t)(moved - j) * sizeof *bg->nodes);
@@ -294,8 +231,7 @@ static ortc_status inline_if(ortc_pass_ctx *pc, ortc_node *n, bool *done)
 
 static bool constant_condition(const ortc_node *n)
 {
-    if (!n->op || !(n->op->flags & ORTC_OP_CONTROL_FLOW) || !ortc_pass_is_op(n, "If") ||
-        n->n_inputs != 1 || !n->inputs[0])
+    if (!n->op || !ortc_pass_is_op(n, "If") || n->n_inputs != 1 || !n->inputs[0])
         return false;
     const ortc_value *c = n->inputs[0];
     return c->kind == ORTC_VALUE_CONSTANT && c->constant &&

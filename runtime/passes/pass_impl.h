@@ -41,9 +41,11 @@ typedef struct ortc_pass_ctx {
     ortc_graph *g;
     ortc_options opts;
     ortc_errbuf *err;
-    ortc_errbuf scratch;          /* failures of speculative infer/evaluation */
-    struct ortc_backend *backend; /* created on first oneDNN evaluation */
-    ortc_pass_info *info;         /* [info_cap], by value index; see ortc_pass_infer */
+    ortc_errbuf scratch; /* failures of speculative infer/evaluation */
+    /* for evaluation: created on first need; the caller's or own_backend */
+    struct ortc_backend **backend;
+    struct ortc_backend *own_backend;
+    ortc_pass_info *info; /* [info_cap], by value index; see ortc_pass_infer */
     int info_cap;
     bool verbose; /* log change notes and graph dumps (DEBUG) */
     ortc_pass_stats stats;
@@ -70,12 +72,16 @@ void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n);
 const ortc_pass_info *ortc_pass_value(const ortc_pass_ctx *pc, const ortc_value *v);
 bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v);
 
-/* Evaluates node n now: every input is a constant, or the op is
- * SHAPE_ONLY and input shapes are known (pc->info must be current). On
- * success out[k] (k < n_outputs; NULL for omitted outputs) are new
- * constant tensors owned by the caller and *ok is true. When the op refuses
- * (infer/prepare/run error), *ok is false and nothing is allocated; only
- * out-of-memory is returned as an error. */
+/* Whether n can be folded into initializers now (pc->info current): the
+ * runtime's rule (eval.h) with every input a constant (SHAPE_ONLY ops:
+ * every input shape known), no string input, and some output. */
+bool ortc_pass_foldable(const ortc_pass_ctx *pc, const ortc_node *n);
+/* Evaluates a foldable node n now (eval.h). On success out[k]
+ * (k < n_outputs; NULL for omitted outputs) are new constant tensors owned
+ * by the caller and *ok is true. When n is not foldable or the op refuses
+ * (infer/prepare/run error, a string output), *ok is false and nothing is
+ * allocated; only failures that are not the op's (out of memory, an output
+ * above max_tensor_bytes, no backend) are returned as errors. */
 ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tensor **out, bool *ok);
 
 /* Node n described as a fused post-op on its input `input` by its
@@ -110,8 +116,9 @@ void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_nod
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 
-/* ---- the passes, in pipeline order. Each finalizes the graph it edits and
- * adds to pc->stats. ---- */
+/* ---- the passes, in pipeline order. Each starts with pc->info current
+ * (ortc_pass_infer), finalizes the graph it edits and adds to pc->stats.
+ * ---- */
 
 /* Constant folding (nodes whose inputs are constants; SHAPE_ONLY nodes
  * whose input shapes are known) and inlining of If nodes with a constant

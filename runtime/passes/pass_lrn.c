@@ -254,9 +254,7 @@ static bool match_lrn(const ortc_pass_ctx *pc, ortc_node *d, match *m, lrn_param
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc)
 {
     ortc_graph *g = pc->g;
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
+    ortc_status st = ORTC_STATUS_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         ortc_node *d = g->nodes[i];
         match m;

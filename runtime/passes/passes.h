@@ -9,8 +9,13 @@
 #include "ir.h"
 #include "ortc/ortc.h"
 
+struct ortc_backend;
+
 /* Applies every pass to m's top-level graph (operators already resolved).
- * On error err says which pass and node. */
-ortc_status ortc_passes_run(ortc_model *m, const ortc_options *opts, ortc_errbuf *err);
+ * Nodes folded on oneDNN kernels use *backend, created there on first need
+ * (the session's; NULL: the passes make and destroy their own). On error
+ * err says which pass and node. */
+ortc_status ortc_passes_run(ortc_model *m, const ortc_options *opts, struct ortc_backend **backend,
+                            ortc_errbuf *err);
 
 #endif

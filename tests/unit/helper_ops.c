@@ -1,6 +1,6 @@
 /* helper_ops.c — single-operator harness for unit tests (see helper_ops.h).
- * It mimics the runtime's calling sequence on one node; it is not the
- * runtime, so whole-graph behaviour is tested elsewhere.
+ * It runs one node through the runtime's own evaluation (runtime/eval.h);
+ * whole-graph behaviour is tested elsewhere.
  */
 #include "helper_ops.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "eval.h"
 
 op_case *opc_new(const char *op_type, int opset, int n_in, int n_out)
 {
@@ -133,98 +134,48 @@ ortc_status opc_run(op_case *c, int reference, int threads)
     if (!n->op)
         return ortc_err_set(&c->err, ORTC_STATUS_UNSUPPORTED, "no operator %s at opset %d",
                             n->op_type, n->opset);
-    ortc_tensor *in[OPC_MAX_IO] = {0}, *out[OPC_MAX_IO] = {0};
-    ortc_tensor in_infer[OPC_MAX_IO];
-    ortc_layout lin[OPC_MAX_IO], lout[OPC_MAX_IO];
-    ortc_layout *pin[OPC_MAX_IO] = {0}, *pout[OPC_MAX_IO] = {0};
-    bool blocked_ok[OPC_MAX_IO] = {0};
-    int inplace[OPC_MAX_IO], view[OPC_MAX_IO];
-    for (int i = 0; i < n->n_inputs; i++) {
-        if (!n->inputs[i])
-            continue;
-        in_infer[i] = c->in[i];
-        if (!c->in_const[i])
-            in_infer[i].data = NULL;
-        in[i] = &in_infer[i];
-        lin[i] = (ortc_layout){true, ortc_tensor_bytes(&c->in[i]), NULL};
-        pin[i] = &lin[i];
-    }
     for (int k = 0; k < n->n_outputs; k++) {
         free(c->out[k].data);
         memset(&c->out[k], 0, sizeof c->out[k]);
-        out[k] = n->outputs[k] ? &c->out[k] : NULL;
-        pout[k] = n->outputs[k] ? &lout[k] : NULL;
-        inplace[k] = view[k] = -1;
     }
-    ortc_opctx ctx = {
-        .node = n,
-        .n_in = n->n_inputs,
-        .n_out = n->n_outputs,
-        .in = in,
-        .out = out,
-        .in_layout = pin,
-        .out_layout = pout,
-        .out_blocked_ok = blocked_ok,
-        .threads = threads,
-        .inplace = inplace,
-        .view = view,
-        .err = &c->err,
-    };
-    ortc_status st = n->op->infer(&ctx);
-    if (st)
-        return st;
-    for (int k = 0; k < n->n_outputs; k++)
-        if (out[k])
-            lout[k] = (ortc_layout){true, ortc_tensor_bytes(out[k]), NULL};
-
-    struct ortc_backend *be = NULL;
-    if (!reference) {
-        st = ortc_backend_create(&be, threads > 0 ? threads : 1, &c->err);
-        if (st)
-            return st;
-        ctx.backend = be;
-        ortc_backend_enter(be);
-        st = ortc_op_prepare(n->op, &ctx);
-        if (st)
-            goto done;
-        for (int k = 0; k < n->n_outputs; k++)
-            if (out[k] && !lout[k].plain) {
-                st = ortc_err_set(&c->err, ORTC_STATUS_RUNTIME_ERROR,
-                                  "output %d got a blocked layout though blocked_ok was false", k);
-                goto done;
-            }
-    }
-    /* data for run: all inputs */
-    for (int i = 0; i < n->n_inputs; i++)
-        if (in[i])
-            in[i]->data = c->in[i].data;
-    for (int k = 0; k < n->n_outputs; k++) {
-        if (!out[k])
+    /* the runtime's own evaluation of one node (eval.h), as compile.c folds
+     * one: infer sees the data of constant inputs only */
+    ortc_node_ctx x;
+    if (ortc_node_ctx_init(&x, n, threads, &c->err))
+        return ortc_err_set(&c->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    ortc_opctx *ctx = &x.c;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (!n->inputs[i])
             continue;
-        size_t bytes = lout[k].bytes;
-        out[k]->data = calloc(1, bytes ? bytes : 1);
-        if (view[k] >= 0 && in[view[k]] && bytes)
-            memcpy(out[k]->data, in[view[k]]->data, bytes);
+        *ctx->in[i] = c->in[i];
+        if (!c->in_const[i])
+            ctx->in[i]->data = NULL;
+        ctx->in_layout[i]->bytes = ortc_tensor_bytes(&c->in[i]);
     }
-    void *scratch = NULL;
-    if (ctx.scratch_bytes) {
-        scratch = aligned_alloc(64, (ctx.scratch_bytes + 63) & ~(size_t)63);
-        ctx.scratch = scratch;
+    struct ortc_backend *be = NULL;
+    ortc_eval_env env = {threads > 0 ? threads : 1, reference != 0, 0, &be, &c->err};
+    ortc_status st = ortc_eval_infer(ctx, &env, NULL);
+    bool prepared = !st;
+    if (!st)
+        st = ortc_eval_prepare(ctx, &env, NULL);
+    /* run: every input's data; outputs in buffers of their own */
+    for (int i = 0; !st && i < n->n_inputs; i++)
+        if (n->inputs[i])
+            ctx->in[i]->data = c->in[i].data;
+    for (int k = 0; !st && k < n->n_outputs; k++) {
+        if (!ctx->out[k])
+            continue;
+        size_t bytes = ortc_tensor_bytes(ctx->out[k]);
+        ctx->out[k]->data = calloc(1, bytes ? bytes : 1);
+        c->out[k] = *ctx->out[k];
+        if (!c->out[k].data)
+            st = ortc_err_set(&c->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     }
-    bool all_views = true;
-    for (int k = 0; k < n->n_outputs; k++)
-        if (out[k] && view[k] < 0)
-            all_views = false;
-    if (reference && n->op->reference)
-        st = n->op->reference(&ctx);
-    else if (!all_views || n->n_outputs == 0)
-        st = n->op->run(&ctx);
-    if (!st && be)
-        st = ortc_backend_wait(be, &c->err);
-    free(scratch);
-done:
-    if (n->op->release && !reference)
-        n->op->release(&ctx);
+    if (!st)
+        st = ortc_eval_compute(ctx, &env);
+    if (prepared)
+        ortc_eval_release(ctx, &env);
+    ortc_node_ctx_free(&x);
     ortc_backend_destroy(be);
     return st;
 }

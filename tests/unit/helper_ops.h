@@ -46,11 +46,13 @@ void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dim
  * a comma-separated list of "name" or "name:alpha[:beta]", names as
  * ortc_post_op_name ("relu,sum,clip:0:1.5"). */
 void opc_set_post_ops(ortc_node *n, const char *list);
-
-/* Runs the op: reference=1 uses op->reference (or run for plain-C ops)
- * without prepare; reference=0 uses prepare+run with a oneDNN backend on
- * `threads` threads. Outputs land in c->out. Returns the status; on error
- * c->err.msg says why. May be called repeatedly. */
+/* Runs the op through the runtime's evaluation of one node (eval.h), as
+ * a plan would: infer (with the runtime's output checks) seeing constant
+ * inputs' data, then reference=1: op->reference without prepare (plain-C
+ * ops: prepare+run without a backend, as in reference mode); reference=0:
+ * prepare+run with a oneDNN backend on `threads` threads. Outputs land in
+ * c->out. Returns the status; on error c->err.msg says why. May be called
+ * repeatedly. */
 ortc_status opc_run(op_case *c, int reference, int threads);
 
 /* Random floats in [lo, hi) from a small deterministic generator. */

@@ -74,6 +74,13 @@ static const ortc_operator good_dnnl = ORTC_OP(
     .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE, .infer = fake_infer,
     .prepare = fake_prepare, .run = fake_run, .reference = fake_reference);
 
+/* a subgraph-owning op's compile callback (never called here) */
+static ortc_status compile_stub(ortc_opctx *c)
+{
+    (void)c;
+    return ORTC_STATUS_OK;
+}
+
 /* ---- the registered rows -------------------------------------------------- */
 
 START_TEST(test_registry_is_consistent)
@@ -166,7 +173,7 @@ START_TEST(test_backend_rules)
     expect_one(&r, 1, "separate reference kernel");
     r = good_c;
     r.run = NULL;
-    expect_one(&r, 1, "infer and run are required");
+    expect_one(&r, 1, "infer (or compile) and run are required");
     r = good_c;
     r.dtypes = 0;
     expect_one(&r, 1, "declares no dtypes");
@@ -205,8 +212,11 @@ START_TEST(test_flag_rules)
     ck_assert_uint_ge(validate(&r, 1, &p), 1);
     ck_assert_msg(strstr(p.text, "view but accepts blocked"), "%s", p.text);
     r = good_c;
-    r.flags = ORTC_OP_CONTROL_FLOW;
-    expect_one(&r, 1, "control-flow row has kernel callbacks");
+    r.compile = compile_stub;
+    expect_one(&r, 1, "compile and infer are both set");
+    r = good_c;
+    r.infer = NULL;
+    expect_one(&r, 1, "infer (or compile) and run are required");
 }
 END_TEST
 

@@ -563,6 +563,41 @@ START_TEST(if_with_constant_condition_compiles_one_branch)
 }
 END_TEST
 
+#if COUNT_ALLOCS
+START_TEST(if_runs_do_not_allocate_after_first)
+{
+    /* the first run takes the then branch; later runs switch branches: a
+     * branch's execution context exists from the start, so nothing is
+     * allocated on its first use either */
+    ortc_session *s = NULL;
+    ck_assert_int_eq(ortc_session_create_from_model(&s, if_model(-1, 3), NULL), ORTC_STATUS_OK);
+    float x[3] = {-1, 2, -3}, y[3];
+    uint8_t cond = 1;
+    ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 1, {3}, x}, {ORTC_DTYPE_BOOL, 0, {0}, &cond}};
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+    ck_assert_int_eq(ortc_session_run(s, in, 2, &out, 1), ORTC_STATUS_OK);
+    ortc_status st[6];
+    float y0[6];
+    alloc_count_start(); /* no Check assertions while counting: they allocate */
+    for (int i = 0; i < 6; i++) {
+        cond = (uint8_t)(i & 1);
+        st[i] = ortc_session_run(s, in, 2, &out, 1);
+        y0[i] = y[0];
+    }
+    alloc_count_stop();
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(st[i], ORTC_STATUS_OK);
+        /* else: x + {10, 20, 30}; then: relu(x) */
+        ck_assert_msg(y0[i] == ((i & 1) ? 0.0f : 9.0f), "run %d: y[0] = %g", i, y0[i]);
+    }
+    ck_assert_msg(alloc_count_others() == 0,
+                  "%ld heap allocations outside oneDNN during 6 runs of an If",
+                  alloc_count_others());
+    ortc_session_destroy(s);
+}
+END_TEST
+#endif
+
 /* ---- concurrent runs ------------------------------------------------------------- */
 
 typedef struct if_caller {
@@ -653,6 +688,9 @@ int main(void)
     TCase *cf = tcase_create("control_flow");
     tcase_add_test(cf, if_runs_the_selected_branch);
     tcase_add_test(cf, if_with_constant_condition_compiles_one_branch);
+#if COUNT_ALLOCS
+    tcase_add_test(cf, if_runs_do_not_allocate_after_first);
+#endif
     suite_add_tcase(s, cf);
     return run_suite(s);
 }

@@ -1,0 +1,159 @@
+/* if.c — the If operator on the runtime's subgraph services (operator.h,
+ * "subgraphs"): compile turns then_branch and else_branch into sub-plans —
+ * only the one taken when the condition is known at compile time — and run
+ * runs the branch the condition selects, its outputs written straight into
+ * the If's. No kernel of its own.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "operator.h"
+
+static const char *const branch_name[2] = {"then_branch", "else_branch"};
+
+typedef struct if_state {
+    struct ortc_subplan *branch[2]; /* NULL: compiled out (known condition) */
+    bool spare;                     /* the node omits an output (see spare_outputs) */
+} if_state;
+
+static size_t align64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+/* The branch outputs' buffers: the If's outputs, or, for outputs the node
+ * omits, spares in scratch laid out as a pointer per output, then a tensor
+ * and its data per omitted output. Returns the scratch bytes needed; with
+ * scratch (NULL: only measure) also lays them out and returns the pointers
+ * in *out. */
+static size_t spare_outputs(ortc_opctx *c, const if_state *s, char *scratch, ortc_tensor ***out)
+{
+    struct ortc_subplan *sp = s->branch[0] ? s->branch[0] : s->branch[1];
+    ortc_tensor **ptrs = (ortc_tensor **)(void *)scratch;
+    size_t off = align64((size_t)c->n_out * sizeof *ptrs);
+    for (int k = 0; k < c->n_out; k++) {
+        if (c->out[k]) {
+            if (scratch)
+                ptrs[k] = c->out[k];
+            continue;
+        }
+        ortc_tensor shape = c->subgraphs->output(sp, k);
+        ortc_tensor *t = (ortc_tensor *)(void *)(scratch + off);
+        off = align64(off + sizeof *t);
+        if (scratch) {
+            *t = shape;
+            t->data = scratch + off;
+            ptrs[k] = t;
+        }
+        off = align64(off + ortc_tensor_bytes(&shape));
+    }
+    if (out)
+        *out = ptrs;
+    return off;
+}
+
+static ortc_status if_compile(ortc_opctx *c)
+{
+    const ortc_node *n = c->node;
+    char sh[160], s2[160];
+    const ortc_attr *br[2] = {ortc_node_attr(n, branch_name[0]), ortc_node_attr(n, branch_name[1])};
+    for (int b = 0; b < 2; b++)
+        if (!br[b] || br[b]->type != ORTC_ATTR_GRAPH || !br[b]->g)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' must be a graph",
+                                 branch_name[b]);
+    ortc_status st = ortc_op_check_arity(c, 1, 1, 0, 4096);
+    if (st)
+        return st;
+    const ortc_tensor *cond = c->in[0];
+    if (cond->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(cond) != 1)
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "condition must be one bool element; got %s %s",
+            ortc_dtype_name(cond->dtype), ortc_shape_str(sh, sizeof sh, cond->rank, cond->dims));
+    for (int b = 0; b < 2; b++)
+        if (br[b]->g->n_outputs != n->n_outputs)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "%s has %d outputs; the If node has %d", branch_name[b],
+                                 br[b]->g->n_outputs, n->n_outputs);
+    if_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    c->state = s; /* release frees what is compiled, also after a failure */
+    /* a condition known now selects one branch for good */
+    int only = cond->data ? (*(const uint8_t *)cond->data ? 0 : 1) : -1;
+    for (int b = 0; b < 2; b++) {
+        if (only >= 0 && b != only)
+            continue;
+        st = c->subgraphs->compile(c, br[b]->g, branch_name[b], NULL, &s->branch[b]);
+        if (st)
+            return st;
+    }
+    /* the outputs take the branches' dtype and shape, which must agree */
+    for (int k = 0; k < n->n_outputs; k++) {
+        ortc_tensor shape[2];
+        const ortc_tensor *t[2] = {NULL, NULL};
+        for (int b = 0; b < 2; b++)
+            if (s->branch[b]) {
+                shape[b] = c->subgraphs->output(s->branch[b], k);
+                t[b] = &shape[b];
+            }
+        if (t[0] && t[1]) {
+            bool same = t[0]->dtype == t[1]->dtype && t[0]->rank == t[1]->rank;
+            for (int d = 0; same && d < t[0]->rank; d++)
+                same = t[0]->dims[d] == t[1]->dims[d];
+            if (!same)
+                return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                                     "output %d: then_branch gives %s %s, else_branch %s %s; an "
+                                     "output shape that depends on the condition's value is not "
+                                     "supported",
+                                     k, ortc_dtype_name(t[0]->dtype),
+                                     ortc_shape_str(sh, sizeof sh, t[0]->rank, t[0]->dims),
+                                     ortc_dtype_name(t[1]->dtype),
+                                     ortc_shape_str(s2, sizeof s2, t[1]->rank, t[1]->dims));
+        }
+        const ortc_tensor *first = t[0] ? t[0] : t[1];
+        if (c->out[k])
+            ortc_op_set_output(c, k, first->dtype, first->rank, first->dims);
+    }
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status if_prepare(ortc_opctx *c)
+{
+    if_state *s = c->state;
+    for (int k = 0; k < c->n_out; k++)
+        if (!c->out[k])
+            s->spare = true;
+    if (s->spare)
+        c->scratch_bytes = spare_outputs(c, s, NULL, NULL);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status if_run(ortc_opctx *c)
+{
+    const if_state *s = c->state;
+    int b = *(const uint8_t *)c->in[0]->data ? 0 : 1;
+    if (!s->branch[b])
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: took %s, compiled out",
+                             branch_name[b]);
+    ortc_tensor **out = c->out;
+    if (s->spare)
+        spare_outputs(c, s, c->scratch, &out);
+    return c->subgraphs->run(c, s->branch[b], NULL, out);
+}
+
+static void if_release(ortc_opctx *c)
+{
+    if_state *s = c->state;
+    if (!s)
+        return;
+    for (int b = 0; b < 2; b++)
+        c->subgraphs->free(s->branch[b]);
+    free(s);
+    c->state = NULL;
+}
+
+const ortc_operator ortc_ops_if[] = {
+    ORTC_OP("If", 1, 16, .versions = {1, 11, 13, 16}, .compile = if_compile, .prepare = if_prepare,
+            .run = if_run, .release = if_release),
+};
+ORTC_OP_TABLE_END(if);
