@@ -3,6 +3,7 @@
  * paths pass through untouched. Opens no file, decodes nothing.
  */
 #include "filelist.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,18 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int ortc_filelist_is_image_name(const char *name)
 {
@@ -101,7 +90,7 @@ static int walk(ortc_filelist *list, const char *dir, int recursive, int depth, 
         char msg[4096];
         snprintf(msg, sizeof msg, "%s: cannot read folder: %s", dir, strerror(errno));
         if (depth == 0) {
-            set_err(err, errlen, "%s", msg);
+            ortc_tools_err(err, errlen, "%s", msg);
             return -1;
         }
         size_t cap = list->n_unreadable;
@@ -169,7 +158,7 @@ int ortc_filelist_add(ortc_filelist *list, const char *const *args, size_t n_arg
             list->n_folders++;
             int rc = walk(list, args[a], recursive, 0, &wc, err, errlen);
             if (rc == -2) {
-                set_err(err, errlen, "out of memory listing %s", args[a]);
+                ortc_tools_err(err, errlen, "out of memory listing %s", args[a]);
                 return -1;
             }
             if (rc)
@@ -182,15 +171,15 @@ int ortc_filelist_add(ortc_filelist *list, const char *const *args, size_t n_arg
                 else if (wc.others)
                     snprintf(why, sizeof why, " (%zu other file%s)", wc.others,
                              wc.others == 1 ? "" : "s");
-                set_err(err, errlen, "%s: no .png, .jpg or .jpeg files in this folder%s%s", args[a],
-                        recursive ? " or its subfolders" : "", why);
+                ortc_tools_err(err, errlen, "%s: no .png, .jpg or .jpeg files in this folder%s%s",
+                               args[a], recursive ? " or its subfolders" : "", why);
                 return -1;
             }
             continue;
         }
         size_t c = list->cap;
         if (push(&list->paths, &list->n, &c, args[a])) {
-            set_err(err, errlen, "out of memory");
+            ortc_tools_err(err, errlen, "out of memory");
             return -1;
         }
         list->cap = c;

@@ -4,6 +4,7 @@
  * mutex and two condition variables; no item is loaded twice or skipped.
  */
 #include "pipeline.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,18 +34,6 @@ struct ortc_pipeline {
     pthread_t *threads;
     int n_threads;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void *worker_main(void *arg)
 {
@@ -80,16 +69,17 @@ int ortc_pipeline_start(ortc_pipeline **out, size_t n_items, size_t n_floats, si
 {
     *out = NULL;
     if (ahead < 1 || workers < 1 || !load || n_floats == 0) {
-        set_err(err, errlen, "pipeline: invalid arguments");
+        ortc_tools_err(err, errlen, "pipeline: invalid arguments");
         return -1;
     }
     if (ahead > SIZE_MAX / sizeof(float) / n_floats) {
-        set_err(err, errlen, "pipeline: %zu items of %zu floats overflow memory", ahead, n_floats);
+        ortc_tools_err(err, errlen, "pipeline: %zu items of %zu floats overflow memory", ahead,
+                       n_floats);
         return -1;
     }
     ortc_pipeline *p = calloc(1, sizeof *p);
     if (!p) {
-        set_err(err, errlen, "out of memory");
+        ortc_tools_err(err, errlen, "out of memory");
         return -1;
     }
     p->n_items = n_items;
@@ -105,8 +95,8 @@ int ortc_pipeline_start(ortc_pipeline **out, size_t n_items, size_t n_floats, si
         free(p->slots);
         free(p->threads);
         free(p);
-        set_err(err, errlen, "out of memory for %zu preprocessed images (%zu bytes)", ahead,
-                ahead * n_floats * sizeof(float));
+        ortc_tools_err(err, errlen, "out of memory for %zu preprocessed images (%zu bytes)", ahead,
+                       ahead * n_floats * sizeof(float));
         return -1;
     }
     pthread_mutex_init(&p->mu, NULL);
@@ -115,7 +105,7 @@ int ortc_pipeline_start(ortc_pipeline **out, size_t n_items, size_t n_floats, si
     for (int t = 0; t < workers; t++) {
         int rc = pthread_create(&p->threads[t], NULL, worker_main, p);
         if (rc) {
-            set_err(err, errlen, "cannot start a preprocessing thread: %s", strerror(rc));
+            ortc_tools_err(err, errlen, "cannot start a preprocessing thread: %s", strerror(rc));
             ortc_pipeline_stop(p);
             return -1;
         }

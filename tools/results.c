@@ -4,6 +4,7 @@
  * digits in CSV, cJSON's round-trip form in JSON. No ranking here.
  */
 #include "results.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,18 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int ortc_results_format_of(const char *path, ortc_results_format *format)
 {
@@ -58,12 +47,12 @@ int ortc_results_open(ortc_results *r, const char *path, int top, char *err, siz
 {
     memset(r, 0, sizeof *r);
     if (ortc_results_format_of(path, &r->format)) {
-        set_err(err, errlen, "%s: the results file must end in .csv or .jsonl", path);
+        ortc_tools_err(err, errlen, "%s: the results file must end in .csv or .jsonl", path);
         return -1;
     }
     r->f = fopen(path, "w");
     if (!r->f) {
-        set_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        ortc_tools_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return -1;
     }
     r->path = path;
@@ -75,7 +64,7 @@ int ortc_results_open(ortc_results *r, const char *path, int top, char *err, siz
         fputc('\n', r->f);
     }
     if (ferror(r->f)) {
-        set_err(err, errlen, "%s: write error: %s", path, strerror(errno));
+        ortc_tools_err(err, errlen, "%s: write error: %s", path, strerror(errno));
         fclose(r->f);
         r->f = NULL;
         return -1;
@@ -115,14 +104,14 @@ int ortc_results_write(ortc_results *r, const char *image, int n, const int64_t 
                        const char *const *labels, const double *probs, char *err, size_t errlen)
 {
     if (!r->f) {
-        set_err(err, errlen, "results file is not open");
+        ortc_tools_err(err, errlen, "results file is not open");
         return -1;
     }
     if (n > r->top)
         n = r->top;
     if (r->format == ORTC_RESULTS_JSONL) {
         if (write_jsonl(r, image, n, classes, labels, probs)) {
-            set_err(err, errlen, "%s: out of memory writing results", r->path);
+            ortc_tools_err(err, errlen, "%s: out of memory writing results", r->path);
             return -1;
         }
     } else {
@@ -142,7 +131,7 @@ int ortc_results_write(ortc_results *r, const char *image, int n, const int64_t 
         fputc('\n', r->f);
     }
     if (ferror(r->f)) {
-        set_err(err, errlen, "%s: write error: %s", r->path, strerror(errno));
+        ortc_tools_err(err, errlen, "%s: write error: %s", r->path, strerror(errno));
         return -1;
     }
     return 0;
@@ -160,7 +149,7 @@ int ortc_results_close(ortc_results *r, char *err, size_t errlen)
     }
     r->f = NULL;
     if (bad) {
-        set_err(err, errlen, "%s: could not write all results: %s", r->path, strerror(e));
+        ortc_tools_err(err, errlen, "%s: could not write all results: %s", r->path, strerror(e));
         return -1;
     }
     return 0;

@@ -3,8 +3,19 @@
  */
 #include "helper_common.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *read_text(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
 
 int run_suite(Suite *s)
 {

@@ -15,6 +15,10 @@
  * and frees the runner: EXIT_SUCCESS when all passed, else EXIT_FAILURE. */
 int run_suite(Suite *s);
 
+/* The file at `path` into buf[0..len) as a NUL-terminated string (at most
+ * len - 1 bytes; "" when it cannot be read); returns buf. */
+char *read_text(const char *path, char *buf, size_t len);
+
 /* n bytes from a 64-bit LCG seeded with `seed`: no float pattern in
  * particular, and different between elements of any size. */
 void fill_pattern(void *dst, size_t n, uint64_t seed);

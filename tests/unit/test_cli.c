@@ -27,16 +27,6 @@ static const char *cli(void)
     return p;
 }
 
-static char *slurp(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Runs the CLI with args (NULL-terminated); returns its exit status and
  * leaves stdout/stderr in out_buf/err_buf. */
 static int run_cli(const char *first, ...)
@@ -65,8 +55,8 @@ static int run_cli(const char *first, ...)
     }
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    slurp(out_path, out_buf, sizeof out_buf);
-    slurp(err_path, err_buf, sizeof err_buf);
+    read_text(out_path, out_buf, sizeof out_buf);
+    read_text(err_path, err_buf, sizeof err_buf);
     ck_assert_msg(WIFEXITED(status), "ortc %s died with signal %d; stderr: %s", first,
                   WTERMSIG(status), err_buf);
     return WEXITSTATUS(status);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper_common.h"
 #include "error.h"
 #include "ir.h"
 #include "operator.h"
@@ -365,9 +366,5 @@ int main(void)
     tcase_add_test(t, test_prepare_applies_declared_aliasing);
     tcase_add_test(t, test_public_listing);
     suite_add_tcase(s, t);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -14,14 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper_cases.h"
+#include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
 #include "operator.h"
 #include "ortc/ortc.h"
 
-#define FLOAT ORTC_DTYPE_FLOAT
-#define BOOL ORTC_DTYPE_BOOL
-#define INT64 ORTC_DTYPE_INT64
 #define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
 #define ATTR_GRAPH ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH
 
@@ -42,7 +41,7 @@ static void int_attr(Onnx__NodeProto *n, const char *name, int64_t v)
 static void float_init(Onnx__GraphProto *g, const char *name, const char *dims, const float *v,
                        size_t n)
 {
-    Onnx__TensorProto *t = pb_tensor_new(name, FLOAT, dims);
+    Onnx__TensorProto *t = pb_tensor_new(name, F32, dims);
     pb_tensor_floats(t, v, n);
     pb_add_init(g, t);
 }
@@ -54,13 +53,13 @@ static void bool_init(Onnx__GraphProto *g, const char *name, uint8_t v)
     pb_add_init(g, t);
 }
 
-/* A one-node branch: out = op(in) (or op(in, in2)), declared FLOAT [3]. */
+/* A one-node branch: out = op(in) (or op(in, in2)), declared F32 [3]. */
 static Onnx__GraphProto *branch(const char *name, const char *op, const char *node, const char *ins,
                                 const char *out)
 {
     Onnx__GraphProto *g = pb_graph_new(name);
     pb_add_node(g, op, node, ins, out);
-    pb_add_output(g, out, FLOAT, "3");
+    pb_add_output(g, out, F32, "3");
     return g;
 }
 
@@ -84,7 +83,7 @@ static ortc_model *nested_if_model(int c2, bool broken)
 {
     Onnx__ModelProto *m = pb_model_new(8, 13);
     Onnx__GraphProto *g = m->graph;
-    pb_add_input(g, "x", FLOAT, "3");
+    pb_add_input(g, "x", F32, "3");
     pb_add_input(g, "c1", BOOL, "");
     const float k[3] = {10, 20, 30}, bad[4] = {1, 2, 3, 4};
     float_init(g, "k", "3", k, 3);
@@ -95,13 +94,13 @@ static ortc_model *nested_if_model(int c2, bool broken)
         bool_init(g, "c2", (uint8_t)c2);
     Onnx__GraphProto *then1 = pb_graph_new("then1");
     Onnx__NodeProto *inner = pb_add_node(then1, "If", "inner_if", "c2", "t");
-    pb_add_output(then1, "t", FLOAT, "3");
+    pb_add_output(then1, "t", F32, "3");
     graph_attr(inner, "then_branch", branch("then2", "Relu", "relu", "x", "r"));
     graph_attr(inner, "else_branch", branch("else2", "Add", "add", broken ? "x,bad" : "x,k", "a"));
     Onnx__NodeProto *outer = pb_add_node(g, "If", "outer_if", "c1", "y");
     graph_attr(outer, "then_branch", then1);
     graph_attr(outer, "else_branch", branch("else1", "Neg", "neg", "x", "n"));
-    pb_add_output(g, "y", FLOAT, "3");
+    pb_add_output(g, "y", F32, "3");
     return load(m);
 }
 
@@ -132,8 +131,8 @@ static void check_nested(ortc_session *s, const float *x)
     for (int c = 0; c < 4; c++) {
         uint8_t c1 = (uint8_t)(c & 1), c2 = (uint8_t)(c >> 1);
         float y[3] = {NAN, NAN, NAN};
-        ortc_tensor in[3] = {{FLOAT, 1, {3}, (void *)x}, {BOOL, 0, {0}, &c1}, {BOOL, 0, {0}, &c2}};
-        ortc_tensor out = {FLOAT, 1, {3}, y};
+        ortc_tensor in[3] = {{F32, 1, {3}, (void *)x}, {BOOL, 0, {0}, &c1}, {BOOL, 0, {0}, &c2}};
+        ortc_tensor out = {F32, 1, {3}, y};
         ck_assert_msg(ortc_session_run(s, in, 3, &out, 1) == ORTC_STATUS_OK, "%s",
                       ortc_last_error());
         for (int i = 0; i < 3; i++)
@@ -165,8 +164,8 @@ START_TEST(known_condition_compiles_one_branch_also_nested)
     for (int c1 = 0; c1 <= 1; c1++) {
         uint8_t cv = (uint8_t)c1;
         float y[3];
-        ortc_tensor in[2] = {{FLOAT, 1, {3}, (void *)x}, {BOOL, 0, {0}, &cv}};
-        ortc_tensor out = {FLOAT, 1, {3}, y};
+        ortc_tensor in[2] = {{F32, 1, {3}, (void *)x}, {BOOL, 0, {0}, &cv}};
+        ortc_tensor out = {F32, 1, {3}, y};
         ck_assert_msg(ortc_session_run(s, in, 2, &out, 1) == ORTC_STATUS_OK, "%s",
                       ortc_last_error());
         for (int i = 0; i < 3; i++)
@@ -197,7 +196,7 @@ START_TEST(if_with_an_omitted_output)
     /* y, (omitted) = If(c, then: (Relu(x), Neg(x)), else: (Neg(x), Relu(x))) */
     Onnx__ModelProto *pm = pb_model_new(8, 13);
     Onnx__GraphProto *g = pm->graph;
-    pb_add_input(g, "x", FLOAT, "3");
+    pb_add_input(g, "x", F32, "3");
     pb_add_input(g, "c", BOOL, "");
     Onnx__NodeProto *n = pb_add_node(g, "If", "if", "c", "y,");
     const char *ops[2][2] = {{"Relu", "Neg"}, {"Neg", "Relu"}};
@@ -205,18 +204,18 @@ START_TEST(if_with_an_omitted_output)
         Onnx__GraphProto *br = pb_graph_new(b ? "else" : "then");
         pb_add_node(br, ops[b][0], "first", "x", "o0");
         pb_add_node(br, ops[b][1], "second", "x", "o1");
-        pb_add_output(br, "o0", FLOAT, "3");
-        pb_add_output(br, "o1", FLOAT, "3");
+        pb_add_output(br, "o0", F32, "3");
+        pb_add_output(br, "o1", F32, "3");
         graph_attr(n, b ? "else_branch" : "then_branch", br);
     }
-    pb_add_output(g, "y", FLOAT, "3");
+    pb_add_output(g, "y", F32, "3");
     ortc_session *s = session(load(pm), 1, 0, 1);
     const float x[3] = {-1, 2, -3};
     for (int c = 0; c <= 1; c++) {
         uint8_t cv = (uint8_t)c;
         float y[3];
-        ortc_tensor in[2] = {{FLOAT, 1, {3}, (void *)x}, {BOOL, 0, {0}, &cv}};
-        ortc_tensor out = {FLOAT, 1, {3}, y};
+        ortc_tensor in[2] = {{F32, 1, {3}, (void *)x}, {BOOL, 0, {0}, &cv}};
+        ortc_tensor out = {F32, 1, {3}, y};
         ck_assert_msg(ortc_session_run(s, in, 2, &out, 1) == ORTC_STATUS_OK, "%s",
                       ortc_last_error());
         for (int i = 0; i < 3; i++) {
@@ -231,7 +230,7 @@ END_TEST
 /* ---- a Loop-like operator on the service API ------------------------------------- */
 
 /* "TestLoop": runs graph attribute `body` `trips` times. The body's inputs
- * are the iteration number (INT64 scalar) and the carried value (input 0's
+ * are the iteration number (I64 scalar) and the carried value (input 0's
  * dtype and shape); its outputs are the next carried value and a per-
  * iteration value, which the operator stacks into its output 1 (trips,
  * ...). Output 0 is the last carried value. Scratch (per execution
@@ -263,7 +262,7 @@ static ortc_status loop_compile(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     c->state = s;
     s->trips = ortc_node_attr_int(c->node, "trips", 1);
-    ortc_tensor in[2] = {{INT64, 0, {0}, NULL}, *c->in[0]};
+    ortc_tensor in[2] = {{I64, 0, {0}, NULL}, *c->in[0]};
     in[1].data = NULL;
     ortc_status st = c->subgraphs->compile(c, a->g, "body", in, &s->body);
     if (st)
@@ -293,7 +292,7 @@ static ortc_status loop_run(ortc_opctx *c)
     char *buf = (char *)c->scratch + round64(sizeof *w);
     ortc_tensor each = c->subgraphs->output(s->body, 1);
     size_t slice_bytes = ortc_tensor_bytes(&each);
-    w->iter_t = (ortc_tensor){INT64, 0, {0}, &w->iter};
+    w->iter_t = (ortc_tensor){I64, 0, {0}, &w->iter};
     for (int b = 0; b < 2; b++) {
         w->carried[b] = *c->in[0];
         w->carried[b].data = buf + b * round64(bytes);
@@ -349,26 +348,26 @@ static ortc_session *loop_session(int threads)
 {
     Onnx__ModelProto *pm = pb_model_new(8, 13);
     Onnx__GraphProto *g = pm->graph;
-    pb_add_input(g, "x", FLOAT, "n");
-    pb_add_input(g, "w", FLOAT, "n");
+    pb_add_input(g, "x", F32, "n");
+    pb_add_input(g, "w", F32, "n");
     Onnx__GraphProto *body = pb_graph_new("body");
-    pb_add_input(body, "i", INT64, "");
-    pb_add_input(body, "v", FLOAT, "?");
+    pb_add_input(body, "i", I64, "");
+    pb_add_input(body, "v", F32, "?");
     const float two = 2;
     float_init(body, "two", "", &two, 1);
-    int_attr(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", FLOAT);
+    int_attr(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", F32);
     pb_add_node(body, "Mul", "mul", "v,two", "m");
     pb_add_node(body, "Add", "add_w", "m,w", "mw");
     pb_add_node(body, "Add", "add_i", "mw,fi", "v2");
     pb_add_node(body, "Relu", "relu", "v2", "r");
-    pb_add_output(body, "v2", FLOAT, "?");
-    pb_add_output(body, "r", FLOAT, "?");
+    pb_add_output(body, "v2", F32, "?");
+    pb_add_output(body, "r", F32, "?");
     /* resolved as Identity at load, given TestLoop below */
     Onnx__NodeProto *n = pb_add_node(g, "Identity", "loop", "x", "final,stack");
     graph_attr(n, "body", body);
     int_attr(n, "trips", TRIPS);
-    pb_add_output(g, "final", FLOAT, "n");
-    pb_add_output(g, "stack", FLOAT, "4,n");
+    pb_add_output(g, "final", F32, "n");
+    pb_add_output(g, "stack", F32, "4,n");
     ortc_model *m = load(pm);
     ortc_session *s = session(m, 0, 0, threads);
     ortc_model *sm = (ortc_model *)ortc_session_model(s);
@@ -400,8 +399,8 @@ static int loop_check(ortc_session *s, int n, int seed, char *why, size_t len)
         w[j] = (float)((seed + j) % 5) - 2;
     }
     loop_want(x, w, n, want_f, want_s);
-    ortc_tensor in[2] = {{FLOAT, 1, {n}, x}, {FLOAT, 1, {n}, w}};
-    ortc_tensor out[2] = {{FLOAT, 1, {n}, final}, {FLOAT, 2, {TRIPS, n}, stack}};
+    ortc_tensor in[2] = {{F32, 1, {n}, x}, {F32, 1, {n}, w}};
+    ortc_tensor out[2] = {{F32, 1, {n}, final}, {F32, 2, {TRIPS, n}, stack}};
     if (ortc_session_run(s, in, 2, out, 2) != ORTC_STATUS_OK) {
         snprintf(why, len, "run failed: %s", ortc_last_error());
         return 1;
@@ -453,8 +452,8 @@ static void *caller_main(void *arg)
         }
         float x[3] = {(float)seed, -(float)seed - 1, (float)seed + 0.5f}, y[3];
         uint8_t c1 = (uint8_t)(r & 1), c2 = (uint8_t)((r >> 1) & 1);
-        ortc_tensor in[3] = {{FLOAT, 1, {3}, x}, {BOOL, 0, {0}, &c1}, {BOOL, 0, {0}, &c2}};
-        ortc_tensor out = {FLOAT, 1, {3}, y};
+        ortc_tensor in[3] = {{F32, 1, {3}, x}, {BOOL, 0, {0}, &c1}, {BOOL, 0, {0}, &c2}};
+        ortc_tensor out = {F32, 1, {3}, y};
         if (ortc_session_run(c->s, in, 3, &out, 1) != ORTC_STATUS_OK) {
             snprintf(c->why, sizeof c->why, "run %d: %s", r, ortc_last_error());
             c->bad = 1;
@@ -505,9 +504,5 @@ int main(void)
     tcase_add_test(sv, subplan_with_graph_inputs_runs_many_times);
     tcase_add_test(sv, concurrent_runs_have_their_own_subplan_contexts);
     suite_add_tcase(s, sv);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }
