@@ -68,14 +68,6 @@ void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
         const ortc_post_op *po = &node->post_ops[i];
         ortc_unary_params p = {po->alpha, po->beta, 0.0f};
         switch (po->kind) {
-        case ORTC_POST_OP_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_RELU, &p); break;
-        case ORTC_POST_OP_LEAKY_RELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_LEAKY_RELU, &p); break;
-        case ORTC_POST_OP_SIGMOID: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_SIGMOID, &p); break;
-        case ORTC_POST_OP_TANH: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_TANH, &p); break;
-        case ORTC_POST_OP_ELU: ortc_ref_unary_f32(y, y, n, ORTC_UNARY_ELU, &p); break;
-        case ORTC_POST_OP_HARD_SIGMOID:
-            ortc_ref_unary_f32(y, y, n, ORTC_UNARY_HARD_SIGMOID, &p);
-            break;
         case ORTC_POST_OP_CLIP: {
             float lo = po->alpha, hi = po->beta;
             ortc_ref_clip(y, y, n, ORTC_DTYPE_FLOAT, &lo, &hi);
@@ -87,7 +79,12 @@ void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
                 y[j] += sum[j];
             break;
         }
-        default: break; /* refused by ortc_post_ops_check */
+        default: { /* the unary ops: the fused op's own formula */
+            ortc_unary_fn f = ortc_eltwise_post_op_formula(po->kind);
+            if (f)
+                ortc_ref_unary_f32(y, y, n, f, &p);
+            break; /* an unknown kind is refused by ortc_post_ops_check */
+        }
         }
     }
 }

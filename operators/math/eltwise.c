@@ -4,7 +4,7 @@
  * Floor, Ceil, Round, Sign, Erf, the trigonometric and hyperbolic functions,
  * IsNaN and IsInf, every ONNX 1.12 version. float32 runs on oneDNN's eltwise
  * (PRelu: prelu) primitive where one of its algorithms (or two in a row)
- * is the ONNX formula (dnnl_plan_for below); everything else — float64,
+ * is the ONNX formula (the `defs` table); everything else — float64,
  * integers, Clip with bounds known only at run time, the ops oneDNN lacks —
  * runs the plain-C kernels of eltwise_ref.c, which are also the reference.
  * Outputs may overwrite input 0. float16/bfloat16 are refused. Relu also
@@ -14,6 +14,7 @@
  * fused post-ops (eltwise_post_op, operator.h's fusion contract).
  */
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,15 @@
 #include "dnnl_prim.h"
 #include "eltwise_ref.h"
 
-/* ---- the ops -------------------------------------------------------------- */
+/* ---- the ops ----------------------------------------------------------------
+ * Adding an element-wise operator takes this file only: its formula (one
+ * FORMULA line, in double), a row in `defs` (attributes with their
+ * defaults, the oneDNN algorithm when one computes exactly the ONNX
+ * formula, the post-op it can become when fused into a Conv/Gemm/MatMul),
+ * and its registry row at the end. The plain-C kernels (eltwise_ref.c) are
+ * loops over these formulas. Where ONNX writes max/min, NaN propagates
+ * (numpy's maximum/minimum); where it writes a comparison (x > alpha ? ..)
+ * the comparison decides, as in the formula. */
 
 typedef enum eltwise_kind {
     KIND_UNARY, /* y = f(x), same dtype */
@@ -31,53 +40,212 @@ typedef enum eltwise_kind {
     KIND_ISINF
 } eltwise_kind;
 
+/* One oneDNN eltwise algorithm, optionally followed by a second one applied
+ * in place on the output (oneDNN 2.6 runs eltwise post-ops only in its
+ * reference implementation, which gives zeros for 1-D tensors; two jit
+ * passes are correct and faster). */
+typedef struct dnnl_plan {
+    dnnl_alg_kind_t alg, then;
+    float alpha, beta, then_alpha, then_beta;
+} dnnl_plan;
+
 typedef struct eltwise_def {
     const char *op_type;
     eltwise_kind kind;
-    ortc_unary_op op;
+    ortc_unary_fn f;      /* KIND_UNARY: the float formula */
+    ortc_unary_s64_fn fs; /* signed integers, where the rows accept them */
+    ortc_unary_u64_fn fu; /* unsigned integers (NULL: y = x) */
+    /* attributes read into alpha, beta, gamma (NULL: none), their defaults */
+    const char *attr[3];
+    float def[3];
+    /* oneDNN: alg(alpha, beta) computes the formula; or plan() builds a
+     * two-algorithm plan; neither: plain C only */
+    dnnl_alg_kind_t alg;
+    void (*plan)(const ortc_unary_params *p, dnnl_plan *pl);
+    /* the fused post-op it becomes (ORTC_POST_OP_* + 1; 0: none) */
+    int post_op;
 } eltwise_def;
 
-/* The dtypes each op accepts are declared in its registry rows below. */
+#define FORMULA(name, expr)                                                                        \
+    static double f_##name(double x, const ortc_unary_params *p)                                   \
+    {                                                                                              \
+        const double alpha = p->alpha, beta = p->beta, gamma = p->gamma;                           \
+        (void)alpha, (void)beta, (void)gamma;                                                      \
+        return (expr);                                                                             \
+    }
+
+static double clamp01(double v)
+{
+    if (v < 0.0)
+        return 0.0;
+    if (v > 1.0)
+        return 1.0;
+    return v; /* NaN stays NaN */
+}
+
+/* max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) */
+static double celu(double x, double alpha)
+{
+    if (isnan(x))
+        return x;
+    double neg = alpha * expm1(x / alpha);
+    return (x > 0.0 ? x : 0.0) + (neg < 0.0 ? neg : 0.0);
+}
+
+FORMULA(relu, x < 0.0 ? 0.0 : x)
+FORMULA(leaky_relu, x < 0.0 ? alpha * x : x)
+FORMULA(elu, x < 0.0 ? alpha * expm1(x) : x)
+FORMULA(selu, x <= 0.0 ? gamma * alpha * expm1(x) : gamma * x)
+FORMULA(celu, celu(x, alpha))
+FORMULA(thresholded_relu, x > alpha ? x : 0.0)
+FORMULA(sigmoid, 1.0 / (1.0 + exp(-x)))
+FORMULA(hard_sigmoid, clamp01(alpha *x + beta))
+FORMULA(hard_swish, x *clamp01(x / 6.0 + 0.5))
+FORMULA(tanh, tanh(x))
+/* log(exp(x) + 1) without overflowing exp for large x */
+FORMULA(softplus, x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)))
+FORMULA(softsign, x / (1.0 + fabs(x)))
+FORMULA(shrink, x<-alpha ? x + beta : x> alpha ? x - beta : 0.0)
+FORMULA(sqrt, sqrt(x))
+FORMULA(exp, exp(x))
+FORMULA(log, log(x))
+FORMULA(abs, fabs(x))
+FORMULA(neg, -x)
+FORMULA(reciprocal, 1.0 / x)
+FORMULA(floor, floor(x))
+FORMULA(ceil, ceil(x))
+FORMULA(round, nearbyint(x))                      /* default mode: to nearest, ties to even */
+FORMULA(sign, x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x) /* 0 and NaN kept */
+FORMULA(sin, sin(x))
+FORMULA(cos, cos(x))
+FORMULA(tan, tan(x))
+FORMULA(asin, asin(x))
+FORMULA(acos, acos(x))
+FORMULA(atan, atan(x))
+FORMULA(sinh, sinh(x))
+FORMULA(cosh, cosh(x))
+FORMULA(asinh, asinh(x))
+FORMULA(acosh, acosh(x))
+FORMULA(atanh, atanh(x))
+FORMULA(erf, erf(x))
+
+/* Integers: Abs/Neg wrap (-INT64_MIN is INT64_MIN), Shrink is evaluated in
+ * double and truncated toward zero; unsigned Abs is y = x. */
+static int64_t s_abs(int64_t x, const ortc_unary_params *p)
+{
+    (void)p;
+    return x < 0 ? (int64_t)(0 - (uint64_t)x) : x;
+}
+static int64_t s_neg(int64_t x, const ortc_unary_params *p)
+{
+    (void)p;
+    return (int64_t)(0 - (uint64_t)x);
+}
+static int64_t s_sign(int64_t x, const ortc_unary_params *p)
+{
+    (void)p;
+    return (x > 0) - (x < 0);
+}
+static int64_t s_shrink(int64_t x, const ortc_unary_params *p)
+{
+    return ortc_trunc_i64(f_shrink((double)x, p));
+}
+static uint64_t u_neg(uint64_t x, const ortc_unary_params *p)
+{
+    (void)p;
+    return 0 - x;
+}
+static uint64_t u_sign(uint64_t x, const ortc_unary_params *p)
+{
+    (void)p;
+    return x != 0;
+}
+static uint64_t u_shrink(uint64_t x, const ortc_unary_params *p)
+{
+    return (uint64_t)ortc_trunc_i64(f_shrink((double)x, p));
+}
+
+/* oneDNN plans of two algorithms (checked against oneDNN 2.6's formulas):
+ *   elu(alpha) then linear(gamma)          = Selu
+ *   linear(alpha, beta) then clip_v2(0, 1) = HardSigmoid
+ *   linear(-1, 0) = Neg; pow(1, -1) = Reciprocal */
+static void plan_selu(const ortc_unary_params *p, dnnl_plan *pl)
+{
+    *pl = (dnnl_plan){dnnl_eltwise_elu, dnnl_eltwise_linear, p->alpha, 0.0f, p->gamma, 0.0f};
+}
+static void plan_hard_sigmoid(const ortc_unary_params *p, dnnl_plan *pl)
+{
+    *pl = (dnnl_plan){dnnl_eltwise_linear, dnnl_eltwise_clip_v2, p->alpha, p->beta, 0.0f, 1.0f};
+}
+static void plan_neg(const ortc_unary_params *p, dnnl_plan *pl)
+{
+    (void)p;
+    *pl = (dnnl_plan){dnnl_eltwise_linear, dnnl_alg_kind_undef, -1.0f, 0.0f, 0.0f, 0.0f};
+}
+static void plan_reciprocal(const ortc_unary_params *p, dnnl_plan *pl)
+{
+    (void)p;
+    *pl = (dnnl_plan){dnnl_eltwise_pow, dnnl_alg_kind_undef, 1.0f, -1.0f, 0.0f, 0.0f};
+}
+
+#define POST(k) (ORTC_POST_OP_##k + 1)
+#define UNARY(name, formula, ...)                                                                  \
+    {                                                                                              \
+        .op_type = (name), .kind = KIND_UNARY, .f = (formula), __VA_ARGS__                         \
+    }
+#define ALPHA(name, d) .attr = {name}, .def = {d}
+
+/* Selu-6's defaults; Selu-1's were rounded (selu_params). The dtypes each
+ * op accepts are declared in its registry rows below. Known differences on
+ * the oneDNN path: Relu, HardSigmoid and Clip map NaN to a number (0, 0,
+ * min) and Exp maps NaN to +inf, where the formulas keep NaN; Exp flushes
+ * subnormal results to 0. Not used: oneDNN's log (error up to 4e-5 relative
+ * near 1, log(1) = -1.4e-6) and soft_relu (absolute error up to 2e-6,
+ * negative for x < -15) miss ONNX's test tolerance. */
 static const eltwise_def defs[] = {
-    {"Relu", KIND_UNARY, ORTC_UNARY_RELU},
-    {"LeakyRelu", KIND_UNARY, ORTC_UNARY_LEAKY_RELU},
-    {"PRelu", KIND_PRELU, ORTC_UNARY_RELU},
-    {"Elu", KIND_UNARY, ORTC_UNARY_ELU},
-    {"Selu", KIND_UNARY, ORTC_UNARY_SELU},
-    {"Celu", KIND_UNARY, ORTC_UNARY_CELU},
-    {"ThresholdedRelu", KIND_UNARY, ORTC_UNARY_THRESHOLDED_RELU},
-    {"Sigmoid", KIND_UNARY, ORTC_UNARY_SIGMOID},
-    {"HardSigmoid", KIND_UNARY, ORTC_UNARY_HARD_SIGMOID},
-    {"HardSwish", KIND_UNARY, ORTC_UNARY_HARD_SWISH},
-    {"Tanh", KIND_UNARY, ORTC_UNARY_TANH},
-    {"Softplus", KIND_UNARY, ORTC_UNARY_SOFTPLUS},
-    {"Softsign", KIND_UNARY, ORTC_UNARY_SOFTSIGN},
-    {"Shrink", KIND_UNARY, ORTC_UNARY_SHRINK},
-    {"Clip", KIND_CLIP, ORTC_UNARY_RELU},
-    {"Sqrt", KIND_UNARY, ORTC_UNARY_SQRT},
-    {"Exp", KIND_UNARY, ORTC_UNARY_EXP},
-    {"Log", KIND_UNARY, ORTC_UNARY_LOG},
-    {"Abs", KIND_UNARY, ORTC_UNARY_ABS},
-    {"Neg", KIND_UNARY, ORTC_UNARY_NEG},
-    {"Reciprocal", KIND_UNARY, ORTC_UNARY_RECIPROCAL},
-    {"Floor", KIND_UNARY, ORTC_UNARY_FLOOR},
-    {"Ceil", KIND_UNARY, ORTC_UNARY_CEIL},
-    {"Round", KIND_UNARY, ORTC_UNARY_ROUND},
-    {"Sign", KIND_UNARY, ORTC_UNARY_SIGN},
-    {"Sin", KIND_UNARY, ORTC_UNARY_SIN},
-    {"Cos", KIND_UNARY, ORTC_UNARY_COS},
-    {"Tan", KIND_UNARY, ORTC_UNARY_TAN},
-    {"Asin", KIND_UNARY, ORTC_UNARY_ASIN},
-    {"Acos", KIND_UNARY, ORTC_UNARY_ACOS},
-    {"Atan", KIND_UNARY, ORTC_UNARY_ATAN},
-    {"Sinh", KIND_UNARY, ORTC_UNARY_SINH},
-    {"Cosh", KIND_UNARY, ORTC_UNARY_COSH},
-    {"Asinh", KIND_UNARY, ORTC_UNARY_ASINH},
-    {"Acosh", KIND_UNARY, ORTC_UNARY_ACOSH},
-    {"Atanh", KIND_UNARY, ORTC_UNARY_ATANH},
-    {"Erf", KIND_UNARY, ORTC_UNARY_ERF},
-    {"IsNaN", KIND_ISNAN, ORTC_UNARY_RELU},
-    {"IsInf", KIND_ISINF, ORTC_UNARY_RELU},
+    UNARY("Relu", f_relu, .alg = dnnl_eltwise_relu, .post_op = POST(RELU)),
+    UNARY("LeakyRelu", f_leaky_relu, ALPHA("alpha", 0.01f), .alg = dnnl_eltwise_relu,
+          .post_op = POST(LEAKY_RELU)),
+    {.op_type = "PRelu", .kind = KIND_PRELU},
+    UNARY("Elu", f_elu, ALPHA("alpha", 1.0f), .alg = dnnl_eltwise_elu, .post_op = POST(ELU)),
+    UNARY("Selu", f_selu, .attr = {"alpha", NULL, "gamma"},
+          .def = {1.67326319217681884765625f, 0.0f, 1.05070102214813232421875f}, .plan = plan_selu),
+    UNARY("Celu", f_celu, ALPHA("alpha", 1.0f)),
+    UNARY("ThresholdedRelu", f_thresholded_relu, ALPHA("alpha", 1.0f)),
+    UNARY("Sigmoid", f_sigmoid, .alg = dnnl_eltwise_logistic, .post_op = POST(SIGMOID)),
+    UNARY("HardSigmoid", f_hard_sigmoid, .attr = {"alpha", "beta"}, .def = {0.2f, 0.5f},
+          .plan = plan_hard_sigmoid, .post_op = POST(HARD_SIGMOID)),
+    UNARY("HardSwish", f_hard_swish, .alg = dnnl_eltwise_hardswish),
+    UNARY("Tanh", f_tanh, .alg = dnnl_eltwise_tanh, .post_op = POST(TANH)),
+    UNARY("Softplus", f_softplus),
+    UNARY("Softsign", f_softsign),
+    UNARY("Shrink", f_shrink, .fs = s_shrink, .fu = u_shrink, .attr = {"lambd", "bias"},
+          .def = {0.5f, 0.0f}),
+    {.op_type = "Clip", .kind = KIND_CLIP, .post_op = POST(CLIP)},
+    UNARY("Sqrt", f_sqrt, .alg = dnnl_eltwise_sqrt),
+    UNARY("Exp", f_exp, .alg = dnnl_eltwise_exp),
+    UNARY("Log", f_log),
+    UNARY("Abs", f_abs, .fs = s_abs, .alg = dnnl_eltwise_abs),
+    UNARY("Neg", f_neg, .fs = s_neg, .fu = u_neg, .plan = plan_neg),
+    UNARY("Reciprocal", f_reciprocal, .plan = plan_reciprocal),
+    UNARY("Floor", f_floor),
+    UNARY("Ceil", f_ceil),
+    UNARY("Round", f_round, .alg = dnnl_eltwise_round),
+    UNARY("Sign", f_sign, .fs = s_sign, .fu = u_sign),
+    UNARY("Sin", f_sin),
+    UNARY("Cos", f_cos),
+    UNARY("Tan", f_tan),
+    UNARY("Asin", f_asin),
+    UNARY("Acos", f_acos),
+    UNARY("Atan", f_atan),
+    UNARY("Sinh", f_sinh),
+    UNARY("Cosh", f_cosh),
+    UNARY("Asinh", f_asinh),
+    UNARY("Acosh", f_acosh),
+    UNARY("Atanh", f_atanh),
+    UNARY("Erf", f_erf),
+    {.op_type = "IsNaN", .kind = KIND_ISNAN},
+    {.op_type = "IsInf", .kind = KIND_ISINF},
 };
 
 static const eltwise_def *def_of(const char *op_type)
@@ -134,30 +302,16 @@ static ortc_status float_attr(ortc_opctx *c, const char *name, float def, float 
 
 static ortc_status read_params(ortc_opctx *c, eltwise_info *in)
 {
-    ortc_unary_params *p = &in->p;
+    const eltwise_def *d = in->def;
+    float *p[3] = {&in->p.alpha, &in->p.beta, &in->p.gamma};
+    /* Selu-1's defaults were rounded; Selu-6 gives them in full */
+    bool selu_v1 = d->f == f_selu && ortc_op_version(c) < 6;
+    static const float selu_v1_def[3] = {1.6732f, 0.0f, 1.0507f};
     ortc_status st = ORTC_STATUS_OK;
-    p->alpha = p->beta = p->gamma = 0.0f;
-    switch (in->def->op) {
-    case ORTC_UNARY_LEAKY_RELU: st = float_attr(c, "alpha", 0.01f, &p->alpha); break;
-    case ORTC_UNARY_ELU:
-    case ORTC_UNARY_CELU:
-    case ORTC_UNARY_THRESHOLDED_RELU: st = float_attr(c, "alpha", 1.0f, &p->alpha); break;
-    case ORTC_UNARY_SELU: {
-        /* Selu-1's defaults were rounded; Selu-6 gives them in full. */
-        bool v1 = ortc_op_version(c) < 6;
-        if (!(st = float_attr(c, "alpha", v1 ? 1.6732f : 1.67326319217681884765625f, &p->alpha)))
-            st = float_attr(c, "gamma", v1 ? 1.0507f : 1.05070102214813232421875f, &p->gamma);
-        break;
-    }
-    case ORTC_UNARY_HARD_SIGMOID:
-        if (!(st = float_attr(c, "alpha", 0.2f, &p->alpha)))
-            st = float_attr(c, "beta", 0.5f, &p->beta);
-        break;
-    case ORTC_UNARY_SHRINK:
-        if (!(st = float_attr(c, "lambd", 0.5f, &p->alpha)))
-            st = float_attr(c, "bias", 0.0f, &p->beta);
-        break;
-    default: break;
+    for (int k = 0; k < 3; k++) {
+        *p[k] = 0.0f;
+        if (d->attr[k] && !st)
+            st = float_attr(c, d->attr[k], selu_v1 ? selu_v1_def[k] : d->def[k], p[k]);
     }
     return st;
 }
@@ -325,11 +479,11 @@ static ortc_status eltwise_reference(ortc_opctx *c)
     switch (in.def->kind) {
     case KIND_UNARY:
         if (in.dtype == ORTC_DTYPE_FLOAT)
-            ortc_ref_unary_f32(y, x, n, in.def->op, &in.p);
+            ortc_ref_unary_f32(y, x, n, in.def->f, &in.p);
         else if (in.dtype == ORTC_DTYPE_DOUBLE)
-            ortc_ref_unary_f64(y, x, n, in.def->op, &in.p);
+            ortc_ref_unary_f64(y, x, n, in.def->f, &in.p);
         else
-            ortc_ref_unary_int(y, x, n, in.dtype, in.def->op, &in.p);
+            ortc_ref_unary_int(y, x, n, in.dtype, in.def->fs, in.def->fu, &in.p);
         break;
     case KIND_CLIP: {
         clip_scalar lo_buf, hi_buf;
@@ -355,78 +509,18 @@ static ortc_status eltwise_reference(ortc_opctx *c)
 
 /* ---- oneDNN ------------------------------------------------------------------ */
 
-/* One eltwise algorithm, optionally followed by a second one applied in
- * place on the output (oneDNN 2.6 runs eltwise post-ops only in its
- * reference implementation, which gives zeros for 1-D tensors; two jit
- * passes are correct and faster). */
-typedef struct dnnl_plan {
-    dnnl_alg_kind_t alg, then;
-    float alpha, beta, then_alpha, then_beta;
-} dnnl_plan;
-
-/* The oneDNN algorithm that computes `op` as ONNX defines it (up to float
- * rounding); false when there is none. Each was checked against oneDNN
- * 2.6's formulas and, in the unit tests, against the reference on random
- * and special inputs:
- *   relu(alpha): x > 0 ? x : alpha * x         = Relu (0), LeakyRelu (alpha)
- *   elu(alpha):  x > 0 ? x : alpha (e^x - 1)   = Elu; then linear(gamma) = Selu
- *   linear(alpha, beta) then clip_v2(0, 1)     = HardSigmoid
- *   hardswish:   x * min(max(x + 3, 0), 6) / 6 = x * max(0, min(1, x/6 + 1/2))
- *   linear(-1, 0) = Neg; pow(1, -1) = Reciprocal; round = nearest, ties to even
- * Known differences on the oneDNN path: Relu, HardSigmoid and Clip map NaN
- * to a number (0, 0, min) and Exp maps NaN to +inf, where the reference
- * keeps NaN; Exp flushes subnormal results to 0.
- * Not used: log (error up to 4e-5 relative near 1, log(1) = -1.4e-6) and
- * soft_relu (absolute error up to 2e-6, negative for x < -15) miss ONNX's
- * test tolerance, so Log and Softplus run plain C. Celu, ThresholdedRelu,
- * Softsign, Shrink, Floor, Ceil, Sign, Erf and the trigonometric functions
- * have no oneDNN 2.6 algorithm. */
-static bool dnnl_plan_for(ortc_unary_op op, const ortc_unary_params *p, dnnl_plan *pl)
+/* The oneDNN plan computing unary op d as ONNX defines it (up to float
+ * rounding; each was checked against oneDNN 2.6's formulas and, in the unit
+ * tests, against the formula on random and special inputs); false when
+ * oneDNN 2.6 has none. */
+static bool dnnl_plan_for(const eltwise_def *d, const ortc_unary_params *p, dnnl_plan *pl)
 {
-    memset(pl, 0, sizeof *pl);
-    pl->then = dnnl_alg_kind_undef;
-    switch (op) {
-    case ORTC_UNARY_RELU: pl->alg = dnnl_eltwise_relu; break;
-    case ORTC_UNARY_LEAKY_RELU:
-        pl->alg = dnnl_eltwise_relu;
-        pl->alpha = p->alpha;
-        break;
-    case ORTC_UNARY_ELU:
-        pl->alg = dnnl_eltwise_elu;
-        pl->alpha = p->alpha;
-        break;
-    case ORTC_UNARY_SELU:
-        pl->alg = dnnl_eltwise_elu;
-        pl->alpha = p->alpha;
-        pl->then = dnnl_eltwise_linear;
-        pl->then_alpha = p->gamma;
-        break;
-    case ORTC_UNARY_SIGMOID: pl->alg = dnnl_eltwise_logistic; break;
-    case ORTC_UNARY_HARD_SIGMOID:
-        pl->alg = dnnl_eltwise_linear;
-        pl->alpha = p->alpha;
-        pl->beta = p->beta;
-        pl->then = dnnl_eltwise_clip_v2;
-        pl->then_beta = 1.0f;
-        break;
-    case ORTC_UNARY_HARD_SWISH: pl->alg = dnnl_eltwise_hardswish; break;
-    case ORTC_UNARY_TANH: pl->alg = dnnl_eltwise_tanh; break;
-    case ORTC_UNARY_SQRT: pl->alg = dnnl_eltwise_sqrt; break;
-    case ORTC_UNARY_EXP: pl->alg = dnnl_eltwise_exp; break;
-    case ORTC_UNARY_ABS: pl->alg = dnnl_eltwise_abs; break;
-    case ORTC_UNARY_NEG:
-        pl->alg = dnnl_eltwise_linear;
-        pl->alpha = -1.0f;
-        break;
-    case ORTC_UNARY_RECIPROCAL:
-        pl->alg = dnnl_eltwise_pow;
-        pl->alpha = 1.0f;
-        pl->beta = -1.0f;
-        break;
-    case ORTC_UNARY_ROUND: pl->alg = dnnl_eltwise_round; break;
-    default: return false;
-    }
-    return true;
+    *pl = (dnnl_plan){dnnl_alg_kind_undef, dnnl_alg_kind_undef, 0.0f, 0.0f, 0.0f, 0.0f};
+    if (d->plan)
+        d->plan(p, pl);
+    else if (d->alg != dnnl_alg_kind_undef)
+        *pl = (dnnl_plan){d->alg, dnnl_alg_kind_undef, p->alpha, p->beta, 0.0f, 0.0f};
+    return pl->alg != dnnl_alg_kind_undef;
 }
 
 typedef struct eltwise_state {
@@ -561,7 +655,7 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
     bool planned = false;
     if (in.dtype == ORTC_DTYPE_FLOAT && n > 0) {
         if (kind == KIND_UNARY)
-            planned = dnnl_plan_for(in.def->op, &in.p, &pl);
+            planned = dnnl_plan_for(in.def, &in.p, &pl);
         else if (kind == KIND_CLIP)
             planned = clip_plan(c, &in, &pl);
         else if (kind == KIND_PRELU)
@@ -638,19 +732,18 @@ static ortc_status eltwise_post_op(ortc_opctx *c, int input, ortc_post_op *po)
         *po = (ortc_post_op){ORTC_POST_OP_CLIP, pl.alpha, pl.beta};
         return clip11 ? only_attrs(c, NULL, NULL) : only_attrs(c, "min", "max");
     }
-    switch (d->op) {
-    case ORTC_UNARY_RELU: po->kind = ORTC_POST_OP_RELU; return only_attrs(c, NULL, NULL);
-    case ORTC_UNARY_SIGMOID: po->kind = ORTC_POST_OP_SIGMOID; return only_attrs(c, NULL, NULL);
-    case ORTC_UNARY_TANH: po->kind = ORTC_POST_OP_TANH; return only_attrs(c, NULL, NULL);
-    case ORTC_UNARY_LEAKY_RELU:
-        po->kind = ORTC_POST_OP_LEAKY_RELU;
-        return only_attrs(c, "alpha", NULL);
-    case ORTC_UNARY_ELU: po->kind = ORTC_POST_OP_ELU; return only_attrs(c, "alpha", NULL);
-    case ORTC_UNARY_HARD_SIGMOID:
-        po->kind = ORTC_POST_OP_HARD_SIGMOID;
-        return only_attrs(c, "alpha", "beta");
-    default: return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "no post-op form");
-    }
+    if (!d->post_op)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "no post-op form");
+    po->kind = (ortc_post_op_kind)(d->post_op - 1);
+    return only_attrs(c, d->attr[0], d->attr[1]);
+}
+
+ortc_unary_fn ortc_eltwise_post_op_formula(ortc_post_op_kind kind)
+{
+    for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
+        if (defs[i].post_op == (int)kind + 1 && defs[i].kind == KIND_UNARY)
+            return defs[i].f;
+    return NULL;
 }
 
 /* ---- registration --------------------------------------------------------------

@@ -13,62 +13,36 @@
 #include "operator.h"
 #include "broadcast.h"
 
-typedef enum ortc_unary_op {
-    ORTC_UNARY_RELU,
-    ORTC_UNARY_LEAKY_RELU,       /* alpha: negative slope */
-    ORTC_UNARY_ELU,              /* alpha */
-    ORTC_UNARY_SELU,             /* alpha, gamma */
-    ORTC_UNARY_CELU,             /* alpha */
-    ORTC_UNARY_THRESHOLDED_RELU, /* alpha: threshold */
-    ORTC_UNARY_SIGMOID,
-    ORTC_UNARY_HARD_SIGMOID, /* alpha, beta */
-    ORTC_UNARY_HARD_SWISH,
-    ORTC_UNARY_TANH,
-    ORTC_UNARY_SOFTPLUS,
-    ORTC_UNARY_SOFTSIGN,
-    ORTC_UNARY_SHRINK, /* alpha: lambd, beta: bias */
-    ORTC_UNARY_SQRT,
-    ORTC_UNARY_EXP,
-    ORTC_UNARY_LOG,
-    ORTC_UNARY_ABS,
-    ORTC_UNARY_NEG,
-    ORTC_UNARY_RECIPROCAL,
-    ORTC_UNARY_FLOOR,
-    ORTC_UNARY_CEIL,
-    ORTC_UNARY_ROUND, /* half to even */
-    ORTC_UNARY_SIGN,
-    ORTC_UNARY_SIN,
-    ORTC_UNARY_COS,
-    ORTC_UNARY_TAN,
-    ORTC_UNARY_ASIN,
-    ORTC_UNARY_ACOS,
-    ORTC_UNARY_ATAN,
-    ORTC_UNARY_SINH,
-    ORTC_UNARY_COSH,
-    ORTC_UNARY_ASINH,
-    ORTC_UNARY_ACOSH,
-    ORTC_UNARY_ATANH,
-    ORTC_UNARY_ERF,
-} ortc_unary_op;
-
 /* The op's attributes (ONNX floats); unused ones are ignored. */
 typedef struct ortc_unary_params {
     float alpha, beta, gamma;
 } ortc_unary_params;
 
-// x, y: (n); y = op(x), evaluated in double and rounded once to float.
+/* A unary formula (eltwise.c's table): in double for floats, in 64-bit
+ * two's complement for signed and unsigned integers. */
+typedef double (*ortc_unary_fn)(double x, const ortc_unary_params *p);
+typedef int64_t (*ortc_unary_s64_fn)(int64_t x, const ortc_unary_params *p);
+typedef uint64_t (*ortc_unary_u64_fn)(uint64_t x, const ortc_unary_params *p);
+
+// x, y: (n); y = f(x), evaluated in double and rounded once to float.
 // y may equal x.
-void ortc_ref_unary_f32(float *y, const float *x, int64_t n, ortc_unary_op op,
+void ortc_ref_unary_f32(float *y, const float *x, int64_t n, ortc_unary_fn f,
                         const ortc_unary_params *p);
-void ortc_ref_unary_f64(double *y, const double *x, int64_t n, ortc_unary_op op,
+void ortc_ref_unary_f64(double *y, const double *x, int64_t n, ortc_unary_fn f,
                         const ortc_unary_params *p);
 
-// x, y: (n) of an integer dtype (int8..int64, uint8..uint64). Defined for
-// ABS, NEG (two's complement wrap: -INT_MIN == INT_MIN), SIGN, RELU and
-// SHRINK (evaluated in double, truncated toward zero, wrapped to the
-// type); any other op copies x.
-void ortc_ref_unary_int(void *y, const void *x, int64_t n, ortc_dtype dtype, ortc_unary_op op,
-                        const ortc_unary_params *p);
+// x, y: (n) of an integer dtype (int8..int64, uint8..uint64); y = fs(x)
+// for signed and fu(x) for unsigned types, wrapped to the type; a NULL
+// formula copies x.
+void ortc_ref_unary_int(void *y, const void *x, int64_t n, ortc_dtype dtype, ortc_unary_s64_fn fs,
+                        ortc_unary_u64_fn fu, const ortc_unary_params *p);
+
+/* Truncates toward zero, saturating at the int64 range (NaN gives 0). */
+int64_t ortc_trunc_i64(double v);
+
+/* eltwise.c: the float formula of the element-wise op that becomes post-op
+ * `kind` when fused (NULL for clip and sum, which are not unary formulas). */
+ortc_unary_fn ortc_eltwise_post_op_formula(ortc_post_op_kind kind);
 
 // x, y: (n) of dtype (float, double, int8..int64, uint8..uint64);
 // y = min(max(x, *lo), *hi) like numpy's clip (lo > hi gives hi; NaN stays
