@@ -1,0 +1,158 @@
+"""known.py — disagreements with ONNX Runtime that were triaged as ONNX
+Runtime deviations or spec questions, each with the spec's words and a
+matcher over the graph upstream of the disagreeing output. A campaign counts
+a match under the issue's id instead of as a disagreement; a minimized case
+of each is saved under tests/fuzz/regressions/graphs (with ortc's output,
+checked by hand against the spec, as the expected value). Only the ONNX
+Runtime oracle's findings are matched: a disagreement between ortc's own
+two paths is never "known".
+"""
+from onnx import helper, numpy_helper
+
+
+class Known:
+    def __init__(self, id, what, spec, match):
+        self.id = id
+        self.what = what  # "ONNX Runtime deviation" | "spec question"
+        self.spec = spec
+        self.match = match
+
+
+def _attr(nd, name, default=None):
+    for a in nd.attribute:
+        if a.name == name:
+            v = helper.get_attribute_value(a)
+            return v.decode() if isinstance(v, bytes) else v
+    return default
+
+
+def _const(model, name):
+    for i in model.graph.initializer:
+        if i.name == name:
+            return numpy_helper.to_array(i)
+    for nd in model.graph.node:
+        if nd.op_type == "Constant" and nd.output[0] == name:
+            return numpy_helper.to_array(nd.attribute[0].t) if nd.attribute[0].t.dims or \
+                nd.attribute[0].type == 4 else None
+    return None
+
+
+def upstream(model, output_index):
+    """Nodes the graph output depends on."""
+    g = model.graph
+    if not 0 <= output_index < len(g.output):
+        return list(g.node)
+    prod = {o: nd for nd in g.node for o in nd.output if o}
+    seen, todo, res = set(), [g.output[output_index].name], []
+    while todo:
+        v = todo.pop()
+        nd = prod.get(v)
+        if nd is None or id(nd) in seen:
+            continue
+        seen.add(id(nd))
+        res.append(nd)
+        todo.extend(i for i in nd.input if i)
+    return res
+
+
+def _opset(model):
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _dropout_mask(model, nodes):
+    return _opset(model) < 12 and any(
+        nd.op_type == "Dropout" and len(nd.output) > 1 and nd.output[1] for nd in nodes)
+
+
+def _same_dilated(model, nodes):
+    return any(nd.op_type in ("MaxPool", "AveragePool") and
+               _attr(nd, "auto_pad", "NOTSET") in ("SAME_UPPER", "SAME_LOWER") and
+               any(d != 1 for d in _attr(nd, "dilations", [1])) for nd in nodes)
+
+
+def _tf_nn_ceil(model, nodes):
+    return any(nd.op_type == "Resize" and
+               _attr(nd, "coordinate_transformation_mode") == "tf_half_pixel_for_nn" and
+               _attr(nd, "nearest_mode", "round_prefer_floor") in ("ceil", "round_prefer_ceil")
+               for nd in nodes)
+
+
+def _crop_outside(model, nodes):
+    for nd in nodes:
+        if nd.op_type == "Resize" and \
+                _attr(nd, "coordinate_transformation_mode") == "tf_crop_and_resize":
+            roi = _const(model, nd.input[1]) if len(nd.input) > 1 and nd.input[1] else None
+            if roi is None or roi.size == 0 or roi.min() < 0 or roi.max() > 1:
+                return True
+    return False
+
+
+def _align_corners_fraction(model, nodes):
+    for nd in nodes:
+        if nd.op_type in ("Resize", "Upsample") and \
+                _attr(nd, "coordinate_transformation_mode") == "align_corners":
+            if len(nd.input) > 3 and nd.input[3]:
+                continue  # sizes given: both readings agree
+            return True
+    return False
+
+
+def _convt_output_shape_v1(model, nodes):
+    return _opset(model) < 11 and any(
+        nd.op_type == "ConvTranspose" and _attr(nd, "output_shape") is not None and
+        _attr(nd, "auto_pad", "NOTSET") != "SAME_UPPER" for nd in nodes)
+
+
+KNOWN = [
+    Known("ort-dropout-mask", "ONNX Runtime deviation",
+          "Dropout before opset 12 in inference: ONNX Runtime fills the mask output with "
+          "0/false; nothing is dropped, and ONNX's reference and backend test "
+          "(test_dropout_default_mask) give 1/true. From opset 12 ONNX Runtime agrees.",
+          lambda m, f, nodes: _dropout_mask(m, nodes)),
+    Known("ort-pool-same-dilation", "ONNX Runtime deviation",
+          "MaxPool with auto_pad SAME_UPPER/SAME_LOWER and dilations > 1: ONNX Runtime "
+          "computes the padding without the dilation and returns a wrong (even empty) "
+          "output. ONNX: 'SAME_UPPER or SAME_LOWER: output_spatial_shape[i] = "
+          "ceil(input_spatial_shape[i] / strides_spatial_shape[i])'.",
+          lambda m, f, nodes: _same_dilated(m, nodes)),
+    Known("ort-resize-tf-nn-nearest-mode", "ONNX Runtime deviation",
+          "Resize with coordinate_transformation_mode tf_half_pixel_for_nn ignores "
+          "nearest_mode ceil/round_prefer_ceil in ONNX Runtime. ONNX: 'x_original = "
+          "(x_resized + 0.5) / scale' and nearest_mode 'indicates how to get \"nearest\" "
+          "pixel in input tensor from x_original'.",
+          lambda m, f, nodes: _tf_nn_ceil(m, nodes)),
+    Known("ort-resize-crop-extrapolation", "ONNX Runtime deviation",
+          "Resize tf_crop_and_resize with an roi reaching outside [0, 1]: ONNX Runtime does "
+          "not use extrapolation_value where x_original < 0. ONNX: 'When "
+          "coordinate_transformation_mode is \"tf_crop_and_resize\" and x_original is "
+          "outside the range [0, length_original - 1], this value is used as the "
+          "corresponding output value.'",
+          lambda m, f, nodes: _crop_outside(m, nodes)),
+    Known("spec-convtranspose-1-output-shape-pads", "spec question",
+          "ConvTranspose before opset 11 with output_shape and an odd total padding: "
+          "ConvTranspose-1 says 'If (auto_pads != SAME_UPPER): pads[start_i] = "
+          "total_padding[i]/2; pads[end_i] = total_padding[i] - (total_padding[i]/2)', "
+          "ConvTranspose-11 the opposite ('If (auto_pads == SAME_UPPER): pads[start_i] = "
+          "total_padding[i]/2 ... Else: pads[start_i] = total_padding[i] - "
+          "(total_padding[i]/2)'). ortc follows each version's words; ONNX Runtime applies "
+          "the opset-11 rule to every version.",
+          lambda m, f, nodes: _convt_output_shape_v1(m, nodes)),
+    Known("spec-resize-align-corners-length", "spec question",
+          "Resize align_corners with scales whose input * scale is not an integer: ONNX "
+          "says 'x_original = x_resized * (length_original - 1) / (length_resized - 1)'. "
+          "ONNX 1.12's own test data (test_resize_downsample_scales_linear_align_corners: "
+          "3.142857) take length_resized = input * scale, as ortc does; ONNX Runtime takes "
+          "the output's integer length.",
+          lambda m, f, nodes: _align_corners_fraction(m, nodes)),
+]
+
+
+def match(model, finding):
+    """The Known issue explaining an ONNX Runtime finding, or None."""
+    if finding.get("oracle") != "ort":
+        return None
+    nodes = upstream(model, finding.get("output", -1))
+    for k in KNOWN:
+        if k.match(model, finding, nodes):
+            return k
+    return None
