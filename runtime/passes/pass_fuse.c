@@ -97,6 +97,46 @@ static bool eltwise_entry(const ortc_node *e, char *buf, size_t len)
     return true;
 }
 
+/* oneDNN 2.6's matmul, which Gemm and MatMul run on, applies the first
+ * post-op's parameters to every later post-op of the same eltwise algorithm
+ * (leaky_relu 0.1 then leaky_relu 0.5 computes 0.1 twice); convolutions are
+ * not affected. Found by the differential tests:
+ * tests/fuzz/regressions/graphs/ref-mismatch-HardSigmoid-MatMul-ReduceL1-s21056.
+ * So a Gemm/MatMul takes no entry that would repeat one of the oneDNN
+ * algorithms its list already uses (mapping as in ortc_post_ops_to_attr). */
+static unsigned dnnl_algs(const char *entry)
+{
+    enum { RELU = 1, CLIP = 2, LINEAR = 4, LOGISTIC = 8, TANH = 16, ELU = 32 };
+    static const struct {
+        const char *name;
+        unsigned algs;
+    } map[] = {
+        {"relu", RELU},
+        {"leaky_relu", RELU},
+        {"clip", CLIP | LINEAR},
+        {"hard_sigmoid", LINEAR | CLIP},
+        {"sigmoid", LOGISTIC},
+        {"tanh", TANH},
+        {"elu", ELU},
+    };
+    size_t len = strcspn(entry, ":");
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strlen(map[i].name) == len && !strncmp(entry, map[i].name, len))
+            return map[i].algs;
+    return 0;
+}
+
+static bool repeats_matmul_alg(const ortc_node *p, const char *entry)
+{
+    if (!ortc_pass_is_op(p, "Gemm") && !ortc_pass_is_op(p, "MatMul"))
+        return false;
+    const ortc_attr *a = ortc_node_attr(p, ORTC_ATTR_POST_OPS);
+    unsigned used = 0;
+    for (size_t i = 0; a && a->type == ORTC_ATTR_STRINGS && i < a->n; i++)
+        used |= dnnl_algs(a->strings[i]);
+    return (used & dnnl_algs(entry)) != 0;
+}
+
 static bool same_shape(const ortc_pass_info *a, const ortc_pass_info *b)
 {
     if (!a || !b || a->rank < 0 || a->rank != b->rank || a->dtype != b->dtype)
@@ -136,7 +176,7 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
     char entry[128];
     ortc_value *sum = NULL;
     if (eltwise_entry(e, entry, sizeof entry)) {
-        if (e->inputs[0] != y)
+        if (e->inputs[0] != y || repeats_matmul_alg(p, entry))
             return ORTC_STATUS_OK;
     } else if (ortc_pass_is_op(e, "Add") && ortc_pass_is_op(p, "Conv") && !has_sum(p) && e->op &&
                e->n_inputs == 2 && e->n_outputs == 1 && e->outputs[0] &&
