@@ -436,9 +436,10 @@ static ortc_status deconv_build(ortc_opctx *c, deconv_state *s)
         pr[i] = g.pad_end[d] - g.out_pad[d];
     }
     /* oneDNN rejects a negative left pad (output_shape asking for more
-     * than the full result on both sides): plain C then */
+     * than the full result on both sides), and output_padding that is not
+     * below the stride (ONNX allows it up to the dilation): plain C then */
     for (int i = 0; i < g.nsp; i++)
-        if (pl[i] < 0) {
+        if (pl[i] < 0 || g.out_pad[slot(&g, i)] >= strides[i]) {
             s->use_ref = true;
             return ORTC_STATUS_OK;
         }
