@@ -650,8 +650,8 @@ static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
             planned = dnnl_plan_for(in.def->op, &in.p, &pl);
         else if (kind == KIND_CLIP)
             planned = clip_plan(c, &in, &pl);
-        else if (kind == KIND_PRELU)
-            return build_prelu(c, s, &in);
+        else if (kind == KIND_PRELU && c->in[0]->rank <= 5)
+            return build_prelu(c, s, &in); /* oneDNN's prelu: up to 5-D */
     }
     if (planned && blocked)
         st = build_blocked(c, s, &pl, n);
