@@ -77,6 +77,8 @@ def _if(nd, ins, attrs, vals, opset):
         o.depth = max(t.depth, e.depth)
         o.fragile = t.fragile or e.fragile or ins[0].fragile or not ins[0].exact
         o.op = "If"
+        o.prec = t.prec if t.prec == e.prec else "float16" if "float16" in (t.prec, e.prec) \
+            else "float32"
         outs.append(o)
     return outs
 
@@ -118,5 +120,6 @@ def output_metas(model, inputs):
     for o in model.graph.output:
         v = vals[o.name]
         res.append({"name": o.name, "dtype": v.dtype, "exact": bool(v.exact),
-                    "depth": int(v.depth), "fragile": bool(v.fragile), "op": v.op})
+                    "depth": int(v.depth), "fragile": bool(v.fragile), "op": v.op,
+                    "prec": v.prec})
     return res

@@ -12,7 +12,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 import infer as inf
-from facts import (FLOATS, INF, INTS, MAX_MAG, ONNX_OF, TYPESTR, Val, bounds_of_data,
+from facts import (FLOATS, INF, INTS, MAX_MAG, ONNX_OF, TYPESTR, Val, bounds_of_data, coarsest,
                    grid_of_data, numel)
 
 OPSETS = list(range(9, 18))
@@ -91,6 +91,9 @@ def post_infer(op, ins, outs, opset, attrs):
             step = 1
         o.depth = depth + step
         o.op = op
+        # rounding carried in from inexact inputs, at their precision
+        o.prec = coarsest(o.dtype if o.dtype in FLOATS else None,
+                          *[v.prec for v in present if not v.exact])
     return outs
 
 

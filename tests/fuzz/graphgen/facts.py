@@ -57,7 +57,7 @@ class Val:
 
     __slots__ = ("name", "dtype", "shape", "sym", "lo", "hi", "exact", "grid", "depth",
                  "fragile", "data", "kind", "producer", "consumers", "distinct", "scope",
-                 "op", "data_full")
+                 "op", "data_full", "prec")
 
     def __init__(self, name, dtype, shape, lo=-INF, hi=INF, exact=False, grid=None, data=None,
                  kind="node", sym=None, distinct=False):
@@ -78,6 +78,9 @@ class Val:
         self.scope = 0
         self.op = None
         self.data_full = None  # leaves: the data fed or stored
+        # the least precise float type whose rounding reached this value
+        # (a float32 result cast to float64 keeps float32's error)
+        self.prec = dtype if dtype in FLOATS else None
 
     @property
     def rank(self):
@@ -102,6 +105,14 @@ class Val:
         return (f"Val({self.name} {self.dtype}{list(self.shape)} [{self.lo:.3g},{self.hi:.3g}]"
                 f"{' exact' if self.exact else ''}{' grid' + str(self.grid) if self.grid else ''}"
                 f" d{self.depth})")
+
+
+PRECISION_ORDER = {"float16": 0, "float32": 1, "float64": 2}
+
+
+def coarsest(*dtypes):
+    ds = [d for d in dtypes if d in PRECISION_ORDER]
+    return min(ds, key=PRECISION_ORDER.get) if ds else None
 
 
 def grid_ok(grid, dtype):

@@ -7,6 +7,7 @@ checked by hand against the spec, as the expected value). Only the ONNX
 Runtime oracle's findings are matched: a disagreement between ortc's own
 two paths is never "known".
 """
+import onnx
 from onnx import helper, numpy_helper
 
 
@@ -77,23 +78,73 @@ def _tf_nn_ceil(model, nodes):
                for nd in nodes)
 
 
-def _crop_outside(model, nodes):
+def _shape_of(model, name):
+    """Static shape of a value by ONNX shape inference, or None."""
+    try:
+        inf = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001
+        return None
+    for vi in list(inf.graph.value_info) + list(inf.graph.input) + list(inf.graph.output):
+        if vi.name == name:
+            dims = vi.type.tensor_type.shape.dim
+            if all(d.HasField("dim_value") for d in dims):
+                return [d.dim_value for d in dims]
+    return None
+
+
+def _resize_scales(model, nd):
+    """(scales, sizes) constants of a Resize-11+ node (None when absent)."""
+    sc = _const(model, nd.input[2]) if len(nd.input) > 2 and nd.input[2] else None
+    sz = _const(model, nd.input[3]) if len(nd.input) > 3 and nd.input[3] else None
+    if sc is not None and sc.size == 0:
+        sc = None
+    return sc, sz
+
+
+def _crop_identity(model, nodes):
+    """tf_crop_and_resize where an axis keeps its length (scale 1) but its
+    roi is not [0, 1]."""
     for nd in nodes:
-        if nd.op_type == "Resize" and \
-                _attr(nd, "coordinate_transformation_mode") == "tf_crop_and_resize":
-            roi = _const(model, nd.input[1]) if len(nd.input) > 1 and nd.input[1] else None
-            if roi is None or roi.size == 0 or roi.min() < 0 or roi.max() > 1:
+        if nd.op_type != "Resize" or \
+                _attr(nd, "coordinate_transformation_mode") != "tf_crop_and_resize":
+            continue
+        roi = _const(model, nd.input[1]) if len(nd.input) > 1 and nd.input[1] else None
+        if roi is None or roi.size == 0:
+            continue
+        half = roi.size // 2
+        sc, sz = _resize_scales(model, nd)
+        if sc is not None:
+            same = [float(v) == 1.0 for v in sc]
+        else:
+            shape = _shape_of(model, nd.input[0])
+            if sz is None or shape is None:
+                continue
+            same = [int(a) == int(b) for a, b in zip(sz, shape)]
+        for i, keep in enumerate(same):
+            if keep and i < half and (roi[i] != 0 or roi[half + i] != 1):
                 return True
     return False
 
 
-def _align_corners_fraction(model, nodes):
+def _length_resized(model, nodes):
+    """align_corners, or pytorch_half_pixel at a resized length of 1, with
+    a scale whose input * scale is not an integer."""
     for nd in nodes:
-        if nd.op_type in ("Resize", "Upsample") and \
-                _attr(nd, "coordinate_transformation_mode") == "align_corners":
-            if len(nd.input) > 3 and nd.input[3]:
-                continue  # sizes given: both readings agree
+        if nd.op_type != "Resize":
+            continue
+        ctm = _attr(nd, "coordinate_transformation_mode", "half_pixel")
+        if ctm not in ("align_corners", "pytorch_half_pixel"):
+            continue
+        sc, sz = _resize_scales(model, nd)
+        if sc is None:
+            continue  # sizes: input * (output / input) is the output length
+        shape = _shape_of(model, nd.input[0])
+        if shape is None:
             return True
+        for d, s in zip(shape, sc):
+            exact = float(d) * float(s)
+            if exact != int(exact) and (ctm == "align_corners" or int(exact) == 1):
+                return True
     return False
 
 
@@ -121,13 +172,14 @@ KNOWN = [
           "(x_resized + 0.5) / scale' and nearest_mode 'indicates how to get \"nearest\" "
           "pixel in input tensor from x_original'.",
           lambda m, f, nodes: _tf_nn_ceil(m, nodes)),
-    Known("ort-resize-crop-extrapolation", "ONNX Runtime deviation",
-          "Resize tf_crop_and_resize with an roi reaching outside [0, 1]: ONNX Runtime does "
-          "not use extrapolation_value where x_original < 0. ONNX: 'When "
-          "coordinate_transformation_mode is \"tf_crop_and_resize\" and x_original is "
-          "outside the range [0, length_original - 1], this value is used as the "
-          "corresponding output value.'",
-          lambda m, f, nodes: _crop_outside(m, nodes)),
+    Known("ort-resize-crop-identity", "ONNX Runtime deviation",
+          "Resize tf_crop_and_resize along an axis whose scale is 1: ONNX Runtime copies "
+          "that axis unchanged and ignores its roi. ONNX: 'if "
+          "coordinate_transformation_mode is \"tf_crop_and_resize\", x_original = "
+          "length_resized > 1 ? start_x * (length_original - 1) + x_resized * (end_x - "
+          "start_x) * (length_original - 1) / (length_resized - 1) : 0.5 * (start_x + end_x) "
+          "* (length_original - 1)'; along axes scaled by other than 1 ONNX Runtime follows it.",
+          lambda m, f, nodes: _crop_identity(m, nodes)),
     Known("spec-convtranspose-1-output-shape-pads", "spec question",
           "ConvTranspose before opset 11 with output_shape and an odd total padding: "
           "ConvTranspose-1 says 'If (auto_pads != SAME_UPPER): pads[start_i] = "
@@ -137,13 +189,15 @@ KNOWN = [
           "(total_padding[i]/2)'). ortc follows each version's words; ONNX Runtime applies "
           "the opset-11 rule to every version.",
           lambda m, f, nodes: _convt_output_shape_v1(m, nodes)),
-    Known("spec-resize-align-corners-length", "spec question",
-          "Resize align_corners with scales whose input * scale is not an integer: ONNX "
-          "says 'x_original = x_resized * (length_original - 1) / (length_resized - 1)'. "
-          "ONNX 1.12's own test data (test_resize_downsample_scales_linear_align_corners: "
-          "3.142857) take length_resized = input * scale, as ortc does; ONNX Runtime takes "
-          "the output's integer length.",
-          lambda m, f, nodes: _align_corners_fraction(m, nodes)),
+    Known("spec-resize-length-resized", "spec question",
+          "Resize with scales whose input * scale is not an integer, in align_corners "
+          "('x_original = x_resized * (length_original - 1) / (length_resized - 1)') or "
+          "pytorch_half_pixel ('x_original = length_resized > 1 ? (x_resized + 0.5) / scale "
+          "- 0.5 : 0'): is length_resized input * scale or the output's integer length? "
+          "ONNX 1.12's own test data (test_resize_downsample_scales_linear_align_corners "
+          "expects 3.142857) take input * scale, as ortc does; ONNX Runtime takes the "
+          "integer length.",
+          lambda m, f, nodes: _length_resized(m, nodes)),
 ]
 
 

@@ -237,6 +237,7 @@ class OrtOracle:
 
 # ---- comparison ------------------------------------------------------------
 
+ONNX_FLOAT = {"float32": 1, "float16": 10, "float64": 11}
 EPS = {"float32": float(np.finfo(np.float32).eps), "float16": float(np.finfo(np.float16).eps),
        "float64": float(np.finfo(np.float64).eps)}
 # Tolerance for outputs that are not exact (see README "Differential tests"):
@@ -311,7 +312,13 @@ def compare_one(a, b, meta):
         return {"how": "exact", "count": int(bad.sum()), "index": list(np.unravel_index(
             i, a.shape)), "got": a64.reshape(-1)[i], "want": b64.reshape(-1)[i],
             "err": float(diff.reshape(-1)[i]) / max(scale, 1e-30), "scale": scale}
-    rel, sc = tolerance(str(a.dtype), meta.get("depth", 1))
+    # the precision the value was computed in (a float32 result cast to
+    # float64 keeps float32's rounding)
+    prec = meta.get("prec") or str(a.dtype)
+    if prec not in EPS or EPS[prec] < EPS[str(a.dtype)]:
+        prec = str(a.dtype)
+    rel, sc = tolerance(prec, meta.get("depth", 1))
+    scale = max(scale, float(meta.get("path_scale", 0.0)))
     tol = rel * np.abs(b64) + sc * scale
     ratio = diff / np.maximum(tol, 1e-300)
     i = int(np.argmax(ratio))

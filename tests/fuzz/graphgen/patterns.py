@@ -413,6 +413,8 @@ def p_if(b):
     for o, tv, ev in zip(outs, branches[0][1], branches[1][1]):
         o.lo, o.hi = min(tv.lo, ev.lo), max(tv.hi, ev.hi)
         o.depth = max(tv.depth, ev.depth)
+        o.prec = tv.prec if tv.prec == ev.prec else "float16" if "float16" in (tv.prec, ev.prec) \
+            else "float32"
         o.exact = False
         o.fragile = tv.fragile or ev.fragile or cond.fragile
     if b.p(0.5):
