@@ -97,13 +97,15 @@ static bool eltwise_entry(const ortc_node *e, char *buf, size_t len)
     return true;
 }
 
-/* oneDNN 2.6's matmul, which Gemm and MatMul run on, applies the first
- * post-op's parameters to every later post-op of the same eltwise algorithm
- * (leaky_relu 0.1 then leaky_relu 0.5 computes 0.1 twice); convolutions are
- * not affected. Found by the differential tests:
- * tests/fuzz/regressions/graphs/ref-mismatch-HardSigmoid-MatMul-ReduceL1-s21056.
- * So a Gemm/MatMul takes no entry that would repeat one of the oneDNN
- * algorithms its list already uses (mapping as in ortc_post_ops_to_attr). */
+/* oneDNN 2.6's matmul (Gemm, MatMul) and some of its convolution kernels
+ * (seen on a 1x1 convolution of a 1x1 image) apply the first post-op's
+ * parameters to every later post-op of the same eltwise algorithm
+ * (leaky_relu 0.1 then leaky_relu 0.5 computes 0.1 twice). Found by the
+ * differential tests: tests/fuzz/regressions/graphs/
+ * ref-mismatch-HardSigmoid-MatMul-ReduceL1-s21056 and
+ * ref-mismatch-Conv-Identity-LeakyRelu-s44041. So a producer takes no entry that
+ * would repeat one of the oneDNN algorithms its list already uses (mapping
+ * as in ortc_post_ops_to_attr); the follower runs as its own node. */
 static unsigned dnnl_algs(const char *entry)
 {
     enum { RELU = 1, CLIP = 2, LINEAR = 4, LOGISTIC = 8, TANH = 16, ELU = 32 };
@@ -126,10 +128,8 @@ static unsigned dnnl_algs(const char *entry)
     return 0;
 }
 
-static bool repeats_matmul_alg(const ortc_node *p, const char *entry)
+static bool repeats_alg(const ortc_node *p, const char *entry)
 {
-    if (!ortc_pass_is_op(p, "Gemm") && !ortc_pass_is_op(p, "MatMul"))
-        return false;
     const ortc_attr *a = ortc_node_attr(p, ORTC_ATTR_POST_OPS);
     unsigned used = 0;
     for (size_t i = 0; a && a->type == ORTC_ATTR_STRINGS && i < a->n; i++)
@@ -176,7 +176,7 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
     char entry[128];
     ortc_value *sum = NULL;
     if (eltwise_entry(e, entry, sizeof entry)) {
-        if (e->inputs[0] != y || repeats_matmul_alg(p, entry))
+        if (e->inputs[0] != y || repeats_alg(p, entry))
             return ORTC_STATUS_OK;
     } else if (ortc_pass_is_op(e, "Add") && ortc_pass_is_op(p, "Conv") && !has_sum(p) && e->op &&
                e->n_inputs == 2 && e->n_outputs == 1 && e->outputs[0] &&
