@@ -722,7 +722,11 @@ def _lrn(n):
     x = n.ins[0]
     if x.rank < 3:
         raise InferError("LRN needs rank >= 3")
-    return [like(x, exact=False)]
+    # y = x / (bias + alpha/size * sum x^2)^beta: at most |x| / bias^beta
+    # (a bias below 1 amplifies)
+    bias, beta = n.a("bias", 1.0), n.a("beta", 0.75)
+    m = max(abs(x.lo), abs(x.hi)) / (bias ** beta if bias > 0 else 1e-30)
+    return [like(x, -m, m, exact=False)]
 
 
 # ---- convolution and pooling -------------------------------------------------
@@ -818,6 +822,23 @@ def _convt(n):
     return [Val(None, x.dtype, out, lo, hi)]
 
 
+def _empty_window(x, kernel, strides, dil, pads, ap, out):
+    """Whether some window (a dilated one stepping over a short input) holds
+    no input element."""
+    nsp = x.rank - 2
+    for i in range(nsp):
+        size = x.shape[2 + i]
+        if ap in ("SAME_UPPER", "SAME_LOWER", "VALID"):
+            pb = auto_pads(ap, size, kernel[i], strides[i], dil[i])[0]
+        else:
+            pb = pads[i]
+        for o in range(out[2 + i]):
+            start = o * strides[i] - pb
+            if not any(0 <= start + j * dil[i] < size for j in range(kernel[i])):
+                return True
+    return False
+
+
 def _pool(op):
     def f(n):
         x = n.ins[0]
@@ -842,6 +863,9 @@ def _pool(op):
         if op == "MaxPool":
             o = like(x, exact=x.exact, grid=x.grid)
             o.shape = tuple(out)
+            if _empty_window(x, kernel, strides, dil, pads, ap, out):
+                # the type's lowest value (-FLT_MAX): out of the pool's range
+                o.lo = min(o.lo, -3.4028234663852886e38)
             outs = [o]
             if n.n_out > 1:
                 outs.append(Val(None, "int64", out, 0, numel(x.shape) - 1, True))

@@ -133,7 +133,7 @@ def _length_resized(model, nodes):
         if nd.op_type != "Resize":
             continue
         ctm = _attr(nd, "coordinate_transformation_mode", "half_pixel")
-        if ctm not in ("align_corners", "pytorch_half_pixel"):
+        if ctm not in ("align_corners", "pytorch_half_pixel", "tf_crop_and_resize"):
             continue
         sc, sz = _resize_scales(model, nd)
         if sc is None:
@@ -143,7 +143,7 @@ def _length_resized(model, nodes):
             return True
         for d, s in zip(shape, sc):
             exact = float(d) * float(s)
-            if exact != int(exact) and (ctm == "align_corners" or int(exact) == 1):
+            if exact != int(exact) and (ctm != "pytorch_half_pixel" or int(exact) == 1):
                 return True
     return False
 
@@ -191,7 +191,8 @@ KNOWN = [
           lambda m, f, nodes: _convt_output_shape_v1(m, nodes)),
     Known("spec-resize-length-resized", "spec question",
           "Resize with scales whose input * scale is not an integer, in align_corners "
-          "('x_original = x_resized * (length_original - 1) / (length_resized - 1)') or "
+          "('x_original = x_resized * (length_original - 1) / (length_resized - 1)'), "
+          "tf_crop_and_resize (the same ratio with the roi) or "
           "pytorch_half_pixel ('x_original = length_resized > 1 ? (x_resized + 0.5) / scale "
           "- 0.5 : 0'): is length_resized input * scale or the output's integer length? "
           "ONNX 1.12's own test data (test_resize_downsample_scales_linear_align_corners "

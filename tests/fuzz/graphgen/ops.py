@@ -886,6 +886,29 @@ def g_conv(b, x=None, kernel=None, stride1=False, m=None, group=None, const_w=No
     return b.emit("Conv", ins, attrs)[0]
 
 
+def _onnx_agrees_convt(b, x, wshape, attrs, out):
+    """Sets attrs['output_shape'] = out when ONNX 1.12's shape inference of
+    this ConvTranspose alone gives [N, M] + out; False otherwise."""
+    import onnx
+    from onnx import helper
+    a = dict(attrs)
+    a["output_shape"] = out
+    nd = helper.make_node("ConvTranspose", ["x", "w"], ["y"], **a)
+    g = helper.make_graph([nd], "g", [helper.make_tensor_value_info("x", 1, list(x.shape)),
+                                      helper.make_tensor_value_info("w", 1, list(wshape))],
+                          [helper.make_tensor_value_info("y", 1, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", b.opset)])
+    try:
+        o = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph.output[0]
+        dims = [d.dim_value for d in o.type.tensor_type.shape.dim]
+    except Exception:  # noqa: BLE001
+        return False
+    if dims != [x.shape[0], wshape[1] * attrs.get("group", 1)] + list(out):
+        return False
+    attrs["output_shape"] = out
+    return True
+
+
 @gen("ConvTranspose", 1.5)
 def g_convt(b):
     x = _image(b, "ConvTranspose", nsp=b.choice([2, 2, 1, 3]))
@@ -920,11 +943,13 @@ def g_convt(b):
         if any(o > f for o, f in zip(out, full)):
             del attrs["auto_pad"]
             out = full
-    elif r < 0.2 and not b.dynamic and not any(opad):
-        # (ONNX 1.12's shape inference loses N and C with a symbolic N or
-        # with output_padding; both are left out here)
-        out = [b.randint(max(1, f - 2), f) for f in full]
-        attrs["output_shape"] = out
+    elif r < 0.2 and not b.dynamic and not any(opad) and \
+            _onnx_agrees_convt(b, x, (c, mg) + tuple(kern), attrs,
+                               [b.randint(max(1, f - 2), f) for f in full]):
+        # (ONNX 1.12's shape inference drops dims for some output_shape
+        # values, with a symbolic N or with output_padding: only shapes it
+        # infers as the spec says are used)
+        out = attrs["output_shape"]
     else:
         pads = [0] * (2 * nsp)
         if b.p(0.6):
@@ -1497,6 +1522,8 @@ def g_resize(b):
         x = b.pick_float("Resize", dtype=dt, rank=b.choice([4, 4, 2, 3]) if b.opset >= 11 else 4,
                          pred=lambda v: min(v.shape[2:] or [2]) >= 1)
     r = x.rank
+    if x.numel == 0:
+        raise Skip("Resize of an empty tensor")
     attrs = {}
     if mode != "nearest" or b.p(0.3):
         attrs["mode"] = mode
@@ -1532,11 +1559,12 @@ def g_resize(b):
                 scales[i] != 1.0:
             scales[i] = 1.0
         frac = x.shape[i] * scales[i] != int(x.shape[i] * scales[i])
-        if frac and (ctm == "align_corners" or (ctm == "pytorch_half_pixel" and
-                                                 int(x.shape[i] * scales[i]) == 1)):
+        if frac and (ctm in ("align_corners", "tf_crop_and_resize") or
+                     (ctm == "pytorch_half_pixel" and int(x.shape[i] * scales[i]) == 1)):
             # length_resized: input * scale (ONNX 1.12's test data, ortc) or
-            # the output's integer length (ONNX Runtime)? (align_corners, and
-            # pytorch_half_pixel's test length_resized > 1.) A spec question
+            # the output's integer length (ONNX Runtime)? (align_corners,
+            # tf_crop_and_resize, and pytorch_half_pixel's test
+            # length_resized > 1.) A spec question
             # recorded in tests/fuzz/regressions/graphs; kept out here.
             scales[i] = float(b.choice([1.0, 2.0, 3.0]))
     out = [int(np.floor(d * s)) for d, s in zip(x.shape, scales)]

@@ -29,7 +29,7 @@ def near_miss(b, v, p=0.3):
         b.emit("Identity", [v])
     elif r < 0.45:
         b.emit(b.choice(["Abs", "Neg", "Relu", "Sigmoid"]), [v])
-    elif r < 0.7:
+    elif r < 0.7 and v.rank > 0:
         (t,) = b.emit("Transpose", [v], {"perm": [int(i) for i in b.rng.permutation(v.rank)]})
     else:
         v.consumers += 1
