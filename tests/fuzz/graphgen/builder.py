@@ -12,7 +12,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 import infer as inf
-from facts import (FLOATS, INF, INTS, MAX_MAG, ONNX_OF, TYPESTR, Val, bounds_of_data, coarsest,
+from facts import (FLOATS, INTS, MAX_MAG, ONNX_OF, TYPESTR, Val, bounds_of_data, coarsest,
                    grid_of_data, numel)
 
 OPSETS = list(range(9, 18))
@@ -551,5 +551,3 @@ def self_check(model, vals):
                                f"{[x.dim_value or x.dim_param for x in dims]}, graphgen {v.shape}")
     return inferred
 
-
-INF = INF

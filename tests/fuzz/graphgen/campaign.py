@@ -19,8 +19,7 @@ import analyze
 import gen
 import known as known_issues
 import oracles
-import shrink as shrinker
-from builder import GenError, REJECTED
+from builder import GenError
 
 FINDING_KINDS = ("crash", "hang", "nondeterministic", "input_modified", "io_error")
 
@@ -453,4 +452,4 @@ def supported_ops(runner, opsets=range(9, 18)):
 
 
 __all__ = ["Runner", "Stats", "run_batch", "coverage_table", "supported_ops", "save_case",
-           "load_case", "analyze", "shrinker", "REJECTED"]
+           "load_case"]

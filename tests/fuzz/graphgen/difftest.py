@@ -37,9 +37,8 @@ import onnx  # noqa: E402
 import analyze  # noqa: E402
 import campaign as cp  # noqa: E402
 import gen  # noqa: E402
-import oracles  # noqa: E402
 import shrink as sh  # noqa: E402
-from builder import REJECTED, REJECTED_WHY  # noqa: E402
+from builder import REJECTED  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 REGRESSIONS = os.path.join(ROOT, "tests", "fuzz", "regressions", "graphs")

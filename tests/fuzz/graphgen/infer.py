@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from facts import (FLOATS, INF, InferError, MANT, Val, auto_pads, bounds_of_data, broadcast,
+from facts import (FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
                    clamp_bounds, conv_out, grid_ok, int_range, monotone, mul_bounds, norm_axis,
-                   numel, unidirectional, window_out)
+                   numel, unidirectional)
 
 # How an op relates to exactness (facts.Val.exact):
 #   move     rearranges or selects elements: exact iff its inputs are
@@ -111,8 +111,7 @@ UNARY = {
     "HardSigmoid": ("inexact", lambda lo, hi, n: _hsig_b(lo, hi, n)),
     "HardSwish": ("inexact", lambda lo, hi, n: (-0.375, max(hi, 0.0))),
     "Tanh": ("inexact", lambda lo, hi, n: monotone(np.tanh, lo, hi)),
-    "Softplus": ("inexact", lambda lo, hi, n: monotone(np.logaddexp.reduce and
-                                                        (lambda x: np.logaddexp(0, x)), lo, hi)),
+    "Softplus": ("inexact", lambda lo, hi, n: monotone(lambda x: np.logaddexp(0, x), lo, hi)),
     "Softsign": ("inexact", lambda lo, hi, n: monotone(lambda x: x / (1 + np.abs(x)), lo, hi)),
     "ThresholdedRelu": ("discont", lambda lo, hi, n: (0.0 if lo <= n.a("alpha", 1.0) else lo,
                                                       max(hi, 0.0))),
@@ -1330,7 +1329,6 @@ def _constant(n):
         d = np.array(n.attrs["value_ints"], np.int64)
     else:
         raise InferError("Constant without a value")
-    from facts import DTYPE_OF, ONNX_OF  # noqa: F401
     dt = str(d.dtype)
     return [data_val(d, dt)]
 
@@ -1408,12 +1406,9 @@ def _cast_val(x, to):
             grid = grid_ok(x.grid, to) if x.grid else None
         else:
             grid = grid_ok((0, max(abs(lo), abs(hi), 1)), to)
-    exact = x.exact
-    if to in FLOATS and x.dtype in FLOATS and not grid and MANT[to] < MANT[x.dtype]:
-        exact = x.exact  # correctly rounded narrowing: still deterministic
-    if to in ("int64", "uint64") and x.dtype in FLOATS or to == "bool":
-        pass
-    o = Val(None, to, x.shape, lo, hi, exact, grid)
+    # float narrowing is correctly rounded and integer truncation exact:
+    # an exact input stays exact
+    o = Val(None, to, x.shape, lo, hi, x.exact, grid)
     if x.data is not None and x.numel <= 4096:
         o.data = x.data.astype(to)
     return o

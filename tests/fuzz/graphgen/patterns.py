@@ -374,7 +374,6 @@ def p_if(b):
         (cond,) = b.emit("Greater", [mx, b.scalar("float32", 0.5)])
     n_out = b.choice([1, 1, 2])
     branches = []
-    outs_vals = None
     for _ in range(2):
         b.begin_scope()
         res = []
@@ -394,9 +393,7 @@ def p_if(b):
             res.append(v)
         nodes = b.end_scope()
         branches.append((nodes, res))
-        outs_vals = res
     from onnx import helper
-    from facts import ONNX_OF
     from builder import vinfo
     graphs = []
     for i, (nodes, res) in enumerate(branches):
@@ -405,7 +402,7 @@ def p_if(b):
             [vinfo(v.name, v.dtype, v.shape) for v in res]))
     attrs = {"then_branch": graphs[0], "else_branch": graphs[1]}
     import infer as inf
-    inf.INFER["If"] = _infer_if_stub(outs_vals, branches)
+    inf.INFER["If"] = _infer_if_stub(branches)
     try:
         outs = b.emit("If", [cond], attrs, n_out=n_out)
     finally:
@@ -421,7 +418,8 @@ def p_if(b):
         activation(b, outs[0])
 
 
-def _infer_if_stub(outs_vals, branches):
+def _infer_if_stub(branches):
+    """If's outputs while the builder emits it: the branches' types."""
     def f(n):
         from facts import Val
         return [Val(None, t.dtype, t.shape) for t in branches[0][1]]
@@ -437,4 +435,3 @@ import infer as _inf  # noqa: E402
 
 _inf.INFER["If"] = _infer_if_generic
 _inf.KIND["If"] = "inexact"
-ops.FLOATS = FLOATS

@@ -6,8 +6,6 @@ keeps each one the predicate still calls a disagreement of the same kind,
 until none helps. Every candidate must pass onnx.checker, strict shape
 inference and graphgen's own analysis before an oracle sees it.
 """
-import copy
-
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
@@ -99,11 +97,6 @@ def valid(m, inputs):
     except Exception:  # noqa: BLE001 - any refusal rejects the candidate
         return False
     return True
-
-
-def _shapes(m, inputs):
-    vals = analyze.analyze(m, inputs)
-    return vals
 
 
 def _rand_like(v, rng):
@@ -422,4 +415,4 @@ def shrink(model, inputs, predicate, log=None, max_tests=300, materialize=None):
     return m, ins, s.tests
 
 
-__all__ = ["shrink", "dce", "valid", "DTYPE_OF", "copy"]
+__all__ = ["shrink", "dce", "valid"]
