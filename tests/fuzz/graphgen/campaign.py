@@ -144,6 +144,20 @@ class Runner:
             keep.append((k, m2))
         return keep
 
+    @staticmethod
+    def case_shapes(d, model):
+        """{value: shape} of the case in folder d (empty when it cannot be
+        analysed)."""
+        inputs = []
+        i = 0
+        while os.path.exists(os.path.join(d, f"in_{i}.npy")):
+            inputs.append(np.load(os.path.join(d, f"in_{i}.npy")))
+            i += 1
+        try:
+            return {n: v.shape for n, v in analyze.analyze(model, inputs).items()}
+        except Exception:  # noqa: BLE001
+            return {}
+
     def path_scale(self, d, k):
         model = onnx.load(os.path.join(d, "model.onnx"))
         inputs = []
@@ -266,8 +280,10 @@ class Runner:
                     continue
                 m.update(op=meta.get("op"), oracle="ort")
                 if expect_ort is None:
-                    model = model or onnx.load(os.path.join(d, "model.onnx"))
-                    kn = known_issues.match(model, m)
+                    if model is None:
+                        model = onnx.load(os.path.join(d, "model.onnx"))
+                        shapes = self.case_shapes(d, model)
+                    kn = known_issues.match(model, m, shapes)
                     if kn:
                         out.known.append(kn.id)
                         if out.kind == "ok":

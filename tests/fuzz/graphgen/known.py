@@ -79,7 +79,10 @@ def _tf_nn_ceil(model, nodes):
 
 
 def _shape_of(model, name):
-    """Static shape of a value by ONNX shape inference, or None."""
+    """Shape of a value: from the case's own values when known (a dynamic
+    batch leaves ONNX's inference symbolic), else ONNX shape inference."""
+    if name in _SHAPES:
+        return list(_SHAPES[name])
     try:
         inf = onnx.shape_inference.infer_shapes(model)
     except Exception:  # noqa: BLE001
@@ -89,6 +92,9 @@ def _shape_of(model, name):
             dims = vi.type.tensor_type.shape.dim
             if all(d.HasField("dim_value") for d in dims):
                 return [d.dim_value for d in dims]
+    for init in model.graph.initializer:
+        if init.name == name:
+            return list(init.dims)
     return None
 
 
@@ -108,10 +114,11 @@ def _crop_identity(model, nodes):
         if nd.op_type != "Resize" or \
                 _attr(nd, "coordinate_transformation_mode") != "tf_crop_and_resize":
             continue
-        roi = _const(model, nd.input[1]) if len(nd.input) > 1 and nd.input[1] else None
-        if roi is None or roi.size == 0:
+        if len(nd.input) < 2 or not nd.input[1]:
             continue
-        half = roi.size // 2
+        roi = _const(model, nd.input[1])
+        if roi is not None and roi.size == 0:
+            continue
         sc, sz = _resize_scales(model, nd)
         if sc is not None:
             same = [float(v) == 1.0 for v in sc]
@@ -121,7 +128,12 @@ def _crop_identity(model, nodes):
                 continue
             same = [int(a) == int(b) for a, b in zip(sz, shape)]
         for i, keep in enumerate(same):
-            if keep and i < half and (roi[i] != 0 or roi[half + i] != 1):
+            if not keep:
+                continue
+            if roi is None:  # fed at run time: may select part of the axis
+                return True
+            half = roi.size // 2
+            if i < half and (roi[i] != 0 or roi[half + i] != 1):
                 return True
     return False
 
@@ -202,12 +214,21 @@ KNOWN = [
 ]
 
 
-def match(model, finding):
-    """The Known issue explaining an ONNX Runtime finding, or None."""
+_SHAPES = {}
+
+
+def match(model, finding, shapes=None):
+    """The Known issue explaining an ONNX Runtime finding, or None. shapes:
+    {value name: shape} of this case (analyze.analyze), when available."""
     if finding.get("oracle") != "ort":
         return None
     nodes = upstream(model, finding.get("output", -1))
-    for k in KNOWN:
-        if k.match(model, finding, nodes):
-            return k
+    _SHAPES.clear()
+    _SHAPES.update(shapes or {})
+    try:
+        for k in KNOWN:
+            if k.match(model, finding, nodes):
+                return k
+    finally:
+        _SHAPES.clear()
     return None

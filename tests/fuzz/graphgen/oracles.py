@@ -319,8 +319,8 @@ def compare_one(a, b, meta):
         prec = str(a.dtype)
     rel, sc = tolerance(prec, meta.get("depth", 1))
     scale = max(scale, float(meta.get("path_scale", 0.0)))
-    tol = rel * np.abs(b64) + sc * scale
-    ratio = diff / np.maximum(tol, 1e-300)
+    tol = rel * np.where(fin, np.abs(b64), 0.0) + sc * scale
+    ratio = np.where(fin, diff / np.maximum(tol, 1e-300), 0.0)
     i = int(np.argmax(ratio))
     worst = float(ratio.reshape(-1)[i])
     err = float(diff.reshape(-1)[i]) / max(scale, 1e-30)

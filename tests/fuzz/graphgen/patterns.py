@@ -200,6 +200,8 @@ def p_conv_chain(b):
         y = activation(b, y, "Relu")
     if b.p(0.6) and min(y.shape[2:]) >= 2:
         y = ops.g_maxpool(b, y)
+        if y.lo < -1e6:
+            return  # a window with no element: -FLT_MAX, nothing to build on
     if b.p(0.3) and y.rank == 4 and b.opset >= 1:
         y = ops.g_lrn(b, y)
     near_miss(b, y, 0.3)
