@@ -632,6 +632,15 @@ static ortc_status build_blocked(ortc_opctx *c, eltwise_state *s, const dnnl_pla
     return ortc_dnnl_reorder_init(c, &s->reorder, &s->md, &plain, 0);
 }
 
+/* The slope is one value or one per channel (dim 1). */
+static bool prelu_per_channel(const eltwise_info *in)
+{
+    for (int i = 0; i < in->bc_rank; i++)
+        if (i != 1 && in->slope_dims[i] != 1)
+            return false;
+    return true;
+}
+
 static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
 {
     eltwise_info in;
@@ -640,8 +649,14 @@ static ortc_status eltwise_build(ortc_opctx *c, eltwise_state *s)
         return st;
     const eltwise_kind kind = in.def->kind;
     const bool blocked = ortc_dnnl_in_blocked(c, 0);
-    if (c->inplace && kind != KIND_ISNAN && kind != KIND_ISINF)
-        c->inplace[0] = 0; /* y[i] depends on x[i] alone: y may overwrite x */
+    /* y[i] depends on x[i] alone: y may overwrite x. Not a PRelu whose slope
+     * varies along more than the channel axis: oneDNN's prelu kernel for such
+     * slopes, on 2 threads, reads elements another thread already wrote, so
+     * in place it applied the slope twice
+     * (tests/fuzz/regressions/graphs/ref-mismatch-Concat-Conv-PRelu-s167397). */
+    if (c->inplace && kind != KIND_ISNAN && kind != KIND_ISINF &&
+        (kind != KIND_PRELU || prelu_per_channel(&in)))
+        c->inplace[0] = 0;
     int64_t n = ortc_tensor_numel(c->in[0]);
     dnnl_plan pl;
     bool planned = false;
