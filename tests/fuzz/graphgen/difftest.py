@@ -78,7 +78,9 @@ def _same_finding(out, want):
     return False
 
 
-def make_predicate(runner, want, work):
+def make_predicate(runner, want, work, threads=1):
+    """Whether a candidate still shows `want` (same oracle, kind and how),
+    run with the original case's kernel threads (a bug may need 2)."""
     d = os.path.join(work, "shrink")
 
     def pred(m, inputs):
@@ -88,7 +90,7 @@ def make_predicate(runner, want, work):
             metas = analyze.output_metas(m, inputs)
         except Exception:  # noqa: BLE001
             return False
-        res = runner.run_dir(d, [(n, None) for n in cp.input_names(m)])
+        res = runner.run_dir(d, [(n, None) for n in cp.input_names(m)], threads)
         out = runner.classify(d, res, metas)
         return _same_finding(out, want)
     return pred
@@ -135,7 +137,7 @@ def handle_finding(runner, a, case, d, out, res, saved, stats_extra):
         return
     saved[sig] += 1
     t0 = time.time()
-    pred = make_predicate(runner, want, a.work)
+    pred = make_predicate(runner, want, a.work, case.threads)
     m2, in2, tests = sh.shrink(model, inputs, pred, log=log if a.verbose else None,
                                max_tests=a.shrink_tests,
                                materialize=make_materialize(runner, a.work))
@@ -144,7 +146,7 @@ def handle_finding(runner, a, case, d, out, res, saved, stats_extra):
     shutil.rmtree(fd, ignore_errors=True)
     cp.save_case(fd, m2, in2, {})
     metas = analyze.output_metas(m2, in2)
-    res2 = runner.run_dir(fd, [(n, None) for n in cp.input_names(m2)])
+    res2 = runner.run_dir(fd, [(n, None) for n in cp.input_names(m2)], case.threads)
     out2 = runner.classify(fd, res2, metas)
     # ONNX Runtime's outputs stand in for it at replay (no Node.js needed);
     # a reference-path case needs nothing saved: the replay runs that path
@@ -296,7 +298,8 @@ def cmd_replay(a):
         shutil.rmtree(work, ignore_errors=True)
         cp.save_case(work, model, inputs, info)
         metas = analyze.output_metas(model, inputs)
-        res = runner.run_dir(work, [(n, None) for n in cp.input_names(model)])
+        res = runner.run_dir(work, [(n, None) for n in cp.input_names(model)],
+                             info.get("threads", 1))
         # saved expected outputs (ONNX Runtime's, or ortc's own checked by
         # hand against the spec) stand in for the ONNX Runtime oracle
         if info.get("expected_from") not in ("ort", "spec"):
@@ -365,7 +368,7 @@ def cmd_shrink(a):
     runner = make_runner(a)
     model, inputs, info, _ = cp.load_case(a.case)
     want = info["finding"]
-    pred = make_predicate(runner, want, a.work)
+    pred = make_predicate(runner, want, a.work, info.get("threads", 1))
     if not pred(model, inputs):
         log("the case does not disagree (any more)")
         return 1
