@@ -63,8 +63,10 @@ def generate(seed, opset=None, focus=None, max_nodes=None, check=True):
     for v in b.outputs_extra:
         v.consumers = max(v.consumers, 1)
     model = b.model()
-    extra = [v for v in b.outputs_extra if v.scope == 0 and v.kind == "node" and
-             v not in b.out_vals]
+    extra = []
+    for v in b.outputs_extra:  # once each: ortc refuses an output listed twice
+        if v.scope == 0 and v.kind == "node" and v not in b.out_vals and v not in extra:
+            extra.append(v)
     if extra:
         from builder import vinfo
         dyn = any(v.has_sym() for v in b.inputs)

@@ -206,7 +206,12 @@ def _clip(n):
     lo, hi = min(max(x.lo, mn), mx), min(max(x.hi, mn), mx)
     if mn > mx:  # numpy's rule: every element becomes max
         lo = hi = mx
-    return [like(x, lo, hi, grid=x.grid if x.grid else None)]
+    grid = x.grid
+    if grid:  # a bound off the grid (1.2) puts values off it
+        from facts import grid_of_data
+        bg = grid_of_data(np.array([b for b in (mn, mx) if abs(b) < 1e30] or [0.0]), x.dtype)
+        grid = None if bg is None or bg[0] > grid[0] else (grid[0], max(grid[1], bg[1]))
+    return [like(x, lo, hi, grid=grid)]
 
 
 @infer_op("IsNaN", "discont")
@@ -862,12 +867,17 @@ def _pool(op):
         if op == "MaxPool":
             o = like(x, exact=x.exact, grid=x.grid)
             o.shape = tuple(out)
-            if _empty_window(x, kernel, strides, dil, pads, ap, out):
+            empty = _empty_window(x, kernel, strides, dil, pads, ap, out)
+            if empty:
                 # the type's lowest value (-FLT_MAX): out of the pool's range
                 o.lo = min(o.lo, -3.4028234663852886e38)
             outs = [o]
             if n.n_out > 1:
-                outs.append(Val(None, "int64", out, 0, numel(x.shape) - 1, True))
+                idx = Val(None, "int64", out, -1, numel(x.shape) - 1, True)
+                # which index a window with no element gives is not
+                # specified (ortc: -1; ONNX Runtime: other values)
+                idx.fragile = empty
+                outs.append(idx)
             return outs
         o = like(x, exact=False)
         o.shape = tuple(out)

@@ -160,6 +160,25 @@ def _length_resized(model, nodes):
     return False
 
 
+def _gemm_empty_k(model, nodes):
+    for nd in nodes:
+        if nd.op_type == "Gemm" and len(nd.input) > 2 and nd.input[2] and \
+                _attr(nd, "beta", 1.0) != 1.0:
+            a = _shape_of(model, nd.input[0])
+            if a is not None and len(a) == 2 and a[1 if not _attr(nd, "transA", 0) else 0] == 0:
+                return True
+    return False
+
+
+def _reduce_empty(model, nodes):
+    for nd in nodes:
+        if nd.op_type.startswith("Reduce") or nd.op_type in ("ArgMax", "ArgMin"):
+            s = _shape_of(model, nd.input[0])
+            if s is not None and 0 in s:
+                return True
+    return False
+
+
 def _convt_output_shape_v1(model, nodes):
     return _opset(model) < 11 and any(
         nd.op_type == "ConvTranspose" and _attr(nd, "output_shape") is not None and
@@ -192,6 +211,18 @@ KNOWN = [
           "start_x) * (length_original - 1) / (length_resized - 1) : 0.5 * (start_x + end_x) "
           "* (length_original - 1)'; along axes scaled by other than 1 ONNX Runtime follows it.",
           lambda m, f, nodes: _crop_identity(m, nodes)),
+    Known("ort-gemm-empty-k-beta", "ONNX Runtime deviation",
+          "Gemm with an empty inner dimension (K = 0) and beta != 1: ONNX Runtime returns C "
+          "unscaled. ONNX: 'Y = alpha * A' * B' + beta * C'; with K = 0 the product is 0 "
+          "and Y = beta * C.",
+          lambda m, f, nodes: _gemm_empty_k(m, nodes)),
+    Known("ort-reduce-empty-shape", "ONNX Runtime deviation",
+          "A reduction over an axis of an input with a 0-sized dim: ONNX Runtime returns the "
+          "input's shape (ReduceSumSquare of [2,1,0] over axis 0, keepdims 0, gives [2,1,0]); "
+          "ONNX: 'The resulting tensor has the same rank as the input if keepdims equals 1. "
+          "If keepdims equals 0, then the resulting tensor has the reduced dimension pruned' "
+          "([1,0]).",
+          lambda m, f, nodes: _reduce_empty(m, nodes)),
     Known("spec-convtranspose-1-output-shape-pads", "spec question",
           "ConvTranspose before opset 11 with output_shape and an odd total padding: "
           "ConvTranspose-1 says 'If (auto_pads != SAME_UPPER): pads[start_i] = "
