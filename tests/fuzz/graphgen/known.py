@@ -53,7 +53,18 @@ def upstream(model, output_index):
         seen.add(id(nd))
         res.append(nd)
         todo.extend(i for i in nd.input if i)
+        todo.extend(_subgraph_reads(nd))  # an If's branches read outer values
     return res
+
+
+def _subgraph_reads(nd):
+    names = []
+    for a in nd.attribute:
+        if a.type == onnx.AttributeProto.GRAPH:
+            for sn in a.g.node:
+                names += [i for i in sn.input if i]
+                names += _subgraph_reads(sn)
+    return names
 
 
 def _opset(model):
