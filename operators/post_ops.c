@@ -14,6 +14,43 @@ bool ortc_post_ops_has_sum(const ortc_node *n)
     return false;
 }
 
+/* The oneDNN eltwise algorithms each kind becomes (dnnl_util.c's
+ * append_post_op): relu 1, clip_v2 2, linear 4, logistic 8, tanh 16, elu 32. */
+static unsigned dnnl_algs(ortc_post_op_kind kind)
+{
+    switch (kind) {
+    case ORTC_POST_OP_RELU:
+    case ORTC_POST_OP_LEAKY_RELU: return 1;
+    case ORTC_POST_OP_CLIP:
+    case ORTC_POST_OP_HARD_SIGMOID: return 2 | 4;
+    case ORTC_POST_OP_SIGMOID: return 8;
+    case ORTC_POST_OP_TANH: return 16;
+    case ORTC_POST_OP_ELU: return 32;
+    default: return 0;
+    }
+}
+
+/* Two limits of oneDNN 2.6 the differential tests found
+ * (tests/fuzz/regressions/graphs/):
+ * - its matmul (Gemm, MatMul) and some convolution kernels apply the first
+ *   post-op's parameters to every later post-op of the same algorithm
+ *   (leaky_relu 0.1 then leaky_relu 0.5 computes 0.1 twice:
+ *   ref-mismatch-HardSigmoid-MatMul-ReduceL1-s21056,
+ *   ref-mismatch-Conv-Identity-LeakyRelu-s44041);
+ * - its convolution crashed (SIGSEGV in JIT code) on relu then sum with pads
+ *   reaching past the kernel, while sum then relu, ResNet's order, runs
+ *   (ortc-opt-crash-Add-Conv-ReduceMin-Relu-s116321).
+ * A follower refused here runs as its own node. */
+bool ortc_post_ops_can_append(const ortc_node *n, const ortc_post_op *po)
+{
+    if (po->kind == ORTC_POST_OP_SUM)
+        return n->n_post_ops == 0;
+    unsigned used = 0;
+    for (int i = 0; i < n->n_post_ops; i++)
+        used |= dnnl_algs(n->post_ops[i].kind);
+    return (used & dnnl_algs(po->kind)) == 0;
+}
+
 ortc_status ortc_post_ops_check_inputs(ortc_opctx *c, int min_in, int max_in)
 {
     int most = c->node->n_post_ops ? ORTC_FUSED_SUM_INPUT + 1 : max_in;

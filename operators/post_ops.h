@@ -17,6 +17,10 @@
  * ORTC_FUSED_SUM_INPUT present, float32 and of the output's shape; without
  * one, that input absent. INVALID_MODEL naming the entry otherwise. */
 ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims);
+/* Whether po may follow n's current list (graph passes ask before fusing):
+ * a sum only as the first entry, and no entry that maps onto a oneDNN
+ * eltwise algorithm the list already uses (see post_ops.c for why). */
+bool ortc_post_ops_can_append(const ortc_node *n, const ortc_post_op *po);
 /* Whether n's list has a sum. */
 bool ortc_post_ops_has_sum(const ortc_node *n);
 /* The input checks every op that applies post-ops starts with: min_in to

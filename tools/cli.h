@@ -35,13 +35,14 @@ long cli_parse_count(const char *s);
 typedef struct cli_common {
     int threads;
     bool reference;
+    bool no_optimize; /* --no-optimize: graph passes off (ortc_options.optimize = 0) */
     bool verbose;
     bool json;
     bool huge_pages;
     size_t max_tensor_bytes, max_arena_bytes; /* 0: the library's defaults */
 } cli_common;
 
-/* Handles --threads, --reference, --verbose, --json, --huge-pages,
+/* Handles --threads, --reference, --no-optimize, --verbose, --json, --huge-pages,
  * --max-tensor-bytes, --max-arena-bytes at argv[*i]. 1 if
  * consumed, 0 if not, -1 on a bad value (message printed). */
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c);

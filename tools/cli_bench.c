@@ -51,6 +51,7 @@ static void help(void)
            "                      event per node per run, args {op, shapes}\n"
            "  --json              print the summary as JSON (keys below)\n"
            "  --reference         plain-C reference kernels (slow; for debugging)\n"
+           "  --no-optimize       no graph passes (folding, fusion, ...; for debugging)\n"
            "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
            "  --huge-pages        weights on transparent huge pages (ortc run --help)\n"
            "  --verbose           log compilation details to stderr\n"

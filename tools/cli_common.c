@@ -135,6 +135,10 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
         c->reference = true;
         return 1;
     }
+    if (!strcmp(argv[*i], "--no-optimize")) {
+        c->no_optimize = true;
+        return 1;
+    }
     if (!strcmp(argv[*i], "--verbose") || !strcmp(argv[*i], "-v")) {
         c->verbose = true;
         return 1;
@@ -189,6 +193,7 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c)
     ortc_options_init(&opt);
     opt.threads = c->threads;
     opt.reference = c->reference;
+    opt.optimize = !c->no_optimize;
     opt.max_tensor_bytes = c->max_tensor_bytes;
     opt.max_arena_bytes = c->max_arena_bytes;
     opt.huge_pages = c->huge_pages;

@@ -75,6 +75,7 @@ static void help(void)
            "  --output-dir DIR     write outputs as DIR/<output name>.npy\n"
            "  --threads N          kernel threads (default: all cores)\n"
            "  --reference          plain-C reference kernels (slow; for debugging)\n"
+           "  --no-optimize        no graph passes (folding, fusion, ...; for debugging)\n"
            "  --max-tensor-bytes B refuse a computed tensor above B bytes (K/M/G/T\n"
            "                       suffixes; default 8G; see 'ortc info --limits')\n"
            "  --max-arena-bytes B  refuse a plan whose activations need more (default 16G)\n"

@@ -639,6 +639,15 @@ static ortc_status build_blocked(ortc_opctx *c, eltwise_state *s, const dnnl_pla
     return ortc_dnnl_reorder_init(c, &s->reorder, &md, &plain, 0);
 }
 
+/* The slope is one value or one per channel (dim 1). */
+static bool prelu_per_channel(const eltwise_info *in)
+{
+    for (int i = 0; i < in->bc_rank; i++)
+        if (i != 1 && in->slope_dims[i] != 1)
+            return false;
+    return true;
+}
+
 static ortc_status eltwise_build(ortc_opctx *c, void *state)
 {
     eltwise_state *s = state;
@@ -648,8 +657,14 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
         return st;
     const eltwise_kind kind = in.def->kind;
     const bool blocked = ortc_dnnl_in_blocked(c, 0);
-    if (c->inplace && kind != KIND_ISNAN && kind != KIND_ISINF)
-        c->inplace[0] = 0; /* y[i] depends on x[i] alone: y may overwrite x */
+    /* y[i] depends on x[i] alone: y may overwrite x. Not a PRelu whose slope
+     * varies along more than the channel axis: oneDNN's prelu kernel for such
+     * slopes, on 2 threads, reads elements another thread already wrote, so
+     * in place it applied the slope twice
+     * (tests/fuzz/regressions/graphs/ref-mismatch-Concat-Conv-PRelu-s167397). */
+    if (c->inplace && kind != KIND_ISNAN && kind != KIND_ISINF &&
+        (kind != KIND_PRELU || prelu_per_channel(&in)))
+        c->inplace[0] = 0;
     int64_t n = ortc_tensor_numel(c->in[0]);
     dnnl_plan pl;
     bool planned = false;
@@ -658,8 +673,8 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
             planned = dnnl_plan_for(in.def, &in.p, &pl);
         else if (kind == KIND_CLIP)
             planned = clip_plan(c, &in, &pl);
-        else if (kind == KIND_PRELU)
-            return build_prelu(c, s, &in);
+        else if (kind == KIND_PRELU && c->in[0]->rank <= 5)
+            return build_prelu(c, s, &in); /* oneDNN's prelu: up to 5-D */
     }
     dnnl_memory_desc_t md;
     if (planned && blocked)

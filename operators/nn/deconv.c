@@ -395,9 +395,10 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
         pr[i] = g.pad_end[d] - g.out_pad[d];
     }
     /* oneDNN rejects a negative left pad (output_shape asking for more
-     * than the full result on both sides): plain C then */
+     * than the full result on both sides), and output_padding that is not
+     * below the stride (ONNX allows it up to the dilation): plain C then */
     for (int i = 0; i < g.nsp; i++)
-        if (pl[i] < 0)
+        if (pl[i] < 0 || g.out_pad[slot(&g, i)] >= strides[i])
             return ortc_dnnl_prim_use_ref(c, p);
     dnnl_deconvolution_desc_t desc;
     DNNL_CHECK(c, dnnl_dilated_deconvolution_forward_desc_init(

@@ -11,7 +11,9 @@
  * inside the padded input. GlobalMaxPool of an input holding a NaN uses the
  * plain-C kernel, which propagates it (oneDNN's max drops NaNs).
  */
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,8 +128,10 @@ static ortc_status pool_infer(ortc_opctx *c)
 
 /* MaxPool in plain C for any of its dtypes, with the flat index of each
  * maximum into x (N, C, spatial) when idx is not NULL: the first maximum in
- * window order; a NaN wins and propagates, as in PyTorch. */
-#define MAXPOOL_KERNEL(NAME, T)                                                                    \
+ * window order; a NaN wins and propagates, as in PyTorch. A window holding
+ * no input element (dilation stepping over a short input) gives the type's
+ * lowest value and index -1, as oneDNN's kernel and ONNX Runtime do. */
+#define MAXPOOL_KERNEL(NAME, T, LOWEST)                                                            \
     static void NAME(T *out, int64_t *idx, const T *x, const ortc_window *g, bool col_major)       \
     {                                                                                              \
         const int64_t isz = g->in[0] * g->in[1] * g->in[2];                                        \
@@ -138,7 +142,7 @@ static ortc_status pool_infer(ortc_opctx *c)
                     for (int64_t ow = 0; ow < g->out[2]; ow++) {                                   \
                         const int64_t o[3] = {od, oh, ow};                                         \
                         int64_t start[3], best = -1;                                               \
-                        T m = 0;                                                                   \
+                        T m = (LOWEST);                                                            \
                         for (int d = 0; d < 3; d++)                                                \
                             start[d] = o[d] * g->stride[d] - g->pad_begin[d];                      \
                         for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                            \
@@ -166,14 +170,14 @@ static ortc_status pool_infer(ortc_opctx *c)
                         int64_t j = p * osz + (od * g->out[1] + oh) * g->out[2] + ow;              \
                         out[j] = m;                                                                \
                         if (idx)                                                                   \
-                            idx[j] = p * isz + best;                                               \
+                            idx[j] = best < 0 ? -1 : p * isz + best;                               \
                     }                                                                              \
     }
 
-MAXPOOL_KERNEL(maxpool_f32, float)
-MAXPOOL_KERNEL(maxpool_f64, double)
-MAXPOOL_KERNEL(maxpool_i8, int8_t)
-MAXPOOL_KERNEL(maxpool_u8, uint8_t)
+MAXPOOL_KERNEL(maxpool_f32, float, -FLT_MAX)
+MAXPOOL_KERNEL(maxpool_f64, double, -DBL_MAX)
+MAXPOOL_KERNEL(maxpool_i8, int8_t, INT8_MIN)
+MAXPOOL_KERNEL(maxpool_u8, uint8_t, 0)
 
 static void maxpool_any(ortc_opctx *c, const pool_shape *ps)
 {

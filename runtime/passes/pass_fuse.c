@@ -9,6 +9,7 @@
  */
 #include "ir_edit.h"
 #include "pass_impl.h"
+#include "post_ops.h"
 
 /* The producer's output dtype: inferred, else that of any input with a
  * known dtype (ONNX: one type T for inputs and output of these ops). */
@@ -46,7 +47,7 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
         return ORTC_STATUS_OK;
     int at = y->uses[0].input; /* e reads y there */
     ortc_post_op po;
-    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po))
+    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po))
         return ORTC_STATUS_OK;
     ortc_value *sum = NULL;
     if (po.kind == ORTC_POST_OP_SUM) {

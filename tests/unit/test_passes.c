@@ -1192,8 +1192,9 @@ START_TEST(fuse_near_misses_are_left)
 END_TEST
 
 /* Producers are the nodes whose operator declares ORTC_OP_POST_OPS: a
- * ConvTranspose takes its LeakyRelu (alpha: LeakyRelu's own default, 0.01)
- * and then an Add as a sum; a MaxPool (no such flag) keeps its Relu. */
+ * ConvTranspose takes an Add as a sum and then its LeakyRelu (alpha:
+ * LeakyRelu's own default, 0.01); a MaxPool (no such flag) keeps its Relu.
+ * (A sum is fused only first: see ortc_post_ops_can_append.) */
 static ortc_model *deconv_chain_model(int variant)
 {
     (void)variant;
@@ -1204,9 +1205,9 @@ static ortc_model *deconv_chain_model(int variant)
     input(g, "other", ORTC_DTYPE_FLOAT, "1,3,5,5");
     cf32(g, "w", "2,3,2,2", NULL, -1, 1);
     node(g, "ConvTranspose", "deconv", "x,w", "d");
-    node(g, "LeakyRelu", "lrelu", "d", "l");
-    node(g, "Add", "add", "other,l", "a");
-    attr_ints(node(g, "MaxPool", "pool", "a", "p"), "kernel_shape", INTS(2, 2));
+    node(g, "Add", "add", "other,d", "a");
+    node(g, "LeakyRelu", "lrelu", "a", "l");
+    attr_ints(node(g, "MaxPool", "pool", "l", "p"), "kernel_shape", INTS(2, 2));
     node(g, "Relu", "relu", "p", "y");
     output(g, "y");
     return ready(m);
@@ -1221,11 +1222,11 @@ START_TEST(fuse_by_operator_flag)
     ck_assert_int_eq(g->n_nodes, 3);
     const ortc_node *d = find_op(g, "ConvTranspose");
     ck_assert_int_eq(d->n_post_ops, 2);
-    expect_post_op(d, 0, (ortc_post_op){ORTC_POST_OP_LEAKY_RELU, 0.01f, 0.0f}, "ConvTranspose");
-    expect_post_op(d, 1, (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f}, "ConvTranspose");
+    expect_post_op(d, 0, (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f}, "ConvTranspose");
+    expect_post_op(d, 1, (ortc_post_op){ORTC_POST_OP_LEAKY_RELU, 0.01f, 0.0f}, "ConvTranspose");
     ck_assert_int_eq(d->n_inputs, ORTC_FUSED_SUM_INPUT + 1);
     ck_assert_str_eq(d->inputs[ORTC_FUSED_SUM_INPUT]->name, "other");
-    ck_assert_str_eq(d->outputs[0]->name, "a");
+    ck_assert_str_eq(d->outputs[0]->name, "l");
     ck_assert_int_eq(find_op(g, "MaxPool")->n_post_ops, 0);
     ck_assert_ptr_nonnull(find_op(g, "Relu"));
     ortc_model_free(m);

@@ -1,0 +1,1500 @@
+"""infer.py — per-operator inference of output facts (facts.py) from input
+facts and attributes, written from the ONNX operator specification (opsets
+9 to 17): dtype, shape, bounds, exactness, grid and known contents. The
+generator calls it for every node it emits (and then checks the shapes
+against onnx.shape_inference); the analysis of a saved or shrunk graph
+(analyze.py) calls it to recompute facts and to refuse invalid candidates.
+It chooses nothing at random; ops.py does.
+"""
+import math
+
+import numpy as np
+
+from facts import (FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
+                   clamp_bounds, conv_out, grid_ok, int_range, monotone, mul_bounds, norm_axis,
+                   numel, unidirectional)
+
+# How an op relates to exactness (facts.Val.exact):
+#   move     rearranges or selects elements: exact iff its inputs are
+#   exact    one correctly rounded IEEE operation per element (or order-free
+#            like max): exact iff its inputs are
+#   discont  a discontinuous function of its input (Floor, comparisons,
+#            ArgMax, ...): its inputs must be exact, else the output is
+#            *fragile* (a last-bit difference upstream may flip it)
+#   inexact  anything else: compared with a tolerance
+KIND = {}
+# which inputs of a discont op must be exact (default: all)
+DISCONT_INPUTS = {"Where": (0,), "Clip": (), "Resize": (), "Upsample": ()}
+
+
+def kind_of(op):
+    return KIND.get(op, "inexact")
+
+
+class N:
+    """A node being inferred: op, inputs (Val or None), attributes."""
+
+    def __init__(self, op, ins, attrs, opset, n_out=1):
+        self.op = op
+        self.ins = ins
+        self.attrs = attrs
+        self.opset = opset
+        self.n_out = n_out
+
+    def a(self, name, default=None):
+        return self.attrs.get(name, default)
+
+    def inp(self, i):
+        return self.ins[i] if i < len(self.ins) else None
+
+    def need(self, lo, hi=None):
+        n = len(self.ins)
+        if n < lo or (hi is not None and n > hi):
+            raise InferError(f"{self.op}: {n} inputs")
+
+    def data(self, i, what):
+        v = self.inp(i)
+        if v is None:
+            return None
+        if v.data is None:
+            raise InferError(f"{self.op}: {what} (input {i}) is not known at build time")
+        return v.data
+
+
+INFER = {}
+
+
+def infer_op(name, kind="inexact"):
+    def deco(f):
+        INFER[name] = f
+        KIND[name] = kind
+        return f
+    return deco
+
+
+def same(v, **kw):
+    o = Val(None, kw.pop("dtype", v.dtype), kw.pop("shape", v.shape), **kw)
+    return o
+
+
+def like(v, lo=None, hi=None, exact=None, grid=None, dtype=None):
+    """Output of the same dtype/shape as v; bounds default to v's."""
+    o = Val(None, dtype or v.dtype, v.shape, v.lo if lo is None else lo,
+            v.hi if hi is None else hi, v.exact if exact is None else exact, grid)
+    return o
+
+
+# ---- element-wise unary ----------------------------------------------------
+
+def _f(name, **kw):
+    return lambda x: getattr(np, name)(x, **kw)
+
+
+def _elu(alpha):
+    return lambda x: np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
+
+
+UNARY = {
+    # op: (kind, bounds function (lo, hi, node) -> (lo, hi))
+    "Relu": ("exact", lambda lo, hi, n: (max(lo, 0.0), max(hi, 0.0))),
+    "Abs": ("exact", lambda lo, hi, n: (0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi)),
+                                        max(abs(lo), abs(hi)))),
+    "Neg": ("exact", lambda lo, hi, n: (-hi, -lo)),
+    "LeakyRelu": ("inexact", lambda lo, hi, n: _lrelu_b(lo, hi, n.a("alpha", 0.01))),
+    "Elu": ("inexact", lambda lo, hi, n: monotone(_elu(n.a("alpha", 1.0)), lo, hi)),
+    "Celu": ("inexact", lambda lo, hi, n: (max(lo, -n.a("alpha", 1.0)) if lo < 0 else lo,
+                                           max(hi, 0.0) if hi > 0 else hi)),
+    "Selu": ("inexact", lambda lo, hi, n: monotone(
+        lambda x: n.a("gamma", 1.0507009873554805) * _elu(n.a("alpha", 1.6732632423543772))(x),
+        lo, hi)),
+    "Sigmoid": ("inexact", lambda lo, hi, n: monotone(lambda x: 1 / (1 + np.exp(-x)), lo, hi)),
+    "HardSigmoid": ("inexact", lambda lo, hi, n: _hsig_b(lo, hi, n)),
+    "HardSwish": ("inexact", lambda lo, hi, n: (-0.375, max(hi, 0.0))),
+    "Tanh": ("inexact", lambda lo, hi, n: monotone(np.tanh, lo, hi)),
+    "Softplus": ("inexact", lambda lo, hi, n: monotone(lambda x: np.logaddexp(0, x), lo, hi)),
+    "Softsign": ("inexact", lambda lo, hi, n: monotone(lambda x: x / (1 + np.abs(x)), lo, hi)),
+    "ThresholdedRelu": ("discont", lambda lo, hi, n: (0.0 if lo <= n.a("alpha", 1.0) else lo,
+                                                      max(hi, 0.0))),
+    "Shrink": ("discont", lambda lo, hi, n: (min(lo + n.a("bias", 0.0), 0.0, lo),
+                                             max(hi - n.a("bias", 0.0), 0.0, hi))),
+    "Sqrt": ("inexact", lambda lo, hi, n: monotone(np.sqrt, max(lo, 0.0), hi)),
+    "Exp": ("inexact", lambda lo, hi, n: monotone(np.exp, lo, hi)),
+    "Log": ("inexact", lambda lo, hi, n: monotone(np.log, lo, hi)),
+    "Reciprocal": ("inexact", lambda lo, hi, n: _recip_b(lo, hi)),
+    "Round": ("discont", lambda lo, hi, n: monotone(np.round, lo, hi)),
+    "Floor": ("discont", lambda lo, hi, n: monotone(np.floor, lo, hi)),
+    "Ceil": ("discont", lambda lo, hi, n: monotone(np.ceil, lo, hi)),
+    "Sign": ("discont", lambda lo, hi, n: (float(np.sign(lo)), float(np.sign(hi)))),
+    "Erf": ("inexact", lambda lo, hi, n: monotone(lambda x: np.vectorize(math.erf)(x), lo, hi)),
+    "Sin": ("inexact", lambda lo, hi, n: (-1.0, 1.0)),
+    "Cos": ("inexact", lambda lo, hi, n: (-1.0, 1.0)),
+    "Tan": ("inexact", lambda lo, hi, n: monotone(np.tan, lo, hi)),
+    "Asin": ("inexact", lambda lo, hi, n: monotone(np.arcsin, lo, hi)),
+    "Acos": ("inexact", lambda lo, hi, n: monotone(np.arccos, lo, hi, increasing=False)),
+    "Atan": ("inexact", lambda lo, hi, n: monotone(np.arctan, lo, hi)),
+    "Sinh": ("inexact", lambda lo, hi, n: monotone(np.sinh, lo, hi)),
+    "Cosh": ("inexact", lambda lo, hi, n: (1.0, float(np.cosh(max(abs(lo), abs(hi)))))),
+    "Asinh": ("inexact", lambda lo, hi, n: monotone(np.arcsinh, lo, hi)),
+    "Acosh": ("inexact", lambda lo, hi, n: monotone(np.arccosh, lo, hi)),
+    "Atanh": ("inexact", lambda lo, hi, n: monotone(np.arctanh, lo, hi)),
+}
+
+
+def _lrelu_b(lo, hi, a):
+    c = [lo if lo > 0 else a * lo, hi if hi > 0 else a * hi, 0.0 if lo < 0 < hi else lo]
+    return min(c), max(c)
+
+
+def _hsig_b(lo, hi, n):
+    a, b = n.a("alpha", 0.2), n.a("beta", 0.5)
+    f = lambda x: min(1.0, max(0.0, a * x + b))  # noqa: E731
+    c = [f(lo), f(hi)]
+    return min(c), max(c)
+
+
+def _recip_b(lo, hi):
+    if lo > 0 or hi < 0:
+        return clamp_bounds(1 / hi, 1 / lo)
+    return -INF, INF
+
+
+def _unary(op):
+    kind, bf = UNARY[op]
+
+    def f(n):
+        n.need(1, 1)
+        x = n.ins[0]
+        lo, hi = bf(x.lo, x.hi, n) if x.dtype in FLOATS else (x.lo, x.hi)
+        lo, hi = clamp_bounds(lo, hi)
+        if x.dtype not in FLOATS and op in ("Relu", "Abs", "Neg", "Sign"):
+            lo, hi = {"Relu": (max(x.lo, 0), max(x.hi, 0)), "Neg": (-x.hi, -x.lo),
+                      "Abs": (0, max(abs(x.lo), abs(x.hi))),
+                      "Sign": (float(np.sign(x.lo)), float(np.sign(x.hi)))}[op]
+        grid = x.grid if op in ("Relu", "Abs", "Neg") else None
+        if op in ("Round", "Floor", "Ceil", "Sign") and x.dtype in FLOATS:
+            grid = grid_ok((0, max(abs(lo), abs(hi), 1.0)), x.dtype)
+        o = like(x, lo, hi, grid=grid)
+        if op == "Abs" and x.dtype not in FLOATS:
+            lo_t, hi_t = int_range(x.dtype)
+            if lo_t < 0 and x.lo <= lo_t:  # abs(INT_MIN) overflows
+                raise InferError("Abs of the type's minimum")
+        return [o]
+    KIND[op] = kind
+    INFER[op] = f
+
+
+for _op in UNARY:
+    _unary(_op)
+
+
+@infer_op("Clip", "exact")
+def _clip(n):
+    x = n.ins[0]
+    if n.opset < 11:
+        mn, mx = n.a("min", -3.4028234663852886e38), n.a("max", 3.4028234663852886e38)
+    else:
+        n.need(1, 3)
+        # bounds fed at run time: their value ranges
+        mn = (float(n.ins[1].data.reshape(-1)[0]) if n.ins[1].data is not None else n.ins[1].lo) \
+            if n.inp(1) is not None else -INF
+        mx = (float(n.ins[2].data.reshape(-1)[0]) if n.ins[2].data is not None else n.ins[2].hi) \
+            if n.inp(2) is not None else INF
+        for i in (1, 2):
+            v = n.inp(i)
+            if v is not None and (v.shape not in ((), (1,)) or v.dtype != x.dtype):
+                raise InferError("Clip bounds must be scalars of the input's type")
+    lo, hi = min(max(x.lo, mn), mx), min(max(x.hi, mn), mx)
+    if mn > mx:  # numpy's rule: every element becomes max
+        lo = hi = mx
+    grid = x.grid
+    if grid:  # a bound off the grid (1.2) puts values off it
+        from facts import grid_of_data
+        bg = grid_of_data(np.array([b for b in (mn, mx) if abs(b) < 1e30] or [0.0]), x.dtype)
+        grid = None if bg is None or bg[0] > grid[0] else (grid[0], max(grid[1], bg[1]))
+    return [like(x, lo, hi, grid=grid)]
+
+
+@infer_op("IsNaN", "discont")
+def _isnan(n):
+    return [like(n.ins[0], 0, 1, dtype="bool", exact=True)]
+
+
+@infer_op("IsInf", "discont")
+def _isinf(n):
+    return [like(n.ins[0], 0, 1, dtype="bool", exact=True)]
+
+
+@infer_op("Not", "exact")
+def _not(n):
+    return [like(n.ins[0], 0, 1)]
+
+
+# ---- element-wise binary / variadic ------------------------------------------
+
+def _bshape(n, *vals):
+    return broadcast(*[v.shape for v in vals])
+
+
+def _int_check(dtype, lo, hi):
+    if dtype in FLOATS or dtype == "bool":
+        return
+    tlo, thi = int_range(dtype)
+    if lo < tlo or hi > thi:
+        raise InferError(f"integer result [{lo}, {hi}] overflows {dtype}")
+
+
+def _arith(op):
+    def f(n):
+        n.need(2, 2)
+        a, b = n.ins
+        if a.dtype != b.dtype:
+            raise InferError(f"{op}: dtypes {a.dtype} and {b.dtype}")
+        shape = _bshape(n, a, b)
+        grid = None
+        if op == "Add":
+            lo, hi = a.lo + b.lo, a.hi + b.hi
+            if a.grid and b.grid:
+                grid = (max(a.grid[0], b.grid[0]), a.grid[1] + b.grid[1])
+        elif op == "Sub":
+            lo, hi = a.lo - b.hi, a.hi - b.lo
+            if a.grid and b.grid:
+                grid = (max(a.grid[0], b.grid[0]), a.grid[1] + b.grid[1])
+        elif op == "Mul":
+            lo, hi = mul_bounds(a, b)
+            if a.grid and b.grid:
+                grid = (a.grid[0] + b.grid[0], a.grid[1] * b.grid[1])
+        else:  # Div
+            if a.dtype in FLOATS:
+                if not (b.lo > 0 or b.hi < 0):
+                    lo, hi = -INF, INF
+                else:
+                    r = Val(None, b.dtype, b.shape, *_recip_b(b.lo, b.hi))
+                    lo, hi = mul_bounds(a, r)
+            else:
+                if b.lo <= 0 <= b.hi:
+                    raise InferError("integer Div by a range that holds 0")
+                if a.lo < 0 or b.lo < 0:
+                    # truncation vs floor: the spec does not say
+                    raise InferError("integer Div of negative values (rounding unspecified)")
+                lo, hi = 0, a.hi // max(b.lo, 1)
+        lo, hi = clamp_bounds(lo, hi)
+        _int_check(a.dtype, lo, hi)
+        exact = a.exact and b.exact and (op != "Div" or a.dtype not in FLOATS)
+        return [Val(None, a.dtype, shape, lo, hi, exact, grid_ok(grid, a.dtype))]
+    INFER[op] = f
+    KIND[op] = "exact"
+
+
+for _op in ("Add", "Sub", "Mul", "Div"):
+    _arith(_op)
+
+
+@infer_op("Pow", "inexact")
+def _pow(n):
+    n.need(2, 2)
+    a, b = n.ins
+    if n.opset < 12 and a.dtype != b.dtype:
+        raise InferError("Pow-7: base and exponent of one type")
+    shape = _bshape(n, a, b)
+    if a.dtype in FLOATS:
+        if a.lo > 0:
+            c = [a.lo ** b.lo, a.lo ** b.hi, a.hi ** b.lo, a.hi ** b.hi]
+            lo, hi = min(c), max(c)
+        elif b.data is not None and np.all(b.data == np.round(b.data)) and b.data.size:
+            e = np.unique(b.data.astype(np.float64))
+            m = max(abs(a.lo), abs(a.hi))
+            hi = max(m ** float(x) for x in e) if e.min() >= 0 else INF
+            lo = -hi if np.any(e % 2 == 1) else (0.0 if e.min() >= 0 else -INF)
+        else:
+            lo, hi = -INF, INF
+        return [Val(None, a.dtype, shape, *clamp_bounds(lo, hi))]
+    if b.lo < 0:
+        raise InferError("integer Pow with a negative exponent")
+    m = max(abs(a.lo), abs(a.hi))
+    hi = m ** b.hi if m > 1 else 1
+    lo = -hi if a.lo < 0 else 0
+    _int_check(a.dtype, lo, hi)
+    return [Val(None, a.dtype, shape, lo, hi, a.exact and b.exact)]
+
+
+@infer_op("Mod", "discont")
+def _mod(n):
+    n.need(2, 2)
+    a, b = n.ins
+    fmod = n.a("fmod", 0)
+    if a.dtype != b.dtype:
+        raise InferError("Mod: dtypes differ")
+    if a.dtype in FLOATS and fmod != 1:
+        raise InferError("Mod on floats needs fmod=1")
+    if b.lo <= 0 <= b.hi:
+        raise InferError("Mod by a range that holds 0")
+    m = max(abs(b.lo), abs(b.hi))
+    shape = _bshape(n, a, b)
+    if fmod:
+        lo, hi = (-m if a.lo < 0 else 0), (m if a.hi > 0 else 0)
+    else:
+        lo, hi = (-m if b.lo < 0 else 0), (m if b.hi > 0 else 0)
+    return [Val(None, a.dtype, shape, lo, hi)]
+
+
+@infer_op("BitShift", "exact")
+def _bitshift(n):
+    n.need(2, 2)
+    a, b = n.ins
+    bits = np.dtype(a.dtype).itemsize * 8
+    if b.lo < 0 or b.hi >= bits:
+        raise InferError("BitShift amount out of range")
+    shape = _bshape(n, a, b)
+    if n.a("direction") == "RIGHT":
+        lo, hi = 0, a.hi
+    else:
+        lo, hi = 0, int_range(a.dtype)[1]
+    return [Val(None, a.dtype, shape, lo, hi)]
+
+
+def _variadic(op):
+    def f(n):
+        n.need(1)
+        d = n.ins[0].dtype
+        if any(v.dtype != d for v in n.ins):
+            raise InferError(f"{op}: dtypes differ")
+        if n.opset < 8 and len({v.shape for v in n.ins}) > 1:
+            raise InferError(f"{op}: no broadcasting before opset 8")
+        shape = broadcast(*[v.shape for v in n.ins])
+        grid = None
+        if op == "Sum":
+            lo, hi = sum(v.lo for v in n.ins), sum(v.hi for v in n.ins)
+            if all(v.grid for v in n.ins):
+                grid = (max(v.grid[0] for v in n.ins), sum(v.grid[1] for v in n.ins))
+        elif op == "Mean":
+            lo, hi = min(v.lo for v in n.ins), max(v.hi for v in n.ins)
+        elif op == "Max":
+            lo, hi = max(v.lo for v in n.ins), max(v.hi for v in n.ins)
+            if all(v.grid for v in n.ins):
+                grid = (max(v.grid[0] for v in n.ins), max(v.grid[1] for v in n.ins))
+        else:
+            lo, hi = min(v.lo for v in n.ins), min(v.hi for v in n.ins)
+            if all(v.grid for v in n.ins):
+                grid = (max(v.grid[0] for v in n.ins), max(v.grid[1] for v in n.ins))
+        exact = all(v.exact for v in n.ins)
+        if op == "Sum" and len(n.ins) > 2 and d in FLOATS:
+            exact = exact and grid_ok(grid, d) is not None  # summation order
+        if op == "Mean" and len(n.ins) > 1:
+            exact = False
+        return [Val(None, d, shape, *clamp_bounds(lo, hi), exact, grid_ok(grid, d))]
+    INFER[op] = f
+    KIND[op] = "exact"
+
+
+for _op in ("Sum", "Mean", "Max", "Min"):
+    _variadic(_op)
+KIND["Mean"] = "inexact"
+
+
+@infer_op("PRelu", "inexact")
+def _prelu(n):
+    n.need(2, 2)
+    x, s = n.ins
+    if x.dtype != s.dtype:
+        raise InferError("PRelu: dtypes differ")
+    if not unidirectional(x.shape, s.shape):
+        raise InferError(f"PRelu slope {s.shape} does not broadcast to {x.shape}")
+    c = [x.lo * s.lo, x.lo * s.hi, x.hi, max(x.lo, 0), 0.0]
+    return [like(x, min(c), max(c) if x.hi > 0 else max(x.hi * s.lo, x.hi * s.hi, 0))]
+
+
+def _cmp(op):
+    def f(n):
+        n.need(2, 2)
+        a, b = n.ins
+        if a.dtype != b.dtype:
+            raise InferError(f"{op}: dtypes differ")
+        return [Val(None, "bool", _bshape(n, a, b), 0, 1, True)]
+    INFER[op] = f
+    KIND[op] = "discont"
+
+
+for _op in ("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"):
+    _cmp(_op)
+
+
+def _logic(op):
+    def f(n):
+        n.need(2, 2)
+        a, b = n.ins
+        return [Val(None, "bool", _bshape(n, a, b), 0, 1, a.exact and b.exact)]
+    INFER[op] = f
+    KIND[op] = "exact"
+
+
+for _op in ("And", "Or", "Xor"):
+    _logic(_op)
+
+
+@infer_op("Where", "discont")
+def _where(n):
+    n.need(3, 3)
+    c, x, y = n.ins
+    if c.dtype != "bool" or x.dtype != y.dtype:
+        raise InferError("Where: types")
+    shape = broadcast(c.shape, x.shape, y.shape)
+    grid = None
+    if x.grid and y.grid:
+        grid = (max(x.grid[0], y.grid[0]), max(x.grid[1], y.grid[1]))
+    return [Val(None, x.dtype, shape, min(x.lo, y.lo), max(x.hi, y.hi), x.exact and y.exact,
+                grid_ok(grid, x.dtype))]
+
+
+# ---- linear algebra ----------------------------------------------------------
+
+def _dot_bounds(a, b, k):
+    m = max(abs(a.lo), abs(a.hi)) * max(abs(b.lo), abs(b.hi)) * k
+    if a.lo >= 0 and b.lo >= 0:
+        return 0.0, m
+    return -m, m
+
+
+def _dot_grid(a, b, k, dtype):
+    if a.grid and b.grid:
+        return grid_ok((a.grid[0] + b.grid[0], a.grid[1] * b.grid[1] * k), dtype)
+    return None
+
+
+def _w_bounds(x, w, axis_out, reduce_axes_size):
+    """bounds of sum_k x_k w_jk: with w's contents, per output row."""
+    if w.data is not None and w.data.size:
+        wd = np.abs(w.data.astype(np.float64))
+        wd = np.moveaxis(wd, axis_out, 0).reshape(wd.shape[axis_out], -1)
+        m = float(wd.sum(axis=1).max()) * max(abs(x.lo), abs(x.hi))
+        if x.lo >= 0 and w.lo >= 0:
+            return 0.0, m
+        return -m, m
+    return _dot_bounds(x, w, reduce_axes_size)
+
+
+@infer_op("MatMul", "exact")
+def _matmul(n):
+    n.need(2, 2)
+    a, b = n.ins
+    if a.dtype != b.dtype:
+        raise InferError("MatMul: dtypes differ")
+    sa, sb = list(a.shape), list(b.shape)
+    if not sa or not sb:
+        raise InferError("MatMul of a scalar")
+    va, vb = len(sa) == 1, len(sb) == 1
+    if va:
+        sa = [1] + sa
+    if vb:
+        sb = sb + [1]
+    if sa[-1] != sb[-2]:
+        raise InferError(f"MatMul: {a.shape} x {b.shape}")
+    batch = broadcast(tuple(sa[:-2]), tuple(sb[:-2]))
+    out = list(batch) + [sa[-2], sb[-1]]
+    if va:
+        out.pop(-2)
+    if vb:
+        out.pop(-1)
+    k = sa[-1]
+    lo, hi = _w_bounds(a, b, len(b.shape) - 1, k) if len(b.shape) == 2 else _dot_bounds(a, b, k)
+    grid = _dot_grid(a, b, k, a.dtype)
+    exact = a.exact and b.exact and (grid is not None or a.dtype not in FLOATS or k == 1)
+    if a.dtype not in FLOATS:
+        _int_check(a.dtype, lo, hi)
+    return [Val(None, a.dtype, out, lo, hi, exact, grid)]
+
+
+@infer_op("Gemm", "exact")
+def _gemm(n):
+    n.need(2, 3)
+    a, b = n.ins[0], n.ins[1]
+    c = n.inp(2)
+    if len(a.shape) != 2 or len(b.shape) != 2:
+        raise InferError("Gemm needs 2-D A and B")
+    m, k = a.shape[::-1] if n.a("transA", 0) else a.shape
+    k2, nn = b.shape[::-1] if n.a("transB", 0) else b.shape
+    if k != k2:
+        raise InferError(f"Gemm: K {k} vs {k2}")
+    alpha, beta = n.a("alpha", 1.0), n.a("beta", 1.0)
+    if c is not None and not unidirectional((m, nn), c.shape):
+        raise InferError(f"Gemm: C {c.shape} does not broadcast to {(m, nn)}")
+    if b.data is not None:
+        lo, hi = _w_bounds(a, b, 0 if n.a("transB", 0) else 1, k)
+    else:
+        lo, hi = _dot_bounds(a, b, k)
+    lo, hi = sorted((lo * alpha, hi * alpha))
+    if c is not None:
+        clo, chi = sorted((c.lo * beta, c.hi * beta))
+        lo, hi = lo + clo, hi + chi
+    grid = _dot_grid(a, b, k, a.dtype)
+    scal = alpha == 1.0 and (c is None or beta == 1.0)
+    if grid and c is not None:
+        grid = grid_ok((max(grid[0], c.grid[0]), grid[1] + c.grid[1]), a.dtype) if c.grid else None
+    exact = (a.exact and b.exact and (c is None or c.exact) and scal and
+             (grid is not None or a.dtype not in FLOATS))
+    if a.dtype not in FLOATS:
+        _int_check(a.dtype, lo, hi)
+    return [Val(None, a.dtype, (m, nn), lo, hi, exact, grid if scal else None)]
+
+
+# ---- reductions ----------------------------------------------------------------
+
+def _reduce_axes(n, x):
+    if n.op == "ReduceSum" and n.opset >= 13:
+        axes = n.data(1, "axes") if n.inp(1) is not None else None
+        axes = None if axes is None else [int(v) for v in axes.reshape(-1)]
+        if axes is not None and not axes:
+            axes = None
+        if axes is None and n.a("noop_with_empty_axes", 0):
+            return []
+    else:
+        axes = n.a("axes")
+    if axes is None:
+        return list(range(x.rank))
+    out = sorted({norm_axis(a, x.rank) for a in axes})
+    if len(out) != len(axes):
+        raise InferError("repeated reduce axes")
+    return out
+
+
+def _reduce(op):
+    def f(n):
+        x = n.ins[0]
+        axes = _reduce_axes(n, x)
+        keep = n.a("keepdims", 1)
+        shape = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else \
+            [d for i, d in enumerate(x.shape) if i not in axes]
+        cnt = numel([x.shape[i] for i in axes])
+        if cnt == 0 and op in ("ReduceMax", "ReduceMin", "ReduceLogSum", "ReduceMean",
+                               "ReduceLogSumExp", "ArgMax", "ArgMin"):
+            raise InferError(f"{op} over an empty axis")
+        m = max(abs(x.lo), abs(x.hi))
+        grid = None
+        exact = False
+        if op in ("ReduceMax", "ReduceMin"):
+            lo, hi = x.lo, x.hi
+            grid, exact = x.grid, x.exact
+        elif op == "ReduceSum":
+            lo, hi = x.lo * cnt if x.lo < 0 else x.lo, x.hi * cnt if x.hi > 0 else x.hi
+            if cnt == 0:
+                lo = hi = 0.0
+            if x.grid:
+                grid = grid_ok((x.grid[0], x.grid[1] * max(cnt, 1)), x.dtype)
+            exact = x.exact and (grid is not None or x.dtype not in FLOATS or cnt <= 2)
+        elif op == "ReduceSumSquare":
+            lo, hi = 0.0, m * m * cnt
+            if x.grid:
+                grid = grid_ok((2 * x.grid[0], x.grid[1] ** 2 * max(cnt, 1)), x.dtype)
+            exact = x.exact and (grid is not None or x.dtype not in FLOATS)
+        elif op == "ReduceMean":
+            lo, hi = x.lo, x.hi
+        elif op == "ReduceProd":
+            hi = m ** cnt if m > 1 else 1.0
+            lo = -hi if x.lo < 0 else (x.lo ** cnt if x.lo > 0 and x.lo < 1 else 0.0)
+            if x.lo >= 1:
+                lo = x.lo ** cnt
+            if x.grid:
+                grid = grid_ok((x.grid[0] * cnt, max(x.grid[1], 1.0) ** cnt), x.dtype)
+            exact = x.exact and (grid is not None or x.dtype not in FLOATS)
+        elif op == "ReduceL1":
+            lo, hi = 0.0, m * cnt
+        elif op == "ReduceL2":
+            lo, hi = 0.0, m * math.sqrt(max(cnt, 1))
+        elif op == "ReduceLogSum":
+            if x.lo <= 0:
+                lo = -INF
+            else:
+                lo = math.log(x.lo * cnt)
+            hi = math.log(x.hi * cnt) if x.hi > 0 else -INF
+        elif op == "ReduceLogSumExp":
+            lo, hi = x.lo, x.hi + math.log(max(cnt, 1))
+        else:
+            raise AssertionError(op)
+        if x.dtype not in FLOATS:
+            _int_check(x.dtype, lo, hi)
+            exact = x.exact and op in ("ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd",
+                                       "ReduceSumSquare", "ReduceL1")
+        return [Val(None, x.dtype, shape, *clamp_bounds(lo, hi), exact, grid)]
+    INFER[op] = f
+    KIND[op] = "exact" if op in ("ReduceMax", "ReduceMin", "ReduceSum", "ReduceSumSquare",
+                                 "ReduceProd") else "inexact"
+
+
+for _op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+            "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"):
+    _reduce(_op)
+
+
+def _arg(op):
+    def f(n):
+        x = n.ins[0]
+        ax = norm_axis(n.a("axis", 0), x.rank)
+        if x.shape[ax] == 0:
+            raise InferError("ArgMax over an empty axis")
+        keep = n.a("keepdims", 1)
+        shape = [1 if i == ax else d for i, d in enumerate(x.shape)] if keep else \
+            [d for i, d in enumerate(x.shape) if i != ax]
+        return [Val(None, "int64", shape, 0, x.shape[ax] - 1, True)]
+    INFER[op] = f
+    KIND[op] = "discont"
+
+
+_arg("ArgMax")
+_arg("ArgMin")
+
+
+# ---- softmax family, normalisation ----------------------------------------
+
+def _softmax(op):
+    def f(n):
+        x = n.ins[0]
+        default = -1 if n.opset >= 13 else 1
+        norm_axis(n.a("axis", default), x.rank)
+        if op == "Softmax":
+            return [like(x, 0.0, 1.0, exact=False)]
+        if op == "Hardmax":
+            return [like(x, 0.0, 1.0, exact=True, grid=grid_ok((0, 1.0), x.dtype))]
+        return [like(x, -INF, 0.0, exact=False)]
+    INFER[op] = f
+    KIND[op] = "discont" if op == "Hardmax" else "inexact"
+
+
+for _op in ("Softmax", "LogSoftmax", "Hardmax"):
+    _softmax(_op)
+
+
+@infer_op("BatchNormalization")
+def _bn(n):
+    n.need(5, 5)
+    x, s, b, mean, var = n.ins
+    if x.rank < 2:
+        raise InferError("BatchNormalization needs rank >= 2")
+    c = x.shape[1]
+    for v in (s, b, mean, var):
+        if v.shape != (c,):
+            raise InferError(f"BatchNormalization: parameter shape {v.shape}, channels {c}")
+    if n.opset < 15 and any(v.dtype != x.dtype for v in (s, b, mean, var)):
+        raise InferError("BatchNormalization: parameter dtypes")
+    if var.lo < 0:
+        raise InferError("negative variance")
+    eps = n.a("epsilon", 1e-5)
+    sd = math.sqrt(max(var.lo, 0) + eps)
+    m = (max(abs(x.lo), abs(x.hi)) + max(abs(mean.lo), abs(mean.hi))) / sd * \
+        max(abs(s.lo), abs(s.hi)) + max(abs(b.lo), abs(b.hi))
+    outs = [like(x, -m, m, exact=False)]
+    return outs + [None] * (n.n_out - 1)
+
+
+@infer_op("InstanceNormalization")
+def _in(n):
+    n.need(3, 3)
+    x, s, b = n.ins
+    if x.rank < 3:
+        raise InferError("InstanceNormalization needs rank >= 3")
+    c = x.shape[1]
+    if s.shape != (c,) or b.shape != (c,):
+        raise InferError("InstanceNormalization: parameter shapes")
+    sp = numel(x.shape[2:])
+    m = math.sqrt(max(sp, 1)) * max(abs(s.lo), abs(s.hi)) + max(abs(b.lo), abs(b.hi))
+    return [like(x, -m, m, exact=False)]
+
+
+@infer_op("LayerNormalization")
+def _ln(n):
+    n.need(2, 3)
+    x, s = n.ins[0], n.ins[1]
+    b = n.inp(2)
+    ax = norm_axis(n.a("axis", -1), x.rank)
+    norm_shape = x.shape[ax:]
+    for v in (s, b):
+        if v is not None and not unidirectional(norm_shape, v.shape):
+            raise InferError(f"LayerNormalization: scale/bias {v.shape} vs {norm_shape}")
+    sp = numel(norm_shape)
+    m = math.sqrt(max(sp, 1)) * max(abs(s.lo), abs(s.hi)) + (
+        max(abs(b.lo), abs(b.hi)) if b is not None else 0)
+    outs = [like(x, -m, m, exact=False)]
+    red = [1 if i >= ax else d for i, d in enumerate(x.shape)]
+    stash = "float32"
+    if n.n_out > 1:
+        outs.append(Val(None, stash, red))
+    if n.n_out > 2:
+        outs.append(Val(None, stash, red, 0, INF))
+    return outs
+
+
+@infer_op("LRN")
+def _lrn(n):
+    x = n.ins[0]
+    if x.rank < 3:
+        raise InferError("LRN needs rank >= 3")
+    # y = x / (bias + alpha/size * sum x^2)^beta: at most |x| / bias^beta
+    # (a bias below 1 amplifies)
+    bias, beta = n.a("bias", 1.0), n.a("beta", 0.75)
+    m = max(abs(x.lo), abs(x.hi)) / (bias ** beta if bias > 0 else 1e-30)
+    return [like(x, -m, m, exact=False)]
+
+
+# ---- convolution and pooling -------------------------------------------------
+
+def _spatial(n, x, kernel):
+    nsp = x.rank - 2
+    strides = n.a("strides", [1] * nsp)
+    dil = n.a("dilations", [1] * nsp)
+    pads = n.a("pads", [0] * (2 * nsp))
+    ap = n.a("auto_pad", "NOTSET")
+    if len(kernel) != nsp or len(strides) != nsp or len(dil) != nsp or len(pads) != 2 * nsp:
+        raise InferError("window attribute lengths")
+    if min(strides) < 1 or min(dil) < 1 or min(kernel) < 1 or min(pads) < 0:
+        raise InferError("window attributes must be positive")
+    return nsp, strides, dil, pads, ap
+
+
+@infer_op("Conv")
+def _conv(n):
+    n.need(2, 3)
+    x, w = n.ins[0], n.ins[1]
+    b = n.inp(2)
+    if x.rank < 3 or w.rank != x.rank:
+        raise InferError(f"Conv: X {x.shape}, W {w.shape}")
+    g = n.a("group", 1)
+    kernel = n.a("kernel_shape", list(w.shape[2:]))
+    if list(kernel) != list(w.shape[2:]):
+        raise InferError("kernel_shape differs from W")
+    nsp, strides, dil, pads, ap = _spatial(n, x, kernel)
+    c, m = x.shape[1], w.shape[0]
+    if g < 1 or c % g or m % g or w.shape[1] * g != c:
+        raise InferError(f"Conv: group {g}, C {c}, W {w.shape}")
+    if b is not None and b.shape != (m,):
+        raise InferError("Conv bias shape")
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        raise InferError("Conv dtypes")
+    out = [x.shape[0], m]
+    for i in range(nsp):
+        out.append(conv_out(x.shape[2 + i], kernel[i], strides[i], dil[i], pads[i],
+                            pads[i + nsp], ap))
+    if min(out[2:]) < 1:
+        raise InferError("Conv output is empty")
+    k = w.shape[1] * numel(kernel)
+    lo, hi = _w_bounds(x, w, 0, k)
+    if b is not None:
+        bm = max(abs(b.lo), abs(b.hi))
+        lo, hi = lo - bm, hi + bm
+    return [Val(None, x.dtype, out, lo, hi)]
+
+
+@infer_op("ConvTranspose")
+def _convt(n):
+    n.need(2, 3)
+    x, w = n.ins[0], n.ins[1]
+    b = n.inp(2)
+    if x.rank < 3 or w.rank != x.rank:
+        raise InferError("ConvTranspose ranks")
+    g = n.a("group", 1)
+    kernel = n.a("kernel_shape", list(w.shape[2:]))
+    if list(kernel) != list(w.shape[2:]):
+        raise InferError("kernel_shape differs from W")
+    nsp, strides, dil, pads, ap = _spatial(n, x, kernel)
+    c = x.shape[1]
+    if w.shape[0] != c or c % g:
+        raise InferError("ConvTranspose: W's first dim must be C")
+    m = w.shape[1] * g
+    if b is not None and b.shape != (m,):
+        raise InferError("ConvTranspose bias shape")
+    opad = n.a("output_padding", [0] * nsp)
+    oshape = n.a("output_shape")
+    out = [x.shape[0], m]
+    for i in range(nsp):
+        eff = (kernel[i] - 1) * dil[i] + 1
+        full = strides[i] * (x.shape[2 + i] - 1) + opad[i] + eff
+        if oshape is not None:
+            o = oshape[-nsp + i]
+            if o > full or o < 1:
+                raise InferError("ConvTranspose output_shape too large")
+        elif ap in ("SAME_UPPER", "SAME_LOWER"):
+            o = x.shape[2 + i] * strides[i]
+        else:
+            o = full - pads[i] - pads[i + nsp]
+        if opad[i] >= max(strides[i], dil[i]) or opad[i] < 0:
+            raise InferError("output_padding must be smaller than stride or dilation")
+        out.append(o)
+    if min(out[2:]) < 1:
+        raise InferError("ConvTranspose output is empty")
+    k = c // g * numel(kernel)
+    lo, hi = _dot_bounds(x, w, k)
+    if b is not None:
+        bm = max(abs(b.lo), abs(b.hi))
+        lo, hi = lo - bm, hi + bm
+    return [Val(None, x.dtype, out, lo, hi)]
+
+
+def _empty_window(x, kernel, strides, dil, pads, ap, out):
+    """Whether some window (a dilated one stepping over a short input) holds
+    no input element."""
+    nsp = x.rank - 2
+    for i in range(nsp):
+        size = x.shape[2 + i]
+        if ap in ("SAME_UPPER", "SAME_LOWER", "VALID"):
+            pb = auto_pads(ap, size, kernel[i], strides[i], dil[i])[0]
+        else:
+            pb = pads[i]
+        for o in range(out[2 + i]):
+            start = o * strides[i] - pb
+            if not any(0 <= start + j * dil[i] < size for j in range(kernel[i])):
+                return True
+    return False
+
+
+def _pool(op):
+    def f(n):
+        x = n.ins[0]
+        if x.rank < 3:
+            raise InferError(f"{op} needs rank >= 3")
+        kernel = n.a("kernel_shape")
+        if kernel is None:
+            raise InferError("kernel_shape is required")
+        nsp, strides, dil, pads, ap = _spatial(n, x, kernel)
+        if op == "AveragePool" and "dilations" in n.attrs:
+            raise InferError("AveragePool has no dilations before opset 19")
+        ceil = n.a("ceil_mode", 0)
+        out = list(x.shape[:2])
+        for i in range(nsp):
+            eff = (kernel[i] - 1) * dil[i] + 1
+            if ap == "NOTSET" and (pads[i] >= eff or pads[i + nsp] >= eff):
+                raise InferError("pool pads must be smaller than the window")
+            out.append(conv_out(x.shape[2 + i], kernel[i], strides[i], dil[i], pads[i],
+                                pads[i + nsp], ap, ceil))
+        if min(out[2:]) < 1:
+            raise InferError("pool output is empty")
+        if op == "MaxPool":
+            o = like(x, exact=x.exact, grid=x.grid)
+            o.shape = tuple(out)
+            empty = _empty_window(x, kernel, strides, dil, pads, ap, out)
+            if empty:
+                # the type's lowest value (-FLT_MAX): out of the pool's range
+                o.lo = min(o.lo, -3.4028234663852886e38)
+            outs = [o]
+            if n.n_out > 1:
+                idx = Val(None, "int64", out, -1, numel(x.shape) - 1, True)
+                # which index a window with no element gives is not
+                # specified (ortc: -1; ONNX Runtime: other values)
+                idx.fragile = empty
+                outs.append(idx)
+            return outs
+        o = like(x, exact=False)
+        o.shape = tuple(out)
+        return [o]
+    INFER[op] = f
+    KIND[op] = "move" if op == "MaxPool" else "inexact"
+
+
+_pool("MaxPool")
+_pool("AveragePool")
+DISCONT_INPUTS["MaxPool"] = ()
+
+
+def _gpool(op):
+    def f(n):
+        x = n.ins[0]
+        if x.rank < 3:
+            raise InferError(f"{op} needs rank >= 3")
+        o = like(x, exact=x.exact if op == "GlobalMaxPool" else False,
+                 grid=x.grid if op == "GlobalMaxPool" else None)
+        o.shape = tuple(x.shape[:2]) + (1,) * (x.rank - 2)
+        return [o]
+    INFER[op] = f
+    KIND[op] = "move" if op == "GlobalMaxPool" else "inexact"
+
+
+_gpool("GlobalAveragePool")
+_gpool("GlobalMaxPool")
+
+
+# ---- data movement -----------------------------------------------------------
+
+def _moved(x, shape, **kw):
+    o = Val(None, kw.get("dtype", x.dtype), shape, x.lo, x.hi, x.exact, x.grid)
+    o.distinct = x.distinct and numel(shape) <= x.numel and kw.get("distinct", True)
+    return o
+
+
+def _const_eval(x, f):
+    """known contents through a data-movement op (for shape arithmetic)"""
+    if x.data is None or x.numel > 4096:
+        return None
+    try:
+        return np.asarray(f(x.data))
+    except Exception:  # noqa: BLE001 - contents stay unknown
+        return None
+
+
+@infer_op("Identity", "move")
+def _identity(n):
+    x = n.ins[0]
+    o = _moved(x, x.shape)
+    o.data = x.data
+    return [o]
+
+
+@infer_op("Dropout", "move")
+def _dropout(n):
+    x = n.ins[0]
+    if n.opset >= 12:
+        n.need(1, 3)
+        if n.inp(2) is not None:
+            tm = n.data(2, "training_mode")
+            if bool(tm.reshape(-1)[0]):
+                raise InferError("Dropout in training mode is random")
+    outs = [_moved(x, x.shape)]
+    if n.n_out > 1:  # the mask: T before opset 10, bool since
+        outs.append(Val(None, "bool" if n.opset >= 10 else x.dtype, x.shape, 1, 1, True))
+    return outs
+
+
+@infer_op("Flatten", "move")
+def _flatten(n):
+    x = n.ins[0]
+    ax = n.a("axis", 1)
+    if ax < 0:
+        ax += x.rank
+    if not 0 <= ax <= x.rank:
+        raise InferError("Flatten axis")
+    o = _moved(x, (numel(x.shape[:ax]), numel(x.shape[ax:])))
+    o.data = _const_eval(x, lambda d: d.reshape(o.shape))
+    return [o]
+
+
+@infer_op("Reshape", "move")
+def _reshape(n):
+    n.need(2, 2)
+    x = n.ins[0]
+    shp = [int(v) for v in n.data(1, "shape").reshape(-1)]
+    allowzero = n.a("allowzero", 0)
+    out = []
+    neg = -1
+    for i, s in enumerate(shp):
+        if s == 0 and not allowzero:
+            if i >= x.rank:
+                raise InferError("Reshape 0 beyond the input's rank")
+            out.append(x.shape[i])
+        elif s == -1:
+            if neg >= 0:
+                raise InferError("Reshape: two -1")
+            neg = i
+            out.append(1)
+        elif s < -1:
+            raise InferError("Reshape: negative dim")
+        else:
+            out.append(s)
+    if neg >= 0:
+        rest = numel(out)
+        if rest == 0 or x.numel % rest:
+            raise InferError("Reshape -1 does not divide")
+        out[neg] = x.numel // rest
+    if numel(out) != x.numel:
+        raise InferError(f"Reshape {x.shape} -> {out}")
+    o = _moved(x, out)
+    o.data = _const_eval(x, lambda d: d.reshape(out))
+    return [o]
+
+
+@infer_op("Squeeze", "move")
+def _squeeze(n):
+    x = n.ins[0]
+    axes = n.a("axes") if n.opset < 13 else (
+        [int(v) for v in n.data(1, "axes").reshape(-1)] if n.inp(1) is not None else None)
+    if axes is None:
+        axes = [i for i, d in enumerate(x.shape) if d == 1]
+    axes = [norm_axis(a, x.rank) for a in axes]
+    if len(set(axes)) != len(axes) or any(x.shape[a] != 1 for a in axes):
+        raise InferError("Squeeze of a dim that is not 1")
+    out = [d for i, d in enumerate(x.shape) if i not in axes]
+    o = _moved(x, out)
+    o.data = _const_eval(x, lambda d: d.reshape(out))
+    return [o]
+
+
+@infer_op("Unsqueeze", "move")
+def _unsqueeze(n):
+    x = n.ins[0]
+    axes = n.a("axes") if n.opset < 13 else [int(v) for v in n.data(1, "axes").reshape(-1)]
+    if axes is None:
+        raise InferError("Unsqueeze needs axes")
+    r = x.rank + len(axes)
+    axes = [norm_axis(a, r) for a in axes]
+    if len(set(axes)) != len(axes):
+        raise InferError("Unsqueeze: repeated axes")
+    out, it = [], iter(x.shape)
+    for i in range(r):
+        out.append(1 if i in axes else next(it))
+    o = _moved(x, out)
+    o.data = _const_eval(x, lambda d: d.reshape(out))
+    return [o]
+
+
+@infer_op("Transpose", "move")
+def _transpose(n):
+    x = n.ins[0]
+    perm = n.a("perm", list(range(x.rank))[::-1])
+    if sorted(perm) != list(range(x.rank)):
+        raise InferError("Transpose perm")
+    return [_moved(x, [x.shape[p] for p in perm])]
+
+
+@infer_op("Concat", "move")
+def _concat(n):
+    n.need(1)
+    x = n.ins[0]
+    if x.rank == 0:
+        raise InferError("Concat of scalars")
+    ax = norm_axis(n.a("axis"), x.rank)
+    tot = 0
+    for v in n.ins:
+        if v.dtype != x.dtype or v.rank != x.rank:
+            raise InferError("Concat: dtypes/ranks differ")
+        for i in range(x.rank):
+            if i != ax and v.shape[i] != x.shape[i]:
+                raise InferError(f"Concat: shapes {x.shape} and {v.shape}")
+        tot += v.shape[ax]
+    out = list(x.shape)
+    out[ax] = tot
+    o = Val(None, x.dtype, out, min(v.lo for v in n.ins), max(v.hi for v in n.ins),
+            all(v.exact for v in n.ins))
+    if all(v.grid for v in n.ins):
+        o.grid = (max(v.grid[0] for v in n.ins), max(v.grid[1] for v in n.ins))
+    if all(v.data is not None for v in n.ins) and numel(out) <= 4096:
+        o.data = np.concatenate([v.data for v in n.ins], axis=ax)
+    return [o]
+
+
+@infer_op("Split", "move")
+def _split(n):
+    x = n.ins[0]
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    if n.opset >= 13:
+        split = [int(v) for v in n.data(1, "split").reshape(-1)] if n.inp(1) is not None else None
+    else:
+        split = n.a("split")
+    k = n.n_out
+    if split is None:
+        if x.shape[ax] % k:
+            raise InferError("Split: dim not divisible")
+        split = [x.shape[ax] // k] * k
+    if len(split) != k or sum(split) != x.shape[ax] or min(split) < 0:
+        raise InferError(f"Split {split} of {x.shape[ax]}")
+    outs = []
+    for s in split:
+        shp = list(x.shape)
+        shp[ax] = s
+        outs.append(_moved(x, shp))
+    return outs
+
+
+def slice_ranges(shape, starts, ends, axes, steps):
+    """(start, stop, step) per dim, clamped as ONNX Slice does."""
+    r = len(shape)
+    res = [(0, d, 1) for d in shape]
+    seen = set()
+    for st, en, ax, sp in zip(starts, ends, axes, steps):
+        ax = norm_axis(ax, r)
+        if ax in seen:
+            raise InferError("Slice: repeated axis")
+        seen.add(ax)
+        d = shape[ax]
+        if sp == 0:
+            raise InferError("Slice step 0")
+        st = st + d if st < 0 else st
+        en = en + d if en < 0 else en
+        if sp > 0:
+            st = min(max(st, 0), d)
+            en = min(max(en, 0), d)
+        else:
+            st = min(max(st, 0), d - 1)
+            en = min(max(en, -1), d - 1)
+        res[ax] = (st, en, sp)
+    return res
+
+
+def _slice_len(st, en, sp):
+    if sp > 0:
+        return max(0, -(-(en - st) // sp))
+    return max(0, -(-(st - en) // -sp))
+
+
+@infer_op("Slice", "move")
+def _slice(n):
+    x = n.ins[0]
+    if n.opset < 10:
+        starts, ends = n.a("starts"), n.a("ends")
+        axes = n.a("axes", list(range(len(starts))))
+        steps = [1] * len(starts)
+    else:
+        n.need(3, 5)
+        starts = [int(v) for v in n.data(1, "starts").reshape(-1)]
+        ends = [int(v) for v in n.data(2, "ends").reshape(-1)]
+        axes = [int(v) for v in n.data(3, "axes").reshape(-1)] if n.inp(3) is not None \
+            else list(range(len(starts)))
+        steps = [int(v) for v in n.data(4, "steps").reshape(-1)] if n.inp(4) is not None \
+            else [1] * len(starts)
+    if not (len(starts) == len(ends) == len(axes) == len(steps)):
+        raise InferError("Slice: lengths differ")
+    rng = slice_ranges(x.shape, starts, ends, axes, steps)
+    out = [_slice_len(*t) for t in rng]
+    o = _moved(x, out)
+    o.data = _const_eval(x, lambda d: d[tuple(slice(s, e if e >= 0 else None, p)
+                                              for s, e, p in rng)])
+    return [o]
+
+
+@infer_op("Gather", "move")
+def _gather(n):
+    n.need(2, 2)
+    x, idx = n.ins
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    d = x.shape[ax]
+    if idx.lo < -d or idx.hi >= d or (idx.lo < 0 and n.opset < 11):
+        raise InferError(f"Gather indices [{idx.lo}, {idx.hi}] out of range for {d}")
+    out = x.shape[:ax] + idx.shape + x.shape[ax + 1:]
+    o = Val(None, x.dtype, out, x.lo, x.hi, x.exact and idx.exact, x.grid)
+    if x.data is not None and idx.data is not None and numel(out) <= 4096:
+        o.data = np.take(x.data, idx.data.astype(np.int64), axis=ax)
+    return [o]
+
+
+@infer_op("GatherElements", "move")
+def _gather_el(n):
+    n.need(2, 2)
+    x, idx = n.ins
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    if idx.rank != x.rank:
+        raise InferError("GatherElements ranks")
+    for i in range(x.rank):
+        if i != ax and idx.shape[i] > x.shape[i]:
+            raise InferError("GatherElements index shape larger than data")
+    d = x.shape[ax]
+    if idx.lo < -d or idx.hi >= d:
+        raise InferError("GatherElements indices out of range")
+    return [Val(None, x.dtype, idx.shape, x.lo, x.hi, x.exact and idx.exact, x.grid)]
+
+
+def unique_along(idx, ax, dim):
+    """No two updates target one element: indices (normalised) differ along
+    `ax` for every position of the other axes."""
+    d = idx.data if idx.data is not None else idx.data_full
+    if d is None:
+        return False
+    d = np.asarray(d, dtype=np.int64) % max(dim, 1)
+    d = np.moveaxis(d, ax, -1).reshape(-1, d.shape[ax])
+    return all(len(np.unique(row)) == len(row) for row in d)
+
+
+@infer_op("ScatterElements", "move")
+def _scatter_el(n):
+    n.need(3, 3)
+    x, idx, upd = n.ins
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    if idx.shape != upd.shape or idx.rank != x.rank or upd.dtype != x.dtype:
+        raise InferError("ScatterElements shapes")
+    for i in range(x.rank):
+        if idx.shape[i] > x.shape[i]:
+            raise InferError("ScatterElements updates larger than data")
+    d = x.shape[ax]
+    if idx.lo < -d or idx.hi >= d:
+        raise InferError("ScatterElements indices out of range")
+    red = n.a("reduction", "none")
+    if red == "none":
+        if not unique_along(idx, ax, d):
+            raise InferError("ScatterElements with repeated indices (order unspecified)")
+        lo, hi = min(x.lo, upd.lo), max(x.hi, upd.hi)
+        return [Val(None, x.dtype, x.shape, lo, hi, x.exact and upd.exact and idx.exact)]
+    if red == "add":
+        m = max(abs(x.lo), abs(x.hi)) + max(abs(upd.lo), abs(upd.hi)) * idx.shape[ax]
+    else:
+        m = max(abs(x.lo), abs(x.hi)) * max(abs(upd.lo), abs(upd.hi), 1) ** idx.shape[ax]
+    return [Val(None, x.dtype, x.shape, -m, m)]
+
+
+@infer_op("Pad", "move")
+def _pad(n):
+    x = n.ins[0]
+    if n.opset < 11:
+        pads = n.a("pads")
+        value = n.a("value", 0.0)
+    else:
+        n.need(2, 3)
+        pads = [int(v) for v in n.data(1, "pads").reshape(-1)]
+        value = float(n.data(2, "constant_value").reshape(-1)[0]) if n.inp(2) is not None \
+            else 0.0
+    mode = n.a("mode", "constant")
+    r = x.rank
+    if len(pads) != 2 * r:
+        raise InferError("Pad: pads length")
+    out = []
+    for i in range(r):
+        o = x.shape[i] + pads[i] + pads[i + r]
+        if o < 0:
+            raise InferError("Pad removes more than the dim")
+        if mode == "reflect" and (pads[i] >= x.shape[i] or pads[i + r] >= x.shape[i]) and \
+                (pads[i] > 0 or pads[i + r] > 0):
+            raise InferError("reflect pad must be smaller than the dim")
+        if mode == "edge" and x.shape[i] == 0 and (pads[i] > 0 or pads[i + r] > 0):
+            raise InferError("edge pad of an empty dim")
+        out.append(o)
+    o = _moved(x, out)
+    if mode == "constant" and any(p > 0 for p in pads):
+        o.lo, o.hi = min(x.lo, value), max(x.hi, value)
+        if o.grid:
+            from facts import grid_of_data
+            g2 = grid_of_data(np.array([value]), x.dtype)
+            o.grid = None if g2 is None else (max(g2[0], o.grid[0]), max(g2[1], o.grid[1]))
+    o.distinct = False
+    return [o]
+
+
+@infer_op("Expand", "move")
+def _expand(n):
+    n.need(2, 2)
+    x = n.ins[0]
+    shp = tuple(int(v) for v in n.data(1, "shape").reshape(-1))
+    o = _moved(x, broadcast(x.shape, shp))
+    o.distinct = False
+    return [o]
+
+
+@infer_op("Tile", "move")
+def _tile(n):
+    n.need(2, 2)
+    x = n.ins[0]
+    rep = [int(v) for v in n.data(1, "repeats").reshape(-1)]
+    if len(rep) != x.rank or min(rep, default=0) < 0:
+        raise InferError("Tile repeats")
+    o = _moved(x, [d * r for d, r in zip(x.shape, rep)])
+    o.distinct = False
+    return [o]
+
+
+@infer_op("Trilu", "move")
+def _trilu(n):
+    x = n.ins[0]
+    if x.rank < 2:
+        raise InferError("Trilu needs rank >= 2")
+    if n.inp(1) is not None:
+        n.data(1, "k")
+    o = _moved(x, x.shape)
+    o.lo, o.hi = min(o.lo, 0), max(o.hi, 0)
+    o.distinct = False
+    return [o]
+
+
+@infer_op("DepthToSpace", "move")
+def _d2s(n):
+    x = n.ins[0]
+    b = n.a("blocksize")
+    if x.rank != 4 or not b or x.shape[1] % (b * b):
+        raise InferError("DepthToSpace shape")
+    nn, c, h, w = x.shape
+    return [_moved(x, (nn, c // (b * b), h * b, w * b))]
+
+
+@infer_op("SpaceToDepth", "move")
+def _s2d(n):
+    x = n.ins[0]
+    b = n.a("blocksize")
+    if x.rank != 4 or not b or x.shape[2] % b or x.shape[3] % b:
+        raise InferError("SpaceToDepth shape")
+    nn, c, h, w = x.shape
+    return [_moved(x, (nn, c * b * b, h // b, w // b))]
+
+
+# ---- shape and constants -----------------------------------------------------
+
+@infer_op("Shape", "move")
+def _shape(n):
+    x = n.ins[0]
+    r = x.rank
+    st, en = n.a("start", 0), n.a("end", r)
+    st = min(max(st + r if st < 0 else st, 0), r)
+    en = min(max(en + r if en < 0 else en, 0), r)
+    dims = np.array(x.shape[st:en], dtype=np.int64)
+    o = Val(None, "int64", (len(dims),), float(dims.min()) if dims.size else 0,
+            float(dims.max()) if dims.size else 0, True, data=dims)
+    return [o]
+
+
+@infer_op("Size", "move")
+def _size(n):
+    x = n.ins[0]
+    return [Val(None, "int64", (), x.numel, x.numel, True, data=np.array(x.numel, np.int64))]
+
+
+@infer_op("Constant", "move")
+def _constant(n):
+    if "value" in n.attrs:
+        d = np.asarray(n.attrs["value"])
+    elif "value_float" in n.attrs:
+        d = np.array(n.attrs["value_float"], np.float32)
+    elif "value_floats" in n.attrs:
+        d = np.array(n.attrs["value_floats"], np.float32)
+    elif "value_int" in n.attrs:
+        d = np.array(n.attrs["value_int"], np.int64)
+    elif "value_ints" in n.attrs:
+        d = np.array(n.attrs["value_ints"], np.int64)
+    else:
+        raise InferError("Constant without a value")
+    dt = str(d.dtype)
+    return [data_val(d, dt)]
+
+
+def data_val(d, dt):
+    from facts import grid_of_data
+    lo, hi = bounds_of_data(d)
+    o = Val(None, dt, d.shape, lo, hi, True, grid_of_data(d, dt), data=d)
+    o.distinct = d.size == len(np.unique(d))
+    return o
+
+
+@infer_op("ConstantOfShape", "move")
+def _cos(n):
+    shp = [int(v) for v in n.data(0, "shape").reshape(-1)]
+    if min(shp, default=0) < 0:
+        raise InferError("ConstantOfShape negative dim")
+    v = n.a("value")
+    v = np.zeros(1, np.float32) if v is None else np.asarray(v).reshape(-1)
+    dt = str(v.dtype)
+    val = float(v[0])
+    o = Val(None, dt, shp, val, val, True)
+    from facts import grid_of_data
+    o.grid = grid_of_data(v, dt)
+    if numel(shp) <= 4096:
+        o.data = np.full(shp, v[0], dtype=v.dtype)
+    return [o]
+
+
+@infer_op("Range", "exact")
+def _range(n):
+    n.need(3, 3)
+    s, l, d = [n.data(i, "range argument").reshape(-1)[0] for i in range(3)]
+    for v in n.ins:
+        if v.shape != () or v.dtype != n.ins[0].dtype:
+            raise InferError("Range arguments must be scalars of one type")
+    if d == 0:
+        raise InferError("Range delta 0")
+    cnt = max(int(math.ceil((float(l) - float(s)) / float(d))), 0)
+    dt = n.ins[0].dtype
+    data = (np.asarray(s) + np.arange(cnt).astype(dt) * np.asarray(d)).astype(dt) \
+        if dt not in FLOATS else None
+    lo = min(float(s), float(s) + (cnt - 1) * float(d)) if cnt else 0
+    hi = max(float(s), float(s) + (cnt - 1) * float(d)) if cnt else 0
+    o = Val(None, dt, (cnt,), lo, hi, dt not in FLOATS, data=data)
+    return [o]
+
+
+@infer_op("Cast", "discont")
+def _cast(n):
+    from facts import DTYPE_OF
+    x = n.ins[0]
+    to = DTYPE_OF.get(n.a("to"))
+    if to is None:
+        raise InferError(f"Cast to {n.a('to')}")
+    return [_cast_val(x, to)]
+
+
+def _cast_val(x, to):
+    lo, hi = x.lo, x.hi
+    if to == "bool":
+        lo, hi = 0, 1
+    elif to not in FLOATS:
+        if x.dtype in FLOATS:
+            lo, hi = math.trunc(lo) if math.isfinite(lo) else lo, \
+                math.trunc(hi) if math.isfinite(hi) else hi
+        tlo, thi = int_range(to)
+        if lo < tlo or hi > thi:
+            raise InferError(f"Cast {x.dtype} [{x.lo}, {x.hi}] to {to} overflows")
+    elif to == "float16" and max(abs(lo), abs(hi)) > 60000:
+        raise InferError("Cast to float16 overflows")
+    grid = None
+    if to in FLOATS:
+        if x.dtype in FLOATS:
+            grid = grid_ok(x.grid, to) if x.grid else None
+        else:
+            grid = grid_ok((0, max(abs(lo), abs(hi), 1)), to)
+    # float narrowing is correctly rounded and integer truncation exact:
+    # an exact input stays exact
+    o = Val(None, to, x.shape, lo, hi, x.exact, grid)
+    if x.data is not None and x.numel <= 4096:
+        o.data = x.data.astype(to)
+    return o
+
+
+@infer_op("CastLike", "discont")
+def _castlike(n):
+    n.need(2, 2)
+    return [_cast_val(n.ins[0], n.ins[1].dtype)]
+
+
+DISCONT_INPUTS["CastLike"] = (0,)
+
+
+# ---- resize ------------------------------------------------------------------
+
+@infer_op("Upsample", "inexact")
+def _upsample(n):
+    x = n.ins[0]
+    scales = [float(v) for v in n.data(1, "scales").reshape(-1)]
+    if len(scales) != x.rank or min(scales) < 1:
+        raise InferError("Upsample scales")
+    out = [int(math.floor(d * s)) for d, s in zip(x.shape, scales)]
+    mode = n.a("mode", "nearest")
+    o = _moved(x, out)
+    if mode != "nearest":
+        o.exact, o.grid = False, None
+    o.distinct = False
+    return [o]
+
+
+@infer_op("Resize", "inexact")
+def _resize(n):
+    x = n.ins[0]
+    mode = n.a("mode", "nearest")
+    if n.opset < 11:
+        scales = [float(v) for v in n.data(1, "scales").reshape(-1)]
+        sizes = None
+    else:
+        scales = n.inp(2)
+        scales = [float(v) for v in n.data(2, "scales").reshape(-1)] \
+            if scales is not None and scales.numel > 0 else None
+        sizes = [int(v) for v in n.data(3, "sizes").reshape(-1)] if n.inp(3) is not None else None
+        if (scales is None) == (sizes is None):
+            raise InferError("Resize needs exactly one of scales and sizes")
+    if scales is not None:
+        if len(scales) != x.rank or min(scales) <= 0:
+            raise InferError("Resize scales")
+        out = [int(math.floor(d * s)) for d, s in zip(x.shape, scales)]
+    else:
+        if len(sizes) != x.rank:
+            raise InferError("Resize sizes")
+        out = sizes
+    if min(out) < 1:
+        raise InferError("Resize output empty")
+    if mode in ("linear", "cubic"):
+        if x.dtype not in FLOATS:
+            raise InferError("linear/cubic resize of integers")
+    o = _moved(x, out)
+    if mode != "nearest":
+        o.exact, o.grid = False, None
+        if mode == "cubic":
+            m = max(abs(x.lo), abs(x.hi)) * 1.5
+            o.lo, o.hi = -m, m
+        if n.a("coordinate_transformation_mode") == "tf_crop_and_resize":
+            ev = n.a("extrapolation_value", 0.0)
+            o.lo, o.hi = min(o.lo, ev), max(o.hi, ev)
+    elif n.a("coordinate_transformation_mode") == "tf_crop_and_resize":
+        ev = n.a("extrapolation_value", 0.0)
+        o.lo, o.hi = min(o.lo, ev), max(o.hi, ev)
+    o.distinct = False
+    return [o]
+
+
+# Resize/Upsample in nearest mode only select elements (exact), but the
+# coordinate arithmetic may differ in the last bit at a tie. The generator
+# keeps scales whose ties the spec's nearest_mode resolves.
+KIND["Resize"] = "move"
+KIND["Upsample"] = "move"

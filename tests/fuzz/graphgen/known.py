@@ -1,0 +1,276 @@
+"""known.py — disagreements with ONNX Runtime that were triaged as ONNX
+Runtime deviations or spec questions, each with the spec's words and a
+matcher over the graph upstream of the disagreeing output. A campaign counts
+a match under the issue's id instead of as a disagreement; a minimized case
+of each is saved under tests/fuzz/regressions/graphs (with ortc's output,
+checked by hand against the spec, as the expected value). Only the ONNX
+Runtime oracle's findings are matched: a disagreement between ortc's own
+two paths is never "known".
+"""
+import onnx
+from onnx import helper, numpy_helper
+
+
+class Known:
+    def __init__(self, id, what, spec, match):
+        self.id = id
+        self.what = what  # "ONNX Runtime deviation" | "spec question"
+        self.spec = spec
+        self.match = match
+
+
+def _attr(nd, name, default=None):
+    for a in nd.attribute:
+        if a.name == name:
+            v = helper.get_attribute_value(a)
+            return v.decode() if isinstance(v, bytes) else v
+    return default
+
+
+def _const(model, name):
+    for i in model.graph.initializer:
+        if i.name == name:
+            return numpy_helper.to_array(i)
+    for nd in model.graph.node:
+        if nd.op_type == "Constant" and nd.output[0] == name:
+            return numpy_helper.to_array(nd.attribute[0].t) if nd.attribute[0].t.dims or \
+                nd.attribute[0].type == 4 else None
+    return None
+
+
+def upstream(model, output_index):
+    """Nodes the graph output depends on."""
+    g = model.graph
+    if not 0 <= output_index < len(g.output):
+        return list(g.node)
+    prod = {o: nd for nd in g.node for o in nd.output if o}
+    seen, todo, res = set(), [g.output[output_index].name], []
+    while todo:
+        v = todo.pop()
+        nd = prod.get(v)
+        if nd is None or id(nd) in seen:
+            continue
+        seen.add(id(nd))
+        res.append(nd)
+        todo.extend(i for i in nd.input if i)
+        todo.extend(_subgraph_reads(nd))  # an If's branches read outer values
+    return res
+
+
+def _subgraph_reads(nd):
+    names = []
+    for a in nd.attribute:
+        if a.type == onnx.AttributeProto.GRAPH:
+            for sn in a.g.node:
+                names += [i for i in sn.input if i]
+                names += _subgraph_reads(sn)
+    return names
+
+
+def _opset(model):
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _dropout_mask(model, nodes):
+    return _opset(model) < 12 and any(
+        nd.op_type == "Dropout" and len(nd.output) > 1 and nd.output[1] for nd in nodes)
+
+
+def _same_dilated(model, nodes):
+    return any(nd.op_type in ("MaxPool", "AveragePool") and
+               _attr(nd, "auto_pad", "NOTSET") in ("SAME_UPPER", "SAME_LOWER") and
+               any(d != 1 for d in _attr(nd, "dilations", [1])) for nd in nodes)
+
+
+def _tf_nn_ceil(model, nodes):
+    return any(nd.op_type == "Resize" and
+               _attr(nd, "coordinate_transformation_mode") == "tf_half_pixel_for_nn" and
+               _attr(nd, "nearest_mode", "round_prefer_floor") in ("ceil", "round_prefer_ceil")
+               for nd in nodes)
+
+
+def _shape_of(model, name):
+    """Shape of a value: from the case's own values when known (a dynamic
+    batch leaves ONNX's inference symbolic), else ONNX shape inference."""
+    if name in _SHAPES:
+        return list(_SHAPES[name])
+    try:
+        inf = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001
+        return None
+    for vi in list(inf.graph.value_info) + list(inf.graph.input) + list(inf.graph.output):
+        if vi.name == name:
+            dims = vi.type.tensor_type.shape.dim
+            if all(d.HasField("dim_value") for d in dims):
+                return [d.dim_value for d in dims]
+    for init in model.graph.initializer:
+        if init.name == name:
+            return list(init.dims)
+    return None
+
+
+def _resize_scales(model, nd):
+    """(scales, sizes) constants of a Resize-11+ node (None when absent)."""
+    sc = _const(model, nd.input[2]) if len(nd.input) > 2 and nd.input[2] else None
+    sz = _const(model, nd.input[3]) if len(nd.input) > 3 and nd.input[3] else None
+    if sc is not None and sc.size == 0:
+        sc = None
+    return sc, sz
+
+
+def _crop_identity(model, nodes):
+    """tf_crop_and_resize where an axis keeps its length (scale 1) but its
+    roi is not [0, 1]."""
+    for nd in nodes:
+        if nd.op_type != "Resize" or \
+                _attr(nd, "coordinate_transformation_mode") != "tf_crop_and_resize":
+            continue
+        if len(nd.input) < 2 or not nd.input[1]:
+            continue
+        roi = _const(model, nd.input[1])
+        if roi is not None and roi.size == 0:
+            continue
+        sc, sz = _resize_scales(model, nd)
+        if sc is not None:
+            same = [float(v) == 1.0 for v in sc]
+        else:
+            shape = _shape_of(model, nd.input[0])
+            if sz is None or shape is None:
+                continue
+            same = [int(a) == int(b) for a, b in zip(sz, shape)]
+        for i, keep in enumerate(same):
+            if not keep:
+                continue
+            if roi is None:  # fed at run time: may select part of the axis
+                return True
+            half = roi.size // 2
+            if i < half and (roi[i] != 0 or roi[half + i] != 1):
+                return True
+    return False
+
+
+def _length_resized(model, nodes):
+    """align_corners, or pytorch_half_pixel at a resized length of 1, with
+    a scale whose input * scale is not an integer."""
+    for nd in nodes:
+        if nd.op_type != "Resize":
+            continue
+        ctm = _attr(nd, "coordinate_transformation_mode", "half_pixel")
+        if ctm not in ("align_corners", "pytorch_half_pixel", "tf_crop_and_resize"):
+            continue
+        sc, sz = _resize_scales(model, nd)
+        if sc is None:
+            continue  # sizes: input * (output / input) is the output length
+        shape = _shape_of(model, nd.input[0])
+        if shape is None:
+            return True
+        for d, s in zip(shape, sc):
+            exact = float(d) * float(s)
+            if exact != int(exact) and (ctm != "pytorch_half_pixel" or int(exact) == 1):
+                return True
+    return False
+
+
+def _gemm_empty_k(model, nodes):
+    for nd in nodes:
+        if nd.op_type == "Gemm" and len(nd.input) > 2 and nd.input[2] and \
+                _attr(nd, "beta", 1.0) != 1.0:
+            a = _shape_of(model, nd.input[0])
+            if a is not None and len(a) == 2 and a[1 if not _attr(nd, "transA", 0) else 0] == 0:
+                return True
+    return False
+
+
+def _reduce_empty(model, nodes):
+    for nd in nodes:
+        if nd.op_type.startswith("Reduce") or nd.op_type in ("ArgMax", "ArgMin"):
+            s = _shape_of(model, nd.input[0])
+            if s is not None and 0 in s:
+                return True
+    return False
+
+
+def _convt_output_shape_v1(model, nodes):
+    return _opset(model) < 11 and any(
+        nd.op_type == "ConvTranspose" and _attr(nd, "output_shape") is not None and
+        _attr(nd, "auto_pad", "NOTSET") != "SAME_UPPER" for nd in nodes)
+
+
+KNOWN = [
+    Known("ort-dropout-mask", "ONNX Runtime deviation",
+          "Dropout before opset 12 in inference: ONNX Runtime fills the mask output with "
+          "0/false; nothing is dropped, and ONNX's reference and backend test "
+          "(test_dropout_default_mask) give 1/true. From opset 12 ONNX Runtime agrees.",
+          lambda m, f, nodes: _dropout_mask(m, nodes)),
+    Known("ort-pool-same-dilation", "ONNX Runtime deviation",
+          "MaxPool with auto_pad SAME_UPPER/SAME_LOWER and dilations > 1: ONNX Runtime "
+          "computes the padding without the dilation and returns a wrong (even empty) "
+          "output. ONNX: 'SAME_UPPER or SAME_LOWER: output_spatial_shape[i] = "
+          "ceil(input_spatial_shape[i] / strides_spatial_shape[i])'.",
+          lambda m, f, nodes: _same_dilated(m, nodes)),
+    Known("ort-resize-tf-nn-nearest-mode", "ONNX Runtime deviation",
+          "Resize with coordinate_transformation_mode tf_half_pixel_for_nn ignores "
+          "nearest_mode ceil/round_prefer_ceil in ONNX Runtime. ONNX: 'x_original = "
+          "(x_resized + 0.5) / scale' and nearest_mode 'indicates how to get \"nearest\" "
+          "pixel in input tensor from x_original'.",
+          lambda m, f, nodes: _tf_nn_ceil(m, nodes)),
+    Known("ort-resize-crop-identity", "ONNX Runtime deviation",
+          "Resize tf_crop_and_resize along an axis whose scale is 1: ONNX Runtime copies "
+          "that axis unchanged and ignores its roi. ONNX: 'if "
+          "coordinate_transformation_mode is \"tf_crop_and_resize\", x_original = "
+          "length_resized > 1 ? start_x * (length_original - 1) + x_resized * (end_x - "
+          "start_x) * (length_original - 1) / (length_resized - 1) : 0.5 * (start_x + end_x) "
+          "* (length_original - 1)'; along axes scaled by other than 1 ONNX Runtime follows it.",
+          lambda m, f, nodes: _crop_identity(m, nodes)),
+    Known("ort-gemm-empty-k-beta", "ONNX Runtime deviation",
+          "Gemm with an empty inner dimension (K = 0) and beta != 1: ONNX Runtime returns C "
+          "unscaled. ONNX: 'Y = alpha * A' * B' + beta * C'; with K = 0 the product is 0 "
+          "and Y = beta * C.",
+          lambda m, f, nodes: _gemm_empty_k(m, nodes)),
+    Known("ort-reduce-empty-shape", "ONNX Runtime deviation",
+          "A reduction over an axis of an input with a 0-sized dim: ONNX Runtime returns the "
+          "input's shape (ReduceSumSquare of [2,1,0] over axis 0, keepdims 0, gives [2,1,0]); "
+          "ONNX: 'The resulting tensor has the same rank as the input if keepdims equals 1. "
+          "If keepdims equals 0, then the resulting tensor has the reduced dimension pruned' "
+          "([1,0]).",
+          lambda m, f, nodes: _reduce_empty(m, nodes)),
+    Known("spec-convtranspose-1-output-shape-pads", "spec question",
+          "ConvTranspose before opset 11 with output_shape and an odd total padding: "
+          "ConvTranspose-1 says 'If (auto_pads != SAME_UPPER): pads[start_i] = "
+          "total_padding[i]/2; pads[end_i] = total_padding[i] - (total_padding[i]/2)', "
+          "ConvTranspose-11 the opposite ('If (auto_pads == SAME_UPPER): pads[start_i] = "
+          "total_padding[i]/2 ... Else: pads[start_i] = total_padding[i] - "
+          "(total_padding[i]/2)'). ortc follows each version's words; ONNX Runtime applies "
+          "the opset-11 rule to every version.",
+          lambda m, f, nodes: _convt_output_shape_v1(m, nodes)),
+    Known("spec-resize-length-resized", "spec question",
+          "Resize with scales whose input * scale is not an integer, in align_corners "
+          "('x_original = x_resized * (length_original - 1) / (length_resized - 1)'), "
+          "tf_crop_and_resize (the same ratio with the roi) or "
+          "pytorch_half_pixel ('x_original = length_resized > 1 ? (x_resized + 0.5) / scale "
+          "- 0.5 : 0'): is length_resized input * scale or the output's integer length? "
+          "ONNX 1.12's own test data (test_resize_downsample_scales_linear_align_corners "
+          "expects 3.142857) take input * scale, as ortc does; ONNX Runtime takes the "
+          "integer length.",
+          lambda m, f, nodes: _length_resized(m, nodes)),
+]
+
+
+_SHAPES = {}
+
+
+def match(model, finding, shapes=None):
+    """The Known issue explaining an ONNX Runtime finding, or None. shapes:
+    {value name: shape} of this case (analyze.analyze), when available."""
+    if finding.get("oracle") != "ort":
+        return None
+    nodes = upstream(model, finding.get("output", -1))
+    _SHAPES.clear()
+    _SHAPES.update(shapes or {})
+    try:
+        for k in KNOWN:
+            if k.match(model, finding, nodes):
+                return k
+    finally:
+        _SHAPES.clear()
+    return None
