@@ -190,6 +190,26 @@ def _reduce_empty(model, nodes):
     return False
 
 
+def _same_negative_pad(model, nodes):
+    """A pool with auto_pad SAME_* along an axis where the stride exceeds the
+    dilated kernel so much that (out - 1) * stride + kernel - in < 0."""
+    for nd in nodes:
+        if nd.op_type not in ("MaxPool", "AveragePool", "LpPool") or \
+                _attr(nd, "auto_pad", "NOTSET") not in ("SAME_UPPER", "SAME_LOWER"):
+            continue
+        shape = _shape_of(model, nd.input[0])
+        if shape is None:
+            return True
+        k = _attr(nd, "kernel_shape", [])
+        st = _attr(nd, "strides", [1] * len(k))
+        dl = _attr(nd, "dilations", [1] * len(k))
+        for i, n in enumerate(shape[2:2 + len(k)]):
+            out = -(-n // st[i])
+            if (out - 1) * st[i] + (k[i] - 1) * dl[i] + 1 - n < 0:
+                return True
+    return False
+
+
 def _convt_output_shape_v1(model, nodes):
     return _opset(model) < 11 and any(
         nd.op_type == "ConvTranspose" and _attr(nd, "output_shape") is not None and
@@ -243,6 +263,15 @@ KNOWN = [
           "(total_padding[i]/2)'). ortc follows each version's words; ONNX Runtime applies "
           "the opset-11 rule to every version.",
           lambda m, f, nodes: _convt_output_shape_v1(m, nodes)),
+    Known("spec-pool-same-negative-pad", "spec question",
+          "A pool with auto_pad SAME_UPPER/SAME_LOWER where the stride is larger than the "
+          "kernel, so 'pad_shape[i] = (output_spatial_shape[i] - 1) * "
+          "strides_spatial_shape[i] + ((kernel_spatial_shape[i] - 1) * dilations[i] + 1) - "
+          "input_spatial_shape[i]' is negative: the spec does not say whether a negative "
+          "pad is zero or shifts the window into the input. ortc takes it as zero (windows "
+          "start at 0, as TensorFlow's SAME, where auto_pad comes from); ONNX Runtime "
+          "shifts the windows by half of it.",
+          lambda m, f, nodes: _same_negative_pad(m, nodes)),
     Known("spec-resize-length-resized", "spec question",
           "Resize with scales whose input * scale is not an integer, in align_corners "
           "('x_original = x_resized * (length_original - 1) / (length_resized - 1)'), "
