@@ -37,7 +37,7 @@ ORTC_OP_TABLE(rnn);
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/, rnn/ */
+/* by folder: nn/, math/, tensor/, control/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;

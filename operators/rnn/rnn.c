@@ -65,8 +65,8 @@ static const char *const gate_names[] = {"", "hidden_size", "", "3*hidden_size",
 
 static const char *input_name(int i)
 {
-    static const char *const names[] = {"X", "W", "R", "B", "sequence_lens", "initial_h",
-                                        "initial_c", "P"};
+    static const char *const names[] = {"X",         "W",         "R", "B", "sequence_lens",
+                                        "initial_h", "initial_c", "P"};
     return names[i];
 }
 
@@ -84,15 +84,16 @@ static ortc_status check_shape(ortc_opctx *c, int i, int rank, const int64_t *wa
     char got[96], exp[96];
     ortc_shape_str(got, sizeof got, t->rank, t->dims);
     ortc_shape_str(exp, sizeof exp, rank, want);
-    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %s '%s' has shape %s; it must be %s %s",
-                         input_name(i), ortc_plain_input_name(c, i), got, exp, layout);
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "input %s '%s' has shape %s; it must be %s %s", input_name(i),
+                         ortc_plain_input_name(c, i), got, exp, layout);
 }
 
 static ortc_status parse_activations(ortc_opctx *c, ortc_rnn_params *p)
 {
     static const ortc_rnn_act_kind defaults[3][3] = {
-        {ORTC_RNN_TANH},                                     /* RNN: f */
-        {ORTC_RNN_SIGMOID, ORTC_RNN_TANH},                   /* GRU: f, g */
+        {ORTC_RNN_TANH},                                  /* RNN: f */
+        {ORTC_RNN_SIGMOID, ORTC_RNN_TANH},                /* GRU: f, g */
         {ORTC_RNN_SIGMOID, ORTC_RNN_TANH, ORTC_RNN_TANH}, /* LSTM: f, g, h */
     };
     const ortc_attr *a = ortc_node_attr(c->node, "activations");
@@ -192,14 +193,13 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
     if (p->cell != ORTC_RNN_LSTM && ortc_node_attr(c->node, "input_forget"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'input_forget' is LSTM's, not %s's", op);
-    if ((p->cell != ORTC_RNN_GRU || version < 3) &&
-        ortc_node_attr(c->node, "linear_before_reset"))
+    if ((p->cell != ORTC_RNN_GRU || version < 3) && ortc_node_attr(c->node, "linear_before_reset"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'linear_before_reset' exists for GRU-3 and later");
     p->layout = (int)ortc_node_attr_int(c->node, "layout", 0);
     if (p->layout != 0 && p->layout != 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'layout' is %d; it must be 0 or 1",
-                             p->layout);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'layout' is %d; it must be 0 or 1", p->layout);
     /* GRU-1's schema spells its default "foward" */
     const char *dir = ortc_node_attr_string(c->node, "direction", "forward");
     if (!strcmp(dir, "forward"))
@@ -232,8 +232,9 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
         int i = x->rank != 3 ? IN_X : w->rank != 3 ? IN_W : IN_R;
         char got[96];
         ortc_shape_str(got, sizeof got, c->in[i]->rank, c->in[i]->dims);
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %s '%s' has shape %s; %s needs rank 3",
-                             input_name(i), ortc_plain_input_name(c, i), got, op);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input %s '%s' has shape %s; %s needs rank 3", input_name(i),
+                             ortc_plain_input_name(c, i), got, op);
     }
     p->seq = x->dims[p->layout ? 1 : 0];
     p->batch = x->dims[p->layout ? 0 : 1];
@@ -394,8 +395,8 @@ enum {
 };
 
 static const int dnnl_arg_of[N_ARGS] = {
-    DNNL_ARG_SRC_LAYER,    DNNL_ARG_SRC_ITER,       DNNL_ARG_SRC_ITER_C, DNNL_ARG_WEIGHTS_LAYER,
-    DNNL_ARG_WEIGHTS_ITER, DNNL_ARG_WEIGHTS_PEEPHOLE, DNNL_ARG_BIAS,     DNNL_ARG_DST_LAYER,
+    DNNL_ARG_SRC_LAYER,    DNNL_ARG_SRC_ITER,         DNNL_ARG_SRC_ITER_C, DNNL_ARG_WEIGHTS_LAYER,
+    DNNL_ARG_WEIGHTS_ITER, DNNL_ARG_WEIGHTS_PEEPHOLE, DNNL_ARG_BIAS,       DNNL_ARG_DST_LAYER,
     DNNL_ARG_DST_ITER,     DNNL_ARG_DST_ITER_C,
 };
 
@@ -418,7 +419,7 @@ typedef struct rnn_state {
     /* run-time preparation of scratch arguments (from inputs that are not
      * constant, or layout changes) and of outputs from scratch */
     bool pack_w, pack_r, pack_b, pack_p;
-    bool h0_in, c0_in;         /* SRC_ITER(_C) in scratch: from the input, or zeros */
+    bool h0_in, c0_in;          /* SRC_ITER(_C) in scratch: from the input, or zeros */
     bool y_out, yh_out, yc_out; /* DST_* in scratch copied into the outputs */
 } rnn_state;
 
@@ -584,16 +585,15 @@ static ortc_status bind_weights(ortc_opctx *c, rnn_state *s, int i, int in, int6
         return st;
     s->a[i].from = FROM_OWNED;
     if (s->step.n_args >= ORTC_DNNL_MAX_ARGS)
-        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: more than %d oneDNN arguments",
-                             ORTC_DNNL_MAX_ARGS);
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                             "internal: more than %d oneDNN arguments", ORTC_DNNL_MAX_ARGS);
     s->step.args[s->step.n_args].arg = dnnl_arg_of[i];
     s->step.args[s->step.n_args].mem = &s->a[i].mem;
     s->step.n_args++;
     return ORTC_STATUS_OK;
 }
 
-static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanilla_alg,
-                              float alpha)
+static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanilla_alg, float alpha)
 {
     const ortc_rnn_params *p = &s->p;
     const int64_t T = p->seq, N = p->batch, I = p->input, H = p->hidden, D = p->dirs;
@@ -644,7 +644,7 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
     if (has_p && (st = ortc_dnnl_md_tag(c, &md[A_WEIGHTS_PEEPHOLE], 4, peep_dims, dnnl_ldgo)))
         return st;
 
-    const dnnl_rnn_direction_t dir = D == 2     ? dnnl_bidirectional_concat
+    const dnnl_rnn_direction_t dir = D == 2       ? dnnl_bidirectional_concat
                                      : p->reverse ? dnnl_unidirectional_right2left
                                                   : dnnl_unidirectional_left2right;
     const dnnl_memory_desc_t *opt[N_ARGS];
@@ -656,26 +656,26 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
         DNNL_CHECK(c, dnnl_lstm_forward_desc_init_v2(
                           &desc, dnnl_forward_inference, dir, opt[A_SRC_LAYER], opt[A_SRC_ITER],
                           opt[A_SRC_ITER_C], opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER],
-                          opt[A_WEIGHTS_PEEPHOLE], opt[A_BIAS], opt[A_DST_LAYER],
-                          opt[A_DST_ITER], opt[A_DST_ITER_C], 0));
+                          opt[A_WEIGHTS_PEEPHOLE], opt[A_BIAS], opt[A_DST_LAYER], opt[A_DST_ITER],
+                          opt[A_DST_ITER_C], 0));
         break;
     case ORTC_RNN_GRU:
         if (p->lbr)
             DNNL_CHECK(c, dnnl_lbr_gru_forward_desc_init(
-                              &desc, dnnl_forward_inference, dir, opt[A_SRC_LAYER],
-                              opt[A_SRC_ITER], opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER],
-                              opt[A_BIAS], opt[A_DST_LAYER], opt[A_DST_ITER], 0));
+                              &desc, dnnl_forward_inference, dir, opt[A_SRC_LAYER], opt[A_SRC_ITER],
+                              opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER], opt[A_BIAS],
+                              opt[A_DST_LAYER], opt[A_DST_ITER], 0));
         else
             DNNL_CHECK(c, dnnl_gru_forward_desc_init(
-                              &desc, dnnl_forward_inference, dir, opt[A_SRC_LAYER],
-                              opt[A_SRC_ITER], opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER],
-                              opt[A_BIAS], opt[A_DST_LAYER], opt[A_DST_ITER], 0));
+                              &desc, dnnl_forward_inference, dir, opt[A_SRC_LAYER], opt[A_SRC_ITER],
+                              opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER], opt[A_BIAS],
+                              opt[A_DST_LAYER], opt[A_DST_ITER], 0));
         break;
     case ORTC_RNN_VANILLA:
         DNNL_CHECK(c, dnnl_vanilla_rnn_forward_desc_init(
                           &desc, dnnl_forward_inference, vanilla_alg, dir, opt[A_SRC_LAYER],
-                          opt[A_SRC_ITER], opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER],
-                          opt[A_BIAS], opt[A_DST_LAYER], opt[A_DST_ITER], 0, alpha, 0));
+                          opt[A_SRC_ITER], opt[A_WEIGHTS_LAYER], opt[A_WEIGHTS_ITER], opt[A_BIAS],
+                          opt[A_DST_LAYER], opt[A_DST_ITER], 0, alpha, 0));
         break;
     }
     dnnl_primitive_desc_t pd = NULL;
@@ -867,16 +867,13 @@ static ortc_status rnn_run(ortc_opctx *c)
  * version 14 added `layout`. */
 const ortc_operator ortc_ops_rnn[] = {
     ORTC_OP("LSTM", 1, 14, .versions = {1, 7, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare,
-            .run = rnn_run, .release = rnn_release, .flops = rnn_flops,
-            .reference = rnn_reference),
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare, .run = rnn_run,
+            .release = rnn_release, .flops = rnn_flops, .reference = rnn_reference),
     ORTC_OP("GRU", 1, 14, .versions = {1, 3, 7, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare,
-            .run = rnn_run, .release = rnn_release, .flops = rnn_flops,
-            .reference = rnn_reference),
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare, .run = rnn_run,
+            .release = rnn_release, .flops = rnn_flops, .reference = rnn_reference),
     ORTC_OP("RNN", 1, 14, .versions = {1, 7, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare,
-            .run = rnn_run, .release = rnn_release, .flops = rnn_flops,
-            .reference = rnn_reference),
+            .dtypes = ORTC_DTYPES_FLOAT, .infer = rnn_infer, .prepare = rnn_prepare, .run = rnn_run,
+            .release = rnn_release, .flops = rnn_flops, .reference = rnn_reference),
 };
 ORTC_OP_TABLE_END(rnn);

@@ -130,14 +130,15 @@ static void cell_step(const ortc_rnn_params *p, const ortc_rnn_data *dd, int d, 
         for (int64_t j = 0; j < H; j++) {
             double cp = c[j];
             double i = ortc_rnn_act_apply(act[0], clip(p, g[j] + load(dd->p, t, pb + j) * cp));
-            double f = p->input_forget
-                           ? 1 - i
-                           : ortc_rnn_act_apply(
-                                 act[0], clip(p, g[2 * H + j] + load(dd->p, t, pb + 2 * H + j) * cp));
+            double f =
+                p->input_forget
+                    ? 1 - i
+                    : ortc_rnn_act_apply(
+                          act[0], clip(p, g[2 * H + j] + load(dd->p, t, pb + 2 * H + j) * cp));
             double cc = ortc_rnn_act_apply(act[1], clip(p, g[3 * H + j]));
             double cn = f * cp + i * cc;
-            double o = ortc_rnn_act_apply(act[0],
-                                          clip(p, g[H + j] + load(dd->p, t, pb + H + j) * cn));
+            double o =
+                ortc_rnn_act_apply(act[0], clip(p, g[H + j] + load(dd->p, t, pb + H + j) * cn));
             c[j] = cn;
             h[j] = o * ortc_rnn_act_apply(act[2], clip(p, cn));
         }

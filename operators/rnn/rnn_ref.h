@@ -52,7 +52,7 @@ typedef struct ortc_rnn_params {
     /* 0: X (T, N, I), Y (T, D, N, H), states (D, N, H);
      * 1: X (N, T, I), Y (N, T, D, H), states (N, D, H) */
     int layout;
-    int64_t seq, batch, input, hidden; /* T, N, I, H */
+    int64_t seq, batch, input, hidden;      /* T, N, I, H */
     ortc_rnn_act act[2][ORTC_RNN_MAX_ACTS]; /* [direction][f, g, h] */
     bool has_clip;
     float clip;        /* inputs of activations clamped to [-clip, clip] */
