@@ -100,7 +100,8 @@ void ortc_dnnl_mem_free(ortc_dnnl_mem *mem);
 
 /* ---- primitives -------------------------------------------------------- */
 
-#define ORTC_DNNL_MAX_ARGS 8
+/* an LSTM with peepholes takes 10 arguments and its scratchpad */
+#define ORTC_DNNL_MAX_ARGS 12
 
 /* One primitive ready to execute: its arguments are memory objects (owned
  * by the op's state) created in prepare whose handles run sets. The step
