@@ -121,97 +121,97 @@ static ortc_status roi_prepare(ortc_opctx *c)
  * coordinates are clamped to >= 0, and a low corner on the last row or
  * column is that row or column itself (torchvision's bilinear_interpolate). */
 
-#define DEFINE_ROI_ALIGN(NAME, T, R, LOAD, STORE, CEIL)                                            \
-    typedef struct NAME##_tap {                                                                    \
-        int64_t o1, o2, o3, o4; /* offsets of the four corners in a plane */                       \
-        R w1, w2, w3, w4;                                                                          \
-    } NAME##_tap;                                                                                  \
-    static NAME##_tap NAME##_weights(const roi_params *p, R y, R x)                                \
-    {                                                                                              \
-        NAME##_tap t = {0, 0, 0, 0, 0, 0, 0, 0};                                                   \
-        if (!(y >= -1 && y <= (R)p->h && x >= -1 && x <= (R)p->w))                                 \
-            return t;                                                                              \
-        if (y <= 0)                                                                                \
-            y = 0;                                                                                 \
-        if (x <= 0)                                                                                \
-            x = 0;                                                                                 \
-        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;                                          \
-        if (y0 >= p->h - 1) {                                                                      \
-            y1 = y0 = p->h - 1;                                                                    \
-            y = (R)y0;                                                                             \
-        } else {                                                                                   \
-            y1 = y0 + 1;                                                                           \
-        }                                                                                          \
-        if (x0 >= p->w - 1) {                                                                      \
-            x1 = x0 = p->w - 1;                                                                    \
-            x = (R)x0;                                                                             \
-        } else {                                                                                   \
-            x1 = x0 + 1;                                                                           \
-        }                                                                                          \
-        R ly = y - (R)y0, lx = x - (R)x0, hy = 1 - ly, hx = 1 - lx;                                \
-        t.o1 = y0 * p->w + x0;                                                                     \
-        t.o2 = y0 * p->w + x1;                                                                     \
-        t.o3 = y1 * p->w + x0;                                                                     \
-        t.o4 = y1 * p->w + x1;                                                                     \
-        t.w1 = hy * hx;                                                                            \
-        t.w2 = hy * lx;                                                                            \
-        t.w3 = ly * hx;                                                                            \
-        t.w4 = ly * lx;                                                                            \
-        return t;                                                                                  \
-    }                                                                                              \
+#define DEFINE_ROI_ALIGN(NAME, T, R, LOAD, STORE, CEIL)                                             \
+    typedef struct NAME##_tap {                                                                     \
+        int64_t o1, o2, o3, o4; /* offsets of the four corners in a plane */                        \
+        R w1, w2, w3, w4;                                                                           \
+    } NAME##_tap;                                                                                   \
+    static NAME##_tap NAME##_weights(const roi_params *p, R y, R x)                                 \
+    {                                                                                               \
+        NAME##_tap t = {0, 0, 0, 0, 0, 0, 0, 0};                                                    \
+        if (!(y >= -1 && y <= (R)p->h && x >= -1 && x <= (R)p->w))                                  \
+            return t;                                                                               \
+        if (y <= 0)                                                                                 \
+            y = 0;                                                                                  \
+        if (x <= 0)                                                                                 \
+            x = 0;                                                                                  \
+        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;                                           \
+        if (y0 >= p->h - 1) {                                                                       \
+            y1 = y0 = p->h - 1;                                                                     \
+            y = (R)y0;                                                                              \
+        } else {                                                                                    \
+            y1 = y0 + 1;                                                                            \
+        }                                                                                           \
+        if (x0 >= p->w - 1) {                                                                       \
+            x1 = x0 = p->w - 1;                                                                     \
+            x = (R)x0;                                                                              \
+        } else {                                                                                    \
+            x1 = x0 + 1;                                                                            \
+        }                                                                                           \
+        R ly = y - (R)y0, lx = x - (R)x0, hy = 1 - ly, hx = 1 - lx;                                 \
+        t.o1 = y0 * p->w + x0;                                                                      \
+        t.o2 = y0 * p->w + x1;                                                                      \
+        t.o3 = y1 * p->w + x0;                                                                      \
+        t.o4 = y1 * p->w + x1;                                                                      \
+        t.w1 = hy * hx;                                                                             \
+        t.w2 = hy * lx;                                                                             \
+        t.w3 = ly * hx;                                                                             \
+        t.w4 = ly * lx;                                                                             \
+        return t;                                                                                   \
+    }                                                                                               \
     /* x: (N, C, H, W), rois: (R, 4), y: (R, C, oh, ow); acc: C values.                           \
-     * Returns -1, or the index of a region it refuses. */                                         \
-    static int64_t NAME(T *y, const T *x, const T *rois, const int64_t *batch,                     \
-                        const roi_params *p, R *acc)                                               \
-    {                                                                                              \
-        int64_t plane = p->h * p->w;                                                               \
-        R off = p->half_pixel ? (R)0.5 : 0, scale = (R)p->scale;                                   \
-        for (int64_t r = 0; r < p->rois; r++) {                                                    \
-            const T *roi = rois + r * 4;                                                           \
-            const T *xb = x + batch[r] * p->c * plane;                                             \
-            R x1 = LOAD(roi[0]) * scale - off, y1 = LOAD(roi[1]) * scale - off;                    \
-            R rw = LOAD(roi[2]) * scale - off - x1, rh = LOAD(roi[3]) * scale - off - y1;          \
-            if (!p->half_pixel) {                                                                  \
-                rw = rw > 1 ? rw : 1;                                                              \
-                rh = rh > 1 ? rh : 1;                                                              \
-            }                                                                                      \
-            R bh = rh / (R)p->oh, bw = rw / (R)p->ow;                                              \
-            R gh_r = p->sampling > 0 ? (R)p->sampling : CEIL(rh / (R)p->oh);                       \
-            R gw_r = p->sampling > 0 ? (R)p->sampling : CEIL(rw / (R)p->ow);                       \
-            if (!(gh_r <= ROI_MAX_GRID && gw_r <= ROI_MAX_GRID && gh_r * gw_r <= ROI_MAX_GRID) ||  \
-                !(x1 == x1 && y1 == y1))                                                           \
-                return r; /* NaN, or a sampling grid beyond reason */                             \
-            int64_t gh = gh_r > 0 ? (int64_t)gh_r : 0, gw = gw_r > 0 ? (int64_t)gw_r : 0;          \
-            R count = (R)(gh * gw > 1 ? gh * gw : 1);                                              \
-            for (int64_t ph = 0; ph < p->oh; ph++)                                                 \
-                for (int64_t pw = 0; pw < p->ow; pw++) {                                           \
-                    for (int64_t ch = 0; ch < p->c; ch++)                                          \
-                        acc[ch] = 0;                                                               \
-                    bool first = true;                                                             \
-                    for (int64_t iy = 0; iy < gh; iy++) {                                          \
-                        R sy = y1 + (R)ph * bh + ((R)iy + (R)0.5) * bh / (R)gh;                    \
-                        for (int64_t ix = 0; ix < gw; ix++) {                                      \
-                            R sx = x1 + (R)pw * bw + ((R)ix + (R)0.5) * bw / (R)gw;                \
-                            NAME##_tap t = NAME##_weights(p, sy, sx);                              \
-                            for (int64_t ch = 0; ch < p->c; ch++) {                                \
-                                const T *xp = xb + ch * plane;                                     \
-                                R v = t.w1 * LOAD(xp[t.o1]) + t.w2 * LOAD(xp[t.o2]) +              \
-                                      t.w3 * LOAD(xp[t.o3]) + t.w4 * LOAD(xp[t.o4]);               \
-                                if (!p->max_mode)                                                  \
-                                    acc[ch] += v;                                                  \
-                                else if (first || v > acc[ch])                                     \
-                                    acc[ch] = v;                                                   \
-                            }                                                                      \
-                            first = false;                                                         \
-                        }                                                                          \
-                    }                                                                              \
-                    for (int64_t ch = 0; ch < p->c; ch++) {                                        \
-                        R v = p->max_mode ? acc[ch] : acc[ch] / count;                             \
-                        y[((r * p->c + ch) * p->oh + ph) * p->ow + pw] = STORE(v);                 \
-                    }                                                                              \
-                }                                                                                  \
-        }                                                                                          \
-        return -1;                                                                                 \
+     * Returns -1, or the index of a region it refuses. */ \
+    static int64_t NAME(T *y, const T *x, const T *rois, const int64_t *batch,                      \
+                        const roi_params *p, R *acc)                                                \
+    {                                                                                               \
+        int64_t plane = p->h * p->w;                                                                \
+        R off = p->half_pixel ? (R)0.5 : 0, scale = (R)p->scale;                                    \
+        for (int64_t r = 0; r < p->rois; r++) {                                                     \
+            const T *roi = rois + r * 4;                                                            \
+            const T *xb = x + batch[r] * p->c * plane;                                              \
+            R x1 = LOAD(roi[0]) * scale - off, y1 = LOAD(roi[1]) * scale - off;                     \
+            R rw = LOAD(roi[2]) * scale - off - x1, rh = LOAD(roi[3]) * scale - off - y1;           \
+            if (!p->half_pixel) {                                                                   \
+                rw = rw > 1 ? rw : 1;                                                               \
+                rh = rh > 1 ? rh : 1;                                                               \
+            }                                                                                       \
+            R bh = rh / (R)p->oh, bw = rw / (R)p->ow;                                               \
+            R gh_r = p->sampling > 0 ? (R)p->sampling : CEIL(rh / (R)p->oh);                        \
+            R gw_r = p->sampling > 0 ? (R)p->sampling : CEIL(rw / (R)p->ow);                        \
+            if (!(gh_r <= ROI_MAX_GRID && gw_r <= ROI_MAX_GRID && gh_r * gw_r <= ROI_MAX_GRID) ||   \
+                !(x1 == x1 && y1 == y1))                                                            \
+                return r; /* NaN, or a sampling grid beyond reason */                               \
+            int64_t gh = gh_r > 0 ? (int64_t)gh_r : 0, gw = gw_r > 0 ? (int64_t)gw_r : 0;           \
+            R count = (R)(gh * gw > 1 ? gh * gw : 1);                                               \
+            for (int64_t ph = 0; ph < p->oh; ph++)                                                  \
+                for (int64_t pw = 0; pw < p->ow; pw++) {                                            \
+                    for (int64_t ch = 0; ch < p->c; ch++)                                           \
+                        acc[ch] = 0;                                                                \
+                    bool first = true;                                                              \
+                    for (int64_t iy = 0; iy < gh; iy++) {                                           \
+                        R sy = y1 + (R)ph * bh + ((R)iy + (R)0.5) * bh / (R)gh;                     \
+                        for (int64_t ix = 0; ix < gw; ix++) {                                       \
+                            R sx = x1 + (R)pw * bw + ((R)ix + (R)0.5) * bw / (R)gw;                 \
+                            NAME##_tap t = NAME##_weights(p, sy, sx);                               \
+                            for (int64_t ch = 0; ch < p->c; ch++) {                                 \
+                                const T *xp = xb + ch * plane;                                      \
+                                R v = t.w1 * LOAD(xp[t.o1]) + t.w2 * LOAD(xp[t.o2]) +               \
+                                      t.w3 * LOAD(xp[t.o3]) + t.w4 * LOAD(xp[t.o4]);                \
+                                if (!p->max_mode)                                                   \
+                                    acc[ch] += v;                                                   \
+                                else if (first || v > acc[ch])                                      \
+                                    acc[ch] = v;                                                    \
+                            }                                                                       \
+                            first = false;                                                          \
+                        }                                                                           \
+                    }                                                                               \
+                    for (int64_t ch = 0; ch < p->c; ch++) {                                         \
+                        R v = p->max_mode ? acc[ch] : acc[ch] / count;                              \
+                        y[((r * p->c + ch) * p->oh + ph) * p->ow + pw] = STORE(v);                  \
+                    }                                                                               \
+                }                                                                                   \
+        }                                                                                           \
+        return -1;                                                                                  \
     }
 
 #define ROI_SAME(v) (v)

@@ -21,10 +21,9 @@ static ortc_status cumsum_axis(ortc_opctx *c, int *axis, bool *known)
     const ortc_tensor *a = c->in[1], *x = c->in[0];
     char s[128];
     if (a->rank > 1 || (a->rank == 1 && a->dims[0] != 1))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 1 '%s' (axis) has shape %s; expected a scalar",
-                             ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, a->rank,
-                                                                         a->dims));
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (axis) has shape %s; expected a scalar",
+            ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, a->rank, a->dims));
     *known = a->data != NULL;
     if (!*known)
         return ORTC_STATUS_OK;
@@ -33,8 +32,8 @@ static ortc_status cumsum_axis(ortc_opctx *c, int *axis, bool *known)
         return ortc_op_error(c, ortc_plain_value_status(c, 1),
                              "axis %lld (input 1 '%s') is out of range for input 0 '%s' of rank "
                              "%d (valid: %d..%d)",
-                             (long long)v, ortc_plain_input_name(c, 1),
-                             ortc_plain_input_name(c, 0), x->rank, -x->rank, x->rank - 1);
+                             (long long)v, ortc_plain_input_name(c, 1), ortc_plain_input_name(c, 0),
+                             x->rank, -x->rank, x->rank - 1);
     *axis = (int)(v < 0 ? v + x->rank : v);
     return ORTC_STATUS_OK;
 }
@@ -43,8 +42,8 @@ static ortc_status cumsum_check(ortc_opctx *c)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64,
-                                  ORTC_DTYPE_UNDEFINED)) ||
+        (st =
+             ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
         (st = ortc_op_check_attr(c, "exclusive", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "reverse", ORTC_ATTR_INT)))
         return st;

@@ -25,8 +25,8 @@
  * where the ellipsis stands). */
 typedef struct einsum_term {
     char chars[ORTC_MAX_RANK + 1];
-    int n;         /* characters, the ellipsis as one */
-    int ell_at;    /* position of the ellipsis, -1: none */
+    int n;      /* characters, the ellipsis as one */
+    int ell_at; /* position of the ellipsis, -1: none */
 } einsum_term;
 
 static ortc_status eq_error(ortc_opctx *c, const char *eq, const char *what)
@@ -423,8 +423,7 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
     DNNL_CHECK(c, dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &ymd));
     const ortc_dnnl_arg args[] = {
         s->a.on ? ORTC_DNNL_SCRATCH(DNNL_ARG_SRC, s->a.off) : ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
-        s->b.on ? ORTC_DNNL_SCRATCH(DNNL_ARG_WEIGHTS, s->b.off)
-                : ORTC_DNNL_IN(DNNL_ARG_WEIGHTS, 1),
+        s->b.on ? ORTC_DNNL_SCRATCH(DNNL_ARG_WEIGHTS, s->b.off) : ORTC_DNNL_IN(DNNL_ARG_WEIGHTS, 1),
         s->y.on ? ORTC_DNNL_SCRATCH(DNNL_ARG_DST, s->y.off) : ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
     dnnl_primitive_attr_t attr; /* a user scratchpad: run allocates nothing */

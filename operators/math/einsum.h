@@ -19,10 +19,10 @@
 typedef struct ortc_einsum {
     int n_in;
     int n_labels;
-    int ell_rank;                          /* dims the ellipsis stands for */
-    char name[ORTC_EINSUM_MAX_LABELS];     /* the letter, or '.' */
-    int64_t size[ORTC_EINSUM_MAX_LABELS];  /* extent (-1: unknown at infer) */
-    int rank[ORTC_EINSUM_MAX_INPUTS];      /* of each input */
+    int ell_rank;                                     /* dims the ellipsis stands for */
+    char name[ORTC_EINSUM_MAX_LABELS];                /* the letter, or '.' */
+    int64_t size[ORTC_EINSUM_MAX_LABELS];             /* extent (-1: unknown at infer) */
+    int rank[ORTC_EINSUM_MAX_INPUTS];                 /* of each input */
     int label[ORTC_EINSUM_MAX_INPUTS][ORTC_MAX_RANK]; /* label of each axis */
     /* input i's element stride along label l: the sum over its axes with
      * that label (a repeated label walks the diagonal); 0 where the input

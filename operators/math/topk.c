@@ -30,8 +30,7 @@ static ortc_status topk_read_k(ortc_opctx *c, int64_t *k)
 {
     if (ortc_op_version(c) < 10) {
         if (!ortc_node_attr(c->node, "k"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "required attribute 'k' is missing");
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required attribute 'k' is missing");
         *k = ortc_node_attr_int(c->node, "k", 0);
         return ORTC_STATUS_OK;
     }
@@ -44,8 +43,8 @@ static ortc_status topk_read_k(ortc_opctx *c, int64_t *k)
         char s[128];
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 1 '%s' (K) has shape %s; expected one value (shape [1])",
-                             ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, kt->rank,
-                                                                         kt->dims));
+                             ortc_plain_input_name(c, 1),
+                             ortc_shape_str(s, sizeof s, kt->rank, kt->dims));
     }
     if (!kt->data)
         return ortc_plain_data_unknown(c, 1, "K");

@@ -124,7 +124,8 @@ static ortc_status gs_infer(ortc_opctx *c)
         if (pad == GS_BORDER)                                                                      \
             return NAME##_clip(v, size);                                                           \
         if (pad == GS_REFLECTION) {                                                                \
-            v = align ? NAME##_reflect(v, 0, 2 * (size - 1)) : NAME##_reflect(v, -1, 2 * size - 1); \
+            v = align ? NAME##_reflect(v, 0, 2 * (size - 1))                                       \
+                      : NAME##_reflect(v, -1, 2 * size - 1);                                       \
             return NAME##_clip(v, size);                                                           \
         }                                                                                          \
         return v;                                                                                  \
@@ -137,7 +138,8 @@ static ortc_status gs_infer(ortc_opctx *c)
     /* bicubic taps: integer coordinates padded, then bounded */                                   \
     static R NAME##_tap(const T *x, const gs_params *p, R fy, R fx)                                \
     {                                                                                              \
-        R px = NAME##_pad(fx, p->w, p->pad, p->align), py = NAME##_pad(fy, p->h, p->pad, p->align); \
+        R px = NAME##_pad(fx, p->w, p->pad, p->align),                                             \
+          py = NAME##_pad(fy, p->h, p->pad, p->align);                                             \
         if (!(px > -1 && px < (R)p->w && py > -1 && py < (R)p->h))                                 \
             return 0;                                                                              \
         return NAME##_at(x, p->h, p->w, (int64_t)py, (int64_t)px);                                 \
@@ -146,10 +148,10 @@ static ortc_status gs_infer(ortc_opctx *c)
     {                                                                                              \
         const R a = (R)-0.75;                                                                      \
         R t1 = t + 1, t2 = 1 - t, t3 = 2 - t;                                                      \
-        cf[0] = ((a * t1 - 5 * a) * t1 + 8 * a) * t1 - 4 * a;                                     \
+        cf[0] = ((a * t1 - 5 * a) * t1 + 8 * a) * t1 - 4 * a;                                      \
         cf[1] = ((a + 2) * t - (a + 3)) * t * t + 1;                                               \
         cf[2] = ((a + 2) * t2 - (a + 3)) * t2 * t2 + 1;                                            \
-        cf[3] = ((a * t3 - 5 * a) * t3 + 8 * a) * t3 - 4 * a;                                     \
+        cf[3] = ((a * t3 - 5 * a) * t3 + 8 * a) * t3 - 4 * a;                                      \
     }                                                                                              \
     /* x: (N, C, H, W), grid: (N, Ho, Wo, 2), y: (N, C, Ho, Wo) */                                 \
     static void NAME(T *y, const T *x, const T *grid, const gs_params *p)                          \
@@ -182,8 +184,7 @@ static ortc_status gs_infer(ortc_opctx *c)
                             R rx = NEARBYINT(ix), ry = NEARBYINT(iy);                              \
                             if (rx > -1 && rx < (R)p->w && ry > -1 && ry < (R)p->h)                \
                                 v = NAME##_at(xp, p->h, p->w, (int64_t)ry, (int64_t)rx);           \
-                        } else if (ix > -2 && ix < (R)p->w + 1 && iy > -2 &&                       \
-                                   iy < (R)p->h + 1) {                                             \
+                        } else if (ix > -2 && ix < (R)p->w + 1 && iy > -2 && iy < (R)p->h + 1) {   \
                             R fx = FLOOR(ix), fy = FLOOR(iy);                                      \
                             R we = ix - fx, ww = 1 - we, ws = iy - fy, wn = 1 - ws;                \
                             int64_t x0 = (int64_t)fx, y0 = (int64_t)fy;                            \

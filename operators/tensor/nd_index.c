@@ -18,9 +18,9 @@
  * slice); indices: (batch, n tuples, m); a tuple addresses a slice of
  * `slice` elements inside one batch's block of `block` elements. */
 typedef struct nd_layout {
-    int b, m;                   /* batch dims, tuple length */
-    int64_t batch, n, slice;    /* counts; -1 when a dim is unknown */
-    int64_t block;              /* elements of data per batch */
+    int b, m;                     /* batch dims, tuple length */
+    int64_t batch, n, slice;      /* counts; -1 when a dim is unknown */
+    int64_t block;                /* elements of data per batch */
     int64_t tdims[ORTC_MAX_RANK]; /* data dims addressed by a tuple */
     int64_t tstride[ORTC_MAX_RANK];
 } nd_layout;
@@ -217,8 +217,7 @@ static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, nd_reduction *r
                              "input 2 '%s' (updates) has dtype %s but input 0 '%s' has %s",
                              ortc_plain_input_name(c, 2), ortc_dtype_name(u->dtype),
                              ortc_plain_input_name(c, 0), ortc_dtype_name(x->dtype));
-    if (*red != ND_NONE &&
-        (!ortc_dtype_is_numeric(x->dtype) || x->dtype == ORTC_DTYPE_BOOL))
+    if (*red != ND_NONE && (!ortc_dtype_is_numeric(x->dtype) || x->dtype == ORTC_DTYPE_BOOL))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "reduction '%s' on dtype %s is not supported",
                              *red == ND_ADD ? "add" : "mul", ortc_dtype_name(x->dtype));
@@ -240,7 +239,8 @@ static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, nd_reduction *r
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 2 '%s' (updates) has shape %s; indices and data make it %s "
                              "(indices.shape[:-1] + data.shape[indices.shape[-1]:])",
-                             ortc_plain_input_name(c, 2), su, rank <= ORTC_MAX_RANK ? sw : "rank > 8");
+                             ortc_plain_input_name(c, 2), su,
+                             rank <= ORTC_MAX_RANK ? sw : "rank > 8");
     }
     return ORTC_STATUS_OK;
 }

@@ -58,10 +58,9 @@ static ortc_status onehot_check(ortc_opctx *c, onehot_params *p)
                              ortc_plain_input_name(c, 2),
                              ortc_shape_str(s, sizeof s, vals->rank, vals->dims));
     if (depth->rank > 1 || (depth->rank == 1 && depth->dims[0] >= 0 && depth->dims[0] != 1))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 1 '%s' (depth) has shape %s; expected one value",
-                             ortc_plain_input_name(c, 1),
-                             ortc_shape_str(s, sizeof s, depth->rank, depth->dims));
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (depth) has shape %s; expected one value",
+            ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, depth->rank, depth->dims));
     if ((st = ortc_plain_check_rank(c, idx->rank + 1, "output")))
         return st;
     int64_t axis = ortc_node_attr_int(c->node, "axis", -1);
@@ -141,10 +140,9 @@ static ortc_status eyelike_check(ortc_opctx *c, ortc_dtype *out)
     const ortc_tensor *x = c->in[0];
     if (x->rank != 2) {
         char s[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; EyeLike needs rank 2",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(s, sizeof s, x->rank, x->dims));
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "input 0 '%s' has shape %s; EyeLike needs rank 2",
+            ortc_plain_input_name(c, 0), ortc_shape_str(s, sizeof s, x->rank, x->dims));
     }
     *out = x->dtype;
     if (ortc_node_attr(c->node, "dtype")) {
@@ -196,8 +194,8 @@ static ortc_status eyelike_run(ortc_opctx *c)
 
 const ortc_operator ortc_ops_onehot[] = {
     /* depth (input 1) sets the output's shape */
-    ORTC_OP("OneHot", 9, 11, .versions = {9, 11}, .dtypes = ORTC_DTYPES_ALL,
-            .data_inputs = 1u << 1, .infer = onehot_infer, .run = onehot_run),
+    ORTC_OP("OneHot", 9, 11, .versions = {9, 11}, .dtypes = ORTC_DTYPES_ALL, .data_inputs = 1u << 1,
+            .infer = onehot_infer, .run = onehot_run),
     ORTC_OP("EyeLike", 9, 9, .dtypes = EYELIKE_DTYPES, .flags = ORTC_OP_SHAPE_ONLY,
             .infer = eyelike_infer, .run = eyelike_run),
 };

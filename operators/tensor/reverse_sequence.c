@@ -107,7 +107,6 @@ static ortc_status rs_run(ortc_opctx *c)
 /* ---- table --------------------------------------------------------------- */
 
 const ortc_operator ortc_ops_revseq[] = {
-    ORTC_OP("ReverseSequence", 10, 10, .dtypes = ORTC_DTYPES_ALL, .infer = rs_infer,
-            .run = rs_run),
+    ORTC_OP("ReverseSequence", 10, 10, .dtypes = ORTC_DTYPES_ALL, .infer = rs_infer, .run = rs_run),
 };
 ORTC_OP_TABLE_END(revseq);
