@@ -116,8 +116,8 @@ static ortc_status gs_infer(ortc_opctx *c)
         R lo = (R)twice_low / 2, span = (R)(twice_high - twice_low) / 2;                           \
         v = FABS(v - lo);                                                                          \
         R extra = FMOD(v, span);                                                                   \
-        int flips = (int)FLOOR(v / span);                                                          \
-        return flips % 2 == 0 ? extra + lo : span - extra + lo;                                    \
+        R flips = FLOOR(v / span); /* parity in R: no int overflow far out */                      \
+        return FMOD(flips, 2) == 0 ? extra + lo : span - extra + lo;                               \
     }                                                                                              \
     static R NAME##_pad(R v, int64_t size, gs_padding pad, bool align)                             \
     {                                                                                              \

@@ -11,6 +11,7 @@
  * that example.)
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "operator.h"
@@ -58,10 +59,11 @@ static ortc_status unpool_check(ortc_opctx *c, int64_t *dims, int64_t *unpooled)
     dims[1] = x->dims[1];
     for (int d = 0; d < ns; d++) {
         int64_t kd = k[d], sd = s ? s[d] : 1, pb = pads ? pads[d] : 0, pe = pads ? pads[ns + d] : 0;
-        if (kd < 1 || sd < 1 || pb < 0 || pe < 0)
+        if (kd < 1 || sd < 1 || pb < 0 || pe < 0 || kd > INT32_MAX || sd > INT32_MAX ||
+            pb > INT32_MAX || pe > INT32_MAX)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "spatial dim %d: kernel %lld, stride %lld, pads %lld/%lld; "
-                                 "kernel and stride must be >= 1, pads >= 0",
+                                 "kernel and stride must lie in 1..2^31-1, pads in 0..2^31-1",
                                  d, (long long)kd, (long long)sd, (long long)pb, (long long)pe);
         int64_t in = x->dims[2 + d];
         dims[2 + d] = in < 0 ? -1 : (in - 1) * sd + kd - pb - pe;
