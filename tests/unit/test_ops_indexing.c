@@ -345,8 +345,7 @@ START_TEST(test_cumsum_cases)
     {
         float last = ((const float *)c->out[0].data)[4];
         double exp = ((double)xf[1] + (double)xf[2] + (double)xf[3]);
-        ck_assert_msg(fabs(last - exp) <= 1e-6 * exp, "CumSum float32 tail %g, want %g", last,
-                      exp);
+        ck_assert_msg(fabs(last - exp) <= 1e-6 * exp, "CumSum float32 tail %g, want %g", last, exp);
     }
     opc_free(c);
     /* an axis out of range */
@@ -674,8 +673,8 @@ START_TEST(test_einsum_general_cases)
         int64_t dims[2];
         float want[4];
     } cases[] = {
-        {"ii->i", 1, 1, {2}, {1, 4}},           {"ii", 1, 0, {0}, {5}},
-        {"ij->", 1, 0, {0}, {10}},              {"ij->ji", 1, 2, {2, 2}, {1, 3, 2, 4}},
+        {"ii->i", 1, 1, {2}, {1, 4}},        {"ii", 1, 0, {0}, {5}},
+        {"ij->", 1, 0, {0}, {10}},           {"ij->ji", 1, 2, {2, 2}, {1, 3, 2, 4}},
         {"ij,ij,ij->i", 3, 1, {2}, {9, 91}},
     };
     for (int i = 0; i < N_OF(cases); i++) {
@@ -713,10 +712,10 @@ START_TEST(test_einsum_errors)
         const char *eq;
         const char *needle;
     } cases[] = {
-        {"ij,jk->ik,", "output term"},     {"i1,jk->ik", "character"},
-        {"ij,jk->il", "'l' is in no input"},  {"ij,jk->ii", "repeats"},
-        {"ijk,jk->ik", "does not fit"},    {"ij,ij->ij", "has size 3 in input 1 but 2 before"},
-        {"ij", "2 input terms for"},       {"i.j,jk->ik", "character"},
+        {"ij,jk->ik,", "output term"},       {"i1,jk->ik", "character"},
+        {"ij,jk->il", "'l' is in no input"}, {"ij,jk->ii", "repeats"},
+        {"ijk,jk->ik", "does not fit"},      {"ij,ij->ij", "has size 3 in input 1 but 2 before"},
+        {"ij", "2 input terms for"},         {"i.j,jk->ik", "character"},
     };
     for (int i = 0; i < N_OF(cases); i++) {
         op_case *c = opc_new("Einsum", 12, 2, 1);
