@@ -31,6 +31,17 @@ ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
 ORTC_OP_TABLE(rnn);
+ORTC_OP_TABLE(topk);
+ORTC_OP_TABLE(cumsum);
+ORTC_OP_TABLE(det);
+ORTC_OP_TABLE(einsum);
+ORTC_OP_TABLE(nd_index);
+ORTC_OP_TABLE(onehot);
+ORTC_OP_TABLE(revseq);
+ORTC_OP_TABLE(unpool);
+ORTC_OP_TABLE(gridsamp);
+ORTC_OP_TABLE(mvn);
+ORTC_OP_TABLE(roialign);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -42,10 +53,12 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
-    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
-    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),     TABLE(rnn),
+    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),     TABLE(gemm),
+    TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic),  TABLE(reduce),   TABLE(shape),
+    TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),   TABLE(trilu),    TABLE(resize),
+    TABLE(if),       TABLE(rnn),     TABLE(topk),     TABLE(cumsum), TABLE(det),      TABLE(einsum),
+    TABLE(nd_index), TABLE(onehot),  TABLE(revseq),   TABLE(unpool), TABLE(gridsamp), TABLE(mvn),
+    TABLE(roialign),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

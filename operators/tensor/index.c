@@ -1,9 +1,10 @@
 /* index.c — plain-C operators that pick or place elements by index
- * tensors: Gather, GatherElements and ScatterElements. Indices are int32 or
- * int64, may be negative (counting from the end of the axis) in every
- * version, as ONNX Runtime accepts, and are range-checked (at infer when
- * they are constants). Elements move as bytes, so any dtype passes; only
- * ScatterElements' add/mul reductions do arithmetic.
+ * tensors: Gather, GatherElements and ScatterElements (also as Scatter-9,
+ * its deprecated name). Indices are int32 or int64, may be negative
+ * (counting from the end of the axis) in every version, as ONNX Runtime
+ * accepts, and are range-checked (at infer when they are constants).
+ * Elements move as bytes, so any dtype passes; only ScatterElements'
+ * add/mul reductions do arithmetic.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -343,7 +344,11 @@ const ortc_operator ortc_ops_index[] = {
             .infer = gather_infer, .run = gather_run),
     ORTC_OP("GatherElements", 11, 13, .versions = {11, 13}, .dtypes = ORTC_DTYPES_ALL,
             .infer = gather_elements_infer, .run = gather_elements_run),
-    /* the output starts as a copy of data: it may overwrite it */
+    /* the output starts as a copy of data: it may overwrite it. Scatter-9
+     * is ScatterElements under its deprecated name (Scatter-11 deprecates
+     * it, so the row ends at 9; a model at a later opset resolves here). */
+    ORTC_OP("Scatter", 9, 9, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_INPLACE,
+            .infer = scatter_elements_infer, .run = scatter_elements_run),
     ORTC_OP("ScatterElements", 11, 16, .versions = {11, 13, 16}, .dtypes = ORTC_DTYPES_ALL,
             .flags = ORTC_OP_INPLACE, .infer = scatter_elements_infer, .run = scatter_elements_run),
 };

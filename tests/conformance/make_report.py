@@ -3,8 +3,9 @@
 ONNX backend-test suites and write, per operator, the ONNX versions ortc
 implements and its backend (from the registry, `ortc info --ops --json`),
 tests passed/total, the totals per suite, the date and the ONNX test-data
-version. Also rewrites the operator list in README.md (between its
-"operator list" markers) from the registry.
+version, and the hand-written notes of tests/conformance/notes/*.md. Also
+rewrites the operator list in README.md (between its "operator list"
+markers) from the registry.
 
     tests/conformance/make_report.py --cli build/ortc           # write both
     tests/conformance/make_report.py --cli build/ortc --check   # compare only
@@ -162,6 +163,25 @@ def run_suite(cli, suite, tmp):
         return json.load(f)
 
 
+def notes_section():
+    """The hand-written notes in tests/conformance/notes/*.md (one file per
+    area, so that branches add theirs without touching each other's), in
+    file-name order: where ortc follows the ONNX spec and ONNX Runtime does
+    not, and other behaviour the tables cannot show."""
+    folder = os.path.join(HERE, "notes")
+    files = sorted(f for f in os.listdir(folder) if f.endswith(".md")) \
+        if os.path.isdir(folder) else []
+    if not files:
+        return []
+    lines = ["", "## Notes: where ortc and ONNX Runtime differ, and what the spec leaves open",
+             "",
+             "Hand-written, from tests/conformance/notes/ (one file per area).", ""]
+    for name in files:
+        with open(os.path.join(folder, name)) as f:
+            lines += f.read().rstrip("\n").split("\n") + [""]
+    return lines[:-1]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -221,6 +241,7 @@ def main():
         lines.append(f"| {op} | {versions} | {backend} | {c['pass']} / {c['total']} | "
                      f"{c['fail']} | {c['unsupported']} |")
 
+    lines += notes_section()
     lines += ["", "## Failing tests", ""]
     any_fail = False
     for suite in SUITES:
