@@ -30,13 +30,14 @@ ORTC_OP_TABLE(cast);
 ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
+ORTC_OP_TABLE(loss);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/ */
+/* by folder: nn/, math/, tensor/, control/, loss/, signal/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
@@ -44,7 +45,7 @@ static const struct {
     TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
     TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
     TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),
+    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),     TABLE(loss),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
