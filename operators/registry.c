@@ -31,6 +31,8 @@ ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
 ORTC_OP_TABLE(loss);
+ORTC_OP_TABLE(windows);
+ORTC_OP_TABLE(dft);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -42,10 +44,10 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
-    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
-    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),     TABLE(loss),
+    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),   TABLE(norm),   TABLE(gemm),
+    TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic), TABLE(reduce), TABLE(shape),
+    TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),  TABLE(trilu),  TABLE(resize),
+    TABLE(if),       TABLE(loss),    TABLE(windows),  TABLE(dft),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
