@@ -34,13 +34,14 @@ ORTC_OP_TABLE(loss);
 ORTC_OP_TABLE(windows);
 ORTC_OP_TABLE(dft);
 ORTC_OP_TABLE(random);
+ORTC_OP_TABLE(strnorm);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/ */
+/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/, text/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
@@ -48,7 +49,7 @@ static const struct {
     TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),   TABLE(norm),   TABLE(gemm),
     TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic), TABLE(reduce), TABLE(shape),
     TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),  TABLE(trilu),  TABLE(resize),
-    TABLE(if),       TABLE(loss),    TABLE(windows),  TABLE(dft),   TABLE(random),
+    TABLE(if),       TABLE(loss),    TABLE(windows),  TABLE(dft),   TABLE(random), TABLE(strnorm),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
