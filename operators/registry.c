@@ -35,6 +35,7 @@ ORTC_OP_TABLE(windows);
 ORTC_OP_TABLE(dft);
 ORTC_OP_TABLE(random);
 ORTC_OP_TABLE(strnorm);
+ORTC_OP_TABLE(tfidf);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -46,10 +47,11 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),   TABLE(norm),   TABLE(gemm),
-    TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic), TABLE(reduce), TABLE(shape),
-    TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),  TABLE(trilu),  TABLE(resize),
-    TABLE(if),       TABLE(loss),    TABLE(windows),  TABLE(dft),   TABLE(random), TABLE(strnorm),
+    TABLE(conv),    TABLE(deconv),  TABLE(pool),     TABLE(lrn),     TABLE(norm),
+    TABLE(gemm),    TABLE(softmax), TABLE(eltwise),  TABLE(binary),  TABLE(logic),
+    TABLE(reduce),  TABLE(shape),   TABLE(movement), TABLE(index),   TABLE(generate),
+    TABLE(cast),    TABLE(trilu),   TABLE(resize),   TABLE(if),      TABLE(loss),
+    TABLE(windows), TABLE(dft),     TABLE(random),   TABLE(strnorm), TABLE(tfidf),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
