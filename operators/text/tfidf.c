@@ -4,8 +4,9 @@
  * between consecutive items of a gram (each start and gap counted once;
  * 1-grams once per position), for gram lengths min..max_gram_length, into
  * output column ngram_indexes[i] of pool gram i: the count (TF), the weight
- * when the count is positive (IDF), or count times weight (TFIDF). The pool
- * is hashed once in prepare; a run allocates nothing.
+ * when the count is positive (IDF), or count times weight (TFIDF); a gram
+ * the pool repeats counts for each of its entries. The pool is hashed once
+ * in prepare; a run allocates nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct tfidf_state {
     size_t n_grams;
     int64_t *gram_start; /* [n_grams] offset of gram i's first item in the pool */
     int *gram_len;       /* [n_grams] */
+    int64_t *same_next;  /* [n_grams] the next pool gram equal to gram i, or -1 */
     const int64_t *out_index;
     const float *weights; /* NULL: all 1 */
     size_t mask;          /* hash table of 2^k slots */
@@ -123,6 +125,7 @@ static void tfidf_free(tfidf_state *s)
         return;
     free(s->gram_start);
     free(s->gram_len);
+    free(s->same_next);
     free(s->slots);
     free(s);
 }
@@ -222,8 +225,9 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
     s->mask = cap - 1;
     s->gram_start = malloc((total + 1) * sizeof *s->gram_start);
     s->gram_len = malloc((total + 1) * sizeof *s->gram_len);
+    s->same_next = malloc((total + 1) * sizeof *s->same_next);
     s->slots = malloc(cap * sizeof *s->slots);
-    if (!s->gram_start || !s->gram_len || !s->slots) {
+    if (!s->gram_start || !s->gram_len || !s->same_next || !s->slots) {
         tfidf_free(s);
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory hashing the pool");
     }
@@ -235,11 +239,19 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
             s->gram_start[id] = at;
             s->gram_len[id] = (int)(k + 1);
             gram_view g = pool_gram(s, id);
+            s->same_next[id] = -1;
+            int64_t first = find_gram(s, &g);
+            if (first >= 0) { /* a repeated gram: chained after the first */
+                int64_t last = first;
+                while (s->same_next[last] >= 0)
+                    last = s->same_next[last];
+                s->same_next[last] = (int64_t)id;
+                continue;
+            }
             size_t h = hash_gram(&g) & s->mask;
-            while (s->slots[h] >= 0) /* a repeated gram keeps its first id */
+            while (s->slots[h] >= 0)
                 h = (h + 1) & s->mask;
-            if (find_gram(s, &g) < 0)
-                s->slots[h] = (int64_t)id;
+            s->slots[h] = (int64_t)id;
         }
     }
     *out = s;
@@ -319,15 +331,15 @@ static ortc_status tfidf_run(ortc_opctx *c)
                     if (start + (n - 1) * step >= len)
                         break; /* longer grams do not fit either */
                     gram_view g = {x->dtype, x->data, r * len + start, step, (int)n};
-                    int64_t id = find_gram(s, &g);
-                    if (id < 0)
-                        continue;
-                    float w = s->weights ? s->weights[id] : 1.0f;
-                    float *cell = &row[s->out_index[id]];
-                    switch (s->mode) {
-                    case MODE_TF: *cell += 1.0f; break;
-                    case MODE_IDF: *cell = w; break;
-                    case MODE_TFIDF: *cell += w; break;
+                    /* every pool entry of this gram (a pool may repeat one) */
+                    for (int64_t id = find_gram(s, &g); id >= 0; id = s->same_next[id]) {
+                        float w = s->weights ? s->weights[id] : 1.0f;
+                        float *cell = &row[s->out_index[id]];
+                        switch (s->mode) {
+                        case MODE_TF: *cell += 1.0f; break;
+                        case MODE_IDF: *cell = w; break;
+                        case MODE_TFIDF: *cell += w; break;
+                        }
                     }
                 }
         }
