@@ -36,22 +36,23 @@ ORTC_OP_TABLE(dft);
 ORTC_OP_TABLE(random);
 ORTC_OP_TABLE(strnorm);
 ORTC_OP_TABLE(tfidf);
+ORTC_OP_TABLE(training);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/, text/ */
+/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/, text/, training/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),    TABLE(deconv),  TABLE(pool),     TABLE(lrn),     TABLE(norm),
-    TABLE(gemm),    TABLE(softmax), TABLE(eltwise),  TABLE(binary),  TABLE(logic),
-    TABLE(reduce),  TABLE(shape),   TABLE(movement), TABLE(index),   TABLE(generate),
-    TABLE(cast),    TABLE(trilu),   TABLE(resize),   TABLE(if),      TABLE(loss),
-    TABLE(windows), TABLE(dft),     TABLE(random),   TABLE(strnorm), TABLE(tfidf),
+    TABLE(conv),     TABLE(deconv),   TABLE(pool),     TABLE(lrn),   TABLE(norm),   TABLE(gemm),
+    TABLE(softmax),  TABLE(eltwise),  TABLE(binary),   TABLE(logic), TABLE(reduce), TABLE(shape),
+    TABLE(movement), TABLE(index),    TABLE(generate), TABLE(cast),  TABLE(trilu),  TABLE(resize),
+    TABLE(if),       TABLE(loss),     TABLE(windows),  TABLE(dft),   TABLE(random), TABLE(strnorm),
+    TABLE(tfidf),    TABLE(training),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

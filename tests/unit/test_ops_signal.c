@@ -1,7 +1,7 @@
 /* test_ops_signal.c — Check runner for the numeric operators of the wave-2
  * families: the FFT (operators/signal/fft.h) against a direct DFT in long
  * double, DFT/STFT/windows/MelWeightMatrix, the two losses and the random
- * generators, against hand-derived values (in the comments), the ONNX
+ * generators, the training optimizers, against hand-derived values (in the comments), the ONNX
  * spec's own examples, plain loops written here, and statistics. numpy's
  * outputs for random lengths and shapes: tests/python/test_ops_numpy.py.
  */
@@ -21,21 +21,28 @@
 /* ---- FFT ------------------------------------------------------------------------- */
 
 /* X[k] = sum_j x[j] e^(-+2 pi i jk/n) (/n when inverse), in long double with
- * the angle reduced exactly (jk mod n): the reference the FFT must meet. */
+ * the angle reduced exactly (jk mod n, from a table of the n roots of
+ * unity): the reference the FFT must meet. */
 static void direct_dft(const double *x, double *out, int64_t n, bool inverse)
 {
+    long double *cs = malloc((size_t)n * 2 * sizeof *cs);
+    for (int64_t m = 0; m < n; m++) {
+        long double a = (inverse ? 2 : -2) * 3.14159265358979323846264338327950288L *
+                        (long double)m / (long double)n;
+        cs[2 * m] = cosl(a);
+        cs[2 * m + 1] = sinl(a);
+    }
     for (int64_t k = 0; k < n; k++) {
         long double re = 0, im = 0;
         for (int64_t j = 0; j < n; j++) {
-            long double a = (inverse ? 2 : -2) * 3.14159265358979323846264338327950288L *
-                            (long double)((j * k) % n) / (long double)n;
-            long double c = cosl(a), s = sinl(a);
-            re += x[2 * j] * c - x[2 * j + 1] * s;
-            im += x[2 * j] * s + x[2 * j + 1] * c;
+            const long double *w = cs + 2 * ((j * k) % n);
+            re += x[2 * j] * w[0] - x[2 * j + 1] * w[1];
+            im += x[2 * j] * w[1] + x[2 * j + 1] * w[0];
         }
         out[2 * k] = (double)(inverse ? re / n : re);
         out[2 * k + 1] = (double)(inverse ? im / n : im);
     }
+    free(cs);
 }
 
 START_TEST(test_fft_every_length)
@@ -878,6 +885,70 @@ START_TEST(test_random_in_sessions)
 }
 END_TEST
 
+/* ---- training (ai.onnx.preview.training) ------------------------------------------------ */
+
+/* One optimizer step on float scalars: inputs R, T, then `vals` (X, G and
+ * the accumulators, one tensor each); outputs into got[0..n_out). */
+static void opt_step(const char *op, int64_t t, const float *vals, int n_in, float *got, int n_out,
+                     const char *const *fattrs, const float *fvals, int n_f, const char *mode)
+{
+    op_case *c = opc_new(op, 1, 2 + n_in, n_out);
+    free(c->node->domain);
+    c->node->domain = strdup("ai.onnx.preview.training");
+    static const float r = 0.1f;
+    static int64_t tt;
+    tt = t;
+    int64_t one = 1;
+    opc_input(c, 0, F32, 0, &one, &r, false);
+    opc_input(c, 1, I64, 0, &one, &tt, false);
+    for (int i = 0; i < n_in; i++)
+        opc_input(c, 2 + i, F32, 1, &one, &vals[i], false);
+    for (int a = 0; a < n_f; a++)
+        opc_attr_float(c, fattrs[a], fvals[a]);
+    if (mode)
+        opc_attr_string(c, "mode", mode);
+    ck_assert_msg(opc_run(c, 1, 1) == OK, "%s: %s", op, c->err.msg);
+    for (int k = 0; k < n_out; k++)
+        got[k] = ((float *)c->out[k].data)[0];
+    opc_free(c);
+}
+
+START_TEST(test_optimizers_hand)
+{
+    /* Momentum, R .1, x 1.2, g -.94, v 1.7, norm .001, alpha .95, beta .1:
+     * g_reg = .0012 - .94 = -.9388; T = 0 uses beta 1: v = .95*1.7 - .9388 =
+     * .6762, x = 1.2 - .06762 = 1.13238; T = 1: v = 1.615 - .09388 =
+     * 1.52112, x = 1.047888; Nesterov: x = 1.2 - .1(g_reg + .95 v) =
+     * 1.1493736 */
+    const char *mattrs[] = {"norm_coefficient", "alpha", "beta"};
+    const float mvals[] = {0.001f, 0.95f, 0.1f}, in[] = {1.2f, -0.94f, 1.7f};
+    float got[3];
+    opt_step("Momentum", 0, in, 3, got, 2, mattrs, mvals, 3, "standard");
+    ck_assert(fabsf(got[0] - 1.13238f) < 1e-6f && fabsf(got[1] - 0.6762f) < 1e-6f);
+    opt_step("Momentum", 1, in, 3, got, 2, mattrs, mvals, 3, "standard");
+    ck_assert(fabsf(got[0] - 1.047888f) < 1e-6f && fabsf(got[1] - 1.52112f) < 1e-6f);
+    opt_step("Momentum", 1, in, 3, got, 2, mattrs, mvals, 3, "nesterov");
+    ck_assert(fabsf(got[0] - 1.1493736f) < 1e-6f && fabsf(got[1] - 1.52112f) < 1e-6f);
+    /* Adagrad, T 2, decay .5: r = .1 / 2; x 1, g -1, h 2: h = 3, x = 1 +
+     * .05 / (sqrt 3 + 1e-6) = 1.0288675 */
+    const char *gattrs[] = {"decay_factor"};
+    const float gvals[] = {0.5f}, gin[] = {1, -1, 2};
+    opt_step("Adagrad", 2, gin, 3, got, 2, gattrs, gvals, 1, NULL);
+    ck_assert(fabsf(got[0] - 1.0288675f) < 1e-6f && got[1] == 3);
+    /* Adam, T 2, alpha .95, beta .85, eps .01, norm .001, post .5; x 1, g -1,
+     * v 2, h .5: g_reg = -.999, v = 1.85005, h = .5747002, lr = .1 sqrt(1 -
+     * .85^2) / (1 - .95^2) = .5402904, x = .5 (1 - lr v / (sqrt h + .01)) =
+     * -.1506813 */
+    const char *aattrs[] = {"alpha", "beta", "epsilon", "norm_coefficient",
+                            "norm_coefficient_post"};
+    const float avals[] = {0.95f, 0.85f, 0.01f, 0.001f, 0.5f}, ain[] = {1, -1, 2, 0.5f};
+    opt_step("Adam", 2, ain, 4, got, 3, aattrs, avals, 5, NULL);
+    ck_assert_msg(fabsf(got[0] + 0.1506813f) < 2e-6f && fabsf(got[1] - 1.85005f) < 1e-6f &&
+                      fabsf(got[2] - 0.5747002f) < 1e-6f,
+                  "Adam: %.7g %.7g %.7g", got[0], got[1], got[2]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ops_signal");
@@ -907,6 +978,9 @@ int main(void)
     tcase_add_test(tc, test_bernoulli_rates);
     tcase_add_test(tc, test_multinomial_frequencies);
     tcase_add_test(tc, test_random_in_sessions);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("training");
+    tcase_add_test(tc, test_optimizers_hand);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
