@@ -3,6 +3,7 @@
  * complex. The transform length (dft_length, frame_length, frame_step) is
  * read when compiling, so prepare builds the FFT plan once and declares
  * the per-run buffers as scratch. Any float dtype, computed in double.
+ * Transforms longer than 2^24 points are refused (LIMIT_EXCEEDED).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,16 @@ typedef struct dft_state {
     ortc_fft_plan plan;
 } dft_state;
 
+/* The longest transform planned: Bluestein's plan for 2^24 points holds
+ * about 1 GB of tables (a 2^25-point FFT's twiddles, chirp and filter). */
+#define DFT_MAX_LENGTH (1ll << 24)
+
 static ortc_status dft_prepare_plan(ortc_opctx *c, int64_t n)
 {
+    if (n > DFT_MAX_LENGTH)
+        return ortc_op_error(c, ORTC_STATUS_LIMIT_EXCEEDED,
+                             "a transform of length %lld is above ortc's limit of %lld (2^24)",
+                             (long long)n, DFT_MAX_LENGTH);
     dft_state *s = calloc(1, sizeof *s);
     if (!s || ortc_fft_plan_init(&s->plan, n)) {
         free(s);

@@ -359,9 +359,10 @@ static ortc_status cast_to_string(ortc_opctx *c)
     int64_t n = ortc_tensor_numel(x);
     if (!c->state)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: run without prepare");
-    char *o = ortc_string_store_reserve(c, c->state, (size_t)n * NUMBER_STR_MAX);
-    if (!o)
-        return ORTC_STATUS_OUT_OF_MEMORY;
+    char *o;
+    ortc_status st = ortc_string_store_reserve(c, c->state, (size_t)n * NUMBER_STR_MAX, &o);
+    if (st)
+        return st;
     for (int64_t i = 0; i < n; i++) {
         y[i] = o;
         o += fmt_number(o, x, i) + 1;

@@ -20,10 +20,12 @@ typedef struct ortc_string_store {
     size_t cap[ORTC_MAX_CONTEXTS];
 } ortc_string_store;
 
-/* At least `bytes` (>= 1) of storage for c's execution context; the
- * previous contents may move. NULL, with an out-of-memory error recorded
- * on c, when it cannot grow. */
-char *ortc_string_store_reserve(ortc_opctx *c, ortc_string_store *s, size_t bytes);
+/* *out = at least `bytes` (>= 1) of storage for c's execution context; the
+ * previous contents may move. An error recorded on c when it cannot grow
+ * (OUT_OF_MEMORY) or `bytes` is above ORTC_DEFAULT_MAX_TENSOR_BYTES, the
+ * limit of one tensor (LIMIT_EXCEEDED). */
+ortc_status ortc_string_store_reserve(ortc_opctx *c, ortc_string_store *s, size_t bytes,
+                                      char **out);
 
 /* Frees every context's buffer and zeroes s. */
 void ortc_string_store_free(ortc_string_store *s);

@@ -354,9 +354,9 @@ static ortc_status strnorm_run(ortc_opctx *c)
         }
         bytes++;
     }
-    char *o = ortc_string_store_reserve(c, &s->store, bytes);
-    if (!o)
-        return ORTC_STATUS_OUT_OF_MEMORY;
+    char *o;
+    if ((st = ortc_string_store_reserve(c, &s->store, bytes, &o)))
+        return st;
     for (int64_t i = 0, k = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)elem(x, i);
         if (s->n_stop && is_stopword(s, (const char *)p))

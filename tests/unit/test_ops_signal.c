@@ -230,6 +230,14 @@ START_TEST(test_dft_errors)
     opc_input(c, 1, I64, 0, &one, &zero, true);
     expect_error(c, ORTC_STATUS_INVALID_MODEL, "(dft_length) must be one value >= 1", "0");
     opc_free(c);
+    /* lengths above 2^24 are refused before any table is built */
+    static const int64_t huge = (1 << 24) + 1;
+    c = opc_new("DFT", 17, 2, 1);
+    opc_input(c, 0, F32, 3, d, x, false);
+    opc_input(c, 1, I64, 0, &one, &huge, true);
+    expect_status(c, opc_run(c, 1, 1), ORTC_STATUS_LIMIT_EXCEEDED,
+                  "length 16777217 is above ortc's limit of 16777216");
+    opc_free(c);
 }
 END_TEST
 
