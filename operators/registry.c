@@ -42,23 +42,32 @@ ORTC_OP_TABLE(unpool);
 ORTC_OP_TABLE(gridsamp);
 ORTC_OP_TABLE(mvn);
 ORTC_OP_TABLE(roialign);
+ORTC_OP_TABLE(loss);
+ORTC_OP_TABLE(windows);
+ORTC_OP_TABLE(dft);
+ORTC_OP_TABLE(random);
+ORTC_OP_TABLE(strnorm);
+ORTC_OP_TABLE(tfidf);
+ORTC_OP_TABLE(training);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/ */
+/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/, text/, training/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),     TABLE(gemm),
-    TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic),  TABLE(reduce),   TABLE(shape),
-    TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),   TABLE(trilu),    TABLE(resize),
-    TABLE(if),       TABLE(rnn),     TABLE(topk),     TABLE(cumsum), TABLE(det),      TABLE(einsum),
-    TABLE(nd_index), TABLE(onehot),  TABLE(revseq),   TABLE(unpool), TABLE(gridsamp), TABLE(mvn),
-    TABLE(roialign),
+    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),      TABLE(norm),
+    TABLE(gemm),     TABLE(softmax), TABLE(eltwise),  TABLE(binary),   TABLE(logic),
+    TABLE(reduce),   TABLE(shape),   TABLE(movement), TABLE(index),    TABLE(generate),
+    TABLE(cast),     TABLE(trilu),   TABLE(resize),   TABLE(if),       TABLE(rnn),
+    TABLE(topk),     TABLE(cumsum),  TABLE(det),      TABLE(einsum),   TABLE(nd_index),
+    TABLE(onehot),   TABLE(revseq),  TABLE(unpool),   TABLE(gridsamp), TABLE(mvn),
+    TABLE(roialign), TABLE(loss),    TABLE(windows),  TABLE(dft),      TABLE(random),
+    TABLE(strnorm),  TABLE(tfidf),   TABLE(training),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

@@ -238,6 +238,17 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
     return st;
 }
 
+/* Whether a step makes a STRING output: never folded, since an operator
+ * that makes strings keeps them in its state, which folding frees (the
+ * graph passes refuse strings too, pass_common.c). */
+static bool makes_strings(const ortc_opctx *c)
+{
+    for (int k = 0; k < c->n_out; k++)
+        if (c->out[k] && c->out[k]->dtype == ORTC_DTYPE_STRING)
+            return true;
+    return false;
+}
+
 static bool value_static(const void *plan, const ortc_value *v)
 {
     const ortc_plan *p = plan;
@@ -541,7 +552,7 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         ortc_eval_env env = eval_env(s);
         if ((st = ortc_eval_infer(&step->ctx, &env, NULL)))
             goto fail;
-        if (ortc_eval_foldable(n, value_static, p)) {
+        if (ortc_eval_foldable(n, value_static, p) && !makes_strings(&step->ctx)) {
             if ((st = fold_node(s, p, &step->ctx)))
                 goto fail;
             memset(step, 0, sizeof *step);

@@ -90,7 +90,9 @@ static void help(void)
            "  --rtol R           relative tolerance (default 1e-3)\n"
            "  --atol A           absolute tolerance (default 1e-7)\n"
            "  --manifest FILE    expected results; exit 1 on a regression or on a test\n"
-           "                     that now passes but is not marked pass\n"
+           "                     that now passes but is not marked pass. Entries with\n"
+           "                     `check: bernoulli` (random outputs) are judged by their\n"
+           "                     distribution over 2000 runs, not their values\n"
            "  --json FILE        write a machine-readable report\n"
            "  --timeout S        seconds per test before it counts as a hang (default 120)\n"
            "  --threads N        kernel threads per test\n"
@@ -252,9 +254,9 @@ static void elem_str(char *buf, size_t len, const ortc_tensor *t, int64_t i)
     }
 }
 
-/* 0 when equal within tolerance; else 1 with a description in detail. */
-static int compare(const char *name, const ortc_tensor *got, const ortc_tensor *exp, double rtol,
-                   double atol, char *detail, size_t len)
+/* 0 when got has exp's dtype and shape; else 1 with a description in detail. */
+static int compare_meta(const char *name, const ortc_tensor *got, const ortc_tensor *exp,
+                        char *detail, size_t len)
 {
     char gs[160], es[160];
     if (got->dtype != exp->dtype) {
@@ -271,6 +273,16 @@ static int compare(const char *name, const ortc_tensor *got, const ortc_tensor *
                  cli_shape_str(es, sizeof es, exp->rank, exp->dims));
         return 1;
     }
+    return 0;
+}
+
+/* 0 when equal within tolerance; else 1 with a description in detail. */
+static int compare(const char *name, const ortc_tensor *got, const ortc_tensor *exp, double rtol,
+                   double atol, char *detail, size_t len)
+{
+    char es[160];
+    if (compare_meta(name, got, exp, detail, len))
+        return 1;
     int64_t n = ortc_tensor_numel(exp), bad = 0, worst = -1;
     double worst_excess = -1;
     size_t es_size = ortc_dtype_size(exp->dtype);
@@ -318,6 +330,140 @@ static int compare(const char *name, const ortc_tensor *got, const ortc_tensor *
              name, cli_shape_str(es, sizeof es, exp->rank, exp->dims), (long long)bad, (long long)n,
              index_str(idx, sizeof idx, exp, worst), gv, ev, rtol, atol);
     return 1;
+}
+
+/* ---- statistical checks ---------------------------------------------------------------
+ * For outputs drawn from a random generator (Bernoulli, Random*): the test
+ * data's expected values come from numpy's generator, which no other
+ * implementation reproduces, so a manifest entry may name a check instead
+ * of the element-wise comparison (`check: NAME`, with a reason). A check
+ * still requires the expected dtype and shape, and judges the values over
+ * STAT_RUNS runs of the session on the same inputs. */
+
+typedef enum stat_check {
+    CHECK_VALUES = 0, /* element-wise comparison within rtol/atol */
+    CHECK_BERNOULLI,  /* every output element is 0 or 1, 1 with probability input 0's element */
+    CHECK_BERNOULLI_COMPLEMENT, /* the same with probability 1 - input 0's element */
+} stat_check;
+
+static const char *const stat_check_names[] = {"values", "bernoulli", "bernoulli_complement"};
+
+/* 0 and the check called `name`, or -1 when there is none. */
+static int stat_check_of(const char *name, stat_check *out)
+{
+    for (int k = 1; k < (int)(sizeof stat_check_names / sizeof *stat_check_names); k++)
+        if (!strcmp(name, stat_check_names[k])) {
+            *out = (stat_check)k;
+            return 0;
+        }
+    return -1;
+}
+
+#define STAT_RUNS 2000
+/* A rate farther than this many standard deviations from its expectation
+ * fails: two-sided, about 6e-7 per element for a correct generator. */
+#define STAT_SIGMAS 5.0
+
+/* `check: bernoulli`: input 0 holds the probabilities p (numbers, the
+ * outputs' shape); every element of every output of every run must be 0 or
+ * 1, each element's rate of ones over STAT_RUNS runs within STAT_SIGMAS
+ * sigma of p, and the total count within STAT_SIGMAS sigma of its
+ * expectation. A constant output, values outside {0, 1}, a wrong rate, a
+ * dtype or shape other than the test data's all fail. `complement`: the
+ * probabilities are 1 - p (`check: bernoulli_complement`). 0: pass (detail
+ * says how close), 1: fail (detail says why). */
+static int check_bernoulli(ortc_session *s, const ortc_tensor *ins, size_t ni, ortc_tensor *outs,
+                           size_t no, const ortc_value_info *oinfo, const ortc_tensor *const *exps,
+                           bool complement, char *detail, size_t len)
+{
+    const char *cn = complement ? "bernoulli_complement" : "bernoulli";
+    if (ni < 1 || !is_float_dtype(ins[0].dtype)) {
+        snprintf(detail, len, "check %s: input 0 must hold the probabilities (a float tensor)", cn);
+        return 1;
+    }
+    const ortc_tensor *p = &ins[0];
+    int64_t n = ortc_tensor_numel(p);
+    for (size_t o = 0; o < no; o++) {
+        if (!exps[o])
+            continue;
+        if (compare_meta(oinfo[o].name, &outs[o], exps[o], detail, len))
+            return 1;
+        bool same = outs[o].rank == p->rank;
+        for (int d = 0; same && d < p->rank; d++)
+            same = outs[o].dims[d] == p->dims[d];
+        if (!same) {
+            snprintf(detail, len, "check %s: output '%s' must have input 0's shape", cn,
+                     oinfo[o].name);
+            return 1;
+        }
+    }
+    double *ones = calloc((size_t)(n > 0 ? n : 1) * no, sizeof *ones);
+    if (!ones) {
+        snprintf(detail, len, "out of memory");
+        return 1;
+    }
+    int rc = 0;
+    for (int run = 0; run < STAT_RUNS && !rc; run++) {
+        if (run > 0 && ortc_session_run(s, ins, ni, outs, no)) {
+            snprintf(detail, len, "check %s: run %d: %s", cn, run, ortc_last_error());
+            rc = 1;
+        }
+        for (size_t o = 0; o < no && !rc; o++)
+            for (int64_t i = 0; i < n && exps[o]; i++) {
+                double v = elem_double(&outs[o], i);
+                if (v != 0 && v != 1) {
+                    char idx[160];
+                    snprintf(detail, len,
+                             "check %s: output '%s' run %d: element %s is %g, not 0 or 1", cn,
+                             oinfo[o].name, run + 1, index_str(idx, sizeof idx, p, i), v);
+                    rc = 1;
+                    break;
+                }
+                ones[o * (size_t)n + (size_t)i] += v;
+            }
+    }
+    double worst = 0;
+    for (size_t o = 0; o < no && !rc; o++) {
+        if (!exps[o])
+            continue;
+        double total = 0, expect = 0, var = 0;
+        for (int64_t i = 0; i < n && !rc; i++) {
+            double pi = elem_double(p, i), k = ones[o * (size_t)n + (size_t)i];
+            if (complement)
+                pi = 1 - pi;
+            double sd = sqrt(pi * (1 - pi) / STAT_RUNS), rate = k / STAT_RUNS;
+            double dev = fabs(rate - pi);
+            /* p of exactly 0 or 1 leaves no room: the rate must equal it */
+            if (dev > STAT_SIGMAS * sd + 1e-12) {
+                char idx[160];
+                snprintf(detail, len,
+                         "check %s: output '%s' element %s is 1 in %.0f of %d runs "
+                         "(rate %.4f); its probability is %.4f (allowed +-%.4f, %g sigma)",
+                         cn, oinfo[o].name, index_str(idx, sizeof idx, p, i), k, STAT_RUNS, rate,
+                         pi, STAT_SIGMAS * sd, STAT_SIGMAS);
+                rc = 1;
+            }
+            if (sd > 0 && dev / sd > worst)
+                worst = dev / sd;
+            total += k;
+            expect += pi * STAT_RUNS;
+            var += pi * (1 - pi) * STAT_RUNS;
+        }
+        if (!rc && fabs(total - expect) > STAT_SIGMAS * sqrt(var) + 1e-9) {
+            snprintf(detail, len,
+                     "check %s: output '%s' has %.0f ones in %d runs; %.1f expected "
+                     "(allowed +-%.1f)",
+                     cn, oinfo[o].name, total, STAT_RUNS, expect, STAT_SIGMAS * sqrt(var));
+            rc = 1;
+        }
+    }
+    if (!rc)
+        snprintf(detail, len,
+                 "check %s: %d runs, every element's rate of ones within %.2f sigma of its "
+                 "probability",
+                 cn, STAT_RUNS, worst);
+    free(ones);
+    return rc;
 }
 
 /* ---- one test, in the child ------------------------------------------------------------ */
@@ -398,7 +544,7 @@ static int cmp_sets(const void *a, const void *b)
 
 static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_info *ins, size_t ni,
                           const ortc_value_info *outs, size_t no, double rtol, double atol,
-                          wire_result *r)
+                          stat_check check, wire_result *r)
 {
     DIR *d = opendir(dir);
     char **sets = NULL;
@@ -453,6 +599,7 @@ static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_inf
                     set_result(r, st == ORTC_STATUS_UNSUPPORTED ? R_UNSUPPORTED : R_RUN_ERROR,
                                "%s: %s", sets[k], ortc_last_error());
                 } else {
+                    const ortc_tensor *exps[MAX_IO] = {0};
                     for (size_t o = 0; o < no && r->kind == R_PASS; o++) {
                         int f = match_io(out_names, nout, outs[o].name, (int)o);
                         if (f < 0)
@@ -460,9 +607,19 @@ static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_inf
                         ortc_tensor *e = &out_files[f];
                         if (outs[o].dtype == ORTC_DTYPE_BFLOAT16 && e->dtype == ORTC_DTYPE_UINT16)
                             e->dtype = ORTC_DTYPE_BFLOAT16;
+                        exps[o] = e;
                         char det[1024];
-                        if (compare(outs[o].name, &outs_t[o], e, rtol, atol, det, sizeof det))
+                        if (check == CHECK_VALUES &&
+                            compare(outs[o].name, &outs_t[o], e, rtol, atol, det, sizeof det))
                             set_result(r, R_WRONG, "%s: %s", sets[k], det);
+                    }
+                    char det[1024];
+                    if (check != CHECK_VALUES && r->kind == R_PASS) {
+                        if (check_bernoulli(s, ins_t, ni, outs_t, no, outs, exps,
+                                            check == CHECK_BERNOULLI_COMPLEMENT, det, sizeof det))
+                            set_result(r, R_WRONG, "%s: %s", sets[k], det);
+                        else
+                            set_result(r, R_PASS, "%s: %s", sets[k], det);
                     }
                 }
                 for (size_t o = 0; o < no; o++)
@@ -480,7 +637,8 @@ static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_inf
     free(sets);
 }
 
-static void run_one(const char *dir, int threads, double rtol, double atol, wire_result *r)
+static void run_one(const char *dir, int threads, double rtol, double atol, stat_check check,
+                    wire_result *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = R_PASS;
@@ -537,7 +695,7 @@ static void run_one(const char *dir, int threads, double rtol, double atol, wire
                    ortc_last_error());
         return;
     }
-    run_data_sets(dir, s, ins, ni, outs, no, rtol, atol, r);
+    run_data_sets(dir, s, ins, ni, outs, no, rtol, atol, check, r);
     ortc_session_destroy(s);
 }
 
@@ -551,7 +709,7 @@ static double now(void)
 }
 
 static void run_isolated(const test_args *a, const char *dir, double rtol, double atol,
-                         test_result *tr)
+                         stat_check check, test_result *tr)
 {
     int fds[2];
     wire_result *w = &tr->w;
@@ -572,7 +730,7 @@ static void run_isolated(const test_args *a, const char *dir, double rtol, doubl
     if (pid == 0) {
         close(fds[0]);
         wire_result res;
-        run_one(dir, a->common.threads, rtol, atol, &res);
+        run_one(dir, a->common.threads, rtol, atol, check, &res);
         const char *p = (const char *)&res;
         size_t left = sizeof res;
         while (left) {
@@ -855,6 +1013,16 @@ int cli_test(int argc, char **argv)
         if (ortc_manifest_load(a.manifest_path, &man, err, sizeof err))
             return cli_error("%s", err);
         have_man = true;
+        for (size_t i = 0; i < man.n; i++) {
+            stat_check k;
+            const ortc_manifest_entry *e = &man.entries[i];
+            if (e->check && stat_check_of(e->check, &k)) {
+                cli_error("%s:%d: %s: unknown check '%s' (known: bernoulli, bernoulli_complement)",
+                          man.path, e->line, e->name, e->check);
+                ortc_manifest_free(&man);
+                return CLI_ERROR;
+            }
+        }
     }
     char **dirs = NULL;
     size_t n = 0;
@@ -882,16 +1050,20 @@ int cli_test(int argc, char **argv)
         const ortc_manifest_entry *e = have_man ? ortc_manifest_find(&man, res[i].name) : NULL;
         double rtol = e && e->rtol >= 0 ? e->rtol : a.rtol;
         double atol = e && e->atol >= 0 ? e->atol : a.atol;
+        stat_check check = CHECK_VALUES;
+        if (e && e->check)
+            stat_check_of(e->check, &check); /* known: checked after loading */
         if (tty)
             fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, n, res[i].name);
-        run_isolated(&a, dirs[i], rtol, atol, &res[i]);
+        run_isolated(&a, dirs[i], rtol, atol, check, &res[i]);
         int k = res[i].w.kind;
         counts[k]++;
         if (tty)
             fprintf(stderr, "\r\033[K");
         if (k == R_PASS) {
             if (!a.quiet)
-                printf("PASS         %s\n", res[i].name);
+                printf("PASS         %s%s%s\n", res[i].name, res[i].w.detail[0] ? ": " : "",
+                       res[i].w.detail); /* a statistical check says how it passed */
         } else {
             if (!a.quiet || !is_skip(k))
                 printf("%-12s %s: %s%s%s\n", is_skip(k) ? "UNSUPPORTED" : "FAIL", res[i].name,

@@ -1,6 +1,7 @@
 /* manifest.c — parses conformance manifests with libyaml's document API and
  * checks their rules (every non-pass and every tolerance override carries a
- * reason; no duplicates; no unknown keys). Running tests is cli_test.c's job.
+ * reason, and so does every statistical check; no duplicates; no unknown
+ * keys). Running tests is cli_test.c's job.
  */
 #include "manifest.h"
 
@@ -112,8 +113,11 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
                 r = parse_tol(p, x, "rtol", &e->rtol);
             else if (!strcmp(ks, "atol"))
                 r = parse_tol(p, x, "atol", &e->atol);
+            else if (!strcmp(ks, "check"))
+                r = dup_scalar(p, x, "check", &e->check);
             else
-                return fail_at(p, k, "%s: unknown key '%s' (expect, reason, rtol, atol)", name, ks);
+                return fail_at(p, k, "%s: unknown key '%s' (expect, reason, rtol, atol, check)",
+                               name, ks);
             if (r)
                 return -1;
         }
@@ -126,6 +130,8 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
         return fail_at(p, v, "%s: a '%s' entry needs a reason", name, ortc_expect_name(e->expect));
     if ((e->rtol >= 0 || e->atol >= 0) && (!e->reason || !*e->reason))
         return fail_at(p, v, "%s: a tolerance override needs a reason", name);
+    if (e->check && (!e->reason || !*e->reason))
+        return fail_at(p, v, "%s: a statistical check needs a reason", name);
     return 0;
 }
 
@@ -169,6 +175,7 @@ static int parse_root(parser *p, ortc_manifest *m)
         if (parse_entry(p, node(p, pr->key), node(p, pr->value), &m->entries[m->n])) {
             free(m->entries[m->n].name);
             free(m->entries[m->n].reason);
+            free(m->entries[m->n].check);
             return -1;
         }
         m->n++;
@@ -266,6 +273,7 @@ void ortc_manifest_free(ortc_manifest *m)
     for (size_t i = 0; i < m->n; i++) {
         free(m->entries[i].name);
         free(m->entries[i].reason);
+        free(m->entries[i].check);
     }
     free(m->entries);
     free(m->path);

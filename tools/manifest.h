@@ -9,6 +9,10 @@
  *     test_abs: pass
  *     test_cast_FLOAT_to_STRING: {expect: unsupported, reason: "string casts"}
  *     test_foo: {expect: pass, rtol: 1e-2, reason: "why the default is too tight"}
+ *     test_bar: {expect: pass, check: bernoulli, reason: "why values cannot be compared"}
+ *
+ * `check` replaces the element-wise comparison with a statistical one
+ * (cli_test.c names the checks), for outputs drawn from a random generator.
  */
 #ifndef ORTC_TOOLS_MANIFEST_H
 #define ORTC_TOOLS_MANIFEST_H
@@ -26,6 +30,7 @@ typedef struct ortc_manifest_entry {
     ortc_expect expect;
     char *reason;      /* NULL only for plain passes */
     double rtol, atol; /* < 0: not overridden */
+    char *check;       /* NULL: compare values; else the statistical check's name */
     int line;
 } ortc_manifest_entry;
 

@@ -1,19 +1,24 @@
 /* cast.c — Cast and CastLike, one conversion for both (see cast.h for the
  * rules), and that conversion's element access for the other plain-C
- * families. Cast converts numbers and bool; CastLike also parses strings as
- * numbers (strtod/strtof, so "NaN", "INF", "-inf" work; C locale assumed).
- * Neither formats numbers as strings: the runtime has no storage for new
- * strings.
+ * families. Numbers and bool convert among themselves; strings (Cast from
+ * version 9, CastLike) are parsed as numbers (strtod/strtof, so "NaN",
+ * "INF", "+INF", "-inf" work; C locale assumed) and numbers formatted as
+ * strings: "NaN", "INF", "-INF", integers in decimal, bool as 1 or 0, floats
+ * in the shortest %g form that reads back to the same value (numpy's str()
+ * for ordinary magnitudes). Formatted strings live in the node's string
+ * store (text/string_store.h).
  */
 #include "cast.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "plain_util.h"
+#include "text/string_store.h"
 
 /* ---- element conversion (cast.h) ------------------------------------------ */
 
@@ -143,7 +148,7 @@ void ortc_scalar_store(ortc_dtype t, void *p, int64_t i, ortc_scalar v)
 
 /* ---- Cast ------------------------------------------------------------------
  * The target is the attribute `to`: a type name before Cast-6, a
- * TensorProto.DataType number from 6. Numbers and bool only. */
+ * TensorProto.DataType number from 6. Strings from Cast-9. */
 
 /* Cast-1 names the target type with a string: TensorProto.DataType names. */
 static const struct {
@@ -190,11 +195,13 @@ static ortc_status cast_target(ortc_opctx *c, ortc_dtype *to)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status cast_check_numeric(ortc_opctx *c, ortc_dtype t, const char *role)
+static ortc_status cast_check_type(ortc_opctx *c, ortc_dtype t, const char *role)
 {
-    if (t == ORTC_DTYPE_STRING)
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "casts %s string are not supported", role);
-    if (!ortc_dtype_is_numeric(t))
+    if (t == ORTC_DTYPE_STRING && ortc_op_version(c) < 9)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "Cast-%d does not convert %s string (Cast-9 and later do)",
+                             ortc_op_version(c), role);
+    if (!ortc_dtype_is_numeric(t) && t != ORTC_DTYPE_STRING)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "Cast does not convert %s %s", role,
                              ortc_dtype_name(t));
     return ORTC_STATUS_OK;
@@ -207,16 +214,15 @@ static ortc_status cast_infer(ortc_opctx *c)
     if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
         (st = ortc_op_check_attr(c, "to",
                                  ortc_op_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT)) ||
-        (st = cast_target(c, &to)) || (st = cast_check_numeric(c, c->in[0]->dtype, "from")) ||
-        (st = cast_check_numeric(c, to, "to")))
+        (st = cast_target(c, &to)) || (st = cast_check_type(c, c->in[0]->dtype, "from")) ||
+        (st = cast_check_type(c, to, "to")))
         return st;
     ortc_op_set_output(c, 0, to, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
 
 /* ---- CastLike ----------------------------------------------------------------
- * The target is input 1's dtype. Strings are parsed as numbers; numbers are
- * not formatted as strings. */
+ * The target is input 1's dtype. */
 
 static ortc_status castlike_infer(ortc_opctx *c)
 {
@@ -225,11 +231,6 @@ static ortc_status castlike_infer(ortc_opctx *c)
         (st = ortc_plain_check_known(c, 1)))
         return st;
     ortc_dtype from = c->in[0]->dtype, to = c->in[1]->dtype;
-    if (to == ORTC_DTYPE_STRING && from != ORTC_DTYPE_STRING)
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "casting %s to string is not supported (the runtime has no storage "
-                             "for formatted strings)",
-                             ortc_dtype_name(from));
     if ((!ortc_dtype_is_numeric(from) && from != ORTC_DTYPE_STRING) ||
         (!ortc_dtype_is_numeric(to) && to != ORTC_DTYPE_STRING))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "CastLike from %s to %s is not supported",
@@ -272,6 +273,103 @@ static ortc_status parse_number(ortc_opctx *c, const char *s, ortc_dtype to, int
     return ORTC_STATUS_OK;
 }
 
+/* ---- numbers as strings ------------------------------------------------------- */
+
+/* Longest string fmt_number writes, with its terminator. */
+#define NUMBER_STR_MAX 32
+
+/* The shortest %.Ng (N = 1..max_digits) that `parse` maps back to v. */
+static int fmt_shortest(char *buf, double v, int max_digits, bool (*same)(const char *, double))
+{
+    int n = 0;
+    for (int d = 1; d <= max_digits; d++) {
+        n = snprintf(buf, NUMBER_STR_MAX, "%.*g", d, v);
+        if (same(buf, v))
+            break;
+    }
+    return n;
+}
+
+static bool same_double(const char *s, double v)
+{
+    return strtod(s, NULL) == v;
+}
+
+static bool same_float(const char *s, double v)
+{
+    return strtof(s, NULL) == (float)v;
+}
+
+static bool same_half(const char *s, double v)
+{
+    return ortc_f16_from_double(strtod(s, NULL)) == ortc_f16_from_double(v);
+}
+
+static bool same_bf16(const char *s, double v)
+{
+    return ortc_bf16_from_double(strtod(s, NULL)) == ortc_bf16_from_double(v);
+}
+
+/* Element i of numeric x as a string in buf (NUMBER_STR_MAX bytes);
+ * returns its length. */
+static int fmt_number(char *buf, const ortc_tensor *x, int64_t i)
+{
+    ortc_scalar v = ortc_scalar_load(x->dtype, x->data, i);
+    if (x->dtype == ORTC_DTYPE_BOOL)
+        return snprintf(buf, NUMBER_STR_MAX, "%d", v.u != 0);
+    if (v.kind == ORTC_SCALAR_SIGNED)
+        return snprintf(buf, NUMBER_STR_MAX, "%lld", (long long)v.i);
+    if (v.kind == ORTC_SCALAR_UNSIGNED)
+        return snprintf(buf, NUMBER_STR_MAX, "%llu", (unsigned long long)v.u);
+    if (isnan(v.f))
+        return snprintf(buf, NUMBER_STR_MAX, "NaN");
+    if (isinf(v.f))
+        return snprintf(buf, NUMBER_STR_MAX, v.f < 0 ? "-INF" : "INF");
+    switch (x->dtype) {
+    case ORTC_DTYPE_FLOAT: return fmt_shortest(buf, v.f, 9, same_float);
+    case ORTC_DTYPE_FLOAT16: return fmt_shortest(buf, v.f, 5, same_half);
+    case ORTC_DTYPE_BFLOAT16: return fmt_shortest(buf, v.f, 4, same_bf16);
+    default: return fmt_shortest(buf, v.f, 17, same_double);
+    }
+}
+
+/* Casts to string keep their strings in a store (state). */
+static ortc_status cast_prepare(ortc_opctx *c)
+{
+    if (c->out[0]->dtype != ORTC_DTYPE_STRING || c->in[0]->dtype == ORTC_DTYPE_STRING)
+        return ORTC_STATUS_OK;
+    if (!(c->state = calloc(1, sizeof(ortc_string_store))))
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    return ORTC_STATUS_OK;
+}
+
+static void cast_release(ortc_opctx *c)
+{
+    if (c->state)
+        ortc_string_store_free(c->state);
+    free(c->state);
+    c->state = NULL;
+}
+
+// y: (n) strings; x: (n) numbers
+static ortc_status cast_to_string(ortc_opctx *c)
+{
+    const ortc_tensor *x = c->in[0];
+    char **y = c->out[0]->data;
+    int64_t n = ortc_tensor_numel(x);
+    if (!c->state)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: run without prepare");
+    char *o;
+    ortc_status st = ortc_string_store_reserve(c, c->state, (size_t)n * NUMBER_STR_MAX, &o);
+    if (st)
+        return st;
+    for (int64_t i = 0; i < n; i++) {
+        y[i] = o;
+        o += fmt_number(o, x, i) + 1;
+    }
+    return ORTC_STATUS_OK;
+}
+
 /* ---- the conversion (both ops' run) ------------------------------------------ */
 
 // y: (n) of y's dtype, x: (n) of x's dtype (string elements are parsed)
@@ -284,6 +382,8 @@ static ortc_status cast_run(ortc_opctx *c)
         return ORTC_STATUS_OK;
     }
     bool from_string = x->dtype == ORTC_DTYPE_STRING;
+    if (y->dtype == ORTC_DTYPE_STRING && ortc_dtype_is_numeric(x->dtype))
+        return cast_to_string(c);
     if ((!ortc_dtype_is_numeric(x->dtype) && !from_string) || !ortc_dtype_is_numeric(y->dtype))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s from %s to %s is not supported",
                              c->node->op_type, ortc_dtype_name(x->dtype),
@@ -308,11 +408,10 @@ static ortc_status cast_run(ortc_opctx *c)
 /* dtypes: what each converts from */
 const ortc_operator ortc_ops_cast[] = {
     ORTC_OP("Cast", 1, 13, .versions = {1, 6, 9, 13},
-            .dtypes =
-                ORTC_DTYPES_ALL & ~(ORTC_DT(STRING) | ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
-            .infer = cast_infer, .run = cast_run),
-    ORTC_OP("CastLike", 15, 15,
             .dtypes = ORTC_DTYPES_ALL & ~(ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
-            .infer = castlike_infer, .run = cast_run),
+            .infer = cast_infer, .prepare = cast_prepare, .run = cast_run, .release = cast_release),
+    ORTC_OP(
+        "CastLike", 15, 15, .dtypes = ORTC_DTYPES_ALL & ~(ORTC_DT(COMPLEX64) | ORTC_DT(COMPLEX128)),
+        .infer = castlike_infer, .prepare = cast_prepare, .run = cast_run, .release = cast_release),
 };
 ORTC_OP_TABLE_END(cast);

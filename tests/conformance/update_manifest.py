@@ -6,7 +6,7 @@ runner's factual reason (the unsupported op@opset, or the refused feature).
 Failing tests keep the expectation and reason already written in the
 manifest; a failing test without one needs `--reason NAME="why"` — the script
 refuses to invent reasons for wrong results. Tolerance overrides and their
-reasons are kept. Run it after a change that makes tests pass or fail, review
+reasons are kept, and so are statistical checks (`check:`). Run it after a change that makes tests pass or fail, review
 the diff, and commit the manifest with the change.
 """
 import argparse
@@ -73,7 +73,7 @@ def main():
         name = t["name"]
         prev = old.get(name)
         prev = {"expect": prev} if isinstance(prev, str) else (prev or {})
-        tol = {k: prev[k] for k in ("rtol", "atol") if k in prev}
+        tol = {k: prev[k] for k in ("rtol", "atol", "check") if k in prev}
         if t["result"] == "pass":
             expect, reason = "pass", prev.get("reason") if tol else None
         elif t["result"] == "unsupported":

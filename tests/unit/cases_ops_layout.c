@@ -1728,14 +1728,11 @@ END_TEST
 START_TEST(test_layout_castlike_errors)
 {
     char *s[] = {"1.5", "abc"};
-    float likef = 0, x[] = {1};
+    float likef = 0;
     op_case *c = castlike_case(STR, 2, s, F32, &likef);
     expect_status(c, opc_run(c, 1, 1), BAD_ARG, "element 1 of input 0 'in0' is \"abc\"");
     opc_free(c);
-    char *likes[] = {"x"};
-    c = castlike_case(F32, 1, x, STR, likes);
-    expect_status(c, opc_run(c, 1, 1), UNSUP, "casting float32 to string is not supported");
-    opc_free(c);
+    /* numbers to strings: test_ops_text.c (the strings live in the node's state) */
 }
 END_TEST
 

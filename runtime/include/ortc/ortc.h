@@ -335,7 +335,10 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
  * Thread-safe: several threads may run one session at once (weights, plans
  * and kernels are shared; each concurrent run has its own activations). On
  * failure read the message with ortc_last_error(), which is per thread;
- * ortc_session_last_error() holds whichever run failed last. */
+ * ortc_session_last_error() holds whichever run failed last.
+ * STRING outputs get char* into the inputs, the model or the session (the
+ * strings an operator makes: StringNormalizer's, Cast's): valid until the
+ * session's next run, on any thread, or its destruction; copy what you keep. */
 ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
                                       size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
 

@@ -204,6 +204,11 @@ class InferenceSession:
         self._profile_runs = []
         self._profile_start = time.time()
         self._profile_lock = threading.Lock()
+        # a model with STRING outputs runs one call at a time, its strings
+        # copied inside: the strings an operator makes (StringNormalizer, Cast
+        # to string) live in the session until its next run (ortc.h), and a
+        # new input shape's plan may evict the one that made them
+        self._strings_lock = threading.Lock()
 
         handle = ctypes.c_void_p()
         if hasattr(path_or_bytes, "SerializeToString"):  # an onnx.ModelProto
@@ -474,6 +479,12 @@ class InferenceSession:
     def _run(self, h, tensors, n_in, steps_out=None):
         """Runs; when profiling (or steps_out is a list) also reads the run's
         steps: into steps_out, else into the runs end_profiling writes."""
+        if any(o.dtype in (C.DTYPE_STRING, 0) for o in self._outputs):  # 0: undeclared
+            with self._strings_lock:
+                return self._run_unlocked(h, tensors, n_in, steps_out)
+        return self._run_unlocked(h, tensors, n_in, steps_out)
+
+    def _run_unlocked(self, h, tensors, n_in, steps_out):
         n_out = len(self._outputs)
         outs = (C.Tensor * max(n_out, 1))()
         C.check(C.ortc_session_output_shapes(h, tensors, n_in, outs, n_out))
@@ -510,7 +521,7 @@ class InferenceSession:
         else:
             C.check(C.ortc_session_run(h, tensors, n_in, outs, n_out))
         for k, (buf, n, shape) in strings.items():
-            # the char* point into the inputs or the model: copy them now
+            # the char* point into the inputs, the model or the session: copy them now
             arrays[k] = np.array([C.text(buf[i]) for i in range(n)],
                                  dtype=object).reshape(shape)
         return arrays
