@@ -7,6 +7,7 @@
  */
 #include "dnnl_util.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,73 @@ ortc_status ortc_dnnl_attr_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
     return ORTC_STATUS_OK;
 }
 
+/* A copy of attr whose relu post-ops (alpha 0) are clip_v2 from 0 to
+ * infinity, or NULL when it has none. oneDNN's reference post-ops (used by
+ * its gemm-based and ref implementations) compute relu as alpha * x below
+ * zero, NaN for -inf where Relu gives 0 (ref-mismatch-Conv-Relu-s146458);
+ * its JIT kernels take max(x, 0). Not everywhere: Winograd convolution
+ * supports relu and not clip. */
+static dnnl_primitive_attr_t exact_relu_attr(const_dnnl_primitive_attr_t attr)
+{
+    const_dnnl_post_ops_t ops = NULL;
+    if (!attr || dnnl_primitive_attr_get_post_ops(attr, &ops) != dnnl_success || !ops)
+        return NULL;
+    int n = dnnl_post_ops_len(ops);
+    bool any = false;
+    for (int i = 0; i < n && !any; i++) {
+        float scale, alpha, beta;
+        dnnl_alg_kind_t alg;
+        any =
+            dnnl_post_ops_get_kind(ops, i) == dnnl_eltwise &&
+            dnnl_post_ops_get_params_eltwise(ops, i, &scale, &alg, &alpha, &beta) == dnnl_success &&
+            alg == dnnl_eltwise_relu && alpha == 0.0f;
+    }
+    dnnl_post_ops_t out = NULL;
+    dnnl_primitive_attr_t copy = NULL;
+    dnnl_status_t s = any ? dnnl_post_ops_create(&out) : dnnl_unimplemented;
+    for (int i = 0; s == dnnl_success && i < n; i++) {
+        float scale, alpha, beta;
+        dnnl_alg_kind_t alg;
+        if (dnnl_post_ops_get_kind(ops, i) == dnnl_sum) {
+            dnnl_data_type_t dt;
+            s = dnnl_post_ops_get_params_sum_v2(ops, i, &scale, &dt);
+            if (s == dnnl_success)
+                s = dnnl_post_ops_append_sum_v2(out, scale, dt);
+            continue;
+        }
+        s = dnnl_post_ops_get_kind(ops, i) == dnnl_eltwise
+                ? dnnl_post_ops_get_params_eltwise(ops, i, &scale, &alg, &alpha, &beta)
+                : dnnl_unimplemented; /* ortc appends only sums and eltwises */
+        if (s == dnnl_success && alg == dnnl_eltwise_relu && alpha == 0.0f)
+            alg = dnnl_eltwise_clip_v2, beta = INFINITY;
+        if (s == dnnl_success)
+            s = dnnl_post_ops_append_eltwise(out, scale, alg, alpha, beta);
+    }
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_clone(&copy, attr);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(copy, out);
+    if (out)
+        dnnl_post_ops_destroy(out);
+    if (s != dnnl_success && copy) {
+        dnnl_primitive_attr_destroy(copy);
+        copy = NULL;
+    }
+    return copy;
+}
+
+/* Whether pd is one of oneDNN's implementations whose post-ops are its
+ * reference ones (impl names "gemm:...", "ref:...", maybe after "x64:"). */
+static bool ref_post_ops(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl)
+        return false;
+    if (!strncmp(impl, "x64:", 4))
+        impl += 4;
+    return !strncmp(impl, "gemm", 4) || !strncmp(impl, "ref", 3);
+}
+
 ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const void *op_desc,
                                 const_dnnl_primitive_attr_t attr, bool *unimplemented)
 {
@@ -203,6 +271,17 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
         attr = own;
     }
     dnnl_status_t s = dnnl_primitive_desc_create(pd, op_desc, attr, c->backend->engine, NULL);
+    if (s == dnnl_success && ref_post_ops(*pd)) {
+        dnnl_primitive_attr_t exact = exact_relu_attr(attr);
+        dnnl_primitive_desc_t again = NULL;
+        if (exact && dnnl_primitive_desc_create(&again, op_desc, exact, c->backend->engine, NULL) ==
+                         dnnl_success) {
+            dnnl_primitive_desc_destroy(*pd);
+            *pd = again;
+        }
+        if (exact)
+            dnnl_primitive_attr_destroy(exact);
+    }
     if (own)
         dnnl_primitive_attr_destroy(own);
     if (s == dnnl_unimplemented && unimplemented) {
