@@ -628,8 +628,14 @@ static ortc_status pad_infer(ortc_opctx *c)
     int r = x->rank;
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < r; i++) {
-        dims[i] = x->dims[i] + pads[i] + pads[i + r];
         ortc_status bad = version < 11 ? ORTC_STATUS_INVALID_MODEL : ortc_plain_value_status(c, 1);
+        if (__builtin_add_overflow(x->dims[i], pads[i], &dims[i]) ||
+            __builtin_add_overflow(dims[i], pads[i + r], &dims[i]))
+            return ortc_op_error(c, bad,
+                                 "pads %lld and %lld on axis %d of input 0 '%s' (dim %lld) "
+                                 "overflow a 64-bit dimension",
+                                 (long long)pads[i], (long long)pads[i + r], i,
+                                 ortc_plain_input_name(c, 0), (long long)x->dims[i]);
         if (dims[i] < 0)
             return ortc_op_error(c, bad,
                                  "pads %lld and %lld crop axis %d of input 0 '%s' (dim %lld) "
