@@ -24,6 +24,9 @@ int cli_info_ops(bool json);
  * Graphviz's dot. CLI_OK, or CLI_ERROR with the message printed. */
 int cli_plan_svg(const ortc_session *s, const char *path, const char *model, long batch);
 int cli_graph(const ortc_session *s, const char *path, const char *model);
+/* Whether --graph PATH can be made (extension; dot on PATH for .svg), before
+ * any work: CLI_OK, CLI_USAGE or CLI_ERROR with the message printed. */
+int cli_graph_check(const char *path);
 
 /* Prints "ortc: <fmt>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -162,6 +162,11 @@ int cli_info(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error("info", "missing MODEL");
+    if (graph_file) {
+        int r = cli_graph_check(graph_file);
+        if (r)
+            return r;
+    }
 
     ortc_model *m = NULL;
     if (ortc_model_load(&m, path))

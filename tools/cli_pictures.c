@@ -109,10 +109,9 @@ int cli_plan_svg(const ortc_session *s, const char *path, const char *model, lon
         fprintf(f,
                 "<line x1=\"%.3f\" y1=\"%.3f\" x2=\"%.3f\" y2=\"%.3f\" stroke=\"#444\"/>"
                 "<text x=\"%.3f\" y=\"%.3f\">%.0f</text>\n",
-                left + t * sx, top + ph, left + t * sx, top + ph + 4, left + t * sx,
-                top + ph + 17, t);
-    fprintf(f, "<text x=\"%.3f\" y=\"%.3f\">step</text>\n</g>\n", left + pw / 2,
-            top + ph + 36);
+                left + t * sx, top + ph, left + t * sx, top + ph + 4, left + t * sx, top + ph + 17,
+                t);
+    fprintf(f, "<text x=\"%.3f\" y=\"%.3f\">step</text>\n</g>\n", left + pw / 2, top + ph + 36);
     double unit = ps.arena_bytes >= (1u << 20) ? 1024.0 * 1024.0 : 1024.0;
     const char *uname = ps.arena_bytes >= (1u << 20) ? "MiB" : "KiB";
     double yt = tick_step(arena / unit, 8);
@@ -292,7 +291,9 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
         if (si.reference)
             fputs("\\n(reference kernel)", f);
         fprintf(f, "\"%s];\n",
-                si.view ? ", style=\"rounded,dashed\"" : si.post_ops[0] ? ", fillcolor=\"#fde9c9\"" : "");
+                si.view          ? ", style=\"rounded,dashed\""
+                : si.post_ops[0] ? ", fillcolor=\"#fde9c9\""
+                                 : "");
 
         for (int k = 0; k < si.n_inputs; k++) {
             ortc_plan_value_info v;
@@ -370,21 +371,35 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int cli_graph(const ortc_session *s, const char *path, const char *model)
+int cli_graph_check(const char *path)
 {
-    bool svg = ends_with(path, ".svg");
-    if (!svg && !ends_with(path, ".dot"))
-        return cli_error("--graph '%s': the file must end in .dot (Graphviz DOT) or .svg", path);
     char dot[4096];
-    if (svg && !find_on_path(dot, sizeof dot, "dot")[0])
+    if (!ends_with(path, ".svg") && !ends_with(path, ".dot"))
+        return cli_usage_error("info",
+                               "--graph '%s': the file must end in .dot (Graphviz DOT) "
+                               "or .svg",
+                               path);
+    if (ends_with(path, ".svg") && !find_on_path(dot, sizeof dot, "dot")[0])
         return cli_error("--graph '%s': SVG needs Graphviz's 'dot' on PATH (apt-get install "
                          "graphviz); write a .dot file instead",
                          path);
+    return CLI_OK;
+}
+
+int cli_graph(const ortc_session *s, const char *path, const char *model)
+{
+    int r = cli_graph_check(path);
+    if (r)
+        return r;
+    bool svg = ends_with(path, ".svg");
+    char dot[4096];
+    if (svg)
+        find_on_path(dot, sizeof dot, "dot");
     if (!svg) {
         FILE *f = fopen(path, "w");
         if (!f)
             return cli_error("--graph: cannot write '%s': %s", path, strerror(errno));
-        int r = write_dot(s, f, model);
+        r = write_dot(s, f, model);
         if (fclose(f) && !r)
             r = cli_error("--graph: cannot write '%s': %s", path, strerror(errno));
         return r;
@@ -401,7 +416,7 @@ int cli_graph(const ortc_session *s, const char *path, const char *model)
         return cli_error("--graph: cannot create a temporary file in %s: %s",
                          dir && dir[0] ? dir : "/tmp", strerror(errno));
     }
-    int r = write_dot(s, f, model);
+    r = write_dot(s, f, model);
     if (fclose(f) && !r)
         r = cli_error("--graph: cannot write '%s': %s", tmp, strerror(errno));
     if (!r) {

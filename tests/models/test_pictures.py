@@ -17,8 +17,9 @@ AlexNet models. For each model:
   * both SVGs render to non-empty PNGs with rsvg-convert (exit 77, ctest's
     skip, when rsvg-convert is not installed: tools/setup-debian installs
     librsvg2-bin);
-  * bad requests fail with a one-line message: --graph with another
-    extension, and --graph FILE.svg when dot is not on PATH.
+  * bad requests fail before any work with a message naming the file:
+    --graph with another extension (usage error, exit 2), and --graph
+    FILE.svg when dot is not on PATH (exit 1, one line suggesting .dot).
 
   test_pictures.py --cli build/ortc --work DIR MODEL.onnx...
 
@@ -207,14 +208,14 @@ def render(name, svg_path, png_path):
 
 def check_errors(cli, model, work):
     r = run([cli, "info", model, "--graph", os.path.join(work, "g.png")])
-    check(r.returncode != 0 and ".dot" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+    check(r.returncode == 2 and ".dot" in r.stderr.splitlines()[0] and not r.stdout,
           f"--graph g.png: exit {r.returncode}, stderr {r.stderr!r}")
     empty = os.path.join(work, "empty-path")
     os.makedirs(empty, exist_ok=True)
     out = os.path.join(work, "nodot.svg")
     r = run([cli, "info", model, "--graph", out], env=dict(os.environ, PATH=empty))
-    check(r.returncode != 0 and "dot" in r.stderr and ".dot" in r.stderr
-          and not os.path.exists(out), f"--graph without dot on PATH: exit {r.returncode}, "
+    check(r.returncode == 1 and ".dot" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+          and not r.stdout and not os.path.exists(out), f"--graph without dot on PATH: exit {r.returncode}, "
                                        f"stderr {r.stderr!r}")
 
 
