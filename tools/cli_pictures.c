@@ -114,14 +114,22 @@ int cli_plan_svg(const ortc_session *s, const char *path, const char *model, lon
     fprintf(f, "<text x=\"%.3f\" y=\"%.3f\">step</text>\n</g>\n", left + pw / 2, top + ph + 36);
     double unit = ps.arena_bytes >= (1u << 20) ? 1024.0 * 1024.0 : 1024.0;
     const char *uname = ps.arena_bytes >= (1u << 20) ? "MiB" : "KiB";
-    double yt = tick_step(arena / unit, 8);
+    double yt = ps.arena_bytes ? tick_step(arena / unit, 8) : 0; /* none: only 0 */
+    if (!ps.arena_bytes)
+        fprintf(f,
+                "<text x=\"%.3f\" y=\"%.3f\" text-anchor=\"middle\">no activation buffers: "
+                "every value is an input, output, constant or view</text>\n",
+                left + pw / 2, top + ph / 2);
     fprintf(f, "<g font-size=\"11\" text-anchor=\"end\" fill=\"#444\">\n");
-    for (double t = 0; t * unit <= arena * (1 + 1e-9) && yt > 0; t += yt)
+    for (double t = 0; t * unit <= arena * (1 + 1e-9); t += yt) {
         fprintf(f,
                 "<line x1=\"%.3f\" y1=\"%.3f\" x2=\"%.3f\" y2=\"%.3f\" stroke=\"#444\"/>"
                 "<text x=\"%.3f\" y=\"%.3f\">%g</text>\n",
                 left - 4, top + ph - t * unit * sy, left, top + ph - t * unit * sy, left - 7,
                 top + ph - t * unit * sy + 4, t);
+        if (yt <= 0)
+            break;
+    }
     fprintf(f,
             "<text transform=\"translate(%.3f %.3f) rotate(-90)\" text-anchor=\"middle\">"
             "arena offset (%s)</text>\n</g>\n",
