@@ -23,4 +23,10 @@ ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbu
  * it has none; call under the session's lock. */
 ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err);
 
+/* The name of a value's layout for display: "plain", or a blocked layout in
+ * oneDNN's notation (outer dims by decreasing stride, a blocked dim in
+ * capitals, then the inner blocks: "aBcd16b"). Returns buf. */
+struct ortc_layout;
+const char *ortc_backend_layout_str(const struct ortc_layout *layout, char *buf, size_t len);
+
 #endif /* ORTC_BACKEND_H */

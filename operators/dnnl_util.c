@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "post_ops.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
@@ -119,6 +120,43 @@ bool ortc_dnnl_md_is_plain(const dnnl_memory_desc_t *md)
         dnnl_success)
         return false;
     return dnnl_memory_desc_equal(&plain, md) != 0;
+}
+
+const char *ortc_backend_layout_str(const ortc_layout *layout, char *buf, size_t len)
+{
+    if (!len)
+        return buf;
+    buf[0] = '\0';
+    const dnnl_memory_desc_t *md = layout ? layout->desc : NULL;
+    if (!layout || layout->plain || !md) {
+        snprintf(buf, len, "plain");
+        return buf;
+    }
+    if (md->format_kind != dnnl_blocked || md->ndims < 1 || md->ndims > 26) {
+        snprintf(buf, len, "%s", dnnl_fmt_kind2str(md->format_kind));
+        return buf;
+    }
+    const dnnl_blocking_desc_t *bd = &md->format_desc.blocking;
+    int order[26];
+    bool blocked[26] = {false};
+    for (int i = 0; i < bd->inner_nblks; i++)
+        if (bd->inner_idxs[i] >= 0 && bd->inner_idxs[i] < md->ndims)
+            blocked[bd->inner_idxs[i]] = true;
+    /* outer dims by decreasing stride (insertion sort; ties keep dim order) */
+    for (int i = 0; i < md->ndims; i++) {
+        int j = i;
+        while (j > 0 && bd->strides[order[j - 1]] < bd->strides[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (int i = 0; i < md->ndims; i++)
+        ortc_strbuf_append(buf, len, "%c", (blocked[order[i]] ? 'A' : 'a') + order[i]);
+    for (int i = 0; i < bd->inner_nblks; i++)
+        ortc_strbuf_append(buf, len, "%lld%c", (long long)bd->inner_blks[i],
+                           'a' + (int)bd->inner_idxs[i]);
+    return buf;
 }
 
 ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_desc_t *md)

@@ -58,6 +58,9 @@ void ortc_plan_free(ortc_plan *p)
     free(p->bool_pool);
     free(p->arena);
     free(p->scratch);
+    free(p->buffers);
+    free(p->buffer_value);
+    free(p->buffer_n_values);
     free(p);
 }
 
@@ -279,12 +282,16 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     int *root = malloc((size_t)nv * sizeof *root);
     int *buf_of = malloc((size_t)nv * sizeof *buf_of);
     ortc_plan_buffer *bufs = calloc((size_t)nv + 1, sizeof *bufs);
-    if (!def || !last || !root || !buf_of || !bufs) {
+    int *owner = calloc((size_t)nv + 1, sizeof *owner);
+    int *n_held = calloc((size_t)nv + 1, sizeof *n_held);
+    if (!def || !last || !root || !buf_of || !bufs || !owner || !n_held) {
         free(def);
         free(last);
         free(root);
         free(buf_of);
         free(bufs);
+        free(owner);
+        free(n_held);
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
     }
     for (int v = 0; v < nv; v++) {
@@ -359,6 +366,7 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             all_views = false;
             p->bind[wi] = (ortc_binding){ORTC_BIND_ARENA, 0, 0, NULL};
             buf_of[wi] = (int)n_bufs;
+            owner[n_bufs] = wi;
             bufs[n_bufs].size = p->layouts[wi].bytes;
             bufs[n_bufs].first = si;
             bufs[n_bufs].last = last[wi] > si ? last[wi] : si;
@@ -386,8 +394,10 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     }
 #endif
     for (int v = 0; v < nv; v++)
-        if (p->bind[v].kind == ORTC_BIND_ARENA && buf_of[v] >= 0)
+        if (p->bind[v].kind == ORTC_BIND_ARENA && buf_of[v] >= 0) {
             p->bind[v].offset = bufs[buf_of[v]].offset;
+            n_held[buf_of[v]]++;
+        }
     p->stats.arena_bytes = arena;
     p->stats.lower_bound_bytes = ortc_plan_lower_bound(bufs, n_bufs);
     p->stats.naive_bytes = naive;
@@ -409,12 +419,21 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             memset(p->arena, 0xA5, arena); /* poison: reading unwritten memory shows */
 #endif
     }
+    /* kept for ortc_session_plan_buffers */
+    p->n_buffers = (int)n_bufs;
+    p->buffers = bufs;
+    p->buffer_value = owner;
+    p->buffer_n_values = n_held;
+    bufs = NULL;
+    owner = n_held = NULL;
 out:
     free(def);
     free(last);
     free(root);
     free(buf_of);
     free(bufs);
+    free(owner);
+    free(n_held);
     return st;
 }
 

@@ -363,6 +363,116 @@ ortc_status ortc_session_plan_stats(const ortc_session *s, ortc_plan_stats *stat
     return ORTC_STATUS_OK;
 }
 
+/* ---- the plan, piece by piece ------------------------------------------------------ */
+
+size_t ortc_session_plan_buffers(const ortc_session *s, ortc_plan_buffer_info *out, size_t max)
+{
+    if (!s)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    const ortc_plan *p = s->last;
+    size_t n = p ? (size_t)p->n_buffers : 0;
+    for (size_t i = 0; out && i < n && i < max; i++) {
+        const ortc_value *v = p->graph->values[p->buffer_value[i]];
+        out[i] = (ortc_plan_buffer_info){
+            .name = v->name ? v->name : "",
+            .offset = p->buffers[i].offset,
+            .bytes = p->buffers[i].size,
+            .first_step = p->buffers[i].first,
+            .last_step = p->buffers[i].last,
+            .n_values = p->buffer_n_values[i],
+        };
+    }
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return n;
+}
+
+/* The plan last compiled with step i, under s->lock; sets the error if none. */
+static const ortc_plan *plan_with_step(const ortc_session *s, size_t i)
+{
+    const ortc_plan *p = s->last;
+    if (!p)
+        ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
+                     "no plan compiled yet (call ortc_session_output_shapes or run first)");
+    else if (i >= (size_t)p->n_steps)
+        ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "step %zu out of range (the plan has %d)",
+                     i, p->n_steps);
+    else
+        return p;
+    return NULL;
+}
+
+ortc_status ortc_session_plan_step(const ortc_session *s, size_t i, ortc_plan_step_info *info)
+{
+    if (!s || !info)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL argument");
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    const ortc_plan *p = plan_with_step(s, i);
+    if (p) {
+        const ortc_step *st = &p->steps[i];
+        const ortc_node *n = st->node;
+        *info = (ortc_plan_step_info){
+            .node_name = n->name ? n->name : "",
+            .op_type = n->op_type,
+            .domain = n->domain ? n->domain : "",
+            .n_inputs = st->ctx.n_in,
+            .n_outputs = st->ctx.n_out,
+            .view = st->skip,
+            .reference = st->use_reference,
+        };
+        for (int k = 0; k < n->n_post_ops; k++) {
+            char one[64];
+            ortc_strbuf_append(info->post_ops, sizeof info->post_ops, "%s%s", k ? ", " : "",
+                               ortc_post_op_str(one, sizeof one, &n->post_ops[k]));
+        }
+    }
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return p ? ORTC_STATUS_OK : ORTC_STATUS_INVALID_ARGUMENT;
+}
+
+ortc_status ortc_session_plan_step_value(const ortc_session *s, size_t i, int output, size_t k,
+                                         ortc_plan_value_info *info)
+{
+    if (!s || !info)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL argument");
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    const ortc_plan *p = plan_with_step(s, i);
+    const ortc_node *n = p ? p->steps[i].node : NULL;
+    int count = n ? (output ? n->n_outputs : n->n_inputs) : 0;
+    if (p && k >= (size_t)count) {
+        ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "%s %zu of step %zu out of range (%d)",
+                     output ? "output" : "input", k, i, count);
+        p = NULL;
+    }
+    if (p) {
+        const ortc_value *v = output ? n->outputs[k] : n->inputs[k];
+        *info = (ortc_plan_value_info){.name = "", .place = ORTC_PLACE_NONE};
+        int slot = v ? ortc_plan_slot(p, v) : -1;
+        if (slot >= 0) {
+            const ortc_tensor *t = &p->tensors[slot];
+            info->name = v->name ? v->name : "";
+            info->dtype = t->dtype;
+            info->rank = t->rank;
+            memcpy(info->dims, t->dims, sizeof info->dims);
+            ortc_backend_layout_str(&p->layouts[slot], info->layout, sizeof info->layout);
+            info->bytes = p->layouts[slot].bytes;
+            switch (p->bind[slot].kind) {
+            case ORTC_BIND_CONST: info->place = ORTC_PLACE_CONSTANT; break;
+            case ORTC_BIND_ARENA:
+                info->place = ORTC_PLACE_ARENA;
+                info->offset = p->bind[slot].offset;
+                break;
+            case ORTC_BIND_INPUT: info->place = ORTC_PLACE_INPUT; break;
+            case ORTC_BIND_OUTPUT: info->place = ORTC_PLACE_OUTPUT; break;
+            case ORTC_BIND_OUTER: info->place = ORTC_PLACE_OUTER; break;
+            case ORTC_BIND_NONE: info->place = ORTC_PLACE_NONE; break;
+            }
+        }
+    }
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return p ? ORTC_STATUS_OK : ORTC_STATUS_INVALID_ARGUMENT;
+}
+
 /* ---- run -------------------------------------------------------------------------- */
 
 /* A free execution context of p for this run (0 is the plan's own), made

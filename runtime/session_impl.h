@@ -12,6 +12,7 @@
 #include "error.h"
 #include "ir.h"
 #include "operator.h"
+#include "planner.h"
 #include "ortc/ortc.h"
 
 /* Where a value's bytes live during a run. */
@@ -86,6 +87,12 @@ typedef struct ortc_plan {
     void *arena;
     void *scratch;
     ortc_plan_stats stats;
+    /* the arena's buffers as planned, by first step (for
+     * ortc_session_plan_buffers): slot of the value each was made for and
+     * how many values it holds */
+    int n_buffers;
+    ortc_plan_buffer *buffers;
+    int *buffer_value, *buffer_n_values;
     uint64_t last_used;
     /* concurrency: execution contexts ([0] unused: the plan's own); for
      * top-level plans also which are running */

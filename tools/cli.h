@@ -19,6 +19,15 @@ int cli_bench(int argc, char **argv);
 /* `ortc info --ops [--json]` (cli_ops.c): the operator registry. */
 int cli_info_ops(bool json);
 
+/* Pictures of the session's last compiled plan (cli_pictures.c): the
+ * memory plan as SVG; the optimised graph as .dot, or .svg through
+ * Graphviz's dot. CLI_OK, or CLI_ERROR with the message printed. */
+int cli_plan_svg(const ortc_session *s, const char *path, const char *model, long batch);
+int cli_graph(const ortc_session *s, const char *path, const char *model);
+/* Whether --graph PATH can be made (extension; dot on PATH for .svg), before
+ * any work: CLI_OK, CLI_USAGE or CLI_ERROR with the message printed. */
+int cli_graph_check(const char *path);
+
 /* Prints "ortc: <fmt>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "ortc <cmd>: <fmt>" and a --help hint; returns CLI_USAGE. */

@@ -23,6 +23,12 @@ static void help(void)
            "\n"
            "options:\n"
            "  --batch N     value for symbolic input dims when planning (default 1)\n"
+           "  --plan-svg FILE  draw the memory plan as SVG: steps across, arena offset\n"
+           "                up, one rectangle per buffer (hover: name, bytes, steps),\n"
+           "                the lower bound as a dashed line\n"
+           "  --graph FILE  draw the optimised graph (fused post-ops, blocked layouts,\n"
+           "                shapes on the edges): FILE.dot is Graphviz DOT; FILE.svg\n"
+           "                runs Graphviz's dot (must be on PATH)\n"
            "  --limits      print ortc's input limits and exit (no MODEL needed)\n"
            "  --ops         list the operators ortc implements (no MODEL): versions,\n"
            "                backend (oneDNN or plain C), fusable, aliasing, dtypes\n"
@@ -106,6 +112,7 @@ int cli_info(int argc, char **argv)
     const char *path = NULL;
     long batch = 1;
     bool show_passes = false, show_ops = false;
+    const char *plan_svg = NULL, *graph_file = NULL;
     pass_lines passes = {NULL, 0};
     for (int i = 2; i < argc; i++) {
         const char *val;
@@ -125,6 +132,14 @@ int cli_info(int argc, char **argv)
         if (!strcmp(argv[i], "--limits")) {
             print_limits();
             return CLI_OK;
+        }
+        static const char *const files[] = {"--plan-svg", "--graph"};
+        int which = cli_opt_pick("info", argc, argv, &i, files, 2, &val);
+        if (which == -2)
+            return CLI_USAGE;
+        if (which >= 0) {
+            *(which ? &graph_file : &plan_svg) = val;
+            continue;
         }
         r = cli_opt_value(argc, argv, &i, "--batch", &val);
         if (r < 0)
@@ -147,6 +162,11 @@ int cli_info(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error("info", "missing MODEL");
+    if (graph_file) {
+        int r = cli_graph_check(graph_file);
+        if (r)
+            return r;
+    }
 
     ortc_model *m = NULL;
     if (ortc_model_load(&m, path))
@@ -275,6 +295,8 @@ int cli_info(int argc, char **argv)
         ortc_options opt;
         ortc_options_init(&opt);
         opt.threads = common.threads;
+        opt.optimize = !common.no_optimize;
+        opt.reference = common.reference;
         if (show_passes) {
             opt.log = collect_pass_line;
             opt.log_user = &passes;
@@ -301,6 +323,20 @@ int cli_info(int argc, char **argv)
             cJSON_AddNumberToObject(p, "steps", (double)ps.n_steps);
             cJSON_AddNumberToObject(p, "folded", (double)ps.n_folded);
             cJSON_AddNumberToObject(p, "scratch_bytes", (double)ps.scratch_bytes);
+            size_t nb = ortc_session_plan_buffers(s, NULL, 0);
+            ortc_plan_buffer_info *bi = calloc(nb + 1, sizeof *bi);
+            cJSON *arr = bi ? cJSON_AddArrayToObject(p, "buffers") : NULL;
+            for (size_t k = 0; arr && k < ortc_session_plan_buffers(s, bi, nb); k++) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "name", bi[k].name);
+                cJSON_AddNumberToObject(e, "offset", (double)bi[k].offset);
+                cJSON_AddNumberToObject(e, "bytes", (double)bi[k].bytes);
+                cJSON_AddNumberToObject(e, "first_step", bi[k].first_step);
+                cJSON_AddNumberToObject(e, "last_step", bi[k].last_step);
+                cJSON_AddNumberToObject(e, "values", bi[k].n_values);
+                cJSON_AddItemToArray(arr, e);
+            }
+            free(bi);
         } else {
             cJSON_AddStringToObject(o, "memory_plan_error", plan_note);
         }
@@ -327,11 +363,19 @@ int cli_info(int argc, char **argv)
         for (size_t k = 0; k < passes.n; k++)
             printf("  %s\n", passes.lines[k]);
     }
+    /* pictures of the plan, after the report (which says why there is none) */
+    int rc = CLI_OK;
+    if ((plan_svg || graph_file) && !have_plan)
+        rc = cli_error("%s: no plan to draw: %s", path, plan_note);
+    if (!rc && plan_svg)
+        rc = cli_plan_svg(s, plan_svg, path, batch);
+    if (!rc && graph_file)
+        rc = cli_graph(s, graph_file, path);
     for (size_t k = 0; k < passes.n; k++)
         free(passes.lines[k]);
     free(passes.lines);
     ortc_session_destroy(s);
     free(unsupported);
     free(hist);
-    return CLI_OK;
+    return rc;
 }

@@ -15,6 +15,7 @@ static void usage(FILE *f)
                "  run MODEL IMAGE...            classify images (top 5 per image)\n"
                "  run MODEL --input NAME=FILE   run on .npy / .pb tensors\n"
                "  info MODEL                    model summary, operators, memory plan\n"
+               "  info MODEL --plan-svg F --graph F.dot|.svg   pictures of the plan and graph\n"
                "  info --ops                    the operators ortc implements\n"
                "  test PATH...                  run ONNX backend tests (conformance)\n"
                "  bench MODEL                   latency, throughput, memory, per-node profile\n"

@@ -275,6 +275,64 @@ static long anon_huge_kb(void)
  * moves onto huge pages at session creation, where the kernel has THP
  * (enabled: always or madvise); either way the outputs match a session
  * without it exactly (same kernels, same bytes). */
+/* The plan through the public introspection calls: y = Relu(x) + bias at
+ * batch 2 has one arena buffer, Relu's output r (2x4 floats), written by
+ * step 0 and read by step 1; y is the caller's output. */
+START_TEST(session_plan_introspection)
+{
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), NULL) == ORTC_STATUS_OK,
+                  "%s", ortc_last_error());
+    ortc_plan_step_info si;
+    ortc_plan_value_info vi;
+    /* dynamic batch: nothing compiled yet */
+    ck_assert_uint_eq(ortc_session_plan_buffers(s, NULL, 0), 0);
+    ck_assert_int_eq(ortc_session_plan_step(s, 0, &si), ORTC_STATUS_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(ortc_last_error(), "no plan compiled yet"));
+
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 2, {2, 4}, NULL}, out = {0};
+    ck_assert_int_eq(ortc_session_output_shapes(s, &in, 1, &out, 1), ORTC_STATUS_OK);
+    ortc_plan_buffer_info b[2];
+    ck_assert_uint_eq(ortc_session_plan_buffers(s, b, 2), 1);
+    ck_assert_str_eq(b[0].name, "r");
+    ck_assert_uint_eq(b[0].bytes, 2 * 4 * sizeof(float));
+    ck_assert_uint_eq(b[0].offset, 0);
+    ck_assert_int_eq(b[0].first_step, 0);
+    ck_assert_int_eq(b[0].last_step, 1);
+    ck_assert_int_eq(b[0].n_values, 1);
+
+    ck_assert_int_eq(ortc_session_plan_step(s, 0, &si), ORTC_STATUS_OK);
+    ck_assert_str_eq(si.op_type, "Relu");
+    ck_assert_str_eq(si.node_name, "relu");
+    ck_assert_str_eq(si.post_ops, "");
+    ck_assert_int_eq(ortc_session_plan_step(s, 1, &si), ORTC_STATUS_OK);
+    ck_assert_str_eq(si.op_type, "Add");
+    ck_assert_int_eq(si.n_inputs, 2);
+    ck_assert_int_eq(si.n_outputs, 1);
+    ck_assert_int_eq(ortc_session_plan_step(s, 2, &si), ORTC_STATUS_INVALID_ARGUMENT);
+
+    ck_assert_int_eq(ortc_session_plan_step_value(s, 1, 0, 0, &vi), ORTC_STATUS_OK);
+    ck_assert_str_eq(vi.name, "r");
+    ck_assert_int_eq(vi.place, ORTC_PLACE_ARENA);
+    ck_assert_uint_eq(vi.offset, 0);
+    ck_assert_str_eq(vi.layout, "plain");
+    ck_assert_int_eq(vi.rank, 2);
+    ck_assert_int_eq(vi.dims[0], 2);
+    ck_assert_int_eq(vi.dims[1], 4);
+    ck_assert_int_eq(ortc_session_plan_step_value(s, 1, 0, 1, &vi), ORTC_STATUS_OK);
+    ck_assert_str_eq(vi.name, "bias");
+    ck_assert_int_eq(vi.place, ORTC_PLACE_CONSTANT);
+    ck_assert_int_eq(ortc_session_plan_step_value(s, 1, 1, 0, &vi), ORTC_STATUS_OK);
+    ck_assert_str_eq(vi.name, "y");
+    ck_assert_int_eq(vi.place, ORTC_PLACE_OUTPUT);
+    ck_assert_int_eq(ortc_session_plan_step_value(s, 0, 0, 0, &vi), ORTC_STATUS_OK);
+    ck_assert_int_eq(vi.place, ORTC_PLACE_INPUT);
+    ck_assert_int_eq(ortc_session_plan_step_value(s, 1, 0, 2, &vi), ORTC_STATUS_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(ortc_last_error(), "input 2 of step 1 out of range"));
+    ortc_session_destroy(s);
+}
+END_TEST
+
 START_TEST(session_huge_pages_option)
 {
     enum { K = 1536, N = 1024 };
@@ -675,6 +733,7 @@ int main(void)
     suite_add_tcase(s, pl);
     TCase *se = tcase_create("session");
     tcase_add_test(se, session_dynamic_batch_and_plan_cache);
+    tcase_add_test(se, session_plan_introspection);
     tcase_add_test(se, session_reference_mode_matches);
     tcase_add_test(se, session_huge_pages_option);
     tcase_add_test(se, session_input_errors_name_the_problem);

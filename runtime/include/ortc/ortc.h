@@ -354,6 +354,67 @@ typedef struct ortc_plan_stats {
 
 ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_plan_stats *stats);
 
+/* The plan last compiled, piece by piece (for pictures: `ortc info
+ * --plan-svg`, `--graph`). Strings point into the session: valid until
+ * ortc_session_destroy. */
+
+/* One buffer of the activation arena: bytes [offset, offset + bytes) are in
+ * use from first_step (which writes them) to last_step (the last step that
+ * reads them, directly or through a view); two buffers whose step intervals
+ * intersect never overlap in the arena. */
+typedef struct ortc_plan_buffer_info {
+    const char *name; /* the value it was made for */
+    size_t offset, bytes;
+    int first_step, last_step;
+    int n_values; /* values held: 1 + views and in-place outputs of it */
+} ortc_plan_buffer_info;
+
+/* Writes up to `max` buffers (by first step) to `out` (may be NULL when max
+ * is 0); returns the total count, 0 when no plan was compiled. */
+ORTC_API size_t ortc_session_plan_buffers(const ortc_session *session, ortc_plan_buffer_info *out,
+                                          size_t max);
+
+/* Step i of the plan (0 <= i < ortc_plan_stats.n_steps), as it runs: after
+ * the graph passes, with the element-wise followers fused into it. */
+typedef struct ortc_plan_step_info {
+    const char *node_name; /* "" for an unnamed node */
+    const char *op_type;
+    const char *domain; /* "" is ai.onnx */
+    char post_ops[192]; /* fused followers in order, ", "-separated ("" none) */
+    int n_inputs, n_outputs;
+    int view;      /* 1: its outputs are views of its inputs: nothing runs */
+    int reference; /* 1: runs its plain-C reference kernel */
+} ortc_plan_step_info;
+
+ORTC_API ortc_status ortc_session_plan_step(const ortc_session *session, size_t i,
+                                            ortc_plan_step_info *info);
+
+/* Where a value of the plan lives. */
+typedef enum ortc_plan_place {
+    ORTC_PLACE_NONE = 0, /* omitted optional slot, or never materialised */
+    ORTC_PLACE_CONSTANT, /* initializer, constant or folded at compile time */
+    ORTC_PLACE_ARENA,    /* activation in the arena at `offset` */
+    ORTC_PLACE_INPUT,    /* the caller's input */
+    ORTC_PLACE_OUTPUT,   /* the caller's output */
+    ORTC_PLACE_OUTER     /* a value of an enclosing graph */
+} ortc_plan_place;
+
+typedef struct ortc_plan_value_info {
+    const char *name; /* "" for an omitted optional slot */
+    ortc_dtype dtype;
+    int rank; /* the logical ONNX shape, whatever the layout */
+    int64_t dims[ORTC_MAX_RANK];
+    char layout[48]; /* "plain", or the blocked layout the producer chose in
+                        oneDNN's notation ("aBcd16b": dim b blocked by 16) */
+    ortc_plan_place place;
+    size_t offset; /* ORTC_PLACE_ARENA: bytes from the arena's start */
+    size_t bytes;  /* storage in that layout */
+} ortc_plan_value_info;
+
+/* Input (output = 0) or output (output = 1) slot k of step i. */
+ORTC_API ortc_status ortc_session_plan_step_value(const ortc_session *session, size_t i, int output,
+                                                  size_t k, ortc_plan_value_info *info);
+
 /* ---- profiling ---------------------------------------------------------- */
 
 /* One executed step of a profiled run. Strings and tensors point into the
