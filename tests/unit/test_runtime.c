@@ -2,7 +2,8 @@
  * cycles, dangling inputs, double producers), planner properties on random
  * interval sets, and sessions on small graphs (dynamic batch and plan cache,
  * folding of shape arithmetic, input errors, unsupported ops, no heap
- * allocation after the first run).
+ * allocation after the first run) and concurrent runs (case "concurrency",
+ * which tools/check-all also runs under ThreadSanitizer).
  */
 #include <check.h>
 #include <math.h>
@@ -680,11 +681,16 @@ int main(void)
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
-    tcase_add_test(se, session_concurrent_runs_with_if_branches);
 #if COUNT_ALLOCS
     tcase_add_test(se, session_run_does_not_allocate_after_first);
 #endif
     suite_add_tcase(s, se);
+    /* alone in its case: the ThreadSanitizer step of tools/check-all runs
+     * CK_RUN_CASE=concurrency (kernels on one thread; libgomp is not
+     * instrumented) */
+    TCase *cc = tcase_create("concurrency");
+    tcase_add_test(cc, session_concurrent_runs_with_if_branches);
+    suite_add_tcase(s, cc);
     TCase *cf = tcase_create("control_flow");
     tcase_add_test(cf, if_runs_the_selected_branch);
     tcase_add_test(cf, if_with_constant_condition_compiles_one_branch);
