@@ -8,6 +8,7 @@
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc_count.h"
+#include "error.h"
 #include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
@@ -659,6 +661,121 @@ START_TEST(session_concurrent_runs_with_if_branches)
 }
 END_TEST
 
+/* y = Gather(table, idx): table a constant of 4 floats, idx an int64 [1]
+ * input; an index outside -4..3 fails the run in the kernel */
+static ortc_model *gather_model(void)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {1}, td[1] = {4};
+    add_input(g, "idx", ORTC_DTYPE_INT64, 1, d, NULL);
+    float table[4] = {10, 20, 30, 40};
+    add_const_f32(g, "table", 1, td, table);
+    add_node(g, "Gather", "pick", "table,idx", "y");
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+enum { ERR_CALLERS = 4, ERR_KINDS = 2 };
+
+/* Caller id's call of `kind`: 0 fails in the kernel (index 100 + id), 1
+ * fails before running (2 + id inputs for the model's 1), 2 succeeds
+ * (index id % 4; *y is set). */
+static ortc_status gather_call(ortc_session *s, int id, int kind, float *y)
+{
+    int64_t idx[ERR_CALLERS + 2];
+    ortc_tensor in[ERR_CALLERS + 2];
+    for (int i = 0; i < ERR_CALLERS + 2; i++) {
+        idx[i] = kind == 0 ? 100 + id : id % 4;
+        in[i] = (ortc_tensor){ORTC_DTYPE_INT64, 1, {1}, &idx[i]};
+    }
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {1}, y};
+    return ortc_session_run(s, in, kind == 1 ? (size_t)(2 + id) : 1, &out, 1);
+}
+
+typedef struct err_caller {
+    ortc_session *s;
+    int id, runs;
+    char (*msgs)[ERR_KINDS][ORTC_ERR_MAX]; /* [caller][kind], read only */
+    int bad;
+    char problem[2 * ORTC_ERR_MAX];
+} err_caller;
+
+static void *err_caller_main(void *arg)
+{
+    err_caller *c = arg;
+    for (int r = 0; r < c->runs && !c->bad; r++) {
+        int kind = r % 3;
+        float y = NAN;
+        ortc_status st = gather_call(c->s, c->id, kind, &y);
+        if (kind == 2) {
+            if (st != ORTC_STATUS_OK || y != 10.0f * (float)(c->id % 4 + 1)) {
+                snprintf(c->problem, sizeof c->problem, "run %d: status %d, y %g: %s", r, st, y,
+                         ortc_last_error());
+                c->bad = 1;
+            }
+        } else if (st == ORTC_STATUS_OK || strcmp(ortc_last_error(), c->msgs[c->id][kind]) != 0) {
+            snprintf(c->problem, sizeof c->problem, "run %d: status %d, this thread's error '%s'",
+                     r, st, ortc_last_error());
+            c->bad = 1;
+        }
+        /* the session's message: whichever call failed last, or none since
+         * a later call started; never a mixture */
+        const char *seen = ortc_session_last_error(c->s);
+        bool known = seen[0] == '\0';
+        for (int i = 0; i < ERR_CALLERS && !known; i++)
+            for (int k = 0; k < ERR_KINDS && !known; k++)
+                known = strcmp(seen, c->msgs[i][k]) == 0;
+        if (!known && !c->bad) {
+            snprintf(c->problem, sizeof c->problem, "run %d: session error '%s' is no call's", r,
+                     seen);
+            c->bad = 1;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(session_last_error_under_concurrent_failures)
+{
+    /* 4 threads fail runs of one session in two ways each (a kernel error, a
+     * count error: 8 distinct messages) between successful runs, and read
+     * ortc_session_last_error meanwhile. The messages are learnt first from
+     * the per-thread ortc_last_error of each call made alone. Under
+     * ThreadSanitizer (tools/check-all) an unlocked read is reported. */
+    ortc_options opt;
+    ortc_options_init(&opt);
+    opt.threads = 1;
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, gather_model(), &opt) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    static char msgs[ERR_CALLERS][ERR_KINDS][ORTC_ERR_MAX];
+    for (int i = 0; i < ERR_CALLERS; i++)
+        for (int k = 0; k < ERR_KINDS; k++) {
+            float y;
+            ck_assert_int_ne(gather_call(s, i, k, &y), ORTC_STATUS_OK);
+            snprintf(msgs[i][k], sizeof msgs[i][k], "%s", ortc_last_error());
+            ck_assert_str_eq(ortc_session_last_error(s), msgs[i][k]);
+            char want[32];
+            snprintf(want, sizeof want, k == 0 ? "index %d " : "; %d given",
+                     k == 0 ? 100 + i : 2 + i);
+            ck_assert_msg(strstr(msgs[i][k], want), "caller %d kind %d: '%s' lacks '%s'", i, k,
+                          msgs[i][k], want);
+        }
+    err_caller c[ERR_CALLERS];
+    pthread_t tid[ERR_CALLERS];
+    for (int i = 0; i < ERR_CALLERS; i++) {
+        c[i] = (err_caller){.s = s, .id = i, .runs = 600, .msgs = msgs};
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, err_caller_main, &c[i]), 0);
+    }
+    for (int i = 0; i < ERR_CALLERS; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < ERR_CALLERS; i++)
+        ck_assert_msg(!c[i].bad, "caller %d: %s", i, c[i].problem);
+    ortc_session_destroy(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runtime");
@@ -690,6 +807,7 @@ int main(void)
      * instrumented) */
     TCase *cc = tcase_create("concurrency");
     tcase_add_test(cc, session_concurrent_runs_with_if_branches);
+    tcase_add_test(cc, session_last_error_under_concurrent_failures);
     suite_add_tcase(s, cc);
     TCase *cf = tcase_create("control_flow");
     tcase_add_test(cf, if_runs_the_selected_branch);
