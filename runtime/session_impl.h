@@ -85,6 +85,7 @@ typedef struct ortc_plan {
 
     void *arena;
     void *scratch;
+    struct ortc_poison *poison; /* ASan builds: poison.h's schedule (else NULL) */
     ortc_plan_stats stats;
     uint64_t last_used;
     /* concurrency: execution contexts ([0] unused: the plan's own); for
