@@ -487,10 +487,10 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
     if (enable) {
         size_t n = 0;
+        pthread_mutex_lock(&s->lock); /* concurrent runs may be adding plans */
         for (int i = 0; i < s->n_plans; i++)
             if ((size_t)s->plans[i]->n_steps > n)
                 n = (size_t)s->plans[i]->n_steps;
-        pthread_mutex_lock(&s->lock);
         ortc_status st = reserve_profile(s, n);
         if (st)
             ortc_err_publish(&s->err);
