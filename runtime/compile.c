@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "eval.h"
 #include "planner.h"
+#include "poison.h"
 #include "session_impl.h"
 
 #define MAX_DIM_PARAMS 64
@@ -61,6 +62,7 @@ void ortc_plan_free(ortc_plan *p)
     free(p->buffers);
     free(p->buffer_value);
     free(p->buffer_n_values);
+    ortc_poison_free(p->poison);
     free(p);
 }
 
@@ -401,6 +403,8 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     p->stats.arena_bytes = arena;
     p->stats.lower_bound_bytes = ortc_plan_lower_bound(bufs, n_bufs);
     p->stats.naive_bytes = naive;
+    if ((st = ortc_poison_plan(s, p, bufs, n_bufs)))
+        goto out;
     if (arena > s->opts.max_arena_bytes ||
         p->stats.scratch_bytes > s->opts.max_arena_bytes - arena) {
         st = ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "poison.h"
 #include "session_impl.h"
 
 /* Per-context views of the plan's mutable parts (e NULL: context 0). */
@@ -80,24 +81,26 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e, i
                                   io_list outputs, double *start_ms, double *ms)
 {
     bind_values(p, e, inputs, outputs);
+    ortc_poison_run_begin(p, e);
     double t0 = start_ms ? now_ms() : 0;
     for (int i = 0; i < p->n_steps; i++) {
         ortc_step *step = &p->steps[i];
+        ortc_poison_step_begin(p, e, i);
         if (start_ms) {
             double a = now_ms();
             ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(p, e, i);
             if (!st && !step->skip && s->backend)
                 st = ortc_backend_wait(s->backend, &p->run_err);
             double b = now_ms();
+            ortc_poison_step_end(p, e, i);
             start_ms[i] = a - t0;
             ms[i] = b - a;
             if (st)
                 return st;
             continue;
         }
-        if (step->skip)
-            continue;
-        ortc_status st = run_step(p, e, i);
+        ortc_status st = step->skip ? ORTC_STATUS_OK : run_step(p, e, i);
+        ortc_poison_step_end(p, e, i);
         if (st)
             return st;
     }

@@ -220,9 +220,18 @@ ortc_status ortc_session_output_info(const ortc_session *s, size_t i, ortc_value
     return ortc_model_output(s ? s->model : NULL, i, info);
 }
 
+/* Concurrent failing runs rewrite s->err (under the lock): the message is
+ * copied under the lock into the calling thread's buffer, so a reader never
+ * sees one half-written. */
 const char *ortc_session_last_error(const ortc_session *s)
 {
-    return s ? s->err.msg : "";
+    static _Thread_local char copy[ORTC_ERR_MAX];
+    if (!s)
+        return "";
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    memcpy(copy, s->err.msg, sizeof copy);
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return copy;
 }
 
 /* ---- plan cache ------------------------------------------------------------------ */
@@ -588,10 +597,10 @@ ortc_status ortc_session_set_profiling(ortc_session *s, int enable)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
     if (enable) {
         size_t n = 0;
+        pthread_mutex_lock(&s->lock); /* concurrent runs may be adding plans */
         for (int i = 0; i < s->n_plans; i++)
             if ((size_t)s->plans[i]->n_steps > n)
                 n = (size_t)s->plans[i]->n_steps;
-        pthread_mutex_lock(&s->lock);
         ortc_status st = reserve_profile(s, n);
         if (st)
             ortc_err_publish(&s->err);

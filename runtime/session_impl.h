@@ -86,6 +86,7 @@ typedef struct ortc_plan {
 
     void *arena;
     void *scratch;
+    struct ortc_poison *poison; /* ASan builds: poison.h's schedule (else NULL) */
     ortc_plan_stats stats;
     /* the arena's buffers as planned, by first step (for
      * ortc_session_plan_buffers): slot of the value each was made for and

@@ -1,12 +1,17 @@
 /* test_runtime.c — the runtime module's Check runner: IR finalize (order,
  * cycles, dangling inputs, double producers), planner properties on random
- * interval sets, and sessions on small graphs (dynamic batch and plan cache,
- * folding of shape arithmetic, input errors, unsupported ops, no heap
- * allocation after the first run).
+ * interval sets, in ASan builds the arena's poisoning (which bytes a kernel
+ * may touch at each step; a planted overrun and a read of a dead buffer are
+ * reported, checked in a child process), and sessions on small graphs
+ * (dynamic batch and plan cache, folding of shape arithmetic, input
+ * errors, unsupported ops, no heap allocation after the first run) and
+ * concurrent runs (case "concurrency", which tools/check-all also runs
+ * under ThreadSanitizer).
  */
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +19,19 @@
 #include <unistd.h>
 
 #include "alloc_count.h"
+#include "error.h"
 #include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
+#include "operator.h"
 #include "ortc/ortc.h"
 #include "planner.h"
+#include "poison.h"
+
+#if ORTC_POISON
+#include <sanitizer/asan_interface.h>
+#include <sys/wait.h>
+#endif
 
 /* ---- graph building ----------------------------------------------------------- */
 
@@ -199,6 +212,228 @@ START_TEST(planner_empty)
     ck_assert_uint_eq(ortc_plan_lower_bound(NULL, 0), 0);
 }
 END_TEST
+
+/* ---- arena poisoning (ASan builds) ----------------------------------------------------- */
+
+#if ORTC_POISON
+/* "Probe": y = x (float), declaring 12 bytes of scratch (and, for nodes
+ * named "*_inplace", that y may overwrite x). While it runs it records what
+ * ASan lets it touch: its input, output and scratch, the bytes just past
+ * the output and the scratch, and the outputs of earlier probes. */
+enum { PROBES = 4, PROBE_SCRATCH = 12 };
+
+typedef struct probe_seen {
+    const char *in, *out;
+    bool in_ok, out_ok, past_out, scratch_ok, past_scratch;
+    bool earlier_poisoned[PROBES]; /* output of probe j < this one */
+} probe_seen;
+
+static probe_seen probe_log[PROBES];
+static int probe_calls;
+
+/* A fault planted in the probes (run only in a child process: ASan stops
+ * the process at the first report). */
+typedef enum probe_fault {
+    PROBE_FAULT_NONE,
+    PROBE_FAULT_OVERRUN,    /* p1 writes one float past its output */
+    PROBE_FAULT_STALE_READ, /* p3 reads b (p1's output) after its last reader p2 */
+} probe_fault;
+static probe_fault probe_plant;
+
+static ortc_status probe_infer(ortc_opctx *c)
+{
+    ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status probe_prepare(ortc_opctx *c)
+{
+    c->scratch_bytes = PROBE_SCRATCH;
+    if (strstr(c->node->name, "_inplace"))
+        c->inplace[0] = 0;
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status probe_run(ortc_opctx *c)
+{
+    size_t bytes = ortc_tensor_bytes(c->in[0]);
+    int k = probe_calls++;
+    if (k >= PROBES)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "more probe calls than probes");
+    probe_seen *w = &probe_log[k];
+    w->in = c->in[0]->data;
+    w->out = c->out[0]->data;
+    w->in_ok = !__asan_region_is_poisoned(c->in[0]->data, bytes);
+    w->out_ok = !__asan_region_is_poisoned(c->out[0]->data, bytes);
+    w->past_out = __asan_address_is_poisoned(w->out + bytes);
+    w->scratch_ok = !__asan_region_is_poisoned(c->scratch, PROBE_SCRATCH);
+    w->past_scratch = __asan_address_is_poisoned((char *)c->scratch + PROBE_SCRATCH);
+    for (int j = 0; j < k; j++)
+        w->earlier_poisoned[j] = __asan_address_is_poisoned(probe_log[j].out);
+    memmove(c->out[0]->data, c->in[0]->data, bytes);
+    if (probe_plant == PROBE_FAULT_OVERRUN && k == 1) {
+        volatile float *past = (float *)c->out[0]->data + ortc_tensor_numel(c->out[0]);
+        *past = 42.0f;
+    }
+    if (probe_plant == PROBE_FAULT_STALE_READ && k == 3) {
+        volatile const float *stale = (const float *)probe_log[1].out;
+        ((float *)c->out[0]->data)[0] += *stale * 0.0f;
+    }
+    return ORTC_STATUS_OK;
+}
+
+static const ortc_operator probe_op = {
+    .domain = "",
+    .op_type = "Probe",
+    .since = 1,
+    .until = 1,
+    .flags = ORTC_OP_MAY_INPLACE,
+    .infer = probe_infer,
+    .prepare = probe_prepare,
+    .run = probe_run,
+};
+
+/* x (n) -> p0 -> a -> p1 -> b -> p2 -> c -> p3 -> y, every node a Probe;
+ * p1 is "p1_inplace" when inplace */
+static ortc_session *probe_session(bool inplace)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {-1};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 1, d, "n");
+    const char *names[PROBES] = {"p0", inplace ? "p1_inplace" : "p1", "p2", "p3"};
+    const char *ins[PROBES] = {"x", "a", "b", "c"}, *outs[PROBES] = {"a", "b", "c", "y"};
+    for (int i = 0; i < PROBES; i++)
+        add_node(g, "Identity", names[i], ins[i], outs[i]);
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    ortc_options opt;
+    ortc_options_init(&opt);
+    opt.optimize = 0;
+    opt.threads = 1;
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, m, &opt) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    /* the plan is compiled at the first run (dynamic n): the nodes become
+     * probes before that */
+    ortc_graph *sg = ((ortc_model *)ortc_session_model(s))->graph;
+    for (int i = 0; i < sg->n_nodes; i++)
+        sg->nodes[i]->op = &probe_op;
+    return s;
+}
+
+START_TEST(arena_poisoned_outside_live_buffers)
+{
+    for (int inplace = 0; inplace <= 1; inplace++) {
+        ortc_session *s = probe_session(inplace);
+        /* 3 floats: 12 bytes, so the byte after each buffer shares its
+         * 8-byte ASan granule with the buffer's last 4 bytes */
+        float x[3] = {1, -2, 3}, y[3];
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x}, out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+        for (int run = 0; run < 2; run++) {
+            memset(probe_log, 0, sizeof probe_log);
+            probe_calls = 0;
+            ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
+                          ortc_last_error());
+            ck_assert_int_eq(probe_calls, PROBES);
+            ck_assert(y[0] == 1 && y[1] == -2 && y[2] == 3);
+            const probe_seen *p = probe_log;
+            for (int k = 0; k < PROBES; k++) {
+                /* a, b, c live in the arena; x and y are the caller's */
+                ck_assert_msg(p[k].in_ok && p[k].out_ok, "inplace %d run %d probe %d: in %d out %d",
+                              inplace, run, k, p[k].in_ok, p[k].out_ok);
+                if (k < PROBES - 1)
+                    ck_assert_msg(p[k].past_out, "inplace %d probe %d: byte after output open",
+                                  inplace, k);
+                ck_assert_msg(p[k].scratch_ok && p[k].past_scratch,
+                              "inplace %d probe %d: scratch %d, byte after it poisoned %d", inplace,
+                              k, p[k].scratch_ok, p[k].past_scratch);
+            }
+            /* at p3 only c is alive in the arena; b was alive with c (at
+             * p2), so its bytes are not c's: dead and poisoned */
+            ck_assert_msg(p[3].earlier_poisoned[1], "inplace %d: b open after its last reader",
+                          inplace);
+            if (inplace) {
+                /* b took a's buffer: one buffer alive from p0 to p2 */
+                ck_assert_ptr_eq(p[1].out, p[1].in);
+                ck_assert_msg(p[3].earlier_poisoned[0], "a/b's buffer open after p2");
+            } else {
+                ck_assert_ptr_ne(p[1].out, p[1].in);
+            }
+        }
+        ortc_session_destroy(s);
+    }
+}
+END_TEST
+
+/* Runs probe_session(false) once with fault f planted, in a child process
+ * whose stderr is captured in report (cap bytes); returns its wait status. */
+static int run_planted(probe_fault f, char *report, size_t cap)
+{
+    ortc_session *s = probe_session(false);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        probe_plant = f;
+        probe_calls = 0;
+        float x[3] = {1, -2, 3}, y[3];
+        ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x}, out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
+        ortc_status st = ortc_session_run(s, &in, 1, &out, 1);
+        _exit(st ? 3 : 0); /* 0: the fault went unreported */
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap - 1 && (r = read(fds[0], report + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    report[n] = 0;
+    char sink[4096];
+    while (read(fds[0], sink, sizeof sink) > 0) /* the rest of a long report */
+        ;
+    close(fds[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ortc_session_destroy(s);
+    return status;
+}
+
+/* The acceptance check of the poisoning: a kernel writing one element past
+ * its output, and one reading a value after its buffer died, are each
+ * stopped by an ASan report naming the access. */
+START_TEST(arena_poisoning_reports_planted_faults)
+{
+    static char report[1 << 16];
+    static const struct {
+        probe_fault fault;
+        const char *name, *access;
+    } cases[] = {
+        {PROBE_FAULT_OVERRUN, "overrun", "WRITE of size 4"},
+        {PROBE_FAULT_STALE_READ, "stale read", "READ of size 4"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = run_planted(cases[i].fault, report, sizeof report);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3,
+                      "%s: child status %d (0: ran to the end unreported); stderr:\n%s",
+                      cases[i].name, status, report);
+        ck_assert_msg(strstr(report, "AddressSanitizer: use-after-poison") &&
+                          strstr(report, cases[i].access) && strstr(report, "probe_run"),
+                      "%s: no ASan report of the %s in probe_run; stderr:\n%s", cases[i].name,
+                      cases[i].access, report);
+    }
+    /* the same child without a fault runs to the end: the reports come
+     * from the planted accesses, not from the harness */
+    int status = run_planted(PROBE_FAULT_NONE, report, sizeof report);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "no fault: status %d; %s", status,
+                  report);
+}
+END_TEST
+#endif
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
@@ -716,6 +951,121 @@ START_TEST(session_concurrent_runs_with_if_branches)
 }
 END_TEST
 
+/* y = Gather(table, idx): table a constant of 4 floats, idx an int64 [1]
+ * input; an index outside -4..3 fails the run in the kernel */
+static ortc_model *gather_model(void)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    int64_t d[1] = {1}, td[1] = {4};
+    add_input(g, "idx", ORTC_DTYPE_INT64, 1, d, NULL);
+    float table[4] = {10, 20, 30, 40};
+    add_const_f32(g, "table", 1, td, table);
+    add_node(g, "Gather", "pick", "table,idx", "y");
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+enum { ERR_CALLERS = 4, ERR_KINDS = 2 };
+
+/* Caller id's call of `kind`: 0 fails in the kernel (index 100 + id), 1
+ * fails before running (2 + id inputs for the model's 1), 2 succeeds
+ * (index id % 4; *y is set). */
+static ortc_status gather_call(ortc_session *s, int id, int kind, float *y)
+{
+    int64_t idx[ERR_CALLERS + 2];
+    ortc_tensor in[ERR_CALLERS + 2];
+    for (int i = 0; i < ERR_CALLERS + 2; i++) {
+        idx[i] = kind == 0 ? 100 + id : id % 4;
+        in[i] = (ortc_tensor){ORTC_DTYPE_INT64, 1, {1}, &idx[i]};
+    }
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {1}, y};
+    return ortc_session_run(s, in, kind == 1 ? (size_t)(2 + id) : 1, &out, 1);
+}
+
+typedef struct err_caller {
+    ortc_session *s;
+    int id, runs;
+    char (*msgs)[ERR_KINDS][ORTC_ERR_MAX]; /* [caller][kind], read only */
+    int bad;
+    char problem[2 * ORTC_ERR_MAX];
+} err_caller;
+
+static void *err_caller_main(void *arg)
+{
+    err_caller *c = arg;
+    for (int r = 0; r < c->runs && !c->bad; r++) {
+        int kind = r % 3;
+        float y = NAN;
+        ortc_status st = gather_call(c->s, c->id, kind, &y);
+        if (kind == 2) {
+            if (st != ORTC_STATUS_OK || y != 10.0f * (float)(c->id % 4 + 1)) {
+                snprintf(c->problem, sizeof c->problem, "run %d: status %d, y %g: %s", r, st, y,
+                         ortc_last_error());
+                c->bad = 1;
+            }
+        } else if (st == ORTC_STATUS_OK || strcmp(ortc_last_error(), c->msgs[c->id][kind]) != 0) {
+            snprintf(c->problem, sizeof c->problem, "run %d: status %d, this thread's error '%s'",
+                     r, st, ortc_last_error());
+            c->bad = 1;
+        }
+        /* the session's message: whichever call failed last, or none since
+         * a later call started; never a mixture */
+        const char *seen = ortc_session_last_error(c->s);
+        bool known = seen[0] == '\0';
+        for (int i = 0; i < ERR_CALLERS && !known; i++)
+            for (int k = 0; k < ERR_KINDS && !known; k++)
+                known = strcmp(seen, c->msgs[i][k]) == 0;
+        if (!known && !c->bad) {
+            snprintf(c->problem, sizeof c->problem, "run %d: session error '%s' is no call's", r,
+                     seen);
+            c->bad = 1;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(session_last_error_under_concurrent_failures)
+{
+    /* 4 threads fail runs of one session in two ways each (a kernel error, a
+     * count error: 8 distinct messages) between successful runs, and read
+     * ortc_session_last_error meanwhile. The messages are learnt first from
+     * the per-thread ortc_last_error of each call made alone. Under
+     * ThreadSanitizer (tools/check-all) an unlocked read is reported. */
+    ortc_options opt;
+    ortc_options_init(&opt);
+    opt.threads = 1;
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, gather_model(), &opt) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    static char msgs[ERR_CALLERS][ERR_KINDS][ORTC_ERR_MAX];
+    for (int i = 0; i < ERR_CALLERS; i++)
+        for (int k = 0; k < ERR_KINDS; k++) {
+            float y;
+            ck_assert_int_ne(gather_call(s, i, k, &y), ORTC_STATUS_OK);
+            snprintf(msgs[i][k], sizeof msgs[i][k], "%s", ortc_last_error());
+            ck_assert_str_eq(ortc_session_last_error(s), msgs[i][k]);
+            char want[32];
+            snprintf(want, sizeof want, k == 0 ? "index %d " : "; %d given",
+                     k == 0 ? 100 + i : 2 + i);
+            ck_assert_msg(strstr(msgs[i][k], want), "caller %d kind %d: '%s' lacks '%s'", i, k,
+                          msgs[i][k], want);
+        }
+    err_caller c[ERR_CALLERS];
+    pthread_t tid[ERR_CALLERS];
+    for (int i = 0; i < ERR_CALLERS; i++) {
+        c[i] = (err_caller){.s = s, .id = i, .runs = 600, .msgs = msgs};
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, err_caller_main, &c[i]), 0);
+    }
+    for (int i = 0; i < ERR_CALLERS; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < ERR_CALLERS; i++)
+        ck_assert_msg(!c[i].bad, "caller %d: %s", i, c[i].problem);
+    ortc_session_destroy(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runtime");
@@ -730,6 +1080,10 @@ int main(void)
     tcase_add_test(pl, planner_random_sets_never_overlap);
     tcase_add_test(pl, planner_chain_reaches_lower_bound);
     tcase_add_test(pl, planner_empty);
+#if ORTC_POISON
+    tcase_add_test(pl, arena_poisoned_outside_live_buffers);
+    tcase_add_test(pl, arena_poisoning_reports_planted_faults);
+#endif
     suite_add_tcase(s, pl);
     TCase *se = tcase_create("session");
     tcase_add_test(se, session_dynamic_batch_and_plan_cache);
@@ -739,11 +1093,17 @@ int main(void)
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
-    tcase_add_test(se, session_concurrent_runs_with_if_branches);
 #if COUNT_ALLOCS
     tcase_add_test(se, session_run_does_not_allocate_after_first);
 #endif
     suite_add_tcase(s, se);
+    /* alone in its case: the ThreadSanitizer step of tools/check-all runs
+     * CK_RUN_CASE=concurrency (kernels on one thread; libgomp is not
+     * instrumented) */
+    TCase *cc = tcase_create("concurrency");
+    tcase_add_test(cc, session_concurrent_runs_with_if_branches);
+    tcase_add_test(cc, session_last_error_under_concurrent_failures);
+    suite_add_tcase(s, cc);
     TCase *cf = tcase_create("control_flow");
     tcase_add_test(cf, if_runs_the_selected_branch);
     tcase_add_test(cf, if_with_constant_condition_compiles_one_branch);

@@ -502,7 +502,11 @@ int main(void)
     suite_add_tcase(s, t);
     TCase *sv = tcase_create("services");
     tcase_add_test(sv, subplan_with_graph_inputs_runs_many_times);
-    tcase_add_test(sv, concurrent_runs_have_their_own_subplan_contexts);
     suite_add_tcase(s, sv);
+    /* alone in its case: the ThreadSanitizer step of tools/check-all runs
+     * CK_RUN_CASE=concurrency */
+    TCase *cc = tcase_create("concurrency");
+    tcase_add_test(cc, concurrent_runs_have_their_own_subplan_contexts);
+    suite_add_tcase(s, cc);
     return run_suite(s);
 }

@@ -335,7 +335,8 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
  * Thread-safe: several threads may run one session at once (weights, plans
  * and kernels are shared; each concurrent run has its own activations). On
  * failure read the message with ortc_last_error(), which is per thread;
- * ortc_session_last_error() holds whichever run failed last.
+ * ortc_session_last_error() holds whichever call failed last (a whole
+ * message, never one half-written by a concurrent failure).
  * STRING outputs get char* into the inputs, the model or the session (the
  * strings an operator makes: StringNormalizer's, Cast's): valid until the
  * session's next run, on any thread, or its destruction; copy what you keep. */
@@ -448,7 +449,10 @@ ORTC_API ortc_status ortc_session_set_profiling(ortc_session *session, int enabl
 ORTC_API size_t ortc_session_profile(const ortc_session *session, ortc_profile_entry *out,
                                      size_t max);
 
-/* Message of the last failed call on this session ("" if none). */
+/* Message of the last failed call on this session; every call clears it
+ * as it starts ("" when none failed since). Safe while other threads run
+ * the session: the message is copied under the session's lock into a
+ * buffer of the calling thread, valid until that thread calls this again. */
 ORTC_API const char *ortc_session_last_error(const ortc_session *session);
 
 #ifdef __cplusplus
