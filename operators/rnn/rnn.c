@@ -774,8 +774,12 @@ static ortc_status rnn_prepare(ortc_opctx *c)
     const bool seq_given = c->n_in > IN_SEQ && c->in[IN_SEQ];
     if (seq_given && in_data(c, IN_SEQ) && (st = check_lengths(c, &s->p, &full)))
         goto fail;
+    /* R known only at run: oneDNN's cell with a plain (ldigo) weights_iter
+     * gave wrong values here (zeros, garbage, differing between runs) while
+     * the same path for W is right; found by graphgen, cause not found, so
+     * such nodes take the plain-C kernel */
     s->use_ref = c->in[IN_X]->dtype != ORTC_DTYPE_FLOAT || !full || !c->backend ||
-                 !dnnl_expresses(&s->p, &alg, &alpha);
+                 !in_data(c, IN_R) || !dnnl_expresses(&s->p, &alg, &alpha);
     /* the plain-C kernel's work: always with use_ref; with lengths known
      * only at run, for lengths below T */
     s->has_work = s->use_ref || (seq_given && !in_data(c, IN_SEQ));

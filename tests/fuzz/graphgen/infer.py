@@ -1694,16 +1694,19 @@ def _maxunpool(n):
     pads = n.a("pads", [0] * (2 * nsp))
     if idx.shape != x.shape or ks is None or len(ks) != nsp:
         raise InferError("MaxUnpool shapes")
+    unpooled = x.shape[:2] + tuple((x.shape[2 + i] - 1) * st[i] + ks[i] - pads[i] -
+                                   pads[i + nsp] for i in range(nsp))
+    out = unpooled
     if n.inp(2) is not None:
         out = tuple(int(v) for v in n.data(2, "output_shape").reshape(-1))
-    else:
-        out = x.shape[:2] + tuple((x.shape[2 + i] - 1) * st[i] + ks[i] - pads[i] - pads[i + nsp]
-                                  for i in range(nsp))
+        if len(out) != x.rank or any(o < u for o, u in zip(out, unpooled)):
+            raise InferError("MaxUnpool output_shape smaller than the unpooled shape")
     d = idx.data if idx.data is not None else idx.data_full
     if d is None:
         raise InferError("MaxUnpool indices unknown")
     d = np.asarray(d, dtype=np.int64).reshape(-1)
-    if d.size and (d.min() < 0 or d.max() >= numel(out) or len(np.unique(d)) != d.size):
+    # flat indices into the unpooled shape (see ops.g_maxunpool)
+    if d.size and (d.min() < 0 or d.max() >= numel(unpooled) or len(np.unique(d)) != d.size):
         raise InferError("MaxUnpool indices out of range or repeated")
     lo, hi = min(x.lo, 0.0), max(x.hi, 0.0)
     return [Val(None, x.dtype, out, lo, hi, x.exact and idx.exact, x.grid)]
