@@ -251,7 +251,7 @@ def _window_double(model, nodes):
 
 
 def _roialign_max(model, nodes):
-    return _opset(model) < 16 and any(
+    return any(
         nd.op_type == "RoiAlign" and _attr(nd, "mode", "avg") == "max" for nd in nodes)
 
 
@@ -267,6 +267,10 @@ def _stft_complex(model, nodes):
             if shape is None or shape[-1] == 2:
                 return True
     return False
+
+
+def _lstm_clip(model, nodes):
+    return any(nd.op_type == "LSTM" and _attr(nd, "clip") is not None for nd in nodes)
 
 
 def _maxunpool_output_shape(model, nodes):
@@ -341,12 +345,12 @@ KNOWN = [
           "integer length.",
           lambda m, f, nodes: _length_resized(m, nodes)),
     Known("ort-roialign-max", "ONNX Runtime deviation",
-          "RoiAlign before opset 16 with mode 'max': ONNX Runtime takes the largest of "
+          "RoiAlign with mode 'max' (opsets 10 and 16): ONNX Runtime takes the largest of "
           "the four bilinear terms w_i * x_i of each sampling point (x = [[1, 2], [3, 4]], "
           "one sample at (0.5, 0.5): 1.0 = 0.25 * 4) instead of the maximum "
           "of the interpolated samples. ONNX: 'Max pooling' of 'the value of each sampling "
           "point ... computed directly through bilinear interpolation' (mode: 'The pooling "
-          "method. Two modes are supported: avg and max'). At opset 16 the two agree.",
+          "method. Two modes are supported: avg and max').",
           lambda m, f, nodes: _roialign_max(m, nodes)),
     Known("spec-window-size-1", "spec question",
           "A symmetric (periodic=0) Hann/Hamming/Blackman window of size 1: the function "
@@ -381,6 +385,13 @@ KNOWN = [
           "output_shape. ONNX: 'The shape of the output can be explicitly set which will "
           "cause pads values to be auto generated.'",
           lambda m, f, nodes: _maxunpool_output_shape(m, nodes)),
+    Known("spec-lstm-clip-cell", "spec question",
+          "LSTM with clip: ONNX: 'clip: Cell clip threshold. Clipping bounds the elements "
+          "of a tensor in the range of [-threshold, +threshold] and is applied to the input "
+          "of activations.' ortc clips the input of every activation, h(Ct)'s included "
+          "(Ht = ot (.) h(clip(Ct))); ONNX Runtime clips the gates' inputs only. ONNX 1.12 "
+          "has no test of clip.",
+          lambda m, f, nodes: _lstm_clip(m, nodes)),
 ]
 
 

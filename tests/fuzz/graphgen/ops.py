@@ -1837,10 +1837,9 @@ def g_gridsample(b):
 
 @gen("MeanVarianceNormalization", 0.6)
 def g_mvn(b):
-    # (ONNX 1.12's function body of MVN-13 has float constants: its type
-    # inference refuses double there)
-    dt = b.pick_dtype("MeanVarianceNormalization", among=("float32", "float64")
-                      if b.opset < 13 else ("float32",), float_bias=0.9)
+    # float only: ONNX 1.12's function bodies of MVN have float constants
+    # and its type inference refuses double
+    dt = "float32"
     rank = b.choice([4, 4, 2, 3, 5])
     shape = b.rand_shape(rank)
     if rank == 4 and b.p(0.4):
@@ -2054,6 +2053,10 @@ def g_stft(b):
 def _mk_window(op):
     def f(b):
         size = b.choice([1, 2, 3, 8, 10, 64])
+        if op == "BlackmanWindow" and size == 1:
+            # [0.42 - 0.5 + 0.08]: a cancellation to ~1e-17 (double) or
+            # ~1e-8 (float) and no larger element to scale the tolerance
+            size = 2
         attrs = {}
         if b.p(0.5):
             attrs["periodic"] = int(b.p(0.5))
