@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from facts import (FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
+from facts import (DTYPE_OF, FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
                    clamp_bounds, conv_out, grid_ok, int_range, monotone, mul_bounds, norm_axis,
                    numel, unidirectional)
 
@@ -1549,14 +1549,9 @@ def _eyelike(n):
     x = n.ins[0]
     if x.rank != 2:
         raise InferError("EyeLike needs rank 2")
-    dt = DTYPE_OF_ONNX(n.a("dtype")) if n.a("dtype") is not None else x.dtype
+    dt = DTYPE_OF[n.a("dtype")] if n.a("dtype") is not None else x.dtype
     o = Val(None, dt, x.shape, 0, 1, True, grid_ok((0, 1.0), dt))
     return [o]
-
-
-def DTYPE_OF_ONNX(t):
-    from facts import DTYPE_OF
-    return DTYPE_OF[t]
 
 
 @infer_op("GatherND", "move")
@@ -1906,7 +1901,6 @@ def _window_fn(op):
         size = int(n.data(0, "size").reshape(-1)[0])
         if size < 1:
             raise InferError(f"{op} size")
-        from facts import DTYPE_OF
         dt = DTYPE_OF[n.a("output_datatype", 1)]
         return [Val(None, dt, (size,), -0.01, 1.0)]
     INFER[op] = f
@@ -1922,7 +1916,6 @@ def _mel(n):
     n.need(5, 5)
     bins = int(n.data(0, "num_mel_bins").reshape(-1)[0])
     dl = int(n.data(1, "dft_length").reshape(-1)[0])
-    from facts import DTYPE_OF
     dt = DTYPE_OF[n.a("output_datatype", 1)]
     if bins < 1 or dl < 1:
         raise InferError("MelWeightMatrix sizes")

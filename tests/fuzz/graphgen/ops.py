@@ -2034,7 +2034,8 @@ def g_stft(b):
     ins = [x, b.const(np.array(step, np.int64))]
     if b.p(0.7):
         if b.p(0.5):
-            (win,) = b.emit(b.choice(["HannWindow", "HammingWindow", "BlackmanWindow"]),
+            (win,) = b.emit(b.choice(["HannWindow", "HammingWindow", "BlackmanWindow"]
+                                     if fl > 1 else ["HannWindow", "HammingWindow"]),
                             [b.const(np.array(fl, np.int64))],
                             {"output_datatype": 1 if dt == "float32" else 11})
         else:
