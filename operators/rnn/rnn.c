@@ -628,10 +628,16 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
         (st = ortc_dnnl_md_tag(c, &wi_user, 5, wi_dims, dnnl_ldigo)) ||
         (st = ortc_dnnl_md_tag(c, &md[A_BIAS], 4, bias_dims, dnnl_ldgo)))
         return st;
-    if ((st = w_const ? ortc_dnnl_md_any(c, &md[A_WEIGHTS_LAYER], 5, wl_dims)
-                      : ortc_dnnl_md_tag(c, &md[A_WEIGHTS_LAYER], 5, wl_dims, dnnl_ldigo)) ||
-        (st = r_const ? ortc_dnnl_md_any(c, &md[A_WEIGHTS_ITER], 5, wi_dims)
-                      : ortc_dnnl_md_tag(c, &md[A_WEIGHTS_ITER], 5, wi_dims, dnnl_ldigo)))
+    /* oneDNN chooses the weights' layouts only when both are constant: a
+     * chosen (packed) W beside a plain ldigo R gave wrong, run-dependent
+     * values (found by graphgen, tests/fuzz/regressions/graphs/
+     * ortc-opt-nondeterministic-LSTM-s200); otherwise both stay ldigo and
+     * a constant one is packed into ldigo now */
+    const bool any_w = w_const && r_const;
+    if ((st = any_w ? ortc_dnnl_md_any(c, &md[A_WEIGHTS_LAYER], 5, wl_dims)
+                    : ortc_dnnl_md_tag(c, &md[A_WEIGHTS_LAYER], 5, wl_dims, dnnl_ldigo)) ||
+        (st = any_w ? ortc_dnnl_md_any(c, &md[A_WEIGHTS_ITER], 5, wi_dims)
+                    : ortc_dnnl_md_tag(c, &md[A_WEIGHTS_ITER], 5, wi_dims, dnnl_ldigo)))
         return st;
     if ((has_h0 || has_c0) &&
         ((st = ortc_dnnl_md_tag(c, &md[A_SRC_ITER], 4, state_dims, dnnl_ldnc)) ||

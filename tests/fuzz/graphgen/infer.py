@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from facts import (FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
+from facts import (DTYPE_OF, FLOATS, INF, InferError, Val, auto_pads, bounds_of_data, broadcast,
                    clamp_bounds, conv_out, grid_ok, int_range, monotone, mul_bounds, norm_axis,
                    numel, unidirectional)
 
@@ -1498,3 +1498,504 @@ def _resize(n):
 # keeps scales whose ties the spec's nearest_mode resolves.
 KIND["Resize"] = "move"
 KIND["Upsample"] = "move"
+
+
+# ---- operators added with the coverage merges (issue 13) --------------------
+
+def _idx_range(idx):
+    """(lo, hi) of an index value: its contents when known, else its bounds."""
+    d = idx.data if idx.data is not None else idx.data_full
+    if d is not None and np.asarray(d).size:
+        d = np.asarray(d, dtype=np.int64)
+        return int(d.min()), int(d.max())
+    return idx.lo, idx.hi
+
+
+@infer_op("CumSum", "exact")
+def _cumsum(n):
+    n.need(2, 2)
+    x, ax_v = n.ins
+    ax = n.data(1, "axis")
+    if ax.size != 1 or ax_v.rank > 1:
+        raise InferError("CumSum: axis must be a scalar")
+    a = norm_axis(int(ax.reshape(-1)[0]), x.rank)
+    d = x.shape[a]
+    m = max(abs(x.lo), abs(x.hi)) * max(d, 1)
+    lo = 0.0 if x.lo >= 0 else -m
+    hi = 0.0 if x.hi <= 0 else m
+    if x.dtype not in FLOATS:
+        _int_check(x.dtype, lo, hi)
+    grid = grid_ok((x.grid[0], x.grid[1] * max(d, 1)), x.dtype) if x.grid else None
+    # a running sum is exact when every partial sum is (small dyadic values)
+    exact = x.exact and (x.dtype not in FLOATS or grid is not None or d <= 1)
+    return [Val(None, x.dtype, x.shape, lo, hi, exact, grid)]
+
+
+@infer_op("Det")
+def _det(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    if x.rank < 2 or x.shape[-1] != x.shape[-2]:
+        raise InferError(f"Det of {x.shape}")
+    k = x.shape[-1]
+    # Hadamard: |det| <= prod of row norms <= (sqrt(k) * max|x|)^k
+    m = (math.sqrt(k) * x.mag) ** k
+    return [Val(None, x.dtype, x.shape[:-2], -m, m)]
+
+
+@infer_op("EyeLike", "move")
+def _eyelike(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    if x.rank != 2:
+        raise InferError("EyeLike needs rank 2")
+    dt = DTYPE_OF[n.a("dtype")] if n.a("dtype") is not None else x.dtype
+    o = Val(None, dt, x.shape, 0, 1, True, grid_ok((0, 1.0), dt))
+    return [o]
+
+
+@infer_op("GatherND", "move")
+def _gather_nd(n):
+    n.need(2, 2)
+    x, idx = n.ins
+    bd = n.a("batch_dims", 0)
+    k = idx.shape[-1] if idx.rank else 0
+    if idx.rank < 1 or x.rank < 1 or k < 1 or bd + k > x.rank or bd >= min(x.rank, idx.rank):
+        raise InferError("GatherND ranks")
+    if x.shape[:bd] != idx.shape[:bd]:
+        raise InferError("GatherND batch dims differ")
+    lo, hi = _idx_range(idx)
+    m = min(x.shape[bd:bd + k])
+    if lo < -m or hi >= m:
+        d = idx.data if idx.data is not None else idx.data_full
+        if d is None:
+            raise InferError("GatherND indices unknown")
+        dims = np.array(x.shape[bd:bd + k], dtype=np.int64)
+        d = np.asarray(d, dtype=np.int64).reshape(-1, k)
+        if np.any(d < -dims) or np.any(d >= dims):
+            raise InferError("GatherND indices out of range")
+    out = idx.shape[:-1] + x.shape[bd + k:]
+    return [Val(None, x.dtype, out, x.lo, x.hi, x.exact and idx.exact, x.grid)]
+
+
+def _nd_rows(idx, dims):
+    d = idx.data if idx.data is not None else idx.data_full
+    if d is None:
+        return None
+    k = len(dims)
+    d = np.asarray(d, dtype=np.int64).reshape(-1, k)
+    return d % np.maximum(np.array(dims, dtype=np.int64), 1)
+
+
+@infer_op("ScatterND", "move")
+def _scatter_nd(n):
+    n.need(3, 3)
+    x, idx, upd = n.ins
+    k = idx.shape[-1] if idx.rank else 0
+    if idx.rank < 1 or k < 1 or k > x.rank or upd.dtype != x.dtype:
+        raise InferError("ScatterND ranks")
+    if upd.shape != idx.shape[:-1] + x.shape[k:]:
+        raise InferError(f"ScatterND updates {upd.shape}")
+    dims = x.shape[:k]
+    d = idx.data if idx.data is not None else idx.data_full
+    if d is None:
+        raise InferError("ScatterND indices unknown")
+    raw = np.asarray(d, dtype=np.int64).reshape(-1, k)
+    if np.any(raw < -np.array(dims)) or np.any(raw >= np.array(dims)):
+        raise InferError("ScatterND indices out of range")
+    rows = _nd_rows(idx, dims)
+    red = n.a("reduction", "none")
+    if red == "none":
+        # the spec leaves the order of duplicate updates open
+        if len({tuple(r) for r in rows.tolist()}) != len(rows):
+            raise InferError("ScatterND with duplicate indices")
+        return [Val(None, x.dtype, x.shape, min(x.lo, upd.lo), max(x.hi, upd.hi),
+                    x.exact and upd.exact and idx.exact)]
+    dup = max([sum(1 for r in rows.tolist() if r == q) for q in rows.tolist()], default=1)
+    if red == "add":
+        m = x.mag + upd.mag * dup
+    else:
+        m = x.mag * max(upd.mag, 1) ** dup
+    if x.dtype not in FLOATS:
+        _int_check(x.dtype, -m, m)
+    exact = x.dtype not in FLOATS and x.exact and upd.exact
+    return [Val(None, x.dtype, x.shape, -m, m, exact)]
+
+
+@infer_op("Scatter", "move")
+def _scatter(n):
+    return _scatter_el(n)
+
+
+@infer_op("OneHot", "move")
+def _onehot(n):
+    n.need(3, 3)
+    idx, depth_v, vals = n.ins
+    depth = n.data(1, "depth")
+    values = n.data(2, "values")
+    if depth.size != 1 or values.size != 2 or vals.rank != 1:
+        raise InferError("OneHot depth/values")
+    dep = int(np.asarray(depth).reshape(-1)[0])
+    if dep < 1:
+        raise InferError("OneHot depth < 1")
+    r = idx.rank + 1
+    ax = norm_axis(n.a("axis", -1), r)
+    out = idx.shape[:ax] + (dep,) + idx.shape[ax:]
+    o = Val(None, vals.dtype, out, float(np.min(values)) if vals.dtype != "bool" else 0,
+            float(np.max(values)) if vals.dtype != "bool" else 1, vals.exact and idx.exact,
+            vals.grid)
+    return [o]
+
+
+@infer_op("ReverseSequence", "move")
+def _revseq(n):
+    n.need(2, 2)
+    x, lens = n.ins
+    ba, ta = n.a("batch_axis", 1), n.a("time_axis", 0)
+    if x.rank < 2 or {ba, ta} != {0, 1}:
+        raise InferError("ReverseSequence axes")
+    if lens.shape != (x.shape[ba],):
+        raise InferError("ReverseSequence sequence_lens shape")
+    lo, hi = _idx_range(lens)
+    if lo < 0 or hi > x.shape[ta]:
+        raise InferError("ReverseSequence lengths out of range")
+    return [Val(None, x.dtype, x.shape, x.lo, x.hi, x.exact and lens.exact, x.grid)]
+
+
+@infer_op("TopK", "move")
+def _topk(n):
+    x = n.ins[0]
+    if n.opset >= 10:
+        n.need(2, 2)
+        k = int(n.data(1, "K").reshape(-1)[0])
+    else:
+        k = n.a("k")
+    ax = norm_axis(n.a("axis", -1), x.rank)
+    if k < 0 or k > x.shape[ax]:
+        raise InferError(f"TopK k={k} for {x.shape}")
+    shape = x.shape[:ax] + (k,) + x.shape[ax + 1:]
+    vals = Val(None, x.dtype, shape, x.lo, x.hi, x.exact, x.grid)
+    idx = Val(None, "int64", shape, 0, max(x.shape[ax] - 1, 0), True)
+    return [vals, idx]
+
+
+@infer_op("MaxUnpool", "move")
+def _maxunpool(n):
+    n.need(2, 3)
+    x, idx = n.ins[0], n.ins[1]
+    nsp = x.rank - 2
+    ks = n.a("kernel_shape")
+    st = n.a("strides", [1] * nsp)
+    pads = n.a("pads", [0] * (2 * nsp))
+    if idx.shape != x.shape or ks is None or len(ks) != nsp:
+        raise InferError("MaxUnpool shapes")
+    unpooled = x.shape[:2] + tuple((x.shape[2 + i] - 1) * st[i] + ks[i] - pads[i] -
+                                   pads[i + nsp] for i in range(nsp))
+    out = unpooled
+    if n.inp(2) is not None:
+        out = tuple(int(v) for v in n.data(2, "output_shape").reshape(-1))
+        if len(out) != x.rank or any(o < u for o, u in zip(out, unpooled)):
+            raise InferError("MaxUnpool output_shape smaller than the unpooled shape")
+    d = idx.data if idx.data is not None else idx.data_full
+    if d is None:
+        raise InferError("MaxUnpool indices unknown")
+    d = np.asarray(d, dtype=np.int64).reshape(-1)
+    # flat indices into the unpooled shape (see ops.g_maxunpool)
+    if d.size and (d.min() < 0 or d.max() >= numel(unpooled) or len(np.unique(d)) != d.size):
+        raise InferError("MaxUnpool indices out of range or repeated")
+    lo, hi = min(x.lo, 0.0), max(x.hi, 0.0)
+    return [Val(None, x.dtype, out, lo, hi, x.exact and idx.exact, x.grid)]
+
+
+@infer_op("GridSample", "discont")
+def _grid_sample(n):
+    n.need(2, 2)
+    x, g = n.ins
+    if x.rank != 4 or g.rank != 4 or g.shape[-1] != 2 or g.shape[0] != x.shape[0]:
+        raise InferError("GridSample shapes")
+    mode = n.a("mode", "bilinear")
+    out = (x.shape[0], x.shape[1], g.shape[1], g.shape[2])
+    if mode == "bicubic":  # cubic weights overshoot: |w| sums to at most 1.6 per axis
+        lo, hi = -x.mag * 2.6, x.mag * 2.6
+    else:
+        lo, hi = min(x.lo, 0.0), max(x.hi, 0.0)
+    return [Val(None, x.dtype, out, lo, hi, mode == "nearest" and x.exact, x.grid
+                if mode == "nearest" else None)]
+
+
+DISCONT_INPUTS["GridSample"] = (1,)
+
+
+@infer_op("MeanVarianceNormalization")
+def _mvn(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    axes = n.a("axes", [0, 2, 3])
+    ax = sorted({norm_axis(a, x.rank) for a in axes})
+    cnt = numel([x.shape[a] for a in ax])
+    m = math.sqrt(max(cnt - 1, 1))
+    return [like(x, -m, m, exact=False)]
+
+
+def einsum_parse(eq):
+    """(operand subscripts, output subscripts) of an explicit or implicit
+    equation without ellipsis."""
+    eq = eq.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if "->" not in eq:
+        cnt = {}
+        for s in ins:
+            for c in s:
+                cnt[c] = cnt.get(c, 0) + 1
+        rhs = "".join(sorted(c for c, k in cnt.items() if k == 1))
+    return ins, rhs
+
+
+@infer_op("Einsum", "exact")
+def _einsum(n):
+    eq = n.a("equation")
+    ins, rhs = einsum_parse(eq)
+    if len(ins) != len(n.ins) or "." in eq:
+        raise InferError("Einsum operands")
+    dims = {}
+    dt = n.ins[0].dtype
+    for s, v in zip(ins, n.ins):
+        if len(s) != v.rank or v.dtype != dt:
+            raise InferError(f"Einsum {s} for {v.shape}")
+        for c, d in zip(s, v.shape):
+            if dims.setdefault(c, d) != d:
+                raise InferError(f"Einsum dim {c}")
+    if any(c not in dims for c in rhs) or len(set(rhs)) != len(rhs):
+        raise InferError("Einsum output")
+    out = tuple(dims[c] for c in rhs)
+    summed = numel([dims[c] for c in dims if c not in rhs])
+    m = float(np.prod([v.mag for v in n.ins])) * summed
+    lo = 0.0 if all(v.lo >= 0 for v in n.ins) else -m
+    if dt not in FLOATS:
+        _int_check(dt, -m, m)
+    grid = None
+    if all(v.grid for v in n.ins):
+        grid = grid_ok((sum(v.grid[0] for v in n.ins),
+                        float(np.prod([v.grid[1] for v in n.ins])) * summed), dt)
+    exact = all(v.exact for v in n.ins) and (dt not in FLOATS or grid is not None or
+                                            (summed == 1 and len(n.ins) <= 2))
+    return [Val(None, dt, out, lo, m, exact, grid)]
+
+
+@infer_op("RoiAlign", "discont")
+def _roialign(n):
+    n.need(3, 3)
+    x, rois, bi = n.ins
+    if x.rank != 4 or rois.rank != 2 or rois.shape[1] != 4 or bi.shape != (rois.shape[0],):
+        raise InferError("RoiAlign shapes")
+    lo, hi = _idx_range(bi)
+    if lo < 0 or hi >= x.shape[0]:
+        raise InferError("RoiAlign batch index out of range")
+    out = (rois.shape[0], x.shape[1], n.a("output_height", 1), n.a("output_width", 1))
+    return [Val(None, x.dtype, out, min(x.lo, 0.0), max(x.hi, 0.0))]
+
+
+DISCONT_INPUTS["RoiAlign"] = (1, 2)
+
+
+_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def _rnn(op):
+    def f(n):
+        n.need(3, 8)
+        x, w, r = n.ins[:3]
+        layout = n.a("layout", 0)
+        hid = n.a("hidden_size")
+        dirs = 2 if n.a("direction", "forward") == "bidirectional" else 1
+        g = _GATES[op]
+        if x.rank != 3:
+            raise InferError(f"{op} input rank")
+        seq, batch, inp = (x.shape[1], x.shape[0], x.shape[2]) if layout else x.shape
+        if w.shape != (dirs, g * hid, inp) or r.shape != (dirs, g * hid, hid):
+            raise InferError(f"{op} weights {w.shape} {r.shape}")
+        b = n.inp(3)
+        if b is not None and b.shape != (dirs, 2 * g * hid):
+            raise InferError(f"{op} bias")
+        sl = n.inp(4)
+        if sl is not None:
+            lo, hi = _idx_range(sl)
+            if sl.shape != (batch,) or lo < 1 or hi > seq:
+                raise InferError(f"{op} sequence_lens")
+        hs = (batch, dirs, hid) if layout else (dirs, batch, hid)
+        for i in (5, 6):
+            if n.inp(i) is not None and n.ins[i].shape != hs:
+                raise InferError(f"{op} initial state")
+        if op == "LSTM" and n.inp(7) is not None and n.ins[7].shape != (dirs, 3 * hid):
+            raise InferError("LSTM peepholes")
+        ys = (batch, seq, dirs, hid) if layout else (seq, dirs, batch, hid)
+        # tanh outputs (the defaults); the cell state of an LSTM is a sum of
+        # at most seq + 1 bounded terms
+        bound = 1.0
+        c = n.ins[6] if op == "LSTM" and n.inp(6) is not None else None
+        cb = (c.mag if c is not None else 0.0) + seq
+        outs = [Val(None, x.dtype, ys, -bound, bound), Val(None, x.dtype, hs, -bound, bound)]
+        if op == "LSTM":
+            outs.append(Val(None, x.dtype, hs, -cb, cb))
+        return outs[:n.n_out]
+    INFER[op] = f
+    KIND[op] = "inexact"
+
+
+for _op in _GATES:
+    _rnn(_op)
+
+
+@infer_op("DFT")
+def _dft(n):
+    n.need(1, 2)
+    x = n.ins[0]
+    if x.rank < 3 or x.shape[-1] not in (1, 2):
+        raise InferError("DFT input")
+    ax = n.a("axis", 1)
+    a = ax + x.rank if ax < 0 else ax
+    if not 1 <= a <= x.rank - 2:
+        raise InferError("DFT axis")
+    length = x.shape[a]
+    if n.inp(1) is not None:
+        length = int(n.data(1, "dft_length").reshape(-1)[0])
+    if length < 1:
+        raise InferError("DFT length")
+    if n.a("onesided", 0) and (x.shape[-1] != 1 or n.a("inverse", 0)):
+        raise InferError("onesided DFT of a complex or inverse signal")
+    bins = length // 2 + 1 if n.a("onesided", 0) else length
+    out = x.shape[:a] + (bins,) + x.shape[a + 1:-1] + (2,)
+    m = x.mag * min(length, x.shape[a]) * 1.5
+    return [Val(None, x.dtype, out, -m, m)]
+
+
+@infer_op("STFT")
+def _stft(n):
+    n.need(2, 4)
+    x = n.ins[0]
+    step = int(n.data(1, "frame_step").reshape(-1)[0])
+    win = n.inp(2)
+    if n.inp(3) is not None:
+        fl = int(n.data(3, "frame_length").reshape(-1)[0])
+        if win is not None and win.shape != (fl,):
+            raise InferError("STFT window length")
+    elif win is not None:
+        fl = win.shape[0]
+    else:
+        raise InferError("STFT needs a window or a frame_length")
+    if x.rank != 3 or x.shape[-1] not in (1, 2) or step < 1 or not 1 <= fl <= x.shape[1]:
+        raise InferError("STFT shapes")
+    ones = n.a("onesided", 1)
+    if ones and x.shape[-1] != 1:  # (ops.py writes onesided=0: see g_stft)
+        raise InferError("onesided STFT of a complex signal")
+    frames = (x.shape[1] - fl) // step + 1
+    bins = fl // 2 + 1 if ones else fl
+    m = x.mag * fl * 1.5 * (win.mag if win is not None else 1.0)
+    return [Val(None, x.dtype, (x.shape[0], frames, bins, 2), -m, m)]
+
+
+def _window_fn(op):
+    def f(n):
+        n.need(1, 1)
+        size = int(n.data(0, "size").reshape(-1)[0])
+        if size < 1:
+            raise InferError(f"{op} size")
+        dt = DTYPE_OF[n.a("output_datatype", 1)]
+        return [Val(None, dt, (size,), -0.01, 1.0)]
+    INFER[op] = f
+    KIND[op] = "inexact"
+
+
+for _op in ("HannWindow", "HammingWindow", "BlackmanWindow"):
+    _window_fn(_op)
+
+
+@infer_op("MelWeightMatrix", "discont")
+def _mel(n):
+    n.need(5, 5)
+    bins = int(n.data(0, "num_mel_bins").reshape(-1)[0])
+    dl = int(n.data(1, "dft_length").reshape(-1)[0])
+    dt = DTYPE_OF[n.a("output_datatype", 1)]
+    if bins < 1 or dl < 1:
+        raise InferError("MelWeightMatrix sizes")
+    return [Val(None, dt, (dl // 2 + 1, bins), 0.0, 1.0)]
+
+
+def _loss_common(n, x, t, w):
+    if x.rank < 2 or t.shape != (x.shape[0],) + x.shape[2:]:
+        raise InferError(f"{n.op} target shape {t.shape} for {x.shape}")
+    c = x.shape[1]
+    ign = n.a("ignore_index")
+    d = t.data if t.data is not None else t.data_full
+    if d is None:
+        raise InferError(f"{n.op} target unknown")
+    d = np.asarray(d, dtype=np.int64)
+    valid = d != ign if ign is not None else np.ones(d.shape, bool)
+    if np.any((d[valid] < 0) | (d[valid] >= c)):
+        raise InferError(f"{n.op} target out of range")
+    red = n.a("reduction", "mean")
+    if red == "mean" and not valid.any():
+        raise InferError(f"{n.op}: mean over no target")
+    if w is not None and w.shape != (c,):
+        raise InferError(f"{n.op} weight shape")
+    return red, int(valid.sum())
+
+
+@infer_op("NegativeLogLikelihoodLoss", "exact")
+def _nll(n):
+    n.need(2, 3)
+    x, t = n.ins[:2]
+    w = n.inp(2)
+    red, cnt = _loss_common(n, x, t, w)
+    wm = w.mag if w is not None else 1.0
+    m = x.mag * wm
+    if red == "none":
+        # -x[n, t] * w[t]: one rounding at most
+        exact = x.exact and (w is None or w.exact)
+        return [Val(None, x.dtype, t.shape, -m, m, exact)]
+    if red == "sum":
+        m *= max(cnt, 1)
+    else:
+        if w is not None and w.lo <= 0:
+            raise InferError("NLL mean with non-positive weights")
+        m = m * (wm / w.lo) if w is not None else m
+    return [Val(None, x.dtype, (), -m, m, False)]
+
+
+@infer_op("SoftmaxCrossEntropyLoss")
+def _sce(n):
+    n.need(2, 3)
+    x, t = n.ins[:2]
+    w = n.inp(2)
+    red, cnt = _loss_common(n, x, t, w)
+    # -log softmax <= 2 max|x| + log C
+    m = (2 * x.mag + math.log(x.shape[1])) * (w.mag if w is not None else 1.0)
+    if red == "sum":
+        m *= max(cnt, 1)
+    elif red == "mean" and w is not None:
+        if w.lo <= 0:
+            raise InferError("SCE mean with non-positive weights")
+        m *= w.mag / w.lo
+    loss = Val(None, x.dtype, t.shape if red == "none" else (), -m, m)
+    lp = Val(None, x.dtype, x.shape, -(2 * x.mag + math.log(x.shape[1])), 0.0)
+    return [loss, lp][:n.n_out]
+
+
+@infer_op("TfIdfVectorizer", "exact")
+def _tfidf(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    if x.rank not in (1, 2):
+        raise InferError("TfIdfVectorizer rank")
+    idx = n.a("ngram_indexes")
+    width = max(idx) + 1
+    out = (width,) if x.rank == 1 else (x.shape[0], width)
+    mode = n.a("mode")
+    w = n.a("weights")
+    cnt = x.shape[-1] * (n.a("max_skip_count", 0) + 1)
+    wm = max([abs(v) for v in w]) if w else 1.0
+    m = cnt * wm if mode != "IDF" else wm
+    grid = grid_ok((2, m), "float32")
+    return [Val(None, "float32", out, min(0.0, -m if w and min(w) < 0 else 0.0), m, x.exact,
+                grid)]

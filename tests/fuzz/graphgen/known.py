@@ -216,6 +216,68 @@ def _convt_output_shape_v1(model, nodes):
         _attr(nd, "auto_pad", "NOTSET") != "SAME_UPPER" for nd in nodes)
 
 
+def _in_dtype(model, name):
+    """Element type of a value (ONNX shape inference), or None."""
+    for vi in list(model.graph.input) + list(model.graph.initializer):
+        if vi.name == name:
+            return vi.type.tensor_type.elem_type if hasattr(vi, "type") else vi.data_type
+    try:
+        inf = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001
+        return None
+    for vi in list(inf.graph.value_info) + list(inf.graph.output):
+        if vi.name == name:
+            return vi.type.tensor_type.elem_type
+    for nd in model.graph.node:
+        if nd.op_type == "Constant" and nd.output[0] == name:
+            return nd.attribute[0].t.data_type
+    return None
+
+
+_WINDOWS = ("HannWindow", "HammingWindow", "BlackmanWindow")
+
+
+def _window_size_1(model, nodes):
+    for nd in nodes:
+        if nd.op_type in _WINDOWS and _attr(nd, "periodic", 1) == 0:
+            size = _const(model, nd.input[0])
+            if size is None or int(size.reshape(-1)[0]) == 1:
+                return True
+    return False
+
+
+def _window_double(model, nodes):
+    return any(nd.op_type in _WINDOWS and _attr(nd, "output_datatype", 1) == 11 for nd in nodes)
+
+
+def _roialign_max(model, nodes):
+    return any(
+        nd.op_type == "RoiAlign" and _attr(nd, "mode", "avg") == "max" for nd in nodes)
+
+
+def _dft_double(model, nodes):
+    return any(nd.op_type in ("DFT", "STFT") and _in_dtype(model, nd.input[0]) == 11
+               for nd in nodes)
+
+
+def _stft_complex(model, nodes):
+    for nd in nodes:
+        if nd.op_type == "STFT":
+            shape = _shape_of(model, nd.input[0])
+            if shape is None or shape[-1] == 2:
+                return True
+    return False
+
+
+def _lstm_clip(model, nodes):
+    return any(nd.op_type == "LSTM" and _attr(nd, "clip") is not None for nd in nodes)
+
+
+def _maxunpool_output_shape(model, nodes):
+    return any(nd.op_type == "MaxUnpool" and len(nd.input) > 2 and nd.input[2]
+               for nd in nodes)
+
+
 KNOWN = [
     Known("ort-dropout-mask", "ONNX Runtime deviation",
           "Dropout before opset 12 in inference: ONNX Runtime fills the mask output with "
@@ -282,6 +344,54 @@ KNOWN = [
           "expects 3.142857) take input * scale, as ortc does; ONNX Runtime takes the "
           "integer length.",
           lambda m, f, nodes: _length_resized(m, nodes)),
+    Known("ort-roialign-max", "ONNX Runtime deviation",
+          "RoiAlign with mode 'max' (opsets 10 and 16): ONNX Runtime takes the largest of "
+          "the four bilinear terms w_i * x_i of each sampling point (x = [[1, 2], [3, 4]], "
+          "one sample at (0.5, 0.5): 1.0 = 0.25 * 4) instead of the maximum "
+          "of the interpolated samples. ONNX: 'Max pooling' of 'the value of each sampling "
+          "point ... computed directly through bilinear interpolation' (mode: 'The pooling "
+          "method. Two modes are supported: avg and max').",
+          lambda m, f, nodes: _roialign_max(m, nodes)),
+    Known("spec-window-size-1", "spec question",
+          "A symmetric (periodic=0) Hann/Hamming/Blackman window of size 1: the function "
+          "bodies divide by 'Symmetric_Size_FP = Sub(Periodic_Size_FP, One)' = 0 and give "
+          "NaN (0/0), as ONNX Runtime does; ortc gives [1] as NumPy, SciPy and PyTorch do "
+          "(tests/conformance/notes/signal.md).",
+          lambda m, f, nodes: _window_size_1(m, nodes)),
+    Known("spec-window-float-body", "spec question",
+          "Hann/Hamming/Blackman windows with output_datatype double: the function bodies "
+          "compute in float ('Cast[to = 1](size)', 'Tau = 6.2831854820251465') and cast the "
+          "float result to the output type, which ONNX Runtime follows (errors ~1e-8); "
+          "ortc computes in double with pi exact, so a double output is the exact window.",
+          lambda m, f, nodes: _window_double(m, nodes)),
+    Known("ort-dft-double-precision", "ONNX Runtime deviation",
+          "DFT/STFT of a double signal: ONNX Runtime's results are off by ~1e-8 relative "
+          "(an inverse DFT of [1, 0, 0] gives 1.00000003), float precision; NumPy's FFT and "
+          "ortc agree to 1e-16. ONNX: 'Computes the discrete Fourier transform of input' in "
+          "its type T1 (float16, float, double).",
+          lambda m, f, nodes: _dft_double(m, nodes)),
+    Known("ort-stft-complex", "ONNX Runtime deviation",
+          "STFT of a complex signal ([batch, length, 2], onesided=0): ONNX Runtime returns "
+          "wrong values (x = [1+1j, 1+1j] with a window of ones gives bins [2j, 2j] instead "
+          "of [2+2j, 0]). ONNX: 'signal: Input tensor representing a real or complex "
+          "valued signal. For complex input, the following shape is expected: "
+          "[batch_size][signal_length][2]'.",
+          lambda m, f, nodes: _stft_complex(m, nodes)),
+    Known("spec-maxunpool-output-shape", "spec question",
+          "MaxUnpool with an output_shape larger than the unpooled shape: ortc reads the "
+          "indices as offsets into the unpooled shape ((in - 1) * stride + kernel - pads) "
+          "placed in the output's leading corner, as the spec's example and ONNX's "
+          "reference implementation do; ONNX Runtime reads them as offsets into "
+          "output_shape. ONNX: 'The shape of the output can be explicitly set which will "
+          "cause pads values to be auto generated.'",
+          lambda m, f, nodes: _maxunpool_output_shape(m, nodes)),
+    Known("spec-lstm-clip-cell", "spec question",
+          "LSTM with clip: ONNX: 'clip: Cell clip threshold. Clipping bounds the elements "
+          "of a tensor in the range of [-threshold, +threshold] and is applied to the input "
+          "of activations.' ortc clips the input of every activation, h(Ct)'s included "
+          "(Ht = ot (.) h(clip(Ct))); ONNX Runtime clips the gates' inputs only. ONNX 1.12 "
+          "has no test of clip.",
+          lambda m, f, nodes: _lstm_clip(m, nodes)),
 ]
 
 
