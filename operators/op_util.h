@@ -1,0 +1,43 @@
+/* op_util.h — helpers shared by several operator families beyond the basic
+ * checks operator.h declares: scatter reductions, auto_pad, shape and index
+ * checks. Implemented in op_util.c; no kernels of a single operator here.
+ */
+#ifndef ORTC_OP_UTIL_H
+#define ORTC_OP_UTIL_H
+
+#include <stdbool.h>
+
+#include "operator.h"
+
+/* ScatterElements-16 and ScatterND-16's `reduction` attribute. */
+typedef enum { ORTC_SCATTER_NONE, ORTC_SCATTER_ADD, ORTC_SCATTER_MUL } ortc_scatter_reduction;
+
+/* Checks updates (input 2) against data (input 0): the same dtype; reads
+ * `reduction` into *red (none before version 16, where the attribute is an
+ * error; `op` names the operator in messages) and refuses add/mul on a
+ * non-numeric dtype. */
+ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_reduction *red);
+/* y[0..n) (add or mul)= u[0..n) for numeric dtype t (others: no-op, refused
+ * by ortc_op_scatter_check). */
+void ortc_op_scatter_combine(ortc_dtype t, void *y, const void *u, int64_t n,
+                             ortc_scatter_reduction red);
+
+/* Error (INVALID_MODEL) unless inputs i and j have the same shape: "input 2
+ * 'u' (updates) has shape [2,3] but input 1 'i' (indices) has [3,2]; they
+ * must match"; a role may be NULL. */
+ortc_status ortc_op_check_same_shape(ortc_opctx *c, int i, const char *role_i, int j,
+                                     const char *role_j);
+
+/* Conv, ConvTranspose and pooling's `auto_pad` attribute. */
+typedef enum {
+    ORTC_AUTO_PAD_NOTSET,
+    ORTC_AUTO_PAD_VALID,
+    ORTC_AUTO_PAD_SAME_UPPER,
+    ORTC_AUTO_PAD_SAME_LOWER
+} ortc_auto_pad;
+
+/* Reads `auto_pad` (default NOTSET) into *mode; error naming the value when
+ * it is none of the four, or not a string. */
+ortc_status ortc_op_auto_pad(ortc_opctx *c, ortc_auto_pad *mode);
+
+#endif /* ORTC_OP_UTIL_H */
