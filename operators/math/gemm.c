@@ -456,15 +456,29 @@ static ortc_status gemm_prepare(ortc_opctx *c)
     return ortc_dnnl_prim_prepare(c, sizeof(mm_state), gemm_build, mm_release);
 }
 
+/* The runs Gemm and MatMul share that are not their oneDNN matmul: the
+ * reference (no plan, or a plan that chose it) and the gemv/axpy paths.
+ * True, with *st, when one of them ran. */
+static bool mm_run_other(ortc_opctx *c, mm_state *s, ortc_status (*reference)(ortc_opctx *),
+                         ortc_status *st)
+{
+    if (!s || s->prim.use_ref)
+        *st = reference(c);
+    else if (s->gemv)
+        *st = fc_gemv_run(c, s);
+    else if (s->axpy)
+        *st = fc_axpy_run(c, s);
+    else
+        return false;
+    return true;
+}
+
 static ortc_status gemm_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->prim.use_ref)
-        return gemm_reference(c);
-    if (s->gemv)
-        return fc_gemv_run(c, s);
-    if (s->axpy)
-        return fc_axpy_run(c, s);
+    ortc_status st;
+    if (mm_run_other(c, s, gemm_reference, &st))
+        return st;
     if (s->copy_c) {
         /* y: (M, N) = C broadcast; the matmul's sum post-op adds beta * y */
         const ortc_tensor *cm = c->in[2];
@@ -631,12 +645,9 @@ static ortc_status matmul_prepare(ortc_opctx *c)
 static ortc_status matmul_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->prim.use_ref)
-        return matmul_reference(c);
-    if (s->gemv)
-        return fc_gemv_run(c, s);
-    if (s->axpy)
-        return fc_axpy_run(c, s);
+    ortc_status st;
+    if (mm_run_other(c, s, matmul_reference, &st))
+        return st;
     return ortc_dnnl_prim_run(c, &s->prim);
 }
 
