@@ -260,6 +260,41 @@ double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)
     }
 }
 
+ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *const *names, int def,
+                                int *out)
+{
+    ortc_status st = ortc_op_check_attr(c, attr, ORTC_ATTR_STRING);
+    if (st)
+        return st;
+    const char *s = ortc_node_attr_string(c->node, attr, NULL);
+    int n = 0;
+    while (names[n])
+        n++;
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s",
+                 i == 0       ? ""
+                 : i == n - 1 ? " or "
+                              : ", ",
+                 names[i]);
+    }
+    if (!s) {
+        if (def < 0)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' (%s) is missing",
+                                 attr, list);
+        *out = def;
+        return ORTC_STATUS_OK;
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = i;
+            return ORTC_STATUS_OK;
+        }
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is \"%s\"; it must be %s",
+                         attr, s, list);
+}
+
 ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_reduction *red)
 {
     *red = ORTC_SCATTER_NONE;
@@ -273,20 +308,14 @@ ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_re
                                  "attribute 'reduction' exists from %s-16 on", op);
         return ORTC_STATUS_OK;
     }
-    const char *s = ortc_node_attr_string(c->node, "reduction", "none");
-    if (!strcmp(s, "none"))
-        return ORTC_STATUS_OK;
-    if (!strcmp(s, "add"))
-        *red = ORTC_SCATTER_ADD;
-    else if (!strcmp(s, "mul"))
-        *red = ORTC_SCATTER_MUL;
-    else
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'reduction' is \"%s\"; %s-16 takes none, add or mul", s,
-                             op);
-    if (!ortc_dtype_is_numeric(dtype) || dtype == ORTC_DTYPE_BOOL)
+    static const char *const names[] = {"none", "add", "mul", NULL};
+    int i;
+    if ((st = ortc_op_attr_choice(c, "reduction", names, 0, &i)))
+        return st;
+    *red = (ortc_scatter_reduction)i;
+    if (*red != ORTC_SCATTER_NONE && (!ortc_dtype_is_numeric(dtype) || dtype == ORTC_DTYPE_BOOL))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "reduction '%s' on dtype %s is not supported", s,
+                             "reduction '%s' on dtype %s is not supported", names[i],
                              ortc_dtype_name(dtype));
     return ORTC_STATUS_OK;
 }
@@ -347,18 +376,10 @@ ortc_status ortc_op_check_same_shape(ortc_opctx *c, int i, const char *role_i, i
 
 ortc_status ortc_op_auto_pad(ortc_opctx *c, ortc_auto_pad *mode)
 {
-    static const char *const names[] = {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"};
-    ortc_status st = ortc_op_check_attr(c, "auto_pad", ORTC_ATTR_STRING);
-    if (st)
-        return st;
-    const char *s = ortc_node_attr_string(c->node, "auto_pad", "NOTSET");
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(s, names[i])) {
-            *mode = (ortc_auto_pad)i;
-            return ORTC_STATUS_OK;
-        }
-    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER "
-                         "or VALID",
-                         s);
+    static const char *const names[] = {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", NULL};
+    int i;
+    ortc_status st = ortc_op_attr_choice(c, "auto_pad", names, 0, &i);
+    if (!st)
+        *mode = (ortc_auto_pad)i;
+    return st;
 }

@@ -9,6 +9,13 @@
 
 #include "operator.h"
 
+/* Reads string attribute `attr` as an index into `names` (NULL-terminated):
+ * *out = i where names[i] is its value; when it is absent *out = def, or an
+ * error when def < 0 (the attribute is required). Errors name the value and
+ * the choices: "attribute 'mode' is \"x\"; it must be avg or max". */
+ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *const *names, int def,
+                                int *out);
+
 /* ScatterElements-16 and ScatterND-16's `reduction` attribute. */
 typedef enum { ORTC_SCATTER_NONE, ORTC_SCATTER_ADD, ORTC_SCATTER_MUL } ortc_scatter_reduction;
 
