@@ -260,6 +260,20 @@ double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)
     }
 }
 
+ortc_status ortc_op_shape_error(ortc_opctx *c, int i, const char *role, const char *fmt, ...)
+{
+    char rest[512], shape[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    const ortc_tensor *t = c->in[i];
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d '%s'%s%s%s has shape %s; %s", i,
+                         ortc_plain_input_name(c, i), role ? " (" : "", role ? role : "",
+                         role ? ")" : "", ortc_shape_str(shape, sizeof shape, t->rank, t->dims),
+                         rest);
+}
+
 ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *const *names, int def,
                                 int *out)
 {

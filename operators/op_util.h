@@ -9,6 +9,11 @@
 
 #include "operator.h"
 
+/* Error (INVALID_MODEL) about input i's shape: "input 2 'w' (window) has
+ * shape [3,4]; " followed by the formatted rest; role may be NULL. */
+ortc_status ortc_op_shape_error(ortc_opctx *c, int i, const char *role, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Reads string attribute `attr` as an index into `names` (NULL-terminated):
  * *out = i where names[i] is its value; when it is absent *out = def, or an
  * error when def < 0 (the attribute is required). Errors name the value and

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "philox.h"
 #include "plain_util.h"
@@ -158,14 +159,9 @@ static ortc_status multinomial_infer(ortc_opctx *c)
         (st = random_dtype(c, ORTC_DTYPE_INT32, ORTC_DT(INT32) | ORTC_DT(INT64), &dt)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank != 2 || x->dims[1] < 1) {
-        char s[160];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; Multinomial needs [batch_size, "
-                             "class_size] with class_size >= 1",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(s, sizeof s, x->rank, x->dims));
-    }
+    if (x->rank != 2 || x->dims[1] < 1)
+        return ortc_op_shape_error(
+            c, 0, NULL, "Multinomial needs [batch_size, class_size] with class_size >= 1");
     int64_t samples = ortc_node_attr_int(c->node, "sample_size", 1);
     if (samples < 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'sample_size' is %lld",
