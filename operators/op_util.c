@@ -397,3 +397,21 @@ ortc_status ortc_op_auto_pad(ortc_opctx *c, ortc_auto_pad *mode)
         *mode = (ortc_auto_pad)i;
     return st;
 }
+
+void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const int64_t *strides,
+                          const bool *reduced)
+{
+    s->nk = s->nr = 0;
+    s->n_kept = s->n_red = 1;
+    for (int d = 0; d < n; d++) {
+        if (reduced[d]) {
+            s->rdim[s->nr] = dims[d];
+            s->rstride[s->nr++] = strides[d];
+            s->n_red *= dims[d];
+        } else {
+            s->kdim[s->nk] = dims[d];
+            s->kstride[s->nk++] = strides[d];
+            s->n_kept *= dims[d];
+        }
+    }
+}

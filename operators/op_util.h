@@ -52,4 +52,30 @@ typedef enum {
  * it is none of the four, or not a string. */
 ortc_status ortc_op_auto_pad(ortc_opctx *c, ortc_auto_pad *mode);
 
+/* Dims of a tensor split by a mask into kept dims (one output each) and
+ * reduced dims (the elements behind an output), each with its element
+ * strides, outermost first (Reduce*, MeanVarianceNormalization). */
+typedef struct ortc_axes_split {
+    int nk, nr;
+    int64_t kdim[ORTC_MAX_RANK], kstride[ORTC_MAX_RANK];
+    int64_t rdim[ORTC_MAX_RANK], rstride[ORTC_MAX_RANK];
+    int64_t n_kept, n_red; /* products of kdim and rdim */
+} ortc_axes_split;
+
+void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const int64_t *strides,
+                          const bool *reduced);
+
+/* Element offset of flat index i over n dims of the given sizes and strides
+ * (the last varying fastest). */
+static inline int64_t ortc_axes_offset(int64_t i, int n, const int64_t *dims,
+                                       const int64_t *strides)
+{
+    int64_t off = 0;
+    for (int d = n - 1; d >= 0; d--) {
+        off += (i % dims[d]) * strides[d];
+        i /= dims[d];
+    }
+    return off;
+}
+
 #endif /* ORTC_OP_UTIL_H */

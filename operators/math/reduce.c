@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "op_util.h"
 #include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -61,10 +62,9 @@ typedef struct reduce_geom {
     int ng; /* groups, outermost first */
     int64_t gdim[ORTC_MAX_RANK];
     bool gred[ORTC_MAX_RANK];
-    int nk, nr; /* kept / reduced groups, outermost first */
-    int64_t kdim[ORTC_MAX_RANK], kstride[ORTC_MAX_RANK];
-    int64_t rdim[ORTC_MAX_RANK], rstride[ORTC_MAX_RANK];
-    int64_t n_out, n_red; /* outputs; inputs reduced into each */
+    /* kept / reduced groups, outermost first: n_kept outputs, n_red
+     * inputs reduced into each */
+    ortc_axes_split sp;
 } reduce_geom;
 
 static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
@@ -171,43 +171,22 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
             g->gred[g->ng] = reduced[i], g->gdim[g->ng++] = x->dims[i];
         gstride[g->ng - 1] = xstride[i];
     }
-    g->n_out = g->n_red = 1;
-    for (int i = 0; i < g->ng; i++) {
-        if (g->gred[i]) {
-            g->rdim[g->nr] = g->gdim[i];
-            g->rstride[g->nr++] = gstride[i];
-            g->n_red *= g->gdim[i];
-        } else {
-            g->kdim[g->nk] = g->gdim[i];
-            g->kstride[g->nk++] = gstride[i];
-            g->n_out *= g->gdim[i];
-        }
-    }
+    ortc_axes_split_init(&g->sp, g->ng, g->gdim, gstride, g->gred);
     return ORTC_STATUS_OK;
 }
 
 /* Offset in x of the first element reduced into output o. */
 static int64_t kept_offset(const reduce_geom *g, int64_t o)
 {
-    int64_t off = 0;
-    for (int d = g->nk - 1; d >= 0; d--) {
-        off += (o % g->kdim[d]) * g->kstride[d];
-        o /= g->kdim[d];
-    }
-    return off;
+    return ortc_axes_offset(o, g->sp.nk, g->sp.kdim, g->sp.kstride);
 }
 
 /* Offset (from kept_offset) of the j-th element reduced into an output. */
 static inline int64_t red_offset(const reduce_geom *g, int64_t j)
 {
-    if (g->nr == 1)
-        return j * g->rstride[0];
-    int64_t off = 0;
-    for (int d = g->nr - 1; d >= 0; d--) {
-        off += (j % g->rdim[d]) * g->rstride[d];
-        j /= g->rdim[d];
-    }
-    return off;
+    if (g->sp.nr == 1)
+        return j * g->sp.rstride[0];
+    return ortc_axes_offset(j, g->sp.nr, g->sp.rdim, g->sp.rstride);
 }
 
 /* ==== plain-C reduction kernels ============================================== */
@@ -219,7 +198,7 @@ static inline int64_t red_offset(const reduce_geom *g, int64_t j)
  * Max/Min as in numpy. */
 static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g, int64_t base)
 {
-    int64_t n = g->n_red;
+    int64_t n = g->sp.n_red;
     double acc = 0;
     switch (g->kind) {
     case R_SUM:
@@ -277,10 +256,10 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
     return NAN;
 }
 
-// x: g's input, float or double; y: (g->n_out) of the same dtype
+// x: g's input, float or double; y: (g->sp.n_kept) of the same dtype
 static void reduce_real_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
-    for (int64_t o = 0; o < g->n_out; o++)
+    for (int64_t o = 0; o < g->sp.n_kept; o++)
         ortc_store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
 }
 
@@ -344,16 +323,16 @@ static uint64_t int_from_double(double r, ortc_dtype t)
     return (uint64_t)(int64_t)r;
 }
 
-// x: g's input, an integer dtype; y: (g->n_out) of the same dtype. Sums and
+// x: g's input, an integer dtype; y: (g->sp.n_kept) of the same dtype. Sums and
 // products wrap (two's complement); Mean truncates toward zero (0 for an
 // empty set); L2/LogSum/LogSumExp are computed in double and saturated;
 // empty Max/Min give the type's minimum/maximum.
 static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
     bool u64 = t == ORTC_DTYPE_UINT64;
-    int64_t n = g->n_red, lo, hi;
+    int64_t n = g->sp.n_red, lo, hi;
     int_limits(t, &lo, &hi);
-    for (int64_t o = 0; o < g->n_out; o++) {
+    for (int64_t o = 0; o < g->sp.n_kept; o++) {
         int64_t base = kept_offset(g, o);
         uint64_t acc = 0;
         switch (g->kind) {
@@ -483,8 +462,8 @@ static ortc_status reduce_build(ortc_opctx *c, void *state)
     if (st)
         return st;
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP || g.n_out == 0 ||
-        g.n_red <= 1)
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP ||
+        g.sp.n_kept == 0 || g.sp.n_red <= 1)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
     /* x as its groups; y: the same with reduced groups of size 1 */
     int64_t ydims[ORTC_MAX_RANK];
