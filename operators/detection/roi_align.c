@@ -114,6 +114,20 @@ static ortc_status roi_prepare(ortc_opctx *c)
  * coordinates are clamped to >= 0, and a low corner on the last row or
  * column is that row or column itself (torchvision's bilinear_interpolate). */
 
+/* The two grid lines around v (>= 0) along a dim of `size`: *lo = floor(v)
+ * and *hi = *lo + 1, both clamped to the last line; true when clamped (the
+ * caller then moves v onto that line). */
+static bool roi_corners(double v, int64_t size, int64_t *lo, int64_t *hi)
+{
+    *lo = (int64_t)v;
+    if (*lo >= size - 1) {
+        *lo = *hi = size - 1;
+        return true;
+    }
+    *hi = *lo + 1;
+    return false;
+}
+
 #define DEFINE_ROI_ALIGN(NAME, T, R, LOAD, STORE, CEIL)                                             \
     typedef struct NAME##_tap {                                                                     \
         int64_t o1, o2, o3, o4; /* offsets of the four corners in a plane */                        \
@@ -128,19 +142,11 @@ static ortc_status roi_prepare(ortc_opctx *c)
             y = 0;                                                                                  \
         if (x <= 0)                                                                                 \
             x = 0;                                                                                  \
-        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;                                           \
-        if (y0 >= p->h - 1) {                                                                       \
-            y1 = y0 = p->h - 1;                                                                     \
+        int64_t y0, y1, x0, x1;                                                                     \
+        if (roi_corners(y, p->h, &y0, &y1))                                                         \
             y = (R)y0;                                                                              \
-        } else {                                                                                    \
-            y1 = y0 + 1;                                                                            \
-        }                                                                                           \
-        if (x0 >= p->w - 1) {                                                                       \
-            x1 = x0 = p->w - 1;                                                                     \
+        if (roi_corners(x, p->w, &x0, &x1))                                                         \
             x = (R)x0;                                                                              \
-        } else {                                                                                    \
-            x1 = x0 + 1;                                                                            \
-        }                                                                                           \
         R ly = y - (R)y0, lx = x - (R)x0, hy = 1 - ly, hx = 1 - lx;                                 \
         t.o1 = y0 * p->w + x0;                                                                      \
         t.o2 = y0 * p->w + x1;                                                                      \

@@ -117,20 +117,24 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
     return st;
 }
 
+/* The plain-C row kernels below are cloned per instruction set. The clones
+ * dispatch through an ifunc whose resolver runs while the library is
+ * relocated, before ThreadSanitizer's runtime is up; TSan builds (testing
+ * concurrency, not speed) use the default version only. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define FC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FC_CLONES
+#endif
+
 /* ---- fc_gemv: few rows against (N, K) weights, plain C -------------------- */
 
 // w: (N, K)  a: (M, K)  bias: (N) or NULL  y: (M, N); output columns
 // [o0, o1): y[r][o] = alpha * dot(a[r], w[o]) + bias[o]. Four weight rows
 // at a time, so each element of a is loaded once per four rows.
-// The clones dispatch through an ifunc whose resolver runs while the library
-// is relocated, before ThreadSanitizer's runtime is up; TSan builds (testing
-// concurrency, not speed) use the default version only.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void
-gemv_rows(float *y, const float *a, const float *w, const float *bias, float alpha, int64_t m,
-          int64_t n, int64_t k, int64_t o0, int64_t o1)
+FC_CLONES static void gemv_rows(float *y, const float *a, const float *w, const float *bias,
+                                float alpha, int64_t m, int64_t n, int64_t k, int64_t o0,
+                                int64_t o1)
 {
     for (int64_t r = 0; r < m; r++) {
         const float *x = a + r * k;
@@ -186,12 +190,8 @@ static ortc_status fc_gemv_run(ortc_opctx *c, mm_state *s)
 
 /* y[j0, j1) = sum over t of a[nz[t]] * w[nz[t]][j0, j1), four rows of w at
  * a time (each thread's slice of y stays in L1). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void
-axpy_rows(float *y, const float *a, const float *w, const int32_t *nz, int64_t nnz, int64_t n,
-          int64_t j0, int64_t j1)
+FC_CLONES static void axpy_rows(float *y, const float *a, const float *w, const int32_t *nz,
+                                int64_t nnz, int64_t n, int64_t j0, int64_t j1)
 {
     float *yy = y + j0;
     const int64_t len = j1 - j0;

@@ -549,6 +549,18 @@ static void arg_io(rnn_state *s, int i, rnn_from from, int at)
     s->a[i].at = at;
 }
 
+/* Argument i straight from the op's input/output `at` when `direct`, else
+ * staged in `bytes` of scratch; true when staged. */
+static bool arg_state(ortc_opctx *c, rnn_state *s, int i, bool direct, rnn_from from, int at,
+                      size_t *used, size_t bytes)
+{
+    if (direct)
+        arg_io(s, i, from, at);
+    else
+        arg_scratch(c, s, i, used, bytes);
+    return !direct;
+}
+
 /* Owned data of `bytes` (64-byte aligned), zeroed. */
 static ortc_status arg_owned(ortc_opctx *c, rnn_state *s, int i, size_t bytes)
 {
@@ -690,33 +702,24 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
     /* scratch: the op's buffers first, the primitive's scratchpad after */
     size_t used = s->has_work ? s->work + ortc_ref_rnn_work_bytes(p) : 0;
     if (has_h0 || has_c0) {
-        if (has_h0 && direct_state)
-            arg_io(s, A_SRC_ITER, FROM_IN, IN_H0);
-        else
-            arg_scratch(c, s, A_SRC_ITER, &used, state_bytes), s->h0_in = true;
-        if (lstm) {
-            if (has_c0 && direct_state)
-                arg_io(s, A_SRC_ITER_C, FROM_IN, IN_C0);
-            else
-                arg_scratch(c, s, A_SRC_ITER_C, &used, state_bytes), s->c0_in = true;
-        }
+        s->h0_in =
+            arg_state(c, s, A_SRC_ITER, has_h0 && direct_state, FROM_IN, IN_H0, &used, state_bytes);
+        if (lstm)
+            s->c0_in = arg_state(c, s, A_SRC_ITER_C, has_c0 && direct_state, FROM_IN, IN_C0, &used,
+                                 state_bytes);
     }
     arg_io(s, A_SRC_LAYER, FROM_IN, IN_X);
-    if (want_y && (p->layout == 1 || D == 1))
-        arg_io(s, A_DST_LAYER, FROM_OUT, OUT_Y);
-    else
-        arg_scratch(c, s, A_DST_LAYER, &used, (size_t)(T * N * D * H) * fsz), s->y_out = want_y;
+    s->y_out = arg_state(c, s, A_DST_LAYER, want_y && (p->layout == 1 || D == 1), FROM_OUT, OUT_Y,
+                         &used, (size_t)(T * N * D * H) * fsz) &&
+               want_y;
     if (want_h || want_c) {
-        if (want_h && direct_state)
-            arg_io(s, A_DST_ITER, FROM_OUT, OUT_YH);
-        else
-            arg_scratch(c, s, A_DST_ITER, &used, state_bytes), s->yh_out = want_h;
-        if (lstm) {
-            if (want_c && direct_state)
-                arg_io(s, A_DST_ITER_C, FROM_OUT, OUT_YC);
-            else
-                arg_scratch(c, s, A_DST_ITER_C, &used, state_bytes), s->yc_out = want_c;
-        }
+        s->yh_out = arg_state(c, s, A_DST_ITER, want_h && direct_state, FROM_OUT, OUT_YH, &used,
+                              state_bytes) &&
+                    want_h;
+        if (lstm)
+            s->yc_out = arg_state(c, s, A_DST_ITER_C, want_c && direct_state, FROM_OUT, OUT_YC,
+                                  &used, state_bytes) &&
+                        want_c;
     }
     /* bias (and peepholes): constant ones (or none) packed now */
     const size_t bias_bytes = (size_t)(D * GB * H) * fsz, peep_bytes = (size_t)(D * 3 * H) * fsz;
