@@ -573,6 +573,25 @@ static ortc_status arg_owned(ortc_opctx *c, rnn_state *s, int i, size_t bytes)
     return ORTC_STATUS_OK;
 }
 
+/* Bias or peepholes (input `in`, `given`): a constant input (or none, which
+ * packs zeros) is packed now into owned data; a run-time input gets
+ * `bytes` of scratch and *pack_later, so run packs it. */
+static ortc_status arg_packed(ortc_opctx *c, rnn_state *s, int i, int in, bool given, size_t bytes,
+                              size_t *used, bool *pack_later,
+                              void (*pack)(float *, const float *, const ortc_rnn_params *),
+                              const ortc_rnn_params *p)
+{
+    if (given && !in_data(c, in)) {
+        arg_scratch(c, s, i, used, bytes);
+        *pack_later = true;
+        return ORTC_STATUS_OK;
+    }
+    ortc_status st = arg_owned(c, s, i, bytes);
+    if (!st)
+        pack(s->a[i].owned, in_data(c, in), p);
+    return st;
+}
+
 /* Weights argument i (W or R as input `in`, K = its last dim): a constant
  * is packed now into the layout oneDNN chose (`want`); otherwise it stays
  * ldigo (`user`) and is repacked into scratch at every run. */
@@ -724,24 +743,11 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
     /* bias (and peepholes): constant ones (or none) packed now */
     const size_t bias_bytes = (size_t)(D * GB * H) * fsz, peep_bytes = (size_t)(D * 3 * H) * fsz;
     const bool b_given = c->n_in > IN_B && c->in[IN_B];
-    if (b_given && !in_data(c, IN_B)) {
-        arg_scratch(c, s, A_BIAS, &used, bias_bytes);
-        s->pack_b = true;
-    } else {
-        if ((st = arg_owned(c, s, A_BIAS, bias_bytes)))
-            goto done;
-        pack_bias(s->a[A_BIAS].owned, in_data(c, IN_B), p);
-    }
-    if (has_p) {
-        if (!in_data(c, IN_P)) {
-            arg_scratch(c, s, A_WEIGHTS_PEEPHOLE, &used, peep_bytes);
-            s->pack_p = true;
-        } else {
-            if ((st = arg_owned(c, s, A_WEIGHTS_PEEPHOLE, peep_bytes)))
-                goto done;
-            pack_peepholes(s->a[A_WEIGHTS_PEEPHOLE].owned, in_data(c, IN_P), p);
-        }
-    }
+    if ((st = arg_packed(c, s, A_BIAS, IN_B, b_given, bias_bytes, &used, &s->pack_b, pack_bias,
+                         p)) ||
+        (has_p && (st = arg_packed(c, s, A_WEIGHTS_PEEPHOLE, IN_P, true, peep_bytes, &used,
+                                   &s->pack_p, pack_peepholes, p))))
+        goto done;
     s->pack_w = !w_const;
     s->pack_r = !r_const;
     if ((st = bind_weights(c, s, A_WEIGHTS_LAYER, IN_W, I,
