@@ -234,21 +234,7 @@ double ortc_op_flops(const ortc_tensor *t, double macs_per_element)
 
 int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i)
 {
-    const void *p = t->data;
-    switch (t->dtype) {
-    case ORTC_DTYPE_INT64: return ((const int64_t *)p)[i];
-    case ORTC_DTYPE_INT32: return ((const int32_t *)p)[i];
-    case ORTC_DTYPE_INT16: return ((const int16_t *)p)[i];
-    case ORTC_DTYPE_INT8: return ((const int8_t *)p)[i];
-    case ORTC_DTYPE_UINT8: return ((const uint8_t *)p)[i];
-    case ORTC_DTYPE_UINT16: return ((const uint16_t *)p)[i];
-    case ORTC_DTYPE_UINT32: return ((const uint32_t *)p)[i];
-    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)p)[i];
-    case ORTC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
-    case ORTC_DTYPE_FLOAT: return (int64_t)((const float *)p)[i];
-    case ORTC_DTYPE_DOUBLE: return (int64_t)((const double *)p)[i];
-    default: return 0;
-    }
+    return ortc_load_int(t->data, t->dtype, i);
 }
 
 double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)

@@ -65,6 +65,27 @@ typedef struct ortc_axes_split {
 void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const int64_t *strides,
                           const bool *reduced);
 
+/* Element i of p (dtype t) as int64: integers by value (uint64 as its bit
+ * pattern), bool as 0/1, float/double truncated; 0 for other dtypes. The
+ * body of ortc_tensor_get_int, inline for kernels. */
+static inline int64_t ortc_load_int(const void *p, ortc_dtype t, int64_t i)
+{
+    switch (t) {
+    case ORTC_DTYPE_INT64: return ((const int64_t *)p)[i];
+    case ORTC_DTYPE_INT32: return ((const int32_t *)p)[i];
+    case ORTC_DTYPE_INT16: return ((const int16_t *)p)[i];
+    case ORTC_DTYPE_INT8: return ((const int8_t *)p)[i];
+    case ORTC_DTYPE_UINT8: return ((const uint8_t *)p)[i];
+    case ORTC_DTYPE_UINT16: return ((const uint16_t *)p)[i];
+    case ORTC_DTYPE_UINT32: return ((const uint32_t *)p)[i];
+    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)p)[i];
+    case ORTC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case ORTC_DTYPE_FLOAT: return (int64_t)((const float *)p)[i];
+    case ORTC_DTYPE_DOUBLE: return (int64_t)((const double *)p)[i];
+    default: return 0;
+    }
+}
+
 /* Element offset of flat index i over n dims of the given sizes and strides
  * (the last varying fastest). */
 static inline int64_t ortc_axes_offset(int64_t i, int n, const int64_t *dims,

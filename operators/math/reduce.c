@@ -263,21 +263,8 @@ static void reduce_real_forward(void *y, const void *x, ortc_dtype t, const redu
         ortc_store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
 }
 
-/* Integers travel as int64 bit patterns; uint64 is compared and divided
- * unsigned. */
-static inline int64_t load_int(const void *x, ortc_dtype t, int64_t i)
-{
-    switch (t) {
-    case ORTC_DTYPE_INT8: return ((const int8_t *)x)[i];
-    case ORTC_DTYPE_UINT8: return ((const uint8_t *)x)[i];
-    case ORTC_DTYPE_INT32: return ((const int32_t *)x)[i];
-    case ORTC_DTYPE_UINT32: return ((const uint32_t *)x)[i];
-    case ORTC_DTYPE_INT64: return ((const int64_t *)x)[i];
-    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)x)[i];
-    default: return 0;
-    }
-}
-
+/* Integers travel as int64 bit patterns (ortc_load_int); uint64 is
+ * compared and divided unsigned. */
 /* Stores v truncated to t (two's complement wrap for narrower types). */
 static inline void store_int(void *y, ortc_dtype t, int64_t i, uint64_t v)
 {
@@ -339,33 +326,33 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
         case R_SUM:
         case R_MEAN:
             for (int64_t j = 0; j < n; j++)
-                acc += (uint64_t)load_int(x, t, base + red_offset(g, j));
+                acc += (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
             if (g->kind == R_MEAN)
                 acc = n == 0 ? 0 : u64 ? acc / (uint64_t)n : (uint64_t)((int64_t)acc / n);
             break;
         case R_L1:
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 acc += !u64 && v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
             }
             break;
         case R_SUMSQUARE:
             for (int64_t j = 0; j < n; j++) {
-                uint64_t v = (uint64_t)load_int(x, t, base + red_offset(g, j));
+                uint64_t v = (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
                 acc += v * v;
             }
             break;
         case R_PROD:
             acc = 1;
             for (int64_t j = 0; j < n; j++)
-                acc *= (uint64_t)load_int(x, t, base + red_offset(g, j));
+                acc *= (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
             break;
         case R_MAX:
         case R_MIN: {
             bool is_max = g->kind == R_MAX;
             int64_t m = is_max ? lo : hi;
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 bool better = u64 ? (is_max ? (uint64_t)v > (uint64_t)m : (uint64_t)v < (uint64_t)m)
                                   : (is_max ? v > m : v < m);
                 if (better)
@@ -379,7 +366,7 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
         case R_LOGSUMEXP: {
             double s = 0, m = -INFINITY;
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 double d = u64 ? (double)(uint64_t)v : (double)v;
                 if (g->kind == R_LOGSUMEXP)
                     m = d > m ? d : m;
@@ -388,7 +375,7 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
             }
             if (g->kind == R_LOGSUMEXP && n > 0)
                 for (int64_t j = 0; j < n; j++) {
-                    int64_t v = load_int(x, t, base + red_offset(g, j));
+                    int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                     s += exp((u64 ? (double)(uint64_t)v : (double)v) - m);
                 }
             double r = g->kind == R_L2       ? sqrt(s)
@@ -592,15 +579,6 @@ static void argreduce_real_forward(int64_t *y, const void *x, ortc_dtype t, cons
         }
 }
 
-static inline int64_t load_any_int(const void *x, ortc_dtype t, int64_t i)
-{
-    switch (t) {
-    case ORTC_DTYPE_INT16: return ((const int16_t *)x)[i];
-    case ORTC_DTYPE_UINT16: return ((const uint16_t *)x)[i];
-    default: return load_int(x, t, i);
-    }
-}
-
 // x: (outer, len, inner) of an integer dtype; y as above.
 static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const arg_geom *g)
 {
@@ -608,9 +586,9 @@ static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const
     for (int64_t o = 0; o < g->outer; o++)
         for (int64_t i = 0; i < g->inner; i++) {
             int64_t base = o * g->len * g->inner + i, best_k = 0;
-            int64_t best = load_any_int(x, t, base);
+            int64_t best = ortc_load_int(x, t, base);
             for (int64_t k = 1; k < g->len; k++) {
-                int64_t v = load_any_int(x, t, base + k * g->inner);
+                int64_t v = ortc_load_int(x, t, base + k * g->inner);
                 bool gt = u64 ? (uint64_t)v > (uint64_t)best : v > best;
                 bool lt = u64 ? (uint64_t)v < (uint64_t)best : v < best;
                 if ((g->is_max ? gt : lt) || (g->last && v == best))
