@@ -21,7 +21,6 @@ Example:
   models/export_alexnet.py seed --dynamic-batch --test-batch 4 --out /tmp/a.onnx
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -33,8 +32,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-IMAGENET_MEAN = [0.485, 0.456, 0.406]
-IMAGENET_STD = [0.229, 0.224, 0.225]
+import export_common
+from export_common import IMAGENET_MEAN, IMAGENET_STD, image_input, write_text  # noqa: F401
+
 LABELS_FILE = "imagenet_labels.txt"
 
 
@@ -211,39 +211,10 @@ def card_text(variant, args, size, batch_desc):
 
 def card_yaml(name, desc, weights, size, resize, crop, color, mean, std, labels):
     """A model card (tools/card.h) for a size x size NCHW image input named
-    'input' (bilinear resizing, pixels scaled by 1/255) and a logits output
-    named 'output'; train_fashion_alexnet.py writes its cards with it too."""
-    q = json.dumps  # a JSON string is a valid YAML double-quoted scalar
-    return "\n".join([
-        f"name: {q(name)}",
-        f"description: {q(desc)}",
-        f"weights: {weights}",
-        "input:",
-        "  name: input",
-        "  layout: NCHW",
-        f"  height: {size}",
-        f"  width: {size}",
-        f"  resize: {resize}",
-        f"  crop: {crop}",
-        "  interpolation: bilinear",
-        f"  color: {color}",
-        f"  scale: {1 / 255!r}",
-        f"  mean: [{', '.join(repr(v) for v in mean)}]",
-        f"  std: [{', '.join(repr(v) for v in std)}]",
-        "output:",
-        "  name: output",
-        "  kind: logits",
-        f"  labels: {labels}",
-        "",
-    ])
-
-
-def write_text(path, text):
-    """Writes path atomically (a .tmp file renamed into place)."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    'input' and a logits output named 'output' (export_common.image_input);
+    train_fashion_alexnet.py writes its cards with it too."""
+    return export_common.card_yaml(name, desc, weights, "input", "output",
+                                   image_input(size, resize, crop, color, mean, std), labels)
 
 
 def parse_args(argv):

@@ -43,11 +43,11 @@ import subprocess
 import sys
 import time
 
+from export_common import card_yaml, image_input, write_text
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALEXNET_SCRIPT = os.path.join(HERE, "export_alexnet.py")
 
-IMAGENET_MEAN = [0.485, 0.456, 0.406]
-IMAGENET_STD = [0.229, 0.224, 0.225]
 LABELS = {  # kind of labels -> file name in the cache
     "imagenet": "imagenet_labels.txt",
     "voc": "voc_labels.txt",
@@ -276,27 +276,11 @@ def make_input(spec, seed):
 # ---- side files ---------------------------------------------------------------
 
 def card_text(name, spec, desc, input_name, output_name):
-    q = json.dumps  # a JSON string is a valid YAML double-quoted scalar
-    lines = [f"name: {q(name)}", f"description: {q(desc)}", "weights: random", "input:",
-             f"  name: {input_name}"]
+    image = None
     if spec["kind"] == "image":
-        size = spec["size"]
-        lines += [
-            "  layout: NCHW",
-            f"  height: {size}",
-            f"  width: {size}",
-            f"  resize: {round(size * 256 / 224)}",
-            "  crop: center",
-            "  interpolation: bilinear",
-            "  color: RGB",
-            f"  scale: {1 / 255!r}",
-            f"  mean: [{', '.join(repr(v) for v in IMAGENET_MEAN)}]",
-            f"  std: [{', '.join(repr(v) for v in IMAGENET_STD)}]",
-        ]
-    lines += ["output:", f"  name: {output_name}", "  kind: logits"]
-    if spec.get("labels"):
-        lines.append(f"  labels: {LABELS[spec['labels']]}")
-    return "\n".join(lines) + "\n"
+        image = image_input(spec["size"], round(spec["size"] * 256 / 224))
+    return card_yaml(name, desc, "random", input_name, output_name, image,
+                     LABELS[spec["labels"]] if spec.get("labels") else None)
 
 
 def label_list(kind):
@@ -309,13 +293,6 @@ def label_list(kind):
     if kind == "kinetics":
         return tv.video.R3D_18_Weights.KINETICS400_V1.meta["categories"]
     raise ValueError(kind)
-
-
-def write_text(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def describe(spec):

@@ -231,90 +231,29 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "%s attribute '%s' has no type",
                             nlabel, ap->name);
 
-    char label[LABEL_MAX];
-    ortc_status st = ORTC_STATUS_OK;
-    ortc_attr *a = NULL;
+    ortc_attr_type type;
     switch (ap->type) {
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_FLOAT)))
-            return oom(L);
-        a->f = ap->f;
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_INT)))
-            return oom(L);
-        a->i = ap->i;
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_STRING)))
-            return oom(L);
-        if (!(a->s = ortc_pb_bytes_dup(&ap->s)))
-            return oom(L);
-        a->s_len = ap->s.len;
-        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: type = ORTC_ATTR_FLOAT; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: type = ORTC_ATTR_INT; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: type = ORTC_ATTR_STRING; break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
         if (!ap->t)
             return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                                 "%s attribute '%s' has type tensor but no tensor", nlabel,
                                 ap->name);
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSOR)))
-            return oom(L);
-        snprintf(label, sizeof label, "%s attribute '%s'", nlabel, ap->name);
-        st = ortc_pb_tensor_convert(ap->t, label, L->dir, L->src, &a->t, L->err);
+        type = ORTC_ATTR_TENSOR;
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
         if (!ap->g)
             return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                                 "%s attribute '%s' has type graph but no graph", nlabel, ap->name);
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_GRAPH)))
-            return oom(L);
-        st = build_subgraph(L, ap->g, g, ap->name, nlabel, &a->g);
+        type = ORTC_ATTR_GRAPH;
         break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_FLOATS)))
-            return oom(L);
-        if (ap->n_floats && !(a->floats = dup_array(ap->floats, ap->n_floats, sizeof *a->floats)))
-            return oom(L);
-        a->n = ap->n_floats;
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_INTS)))
-            return oom(L);
-        if (ap->n_ints && !(a->ints = dup_array(ap->ints, ap->n_ints, sizeof *a->ints)))
-            return oom(L);
-        a->n = ap->n_ints;
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_STRINGS)))
-            return oom(L);
-        if (ap->n_strings && !(a->strings = calloc(ap->n_strings, sizeof *a->strings)))
-            return oom(L);
-        a->n = ap->n_strings;
-        for (size_t i = 0; i < ap->n_strings; i++)
-            if (!(a->strings[i] = ortc_pb_bytes_dup(&ap->strings[i])))
-                return oom(L);
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TENSORS)))
-            return oom(L);
-        if (ap->n_tensors && !(a->tensors = calloc(ap->n_tensors, sizeof *a->tensors)))
-            return oom(L);
-        a->n = ap->n_tensors;
-        for (size_t i = 0; i < ap->n_tensors && !st; i++) {
-            snprintf(label, sizeof label, "%s attribute '%s' tensor #%zu", nlabel, ap->name, i);
-            st = ortc_pb_tensor_convert(ap->tensors[i], label, L->dir, L->src, &a->tensors[i],
-                                        L->err);
-        }
-        break;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_GRAPHS)))
-            return oom(L);
-        if (ap->n_graphs && !(a->graphs = calloc(ap->n_graphs, sizeof *a->graphs)))
-            return oom(L);
-        a->n = ap->n_graphs;
-        for (size_t i = 0; i < ap->n_graphs && !st; i++)
-            st = build_subgraph(L, ap->graphs[i], g, ap->name, nlabel, &a->graphs[i]);
-        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: type = ORTC_ATTR_FLOATS; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS: type = ORTC_ATTR_INTS; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: type = ORTC_ATTR_STRINGS; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: type = ORTC_ATTR_TENSORS; break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: type = ORTC_ATTR_GRAPHS; break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR:
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
@@ -329,6 +268,63 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                             "%s attribute '%s' has unknown type %d", nlabel, ap->name,
                             (int)ap->type);
+    }
+    ortc_attr *a = ortc_node_add_attr(n, ap->name, type);
+    if (!a)
+        return oom(L);
+    /* lists: the array first (zeroed where elements are converted one by
+     * one), then a->n, so that a failure leaves an attribute ir.c can free */
+    char label[LABEL_MAX];
+    ortc_status st = ORTC_STATUS_OK;
+    switch (type) {
+    case ORTC_ATTR_FLOAT: a->f = ap->f; break;
+    case ORTC_ATTR_INT: a->i = ap->i; break;
+    case ORTC_ATTR_STRING:
+        if (!(a->s = ortc_pb_bytes_dup(&ap->s)))
+            return oom(L);
+        a->s_len = ap->s.len;
+        break;
+    case ORTC_ATTR_TENSOR:
+        snprintf(label, sizeof label, "%s attribute '%s'", nlabel, ap->name);
+        st = ortc_pb_tensor_convert(ap->t, label, L->dir, L->src, &a->t, L->err);
+        break;
+    case ORTC_ATTR_GRAPH: st = build_subgraph(L, ap->g, g, ap->name, nlabel, &a->g); break;
+    case ORTC_ATTR_FLOATS:
+        if (ap->n_floats && !(a->floats = dup_array(ap->floats, ap->n_floats, sizeof *a->floats)))
+            return oom(L);
+        a->n = ap->n_floats;
+        break;
+    case ORTC_ATTR_INTS:
+        if (ap->n_ints && !(a->ints = dup_array(ap->ints, ap->n_ints, sizeof *a->ints)))
+            return oom(L);
+        a->n = ap->n_ints;
+        break;
+    case ORTC_ATTR_STRINGS:
+        if (ap->n_strings && !(a->strings = calloc(ap->n_strings, sizeof *a->strings)))
+            return oom(L);
+        a->n = ap->n_strings;
+        for (size_t i = 0; i < ap->n_strings; i++)
+            if (!(a->strings[i] = ortc_pb_bytes_dup(&ap->strings[i])))
+                return oom(L);
+        break;
+    case ORTC_ATTR_TENSORS:
+        if (ap->n_tensors && !(a->tensors = calloc(ap->n_tensors, sizeof *a->tensors)))
+            return oom(L);
+        a->n = ap->n_tensors;
+        for (size_t i = 0; i < ap->n_tensors && !st; i++) {
+            snprintf(label, sizeof label, "%s attribute '%s' tensor #%zu", nlabel, ap->name, i);
+            st = ortc_pb_tensor_convert(ap->tensors[i], label, L->dir, L->src, &a->tensors[i],
+                                        L->err);
+        }
+        break;
+    case ORTC_ATTR_GRAPHS:
+        if (ap->n_graphs && !(a->graphs = calloc(ap->n_graphs, sizeof *a->graphs)))
+            return oom(L);
+        a->n = ap->n_graphs;
+        for (size_t i = 0; i < ap->n_graphs && !st; i++)
+            st = build_subgraph(L, ap->graphs[i], g, ap->name, nlabel, &a->graphs[i]);
+        break;
+    default: break; /* refused above */
     }
     return st;
 }

@@ -215,17 +215,25 @@ static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t alg, fl
     return dnnl_post_ops_append_eltwise(ops, 1.0f, alg, a, b);
 }
 
+/* Puts ops (built with status s) on attr and destroys ops; an error naming
+ * `what` when building or setting failed. */
+static ortc_status attr_set_post_ops(ortc_opctx *c, dnnl_primitive_attr_t attr, dnnl_post_ops_t ops,
+                                     dnnl_status_t s, const char *what)
+{
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    if (s != dnnl_success)
+        return ortc_dnnl_error(c, s, what, __FILE__, __LINE__);
+    return ORTC_STATUS_OK;
+}
+
 ortc_status ortc_dnnl_attr_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha)
 {
     dnnl_post_ops_t ops;
     DNNL_CHECK(c, dnnl_post_ops_create(&ops));
     dnnl_status_t s = append_eltwise(ops, dnnl_eltwise_linear, alpha, 0.0f);
-    if (s == dnnl_success)
-        s = dnnl_primitive_attr_set_post_ops(attr, ops);
-    dnnl_post_ops_destroy(ops);
-    if (s != dnnl_success)
-        return ortc_dnnl_error(c, s, "a linear post-op", __FILE__, __LINE__);
-    return ORTC_STATUS_OK;
+    return attr_set_post_ops(c, attr, ops, s, "a linear post-op");
 }
 
 /* A copy of attr whose relu post-ops (alpha 0) are clip_v2 from 0 to
@@ -763,12 +771,7 @@ ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
         s = dnnl_post_ops_append_sum(ops, first_sum);
     for (int i = 0; s == dnnl_success && i < n->n_post_ops; i++)
         s = append_post_op(ops, &n->post_ops[i]);
-    if (s == dnnl_success)
-        s = dnnl_primitive_attr_set_post_ops(attr, ops);
-    dnnl_post_ops_destroy(ops);
-    if (s != dnnl_success)
-        return ortc_dnnl_error(c, s, "building the fused post-ops", __FILE__, __LINE__);
-    return ORTC_STATUS_OK;
+    return attr_set_post_ops(c, attr, ops, s, "building the fused post-ops");
 }
 
 /* Whether output 0's bytes may overlap those of input i (not the summand). */

@@ -1,14 +1,18 @@
 /* op_util.c — checks and small helpers shared by operator implementations:
  * errors that name the node, arity/dtype/attribute checks, broadcasting,
  * axis normalisation, reading integer tensors; and ortc_op_prepare, which
- * applies a row's declared aliasing around its prepare. No kernels here.
+ * applies a row's declared aliasing around its prepare. The helpers of
+ * op_util.h too. No operator's kernel here.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
+#include "op_util.h"
 #include "operator.h"
+#include "plain_util.h"
+#include "tensor/cast.h"
 
 ortc_status ortc_op_error(ortc_opctx *c, ortc_status status, const char *fmt, ...)
 {
@@ -230,21 +234,7 @@ double ortc_op_flops(const ortc_tensor *t, double macs_per_element)
 
 int64_t ortc_tensor_get_int(const ortc_tensor *t, int64_t i)
 {
-    const void *p = t->data;
-    switch (t->dtype) {
-    case ORTC_DTYPE_INT64: return ((const int64_t *)p)[i];
-    case ORTC_DTYPE_INT32: return ((const int32_t *)p)[i];
-    case ORTC_DTYPE_INT16: return ((const int16_t *)p)[i];
-    case ORTC_DTYPE_INT8: return ((const int8_t *)p)[i];
-    case ORTC_DTYPE_UINT8: return ((const uint8_t *)p)[i];
-    case ORTC_DTYPE_UINT16: return ((const uint16_t *)p)[i];
-    case ORTC_DTYPE_UINT32: return ((const uint32_t *)p)[i];
-    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)p)[i];
-    case ORTC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
-    case ORTC_DTYPE_FLOAT: return (int64_t)((const float *)p)[i];
-    case ORTC_DTYPE_DOUBLE: return (int64_t)((const double *)p)[i];
-    default: return 0;
-    }
+    return ortc_load_int(t->data, t->dtype, i);
 }
 
 double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)
@@ -253,5 +243,161 @@ double ortc_tensor_get_double(const ortc_tensor *t, int64_t i)
     case ORTC_DTYPE_FLOAT: return ((const float *)t->data)[i];
     case ORTC_DTYPE_DOUBLE: return ((const double *)t->data)[i];
     default: return (double)ortc_tensor_get_int(t, i);
+    }
+}
+
+ortc_status ortc_op_shape_error(ortc_opctx *c, int i, const char *role, const char *fmt, ...)
+{
+    char rest[512], shape[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    const ortc_tensor *t = c->in[i];
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d '%s'%s%s%s has shape %s; %s", i,
+                         ortc_plain_input_name(c, i), role ? " (" : "", role ? role : "",
+                         role ? ")" : "", ortc_shape_str(shape, sizeof shape, t->rank, t->dims),
+                         rest);
+}
+
+ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *const *names, int def,
+                                int *out)
+{
+    ortc_status st = ortc_op_check_attr(c, attr, ORTC_ATTR_STRING);
+    if (st)
+        return st;
+    const char *s = ortc_node_attr_string(c->node, attr, NULL);
+    int n = 0;
+    while (names[n])
+        n++;
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s",
+                 i == 0       ? ""
+                 : i == n - 1 ? " or "
+                              : ", ",
+                 names[i]);
+    }
+    if (!s) {
+        if (def < 0)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' (%s) is missing",
+                                 attr, list);
+        *out = def;
+        return ORTC_STATUS_OK;
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = i;
+            return ORTC_STATUS_OK;
+        }
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is \"%s\"; it must be %s",
+                         attr, s, list);
+}
+
+ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_reduction *red)
+{
+    *red = ORTC_SCATTER_NONE;
+    ortc_status st = ortc_op_check_same_dtype(c, 2, 0);
+    if (st)
+        return st;
+    ortc_dtype dtype = c->in[0]->dtype;
+    if (ortc_op_version(c) < 16) {
+        if (ortc_node_attr(c->node, "reduction"))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'reduction' exists from %s-16 on", op);
+        return ORTC_STATUS_OK;
+    }
+    static const char *const names[] = {"none", "add", "mul", NULL};
+    int i;
+    if ((st = ortc_op_attr_choice(c, "reduction", names, 0, &i)))
+        return st;
+    *red = (ortc_scatter_reduction)i;
+    if (*red != ORTC_SCATTER_NONE && (!ortc_dtype_is_numeric(dtype) || dtype == ORTC_DTYPE_BOOL))
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "reduction '%s' on dtype %s is not supported", names[i],
+                             ortc_dtype_name(dtype));
+    return ORTC_STATUS_OK;
+}
+
+void ortc_op_scatter_combine(ortc_dtype t, void *y, const void *u, int64_t n,
+                             ortc_scatter_reduction red)
+{
+    bool add = red == ORTC_SCATTER_ADD;
+    switch (t) {
+#define COMBINE(T)                                                                                 \
+    {                                                                                              \
+        T *p = y;                                                                                  \
+        const T *v = u;                                                                            \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            p[i] = add ? (T)(p[i] + v[i]) : (T)(p[i] * v[i]);                                      \
+        break;                                                                                     \
+    }
+    case ORTC_DTYPE_FLOAT: COMBINE(float)
+    case ORTC_DTYPE_DOUBLE: COMBINE(double)
+    case ORTC_DTYPE_INT8: COMBINE(int8_t)
+    case ORTC_DTYPE_INT16: COMBINE(int16_t)
+    case ORTC_DTYPE_INT32: COMBINE(int32_t)
+    case ORTC_DTYPE_INT64: COMBINE(int64_t)
+    case ORTC_DTYPE_UINT8: COMBINE(uint8_t)
+    case ORTC_DTYPE_UINT16: COMBINE(uint16_t)
+    case ORTC_DTYPE_UINT32: COMBINE(uint32_t)
+    case ORTC_DTYPE_UINT64: COMBINE(uint64_t)
+#undef COMBINE
+    case ORTC_DTYPE_FLOAT16:
+    case ORTC_DTYPE_BFLOAT16:
+        for (int64_t i = 0; i < n; i++) {
+            double a = ortc_scalar_double(ortc_scalar_load(t, y, i)),
+                   b = ortc_scalar_double(ortc_scalar_load(t, u, i));
+            ortc_scalar_store(t, y, i, ortc_scalar_float(add ? a + b : a * b));
+        }
+        break;
+    default: break;
+    }
+}
+
+ortc_status ortc_op_check_same_shape(ortc_opctx *c, int i, const char *role_i, int j,
+                                     const char *role_j)
+{
+    const ortc_tensor *a = c->in[i], *b = c->in[j];
+    if (a->rank == b->rank && !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims))
+        return ORTC_STATUS_OK;
+    char sa[128], sb[128], ra[64] = "", rb[64] = "";
+    if (role_i)
+        snprintf(ra, sizeof ra, " (%s)", role_i);
+    if (role_j)
+        snprintf(rb, sizeof rb, " (%s)", role_j);
+    return ortc_op_error(
+        c, ORTC_STATUS_INVALID_MODEL,
+        "input %d '%s'%s has shape %s but input %d '%s'%s has %s; they must match", i,
+        ortc_plain_input_name(c, i), ra, ortc_shape_str(sa, sizeof sa, a->rank, a->dims), j,
+        ortc_plain_input_name(c, j), rb, ortc_shape_str(sb, sizeof sb, b->rank, b->dims));
+}
+
+ortc_status ortc_op_auto_pad(ortc_opctx *c, ortc_auto_pad *mode)
+{
+    static const char *const names[] = {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", NULL};
+    int i;
+    ortc_status st = ortc_op_attr_choice(c, "auto_pad", names, 0, &i);
+    if (!st)
+        *mode = (ortc_auto_pad)i;
+    return st;
+}
+
+void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const int64_t *strides,
+                          const bool *reduced)
+{
+    s->nk = s->nr = 0;
+    s->n_kept = s->n_red = 1;
+    for (int d = 0; d < n; d++) {
+        if (reduced[d]) {
+            s->rdim[s->nr] = dims[d];
+            s->rstride[s->nr++] = strides[d];
+            s->n_red *= dims[d];
+        } else {
+            s->kdim[s->nk] = dims[d];
+            s->kstride[s->nk++] = strides[d];
+            s->n_kept *= dims[d];
+        }
     }
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "resize.h"
 #include "util.h"
+#include "yaml_doc.h"
 
 static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
 static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
@@ -53,41 +53,16 @@ void ortc_card_free(ortc_card *card)
 /* ---- parsing ------------------------------------------------------------- */
 
 typedef struct card_parser {
-    yaml_document_t *doc;
-    const char *file; /* for messages; NULL: "line N" */
-    char *err;
-    size_t errlen;
+    ortc_yaml_doc y;
     int have_mean, have_std;
     int n_mean, n_std;
     float mean[3], std[3];
 } card_parser;
 
-static int fail_at(card_parser *p, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_at(card_parser *p, const yaml_node_t *node, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    unsigned long line = node ? (unsigned long)node->start_mark.line + 1 : 1;
-    if (p->file)
-        ortc_tools_err(p->err, p->errlen, "%s:%lu: %s", p->file, line, msg);
-    else
-        ortc_tools_err(p->err, p->errlen, "line %lu: %s", line, msg);
-    return -1;
-}
-
-static const char *scalar_text(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
 /* A plain (unquoted) scalar spelling YAML's null. */
 static int is_null(const yaml_node_t *n)
 {
-    const char *s = scalar_text(n);
+    const char *s = ortc_yaml_scalar(n);
     if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
@@ -95,12 +70,12 @@ static int is_null(const yaml_node_t *n)
 
 static int get_string(card_parser *p, const yaml_node_t *n, const char *key, char **out)
 {
-    const char *s = scalar_text(n);
+    const char *s = ortc_yaml_scalar(n);
     if (!s || is_null(n))
-        return fail_at(p, n, "%s must be a string", key);
+        return ortc_yaml_doc_fail(&p->y, n, "%s must be a string", key);
     char *copy = strdup(s);
     if (!copy)
-        return fail_at(p, n, "out of memory");
+        return ortc_yaml_doc_fail(&p->y, n, "out of memory");
     free(*out);
     *out = copy;
     return 0;
@@ -109,19 +84,19 @@ static int get_string(card_parser *p, const yaml_node_t *n, const char *key, cha
 static int get_int(card_parser *p, const yaml_node_t *n, const char *key, long lo, long hi,
                    const char *what, int *out)
 {
-    const char *s = scalar_text(n);
+    const char *s = ortc_yaml_scalar(n);
     char *end = NULL;
     errno = 0;
     long v = s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? strtol(s, &end, 10) : 0;
     if (!s || !*s || !end || *end || errno || v < lo || v > hi)
-        return fail_at(p, n, "%s must be %s", key, what);
+        return ortc_yaml_doc_fail(&p->y, n, "%s must be %s", key, what);
     *out = (int)v;
     return 0;
 }
 
 static int parse_number(const yaml_node_t *n, float *out)
 {
-    const char *s = scalar_text(n);
+    const char *s = ortc_yaml_scalar(n);
     if (!s || !*s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return -1;
     char *end = NULL;
@@ -137,14 +112,14 @@ static int parse_number(const yaml_node_t *n, float *out)
 static int get_choice(card_parser *p, const yaml_node_t *n, const char *key,
                       const char *const *names, int count, const char *list, int *out)
 {
-    const char *s = scalar_text(n);
+    const char *s = ortc_yaml_scalar(n);
     for (int i = 0; s && i < count; i++) {
         if (strcmp(s, names[i]) == 0) {
             *out = i;
             return 0;
         }
     }
-    return fail_at(p, n, "%s must be one of %s", key, list);
+    return ortc_yaml_doc_fail(&p->y, n, "%s must be one of %s", key, list);
 }
 
 /* A list of 1 or 3 numbers. */
@@ -152,16 +127,16 @@ static int get_triple(card_parser *p, const yaml_node_t *n, const char *key, flo
                       int *count)
 {
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail_at(p, n, "%s must be a list of 1 or 3 numbers", key);
+        return ortc_yaml_doc_fail(&p->y, n, "%s must be a list of 1 or 3 numbers", key);
     int k = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++, k++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+        yaml_node_t *item = yaml_document_get_node(&p->y.doc, *it);
         if (k >= 3 || parse_number(item, &vals[k]) != 0)
-            return fail_at(p, n, "%s must be a list of 1 or 3 numbers", key);
+            return ortc_yaml_doc_fail(&p->y, n, "%s must be a list of 1 or 3 numbers", key);
     }
     if (k != 1 && k != 3)
-        return fail_at(p, n, "%s must be a list of 1 or 3 numbers", key);
+        return ortc_yaml_doc_fail(&p->y, n, "%s must be a list of 1 or 3 numbers", key);
     *count = k;
     return 0;
 }
@@ -170,22 +145,44 @@ static int get_triple(card_parser *p, const yaml_node_t *n, const char *key, flo
 static int check_mapping(card_parser *p, const yaml_node_t *map, const char *what)
 {
     if (!map || map->type != YAML_MAPPING_NODE)
-        return fail_at(p, map, "%s must be a mapping", what);
+        return ortc_yaml_doc_fail(&p->y, map, "%s must be a mapping", what);
     for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
          a++) {
-        yaml_node_t *ka = yaml_document_get_node(p->doc, a->key);
-        if (!scalar_text(ka))
-            return fail_at(p, ka, "%s has a key that is not a string", what);
+        yaml_node_t *ka = yaml_document_get_node(&p->y.doc, a->key);
+        if (!ortc_yaml_scalar(ka))
+            return ortc_yaml_doc_fail(&p->y, ka, "%s has a key that is not a string", what);
         for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-            yaml_node_t *kb = yaml_document_get_node(p->doc, b->key);
-            if (strcmp(scalar_text(ka), scalar_text(kb)) == 0)
-                return fail_at(p, ka, "duplicate key '%s' in %s", scalar_text(ka), what);
+            yaml_node_t *kb = yaml_document_get_node(&p->y.doc, b->key);
+            if (strcmp(ortc_yaml_scalar(ka), ortc_yaml_scalar(kb)) == 0)
+                return ortc_yaml_doc_fail(&p->y, ka, "duplicate key '%s' in %s",
+                                          ortc_yaml_scalar(ka), what);
         }
     }
     return 0;
 }
 
-static int parse_input(card_parser *p, const yaml_node_t *map, ortc_card *card)
+/* Handles one key k (node kn, value v) of a mapping; 0 or -1 after fail_at. */
+typedef int (*key_fn)(card_parser *p, const char *k, const yaml_node_t *kn, const yaml_node_t *v,
+                      ortc_card *card, char **labels);
+
+/* check_mapping, then fn on each key in document order; stops at an error. */
+static int walk_mapping(card_parser *p, const yaml_node_t *map, const char *what, key_fn fn,
+                        ortc_card *card, char **labels)
+{
+    if (check_mapping(p, map, what) != 0)
+        return -1;
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+         pr++) {
+        yaml_node_t *kn = yaml_document_get_node(&p->y.doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(&p->y.doc, pr->value);
+        if (fn(p, ortc_yaml_scalar(kn), kn, v, card, labels) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int input_key(card_parser *p, const char *k, const yaml_node_t *kn, const yaml_node_t *v,
+                     ortc_card *card, char **labels)
 {
     static const char *const layouts[] = {"NCHW", "NHWC"};
     static const char *const crops[] = {"none", "center"};
@@ -194,117 +191,86 @@ static int parse_input(card_parser *p, const yaml_node_t *map, ortc_card *card)
                                         ORTC_RESAMPLE_BICUBIC};
     static const char *const colors[] = {"RGB", "BGR", "GRAY"};
     static const int color_values[] = {3, -3, 1};
-    if (check_mapping(p, map, "input") != 0)
-        return -1;
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
-        const char *k = scalar_text(kn);
-        int i = 0, rc;
-        if (!strcmp(k, "name")) {
-            rc = get_string(p, v, "input.name", &card->input_name);
-        } else if (!strcmp(k, "layout")) {
-            rc = get_choice(p, v, "input.layout", layouts, 2, "NCHW, NHWC", &i);
-            card->nhwc = i;
-        } else if (!strcmp(k, "height")) {
-            rc = get_int(p, v, "input.height", 1, 65535, "an integer in 1..65535", &card->height);
-        } else if (!strcmp(k, "width")) {
-            rc = get_int(p, v, "input.width", 1, 65535, "an integer in 1..65535", &card->width);
-        } else if (!strcmp(k, "resize")) {
-            rc = get_int(p, v, "input.resize", 0, 65535, "an integer in 0..65535", &card->resize);
-        } else if (!strcmp(k, "crop")) {
-            rc = get_choice(p, v, "input.crop", crops, 2, "center, none", &i);
-            card->center_crop = i;
-        } else if (!strcmp(k, "interpolation")) {
-            rc = get_choice(p, v, "input.interpolation", interps, 3, "bilinear, nearest, bicubic",
-                            &i);
-            if (rc == 0)
-                card->interpolation = interp_values[i];
-        } else if (!strcmp(k, "color")) {
-            rc = get_choice(p, v, "input.color", colors, 3, "RGB, BGR, GRAY", &i);
-            if (rc == 0)
-                card->color = color_values[i];
-        } else if (!strcmp(k, "scale")) {
-            float s = 0;
-            rc = parse_number(v, &s) == 0 && s != 0.0f
-                     ? 0
-                     : fail_at(p, v, "input.scale must be a non-zero number");
-            card->scale = s;
-        } else if (!strcmp(k, "mean")) {
-            rc = get_triple(p, v, "input.mean", p->mean, &p->n_mean);
-            p->have_mean = 1;
-        } else if (!strcmp(k, "std")) {
-            rc = get_triple(p, v, "input.std", p->std, &p->n_std);
-            for (int c = 0; rc == 0 && c < p->n_std; c++)
-                if (p->std[c] == 0.0f)
-                    rc = fail_at(p, v, "input.std must not contain 0");
-            p->have_std = 1;
-        } else {
-            rc = fail_at(p, kn, "unknown key 'input.%s'", k);
-        }
-        if (rc != 0)
-            return -1;
+    (void)labels;
+    int i = 0, rc;
+    if (!strcmp(k, "name")) {
+        rc = get_string(p, v, "input.name", &card->input_name);
+    } else if (!strcmp(k, "layout")) {
+        rc = get_choice(p, v, "input.layout", layouts, 2, "NCHW, NHWC", &i);
+        card->nhwc = i;
+    } else if (!strcmp(k, "height")) {
+        rc = get_int(p, v, "input.height", 1, 65535, "an integer in 1..65535", &card->height);
+    } else if (!strcmp(k, "width")) {
+        rc = get_int(p, v, "input.width", 1, 65535, "an integer in 1..65535", &card->width);
+    } else if (!strcmp(k, "resize")) {
+        rc = get_int(p, v, "input.resize", 0, 65535, "an integer in 0..65535", &card->resize);
+    } else if (!strcmp(k, "crop")) {
+        rc = get_choice(p, v, "input.crop", crops, 2, "center, none", &i);
+        card->center_crop = i;
+    } else if (!strcmp(k, "interpolation")) {
+        rc = get_choice(p, v, "input.interpolation", interps, 3, "bilinear, nearest, bicubic", &i);
+        if (rc == 0)
+            card->interpolation = interp_values[i];
+    } else if (!strcmp(k, "color")) {
+        rc = get_choice(p, v, "input.color", colors, 3, "RGB, BGR, GRAY", &i);
+        if (rc == 0)
+            card->color = color_values[i];
+    } else if (!strcmp(k, "scale")) {
+        float s = 0;
+        rc = parse_number(v, &s) == 0 && s != 0.0f
+                 ? 0
+                 : ortc_yaml_doc_fail(&p->y, v, "input.scale must be a non-zero number");
+        card->scale = s;
+    } else if (!strcmp(k, "mean")) {
+        rc = get_triple(p, v, "input.mean", p->mean, &p->n_mean);
+        p->have_mean = 1;
+    } else if (!strcmp(k, "std")) {
+        rc = get_triple(p, v, "input.std", p->std, &p->n_std);
+        for (int c = 0; rc == 0 && c < p->n_std; c++)
+            if (p->std[c] == 0.0f)
+                rc = ortc_yaml_doc_fail(&p->y, v, "input.std must not contain 0");
+        p->have_std = 1;
+    } else {
+        rc = ortc_yaml_doc_fail(&p->y, kn, "unknown key 'input.%s'", k);
     }
-    return 0;
+    return rc;
 }
 
-static int parse_output(card_parser *p, const yaml_node_t *map, ortc_card *card, char **labels)
+static int output_key(card_parser *p, const char *k, const yaml_node_t *kn, const yaml_node_t *v,
+                      ortc_card *card, char **labels)
 {
     static const char *const kinds[] = {"probabilities", "logits"};
-    if (check_mapping(p, map, "output") != 0)
-        return -1;
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
-        const char *k = scalar_text(kn);
-        int rc;
-        if (!strcmp(k, "name"))
-            rc = get_string(p, v, "output.name", &card->output_name);
-        else if (!strcmp(k, "kind"))
-            rc = get_choice(p, v, "output.kind", kinds, 2, "logits, probabilities",
-                            &card->output_logits);
-        else if (!strcmp(k, "labels"))
-            rc = get_string(p, v, "output.labels", labels);
-        else
-            rc = fail_at(p, kn, "unknown key 'output.%s'", k);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
+    if (!strcmp(k, "name"))
+        return get_string(p, v, "output.name", &card->output_name);
+    if (!strcmp(k, "kind"))
+        return get_choice(p, v, "output.kind", kinds, 2, "logits, probabilities",
+                          &card->output_logits);
+    if (!strcmp(k, "labels"))
+        return get_string(p, v, "output.labels", labels);
+    return ortc_yaml_doc_fail(&p->y, kn, "unknown key 'output.%s'", k);
 }
 
-static int parse_root(card_parser *p, const yaml_node_t *root, ortc_card *card, char **labels)
+static int root_key(card_parser *p, const char *k, const yaml_node_t *kn, const yaml_node_t *v,
+                    ortc_card *card, char **labels)
 {
     static const char *const weights[] = {"random", "pretrained", "trained"};
-    if (check_mapping(p, root, "the card") != 0)
-        return -1;
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
-         pr++) {
-        yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
-        const char *k = scalar_text(kn);
-        int rc, i = 0;
-        if (!strcmp(k, "name")) {
-            rc = get_string(p, v, "name", &card->name);
-        } else if (!strcmp(k, "description")) {
-            rc = get_string(p, v, "description", &card->description);
-        } else if (!strcmp(k, "weights")) {
-            rc = get_choice(p, v, "weights", weights, 3, "random, pretrained, trained", &i);
-            if (rc == 0)
-                rc = get_string(p, v, "weights", &card->weights);
-        } else if (!strcmp(k, "input")) {
-            rc = parse_input(p, v, card);
-        } else if (!strcmp(k, "output")) {
-            rc = parse_output(p, v, card, labels);
-        } else {
-            rc = fail_at(p, kn, "unknown key '%s'", k);
-        }
-        if (rc != 0)
-            return -1;
+    int rc, i = 0;
+    if (!strcmp(k, "name")) {
+        rc = get_string(p, v, "name", &card->name);
+    } else if (!strcmp(k, "description")) {
+        rc = get_string(p, v, "description", &card->description);
+    } else if (!strcmp(k, "weights")) {
+        rc = get_choice(p, v, "weights", weights, 3, "random, pretrained, trained", &i);
+        if (rc == 0)
+            rc = get_string(p, v, "weights", &card->weights);
+    } else if (!strcmp(k, "input")) {
+        rc = walk_mapping(p, v, "input", input_key, card, labels);
+    } else if (!strcmp(k, "output")) {
+        rc = walk_mapping(p, v, "output", output_key, card, labels);
+    } else {
+        rc = ortc_yaml_doc_fail(&p->y, kn, "unknown key '%s'", k);
     }
-    return 0;
+    return rc;
 }
 
 /* mean/std after all keys are known: defaults, counts, channels. */
@@ -329,10 +295,10 @@ static int finish_norm(card_parser *p, const yaml_node_t *root, ortc_card *card)
         p->std[0] = p->std[1] = p->std[2] = 1.0f;
     }
     if (p->n_mean != p->n_std)
-        return fail_at(p, root, "input.mean has %d entries but input.std has %d", p->n_mean,
-                       p->n_std);
+        return ortc_yaml_doc_fail(&p->y, root, "input.mean has %d entries but input.std has %d",
+                                  p->n_mean, p->n_std);
     if (gray && p->n_mean != 1)
-        return fail_at(p, root, "input.mean/std must have 1 entry for color GRAY");
+        return ortc_yaml_doc_fail(&p->y, root, "input.mean/std must have 1 entry for color GRAY");
     card->n_channels = p->n_mean;
     for (int c = 0; c < 3; c++) {
         card->mean[c] = p->mean[p->n_mean == 1 ? 0 : c];
@@ -362,44 +328,24 @@ static int card_parse_named(const char *yaml, size_t len, const char *base_dir, 
                             ortc_card *card, char *err, size_t errlen)
 {
     ortc_card_default(card, 0, 0);
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        ortc_tools_err(err, errlen, "%s: out of memory", file ? file : "card");
-        return -1;
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        unsigned long line = (unsigned long)parser.problem_mark.line + 1;
-        const char *problem = parser.problem ? parser.problem : "syntax error";
-        if (file)
-            ortc_tools_err(err, errlen, "%s:%lu: YAML error: %s", file, line, problem);
-        else
-            ortc_tools_err(err, errlen, "line %lu: YAML error: %s", line, problem);
-        yaml_parser_delete(&parser);
-        return -1;
-    }
     card_parser p;
     memset(&p, 0, sizeof p);
-    p.doc = &doc;
-    p.file = file;
-    p.err = err;
-    p.errlen = errlen;
+    if (ortc_yaml_doc_open(&p.y, yaml, len, file, err, errlen))
+        return -1;
     char *labels = NULL;
     int rc = 0;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    yaml_node_t *root = yaml_document_get_root_node(&p.y.doc);
     if (root && !is_null(root)) /* an empty card means all defaults */
-        rc = parse_root(&p, root, card, &labels);
+        rc = walk_mapping(&p, root, "the card", root_key, card, &labels);
     if (rc == 0)
         rc = finish_norm(&p, root, card);
     if (rc == 0 && labels) {
         card->labels_path = join_path(base_dir, labels);
         if (!card->labels_path)
-            rc = fail_at(&p, root, "out of memory");
+            rc = ortc_yaml_doc_fail(&p.y, root, "out of memory");
     }
     free(labels);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    ortc_yaml_doc_close(&p.y);
     if (rc != 0)
         ortc_card_free(card);
     return rc;

@@ -131,26 +131,20 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
         c->threads = (int)n;
         return 1;
     }
-    if (!strcmp(argv[*i], "--reference")) {
-        c->reference = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--no-optimize")) {
-        c->no_optimize = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--verbose") || !strcmp(argv[*i], "-v")) {
-        c->verbose = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--json")) {
-        c->json = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--huge-pages")) {
-        c->huge_pages = true;
-        return 1;
-    }
+    const struct {
+        const char *name, *alias;
+        bool *flag;
+    } flags[] = {{"--reference", NULL, &c->reference},
+                 {"--no-optimize", NULL, &c->no_optimize},
+                 {"--verbose", "-v", &c->verbose},
+                 {"--json", NULL, &c->json},
+                 {"--huge-pages", NULL, &c->huge_pages}};
+    for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
+        if (!strcmp(argv[*i], flags[k].name) ||
+            (flags[k].alias && !strcmp(argv[*i], flags[k].alias))) {
+            *flags[k].flag = true;
+            return 1;
+        }
     return 0;
 }
 

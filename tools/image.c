@@ -112,19 +112,14 @@ static void png_convert_row(uint8_t *out, const unsigned char *in, int w, int co
             break;
         case PNG_COLOR_TYPE_GRAY_ALPHA: r = g = b = depth == 16 ? in[4 * x] : in[2 * x]; break;
         case PNG_COLOR_TYPE_RGB:
-            if (depth == 16) {
-                r = in[6 * x], g = in[6 * x + 2], b = in[6 * x + 4];
-            } else {
-                r = in[3 * x], g = in[3 * x + 1], b = in[3 * x + 2];
-            }
+        case PNG_COLOR_TYPE_RGB_ALPHA: {
+            /* 3 or 4 samples a pixel, of 1 or 2 bytes (16 bits: the high byte) */
+            int bytes = depth == 16 ? 2 : 1;
+            const unsigned char *px =
+                in + (size_t)x * (color_type == PNG_COLOR_TYPE_RGB ? 3 : 4) * bytes;
+            r = px[0], g = px[bytes], b = px[2 * bytes];
             break;
-        case PNG_COLOR_TYPE_RGB_ALPHA:
-            if (depth == 16) {
-                r = in[8 * x], g = in[8 * x + 2], b = in[8 * x + 4];
-            } else {
-                r = in[4 * x], g = in[4 * x + 1], b = in[4 * x + 2];
-            }
-            break;
+        }
         default: { /* palette */
             unsigned i = in[x];
             if ((int)i < n_pal) {

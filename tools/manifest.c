@@ -7,38 +7,16 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-typedef struct parser {
-    yaml_document_t doc;
-    const char *name;
-    char *err;
-    size_t errlen;
-} parser;
+#include "util.h"
+#include "yaml_doc.h"
 
-static int fail_at(parser *p, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_at(parser *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(p->err, p->errlen, "%s:%lu: %s", p->name,
-             n ? (unsigned long)n->start_mark.line + 1 : 0ul, msg);
-    return -1;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+/* the document, the manifest's name for messages, the caller's buffer */
+typedef ortc_yaml_doc parser;
 
 static yaml_node_t *node(parser *p, int id)
 {
@@ -47,17 +25,17 @@ static yaml_node_t *node(parser *p, int id)
 
 static int dup_scalar(parser *p, const yaml_node_t *v, const char *key, char **out)
 {
-    const char *s = scalar(v);
+    const char *s = ortc_yaml_scalar(v);
     if (!s)
-        return fail_at(p, v, "'%s' must be a string", key);
+        return ortc_yaml_doc_fail(p, v, "'%s' must be a string", key);
     free(*out);
     *out = strdup(s);
-    return *out ? 0 : fail_at(p, v, "out of memory");
+    return *out ? 0 : ortc_yaml_doc_fail(p, v, "out of memory");
 }
 
 static int parse_expect(parser *p, const yaml_node_t *v, ortc_expect *e)
 {
-    const char *s = scalar(v);
+    const char *s = ortc_yaml_scalar(v);
     if (s && !strcmp(s, "pass"))
         *e = ORTC_EXPECT_PASS;
     else if (s && !strcmp(s, "fail"))
@@ -65,19 +43,20 @@ static int parse_expect(parser *p, const yaml_node_t *v, ortc_expect *e)
     else if (s && !strcmp(s, "unsupported"))
         *e = ORTC_EXPECT_UNSUPPORTED;
     else
-        return fail_at(p, v, "expected result must be pass, fail or unsupported, not '%s'",
-                       s ? s : "(not a scalar)");
+        return ortc_yaml_doc_fail(p, v,
+                                  "expected result must be pass, fail or unsupported, not '%s'",
+                                  s ? s : "(not a scalar)");
     return 0;
 }
 
 static int parse_tol(parser *p, const yaml_node_t *v, const char *key, double *out)
 {
-    const char *s = scalar(v);
+    const char *s = ortc_yaml_scalar(v);
     char *end;
     errno = 0;
     double x = s ? strtod(s, &end) : 0;
     if (!s || errno || end == s || *end || !(x >= 0) || !isfinite(x))
-        return fail_at(p, v, "'%s' must be a non-negative number", key);
+        return ortc_yaml_doc_fail(p, v, "'%s' must be a non-negative number", key);
     *out = x;
     return 0;
 }
@@ -88,11 +67,11 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
     memset(e, 0, sizeof *e);
     e->rtol = e->atol = -1;
     e->line = (int)key->start_mark.line + 1;
-    const char *name = scalar(key);
+    const char *name = ortc_yaml_scalar(key);
     if (!name || !*name)
-        return fail_at(p, key, "test names must be strings");
+        return ortc_yaml_doc_fail(p, key, "test names must be strings");
     if (!(e->name = strdup(name)))
-        return fail_at(p, key, "out of memory");
+        return ortc_yaml_doc_fail(p, key, "out of memory");
     if (v->type == YAML_SCALAR_NODE) {
         if (parse_expect(p, v, &e->expect))
             return -1;
@@ -101,9 +80,9 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
         for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
              pr++) {
             const yaml_node_t *k = node(p, pr->key), *x = node(p, pr->value);
-            const char *ks = scalar(k);
+            const char *ks = ortc_yaml_scalar(k);
             if (!ks)
-                return fail_at(p, k, "keys must be strings");
+                return ortc_yaml_doc_fail(p, k, "keys must be strings");
             int r;
             if (!strcmp(ks, "expect"))
                 r = parse_expect(p, x, &e->expect), have_expect = 1;
@@ -116,22 +95,23 @@ static int parse_entry(parser *p, const yaml_node_t *key, const yaml_node_t *v,
             else if (!strcmp(ks, "check"))
                 r = dup_scalar(p, x, "check", &e->check);
             else
-                return fail_at(p, k, "%s: unknown key '%s' (expect, reason, rtol, atol, check)",
-                               name, ks);
+                return ortc_yaml_doc_fail(
+                    p, k, "%s: unknown key '%s' (expect, reason, rtol, atol, check)", name, ks);
             if (r)
                 return -1;
         }
         if (!have_expect)
-            return fail_at(p, v, "%s: missing 'expect'", name);
+            return ortc_yaml_doc_fail(p, v, "%s: missing 'expect'", name);
     } else {
-        return fail_at(p, v, "%s: give pass/fail/unsupported or a mapping", name);
+        return ortc_yaml_doc_fail(p, v, "%s: give pass/fail/unsupported or a mapping", name);
     }
     if (e->expect != ORTC_EXPECT_PASS && (!e->reason || !*e->reason))
-        return fail_at(p, v, "%s: a '%s' entry needs a reason", name, ortc_expect_name(e->expect));
+        return ortc_yaml_doc_fail(p, v, "%s: a '%s' entry needs a reason", name,
+                                  ortc_expect_name(e->expect));
     if ((e->rtol >= 0 || e->atol >= 0) && (!e->reason || !*e->reason))
-        return fail_at(p, v, "%s: a tolerance override needs a reason", name);
+        return ortc_yaml_doc_fail(p, v, "%s: a tolerance override needs a reason", name);
     if (e->check && (!e->reason || !*e->reason))
-        return fail_at(p, v, "%s: a statistical check needs a reason", name);
+        return ortc_yaml_doc_fail(p, v, "%s: a statistical check needs a reason", name);
     return 0;
 }
 
@@ -144,12 +124,13 @@ static int parse_root(parser *p, ortc_manifest *m)
 {
     yaml_node_t *root = yaml_document_get_root_node(&p->doc);
     if (!root || root->type != YAML_MAPPING_NODE)
-        return fail_at(p, root, "the manifest must be a mapping with suite, data_version, tests");
+        return ortc_yaml_doc_fail(p, root,
+                                  "the manifest must be a mapping with suite, data_version, tests");
     const yaml_node_t *tests = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
          pr++) {
         const yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-        const char *ks = scalar(k);
+        const char *ks = ortc_yaml_scalar(k);
         if (ks && !strcmp(ks, "suite")) {
             if (dup_scalar(p, v, "suite", &m->suite))
                 return -1;
@@ -158,18 +139,19 @@ static int parse_root(parser *p, ortc_manifest *m)
                 return -1;
         } else if (ks && !strcmp(ks, "tests")) {
             if (v->type != YAML_MAPPING_NODE)
-                return fail_at(p, v, "'tests' must map test names to results");
+                return ortc_yaml_doc_fail(p, v, "'tests' must map test names to results");
             tests = v;
         } else {
-            return fail_at(p, k, "unknown key '%s' (suite, data_version, tests)", ks ? ks : "?");
+            return ortc_yaml_doc_fail(p, k, "unknown key '%s' (suite, data_version, tests)",
+                                      ks ? ks : "?");
         }
     }
     if (!tests)
-        return fail_at(p, root, "missing 'tests'");
+        return ortc_yaml_doc_fail(p, root, "missing 'tests'");
     size_t n = (size_t)(tests->data.mapping.pairs.top - tests->data.mapping.pairs.start);
     m->entries = calloc(n + 1, sizeof *m->entries);
     if (!m->entries)
-        return fail_at(p, tests, "out of memory");
+        return ortc_yaml_doc_fail(p, tests, "out of memory");
     for (yaml_node_pair_t *pr = tests->data.mapping.pairs.start; pr < tests->data.mapping.pairs.top;
          pr++) {
         if (parse_entry(p, node(p, pr->key), node(p, pr->value), &m->entries[m->n])) {
@@ -183,7 +165,7 @@ static int parse_root(parser *p, ortc_manifest *m)
     qsort(m->entries, m->n, sizeof *m->entries, by_name);
     for (size_t i = 1; i < m->n; i++)
         if (!strcmp(m->entries[i].name, m->entries[i - 1].name)) {
-            snprintf(p->err, p->errlen, "%s:%d: test '%s' is listed twice (also line %d)", p->name,
+            snprintf(p->err, p->errlen, "%s:%d: test '%s' is listed twice (also line %d)", p->file,
                      m->entries[i].line, m->entries[i].name, m->entries[i - 1].line);
             return -1;
         }
@@ -194,23 +176,12 @@ int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_man
                         size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    parser p = {.name = name ? name : "manifest", .err = err, .errlen = errlen};
-    yaml_parser_t yp;
-    if (!yaml_parser_initialize(&yp)) {
-        snprintf(err, errlen, "%s: cannot initialise the YAML parser", p.name);
+    parser p;
+    if (ortc_yaml_doc_open(&p, yaml, len, name ? name : "manifest", err, errlen))
         return -1;
-    }
-    yaml_parser_set_input_string(&yp, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&yp, &p.doc)) {
-        snprintf(err, errlen, "%s:%lu: YAML error: %s", p.name,
-                 (unsigned long)yp.problem_mark.line + 1, yp.problem ? yp.problem : "unknown");
-        yaml_parser_delete(&yp);
-        return -1;
-    }
-    yaml_parser_delete(&yp);
     int r = parse_root(&p, m);
-    yaml_document_delete(&p.doc);
-    if (!r && !(m->path = strdup(p.name))) {
+    ortc_yaml_doc_close(&p);
+    if (!r && !(m->path = strdup(p.file))) {
         snprintf(err, errlen, "out of memory");
         r = -1;
     }
@@ -222,37 +193,10 @@ int ortc_manifest_parse(const char *yaml, size_t len, const char *name, ortc_man
 int ortc_manifest_load(const char *path, ortc_manifest *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *buf;
+    size_t len;
+    if (ortc_tools_read_file(path, 0, &buf, &len, err, errlen))
         return -1;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return -1;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        snprintf(err, errlen, "%s: read error", path);
-        return -1;
-    }
     int r = ortc_manifest_parse(buf, len, path, m, err, errlen);
     free(buf);
     return r;

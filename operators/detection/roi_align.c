@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -35,34 +36,26 @@ static ortc_status roi_check(ortc_opctx *c, roi_params *p)
     if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
         (st = ortc_op_check_same_dtype(c, 0, 1)) ||
         (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_attr(c, "coordinate_transformation_mode", ORTC_ATTR_STRING)) ||
         (st = ortc_op_check_attr(c, "output_height", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "output_width", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "sampling_ratio", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "spatial_scale", ORTC_ATTR_FLOAT)))
         return st;
-    const char *mode = ortc_node_attr_string(c->node, "mode", "avg");
-    if (strcmp(mode, "avg") && strcmp(mode, "max"))
+    static const char *const modes[] = {"avg", "max", NULL};
+    static const char *const ctms[] = {"half_pixel", "output_half_pixel", NULL};
+    int mode, ctm = 1;
+    if ((st = ortc_op_attr_choice(c, "mode", modes, 0, &mode)))
+        return st;
+    p->max_mode = mode == 1;
+    /* before RoiAlign-16: no attribute, and output_half_pixel behaviour */
+    if (ortc_op_version(c) < 16 && ortc_node_attr(c->node, "coordinate_transformation_mode"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'mode' is \"%s\"; RoiAlign takes avg or max", mode);
-    p->max_mode = !strcmp(mode, "max");
-    if (ortc_op_version(c) < 16) {
-        if (ortc_node_attr(c->node, "coordinate_transformation_mode"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'coordinate_transformation_mode' exists from "
-                                 "RoiAlign-16 on");
-        p->half_pixel = false;
-    } else {
-        const char *ctm =
-            ortc_node_attr_string(c->node, "coordinate_transformation_mode", "half_pixel");
-        if (strcmp(ctm, "half_pixel") && strcmp(ctm, "output_half_pixel"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'coordinate_transformation_mode' is \"%s\"; RoiAlign "
-                                 "takes half_pixel or output_half_pixel",
-                                 ctm);
-        p->half_pixel = !strcmp(ctm, "half_pixel");
-    }
+                             "attribute 'coordinate_transformation_mode' exists from "
+                             "RoiAlign-16 on");
+    if (ortc_op_version(c) >= 16 &&
+        (st = ortc_op_attr_choice(c, "coordinate_transformation_mode", ctms, 0, &ctm)))
+        return st;
+    p->half_pixel = ctm == 0;
     p->oh = ortc_node_attr_int(c->node, "output_height", 1);
     p->ow = ortc_node_attr_int(c->node, "output_width", 1);
     p->sampling = ortc_node_attr_int(c->node, "sampling_ratio", 0);
@@ -121,6 +114,20 @@ static ortc_status roi_prepare(ortc_opctx *c)
  * coordinates are clamped to >= 0, and a low corner on the last row or
  * column is that row or column itself (torchvision's bilinear_interpolate). */
 
+/* The two grid lines around v (>= 0) along a dim of `size`: *lo = floor(v)
+ * and *hi = *lo + 1, both clamped to the last line; true when clamped (the
+ * caller then moves v onto that line). */
+static bool roi_corners(double v, int64_t size, int64_t *lo, int64_t *hi)
+{
+    *lo = (int64_t)v;
+    if (*lo >= size - 1) {
+        *lo = *hi = size - 1;
+        return true;
+    }
+    *hi = *lo + 1;
+    return false;
+}
+
 #define DEFINE_ROI_ALIGN(NAME, T, R, LOAD, STORE, CEIL)                                             \
     typedef struct NAME##_tap {                                                                     \
         int64_t o1, o2, o3, o4; /* offsets of the four corners in a plane */                        \
@@ -135,19 +142,11 @@ static ortc_status roi_prepare(ortc_opctx *c)
             y = 0;                                                                                  \
         if (x <= 0)                                                                                 \
             x = 0;                                                                                  \
-        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;                                           \
-        if (y0 >= p->h - 1) {                                                                       \
-            y1 = y0 = p->h - 1;                                                                     \
+        int64_t y0, y1, x0, x1;                                                                     \
+        if (roi_corners(y, p->h, &y0, &y1))                                                         \
             y = (R)y0;                                                                              \
-        } else {                                                                                    \
-            y1 = y0 + 1;                                                                            \
-        }                                                                                           \
-        if (x0 >= p->w - 1) {                                                                       \
-            x1 = x0 = p->w - 1;                                                                     \
+        if (roi_corners(x, p->w, &x0, &x1))                                                         \
             x = (R)x0;                                                                              \
-        } else {                                                                                    \
-            x1 = x0 + 1;                                                                            \
-        }                                                                                           \
         R ly = y - (R)y0, lx = x - (R)x0, hy = 1 - ly, hx = 1 - lx;                                 \
         t.o1 = y0 * p->w + x0;                                                                      \
         t.o2 = y0 * p->w + x1;                                                                      \

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "tensor/cast.h"
@@ -15,20 +16,12 @@ typedef enum { RED_NONE, RED_SUM, RED_MEAN } loss_reduction;
 /* The node's `reduction` attribute (default "mean"). */
 static ortc_status loss_reduction_of(ortc_opctx *c, loss_reduction *r)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)))
-        return st;
-    const char *s = ortc_node_attr_string(c->node, "reduction", "mean");
-    if (!strcmp(s, "none"))
-        *r = RED_NONE;
-    else if (!strcmp(s, "sum"))
-        *r = RED_SUM;
-    else if (!strcmp(s, "mean"))
-        *r = RED_MEAN;
-    else
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'reduction' is \"%s\"; it must be none, sum or mean", s);
-    return ORTC_STATUS_OK;
+    static const char *const names[] = {"none", "sum", "mean", NULL};
+    int i;
+    ortc_status st = ortc_op_attr_choice(c, "reduction", names, RED_MEAN, &i);
+    if (!st)
+        *r = (loss_reduction)i;
+    return st;
 }
 
 /* Inputs: 0 scores/log-probabilities (N, C, d1..dk), 1 target (N, d1..dk),

@@ -75,8 +75,10 @@ static void ew_next_row(const ortc_ew *it, int64_t *idx, int64_t *off)
     }
 }
 
-void ortc_ew_apply2(const ortc_ew *it, ortc_ew_row2 fn, const void *arg, void *y, size_t size_y,
-                    const void *a, size_t size_a, const void *b, size_t size_b)
+/* The row loop of ortc_ew_apply2/3: n operands in[k] of element size
+ * size[k]; calls fn3 when given (n = 3), fn2 otherwise (n = 2). */
+static void ew_apply(const ortc_ew *it, ortc_ew_row2 fn2, ortc_ew_row3 fn3, const void *arg,
+                     void *y, size_t size_y, int n, const void *const *in, const size_t *size)
 {
     if (it->numel <= 0)
         return;
@@ -84,28 +86,34 @@ void ortc_ew_apply2(const ortc_ew *it, ortc_ew_row2 fn, const void *arg, void *y
     int64_t inner = it->dims[last], rows = it->numel / inner;
     int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
     for (int64_t r = 0; r < rows; r++) {
-        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
-           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
-           inner, arg);
+        const char *p[ORTC_EW_MAX_IN] = {0};
+        for (int k = 0; k < n; k++)
+            p[k] = (const char *)in[k] + (size_t)off[k] * size[k];
+        void *yr = (char *)y + (size_t)(r * inner) * size_y;
+        if (fn3)
+            fn3(yr, p[0], it->stride[0][last], p[1], it->stride[1][last], p[2], it->stride[2][last],
+                inner, arg);
+        else
+            fn2(yr, p[0], it->stride[0][last], p[1], it->stride[1][last], inner, arg);
         ew_next_row(it, idx, off);
     }
+}
+
+void ortc_ew_apply2(const ortc_ew *it, ortc_ew_row2 fn, const void *arg, void *y, size_t size_y,
+                    const void *a, size_t size_a, const void *b, size_t size_b)
+{
+    const void *in[2] = {a, b};
+    const size_t size[2] = {size_a, size_b};
+    ew_apply(it, fn, NULL, arg, y, size_y, 2, in, size);
 }
 
 void ortc_ew_apply3(const ortc_ew *it, ortc_ew_row3 fn, const void *arg, void *y, size_t size_y,
                     const void *a, size_t size_a, const void *b, size_t size_b, const void *d,
                     size_t size_d)
 {
-    if (it->numel <= 0)
-        return;
-    int last = it->rank - 1;
-    int64_t inner = it->dims[last], rows = it->numel / inner;
-    int64_t idx[ORTC_MAX_RANK] = {0}, off[ORTC_EW_MAX_IN] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-        fn((char *)y + (size_t)(r * inner) * size_y, (const char *)a + (size_t)off[0] * size_a,
-           it->stride[0][last], (const char *)b + (size_t)off[1] * size_b, it->stride[1][last],
-           (const char *)d + (size_t)off[2] * size_d, it->stride[2][last], inner, arg);
-        ew_next_row(it, idx, off);
-    }
+    const void *in[3] = {a, b, d};
+    const size_t size[3] = {size_a, size_b, size_d};
+    ew_apply(it, NULL, fn, arg, y, size_y, 3, in, size);
 }
 
 void ortc_ew_pad_dims(int rank, int64_t *out, int r, const int64_t *dims)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -19,12 +20,8 @@ static ortc_status det_check(ortc_opctx *c, int64_t *m)
         return st;
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
-    if (r < 2 || (x->dims[r - 1] >= 0 && x->dims[r - 2] >= 0 && x->dims[r - 1] != x->dims[r - 2])) {
-        char s[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; Det needs square matrices [*, M, M]",
-                             ortc_plain_input_name(c, 0), ortc_shape_str(s, sizeof s, r, x->dims));
-    }
+    if (r < 2 || (x->dims[r - 1] >= 0 && x->dims[r - 2] >= 0 && x->dims[r - 1] != x->dims[r - 2]))
+        return ortc_op_shape_error(c, 0, NULL, "Det needs square matrices [*, M, M]");
     *m = x->dims[r - 1];
     return ORTC_STATUS_OK;
 }

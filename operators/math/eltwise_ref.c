@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "op_util.h"
+
 /* ---- unary formulas ------------------------------------------------------ */
 
 void ortc_ref_unary_f32(float *y, const float *x, int64_t n, ortc_unary_fn f,
@@ -105,12 +107,7 @@ void ortc_ref_clip(void *y, const void *x, int64_t n, ortc_dtype dtype, const vo
  * runs along the last dim). */
 static int64_t slope_row(const ortc_bcast *bc, int64_t row)
 {
-    int64_t off = 0;
-    for (int i = bc->rank - 2; i >= 0; i--) {
-        off += (row % bc->dims[i]) * bc->b_stride[i];
-        row /= bc->dims[i];
-    }
-    return off;
+    return ortc_axes_offset(row, bc->rank - 1, bc->dims, bc->b_stride);
 }
 
 /* Signed types: slope * x in the type's own arithmetic (integers through

@@ -117,20 +117,24 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
     return st;
 }
 
+/* The plain-C row kernels below are cloned per instruction set. The clones
+ * dispatch through an ifunc whose resolver runs while the library is
+ * relocated, before ThreadSanitizer's runtime is up; TSan builds (testing
+ * concurrency, not speed) use the default version only. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define FC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FC_CLONES
+#endif
+
 /* ---- fc_gemv: few rows against (N, K) weights, plain C -------------------- */
 
 // w: (N, K)  a: (M, K)  bias: (N) or NULL  y: (M, N); output columns
 // [o0, o1): y[r][o] = alpha * dot(a[r], w[o]) + bias[o]. Four weight rows
 // at a time, so each element of a is loaded once per four rows.
-// The clones dispatch through an ifunc whose resolver runs while the library
-// is relocated, before ThreadSanitizer's runtime is up; TSan builds (testing
-// concurrency, not speed) use the default version only.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void
-gemv_rows(float *y, const float *a, const float *w, const float *bias, float alpha, int64_t m,
-          int64_t n, int64_t k, int64_t o0, int64_t o1)
+FC_CLONES static void gemv_rows(float *y, const float *a, const float *w, const float *bias,
+                                float alpha, int64_t m, int64_t n, int64_t k, int64_t o0,
+                                int64_t o1)
 {
     for (int64_t r = 0; r < m; r++) {
         const float *x = a + r * k;
@@ -186,12 +190,8 @@ static ortc_status fc_gemv_run(ortc_opctx *c, mm_state *s)
 
 /* y[j0, j1) = sum over t of a[nz[t]] * w[nz[t]][j0, j1), four rows of w at
  * a time (each thread's slice of y stays in L1). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void
-axpy_rows(float *y, const float *a, const float *w, const int32_t *nz, int64_t nnz, int64_t n,
-          int64_t j0, int64_t j1)
+FC_CLONES static void axpy_rows(float *y, const float *a, const float *w, const int32_t *nz,
+                                int64_t nnz, int64_t n, int64_t j0, int64_t j1)
 {
     float *yy = y + j0;
     const int64_t len = j1 - j0;
@@ -456,15 +456,29 @@ static ortc_status gemm_prepare(ortc_opctx *c)
     return ortc_dnnl_prim_prepare(c, sizeof(mm_state), gemm_build, mm_release);
 }
 
+/* The runs Gemm and MatMul share that are not their oneDNN matmul: the
+ * reference (no plan, or a plan that chose it) and the gemv/axpy paths.
+ * True, with *st, when one of them ran. */
+static bool mm_run_other(ortc_opctx *c, mm_state *s, ortc_status (*reference)(ortc_opctx *),
+                         ortc_status *st)
+{
+    if (!s || s->prim.use_ref)
+        *st = reference(c);
+    else if (s->gemv)
+        *st = fc_gemv_run(c, s);
+    else if (s->axpy)
+        *st = fc_axpy_run(c, s);
+    else
+        return false;
+    return true;
+}
+
 static ortc_status gemm_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->prim.use_ref)
-        return gemm_reference(c);
-    if (s->gemv)
-        return fc_gemv_run(c, s);
-    if (s->axpy)
-        return fc_axpy_run(c, s);
+    ortc_status st;
+    if (mm_run_other(c, s, gemm_reference, &st))
+        return st;
     if (s->copy_c) {
         /* y: (M, N) = C broadcast; the matmul's sum post-op adds beta * y */
         const ortc_tensor *cm = c->in[2];
@@ -631,12 +645,9 @@ static ortc_status matmul_prepare(ortc_opctx *c)
 static ortc_status matmul_run(ortc_opctx *c)
 {
     mm_state *s = c->state;
-    if (!s || s->prim.use_ref)
-        return matmul_reference(c);
-    if (s->gemv)
-        return fc_gemv_run(c, s);
-    if (s->axpy)
-        return fc_axpy_run(c, s);
+    ortc_status st;
+    if (mm_run_other(c, s, matmul_reference, &st))
+        return st;
     return ortc_dnnl_prim_run(c, &s->prim);
 }
 

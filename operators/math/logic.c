@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "op_util.h"
 #include "plain_util.h"
 
 #define H2F(h) ortc_f16_to_float(h)
@@ -165,18 +166,12 @@ static ortc_status unsupported(ortc_opctx *c, int i, const char *supported)
 
 static ortc_status shift_direction(ortc_opctx *c, bool *left)
 {
-    ortc_status st = ortc_op_check_attr(c, "direction", ORTC_ATTR_STRING);
-    if (st)
-        return st;
-    const char *d = ortc_node_attr_string(c->node, "direction", NULL);
-    if (!d)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'direction' (LEFT or RIGHT) is missing");
-    if (strcmp(d, "LEFT") && strcmp(d, "RIGHT"))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'direction' is \"%s\"; it must be LEFT or RIGHT", d);
-    *left = !strcmp(d, "LEFT");
-    return ORTC_STATUS_OK;
+    static const char *const names[] = {"LEFT", "RIGHT", NULL};
+    int i;
+    ortc_status st = ortc_op_attr_choice(c, "direction", names, -1, &i);
+    if (!st)
+        *left = i == 0;
+    return st;
 }
 
 static ortc_status logic_check(ortc_opctx *c, logic_info *li)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "op_util.h"
 #include "plain_util.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -61,10 +62,9 @@ typedef struct reduce_geom {
     int ng; /* groups, outermost first */
     int64_t gdim[ORTC_MAX_RANK];
     bool gred[ORTC_MAX_RANK];
-    int nk, nr; /* kept / reduced groups, outermost first */
-    int64_t kdim[ORTC_MAX_RANK], kstride[ORTC_MAX_RANK];
-    int64_t rdim[ORTC_MAX_RANK], rstride[ORTC_MAX_RANK];
-    int64_t n_out, n_red; /* outputs; inputs reduced into each */
+    /* kept / reduced groups, outermost first: n_kept outputs, n_red
+     * inputs reduced into each */
+    ortc_axes_split sp;
 } reduce_geom;
 
 static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
@@ -171,43 +171,22 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
             g->gred[g->ng] = reduced[i], g->gdim[g->ng++] = x->dims[i];
         gstride[g->ng - 1] = xstride[i];
     }
-    g->n_out = g->n_red = 1;
-    for (int i = 0; i < g->ng; i++) {
-        if (g->gred[i]) {
-            g->rdim[g->nr] = g->gdim[i];
-            g->rstride[g->nr++] = gstride[i];
-            g->n_red *= g->gdim[i];
-        } else {
-            g->kdim[g->nk] = g->gdim[i];
-            g->kstride[g->nk++] = gstride[i];
-            g->n_out *= g->gdim[i];
-        }
-    }
+    ortc_axes_split_init(&g->sp, g->ng, g->gdim, gstride, g->gred);
     return ORTC_STATUS_OK;
 }
 
 /* Offset in x of the first element reduced into output o. */
 static int64_t kept_offset(const reduce_geom *g, int64_t o)
 {
-    int64_t off = 0;
-    for (int d = g->nk - 1; d >= 0; d--) {
-        off += (o % g->kdim[d]) * g->kstride[d];
-        o /= g->kdim[d];
-    }
-    return off;
+    return ortc_axes_offset(o, g->sp.nk, g->sp.kdim, g->sp.kstride);
 }
 
 /* Offset (from kept_offset) of the j-th element reduced into an output. */
 static inline int64_t red_offset(const reduce_geom *g, int64_t j)
 {
-    if (g->nr == 1)
-        return j * g->rstride[0];
-    int64_t off = 0;
-    for (int d = g->nr - 1; d >= 0; d--) {
-        off += (j % g->rdim[d]) * g->rstride[d];
-        j /= g->rdim[d];
-    }
-    return off;
+    if (g->sp.nr == 1)
+        return j * g->sp.rstride[0];
+    return ortc_axes_offset(j, g->sp.nr, g->sp.rdim, g->sp.rstride);
 }
 
 /* ==== plain-C reduction kernels ============================================== */
@@ -219,7 +198,7 @@ static inline int64_t red_offset(const reduce_geom *g, int64_t j)
  * Max/Min as in numpy. */
 static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g, int64_t base)
 {
-    int64_t n = g->n_red;
+    int64_t n = g->sp.n_red;
     double acc = 0;
     switch (g->kind) {
     case R_SUM:
@@ -277,28 +256,15 @@ static double reduce_real_one(const void *x, ortc_dtype t, const reduce_geom *g,
     return NAN;
 }
 
-// x: g's input, float or double; y: (g->n_out) of the same dtype
+// x: g's input, float or double; y: (g->sp.n_kept) of the same dtype
 static void reduce_real_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
-    for (int64_t o = 0; o < g->n_out; o++)
+    for (int64_t o = 0; o < g->sp.n_kept; o++)
         ortc_store_real(y, t, o, reduce_real_one(x, t, g, kept_offset(g, o)));
 }
 
-/* Integers travel as int64 bit patterns; uint64 is compared and divided
- * unsigned. */
-static inline int64_t load_int(const void *x, ortc_dtype t, int64_t i)
-{
-    switch (t) {
-    case ORTC_DTYPE_INT8: return ((const int8_t *)x)[i];
-    case ORTC_DTYPE_UINT8: return ((const uint8_t *)x)[i];
-    case ORTC_DTYPE_INT32: return ((const int32_t *)x)[i];
-    case ORTC_DTYPE_UINT32: return ((const uint32_t *)x)[i];
-    case ORTC_DTYPE_INT64: return ((const int64_t *)x)[i];
-    case ORTC_DTYPE_UINT64: return (int64_t)((const uint64_t *)x)[i];
-    default: return 0;
-    }
-}
-
+/* Integers travel as int64 bit patterns (ortc_load_int); uint64 is
+ * compared and divided unsigned. */
 /* Stores v truncated to t (two's complement wrap for narrower types). */
 static inline void store_int(void *y, ortc_dtype t, int64_t i, uint64_t v)
 {
@@ -344,49 +310,49 @@ static uint64_t int_from_double(double r, ortc_dtype t)
     return (uint64_t)(int64_t)r;
 }
 
-// x: g's input, an integer dtype; y: (g->n_out) of the same dtype. Sums and
+// x: g's input, an integer dtype; y: (g->sp.n_kept) of the same dtype. Sums and
 // products wrap (two's complement); Mean truncates toward zero (0 for an
 // empty set); L2/LogSum/LogSumExp are computed in double and saturated;
 // empty Max/Min give the type's minimum/maximum.
 static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduce_geom *g)
 {
     bool u64 = t == ORTC_DTYPE_UINT64;
-    int64_t n = g->n_red, lo, hi;
+    int64_t n = g->sp.n_red, lo, hi;
     int_limits(t, &lo, &hi);
-    for (int64_t o = 0; o < g->n_out; o++) {
+    for (int64_t o = 0; o < g->sp.n_kept; o++) {
         int64_t base = kept_offset(g, o);
         uint64_t acc = 0;
         switch (g->kind) {
         case R_SUM:
         case R_MEAN:
             for (int64_t j = 0; j < n; j++)
-                acc += (uint64_t)load_int(x, t, base + red_offset(g, j));
+                acc += (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
             if (g->kind == R_MEAN)
                 acc = n == 0 ? 0 : u64 ? acc / (uint64_t)n : (uint64_t)((int64_t)acc / n);
             break;
         case R_L1:
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 acc += !u64 && v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
             }
             break;
         case R_SUMSQUARE:
             for (int64_t j = 0; j < n; j++) {
-                uint64_t v = (uint64_t)load_int(x, t, base + red_offset(g, j));
+                uint64_t v = (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
                 acc += v * v;
             }
             break;
         case R_PROD:
             acc = 1;
             for (int64_t j = 0; j < n; j++)
-                acc *= (uint64_t)load_int(x, t, base + red_offset(g, j));
+                acc *= (uint64_t)ortc_load_int(x, t, base + red_offset(g, j));
             break;
         case R_MAX:
         case R_MIN: {
             bool is_max = g->kind == R_MAX;
             int64_t m = is_max ? lo : hi;
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 bool better = u64 ? (is_max ? (uint64_t)v > (uint64_t)m : (uint64_t)v < (uint64_t)m)
                                   : (is_max ? v > m : v < m);
                 if (better)
@@ -400,7 +366,7 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
         case R_LOGSUMEXP: {
             double s = 0, m = -INFINITY;
             for (int64_t j = 0; j < n; j++) {
-                int64_t v = load_int(x, t, base + red_offset(g, j));
+                int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                 double d = u64 ? (double)(uint64_t)v : (double)v;
                 if (g->kind == R_LOGSUMEXP)
                     m = d > m ? d : m;
@@ -409,7 +375,7 @@ static void reduce_int_forward(void *y, const void *x, ortc_dtype t, const reduc
             }
             if (g->kind == R_LOGSUMEXP && n > 0)
                 for (int64_t j = 0; j < n; j++) {
-                    int64_t v = load_int(x, t, base + red_offset(g, j));
+                    int64_t v = ortc_load_int(x, t, base + red_offset(g, j));
                     s += exp((u64 ? (double)(uint64_t)v : (double)v) - m);
                 }
             double r = g->kind == R_L2       ? sqrt(s)
@@ -483,8 +449,8 @@ static ortc_status reduce_build(ortc_opctx *c, void *state)
     if (st)
         return st;
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP || g.n_out == 0 ||
-        g.n_red <= 1)
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP ||
+        g.sp.n_kept == 0 || g.sp.n_red <= 1)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
     /* x as its groups; y: the same with reduced groups of size 1 */
     int64_t ydims[ORTC_MAX_RANK];
@@ -613,15 +579,6 @@ static void argreduce_real_forward(int64_t *y, const void *x, ortc_dtype t, cons
         }
 }
 
-static inline int64_t load_any_int(const void *x, ortc_dtype t, int64_t i)
-{
-    switch (t) {
-    case ORTC_DTYPE_INT16: return ((const int16_t *)x)[i];
-    case ORTC_DTYPE_UINT16: return ((const uint16_t *)x)[i];
-    default: return load_int(x, t, i);
-    }
-}
-
 // x: (outer, len, inner) of an integer dtype; y as above.
 static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const arg_geom *g)
 {
@@ -629,9 +586,9 @@ static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const
     for (int64_t o = 0; o < g->outer; o++)
         for (int64_t i = 0; i < g->inner; i++) {
             int64_t base = o * g->len * g->inner + i, best_k = 0;
-            int64_t best = load_any_int(x, t, base);
+            int64_t best = ortc_load_int(x, t, base);
             for (int64_t k = 1; k < g->len; k++) {
-                int64_t v = load_any_int(x, t, base + k * g->inner);
+                int64_t v = ortc_load_int(x, t, base + k * g->inner);
                 bool gt = u64 ? (uint64_t)v > (uint64_t)best : v > best;
                 bool lt = u64 ? (uint64_t)v < (uint64_t)best : v < best;
                 if ((g->is_max ? gt : lt) || (g->last && v == best))

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -39,13 +40,8 @@ static ortc_status topk_read_k(ortc_opctx *c, int64_t *k)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 1 '%s' (K) has dtype %s; expected int64",
                              ortc_plain_input_name(c, 1), ortc_dtype_name(kt->dtype));
-    if (kt->rank > 1 || ortc_tensor_numel(kt) != 1) {
-        char s[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 1 '%s' (K) has shape %s; expected one value (shape [1])",
-                             ortc_plain_input_name(c, 1),
-                             ortc_shape_str(s, sizeof s, kt->rank, kt->dims));
-    }
+    if (kt->rank > 1 || ortc_tensor_numel(kt) != 1)
+        return ortc_op_shape_error(c, 1, "K", "expected one value (shape [1])");
     if (!kt->data)
         return ortc_plain_data_unknown(c, 1, "K");
     *k = ortc_tensor_get_int(kt, 0);

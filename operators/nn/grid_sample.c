@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -31,34 +32,16 @@ static ortc_status gs_check(ortc_opctx *c, gs_params *p)
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
         (st = ortc_op_check_same_dtype(c, 0, 1)) ||
-        (st = ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_attr(c, "padding_mode", ORTC_ATTR_STRING)) ||
         (st = ortc_op_check_attr(c, "align_corners", ORTC_ATTR_INT)))
         return st;
-    const char *mode = ortc_node_attr_string(c->node, "mode", "bilinear");
-    const char *pad = ortc_node_attr_string(c->node, "padding_mode", "zeros");
-    if (!strcmp(mode, "bilinear"))
-        p->mode = GS_BILINEAR;
-    else if (!strcmp(mode, "nearest"))
-        p->mode = GS_NEAREST;
-    else if (!strcmp(mode, "bicubic"))
-        p->mode = GS_BICUBIC;
-    else
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'mode' is \"%s\"; GridSample takes bilinear, nearest or "
-                             "bicubic",
-                             mode);
-    if (!strcmp(pad, "zeros"))
-        p->pad = GS_ZEROS;
-    else if (!strcmp(pad, "border"))
-        p->pad = GS_BORDER;
-    else if (!strcmp(pad, "reflection"))
-        p->pad = GS_REFLECTION;
-    else
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'padding_mode' is \"%s\"; GridSample takes zeros, border "
-                             "or reflection",
-                             pad);
+    static const char *const modes[] = {"bilinear", "nearest", "bicubic", NULL};
+    static const char *const pads[] = {"zeros", "border", "reflection", NULL};
+    int mode, pad;
+    if ((st = ortc_op_attr_choice(c, "mode", modes, GS_BILINEAR, &mode)) ||
+        (st = ortc_op_attr_choice(c, "padding_mode", pads, GS_ZEROS, &pad)))
+        return st;
+    p->mode = (gs_mode)mode;
+    p->pad = (gs_padding)pad;
     p->align = ortc_node_attr_int(c->node, "align_corners", 0) != 0;
     const ortc_tensor *x = c->in[0], *g = c->in[1];
     char sx[128], sg[128];

@@ -7,19 +7,15 @@
 #include <math.h>
 #include <stdbool.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
 #define MVN_DTYPES (ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16))
 
 /* x split into kept dims (one group each) and reduced dims (a group's
- * elements), each with its element strides in x. */
-typedef struct mvn_split {
-    int nk, nr;
-    int64_t kdims[ORTC_MAX_RANK], kstr[ORTC_MAX_RANK];
-    int64_t rdims[ORTC_MAX_RANK], rstr[ORTC_MAX_RANK];
-    int64_t groups, count;
-} mvn_split;
+ * elements). */
+typedef ortc_axes_split mvn_split;
 
 static ortc_status mvn_check(ortc_opctx *c, mvn_split *sp)
 {
@@ -47,19 +43,7 @@ static ortc_status mvn_check(ortc_opctx *c, mvn_split *sp)
     }
     int64_t str[ORTC_MAX_RANK];
     ortc_plain_dense_strides(x->rank, x->dims, str);
-    sp->nk = sp->nr = 0;
-    sp->groups = sp->count = 1;
-    for (int d = 0; d < x->rank; d++) {
-        if (reduced[d]) {
-            sp->rdims[sp->nr] = x->dims[d];
-            sp->rstr[sp->nr++] = str[d];
-            sp->count *= x->dims[d];
-        } else {
-            sp->kdims[sp->nk] = x->dims[d];
-            sp->kstr[sp->nk++] = str[d];
-            sp->groups *= x->dims[d];
-        }
-    }
+    ortc_axes_split_init(sp, x->rank, x->dims, str, reduced);
     return ORTC_STATUS_OK;
 }
 
@@ -71,17 +55,6 @@ static ortc_status mvn_infer(ortc_opctx *c)
         return st;
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
-}
-
-/* Offset of flat index i over (dims, strides) of rank n. */
-static int64_t mvn_offset(int64_t i, int n, const int64_t *dims, const int64_t *str)
-{
-    int64_t off = 0;
-    for (int d = n - 1; d >= 0; d--) {
-        off += (i % dims[d]) * str[d];
-        i /= dims[d];
-    }
-    return off;
 }
 
 static double mvn_load(ortc_dtype t, const void *x, int64_t i)
@@ -116,22 +89,23 @@ static ortc_status mvn_run(ortc_opctx *c)
         t != ORTC_DTYPE_BFLOAT16)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "MeanVarianceNormalization on dtype %s",
                              ortc_dtype_name(t));
-    if (sp.groups * sp.count == 0)
+    if (sp.n_kept * sp.n_red == 0)
         return ORTC_STATUS_OK;
     void *y = c->out[0]->data;
-    for (int64_t g = 0; g < sp.groups; g++) {
-        int64_t base = mvn_offset(g, sp.nk, sp.kdims, sp.kstr);
+    for (int64_t g = 0; g < sp.n_kept; g++) {
+        int64_t base = ortc_axes_offset(g, sp.nk, sp.kdim, sp.kstride);
         double sum = 0, sq = 0;
-        for (int64_t i = 0; i < sp.count; i++)
-            sum += mvn_load(t, x->data, base + mvn_offset(i, sp.nr, sp.rdims, sp.rstr));
-        double mean = sum / (double)sp.count;
-        for (int64_t i = 0; i < sp.count; i++) {
-            double d = mvn_load(t, x->data, base + mvn_offset(i, sp.nr, sp.rdims, sp.rstr)) - mean;
+        for (int64_t i = 0; i < sp.n_red; i++)
+            sum += mvn_load(t, x->data, base + ortc_axes_offset(i, sp.nr, sp.rdim, sp.rstride));
+        double mean = sum / (double)sp.n_red;
+        for (int64_t i = 0; i < sp.n_red; i++) {
+            double d =
+                mvn_load(t, x->data, base + ortc_axes_offset(i, sp.nr, sp.rdim, sp.rstride)) - mean;
             sq += d * d;
         }
-        double denom = sqrt(sq / (double)sp.count) + 1e-9;
-        for (int64_t i = 0; i < sp.count; i++) {
-            int64_t at = base + mvn_offset(i, sp.nr, sp.rdims, sp.rstr);
+        double denom = sqrt(sq / (double)sp.n_red) + 1e-9;
+        for (int64_t i = 0; i < sp.n_red; i++) {
+            int64_t at = base + ortc_axes_offset(i, sp.nr, sp.rdim, sp.rstride);
             mvn_store(t, y, at, (mvn_load(t, x->data, at) - mean) / denom);
         }
     }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -31,15 +32,11 @@ static ortc_status unpool_check(ortc_opctx *c, int64_t *dims, int64_t *unpooled)
         (st = ortc_op_check_attr(c, "pads", ORTC_ATTR_INTS)) ||
         (st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
         return st;
-    const ortc_tensor *x = c->in[0], *idx = c->in[1];
-    char sx[128], si[128];
+    if ((st = ortc_op_check_same_shape(c, 1, "indices", 0, NULL)))
+        return st;
+    const ortc_tensor *x = c->in[0];
+    char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
-    ortc_shape_str(si, sizeof si, idx->rank, idx->dims);
-    if (strcmp(sx, si))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 1 '%s' (indices) has shape %s but input 0 '%s' has %s; they "
-                             "must match",
-                             ortc_plain_input_name(c, 1), si, ortc_plain_input_name(c, 0), sx);
     int ns = x->rank - 2;
     size_t nk = 0, nst = 0, np = 0;
     const int64_t *k = ortc_node_attr_ints(c->node, "kernel_shape", &nk);

@@ -5,6 +5,8 @@
  */
 #include "window.h"
 
+#include "op_util.h"
+
 #include <string.h>
 
 /* ---- window geometry ----------------------------------------------------- */
@@ -46,20 +48,13 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
         w->in[i] = w->out[i] = w->kernel[i] = w->stride[i] = w->dilation[i] = 1;
 
     const int64_t *strides, *dilations, *pads;
+    ortc_auto_pad auto_pad;
     ortc_status st;
     if ((st = window_list(c, "strides", (size_t)nsp, &strides, what)) ||
         (st = window_list(c, "dilations", (size_t)nsp, &dilations, what)) ||
         (st = window_list(c, "pads", 2 * (size_t)nsp, &pads, what)) ||
-        (st = ortc_op_check_attr(c, "auto_pad", ORTC_ATTR_STRING)))
+        (st = ortc_op_auto_pad(c, &auto_pad)))
         return st;
-    const char *auto_pad = ortc_node_attr_string(c->node, "auto_pad", "NOTSET");
-    bool same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
-    bool valid = !strcmp(auto_pad, "VALID"), notset = !strcmp(auto_pad, "NOTSET");
-    if (!same_upper && !same_lower && !valid && !notset)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, "
-                             "SAME_LOWER or VALID",
-                             auto_pad);
     const char *xname = c->node->inputs[0] ? c->node->inputs[0]->name : "";
 
     for (int i = 0; i < nsp; i++) {
@@ -78,7 +73,7 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
                                  "attribute 'dilations'[%d] is %lld; must be >= 1", i,
                                  (long long)dil);
         int64_t ext = (k - 1) * dil + 1, out, pb = 0, pe = 0;
-        if (notset) {
+        if (auto_pad == ORTC_AUTO_PAD_NOTSET) {
             pb = pads ? pads[i] : 0;
             pe = pads ? pads[i + nsp] : 0;
             if (pb < 0 || pe < 0)
@@ -96,14 +91,14 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
                     out--;
             } else
                 out = span / s + 1;
-        } else if (valid) {
+        } else if (auto_pad == ORTC_AUTO_PAD_VALID) {
             out = in >= ext ? (in - ext) / s + 1 : 0;
         } else {
             out = ceil_div(in, s);
             int64_t total = (out - 1) * s + ext - in;
             if (total < 0)
                 total = 0;
-            pb = same_upper ? total / 2 : total - total / 2;
+            pb = auto_pad == ORTC_AUTO_PAD_SAME_UPPER ? total / 2 : total - total / 2;
             pe = total - pb;
         }
         if (out < 1) {

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "op_util.h"
 #include "operator.h"
 #include "philox.h"
 #include "plain_util.h"
@@ -158,14 +159,9 @@ static ortc_status multinomial_infer(ortc_opctx *c)
         (st = random_dtype(c, ORTC_DTYPE_INT32, ORTC_DT(INT32) | ORTC_DT(INT64), &dt)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank != 2 || x->dims[1] < 1) {
-        char s[160];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; Multinomial needs [batch_size, "
-                             "class_size] with class_size >= 1",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(s, sizeof s, x->rank, x->dims));
-    }
+    if (x->rank != 2 || x->dims[1] < 1)
+        return ortc_op_shape_error(
+            c, 0, NULL, "Multinomial needs [batch_size, class_size] with class_size >= 1");
     int64_t samples = ortc_node_attr_int(c->node, "sample_size", 1);
     if (samples < 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'sample_size' is %lld",
@@ -359,25 +355,19 @@ static ortc_status multinomial_run(ortc_opctx *c)
 
 /* ---- table --------------------------------------------------------------------------- */
 
+/* Every row: never folded (each run draws anew), state from random_prepare. */
+#define RANDOM_ROW(name, since, dtypes_, infer_, run_)                                             \
+    ORTC_OP(name, since, since, .dtypes = (dtypes_), .flags = ORTC_OP_NO_FOLD, .infer = (infer_),  \
+            .prepare = random_prepare, .run = (run_), .release = random_release)
+#define RANDOM_LIKE_DTYPES (ORTC_DTYPES_ALL & ~ORTC_DT(BFLOAT16))
+
 /* dtypes: the output of RandomUniform/RandomNormal, input 0 of the others */
 const ortc_operator ortc_ops_random[] = {
-    ORTC_OP("RandomUniform", 1, 1, .dtypes = RANDOM_FLOATS, .flags = ORTC_OP_NO_FOLD,
-            .infer = random_infer, .prepare = random_prepare, .run = random_run,
-            .release = random_release),
-    ORTC_OP("RandomNormal", 1, 1, .dtypes = RANDOM_FLOATS, .flags = ORTC_OP_NO_FOLD,
-            .infer = random_infer, .prepare = random_prepare, .run = random_run,
-            .release = random_release),
-    ORTC_OP("RandomUniformLike", 1, 1, .dtypes = ORTC_DTYPES_ALL & ~ORTC_DT(BFLOAT16),
-            .flags = ORTC_OP_NO_FOLD, .infer = random_infer, .prepare = random_prepare,
-            .run = random_run, .release = random_release),
-    ORTC_OP("RandomNormalLike", 1, 1, .dtypes = ORTC_DTYPES_ALL & ~ORTC_DT(BFLOAT16),
-            .flags = ORTC_OP_NO_FOLD, .infer = random_infer, .prepare = random_prepare,
-            .run = random_run, .release = random_release),
-    ORTC_OP("Bernoulli", 15, 15, .dtypes = RANDOM_FLOATS, .flags = ORTC_OP_NO_FOLD,
-            .infer = bernoulli_infer, .prepare = random_prepare, .run = bernoulli_run,
-            .release = random_release),
-    ORTC_OP("Multinomial", 7, 7, .dtypes = RANDOM_FLOATS, .flags = ORTC_OP_NO_FOLD,
-            .infer = multinomial_infer, .prepare = random_prepare, .run = multinomial_run,
-            .release = random_release),
+    RANDOM_ROW("RandomUniform", 1, RANDOM_FLOATS, random_infer, random_run),
+    RANDOM_ROW("RandomNormal", 1, RANDOM_FLOATS, random_infer, random_run),
+    RANDOM_ROW("RandomUniformLike", 1, RANDOM_LIKE_DTYPES, random_infer, random_run),
+    RANDOM_ROW("RandomNormalLike", 1, RANDOM_LIKE_DTYPES, random_infer, random_run),
+    RANDOM_ROW("Bernoulli", 15, RANDOM_FLOATS, bernoulli_infer, bernoulli_run),
+    RANDOM_ROW("Multinomial", 7, RANDOM_FLOATS, multinomial_infer, multinomial_run),
 };
 ORTC_OP_TABLE_END(random);

@@ -549,6 +549,18 @@ static void arg_io(rnn_state *s, int i, rnn_from from, int at)
     s->a[i].at = at;
 }
 
+/* Argument i straight from the op's input/output `at` when `direct`, else
+ * staged in `bytes` of scratch; true when staged. */
+static bool arg_state(ortc_opctx *c, rnn_state *s, int i, bool direct, rnn_from from, int at,
+                      size_t *used, size_t bytes)
+{
+    if (direct)
+        arg_io(s, i, from, at);
+    else
+        arg_scratch(c, s, i, used, bytes);
+    return !direct;
+}
+
 /* Owned data of `bytes` (64-byte aligned), zeroed. */
 static ortc_status arg_owned(ortc_opctx *c, rnn_state *s, int i, size_t bytes)
 {
@@ -559,6 +571,25 @@ static ortc_status arg_owned(ortc_opctx *c, rnn_state *s, int i, size_t bytes)
     memset(s->a[i].owned, 0, bytes);
     s->a[i].from = FROM_OWNED;
     return ORTC_STATUS_OK;
+}
+
+/* Bias or peepholes (input `in`, `given`): a constant input (or none, which
+ * packs zeros) is packed now into owned data; a run-time input gets
+ * `bytes` of scratch and *pack_later, so run packs it. */
+static ortc_status arg_packed(ortc_opctx *c, rnn_state *s, int i, int in, bool given, size_t bytes,
+                              size_t *used, bool *pack_later,
+                              void (*pack)(float *, const float *, const ortc_rnn_params *),
+                              const ortc_rnn_params *p)
+{
+    if (given && !in_data(c, in)) {
+        arg_scratch(c, s, i, used, bytes);
+        *pack_later = true;
+        return ORTC_STATUS_OK;
+    }
+    ortc_status st = arg_owned(c, s, i, bytes);
+    if (!st)
+        pack(s->a[i].owned, in_data(c, in), p);
+    return st;
 }
 
 /* Weights argument i (W or R as input `in`, K = its last dim): a constant
@@ -696,55 +727,33 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
     /* scratch: the op's buffers first, the primitive's scratchpad after */
     size_t used = s->has_work ? s->work + ortc_ref_rnn_work_bytes(p) : 0;
     if (has_h0 || has_c0) {
-        if (has_h0 && direct_state)
-            arg_io(s, A_SRC_ITER, FROM_IN, IN_H0);
-        else
-            arg_scratch(c, s, A_SRC_ITER, &used, state_bytes), s->h0_in = true;
-        if (lstm) {
-            if (has_c0 && direct_state)
-                arg_io(s, A_SRC_ITER_C, FROM_IN, IN_C0);
-            else
-                arg_scratch(c, s, A_SRC_ITER_C, &used, state_bytes), s->c0_in = true;
-        }
+        s->h0_in =
+            arg_state(c, s, A_SRC_ITER, has_h0 && direct_state, FROM_IN, IN_H0, &used, state_bytes);
+        if (lstm)
+            s->c0_in = arg_state(c, s, A_SRC_ITER_C, has_c0 && direct_state, FROM_IN, IN_C0, &used,
+                                 state_bytes);
     }
     arg_io(s, A_SRC_LAYER, FROM_IN, IN_X);
-    if (want_y && (p->layout == 1 || D == 1))
-        arg_io(s, A_DST_LAYER, FROM_OUT, OUT_Y);
-    else
-        arg_scratch(c, s, A_DST_LAYER, &used, (size_t)(T * N * D * H) * fsz), s->y_out = want_y;
+    s->y_out = arg_state(c, s, A_DST_LAYER, want_y && (p->layout == 1 || D == 1), FROM_OUT, OUT_Y,
+                         &used, (size_t)(T * N * D * H) * fsz) &&
+               want_y;
     if (want_h || want_c) {
-        if (want_h && direct_state)
-            arg_io(s, A_DST_ITER, FROM_OUT, OUT_YH);
-        else
-            arg_scratch(c, s, A_DST_ITER, &used, state_bytes), s->yh_out = want_h;
-        if (lstm) {
-            if (want_c && direct_state)
-                arg_io(s, A_DST_ITER_C, FROM_OUT, OUT_YC);
-            else
-                arg_scratch(c, s, A_DST_ITER_C, &used, state_bytes), s->yc_out = want_c;
-        }
+        s->yh_out = arg_state(c, s, A_DST_ITER, want_h && direct_state, FROM_OUT, OUT_YH, &used,
+                              state_bytes) &&
+                    want_h;
+        if (lstm)
+            s->yc_out = arg_state(c, s, A_DST_ITER_C, want_c && direct_state, FROM_OUT, OUT_YC,
+                                  &used, state_bytes) &&
+                        want_c;
     }
     /* bias (and peepholes): constant ones (or none) packed now */
     const size_t bias_bytes = (size_t)(D * GB * H) * fsz, peep_bytes = (size_t)(D * 3 * H) * fsz;
     const bool b_given = c->n_in > IN_B && c->in[IN_B];
-    if (b_given && !in_data(c, IN_B)) {
-        arg_scratch(c, s, A_BIAS, &used, bias_bytes);
-        s->pack_b = true;
-    } else {
-        if ((st = arg_owned(c, s, A_BIAS, bias_bytes)))
-            goto done;
-        pack_bias(s->a[A_BIAS].owned, in_data(c, IN_B), p);
-    }
-    if (has_p) {
-        if (!in_data(c, IN_P)) {
-            arg_scratch(c, s, A_WEIGHTS_PEEPHOLE, &used, peep_bytes);
-            s->pack_p = true;
-        } else {
-            if ((st = arg_owned(c, s, A_WEIGHTS_PEEPHOLE, peep_bytes)))
-                goto done;
-            pack_peepholes(s->a[A_WEIGHTS_PEEPHOLE].owned, in_data(c, IN_P), p);
-        }
-    }
+    if ((st = arg_packed(c, s, A_BIAS, IN_B, b_given, bias_bytes, &used, &s->pack_b, pack_bias,
+                         p)) ||
+        (has_p && (st = arg_packed(c, s, A_WEIGHTS_PEEPHOLE, IN_P, true, peep_bytes, &used,
+                                   &s->pack_p, pack_peepholes, p))))
+        goto done;
     s->pack_w = !w_const;
     s->pack_r = !r_const;
     if ((st = bind_weights(c, s, A_WEIGHTS_LAYER, IN_W, I,

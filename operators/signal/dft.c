@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fft.h"
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "tensor/cast.h"
@@ -46,14 +47,9 @@ static ortc_status check_components(ortc_opctx *c, const char *layout)
 {
     const ortc_tensor *x = c->in[0];
     int64_t last = x->dims[x->rank - 1];
-    if (last != 1 && last != 2) {
-        char s[160];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; its last dim must be 1 (real) or 2 "
-                             "(complex): %s",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(s, sizeof s, x->rank, x->dims), layout);
-    }
+    if (last != 1 && last != 2)
+        return ortc_op_shape_error(c, 0, NULL, "its last dim must be 1 (real) or 2 (complex): %s",
+                                   layout);
     return ORTC_STATUS_OK;
 }
 
@@ -221,15 +217,11 @@ static ortc_status stft_geometry(ortc_opctx *c, stft_geom *g)
         return st;
     if (has_window) {
         const ortc_tensor *w = c->in[2];
-        char s[160];
         if ((st = ortc_op_check_same_dtype(c, 0, 2)))
             return st;
         if (w->rank != 1 || w->dims[0] < 1 || (has_len && w->dims[0] != g->frame_len))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input 2 '%s' (window) has shape %s; it must be [frame_length]%s",
-                                 ortc_plain_input_name(c, 2),
-                                 ortc_shape_str(s, sizeof s, w->rank, w->dims),
-                                 has_len ? " as input 3 gives it" : "");
+            return ortc_op_shape_error(c, 2, "window", "it must be [frame_length]%s",
+                                       has_len ? " as input 3 gives it" : "");
         g->frame_len = w->dims[0];
     } else if (!has_len) {
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -255,14 +247,8 @@ static ortc_status stft_infer(ortc_opctx *c)
         (st = ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank != 3) {
-        char s[160];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' (signal) has shape %s; STFT needs [batch][length][1 "
-                             "or 2]",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(s, sizeof s, x->rank, x->dims));
-    }
+    if (x->rank != 3)
+        return ortc_op_shape_error(c, 0, "signal", "STFT needs [batch][length][1 or 2]");
     if ((st = check_components(c, "[batch][length][1 or 2]")) || (st = stft_geometry(c, &g)))
         return st;
     if (ortc_node_attr_int(c->node, "onesided", 1) && x->dims[2] == 2)

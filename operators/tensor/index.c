@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -17,8 +18,9 @@
  * Indices may be negative (counting from the end of the axis) in every
  * version, as ONNX Runtime accepts; out-of-range indices are an error. */
 
-/* Checks every index against dim; `status` distinguishes a model error
- * (constant indices, at infer) from a run-time data error. */
+/* Checks every index against dim (Gather, GatherElements, ScatterElements);
+ * `status` distinguishes a model error (constant indices, at infer) from a
+ * run-time data error. */
 static ortc_status gather_check_indices(ortc_opctx *c, const ortc_tensor *indices, int axis,
                                         int64_t dim, ortc_status status)
 {
@@ -143,22 +145,6 @@ static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const 
     return ORTC_STATUS_OK;
 }
 
-static ortc_status elements_check_indices(ortc_opctx *c, const ortc_tensor *idx, int64_t dim,
-                                          int axis, ortc_status status)
-{
-    int64_t n = ortc_tensor_numel(idx);
-    for (int64_t i = 0; i < n; i++) {
-        int64_t k = ortc_tensor_get_int(idx, i);
-        if (k < -dim || k >= dim)
-            return ortc_op_error(c, status,
-                                 "index %lld (element %lld of input 1 '%s') is out of range for "
-                                 "axis %d of input 0 '%s', whose dim is %lld",
-                                 (long long)k, (long long)i, ortc_plain_input_name(c, 1), axis,
-                                 ortc_plain_input_name(c, 0), (long long)dim);
-    }
-    return ORTC_STATUS_OK;
-}
-
 /* Walks the indices tensor in order, calling back with each element's
  * position in the data tensor (the index value replaces the axis
  * coordinate). Indices are range-checked already. */
@@ -195,8 +181,7 @@ static ortc_status gather_elements_infer(ortc_opctx *c)
     const ortc_tensor *idx = c->in[1];
     ortc_op_set_output(c, 0, c->in[0]->dtype, idx->rank, idx->dims);
     if (idx->data)
-        return elements_check_indices(c, idx, c->in[0]->dims[axis], axis,
-                                      ORTC_STATUS_INVALID_MODEL);
+        return gather_check_indices(c, idx, axis, c->in[0]->dims[axis], ORTC_STATUS_INVALID_MODEL);
     return ORTC_STATUS_OK;
 }
 
@@ -206,7 +191,7 @@ static ortc_status gather_elements_run(ortc_opctx *c)
     int axis;
     ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
     if (!st)
-        st = elements_check_indices(c, idx, x->dims[axis], axis, ORTC_STATUS_INVALID_ARGUMENT);
+        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
     if (st)
         return st;
     size_t elem = ortc_dtype_size(x->dtype);
@@ -218,110 +203,37 @@ static ortc_status gather_elements_run(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-typedef enum { SCATTER_NONE, SCATTER_ADD, SCATTER_MUL } scatter_reduction;
-
-static ortc_status scatter_reduction_of(ortc_opctx *c, scatter_reduction *red)
-{
-    *red = SCATTER_NONE;
-    if (ortc_op_version(c) < 16) {
-        if (ortc_node_attr(c->node, "reduction"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'reduction' exists from ScatterElements-16 on");
-        return ORTC_STATUS_OK;
-    }
-    const char *s = ortc_node_attr_string(c->node, "reduction", "none");
-    if (!strcmp(s, "none"))
-        return ORTC_STATUS_OK;
-    if (!strcmp(s, "add"))
-        *red = SCATTER_ADD;
-    else if (!strcmp(s, "mul"))
-        *red = SCATTER_MUL;
-    else
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'reduction' is \"%s\"; ScatterElements-16 takes none, add "
-                             "or mul",
-                             s);
-    return ORTC_STATUS_OK;
-}
-
 static ortc_status scatter_elements_infer(ortc_opctx *c)
 {
     ortc_status st;
     int axis;
-    scatter_reduction red;
+    ortc_scatter_reduction red;
     if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
         (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
         (st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)) ||
-        (st = scatter_reduction_of(c, &red)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_plain_check_known(c, 2)) || (st = elements_check(c, c->in[0], c->in[1], &axis)))
+        (st = ortc_plain_check_known(c, 0)) || (st = ortc_plain_check_known(c, 2)) ||
+        (st = elements_check(c, c->in[0], c->in[1], &axis)))
         return st;
-    const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
-    char si[128], su[128];
-    if (u->dtype != x->dtype)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 2 '%s' (updates) has dtype %s but input 0 '%s' has %s",
-                             ortc_plain_input_name(c, 2), ortc_dtype_name(u->dtype),
-                             ortc_plain_input_name(c, 0), ortc_dtype_name(x->dtype));
-    ortc_shape_str(si, sizeof si, idx->rank, idx->dims);
-    ortc_shape_str(su, sizeof su, u->rank, u->dims);
-    if (strcmp(si, su))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 2 '%s' (updates) has shape %s but input 1 '%s' (indices) has "
-                             "%s; they must match",
-                             ortc_plain_input_name(c, 2), su, ortc_plain_input_name(c, 1), si);
-    if (red != SCATTER_NONE && (!ortc_dtype_is_numeric(x->dtype) || x->dtype == ORTC_DTYPE_BOOL))
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "reduction '%s' on dtype %s is not supported",
-                             red == SCATTER_ADD ? "add" : "mul", ortc_dtype_name(x->dtype));
+    const ortc_tensor *x = c->in[0], *idx = c->in[1];
+    if ((st = ortc_op_check_same_shape(c, 2, "updates", 1, "indices")) ||
+        (st = ortc_op_scatter_check(c, "ScatterElements", &red)))
+        return st;
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     if (idx->data)
-        return elements_check_indices(c, idx, x->dims[axis], axis, ORTC_STATUS_INVALID_MODEL);
+        return gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_MODEL);
     return ORTC_STATUS_OK;
-}
-
-/* y[off] op= u[i] for one element of dtype t. */
-static void scatter_combine(ortc_dtype t, void *y, int64_t off, const void *u, int64_t i,
-                            scatter_reduction red)
-{
-    switch (t) {
-#define COMBINE(T)                                                                                 \
-    {                                                                                              \
-        T *p = (T *)y + off, v = ((const T *)u)[i];                                                \
-        *p = red == SCATTER_ADD ? (T)(*p + v) : (T)(*p * v);                                       \
-        break;                                                                                     \
-    }
-    case ORTC_DTYPE_FLOAT: COMBINE(float)
-    case ORTC_DTYPE_DOUBLE: COMBINE(double)
-    case ORTC_DTYPE_INT8: COMBINE(int8_t)
-    case ORTC_DTYPE_INT16: COMBINE(int16_t)
-    case ORTC_DTYPE_INT32: COMBINE(int32_t)
-    case ORTC_DTYPE_INT64: COMBINE(int64_t)
-    case ORTC_DTYPE_UINT8: COMBINE(uint8_t)
-    case ORTC_DTYPE_UINT16: COMBINE(uint16_t)
-    case ORTC_DTYPE_UINT32: COMBINE(uint32_t)
-    case ORTC_DTYPE_UINT64: COMBINE(uint64_t)
-#undef COMBINE
-    case ORTC_DTYPE_FLOAT16:
-    case ORTC_DTYPE_BFLOAT16: {
-        double a = ortc_scalar_double(ortc_scalar_load(t, y, off)),
-               b = ortc_scalar_double(ortc_scalar_load(t, u, i));
-        ortc_scalar_store(t, y, off, ortc_scalar_float(red == SCATTER_ADD ? a + b : a * b));
-        break;
-    }
-    default: break;
-    }
 }
 
 static ortc_status scatter_elements_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
     int axis;
-    scatter_reduction red;
+    ortc_scatter_reduction red;
     ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
     if (!st)
-        st = scatter_reduction_of(c, &red);
+        st = ortc_op_scatter_check(c, "ScatterElements", &red);
     if (!st)
-        st = elements_check_indices(c, idx, x->dims[axis], axis, ORTC_STATUS_INVALID_ARGUMENT);
+        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
     if (st)
         return st;
     char *y = c->out[0]->data;
@@ -329,11 +241,13 @@ static ortc_status scatter_elements_run(ortc_opctx *c)
     size_t elem = ortc_dtype_size(x->dtype);
     const char *ud = u->data;
     // y = x; then y[p with coordinate `axis` replaced by indices[p]] (op)= updates[p]
-    if (red == SCATTER_NONE)
+    if (red == ORTC_SCATTER_NONE)
         FOR_EACH_ELEMENT(idx, x, axis, i, off,
                          memcpy(y + off * (int64_t)elem, ud + i * (int64_t)elem, elem));
     else
-        FOR_EACH_ELEMENT(idx, x, axis, i, off, scatter_combine(x->dtype, y, off, ud, i, red));
+        FOR_EACH_ELEMENT(idx, x, axis, i, off,
+                         ortc_op_scatter_combine(x->dtype, y + off * (int64_t)elem,
+                                                 ud + i * (int64_t)elem, 1, red));
     return ORTC_STATUS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -185,42 +186,16 @@ static ortc_status gather_nd_run(ortc_opctx *c)
 
 /* ---- ScatterND ----------------------------------------------------------- */
 
-typedef enum { ND_NONE, ND_ADD, ND_MUL } nd_reduction;
-
-static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, nd_reduction *red)
+static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, ortc_scatter_reduction *red)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
         (st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)) ||
         (st = ortc_plain_check_known(c, 2)) || (st = nd_check(c, 0, l)))
         return st;
-    *red = ND_NONE;
-    if (ortc_op_version(c) < 16) {
-        if (ortc_node_attr(c->node, "reduction"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'reduction' exists from ScatterND-16 on");
-    } else {
-        const char *s = ortc_node_attr_string(c->node, "reduction", "none");
-        if (!strcmp(s, "add"))
-            *red = ND_ADD;
-        else if (!strcmp(s, "mul"))
-            *red = ND_MUL;
-        else if (strcmp(s, "none"))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'reduction' is \"%s\"; ScatterND-16 takes none, add "
-                                 "or mul",
-                                 s);
-    }
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
-    if (u->dtype != x->dtype)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 2 '%s' (updates) has dtype %s but input 0 '%s' has %s",
-                             ortc_plain_input_name(c, 2), ortc_dtype_name(u->dtype),
-                             ortc_plain_input_name(c, 0), ortc_dtype_name(x->dtype));
-    if (*red != ND_NONE && (!ortc_dtype_is_numeric(x->dtype) || x->dtype == ORTC_DTYPE_BOOL))
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "reduction '%s' on dtype %s is not supported",
-                             *red == ND_ADD ? "add" : "mul", ortc_dtype_name(x->dtype));
+    if ((st = ortc_op_scatter_check(c, "ScatterND", red)))
+        return st;
     /* updates: indices dims but the last, then data's dims after the tuple's */
     int64_t want[ORTC_MAX_RANK * 2];
     int rank = 0;
@@ -248,7 +223,7 @@ static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, nd_reduction *r
 static ortc_status scatter_nd_infer(ortc_opctx *c)
 {
     nd_layout l;
-    nd_reduction red;
+    ortc_scatter_reduction red;
     ortc_status st = scatter_nd_check(c, &l, &red);
     if (st)
         return st;
@@ -259,46 +234,11 @@ static ortc_status scatter_nd_infer(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* y[0..n) (op)= u[0..n) for dtype t. */
-static void nd_combine(ortc_dtype t, void *y, const void *u, int64_t n, nd_reduction red)
-{
-    switch (t) {
-#define COMBINE(T)                                                                                 \
-    {                                                                                              \
-        T *p = y;                                                                                  \
-        const T *v = u;                                                                            \
-        for (int64_t i = 0; i < n; i++)                                                            \
-            p[i] = red == ND_ADD ? (T)(p[i] + v[i]) : (T)(p[i] * v[i]);                            \
-        break;                                                                                     \
-    }
-    case ORTC_DTYPE_FLOAT: COMBINE(float)
-    case ORTC_DTYPE_DOUBLE: COMBINE(double)
-    case ORTC_DTYPE_INT8: COMBINE(int8_t)
-    case ORTC_DTYPE_INT16: COMBINE(int16_t)
-    case ORTC_DTYPE_INT32: COMBINE(int32_t)
-    case ORTC_DTYPE_INT64: COMBINE(int64_t)
-    case ORTC_DTYPE_UINT8: COMBINE(uint8_t)
-    case ORTC_DTYPE_UINT16: COMBINE(uint16_t)
-    case ORTC_DTYPE_UINT32: COMBINE(uint32_t)
-    case ORTC_DTYPE_UINT64: COMBINE(uint64_t)
-#undef COMBINE
-    case ORTC_DTYPE_FLOAT16:
-    case ORTC_DTYPE_BFLOAT16:
-        for (int64_t i = 0; i < n; i++) {
-            double a = ortc_scalar_double(ortc_scalar_load(t, y, i)),
-                   b = ortc_scalar_double(ortc_scalar_load(t, u, i));
-            ortc_scalar_store(t, y, i, ortc_scalar_float(red == ND_ADD ? a + b : a * b));
-        }
-        break;
-    default: break; /* refused by scatter_nd_check */
-    }
-}
-
 // data: (block) (batch_dims is 0), indices: (n, m), updates: (n, slice)
 static ortc_status scatter_nd_run(ortc_opctx *c)
 {
     nd_layout l;
-    nd_reduction red;
+    ortc_scatter_reduction red;
     ortc_status st = scatter_nd_check(c, &l, &red);
     if (!st)
         st = nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT);
@@ -314,10 +254,10 @@ static ortc_status scatter_nd_run(ortc_opctx *c)
     const char *u = c->in[2]->data;
     for (int64_t i = 0; i < l.n; i++, t += l.m, u += row) {
         char *dst = y + (size_t)nd_offset(&l, t) * elem;
-        if (red == ND_NONE)
+        if (red == ORTC_SCATTER_NONE)
             memcpy(dst, u, row);
         else
-            nd_combine(x->dtype, dst, u, l.slice, red);
+            ortc_op_scatter_combine(x->dtype, dst, u, l.slice, red);
     }
     return ORTC_STATUS_OK;
 }

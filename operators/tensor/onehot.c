@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -51,16 +52,10 @@ static ortc_status onehot_check(ortc_opctx *c, onehot_params *p)
         (st = ortc_op_check_dtypes(c, 1, ONEHOT_NUMBERS)) || (st = ortc_op_check_input(c, 2)))
         return st;
     const ortc_tensor *idx = c->in[0], *depth = c->in[1], *vals = c->in[2];
-    char s[128];
     if (vals->rank != 1 || (vals->dims[0] >= 0 && vals->dims[0] != 2))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 2 '%s' (values) has shape %s; expected [2] (off, on)",
-                             ortc_plain_input_name(c, 2),
-                             ortc_shape_str(s, sizeof s, vals->rank, vals->dims));
+        return ortc_op_shape_error(c, 2, "values", "expected [2] (off, on)");
     if (depth->rank > 1 || (depth->rank == 1 && depth->dims[0] >= 0 && depth->dims[0] != 1))
-        return ortc_op_error(
-            c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (depth) has shape %s; expected one value",
-            ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, depth->rank, depth->dims));
+        return ortc_op_shape_error(c, 1, "depth", "expected one value");
     if ((st = ortc_plain_check_rank(c, idx->rank + 1, "output")))
         return st;
     int64_t axis = ortc_node_attr_int(c->node, "axis", -1);
@@ -138,12 +133,8 @@ static ortc_status eyelike_check(ortc_opctx *c, ortc_dtype *out)
         (st = ortc_op_check_attr(c, "k", ORTC_ATTR_INT)))
         return st;
     const ortc_tensor *x = c->in[0];
-    if (x->rank != 2) {
-        char s[128];
-        return ortc_op_error(
-            c, ORTC_STATUS_INVALID_MODEL, "input 0 '%s' has shape %s; EyeLike needs rank 2",
-            ortc_plain_input_name(c, 0), ortc_shape_str(s, sizeof s, x->rank, x->dims));
-    }
+    if (x->rank != 2)
+        return ortc_op_shape_error(c, 0, NULL, "EyeLike needs rank 2");
     *out = x->dtype;
     if (ortc_node_attr(c->node, "dtype")) {
         int64_t d = ortc_node_attr_int(c->node, "dtype", 0);
