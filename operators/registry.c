@@ -30,21 +30,23 @@ ORTC_OP_TABLE(cast);
 ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
+ORTC_OP_TABLE(sequence);
+ORTC_OP_TABLE(optional);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/ */
+/* by folder: nn/, math/, tensor/, control/, sequence/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
-    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
-    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),
+    TABLE(conv),     TABLE(deconv),   TABLE(pool),     TABLE(lrn),   TABLE(norm),   TABLE(gemm),
+    TABLE(softmax),  TABLE(eltwise),  TABLE(binary),   TABLE(logic), TABLE(reduce), TABLE(shape),
+    TABLE(movement), TABLE(index),    TABLE(generate), TABLE(cast),  TABLE(trilu),  TABLE(resize),
+    TABLE(if),       TABLE(sequence), TABLE(optional),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
@@ -260,6 +262,10 @@ static void check_row(checker *k, const ortc_operator *op)
         problem(k, op, "may alias an input but has no prepare to decide it");
     if (op->data_inputs >> 31)
         problem(k, op, "data_inputs names input 31");
+    /* values of data-dependent size are plain memory the run makes; no
+     * oneDNN primitive is built for a shape only a run tells */
+    if ((f & ORTC_OP_DYNAMIC) && op->backend != ORTC_BACKEND_C)
+        problem(k, op, "takes values of data-dependent size but is not plain C");
 }
 
 size_t ortc_registry_validate(const ortc_operator *const *ops, size_t n,
