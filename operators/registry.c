@@ -31,10 +31,12 @@ ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
 ORTC_OP_TABLE(loop);
+ORTC_OP_TABLE(scan);
 ORTC_OP_TABLE(select);
 ORTC_OP_TABLE(unique);
 ORTC_OP_TABLE(sequence);
 ORTC_OP_TABLE(optional);
+ORTC_OP_TABLE(seqmap);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -46,11 +48,11 @@ static const struct {
     const ortc_operator *ops;
     const size_t *count;
 } tables[] = {
-    TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),      TABLE(norm),
-    TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary),   TABLE(logic),
-    TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),    TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),       TABLE(loop),
-    TABLE(select), TABLE(unique),  TABLE(sequence), TABLE(optional),
+    TABLE(conv),     TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),   TABLE(gemm),
+    TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic),  TABLE(reduce), TABLE(shape),
+    TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),   TABLE(trilu),  TABLE(resize),
+    TABLE(if),       TABLE(loop),    TABLE(scan),     TABLE(select), TABLE(unique), TABLE(sequence),
+    TABLE(optional), TABLE(seqmap),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
