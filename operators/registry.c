@@ -37,13 +37,14 @@ ORTC_OP_TABLE(unique);
 ORTC_OP_TABLE(sequence);
 ORTC_OP_TABLE(optional);
 ORTC_OP_TABLE(seqmap);
+ORTC_OP_TABLE(nms);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/, sequence/ */
+/* by folder: nn/, math/, tensor/, control/, sequence/, detection/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
@@ -52,7 +53,7 @@ static const struct {
     TABLE(softmax),  TABLE(eltwise), TABLE(binary),   TABLE(logic),  TABLE(reduce), TABLE(shape),
     TABLE(movement), TABLE(index),   TABLE(generate), TABLE(cast),   TABLE(trilu),  TABLE(resize),
     TABLE(if),       TABLE(loop),    TABLE(scan),     TABLE(select), TABLE(unique), TABLE(sequence),
-    TABLE(optional), TABLE(seqmap),
+    TABLE(optional), TABLE(seqmap),  TABLE(nms),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
