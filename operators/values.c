@@ -163,9 +163,8 @@ ortc_status ortc_op_output_ref(ortc_opctx *c, int k, const ortc_tensor *src)
     if (out_dynamic(c, k)) {
         ortc_dtype dt = t->dtype;
         if (dt != ORTC_DTYPE_UNDEFINED && src->dtype != dt)
-            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                                 "internal: output %d is %s; got %s", k, ortc_dtype_name(dt),
-                                 ortc_dtype_name(src->dtype));
+            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: output %d is %s; got %s",
+                                 k, ortc_dtype_name(dt), ortc_dtype_name(src->dtype));
         /* memory outside the pool (the arena, an input) may be reused
          * before the run ends: keep a copy */
         if (ortc_tensor_bytes(src) && !ortc_pool_owns(c->pool, src->data)) {

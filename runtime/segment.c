@@ -95,13 +95,14 @@ static ortc_status publish(ortc_plan *p, ortc_exec *e, ortc_plan *cp, ortc_exec 
             continue;
         size_t bytes = ortc_tensor_bytes(&ct[sl]);
         void *buf = ortc_pool_alloc(pool, bytes);
+        const ortc_node *n = g->outputs[o]->producer;
         if (!buf)
             return ortc_err_set(err, ORTC_STATUS_LIMIT_EXCEEDED,
-                                "graph output '%s' needs %zu bytes; this run's values of "
-                                "data-dependent size hold %zu already, and the limit is %zu "
-                                "(session option max_dynamic_bytes)",
-                                g->outputs[o]->name, bytes, ortc_pool_used(pool),
-                                ortc_pool_limit(pool));
+                                "node '%s' (%s): graph output '%s' needs %zu bytes; this run's "
+                                "values of data-dependent size hold %zu already, and the limit "
+                                "is %zu (session option max_dynamic_bytes)",
+                                n ? n->name : "", n ? n->op_type : "", g->outputs[o]->name, bytes,
+                                ortc_pool_used(pool), ortc_pool_limit(pool));
         if (bytes)
             memcpy(buf, ct[sl].data, bytes);
         t[sl].data = buf;

@@ -35,10 +35,10 @@ typedef struct loop_state {
 typedef struct loop_scratch {
     int64_t iter;
     uint8_t cond_in, cond_out;
-    ortc_tensor *in_t, *out_t;      /* [2 + n_carried], [1 + n_carried + n_scan] */
-    ortc_tensor **in_p, **out_p;    /* pointers to them */
-    ortc_tensor *carried[2];        /* [n_carried] each: the two buffers' tensors */
-    char *slice;                    /* scan slices, by scan_off */
+    ortc_tensor *in_t, *out_t;   /* [2 + n_carried], [1 + n_carried + n_scan] */
+    ortc_tensor **in_p, **out_p; /* pointers to them */
+    ortc_tensor *carried[2];     /* [n_carried] each: the two buffers' tensors */
+    char *slice;                 /* scan slices, by scan_off */
 } loop_scratch;
 
 static size_t align64(size_t n)
@@ -160,9 +160,9 @@ static ortc_status compile_body(ortc_opctx *c, loop_state *s, const ortc_graph *
         inp[2 + i] = *x;
         inp[2 + i].data = NULL;
         layp[2 + i] = (ortc_layout){.plain = true,
-                                   .bytes = ortc_tensor_bytes(x),
-                                   .type = ortc_op_in_type(c, 2 + i),
-                                   .dynamic = s->dyn[i]};
+                                    .bytes = ortc_tensor_bytes(x),
+                                    .type = ortc_op_in_type(c, 2 + i),
+                                    .dynamic = s->dyn[i]};
         if (s->dyn[i] && layp[2 + i].type == ORTC_TYPE_TENSOR) {
             /* its shape changes from trip to trip: the body sees it unknown */
             for (int d = 0; d < x->rank; d++)
@@ -267,9 +267,10 @@ static ortc_status loop_compile(ortc_opctx *c)
             return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                                  "internal: carried value types do not settle");
     }
+    /* the condition: one bool (of a shape only a run may tell: checked then) */
     const ortc_tensor *cond_out = &s->shapes[0];
-    if (cond_out->dtype != ORTC_DTYPE_BOOL || s->layouts[0].dynamic ||
-        ortc_tensor_numel(cond_out) != 1)
+    if (cond_out->dtype != ORTC_DTYPE_BOOL || s->layouts[0].type != ORTC_TYPE_TENSOR ||
+        (!s->layouts[0].dynamic && ortc_tensor_numel(cond_out) != 1))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "the body's output 0 (the condition) is %s %s; it must be one bool",
                              ortc_dtype_name(cond_out->dtype),
@@ -433,8 +434,7 @@ static ortc_status loop_run(ortc_opctx *c)
             *o = s->shapes[1 + nc + k];
             size_t bytes = (size_t)fixed_bytes(o, &s->layouts[1 + nc + k]);
             if (direct(s, k)) { /* straight into the output (a spare when omitted) */
-                o->data = c->out[nc + k] ? (char *)c->out[nc + k]->data + (size_t)t * bytes
-                                         : NULL;
+                o->data = c->out[nc + k] ? (char *)c->out[nc + k]->data + (size_t)t * bytes : NULL;
                 if (!c->out[nc + k] && !(o->data = ortc_op_alloc(c, bytes)))
                     return c->err->status;
             } else if (!s->layouts[1 + nc + k].dynamic) {
@@ -442,9 +442,20 @@ static ortc_status loop_run(ortc_opctx *c)
                 slice += align64(bytes);
             }
         }
+        if (s->layouts[0].dynamic) /* the body makes it */
+            w->out_t[0] = s->shapes[0];
         ortc_status st = c->subgraphs->run(c, s->body, w->in_p, w->out_p);
         if (st)
             return st;
+        if (s->layouts[0].dynamic) {
+            const ortc_tensor *k = &w->out_t[0];
+            if (k->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(k) != 1)
+                return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
+                                     "trip %lld: the body's condition has %lld elements; it must "
+                                     "be one bool",
+                                     (long long)t, (long long)ortc_tensor_numel(k));
+            w->cond_out = *(const uint8_t *)k->data;
+        }
         if (s->use_cond)
             w->cond_in = w->cond_out;
         for (int i = 0; i < nc; i++)
@@ -513,8 +524,7 @@ static ortc_status loop_run(ortc_opctx *c)
         if (gat[k].data)
             st = ortc_op_output_ref(c, nc + k, &all); /* the pool's: handed over */
         else
-            st = ortc_op_output(c, nc + k, all.rank, all.dims) ? ORTC_STATUS_OK
-                                                                : c->err->status;
+            st = ortc_op_output(c, nc + k, all.rank, all.dims) ? ORTC_STATUS_OK : c->err->status;
         if (st)
             return st;
     }

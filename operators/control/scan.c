@@ -41,8 +41,8 @@ static ortc_status int_list(ortc_opctx *c, const char *name, int n, int64_t def,
     size_t have;
     const int64_t *v = ortc_node_attr_ints(c->node, name, &have);
     if (ortc_node_attr(c->node, name) && (int)have != n)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' has %zu entries; %d expected",
-                             name, have, n);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute '%s' has %zu entries; %d expected", name, have, n);
     for (int i = 0; i < n; i++)
         out[i] = v && have ? v[i] : def;
     return ORTC_STATUS_OK;
@@ -110,9 +110,8 @@ static ortc_status scan_setup(ortc_opctx *c, scan_state *s, const ortc_graph *g)
                                  s->first_in + j);
         int drop = j < n ? (s->batched ? 0 : -1) : s->in_axis[j - n];
         if (s->batched && x->rank < (j < n ? 1 : 2))
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input %d %s lacks the batch%s axis", s->first_in + j,
-                                 ortc_shape_str(sh, sizeof sh, x->rank, x->dims),
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d %s lacks the batch%s axis",
+                                 s->first_in + j, ortc_shape_str(sh, sizeof sh, x->rank, x->dims),
                                  j < n ? "" : " and scan");
         ortc_tensor *b = &s->body_in[j];
         *b = (ortc_tensor){.dtype = x->dtype};
@@ -189,10 +188,9 @@ static ortc_status scan_compile(ortc_opctx *c)
     if ((st = scan_setup(c, s, g)))
         return st;
     if (batched && c->in[0] && (c->in[0]->rank != 1 || c->in[0]->dims[0] != s->batch))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "sequence_lens has shape %s; the batch is %lld",
-                             ortc_shape_str(sh, sizeof sh, c->in[0]->rank, c->in[0]->dims),
-                             (long long)s->batch);
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "sequence_lens has shape %s; the batch is %lld",
+            ortc_shape_str(sh, sizeof sh, c->in[0]->rank, c->in[0]->dims), (long long)s->batch);
     if ((st = c->subgraphs->compile(c, g, "body", s->body_in, NULL, &s->body)))
         return st;
     for (int j = 0; j < n + k; j++) {
@@ -210,12 +208,11 @@ static ortc_status scan_compile(ortc_opctx *c)
         for (int d = 0; same && d < x->rank; d++)
             same = x->dims[d] == y->dims[d];
         if (!same)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "state %d goes into the body as %s %s and comes out as %s %s", j,
-                                 ortc_dtype_name(x->dtype),
-                                 ortc_shape_str(sh, sizeof sh, x->rank, x->dims),
-                                 ortc_dtype_name(y->dtype),
-                                 ortc_shape_str(s2, sizeof s2, y->rank, y->dims));
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL,
+                "state %d goes into the body as %s %s and comes out as %s %s", j,
+                ortc_dtype_name(x->dtype), ortc_shape_str(sh, sizeof sh, x->rank, x->dims),
+                ortc_dtype_name(y->dtype), ortc_shape_str(s2, sizeof s2, y->rank, y->dims));
         ortc_op_set_output(c, j, x->dtype, c->in[first + j]->rank, c->in[first + j]->dims);
     }
     for (int j = 0; j < k; j++) {
@@ -359,8 +356,8 @@ static ortc_status scan_run(ortc_opctx *c)
                 int64_t o0 = s->batched ? b : 0;
                 int64_t inner = ortc_plain_span(x->dims, a + 1, x->rank);
                 w.in_t[n + j] = s->body_in[n + j];
-                w.in_t[n + j].data = (void *)gather(x->data, x->dims[a], inner,
-                                                    ortc_dtype_size(x->dtype), o0, outer, tt, slice);
+                w.in_t[n + j].data = (void *)gather(
+                    x->data, x->dims[a], inner, ortc_dtype_size(x->dtype), o0, outer, tt, slice);
                 slice += align64(ortc_tensor_bytes(&s->body_in[n + j]));
             }
             slice = w.out_slice;

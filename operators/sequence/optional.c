@@ -19,10 +19,9 @@ static ortc_status optional_infer(ortc_opctx *c)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 0 must be a tensor or a sequence; it is a %s",
                                  ortc_type_name(t));
-        ortc_op_set_output_type(c, 0,
-                                t == ORTC_TYPE_TENSOR ? ORTC_TYPE_OPTIONAL_TENSOR
-                                                      : ORTC_TYPE_OPTIONAL_SEQUENCE,
-                                c->in[0]->dtype);
+        ortc_op_set_output_type(
+            c, 0, t == ORTC_TYPE_TENSOR ? ORTC_TYPE_OPTIONAL_TENSOR : ORTC_TYPE_OPTIONAL_SEQUENCE,
+            c->in[0]->dtype);
         return ORTC_STATUS_OK;
     }
     const ortc_attr *a = ortc_node_attr(c->node, "type");
@@ -57,8 +56,8 @@ static ortc_status check_optional(ortc_opctx *c)
 {
     ortc_type t = ortc_op_in_type(c, 0);
     if (t != ORTC_TYPE_OPTIONAL_TENSOR && t != ORTC_TYPE_OPTIONAL_SEQUENCE)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 0 must be an optional; it is a %s",
-                             ortc_type_name(t));
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input 0 must be an optional; it is a %s", ortc_type_name(t));
     return ORTC_STATUS_OK;
 }
 

@@ -194,8 +194,7 @@ static ortc_status seq_erase_run(ortc_opctx *c)
     const ortc_sequence *s = ortc_op_in_seq(c, 0);
     int64_t n = s->length, pos;
     if (n == 0)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
-                             "erases from an empty sequence");
+        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "erases from an empty sequence");
     ortc_status st = read_position(c, 1, n, -n, n - 1, n - 1, &pos);
     if (st)
         return st;
@@ -269,8 +268,8 @@ static ortc_status split_infer(ortc_opctx *c)
         return st;
     if (c->n_in > 1 && c->in[1] &&
         ((st = check_tensor_input(c, 1)) ||
-         (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64,
-                                   ORTC_DTYPE_UNDEFINED))))
+         (st =
+              ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED))))
         return st;
     const ortc_tensor *x = c->in[0];
     int axis;
@@ -325,14 +324,15 @@ static ortc_status split_run(ortc_opctx *c)
     int64_t inner = ortc_plain_span(x->dims, axis + 1, x->rank);
     int64_t start = 0;
     for (int64_t i = 0; i < n; i++) {
-        int64_t size = sp && sp->rank == 1 ? ortc_tensor_get_int(sp, i)
+        int64_t size = sp && sp->rank == 1   ? ortc_tensor_get_int(sp, i)
                        : start + chunk > len ? len - start
                                              : chunk;
         ortc_tensor t = {.dtype = x->dtype, .rank = x->rank};
         memcpy(t.dims, x->dims, sizeof t.dims);
         t.dims[axis] = size;
         if (!keepdims) { /* pieces of one: the axis goes */
-            memmove(t.dims + axis, t.dims + axis + 1, (size_t)(x->rank - axis - 1) * sizeof *t.dims);
+            memmove(t.dims + axis, t.dims + axis + 1,
+                    (size_t)(x->rank - axis - 1) * sizeof *t.dims);
             t.rank--;
         }
         size_t row = (size_t)(size * inner) * elem;
@@ -395,8 +395,7 @@ static ortc_status concat_run(ortc_opctx *c)
             return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                                  "sequence items 0 %s and %lld %s differ beyond axis %d",
                                  ortc_shape_str(a, sizeof a, first->rank, first->dims),
-                                 (long long)i, ortc_shape_str(b, sizeof b, t->rank, t->dims),
-                                 axis);
+                                 (long long)i, ortc_shape_str(b, sizeof b, t->rank, t->dims), axis);
         total += new_axis ? 1 : t->dims[axis];
     }
     /* the items' dims, the axis replaced by the total (new_axis: inserted) */
@@ -434,12 +433,10 @@ const ortc_operator ortc_ops_sequence[] = {
     ORTC_OP("SequenceEmpty", 11, 11, SEQ_FACTS, .infer = seq_empty_infer, .run = seq_empty_run),
     ORTC_OP("SequenceConstruct", 11, 11, SEQ_FACTS, .infer = seq_construct_infer,
             .run = seq_construct_run),
-    ORTC_OP("SequenceInsert", 11, 11, SEQ_FACTS, .infer = seq_insert_infer,
-            .run = seq_insert_run),
+    ORTC_OP("SequenceInsert", 11, 11, SEQ_FACTS, .infer = seq_insert_infer, .run = seq_insert_run),
     ORTC_OP("SequenceErase", 11, 11, SEQ_FACTS, .infer = seq_erase_infer, .run = seq_erase_run),
     ORTC_OP("SequenceAt", 11, 11, SEQ_FACTS, .infer = seq_at_infer, .run = seq_at_run),
-    ORTC_OP("SequenceLength", 11, 11, SEQ_FACTS, .infer = seq_length_infer,
-            .run = seq_length_run),
+    ORTC_OP("SequenceLength", 11, 11, SEQ_FACTS, .infer = seq_length_infer, .run = seq_length_run),
     ORTC_OP("SplitToSequence", 11, 11, SEQ_FACTS, .infer = split_infer, .run = split_run),
     ORTC_OP("ConcatFromSequence", 11, 11, SEQ_FACTS, .infer = concat_infer, .run = concat_run),
 };
