@@ -247,8 +247,8 @@ static Onnx__ModelProto *while_model(bool with_m)
     pb_add_output(body, "go", BOOL, "");
     pb_add_output(body, "c2", FLOAT, "");
     pb_add_output(body, "t", FLOAT, "");
-    Onnx__NodeProto *n = pb_add_node(g, "Loop", "loop", with_m ? "m,cond,c0" : ",cond,c0",
-                                     "c_final,trace");
+    Onnx__NodeProto *n =
+        pb_add_node(g, "Loop", "loop", with_m ? "m,cond,c0" : ",cond,c0", "c_final,trace");
     graph_attr(n, "body", body);
     pb_add_output(g, "c_final", FLOAT, "");
     pb_add_output(g, "trace", FLOAT, NULL);
@@ -467,8 +467,8 @@ START_TEST(scan_axes_and_directions)
     for (int r = 0; r < 2; r++) {
         float acc = s0[r];
         for (int t = 0; t < 5; t++) {
-            acc += x[r * 5 + (4 - t)];        /* input read backwards */
-            float got = ys[r * 5 + (4 - t)];  /* output prepended: trip t at 4 - t */
+            acc += x[r * 5 + (4 - t)];       /* input read backwards */
+            float got = ys[r * 5 + (4 - t)]; /* output prepended: trip t at 4 - t */
             ck_assert_msg(got == acc, "ys[%d][%d] = %g, want %g", r, 4 - t, got, acc);
         }
         ck_assert_msg(sf[r] == acc, "s_final[%d] = %g, want %g", r, sf[r], acc);
@@ -517,8 +517,8 @@ START_TEST(scan8_batch_and_sequence_lens)
                     acc[j] += x[(b * 3 + (int)lens[b] - 1 - t) * 2 + j];
                     want = acc[j];
                 }
-                ck_assert_msg(ys[(b * 3 + t) * 2 + j] == want, "ys[%d][%d][%d] = %g, want %g", b,
-                              t, j, ys[(b * 3 + t) * 2 + j], want);
+                ck_assert_msg(ys[(b * 3 + t) * 2 + j] == want, "ys[%d][%d][%d] = %g, want %g", b, t,
+                              j, ys[(b * 3 + t) * 2 + j], want);
             }
         ck_assert(sf[b * 2] == acc[0] && sf[b * 2 + 1] == acc[1]);
     }
@@ -642,11 +642,10 @@ START_TEST(run_any_sequences_and_optionals)
     float x0[2] = {1, 2}, x1[1] = {3}, t[3] = {4, 5, 6}, ov[1] = {9};
     ortc_tensor items[2] = {{FLOAT, 1, {2}, x0}, {FLOAT, 1, {1}, x1}};
     for (int full = 0; full <= 1; full++) {
-        ortc_any in[3] = {{.type = ORTC_TYPE_SEQUENCE, .elem_dtype = FLOAT, .length = 2,
-                           .tensors = items},
-                          {.type = ORTC_TYPE_TENSOR, .tensor = {FLOAT, 1, {3}, t}},
-                          {.type = full ? ORTC_TYPE_TENSOR : ORTC_TYPE_NONE,
-                           .tensor = {FLOAT, 1, {1}, ov}}};
+        ortc_any in[3] = {
+            {.type = ORTC_TYPE_SEQUENCE, .elem_dtype = FLOAT, .length = 2, .tensors = items},
+            {.type = ORTC_TYPE_TENSOR, .tensor = {FLOAT, 1, {3}, t}},
+            {.type = full ? ORTC_TYPE_TENSOR : ORTC_TYPE_NONE, .tensor = {FLOAT, 1, {1}, ov}}};
         ortc_any out[3];
         ck_assert_msg(ortc_session_run_any(s, in, 3, out, 3) == ORTC_STATUS_OK, "%s",
                       ortc_last_error());
@@ -694,7 +693,8 @@ START_TEST(nms_keeps_scores_equal_to_the_threshold)
      * threshold stays (the spec removes only lower scores); box 3 below */
     const float boxes[16] = {0, 0, 2, 2, 0.25f, 0, 2, 2, 10, 10, 2, 2, 20, 20, 2, 2};
     const float scores[4] = {0.9f, 0.8f, 0.5f, 0.4f};
-    ortc_tensor in[2] = {{FLOAT, 3, {1, 4, 4}, (void *)boxes}, {FLOAT, 3, {1, 1, 4}, (void *)scores}};
+    ortc_tensor in[2] = {{FLOAT, 3, {1, 4, 4}, (void *)boxes},
+                         {FLOAT, 3, {1, 1, 4}, (void *)scores}};
     ortc_tensor out = {0};
     ck_assert_msg(ortc_session_run(s, in, 2, &out, 1) == ORTC_STATUS_OK, "%s", ortc_last_error());
     ck_assert_int_eq(out.dims[0], 2);
