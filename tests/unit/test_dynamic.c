@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_count.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
 #include "ortc/ortc.h"
@@ -342,7 +343,7 @@ END_TEST
 
 /* v_final, rows = Loop(M = 4 (a constant), "", v0): body(i, c, v) -> (c, v * 2 + i,
  * v): the trip count is known, so `rows` (4, 2) is planned statically. */
-START_TEST(loop_known_trip_count_is_static)
+static Onnx__ModelProto *known_trips_model(void)
 {
     Onnx__ModelProto *pm = pb_model_new(8, 13);
     Onnx__GraphProto *g = pm->graph;
@@ -365,8 +366,26 @@ START_TEST(loop_known_trip_count_is_static)
     graph_attr(pb_add_node(g, "Loop", "loop", "m,,v0", "v_final,rows"), "body", body);
     pb_add_output(g, "v_final", FLOAT, "2");
     pb_add_output(g, "rows", FLOAT, "4,2");
+    return pm;
+}
+
+/* Plain C: rows[t] = v before trip t, v = v * 2 + t; vf: v after the 4 trips. */
+static void known_trips_want(const float *v0, float *rows, float *vf)
+{
+    float v[2] = {v0[0], v0[1]};
+    for (int t = 0; t < 4; t++)
+        for (int j = 0; j < 2; j++) {
+            rows[t * 2 + j] = v[j];
+            v[j] = v[j] * 2 + (float)t;
+        }
+    vf[0] = v[0];
+    vf[1] = v[1];
+}
+
+START_TEST(loop_known_trip_count_is_static)
+{
     ortc_options o = options();
-    ortc_session *s = open_model(pm, &o);
+    ortc_session *s = open_model(known_trips_model(), &o);
     float v0[2] = {1, -3}, vf[2], rows[8];
     ortc_tensor in = {FLOAT, 1, {2}, v0}, out[2] = {{0}, {0}};
     ck_assert_int_eq(ortc_session_output_shapes(s, &in, 1, out, 2), ORTC_STATUS_OK);
@@ -379,17 +398,55 @@ START_TEST(loop_known_trip_count_is_static)
     out[0].data = vf;
     out[1].data = rows;
     ck_assert_msg(ortc_session_run(s, &in, 1, out, 2) == ORTC_STATUS_OK, "%s", ortc_last_error());
-    float v[2] = {1, -3};
-    for (int t = 0; t < 4; t++)
-        for (int j = 0; j < 2; j++) {
-            ck_assert_msg(rows[t * 2 + j] == v[j], "rows[%d][%d] = %g, want %g", t, j,
-                          rows[t * 2 + j], v[j]);
-            v[j] = v[j] * 2 + (float)t;
-        }
-    ck_assert(vf[0] == v[0] && vf[1] == v[1]);
+    float want_rows[8], want_vf[2];
+    known_trips_want(v0, want_rows, want_vf);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(rows[i] == want_rows[i], "rows[%d][%d] = %g, want %g", i / 2, i % 2, rows[i],
+                      want_rows[i]);
+    ck_assert(vf[0] == want_vf[0] && vf[1] == want_vf[1]);
     ortc_session_destroy(s);
 }
 END_TEST
+
+#if COUNT_ALLOCS
+/* The zero-allocation guarantee holds for a model with control flow whose
+ * values are all of known size: the Loop of known trip count above, run at
+ * its one shape, allocates nothing after its first run (the body's plan, the
+ * carried buffers and the scan slices are compiled and sized at session
+ * creation; the run's pool of dynamic values is never touched). */
+START_TEST(static_loop_runs_allocate_nothing)
+{
+    ortc_options o = options();
+    o.threads = 2;
+    ortc_session *s = open_model(known_trips_model(), &o);
+    float v0[2] = {0.5f, -1}, vf[5][2], rows[5][8];
+    ortc_tensor in = {FLOAT, 1, {2}, v0};
+    ortc_tensor out[5][2];
+    for (int i = 0; i < 5; i++) {
+        out[i][0] = (ortc_tensor){FLOAT, 1, {2}, vf[i]};
+        out[i][1] = (ortc_tensor){FLOAT, 2, {4, 2}, rows[i]};
+    }
+    ck_assert_msg(ortc_session_run(s, &in, 1, out[0], 2) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    ortc_status st[5];
+    alloc_count_start(); /* no Check assertions while counting: they allocate */
+    for (int i = 0; i < 5; i++)
+        st[i] = ortc_session_run(s, &in, 1, out[i], 2);
+    alloc_count_stop();
+    float want_rows[8], want_vf[2];
+    known_trips_want(v0, want_rows, want_vf);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(st[i], ORTC_STATUS_OK);
+        ck_assert(memcmp(rows[i], want_rows, sizeof want_rows) == 0);
+        ck_assert(vf[i][0] == want_vf[0] && vf[i][1] == want_vf[1]);
+    }
+    ck_assert_msg(alloc_count_others() == 0,
+                  "%ld heap allocations outside oneDNN during 5 runs of a static Loop",
+                  alloc_count_others());
+    ortc_session_destroy(s);
+}
+END_TEST
+#endif
 
 /* v_final = Loop(M, "", v0): body(i, c, v) -> (c, Concat(v, [i])): the
  * carried value grows by one each trip. */
@@ -825,6 +882,9 @@ static Suite *dynamic_suite(void)
     tcase_add_test(loop, loop_stops_at_max_loop_iterations);
     tcase_add_test(loop, loop_trip_count_caps_the_condition_and_zero_trips);
     tcase_add_test(loop, loop_known_trip_count_is_static);
+#if COUNT_ALLOCS
+    tcase_add_test(loop, static_loop_runs_allocate_nothing);
+#endif
     tcase_add_test(loop, loop_carried_value_that_grows);
     tcase_add_test(loop, scan_axes_and_directions);
     tcase_add_test(loop, scan8_batch_and_sequence_lens);
