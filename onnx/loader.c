@@ -85,7 +85,8 @@ static const char *node_label(char *buf, size_t len, const Onnx__NodeProto *np, 
 /* ---- value types --------------------------------------------------------- */
 
 typedef struct value_type {
-    bool present; /* a tensor type was given */
+    bool present; /* a type was given */
+    ortc_type type;
     ortc_dtype dtype;
     int rank; /* -1: no shape */
     int64_t dims[ORTC_MAX_RANK];
@@ -100,24 +101,54 @@ static ortc_status parse_type(loader *L, const Onnx__TypeProto *tp, const char *
     vt->rank = -1;
     if (!tp)
         return ORTC_STATUS_OK;
+    /* tensor, sequence(tensor), optional(tensor), optional(sequence(tensor)):
+     * peel the containers, then read the tensor type inside */
+    vt->type = ORTC_TYPE_TENSOR;
+    bool optional = false, sequence = false;
     const char *kind = NULL;
-    switch (tp->value_case) {
-    case ONNX__TYPE_PROTO__VALUE__NOT_SET: return ORTC_STATUS_OK;
-    case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
-    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: kind = "a sequence"; break;
-    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: kind = "a map"; break;
-    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: kind = "an optional"; break;
-    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "a sparse tensor"; break;
-    default: kind = "an unknown"; break;
+    for (int depth = 0; !kind && tp; depth++) {
+        switch (tp->value_case) {
+        case ONNX__TYPE_PROTO__VALUE__NOT_SET:
+            if (depth == 0)
+                return ORTC_STATUS_OK;
+            kind = "an incomplete"; /* a container without its element type */
+            break;
+        case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
+        case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
+            if (sequence)
+                kind = "a sequence of sequences";
+            sequence = true;
+            tp = tp->sequence_type ? tp->sequence_type->elem_type : NULL;
+            if (!tp)
+                kind = "an incomplete sequence";
+            continue;
+        case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
+            if (optional || sequence)
+                kind = sequence ? "a sequence of optionals" : "an optional of an optional";
+            optional = true;
+            tp = tp->optional_type ? tp->optional_type->elem_type : NULL;
+            if (!tp)
+                kind = "an incomplete optional";
+            continue;
+        case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
+            kind = sequence || optional ? "a container of maps, which is" : "a map";
+            break;
+        case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: kind = "a sparse tensor"; break;
+        default: kind = "an unknown"; break;
+        }
+        break;
     }
     if (kind)
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
-                            "%s '%s'%s has %s type; ortc supports dense tensors only", what, name,
-                            where, kind);
+                            "%s '%s'%s has %s type; ortc supports tensors, sequences of tensors "
+                            "and optionals of either",
+                            what, name, where, kind);
+    vt->type = optional ? (sequence ? ORTC_TYPE_OPTIONAL_SEQUENCE : ORTC_TYPE_OPTIONAL_TENSOR)
+                        : (sequence ? ORTC_TYPE_SEQUENCE : ORTC_TYPE_TENSOR);
+    vt->present = true;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     if (!tt)
         return ORTC_STATUS_OK;
-    vt->present = true;
     if (tt->has_elem_type && tt->elem_type != 0) {
         if (!ortc_pb_dtype_known(tt->elem_type))
             return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
@@ -154,6 +185,7 @@ static ortc_status apply_type(loader *L, ortc_value *v, const value_type *vt)
 {
     if (!vt->present)
         return ORTC_STATUS_OK;
+    v->type = vt->type;
     ortc_value_set_shape(v, vt->dtype, vt->rank, vt->rank > 0 ? vt->dims : NULL);
     for (int i = 0; i < vt->rank; i++)
         if (vt->params[i] && !(v->dims[i].param = strdup(vt->params[i])))
@@ -168,6 +200,11 @@ static ortc_status check_input_matches_initializer(loader *L, const ortc_value *
 {
     const ortc_tensor *t = &v->constant->t;
     char a[200], b[200];
+    if (vt->present && vt->type != ORTC_TYPE_TENSOR)
+        return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                            "input '%s'%s is declared a sequence or optional but it is an "
+                            "initializer (a tensor)",
+                            v->name, where);
     if (vt->present && vt->dtype != ORTC_DTYPE_UNDEFINED && vt->dtype != t->dtype)
         return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                             "input '%s'%s is declared %s but its initializer is %s", v->name, where,
@@ -259,7 +296,21 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
                             "%s attribute '%s' holds sparse tensors, which ortc does not support",
                             nlabel, ap->name);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: {
+        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TYPE_PROTO)))
+            return oom(L);
+        value_type vt;
+        snprintf(label, sizeof label, " (%s attribute '%s')", nlabel, ap->name);
+        if ((st = parse_type(L, ap->tp, "type", ap->name, label, &vt)))
+            return st;
+        if (!vt.present)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "%s attribute '%s' has type 'type' but names none", nlabel,
+                                ap->name);
+        a->vtype = vt.type;
+        a->vdtype = vt.dtype;
+        break;
+    }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
                             "%s attribute '%s' holds type protos, which ortc does not support",

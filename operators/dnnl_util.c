@@ -165,14 +165,14 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
     if (!l)
         return ORTC_STATUS_OK;
     if (ortc_dnnl_md_is_plain(md)) {
-        *l = (ortc_layout){true, ortc_tensor_bytes(c->out[k]), NULL};
+        *l = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(c->out[k])};
         return ORTC_STATUS_OK;
     }
     if (!ortc_dnnl_out_blocked_ok(c, k))
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: blocked layout chosen for output %d, which must be plain",
                              k);
-    *l = (ortc_layout){false, dnnl_memory_desc_get_size(md), (void *)md};
+    *l = (ortc_layout){.plain = false, .bytes = dnnl_memory_desc_get_size(md), .desc = (void *)md};
     return ORTC_STATUS_OK;
 }
 

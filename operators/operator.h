@@ -18,6 +18,7 @@
 struct ortc_backend;
 struct ortc_subplan;
 struct ortc_subgraph_services;
+struct ortc_pool;
 
 /* Concurrent ortc_session_run calls use up to this many execution contexts
  * per plan; context 0 is the plan's own. */
@@ -31,6 +32,13 @@ typedef struct ortc_layout {
     bool plain;
     size_t bytes; /* storage size in this layout */
     void *desc;   /* blocked: a descriptor owned by the producing step */
+    /* What the value is (see "values of data-dependent size" below): a
+     * tensor (zero-initialised layouts are), a sequence or an optional. */
+    ortc_type type;
+    /* Its size is known only at run time: a sequence, an optional, or a
+     * tensor whose infer left dims unknown. It lives in the run's pool,
+     * never in the arena; `bytes` is 0. */
+    bool dynamic;
 } ortc_layout;
 
 typedef struct ortc_opctx {
@@ -72,6 +80,13 @@ typedef struct ortc_opctx {
      * cannot be compiled (graph passes, single-operator tests). */
     const struct ortc_subgraph_services *subgraphs;
     void *runtime; /* the runtime's own (the plan of this step); opaque */
+    /* The run's pool for values of data-dependent size (per execution
+     * context; see below). NULL where there is none (graph passes, op tests):
+     * allocating from it then fails. */
+    struct ortc_pool *pool;
+    /* The session's options, for the limits on data-dependent sizes
+     * (ortc_op_max_*); NULL: the defaults. */
+    const ortc_options *options;
 } ortc_opctx;
 
 /* Facts an operator declares in its registry row (ortc_operator.flags). The
@@ -104,6 +119,13 @@ enum {
     /* With ORTC_OP_POST_OPS: graph passes also fold a following Add into
      * the op as a "sum" post-op (summand in input ORTC_FUSED_SUM_INPUT). */
     ORTC_OP_POST_OP_SUM = 1u << 9,
+    /* The op takes values of data-dependent size (see "values of data-
+     * dependent size" below): its infer accepts unknown dims (-1), unknown
+     * ranks and sequence/optional inputs, checking their types itself, and
+     * its run reads the actual shapes. Without it, a node reading such a
+     * tensor is compiled at run time once its shape is known (and a
+     * sequence or optional input is refused). Plain C only. */
+    ORTC_OP_DYNAMIC = 1u << 10,
 };
 
 /* Where an operator's kernels run. */
@@ -231,19 +253,124 @@ typedef struct ortc_operator {
 typedef struct ortc_subgraph_services {
     /* Compiles g (a graph attribute of c->node; label names it in errors,
      * e.g. "then_branch") with inputs[i] giving the dtype and shape of g's
-     * input i (NULL when g has none; data is not read). The sub-plan is the
-     * caller's to free. */
+     * input i (NULL when g has none; data is not read) and layouts[i] its
+     * type and whether its size is known only at run time (NULL: every
+     * input a tensor of the given shape; a dynamic input's dims may be -1).
+     * The sub-plan is the caller's to free. */
     ortc_status (*compile)(ortc_opctx *c, const ortc_graph *g, const char *label,
-                           const ortc_tensor *inputs, struct ortc_subplan **out);
-    /* dtype and shape of sub-plan output k (data NULL); safe at run. */
+                           const ortc_tensor *inputs, const ortc_layout *layouts,
+                           struct ortc_subplan **out);
+    /* dtype and shape of sub-plan output k (data NULL; dims -1 where only
+     * a run tells); safe at run. */
     ortc_tensor (*output)(const struct ortc_subplan *sp, int k);
-    /* Runs sp in c's execution context: inputs[i]->data (NULL when g has
-     * no inputs) are read, outputs[k]->data written (every output needs a
-     * buffer of its byte size). */
+    /* Type of output k and whether its size is known only at run time. */
+    ortc_layout (*output_layout)(const struct ortc_subplan *sp, int k);
+    /* The contents of output k when known at compile time (a constant or
+     * folded value, e.g. a Loop body's condition), else NULL. */
+    const void *(*output_constant)(const struct ortc_subplan *sp, int k);
+    /* Runs sp in c's execution context: inputs[i] (NULL when g has no
+     * inputs) are read — for an input compiled as dynamic its dims too —
+     * and outputs[k] written: a static output into outputs[k]->data, a
+     * buffer of its byte size; a dynamic one (output_layout) by setting
+     * *outputs[k] (dims and data in the run's pool, or an input's data,
+     * valid until the run ends). */
     ortc_status (*run)(ortc_opctx *c, struct ortc_subplan *sp, ortc_tensor *const *inputs,
                        ortc_tensor *const *outputs);
     void (*free)(struct ortc_subplan *sp); /* NULL is a no-op */
 } ortc_subgraph_services;
+
+/* ---- values of data-dependent size ----------------------------------------
+ * Most values have a size the plan knows from the input shapes: they live
+ * in the arena. Some do not: sequences and optionals (their type, in
+ * ortc_layout.type), and tensors whose shape depends on data (NonZero's
+ * output, a Loop's scan outputs when a condition ends it, ...). An
+ * operator's infer declares such outputs (ortc_op_set_output_dynamic,
+ * ortc_op_set_output_type); its run then produces them through
+ * ortc_op_output / ortc_op_output_ref / ortc_op_set_output_seq, which take
+ * memory from the run's pool (c->pool): per execution context, freed when
+ * the next run starts, bounded by the session option max_dynamic_bytes. A
+ * node reading such a tensor is compiled once its shape is seen, unless
+ * its operator declares ORTC_OP_DYNAMIC (runtime/compile.c, "segments").
+ *
+ * At run time a value of type SEQUENCE (or a present OPTIONAL_SEQUENCE)
+ * is an ortc_tensor whose data points at an ortc_sequence (dtype: the
+ * element type, rank -1); an OPTIONAL_TENSOR holding a tensor is that
+ * tensor. An optional holding nothing has rank -1 and data NULL. Values
+ * read are never written: a sequence operator makes a new sequence (which
+ * may share storage with the old one, see ortc_op_seq_insert). */
+typedef struct ortc_sequence {
+    ortc_dtype dtype; /* element type */
+    int64_t length;
+    ortc_tensor *items; /* [length]: read-only */
+    /* storage shared by sequences that extend one another: how many items
+     * of it are in use and its capacity (ortc_op_seq_insert) */
+    int64_t *used;
+    int64_t cap;
+} ortc_sequence;
+
+/* Input i's type (TENSOR for an omitted input) and whether it is dynamic. */
+ortc_type ortc_op_in_type(const ortc_opctx *c, int i);
+bool ortc_op_in_dynamic(const ortc_opctx *c, int i);
+/* Name of a type for messages: "tensor", "sequence", "optional tensor". */
+const char *ortc_type_name(ortc_type t);
+
+/* infer: output k is a tensor known only at run time; dims[d] -1 where
+ * unknown (rank -1 when unknown; dims may then be NULL). */
+void ortc_op_set_output_dynamic(ortc_opctx *c, int k, ortc_dtype dtype, int rank,
+                                const int64_t *dims);
+/* infer: output k is a sequence or optional (elem_dtype: its tensors'). */
+void ortc_op_set_output_type(ortc_opctx *c, int k, ortc_type type, ortc_dtype elem_dtype);
+
+/* run: `bytes` from the run's pool (64-byte aligned), or NULL with an
+ * error naming the node and the limit (max_dynamic_bytes). */
+void *ortc_op_alloc(ortc_opctx *c, size_t bytes);
+/* run: the buffer of tensor output k with this shape: for a static output
+ * its own (the shape must be the inferred one), for a dynamic one a new
+ * buffer from the pool (the output's dims are set; checked against
+ * max_tensor_bytes). NULL with an error set on failure; a zero-byte output
+ * may give any non-NULL pointer. */
+void *ortc_op_output(ortc_opctx *c, int k, int rank, const int64_t *dims);
+/* run: tensor output k is t: a dynamic output takes t's shape and data
+ * (which must live until the run ends: pool memory or an input's), a
+ * static one gets a copy of t's bytes. */
+ortc_status ortc_op_output_ref(ortc_opctx *c, int k, const ortc_tensor *t);
+/* run: a copy of t in the pool (NULL with an error set on failure). */
+ortc_tensor *ortc_op_tensor_copy(ortc_opctx *c, const ortc_tensor *t);
+
+/* Whether input i is an optional holding nothing (or omitted). */
+bool ortc_op_in_none(const ortc_opctx *c, int i);
+/* run: output k (an optional) holds nothing. */
+void ortc_op_set_output_none(ortc_opctx *c, int k);
+/* run: the sequence input i holds (NULL when it is an optional holding
+ * nothing, or not a sequence). */
+const ortc_sequence *ortc_op_in_seq(const ortc_opctx *c, int i);
+/* run: output k (a sequence or optional sequence) is s. */
+void ortc_op_set_output_seq(ortc_opctx *c, int k, const ortc_sequence *s);
+/* run: a new empty sequence of element type dtype with room for `cap`
+ * items, in the pool. NULL with an error set (also when cap is above
+ * max_sequence_length). */
+ortc_sequence *ortc_op_seq_new(ortc_opctx *c, ortc_dtype dtype, int64_t cap);
+/* run: s with a copy of t inserted before position pos (0 <= pos <=
+ * length). Appending shares s's storage when nothing was appended to it
+ * since s was made, so a loop that appends runs in linear time; s itself
+ * never changes. NULL with an error set on failure or above
+ * max_sequence_length. */
+ortc_sequence *ortc_op_seq_insert(ortc_opctx *c, const ortc_sequence *s, int64_t pos,
+                                  const ortc_tensor *t);
+
+/* The limits of the session's options on data-dependent sizes (ortc.h). */
+int64_t ortc_op_max_loop_iterations(const ortc_opctx *c);
+int64_t ortc_op_max_sequence_length(const ortc_opctx *c);
+int64_t ortc_op_max_nms_boxes(const ortc_opctx *c);
+
+/* The pool behind ortc_op_alloc (runtime/pool.c): bytes, or NULL when the
+ * pool is NULL, over its limit or out of memory; how much it holds and its
+ * limit, for messages. */
+void *ortc_pool_alloc(struct ortc_pool *pool, size_t bytes);
+size_t ortc_pool_used(const struct ortc_pool *pool);
+size_t ortc_pool_limit(const struct ortc_pool *pool);
+/* Whether p points into memory the pool handed out (this run or before). */
+bool ortc_pool_owns(const struct ortc_pool *pool, const void *p);
 
 /* ---- fusion contract ---------------------------------------------------
  * Graph passes (runtime/passes/pass_fuse.c) fold the single element-wise

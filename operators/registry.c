@@ -49,13 +49,20 @@ ORTC_OP_TABLE(random);
 ORTC_OP_TABLE(strnorm);
 ORTC_OP_TABLE(tfidf);
 ORTC_OP_TABLE(training);
+ORTC_OP_TABLE(loop);
+ORTC_OP_TABLE(scan);
+ORTC_OP_TABLE(select);
+ORTC_OP_TABLE(unique);
+ORTC_OP_TABLE(sequence);
+ORTC_OP_TABLE(optional);
+ORTC_OP_TABLE(seqmap);
+ORTC_OP_TABLE(nms);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
         ortc_ops_##family, &ortc_ops_##family##_count                                              \
     }
 
-/* by folder: nn/, math/, tensor/, control/, loss/, signal/, random/, text/, training/ */
 static const struct {
     const ortc_operator *ops;
     const size_t *count;
@@ -67,7 +74,9 @@ static const struct {
     TABLE(topk),     TABLE(cumsum),  TABLE(det),      TABLE(einsum),   TABLE(nd_index),
     TABLE(onehot),   TABLE(revseq),  TABLE(unpool),   TABLE(gridsamp), TABLE(mvn),
     TABLE(roialign), TABLE(loss),    TABLE(windows),  TABLE(dft),      TABLE(random),
-    TABLE(strnorm),  TABLE(tfidf),   TABLE(training),
+    TABLE(strnorm),  TABLE(tfidf),   TABLE(training), TABLE(loop),     TABLE(scan),
+    TABLE(select),   TABLE(unique),  TABLE(sequence), TABLE(optional), TABLE(seqmap),
+    TABLE(nms),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
@@ -283,6 +292,10 @@ static void check_row(checker *k, const ortc_operator *op)
         problem(k, op, "may alias an input but has no prepare to decide it");
     if (op->data_inputs >> 31)
         problem(k, op, "data_inputs names input 31");
+    /* values of data-dependent size are plain memory the run makes; no
+     * oneDNN primitive is built for a shape only a run tells */
+    if ((f & ORTC_OP_DYNAMIC) && op->backend != ORTC_BACKEND_C)
+        problem(k, op, "takes values of data-dependent size but is not plain C");
 }
 
 size_t ortc_registry_validate(const ortc_operator *const *ops, size_t n,

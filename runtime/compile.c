@@ -37,6 +37,13 @@ void ortc_plan_free(ortc_plan *p)
     }
     free(p->steps);
     free(p->subplans);
+    ortc_segment_free(p);
+    free(p->deferred);
+    free(p->cut_slots);
+    free(p->cut_data);
+    for (int k = 0; p->pools && k < ORTC_MAX_CONTEXTS; k++)
+        ortc_pool_free(&p->pools[k]);
+    free(p->pools);
     if (p->owned)
         for (int v = 0; v < p->n_values + p->n_outer; v++)
             free(p->owned[v]);
@@ -50,6 +57,7 @@ void ortc_plan_free(ortc_plan *p)
     free(p->outer);
     free(p->outer_src);
     free(p->tensors);
+    free(p->shapes);
     free(p->layouts);
     free(p->bind);
     free(p->is_static);
@@ -189,6 +197,8 @@ static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp
     ortc_eval_ctx_bind(c, n, pp, lp, ip, bp, s->opts.threads, &s->err);
     c->subgraphs = &ortc_plan_subgraphs;
     c->runtime = p;
+    c->pool = &p->root->pools[0];
+    c->options = &s->opts;
     for (int i = 0; i < n->n_inputs; i++) {
         ortc_value *v = n->inputs[i];
         c->in[i] = v ? &p->tensors[SLOT(p, v)] : NULL;
@@ -314,6 +324,16 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             if (n->outputs[k])
                 def[SLOT(p, n->outputs[k])] = si;
     }
+    /* what the continuation reads stays alive to the end of this plan */
+    for (int di = 0; di < p->n_deferred; di++) {
+        const ortc_node *n = p->deferred[di];
+        for (int i = 0; i < n->n_inputs; i++)
+            if (n->inputs[i] && n->inputs[i]->graph == g)
+                last[SLOT(p, n->inputs[i])] = p->n_steps;
+        for (int i = 0; i < n->n_implicit; i++)
+            if (n->implicit_inputs[i]->graph == g)
+                last[SLOT(p, n->implicit_inputs[i])] = p->n_steps;
+    }
 
     size_t n_bufs = 0, naive = 0;
     for (int si = 0; si < p->n_steps; si++) {
@@ -325,6 +345,15 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             if (!w)
                 continue;
             int wi = SLOT(p, w);
+            if (p->layouts[wi].dynamic) { /* made at run time in the run's pool */
+                p->bind[wi] = (ortc_binding){ORTC_BIND_DYNAMIC, 0, 0, NULL};
+                st->ctx.view[k] = -1;
+                st->ctx.inplace[k] = -1;
+                all_views = false;
+                p->stats.n_dynamic_values++;
+                continue;
+            }
+            p->stats.n_static_values++;
             if (p->bind[wi].kind == ORTC_BIND_OUTPUT) {
                 st->ctx.view[k] = -1; /* caller memory: compute into it */
                 st->ctx.inplace[k] = -1;
@@ -443,6 +472,139 @@ out:
 
 /* ---- compile --------------------------------------------------------------------- */
 
+/* The slots of a continuation that its nodes do not compute: read from
+ * the prefix plan (PREFIX), or fixed when the prefix knows them (CONST).
+ * The cut values take the shapes (and data) they have in the running
+ * prefix, which makes them static here; the data is copied into p. */
+static ortc_status bind_prefix(ortc_session *s, ortc_plan *p, const ortc_plan_src *src)
+{
+    const ortc_plan *q = src->prefix;
+    int ns = p->n_values + p->n_outer;
+    char *made = calloc((size_t)ns + 1, 1);
+    if (!made)
+        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < q->n_deferred; i++) {
+        const ortc_node *n = q->deferred[i];
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k])
+                made[SLOT(p, n->outputs[k])] = 1;
+    }
+    for (int v = 0; v < ns; v++) {
+        if (made[v] || p->bind[v].kind == ORTC_BIND_CONST)
+            continue;
+        p->tensors[v] = q->tensors[v];
+        p->tensors[v].data = NULL;
+        p->layouts[v] = q->layouts[v];
+        p->is_static[v] = q->is_static[v];
+        if (q->bind[v].kind == ORTC_BIND_CONST) {
+            p->bind[v] = q->bind[v];
+            p->tensors[v].data = q->bind[v].ptr;
+        } else {
+            p->bind[v] = (ortc_binding){ORTC_BIND_PREFIX, v, 0, NULL};
+        }
+    }
+    free(made);
+    for (int c = 0; c < q->n_cut; c++) {
+        int v = q->cut_slots[c];
+        const ortc_tensor *now = &src->prefix_src[v];
+        p->tensors[v] = *now;
+        p->tensors[v].data = NULL;
+        size_t bytes = ortc_tensor_bytes(now);
+        p->layouts[v] = (ortc_layout){.plain = true, .bytes = bytes};
+        if (!q->cut_data[c])
+            continue;
+        p->owned[v] = malloc(bytes ? bytes : 1);
+        if (!p->owned[v])
+            return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+        if (bytes)
+            memcpy(p->owned[v], now->data, bytes);
+        p->tensors[v].data = p->owned[v];
+        p->is_static[v] = true;
+        p->bind[v] = (ortc_binding){ORTC_BIND_CONST, 0, 0, p->owned[v]};
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Whether node n must wait for a continuation: it reads a value computed
+ * by one, or (its operator not taking values of data-dependent size) a
+ * tensor of data-dependent shape or a shape-determining input known only
+ * at run time. A sequence or optional input such an operator cannot take
+ * is an error. */
+static ortc_status must_defer(ortc_session *s, const ortc_plan *p, const ortc_node *n, bool *defer)
+{
+    *defer = false;
+    for (int i = 0; i < n->n_inputs + n->n_implicit; i++) {
+        const ortc_value *v = i < n->n_inputs ? n->inputs[i] : n->implicit_inputs[i - n->n_inputs];
+        if (v && SLOT(p, v) >= 0 && p->bind[SLOT(p, v)].kind == ORTC_BIND_DEFERRED)
+            *defer = true;
+    }
+    if (*defer || (n->op->flags & ORTC_OP_DYNAMIC))
+        return ORTC_STATUS_OK;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const ortc_value *v = n->inputs[i];
+        if (!v)
+            continue;
+        int sl = SLOT(p, v);
+        const ortc_layout *l = &p->layouts[sl];
+        if (l->type != ORTC_TYPE_TENSOR)
+            return ortc_err_set(
+                &s->err, ORTC_STATUS_INVALID_MODEL,
+                "node '%s' (%s-%d): input '%s' is of type %s; %s takes tensors only", n->name,
+                n->op_type, ortc_node_version(n), v->name, ortc_type_name(l->type), n->op_type);
+        if (l->dynamic)
+            *defer = true;
+        if (i < 32 && ((n->op->data_inputs >> i) & 1u) && !p->is_static[sl])
+            *defer = true;
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Adds slot sl to p's cut values (data: its contents key too). */
+static int add_cut(ortc_plan *p, int sl, bool data)
+{
+    for (int c = 0; c < p->n_cut; c++)
+        if (p->cut_slots[c] == sl) {
+            p->cut_data[c] |= data;
+            return 0;
+        }
+    int *ns = realloc(p->cut_slots, (size_t)(p->n_cut + 1) * sizeof *ns);
+    if (!ns)
+        return -1;
+    p->cut_slots = ns;
+    bool *nd = realloc(p->cut_data, (size_t)(p->n_cut + 1) * sizeof *nd);
+    if (!nd)
+        return -1;
+    p->cut_data = nd;
+    p->cut_slots[p->n_cut] = sl;
+    p->cut_data[p->n_cut++] = data;
+    return 0;
+}
+
+/* The cut values: what the deferred nodes read of this plan's values whose
+ * shape is known only at run time, or whose contents they need to infer
+ * shapes and this plan does not know. */
+static ortc_status find_cuts(ortc_session *s, ortc_plan *p)
+{
+    for (int d = 0; d < p->n_deferred; d++) {
+        const ortc_node *n = p->deferred[d];
+        if (n->op->flags & ORTC_OP_DYNAMIC)
+            continue; /* takes them as they come */
+        for (int i = 0; i < n->n_inputs + n->n_implicit; i++) {
+            const ortc_value *v =
+                i < n->n_inputs ? n->inputs[i] : n->implicit_inputs[i - n->n_inputs];
+            int sl = v ? SLOT(p, v) : -1;
+            if (sl < 0 || p->bind[sl].kind == ORTC_BIND_DEFERRED ||
+                p->layouts[sl].type != ORTC_TYPE_TENSOR)
+                continue;
+            bool data =
+                i < n->n_inputs && i < 32 && ((n->op->data_inputs >> i) & 1u) && !p->is_static[sl];
+            if ((p->layouts[sl].dynamic || data) && add_cut(p, sl, data))
+                return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
 ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ortc_plan **out)
 {
     *out = NULL;
@@ -450,12 +612,18 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
     if (!p)
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     const ortc_graph *g = src->graph;
-    const ortc_tensor *inputs = src->inputs;
-    int n_outer = src->n_outer;
+    const ortc_plan *q = src->prefix;
+    const ortc_tensor *inputs = q ? NULL : src->inputs;
+    int n_outer = q ? q->n_outer : src->n_outer;
     int nv = g->n_values, ni = inputs ? g->n_inputs : 0;
     int ns = nv + n_outer;
+    /* a continuation compiles its prefix's deferred nodes; a plan, them all */
+    ortc_node *const *nodes = q ? q->deferred : g->nodes;
+    int n_nodes = q ? q->n_deferred : g->n_nodes;
     p->graph = g;
     p->session = s;
+    p->root = src->root ? src->root : p;
+    p->prefix = q;
     p->n_values = nv;
     p->n_inputs = ni;
     p->n_outer = n_outer;
@@ -468,18 +636,22 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
     p->bind = calloc((size_t)ns + 1, sizeof *p->bind);
     p->owned = calloc((size_t)ns + 1, sizeof *p->owned);
     p->is_static = calloc((size_t)ns + 1, sizeof *p->is_static);
+    p->deferred = calloc((size_t)n_nodes + 1, sizeof *p->deferred);
     size_t n_io = 0;
-    for (int i = 0; i < g->n_nodes; i++)
-        n_io += (size_t)g->nodes[i]->n_inputs + (size_t)g->nodes[i]->n_outputs;
-    p->steps = calloc((size_t)g->n_nodes + 1, sizeof *p->steps);
+    for (int i = 0; i < n_nodes; i++)
+        n_io += (size_t)nodes[i]->n_inputs + (size_t)nodes[i]->n_outputs;
+    p->steps = calloc((size_t)n_nodes + 1, sizeof *p->steps);
     p->ptr_pool = calloc(n_io + 1, sizeof *p->ptr_pool);
     p->layout_pool = calloc(n_io + 1, sizeof *p->layout_pool);
     p->int_pool = calloc(2 * n_io + 1, sizeof *p->int_pool);
     p->bool_pool = calloc(n_io + 1, sizeof *p->bool_pool);
+    if (p->root == p && (p->pools = calloc(ORTC_MAX_CONTEXTS, sizeof *p->pools)))
+        for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
+            ortc_pool_init(&p->pools[k], s->opts.max_dynamic_bytes);
     ortc_status st = ORTC_STATUS_OK;
     if (!p->outer || !p->outer_src || !p->key || !p->key_bytes || !p->tensors || !p->layouts ||
         !p->bind || !p->owned || !p->is_static || !p->steps || !p->ptr_pool || !p->layout_pool ||
-        !p->int_pool || !p->bool_pool) {
+        !p->int_pool || !p->bool_pool || !p->deferred || (p->root == p && !p->pools)) {
         st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory compiling");
         goto fail;
     }
@@ -492,15 +664,26 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
             p->tensors[v] = val->constant->t;
             p->is_static[v] = true;
             p->bind[v] = (ortc_binding){ORTC_BIND_CONST, 0, 0, val->constant->t.data};
-            p->layouts[v] = (ortc_layout){true, ortc_tensor_bytes(&val->constant->t), NULL};
+            p->layouts[v] =
+                (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(&val->constant->t)};
         }
     }
-    for (int k = 0; k < n_outer; k++) {
+    if (q) {
+        memcpy(p->outer, q->outer, (size_t)n_outer * sizeof *p->outer);
+        memcpy(p->outer_src, q->outer_src, (size_t)n_outer * sizeof *p->outer_src);
+        if ((st = bind_prefix(s, p, src)))
+            goto fail;
+    }
+    for (int k = 0; !q && k < n_outer; k++) {
         int sl = nv + k;
         p->outer[k] = src->outer[k];
         p->outer_src[k] = src->outer_src[k];
         p->tensors[sl] = *src->outer_src[k];
-        p->layouts[sl] = (ortc_layout){true, ortc_tensor_bytes(src->outer_src[k]), NULL};
+        p->layouts[sl] =
+            (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(src->outer_src[k])};
+        if (src->outer_layouts && src->outer_layouts[k]->dynamic)
+            p->layouts[sl] =
+                (ortc_layout){.plain = true, .type = src->outer_layouts[k]->type, .dynamic = true};
         if (src->outer_static[k]) {
             p->is_static[sl] = true;
             p->bind[sl] = (ortc_binding){ORTC_BIND_CONST, 0, 0, src->outer_src[k]->data};
@@ -513,14 +696,33 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
     int n_params = 0;
     for (int i = 0; i < ni; i++) {
         ortc_value *v = g->inputs[i];
+        ortc_tensor *t = &p->tensors[SLOT(p, v)];
+        /* its type: as the operator compiling a subgraph says, else as the
+         * file declares */
+        ortc_layout lay = src->input_layouts ? src->input_layouts[i]
+                          : v->type != ORTC_TYPE_TENSOR
+                              ? (ortc_layout){.plain = true, .type = v->type, .dynamic = true}
+                              : (ortc_layout){.plain = true, .bytes = 0};
+        p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_INPUT, i, 0, NULL};
+        if (lay.dynamic) {
+            /* a sequence, an optional, or a shape only the run gives */
+            *t = inputs[i];
+            t->data = NULL;
+            if (lay.type != ORTC_TYPE_TENSOR) {
+                t->dtype = v->dtype != ORTC_DTYPE_UNDEFINED ? v->dtype : inputs[i].dtype;
+                t->rank = -1;
+            }
+            p->key[i] = *t;
+            p->layouts[SLOT(p, v)] =
+                (ortc_layout){.plain = true, .type = lay.type, .dynamic = true};
+            continue;
+        }
         if ((st = check_input(s, i, v, &inputs[i], params, &n_params)))
             goto fail;
-        ortc_tensor *t = &p->tensors[SLOT(p, v)];
         *t = inputs[i];
         t->data = NULL;
         p->key[i] = *t;
-        p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_INPUT, i, 0, NULL};
-        p->layouts[SLOT(p, v)] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
+        p->layouts[SLOT(p, v)] = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(t)};
         if (src->key_data && src->key_data[i]) {
             size_t bytes = ortc_tensor_bytes(&inputs[i]);
             if (bytes && !inputs[i].data) {
@@ -542,17 +744,18 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
             p->is_static[SLOT(p, v)] = true;
         }
     }
-    for (int k = g->n_outputs - 1; k >= 0; k--) {
+    for (int k = g->n_outputs - 1; !q && k >= 0; k--) {
         ortc_value *v = g->outputs[k];
         if (v->graph == g && v->kind == ORTC_VALUE_INTERMEDIATE)
             p->bind[SLOT(p, v)] = (ortc_binding){ORTC_BIND_OUTPUT, k, 0, NULL};
     }
 
-    /* infer + fold, node by node */
+    /* infer + fold, node by node; nodes that must wait for data-dependent
+     * shapes go to the continuation (segment.c) */
     size_t io_off = 0;
     int n_steps = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        ortc_node *n = g->nodes[i];
+    for (int i = 0; i < n_nodes; i++) {
+        ortc_node *n = nodes[i];
         if (!n->op) {
             st = ortc_err_set(&s->err, ORTC_STATUS_UNSUPPORTED,
                               "node '%s': operator %s is not supported at opset %d", n->name,
@@ -566,6 +769,17 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
                                   n->name, n->inputs[k]->name);
                 goto fail;
             }
+        bool defer;
+        if ((st = must_defer(s, p, n, &defer)))
+            goto fail;
+        if (defer) {
+            for (int k = 0; k < n->n_outputs; k++)
+                if (n->outputs[k])
+                    p->bind[SLOT(p, n->outputs[k])] =
+                        (ortc_binding){ORTC_BIND_DEFERRED, 0, 0, NULL};
+            p->deferred[p->n_deferred++] = n;
+            continue;
+        }
         ortc_step *step = &p->steps[n_steps];
         step->node = n;
         ctx_bind(p, &step->ctx, n, p->ptr_pool + io_off, p->layout_pool + io_off,
@@ -575,7 +789,11 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         ortc_eval_env env = eval_env(s);
         if ((st = ortc_eval_infer(&step->ctx, &env, NULL)))
             goto fail;
-        if (ortc_eval_foldable(n, value_static, p) && !makes_strings(&step->ctx)) {
+        bool dynamic = false;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] && p->layouts[SLOT(p, n->outputs[k])].dynamic)
+                dynamic = true;
+        if (!dynamic && ortc_eval_foldable(n, value_static, p) && !makes_strings(&step->ctx)) {
             if ((st = fold_node(s, p, &step->ctx)))
                 goto fail;
             memset(step, 0, sizeof *step);
@@ -586,11 +804,16 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         n_steps++;
     }
     p->n_steps = n_steps;
+    p->stats.n_deferred_nodes = (size_t)p->n_deferred;
+    if ((st = find_cuts(s, p)))
+        goto fail;
 
     for (int k = 0; k < g->n_outputs; k++) {
         ortc_value *v = g->outputs[k];
         int sl = SLOT(p, v);
-        if (sl < 0 || p->tensors[sl].rank < 0) {
+        if (sl < 0 ||
+            (p->tensors[sl].rank < 0 && !p->layouts[sl].dynamic &&
+             p->bind[sl].kind != ORTC_BIND_DEFERRED && p->bind[sl].kind != ORTC_BIND_PREFIX)) {
             st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_MODEL,
                               "graph output '%s' has no shape after inference", v->name);
             goto fail;
@@ -639,12 +862,20 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         p->steps[si].ctx.scratch = p->scratch;
         p->steps[si].ctx.err = &p->run_err; /* kernel errors of context 0 */
     }
+    if (!(p->shapes = malloc(((size_t)ns + 1) * sizeof *p->shapes))) {
+        st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory compiling");
+        goto fail;
+    }
+    for (int v = 0; v < ns; v++) {
+        p->shapes[v] = p->tensors[v];
+        p->shapes[v].data = NULL;
+    }
     *out = p;
     return ORTC_STATUS_OK;
 fail:
     /* steps not yet counted (one failing in infer, one whose operator
      * compiled sub-plans) still own state; untouched steps are zero */
-    p->n_steps = g->n_nodes;
+    p->n_steps = n_nodes;
     ortc_plan_free(p);
     return st;
 }

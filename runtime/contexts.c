@@ -24,6 +24,7 @@ void ortc_exec_free(ortc_plan *p, ortc_exec *e)
 {
     if (!e)
         return;
+    ortc_segment_free_context(p, e->id);
     for (int j = 0; j < p->n_subplans; j++) {
         ortc_plan *sp = p->subplans[j];
         ortc_exec_free(sp, sp->exec[e->id]);
@@ -60,10 +61,8 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
         (p->stats.arena_bytes && !e->arena) || (p->stats.scratch_bytes && !e->scratch))
         goto fail;
     /* shapes only: context 0 may be running and rebinding p->tensors' data */
-    for (int v = 0; v < ns; v++) {
-        e->tensors[v] = (ortc_tensor){.dtype = p->tensors[v].dtype, .rank = p->tensors[v].rank};
-        memcpy(e->tensors[v].dims, p->tensors[v].dims, sizeof e->tensors[v].dims);
-    }
+    for (int v = 0; v < ns; v++)
+        e->tensors[v] = p->shapes[v];
     for (int j = 0; j < p->n_outer; j++)
         e->outer_src[j] = outer_src ? outer_src[j] : p->outer_src[j];
     size_t off = 0;
@@ -82,6 +81,7 @@ ortc_exec *ortc_exec_create(ortc_plan *p, int k, ortc_tensor **outer_src)
         c->scratch = e->scratch;
         c->err = &e->err;
         c->context = k;
+        c->pool = &p->root->pools[k];
     }
     /* sub-plans read their outer values from this context's tensors */
     for (int j = 0; j < p->n_subplans; j++) {

@@ -71,7 +71,10 @@ int ortc_node_ctx_init(ortc_node_ctx *x, const ortc_node *n, int threads, ortc_e
             continue;
         x->t[j].dtype = ORTC_DTYPE_UNDEFINED;
         x->t[j].rank = -1;
-        x->l[j] = (ortc_layout){true, 0, NULL};
+        /* inputs: the type the file declares (outputs: infer sets it) */
+        x->l[j] = (ortc_layout){.plain = true, .bytes = 0};
+        if ((int)j < n->n_inputs && v->type != ORTC_TYPE_TENSOR)
+            x->l[j] = (ortc_layout){.plain = true, .type = v->type, .dynamic = true};
         c->in[j] = &x->t[j]; /* c->out == c->in + n_in */
         c->in_layout[j] = &x->l[j];
     }
@@ -86,6 +89,50 @@ void ortc_node_ctx_free(ortc_node_ctx *x)
 
 /* ---- inference ------------------------------------------------------------------- */
 
+/* Output k of data-dependent size: what infer can say is consistent (its
+ * type, its dtype, the dims it knows) and agrees with what the model
+ * declares; the size is checked when a run makes it (operator.h). */
+static ortc_status check_dynamic_output(ortc_opctx *c, int k)
+{
+    const ortc_node *n = c->node;
+    const ortc_value *v = n->outputs[k];
+    const ortc_tensor *t = c->out[k];
+    ortc_layout *lay = c->out_layout[k];
+    char sh[160];
+    bool bad = t->rank < -1 || t->rank > ORTC_MAX_RANK || lay->type > ORTC_TYPE_OPTIONAL_SEQUENCE;
+    for (int d = 0; !bad && d < t->rank; d++)
+        bad = t->dims[d] < -1;
+    if (bad || (lay->type == ORTC_TYPE_TENSOR && t->dtype == ORTC_DTYPE_UNDEFINED))
+        return ortc_err_set(c->err, ORTC_STATUS_RUNTIME_ERROR,
+                            "node '%s' (%s): shape inference left output '%s' undefined", n->name,
+                            n->op_type, v->name);
+    if (v->is_output && v->declared) {
+        bool differ = v->type != lay->type;
+        differ |= v->dtype != ORTC_DTYPE_UNDEFINED && t->dtype != ORTC_DTYPE_UNDEFINED &&
+                  v->dtype != t->dtype;
+        /* a tensor's known dims against the declared ones (a sequence's
+         * tensors may each have another shape) */
+        if (lay->type == ORTC_TYPE_TENSOR || lay->type == ORTC_TYPE_OPTIONAL_TENSOR) {
+            differ |= v->rank >= 0 && t->rank >= 0 && v->rank != t->rank;
+            for (int d = 0; !differ && v->rank >= 0 && d < t->rank; d++)
+                differ |=
+                    v->dims[d].value >= 0 && t->dims[d] >= 0 && v->dims[d].value != t->dims[d];
+        }
+        if (differ) {
+            char want[160];
+            return ortc_err_set(
+                c->err, ORTC_STATUS_INVALID_MODEL,
+                "graph output '%s': node '%s' (%s) produces a %s of %s %s but the "
+                "model declares a %s of %s %s",
+                v->name, n->name, n->op_type, ortc_type_name(lay->type), ortc_dtype_name(t->dtype),
+                ortc_shape_str(sh, sizeof sh, t->rank, t->dims), ortc_type_name(v->type),
+                ortc_dtype_name(v->dtype), ortc_value_shape_str(want, sizeof want, v));
+        }
+    }
+    *lay = (ortc_layout){.plain = true, .type = lay->type, .dynamic = true};
+    return ORTC_STATUS_OK;
+}
+
 /* The runtime's checks of output k after infer (see eval.h). */
 static ortc_status check_output(ortc_opctx *c, int k, const ortc_eval_env *env, bool *fatal)
 {
@@ -93,6 +140,14 @@ static ortc_status check_output(ortc_opctx *c, int k, const ortc_eval_env *env, 
     const ortc_value *v = n->outputs[k];
     const ortc_tensor *t = c->out[k];
     char sh[160];
+    ortc_layout *lay = c->out_layout[k];
+    if (lay->dynamic || lay->type != ORTC_TYPE_TENSOR)
+        return check_dynamic_output(c, k);
+    if (v->is_output && v->declared && v->type != ORTC_TYPE_TENSOR)
+        return ortc_err_set(c->err, ORTC_STATUS_INVALID_MODEL,
+                            "graph output '%s': node '%s' (%s) produces a tensor but the model "
+                            "declares a %s",
+                            v->name, n->name, n->op_type, ortc_type_name(v->type));
     if (t->dtype == ORTC_DTYPE_UNDEFINED || t->rank < 0 || t->rank > ORTC_MAX_RANK)
         return ortc_err_set(c->err, ORTC_STATUS_RUNTIME_ERROR,
                             "node '%s' (%s): shape inference left output '%s' undefined", n->name,
@@ -128,7 +183,7 @@ static ortc_status check_output(ortc_opctx *c, int k, const ortc_eval_env *env, 
                                 ortc_value_shape_str(want, sizeof want, v));
         }
     }
-    *c->out_layout[k] = (ortc_layout){true, ortc_tensor_bytes(t), NULL};
+    *c->out_layout[k] = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(t)};
     return ORTC_STATUS_OK;
 }
 
@@ -162,8 +217,9 @@ bool ortc_eval_foldable(const ortc_node *n, bool (*known)(const void *arg, const
                         const void *arg)
 {
     const ortc_operator *op = n->op;
-    if (!op || !op->infer || !op->run || op->compile || (op->flags & ORTC_OP_NO_FOLD) ||
-        n->n_implicit)
+    /* ops on values of data-dependent size make them in a run's pool */
+    if (!op || !op->infer || !op->run || op->compile ||
+        (op->flags & (ORTC_OP_NO_FOLD | ORTC_OP_DYNAMIC)) || n->n_implicit)
         return false;
     for (int a = 0; a < n->n_attrs; a++)
         if (n->attrs[a].type == ORTC_ATTR_GRAPH || n->attrs[a].type == ORTC_ATTR_GRAPHS)

@@ -63,7 +63,8 @@ void ortc_node_ctx_free(ortc_node_ctx *x);
 ortc_status ortc_eval_infer(ortc_opctx *c, const ortc_eval_env *env, bool *fatal);
 
 /* Whether n may be computed at compile time: it has an operator with a
- * kernel, not NO_FOLD, it owns no subgraph and reads no outer value, and
+ * kernel, not NO_FOLD nor DYNAMIC, it owns no subgraph and reads no outer
+ * value, and
  * what it reads is known — for a SHAPE_ONLY op the shapes (always, once it
  * is inferred), otherwise the contents of every present input, as
  * known(arg, v) says. */

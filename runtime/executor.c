@@ -22,15 +22,31 @@ static inline ortc_opctx *ex_ctx(ortc_plan *p, ortc_exec *e, int i)
     return e ? &e->ctx[i] : &p->steps[i].ctx;
 }
 
-/* The caller's tensors: an array (session runs) or pointers (sub-plans). */
+/* The caller's tensors: an array (session runs) or pointers (sub-plans).
+ * Inputs are only read. */
 typedef struct io_list {
-    const ortc_tensor *arr;
+    ortc_tensor *arr;
     ortc_tensor *const *ptr;
 } io_list;
 
+static inline ortc_tensor *io_tensor(io_list io, int i)
+{
+    return io.ptr ? io.ptr[i] : &io.arr[i];
+}
+
 static inline void *io_data(io_list io, int i)
 {
-    return io.ptr ? io.ptr[i]->data : io.arr[i].data;
+    return io_tensor(io, i)->data;
+}
+
+/* Slot v takes src: its data, and for a value of data-dependent size its
+ * shape too. */
+static inline void take(ortc_plan *p, ortc_tensor *t, int v, const ortc_tensor *src)
+{
+    if (p->layouts[v].dynamic)
+        t[v] = *src;
+    else
+        t[v].data = src->data;
 }
 
 static void bind_values(ortc_plan *p, ortc_exec *e, io_list inputs, io_list outputs)
@@ -39,6 +55,7 @@ static void bind_values(ortc_plan *p, ortc_exec *e, io_list inputs, io_list outp
     ortc_tensor *t = ex_tensors(p, e);
     void *arena = e ? e->arena : p->arena;
     ortc_tensor **outer = e ? e->outer_src : p->outer_src;
+    const ortc_tensor *prefix = e ? e->prefix_src : p->prefix_src;
     for (int v = 0; v < ns; v++) {
         const ortc_binding *b = &p->bind[v];
         switch (b->kind) {
@@ -46,12 +63,35 @@ static void bind_values(ortc_plan *p, ortc_exec *e, io_list inputs, io_list outp
         case ORTC_BIND_ARENA: /* a zero-byte arena is NULL */
             t[v].data = arena ? (char *)arena + b->offset : NULL;
             break;
-        case ORTC_BIND_INPUT: t[v].data = io_data(inputs, b->index); break;
+        case ORTC_BIND_INPUT: take(p, t, v, io_tensor(inputs, b->index)); break;
         case ORTC_BIND_OUTPUT: t[v].data = io_data(outputs, b->index); break;
-        case ORTC_BIND_OUTER: t[v].data = outer[b->index]->data; break;
+        case ORTC_BIND_OUTER: take(p, t, v, outer[b->index]); break;
+        case ORTC_BIND_PREFIX: take(p, t, v, &prefix[b->index]); break;
+        case ORTC_BIND_DYNAMIC: /* its step sets shape and data */
+        case ORTC_BIND_DEFERRED: t[v].data = NULL; break;
         case ORTC_BIND_NONE: break;
         }
     }
+}
+
+/* Graph output k's final tensor: computed into the caller's memory, copied
+ * there (constants, inputs, outer values, a value listed twice), or, when
+ * its size is data-dependent, handed over as it is (pool memory). */
+static void deliver_output(ortc_plan *p, ortc_exec *e, io_list outputs, int k)
+{
+    int sl = ortc_plan_slot(p, p->graph->outputs[k]);
+    const ortc_binding *b = &p->bind[sl];
+    if (b->kind == ORTC_BIND_OUTPUT && b->index == k)
+        return;
+    const ortc_tensor *t = &ex_tensors(p, e)[sl];
+    if (p->layouts[sl].dynamic || b->kind == ORTC_BIND_DEFERRED) {
+        *io_tensor(outputs, k) = *t;
+        return;
+    }
+    size_t bytes = ortc_tensor_bytes(t);
+    void *dst = io_data(outputs, k);
+    if (bytes && dst != t->data)
+        memcpy(dst, t->data, bytes);
 }
 
 const ortc_errbuf *ortc_exec_error(const ortc_plan *p, const ortc_exec *e)
@@ -104,27 +144,23 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e, i
         if (st)
             return st;
     }
-    /* outputs not computed in place: constants, inputs, outer values, or a
-     * value listed twice */
-    const ortc_graph *g = p->graph;
-    for (int k = 0; k < g->n_outputs; k++) {
-        int sl = ortc_plan_slot(p, g->outputs[k]);
-        const ortc_binding *b = &p->bind[sl];
-        if (b->kind == ORTC_BIND_OUTPUT && b->index == k)
-            continue;
-        const ortc_tensor *t = &ex_tensors(p, e)[sl];
-        size_t bytes = ortc_tensor_bytes(t);
-        void *dst = io_data(outputs, k);
-        if (bytes && dst != t->data)
-            memcpy(dst, t->data, bytes);
+    /* the nodes after a value of data-dependent size (segment.c) */
+    if (p->n_deferred) {
+        ortc_status st = ortc_segment_continue(s, p, e);
+        if (st)
+            return st;
     }
+    for (int k = 0; !p->prefix && k < p->graph->n_outputs; k++)
+        deliver_output(p, e, outputs, k);
     return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_plan_execute(ortc_session *s, ortc_plan *p, ortc_exec *e,
                               const ortc_tensor *inputs, ortc_tensor *outputs)
 {
-    return execute(s, p, e, (io_list){inputs, NULL}, (io_list){outputs, NULL}, NULL, NULL);
+    /* inputs are only read */
+    return execute(s, p, e, (io_list){(ortc_tensor *)inputs, NULL}, (io_list){outputs, NULL}, NULL,
+                   NULL);
 }
 
 ortc_status ortc_plan_execute_ptrs(ortc_session *s, ortc_plan *p, ortc_exec *e,
@@ -136,5 +172,6 @@ ortc_status ortc_plan_execute_ptrs(ortc_session *s, ortc_plan *p, ortc_exec *e,
 ortc_status ortc_plan_execute_profiled(ortc_session *s, ortc_plan *p, const ortc_tensor *inputs,
                                        ortc_tensor *outputs, double *start_ms, double *ms)
 {
-    return execute(s, p, NULL, (io_list){inputs, NULL}, (io_list){outputs, NULL}, start_ms, ms);
+    return execute(s, p, NULL, (io_list){(ortc_tensor *)inputs, NULL}, (io_list){outputs, NULL},
+                   start_ms, ms);
 }

@@ -850,8 +850,9 @@ const float *ortc_node_attr_floats(const ortc_node *n, const char *name, size_t 
 
 const char *ortc_attr_type_name(ortc_attr_type t)
 {
-    static const char *names[] = {"undefined", "float", "int",     "string",  "tensor", "graph",
-                                  "floats",    "ints",  "strings", "tensors", "graphs"};
+    static const char *names[] = {"undefined", "float",   "int",     "string",  "tensor",
+                                  "graph",     "floats",  "ints",    "strings", "tensors",
+                                  "graphs",    "unknown", "unknown", "type"};
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 
@@ -894,6 +895,10 @@ const char *ortc_post_op_str(char *buf, size_t len, const ortc_post_op *po)
 const char *ortc_shape_str(char *buf, size_t len, int rank, const int64_t *dims)
 {
     buf[0] = '\0';
+    if (rank < 0) { /* a value of data-dependent rank */
+        ortc_strbuf_append(buf, len, "?");
+        return buf;
+    }
     ortc_strbuf_append(buf, len, "[");
     for (int i = 0; i < rank; i++)
         ortc_strbuf_append(buf, len, "%s%lld", i ? "," : "", (long long)dims[i]);

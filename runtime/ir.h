@@ -26,7 +26,8 @@ typedef enum ortc_attr_type { /* ONNX AttributeProto.AttributeType numbers */
                               ORTC_ATTR_INTS = 7,
                               ORTC_ATTR_STRINGS = 8,
                               ORTC_ATTR_TENSORS = 9,
-                              ORTC_ATTR_GRAPHS = 10
+                              ORTC_ATTR_GRAPHS = 10,
+                              ORTC_ATTR_TYPE_PROTO = 13 /* a value type (Optional's `type`) */
 } ortc_attr_type;
 
 /* A constant tensor whose bytes the model owns (weights, tensor attributes). */
@@ -50,6 +51,10 @@ typedef struct ortc_attr {
     char **strings;
     ortc_const_tensor **tensors;
     struct ortc_graph **graphs;
+    /* TYPE_PROTO: the type it names (tensor, sequence, optional) and its
+     * tensors' element type (UNDEFINED when the file leaves it out) */
+    ortc_type vtype;
+    ortc_dtype vdtype;
 } ortc_attr;
 
 typedef enum ortc_value_kind {
@@ -103,8 +108,11 @@ typedef struct ortc_value {
     int index;                /* position in its graph's values array */
     struct ortc_graph *graph; /* the graph that owns it */
     ortc_value_kind kind;
-    bool is_output;   /* listed in the graph's outputs */
-    bool declared;    /* dtype/shape came from the file */
+    bool is_output; /* listed in the graph's outputs */
+    bool declared;  /* dtype/shape came from the file */
+    /* TENSOR unless the file declares a sequence or an optional; then
+     * dtype/rank/dims describe its tensors (what the file says of them) */
+    ortc_type type;
     ortc_dtype dtype; /* UNDEFINED when not declared */
     int rank;         /* -1 when unknown */
     ortc_dim dims[ORTC_MAX_RANK];
@@ -252,7 +260,8 @@ const float *ortc_node_attr_floats(const ortc_node *n, const char *name, size_t 
 
 /* Helpers. */
 const char *ortc_attr_type_name(ortc_attr_type t);
-/* "[1,3,224,224]" into buf. */
+/* "[1,3,224,224]" into buf ("?" for rank -1: a value of data-dependent
+ * rank). */
 const char *ortc_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
 /* "relu", "leaky_relu", ...; NULL for a kind out of range. */
 const char *ortc_post_op_name(ortc_post_op_kind kind);

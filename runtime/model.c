@@ -195,6 +195,24 @@ ortc_status ortc_model_output(const ortc_model *m, size_t i, ortc_value_info *in
     return ORTC_STATUS_OK;
 }
 
+ortc_status ortc_model_input_type(const ortc_model *m, size_t i, ortc_type *type)
+{
+    if (i >= ortc_model_input_count(m) || !type)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
+                            type ? "input index %zu out of range" : "input %zu: NULL type", i);
+    *type = m->graph->inputs[i]->type;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_model_output_type(const ortc_model *m, size_t i, ortc_type *type)
+{
+    if (i >= ortc_model_output_count(m) || !type)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
+                            type ? "output index %zu out of range" : "output %zu: NULL type", i);
+    *type = m->graph->outputs[i]->type;
+    return ORTC_STATUS_OK;
+}
+
 /* Resolves nodes of g and its subgraphs; appends unresolved ones to list. */
 static void resolve_graph(ortc_graph *g, char *list, size_t len, int *missing)
 {

@@ -33,4 +33,12 @@ void ortc_options_complete(ortc_options *o)
         o->max_tensor_bytes = ORTC_DEFAULT_MAX_TENSOR_BYTES;
     if (!o->max_arena_bytes)
         o->max_arena_bytes = ORTC_DEFAULT_MAX_ARENA_BYTES;
+    if (o->max_loop_iterations <= 0)
+        o->max_loop_iterations = ORTC_DEFAULT_MAX_LOOP_ITERATIONS;
+    if (o->max_sequence_length <= 0)
+        o->max_sequence_length = ORTC_DEFAULT_MAX_SEQUENCE_LENGTH;
+    if (o->max_nms_boxes <= 0)
+        o->max_nms_boxes = ORTC_DEFAULT_MAX_NMS_BOXES;
+    if (!o->max_dynamic_bytes)
+        o->max_dynamic_bytes = ORTC_DEFAULT_MAX_DYNAMIC_BYTES;
 }

@@ -7,7 +7,7 @@
 #include "ortc/ortc.h"
 
 /* Replaces every "0 = default" field of o by its value (threads: the
- * number of cores; plan, tensor and arena limits). */
+ * number of cores; plan, tensor, arena and data-dependent size limits). */
 void ortc_options_complete(ortc_options *o);
 
 #endif /* ORTC_OPTIONS_H */

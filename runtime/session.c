@@ -240,6 +240,8 @@ static bool key_matches(const ortc_plan *p, const ortc_tensor *in)
 {
     for (int i = 0; i < p->n_inputs; i++) {
         const ortc_tensor *k = &p->key[i];
+        if (p->graph->inputs[i]->type != ORTC_TYPE_TENSOR)
+            continue; /* sequences and optionals: one plan takes them all */
         if (k->dtype != in[i].dtype || k->rank != in[i].rank)
             return false;
         for (int d = 0; d < k->rank; d++)
@@ -326,17 +328,59 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
     return ORTC_STATUS_OK;
 }
 
+/* dtype and shape of every output as compiled (dims -1 where only a run
+ * tells); with `run`, outputs of data-dependent size are left as the run
+ * set them. */
 static void fill_outputs(const ortc_session *s, const ortc_plan *p, ortc_tensor *outputs,
-                         size_t n_outputs)
+                         size_t n_outputs, bool run)
 {
     const ortc_graph *g = s->model->graph;
     for (size_t k = 0; k < n_outputs && k < (size_t)g->n_outputs; k++) {
-        const ortc_tensor *t = &p->tensors[ortc_plan_slot(p, g->outputs[k])];
+        bool dynamic = ortc_plan_output_dynamic(p, (int)k);
+        if (run && dynamic)
+            continue;
+        const ortc_tensor *t = &p->shapes[ortc_plan_slot(p, g->outputs[k])];
         outputs[k].dtype = t->dtype;
         outputs[k].rank = t->rank;
+        if (dynamic && p->bind[ortc_plan_slot(p, g->outputs[k])].kind == ORTC_BIND_DEFERRED) {
+            /* computed after a cut: what the model declares */
+            outputs[k].dtype = g->outputs[k]->dtype;
+            outputs[k].rank = -1;
+        }
         for (int d = 0; d < ORTC_MAX_RANK; d++)
-            outputs[k].dims[d] = d < t->rank ? t->dims[d] : 0;
+            outputs[k].dims[d] = d < outputs[k].rank ? t->dims[d] : 0;
     }
+}
+
+/* A malloc'd copy of src (strings too) in *dst; OUT_OF_MEMORY on failure,
+ * dst then zeroed. */
+static ortc_status export_tensor(const ortc_tensor *src, ortc_tensor *dst)
+{
+    ortc_tensor t = *src;
+    size_t bytes = ortc_tensor_bytes(src);
+    t.data = malloc(bytes ? bytes : 1);
+    if (!t.data) {
+        memset(dst, 0, sizeof *dst);
+        return ORTC_STATUS_OUT_OF_MEMORY;
+    }
+    if (src->dtype == ORTC_DTYPE_STRING) {
+        int64_t n = ortc_tensor_numel(src);
+        char **to = t.data;
+        char *const *from = src->data;
+        for (int64_t i = 0; i < n; i++)
+            if (!(to[i] = strdup(from[i] ? from[i] : ""))) {
+                t.dtype = ORTC_DTYPE_STRING;
+                t.rank = 1;
+                t.dims[0] = i;
+                ortc_tensor_release(&t);
+                memset(dst, 0, sizeof *dst);
+                return ORTC_STATUS_OUT_OF_MEMORY;
+            }
+    } else if (bytes) {
+        memcpy(t.data, src->data, bytes);
+    }
+    *dst = t;
+    return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
@@ -349,7 +393,7 @@ ortc_status ortc_session_output_shapes(ortc_session *s, const ortc_tensor *input
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
     if (!st && outputs)
-        fill_outputs(s, p, outputs, n_outputs);
+        fill_outputs(s, p, outputs, n_outputs, false);
     if (st)
         ortc_err_publish(&s->err);
     pthread_mutex_unlock(&s->lock);
@@ -474,12 +518,33 @@ ortc_status ortc_session_plan_step_value(const ortc_session *s, size_t i, int ou
             case ORTC_BIND_INPUT: info->place = ORTC_PLACE_INPUT; break;
             case ORTC_BIND_OUTPUT: info->place = ORTC_PLACE_OUTPUT; break;
             case ORTC_BIND_OUTER: info->place = ORTC_PLACE_OUTER; break;
+            case ORTC_BIND_DYNAMIC:
+            case ORTC_BIND_DEFERRED:
+            case ORTC_BIND_PREFIX: info->place = ORTC_PLACE_DYNAMIC; break;
             case ORTC_BIND_NONE: info->place = ORTC_PLACE_NONE; break;
             }
         }
     }
     pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
     return p ? ORTC_STATUS_OK : ORTC_STATUS_INVALID_ARGUMENT;
+}
+
+const char *ortc_session_dynamic_value(const ortc_session *s, size_t i)
+{
+    if (!s)
+        return NULL;
+    const char *name = NULL;
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    const ortc_plan *p = s->last;
+    for (int v = 0; p && v < p->n_values && !name; v++) {
+        ortc_bind_kind k = p->bind[v].kind;
+        if ((k == ORTC_BIND_DYNAMIC || k == ORTC_BIND_DEFERRED ||
+             (k == ORTC_BIND_INPUT && p->layouts[v].dynamic)) &&
+            i-- == 0)
+            name = p->graph->values[v]->name;
+    }
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return name;
 }
 
 /* ---- run -------------------------------------------------------------------------- */
@@ -518,6 +583,75 @@ static int acquire_context(ortc_session *s, ortc_plan *p, bool only_zero)
     }
 }
 
+/* One run in an execution context of p: acquired (s locked on entry,
+ * unlocked on return), executed, released. */
+typedef struct run_ctx {
+    ortc_plan *p;
+    int k;
+    ortc_exec *e;
+    bool profile;
+} run_ctx;
+
+static ortc_status run_acquire(ortc_session *s, ortc_plan *p, run_ctx *r)
+{
+    r->p = p;
+    r->profile = s->profiling;
+    p->n_busy++;
+    r->k = acquire_context(s, p, r->profile);
+    if (r->k < 0) {
+        p->n_busy--;
+        ortc_status st = ortc_err_publish(&s->err);
+        pthread_mutex_unlock(&s->lock);
+        return st;
+    }
+    r->e = r->k ? p->exec[r->k] : NULL;
+    if (!r->profile)
+        s->prof_plan = NULL; /* the profile describes the last run only */
+    pthread_mutex_unlock(&s->lock);
+    /* what the last run in this context made of data-dependent size goes */
+    ortc_pool_reset(&p->pools[r->k]);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status run_execute(ortc_session *s, run_ctx *r, const ortc_tensor *inputs,
+                               ortc_tensor *outputs)
+{
+    ortc_plan *p = r->p;
+    ortc_status st;
+    if (s->backend)
+        ortc_backend_enter(s->backend);
+    if (!r->profile) {
+        st = ortc_plan_execute(s, p, r->e, inputs, outputs);
+    } else {
+        /* profiling runs in context 0 only; buffers were reserved when
+         * profiling was enabled or p compiled */
+        s->prof_plan = (size_t)p->n_steps <= s->prof_cap ? p : NULL;
+        st = ortc_plan_execute_profiled(s, p, inputs, outputs, s->prof_start_ms, s->prof_ms);
+        if (st)
+            s->prof_plan = NULL;
+    }
+    ortc_errbuf *ebuf = r->e ? &r->e->err : &p->run_err;
+    if (!st && s->backend && p->n_steps)
+        st = ortc_backend_wait_context(s->backend, r->k, ebuf);
+    return st;
+}
+
+/* Releases the context; st: the run's status (its message in the
+ * context's error buffer, or `msg` when not NULL). */
+static ortc_status run_release(ortc_session *s, run_ctx *r, ortc_status st, const char *msg)
+{
+    ortc_plan *p = r->p;
+    ortc_errbuf *ebuf = r->e ? &r->e->err : &p->run_err;
+    pthread_mutex_lock(&s->lock);
+    if (st)
+        ortc_err_set(&s->err, st, "%s", msg ? msg : ebuf->msg);
+    p->busy[r->k] = false;
+    p->n_busy--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
 ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t n_inputs,
                              ortc_tensor *outputs, size_t n_outputs)
 {
@@ -528,15 +662,32 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
     ortc_plan *p = NULL;
     if (!st && n_outputs && !outputs)
         st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "outputs is NULL");
-    for (size_t i = 0; !st && i < n_inputs; i++)
-        if (!inputs[i].data && ortc_tensor_numel(&inputs[i]) != 0)
+    for (size_t i = 0; !st && i < n_inputs; i++) {
+        if (g->inputs[i]->type != ORTC_TYPE_TENSOR)
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                              "input %zu '%s' is a %s: run the model with ortc_session_run_any", i,
+                              g->inputs[i]->name, ortc_type_name(g->inputs[i]->type));
+        else if (!inputs[i].data && ortc_tensor_numel(&inputs[i]) != 0)
             st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "input %zu '%s' has no data",
                               i, g->inputs[i]->name);
+    }
     if (!st)
         st = get_plan(s, inputs, n_inputs, &p);
     for (size_t k = 0; !st && k < n_outputs; k++) {
-        const ortc_tensor *t = &p->tensors[ortc_plan_slot(p, g->outputs[k])];
-        if (!outputs[k].data && ortc_tensor_numel(t) != 0)
+        const ortc_tensor *t = &p->shapes[ortc_plan_slot(p, g->outputs[k])];
+        ortc_type ty = ortc_plan_output_type(p, (int)k);
+        if (ty != ORTC_TYPE_TENSOR)
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                              "output %zu '%s' is a %s: run the model with ortc_session_run_any", k,
+                              g->outputs[k]->name, ortc_type_name(ty));
+        else if (ortc_plan_output_dynamic(p, (int)k) && outputs[k].data)
+            st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                              "output %zu '%s' has a shape that depends on the input data: pass "
+                              "its data as NULL and the run allocates it (free it with "
+                              "ortc_tensor_release)",
+                              k, g->outputs[k]->name);
+        else if (!ortc_plan_output_dynamic(p, (int)k) && !outputs[k].data &&
+                 ortc_tensor_numel(t) != 0)
             st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
                               "output %zu '%s' has no buffer (call ortc_session_output_shapes "
                               "for its size)",
@@ -547,46 +698,227 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
         pthread_mutex_unlock(&s->lock);
         return st;
     }
-    bool profile = s->profiling;
-    p->n_busy++;
-    int k = acquire_context(s, p, profile);
-    if (k < 0) {
-        p->n_busy--;
-        st = ortc_err_publish(&s->err);
+    run_ctx r;
+    if ((st = run_acquire(s, p, &r)))
+        return st;
+    st = run_execute(s, &r, inputs, outputs);
+    /* outputs of data-dependent size: from the pool to the caller's heap */
+    const char *msg = NULL;
+    for (size_t k = 0; k < n_outputs; k++) {
+        if (!ortc_plan_output_dynamic(p, (int)k))
+            continue;
+        if (!st && export_tensor(&outputs[k], &outputs[k])) {
+            st = ORTC_STATUS_OUT_OF_MEMORY;
+            msg = "out of memory for an output of data-dependent size";
+        }
+        if (st) /* nothing of the pool reaches the caller */
+            for (size_t j = 0; j <= k; j++)
+                if (ortc_plan_output_dynamic(p, (int)j))
+                    ortc_tensor_release(&outputs[j]);
+    }
+    if (!st) {
+        pthread_mutex_lock(&s->lock);
+        fill_outputs(s, p, outputs, n_outputs, true);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return run_release(s, &r, st, msg);
+}
+
+/* ---- values of any type ------------------------------------------------------------ */
+
+/* The tensor that stands for input i (given as v, declared as the graph's
+ * input i) in the plan key and the run; sequences get their data later. */
+static ortc_status any_input(ortc_session *s, size_t i, const ortc_any *v, ortc_tensor *t)
+{
+    const ortc_value *gv = s->model->graph->inputs[i];
+    ortc_type want = gv->type;
+    bool optional = want == ORTC_TYPE_OPTIONAL_TENSOR || want == ORTC_TYPE_OPTIONAL_SEQUENCE;
+    bool seq = want == ORTC_TYPE_SEQUENCE || want == ORTC_TYPE_OPTIONAL_SEQUENCE;
+    memset(t, 0, sizeof *t);
+    if (v->type == ORTC_TYPE_NONE && optional) {
+        t->dtype = gv->dtype;
+        t->rank = -1;
+        return ORTC_STATUS_OK;
+    }
+    if ((v->type == ORTC_TYPE_SEQUENCE) != seq ||
+        (v->type != ORTC_TYPE_SEQUENCE && v->type != ORTC_TYPE_TENSOR))
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "input %zu '%s' is a %s; the model expects a %s", i, gv->name,
+                            ortc_type_name(v->type), ortc_type_name(want));
+    if (v->type == ORTC_TYPE_TENSOR) {
+        *t = v->tensor;
+        if (!t->data && ortc_tensor_numel(t) != 0)
+            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "input %zu '%s' has no data",
+                                i, gv->name);
+        return ORTC_STATUS_OK;
+    }
+    ortc_dtype elem = v->elem_dtype;
+    if (!v->length && elem == ORTC_DTYPE_UNDEFINED) /* an empty one from a file says none */
+        elem = gv->dtype;
+    if (gv->dtype != ORTC_DTYPE_UNDEFINED && elem != gv->dtype)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "input %zu '%s' is a sequence of %s; the model expects %s", i, gv->name,
+                            ortc_dtype_name(elem), ortc_dtype_name(gv->dtype));
+    if (v->length && !v->tensors)
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "input %zu '%s': a sequence of %zu tensors without them", i, gv->name,
+                            v->length);
+    int64_t max = s->opts.max_sequence_length;
+    if ((int64_t)v->length > max || v->length > (size_t)INT64_MAX)
+        return ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
+                            "input %zu '%s' is a sequence of %zu tensors, above the limit of %lld "
+                            "(session option max_sequence_length)",
+                            i, gv->name, v->length, (long long)max);
+    for (size_t j = 0; j < v->length; j++) {
+        const ortc_tensor *x = &v->tensors[j];
+        if (x->dtype != v->elem_dtype || x->rank < 0 || x->rank > ORTC_MAX_RANK ||
+            ortc_tensor_numel(x) < 0 || (!x->data && ortc_tensor_numel(x) != 0))
+            return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                                "input %zu '%s': sequence item %zu is not a %s tensor with data "
+                                "(dtype %s, rank %d)",
+                                i, gv->name, j, ortc_dtype_name(v->elem_dtype),
+                                ortc_dtype_name(x->dtype), x->rank);
+    }
+    t->dtype = elem;
+    t->rank = -1;
+    return ORTC_STATUS_OK;
+}
+
+/* The sequence inputs, in the run's pool of context k. */
+static ortc_status any_sequences(ortc_session *s, ortc_pool *pool, const ortc_any *inputs, size_t n,
+                                 ortc_tensor *in, char *msg, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ortc_any *v = &inputs[i];
+        if (v->type != ORTC_TYPE_SEQUENCE)
+            continue;
+        ortc_sequence *q = ortc_pool_alloc(pool, sizeof *q);
+        ortc_tensor *items = q ? ortc_pool_alloc(pool, v->length * sizeof *items) : NULL;
+        if (!items) {
+            snprintf(msg, len,
+                     "input %zu '%s': no room for a sequence of %zu tensors in the run's pool "
+                     "(session option max_dynamic_bytes: %zu)",
+                     i, s->model->graph->inputs[i]->name, v->length, ortc_pool_limit(pool));
+            return ORTC_STATUS_LIMIT_EXCEEDED;
+        }
+        if (v->length)
+            memcpy(items, v->tensors, v->length * sizeof *items);
+        *q = (ortc_sequence){.dtype = in[i].dtype,
+                             .length = (int64_t)v->length,
+                             .items = items,
+                             .used = NULL,
+                             .cap = (int64_t)v->length};
+        in[i].data = q;
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Output t (of type ty, as the run left it) as the caller's ortc_any. */
+static ortc_status any_output(ortc_type ty, const ortc_tensor *t, bool dynamic, ortc_any *out)
+{
+    memset(out, 0, sizeof *out);
+    bool seq = ty == ORTC_TYPE_SEQUENCE || ty == ORTC_TYPE_OPTIONAL_SEQUENCE;
+    if ((ty == ORTC_TYPE_OPTIONAL_TENSOR && t->rank < 0) ||
+        (ty == ORTC_TYPE_OPTIONAL_SEQUENCE && !t->data)) {
+        out->type = ORTC_TYPE_NONE;
+        return ORTC_STATUS_OK;
+    }
+    if (!seq) {
+        out->type = ORTC_TYPE_TENSOR;
+        if (!dynamic) { /* already the caller's buffer */
+            out->tensor = *t;
+            return ORTC_STATUS_OK;
+        }
+        return export_tensor(t, &out->tensor);
+    }
+    const ortc_sequence *q = t->data;
+    out->type = ORTC_TYPE_SEQUENCE;
+    out->elem_dtype = q->dtype;
+    out->tensors = calloc((size_t)q->length + 1, sizeof *out->tensors);
+    if (!out->tensors)
+        return ORTC_STATUS_OUT_OF_MEMORY;
+    for (int64_t j = 0; j < q->length; j++) {
+        if (export_tensor(&q->items[j], &out->tensors[j]))
+            return ORTC_STATUS_OUT_OF_MEMORY;
+        out->length = (size_t)j + 1;
+    }
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_session_run_any(ortc_session *s, const ortc_any *inputs, size_t n_inputs,
+                                 ortc_any *outputs, size_t n_outputs)
+{
+    if (!s)
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "NULL session");
+    for (size_t k = 0; outputs && k < n_outputs; k++)
+        memset(&outputs[k], 0, sizeof outputs[k]);
+    pthread_mutex_lock(&s->lock);
+    ortc_err_clear(&s->err);
+    const ortc_graph *g = s->model->graph;
+    ortc_status st = ORTC_STATUS_OK;
+    if (n_inputs != (size_t)g->n_inputs || n_outputs != (size_t)g->n_outputs)
+        st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                          "the model has %d inputs and %d outputs; %zu and %zu given", g->n_inputs,
+                          g->n_outputs, n_inputs, n_outputs);
+    else if ((n_inputs && !inputs) || (n_outputs && !outputs))
+        st = ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT, "inputs or outputs is NULL");
+    ortc_tensor *in = st ? NULL : calloc(n_inputs + 1, sizeof *in);
+    ortc_tensor *out = st ? NULL : calloc(n_outputs + 1, sizeof *out);
+    if (!st && (!in || !out))
+        st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; !st && i < n_inputs; i++)
+        st = any_input(s, i, &inputs[i], &in[i]);
+    ortc_plan *p = NULL;
+    if (!st)
+        st = get_plan(s, in, n_inputs, &p);
+    if (!st)
+        fill_outputs(s, p, out, n_outputs, false);
+    for (size_t k = 0; !st && k < n_outputs; k++) {
+        out[k].data = NULL;
+        if (ortc_plan_output_type(p, (int)k) != ORTC_TYPE_TENSOR ||
+            ortc_plan_output_dynamic(p, (int)k))
+            continue;
+        size_t bytes = ortc_tensor_bytes(&out[k]);
+        if (!(out[k].data = malloc(bytes ? bytes : 1)))
+            st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
+                              "out of memory for output %zu (%zu bytes)", k, bytes);
+    }
+    if (st) {
+        for (size_t k = 0; out && k < n_outputs; k++)
+            free(out[k].data);
+        free(in);
+        free(out);
+        ortc_err_publish(&s->err);
         pthread_mutex_unlock(&s->lock);
         return st;
     }
-    ortc_exec *e = k ? p->exec[k] : NULL;
-    if (!profile)
-        s->prof_plan = NULL; /* the profile describes the last run only */
-    pthread_mutex_unlock(&s->lock);
-
-    if (s->backend)
-        ortc_backend_enter(s->backend);
-    if (!profile) {
-        st = ortc_plan_execute(s, p, e, inputs, outputs);
-    } else {
-        /* profiling runs in context 0 only; buffers were reserved when
-         * profiling was enabled or p compiled */
-        s->prof_plan = (size_t)p->n_steps <= s->prof_cap ? p : NULL;
-        st = ortc_plan_execute_profiled(s, p, inputs, outputs, s->prof_start_ms, s->prof_ms);
-        if (st)
-            s->prof_plan = NULL;
+    run_ctx r;
+    if ((st = run_acquire(s, p, &r))) {
+        for (size_t k = 0; k < n_outputs; k++)
+            free(out[k].data);
+        free(in);
+        free(out);
+        return st;
     }
-    ortc_errbuf *ebuf = e ? &e->err : &p->run_err;
-    if (!st && s->backend && p->n_steps)
-        st = ortc_backend_wait_context(s->backend, k, ebuf);
-
-    pthread_mutex_lock(&s->lock);
+    char msg[512] = "";
+    st = any_sequences(s, &p->pools[r.k], inputs, n_inputs, in, msg, sizeof msg);
+    if (!st)
+        st = run_execute(s, &r, in, out);
+    for (size_t k = 0; k < n_outputs; k++) {
+        bool dynamic = ortc_plan_output_dynamic(p, (int)k);
+        if (!st && any_output(ortc_plan_output_type(p, (int)k), &out[k], dynamic, &outputs[k])) {
+            st = ORTC_STATUS_OUT_OF_MEMORY;
+            snprintf(msg, sizeof msg, "out of memory for output %zu", k);
+        }
+        if (st && !dynamic && outputs[k].tensor.data != out[k].data)
+            free(out[k].data); /* not handed over */
+    }
     if (st)
-        ortc_err_set(&s->err, st, "%s", ebuf->msg);
-    else
-        fill_outputs(s, p, outputs, n_outputs);
-    p->busy[k] = false;
-    p->n_busy--;
-    pthread_cond_broadcast(&s->idle);
-    pthread_mutex_unlock(&s->lock);
-    return st;
+        for (size_t k = 0; k < n_outputs; k++)
+            ortc_any_release(&outputs[k]);
+    free(in);
+    free(out);
+    return run_release(s, &r, st, msg[0] ? msg : NULL);
 }
 
 /* ---- profiling -------------------------------------------------------------------- */

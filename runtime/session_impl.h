@@ -14,6 +14,7 @@
 #include "operator.h"
 #include "planner.h"
 #include "ortc/ortc.h"
+#include "pool.h"
 
 /* Where a value's bytes live during a run. */
 typedef enum ortc_bind_kind {
@@ -22,7 +23,11 @@ typedef enum ortc_bind_kind {
     ORTC_BIND_ARENA,    /* activation: arena + offset */
     ORTC_BIND_INPUT,    /* the caller's input tensor `index` */
     ORTC_BIND_OUTPUT,   /* the caller's output tensor `index` */
-    ORTC_BIND_OUTER     /* subgraph plans: the enclosing plan's tensor outer_src[index] */
+    ORTC_BIND_OUTER,    /* subgraph plans: the enclosing plan's tensor outer_src[index] */
+    /* values whose size is known only at run time (segment.c): */
+    ORTC_BIND_DYNAMIC,  /* made by its step at run time in the run's pool */
+    ORTC_BIND_DEFERRED, /* computed by a continuation (its node is deferred) */
+    ORTC_BIND_PREFIX    /* continuations: the prefix plan's tensor of slot `index` */
 } ortc_bind_kind;
 
 typedef struct ortc_binding {
@@ -50,9 +55,20 @@ typedef struct ortc_exec {
     ortc_opctx *ctx;         /* [n_steps] */
     ortc_tensor **ptr_pool;  /* the ctx in/out arrays */
     ortc_tensor **outer_src; /* [n_outer] */
+    ortc_tensor *prefix_src; /* continuations: the prefix's tensors in this context */
     void *arena, *scratch;
     ortc_errbuf err;
 } ortc_exec;
+
+/* A continuation of a plan (segment.c): the plan of its deferred nodes
+ * compiled for the shapes (and, for values shapes depend on, contents) the
+ * cut values had when it was compiled; those are its key, kept in the
+ * continuation plan's tensors (and owned data) of the cut slots. */
+typedef struct ortc_cont {
+    struct ortc_plan *plan;
+    uint64_t last_used;
+    int n_busy; /* runs executing it (under the session lock) */
+} ortc_cont;
 
 typedef struct ortc_plan {
     const ortc_graph *graph;
@@ -71,6 +87,10 @@ typedef struct ortc_plan {
 
     int n_values;         /* of `graph`; slots = n_values + n_outer */
     ortc_tensor *tensors; /* runtime tensor per slot */
+    /* each slot's dtype and shape as compiled (a run rewrites the data in
+     * tensors, and the shape of a value of data-dependent size); dims -1
+     * where only a run tells */
+    ortc_tensor *shapes;
     ortc_layout *layouts;
     ortc_binding *bind;
     void **owned; /* folded values' buffers */
@@ -106,6 +126,27 @@ typedef struct ortc_plan {
     struct ortc_plan **subplans;
     int n_subplans;
     struct ortc_plan *parent;
+
+    /* Values whose size is known only at run time (segment.c). The
+     * top-level plan (root) owns a pool per execution context; every plan
+     * nested in it uses the root's. */
+    struct ortc_plan *root;
+    ortc_pool *pools; /* root: [ORTC_MAX_CONTEXTS]; others NULL */
+    /* Nodes that read a value of data-dependent size they cannot take (or
+     * a shape-determining input known only at run time), and every node
+     * after them that depends on them: deferred to a continuation, compiled
+     * at run time for the cut values' shapes. */
+    ortc_node **deferred;
+    int n_deferred;
+    int *cut_slots; /* slots whose run-time shape keys the continuation */
+    bool *cut_data; /* [n_cut]: its contents too (a shape-determining input) */
+    int n_cut;
+    ortc_cont **conts; /* compiled continuations, at most opts.max_plans */
+    int n_conts;
+    /* a continuation: the plan it continues, whose tensors (context 0)
+     * its PREFIX slots read */
+    const struct ortc_plan *prefix;
+    ortc_tensor *prefix_src;
 } ortc_plan;
 
 struct ortc_session {
@@ -149,6 +190,17 @@ typedef struct ortc_plan_src {
     ortc_value *const *outer;
     ortc_tensor **outer_src;
     const bool *outer_static;
+    ortc_layout *const *outer_layouts; /* their types (NULL: static tensors) */
+    /* [graph->n_inputs] each input's type and whether it is dynamic (NULL:
+     * static tensors as `inputs` gives them; a top-level plan takes them
+     * from the graph's declared types) */
+    const ortc_layout *input_layouts;
+    /* the top-level plan this one is nested in (NULL: this is one) */
+    struct ortc_plan *root;
+    /* a continuation: the plan whose deferred nodes to compile, and its
+     * tensors in the running context (the cut values' shapes and data) */
+    const struct ortc_plan *prefix;
+    const ortc_tensor *prefix_src;
 } ortc_plan_src;
 
 /* compile.c: builds a plan of src's graph; errors in s->err. */
@@ -187,6 +239,22 @@ void ortc_exec_free(ortc_plan *p, ortc_exec *e);
 
 /* subgraph.c: the subgraph services given to operators (operator.h). */
 extern const ortc_subgraph_services ortc_plan_subgraphs;
+
+/* segment.c: runs the continuation of p (p->n_deferred > 0) in context e
+ * (NULL: 0) after p's steps: finds the one compiled for the cut values'
+ * current shapes, or compiles it (under the session lock), and executes
+ * it; the graph outputs it computes are published into p's tensors. Errors
+ * in e's error buffer. */
+ortc_status ortc_segment_continue(ortc_session *s, ortc_plan *p, ortc_exec *e);
+/* Frees p's continuations (at ortc_plan_free). */
+void ortc_segment_free(ortc_plan *p);
+/* Frees context k of p's continuations (at ortc_exec_free). */
+void ortc_segment_free_context(ortc_plan *p, int k);
+/* Whether graph output k of p is of data-dependent size (its value is
+ * dynamic or computed by a continuation). */
+bool ortc_plan_output_dynamic(const ortc_plan *p, int k);
+/* The type of graph output k of p (a continuation's: as declared). */
+ortc_type ortc_plan_output_type(const ortc_plan *p, int k);
 
 /* Convenience: value_info of a graph value. */
 void ortc_value_to_info(const ortc_value *v, ortc_value_info *info);

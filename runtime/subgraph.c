@@ -29,7 +29,8 @@ static ortc_status sub_register(ortc_plan *p, ortc_plan *sp)
 }
 
 static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *label,
-                               const ortc_tensor *inputs, struct ortc_subplan **out)
+                               const ortc_tensor *inputs, const ortc_layout *layouts,
+                               struct ortc_subplan **out)
 {
     *out = NULL;
     ortc_plan *p = caller_plan(c);
@@ -43,9 +44,11 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
     int k_outer = n->n_implicit;
     ortc_tensor **src = calloc((size_t)k_outer + 1, sizeof *src);
     bool *stat = calloc((size_t)k_outer + 1, sizeof *stat);
-    if (!src || !stat) {
+    ortc_layout **lay = calloc((size_t)k_outer + 1, sizeof *lay);
+    if (!src || !stat || !lay) {
         free(src);
         free(stat);
+        free(lay);
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
     }
     ortc_status st = ORTC_STATUS_OK;
@@ -58,6 +61,7 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
         }
         src[k] = &p->tensors[sl];
         stat[k] = p->is_static[sl];
+        lay[k] = &p->layouts[sl];
     }
     ortc_plan *sp = NULL;
     if (!st) {
@@ -66,7 +70,10 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
                             .n_outer = k_outer,
                             .outer = n->implicit_inputs,
                             .outer_src = src,
-                            .outer_static = stat};
+                            .outer_static = stat,
+                            .outer_layouts = lay,
+                            .input_layouts = g->n_inputs ? layouts : NULL,
+                            .root = p->root};
         st = ortc_plan_compile_src(s, &ps, &sp);
         if (st)
             ortc_err_prefix(&s->err, "node '%s' (%s) %s", n->name, n->op_type, label);
@@ -77,6 +84,7 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
     }
     free(src);
     free(stat);
+    free(lay);
     if (!st)
         *out = (struct ortc_subplan *)sp;
     return st;
@@ -85,11 +93,28 @@ static ortc_status sub_compile(ortc_opctx *c, const ortc_graph *g, const char *l
 static ortc_tensor sub_output(const struct ortc_subplan *h, int k)
 {
     const ortc_plan *sp = (const ortc_plan *)h;
-    /* field by field: a run of context 0 may be rebinding data meanwhile */
-    const ortc_tensor *t = &sp->tensors[ortc_plan_slot(sp, sp->graph->outputs[k])];
-    ortc_tensor shape = {.dtype = t->dtype, .rank = t->rank};
-    memcpy(shape.dims, t->dims, sizeof shape.dims);
+    /* as compiled: a run may be rewriting tensors meanwhile */
+    ortc_tensor shape = sp->shapes[ortc_plan_slot(sp, sp->graph->outputs[k])];
+    if (sp->bind[ortc_plan_slot(sp, sp->graph->outputs[k])].kind == ORTC_BIND_DEFERRED)
+        shape = (ortc_tensor){.dtype = sp->graph->outputs[k]->dtype, .rank = -1};
     return shape;
+}
+
+static ortc_layout sub_output_layout(const struct ortc_subplan *h, int k)
+{
+    const ortc_plan *sp = (const ortc_plan *)h;
+    const ortc_value *v = sp->graph->outputs[k];
+    int sl = ortc_plan_slot(sp, v);
+    if (sp->bind[sl].kind == ORTC_BIND_DEFERRED) /* computed by a continuation */
+        return (ortc_layout){.plain = true, .type = v->type, .dynamic = true};
+    return sp->layouts[sl];
+}
+
+static const void *sub_output_constant(const struct ortc_subplan *h, int k)
+{
+    const ortc_plan *sp = (const ortc_plan *)h;
+    int sl = ortc_plan_slot(sp, sp->graph->outputs[k]);
+    return sp->is_static[sl] && sp->bind[sl].kind == ORTC_BIND_CONST ? sp->bind[sl].ptr : NULL;
 }
 
 static ortc_status sub_run(ortc_opctx *c, struct ortc_subplan *h, ortc_tensor *const *inputs,
@@ -128,6 +153,8 @@ static void sub_free(struct ortc_subplan *h)
 const ortc_subgraph_services ortc_plan_subgraphs = {
     .compile = sub_compile,
     .output = sub_output,
+    .output_layout = sub_output_layout,
+    .output_constant = sub_output_constant,
     .run = sub_run,
     .free = sub_free,
 };

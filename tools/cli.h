@@ -49,10 +49,14 @@ typedef struct cli_common {
     bool json;
     bool huge_pages;
     size_t max_tensor_bytes, max_arena_bytes; /* 0: the library's defaults */
+    /* limits on what only a run reveals (0: the library's defaults) */
+    long long max_loop_iterations, max_sequence_length, max_nms_boxes;
+    size_t max_dynamic_bytes;
 } cli_common;
 
 /* Handles --threads, --reference, --no-optimize, --verbose, --json, --huge-pages,
- * --max-tensor-bytes, --max-arena-bytes at argv[*i]. 1 if
+ * --max-tensor-bytes, --max-arena-bytes, --max-dynamic-bytes,
+ * --max-loop-iterations, --max-sequence-length, --max-nms-boxes at argv[*i]. 1 if
  * consumed, 0 if not, -1 on a bad value (message printed). */
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c);
 /* What every subcommand takes at argv[*i]: --help/-h (calls help(); returns

@@ -99,8 +99,31 @@ static size_t parse_bytes(const char *s)
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c)
 {
     const char *val;
-    static const char *const byte_opts[2] = {"--max-tensor-bytes", "--max-arena-bytes"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const byte_opts[3] = {"--max-tensor-bytes", "--max-arena-bytes",
+                                             "--max-dynamic-bytes"};
+    size_t *byte_dst[3] = {&c->max_tensor_bytes, &c->max_arena_bytes, &c->max_dynamic_bytes};
+    static const char *const count_opts[3] = {"--max-loop-iterations", "--max-sequence-length",
+                                              "--max-nms-boxes"};
+    long long *count_dst[3] = {&c->max_loop_iterations, &c->max_sequence_length, &c->max_nms_boxes};
+    for (int k = 0; k < 3; k++) {
+        int rc = cli_opt_value(argc, argv, i, count_opts[k], &val);
+        if (rc < 0) {
+            cli_usage_error(cmd, "%s needs a value", count_opts[k]);
+            return -1;
+        }
+        if (rc > 0) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(val, &end, 10);
+            if (errno || end == val || *end || v <= 0) {
+                cli_usage_error(cmd, "%s: '%s' is not a positive count", count_opts[k], val);
+                return -1;
+            }
+            *count_dst[k] = v;
+            return 1;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
         int rb = cli_opt_value(argc, argv, i, byte_opts[k], &val);
         if (rb < 0) {
             cli_usage_error(cmd, "%s needs a value", byte_opts[k]);
@@ -113,7 +136,7 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
                                 byte_opts[k], val);
                 return -1;
             }
-            *(k ? &c->max_arena_bytes : &c->max_tensor_bytes) = b;
+            *byte_dst[k] = b;
             return 1;
         }
     }
@@ -190,6 +213,10 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c)
     opt.optimize = !c->no_optimize;
     opt.max_tensor_bytes = c->max_tensor_bytes;
     opt.max_arena_bytes = c->max_arena_bytes;
+    opt.max_loop_iterations = c->max_loop_iterations;
+    opt.max_sequence_length = c->max_sequence_length;
+    opt.max_nms_boxes = c->max_nms_boxes;
+    opt.max_dynamic_bytes = c->max_dynamic_bytes;
     opt.huge_pages = c->huge_pages;
     opt.log = log_to_stderr;
     opt.log_level = c->verbose ? ORTC_LOG_INFO : ORTC_LOG_WARNING;

@@ -53,6 +53,16 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->op, y->op);
 }
 
+static const char *type_name(ortc_type t)
+{
+    switch (t) {
+    case ORTC_TYPE_SEQUENCE: return "sequence";
+    case ORTC_TYPE_OPTIONAL_TENSOR: return "optional";
+    case ORTC_TYPE_OPTIONAL_SEQUENCE: return "optional sequence";
+    default: return "tensor";
+    }
+}
+
 static void print_limits(void)
 {
     printf("limits (model files; fixed):\n"
@@ -69,13 +79,23 @@ static void print_limits(void)
            "  max_arena_bytes            %llu (a plan's activations + scratch)\n"
            "  max_concurrent_runs        %d (arenas per input shape for concurrent\n"
            "                             ortc_session_run calls; at most %d; more wait)\n"
+           "limits (what only a run reveals; session options, 0 = default; CLI\n"
+           "--max-loop-iterations, --max-sequence-length, --max-nms-boxes,\n"
+           "--max-dynamic-bytes):\n"
+           "  max_loop_iterations        %lld (trips of one Loop node in one run)\n"
+           "  max_sequence_length        %lld (tensors in one sequence)\n"
+           "  max_nms_boxes              %lld (NonMaxSuppression boxes per batch item)\n"
+           "  max_dynamic_bytes          %llu (a run's values of data-dependent size:\n"
+           "                             sequences, NonZero/Unique/NMS outputs, ...)\n"
            "Initializers and external data must hold exactly the bytes their shape\n"
            "declares and stay inside the model's folder and file.\n",
            (long long)ORTC_MAX_MODEL_BYTES, ORTC_MAX_RANK, ORTC_MAX_NODES, ORTC_MAX_SUBGRAPH_DEPTH,
            (long long)ORTC_MAX_ATTR_BYTES, (long long)ORTC_IMAGE_MAX_PIXELS,
            (unsigned long long)ORTC_DEFAULT_MAX_TENSOR_BYTES,
            (unsigned long long)ORTC_DEFAULT_MAX_ARENA_BYTES, ORTC_DEFAULT_CONCURRENT_RUNS,
-           ORTC_MAX_CONCURRENT_RUNS);
+           ORTC_MAX_CONCURRENT_RUNS, (long long)ORTC_DEFAULT_MAX_LOOP_ITERATIONS,
+           (long long)ORTC_DEFAULT_MAX_SEQUENCE_LENGTH, (long long)ORTC_DEFAULT_MAX_NMS_BOXES,
+           (unsigned long long)ORTC_DEFAULT_MAX_DYNAMIC_BYTES);
 }
 
 /* Log lines of the graph passes ("passes: ..."), collected for --passes. */
@@ -195,10 +215,16 @@ int cli_info(int argc, char **argv)
 
     size_t n_in = ortc_model_input_count(m), n_out = ortc_model_output_count(m);
     ortc_value_info *ins = calloc(n_in + 1, sizeof *ins), *outs = calloc(n_out + 1, sizeof *outs);
-    for (size_t i = 0; ins && i < n_in; i++)
+    ortc_type *in_types = calloc(n_in + 1, sizeof *in_types);
+    ortc_type *out_types = calloc(n_out + 1, sizeof *out_types);
+    for (size_t i = 0; ins && in_types && i < n_in; i++) {
         ortc_model_input(m, i, &ins[i]);
-    for (size_t k = 0; outs && k < n_out; k++)
+        ortc_model_input_type(m, i, &in_types[i]);
+    }
+    for (size_t k = 0; outs && out_types && k < n_out; k++) {
         ortc_model_output(m, k, &outs[k]);
+        ortc_model_output_type(m, k, &out_types[k]);
+    }
 
     cJSON *o = common.json ? cJSON_CreateObject() : NULL;
     if (o) {
@@ -221,6 +247,7 @@ int cli_info(int argc, char **argv)
                 const ortc_value_info *vi = io ? &outs[i] : &ins[i];
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddStringToObject(e, "name", vi->name);
+                cJSON_AddStringToObject(e, "type", type_name(io ? out_types[i] : in_types[i]));
                 cJSON_AddStringToObject(e, "dtype", ortc_dtype_name(vi->dtype));
                 cJSON *sh = cJSON_AddArrayToObject(e, "shape");
                 for (int d = 0; d < vi->rank; d++)
@@ -259,8 +286,13 @@ int cli_info(int argc, char **argv)
             for (size_t i = 0; i < n; i++) {
                 char sh[256];
                 const ortc_value_info *vi = io ? &outs[i] : &ins[i];
-                printf("  %-20s %-8s %s\n", vi->name, ortc_dtype_name(vi->dtype),
-                       cli_info_shape_str(sh, sizeof sh, vi));
+                ortc_type ty = io ? out_types[i] : in_types[i];
+                if (ty == ORTC_TYPE_TENSOR)
+                    printf("  %-20s %-8s %s\n", vi->name, ortc_dtype_name(vi->dtype),
+                           cli_info_shape_str(sh, sizeof sh, vi));
+                else /* the tensors' dtype and shape */
+                    printf("  %-20s %s of %s %s\n", vi->name, type_name(ty),
+                           ortc_dtype_name(vi->dtype), cli_info_shape_str(sh, sizeof sh, vi));
             }
         }
         printf("operators  %zu nodes:", mi.n_nodes);
@@ -288,6 +320,8 @@ int cli_info(int argc, char **argv)
     }
     free(ins);
     free(outs);
+    free(in_types);
+    free(out_types);
     if (sup) {
         snprintf(plan_note, sizeof plan_note, "not planned: the model uses unsupported operators");
         ortc_model_free(m);
@@ -337,6 +371,12 @@ int cli_info(int argc, char **argv)
                 cJSON_AddItemToArray(arr, e);
             }
             free(bi);
+            cJSON_AddNumberToObject(p, "static_values", (double)ps.n_static_values);
+            cJSON_AddNumberToObject(p, "dynamic_values", (double)ps.n_dynamic_values);
+            cJSON_AddNumberToObject(p, "deferred_nodes", (double)ps.n_deferred_nodes);
+            cJSON *dv = cJSON_AddArrayToObject(p, "not_planned_statically");
+            for (size_t i = 0; s && ortc_session_dynamic_value(s, i); i++)
+                cJSON_AddItemToArray(dv, cJSON_CreateString(ortc_session_dynamic_value(s, i)));
         } else {
             cJSON_AddStringToObject(o, "memory_plan_error", plan_note);
         }
@@ -355,6 +395,18 @@ int cli_info(int argc, char **argv)
         printf("           %zu kernel steps, %zu nodes folded at compile time, scratch %zu "
                "bytes\n",
                ps.n_steps, ps.n_folded, ps.scratch_bytes);
+        printf("           values: %zu planned statically, %zu of data-dependent size (the "
+               "run's pool), %zu nodes compiled at run time once their shapes are seen",
+               ps.n_static_values, ps.n_dynamic_values, ps.n_deferred_nodes);
+        if (ortc_session_dynamic_value(s, 0)) {
+            printf("\n           not planned statically:");
+            size_t i = 0;
+            for (const char *nm; i < 12 && (nm = ortc_session_dynamic_value(s, i)); i++)
+                printf("%s %s", i ? "," : "", nm);
+            if (ortc_session_dynamic_value(s, i))
+                printf(", ...");
+        }
+        printf("\n");
     } else {
         printf("memory plan: %s\n", plan_note);
     }

@@ -79,6 +79,10 @@ static void help(void)
            "  --max-tensor-bytes B refuse a computed tensor above B bytes (K/M/G/T\n"
            "                       suffixes; default 8G; see 'ortc info --limits')\n"
            "  --max-arena-bytes B  refuse a plan whose activations need more (default 16G)\n"
+           "  --max-loop-iterations N, --max-sequence-length N, --max-nms-boxes N,\n"
+           "  --max-dynamic-bytes B  limits on what only a run reveals (trips of one Loop,\n"
+           "                       tensors in a sequence, NonMaxSuppression boxes per batch\n"
+           "                       item, bytes of a run's values of data-dependent size)\n"
            "  --huge-pages         weights of 2 MB and more on transparent huge pages (a\n"
            "                       few percent faster fully connected layers at batch 1;\n"
            "                       slower start-up: for many images per process)\n"
@@ -271,9 +275,9 @@ static int run_tensors(run_args *a)
     int rc = CLI_ERROR;
     size_t ni = ortc_session_input_count(s), no = ortc_session_output_count(s);
     ortc_tensor *in = calloc(ni + 1, sizeof *in), *out = calloc(no + 1, sizeof *out);
-    bool *given = calloc(ni + 1, sizeof *given);
+    bool *given = calloc(ni + 1, sizeof *given), *dyn = calloc(no + 1, sizeof *dyn);
     cJSON *json = NULL;
-    if (!in || !out || !given) {
+    if (!in || !out || !given || !dyn) {
         cli_error("out of memory");
         goto done;
     }
@@ -321,11 +325,36 @@ static int run_tensors(run_args *a)
             cli_error("%s: missing input '%s' (give --input %s=FILE)", a->model, vi.name, vi.name);
             goto done;
         }
+    for (size_t i = 0; i < ni + no; i++) {
+        ortc_type ty;
+        ortc_value_info vi;
+        if (i < ni)
+            ortc_model_input_type(ortc_session_model(s), i, &ty);
+        else
+            ortc_model_output_type(ortc_session_model(s), i - ni, &ty);
+        if (ty == ORTC_TYPE_TENSOR)
+            continue;
+        if (i < ni)
+            ortc_session_input_info(s, i, &vi);
+        else
+            ortc_session_output_info(s, i - ni, &vi);
+        cli_error("%s: %s '%s' is a %s; ortc run takes and writes tensors only (the C API's "
+                  "ortc_session_run_any and the Python package take any value)",
+                  a->model, i < ni ? "input" : "output", vi.name,
+                  ty == ORTC_TYPE_SEQUENCE ? "sequence" : "optional");
+        goto done;
+    }
     if (ortc_session_output_shapes(s, in, ni, out, no)) {
         cli_error("%s", ortc_last_error());
         goto done;
     }
     for (size_t k = 0; k < no; k++) {
+        /* a shape that depends on the data: the run allocates the output */
+        dyn[k] = out[k].rank < 0;
+        for (int d = 0; d < out[k].rank; d++)
+            dyn[k] |= out[k].dims[d] < 0;
+        if (dyn[k])
+            continue;
         size_t bytes = ortc_tensor_bytes(&out[k]);
         out[k].data = malloc(bytes ? bytes : 1);
         if (!out[k].data) {
@@ -367,11 +396,16 @@ done:
     cJSON_Delete(json);
     for (size_t i = 0; in && i < ni; i++)
         cli_tensor_free(&in[i]);
-    for (size_t k = 0; out && k < no; k++)
-        free(out[k].data);
+    for (size_t k = 0; out && k < no; k++) {
+        if (dyn && dyn[k]) /* the run's (strings and all) */
+            ortc_tensor_release(&out[k]);
+        else
+            free(out[k].data);
+    }
     free(in);
     free(out);
     free(given);
+    free(dyn);
     ortc_session_destroy(s);
     return rc;
 }

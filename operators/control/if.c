@@ -2,11 +2,14 @@
  * "subgraphs"): compile turns then_branch and else_branch into sub-plans —
  * only the one taken when the condition is known at compile time — and run
  * runs the branch the condition selects, its outputs written straight into
- * the If's. No kernel of its own.
+ * the If's. An output whose branches disagree on its shape, or that a
+ * branch makes of data-dependent size (a sequence, an optional, NonZero's
+ * output), is of data-dependent size. No kernel of its own.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "error.h"
 #include "operator.h"
 
 static const char *const branch_name[2] = {"then_branch", "else_branch"};
@@ -21,14 +24,24 @@ static size_t align64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
+/* Bytes of branch output k's buffer: 0 when the branch makes it itself
+ * (of data-dependent size), its size otherwise. */
+static size_t branch_bytes(ortc_opctx *c, struct ortc_subplan *sp, int k)
+{
+    if (!sp || c->subgraphs->output_layout(sp, k).dynamic)
+        return 0;
+    ortc_tensor shape = c->subgraphs->output(sp, k);
+    return ortc_tensor_bytes(&shape);
+}
+
 /* The branch outputs' buffers: the If's outputs, or, for outputs the node
  * omits, spares in scratch laid out as a pointer per output, then a tensor
- * and its data per omitted output. Returns the scratch bytes needed; with
- * scratch (NULL: only measure) also lays them out and returns the pointers
- * in *out. */
-static size_t spare_outputs(ortc_opctx *c, const if_state *s, char *scratch, ortc_tensor ***out)
+ * and its data (room for either branch's) per omitted output. Returns the
+ * scratch bytes needed; with scratch (NULL: only measure) also lays them out
+ * for branch b and returns the pointers in *out. */
+static size_t spare_outputs(ortc_opctx *c, const if_state *s, int b, char *scratch,
+                            ortc_tensor ***out)
 {
-    struct ortc_subplan *sp = s->branch[0] ? s->branch[0] : s->branch[1];
     ortc_tensor **ptrs = (ortc_tensor **)(void *)scratch;
     size_t off = align64((size_t)c->n_out * sizeof *ptrs);
     for (int k = 0; k < c->n_out; k++) {
@@ -37,15 +50,15 @@ static size_t spare_outputs(ortc_opctx *c, const if_state *s, char *scratch, ort
                 ptrs[k] = c->out[k];
             continue;
         }
-        ortc_tensor shape = c->subgraphs->output(sp, k);
         ortc_tensor *t = (ortc_tensor *)(void *)(scratch + off);
         off = align64(off + sizeof *t);
         if (scratch) {
-            *t = shape;
+            *t = c->subgraphs->output(s->branch[b], k);
             t->data = scratch + off;
             ptrs[k] = t;
         }
-        off = align64(off + ortc_tensor_bytes(&shape));
+        size_t a = branch_bytes(c, s->branch[0], k), e = branch_bytes(c, s->branch[1], k);
+        off = align64(off + (a > e ? a : e));
     }
     if (out)
         *out = ptrs;
@@ -83,36 +96,56 @@ static ortc_status if_compile(ortc_opctx *c)
     for (int b = 0; b < 2; b++) {
         if (only >= 0 && b != only)
             continue;
-        st = c->subgraphs->compile(c, br[b]->g, branch_name[b], NULL, &s->branch[b]);
+        st = c->subgraphs->compile(c, br[b]->g, branch_name[b], NULL, NULL, &s->branch[b]);
         if (st)
             return st;
     }
-    /* the outputs take the branches' dtype and shape, which must agree */
+    /* the outputs take the branches' type and dtype, which must agree, and
+     * their shape: where it differs (or a branch knows it only at run
+     * time), it is of data-dependent size */
     for (int k = 0; k < n->n_outputs; k++) {
         ortc_tensor shape[2];
-        const ortc_tensor *t[2] = {NULL, NULL};
+        ortc_layout lay[2];
+        int nb = 0;
         for (int b = 0; b < 2; b++)
             if (s->branch[b]) {
-                shape[b] = c->subgraphs->output(s->branch[b], k);
-                t[b] = &shape[b];
+                shape[nb] = c->subgraphs->output(s->branch[b], k);
+                lay[nb++] = c->subgraphs->output_layout(s->branch[b], k);
             }
-        if (t[0] && t[1]) {
-            bool same = t[0]->dtype == t[1]->dtype && t[0]->rank == t[1]->rank;
-            for (int d = 0; same && d < t[0]->rank; d++)
-                same = t[0]->dims[d] == t[1]->dims[d];
-            if (!same)
-                return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                                     "output %d: then_branch gives %s %s, else_branch %s %s; an "
-                                     "output shape that depends on the condition's value is not "
-                                     "supported",
-                                     k, ortc_dtype_name(t[0]->dtype),
-                                     ortc_shape_str(sh, sizeof sh, t[0]->rank, t[0]->dims),
-                                     ortc_dtype_name(t[1]->dtype),
-                                     ortc_shape_str(s2, sizeof s2, t[1]->rank, t[1]->dims));
+        bool dynamic = lay[0].dynamic || (nb == 2 && lay[1].dynamic);
+        if (nb == 2) {
+            bool same_dtype = shape[0].dtype == shape[1].dtype ||
+                              shape[0].dtype == ORTC_DTYPE_UNDEFINED ||
+                              shape[1].dtype == ORTC_DTYPE_UNDEFINED;
+            if (lay[0].type != lay[1].type || !same_dtype)
+                return ortc_op_error(
+                    c, ORTC_STATUS_INVALID_MODEL,
+                    "output %d: then_branch gives a %s of %s %s, else_branch a %s of %s %s", k,
+                    ortc_type_name(lay[0].type), ortc_dtype_name(shape[0].dtype),
+                    ortc_shape_str(sh, sizeof sh, shape[0].rank, shape[0].dims),
+                    ortc_type_name(lay[1].type), ortc_dtype_name(shape[1].dtype),
+                    ortc_shape_str(s2, sizeof s2, shape[1].rank, shape[1].dims));
+            if (shape[0].dtype == ORTC_DTYPE_UNDEFINED)
+                shape[0].dtype = shape[1].dtype;
+            /* dims both branches agree on stay known */
+            if (shape[0].rank != shape[1].rank) {
+                shape[0].rank = -1;
+                dynamic = true;
+            }
+            for (int d = 0; d < shape[0].rank; d++)
+                if (shape[0].dims[d] != shape[1].dims[d]) {
+                    shape[0].dims[d] = -1;
+                    dynamic = true;
+                }
         }
-        const ortc_tensor *first = t[0] ? t[0] : t[1];
-        if (c->out[k])
-            ortc_op_set_output(c, k, first->dtype, first->rank, first->dims);
+        if (!c->out[k])
+            continue;
+        if (lay[0].type != ORTC_TYPE_TENSOR)
+            ortc_op_set_output_type(c, k, lay[0].type, shape[0].dtype);
+        else if (dynamic)
+            ortc_op_set_output_dynamic(c, k, shape[0].dtype, shape[0].rank, shape[0].dims);
+        else
+            ortc_op_set_output(c, k, shape[0].dtype, shape[0].rank, shape[0].dims);
     }
     return ORTC_STATUS_OK;
 }
@@ -124,7 +157,7 @@ static ortc_status if_prepare(ortc_opctx *c)
         if (!c->out[k])
             s->spare = true;
     if (s->spare)
-        c->scratch_bytes = spare_outputs(c, s, NULL, NULL);
+        c->scratch_bytes = spare_outputs(c, s, 0, NULL, NULL);
     return ORTC_STATUS_OK;
 }
 
@@ -137,7 +170,17 @@ static ortc_status if_run(ortc_opctx *c)
                              branch_name[b]);
     ortc_tensor **out = c->out;
     if (s->spare)
-        spare_outputs(c, s, c->scratch, &out);
+        spare_outputs(c, s, b, c->scratch, &out);
+    /* an output of data-dependent size that this branch computes into a
+     * buffer (its size is known to the branch) gets one from the pool */
+    for (int k = 0; k < c->n_out; k++) {
+        if (!c->out[k] || !c->out_layout[k]->dynamic ||
+            c->subgraphs->output_layout(s->branch[b], k).dynamic)
+            continue;
+        ortc_tensor shape = c->subgraphs->output(s->branch[b], k);
+        if (!ortc_op_output(c, k, shape.rank, shape.dims))
+            return c->err->status;
+    }
     return c->subgraphs->run(c, s->branch[b], NULL, out);
 }
 

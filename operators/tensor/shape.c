@@ -294,13 +294,40 @@ static ortc_status unsqueeze_infer(ortc_opctx *c)
 
 /* ---- Identity ------------------------------------------------------------ */
 
+/* Identity-16 also passes sequences and optionals; a value of data-
+ * dependent size stays one (and is handed on, not copied). */
 static ortc_status identity_infer(ortc_opctx *c)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
+    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)))
         return st;
     const ortc_tensor *x = c->in[0];
+    ortc_type ty = ortc_op_in_type(c, 0);
+    if (ty != ORTC_TYPE_TENSOR && ortc_op_version(c) < 16)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input 0 is a %s; Identity takes one from version 16",
+                             ortc_type_name(ty));
+    if (ty != ORTC_TYPE_TENSOR) {
+        ortc_op_set_output_type(c, 0, ty, x->dtype);
+        return ORTC_STATUS_OK;
+    }
+    if (ortc_op_in_dynamic(c, 0)) {
+        ortc_op_set_output_dynamic(c, 0, x->dtype, x->rank, x->dims);
+        return ORTC_STATUS_OK;
+    }
+    if ((st = ortc_plain_check_known(c, 0)))
+        return st;
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status identity_run(ortc_opctx *c)
+{
+    if (!c->out_layout[0]->dynamic)
+        return view_run(c);
+    if (ortc_op_in_type(c, 0) == ORTC_TYPE_TENSOR)
+        return ortc_op_output_ref(c, 0, c->in[0]);
+    *c->out[0] = *c->in[0]; /* a sequence or optional: values are never written */
     return ORTC_STATUS_OK;
 }
 
@@ -549,7 +576,8 @@ const ortc_operator ortc_ops_shape[] = {
     ORTC_OP("Squeeze", 13, 13, VIEW_FACTS, .data_inputs = 1u << 1, .infer = squeeze_infer),
     ORTC_OP("Unsqueeze", 1, 11, .versions = {1, 11}, VIEW_FACTS, .infer = unsqueeze_infer),
     ORTC_OP("Unsqueeze", 13, 13, VIEW_FACTS, .data_inputs = 1u << 1, .infer = unsqueeze_infer),
-    ORTC_OP("Identity", 1, 16, .versions = {1, 13, 14, 16}, VIEW_FACTS, .infer = identity_infer),
+    ORTC_OP("Identity", 1, 16, .versions = {1, 13, 14, 16}, .dtypes = ORTC_DTYPES_ALL,
+            .flags = ORTC_OP_VIEW | ORTC_OP_DYNAMIC, .infer = identity_infer, .run = identity_run),
     /* a view unless a mask is asked for (or training_mode is only known at
      * run time) */
     ORTC_OP("Dropout", 1, 13, .versions = {1, 6, 7, 10, 12, 13},

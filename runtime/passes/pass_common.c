@@ -450,7 +450,7 @@ ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tenso
     for (int k = 0; !st && k < n->n_outputs; k++) {
         if (!c->out[k])
             continue;
-        if (is_string(c->out[k]->dtype)) {
+        if (is_string(c->out[k]->dtype) || c->out_layout[k]->dynamic) {
             st = ORTC_STATUS_UNSUPPORTED; /* refused: see ortc_pass_foldable */
             break;
         }

@@ -17,6 +17,7 @@ import random
 import struct
 import subprocess
 import sys
+import time
 import zlib
 
 import numpy as np
@@ -44,17 +45,22 @@ class Suite:
             f.write(data)
         return p
 
-    def run(self, what, args, expect, facts=(), allow_success=False):
-        """expect: 'error' (exit 1 + one line with facts) or 'ok' (exit 0)."""
+    def run(self, what, args, expect, facts=(), allow_success=False, max_seconds=None):
+        """expect: 'error' (exit 1 + one line with facts) or 'ok' (exit 0);
+        max_seconds: the case fails when the command takes longer."""
         self.count += 1
+        t0 = time.monotonic()
         try:
             r = subprocess.run([self.cli] + args, capture_output=True, text=True,
                                errors="replace", timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             self.failures.append(f"{what}: no exit after {TIMEOUT} s (hang)")
             return
+        secs = time.monotonic() - t0
         err = r.stderr
         problems = []
+        if max_seconds is not None and secs > max_seconds:
+            problems.append(f"took {secs:.1f} s, more than {max_seconds} s")
         if any(m in err for m in SANITIZER_MARKS):
             problems.append("sanitizer report")
         if r.returncode < 0:
@@ -134,6 +140,102 @@ def jpeg_with_size(w, h):
     return bytes(data)
 
 
+def loop_model(name, body_nodes, body_out, carried, m=None, cond=True, extra_inputs=()):
+    """y... = Loop(M, cond, carried...) named `name`; body(i, c, carried...) ->
+    (c, body_out...): the loop's condition stays true. M: an int64
+    initializer, or None (omitted). carried: [(name, elem type, shape)]."""
+    ins = [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL)]
+    ins += [vi(n + "_in", shp, dt) for n, dt, shp in carried]
+    outs = [vi("c_out", [], TensorProto.BOOL)] + [vi(o, None, dt) for o, dt in body_out]
+    body = helper.make_graph([helper.make_node("Identity", ["c"], ["c_out"])] + body_nodes,
+                             "body", ins, outs)
+    inits = [numpy_helper.from_array(np.array(cond), "cond")]
+    if m is not None:
+        inits.append(numpy_helper.from_array(np.array(m, np.int64), "m"))
+    node = helper.make_node("Loop", ["m" if m is not None else "", "cond"] +
+                            [n for n, _, _ in carried], [n + "_final" for n, _, _ in carried],
+                            name=name, body=body)
+    g = helper.make_graph([node], "g", [vi(n, shp, dt) for n, dt, shp in carried] +
+                          list(extra_inputs),
+                          [vi(n + "_final", None, dt) for n, dt, _ in carried], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)])
+
+
+def limit_cases(s, x):
+    """Hostile models for the limits on values of data-dependent size: a loop
+    that never ends, a sequence too long, too many boxes for
+    NonMaxSuppression, a value growing past max_dynamic_bytes. Each ends in
+    one line naming the node and the limit, within 5 seconds."""
+    one = s.write("limits/one.npy", npy_bytes(np.zeros(1, np.float32)))
+
+    def case(what, m, facts, inputs, extra=()):
+        p = s.write(f"limits/{what.replace(' ', '_')}.onnx", m.SerializeToString())
+        args = ["run", p] + [a for k, v in inputs for a in ("--input", f"{k}={v}")] + list(extra)
+        s.run(what, args, "error", facts, max_seconds=5)
+
+    # a while loop whose condition never turns false, and one whose trip
+    # count is 2^62: both stop at max_loop_iterations (default 1,000,000)
+    forever = loop_model("forever", [helper.make_node("Identity", ["v_in"], ["v"])],
+                         [("v", TensorProto.FLOAT)], [("v", TensorProto.FLOAT, [1])])
+    case("Loop whose condition never ends it", forever, ["'forever'", "max_loop_iterations"],
+         [("v", one)])
+    huge_m = loop_model("counting", [helper.make_node("Identity", ["v_in"], ["v"])],
+                        [("v", TensorProto.FLOAT)], [("v", TensorProto.FLOAT, [1])], m=1 << 62)
+    case("Loop with a trip count of 2^62", huge_m, ["'counting'", "max_loop_iterations"],
+         [("v", one)])
+    # a carried value that doubles every trip: past max_dynamic_bytes (set
+    # to 64 MiB here: the default 4 GiB would be reached only after 4 GiB of
+    # real memory)
+    doubling = loop_model("doubling",
+                          [helper.make_node("Concat", ["v_in", "v_in"], ["v"], name="twice",
+                                            axis=0)],
+                          [("v", TensorProto.FLOAT)], [("v", TensorProto.FLOAT, [1])])
+    case("Loop whose carried value doubles every trip", doubling,
+         ["'twice'", "max_dynamic_bytes"], [("v", one)], ["--max-dynamic-bytes", "64M"])
+    # a sequence of 2,000,001 tensors (default max_sequence_length 1,000,000)
+    long_in = s.write("limits/long.npy", npy_bytes(np.zeros(2_000_001, np.float32)))
+    split = relu_model([helper.make_node("SplitToSequence", ["x"], ["seq"], name="splitter",
+                                         keepdims=0),
+                        helper.make_node("SequenceLength", ["seq"], ["n"], name="count")],
+                       [vi("x", [2_000_001])], [vi("n", [], TensorProto.INT64)], opset=13)
+    case("a sequence above max_sequence_length", split, ["'splitter'", "max_sequence_length"],
+         [("x", long_in)])
+    # a sequence appended to once per trip of an endless loop, past a lowered
+    # max_sequence_length
+    seq_vi = helper.make_tensor_sequence_value_info
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c_out"]),
+         helper.make_node("SequenceInsert", ["s_in", "t"], ["s"], name="append")], "body",
+        [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL),
+         seq_vi("s_in", TensorProto.FLOAT, None)],
+        [vi("c_out", [], TensorProto.BOOL), seq_vi("s", TensorProto.FLOAT, None)])
+    append = relu_model(
+        [helper.make_node("SequenceEmpty", [], ["s0"], name="empty"),
+         helper.make_node("Loop", ["", "cond", "s0"], ["s_final"], name="appender", body=body),
+         helper.make_node("SequenceLength", ["s_final"], ["n"], name="count")],
+        [vi("t", [1])], [vi("n", [], TensorProto.INT64)],
+        [numpy_helper.from_array(np.array(True), "cond")], opset=16)
+    case("a sequence appended to past max_sequence_length", append,
+         ["'append'", "max_sequence_length"], [("t", one)], ["--max-sequence-length", "1000"])
+    # NonMaxSuppression over 70,000 boxes per batch item (max_nms_boxes 65,536)
+    boxes = s.write("limits/boxes.npy", npy_bytes(np.zeros((1, 70_000, 4), np.float32)))
+    scores = s.write("limits/scores.npy", npy_bytes(np.zeros((1, 1, 70_000), np.float32)))
+    nms = relu_model([helper.make_node("NonMaxSuppression", ["b", "sc", "k"], ["sel"],
+                                       name="suppress")],
+                     [vi("b", [1, 70_000, 4]), vi("sc", [1, 1, 70_000])],
+                     [vi("sel", None, TensorProto.INT64)],
+                     [numpy_helper.from_array(np.array(10, np.int64), "k")], opset=11)
+    case("NonMaxSuppression above max_nms_boxes", nms, ["'suppress'", "max_nms_boxes"],
+         [("b", boxes), ("sc", scores)])
+    # NonZero of 4M ones: 64 MiB of indices, above a lowered max_dynamic_bytes
+    ones = s.write("limits/ones.npy", npy_bytes(np.ones(1 << 22, np.uint8).astype(bool)))
+    nz = relu_model([helper.make_node("NonZero", ["x"], ["idx"], name="where")],
+                    [vi("x", [1 << 22], TensorProto.BOOL)], [vi("idx", None, TensorProto.INT64)],
+                    opset=13)
+    case("NonZero output above max_dynamic_bytes", nz, ["'where'", "max_dynamic_bytes"],
+         [("x", ones)], ["--max-dynamic-bytes", "16M"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,10 +307,12 @@ def main():
     model_case("attribute of the wrong type",
                relu_model([wrong_attr], [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 4, 4])]),
                ["'pool'", "strides"])
+    # (branches may disagree on a shape: the output is then of data-dependent
+    # size; not on the element type)
     then_g = helper.make_graph([helper.make_node("Relu", ["x"], ["t"])], "then", [],
                                [vi("t", [1, 1, 8, 8])])
-    else_g = helper.make_graph([helper.make_node("Flatten", ["x"], ["e"])], "else", [],
-                               [vi("e", [1, 64])])
+    else_g = helper.make_graph([helper.make_node("Cast", ["x"], ["e"], to=TensorProto.INT64)],
+                               "else", [], [vi("e", [1, 1, 8, 8], TensorProto.INT64)])
     c = s.write("cond.npy", npy_bytes(np.array(True)))
     model_case("If whose branches disagree",
                relu_model([helper.make_node("If", ["c"], ["y"], name="branchy",
@@ -277,6 +381,10 @@ def main():
     s.run("16-bit grayscale PNG (valid)", ["run", im, s.path("img/gray16.png")], "ok")
     p = s.write("img/text.png", b"this is not an image\n")
     s.run("text file named .png", ["run", im, p], "error", [p, "not a PNG or JPEG"])
+
+    # --- limits on what only a run reveals (ortc info --limits): each case
+    # must end within 5 seconds, also under ASan+UBSan --------------------------------
+    limit_cases(s, x)
 
     # --- tensors -------------------------------------------------------------------------
     s.run("an input the model does not have", ["run", model, "--input", f"z={x}"], "error",

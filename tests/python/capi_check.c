@@ -47,6 +47,10 @@ static int layout(void)
     FIELD(ortc_options, log_level);
     FIELD(ortc_options, log);
     FIELD(ortc_options, log_user);
+    FIELD(ortc_options, max_loop_iterations);
+    FIELD(ortc_options, max_sequence_length);
+    FIELD(ortc_options, max_nms_boxes);
+    FIELD(ortc_options, max_dynamic_bytes);
     END();
     BEGIN(ortc_model_info);
     FIELD(ortc_model_info, ir_version);
@@ -71,6 +75,16 @@ static int layout(void)
     FIELD(ortc_plan_stats, n_steps);
     FIELD(ortc_plan_stats, n_folded);
     FIELD(ortc_plan_stats, scratch_bytes);
+    FIELD(ortc_plan_stats, n_static_values);
+    FIELD(ortc_plan_stats, n_dynamic_values);
+    FIELD(ortc_plan_stats, n_deferred_nodes);
+    END();
+    BEGIN(ortc_any);
+    FIELD(ortc_any, type);
+    FIELD(ortc_any, tensor);
+    FIELD(ortc_any, elem_dtype);
+    FIELD(ortc_any, length);
+    FIELD(ortc_any, tensors);
     END();
     BEGIN(ortc_profile_entry);
     FIELD(ortc_profile_entry, node_name);

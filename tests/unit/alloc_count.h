@@ -1,6 +1,7 @@
 /* alloc_count.h — counting the heap allocations of a stretch of code, for
  * the tests that runs allocate nothing. alloc_count.c interposes malloc &
- * co in the runners CMake links it into (test_bench, test_runtime); under
+ * co in the runners CMake links it into (test_bench, test_runtime,
+ * test_dynamic); under
  * AddressSanitizer or ThreadSanitizer, which own malloc and refuse a second
  * interposer, it does not, COUNT_ALLOCS is 0 and those tests are left out.
  */

@@ -382,7 +382,7 @@ static void shared_prepare(shared_op *s, op_case *c)
                 s->in[k][i].data = NULL; /* infer and prepare see constants only */
             s->pin[k][i] = n->inputs[i] ? &s->in[k][i] : NULL;
         }
-        s->lin[i] = (ortc_layout){true, ortc_tensor_bytes(&c->in[i]), NULL};
+        s->lin[i] = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(&c->in[i])};
         s->plin[i] = n->inputs[i] ? &s->lin[i] : NULL;
     }
     for (int k = 0; k < 2; k++) {
@@ -409,7 +409,7 @@ static void shared_prepare(shared_op *s, op_case *c)
     ortc_opctx *c0 = &s->ctx[0];
     ck_assert_msg(n->op->infer(c0) == ORTC_STATUS_OK, "%s", c->err.msg);
     for (int o = 0; o < n->n_outputs; o++) {
-        s->lout[o] = (ortc_layout){true, ortc_tensor_bytes(c0->out[o]), NULL};
+        s->lout[o] = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(c0->out[o])};
         s->out[1][o] = s->out[0][o];
     }
     ck_assert_msg(n->op->prepare(c0) == ORTC_STATUS_OK, "%s", c->err.msg);

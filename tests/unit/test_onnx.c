@@ -803,8 +803,28 @@ START_TEST(test_err_rank9_and_bad_types)
     seq->sequence_type = sq;
     vi->type = seq;
     PB_PUSH(m->graph->input, m->graph->n_input, vi);
+    /* a sequence of float tensors is a value type ortc takes... */
+    ck_assert_int_eq(load_msg(m, NULL, &model, &e), ORTC_STATUS_OK);
+    ck_assert_int_eq(model->graph->inputs[0]->type, ORTC_TYPE_SEQUENCE);
+    ck_assert_int_eq(model->graph->inputs[0]->dtype, ORTC_DTYPE_FLOAT);
+    ortc_model_free(model);
+
+    /* ...a sequence of sequences is not */
+    m = pb_model_new(8, 13);
+    vi = pb_vi_new("seqseq", ORTC_DTYPE_FLOAT, NULL);
+    for (int level = 0; level < 2; level++) {
+        Onnx__TypeProto *outer = pb_xcalloc(1, sizeof *outer);
+        onnx__type_proto__init(outer);
+        Onnx__TypeProto__Sequence *q = pb_xcalloc(1, sizeof *q);
+        onnx__type_proto__sequence__init(q);
+        q->elem_type = vi->type;
+        outer->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+        outer->sequence_type = q;
+        vi->type = outer;
+    }
+    PB_PUSH(m->graph->input, m->graph->n_input, vi);
     st = load_msg(m, NULL, &model, &e);
-    EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'seq'", "sequence");
+    EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'seqseq'", "a sequence of sequences");
 }
 END_TEST
 

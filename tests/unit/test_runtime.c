@@ -776,6 +776,92 @@ START_TEST(session_run_does_not_allocate_after_first)
 END_TEST
 #endif
 
+#if COUNT_ALLOCS
+/* y = Cast(Transpose(NonZero(x)), float) @ w, x (3, 4): NonZero's output is
+ * of data-dependent size, the nodes after it a continuation (segment.c). */
+static ortc_model *nonzero_model(void)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    int64_t d[2] = {3, 4}, wd[2] = {2, 3};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 2, d, NULL);
+    const float w[6] = {1, 2, 3, 4, 5, 6};
+    add_const_f32(g, "w", 2, wd, w);
+    add_node(g, "NonZero", "nz", "x", "idx");
+    ortc_attr *perm =
+        ortc_node_add_attr(add_node(g, "Transpose", "tr", "idx", "t"), "perm", ORTC_ATTR_INTS);
+    perm->ints = malloc(2 * sizeof *perm->ints);
+    ck_assert_ptr_nonnull(perm->ints);
+    perm->ints[0] = 1;
+    perm->ints[1] = 0;
+    perm->n = 2;
+    ortc_node_add_attr(add_node(g, "Cast", "cast", "t", "tf"), "to", ORTC_ATTR_INT)->i =
+        ORTC_DTYPE_FLOAT;
+    add_node(g, "MatMul", "mm", "tf,w", "y");
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+START_TEST(data_dependent_runs_allocate_their_outputs_only)
+{
+    /* What a run of a model with a value of data-dependent size allocates:
+     * once the shapes it meets have been seen (their continuations compiled,
+     * the run's pool grown), exactly one malloc per run — the output handed
+     * to the caller, whose size only the run knows. A shape never seen
+     * compiles a continuation, which allocates. */
+    ortc_session *s = NULL;
+    ortc_options o;
+    ortc_options_init(&o);
+    o.threads = 2;
+    ck_assert_int_eq(ortc_session_create_from_model(&s, nonzero_model(), &o), ORTC_STATUS_OK);
+    float x[3][12];
+    for (int i = 0; i < 12; i++) {
+        x[0][i] = (float)(i % 3 == 0);      /* 4 non-zeros */
+        x[1][i] = (float)(i % 2 == 0) * -2; /* 6 */
+        x[2][i] = (float)(i < 11);          /* 11: never seen before the count */
+    }
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 2, {3, 4}, NULL};
+    ortc_tensor out[8];
+    ortc_status st[8];
+    for (int w = 0; w < 2; w++) { /* warm up: both shapes seen */
+        in.data = x[w];
+        out[0] = (ortc_tensor){0};
+        ck_assert_int_eq(ortc_session_run(s, &in, 1, &out[0], 1), ORTC_STATUS_OK);
+        ortc_tensor_release(&out[0]);
+    }
+    alloc_count_start(); /* no Check assertions while counting: they allocate */
+    for (int i = 0; i < 6; i++) {
+        in.data = x[i & 1];
+        out[i] = (ortc_tensor){0};
+        st[i] = ortc_session_run(s, &in, 1, &out[i], 1);
+    }
+    alloc_count_stop();
+    long per_run = alloc_count_others();
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(st[i], ORTC_STATUS_OK);
+        ck_assert_int_eq(out[i].dims[0], (i & 1) ? 6 : 4);
+        ortc_tensor_release(&out[i]);
+    }
+    ck_assert_msg(per_run == 6,
+                  "%ld heap allocations outside oneDNN during 6 runs at shapes seen before; "
+                  "want 6 (each run's output)",
+                  per_run);
+    in.data = x[2];
+    out[0] = (ortc_tensor){0};
+    alloc_count_start();
+    st[0] = ortc_session_run(s, &in, 1, &out[0], 1);
+    alloc_count_stop();
+    ck_assert_int_eq(st[0], ORTC_STATUS_OK);
+    ck_assert_int_eq(out[0].dims[0], 11);
+    ortc_tensor_release(&out[0]);
+    ck_assert_msg(alloc_count_others() > 1, "a new shape's continuation allocated %ld times",
+                  alloc_count_others());
+    ortc_session_destroy(s);
+}
+END_TEST
+#endif
+
 /* ---- If ------------------------------------------------------------------------------ */
 
 /* y = If(c, then: Relu(x), else: Add(x, ten)); x: (3), c: bool scalar
@@ -1095,6 +1181,7 @@ int main(void)
     tcase_add_test(se, session_folds_shape_chain);
 #if COUNT_ALLOCS
     tcase_add_test(se, session_run_does_not_allocate_after_first);
+    tcase_add_test(se, data_dependent_runs_allocate_their_outputs_only);
 #endif
     suite_add_tcase(s, se);
     /* alone in its case: the ThreadSanitizer step of tools/check-all runs

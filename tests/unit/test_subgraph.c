@@ -264,7 +264,7 @@ static ortc_status loop_compile(ortc_opctx *c)
     s->trips = ortc_node_attr_int(c->node, "trips", 1);
     ortc_tensor in[2] = {{I64, 0, {0}, NULL}, *c->in[0]};
     in[1].data = NULL;
-    ortc_status st = c->subgraphs->compile(c, a->g, "body", in, &s->body);
+    ortc_status st = c->subgraphs->compile(c, a->g, "body", in, NULL, &s->body);
     if (st)
         return st;
     ortc_tensor next = c->subgraphs->output(s->body, 0);

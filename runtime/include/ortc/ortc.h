@@ -49,6 +49,12 @@ extern "C" {
 #define ORTC_DEFAULT_MAX_ARENA_BYTES (16ull << 30)
 #define ORTC_DEFAULT_CONCURRENT_RUNS 4 /* ortc_options.max_concurrent_runs */
 #define ORTC_MAX_CONCURRENT_RUNS 8
+/* Limits on what only a run reveals (values whose size depends on data);
+ * defaults of ortc_options. */
+#define ORTC_DEFAULT_MAX_LOOP_ITERATIONS 1000000ll  /* one Loop node's trips in one run */
+#define ORTC_DEFAULT_MAX_SEQUENCE_LENGTH 1000000ll  /* tensors in one sequence */
+#define ORTC_DEFAULT_MAX_NMS_BOXES 65536ll          /* NonMaxSuppression boxes per batch item */
+#define ORTC_DEFAULT_MAX_DYNAMIC_BYTES (4ull << 30) /* a run's values of data-dependent size */
 
 typedef enum ortc_status {
     ORTC_STATUS_OK = 0,
@@ -91,6 +97,32 @@ typedef struct ortc_tensor {
     void *data;
 } ortc_tensor;
 
+/* What a graph input or output is. ONNX values are tensors, sequences of
+ * tensors (one element type; each tensor has its own shape) and optionals
+ * of either (a value, or nothing). Models with only tensors use
+ * ortc_session_run; the others ortc_session_run_any. */
+typedef enum ortc_type {
+    ORTC_TYPE_TENSOR = 0,
+    ORTC_TYPE_SEQUENCE = 1,
+    ORTC_TYPE_OPTIONAL_TENSOR = 2,
+    ORTC_TYPE_OPTIONAL_SEQUENCE = 3,
+    ORTC_TYPE_NONE = 4 /* only in ortc_any: an optional holding nothing */
+} ortc_type;
+
+/* A value of any type (ortc_session_run_any): a tensor, a sequence of
+ * tensors, or an optional's nothing. Like ortc_tensor it owns nothing by
+ * itself; what ortc_session_run_any and ortc_any_read_pb fill in is the
+ * caller's to release with ortc_any_release. */
+typedef struct ortc_any {
+    ortc_type type;     /* TENSOR, SEQUENCE or NONE */
+    ortc_tensor tensor; /* TENSOR */
+    /* SEQUENCE: `length` tensors of element type `elem_dtype` (also set
+     * for an empty sequence) */
+    ortc_dtype elem_dtype;
+    size_t length;
+    ortc_tensor *tensors;
+} ortc_any;
+
 /* The library's version, ORTC_VERSION_STRING of the header it was built
  * with (a program can compare the two). */
 ORTC_API const char *ortc_version(void);
@@ -123,6 +155,15 @@ ORTC_API ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char 
 /* Frees data set by the readers above (for STRING also every string) and
  * zeroes t. NULL or a zeroed tensor is a no-op. */
 ORTC_API void ortc_tensor_release(ortc_tensor *t);
+/* Reads a serialized TensorProto (type TENSOR), SequenceProto (SEQUENCE)
+ * or OptionalProto (OPTIONAL_TENSOR, OPTIONAL_SEQUENCE; an empty one gives
+ * type NONE), as a model input or output of that type is stored in ONNX's
+ * backend tests. v and `name` as for ortc_tensor_read_pb; release v with
+ * ortc_any_release. */
+ORTC_API ortc_status ortc_any_read_pb(const char *path, ortc_type type, ortc_any *v, char **name);
+/* Frees what ortc_any_read_pb or ortc_session_run_any put in v (tensor
+ * data, a sequence's tensors and their data) and zeroes v. */
+ORTC_API void ortc_any_release(ortc_any *v);
 
 typedef enum ortc_log_level {
     ORTC_LOG_ERROR = 0,
@@ -157,6 +198,16 @@ typedef struct ortc_options {
     ortc_log_level log_level;
     ortc_log_fn log; /* NULL: no logging */
     void *log_user;
+    /* Limits on what only a run reveals (0: the default). A run that would
+     * pass one fails with LIMIT_EXCEEDED naming the node and the limit. */
+    int64_t max_loop_iterations; /* trips of one Loop node in one run
+                                    (ORTC_DEFAULT_MAX_LOOP_ITERATIONS) */
+    int64_t max_sequence_length; /* tensors in one sequence value
+                                    (ORTC_DEFAULT_MAX_SEQUENCE_LENGTH) */
+    int64_t max_nms_boxes;       /* NonMaxSuppression input boxes per batch
+                                    item (ORTC_DEFAULT_MAX_NMS_BOXES) */
+    size_t max_dynamic_bytes;    /* all values of data-dependent size one run
+                                    holds (ORTC_DEFAULT_MAX_DYNAMIC_BYTES) */
 } ortc_options;
 
 /* Fills defaults. Always call before setting fields. */
@@ -203,6 +254,11 @@ ORTC_API ortc_status ortc_model_metadata(const ortc_model *model, size_t i, cons
 /* Opset import i: domain ("" is ai.onnx) and version. */
 ORTC_API ortc_status ortc_model_opset(const ortc_model *model, size_t i, const char **domain,
                                       int64_t *version);
+/* The type of graph input (output) i: TENSOR, SEQUENCE, OPTIONAL_TENSOR
+ * or OPTIONAL_SEQUENCE. For a sequence or optional, ortc_model_input's
+ * dtype, rank and dims describe its tensors where the file declares them. */
+ORTC_API ortc_status ortc_model_input_type(const ortc_model *model, size_t i, ortc_type *type);
+ORTC_API ortc_status ortc_model_output_type(const ortc_model *model, size_t i, ortc_type *type);
 /* Top-level node i in execution order: op type, domain and name. */
 ORTC_API ortc_status ortc_model_node(const ortc_model *model, size_t i, const char **op_type,
                                      const char **domain, const char **name);
@@ -322,16 +378,24 @@ ORTC_API ortc_status ortc_session_output_index(const ortc_session *session, cons
 /* Compiles (or finds the cached plan) for these inputs and fills dtype, rank
  * and dims of every output; output data pointers are not touched. Inputs are
  * in graph-input order; only their dtype and shape are read, except small
- * integer inputs whose values determine shapes (Reshape's shape, say). */
+ * integer inputs whose values determine shapes (Reshape's shape, say). An
+ * output whose shape depends on the inputs' values (NonZero's, a Loop's
+ * scan outputs, ...) has dims -1 where they are unknown (rank -1 when the
+ * rank is): see ortc_session_run. */
 ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ortc_tensor *inputs,
                                                 size_t n_inputs, ortc_tensor *outputs,
                                                 size_t n_outputs);
 
-/* Runs the model. `outputs[i].data` must point to caller memory of
- * ortc_tensor_bytes() for the shape ortc_session_output_shapes reports; dtype,
- * rank and dims are filled in. After the first run at a given input shape
- * this performs no heap allocation (a concurrent run's first use of a new
- * context allocates that context's arena once).
+/* Runs a model whose inputs and outputs are tensors. `outputs[i].data` must
+ * point to caller memory of ortc_tensor_bytes() for the shape
+ * ortc_session_output_shapes reports; dtype, rank and dims are filled in.
+ * An output whose shape depends on data (reported with unknown dims) must
+ * be passed with data NULL: the run sets its dims and a malloc'd buffer the
+ * caller frees with ortc_tensor_release (or free()). After the first run at
+ * a given input shape this performs no heap allocation (a concurrent run's
+ * first use of a new context allocates that context's arena once), unless
+ * the model has values of data-dependent size: then see README "Values
+ * whose size is known only at run time" for what a run allocates.
  * Thread-safe: several threads may run one session at once (weights, plans
  * and kernels are shared; each concurrent run has its own activations). On
  * failure read the message with ortc_last_error(), which is per thread;
@@ -343,6 +407,16 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
 ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
                                       size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
 
+/* Runs a model with inputs and outputs of any type (ortc_model_input_type):
+ * inputs[i] is a TENSOR, a SEQUENCE, or NONE for an optional holding
+ * nothing; the caller keeps owning them. Every output is set by the run —
+ * type, shape and malloc'd data (a sequence's tensors array and each
+ * tensor's data) — and is the caller's to free with ortc_any_release, also
+ * when the run fails (outputs are then zeroed). Same threading as
+ * ortc_session_run. */
+ORTC_API ortc_status ortc_session_run_any(ortc_session *session, const ortc_any *inputs,
+                                          size_t n_inputs, ortc_any *outputs, size_t n_outputs);
+
 /* The memory plan of the plan last compiled (or run). */
 typedef struct ortc_plan_stats {
     size_t arena_bytes;       /* size of the activation arena */
@@ -351,9 +425,23 @@ typedef struct ortc_plan_stats {
     size_t n_steps;           /* kernels executed per run */
     size_t n_folded;          /* nodes evaluated once at compile time */
     size_t scratch_bytes;     /* kernel scratch, shared by all steps */
+    /* Values whose size is known only at run time (README "Values whose
+     * size is known only at run time"): intermediates planned statically
+     * (in the arena or in caller memory), those of data-dependent size
+     * (sequences, optionals, NonZero's output, ...: allocated in the run's
+     * pool), and the nodes after them compiled at run time, once per shape
+     * seen (continuations; their values are planned then). All 0 but the
+     * first for a fully static model. */
+    size_t n_static_values;
+    size_t n_dynamic_values;
+    size_t n_deferred_nodes;
 } ortc_plan_stats;
 
 ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_plan_stats *stats);
+/* Name of the i-th value (0-based) of the last compiled plan that is not
+ * planned statically: a value of data-dependent size, or one computed by a
+ * node deferred to run time. NULL past the last. Points into the model. */
+ORTC_API const char *ortc_session_dynamic_value(const ortc_session *session, size_t i);
 
 /* The plan last compiled, piece by piece (for pictures: `ortc info
  * --plan-svg`, `--graph`). Strings point into the session: valid until
@@ -397,7 +485,9 @@ typedef enum ortc_plan_place {
     ORTC_PLACE_ARENA,    /* activation in the arena at `offset` */
     ORTC_PLACE_INPUT,    /* the caller's input */
     ORTC_PLACE_OUTPUT,   /* the caller's output */
-    ORTC_PLACE_OUTER     /* a value of an enclosing graph */
+    ORTC_PLACE_OUTER,    /* a value of an enclosing graph */
+    ORTC_PLACE_DYNAMIC   /* shape known only at run time: allocated by its step, or computed
+                          * by a plan continued at run time (not in the static arena) */
 } ortc_plan_place;
 
 typedef struct ortc_plan_value_info {

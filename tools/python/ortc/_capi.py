@@ -116,10 +116,17 @@ NUMPY_TO_ORTC = {np.dtype(np.float32): 1, np.dtype(np.uint8): 2, np.dtype(np.int
                  np.dtype(np.complex64): 14, np.dtype(np.complex128): 15}
 
 
-def type_string(dtype):
-    """ONNX Runtime's NodeArg.type for an ortc_dtype: 'tensor(float)'."""
+def type_string(dtype, kind=0):
+    """ONNX Runtime's NodeArg.type for an ortc_dtype and ortc_type:
+    'tensor(float)', 'seq(tensor(float))', 'optional(tensor(float))',
+    'optional(seq(tensor(float)))'."""
     name = DTYPES.get(dtype, ("undefined", None))[0]
-    return f"tensor({name})"
+    t = f"tensor({name})"
+    if kind in (1, 3):
+        t = f"seq({t})"
+    if kind in (2, 3):
+        t = f"optional({t})"
+    return t
 
 # ---- structs (ortc.h, field for field; tests/python/test_abi.py checks them
 # against the C compiler's sizeof/offsetof) ------------------------------------------
@@ -144,7 +151,9 @@ class Options(ctypes.Structure):
                 ("optimize", ctypes.c_int), ("max_plans", ctypes.c_int),
                 ("max_tensor_bytes", ctypes.c_size_t), ("max_arena_bytes", ctypes.c_size_t),
                 ("max_concurrent_runs", ctypes.c_int), ("huge_pages", ctypes.c_int),
-                ("log_level", ctypes.c_int), ("log", LogFn), ("log_user", ctypes.c_void_p)]
+                ("log_level", ctypes.c_int), ("log", LogFn), ("log_user", ctypes.c_void_p),
+                ("max_loop_iterations", ctypes.c_int64), ("max_sequence_length", ctypes.c_int64),
+                ("max_nms_boxes", ctypes.c_int64), ("max_dynamic_bytes", ctypes.c_size_t)]
 
 
 class ModelInfo(ctypes.Structure):
@@ -160,7 +169,18 @@ class ModelInfo(ctypes.Structure):
 class PlanStats(ctypes.Structure):
     _fields_ = [("arena_bytes", ctypes.c_size_t), ("lower_bound_bytes", ctypes.c_size_t),
                 ("naive_bytes", ctypes.c_size_t), ("n_steps", ctypes.c_size_t),
-                ("n_folded", ctypes.c_size_t), ("scratch_bytes", ctypes.c_size_t)]
+                ("n_folded", ctypes.c_size_t), ("scratch_bytes", ctypes.c_size_t),
+                ("n_static_values", ctypes.c_size_t), ("n_dynamic_values", ctypes.c_size_t),
+                ("n_deferred_nodes", ctypes.c_size_t)]
+
+
+# ortc_type: what a graph value is (ortc_any.type also NONE: an empty optional)
+TYPE_TENSOR, TYPE_SEQUENCE, TYPE_OPTIONAL_TENSOR, TYPE_OPTIONAL_SEQUENCE, TYPE_NONE = range(5)
+
+
+class Any(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("tensor", Tensor), ("elem_dtype", ctypes.c_int),
+                ("length", ctypes.c_size_t), ("tensors", ctypes.POINTER(Tensor))]
 
 
 class ProfileEntry(ctypes.Structure):
@@ -173,7 +193,7 @@ class ProfileEntry(ctypes.Structure):
 
 STRUCTS = {"ortc_tensor": Tensor, "ortc_value_info": ValueInfo, "ortc_options": Options,
            "ortc_model_info": ModelInfo, "ortc_plan_stats": PlanStats,
-           "ortc_profile_entry": ProfileEntry}
+           "ortc_profile_entry": ProfileEntry, "ortc_any": Any}
 
 # ---- finding the library ------------------------------------------------------------
 
@@ -283,6 +303,15 @@ ortc_session_output_shapes = _proto("ortc_session_output_shapes", c_status, vp, 
                                     ctypes.c_size_t, P(Tensor), ctypes.c_size_t)
 ortc_session_run = _proto("ortc_session_run", c_status, vp, P(Tensor), ctypes.c_size_t,
                           P(Tensor), ctypes.c_size_t)
+ortc_session_run_any = _proto("ortc_session_run_any", c_status, vp, P(Any), ctypes.c_size_t,
+                              P(Any), ctypes.c_size_t)
+ortc_any_release = _proto("ortc_any_release", None, P(Any))
+ortc_tensor_release = _proto("ortc_tensor_release", None, P(Tensor))
+ortc_model_input_type = _proto("ortc_model_input_type", c_status, vp, ctypes.c_size_t,
+                               P(ctypes.c_int))
+ortc_model_output_type = _proto("ortc_model_output_type", c_status, vp, ctypes.c_size_t,
+                                P(ctypes.c_int))
+ortc_session_dynamic_value = _proto("ortc_session_dynamic_value", cp, vp, ctypes.c_size_t)
 ortc_session_plan_stats = _proto("ortc_session_plan_stats", c_status, vp, P(PlanStats))
 ortc_session_set_profiling = _proto("ortc_session_set_profiling", c_status, vp, ctypes.c_int)
 ortc_session_profile = _proto("ortc_session_profile", ctypes.c_size_t, vp, P(ProfileEntry),

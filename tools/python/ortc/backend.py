@@ -224,11 +224,16 @@ class OrtcBackendTest(onnx.backend.test.BackendTest):
 
     @classmethod
     def assert_similar_outputs(cls, ref_outputs, outputs, rtol, atol):
+        # (recursing into a sequence compares its elements as one-element
+        # lists: an element may be a 0-d tensor, which has no len())
         np.testing.assert_equal(len(outputs), len(ref_outputs))
         for i in range(len(outputs)):
             if isinstance(outputs[i], (list, tuple)):
+                np.testing.assert_equal(len(outputs[i]), len(ref_outputs[i]))
                 for j in range(len(outputs[i])):
-                    cls.assert_similar_outputs(ref_outputs[i][j], outputs[i][j], rtol, atol)
+                    cls.assert_similar_outputs([ref_outputs[i][j]], [outputs[i][j]], rtol, atol)
+            elif outputs[i] is None or ref_outputs[i] is None:
+                assert outputs[i] is None and ref_outputs[i] is None, (outputs[i], ref_outputs[i])
             else:
                 np.testing.assert_equal(outputs[i].dtype, ref_outputs[i].dtype)
                 if ref_outputs[i].dtype == object:

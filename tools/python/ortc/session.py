@@ -86,14 +86,16 @@ class RunOptions:
 
 
 class NodeArg:
-    """An input or output: .name, .type ('tensor(float)') and .shape, a list
-    whose entries are ints, strings for symbolic dims (dim_param) and None
-    for unknown dims; None when even the rank is unknown."""
+    """An input or output: .name, .type ('tensor(float)', 'seq(tensor(float))',
+    'optional(...)') and .shape (of a sequence's or optional's tensors), a
+    list whose entries are ints, strings for symbolic dims (dim_param) and
+    None for unknown dims; None when even the rank is unknown."""
 
-    __slots__ = ("name", "type", "shape", "dtype")
+    __slots__ = ("name", "type", "shape", "dtype", "kind")
 
-    def __init__(self, name, type_, shape, dtype):
+    def __init__(self, name, type_, shape, dtype, kind=0):
         self.name, self.type, self.shape, self.dtype = name, type_, shape, dtype
+        self.kind = kind  # ortc_type: 0 tensor, 1 sequence, 2/3 optional tensor/sequence
 
     def __repr__(self):
         return f"NodeArg(name='{self.name}', type='{self.type}', shape={self.shape})"
@@ -112,10 +114,12 @@ class ModelMetadata:
 
 
 PlanStats = collections.namedtuple(
-    "PlanStats", "arena_bytes lower_bound_bytes naive_bytes n_steps n_folded scratch_bytes")
+    "PlanStats", "arena_bytes lower_bound_bytes naive_bytes n_steps n_folded scratch_bytes "
+    "n_static_values n_dynamic_values n_deferred_nodes")
 PlanStats.__doc__ = ("The memory plan of the plan last compiled or run (ortc_plan_stats): "
                      "arena, lower bound (bytes alive at once), naive sum, steps, folded "
-                     "nodes, scratch bytes.")
+                     "nodes, scratch bytes; values planned statically, values of "
+                     "data-dependent size (the run's pool), nodes compiled at run time.")
 
 ProfileStep = collections.namedtuple(
     "ProfileStep", "node_name op_type start_ms ms flops input_shapes output_shapes")
@@ -124,7 +128,7 @@ ProfileStep.__doc__ = ("One executed step of a profiled run (ortc_profile_entry)
                        "the logical ONNX shapes of its inputs and outputs (None: omitted).")
 
 
-def _value_info(info):
+def _value_info(info, kind=C.TYPE_TENSOR):
     if info.rank < 0:
         shape = None
     else:
@@ -136,11 +140,34 @@ def _value_info(info):
                 shape.append(int(info.dims[d]))
             else:
                 shape.append(None)
-    return NodeArg(C.text(info.name), C.type_string(info.dtype), shape, info.dtype)
+    return NodeArg(C.text(info.name), C.type_string(info.dtype, kind), shape, info.dtype, kind)
 
 
 def _shape_of(t):
     return [int(t.dims[d]) for d in range(t.rank)]
+
+
+def _is_dynamic(t):
+    """Whether an output ortc_session_output_shapes reported has a shape only
+    the run tells (rank or a dim -1)."""
+    return t.rank < 0 or any(t.dims[d] < 0 for d in range(t.rank))
+
+
+def _array_of(t):
+    """A numpy copy of ortc_tensor t (strings as an object array of str)."""
+    shape = _shape_of(t)
+    n = int(np.prod(shape, dtype=np.int64))
+    if t.dtype == C.DTYPE_STRING:
+        ptrs = ctypes.cast(t.data, ctypes.POINTER(ctypes.c_char_p)) if n else None
+        return np.array([C.text(ptrs[i]) for i in range(n)], dtype=object).reshape(shape)
+    entry = C.DTYPES.get(t.dtype)
+    if entry is None:
+        raise C.Unsupported(f"a tensor of dtype {C.text(C.ortc_dtype_name(t.dtype))}, which has "
+                            f"no numpy equivalent")
+    arr = np.empty(shape, dtype=entry[1])
+    if n:
+        ctypes.memmove(arr.ctypes.data, t.data, arr.nbytes)
+    return arr
 
 
 class InferenceSession:
@@ -226,10 +253,15 @@ class InferenceSession:
         C.check(st)
         self._handle = handle
         self._close_lock = threading.Lock()
-        self._inputs = [self._info(C.ortc_session_input_info, i)
+        model = C.ortc_session_model(handle)
+        self._inputs = [self._info(C.ortc_session_input_info, i,
+                                   self._kind(C.ortc_model_input_type, model, i))
                         for i in range(C.ortc_session_input_count(handle))]
-        self._outputs = [self._info(C.ortc_session_output_info, i)
+        self._outputs = [self._info(C.ortc_session_output_info, i,
+                                    self._kind(C.ortc_model_output_type, model, i))
                          for i in range(C.ortc_session_output_count(handle))]
+        # sequences or optionals: runs go through ortc_session_run_any
+        self._any = any(a.kind != C.TYPE_TENSOR for a in self._inputs + self._outputs)
         self._in_index = {a.name: i for i, a in enumerate(self._inputs)}
         self._out_index = {a.name: i for i, a in enumerate(self._outputs)}
         if self._profiling:
@@ -285,7 +317,7 @@ class InferenceSession:
         dtype are read in place, not copied; bfloat16 inputs are uint16
         arrays of the bits; strings are numpy arrays of str or bytes."""
         h = self._live()
-        tensors, keep = self._bind_feed(h, input_feed)
+        tensors, keep = (None, None) if self._any else self._bind_feed(h, input_feed)
         if output_names:
             want = []
             for name in output_names:
@@ -298,7 +330,10 @@ class InferenceSession:
                 want.append(k)
         else:
             want = range(len(self._outputs))
-        results = self._run(h, tensors, len(self._inputs))
+        if self._any:
+            results = self._run_any(h, input_feed)
+        else:
+            results = self._run(h, tensors, len(self._inputs))
         return [results[k] for k in want]
 
     def end_profiling(self):
@@ -338,7 +373,21 @@ class InferenceSession:
         s = C.PlanStats()
         C.check(C.ortc_session_plan_stats(h, ctypes.byref(s)))
         return PlanStats(s.arena_bytes, s.lower_bound_bytes, s.naive_bytes, s.n_steps,
-                         s.n_folded, s.scratch_bytes)
+                         s.n_folded, s.scratch_bytes, s.n_static_values, s.n_dynamic_values,
+                         s.n_deferred_nodes)
+
+    def dynamic_values(self):
+        """Names of the values of the last compiled plan that are not planned
+        statically (of data-dependent size, or computed after one by nodes
+        compiled at run time); [] for a static model."""
+        h = self._live()
+        names, i = [], 0
+        while True:
+            n = C.ortc_session_dynamic_value(h, i)
+            if not n:
+                return names
+            names.append(C.text(n))
+            i += 1
 
     def profile(self, input_feed=None):
         """Per-step timing (a list of ProfileStep, in execution order). With
@@ -406,10 +455,16 @@ class InferenceSession:
     def _where(self):
         return f"{self._model_path}: " if self._model_path else ""
 
-    def _info(self, fn, i):
+    def _info(self, fn, i, kind=C.TYPE_TENSOR):
         info = C.ValueInfo()
         C.check(fn(self._handle, i, ctypes.byref(info)))
-        return _value_info(info)
+        return _value_info(info, kind)
+
+    @staticmethod
+    def _kind(fn, model, i):
+        k = ctypes.c_int()
+        C.check(fn(model, i, ctypes.byref(k)))
+        return k.value
 
     @staticmethod
     def _check_providers(providers):
@@ -488,8 +543,13 @@ class InferenceSession:
         n_out = len(self._outputs)
         outs = (C.Tensor * max(n_out, 1))()
         C.check(C.ortc_session_output_shapes(h, tensors, n_in, outs, n_out))
-        arrays, strings = [], {}
+        arrays, strings, dynamic = [], {}, []
         for k in range(n_out):
+            if _is_dynamic(outs[k]):
+                # a shape that depends on the data: the run allocates it
+                dynamic.append(k)
+                arrays.append(None)
+                continue
             shape = _shape_of(outs[k])
             if outs[k].dtype == C.DTYPE_STRING:
                 n = int(np.prod(shape, dtype=np.int64))
@@ -520,11 +580,67 @@ class InferenceSession:
                 self._profile_runs.append((t0, steps))
         else:
             C.check(C.ortc_session_run(h, tensors, n_in, outs, n_out))
+        for k in dynamic:
+            try:
+                arrays[k] = _array_of(outs[k])
+            finally:
+                C.ortc_tensor_release(ctypes.byref(outs[k]))
         for k, (buf, n, shape) in strings.items():
             # the char* point into the inputs, the model or the session: copy them now
             arrays[k] = np.array([C.text(buf[i]) for i in range(n)],
                                  dtype=object).reshape(shape)
         return arrays
+
+    def _run_any(self, h, input_feed):
+        """A run through ortc_session_run_any: inputs are arrays, lists of
+        arrays (sequences) or None (an optional holding nothing); outputs
+        come back the same way."""
+        n_in, n_out = len(self._inputs), len(self._outputs)
+        ins = (C.Any * max(n_in, 1))()
+        outs = (C.Any * max(n_out, 1))()
+        keep, given = [], [False] * n_in
+        for name, value in input_feed.items():
+            i = self._in_index.get(name)
+            if i is None:
+                idx = ctypes.c_size_t()
+                C.check(C.ortc_session_input_index(h, str(name).encode(), ctypes.byref(idx)))
+                i = idx.value
+            arg, a = self._inputs[i], ins[i]
+            if value is None:
+                a.type = C.TYPE_NONE
+            elif isinstance(value, (list, tuple)):
+                items = (C.Tensor * max(len(value), 1))()
+                for j, v in enumerate(value):
+                    self._bind_input(items[j], arg, v, keep)
+                keep.append(items)
+                a.type = C.TYPE_SEQUENCE
+                a.length = len(value)
+                a.tensors = items
+                a.elem_dtype = items[0].dtype if value else arg.dtype
+            else:
+                a.type = C.TYPE_TENSOR
+                self._bind_input(a.tensor, arg, value, keep)
+            given[i] = True
+        if not all(given):
+            missing = [self._inputs[i].name for i in range(n_in) if not given[i]]
+            raise C.InvalidArgument(f"{self._where()}required inputs "
+                                    f"{', '.join(repr(m) for m in missing)} missing from the "
+                                    f"input feed")
+        C.check(C.ortc_session_run_any(h, ins, n_in, outs, n_out))
+        results = []
+        try:
+            for k in range(n_out):
+                o = outs[k]
+                if o.type == C.TYPE_NONE:
+                    results.append(None)
+                elif o.type == C.TYPE_SEQUENCE:
+                    results.append([_array_of(o.tensors[j]) for j in range(o.length)])
+                else:
+                    results.append(_array_of(o.tensor))
+        finally:
+            for k in range(n_out):
+                C.ortc_any_release(ctypes.byref(outs[k]))
+        return results
 
     @staticmethod
     def _read_profile(h):
