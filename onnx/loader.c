@@ -296,21 +296,7 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
                             "%s attribute '%s' holds sparse tensors, which ortc does not support",
                             nlabel, ap->name);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: {
-        if (!(a = ortc_node_add_attr(n, ap->name, ORTC_ATTR_TYPE_PROTO)))
-            return oom(L);
-        value_type vt;
-        snprintf(label, sizeof label, " (%s attribute '%s')", nlabel, ap->name);
-        if ((st = parse_type(L, ap->tp, "type", ap->name, label, &vt)))
-            return st;
-        if (!vt.present)
-            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
-                                "%s attribute '%s' has type 'type' but names none", nlabel,
-                                ap->name);
-        a->vtype = vt.type;
-        a->vdtype = vt.dtype;
-        break;
-    }
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: type = ORTC_ATTR_TYPE_PROTO; break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
         return ortc_err_set(L->err, ORTC_STATUS_UNSUPPORTED,
                             "%s attribute '%s' holds type protos, which ortc does not support",
@@ -340,6 +326,19 @@ static ortc_status build_attr(loader *L, ortc_graph *g, ortc_node *n, Onnx__Attr
         st = ortc_pb_tensor_convert(ap->t, label, L->dir, L->src, &a->t, L->err);
         break;
     case ORTC_ATTR_GRAPH: st = build_subgraph(L, ap->g, g, ap->name, nlabel, &a->g); break;
+    case ORTC_ATTR_TYPE_PROTO: {
+        value_type vt;
+        snprintf(label, sizeof label, " (%s attribute '%s')", nlabel, ap->name);
+        if ((st = parse_type(L, ap->tp, "type", ap->name, label, &vt)))
+            return st;
+        if (!vt.present)
+            return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
+                                "%s attribute '%s' has type 'type' but names none", nlabel,
+                                ap->name);
+        a->vtype = vt.type;
+        a->vdtype = vt.dtype;
+        break;
+    }
     case ORTC_ATTR_FLOATS:
         if (ap->n_floats && !(a->floats = dup_array(ap->floats, ap->n_floats, sizeof *a->floats)))
             return oom(L);

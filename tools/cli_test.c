@@ -608,6 +608,16 @@ static ortc_status run_tensors(ortc_session *s, const ortc_any *ins, size_t ni, 
             free(out[o].data);
             continue;
         }
+        /* STRING outputs point into the session: copy them, so that every
+         * output is released the same way (ortc_any_release) */
+        if (out[o].dtype == ORTC_DTYPE_STRING) {
+            char **sv = out[o].data;
+            bool failed = false; /* after a failed copy the rest become NULL */
+            for (int64_t i = 0; i < ortc_tensor_numel(&out[o]); i++)
+                failed |= !(sv[i] = failed ? NULL : strdup(sv[i] ? sv[i] : ""));
+            if (failed)
+                st = ORTC_STATUS_OUT_OF_MEMORY;
+        }
         outs[o].type = ORTC_TYPE_TENSOR;
         outs[o].tensor = out[o];
     }
