@@ -30,6 +30,7 @@ ORTC_OP_TABLE(cast);
 ORTC_OP_TABLE(trilu);
 ORTC_OP_TABLE(resize);
 ORTC_OP_TABLE(if);
+ORTC_OP_TABLE(quant);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -44,7 +45,7 @@ static const struct {
     TABLE(conv),   TABLE(deconv),  TABLE(pool),     TABLE(lrn),    TABLE(norm),
     TABLE(gemm),   TABLE(softmax), TABLE(eltwise),  TABLE(binary), TABLE(logic),
     TABLE(reduce), TABLE(shape),   TABLE(movement), TABLE(index),  TABLE(generate),
-    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),
+    TABLE(cast),   TABLE(trilu),   TABLE(resize),   TABLE(if),     TABLE(quant),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)
