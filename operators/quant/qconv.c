@@ -33,10 +33,10 @@ typedef struct qconv {
     ortc_window g;
     int64_t m, group;
     int64_t ydims[ORTC_MAX_RANK];
-    int x, w, b;              /* input slots of x, w and the bias (-1: none) */
-    ortc_qparam xq, wq, yq;   /* ConvInteger: zero points only (no scale) */
-    ortc_dtype ydtype;        /* INT32, FLOAT or the requantized type */
-    ortc_dtype bdtype;        /* INT32 or FLOAT (qdq mode) */
+    int x, w, b;            /* input slots of x, w and the bias (-1: none) */
+    ortc_qparam xq, wq, yq; /* ConvInteger: zero points only (no scale) */
+    ortc_dtype ydtype;      /* INT32, FLOAT or the requantized type */
+    ortc_dtype bdtype;      /* INT32 or FLOAT (qdq mode) */
 } qconv;
 
 typedef struct qconv_state {
@@ -72,9 +72,9 @@ static ortc_status zero_only(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
                              ortc_dtype_name(dtype));
     int64_t n = ortc_tensor_numel(z);
     if (n != 1 && !(count > 1 && z->rank == 1 && n == count))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "zero point '%s' has shape %s; %s takes a scalar%s", in_name(c, zero_in),
-                             sz, what, count > 1 ? " or one per output channel" : "");
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "zero point '%s' has shape %s; %s takes a scalar%s",
+            in_name(c, zero_in), sz, what, count > 1 ? " or one per output channel" : "");
     p->n = n;
     p->axis = n > 1 ? 0 : -1;
     p->zero_in = zero_in;
@@ -105,8 +105,8 @@ static ortc_status geometry(ortc_opctx *c, qconv *q)
     int64_t group = ortc_node_attr_int(c->node, "group", 1);
     int64_t ch = x->dims[1], m = w->dims[0];
     if (group < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'group' is %lld; must be >= 1",
-                             (long long)group);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'group' is %lld; must be >= 1", (long long)group);
     if (ch % group != 0 || w->dims[1] * group != ch)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "weight '%s' has shape %s: %lld input channels per group x group "
@@ -187,8 +187,10 @@ static ortc_status qconv_check(ortc_opctx *c, qconv *q)
         return st;
     const ortc_tensor *ys = in_at(c, 6), *yz = in_at(c, 7);
     if (!qdq && (!c->in[2] || !ys || !yz))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "required input %d is missing", !c->in[2] ? 2 : !ys ? 6 : 7);
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
+                             !c->in[2] ? 2
+                             : !ys     ? 6
+                                       : 7);
     if (yz && !ys)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "y_zero_point '%s' is set but y_scale is missing", in_name(c, 7));
@@ -380,7 +382,7 @@ static ortc_status qconv_build(ortc_opctx *c, qconv_state *s)
         free(wf);
         return st;
     }
-    st = ortc_qprim_bind(c, &s->prim, pd, q.x, &wplain, wf, &used);
+    st = ortc_qprim_bind(c, &s->prim, pd, q.x, NULL, &wplain, wf, &used);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }

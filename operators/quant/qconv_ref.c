@@ -46,8 +46,10 @@ void ortc_ref_qconv_forward(void *y, const ortc_qout *out, const void *x, ortc_d
                                                      kw * g->dilation[2];
                                         if (iw < 0 || iw >= IW)
                                             continue;
-                                        int32_t xv = q_at(x, x_dtype, xc + (id * IH + ih) * IW + iw);
-                                        int32_t wv = q_at(w, w_dtype, wc + (kd * KH + kh) * KW + kw);
+                                        int32_t xv =
+                                            q_at(x, x_dtype, xc + (id * IH + ih) * IW + iw);
+                                        int32_t wv =
+                                            q_at(w, w_dtype, wc + (kd * KH + kh) * KW + kw);
                                         acc += (int64_t)(xv - x_zero) * (wv - zw);
                                     }
                                 }

@@ -135,7 +135,8 @@ void ortc_q_unblock_free(ortc_q_unblock *u)
 /* ---- one int8 primitive ------------------------------------------------------------- */
 
 ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_desc_t pd, int input,
-                            const dnnl_memory_desc_t *w_user, void *w_data, size_t *used)
+                            const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
+                            void *w_data, size_t *used)
 {
     q->wbuf = w_data;
     q->input = input;
@@ -146,19 +147,21 @@ ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_d
     if (!src || !dst || !wts)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: oneDNN reported no source, destination or weights");
-    dnnl_memory_desc_t x_md, plain;
-    ortc_status st = ortc_q_md_input(c, input, &x_md);
+    dnnl_memory_desc_t x_in, plain;
+    ortc_status st = x_md ? ORTC_STATUS_OK : ortc_q_md_input(c, input, &x_in);
     if (st)
         return st;
+    if (x_md)
+        x_in = *x_md;
     /* scratch: [reordered source][destination][scratchpads] */
-    q->reorder_in = !dnnl_memory_desc_equal(src, &x_md);
+    q->reorder_in = !dnnl_memory_desc_equal(src, &x_in);
     if (q->reorder_in)
         q->in_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(src));
     q->dst_md = *dst;
     q->via_scratch = !ortc_dnnl_md_is_plain(dst) && !ortc_q_out_blocked_ok(c, 0);
     if (q->via_scratch)
         q->out_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(dst));
-    if (q->reorder_in && (st = ortc_dnnl_reorder_init(c, &q->in_r, &x_md, src, *used)))
+    if (q->reorder_in && (st = ortc_dnnl_reorder_init(c, &q->in_r, &x_in, src, *used)))
         return st;
     if (q->via_scratch) {
         const ortc_tensor *y = c->out[0];

@@ -66,13 +66,16 @@ typedef struct ortc_qprim {
 } ortc_qprim;
 
 /* Binds q to primitive pd (which stays the caller's): source from input
- * `input` (reordered when it arrives in another layout), destination
+ * `input`, which arrives as x_md (NULL: ortc_q_md_input; a matmul passes
+ * the 2-D view of a plain input) and is reordered when the primitive
+ * wants another layout, destination
  * output 0 (kept blocked only where ortc_q_out_blocked_ok), weights
  * `w_data` described by w_user (packed when the primitive wants another
  * layout; q takes ownership of w_data, a malloc'd buffer), q->bias_data
  * (when set) as the bias. Scratch is reserved after *used. */
 ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_desc_t pd, int input,
-                            const dnnl_memory_desc_t *w_user, void *w_data, size_t *used);
+                            const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
+                            void *w_data, size_t *used);
 /* Reorders, executes, reorders back. */
 ortc_status ortc_qprim_run(ortc_opctx *c, ortc_qprim *q);
 /* Frees what q owns (a zeroed q is a no-op). */

@@ -59,8 +59,7 @@ ortc_status ortc_q_check_post_ops(ortc_opctx *c)
 
 /* attr's post-ops (the node's, from ortc_post_ops_to_attr) followed by
  * y = alpha * y + beta. */
-static ortc_status append_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha,
-                                 float beta)
+static ortc_status append_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha, float beta)
 {
     const_dnnl_post_ops_t have;
     DNNL_CHECK(c, dnnl_primitive_attr_get_post_ops(attr, &have));
@@ -148,8 +147,7 @@ ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, 
 }
 
 ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc_dtype w_dtype,
-                                int64_t n, const ortc_qparam *zero, int64_t channels,
-                                int64_t inner)
+                                int64_t n, const ortc_qparam *zero, int64_t channels, int64_t inner)
 {
     *out = NULL;
     int8_t *f = aligned_alloc(64, ((size_t)(n ? n : 1) + 63) & ~(size_t)63);

@@ -29,13 +29,13 @@ bool ortc_q_qdq_mode(const ortc_opctx *c);
 
 /* The output stage. Channel ch indexes w_scale (when w_n > 1) and the bias. */
 typedef struct ortc_qout {
-    ortc_dtype dtype;       /* INT32: acc; FLOAT: the real value; UINT8/INT8: requantized */
-    float x_scale;          /* real = acc * x_scale * w_scale[ch] + bias_f[ch] */
-    const float *w_scale;   /* w_n entries */
-    int64_t w_n;            /* 1: per tensor */
-    const int32_t *bias_i;  /* NULL, or added to acc (accumulator units) */
-    const float *bias_f;    /* NULL, or added to the real value */
-    float y_scale;          /* requantization (dtype UINT8/INT8) */
+    ortc_dtype dtype;      /* INT32: acc; FLOAT: the real value; UINT8/INT8: requantized */
+    float x_scale;         /* real = acc * x_scale * w_scale[ch] + bias_f[ch] */
+    const float *w_scale;  /* w_n entries */
+    int64_t w_n;           /* 1: per tensor */
+    const int32_t *bias_i; /* NULL, or added to acc (accumulator units) */
+    const float *bias_f;   /* NULL, or added to the real value */
+    float y_scale;         /* requantization (dtype UINT8/INT8) */
     int32_t y_zero;
     const ortc_opctx *post; /* NULL, or the context whose node's post-ops apply */
 } ortc_qout;

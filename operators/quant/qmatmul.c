@@ -82,8 +82,9 @@ static ortc_status mm_param(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int
         if (n != 1 && !along(s, count, at))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "scale '%s' has shape %s; %s takes a scalar or one per %s (%lld)",
-                                 in_name(c, scale_in), ortc_shape_str(sh, sizeof sh, s->rank, s->dims),
-                                 what, per, (long long)count);
+                                 in_name(c, scale_in),
+                                 ortc_shape_str(sh, sizeof sh, s->rank, s->dims), what, per,
+                                 (long long)count);
         p->n = n;
     }
     if (z) {
@@ -101,8 +102,8 @@ static ortc_status mm_param(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int
                                  "zero point '%s' has shape %s; %s takes %s", in_name(c, zero_in),
                                  ortc_shape_str(sh, sizeof sh, z->rank, z->dims), what,
                                  scale_in >= 0 ? "the shape of its scale"
-                                               : at == 2 ? "a scalar or one per row"
-                                                         : "a scalar or one per column");
+                                 : at == 2     ? "a scalar or one per row"
+                                               : "a scalar or one per column");
         p->n = n;
         p->zero_in = zero_in;
     }
@@ -202,7 +203,10 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
     const ortc_tensor *ys = in_at(c, 6), *yz = in_at(c, 7);
     if (!qdq && (!c->in[2] || !c->in[5] || !ys || !yz))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
-                             !c->in[2] ? 2 : !c->in[5] ? 5 : !ys ? 6 : 7);
+                             !c->in[2]   ? 2
+                             : !c->in[5] ? 5
+                             : !ys       ? 6
+                                         : 7);
     if (yz && !ys)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "y_zero_point '%s' is set but y_scale is missing", in_name(c, 7));
@@ -222,11 +226,10 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
     if (bias) {
         char sb[128];
         if (bias->dtype != ORTC_DTYPE_FLOAT || bias->rank != 1 || bias->dims[0] != q->n)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "bias '%s' is %s %s; it must be float32 [%lld]", in_name(c, 8),
-                                 ortc_dtype_name(bias->dtype),
-                                 ortc_shape_str(sb, sizeof sb, bias->rank, bias->dims),
-                                 (long long)q->n);
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL, "bias '%s' is %s %s; it must be float32 [%lld]",
+                in_name(c, 8), ortc_dtype_name(bias->dtype),
+                ortc_shape_str(sb, sizeof sb, bias->rank, bias->dims), (long long)q->n);
         q->bias = 8;
     }
     return ortc_q_check_post_ops(c);
@@ -392,7 +395,7 @@ static ortc_status qmm_build(ortc_opctx *c, qmm_state *s)
         free(bf);
         return st;
     }
-    st = ortc_qprim_bind(c, &s->prim, pd, q.a, &bplain, bf, &used);
+    st = ortc_qprim_bind(c, &s->prim, pd, q.a, &amd, &bplain, bf, &used);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }

@@ -60,7 +60,7 @@ DQ_ROW(dq_row_i32, int32_t)
 #define FOR_RUNS(i0, i1, c, inner, ch, at, len, BODY)                                              \
     for (int64_t at = (i0); at < (i1);) {                                                          \
         int64_t ch = (at / (inner)) % (c);                                                         \
-        int64_t len = (inner) - at % (inner);                                                      \
+        int64_t len = (inner)-at % (inner);                                                        \
         if (len > (i1)-at)                                                                         \
             len = (i1)-at;                                                                         \
         BODY;                                                                                      \
