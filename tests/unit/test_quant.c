@@ -444,8 +444,8 @@ typedef struct qconv_case {
 /* y of one case by the definition, in double: DQ(x), DQ(w), the conv sum,
  * bias, relu, then QuantizeLinear's formula (or the real value). */
 static double oracle_conv(const qconv_case *k, const uint8_t *x, int32_t zx, float sx,
-                          const int8_t *w, const float *sw, const void *bias, float sy,
-                          int32_t zy, int64_t oh, int64_t ow, int64_t n, int64_t m)
+                          const int8_t *w, const float *sw, const void *bias, float sy, int32_t zy,
+                          int64_t oh, int64_t ow, int64_t n, int64_t m)
 {
     const int64_t cg = k->c / k->group, mg = k->m / k->group, g = m / mg;
     double acc = 0;
@@ -537,8 +537,10 @@ static void run_qconv_case(const qconv_case *k, uint64_t seed)
                         mismatched += q_get(&ref, at) != (int64_t)want;
                     }
                 }
-    ck_assert_msg(mismatched == 0, "%s: the reference differs from the oracle in %lld elements "
-                  "(worst float difference %g)", k->what, (long long)mismatched, worst);
+    ck_assert_msg(mismatched == 0,
+                  "%s: the reference differs from the oracle in %lld elements "
+                  "(worst float difference %g)",
+                  k->what, (long long)mismatched, worst);
 
     /* oneDNN against the reference: one quantization step at most, and
      * (the float rounding of the scales aside) equal almost everywhere */
@@ -676,8 +678,10 @@ START_TEST(qlinearmatmul_random)
                         bad += q_get(&ref, at) != (int64_t)(q < 0 ? 0 : q > 255 ? 255 : q);
                     }
                 }
-        ck_assert_msg(bad == 0, "qlinearmatmul mode %d: reference differs from the oracle in "
-                      "%lld elements", mode, (long long)bad);
+        ck_assert_msg(bad == 0,
+                      "qlinearmatmul mode %d: reference differs from the oracle in "
+                      "%lld elements",
+                      mode, (long long)bad);
         run_checked(c, 0, PATH_DNNL, "qlinearmatmul oneDNN");
         if (mode == 2)
             assert_close_x(c->out[0].data, ref.data, NULL, ortc_tensor_numel(&ref), 1e-5, 1e-5,
