@@ -154,6 +154,14 @@ ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc
     if (!f)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
                              "out of memory folding int8 weights (%lld bytes)", (long long)n);
+    bool zeros = true; /* int8 weights and no zero points: a copy */
+    for (int64_t i = 0; i < zero->n && zeros; i++)
+        zeros = ortc_qparam_zero(zero, i) == 0;
+    if (zeros && w_dtype == ORTC_DTYPE_INT8) {
+        memcpy(f, w, (size_t)n);
+        *out = f;
+        return ORTC_STATUS_OK;
+    }
     for (int64_t i = 0; i < n; i++) {
         int64_t ch = zero->n > 1 ? (i / inner) % channels : 0;
         int32_t v = (w_dtype == ORTC_DTYPE_UINT8 ? (int32_t)((const uint8_t *)w)[i]

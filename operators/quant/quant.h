@@ -96,10 +96,11 @@ static inline int32_t ortc_q_quantize(float x, float scale, int32_t zero, int32_
     return q < hi ? q : hi;
 }
 
-/* (x - zero) * scale in float32, the difference exact in integers. */
+/* (x - zero) * scale in float32, the difference exact in integers (8-bit
+ * x and zero; an int32 x has zero point 0, ortc_qparam_values). */
 static inline float ortc_q_dequantize(int32_t x, float scale, int32_t zero)
 {
-    return (float)((int64_t)x - zero) * scale;
+    return (float)(x - zero) * scale;
 }
 
 /* ---- kernels shared by the operators --------------------------------------- */

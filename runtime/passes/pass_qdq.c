@@ -18,12 +18,12 @@
  * The arithmetic is the group's within one quantization step (qconv.c).
  *
  * Data movement between quantized values stays in int8 where that is
- * exact: DQ -> MaxPool/Flatten/Reshape/Squeeze/Unsqueeze/Transpose -> Q
- * with the same parameters on both sides (and Concat of inputs all
- * quantized like its output) runs on xq directly (these ops only move or
- * select values, and Q(DQ(v)) = v). Add, AveragePool and every other op
- * between a DequantizeLinear and a QuantizeLinear run in float32 exactly as
- * the graph says (ONNX Runtime's QLinearAdd would requantize there).
+ * exact: DQ -> Flatten/Reshape/Squeeze/Unsqueeze/Transpose -> Q with the
+ * same parameters on both sides (and Concat of inputs all quantized like
+ * its output) runs on xq directly (these ops only move values, and
+ * Q(DQ(v)) = v). MaxPool (see moves_values), Add, AveragePool and every
+ * other op between a DequantizeLinear and a QuantizeLinear run in float32
+ * exactly as the graph says.
  *
  * Groups are left alone (float32) where the fused op could not run on
  * oneDNN: weights that are not constant, weights minus zero point outside
@@ -227,10 +227,10 @@ typedef struct chain {
     int n_nodes;
     ortc_post_op post[ORTC_MAX_POST_OPS];
     int n_post;
-    ortc_value *bias;   /* from an Add with a constant [N] operand (MatMul, Gemm) */
-    ortc_value *out;    /* the group's output value */
-    ortc_node *quant;   /* the QuantizeLinear, or NULL (float32 output) */
-    dq_operand y;       /* its parameters */
+    ortc_value *bias; /* from an Add with a constant [N] operand (MatMul, Gemm) */
+    ortc_value *out;  /* the group's output value */
+    ortc_node *quant; /* the QuantizeLinear, or NULL (float32 output) */
+    dq_operand y;     /* its parameters */
 } chain;
 
 /* A constant float32 vector of `count` values on the last axis: [count],
@@ -245,8 +245,7 @@ static bool is_row_vector(const ortc_tensor *t, int64_t count)
     return true;
 }
 
-static ortc_status follow(qdq_ctx *q, ortc_node *op, bool may_add_bias, int64_t channels,
-                          chain *ch)
+static ortc_status follow(qdq_ctx *q, ortc_node *op, bool may_add_bias, int64_t channels, chain *ch)
 {
     ortc_pass_ctx *pc = q->pc;
     memset(ch, 0, sizeof *ch);
@@ -302,6 +301,12 @@ static ortc_status follow(qdq_ctx *q, ortc_node *op, bool may_add_bias, int64_t 
 static bool weights_fit(const ortc_tensor *w, const dq_operand *d, int64_t channels, int64_t inner)
 {
     int64_t n = numel(w), nz = numel(d->zero_t);
+    bool zero = true; /* int8 weights minus zero points of 0: always */
+    for (int64_t i = 0; i < nz && zero; i++)
+        zero = d->dtype == ORTC_DTYPE_UINT8 ? ((const uint8_t *)d->zero_t->data)[i] == 0
+                                            : ((const int8_t *)d->zero_t->data)[i] == 0;
+    if (zero && w->dtype == ORTC_DTYPE_INT8)
+        return true;
     for (int64_t i = 0; i < n; i++) {
         int32_t v = w->dtype == ORTC_DTYPE_UINT8 ? ((const uint8_t *)w->data)[i]
                                                  : ((const int8_t *)w->data)[i];
@@ -314,6 +319,18 @@ static bool weights_fit(const ortc_tensor *w, const dq_operand *d, int64_t chann
             return false;
     }
     return true;
+}
+
+/* dst (c x r) = src (r x c) transposed, one byte each, by 32 x 32 tiles. */
+static void transpose8(uint8_t *dst, const uint8_t *src, int64_t r, int64_t c)
+{
+    for (int64_t i0 = 0; i0 < r; i0 += 32)
+        for (int64_t j0 = 0; j0 < c; j0 += 32) {
+            int64_t i1 = i0 + 32 < r ? i0 + 32 : r, j1 = j0 + 32 < c ? j0 + 32 : c;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = j0; j < j1; j++)
+                    dst[j * r + i] = src[i * c + j];
+        }
 }
 
 /* A new constant of g named after base (NULL on OOM: error set). */
@@ -392,8 +409,15 @@ static ortc_status try_conv(qdq_ctx *q, ortc_node *n)
     chain ch;
     if ((st = follow(q, n, false, m, &ch)))
         return st;
-    ortc_value *in[9] = {x.q,    x.scale, x.zero, w.q, w.scale, w.zero, ch.quant ? ch.y.scale : NULL,
-                         ch.quant ? ch.y.zero : NULL, bias};
+    ortc_value *in[9] = {x.q,
+                         x.scale,
+                         x.zero,
+                         w.q,
+                         w.scale,
+                         w.zero,
+                         ch.quant ? ch.y.scale : NULL,
+                         ch.quant ? ch.y.zero : NULL,
+                         bias};
     return replace(q, n, "QLinearConv", in, 9, &ch, true);
 }
 
@@ -418,7 +442,8 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
     const ortc_tensor *bt, *ct = NULL;
     if ((st = const_of(q, b.q, 0, &bt)) || !bt || bt->rank != 2)
         return st;
-    const int64_t kdim = trans_b ? bt->dims[1] : bt->dims[0], ndim = trans_b ? bt->dims[0] : bt->dims[1];
+    const int64_t kdim = trans_b ? bt->dims[1] : bt->dims[0],
+                  ndim = trans_b ? bt->dims[0] : bt->dims[1];
     /* per-channel: one per output column, the DQ's axis on N */
     int64_t ns = numel(b.scale_t);
     int n_axis = trans_b ? 0 : 1;
@@ -440,9 +465,7 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
         int64_t dims[2] = {kdim, ndim};
         ortc_const_tensor *t = ortc_const_tensor_new(bt->dtype, 2, dims);
         if (t)
-            for (int64_t i = 0; i < ndim; i++)
-                for (int64_t k = 0; k < kdim; k++)
-                    ((int8_t *)t->t.data)[k * ndim + i] = ((const int8_t *)bt->data)[i * kdim + k];
+            transpose8(t->t.data, bt->data, ndim, kdim);
         snprintf(base, sizeof base, "%s_kn", b.q->name);
         if (!(bq = new_const(pc, base, t)))
             return pc->err->status;
@@ -468,8 +491,15 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
         if (!(bias = new_const(pc, base, t)))
             return pc->err->status;
     }
-    ortc_value *in[9] = {a.q,    a.scale, a.zero, bq, bscale, b.zero, ch.quant ? ch.y.scale : NULL,
-                         ch.quant ? ch.y.zero : NULL, bias};
+    ortc_value *in[9] = {a.q,
+                         a.scale,
+                         a.zero,
+                         bq,
+                         bscale,
+                         b.zero,
+                         ch.quant ? ch.y.scale : NULL,
+                         ch.quant ? ch.y.zero : NULL,
+                         bias};
     return replace(q, n, "QLinearMatMul", in, bias ? 9 : 8, &ch, false);
 }
 
@@ -477,11 +507,15 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
 
 /* Ops that only move or select their input 0's values (the other inputs
  * are shapes or axes): f(Q(DQ(v))) = Q(f(DQ(v))) when the parameters are
- * the same on both sides. */
+ * the same on both sides. MaxPool is exact in int8 too (a max commutes
+ * with the monotonic Q(DQ(.))), but MaxPool-12's int8 kernel is plain C
+ * (operators/nn/pool.c) and measured 7x slower on ResNet-50's pooling than
+ * DequantizeLinear + oneDNN's float32 pooling + QuantizeLinear, so it
+ * stays in float32 until pool.c runs oneDNN's int8 pooling. */
 static bool moves_values(const ortc_node *n)
 {
-    static const char *ops[] = {"MaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
-                                "Transpose", "Identity"};
+    static const char *ops[] = {"Flatten",   "Reshape",   "Squeeze",
+                                "Unsqueeze", "Transpose", "Identity"};
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (ortc_pass_is_op(n, ops[i]))
             return true;
@@ -566,5 +600,22 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
         return ORTC_STATUS_OK;
     qdq_ctx q = {.pc = pc};
     ortc_status st = for_each(&q, try_group);
-    return st ? st : for_each(&q, try_move);
+    if (!st)
+        st = for_each(&q, try_move);
+    /* the DequantizeLinear nodes of weights and inputs the groups no longer
+     * read go now: constant folding (the next pass) would otherwise
+     * dequantize every weight tensor before dead-node elimination */
+    for (int i = pc->g->n_nodes - 1; !st && i >= 0; i--) {
+        ortc_node *n = pc->g->nodes[i];
+        ortc_value *v = n->n_outputs == 1 ? n->outputs[0] : NULL;
+        if (!ortc_pass_is_op(n, "DequantizeLinear") || !v || v->is_output || v->n_uses)
+            continue;
+        for (int k = 0; k < n->n_inputs; k++)
+            ortc_pass_release_constant(pc, n->inputs[k], n, NULL);
+        ortc_ir_remove_node(pc->g, n);
+        pc->stats.dead_nodes++;
+        st = ortc_pass_finalize(pc, "qdq");
+        i = pc->g->n_nodes; /* finalize may reorder */
+    }
+    return st;
 }
