@@ -57,12 +57,20 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 
 # ---- the recipe --------------------------------------------------------------
 
-def fold_batchnorm(model):
-    """model (eval mode) traced by torch.fx with every BatchNorm2d that
-    follows a Conv2d (its only reader) folded into the convolution's weights
-    and bias and removed from the graph."""
+def fold_batchnorm(model, leaf_modules=()):
+    """model (eval mode) traced by torch.fx (modules of the classes in
+    leaf_modules as opaque calls) with every BatchNorm2d that follows a
+    Conv2d (its only reader) folded into the convolution's weights and bias
+    and removed from the graph."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
-    gm = torch.fx.symbolic_trace(model.eval())
+    leaves = tuple(leaf_modules)
+
+    class Tracer(torch.fx.Tracer):
+        def is_leaf_module(self, m, qualified_name):
+            return isinstance(m, leaves) or super().is_leaf_module(m, qualified_name)
+
+    model.eval()
+    gm = torch.fx.GraphModule(model, Tracer().trace(model))
     mods = dict(gm.named_modules())
     for node in list(gm.graph.nodes):
         if node.op != "call_module" or not isinstance(mods[node.target], nn.BatchNorm2d):
@@ -100,7 +108,7 @@ def fake_quantize(model, example, calibration, leaf_modules=(), batch=32):
     import torch.ao.quantization as tq
     from torch.ao.quantization.fx.custom_config import PrepareCustomConfig
     from torch.ao.quantization.quantize_fx import prepare_qat_fx
-    gm = fold_batchnorm(model)
+    gm = fold_batchnorm(model, leaf_modules)
     cfg = PrepareCustomConfig().set_non_traceable_module_classes(list(leaf_modules))
     fq = prepare_qat_fx(gm.train(), qconfig_mapping(), (example,), prepare_custom_config=cfg)
     fq.eval()
