@@ -5,9 +5,10 @@
  * output (plus the graph pass's ortc_qdq mode, qlinear.h: float32 bias,
  * float32 output, fused post-ops); ConvInteger's int32 output.
  *
- * oneDNN's int8 convolution runs them when the weights and every scale and
- * zero point are constants and the weights minus their zero points fit in
- * int8 (ONNX Runtime's and PyTorch's int8 weights are symmetric: always):
+ * oneDNN's int8 convolution runs them when the CPU has VNNI
+ * (ortc_q_dnnl_exact), the weights and every scale and zero point are
+ * constants and the weights minus their zero points fit in int8 (ONNX
+ * Runtime's and PyTorch's int8 weights are symmetric: always):
  * weights folded and packed once, the input zero point as oneDNN's source
  * zero point (padding counts as the zero point, as in ONNX), output scales
  * x_scale * w_scale[m], the bias in accumulator units, post-ops, then
@@ -311,7 +312,8 @@ static ortc_status qconv_build(ortc_opctx *c, qconv_state *s)
     if (st)
         return st;
     const ortc_tensor *x = c->in[q.x], *w = c->in[q.w];
-    if (!qconv_constant(c, &q) || ortc_tensor_numel(x) == 0 || ortc_tensor_numel(c->out[0]) == 0)
+    if (!qconv_constant(c, &q) || ortc_tensor_numel(x) == 0 || ortc_tensor_numel(c->out[0]) == 0 ||
+        !ortc_q_dnnl_exact())
         return use_ref(c, s, &used);
     if ((st = qconv_values(c, &q)))
         return st;

@@ -9,6 +9,13 @@
 
 ORTC_OP_TABLE(quant);
 
+bool ortc_q_dnnl_exact(void)
+{
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni ||
+           (isa & dnnl_cpu_isa_avx2_vnni) == dnnl_cpu_isa_avx2_vnni;
+}
+
 dnnl_data_type_t ortc_q_dnnl_type(ortc_dtype d)
 {
     switch (d) {

@@ -11,6 +11,13 @@
 
 #include "dnnl_util.h"
 
+/* Whether oneDNN's int8 kernels are exact on this CPU: they need VNNI
+ * (avx512_core_vnni, avx2_vnni or later, as oneDNN's effective ISA, which
+ * ONEDNN_MAX_CPU_ISA can lower). Without it oneDNN 2.6 sums pairs of u8*s8
+ * products in int16 with saturation (vpmaddubsw), a silent wrong answer for
+ * large products, so the operators use their plain-C kernels instead. */
+bool ortc_q_dnnl_exact(void);
+
 /* oneDNN's element type for d (u8, s8, s32, f32); dnnl_data_type_undef for
  * the others. */
 dnnl_data_type_t ortc_q_dnnl_type(ortc_dtype d);

@@ -5,7 +5,8 @@
  * graph pass's ortc_qdq mode, qlinear.h, adds a float32 bias [N], may
  * output float32 and applies fused post-ops), MatMulInteger outputs int32.
  *
- * oneDNN's int8 matmul runs them when B is one constant matrix, A's
+ * oneDNN's int8 matmul runs them on a CPU with VNNI (ortc_q_dnnl_exact,
+ * qdnnl.h) when B is one constant matrix, A's
  * parameters are per tensor and every parameter is a constant: B minus its
  * zero points folded to int8 and packed once, A's batch dims folded into
  * rows, A's zero point as oneDNN's source zero point, output scales
@@ -343,7 +344,8 @@ static ortc_status qmm_build(ortc_opctx *c, qmm_state *s)
     for (int i = 0; i < q.brank; i++)
         nbatch *= q.batch[i];
     const int64_t rows = nbatch * q.m;
-    if (q.b_brank > 0 || q.aq.n > 1 || !qmm_constant(c, &q) || rows == 0 || q.n == 0 || q.k == 0) {
+    if (q.b_brank > 0 || q.aq.n > 1 || !qmm_constant(c, &q) || rows == 0 || q.n == 0 || q.k == 0 ||
+        !ortc_q_dnnl_exact()) {
         s->use_ref = true;
         return ORTC_STATUS_OK;
     }
