@@ -16,9 +16,17 @@ Weights are random (torch.manual_seed(--seed) before construction) unless
 --pretrained is given (torchvision only): that loads IMAGENET1K_V1 through
 torchvision and needs internet access or a populated ~/.cache/torch.
 
+--int8 exports the variant quantized by PyTorch's own tools instead
+(models/export_quant.py's recipe: BatchNorm folded, FX fake quantization
+with per-channel int8 weights and uint8 activations calibrated on
+--calibration crops of skimage's photos, exported as QuantizeLinear/
+DequantizeLinear pairs; opset 13 or later); the reference output is the
+fake-quant model's.
+
 Example:
   models/export_alexnet.py seed --opset 11 --out build/alexnet.onnx
   models/export_alexnet.py seed --dynamic-batch --test-batch 4 --out /tmp/a.onnx
+  models/export_alexnet.py seed --int8 --out build/quant/seed_int8.onnx
 """
 import argparse
 import os
@@ -204,6 +212,9 @@ def card_text(variant, args, size, batch_desc):
     desc, weights = VARIANTS[variant][1], ("pretrained" if args.pretrained else "random")
     if not args.pretrained:
         desc += f", random weights (seed {args.seed})"
+    if args.int8:
+        desc += (f", PyTorch fake-quant int8 QDQ (per-channel weights, calibrated on "
+                 f"{args.calibration} photo crops)")
     desc += f", ONNX opset {args.opset}, {batch_desc}"
     return card_yaml(variant, desc, weights, size, round(size * 256 / 224), "center", "RGB",
                      IMAGENET_MEAN, IMAGENET_STD, LABELS_FILE)
@@ -237,8 +248,14 @@ def parse_args(argv):
                         "ImageNet-normalized pixels; LRN needs more, see check_lrn_sensitivity)")
     p.add_argument("--constant-folding", choices=("auto", "on", "off"), default="auto",
                    help="torch.onnx.export do_constant_folding; auto: off for 'seed', on otherwise")
+    p.add_argument("--int8", action="store_true",
+                   help="quantized by PyTorch (export_quant.py's recipe), exported as QDQ")
+    p.add_argument("--calibration", type=int, default=64,
+                   help="--int8: calibration crops of skimage's photos (default 64)")
     p.add_argument("--out", required=True, help="output PATH.onnx")
     args = p.parse_args(argv)
+    if args.int8 and args.opset < 13:
+        p.error("--int8 needs --opset 13 or later (per-channel QuantizeLinear)")
     if not 9 <= args.opset <= 17:
         p.error("--opset must be in 9..17")
     if not args.out.endswith(".onnx"):
@@ -284,6 +301,12 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((args.test_batch, 3, size, size), dtype=np.float32)
     x *= np.float32(args.input_std)
+    if args.int8:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import export_quant
+        calib, _ = export_quant.photo_crops(size, args.calibration, args.seed)
+        model = export_quant.fake_quantize(model, torch.from_numpy(x[:1]), calib,
+                                           leaf_modules=[LRN])
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy().astype(np.float32)
     t_model = time.time() - t0
@@ -329,7 +352,7 @@ def main(argv=None):
           f"constant folding {'on' if fold else 'off'}, weights "
           f"{'pretrained' if args.pretrained else f'random (seed {args.seed})'}")
     print(f"test input: normal, std {args.input_std:g}, shape {list(x.shape)}")
-    if args.variant == "seed-lrn":
+    if args.variant == "seed-lrn" and not args.int8:
         print("LRN sensitivity: " + check_lrn_sensitivity(model, x, expected))
     print(f"ops: {' '.join(ops)}")
     print(f"time: model+reference {t_model:.1f}s, export {t_export:.1f}s, check {t_check:.1f}s")

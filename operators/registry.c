@@ -57,6 +57,7 @@ ORTC_OP_TABLE(sequence);
 ORTC_OP_TABLE(optional);
 ORTC_OP_TABLE(seqmap);
 ORTC_OP_TABLE(nms);
+ORTC_OP_TABLE(quant);
 
 #define TABLE(family)                                                                              \
     {                                                                                              \
@@ -76,7 +77,7 @@ static const struct {
     TABLE(roialign), TABLE(loss),    TABLE(windows),  TABLE(dft),      TABLE(random),
     TABLE(strnorm),  TABLE(tfidf),   TABLE(training), TABLE(loop),     TABLE(scan),
     TABLE(select),   TABLE(unique),  TABLE(sequence), TABLE(optional), TABLE(seqmap),
-    TABLE(nms),
+    TABLE(nms),      TABLE(quant),
 };
 
 #define N_TABLES (sizeof tables / sizeof *tables)

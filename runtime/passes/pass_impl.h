@@ -26,6 +26,8 @@ typedef struct ortc_pass_stats {
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
     int dead_nodes;    /* nodes whose outputs nothing reads */
     int dead_values;   /* initializers nothing reads any more (data freed) */
+    int qdq_groups;    /* DQ -> Conv/Gemm/MatMul -> Q groups made int8 ops (pass_qdq.c) */
+    int qdq_moved;     /* data movement between quantized values run in int8 */
 } ortc_pass_stats;
 
 /* What the passes know about a value of the graph without running it. */
@@ -120,6 +122,10 @@ bool ortc_pass_const_float(const ortc_value *v, float *out);
  * (ortc_pass_infer), finalizes the graph it edits and adds to pc->stats.
  * ---- */
 
+/* QDQ groups (DequantizeLinear -> Conv/Gemm/MatMul -> QuantizeLinear) into
+ * int8 QLinearConv/QLinearMatMul nodes; data movement between quantized
+ * values in int8 (see pass_qdq.c). */
+ortc_status ortc_pass_qdq(ortc_pass_ctx *pc);
 /* Constant folding (nodes whose inputs are constants; SHAPE_ONLY nodes
  * whose input shapes are known) and inlining of If nodes with a constant
  * condition, to a fixpoint. */

@@ -1,6 +1,6 @@
 /* passes.c — the pass pipeline run at session creation, from the table
- * below: fold (with If inlining) -> Identity/Dropout elimination -> Conv+BN
- * folding -> LRN recognition -> post-op fusion -> input-major weights for
+ * below: QDQ groups to int8 ops -> fold (with If inlining) ->
+ * Identity/Dropout elimination -> Conv+BN folding -> LRN recognition -> post-op fusion -> input-major weights for
  * fully connected layers fed by a ReLU -> dead-node elimination. Logs one
  * INFO line of what changed and, at DEBUG, the graph before and after and
  * every change. The passes themselves live in pass_*.c.
@@ -26,6 +26,10 @@ typedef struct pass_row {
 #define STAT(field) offsetof(ortc_pass_stats, field)
 
 static const pass_row pipeline[] = {
+    {"qdq",
+     ortc_pass_qdq,
+     "fused %d groups, %d moves in int8",
+     {STAT(qdq_groups), STAT(qdq_moved)}},
     {"fold", ortc_pass_fold, "folded %d nodes, inlined %d If", {STAT(folded), STAT(inlined)}},
     {"eliminate",
      ortc_pass_eliminate,

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """export_cache.py — export the models the whole-model tests need into a
 cache folder (the models.export CTest fixture), through
-models/export_alexnet.py. A model is skipped when all its files exist and
-its stamp (NAME.stamp) records the same export-script content and arguments,
-so reruns take well under a second. It does not run ortc.
+models/export_alexnet.py, or (the int8 QDQ models, QDQ_MODELS) through the
+script in models/ their entry names. A model is skipped when all its files
+exist and its stamp (NAME.stamp) records the same export-script content and
+arguments, so reruns take well under a second. It does not run ortc.
 
   export_cache.py --script models/export_alexnet.py --cache build/models-cache
                   [--models seed_op11 ...] [--force] [--list]
@@ -34,12 +35,25 @@ MODELS = {
     "torchvision_op17": ["torchvision", "--opset", "17", "--batch", "3"],
 }
 
+# name -> (script in the folder of --script, its arguments without --out):
+# int8 models quantized by PyTorch's fake quantization and exported as QDQ
+# (tests/models/test_quant_models.py). Their stamps cover every script in
+# QDQ_DEPENDS, which import one another.
+QDQ_MODELS = {
+    "resnet18_int8": ("export_quant.py", ["resnet18"]),
+    "fashion_int8": ("export_quant.py", ["fashion"]),
+    "seed_int8": ("export_alexnet.py", ["seed", "--int8", "--batch", "1"]),
+}
+QDQ_DEPENDS = ("export_quant.py", "export_alexnet.py", "train_fashion_alexnet.py")
+
 SUFFIXES = (".onnx", ".yaml", ".input.npy", ".expected.npy")
 LABELS_FILE = "imagenet_labels.txt"
 
 
 def model_files(cache, name):
     """Every file a cached model consists of (the label list is shared)."""
+    if name in QDQ_MODELS:  # the Fashion card names another label list
+        return [os.path.join(cache, name + s) for s in SUFFIXES]
     return [os.path.join(cache, name + s) for s in SUFFIXES] + [os.path.join(cache, LABELS_FILE)]
 
 
@@ -71,29 +85,44 @@ def main():
     if args.list:
         for name, margs in MODELS.items():
             print(f"{name}: {' '.join(margs)}")
+        for name, (script, margs) in QDQ_MODELS.items():
+            print(f"{name}: {script} {' '.join(margs)}")
         return 0
     if not args.script or not args.cache:
         p.error("--script and --cache are required (unless --list)")
     names = args.models or list(MODELS)
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in MODELS and n not in QDQ_MODELS]
     if unknown:
-        p.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
+        p.error(f"unknown model(s) {', '.join(unknown)}; known: "
+                f"{', '.join(list(MODELS) + list(QDQ_MODELS))}")
+    models_dir = os.path.dirname(os.path.abspath(args.script))
     try:
         with open(args.script, "rb") as f:
             script_bytes = f.read()
+        qdq_bytes = b""
+        if any(n in QDQ_MODELS for n in names):
+            for dep in QDQ_DEPENDS:
+                with open(os.path.join(models_dir, dep), "rb") as f:
+                    qdq_bytes += hashlib.sha256(f.read()).digest()
     except OSError as e:
-        p.error(f"cannot read --script: {e}")
+        p.error(f"cannot read an export script: {e}")
     os.makedirs(args.cache, exist_ok=True)
 
     todo = []
     for name in names:
         stamp_path = os.path.join(args.cache, name + ".stamp")
-        digest = stamp_of(script_bytes, MODELS[name])
+        if name in QDQ_MODELS:
+            script, margs = QDQ_MODELS[name]
+            script = os.path.join(models_dir, script)
+            digest = stamp_of(qdq_bytes, [os.path.basename(script)] + margs)
+        else:
+            script, margs = args.script, MODELS[name]
+            digest = stamp_of(script_bytes, margs)
         if (not args.force and read_stamp(stamp_path) == digest
                 and all(os.path.isfile(f) for f in model_files(args.cache, name))):
             print(f"{name}: cached")
         else:
-            todo.append((name, stamp_path, digest))
+            todo.append((name, stamp_path, digest, script, margs))
     if not todo:
         return 0
 
@@ -106,11 +135,11 @@ def main():
         return 77
 
     failed = []
-    for name, stamp_path, digest in todo:
+    for name, stamp_path, digest, script, margs in todo:
         if os.path.exists(stamp_path):
             os.remove(stamp_path)  # a half-written model must never look cached
         out = os.path.join(args.cache, name + ".onnx")
-        cmd = [sys.executable, args.script, *MODELS[name], "--out", out]
+        cmd = [sys.executable, script, *margs, "--out", out]
         print(f"{name}: exporting: {' '.join(cmd)}", flush=True)
         t0 = time.time()
         r = subprocess.run(cmd)
@@ -124,7 +153,7 @@ def main():
             failed.append(name)
             continue
         with open(stamp_path, "w", encoding="utf-8") as f:
-            json.dump({"hash": digest, "args": MODELS[name]}, f)
+            json.dump({"hash": digest, "args": margs}, f)
             f.write("\n")
         print(f"{name}: done in {time.time() - t0:.1f}s", flush=True)
     if failed:

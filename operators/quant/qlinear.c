@@ -1,0 +1,178 @@
+/* qlinear.c — the output stage of the integer-accumulating operators
+ * (qlinear.h): the plain-C store, the post-op check, the oneDNN attribute
+ * and bias, and weights folded to int8 for oneDNN. No operator's shapes.
+ */
+#include "qlinear.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "post_ops.h"
+
+bool ortc_q_qdq_mode(const ortc_opctx *c)
+{
+    return ortc_node_attr_int(c->node, "ortc_qdq", 0) == 1;
+}
+
+void ortc_qout_store(const ortc_qout *o, void *y, int64_t i, int64_t ch, int64_t acc)
+{
+    if (o->bias_i)
+        acc += o->bias_i[ch];
+    if (o->dtype == ORTC_DTYPE_INT32) {
+        /* ONNX: the accumulation may overflow only in 32 bits (it wraps) */
+        ((int32_t *)y)[i] = (int32_t)(uint32_t)(uint64_t)acc;
+        return;
+    }
+    double r = (double)acc * ((double)o->x_scale * o->w_scale[o->w_n > 1 ? ch : 0]);
+    if (o->bias_f)
+        r += o->bias_f[ch];
+    float v = (float)r;
+    if (o->post)
+        ortc_post_ops_apply(o->post, &v, 1);
+    switch (o->dtype) {
+    case ORTC_DTYPE_FLOAT: ((float *)y)[i] = v; break;
+    case ORTC_DTYPE_UINT8:
+        ((uint8_t *)y)[i] = (uint8_t)ortc_q_quantize(v, o->y_scale, o->y_zero, 0, 255);
+        break;
+    case ORTC_DTYPE_INT8:
+        ((int8_t *)y)[i] = (int8_t)ortc_q_quantize(v, o->y_scale, o->y_zero, -128, 127);
+        break;
+    default: break; /* the operators check the output type in infer */
+    }
+}
+
+ortc_status ortc_q_check_post_ops(ortc_opctx *c)
+{
+    const ortc_node *n = c->node;
+    for (int i = 0; i < n->n_post_ops; i++) {
+        ortc_post_op_kind kind = n->post_ops[i].kind;
+        if (!ortc_post_op_name(kind))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d has an unknown kind (%d)", i, (int)kind);
+        if (kind == ORTC_POST_OP_SUM)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d is a 'sum', which %s does not take", i,
+                                 n->op_type);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* attr's post-ops (the node's, from ortc_post_ops_to_attr) followed by
+ * y = alpha * y + beta. */
+static ortc_status append_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha, float beta)
+{
+    const_dnnl_post_ops_t have;
+    DNNL_CHECK(c, dnnl_primitive_attr_get_post_ops(attr, &have));
+    dnnl_post_ops_t ops;
+    DNNL_CHECK(c, dnnl_post_ops_create(&ops));
+    dnnl_status_t s = dnnl_success;
+    for (int i = 0; s == dnnl_success && i < dnnl_post_ops_len(have); i++) {
+        float scale, a, b;
+        dnnl_alg_kind_t alg;
+        if (dnnl_post_ops_get_kind(have, i) != dnnl_eltwise) {
+            s = dnnl_invalid_arguments; /* ortc_q_check_post_ops refused the others */
+            break;
+        }
+        s = dnnl_post_ops_get_params_eltwise(have, i, &scale, &alg, &a, &b);
+        if (s == dnnl_success)
+            s = dnnl_post_ops_append_eltwise(ops, scale, alg, a, b);
+    }
+    if (s == dnnl_success)
+        s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, alpha, beta);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    if (s != dnnl_success)
+        return ortc_dnnl_error(c, s, "building the requantizing post-ops", __FILE__, __LINE__);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, int ch_dim,
+                           int64_t channels, dnnl_primitive_attr_t *attr)
+{
+    ortc_status st = ortc_dnnl_attr_new(c, attr);
+    if (st)
+        return st;
+    float *scales = NULL;
+    dnnl_status_t s = dnnl_success;
+    const char *what = "";
+    if (o->dtype != ORTC_DTYPE_INT32) {
+        int64_t n = o->w_n > 1 ? channels : 1;
+        scales = malloc((size_t)n * sizeof *scales);
+        if (!scales) {
+            dnnl_primitive_attr_destroy(*attr);
+            *attr = NULL;
+            return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory (output scales)");
+        }
+        for (int64_t i = 0; i < n; i++)
+            scales[i] = o->x_scale * o->w_scale[i];
+        what = "dnnl_primitive_attr_set_output_scales";
+        s = dnnl_primitive_attr_set_output_scales(*attr, n, n > 1 ? 1 << ch_dim : 0, scales);
+        free(scales);
+    }
+    if (s == dnnl_success && x_zero != 0) {
+        what = "dnnl_primitive_attr_set_zero_points(DNNL_ARG_SRC)";
+        s = dnnl_primitive_attr_set_zero_points(*attr, DNNL_ARG_SRC, 1, 0, &x_zero);
+    }
+    if (s != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = NULL;
+        return ortc_dnnl_error(c, s, what, __FILE__, __LINE__);
+    }
+    if (o->dtype == ORTC_DTYPE_INT32)
+        return ORTC_STATUS_OK;
+    st = ortc_post_ops_to_attr(c, *attr, 0.0f);
+    if (!st && ortc_q_is_8bit(o->dtype))
+        st = append_linear(c, *attr, 1.0f / o->y_scale, (float)o->y_zero);
+    if (st) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = NULL;
+    }
+    return st;
+}
+
+ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, float **out)
+{
+    *out = NULL;
+    if (!o->bias_i && !o->bias_f)
+        return ORTC_STATUS_OK;
+    float *b = malloc((size_t)(channels ? channels : 1) * sizeof *b);
+    if (!b)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory (bias)");
+    for (int64_t i = 0; i < channels; i++)
+        b[i] = o->bias_i ? (float)o->bias_i[i]
+                         : o->bias_f[i] / (o->x_scale * o->w_scale[o->w_n > 1 ? i : 0]);
+    *out = b;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc_dtype w_dtype,
+                                int64_t n, const ortc_qparam *zero, int64_t channels, int64_t inner)
+{
+    *out = NULL;
+    int8_t *f = aligned_alloc(64, ((size_t)(n ? n : 1) + 63) & ~(size_t)63);
+    if (!f)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
+                             "out of memory folding int8 weights (%lld bytes)", (long long)n);
+    bool zeros = true; /* int8 weights and no zero points: a copy */
+    for (int64_t i = 0; i < zero->n && zeros; i++)
+        zeros = ortc_qparam_zero(zero, i) == 0;
+    if (zeros && w_dtype == ORTC_DTYPE_INT8) {
+        memcpy(f, w, (size_t)n);
+        *out = f;
+        return ORTC_STATUS_OK;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ch = zero->n > 1 ? (i / inner) % channels : 0;
+        int32_t v = (w_dtype == ORTC_DTYPE_UINT8 ? (int32_t)((const uint8_t *)w)[i]
+                                                 : (int32_t)((const int8_t *)w)[i]) -
+                    ortc_qparam_zero(zero, ch);
+        if (v < -128 || v > 127) {
+            free(f);
+            return ORTC_STATUS_OK;
+        }
+        f[i] = (int8_t)v;
+    }
+    *out = f;
+    return ORTC_STATUS_OK;
+}

@@ -1,0 +1,315 @@
+/* quantize.c — QuantizeLinear (opsets 10 and 13), DequantizeLinear (10, 13)
+ * and DynamicQuantizeLinear (11) in plain C: float32 or int32 to uint8 or
+ * int8 and back, per tensor or (opset 13) per axis, with ONNX's formulas
+ * (quant.h): round half to even, saturation. Each element's arithmetic is
+ * exactly the spec's in float32, so the graph pass's int8 kernels can be
+ * held to it. Kernels split the tensor over the node's threads.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "quant.h"
+
+static const char *in_name(const ortc_opctx *c, int i)
+{
+    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
+}
+
+static int n_threads(const ortc_opctx *c)
+{
+    return c->threads > 0 ? c->threads : 1;
+}
+
+/* Below this many elements per thread one thread does it all. */
+#define Q_MIN_PER_THREAD 16384
+
+static int threads_for(int64_t n, int threads)
+{
+    int64_t t = n / Q_MIN_PER_THREAD;
+    return t < 1 ? 1 : t < threads ? (int)t : threads;
+}
+
+/* ---- kernels ---------------------------------------------------------------- */
+
+/* One contiguous run of `len` elements with one parameter pair:
+ * ortc_q_quantize's steps (quant.h) with the clamps in float, which is the
+ * same arithmetic (the zero point and the bounds are small integers, exact
+ * in float). Without trapping math GCC makes the comparisons vector selects
+ * (NaN still selects the bound) and vectorises the loop. */
+#define Q_ROW(name, TY, TX)                                                                        \
+    __attribute__((optimize("no-trapping-math"))) static void name(                                \
+        TY *y, const TX *x, int64_t len, float s, int32_t z, int32_t lo, int32_t hi)               \
+    {                                                                                              \
+        const float zf = (float)z, lof = (float)lo, hif = (float)hi;                               \
+        _Pragma("omp simd") for (int64_t i = 0; i < len; i++)                                      \
+        {                                                                                          \
+            float v = (float)x[i] / s;                                                             \
+            v = v > -4194304.0f ? v : -4194304.0f;                                                 \
+            v = v < 4194304.0f ? v : 4194304.0f;                                                   \
+            v = ((v + 12582912.0f) - 12582912.0f) + zf; /* ortc_q_round, inline */                 \
+            v = v > lof ? v : lof;                                                                 \
+            v = v < hif ? v : hif;                                                                 \
+            y[i] = (TY)(int32_t)v;                                                                 \
+        }                                                                                          \
+    }
+Q_ROW(q_row_f32_u8, uint8_t, float)
+Q_ROW(q_row_f32_i8, int8_t, float)
+Q_ROW(q_row_i32_u8, uint8_t, int32_t)
+Q_ROW(q_row_i32_i8, int8_t, int32_t)
+
+#define DQ_ROW(name, TX)                                                                           \
+    static void name(float *y, const TX *x, int64_t len, float s, int32_t z)                       \
+    {                                                                                              \
+        _Pragma("omp simd") for (int64_t i = 0; i < len; i++) y[i] =                               \
+            ortc_q_dequantize((int32_t)x[i], s, z);                                                \
+    }
+DQ_ROW(dq_row_u8, uint8_t)
+DQ_ROW(dq_row_i8, int8_t)
+DQ_ROW(dq_row_i32, int32_t)
+
+/* The index range [i0, i1) of the flattened (outer, c, inner) tensor,
+ * walked in runs that share one parameter pair. */
+#define FOR_RUNS(i0, i1, c, inner, ch, at, len, BODY)                                              \
+    for (int64_t at = (i0); at < (i1);) {                                                          \
+        int64_t ch = (at / (inner)) % (c);                                                         \
+        int64_t len = (inner)-at % (inner);                                                        \
+        if (len > (i1)-at)                                                                         \
+            len = (i1)-at;                                                                         \
+        BODY;                                                                                      \
+        at += len;                                                                                 \
+    }
+
+void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
+                         int64_t outer, int64_t c, int64_t inner, int threads)
+{
+    if (p->n == 1) { /* per tensor: one flat run */
+        inner *= outer * c;
+        outer = c = 1;
+    }
+    const int64_t n = outer * c * inner;
+    const int32_t lo = ortc_q_min(p->dtype), hi = ortc_q_max(p->dtype);
+    const bool u8 = p->dtype == ORTC_DTYPE_UINT8, f32 = x_dtype == ORTC_DTYPE_FLOAT;
+#pragma omp parallel num_threads(threads_for(n, threads))
+    {
+        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = (n + nt - 1) / nt;
+        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
+        FOR_RUNS(i0, i1, c, inner, ch, at, len, {
+            float s = p->scale[p->n == 1 ? 0 : ch];
+            int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
+            if (f32 && u8)
+                q_row_f32_u8((uint8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
+            else if (f32)
+                q_row_f32_i8((int8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
+            else if (u8)
+                q_row_i32_u8((uint8_t *)y + at, (const int32_t *)x + at, len, s, z, lo, hi);
+            else
+                q_row_i32_i8((int8_t *)y + at, (const int32_t *)x + at, len, s, z, lo, hi);
+        })
+    }
+}
+
+void ortc_q_dequantize_run(float *y, const void *x, const ortc_qparam *p, int64_t outer, int64_t c,
+                           int64_t inner, int threads)
+{
+    if (p->n == 1) {
+        inner *= outer * c;
+        outer = c = 1;
+    }
+    const int64_t n = outer * c * inner;
+    const ortc_dtype d = p->dtype;
+#pragma omp parallel num_threads(threads_for(n, threads))
+    {
+        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = (n + nt - 1) / nt;
+        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
+        FOR_RUNS(i0, i1, c, inner, ch, at, len, {
+            float s = p->scale[p->n == 1 ? 0 : ch];
+            int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
+            if (d == ORTC_DTYPE_UINT8)
+                dq_row_u8(y + at, (const uint8_t *)x + at, len, s, z);
+            else if (d == ORTC_DTYPE_INT8)
+                dq_row_i8(y + at, (const int8_t *)x + at, len, s, z);
+            else
+                dq_row_i32(y + at, (const int32_t *)x + at, len, s, z);
+        })
+    }
+}
+
+/* (outer, c, inner) of x around the parameters' axis. */
+static void split_axis(const ortc_tensor *x, const ortc_qparam *p, int64_t *outer, int64_t *c,
+                       int64_t *inner)
+{
+    *outer = *c = *inner = 1;
+    if (p->n == 1) {
+        *inner = ortc_tensor_numel(x);
+        return;
+    }
+    for (int d = 0; d < x->rank; d++) {
+        if (d < p->axis)
+            *outer *= x->dims[d];
+        else if (d == p->axis)
+            *c = x->dims[d];
+        else
+            *inner *= x->dims[d];
+    }
+}
+
+/* ---- QuantizeLinear and DequantizeLinear --------------------------------------- */
+
+/* The parameters of x = input 0 (Q: the output's type, given by the zero
+ * point, uint8 without one; DQ: x's type). Opset 10 takes per-tensor
+ * parameters only; 13 per axis `axis` (default 1). */
+static ortc_status q_params(ortc_opctx *c, ortc_qparam *p, ortc_dtype qtype, const char *what)
+{
+    ortc_status st;
+    const ortc_tensor *x = c->in[0];
+    ortc_qshape shape = ORTC_Q_TENSOR;
+    int axis = -1;
+    if (ortc_op_version(c) >= 13) {
+        if ((st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
+            return st;
+        shape = ORTC_Q_AXIS;
+        int64_t a = ortc_node_attr_int(c->node, "axis", 1);
+        const ortc_tensor *s = c->in[1];
+        /* the axis matters only for a per-axis scale */
+        if (s && ortc_tensor_numel(s) != 1 && (st = ortc_op_axis(c, a, x->rank, &axis)))
+            return st;
+    } else if (ortc_node_attr(c->node, "axis")) {
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'axis' exists from opset 13; this node is opset %d",
+                             ortc_op_version(c));
+    }
+    char xw[300];
+    snprintf(xw, sizeof xw, "%s '%s'", what, in_name(c, 0));
+    return ortc_qparam_read(c, p, qtype, x->rank, x->dims, shape, axis, 1,
+                            c->n_in > 2 && c->in[2] ? 2 : -1, xw);
+}
+
+static ortc_status quantize_check(ortc_opctx *c, ortc_qparam *p)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
+        return st;
+    ortc_dtype qtype = ORTC_DTYPE_UINT8;
+    if (c->n_in > 2 && c->in[2]) {
+        qtype = c->in[2]->dtype;
+        if (!ortc_q_is_8bit(qtype))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "zero point '%s' is %s; QuantizeLinear produces uint8 or int8",
+                                 in_name(c, 2), ortc_dtype_name(qtype));
+    }
+    return q_params(c, p, qtype, "input");
+}
+
+ortc_status ortc_quantize_linear_infer(ortc_opctx *c)
+{
+    ortc_qparam p;
+    ortc_status st = quantize_check(c, &p);
+    if (!st)
+        ortc_op_set_output(c, 0, p.dtype, c->in[0]->rank, c->in[0]->dims);
+    return st;
+}
+
+ortc_status ortc_quantize_linear_run(ortc_opctx *c)
+{
+    ortc_qparam p;
+    ortc_status st = quantize_check(c, &p);
+    if (st || (st = ortc_qparam_values(c, &p)))
+        return st;
+    int64_t outer, ch, inner;
+    split_axis(c->in[0], &p, &outer, &ch, &inner);
+    ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
+                        n_threads(c));
+    return ORTC_STATUS_OK;
+}
+
+static ortc_status dequantize_check(ortc_opctx *c, ortc_qparam *p)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
+        return st;
+    return q_params(c, p, c->in[0]->dtype, "input");
+}
+
+ortc_status ortc_dequantize_linear_infer(ortc_opctx *c)
+{
+    ortc_qparam p;
+    ortc_status st = dequantize_check(c, &p);
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
+    return st;
+}
+
+ortc_status ortc_dequantize_linear_run(ortc_opctx *c)
+{
+    ortc_qparam p;
+    ortc_status st = dequantize_check(c, &p);
+    if (st || (st = ortc_qparam_values(c, &p)))
+        return st;
+    int64_t outer, ch, inner;
+    split_axis(c->in[0], &p, &outer, &ch, &inner);
+    ortc_q_dequantize_run(c->out[0]->data, c->in[0]->data, &p, outer, ch, inner, n_threads(c));
+    return ORTC_STATUS_OK;
+}
+
+/* ---- DynamicQuantizeLinear --------------------------------------------------------
+ * The function body ONNX gives, step by step in float32: the range of x
+ * widened to include 0, scale = range / 255, zero point = round(clip(0 -
+ * min / scale, 0, 255)), then QuantizeLinear. An x of zeros only (range 0,
+ * where the body divides 0 by 0) gives scale 0, zero point 0 and y 0; a NaN
+ * in x gives scale NaN, zero point 0 and y 0. */
+
+static ortc_status dynq_check(ortc_opctx *c)
+{
+    ortc_status st;
+    if ((st = ortc_op_check_arity(c, 1, 1, 3, 3)) || (st = ortc_op_check_input(c, 0)))
+        return st;
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dynamic_quantize_infer(ortc_opctx *c)
+{
+    ortc_status st = dynq_check(c);
+    if (st)
+        return st;
+    ortc_op_set_output(c, 0, ORTC_DTYPE_UINT8, c->in[0]->rank, c->in[0]->dims);
+    ortc_op_set_output(c, 1, ORTC_DTYPE_FLOAT, 0, NULL);
+    ortc_op_set_output(c, 2, ORTC_DTYPE_UINT8, 0, NULL);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dynamic_quantize_run(ortc_opctx *c)
+{
+    ortc_status st = dynq_check(c);
+    if (st)
+        return st;
+    const float *x = c->in[0]->data;
+    const int64_t n = ortc_tensor_numel(c->in[0]);
+    float lo = 0.0f, hi = 0.0f; /* ReduceMin/Max, then Min/Max with 0 */
+    bool nan = false;
+    for (int64_t i = 0; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+        nan |= x[i] != x[i];
+    }
+    float scale = nan ? NAN : (hi - lo) / 255.0f;
+    uint8_t zero = 0;
+    if (scale > 0.0f) {
+        float z = 0.0f - lo / scale;
+        z = z < 0.0f ? 0.0f : z > 255.0f ? 255.0f : z;
+        zero = (uint8_t)ortc_q_round(z);
+    }
+    *(float *)c->out[1]->data = scale;
+    *(uint8_t *)c->out[2]->data = zero;
+    uint8_t *y = c->out[0]->data;
+    if (!(scale > 0.0f) || !isfinite(scale)) {
+        memset(y, 0, (size_t)n);
+        return ORTC_STATUS_OK;
+    }
+    ortc_qparam p = {.dtype = ORTC_DTYPE_UINT8, .n = 1, .axis = -1, .scale = &scale, .zero = &zero};
+    ortc_q_quantize_run(y, x, ORTC_DTYPE_FLOAT, &p, 1, 1, n, n_threads(c));
+    return ORTC_STATUS_OK;
+}

@@ -1,0 +1,621 @@
+/* pass_qdq.c — QDQ models run in int8. The QDQ format (what ONNX Runtime's
+ * quantizer and PyTorch's fake-quantize export write) surrounds each
+ * compute op with DequantizeLinear on its input and weights and a
+ * QuantizeLinear after it:
+ *
+ *   xq -> DQ -> Conv/Gemm/MatMul (weights DQ(int8 constant) or DQ(Q(float
+ *   constant)), bias) [-> Add(constant bias)] [-> Relu/Clip/...] -> Q -> yq
+ *
+ * Each such group becomes one QLinearConv or QLinearMatMul node in the
+ * ortc_qdq mode (operators/quant/qlinear.h) reading xq and writing yq,
+ * which runs as one oneDNN int8 primitive: per-tensor input parameters,
+ * per-tensor or per-output-channel weight parameters, the bias kept in
+ * float32 (real units: the primitive adds bias / (x_scale * w_scale) to its
+ * exact integer accumulator, which is the group's float bias without the
+ * extra rounding of ONNX Runtime's int32 bias), the element-wise followers
+ * as post-ops on the real value, then requantization to yq's parameters.
+ * Without a trailing QuantizeLinear the node outputs the float32 value.
+ * The arithmetic is the group's within one quantization step (qconv.c).
+ *
+ * Data movement between quantized values stays in int8 where that is
+ * exact: DQ -> Flatten/Reshape/Squeeze/Unsqueeze/Transpose -> Q with the
+ * same parameters on both sides (and Concat of inputs all quantized like
+ * its output) runs on xq directly (these ops only move values, and
+ * Q(DQ(v)) = v). MaxPool (see moves_values), Add, AveragePool and every
+ * other op between a DequantizeLinear and a QuantizeLinear run in float32
+ * exactly as the graph says.
+ *
+ * Groups are left alone (float32) where the fused op could not run on
+ * oneDNN: weights that are not constant, weights minus zero point outside
+ * int8, per-axis input or output parameters, Gemm with transA. Runs first
+ * in the pipeline: constant folding would otherwise turn DQ(int8 weights)
+ * into float32 weights; the parameters a group needs are folded here
+ * (Constant/Identity chains, Q(float weights), DQ(int32 bias)).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir_edit.h"
+#include "pass_impl.h"
+
+/* ---- constants ---------------------------------------------------------------- */
+
+typedef struct qdq_ctx {
+    ortc_pass_ctx *pc;
+} qdq_ctx;
+
+static void set_info(ortc_pass_ctx *pc, ortc_value *v)
+{
+    if (v->index >= pc->info_cap)
+        return;
+    ortc_pass_info *in = &pc->info[v->index];
+    const ortc_tensor *t = &v->constant->t;
+    in->dtype = t->dtype;
+    in->rank = t->rank;
+    memcpy(in->dims, t->dims, sizeof in->dims);
+    in->data = t->data;
+}
+
+/* v's tensor when v is (or can be made, by evaluating its producer and the
+ * producer's own constant inputs) a constant of the top-level graph;
+ * NULL otherwise. Errors only for failures that are not the op's. */
+static ortc_status const_of(qdq_ctx *q, ortc_value *v, int depth, const ortc_tensor **out)
+{
+    ortc_pass_ctx *pc = q->pc;
+    *out = NULL;
+    if (!v || v->graph != pc->g)
+        return ORTC_STATUS_OK;
+    if (v->kind == ORTC_VALUE_CONSTANT) {
+        if (v->constant)
+            *out = &v->constant->t;
+        return ORTC_STATUS_OK;
+    }
+    ortc_node *p = v->producer;
+    if (!p || depth > 8 || v->kind != ORTC_VALUE_INTERMEDIATE)
+        return ORTC_STATUS_OK;
+    for (int i = 0; i < p->n_inputs; i++) {
+        const ortc_tensor *t;
+        ortc_status st = const_of(q, p->inputs[i], depth + 1, &t);
+        if (st || (p->inputs[i] && !t))
+            return st;
+        ortc_pass_infer_node(pc, p); /* its inputs are constants now */
+    }
+    ortc_pass_infer_node(pc, p);
+    if (!ortc_pass_foldable(pc, p))
+        return ORTC_STATUS_OK;
+    ortc_const_tensor *res[8] = {0};
+    if (p->n_outputs > 8)
+        return ORTC_STATUS_OK;
+    bool ok;
+    ortc_status st = ortc_pass_evaluate(pc, p, res, &ok);
+    if (st || !ok)
+        return st;
+    for (int k = 0; k < p->n_outputs; k++) {
+        ortc_value *o = p->outputs[k];
+        if (!o) {
+            ortc_const_tensor_free(res[k]);
+            continue;
+        }
+        ortc_value_set_constant(o, res[k]);
+        o->producer = NULL; /* p is removed before finalize */
+        set_info(pc, o);
+    }
+    char lab[300];
+    ortc_pass_note(pc, "passes: qdq: evaluated %s", ortc_pass_node_label(lab, sizeof lab, p));
+    for (int k = 0; k < p->n_inputs; k++)
+        ortc_pass_release_constant(pc, p->inputs[k], p, NULL);
+    ortc_ir_remove_node(pc->g, p);
+    pc->stats.folded++;
+    *out = &v->constant->t;
+    return ortc_pass_finalize(pc, "qdq"); /* producers and uses current again */
+}
+
+static int64_t numel(const ortc_tensor *t)
+{
+    return t ? ortc_tensor_numel(t) : 0;
+}
+
+/* ---- DequantizeLinear operands -------------------------------------------------- */
+
+/* A DequantizeLinear's operand: the quantized value, its parameters
+ * (constants; zero NULL when absent) and its type. */
+typedef struct dq_operand {
+    ortc_node *dq;
+    ortc_value *q;
+    ortc_value *scale, *zero;
+    const ortc_tensor *scale_t, *zero_t;
+    ortc_dtype dtype; /* UINT8/INT8; UNDEFINED when unknown */
+    int axis;         /* the DQ's axis (normalised by the caller) */
+} dq_operand;
+
+/* The quantized type of v: its zero point's, Q's output, or inferred. */
+static ortc_dtype q_dtype(const ortc_pass_ctx *pc, const ortc_value *v, const ortc_tensor *zero)
+{
+    if (zero)
+        return zero->dtype;
+    const ortc_pass_info *in = ortc_pass_value(pc, v);
+    if (in && in->dtype != ORTC_DTYPE_UNDEFINED)
+        return in->dtype;
+    if (v->producer && ortc_pass_is_op(v->producer, "QuantizeLinear") &&
+        (v->producer->n_inputs < 3 || !v->producer->inputs[2]))
+        return ORTC_DTYPE_UINT8;
+    if (v->kind == ORTC_VALUE_CONSTANT && v->constant)
+        return v->constant->t.dtype;
+    return ORTC_DTYPE_UNDEFINED;
+}
+
+/* v = DequantizeLinear(q, scale[, zero]) with constant 8-bit parameters. */
+static ortc_status dq_operand_of(qdq_ctx *q, ortc_value *v, dq_operand *d, bool *ok)
+{
+    *ok = false;
+    memset(d, 0, sizeof *d);
+    ortc_node *n = v ? v->producer : NULL;
+    if (!n || !ortc_pass_is_op(n, "DequantizeLinear") || n->n_inputs < 2 || !n->inputs[0] ||
+        !n->inputs[1] || n->n_outputs != 1)
+        return ORTC_STATUS_OK;
+    ortc_status st;
+    d->dq = n;
+    d->q = n->inputs[0];
+    d->scale = n->inputs[1];
+    d->zero = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    if ((st = const_of(q, d->scale, 0, &d->scale_t)) ||
+        (d->zero && (st = const_of(q, d->zero, 0, &d->zero_t))))
+        return st;
+    if (!d->scale_t || (d->zero && !d->zero_t) || d->scale_t->dtype != ORTC_DTYPE_FLOAT)
+        return ORTC_STATUS_OK;
+    if (d->zero_t && numel(d->zero_t) != numel(d->scale_t))
+        return ORTC_STATUS_OK;
+    for (int64_t i = 0; i < numel(d->scale_t); i++) {
+        float s = ((const float *)d->scale_t->data)[i];
+        if (!(s > 0.0f) || s > 3.0e38f)
+            return ORTC_STATUS_OK; /* the operators report it */
+    }
+    d->dtype = q_dtype(q->pc, d->q, d->zero_t);
+    d->axis = (int)ortc_node_attr_int(n, "axis", 1);
+    *ok = d->dtype == ORTC_DTYPE_UINT8 || d->dtype == ORTC_DTYPE_INT8;
+    return ORTC_STATUS_OK;
+}
+
+/* The same for a QuantizeLinear node: constant per-tensor parameters. */
+static ortc_status q_params_of(qdq_ctx *q, ortc_node *n, dq_operand *d, bool *ok)
+{
+    *ok = false;
+    memset(d, 0, sizeof *d);
+    if (n->n_inputs < 2 || !n->inputs[1] || n->n_outputs != 1 || !n->outputs[0])
+        return ORTC_STATUS_OK;
+    d->scale = n->inputs[1];
+    d->zero = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    ortc_status st;
+    if ((st = const_of(q, d->scale, 0, &d->scale_t)) ||
+        (d->zero && (st = const_of(q, d->zero, 0, &d->zero_t))))
+        return st;
+    if (!d->scale_t || d->scale_t->dtype != ORTC_DTYPE_FLOAT || numel(d->scale_t) != 1 ||
+        (d->zero && (!d->zero_t || numel(d->zero_t) != 1)))
+        return ORTC_STATUS_OK;
+    float s = *(const float *)d->scale_t->data;
+    if (!(s > 0.0f) || s > 3.0e38f)
+        return ORTC_STATUS_OK;
+    d->dtype = d->zero_t ? d->zero_t->dtype : ORTC_DTYPE_UINT8;
+    *ok = d->dtype == ORTC_DTYPE_UINT8 || d->dtype == ORTC_DTYPE_INT8;
+    return ORTC_STATUS_OK;
+}
+
+/* Parameters a and b are the same numbers (per tensor; zero points absent
+ * count as 0 of the same type). */
+static bool same_params(const dq_operand *a, const dq_operand *b)
+{
+    if (numel(a->scale_t) != 1 || numel(b->scale_t) != 1 || a->dtype != b->dtype)
+        return false;
+    if (memcmp(a->scale_t->data, b->scale_t->data, sizeof(float)))
+        return false;
+    int za = 0, zb = 0;
+    if (a->zero_t)
+        za = a->dtype == ORTC_DTYPE_UINT8 ? *(const uint8_t *)a->zero_t->data
+                                          : *(const int8_t *)a->zero_t->data;
+    if (b->zero_t)
+        zb = b->dtype == ORTC_DTYPE_UINT8 ? *(const uint8_t *)b->zero_t->data
+                                          : *(const int8_t *)b->zero_t->data;
+    return za == zb;
+}
+
+/* ---- compute groups ------------------------------------------------------------------ */
+
+/* What follows the compute op up to the QuantizeLinear. */
+typedef struct chain {
+    ortc_node *nodes[ORTC_MAX_POST_OPS + 2];
+    int n_nodes;
+    ortc_post_op post[ORTC_MAX_POST_OPS];
+    int n_post;
+    ortc_value *bias; /* from an Add with a constant [N] operand (MatMul, Gemm) */
+    ortc_value *out;  /* the group's output value */
+    ortc_node *quant; /* the QuantizeLinear, or NULL (float32 output) */
+    dq_operand y;     /* its parameters */
+} chain;
+
+/* A constant float32 vector of `count` values on the last axis: [count],
+ * [1, count] (any leading 1s). */
+static bool is_row_vector(const ortc_tensor *t, int64_t count)
+{
+    if (!t || t->dtype != ORTC_DTYPE_FLOAT || t->rank < 1 || t->dims[t->rank - 1] != count)
+        return false;
+    for (int d = 0; d < t->rank - 1; d++)
+        if (t->dims[d] != 1)
+            return false;
+    return true;
+}
+
+static ortc_status follow(qdq_ctx *q, ortc_node *op, bool may_add_bias, int64_t channels, chain *ch)
+{
+    ortc_pass_ctx *pc = q->pc;
+    memset(ch, 0, sizeof *ch);
+    ch->out = op->outputs[0];
+    for (;;) {
+        ortc_node *u = ortc_pass_single_user(ch->out);
+        if (!u || u->n_outputs < 1 || !u->outputs[0] || ch->n_nodes == ORTC_MAX_POST_OPS + 1)
+            return ORTC_STATUS_OK;
+        int at = ch->out->uses[0].input;
+        ortc_status st;
+        if (ortc_pass_is_op(u, "QuantizeLinear")) {
+            bool ok;
+            if (at != 0 || (st = q_params_of(q, u, &ch->y, &ok)))
+                return st;
+            if (ok) {
+                ch->quant = u;
+                ch->nodes[ch->n_nodes++] = u;
+                ch->out = u->outputs[0];
+            }
+            return ORTC_STATUS_OK;
+        }
+        if (ortc_pass_is_op(u, "Add") && u->n_inputs == 2 && u->n_outputs == 1) {
+            const ortc_tensor *b;
+            if (!may_add_bias || ch->bias || ch->n_post ||
+                (st = const_of(q, u->inputs[1 - at], 0, &b)))
+                return st;
+            if (!is_row_vector(b, channels))
+                return ORTC_STATUS_OK;
+            ch->bias = u->inputs[1 - at];
+            ch->nodes[ch->n_nodes++] = u;
+            ch->out = u->outputs[0];
+            continue;
+        }
+        /* an element-wise follower describing itself as a post-op (its
+         * other inputs, Clip's bounds say, folded first) */
+        for (int i = 0; i < u->n_inputs; i++) {
+            const ortc_tensor *t;
+            if (i != at && u->inputs[i] && (st = const_of(q, u->inputs[i], 0, &t)))
+                return st;
+        }
+        ortc_post_op po;
+        if (u->n_outputs != 1 || ch->n_post == ORTC_MAX_POST_OPS ||
+            !ortc_pass_post_op(pc, u, at, ORTC_DTYPE_FLOAT, &po) || po.kind == ORTC_POST_OP_SUM)
+            return ORTC_STATUS_OK;
+        ch->post[ch->n_post++] = po;
+        ch->nodes[ch->n_nodes++] = u;
+        ch->out = u->outputs[0];
+    }
+}
+
+/* Every w - zero[ch] (ch = (i / inner) % channels when per channel) fits
+ * int8, the fused op's condition for oneDNN. */
+static bool weights_fit(const ortc_tensor *w, const dq_operand *d, int64_t channels, int64_t inner)
+{
+    int64_t n = numel(w), nz = numel(d->zero_t);
+    bool zero = true; /* int8 weights minus zero points of 0: always */
+    for (int64_t i = 0; i < nz && zero; i++)
+        zero = d->dtype == ORTC_DTYPE_UINT8 ? ((const uint8_t *)d->zero_t->data)[i] == 0
+                                            : ((const int8_t *)d->zero_t->data)[i] == 0;
+    if (zero && w->dtype == ORTC_DTYPE_INT8)
+        return true;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t v = w->dtype == ORTC_DTYPE_UINT8 ? ((const uint8_t *)w->data)[i]
+                                                 : ((const int8_t *)w->data)[i];
+        if (d->zero_t) {
+            int64_t ch = nz > 1 ? (i / inner) % channels : 0;
+            v -= d->dtype == ORTC_DTYPE_UINT8 ? ((const uint8_t *)d->zero_t->data)[ch]
+                                              : ((const int8_t *)d->zero_t->data)[ch];
+        }
+        if (v < -128 || v > 127)
+            return false;
+    }
+    return true;
+}
+
+/* dst (c x r) = src (r x c) transposed, one byte each, by 32 x 32 tiles. */
+static void transpose8(uint8_t *dst, const uint8_t *src, int64_t r, int64_t c)
+{
+    for (int64_t i0 = 0; i0 < r; i0 += 32)
+        for (int64_t j0 = 0; j0 < c; j0 += 32) {
+            int64_t i1 = i0 + 32 < r ? i0 + 32 : r, j1 = j0 + 32 < c ? j0 + 32 : c;
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = j0; j < j1; j++)
+                    dst[j * r + i] = src[i * c + j];
+        }
+}
+
+/* A new constant of g named after base (NULL on OOM: error set). */
+static ortc_value *new_const(ortc_pass_ctx *pc, const char *base, ortc_const_tensor *t)
+{
+    if (!t) {
+        ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+        return NULL;
+    }
+    ortc_value *v = ortc_ir_add_constant(pc->g, base, t);
+    if (!v)
+        ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    return v;
+}
+
+/* The fused node in op's place: inputs in[0..n_in), output ch->out, the
+ * chain's post-ops, ortc_qdq = 1; op and the chain removed. */
+static ortc_status replace(qdq_ctx *q, ortc_node *op, const char *op_type, ortc_value **in,
+                           int n_in, chain *ch, bool move_attrs)
+{
+    ortc_pass_ctx *pc = q->pc;
+    if (!ortc_registry_find("", op_type, op->opset))
+        return ORTC_STATUS_OK; /* an opset before QLinearConv-10: left in float32 */
+    ortc_node *f = ortc_ir_insert_node(pc->g, op->index, op_type, "", op->name, n_in, 1);
+    if (!f || !f->op)
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    memcpy(f->inputs, in, (size_t)n_in * sizeof *in);
+    f->outputs[0] = ch->out;
+    if (move_attrs) {
+        f->attrs = op->attrs;
+        f->n_attrs = op->n_attrs;
+        op->attrs = NULL;
+        op->n_attrs = 0;
+    }
+    ortc_attr *a = ortc_node_add_attr(f, "ortc_qdq", ORTC_ATTR_INT);
+    if (!a)
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    a->i = 1;
+    for (int i = 0; i < ch->n_post; i++)
+        ortc_node_add_post_op(f, ch->post[i]);
+    char l1[300], l2[300];
+    ortc_pass_note(pc, "passes: qdq: %s -> %s reading '%s', writing '%s' (%s, %d post-ops)",
+                   ortc_pass_node_label(l1, sizeof l1, op), ortc_pass_node_label(l2, sizeof l2, f),
+                   in[0]->name, ch->out->name, ch->quant ? "requantized" : "float32 output",
+                   ch->n_post);
+    for (int i = 0; i < ch->n_nodes; i++)
+        ortc_ir_remove_node(pc->g, ch->nodes[i]);
+    ortc_ir_remove_node(pc->g, op);
+    pc->stats.qdq_groups++;
+    return ortc_pass_finalize(pc, "qdq");
+}
+
+static ortc_status try_conv(qdq_ctx *q, ortc_node *n)
+{
+    if (n->n_inputs < 2 || n->n_inputs > 3 || n->n_outputs != 1 || !n->outputs[0])
+        return ORTC_STATUS_OK;
+    dq_operand x, w;
+    bool ok;
+    ortc_status st;
+    if ((st = dq_operand_of(q, n->inputs[0], &x, &ok)) || !ok || numel(x.scale_t) != 1 ||
+        (st = dq_operand_of(q, n->inputs[1], &w, &ok)) || !ok)
+        return st;
+    const ortc_tensor *wt, *bt = NULL;
+    if ((st = const_of(q, w.q, 0, &wt)) || !wt || wt->rank < 3)
+        return st;
+    const int64_t m = wt->dims[0], inner = numel(wt) / (m ? m : 1);
+    int64_t ns = numel(w.scale_t);
+    if (ns != 1 && (ns != m || (w.axis != 0 && w.axis != -wt->rank)))
+        return ORTC_STATUS_OK;
+    if (!weights_fit(wt, &w, m, inner))
+        return ORTC_STATUS_OK;
+    ortc_value *bias = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    if (bias && ((st = const_of(q, bias, 0, &bt)) || !bt || bt->dtype != ORTC_DTYPE_FLOAT ||
+                 bt->rank != 1 || bt->dims[0] != m))
+        return st;
+    chain ch;
+    if ((st = follow(q, n, false, m, &ch)))
+        return st;
+    ortc_value *in[9] = {x.q,
+                         x.scale,
+                         x.zero,
+                         w.q,
+                         w.scale,
+                         w.zero,
+                         ch.quant ? ch.y.scale : NULL,
+                         ch.quant ? ch.y.zero : NULL,
+                         bias};
+    return replace(q, n, "QLinearConv", in, 9, &ch, true);
+}
+
+/* Gemm (transA 0, alpha/beta folded) and MatMul over constant 2-D weights. */
+static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
+{
+    ortc_pass_ctx *pc = q->pc;
+    bool gemm = ortc_pass_is_op(n, "Gemm");
+    if (n->n_inputs < 2 || n->n_inputs > (gemm ? 3 : 2) || n->n_outputs != 1 || !n->outputs[0])
+        return ORTC_STATUS_OK;
+    if (gemm && ortc_node_attr_int(n, "transA", 0) != 0)
+        return ORTC_STATUS_OK;
+    const bool trans_b = gemm && ortc_node_attr_int(n, "transB", 0) != 0;
+    const float alpha = gemm ? ortc_node_attr_float(n, "alpha", 1.0f) : 1.0f;
+    const float beta = gemm ? ortc_node_attr_float(n, "beta", 1.0f) : 1.0f;
+    dq_operand a, b;
+    bool ok;
+    ortc_status st;
+    if ((st = dq_operand_of(q, n->inputs[0], &a, &ok)) || !ok || numel(a.scale_t) != 1 ||
+        (st = dq_operand_of(q, n->inputs[1], &b, &ok)) || !ok)
+        return st;
+    const ortc_tensor *bt, *ct = NULL;
+    if ((st = const_of(q, b.q, 0, &bt)) || !bt || bt->rank != 2)
+        return st;
+    const int64_t kdim = trans_b ? bt->dims[1] : bt->dims[0],
+                  ndim = trans_b ? bt->dims[0] : bt->dims[1];
+    /* per-channel: one per output column, the DQ's axis on N */
+    int64_t ns = numel(b.scale_t);
+    int n_axis = trans_b ? 0 : 1;
+    if (ns != 1 && (ns != ndim || (b.axis != n_axis && b.axis != n_axis - 2)))
+        return ORTC_STATUS_OK;
+    if (!weights_fit(bt, &b, ndim, trans_b ? kdim : 1))
+        return ORTC_STATUS_OK;
+    ortc_value *c = gemm && n->n_inputs > 2 ? n->inputs[2] : NULL;
+    if (c && beta != 0.0f && ((st = const_of(q, c, 0, &ct)) || !is_row_vector(ct, ndim)))
+        return st;
+    chain ch;
+    if ((st = follow(q, n, !(c && beta != 0.0f), ndim, &ch)))
+        return st;
+
+    /* B as (K, N) int8; the scale times alpha; the bias beta * C or the Add's */
+    ortc_value *bq = b.q, *bscale = b.scale, *bias = NULL;
+    char base[600];
+    if (trans_b) {
+        int64_t dims[2] = {kdim, ndim};
+        ortc_const_tensor *t = ortc_const_tensor_new(bt->dtype, 2, dims);
+        if (t)
+            transpose8(t->t.data, bt->data, ndim, kdim);
+        snprintf(base, sizeof base, "%s_kn", b.q->name);
+        if (!(bq = new_const(pc, base, t)))
+            return pc->err->status;
+    }
+    if (alpha != 1.0f) {
+        int64_t nd = ns;
+        ortc_const_tensor *t = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, ns > 1 ? 1 : 0, &nd);
+        if (t)
+            for (int64_t i = 0; i < ns; i++)
+                ((float *)t->t.data)[i] = alpha * ((const float *)b.scale_t->data)[i];
+        snprintf(base, sizeof base, "%s_alpha", b.scale->name);
+        if (!(bscale = new_const(pc, base, t)))
+            return pc->err->status;
+    }
+    const ortc_tensor *src = ct ? ct : ch.bias ? &ch.bias->constant->t : NULL;
+    if (src) {
+        int64_t nd = ndim;
+        ortc_const_tensor *t = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 1, &nd);
+        if (t)
+            for (int64_t i = 0; i < ndim; i++)
+                ((float *)t->t.data)[i] = (ct ? beta : 1.0f) * ((const float *)src->data)[i];
+        snprintf(base, sizeof base, "%s_bias", n->outputs[0]->name);
+        if (!(bias = new_const(pc, base, t)))
+            return pc->err->status;
+    }
+    ortc_value *in[9] = {a.q,
+                         a.scale,
+                         a.zero,
+                         bq,
+                         bscale,
+                         b.zero,
+                         ch.quant ? ch.y.scale : NULL,
+                         ch.quant ? ch.y.zero : NULL,
+                         bias};
+    return replace(q, n, "QLinearMatMul", in, bias ? 9 : 8, &ch, false);
+}
+
+/* ---- data movement in int8 -------------------------------------------------------------- */
+
+/* Ops that only move or select their input 0's values (the other inputs
+ * are shapes or axes): f(Q(DQ(v))) = Q(f(DQ(v))) when the parameters are
+ * the same on both sides. MaxPool is exact in int8 too (a max commutes
+ * with the monotonic Q(DQ(.))), but MaxPool-12's int8 kernel is plain C
+ * (operators/nn/pool.c) and measured 7x slower on ResNet-50's pooling than
+ * DequantizeLinear + oneDNN's float32 pooling + QuantizeLinear, so it
+ * stays in float32 until pool.c runs oneDNN's int8 pooling. */
+static bool moves_values(const ortc_node *n)
+{
+    static const char *ops[] = {"Flatten",   "Reshape",   "Squeeze",
+                                "Unsqueeze", "Transpose", "Identity"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (ortc_pass_is_op(n, ops[i]))
+            return true;
+    return false;
+}
+
+static ortc_status try_move(qdq_ctx *q, ortc_node *n)
+{
+    ortc_pass_ctx *pc = q->pc;
+    bool concat = ortc_pass_is_op(n, "Concat");
+    if ((!concat && !moves_values(n)) || !n->op || n->n_outputs != 1 || !n->outputs[0] ||
+        n->n_inputs < 1)
+        return ORTC_STATUS_OK;
+    ortc_node *u = ortc_pass_single_user(n->outputs[0]);
+    if (!u || !ortc_pass_is_op(u, "QuantizeLinear") || n->outputs[0]->uses[0].input != 0)
+        return ORTC_STATUS_OK;
+    dq_operand y, x;
+    bool ok;
+    ortc_status st;
+    if ((st = q_params_of(q, u, &y, &ok)) || !ok || !ortc_dtype_in(n->op->dtypes, y.dtype))
+        return st;
+    int n_data = concat ? n->n_inputs : 1;
+    ortc_value *src[64];
+    if (n_data > 64)
+        return ORTC_STATUS_OK;
+    for (int i = 0; i < n_data; i++) {
+        if ((st = dq_operand_of(q, n->inputs[i], &x, &ok)) || !ok || !same_params(&x, &y))
+            return st;
+        src[i] = x.q;
+    }
+    for (int i = 0; i < n_data; i++)
+        n->inputs[i] = src[i];
+    n->outputs[0] = u->outputs[0];
+    char l1[300];
+    ortc_pass_note(pc, "passes: qdq: %s runs on int8 '%s' -> '%s'",
+                   ortc_pass_node_label(l1, sizeof l1, n), src[0]->name, u->outputs[0]->name);
+    ortc_ir_remove_node(pc->g, u);
+    pc->stats.qdq_moved++;
+    return ortc_pass_finalize(pc, "qdq");
+}
+
+/* ---- the pass ---------------------------------------------------------------------------- */
+
+typedef ortc_status (*qdq_try)(qdq_ctx *q, ortc_node *n);
+
+/* Applies fn to each node present now (nodes fn removes are skipped). */
+static ortc_status for_each(qdq_ctx *q, qdq_try fn)
+{
+    ortc_graph *g = q->pc->g;
+    int count = g->n_nodes;
+    ortc_node **nodes = malloc((size_t)(count ? count : 1) * sizeof *nodes);
+    if (!nodes)
+        return ortc_err_set(q->pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    memcpy(nodes, g->nodes, (size_t)count * sizeof *nodes);
+    ortc_status st = ORTC_STATUS_OK;
+    for (int i = 0; !st && i < count; i++) {
+        bool present = false; /* a group removes its followers */
+        for (int k = 0; k < g->n_nodes && !present; k++)
+            present = g->nodes[k] == nodes[i];
+        if (present)
+            st = fn(q, nodes[i]);
+    }
+    free(nodes);
+    return st;
+}
+
+static ortc_status try_group(qdq_ctx *q, ortc_node *n)
+{
+    if (ortc_pass_is_op(n, "Conv"))
+        return try_conv(q, n);
+    if (ortc_pass_is_op(n, "Gemm") || ortc_pass_is_op(n, "MatMul"))
+        return try_matmul(q, n);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
+{
+    bool any = false;
+    for (int i = 0; i < pc->g->n_nodes && !any; i++)
+        any = ortc_pass_is_op(pc->g->nodes[i], "DequantizeLinear");
+    if (!any)
+        return ORTC_STATUS_OK;
+    qdq_ctx q = {.pc = pc};
+    ortc_status st = for_each(&q, try_group);
+    if (!st)
+        st = for_each(&q, try_move);
+    /* the DequantizeLinear nodes of weights and inputs the groups no longer
+     * read go now: constant folding (the next pass) would otherwise
+     * dequantize every weight tensor before dead-node elimination */
+    for (int i = pc->g->n_nodes - 1; !st && i >= 0; i--) {
+        ortc_node *n = pc->g->nodes[i];
+        ortc_value *v = n->n_outputs == 1 ? n->outputs[0] : NULL;
+        if (!ortc_pass_is_op(n, "DequantizeLinear") || !v || v->is_output || v->n_uses)
+            continue;
+        for (int k = 0; k < n->n_inputs; k++)
+            ortc_pass_release_constant(pc, n->inputs[k], n, NULL);
+        ortc_ir_remove_node(pc->g, n);
+        pc->stats.dead_nodes++;
+        st = ortc_pass_finalize(pc, "qdq");
+        i = pc->g->n_nodes; /* finalize may reorder */
+    }
+    return st;
+}
