@@ -47,7 +47,8 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
         return ORTC_STATUS_OK;
     int at = y->uses[0].input; /* e reads y there */
     ortc_post_op po;
-    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po))
+    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po) ||
+        (p->op->post_op_ok && !p->op->post_op_ok(p, &po)))
         return ORTC_STATUS_OK;
     ortc_value *sum = NULL;
     if (po.kind == ORTC_POST_OP_SUM) {
