@@ -14,14 +14,14 @@
 #include "dnnl_util.h"
 
 typedef struct concat_state {
-    bool fallback;            /* plain-C kernel on plain copies (unblock) */
+    bool fallback; /* plain-C kernel on plain copies (unblock) */
     ortc_dnnl_unblock unblock;
     dnnl_primitive_t prim;
-    int n_src;                /* non-empty inputs: src[k] is c->in[input[k]] */
-    int *input;               /* [n_src] */
-    ortc_dnnl_mem *mem;       /* [n_src + 1]: the sources, then the output */
-    ortc_dnnl_mem scratch;    /* the primitive's scratchpad (none: no objects) */
-    dnnl_exec_arg_t *args;    /* [ORTC_MAX_CONTEXTS][n_src + 2] */
+    int n_src;                 /* non-empty inputs: src[k] is c->in[input[k]] */
+    int *input;                /* [n_src] */
+    ortc_dnnl_mem *mem;        /* [n_src + 1]: the sources, then the output */
+    ortc_dnnl_mem scratch;     /* the primitive's scratchpad (none: no objects) */
+    dnnl_exec_arg_t *args;     /* [ORTC_MAX_CONTEXTS][n_src + 2] */
     dnnl_memory_desc_t dst_md; /* the output's layout (a blocked out_layout points here) */
 } concat_state;
 
@@ -194,8 +194,8 @@ ortc_status ortc_concat_dnnl_run(ortc_opctx *c, ortc_status (*plain)(ortc_opctx 
         void *data = k < n ? c->in[s->input[k]]->data : c->out[0]->data;
         if ((st = ortc_dnnl_set(c, &s->mem[k], data)))
             return st;
-        args[na++] = (dnnl_exec_arg_t){k < n ? DNNL_ARG_MULTIPLE_SRC + k : DNNL_ARG_DST,
-                                       s->mem[k].m[ctx]};
+        args[na++] =
+            (dnnl_exec_arg_t){k < n ? DNNL_ARG_MULTIPLE_SRC + k : DNNL_ARG_DST, s->mem[k].m[ctx]};
     }
     if (s->scratch.m[0]) {
         if (!c->scratch)
