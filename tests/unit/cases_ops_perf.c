@@ -88,6 +88,19 @@ static double h_hard_sigmoid(double x, double s)
     double v = 0.2 * x + 0.5;
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
+/* x * clamp01(x / 6 + 0.5): -3 -> 0, -1 -> -1/3, -0.25 -> -0.1198, 0.5 -> 0.2917, 2 -> 5/3 */
+static double h_hard_swish(double x, double s)
+{
+    (void)s;
+    double v = x / 6 + 0.5;
+    return x * (v < 0 ? 0 : v > 1 ? 1 : v);
+}
+/* x * sigmoid(x) (SiLU) */
+static double h_swish(double x, double s)
+{
+    (void)s;
+    return x / (1 + exp(-x));
+}
 static double h_sum(double x, double s)
 {
     return x + s;
@@ -109,7 +122,8 @@ static const hand_case hand_cases[] = {
     {"sigmoid", h_sigmoid},   {"tanh", h_tanh},
     {"elu:0.5", h_elu},       {"hard_sigmoid:0.2:0.5", h_hard_sigmoid},
     {"sum", h_sum},           {"relu,sum,clip:0:1.5", h_relu_sum_clip},
-    {"sum,relu", h_sum_relu},
+    {"sum,relu", h_sum_relu}, {"hard_swish", h_hard_swish},
+    {"swish", h_swish},
 };
 
 static bool has_sum(const char *list)
