@@ -221,6 +221,11 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
 {
     DNNL_CHECK(c, dnnl_primitive_create(&st->prim, pd));
+    snprintf(st->impl, sizeof st->impl, "%s", ortc_dnnl_impl_name(pd));
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) != dnnl_success ||
+        kind != dnnl_reorder || !c->impl)
+        c->impl = st->impl;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (bytes > 0) {

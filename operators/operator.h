@@ -58,6 +58,12 @@ typedef struct ortc_opctx {
     int *view;            /* [n_out], -1: output k IS input j's memory
                                  reinterpreted (plain layout, no copy); run
                                  is then not called for this step */
+    /* The kernel run will use, for profiles: oneDNN's implementation name
+     * ("brgconv:avx512_core", "jit:uni", "ref:any"; set by the oneDNN glue
+     * when it creates the op's primitive) or "ortc:<kernel>" for this
+     * project's own; NULL: the op's plain-C kernel. Static or owned by the
+     * op's state. */
+    const char *impl;
     /* Set by the runtime before run: */
     void *scratch;
     /* Error sink (runtime-owned). */

@@ -270,6 +270,7 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
     if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, x_blocked ? &x16 : &nhwc, 0, &y16, &used)))
         return st;
     s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
+    c->impl = "ortc:wino5_f2x2_5x5";
     return ORTC_STATUS_OK;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "concat_dnnl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "dnnl_util.h"
@@ -23,6 +24,7 @@ typedef struct concat_state {
     ortc_dnnl_mem scratch;     /* the primitive's scratchpad (none: no objects) */
     dnnl_exec_arg_t *args;     /* [ORTC_MAX_CONTEXTS][n_src + 2] */
     dnnl_memory_desc_t dst_md; /* the output's layout (a blocked out_layout points here) */
+    char impl[48];             /* oneDNN's implementation name (c->impl) */
 } concat_state;
 
 void ortc_concat_dnnl_release(ortc_opctx *c)
@@ -126,6 +128,8 @@ static ortc_status concat_build(ortc_opctx *c, concat_state *s, int axis, bool *
         dnnl_primitive_attr_destroy(attr);
     if (!st && !*unimpl) {
         s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        snprintf(s->impl, sizeof s->impl, "%s", ortc_dnnl_impl_name(pd));
+        c->impl = s->impl;
         dnnl_status_t ds = dnnl_primitive_create(&s->prim, pd);
         if (ds != dnnl_success)
             st = ortc_dnnl_error(c, ds, "dnnl_primitive_create(concat)", __FILE__, __LINE__);
@@ -165,6 +169,7 @@ ortc_status ortc_concat_dnnl_prepare(ortc_opctx *c, int axis)
     ortc_status st = unimpl ? ORTC_STATUS_OK : concat_build(c, s, axis, &unimpl);
     if (!st && unimpl) {
         s->fallback = true;
+        c->impl = "ortc:c"; /* the plain-C kernel on plain copies */
         size_t used = 0;
         st = ortc_dnnl_unblock_init(c, &s->unblock, &used);
     }

@@ -55,7 +55,8 @@ static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
     p->outputs[0] = mul->outputs[0];
     char l1[300], l2[300];
     ortc_pass_note(pc, "passes: act: %s * Sigmoid folded into %s as post-op 'swish'",
-                   ortc_pass_node_label(l1, sizeof l1, mul), ortc_pass_node_label(l2, sizeof l2, p));
+                   ortc_pass_node_label(l1, sizeof l1, mul),
+                   ortc_pass_node_label(l2, sizeof l2, p));
     ortc_ir_remove_node(pc->g, mul);
     ortc_ir_remove_node(pc->g, sig);
     pc->stats.swish++;
