@@ -57,6 +57,7 @@ ortc_status ortc_dnnl_prim_use_ref(ortc_opctx *c, ortc_dnnl_prim *p)
 {
     ortc_dnnl_unblock_free(&p->unblock);
     p->use_ref = true;
+    c->impl = "ortc:reference";
     return ortc_dnnl_unblock_init(c, &p->unblock, &p->used);
 }
 

@@ -346,6 +346,11 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
 {
     DNNL_CHECK(c, dnnl_primitive_create(&st->prim, pd));
+    snprintf(st->impl, sizeof st->impl, "%s", ortc_dnnl_impl_name(pd));
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) != dnnl_success ||
+        kind != dnnl_reorder || !c->impl)
+        c->impl = st->impl;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (bytes > 0) {
@@ -754,6 +759,8 @@ static dnnl_status_t append_post_op(dnnl_post_ops_t ops, const ortc_post_op *po)
     case ORTC_POST_OP_HARD_SIGMOID:
         s = append_eltwise(ops, dnnl_eltwise_linear, a, b);
         return s == dnnl_success ? append_eltwise(ops, dnnl_eltwise_clip_v2, 0.0f, 1.0f) : s;
+    case ORTC_POST_OP_HARD_SWISH: return append_eltwise(ops, dnnl_eltwise_hardswish, 0, 0);
+    case ORTC_POST_OP_SWISH: return append_eltwise(ops, dnnl_eltwise_swish, 1.0f, 0);
     case ORTC_POST_OP_SUM: return dnnl_post_ops_append_sum(ops, 1.0f);
     default: return dnnl_invalid_arguments; /* ortc_post_ops_check refuses it */
     }

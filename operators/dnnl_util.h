@@ -109,6 +109,7 @@ void ortc_dnnl_mem_free(ortc_dnnl_mem *mem);
  * once created (they refer to each other). */
 typedef struct ortc_dnnl_step {
     dnnl_primitive_t prim; /* NULL: not built */
+    char impl[48];         /* oneDNN's implementation name (c->impl points here) */
     ortc_dnnl_mem scratch; /* no objects: no scratchpad needed */
     size_t scratch_off;    /* where in c->scratch the scratchpad starts */
     int n_args;
@@ -134,7 +135,9 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
 /* Builds the primitive from pd (pd stays the caller's), its scratchpad
  * memory (handle set at run to c->scratch + st->scratch_off, which the
  * caller sets beforehand; 0 by default) and raises c->scratch_bytes to
- * what it needs. */
+ * what it needs. Records the implementation's name as c->impl unless pd is
+ * a reorder and the op already named a kernel (the op's own primitive, not
+ * the reorders around it, names the step in profiles). */
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st,
                                   const_dnnl_primitive_desc_t pd);
 /* A memory object for md without a buffer (run sets the handle), recorded

@@ -66,6 +66,12 @@ typedef struct ortc_opctx {
     int *view;            /* [n_out], -1: output k IS input j's memory
                                  reinterpreted (plain layout, no copy); run
                                  is then not called for this step */
+    /* The kernel run will use, for profiles: oneDNN's implementation name
+     * ("brgconv:avx512_core", "jit:uni", "ref:any"; set by the oneDNN glue
+     * when it creates the op's primitive) or "ortc:<kernel>" for this
+     * project's own; NULL: the op's plain-C kernel. Static or owned by the
+     * op's state. */
+    const char *impl;
     /* Set by the runtime before run: */
     void *scratch;
     /* Error sink (runtime-owned). */
@@ -199,6 +205,11 @@ typedef struct ortc_operator {
      * post-op cannot express, another dtype than float32); graph passes
      * then leave the node alone and discard the message. */
     ortc_status (*post_op)(ortc_opctx *c, int input, ortc_post_op *out);
+    /* Optional (with ORTC_OP_POST_OPS): whether node n, whose list so far
+     * is n->post_ops, can apply po after it on its fast path (BatchNorm:
+     * oneDNN fuses a single ReLU only); NULL: any list the fusion contract
+     * allows. */
+    bool (*post_op_ok)(const ortc_node *n, const ortc_post_op *po);
     /* Operators whose attributes hold graphs (If; Loop, Scan): called
      * instead of infer when a plan is compiled (infer is NULL). Compiles
      * the subgraphs it needs through c->subgraphs, keeps the sub-plans in

@@ -4,6 +4,8 @@
  */
 #include "post_ops.h"
 
+#include <math.h>
+
 #include "math/eltwise_ref.h"
 
 bool ortc_post_ops_has_sum(const ortc_node *n)
@@ -15,7 +17,8 @@ bool ortc_post_ops_has_sum(const ortc_node *n)
 }
 
 /* The oneDNN eltwise algorithms each kind becomes (dnnl_util.c's
- * append_post_op): relu 1, clip_v2 2, linear 4, logistic 8, tanh 16, elu 32. */
+ * append_post_op): relu 1, clip_v2 2, linear 4, logistic 8, tanh 16, elu 32,
+ * hardswish 64, swish 128. */
 static unsigned dnnl_algs(ortc_post_op_kind kind)
 {
     switch (kind) {
@@ -26,6 +29,8 @@ static unsigned dnnl_algs(ortc_post_op_kind kind)
     case ORTC_POST_OP_SIGMOID: return 8;
     case ORTC_POST_OP_TANH: return 16;
     case ORTC_POST_OP_ELU: return 32;
+    case ORTC_POST_OP_HARD_SWISH: return 64;
+    case ORTC_POST_OP_SWISH: return 128;
     default: return 0;
     }
 }
@@ -116,6 +121,10 @@ void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
                 y[j] += sum[j];
             break;
         }
+        case ORTC_POST_OP_SWISH: /* Sigmoid's formula, then the Mul */
+            for (int64_t j = 0; j < n; j++)
+                y[j] = (float)((double)y[j] / (1.0 + exp(-(double)y[j])));
+            break;
         default: { /* the unary ops: the fused op's own formula */
             ortc_unary_fn f = ortc_eltwise_post_op_formula(po->kind);
             if (f)

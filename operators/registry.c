@@ -260,6 +260,8 @@ static void check_row(checker *k, const ortc_operator *op)
     /* post-ops are applied by oneDNN and, in the reference, in plain C */
     if ((f & ORTC_OP_POST_OPS) && op->backend != ORTC_BACKEND_ONEDNN)
         problem(k, op, "takes post-ops but is not oneDNN-backed");
+    if (op->post_op_ok && !(f & ORTC_OP_POST_OPS))
+        problem(k, op, "restricts post-ops (post_op_ok) but takes none");
     /* a fused "sum" runs in place over its summand when the planner allows
      * (ortc_dnnl_sum_init), so prepare may declare in-place reuse */
     if ((f & ORTC_OP_POST_OPS) && !(f & ORTC_OP_MAY_INPLACE))

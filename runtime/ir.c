@@ -867,6 +867,8 @@ const char *ortc_post_op_name(ortc_post_op_kind kind)
         [ORTC_POST_OP_ELU] = "elu",
         [ORTC_POST_OP_HARD_SIGMOID] = "hard_sigmoid",
         [ORTC_POST_OP_SUM] = "sum",
+        [ORTC_POST_OP_HARD_SWISH] = "hard_swish",
+        [ORTC_POST_OP_SWISH] = "swish",
     };
     return (unsigned)kind < ORTC_POST_OP_KINDS ? names[kind] : NULL;
 }

@@ -77,6 +77,8 @@ typedef enum ortc_post_op_kind {
     ORTC_POST_OP_ELU,          /* x < 0 ? alpha * (e^x - 1) : x */
     ORTC_POST_OP_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
     ORTC_POST_OP_SUM,          /* x + the node's input ORTC_FUSED_SUM_INPUT */
+    ORTC_POST_OP_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 0.5)) */
+    ORTC_POST_OP_SWISH,        /* x * sigmoid(x) (SiLU: a Sigmoid and a Mul in ONNX) */
     ORTC_POST_OP_KINDS
 } ortc_post_op_kind;
 

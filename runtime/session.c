@@ -975,6 +975,9 @@ size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size
             .n_outputs = st->ctx.n_out,
             .inputs = (const ortc_tensor *const *)st->ctx.in,
             .outputs = (const ortc_tensor *const *)st->ctx.out,
+            .impl = st->use_reference ? "ortc:reference"
+                    : st->ctx.impl    ? st->ctx.impl
+                                      : "ortc:c",
         };
     }
     return n;

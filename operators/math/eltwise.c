@@ -215,7 +215,7 @@ static const eltwise_def defs[] = {
     UNARY("Sigmoid", f_sigmoid, .alg = dnnl_eltwise_logistic, .post_op = POST(SIGMOID)),
     UNARY("HardSigmoid", f_hard_sigmoid, .attr = {"alpha", "beta"}, .def = {0.2f, 0.5f},
           .plan = plan_hard_sigmoid, .post_op = POST(HARD_SIGMOID)),
-    UNARY("HardSwish", f_hard_swish, .alg = dnnl_eltwise_hardswish),
+    UNARY("HardSwish", f_hard_swish, .alg = dnnl_eltwise_hardswish, .post_op = POST(HARD_SWISH)),
     UNARY("Tanh", f_tanh, .alg = dnnl_eltwise_tanh, .post_op = POST(TANH)),
     UNARY("Softplus", f_softplus),
     UNARY("Softsign", f_softsign),

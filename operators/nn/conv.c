@@ -14,6 +14,7 @@
  * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "conv_wino5.h"
 #include "dnnl_prim.h"
@@ -269,6 +270,7 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
     if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, x_blocked ? &x16 : &nhwc, 0, &y16, &used)))
         return st;
     s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
+    c->impl = "ortc:wino5_f2x2_5x5";
     return ORTC_STATUS_OK;
 }
 
@@ -276,6 +278,25 @@ bool ortc_conv_uses_wino5(const void *state)
 {
     const conv_state *s = state;
     return s && s->wino5;
+}
+
+/* oneDNN's convolutions over plain (nchw) layouts are im2col + GEMM
+ * ("gemm:jit"), one GEMM per group: for depthwise and grouped
+ * convolutions a string of tiny products. Where the output must be plain
+ * such a kernel is traded for a JIT one computing in its own layout, with
+ * the source and the result reordered around it: efficientnet_b0 and
+ * mobilenet_v3_large (depthwise 3x3/5x5 feeding squeeze-excite) ran about
+ * 2x faster whole (1 thread, side by side, medians). Ungrouped ones keep
+ * GEMM (a single product; switching would also change the rounding of
+ * existing models). */
+static bool conv_is_gemm(const_dnnl_primitive_desc_t pd)
+{
+    return strstr(ortc_dnnl_impl_name(pd), "gemm") != NULL;
+}
+
+static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const conv_shape *cs)
+{
+    return cs->group > 1 && conv_is_gemm(pd);
 }
 
 static ortc_status conv_build(ortc_opctx *c, void *state)
@@ -346,13 +367,13 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     }
     if (!st && !pd)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
-    if (!st && !unimpl && !blocked_out && ortc_dnnl_impl_is_ref(pd)) {
+    if (!st && !unimpl && !blocked_out && (ortc_dnnl_impl_is_ref(pd) || conv_gemm_slow(pd, &cs))) {
         /* the same with the destination in the primitive's own layout */
         dnnl_convolution_desc_t any_desc = desc;
         st = ortc_dnnl_md_any(c, &any_desc.dst_desc, x->rank, ydims);
         if (!st)
             st = ortc_dnnl_pd_create(c, &alt, &any_desc, attr, &alt_unimpl);
-        if (!st && alt && !ortc_dnnl_impl_is_ref(alt) &&
+        if (!st && alt && !ortc_dnnl_impl_is_ref(alt) && !conv_is_gemm(alt) &&
             !ortc_dnnl_md_is_plain(dnnl_primitive_desc_query_md(alt, dnnl_query_dst_md, 0))) {
             dnnl_primitive_desc_destroy(pd); /* computed in scratch, then reordered */
             pd = alt;

@@ -15,6 +15,7 @@
 
 #include "dnnl_prim.h"
 #include "plain_util.h"
+#include "post_ops.h"
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
@@ -254,6 +255,19 @@ static ortc_status bn_check(ortc_opctx *c, bn_geom *g)
     return ORTC_STATUS_OK;
 }
 
+/* Post-ops: element-wise only (inputs 3 and 4 are mean and var, not a
+ * summand); the fast path is oneDNN's fused ReLU, so only a single ReLU is
+ * fused (anything else would leave the primitive for the reference). */
+static bool bn_post_op_ok1(const ortc_post_op *po)
+{
+    return po->kind != ORTC_POST_OP_SUM && ortc_post_op_name(po->kind) != NULL;
+}
+
+static bool bn_post_op_ok(const ortc_node *n, const ortc_post_op *po)
+{
+    return n->n_post_ops == 0 && po->kind == ORTC_POST_OP_RELU;
+}
+
 static ortc_status bn_infer(ortc_opctx *c)
 {
     bn_geom g;
@@ -261,6 +275,13 @@ static ortc_status bn_infer(ortc_opctx *c)
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
+    if (c->node->n_post_ops && (x->dtype != ORTC_DTYPE_FLOAT || c->n_out != 1))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "fused post-ops need a float32 X and output Y alone");
+    for (int i = 0; i < c->node->n_post_ops; i++)
+        if (!bn_post_op_ok1(&c->node->post_ops[i]))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d is not one BatchNormalization applies", i);
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     for (int k = 1; k < 3 && k < c->n_out; k++)
         ortc_op_set_output(c, k, x->dtype, 1, &g.c);
@@ -283,6 +304,8 @@ static ortc_status bn_reference(ortc_opctx *c)
     else
         batchnorm_forward(c->out[0]->data, x->data, x->dtype, scale, bias, mean, var, g.n, g.c, g.s,
                           g.eps);
+    if (c->node->n_post_ops) /* fused only into float32 nodes */
+        ortc_post_ops_apply(c, c->out[0]->data, ortc_tensor_numel(c->out[0]));
     return ORTC_STATUS_OK;
 }
 
@@ -295,24 +318,38 @@ static ortc_status bn_build(ortc_opctx *c, void *state)
         return st;
     if (g.training || c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
-    if (c->inplace)
-        c->inplace[0] = 0; /* per element: y may overwrite x */
-    /* x as (N, C) or (N, C, S) */
+    /* x as it arrives: a producer's blocked layout, else plain with its own
+     * rank (oneDNN's JIT kernels take 4-D/5-D plain and blocked layouts;
+     * the (N, C, S) view only for ranks oneDNN does not describe) */
+    const ortc_tensor *x = c->in[0];
     int64_t dims[3] = {g.n, g.c, g.s};
     dnnl_memory_desc_t data, param;
-    if ((st = ortc_dnnl_md_plain(c, &data, c->in[0]->rank == 2 ? 2 : 3, dims)) ||
+    bool blocked = ortc_dnnl_in_blocked(c, 0);
+    if ((st = blocked || x->rank <= 5 ? ortc_dnnl_md_input(c, 0, &data)
+                                      : ortc_dnnl_md_plain(c, &data, 3, dims)) ||
         (st = ortc_dnnl_md_plain(c, &param, 1, &g.c)))
         return st;
+    for (int i = 1; i < 5; i++)
+        if (ortc_dnnl_in_blocked(c, i)) /* parameters computed by a blocked producer */
+            return ortc_dnnl_prim_use_ref(c, &s->prim);
+    if (c->inplace)
+        c->inplace[0] = 0; /* per element: y may overwrite x */
     dnnl_batch_normalization_desc_t desc;
     DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(
                       &desc, dnnl_forward_inference, &data, (float)g.eps,
                       dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift));
+    /* fused post-ops: oneDNN takes a single ReLU (bn_post_op_ok) */
+    dnnl_primitive_attr_t attr;
+    if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f)))
+        return st;
     const ortc_dnnl_arg args[] = {
-        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),   ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
-        ORTC_DNNL_IN(DNNL_ARG_SCALE, 1), ORTC_DNNL_IN(DNNL_ARG_SHIFT, 2),
-        ORTC_DNNL_IN(DNNL_ARG_MEAN, 3),  ORTC_DNNL_IN(DNNL_ARG_VARIANCE, 4),
+        ORTC_DNNL_IN_ANY(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_IN(DNNL_ARG_SCALE, 1),   ORTC_DNNL_IN(DNNL_ARG_SHIFT, 2),
+        ORTC_DNNL_IN(DNNL_ARG_MEAN, 3),    ORTC_DNNL_IN(DNNL_ARG_VARIANCE, 4),
     };
-    return ortc_dnnl_prim_create(c, &s->prim, &desc, NULL, args, 6);
+    st = ortc_dnnl_prim_create(c, &s->prim, &desc, attr, args, 6);
+    dnnl_primitive_attr_destroy(attr);
+    return st;
 }
 
 static ortc_status bn_prepare(ortc_opctx *c)
@@ -604,8 +641,10 @@ static ortc_status ln_run(ortc_opctx *c)
 const ortc_operator ortc_ops_norm[] = {
     ORTC_OP("BatchNormalization", 1, 15, .versions = {1, 6, 7, 9, 14, 15},
             .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DTYPES_FLOAT,
-            .flags = ORTC_OP_MAY_INPLACE, .infer = bn_infer, .prepare = bn_prepare, .run = bn_run,
-            .release = ortc_dnnl_prim_release, .reference = bn_reference),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .infer = bn_infer, .prepare = bn_prepare, .run = bn_run,
+            .release = ortc_dnnl_prim_release, .reference = bn_reference,
+            .post_op_ok = bn_post_op_ok),
     ORTC_OP("InstanceNormalization", 1, 6, .versions = {1, 6}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_FLOAT, .infer = in_infer, .prepare = in_prepare, .run = in_run,
             .release = ortc_dnnl_prim_release, .reference = in_reference),

@@ -4,13 +4,15 @@
  * (STRING elements are char* copied as pointers: outputs borrow the input's
  * strings). Strided copies go through ortc_strided_copy. Where the result
  * is the input's bytes unchanged (Slice of everything, Pad by 0, ...),
- * prepare declares a view.
+ * prepare declares a view. Concat of blocked inputs (convolution outputs)
+ * runs on oneDNN (concat_dnnl.c).
  */
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "cast.h"
+#include "concat_dnnl.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "strided_copy.h"
@@ -111,6 +113,18 @@ static ortc_status concat_run(ortc_opctx *c)
             out += chunk;
         }
     return ORTC_STATUS_OK;
+}
+
+static ortc_status concat_prepare(ortc_opctx *c)
+{
+    int axis;
+    ortc_status st = concat_axis(c, &axis);
+    return st ? st : ortc_concat_dnnl_prepare(c, axis);
+}
+
+static ortc_status concat_exec(ortc_opctx *c)
+{
+    return ortc_concat_dnnl_run(c, concat_run);
 }
 
 /* ---- Split ----------------------------------------------------------------
@@ -1022,8 +1036,11 @@ static ortc_status space_to_depth_run(ortc_opctx *c)
 #define BIT(i) (1u << (i))
 
 const ortc_operator ortc_ops_movement[] = {
-    ORTC_OP("Concat", 1, 13, .versions = {1, 4, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
-            .infer = concat_infer, .run = concat_run),
+    /* oneDNN only where inputs arrive blocked (concat_dnnl.c) */
+    ORTC_OP("Concat", 1, 13, .versions = {1, 4, 11, 13}, .backend = ORTC_BACKEND_ONEDNN,
+            .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = concat_infer,
+            .prepare = concat_prepare, .run = concat_exec, .release = ortc_concat_dnnl_release,
+            .reference = concat_run),
     /* split lengths: input 1 in Split-1 and from 13, an attribute between */
     ORTC_OP("Split", 1, 1, .dtypes = ORTC_DTYPES_ALL, .data_inputs = BIT(1), .infer = split_infer,
             .run = split_run),

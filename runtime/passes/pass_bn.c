@@ -24,7 +24,7 @@ static const float *param(const ortc_value *v, int64_t m)
 /* BatchNormalization in inference mode with only output Y. */
 static bool bn_inference(const ortc_node *bn)
 {
-    if (bn->n_inputs != 5 || bn->n_outputs < 1 || !bn->outputs[0])
+    if (bn->n_inputs != 5 || bn->n_outputs < 1 || !bn->outputs[0] || bn->n_post_ops > 0)
         return false;
     for (int k = 1; k < bn->n_outputs; k++)
         if (bn->outputs[k])

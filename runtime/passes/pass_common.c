@@ -387,6 +387,19 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
     return ORTC_STATUS_OK;
 }
 
+ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p)
+{
+    const ortc_pass_info *o = ortc_pass_value(pc, p->outputs[0]);
+    if (o && o->dtype != ORTC_DTYPE_UNDEFINED)
+        return o->dtype;
+    for (int i = 0; i < p->n_inputs; i++) {
+        const ortc_pass_info *in = ortc_pass_value(pc, p->inputs[i]);
+        if (in && in->dtype != ORTC_DTYPE_UNDEFINED)
+            return in->dtype;
+    }
+    return ORTC_DTYPE_UNDEFINED;
+}
+
 bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
                        ortc_post_op *out)
 {

@@ -11,21 +11,6 @@
 #include "pass_impl.h"
 #include "post_ops.h"
 
-/* The producer's output dtype: inferred, else that of any input with a
- * known dtype (ONNX: one type T for inputs and output of these ops). */
-static ortc_dtype producer_dtype(const ortc_pass_ctx *pc, const ortc_node *p)
-{
-    const ortc_pass_info *o = ortc_pass_value(pc, p->outputs[0]);
-    if (o && o->dtype != ORTC_DTYPE_UNDEFINED)
-        return o->dtype;
-    for (int i = 0; i < p->n_inputs; i++) {
-        const ortc_pass_info *in = ortc_pass_value(pc, p->inputs[i]);
-        if (in && in->dtype != ORTC_DTYPE_UNDEFINED)
-            return in->dtype;
-    }
-    return ORTC_DTYPE_UNDEFINED;
-}
-
 static bool has_sum(const ortc_node *n)
 {
     for (int i = 0; i < n->n_post_ops; i++)
@@ -39,7 +24,7 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
     *done = false;
     if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
-        producer_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
         return ORTC_STATUS_OK;
     ortc_value *y = p->outputs[0];
     ortc_node *e = ortc_pass_single_user(y);
@@ -47,7 +32,8 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
         return ORTC_STATUS_OK;
     int at = y->uses[0].input; /* e reads y there */
     ortc_post_op po;
-    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po))
+    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po) ||
+        (p->op->post_op_ok && !p->op->post_op_ok(p, &po)))
         return ORTC_STATUS_OK;
     ortc_value *sum = NULL;
     if (po.kind == ORTC_POST_OP_SUM) {

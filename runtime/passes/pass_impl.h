@@ -22,6 +22,7 @@ typedef struct ortc_pass_stats {
     int bn_folded;     /* BatchNormalization folded into Conv weights */
     int lrn;           /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
+    int swish;         /* x * Sigmoid(x) folded into a producer (SiLU) */
     int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
     int dead_nodes;    /* nodes whose outputs nothing reads */
@@ -115,6 +116,10 @@ ortc_node *ortc_pass_single_user(const ortc_value *v);
  * coexist with them for long. Counts in stats.dead_values. */
 void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_node *a,
                                 const ortc_node *b);
+/* A post-op producer's output dtype (output 0): inferred, else that of any
+ * input with a known dtype (one type T for inputs and output of these ops;
+ * with a symbolic batch only the weights' is known). */
+ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p);
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 
@@ -137,6 +142,9 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 /* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
+/* Activations written out as several nodes (SiLU: x * Sigmoid(x)) into
+ * the producer's fused post-ops (see pass_act.c). */
+ortc_status ortc_pass_act(ortc_pass_ctx *pc);
 /* Element-wise followers and Add into the producer's fused post-ops. */
 ortc_status ortc_pass_fuse(ortc_pass_ctx *pc);
 /* Gemm over constant (N, K) weights fed by a ReLU: weights transposed to

@@ -47,7 +47,7 @@ TOP_KEYS = {"model", "threads", "batch", "seed", "inputs", "session_create_ms",
 INPUT_KEYS = {"name", "dtype", "shape", "source"}
 LATENCY_KEYS = {"min", "p50", "p90", "p99", "max", "mean"}
 PROFILE_KEYS = {"runs", "mean_run_ms", "nodes"}
-NODE_KEYS = {"node", "op", "ms", "share_percent", "flops", "gflops_per_s"}
+NODE_KEYS = {"node", "op", "ms", "share_percent", "flops", "gflops_per_s", "impl"}
 
 
 class Failed(Exception):
@@ -234,6 +234,12 @@ def check_json(r, model, onnx_nodes, init_bytes, trace):
         elif not o["flops"]:
             check(n["gflops_per_s"] is None, f"node '{n['node']}': GFLOP/s for a {n['op']}")
         share += n["share_percent"]
+        # the kernel each step ran: oneDNN's implementation or ortc's own
+        check(isinstance(n["impl"], str) and n["impl"],
+              f"node '{n['node']}': impl {n['impl']!r}")
+        if n["op"] in ("Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "LRN"):
+            check(not n["impl"].startswith("ref") and n["impl"] != "ortc:reference",
+                  f"node '{n['node']}' ({n['op']}) ran a reference kernel: {n['impl']}")
     check(abs(share - 100) < 1e-6 or total == 0, f"shares sum to {share}%")
     convs = [o["name"] for o in onnx_nodes if o["op"] in ("Conv", "Gemm")]
     check(all(c in {n["node"] for n in nodes} for c in convs),

@@ -96,6 +96,7 @@ static int layout(void)
     FIELD(ortc_profile_entry, n_outputs);
     FIELD(ortc_profile_entry, inputs);
     FIELD(ortc_profile_entry, outputs);
+    FIELD(ortc_profile_entry, impl);
     END();
     printf("\n}\n");
     return 0;

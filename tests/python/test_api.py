@@ -452,6 +452,7 @@ def test_profile(tmp_path):
     w = conv.input_shapes[1]  # (M, C/g, kh, kw): 2 * N*M*oh*ow * C*kh*kw
     n_out = np.prod(conv.output_shapes[0])
     assert conv.flops == 2 * n_out * np.prod(w[1:])
+    assert all(p.impl for p in steps) and not conv.impl.startswith("ref"), conv.impl
     trace = s.end_profiling()
     events = json.load(open(trace))
     assert len(events) == 2 * len(steps) and {e["ph"] for e in events} == {"X"}

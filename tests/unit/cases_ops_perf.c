@@ -1,7 +1,8 @@
 /* cases_ops_perf.c — the oneDNN operators' fast paths: fused post-ops
  * (operator.h's fusion contract) on Conv, Gemm and MatMul against hand-derived
  * values and the reference kernels; Gemm/MatMul's fully connected paths;
- * blocked layouts flowing between Conv, Relu, MaxPool/AveragePool and LRN
+ * blocked layouts flowing between Conv, Relu, MaxPool/AveragePool, LRN,
+ * Concat and BatchNormalization (with its fused ReLU)
  * in whole sessions (blocked in and out, plain out from blocked in, plain-C
  * fallbacks fed blocked data, the fused sum in place and not) against
  * reference-mode sessions of the same graph.
@@ -87,6 +88,19 @@ static double h_hard_sigmoid(double x, double s)
     double v = 0.2 * x + 0.5;
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
+/* x * clamp01(x / 6 + 0.5): -3 -> 0, -1 -> -1/3, -0.25 -> -0.1198, 0.5 -> 0.2917, 2 -> 5/3 */
+static double h_hard_swish(double x, double s)
+{
+    (void)s;
+    double v = x / 6 + 0.5;
+    return x * (v < 0 ? 0 : v > 1 ? 1 : v);
+}
+/* x * sigmoid(x) (SiLU) */
+static double h_swish(double x, double s)
+{
+    (void)s;
+    return x / (1 + exp(-x));
+}
 static double h_sum(double x, double s)
 {
     return x + s;
@@ -108,7 +122,8 @@ static const hand_case hand_cases[] = {
     {"sigmoid", h_sigmoid},   {"tanh", h_tanh},
     {"elu:0.5", h_elu},       {"hard_sigmoid:0.2:0.5", h_hard_sigmoid},
     {"sum", h_sum},           {"relu,sum,clip:0:1.5", h_relu_sum_clip},
-    {"sum,relu", h_sum_relu},
+    {"sum,relu", h_sum_relu}, {"hard_swish", h_hard_swish},
+    {"swish", h_swish},
 };
 
 static bool has_sum(const char *list)
@@ -816,6 +831,62 @@ START_TEST(layout_mixed_consumers)
 }
 END_TEST
 
+/* A BatchNormalization over uniform parameters, var in [0.5, 1.5]. */
+static ortc_node *gb_bn(graph_builder *b, const char *name, const char *in, const char *out,
+                        int64_t ch)
+{
+    static const char *param[4] = {"scale", "bias", "mean", "var"};
+    char ins[256], pn[64];
+    snprintf(ins, sizeof ins, "%s", in);
+    for (int i = 0; i < 4; i++) {
+        snprintf(pn, sizeof pn, "%s.%s", name, param[i]);
+        gb_const(b, pn, 1, &ch, 0.5f);
+        if (i == 3) {
+            float *v = ortc_graph_get_value(b->g, pn)->constant->t.data;
+            for (int64_t k = 0; k < ch; k++)
+                v[k] += 1.0f;
+        }
+        snprintf(ins + strlen(ins), sizeof ins - strlen(ins), ",%s", pn);
+    }
+    return gb_node(b, "BatchNormalization", name, ins, out);
+}
+
+/* A DenseNet block: c1 = conv(x); cat1 = Concat(x, c1) mixes the plain
+ * graph input and a blocked value; n1 = BatchNormalization(cat1) with a
+ * fused ReLU; c2 = conv(n1); cat2 = Concat(x, c1, c2); y = BatchNormalization(cat2), a graph output
+ * (plain from blocked); z = Concat(c1, c2) as a graph output (plain from
+ * blocked inputs only). Channel counts 8 + 16 + 16 put the blocked
+ * inputs at offsets no multiple of 16. */
+static ortc_model *dense_model(void)
+{
+    graph_builder b = gb_new(505);
+    int64_t xd[4] = {1, 8, 9, 9};
+    gb_input(&b, "x", 4, xd, false);
+    gb_conv(&b, "conv1", "x", "c1", 8, 16, 3, 1, 1, false, NULL);
+    gb_int(gb_node(&b, "Concat", "cat1", "x,c1", "cat1"), "axis", 1);
+    opc_set_post_ops(gb_bn(&b, "bn1", "cat1", "n1", 24), "relu");
+    gb_conv(&b, "conv2", "n1", "c2", 24, 16, 1, 1, 0, false, NULL);
+    gb_int(gb_node(&b, "Concat", "cat2", "x,c1,c2", "cat2"), "axis", 1);
+    gb_bn(&b, "bn2", "cat2", "y", 40);
+    gb_int(gb_node(&b, "Concat", "cat3", "c1,c2", "z"), "axis", 1);
+    return gb_finish(&b, "y,z");
+}
+
+START_TEST(layout_dense_block)
+{
+    session_pair sp = pair_new(dense_model);
+    const int64_t dims[1][4] = {{1, 8, 9, 9}};
+    pair_run(&sp, 1, dims, 2, 11, "dense block");
+    static const char *blocked[] = {"c1", "cat1", "n1", "c2", "cat2"};
+    for (int i = 0; i < N_OF(blocked); i++)
+        expect_layout(sp.fast, blocked[i], true, "dense block");
+    static const char *plain[] = {"y", "z"};
+    for (int i = 0; i < N_OF(plain); i++)
+        expect_layout(sp.fast, plain[i], false, "dense block");
+    pair_free(&sp);
+}
+END_TEST
+
 /* The fused sum: c1 = relu(conv(r0)) + r0 reads its summand through input
  * 0 too (no in-place); c2 = relu(conv(c1) + b1) over b1, a blocked value
  * that dies there (in place); c3 = conv(c2) + s with s a plain graph input
@@ -1026,6 +1097,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, layout_chain);
     tcase_add_test(tc, layout_fallbacks);
     tcase_add_test(tc, layout_mixed_consumers);
+    tcase_add_test(tc, layout_dense_block);
     tcase_add_test(tc, layout_fused_sum);
     tcase_add_test(tc, layout_fc_chain);
     tcase_add_test(tc, layout_winograd);

@@ -110,6 +110,17 @@ static const eltwise_case eltwise_cases[] = {
      true,
      {ORTC_POST_OP_SIGMOID, 0, 0}},
     {"Tanh", 13, {NULL, NULL}, {0, 0}, 0, 0, {0, 0}, false, 0, true, {ORTC_POST_OP_TANH, 0, 0}},
+    {"HardSwish",
+     14,
+     {NULL, NULL},
+     {0, 0},
+     0,
+     0,
+     {0, 0},
+     false,
+     0,
+     true,
+     {ORTC_POST_OP_HARD_SWISH, 0, 0}},
     {"HardSigmoid",
      6,
      {NULL, NULL},
@@ -332,7 +343,9 @@ START_TEST(post_op_names_and_limit)
         {{ORTC_POST_OP_ELU, 1.0f, 0}, "elu(1)"},
         {{ORTC_POST_OP_HARD_SIGMOID, 0.2f, 0.5f}, "hard_sigmoid(0.2, 0.5)"},
         {{ORTC_POST_OP_SUM, 0, 0}, "sum"},
-        {{ORTC_POST_OP_KINDS, 0, 0}, "unknown(8)"},
+        {{ORTC_POST_OP_HARD_SWISH, 0, 0}, "hard_swish"},
+        {{ORTC_POST_OP_SWISH, 0, 0}, "swish"},
+        {{ORTC_POST_OP_KINDS, 0, 0}, "unknown(10)"},
     };
     for (int t = 0; t < N_OF(cases); t++) {
         char buf[64];

@@ -1191,6 +1191,144 @@ START_TEST(fuse_near_misses_are_left)
 }
 END_TEST
 
+/* BatchNormalization (x:1,3,4,4) followed by `act`: its operator takes a
+ * single Relu (oneDNN fuses only that into batch normalization), so a Relu
+ * is fused and a Sigmoid, or a Clip after the fused Relu, is left alone. */
+static ortc_model *bn_eltwise_model(int variant)
+{
+    rng_state = 17;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,3,4,4");
+    cf32(g, "scale", "3", NULL, -1, 1);
+    cf32(g, "bias", "3", NULL, -1, 1);
+    cf32(g, "mean", "3", NULL, -1, 1);
+    cf32(g, "var", "3", NULL, 0.5f, 2);
+    node(g, "BatchNormalization", "bn", "x,scale,bias,mean,var", "n");
+    if (variant == 0)
+        node(g, "Relu", "act", "n", "y");
+    else if (variant == 1)
+        node(g, "Sigmoid", "act", "n", "y");
+    else {
+        node(g, "Relu", "act", "n", "r");
+        cf32(g, "lo", "", (float[]){0}, 0, 0);
+        cf32(g, "hi", "", (float[]){6}, 0, 0);
+        node(g, "Clip", "clip", "r,lo,hi", "y");
+    }
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(fuse_relu_into_batchnorm_only)
+{
+    for (int v = 0; v < 3; v++) {
+        ortc_model *m = bn_eltwise_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
+        const ortc_node *bn = find_op(m->graph, "BatchNormalization");
+        ck_assert_ptr_nonnull(bn);
+        if (v == 1) {
+            ck_assert_msg(s.fused == 0 && m->graph->n_nodes == before && bn->n_post_ops == 0,
+                          "Sigmoid after BatchNormalization: fused %d", s.fused);
+        } else {
+            ck_assert_msg(s.fused == 1 && m->graph->n_nodes == before - 1,
+                          "variant %d: fused %d, %d -> %d nodes", v, s.fused, before,
+                          m->graph->n_nodes);
+            ck_assert_int_eq(bn->n_post_ops, 1);
+            expect_post_op(bn, 0, (ortc_post_op){ORTC_POST_OP_RELU, 0.0f, 0.0f}, "bn");
+            ck_assert_str_eq(bn->outputs[0]->name, v == 0 ? "y" : "r");
+        }
+        ortc_model_free(m);
+    }
+    /* the fused graph computes what the unfused one does */
+    rng_state = 5;
+    float *x = random_data(48, -2, 2);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 3, 4, 4}, x};
+    expect_same_results(bn_eltwise_model, 0, &in, 1, 1, 1e-6);
+    expect_same_results(bn_eltwise_model, 2, &in, 1, 1, 1e-6);
+    free(x);
+}
+END_TEST
+
+/* SiLU as exporters write it: c = Conv(x); y = Mul(c, Sigmoid(c)).
+ * Variants: 0 Mul(c, s); 1 Mul(s, c); then near misses left alone: 2 c has
+ * a third reader (Relu, also an output); 3 the Sigmoid's output is a graph
+ * output too; 4 the producer is a MaxPool (takes no post-ops); 5 the Mul
+ * multiplies by the Sigmoid of another value. Variant 6 is 0 followed by a
+ * Relu, which chains onto the Conv after the swish. */
+static ortc_model *silu_model(int variant)
+{
+    rng_state = 23;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,2,5,5");
+    cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+    cf32(g, "b", "3", NULL, -1, 1);
+    if (variant == 4) {
+        ortc_node *p = node(g, "MaxPool", "pool", "x", "c");
+        attr_ints(p, "kernel_shape", 2, (int64_t[]){1, 1});
+    } else
+        node(g, "Conv", "conv", "x,w,b", "c");
+    if (variant == 5) {
+        node(g, "Sigmoid", "sig", "x", "s");
+        node(g, "Mul", "mul", "x,s", "y");
+        node(g, "Relu", "act", "c", "r");
+        output(g, "r");
+    } else {
+        node(g, "Sigmoid", "sig", "c", "s");
+        node(g, "Mul", "mul", variant == 1 ? "s,c" : "c,s", variant == 6 ? "m" : "y");
+    }
+    if (variant == 6)
+        node(g, "Relu", "act", "m", "y");
+    output(g, "y");
+    if (variant == 2) {
+        node(g, "Relu", "act", "c", "r");
+        output(g, "r");
+    }
+    if (variant == 3)
+        output(g, "s");
+    return ready(m);
+}
+
+START_TEST(act_silu_into_producer)
+{
+    for (int v = 0; v <= 6; v++) {
+        ortc_model *m = silu_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_act);
+        const ortc_node *p = m->graph->nodes[0];
+        if (v >= 2 && v <= 5) {
+            ck_assert_msg(s.swish == 0 && m->graph->n_nodes == before && p->n_post_ops == 0,
+                          "near miss %d: swish %d, %d -> %d nodes", v, s.swish, before,
+                          m->graph->n_nodes);
+            ortc_model_free(m);
+            continue;
+        }
+        ck_assert_msg(s.swish == 1 && m->graph->n_nodes == before - 2, "variant %d: %d -> %d", v,
+                      before, m->graph->n_nodes);
+        ck_assert_str_eq(p->op_type, "Conv");
+        expect_post_op(p, 0, (ortc_post_op){ORTC_POST_OP_SWISH, 1.0f, 0.0f}, "silu");
+        ck_assert_str_eq(p->outputs[0]->name, v == 6 ? "m" : "y");
+        ortc_model_free(m);
+    }
+    /* the whole pipeline: the Relu after it joins, and results match the
+     * unoptimised graph (one rounding of x * sigmoid(x) instead of two) */
+    ortc_model *m = silu_model(6);
+    ortc_pass_stats s = run_all(m);
+    ck_assert_int_eq(s.swish, 1);
+    ck_assert_int_eq(m->graph->n_nodes, 1);
+    ck_assert_int_eq(m->graph->nodes[0]->n_post_ops, 2);
+    ortc_model_free(m);
+    rng_state = 7;
+    float *x = random_data(50, -3, 3);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x};
+    for (int v = 0; v <= 6; v++)
+        if (v != 3)
+            expect_same_results(silu_model, v, &in, 1, v == 2 || v == 5 ? 2 : 1, 1e-5);
+    free(x);
+}
+END_TEST
+
 /* Producers are the nodes whose operator declares ORTC_OP_POST_OPS: a
  * ConvTranspose takes an Add as a sum and then its LeakyRelu (alpha:
  * LeakyRelu's own default, 0.01); a MaxPool (no such flag) keeps its Relu.
@@ -1591,6 +1729,8 @@ int main(void)
     tcase_add_test(fu, fuse_conv_add_relu_as_sum);
     tcase_add_test(fu, fuse_near_misses_are_left);
     tcase_add_test(fu, fuse_by_operator_flag);
+    tcase_add_test(fu, fuse_relu_into_batchnorm_only);
+    tcase_add_test(fu, act_silu_into_producer);
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);

@@ -524,6 +524,11 @@ typedef struct ortc_profile_entry {
     int n_inputs, n_outputs;
     const ortc_tensor *const *inputs;
     const ortc_tensor *const *outputs;
+    /* The kernel the step ran: oneDNN's implementation name
+     * ("brgconv:avx512_core", "jit:uni", "ref:any", ...; reorders around
+     * it not named) or "ortc:<kernel>" for this project's own ("ortc:c"
+     * for plain C, "ortc:reference" for a reference kernel). */
+    const char *impl;
 } ortc_profile_entry;
 
 /* Turns per-step timing of ortc_session_run on (1) or off (0). Off costs

@@ -188,7 +188,7 @@ class ProfileEntry(ctypes.Structure):
                 ("start_ms", ctypes.c_double), ("ms", ctypes.c_double),
                 ("flops", ctypes.c_double), ("n_inputs", ctypes.c_int),
                 ("n_outputs", ctypes.c_int), ("inputs", ctypes.POINTER(ctypes.POINTER(Tensor))),
-                ("outputs", ctypes.POINTER(ctypes.POINTER(Tensor)))]
+                ("outputs", ctypes.POINTER(ctypes.POINTER(Tensor))), ("impl", ctypes.c_char_p)]
 
 
 STRUCTS = {"ortc_tensor": Tensor, "ortc_value_info": ValueInfo, "ortc_options": Options,

@@ -122,10 +122,11 @@ PlanStats.__doc__ = ("The memory plan of the plan last compiled or run (ortc_pla
                      "data-dependent size (the run's pool), nodes compiled at run time.")
 
 ProfileStep = collections.namedtuple(
-    "ProfileStep", "node_name op_type start_ms ms flops input_shapes output_shapes")
+    "ProfileStep", "node_name op_type start_ms ms flops input_shapes output_shapes impl")
 ProfileStep.__doc__ = ("One executed step of a profiled run (ortc_profile_entry): times in "
                        "ms since the run's start, FLOPs (Conv, ConvTranspose, Gemm, MatMul), "
-                       "the logical ONNX shapes of its inputs and outputs (None: omitted).")
+                       "the logical ONNX shapes of its inputs and outputs (None: omitted), "
+                       "the kernel it ran (oneDNN's implementation name or ortc:<kernel>).")
 
 
 def _value_info(info, kind=C.TYPE_TENSOR):
@@ -351,7 +352,8 @@ class InferenceSession:
                 events.append({"name": s.node_name or s.op_type, "cat": "Node", "ph": "X",
                                "pid": os.getpid(), "tid": 0,
                                "ts": base_us + s.start_ms * 1e3, "dur": s.ms * 1e3,
-                               "args": {"op_name": s.op_type, "run": r, "flops": s.flops,
+                               "args": {"op_name": s.op_type, "impl": s.impl, "run": r,
+                                        "flops": s.flops,
                                         "input_shapes": s.input_shapes,
                                         "output_shapes": s.output_shapes}})
         prefix = getattr(self._sess_options, "profile_file_prefix", "ortc_profile")
@@ -656,7 +658,7 @@ class InferenceSession:
             outs = [_shape_of(e.outputs[i].contents) if e.outputs[i] else None
                     for i in range(e.n_outputs)]
             steps.append(ProfileStep(C.text(e.node_name), C.text(e.op_type), e.start_ms, e.ms,
-                                     e.flops, ins, outs))
+                                     e.flops, ins, outs, C.text(e.impl)))
         return steps
 
 

@@ -1,0 +1,215 @@
+/* concat_dnnl.c — the oneDNN side of Concat (movement.c): float32 inputs of
+ * which at least one arrives in a blocked layout (a convolution's or a
+ * pooling's output) are joined by oneDNN's concat primitive, reading every
+ * input as it arrives; the output takes the layout oneDNN picks when every
+ * consumer accepts a blocked one, else plain. No reorders to plain on the
+ * way in. Everything else (all inputs plain, other dtypes, the reference)
+ * is movement.c's plain-C kernel, on plain copies of blocked inputs where
+ * oneDNN has no implementation.
+ */
+#include "concat_dnnl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dnnl_util.h"
+
+typedef struct concat_state {
+    bool fallback; /* plain-C kernel on plain copies (unblock) */
+    ortc_dnnl_unblock unblock;
+    dnnl_primitive_t prim;
+    int n_src;                 /* non-empty inputs: src[k] is c->in[input[k]] */
+    int *input;                /* [n_src] */
+    ortc_dnnl_mem *mem;        /* [n_src + 1]: the sources, then the output */
+    ortc_dnnl_mem scratch;     /* the primitive's scratchpad (none: no objects) */
+    dnnl_exec_arg_t *args;     /* [ORTC_MAX_CONTEXTS][n_src + 2] */
+    dnnl_memory_desc_t dst_md; /* the output's layout (a blocked out_layout points here) */
+    char impl[48];             /* oneDNN's implementation name (c->impl) */
+} concat_state;
+
+void ortc_concat_dnnl_release(ortc_opctx *c)
+{
+    concat_state *s = c->state;
+    if (!s)
+        return;
+    ortc_dnnl_unblock_free(&s->unblock);
+    if (s->mem)
+        for (int k = 0; k <= s->n_src; k++)
+            ortc_dnnl_mem_free(&s->mem[k]);
+    ortc_dnnl_mem_free(&s->scratch);
+    if (s->prim)
+        dnnl_primitive_destroy(s->prim);
+    free(s->input);
+    free(s->mem);
+    free(s->args);
+    free(s);
+    c->state = NULL;
+}
+
+/* The output's layout when it may be blocked: the first blocked input's
+ * format (channels-last or channel-blocked, from its tag) over the output's
+ * dims, so a plain first input (a pooling's) does not make oneDNN pick
+ * plain for the rest; *found false when that input's format is none of
+ * these (oneDNN then picks). */
+static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src, int n,
+                                   dnnl_memory_desc_t *dst, bool *found)
+{
+    static const dnnl_format_tag_t tags[][3] = {
+        /* rank 3, 4, 5 */
+        {dnnl_acb, dnnl_acdb, dnnl_acdeb},
+        {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b},
+        {dnnl_aBc8b, dnnl_aBcd8b, dnnl_aBcde8b},
+    };
+    *found = false;
+    const ortc_tensor *y = c->out[0];
+    if (y->rank < 3 || y->rank > 5)
+        return ORTC_STATUS_OK;
+    for (int k = 0; k < n && !*found; k++) {
+        if (ortc_dnnl_md_is_plain(&src[k]))
+            continue;
+        for (size_t t = 0; t < sizeof tags / sizeof *tags && !*found; t++) {
+            dnnl_memory_desc_t like;
+            ortc_status st;
+            if ((st = ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3])))
+                return st;
+            if (!dnnl_memory_desc_equal(&like, &src[k]))
+                continue;
+            if ((st = ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3])))
+                return st;
+            *found = true;
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* The primitive over the non-empty inputs; *unimpl where oneDNN has none. */
+static ortc_status concat_build(ortc_opctx *c, concat_state *s, int axis, bool *unimpl)
+{
+    *unimpl = false;
+    int n = 0;
+    for (int i = 0; i < c->n_in; i++)
+        n += ortc_tensor_numel(c->in[i]) > 0;
+    s->input = malloc((size_t)(n ? n : 1) * sizeof *s->input);
+    s->mem = calloc((size_t)n + 1, sizeof *s->mem);
+    s->args = calloc((size_t)ORTC_MAX_CONTEXTS * ((size_t)n + 2), sizeof *s->args);
+    dnnl_memory_desc_t *src = calloc((size_t)(n ? n : 1), sizeof *src);
+    if (!s->input || !s->mem || !s->args || !src) {
+        free(src);
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing Concat");
+    }
+    ortc_status st = ORTC_STATUS_OK;
+    for (int i = 0; i < c->n_in && !st; i++)
+        if (ortc_tensor_numel(c->in[i]) > 0) {
+            s->input[s->n_src] = i;
+            st = ortc_dnnl_md_input(c, i, &src[s->n_src++]);
+        }
+    dnnl_memory_desc_t want;
+    const ortc_tensor *y = c->out[0];
+    bool like = false;
+    if (!st && ortc_dnnl_out_blocked_ok(c, 0))
+        st = concat_dst_like(c, src, s->n_src, &want, &like);
+    if (!st && !ortc_dnnl_out_blocked_ok(c, 0))
+        st = ortc_dnnl_md_plain(c, &want, y->rank, y->dims);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    if (!st)
+        st = ortc_dnnl_attr_new(c, &attr);
+    if (!st) {
+        /* NULL destination: oneDNN picks (the sources' layout) */
+        bool pick = ortc_dnnl_out_blocked_ok(c, 0) && !like;
+        dnnl_status_t ds = dnnl_concat_primitive_desc_create(&pd, pick ? NULL : &want, s->n_src,
+                                                             axis, src, attr, c->backend->engine);
+        if (ds == dnnl_unimplemented)
+            *unimpl = true;
+        else if (ds != dnnl_success)
+            st = ortc_dnnl_error(c, ds, "dnnl_concat_primitive_desc_create", __FILE__, __LINE__);
+    }
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (!st && !*unimpl) {
+        s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        snprintf(s->impl, sizeof s->impl, "%s", ortc_dnnl_impl_name(pd));
+        c->impl = s->impl;
+        dnnl_status_t ds = dnnl_primitive_create(&s->prim, pd);
+        if (ds != dnnl_success)
+            st = ortc_dnnl_error(c, ds, "dnnl_primitive_create(concat)", __FILE__, __LINE__);
+        const dnnl_memory_desc_t *smd =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        size_t bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
+        if (!st && bytes > 0) {
+            st = ortc_dnnl_step_mem(c, NULL, DNNL_ARG_SCRATCHPAD, smd, &s->scratch);
+            if (bytes > c->scratch_bytes)
+                c->scratch_bytes = bytes;
+        }
+        for (int k = 0; k < s->n_src && !st; k++)
+            st = ortc_dnnl_step_mem(c, NULL, DNNL_ARG_MULTIPLE_SRC + k, &src[k], &s->mem[k]);
+        if (!st)
+            st = ortc_dnnl_step_mem(c, NULL, DNNL_ARG_DST, &s->dst_md, &s->mem[s->n_src]);
+        if (!st)
+            st = ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
+    }
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    free(src);
+    return st;
+}
+
+ortc_status ortc_concat_dnnl_prepare(ortc_opctx *c, int axis)
+{
+    bool blocked = false;
+    for (int i = 0; i < c->n_in; i++)
+        blocked = blocked || ortc_dnnl_in_blocked(c, i);
+    if (!c->backend || !blocked)
+        return ORTC_STATUS_OK; /* plain C, no state */
+    concat_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory preparing Concat");
+    c->state = s;
+    bool unimpl = c->out[0]->dtype != ORTC_DTYPE_FLOAT;
+    ortc_status st = unimpl ? ORTC_STATUS_OK : concat_build(c, s, axis, &unimpl);
+    if (!st && unimpl) {
+        s->fallback = true;
+        c->impl = "ortc:c"; /* the plain-C kernel on plain copies */
+        size_t used = 0;
+        st = ortc_dnnl_unblock_init(c, &s->unblock, &used);
+    }
+    if (st)
+        ortc_concat_dnnl_release(c);
+    return st;
+}
+
+ortc_status ortc_concat_dnnl_run(ortc_opctx *c, ortc_status (*plain)(ortc_opctx *c))
+{
+    concat_state *s = c->state;
+    if (!s)
+        return plain(c);
+    ortc_status st;
+    if (s->fallback) {
+        ortc_opctx v;
+        ortc_tensor ins[ORTC_DNNL_MAX_IO];
+        ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
+        if ((st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs)))
+            return st;
+        return plain(&v);
+    }
+    int ctx = c->context > 0 ? c->context : 0, n = s->n_src;
+    dnnl_exec_arg_t *args = s->args + (size_t)ctx * ((size_t)n + 2);
+    int na = 0;
+    for (int k = 0; k <= n; k++) {
+        void *data = k < n ? c->in[s->input[k]]->data : c->out[0]->data;
+        if ((st = ortc_dnnl_set(c, &s->mem[k], data)))
+            return st;
+        args[na++] =
+            (dnnl_exec_arg_t){k < n ? DNNL_ARG_MULTIPLE_SRC + k : DNNL_ARG_DST, s->mem[k].m[ctx]};
+    }
+    if (s->scratch.m[0]) {
+        if (!c->scratch)
+            return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
+                                 "internal: no scratch buffer for Concat's scratchpad");
+        if ((st = ortc_dnnl_set(c, &s->scratch, c->scratch)))
+            return st;
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch.m[ctx]};
+    }
+    DNNL_CHECK(c, dnnl_primitive_execute(s->prim, ortc_dnnl_stream(c), na, args));
+    return ORTC_STATUS_OK;
+}

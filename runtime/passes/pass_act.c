@@ -1,0 +1,83 @@
+/* pass_act.c — activations that exporters write out as several nodes,
+ * folded into the producing node as one fused post-op: SiLU / swish
+ * (PyTorch's nn.SiLU, EfficientNet's activation), exported as
+ * y = Mul(x, Sigmoid(x)) or Mul(Sigmoid(x), x), becomes post-op "swish" of
+ * x's producer when that producer takes post-ops (ORTC_OP_POST_OPS and its
+ * post_op_ok) and nothing else reads x or the Sigmoid. Runs before "fuse",
+ * so followers of the Mul then chain onto the same producer. Rounding: one
+ * rounding of x * sigmoid(x) instead of two; covered by the zoo tests'
+ * 1e-4 relative tolerance and the post-op unit tests.
+ */
+#include "ir_edit.h"
+#include "pass_impl.h"
+#include "post_ops.h"
+
+/* Mul(x, s) or Mul(s, x) with s = Sigmoid(x): the Sigmoid, or NULL. */
+static ortc_node *swish_sigmoid(const ortc_node *mul, const ortc_value *x)
+{
+    if (!ortc_pass_is_op(mul, "Mul") || mul->n_inputs != 2 || mul->n_outputs != 1 ||
+        !mul->outputs[0])
+        return NULL;
+    for (int k = 0; k < 2; k++) {
+        const ortc_value *s = mul->inputs[1 - k];
+        if (mul->inputs[k] != x || !s || s == x || s->kind != ORTC_VALUE_INTERMEDIATE)
+            continue;
+        ortc_node *sig = s->producer;
+        if (ortc_pass_is_op(sig, "Sigmoid") && sig->n_inputs == 1 && sig->inputs[0] == x &&
+            sig->n_outputs == 1 && ortc_pass_single_user(s) == mul)
+            return sig;
+    }
+    return NULL;
+}
+
+/* Folds x * sigmoid(x) after p into p; *done when it did. */
+static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
+{
+    *done = false;
+    if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
+        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+        return ORTC_STATUS_OK;
+    ortc_value *x = p->outputs[0];
+    if (x->is_output || x->n_uses != 2)
+        return ORTC_STATUS_OK;
+    ortc_node *mul = NULL, *sig = NULL;
+    for (int u = 0; u < 2 && !sig; u++) {
+        mul = x->uses[u].node;
+        sig = swish_sigmoid(mul, x);
+    }
+    /* the Sigmoid must describe itself as one (float32, no attributes) */
+    ortc_post_op desc, po = {ORTC_POST_OP_SWISH, 1.0f, 0.0f};
+    if (!sig || !ortc_pass_post_op(pc, sig, 0, ORTC_DTYPE_FLOAT, &desc) ||
+        desc.kind != ORTC_POST_OP_SIGMOID || !ortc_post_ops_can_append(p, &po) ||
+        (p->op->post_op_ok && !p->op->post_op_ok(p, &po)))
+        return ORTC_STATUS_OK;
+    ortc_node_add_post_op(p, po); /* room checked above */
+    p->outputs[0] = mul->outputs[0];
+    char l1[300], l2[300];
+    ortc_pass_note(pc, "passes: act: %s * Sigmoid folded into %s as post-op 'swish'",
+                   ortc_pass_node_label(l1, sizeof l1, mul),
+                   ortc_pass_node_label(l2, sizeof l2, p));
+    ortc_ir_remove_node(pc->g, mul);
+    ortc_ir_remove_node(pc->g, sig);
+    pc->stats.swish++;
+    *done = true;
+    return ortc_pass_finalize(pc, "act");
+}
+
+ortc_status ortc_pass_act(ortc_pass_ctx *pc)
+{
+    ortc_status st = ortc_pass_infer(pc);
+    if (st)
+        return st;
+    for (int i = 0; i < pc->g->n_nodes; i++) {
+        ortc_node *p = pc->g->nodes[i];
+        if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
+            continue;
+        bool done;
+        if ((st = fuse_swish(pc, p, &done)))
+            return st;
+        if (done)
+            i = -1; /* finalize may have re-sorted: rescan */
+    }
+    return ORTC_STATUS_OK;
+}
