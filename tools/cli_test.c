@@ -608,9 +608,10 @@ static ortc_status run_tensors(ortc_session *s, const ortc_any *ins, size_t ni, 
             free(out[o].data);
             continue;
         }
-        /* STRING outputs point into the session: copy them, so that every
-         * output is released the same way (ortc_any_release) */
-        if (out[o].dtype == ORTC_DTYPE_STRING) {
+        /* STRING outputs of a planned size point into the session: copy
+         * them, so that every output is released the same way
+         * (ortc_any_release; the run already copied a dynamic one's) */
+        if (out[o].dtype == ORTC_DTYPE_STRING && !dynamic[o]) {
             char **sv = out[o].data;
             bool failed = false; /* after a failed copy the rest become NULL */
             for (int64_t i = 0; i < ortc_tensor_numel(&out[o]); i++)

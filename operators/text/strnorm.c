@@ -10,9 +10,9 @@
  * Unchanged strings are the input's (borrowed); changed ones live in the
  * node's string store (string_store.h).
  *
- * With stopwords the output's length depends on the input's strings: ortc
- * computes it when compiling, so the input must then be a constant (the
- * runtime has no values of run-time size yet).
+ * With stopwords the output's length depends on the input's strings: it is
+ * computed when compiling if the input is a constant, else the output is a
+ * value of data-dependent size (operator.h) made in the run's pool.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "string_store.h"
@@ -284,13 +285,11 @@ static ortc_status strnorm_infer(ortc_opctx *c)
         ortc_op_set_output(c, 0, ORTC_DTYPE_STRING, x->rank, x->dims);
         return ORTC_STATUS_OK;
     }
-    if (!x->data) {
+    if (!x->data) { /* the length is the data's */
         strnorm_free(s);
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "with stopwords the output's length depends on the strings of input "
-                             "0 '%s', which are only known at run time; ortc needs them when "
-                             "compiling (a constant) until it supports values of run-time size",
-                             ortc_plain_input_name(c, 0));
+        int64_t dims[2] = {x->rank == 1 ? -1 : 1, -1};
+        ortc_op_set_output_dynamic(c, 0, ORTC_DTYPE_STRING, x->rank, &dims[2 - x->rank]);
+        return ORTC_STATUS_OK;
     }
     int64_t kept;
     st = count_kept(c, s, x, &kept);
@@ -320,16 +319,14 @@ static ortc_status strnorm_run(ortc_opctx *c)
 {
     strnorm_state *s = c->state;
     const ortc_tensor *x = c->in[0];
-    ortc_tensor *y = c->out[0];
-    char **out = y->data;
     int64_t n = ortc_tensor_numel(x), kept;
     ortc_status st = count_kept(c, s, x, &kept);
     if (st)
         return st;
-    if ((kept ? kept : 1) != ortc_tensor_numel(y))
-        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
-                             "internal: %lld words kept; the output was planned for %lld",
-                             (long long)kept, (long long)ortc_tensor_numel(y));
+    int64_t dims[2] = {1, kept ? kept : 1};
+    char **out = ortc_op_output(c, 0, x->rank, &dims[2 - x->rank]); /* checks a static one */
+    if (!out)
+        return c->err->status;
     if (!kept) {
         out[0] = (char *)"";
         return ORTC_STATUS_OK;

@@ -403,7 +403,9 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
  * message, never one half-written by a concurrent failure).
  * STRING outputs get char* into the inputs, the model or the session (the
  * strings an operator makes: StringNormalizer's, Cast's): valid until the
- * session's next run, on any thread, or its destruction; copy what you keep. */
+ * session's next run, on any thread, or its destruction; copy what you keep
+ * (an output of data-dependent size, allocated by the run, holds malloc'd
+ * copies that ortc_tensor_release frees). */
 ORTC_API ortc_status ortc_session_run(ortc_session *session, const ortc_tensor *inputs,
                                       size_t n_inputs, ortc_tensor *outputs, size_t n_outputs);
 
