@@ -162,6 +162,11 @@ ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const cha
 
 ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j)
 {
+    for (int k = 0; k < 2; k++) {
+        int m = k ? j : i;
+        if (m >= c->n_in || !c->in[m])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d is omitted", m);
+    }
     if (c->in[i]->dtype == c->in[j]->dtype)
         return ORTC_STATUS_OK;
     return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,

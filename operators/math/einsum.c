@@ -241,7 +241,7 @@ static ortc_status einsum_check(ortc_opctx *c, ortc_einsum *e)
         (st = ortc_op_check_input(c, 0)))
         return st;
     for (int i = 1; i < c->n_in; i++)
-        if ((st = ortc_op_check_same_dtype(c, 0, i)))
+        if ((st = ortc_op_check_input(c, i)) || (st = ortc_op_check_same_dtype(c, 0, i)))
             return st;
     return ortc_einsum_parse(c, e);
 }
