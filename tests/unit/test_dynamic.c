@@ -223,7 +223,6 @@ START_TEST(static_models_are_planned_statically)
 }
 END_TEST
 
-
 /* Two graph outputs computed after the cut that no step reads: the first
  * must keep its bytes until the continuation hands both over (the second,
  * of the same size, once took them: torchvision's detection models
