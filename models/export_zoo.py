@@ -87,8 +87,7 @@ ZOO = {
     "convnext_tiny_op17": _image("convnext_tiny", 17),
     "vit_b_16_op14": _image("vit_b_16", 14, test_batch=1),
     "vit_b_16_op17": _image("vit_b_16", 17, test_batch=1),
-    # swin_t does not load in ortc yet (tests/models/zoo.yaml says why);
-    # it is exported all the same.
+    # shifted-window attention: the masks are built with ScatterND
     "swin_t_op14": _image("swin_t", 14),
     # Segmentation at 256x256 (torchvision returns a dict: 'out' is exported).
     "fcn_resnet50_op11": _image("fcn_resnet50", 11, size=256, labels="voc", test_batch=1,

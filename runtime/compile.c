@@ -334,11 +334,14 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             if (n->implicit_inputs[i]->graph == g)
                 last[SLOT(p, n->implicit_inputs[i])] = p->n_steps;
     }
-    /* a continuation's graph outputs are read after its last step (segment.c
-     * copies them out), so they too stay alive to the end */
-    for (int k = 0; p->prefix && k < g->n_outputs; k++)
-        if (g->outputs[k]->graph == g)
-            last[SLOT(p, g->outputs[k])] = p->n_steps;
+    /* a continuation's graph outputs live in its arena until segment.c
+     * copies them out after its last step: without this, an output no step
+     * reads dies where it is made and a later output may take its bytes */
+    for (int k = 0; p->prefix && k < g->n_outputs; k++) {
+        const ortc_value *v = g->outputs[k];
+        if (v->graph == g && SLOT(p, v) >= 0)
+            last[SLOT(p, v)] = p->n_steps;
+    }
 
     size_t n_bufs = 0, naive = 0;
     for (int si = 0; si < p->n_steps; si++) {

@@ -223,6 +223,54 @@ START_TEST(static_models_are_planned_statically)
 }
 END_TEST
 
+/* Two graph outputs computed after the cut that no step reads: the first
+ * must keep its bytes until the continuation hands both over (the second,
+ * of the same size, once took them: torchvision's detection models
+ * returned their boxes' bytes as scores). t = Transpose(NonZero(x)),
+ * y = Neg(NonZero(x)). */
+START_TEST(continuation_outputs_stay_alive_to_its_end)
+{
+    Onnx__ModelProto *pm = pb_model_new(8, 13);
+    Onnx__GraphProto *g = pm->graph;
+    pb_add_input(g, "x", FLOAT, "3,4");
+    pb_add_node(g, "NonZero", "nz", "x", "idx");
+    ints_attr(pb_add_node(g, "Transpose", "tr", "idx", "t"), "perm", (const int64_t[]){1, 0}, 2);
+    pb_add_node(g, "Neg", "neg", "idx", "y");
+    pb_add_output(g, "t", INT64, NULL);
+    pb_add_output(g, "y", INT64, NULL);
+    ortc_options o = options();
+    ortc_session *s = open_model(pm, &o);
+    float x[12];
+    pattern(0x5a5, x);
+    int64_t want[2][12];
+    int k = 0;
+    for (int i = 0; i < 12; i++)
+        if (x[i] != 0) {
+            want[0][k] = i / 4;
+            want[1][k] = i % 4;
+            k++;
+        }
+    ortc_tensor in = {FLOAT, 2, {3, 4}, x};
+    ortc_tensor out[2] = {{0}, {0}};
+    ck_assert_msg(ortc_session_run(s, &in, 1, out, 2) == ORTC_STATUS_OK, "%s", ortc_last_error());
+    ck_assert_int_eq(out[0].rank, 2);
+    ck_assert_int_eq(out[0].dims[0], k);
+    ck_assert_int_eq(out[0].dims[1], 2);
+    ck_assert_int_eq(out[1].dims[0], 2);
+    ck_assert_int_eq(out[1].dims[1], k);
+    const int64_t *t = out[0].data, *y = out[1].data;
+    for (int j = 0; j < k; j++)
+        for (int d = 0; d < 2; d++) {
+            ck_assert_msg(t[j * 2 + d] == want[d][j], "t[%d][%d] = %lld, want %lld", j, d,
+                          (long long)t[j * 2 + d], (long long)want[d][j]);
+            ck_assert_msg(y[d * k + j] == -want[d][j], "y[%d][%d] = %lld, want %lld", d, j,
+                          (long long)y[d * k + j], (long long)-want[d][j]);
+        }
+    ortc_tensor_release(&out[0]);
+    ortc_tensor_release(&out[1]);
+    ortc_session_destroy(s);
+}
+END_TEST
 /* ---- Loop ----------------------------------------------------------------------- */
 
 /* c_final, trace = Loop(M, cond, c0): body(i, cond_in, c) -> (c + step < limit, c + step,
@@ -875,6 +923,7 @@ static Suite *dynamic_suite(void)
     TCase *seg = tcase_create("segments");
     tcase_add_test(seg, continuation_per_shape_seen);
     tcase_add_test(seg, static_models_are_planned_statically);
+    tcase_add_test(seg, continuation_outputs_stay_alive_to_its_end);
     tcase_add_test(seg, concurrent_runs_with_continuations);
     suite_add_tcase(s, seg);
     TCase *loop = tcase_create("loop_scan");
