@@ -2151,3 +2151,261 @@ def g_tfidf(b):
     if mode != "TF" and b.p(0.6) or b.p(0.2):
         attrs["weights"] = [float(b.choice([0.25, 0.5, 1.5, 2.0])) for _ in range(total)]
     b.emit("TfIdfVectorizer", [x], attrs)
+
+
+# ---- values of data-dependent shape ------------------------------------------
+# NonZero, Compress and Unique need contents graphgen knows (infer.py
+# computes their outputs): graph inputs, initializers, or outputs of other
+# such ops. Small integers and a grid make zeros and repeats likely.
+
+def _known(v):
+    return v.data is not None or v.data_full is not None
+
+
+def _repeating_leaf(b, dt, rank, cap=256):
+    shape = b.rand_shape(rank, cap=cap)
+    if dt == "bool":
+        return b.leaf(dt, shape)
+    if dt in FLOATS:
+        d = (b.rng.integers(-3, 4, numel(shape)) / 2.0).astype(dt).reshape(shape)
+        d[d == 0] = 0  # no -0.0
+        return b.leaf(dt, shape, data=d)
+    return b.leaf(dt, shape, flavor="small")
+
+
+@gen("NonZero", 0.6)
+def g_nonzero(b):
+    dt = b.pick_dtype("NonZero", float_bias=0.5)
+    x = b.pick(lambda v: v.dtype == dt and v.rank >= 1 and _known(v) and v.numel <= 4096,
+               fresh=0.5, make=lambda: _repeating_leaf(b, dt, b.randint(1, 4)))
+    b.emit("NonZero", [x])
+
+
+@gen("Compress", 0.7)
+def g_compress(b):
+    x = b.pick_any("Compress", min_rank=1, max_rank=4)
+    attrs = {}
+    if b.p(0.75):
+        ax = b.randint(0, x.rank - 1)
+        attrs["axis"] = ax - x.rank if b.opset >= 11 and b.p(0.3) else ax
+        length = x.shape[ax]
+    else:
+        length = x.numel
+    if length > 4096:
+        raise Skip("Compress: condition too long")
+    if b.p(0.2) and length > 0:
+        length = b.randint(0, length - 1)  # shorter: the rest is dropped
+    cond = b.rng.random(length) < b.choice([0.2, 0.5, 0.9])
+    c = b.leaf("bool", (length,), role=b.choice(["act", "param"]), data=cond, pool=False)
+    # ONNX 1.12 infers no rank for Compress's output, so strict shape
+    # inference refuses any consumer: an output only
+    b.emit("Compress", [x, c], attrs, pool=False)
+
+
+@gen("Unique", 0.6)
+def g_unique(b):
+    dt = b.pick_dtype("Unique", float_bias=0.5)
+    if dt == "bool" or dt == "float16":
+        dt = "int64"
+
+    def ok(v):
+        if v.dtype != dt or not _known(v) or v.numel > 2048:
+            return False
+        d = np.asarray(v.data if v.data is not None else v.data_full)
+        return d.dtype.kind != "f" or not (np.isnan(d).any() or
+                                           (np.signbit(d) & (d == 0)).any())
+    x = b.pick(ok, fresh=0.5, make=lambda: _repeating_leaf(b, dt, b.randint(1, 3)))
+    attrs = {}
+    if b.p(0.5):
+        attrs["sorted"] = int(b.p(0.5))
+    if x.rank >= 1 and b.p(0.35):
+        ax = b.randint(0, x.rank - 1)
+        attrs["axis"] = ax - x.rank if b.p(0.3) else ax
+    n_out = b.choice([1, 2, 3, 4, 4])
+    present = [True] + [b.p(0.7) for _ in range(n_out - 1)]
+    b.emit("Unique", [x], attrs, n_out=n_out, present=present)
+
+
+# ---- quantization ---------------------------------------------------------------
+# Scales are powers of two where a result is requantized (QLinear*), so every
+# correct implementation gives the same integers; QuantizeLinear sometimes
+# gets other scales (one correctly rounded division, then round half to
+# even: still exact when its input is).
+
+def _pow2(b, shape, lo=-7, hi=1):
+    return (2.0 ** b.rng.integers(lo, hi + 1, numel(shape))).astype("float32").reshape(shape)
+
+
+def _qleaf(b, dt, shape, role="act", as_input=None, full=True):
+    lo, hi = (0, 255) if dt == "uint8" else (-128, 127)
+    if not full:
+        lo, hi = (100, 156) if dt == "uint8" else (-28, 28)
+    d = b.rng.integers(lo, hi + 1, numel(shape)).astype(dt).reshape(shape)
+    return b.leaf(dt, shape, role=role, data=d, as_input=as_input)
+
+
+def _zp(b, dt, shape=()):
+    lo, hi = (0, 255) if dt == "uint8" else (-128, 127)
+    if b.p(0.3):
+        d = np.zeros(shape, dt)
+    else:
+        d = b.rng.integers(lo // 2 + (hi + 1) // 4, (hi + 1) // 2 + hi // 4 + 1,
+                           numel(shape)).astype(dt).reshape(shape)
+    return b.leaf(dt, shape, role="param", data=d)
+
+
+def _q_axis_shape(b, x):
+    """(axis attribute or None, parameter shape): per axis from opset 13."""
+    if b.opset >= 13 and x.rank >= 1 and b.p(0.3):
+        ax = b.randint(0, x.rank - 1)
+        return (ax - x.rank if b.p(0.3) else ax), (x.shape[ax],)
+    return None, ()
+
+
+@gen("QuantizeLinear", 1.0)
+def g_quantize(b):
+    if b.opset >= 13 and b.p(0.1):
+        x = b.pick(lambda v: v.dtype == "int32" and v.mag < 1e5, fresh=0.4,
+                   make=lambda: b.leaf("int32", b.rand_shape(b.randint(1, 3))))
+    else:
+        x = exact_float(b, "QuantizeLinear", dtype="float32") if b.p(0.7) else \
+            b.pick_float("QuantizeLinear", dtype="float32", pred=lambda v: v.mag < 1e5)
+    ax, ps = _q_axis_shape(b, x)
+    if b.p(0.75):
+        s = b.leaf("float32", ps, role="param", data=_pow2(b, ps, -4, 2))
+    else:
+        s = b.leaf("float32", ps, role="param",
+                   data=b.rng.uniform(0.01, 0.5, numel(ps)).astype("float32").reshape(ps))
+    ins = [x, s]
+    qdt = b.choice(["uint8", "int8"])
+    if qdt == "int8" or b.p(0.8):
+        ins.append(_zp(b, qdt, ps))
+    attrs = {} if ax is None or b.p(0.1) and ax == 1 else {"axis": ax}
+    b.emit("QuantizeLinear", ins, attrs)
+
+
+@gen("DequantizeLinear", 1.0)
+def g_dequantize(b):
+    dt = b.choice(["uint8", "int8", "int8", "uint8", "int32"])
+    x = b.pick(lambda v: v.dtype == dt and v.numel > 0 and (dt != "int32" or v.mag < 1e5),
+               fresh=0.4, make=lambda: _qleaf(b, dt, b.rand_shape(b.randint(1, 4))) if
+               dt != "int32" else b.leaf(dt, b.rand_shape(b.randint(1, 3))))
+    ax, ps = _q_axis_shape(b, x)
+    data = _pow2(b, ps, -8, 0) if b.p(0.5) else \
+        b.rng.uniform(0.001, 0.2, numel(ps)).astype("float32").reshape(ps)
+    ins = [x, b.leaf("float32", ps, role="param", data=data)]
+    if dt == "int32":
+        if b.p(0.3):
+            ins.append(b.leaf(dt, ps, role="param", data=np.zeros(ps, dt)))
+    elif dt == "int8" or b.p(0.8):
+        ins.append(_zp(b, dt, ps))
+    attrs = {} if ax is None else {"axis": ax}
+    b.emit("DequantizeLinear", ins, attrs)
+
+
+@gen("DynamicQuantizeLinear", 0.6)
+def g_dynquant(b):
+    def ok(v):
+        if v.dtype != "float32" or v.numel == 0 or v.mag > 1e5:
+            return False
+        if _known(v):
+            return bool(np.any(np.asarray(v.data if v.data is not None else v.data_full)))
+        return v.lo > 0 or v.hi < 0
+    x = b.pick(ok, fresh=0.4, make=lambda: b.leaf("float32", b.rand_shape(b.randint(1, 4)),
+                                                 flavor=b.choice(["grid", "normal", "uniform"])))
+    b.emit("DynamicQuantizeLinear", [x], n_out=3)
+
+
+def _qmat_a(b, dt):
+    return b.pick(lambda v: v.dtype == dt and 2 <= v.rank <= 3 and v.numel > 0, fresh=0.5,
+                  make=lambda: _qleaf(b, dt, b.rand_shape(b.randint(2, 3), cap=2048)))
+
+
+@gen("MatMulInteger", 0.8)
+def g_mmint(b):
+    adt, bdt = b.choice(["uint8", "int8"]), b.choice(["uint8", "int8"])
+    a = _qmat_a(b, adt)
+    k = a.shape[-1]
+    n = b.choice([1, 3, 8, 16, 33])
+    if numel(a.shape) * n > b.flop_cap / 2:
+        raise Skip("MatMulInteger too big")
+    w = _qleaf(b, bdt, (k, n), role="weight", as_input=b.p(0.25))
+    ins = [a, w]
+    if b.p(0.7):
+        ins.append(_zp(b, adt))
+    if b.p(0.6):
+        if len(ins) == 2:
+            ins.append(None)
+        ins.append(_zp(b, bdt, b.choice([(), (n,)])))
+    b.flops += 2 * numel(a.shape) * n
+    b.emit("MatMulInteger", ins)
+
+
+def _qconv_parts(b, op, xdt):
+    x = _image(b, op, dt=xdt, nsp=b.choice([2, 2, 1]))
+    c = x.shape[1]
+    group = c if c > 1 and b.p(0.15) else 1
+    m = group * b.choice([1, 2]) if group > 1 else b.choice([1, 2, 4, 8, 16])
+    kern, strides, dil, pads, auto = _window(b, x)
+    attrs = _window_attrs(b, kern, strides, dil, pads, auto, False)
+    if group != 1:
+        attrs["group"] = group
+    wshape = (m, c // group) + tuple(kern)
+    cost = 2 * x.shape[0] * m * (c // group) * numel(kern) * numel(x.shape[2:])
+    if cost > b.flop_cap:
+        raise Skip(f"{op} too expensive")
+    b.flops += cost
+    return x, wshape, m, attrs
+
+
+@gen("ConvInteger", 0.7)
+def g_convint(b):
+    xdt, wdt = b.choice(["uint8", "uint8", "int8"]), b.choice(["uint8", "int8"])
+    x, wshape, m, attrs = _qconv_parts(b, "ConvInteger", xdt)
+    w = _qleaf(b, wdt, wshape, role="weight", as_input=b.p(0.2))
+    ins = [x, w]
+    if b.p(0.7):
+        ins.append(_zp(b, xdt))
+    if b.p(0.5):
+        if len(ins) == 2:
+            ins.append(None)
+        ins.append(_zp(b, wdt, b.choice([(), (m,)])))
+    b.emit("ConvInteger", ins, attrs)
+
+
+def _qlin_params(b, dt, shape=()):
+    return [b.leaf("float32", shape, role="param", data=_pow2(b, shape)), _zp(b, dt, shape)]
+
+
+@gen("QLinearMatMul", 0.8)
+def g_qlmm(b):
+    adt = b.choice(["uint8", "int8"])
+    bdt = adt if b.p(0.7) else b.choice(["uint8", "int8"])
+    ydt = b.choice(["uint8", "int8"])
+    a = _qmat_a(b, adt)
+    k = a.shape[-1]
+    n = b.choice([1, 3, 8, 16, 33])
+    if numel(a.shape) * n > b.flop_cap / 2:
+        raise Skip("QLinearMatMul too big")
+    w = _qleaf(b, bdt, (k, n), role="weight", as_input=b.p(0.2), full=b.p(0.5))
+    ins = [a] + _qlin_params(b, adt) + [w] + _qlin_params(b, bdt, b.choice([(), (n,)]))
+    ins += _qlin_params(b, ydt)
+    b.flops += 2 * numel(a.shape) * n
+    b.emit("QLinearMatMul", ins)
+
+
+@gen("QLinearConv", 0.8)
+def g_qlconv(b):
+    xdt = b.choice(["uint8", "int8"])
+    wdt = xdt if b.p(0.6) else b.choice(["uint8", "int8"])
+    ydt = b.choice(["uint8", "int8"])
+    x, wshape, m, attrs = _qconv_parts(b, "QLinearConv", xdt)
+    w = _qleaf(b, wdt, wshape, role="weight", as_input=b.p(0.2), full=b.p(0.5))
+    ps = b.choice([(), (m,)])
+    ws = b.leaf("float32", ps, role="param", data=_pow2(b, ps))
+    wz = b.leaf(wdt, ps, role="param", data=np.zeros(ps, wdt)) if b.p(0.7) else _zp(b, wdt, ps)
+    ins = [x] + _qlin_params(b, xdt) + [w, ws, wz] + _qlin_params(b, ydt)
+    if b.p(0.6):
+        ins.append(b.leaf("int32", (m,), role="param",
+                          data=b.rng.integers(-2000, 2001, m).astype("int32")))
+    b.emit("QLinearConv", ins, attrs)
