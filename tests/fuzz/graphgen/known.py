@@ -278,7 +278,69 @@ def _maxunpool_output_shape(model, nodes):
                for nd in nodes)
 
 
+def _elem_types(model):
+    """{value name: ONNX elem type} from ONNX's type inference."""
+    try:
+        m = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001
+        m = model
+    g = m.graph
+    res = {i.name: i.data_type for i in g.initializer}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        if vi.type.HasField("tensor_type"):
+            res[vi.name] = vi.type.tensor_type.elem_type
+    return res
+
+
+_FP16 = 10
+# ops that only move or select float16 elements: no rounding to lose
+_MOVES = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat",
+          "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand", "Tile", "Pad",
+          "Dropout", "DepthToSpace", "SpaceToDepth", "Compress", "Unique", "TopK",
+          "MaxPool", "GlobalMaxPool", "ReduceMax", "ReduceMin", "Max", "Min", "Relu", "Abs",
+          "Neg", "Where", "Trilu", "ReverseSequence", "ScatterElements", "ScatterND",
+          "Scatter", "CastLike", "Cast"}
+
+
+def _fp16_chain(model, finding, nodes):
+    """A float16 output computed by two rounding float16 ops in a row (the
+    second reading the first's output, moves between them allowed)."""
+    if finding.get("how") not in ("exact", "tolerance", "values"):
+        return False
+    types = _elem_types(model)
+    outs = model.graph.output
+    k = finding.get("output", -1)
+    if not 0 <= k < len(outs) or types.get(outs[k].name) != _FP16:
+        return False
+    prod = {o: nd for nd in model.graph.node for o in nd.output if o}
+
+    def rounding_above(name, seen):
+        nd = prod.get(name)
+        if nd is None or id(nd) in seen:
+            return False
+        seen.add(id(nd))
+        if nd.op_type not in _MOVES and types.get(nd.output[0]) == _FP16:
+            return True
+        return any(rounding_above(i, seen) for i in nd.input if i and types.get(i) == _FP16)
+    for nd in nodes:
+        if nd.op_type in _MOVES or types.get(nd.output[0]) != _FP16:
+            continue
+        if any(i and types.get(i) == _FP16 and rounding_above(i, set()) for i in nd.input):
+            return True
+    return False
+
+
 KNOWN = [
+    Known("ort-float16-intermediate-precision", "ONNX Runtime deviation",
+          "A float16 value computed by an operator and read by another (Mul then Mul): "
+          "ONNX Runtime's CPU provider runs such float16 operators in float32 between Casts "
+          "and drops the Casts between consecutive ones, so the intermediate is not "
+          "rounded to float16 (Mul(Mul(a, b), c) in float16 equals the float32 chain "
+          "rounded once; the intermediate as a graph output is rounded, its consumer "
+          "reads the unrounded value). ONNX: Mul 'Performs element-wise binary "
+          "multiplication', 'C (heterogeneous) - T: Result, has same element type as two "
+          "inputs', T including tensor(float16): every intermediate is a float16 tensor.",
+          lambda m, f, nodes: _fp16_chain(m, f, nodes)),
     Known("ort-dropout-mask", "ONNX Runtime deviation",
           "Dropout before opset 12 in inference: ONNX Runtime fills the mask output with "
           "0/false; nothing is dropped, and ONNX's reference and backend test "
