@@ -461,7 +461,8 @@ class Builder:
         return vinfo(v.name, v.dtype, [None] * v.rank)
 
     def choose_outputs(self):
-        main = [v for v in self.vals.values() if v.scope == 0 and v.kind == "node"]
+        main = [v for v in self.vals.values() if v.scope == 0 and v.kind == "node" and
+                v.seq is None]
         leaves = [v for v in main if v.consumers == 0]
         outs = list(leaves)
         # values in the middle of a chain that are outputs too

@@ -31,10 +31,17 @@ def kind_of(op):
     return KIND.get(op, "inexact")
 
 
+SEQ_OPS = ("SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase",
+           "SequenceAt", "SequenceLength", "SplitToSequence", "ConcatFromSequence", "Optional",
+           "OptionalGetElement", "OptionalHasElement")
+
+
 class N:
     """A node being inferred: op, inputs (Val or None), attributes."""
 
     def __init__(self, op, ins, attrs, opset, n_out=1):
+        if op not in SEQ_OPS and any(v is not None and v.seq is not None for v in ins):
+            raise InferError(f"{op}: a sequence or optional where a tensor is expected")
         self.op = op
         self.ins = ins
         self.attrs = attrs
@@ -2291,3 +2298,189 @@ def _qlconv(n):
         raise InferError("QLinearConv: bias")
     lo, hi = int_range(yz.dtype)
     return [Val(None, yz.dtype, out, lo, hi, True)]
+
+
+# ---- sequences and optionals ---------------------------------------------------
+# A sequence is a Val whose seq lists its elements' Vals (the generator
+# knows every element's shape); an optional has optional True and seq [] or
+# [its element]. Neither is ever a graph output or a tensor op's input.
+
+def _seq_in(n, i, optional=False):
+    v = n.inp(i)
+    if v is None or v.seq is None or v.optional != optional:
+        raise InferError(f"{n.op}: input {i} is not {'an optional' if optional else 'a sequence'}")
+    return v
+
+
+def _seq_val(dtype, elems, optional=False):
+    o = Val(None, dtype, ())
+    o.seq = list(elems)
+    o.optional = optional
+    if elems:
+        o.lo = min(e.lo for e in elems)
+        o.hi = max(e.hi for e in elems)
+    o.exact = all(e.exact for e in elems)
+    return o
+
+
+def _elem_copy(e):
+    o = Val(None, e.dtype, e.shape, e.lo, e.hi, e.exact, e.grid)
+    o.distinct = e.distinct
+    o.data = e.data
+    o.data_full = e.data_full
+    return o
+
+
+def _position(n, i, length, insert=False):
+    v = n.inp(i)
+    if v is None:
+        return length if insert else length - 1
+    if v.dtype not in ("int32", "int64") or v.numel != 1 or v.rank > 0:
+        raise InferError(f"{n.op}: position must be an int32/int64 scalar")
+    pos = int(n.data(i, "position").reshape(-1)[0])
+    hi = length if insert else length - 1
+    if not -length <= pos <= hi:
+        raise InferError(f"{n.op}: position {pos} out of range for length {length}")
+    return pos + length if pos < 0 else pos
+
+
+@infer_op("SequenceConstruct", "move")
+def _seq_construct(n):
+    if not n.ins or any(v is None or v.dtype != n.ins[0].dtype for v in n.ins):
+        raise InferError("SequenceConstruct: inputs of one dtype")
+    return [_seq_val(n.ins[0].dtype, n.ins)]
+
+
+@infer_op("SequenceEmpty", "move")
+def _seq_empty(n):
+    n.need(0, 0)
+    return [_seq_val(DTYPE_OF.get(n.a("dtype", 1), "float32"), [])]
+
+
+@infer_op("SequenceInsert", "move")
+def _seq_insert(n):
+    n.need(2, 3)
+    s, t = _seq_in(n, 0), n.ins[1]
+    if t.seq is not None or t.dtype != s.dtype:
+        raise InferError("SequenceInsert: tensor of the sequence's dtype")
+    pos = _position(n, 2, len(s.seq), insert=True)
+    return [_seq_val(s.dtype, s.seq[:pos] + [t] + s.seq[pos:])]
+
+
+@infer_op("SequenceErase", "move")
+def _seq_erase(n):
+    n.need(1, 2)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("SequenceErase of an empty sequence")
+    pos = _position(n, 1, len(s.seq))
+    return [_seq_val(s.dtype, s.seq[:pos] + s.seq[pos + 1:])]
+
+
+@infer_op("SequenceAt", "move")
+def _seq_at(n):
+    n.need(2, 2)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("SequenceAt of an empty sequence")
+    return [_elem_copy(s.seq[_position(n, 1, len(s.seq))])]
+
+
+@infer_op("SequenceLength", "move")
+def _seq_length(n):
+    n.need(1, 1)
+    s = _seq_in(n, 0)
+    o = Val(None, "int64", (), len(s.seq), len(s.seq), True)
+    o.data = o.data_full = np.array(len(s.seq), np.int64)
+    return [o]
+
+
+@infer_op("SplitToSequence", "move")
+def _split_to_seq(n):
+    n.need(1, 2)
+    x = n.ins[0]
+    if x.rank < 1:
+        raise InferError("SplitToSequence of a scalar")
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    d = x.shape[ax]
+    sp = n.inp(1)
+    keep = n.a("keepdims", 1)
+    if sp is None:
+        sizes = [1] * d
+    else:
+        sv = n.data(1, "split").reshape(-1).astype(np.int64)
+        if sp.rank == 0:
+            if sv[0] < 1:
+                raise InferError("SplitToSequence: split must be positive")
+            sizes = [int(sv[0])] * (d // int(sv[0])) + ([d % int(sv[0])] if d % int(sv[0]) else [])
+        else:
+            sizes = [int(v) for v in sv]
+            if sum(sizes) != d or min(sizes, default=0) < 0:
+                raise InferError(f"SplitToSequence: split {sizes} vs dim {d}")
+    if not sizes:
+        raise InferError("SplitToSequence: no element")
+    full = x.data if x.data is not None else x.data_full
+    elems, at = [], 0
+    for k in sizes:
+        shape = x.shape[:ax] + ((k,) if sp is not None or keep else ()) + x.shape[ax + 1:]
+        e = Val(None, x.dtype, shape, x.lo, x.hi, x.exact, x.grid)
+        if full is not None:
+            part = np.take(np.asarray(full), range(at, at + k), axis=ax)
+            e.data_full = part.reshape(shape)
+        elems.append(e)
+        at += k
+    return [_seq_val(x.dtype, elems)]
+
+
+@infer_op("ConcatFromSequence", "move")
+def _concat_from_seq(n):
+    n.need(1, 1)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("ConcatFromSequence of an empty sequence")
+    new = n.a("new_axis", 0)
+    r = s.seq[0].rank
+    if new:
+        if any(e.shape != s.seq[0].shape for e in s.seq):
+            raise InferError("ConcatFromSequence new_axis: elements of one shape")
+        ax = norm_axis(n.a("axis"), r + 1)
+        out = s.seq[0].shape[:ax] + (len(s.seq),) + s.seq[0].shape[ax:]
+    else:
+        if r < 1:
+            raise InferError("ConcatFromSequence of scalars without new_axis")
+        ax = norm_axis(n.a("axis"), r)
+        for e in s.seq:
+            if e.rank != r or e.shape[:ax] + e.shape[ax + 1:] != \
+                    s.seq[0].shape[:ax] + s.seq[0].shape[ax + 1:]:
+                raise InferError("ConcatFromSequence: shapes differ off the axis")
+        out = s.seq[0].shape[:ax] + (sum(e.shape[ax] for e in s.seq),) + s.seq[0].shape[ax + 1:]
+    grids = [e.grid for e in s.seq]
+    grid = grids[0] if all(g == grids[0] for g in grids) else None
+    return [Val(None, s.dtype, out, s.lo, s.hi, s.exact, grid)]
+
+
+@infer_op("Optional", "move")
+def _optional(n):
+    n.need(1, 1)
+    t = n.ins[0]
+    if t is None or t.seq is not None:
+        raise InferError("Optional of a tensor only")
+    return [_seq_val(t.dtype, [t], optional=True)]
+
+
+@infer_op("OptionalHasElement", "move")
+def _opt_has(n):
+    n.need(1, 1)
+    o = _seq_in(n, 0, optional=True)
+    v = Val(None, "bool", (), float(bool(o.seq)), float(bool(o.seq)), True)
+    v.data = v.data_full = np.array(bool(o.seq))
+    return [v]
+
+
+@infer_op("OptionalGetElement", "move")
+def _opt_get(n):
+    n.need(1, 1)
+    o = _seq_in(n, 0, optional=True)
+    if not o.seq:
+        raise InferError("OptionalGetElement of an empty optional")
+    return [_elem_copy(o.seq[0])]

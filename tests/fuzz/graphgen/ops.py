@@ -2409,3 +2409,107 @@ def g_qlconv(b):
         ins.append(b.leaf("int32", (m,), role="param",
                           data=b.rng.integers(-2000, 2001, m).astype("int32")))
     b.emit("QLinearConv", ins, attrs)
+
+
+# ---- sequences and optionals -----------------------------------------------------
+# One builder makes a sequence (SplitToSequence, SequenceConstruct or
+# SequenceEmpty + SequenceInsert), edits it (SequenceInsert, SequenceErase)
+# and reads tensors back out of it (ConcatFromSequence, SequenceAt,
+# SequenceLength); sequence values never enter the pool.
+
+SEQ_NEEDS = ["SplitToSequence", "SequenceConstruct", "SequenceEmpty", "SequenceInsert",
+             "SequenceErase", "SequenceAt", "SequenceLength", "ConcatFromSequence"]
+
+
+def _seq_pos(b, length, insert=False):
+    hi = length if insert else length - 1
+    pos = b.randint(-length, hi) if length else 0
+    return b.const(np.array(pos, dtype=b.choice([np.int64, np.int32])))
+
+
+@gen("P:sequence", 2.0, needs=SEQ_NEEDS)
+def g_sequence(b):
+    x = b.pick_any("SplitToSequence", min_rank=1, max_rank=4,
+                   pred=lambda v: v.seq is None and v.numel > 0)
+    ax = b.randint(0, x.rank - 1)
+    r = b.rng.random()
+    if r < 0.45:
+        attrs = {"axis": ax - x.rank if b.p(0.3) else ax}
+        ins = [x]
+        d = x.shape[ax]
+        if b.p(0.6):
+            if b.p(0.5) and d > 1:
+                cut = sorted(b.rng.choice(np.arange(1, d), b.randint(1, min(3, d - 1)),
+                                          replace=False).tolist())
+                sizes = [j - i for i, j in zip([0] + cut, cut + [d])]
+                ins.append(b.i64(sizes))
+            else:
+                ins.append(b.const(np.array(b.randint(1, max(d, 1)), np.int64)))
+        elif d > 64:
+            raise Skip("SplitToSequence: too many elements")
+        elif b.p(0.4):
+            attrs["keepdims"] = 0
+        (s,) = b.emit("SplitToSequence", ins, attrs, pool=False)
+    elif r < 0.85:
+        elems = [x]
+        for _ in range(b.randint(0, 3)):
+            shape = list(x.shape)
+            shape[ax] = b.choice([1, 2, x.shape[ax]])
+            elems.append(b.pick(lambda v: v.dtype == x.dtype and v.shape == tuple(shape) and
+                                v.seq is None, fresh=0.5,
+                                make=lambda: b.leaf(x.dtype, tuple(shape))))
+        (s,) = b.emit("SequenceConstruct", elems, pool=False)
+    else:
+        from facts import ONNX_OF
+        (s,) = b.emit("SequenceEmpty", [], {"dtype": ONNX_OF[x.dtype]}, pool=False)
+        (s,) = b.emit("SequenceInsert", [s, x], pool=False)
+    for _ in range(b.choice([0, 0, 1, 2])):
+        if b.p(0.5) and s.seq:
+            ins = [s] + ([_seq_pos(b, len(s.seq))] if b.p(0.6) else [])
+            if len(s.seq) > 1:
+                (s,) = b.emit("SequenceErase", ins, pool=False)
+        else:
+            e = s.seq[b.randint(0, len(s.seq) - 1)] if s.seq else x
+            t = b.pick(lambda v: v.dtype == e.dtype and v.shape == e.shape and v.seq is None,
+                       fresh=0.3, make=lambda: b.leaf(e.dtype, e.shape))
+            ins = [s, t] + ([_seq_pos(b, len(s.seq), insert=True)] if b.p(0.6) else [])
+            (s,) = b.emit("SequenceInsert", ins, pool=False)
+    reads = 0
+    for _ in range(b.choice([1, 1, 2, 3])):
+        r = b.rng.random()
+        if r < 0.5:
+            e = s.seq[0]
+            same = all(v.shape == e.shape for v in s.seq)
+            new = int(same and b.p(0.4))
+            rank = e.rank + new
+            if rank == 0:
+                continue
+            if new:
+                axc = b.randint(-rank, rank - 1)
+            else:
+                ok = [a for a in range(e.rank)
+                      if all(v.rank == e.rank and v.shape[:a] + v.shape[a + 1:] ==
+                             e.shape[:a] + e.shape[a + 1:] for v in s.seq)]
+                if not ok:
+                    continue
+                axc = b.choice(ok)
+            attrs = {"axis": axc}
+            if new or b.p(0.2):
+                attrs["new_axis"] = new
+            b.emit("ConcatFromSequence", [s], attrs)
+        elif r < 0.85:
+            b.emit("SequenceAt", [s, _seq_pos(b, len(s.seq))])
+        else:
+            b.emit("SequenceLength", [s])
+        reads += 1
+    if not reads:
+        b.emit("SequenceAt", [s, _seq_pos(b, len(s.seq))])
+
+
+@gen("P:optional", 0.6, needs=["Optional", "OptionalHasElement", "OptionalGetElement"])
+def g_optional(b):
+    x = b.pick_any("Optional", "V", pred=lambda v: v.seq is None)
+    (o,) = b.emit("Optional", [x], pool=False)
+    if b.p(0.4):
+        b.emit("OptionalHasElement", [o])
+    b.emit("OptionalGetElement", [o])
