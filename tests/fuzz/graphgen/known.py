@@ -171,6 +171,68 @@ def _length_resized(model, nodes):
     return False
 
 
+def _nearest_index(x, mode):
+    import numpy as np
+    fl = np.floor(x)
+    frac = x - fl
+    if mode == "floor":
+        return fl
+    if mode == "ceil":
+        return np.ceil(x)
+    if mode == "round_prefer_ceil":
+        return np.where(frac >= 0.5, fl + 1, fl)
+    return np.where(frac > 0.5, fl + 1, fl)  # round_prefer_floor
+
+
+def _nearest_coordinate_precision(model, nodes):
+    """Resize (opset 11+) in nearest mode where some output position's
+    x_original picks another input index when computed in float32 than in
+    exact (double) arithmetic."""
+    import numpy as np
+    if _opset(model) < 11:
+        return False
+    for nd in nodes:
+        if nd.op_type != "Resize" or _attr(nd, "mode", "nearest") != "nearest":
+            continue
+        ctm = _attr(nd, "coordinate_transformation_mode", "half_pixel")
+        if ctm == "tf_crop_and_resize":
+            continue
+        nmode = _attr(nd, "nearest_mode", "round_prefer_floor")
+        shape = _shape_of(model, nd.input[0])
+        if shape is None:
+            return True
+        sc, sz = _resize_scales(model, nd)
+        if sc is None and sz is None:
+            continue
+        for ax, lin in enumerate(shape):
+            if sc is not None:
+                scale = float(sc[ax])
+                lout = int(np.floor(lin * scale))
+            else:
+                lout = int(sz[ax])
+                scale = lout / lin if lin else 1.0
+            if lout == lin or lout == 0:
+                continue
+            res = []
+            for ft in (np.float64, np.float32):
+                x = np.arange(lout, dtype=ft)
+                s_, li, lo = ft(scale), ft(lin), ft(lout)
+                if ctm == "align_corners":
+                    xo = x * (li - 1) / (lo - 1) if lout > 1 else np.zeros_like(x)
+                elif ctm == "asymmetric":
+                    xo = x / s_
+                elif ctm == "tf_half_pixel_for_nn":
+                    xo = (x + ft(0.5)) / s_
+                elif ctm == "pytorch_half_pixel" and lout == 1:
+                    xo = np.zeros_like(x)
+                else:
+                    xo = (x + ft(0.5)) / s_ - ft(0.5)
+                res.append(_nearest_index(xo.astype(np.float64), nmode))
+            if np.any(res[0] != res[1]):
+                return True
+    return False
+
+
 def _gemm_empty_k(model, nodes):
     for nd in nodes:
         if nd.op_type == "Gemm" and len(nd.input) > 2 and nd.input[2] and \
@@ -406,6 +468,15 @@ KNOWN = [
           "expects 3.142857) take input * scale, as ortc does; ONNX Runtime takes the "
           "integer length.",
           lambda m, f, nodes: _length_resized(m, nodes)),
+    Known("spec-resize-nearest-coordinate-precision", "spec question",
+          "Resize in nearest mode where an output position's x_original lies within float32 "
+          "rounding of the point where nearest_mode switches index (align_corners, x_resized "
+          "9556 of 14336 from 3584: 'x_original = x_resized * (length_original - 1) / "
+          "(length_resized - 1)' = 2388.50003): the spec gives the formula, not the "
+          "precision. ortc computes it in double (2388.50003 -> 2389, as ONNX's reference "
+          "implementation in NumPy float64); ONNX Runtime in float32 (2388.5, a tie -> 2388 "
+          "with round_prefer_floor).",
+          lambda m, f, nodes: _nearest_coordinate_precision(m, nodes)),
     Known("ort-roialign-max", "ONNX Runtime deviation",
           "RoiAlign with mode 'max' (opsets 10 and 16): ONNX Runtime takes the largest of "
           "the four bilinear terms w_i * x_i of each sampling point (x = [[1, 2], [3, 4]], "
