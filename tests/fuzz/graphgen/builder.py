@@ -240,7 +240,8 @@ class Builder:
         shape = tuple(int(d) for d in shape)
         if data is None:
             data = self.data(dtype, shape, flavor, scale)
-        data = np.asarray(data).astype(dtype).reshape(shape)
+        # C order: the .npy files (and ortc's reader) are row-major
+        data = np.asarray(data).astype(dtype, order="C").reshape(shape)
         if as_input is None:
             as_input = self.p({"act": 0.8, "weight": 0.15, "param": 0.1}[role])
         if self.scope > 0:

@@ -2484,3 +2484,64 @@ def _opt_get(n):
     if not o.seq:
         raise InferError("OptionalGetElement of an empty optional")
     return [_elem_copy(o.seq[0])]
+
+
+# ---- NonMaxSuppression -----------------------------------------------------------
+
+def nms_iou(a, b, center):
+    """IoU of two boxes in float64 (corners in any order, or center form)."""
+    def corners(x):
+        if center:
+            return x[0] - x[2] / 2, x[1] - x[3] / 2, x[0] + x[2] / 2, x[1] + x[3] / 2
+        return min(x[0], x[2]), min(x[1], x[3]), max(x[0], x[2]), max(x[1], x[3])
+    a0, a1, a2, a3 = corners([float(v) for v in a])
+    b0, b1, b2, b3 = corners([float(v) for v in b])
+    inter = max(0.0, min(a2, b2) - max(a0, b0)) * max(0.0, min(a3, b3) - max(a1, b1))
+    union = (a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@infer_op("NonMaxSuppression", "move")
+def _nms(n):
+    n.need(2, 5)
+    bx, sc = n.ins[0], n.ins[1]
+    if bx.rank != 3 or bx.shape[2] != 4 or sc.rank != 3 or sc.shape[0] != bx.shape[0] or \
+            sc.shape[2] != bx.shape[1] or bx.dtype != "float32" or sc.dtype != "float32":
+        raise InferError(f"NonMaxSuppression: boxes {bx.shape}, scores {sc.shape}")
+    boxes, scores = _contents(n, 0, "boxes"), _contents(n, 1, "scores")
+    mx = int(n.data(2, "max_output_boxes_per_class").reshape(-1)[0]) if n.inp(2) else 0
+    thr = float(n.data(3, "iou_threshold").reshape(-1)[0]) if n.inp(3) else 0.0
+    sthr = float(n.data(4, "score_threshold").reshape(-1)[0]) if n.inp(4) else None
+    center = n.a("center_point_box", 0)
+    sel = []
+    for b in range(bx.shape[0]):
+        ious = {}
+        for c in range(sc.shape[1]):
+            s = scores[b, c].astype(np.float64)
+            if len(np.unique(s)) != s.size:
+                raise InferError("NonMaxSuppression: equal scores (order unspecified)")
+            if sthr is not None and np.any(np.abs(s - sthr) < 1e-6):
+                raise InferError("NonMaxSuppression: a score at the score threshold")
+            keep = []
+            for i in np.argsort(-s, kind="stable"):
+                if len(keep) >= mx:
+                    break
+                if sthr is not None and s[i] < sthr:
+                    continue
+                ok = True
+                for j in keep:
+                    key = (min(i, j), max(i, j))
+                    if key not in ious:
+                        ious[key] = nms_iou(boxes[b, i], boxes[b, j], center)
+                    # (no overlap is an IoU of exactly 0 in any implementation)
+                    if abs(ious[key] - thr) < 1e-4 and ious[key] != 0.0:
+                        raise InferError("NonMaxSuppression: an IoU at the threshold")
+                    if ious[key] > thr:
+                        ok = False
+                        break
+                if ok:
+                    keep.append(int(i))
+            sel += [[b, c, i] for i in keep]
+    out = np.array(sel, dtype=np.int64).reshape(-1, 3)
+    o = Val(None, "int64", out.shape, 0, max(bx.shape[1], sc.shape[1], bx.shape[0]), True)
+    return [_with_contents(o, out)]

@@ -2513,3 +2513,48 @@ def g_optional(b):
     if b.p(0.4):
         b.emit("OptionalHasElement", [o])
     b.emit("OptionalGetElement", [o])
+
+
+# ---- NonMaxSuppression -----------------------------------------------------------
+# Boxes on a quarter grid with positive sides, scores distinct within each
+# class, thresholds chosen away from every IoU and score (which boxes survive
+# must not turn on a rounding); infer.py computes the selection in float64.
+
+@gen("NonMaxSuppression", 0.7)
+def g_nms(b):
+    from infer import nms_iou
+    nb, nbox, ncls = b.choice([1, 1, 2]), b.randint(1, 12), b.randint(1, 3)
+    center = int(b.p(0.3))
+    r = b.rng
+    lo = r.integers(0, 32, (nb, nbox, 2)) / 4.0
+    side = r.integers(1, 16, (nb, nbox, 2)) / 4.0
+    if center:
+        boxes = np.concatenate([lo + side / 2, side], axis=2)[..., [1, 0, 3, 2]]
+    else:
+        boxes = np.concatenate([lo, lo + side], axis=2)
+        flip = r.random((nb, nbox)) < 0.2  # corners in the other order
+        boxes[flip] = boxes[flip][:, [2, 3, 0, 1]]
+    boxes = boxes.astype("float32")
+    scores = np.stack([np.stack([(r.permutation(nbox) + 1) / (nbox + 1.0) for _ in range(ncls)])
+                       for _ in range(nb)]).astype("float32")
+    ious = sorted({round(nms_iou(boxes[k, i], boxes[k, j], center), 9) for k in range(nb)
+                   for i in range(nbox) for j in range(i)})
+    cands = [t for t in (0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0)
+             if all(abs(t - v) > 1e-3 for v in ious)]
+    if not cands:
+        raise Skip("NonMaxSuppression: no threshold away from every IoU")
+    ins = [b.leaf("float32", boxes.shape, data=boxes, pool=False),
+           b.leaf("float32", scores.shape, data=scores, pool=False)]
+    if b.p(0.9):
+        shape = b.choice([(1,), ()])
+        ins.append(b.const(np.full(shape, b.choice([1, 2, 3, nbox, 100]), np.int64)))
+        if b.p(0.85):
+            ins.append(b.const(np.full(shape, b.choice(cands), np.float32)))
+            if b.p(0.5):
+                s = np.unique(scores)
+                t = float((s[0] + s[-1]) / 2) if s.size > 1 else float(s[0]) / 2
+                t = float(s[np.searchsorted(s, t) - 1] + s[np.searchsorted(s, t)]) / 2 \
+                    if s.size > 1 else t
+                ins.append(b.const(np.full(shape, t, np.float32)))
+    attrs = {"center_point_box": center} if center or b.p(0.2) else {}
+    b.emit("NonMaxSuppression", ins, attrs)
