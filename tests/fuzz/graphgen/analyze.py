@@ -121,5 +121,5 @@ def output_metas(model, inputs):
         v = vals[o.name]
         res.append({"name": o.name, "dtype": v.dtype, "exact": bool(v.exact),
                     "depth": int(v.depth), "fragile": bool(v.fragile), "op": v.op,
-                    "prec": v.prec})
+                    "prec": v.prec, "qstep": bool(v.qstep)})
     return res

@@ -63,13 +63,15 @@ def post_infer(op, ins, outs, opset, attrs):
         kind = "exact"
     need = inf.DISCONT_INPUTS.get(op)
     crit = present if need is None else [ins[i] for i in need if i < len(ins) and ins[i]]
-    frag_in = any(v.fragile for v in present)
+    frag_in = any(v.fragile or v.qstep for v in present)
     depth = max([v.depth for v in present], default=0)
     for k, o in enumerate(outs):
         if o is None:
             continue
         o.fragile = o.fragile or frag_in
-        if kind == "discont" and any(not v.exact for v in crit):
+        if op == "QuantizeLinear" and k == 0 and not frag_in and not ins[0].exact:
+            o.qstep = True  # rounding of an inexact value: within one step
+        elif kind == "discont" and any(not v.exact for v in crit):
             o.fragile = True
         if op == "MaxPool" and k == 1:
             o.fragile = o.fragile or not ins[0].exact or not ins[0].distinct

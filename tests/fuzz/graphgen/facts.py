@@ -57,7 +57,7 @@ class Val:
 
     __slots__ = ("name", "dtype", "shape", "sym", "lo", "hi", "exact", "grid", "depth",
                  "fragile", "data", "kind", "producer", "consumers", "distinct", "scope",
-                 "op", "data_full", "prec", "seq", "optional")
+                 "op", "data_full", "prec", "seq", "optional", "qstep")
 
     def __init__(self, name, dtype, shape, lo=-INF, hi=INF, exact=False, grid=None, data=None,
                  kind="node", sym=None, distinct=False):
@@ -85,6 +85,9 @@ class Val:
         # optional: optional True and seq [] or [the element]
         self.seq = None
         self.optional = False
+        # quantized from an inexact value: compared within one step, and
+        # anything computed from it is fragile
+        self.qstep = False
 
     @property
     def rank(self):

@@ -504,7 +504,11 @@ def _matmul(n):
     k = sa[-1]
     lo, hi = _w_bounds(a, b, len(b.shape) - 1, k) if len(b.shape) == 2 else _dot_bounds(a, b, k)
     grid = _dot_grid(a, b, k, a.dtype)
-    exact = a.exact and b.exact and (grid is not None or a.dtype not in FLOATS or k == 1)
+    # one product (k == 1) is one rounding, except inside a QDQ group, which
+    # the qdq pass computes as integers times x_scale * w_scale (another
+    # rounding: DESIGN.md, Precision)
+    one = k == 1 and "DequantizeLinear" not in (a.op, b.op)
+    exact = a.exact and b.exact and (grid is not None or a.dtype not in FLOATS or one)
     if a.dtype not in FLOATS:
         _int_check(a.dtype, lo, hi)
     return [Val(None, a.dtype, out, lo, hi, exact, grid)]
@@ -2177,7 +2181,14 @@ def _dequantize(n):
             raise InferError("DequantizeLinear: an int32 input needs a zero point of 0")
     zm = zp.mag if zp is not None else 0
     m = (x.mag + zm) * s.mag
-    return [Val(None, "float32", x.shape, -m, m, x.exact and s.exact)]
+    # power-of-two scales make dyadic values (exact sums downstream)
+    grid = None
+    sd = s.data
+    if sd is not None and sd.size and np.all(sd > 0):
+        q = -np.log2(sd.astype(np.float64))
+        if np.all(q == np.round(q)) and q.min() >= 0:
+            grid = grid_ok((int(q.max()), max(m, 2.0 ** -int(q.max()))), "float32")
+    return [Val(None, "float32", x.shape, -m, m, x.exact and s.exact, grid)]
 
 
 @infer_op("DynamicQuantizeLinear", "discont")

@@ -437,3 +437,105 @@ import infer as _inf  # noqa: E402
 
 _inf.INFER["If"] = _infer_if_generic
 _inf.KIND["If"] = "inexact"
+
+
+# ---- QDQ groups (runtime/passes/pass_qdq.c) ----------------------------------------
+# xq -> DequantizeLinear -> Conv/MatMul/Gemm (weights DequantizeLinear of
+# int8 constants, or of QuantizeLinear of float constants; bias a float
+# constant or DequantizeLinear of int32) [-> Add bias] [-> activation]
+# [-> QuantizeLinear]: the pass runs each group as one int8 primitive. The
+# final QuantizeLinear of the float result is compared within one step
+# (facts.Val.qstep); without it the float output gets the usual tolerance.
+# Near-misses: a second reader of the float result, weights known only at
+# run time, per-axis activation parameters.
+
+def _dq(b, q, scale, zp, axis=None):
+    ins = [q, b.leaf("float32", scale.shape, role="param", data=scale)]
+    if zp is not None:
+        ins.append(b.leaf(q.dtype, zp.shape, role="param", data=zp))
+    return b.emit("DequantizeLinear", ins, {} if axis is None else {"axis": axis})[0]
+
+
+def _qparams(b, shape=(), pow2=None):
+    pow2 = b.p(0.6) if pow2 is None else pow2
+    n = numel(shape)
+    if pow2:
+        s = 2.0 ** b.rng.integers(-7, -1, n)
+    else:
+        s = b.rng.uniform(0.005, 0.05, n)
+    return s.astype("float32").reshape(shape)
+
+
+@gen("P:qdq", 4.0, needs=["QuantizeLinear", "DequantizeLinear", "Conv", "MatMul"])
+def p_qdq(b):
+    kind = b.choice(["conv", "conv", "matmul", "gemm"])
+    xdt = b.choice(["uint8", "int8"])
+    xs = _qparams(b)
+    xz = np.array(b.randint(100, 150) if xdt == "uint8" else b.randint(-20, 20), xdt) \
+        if b.p(0.8) else np.array(0, xdt)
+    if kind == "conv":
+        c = b.choice([1, 3, 4, 8, 16])
+        sp = [b.choice([3, 5, 8, 12, 16]) for _ in range(2)]
+        xshape = tuple(b.fit([b.batch, c] + sp, keep=(1,)))
+    else:
+        xshape = b.rand_shape(2 if kind == "gemm" else b.choice([2, 3]), cap=4096)
+    xq = ops._qleaf(b, xdt, xshape, full=b.p(0.5))
+    x = _dq(b, xq, xs, xz)
+    per_ch = b.opset >= 13 and b.p(0.5)
+    const_w = b.p(0.9)
+    if kind == "conv":
+        m = b.choice([1, 2, 4, 8, 16])
+        kern, strides, dil, pads, auto = ops._window(b, x)
+        attrs = ops._window_attrs(b, kern, strides, dil, pads, auto, False)
+        wshape = (m, c) + tuple(kern)
+        cost = 2 * xshape[0] * m * c * numel(kern) * numel(xshape[2:])
+        waxis = 0
+    else:
+        k = xshape[-1]
+        m = b.choice([1, 4, 8, 16, 33])
+        wshape = (k, m)
+        attrs = {}
+        cost = 2 * numel(xshape) * m
+        waxis = 1
+    if cost > b.flop_cap:
+        raise Skip("QDQ group too expensive")
+    b.flops += cost
+    ws = _qparams(b, (wshape[waxis],) if per_ch else ())
+    if b.p(0.75):  # int8 weights, symmetric (or not)
+        wq = ops._qleaf(b, "int8", wshape, role="weight", as_input=not const_w, full=b.p(0.5))
+        wz = np.zeros(ws.shape, "int8") if b.p(0.85) else \
+            b.rng.integers(-3, 4, ws.shape).astype("int8")
+        w = _dq(b, wq, ws, wz, axis=waxis if per_ch else None)
+    else:  # DQ(Q(float weights))
+        wf = b.leaf("float32", wshape, role="weight", flavor="uniform", as_input=not const_w)
+        wsv = b.leaf("float32", ws.shape, role="param", data=ws)
+        wzv = b.leaf("int8", ws.shape, role="param", data=np.zeros(ws.shape, "int8"))
+        (wq,) = b.emit("QuantizeLinear", [wf, wsv, wzv], {"axis": waxis} if per_ch else {})
+        w = b.emit("DequantizeLinear", [wq, wsv, wzv], {"axis": waxis} if per_ch else {})[0]
+    bias = None
+    if b.p(0.7) or (kind == "gemm" and b.opset < 11):  # Gemm's C optional from 11
+        if b.p(0.5):
+            bq = b.leaf("int32", (m,), role="param",
+                        data=b.rng.integers(-500, 501, m).astype("int32"))
+            bsc = (xs * ws).astype("float32") * np.ones((m,), "float32") if per_ch else \
+                np.array(xs * ws, "float32")
+            bias = _dq(b, bq, bsc.reshape(bsc.shape), None, axis=0 if per_ch else None)
+        else:
+            bias = b.leaf("float32", (m,), role="param", flavor="small")
+    if kind == "conv":
+        (y,) = b.emit("Conv", [x, w] + ([bias] if bias is not None else []), attrs)
+    elif kind == "gemm":
+        (y,) = b.emit("Gemm", [x, w] + ([bias] if bias is not None else []))
+    else:
+        (y,) = b.emit("MatMul", [x, w])
+        if bias is not None:
+            (y,) = b.emit("Add", [y, bias])
+    near_miss(b, y, 0.15)
+    if b.p(0.5):
+        y = activation(b, y, b.choice(["Relu", "Relu", "Clip", None]))
+    if b.p(0.8):
+        ydt = b.choice(["uint8", "int8"])
+        ys = _qparams(b)
+        yz = np.array(b.randint(0, 255) if ydt == "uint8" else b.randint(-128, 127), ydt)
+        b.emit("QuantizeLinear", [y, b.leaf("float32", (), role="param", data=ys),
+                                  b.leaf(ydt, (), role="param", data=yz)], pool=False)
