@@ -48,6 +48,8 @@ def _graph(g, vals, opset):
         attrs = attrs_of(nd)
         if nd.op_type == "If":
             outs = _if(nd, ins, attrs, vals, opset)
+        elif nd.op_type == "Loop":
+            outs = loop_facts(attrs["body"], ins, vals, opset, len(nd.output))
         else:
             if nd.op_type not in inf.INFER:
                 raise InferError(f"{nd.op_type} is not one graphgen knows")
@@ -81,6 +83,71 @@ def _if(nd, ins, attrs, vals, opset):
             else "float32"
         outs.append(o)
     return outs
+
+
+def loop_facts(body, ins, vals, opset, n_out):
+    """Loop's output facts: the body's facts iteration by iteration (the
+    trip count and the condition must be known; the body's condition output
+    must repeat its input, as graphgen builds it)."""
+    trip, cond = ins[0], ins[1] if len(ins) > 1 else None
+    if trip is None or trip.data is None:
+        raise InferError("Loop: trip count unknown at build time")
+    if cond is not None and (cond.data is None or not bool(np.asarray(cond.data).reshape(-1)[0])):
+        raise InferError("Loop: condition must be a known true")
+    m = int(np.asarray(trip.data).reshape(-1)[0])
+    carried = list(ins[2:])
+    n_carried = len(carried)
+    if len(body.input) != 2 + n_carried or len(body.output) < 1 + n_carried:
+        raise InferError("Loop: body inputs/outputs do not match")
+    if any(v is None for v in carried):
+        raise InferError("Loop: a missing loop-carried value")
+    scans = [[] for _ in range(len(body.output) - 1 - n_carried)]
+    state = carried
+    for i in range(m):
+        sub = _Chain(vals)
+        it = Val(body.input[0].name, "int64", (), i, i, True)
+        it.data = it.data_full = np.array(i, np.int64)
+        cv = Val(body.input[1].name, "bool", (), 1, 1, True)
+        cv.data = cv.data_full = np.array(True)
+        dict.__setitem__(sub, it.name, it)
+        dict.__setitem__(sub, cv.name, cv)
+        for vi, v in zip(body.input[2:], state):
+            w = Val(vi.name, v.dtype, v.shape, v.lo, v.hi, v.exact, v.grid)
+            w.depth, w.fragile, w.prec, w.op = v.depth, v.fragile, v.prec, v.op
+            dict.__setitem__(sub, vi.name, w)
+        _graph(body, sub, opset)
+        outs = [sub[o.name] for o in body.output]
+        if not any(nd.op_type == "Identity" and list(nd.input) == [body.input[1].name] and
+                   list(nd.output) == [body.output[0].name] for nd in body.node):
+            raise InferError("Loop: the body's condition must be Identity(its input)")
+        new = outs[1:1 + n_carried]
+        for a, b in zip(state, new):
+            if a.dtype != b.dtype or a.shape != b.shape:
+                raise InferError("Loop: a loop-carried value changes type or shape")
+        state = new
+        for k, v in enumerate(outs[1 + n_carried:]):
+            scans[k].append(v)
+    res = []
+    for v in state:
+        o = Val(None, v.dtype, v.shape, v.lo, v.hi, v.exact, v.grid)
+        o.depth, o.fragile, o.prec = v.depth, v.fragile, v.prec
+        res.append(o)
+    for k, per in enumerate(scans):
+        if not per:
+            raise InferError("Loop: scan outputs of zero iterations")
+        f = per[0]
+        if any(v.shape != f.shape for v in per):
+            raise InferError("Loop: scan output shapes differ between iterations")
+        o = Val(None, f.dtype, (m,) + f.shape, min(v.lo for v in per), max(v.hi for v in per),
+                all(v.exact for v in per))
+        o.depth = max(v.depth for v in per)
+        o.fragile = any(v.fragile for v in per)
+        o.prec = f.prec
+        res.append(o)
+    for o in res:
+        o.op = "Loop"
+        o.fragile = o.fragile or any(v is not None and v.fragile for v in ins)
+    return (res + [None] * n_out)[:n_out]
 
 
 class _Chain(dict):

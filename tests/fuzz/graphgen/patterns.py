@@ -539,3 +539,91 @@ def p_qdq(b):
         yz = np.array(b.randint(0, 255) if ydt == "uint8" else b.randint(-128, 127), ydt)
         b.emit("QuantizeLinear", [y, b.leaf("float32", (), role="param", data=ys),
                                   b.leaf(ydt, (), role="param", data=yz)], pool=False)
+
+
+# ---- Loop --------------------------------------------------------------------------
+# A known trip count (and a condition that stays true), loop-carried float
+# values, the body reading the iteration number and outer values, scan
+# outputs; the output facts are the body's, iteration by iteration
+# (analyze.loop_facts).
+
+@gen("P:loop", 1.5, needs=["Loop", "Relu"])
+def p_loop(b):
+    import analyze
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    x = b.pick_float("Relu", fresh=0.2, pred=lambda v: v.dtype == "float32" and v.mag < 100)
+    carried = [x]
+    if b.p(0.3):
+        carried.append(b.pick(lambda v: v.dtype == "float32" and v is not x and v.mag < 100,
+                              fresh=0.3, make=lambda: b.leaf("float32", b.rand_shape(2))))
+    m = b.choice([1, 2, 3, 4, 6])
+    trip = b.const(np.array(m, np.int64), node_p=0.3)
+    cond = b.const(np.array(True)) if b.p(0.5) else None
+    b.begin_scope()
+    it = b.add_val(Val(b.name("it"), "int64", (), 0, m - 1, True), pool=False)
+    cin = b.add_val(Val(b.name("cond"), "bool", (), 1, 1, True), pool=False)
+    ins_b, outs_b, scans = [], [], []
+    for c in carried:
+        v = b.add_val(Val(b.name("x"), c.dtype, c.shape, c.lo, c.hi, c.exact, c.grid),
+                      pool=False)
+        ins_b.append(v)
+        for _ in range(b.randint(1, 3)):
+            op = b.choice(["Tanh", "Sigmoid", "Relu", "Neg", "Mul", "Add", "AddIter", "AddOuter"])
+            if op == "Mul":
+                (v,) = b.emit("Mul", [v, b.const(np.array(float(b.choice([0.5, -0.75, 1.5])),
+                                                          np.float32), node_p=0.6)], pool=False)
+            elif op == "Add":
+                (v,) = b.emit("Add", [v, b.const(np.array(float(b.choice([0.25, -1.0])),
+                                                          np.float32), node_p=0.6)], pool=False)
+            elif op == "AddIter":
+                (f,) = b.emit("Cast", [it], {"to": 1}, pool=False)
+                (v,) = b.emit("Add", [v, f], pool=False)
+            elif op == "AddOuter":  # an outer value read in the body
+                o = b.pick(lambda u: u.dtype == "float32" and u.shape == c.shape and
+                           u.scope == 0 and u.mag < 100, fresh=0.5,
+                           make=lambda: b.leaf("float32", c.shape))
+                (v,) = b.emit("Add", [v, o], pool=False)
+            else:
+                (v,) = b.emit(op, [v], pool=False)
+        if v is ins_b[-1]:
+            (v,) = b.emit("Identity", [v], pool=False)
+        if v.mag > 1e4:
+            (v,) = b.emit("Tanh", [v], pool=False)
+        outs_b.append(v)
+        if b.p(0.5):
+            (sv,) = b.emit(b.choice(["Relu", "Identity", "Abs"]), [v], pool=False)
+            scans.append(sv)
+    (cout,) = b.emit("Identity", [cin], pool=False)
+    nodes = b.end_scope()
+    body = helper.make_graph(
+        nodes, f"body_{b.n}",
+        [vinfo(it.name, "int64", ()), vinfo(cin.name, "bool", ())] +
+        [vinfo(v.name, v.dtype, v.shape) for v in ins_b],
+        [vinfo(cout.name, "bool", ())] + [vinfo(v.name, v.dtype, v.shape) for v in outs_b] +
+        [vinfo(v.name, v.dtype, v.shape) for v in scans])
+    lins = [trip, cond] + carried
+    facts = analyze.loop_facts(body, lins, dict(b.vals), b.opset, len(carried) + len(scans))
+    if any(o.mag > 1e5 for o in facts if o is not None):
+        raise Skip("Loop values grow too large")
+    import infer as inf
+    inf.INFER["Loop"] = lambda n: [Val(None, o.dtype, o.shape) for o in facts]
+    try:
+        outs = b.emit("Loop", lins, {"body": body}, n_out=len(facts))
+    finally:
+        inf.INFER["Loop"] = _infer_loop_generic
+    for o, f in zip(outs, facts):
+        o.lo, o.hi, o.exact, o.grid = f.lo, f.hi, f.exact, f.grid
+        o.depth, o.fragile, o.prec = f.depth, f.fragile, f.prec
+    if b.p(0.4):
+        activation(b, outs[0])
+
+
+def _infer_loop_generic(n):
+    from infer import InferError
+    raise InferError("Loop is analysed by analyze.py")
+
+
+_inf.INFER["Loop"] = _infer_loop_generic
+_inf.KIND["Loop"] = "inexact"
