@@ -50,6 +50,8 @@ def _graph(g, vals, opset):
             outs = _if(nd, ins, attrs, vals, opset)
         elif nd.op_type == "Loop":
             outs = loop_facts(attrs["body"], ins, vals, opset, len(nd.output))
+        elif nd.op_type == "Scan":
+            outs = scan_facts(attrs, ins, vals, opset, len(nd.output))
         else:
             if nd.op_type not in inf.INFER:
                 raise InferError(f"{nd.op_type} is not one graphgen knows")
@@ -148,6 +150,70 @@ def loop_facts(body, ins, vals, opset, n_out):
         o.op = "Loop"
         o.fragile = o.fragile or any(v is not None and v.fragile for v in ins)
     return (res + [None] * n_out)[:n_out]
+
+
+def _copy_facts(name, v, shape=None):
+    w = Val(name, v.dtype, v.shape if shape is None else shape, v.lo, v.hi, v.exact, v.grid)
+    w.depth, w.fragile, w.prec, w.op = v.depth, v.fragile, v.prec, v.op
+    return w
+
+
+def scan_facts(attrs, ins, vals, opset, n_out):
+    """Scan's (opset 9+) output facts: the body's, iteration by iteration
+    over slices of the scan inputs (their facts are the whole input's)."""
+    if opset < 9:
+        raise InferError("Scan-8 is not generated")
+    body = attrs["body"]
+    nsi = attrs.get("num_scan_inputs")
+    if nsi is None or nsi < 1 or nsi > len(ins) or any(v is None for v in ins):
+        raise InferError("Scan: num_scan_inputs")
+    n_state = len(ins) - nsi
+    states, xs = list(ins[:n_state]), list(ins[n_state:])
+    axes = list(attrs.get("scan_input_axes", [0] * nsi))
+    if len(axes) != nsi or len(body.input) != n_state + nsi:
+        raise InferError("Scan: body inputs or scan_input_axes do not match")
+    axes = [inf.norm_axis(a, x.rank) for a, x in zip(axes, xs)]
+    lens = {x.shape[a] for a, x in zip(axes, xs)}
+    if len(lens) != 1 or 0 in lens:
+        raise InferError("Scan: scan inputs of different or zero lengths")
+    n_iter = lens.pop()
+    n_scan_out = len(body.output) - n_state
+    if n_scan_out < 0 or n_out != n_state + n_scan_out:
+        raise InferError("Scan: body outputs do not match")
+    oaxes = list(attrs.get("scan_output_axes", [0] * n_scan_out))
+    if len(oaxes) != n_scan_out:
+        raise InferError("Scan: scan_output_axes")
+    per = [[] for _ in range(n_scan_out)]
+    for _ in range(n_iter):
+        sub = _Chain(vals)
+        for vi, v in zip(body.input[:n_state], states):
+            dict.__setitem__(sub, vi.name, _copy_facts(vi.name, v))
+        for vi, x, a in zip(body.input[n_state:], xs, axes):
+            dict.__setitem__(sub, vi.name, _copy_facts(vi.name, x, x.shape[:a] + x.shape[a + 1:]))
+        _graph(body, sub, opset)
+        outs = [sub[o.name] for o in body.output]
+        for a, b in zip(states, outs[:n_state]):
+            if a.dtype != b.dtype or a.shape != b.shape:
+                raise InferError("Scan: a state changes type or shape")
+        states = outs[:n_state]
+        for k, v in enumerate(outs[n_state:]):
+            per[k].append(v)
+    res = [_copy_facts(None, v) for v in states]
+    for k, vs in enumerate(per):
+        f = vs[0]
+        if any(v.shape != f.shape for v in vs):
+            raise InferError("Scan: scan output shapes differ between iterations")
+        a = inf.norm_axis(oaxes[k], f.rank + 1)
+        o = Val(None, f.dtype, f.shape[:a] + (n_iter,) + f.shape[a:], min(v.lo for v in vs),
+                max(v.hi for v in vs), all(v.exact for v in vs))
+        o.depth = max(v.depth for v in vs)
+        o.fragile = any(v.fragile for v in vs)
+        o.prec = f.prec
+        res.append(o)
+    for o in res:
+        o.op = "Scan"
+        o.fragile = o.fragile or any(v.fragile for v in ins)
+    return res
 
 
 class _Chain(dict):

@@ -627,3 +627,78 @@ def _infer_loop_generic(n):
 
 _inf.INFER["Loop"] = _infer_loop_generic
 _inf.KIND["Loop"] = "inexact"
+
+
+# ---- Scan (opset 9+) ---------------------------------------------------------------
+
+@gen("P:scan", 1.2, needs=["Scan", "Relu"])
+def p_scan(b):
+    import analyze
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    if b.opset < 9:
+        raise Skip("Scan-8 takes a batch axis")
+    x = b.pick_float("Relu", fresh=0.3, min_rank=1, max_rank=4,
+                     pred=lambda v: v.dtype == "float32" and v.mag < 100 and v.numel > 0 and
+                     any(1 <= d <= 8 for d in v.shape))
+    axes_ok = [a for a in range(x.rank) if 1 <= x.shape[a] <= 8]
+    if not axes_ok:
+        raise Skip("Scan: no short axis")
+    ax = b.choice(axes_ok)
+    sl_shape = x.shape[:ax] + x.shape[ax + 1:]
+    s0 = b.pick(lambda v: v.dtype == "float32" and v.shape == sl_shape and v.mag < 100,
+                fresh=0.5, make=lambda: b.leaf("float32", sl_shape))
+    b.begin_scope()
+    st = b.add_val(Val(b.name("st"), "float32", sl_shape, s0.lo, s0.hi, s0.exact, s0.grid),
+                   pool=False)
+    sl = b.add_val(Val(b.name("sl"), "float32", sl_shape, x.lo, x.hi, x.exact, x.grid),
+                   pool=False)
+    (v,) = b.emit(b.choice(["Add", "Sub", "Max"]), [st, sl] if b.p(0.5) else [sl, st],
+                  pool=False)
+    for _ in range(b.randint(0, 2)):
+        op = b.choice(["Tanh", "Relu", "Mul", "Neg"])
+        if op == "Mul":
+            (v,) = b.emit("Mul", [v, b.const(np.array(0.5, np.float32), node_p=0.6)], pool=False)
+        else:
+            (v,) = b.emit(op, [v], pool=False)
+    if v.mag > 1e4:
+        (v,) = b.emit("Tanh", [v], pool=False)
+    scans = []
+    for _ in range(b.choice([0, 1, 1, 2])):
+        (sv,) = b.emit(b.choice(["Relu", "Identity", "Sigmoid", "Abs"]),
+                       [b.choice([v, sl, st])], pool=False)
+        scans.append(sv)
+    nodes = b.end_scope()
+    body = helper.make_graph(nodes, f"scanbody_{b.n}",
+                             [vinfo(st.name, "float32", sl_shape),
+                              vinfo(sl.name, "float32", sl_shape)],
+                             [vinfo(u.name, u.dtype, u.shape) for u in [v] + scans])
+    attrs = {"body": body, "num_scan_inputs": 1}
+    if ax != 0 or b.p(0.2):
+        attrs["scan_input_axes"] = [ax - x.rank if b.opset >= 11 and b.p(0.3) else ax]
+    if b.p(0.3):
+        attrs["scan_input_directions"] = [int(b.p(0.5))]
+    if scans and b.p(0.4):
+        attrs["scan_output_axes"] = [b.randint(0, u.rank) for u in scans]
+    if scans and b.p(0.3):
+        attrs["scan_output_directions"] = [int(b.p(0.5)) for _ in scans]
+    facts = analyze.scan_facts(attrs, [s0, x], dict(b.vals), b.opset, 1 + len(scans))
+    import infer as inf
+    inf.INFER["Scan"] = lambda n: [Val(None, o.dtype, o.shape) for o in facts]
+    try:
+        outs = b.emit("Scan", [s0, x], attrs, n_out=len(facts))
+    finally:
+        inf.INFER["Scan"] = _infer_scan_generic
+    for o, f in zip(outs, facts):
+        o.lo, o.hi, o.exact, o.grid = f.lo, f.hi, f.exact, f.grid
+        o.depth, o.fragile, o.prec = f.depth, f.fragile, f.prec
+
+
+def _infer_scan_generic(n):
+    from infer import InferError
+    raise InferError("Scan is analysed by analyze.py")
+
+
+_inf.INFER["Scan"] = _infer_scan_generic
+_inf.KIND["Scan"] = "inexact"
