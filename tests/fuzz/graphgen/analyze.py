@@ -52,6 +52,8 @@ def _graph(g, vals, opset):
             outs = loop_facts(attrs["body"], ins, vals, opset, len(nd.output))
         elif nd.op_type == "Scan":
             outs = scan_facts(attrs, ins, vals, opset, len(nd.output))
+        elif nd.op_type == "SequenceMap":
+            outs = seqmap_facts(attrs["body"], ins, vals, opset)
         else:
             if nd.op_type not in inf.INFER:
                 raise InferError(f"{nd.op_type} is not one graphgen knows")
@@ -214,6 +216,30 @@ def scan_facts(attrs, ins, vals, opset, n_out):
         o.op = "Scan"
         o.fragile = o.fragile or any(v.fragile for v in ins)
     return res
+
+
+def seqmap_facts(body, ins, vals, opset):
+    """SequenceMap's output sequences: the body's facts element by element
+    (one input sequence, any number of output sequences)."""
+    if len(ins) != 1 or ins[0] is None or ins[0].seq is None or ins[0].optional or \
+            len(body.input) != 1:
+        raise InferError("SequenceMap: one input sequence")
+    s = ins[0]
+    per = [[] for _ in body.output]
+    for e in s.seq:
+        sub = _Chain(vals)
+        dict.__setitem__(sub, body.input[0].name, _copy_facts(body.input[0].name, e))
+        _graph(body, sub, opset)
+        for k, o in enumerate(body.output):
+            v = sub[o.name]
+            if v.seq is not None:
+                raise InferError("SequenceMap: a body output that is not a tensor")
+            per[k].append(_copy_facts(None, v))
+    outs = []
+    for k, o in enumerate(body.output):
+        dt = per[k][0].dtype if per[k] else s.dtype
+        outs.append(inf._seq_val(dt, per[k]))
+    return outs
 
 
 class _Chain(dict):

@@ -33,7 +33,7 @@ def kind_of(op):
 
 SEQ_OPS = ("SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase",
            "SequenceAt", "SequenceLength", "SplitToSequence", "ConcatFromSequence", "Optional",
-           "OptionalGetElement", "OptionalHasElement")
+           "OptionalGetElement", "OptionalHasElement", "SequenceMap")
 
 
 class N:

@@ -2474,6 +2474,8 @@ def g_sequence(b):
                        fresh=0.3, make=lambda: b.leaf(e.dtype, e.shape))
             ins = [s, t] + ([_seq_pos(b, len(s.seq), insert=True)] if b.p(0.6) else [])
             (s,) = b.emit("SequenceInsert", ins, pool=False)
+    if b.opset >= 17 and s.seq and b.p(0.35):
+        s = _seq_map(b, s)
     reads = 0
     for _ in range(b.choice([1, 1, 2, 3])):
         r = b.rng.random()
@@ -2558,3 +2560,43 @@ def g_nms(b):
                 ins.append(b.const(np.full(shape, t, np.float32)))
     attrs = {"center_point_box": center} if center or b.p(0.2) else {}
     b.emit("NonMaxSuppression", ins, attrs)
+
+
+def _seq_map(b, s):
+    """SequenceMap of an element-wise body (elements keep their shapes)."""
+    import analyze
+    import infer as inf
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    b.begin_scope()
+    e0 = s.seq[0]
+    x = b.add_val(Val(b.name("el"), s.dtype, e0.shape, s.lo, s.hi, s.exact), pool=False)
+    v = x
+    ops_ok = ["Relu", "Neg", "Abs", "Identity"] + (["Tanh", "Sigmoid"] if s.dtype in FLOATS
+                                                   else [])
+    for _ in range(b.randint(1, 2)):
+        (v,) = b.emit(b.choice(ops_ok), [v], pool=False)
+    nodes = b.end_scope()
+    body = helper.make_graph(nodes, f"seqmap_{b.n}", [vinfo(x.name, s.dtype, [None] * e0.rank)],
+                             [vinfo(v.name, v.dtype, [None] * v.rank)])
+    if any(e.rank != e0.rank for e in s.seq):
+        raise Skip("SequenceMap: elements of different ranks")
+    (res,) = analyze.seqmap_facts(body, [s], dict(b.vals), b.opset)
+    inf.INFER["SequenceMap"] = lambda n: [res]
+    try:
+        (out,) = b.emit("SequenceMap", [s], {"body": body}, pool=False)
+    finally:
+        inf.INFER["SequenceMap"] = _infer_seqmap_generic
+    return out
+
+
+def _infer_seqmap_generic(n):
+    from facts import InferError
+    raise InferError("SequenceMap is analysed by analyze.py")
+
+
+import infer as _inf  # noqa: E402
+
+_inf.INFER["SequenceMap"] = _infer_seqmap_generic
+_inf.KIND["SequenceMap"] = "move"
