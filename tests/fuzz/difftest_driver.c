@@ -94,14 +94,13 @@ static void cmd_run(const char *dir, const char *tag, int reference, int optimiz
         answer("shape_error", st, ortc_last_error());
         goto done;
     }
-    bool dyn[MAX_IO] = {false};
     for (size_t k = 0; k < no; k++) {
         /* a shape that depends on the data (unknown dims): the run
          * allocates the output (data NULL) */
-        dyn[k] = out[k].rank < 0;
+        bool dyn = out[k].rank < 0;
         for (int d = 0; d < out[k].rank; d++)
-            dyn[k] = dyn[k] || out[k].dims[d] < 0;
-        if (dyn[k]) {
+            dyn = dyn || out[k].dims[d] < 0;
+        if (dyn) {
             again[k] = out[k];
             continue;
         }
