@@ -334,14 +334,11 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             if (n->implicit_inputs[i]->graph == g)
                 last[SLOT(p, n->implicit_inputs[i])] = p->n_steps;
     }
-    /* a continuation's graph outputs are arena values copied out after its
-     * last step (segment.c, publish): alive to the end, or two outputs
-     * without consumers share one buffer and both read the later one */
-    for (int k = 0; p->prefix && k < g->n_outputs; k++) {
-        const ortc_value *v = g->outputs[k];
-        if (v->graph == g && SLOT(p, v) >= 0)
-            last[SLOT(p, v)] = p->n_steps;
-    }
+    /* a continuation's graph outputs are read after its last step (segment.c
+     * copies them out), so they too stay alive to the end */
+    for (int k = 0; p->prefix && k < g->n_outputs; k++)
+        if (g->outputs[k]->graph == g)
+            last[SLOT(p, g->outputs[k])] = p->n_steps;
 
     size_t n_bufs = 0, naive = 0;
     for (int si = 0; si < p->n_steps; si++) {

@@ -74,9 +74,12 @@ ortc_status ortc_poison_plan(struct ortc_session *s, struct ortc_plan *p,
     z->arena_bytes = p->stats.arena_bytes;
     z->scratch_alloc = align_up(p->stats.scratch_bytes);
     /* counting sort by step: counts, prefix sums, then placement */
+    /* a buffer alive past the last step (what a continuation reads, its
+     * graph outputs) never dies here: the next run's start poisons it */
     for (size_t b = 0; b < n; b++) {
         z->born[clamp_step(bufs[b].first, ns) + 1]++;
-        z->dies[clamp_step(bufs[b].last, ns) + 1]++;
+        if (bufs[b].last < ns)
+            z->dies[clamp_step(bufs[b].last, ns) + 1]++;
     }
     for (int i = 0; i < ns; i++) {
         z->born[i + 1] += z->born[i];
@@ -93,7 +96,8 @@ ortc_status ortc_poison_plan(struct ortc_session *s, struct ortc_plan *p,
     for (size_t b = 0; b < n; b++) {
         int f = clamp_step(bufs[b].first, ns), l = clamp_step(bufs[b].last, ns);
         z->births[z->born[f] + bpos[f]++] = (region){bufs[b].offset, bufs[b].size};
-        z->deaths[z->dies[l] + dpos[l]++] = (region){bufs[b].offset, align_up(bufs[b].size)};
+        if (bufs[b].last < ns)
+            z->deaths[z->dies[l] + dpos[l]++] = (region){bufs[b].offset, align_up(bufs[b].size)};
     }
     free(bpos);
     free(dpos);

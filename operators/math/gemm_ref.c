@@ -32,16 +32,20 @@ void ortc_ref_matmul_forward(float *y, const float *a, const float *b, const ort
     rows.a_stride[rows.rank] = rows.b_stride[rows.rank] = 0;
     rows.rank++;
     int64_t batches = ortc_bcast_numel(bc);
+    if (!m || !n)
+        return; /* an empty output; a, b and y may be NULL */
     for (int64_t t = 0; t < batches; t++) {
         int64_t oa, ob;
         ortc_bcast_row(&rows, t, &oa, &ob);
-        const float *ap = a + oa * m * k, *bp = b + ob * k * n;
+        /* indices, not pointers into a and b: with k = 0 they hold nothing
+         * (and may be NULL), and y is all zeros */
+        int64_t a0 = oa * m * k, b0 = ob * k * n;
         float *yp = y + t * m * n;
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
                 double acc = 0.0;
                 for (int64_t p = 0; p < k; p++)
-                    acc += (double)ap[i * k + p] * (double)bp[p * n + j];
+                    acc += (double)a[a0 + i * k + p] * (double)b[b0 + p * n + j];
                 yp[i * n + j] = (float)acc;
             }
     }

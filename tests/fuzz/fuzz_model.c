@@ -121,6 +121,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt.max_loop_iterations = 100000;
     opt.max_sequence_length = 100000;
     opt.max_dynamic_bytes = 64u << 20;
+    /* the documented memory limits, set below libFuzzer's 3 GB malloc and
+     * RSS budget (run-fuzzers): a model needing more is refused with
+     * LIMIT_EXCEEDED, which is what ortc owes such a model (the defaults,
+     * 8 and 16 GB, let a 4.6 GB arena through to a fuzzer OOM report) */
+    opt.max_tensor_bytes = 256u << 20;
+    opt.max_arena_bytes = 512u << 20;
     ortc_session *s = NULL;
     if (ortc_session_create_from_buffer(&s, data, size, NULL, &opt) != ORTC_STATUS_OK)
         return 0;
