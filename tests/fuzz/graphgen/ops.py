@@ -2380,8 +2380,9 @@ def _qlin_params(b, dt, shape=()):
 @gen("QLinearMatMul", 0.8)
 def g_qlmm(b):
     adt = b.choice(["uint8", "int8"])
-    bdt = adt if b.p(0.7) else b.choice(["uint8", "int8"])
-    ydt = b.choice(["uint8", "int8"])
+    # mostly one type throughout (ONNX Runtime's kernels take only such combinations)
+    bdt = adt if b.p(0.8) else b.choice(["uint8", "int8"])
+    ydt = adt if b.p(0.8) else b.choice(["uint8", "int8"])
     a = _qmat_a(b, adt)
     k = a.shape[-1]
     n = b.choice([1, 3, 8, 16, 33])
@@ -2397,8 +2398,10 @@ def g_qlmm(b):
 @gen("QLinearConv", 0.8)
 def g_qlconv(b):
     xdt = b.choice(["uint8", "int8"])
-    wdt = xdt if b.p(0.6) else b.choice(["uint8", "int8"])
-    ydt = b.choice(["uint8", "int8"])
+    # mostly the combinations ONNX Runtime's kernels take (u8/u8, u8/s8, s8/s8; y as x)
+    wdt = xdt if b.p(0.6) else ("int8" if xdt == "uint8" and b.p(0.7) else
+                                b.choice(["uint8", "int8"]))
+    ydt = xdt if b.p(0.8) else b.choice(["uint8", "int8"])
     x, wshape, m, attrs = _qconv_parts(b, "QLinearConv", xdt)
     w = _qleaf(b, wdt, wshape, role="weight", as_input=b.p(0.2), full=b.p(0.5))
     ps = b.choice([(), (m,)])
