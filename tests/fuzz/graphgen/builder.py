@@ -73,6 +73,14 @@ def post_infer(op, ins, outs, opset, attrs):
             o.qstep = True  # rounding of an inexact value: within one step
         elif kind == "discont" and any(not v.exact for v in crit):
             o.fragile = True
+        if op == "LayerNormalization" and k in (0, 2) and not ins[0].exact and \
+                numel(ins[0].shape[attrs.get("axis", -1):]) <= 4:
+            # 1 / sqrt(variance) over a few inexact values that nearly
+            # coincide amplifies their rounding without bound (the case that
+            # showed it: STFT's [real, imag] pairs, 2e-4 apart in
+            # InvStdDev between ortc and ONNX Runtime, each exact for its
+            # own input)
+            o.fragile = True
         if op == "MaxPool" and k == 1:
             o.fragile = o.fragile or not ins[0].exact or not ins[0].distinct
         if op in ("ArgMax", "ArgMin") and opset < 12 and not ins[0].distinct:

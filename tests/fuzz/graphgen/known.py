@@ -361,7 +361,7 @@ _MOVES = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
           "Dropout", "DepthToSpace", "SpaceToDepth", "Compress", "Unique", "TopK",
           "MaxPool", "GlobalMaxPool", "ReduceMax", "ReduceMin", "Max", "Min", "Relu", "Abs",
           "Neg", "Where", "Trilu", "ReverseSequence", "ScatterElements", "ScatterND",
-          "Scatter", "CastLike", "Cast"}
+          "Scatter"}  # Cast to float16 rounds: not a move
 
 
 def _fp16_chain(model, finding, nodes):
