@@ -12,8 +12,8 @@
  * weights folded and packed once, the input zero point as oneDNN's source
  * zero point (padding counts as the zero point, as in ONNX), output scales
  * x_scale * w_scale[m], the bias in accumulator units, post-ops, then
- * 1 / y_scale + y_zero_point and the destination's rounding (half to even)
- * and saturation. That differs from the plain-C reference (qconv_ref.c:
+ * times 1 / y_scale, rounding (half to even), + y_zero_point and the
+ * destination's saturation. That differs from the plain-C reference (qconv_ref.c:
  * exact accumulator, the real value in double, QuantizeLinear's division)
  * only in the float rounding of the scale arithmetic: by at most one
  * quantization step where a value lies within a rounding error of a tie.

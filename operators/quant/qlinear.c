@@ -57,16 +57,31 @@ ortc_status ortc_q_check_post_ops(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* attr's post-ops (the node's, from ortc_post_ops_to_attr) followed by
- * y = alpha * y + beta. */
-static ortc_status append_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, float alpha, float beta)
+/* attr's post-ops (the node's, from ortc_post_ops_to_attr) followed by the
+ * requantization y = round(inv_scale * y) + zero (the destination
+ * saturates). QuantizeLinear's order matters at ties: rounding
+ * inv_scale * y + zero at the destination instead differs when the zero
+ * point is odd (half to even: 7.5 + 3 gives 10, not round(7.5) + 3 = 11), so
+ * an explicit rounding (half to even, as the destination's) comes first and
+ * the zero point is oneDNN's destination zero point, added after the
+ * post-ops. The multiplication is folded into the last node post-op's scale
+ * (its output times inv_scale), or, with no node post-ops, into the output
+ * scales by the caller (inv_scale 1 here). No linear post-op is appended:
+ * oneDNN 2.6's JIT kernels apply a second eltwise post-op of the same kind
+ * with the first one's alpha and beta (linear(2, 0), round, linear(1, 3)
+ * gave 2 * round(2 y); a fused HardSigmoid, itself a linear and a clip,
+ * followed by linear(1 / y_scale, zero) gave values off by 200 steps). */
+static ortc_status append_requant(ortc_opctx *c, dnnl_primitive_attr_t attr, float inv_scale,
+                                  int32_t zero)
 {
     const_dnnl_post_ops_t have;
     DNNL_CHECK(c, dnnl_primitive_attr_get_post_ops(attr, &have));
     dnnl_post_ops_t ops;
     DNNL_CHECK(c, dnnl_post_ops_create(&ops));
     dnnl_status_t s = dnnl_success;
-    for (int i = 0; s == dnnl_success && i < dnnl_post_ops_len(have); i++) {
+    const char *what = "building the requantizing post-ops";
+    int n = dnnl_post_ops_len(have);
+    for (int i = 0; s == dnnl_success && i < n; i++) {
         float scale, a, b;
         dnnl_alg_kind_t alg;
         if (dnnl_post_ops_get_kind(have, i) != dnnl_eltwise) {
@@ -74,16 +89,24 @@ static ortc_status append_linear(ortc_opctx *c, dnnl_primitive_attr_t attr, floa
             break;
         }
         s = dnnl_post_ops_get_params_eltwise(have, i, &scale, &alg, &a, &b);
+        if (i == n - 1)
+            scale *= inv_scale;
         if (s == dnnl_success)
             s = dnnl_post_ops_append_eltwise(ops, scale, alg, a, b);
     }
-    if (s == dnnl_success)
-        s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_linear, alpha, beta);
+    if (s == dnnl_success && n == 0 && inv_scale != 1.0f)
+        s = dnnl_invalid_arguments; /* the caller folds 1 / y_scale into the output scales */
+    if (s == dnnl_success && zero != 0)
+        s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_round, 0.0f, 0.0f);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops(attr, ops);
     dnnl_post_ops_destroy(ops);
+    if (s == dnnl_success && zero != 0) {
+        what = "dnnl_primitive_attr_set_zero_points(DNNL_ARG_DST)";
+        s = dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &zero);
+    }
     if (s != dnnl_success)
-        return ortc_dnnl_error(c, s, "building the requantizing post-ops", __FILE__, __LINE__);
+        return ortc_dnnl_error(c, s, what, __FILE__, __LINE__);
     return ORTC_STATUS_OK;
 }
 
@@ -104,8 +127,11 @@ ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, in
             *attr = NULL;
             return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory (output scales)");
         }
+        /* requantizing without node post-ops: 1 / y_scale folded in here
+         * (see append_requant) */
+        bool fold = ortc_q_is_8bit(o->dtype) && !c->node->n_post_ops;
         for (int64_t i = 0; i < n; i++)
-            scales[i] = o->x_scale * o->w_scale[i];
+            scales[i] = o->x_scale * o->w_scale[i] * (fold ? 1.0f / o->y_scale : 1.0f);
         what = "dnnl_primitive_attr_set_output_scales";
         s = dnnl_primitive_attr_set_output_scales(*attr, n, n > 1 ? 1 << ch_dim : 0, scales);
         free(scales);
@@ -123,7 +149,7 @@ ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, in
         return ORTC_STATUS_OK;
     st = ortc_post_ops_to_attr(c, *attr, 0.0f);
     if (!st && ortc_q_is_8bit(o->dtype))
-        st = append_linear(c, *attr, 1.0f / o->y_scale, (float)o->y_zero);
+        st = append_requant(c, *attr, c->node->n_post_ops ? 1.0f / o->y_scale : 1.0f, o->y_zero);
     if (st) {
         dnnl_primitive_attr_destroy(*attr);
         *attr = NULL;

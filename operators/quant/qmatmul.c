@@ -10,8 +10,8 @@
  * parameters are per tensor and every parameter is a constant: B minus its
  * zero points folded to int8 and packed once, A's batch dims folded into
  * rows, A's zero point as oneDNN's source zero point, output scales
- * a_scale * b_scale[n], then as QLinearConv (qconv.c) 1 / y_scale +
- * y_zero_point and the destination's rounding: within one quantization
+ * a_scale * b_scale[n], then as QLinearConv (qconv.c) times 1 / y_scale,
+ * rounding, + y_zero_point and saturation: within one quantization
  * step of the plain-C reference. Otherwise the plain-C reference.
  */
 #include <stdio.h>

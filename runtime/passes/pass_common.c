@@ -442,6 +442,11 @@ bool ortc_pass_foldable(const ortc_pass_ctx *pc, const ortc_node *n)
         if (n->inputs[i] &&
             (!in || in->rank < 0 || in->dtype == ORTC_DTYPE_UNDEFINED || is_string(in->dtype)))
             return false;
+        /* a dim known only at run time (a value of data-dependent size):
+         * Size/Shape of it are not constants (Size(Unique(w)) folded to -1) */
+        for (int d = 0; in && d < in->rank; d++)
+            if (in->dims[d] < 0)
+                return false;
     }
     return any_out;
 }

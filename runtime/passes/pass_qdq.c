@@ -296,6 +296,15 @@ static ortc_status follow(qdq_ctx *q, ortc_node *op, bool may_add_bias, int64_t 
     }
 }
 
+/* Whether follow() evaluated one of op's own DequantizeLinear operands
+ * (folding a follower's other input: CastLike(y, DQ(w)) with y op's output
+ * and DQ(w) its weights), which dropped the constants x and w point to:
+ * the group is left in float32. */
+static bool operands_gone(const ortc_node *op, const dq_operand *x, const dq_operand *w)
+{
+    return op->inputs[0]->producer != x->dq || op->inputs[1]->producer != w->dq;
+}
+
 /* Every w - zero[ch] (ch = (i / inner) % channels when per channel) fits
  * int8, the fused op's condition for oneDNN. */
 static bool weights_fit(const ortc_tensor *w, const dq_operand *d, int64_t channels, int64_t inner)
@@ -409,6 +418,8 @@ static ortc_status try_conv(qdq_ctx *q, ortc_node *n)
     chain ch;
     if ((st = follow(q, n, false, m, &ch)))
         return st;
+    if (operands_gone(n, &x, &w))
+        return ORTC_STATUS_OK;
     ortc_value *in[9] = {x.q,
                          x.scale,
                          x.zero,
@@ -457,6 +468,8 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
     chain ch;
     if ((st = follow(q, n, !(c && beta != 0.0f), ndim, &ch)))
         return st;
+    if (operands_gone(n, &a, &b))
+        return ORTC_STATUS_OK;
 
     /* B as (K, N) int8; the scale times alpha; the bias beta * C or the Add's */
     ortc_value *bq = b.q, *bscale = b.scale, *bias = NULL;

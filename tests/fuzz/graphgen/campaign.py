@@ -174,7 +174,7 @@ class Runner:
         inits = {i.name: i for i in model.graph.initializer}
         for nd in known_issues.upstream(model, k):
             names += [o for o in nd.output if o and o in vals and vals[o].dtype in
-                      oracles.EPS]
+                      oracles.EPS and vals[o].seq is None]  # tensors only
             consts += [onnx.numpy_helper.to_array(inits[i]) for i in nd.input if i in inits]
         names = list(dict.fromkeys(names))
         scale = max([float(np.max(np.abs(a[np.isfinite(a)]))) for a in inputs + consts
@@ -212,10 +212,12 @@ class Runner:
                 out.add("ortc-" + name, r.status, msg=r.msg, stderr=r.stderr[-3000:])
         if out.findings:
             return out
-        # a clear UNSUPPORTED (at session creation or when the plan for the
-        # input shapes is compiled) is a refusal, counted per reason
+        # a clear UNSUPPORTED (at session creation, when the plan for the
+        # input shapes is compiled, or in a run when the nodes after a value
+        # of data-dependent size are compiled) is a refusal, counted per reason
         def unsupported(r):
-            return r.status in ("refused", "shape_error") and r.msg.startswith("UNSUPPORTED")
+            return r.status in ("refused", "shape_error", "run_error") and \
+                r.msg.startswith("UNSUPPORTED")
         if unsupported(opt) and (ref is None or unsupported(ref)):
             out.kind = "refused"
             out.refusal = opt.msg.split(" ", 1)[1] if " " in opt.msg else opt.msg

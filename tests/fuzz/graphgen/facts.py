@@ -57,7 +57,7 @@ class Val:
 
     __slots__ = ("name", "dtype", "shape", "sym", "lo", "hi", "exact", "grid", "depth",
                  "fragile", "data", "kind", "producer", "consumers", "distinct", "scope",
-                 "op", "data_full", "prec")
+                 "op", "data_full", "prec", "seq", "optional", "qstep")
 
     def __init__(self, name, dtype, shape, lo=-INF, hi=INF, exact=False, grid=None, data=None,
                  kind="node", sym=None, distinct=False):
@@ -81,6 +81,13 @@ class Val:
         # the least precise float type whose rounding reached this value
         # (a float32 result cast to float64 keeps float32's error)
         self.prec = dtype if dtype in FLOATS else None
+        # a sequence: its elements' Vals (dtype is theirs, shape ()); an
+        # optional: optional True and seq [] or [the element]
+        self.seq = None
+        self.optional = False
+        # quantized from an inexact value: compared within one step, and
+        # anything computed from it is fragile
+        self.qstep = False
 
     @property
     def rank(self):

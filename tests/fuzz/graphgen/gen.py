@@ -77,7 +77,7 @@ def generate(seed, opset=None, focus=None, max_nodes=None, check=True):
     if check:
         self_check(model, b.vals)
     outs = [{"name": v.name, "dtype": v.dtype, "exact": bool(v.exact), "depth": int(v.depth),
-             "fragile": bool(v.fragile), "op": v.op, "prec": v.prec} for v in b.out_vals]
+             "fragile": bool(v.fragile), "op": v.op, "prec": v.prec, "qstep": bool(v.qstep)} for v in b.out_vals]
     inputs = [(v.name, np.asarray(v.data_full)) for v in b.in_vals]
     threads = int(b.rng.choice([1, 1, 2]))
     case = Case(model, inputs, outs, seed, b.opset, dict(b.op_counts), threads, focus)

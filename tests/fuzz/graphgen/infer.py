@@ -31,10 +31,17 @@ def kind_of(op):
     return KIND.get(op, "inexact")
 
 
+SEQ_OPS = ("SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase",
+           "SequenceAt", "SequenceLength", "SplitToSequence", "ConcatFromSequence", "Optional",
+           "OptionalGetElement", "OptionalHasElement", "SequenceMap")
+
+
 class N:
     """A node being inferred: op, inputs (Val or None), attributes."""
 
     def __init__(self, op, ins, attrs, opset, n_out=1):
+        if op not in SEQ_OPS and any(v is not None and v.seq is not None for v in ins):
+            raise InferError(f"{op}: a sequence or optional where a tensor is expected")
         self.op = op
         self.ins = ins
         self.attrs = attrs
@@ -497,7 +504,11 @@ def _matmul(n):
     k = sa[-1]
     lo, hi = _w_bounds(a, b, len(b.shape) - 1, k) if len(b.shape) == 2 else _dot_bounds(a, b, k)
     grid = _dot_grid(a, b, k, a.dtype)
-    exact = a.exact and b.exact and (grid is not None or a.dtype not in FLOATS or k == 1)
+    # one product (k == 1) is one rounding, except inside a QDQ group, which
+    # the qdq pass computes as integers times x_scale * w_scale (another
+    # rounding: DESIGN.md, Precision)
+    one = k == 1 and "DequantizeLinear" not in (a.op, b.op)
+    exact = a.exact and b.exact and (grid is not None or a.dtype not in FLOATS or one)
     if a.dtype not in FLOATS:
         _int_check(a.dtype, lo, hi)
     return [Val(None, a.dtype, out, lo, hi, exact, grid)]
@@ -1999,3 +2010,549 @@ def _tfidf(n):
     grid = grid_ok((2, m), "float32")
     return [Val(None, "float32", out, min(0.0, -m if w and min(w) < 0 else 0.0), m, x.exact,
                 grid)]
+
+
+# ---- values of data-dependent shape ------------------------------------------
+# The output's shape depends on the input's contents: the input must be a
+# value whose contents graphgen knows (a leaf: a graph input or an
+# initializer, or the output of another such op); the contents are computed
+# here with NumPy from the spec's definition and kept (data_full) so that
+# later ops of this kind can build on them.
+
+def _contents(n, i, what):
+    v = n.inp(i)
+    d = v.data if v.data is not None else v.data_full
+    if d is None:
+        raise InferError(f"{n.op}: {what} (input {i}) has contents unknown at build time")
+    return np.asarray(d)
+
+
+def _with_contents(o, arr):
+    o.data_full = np.asarray(arr)
+    return o
+
+
+@infer_op("NonZero", "move")
+def _nonzero(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    if x.rank < 1:
+        raise InferError("NonZero of a scalar")  # ONNX 1.12 infers rank 2, NumPy gives 1
+    d = _contents(n, 0, "X")
+    idx = np.array(np.nonzero(d), dtype=np.int64).reshape(x.rank, -1)
+    o = Val(None, "int64", idx.shape, 0, max(max(x.shape) - 1, 0), True)
+    return [_with_contents(o, idx)]
+
+
+@infer_op("Compress", "move")
+def _compress(n):
+    n.need(2, 2)
+    x, c = n.ins
+    if c.dtype != "bool" or c.rank != 1:
+        raise InferError("Compress: condition must be 1-D bool")
+    cond = _contents(n, 1, "condition").astype(bool)
+    ax = n.a("axis")
+    if ax is None:
+        if cond.size > x.numel:
+            raise InferError("Compress: condition longer than the input")
+        shape = (int(cond.sum()),)
+    else:
+        if n.opset < 11 and ax < 0:
+            raise InferError("Compress-9: negative axis")
+        ax = norm_axis(ax, x.rank)
+        if cond.size > x.shape[ax]:
+            raise InferError("Compress: condition longer than the axis")
+        shape = x.shape[:ax] + (int(cond.sum()),) + x.shape[ax + 1:]
+    o = Val(None, x.dtype, shape, x.lo, x.hi, x.exact, x.grid)
+    d = x.data if x.data is not None else x.data_full
+    if d is not None:
+        d = np.asarray(d)
+        if ax is None:
+            o.data_full = d.reshape(-1)[:cond.size][cond]
+        else:
+            keep = np.nonzero(cond)[0]
+            o.data_full = np.take(d, keep, axis=ax)
+    return [o]
+
+
+@infer_op("Unique", "move")
+def _unique(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    d = _contents(n, 0, "X")
+    if d.dtype.kind == "f" and (np.isnan(d).any() or (np.signbit(d) & (d == 0)).any()):
+        raise InferError("Unique: NaN or -0 (their order and equality are not specified)")
+    ax = n.a("axis")
+    if ax is None:
+        flat = d.reshape(-1)
+        u, idx, inv, cnt = np.unique(flat, return_index=True, return_inverse=True,
+                                     return_counts=True)
+    else:
+        ax = norm_axis(ax, x.rank)
+        if x.shape[ax] == 0:
+            raise InferError("Unique along an empty axis")
+        u, idx, inv, cnt = np.unique(d, return_index=True, return_inverse=True,
+                                     return_counts=True, axis=ax)
+    inv = np.asarray(inv).reshape(-1)
+    if not n.a("sorted", 1):  # order of first occurrence
+        order = np.argsort(idx, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        u = u[order] if ax is None else np.take(u, order, axis=ax)
+        idx, cnt, inv = idx[order], cnt[order], rank[inv]
+    y = Val(None, x.dtype, u.shape, x.lo, x.hi, x.exact, x.grid)
+    top = max(x.numel - 1, 0)
+    outs = [_with_contents(y, u),
+            _with_contents(Val(None, "int64", idx.shape, 0, top, True), idx.astype(np.int64)),
+            _with_contents(Val(None, "int64", inv.shape, 0, top, True), inv.astype(np.int64)),
+            _with_contents(Val(None, "int64", cnt.shape, 1, top + 1, True),
+                           cnt.astype(np.int64))]
+    return outs[:max(n.n_out, 1)]
+
+
+# ---- quantization -------------------------------------------------------------
+# Integer results (MatMulInteger, ConvInteger) are exact. Quantized results
+# are rounded: exact when the value quantized is (one correctly rounded
+# division, then round half to even); the builders keep the QLinear* scales
+# powers of two so that their requantization is exact too.
+
+QTYPES = ("uint8", "int8")
+
+
+def _qparam(n, i, x, axis, what, dtype=None, allow_axis=True):
+    """Checks a scale or zero point: a scalar, or (per axis, opset 13) a 1-D
+    tensor as long as x's axis."""
+    v = n.inp(i)
+    if v is None:
+        return None
+    if dtype is not None and v.dtype != dtype:
+        raise InferError(f"{n.op}: {what} is {v.dtype}, expected {dtype}")
+    if v.rank == 0 or (v.shape == (1,) and n.op in ("MatMulInteger", "ConvInteger")):
+        return v
+    if not allow_axis or v.rank != 1 or axis is None or v.shape[0] != x.shape[axis]:
+        raise InferError(f"{n.op}: {what} shape {v.shape} for input {x.shape}")
+    return v
+
+
+def _q_axis(n, x, per_axis):
+    if not per_axis:
+        return None
+    if n.opset < 13:
+        raise InferError(f"{n.op}-{n.opset}: per-axis parameters need opset 13")
+    return norm_axis(n.a("axis", 1), x.rank)
+
+
+@infer_op("QuantizeLinear", "discont")
+def _quantize(n):
+    n.need(2, 3)
+    x, s = n.ins[0], n.ins[1]
+    zp = n.inp(2)
+    if x.dtype not in (("float32", "int32") if n.opset >= 13 else ("float32",)):
+        raise InferError(f"QuantizeLinear of {x.dtype}")
+    per_axis = s.rank == 1 and not (n.opset < 13 and s.shape == (1,))
+    ax = _q_axis(n, x, per_axis)
+    _qparam(n, 1, x, ax, "y_scale", "float32")
+    if zp is not None:
+        if zp.dtype not in QTYPES or zp.shape != s.shape:
+            raise InferError("QuantizeLinear: y_zero_point")
+    if s.lo <= 0:
+        raise InferError("QuantizeLinear: scale must be positive")
+    dt = zp.dtype if zp is not None else "uint8"
+    lo, hi = int_range(dt)
+    o = Val(None, dt, x.shape, lo, hi, x.exact)
+    o.distinct = False
+    return [o]
+
+
+@infer_op("DequantizeLinear", "exact")
+def _dequantize(n):
+    n.need(2, 3)
+    x, s = n.ins[0], n.ins[1]
+    zp = n.inp(2)
+    if x.dtype not in QTYPES + ("int32",):
+        raise InferError(f"DequantizeLinear of {x.dtype}")
+    per_axis = s.rank == 1 and not (n.opset < 13 and s.shape == (1,))
+    ax = _q_axis(n, x, per_axis)
+    _qparam(n, 1, x, ax, "x_scale", "float32")
+    if zp is not None:
+        if zp.dtype != x.dtype or zp.shape != s.shape:
+            raise InferError("DequantizeLinear: x_zero_point")
+        if x.dtype == "int32" and (zp.data is None or np.any(zp.data != 0)):
+            raise InferError("DequantizeLinear: an int32 input needs a zero point of 0")
+    zm = zp.mag if zp is not None else 0
+    m = (x.mag + zm) * s.mag
+    # power-of-two scales make dyadic values (exact sums downstream)
+    grid = None
+    sd = s.data
+    if sd is not None and sd.size and np.all(sd > 0):
+        q = -np.log2(sd.astype(np.float64))
+        if np.all(q == np.round(q)) and q.min() >= 0:
+            grid = grid_ok((int(q.max()), max(m, 2.0 ** -int(q.max()))), "float32")
+    return [Val(None, "float32", x.shape, -m, m, x.exact and s.exact, grid)]
+
+
+@infer_op("DynamicQuantizeLinear", "discont")
+def _dynquant(n):
+    n.need(1, 1)
+    x = n.ins[0]
+    if x.dtype != "float32" or x.numel == 0:
+        raise InferError("DynamicQuantizeLinear needs a non-empty float32 input")
+    return [Val(None, "uint8", x.shape, 0, 255, x.exact),
+            Val(None, "float32", (), 0, max(x.mag, 1.0) * 2 / 255, x.exact),
+            Val(None, "uint8", (), 0, 255, x.exact)][:max(n.n_out, 1)]
+
+
+def _mm_shape(a, b):
+    sa, sb = list(a.shape), list(b.shape)
+    if len(sa) < 2 or len(sb) < 2 or sa[-1] != sb[-2]:
+        raise InferError(f"{a.shape} x {b.shape}")
+    batch = broadcast(tuple(sa[:-2]), tuple(sb[:-2]))
+    return tuple(batch) + (sa[-2], sb[-1]), sa[-1]
+
+
+@infer_op("MatMulInteger", "exact")
+def _mmint(n):
+    n.need(2, 4)
+    a, b = n.ins[0], n.ins[1]
+    if a.dtype not in QTYPES or b.dtype not in QTYPES:
+        raise InferError("MatMulInteger types")
+    out, k = _mm_shape(a, b)
+    for i, v, what in ((2, a, "a_zero_point"), (3, b, "b_zero_point")):
+        zp = n.inp(i)
+        if zp is None:
+            continue
+        if zp.dtype != v.dtype:
+            raise InferError(f"MatMulInteger: {what} dtype")
+        if zp.rank == 0 or zp.shape == (1,):
+            continue
+        if i == 3 and b.rank == 2 and zp.shape == (b.shape[1],):
+            continue  # per column
+        raise InferError(f"MatMulInteger: {what} shape {zp.shape}")
+    m = k * 255 * 255
+    return [Val(None, "int32", out, -m, m, True)]
+
+
+def _conv_shape(n, x, w):
+    if x.rank < 3 or w.rank != x.rank:
+        raise InferError(f"{n.op}: X {x.shape}, W {w.shape}")
+    g = n.a("group", 1)
+    kernel = n.a("kernel_shape", list(w.shape[2:]))
+    if list(kernel) != list(w.shape[2:]):
+        raise InferError("kernel_shape differs from W")
+    nsp, strides, dil, pads, ap = _spatial(n, x, kernel)
+    c, m = x.shape[1], w.shape[0]
+    if g < 1 or c % g or m % g or w.shape[1] * g != c:
+        raise InferError(f"{n.op}: group {g}, C {c}, W {w.shape}")
+    out = [x.shape[0], m]
+    for i in range(nsp):
+        out.append(conv_out(x.shape[2 + i], kernel[i], strides[i], dil[i], pads[i],
+                            pads[i + nsp], ap))
+    if min(out[2:]) < 1:
+        raise InferError(f"{n.op} output is empty")
+    return tuple(out), w.shape[1] * numel(kernel)
+
+
+@infer_op("ConvInteger", "exact")
+def _convint(n):
+    n.need(2, 4)
+    x, w = n.ins[0], n.ins[1]
+    if x.dtype not in QTYPES or w.dtype not in QTYPES:
+        raise InferError("ConvInteger types")
+    out, k = _conv_shape(n, x, w)
+    xz, wz = n.inp(2), n.inp(3)
+    if xz is not None and (xz.dtype != x.dtype or xz.numel != 1):
+        raise InferError("ConvInteger: x_zero_point")
+    if wz is not None and (wz.dtype != w.dtype or
+                           not (wz.numel == 1 or wz.shape == (w.shape[0],))):
+        raise InferError("ConvInteger: w_zero_point")
+    m = k * 255 * 255
+    return [Val(None, "int32", out, -m, m, True)]
+
+
+def _qlinear_params(n, idx_scale, idx_zp, v, per_channel=None):
+    s, z = n.inp(idx_scale), n.inp(idx_zp)
+    if s is None or s.dtype != "float32" or s.lo <= 0:
+        raise InferError(f"{n.op}: scale {idx_scale}")
+    ok = s.numel == 1 or (per_channel is not None and s.shape == (per_channel,))
+    if not ok or s.rank > 1:
+        raise InferError(f"{n.op}: scale {idx_scale} shape {s.shape}")
+    if z is not None and (z.dtype != v.dtype or z.shape != s.shape):
+        raise InferError(f"{n.op}: zero point {idx_zp}")
+
+
+@infer_op("QLinearMatMul", "exact")
+def _qlmm(n):
+    n.need(8, 8)
+    a, b, yz = n.ins[0], n.ins[3], n.ins[7]
+    if a.dtype not in QTYPES or b.dtype not in QTYPES or yz.dtype not in QTYPES:
+        raise InferError("QLinearMatMul types")
+    out, _ = _mm_shape(a, b)
+    _qlinear_params(n, 1, 2, a)
+    _qlinear_params(n, 4, 5, b, b.shape[-1] if b.rank == 2 else None)
+    _qlinear_params(n, 6, 7, yz)
+    lo, hi = int_range(yz.dtype)
+    return [Val(None, yz.dtype, out, lo, hi, True)]
+
+
+@infer_op("QLinearConv", "exact")
+def _qlconv(n):
+    n.need(8, 9)
+    x, w, yz = n.ins[0], n.ins[3], n.ins[7]
+    if x.dtype not in QTYPES or w.dtype not in QTYPES or yz.dtype not in QTYPES:
+        raise InferError("QLinearConv types")
+    out, _ = _conv_shape(n, x, w)
+    _qlinear_params(n, 1, 2, x)
+    _qlinear_params(n, 4, 5, w, w.shape[0])
+    _qlinear_params(n, 6, 7, yz)
+    bias = n.inp(8)
+    if bias is not None and (bias.dtype != "int32" or bias.shape != (w.shape[0],)):
+        raise InferError("QLinearConv: bias")
+    lo, hi = int_range(yz.dtype)
+    return [Val(None, yz.dtype, out, lo, hi, True)]
+
+
+# ---- sequences and optionals ---------------------------------------------------
+# A sequence is a Val whose seq lists its elements' Vals (the generator
+# knows every element's shape); an optional has optional True and seq [] or
+# [its element]. Neither is ever a graph output or a tensor op's input.
+
+def _seq_in(n, i, optional=False):
+    v = n.inp(i)
+    if v is None or v.seq is None or v.optional != optional:
+        raise InferError(f"{n.op}: input {i} is not {'an optional' if optional else 'a sequence'}")
+    return v
+
+
+def _seq_val(dtype, elems, optional=False):
+    o = Val(None, dtype, ())
+    o.seq = list(elems)
+    o.optional = optional
+    if elems:
+        o.lo = min(e.lo for e in elems)
+        o.hi = max(e.hi for e in elems)
+    o.exact = all(e.exact for e in elems)
+    return o
+
+
+def _elem_copy(e):
+    o = Val(None, e.dtype, e.shape, e.lo, e.hi, e.exact, e.grid)
+    o.distinct = e.distinct
+    o.data = e.data
+    o.data_full = e.data_full
+    return o
+
+
+def _position(n, i, length, insert=False):
+    v = n.inp(i)
+    if v is None:
+        return length if insert else length - 1
+    if v.dtype not in ("int32", "int64") or v.numel != 1 or v.rank > 0:
+        raise InferError(f"{n.op}: position must be an int32/int64 scalar")
+    pos = int(n.data(i, "position").reshape(-1)[0])
+    hi = length if insert else length - 1
+    if not -length <= pos <= hi:
+        raise InferError(f"{n.op}: position {pos} out of range for length {length}")
+    return pos + length if pos < 0 else pos
+
+
+@infer_op("SequenceConstruct", "move")
+def _seq_construct(n):
+    if not n.ins or any(v is None or v.dtype != n.ins[0].dtype for v in n.ins):
+        raise InferError("SequenceConstruct: inputs of one dtype")
+    return [_seq_val(n.ins[0].dtype, n.ins)]
+
+
+@infer_op("SequenceEmpty", "move")
+def _seq_empty(n):
+    n.need(0, 0)
+    return [_seq_val(DTYPE_OF.get(n.a("dtype", 1), "float32"), [])]
+
+
+@infer_op("SequenceInsert", "move")
+def _seq_insert(n):
+    n.need(2, 3)
+    s, t = _seq_in(n, 0), n.ins[1]
+    if t.seq is not None or t.dtype != s.dtype:
+        raise InferError("SequenceInsert: tensor of the sequence's dtype")
+    pos = _position(n, 2, len(s.seq), insert=True)
+    return [_seq_val(s.dtype, s.seq[:pos] + [t] + s.seq[pos:])]
+
+
+@infer_op("SequenceErase", "move")
+def _seq_erase(n):
+    n.need(1, 2)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("SequenceErase of an empty sequence")
+    pos = _position(n, 1, len(s.seq))
+    return [_seq_val(s.dtype, s.seq[:pos] + s.seq[pos + 1:])]
+
+
+@infer_op("SequenceAt", "move")
+def _seq_at(n):
+    n.need(2, 2)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("SequenceAt of an empty sequence")
+    return [_elem_copy(s.seq[_position(n, 1, len(s.seq))])]
+
+
+@infer_op("SequenceLength", "move")
+def _seq_length(n):
+    n.need(1, 1)
+    s = _seq_in(n, 0)
+    o = Val(None, "int64", (), len(s.seq), len(s.seq), True)
+    o.data = o.data_full = np.array(len(s.seq), np.int64)
+    return [o]
+
+
+@infer_op("SplitToSequence", "move")
+def _split_to_seq(n):
+    n.need(1, 2)
+    x = n.ins[0]
+    if x.rank < 1:
+        raise InferError("SplitToSequence of a scalar")
+    ax = norm_axis(n.a("axis", 0), x.rank)
+    d = x.shape[ax]
+    sp = n.inp(1)
+    keep = n.a("keepdims", 1)
+    if sp is None:
+        sizes = [1] * d
+    else:
+        sv = n.data(1, "split").reshape(-1).astype(np.int64)
+        if sp.rank == 0:
+            if sv[0] < 1:
+                raise InferError("SplitToSequence: split must be positive")
+            sizes = [int(sv[0])] * (d // int(sv[0])) + ([d % int(sv[0])] if d % int(sv[0]) else [])
+        else:
+            sizes = [int(v) for v in sv]
+            if sum(sizes) != d or min(sizes, default=0) < 0:
+                raise InferError(f"SplitToSequence: split {sizes} vs dim {d}")
+    if not sizes:
+        raise InferError("SplitToSequence: no element")
+    full = x.data if x.data is not None else x.data_full
+    elems, at = [], 0
+    for k in sizes:
+        shape = x.shape[:ax] + ((k,) if sp is not None or keep else ()) + x.shape[ax + 1:]
+        e = Val(None, x.dtype, shape, x.lo, x.hi, x.exact, x.grid)
+        if full is not None:
+            part = np.take(np.asarray(full), range(at, at + k), axis=ax)
+            e.data_full = part.reshape(shape)
+        elems.append(e)
+        at += k
+    return [_seq_val(x.dtype, elems)]
+
+
+@infer_op("ConcatFromSequence", "move")
+def _concat_from_seq(n):
+    n.need(1, 1)
+    s = _seq_in(n, 0)
+    if not s.seq:
+        raise InferError("ConcatFromSequence of an empty sequence")
+    new = n.a("new_axis", 0)
+    r = s.seq[0].rank
+    if new:
+        if any(e.shape != s.seq[0].shape for e in s.seq):
+            raise InferError("ConcatFromSequence new_axis: elements of one shape")
+        ax = norm_axis(n.a("axis"), r + 1)
+        out = s.seq[0].shape[:ax] + (len(s.seq),) + s.seq[0].shape[ax:]
+    else:
+        if r < 1:
+            raise InferError("ConcatFromSequence of scalars without new_axis")
+        ax = norm_axis(n.a("axis"), r)
+        for e in s.seq:
+            if e.rank != r or e.shape[:ax] + e.shape[ax + 1:] != \
+                    s.seq[0].shape[:ax] + s.seq[0].shape[ax + 1:]:
+                raise InferError("ConcatFromSequence: shapes differ off the axis")
+        out = s.seq[0].shape[:ax] + (sum(e.shape[ax] for e in s.seq),) + s.seq[0].shape[ax + 1:]
+    grids = [e.grid for e in s.seq]
+    grid = grids[0] if all(g == grids[0] for g in grids) else None
+    return [Val(None, s.dtype, out, s.lo, s.hi, s.exact, grid)]
+
+
+@infer_op("Optional", "move")
+def _optional(n):
+    n.need(1, 1)
+    t = n.ins[0]
+    if t is None or t.seq is not None:
+        raise InferError("Optional of a tensor only")
+    return [_seq_val(t.dtype, [t], optional=True)]
+
+
+@infer_op("OptionalHasElement", "move")
+def _opt_has(n):
+    n.need(1, 1)
+    o = _seq_in(n, 0, optional=True)
+    v = Val(None, "bool", (), float(bool(o.seq)), float(bool(o.seq)), True)
+    v.data = v.data_full = np.array(bool(o.seq))
+    return [v]
+
+
+@infer_op("OptionalGetElement", "move")
+def _opt_get(n):
+    n.need(1, 1)
+    o = _seq_in(n, 0, optional=True)
+    if not o.seq:
+        raise InferError("OptionalGetElement of an empty optional")
+    return [_elem_copy(o.seq[0])]
+
+
+# ---- NonMaxSuppression -----------------------------------------------------------
+
+def nms_iou(a, b, center):
+    """IoU of two boxes in float64 (corners in any order, or center form)."""
+    def corners(x):
+        if center:
+            return x[0] - x[2] / 2, x[1] - x[3] / 2, x[0] + x[2] / 2, x[1] + x[3] / 2
+        return min(x[0], x[2]), min(x[1], x[3]), max(x[0], x[2]), max(x[1], x[3])
+    a0, a1, a2, a3 = corners([float(v) for v in a])
+    b0, b1, b2, b3 = corners([float(v) for v in b])
+    inter = max(0.0, min(a2, b2) - max(a0, b0)) * max(0.0, min(a3, b3) - max(a1, b1))
+    union = (a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@infer_op("NonMaxSuppression", "move")
+def _nms(n):
+    n.need(2, 5)
+    bx, sc = n.ins[0], n.ins[1]
+    if bx.rank != 3 or bx.shape[2] != 4 or sc.rank != 3 or sc.shape[0] != bx.shape[0] or \
+            sc.shape[2] != bx.shape[1] or bx.dtype != "float32" or sc.dtype != "float32":
+        raise InferError(f"NonMaxSuppression: boxes {bx.shape}, scores {sc.shape}")
+    boxes, scores = _contents(n, 0, "boxes"), _contents(n, 1, "scores")
+    mx = int(n.data(2, "max_output_boxes_per_class").reshape(-1)[0]) if n.inp(2) else 0
+    thr = float(n.data(3, "iou_threshold").reshape(-1)[0]) if n.inp(3) else 0.0
+    sthr = float(n.data(4, "score_threshold").reshape(-1)[0]) if n.inp(4) else None
+    center = n.a("center_point_box", 0)
+    sel = []
+    for b in range(bx.shape[0]):
+        ious = {}
+        for c in range(sc.shape[1]):
+            s = scores[b, c].astype(np.float64)
+            if len(np.unique(s)) != s.size:
+                raise InferError("NonMaxSuppression: equal scores (order unspecified)")
+            if sthr is not None and np.any(np.abs(s - sthr) < 1e-6):
+                raise InferError("NonMaxSuppression: a score at the score threshold")
+            keep = []
+            for i in np.argsort(-s, kind="stable"):
+                if len(keep) >= mx:
+                    break
+                if sthr is not None and s[i] < sthr:
+                    continue
+                ok = True
+                for j in keep:
+                    key = (min(i, j), max(i, j))
+                    if key not in ious:
+                        ious[key] = nms_iou(boxes[b, i], boxes[b, j], center)
+                    # (no overlap is an IoU of exactly 0 in any implementation)
+                    if abs(ious[key] - thr) < 1e-4 and ious[key] != 0.0:
+                        raise InferError("NonMaxSuppression: an IoU at the threshold")
+                    if ious[key] > thr:
+                        ok = False
+                        break
+                if ok:
+                    keep.append(int(i))
+            sel += [[b, c, i] for i in keep]
+    out = np.array(sel, dtype=np.int64).reshape(-1, 3)
+    o = Val(None, "int64", out.shape, 0, max(bx.shape[1], sc.shape[1], bx.shape[0]), True)
+    return [_with_contents(o, out)]

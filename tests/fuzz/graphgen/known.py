@@ -171,6 +171,68 @@ def _length_resized(model, nodes):
     return False
 
 
+def _nearest_index(x, mode):
+    import numpy as np
+    fl = np.floor(x)
+    frac = x - fl
+    if mode == "floor":
+        return fl
+    if mode == "ceil":
+        return np.ceil(x)
+    if mode == "round_prefer_ceil":
+        return np.where(frac >= 0.5, fl + 1, fl)
+    return np.where(frac > 0.5, fl + 1, fl)  # round_prefer_floor
+
+
+def _nearest_coordinate_precision(model, nodes):
+    """Resize (opset 11+) in nearest mode where some output position's
+    x_original picks another input index when computed in float32 than in
+    exact (double) arithmetic."""
+    import numpy as np
+    if _opset(model) < 11:
+        return False
+    for nd in nodes:
+        if nd.op_type != "Resize" or _attr(nd, "mode", "nearest") != "nearest":
+            continue
+        ctm = _attr(nd, "coordinate_transformation_mode", "half_pixel")
+        if ctm == "tf_crop_and_resize":
+            continue
+        nmode = _attr(nd, "nearest_mode", "round_prefer_floor")
+        shape = _shape_of(model, nd.input[0])
+        if shape is None:
+            return True
+        sc, sz = _resize_scales(model, nd)
+        if sc is None and sz is None:
+            continue
+        for ax, lin in enumerate(shape):
+            if sc is not None:
+                scale = float(sc[ax])
+                lout = int(np.floor(lin * scale))
+            else:
+                lout = int(sz[ax])
+                scale = lout / lin if lin else 1.0
+            if lout == lin or lout == 0:
+                continue
+            res = []
+            for ft in (np.float64, np.float32):
+                x = np.arange(lout, dtype=ft)
+                s_, li, lo = ft(scale), ft(lin), ft(lout)
+                if ctm == "align_corners":
+                    xo = x * (li - 1) / (lo - 1) if lout > 1 else np.zeros_like(x)
+                elif ctm == "asymmetric":
+                    xo = x / s_
+                elif ctm == "tf_half_pixel_for_nn":
+                    xo = (x + ft(0.5)) / s_
+                elif ctm == "pytorch_half_pixel" and lout == 1:
+                    xo = np.zeros_like(x)
+                else:
+                    xo = (x + ft(0.5)) / s_ - ft(0.5)
+                res.append(_nearest_index(xo.astype(np.float64), nmode))
+            if np.any(res[0] != res[1]):
+                return True
+    return False
+
+
 def _gemm_empty_k(model, nodes):
     for nd in nodes:
         if nd.op_type == "Gemm" and len(nd.input) > 2 and nd.input[2] and \
@@ -278,7 +340,69 @@ def _maxunpool_output_shape(model, nodes):
                for nd in nodes)
 
 
+def _elem_types(model):
+    """{value name: ONNX elem type} from ONNX's type inference."""
+    try:
+        m = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001
+        m = model
+    g = m.graph
+    res = {i.name: i.data_type for i in g.initializer}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        if vi.type.HasField("tensor_type"):
+            res[vi.name] = vi.type.tensor_type.elem_type
+    return res
+
+
+_FP16 = 10
+# ops that only move or select float16 elements: no rounding to lose
+_MOVES = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat",
+          "Split", "Slice", "Gather", "GatherElements", "GatherND", "Expand", "Tile", "Pad",
+          "Dropout", "DepthToSpace", "SpaceToDepth", "Compress", "Unique", "TopK",
+          "MaxPool", "GlobalMaxPool", "ReduceMax", "ReduceMin", "Max", "Min", "Relu", "Abs",
+          "Neg", "Where", "Trilu", "ReverseSequence", "ScatterElements", "ScatterND",
+          "Scatter"}  # Cast to float16 rounds: not a move
+
+
+def _fp16_chain(model, finding, nodes):
+    """A float16 output computed by two rounding float16 ops in a row (the
+    second reading the first's output, moves between them allowed)."""
+    if finding.get("how") not in ("exact", "tolerance", "values"):
+        return False
+    types = _elem_types(model)
+    outs = model.graph.output
+    k = finding.get("output", -1)
+    if not 0 <= k < len(outs) or types.get(outs[k].name) != _FP16:
+        return False
+    prod = {o: nd for nd in model.graph.node for o in nd.output if o}
+
+    def rounding_above(name, seen):
+        nd = prod.get(name)
+        if nd is None or id(nd) in seen:
+            return False
+        seen.add(id(nd))
+        if nd.op_type not in _MOVES and types.get(nd.output[0]) == _FP16:
+            return True
+        return any(rounding_above(i, seen) for i in nd.input if i and types.get(i) == _FP16)
+    for nd in nodes:
+        if nd.op_type in _MOVES or types.get(nd.output[0]) != _FP16:
+            continue
+        if any(i and types.get(i) == _FP16 and rounding_above(i, set()) for i in nd.input):
+            return True
+    return False
+
+
 KNOWN = [
+    Known("ort-float16-intermediate-precision", "ONNX Runtime deviation",
+          "A float16 value computed by an operator and read by another (Mul then Mul): "
+          "ONNX Runtime's CPU provider runs such float16 operators in float32 between Casts "
+          "and drops the Casts between consecutive ones, so the intermediate is not "
+          "rounded to float16 (Mul(Mul(a, b), c) in float16 equals the float32 chain "
+          "rounded once; the intermediate as a graph output is rounded, its consumer "
+          "reads the unrounded value). ONNX: Mul 'Performs element-wise binary "
+          "multiplication', 'C (heterogeneous) - T: Result, has same element type as two "
+          "inputs', T including tensor(float16): every intermediate is a float16 tensor.",
+          lambda m, f, nodes: _fp16_chain(m, f, nodes)),
     Known("ort-dropout-mask", "ONNX Runtime deviation",
           "Dropout before opset 12 in inference: ONNX Runtime fills the mask output with "
           "0/false; nothing is dropped, and ONNX's reference and backend test "
@@ -344,6 +468,15 @@ KNOWN = [
           "expects 3.142857) take input * scale, as ortc does; ONNX Runtime takes the "
           "integer length.",
           lambda m, f, nodes: _length_resized(m, nodes)),
+    Known("spec-resize-nearest-coordinate-precision", "spec question",
+          "Resize in nearest mode where an output position's x_original lies within float32 "
+          "rounding of the point where nearest_mode switches index (align_corners, x_resized "
+          "9556 of 14336 from 3584: 'x_original = x_resized * (length_original - 1) / "
+          "(length_resized - 1)' = 2388.50003): the spec gives the formula, not the "
+          "precision. ortc computes it in double (2388.50003 -> 2389, as ONNX's reference "
+          "implementation in NumPy float64); ONNX Runtime in float32 (2388.5, a tie -> 2388 "
+          "with round_prefer_floor).",
+          lambda m, f, nodes: _nearest_coordinate_precision(m, nodes)),
     Known("ort-roialign-max", "ONNX Runtime deviation",
           "RoiAlign with mode 'max' (opsets 10 and 16): ONNX Runtime takes the largest of "
           "the four bilinear terms w_i * x_i of each sampling point (x = [[1, 2], [3, 4]], "

@@ -2151,3 +2151,455 @@ def g_tfidf(b):
     if mode != "TF" and b.p(0.6) or b.p(0.2):
         attrs["weights"] = [float(b.choice([0.25, 0.5, 1.5, 2.0])) for _ in range(total)]
     b.emit("TfIdfVectorizer", [x], attrs)
+
+
+# ---- values of data-dependent shape ------------------------------------------
+# NonZero, Compress and Unique need contents graphgen knows (infer.py
+# computes their outputs): graph inputs, initializers, or outputs of other
+# such ops. Small integers and a grid make zeros and repeats likely.
+
+def _known(v):
+    return v.data is not None or v.data_full is not None
+
+
+def _repeating_leaf(b, dt, rank, cap=256):
+    shape = b.rand_shape(rank, cap=cap)
+    if dt == "bool":
+        return b.leaf(dt, shape)
+    if dt in FLOATS:
+        d = (b.rng.integers(-3, 4, numel(shape)) / 2.0).astype(dt).reshape(shape)
+        d[d == 0] = 0  # no -0.0
+        return b.leaf(dt, shape, data=d)
+    return b.leaf(dt, shape, flavor="small")
+
+
+@gen("NonZero", 0.6)
+def g_nonzero(b):
+    dt = b.pick_dtype("NonZero", float_bias=0.5)
+    x = b.pick(lambda v: v.dtype == dt and v.rank >= 1 and _known(v) and v.numel <= 4096,
+               fresh=0.5, make=lambda: _repeating_leaf(b, dt, b.randint(1, 4)))
+    b.emit("NonZero", [x])
+
+
+@gen("Compress", 0.7)
+def g_compress(b):
+    x = b.pick_any("Compress", min_rank=1, max_rank=4)
+    attrs = {}
+    if b.p(0.75):
+        ax = b.randint(0, x.rank - 1)
+        attrs["axis"] = ax - x.rank if b.opset >= 11 and b.p(0.3) else ax
+        length = x.shape[ax]
+    else:
+        length = x.numel
+    if length > 4096:
+        raise Skip("Compress: condition too long")
+    if b.p(0.2) and length > 0:
+        length = b.randint(0, length - 1)  # shorter: the rest is dropped
+    cond = b.rng.random(length) < b.choice([0.2, 0.5, 0.9])
+    c = b.leaf("bool", (length,), role=b.choice(["act", "param"]), data=cond, pool=False)
+    # ONNX 1.12 infers no rank for Compress's output, so strict shape
+    # inference refuses any consumer: an output only
+    b.emit("Compress", [x, c], attrs, pool=False)
+
+
+@gen("Unique", 0.6)
+def g_unique(b):
+    dt = b.pick_dtype("Unique", float_bias=0.5)
+    if dt == "bool" or dt == "float16":
+        dt = "int64"
+
+    def ok(v):
+        if v.dtype != dt or not _known(v) or v.numel > 2048:
+            return False
+        d = np.asarray(v.data if v.data is not None else v.data_full)
+        return d.dtype.kind != "f" or not (np.isnan(d).any() or
+                                           (np.signbit(d) & (d == 0)).any())
+    x = b.pick(ok, fresh=0.5, make=lambda: _repeating_leaf(b, dt, b.randint(1, 3)))
+    attrs = {}
+    if b.p(0.5):
+        attrs["sorted"] = int(b.p(0.5))
+    if x.rank >= 1 and b.p(0.35):
+        ax = b.randint(0, x.rank - 1)
+        attrs["axis"] = ax - x.rank if b.p(0.3) else ax
+    n_out = b.choice([1, 2, 3, 4, 4])
+    present = [True] + [b.p(0.7) for _ in range(n_out - 1)]
+    b.emit("Unique", [x], attrs, n_out=n_out, present=present)
+
+
+# ---- quantization ---------------------------------------------------------------
+# Scales are powers of two where a result is requantized (QLinear*), so every
+# correct implementation gives the same integers; QuantizeLinear sometimes
+# gets other scales (one correctly rounded division, then round half to
+# even: still exact when its input is).
+
+def _pow2(b, shape, lo=-7, hi=1):
+    return (2.0 ** b.rng.integers(lo, hi + 1, numel(shape))).astype("float32").reshape(shape)
+
+
+def _qleaf(b, dt, shape, role="act", as_input=None, full=True):
+    lo, hi = (0, 255) if dt == "uint8" else (-128, 127)
+    if not full:
+        lo, hi = (100, 156) if dt == "uint8" else (-28, 28)
+    d = b.rng.integers(lo, hi + 1, numel(shape)).astype(dt).reshape(shape)
+    return b.leaf(dt, shape, role=role, data=d, as_input=as_input)
+
+
+def _zp(b, dt, shape=()):
+    lo, hi = (0, 255) if dt == "uint8" else (-128, 127)
+    if b.p(0.3):
+        d = np.zeros(shape, dt)
+    else:
+        d = b.rng.integers(lo // 2 + (hi + 1) // 4, (hi + 1) // 2 + hi // 4 + 1,
+                           numel(shape)).astype(dt).reshape(shape)
+    return b.leaf(dt, shape, role="param", data=d)
+
+
+def _q_axis_shape(b, x):
+    """(axis attribute or None, parameter shape): per axis from opset 13."""
+    if b.opset >= 13 and x.rank >= 1 and b.p(0.3):
+        ax = b.randint(0, x.rank - 1)
+        return (ax - x.rank if b.p(0.3) else ax), (x.shape[ax],)
+    return None, ()
+
+
+@gen("QuantizeLinear", 1.0)
+def g_quantize(b):
+    if b.opset >= 13 and b.p(0.1):
+        x = b.pick(lambda v: v.dtype == "int32" and v.mag < 1e5, fresh=0.4,
+                   make=lambda: b.leaf("int32", b.rand_shape(b.randint(1, 3))))
+    else:
+        x = exact_float(b, "QuantizeLinear", dtype="float32") if b.p(0.7) else \
+            b.pick_float("QuantizeLinear", dtype="float32", pred=lambda v: v.mag < 1e5)
+    ax, ps = _q_axis_shape(b, x)
+    if b.p(0.75):
+        s = b.leaf("float32", ps, role="param", data=_pow2(b, ps, -4, 2))
+    else:
+        s = b.leaf("float32", ps, role="param",
+                   data=b.rng.uniform(0.01, 0.5, numel(ps)).astype("float32").reshape(ps))
+    ins = [x, s]
+    qdt = b.choice(["uint8", "int8"])
+    if qdt == "int8" or b.p(0.8):
+        ins.append(_zp(b, qdt, ps))
+    attrs = {} if ax is None or b.p(0.1) and ax == 1 else {"axis": ax}
+    b.emit("QuantizeLinear", ins, attrs)
+
+
+@gen("DequantizeLinear", 1.0)
+def g_dequantize(b):
+    dt = b.choice(["uint8", "int8", "int8", "uint8", "int32"])
+    x = b.pick(lambda v: v.dtype == dt and v.numel > 0 and (dt != "int32" or v.mag < 1e5),
+               fresh=0.4, make=lambda: _qleaf(b, dt, b.rand_shape(b.randint(1, 4))) if
+               dt != "int32" else b.leaf(dt, b.rand_shape(b.randint(1, 3))))
+    ax, ps = _q_axis_shape(b, x)
+    data = _pow2(b, ps, -8, 0) if b.p(0.5) else \
+        b.rng.uniform(0.001, 0.2, numel(ps)).astype("float32").reshape(ps)
+    ins = [x, b.leaf("float32", ps, role="param", data=data)]
+    if dt == "int32":
+        if b.p(0.3):
+            ins.append(b.leaf(dt, ps, role="param", data=np.zeros(ps, dt)))
+    elif dt == "int8" or b.p(0.8):
+        ins.append(_zp(b, dt, ps))
+    attrs = {} if ax is None else {"axis": ax}
+    b.emit("DequantizeLinear", ins, attrs)
+
+
+@gen("DynamicQuantizeLinear", 0.6)
+def g_dynquant(b):
+    def ok(v):
+        if v.dtype != "float32" or v.numel == 0 or v.mag > 1e5:
+            return False
+        if _known(v):
+            return bool(np.any(np.asarray(v.data if v.data is not None else v.data_full)))
+        return v.lo > 0 or v.hi < 0
+    x = b.pick(ok, fresh=0.4, make=lambda: b.leaf("float32", b.rand_shape(b.randint(1, 4)),
+                                                 flavor=b.choice(["grid", "normal", "uniform"])))
+    b.emit("DynamicQuantizeLinear", [x], n_out=3)
+
+
+def _qmat_a(b, dt):
+    return b.pick(lambda v: v.dtype == dt and 2 <= v.rank <= 3 and v.numel > 0, fresh=0.5,
+                  make=lambda: _qleaf(b, dt, b.rand_shape(b.randint(2, 3), cap=2048)))
+
+
+@gen("MatMulInteger", 0.8)
+def g_mmint(b):
+    adt, bdt = b.choice(["uint8", "int8"]), b.choice(["uint8", "int8"])
+    a = _qmat_a(b, adt)
+    k = a.shape[-1]
+    n = b.choice([1, 3, 8, 16, 33])
+    if numel(a.shape) * n > b.flop_cap / 2:
+        raise Skip("MatMulInteger too big")
+    w = _qleaf(b, bdt, (k, n), role="weight", as_input=b.p(0.25))
+    ins = [a, w]
+    if b.p(0.7):
+        ins.append(_zp(b, adt))
+    if b.p(0.6):
+        if len(ins) == 2:
+            ins.append(None)
+        ins.append(_zp(b, bdt, b.choice([(), (n,)])))
+    b.flops += 2 * numel(a.shape) * n
+    b.emit("MatMulInteger", ins)
+
+
+def _qconv_parts(b, op, xdt):
+    x = _image(b, op, dt=xdt, nsp=b.choice([2, 2, 1]))
+    c = x.shape[1]
+    group = c if c > 1 and b.p(0.15) else 1
+    m = group * b.choice([1, 2]) if group > 1 else b.choice([1, 2, 4, 8, 16])
+    kern, strides, dil, pads, auto = _window(b, x)
+    attrs = _window_attrs(b, kern, strides, dil, pads, auto, False)
+    if group != 1:
+        attrs["group"] = group
+    wshape = (m, c // group) + tuple(kern)
+    cost = 2 * x.shape[0] * m * (c // group) * numel(kern) * numel(x.shape[2:])
+    if cost > b.flop_cap:
+        raise Skip(f"{op} too expensive")
+    b.flops += cost
+    return x, wshape, m, attrs
+
+
+@gen("ConvInteger", 0.7)
+def g_convint(b):
+    xdt, wdt = b.choice(["uint8", "uint8", "int8"]), b.choice(["uint8", "int8"])
+    x, wshape, m, attrs = _qconv_parts(b, "ConvInteger", xdt)
+    w = _qleaf(b, wdt, wshape, role="weight", as_input=b.p(0.2))
+    ins = [x, w]
+    if b.p(0.7):
+        ins.append(_zp(b, xdt))
+    if b.p(0.5):
+        if len(ins) == 2:
+            ins.append(None)
+        ins.append(_zp(b, wdt, b.choice([(), (m,)])))
+    b.emit("ConvInteger", ins, attrs)
+
+
+def _qlin_params(b, dt, shape=()):
+    return [b.leaf("float32", shape, role="param", data=_pow2(b, shape)), _zp(b, dt, shape)]
+
+
+@gen("QLinearMatMul", 0.8)
+def g_qlmm(b):
+    adt = b.choice(["uint8", "int8"])
+    # mostly one type throughout (ONNX Runtime's kernels take only such combinations)
+    bdt = adt if b.p(0.8) else b.choice(["uint8", "int8"])
+    ydt = adt if b.p(0.8) else b.choice(["uint8", "int8"])
+    a = _qmat_a(b, adt)
+    k = a.shape[-1]
+    n = b.choice([1, 3, 8, 16, 33])
+    if numel(a.shape) * n > b.flop_cap / 2:
+        raise Skip("QLinearMatMul too big")
+    w = _qleaf(b, bdt, (k, n), role="weight", as_input=b.p(0.2), full=b.p(0.5))
+    ins = [a] + _qlin_params(b, adt) + [w] + _qlin_params(b, bdt, b.choice([(), (n,)]))
+    ins += _qlin_params(b, ydt)
+    b.flops += 2 * numel(a.shape) * n
+    b.emit("QLinearMatMul", ins)
+
+
+@gen("QLinearConv", 0.8)
+def g_qlconv(b):
+    xdt = b.choice(["uint8", "int8"])
+    # mostly the combinations ONNX Runtime's kernels take (u8/u8, u8/s8, s8/s8; y as x)
+    wdt = xdt if b.p(0.6) else ("int8" if xdt == "uint8" and b.p(0.7) else
+                                b.choice(["uint8", "int8"]))
+    ydt = xdt if b.p(0.8) else b.choice(["uint8", "int8"])
+    x, wshape, m, attrs = _qconv_parts(b, "QLinearConv", xdt)
+    w = _qleaf(b, wdt, wshape, role="weight", as_input=b.p(0.2), full=b.p(0.5))
+    ps = b.choice([(), (m,)])
+    ws = b.leaf("float32", ps, role="param", data=_pow2(b, ps))
+    wz = b.leaf(wdt, ps, role="param", data=np.zeros(ps, wdt)) if b.p(0.7) else _zp(b, wdt, ps)
+    ins = [x] + _qlin_params(b, xdt) + [w, ws, wz] + _qlin_params(b, ydt)
+    if b.p(0.6):
+        ins.append(b.leaf("int32", (m,), role="param",
+                          data=b.rng.integers(-2000, 2001, m).astype("int32")))
+    b.emit("QLinearConv", ins, attrs)
+
+
+# ---- sequences and optionals -----------------------------------------------------
+# One builder makes a sequence (SplitToSequence, SequenceConstruct or
+# SequenceEmpty + SequenceInsert), edits it (SequenceInsert, SequenceErase)
+# and reads tensors back out of it (ConcatFromSequence, SequenceAt,
+# SequenceLength); sequence values never enter the pool.
+
+SEQ_NEEDS = ["SplitToSequence", "SequenceConstruct", "SequenceEmpty", "SequenceInsert",
+             "SequenceErase", "SequenceAt", "SequenceLength", "ConcatFromSequence"]
+
+
+def _seq_pos(b, length, insert=False):
+    hi = length if insert else length - 1
+    pos = b.randint(-length, hi) if length else 0
+    return b.const(np.array(pos, dtype=b.choice([np.int64, np.int32])))
+
+
+@gen("P:sequence", 2.0, needs=SEQ_NEEDS)
+def g_sequence(b):
+    x = b.pick_any("SplitToSequence", min_rank=1, max_rank=4,
+                   pred=lambda v: v.seq is None and v.numel > 0)
+    ax = b.randint(0, x.rank - 1)
+    r = b.rng.random()
+    if r < 0.45:
+        attrs = {"axis": ax - x.rank if b.p(0.3) else ax}
+        ins = [x]
+        d = x.shape[ax]
+        if b.p(0.6):
+            if b.p(0.5) and d > 1:
+                cut = sorted(b.rng.choice(np.arange(1, d), b.randint(1, min(3, d - 1)),
+                                          replace=False).tolist())
+                sizes = [j - i for i, j in zip([0] + cut, cut + [d])]
+                ins.append(b.i64(sizes))
+            else:
+                ins.append(b.const(np.array(b.randint(1, max(d, 1)), np.int64)))
+        elif d > 64:
+            raise Skip("SplitToSequence: too many elements")
+        elif b.p(0.4):
+            attrs["keepdims"] = 0
+        (s,) = b.emit("SplitToSequence", ins, attrs, pool=False)
+    elif r < 0.85:
+        elems = [x]
+        for _ in range(b.randint(0, 3)):
+            shape = list(x.shape)
+            shape[ax] = b.choice([1, 2, x.shape[ax]])
+            elems.append(b.pick(lambda v: v.dtype == x.dtype and v.shape == tuple(shape) and
+                                v.seq is None, fresh=0.5,
+                                make=lambda: b.leaf(x.dtype, tuple(shape))))
+        (s,) = b.emit("SequenceConstruct", elems, pool=False)
+    else:
+        from facts import ONNX_OF
+        (s,) = b.emit("SequenceEmpty", [], {"dtype": ONNX_OF[x.dtype]}, pool=False)
+        (s,) = b.emit("SequenceInsert", [s, x], pool=False)
+    for _ in range(b.choice([0, 0, 1, 2])):
+        if b.p(0.5) and s.seq:
+            ins = [s] + ([_seq_pos(b, len(s.seq))] if b.p(0.6) else [])
+            if len(s.seq) > 1:
+                (s,) = b.emit("SequenceErase", ins, pool=False)
+        else:
+            e = s.seq[b.randint(0, len(s.seq) - 1)] if s.seq else x
+            t = b.pick(lambda v: v.dtype == e.dtype and v.shape == e.shape and v.seq is None,
+                       fresh=0.3, make=lambda: b.leaf(e.dtype, e.shape))
+            ins = [s, t] + ([_seq_pos(b, len(s.seq), insert=True)] if b.p(0.6) else [])
+            (s,) = b.emit("SequenceInsert", ins, pool=False)
+    if b.opset >= 17 and s.seq and b.p(0.35):
+        s = _seq_map(b, s)
+    reads = 0
+    for _ in range(b.choice([1, 1, 2, 3])):
+        r = b.rng.random()
+        if r < 0.5:
+            e = s.seq[0]
+            same = all(v.shape == e.shape for v in s.seq)
+            new = int(same and b.p(0.4))
+            rank = e.rank + new
+            if rank == 0:
+                continue
+            if new:
+                axc = b.randint(-rank, rank - 1)
+            else:
+                ok = [a for a in range(e.rank)
+                      if all(v.rank == e.rank and v.shape[:a] + v.shape[a + 1:] ==
+                             e.shape[:a] + e.shape[a + 1:] for v in s.seq)]
+                if not ok:
+                    continue
+                axc = b.choice(ok)
+            attrs = {"axis": axc}
+            if new or b.p(0.2):
+                attrs["new_axis"] = new
+            b.emit("ConcatFromSequence", [s], attrs)
+        elif r < 0.85:
+            b.emit("SequenceAt", [s, _seq_pos(b, len(s.seq))])
+        else:
+            b.emit("SequenceLength", [s])
+        reads += 1
+    if not reads:
+        b.emit("SequenceAt", [s, _seq_pos(b, len(s.seq))])
+
+
+@gen("P:optional", 0.6, needs=["Optional", "OptionalHasElement", "OptionalGetElement"])
+def g_optional(b):
+    x = b.pick_any("Optional", "V", pred=lambda v: v.seq is None)
+    (o,) = b.emit("Optional", [x], pool=False)
+    if b.p(0.4):
+        b.emit("OptionalHasElement", [o])
+    b.emit("OptionalGetElement", [o])
+
+
+# ---- NonMaxSuppression -----------------------------------------------------------
+# Boxes on a quarter grid with positive sides, scores distinct within each
+# class, thresholds chosen away from every IoU and score (which boxes survive
+# must not turn on a rounding); infer.py computes the selection in float64.
+
+@gen("NonMaxSuppression", 0.7)
+def g_nms(b):
+    from infer import nms_iou
+    nb, nbox, ncls = b.choice([1, 1, 2]), b.randint(1, 12), b.randint(1, 3)
+    center = int(b.p(0.3))
+    r = b.rng
+    lo = r.integers(0, 32, (nb, nbox, 2)) / 4.0
+    side = r.integers(1, 16, (nb, nbox, 2)) / 4.0
+    if center:
+        boxes = np.concatenate([lo + side / 2, side], axis=2)[..., [1, 0, 3, 2]]
+    else:
+        boxes = np.concatenate([lo, lo + side], axis=2)
+        flip = r.random((nb, nbox)) < 0.2  # corners in the other order
+        boxes[flip] = boxes[flip][:, [2, 3, 0, 1]]
+    boxes = boxes.astype("float32")
+    scores = np.stack([np.stack([(r.permutation(nbox) + 1) / (nbox + 1.0) for _ in range(ncls)])
+                       for _ in range(nb)]).astype("float32")
+    ious = sorted({round(nms_iou(boxes[k, i], boxes[k, j], center), 9) for k in range(nb)
+                   for i in range(nbox) for j in range(i)})
+    cands = [t for t in (0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0)
+             if all(abs(t - v) > 1e-3 for v in ious)]
+    if not cands:
+        raise Skip("NonMaxSuppression: no threshold away from every IoU")
+    ins = [b.leaf("float32", boxes.shape, data=boxes, pool=False),
+           b.leaf("float32", scores.shape, data=scores, pool=False)]
+    if b.p(0.9):
+        shape = b.choice([(1,), ()])
+        ins.append(b.const(np.full(shape, b.choice([1, 2, 3, nbox, 100]), np.int64)))
+        if b.p(0.85):
+            ins.append(b.const(np.full(shape, b.choice(cands), np.float32)))
+            if b.p(0.5):
+                s = np.unique(scores)
+                t = float((s[0] + s[-1]) / 2) if s.size > 1 else float(s[0]) / 2
+                t = float(s[np.searchsorted(s, t) - 1] + s[np.searchsorted(s, t)]) / 2 \
+                    if s.size > 1 else t
+                ins.append(b.const(np.full(shape, t, np.float32)))
+    attrs = {"center_point_box": center} if center or b.p(0.2) else {}
+    b.emit("NonMaxSuppression", ins, attrs)
+
+
+def _seq_map(b, s):
+    """SequenceMap of an element-wise body (elements keep their shapes)."""
+    import analyze
+    import infer as inf
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    b.begin_scope()
+    e0 = s.seq[0]
+    x = b.add_val(Val(b.name("el"), s.dtype, e0.shape, s.lo, s.hi, s.exact), pool=False)
+    v = x
+    ops_ok = ["Relu", "Neg", "Abs", "Identity"] + (["Tanh", "Sigmoid"] if s.dtype in FLOATS
+                                                   else [])
+    for _ in range(b.randint(1, 2)):
+        (v,) = b.emit(b.choice(ops_ok), [v], pool=False)
+    nodes = b.end_scope()
+    body = helper.make_graph(nodes, f"seqmap_{b.n}", [vinfo(x.name, s.dtype, [None] * e0.rank)],
+                             [vinfo(v.name, v.dtype, [None] * v.rank)])
+    if any(e.rank != e0.rank for e in s.seq):
+        raise Skip("SequenceMap: elements of different ranks")
+    (res,) = analyze.seqmap_facts(body, [s], dict(b.vals), b.opset)
+    inf.INFER["SequenceMap"] = lambda n: [res]
+    try:
+        (out,) = b.emit("SequenceMap", [s], {"body": body}, pool=False)
+    finally:
+        inf.INFER["SequenceMap"] = _infer_seqmap_generic
+    return out
+
+
+def _infer_seqmap_generic(n):
+    from facts import InferError
+    raise InferError("SequenceMap is analysed by analyze.py")
+
+
+import infer as _inf  # noqa: E402
+
+_inf.INFER["SequenceMap"] = _infer_seqmap_generic
+_inf.KIND["SequenceMap"] = "move"

@@ -284,6 +284,18 @@ def compare_one(a, b, meta):
         return {"how": "shape", "detail": f"{list(a.shape)} vs {list(b.shape)}"}
     if a.size == 0:
         return None
+    if a.dtype.kind not in "f" and meta.get("qstep"):
+        # a quantized rounding of an inexact value (QuantizeLinear after
+        # float arithmetic): a value within rounding error of a tie may go
+        # either way, so one quantization step apart agrees (DESIGN.md,
+        # Precision: 'within one quantization step')
+        d = np.abs(a.astype(np.int64) - b.astype(np.int64))
+        if not (d > 1).any():
+            return None
+        i = int(np.argmax(d))
+        return {"how": "qstep", "count": int((d > 1).sum()), "index": list(np.unravel_index(
+            i, a.shape)), "got": a.reshape(-1)[i].item(), "want": b.reshape(-1)[i].item(),
+            "err": float(d.reshape(-1)[i])}
     if a.dtype.kind not in "f":
         bad = a != b
         if not bad.any():

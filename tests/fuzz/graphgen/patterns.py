@@ -437,3 +437,268 @@ import infer as _inf  # noqa: E402
 
 _inf.INFER["If"] = _infer_if_generic
 _inf.KIND["If"] = "inexact"
+
+
+# ---- QDQ groups (runtime/passes/pass_qdq.c) ----------------------------------------
+# xq -> DequantizeLinear -> Conv/MatMul/Gemm (weights DequantizeLinear of
+# int8 constants, or of QuantizeLinear of float constants; bias a float
+# constant or DequantizeLinear of int32) [-> Add bias] [-> activation]
+# [-> QuantizeLinear]: the pass runs each group as one int8 primitive. The
+# final QuantizeLinear of the float result is compared within one step
+# (facts.Val.qstep); without it the float output gets the usual tolerance.
+# Near-misses: a second reader of the float result, weights known only at
+# run time, per-axis activation parameters.
+
+def _dq(b, q, scale, zp, axis=None):
+    ins = [q, b.leaf("float32", scale.shape, role="param", data=scale)]
+    if zp is not None:
+        ins.append(b.leaf(q.dtype, zp.shape, role="param", data=zp))
+    return b.emit("DequantizeLinear", ins, {} if axis is None else {"axis": axis})[0]
+
+
+def _qparams(b, shape=(), pow2=None):
+    pow2 = b.p(0.6) if pow2 is None else pow2
+    n = numel(shape)
+    if pow2:
+        s = 2.0 ** b.rng.integers(-7, -1, n)
+    else:
+        s = b.rng.uniform(0.005, 0.05, n)
+    return s.astype("float32").reshape(shape)
+
+
+@gen("P:qdq", 4.0, needs=["QuantizeLinear", "DequantizeLinear", "Conv", "MatMul"])
+def p_qdq(b):
+    kind = b.choice(["conv", "conv", "matmul", "gemm"])
+    xdt = b.choice(["uint8", "int8"])
+    xs = _qparams(b)
+    xz = np.array(b.randint(100, 150) if xdt == "uint8" else b.randint(-20, 20), xdt) \
+        if b.p(0.8) else np.array(0, xdt)
+    if kind == "conv":
+        c = b.choice([1, 3, 4, 8, 16])
+        sp = [b.choice([3, 5, 8, 12, 16]) for _ in range(2)]
+        xshape = tuple(b.fit([b.batch, c] + sp, keep=(1,)))
+    else:
+        xshape = b.rand_shape(2 if kind == "gemm" else b.choice([2, 3]), cap=4096)
+    xq = ops._qleaf(b, xdt, xshape, full=b.p(0.5))
+    x = _dq(b, xq, xs, xz)
+    per_ch = b.opset >= 13 and b.p(0.5)
+    const_w = b.p(0.9)
+    if kind == "conv":
+        m = b.choice([1, 2, 4, 8, 16])
+        kern, strides, dil, pads, auto = ops._window(b, x)
+        attrs = ops._window_attrs(b, kern, strides, dil, pads, auto, False)
+        wshape = (m, c) + tuple(kern)
+        cost = 2 * xshape[0] * m * c * numel(kern) * numel(xshape[2:])
+        waxis = 0
+    else:
+        k = xshape[-1]
+        m = b.choice([1, 4, 8, 16, 33])
+        wshape = (k, m)
+        attrs = {}
+        cost = 2 * numel(xshape) * m
+        waxis = 1
+    if cost > b.flop_cap:
+        raise Skip("QDQ group too expensive")
+    b.flops += cost
+    ws = _qparams(b, (wshape[waxis],) if per_ch else ())
+    if b.p(0.75):  # int8 weights, symmetric (or not)
+        wq = ops._qleaf(b, "int8", wshape, role="weight", as_input=not const_w, full=b.p(0.5))
+        wz = np.zeros(ws.shape, "int8") if b.p(0.85) else \
+            b.rng.integers(-3, 4, ws.shape).astype("int8")
+        w = _dq(b, wq, ws, wz, axis=waxis if per_ch else None)
+    else:  # DQ(Q(float weights))
+        wf = b.leaf("float32", wshape, role="weight", flavor="uniform", as_input=not const_w)
+        wsv = b.leaf("float32", ws.shape, role="param", data=ws)
+        wzv = b.leaf("int8", ws.shape, role="param", data=np.zeros(ws.shape, "int8"))
+        (wq,) = b.emit("QuantizeLinear", [wf, wsv, wzv], {"axis": waxis} if per_ch else {})
+        w = b.emit("DequantizeLinear", [wq, wsv, wzv], {"axis": waxis} if per_ch else {})[0]
+    bias = None
+    if b.p(0.7) or (kind == "gemm" and b.opset < 11):  # Gemm's C optional from 11
+        if b.p(0.5):
+            bq = b.leaf("int32", (m,), role="param",
+                        data=b.rng.integers(-500, 501, m).astype("int32"))
+            bsc = (xs * ws).astype("float32") * np.ones((m,), "float32") if per_ch else \
+                np.array(xs * ws, "float32")
+            bias = _dq(b, bq, bsc.reshape(bsc.shape), None, axis=0 if per_ch else None)
+        else:
+            bias = b.leaf("float32", (m,), role="param", flavor="small")
+    if kind == "conv":
+        (y,) = b.emit("Conv", [x, w] + ([bias] if bias is not None else []), attrs)
+    elif kind == "gemm":
+        (y,) = b.emit("Gemm", [x, w] + ([bias] if bias is not None else []))
+    else:
+        (y,) = b.emit("MatMul", [x, w])
+        if bias is not None:
+            (y,) = b.emit("Add", [y, bias])
+    near_miss(b, y, 0.15)
+    if b.p(0.5):
+        y = activation(b, y, b.choice(["Relu", "Relu", "Clip", None]))
+    if b.p(0.8):
+        ydt = b.choice(["uint8", "int8"])
+        ys = _qparams(b)
+        yz = np.array(b.randint(0, 255) if ydt == "uint8" else b.randint(-128, 127), ydt)
+        b.emit("QuantizeLinear", [y, b.leaf("float32", (), role="param", data=ys),
+                                  b.leaf(ydt, (), role="param", data=yz)], pool=False)
+
+
+# ---- Loop --------------------------------------------------------------------------
+# A known trip count (and a condition that stays true), loop-carried float
+# values, the body reading the iteration number and outer values, scan
+# outputs; the output facts are the body's, iteration by iteration
+# (analyze.loop_facts).
+
+@gen("P:loop", 1.5, needs=["Loop", "Relu"])
+def p_loop(b):
+    import analyze
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    x = b.pick_float("Relu", fresh=0.2, pred=lambda v: v.dtype == "float32" and v.mag < 100)
+    carried = [x]
+    if b.p(0.3):
+        carried.append(b.pick(lambda v: v.dtype == "float32" and v is not x and v.mag < 100,
+                              fresh=0.3, make=lambda: b.leaf("float32", b.rand_shape(2))))
+    m = b.choice([1, 2, 3, 4, 6])
+    trip = b.const(np.array(m, np.int64), node_p=0.3)
+    cond = b.const(np.array(True)) if b.p(0.5) else None
+    b.begin_scope()
+    it = b.add_val(Val(b.name("it"), "int64", (), 0, m - 1, True), pool=False)
+    cin = b.add_val(Val(b.name("cond"), "bool", (), 1, 1, True), pool=False)
+    ins_b, outs_b, scans = [], [], []
+    for c in carried:
+        v = b.add_val(Val(b.name("x"), c.dtype, c.shape, c.lo, c.hi, c.exact, c.grid),
+                      pool=False)
+        ins_b.append(v)
+        for _ in range(b.randint(1, 3)):
+            op = b.choice(["Tanh", "Sigmoid", "Relu", "Neg", "Mul", "Add", "AddIter", "AddOuter"])
+            if op == "Mul":
+                (v,) = b.emit("Mul", [v, b.const(np.array(float(b.choice([0.5, -0.75, 1.5])),
+                                                          np.float32), node_p=0.6)], pool=False)
+            elif op == "Add":
+                (v,) = b.emit("Add", [v, b.const(np.array(float(b.choice([0.25, -1.0])),
+                                                          np.float32), node_p=0.6)], pool=False)
+            elif op == "AddIter":
+                (f,) = b.emit("Cast", [it], {"to": 1}, pool=False)
+                (v,) = b.emit("Add", [v, f], pool=False)
+            elif op == "AddOuter":  # an outer value read in the body
+                o = b.pick(lambda u: u.dtype == "float32" and u.shape == c.shape and
+                           u.scope == 0 and u.mag < 100, fresh=0.5,
+                           make=lambda: b.leaf("float32", c.shape))
+                (v,) = b.emit("Add", [v, o], pool=False)
+            else:
+                (v,) = b.emit(op, [v], pool=False)
+        if v is ins_b[-1]:
+            (v,) = b.emit("Identity", [v], pool=False)
+        if v.mag > 1e4:
+            (v,) = b.emit("Tanh", [v], pool=False)
+        outs_b.append(v)
+        if b.p(0.5):
+            (sv,) = b.emit(b.choice(["Relu", "Identity", "Abs"]), [v], pool=False)
+            scans.append(sv)
+    (cout,) = b.emit("Identity", [cin], pool=False)
+    nodes = b.end_scope()
+    body = helper.make_graph(
+        nodes, f"body_{b.n}",
+        [vinfo(it.name, "int64", ()), vinfo(cin.name, "bool", ())] +
+        [vinfo(v.name, v.dtype, v.shape) for v in ins_b],
+        [vinfo(cout.name, "bool", ())] + [vinfo(v.name, v.dtype, v.shape) for v in outs_b] +
+        [vinfo(v.name, v.dtype, v.shape) for v in scans])
+    lins = [trip, cond] + carried
+    facts = analyze.loop_facts(body, lins, dict(b.vals), b.opset, len(carried) + len(scans))
+    if any(o.mag > 1e5 for o in facts if o is not None):
+        raise Skip("Loop values grow too large")
+    import infer as inf
+    inf.INFER["Loop"] = lambda n: [Val(None, o.dtype, o.shape) for o in facts]
+    try:
+        outs = b.emit("Loop", lins, {"body": body}, n_out=len(facts))
+    finally:
+        inf.INFER["Loop"] = _infer_loop_generic
+    for o, f in zip(outs, facts):
+        o.lo, o.hi, o.exact, o.grid = f.lo, f.hi, f.exact, f.grid
+        o.depth, o.fragile, o.prec = f.depth, f.fragile, f.prec
+    if b.p(0.4):
+        activation(b, outs[0])
+
+
+def _infer_loop_generic(n):
+    from infer import InferError
+    raise InferError("Loop is analysed by analyze.py")
+
+
+_inf.INFER["Loop"] = _infer_loop_generic
+_inf.KIND["Loop"] = "inexact"
+
+
+# ---- Scan (opset 9+) ---------------------------------------------------------------
+
+@gen("P:scan", 1.2, needs=["Scan", "Relu"])
+def p_scan(b):
+    import analyze
+    from builder import vinfo
+    from facts import Val
+    from onnx import helper
+    if b.opset < 9:
+        raise Skip("Scan-8 takes a batch axis")
+    x = b.pick_float("Relu", fresh=0.3, min_rank=1, max_rank=4,
+                     pred=lambda v: v.dtype == "float32" and v.mag < 100 and v.numel > 0 and
+                     any(1 <= d <= 8 for d in v.shape))
+    axes_ok = [a for a in range(x.rank) if 1 <= x.shape[a] <= 8]
+    if not axes_ok:
+        raise Skip("Scan: no short axis")
+    ax = b.choice(axes_ok)
+    sl_shape = x.shape[:ax] + x.shape[ax + 1:]
+    s0 = b.pick(lambda v: v.dtype == "float32" and v.shape == sl_shape and v.mag < 100,
+                fresh=0.5, make=lambda: b.leaf("float32", sl_shape))
+    b.begin_scope()
+    st = b.add_val(Val(b.name("st"), "float32", sl_shape, s0.lo, s0.hi, s0.exact, s0.grid),
+                   pool=False)
+    sl = b.add_val(Val(b.name("sl"), "float32", sl_shape, x.lo, x.hi, x.exact, x.grid),
+                   pool=False)
+    (v,) = b.emit(b.choice(["Add", "Sub", "Max"]), [st, sl] if b.p(0.5) else [sl, st],
+                  pool=False)
+    for _ in range(b.randint(0, 2)):
+        op = b.choice(["Tanh", "Relu", "Mul", "Neg"])
+        if op == "Mul":
+            (v,) = b.emit("Mul", [v, b.const(np.array(0.5, np.float32), node_p=0.6)], pool=False)
+        else:
+            (v,) = b.emit(op, [v], pool=False)
+    if v.mag > 1e4:
+        (v,) = b.emit("Tanh", [v], pool=False)
+    scans = []
+    for _ in range(b.choice([0, 1, 1, 2])):
+        (sv,) = b.emit(b.choice(["Relu", "Identity", "Sigmoid", "Abs"]),
+                       [b.choice([v, sl, st])], pool=False)
+        scans.append(sv)
+    nodes = b.end_scope()
+    body = helper.make_graph(nodes, f"scanbody_{b.n}",
+                             [vinfo(st.name, "float32", sl_shape),
+                              vinfo(sl.name, "float32", sl_shape)],
+                             [vinfo(u.name, u.dtype, u.shape) for u in [v] + scans])
+    attrs = {"body": body, "num_scan_inputs": 1}
+    if ax != 0 or b.p(0.2):
+        attrs["scan_input_axes"] = [ax - x.rank if b.opset >= 11 and b.p(0.3) else ax]
+    if b.p(0.3):
+        attrs["scan_input_directions"] = [int(b.p(0.5))]
+    if scans and b.p(0.4):
+        attrs["scan_output_axes"] = [b.randint(0, u.rank) for u in scans]
+    if scans and b.p(0.3):
+        attrs["scan_output_directions"] = [int(b.p(0.5)) for _ in scans]
+    facts = analyze.scan_facts(attrs, [s0, x], dict(b.vals), b.opset, 1 + len(scans))
+    import infer as inf
+    inf.INFER["Scan"] = lambda n: [Val(None, o.dtype, o.shape) for o in facts]
+    try:
+        outs = b.emit("Scan", [s0, x], attrs, n_out=len(facts))
+    finally:
+        inf.INFER["Scan"] = _infer_scan_generic
+    for o, f in zip(outs, facts):
+        o.lo, o.hi, o.exact, o.grid = f.lo, f.hi, f.exact, f.grid
+        o.depth, o.fragile, o.prec = f.depth, f.fragile, f.prec
+
+
+def _infer_scan_generic(n):
+    from infer import InferError
+    raise InferError("Scan is analysed by analyze.py")
+
+
+_inf.INFER["Scan"] = _infer_scan_generic
+_inf.KIND["Scan"] = "inexact"
