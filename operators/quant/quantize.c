@@ -10,12 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plain_util.h"
 #include "quant.h"
-
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
 
 static int n_threads(const ortc_opctx *c)
 {
@@ -183,76 +179,73 @@ static ortc_status q_params(ortc_opctx *c, ortc_qparam *p, ortc_dtype qtype, con
                              ortc_op_version(c));
     }
     char xw[300];
-    snprintf(xw, sizeof xw, "%s '%s'", what, in_name(c, 0));
+    snprintf(xw, sizeof xw, "%s '%s'", what, ortc_plain_input_name(c, 0));
     return ortc_qparam_read(c, p, qtype, x->rank, x->dims, shape, axis, 1,
                             c->n_in > 2 && c->in[2] ? 2 : -1, xw);
 }
 
-static ortc_status quantize_check(ortc_opctx *c, ortc_qparam *p)
+/* QuantizeLinear (quantize) or DequantizeLinear: x, scale[, zero point];
+ * p: the parameters of the quantized side. */
+static ortc_status linear_check(ortc_opctx *c, ortc_qparam *p, bool quantize)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
         return st;
-    ortc_dtype qtype = ORTC_DTYPE_UINT8;
-    if (c->n_in > 2 && c->in[2]) {
+    ortc_dtype qtype = quantize ? ORTC_DTYPE_UINT8 : c->in[0]->dtype;
+    if (quantize && c->n_in > 2 && c->in[2]) {
         qtype = c->in[2]->dtype;
         if (!ortc_q_is_8bit(qtype))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "zero point '%s' is %s; QuantizeLinear produces uint8 or int8",
-                                 in_name(c, 2), ortc_dtype_name(qtype));
+                                 ortc_plain_input_name(c, 2), ortc_dtype_name(qtype));
     }
     return q_params(c, p, qtype, "input");
 }
 
-ortc_status ortc_quantize_linear_infer(ortc_opctx *c)
+static ortc_status linear_infer(ortc_opctx *c, bool quantize)
 {
     ortc_qparam p;
-    ortc_status st = quantize_check(c, &p);
+    ortc_status st = linear_check(c, &p, quantize);
     if (!st)
-        ortc_op_set_output(c, 0, p.dtype, c->in[0]->rank, c->in[0]->dims);
+        ortc_op_set_output(c, 0, quantize ? p.dtype : ORTC_DTYPE_FLOAT, c->in[0]->rank,
+                           c->in[0]->dims);
     return st;
+}
+
+static ortc_status linear_run(ortc_opctx *c, bool quantize)
+{
+    ortc_qparam p;
+    ortc_status st = linear_check(c, &p, quantize);
+    if (st || (st = ortc_qparam_values(c, &p)))
+        return st;
+    int64_t outer, ch, inner;
+    split_axis(c->in[0], &p, &outer, &ch, &inner);
+    if (quantize)
+        ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
+                            n_threads(c));
+    else
+        ortc_q_dequantize_run(c->out[0]->data, c->in[0]->data, &p, outer, ch, inner, n_threads(c));
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_quantize_linear_infer(ortc_opctx *c)
+{
+    return linear_infer(c, true);
 }
 
 ortc_status ortc_quantize_linear_run(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = quantize_check(c, &p);
-    if (st || (st = ortc_qparam_values(c, &p)))
-        return st;
-    int64_t outer, ch, inner;
-    split_axis(c->in[0], &p, &outer, &ch, &inner);
-    ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
-                        n_threads(c));
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status dequantize_check(ortc_opctx *c, ortc_qparam *p)
-{
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
-        return st;
-    return q_params(c, p, c->in[0]->dtype, "input");
+    return linear_run(c, true);
 }
 
 ortc_status ortc_dequantize_linear_infer(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = dequantize_check(c, &p);
-    if (!st)
-        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
-    return st;
+    return linear_infer(c, false);
 }
 
 ortc_status ortc_dequantize_linear_run(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = dequantize_check(c, &p);
-    if (st || (st = ortc_qparam_values(c, &p)))
-        return st;
-    int64_t outer, ch, inner;
-    split_axis(c->in[0], &p, &outer, &ch, &inner);
-    ortc_q_dequantize_run(c->out[0]->data, c->in[0]->data, &p, outer, ch, inner, n_threads(c));
-    return ORTC_STATUS_OK;
+    return linear_run(c, false);
 }
 
 /* ---- DynamicQuantizeLinear --------------------------------------------------------
