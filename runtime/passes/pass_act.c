@@ -66,18 +66,5 @@ static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 
 ortc_status ortc_pass_act(ortc_pass_ctx *pc)
 {
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
-    for (int i = 0; i < pc->g->n_nodes; i++) {
-        ortc_node *p = pc->g->nodes[i];
-        if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
-            continue;
-        bool done;
-        if ((st = fuse_swish(pc, p, &done)))
-            return st;
-        if (done)
-            i = -1; /* finalize may have re-sorted: rescan */
-    }
-    return ORTC_STATUS_OK;
+    return ortc_pass_fold_into_producers(pc, fuse_swish);
 }
