@@ -77,8 +77,12 @@ DQ_ROW(dq_row_i32, int32_t)
         at += len;                                                                                 \
     }
 
-void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
-                         int64_t outer, int64_t c, int64_t inner, int threads)
+/* y = QuantizeLinear(x) (quantize; x float32 or int32) or
+ * DequantizeLinear(x) (y float32; x of the parameters' type) over the
+ * flattened (outer, c, inner) tensor, split over the threads in runs that
+ * share one parameter pair. */
+static void q_linear_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
+                         int64_t outer, int64_t c, int64_t inner, int threads, bool quantize)
 {
     if (p->n == 1) { /* per tensor: one flat run */
         inner *= outer * c;
@@ -87,6 +91,7 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
     const int64_t n = outer * c * inner;
     const int32_t lo = ortc_q_min(p->dtype), hi = ortc_q_max(p->dtype);
     const bool u8 = p->dtype == ORTC_DTYPE_UINT8, f32 = x_dtype == ORTC_DTYPE_FLOAT;
+    const bool i8 = p->dtype == ORTC_DTYPE_INT8;
 #pragma omp parallel num_threads(threads_for(n, threads))
     {
         int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -95,7 +100,13 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
         FOR_RUNS(i0, i1, c, inner, ch, at, len, {
             float s = p->scale[p->n == 1 ? 0 : ch];
             int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
-            if (f32 && u8)
+            if (!quantize && u8)
+                dq_row_u8((float *)y + at, (const uint8_t *)x + at, len, s, z);
+            else if (!quantize && i8)
+                dq_row_i8((float *)y + at, (const int8_t *)x + at, len, s, z);
+            else if (!quantize)
+                dq_row_i32((float *)y + at, (const int32_t *)x + at, len, s, z);
+            else if (f32 && u8)
                 q_row_f32_u8((uint8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
             else if (f32)
                 q_row_f32_i8((int8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
@@ -107,31 +118,16 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
     }
 }
 
+void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
+                         int64_t outer, int64_t c, int64_t inner, int threads)
+{
+    q_linear_run(y, x, x_dtype, p, outer, c, inner, threads, true);
+}
+
 void ortc_q_dequantize_run(float *y, const void *x, const ortc_qparam *p, int64_t outer, int64_t c,
                            int64_t inner, int threads)
 {
-    if (p->n == 1) {
-        inner *= outer * c;
-        outer = c = 1;
-    }
-    const int64_t n = outer * c * inner;
-    const ortc_dtype d = p->dtype;
-#pragma omp parallel num_threads(threads_for(n, threads))
-    {
-        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-        int64_t per = (n + nt - 1) / nt;
-        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
-        FOR_RUNS(i0, i1, c, inner, ch, at, len, {
-            float s = p->scale[p->n == 1 ? 0 : ch];
-            int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
-            if (d == ORTC_DTYPE_UINT8)
-                dq_row_u8(y + at, (const uint8_t *)x + at, len, s, z);
-            else if (d == ORTC_DTYPE_INT8)
-                dq_row_i8(y + at, (const int8_t *)x + at, len, s, z);
-            else
-                dq_row_i32(y + at, (const int32_t *)x + at, len, s, z);
-        })
-    }
+    q_linear_run(y, x, p->dtype, p, outer, c, inner, threads, false);
 }
 
 /* (outer, c, inner) of x around the parameters' axis. */
