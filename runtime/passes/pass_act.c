@@ -34,8 +34,7 @@ static ortc_node *swish_sigmoid(const ortc_node *mul, const ortc_value *x)
 static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
     *done = false;
-    if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
-        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+    if (!ortc_pass_takes_post_op(pc, p))
         return ORTC_STATUS_OK;
     ortc_value *x = p->outputs[0];
     if (x->is_output || x->n_uses != 2)

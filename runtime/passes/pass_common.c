@@ -410,6 +410,12 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
     return ORTC_STATUS_OK;
 }
 
+bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p)
+{
+    return p->n_outputs == 1 && p->outputs[0] && p->n_post_ops < ORTC_MAX_POST_OPS &&
+           ortc_pass_node_dtype(pc, p) == ORTC_DTYPE_FLOAT;
+}
+
 ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p)
 {
     const ortc_pass_info *o = ortc_pass_value(pc, p->outputs[0]);

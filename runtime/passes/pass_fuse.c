@@ -23,8 +23,7 @@ static bool has_sum(const ortc_node *n)
 static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
     *done = false;
-    if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
-        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+    if (!ortc_pass_takes_post_op(pc, p))
         return ORTC_STATUS_OK;
     ortc_value *y = p->outputs[0];
     ortc_node *e = ortc_pass_single_user(y);

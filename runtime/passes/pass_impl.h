@@ -127,6 +127,9 @@ void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_nod
  * input with a known dtype (one type T for inputs and output of these ops;
  * with a symbolic batch only the weights' is known). */
 ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p);
+/* Whether producer p may take one more fused post-op: one output, room
+ * left, float32 (the dtype the post-ops are applied in). */
+bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p);
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 
