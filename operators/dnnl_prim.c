@@ -144,7 +144,7 @@ ortc_status ortc_dnnl_prim_bind(ortc_opctx *c, ortc_dnnl_prim *p, const_dnnl_pri
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: a fused sum needs the destination to be an output");
     /* scratch: [op buffers][reordered source][destination][scratchpads] */
-    ortc_status st = ortc_dnnl_io_init(c, &p->io, in_any, src, out, dst, &p->used);
+    ortc_status st = ortc_dnnl_io_init(c, &p->io, in_any, NULL, src, out, dst, NULL, &p->used);
     if (!st && p->fused_sum)
         st = ortc_dnnl_sum_init(c, &p->sum, &p->io.dst_md, p->used, !p->io.via_scratch);
     p->step.scratch_off = p->used;
@@ -198,13 +198,7 @@ ortc_status ortc_dnnl_prim_run(ortc_opctx *c, ortc_dnnl_prim *p)
 ortc_status ortc_dnnl_prim_fallback(ortc_opctx *c, ortc_dnnl_prim *p,
                                     ortc_status (*reference)(ortc_opctx *c))
 {
-    if (!p || p->unblock.n == 0)
-        return reference(c);
-    ortc_opctx v;
-    ortc_tensor ins[ORTC_DNNL_MAX_IO];
-    ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-    ortc_status st = ortc_dnnl_unblock_run(c, &p->unblock, &v, ins, ptrs);
-    return st ? st : reference(&v);
+    return ortc_dnnl_unblock_call(c, p ? &p->unblock : NULL, reference);
 }
 
 ortc_status ortc_dnnl_prim_exec(ortc_opctx *c)

@@ -92,9 +92,10 @@ typedef struct ortc_dnnl_prim {
     ortc_dnnl_sum_src sum; /* ... with a sum: the summand into dst first */
 } ortc_dnnl_prim;
 
-/* prepare for an op whose state is, or begins with, an ortc_dnnl_prim:
- * `size` zeroed bytes become c->state, then build(c, c->state). On error
- * the state is released with `release` (NULL: ortc_dnnl_prim_release). */
+/* prepare for an op whose state is, or begins with, an ortc_dnnl_prim
+ * (any state when `release` is given): `size` zeroed bytes become
+ * c->state, then build(c, c->state). On error the state is released with
+ * `release` (NULL: ortc_dnnl_prim_release). */
 ortc_status ortc_dnnl_prim_prepare(ortc_opctx *c, size_t size,
                                    ortc_status (*build)(ortc_opctx *c, void *state),
                                    void (*release)(ortc_opctx *c));

@@ -53,6 +53,42 @@ static int md_dims(int rank, const int64_t *dims, dnnl_dims_t out)
     return rank;
 }
 
+dnnl_data_type_t ortc_dnnl_type(ortc_dtype d)
+{
+    switch (d) {
+    case ORTC_DTYPE_UINT8: return dnnl_u8;
+    case ORTC_DTYPE_INT8: return dnnl_s8;
+    case ORTC_DTYPE_INT32: return dnnl_s32;
+    case ORTC_DTYPE_FLOAT: return dnnl_f32;
+    default: return dnnl_data_type_undef;
+    }
+}
+
+ortc_status ortc_dnnl_md_typed(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                               ortc_dtype d, dnnl_format_tag_t tag)
+{
+    dnnl_dims_t dd;
+    int nd = md_dims(rank, dims, dd);
+    dnnl_data_type_t t = ortc_dnnl_type(d);
+    if (t == dnnl_data_type_undef)
+        return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: no oneDNN type for %s",
+                             ortc_dtype_name(d));
+    if (tag == dnnl_format_tag_undef)
+        DNNL_CHECK(c, dnnl_memory_desc_init_by_strides(md, nd, dd, t, NULL));
+    else
+        DNNL_CHECK(c, dnnl_memory_desc_init_by_tag(md, nd, dd, t, tag));
+    return ORTC_STATUS_OK;
+}
+
+/* Dense row-major descriptor of tensor t with its own element type
+ * (float32 for the types oneDNN lacks, as the float operators assume). */
+static ortc_status plain_of(ortc_opctx *c, dnnl_memory_desc_t *md, const ortc_tensor *t)
+{
+    if (ortc_dnnl_type(t->dtype) == dnnl_data_type_undef)
+        return ortc_dnnl_md_plain(c, md, t->rank, t->dims);
+    return ortc_dnnl_md_typed(c, md, t->rank, t->dims, t->dtype, dnnl_format_tag_undef);
+}
+
 ortc_status ortc_dnnl_md_plain(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
 {
     return ortc_dnnl_md_strided(c, md, rank, dims, NULL);
@@ -530,8 +566,7 @@ ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *
         int i = u->input[k];
         dnnl_memory_desc_t from, to;
         ortc_status st;
-        if ((st = ortc_dnnl_md_input(c, i, &from)) ||
-            (st = ortc_dnnl_md_plain(c, &to, c->in[i]->rank, c->in[i]->dims)) ||
+        if ((st = ortc_dnnl_md_input(c, i, &from)) || (st = plain_of(c, &to, c->in[i])) ||
             (st = ortc_dnnl_reorder_init(c, &u->r[k], &from, &to, *used)))
             return st;
     }
@@ -569,32 +604,48 @@ void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u)
     u->n = 0;
 }
 
-ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
-                              const dnnl_memory_desc_t *src, int output,
-                              const dnnl_memory_desc_t *dst, size_t *used)
+ortc_status ortc_dnnl_unblock_call(ortc_opctx *c, ortc_dnnl_unblock *u,
+                                   ortc_status (*reference)(ortc_opctx *c))
 {
-    dnnl_memory_desc_t x_md, plain;
+    if (!u || u->n == 0)
+        return reference(c);
+    ortc_opctx v;
+    ortc_tensor ins[ORTC_DNNL_MAX_IO];
+    ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
+    ortc_status st = ortc_dnnl_unblock_run(c, u, &v, ins, ptrs);
+    return st ? st : reference(&v);
+}
+
+ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
+                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *src,
+                              int output, const dnnl_memory_desc_t *dst,
+                              bool (*blocked_ok)(const ortc_opctx *c, int k), size_t *used)
+{
+    dnnl_memory_desc_t x_in, plain;
     ortc_status st;
     io->input = input;
     io->output = output;
     if (input >= 0) {
-        if ((st = ortc_dnnl_md_input(c, input, &x_md)))
+        if (x_md)
+            x_in = *x_md;
+        else if ((st = ortc_dnnl_md_input(c, input, &x_in)))
             return st;
-        io->reorder_in = !dnnl_memory_desc_equal(src, &x_md);
+        io->reorder_in = !dnnl_memory_desc_equal(src, &x_in);
         if (io->reorder_in)
             io->in_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(src));
     }
     if (output >= 0) {
         io->dst_md = *dst;
-        io->via_scratch = !ortc_dnnl_md_is_plain(dst) && !ortc_dnnl_out_blocked_ok(c, output);
+        io->via_scratch = !ortc_dnnl_md_is_plain(dst) &&
+                          !(blocked_ok ? blocked_ok : ortc_dnnl_out_blocked_ok)(c, output);
         if (io->via_scratch)
             io->out_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(dst));
     }
-    if (io->reorder_in && (st = ortc_dnnl_reorder_init(c, &io->in_r, &x_md, src, *used)))
+    if (io->reorder_in && (st = ortc_dnnl_reorder_init(c, &io->in_r, &x_in, src, *used)))
         return st;
     if (io->via_scratch) {
         const ortc_tensor *y = c->out[output];
-        if ((st = ortc_dnnl_md_plain(c, &plain, y->rank, y->dims)) ||
+        if ((st = plain_of(c, &plain, y)) ||
             (st = ortc_dnnl_reorder_init(c, &io->out_r, dst, &plain, *used)))
             return st;
         return ORTC_STATUS_OK;

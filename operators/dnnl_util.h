@@ -42,7 +42,7 @@ ortc_status ortc_dnnl_error(ortc_opctx *c, dnnl_status_t s, const char *call, co
             return ortc_dnnl_error((c), dnnl_check_s_, #call, __FILE__, __LINE__);                 \
     } while (0)
 
-/* ---- memory descriptors (f32) ------------------------------------------
+/* ---- memory descriptors (f32 unless typed) -----------------------------
  * Rank 0 is described as the 1-D shape [1]. */
 
 /* Dense row-major. */
@@ -54,6 +54,14 @@ ortc_status ortc_dnnl_md_strided(ortc_opctx *c, dnnl_memory_desc_t *md, int rank
 /* A layout by oneDNN format tag (dnnl_acdb, dnnl_aBcd16b, ...). */
 ortc_status ortc_dnnl_md_tag(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
                              dnnl_format_tag_t tag);
+/* oneDNN's element type for d (u8, s8, s32, f32); dnnl_data_type_undef
+ * for the others. */
+dnnl_data_type_t ortc_dnnl_type(ortc_dtype d);
+/* A descriptor of (rank, dims) with element type d: dense row-major when
+ * tag is dnnl_format_tag_undef, else by tag (dnnl_format_tag_any: the
+ * primitive chooses). */
+ortc_status ortc_dnnl_md_typed(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims,
+                               ortc_dtype d, dnnl_format_tag_t tag);
 /* format_tag_any: the primitive chooses. */
 ortc_status ortc_dnnl_md_any(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims);
 /* The descriptor of execution argument `arg` (DNNL_ARG_SRC, ...) of a
@@ -176,14 +184,15 @@ void ortc_dnnl_reorder_free(ortc_dnnl_reorder *r); /* a zeroed r is a no-op */
 /* Plain copies of the blocked inputs, for plain-C fallbacks (reference
  * kernels read dense row-major data). */
 #define ORTC_DNNL_MAX_UNBLOCK 4
-#define ORTC_DNNL_MAX_IO 8
+#define ORTC_DNNL_MAX_IO 10 /* QLinearConv's 9 inputs */
 typedef struct ortc_dnnl_unblock {
     int n;
     int input[ORTC_DNNL_MAX_UNBLOCK];
     size_t off[ORTC_DNNL_MAX_UNBLOCK];
     ortc_dnnl_reorder r[ORTC_DNNL_MAX_UNBLOCK];
 } ortc_dnnl_unblock;
-/* Plans a reorder to plain in scratch for every blocked input of c (none
+/* Plans a reorder to plain (in the input's own element type) in scratch
+ * for every blocked input of c (none
  * planned, and no limit on c->n_in, when no input is blocked). */
 ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *used);
 /* Runs them and fills *v as a copy of c whose blocked inputs point at the
@@ -192,6 +201,10 @@ ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *
 ortc_status ortc_dnnl_unblock_run(ortc_opctx *c, ortc_dnnl_unblock *u, ortc_opctx *v,
                                   ortc_tensor *ins, ortc_tensor **ptrs);
 void ortc_dnnl_unblock_free(ortc_dnnl_unblock *u);
+/* reference(c), or reference on the plain copies when u (may be NULL)
+ * planned any. */
+ortc_status ortc_dnnl_unblock_call(ortc_opctx *c, ortc_dnnl_unblock *u,
+                                   ortc_status (*reference)(ortc_opctx *c));
 
 /* The layouts around a kernel (a primitive, or a kernel of this project)
  * that reads input `input` in layout src and writes output `output` in
@@ -211,11 +224,15 @@ typedef struct ortc_dnnl_io {
                                    out_layout desc points here) */
 } ortc_dnnl_io;
 /* input / output: -1 to leave that side alone (src / dst then unused).
+ * x_md: how the input arrives (NULL: ortc_dnnl_md_input); blocked_ok:
+ * whether the output may stay blocked (NULL: ortc_dnnl_out_blocked_ok); a
+ * reordered output is plain in the output's own element type.
  * Buffers are reserved after *used; the reorders' scratchpads go after
  * them (*used on return), where the kernel's may go too. */
 ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
-                              const dnnl_memory_desc_t *src, int output,
-                              const dnnl_memory_desc_t *dst, size_t *used);
+                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *src,
+                              int output, const dnnl_memory_desc_t *dst,
+                              bool (*blocked_ok)(const ortc_opctx *c, int k), size_t *used);
 /* Before the kernel: *src is the input to read (x itself, or its reordered
  * copy) and *dst where to write (output `output`'s data, or scratch). */
 ortc_status ortc_dnnl_io_begin(ortc_opctx *c, ortc_dnnl_io *io, const void *x, const void **src,

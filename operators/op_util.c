@@ -406,3 +406,48 @@ void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const 
         }
     }
 }
+
+ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, int ib)
+{
+    const ortc_tensor *a = c->in[ia], *b = c->in[ib];
+    const char *na = ortc_plain_input_name(c, ia), *nb = ortc_plain_input_name(c, ib);
+    char sa[128], sb[128];
+    ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
+    ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
+    if (a->rank < 1 || b->rank < 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input '%s' is a scalar; %s needs rank >= 1", a->rank < 1 ? na : nb,
+                             c->node->op_type);
+    memset(s, 0, sizeof *s);
+    bool a_vec = a->rank == 1, b_vec = b->rank == 1;
+    s->m = a_vec ? 1 : a->dims[a->rank - 2];
+    s->k = a->dims[a->rank - 1];
+    int64_t kb = b_vec ? b->dims[0] : b->dims[b->rank - 2];
+    s->n = b_vec ? 1 : b->dims[b->rank - 1];
+    if (kb != s->k)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "inner dims differ: A '%s' %s has K=%lld, B '%s' %s has K=%lld", na,
+                             sa, (long long)s->k, nb, sb, (long long)kb);
+    s->a_brank = a_vec ? 0 : a->rank - 2;
+    s->b_brank = b_vec ? 0 : b->rank - 2;
+    memcpy(s->a_batch, a->dims, (size_t)s->a_brank * sizeof *a->dims);
+    memcpy(s->b_batch, b->dims, (size_t)s->b_brank * sizeof *b->dims);
+    s->brank = s->a_brank > s->b_brank ? s->a_brank : s->b_brank;
+    for (int i = 0; i < s->brank; i++) {
+        int ja = i - (s->brank - s->a_brank), jb = i - (s->brank - s->b_brank);
+        int64_t da = ja >= 0 ? s->a_batch[ja] : 1, db = jb >= 0 ? s->b_batch[jb] : 1;
+        if (da != db && da != 1 && db != 1)
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "batch dims of A '%s' %s and B '%s' %s cannot be broadcast "
+                                 "(batch dim %d: %lld vs %lld)",
+                                 na, sa, nb, sb, i, (long long)da, (long long)db);
+        s->batch[i] = da == 1 ? db : da;
+    }
+    for (int i = 0; i < s->brank; i++)
+        s->out_dims[s->out_rank++] = s->batch[i];
+    if (!a_vec)
+        s->out_dims[s->out_rank++] = s->m;
+    if (!b_vec)
+        s->out_dims[s->out_rank++] = s->n;
+    return ORTC_STATUS_OK;
+}

@@ -40,6 +40,23 @@ void ortc_op_scatter_combine(ortc_dtype t, void *y, const void *u, int64_t n,
 ortc_status ortc_op_check_same_shape(ortc_opctx *c, int i, const char *role_i, int j,
                                      const char *role_j);
 
+/* numpy matmul shapes (MatMul, QLinearMatMul, MatMulInteger): a 1-D A is
+ * (1, K), a 1-D B is (K, 1), and that unit dim is dropped from the
+ * result; the batch dims (all but the last two) broadcast. */
+typedef struct ortc_matmul_shape {
+    int64_t m, k, n;
+    int brank; /* batch rank of the output */
+    int64_t batch[ORTC_MAX_RANK];
+    int a_brank, b_brank; /* batch ranks of the operands */
+    int64_t a_batch[ORTC_MAX_RANK], b_batch[ORTC_MAX_RANK];
+    int out_rank;
+    int64_t out_dims[ORTC_MAX_RANK];
+} ortc_matmul_shape;
+
+/* Reads the shapes of A (input ia) and B (input ib), both present; errors
+ * (INVALID_MODEL) name both inputs and their shapes. */
+ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, int ib);
+
 /* Conv, ConvTranspose and pooling's `auto_pad` attribute. */
 typedef enum {
     ORTC_AUTO_PAD_NOTSET,

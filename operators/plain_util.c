@@ -13,8 +13,13 @@ static char empty_string[1];
 
 const char *ortc_plain_input_name(const ortc_opctx *c, int i)
 {
-    const ortc_value *v = i < c->node->n_inputs ? c->node->inputs[i] : NULL;
+    const ortc_value *v = i >= 0 && i < c->node->n_inputs ? c->node->inputs[i] : NULL;
     return v ? v->name : "";
+}
+
+const ortc_tensor *ortc_plain_input(const ortc_opctx *c, int i)
+{
+    return i >= 0 && i < c->n_in ? c->in[i] : NULL;
 }
 
 bool ortc_plain_has_input(const ortc_opctx *c, int i)

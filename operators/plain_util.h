@@ -12,8 +12,10 @@
 
 #include "operator.h"
 
-/* The name of node input i ("" when omitted or out of range). */
+/* The name of node input i ("" when omitted or out of range, i < 0 too). */
 const char *ortc_plain_input_name(const ortc_opctx *c, int i);
+/* Input i's tensor; NULL when omitted or out of range (i < 0 too). */
+const ortc_tensor *ortc_plain_input(const ortc_opctx *c, int i);
 
 /* Whether input i is present. */
 bool ortc_plain_has_input(const ortc_opctx *c, int i);

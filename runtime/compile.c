@@ -296,15 +296,10 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     ortc_plan_buffer *bufs = calloc((size_t)nv + 1, sizeof *bufs);
     int *owner = calloc((size_t)nv + 1, sizeof *owner);
     int *n_held = calloc((size_t)nv + 1, sizeof *n_held);
+    ortc_status status = ORTC_STATUS_OK;
     if (!def || !last || !root || !buf_of || !bufs || !owner || !n_held) {
-        free(def);
-        free(last);
-        free(root);
-        free(buf_of);
-        free(bufs);
-        free(owner);
-        free(n_held);
-        return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
+        status = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
+        goto out;
     }
     for (int v = 0; v < nv; v++) {
         def[v] = -1;
@@ -420,15 +415,14 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         }
     }
     size_t arena = ortc_plan_assign(bufs, n_bufs);
-    ortc_status st = ORTC_STATUS_OK;
     if (arena == (size_t)-1) {
-        st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
+        status = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
         goto out;
     }
 #ifndef NDEBUG
     if (ortc_plan_has_conflict(bufs, n_bufs)) {
-        st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
-                          "internal: memory plan has overlapping live buffers");
+        status = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
+                              "internal: memory plan has overlapping live buffers");
         goto out;
     }
 #endif
@@ -440,21 +434,22 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     p->stats.arena_bytes = arena;
     p->stats.lower_bound_bytes = ortc_plan_lower_bound(bufs, n_bufs);
     p->stats.naive_bytes = naive;
-    if ((st = ortc_poison_plan(s, p, bufs, n_bufs)))
+    if ((status = ortc_poison_plan(s, p, bufs, n_bufs)))
         goto out;
     if (arena > s->opts.max_arena_bytes ||
         p->stats.scratch_bytes > s->opts.max_arena_bytes - arena) {
-        st = ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
-                          "the activations need an arena of %zu bytes plus %zu of scratch, above "
-                          "the limit of %zu bytes (session option max_arena_bytes)",
-                          arena, p->stats.scratch_bytes, s->opts.max_arena_bytes);
+        status =
+            ortc_err_set(&s->err, ORTC_STATUS_LIMIT_EXCEEDED,
+                         "the activations need an arena of %zu bytes plus %zu of scratch, above "
+                         "the limit of %zu bytes (session option max_arena_bytes)",
+                         arena, p->stats.scratch_bytes, s->opts.max_arena_bytes);
         goto out;
     }
     if (arena) {
         p->arena = alloc_aligned(arena);
         if (!p->arena)
-            st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
-                              "out of memory: activation arena of %zu bytes", arena);
+            status = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
+                                  "out of memory: activation arena of %zu bytes", arena);
 #ifndef NDEBUG
         else
             memset(p->arena, 0xA5, arena); /* poison: reading unwritten memory shows */
@@ -475,7 +470,7 @@ out:
     free(bufs);
     free(owner);
     free(n_held);
-    return st;
+    return status;
 }
 
 /* ---- compile --------------------------------------------------------------------- */

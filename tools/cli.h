@@ -76,6 +76,11 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c);
  * is malloc'd: release with cli_tensor_free. 0 / -1 (message printed). */
 int cli_tensor_read(const char *path, ortc_tensor *t);
 void cli_tensor_free(ortc_tensor *t);
+/* Allocates output t's data for ortc_session_run (zeroed, of the exact
+ * size, 1 byte when empty: under ASan an overrun by one byte is a report)
+ * unless its shape depends on the data (*dynamic: the run allocates it).
+ * -1 when out of memory. */
+int cli_output_alloc(ortc_tensor *t, bool *dynamic);
 
 /* "'x', 'mask'": the session's input names, quoted, cut to fit buf */
 const char *cli_input_names(const ortc_session *s, char *buf, size_t len);

@@ -255,6 +255,18 @@ void cli_tensor_free(ortc_tensor *t)
     ortc_tensor_release(t);
 }
 
+int cli_output_alloc(ortc_tensor *t, bool *dynamic)
+{
+    *dynamic = t->rank < 0;
+    for (int d = 0; d < t->rank; d++)
+        *dynamic |= t->dims[d] < 0;
+    if (*dynamic)
+        return 0;
+    size_t bytes = ortc_tensor_bytes(t);
+    t->data = calloc(1, bytes ? bytes : 1);
+    return t->data ? 0 : -1;
+}
+
 const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims)
 {
     size_t used = 0;

@@ -349,16 +349,8 @@ static int run_tensors(run_args *a)
         goto done;
     }
     for (size_t k = 0; k < no; k++) {
-        /* a shape that depends on the data: the run allocates the output */
-        dyn[k] = out[k].rank < 0;
-        for (int d = 0; d < out[k].rank; d++)
-            dyn[k] |= out[k].dims[d] < 0;
-        if (dyn[k])
-            continue;
-        size_t bytes = ortc_tensor_bytes(&out[k]);
-        out[k].data = malloc(bytes ? bytes : 1);
-        if (!out[k].data) {
-            cli_error("out of memory for output %zu (%zu bytes)", k, bytes);
+        if (cli_output_alloc(&out[k], &dyn[k])) {
+            cli_error("out of memory for output %zu (%zu bytes)", k, ortc_tensor_bytes(&out[k]));
             goto done;
         }
     }

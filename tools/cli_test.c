@@ -588,19 +588,9 @@ static ortc_status run_tensors(ortc_session *s, const ortc_any *ins, size_t ni, 
         in[i] = ins[i].tensor;
     memset(out, 0, sizeof out);
     ortc_status st = ortc_session_output_shapes(s, in, ni, out, no);
-    for (size_t o = 0; !st && o < no; o++) {
-        dynamic[o] = out[o].rank < 0;
-        for (int d = 0; d < out[o].rank; d++)
-            dynamic[o] |= out[o].dims[d] < 0;
-        if (dynamic[o])
-            continue;
-        /* exact size (1 for empty): under ASan an overrun by even one byte
-         * is a report */
-        size_t ob = ortc_tensor_bytes(&out[o]);
-        out[o].data = calloc(1, ob ? ob : 1);
-        if (!out[o].data)
+    for (size_t o = 0; !st && o < no; o++)
+        if (cli_output_alloc(&out[o], &dynamic[o]))
             st = ORTC_STATUS_OUT_OF_MEMORY;
-    }
     if (!st)
         st = ortc_session_run(s, in, ni, out, no);
     for (size_t o = 0; o < no; o++) {

@@ -26,6 +26,7 @@
 
 #include "dnnl_prim.h"
 #include "gemm_ref.h"
+#include "op_util.h"
 #include "post_ops.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
@@ -497,66 +498,13 @@ static ortc_status gemm_run(ortc_opctx *c)
 
 /* ---- MatMul ---------------------------------------------------------------- */
 
-typedef struct matmul_params {
-    int64_t m, k, n;
-    int brank; /* batch rank of the output */
-    int64_t batch[ORTC_MAX_RANK];
-    int a_brank, b_brank; /* batch ranks of the operands */
-    int64_t a_batch[ORTC_MAX_RANK], b_batch[ORTC_MAX_RANK];
-    int out_rank;
-    int64_t out_dims[ORTC_MAX_RANK];
-} matmul_params;
-
-static ortc_status matmul_check(ortc_opctx *c, matmul_params *p)
+static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
 {
     ortc_status st;
     if ((st = ortc_post_ops_check_inputs(c, 2, 2)))
         return st;
-    const ortc_tensor *a = c->in[0], *b = c->in[1];
-    char sa[128], sb[128];
-    ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
-    ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
-    for (int i = 0; i < 2; i++)
-        if (c->in[i]->rank < 1)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input '%s' is a scalar; MatMul needs rank >= 1", in_name(c, i));
-    memset(p, 0, sizeof *p);
-    bool a_vec = a->rank == 1, b_vec = b->rank == 1;
-    /* numpy: a 1-D A is (1, K), a 1-D B is (K, 1); the unit dim is dropped
-     * from the result */
-    p->m = a_vec ? 1 : a->dims[a->rank - 2];
-    p->k = a->dims[a->rank - 1];
-    int64_t kb = b_vec ? b->dims[0] : b->dims[b->rank - 2];
-    p->n = b_vec ? 1 : b->dims[b->rank - 1];
-    if (kb != p->k)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "inner dims differ: A '%s' %s has K=%lld, B '%s' %s has K=%lld",
-                             in_name(c, 0), sa, (long long)p->k, in_name(c, 1), sb, (long long)kb);
-    p->a_brank = a_vec ? 0 : a->rank - 2;
-    p->b_brank = b_vec ? 0 : b->rank - 2;
-    for (int i = 0; i < p->a_brank; i++)
-        p->a_batch[i] = a->dims[i];
-    for (int i = 0; i < p->b_brank; i++)
-        p->b_batch[i] = b->dims[i];
-    p->brank = p->a_brank > p->b_brank ? p->a_brank : p->b_brank;
-    for (int i = 0; i < p->brank; i++) {
-        int ia = i - (p->brank - p->a_brank), ib = i - (p->brank - p->b_brank);
-        int64_t da = ia >= 0 ? p->a_batch[ia] : 1, db = ib >= 0 ? p->b_batch[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "batch dims of A '%s' %s and B '%s' %s cannot be broadcast "
-                                 "(batch dim %d: %lld vs %lld)",
-                                 in_name(c, 0), sa, in_name(c, 1), sb, i, (long long)da,
-                                 (long long)db);
-        p->batch[i] = da == 1 ? db : da;
-    }
-    p->out_rank = 0;
-    for (int i = 0; i < p->brank; i++)
-        p->out_dims[p->out_rank++] = p->batch[i];
-    if (!a_vec)
-        p->out_dims[p->out_rank++] = p->m;
-    if (!b_vec)
-        p->out_dims[p->out_rank++] = p->n;
+    if ((st = ortc_matmul_shape_init(c, p, 0, 1)))
+        return st;
     if (c->n_in > 2 && c->in[2])
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
                              in_name(c, 2));
@@ -565,7 +513,7 @@ static ortc_status matmul_check(ortc_opctx *c, matmul_params *p)
 
 static ortc_status matmul_infer(ortc_opctx *c)
 {
-    matmul_params p;
+    ortc_matmul_shape p;
     ortc_status st = matmul_check(c, &p);
     if (st)
         return st;
@@ -575,7 +523,7 @@ static ortc_status matmul_infer(ortc_opctx *c)
 
 static ortc_status matmul_reference(ortc_opctx *c)
 {
-    matmul_params p;
+    ortc_matmul_shape p;
     ortc_status st = matmul_check(c, &p);
     if (st)
         return st;
@@ -590,7 +538,7 @@ static ortc_status matmul_reference(ortc_opctx *c)
 static ortc_status matmul_build(ortc_opctx *c, void *state)
 {
     mm_state *s = state;
-    matmul_params p;
+    ortc_matmul_shape p;
     ortc_status st = matmul_check(c, &p);
     if (st)
         return st;

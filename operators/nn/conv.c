@@ -37,94 +37,29 @@ typedef struct conv_state {
 } conv_state;
 
 /* A validated Conv node: window geometry, output channels, groups. */
-typedef struct conv_shape {
-    ortc_window g;
-    int64_t m, group;
-    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
-} conv_shape;
-
 static const char *in_name(const ortc_opctx *c, int i)
 {
     return c->node->inputs[i] ? c->node->inputs[i]->name : "";
 }
 
-static ortc_status conv_check(ortc_opctx *c, conv_shape *cs)
+static ortc_status conv_check(ortc_opctx *c, ortc_conv_geom *cs)
 {
     ortc_status st;
-    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
-        (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)))
+    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) || (st = ortc_conv_geom_init(c, cs, 0, 1)))
         return st;
-    const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    char sx[128], sw[128], sb[128];
-    ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
-    ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
-    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
-        return st;
-    if (x->rank > 5)
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
-                             "input '%s' has shape %s (rank %d); Conv supports 1 to 3 spatial "
-                             "dims (rank 3 to 5)",
-                             in_name(c, 0), sx, x->rank);
-    if (w->rank != x->rank)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "weight '%s' has shape %s (rank %d); with input '%s' of shape %s "
-                             "Conv needs rank %d (M, C/group, kernel...)",
-                             in_name(c, 1), sw, w->rank, in_name(c, 0), sx, x->rank);
-    int64_t group = ortc_node_attr_int(c->node, "group", 1);
-    int64_t ch = x->dims[1], m = w->dims[0];
-    if (group < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'group' is %lld; must be >= 1", (long long)group);
-    if (ch % group != 0)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' has %lld channels (shape %s), not divisible by group %lld",
-                             in_name(c, 0), (long long)ch, sx, (long long)group);
-    if (w->dims[1] * group != ch)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "weight '%s' has shape %s: %lld input channels per group x group "
-                             "%lld != %lld channels of input '%s' %s",
-                             in_name(c, 1), sw, (long long)w->dims[1], (long long)group,
-                             (long long)ch, in_name(c, 0), sx);
-    if (m < 1 || m % group != 0)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "weight '%s' has shape %s: %lld output channels, not a positive "
-                             "multiple of group %lld",
-                             in_name(c, 1), sw, (long long)m, (long long)group);
-    size_t nk = 0;
-    const int64_t *ks = ortc_node_attr_ints(c->node, "kernel_shape", &nk);
-    if (nk) {
-        bool same = nk == (size_t)(x->rank - 2);
-        for (size_t i = 0; same && i < nk; i++)
-            same = ks[i] == w->dims[2 + i];
-        if (!same) {
-            char sk[128];
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "attribute 'kernel_shape' %s does not match weight '%s' of "
-                                 "shape %s",
-                                 ortc_shape_str(sk, sizeof sk, (int)nk, ks), in_name(c, 1), sw);
-        }
-    }
-    if (b && (b->rank != 1 || b->dims[0] != m))
+    char sb[128];
+    if (b && (b->rank != 1 || b->dims[0] != cs->m))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "bias '%s' has shape %s; Conv with %lld output channels needs [%lld]",
                              in_name(c, 2), ortc_shape_str(sb, sizeof sb, b->rank, b->dims),
-                             (long long)m, (long long)m);
-    cs->m = m;
-    cs->group = group;
-    if ((st = ortc_window_init(c, &cs->g, x, &w->dims[2], false, "Conv")))
-        return st;
-    cs->ydims[0] = cs->g.n;
-    cs->ydims[1] = cs->m;
-    for (int i = 0; i < cs->g.nsp; i++)
-        cs->ydims[2 + i] = cs->g.out[ortc_win_slot(&cs->g, i)];
-    return ortc_post_ops_check(c, x->rank, cs->ydims);
+                             (long long)cs->m, (long long)cs->m);
+    return ortc_post_ops_check(c, c->in[0]->rank, cs->ydims);
 }
 
 static ortc_status conv_infer(ortc_opctx *c)
 {
-    conv_shape cs;
+    ortc_conv_geom cs;
     ortc_status st = conv_check(c, &cs);
     if (!st)
         ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, cs.ydims);
@@ -133,7 +68,7 @@ static ortc_status conv_infer(ortc_opctx *c)
 
 static ortc_status conv_reference(ortc_opctx *c)
 {
-    conv_shape cs;
+    ortc_conv_geom cs;
     ortc_status st = conv_check(c, &cs);
     if (st)
         return st;
@@ -158,7 +93,7 @@ static ortc_status conv_reference(ortc_opctx *c)
 #define CONV_WINOGRAD_MIN_CHANNELS 64
 
 /* Both spatial dims: a k x k kernel, stride 1, undilated. */
-static bool conv_window_is(const conv_shape *cs, int64_t k)
+static bool conv_window_is(const ortc_conv_geom *cs, int64_t k)
 {
     for (int i = 0; i < 2; i++) {
         int d = ortc_win_slot(&cs->g, i);
@@ -168,7 +103,7 @@ static bool conv_window_is(const conv_shape *cs, int64_t k)
     return true;
 }
 
-static bool conv_winograd_ok(const ortc_opctx *c, const conv_shape *cs)
+static bool conv_winograd_ok(const ortc_opctx *c, const ortc_conv_geom *cs)
 {
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     if (cs->g.nsp != 2 || cs->group != 1 || !w->data || !c->out_blocked_ok || !c->out_blocked_ok[0])
@@ -191,7 +126,7 @@ static bool conv_winograd_ok(const ortc_opctx *c, const conv_shape *cs)
  * CPUs with AVX-512. */
 #define CONV_WINO5_MIN_CHANNELS 32
 
-static bool conv_wino5_ok(const ortc_opctx *c, const conv_shape *cs)
+static bool conv_wino5_ok(const ortc_opctx *c, const ortc_conv_geom *cs)
 {
     const ortc_node *n = c->node;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
@@ -221,7 +156,7 @@ static ortc_wino5_layout wino5_layout(const int64_t *dims, bool blocked16)
     return (ortc_wino5_layout){.sn = h * w * c, .scb = 16, .sh = w * c, .sw = c};
 }
 
-static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_shape *cs)
+static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const ortc_conv_geom *cs)
 {
     const ortc_node *n = c->node;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
@@ -267,7 +202,8 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const conv_sha
     /* the reorders run before and after the kernel: their scratchpads may
      * share the kernel's region after the buffers */
     size_t used = 0;
-    if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, x_blocked ? &x16 : &nhwc, 0, &y16, &used)))
+    if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, NULL, x_blocked ? &x16 : &nhwc, 0, &y16, NULL,
+                                &used)))
         return st;
     s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
     c->impl = "ortc:wino5_f2x2_5x5";
@@ -294,7 +230,7 @@ static bool conv_is_gemm(const_dnnl_primitive_desc_t pd)
     return strstr(ortc_dnnl_impl_name(pd), "gemm") != NULL;
 }
 
-static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const conv_shape *cs)
+static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const ortc_conv_geom *cs)
 {
     return cs->group > 1 && conv_is_gemm(pd);
 }
@@ -302,7 +238,7 @@ static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const conv_shape *cs)
 static ortc_status conv_build(ortc_opctx *c, void *state)
 {
     conv_state *s = state;
-    conv_shape cs;
+    ortc_conv_geom cs;
     ortc_status st = conv_check(c, &cs);
     if (st)
         return st;
@@ -312,7 +248,6 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to do */
     if (conv_wino5_ok(c, &cs))
         return conv_wino5_build(c, s, &cs);
-    const int nsp = cs.g.nsp;
     const int64_t *ydims = cs.ydims;
     int64_t wdims[ORTC_MAX_RANK + 1];
     /* grouped weights are (G, M/G, C/G, k...): the same bytes as (M, C/G, k...) */
@@ -343,13 +278,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
         return st;
 
     dnnl_dims_t strides, dil, pl, pr;
-    for (int i = 0; i < nsp; i++) {
-        int d = ortc_win_slot(&cs.g, i);
-        strides[i] = cs.g.stride[d];
-        dil[i] = cs.g.dilation[d] - 1; /* oneDNN counts the gaps */
-        pl[i] = cs.g.pad_begin[d];
-        pr[i] = cs.g.pad_end[d];
-    }
+    ortc_window_dnnl_dims(&cs.g, strides, dil, pl, pr);
     dnnl_convolution_desc_t desc;
     DNNL_CHECK(c, dnnl_dilated_convolution_forward_desc_init(
                       &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wwant,
@@ -433,17 +362,9 @@ static ortc_status conv_run(ortc_opctx *c)
     return ortc_dnnl_io_end(c, &s->w5_io, y);
 }
 
-/* Every output element sums over C/group input channels x the kernel (W is
- * (M, C/group, k...)). */
 static double conv_flops(const ortc_opctx *c)
 {
-    const ortc_tensor *w = c->n_in > 1 && c->in[0] ? c->in[1] : NULL;
-    if (!w || w->rank < 3 || c->n_out < 1)
-        return 0;
-    int64_t per_output = 1;
-    for (int d = 1; d < w->rank; d++)
-        per_output *= w->dims[d];
-    return ortc_op_flops(c->out[0], (double)per_output);
+    return ortc_conv_flops(c, 1);
 }
 
 const ortc_operator ortc_ops_conv[] = {

@@ -10,34 +10,26 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "op_util.h"
 #include "post_ops.h"
+#include "window.h"
 
-/* 1-D and 2-D problems use the trailing slots of (D, H, W); the leading
- * slots are unit (in = out = kernel = stride = dilation = 1, no pads). */
-#define DC_DIMS 3
-
-/* A validated ConvTranspose node. Output position o of slot d is position
+/* A validated ConvTranspose node. Output position o of slot d (window.h's
+ * slots: 1-D and 2-D problems use the trailing ones) is position
  * o + pad_begin[d] of the full transposed convolution, where input i and
- * kernel tap k land at i * stride + k * dilation. Pads may be negative when
- * output_shape asks for more than the full result (those positions get only
- * the bias). */
+ * kernel tap k land at i * stride + k * dilation; w.in and w.out are the
+ * input's and the output's sizes. Pads may be negative when output_shape
+ * asks for more than the full result (those positions get only the bias). */
 typedef struct deconv_geom {
-    int nsp;                /* spatial dims of the model's tensors: 1..3 */
-    int64_t n, c, m, group; /* batch, input channels, output channels, groups */
-    int64_t in[DC_DIMS], out[DC_DIMS], kernel[DC_DIMS];
-    int64_t stride[DC_DIMS], dilation[DC_DIMS];
-    int64_t pad_begin[DC_DIMS], pad_end[DC_DIMS], out_pad[DC_DIMS];
+    ortc_window w;
+    int64_t m, group; /* output channels, groups */
+    int64_t out_pad[ORTC_WIN_DIMS];
     int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } deconv_geom;
 
 static const char *in_name(const ortc_opctx *c, int i)
 {
     return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
-static int slot(const deconv_geom *g, int i)
-{
-    return DC_DIMS - g->nsp + i;
 }
 
 /* floor(a / 2) for negative a too (ONNX's pad split is Python's //). */
@@ -109,8 +101,8 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
     if (w->dims[1] < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "weight '%s' has shape %s: no output channels", in_name(c, 1), sw);
-    g->n = x->dims[0];
-    g->c = x->dims[1];
+    g->w.n = x->dims[0];
+    g->w.c = x->dims[1];
     g->group = group;
     g->m = w->dims[1] * group;
     if (b && (b->rank != 1 || b->dims[0] != g->m))
@@ -144,9 +136,9 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         return st;
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     int nsp = x->rank - 2;
-    g->nsp = nsp;
-    for (int d = 0; d < DC_DIMS; d++)
-        g->in[d] = g->out[d] = g->kernel[d] = g->stride[d] = g->dilation[d] = 1;
+    g->w.nsp = nsp;
+    for (int d = 0; d < ORTC_WIN_DIMS; d++)
+        g->w.in[d] = g->w.out[d] = g->w.kernel[d] = g->w.stride[d] = g->w.dilation[d] = 1;
 
     const int64_t *ks, *strides, *dilations, *pads, *opad, *oshape;
     size_t nks, ns, nd, np, nop, nos;
@@ -155,25 +147,21 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         (st = ints_attr(c, "dilations", (size_t)nsp, 0, &dilations, &nd)) ||
         (st = ints_attr(c, "pads", 2 * (size_t)nsp, 0, &pads, &np)) ||
         (st = ints_attr(c, "output_padding", (size_t)nsp, 0, &opad, &nop)) ||
-        (st = ints_attr(c, "output_shape", (size_t)nsp, (size_t)nsp + 2, &oshape, &nos)) ||
-        (st = ortc_op_check_attr(c, "auto_pad", ORTC_ATTR_STRING)))
+        (st = ints_attr(c, "output_shape", (size_t)nsp, (size_t)nsp + 2, &oshape, &nos)))
         return st;
     if (oshape && nos == (size_t)nsp + 2)
         oshape += 2; /* (N, C, spatial...): only the spatial part matters */
-    const char *auto_pad = ortc_node_attr_string(c->node, "auto_pad", "NOTSET");
-    bool same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
-    bool valid = !strcmp(auto_pad, "VALID"), notset = !strcmp(auto_pad, "NOTSET");
-    if (!same_upper && !same_lower && !valid && !notset)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "attribute 'auto_pad' is '%s'; expected NOTSET, SAME_UPPER, "
-                             "SAME_LOWER or VALID",
-                             auto_pad);
+    ortc_auto_pad auto_pad;
+    if ((st = ortc_op_auto_pad(c, &auto_pad)))
+        return st;
+    bool same_upper = auto_pad == ORTC_AUTO_PAD_SAME_UPPER;
+    bool same_lower = auto_pad == ORTC_AUTO_PAD_SAME_LOWER;
     int version = ortc_op_version(c);
     char sw[128];
     ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
 
     for (int i = 0; i < nsp; i++) {
-        int d = slot(g, i);
+        int d = ortc_win_slot(&g->w, i);
         int64_t in = x->dims[2 + i], k = w->dims[2 + i];
         int64_t s = strides ? strides[i] : 1, dil = dilations ? dilations[i] : 1;
         int64_t op = opad ? opad[i] : 0;
@@ -213,16 +201,11 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
             int64_t total = full - out;
             pb = same_upper ? floor_half(total) : total - floor_half(total);
             pe = total - pb;
-        } else if (valid) {
+        } else if (auto_pad == ORTC_AUTO_PAD_VALID) {
             out = full;
         } else {
-            pb = pads ? pads[i] : 0;
-            pe = pads ? pads[i + nsp] : 0;
-            if (pb < 0 || pe < 0)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "attribute 'pads' has a negative value (%lld, %lld) for "
-                                     "spatial dim %d",
-                                     (long long)pb, (long long)pe, i);
+            if ((st = ortc_window_pads(c, pads, nsp, i, &pb, &pe)))
+                return st;
             out = full - pb - pe;
         }
         if (out < 0) {
@@ -233,19 +216,19 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
                                  in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims), sw,
                                  i, (long long)out, (long long)pb, (long long)pe, (long long)full);
         }
-        g->in[d] = in;
-        g->out[d] = out;
-        g->kernel[d] = k;
-        g->stride[d] = s;
-        g->dilation[d] = dil;
-        g->pad_begin[d] = pb;
-        g->pad_end[d] = pe;
+        g->w.in[d] = in;
+        g->w.out[d] = out;
+        g->w.kernel[d] = k;
+        g->w.stride[d] = s;
+        g->w.dilation[d] = dil;
+        g->w.pad_begin[d] = pb;
+        g->w.pad_end[d] = pe;
         g->out_pad[d] = op;
     }
-    g->ydims[0] = g->n;
+    g->ydims[0] = g->w.n;
     g->ydims[1] = g->m;
     for (int i = 0; i < nsp; i++)
-        g->ydims[2 + i] = g->out[slot(g, i)];
+        g->ydims[2 + i] = g->w.out[ortc_win_slot(&g->w, i)];
     return ortc_post_ops_check(c, x->rank, g->ydims);
 }
 
@@ -264,11 +247,11 @@ static ortc_status deconv_infer(ortc_opctx *c)
  * or -1 when none does (between strides, or outside the input). */
 static int64_t src_index(const deconv_geom *g, int d, int64_t o, int64_t k)
 {
-    int64_t f = o + g->pad_begin[d] - k * g->dilation[d];
-    if (f < 0 || f % g->stride[d] != 0)
+    int64_t f = o + g->w.pad_begin[d] - k * g->w.dilation[d];
+    if (f < 0 || f % g->w.stride[d] != 0)
         return -1;
-    int64_t i = f / g->stride[d];
-    return i < g->in[d] ? i : -1;
+    int64_t i = f / g->w.stride[d];
+    return i < g->w.in[d] ? i : -1;
 }
 
 // x: (N, C, D, H, W)  w: (C, M/group, kD, kH, kW)  bias: (M) or NULL
@@ -278,11 +261,11 @@ static int64_t src_index(const deconv_geom *g, int d, int64_t o, int64_t k)
 static void deconv_forward(float *y, const float *x, const float *w, const float *bias,
                            const deconv_geom *g)
 {
-    const int64_t *in = g->in, *out = g->out, *ker = g->kernel;
-    int64_t cg = g->c / g->group, mg = g->m / g->group;
+    const int64_t *in = g->w.in, *out = g->w.out, *ker = g->w.kernel;
+    int64_t cg = g->w.c / g->group, mg = g->m / g->group;
     int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
     int64_t ksz = ker[0] * ker[1] * ker[2];
-    for (int64_t n = 0; n < g->n; n++)
+    for (int64_t n = 0; n < g->w.n; n++)
         for (int64_t m = 0; m < g->m; m++) {
             int64_t grp = m / mg, mm = m % mg;
             float *yp = y + (n * g->m + m) * osz;
@@ -306,7 +289,7 @@ static void deconv_forward(float *y, const float *x, const float *w, const float
                                     int64_t wo = (kd * ker[1] + kh) * ker[2] + kw;
                                     for (int64_t ic = 0; ic < cg; ic++) {
                                         int64_t ch = grp * cg + ic;
-                                        acc += (double)x[(n * g->c + ch) * isz + xo] *
+                                        acc += (double)x[(n * g->w.c + ch) * isz + xo] *
                                                (double)w[(ch * mg + mm) * ksz + wo];
                                     }
                                 }
@@ -340,7 +323,7 @@ static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any, dnn
     int64_t ksz = 1;
     for (int i = 2; i < w->rank; i++)
         ksz *= w->dims[i];
-    int64_t cg = g->c / g->group, mg = g->m / g->group;
+    int64_t cg = g->w.c / g->group, mg = g->m / g->group;
     int64_t dims[ORTC_MAX_RANK + 1], strides[ORTC_MAX_RANK + 1];
     int r = 0;
     if (g->group > 1) {
@@ -387,18 +370,18 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     /* oneDNN's dst size is (in - 1) * stride + extent - pad_l - pad_r, so
      * output_padding comes off the right pad (which may go negative). */
     dnnl_dims_t strides, dil, pl, pr;
-    for (int i = 0; i < g.nsp; i++) {
-        int d = slot(&g, i);
-        strides[i] = g.stride[d];
-        dil[i] = g.dilation[d] - 1; /* oneDNN counts the gaps */
-        pl[i] = g.pad_begin[d];
-        pr[i] = g.pad_end[d] - g.out_pad[d];
+    for (int i = 0; i < g.w.nsp; i++) {
+        int d = ortc_win_slot(&g.w, i);
+        strides[i] = g.w.stride[d];
+        dil[i] = g.w.dilation[d] - 1; /* oneDNN counts the gaps */
+        pl[i] = g.w.pad_begin[d];
+        pr[i] = g.w.pad_end[d] - g.out_pad[d];
     }
     /* oneDNN rejects a negative left pad (output_shape asking for more
      * than the full result on both sides), and output_padding that is not
      * below the stride (ONNX allows it up to the dilation): plain C then */
-    for (int i = 0; i < g.nsp; i++)
-        if (pl[i] < 0 || g.out_pad[slot(&g, i)] >= strides[i])
+    for (int i = 0; i < g.w.nsp; i++)
+        if (pl[i] < 0 || g.out_pad[ortc_win_slot(&g.w, i)] >= strides[i])
             return ortc_dnnl_prim_use_ref(c, p);
     dnnl_deconvolution_desc_t desc;
     DNNL_CHECK(c, dnnl_dilated_deconvolution_forward_desc_init(

@@ -6,6 +6,7 @@
 #include "window.h"
 
 #include "op_util.h"
+#include "plain_util.h"
 
 #include <string.h>
 
@@ -30,6 +31,19 @@ static ortc_status window_list(ortc_opctx *c, const char *name, size_t want, con
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute '%s' has %zu values; %s over %zu spatial dims needs %zu",
                              name, n, what, name[0] == 'p' ? want / 2 : want, want);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_window_pads(ortc_opctx *c, const int64_t *pads, int nsp, int i, int64_t *pb,
+                             int64_t *pe)
+{
+    *pb = pads ? pads[i] : 0;
+    *pe = pads ? pads[i + nsp] : 0;
+    if (*pb < 0 || *pe < 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'pads' has a negative value (%lld, %lld) for spatial "
+                             "dim %d",
+                             (long long)*pb, (long long)*pe, i);
     return ORTC_STATUS_OK;
 }
 
@@ -74,13 +88,8 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
                                  (long long)dil);
         int64_t ext = (k - 1) * dil + 1, out, pb = 0, pe = 0;
         if (auto_pad == ORTC_AUTO_PAD_NOTSET) {
-            pb = pads ? pads[i] : 0;
-            pe = pads ? pads[i + nsp] : 0;
-            if (pb < 0 || pe < 0)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "attribute 'pads' has a negative value (%lld, %lld) for "
-                                     "spatial dim %d",
-                                     (long long)pb, (long long)pe, i);
+            if ((st = ortc_window_pads(c, pads, nsp, i, &pb, &pe)))
+                return st;
             int64_t span = in + pb + pe - ext;
             if (span < 0)
                 out = 0;
@@ -120,4 +129,95 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
         w->pad_end[d] = pe;
     }
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_conv_geom_init(ortc_opctx *c, ortc_conv_geom *cg, int ix, int iw)
+{
+    ortc_status st;
+    const char *op = c->node->op_type;
+    if ((st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
+        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
+        (st = ortc_op_check_min_rank(c, ix, 3, "N, C, spatial...")))
+        return st;
+    const ortc_tensor *x = c->in[ix], *w = c->in[iw];
+    const char *nx = ortc_plain_input_name(c, ix), *nw = ortc_plain_input_name(c, iw);
+    char sx[128], sw[128];
+    ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
+    ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
+    if (x->rank > 5)
+        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
+                             "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial "
+                             "dims (rank 3 to 5)",
+                             nx, sx, x->rank, op);
+    if (w->rank != x->rank)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s (rank %d); with input '%s' of shape %s "
+                             "%s needs rank %d (M, C/group, kernel...)",
+                             nw, sw, w->rank, nx, sx, op, x->rank);
+    int64_t group = ortc_node_attr_int(c->node, "group", 1);
+    int64_t ch = x->dims[1], m = w->dims[0];
+    if (group < 1)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "attribute 'group' is %lld; must be >= 1", (long long)group);
+    if (ch % group != 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "input '%s' has %lld channels (shape %s), not divisible by group %lld",
+                             nx, (long long)ch, sx, (long long)group);
+    if (w->dims[1] * group != ch)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s: %lld input channels per group x group "
+                             "%lld != %lld channels of input '%s' %s",
+                             nw, sw, (long long)w->dims[1], (long long)group, (long long)ch, nx,
+                             sx);
+    if (m < 1 || m % group != 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "weight '%s' has shape %s: %lld output channels, not a positive "
+                             "multiple of group %lld",
+                             nw, sw, (long long)m, (long long)group);
+    size_t nk = 0;
+    const int64_t *ks = ortc_node_attr_ints(c->node, "kernel_shape", &nk);
+    if (nk) {
+        bool same = nk == (size_t)(x->rank - 2);
+        for (size_t i = 0; same && i < nk; i++)
+            same = ks[i] == w->dims[2 + i];
+        if (!same) {
+            char sk[128];
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "attribute 'kernel_shape' %s does not match weight '%s' of "
+                                 "shape %s",
+                                 ortc_shape_str(sk, sizeof sk, (int)nk, ks), nw, sw);
+        }
+    }
+    cg->m = m;
+    cg->group = group;
+    if ((st = ortc_window_init(c, &cg->g, x, &w->dims[2], false, op)))
+        return st;
+    cg->ydims[0] = cg->g.n;
+    cg->ydims[1] = m;
+    for (int i = 0; i < cg->g.nsp; i++)
+        cg->ydims[2 + i] = cg->g.out[ortc_win_slot(&cg->g, i)];
+    return ORTC_STATUS_OK;
+}
+
+void ortc_window_dnnl_dims(const ortc_window *g, int64_t *strides, int64_t *dil, int64_t *pl,
+                           int64_t *pr)
+{
+    for (int i = 0; i < g->nsp; i++) {
+        int d = ortc_win_slot(g, i);
+        strides[i] = g->stride[d];
+        dil[i] = g->dilation[d] - 1;
+        pl[i] = g->pad_begin[d];
+        pr[i] = g->pad_end[d];
+    }
+}
+
+double ortc_conv_flops(const ortc_opctx *c, int iw)
+{
+    const ortc_tensor *w = iw < c->n_in ? c->in[iw] : NULL;
+    if (!w || w->rank < 3 || c->n_out < 1)
+        return 0;
+    int64_t per_output = 1;
+    for (int d = 1; d < w->rank; d++)
+        per_output *= w->dims[d];
+    return ortc_op_flops(c->out[0], (double)per_output);
 }

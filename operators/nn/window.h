@@ -44,6 +44,35 @@ static inline int ortc_win_slot(const ortc_window *w, int i)
 ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x,
                              const int64_t *kernel, bool ceil_mode, const char *what);
 
+/* ---- convolution geometry (Conv, QLinearConv, ConvInteger) ------------- */
+
+typedef struct ortc_conv_geom {
+    ortc_window g;
+    int64_t m, group;             /* output channels, groups */
+    int64_t ydims[ORTC_MAX_RANK]; /* the output's shape: (N, M, out...) */
+} ortc_conv_geom;
+
+/* Fills cg from input x (input ix: N, C, 1 to 3 spatial dims), weights w
+ * (input iw: M, C/group, kernel...) and the node's group, kernel_shape
+ * and window attributes; errors name the node, the inputs and their
+ * shapes. */
+ortc_status ortc_conv_geom_init(ortc_opctx *c, ortc_conv_geom *cg, int ix, int iw);
+
+/* The window's strides, dilations (as oneDNN counts them: the gaps,
+ * dilation - 1) and pads per spatial dim in model order, for oneDNN's
+ * convolution descriptors (dnnl_dims_t arrays). */
+void ortc_window_dnnl_dims(const ortc_window *g, int64_t *strides, int64_t *dil, int64_t *pl,
+                           int64_t *pr);
+/* A convolution's FLOPs: each output element sums over the C/group x
+ * kernel entries of weight input iw (M, C/group, k...); 0 when unknown. */
+double ortc_conv_flops(const ortc_opctx *c, int iw);
+
+/* The explicit pads of spatial dim i of nsp (attribute 'pads': all the
+ * begins, then all the ends; NULL: 0); error (INVALID_MODEL) when one is
+ * negative. */
+ortc_status ortc_window_pads(ortc_opctx *c, const int64_t *pads, int nsp, int i, int64_t *pb,
+                             int64_t *pe);
+
 /* Span covered by a window in slot i: (kernel - 1) * dilation + 1. */
 static inline int64_t ortc_win_extent(const ortc_window *w, int i)
 {

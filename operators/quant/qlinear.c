@@ -7,11 +7,89 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plain_util.h"
 #include "post_ops.h"
 
 bool ortc_q_qdq_mode(const ortc_opctx *c)
 {
     return ortc_node_attr_int(c->node, "ortc_qdq", 0) == 1;
+}
+
+ortc_status ortc_qlin_begin(ortc_opctx *c, ortc_qlin *p, const char *qlinear_op, int max_in,
+                            bool *qdq)
+{
+    ortc_status st;
+    memset(p, 0, sizeof *p);
+    p->qlinear = !strcmp(c->node->op_type, qlinear_op);
+    *qdq = p->qlinear && ortc_q_qdq_mode(c);
+    if (!p->qlinear)
+        return ortc_op_check_arity(c, 2, 4, 1, 1);
+    if ((st = ortc_op_check_arity(c, *qdq ? 5 : 8, *qdq ? 9 : max_in, 1, 1)))
+        return st;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && !c->in[i])
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing", i);
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const int64_t *dims)
+{
+    const ortc_tensor *ys = ortc_plain_input(c, 6), *yz = ortc_plain_input(c, 7);
+    if (yz && !ys)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "y_zero_point '%s' is set but y_scale is missing",
+                             ortc_plain_input_name(c, 7));
+    if (!ys) {
+        p->ydtype = ORTC_DTYPE_FLOAT;
+        return ORTC_STATUS_OK;
+    }
+    p->ydtype = yz ? yz->dtype : ORTC_DTYPE_UINT8;
+    if (!ortc_q_is_8bit(p->ydtype))
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "y_zero_point '%s' is %s; the output is uint8 or int8",
+                             ortc_plain_input_name(c, 7), ortc_dtype_name(p->ydtype));
+    return ortc_qparam_read(c, &p->y, p->ydtype, rank, dims, ORTC_Q_TENSOR, -1, 6, yz ? 7 : -1,
+                            "the output");
+}
+
+ortc_status ortc_qlin_values(ortc_opctx *c, ortc_qlin *p)
+{
+    ortc_status st;
+    if (!p->qlinear) {
+        p->x.zero = p->x.zero_in >= 0 ? c->in[p->x.zero_in]->data : NULL;
+        p->w.zero = p->w.zero_in >= 0 ? c->in[p->w.zero_in]->data : NULL;
+        return ORTC_STATUS_OK;
+    }
+    if ((st = ortc_qparam_values(c, &p->x)) || (st = ortc_qparam_values(c, &p->w)))
+        return st;
+    return ortc_q_is_8bit(p->ydtype) ? ortc_qparam_values(c, &p->y) : ORTC_STATUS_OK;
+}
+
+bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p)
+{
+    if (p->x.zero_in >= 0 && !c->in[p->x.zero_in]->data)
+        return false;
+    if (p->w.zero_in >= 0 && !c->in[p->w.zero_in]->data)
+        return false;
+    if (!p->qlinear)
+        return true;
+    return ortc_qparam_known(c, &p->x) && ortc_qparam_known(c, &p->w) &&
+           (!ortc_q_is_8bit(p->ydtype) || ortc_qparam_known(c, &p->y));
+}
+
+ortc_qout ortc_qlin_out(const ortc_opctx *c, const ortc_qlin *p, int64_t x_at)
+{
+    ortc_qout o = {.dtype = p->ydtype, .post = c->node->n_post_ops ? c : NULL};
+    if (!p->qlinear)
+        return o;
+    o.x_scale = p->x.scale[x_at];
+    o.w_scale = p->w.scale;
+    o.w_n = p->w.n;
+    if (ortc_q_is_8bit(p->ydtype)) {
+        o.y_scale = p->y.scale[0];
+        o.y_zero = ortc_qparam_zero(&p->y, 0);
+    }
+    return o;
 }
 
 void ortc_qout_store(const ortc_qout *o, void *y, int64_t i, int64_t ch, int64_t acc)
@@ -170,6 +248,57 @@ ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, 
                          : o->bias_f[i] / (o->x_scale * o->w_scale[o->w_n > 1 ? i : 0]);
     *out = b;
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc, const ortc_qout *o,
+                              int32_t x_zero, int64_t channels, int input,
+                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
+                              int8_t *w_data, bool *use_ref, size_t *used)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
+    ortc_status st;
+    *use_ref = false;
+    if (!(st = ortc_qout_attr(c, o, x_zero, 1, channels, &attr)) &&
+        !(st = ortc_qout_bias(c, o, channels, &q->bias_data)))
+        st = ortc_dnnl_pd_create(c, &pd, op_desc, attr, &unimpl);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+        /* oneDNN's reference int8 kernels are no faster than ours */
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
+        free(w_data);
+        *use_ref = true;
+        return ORTC_STATUS_OK;
+    }
+    if (st) {
+        free(w_data);
+        return st;
+    }
+    st = ortc_qprim_bind(c, q, pd, input, x_md, w_user, w_data, used);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+ortc_status ortc_qlin_run(ortc_opctx *c, ortc_status (*reference)(ortc_opctx *c))
+{
+    ortc_qlin_state *s = c->state;
+    if (s && !s->use_ref)
+        return ortc_qprim_run(c, &s->prim);
+    return ortc_dnnl_unblock_call(c, s ? &s->unblock : NULL, reference);
+}
+
+void ortc_qlin_release(ortc_opctx *c)
+{
+    ortc_qlin_state *s = c->state;
+    if (!s)
+        return;
+    ortc_qprim_free(&s->prim);
+    ortc_dnnl_unblock_free(&s->unblock);
+    free(s);
+    c->state = NULL;
 }
 
 ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc_dtype w_dtype,

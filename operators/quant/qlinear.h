@@ -27,6 +27,30 @@
 /* Whether c's node carries the graph pass's attribute ortc_qdq = 1. */
 bool ortc_q_qdq_mode(const ortc_opctx *c);
 
+/* The parameters of one integer-accumulating node: x (QLinearConv's x,
+ * QLinearMatMul's a) at inputs 0-2, w (w, b) at 3-5, y at 6-7 and the
+ * output type; the integer operators (qlinear false: ConvInteger,
+ * MatMulInteger) have x and w zero points only (inputs 2 and 3). */
+typedef struct ortc_qlin {
+    bool qlinear;
+    ortc_qparam x, w, y;
+    ortc_dtype ydtype; /* INT32, FLOAT (qdq mode) or the requantized type */
+} ortc_qlin;
+
+/* Starts reading c's node into p (zeroed; qlinear when the node is
+ * `qlinear_op`; *qdq: its ortc_qdq mode): checks the input count (QLinear*:
+ * 8 to max_in, or 5 to 9 in qdq mode; the integer operators: 2 to 4) and
+ * that inputs 0, 1, 3 and 4 are present. */
+ortc_status ortc_qlin_begin(ortc_opctx *c, ortc_qlin *p, const char *qlinear_op, int max_in,
+                            bool *qdq);
+/* Reads y_scale and y_zero_point (inputs 6, 7) for an output of shape
+ * (rank, dims) into p->y and p->ydtype (FLOAT without them, qdq mode). */
+ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const int64_t *dims);
+/* Binds the parameters' data (run, or prepare for constants). */
+ortc_status ortc_qlin_values(ortc_opctx *c, ortc_qlin *p);
+/* Whether every parameter's data is known (constant or at run). */
+bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p);
+
 /* The output stage. Channel ch indexes w_scale (when w_n > 1) and the bias. */
 typedef struct ortc_qout {
     ortc_dtype dtype;      /* INT32: acc; FLOAT: the real value; UINT8/INT8: requantized */
@@ -45,6 +69,9 @@ typedef struct ortc_qout {
  * float32 and QuantizeLinear's formula). */
 void ortc_qout_store(const ortc_qout *o, void *y, int64_t i, int64_t ch, int64_t acc);
 
+/* The output stage of p with x's scale index x_at (the bias unset). */
+ortc_qout ortc_qlin_out(const ortc_opctx *c, const ortc_qlin *p, int64_t x_at);
+
 /* Checks the node's fused post-ops: known element-wise kinds, no sum
  * (these operators' input 3 is not a summand). */
 ortc_status ortc_q_check_post_ops(ortc_opctx *c);
@@ -61,6 +88,28 @@ ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, in
  * the output scales): bias_i as float, or bias_f / (x_scale * w_scale);
  * NULL (OK) without a bias. malloc'd into *out. */
 ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, float **out);
+
+/* Creates the int8 primitive of op_desc (a convolution or matmul
+ * descriptor) with output stage o (output scales over dim 1 of `channels`,
+ * source zero point x_zero) and binds it to q (ortc_qprim_bind: source
+ * input `input` as x_md, weights w_data described by w_user, taken over in
+ * every case). *use_ref (OK) when oneDNN has no implementation but its
+ * reference one, which is no faster than the plain-C kernel. */
+ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc, const ortc_qout *o,
+                              int32_t x_zero, int64_t channels, int input,
+                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
+                              int8_t *w_data, bool *use_ref, size_t *used);
+
+/* The state of these operators: the int8 primitive, or (use_ref) the
+ * plain-C kernel, on plain copies of blocked inputs where there are any. */
+typedef struct ortc_qlin_state {
+    bool use_ref;
+    ortc_dnnl_unblock unblock;
+    ortc_qprim prim;
+} ortc_qlin_state;
+
+/* run: the primitive, or reference (on unblocked copies). */
+ortc_status ortc_qlin_run(ortc_opctx *c, ortc_status (*reference)(ortc_opctx *c));
 
 /* Weights for oneDNN: int8 w - zero[ch] where ch = (i / inner) % channels
  * (zero: zero_n entries, 1 = per tensor; NULL: 0) for the n elements of

@@ -9,11 +9,10 @@
 
 #define QCONV_CALLBACKS                                                                            \
     .infer = ortc_qconv_infer, .prepare = ortc_qconv_prepare, .run = ortc_qconv_run,               \
-    .release = ortc_qconv_release, .reference = ortc_qconv_reference, .flops = ortc_qconv_flops
+    .release = ortc_qlin_release, .reference = ortc_qconv_reference, .flops = ortc_qconv_flops
 #define QMATMUL_CALLBACKS                                                                          \
     .infer = ortc_qmatmul_infer, .prepare = ortc_qmatmul_prepare, .run = ortc_qmatmul_run,         \
-    .release = ortc_qmatmul_release, .reference = ortc_qmatmul_reference,                          \
-    .flops = ortc_qmatmul_flops
+    .release = ortc_qlin_release, .reference = ortc_qmatmul_reference, .flops = ortc_qmatmul_flops
 #define Q_INT8 (ORTC_DT(INT8) | ORTC_DT(UINT8))
 
 const ortc_operator ortc_ops_quant[] = {

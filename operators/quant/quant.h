@@ -44,6 +44,10 @@ typedef enum ortc_qshape {
 ortc_status ortc_qparam_read(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int rank,
                              const int64_t *dims, ortc_qshape shape, int axis, int scale_in,
                              int zero_in, const char *what);
+/* Error unless zero point input zero_in (present) has `dtype`, the type of
+ * the quantized tensor `what`. */
+ortc_status ortc_qparam_check_zero_type(ortc_opctx *c, int zero_in, ortc_dtype dtype,
+                                        const char *what);
 /* Binds and checks the values (at run, or at prepare for constants):
  * every scale positive and finite, int32 zero points 0. INVALID_ARGUMENT
  * naming the input and the index otherwise. No-op (OK) while the inputs
@@ -122,18 +126,18 @@ ortc_status ortc_dequantize_linear_infer(ortc_opctx *c);
 ortc_status ortc_dequantize_linear_run(ortc_opctx *c);
 ortc_status ortc_dynamic_quantize_infer(ortc_opctx *c);
 ortc_status ortc_dynamic_quantize_run(ortc_opctx *c);
+/* qlinear.c: the release of the four below */
+void ortc_qlin_release(ortc_opctx *c);
 /* qconv.c: QLinearConv and ConvInteger */
 ortc_status ortc_qconv_infer(ortc_opctx *c);
 ortc_status ortc_qconv_prepare(ortc_opctx *c);
 ortc_status ortc_qconv_run(ortc_opctx *c);
-void ortc_qconv_release(ortc_opctx *c);
 ortc_status ortc_qconv_reference(ortc_opctx *c);
 double ortc_qconv_flops(const ortc_opctx *c);
 /* qmatmul.c: QLinearMatMul and MatMulInteger */
 ortc_status ortc_qmatmul_infer(ortc_opctx *c);
 ortc_status ortc_qmatmul_prepare(ortc_opctx *c);
 ortc_status ortc_qmatmul_run(ortc_opctx *c);
-void ortc_qmatmul_release(ortc_opctx *c);
 ortc_status ortc_qmatmul_reference(ortc_opctx *c);
 double ortc_qmatmul_flops(const ortc_opctx *c);
 

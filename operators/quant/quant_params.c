@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "plain_util.h"
 #include "quant.h"
 
 int32_t ortc_q_min(ortc_dtype d)
@@ -30,11 +31,6 @@ bool ortc_q_is_8bit(ortc_dtype d)
     return d == ORTC_DTYPE_UINT8 || d == ORTC_DTYPE_INT8;
 }
 
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i >= 0 && i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 /* The element count of t when it is a scalar or a 1-D tensor; -1 for higher
  * ranks (a 1-element tensor of any rank counts as a scalar: 1). */
 static int64_t flat_count(const ortc_tensor *t)
@@ -43,6 +39,18 @@ static int64_t flat_count(const ortc_tensor *t)
     if (n == 1)
         return 1;
     return t->rank == 1 ? t->dims[0] : -1;
+}
+
+ortc_status ortc_qparam_check_zero_type(ortc_opctx *c, int zero_in, ortc_dtype dtype,
+                                        const char *what)
+{
+    const ortc_tensor *z = c->in[zero_in];
+    if (z->dtype == dtype)
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "zero point '%s' is %s; %s is %s: they must have the same type",
+                         ortc_plain_input_name(c, zero_in), ortc_dtype_name(z->dtype), what,
+                         ortc_dtype_name(dtype));
 }
 
 ortc_status ortc_qparam_read(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int rank,
@@ -60,8 +68,8 @@ ortc_status ortc_qparam_read(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
     ortc_shape_str(sx, sizeof sx, rank, dims);
     if (s->dtype != ORTC_DTYPE_FLOAT)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "scale '%s' of %s is %s; scales are float32", in_name(c, scale_in),
-                             what, ortc_dtype_name(s->dtype));
+                             "scale '%s' of %s is %s; scales are float32",
+                             ortc_plain_input_name(c, scale_in), what, ortc_dtype_name(s->dtype));
     int64_t n = flat_count(s);
     if (n != 1) {
         bool axis_ok = shape == ORTC_Q_AXIS && axis >= 0 && axis < rank;
@@ -70,27 +78,26 @@ ortc_status ortc_qparam_read(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                      "scale '%s' has shape %s; for %s of shape %s it must be a "
                                      "scalar or 1-D with %lld entries (axis %d)",
-                                     in_name(c, scale_in), ss, what, sx, (long long)dims[axis],
-                                     axis);
+                                     ortc_plain_input_name(c, scale_in), ss, what, sx,
+                                     (long long)dims[axis], axis);
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "scale '%s' has shape %s; %s (shape %s) takes a scalar scale",
-                                 in_name(c, scale_in), ss, what, sx);
+                                 ortc_plain_input_name(c, scale_in), ss, what, sx);
         }
         p->n = n;
         p->axis = axis;
     }
     if (z) {
+        ortc_status st = ortc_qparam_check_zero_type(c, zero_in, dtype, what);
+        if (st)
+            return st;
         ortc_shape_str(sz, sizeof sz, z->rank, z->dims);
-        if (z->dtype != dtype)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "zero point '%s' is %s; %s is %s: they must have the same type",
-                                 in_name(c, zero_in), ortc_dtype_name(z->dtype), what,
-                                 ortc_dtype_name(dtype));
         if (flat_count(z) != n || (n > 1 && z->rank != 1))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "zero point '%s' has shape %s; its scale '%s' has shape %s: they "
                                  "must have the same shape",
-                                 in_name(c, zero_in), sz, in_name(c, scale_in), ss);
+                                 ortc_plain_input_name(c, zero_in), sz,
+                                 ortc_plain_input_name(c, scale_in), ss);
         p->zero_in = zero_in;
     }
     return ortc_qparam_values(c, p);
@@ -115,7 +122,7 @@ ortc_status ortc_qparam_values(ortc_opctx *c, ortc_qparam *p)
                 snprintf(at, sizeof at, "[%lld]", (long long)i);
             return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                                  "scale '%s'%s is %g; scales must be positive and finite",
-                                 in_name(c, p->scale_in), at, (double)s);
+                                 ortc_plain_input_name(c, p->scale_in), at, (double)s);
         }
     }
     if (p->dtype == ORTC_DTYPE_INT32)
@@ -124,6 +131,7 @@ ortc_status ortc_qparam_values(ortc_opctx *c, ortc_qparam *p)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                                      "zero point '%s' is %d; an int32 tensor's zero point must "
                                      "be 0",
-                                     in_name(c, p->zero_in), (int)ortc_qparam_zero(p, i));
+                                     ortc_plain_input_name(c, p->zero_in),
+                                     (int)ortc_qparam_zero(p, i));
     return ORTC_STATUS_OK;
 }

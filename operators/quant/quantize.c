@@ -10,12 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plain_util.h"
 #include "quant.h"
-
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
 
 static int n_threads(const ortc_opctx *c)
 {
@@ -81,8 +77,12 @@ DQ_ROW(dq_row_i32, int32_t)
         at += len;                                                                                 \
     }
 
-void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
-                         int64_t outer, int64_t c, int64_t inner, int threads)
+/* y = QuantizeLinear(x) (quantize; x float32 or int32) or
+ * DequantizeLinear(x) (y float32; x of the parameters' type) over the
+ * flattened (outer, c, inner) tensor, split over the threads in runs that
+ * share one parameter pair. */
+static void q_linear_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
+                         int64_t outer, int64_t c, int64_t inner, int threads, bool quantize)
 {
     if (p->n == 1) { /* per tensor: one flat run */
         inner *= outer * c;
@@ -91,6 +91,7 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
     const int64_t n = outer * c * inner;
     const int32_t lo = ortc_q_min(p->dtype), hi = ortc_q_max(p->dtype);
     const bool u8 = p->dtype == ORTC_DTYPE_UINT8, f32 = x_dtype == ORTC_DTYPE_FLOAT;
+    const bool i8 = p->dtype == ORTC_DTYPE_INT8;
 #pragma omp parallel num_threads(threads_for(n, threads))
     {
         int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -99,7 +100,13 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
         FOR_RUNS(i0, i1, c, inner, ch, at, len, {
             float s = p->scale[p->n == 1 ? 0 : ch];
             int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
-            if (f32 && u8)
+            if (!quantize && u8)
+                dq_row_u8((float *)y + at, (const uint8_t *)x + at, len, s, z);
+            else if (!quantize && i8)
+                dq_row_i8((float *)y + at, (const int8_t *)x + at, len, s, z);
+            else if (!quantize)
+                dq_row_i32((float *)y + at, (const int32_t *)x + at, len, s, z);
+            else if (f32 && u8)
                 q_row_f32_u8((uint8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
             else if (f32)
                 q_row_f32_i8((int8_t *)y + at, (const float *)x + at, len, s, z, lo, hi);
@@ -111,31 +118,16 @@ void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_
     }
 }
 
+void ortc_q_quantize_run(void *y, const void *x, ortc_dtype x_dtype, const ortc_qparam *p,
+                         int64_t outer, int64_t c, int64_t inner, int threads)
+{
+    q_linear_run(y, x, x_dtype, p, outer, c, inner, threads, true);
+}
+
 void ortc_q_dequantize_run(float *y, const void *x, const ortc_qparam *p, int64_t outer, int64_t c,
                            int64_t inner, int threads)
 {
-    if (p->n == 1) {
-        inner *= outer * c;
-        outer = c = 1;
-    }
-    const int64_t n = outer * c * inner;
-    const ortc_dtype d = p->dtype;
-#pragma omp parallel num_threads(threads_for(n, threads))
-    {
-        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-        int64_t per = (n + nt - 1) / nt;
-        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
-        FOR_RUNS(i0, i1, c, inner, ch, at, len, {
-            float s = p->scale[p->n == 1 ? 0 : ch];
-            int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
-            if (d == ORTC_DTYPE_UINT8)
-                dq_row_u8(y + at, (const uint8_t *)x + at, len, s, z);
-            else if (d == ORTC_DTYPE_INT8)
-                dq_row_i8(y + at, (const int8_t *)x + at, len, s, z);
-            else
-                dq_row_i32(y + at, (const int32_t *)x + at, len, s, z);
-        })
-    }
+    q_linear_run(y, x, p->dtype, p, outer, c, inner, threads, false);
 }
 
 /* (outer, c, inner) of x around the parameters' axis. */
@@ -183,76 +175,73 @@ static ortc_status q_params(ortc_opctx *c, ortc_qparam *p, ortc_dtype qtype, con
                              ortc_op_version(c));
     }
     char xw[300];
-    snprintf(xw, sizeof xw, "%s '%s'", what, in_name(c, 0));
+    snprintf(xw, sizeof xw, "%s '%s'", what, ortc_plain_input_name(c, 0));
     return ortc_qparam_read(c, p, qtype, x->rank, x->dims, shape, axis, 1,
                             c->n_in > 2 && c->in[2] ? 2 : -1, xw);
 }
 
-static ortc_status quantize_check(ortc_opctx *c, ortc_qparam *p)
+/* QuantizeLinear (quantize) or DequantizeLinear: x, scale[, zero point];
+ * p: the parameters of the quantized side. */
+static ortc_status linear_check(ortc_opctx *c, ortc_qparam *p, bool quantize)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
         return st;
-    ortc_dtype qtype = ORTC_DTYPE_UINT8;
-    if (c->n_in > 2 && c->in[2]) {
+    ortc_dtype qtype = quantize ? ORTC_DTYPE_UINT8 : c->in[0]->dtype;
+    if (quantize && c->n_in > 2 && c->in[2]) {
         qtype = c->in[2]->dtype;
         if (!ortc_q_is_8bit(qtype))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "zero point '%s' is %s; QuantizeLinear produces uint8 or int8",
-                                 in_name(c, 2), ortc_dtype_name(qtype));
+                                 ortc_plain_input_name(c, 2), ortc_dtype_name(qtype));
     }
     return q_params(c, p, qtype, "input");
 }
 
-ortc_status ortc_quantize_linear_infer(ortc_opctx *c)
+static ortc_status linear_infer(ortc_opctx *c, bool quantize)
 {
     ortc_qparam p;
-    ortc_status st = quantize_check(c, &p);
+    ortc_status st = linear_check(c, &p, quantize);
     if (!st)
-        ortc_op_set_output(c, 0, p.dtype, c->in[0]->rank, c->in[0]->dims);
+        ortc_op_set_output(c, 0, quantize ? p.dtype : ORTC_DTYPE_FLOAT, c->in[0]->rank,
+                           c->in[0]->dims);
     return st;
+}
+
+static ortc_status linear_run(ortc_opctx *c, bool quantize)
+{
+    ortc_qparam p;
+    ortc_status st = linear_check(c, &p, quantize);
+    if (st || (st = ortc_qparam_values(c, &p)))
+        return st;
+    int64_t outer, ch, inner;
+    split_axis(c->in[0], &p, &outer, &ch, &inner);
+    if (quantize)
+        ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
+                            n_threads(c));
+    else
+        ortc_q_dequantize_run(c->out[0]->data, c->in[0]->data, &p, outer, ch, inner, n_threads(c));
+    return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_quantize_linear_infer(ortc_opctx *c)
+{
+    return linear_infer(c, true);
 }
 
 ortc_status ortc_quantize_linear_run(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = quantize_check(c, &p);
-    if (st || (st = ortc_qparam_values(c, &p)))
-        return st;
-    int64_t outer, ch, inner;
-    split_axis(c->in[0], &p, &outer, &ch, &inner);
-    ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
-                        n_threads(c));
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status dequantize_check(ortc_opctx *c, ortc_qparam *p)
-{
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
-        return st;
-    return q_params(c, p, c->in[0]->dtype, "input");
+    return linear_run(c, true);
 }
 
 ortc_status ortc_dequantize_linear_infer(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = dequantize_check(c, &p);
-    if (!st)
-        ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
-    return st;
+    return linear_infer(c, false);
 }
 
 ortc_status ortc_dequantize_linear_run(ortc_opctx *c)
 {
-    ortc_qparam p;
-    ortc_status st = dequantize_check(c, &p);
-    if (st || (st = ortc_qparam_values(c, &p)))
-        return st;
-    int64_t outer, ch, inner;
-    split_axis(c->in[0], &p, &outer, &ch, &inner);
-    ortc_q_dequantize_run(c->out[0]->data, c->in[0]->data, &p, outer, ch, inner, n_threads(c));
-    return ORTC_STATUS_OK;
+    return linear_run(c, false);
 }
 
 /* ---- DynamicQuantizeLinear --------------------------------------------------------

@@ -794,9 +794,10 @@ static ortc_status expand_infer(ortc_opctx *c)
     return ortc_plain_check_numel(c, 0);
 }
 
-static ortc_status expand_prepare(ortc_opctx *c)
+/* prepare of Expand and Tile: when no dim grew (Expand only added leading
+ * 1s, Tile's repeats are all 1) the output is a view of the input. */
+static ortc_status view_unless_grown(ortc_opctx *c)
 {
-    /* no dim grew: only leading 1s were added */
     if (ortc_tensor_numel(c->out[0]) == ortc_tensor_numel(c->in[0]))
         declare_view(c);
     return ORTC_STATUS_OK;
@@ -885,13 +886,6 @@ static ortc_status tile_infer(ortc_opctx *c)
     return ortc_plain_check_numel(c, 0);
 }
 
-static ortc_status tile_prepare(ortc_opctx *c)
-{
-    if (ortc_tensor_numel(c->out[0]) == ortc_tensor_numel(c->in[0]))
-        declare_view(c);
-    return ORTC_STATUS_OK;
-}
-
 static ortc_status tile_run(ortc_opctx *c)
 {
     int64_t reps[ORTC_MAX_RANK];
@@ -960,75 +954,67 @@ static ortc_status depth_to_space_crd(ortc_opctx *c, bool *crd)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status depth_to_space_infer(ortc_opctx *c)
-{
-    int64_t b = 1;
-    bool crd;
-    ortc_status st;
-    if ((st = block_check(c, &b)) || (st = depth_to_space_crd(c, &crd)))
-        return st;
-    const ortc_tensor *x = c->in[0];
-    if (x->dims[1] % (b * b))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has %lld channels, not a multiple of blocksize^2 = "
-                             "%lld",
-                             ortc_plain_input_name(c, 0), (long long)x->dims[1],
-                             (long long)(b * b));
-    int64_t dims[4] = {x->dims[0], x->dims[1] / (b * b), x->dims[2] * b, x->dims[3] * b};
-    ortc_op_set_output(c, 0, x->dtype, 4, dims);
-    return ORTC_STATUS_OK;
-}
+/* DepthToSpace or SpaceToDepth as one 6-D strided copy (dims, vs: the
+ * input's strides in the output's order) and the output's dims. */
+typedef struct block_plan {
+    int64_t ydims[4], dims[6], vs[6];
+} block_plan;
 
-static ortc_status depth_to_space_run(ortc_opctx *c)
-{
-    int64_t b = 1;
-    bool crd;
-    ortc_status st;
-    if ((st = block_check(c, &b)) || (st = depth_to_space_crd(c, &crd)))
-        return st;
-    const ortc_tensor *x = c->in[0];
-    int64_t n = x->dims[0], cc = x->dims[1] / (b * b), h = x->dims[2], w = x->dims[3];
-    int64_t hw = h * w;
-    /* input strides of the channel parts: DCR (b1, b2, C'), CRD (C', b1, b2) */
-    int64_t s_b1 = crd ? b * hw : b * cc * hw, s_b2 = crd ? hw : cc * hw,
-            s_c = crd ? b * b * hw : hw;
-    int64_t dims[6] = {n, cc, h, b, w, b};
-    int64_t vs[6] = {x->dims[1] * hw, s_c, w, s_b1, 1, s_b2};
-    ortc_strided_copy(c->out[0]->data, x->data, 6, dims, vs, ortc_dtype_size(x->dtype));
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status space_to_depth_infer(ortc_opctx *c)
+static ortc_status block_plan_init(ortc_opctx *c, block_plan *p)
 {
     int64_t b = 1;
     ortc_status st;
     if ((st = block_check(c, &b)))
         return st;
+    const ortc_tensor *x = c->in[0];
+    int64_t n = x->dims[0], ch = x->dims[1], h = x->dims[2], w = x->dims[3], hw = h * w;
+    if (!strcmp(c->node->op_type, "DepthToSpace")) {
+        bool crd = false;
+        if ((st = depth_to_space_crd(c, &crd)))
+            return st;
+        if (ch % (b * b))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "input 0 '%s' has %lld channels, not a multiple of blocksize^2 "
+                                 "= %lld",
+                                 ortc_plain_input_name(c, 0), (long long)ch, (long long)(b * b));
+        int64_t cc = ch / (b * b);
+        /* input strides of the channel parts: DCR (b1, b2, C'), CRD (C', b1, b2) */
+        int64_t s_b1 = crd ? b * hw : b * cc * hw, s_b2 = crd ? hw : cc * hw,
+                s_c = crd ? b * b * hw : hw;
+        *p = (block_plan){.ydims = {n, cc, h * b, w * b},
+                          .dims = {n, cc, h, b, w, b},
+                          .vs = {ch * hw, s_c, w, s_b1, 1, s_b2}};
+        return ORTC_STATUS_OK;
+    }
     if (ortc_node_attr(c->node, "mode"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "SpaceToDepth has no attribute 'mode'");
-    const ortc_tensor *x = c->in[0];
-    if (x->dims[2] % b || x->dims[3] % b)
+    if (h % b || w % b)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is %lldx%lld (HxW), not a multiple of blocksize %lld",
-                             ortc_plain_input_name(c, 0), (long long)x->dims[2],
-                             (long long)x->dims[3], (long long)b);
-    int64_t dims[4] = {x->dims[0], x->dims[1] * b * b, x->dims[2] / b, x->dims[3] / b};
-    ortc_op_set_output(c, 0, x->dtype, 4, dims);
+                             ortc_plain_input_name(c, 0), (long long)h, (long long)w, (long long)b);
+    *p = (block_plan){.ydims = {n, ch * b * b, h / b, w / b},
+                      .dims = {n, b, b, ch, h / b, w / b},
+                      .vs = {ch * hw, w, 1, hw, b * w, b}};
     return ORTC_STATUS_OK;
 }
 
-static ortc_status space_to_depth_run(ortc_opctx *c)
+static ortc_status block_infer(ortc_opctx *c)
 {
-    int64_t b = 1;
-    ortc_status st = block_check(c, &b);
-    if (st)
-        return st;
-    const ortc_tensor *x = c->in[0];
-    int64_t n = x->dims[0], cc = x->dims[1], h = x->dims[2], w = x->dims[3];
-    int64_t dims[6] = {n, b, b, cc, h / b, w / b};
-    int64_t vs[6] = {cc * h * w, w, 1, h * w, b * w, b};
-    ortc_strided_copy(c->out[0]->data, x->data, 6, dims, vs, ortc_dtype_size(x->dtype));
-    return ORTC_STATUS_OK;
+    block_plan p;
+    ortc_status st = block_plan_init(c, &p);
+    if (!st)
+        ortc_op_set_output(c, 0, c->in[0]->dtype, 4, p.ydims);
+    return st;
+}
+
+static ortc_status block_run(ortc_opctx *c)
+{
+    block_plan p;
+    ortc_status st = block_plan_init(c, &p);
+    if (!st)
+        ortc_strided_copy(c->out[0]->data, c->in[0]->data, 6, p.dims, p.vs,
+                          ortc_dtype_size(c->in[0]->dtype));
+    return st;
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -1067,18 +1053,18 @@ const ortc_operator ortc_ops_movement[] = {
     /* a view when it only adds leading 1s */
     ORTC_OP("Expand", 8, 13, .versions = {8, 13}, .dtypes = ORTC_DTYPES_ALL,
             .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1), .infer = expand_infer,
-            .prepare = expand_prepare, .run = expand_run),
+            .prepare = view_unless_grown, .run = expand_run),
     /* Tile-1: inputs tiles and axis; from 6 input repeats; a view when every
      * count is 1 */
     ORTC_OP("Tile", 1, 1, .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_MAY_VIEW,
-            .data_inputs = BIT(1) | BIT(2), .infer = tile_infer, .prepare = tile_prepare,
+            .data_inputs = BIT(1) | BIT(2), .infer = tile_infer, .prepare = view_unless_grown,
             .run = tile_run),
     ORTC_OP("Tile", 6, 13, .versions = {6, 13}, .dtypes = ORTC_DTYPES_ALL,
             .flags = ORTC_OP_MAY_VIEW, .data_inputs = BIT(1), .infer = tile_infer,
-            .prepare = tile_prepare, .run = tile_run),
+            .prepare = view_unless_grown, .run = tile_run),
     ORTC_OP("DepthToSpace", 1, 13, .versions = {1, 11, 13}, .dtypes = ORTC_DTYPES_ALL,
-            .infer = depth_to_space_infer, .run = depth_to_space_run),
+            .infer = block_infer, .run = block_run),
     ORTC_OP("SpaceToDepth", 1, 13, .versions = {1, 13}, .dtypes = ORTC_DTYPES_ALL,
-            .infer = space_to_depth_infer, .run = space_to_depth_run),
+            .infer = block_infer, .run = block_run),
 };
 ORTC_OP_TABLE_END(movement);

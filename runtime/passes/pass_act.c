@@ -34,8 +34,7 @@ static ortc_node *swish_sigmoid(const ortc_node *mul, const ortc_value *x)
 static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
     *done = false;
-    if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
-        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+    if (!ortc_pass_takes_post_op(pc, p))
         return ORTC_STATUS_OK;
     ortc_value *x = p->outputs[0];
     if (x->is_output || x->n_uses != 2)
@@ -66,18 +65,5 @@ static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 
 ortc_status ortc_pass_act(ortc_pass_ctx *pc)
 {
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
-    for (int i = 0; i < pc->g->n_nodes; i++) {
-        ortc_node *p = pc->g->nodes[i];
-        if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
-            continue;
-        bool done;
-        if ((st = fuse_swish(pc, p, &done)))
-            return st;
-        if (done)
-            i = -1; /* finalize may have re-sorted: rescan */
-    }
-    return ORTC_STATUS_OK;
+    return ortc_pass_fold_into_producers(pc, fuse_swish);
 }

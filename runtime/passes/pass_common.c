@@ -326,6 +326,29 @@ static bool keeps_dtype(const ortc_node *n)
     return false;
 }
 
+ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
+                                          ortc_status (*fold)(ortc_pass_ctx *pc, ortc_node *p,
+                                                              bool *done))
+{
+    ortc_status st = ortc_pass_infer(pc);
+    if (st)
+        return st;
+    for (int i = 0; i < pc->g->n_nodes; i++) {
+        ortc_node *p = pc->g->nodes[i];
+        if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
+            continue;
+        bool done = true, any = false;
+        while (done) {
+            if ((st = fold(pc, p, &done)))
+                return st;
+            any |= done;
+        }
+        if (any)
+            i = -1; /* finalize may have re-sorted: rescan */
+    }
+    return ORTC_STATUS_OK;
+}
+
 void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
 {
     if (ensure_info(pc))
@@ -385,6 +408,12 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
             v->dtype = in->dtype;
     }
     return ORTC_STATUS_OK;
+}
+
+bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p)
+{
+    return p->n_outputs == 1 && p->outputs[0] && p->n_post_ops < ORTC_MAX_POST_OPS &&
+           ortc_pass_node_dtype(pc, p) == ORTC_DTYPE_FLOAT;
 }
 
 ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p)

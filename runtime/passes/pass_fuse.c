@@ -23,8 +23,7 @@ static bool has_sum(const ortc_node *n)
 static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
     *done = false;
-    if (p->n_outputs != 1 || !p->outputs[0] || p->n_post_ops == ORTC_MAX_POST_OPS ||
-        ortc_pass_node_dtype(pc, p) != ORTC_DTYPE_FLOAT)
+    if (!ortc_pass_takes_post_op(pc, p))
         return ORTC_STATUS_OK;
     ortc_value *y = p->outputs[0];
     ortc_node *e = ortc_pass_single_user(y);
@@ -61,21 +60,5 @@ static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 
 ortc_status ortc_pass_fuse(ortc_pass_ctx *pc)
 {
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
-    for (int i = 0; i < pc->g->n_nodes; i++) {
-        ortc_node *p = pc->g->nodes[i];
-        if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
-            continue;
-        bool done = true, any = false;
-        while (done) { /* a chain: Conv -> Add -> Relu */
-            if ((st = fuse_one(pc, p, &done)))
-                return st;
-            any |= done;
-        }
-        if (any)
-            i = -1; /* finalize may have re-sorted: rescan */
-    }
-    return ORTC_STATUS_OK;
+    return ortc_pass_fold_into_producers(pc, fuse_one); /* a chain: Conv -> Add -> Relu */
 }

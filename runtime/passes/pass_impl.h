@@ -62,6 +62,13 @@ void ortc_pass_ctx_free(ortc_pass_ctx *pc);
 /* Relinks and re-sorts the graph after an edit (error names the pass). */
 ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass);
 
+/* Infers shapes, then runs fold(pc, p, &done) on every node p whose op
+ * takes post-ops (ORTC_OP_POST_OPS): again on p while it folds (a chain),
+ * then from the first node again (finalize may have re-sorted). */
+ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
+                                          ortc_status (*fold)(ortc_pass_ctx *pc, ortc_node *p,
+                                                              bool *done));
+
 /* Shape inference: fills pc->info for every value of the top-level graph
  * (constants, inputs with fully static declared shapes, then each node's
  * op->infer when all its inputs are fully known and the inputs infer reads
@@ -120,6 +127,9 @@ void ortc_pass_release_constant(ortc_pass_ctx *pc, ortc_value *v, const ortc_nod
  * input with a known dtype (one type T for inputs and output of these ops;
  * with a symbolic batch only the weights' is known). */
 ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p);
+/* Whether producer p may take one more fused post-op: one output, room
+ * left, float32 (the dtype the post-ops are applied in). */
+bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p);
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 

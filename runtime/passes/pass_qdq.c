@@ -177,7 +177,27 @@ static ortc_status dq_operand_of(qdq_ctx *q, ortc_value *v, dq_operand *d, bool 
     return ORTC_STATUS_OK;
 }
 
-/* The same for a QuantizeLinear node: constant per-tensor parameters. */
+/* The DequantizeLinear operands of n's inputs 0 (with per-tensor
+ * parameters, as the int8 operators take their x / A) and 1 (constant
+ * quantized weights, *wt); *ok when both are. */
+static ortc_status dq_operands(qdq_ctx *q, const ortc_node *n, dq_operand *x, dq_operand *w,
+                               const ortc_tensor **wt, bool *ok)
+{
+    *wt = NULL;
+    ortc_status st = dq_operand_of(q, n->inputs[0], x, ok);
+    if (st || !*ok)
+        return st;
+    if (numel(x->scale_t) != 1) {
+        *ok = false;
+        return ORTC_STATUS_OK;
+    }
+    if ((st = dq_operand_of(q, n->inputs[1], w, ok)) || !*ok || (st = const_of(q, w->q, 0, wt)))
+        return st;
+    *ok = *wt != NULL;
+    return ORTC_STATUS_OK;
+}
+
+/* As dq_operand_of, for a QuantizeLinear node: constant per-tensor parameters. */
 static ortc_status q_params_of(qdq_ctx *q, ortc_node *n, dq_operand *d, bool *ok)
 {
     *ok = false;
@@ -399,11 +419,8 @@ static ortc_status try_conv(qdq_ctx *q, ortc_node *n)
     dq_operand x, w;
     bool ok;
     ortc_status st;
-    if ((st = dq_operand_of(q, n->inputs[0], &x, &ok)) || !ok || numel(x.scale_t) != 1 ||
-        (st = dq_operand_of(q, n->inputs[1], &w, &ok)) || !ok)
-        return st;
     const ortc_tensor *wt, *bt = NULL;
-    if ((st = const_of(q, w.q, 0, &wt)) || !wt || wt->rank < 3)
+    if ((st = dq_operands(q, n, &x, &w, &wt, &ok)) || !ok || wt->rank < 3)
         return st;
     const int64_t m = wt->dims[0], inner = numel(wt) / (m ? m : 1);
     int64_t ns = numel(w.scale_t);
@@ -447,11 +464,8 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
     dq_operand a, b;
     bool ok;
     ortc_status st;
-    if ((st = dq_operand_of(q, n->inputs[0], &a, &ok)) || !ok || numel(a.scale_t) != 1 ||
-        (st = dq_operand_of(q, n->inputs[1], &b, &ok)) || !ok)
-        return st;
     const ortc_tensor *bt, *ct = NULL;
-    if ((st = const_of(q, b.q, 0, &bt)) || !bt || bt->rank != 2)
+    if ((st = dq_operands(q, n, &a, &b, &bt, &ok)) || !ok || bt->rank != 2)
         return st;
     const int64_t kdim = trans_b ? bt->dims[1] : bt->dims[0],
                   ndim = trans_b ? bt->dims[0] : bt->dims[1];

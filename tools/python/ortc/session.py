@@ -477,13 +477,11 @@ class InferenceSession:
                               f"Available providers: '{', '.join(PROVIDERS)}' (ortc runs on "
                               f"the CPU)", stacklevel=3)
 
-    def _bind_feed(self, h, input_feed):
-        """ortc_tensor array in graph-input order for {name: value}, and the
-        objects whose memory it points into (keep them alive until the call
-        returns). Unknown names get ortc's message (ortc_session_input_index)."""
+    def _feed_slots(self, h, input_feed):
+        """(graph-input index, value) for each entry of {name: value};
+        unknown names get ortc's message (ortc_session_input_index), and
+        once all are given, an InvalidArgument naming the missing inputs."""
         n_in = len(self._inputs)
-        tensors = (C.Tensor * max(n_in, 1))()
-        keep = []
         given = [False] * n_in
         for name, value in input_feed.items():
             i = self._in_index.get(name)
@@ -491,7 +489,7 @@ class InferenceSession:
                 idx = ctypes.c_size_t()
                 C.check(C.ortc_session_input_index(h, str(name).encode(), ctypes.byref(idx)))
                 i = idx.value
-            self._bind_input(tensors[i], self._inputs[i], value, keep)
+            yield i, value
             given[i] = True
         if not all(given):
             missing = [self._inputs[i].name for i in range(n_in) if not given[i]]
@@ -499,6 +497,15 @@ class InferenceSession:
                 f"{self._where()}required input{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(m) for m in missing)} missing from the input feed "
                 f"(given: {', '.join(repr(k) for k in input_feed) or 'none'})")
+
+    def _bind_feed(self, h, input_feed):
+        """ortc_tensor array in graph-input order for {name: value}, and the
+        objects whose memory it points into (keep them alive until the call
+        returns); names are checked as _feed_slots says."""
+        tensors = (C.Tensor * max(len(self._inputs), 1))()
+        keep = []
+        for i, value in self._feed_slots(h, input_feed):
+            self._bind_input(tensors[i], self._inputs[i], value, keep)
         return tensors, keep
 
     def _bind_input(self, t, arg, value, keep):
@@ -600,13 +607,8 @@ class InferenceSession:
         n_in, n_out = len(self._inputs), len(self._outputs)
         ins = (C.Any * max(n_in, 1))()
         outs = (C.Any * max(n_out, 1))()
-        keep, given = [], [False] * n_in
-        for name, value in input_feed.items():
-            i = self._in_index.get(name)
-            if i is None:
-                idx = ctypes.c_size_t()
-                C.check(C.ortc_session_input_index(h, str(name).encode(), ctypes.byref(idx)))
-                i = idx.value
+        keep = []
+        for i, value in self._feed_slots(h, input_feed):
             arg, a = self._inputs[i], ins[i]
             if value is None:
                 a.type = C.TYPE_NONE
@@ -622,12 +624,6 @@ class InferenceSession:
             else:
                 a.type = C.TYPE_TENSOR
                 self._bind_input(a.tensor, arg, value, keep)
-            given[i] = True
-        if not all(given):
-            missing = [self._inputs[i].name for i in range(n_in) if not given[i]]
-            raise C.InvalidArgument(f"{self._where()}required inputs "
-                                    f"{', '.join(repr(m) for m in missing)} missing from the "
-                                    f"input feed")
         C.check(C.ortc_session_run_any(h, ins, n_in, outs, n_out))
         results = []
         try:
