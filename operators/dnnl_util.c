@@ -176,6 +176,18 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
     return ORTC_STATUS_OK;
 }
 
+bool ortc_dnnl_bf16_wanted(const ortc_opctx *c)
+{
+    return c->precision == ORTC_PRECISION_BF16 && c->backend;
+}
+
+void ortc_dnnl_md_bf16(dnnl_memory_desc_t *md)
+{
+    /* oneDNN 2.x: strides and blocks count elements, so the element type
+     * alone changes (in 3.x: dnnl_memory_desc_create_with_... again) */
+    md->data_type = dnnl_bf16;
+}
+
 const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd)
 {
     const char *name = NULL;

@@ -11,7 +11,8 @@
  * in prepare; weights fed at run are used plain. 3x3 convolutions with
  * many channels use oneDNN's Winograd algorithm (see conv_winograd_ok),
  * 5x5 ones this project's F(2x2,5x5) kernel (conv_wino5.c, see
- * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c.
+ * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c. In bf16
+ * mode (dnnl_util.h) x and constant weights are bf16, bias and output fp32.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ typedef struct conv_state {
     ortc_wino5 w5;
     ortc_dnnl_io w5_io;
     size_t w5_off;
+    /* bf16 mode: oneDNN has no bf16 kernel (but its reference one) for
+     * this convolution, which is then built in fp32 */
+    bool no_bf16;
 } conv_state;
 
 /* A validated Conv node: window geometry, output channels, groups. */
@@ -310,7 +314,11 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to do */
-    if (conv_wino5_ok(c, &cs))
+    /* bf16 mode: x and constant weights in bf16 (weights converted once
+     * with their reorder below), bias and output fp32; no Winograd (fp32
+     * kernels) */
+    const bool bf16 = ortc_dnnl_bf16_wanted(c) && w->data && !s->no_bf16;
+    if (!bf16 && conv_wino5_ok(c, &cs))
         return conv_wino5_build(c, s, &cs);
     const int nsp = cs.g.nsp;
     const int64_t *ydims = cs.ydims;
@@ -341,6 +349,10 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
                      : ortc_dnnl_md_plain(c, &wwant, wrank, wdims)) ||
         (b && (st = ortc_dnnl_md_plain(c, &bias, 1, &mdim))))
         return st;
+    if (bf16) {
+        ortc_dnnl_md_bf16(&src);
+        ortc_dnnl_md_bf16(&wwant);
+    }
 
     dnnl_dims_t strides, dil, pl, pr;
     for (int i = 0; i < nsp; i++) {
@@ -359,7 +371,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
         return st;
     dnnl_primitive_desc_t pd = NULL, alt = NULL;
     bool unimpl = false, alt_unimpl = false;
-    if (conv_winograd_ok(c, &cs)) {
+    if (!bf16 && conv_winograd_ok(c, &cs)) {
         dnnl_convolution_desc_t wino = desc;
         wino.alg_kind = dnnl_convolution_winograd;
         st = ortc_dnnl_pd_create(c, &pd, &wino, attr, &unimpl); /* NULL: not for this shape */
@@ -383,6 +395,12 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (alt)
         dnnl_primitive_desc_destroy(alt);
     dnnl_primitive_attr_destroy(attr);
+    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+        if (pd) /* no bf16 kernel but oneDNN's reference one */
+            dnnl_primitive_desc_destroy(pd);
+        s->no_bf16 = true;
+        return conv_build(c, state);
+    }
     if (st) {
         if (pd)
             dnnl_primitive_desc_destroy(pd);
@@ -398,6 +416,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     };
     st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, b ? 4 : 3);
     dnnl_primitive_desc_destroy(pd);
+    c->bf16 = bf16 && !st;
     return st;
 }
 
