@@ -298,6 +298,15 @@ static bool conv_is_gemm(const_dnnl_primitive_desc_t pd)
     return strstr(ortc_dnnl_impl_name(pd), "gemm") != NULL;
 }
 
+/* Every spatial dim of the kernel is 1. */
+static bool conv_pointwise(const conv_shape *cs)
+{
+    for (int i = 0; i < cs->g.nsp; i++)
+        if (cs->g.kernel[ortc_win_slot(&cs->g, i)] != 1)
+            return false;
+    return true;
+}
+
 static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const conv_shape *cs)
 {
     return cs->group > 1 && conv_is_gemm(pd);
@@ -379,7 +388,15 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     }
     if (!st && !pd)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
-    if (!st && !unimpl && !blocked_out && (ortc_dnnl_impl_is_ref(pd) || conv_gemm_slow(pd, &cs))) {
+    /* bf16: oneDNN 2.6's im2col + bf16 GEMM with a k x k kernel ran much
+     * slower than its direct bf16 kernel in its own layouts (3x3, 128 ->
+     * 128 channels, 56x56, batch 1, 1 thread, AVX-512 BF16 without AMX:
+     * 16.7-19.7 ms against 10.5-10.9 with the reorders, best of 40 on a
+     * loaded machine); for 1x1 GEMM stayed a little ahead (256 -> 256:
+     * 5.0 ms against 5.4-5.7) */
+    bool bf16_gemm_slow = bf16 && pd && conv_is_gemm(pd) && !conv_pointwise(&cs);
+    if (!st && !unimpl && !blocked_out &&
+        (ortc_dnnl_impl_is_ref(pd) || conv_gemm_slow(pd, &cs) || bf16_gemm_slow)) {
         /* the same with the destination in the primitive's own layout */
         dnnl_convolution_desc_t any_desc = desc;
         st = ortc_dnnl_md_any(c, &any_desc.dst_desc, x->rank, ydims);
