@@ -31,7 +31,8 @@ bool ortc_backend_has_bf16(void);
 
 /* The name of a value's layout for display: "plain", or a blocked layout in
  * oneDNN's notation (outer dims by decreasing stride, a blocked dim in
- * capitals, then the inner blocks: "aBcd16b"). Returns buf. */
+ * capitals, then the inner blocks: "aBcd16b"; " bf16" after it when the
+ * value holds bfloat16). Returns buf. */
 struct ortc_layout;
 const char *ortc_backend_layout_str(const struct ortc_layout *layout, char *buf, size_t len);
 

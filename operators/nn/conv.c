@@ -312,6 +312,26 @@ static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const conv_shape *cs)
     return cs->group > 1 && conv_is_gemm(pd);
 }
 
+/* bf16 mode: whether output 0 may itself be bf16: it stays blocked and
+ * only convolutions read it, as their x, which they would convert to bf16
+ * anyway (so the rounding is the same); each consumer's conversion pass is
+ * saved and the value takes half the bytes. A consumer that runs fp32 after
+ * all converts it back (its reorder from the value's layout). Not with a
+ * fused sum (its summand is fp32, added in the destination). */
+static bool conv_dst_bf16_ok(const ortc_opctx *c)
+{
+    const ortc_value *v = c->node->n_outputs > 0 ? c->node->outputs[0] : NULL;
+    if (!v || v->n_uses < 1 || !ortc_dnnl_out_blocked_ok(c, 0) || ortc_post_ops_has_sum(c->node))
+        return false;
+    for (int u = 0; u < v->n_uses; u++) {
+        const ortc_node *n = v->uses[u].node;
+        if (strcmp(n->op_type, "Conv") ||
+            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")) || v->uses[u].input != 0)
+            return false;
+    }
+    return true;
+}
+
 static ortc_status conv_build(ortc_opctx *c, void *state)
 {
     conv_state *s = state;
@@ -361,6 +381,8 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (bf16) {
         ortc_dnnl_md_bf16(&src);
         ortc_dnnl_md_bf16(&wwant);
+        if (blocked_out && conv_dst_bf16_ok(c))
+            ortc_dnnl_md_bf16(&dst);
     }
 
     dnnl_dims_t strides, dil, pl, pr;

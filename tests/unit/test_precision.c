@@ -273,6 +273,31 @@ START_TEST(bf16_conv)
     uint8_t *bytes = conv_model(&len);
     static const char *const ops[] = {"Conv", "ConvTranspose"};
     check_model_bf16(bytes, len, ops, 2, 3, "Conv 3x3 + Relu, Conv 5x5; ConvTranspose");
+    /* conv1's output feeds only conv2, which reads it in bf16: conv1 writes
+     * it in bf16 (conv.c, conv_dst_bf16_ok); the graph's outputs stay fp32 */
+    ortc_session *s = session(bytes, len, ORTC_PRECISION_BF16, 0);
+    io_set io;
+    io_make(&io, s);
+    run(s, &io);
+    ortc_plan_stats ps;
+    ck_assert_int_eq(ortc_session_plan_stats(s, &ps), ORTC_STATUS_OK);
+    int bf16_values = 0;
+    for (size_t i = 0; i < ps.n_steps; i++) {
+        ortc_plan_step_info si;
+        ortc_plan_value_info vi;
+        ck_assert_int_eq(ortc_session_plan_step(s, i, &si), ORTC_STATUS_OK);
+        ck_assert_int_eq(ortc_session_plan_step_value(s, i, 1, 0, &vi), ORTC_STATUS_OK);
+        bool is_bf16 = strstr(vi.layout, "bf16") != NULL;
+        bf16_values += is_bf16;
+        if (!strcmp(si.node_name, "conv1"))
+            ck_assert_msg(is_bf16, "conv1's output is %s, want a bf16 layout", vi.layout);
+        if (vi.place == ORTC_PLACE_OUTPUT)
+            ck_assert_msg(!strcmp(vi.layout, "plain"), "graph output '%s' is %s", vi.name,
+                          vi.layout);
+    }
+    ck_assert_int_eq(bf16_values, 1);
+    io_free(&io);
+    ortc_session_destroy(s);
     free(bytes);
 }
 END_TEST

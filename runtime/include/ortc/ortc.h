@@ -521,7 +521,8 @@ typedef struct ortc_plan_value_info {
     int rank; /* the logical ONNX shape, whatever the layout */
     int64_t dims[ORTC_MAX_RANK];
     char layout[48]; /* "plain", or the blocked layout the producer chose in
-                        oneDNN's notation ("aBcd16b": dim b blocked by 16) */
+                        oneDNN's notation ("aBcd16b": dim b blocked by 16),
+                        then " bf16" when it holds bfloat16 (bf16 mode) */
     ortc_plan_place place;
     size_t offset; /* ORTC_PLACE_ARENA: bytes from the arena's start */
     size_t bytes;  /* storage in that layout */
