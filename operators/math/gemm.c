@@ -63,7 +63,7 @@ typedef struct mm_state {
      * into scratch at every run (conv16[0]: A, [1]: B; at[i] their offsets);
      * a constant B is packed in bf16 once. no_bf16: oneDNN has no bf16
      * kernel for this product (but its reference one): fp32. */
-    bool bf16, no_bf16;
+    bool no_bf16;
     ortc_dnnl_reorder conv16[2];
     bool has16[2];
     size_t at16[2];
@@ -197,7 +197,7 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
     if (!st)
         st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, d->bias ? 4 : 3);
     dnnl_primitive_desc_destroy(pd);
-    s->bf16 = c->bf16 = bf16 && !st;
+    c->bf16 = bf16 && !st;
     return st;
 }
 
