@@ -44,6 +44,15 @@ void ortc_backend_destroy(struct ortc_backend *be)
     free(be);
 }
 
+bool ortc_backend_has_bf16(void)
+{
+    /* ISA values are cumulative bit sets: avx512_core_amx contains
+     * avx512_core_bf16's bits, avx2_vnni does not */
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    unsigned bf16 = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+    return (isa & bf16) == bf16;
+}
+
 void ortc_backend_enter(struct ortc_backend *be)
 {
     if (be && omp_get_max_threads() != be->threads)

@@ -5,6 +5,8 @@
 #ifndef ORTC_BACKEND_H
 #define ORTC_BACKEND_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "ortc/ortc.h"
 
@@ -23,9 +25,14 @@ ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbu
  * it has none; call under the session's lock. */
 ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err);
 
+/* Whether oneDNN can run bfloat16 kernels on this CPU (its effective ISA
+ * has AVX-512 BF16, or AMX; ONEDNN_MAX_CPU_ISA may lower it). */
+bool ortc_backend_has_bf16(void);
+
 /* The name of a value's layout for display: "plain", or a blocked layout in
  * oneDNN's notation (outer dims by decreasing stride, a blocked dim in
- * capitals, then the inner blocks: "aBcd16b"). Returns buf. */
+ * capitals, then the inner blocks: "aBcd16b"; " bf16" after it when the
+ * value holds bfloat16). Returns buf. */
 struct ortc_layout;
 const char *ortc_backend_layout_str(const struct ortc_layout *layout, char *buf, size_t len);
 

@@ -192,6 +192,8 @@ const char *ortc_backend_layout_str(const ortc_layout *layout, char *buf, size_t
     for (int i = 0; i < bd->inner_nblks; i++)
         ortc_strbuf_append(buf, len, "%lld%c", (long long)bd->inner_blks[i],
                            'a' + (int)bd->inner_idxs[i]);
+    if (md->data_type == dnnl_bf16)
+        ortc_strbuf_append(buf, len, " bf16");
     return buf;
 }
 
@@ -200,7 +202,10 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
     ortc_layout *l = c->out_layout ? c->out_layout[k] : NULL;
     if (!l)
         return ORTC_STATUS_OK;
-    if (ortc_dnnl_md_is_plain(md)) {
+    /* bf16 data for a float32 tensor (bf16 mode) is never plain: plain is
+     * the tensor's own element type */
+    bool bf16_of_f32 = md->data_type == dnnl_bf16 && c->out[k]->dtype == ORTC_DTYPE_FLOAT;
+    if (!bf16_of_f32 && ortc_dnnl_md_is_plain(md)) {
         *l = (ortc_layout){.plain = true, .bytes = ortc_tensor_bytes(c->out[k])};
         return ORTC_STATUS_OK;
     }
@@ -210,6 +215,18 @@ ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_des
                              k);
     *l = (ortc_layout){.plain = false, .bytes = dnnl_memory_desc_get_size(md), .desc = (void *)md};
     return ORTC_STATUS_OK;
+}
+
+bool ortc_dnnl_bf16_wanted(const ortc_opctx *c)
+{
+    return c->precision == ORTC_PRECISION_BF16 && c->backend;
+}
+
+void ortc_dnnl_md_bf16(dnnl_memory_desc_t *md)
+{
+    /* oneDNN 2.x: strides and blocks count elements, so the element type
+     * alone changes (in 3.x: dnnl_memory_desc_create_with_... again) */
+    md->data_type = dnnl_bf16;
 }
 
 const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd)

@@ -86,6 +86,15 @@ bool ortc_dnnl_md_is_plain(const dnnl_memory_desc_t *md);
  * blocked with desc = md (which must live in the op's state until release).
  * A blocked md when out_blocked_ok[k] is false is an internal error. */
 ortc_status ortc_dnnl_set_out_layout(ortc_opctx *c, int k, const dnnl_memory_desc_t *md);
+/* bf16 mode (ortc_options.precision): whether the session asks c's kernel
+ * to compute in bf16 (c->precision; never in reference mode). The op then
+ * describes its source and weights as bf16 (ortc_dnnl_md_bf16), keeps its
+ * destination and bias f32 and checks the chosen implementation: where
+ * oneDNN has only its reference one (or none) the op builds its fp32
+ * kernel instead. On success it sets c->bf16. */
+bool ortc_dnnl_bf16_wanted(const ortc_opctx *c);
+/* The same descriptor with bfloat16 elements (same dims, layout or any). */
+void ortc_dnnl_md_bf16(dnnl_memory_desc_t *md);
 /* The implementation oneDNN chose ("brgconv:avx512_core", "ref:any", ...). */
 const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd);
 /* oneDNN's reference implementations: correct but slow. */

@@ -93,6 +93,16 @@ typedef struct ortc_opctx {
     /* The session's options, for the limits on data-dependent sizes
      * (ortc_op_max_*); NULL: the defaults. */
     const ortc_options *options;
+    /* Set by the runtime before prepare: the precision the session asks of
+     * the ops that offer bf16 (Conv, ConvTranspose, Gemm, MatMul):
+     * ORTC_PRECISION_BF16 only in the plan steps of a bf16 session on a CPU
+     * with oneDNN bf16 kernels (never when folding constants, in graph
+     * passes or in reference mode); FP32 (0) elsewhere. */
+    ortc_precision precision;
+    /* Set by prepare: the kernel computes with bf16 inputs and weights and
+     * fp32 accumulation (profiles and `ortc info` say "bf16"). An op that
+     * cannot (no oneDNN kernel but its reference one) stays fp32. */
+    bool bf16;
 } ortc_opctx;
 
 /* Facts an operator declares in its registry row (ortc_operator.flags). The

@@ -199,6 +199,7 @@ static void ctx_bind(ortc_plan *p, ortc_opctx *c, ortc_node *n, ortc_tensor **pp
     c->runtime = p;
     c->pool = &p->root->pools[0];
     c->options = &s->opts;
+    c->precision = s->precision;
     for (int i = 0; i < n->n_inputs; i++) {
         ortc_value *v = n->inputs[i];
         c->in[i] = v ? &p->tensors[SLOT(p, v)] : NULL;
@@ -242,6 +243,7 @@ static ortc_status fold_node(ortc_session *s, ortc_plan *p, ortc_opctx *c)
         p->tensors[SLOT(p, v)].data = p->owned[SLOT(p, v)];
     }
     ortc_eval_env env = eval_env(s);
+    c->precision = ORTC_PRECISION_FP32; /* constants are computed exactly once: in fp32 */
     ortc_status st = ortc_eval_run(c, &env, NULL);
     for (int k = 0; k < n->n_outputs; k++) {
         ortc_value *v = n->outputs[k];

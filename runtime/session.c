@@ -30,6 +30,41 @@ static void session_log(const ortc_session *s, ortc_log_level level, const char 
     s->opts.log(s->opts.log_user, level, msg);
 }
 
+int ortc_precision_available(int precision)
+{
+    switch (precision) {
+    case ORTC_PRECISION_FP32: return 1;
+    case ORTC_PRECISION_BF16: return ortc_backend_has_bf16() ? 1 : 0;
+    default: return 0;
+    }
+}
+
+/* What plan steps are asked to compute in (ortc_options.precision): bf16
+ * only where oneDNN has bf16 kernels for this CPU and kernels are not the
+ * reference ones; otherwise fp32, said once through the log. */
+static ortc_status session_precision(ortc_session *s)
+{
+    s->precision = ORTC_PRECISION_FP32;
+    switch (s->opts.precision) {
+    case ORTC_PRECISION_FP32: return ORTC_STATUS_OK;
+    case ORTC_PRECISION_BF16:
+        if (s->opts.reference)
+            session_log(s, ORTC_LOG_WARNING,
+                        "precision bf16 ignored: reference kernels compute in fp32");
+        else if (!ortc_precision_available(ORTC_PRECISION_BF16))
+            session_log(s, ORTC_LOG_WARNING,
+                        "precision bf16: this CPU has no bfloat16 support oneDNN can use "
+                        "(AVX-512 BF16 or AMX); running fp32");
+        else
+            s->precision = ORTC_PRECISION_BF16;
+        return ORTC_STATUS_OK;
+    default:
+        return ortc_err_set(&s->err, ORTC_STATUS_INVALID_ARGUMENT,
+                            "options: precision %d is not one of 0 (fp32), 1 (bf16)",
+                            s->opts.precision);
+    }
+}
+
 static bool all_inputs_static(const ortc_session *s)
 {
     const ortc_graph *g = s->model->graph;
@@ -116,7 +151,9 @@ ortc_status ortc_session_create_from_model(ortc_session **out, ortc_model *model
                                                        : s->opts.max_concurrent_runs;
     if (s->max_contexts > ORTC_MAX_CONTEXTS)
         s->max_contexts = ORTC_MAX_CONTEXTS;
-    ortc_status st = ortc_model_resolve(model, &s->err);
+    ortc_status st = session_precision(s);
+    if (!st)
+        st = ortc_model_resolve(model, &s->err);
     if (!st && s->opts.optimize)
         st = ortc_passes_run(model, &s->opts, &s->backend, &s->err);
     if (!st && s->opts.huge_pages)
@@ -440,6 +477,17 @@ size_t ortc_session_plan_buffers(const ortc_session *s, ortc_plan_buffer_info *o
     return n;
 }
 
+/* ortc_plan_step_info.precision of a compiled step. */
+static const char *step_precision(const ortc_step *st)
+{
+    if (st->ctx.bf16 && !st->use_reference)
+        return "bf16";
+    const ortc_tensor *y = st->ctx.n_out > 0 ? st->ctx.out[0] : NULL;
+    if (!y || y->dtype == ORTC_DTYPE_FLOAT || y->dtype == ORTC_DTYPE_UNDEFINED)
+        return "fp32";
+    return ortc_dtype_name(y->dtype);
+}
+
 /* The plan last compiled with step i, under s->lock; sets the error if none. */
 static const ortc_plan *plan_with_step(const ortc_session *s, size_t i)
 {
@@ -472,6 +520,7 @@ ortc_status ortc_session_plan_step(const ortc_session *s, size_t i, ortc_plan_st
             .n_outputs = st->ctx.n_out,
             .view = st->skip,
             .reference = st->use_reference,
+            .precision = step_precision(st),
         };
         for (int k = 0; k < n->n_post_ops; k++) {
             char one[64];
@@ -978,6 +1027,7 @@ size_t ortc_session_profile(const ortc_session *s, ortc_profile_entry *out, size
             .impl = st->use_reference ? "ortc:reference"
                     : st->ctx.impl    ? st->ctx.impl
                                       : "ortc:c",
+            .precision = step_precision(st),
         };
     }
     return n;

@@ -154,6 +154,9 @@ struct ortc_session {
     ortc_options opts;
     struct ortc_backend *backend; /* NULL until first needed */
     ortc_errbuf err;
+    /* what plan steps are asked to compute in: opts.precision where the CPU
+     * and the options allow it, else fp32 (session_precision) */
+    ortc_precision precision;
     bool *key_data_input; /* [n_inputs]: shapes depend on this input's values */
     ortc_plan **plans;
     int n_plans;

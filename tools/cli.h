@@ -52,9 +52,10 @@ typedef struct cli_common {
     /* limits on what only a run reveals (0: the library's defaults) */
     long long max_loop_iterations, max_sequence_length, max_nms_boxes;
     size_t max_dynamic_bytes;
+    int precision; /* --precision fp32|bf16: ortc_options.precision */
 } cli_common;
 
-/* Handles --threads, --reference, --no-optimize, --verbose, --json, --huge-pages,
+/* Handles --threads, --reference, --no-optimize, --precision, --verbose, --json, --huge-pages,
  * --max-tensor-bytes, --max-arena-bytes, --max-dynamic-bytes,
  * --max-loop-iterations, --max-sequence-length, --max-nms-boxes at argv[*i]. 1 if
  * consumed, 0 if not, -1 on a bad value (message printed). */
@@ -69,6 +70,8 @@ int cli_standard_opt(const char *cmd, void (*help)(void), int argc, char **argv,
  * none of them, -2 if its value is missing (usage error printed). */
 int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *const *names, int n,
                  const char **val);
+/* A session log callback printing "ortc: <level>: <message>" to stderr. */
+void cli_log_stderr(void *user, ortc_log_level level, const char *msg);
 /* Creates a session; prints the error and returns NULL on failure. */
 ortc_session *cli_session_create(const char *model_path, const cli_common *c);
 

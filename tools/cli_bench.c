@@ -52,6 +52,7 @@ static void help(void)
            "  --json              print the summary as JSON (keys below)\n"
            "  --reference         plain-C reference kernels (slow; for debugging)\n"
            "  --no-optimize       no graph passes (folding, fusion, ...; for debugging)\n"
+           "  --precision P       fp32 (default) or bf16 (ortc run --help)\n"
            "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
            "  --huge-pages        weights on transparent huge pages (ortc run --help)\n"
            "  --verbose           log compilation details to stderr\n"
@@ -65,14 +66,17 @@ static void help(void)
            "2*MACs/time for Conv, ConvTranspose, Gemm and MatMul. kernel (impl) is what\n"
            "the step ran: oneDNN's implementation (brgconv:avx512_core, jit:uni,\n"
            "ref:any for its slow reference ones, ...) or ortc:<kernel> (ortc:c plain C,\n"
-           "ortc:reference a reference kernel).\n"
+           "ortc:reference a reference kernel); prec what it computed in: bf16 (bf16\n"
+           "inputs and weights, fp32 accumulation; --precision bf16), fp32, or the\n"
+           "element type of its output for other steps.\n"
            "\n"
            "--json keys: model, threads, batch, seed, inputs [{name, dtype, shape,\n"
            "  source}], session_create_ms, plan_compile_ms, first_run_ms, warmup_runs,\n"
            "  timed_runs, timed_seconds, latency_ms {min, p50, p90, p99, max, mean},\n"
            "  throughput_items_per_s, peak_rss_bytes, weights_bytes, arena_bytes,\n"
            "  scratch_bytes, steps, profile {runs, mean_run_ms, nodes [{node, op, ms,\n"
-           "  share_percent, flops, gflops_per_s, impl}]} (null when there are no profiled\n"
+           "  share_percent, flops, gflops_per_s, impl, precision}]} (null when there are no "
+           "profiled\n"
            "  runs), trace (the file, or null)\n");
 }
 
@@ -538,6 +542,8 @@ static int profiled_runs(const bench_args *a, ortc_session *s, ortc_tensor *in, 
                 json_string(f, e->op_type);
                 fputs(",\"impl\":", f);
                 json_string(f, e->impl ? e->impl : "");
+                fputs(",\"precision\":", f);
+                json_string(f, e->precision ? e->precision : "");
                 fprintf(f, ",\"run\":%ld,\"step\":%zu,\"shapes\":{\"inputs\":[", k, i);
                 for (int j = 0; j < e->n_inputs; j++) {
                     if (j)
@@ -637,6 +643,7 @@ static void print_json(const bench_args *a, ortc_session *s, const bench_input *
                                     total > 0 ? 100 * r->node_ms[i] / total : 0);
             cJSON_AddNumberToObject(x, "flops", e->flops);
             cJSON_AddStringToObject(x, "impl", e->impl ? e->impl : "");
+            cJSON_AddStringToObject(x, "precision", e->precision ? e->precision : "");
             if (e->flops > 0 && r->node_ms[i] > 0)
                 cJSON_AddNumberToObject(x, "gflops_per_s", e->flops / r->node_ms[i] / 1e6);
             else
@@ -696,7 +703,8 @@ static void print_text(const bench_args *a, ortc_session *s, const bench_input *
     printf("profile      %ld profiled runs after the timed ones: %.3f ms per run, of which "
            "%.3f ms in %zu steps\n",
            r->prof_runs, r->prof_mean_run_ms, total, r->n_nodes);
-    printf("  %-*s  %-16s %10s %7s %9s  %s\n", w, "node", "op", "ms", "share", "GFLOP/s", "kernel");
+    printf("  %-*s  %-16s %10s %7s %9s  %-5s %s\n", w, "node", "op", "ms", "share", "GFLOP/s",
+           "prec", "kernel");
     for (size_t i = 0; i < r->n_nodes; i++) {
         const ortc_profile_entry *e = &r->nodes[i];
         const char *name = e->node_name[0] ? e->node_name : "(unnamed)";
@@ -711,7 +719,7 @@ static void print_text(const bench_args *a, ortc_session *s, const bench_input *
             printf(" %9.1f", e->flops / r->node_ms[i] / 1e6);
         else
             printf(" %9s", "");
-        printf("  %s\n", e->impl ? e->impl : "");
+        printf("  %-5s %s\n", e->precision ? e->precision : "", e->impl ? e->impl : "");
     }
     if (a->trace)
         printf("trace        %s (%ld runs x %zu events)\n", a->trace, r->prof_runs, r->n_nodes);

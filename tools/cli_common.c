@@ -140,6 +140,22 @@ int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c
             return 1;
         }
     }
+    int rp = cli_opt_value(argc, argv, i, "--precision", &val);
+    if (rp < 0) {
+        cli_usage_error(cmd, "--precision needs a value (fp32 or bf16)");
+        return -1;
+    }
+    if (rp > 0) {
+        if (!strcmp(val, "fp32"))
+            c->precision = ORTC_PRECISION_FP32;
+        else if (!strcmp(val, "bf16"))
+            c->precision = ORTC_PRECISION_BF16;
+        else {
+            cli_usage_error(cmd, "--precision: '%s' is not fp32 or bf16", val);
+            return -1;
+        }
+        return 1;
+    }
     int r = cli_opt_value(argc, argv, i, "--threads", &val);
     if (r < 0) {
         cli_usage_error(cmd, "--threads needs a value");
@@ -197,7 +213,7 @@ int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *con
     return -1;
 }
 
-static void log_to_stderr(void *user, ortc_log_level level, const char *msg)
+void cli_log_stderr(void *user, ortc_log_level level, const char *msg)
 {
     (void)user;
     static const char *names[] = {"error", "warning", "info", "debug"};
@@ -218,7 +234,8 @@ ortc_session *cli_session_create(const char *model_path, const cli_common *c)
     opt.max_nms_boxes = c->max_nms_boxes;
     opt.max_dynamic_bytes = c->max_dynamic_bytes;
     opt.huge_pages = c->huge_pages;
-    opt.log = log_to_stderr;
+    opt.precision = c->precision;
+    opt.log = cli_log_stderr;
     opt.log_level = c->verbose ? ORTC_LOG_INFO : ORTC_LOG_WARNING;
     ortc_session *s = NULL;
     if (ortc_session_create(&s, model_path, &opt) != ORTC_STATUS_OK) {

@@ -35,6 +35,8 @@ static void help(void)
            "  --passes      show the graph (node, op, inputs -> outputs, shapes) before and\n"
            "                after the graph passes, and what each pass changed\n"
            "  --threads N   kernel threads used when compiling the plan\n"
+           "  --precision P fp32 (default) or bf16 (ortc run --help): the plan's steps say\n"
+           "                what each computes in\n"
            "  --max-tensor-bytes B, --max-arena-bytes B   memory limits (ortc run --help)\n"
            "  --json        print as JSON\n");
 }
@@ -124,6 +126,80 @@ static void collect_pass_line(void *user, ortc_log_level level, const char *msg)
 static double mib(size_t b)
 {
     return (double)b / (1024.0 * 1024.0);
+}
+
+static const char *precision_name(int precision)
+{
+    return precision == ORTC_PRECISION_BF16 ? "bf16" : "fp32";
+}
+
+/* "precision: requested bf16; steps: bf16 8 (Conv 5, Gemm 3), fp32 12" */
+static void precision_text(const ortc_session *s, int requested)
+{
+    ortc_plan_stats ps;
+    if (ortc_session_plan_stats(s, &ps))
+        return;
+    printf("precision: requested %s; steps:", precision_name(requested));
+    /* each distinct precision in step order, with its count; the ops of
+     * bf16 steps named */
+    const char *seen[16];
+    int n_seen = 0;
+    for (size_t i = 0; i < ps.n_steps; i++) {
+        ortc_plan_step_info si;
+        if (ortc_session_plan_step(s, i, &si) || !si.precision)
+            continue;
+        bool known = false;
+        for (int k = 0; k < n_seen; k++)
+            known |= !strcmp(seen[k], si.precision);
+        if (known || n_seen == 16)
+            continue;
+        seen[n_seen++] = si.precision;
+        size_t count = 0;
+        op_count ops[32];
+        int n_ops = 0;
+        for (size_t j = i; j < ps.n_steps; j++) {
+            ortc_plan_step_info sj;
+            if (ortc_session_plan_step(s, j, &sj) || !sj.precision ||
+                strcmp(sj.precision, si.precision))
+                continue;
+            count++;
+            int k = 0;
+            while (k < n_ops && strcmp(ops[k].op, sj.op_type))
+                k++;
+            if (k == n_ops && n_ops < 32)
+                ops[n_ops++] = (op_count){sj.op_type, sj.domain, 0};
+            if (k < n_ops)
+                ops[k].count++;
+        }
+        printf("%s %s %zu", n_seen > 1 ? "," : "", si.precision, count);
+        if (!strcmp(si.precision, "bf16")) {
+            for (int k = 0; k < n_ops; k++)
+                printf("%s%s %d", k ? ", " : " (", ops[k].op, ops[k].count);
+            printf(")");
+        }
+    }
+    printf("\n");
+}
+
+/* "precision": {"requested": "bf16", "steps": [{"node", "op", "precision"}]} */
+static void precision_json(cJSON *o, const ortc_session *s, int requested)
+{
+    ortc_plan_stats ps;
+    if (ortc_session_plan_stats(s, &ps))
+        return;
+    cJSON *p = cJSON_AddObjectToObject(o, "precision");
+    cJSON_AddStringToObject(p, "requested", precision_name(requested));
+    cJSON *arr = cJSON_AddArrayToObject(p, "steps");
+    for (size_t i = 0; arr && i < ps.n_steps; i++) {
+        ortc_plan_step_info si;
+        if (ortc_session_plan_step(s, i, &si))
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "node", si.node_name);
+        cJSON_AddStringToObject(e, "op", si.op_type);
+        cJSON_AddStringToObject(e, "precision", si.precision ? si.precision : "");
+        cJSON_AddItemToArray(arr, e);
+    }
 }
 
 int cli_info(int argc, char **argv)
@@ -331,10 +407,13 @@ int cli_info(int argc, char **argv)
         opt.threads = common.threads;
         opt.optimize = !common.no_optimize;
         opt.reference = common.reference;
+        opt.precision = common.precision;
         if (show_passes) {
             opt.log = collect_pass_line;
             opt.log_user = &passes;
             opt.log_level = ORTC_LOG_DEBUG;
+        } else {
+            opt.log = cli_log_stderr; /* warnings (bf16 unavailable, ...) */
         }
         if (ortc_session_create_from_model(&s, m, &opt))
             snprintf(plan_note, sizeof plan_note, "%s", ortc_last_error());
@@ -380,6 +459,8 @@ int cli_info(int argc, char **argv)
         } else {
             cJSON_AddStringToObject(o, "memory_plan_error", plan_note);
         }
+        if (have_plan)
+            precision_json(o, s, common.precision);
         if (show_passes) {
             cJSON *arr = cJSON_AddArrayToObject(o, "passes");
             for (size_t k = 0; k < passes.n; k++)
@@ -407,6 +488,7 @@ int cli_info(int argc, char **argv)
                 printf(", ...");
         }
         printf("\n");
+        precision_text(s, common.precision);
     } else {
         printf("memory plan: %s\n", plan_note);
     }

@@ -96,6 +96,9 @@ static void help(void)
            "  --json FILE        write a machine-readable report\n"
            "  --timeout S        seconds per test before it counts as a hang (default 120)\n"
            "  --threads N        kernel threads per test\n"
+           "  --precision P      fp32 (default) or bf16 (ortc run --help); bf16 rounds\n"
+           "                     inputs and weights to 8 significant bits, so pass a\n"
+           "                     tolerance to match (e.g. --rtol 2e-2 --atol 1e-3)\n"
            "  --quiet            print only failures and the summary\n");
 }
 
@@ -713,8 +716,8 @@ static void run_data_sets(const char *dir, ortc_session *s, const ortc_value_inf
     free(sets);
 }
 
-static void run_one(const char *dir, int threads, double rtol, double atol, stat_check check,
-                    wire_result *r)
+static void run_one(const char *dir, int threads, int precision, double rtol, double atol,
+                    stat_check check, wire_result *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = R_PASS;
@@ -771,6 +774,7 @@ static void run_one(const char *dir, int threads, double rtol, double atol, stat
     ortc_options opt;
     ortc_options_init(&opt);
     opt.threads = threads;
+    opt.precision = precision;
     ortc_session *s = NULL;
     /* the session owns the model from here; infos stay valid while it lives */
     st = ortc_session_create_from_model(&s, m, &opt);
@@ -814,7 +818,7 @@ static void run_isolated(const test_args *a, const char *dir, double rtol, doubl
     if (pid == 0) {
         close(fds[0]);
         wire_result res;
-        run_one(dir, a->common.threads, rtol, atol, check, &res);
+        run_one(dir, a->common.threads, a->common.precision, rtol, atol, check, &res);
         const char *p = (const char *)&res;
         size_t left = sizeof res;
         while (left) {
@@ -1122,6 +1126,9 @@ int cli_test(int argc, char **argv)
         free(dirs);
         return cli_error("no tests found%s", a.n_filters ? " (check --filter)" : "");
     }
+    if (a.common.precision && !ortc_precision_available(a.common.precision))
+        fprintf(stderr, "ortc: warning: precision bf16: this CPU has no bfloat16 support oneDNN "
+                        "can use (AVX-512 BF16 or AMX); the tests run fp32\n");
     test_result *res = calloc(n, sizeof *res);
     if (!res)
         return cli_error("out of memory");

@@ -18,7 +18,9 @@
  * on the model's bytes through strides or on weights packed once in
  * prepare. A constant C that is one row becomes the bias (no per-run copy).
  * Other cases run oneDNN's matmul with C copied into the output and added
- * by a sum post-op.
+ * by a sum post-op. In bf16 mode (dnnl_util.h) every product is oneDNN's
+ * matmul on bf16 operands: a constant B packed once, A (and a B fed at run)
+ * converted into scratch at every run; bias and output fp32.
  */
 #include <omp.h>
 #include <stdlib.h>
@@ -58,6 +60,14 @@ typedef struct mm_state {
     size_t nz_off;
     int64_t m, n, k;
     float alpha;
+    /* bf16 mode (dnnl_util.h): A, and B when it is not constant, converted
+     * into scratch at every run (conv16[0]: A, [1]: B; at[i] their offsets);
+     * a constant B is packed in bf16 once. no_bf16: oneDNN has no bf16
+     * kernel for this product (but its reference one): fp32. */
+    bool no_bf16;
+    ortc_dnnl_reorder conv16[2];
+    bool has16[2];
+    size_t at16[2];
 } mm_state;
 
 static const char *in_name(const ortc_opctx *c, int i)
@@ -76,10 +86,52 @@ typedef struct mm_desc {
     const float *bias;  /* NULL: none; else (N) added before post-ops */
 } mm_desc;
 
-/* Builds s->prim (a oneDNN matmul) from d plus the node's fused post-ops. */
+/* bf16 mode: operands (0: A, 1: B; from[i] NULL: not converted) whose
+ * data lies as from[i] (f32) are read as the dense bf16 copies to[i] in
+ * scratch: the buffers, then the conversions (their scratchpads after the
+ * buffers), and args[i] reads scratch. */
+static ortc_status mm_bf16_operands(ortc_opctx *c, mm_state *s, const dnnl_memory_desc_t *from[2],
+                                    const dnnl_memory_desc_t *to[2], ortc_dnnl_arg *args[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (from[i])
+            s->at16[i] = ortc_dnnl_prim_scratch(c, &s->prim, dnnl_memory_desc_get_size(to[i]));
+    for (int i = 0; i < 2; i++) {
+        if (!from[i])
+            continue;
+        ortc_status st = ortc_dnnl_reorder_init(c, &s->conv16[i], from[i], to[i], s->prim.used);
+        if (st)
+            return st;
+        s->has16[i] = true;
+        *args[i] = ORTC_DNNL_SCRATCH(args[i]->arg, s->at16[i]);
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Runs the bf16 conversions of the operands (bf16 mode). */
+static ortc_status mm_bf16_run(ortc_opctx *c, mm_state *s)
+{
+    for (int i = 0; i < 2; i++) {
+        ortc_status st;
+        if (s->has16[i] && (st = ortc_dnnl_reorder_run(c, &s->conv16[i], c->in[i]->data,
+                                                       ortc_dnnl_scratch_at(c, s->at16[i]))))
+            return st;
+    }
+    return ORTC_STATUS_OK;
+}
+
+static void mm_bf16_free(mm_state *s)
+{
+    for (int i = 0; i < 2; i++)
+        ortc_dnnl_reorder_free(&s->conv16[i]);
+}
+
+/* Builds s->prim (a oneDNN matmul) from d plus the node's fused post-ops;
+ * in bf16 mode with bf16 A and B where oneDNN has a bf16 kernel. */
 static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
 {
     const int r = d->rank;
+    const bool bf16 = ortc_dnnl_bf16_wanted(c) && !s->no_bf16;
     dnnl_memory_desc_t amd, bmd, bwant, ymd, biasmd;
     ortc_status st;
     int64_t n = d->ydims[r - 1];
@@ -96,25 +148,57 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
         (st = ortc_dnnl_md_plain(c, &biasmd, r, bias_dims)))
         return st;
     bwant = bmd;
-    if (d->bconst && d->pack_b && (st = ortc_dnnl_md_any(c, &bwant, r, d->bdims)))
+    /* bf16: a constant B always packed (converted once), in bf16 */
+    if (d->bconst && (d->pack_b || bf16) && (st = ortc_dnnl_md_any(c, &bwant, r, d->bdims)))
         return st;
+    ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &bmd),
+        ORTC_DNNL_DATA(DNNL_ARG_BIAS, d->bias),
+    };
+    /* bf16: A and a B fed at run as dense bf16 copies; a constant B as
+     * bwant in bf16 */
+    dnnl_memory_desc_t a16 = amd, b16 = bwant;
+    if (bf16 && ((st = ortc_dnnl_md_plain(c, &a16, r, d->adims)) ||
+                 (!d->bconst && (st = ortc_dnnl_md_plain(c, &b16, r, d->bdims)))))
+        return st;
+    if (bf16) {
+        ortc_dnnl_md_bf16(&a16);
+        ortc_dnnl_md_bf16(&b16);
+    }
     dnnl_matmul_desc_t desc;
-    DNNL_CHECK(c, dnnl_matmul_desc_init(&desc, &amd, &bwant, d->bias ? &biasmd : NULL, &ymd));
+    DNNL_CHECK(c, dnnl_matmul_desc_init(&desc, &a16, &b16, d->bias ? &biasmd : NULL, &ymd));
     dnnl_primitive_attr_t attr;
     if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, d->first_sum)))
         return st;
     if (d->alpha != 1.0f)
         st = ortc_dnnl_attr_scale(c, attr, d->alpha);
     s->bias_data = d->bias;
-    const ortc_dnnl_arg args[] = {
-        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
-        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
-        ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &bmd),
-        ORTC_DNNL_DATA(DNNL_ARG_BIAS, d->bias),
-    };
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
     if (!st)
-        st = ortc_dnnl_prim_create(c, &s->prim, &desc, attr, args, d->bias ? 4 : 3);
+        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
+    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+        if (pd) /* no bf16 kernel but oneDNN's reference one */
+            dnnl_primitive_desc_destroy(pd);
+        s->no_bf16 = true;
+        return mm_build(c, s, d);
+    }
+    if (st || unimpl)
+        return st ? st : ortc_dnnl_prim_use_ref(c, &s->prim);
+    /* the operands as the kernel reads them: dense bf16 copies in scratch
+     * (a constant B is the packed weights instead) */
+    if (bf16) {
+        const dnnl_memory_desc_t *from[2] = {&amd, d->bconst ? NULL : &bmd}, *to[2] = {&a16, &b16};
+        ortc_dnnl_arg *conv[2] = {&args[0], &args[2]};
+        st = mm_bf16_operands(c, s, from, to, conv);
+    }
+    if (!st)
+        st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, d->bias ? 4 : 3);
+    dnnl_primitive_desc_destroy(pd);
+    c->bf16 = bf16 && !st;
     return st;
 }
 
@@ -262,8 +346,10 @@ static bool all_finite(const float *w, int64_t count)
 static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, int64_t n,
                             bool b_is_nk, const float *bias, float alpha)
 {
-    s->gemv = b_is_nk && m <= FC_GEMV_MAX_ROWS;
-    s->axpy = !b_is_nk && m == 1 && k <= INT32_MAX;
+    /* bf16 mode: oneDNN's bf16 matmul over weights packed in bf16 */
+    bool bf16 = ortc_dnnl_bf16_wanted(c);
+    s->gemv = !bf16 && b_is_nk && m <= FC_GEMV_MAX_ROWS;
+    s->axpy = !bf16 && !b_is_nk && m == 1 && k <= INT32_MAX;
     if (s->gemv || s->axpy) { /* plain C over the model's bytes */
         s->m = m;
         s->n = n;
@@ -299,6 +385,7 @@ static void mm_release(ortc_opctx *c)
     if (!s)
         return;
     ortc_dnnl_prim_free(&s->prim);
+    mm_bf16_free(s);
     free(s->bias_owned);
     free(s);
     c->state = NULL;
@@ -493,6 +580,8 @@ static ortc_status gemm_run(ortc_opctx *c)
             for (int64_t j = 0; j < n; j++)
                 y[i * n + j] = cv[i * s0 + j * s1];
     }
+    if ((st = mm_bf16_run(c, s)))
+        return st;
     return ortc_dnnl_prim_run(c, &s->prim);
 }
 
@@ -595,6 +684,8 @@ static ortc_status matmul_run(ortc_opctx *c)
     mm_state *s = c->state;
     ortc_status st;
     if (mm_run_other(c, s, matmul_reference, &st))
+        return st;
+    if ((st = mm_bf16_run(c, s)))
         return st;
     return ortc_dnnl_prim_run(c, &s->prim);
 }

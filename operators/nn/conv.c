@@ -11,7 +11,8 @@
  * in prepare; weights fed at run are used plain. 3x3 convolutions with
  * many channels use oneDNN's Winograd algorithm (see conv_winograd_ok),
  * 5x5 ones this project's F(2x2,5x5) kernel (conv_wino5.c, see
- * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c.
+ * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c. In bf16
+ * mode (dnnl_util.h) x and constant weights are bf16, bias and output fp32.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ typedef struct conv_state {
     ortc_wino5 w5;
     ortc_dnnl_io w5_io;
     size_t w5_off;
+    /* bf16 mode: oneDNN has no bf16 kernel (but its reference one) for
+     * this convolution, which is then built in fp32 */
+    bool no_bf16;
 } conv_state;
 
 /* A validated Conv node: window geometry, output channels, groups. */
@@ -230,9 +234,38 @@ static bool conv_is_gemm(const_dnnl_primitive_desc_t pd)
     return strstr(ortc_dnnl_impl_name(pd), "gemm") != NULL;
 }
 
+/* Every spatial dim of the kernel is 1. */
+static bool conv_pointwise(const ortc_conv_geom *cs)
+{
+    for (int i = 0; i < cs->g.nsp; i++)
+        if (cs->g.kernel[ortc_win_slot(&cs->g, i)] != 1)
+            return false;
+    return true;
+}
+
 static bool conv_gemm_slow(const_dnnl_primitive_desc_t pd, const ortc_conv_geom *cs)
 {
     return cs->group > 1 && conv_is_gemm(pd);
+}
+
+/* bf16 mode: whether output 0 may itself be bf16: it stays blocked and
+ * only convolutions read it, as their x, which they would convert to bf16
+ * anyway (so the rounding is the same); each consumer's conversion pass is
+ * saved and the value takes half the bytes. A consumer that runs fp32 after
+ * all converts it back (its reorder from the value's layout). Not with a
+ * fused sum (its summand is fp32, added in the destination). */
+static bool conv_dst_bf16_ok(const ortc_opctx *c)
+{
+    const ortc_value *v = c->node->n_outputs > 0 ? c->node->outputs[0] : NULL;
+    if (!v || v->n_uses < 1 || !ortc_dnnl_out_blocked_ok(c, 0) || ortc_post_ops_has_sum(c->node))
+        return false;
+    for (int u = 0; u < v->n_uses; u++) {
+        const ortc_node *n = v->uses[u].node;
+        if (strcmp(n->op_type, "Conv") ||
+            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")) || v->uses[u].input != 0)
+            return false;
+    }
+    return true;
 }
 
 static ortc_status conv_build(ortc_opctx *c, void *state)
@@ -246,7 +279,11 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to do */
-    if (conv_wino5_ok(c, &cs))
+    /* bf16 mode: x and constant weights in bf16 (weights converted once
+     * with their reorder below), bias and output fp32; no Winograd (fp32
+     * kernels) */
+    const bool bf16 = ortc_dnnl_bf16_wanted(c) && w->data && !s->no_bf16;
+    if (!bf16 && conv_wino5_ok(c, &cs))
         return conv_wino5_build(c, s, &cs);
     const int64_t *ydims = cs.ydims;
     int64_t wdims[ORTC_MAX_RANK + 1];
@@ -276,6 +313,12 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
                      : ortc_dnnl_md_plain(c, &wwant, wrank, wdims)) ||
         (b && (st = ortc_dnnl_md_plain(c, &bias, 1, &mdim))))
         return st;
+    if (bf16) {
+        ortc_dnnl_md_bf16(&src);
+        ortc_dnnl_md_bf16(&wwant);
+        if (blocked_out && conv_dst_bf16_ok(c))
+            ortc_dnnl_md_bf16(&dst);
+    }
 
     dnnl_dims_t strides, dil, pl, pr;
     ortc_window_dnnl_dims(&cs.g, strides, dil, pl, pr);
@@ -288,7 +331,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
         return st;
     dnnl_primitive_desc_t pd = NULL, alt = NULL;
     bool unimpl = false, alt_unimpl = false;
-    if (conv_winograd_ok(c, &cs)) {
+    if (!bf16 && conv_winograd_ok(c, &cs)) {
         dnnl_convolution_desc_t wino = desc;
         wino.alg_kind = dnnl_convolution_winograd;
         st = ortc_dnnl_pd_create(c, &pd, &wino, attr, &unimpl); /* NULL: not for this shape */
@@ -296,7 +339,15 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     }
     if (!st && !pd)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
-    if (!st && !unimpl && !blocked_out && (ortc_dnnl_impl_is_ref(pd) || conv_gemm_slow(pd, &cs))) {
+    /* bf16: oneDNN 2.6's im2col + bf16 GEMM with a k x k kernel ran much
+     * slower than its direct bf16 kernel in its own layouts (3x3, 128 ->
+     * 128 channels, 56x56, batch 1, 1 thread, AVX-512 BF16 without AMX:
+     * 16.7-19.7 ms against 10.5-10.9 with the reorders, best of 40 on a
+     * loaded machine); for 1x1 GEMM stayed a little ahead (256 -> 256:
+     * 5.0 ms against 5.4-5.7) */
+    bool bf16_gemm_slow = bf16 && pd && conv_is_gemm(pd) && !conv_pointwise(&cs);
+    if (!st && !unimpl && !blocked_out &&
+        (ortc_dnnl_impl_is_ref(pd) || conv_gemm_slow(pd, &cs) || bf16_gemm_slow)) {
         /* the same with the destination in the primitive's own layout */
         dnnl_convolution_desc_t any_desc = desc;
         st = ortc_dnnl_md_any(c, &any_desc.dst_desc, x->rank, ydims);
@@ -312,6 +363,12 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (alt)
         dnnl_primitive_desc_destroy(alt);
     dnnl_primitive_attr_destroy(attr);
+    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+        if (pd) /* no bf16 kernel but oneDNN's reference one */
+            dnnl_primitive_desc_destroy(pd);
+        s->no_bf16 = true;
+        return conv_build(c, state);
+    }
     if (st) {
         if (pd)
             dnnl_primitive_desc_destroy(pd);
@@ -327,6 +384,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     };
     st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, b ? 4 : 3);
     dnnl_primitive_desc_destroy(pd);
+    c->bf16 = bf16 && !st;
     return st;
 }
 

@@ -5,7 +5,10 @@
  * negatively, which oneDNN rejects), and the fused post-ops of
  * operator.h (oneDNN post-ops; "sum" reads input 3). Constant weights are
  * reordered once in prepare; weights fed at run are described to oneDNN in
- * ONNX's own (C, M/group, k...) layout. No float16/double.
+ * ONNX's own (C, M/group, k...) layout. No float16/double. In bf16 mode
+ * (dnnl_util.h) x and constant weights are bf16 in the primitive's chosen
+ * layouts (x reordered into scratch, the output computed in its layout and
+ * reordered where it must be plain), bias and output fp32.
  */
 #include <string.h>
 
@@ -343,9 +346,17 @@ static ortc_status weights_md(ortc_opctx *c, const deconv_geom *g, bool any, dnn
     return any ? ortc_dnnl_md_any(c, md, r, dims) : ortc_dnnl_md_strided(c, md, r, dims, strides);
 }
 
+/* The primitive, and in bf16 mode whether oneDNN has no bf16 kernel (but
+ * its reference one) for this node, which is then built in fp32. */
+typedef struct deconv_state {
+    ortc_dnnl_prim prim; /* first: ortc_dnnl_prim_release frees the state */
+    bool no_bf16;
+} deconv_state;
+
 static ortc_status deconv_build(ortc_opctx *c, void *state)
 {
-    ortc_dnnl_prim *p = state;
+    deconv_state *s = state;
+    ortc_dnnl_prim *p = &s->prim;
     deconv_geom g;
     ortc_status st = deconv_check(c, &g);
     if (st)
@@ -361,12 +372,21 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     dnnl_memory_desc_t src, dst, wuser, wwant, bias;
     int64_t mdim = g.m;
     bool wconst = w->data != NULL;
-    if ((st = ortc_dnnl_md_plain(c, &src, x->rank, x->dims)) ||
-        (st = ortc_dnnl_md_plain(c, &dst, x->rank, ydims)) ||
+    /* bf16: x (any layout) and constant weights in bf16, dst f32 in the
+     * primitive's layout */
+    const bool bf16 = ortc_dnnl_bf16_wanted(c) && wconst && !s->no_bf16;
+    if ((st = bf16 ? ortc_dnnl_md_any(c, &src, x->rank, x->dims)
+                   : ortc_dnnl_md_plain(c, &src, x->rank, x->dims)) ||
+        (st = bf16 ? ortc_dnnl_md_any(c, &dst, x->rank, ydims)
+                   : ortc_dnnl_md_plain(c, &dst, x->rank, ydims)) ||
         (st = weights_md(c, &g, false, &wuser)) ||
         (st = wconst ? weights_md(c, &g, true, &wwant) : weights_md(c, &g, false, &wwant)) ||
         (b && (st = ortc_dnnl_md_plain(c, &bias, 1, &mdim))))
         return st;
+    if (bf16) {
+        ortc_dnnl_md_bf16(&src);
+        ortc_dnnl_md_bf16(&wwant);
+    }
     /* oneDNN's dst size is (in - 1) * stride + extent - pad_l - pad_r, so
      * output_padding comes off the right pad (which may go negative). */
     dnnl_dims_t strides, dil, pl, pr;
@@ -391,19 +411,37 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     if ((st = ortc_dnnl_prim_attr(c, p, &attr, 0.0f)))
         return st;
     const ortc_dnnl_arg args[] = {
-        ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
+        bf16 ? ORTC_DNNL_IN_ANY(DNNL_ARG_SRC, 0) : ORTC_DNNL_IN(DNNL_ARG_SRC, 0),
         ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
         ORTC_DNNL_WEIGHTS(DNNL_ARG_WEIGHTS, 1, &wuser),
         ORTC_DNNL_IN(DNNL_ARG_BIAS, 2),
     };
-    st = ortc_dnnl_prim_create(c, p, &desc, attr, args, b ? 4 : 3);
+    if (!bf16) {
+        st = ortc_dnnl_prim_create(c, p, &desc, attr, args, b ? 4 : 3);
+        dnnl_primitive_attr_destroy(attr);
+        return st;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
+    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
+    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+        if (pd) /* no bf16 kernel but oneDNN's reference one */
+            dnnl_primitive_desc_destroy(pd);
+        s->no_bf16 = true;
+        return deconv_build(c, state);
+    }
+    if (st)
+        return st;
+    st = ortc_dnnl_prim_bind(c, p, pd, args, b ? 4 : 3);
+    dnnl_primitive_desc_destroy(pd);
+    c->bf16 = !st;
     return st;
 }
 
 static ortc_status deconv_prepare(ortc_opctx *c)
 {
-    return ortc_dnnl_prim_prepare(c, sizeof(ortc_dnnl_prim), deconv_build, NULL);
+    return ortc_dnnl_prim_prepare(c, sizeof(deconv_state), deconv_build, NULL);
 }
 
 /* Every input element scatters into M/group output channels x the kernel

@@ -47,7 +47,7 @@ TOP_KEYS = {"model", "threads", "batch", "seed", "inputs", "session_create_ms",
 INPUT_KEYS = {"name", "dtype", "shape", "source"}
 LATENCY_KEYS = {"min", "p50", "p90", "p99", "max", "mean"}
 PROFILE_KEYS = {"runs", "mean_run_ms", "nodes"}
-NODE_KEYS = {"node", "op", "ms", "share_percent", "flops", "gflops_per_s", "impl"}
+NODE_KEYS = {"node", "op", "ms", "share_percent", "flops", "gflops_per_s", "impl", "precision"}
 
 
 class Failed(Exception):
@@ -240,6 +240,10 @@ def check_json(r, model, onnx_nodes, init_bytes, trace):
         if n["op"] in ("Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "LRN"):
             check(not n["impl"].startswith("ref") and n["impl"] != "ortc:reference",
                   f"node '{n['node']}' ({n['op']}) ran a reference kernel: {n['impl']}")
+            # the default precision: float32 steps say so (--precision bf16 is
+            # tests/unit/test_precision.c's and models.fashion_alexnet_bf16's)
+            check(n["precision"] == "fp32",
+                  f"node '{n['node']}' ({n['op']}) computed in {n['precision']!r}, want fp32")
     check(abs(share - 100) < 1e-6 or total == 0, f"shares sum to {share}%")
     convs = [o["name"] for o in onnx_nodes if o["op"] in ("Conv", "Gemm")]
     check(all(c in {n["node"] for n in nodes} for c in convs),

@@ -8,6 +8,13 @@
                     nn.LocalResponseNorm); pass when the class (argmax) agrees
                     on every image, so both accuracies are equal, and
                     max|ortc - torch| <= 1e-4 * max|torch| (README.md).
+  --bf16 NAME       the same 10,000 images through `ortc run --precision bf16`:
+                    accuracy within 0.2 points of fp32's and the same class as
+                    fp32 (PyTorch; the --model tests hold ortc fp32 to it on
+                    every image) on at least 99.5% of them (issue 16), with
+                    `ortc info --precision bf16 --json` naming every Conv and
+                    Gemm step bf16. Skipped (77) without avx512_bf16/amx_bf16
+                    in /proc/cpuinfo or with ONEDNN_MAX_CPU_ISA set.
   --images          `ortc run MODEL PNG... --json --dump-input` on the
                     committed sample images: the preprocessed tensor equals
                     the training normalization and the probabilities equal
@@ -224,6 +231,87 @@ def run_model(cli, work, model_dir, name, data_dir, keep, ref_cache):
     return 0
 
 
+# ---- bf16 mode -------------------------------------------------------------------
+
+BF16_MAX_ACC_DROP = 0.002   # issue 16: bf16 accuracy within 0.2 points of fp32
+BF16_MIN_AGREE = 0.995      # issue 16: bf16 argmax equals fp32's on >= 99.5%
+SKIP = 77
+
+
+def cpu_has_bf16():
+    """Whether /proc/cpuinfo lists AVX-512 BF16 or AMX BF16 (None: unreadable)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return None
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def run_bf16(cli, work, model_dir, name, data_dir):
+    err = check_cli(cli)
+    if err:
+        return fail(err)
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    if not cpu_has_bf16() or limit:
+        print(f"SKIP: {name} in bf16: " + (f"ONEDNN_MAX_CPU_ISA={limit} limits oneDNN" if limit
+              else "this CPU has no avx512_bf16/amx_bf16 (/proc/cpuinfo)"))
+        return SKIP
+    model = os.path.join(model_dir, name + ".onnx")
+    # ortc says which precision each step ran: every Conv and Gemm in bf16
+    r, err, _ = run_cli([cli, "info", model, "--precision", "bf16", "--json"], CLI_TIMEOUT)
+    if err:
+        return fail(f"{name}: ortc info {err}")
+    steps = json.loads(r.stdout)["precision"]["steps"]
+    heavy = [s for s in steps if s["op"] in ("Conv", "Gemm", "MatMul")]
+    not_bf16 = [f"{s['node']} ({s['op']}): {s['precision']}" for s in heavy
+                if s["precision"] != "bf16"]
+    print(f"{name}: ortc info --precision bf16: {len(heavy)} Conv/Gemm/MatMul steps, "
+          f"{len(heavy) - len(not_bf16)} in bf16")
+    if not heavy or not_bf16:
+        return fail(f"{name}: the CPU has bf16 but these steps ran otherwise: {not_bf16 or 'none'}"
+                    f"\nstderr:\n{r.stderr}")
+
+    images_path, labels_path = test_set(work, data_dir)
+    x = np.load(images_path, allow_pickle=False)
+    labels = np.load(labels_path, allow_pickle=False)
+    want, _, _ = torch_logits_cached(work, model_dir, images_path, x)
+    out_dir = os.path.join(work, "out", name + "_bf16")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    r, err, secs = run_cli([cli, "run", model, "--precision", "bf16", "--input",
+                            f"input={images_path}", "--output-dir", out_dir], CLI_TIMEOUT)
+    if err:
+        return fail(f"{name}: ortc --precision bf16 {err}")
+    if r.stderr.strip():
+        print("stderr:\n" + r.stderr.rstrip())
+    got, err = load_output(out_dir, want.shape)
+    if err:
+        return fail(f"{name}: {err}")
+    top_got, top_want = got.argmax(1), want.argmax(1)
+    acc_got = float((top_got == labels).mean())
+    acc_want = float((top_want == labels).mean())
+    agree = float((top_got == top_want).mean())
+    rel = float(np.abs(got - want).max() / np.abs(want).max())
+    print(f"{name}: bf16 accuracy {acc_got:.4f}, fp32 (PyTorch) {acc_want:.4f} "
+          f"(drop {100 * (acc_want - acc_got):+.2f} points, allowed {100 * BF16_MAX_ACC_DROP:.1f}); "
+          f"same class on {agree:.2%} of {N_TEST} images (need {BF16_MIN_AGREE:.1%}); "
+          f"max|bf16 - fp32| = {rel:.2e} x max|fp32|; ortc {secs:.1f}s")
+    problems = []
+    if abs(acc_got - acc_want) > BF16_MAX_ACC_DROP:
+        problems.append(f"{name}: bf16 accuracy {acc_got:.4f} not within {BF16_MAX_ACC_DROP} "
+                        f"of fp32's {acc_want:.4f}")
+    if agree < BF16_MIN_AGREE:
+        problems.append(f"{name}: bf16 agrees with fp32 on {agree:.2%} < {BF16_MIN_AGREE:.1%}")
+    for msg in problems:
+        fail(msg)
+    if problems:
+        return 1
+    shutil.rmtree(out_dir, ignore_errors=True)
+    print(f"PASS: {name} in bf16")
+    return 0
+
+
 # ---- the sample images ---------------------------------------------------------
 
 def run_images(cli, work, model_dir):
@@ -417,15 +505,16 @@ def main():
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--model", nargs="+", metavar="NAME",
                    help=f"models to run: {', '.join(tfa.MODELS)} or 'all'")
+    g.add_argument("--bf16", metavar="NAME", help="NAME's test set with --precision bf16")
     g.add_argument("--images", action="store_true", help="ortc run on the sample PNGs")
     g.add_argument("--check-files", action="store_true", help="check the files in --model-dir")
     g.add_argument("--quick-train", action="store_true", help="run the training script's --quick")
     p.add_argument("--keep-output", action="store_true", help="keep WORK/out/NAME after a pass")
     args = p.parse_args()
-    if (args.model or args.images) and not args.cli:
-        p.error("--cli is required with --model and --images")
-    if (args.model or args.images or args.quick_train) and not args.work:
-        p.error("--work is required with --model, --images and --quick-train")
+    if (args.model or args.images or args.bf16) and not args.cli:
+        p.error("--cli is required with --model, --bf16 and --images")
+    if (args.model or args.images or args.bf16 or args.quick_train) and not args.work:
+        p.error("--work is required with --model, --bf16, --images and --quick-train")
     if args.work:
         os.makedirs(args.work, exist_ok=True)
 
@@ -439,6 +528,10 @@ def main():
         return quick_train(args.work, args.data_dir)
     if args.images:
         return run_images(args.cli, args.work, args.model_dir)
+    if args.bf16:
+        if args.bf16 not in tfa.MODELS:
+            p.error(f"unknown model {args.bf16}; known: {', '.join(tfa.MODELS)}")
+        return run_bf16(args.cli, args.work, args.model_dir, args.bf16, args.data_dir)
 
     names = list(tfa.MODELS) if args.model == ["all"] else args.model
     unknown = [n for n in names if n not in tfa.MODELS]

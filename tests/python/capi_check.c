@@ -51,6 +51,7 @@ static int layout(void)
     FIELD(ortc_options, max_sequence_length);
     FIELD(ortc_options, max_nms_boxes);
     FIELD(ortc_options, max_dynamic_bytes);
+    FIELD(ortc_options, precision);
     END();
     BEGIN(ortc_model_info);
     FIELD(ortc_model_info, ir_version);
@@ -97,6 +98,7 @@ static int layout(void)
     FIELD(ortc_profile_entry, inputs);
     FIELD(ortc_profile_entry, outputs);
     FIELD(ortc_profile_entry, impl);
+    FIELD(ortc_profile_entry, precision);
     END();
     printf("\n}\n");
     return 0;

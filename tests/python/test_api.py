@@ -8,6 +8,7 @@ Environment (set by ctest): ORTC_CLI, ORTC_LIBRARY, ORTC_MODELS_CACHE (the
 exported AlexNets), ORTC_ALEXNET_MODELS (their names, comma-separated).
 """
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -460,6 +461,35 @@ def test_profile(tmp_path):
     s2 = ortc.InferenceSession(FASHION_MODEL, threads=1)
     assert s2.profile() == []
     assert len(s2.profile({"input": x})) == len(steps)
+    assert {p.precision for p in steps} == {"fp32"}, {p.precision for p in steps}
+
+
+def test_precision_bf16(caplog):
+    """precision="bf16": the heavy steps say bf16 where the CPU has it (else
+    a warning and fp32), the logits stay within bf16's rounding of fp32's."""
+    from ortc import _capi as C
+    x = np.random.default_rng(3).standard_normal((4, 1, 28, 28)).astype(np.float32)
+    want = ortc.InferenceSession(FASHION_MODEL, threads=1).run(None, {"input": x})[0]
+    with caplog.at_level(logging.WARNING, logger="ortc"):
+        s = ortc.InferenceSession(FASHION_MODEL, threads=1, precision="bf16")
+    got = s.run(None, {"input": x})[0]
+    steps = s.profile({"input": x})
+    heavy = {p.precision for p in steps if p.op_type in ("Conv", "Gemm")}
+    if C.ortc_precision_available(C.PRECISIONS["bf16"]):
+        assert heavy == {"bf16"}, [(p.node_name, p.precision) for p in steps]
+        # bf16 keeps 8 significant bits: inputs and weights rounded by <= 2^-9
+        # relative, summed in fp32 over 5 convolutions and 3 layers: a few 1e-3
+        # of the largest logit (the unit test's bound, test_precision.c)
+        err = float(np.abs(got - want).max())
+        assert 0 < err <= 1e-2 * float(np.abs(want).max()), err
+    else:
+        assert heavy == {"fp32"}
+        assert "no bfloat16 support" in caplog.text, caplog.text
+        np.testing.assert_array_equal(got, want)
+    so = ortc.SessionOptions()
+    so.precision = "fp16"
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        ortc.InferenceSession(FASHION_MODEL, sess_options=so)
 
 
 def expected_passes(manifest):

@@ -174,6 +174,19 @@ typedef enum ortc_log_level {
 
 typedef void (*ortc_log_fn)(void *user, ortc_log_level level, const char *message);
 
+/* What the heavy operators compute in (ortc_options.precision). */
+typedef enum ortc_precision {
+    ORTC_PRECISION_FP32 = 0, /* float32 throughout (the default and the reference) */
+    /* Conv, ConvTranspose, Gemm and MatMul read their inputs and weights as
+     * bfloat16 (weights converted once at session creation) and accumulate
+     * and write float32; every other op, and the graph's inputs and
+     * outputs, stay float32. Needs a CPU with AVX-512 BF16 (or AMX): where
+     * oneDNN cannot use it, the session logs a warning once and runs fp32.
+     * Ignored with `reference`. Results differ from fp32 by bfloat16's
+     * rounding (8 significant bits: about 2-3 decimal digits). */
+    ORTC_PRECISION_BF16 = 1
+} ortc_precision;
+
 typedef struct ortc_options {
     int threads;   /* kernel threads; 0 = number of cores */
     int reference; /* 1: plain-C reference kernels (debugging, slow) */
@@ -208,10 +221,16 @@ typedef struct ortc_options {
                                     item (ORTC_DEFAULT_MAX_NMS_BOXES) */
     size_t max_dynamic_bytes;    /* all values of data-dependent size one run
                                     holds (ORTC_DEFAULT_MAX_DYNAMIC_BYTES) */
+    /* ortc_precision of the heavy operators (default 0: ORTC_PRECISION_FP32).
+     * Last so the fields above keep their offsets. */
+    int precision;
 } ortc_options;
 
 /* Fills defaults. Always call before setting fields. */
 ORTC_API void ortc_options_init(ortc_options *opts);
+/* 1 when sessions asking for `precision` (ortc_precision) compute in it on
+ * this machine (BF16: oneDNN can use AVX-512 BF16 or AMX here), else 0. */
+ORTC_API int ortc_precision_available(int precision);
 
 /* ---- models: load and inspect without compiling ---------------------- */
 
@@ -475,6 +494,10 @@ typedef struct ortc_plan_step_info {
     int n_inputs, n_outputs;
     int view;      /* 1: its outputs are views of its inputs: nothing runs */
     int reference; /* 1: runs its plain-C reference kernel */
+    /* What the step computes in: "bf16" (bfloat16 inputs and weights, fp32
+     * accumulation and output: ortc_options.precision), else "fp32" for
+     * float32 outputs, or the element type of output 0 ("int64", ...). */
+    const char *precision;
 } ortc_plan_step_info;
 
 ORTC_API ortc_status ortc_session_plan_step(const ortc_session *session, size_t i,
@@ -498,7 +521,8 @@ typedef struct ortc_plan_value_info {
     int rank; /* the logical ONNX shape, whatever the layout */
     int64_t dims[ORTC_MAX_RANK];
     char layout[48]; /* "plain", or the blocked layout the producer chose in
-                        oneDNN's notation ("aBcd16b": dim b blocked by 16) */
+                        oneDNN's notation ("aBcd16b": dim b blocked by 16),
+                        then " bf16" when it holds bfloat16 (bf16 mode) */
     ortc_plan_place place;
     size_t offset; /* ORTC_PLACE_ARENA: bytes from the arena's start */
     size_t bytes;  /* storage in that layout */
@@ -531,6 +555,7 @@ typedef struct ortc_profile_entry {
      * it not named) or "ortc:<kernel>" for this project's own ("ortc:c"
      * for plain C, "ortc:reference" for a reference kernel). */
     const char *impl;
+    const char *precision; /* as ortc_plan_step_info.precision: "bf16", "fp32", ... */
 } ortc_profile_entry;
 
 /* Turns per-step timing of ortc_session_run on (1) or off (0). Off costs

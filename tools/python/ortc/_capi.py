@@ -153,7 +153,11 @@ class Options(ctypes.Structure):
                 ("max_concurrent_runs", ctypes.c_int), ("huge_pages", ctypes.c_int),
                 ("log_level", ctypes.c_int), ("log", LogFn), ("log_user", ctypes.c_void_p),
                 ("max_loop_iterations", ctypes.c_int64), ("max_sequence_length", ctypes.c_int64),
-                ("max_nms_boxes", ctypes.c_int64), ("max_dynamic_bytes", ctypes.c_size_t)]
+                ("max_nms_boxes", ctypes.c_int64), ("max_dynamic_bytes", ctypes.c_size_t),
+                ("precision", ctypes.c_int)]
+
+# ortc_precision (ortc_options.precision)
+PRECISIONS = {"fp32": 0, "bf16": 1}
 
 
 class ModelInfo(ctypes.Structure):
@@ -188,7 +192,8 @@ class ProfileEntry(ctypes.Structure):
                 ("start_ms", ctypes.c_double), ("ms", ctypes.c_double),
                 ("flops", ctypes.c_double), ("n_inputs", ctypes.c_int),
                 ("n_outputs", ctypes.c_int), ("inputs", ctypes.POINTER(ctypes.POINTER(Tensor))),
-                ("outputs", ctypes.POINTER(ctypes.POINTER(Tensor))), ("impl", ctypes.c_char_p)]
+                ("outputs", ctypes.POINTER(ctypes.POINTER(Tensor))), ("impl", ctypes.c_char_p),
+                ("precision", ctypes.c_char_p)]
 
 
 STRUCTS = {"ortc_tensor": Tensor, "ortc_value_info": ValueInfo, "ortc_options": Options,
@@ -284,6 +289,7 @@ ortc_last_error = _proto("ortc_last_error", cp)
 ortc_status_name = _proto("ortc_status_name", cp, ctypes.c_int)
 ortc_dtype_name = _proto("ortc_dtype_name", cp, ctypes.c_int)
 ortc_options_init = _proto("ortc_options_init", None, P(Options))
+ortc_precision_available = _proto("ortc_precision_available", ctypes.c_int, ctypes.c_int)
 ortc_session_create = _proto("ortc_session_create", c_status, P(vp), cp, P(Options))
 ortc_session_create_from_buffer = _proto("ortc_session_create_from_buffer", c_status, P(vp), cp,
                                          ctypes.c_size_t, cp, P(Options))

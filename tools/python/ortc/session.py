@@ -54,7 +54,9 @@ class SessionOptions:
     log_severity_level     0 verbose .. 4 fatal, as ONNX Runtime; ortc's
                            log goes to the Python logger "ortc"
 
-    and ortc's own: reference (plain-C kernels), max_plans,
+    and ortc's own: reference (plain-C kernels), precision ("fp32", or
+    "bf16": Conv, ConvTranspose, Gemm and MatMul on bfloat16 inputs and
+    weights with fp32 accumulation, where the CPU has AVX-512 BF16), max_plans,
     max_concurrent_runs, huge_pages, max_tensor_bytes, max_arena_bytes (see
     ortc_options in ortc.h). Other attributes ONNX Runtime scripts set
     (inter_op_num_threads, execution_mode, ...) are accepted and have no
@@ -69,6 +71,7 @@ class SessionOptions:
         self.profile_file_prefix = "ortc_profile"
         self.log_severity_level = 2
         self.reference = False
+        self.precision = "fp32"
         self.max_plans = 0
         self.max_concurrent_runs = 0
         self.huge_pages = False
@@ -122,11 +125,14 @@ PlanStats.__doc__ = ("The memory plan of the plan last compiled or run (ortc_pla
                      "data-dependent size (the run's pool), nodes compiled at run time.")
 
 ProfileStep = collections.namedtuple(
-    "ProfileStep", "node_name op_type start_ms ms flops input_shapes output_shapes impl")
+    "ProfileStep",
+    "node_name op_type start_ms ms flops input_shapes output_shapes impl precision")
 ProfileStep.__doc__ = ("One executed step of a profiled run (ortc_profile_entry): times in "
                        "ms since the run's start, FLOPs (Conv, ConvTranspose, Gemm, MatMul), "
                        "the logical ONNX shapes of its inputs and outputs (None: omitted), "
-                       "the kernel it ran (oneDNN's implementation name or ortc:<kernel>).")
+                       "the kernel it ran (oneDNN's implementation name or ortc:<kernel>) "
+                       "and what it computed in (\"bf16\", \"fp32\", or its output's "
+                       "element type).")
 
 
 def _value_info(info, kind=C.TYPE_TENSOR):
@@ -183,8 +189,9 @@ class InferenceSession:
     are taken as ONNX Runtime scripts pass them ("CPUExecutionProvider"; a
     provider ortc does not have is warned about and ignored, as ONNX Runtime
     does). Keyword arguments override sess_options: threads (None: all
-    cores), optimize, reference, max_concurrent_runs, max_plans, huge_pages,
-    profile.
+    cores), optimize, reference, precision ("fp32" or "bf16"; where the CPU
+    lacks bf16 ortc logs a warning and runs fp32), max_concurrent_runs,
+    max_plans, huge_pages, profile.
 
     Errors raise ortc.Error subclasses (one per ortc_status) carrying ortc's
     one-line message. run() may be called from several threads at once.
@@ -192,7 +199,7 @@ class InferenceSession:
 
     def __init__(self, path_or_bytes, sess_options=None, providers=None, provider_options=None,
                  *, threads=None, optimize=None, reference=None, max_concurrent_runs=None,
-                 max_plans=None, huge_pages=None, profile=None, **kwargs):
+                 max_plans=None, huge_pages=None, profile=None, precision=None, **kwargs):
         self._handle = None
         unknown = set(kwargs) - {"disabled_optimizers"}
         if unknown:
@@ -211,6 +218,10 @@ class InferenceSession:
         opts.optimize = 1 if optimize else 0
         opts.reference = 1 if (reference if reference is not None
                                else getattr(so, "reference", False)) else 0
+        prec = precision if precision is not None else getattr(so, "precision", "fp32")
+        if prec not in C.PRECISIONS:
+            raise ValueError(f"precision {prec!r} is not one of {', '.join(C.PRECISIONS)}")
+        opts.precision = C.PRECISIONS[prec]
         mcr = max_concurrent_runs if max_concurrent_runs is not None else \
             getattr(so, "max_concurrent_runs", 0)
         if mcr:
@@ -654,7 +665,7 @@ class InferenceSession:
             outs = [_shape_of(e.outputs[i].contents) if e.outputs[i] else None
                     for i in range(e.n_outputs)]
             steps.append(ProfileStep(C.text(e.node_name), C.text(e.op_type), e.start_ms, e.ms,
-                                     e.flops, ins, outs, C.text(e.impl)))
+                                     e.flops, ins, outs, C.text(e.impl), C.text(e.precision)))
         return steps
 
 
