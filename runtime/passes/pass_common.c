@@ -372,6 +372,11 @@ void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
                 o->dtype = x.c.out[k]->dtype;
                 o->rank = x.c.out[k]->rank;
                 memcpy(o->dims, x.c.out[k]->dims, sizeof o->dims);
+                /* a shape known only at run time (Unique's output): unknown
+                 * here, so no reader infers from its -1 dims (Slice of it
+                 * gave a static [0] and Shape folded to it) */
+                if (x.c.out_layout[k] && x.c.out_layout[k]->dynamic)
+                    o->rank = -1;
             }
         }
         ortc_err_clear(&pc->scratch);
