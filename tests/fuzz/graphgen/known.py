@@ -243,6 +243,15 @@ def _gemm_empty_k(model, nodes):
     return False
 
 
+def _matmul_empty_k(model, nodes):
+    for nd in nodes:
+        if nd.op_type == "MatMul":
+            a = _shape_of(model, nd.input[0])
+            if a is not None and len(a) >= 1 and a[-1] == 0:
+                return True
+    return False
+
+
 def _reduce_empty(model, nodes):
     for nd in nodes:
         if nd.op_type.startswith("Reduce") or nd.op_type in ("ArgMax", "ArgMin"):
@@ -433,6 +442,13 @@ KNOWN = [
           "unscaled. ONNX: 'Y = alpha * A' * B' + beta * C'; with K = 0 the product is 0 "
           "and Y = beta * C.",
           lambda m, f, nodes: _gemm_empty_k(m, nodes)),
+    Known("ort-matmul-empty-k", "ONNX Runtime deviation",
+          "MatMul with an empty inner dimension (K = 0): ONNX Runtime's output holds "
+          "whatever its buffer held (56.6 where 0 is due, different from run to run, so the "
+          "shrunk case does not reproduce; seed 30017935, A [32, 0] times TopK's [1, 7, 0, 3]). "
+          "ONNX: 'Matrix product that behaves like numpy.matmul'; numpy's product over an "
+          "empty K is all zeros, which ortc returns.",
+          lambda m, f, nodes: _matmul_empty_k(m, nodes)),
     Known("ort-reduce-empty-shape", "ONNX Runtime deviation",
           "A reduction over an axis of an input with a 0-sized dim: ONNX Runtime returns the "
           "input's shape (ReduceSumSquare of [2,1,0] over axis 0, keepdims 0, gives [2,1,0]); "
