@@ -537,6 +537,19 @@ END_TEST
 
 /* ---- Scan -------------------------------------------------------------------- */
 
+/* The Scan bodies below: (s, xs) of 2 floats -> (s + xs, s + xs). */
+static Onnx__GraphProto *scan_add_body(void)
+{
+    Onnx__GraphProto *body = pb_graph_new("body");
+    pb_add_input(body, "s", FLOAT, "2");
+    pb_add_input(body, "xs", FLOAT, "2");
+    pb_add_node(body, "Add", "add", "s,xs", "s2");
+    pb_add_node(body, "Identity", "id", "s2", "y");
+    pb_add_output(body, "s2", FLOAT, "2");
+    pb_add_output(body, "y", FLOAT, "2");
+    return body;
+}
+
 /* s_final, ys = Scan-16(s0, x): body(s, xs) -> (s + xs, s + xs), x (2, 5) scanned
  * along axis 1 backwards, ys (2, 5) built along axis 1 by prepending. */
 START_TEST(scan_axes_and_directions)
@@ -545,13 +558,7 @@ START_TEST(scan_axes_and_directions)
     Onnx__GraphProto *g = pm->graph;
     pb_add_input(g, "s0", FLOAT, "2");
     pb_add_input(g, "x", FLOAT, "2,5");
-    Onnx__GraphProto *body = pb_graph_new("body");
-    pb_add_input(body, "s", FLOAT, "2");
-    pb_add_input(body, "xs", FLOAT, "2");
-    pb_add_node(body, "Add", "add", "s,xs", "s2");
-    pb_add_node(body, "Identity", "id", "s2", "y");
-    pb_add_output(body, "s2", FLOAT, "2");
-    pb_add_output(body, "y", FLOAT, "2");
+    Onnx__GraphProto *body = scan_add_body();
     Onnx__NodeProto *n = pb_add_node(g, "Scan", "scan", "s0,x", "s_final,ys");
     graph_attr(n, "body", body);
     int_attr(n, "num_scan_inputs", 1);
@@ -591,13 +598,7 @@ START_TEST(scan8_batch_and_sequence_lens)
     pb_add_input(g, "lens", INT64, "2");
     pb_add_input(g, "s0", FLOAT, "2,2");
     pb_add_input(g, "x", FLOAT, "2,3,2");
-    Onnx__GraphProto *body = pb_graph_new("body");
-    pb_add_input(body, "s", FLOAT, "2");
-    pb_add_input(body, "xs", FLOAT, "2");
-    pb_add_node(body, "Add", "add", "s,xs", "s2");
-    pb_add_node(body, "Identity", "id", "s2", "y");
-    pb_add_output(body, "s2", FLOAT, "2");
-    pb_add_output(body, "y", FLOAT, "2");
+    Onnx__GraphProto *body = scan_add_body();
     Onnx__NodeProto *n = pb_add_node(g, "Scan", "scan", "lens,s0,x", "s_final,ys");
     graph_attr(n, "body", body);
     int_attr(n, "num_scan_inputs", 1);
