@@ -199,9 +199,24 @@ static ortc_status oom(ortc_errbuf *err, const char *desc)
     return ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory", desc);
 }
 
-/* Elements stored one per int32_data entry, narrowed to the dtype's width. */
-static void narrow_int32(void *dst, const int32_t *src, size_t n, ortc_dtype dt)
+/* Elements stored one per int32_data entry, narrowed to the dtype's width.
+ * Returns the index of the first entry outside the dtype's range (a uint8
+ * zero point written as 300 would otherwise wrap silently to 44), or -1.
+ * BOOL takes any value as "nonzero"; the 16-bit float types hold their bit
+ * patterns, 0..65535. */
+static int64_t narrow_int32(void *dst, const int32_t *src, size_t n, ortc_dtype dt)
 {
+    int32_t lo = 0, hi = 65535;
+    switch (dt) {
+    case ORTC_DTYPE_INT8: lo = INT8_MIN, hi = INT8_MAX; break;
+    case ORTC_DTYPE_UINT8: hi = UINT8_MAX; break;
+    case ORTC_DTYPE_INT16: lo = INT16_MIN, hi = INT16_MAX; break;
+    case ORTC_DTYPE_BOOL: lo = INT32_MIN, hi = INT32_MAX; break;
+    default: break; /* UINT16, FLOAT16, BFLOAT16 */
+    }
+    for (size_t i = 0; i < n; i++)
+        if (src[i] < lo || src[i] > hi)
+            return (int64_t)i;
     switch (dt) {
     case ORTC_DTYPE_INT8:
         for (size_t i = 0; i < n; i++)
@@ -219,11 +234,12 @@ static void narrow_int32(void *dst, const int32_t *src, size_t n, ortc_dtype dt)
         for (size_t i = 0; i < n; i++)
             ((int16_t *)dst)[i] = (int16_t)src[i];
         break;
-    default: /* UINT16, FLOAT16, BFLOAT16: the 16 bits as written */
+    default:
         for (size_t i = 0; i < n; i++)
             ((uint16_t *)dst)[i] = (uint16_t)src[i];
         break;
     }
+    return -1;
 }
 
 static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ortc_tensor *shape,
@@ -275,8 +291,16 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
     case ORTC_DTYPE_UINT32:
         c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
         if (c)
-            for (int64_t i = 0; i < numel; i++)
+            for (int64_t i = 0; i < numel; i++) {
+                if (tp->uint64_data[i] > UINT32_MAX) {
+                    ortc_const_tensor_free(c);
+                    return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                        "%s: uint64_data[%lld] is %llu, outside the range of "
+                                        "uint32",
+                                        desc, (long long)i, (unsigned long long)tp->uint64_data[i]);
+                }
                 ((uint32_t *)c->t.data)[i] = (uint32_t)tp->uint64_data[i];
+            }
         break;
     case ORTC_DTYPE_INT8:
     case ORTC_DTYPE_UINT8:
@@ -286,8 +310,16 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
     case ORTC_DTYPE_FLOAT16:
     case ORTC_DTYPE_BFLOAT16:
         c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
-        if (c)
-            narrow_int32(c->t.data, tp->int32_data, (size_t)numel, shape->dtype);
+        if (c) {
+            int64_t bad = narrow_int32(c->t.data, tp->int32_data, (size_t)numel, shape->dtype);
+            if (bad >= 0) {
+                ortc_const_tensor_free(c);
+                return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
+                                    "%s: int32_data[%lld] is %d, outside the range of %s", desc,
+                                    (long long)bad, (int)tp->int32_data[bad],
+                                    ortc_dtype_name(shape->dtype));
+            }
+        }
         break;
     case ORTC_DTYPE_STRING:
         c = ortc_const_tensor_new(shape->dtype, shape->rank, shape->dims);
