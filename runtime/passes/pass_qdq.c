@@ -172,6 +172,9 @@ static ortc_status dq_operand_of(qdq_ctx *q, ortc_value *v, dq_operand *d, bool 
             return ORTC_STATUS_OK; /* the operators report it */
     }
     d->dtype = q_dtype(q->pc, d->q, d->zero_t);
+    if (d->zero_t && q_dtype(q->pc, d->q, NULL) != ORTC_DTYPE_UNDEFINED &&
+        q_dtype(q->pc, d->q, NULL) != d->dtype)
+        return ORTC_STATUS_OK; /* data and zero point differ: DequantizeLinear reports it */
     d->axis = (int)ortc_node_attr_int(n, "axis", 1);
     *ok = d->dtype == ORTC_DTYPE_UINT8 || d->dtype == ORTC_DTYPE_INT8;
     return ORTC_STATUS_OK;

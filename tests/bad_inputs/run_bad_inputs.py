@@ -25,6 +25,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz"))
+import make_seeds  # noqa: E402  (the QDQ groups the model fuzzer starts from)
+
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
                    "runtime error:", "ThreadSanitizer")
 TIMEOUT = 120
@@ -236,6 +239,46 @@ def limit_cases(s, x):
          [("x", ones)], ["--max-dynamic-bytes", "16M"])
 
 
+def quant_cases(s):
+    """QDQ groups (DequantizeLinear -> Conv -> QuantizeLinear, as PyTorch's
+    and ONNX Runtime's quantizers write them; tests/fuzz/make_seeds.py builds
+    them for the model fuzzer too) with hostile quantization parameters. Each
+    is one line naming the node or initializer that holds the parameter,
+    whether or not the qdq pass would have fused the group, optimised and
+    with --reference."""
+    x = s.write("quant/x.npy", npy_bytes(np.zeros((1, 3, 8, 8), np.float32)))
+    w = np.arange(-54, 54).reshape(4, 3, 3, 3)
+    per_ch, zeros = [0.02, 0.01, 0.03, 0.015], np.zeros(4, np.int8)
+    # a uint8 zero point stored in int32_data as 300 (raw_data cannot hold it)
+    zp300 = make_seeds.qdq_group("Conv", w, per_ch, zeros)
+    for t in zp300.graph.initializer:
+        if t.name == "xz":
+            t.CopyFrom(helper.make_tensor("xz", TensorProto.UINT8, [], [300]))
+    cases = [
+        ("a zero per-channel weight scale",
+         make_seeds.qdq_group("Conv", w, [0.02, 0.0, 0.03, 0.015], zeros),
+         ["'dq_w'", "'ws'[1] is 0", "positive"]),
+        ("a negative activation scale",
+         make_seeds.qdq_group("Conv", w, per_ch, zeros, act_scale=-0.05),
+         ["'q_x'", "-0.05", "positive"]),
+        ("an infinite output scale",
+         make_seeds.qdq_group("Conv", w, per_ch, zeros, out_scale=float("inf")),
+         ["'q_y'", "inf"]),
+        ("a per-channel scale of the wrong length",
+         make_seeds.qdq_group("Conv", w, per_ch[:3], np.zeros(3, np.int8)),
+         ["'dq_w'", "[3]", "4 entries"]),
+        ("a zero point of another dtype than its data",
+         make_seeds.qdq_group("Conv", w, per_ch, np.zeros(4, np.uint8)),
+         ["'dq_w'", "'wz' is uint8", "int8"]),
+        ("a zero point outside its dtype's range", zp300, ["'xz'", "300", "uint8"]),
+    ]
+    for what, m, facts in cases:
+        p = s.write(f"quant/{what.replace(' ', '_')}.onnx", m.SerializeToString())
+        for extra in ([], ["--reference"]):
+            s.run(f"QDQ group with {what} {' '.join(extra)}".strip(),
+                  ["run", p, "--input", f"x={x}"] + extra, "error", [p] + facts, max_seconds=5)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -385,6 +428,7 @@ def main():
     # --- limits on what only a run reveals (ortc info --limits): each case
     # must end within 5 seconds, also under ASan+UBSan --------------------------------
     limit_cases(s, x)
+    quant_cases(s)
 
     # --- tensors -------------------------------------------------------------------------
     s.run("an input the model does not have", ["run", model, "--input", f"z={x}"], "error",

@@ -5,7 +5,11 @@ at each limit (a loop that never ends, a carried value that doubles every
 trip, a sequence appended to forever, too many NonMaxSuppression boxes, a
 huge NonZero output) and ordinary ones whose plan is cut into segments
 (NonZero before a MatMul, sequences, Scan, If with branches of different
-shapes, Unique, Compress). ONNX's backend-test models seed the rest.
+shapes, Unique, Compress), and QDQ groups (DequantizeLinear -> Conv/MatMul/Gemm ->
+QuantizeLinear, per-channel weights) that the qdq pass runs in int8, with
+hostile quantization parameters (zero, negative and infinite scales, a
+per-channel scale of the wrong length, zero points of another dtype).
+ONNX's backend-test models seed the rest.
 `ctest`'s fuzz.replay.model replays these files too; run-fuzzers adds them
 to its corpus. Rerun after changing this script and commit the files.
 
@@ -130,7 +134,57 @@ def seeds():
          helper.make_node("Compress", ["u", "keep"], ["y"], axis=0)],
         [vi("x", [4, 2])], [vi("y", None), vi("inv", None, T.INT64)],
         [const("one", 1, np.int64)], opset=13)
+    qdq_seeds(s)
     return s
+
+
+def qdq_group(op, w, w_scale, w_zp, act_scale=0.05, act_zp=128, out_scale=0.1, out_zp=120,
+              w_axis=0, inits_extra=(), x_shape=(1, 3, 8, 8), **attrs):
+    """x -> Q/DQ (uint8, per tensor) -> op with an int8 weight behind a
+    DequantizeLinear (per channel along w_axis when w_scale has several
+    entries) -> Q/DQ at the output scale: the form PyTorch's and ONNX
+    Runtime's quantizers write."""
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q_x"),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="dq_x"),
+             helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wd"], name="dq_w",
+                              **({"axis": w_axis} if np.ndim(w_scale) else {})),
+             helper.make_node(op, ["xd", "wd"] + (["b"] if op != "MatMul" else []), ["y"],
+                              name="quantized_" + op.lower(), **attrs),
+             helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"], name="q_y"),
+             helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"], name="dq_y")]
+    w = np.asarray(w, np.int8)
+    inits = [const("xs", act_scale, np.float32), const("xz", act_zp, np.uint8),
+             numpy_helper.from_array(w, "w"), const("ws", w_scale, np.float32),
+             const("wz", w_zp, np.int8) if not isinstance(w_zp, np.ndarray) else
+             numpy_helper.from_array(w_zp, "wz"),
+             const("ys", out_scale, np.float32), const("yz", out_zp, np.uint8)]
+    if op != "MatMul":
+        n_out = w.shape[0] if op == "Conv" else w.shape[1 if attrs.get("transB", 0) == 0 else 0]
+        inits.append(const("b", np.linspace(-0.5, 0.5, n_out), np.float32))
+    return model(nodes, [vi("x", list(x_shape))], [vi("out", None)],
+                 inits + list(inits_extra), opset=13)
+
+
+def qdq_seeds(s):
+    rng = np.random.default_rng(7)
+    wconv = rng.integers(-127, 128, (4, 3, 3, 3))
+    per_ch = [0.02, 0.01, 0.03, 0.015]
+    s["qdq-conv-per-channel"] = qdq_group("Conv", wconv, per_ch, np.zeros(4, np.int8),
+                                          pads=[1, 1, 1, 1])
+    s["qdq-matmul"] = qdq_group("MatMul", rng.integers(-127, 128, (8, 5)), 0.02, 0,
+                                x_shape=(2, 8))
+    s["qdq-gemm-transb"] = qdq_group("Gemm", rng.integers(-127, 128, (6, 8)), [0.01] * 6,
+                                     np.zeros(6, np.int8), w_axis=0, x_shape=(2, 8), transB=1)
+    # hostile parameters, each of which must be a one-line error naming the node
+    s["qdq-conv-zero-weight-scale"] = qdq_group("Conv", wconv, [0.02, 0.0, 0.03, 0.015],
+                                                np.zeros(4, np.int8))
+    s["qdq-conv-negative-act-scale"] = qdq_group("Conv", wconv, per_ch, np.zeros(4, np.int8),
+                                                 act_scale=-0.05)
+    s["qdq-conv-inf-out-scale"] = qdq_group("Conv", wconv, per_ch, np.zeros(4, np.int8),
+                                            out_scale=float("inf"))
+    s["qdq-conv-scale-wrong-length"] = qdq_group("Conv", wconv, per_ch[:3], np.zeros(3, np.int8))
+    s["qdq-conv-zero-point-dtype"] = qdq_group("Conv", wconv, per_ch,
+                                               np.zeros(4, np.uint8))
 
 
 def main():
