@@ -351,6 +351,7 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
     s->gemv = !bf16 && b_is_nk && m <= FC_GEMV_MAX_ROWS;
     s->axpy = !bf16 && !b_is_nk && m == 1 && k <= INT32_MAX;
     if (s->gemv || s->axpy) { /* plain C over the model's bytes */
+        c->impl = s->gemv ? "ortc:fc_gemv" : "ortc:fc_axpy";
         s->m = m;
         s->n = n;
         s->k = k;

@@ -25,6 +25,13 @@ shows progress. Outcomes:
   test_zoo.py --check-manifest --manifest tests/models/zoo.yaml   (entries vs the zoo)
   test_zoo.py --self-test                  (the verdict logic on synthetic outcomes)
 
+With the optimised mode it also checks the kernels (issue 12): one profiled
+`ortc bench --json` run at batch 1 and at batch 8 (the zoo's batch is
+dynamic), and no Conv, ConvTranspose, MatMul, Gemm, pooling or
+normalization step may run a oneDNN `ref` implementation or a plain-C
+fallback (`ortc:c`, `ortc:reference`); ortc's own named kernels
+(`ortc:fc_gemv`, `ortc:wino5_f2x2_5x5`, ...) are chosen for speed and allowed.
+
 Exit codes: 0 every outcome as the manifest says, 1 otherwise, 2 usage error,
 77 skip (this python lacks numpy or yaml).
 """
@@ -307,9 +314,51 @@ def run_model(args, manifest, name):
     loads = any(r["outcome"] in ("pass", "fail") for r in results.values())
     problems = check_card(args.cli, args.cache, name, meta,
                           run_image=loads and "optimised" in args.modes)
+    if results.get("optimised", {}).get("outcome") in ("pass", "fail"):
+        problems += check_kernels(args.cli, args.cache, name, meta)
     for p in problems:
         print(f"FAIL: {p}", flush=True)
     return bad + len(problems), results
+
+
+HOT_OPS = {"Conv", "ConvTranspose", "MatMul", "Gemm", "MaxPool", "AveragePool",
+           "GlobalAveragePool", "GlobalMaxPool", "LpPool", "BatchNormalization",
+           "LayerNormalization", "InstanceNormalization", "LRN"}
+
+
+def slow_kernel(impl):
+    return impl.startswith("ref") or impl in ("ortc:c", "ortc:reference")
+
+
+def check_kernels(cli, cache, name, meta):
+    """Problems: hot steps on a ref or plain-C fallback kernel, batch 1 and 8."""
+    stem = os.path.join(cache, name)
+    problems = []
+    for batch in (1, 8):
+        x = np.load(stem + ".input.npy", allow_pickle=False)
+        path = os.path.join(cache, "out", f"{name}.kernels.b{batch}.npy")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        np.save(path, np.repeat(x[:1], batch, axis=0))
+        cmd = [cli, "bench", stem + ".onnx", "--json", "--batch", str(batch), "--threads", "2",
+               "--iterations", "1", "--warmup", "0", "--profile-runs", "1",
+               "--input", f"{meta['input']['name']}={path}"]
+        print("$ " + " ".join(cmd), flush=True)
+        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                           timeout=CLI_TIMEOUT)
+        os.remove(path)
+        if r.returncode != 0:
+            problems.append(f"{name}: bench at batch {batch}: {first_line(r.stderr)}")
+            continue
+        nodes = json.loads(r.stdout)["profile"]["nodes"]
+        hot = [n for n in nodes if n["op"] in HOT_OPS]
+        slow = [f"{n['node']} ({n['op']}: {n['impl']})" for n in hot if slow_kernel(n["impl"])]
+        kinds = sorted({n["impl"] for n in hot})
+        print(f"{name} batch {batch}: {len(hot)} Conv/MatMul/Gemm/pooling/normalization steps "
+              f"on {', '.join(kinds) or 'none'}", flush=True)
+        if slow:
+            problems.append(f"{name} batch {batch}: {len(slow)} step(s) on a slow kernel: "
+                            + "; ".join(slow[:5]))
+    return problems
 
 
 # ---- the guard's own test ----------------------------------------------------------
