@@ -338,7 +338,7 @@ static ortc_status identity_run(ortc_opctx *c)
  * training_mode true with a ratio > 0 asks for random dropout: refused.
  * With training_mode true and ratio 0 the spec's output is still a copy. */
 
-enum { DROPOUT_INFERENCE = 0, DROPOUT_TRAINING = 1, DROPOUT_UNKNOWN = -1 };
+enum { DROPOUT_INFERENCE = 0, DROPOUT_UNKNOWN = -1 };
 
 /* Reads the scalar ratio input (float16/32/64). */
 static ortc_status read_ratio(ortc_opctx *c, const ortc_tensor *t, double *ratio)
@@ -356,11 +356,12 @@ static ortc_status read_ratio(ortc_opctx *c, const ortc_tensor *t, double *ratio
 }
 
 /* Whether this Dropout-12+ asks for training: from the training_mode and
- * ratio inputs when their data is known, DROPOUT_UNKNOWN otherwise. */
-static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
+ * ratio inputs when their data is known, DROPOUT_UNKNOWN otherwise.
+ * Training (random dropout) is refused here. */
+static ortc_status dropout_mode(ortc_opctx *c, int *mode)
 {
     *mode = DROPOUT_INFERENCE;
-    *ratio = 0.5; /* the spec's default */
+    double ratio = 0.5; /* the spec's default */
     if (ortc_op_version(c) < 12)
         return ORTC_STATUS_OK;
     const ortc_tensor *r = c->n_in > 1 ? c->in[1] : NULL;
@@ -378,16 +379,12 @@ static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
             *mode = DROPOUT_UNKNOWN;
             return ORTC_STATUS_OK;
         }
-        ortc_status st = read_ratio(c, r, ratio);
+        ortc_status st = read_ratio(c, r, &ratio);
         if (st)
             return st;
     }
-    *mode = *ratio == 0 ? DROPOUT_INFERENCE : DROPOUT_TRAINING;
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status refuse_training(ortc_opctx *c, double ratio)
-{
+    if (ratio == 0)
+        return ORTC_STATUS_OK;
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                          "training_mode is true with ratio %g: random (training) dropout is not "
                          "supported; ortc runs inference only",
@@ -426,11 +423,8 @@ static ortc_status dropout_infer(ortc_opctx *c)
         }
     }
     int mode;
-    double ratio;
-    if ((st = dropout_mode(c, &mode, &ratio)))
+    if ((st = dropout_mode(c, &mode)))
         return st;
-    if (mode == DROPOUT_TRAINING)
-        return refuse_training(c, ratio);
     const ortc_tensor *x = c->in[0];
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     /* the mask is bool from opset 10; before, it has the input's type */
@@ -442,14 +436,11 @@ static ortc_status dropout_infer(ortc_opctx *c)
 static ortc_status dropout_prepare(ortc_opctx *c)
 {
     int mode;
-    double ratio;
-    ortc_status st = dropout_mode(c, &mode, &ratio);
-    if (st)
-        return st;
+    ortc_status st = dropout_mode(c, &mode);
     /* a mask must be filled by run; an unknown training_mode is checked there */
-    if (mode == DROPOUT_INFERENCE && (c->n_out < 2 || !c->out[1]) && c->view)
+    if (!st && mode == DROPOUT_INFERENCE && (c->n_out < 2 || !c->out[1]) && c->view)
         c->view[0] = 0;
-    return ORTC_STATUS_OK;
+    return st;
 }
 
 /* mask: (numel) elements of dtype, all "true" */
@@ -483,13 +474,10 @@ static ortc_status fill_ones(ortc_opctx *c, ortc_tensor *mask)
 
 static ortc_status dropout_run(ortc_opctx *c)
 {
-    int mode;
-    double ratio;
-    ortc_status st = dropout_mode(c, &mode, &ratio);
+    int mode; /* all inputs are known now: inference or refused */
+    ortc_status st = dropout_mode(c, &mode);
     if (st)
         return st;
-    if (mode != DROPOUT_INFERENCE)
-        return refuse_training(c, ratio);
     ortc_plain_copy(c->out[0]->data, c->in[0]->data, ortc_tensor_bytes(c->in[0]));
     if (c->n_out > 1 && c->out[1] && ortc_tensor_numel(c->out[1]) > 0)
         return fill_ones(c, c->out[1]);
