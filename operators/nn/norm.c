@@ -17,11 +17,6 @@
 #include "plain_util.h"
 #include "post_ops.h"
 
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 static size_t align64(size_t n)
 {
     return (n + 63) & ~(size_t)63;
@@ -35,15 +30,16 @@ static ortc_status check_param(ortc_opctx *c, int i, int64_t len, const char *wh
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input %d '%s' (%s) has dtype %s and input 0 '%s' has %s; ortc "
                              "needs them equal",
-                             i, in_name(c, i), what, ortc_dtype_name(p->dtype), in_name(c, 0),
-                             ortc_dtype_name(x->dtype));
+                             i, ortc_plain_input_name(c, i), what, ortc_dtype_name(p->dtype),
+                             ortc_plain_input_name(c, 0), ortc_dtype_name(x->dtype));
     if (len >= 0 && (p->rank != 1 || p->dims[0] != len)) {
         char sp[128], sx[128];
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input %d '%s' (%s) has shape %s; input 0 '%s' of shape %s needs "
                              "[%lld]",
-                             i, in_name(c, i), what,
-                             ortc_shape_str(sp, sizeof sp, p->rank, p->dims), in_name(c, 0),
+                             i, ortc_plain_input_name(c, i), what,
+                             ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                             ortc_plain_input_name(c, 0),
                              ortc_shape_str(sx, sizeof sx, x->rank, x->dims), (long long)len);
     }
     return ORTC_STATUS_OK;
@@ -58,8 +54,9 @@ static ortc_status check_ncs(ortc_opctx *c, int min_rank, int64_t *n, int64_t *c
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' has shape %s (rank %d); %s needs rank >= %d (N, C, "
                              "...)",
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             x->rank, c->node->op_type, min_rank);
+                             ortc_plain_input_name(c, 0),
+                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank,
+                             c->node->op_type, min_rank);
     }
     *n = x->dims[0];
     *ch = x->dims[1];
@@ -502,7 +499,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; LayerNormalization needs rank >= 1",
-                             in_name(c, 0));
+                             ortc_plain_input_name(c, 0));
     int64_t stash = ortc_node_attr_int(c->node, "stash_type", 1);
     if (stash != 1)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
@@ -524,11 +521,12 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         if (!bcast_strides(c->in[i], x, str)) {
             char sp[128], sx[128];
             const ortc_tensor *p = c->in[i];
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input %d '%s' has shape %s, which does not broadcast to input "
-                                 "0 '%s' of shape %s",
-                                 i, in_name(c, i), ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL,
+                "input %d '%s' has shape %s, which does not broadcast to input "
+                "0 '%s' of shape %s",
+                i, ortc_plain_input_name(c, i), ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
         }
         /* dense: strides 0 before axis, row-major over X.shape[axis:] after */
         int64_t want = 1;

@@ -23,12 +23,6 @@ static int64_t dims_product(const int64_t *dims, int n)
     return p;
 }
 
-static const char *input_name(const ortc_opctx *c, int i)
-{
-    const ortc_value *v = c->node->inputs[i];
-    return v ? v->name : "";
-}
-
 /* ---- views: shared run ---------------------------------------------------
  * Their rows declare ORTC_OP_VIEW: output 0 is input 0's bytes. */
 
@@ -59,7 +53,7 @@ static ortc_status flatten_infer(ortc_opctx *c)
         return ortc_op_error(
             c, ORTC_STATUS_INVALID_MODEL,
             "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
-            (long long)attr, input_name(c, 0), x->rank, -x->rank, x->rank);
+            (long long)attr, ortc_plain_input_name(c, 0), x->rank, -x->rank, x->rank);
     /* x: (d_0 .. d_{axis-1}, d_axis .. d_{r-1}) -> (prod before, prod from) */
     int64_t dims[2] = {dims_product(x->dims, (int)axis),
                        dims_product(x->dims + axis, x->rank - (int)axis)};
@@ -124,7 +118,7 @@ static ortc_status reshape_infer(ortc_opctx *c)
                     c, ORTC_STATUS_INVALID_MODEL,
                     "shape %s has 0 at dim %d (copy the input's dim), but input '%s' "
                     "has shape %s (rank %d)",
-                    ss, k, input_name(c, 0), sx, x->rank);
+                    ss, k, ortc_plain_input_name(c, 0), sx, x->rank);
             dims[k] = x->dims[k];
         } else if (s < 0) {
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -158,13 +152,14 @@ static ortc_status reshape_infer(ortc_opctx *c)
                 c, ORTC_STATUS_INVALID_MODEL,
                 "cannot reshape input '%s' of shape %s (%lld elements) into shape %s: "
                 "the dims other than -1 multiply to %lld",
-                input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+                ortc_plain_input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
         dims[infer_at] = in_count / rest;
     } else if (rest != in_count) {
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "cannot reshape input '%s' of shape %s (%lld elements) into shape %s "
                              "(%lld elements)",
-                             input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+                             ortc_plain_input_name(c, 0), sx, (long long)in_count, ss,
+                             (long long)rest);
     }
     ortc_op_set_output(c, 0, x->dtype, n, dims);
     return ORTC_STATUS_OK;
@@ -252,7 +247,7 @@ static ortc_status squeeze_infer(ortc_opctx *c)
                     c, ORTC_STATUS_INVALID_MODEL,
                     "cannot squeeze axis %d of input '%s' with shape %s: dim is %lld, "
                     "not 1",
-                    i, input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                    i, ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
                     (long long)x->dims[i]);
             }
     } else {
@@ -411,7 +406,8 @@ static ortc_status dropout_infer(ortc_opctx *c)
                 return st;
             if (ortc_tensor_numel(c->in[1]) != 1)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input 1 '%s' (ratio) must be a scalar", input_name(c, 1));
+                                     "input 1 '%s' (ratio) must be a scalar",
+                                     ortc_plain_input_name(c, 1));
         }
         if (c->n_in > 2 && c->in[2]) {
             if ((st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED)))
@@ -419,7 +415,7 @@ static ortc_status dropout_infer(ortc_opctx *c)
             if (ortc_tensor_numel(c->in[2]) != 1)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                      "input 2 '%s' (training_mode) must be a scalar",
-                                     input_name(c, 2));
+                                     ortc_plain_input_name(c, 2));
         }
     }
     int mode;
