@@ -386,6 +386,18 @@ static ortc_status dropout_mode(ortc_opctx *c, int *mode)
                          ratio);
 }
 
+/* Optional input i, when present: one element of a dtype in `dtypes`. */
+static ortc_status check_scalar_input(ortc_opctx *c, int i, const char *role, uint32_t dtypes)
+{
+    if (c->n_in <= i || !c->in[i])
+        return ORTC_STATUS_OK;
+    ortc_status st = ortc_op_check_dtypes(c, i, dtypes);
+    if (!st && ortc_tensor_numel(c->in[i]) != 1)
+        st = ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d '%s' (%s) must be a scalar", i,
+                           ortc_plain_input_name(c, i), role);
+    return st;
+}
+
 static ortc_status dropout_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
@@ -397,27 +409,11 @@ static ortc_status dropout_infer(ortc_opctx *c)
         return st;
     if (version < 7 && (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)))
         return st;
-    if (version >= 12) {
-        if ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_INT)))
-            return st;
-        if (c->n_in > 1 && c->in[1]) {
-            if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                          ORTC_DTYPE_FLOAT16, ORTC_DTYPE_UNDEFINED)))
-                return st;
-            if (ortc_tensor_numel(c->in[1]) != 1)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input 1 '%s' (ratio) must be a scalar",
-                                     ortc_plain_input_name(c, 1));
-        }
-        if (c->n_in > 2 && c->in[2]) {
-            if ((st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED)))
-                return st;
-            if (ortc_tensor_numel(c->in[2]) != 1)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input 2 '%s' (training_mode) must be a scalar",
-                                     ortc_plain_input_name(c, 2));
-        }
-    }
+    if (version >= 12 &&
+        ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_INT)) ||
+         (st = check_scalar_input(c, 1, "ratio", ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16))) ||
+         (st = check_scalar_input(c, 2, "training_mode", ORTC_DT(BOOL)))))
+        return st;
     int mode;
     if ((st = dropout_mode(c, &mode)))
         return st;
