@@ -71,12 +71,7 @@ static ortc_status qconv_check(ortc_opctx *c, qconv *q)
     ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq)))
-        return st;
-    q->x = 0;
-    q->w = q->p.qlinear ? 3 : 1;
-    if ((st = ortc_op_check_input(c, q->x)) ||
-        (st = ortc_op_check_dtypes(c, q->w, ORTC_DT(INT8) | ORTC_DT(UINT8))) ||
+    if ((st = ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq, &q->x, &q->w)) ||
         (st = ortc_conv_geom_init(c, &q->cg, q->x, q->w)))
         return st;
     const ortc_tensor *x = c->in[q->x], *w = c->in[q->w];

@@ -104,13 +104,8 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
     ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq)))
-        return st;
-    q->a = 0;
-    q->b = q->p.qlinear ? 3 : 1;
     q->bias = -1;
-    if ((st = ortc_op_check_input(c, q->a)) ||
-        (st = ortc_op_check_dtypes(c, q->b, ORTC_DT(INT8) | ORTC_DT(UINT8))) ||
+    if ((st = ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq, &q->a, &q->b)) ||
         (st = ortc_matmul_shape_init(c, &q->sh, q->a, q->b)))
         return st;
     const ortc_tensor *a = c->in[q->a], *b = c->in[q->b];
