@@ -361,10 +361,8 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (alt)
         dnnl_primitive_desc_destroy(alt);
     dnnl_primitive_attr_destroy(attr);
-    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
-        if (pd) /* no bf16 kernel but oneDNN's reference one */
-            dnnl_primitive_desc_destroy(pd);
-        s->no_bf16 = true;
+    if (!st && bf16 && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
+        s->no_bf16 = true; /* no bf16 kernel but oneDNN's reference one */
         return conv_build(c, state);
     }
     if (st) {

@@ -428,10 +428,8 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     bool unimpl = false;
     st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
-        if (pd) /* no bf16 kernel but oneDNN's reference one */
-            dnnl_primitive_desc_destroy(pd);
-        s->no_bf16 = true;
+    if (!st && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
+        s->no_bf16 = true; /* no bf16 kernel but oneDNN's reference one */
         return deconv_build(c, state);
     }
     if (st)

@@ -272,10 +272,8 @@ ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc,
         st = ortc_dnnl_pd_create(c, &pd, op_desc, attr, &unimpl);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+    if (!st && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
         /* oneDNN's reference int8 kernels are no faster than ours */
-        if (pd)
-            dnnl_primitive_desc_destroy(pd);
         free(w_data);
         *use_ref = true;
         return ORTC_STATUS_OK;
