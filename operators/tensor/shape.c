@@ -167,14 +167,18 @@ static ortc_status reshape_infer(ortc_opctx *c)
 
 /* ---- Squeeze / Unsqueeze ------------------------------------------------- */
 
-/* The axes list: attribute `axes` before opset 13, input 1 from 13.
- * *present is 0 when neither is given. */
-static ortc_status read_axes(ortc_opctx *c, int64_t *axes, int *n, int *present)
+/* Squeeze's and Unsqueeze's inputs (x with a known shape; from opset 13
+ * the axes, an input unless `required`) and the axes list: attribute `axes`
+ * before opset 13, input 1 from 13. *present is 0 when neither is given. */
+static ortc_status read_axes(ortc_opctx *c, bool required, int64_t *axes, int *n, int *present)
 {
-    int version = ortc_op_version(c);
+    int version = ortc_op_version(c), max_in = version >= 13 ? 2 : 1;
     ortc_status st;
     *n = 0;
     *present = 0;
+    if ((st = ortc_op_check_arity(c, required ? max_in : 1, max_in, 1, 1)) ||
+        (st = ortc_plain_check_known(c, 0)))
+        return st;
     if (version < 13) {
         if ((st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
             return st;
@@ -225,14 +229,10 @@ static ortc_status axes_to_mask(ortc_opctx *c, const int64_t *axes, int n, int r
 
 static ortc_status squeeze_infer(ortc_opctx *c)
 {
-    int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, version >= 13 ? 2 : 1, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    if ((st = read_axes(c, axes, &n, &present)))
+    ortc_status st = read_axes(c, false, axes, &n, &present);
+    if (st)
         return st;
     const ortc_tensor *x = c->in[0];
     if (present) {
@@ -265,14 +265,10 @@ static ortc_status squeeze_infer(ortc_opctx *c)
 
 static ortc_status unsqueeze_infer(ortc_opctx *c)
 {
-    int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, version >= 13 ? 2 : 1, version >= 13 ? 2 : 1, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    if ((st = read_axes(c, axes, &n, &present)))
+    ortc_status st = read_axes(c, true, axes, &n, &present);
+    if (st)
         return st;
     if (!present)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axes' is missing");
