@@ -154,14 +154,6 @@ ortc_status ortc_qconv_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* Whether every input the primitive bakes in is a constant. */
-static bool qconv_constant(const ortc_opctx *c, const qconv *q)
-{
-    if (!c->in[q->w]->data || (q->b >= 0 && !c->in[q->b]->data))
-        return false;
-    return ortc_qlin_known(c, &q->p);
-}
-
 static ortc_status use_ref(ortc_opctx *c, ortc_qlin_state *s, size_t *used)
 {
     s->use_ref = true;
@@ -177,8 +169,8 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
     if (st)
         return st;
     const ortc_tensor *x = c->in[q.x], *w = c->in[q.w];
-    if (!qconv_constant(c, &q) || ortc_tensor_numel(x) == 0 || ortc_tensor_numel(c->out[0]) == 0 ||
-        !ortc_q_dnnl_exact())
+    if (!ortc_qlin_constant(c, &q.p, q.w, q.b) || ortc_tensor_numel(x) == 0 ||
+        ortc_tensor_numel(c->out[0]) == 0 || !ortc_q_dnnl_exact())
         return use_ref(c, s, &used);
     if ((st = ortc_qlin_values(c, &q.p)))
         return st;

@@ -84,6 +84,13 @@ bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p)
            (!ortc_q_is_8bit(p->ydtype) || ortc_qparam_known(c, &p->y));
 }
 
+bool ortc_qlin_constant(const ortc_opctx *c, const ortc_qlin *p, int w, int b)
+{
+    if (!c->in[w]->data || (b >= 0 && !c->in[b]->data))
+        return false;
+    return ortc_qlin_known(c, p);
+}
+
 ortc_qout ortc_qlin_out(const ortc_opctx *c, const ortc_qlin *p, int64_t x_at)
 {
     ortc_qout o = {.dtype = p->ydtype, .post = c->node->n_post_ops ? c : NULL};

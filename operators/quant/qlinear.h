@@ -51,6 +51,9 @@ ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const i
 ortc_status ortc_qlin_values(ortc_opctx *c, ortc_qlin *p);
 /* Whether every parameter's data is known (constant or at run). */
 bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p);
+/* Whether every input a oneDNN primitive bakes in is known: the weights
+ * (input w), the bias (input b; -1: none) and the parameters. */
+bool ortc_qlin_constant(const ortc_opctx *c, const ortc_qlin *p, int w, int b);
 
 /* The output stage. Channel ch indexes w_scale (when w_n > 1) and the bias. */
 typedef struct ortc_qout {
