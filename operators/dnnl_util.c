@@ -243,6 +243,16 @@ bool ortc_dnnl_impl_is_ref(const_dnnl_primitive_desc_t pd)
     return !strncmp(name, "ref", 3) || strstr(name, "_ref") != NULL;
 }
 
+bool ortc_dnnl_pd_only_ref(dnnl_primitive_desc_t *pd, bool unimpl)
+{
+    if (!unimpl && !ortc_dnnl_impl_is_ref(*pd))
+        return false;
+    if (*pd)
+        dnnl_primitive_desc_destroy(*pd);
+    *pd = NULL;
+    return true;
+}
+
 ortc_status ortc_dnnl_attr_new(ortc_opctx *c, dnnl_primitive_attr_t *attr)
 {
     DNNL_CHECK(c, dnnl_primitive_attr_create(attr));

@@ -99,6 +99,10 @@ void ortc_dnnl_md_bf16(dnnl_memory_desc_t *md);
 const char *ortc_dnnl_impl_name(const_dnnl_primitive_desc_t pd);
 /* oneDNN's reference implementations: correct but slow. */
 bool ortc_dnnl_impl_is_ref(const_dnnl_primitive_desc_t pd);
+/* Whether oneDNN has only its reference implementation for a descriptor
+ * (*pd from ortc_dnnl_pd_create), or none (unimpl); then *pd, when set, is
+ * destroyed and NULL. */
+bool ortc_dnnl_pd_only_ref(dnnl_primitive_desc_t *pd, bool unimpl);
 
 /* ---- memory objects ------------------------------------------------------
  * A oneDNN memory object carries its data handle, and execution contexts

@@ -1,11 +1,12 @@
 /* op_util.h — helpers shared by several operator families beyond the basic
  * checks operator.h declares: scatter reductions, auto_pad, shape and index
- * checks. Implemented in op_util.c; no kernels of a single operator here.
+ * checks, a stable sort of index lists. Implemented in op_util.c; no kernels of a single operator here.
  */
 #ifndef ORTC_OP_UTIL_H
 #define ORTC_OP_UTIL_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "operator.h"
 
@@ -114,6 +115,29 @@ static inline int64_t ortc_axes_offset(int64_t i, int n, const int64_t *dims,
         i /= dims[d];
     }
     return off;
+}
+
+/* Sorts the index list idx[0..n) stably (a bottom-up merge sort; equal
+ * elements keep their order): element j moves before element i only where
+ * before(ctx, j, i). tmp[n] is room. Inline so that a constant `before` is
+ * inlined into the merge loop. */
+static inline void ortc_sort_index(int64_t *idx, int64_t *tmp, int64_t n,
+                                   bool (*before)(const void *ctx, int64_t j, int64_t i),
+                                   const void *ctx)
+{
+    for (int64_t w = 1; w < n; w *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * w) {
+            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int64_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                tmp[k++] = before(ctx, idx[b], idx[a]) ? idx[b++] : idx[a++];
+            while (a < mid)
+                tmp[k++] = idx[a++];
+            while (b < hi)
+                tmp[k++] = idx[b++];
+        }
+        memcpy(idx, tmp, (size_t)n * sizeof *idx);
+    }
 }
 
 #endif /* ORTC_OP_UTIL_H */

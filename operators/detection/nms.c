@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "op_util.h"
 #include "operator.h"
 
 typedef struct nms_params {
@@ -117,23 +118,10 @@ static bool suppresses(const float *a, const float *b, bool center, float iou)
     return inter / (area_a + area_b - inter) > iou;
 }
 
-/* Sorts idx[0..n) by score descending, ties by index ascending (a stable
- * merge sort of an index list in ascending order), tmp[n] as room. */
-static void sort_by_score(int64_t *idx, int64_t *tmp, int64_t n, const float *score)
+/* Box j before box i when its score is higher (ties keep index order). */
+static bool higher_score(const void *score, int64_t j, int64_t i)
 {
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            int64_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi)
-                tmp[k++] = score[idx[b]] > score[idx[a]] ? idx[b++] : idx[a++];
-            while (a < mid)
-                tmp[k++] = idx[a++];
-            while (b < hi)
-                tmp[k++] = idx[b++];
-        }
-        memcpy(idx, tmp, (size_t)n * sizeof *idx);
-    }
+    return ((const float *)score)[j] > ((const float *)score)[i];
 }
 
 // selected: (count, 3) [batch, class, box] rows, batch by batch, class by class
@@ -171,7 +159,7 @@ static ortc_status nms_run(ortc_opctx *c)
             for (int64_t i = 0; i < n; i++)
                 if (!p.has_score || sc[i] >= p.score)
                     idx[m++] = i;
-            sort_by_score(idx, tmp, m, sc);
+            ortc_sort_index(idx, tmp, m, higher_score, sc);
             int64_t nk = 0;
             for (int64_t i = 0; i < m && nk < per_class; i++) {
                 const float *box = bx + idx[i] * 4;

@@ -191,32 +191,19 @@ ORTC_EW_NUMERIC(DEF_POW_F64)
 #define POW_CASE_F16(en, ET, EK, EDT) case EDT: return pow_f16_##en;
 #define POW_CASE_F32(en, ET, EK, EDT) case EDT: return pow_f32_##en;
 #define POW_CASE_F64(en, ET, EK, EDT) case EDT: return pow_f64_##en;
+/* base dtype BDT: the row kernel for each exponent dtype */
+#define POW_BASE(BDT, CASE) case BDT: switch (ex) { ORTC_EW_NUMERIC(CASE) default: return NULL; }
 // clang-format on
 
 /* The Pow row kernel for (base, exponent) dtypes; NULL when unsupported. */
 static ortc_ew_row2 pow_row(ortc_dtype base, ortc_dtype ex)
 {
     switch (base) {
-    case ORTC_DTYPE_INT32:
-        switch (ex) {
-            ORTC_EW_NUMERIC(POW_CASE_I32) default : return NULL;
-        }
-    case ORTC_DTYPE_INT64:
-        switch (ex) {
-            ORTC_EW_NUMERIC(POW_CASE_I64) default : return NULL;
-        }
-    case ORTC_DTYPE_FLOAT16:
-        switch (ex) {
-            ORTC_EW_NUMERIC(POW_CASE_F16) default : return NULL;
-        }
-    case ORTC_DTYPE_FLOAT:
-        switch (ex) {
-            ORTC_EW_NUMERIC(POW_CASE_F32) default : return NULL;
-        }
-    case ORTC_DTYPE_DOUBLE:
-        switch (ex) {
-            ORTC_EW_NUMERIC(POW_CASE_F64) default : return NULL;
-        }
+        POW_BASE(ORTC_DTYPE_INT32, POW_CASE_I32)
+        POW_BASE(ORTC_DTYPE_INT64, POW_CASE_I64)
+        POW_BASE(ORTC_DTYPE_FLOAT16, POW_CASE_F16)
+        POW_BASE(ORTC_DTYPE_FLOAT, POW_CASE_F32)
+        POW_BASE(ORTC_DTYPE_DOUBLE, POW_CASE_F64)
     default: return NULL;
     }
 }

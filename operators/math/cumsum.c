@@ -15,8 +15,8 @@
 #define CUMSUM_DTYPES                                                                              \
     (ORTC_DTYPES_FLOAT | ORTC_DT(INT32) | ORTC_DT(INT64) | ORTC_DT(UINT32) | ORTC_DT(UINT64))
 
-/* The axis from input 1 when its value is known; *known false otherwise. */
-static ortc_status cumsum_axis(ortc_opctx *c, int *axis, bool *known)
+/* The axis from input 1 when its value is known; -1 otherwise. */
+static ortc_status cumsum_axis(ortc_opctx *c, int *axis)
 {
     const ortc_tensor *a = c->in[1], *x = c->in[0];
     char s[128];
@@ -24,8 +24,8 @@ static ortc_status cumsum_axis(ortc_opctx *c, int *axis, bool *known)
         return ortc_op_error(
             c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (axis) has shape %s; expected a scalar",
             ortc_plain_input_name(c, 1), ortc_shape_str(s, sizeof s, a->rank, a->dims));
-    *known = a->data != NULL;
-    if (!*known)
+    *axis = -1;
+    if (!a->data)
         return ORTC_STATUS_OK;
     int64_t v = ortc_tensor_get_int(a, 0);
     if (v < -x->rank || v >= x->rank)
@@ -38,7 +38,8 @@ static ortc_status cumsum_axis(ortc_opctx *c, int *axis, bool *known)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status cumsum_check(ortc_opctx *c)
+/* The checks, then *axis as cumsum_axis gives it. */
+static ortc_status cumsum_check(ortc_opctx *c, int *axis)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
@@ -51,19 +52,16 @@ static ortc_status cumsum_check(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; CumSum needs rank >= 1",
                              ortc_plain_input_name(c, 0));
-    return ORTC_STATUS_OK;
+    return cumsum_axis(c, axis);
 }
 
 static ortc_status cumsum_infer(ortc_opctx *c)
 {
-    ortc_status st = cumsum_check(c);
     int axis;
-    bool known;
-    if (st || (st = cumsum_axis(c, &axis, &known)))
-        return st;
-    const ortc_tensor *x = c->in[0];
-    ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
-    return ORTC_STATUS_OK;
+    ortc_status st = cumsum_check(c, &axis);
+    if (!st)
+        ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
+    return st;
 }
 
 // x, y: (outer, n, inner); along n: y[j] = sum of x[i] for i before j
@@ -116,10 +114,9 @@ DEFINE_CUMSUM(cumsum_u64, uint64_t, uint64_t, LOAD_U64, STORE_U64)
 
 static ortc_status cumsum_run(ortc_opctx *c)
 {
-    ortc_status st = cumsum_check(c);
     int axis;
-    bool known;
-    if (st || (st = cumsum_axis(c, &axis, &known)))
+    ortc_status st = cumsum_check(c, &axis);
+    if (st)
         return st;
     const ortc_tensor *x = c->in[0];
     int64_t outer = ortc_plain_span(x->dims, 0, axis), n = x->dims[axis],

@@ -11,7 +11,6 @@
  * einsum_ref.c, which is also the reference kernel.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dnnl_prim.h"
@@ -288,22 +287,12 @@ typedef struct einsum_copy {
 } einsum_copy;
 
 typedef struct einsum_state {
-    ortc_dnnl_prim prim; /* first: ortc_dnnl_prim_* see it */
+    ortc_dnnl_prim prim; /* first: ortc_dnnl_prim_* see it; nothing else owned */
     enum { EINSUM_GENERAL, EINSUM_PERMUTE, EINSUM_MATMUL } path;
     ortc_einsum e;
     einsum_copy a, b; /* inputs into (batch, M, K) / (batch, K, N) order */
     einsum_copy y;    /* (batch, M, N) result into the output's order */
 } einsum_state;
-
-static void einsum_release(ortc_opctx *c)
-{
-    einsum_state *s = c->state;
-    if (!s)
-        return;
-    ortc_dnnl_prim_free(&s->prim);
-    free(s);
-    c->state = NULL;
-}
 
 /* Input i read in label order ls[0..n): copy plan and whether it is
  * needed (the input is not already dense in that order). */
@@ -438,17 +427,12 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
     return ORTC_STATUS_OK;
 }
 
-static ortc_status einsum_prepare(ortc_opctx *c)
+static ortc_status einsum_build(ortc_opctx *c, void *state)
 {
-    einsum_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
-    c->state = s;
+    einsum_state *s = state;
     ortc_status st = einsum_check(c, &s->e);
-    if (st) {
-        einsum_release(c);
+    if (st)
         return st;
-    }
     const ortc_einsum *e = &s->e;
     s->path = EINSUM_GENERAL;
     if (e->n_in == 1 && distinct_labels(e, 0) && e->out_rank == e->rank[0]) {
@@ -463,9 +447,12 @@ static ortc_status einsum_prepare(ortc_opctx *c)
                distinct_labels(e, 0) && distinct_labels(e, 1)) {
         st = plan_matmul(c, s);
     }
-    if (st)
-        einsum_release(c);
     return st;
+}
+
+static ortc_status einsum_prepare(ortc_opctx *c)
+{
+    return ortc_dnnl_prim_prepare(c, sizeof(einsum_state), einsum_build, NULL);
 }
 
 static ortc_status einsum_run(ortc_opctx *c)
@@ -499,6 +486,6 @@ static ortc_status einsum_run(ortc_opctx *c)
 const ortc_operator ortc_ops_einsum[] = {
     ORTC_OP("Einsum", 12, 12, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DTYPES_NUMERIC,
             .infer = einsum_infer, .prepare = einsum_prepare, .run = einsum_run,
-            .release = einsum_release, .reference = einsum_reference),
+            .release = ortc_dnnl_prim_release, .reference = einsum_reference),
 };
 ORTC_OP_TABLE_END(einsum);

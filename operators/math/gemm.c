@@ -30,6 +30,7 @@
 #include "gemm_ref.h"
 #include "op_util.h"
 #include "post_ops.h"
+#include "plain_util.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
  * weights run fc_gemv; more rows use oneDNN's matmul, whose brgemm kernels
@@ -69,11 +70,6 @@ typedef struct mm_state {
     bool has16[2];
     size_t at16[2];
 } mm_state;
-
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
 
 /* Operands of one oneDNN matmul. Strides NULL: dense. */
 typedef struct mm_desc {
@@ -180,10 +176,8 @@ static ortc_status mm_build(ortc_opctx *c, mm_state *s, const mm_desc *d)
     if (!st)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
-    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
-        if (pd) /* no bf16 kernel but oneDNN's reference one */
-            dnnl_primitive_desc_destroy(pd);
-        s->no_bf16 = true;
+    if (!st && bf16 && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
+        s->no_bf16 = true; /* no bf16 kernel but oneDNN's reference one */
         return mm_build(c, s, d);
     }
     if (st || unimpl)
@@ -420,7 +414,7 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
         if (c->in[i]->rank != 2)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input '%s' has shape %s (rank %d); Gemm needs rank 2",
-                                 in_name(c, i), i ? sb : sa, c->in[i]->rank);
+                                 ortc_plain_input_name(c, i), i ? sb : sa, c->in[i]->rank);
     p->trans_a = ortc_node_attr_int(c->node, "transA", 0) != 0;
     p->trans_b = ortc_node_attr_int(c->node, "transB", 0) != 0;
     p->alpha = ortc_node_attr_float(c->node, "alpha", 1.0f);
@@ -433,8 +427,9 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "inner dims differ: A '%s' %s%s gives K=%lld, B '%s' %s%s gives "
                              "K=%lld",
-                             in_name(c, 0), sa, p->trans_a ? " (transA)" : "", (long long)p->k,
-                             in_name(c, 1), sb, p->trans_b ? " (transB)" : "", (long long)kb);
+                             ortc_plain_input_name(c, 0), sa, p->trans_a ? " (transA)" : "",
+                             (long long)p->k, ortc_plain_input_name(c, 1), sb,
+                             p->trans_b ? " (transB)" : "", (long long)kb);
     p->cm = c->n_in > 2 ? c->in[2] : NULL;
     p->c_stride[0] = p->c_stride[1] = 0;
     if (p->cm) {
@@ -445,8 +440,9 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input C '%s' has shape %s; it must broadcast to (M, N) = "
                                  "[%lld,%lld]",
-                                 in_name(c, 2), ortc_shape_str(sc, sizeof sc, cm->rank, cm->dims),
-                                 (long long)p->m, (long long)p->n);
+                                 ortc_plain_input_name(c, 2),
+                                 ortc_shape_str(sc, sizeof sc, cm->rank, cm->dims), (long long)p->m,
+                                 (long long)p->n);
         p->c_stride[0] = d0 == 1 ? 0 : d1;
         p->c_stride[1] = d1 == 1 ? 0 : 1;
     }
@@ -597,7 +593,7 @@ static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
         return st;
     if (c->n_in > 2 && c->in[2])
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
-                             in_name(c, 2));
+                             ortc_plain_input_name(c, 2));
     return ortc_post_ops_check(c, p->out_rank, p->out_dims);
 }
 

@@ -14,11 +14,6 @@
 #include "op_util.h"
 #include "plain_util.h"
 
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 /* ==== reduction geometry ===================================================== */
 
 typedef enum reduce_kind {
@@ -89,7 +84,7 @@ static ortc_status reduce_check_dtype(ortc_opctx *c, int version)
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                          "input 0 '%s' has dtype %s; ortc's %s-%d supports float, double, "
                          "int32, int64, uint32, uint64%s",
-                         in_name(c, 0), ortc_dtype_name(t), c->node->op_type, version,
+                         ortc_plain_input_name(c, 0), ortc_dtype_name(t), c->node->op_type, version,
                          allowed & ORTC_DT(INT8) ? ", int8, uint8" : "");
 }
 
@@ -127,7 +122,7 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
         if (na > ORTC_MAX_RANK)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute 'axes' has %zu values; input '%s' has rank %d", na,
-                                 in_name(c, 0), x->rank);
+                                 ortc_plain_input_name(c, 0), x->rank);
         for (size_t i = 0; i < na; i++)
             axes[i] = a[i];
         n = (int)na;
@@ -524,8 +519,8 @@ static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
     g->is_max = !strcmp(c->node->op_type, "ArgMax");
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1", in_name(c, 0),
-                             c->node->op_type);
+                             "input '%s' is a scalar; %s needs rank >= 1",
+                             ortc_plain_input_name(c, 0), c->node->op_type);
     int axis;
     if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis)))
         return st;
@@ -548,8 +543,9 @@ static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
         char sx[128];
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input '%s' has shape %s: %s over the empty axis %d has no answer",
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             c->node->op_type, axis);
+                             ortc_plain_input_name(c, 0),
+                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), c->node->op_type,
+                             axis);
     }
     return ORTC_STATUS_OK;
 }

@@ -21,6 +21,7 @@
 #include "dnnl_prim.h"
 #include "post_ops.h"
 #include "conv_ref.h"
+#include "plain_util.h"
 
 typedef struct conv_state {
     /* The primitive: x as it arrives, reordered into the primitive's
@@ -41,11 +42,6 @@ typedef struct conv_state {
 } conv_state;
 
 /* A validated Conv node: window geometry, output channels, groups. */
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 static ortc_status conv_check(ortc_opctx *c, ortc_conv_geom *cs)
 {
     ortc_status st;
@@ -56,8 +52,9 @@ static ortc_status conv_check(ortc_opctx *c, ortc_conv_geom *cs)
     if (b && (b->rank != 1 || b->dims[0] != cs->m))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "bias '%s' has shape %s; Conv with %lld output channels needs [%lld]",
-                             in_name(c, 2), ortc_shape_str(sb, sizeof sb, b->rank, b->dims),
-                             (long long)cs->m, (long long)cs->m);
+                             ortc_plain_input_name(c, 2),
+                             ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)cs->m,
+                             (long long)cs->m);
     return ortc_post_ops_check(c, c->in[0]->rank, cs->ydims);
 }
 
@@ -202,7 +199,8 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const ortc_con
     k->n_act = n->n_post_ops;
     if (!ortc_wino5_init(k, w->data, b ? b->data : NULL))
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
-                             "out of memory transforming the 5x5 weights of '%s'", in_name(c, 1));
+                             "out of memory transforming the 5x5 weights of '%s'",
+                             ortc_plain_input_name(c, 1));
     /* the reorders run before and after the kernel: their scratchpads may
      * share the kernel's region after the buffers */
     size_t used = 0;
@@ -363,10 +361,8 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if (alt)
         dnnl_primitive_desc_destroy(alt);
     dnnl_primitive_attr_destroy(attr);
-    if (!st && bf16 && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
-        if (pd) /* no bf16 kernel but oneDNN's reference one */
-            dnnl_primitive_desc_destroy(pd);
-        s->no_bf16 = true;
+    if (!st && bf16 && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
+        s->no_bf16 = true; /* no bf16 kernel but oneDNN's reference one */
         return conv_build(c, state);
     }
     if (st) {

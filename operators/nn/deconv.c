@@ -16,6 +16,7 @@
 #include "op_util.h"
 #include "post_ops.h"
 #include "window.h"
+#include "plain_util.h"
 
 /* A validated ConvTranspose node. Output position o of slot d (window.h's
  * slots: 1-D and 2-D problems use the trailing ones) is position
@@ -29,11 +30,6 @@ typedef struct deconv_geom {
     int64_t out_pad[ORTC_WIN_DIMS];
     int64_t ydims[ORTC_MAX_RANK]; /* the output's shape */
 } deconv_geom;
-
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
 
 /* floor(a / 2) for negative a too (ONNX's pad split is Python's //). */
 static int64_t floor_half(int64_t a)
@@ -82,12 +78,13 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
         return ortc_op_error(c, x->rank < 3 ? ORTC_STATUS_INVALID_MODEL : ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); ConvTranspose supports rank 3 "
                              "to 5 (N, C and 1 to 3 spatial dims)",
-                             in_name(c, 0), sx, x->rank);
+                             ortc_plain_input_name(c, 0), sx, x->rank);
     if (w->rank != x->rank)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "weight '%s' has shape %s (rank %d); with input '%s' of shape %s it "
                              "needs rank %d (C, M/group, kernel...)",
-                             in_name(c, 1), sw, w->rank, in_name(c, 0), sx, x->rank);
+                             ortc_plain_input_name(c, 1), sw, w->rank, ortc_plain_input_name(c, 0),
+                             sx, x->rank);
     int64_t group = ortc_node_attr_int(c->node, "group", 1);
     if (group < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -96,14 +93,17 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "weight '%s' has shape %s: its first dim must equal the %lld "
                              "channels of input '%s' %s",
-                             in_name(c, 1), sw, (long long)x->dims[1], in_name(c, 0), sx);
+                             ortc_plain_input_name(c, 1), sw, (long long)x->dims[1],
+                             ortc_plain_input_name(c, 0), sx);
     if (x->dims[1] % group != 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input '%s' has %lld channels (shape %s), not divisible by group %lld",
-                             in_name(c, 0), (long long)x->dims[1], sx, (long long)group);
+                             ortc_plain_input_name(c, 0), (long long)x->dims[1], sx,
+                             (long long)group);
     if (w->dims[1] < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "weight '%s' has shape %s: no output channels", in_name(c, 1), sw);
+                             "weight '%s' has shape %s: no output channels",
+                             ortc_plain_input_name(c, 1), sw);
     g->w.n = x->dims[0];
     g->w.c = x->dims[1];
     g->group = group;
@@ -111,8 +111,9 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
     if (b && (b->rank != 1 || b->dims[0] != g->m))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "bias '%s' has shape %s; with %lld output channels it needs [%lld]",
-                             in_name(c, 2), ortc_shape_str(sb, sizeof sb, b->rank, b->dims),
-                             (long long)g->m, (long long)g->m);
+                             ortc_plain_input_name(c, 2),
+                             ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)g->m,
+                             (long long)g->m);
     return ORTC_STATUS_OK;
 }
 
@@ -173,12 +174,13 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute 'kernel_shape' %s does not match weight '%s' of "
                                  "shape %s",
-                                 ortc_shape_str(sk, sizeof sk, (int)nks, ks), in_name(c, 1), sw);
+                                 ortc_shape_str(sk, sizeof sk, (int)nks, ks),
+                                 ortc_plain_input_name(c, 1), sw);
         }
         if (k < 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "weight '%s' has shape %s: kernel size %lld in spatial dim %d",
-                                 in_name(c, 1), sw, (long long)k, i);
+                                 ortc_plain_input_name(c, 1), sw, (long long)k, i);
         if (s < 1 || dil < 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute '%s'[%d] is %lld; must be >= 1",
@@ -216,8 +218,9 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input '%s' %s with weight %s: spatial dim %d would have size "
                                  "%lld (pads %lld+%lld exceed the result %lld)",
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims), sw,
-                                 i, (long long)out, (long long)pb, (long long)pe, (long long)full);
+                                 ortc_plain_input_name(c, 0),
+                                 ortc_shape_str(sx, sizeof sx, x->rank, x->dims), sw, i,
+                                 (long long)out, (long long)pb, (long long)pe, (long long)full);
         }
         g->w.in[d] = in;
         g->w.out[d] = out;
@@ -425,10 +428,8 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     bool unimpl = false;
     st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
-        if (pd) /* no bf16 kernel but oneDNN's reference one */
-            dnnl_primitive_desc_destroy(pd);
-        s->no_bf16 = true;
+    if (!st && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
+        s->no_bf16 = true; /* no bf16 kernel but oneDNN's reference one */
         return deconv_build(c, state);
     }
     if (st)

@@ -17,11 +17,6 @@
 #include "plain_util.h"
 #include "post_ops.h"
 
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 static size_t align64(size_t n)
 {
     return (n + 63) & ~(size_t)63;
@@ -35,15 +30,16 @@ static ortc_status check_param(ortc_opctx *c, int i, int64_t len, const char *wh
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input %d '%s' (%s) has dtype %s and input 0 '%s' has %s; ortc "
                              "needs them equal",
-                             i, in_name(c, i), what, ortc_dtype_name(p->dtype), in_name(c, 0),
-                             ortc_dtype_name(x->dtype));
+                             i, ortc_plain_input_name(c, i), what, ortc_dtype_name(p->dtype),
+                             ortc_plain_input_name(c, 0), ortc_dtype_name(x->dtype));
     if (len >= 0 && (p->rank != 1 || p->dims[0] != len)) {
         char sp[128], sx[128];
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input %d '%s' (%s) has shape %s; input 0 '%s' of shape %s needs "
                              "[%lld]",
-                             i, in_name(c, i), what,
-                             ortc_shape_str(sp, sizeof sp, p->rank, p->dims), in_name(c, 0),
+                             i, ortc_plain_input_name(c, i), what,
+                             ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                             ortc_plain_input_name(c, 0),
                              ortc_shape_str(sx, sizeof sx, x->rank, x->dims), (long long)len);
     }
     return ORTC_STATUS_OK;
@@ -58,8 +54,9 @@ static ortc_status check_ncs(ortc_opctx *c, int min_rank, int64_t *n, int64_t *c
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' has shape %s (rank %d); %s needs rank >= %d (N, C, "
                              "...)",
-                             in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                             x->rank, c->node->op_type, min_rank);
+                             ortc_plain_input_name(c, 0),
+                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank,
+                             c->node->op_type, min_rank);
     }
     *n = x->dims[0];
     *ch = x->dims[1];
@@ -364,39 +361,41 @@ static ortc_status bn_run(ortc_opctx *c)
 
 /* ==== InstanceNormalization ================================================== */
 
-static ortc_status in_check(ortc_opctx *c, int64_t *n, int64_t *ch, int64_t *s, double *eps)
+typedef struct in_geom {
+    int64_t n, c, s;
+    double eps;
+} in_geom;
+
+static ortc_status in_check(ortc_opctx *c, in_geom *g)
 {
     ortc_status st;
     if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
         (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 3, n, ch, s)) ||
-        (st = check_param(c, 1, *ch, "scale")) || (st = check_param(c, 2, *ch, "B")))
+        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 3, &g->n, &g->c, &g->s)) ||
+        (st = check_param(c, 1, g->c, "scale")) || (st = check_param(c, 2, g->c, "B")))
         return st;
-    *eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
+    g->eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
     return ORTC_STATUS_OK;
 }
 
 static ortc_status in_infer(ortc_opctx *c)
 {
-    int64_t n, ch, s;
-    double eps;
-    ortc_status st = in_check(c, &n, &ch, &s, &eps);
-    if (st)
-        return st;
-    ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
-    return ORTC_STATUS_OK;
+    in_geom g;
+    ortc_status st = in_check(c, &g);
+    if (!st)
+        ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
+    return st;
 }
 
 static ortc_status in_reference(ortc_opctx *c)
 {
-    int64_t n, ch, s;
-    double eps;
-    ortc_status st = in_check(c, &n, &ch, &s, &eps);
+    in_geom g;
+    ortc_status st = in_check(c, &g);
     if (st)
         return st;
     const ortc_tensor *x = c->in[0];
-    instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, n, ch,
-                         s, eps);
+    instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, g.n,
+                         g.c, g.s, g.eps);
     return ORTC_STATUS_OK;
 }
 
@@ -407,21 +406,20 @@ static ortc_status in_reference(ortc_opctx *c)
 static ortc_status in_build(ortc_opctx *c, void *state)
 {
     norm_state *s = state;
-    int64_t n, ch, sp;
-    double eps;
-    ortc_status st = in_check(c, &n, &ch, &sp, &eps);
+    in_geom g;
+    ortc_status st = in_check(c, &g);
     if (st)
         return st;
-    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || n * ch * sp == 0)
+    if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
-    int64_t nc = n * ch, dims[3] = {1, nc, sp};
+    int64_t nc = g.n * g.c, dims[3] = {1, nc, g.s};
     dnnl_memory_desc_t data, param;
     if ((st = ortc_dnnl_md_plain(c, &data, 3, dims)) ||
         (st = ortc_dnnl_md_plain(c, &param, 1, &nc)))
         return st;
     dnnl_batch_normalization_desc_t desc;
     DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &data,
-                                                             (float)eps,
+                                                             (float)g.eps,
                                                              dnnl_use_scale | dnnl_use_shift));
     /* scale, shift, mean, variance: 4 arrays of N*C floats */
     size_t step = align64((size_t)nc * sizeof(float));
@@ -502,7 +500,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; LayerNormalization needs rank >= 1",
-                             in_name(c, 0));
+                             ortc_plain_input_name(c, 0));
     int64_t stash = ortc_node_attr_int(c->node, "stash_type", 1);
     if (stash != 1)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
@@ -524,11 +522,12 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         if (!bcast_strides(c->in[i], x, str)) {
             char sp[128], sx[128];
             const ortc_tensor *p = c->in[i];
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "input %d '%s' has shape %s, which does not broadcast to input "
-                                 "0 '%s' of shape %s",
-                                 i, in_name(c, i), ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL,
+                "input %d '%s' has shape %s, which does not broadcast to input "
+                "0 '%s' of shape %s",
+                i, ortc_plain_input_name(c, i), ortc_shape_str(sp, sizeof sp, p->rank, p->dims),
+                ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims));
         }
         /* dense: strides 0 before axis, row-major over X.shape[axis:] after */
         int64_t want = 1;

@@ -19,6 +19,7 @@
 
 #include "dnnl_prim.h"
 #include "pool_ref.h"
+#include "plain_util.h"
 
 /* The op state is an ortc_dnnl_prim: use_ref for cases oneDNN cannot
  * express exactly (the plain-C kernel, on a plain copy of a blocked x). */
@@ -31,11 +32,6 @@ typedef struct pool_shape {
     bool indices;   /* MaxPool's Indices output is wanted */
     bool col_major; /* storage_order 1 */
 } pool_shape;
-
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
 
 static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
 {
@@ -66,7 +62,7 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial dims",
-                             in_name(c, 0), sx, x->rank, op);
+                             ortc_plain_input_name(c, 0), sx, x->rank, op);
     size_t nk = 0;
     const int64_t *ks = ortc_node_attr_ints(c->node, "kernel_shape", &nk);
     if (nk == 0)
@@ -76,7 +72,7 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'kernel_shape' has %zu values; input '%s' of shape %s has "
                              "%d spatial dims",
-                             nk, in_name(c, 0), sx, x->rank - 2);
+                             nk, ortc_plain_input_name(c, 0), sx, x->rank - 2);
     if (!is_max) {
         size_t nd = 0;
         const int64_t *dil = ortc_node_attr_ints(c->node, "dilations", &nd);

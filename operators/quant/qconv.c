@@ -71,12 +71,7 @@ static ortc_status qconv_check(ortc_opctx *c, qconv *q)
     ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq)))
-        return st;
-    q->x = 0;
-    q->w = q->p.qlinear ? 3 : 1;
-    if ((st = ortc_op_check_input(c, q->x)) ||
-        (st = ortc_op_check_dtypes(c, q->w, ORTC_DT(INT8) | ORTC_DT(UINT8))) ||
+    if ((st = ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq, &q->x, &q->w)) ||
         (st = ortc_conv_geom_init(c, &q->cg, q->x, q->w)))
         return st;
     const ortc_tensor *x = c->in[q->x], *w = c->in[q->w];
@@ -159,14 +154,6 @@ ortc_status ortc_qconv_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-/* Whether every input the primitive bakes in is a constant. */
-static bool qconv_constant(const ortc_opctx *c, const qconv *q)
-{
-    if (!c->in[q->w]->data || (q->b >= 0 && !c->in[q->b]->data))
-        return false;
-    return ortc_qlin_known(c, &q->p);
-}
-
 static ortc_status use_ref(ortc_opctx *c, ortc_qlin_state *s, size_t *used)
 {
     s->use_ref = true;
@@ -182,8 +169,8 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
     if (st)
         return st;
     const ortc_tensor *x = c->in[q.x], *w = c->in[q.w];
-    if (!qconv_constant(c, &q) || ortc_tensor_numel(x) == 0 || ortc_tensor_numel(c->out[0]) == 0 ||
-        !ortc_q_dnnl_exact())
+    if (!ortc_qlin_constant(c, &q.p, q.w, q.b) || ortc_tensor_numel(x) == 0 ||
+        ortc_tensor_numel(c->out[0]) == 0 || !ortc_q_dnnl_exact())
         return use_ref(c, s, &used);
     if ((st = ortc_qlin_values(c, &q.p)))
         return st;

@@ -16,20 +16,27 @@ bool ortc_q_qdq_mode(const ortc_opctx *c)
 }
 
 ortc_status ortc_qlin_begin(ortc_opctx *c, ortc_qlin *p, const char *qlinear_op, int max_in,
-                            bool *qdq)
+                            bool *qdq, int *a, int *b)
 {
     ortc_status st;
     memset(p, 0, sizeof *p);
     p->qlinear = !strcmp(c->node->op_type, qlinear_op);
     *qdq = p->qlinear && ortc_q_qdq_mode(c);
-    if (!p->qlinear)
-        return ortc_op_check_arity(c, 2, 4, 1, 1);
-    if ((st = ortc_op_check_arity(c, *qdq ? 5 : 8, *qdq ? 9 : max_in, 1, 1)))
+    *a = 0;
+    *b = p->qlinear ? 3 : 1;
+    if (p->qlinear) {
+        if ((st = ortc_op_check_arity(c, *qdq ? 5 : 8, *qdq ? 9 : max_in, 1, 1)))
+            return st;
+        for (int i = 0; i < 5; i++)
+            if (i != 2 && !c->in[i])
+                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
+                                     i);
+    } else if ((st = ortc_op_check_arity(c, 2, 4, 1, 1))) {
         return st;
-    for (int i = 0; i < 5; i++)
-        if (i != 2 && !c->in[i])
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing", i);
-    return ORTC_STATUS_OK;
+    }
+    if ((st = ortc_op_check_input(c, *a)))
+        return st;
+    return ortc_op_check_dtypes(c, *b, ORTC_DT(INT8) | ORTC_DT(UINT8));
 }
 
 ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const int64_t *dims)
@@ -75,6 +82,13 @@ bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p)
         return true;
     return ortc_qparam_known(c, &p->x) && ortc_qparam_known(c, &p->w) &&
            (!ortc_q_is_8bit(p->ydtype) || ortc_qparam_known(c, &p->y));
+}
+
+bool ortc_qlin_constant(const ortc_opctx *c, const ortc_qlin *p, int w, int b)
+{
+    if (!c->in[w]->data || (b >= 0 && !c->in[b]->data))
+        return false;
+    return ortc_qlin_known(c, p);
 }
 
 ortc_qout ortc_qlin_out(const ortc_opctx *c, const ortc_qlin *p, int64_t x_at)
@@ -265,10 +279,8 @@ ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc,
         st = ortc_dnnl_pd_create(c, &pd, op_desc, attr, &unimpl);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd))) {
+    if (!st && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
         /* oneDNN's reference int8 kernels are no faster than ours */
-        if (pd)
-            dnnl_primitive_desc_destroy(pd);
         free(w_data);
         *use_ref = true;
         return ORTC_STATUS_OK;

@@ -40,9 +40,10 @@ typedef struct ortc_qlin {
 /* Starts reading c's node into p (zeroed; qlinear when the node is
  * `qlinear_op`; *qdq: its ortc_qdq mode): checks the input count (QLinear*:
  * 8 to max_in, or 5 to 9 in qdq mode; the integer operators: 2 to 4) and
- * that inputs 0, 1, 3 and 4 are present. */
+ * that inputs 0, 1, 3 and 4 are present. The two operands: *a = 0, checked
+ * against the row's dtypes, and *b = 3 (QLinear*) or 1, int8 or uint8. */
 ortc_status ortc_qlin_begin(ortc_opctx *c, ortc_qlin *p, const char *qlinear_op, int max_in,
-                            bool *qdq);
+                            bool *qdq, int *a, int *b);
 /* Reads y_scale and y_zero_point (inputs 6, 7) for an output of shape
  * (rank, dims) into p->y and p->ydtype (FLOAT without them, qdq mode). */
 ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const int64_t *dims);
@@ -50,6 +51,9 @@ ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const i
 ortc_status ortc_qlin_values(ortc_opctx *c, ortc_qlin *p);
 /* Whether every parameter's data is known (constant or at run). */
 bool ortc_qlin_known(const ortc_opctx *c, const ortc_qlin *p);
+/* Whether every input a oneDNN primitive bakes in is known: the weights
+ * (input w), the bias (input b; -1: none) and the parameters. */
+bool ortc_qlin_constant(const ortc_opctx *c, const ortc_qlin *p, int w, int b);
 
 /* The output stage. Channel ch indexes w_scale (when w_n > 1) and the bias. */
 typedef struct ortc_qout {

@@ -104,13 +104,8 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
     ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq)))
-        return st;
-    q->a = 0;
-    q->b = q->p.qlinear ? 3 : 1;
     q->bias = -1;
-    if ((st = ortc_op_check_input(c, q->a)) ||
-        (st = ortc_op_check_dtypes(c, q->b, ORTC_DT(INT8) | ORTC_DT(UINT8))) ||
+    if ((st = ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq, &q->a, &q->b)) ||
         (st = ortc_matmul_shape_init(c, &q->sh, q->a, q->b)))
         return st;
     const ortc_tensor *a = c->in[q->a], *b = c->in[q->b];
@@ -212,13 +207,6 @@ ortc_status ortc_qmatmul_reference(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
-static bool qmm_constant(const ortc_opctx *c, const qmm *q)
-{
-    if (!c->in[q->b]->data || (q->bias >= 0 && !c->in[q->bias]->data))
-        return false;
-    return ortc_qlin_known(c, &q->p);
-}
-
 static ortc_status qmm_build(ortc_opctx *c, void *state)
 {
     ortc_qlin_state *s = state;
@@ -232,8 +220,8 @@ static ortc_status qmm_build(ortc_opctx *c, void *state)
     for (int i = 0; i < q.sh.brank; i++)
         nbatch *= q.sh.batch[i];
     const int64_t rows = nbatch * q.sh.m;
-    if (q.sh.b_brank > 0 || q.p.x.n > 1 || !qmm_constant(c, &q) || rows == 0 || q.sh.n == 0 ||
-        q.sh.k == 0 || !ortc_q_dnnl_exact()) {
+    if (q.sh.b_brank > 0 || q.p.x.n > 1 || !ortc_qlin_constant(c, &q.p, q.b, q.bias) || rows == 0 ||
+        q.sh.n == 0 || q.sh.k == 0 || !ortc_q_dnnl_exact()) {
         s->use_ref = true;
         return ORTC_STATUS_OK;
     }

@@ -39,21 +39,30 @@ static ortc_status optional_infer(ortc_opctx *c)
     return ORTC_STATUS_OK;
 }
 
+/* Output 0 is input 0's sequence (seq) or tensor itself. */
+static ortc_status output_input(ortc_opctx *c, bool seq)
+{
+    if (!seq)
+        return ortc_op_output_ref(c, 0, c->in[0]);
+    ortc_op_set_output_seq(c, 0, ortc_op_in_seq(c, 0));
+    return ORTC_STATUS_OK;
+}
+
 static ortc_status optional_run(ortc_opctx *c)
 {
     if (!c->n_in || !c->in[0]) {
         ortc_op_set_output_none(c, 0);
         return ORTC_STATUS_OK;
     }
-    if (ortc_op_in_type(c, 0) == ORTC_TYPE_SEQUENCE) {
-        ortc_op_set_output_seq(c, 0, ortc_op_in_seq(c, 0));
-        return ORTC_STATUS_OK;
-    }
-    return ortc_op_output_ref(c, 0, c->in[0]);
+    return output_input(c, ortc_op_in_type(c, 0) == ORTC_TYPE_SEQUENCE);
 }
 
+/* One input, an optional; one output. */
 static ortc_status check_optional(ortc_opctx *c)
 {
+    ortc_status st = ortc_op_check_arity(c, 1, 1, 1, 1);
+    if (st)
+        return st;
     ortc_type t = ortc_op_in_type(c, 0);
     if (t != ORTC_TYPE_OPTIONAL_TENSOR && t != ORTC_TYPE_OPTIONAL_SEQUENCE)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -63,11 +72,10 @@ static ortc_status check_optional(ortc_opctx *c)
 
 static ortc_status has_element_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = check_optional(c)))
-        return st;
-    ortc_op_set_output(c, 0, ORTC_DTYPE_BOOL, 0, NULL);
-    return ORTC_STATUS_OK;
+    ortc_status st = check_optional(c);
+    if (!st)
+        ortc_op_set_output(c, 0, ORTC_DTYPE_BOOL, 0, NULL);
+    return st;
 }
 
 static ortc_status has_element_run(ortc_opctx *c)
@@ -78,8 +86,8 @@ static ortc_status has_element_run(ortc_opctx *c)
 
 static ortc_status get_element_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = check_optional(c)))
+    ortc_status st = check_optional(c);
+    if (st)
         return st;
     const ortc_tensor *x = c->in[0];
     if (ortc_op_in_type(c, 0) == ORTC_TYPE_OPTIONAL_SEQUENCE)
@@ -95,11 +103,7 @@ static ortc_status get_element_run(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                              "input '%s' is an optional that holds nothing",
                              c->node->inputs[0] ? c->node->inputs[0]->name : "");
-    if (ortc_op_in_type(c, 0) == ORTC_TYPE_OPTIONAL_SEQUENCE) {
-        ortc_op_set_output_seq(c, 0, ortc_op_in_seq(c, 0));
-        return ORTC_STATUS_OK;
-    }
-    return ortc_op_output_ref(c, 0, c->in[0]);
+    return output_input(c, ortc_op_in_type(c, 0) == ORTC_TYPE_OPTIONAL_SEQUENCE);
 }
 
 #define OPT_FACTS .dtypes = ORTC_DTYPES_ALL, .flags = ORTC_OP_DYNAMIC

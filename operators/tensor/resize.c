@@ -64,11 +64,6 @@ typedef struct rs_taps {
     double w[RS_TAPS];
 } rs_taps;
 
-static const char *in_name(const ortc_opctx *c, int i)
-{
-    return i < c->n_in && c->node->inputs[i] ? c->node->inputs[i]->name : "";
-}
-
 static bool is_upsample(const ortc_opctx *c)
 {
     return strcmp(c->node->op_type, "Upsample") == 0;
@@ -84,7 +79,7 @@ static ortc_status data_input(ortc_opctx *c, int i, const char *what, const ortc
     if (!c->in[i]->data)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input %d '%s' (%s) must be known when the model is compiled", i,
-                             in_name(c, i), what);
+                             ortc_plain_input_name(c, i), what);
     *t = c->in[i];
     return ORTC_STATUS_OK;
 }
@@ -164,10 +159,10 @@ static ortc_status read_scales(ortc_opctx *c, rs_params *p, const float *attr, s
             return st;
     }
     if (n != (size_t)p->rank || (!attr && t->rank != 1))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "%s '%s' has %zu values; input '%s' has rank %d",
-                             attr ? "attribute" : "input", attr ? "scales" : in_name(c, idx), n,
-                             in_name(c, 0), p->rank);
+        return ortc_op_error(
+            c, ORTC_STATUS_INVALID_MODEL, "%s '%s' has %zu values; input '%s' has rank %d",
+            attr ? "attribute" : "input", attr ? "scales" : ortc_plain_input_name(c, idx), n,
+            ortc_plain_input_name(c, 0), p->rank);
     for (int i = 0; i < p->rank; i++) {
         double s = attr ? attr[i] : ((const float *)t->data)[i];
         if (!(s > 0) || !isfinite(s) || (upsample && s < 1))
@@ -197,8 +192,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1", in_name(c, 0),
-                             c->node->op_type);
+                             "input '%s' is a scalar; %s needs rank >= 1",
+                             ortc_plain_input_name(c, 0), c->node->op_type);
     p->rank = x->rank;
     for (int i = 0; i < p->rank; i++) {
         p->in[i] = x->dims[i];
@@ -222,7 +217,7 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             return st;
         if (!scales)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (scales) is empty",
-                                 in_name(c, 1));
+                                 ortc_plain_input_name(c, 1));
     } else {
         scales_idx = 2;
         /* roi matters (and must be known) only for tf_crop_and_resize */
@@ -246,8 +241,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 1 '%s' (roi) has %lld values; input '%s' of rank %d needs "
                                  "%d (starts, then ends)",
-                                 in_name(c, 1), (long long)ortc_tensor_numel(roi), in_name(c, 0),
-                                 p->rank, 2 * p->rank);
+                                 ortc_plain_input_name(c, 1), (long long)ortc_tensor_numel(roi),
+                                 ortc_plain_input_name(c, 0), p->rank, 2 * p->rank);
         for (int i = 0; i < p->rank; i++) {
             p->roi_start[i] = ortc_tensor_get_double(roi, i);
             p->roi_end[i] = ortc_tensor_get_double(roi, p->rank + i);
@@ -260,14 +255,14 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
         if (sizes->rank != 1 || ortc_tensor_numel(sizes) != p->rank)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 3 '%s' (sizes) has %lld values; input '%s' has rank %d",
-                                 in_name(c, 3), (long long)ortc_tensor_numel(sizes), in_name(c, 0),
-                                 p->rank);
+                                 ortc_plain_input_name(c, 3), (long long)ortc_tensor_numel(sizes),
+                                 ortc_plain_input_name(c, 0), p->rank);
         for (int i = 0; i < p->rank; i++) {
             int64_t o = ((const int64_t *)sizes->data)[i];
             if (o < 0)
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                      "input 3 '%s' (sizes) has %lld for axis %d; must be >= 0",
-                                     in_name(c, 3), (long long)o, i);
+                                     ortc_plain_input_name(c, 3), (long long)o, i);
             p->out[i] = o;
             p->scale[i] = p->in[i] > 0 ? (double)o / (double)p->in[i] : 1.0;
             p->len_out[i] = (double)o;
@@ -297,7 +292,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             char sx[128];
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input '%s' has shape %s: cannot resize empty axis %d to %lld",
-                                 in_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims), i,
+                                 ortc_plain_input_name(c, 0),
+                                 ortc_shape_str(sx, sizeof sx, x->rank, x->dims), i,
                                  (long long)p->out[i]);
         }
 

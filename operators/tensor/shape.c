@@ -23,12 +23,6 @@ static int64_t dims_product(const int64_t *dims, int n)
     return p;
 }
 
-static const char *input_name(const ortc_opctx *c, int i)
-{
-    const ortc_value *v = c->node->inputs[i];
-    return v ? v->name : "";
-}
-
 /* ---- views: shared run ---------------------------------------------------
  * Their rows declare ORTC_OP_VIEW: output 0 is input 0's bytes. */
 
@@ -59,7 +53,7 @@ static ortc_status flatten_infer(ortc_opctx *c)
         return ortc_op_error(
             c, ORTC_STATUS_INVALID_MODEL,
             "axis %lld is out of range for input '%s' of rank %d (allowed: %d..%d)",
-            (long long)attr, input_name(c, 0), x->rank, -x->rank, x->rank);
+            (long long)attr, ortc_plain_input_name(c, 0), x->rank, -x->rank, x->rank);
     /* x: (d_0 .. d_{axis-1}, d_axis .. d_{r-1}) -> (prod before, prod from) */
     int64_t dims[2] = {dims_product(x->dims, (int)axis),
                        dims_product(x->dims + axis, x->rank - (int)axis)};
@@ -124,7 +118,7 @@ static ortc_status reshape_infer(ortc_opctx *c)
                     c, ORTC_STATUS_INVALID_MODEL,
                     "shape %s has 0 at dim %d (copy the input's dim), but input '%s' "
                     "has shape %s (rank %d)",
-                    ss, k, input_name(c, 0), sx, x->rank);
+                    ss, k, ortc_plain_input_name(c, 0), sx, x->rank);
             dims[k] = x->dims[k];
         } else if (s < 0) {
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -158,13 +152,14 @@ static ortc_status reshape_infer(ortc_opctx *c)
                 c, ORTC_STATUS_INVALID_MODEL,
                 "cannot reshape input '%s' of shape %s (%lld elements) into shape %s: "
                 "the dims other than -1 multiply to %lld",
-                input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+                ortc_plain_input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
         dims[infer_at] = in_count / rest;
     } else if (rest != in_count) {
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "cannot reshape input '%s' of shape %s (%lld elements) into shape %s "
                              "(%lld elements)",
-                             input_name(c, 0), sx, (long long)in_count, ss, (long long)rest);
+                             ortc_plain_input_name(c, 0), sx, (long long)in_count, ss,
+                             (long long)rest);
     }
     ortc_op_set_output(c, 0, x->dtype, n, dims);
     return ORTC_STATUS_OK;
@@ -172,14 +167,18 @@ static ortc_status reshape_infer(ortc_opctx *c)
 
 /* ---- Squeeze / Unsqueeze ------------------------------------------------- */
 
-/* The axes list: attribute `axes` before opset 13, input 1 from 13.
- * *present is 0 when neither is given. */
-static ortc_status read_axes(ortc_opctx *c, int64_t *axes, int *n, int *present)
+/* Squeeze's and Unsqueeze's inputs (x with a known shape; from opset 13
+ * the axes, an input unless `required`) and the axes list: attribute `axes`
+ * before opset 13, input 1 from 13. *present is 0 when neither is given. */
+static ortc_status read_axes(ortc_opctx *c, bool required, int64_t *axes, int *n, int *present)
 {
-    int version = ortc_op_version(c);
+    int version = ortc_op_version(c), max_in = version >= 13 ? 2 : 1;
     ortc_status st;
     *n = 0;
     *present = 0;
+    if ((st = ortc_op_check_arity(c, required ? max_in : 1, max_in, 1, 1)) ||
+        (st = ortc_plain_check_known(c, 0)))
+        return st;
     if (version < 13) {
         if ((st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
             return st;
@@ -230,14 +229,10 @@ static ortc_status axes_to_mask(ortc_opctx *c, const int64_t *axes, int n, int r
 
 static ortc_status squeeze_infer(ortc_opctx *c)
 {
-    int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, version >= 13 ? 2 : 1, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    if ((st = read_axes(c, axes, &n, &present)))
+    ortc_status st = read_axes(c, false, axes, &n, &present);
+    if (st)
         return st;
     const ortc_tensor *x = c->in[0];
     if (present) {
@@ -252,7 +247,7 @@ static ortc_status squeeze_infer(ortc_opctx *c)
                     c, ORTC_STATUS_INVALID_MODEL,
                     "cannot squeeze axis %d of input '%s' with shape %s: dim is %lld, "
                     "not 1",
-                    i, input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+                    i, ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
                     (long long)x->dims[i]);
             }
     } else {
@@ -270,14 +265,10 @@ static ortc_status squeeze_infer(ortc_opctx *c)
 
 static ortc_status unsqueeze_infer(ortc_opctx *c)
 {
-    int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, version >= 13 ? 2 : 1, version >= 13 ? 2 : 1, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    if ((st = read_axes(c, axes, &n, &present)))
+    ortc_status st = read_axes(c, true, axes, &n, &present);
+    if (st)
         return st;
     if (!present)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axes' is missing");
@@ -338,7 +329,7 @@ static ortc_status identity_run(ortc_opctx *c)
  * training_mode true with a ratio > 0 asks for random dropout: refused.
  * With training_mode true and ratio 0 the spec's output is still a copy. */
 
-enum { DROPOUT_INFERENCE = 0, DROPOUT_TRAINING = 1, DROPOUT_UNKNOWN = -1 };
+enum { DROPOUT_INFERENCE = 0, DROPOUT_UNKNOWN = -1 };
 
 /* Reads the scalar ratio input (float16/32/64). */
 static ortc_status read_ratio(ortc_opctx *c, const ortc_tensor *t, double *ratio)
@@ -356,11 +347,12 @@ static ortc_status read_ratio(ortc_opctx *c, const ortc_tensor *t, double *ratio
 }
 
 /* Whether this Dropout-12+ asks for training: from the training_mode and
- * ratio inputs when their data is known, DROPOUT_UNKNOWN otherwise. */
-static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
+ * ratio inputs when their data is known, DROPOUT_UNKNOWN otherwise.
+ * Training (random dropout) is refused here. */
+static ortc_status dropout_mode(ortc_opctx *c, int *mode)
 {
     *mode = DROPOUT_INFERENCE;
-    *ratio = 0.5; /* the spec's default */
+    double ratio = 0.5; /* the spec's default */
     if (ortc_op_version(c) < 12)
         return ORTC_STATUS_OK;
     const ortc_tensor *r = c->n_in > 1 ? c->in[1] : NULL;
@@ -378,20 +370,28 @@ static ortc_status dropout_mode(ortc_opctx *c, int *mode, double *ratio)
             *mode = DROPOUT_UNKNOWN;
             return ORTC_STATUS_OK;
         }
-        ortc_status st = read_ratio(c, r, ratio);
+        ortc_status st = read_ratio(c, r, &ratio);
         if (st)
             return st;
     }
-    *mode = *ratio == 0 ? DROPOUT_INFERENCE : DROPOUT_TRAINING;
-    return ORTC_STATUS_OK;
-}
-
-static ortc_status refuse_training(ortc_opctx *c, double ratio)
-{
+    if (ratio == 0)
+        return ORTC_STATUS_OK;
     return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                          "training_mode is true with ratio %g: random (training) dropout is not "
                          "supported; ortc runs inference only",
                          ratio);
+}
+
+/* Optional input i, when present: one element of a dtype in `dtypes`. */
+static ortc_status check_scalar_input(ortc_opctx *c, int i, const char *role, uint32_t dtypes)
+{
+    if (c->n_in <= i || !c->in[i])
+        return ORTC_STATUS_OK;
+    ortc_status st = ortc_op_check_dtypes(c, i, dtypes);
+    if (!st && ortc_tensor_numel(c->in[i]) != 1)
+        st = ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d '%s' (%s) must be a scalar", i,
+                           ortc_plain_input_name(c, i), role);
+    return st;
 }
 
 static ortc_status dropout_infer(ortc_opctx *c)
@@ -405,32 +405,14 @@ static ortc_status dropout_infer(ortc_opctx *c)
         return st;
     if (version < 7 && (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)))
         return st;
-    if (version >= 12) {
-        if ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_INT)))
-            return st;
-        if (c->n_in > 1 && c->in[1]) {
-            if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                          ORTC_DTYPE_FLOAT16, ORTC_DTYPE_UNDEFINED)))
-                return st;
-            if (ortc_tensor_numel(c->in[1]) != 1)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input 1 '%s' (ratio) must be a scalar", input_name(c, 1));
-        }
-        if (c->n_in > 2 && c->in[2]) {
-            if ((st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED)))
-                return st;
-            if (ortc_tensor_numel(c->in[2]) != 1)
-                return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                     "input 2 '%s' (training_mode) must be a scalar",
-                                     input_name(c, 2));
-        }
-    }
-    int mode;
-    double ratio;
-    if ((st = dropout_mode(c, &mode, &ratio)))
+    if (version >= 12 &&
+        ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_INT)) ||
+         (st = check_scalar_input(c, 1, "ratio", ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16))) ||
+         (st = check_scalar_input(c, 2, "training_mode", ORTC_DT(BOOL)))))
         return st;
-    if (mode == DROPOUT_TRAINING)
-        return refuse_training(c, ratio);
+    int mode;
+    if ((st = dropout_mode(c, &mode)))
+        return st;
     const ortc_tensor *x = c->in[0];
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     /* the mask is bool from opset 10; before, it has the input's type */
@@ -442,14 +424,11 @@ static ortc_status dropout_infer(ortc_opctx *c)
 static ortc_status dropout_prepare(ortc_opctx *c)
 {
     int mode;
-    double ratio;
-    ortc_status st = dropout_mode(c, &mode, &ratio);
-    if (st)
-        return st;
+    ortc_status st = dropout_mode(c, &mode);
     /* a mask must be filled by run; an unknown training_mode is checked there */
-    if (mode == DROPOUT_INFERENCE && (c->n_out < 2 || !c->out[1]) && c->view)
+    if (!st && mode == DROPOUT_INFERENCE && (c->n_out < 2 || !c->out[1]) && c->view)
         c->view[0] = 0;
-    return ORTC_STATUS_OK;
+    return st;
 }
 
 /* mask: (numel) elements of dtype, all "true" */
@@ -483,13 +462,10 @@ static ortc_status fill_ones(ortc_opctx *c, ortc_tensor *mask)
 
 static ortc_status dropout_run(ortc_opctx *c)
 {
-    int mode;
-    double ratio;
-    ortc_status st = dropout_mode(c, &mode, &ratio);
+    int mode; /* all inputs are known now: inference or refused */
+    ortc_status st = dropout_mode(c, &mode);
     if (st)
         return st;
-    if (mode != DROPOUT_INFERENCE)
-        return refuse_training(c, ratio);
     ortc_plain_copy(c->out[0]->data, c->in[0]->data, ortc_tensor_bytes(c->in[0]));
     if (c->n_out > 1 && c->out[1] && ortc_tensor_numel(c->out[1]) > 0)
         return fill_ones(c, c->out[1]);

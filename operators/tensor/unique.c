@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -74,40 +75,16 @@ static int cmp_slices(const slices *s, int64_t i, int64_t j)
     return 0;
 }
 
-/* Sorts idx[0..n) by slice, ties by index (stable), with tmp[n] as room. */
-static void sort_slices(const slices *s, int64_t *idx, int64_t *tmp, int64_t n)
+/* Slice j before slice i when it compares lower (ties keep index order). */
+static bool slice_before(const void *s, int64_t j, int64_t i)
 {
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            int64_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi)
-                tmp[k++] = cmp_slices(s, idx[b], idx[a]) < 0 ? idx[b++] : idx[a++];
-            while (a < mid)
-                tmp[k++] = idx[a++];
-            while (b < hi)
-                tmp[k++] = idx[b++];
-        }
-        memcpy(idx, tmp, (size_t)n * sizeof *idx);
-    }
+    return cmp_slices(s, j, i) < 0;
 }
 
-/* Sorts idx[0..n) by key[idx] ascending (keys distinct), with tmp room. */
-static void sort_by_key(int64_t *idx, int64_t *tmp, int64_t n, const int64_t *key)
+/* j before i when key[j] < key[i] (keys distinct). */
+static bool key_before(const void *key, int64_t j, int64_t i)
 {
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            int64_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi)
-                tmp[k++] = key[idx[b]] < key[idx[a]] ? idx[b++] : idx[a++];
-            while (a < mid)
-                tmp[k++] = idx[a++];
-            while (b < hi)
-                tmp[k++] = idx[b++];
-        }
-        memcpy(idx, tmp, (size_t)n * sizeof *idx);
-    }
+    return ((const int64_t *)key)[j] < ((const int64_t *)key)[i];
 }
 
 static ortc_status unique_axis(ortc_opctx *c, int *axis)
@@ -172,7 +149,7 @@ static ortc_status unique_run(ortc_opctx *c)
         return c->err->status;
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
-    sort_slices(&s, order, tmp, n);
+    ortc_sort_index(order, tmp, n, slice_before, &s);
     int64_t u = 0;
     for (int64_t i = 0; i < n; i++) {
         if (i == 0 || cmp_slices(&s, order[i - 1], order[i]) != 0) {
@@ -187,7 +164,7 @@ static ortc_status unique_run(ortc_opctx *c)
     for (int64_t g = 0; g < u; g++)
         out_order[g] = g;
     if (!ortc_node_attr_int(c->node, "sorted", 1))
-        sort_by_key(out_order, order, u, first);
+        ortc_sort_index(out_order, order, u, key_before, first);
     for (int64_t g = 0; g < u; g++)
         rank_of[out_order[g]] = g;
 
