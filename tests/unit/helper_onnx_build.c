@@ -235,11 +235,29 @@ Onnx__AttributeProto *pb_add_attr(Onnx__NodeProto *n, const char *name, int type
     return a;
 }
 
-void pb_attr_ints(Onnx__AttributeProto *a, const int64_t *v, size_t n)
+Onnx__AttributeProto *pb_add_int(Onnx__NodeProto *n, const char *name, int64_t v)
 {
-    a->ints = pb_xcalloc(n, sizeof *v);
-    memcpy(a->ints, v, n * sizeof *v);
-    a->n_ints = n;
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    a->has_i = 1;
+    a->i = v;
+    return a;
+}
+
+Onnx__AttributeProto *pb_add_ints(Onnx__NodeProto *n, const char *name, const int64_t *v,
+                                  size_t count)
+{
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    a->ints = pb_xcalloc(count, sizeof *v);
+    memcpy(a->ints, v, count * sizeof *v);
+    a->n_ints = count;
+    return a;
+}
+
+Onnx__AttributeProto *pb_add_graph(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g)
+{
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    a->g = g;
+    return a;
 }
 
 uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len)
