@@ -90,3 +90,46 @@ ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char 
         n->outputs[k] = out_names[k][0] ? ortc_graph_get_value(g, out_names[k]) : NULL;
     return n;
 }
+
+static ortc_attr *add_attr(ortc_node *n, const char *name, ortc_attr_type t)
+{
+    ortc_attr *a = ortc_node_add_attr(n, name, t);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+void node_attr_int(ortc_node *n, const char *name, int64_t v)
+{
+    add_attr(n, name, ORTC_ATTR_INT)->i = v;
+}
+
+void node_attr_float(ortc_node *n, const char *name, float v)
+{
+    add_attr(n, name, ORTC_ATTR_FLOAT)->f = v;
+}
+
+void node_attr_string(ortc_node *n, const char *name, const char *v)
+{
+    ortc_attr *a = add_attr(n, name, ORTC_ATTR_STRING);
+    a->s = strdup(v);
+    ck_assert_ptr_nonnull(a->s);
+    a->s_len = strlen(v);
+}
+
+void node_attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t count)
+{
+    ortc_attr *a = add_attr(n, name, ORTC_ATTR_INTS);
+    a->ints = malloc((count + 1) * sizeof *a->ints);
+    ck_assert_ptr_nonnull(a->ints);
+    memcpy(a->ints, v, count * sizeof *v);
+    a->n = count;
+}
+
+void node_attr_floats(ortc_node *n, const char *name, const float *v, size_t count)
+{
+    ortc_attr *a = add_attr(n, name, ORTC_ATTR_FLOATS);
+    a->floats = malloc((count + 1) * sizeof *a->floats);
+    ck_assert_ptr_nonnull(a->floats);
+    memcpy(a->floats, v, count * sizeof *v);
+    a->n = count;
+}

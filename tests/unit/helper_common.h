@@ -1,6 +1,6 @@
 /* helper_common.h — what any unit-test runner may use: running a Check
- * suite, deterministic bytes, and IR models built by hand (test_passes.c
- * has a fuller builder of its own).
+ * suite, deterministic bytes, and IR models built by hand (nodes and their
+ * attributes; test_passes.c has a fuller builder of its own).
  */
 #ifndef ORTC_TEST_HELPER_COMMON_H
 #define ORTC_TEST_HELPER_COMMON_H
@@ -33,5 +33,12 @@ void finalize_ok(ortc_graph *g);
  * name seen from g (enclosing graphs included), else a new one of g. */
 ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char *ins,
                     const char *outs);
+/* An attribute of n with its value (the test fails when it cannot be
+ * added). The list forms copy count entries. */
+void node_attr_int(ortc_node *n, const char *name, int64_t v);
+void node_attr_float(ortc_node *n, const char *name, float v);
+void node_attr_string(ortc_node *n, const char *name, const char *v);
+void node_attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t count);
+void node_attr_floats(ortc_node *n, const char *name, const float *v, size_t count);
 
 #endif
