@@ -635,11 +635,9 @@ static session_pair pair_new(model_fn build)
     ortc_options_init(&o);
     o.threads = THREADS;
     o.optimize = 0;
-    ck_assert_msg(ortc_session_create_from_model(&sp.fast, build(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    sp.fast = session_ok(build(), &o);
     o.reference = 1;
-    ck_assert_msg(ortc_session_create_from_model(&sp.ref, build(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    sp.ref = session_ok(build(), &o);
     return sp;
 }
 

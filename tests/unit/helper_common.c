@@ -17,6 +17,14 @@ char *read_text(const char *path, char *buf, size_t len)
     return buf;
 }
 
+void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 int run_suite(Suite *s)
 {
     SRunner *r = srunner_create(s);
@@ -91,7 +99,15 @@ ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char 
     return n;
 }
 
-static ortc_attr *add_attr(ortc_node *n, const char *name, ortc_attr_type t)
+ortc_session *session_ok(ortc_model *m, const ortc_options *o)
+{
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, m, o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    return s;
+}
+
+ortc_attr *node_attr(ortc_node *n, const char *name, ortc_attr_type t)
 {
     ortc_attr *a = ortc_node_add_attr(n, name, t);
     ck_assert_ptr_nonnull(a);
@@ -100,17 +116,17 @@ static ortc_attr *add_attr(ortc_node *n, const char *name, ortc_attr_type t)
 
 void node_attr_int(ortc_node *n, const char *name, int64_t v)
 {
-    add_attr(n, name, ORTC_ATTR_INT)->i = v;
+    node_attr(n, name, ORTC_ATTR_INT)->i = v;
 }
 
 void node_attr_float(ortc_node *n, const char *name, float v)
 {
-    add_attr(n, name, ORTC_ATTR_FLOAT)->f = v;
+    node_attr(n, name, ORTC_ATTR_FLOAT)->f = v;
 }
 
 void node_attr_string(ortc_node *n, const char *name, const char *v)
 {
-    ortc_attr *a = add_attr(n, name, ORTC_ATTR_STRING);
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_STRING);
     a->s = strdup(v);
     ck_assert_ptr_nonnull(a->s);
     a->s_len = strlen(v);
@@ -118,7 +134,7 @@ void node_attr_string(ortc_node *n, const char *name, const char *v)
 
 void node_attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t count)
 {
-    ortc_attr *a = add_attr(n, name, ORTC_ATTR_INTS);
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_INTS);
     a->ints = malloc((count + 1) * sizeof *a->ints);
     ck_assert_ptr_nonnull(a->ints);
     memcpy(a->ints, v, count * sizeof *v);
@@ -127,7 +143,7 @@ void node_attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t cou
 
 void node_attr_floats(ortc_node *n, const char *name, const float *v, size_t count)
 {
-    ortc_attr *a = add_attr(n, name, ORTC_ATTR_FLOATS);
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_FLOATS);
     a->floats = malloc((count + 1) * sizeof *a->floats);
     ck_assert_ptr_nonnull(a->floats);
     memcpy(a->floats, v, count * sizeof *v);

@@ -267,11 +267,3 @@ uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len)
     ck_assert_uint_eq(onnx__model_proto__pack(m, b), *len);
     return b;
 }
-
-void pb_write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}

@@ -55,6 +55,5 @@ Onnx__AttributeProto *pb_add_ints(Onnx__NodeProto *n, const char *name, const in
 Onnx__AttributeProto *pb_add_graph(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g);
 /* serialized bytes (malloc'd) */
 uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len);
-void pb_write_file(const char *path, const void *data, size_t len);
 
 #endif

@@ -81,10 +81,7 @@ static ortc_session *new_session(ortc_model *m, int threads)
     ortc_options_init(&o);
     o.threads = threads;
     o.optimize = 0; /* the steps are the file's nodes: no fusion renames or removes them */
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
-    return s;
+    return session_ok(m, &o);
 }
 
 static double now_ms(void)

@@ -46,7 +46,7 @@ static ortc_status load_msg_file(Onnx__ModelProto *m, const char *path, ortc_mod
     size_t len;
     uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path, b, len);
+    write_file(path, b, len);
     free(b);
     ortc_status st = ortc_onnx_load_file(out, path, e);
     if (st)
@@ -724,7 +724,7 @@ START_TEST(test_err_truncated_real_model)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/half.onnx", dir);
-    pb_write_file(file, bytes, len / 2);
+    write_file(file, bytes, len / 2);
     ortc_status st = ortc_onnx_load_file(&model, file, &e);
     char want[64];
     snprintf(want, sizeof want, "the file is %zu bytes", len / 2);
@@ -1148,13 +1148,13 @@ START_TEST(test_external_data)
     char path[PATH_MAX], model_path[PATH_MAX], out_bin[PATH_MAX], abs_loc[PATH_MAX];
     const float w[4] = {1, 2, 3, 4};
     snprintf(path, sizeof path, "%s/w.bin", dir);
-    pb_write_file(path, w, sizeof w);
+    write_file(path, w, sizeof w);
     snprintf(path, sizeof path, "%s/sub", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
     snprintf(path, sizeof path, "%s/sub/v.bin", dir);
-    pb_write_file(path, w, sizeof w);
+    write_file(path, w, sizeof w);
     snprintf(out_bin, sizeof out_bin, "%s/secret.bin", outside);
-    pb_write_file(out_bin, w, sizeof w);
+    write_file(out_bin, w, sizeof w);
     snprintf(path, sizeof path, "%s/link.bin", dir);
     ck_assert_int_eq(symlink(out_bin, path), 0);
     snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
@@ -1892,7 +1892,7 @@ START_TEST(test_truncated_inside_large_raw_data)
                  "%s: raw_data of %zu bytes runs past the end of the file (%zu "
                  "of them are there; the file is %zu bytes - truncated?)",
                  who, len, len / 3, cut);
-        pb_write_file(path, b, cut);
+        write_file(path, b, cut);
         st = ortc_onnx_load_file(&model, path, &e);
         EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, path, want);
         ck_assert_ptr_null(model);
@@ -2023,7 +2023,7 @@ START_TEST(test_raw_data_twice_and_spoofed_payloads)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/twice.onnx", dir);
-    pb_write_file(path, mb.p, mb.n);
+    write_file(path, mb.p, mb.n);
     for (int from_file = 0; from_file < 2; from_file++) {
         ortc_model *model = NULL;
         ortc_errbuf e;
@@ -2061,7 +2061,7 @@ START_TEST(test_large_tensor_files)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/input_0.pb", dir);
-    pb_write_file(path, b, len);
+    write_file(path, b, len);
     ortc_tensor t;
     char *name = NULL;
     ck_assert_int_eq(ortc_tensor_read_pb(path, &t, &name), ORTC_STATUS_OK);
@@ -2080,7 +2080,7 @@ START_TEST(test_large_tensor_files)
     ck_assert_msg(strstr(ortc_last_error(), "tensor 'input': raw_data of") &&
                       strstr(ortc_last_error(), "runs past the end of the buffer"),
                   "%s", ortc_last_error());
-    pb_write_file(path, b, len - 1000);
+    write_file(path, b, len - 1000);
     ck_assert_int_eq(ortc_tensor_read_pb(path, &t, &name), ORTC_STATUS_INVALID_MODEL);
     ck_assert_ptr_null(name);
     ck_assert_ptr_null(t.data);
@@ -2140,7 +2140,7 @@ START_TEST(test_load_holds_weights_once)
         size_t len;
         uint8_t *b = pb_pack_model(m, &len);
         onnx__model_proto__free_unpacked(m, NULL);
-        pb_write_file(path, b, len);
+        write_file(path, b, len);
         free(b);
     }
     int fds[2];

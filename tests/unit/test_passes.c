@@ -153,19 +153,12 @@ static ortc_value *cbool(ortc_graph *g, const char *name, bool b)
     return v;
 }
 
-static ortc_attr *attr(ortc_node *n, const char *name, ortc_attr_type t)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, t);
-    ck_assert_ptr_nonnull(a);
-    return a;
-}
-
 /* array, count: node_attr_ints(n, "pads", INTS(1, 1, 1, 1)) */
 #define INTS(...) (int64_t[]){__VA_ARGS__}, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)
 
 static void attr_g(ortc_node *n, const char *name, ortc_graph *sub)
 {
-    attr(n, name, ORTC_ATTR_GRAPH)->g = sub;
+    node_attr(n, name, ORTC_ATTR_GRAPH)->g = sub;
 }
 
 /* Finalized and resolved, as session creation sees a loaded model. */
@@ -370,11 +363,11 @@ START_TEST(fold_constant_nodes_into_initializers)
     ortc_const_tensor *t1 = tensor(ORTC_DTYPE_INT64, "2");
     ((int64_t *)t1->t.data)[0] = 2;
     ((int64_t *)t1->t.data)[1] = 3;
-    attr(c1, "value", ORTC_ATTR_TENSOR)->t = t1;
+    node_attr(c1, "value", ORTC_ATTR_TENSOR)->t = t1;
     ortc_node *c2 = node(g, "Constant", "c2", "", "b");
     ortc_const_tensor *t2 = tensor(ORTC_DTYPE_INT64, "1");
     ((int64_t *)t2->t.data)[0] = 4;
-    attr(c2, "value", ORTC_ATTR_TENSOR)->t = t2;
+    node_attr(c2, "value", ORTC_ATTR_TENSOR)->t = t2;
     node_attr_int(node(g, "Concat", "cat", "a,b", "shape"), "axis", 0);
     node(g, "Reshape", "reshape", "x,shape", "y");
     output(g, "y");

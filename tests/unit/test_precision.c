@@ -103,7 +103,8 @@ static uint8_t *matmul_model(size_t *len)
     return pack(m, len);
 }
 
-static ortc_session *session(const uint8_t *bytes, size_t len, int precision, int reference)
+static ortc_session *precision_session(const uint8_t *bytes, size_t len, int precision,
+                                       int reference)
 {
     ortc_options o;
     ortc_options_init(&o);
@@ -233,8 +234,8 @@ static void compare_bf16(const io_set *got, const io_set *want, const char *what
 static void check_model_bf16(const uint8_t *bytes, size_t len, const char *const *ops, int n_ops,
                              int min_steps, const char *what)
 {
-    ortc_session *ref = session(bytes, len, ORTC_PRECISION_FP32, 1);
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_BF16, 0);
+    ortc_session *ref = precision_session(bytes, len, ORTC_PRECISION_FP32, 1);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_BF16, 0);
     io_set want, got;
     io_make(&want, ref);
     io_make(&got, s);
@@ -260,7 +261,7 @@ START_TEST(bf16_conv)
     check_model_bf16(bytes, len, ops, 2, 3, "Conv 3x3 + Relu, Conv 5x5; ConvTranspose");
     /* conv1's output feeds only conv2, which reads it in bf16: conv1 writes
      * it in bf16 (conv.c, conv_dst_bf16_ok); the graph's outputs stay fp32 */
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_BF16, 0);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_BF16, 0);
     io_set io;
     io_make(&io, s);
     run(s, &io);
@@ -302,7 +303,7 @@ START_TEST(fp32_default_steps)
 {
     size_t len;
     uint8_t *bytes = conv_model(&len);
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_FP32, 0);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_FP32, 0);
     io_set io;
     io_make(&io, s);
     ck_assert_int_eq(ortc_session_set_profiling(s, 1), ORTC_STATUS_OK);
@@ -320,8 +321,8 @@ START_TEST(bf16_ignored_in_reference_mode)
 {
     size_t len;
     uint8_t *bytes = matmul_model(&len);
-    ortc_session *a = session(bytes, len, ORTC_PRECISION_FP32, 1);
-    ortc_session *b = session(bytes, len, ORTC_PRECISION_BF16, 1);
+    ortc_session *a = precision_session(bytes, len, ORTC_PRECISION_FP32, 1);
+    ortc_session *b = precision_session(bytes, len, ORTC_PRECISION_BF16, 1);
     io_set x, y;
     io_make(&x, a);
     io_make(&y, b);
@@ -375,7 +376,7 @@ START_TEST(bf16_unavailable_falls_back)
     snprintf(err, sizeof err, "%s/stderr", dir);
     size_t len;
     uint8_t *bytes = conv_model(&len);
-    pb_write_file(model, bytes, len);
+    write_file(model, bytes, len);
     free(bytes);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);

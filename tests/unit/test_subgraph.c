@@ -97,10 +97,7 @@ static ortc_session *session(ortc_model *m, int optimize, int reference, int thr
     o.optimize = optimize;
     o.reference = reference;
     o.threads = threads;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
-    return s;
+    return session_ok(m, &o);
 }
 
 static float nested_want(const float *x, int i, int c1, int c2)
