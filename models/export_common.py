@@ -1,8 +1,11 @@
 """export_common.py — what the model export scripts share without importing
-torch: ImageNet normalisation constants, model-card YAML (tools/card.h) and
-atomic text writes. export_alexnet.py, export_zoo.py (and, through
-export_alexnet, train_fashion_alexnet.py) use it; exporting stays in them.
+torch: ImageNet normalisation constants, model-card YAML (tools/card.h),
+atomic text writes and the --out/--models/--opset/--seed command line.
+export_alexnet.py, export_zoo.py, export_detect.py, export_rnn.py (and,
+through export_alexnet, train_fashion_alexnet.py) use it; exporting stays
+in them.
 """
+import argparse
 import json
 import os
 
@@ -46,3 +49,19 @@ def write_text(path, text):
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def export_main(doc, models, export, opset):
+    """The command line of an export script (`doc` its docstring): --out
+    (created), --models (of `models`, all by default), --opset (default
+    `opset`), --seed; prints export(name, out, opset, seed) of each model."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--models", nargs="+", choices=list(models), default=list(models))
+    p.add_argument("--opset", type=int, default=opset)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.models:
+        print(export(name, args.out, args.opset, args.seed), flush=True)
+    return 0

@@ -34,7 +34,6 @@ Models (opset 11, torchvision's recommendation for detection):
 
   export_detect.py --out DIR [--models NAME...] [--seed 0]
 """
-import argparse
 import json
 import os
 import sys
@@ -44,6 +43,7 @@ import warnings
 import numpy as np
 import torch
 
+from export_common import export_main
 from export_zoo import calibrate_batchnorm, randomize_constants
 
 DETECTIONS = 20  # detections kept per image
@@ -124,17 +124,8 @@ def export(name, out_dir, opset, seed):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", required=True, help="output folder (created)")
-    p.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    p.add_argument("--opset", type=int, default=11)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
-    os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
-    for name in args.models:
-        print(export(name, args.out, args.opset, args.seed), flush=True)
-    return 0
+    return export_main(__doc__, MODELS, export, opset=11)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ Example:
   models/export_rnn.py --out build/rnn-models
   models/export_rnn.py --out /tmp/m --models packed_lstm --opset 14
 """
-import argparse
 import os
 import sys
 import warnings
@@ -35,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from export_common import export_main
 
 VOCAB = 500
 # Two input sizes per model: (batch, sequence length); packed_lstm keeps the
@@ -132,16 +133,7 @@ def export(name, out_dir, opset, seed):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", required=True, help="output folder (created)")
-    p.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    p.add_argument("--opset", type=int, default=14)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    for name in args.models:
-        print(export(name, args.out, args.opset, args.seed))
-    return 0
+    return export_main(__doc__, MODELS, export, opset=14)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ typedef struct region {
     size_t offset, bytes;
 } region;
 
-/* born[i] .. born[i + 1] - 1 index births of step i; the same for dies */
+/* born[i] .. born[i + 1] - 1 index births of step i; the same for dies
+ * (dies and deaths share born's and births' allocations) */
 struct ortc_poison {
     int n_steps;
     size_t arena_bytes;   /* the arena allocation (a multiple of 64) */
@@ -39,9 +40,7 @@ void ortc_poison_free(struct ortc_poison *z)
     if (!z)
         return;
     free(z->born);
-    free(z->dies);
     free(z->births);
-    free(z->deaths);
     free(z);
 }
 
@@ -60,16 +59,16 @@ ortc_status ortc_poison_plan(struct ortc_session *s, struct ortc_plan *p,
         return ORTC_STATUS_OK;
     struct ortc_poison *z = calloc(1, sizeof *z);
     if (z) {
-        z->born = calloc((size_t)ns + 1, sizeof *z->born);
-        z->dies = calloc((size_t)ns + 1, sizeof *z->dies);
-        z->births = calloc(n + 1, sizeof *z->births);
-        z->deaths = calloc(n + 1, sizeof *z->deaths);
+        z->born = calloc(2 * ((size_t)ns + 1), sizeof *z->born);
+        z->births = calloc(2 * n + 1, sizeof *z->births);
     }
-    if (!z || !z->born || !z->dies || !z->births || !z->deaths) {
+    if (!z || !z->born || !z->births) {
         ortc_poison_free(z);
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
                             "out of memory for the arena's poisoning schedule");
     }
+    z->dies = z->born + ns + 1;
+    z->deaths = z->births + n;
     z->n_steps = ns;
     z->arena_bytes = p->stats.arena_bytes;
     z->scratch_alloc = align_up(p->stats.scratch_bytes);
@@ -85,22 +84,20 @@ ortc_status ortc_poison_plan(struct ortc_session *s, struct ortc_plan *p,
         z->born[i + 1] += z->born[i];
         z->dies[i + 1] += z->dies[i];
     }
-    size_t *bpos = calloc((size_t)ns, sizeof *bpos), *dpos = calloc((size_t)ns, sizeof *dpos);
-    if (!bpos || !dpos) {
-        free(bpos);
-        free(dpos);
+    size_t *pos = calloc(2 * (size_t)ns, sizeof *pos); /* filled so far: births, then deaths */
+    if (!pos) {
         ortc_poison_free(z);
         return ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
                             "out of memory for the arena's poisoning schedule");
     }
     for (size_t b = 0; b < n; b++) {
         int f = clamp_step(bufs[b].first, ns), l = clamp_step(bufs[b].last, ns);
-        z->births[z->born[f] + bpos[f]++] = (region){bufs[b].offset, bufs[b].size};
+        z->births[z->born[f] + pos[f]++] = (region){bufs[b].offset, bufs[b].size};
         if (bufs[b].last < ns)
-            z->deaths[z->dies[l] + dpos[l]++] = (region){bufs[b].offset, align_up(bufs[b].size)};
+            z->deaths[z->dies[l] + pos[ns + l]++] =
+                (region){bufs[b].offset, align_up(bufs[b].size)};
     }
-    free(bpos);
-    free(dpos);
+    free(pos);
     p->poison = z;
     return ORTC_STATUS_OK;
 }

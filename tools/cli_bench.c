@@ -253,38 +253,23 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->model = argv[i];
             continue;
         }
+        const char *bad = NULL; /* what val is not, when it is not */
         switch (k) {
-        case 0:
-            if ((a->batch = cli_parse_count(val)) < 0)
-                return cli_usage_error("bench", "--batch: '%s' is not a positive count", val);
-            break;
-        case 1:
-            if ((a->warmup = parse_count0(val)) < 0)
-                return cli_usage_error("bench", "--warmup: '%s' is not a count", val);
-            break;
-        case 2:
-            if ((a->iterations = cli_parse_count(val)) < 0)
-                return cli_usage_error("bench", "--iterations: '%s' is not a positive count", val);
-            break;
-        case 3:
-            if (parse_seconds(val, &a->duration_s))
-                return cli_usage_error("bench", "--duration: '%s' is not a time in seconds", val);
-            break;
+        case 0: bad = (a->batch = cli_parse_count(val)) < 0 ? "a positive count" : NULL; break;
+        case 1: bad = (a->warmup = parse_count0(val)) < 0 ? "a count" : NULL; break;
+        case 2: bad = (a->iterations = cli_parse_count(val)) < 0 ? "a positive count" : NULL; break;
+        case 3: bad = parse_seconds(val, &a->duration_s) ? "a time in seconds" : NULL; break;
         case 4:
             if (a->n_input_specs == MAX_INPUT_ARGS)
                 return cli_usage_error("bench", "too many --input options");
             a->input_specs[a->n_input_specs++] = val;
             break;
-        case 5:
-            if (parse_seed(val, &a->seed))
-                return cli_usage_error("bench", "--seed: '%s' is not a non-negative integer", val);
-            break;
-        case 6:
-            if ((a->profile_runs = parse_count0(val)) < 0)
-                return cli_usage_error("bench", "--profile-runs: '%s' is not a count", val);
-            break;
+        case 5: bad = parse_seed(val, &a->seed) ? "a non-negative integer" : NULL; break;
+        case 6: bad = (a->profile_runs = parse_count0(val)) < 0 ? "a count" : NULL; break;
         case 7: a->trace = val; break;
         }
+        if (bad)
+            return cli_usage_error("bench", "%s: '%s' is not %s", names[k], val, bad);
     }
     if (!a->model)
         return cli_usage_error("bench", "missing MODEL");

@@ -99,75 +99,66 @@ static size_t parse_bytes(const char *s)
 int cli_common_opt(const char *cmd, int argc, char **argv, int *i, cli_common *c)
 {
     const char *val;
-    static const char *const byte_opts[3] = {"--max-tensor-bytes", "--max-arena-bytes",
-                                             "--max-dynamic-bytes"};
-    size_t *byte_dst[3] = {&c->max_tensor_bytes, &c->max_arena_bytes, &c->max_dynamic_bytes};
-    static const char *const count_opts[3] = {"--max-loop-iterations", "--max-sequence-length",
-                                              "--max-nms-boxes"};
-    long long *count_dst[3] = {&c->max_loop_iterations, &c->max_sequence_length, &c->max_nms_boxes};
-    for (int k = 0; k < 3; k++) {
-        int rc = cli_opt_value(argc, argv, i, count_opts[k], &val);
-        if (rc < 0) {
-            cli_usage_error(cmd, "%s needs a value", count_opts[k]);
+    /* options with a value, each parsed by its kind into its field */
+    enum { COUNT, BYTES, PRECISION, THREADS };
+    const struct {
+        const char *name;
+        int kind;
+        void *dst;
+    } opts[] = {{"--max-loop-iterations", COUNT, &c->max_loop_iterations},
+                {"--max-sequence-length", COUNT, &c->max_sequence_length},
+                {"--max-nms-boxes", COUNT, &c->max_nms_boxes},
+                {"--max-tensor-bytes", BYTES, &c->max_tensor_bytes},
+                {"--max-arena-bytes", BYTES, &c->max_arena_bytes},
+                {"--max-dynamic-bytes", BYTES, &c->max_dynamic_bytes},
+                {"--precision", PRECISION, &c->precision},
+                {"--threads", THREADS, &c->threads}};
+    for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
+        int r = cli_opt_value(argc, argv, i, opts[k].name, &val);
+        if (r < 0) {
+            cli_usage_error(cmd, "%s needs a value", opts[k].name);
             return -1;
         }
-        if (rc > 0) {
+        if (r == 0)
+            continue;
+        const char *bad = NULL; /* what val is not, when it is not */
+        switch (opts[k].kind) {
+        case COUNT: {
             char *end;
             errno = 0;
             long long v = strtoll(val, &end, 10);
-            if (errno || end == val || *end || v <= 0) {
-                cli_usage_error(cmd, "%s: '%s' is not a positive count", count_opts[k], val);
-                return -1;
-            }
-            *count_dst[k] = v;
-            return 1;
+            if (errno || end == val || *end || v <= 0)
+                bad = "a positive count";
+            else
+                *(long long *)opts[k].dst = v;
+            break;
         }
-    }
-    for (int k = 0; k < 3; k++) {
-        int rb = cli_opt_value(argc, argv, i, byte_opts[k], &val);
-        if (rb < 0) {
-            cli_usage_error(cmd, "%s needs a value", byte_opts[k]);
-            return -1;
-        }
-        if (rb > 0) {
+        case BYTES: {
             size_t b = parse_bytes(val);
-            if (!b) {
-                cli_usage_error(cmd, "%s: '%s' is not a byte count (N, or N with K/M/G/T)",
-                                byte_opts[k], val);
-                return -1;
-            }
-            *byte_dst[k] = b;
-            return 1;
+            if (!b)
+                bad = "a byte count (N, or N with K/M/G/T)";
+            else
+                *(size_t *)opts[k].dst = b;
+            break;
         }
-    }
-    int rp = cli_opt_value(argc, argv, i, "--precision", &val);
-    if (rp < 0) {
-        cli_usage_error(cmd, "--precision needs a value (fp32 or bf16)");
-        return -1;
-    }
-    if (rp > 0) {
-        if (!strcmp(val, "fp32"))
-            c->precision = ORTC_PRECISION_FP32;
-        else if (!strcmp(val, "bf16"))
-            c->precision = ORTC_PRECISION_BF16;
-        else {
-            cli_usage_error(cmd, "--precision: '%s' is not fp32 or bf16", val);
+        case PRECISION:
+            if (strcmp(val, "fp32") && strcmp(val, "bf16"))
+                bad = "fp32 or bf16";
+            else
+                c->precision = strcmp(val, "fp32") ? ORTC_PRECISION_BF16 : ORTC_PRECISION_FP32;
+            break;
+        default: {
+            long n = cli_parse_count(val);
+            if (n < 0 || n > 1024)
+                bad = "a thread count (1..1024)";
+            else
+                c->threads = (int)n;
+        }
+        }
+        if (bad) {
+            cli_usage_error(cmd, "%s: '%s' is not %s", opts[k].name, val, bad);
             return -1;
         }
-        return 1;
-    }
-    int r = cli_opt_value(argc, argv, i, "--threads", &val);
-    if (r < 0) {
-        cli_usage_error(cmd, "--threads needs a value");
-        return -1;
-    }
-    if (r > 0) {
-        long n = cli_parse_count(val);
-        if (n < 0 || n > 1024) {
-            cli_usage_error(cmd, "--threads: '%s' is not a thread count (1..1024)", val);
-            return -1;
-        }
-        c->threads = (int)n;
         return 1;
     }
     const struct {

@@ -17,16 +17,21 @@
 #include "operator.h"
 #include "plain_util.h"
 
+/* A scanned input's or output's axis (in its dims) and direction. */
+typedef struct scan_axis {
+    int axis;
+    bool rev;
+} scan_axis;
+
 typedef struct scan_state {
     struct ortc_subplan *body;
     int n_state, n_in, n_out; /* N states, M scan inputs, K scan outputs */
     bool batched;             /* Scan-8: batch axis 0, scan axis 1 */
     int first_in;             /* node input of state 0 (Scan-8: 1, after sequence_lens) */
     int64_t batch, len;       /* batch items (1 unless batched), scan length */
-    int *in_axis, *out_axis;  /* [M], [K]: in the input's / output's dims */
-    bool *in_rev, *out_rev;   /* [M], [K] */
+    scan_axis *in, *out;      /* [M], [K] (one allocation): scan inputs', outputs' axes */
     ortc_tensor *body_in;     /* [N + M]: the body's inputs (shapes) */
-    ortc_tensor *body_out;    /* [N + K]: its outputs (shapes) */
+    ortc_tensor *body_out;    /* [N + K] (after body_in, one allocation): its outputs */
 } scan_state;
 
 static size_t align64(size_t n)
@@ -60,20 +65,20 @@ static ortc_status scan_setup(ortc_opctx *c, scan_state *s, const ortc_graph *g)
     if (s->batched) {
         st = int_list(c, "directions", m, 0, tmp);
         for (int j = 0; !st && j < m; j++) {
-            s->in_rev[j] = tmp[j] != 0;
-            s->in_axis[j] = 1;
+            s->in[j].rev = tmp[j] != 0;
+            s->in[j].axis = 1;
         }
         for (int j = 0; !st && j < k; j++)
-            s->out_axis[j] = 1;
+            s->out[j].axis = 1;
     } else {
         int ver = ortc_op_version(c);
         st = int_list(c, "scan_input_directions", m, 0, tmp);
         for (int j = 0; !st && j < m; j++)
-            s->in_rev[j] = tmp[j] != 0;
+            s->in[j].rev = tmp[j] != 0;
         if (!st)
             st = int_list(c, "scan_output_directions", k, 0, tmp);
         for (int j = 0; !st && j < k; j++)
-            s->out_rev[j] = tmp[j] != 0;
+            s->out[j].rev = tmp[j] != 0;
         if (!st)
             st = int_list(c, "scan_input_axes", m, 0, tmp);
         for (int j = 0; !st && j < m; j++) {
@@ -82,13 +87,13 @@ static ortc_status scan_setup(ortc_opctx *c, scan_state *s, const ortc_graph *g)
                 st = ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                    "scan_input_axes: negative axes from Scan-11 on");
             else
-                st = ortc_op_axis(c, tmp[j], x->rank, &s->in_axis[j]);
+                st = ortc_op_axis(c, tmp[j], x->rank, &s->in[j].axis);
         }
         if (!st)
             st = int_list(c, "scan_output_axes", k, 0, tmp);
         for (int j = 0; !st && j < k; j++) {
             /* against the output's rank: the slice's + 1, known after compile */
-            s->out_axis[j] = (int)tmp[j];
+            s->out[j].axis = (int)tmp[j];
             if (ver < 11 && tmp[j] < 0)
                 st = ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                    "scan_output_axes: negative axes from Scan-11 on");
@@ -108,7 +113,7 @@ static ortc_status scan_setup(ortc_opctx *c, scan_state *s, const ortc_graph *g)
         if (ortc_op_in_type(c, s->first_in + j) != ORTC_TYPE_TENSOR)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d must be a tensor",
                                  s->first_in + j);
-        int drop = j < n ? (s->batched ? 0 : -1) : s->in_axis[j - n];
+        int drop = j < n ? (s->batched ? 0 : -1) : s->in[j - n].axis;
         if (s->batched && x->rank < (j < n ? 1 : 2))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d %s lacks the batch%s axis",
                                  s->first_in + j, ortc_shape_str(sh, sizeof sh, x->rank, x->dims),
@@ -173,14 +178,12 @@ static ortc_status scan_compile(ortc_opctx *c)
     s->n_out = k;
     s->batched = batched;
     s->first_in = first;
-    s->in_axis = calloc((size_t)m + 1, sizeof *s->in_axis);
-    s->out_axis = calloc((size_t)k + 1, sizeof *s->out_axis);
-    s->in_rev = calloc((size_t)m + 1, sizeof *s->in_rev);
-    s->out_rev = calloc((size_t)k + 1, sizeof *s->out_rev);
-    s->body_in = calloc((size_t)(n + m) + 1, sizeof *s->body_in);
-    s->body_out = calloc((size_t)(n + k) + 1, sizeof *s->body_out);
-    if (!s->in_axis || !s->out_axis || !s->in_rev || !s->out_rev || !s->body_in || !s->body_out)
+    s->in = calloc((size_t)(m + k) + 1, sizeof *s->in);
+    s->body_in = calloc((size_t)(2 * n + m + k) + 1, sizeof *s->body_in);
+    if (!s->in || !s->body_in)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    s->out = s->in + m;
+    s->body_out = s->body_in + n + m;
     ortc_status st;
     if (batched && c->in[0] &&
         ((st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED))))
@@ -217,16 +220,16 @@ static ortc_status scan_compile(ortc_opctx *c)
     }
     for (int j = 0; j < k; j++) {
         const ortc_tensor *y = &s->body_out[n + j];
-        int rank = y->rank + 1 + (batched ? 1 : 0), axis = s->out_axis[j];
+        int rank = y->rank + 1 + (batched ? 1 : 0), axis = s->out[j].axis;
         if (rank > ORTC_MAX_RANK)
             return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "scan output %d would have rank %d", j,
                                  rank);
-        if (!batched && (st = ortc_op_axis(c, axis, y->rank + 1, &s->out_axis[j])))
+        if (!batched && (st = ortc_op_axis(c, axis, y->rank + 1, &s->out[j].axis)))
             return st;
         /* the slice's dims with the scan length inserted at the axis (after
          * the batch for Scan-8) */
         int64_t dims[ORTC_MAX_RANK];
-        int r = 0, at = batched ? 0 : s->out_axis[j];
+        int r = 0, at = batched ? 0 : s->out[j].axis;
         if (batched)
             dims[r++] = s->batch;
         for (int d = 0; d <= y->rank; d++) {
@@ -350,8 +353,8 @@ static ortc_status scan_run(ortc_opctx *c)
             char *slice = w.in_slice;
             for (int j = 0; j < m; j++) {
                 const ortc_tensor *x = c->in[s->first_in + n + j];
-                int a = s->in_axis[j];
-                int64_t tt = s->in_rev[j] ? len - 1 - t : t;
+                int a = s->in[j].axis;
+                int64_t tt = s->in[j].rev ? len - 1 - t : t;
                 int64_t outer = s->batched ? 1 : ortc_plain_span(x->dims, 0, a);
                 int64_t o0 = s->batched ? b : 0;
                 int64_t inner = ortc_plain_span(x->dims, a + 1, x->rank);
@@ -374,8 +377,8 @@ static ortc_status scan_run(ortc_opctx *c)
                 ortc_tensor *y = c->out[n + j];
                 if (!y)
                     continue;
-                int a = s->out_axis[j];
-                int64_t tt = s->out_rev[j] ? len - 1 - t : t;
+                int a = s->out[j].axis;
+                int64_t tt = s->out[j].rev ? len - 1 - t : t;
                 int64_t outer = s->batched ? 1 : ortc_plain_span(y->dims, 0, a);
                 int64_t o0 = s->batched ? b : 0;
                 int64_t inner = ortc_plain_span(y->dims, a + 1, y->rank);
@@ -409,12 +412,8 @@ static void scan_release(ortc_opctx *c)
     if (!s)
         return;
     c->subgraphs->free(s->body);
-    free(s->in_axis);
-    free(s->out_axis);
-    free(s->in_rev);
-    free(s->out_rev);
+    free(s->in);
     free(s->body_in);
-    free(s->body_out);
     free(s);
     c->state = NULL;
 }

@@ -33,9 +33,6 @@ static ortc_node *swish_sigmoid(const ortc_node *mul, const ortc_value *x)
 /* Folds x * sigmoid(x) after p into p; *done when it did. */
 static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
-    *done = false;
-    if (!ortc_pass_takes_post_op(pc, p))
-        return ORTC_STATUS_OK;
     ortc_value *x = p->outputs[0];
     if (x->is_output || x->n_uses != 2)
         return ORTC_STATUS_OK;
@@ -47,8 +44,7 @@ static ortc_status fuse_swish(ortc_pass_ctx *pc, ortc_node *p, bool *done)
     /* the Sigmoid must describe itself as one (float32, no attributes) */
     ortc_post_op desc, po = {ORTC_POST_OP_SWISH, 1.0f, 0.0f};
     if (!sig || !ortc_pass_post_op(pc, sig, 0, ORTC_DTYPE_FLOAT, &desc) ||
-        desc.kind != ORTC_POST_OP_SIGMOID || !ortc_post_ops_can_append(p, &po) ||
-        (p->op->post_op_ok && !p->op->post_op_ok(p, &po)))
+        desc.kind != ORTC_POST_OP_SIGMOID || !ortc_pass_accepts_post_op(p, &po))
         return ORTC_STATUS_OK;
     ortc_node_add_post_op(p, po); /* room checked above */
     p->outputs[0] = mul->outputs[0];

@@ -13,6 +13,7 @@
 #include "ir_edit.h"
 #include "options.h"
 #include "pass_impl.h"
+#include "post_ops.h"
 
 void ortc_pass_ctx_init(ortc_pass_ctx *pc, ortc_model *m, const ortc_options *opts,
                         ortc_errbuf *err)
@@ -338,7 +339,8 @@ ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
         if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
             continue;
         bool done = true, any = false;
-        while (done) {
+        while (done && ortc_pass_takes_post_op(pc, p)) {
+            done = false;
             if ((st = fold(pc, p, &done)))
                 return st;
             any |= done;
@@ -419,6 +421,11 @@ bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p)
 {
     return p->n_outputs == 1 && p->outputs[0] && p->n_post_ops < ORTC_MAX_POST_OPS &&
            ortc_pass_node_dtype(pc, p) == ORTC_DTYPE_FLOAT;
+}
+
+bool ortc_pass_accepts_post_op(const ortc_node *p, const ortc_post_op *po)
+{
+    return ortc_post_ops_can_append(p, po) && (!p->op->post_op_ok || p->op->post_op_ok(p, po));
 }
 
 ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p)

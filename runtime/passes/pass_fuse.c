@@ -22,17 +22,13 @@ static bool has_sum(const ortc_node *n)
 /* Folds the single reader of p's output into p; *done when it did. */
 static ortc_status fuse_one(ortc_pass_ctx *pc, ortc_node *p, bool *done)
 {
-    *done = false;
-    if (!ortc_pass_takes_post_op(pc, p))
-        return ORTC_STATUS_OK;
     ortc_value *y = p->outputs[0];
     ortc_node *e = ortc_pass_single_user(y);
     if (!e || e->n_outputs != 1 || !e->outputs[0])
         return ORTC_STATUS_OK;
     int at = y->uses[0].input; /* e reads y there */
     ortc_post_op po;
-    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_post_ops_can_append(p, &po) ||
-        (p->op->post_op_ok && !p->op->post_op_ok(p, &po)))
+    if (!ortc_pass_post_op(pc, e, at, ORTC_DTYPE_FLOAT, &po) || !ortc_pass_accepts_post_op(p, &po))
         return ORTC_STATUS_OK;
     ortc_value *sum = NULL;
     if (po.kind == ORTC_POST_OP_SUM) {

@@ -62,9 +62,11 @@ void ortc_pass_ctx_free(ortc_pass_ctx *pc);
 /* Relinks and re-sorts the graph after an edit (error names the pass). */
 ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass);
 
-/* Infers shapes, then runs fold(pc, p, &done) on every node p whose op
- * takes post-ops (ORTC_OP_POST_OPS): again on p while it folds (a chain),
- * then from the first node again (finalize may have re-sorted). */
+/* Infers shapes, then runs fold(pc, p, &done) (done false on entry; fold
+ * sets it when it folded) on every node p whose op takes post-ops
+ * (ORTC_OP_POST_OPS) while p may take one more (ortc_pass_takes_post_op):
+ * again on p while it folds (a chain), then from the first node again
+ * (finalize may have re-sorted). */
 ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
                                           ortc_status (*fold)(ortc_pass_ctx *pc, ortc_node *p,
                                                               bool *done));
@@ -130,6 +132,9 @@ ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p);
 /* Whether producer p may take one more fused post-op: one output, room
  * left, float32 (the dtype the post-ops are applied in). */
 bool ortc_pass_takes_post_op(const ortc_pass_ctx *pc, const ortc_node *p);
+/* Whether po may follow p's post-ops: the list's rules
+ * (ortc_post_ops_can_append) and p's operator's own (post_op_ok). */
+bool ortc_pass_accepts_post_op(const ortc_node *p, const ortc_post_op *po);
 /* A constant float scalar (any shape with one element) in *out. */
 bool ortc_pass_const_float(const ortc_value *v, float *out);
 

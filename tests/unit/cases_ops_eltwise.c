@@ -16,6 +16,7 @@
 #include "cases.h"
 #include "dnnl_util.h"
 #include "helper_cases.h"
+#include "helper_common.h"
 #include "helper_ops.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -800,9 +801,7 @@ START_TEST(inplace_chain)
     ortc_options o;
     ortc_options_init(&o);
     o.threads = THREADS;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(m, &o);
     float xv[N], y[N];
     uint64_t seed = 9500;
     opc_fill_uniform(xv, N, -3, 3, &seed);

@@ -18,6 +18,7 @@
 #include "nn/conv_wino5.h"
 #include "dnnl_util.h"
 #include "helper_cases.h"
+#include "helper_common.h"
 #include "helper_ops.h"
 #include "session_impl.h"
 
@@ -571,19 +572,6 @@ static ortc_node *gb_node(graph_builder *b, const char *op, const char *name, co
     return n;
 }
 
-static void gb_ints(ortc_node *n, const char *name, int count, const int64_t *v)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_INTS);
-    a->n = (size_t)count;
-    a->ints = malloc((size_t)count * sizeof *a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *v);
-}
-
-static void gb_int(ortc_node *n, const char *name, int64_t v)
-{
-    ortc_node_add_attr(n, name, ORTC_ATTR_INT)->i = v;
-}
-
 /* Conv with a kxk kernel, stride s and symmetric pad p; weights (and bias
  * unless bias is NULL) as constants "<name>.w"/"<name>.b" scaled by
  * 1/sqrt(fan-in). x_in: the data input; extra: ",,<summand>" etc. */
@@ -603,9 +591,9 @@ static ortc_node *gb_conv(graph_builder *b, const char *name, const char *x_in, 
              summand ? "," : "", summand ? summand : "");
     ortc_node *n = gb_node(b, "Conv", name, ins, out);
     int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
-    gb_ints(n, "kernel_shape", 2, ks);
-    gb_ints(n, "strides", 2, st);
-    gb_ints(n, "pads", 4, pads);
+    node_attr_ints(n, "kernel_shape", ks, 2);
+    node_attr_ints(n, "strides", st, 2);
+    node_attr_ints(n, "pads", pads, 4);
     return n;
 }
 
@@ -614,9 +602,9 @@ static ortc_node *gb_pool(graph_builder *b, const char *op, const char *name, co
 {
     ortc_node *n = gb_node(b, op, name, in, out);
     int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
-    gb_ints(n, "kernel_shape", 2, ks);
-    gb_ints(n, "strides", 2, st);
-    gb_ints(n, "pads", 4, pads);
+    node_attr_ints(n, "kernel_shape", ks, 2);
+    node_attr_ints(n, "strides", st, 2);
+    node_attr_ints(n, "pads", pads, 4);
     return n;
 }
 
@@ -647,11 +635,9 @@ static session_pair pair_new(model_fn build)
     ortc_options_init(&o);
     o.threads = THREADS;
     o.optimize = 0;
-    ck_assert_msg(ortc_session_create_from_model(&sp.fast, build(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    sp.fast = session_ok(build(), &o);
     o.reference = 1;
-    ck_assert_msg(ortc_session_create_from_model(&sp.ref, build(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    sp.ref = session_ok(build(), &o);
     return sp;
 }
 
@@ -753,12 +739,12 @@ static ortc_model *chain_model(void)
     gb_node(&b, "Relu", "relu1", "c1", "r1");
     gb_pool(&b, "MaxPool", "pool1", "r1", "p1", 3, 1, 1);
     ortc_node *lrn = gb_node(&b, "LRN", "lrn1", "p1", "l1");
-    gb_int(lrn, "size", 3);
+    node_attr_int(lrn, "size", 3);
     gb_conv(&b, "conv2", "l1", "c2", 8, 16, 3, 1, 1, true, NULL);
     gb_node(&b, "Relu", "relu2", "c2", "y_relu");
     gb_pool(&b, "AveragePool", "apool", "c2", "y_avg", 2, 2, 0);
     lrn = gb_node(&b, "LRN", "lrn2", "c2", "y_lrn");
-    gb_int(lrn, "size", 5);
+    node_attr_int(lrn, "size", 5);
     return gb_finish(&b, "y_relu,y_avg,y_lrn");
 }
 
@@ -788,10 +774,10 @@ static ortc_model *fallback_model(void)
     gb_input(&b, "x", 4, xd, false);
     gb_conv(&b, "conv", "x", "c", 4, 6, 3, 1, 1, true, NULL);
     ortc_node *lrn = gb_node(&b, "LRN", "lrn_even", "c", "y_lrn");
-    gb_int(lrn, "size", 4);
+    node_attr_int(lrn, "size", 4);
     ortc_node *ap = gb_pool(&b, "AveragePool", "apool", "c", "y_avg", 3, 2, 1);
-    gb_int(ap, "ceil_mode", 1);
-    gb_int(ap, "count_include_pad", 1);
+    node_attr_int(ap, "ceil_mode", 1);
+    node_attr_int(ap, "count_include_pad", 1);
     gb_node(&b, "Relu", "relu", "c", "r");
     gb_pool(&b, "MaxPool", "mpool", "r", "y_max", 2, 2, 0);
     return gb_finish(&b, "y_lrn,y_avg,y_max");
@@ -863,12 +849,12 @@ static ortc_model *dense_model(void)
     int64_t xd[4] = {1, 8, 9, 9};
     gb_input(&b, "x", 4, xd, false);
     gb_conv(&b, "conv1", "x", "c1", 8, 16, 3, 1, 1, false, NULL);
-    gb_int(gb_node(&b, "Concat", "cat1", "x,c1", "cat1"), "axis", 1);
+    node_attr_int(gb_node(&b, "Concat", "cat1", "x,c1", "cat1"), "axis", 1);
     opc_set_post_ops(gb_bn(&b, "bn1", "cat1", "n1", 24), "relu");
     gb_conv(&b, "conv2", "n1", "c2", 24, 16, 1, 1, 0, false, NULL);
-    gb_int(gb_node(&b, "Concat", "cat2", "x,c1,c2", "cat2"), "axis", 1);
+    node_attr_int(gb_node(&b, "Concat", "cat2", "x,c1,c2", "cat2"), "axis", 1);
     gb_bn(&b, "bn2", "cat2", "y", 40);
-    gb_int(gb_node(&b, "Concat", "cat3", "c1,c2", "z"), "axis", 1);
+    node_attr_int(gb_node(&b, "Concat", "cat3", "c1,c2", "z"), "axis", 1);
     return gb_finish(&b, "y,z");
 }
 
@@ -945,17 +931,17 @@ static ortc_model *conv_pool_fc_model(void)
     gb_input(&b, "s", 2, sd, true);
     opc_set_post_ops(gb_conv(&b, "conv", "x", "c", 4, 8, 3, 1, 1, true, NULL), "relu");
     gb_pool(&b, "MaxPool", "pool", "c", "p", 2, 2, 0);
-    gb_int(gb_node(&b, "Flatten", "flat", "p", "f"), "axis", 1);
+    node_attr_int(gb_node(&b, "Flatten", "flat", "p", "f"), "axis", 1);
     int64_t w1[2] = {32, 72}, b1[1] = {32}, w2[2] = {10, 32}, b2[2] = {1, 10};
     gb_const(&b, "fc1.w", 2, w1, 1.0f / sqrtf(72.0f));
     gb_const(&b, "fc1.b", 1, b1, 0.5f);
     gb_const(&b, "fc2.w", 2, w2, 1.0f / sqrtf(32.0f));
     gb_const(&b, "fc2.b", 2, b2, 0.5f);
     ortc_node *g1 = gb_node(&b, "Gemm", "fc1", "f,fc1.w,fc1.b", "g1");
-    gb_int(g1, "transB", 1);
+    node_attr_int(g1, "transB", 1);
     opc_set_post_ops(g1, "relu");
     ortc_node *g2 = gb_node(&b, "Gemm", "fc2", "g1,fc2.w,fc2.b,s", "y");
-    gb_int(g2, "transB", 1);
+    node_attr_int(g2, "transB", 1);
     ortc_node_add_attr(g2, "beta", ORTC_ATTR_FLOAT)->f = 0.5f;
     opc_set_post_ops(g2, "sum,tanh");
     return gb_finish(&b, "y");

@@ -17,6 +17,14 @@ char *read_text(const char *path, char *buf, size_t len)
     return buf;
 }
 
+void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 int run_suite(Suite *s)
 {
     SRunner *r = srunner_create(s);
@@ -89,4 +97,55 @@ ortc_node *add_node(ortc_graph *g, const char *op, const char *name, const char 
     for (int k = 0; k < n_out; k++)
         n->outputs[k] = out_names[k][0] ? ortc_graph_get_value(g, out_names[k]) : NULL;
     return n;
+}
+
+ortc_session *session_ok(ortc_model *m, const ortc_options *o)
+{
+    ortc_session *s = NULL;
+    ck_assert_msg(ortc_session_create_from_model(&s, m, o) == ORTC_STATUS_OK, "%s",
+                  ortc_last_error());
+    return s;
+}
+
+ortc_attr *node_attr(ortc_node *n, const char *name, ortc_attr_type t)
+{
+    ortc_attr *a = ortc_node_add_attr(n, name, t);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+void node_attr_int(ortc_node *n, const char *name, int64_t v)
+{
+    node_attr(n, name, ORTC_ATTR_INT)->i = v;
+}
+
+void node_attr_float(ortc_node *n, const char *name, float v)
+{
+    node_attr(n, name, ORTC_ATTR_FLOAT)->f = v;
+}
+
+void node_attr_string(ortc_node *n, const char *name, const char *v)
+{
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_STRING);
+    a->s = strdup(v);
+    ck_assert_ptr_nonnull(a->s);
+    a->s_len = strlen(v);
+}
+
+void node_attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t count)
+{
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_INTS);
+    a->ints = malloc((count + 1) * sizeof *a->ints);
+    ck_assert_ptr_nonnull(a->ints);
+    memcpy(a->ints, v, count * sizeof *v);
+    a->n = count;
+}
+
+void node_attr_floats(ortc_node *n, const char *name, const float *v, size_t count)
+{
+    ortc_attr *a = node_attr(n, name, ORTC_ATTR_FLOATS);
+    a->floats = malloc((count + 1) * sizeof *a->floats);
+    ck_assert_ptr_nonnull(a->floats);
+    memcpy(a->floats, v, count * sizeof *v);
+    a->n = count;
 }

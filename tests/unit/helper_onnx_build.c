@@ -235,11 +235,29 @@ Onnx__AttributeProto *pb_add_attr(Onnx__NodeProto *n, const char *name, int type
     return a;
 }
 
-void pb_attr_ints(Onnx__AttributeProto *a, const int64_t *v, size_t n)
+Onnx__AttributeProto *pb_add_int(Onnx__NodeProto *n, const char *name, int64_t v)
 {
-    a->ints = pb_xcalloc(n, sizeof *v);
-    memcpy(a->ints, v, n * sizeof *v);
-    a->n_ints = n;
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    a->has_i = 1;
+    a->i = v;
+    return a;
+}
+
+Onnx__AttributeProto *pb_add_ints(Onnx__NodeProto *n, const char *name, const int64_t *v,
+                                  size_t count)
+{
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    a->ints = pb_xcalloc(count, sizeof *v);
+    memcpy(a->ints, v, count * sizeof *v);
+    a->n_ints = count;
+    return a;
+}
+
+Onnx__AttributeProto *pb_add_graph(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g)
+{
+    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    a->g = g;
+    return a;
 }
 
 uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len)
@@ -248,12 +266,4 @@ uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len)
     uint8_t *b = pb_xcalloc(*len, 1);
     ck_assert_uint_eq(onnx__model_proto__pack(m, b), *len);
     return b;
-}
-
-void pb_write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
 }

@@ -48,9 +48,12 @@ Onnx__NodeProto *pb_add_node(Onnx__GraphProto *g, const char *op, const char *na
                              const char *outs);
 /* type < 0: leave the type unset */
 Onnx__AttributeProto *pb_add_attr(Onnx__NodeProto *n, const char *name, int type);
-void pb_attr_ints(Onnx__AttributeProto *a, const int64_t *v, size_t n);
+/* an attribute of n with its type and value */
+Onnx__AttributeProto *pb_add_int(Onnx__NodeProto *n, const char *name, int64_t v);
+Onnx__AttributeProto *pb_add_ints(Onnx__NodeProto *n, const char *name, const int64_t *v,
+                                  size_t count);
+Onnx__AttributeProto *pb_add_graph(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g);
 /* serialized bytes (malloc'd) */
 uint8_t *pb_pack_model(Onnx__ModelProto *m, size_t *len);
-void pb_write_file(const char *path, const void *data, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "helper_common.h"
 #include "eval.h"
 
 op_case *opc_new(const char *op_type, int opset, int n_in, int n_out)
@@ -46,37 +47,27 @@ void opc_free(op_case *c)
 
 void opc_attr_int(op_case *c, const char *name, int64_t v)
 {
-    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_INT);
-    a->i = v;
+    node_attr_int(c->node, name, v);
 }
 
 void opc_attr_float(op_case *c, const char *name, float v)
 {
-    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_FLOAT);
-    a->f = v;
+    node_attr_float(c->node, name, v);
 }
 
 void opc_attr_string(op_case *c, const char *name, const char *v)
 {
-    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_STRING);
-    a->s = strdup(v);
-    a->s_len = strlen(v);
+    node_attr_string(c->node, name, v);
 }
 
 void opc_attr_ints(op_case *c, const char *name, const int64_t *v, size_t n)
 {
-    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_INTS);
-    a->n = n;
-    a->ints = malloc((n ? n : 1) * sizeof *a->ints);
-    memcpy(a->ints, v, n * sizeof *v);
+    node_attr_ints(c->node, name, v, n);
 }
 
 void opc_attr_floats(op_case *c, const char *name, const float *v, size_t n)
 {
-    ortc_attr *a = ortc_node_add_attr(c->node, name, ORTC_ATTR_FLOATS);
-    a->n = n;
-    a->floats = malloc((n ? n : 1) * sizeof *a->floats);
-    memcpy(a->floats, v, n * sizeof *v);
+    node_attr_floats(c->node, name, v, n);
 }
 
 void opc_input(op_case *c, int i, ortc_dtype dtype, int rank, const int64_t *dims, const void *data,

@@ -19,23 +19,6 @@
 
 /* ---- graph building -------------------------------------------------------------- */
 
-static void set_ints(ortc_node *n, const char *name, int count, const int64_t *v)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_INTS);
-    ck_assert_ptr_nonnull(a);
-    a->ints = malloc((size_t)count * sizeof *a->ints);
-    ck_assert_ptr_nonnull(a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *v);
-    a->n = (size_t)count;
-}
-
-static void set_int(ortc_node *n, const char *name, int64_t v)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_INT);
-    ck_assert_ptr_nonnull(a);
-    a->i = v;
-}
-
 /* A constant of the given shape with small deterministic values. */
 static void add_weight(ortc_graph *g, const char *name, int rank, const int64_t *dims)
 {
@@ -73,19 +56,19 @@ static ortc_model *flops_model(void)
     add_weight(g, "mmw", 2, (const int64_t[]){5, 3});
     const int64_t k3[2] = {3, 3}, k2[2] = {2, 2}, pad1[4] = {1, 1, 1, 1}, s2[2] = {2, 2};
     ortc_node *n = add_node(g, "Conv", "conv1", "x,w1,b1", "c1");
-    set_ints(n, "kernel_shape", 2, k3);
-    set_ints(n, "pads", 4, pad1);
+    node_attr_ints(n, "kernel_shape", k3, 2);
+    node_attr_ints(n, "pads", pad1, 4);
     add_node(g, "Relu", "relu", "c1", "r1");
     n = add_node(g, "Conv", "conv2", "r1,w2", "c2");
-    set_ints(n, "kernel_shape", 2, k3);
-    set_ints(n, "pads", 4, pad1);
-    set_int(n, "group", 2);
+    node_attr_ints(n, "kernel_shape", k3, 2);
+    node_attr_ints(n, "pads", pad1, 4);
+    node_attr_int(n, "group", 2);
     n = add_node(g, "ConvTranspose", "up", "c2,wt", "u");
-    set_ints(n, "kernel_shape", 2, k2);
-    set_ints(n, "strides", 2, s2);
+    node_attr_ints(n, "kernel_shape", k2, 2);
+    node_attr_ints(n, "strides", s2, 2);
     add_node(g, "Flatten", "flat", "u", "f");
     n = add_node(g, "Gemm", "fc", "f,fcw", "h");
-    set_int(n, "transB", 1);
+    node_attr_int(n, "transB", 1);
     add_node(g, "MatMul", "mm", "h,mmw", "y");
     ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
     finalize_ok(g);
@@ -98,10 +81,7 @@ static ortc_session *new_session(ortc_model *m, int threads)
     ortc_options_init(&o);
     o.threads = threads;
     o.optimize = 0; /* the steps are the file's nodes: no fusion renames or removes them */
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
-    return s;
+    return session_ok(m, &o);
 }
 
 static double now_ms(void)

@@ -89,7 +89,7 @@ static void write_relu_model(const char *path)
     size_t len;
     uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path, b, len);
+    write_file(path, b, len);
     free(b);
 }
 
@@ -153,7 +153,7 @@ START_TEST(truncated_model)
     char buf[4096];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    pb_write_file(path_in("t.onnx"), buf, n / 2);
+    write_file(path_in("t.onnx"), buf, n / 2);
     int rc = run_cli("run", path_in("t.onnx"), "--input", path_in("x.npy"), NULL);
     expect_one_line_error(rc, "t.onnx", NULL);
 }
@@ -170,7 +170,7 @@ START_TEST(unsupported_ops_are_all_named_before_running)
     size_t len;
     uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path_in("u.onnx"), b, len);
+    write_file(path_in("u.onnx"), b, len);
     free(b);
     /* no input file exists: the run must fail on the model, before inputs */
     int rc = run_cli("run", path_in("u.onnx"), "--input", path_in("absent.npy"), NULL);
@@ -194,9 +194,9 @@ START_TEST(non_image_file)
     size_t len;
     uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path_in("img.onnx"), b, len);
+    write_file(path_in("img.onnx"), b, len);
     free(b);
-    pb_write_file(path_in("notes.png"), "hello, I am text\n", 17);
+    write_file(path_in("notes.png"), "hello, I am text\n", 17);
     int rc = run_cli("run", path_in("img.onnx"), path_in("notes.png"), NULL);
     expect_one_line_error(rc, "notes.png", NULL);
 }

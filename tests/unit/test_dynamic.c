@@ -26,28 +26,8 @@
 #define FLOAT ORTC_DTYPE_FLOAT
 #define BOOL ORTC_DTYPE_BOOL
 #define INT64 ORTC_DTYPE_INT64
-#define A_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define A_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
-#define A_GRAPH ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH
 
 /* ---- building and running models ----------------------------------------------- */
-
-static void int_attr(Onnx__NodeProto *n, const char *name, int64_t v)
-{
-    Onnx__AttributeProto *a = pb_add_attr(n, name, A_INT);
-    a->has_i = 1;
-    a->i = v;
-}
-
-static void ints_attr(Onnx__NodeProto *n, const char *name, const int64_t *v, size_t k)
-{
-    pb_attr_ints(pb_add_attr(n, name, A_INTS), v, k);
-}
-
-static void graph_attr(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g)
-{
-    pb_add_attr(n, name, A_GRAPH)->g = g;
-}
 
 static void floats_init(Onnx__GraphProto *g, const char *name, const char *dims, const float *v,
                         size_t n)
@@ -123,8 +103,8 @@ static Onnx__ModelProto *nonzero_matmul_model(void)
     const float w[6] = {1, -2, 3, 0.5f, 4, -1};
     floats_init(g, "w", "2,3", w, 6);
     pb_add_node(g, "NonZero", "nz", "x", "idx");
-    ints_attr(pb_add_node(g, "Transpose", "tr", "idx", "t"), "perm", (const int64_t[]){1, 0}, 2);
-    int_attr(pb_add_node(g, "Cast", "cast", "t", "tf"), "to", FLOAT);
+    pb_add_ints(pb_add_node(g, "Transpose", "tr", "idx", "t"), "perm", (const int64_t[]){1, 0}, 2);
+    pb_add_int(pb_add_node(g, "Cast", "cast", "t", "tf"), "to", FLOAT);
     pb_add_node(g, "MatMul", "mm", "tf,w", "y");
     pb_add_output(g, "y", FLOAT, NULL);
     return pm;
@@ -234,7 +214,7 @@ START_TEST(continuation_outputs_stay_alive_to_its_end)
     Onnx__GraphProto *g = pm->graph;
     pb_add_input(g, "x", FLOAT, "3,4");
     pb_add_node(g, "NonZero", "nz", "x", "idx");
-    ints_attr(pb_add_node(g, "Transpose", "tr", "idx", "t"), "perm", (const int64_t[]){1, 0}, 2);
+    pb_add_ints(pb_add_node(g, "Transpose", "tr", "idx", "t"), "perm", (const int64_t[]){1, 0}, 2);
     pb_add_node(g, "Neg", "neg", "idx", "y");
     pb_add_output(g, "t", INT64, NULL);
     pb_add_output(g, "y", INT64, NULL);
@@ -298,7 +278,7 @@ static Onnx__ModelProto *while_model(bool with_m)
     pb_add_output(body, "t", FLOAT, "");
     Onnx__NodeProto *n =
         pb_add_node(g, "Loop", "loop", with_m ? "m,cond,c0" : ",cond,c0", "c_final,trace");
-    graph_attr(n, "body", body);
+    pb_add_graph(n, "body", body);
     pb_add_output(g, "c_final", FLOAT, "");
     pb_add_output(g, "trace", FLOAT, NULL);
     return pm;
@@ -404,14 +384,14 @@ static Onnx__ModelProto *known_trips_model(void)
     pb_add_input(body, "c", BOOL, "");
     pb_add_input(body, "v", FLOAT, "2");
     floats_init(body, "two", "", &two, 1);
-    int_attr(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", FLOAT);
+    pb_add_int(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", FLOAT);
     pb_add_node(body, "Mul", "mul", "v,two", "v2");
     pb_add_node(body, "Add", "add", "v2,fi", "v3");
     pb_add_node(body, "Identity", "keep", "v", "row");
     pb_add_output(body, "c", BOOL, "");
     pb_add_output(body, "v3", FLOAT, "2");
     pb_add_output(body, "row", FLOAT, "2");
-    graph_attr(pb_add_node(g, "Loop", "loop", "m,,v0", "v_final,rows"), "body", body);
+    pb_add_graph(pb_add_node(g, "Loop", "loop", "m,,v0", "v_final,rows"), "body", body);
     pb_add_output(g, "v_final", FLOAT, "2");
     pb_add_output(g, "rows", FLOAT, "4,2");
     return pm;
@@ -511,10 +491,10 @@ START_TEST(loop_carried_value_that_grows)
     const int64_t zero = 0;
     int64_init(body, "axes", "1", &zero, 1);
     pb_add_node(body, "Unsqueeze", "unsq", "i,axes", "i1");
-    int_attr(pb_add_node(body, "Concat", "cat", "v,i1", "v2"), "axis", 0);
+    pb_add_int(pb_add_node(body, "Concat", "cat", "v,i1", "v2"), "axis", 0);
     pb_add_output(body, "c", BOOL, "");
     pb_add_output(body, "v2", INT64, "?");
-    graph_attr(pb_add_node(g, "Loop", "loop", "m,,v0", "v_final"), "body", body);
+    pb_add_graph(pb_add_node(g, "Loop", "loop", "m,,v0", "v_final"), "body", body);
     pb_add_output(g, "v_final", INT64, NULL);
     ortc_options o = options();
     ortc_session *s = open_model(pm, &o);
@@ -560,12 +540,12 @@ START_TEST(scan_axes_and_directions)
     pb_add_input(g, "x", FLOAT, "2,5");
     Onnx__GraphProto *body = scan_add_body();
     Onnx__NodeProto *n = pb_add_node(g, "Scan", "scan", "s0,x", "s_final,ys");
-    graph_attr(n, "body", body);
-    int_attr(n, "num_scan_inputs", 1);
-    ints_attr(n, "scan_input_axes", (const int64_t[]){-1}, 1);
-    ints_attr(n, "scan_input_directions", (const int64_t[]){1}, 1);
-    ints_attr(n, "scan_output_axes", (const int64_t[]){1}, 1);
-    ints_attr(n, "scan_output_directions", (const int64_t[]){1}, 1);
+    pb_add_graph(n, "body", body);
+    pb_add_int(n, "num_scan_inputs", 1);
+    pb_add_ints(n, "scan_input_axes", (const int64_t[]){-1}, 1);
+    pb_add_ints(n, "scan_input_directions", (const int64_t[]){1}, 1);
+    pb_add_ints(n, "scan_output_axes", (const int64_t[]){1}, 1);
+    pb_add_ints(n, "scan_output_directions", (const int64_t[]){1}, 1);
     pb_add_output(g, "s_final", FLOAT, "2");
     pb_add_output(g, "ys", FLOAT, "2,5");
     ortc_options o = options();
@@ -600,9 +580,9 @@ START_TEST(scan8_batch_and_sequence_lens)
     pb_add_input(g, "x", FLOAT, "2,3,2");
     Onnx__GraphProto *body = scan_add_body();
     Onnx__NodeProto *n = pb_add_node(g, "Scan", "scan", "lens,s0,x", "s_final,ys");
-    graph_attr(n, "body", body);
-    int_attr(n, "num_scan_inputs", 1);
-    ints_attr(n, "directions", (const int64_t[]){1}, 1);
+    pb_add_graph(n, "body", body);
+    pb_add_int(n, "num_scan_inputs", 1);
+    pb_add_ints(n, "directions", (const int64_t[]){1}, 1);
     pb_add_output(g, "s_final", FLOAT, "2,2");
     pb_add_output(g, "ys", FLOAT, "2,3,2");
     ortc_options o = options();
@@ -650,9 +630,9 @@ START_TEST(sequences_share_storage_but_never_change)
     const int64_t zero = 0;
     int64_init(g, "first", "", &zero, 1);
     pb_add_node(g, "SequenceErase", "erase", "s1,first", "e");
-    int_attr(pb_add_node(g, "ConcatFromSequence", "cat1", "s1", "y1"), "axis", 0);
-    int_attr(pb_add_node(g, "ConcatFromSequence", "cat2", "s2", "y2"), "axis", 0);
-    int_attr(pb_add_node(g, "ConcatFromSequence", "cat3", "e", "y3"), "axis", 0);
+    pb_add_int(pb_add_node(g, "ConcatFromSequence", "cat1", "s1", "y1"), "axis", 0);
+    pb_add_int(pb_add_node(g, "ConcatFromSequence", "cat2", "s2", "y2"), "axis", 0);
+    pb_add_int(pb_add_node(g, "ConcatFromSequence", "cat3", "e", "y3"), "axis", 0);
     pb_add_node(g, "SequenceLength", "len", "s2", "n2");
     pb_add_output(g, "y1", FLOAT, NULL);
     pb_add_output(g, "y2", FLOAT, NULL);
@@ -699,7 +679,7 @@ START_TEST(if_branches_of_different_shapes)
         floats_init(br, "k", b ? "3" : "2", v, b ? 3 : 2);
         pb_add_node(br, "Neg", "neg", "k", "o");
         pb_add_output(br, "o", FLOAT, b ? "3" : "2");
-        graph_attr(n, b ? "else_branch" : "then_branch", br);
+        pb_add_graph(n, b ? "else_branch" : "then_branch", br);
     }
     pb_add_output(g, "y", FLOAT, NULL);
     ortc_options o = options();
@@ -785,8 +765,8 @@ static Onnx__ModelProto *nms_model(int center)
     int64_init(g, "max_out", "", &max_out, 1);
     floats_init(g, "iou", "", &iou, 1);
     floats_init(g, "score", "", &score, 1);
-    int_attr(pb_add_node(g, "NonMaxSuppression", "nms", "boxes,scores,max_out,iou,score", "sel"),
-             "center_point_box", center);
+    pb_add_int(pb_add_node(g, "NonMaxSuppression", "nms", "boxes,scores,max_out,iou,score", "sel"),
+               "center_point_box", center);
     pb_add_output(g, "sel", INT64, "?,3");
     return pm;
 }
@@ -828,7 +808,7 @@ START_TEST(limits_on_sequences_boxes_and_pool_bytes)
     pb_add_node(body, "SequenceInsert", "append", "s,x", "s2");
     pb_add_output(body, "c", BOOL, "");
     PB_PUSH(body->output, body->n_output, seq_vi("s2", FLOAT));
-    graph_attr(pb_add_node(g, "Loop", "loop", "m,,s0", "s_final"), "body", body);
+    pb_add_graph(pb_add_node(g, "Loop", "loop", "m,,s0", "s_final"), "body", body);
     pb_add_node(g, "SequenceLength", "len", "s_final", "n");
     pb_add_output(g, "n", INT64, "");
     ortc_options o = options();

@@ -46,7 +46,7 @@ static ortc_status load_msg_file(Onnx__ModelProto *m, const char *path, ortc_mod
     size_t len;
     uint8_t *b = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path, b, len);
+    write_file(path, b, len);
     free(b);
     ortc_status st = ortc_onnx_load_file(out, path, e);
     if (st)
@@ -448,14 +448,6 @@ START_TEST(test_constant_node_stays_a_node)
 }
 END_TEST
 
-static Onnx__AttributeProto *add_graph_attr(Onnx__NodeProto *n, const char *name,
-                                            Onnx__GraphProto *body)
-{
-    Onnx__AttributeProto *a = pb_add_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
-    a->g = body;
-    return a;
-}
-
 static bool has_implicit(const ortc_node *n, const ortc_value *v)
 {
     for (int i = 0; i < n->n_implicit; i++)
@@ -478,22 +470,22 @@ START_TEST(test_subgraph_outer_scope)
     pb_add_node(then_g, "Add", "then_add", "t,x", "then_out");
     pb_add_node(then_g, "Identity", "then_id", "x", "t"); /* after its use: pass 1 sees it */
     pb_add_output(then_g, "then_out", ORTC_DTYPE_FLOAT, "2");
-    add_graph_attr(if1, "then_branch", then_g);
+    pb_add_graph(if1, "then_branch", then_g);
     /* else: reads the outer 't' and a local initializer */
     Onnx__GraphProto *else_g = pb_graph_new("else_body");
     pb_tensor_floats(pb_add_init(else_g, pb_tensor_new("one", ORTC_DTYPE_FLOAT, "1")),
                      (const float[]){1}, 1);
     pb_add_node(else_g, "Add", "else_add", "t,one", "else_out");
     pb_add_output(else_g, "else_out", ORTC_DTYPE_FLOAT, "2");
-    add_graph_attr(if1, "else_branch", else_g);
+    pb_add_graph(if1, "else_branch", else_g);
     /* if2's branches pass outer values straight out */
     Onnx__NodeProto *if2 = pb_add_node(g, "If", "if2", "cond", "out2");
     Onnx__GraphProto *pass1 = pb_graph_new("pass_then");
     pb_add_output(pass1, "x", ORTC_DTYPE_FLOAT, "2");
-    add_graph_attr(if2, "then_branch", pass1);
+    pb_add_graph(if2, "then_branch", pass1);
     Onnx__GraphProto *pass2 = pb_graph_new("pass_else");
     pb_add_output(pass2, "out", ORTC_DTYPE_FLOAT, "2");
-    add_graph_attr(if2, "else_branch", pass2);
+    pb_add_graph(if2, "else_branch", pass2);
     pb_add_output(g, "out2", ORTC_DTYPE_FLOAT, "2");
 
     ortc_model *model = NULL;
@@ -598,14 +590,13 @@ START_TEST(test_attributes_every_type)
     Onnx__GraphProto *body = pb_graph_new("body");
     pb_add_node(body, "Identity", "", "x", "bo");
     pb_add_output(body, "bo", ORTC_DTYPE_FLOAT, "2");
-    add_graph_attr(n, "g", body);
+    pb_add_graph(n, "g", body);
     a = pb_add_attr(n, "fs", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
     a->floats = pb_xcalloc(2, sizeof(float));
     a->floats[0] = 1;
     a->floats[1] = 2.5f;
     a->n_floats = 2;
-    a = pb_add_attr(n, "is", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
-    pb_attr_ints(a, (const int64_t[]){1, -2, 3}, 3);
+    pb_add_ints(n, "is", (const int64_t[]){1, -2, 3}, 3);
     a = pb_add_attr(n, "ss", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
     a->strings = pb_xcalloc(2, sizeof(ProtobufCBinaryData));
     a->strings[0].data = (uint8_t *)pb_xstrdup("a");
@@ -733,7 +724,7 @@ START_TEST(test_err_truncated_real_model)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/half.onnx", dir);
-    pb_write_file(file, bytes, len / 2);
+    write_file(file, bytes, len / 2);
     ortc_status st = ortc_onnx_load_file(&model, file, &e);
     char want[64];
     snprintf(want, sizeof want, "the file is %zu bytes", len / 2);
@@ -965,7 +956,7 @@ START_TEST(test_err_attributes)
     Onnx__NodeProto *inner = pb_add_node(body, "Conv", "inner", "c", "z");
     pb_add_attr(inner, "pads", -1);
     pb_add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
-    add_graph_attr(n, "then_branch", body);
+    pb_add_graph(n, "then_branch", body);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, "node 'inner' (Conv)", "'then_body'",
                  "node 'if1' (If)", "attribute 'pads' has no type");
@@ -1095,7 +1086,7 @@ START_TEST(test_err_graph_structure)
     Onnx__GraphProto *body = pb_graph_new("then_body");
     pb_add_node(body, "Relu", "inner", "ghost", "z");
     pb_add_output(body, "z", ORTC_DTYPE_FLOAT, NULL);
-    add_graph_attr(n, "then_branch", body);
+    pb_add_graph(n, "then_branch", body);
     pb_add_output(m->graph, "y", ORTC_DTYPE_FLOAT, NULL);
     st = load_msg_file(m, file, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, file, "'ghost'", "then_branch", "'if1'");
@@ -1116,7 +1107,7 @@ START_TEST(test_err_deep_nesting)
             snprintf(name, sizeof name, "if%d", i);
             Onnx__NodeProto *n = pb_add_node(g, "If", name, "c", i ? "" : "out");
             Onnx__GraphProto *body = pb_graph_new(name);
-            add_graph_attr(n, "then_branch", body);
+            pb_add_graph(n, "then_branch", body);
             g = body;
         }
         pb_add_output(m->graph, "out", ORTC_DTYPE_FLOAT, NULL);
@@ -1157,13 +1148,13 @@ START_TEST(test_external_data)
     char path[PATH_MAX], model_path[PATH_MAX], out_bin[PATH_MAX], abs_loc[PATH_MAX];
     const float w[4] = {1, 2, 3, 4};
     snprintf(path, sizeof path, "%s/w.bin", dir);
-    pb_write_file(path, w, sizeof w);
+    write_file(path, w, sizeof w);
     snprintf(path, sizeof path, "%s/sub", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
     snprintf(path, sizeof path, "%s/sub/v.bin", dir);
-    pb_write_file(path, w, sizeof w);
+    write_file(path, w, sizeof w);
     snprintf(out_bin, sizeof out_bin, "%s/secret.bin", outside);
-    pb_write_file(out_bin, w, sizeof w);
+    write_file(out_bin, w, sizeof w);
     snprintf(path, sizeof path, "%s/link.bin", dir);
     ck_assert_int_eq(symlink(out_bin, path), 0);
     snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
@@ -1674,7 +1665,7 @@ static Onnx__ModelProto *large_model(const large_data *d)
     pb_tensor_raw(pb_add_init(body, pb_tensor_new("sub", ORTC_DTYPE_FLOAT, "3000")), d->sub,
                   3000 * 4);
     pb_add_output(body, "sub", ORTC_DTYPE_FLOAT, NULL);
-    add_graph_attr(n, "then_branch", body);
+    pb_add_graph(n, "then_branch", body);
     pb_add_output(g, "out", ORTC_DTYPE_FLOAT, NULL);
     pb_add_output(g, "mout", ORTC_DTYPE_FLOAT, NULL);
     return m;
@@ -1901,7 +1892,7 @@ START_TEST(test_truncated_inside_large_raw_data)
                  "%s: raw_data of %zu bytes runs past the end of the file (%zu "
                  "of them are there; the file is %zu bytes - truncated?)",
                  who, len, len / 3, cut);
-        pb_write_file(path, b, cut);
+        write_file(path, b, cut);
         st = ortc_onnx_load_file(&model, path, &e);
         EXPECT_ERROR(st, ORTC_STATUS_INVALID_MODEL, &e, path, want);
         ck_assert_ptr_null(model);
@@ -2032,7 +2023,7 @@ START_TEST(test_raw_data_twice_and_spoofed_payloads)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/twice.onnx", dir);
-    pb_write_file(path, mb.p, mb.n);
+    write_file(path, mb.p, mb.n);
     for (int from_file = 0; from_file < 2; from_file++) {
         ortc_model *model = NULL;
         ortc_errbuf e;
@@ -2070,7 +2061,7 @@ START_TEST(test_large_tensor_files)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/input_0.pb", dir);
-    pb_write_file(path, b, len);
+    write_file(path, b, len);
     ortc_tensor t;
     char *name = NULL;
     ck_assert_int_eq(ortc_tensor_read_pb(path, &t, &name), ORTC_STATUS_OK);
@@ -2089,7 +2080,7 @@ START_TEST(test_large_tensor_files)
     ck_assert_msg(strstr(ortc_last_error(), "tensor 'input': raw_data of") &&
                       strstr(ortc_last_error(), "runs past the end of the buffer"),
                   "%s", ortc_last_error());
-    pb_write_file(path, b, len - 1000);
+    write_file(path, b, len - 1000);
     ck_assert_int_eq(ortc_tensor_read_pb(path, &t, &name), ORTC_STATUS_INVALID_MODEL);
     ck_assert_ptr_null(name);
     ck_assert_ptr_null(t.data);
@@ -2149,7 +2140,7 @@ START_TEST(test_load_holds_weights_once)
         size_t len;
         uint8_t *b = pb_pack_model(m, &len);
         onnx__model_proto__free_unpacked(m, NULL);
-        pb_write_file(path, b, len);
+        write_file(path, b, len);
         free(b);
     }
     int fds[2];

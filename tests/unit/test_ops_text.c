@@ -19,40 +19,12 @@
 
 /* ---- building one-node models --------------------------------------------------- */
 
-static void attr_int(ortc_node *n, const char *name, int64_t v)
-{
-    ortc_node_add_attr(n, name, ORTC_ATTR_INT)->i = v;
-}
-
-static void attr_str(ortc_node *n, const char *name, const char *v)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_STRING);
-    a->s = strdup(v);
-    a->s_len = strlen(v);
-}
-
 static void attr_strs(ortc_node *n, const char *name, const char *const *v, size_t count)
 {
     ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_STRINGS);
     a->strings = calloc(count + 1, sizeof *a->strings);
     for (size_t k = 0; k < count; k++)
         a->strings[k] = strdup(v[k]);
-    a->n = count;
-}
-
-static void attr_ints(ortc_node *n, const char *name, const int64_t *v, size_t count)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_INTS);
-    a->ints = malloc((count + 1) * sizeof *a->ints);
-    memcpy(a->ints, v, count * sizeof *v);
-    a->n = count;
-}
-
-static void attr_floats(ortc_node *n, const char *name, const float *v, size_t count)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, ORTC_ATTR_FLOATS);
-    a->floats = malloc((count + 1) * sizeof *a->floats);
-    memcpy(a->floats, v, count * sizeof *v);
     a->n = count;
 }
 
@@ -153,9 +125,9 @@ static ortc_session *strnorm_session(int64_t n, const char *action, const char *
     graph_input(m->graph, "x", ORTC_DTYPE_STRING, 1, &n);
     ortc_node *nd = add_node(m->graph, "StringNormalizer", "norm", "x", "y");
     if (action)
-        attr_str(nd, "case_change_action", action);
+        node_attr_string(nd, "case_change_action", action);
     if (locale)
-        attr_str(nd, "locale", locale);
+        node_attr_string(nd, "locale", locale);
     return session_of(m);
 }
 
@@ -222,9 +194,9 @@ static void strnorm_stop_check(int rank, const char *const *in, int64_t n, const
     const_strings(m->graph, "x", rank, rank == 1 ? &dims[1] : dims, in);
     ortc_node *nd = add_node(m->graph, "StringNormalizer", "norm", "x", "y");
     attr_strs(nd, "stopwords", stop, n_stop);
-    attr_int(nd, "is_case_sensitive", case_sensitive);
+    node_attr_int(nd, "is_case_sensitive", case_sensitive);
     if (action)
-        attr_str(nd, "case_change_action", action);
+        node_attr_string(nd, "case_change_action", action);
     ortc_session *s = session_of(m);
     ortc_tensor y;
     ck_assert_msg(run1(s, NULL, 0, &y) == ORTC_STATUS_OK, "%s: %s", what, ortc_last_error());
@@ -266,7 +238,7 @@ START_TEST(test_strnorm_stopwords_run_time_input)
     const char *stop[] = {"a"};
     ortc_node *nd = add_node(m->graph, "StringNormalizer", "norm", "x", "y");
     attr_strs(nd, "stopwords", stop, 1);
-    attr_str(nd, "case_change_action", "UPPER");
+    node_attr_string(nd, "case_change_action", "UPPER");
     ortc_session *s = session_of(m);
     const char *in1[] = {"a", "b", "A"}, *in2[] = {"c", "d", "e"}, *in3[] = {"a", "a", "a"};
     const char *want1[] = {"B"}, *want2[] = {"C", "D", "E"}, *want3[] = {""};
@@ -307,8 +279,8 @@ START_TEST(test_strnorm_errors)
     m = model_new(13);
     graph_input(m->graph, "x", ORTC_DTYPE_STRING, 1, &n);
     ortc_node *nd = add_node(m->graph, "StringNormalizer", "norm", "x", "y");
-    attr_str(nd, "locale", "xx_NOWHERE");
-    attr_str(nd, "case_change_action", "UPPER");
+    node_attr_string(nd, "locale", "xx_NOWHERE");
+    node_attr_string(nd, "case_change_action", "UPPER");
     x.data = (void *)in;
     expect_model_error(m, &x, 1, ORTC_STATUS_UNSUPPORTED,
                        "\"xx_NOWHERE\", which this machine does not have");
@@ -336,18 +308,18 @@ static ortc_model *tfidf_model(const tfidf_spec *sp, ortc_dtype dt, int rank, co
     ortc_model *m = model_new(13);
     graph_input(m->graph, "x", dt, rank, dims);
     ortc_node *n = add_node(m->graph, "TfIdfVectorizer", "tfidf", "x", "y");
-    attr_str(n, "mode", sp->mode);
-    attr_int(n, "min_gram_length", sp->min_n);
-    attr_int(n, "max_gram_length", sp->max_n);
-    attr_int(n, "max_skip_count", sp->skip);
-    attr_ints(n, "ngram_counts", sp->counts, sp->n_counts);
-    attr_ints(n, "ngram_indexes", sp->index, sp->n_index);
+    node_attr_string(n, "mode", sp->mode);
+    node_attr_int(n, "min_gram_length", sp->min_n);
+    node_attr_int(n, "max_gram_length", sp->max_n);
+    node_attr_int(n, "max_skip_count", sp->skip);
+    node_attr_ints(n, "ngram_counts", sp->counts, sp->n_counts);
+    node_attr_ints(n, "ngram_indexes", sp->index, sp->n_index);
     if (sp->spool)
         attr_strs(n, "pool_strings", sp->spool, sp->n_pool);
     else
-        attr_ints(n, "pool_int64s", sp->pool, sp->n_pool);
+        node_attr_ints(n, "pool_int64s", sp->pool, sp->n_pool);
     if (sp->weights)
-        attr_floats(n, "weights", sp->weights, sp->n_index);
+        node_attr_floats(n, "weights", sp->weights, sp->n_index);
     return m;
 }
 
@@ -459,7 +431,7 @@ static ortc_session *cast_session(ortc_dtype from, ortc_dtype to, int64_t n)
 {
     ortc_model *m = model_new(13);
     graph_input(m->graph, "x", from, 1, &n);
-    attr_int(add_node(m->graph, "Cast", "cast", "x", "y"), "to", to);
+    node_attr_int(add_node(m->graph, "Cast", "cast", "x", "y"), "to", to);
     return session_of(m);
 }
 
@@ -528,8 +500,8 @@ START_TEST(test_cast_string_round_trip)
     ortc_model *m = model_new(13);
     int64_t n = N;
     graph_input(m->graph, "x", ORTC_DTYPE_FLOAT, 1, &n);
-    attr_int(add_node(m->graph, "Cast", "to_s", "x", "s"), "to", ORTC_DTYPE_STRING);
-    attr_int(add_node(m->graph, "Cast", "to_f", "s", "y"), "to", ORTC_DTYPE_FLOAT);
+    node_attr_int(add_node(m->graph, "Cast", "to_s", "x", "s"), "to", ORTC_DTYPE_STRING);
+    node_attr_int(add_node(m->graph, "Cast", "to_f", "s", "y"), "to", ORTC_DTYPE_FLOAT);
     ortc_session *s = session_of(m);
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {N}, x}, y = {0};
     y.data = back;

@@ -153,48 +153,12 @@ static ortc_value *cbool(ortc_graph *g, const char *name, bool b)
     return v;
 }
 
-static ortc_attr *attr(ortc_node *n, const char *name, ortc_attr_type t)
-{
-    ortc_attr *a = ortc_node_add_attr(n, name, t);
-    ck_assert_ptr_nonnull(a);
-    return a;
-}
-
-static void attr_i(ortc_node *n, const char *name, int64_t v)
-{
-    attr(n, name, ORTC_ATTR_INT)->i = v;
-}
-
-static void attr_f(ortc_node *n, const char *name, float v)
-{
-    attr(n, name, ORTC_ATTR_FLOAT)->f = v;
-}
-
-static void attr_s(ortc_node *n, const char *name, const char *s)
-{
-    ortc_attr *a = attr(n, name, ORTC_ATTR_STRING);
-    a->s = strdup(s);
-    a->s_len = strlen(s);
-}
-
-static void attr_ints(ortc_node *n, const char *name, int count, const int64_t *v)
-{
-    ortc_attr *a = attr(n, name, ORTC_ATTR_INTS);
-    a->ints = malloc((size_t)count * sizeof *a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *v);
-    a->n = (size_t)count;
-}
-
-/* count, array: attr_ints(n, "pads", INTS(1, 1, 1, 1)) */
-#define INTS(...)                                                                                  \
-    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[])                         \
-    {                                                                                              \
-        __VA_ARGS__                                                                                \
-    }
+/* array, count: node_attr_ints(n, "pads", INTS(1, 1, 1, 1)) */
+#define INTS(...) (int64_t[]){__VA_ARGS__}, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)
 
 static void attr_g(ortc_node *n, const char *name, ortc_graph *sub)
 {
-    attr(n, name, ORTC_ATTR_GRAPH)->g = sub;
+    node_attr(n, name, ORTC_ATTR_GRAPH)->g = sub;
 }
 
 /* Finalized and resolved, as session creation sees a loaded model. */
@@ -340,7 +304,7 @@ static ortc_model *conv_flatten_model(int dynamic)
     cf32(g, "w", "4,3,3,3", NULL, -1, 1);
     cf32(g, "b", "4", NULL, -1, 1);
     ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
-    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    node_attr_ints(c, "pads", INTS(1, 1, 1, 1));
     node(g, "Relu", "relu", "c", "r");
     node(g, "Flatten", "flat", "r", "y");
     output(g, "y");
@@ -399,12 +363,12 @@ START_TEST(fold_constant_nodes_into_initializers)
     ortc_const_tensor *t1 = tensor(ORTC_DTYPE_INT64, "2");
     ((int64_t *)t1->t.data)[0] = 2;
     ((int64_t *)t1->t.data)[1] = 3;
-    attr(c1, "value", ORTC_ATTR_TENSOR)->t = t1;
+    node_attr(c1, "value", ORTC_ATTR_TENSOR)->t = t1;
     ortc_node *c2 = node(g, "Constant", "c2", "", "b");
     ortc_const_tensor *t2 = tensor(ORTC_DTYPE_INT64, "1");
     ((int64_t *)t2->t.data)[0] = 4;
-    attr(c2, "value", ORTC_ATTR_TENSOR)->t = t2;
-    attr_i(node(g, "Concat", "cat", "a,b", "shape"), "axis", 0);
+    node_attr(c2, "value", ORTC_ATTR_TENSOR)->t = t2;
+    node_attr_int(node(g, "Concat", "cat", "a,b", "shape"), "axis", 0);
     node(g, "Reshape", "reshape", "x,shape", "y");
     output(g, "y");
     ready(m);
@@ -431,11 +395,11 @@ static ortc_model *view_chain_model(int dynamic)
     node(g, "Shape", "shape", "r", "s");
     ortc_const_tensor *zero = tensor(ORTC_DTYPE_INT64, "");
     ortc_value_set_constant(val(g, "idx"), zero);
-    attr_i(node(g, "Gather", "gather", "s,idx", "b"), "axis", 0);
+    node_attr_int(node(g, "Gather", "gather", "s,idx", "b"), "axis", 0);
     ci64(g, "axes", "1", (int64_t[]){0});
     node(g, "Unsqueeze", "unsq", "b,axes", "u");
     ci64(g, "minus1", "1", (int64_t[]){-1});
-    attr_i(node(g, "Concat", "cat", "u,minus1", "shp"), "axis", 0);
+    node_attr_int(node(g, "Concat", "cat", "u,minus1", "shp"), "axis", 0);
     node(g, "Reshape", "view", "r,shp", "y");
     output(g, "y");
     return ready(m);
@@ -734,9 +698,9 @@ static ortc_model *conv_bn_model(int variant)
         cf32(g, "mean", "4", NULL, -1, 1);
     cf32(g, "var", "4", NULL, 0.1f, 3);
     ortc_node *bn = node(g, "BatchNormalization", "bn", "c,scale,beta,mean,var", "y");
-    attr_f(bn, "epsilon", 1e-3f);
+    node_attr_float(bn, "epsilon", 1e-3f);
     if (variant == 4)
-        attr_i(bn, "training_mode", 1);
+        node_attr_int(bn, "training_mode", 1);
     output(g, "y");
     if (variant == 2)
         output(g, "c");
@@ -886,7 +850,7 @@ static ortc_model *lrn_model(int variant)
         } else {
             ortc_node *pad = node(g, "Pad", "pad", "v,pads,", "p");
             if (variant == LRN_REFLECT)
-                attr_s(pad, "mode", "reflect");
+                node_attr_string(pad, "mode", "reflect");
         }
         ci64(g, "zeros", "10", (int64_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         node(g, "Pad", "pad0", "p,zeros", "p2");
@@ -895,21 +859,21 @@ static ortc_model *lrn_model(int variant)
     snprintf(ins, sizeof ins, "%s", pool_in);
     ortc_node *pool = node(g, "AveragePool", "pool", ins, "q");
     if (variant == LRN_KERNEL_WIDE)
-        attr_ints(pool, "kernel_shape", INTS(size, 1, 2));
+        node_attr_ints(pool, "kernel_shape", INTS(size, 1, 2));
     else
-        attr_ints(pool, "kernel_shape", INTS(size, 1, 1));
+        node_attr_ints(pool, "kernel_shape", INTS(size, 1, 1));
     if (variant == LRN_KERNEL_WIDE)
-        attr_ints(pool, "pads", INTS(0, 0, 0, 0, 0, 1));
+        node_attr_ints(pool, "pads", INTS(0, 0, 0, 0, 0, 1));
     if (variant == LRN_OK_STRIDES) {
-        attr_ints(pool, "strides", INTS(1, 1, 1));
-        attr_i(pool, "count_include_pad", 1);
+        node_attr_ints(pool, "strides", INTS(1, 1, 1));
+        node_attr_int(pool, "count_include_pad", 1);
     }
     if (variant == LRN_POOL_PADS) {
-        attr_ints(pool, "pads", INTS(before, 0, 0, after, 0, 0));
-        attr_i(pool, "count_include_pad", 0);
+        node_attr_ints(pool, "pads", INTS(before, 0, 0, after, 0, 0));
+        node_attr_int(pool, "count_include_pad", 0);
     }
     if (variant == LRN_CEIL)
-        attr_i(pool, "ceil_mode", 1);
+        node_attr_int(pool, "ceil_mode", 1);
     node(g, "Squeeze", "squeeze", "q,axes1", "r0");
     ci64(g, "shape4", "4", (int64_t[]){2, 6, 3, 4});
     node(g, "Reshape", "view4", "r0,shape4", "r");
@@ -1057,7 +1021,7 @@ static ortc_model *conv_eltwise_model(int variant)
     case F_RELU: e = node(g, "Relu", "act", "c", "y"); break;
     case F_LEAKY:
         e = node(g, "LeakyRelu", "act", "c", "y");
-        attr_f(e, "alpha", 0.1f);
+        node_attr_float(e, "alpha", 0.1f);
         break;
     case F_SIGMOID: e = node(g, "Sigmoid", "act", "c", "y"); break;
     case F_TANH: e = node(g, "Tanh", "act", "c", "y"); break;
@@ -1065,8 +1029,8 @@ static ortc_model *conv_eltwise_model(int variant)
     case F_HARDSIGMOID: e = node(g, "HardSigmoid", "act", "c", "y"); break;
     case F_CLIP6:
         e = node(g, "Clip", "act", "c", "y");
-        attr_f(e, "min", -0.5f);
-        attr_f(e, "max", 0.7f);
+        node_attr_float(e, "min", -0.5f);
+        node_attr_float(e, "max", 0.7f);
         break;
     case F_CLIP13:
         cf32(g, "lo", "", (float[]){0}, 0, 0);
@@ -1126,7 +1090,7 @@ static ortc_model *conv_add_model(int variant)
         cf32(g, "w", "3,2,3,3", NULL, -1, 1);
         cf32(g, "b", "3", NULL, -1, 1);
         ortc_node *c = node(g, "Conv", "conv", variant == 1 ? "x,w" : "x,w,b", "c");
-        attr_ints(c, "pads", INTS(1, 1, 1, 1));
+        node_attr_ints(c, "pads", INTS(1, 1, 1, 1));
     }
     if (variant == 5 || variant == 7) {
         if (variant == 5)
@@ -1266,7 +1230,7 @@ static ortc_model *silu_model(int variant)
     cf32(g, "b", "3", NULL, -1, 1);
     if (variant == 4) {
         ortc_node *p = node(g, "MaxPool", "pool", "x", "c");
-        attr_ints(p, "kernel_shape", 2, (int64_t[]){1, 1});
+        node_attr_ints(p, "kernel_shape", (int64_t[]){1, 1}, 2);
     } else
         node(g, "Conv", "conv", "x,w,b", "c");
     if (variant == 5) {
@@ -1345,7 +1309,7 @@ static ortc_model *deconv_chain_model(int variant)
     node(g, "ConvTranspose", "deconv", "x,w", "d");
     node(g, "Add", "add", "other,d", "a");
     node(g, "LeakyRelu", "lrelu", "a", "l");
-    attr_ints(node(g, "MaxPool", "pool", "l", "p"), "kernel_shape", INTS(2, 2));
+    node_attr_ints(node(g, "MaxPool", "pool", "l", "p"), "kernel_shape", INTS(2, 2));
     node(g, "Relu", "relu", "p", "y");
     output(g, "y");
     return ready(m);
@@ -1396,25 +1360,25 @@ static ortc_model *fc_model(int variant)
         cf32(g, "w", "20,37", NULL, -1, 1);
         cf32(g, "b", "20", NULL, -1, 1);
         node(g, "Relu", "relu", "x", "r");
-        attr_i(node(g, "Gemm", "fc", "r,w,b", "y"), "transB", 1);
+        node_attr_int(node(g, "Gemm", "fc", "r,w,b", "y"), "transB", 1);
         output(g, "y");
     } else if (variant == 1) {
         cf32(g, "w1", "37,37", NULL, -1, 1);
         cf32(g, "w2", "37,37", NULL, -1, 1);
-        attr_i(node(g, "Gemm", "fc1", "x,w1", "h"), "transB", 1);
+        node_attr_int(node(g, "Gemm", "fc1", "x,w1", "h"), "transB", 1);
         node(g, "Relu", "relu", "h", "r");
-        attr_i(node(g, "Gemm", "fc2", "r,w2", "y"), "transB", 1);
+        node_attr_int(node(g, "Gemm", "fc2", "r,w2", "y"), "transB", 1);
         output(g, "y");
     } else {
         cf32(g, "w", "37,37", NULL, -1, 1);
         cf32(g, "wa", "37,37", NULL, -1, 1);
         cf32(g, "wn", "37,37", NULL, -1, 1);
         node(g, "Relu", "relu", "x", "r");
-        attr_i(node(g, "Gemm", "shared_a", "r,w", "ya"), "transB", 1);
-        attr_i(node(g, "Gemm", "shared_b", "r,w", "yb"), "transB", 1);
+        node_attr_int(node(g, "Gemm", "shared_a", "r,w", "ya"), "transB", 1);
+        node_attr_int(node(g, "Gemm", "shared_b", "r,w", "yb"), "transB", 1);
         ortc_node *ta = node(g, "Gemm", "trans_a", "r,wa", "yc");
-        attr_i(ta, "transA", 1);
-        attr_i(ta, "transB", 1);
+        node_attr_int(ta, "transA", 1);
+        node_attr_int(ta, "transB", 1);
         node(g, "Gemm", "plain", "r,wn", "yd");
         node(g, "Sum", "sum", "ya,yb,yc,yd", "y");
         output(g, "y");
@@ -1499,7 +1463,7 @@ START_TEST(fuse_gemm_and_matmul_followers)
     cf32(g, "w2", "4,3", NULL, -1, 1);
     node(g, "MatMul", "mm", "b,w2", "c");
     ortc_node *lr = node(g, "LeakyRelu", "lrelu", "c", "y");
-    attr_f(lr, "alpha", 0.25f);
+    node_attr_float(lr, "alpha", 0.25f);
     output(g, "y");
     ready(m);
     ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
@@ -1550,7 +1514,7 @@ static ortc_model *mixed_model(int variant)
     input(g, "x", ORTC_DTYPE_FLOAT, "1,3,6,4");
     node(g, "Identity", "id", "x", "x1");
     cf32(g, "w1", "6,3,3,3", NULL, -1, 1);
-    attr_ints(node(g, "Conv", "conv1", "x1,w1", "c1"), "pads", INTS(1, 1, 1, 1));
+    node_attr_ints(node(g, "Conv", "conv1", "x1,w1", "c1"), "pads", INTS(1, 1, 1, 1));
     cf32(g, "scale", "6", NULL, 0.5f, 2);
     cf32(g, "beta", "6", NULL, -1, 1);
     cf32(g, "mean", "6", NULL, -1, 1);
@@ -1564,7 +1528,7 @@ static ortc_model *mixed_model(int variant)
     node(g, "Unsqueeze", "unsq", "s,axes1", "u");
     ci64(g, "pads", "10", (int64_t[]){0, 0, 1, 0, 0, 0, 0, 1, 0, 0});
     node(g, "Pad", "pad", "u,pads", "p");
-    attr_ints(node(g, "AveragePool", "pool", "p", "q"), "kernel_shape", INTS(3, 1, 1));
+    node_attr_ints(node(g, "AveragePool", "pool", "p", "q"), "kernel_shape", INTS(3, 1, 1));
     node(g, "Squeeze", "squeeze", "q,axes1", "r");
     cf32(g, "alpha", "", (float[]){1e-3f}, 0, 0);
     node(g, "Mul", "scl", "r,alpha", "ma");
@@ -1575,7 +1539,7 @@ static ortc_model *mixed_model(int variant)
     node(g, "Div", "div", "d1,den", "l1");
     cf32(g, "w2", "6,6,3,3", NULL, -0.3f, 0.3f);
     cf32(g, "b2", "6", NULL, -1, 1);
-    attr_ints(node(g, "Conv", "conv2", "l1,w2,b2", "c2"), "pads", INTS(1, 1, 1, 1));
+    node_attr_ints(node(g, "Conv", "conv2", "l1,w2,b2", "c2"), "pads", INTS(1, 1, 1, 1));
     node(g, "Add", "res", "c2,l1", "s2");
     node(g, "Relu", "relu2", "s2", "r2");
     /* If(true) { Identity(r2) } else { Neg(r2) } */
@@ -1592,16 +1556,16 @@ static ortc_model *mixed_model(int variant)
     node(g, "Shape", "shape", "r3", "sh");
     ortc_const_tensor *zero = tensor(ORTC_DTYPE_INT64, "");
     ortc_value_set_constant(val(g, "i0"), zero);
-    attr_i(node(g, "Gather", "gather", "sh,i0", "n"), "axis", 0);
+    node_attr_int(node(g, "Gather", "gather", "sh,i0", "n"), "axis", 0);
     ci64(g, "axes0", "1", (int64_t[]){0});
     node(g, "Unsqueeze", "unsq0", "n,axes0", "n1");
     ci64(g, "m1", "1", (int64_t[]){-1});
-    attr_i(node(g, "Concat", "cat", "n1,m1", "shp"), "axis", 0);
+    node_attr_int(node(g, "Concat", "cat", "n1,m1", "shp"), "axis", 0);
     node(g, "Reshape", "flat", "r3,shp", "f");
     cf32(g, "w3", "5,144", NULL, -0.1f, 0.1f);
     cf32(g, "b3", "5", NULL, -1, 1);
     ortc_node *gemm = node(g, "Gemm", "fc", "f,w3,b3", "fc");
-    attr_i(gemm, "transB", 1);
+    node_attr_int(gemm, "transB", 1);
     node(g, "Relu", "relu3", "fc", "y");
     output(g, "y");
     return ready(m);

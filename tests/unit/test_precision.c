@@ -32,21 +32,6 @@
  * bf16 rounding shows as more than this: the session did compute in bf16. */
 #define BF16_MIN_ERR 1e-4
 
-#define A_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define A_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
-
-static void attr_int(Onnx__NodeProto *n, const char *name, int64_t v)
-{
-    Onnx__AttributeProto *a = pb_add_attr(n, name, A_INT);
-    a->has_i = 1;
-    a->i = v;
-}
-
-static void attr_ints(Onnx__NodeProto *n, const char *name, const int64_t *v, size_t k)
-{
-    pb_attr_ints(pb_add_attr(n, name, A_INTS), v, k);
-}
-
 /* A constant of random floats in [-1, 1). */
 static void add_const(Onnx__GraphProto *g, const char *name, const char *dims, int64_t n,
                       uint64_t *seed)
@@ -81,13 +66,13 @@ static uint8_t *conv_model(size_t *len)
     add_const(g, "w2", "32,40,5,5", 32 * 40 * 25, &seed);
     add_const(g, "b2", "32", 32, &seed);
     int64_t p1[4] = {1, 1, 1, 1}, p2[4] = {2, 2, 2, 2};
-    attr_ints(pb_add_node(g, "Conv", "conv1", "x,w1,b1", "c1"), "pads", p1, 4);
+    pb_add_ints(pb_add_node(g, "Conv", "conv1", "x,w1,b1", "c1"), "pads", p1, 4);
     pb_add_node(g, "Relu", "relu1", "c1", "r1");
-    attr_ints(pb_add_node(g, "Conv", "conv2", "r1,w2,b2", "y"), "pads", p2, 4);
+    pb_add_ints(pb_add_node(g, "Conv", "conv2", "r1,w2,b2", "y"), "pads", p2, 4);
     add_const(g, "wt", "24,16,3,3", 24 * 16 * 9, &seed);
     add_const(g, "bt", "16", 16, &seed);
     int64_t s2[2] = {2, 2};
-    attr_ints(pb_add_node(g, "ConvTranspose", "deconv", "x,wt,bt", "t"), "strides", s2, 2);
+    pb_add_ints(pb_add_node(g, "ConvTranspose", "deconv", "x,wt,bt", "t"), "strides", s2, 2);
     pb_add_output(g, "y", ORTC_DTYPE_FLOAT, "2,32,15,15");
     pb_add_output(g, "t", ORTC_DTYPE_FLOAT, "2,16,31,31");
     return pack(m, len);
@@ -111,14 +96,15 @@ static uint8_t *matmul_model(size_t *len)
     add_const(g, "c", "16", 16, &seed);
     pb_add_node(g, "MatMul", "fc", "a,w", "y1");
     pb_add_node(g, "MatMul", "bmm", "p,q", "y2");
-    attr_int(pb_add_node(g, "Gemm", "gemm", "g,h,c", "y3"), "transA", 1);
+    pb_add_int(pb_add_node(g, "Gemm", "gemm", "g,h,c", "y3"), "transA", 1);
     pb_add_output(g, "y1", ORTC_DTYPE_FLOAT, "3,20,48");
     pb_add_output(g, "y2", ORTC_DTYPE_FLOAT, "2,20,24");
     pb_add_output(g, "y3", ORTC_DTYPE_FLOAT, "10,16");
     return pack(m, len);
 }
 
-static ortc_session *session(const uint8_t *bytes, size_t len, int precision, int reference)
+static ortc_session *precision_session(const uint8_t *bytes, size_t len, int precision,
+                                       int reference)
 {
     ortc_options o;
     ortc_options_init(&o);
@@ -248,8 +234,8 @@ static void compare_bf16(const io_set *got, const io_set *want, const char *what
 static void check_model_bf16(const uint8_t *bytes, size_t len, const char *const *ops, int n_ops,
                              int min_steps, const char *what)
 {
-    ortc_session *ref = session(bytes, len, ORTC_PRECISION_FP32, 1);
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_BF16, 0);
+    ortc_session *ref = precision_session(bytes, len, ORTC_PRECISION_FP32, 1);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_BF16, 0);
     io_set want, got;
     io_make(&want, ref);
     io_make(&got, s);
@@ -275,7 +261,7 @@ START_TEST(bf16_conv)
     check_model_bf16(bytes, len, ops, 2, 3, "Conv 3x3 + Relu, Conv 5x5; ConvTranspose");
     /* conv1's output feeds only conv2, which reads it in bf16: conv1 writes
      * it in bf16 (conv.c, conv_dst_bf16_ok); the graph's outputs stay fp32 */
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_BF16, 0);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_BF16, 0);
     io_set io;
     io_make(&io, s);
     run(s, &io);
@@ -317,7 +303,7 @@ START_TEST(fp32_default_steps)
 {
     size_t len;
     uint8_t *bytes = conv_model(&len);
-    ortc_session *s = session(bytes, len, ORTC_PRECISION_FP32, 0);
+    ortc_session *s = precision_session(bytes, len, ORTC_PRECISION_FP32, 0);
     io_set io;
     io_make(&io, s);
     ck_assert_int_eq(ortc_session_set_profiling(s, 1), ORTC_STATUS_OK);
@@ -335,8 +321,8 @@ START_TEST(bf16_ignored_in_reference_mode)
 {
     size_t len;
     uint8_t *bytes = matmul_model(&len);
-    ortc_session *a = session(bytes, len, ORTC_PRECISION_FP32, 1);
-    ortc_session *b = session(bytes, len, ORTC_PRECISION_BF16, 1);
+    ortc_session *a = precision_session(bytes, len, ORTC_PRECISION_FP32, 1);
+    ortc_session *b = precision_session(bytes, len, ORTC_PRECISION_BF16, 1);
     io_set x, y;
     io_make(&x, a);
     io_make(&y, b);
@@ -390,7 +376,7 @@ START_TEST(bf16_unavailable_falls_back)
     snprintf(err, sizeof err, "%s/stderr", dir);
     size_t len;
     uint8_t *bytes = conv_model(&len);
-    pb_write_file(model, bytes, len);
+    write_file(model, bytes, len);
     free(bytes);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);

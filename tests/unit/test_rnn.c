@@ -174,6 +174,17 @@ static void outs_check(const op_case *c, const outs *o, double rtol, double atol
     }
 }
 
+/* Runs c on the reference, then prepared on `path`: the outputs must agree
+ * within rtol/atol. */
+static void expect_like_reference(op_case *c, int path, double rtol, double atol, const char *what)
+{
+    run_checked(c, 1, PATH_PLAIN, what);
+    outs ref = outs_take(c);
+    run_checked(c, 0, path, what);
+    outs_check(c, &ref, rtol, atol, what);
+    outs_free(&ref);
+}
+
 static void expect_values(const op_case *c, int k, const double *exp, int64_t n, double tol,
                           const char *what)
 {
@@ -564,11 +575,7 @@ static void random_cfgs(const char *op, int opsets_n, const int *opsets, int rou
                  op, k.opset, k.direction ? k.direction : "(default)", k.layout, (long long)k.T,
                  (long long)k.N, (long long)k.I, (long long)k.H, k.b, k.h0, k.c0, k.p, k.lbr,
                  k.wconst, k.lens != NULL, k.y, k.yh, k.yc);
-        run_checked(c, 1, PATH_PLAIN, what);
-        outs ref = outs_take(c);
-        run_checked(c, 0, PATH_DNNL, what);
-        outs_check(c, &ref, 1e-5, dnnl_atol(&k), what);
-        outs_free(&ref);
+        expect_like_reference(c, PATH_DNNL, 1e-5, dnnl_atol(&k), what);
         opc_free(c);
         rnn_data_free(&d);
     }
@@ -607,29 +614,13 @@ START_TEST(test_lstm_dnnl_large)
         for (int64_t j = 0; j < ortc_tensor_numel(&c->in[i]); j++)
             d.in[i][j] *= 0.15f;
     const char *what = "LSTM bidirectional T12 N5 I64 H48";
-    run_checked(c, 1, PATH_PLAIN, what);
-    outs ref = outs_take(c);
-    run_checked(c, 0, PATH_DNNL, what);
-    outs_check(c, &ref, 1e-5, dnnl_atol(&k), what);
-    outs_free(&ref);
+    expect_like_reference(c, PATH_DNNL, 1e-5, dnnl_atol(&k), what);
     opc_free(c);
     rnn_data_free(&d);
 }
 END_TEST
 
 /* ---- configurations that take the plain-C kernel ---------------------------- */
-
-/* Runs c on both paths: the run must take the plain-C kernel and agree with
- * the reference exactly (the same kernel, through scratch instead of
- * malloc). */
-static void expect_plain(op_case *c, const char *what)
-{
-    run_checked(c, 1, PATH_PLAIN, what);
-    outs ref = outs_take(c);
-    run_checked(c, 0, PATH_PLAIN, what);
-    outs_check(c, &ref, 0, 0, what);
-    outs_free(&ref);
-}
 
 START_TEST(test_plain_configurations)
 {
@@ -687,7 +678,9 @@ START_TEST(test_plain_configurations)
             break;
         }
         }
-        expect_plain(c, what);
+        /* the plain-C kernel, exactly as the reference (the same kernel,
+         * through scratch instead of malloc) */
+        expect_like_reference(c, PATH_PLAIN, 0, 0, what);
         opc_free(c);
         rnn_data_free(&d);
     }

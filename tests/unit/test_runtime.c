@@ -311,9 +311,7 @@ static ortc_session *probe_session(bool inplace)
     ortc_options_init(&opt);
     opt.optimize = 0;
     opt.threads = 1;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &opt) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(m, &opt);
     /* the plan is compiled at the first run (dynamic n): the nodes become
      * probes before that */
     ortc_graph *sg = ((ortc_model *)ortc_session_model(s))->graph;
@@ -478,8 +476,7 @@ START_TEST(session_dynamic_batch_and_plan_cache)
     ortc_options o;
     ortc_options_init(&o);
     o.threads = 1;
-    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    s = session_ok(relu_add_model(), &o);
     check_relu_add(s, 2);
     check_relu_add(s, 3);
     check_relu_add(s, 2);
@@ -515,9 +512,7 @@ static long anon_huge_kb(void)
  * step 0 and read by step 1; y is the caller's output. */
 START_TEST(session_plan_introspection)
 {
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), NULL) == ORTC_STATUS_OK,
-                  "%s", ortc_last_error());
+    ortc_session *s = session_ok(relu_add_model(), NULL);
     ortc_plan_step_info si;
     ortc_plan_value_info vi;
     /* dynamic batch: nothing compiled yet */
@@ -592,7 +587,7 @@ START_TEST(session_huge_pages_option)
     size_t len;
     uint8_t *bytes = pb_pack_model(m, &len);
     onnx__model_proto__free_unpacked(m, NULL);
-    pb_write_file(path, bytes, len);
+    write_file(path, bytes, len);
     free(bytes);
 
     bool thp = false;
@@ -634,8 +629,7 @@ START_TEST(session_reference_mode_matches)
     ortc_options o;
     ortc_options_init(&o);
     o.reference = 1;
-    ck_assert_msg(ortc_session_create_from_model(&s, relu_add_model(), &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    s = session_ok(relu_add_model(), &o);
     check_relu_add(s, 3);
     ortc_session_destroy(s);
 }
@@ -715,9 +709,7 @@ static ortc_model *flatten_chain_model(void)
 
 START_TEST(session_folds_shape_chain)
 {
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, flatten_chain_model(), NULL) == ORTC_STATUS_OK,
-                  "%s", ortc_last_error());
+    ortc_session *s = session_ok(flatten_chain_model(), NULL);
     for (int batch = 1; batch <= 3; batch++) {
         float x[18], y[18];
         for (int i = 0; i < 6 * batch; i++)
@@ -899,9 +891,7 @@ static ortc_model *if_model(int cond_value, int else_len)
 
 START_TEST(if_runs_the_selected_branch)
 {
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), NULL) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(if_model(-1, 3), NULL);
     float x[3] = {-1, 2, -3}, y[3];
     for (int c = 0; c <= 1; c++) {
         uint8_t cond = (uint8_t)c;
@@ -923,9 +913,7 @@ START_TEST(if_with_constant_condition_compiles_one_branch)
 {
     /* the else branch is broken (Add of [3] and [4] cannot broadcast): a
      * constant true condition never compiles it */
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(1, 4), NULL) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(if_model(1, 4), NULL);
     float x[3] = {-1, 2, -3}, y[3];
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 1, {3}, x};
     ortc_tensor out = {ORTC_DTYPE_FLOAT, 1, {3}, y};
@@ -1018,9 +1006,7 @@ START_TEST(session_concurrent_runs_with_if_branches)
     ortc_options opt;
     ortc_options_init(&opt);
     opt.threads = 1;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, if_model(-1, 3), &opt) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(if_model(-1, 3), &opt);
     enum { CALLERS = 4 };
     if_caller c[CALLERS];
     pthread_t tid[CALLERS];
@@ -1122,9 +1108,7 @@ START_TEST(session_last_error_under_concurrent_failures)
     ortc_options opt;
     ortc_options_init(&opt);
     opt.threads = 1;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, gather_model(), &opt) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
+    ortc_session *s = session_ok(gather_model(), &opt);
     static char msgs[ERR_CALLERS][ERR_KINDS][ORTC_ERR_MAX];
     for (int i = 0; i < ERR_CALLERS; i++)
         for (int k = 0; k < ERR_KINDS; k++) {

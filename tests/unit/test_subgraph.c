@@ -21,22 +21,7 @@
 #include "operator.h"
 #include "ortc/ortc.h"
 
-#define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define ATTR_GRAPH ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH
-
 /* ---- building models ----------------------------------------------------------- */
-
-static void graph_attr(Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g)
-{
-    pb_add_attr(n, name, ATTR_GRAPH)->g = g;
-}
-
-static void int_attr(Onnx__NodeProto *n, const char *name, int64_t v)
-{
-    Onnx__AttributeProto *a = pb_add_attr(n, name, ATTR_INT);
-    a->has_i = 1;
-    a->i = v;
-}
 
 static void float_init(Onnx__GraphProto *g, const char *name, const char *dims, const float *v,
                        size_t n)
@@ -95,11 +80,12 @@ static ortc_model *nested_if_model(int c2, bool broken)
     Onnx__GraphProto *then1 = pb_graph_new("then1");
     Onnx__NodeProto *inner = pb_add_node(then1, "If", "inner_if", "c2", "t");
     pb_add_output(then1, "t", F32, "3");
-    graph_attr(inner, "then_branch", branch("then2", "Relu", "relu", "x", "r"));
-    graph_attr(inner, "else_branch", branch("else2", "Add", "add", broken ? "x,bad" : "x,k", "a"));
+    pb_add_graph(inner, "then_branch", branch("then2", "Relu", "relu", "x", "r"));
+    pb_add_graph(inner, "else_branch",
+                 branch("else2", "Add", "add", broken ? "x,bad" : "x,k", "a"));
     Onnx__NodeProto *outer = pb_add_node(g, "If", "outer_if", "c1", "y");
-    graph_attr(outer, "then_branch", then1);
-    graph_attr(outer, "else_branch", branch("else1", "Neg", "neg", "x", "n"));
+    pb_add_graph(outer, "then_branch", then1);
+    pb_add_graph(outer, "else_branch", branch("else1", "Neg", "neg", "x", "n"));
     pb_add_output(g, "y", F32, "3");
     return load(m);
 }
@@ -111,10 +97,7 @@ static ortc_session *session(ortc_model *m, int optimize, int reference, int thr
     o.optimize = optimize;
     o.reference = reference;
     o.threads = threads;
-    ortc_session *s = NULL;
-    ck_assert_msg(ortc_session_create_from_model(&s, m, &o) == ORTC_STATUS_OK, "%s",
-                  ortc_last_error());
-    return s;
+    return session_ok(m, &o);
 }
 
 static float nested_want(const float *x, int i, int c1, int c2)
@@ -206,7 +189,7 @@ START_TEST(if_with_an_omitted_output)
         pb_add_node(br, ops[b][1], "second", "x", "o1");
         pb_add_output(br, "o0", F32, "3");
         pb_add_output(br, "o1", F32, "3");
-        graph_attr(n, b ? "else_branch" : "then_branch", br);
+        pb_add_graph(n, b ? "else_branch" : "then_branch", br);
     }
     pb_add_output(g, "y", F32, "3");
     ortc_session *s = session(load(pm), 1, 0, 1);
@@ -355,7 +338,7 @@ static ortc_session *loop_session(int threads)
     pb_add_input(body, "v", F32, "?");
     const float two = 2;
     float_init(body, "two", "", &two, 1);
-    int_attr(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", F32);
+    pb_add_int(pb_add_node(body, "Cast", "cast", "i", "fi"), "to", F32);
     pb_add_node(body, "Mul", "mul", "v,two", "m");
     pb_add_node(body, "Add", "add_w", "m,w", "mw");
     pb_add_node(body, "Add", "add_i", "mw,fi", "v2");
@@ -364,8 +347,8 @@ static ortc_session *loop_session(int threads)
     pb_add_output(body, "r", F32, "?");
     /* resolved as Identity at load, given TestLoop below */
     Onnx__NodeProto *n = pb_add_node(g, "Identity", "loop", "x", "final,stack");
-    graph_attr(n, "body", body);
-    int_attr(n, "trips", TRIPS);
+    pb_add_graph(n, "body", body);
+    pb_add_int(n, "trips", TRIPS);
     pb_add_output(g, "final", F32, "n");
     pb_add_output(g, "stack", F32, "4,n");
     ortc_model *m = load(pm);
