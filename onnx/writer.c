@@ -390,8 +390,7 @@ static Onnx__ModelProto *model_pb(writer *w, const ortc_model *m)
     return mp;
 }
 
-static ortc_status write_bytes(const char *path, const uint8_t *data, size_t size,
-                               ortc_errbuf *err)
+static ortc_status write_bytes(const char *path, const uint8_t *data, size_t size, ortc_errbuf *err)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -427,12 +426,11 @@ ortc_status ortc_onnx_save_file(const ortc_model *m, const char *path, ortc_errb
         size_t size = onnx__model_proto__get_packed_size(mp);
         uint8_t *buf = size <= MAX_MESSAGE_BYTES ? malloc(size ? size : 1) : NULL;
         if (!buf)
-            st = ortc_err_set(err,
-                              size > MAX_MESSAGE_BYTES ? ORTC_STATUS_LIMIT_EXCEEDED
-                                                       : ORTC_STATUS_OUT_OF_MEMORY,
-                              "%s: the model needs %zu bytes; %s", path, size,
-                              size > MAX_MESSAGE_BYTES ? "protobuf allows at most 2 GB"
-                                                       : "out of memory");
+            st = ortc_err_set(
+                err,
+                size > MAX_MESSAGE_BYTES ? ORTC_STATUS_LIMIT_EXCEEDED : ORTC_STATUS_OUT_OF_MEMORY,
+                "%s: the model needs %zu bytes; %s", path, size,
+                size > MAX_MESSAGE_BYTES ? "protobuf allows at most 2 GB" : "out of memory");
         else {
             onnx__model_proto__pack(mp, buf);
             st = write_bytes(path, buf, size, err);

@@ -31,7 +31,8 @@ typedef struct observed {
      * entropy); range doubles (merging bin pairs) when a value exceeds it */
     double range;
     double *hist;
-    float scale; /* the parameters (after quantize) */
+    double zeros; /* exact zeros, kept out of hist: quantization keeps them exact */
+    float scale;  /* the parameters (after quantize) */
     int zero_point;
     float lo, hi; /* the range they cover */
 } observed;
@@ -39,11 +40,11 @@ typedef struct observed {
 typedef struct layer {
     int node; /* index in the top-level graph's node list (as loaded) */
     char *name, *op_type, *output;
-    int input;          /* observed index of its activation input */
-    int weight_axis;    /* output channel axis of the weights */
+    int input;       /* observed index of its activation input */
+    int weight_axis; /* output channel axis of the weights */
     int64_t channels;
-    int ref_output;     /* its output among the calibration session's outputs */
-    int eval_output;    /* ... and the evaluation session's */
+    int ref_output;  /* its output among the calibration session's outputs */
+    int eval_output; /* ... and the evaluation session's */
     int64_t count;
     double max_abs, sum_sq_err, sum_sq_ref;
 } layer;
@@ -202,8 +203,8 @@ static ortc_status choose_layers(ortc_quantizer *q)
 /* A session running `m` with the named values of its top-level graph
  * added as outputs (after its own). *first is the index of the first added
  * output. Takes ownership of m. */
-static ortc_status session_with_outputs(ortc_quantizer *q, ortc_model *m, char *const *names,
-                                        int n, ortc_session **out)
+static ortc_status session_with_outputs(ortc_quantizer *q, ortc_model *m, char *const *names, int n,
+                                        ortc_session **out)
 {
     ortc_graph *g = m->graph;
     for (int i = 0; i < n; i++) {
@@ -241,6 +242,10 @@ static void hist_add(observed *o, const float *x, int64_t n)
     }
     double k = HIST_BINS / o->range;
     for (int64_t i = 0; i < n; i++) {
+        if (x[i] == 0) {
+            o->zeros += 1;
+            continue;
+        }
         int b = (int)(fabsf(x[i]) * k);
         o->hist[b < HIST_BINS ? b : HIST_BINS - 1] += 1;
     }
@@ -351,7 +356,7 @@ ortc_status ortc_quantizer_calibrate(ortc_quantizer *q, const ortc_tensor *input
  * |x| <= t. */
 static double hist_percentile(const observed *o, double share)
 {
-    double total = 0, cum = 0;
+    double total = o->zeros, cum = o->zeros;
     for (int b = 0; b < HIST_BINS; b++)
         total += o->hist[b];
     for (int b = 0; b < HIST_BINS; b++) {
@@ -364,7 +369,9 @@ static double hist_percentile(const observed *o, double share)
 
 /* The threshold (in bins) minimising KL(P || Q), P the histogram clipped at
  * it (outliers added to its last bin), Q P merged into `levels` equal
- * groups and spread back uniformly over each group's non-empty bins. */
+ * groups and spread back uniformly over each group's non-empty bins. Exact
+ * zeros (ReLU's) are not in the histogram: they stay exact whatever the
+ * threshold, and their spike in the first bin would pull it down. */
 static double hist_entropy(const observed *o, int levels)
 {
     const double *h = o->hist;
@@ -475,8 +482,8 @@ static char *join(const char *a, const char *b)
 /* A node `op` at pos reading (x, scale, zero) into a new value named after
  * base + suffix; its axis attribute when axis >= 0. NULL on OOM. */
 static ortc_value *qdq_node(ortc_graph *g, int pos, const char *op, const char *base,
-                            const char *suffix, ortc_value *x, ortc_value *scale,
-                            ortc_value *zero, int axis)
+                            const char *suffix, ortc_value *x, ortc_value *scale, ortc_value *zero,
+                            int axis)
 {
     char *vname = join(base, suffix), *nname = vname ? join(vname, "_node") : NULL;
     ortc_value *y = nname ? ortc_ir_new_value(g, vname) : NULL;
@@ -508,8 +515,8 @@ static int node_pos(const ortc_graph *g, const ortc_node *n)
 
 /* Weights -> DQ(int8 per channel); bias -> DQ(int32) when it is 1-D per
  * channel and the node adds it unscaled. */
-static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
-                                    const observed *in, float **wscale_out)
+static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l, const observed *in,
+                                    float **wscale_out)
 {
     const ortc_tensor *w = &n->inputs[1]->constant->t;
     int64_t c = l->channels, total = ortc_tensor_numel(w);
@@ -545,17 +552,20 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
         memcpy(keep, scale, (size_t)c * sizeof *keep);
     const char *wname = n->inputs[1]->name;
     char *qname = join(wname, "_quantized");
-    ortc_value *vq = qname ? ortc_ir_add_constant(g, qname, wq) : (ortc_const_tensor_free(wq), NULL);
+    ortc_value *vq =
+        qname ? ortc_ir_add_constant(g, qname, wq) : (ortc_const_tensor_free(wq), NULL);
     free(qname);
     char *sname = join(wname, "_scale"), *zname = join(wname, "_zero_point");
-    ortc_value *vs = sname ? ortc_ir_add_constant(g, sname, ws) : (ortc_const_tensor_free(ws), NULL);
-    ortc_value *vz = zname ? ortc_ir_add_constant(g, zname, wz) : (ortc_const_tensor_free(wz), NULL);
+    ortc_value *vs =
+        sname ? ortc_ir_add_constant(g, sname, ws) : (ortc_const_tensor_free(ws), NULL);
+    ortc_value *vz =
+        zname ? ortc_ir_add_constant(g, zname, wz) : (ortc_const_tensor_free(wz), NULL);
     free(sname);
     free(zname);
-    ortc_value *wdq = vq && vs && vz && keep ? qdq_node(g, node_pos(g, n), "DequantizeLinear",
-                                                       wname, "_dequantized", vq, vs, vz,
-                                                       l->weight_axis)
-                                             : NULL;
+    ortc_value *wdq = vq && vs && vz && keep
+                          ? qdq_node(g, node_pos(g, n), "DequantizeLinear", wname, "_dequantized",
+                                     vq, vs, vz, l->weight_axis)
+                          : NULL;
     if (!wdq) {
         free(keep);
         return oom();
@@ -567,7 +577,8 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
     const ortc_tensor *b = n->n_inputs > 2 ? float_const(n->inputs[2]) : NULL;
     bool gemm = strcmp(n->op_type, "Gemm") == 0;
     if (!b || b->rank != 1 || b->dims[0] != c || strcmp(n->op_type, "MatMul") == 0 ||
-        (gemm && (ortc_node_attr_float(n, "alpha", 1) != 1 || ortc_node_attr_float(n, "beta", 1) != 1)))
+        (gemm &&
+         (ortc_node_attr_float(n, "alpha", 1) != 1 || ortc_node_attr_float(n, "beta", 1) != 1)))
         return ORTC_STATUS_OK;
     ortc_const_tensor *bq = ortc_const_tensor_new(ORTC_DTYPE_INT32, 1, &c);
     ortc_const_tensor *bs = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 1, &c);
@@ -641,9 +652,9 @@ static ortc_status rewrite(const ortc_quantizer *q, ortc_model *m)
             ortc_value *xq =
                 s && z ? qdq_node(g, pos, "QuantizeLinear", x->name, "_quantized", x, s, z, -1)
                        : NULL;
-            dq[l->input] = xq ? qdq_node(g, pos + 1, "DequantizeLinear", x->name,
-                                         "_dequantized", xq, s, z, -1)
-                              : NULL;
+            dq[l->input] =
+                xq ? qdq_node(g, pos + 1, "DequantizeLinear", x->name, "_dequantized", xq, s, z, -1)
+                   : NULL;
             if (!dq[l->input]) {
                 st = oom();
                 break;
@@ -875,8 +886,7 @@ ortc_status ortc_model_save(const ortc_model *model, const char *path)
 ortc_status ortc_quantizer_save(const ortc_quantizer *q, const char *path)
 {
     if (!q || !q->quantized)
-        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
-                            "quantize: save before quantize");
+        return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "quantize: save before quantize");
     return ortc_model_save(q->qmodel, path);
 }
 

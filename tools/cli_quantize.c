@@ -114,9 +114,9 @@ static int parse_args(int argc, char **argv, quant_args *a)
             a->no_report = 1;
             continue;
         }
-        const char *names[] = {"--output",      "-o",      "--calibrate", "--method",
-                               "--percentile",  "--card",  "--exclude",   "--activations",
-                               "--report",      "--batch",   "--threads"};
+        const char *names[] = {"--output",     "-o",      "--calibrate", "--method",
+                               "--percentile", "--card",  "--exclude",   "--activations",
+                               "--report",     "--batch", "--threads"};
         const char *val;
         int k = cli_opt_pick("quantize", argc, argv, &i, names, 11, &val);
         if (k == -2)
@@ -164,23 +164,20 @@ static int parse_args(int argc, char **argv, quant_args *a)
             else if (!strcmp(val, "int8"))
                 a->activations = ORTC_DTYPE_INT8;
             else
-                return cli_usage_error("quantize", "--activations: '%s' is not uint8 or int8",
-                                       val);
+                return cli_usage_error("quantize", "--activations: '%s' is not uint8 or int8", val);
             break;
         case 8: a->report = val; break;
         case 9: {
             long n = cli_parse_count(val);
             if (n < 0 || n > 65536)
-                return cli_usage_error("quantize", "--batch: '%s' is not a count (1..65536)",
-                                       val);
+                return cli_usage_error("quantize", "--batch: '%s' is not a count (1..65536)", val);
             a->batch = (int)n;
             break;
         }
         case 10: {
             long n = cli_parse_count(val);
             if (n < 0 || n > 4096)
-                return cli_usage_error("quantize", "--threads: '%s' is not a count (1..4096)",
-                                       val);
+                return cli_usage_error("quantize", "--threads: '%s' is not a count (1..4096)", val);
             a->threads = (int)n;
             break;
         }
@@ -331,8 +328,8 @@ static int feed_npy(feeder *f, const char *path)
         cli_info_shape_str(want, sizeof want, &f->in);
         rc = cli_error("%s: %s %s does not fit the model's input '%s' (float32 %s; the first "
                        "dim may hold any number of samples)",
-                       path, ortc_dtype_name(t.dtype), cli_shape_str(got, sizeof got, t.rank, t.dims),
-                       f->in.name, want);
+                       path, ortc_dtype_name(t.dtype),
+                       cli_shape_str(got, sizeof got, t.rank, t.dims), f->in.name, want);
     }
     const float *x = t.data;
     for (int64_t s = 0; rc == CLI_OK && s < (t.rank ? t.dims[0] : 0); s++)
@@ -364,7 +361,7 @@ static int run_pass(feeder *f, const ortc_filelist *list, int evaluate)
     int rc = CLI_OK;
     for (size_t i = 0; rc == CLI_OK && i < list->n; i++)
         rc = has_suffix(list->paths[i], ".npy") ? feed_npy(f, list->paths[i])
-                                                 : feed_image(f, list->paths[i], tmp);
+                                                : feed_image(f, list->paths[i], tmp);
     if (rc == CLI_OK)
         rc = flush(f);
     free(tmp);
@@ -458,9 +455,8 @@ static void print_report(const quant_args *a, ortc_quantizer *q, int64_t samples
     }
     printf("wrote %s: %zu node%s quantized (int8 weights per output channel, %s activations, "
            "%s over %lld sample%s)%s\n",
-           a->output, n, n == 1 ? "" : "s",
-           a->activations == ORTC_DTYPE_INT8 ? "int8" : "uint8", method_name(a->method),
-           (long long)samples, samples == 1 ? "" : "s",
+           a->output, n, n == 1 ? "" : "s", a->activations == ORTC_DTYPE_INT8 ? "int8" : "uint8",
+           method_name(a->method), (long long)samples, samples == 1 ? "" : "s",
            evaluated ? "; errors: each node's output, quantized model against float32" : "");
 }
 

@@ -17,7 +17,11 @@ mnist, normalized as in training), writes the QDQ model, and checks:
     the last layer's quantized input can move it (scale x max row sum of
     |weights|, read from the file), and the same class on >= 99.9% of the
     images. Without onnxruntime-node the ORT part is skipped with a note;
-  - the per-layer report (--report JSON) covers the 8 Conv/Gemm nodes.
+  - the per-layer report (--report JSON) covers the 8 Conv/Gemm nodes;
+  - the parameters in the file are numpy's own arithmetic on the fp32
+    weights and the calibration images (input scale and zero point for
+    minmax and for --method percentile 99, per-channel int8 weights, int32
+    biases).
 Prints the figures. Exit 0 pass, 1 fail.
 
     test_quantize.py --cli build/ortc --work build/quantize-work \
@@ -92,6 +96,52 @@ def check_qdq_file(path, fp32):
     return problems, m
 
 
+def check_params(qmodel, fp32, calib_x, percentile=None):
+    """The parameters in the written file against numpy's own arithmetic on
+    the fp32 weights and the calibration images: the first Conv's input
+    (the graph input, so its values are the calibration set itself) and
+    every node's int8 weights and int32 bias. Returns problems."""
+    problems = []
+    inits = {t.name: numpy_helper.to_array(t) for t in qmodel.graph.initializer}
+    f_inits = {t.name: numpy_helper.to_array(t) for t in fp32.graph.initializer}
+    producers = {o: n for n in qmodel.graph.node for o in n.output}
+    f_nodes = {n.name: n for n in fp32.graph.node}
+    first = next(n for n in qmodel.graph.node if n.op_type == "Conv")
+    x_dq = producers[first.input[0]]
+    s_x, z_x = float(inits[x_dq.input[1]]), int(inits[x_dq.input[2]])
+    lo, hi = float(calib_x.min()), float(calib_x.max())
+    step = 0.0
+    if percentile is not None:  # |x| clipped at its percentile (histogram: 2048 bins)
+        t = float(np.percentile(np.abs(calib_x), percentile))
+        lo, hi = max(lo, -t), min(hi, t)
+        step = 2 * float(np.abs(calib_x).max()) / 2048  # a bin of the (doubled) histogram
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    want_s = (hi - lo) / 255
+    if abs(s_x - want_s) > 1e-6 * want_s + step / 255:
+        problems.append(f"input scale {s_x} != numpy's {want_s} "
+                        f"({'minmax' if percentile is None else f'percentile {percentile}'})")
+    if percentile is None and z_x != int(np.round(-lo / want_s)):
+        problems.append(f"input zero point {z_x} != numpy's {int(np.round(-lo / want_s))}")
+    for n in qmodel.graph.node:
+        if n.op_type not in ("Conv", "Gemm"):
+            continue
+        xs = float(inits[producers[n.input[0]].input[1]])
+        w_dq, b_dq = producers[n.input[1]], producers[n.input[2]]
+        f = f_nodes[n.name]
+        w = f_inits[f.input[1]].astype(np.float64)
+        ws = np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127
+        wq = np.clip(np.round(w / ws.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127)
+        if not np.allclose(inits[w_dq.input[1]], ws, rtol=1e-6):
+            problems.append(f"{n.name}: weight scales differ from max|W_c| / 127")
+        elif np.abs(inits[w_dq.input[0]].astype(np.int32) - wq).max() > 1:
+            problems.append(f"{n.name}: int8 weights differ from round(W / scale) by more than 1")
+        bq = np.round(f_inits[f.input[2]].astype(np.float64) / (xs * ws))
+        if np.abs(inits[b_dq.input[0]].astype(np.int64) - bq).max() > 1:
+            problems.append(f"{n.name}: int32 bias differs from round(b / (s_x * s_w)) by more "
+                            f"than 1")
+    return problems
+
+
 def ort_bound(qmodel):
     """How far one quantization step of the last Gemm's input can move a
     logit: its input scale x the largest row sum of |dequantized weights|."""
@@ -153,6 +203,16 @@ def main():
           f"({secs:.1f}s):\n{r.stdout.rstrip()}")
     fp32 = onnx.load(MODEL)
     problems, qmodel = check_qdq_file(qpath, fp32)
+    calib_x = np.load(calib)
+    problems += check_params(qmodel, fp32, calib_x)
+    # --method percentile: the first input's range is |x|'s 99th percentile
+    ppath = os.path.join(a.work, "fashion_alexnet_int8_p99.onnx")
+    r, err, _ = run_cli([a.cli, "quantize", MODEL, "-o", ppath, "--calibrate", calib,
+                         "--method", "percentile", "--percentile", "99", "--no-report"],
+                        CLI_TIMEOUT)
+    if err:
+        return fail(f"ortc quantize --method percentile {err}")
+    problems += check_params(onnx.load(ppath), fp32, calib_x, percentile=99)
     with open(report, encoding="utf-8") as f:
         rep = json.load(f)
     want_nodes = [n.name for n in fp32.graph.node if n.op_type in ("Conv", "Gemm")]
