@@ -1,8 +1,9 @@
 /* test_onnx.c — the onnx module's Check runner: ModelProtos built here with
  * the generated protobuf-c structs, packed and loaded, with the IR checked
- * field by field; every refusal path; the writer (IR -> file -> same IR); real files from libonnx-testdata (ONNX
- * 1.12 backend tests) and their TensorProto inputs/outputs; large raw_data
- * read around protobuf-c (hand-encoded corner cases, truncation, peak RSS).
+ * field by field; every refusal path; real files from libonnx-testdata (ONNX
+ * 1.12 backend tests) and their TensorProto inputs/outputs; the writer (IR ->
+ * file -> the same IR); large raw_data read around protobuf-c (hand-encoded
+ * corner cases, truncation, peak RSS).
  */
 #include <check.h>
 #include <dirent.h>
