@@ -200,11 +200,12 @@ static ortc_status choose_layers(ortc_quantizer *q)
     return ORTC_STATUS_OK;
 }
 
-/* A session running `m` with the named values of its top-level graph
- * added as outputs (after its own). *first is the index of the first added
- * output. Takes ownership of m. */
+/* A session running `m` with the named values of its top-level graph as
+ * outputs: idx[i] is names[i]'s output index (one the graph already has,
+ * or a new one after them); *n_outputs the session's outputs. Takes
+ * ownership of m. */
 static ortc_status session_with_outputs(ortc_quantizer *q, ortc_model *m, char *const *names, int n,
-                                        ortc_session **out)
+                                        int *idx, size_t *n_outputs, ortc_session **out)
 {
     ortc_graph *g = m->graph;
     for (int i = 0; i < n; i++) {
@@ -214,11 +215,19 @@ static ortc_status session_with_outputs(ortc_quantizer *q, ortc_model *m, char *
             return ortc_err_set(NULL, ORTC_STATUS_RUNTIME_ERROR, "quantize: value '%s' vanished",
                                 names[i]);
         }
+        idx[i] = -1;
+        for (int k = 0; k < g->n_outputs && idx[i] < 0; k++)
+            if (g->outputs[k] == v)
+                idx[i] = k;
+        if (idx[i] >= 0)
+            continue;
         if (ortc_graph_add_output(g, v)) {
             ortc_model_free(m);
             return oom();
         }
+        idx[i] = g->n_outputs - 1;
     }
+    *n_outputs = (size_t)g->n_outputs;
     ortc_options o;
     ortc_options_init(&o);
     o.threads = q->opts.threads;
@@ -713,38 +722,40 @@ void ortc_quantizer_free(ortc_quantizer *q)
     free(q);
 }
 
-/* The names to add as outputs of the calibration session: observed
- * values that are not graph inputs, then the layer outputs. */
+/* The calibration session: the float32 model with the observed values that
+ * are not graph inputs, and the layer outputs, as outputs. */
 static ortc_status cal_session(ortc_quantizer *q)
 {
     ortc_model *m = NULL;
     ortc_status st = ortc_model_load(&m, q->path);
     if (st)
         return st;
-    char **names = calloc((size_t)(q->n_obs + q->n_layers) + 1, sizeof *names);
-    if (!names) {
+    size_t cap = (size_t)(q->n_obs + q->n_layers) + 1;
+    char **names = calloc(cap, sizeof *names);
+    int *idx = calloc(cap, sizeof *idx);
+    if (!names || !idx) {
+        free(names);
+        free(idx);
         ortc_model_free(m);
         return oom();
     }
     int n = 0;
-    size_t base = (size_t)m->graph->n_outputs;
     for (int i = 0; i < q->n_obs; i++)
-        if (q->obs[i].graph_input < 0) {
-            q->obs[i].cal_output = (int)base + n;
+        if (q->obs[i].graph_input < 0)
             names[n++] = q->obs[i].name;
-        }
-    for (int i = 0; i < q->n_layers; i++) {
-        int k = -1;
-        for (int j = 0; j < n; j++)
-            if (strcmp(names[j], q->layers[i].output) == 0)
-                k = j;
-        if (k < 0)
-            names[k = n++] = q->layers[i].output;
-        q->layers[i].ref_output = (int)base + k;
+    for (int i = 0; i < q->n_layers; i++)
+        names[n++] = q->layers[i].output;
+    st = session_with_outputs(q, m, names, n, idx, &q->cal_outputs, &q->cal);
+    if (!st) {
+        int k = 0;
+        for (int i = 0; i < q->n_obs; i++)
+            if (q->obs[i].graph_input < 0)
+                q->obs[i].cal_output = idx[k++];
+        for (int i = 0; i < q->n_layers; i++)
+            q->layers[i].ref_output = idx[k++];
     }
-    q->cal_outputs = base + (size_t)n;
-    st = session_with_outputs(q, m, names, n, &q->cal);
     free(names);
+    free(idx);
     return st;
 }
 
@@ -832,25 +843,21 @@ ortc_status ortc_quantizer_quantize(ortc_quantizer *q)
         return st;
     }
     char **names = calloc((size_t)q->n_layers + 1, sizeof *names);
-    if (!names) {
+    int *idx = calloc((size_t)q->n_layers + 1, sizeof *idx);
+    if (!names || !idx) {
+        free(names);
+        free(idx);
         ortc_model_free(m);
         ortc_model_free(e);
         return oom();
     }
-    size_t base = (size_t)e->graph->n_outputs;
-    int n = 0;
-    for (int i = 0; i < q->n_layers; i++) {
-        int k = -1;
-        for (int j = 0; j < n; j++)
-            if (strcmp(names[j], q->layers[i].output) == 0)
-                k = j;
-        if (k < 0)
-            names[k = n++] = q->layers[i].output;
-        q->layers[i].eval_output = (int)base + k;
-    }
-    q->eval_outputs = base + (size_t)n;
-    st = session_with_outputs(q, e, names, n, &q->eval);
+    for (int i = 0; i < q->n_layers; i++)
+        names[i] = q->layers[i].output;
+    st = session_with_outputs(q, e, names, q->n_layers, idx, &q->eval_outputs, &q->eval);
+    for (int i = 0; !st && i < q->n_layers; i++)
+        q->layers[i].eval_output = idx[i];
     free(names);
+    free(idx);
     if (st) {
         ortc_model_free(m);
         ortc_err_prefix(NULL, "quantize: the QDQ model does not compile: ");

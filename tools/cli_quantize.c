@@ -240,7 +240,8 @@ static int add_npy_folder(ortc_filelist *list, const char *dir, size_t *added)
         list->paths[list->n++] = p;
     }
     closedir(d);
-    qsort(list->paths + first, list->n - first, sizeof *list->paths, by_name);
+    if (list->n > first)
+        qsort(list->paths + first, list->n - first, sizeof *list->paths, by_name);
     *added = list->n - first;
     return 0;
 }
@@ -276,6 +277,7 @@ typedef struct feeder {
     ortc_value_info in;
     ortc_card card;
     int have_card, nhwc;
+    int image_ok;      /* the card's images fill the input exactly (rank 4, same dims) */
     int64_t batch;     /* samples per run */
     int fixed_batch;   /* the input's first dim is fixed */
     size_t per_sample; /* floats */
@@ -345,6 +347,9 @@ static int feed_image(feeder *f, const char *path, float *tmp)
         return cli_error("%s: an image, but the model has no card (MODEL.yaml or --card) "
                          "saying how to preprocess it",
                          path);
+    if (!f->image_ok)
+        return cli_error("%s: an image, but the model's input '%s' is not a rank-4 image tensor",
+                         path, f->in.name);
     if (ortc_preprocess_file(path, &f->card, tmp, err, sizeof err))
         return cli_error("%s", err);
     return feed(f, tmp);
@@ -403,6 +408,12 @@ static int setup_feeder(feeder *f, const quant_args *a)
             for (int k = 0; k < 3; k++)
                 if (*have[k] < 0)
                     *have[k] = want[k];
+            if (*have[0] != want[0] || *have[1] != want[1] || *have[2] != want[2])
+                return cli_error("%s: input '%s' is %s but the card preprocesses to %d "
+                                 "channel%s of %dx%d",
+                                 card_path, f->in.name, cli_info_shape_str(sh, sizeof sh, &f->in),
+                                 c, c == 1 ? "" : "s", f->card.height, f->card.width);
+            f->image_ok = 1;
         }
     }
     f->per_sample = 1;

@@ -17,6 +17,7 @@ mnist, normalized as in training), writes the QDQ model, and checks:
     the last layer's quantized input can move it (scale x max row sum of
     |weights|, read from the file), and the same class on >= 99.9% of the
     images. Without onnxruntime-node the ORT part is skipped with a note;
+  - a folder of PNGs (the committed samples) calibrates too, per the card;
   - the per-layer report (--report JSON) covers the 8 Conv/Gemm nodes;
   - the parameters in the file are numpy's own arithmetic on the fp32
     weights and the calibration images (input scale and zero point for
@@ -213,6 +214,14 @@ def main():
     if err:
         return fail(f"ortc quantize --method percentile {err}")
     problems += check_params(onnx.load(ppath), fp32, calib_x, percentile=99)
+    # images, preprocessed per the model card: the committed sample PNGs (a folder)
+    pngs = sorted(f for f in os.listdir(MODEL_DIR) if f.endswith(".png"))
+    r, err, _ = run_cli([a.cli, "quantize", MODEL, "-o", os.path.join(a.work, "from_png.onnx"),
+                         "--calibrate", MODEL_DIR, "--no-report"], CLI_TIMEOUT)
+    if err:
+        return fail(f"ortc quantize --calibrate FOLDER {err}")
+    if f"over {len(pngs)} samples" not in r.stdout:
+        problems.append(f"calibrating on {MODEL_DIR}: want {len(pngs)} samples, got:\n{r.stdout}")
     with open(report, encoding="utf-8") as f:
         rep = json.load(f)
     want_nodes = [n.name for n in fp32.graph.node if n.op_type in ("Conv", "Gemm")]
