@@ -16,6 +16,7 @@ int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_quantize(int argc, char **argv);
 /* `ortc info --ops [--json]` (cli_ops.c): the operator registry. */
 int cli_info_ops(bool json);
 
@@ -91,6 +92,9 @@ const char *cli_input_names(const ortc_session *s, char *buf, size_t len);
 const char *cli_shape_str(char *buf, size_t len, int rank, const int64_t *dims);
 /* "batch" / "?" dims rendered from value info. */
 const char *cli_info_shape_str(char *buf, size_t len, const ortc_value_info *vi);
+
+/* MODEL.onnx -> MODEL.yaml in buf when that file exists (1), else 0. */
+int cli_sidecar_card(const char *model, char *buf, size_t len);
 
 struct cJSON;
 /* Prints j as indented JSON and a newline on stdout (nothing if j is NULL). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "npy.h"
@@ -329,4 +330,16 @@ void cli_json_print(const cJSON *j)
     if (txt)
         puts(txt);
     free(txt);
+}
+
+int cli_sidecar_card(const char *model, char *buf, size_t len)
+{
+    const char *dot = strrchr(model, '.');
+    const char *slash = strrchr(model, '/');
+    size_t stem = (dot && (!slash || dot > slash)) ? (size_t)(dot - model) : strlen(model);
+    if (stem + 6 > len)
+        return 0;
+    snprintf(buf, len, "%.*s.yaml", (int)stem, model);
+    struct stat st;
+    return stat(buf, &st) == 0;
 }

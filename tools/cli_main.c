@@ -19,6 +19,7 @@ static void usage(FILE *f)
                "  info --ops                    the operators ortc implements\n"
                "  test PATH...                  run ONNX backend tests (conformance)\n"
                "  bench MODEL                   latency, throughput, memory, per-node profile\n"
+               "  quantize MODEL -o OUT --calibrate PATH...   int8 QDQ model (post-training)\n"
                "  help                          this text\n"
                "  --version                     print the version\n"
                "\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return cli_test(argc, argv);
     if (!strcmp(cmd, "bench"))
         return cli_bench(argc, argv);
+    if (!strcmp(cmd, "quantize"))
+        return cli_quantize(argc, argv);
     fprintf(stderr, "ortc: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -409,19 +409,6 @@ done:
 
 /* ---- image mode --------------------------------------------------------------------- */
 
-/* MODEL.onnx -> MODEL.yaml if it exists. */
-static int sidecar_card(const char *model, char *buf, size_t len)
-{
-    const char *dot = strrchr(model, '.');
-    const char *slash = strrchr(model, '/');
-    size_t stem = (dot && (!slash || dot > slash)) ? (size_t)(dot - model) : strlen(model);
-    if (stem + 6 > len)
-        return 0;
-    snprintf(buf, len, "%.*s.yaml", (int)stem, model);
-    struct stat st;
-    return stat(buf, &st) == 0;
-}
-
 static int find_io(ortc_session *s, const char *want, bool input, size_t *idx, ortc_value_info *vi,
                    const char *model)
 {
@@ -502,7 +489,7 @@ static int setup_model(image_run *r)
     run_args *a = r->a;
     char err[1024];
     r->card_path = a->card_path;
-    if (!r->card_path && sidecar_card(a->model, r->card_buf, sizeof r->card_buf))
+    if (!r->card_path && cli_sidecar_card(a->model, r->card_buf, sizeof r->card_buf))
         r->card_path = r->card_buf;
     if (r->card_path) {
         if (ortc_card_load(r->card_path, &r->card, err, sizeof err))

@@ -279,6 +279,48 @@ def quant_cases(s):
                   ["run", p, "--input", f"x={x}"] + extra, "error", [p] + facts, max_seconds=5)
 
 
+def quantize_cases(s, model, x):
+    """`ortc quantize`: bad calibration data, options naming what the model
+    lacks and models it cannot quantize each end in one line naming them."""
+    out = s.path("q/out.onnx")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    q = ["quantize", model, "-o", out, "--calibrate"]
+    s.run("quantize: valid model and calibration tensor", q + [x], "ok")
+    s.run("quantize: the quantized model runs", ["run", out, "--input", f"x={x}"], "ok")
+    s.run("quantize: --exclude names a node the model lacks", q + [x, "--exclude", "conv,nope"],
+          "error", [model, "'nope'"])
+    s.run("quantize: every quantizable node excluded", q + [x, "--exclude", "conv,fc"], "error",
+          [model, "no node to quantize"])
+    s.run("quantize: calibration file that does not exist", q + [s.path("q/nope.npy")], "error",
+          ["nope.npy", "cannot read calibration file"])
+    p = s.write("q/shape.npy", npy_bytes(np.zeros((2, 1, 9, 8), np.float32)))
+    s.run("quantize: calibration .npy of the wrong shape", q + [p], "error",
+          [p, "[2,1,9,8]", "[1,1,8,8]", "'x'"])
+    p = s.write("q/int64.npy", npy_bytes(np.zeros((1, 1, 8, 8), np.int64)))
+    s.run("quantize: calibration .npy of the wrong dtype", q + [p], "error", [p, "int64"])
+    p = s.write("q/short.npy", npy_bytes(np.zeros((1, 1, 8, 8), np.float32))[:-10])
+    s.run("quantize: calibration .npy shorter than its shape", q + [p], "error", [p])
+    p = s.write("q/text.png", b"this is not an image\n")
+    s.run("quantize: an image for a model without a card", q + [p], "error", [p, "card"])
+    os.makedirs(s.path("q/emptydir"), exist_ok=True)
+    s.run("quantize: a calibration folder without samples", q + [s.path("q/emptydir")], "error",
+          ["emptydir"])
+    relu = s.write("q/relu.onnx", relu_model([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                                             [vi("x", [1, 1, 8, 8])],
+                                             [vi("y", [1, 1, 8, 8])]).SerializeToString())
+    s.run("quantize: a model with no quantizable node", ["quantize", relu, "-o", out,
+                                                         "--calibrate", x], "error",
+          [relu, "no node to quantize"])
+    m11 = small_cnn()
+    m11.opset_import[0].version = 11
+    p = s.write("q/cnn11.onnx", m11.SerializeToString())
+    s.run("quantize: a model below opset 13", ["quantize", p, "-o", out, "--calibrate", x],
+          "error", [p, "opset 13"])
+    s.run("quantize: output file in a missing folder",
+          ["quantize", model, "-o", s.path("q/no/such/dir/out.onnx"), "--calibrate", x], "error",
+          ["out.onnx", "cannot create"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -450,6 +492,8 @@ def main():
     s.run(".npy shorter than its shape", ["run", model, "--input", f"x={p}"], "error", [p])
     s.run("input file that does not exist", ["run", model, "--input", f"x={s.path('nope.npy')}"],
           "error", ["nope.npy"])
+
+    quantize_cases(s, model, x)
 
     print(f"\n{s.count} cases, {len(s.failures)} failed")
     for f in s.failures:

@@ -1,8 +1,9 @@
 /* test_onnx.c — the onnx module's Check runner: ModelProtos built here with
  * the generated protobuf-c structs, packed and loaded, with the IR checked
  * field by field; every refusal path; real files from libonnx-testdata (ONNX
- * 1.12 backend tests) and their TensorProto inputs/outputs; large raw_data
- * read around protobuf-c (hand-encoded corner cases, truncation, peak RSS).
+ * 1.12 backend tests) and their TensorProto inputs/outputs; the writer (IR ->
+ * file -> the same IR); large raw_data read around protobuf-c (hand-encoded
+ * corner cases, truncation, peak RSS).
  */
 #include <check.h>
 #include <dirent.h>
@@ -22,6 +23,7 @@
 #include "helper_onnx_build.h"
 #include "onnx.pb-c.h"
 #include "tensor_pb.h"
+#include "writer.h"
 
 #define TESTDATA "/usr/share/libonnx-testdata/data/node"
 
@@ -1391,6 +1393,185 @@ START_TEST(test_every_backend_model)
 }
 END_TEST
 
+/* ---- the writer: IR -> file -> IR ------------------------------------------- */
+
+static void same_tensor(const ortc_tensor *a, const ortc_tensor *b, const char *where)
+{
+    ck_assert_msg(a->dtype == b->dtype && a->rank == b->rank, "%s: dtype/rank", where);
+    for (int i = 0; i < a->rank; i++)
+        ck_assert_msg(a->dims[i] == b->dims[i], "%s: dim %d", where, i);
+    if (a->dtype == ORTC_DTYPE_STRING) {
+        char *const *x = a->data, *const *y = b->data;
+        for (int64_t i = 0; i < ortc_tensor_numel(a); i++)
+            ck_assert_msg(strcmp(x[i] ? x[i] : "", y[i] ? y[i] : "") == 0, "%s: string %lld", where,
+                          (long long)i);
+        return;
+    }
+    size_t n = ortc_tensor_bytes(a);
+    ck_assert_msg(n == ortc_tensor_bytes(b) && (n == 0 || memcmp(a->data, b->data, n) == 0),
+                  "%s: data", where);
+}
+
+static void same_value_type(const ortc_value *a, const ortc_value *b, const char *where)
+{
+    ck_assert_msg(strcmp(a->name, b->name) == 0, "%s: name %s vs %s", where, a->name, b->name);
+    if (!a->declared)
+        return;
+    ck_assert_msg(a->type == b->type && a->dtype == b->dtype && a->rank == b->rank,
+                  "%s: type of '%s'", where, a->name);
+    for (int i = 0; i < a->rank; i++) {
+        ck_assert_msg(a->dims[i].value == b->dims[i].value, "%s: dim %d of '%s'", where, i,
+                      a->name);
+        ck_assert_msg(strcmp(a->dims[i].param ? a->dims[i].param : "",
+                             b->dims[i].param ? b->dims[i].param : "") == 0,
+                      "%s: dim %d param of '%s'", where, i, a->name);
+    }
+}
+
+static void same_graph(const ortc_graph *a, const ortc_graph *b, const char *where);
+
+static void same_attr(const ortc_attr *a, const ortc_attr *b, const char *where)
+{
+    ck_assert_msg(strcmp(a->name, b->name) == 0 && a->type == b->type, "%s: attr %s", where,
+                  a->name);
+    switch (a->type) {
+    case ORTC_ATTR_FLOAT: ck_assert_msg(memcmp(&a->f, &b->f, sizeof a->f) == 0, "%s", where); break;
+    case ORTC_ATTR_INT: ck_assert_msg(a->i == b->i, "%s: %s", where, a->name); break;
+    case ORTC_ATTR_STRING:
+        ck_assert_msg(a->s_len == b->s_len && memcmp(a->s, b->s, a->s_len) == 0, "%s", where);
+        break;
+    case ORTC_ATTR_TENSOR: same_tensor(&a->t->t, &b->t->t, where); break;
+    case ORTC_ATTR_GRAPH: same_graph(a->g, b->g, where); break;
+    case ORTC_ATTR_TYPE_PROTO:
+        ck_assert_msg(a->vtype == b->vtype && a->vdtype == b->vdtype, "%s", where);
+        break;
+    default:
+        ck_assert_msg(a->n == b->n, "%s: %s has %zu vs %zu items", where, a->name, a->n, b->n);
+        for (size_t i = 0; i < a->n; i++) {
+            if (a->type == ORTC_ATTR_FLOATS)
+                ck_assert_msg(memcmp(&a->floats[i], &b->floats[i], sizeof(float)) == 0, "%s",
+                              where);
+            else if (a->type == ORTC_ATTR_INTS)
+                ck_assert_msg(a->ints[i] == b->ints[i], "%s", where);
+            else if (a->type == ORTC_ATTR_STRINGS)
+                ck_assert_msg(strcmp(a->strings[i], b->strings[i]) == 0, "%s", where);
+            else if (a->type == ORTC_ATTR_TENSORS)
+                same_tensor(&a->tensors[i]->t, &b->tensors[i]->t, where);
+            else if (a->type == ORTC_ATTR_GRAPHS)
+                same_graph(a->graphs[i], b->graphs[i], where);
+        }
+    }
+}
+
+static void same_graph(const ortc_graph *a, const ortc_graph *b, const char *where)
+{
+    ck_assert_msg(a->n_nodes == b->n_nodes && a->n_inputs == b->n_inputs &&
+                      a->n_outputs == b->n_outputs,
+                  "%s: graph '%s' counts", where, a->name);
+    for (int i = 0; i < a->n_inputs; i++)
+        same_value_type(a->inputs[i], b->inputs[i], where);
+    for (int i = 0; i < a->n_outputs; i++)
+        same_value_type(a->outputs[i], b->outputs[i], where);
+    int constants = 0;
+    for (int i = 0; i < a->n_values; i++) {
+        const ortc_value *v = a->values[i];
+        if (v->kind != ORTC_VALUE_CONSTANT || !v->constant)
+            continue;
+        constants++;
+        const ortc_value *w = ortc_graph_find_local(b, v->name);
+        ck_assert_msg(w && w->kind == ORTC_VALUE_CONSTANT && w->constant,
+                      "%s: initializer '%s' lost", where, v->name);
+        same_tensor(&v->constant->t, &w->constant->t, where);
+    }
+    for (int i = 0; i < b->n_values; i++)
+        constants -= b->values[i]->kind == ORTC_VALUE_CONSTANT && b->values[i]->constant;
+    ck_assert_msg(constants == 0, "%s: initializer count", where);
+    for (int k = 0; k < a->n_nodes; k++) {
+        const ortc_node *x = a->nodes[k], *y = b->nodes[k];
+        ck_assert_msg(strcmp(x->op_type, y->op_type) == 0 && strcmp(x->domain, y->domain) == 0 &&
+                          strcmp(x->name, y->name) == 0 && x->n_inputs == y->n_inputs &&
+                          x->n_outputs == y->n_outputs && x->n_attrs == y->n_attrs,
+                      "%s: node %d (%s)", where, k, x->op_type);
+        for (int i = 0; i < x->n_inputs; i++)
+            ck_assert_msg(strcmp(x->inputs[i] ? x->inputs[i]->name : "",
+                                 y->inputs[i] ? y->inputs[i]->name : "") == 0,
+                          "%s: node %d input %d", where, k, i);
+        for (int i = 0; i < x->n_outputs; i++)
+            ck_assert_msg(strcmp(x->outputs[i] ? x->outputs[i]->name : "",
+                                 y->outputs[i] ? y->outputs[i]->name : "") == 0,
+                          "%s: node %d output %d", where, k, i);
+        for (int i = 0; i < x->n_attrs; i++)
+            same_attr(&x->attrs[i], &y->attrs[i], where);
+    }
+}
+
+START_TEST(test_writer_round_trip)
+{
+    /* Every backend-test model ortc loads, written and loaded again, is the
+     * same IR: metadata, opsets, inputs/outputs with their types, every
+     * initializer byte for byte, nodes and attributes of every type,
+     * subgraphs (If/Loop/Scan) included. */
+    const char *dirs[] = {TESTDATA "/*/model.onnx",
+                          "/usr/share/libonnx-testdata/data/pytorch-converted/*/model.onnx",
+                          "/usr/share/libonnx-testdata/data/simple/*/model.onnx"};
+    char tmp[] = "/tmp/ortc_writer_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    char out[PATH_MAX];
+    snprintf(out, sizeof out, "%s/m.onnx", tmp);
+    size_t done = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {
+        glob_t gl;
+        ck_assert_int_eq(glob(dirs[d], 0, NULL, &gl), 0);
+        for (size_t i = 0; i < gl.gl_pathc; i++) {
+            ortc_model *a = NULL, *b = NULL;
+            ortc_errbuf e;
+            if (ortc_onnx_load_file(&a, gl.gl_pathv[i], &e))
+                continue; /* sequences/optionals: test_every_backend_model */
+            ck_assert_msg(ortc_onnx_save_file(a, out, &e) == ORTC_STATUS_OK, "%s: %s",
+                          gl.gl_pathv[i], e.msg);
+            ck_assert_msg(ortc_onnx_load_file(&b, out, &e) == ORTC_STATUS_OK, "%s: %s",
+                          gl.gl_pathv[i], e.msg);
+            ck_assert_int_eq(a->ir_version, b->ir_version);
+            ck_assert_int_eq(a->n_opsets, b->n_opsets);
+            for (int k = 0; k < a->n_opsets; k++)
+                ck_assert_int_eq(a->opsets[k].version, b->opsets[k].version);
+            ck_assert_str_eq(a->producer_name ? a->producer_name : "",
+                             b->producer_name ? b->producer_name : "");
+            same_graph(a->graph, b->graph, gl.gl_pathv[i]);
+            ortc_model_free(a);
+            ortc_model_free(b);
+            done++;
+        }
+        globfree(&gl);
+    }
+    ck_assert_uint_gt(done, 1000);
+    unlink(out);
+    rmdir(tmp);
+}
+END_TEST
+
+START_TEST(test_writer_errors)
+{
+    ortc_model *m = NULL;
+    ortc_errbuf e;
+    glob_t gl;
+    ck_assert_int_eq(glob(TESTDATA "/test_conv_with_strides_padding/model.onnx", 0, NULL, &gl), 0);
+    ck_assert_int_eq(ortc_onnx_load_file(&m, gl.gl_pathv[0], &e), ORTC_STATUS_OK);
+    globfree(&gl);
+    /* a folder that does not exist: named, and nothing left behind */
+    ck_assert_int_eq(ortc_onnx_save_file(m, "/nonexistent/dir/out.onnx", &e), ORTC_STATUS_IO_ERROR);
+    ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/dir/out.onnx"));
+    /* fused post-ops have no ONNX form: refused naming the node */
+    ortc_node *n = m->graph->nodes[0];
+    ck_assert_int_eq(ortc_node_add_post_op(n, (ortc_post_op){.kind = ORTC_POST_OP_RELU}), 0);
+    ck_assert_int_eq(ortc_onnx_save_file(m, "/tmp/ortc_writer_refused.onnx", &e),
+                     ORTC_STATUS_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(e.msg, "post-ops"));
+    ck_assert_int_ne(access("/tmp/ortc_writer_refused.onnx", F_OK), 0);
+    ortc_model_free(m);
+}
+END_TEST
+
 /* ---- tensor files ------------------------------------------------------- */
 
 static void read_pb(const char *rel, ortc_tensor *t, const char *want_name, ortc_dtype dt, int rank,
@@ -2219,6 +2400,12 @@ int main(void)
     tcase_add_test(tr, test_tensor_files);
     tcase_add_test(tr, test_tensor_parse_pb);
     suite_add_tcase(s, tr);
+    TCase *tw = tcase_create("writer");
+    /* ~1,100 models written and read back: ~6 s under ASan on a loaded machine */
+    tcase_set_timeout(tw, 120);
+    tcase_add_test(tw, test_writer_round_trip);
+    tcase_add_test(tw, test_writer_errors);
+    suite_add_tcase(s, tw);
     TCase *tl = tcase_create("large_data");
     tcase_add_test(tl, test_large_initializers);
     tcase_add_test(tl, test_parallel_read_parts);

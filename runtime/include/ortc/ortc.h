@@ -577,6 +577,80 @@ ORTC_API size_t ortc_session_profile(const ortc_session *session, ortc_profile_e
  * buffer of the calling thread, valid until that thread calls this again. */
 ORTC_API const char *ortc_session_last_error(const ortc_session *session);
 
+/* ---- static post-training quantization (`ortc quantize`) ---------------- */
+
+/* Writes a model as an .onnx file (weights inline). Models a session has
+ * optimized cannot be written (ortc_session_model's); loaded ones can. */
+ORTC_API ortc_status ortc_model_save(const ortc_model *model, const char *path);
+
+/* How activation ranges are taken from the calibration values. */
+typedef enum ortc_calib_method {
+    ORTC_CALIB_MINMAX = 0,     /* the smallest and largest value seen */
+    ORTC_CALIB_PERCENTILE = 1, /* |x| clipped at a percentile of its histogram */
+    ORTC_CALIB_ENTROPY = 2     /* |x| clipped where the KL divergence between the
+                                  histogram and its quantized form is least */
+} ortc_calib_method;
+
+typedef struct ortc_quantize_options {
+    int method;                 /* ortc_calib_method (default MINMAX) */
+    double percentile;          /* PERCENTILE: in (0, 100] (default 99.99) */
+    ortc_dtype activations;     /* UINT8 (default) or INT8, both asymmetric */
+    const char *const *exclude; /* names of nodes kept in float32 */
+    size_t n_exclude;
+    int threads; /* kernel threads of the calibration runs; 0 = all cores */
+} ortc_quantize_options;
+
+ORTC_API void ortc_quantize_options_init(ortc_quantize_options *opts);
+
+/* Static post-training quantization to the QDQ format: every Conv, Gemm
+ * and MatMul with constant float32 weights (not excluded) reads its
+ * activation input through QuantizeLinear -> DequantizeLinear (per-tensor
+ * parameters from the calibration ranges), its weights as int8 symmetric
+ * per output channel through DequantizeLinear, and its 1-D bias as int32
+ * (scale input scale x weight scale) through DequantizeLinear.
+ * Use: create, calibrate (any number of times), quantize, then save and
+ * optionally evaluate (any number of times) and read the layers. */
+typedef struct ortc_quantizer ortc_quantizer;
+
+/* Loads the float32 model at `path`. Fails naming the node for an
+ * --exclude name the model lacks, and when no node is left to quantize.
+ * opts may be NULL (defaults). */
+ORTC_API ortc_status ortc_quantizer_create(ortc_quantizer **out, const char *path,
+                                           const ortc_quantize_options *opts);
+ORTC_API void ortc_quantizer_free(ortc_quantizer *q); /* NULL is a no-op */
+/* The float32 model as loaded (its inputs say what to feed). */
+ORTC_API const ortc_model *ortc_quantizer_model(const ortc_quantizer *q);
+/* Runs the float32 model on one batch of inputs (graph-input order) and
+ * adds the activation values seen to the ranges. */
+ORTC_API ortc_status ortc_quantizer_calibrate(ortc_quantizer *q, const ortc_tensor *inputs,
+                                              size_t n_inputs);
+/* Fixes the quantization parameters from the ranges and builds the QDQ
+ * model (needs at least one calibrate). */
+ORTC_API ortc_status ortc_quantizer_quantize(ortc_quantizer *q);
+/* Writes the QDQ model (after quantize). */
+ORTC_API ortc_status ortc_quantizer_save(const ortc_quantizer *q, const char *path);
+/* Runs the float32 and the QDQ model (as ortc runs it: int8 where the
+ * passes can) on one batch and adds each layer's output error. */
+ORTC_API ortc_status ortc_quantizer_evaluate(ortc_quantizer *q, const ortc_tensor *inputs,
+                                             size_t n_inputs);
+
+typedef struct ortc_quant_layer {
+    const char *node;           /* the node's name ("" when unnamed) */
+    const char *op_type;        /* Conv, Gemm or MatMul */
+    const char *input;          /* its activation input */
+    float input_scale;          /* that input's quantization parameters */
+    int input_zero_point;       /* (valid after quantize) */
+    float input_min, input_max; /* the range they cover */
+    int64_t channels;           /* weight scales (output channels) */
+    const char *output;         /* the value compared by evaluate */
+    int64_t count;              /* elements compared so far */
+    double max_abs;             /* max |quantized - float32| */
+    double rel_rms;             /* sqrt(sum (q - f)^2 / sum f^2); 0 when f is all 0 */
+} ortc_quant_layer;
+
+ORTC_API size_t ortc_quantizer_layer_count(const ortc_quantizer *q);
+ORTC_API ortc_status ortc_quantizer_layer(const ortc_quantizer *q, size_t i, ortc_quant_layer *out);
+
 #ifdef __cplusplus
 }
 #endif
