@@ -2,6 +2,11 @@
  * indices in increasing order and load each into ring slot index % ahead;
  * the consumer takes items strictly in order and frees their slots. One
  * mutex and two condition variables; no item is loaded twice or skipped.
+ * Workers that find the ring full sleep until half of it is free again, then
+ * refill it in a burst: one wake-up per half ring rather than one per item,
+ * so a consumer running multi-threaded kernels is not preempted by a worker
+ * waking for every image (each wake-up is a futex call on the consumer's
+ * thread and a context switch on a busy core).
  */
 #include "pipeline.h"
 #include "util.h"
@@ -28,6 +33,8 @@ struct ortc_pipeline {
     slot *slots;       /* ahead */
     size_t next_claim; /* next index a worker will load */
     size_t consumed;   /* items released by the consumer */
+    size_t refill;     /* free slots that wake sleeping workers (1..ahead) */
+    int sleeping;      /* workers waiting for free slots */
     int stop;
     ortc_pipeline_load_fn load;
     void *user;
@@ -42,7 +49,9 @@ static void *worker_main(void *arg)
     while (!p->stop && p->next_claim < p->n_items) {
         size_t i = p->next_claim;
         if (i >= p->consumed + p->ahead) { /* its slot still holds item i - ahead */
+            p->sleeping++;
             pthread_cond_wait(&p->slot_free, &p->mu);
+            p->sleeping--;
             continue;
         }
         p->next_claim++;
@@ -85,6 +94,7 @@ int ortc_pipeline_start(ortc_pipeline **out, size_t n_items, size_t n_floats, si
     p->n_items = n_items;
     p->n_floats = n_floats;
     p->ahead = ahead;
+    p->refill = ahead / 2 > 1 ? ahead / 2 : 1;
     p->load = load;
     p->user = user;
     p->bufs = malloc(ahead * n_floats * sizeof(float));
@@ -144,7 +154,12 @@ void ortc_pipeline_release(ortc_pipeline *p)
         s->done = 0;
         s->failed = 0;
         p->consumed++;
-        pthread_cond_broadcast(&p->slot_free);
+        /* free slots: consumed + ahead - next_claim; a sleeping worker's
+         * next item is next_claim, so waking at `refill` free slots can
+         * never leave the consumer waiting on an unclaimed item (then
+         * next_claim == consumed: all `ahead` slots are free) */
+        if (p->sleeping && p->consumed + p->ahead - p->next_claim >= p->refill)
+            pthread_cond_broadcast(&p->slot_free);
     }
     pthread_mutex_unlock(&p->mu);
 }
