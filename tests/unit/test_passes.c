@@ -1109,13 +1109,29 @@ END_TEST
 /* Conv(+bias or not) -> Add(other) -> Relu; near misses: 2 the operand
  * broadcasts; 3 the Conv output has another reader; 4 the producer is a Gemm
  * (no sum); 5 Clip-13 with a min only known at run time; 6 the Conv output is
- * a graph output; 7 Clip min > max */
+ * a graph output; 7 Clip min > max. Symbolic dims (shapes known only up to
+ * a dim_param, as in exports with a dynamic batch): 8 and 9 fuse (x and the
+ * operand share 'batch', and 'h' and 'w'); near misses: 10 the operand
+ * broadcasts over the batch, 11 its batch is another symbol, 12 its spatial
+ * dims are swapped (w, h). */
+static const char *const conv_add_symbolic[][2] = {
+    {"batch,2,5,5", "batch,3,5,5"}, {"batch,2,h,w", "batch,3,h,w"}, {"batch,2,5,5", "1,3,5,5"},
+    {"batch,2,5,5", "n,3,5,5"},     {"batch,2,h,w", "batch,3,w,h"},
+};
+
 static ortc_model *conv_add_model(int variant)
 {
     rng_state = 4242;
     ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
-    if (variant == 4) {
+    if (variant >= 8) {
+        input(g, "x", ORTC_DTYPE_FLOAT, conv_add_symbolic[variant - 8][0]);
+        input(g, "other", ORTC_DTYPE_FLOAT, conv_add_symbolic[variant - 8][1]);
+        cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+        cf32(g, "b", "3", NULL, -1, 1);
+        ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
+        attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    } else if (variant == 4) {
         input(g, "x", ORTC_DTYPE_FLOAT, "2,8");
         input(g, "other", ORTC_DTYPE_FLOAT, "2,3");
         cf32(g, "w", "8,3", NULL, -1, 1);
@@ -1152,7 +1168,7 @@ static ortc_model *conv_add_model(int variant)
 
 START_TEST(fuse_conv_add_relu_as_sum)
 {
-    for (int v = 0; v <= 1; v++) {
+    for (int v = 0; v <= 9; v = v == 1 ? 8 : v + 1) {
         ortc_model *m = conv_add_model(v);
         ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
         ck_assert_int_eq(s.fused, 2);
@@ -1175,12 +1191,13 @@ END_TEST
 
 START_TEST(fuse_near_misses_are_left)
 {
-    for (int v = 2; v <= 7; v++) {
+    for (int v = 2; v <= 12; v = v == 7 ? 10 : v + 1) {
         ortc_model *m = conv_add_model(v);
         int before = m->graph->n_nodes;
         ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
-        /* variant 2/3/6: the Add is not fused (the Relu after it has no
-         * producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip stays */
+        /* variant 2/3/6/10/11/12: the Add is not fused (the Relu after it
+         * has no producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip
+         * stays */
         ck_assert_msg(s.fused == 0 && m->graph->n_nodes == before,
                       "variant %d: fused %d, %d -> %d nodes", v, s.fused, before,
                       m->graph->n_nodes);
@@ -1525,6 +1542,18 @@ START_TEST(fuse_end_to_end_matches_unfused)
     ortc_pass_stats s = run_all(m);
     ck_assert_int_eq(s.fused, 2);
     ortc_model_free(m);
+    /* symbolic batch and spatial dims, fused on the probes, run at shapes
+     * neither probe took (batch 2, h 5, w 4) */
+    float *xs = random_data(80, -1, 1), *os = random_data(120, -1, 1);
+    ortc_tensor ins[2] = {{ORTC_DTYPE_FLOAT, 4, {2, 2, 5, 4}, xs},
+                          {ORTC_DTYPE_FLOAT, 4, {2, 3, 5, 4}, os}};
+    expect_same_results(conv_add_model, 9, ins, 2, 1, 1e-5);
+    m = conv_add_model(9);
+    s = run_all(m);
+    ck_assert_int_eq(s.fused, 2);
+    ortc_model_free(m);
+    free(xs);
+    free(os);
     for (int v = 0; v < F_ELTWISE_COUNT; v++) {
         float *x1 = random_data(50, -3, 3);
         ortc_tensor in1 = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x1};
