@@ -19,6 +19,7 @@ typedef struct ortc_pass_stats {
     int inlined;       /* If nodes replaced by their branch */
     int identities;    /* Identity nodes removed */
     int dropouts;      /* inference Dropout nodes removed */
+    int pads;          /* Pad nodes that pad nothing removed */
     int bn_folded;     /* BatchNormalization folded into Conv weights */
     int lrn;           /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
@@ -161,7 +162,8 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc);
  * whose input shapes are known) and inlining of If nodes with a constant
  * condition, to a fixpoint. */
 ortc_status ortc_pass_fold(ortc_pass_ctx *pc);
-/* Identity nodes and inference Dropout nodes whose mask nothing reads. */
+/* Identity nodes, inference Dropout nodes whose mask nothing reads, and
+ * Pad nodes whose pads are all 0. */
 ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 /* Conv followed only by a BatchNormalization with constant parameters:
  * new Conv weights and bias. */

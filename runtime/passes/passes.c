@@ -1,6 +1,6 @@
 /* passes.c — the pass pipeline run at session creation, from the table
  * below: QDQ groups to int8 ops -> fold (with If inlining) ->
- * Identity/Dropout elimination -> Conv+BN folding -> LRN recognition -> post-op fusion -> input-major weights for
+ * Identity/Dropout/zero-Pad elimination -> Conv+BN folding -> LRN recognition -> post-op fusion -> input-major weights for
  * fully connected layers fed by a ReLU -> dead-node elimination. Logs one
  * INFO line of what changed and, at DEBUG, the graph before and after and
  * every change. The passes themselves live in pass_*.c.
@@ -33,8 +33,8 @@ static const pass_row pipeline[] = {
     {"fold", ortc_pass_fold, "folded %d nodes, inlined %d If", {STAT(folded), STAT(inlined)}},
     {"eliminate",
      ortc_pass_eliminate,
-     "removed %d Identity, %d Dropout",
-     {STAT(identities), STAT(dropouts)}},
+     "removed %d Identity, %d Dropout, %d Pad",
+     {STAT(identities), STAT(dropouts), STAT(pads)}},
     {"bn", ortc_pass_fold_bn, "folded %d", {STAT(bn_folded)}},
     {"lrn", ortc_pass_lrn, "replaced %d (kept %d even-size)", {STAT(lrn), STAT(lrn_kept)}},
     {"act", ortc_pass_act, "SiLU %d", {STAT(swish)}},

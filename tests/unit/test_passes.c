@@ -685,6 +685,60 @@ START_TEST(eliminate_keeps_dropout_that_is_not_a_copy)
 }
 END_TEST
 
+/* x -> Pad -> AveragePool(2x2) -> y. Removed: 0 Pad-13 with constant zero
+ * pads on a symbolic batch, 1 Pad-2 with zero 'pads', 2 reflect mode with
+ * zero pads on symbolic spatial dims. Kept: 3 a nonzero pad, 4 zero pads
+ * but six of them for a rank-4 input (the operator's error at compile
+ * time), 5 pads from a graph input. */
+static ortc_model *pad_model(int variant)
+{
+    ortc_model *m = model_new(variant == 1 ? 10 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT,
+          variant == 2                   ? "1,3,h,w"
+          : variant == 1 || variant == 4 ? "1,3,4,4"
+                                         : "batch,3,4,4");
+    const char *ins = "x,pads";
+    if (variant == 5)
+        input(g, "pads", ORTC_DTYPE_INT64, "8");
+    else if (variant == 4)
+        ci64(g, "pads", "6", (int64_t[]){0, 0, 0, 0, 0, 0});
+    else if (variant != 1)
+        ci64(g, "pads", "8", (int64_t[]){0, 0, 0, variant == 3 ? 1 : 0, 0, 0, 0, 0});
+    ortc_node *pad = node(g, "Pad", "pad", variant == 1 ? "x" : ins, "p");
+    if (variant == 1)
+        attr_ints(pad, "pads", INTS(0, 0, 0, 0, 0, 0, 0, 0));
+    if (variant == 2)
+        attr_s(pad, "mode", "reflect");
+    attr_ints(node(g, "AveragePool", "pool", "p", "y"), "kernel_shape", INTS(2, 2));
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(eliminate_pad_that_pads_nothing)
+{
+    for (int v = 0; v <= 5; v++) {
+        ortc_model *m = pad_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_eliminate);
+        bool removed = v <= 2;
+        ck_assert_msg(s.pads == (removed ? 1 : 0) && count_op(m->graph, "Pad") == (removed ? 0 : 1),
+                      "variant %d: removed %d", v, s.pads);
+        if (removed)
+            ck_assert_str_eq(find_op(m->graph, "AveragePool")->inputs[0]->name, "x");
+        ortc_model_free(m);
+    }
+    /* the same results without the Pad, at a batch the probes never took */
+    rng_state = 77;
+    float *x = random_data(96, -1, 1);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 3, 4, 4}, x};
+    expect_same_results(pad_model, 0, &in, 1, 1, 0);
+    free(x);
+    ortc_session *sess = NULL;
+    ck_assert_int_ne(ortc_session_create_from_model(&sess, pad_model(4), NULL), ORTC_STATUS_OK);
+    ck_assert_msg(strstr(ortc_last_error(), "pad"), "%s", ortc_last_error());
+}
+END_TEST
+
 START_TEST(dead_nodes_and_initializers_removed)
 {
     ortc_model *m = model_new(13);
@@ -1741,6 +1795,7 @@ int main(void)
     TCase *el = tcase_create("eliminate");
     tcase_add_test(el, eliminate_identity_and_dropout);
     tcase_add_test(el, eliminate_keeps_dropout_that_is_not_a_copy);
+    tcase_add_test(el, eliminate_pad_that_pads_nothing);
     tcase_add_test(el, dead_nodes_and_initializers_removed);
     suite_add_tcase(s, el);
     TCase *bn = tcase_create("bn");
