@@ -23,6 +23,7 @@ typedef struct ortc_pass_stats {
     int bn_folded;     /* BatchNormalization folded into Conv weights */
     int lrn;           /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
+    int ln;            /* decomposed layer normalizations replaced by one node */
     int swish;         /* x * Sigmoid(x) folded into a producer (SiLU) */
     int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
@@ -170,6 +171,9 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 /* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
+/* Layer normalization over the last axis written out as ReduceMean, Sub,
+ * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
+ortc_status ortc_pass_ln(ortc_pass_ctx *pc);
 /* Activations written out as several nodes (SiLU: x * Sigmoid(x)) into
  * the producer's fused post-ops (see pass_act.c). */
 ortc_status ortc_pass_act(ortc_pass_ctx *pc);

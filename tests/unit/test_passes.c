@@ -1066,6 +1066,89 @@ START_TEST(lrn_even_size_keeps_pytorch_semantics)
 }
 END_TEST
 
+/* ---- layer normalization ------------------------------------------------------- */
+
+/* PyTorch's LayerNorm before opset 17 over x (last axis 6):
+ * y = (x - mean) / sqrt(var + eps) * w + b. Replaced: 0 as exported (symbolic
+ * batch), 1 operands swapped and no bias (y = w * n), 2 axes [2] on a static
+ * rank-3 x. Kept: 3 axes [1], 4 Pow(d, 3), 5 d also a graph output, 6 eps
+ * from a graph input, 7 keepdims 0 on the second ReduceMean. Replaced too:
+ * 8 axes [2] on a symbolic batch (the rank known under the probes). */
+static ortc_model *ln_model(int variant)
+{
+    rng_state = 31;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, variant == 2 ? "2,4,6" : "batch,4,6");
+    int64_t axis = variant == 3 ? 1 : variant == 2 || variant == 8 ? 2 : -1;
+    attr_ints(node(g, "ReduceMean", "mean", "x", "m"), "axes", 1, &axis);
+    node(g, "Sub", "sub", "x,m", "d");
+    cf32(g, "two", "", (float[]){variant == 4 ? 3.0f : 2.0f}, 0, 0);
+    node(g, "Pow", "pow", "d,two", "p");
+    ortc_node *var = node(g, "ReduceMean", "var", "p", "v");
+    attr_ints(var, "axes", 1, &axis);
+    if (variant == 7)
+        attr_i(var, "keepdims", 0);
+    if (variant == 6)
+        input(g, "eps", ORTC_DTYPE_FLOAT, "");
+    else
+        cf32(g, "eps", "", (float[]){1e-5f}, 0, 0);
+    node(g, "Add", "add_eps", variant == 1 ? "eps,v" : "v,eps", "ve");
+    node(g, "Sqrt", "sqrt", "ve", "s");
+    node(g, "Div", "div", "d,s", "n");
+    cf32(g, "w", "6", NULL, 0.5f, 1.5f);
+    cf32(g, "b", "6", NULL, -1, 1);
+    if (variant == 1) {
+        node(g, "Mul", "mul", "w,n", "y");
+    } else {
+        node(g, "Mul", "mul", "n,w", "wn");
+        node(g, "Add", "add_b", "wn,b", "y");
+    }
+    output(g, "y");
+    if (variant == 5)
+        output(g, "d");
+    return ready(m);
+}
+
+START_TEST(ln_pattern_becomes_one_layernorm)
+{
+    for (int v = 0; v <= 8; v++) {
+        ortc_model *m = ln_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_ln);
+        bool replaced = v <= 2 || v == 8;
+        ck_assert_msg(s.ln == (replaced ? 1 : 0), "variant %d: replaced %d", v, s.ln);
+        if (!replaced) {
+            ck_assert_int_eq(m->graph->n_nodes, before);
+            ck_assert_int_eq(count_op(m->graph, "LayerNormalization"), 0);
+            ortc_model_free(m);
+            continue;
+        }
+        ck_assert_int_eq(m->graph->n_nodes, 1);
+        const ortc_node *ln = m->graph->nodes[0];
+        ck_assert_str_eq(ln->op_type, "LayerNormalization");
+        ck_assert_int_eq(ortc_node_version(ln), 17);
+        ck_assert_int_eq(ln->n_inputs, v == 1 ? 2 : 3);
+        ck_assert_str_eq(ln->inputs[0]->name, "x");
+        ck_assert_str_eq(ln->inputs[1]->name, "w");
+        if (v != 1)
+            ck_assert_str_eq(ln->inputs[2]->name, "b");
+        ck_assert_str_eq(ln->outputs[0]->name, "y");
+        ck_assert_int_eq(ortc_node_attr_int(ln, "axis", 0), -1);
+        ck_assert(ortc_node_attr_float(ln, "epsilon", 0) == 1e-5f);
+        ortc_model_free(m);
+    }
+    /* the same results (the decomposition's nodes are the oracle), at a
+     * batch the probes never took */
+    rng_state = 8;
+    float *x = random_data(48, -2, 2);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 3, {2, 4, 6}, x};
+    for (int v = 0; v <= 8; v = v == 2 ? 8 : v + 1)
+        expect_same_results(ln_model, v, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
 /* ---- fusion -------------------------------------------------------------------------------- */
 
 /* Fails unless post-op i of n is exactly `want` (kind and the parameters'
@@ -1807,6 +1890,7 @@ int main(void)
     tcase_add_test(lrn, lrn_pattern_becomes_one_lrn);
     tcase_add_test(lrn, lrn_near_misses_are_left);
     tcase_add_test(lrn, lrn_even_size_keeps_pytorch_semantics);
+    tcase_add_test(lrn, ln_pattern_becomes_one_layernorm);
     suite_add_tcase(s, lrn);
     TCase *fu = tcase_create("fuse");
     tcase_add_test(fu, fuse_eltwise_into_conv);
