@@ -25,6 +25,7 @@ typedef struct ortc_pass_stats {
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
     int ln;            /* decomposed layer normalizations replaced by one node */
     int swish;         /* x * Sigmoid(x) folded into a producer (SiLU) */
+    int hard_swish;    /* x * HardSigmoid(x) (1/6, 0.5) folded into a producer */
     int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
     int dead_nodes;    /* nodes whose outputs nothing reads */
@@ -174,7 +175,8 @@ ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
 /* Layer normalization over the last axis written out as ReduceMean, Sub,
  * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
 ortc_status ortc_pass_ln(ortc_pass_ctx *pc);
-/* Activations written out as several nodes (SiLU: x * Sigmoid(x)) into
+/* Activations written out as several nodes (SiLU: x * Sigmoid(x); hard
+ * swish: x * HardSigmoid(x)) into
  * the producer's fused post-ops (see pass_act.c). */
 ortc_status ortc_pass_act(ortc_pass_ctx *pc);
 /* Element-wise followers and Add into the producer's fused post-ops. */

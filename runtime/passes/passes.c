@@ -39,7 +39,7 @@ static const pass_row pipeline[] = {
     {"bn", ortc_pass_fold_bn, "folded %d", {STAT(bn_folded)}},
     {"lrn", ortc_pass_lrn, "replaced %d (kept %d even-size)", {STAT(lrn), STAT(lrn_kept)}},
     {"ln", ortc_pass_ln, "replaced %d", {STAT(ln)}},
-    {"act", ortc_pass_act, "SiLU %d", {STAT(swish)}},
+    {"act", ortc_pass_act, "SiLU %d, HardSwish %d", {STAT(swish), STAT(hard_swish)}},
     {"fuse", ortc_pass_fuse, "fused %d", {STAT(fused)}},
     {"fc", ortc_pass_fc, "transposed %d", {STAT(fc_transposed)}},
     {"dead",

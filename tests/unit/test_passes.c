@@ -1483,6 +1483,68 @@ START_TEST(act_silu_into_producer)
 }
 END_TEST
 
+/* Hard swish as PyTorch exports it before opset 14: c = Conv(x);
+ * y = Mul(c, HardSigmoid(c; alpha 1/6)) (beta: the default 0.5).
+ * Variants: 0 as exported, 1 Mul(h, c) with beta 0.5 written out; near
+ * misses left alone: 2 alpha 0.2 (HardSigmoid's default: not hard swish),
+ * 3 beta 0.4, 4 the HardSigmoid of another value (squeeze-excite's gate). */
+static ortc_model *hard_swish_model(int variant)
+{
+    rng_state = 29;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,2,5,5");
+    cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+    cf32(g, "b", "3", NULL, -1, 1);
+    ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
+    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    ortc_node *h = node(g, "HardSigmoid", "hsig", variant == 4 ? "g" : "c", "h");
+    if (variant == 4) {
+        cf32(g, "g", "1,3,1,1", NULL, -3, 3);
+    }
+    if (variant != 2)
+        attr_f(h, "alpha", (float)(1.0 / 6.0));
+    if (variant == 1)
+        attr_f(h, "beta", 0.5f);
+    if (variant == 3)
+        attr_f(h, "beta", 0.4f);
+    node(g, "Mul", "mul", variant == 1 ? "h,c" : "c,h", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(act_hard_swish_into_producer)
+{
+    for (int v = 0; v <= 4; v++) {
+        ortc_model *m = hard_swish_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_act);
+        const ortc_node *conv = find_op(m->graph, "Conv");
+        if (v >= 2) {
+            ck_assert_msg(s.hard_swish == 0 && s.swish == 0 && m->graph->n_nodes == before &&
+                              conv->n_post_ops == 0,
+                          "near miss %d: hard swish %d, %d -> %d nodes", v, s.hard_swish, before,
+                          m->graph->n_nodes);
+            ortc_model_free(m);
+            continue;
+        }
+        ck_assert_msg(s.hard_swish == 1 && m->graph->n_nodes == 1, "variant %d: %d -> %d", v,
+                      before, m->graph->n_nodes);
+        expect_post_op(conv, 0, (ortc_post_op){ORTC_POST_OP_HARD_SWISH, 0.0f, 0.0f}, "hard swish");
+        ck_assert_str_eq(conv->outputs[0]->name, "y");
+        ortc_model_free(m);
+    }
+    /* against the unoptimised graph: x / 6 in the post-op, x * float(1/6)
+     * in HardSigmoid */
+    rng_state = 9;
+    float *x = random_data(50, -6, 6);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x};
+    for (int v = 0; v <= 4; v++)
+        expect_same_results(hard_swish_model, v, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
 /* Producers are the nodes whose operator declares ORTC_OP_POST_OPS: a
  * ConvTranspose takes an Add as a sum and then its LeakyRelu (alpha:
  * LeakyRelu's own default, 0.01); a MaxPool (no such flag) keeps its Relu.
@@ -1899,6 +1961,7 @@ int main(void)
     tcase_add_test(fu, fuse_by_operator_flag);
     tcase_add_test(fu, fuse_relu_into_batchnorm_only);
     tcase_add_test(fu, act_silu_into_producer);
+    tcase_add_test(fu, act_hard_swish_into_producer);
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);
