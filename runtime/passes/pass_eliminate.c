@@ -1,6 +1,7 @@
-/* pass_eliminate.c — removal passes: Identity, inference-mode Dropout and
- * Pad nodes that pad nothing (readers read the input instead), and dead
- * nodes and initializers
+/* pass_eliminate.c — removal passes: Identity and inference-mode Dropout
+ * nodes, and (after LRN recognition, whose pattern has PyTorch's Pad,
+ * zero for size 1) Pad nodes that pad nothing (readers read the input
+ * instead), and dead nodes and initializers
  * (nothing reads them and they are not graph outputs). A node is kept when
  * removing it would change a result or hide an error its operator reports.
  */
@@ -123,7 +124,7 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         bool identity = ortc_pass_is_op(n, "Identity") && n->n_inputs == 1 && n->inputs[0] &&
                         n->n_outputs == 1 && n->outputs[0];
         bool dropout = ortc_pass_is_op(n, "Dropout") && dropout_is_copy(pc, n);
-        bool pad = ortc_pass_is_op(n, "Pad") && pad_is_copy(pc, n);
+        bool pad = pc->pads_now && ortc_pass_is_op(n, "Pad") && pad_is_copy(pc, n);
         if (!identity && !dropout && !pad)
             continue;
         ortc_value *in = n->inputs[0], *out = n->outputs[0];
@@ -147,6 +148,14 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_pass_pads(ortc_pass_ctx *pc)
+{
+    pc->pads_now = true;
+    ortc_status st = ortc_pass_eliminate(pc);
+    pc->pads_now = false;
+    return st;
 }
 
 ortc_status ortc_pass_dead(ortc_pass_ctx *pc)

@@ -57,7 +57,8 @@ typedef struct ortc_pass_ctx {
      * made on first need, dropped by ortc_pass_infer */
     ortc_pass_info *probe[2];
     int probe_cap;
-    bool verbose; /* log change notes and graph dumps (DEBUG) */
+    bool verbose;  /* log change notes and graph dumps (DEBUG) */
+    bool pads_now; /* ortc_pass_eliminate also removes zero Pads (ortc_pass_pads) */
     ortc_pass_stats stats;
 } ortc_pass_ctx;
 
@@ -164,14 +165,16 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc);
  * whose input shapes are known) and inlining of If nodes with a constant
  * condition, to a fixpoint. */
 ortc_status ortc_pass_fold(ortc_pass_ctx *pc);
-/* Identity nodes, inference Dropout nodes whose mask nothing reads, and
- * Pad nodes whose pads are all 0. */
+/* Identity nodes and inference Dropout nodes whose mask nothing reads. */
 ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 /* Conv followed only by a BatchNormalization with constant parameters:
  * new Conv weights and bias. */
 ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 /* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
+/* The same, and Pad nodes whose pads are all 0 (after "lrn": the
+ * decomposed LRN of size 1 has one). */
+ortc_status ortc_pass_pads(ortc_pass_ctx *pc);
 /* Layer normalization over the last axis written out as ReduceMean, Sub,
  * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
 ortc_status ortc_pass_ln(ortc_pass_ctx *pc);

@@ -152,8 +152,8 @@ ortc_status ortc_pass_ln(ortc_pass_ctx *pc)
         ortc_node *last = m.nodes[m.n - 1];
         char name[600];
         snprintf(name, sizeof name, "%s_layernorm", last->name);
-        ortc_node *ln = ortc_ir_insert_node(g, last->index, "LayerNormalization", "", name,
-                                            m.bias ? 3 : 2, 1);
+        ortc_node *ln =
+            ortc_ir_insert_node(g, last->index, "LayerNormalization", "", name, m.bias ? 3 : 2, 1);
         ortc_attr *a[2] = {NULL};
         if (ln) {
             a[0] = ortc_node_add_attr(ln, "axis", ORTC_ATTR_INT);
