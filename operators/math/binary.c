@@ -15,7 +15,11 @@
  * float16 is computed in double and rounded once (exact for + - * / %).
  * Broadcasting itself (shapes, the row walker) is broadcast.c's.
  * An Add of two operands of one shape describes itself as a fused "sum"
- * post-op (binary_post_op, operator.h's fusion contract).
+ * post-op (binary_post_op, operator.h's fusion contract). Add, Sub, Mul and
+ * Div take blocked inputs (a convolution's output: squeeze-excite's scale,
+ * residual sums): the output keeps the full operand's layout
+ * (blocked_bin_init); where that is not possible they run plain C on plain
+ * copies.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -473,6 +477,8 @@ static ortc_status variadic_reference(ortc_opctx *c)
 
 typedef struct binary_state {
     bool use_ref; /* plain C for this node (see the top of the file) */
+    /* use_ref with a blocked input: plain copies of it for the kernel */
+    ortc_dnnl_prim ref;
     int n_steps;
     /* dst = alg(src0, src1), src1 broadcast; src0 is an input or (later
      * steps of Sum/Mean) the output itself. Run in order on the in-order
@@ -545,6 +551,7 @@ static void binary_release(ortc_opctx *c)
         return;
     for (int i = 0; i < s->n_steps; i++)
         ortc_dnnl_prim_free(&s->steps[i]);
+    ortc_dnnl_prim_free(&s->ref);
     free(s);
     c->state = NULL;
 }
@@ -561,13 +568,82 @@ static ortc_status state_new(ortc_opctx *c, int n_steps)
     return ORTC_STATUS_OK;
 }
 
+static bool any_blocked(ortc_opctx *c)
+{
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i] && ortc_dnnl_in_blocked(c, i))
+            return true;
+    return false;
+}
+
+/* Plain C from now on, on plain copies of blocked inputs. */
+static ortc_status plain_c(ortc_opctx *c)
+{
+    ortc_status st = state_new(c, 0);
+    if (st || !any_blocked(c))
+        return st;
+    binary_state *s = c->state;
+    return ortc_dnnl_prim_use_ref(c, &s->ref);
+}
+
 /* After a failed or unimplemented build: drop the steps, keep plain C. */
 static ortc_status fall_back(ortc_opctx *c, ortc_status st)
 {
     binary_release(c);
     if (st)
         return st;
-    return state_new(c, 0);
+    return plain_c(c);
+}
+
+/* dst = alpha * alg(src0, src1) where an input arrives blocked (a
+ * convolution's output: squeeze-excite's x * scale, a residual Add):
+ * src0 (input in0, of the output's shape) and src1 (in1, dims d1, each the
+ * output's or 1) as they arrive, src1 plain of the output's rank
+ * otherwise; dst in src0's layout (the helper reorders it into a plain
+ * output where a consumer needs one). oneDNN's reference implementation is
+ * refused (b->use_ref: plain C on plain copies instead). */
+static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind_t alg, int rank,
+                                    const int64_t *dims, const int64_t *d1, float alpha, int in0,
+                                    int in1)
+{
+    dnnl_memory_desc_t md0, md1;
+    ortc_status st;
+    for (int k = 0; k < 2; k++) {
+        int i = k ? in1 : in0;
+        if (ortc_dnnl_in_blocked(c, i) && c->in[i]->rank != rank) {
+            b->use_ref = true;
+            return ORTC_STATUS_OK;
+        }
+    }
+    if ((st = ortc_dnnl_in_blocked(c, in0) ? ortc_dnnl_md_input(c, in0, &md0)
+                                           : ortc_dnnl_md_plain(c, &md0, rank, dims)) ||
+        (st = ortc_dnnl_in_blocked(c, in1) ? ortc_dnnl_md_input(c, in1, &md1)
+                                           : ortc_dnnl_md_plain(c, &md1, rank, d1)))
+        return st;
+    dnnl_binary_desc_t desc;
+    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, alg, &md0, &md1, &md0));
+    dnnl_primitive_attr_t attr;
+    if ((st = ortc_dnnl_attr_new(c, &attr)))
+        return st;
+    if (alpha != 1.0f)
+        st = ortc_dnnl_attr_linear(c, attr, alpha);
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
+    if (!st)
+        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+    dnnl_primitive_attr_destroy(attr);
+    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
+        b->use_ref = true;
+    const ortc_dnnl_arg args[] = {
+        ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
+        ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
+        ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
+    };
+    if (!st && !b->use_ref)
+        st = ortc_dnnl_prim_bind(c, b, pd, args, 3);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return st;
 }
 
 static ortc_status binary_prepare(ortc_opctx *c)
@@ -579,12 +655,18 @@ static ortc_status binary_prepare(ortc_opctx *c)
     const ortc_ew_shapes *sh = &bi.sh;
     bool a_full = dims_equal(sh->rank, sh->a_dims, sh->dims);
     bool b_full = dims_equal(sh->rank, sh->b_dims, sh->dims);
-    if (a_full && c->inplace && ortc_dtype_size(c->in[0]->dtype) == ortc_dtype_size(bi.dtype))
-        c->inplace[0] = 0; /* y[i] is computed from a[i] before y[i] is written */
+    const bool blocked = any_blocked(c);
+    /* y[i] is computed from a[i] before y[i] is written; a blocked a only
+     * when y keeps its layout */
+    if (a_full && c->inplace && ortc_dtype_size(c->in[0]->dtype) == ortc_dtype_size(bi.dtype) &&
+        (!blocked || (ortc_dnnl_in_blocked(c, 0) && ortc_dnnl_out_blocked_ok(c, 0))))
+        c->inplace[0] = 0;
     bool dnnl = binary_checker(c) == arith_check && bi.dtype == ORTC_DTYPE_FLOAT &&
                 numel_of(sh->rank, sh->dims) > 0 && (a_full || b_full) &&
                 (a_full || bi.op != EW_DIV);
-    if ((st = state_new(c, dnnl ? 1 : 0)) || !dnnl)
+    if (!dnnl)
+        return plain_c(c);
+    if ((st = state_new(c, 1)))
         return st;
     static const dnnl_alg_kind_t algs[] = {
         [EW_ADD] = dnnl_binary_add,
@@ -596,8 +678,12 @@ static ortc_status binary_prepare(ortc_opctx *c)
     bool swap = !a_full;
     /* swapped Sub: A - B computed as -(B - A) */
     float alpha = swap && bi.op == EW_SUB ? -1.0f : 1.0f;
-    st = dnnl_bin_init(c, &s->steps[0], algs[bi.op], sh->rank, sh->dims,
-                       swap ? sh->a_dims : sh->b_dims, alpha, swap ? 1 : 0, swap ? 0 : 1);
+    if (blocked)
+        st = blocked_bin_init(c, &s->steps[0], algs[bi.op], sh->rank, sh->dims,
+                              swap ? sh->a_dims : sh->b_dims, alpha, swap ? 1 : 0, swap ? 0 : 1);
+    else
+        st = dnnl_bin_init(c, &s->steps[0], algs[bi.op], sh->rank, sh->dims,
+                           swap ? sh->a_dims : sh->b_dims, alpha, swap ? 1 : 0, swap ? 0 : 1);
     if (st || s->steps[0].use_ref)
         return fall_back(c, st);
     return ORTC_STATUS_OK;
@@ -655,7 +741,7 @@ static ortc_status binary_run(ortc_opctx *c)
 {
     binary_state *s = c->state;
     if (!s || s->use_ref)
-        return binary_reference(c);
+        return ortc_dnnl_prim_fallback(c, s ? &s->ref : NULL, binary_reference);
     return steps_run(c, s);
 }
 
@@ -719,17 +805,17 @@ static ortc_status variadic_infer(ortc_opctx *c)
 
 const ortc_operator ortc_ops_binary[] = {
     ORTC_OP("Add", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
-            .reference = binary_reference, .post_op = binary_post_op),
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE | ORTC_OP_ACCEPTS_BLOCKED,
+            BINARY_CALLBACKS, .reference = binary_reference, .post_op = binary_post_op),
     ORTC_OP("Sub", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
-            .reference = binary_reference),
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE | ORTC_OP_ACCEPTS_BLOCKED,
+            BINARY_CALLBACKS, .reference = binary_reference),
     ORTC_OP("Mul", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
-            .reference = binary_reference),
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE | ORTC_OP_ACCEPTS_BLOCKED,
+            BINARY_CALLBACKS, .reference = binary_reference),
     ORTC_OP("Div", 1, 14, .versions = {1, 6, 7, 13, 14}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE, BINARY_CALLBACKS,
-            .reference = binary_reference),
+            .dtypes = ORTC_DTYPES_NUMERIC, .flags = ORTC_OP_MAY_INPLACE | ORTC_OP_ACCEPTS_BLOCKED,
+            BINARY_CALLBACKS, .reference = binary_reference),
     /* Pow: the dtypes of the base (the exponent may be any numeric type) */
     ORTC_OP("Pow", 1, 15, .versions = {1, 7, 12, 13, 15},
             .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(INT32) | ORTC_DT(INT64),

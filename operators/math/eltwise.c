@@ -6,7 +6,8 @@
  * (PRelu: prelu) primitive where one of its algorithms (or two in a row)
  * is the ONNX formula (the `defs` table); everything else — float64,
  * integers, Clip with bounds known only at run time, the ops oneDNN lacks —
- * runs the plain-C kernels of eltwise_ref.c, which are also the reference.
+ * runs the plain-C kernels of eltwise_ref.c, which are also the reference,
+ * but float32 Erf, which runs this project's kernel (eltwise_fast.c).
  * Outputs may overwrite input 0. float16/bfloat16 are refused. Relu also
  * takes blocked layouts (a convolution's output): it keeps the layout, or
  * reorders into a plain output and applies itself there. Relu, LeakyRelu,
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "eltwise_fast.h"
 #include "eltwise_ref.h"
 
 /* ---- the ops ----------------------------------------------------------------
@@ -64,6 +66,9 @@ typedef struct eltwise_def {
     void (*plan)(const ortc_unary_params *p, dnnl_plan *pl);
     /* the fused post-op it becomes (ORTC_POST_OP_* + 1; 0: none) */
     int post_op;
+    /* float32 without a oneDNN plan: this project's kernel (eltwise_fast.h)
+     * instead of the reference loop; NULL: the reference */
+    ortc_fast_f32_fn fast;
 } eltwise_def;
 
 #define FORMULA(name, expr)                                                                        \
@@ -243,7 +248,7 @@ static const eltwise_def defs[] = {
     UNARY("Asinh", f_asinh),
     UNARY("Acosh", f_acosh),
     UNARY("Atanh", f_atanh),
-    UNARY("Erf", f_erf),
+    UNARY("Erf", f_erf, .fast = ortc_fast_erf_f32),
     {.op_type = "IsNaN", .kind = KIND_ISNAN},
     {.op_type = "IsInf", .kind = KIND_ISINF},
 };
@@ -530,6 +535,7 @@ typedef struct eltwise_state {
      * then y = f(y) */
     bool to_plain;
     ortc_dnnl_reorder reorder;
+    ortc_fast_f32_fn fast; /* set: this kernel instead of prim (eltwise_def.fast) */
 } eltwise_state;
 
 static void eltwise_release(ortc_opctx *c)
@@ -683,6 +689,12 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
         st = build_unary(c, s, &pl, &md);
     if (st || (planned && !s->prim.use_ref))
         return st;
+    if (!planned && kind == KIND_UNARY && in.def->fast && in.dtype == ORTC_DTYPE_FLOAT && n > 0 &&
+        !blocked) {
+        s->fast = in.def->fast;
+        c->impl = "ortc:fast_f32";
+        return ORTC_STATUS_OK;
+    }
     /* plain C; a blocked x gets a plain copy (the output stays plain) */
     if (c->inplace && blocked)
         c->inplace[0] = -1;
@@ -697,6 +709,11 @@ static ortc_status eltwise_prepare(ortc_opctx *c)
 static ortc_status eltwise_run(ortc_opctx *c)
 {
     eltwise_state *s = c->state;
+    if (s && s->fast) {
+        s->fast(c->out[0]->data, c->in[0]->data, ortc_tensor_numel(c->in[0]),
+                c->backend ? c->backend->threads : 1);
+        return ORTC_STATUS_OK;
+    }
     if (!s || s->prim.use_ref)
         return ortc_dnnl_prim_fallback(c, s ? &s->prim : NULL, eltwise_reference);
     ortc_status st;

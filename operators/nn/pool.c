@@ -10,6 +10,7 @@
  * full kernel size, ONNX (like PyTorch and ONNX Runtime) only by the part
  * inside the padded input. GlobalMaxPool of an input holding a NaN uses the
  * plain-C kernel, which propagates it (oneDNN's max drops NaNs).
+ * MaxPool, AveragePool and GlobalAveragePool take blocked inputs.
  */
 #include <float.h>
 #include <math.h>
@@ -322,9 +323,25 @@ static ortc_status global_build(ortc_opctx *c, ortc_dnnl_prim *s, dnnl_alg_kind_
     if (nc == 0 || sp == 0)
         return ortc_dnnl_prim_use_ref(c, s);
     const ortc_tensor *x = c->in[0];
+    dnnl_memory_desc_t src;
+    if (ortc_dnnl_in_blocked(c, 0)) {
+        /* GlobalAveragePool on a blocked x (squeeze-excite after a
+         * convolution): one window over every spatial dim, in x's layout */
+        int64_t ydims[ORTC_MAX_RANK];
+        dnnl_dims_t strides, kernel, dil, pl, pr;
+        for (int d = 0; d < x->rank; d++)
+            ydims[d] = d < 2 ? x->dims[d] : 1;
+        for (int i = 0; i + 2 < x->rank; i++) {
+            strides[i] = 1;
+            kernel[i] = x->dims[i + 2];
+            dil[i] = pl[i] = pr[i] = 0;
+        }
+        if ((st = ortc_dnnl_md_input(c, 0, &src)))
+            return st;
+        return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
+    }
     int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
     dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
-    dnnl_memory_desc_t src;
     if ((st = ortc_dnnl_md_plain(c, &src, 3, xdims)))
         return st;
     return pool_make(c, s, alg, &src, 3, ydims, strides, kernel, dil, pl, pr);
@@ -395,8 +412,9 @@ const ortc_operator ortc_ops_pool[] = {
     ORTC_OP("AveragePool", 1, 11, .versions = {1, 7, 10, 11}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
     ORTC_OP("GlobalAveragePool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
-            .infer = gap_infer, .prepare = gap_prepare, .run = ortc_dnnl_prim_exec,
-            .release = ortc_dnnl_prim_release, .reference = gap_reference),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED, .infer = gap_infer, .prepare = gap_prepare,
+            .run = ortc_dnnl_prim_exec, .release = ortc_dnnl_prim_release,
+            .reference = gap_reference),
     ORTC_OP("GlobalMaxPool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),
             .infer = gap_infer, .prepare = gmp_prepare, .run = gmp_run,
             .release = ortc_dnnl_prim_release, .reference = gmp_reference),

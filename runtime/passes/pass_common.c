@@ -36,6 +36,10 @@ void ortc_pass_ctx_free(ortc_pass_ctx *pc)
 {
     ortc_backend_destroy(pc->own_backend);
     free(pc->info);
+    free(pc->probe[0]);
+    free(pc->probe[1]);
+    pc->probe[0] = pc->probe[1] = NULL;
+    pc->probe_cap = 0;
     pc->own_backend = NULL;
     pc->backend = NULL;
     pc->info = NULL;
@@ -236,14 +240,25 @@ static int ensure_info(ortc_pass_ctx *pc)
     return 0;
 }
 
-/* A context for n with input tensors from pc->info (data of constants).
- * -1 on OOM. */
-static int node_ctx_init(ortc_pass_ctx *pc, ortc_node *n, ortc_node_ctx *x)
+/* Entry of v in tab (pc->info or a probe table of cap entries): NULL for
+ * values of other graphs and values made after the table. */
+static const ortc_pass_info *tab_value(const ortc_pass_ctx *pc, const ortc_pass_info *tab, int cap,
+                                       const ortc_value *v)
+{
+    if (!tab || !v || v->graph != pc->g || v->index >= cap)
+        return NULL;
+    return &tab[v->index];
+}
+
+/* A context for n with input tensors from tab (data of constants). -1 on
+ * OOM. */
+static int node_ctx_init(ortc_pass_ctx *pc, const ortc_pass_info *tab, int cap, ortc_node *n,
+                         ortc_node_ctx *x)
 {
     if (ortc_node_ctx_init(x, n, pc->opts.threads, &pc->scratch))
         return -1;
     for (int i = 0; i < n->n_inputs; i++) {
-        const ortc_pass_info *in = n->inputs[i] ? ortc_pass_value(pc, n->inputs[i]) : NULL;
+        const ortc_pass_info *in = tab_value(pc, tab, cap, n->inputs[i]);
         if (!in)
             continue;
         ortc_tensor *t = x->c.in[i];
@@ -267,13 +282,14 @@ static ortc_eval_env pass_env(ortc_pass_ctx *pc, ortc_errbuf *err)
 
 /* Whether infer may run: every present input fully known, and the inputs
  * whose contents infer reads are known too. */
-static bool inputs_ready(const ortc_pass_ctx *pc, const ortc_node *n)
+static bool inputs_ready(const ortc_pass_ctx *pc, const ortc_pass_info *tab, int cap,
+                         const ortc_node *n)
 {
     uint32_t data = n->op->data_inputs;
     for (int i = 0; i < n->n_inputs; i++) {
         if (!n->inputs[i])
             continue;
-        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[i]);
+        const ortc_pass_info *in = tab_value(pc, tab, cap, n->inputs[i]);
         if (!in || in->rank < 0 || in->dtype == ORTC_DTYPE_UNDEFINED)
             return false;
         if (i < 32 && ((data >> i) & 1u) && !in->data)
@@ -351,26 +367,26 @@ ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
     return ORTC_STATUS_OK;
 }
 
-void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
+/* Infers n's outputs into tab (cap entries, pc->info or a probe table)
+ * from tab's entries of its inputs. */
+static void infer_node_into(ortc_pass_ctx *pc, ortc_pass_info *tab, int cap, ortc_node *n)
 {
-    if (ensure_info(pc))
-        return; /* stays unknown: never wrong, only less useful */
     for (int k = 0; k < n->n_outputs; k++)
-        if (n->outputs[k] && n->outputs[k]->graph == pc->g)
-            info_of_value(&pc->info[n->outputs[k]->index], n->outputs[k]);
+        if (n->outputs[k] && n->outputs[k]->graph == pc->g && n->outputs[k]->index < cap)
+            info_of_value(&tab[n->outputs[k]->index], n->outputs[k]);
     if (!n->op)
         return;
     bool done = false;
     ortc_node_ctx x;
-    if (inputs_ready(pc, n) && !node_ctx_init(pc, n, &x)) {
+    if (inputs_ready(pc, tab, cap, n) && !node_ctx_init(pc, tab, cap, n, &x)) {
         ortc_eval_env env = pass_env(pc, &pc->scratch); /* speculative: nothing is fatal */
         if (ortc_eval_infer(&x.c, &env, NULL) == ORTC_STATUS_OK) {
             done = true;
             for (int k = 0; k < n->n_outputs; k++) {
                 const ortc_value *v = n->outputs[k];
-                if (!v || v->graph != pc->g)
+                if (!v || v->graph != pc->g || v->index >= cap)
                     continue;
-                ortc_pass_info *o = &pc->info[v->index];
+                ortc_pass_info *o = &tab[v->index];
                 o->dtype = x.c.out[k]->dtype;
                 o->rank = x.c.out[k]->rank;
                 memcpy(o->dims, x.c.out[k]->dims, sizeof o->dims);
@@ -385,11 +401,104 @@ void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
         ortc_node_ctx_free(&x);
     }
     if (!done && keeps_dtype(n) && n->n_inputs > 0 && n->inputs[0] && n->n_outputs > 0 &&
-        n->outputs[0] && n->outputs[0]->graph == pc->g) {
-        const ortc_pass_info *in = ortc_pass_value(pc, n->inputs[0]);
+        n->outputs[0] && n->outputs[0]->graph == pc->g && n->outputs[0]->index < cap) {
+        const ortc_pass_info *in = tab_value(pc, tab, cap, n->inputs[0]);
         if (in)
-            pc->info[n->outputs[0]->index].dtype = in->dtype;
+            tab[n->outputs[0]->index].dtype = in->dtype;
     }
+}
+
+void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n)
+{
+    if (ensure_info(pc))
+        return; /* stays unknown: never wrong, only less useful */
+    infer_node_into(pc, pc->info, pc->info_cap, n);
+}
+
+/* ---- probes: shapes under two assignments of the symbolic dims ------------------
+ * Each symbolic dim of the graph's inputs is a symbol (one per dim_param
+ * name; an unnamed unknown dim is a symbol of its own) and takes a value
+ * per probe: distinct values within a probe, odd in the first and even in
+ * the second, none of them 0 or 1 (where broadcasting and empty tensors
+ * behave differently). A decision taken alike under both probes does not
+ * depend on the value of a symbol (for what shapes are computed from:
+ * sums, products, divisions rounded either way); compile.c checks every
+ * decision again on the real shapes (a fused 'sum' whose operand has
+ * another shape is an error naming both, never a wrong result). */
+#define PROBE_SYMBOLS 8
+static const int64_t probe_dim[2][PROBE_SYMBOLS] = {{17, 19, 23, 29, 31, 37, 41, 43},
+                                                    {24, 26, 28, 30, 32, 34, 36, 38}};
+
+/* The symbol of a dim named `param` (NULL or "": a new one); -1 when
+ * there are more than PROBE_SYMBOLS. */
+static int probe_symbol(const char **names, int *n_names, const char *param)
+{
+    for (int k = 0; param && param[0] && k < *n_names; k++)
+        if (names[k] && !strcmp(names[k], param))
+            return k;
+    if (*n_names >= PROBE_SYMBOLS)
+        return -1;
+    names[*n_names] = param && param[0] ? param : NULL;
+    return (*n_names)++;
+}
+
+static int probes_compute(ortc_pass_ctx *pc)
+{
+    if (pc->probe[0])
+        return 0;
+    if (ensure_info(pc))
+        return -1;
+    ortc_graph *g = pc->g;
+    int n = g->n_values;
+    for (int j = 0; j < 2; j++) {
+        pc->probe[j] = malloc((size_t)(n ? n : 1) * sizeof *pc->probe[j]);
+        if (!pc->probe[j]) {
+            free(pc->probe[0]);
+            pc->probe[0] = NULL;
+            return -1;
+        }
+    }
+    pc->probe_cap = n;
+    const char *names[PROBE_SYMBOLS];
+    int n_names = 0;
+    for (int i = 0; i < n; i++) {
+        const ortc_value *v = g->values[i];
+        info_of_value(&pc->probe[0][i], v);
+        info_of_value(&pc->probe[1][i], v);
+        if (v->kind != ORTC_VALUE_INPUT || pc->probe[0][i].rank >= 0 || v->rank < 0 ||
+            v->rank > ORTC_MAX_RANK)
+            continue;
+        int sym[ORTC_MAX_RANK];
+        bool all = true;
+        for (int d = 0; all && d < v->rank; d++) {
+            sym[d] = v->dims[d].value >= 0 ? -1 : probe_symbol(names, &n_names, v->dims[d].param);
+            all = v->dims[d].value >= 0 || sym[d] >= 0;
+        }
+        for (int j = 0; all && j < 2; j++) {
+            ortc_pass_info *in = &pc->probe[j][i];
+            in->rank = v->rank;
+            for (int d = 0; d < v->rank; d++)
+                in->dims[d] = sym[d] < 0 ? v->dims[d].value : probe_dim[j][sym[d]];
+        }
+    }
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < g->n_nodes; i++)
+            infer_node_into(pc, pc->probe[j], pc->probe_cap, g->nodes[i]);
+    return 0;
+}
+
+const ortc_pass_info *ortc_pass_probe(ortc_pass_ctx *pc, const ortc_value *v, int j)
+{
+    if (j < 0 || j > 1 || probes_compute(pc))
+        return NULL;
+    const ortc_pass_info *in = tab_value(pc, pc->probe[j], pc->probe_cap, v);
+    return in && in->rank >= 0 && in->dtype != ORTC_DTYPE_UNDEFINED ? in : NULL;
+}
+
+int ortc_pass_probe_rank(ortc_pass_ctx *pc, const ortc_value *v)
+{
+    const ortc_pass_info *a = ortc_pass_probe(pc, v, 0), *b = ortc_pass_probe(pc, v, 1);
+    return a && b && a->rank == b->rank ? a->rank : -1;
 }
 
 ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
@@ -398,6 +507,10 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc)
     free(pc->info);
     pc->info = NULL;
     pc->info_cap = 0;
+    free(pc->probe[0]);
+    free(pc->probe[1]);
+    pc->probe[0] = pc->probe[1] = NULL;
+    pc->probe_cap = 0;
     if (ensure_info(pc))
         return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in shape inference");
     for (int i = 0; i < g->n_nodes; i++)
@@ -441,12 +554,12 @@ ortc_dtype ortc_pass_node_dtype(const ortc_pass_ctx *pc, const ortc_node *p)
     return ORTC_DTYPE_UNDEFINED;
 }
 
-bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
-                       ortc_post_op *out)
+/* n's post_op callback with its inputs from tab; false when it refuses. */
+static bool post_op_from(ortc_pass_ctx *pc, const ortc_pass_info *tab, int cap, ortc_node *n,
+                         int input, ortc_dtype dtype, ortc_post_op *out)
 {
     ortc_node_ctx x;
-    if (!n->op || !n->op->post_op || input < 0 || input >= n->n_inputs || !n->inputs[input] ||
-        ensure_info(pc) || node_ctx_init(pc, n, &x))
+    if (node_ctx_init(pc, tab, cap, n, &x))
         return false;
     if (x.c.in[input]->dtype == ORTC_DTYPE_UNDEFINED)
         x.c.in[input]->dtype = dtype;
@@ -454,6 +567,34 @@ bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dt
     ortc_err_clear(&pc->scratch);
     ortc_node_ctx_free(&x);
     return ok;
+}
+
+static bool post_op_same(const ortc_post_op *a, const ortc_post_op *b)
+{
+    return a->kind == b->kind && a->alpha == b->alpha && a->beta == b->beta;
+}
+
+bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
+                       ortc_post_op *out)
+{
+    if (!n->op || !n->op->post_op || input < 0 || input >= n->n_inputs || !n->inputs[input] ||
+        ensure_info(pc))
+        return false;
+    if (post_op_from(pc, pc->info, pc->info_cap, n, input, dtype, out))
+        return true;
+    /* refused on what is known statically: a decision alike under both
+     * probes of the symbolic dims (an Add of two [batch, C, H, W]) */
+    bool partial = false;
+    for (int i = 0; i < n->n_inputs; i++)
+        partial |= n->inputs[i] && !ortc_pass_shape_known(pc, n->inputs[i]) &&
+                   ortc_pass_probe_rank(pc, n->inputs[i]) >= 0;
+    ortc_post_op a, b;
+    if (!partial || !post_op_from(pc, pc->probe[0], pc->probe_cap, n, input, dtype, &a) ||
+        !post_op_from(pc, pc->probe[1], pc->probe_cap, n, input, dtype, &b) ||
+        !post_op_same(&a, &b))
+        return false;
+    *out = a;
+    return true;
 }
 
 /* ---- evaluation ------------------------------------------------------------------- */
@@ -500,7 +641,7 @@ ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tenso
     if (ensure_info(pc) || !ortc_pass_foldable(pc, n))
         return ORTC_STATUS_OK;
     ortc_node_ctx x;
-    if (node_ctx_init(pc, n, &x))
+    if (node_ctx_init(pc, pc->info, pc->info_cap, n, &x))
         return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory folding a node");
     ortc_opctx *c = &x.c;
     ortc_eval_env env = pass_env(pc, pc->err);

@@ -1,5 +1,7 @@
 /* pass_eliminate.c — removal passes: Identity and inference-mode Dropout
- * nodes (readers read the input instead), and dead nodes and initializers
+ * nodes, and (after LRN recognition, whose pattern has PyTorch's Pad,
+ * zero for size 1) Pad nodes that pad nothing (readers read the input
+ * instead), and dead nodes and initializers
  * (nothing reads them and they are not graph outputs). A node is kept when
  * removing it would change a result or hide an error its operator reports.
  */
@@ -65,6 +67,55 @@ static bool dropout_is_copy(const ortc_pass_ctx *pc, const ortc_node *n)
     return !training || ratio == 0;
 }
 
+static bool same_shape(const ortc_pass_info *a, const ortc_pass_info *b)
+{
+    if (!a || !b || a->rank < 0 || a->rank != b->rank)
+        return false;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dims[d] != b->dims[d])
+            return false;
+    return true;
+}
+
+/* A Pad whose pads are all 0 (attribute before opset 11, a constant input
+ * from 11): a copy. Its shape inference must have accepted it (pads for
+ * each dim, a valid mode and constant value) and given the input's shape,
+ * statically or under both probes of the symbolic dims (ortc_pass_probe),
+ * so removing it hides no error the operator would report. DenseNet's
+ * transitions (AvgPool2d exported as a zero Pad before AveragePool) read
+ * the Pad in the plain layout only. */
+static bool pad_is_copy(ortc_pass_ctx *pc, const ortc_node *n)
+{
+    if (n->n_inputs < 1 || !n->inputs[0] || n->n_outputs != 1 || !n->outputs[0])
+        return false;
+    const int64_t *pads = NULL;
+    int64_t count = 0;
+    if (ortc_node_version(n) < 11) {
+        const ortc_attr *a = ortc_node_attr(n, ortc_node_version(n) < 2 ? "paddings" : "pads");
+        if (!a || a->type != ORTC_ATTR_INTS)
+            return false;
+        pads = a->ints;
+        count = a->n;
+    } else {
+        const ortc_value *p = n->n_inputs > 1 ? n->inputs[1] : NULL;
+        if (!p || p->kind != ORTC_VALUE_CONSTANT || !p->constant ||
+            p->constant->t.dtype != ORTC_DTYPE_INT64)
+            return false;
+        pads = p->constant->t.data;
+        count = ortc_tensor_numel(&p->constant->t);
+    }
+    for (int64_t i = 0; i < count; i++)
+        if (pads[i] != 0)
+            return false;
+    const ortc_value *x = n->inputs[0], *y = n->outputs[0];
+    if (same_shape(ortc_pass_value(pc, x), ortc_pass_value(pc, y)))
+        return true;
+    for (int j = 0; j < 2; j++)
+        if (!same_shape(ortc_pass_probe(pc, x, j), ortc_pass_probe(pc, y, j)))
+            return false;
+    return true;
+}
+
 ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
 {
     ortc_graph *g = pc->g;
@@ -73,7 +124,8 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         bool identity = ortc_pass_is_op(n, "Identity") && n->n_inputs == 1 && n->inputs[0] &&
                         n->n_outputs == 1 && n->outputs[0];
         bool dropout = ortc_pass_is_op(n, "Dropout") && dropout_is_copy(pc, n);
-        if (!identity && !dropout)
+        bool pad = pc->pads_now && ortc_pass_is_op(n, "Pad") && pad_is_copy(pc, n);
+        if (!identity && !dropout && !pad)
             continue;
         ortc_value *in = n->inputs[0], *out = n->outputs[0];
         if (!ortc_ir_forward_value(g, out, in))
@@ -85,8 +137,10 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
                        out->is_output ? out->name : in->name);
         if (identity)
             pc->stats.identities++;
-        else
+        else if (dropout)
             pc->stats.dropouts++;
+        else
+            pc->stats.pads++;
         ortc_ir_remove_node(g, n);
         ortc_status st = ortc_pass_finalize(pc, "eliminate");
         if (st)
@@ -94,6 +148,14 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_pass_pads(ortc_pass_ctx *pc)
+{
+    pc->pads_now = true;
+    ortc_status st = ortc_pass_eliminate(pc);
+    pc->pads_now = false;
+    return st;
 }
 
 ortc_status ortc_pass_dead(ortc_pass_ctx *pc)

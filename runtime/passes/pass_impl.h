@@ -19,10 +19,13 @@ typedef struct ortc_pass_stats {
     int inlined;       /* If nodes replaced by their branch */
     int identities;    /* Identity nodes removed */
     int dropouts;      /* inference Dropout nodes removed */
+    int pads;          /* Pad nodes that pad nothing removed */
     int bn_folded;     /* BatchNormalization folded into Conv weights */
     int lrn;           /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
+    int ln;            /* decomposed layer normalizations replaced by one node */
     int swish;         /* x * Sigmoid(x) folded into a producer (SiLU) */
+    int hard_swish;    /* x * HardSigmoid(x) (1/6, 0.5) folded into a producer */
     int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
     int dead_nodes;    /* nodes whose outputs nothing reads */
@@ -50,7 +53,12 @@ typedef struct ortc_pass_ctx {
     struct ortc_backend *own_backend;
     ortc_pass_info *info; /* [info_cap], by value index; see ortc_pass_infer */
     int info_cap;
-    bool verbose; /* log change notes and graph dumps (DEBUG) */
+    /* the shapes under two values of every symbolic dim (ortc_pass_probe):
+     * made on first need, dropped by ortc_pass_infer */
+    ortc_pass_info *probe[2];
+    int probe_cap;
+    bool verbose;  /* log change notes and graph dumps (DEBUG) */
+    bool pads_now; /* ortc_pass_eliminate also removes zero Pads (ortc_pass_pads) */
     ortc_pass_stats stats;
 } ortc_pass_ctx;
 
@@ -83,6 +91,15 @@ ortc_status ortc_pass_infer(ortc_pass_ctx *pc);
 void ortc_pass_infer_node(ortc_pass_ctx *pc, ortc_node *n);
 const ortc_pass_info *ortc_pass_value(const ortc_pass_ctx *pc, const ortc_value *v);
 bool ortc_pass_shape_known(const ortc_pass_ctx *pc, const ortc_value *v);
+/* v's shape inferred with every symbolic dim of the graph's inputs (a
+ * dim_param such as 'batch') set to value j (0 or 1) of two probe values
+ * (see pass_common.c): what a decision may read when the static shape is
+ * unknown, accepting it only when it comes out alike under both probes.
+ * NULL when unknown under that probe. As of the last ortc_pass_infer (the
+ * table is made then, on first need): values made since are unknown. */
+const ortc_pass_info *ortc_pass_probe(ortc_pass_ctx *pc, const ortc_value *v, int j);
+/* v's rank when both probes know it and agree; else -1. */
+int ortc_pass_probe_rank(ortc_pass_ctx *pc, const ortc_value *v);
 
 /* Whether n can be folded into initializers now (pc->info current): the
  * runtime's rule (eval.h) with every input a constant (SHAPE_ONLY ops:
@@ -100,7 +117,10 @@ ortc_status ortc_pass_evaluate(ortc_pass_ctx *pc, ortc_node *n, ortc_const_tenso
  * operator's post_op callback (operators/operator.h, fusion contract), with
  * the inputs as pc->info knows them (data of constants) and input `input`
  * of dtype `dtype` (the producer's) where shape inference could not tell.
- * False when n's operator has no such callback or refuses. */
+ * Where it refuses and some input's shape has symbolic dims, the callback
+ * is asked again under both probes (ortc_pass_probe) and its answer taken
+ * when both agree. False when n's operator has no such callback or
+ * refuses. */
 bool ortc_pass_post_op(ortc_pass_ctx *pc, ortc_node *n, int input, ortc_dtype dtype,
                        ortc_post_op *out);
 
@@ -157,7 +177,14 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc);
 ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc);
 /* PyTorch's decomposed LocalResponseNorm -> one LRN node (odd sizes). */
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
-/* Activations written out as several nodes (SiLU: x * Sigmoid(x)) into
+/* The same, and Pad nodes whose pads are all 0 (after "lrn": the
+ * decomposed LRN of size 1 has one). */
+ortc_status ortc_pass_pads(ortc_pass_ctx *pc);
+/* Layer normalization over the last axis written out as ReduceMean, Sub,
+ * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
+ortc_status ortc_pass_ln(ortc_pass_ctx *pc);
+/* Activations written out as several nodes (SiLU: x * Sigmoid(x); hard
+ * swish: x * HardSigmoid(x)) into
  * the producer's fused post-ops (see pass_act.c). */
 ortc_status ortc_pass_act(ortc_pass_ctx *pc);
 /* Element-wise followers and Add into the producer's fused post-ops. */

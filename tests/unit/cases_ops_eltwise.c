@@ -18,6 +18,7 @@
 #include "helper_cases.h"
 #include "helper_common.h"
 #include "helper_ops.h"
+#include "math/eltwise_fast.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -369,6 +370,74 @@ START_TEST(special_values)
         assert_close_x(&got, &rows[i].y, &rows[i].x, 1, 1e-6, 0, what);
         opc_free(c);
     }
+}
+END_TEST
+
+/* Ulps between two finite floats of one sign or zero (their bit patterns
+ * ordered as integers). */
+static int64_t ulps_apart(float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    if (ia < 0)
+        ia = INT32_MIN - ia;
+    if (ib < 0)
+        ib = INT32_MIN - ib;
+    return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+/* float32 Erf's own kernel (eltwise_fast.c) against erf() in double
+ * rounded to float, on every 4096th float of [-5, 5] (both signs, down to
+ * the smallest subnormals) and the special values: at most one ulp apart,
+ * NaN kept, +-1 at the infinities; then the op on oneDNN's path (no
+ * primitive: this kernel, threaded) on a tensor larger than its
+ * one-thread cutoff. */
+START_TEST(erf_fast_kernel)
+{
+    enum { N = 600000 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    ck_assert(x && y);
+    int64_t n = 0;
+    for (uint32_t bits = 0; n < N - 8; bits += 4096) {
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        if (!(v <= 5.0f))
+            break;
+        x[n++] = v;
+        x[n++] = -v;
+    }
+    const float special[] = {INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f, 3.99999f, 4.0f};
+    for (int i = 0; i < N_OF(special); i++)
+        x[n++] = special[i];
+    ortc_fast_erf_f32(y, x, n, 2);
+    int64_t worst = 0, off = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float want = (float)erf((double)x[i]);
+        if (isnan(want)) {
+            ck_assert_msg(isnan(y[i]), "erf(NaN) gave %g", (double)y[i]);
+            continue;
+        }
+        int64_t u = ulps_apart(y[i], want);
+        ck_assert_msg(u <= 1, "erf(%.9g): got %.9g, want %.9g (%lld ulps)", (double)x[i],
+                      (double)y[i], (double)want, (long long)u);
+        worst = u > worst ? u : worst;
+        off += u != 0;
+    }
+    /* the fit's error (below 1e-9) shows only next to rounding boundaries */
+    ck_assert_msg(off * 10000 < n, "%lld of %lld values one ulp off", (long long)off, (long long)n);
+
+    int64_t dims[1] = {40000};
+    op_case *c = opc_new("Erf", 13, 1, 1);
+    opc_input(c, 0, F32, 1, dims, x + n - 48000, false);
+    run_checked(c, 0, PATH_PLAIN, "Erf-13 float32 kernel");
+    const float *got = c->out[0].data;
+    for (int64_t i = 0; i < dims[0]; i++)
+        ck_assert_msg(ulps_apart(got[i], (float)erf((double)x[n - 48000 + i])) <= 1,
+                      "Erf(%.9g) = %.9g", (double)x[n - 48000 + i], (double)got[i]);
+    opc_free(c);
+    free(x);
+    free(y);
 }
 END_TEST
 
@@ -1022,6 +1091,7 @@ void ortc_cases_ops_eltwise(Suite *s)
 
     tcase_add_test(tc, special_values);
     tcase_add_test(tc, isnan_isinf);
+    tcase_add_test(tc, erf_fast_kernel);
     tcase_add_test(tc, empty_tensor);
     tcase_add_test(tc, integer_ops);
     suite_add_tcase(s, tc);

@@ -805,8 +805,8 @@ START_TEST(layout_fallbacks)
 }
 END_TEST
 
-/* A consumer that needs plain data (GlobalAveragePool) keeps Conv's output
- * plain even though its other consumer (Relu) would take a blocked one. */
+/* A consumer that needs plain data (Tanh) keeps Conv's output plain even
+ * though its other consumer (Relu) would take a blocked one. */
 static ortc_model *mixed_consumers_model(void)
 {
     graph_builder b = gb_new(303);
@@ -814,8 +814,8 @@ static ortc_model *mixed_consumers_model(void)
     gb_input(&b, "x", 4, xd, false);
     gb_conv(&b, "conv", "x", "c", 5, 7, 3, 1, 1, true, NULL);
     gb_node(&b, "Relu", "relu", "c", "y_relu");
-    gb_node(&b, "GlobalAveragePool", "gap", "c", "y_gap");
-    return gb_finish(&b, "y_relu,y_gap");
+    gb_node(&b, "Tanh", "tanh", "c", "y_tanh");
+    return gb_finish(&b, "y_relu,y_tanh");
 }
 
 START_TEST(layout_mixed_consumers)
@@ -824,6 +824,57 @@ START_TEST(layout_mixed_consumers)
     const int64_t dims[1][4] = {{2, 5, 8, 8}};
     pair_run(&sp, 1, dims, 2, 9, "mixed consumers");
     expect_layout(sp.fast, "c", false, "mixed consumers");
+    pair_free(&sp);
+}
+END_TEST
+
+/* Squeeze-excite and residual sums on blocked data, 24 channels (blocked
+ * by 16: padded): c1 = conv(x); g = GlobalAveragePool(c1) -> conv -> Relu
+ * -> conv -> Sigmoid = s (plain, [2,24,1,1]); m = c1 * s (blocked x plain
+ * broadcast); r = conv(m) + m (both blocked); y = conv(r); q = r + p (p a
+ * plain graph input; blocked like r); d = q / s and z = s - m (the
+ * broadcast operand first: computed as -(m - s)) as graph outputs, plain
+ * from blocked; e = s / (m * m + 1) has no oneDNN form (a broadcast
+ * dividend: plain C on a plain copy of the blocked divisor). */
+static ortc_model *squeeze_excite_model(void)
+{
+    graph_builder b = gb_new(606);
+    int64_t xd[4] = {2, 16, 9, 9}, pd[4] = {2, 24, 9, 9};
+    gb_input(&b, "x", 4, xd, false);
+    gb_input(&b, "p", 4, pd, false);
+    gb_conv(&b, "conv1", "x", "c1", 16, 24, 3, 1, 1, true, NULL);
+    gb_node(&b, "GlobalAveragePool", "gap", "c1", "g");
+    gb_conv(&b, "fc1", "g", "f1", 24, 8, 1, 1, 0, true, NULL);
+    gb_node(&b, "Relu", "relu", "f1", "f1r");
+    gb_conv(&b, "fc2", "f1r", "f2", 8, 24, 1, 1, 0, true, NULL);
+    gb_node(&b, "Sigmoid", "sig", "f2", "s");
+    gb_node(&b, "Mul", "scale", "c1,s", "m");
+    gb_conv(&b, "conv2", "m", "c2", 24, 24, 1, 1, 0, true, NULL);
+    gb_node(&b, "Add", "res", "c2,m", "r");
+    gb_conv(&b, "conv3", "r", "y", 24, 8, 3, 1, 1, true, NULL);
+    gb_node(&b, "Add", "addp", "r,p", "q");
+    gb_node(&b, "Div", "div", "q,s", "d");
+    gb_node(&b, "Sub", "sub", "s,m", "z");
+    gb_node(&b, "Mul", "sq", "m,m", "m2");
+    int64_t one_dims[1] = {1};
+    gb_const(&b, "one", 1, one_dims, 1.0f);
+    *(float *)ortc_graph_get_value(b.g, "one")->constant->t.data = 1.0f;
+    gb_node(&b, "Add", "plus1", "m2,one", "m3");
+    gb_node(&b, "Div", "div2", "s,m3", "e");
+    return gb_finish(&b, "y,d,z,e");
+}
+
+START_TEST(layout_squeeze_excite)
+{
+    session_pair sp = pair_new(squeeze_excite_model);
+    const int64_t dims[2][4] = {{2, 16, 9, 9}, {2, 24, 9, 9}};
+    pair_run(&sp, 2, dims, 4, 12, "squeeze-excite");
+    static const char *blocked[] = {"c1", "m", "c2", "r", "q", "m2", "m3"};
+    for (int i = 0; i < N_OF(blocked); i++)
+        expect_layout(sp.fast, blocked[i], true, "squeeze-excite");
+    static const char *plain[] = {"s", "d", "z", "e"};
+    for (int i = 0; i < N_OF(plain); i++)
+        expect_layout(sp.fast, plain[i], false, "squeeze-excite");
     pair_free(&sp);
 }
 END_TEST
@@ -1094,6 +1145,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, layout_chain);
     tcase_add_test(tc, layout_fallbacks);
     tcase_add_test(tc, layout_mixed_consumers);
+    tcase_add_test(tc, layout_squeeze_excite);
     tcase_add_test(tc, layout_dense_block);
     tcase_add_test(tc, layout_fused_sum);
     tcase_add_test(tc, layout_fc_chain);

@@ -649,6 +649,62 @@ START_TEST(eliminate_keeps_dropout_that_is_not_a_copy)
 }
 END_TEST
 
+/* x -> Pad -> AveragePool(2x2) -> y. Removed: 0 Pad-13 with constant zero
+ * pads on a symbolic batch, 1 Pad-2 with zero 'pads', 2 reflect mode with
+ * zero pads on symbolic spatial dims. Kept: 3 a nonzero pad, 4 zero pads
+ * but six of them for a rank-4 input (the operator's error at compile
+ * time), 5 pads from a graph input. */
+static ortc_model *pad_model(int variant)
+{
+    ortc_model *m = model_new(variant == 1 ? 10 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT,
+          variant == 2                   ? "1,3,h,w"
+          : variant == 1 || variant == 4 ? "1,3,4,4"
+                                         : "batch,3,4,4");
+    const char *ins = "x,pads";
+    if (variant == 5)
+        input(g, "pads", ORTC_DTYPE_INT64, "8");
+    else if (variant == 4)
+        ci64(g, "pads", "6", (int64_t[]){0, 0, 0, 0, 0, 0});
+    else if (variant != 1)
+        ci64(g, "pads", "8", (int64_t[]){0, 0, 0, variant == 3 ? 1 : 0, 0, 0, 0, 0});
+    ortc_node *pad = node(g, "Pad", "pad", variant == 1 ? "x" : ins, "p");
+    if (variant == 1)
+        attr_ints(pad, "pads", INTS(0, 0, 0, 0, 0, 0, 0, 0));
+    if (variant == 2)
+        attr_s(pad, "mode", "reflect");
+    attr_ints(node(g, "AveragePool", "pool", "p", "y"), "kernel_shape", INTS(2, 2));
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(eliminate_pad_that_pads_nothing)
+{
+    for (int v = 0; v <= 5; v++) {
+        ortc_model *m = pad_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_eliminate);
+        ck_assert_msg(s.pads == 0, "variant %d: a Pad removed before LRN recognition", v);
+        s = run_pass(m, ortc_pass_pads);
+        bool removed = v <= 2;
+        ck_assert_msg(s.pads == (removed ? 1 : 0) && count_op(m->graph, "Pad") == (removed ? 0 : 1),
+                      "variant %d: removed %d", v, s.pads);
+        if (removed)
+            ck_assert_str_eq(find_op(m->graph, "AveragePool")->inputs[0]->name, "x");
+        ortc_model_free(m);
+    }
+    /* the same results without the Pad, at a batch the probes never took */
+    rng_state = 77;
+    float *x = random_data(96, -1, 1);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 3, 4, 4}, x};
+    expect_same_results(pad_model, 0, &in, 1, 1, 0);
+    free(x);
+    ortc_session *sess = NULL;
+    ck_assert_int_ne(ortc_session_create_from_model(&sess, pad_model(4), NULL), ORTC_STATUS_OK);
+    ck_assert_msg(strstr(ortc_last_error(), "pad"), "%s", ortc_last_error());
+}
+END_TEST
+
 START_TEST(dead_nodes_and_initializers_removed)
 {
     ortc_model *m = model_new(13);
@@ -976,6 +1032,89 @@ START_TEST(lrn_even_size_keeps_pytorch_semantics)
 }
 END_TEST
 
+/* ---- layer normalization ------------------------------------------------------- */
+
+/* PyTorch's LayerNorm before opset 17 over x (last axis 6):
+ * y = (x - mean) / sqrt(var + eps) * w + b. Replaced: 0 as exported (symbolic
+ * batch), 1 operands swapped and no bias (y = w * n), 2 axes [2] on a static
+ * rank-3 x. Kept: 3 axes [1], 4 Pow(d, 3), 5 d also a graph output, 6 eps
+ * from a graph input, 7 keepdims 0 on the second ReduceMean. Replaced too:
+ * 8 axes [2] on a symbolic batch (the rank known under the probes). */
+static ortc_model *ln_model(int variant)
+{
+    rng_state = 31;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, variant == 2 ? "2,4,6" : "batch,4,6");
+    int64_t axis = variant == 3 ? 1 : variant == 2 || variant == 8 ? 2 : -1;
+    attr_ints(node(g, "ReduceMean", "mean", "x", "m"), "axes", 1, &axis);
+    node(g, "Sub", "sub", "x,m", "d");
+    cf32(g, "two", "", (float[]){variant == 4 ? 3.0f : 2.0f}, 0, 0);
+    node(g, "Pow", "pow", "d,two", "p");
+    ortc_node *var = node(g, "ReduceMean", "var", "p", "v");
+    attr_ints(var, "axes", 1, &axis);
+    if (variant == 7)
+        attr_i(var, "keepdims", 0);
+    if (variant == 6)
+        input(g, "eps", ORTC_DTYPE_FLOAT, "");
+    else
+        cf32(g, "eps", "", (float[]){1e-5f}, 0, 0);
+    node(g, "Add", "add_eps", variant == 1 ? "eps,v" : "v,eps", "ve");
+    node(g, "Sqrt", "sqrt", "ve", "s");
+    node(g, "Div", "div", "d,s", "n");
+    cf32(g, "w", "6", NULL, 0.5f, 1.5f);
+    cf32(g, "b", "6", NULL, -1, 1);
+    if (variant == 1) {
+        node(g, "Mul", "mul", "w,n", "y");
+    } else {
+        node(g, "Mul", "mul", "n,w", "wn");
+        node(g, "Add", "add_b", "wn,b", "y");
+    }
+    output(g, "y");
+    if (variant == 5)
+        output(g, "d");
+    return ready(m);
+}
+
+START_TEST(ln_pattern_becomes_one_layernorm)
+{
+    for (int v = 0; v <= 8; v++) {
+        ortc_model *m = ln_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_ln);
+        bool replaced = v <= 2 || v == 8;
+        ck_assert_msg(s.ln == (replaced ? 1 : 0), "variant %d: replaced %d", v, s.ln);
+        if (!replaced) {
+            ck_assert_int_eq(m->graph->n_nodes, before);
+            ck_assert_int_eq(count_op(m->graph, "LayerNormalization"), 0);
+            ortc_model_free(m);
+            continue;
+        }
+        ck_assert_int_eq(m->graph->n_nodes, 1);
+        const ortc_node *ln = m->graph->nodes[0];
+        ck_assert_str_eq(ln->op_type, "LayerNormalization");
+        ck_assert_int_eq(ortc_node_version(ln), 17);
+        ck_assert_int_eq(ln->n_inputs, v == 1 ? 2 : 3);
+        ck_assert_str_eq(ln->inputs[0]->name, "x");
+        ck_assert_str_eq(ln->inputs[1]->name, "w");
+        if (v != 1)
+            ck_assert_str_eq(ln->inputs[2]->name, "b");
+        ck_assert_str_eq(ln->outputs[0]->name, "y");
+        ck_assert_int_eq(ortc_node_attr_int(ln, "axis", 0), -1);
+        ck_assert(ortc_node_attr_float(ln, "epsilon", 0) == 1e-5f);
+        ortc_model_free(m);
+    }
+    /* the same results (the decomposition's nodes are the oracle), at a
+     * batch the probes never took */
+    rng_state = 8;
+    float *x = random_data(48, -2, 2);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 3, {2, 4, 6}, x};
+    for (int v = 0; v <= 8; v = v == 2 ? 8 : v + 1)
+        expect_same_results(ln_model, v, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
 /* ---- fusion -------------------------------------------------------------------------------- */
 
 /* Fails unless post-op i of n is exactly `want` (kind and the parameters'
@@ -1073,13 +1212,29 @@ END_TEST
 /* Conv(+bias or not) -> Add(other) -> Relu; near misses: 2 the operand
  * broadcasts; 3 the Conv output has another reader; 4 the producer is a Gemm
  * (no sum); 5 Clip-13 with a min only known at run time; 6 the Conv output is
- * a graph output; 7 Clip min > max */
+ * a graph output; 7 Clip min > max. Symbolic dims (shapes known only up to
+ * a dim_param, as in exports with a dynamic batch): 8 and 9 fuse (x and the
+ * operand share 'batch', and 'h' and 'w'); near misses: 10 the operand
+ * broadcasts over the batch, 11 its batch is another symbol, 12 its spatial
+ * dims are swapped (w, h). */
+static const char *const conv_add_symbolic[][2] = {
+    {"batch,2,5,5", "batch,3,5,5"}, {"batch,2,h,w", "batch,3,h,w"}, {"batch,2,5,5", "1,3,5,5"},
+    {"batch,2,5,5", "n,3,5,5"},     {"batch,2,h,w", "batch,3,w,h"},
+};
+
 static ortc_model *conv_add_model(int variant)
 {
     rng_state = 4242;
     ortc_model *m = model_new(13);
     ortc_graph *g = m->graph;
-    if (variant == 4) {
+    if (variant >= 8) {
+        input(g, "x", ORTC_DTYPE_FLOAT, conv_add_symbolic[variant - 8][0]);
+        input(g, "other", ORTC_DTYPE_FLOAT, conv_add_symbolic[variant - 8][1]);
+        cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+        cf32(g, "b", "3", NULL, -1, 1);
+        ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
+        attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    } else if (variant == 4) {
         input(g, "x", ORTC_DTYPE_FLOAT, "2,8");
         input(g, "other", ORTC_DTYPE_FLOAT, "2,3");
         cf32(g, "w", "8,3", NULL, -1, 1);
@@ -1116,7 +1271,7 @@ static ortc_model *conv_add_model(int variant)
 
 START_TEST(fuse_conv_add_relu_as_sum)
 {
-    for (int v = 0; v <= 1; v++) {
+    for (int v = 0; v <= 9; v = v == 1 ? 8 : v + 1) {
         ortc_model *m = conv_add_model(v);
         ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
         ck_assert_int_eq(s.fused, 2);
@@ -1139,12 +1294,13 @@ END_TEST
 
 START_TEST(fuse_near_misses_are_left)
 {
-    for (int v = 2; v <= 7; v++) {
+    for (int v = 2; v <= 12; v = v == 7 ? 10 : v + 1) {
         ortc_model *m = conv_add_model(v);
         int before = m->graph->n_nodes;
         ortc_pass_stats s = run_pass(m, ortc_pass_fuse);
-        /* variant 2/3/6: the Add is not fused (the Relu after it has no
-         * producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip stays */
+        /* variant 2/3/6/10/11/12: the Add is not fused (the Relu after it
+         * has no producer to join); 4: Gemm+Add is not a sum; 5/7: the Clip
+         * stays */
         ck_assert_msg(s.fused == 0 && m->graph->n_nodes == before,
                       "variant %d: fused %d, %d -> %d nodes", v, s.fused, before,
                       m->graph->n_nodes);
@@ -1289,6 +1445,68 @@ START_TEST(act_silu_into_producer)
     for (int v = 0; v <= 6; v++)
         if (v != 3)
             expect_same_results(silu_model, v, &in, 1, v == 2 || v == 5 ? 2 : 1, 1e-5);
+    free(x);
+}
+END_TEST
+
+/* Hard swish as PyTorch exports it before opset 14: c = Conv(x);
+ * y = Mul(c, HardSigmoid(c; alpha 1/6)) (beta: the default 0.5).
+ * Variants: 0 as exported, 1 Mul(h, c) with beta 0.5 written out; near
+ * misses left alone: 2 alpha 0.2 (HardSigmoid's default: not hard swish),
+ * 3 beta 0.4, 4 the HardSigmoid of another value (squeeze-excite's gate). */
+static ortc_model *hard_swish_model(int variant)
+{
+    rng_state = 29;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "1,2,5,5");
+    cf32(g, "w", "3,2,3,3", NULL, -1, 1);
+    cf32(g, "b", "3", NULL, -1, 1);
+    ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
+    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    ortc_node *h = node(g, "HardSigmoid", "hsig", variant == 4 ? "g" : "c", "h");
+    if (variant == 4) {
+        cf32(g, "g", "1,3,1,1", NULL, -3, 3);
+    }
+    if (variant != 2)
+        attr_f(h, "alpha", (float)(1.0 / 6.0));
+    if (variant == 1)
+        attr_f(h, "beta", 0.5f);
+    if (variant == 3)
+        attr_f(h, "beta", 0.4f);
+    node(g, "Mul", "mul", variant == 1 ? "h,c" : "c,h", "y");
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(act_hard_swish_into_producer)
+{
+    for (int v = 0; v <= 4; v++) {
+        ortc_model *m = hard_swish_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats s = run_pass(m, ortc_pass_act);
+        const ortc_node *conv = find_op(m->graph, "Conv");
+        if (v >= 2) {
+            ck_assert_msg(s.hard_swish == 0 && s.swish == 0 && m->graph->n_nodes == before &&
+                              conv->n_post_ops == 0,
+                          "near miss %d: hard swish %d, %d -> %d nodes", v, s.hard_swish, before,
+                          m->graph->n_nodes);
+            ortc_model_free(m);
+            continue;
+        }
+        ck_assert_msg(s.hard_swish == 1 && m->graph->n_nodes == 1, "variant %d: %d -> %d", v,
+                      before, m->graph->n_nodes);
+        expect_post_op(conv, 0, (ortc_post_op){ORTC_POST_OP_HARD_SWISH, 0.0f, 0.0f}, "hard swish");
+        ck_assert_str_eq(conv->outputs[0]->name, "y");
+        ortc_model_free(m);
+    }
+    /* against the unoptimised graph: x / 6 in the post-op, x * float(1/6)
+     * in HardSigmoid */
+    rng_state = 9;
+    float *x = random_data(50, -6, 6);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x};
+    for (int v = 0; v <= 4; v++)
+        expect_same_results(hard_swish_model, v, &in, 1, 1, 1e-5);
     free(x);
 }
 END_TEST
@@ -1489,6 +1707,18 @@ START_TEST(fuse_end_to_end_matches_unfused)
     ortc_pass_stats s = run_all(m);
     ck_assert_int_eq(s.fused, 2);
     ortc_model_free(m);
+    /* symbolic batch and spatial dims, fused on the probes, run at shapes
+     * neither probe took (batch 2, h 5, w 4) */
+    float *xs = random_data(80, -1, 1), *os = random_data(120, -1, 1);
+    ortc_tensor ins[2] = {{ORTC_DTYPE_FLOAT, 4, {2, 2, 5, 4}, xs},
+                          {ORTC_DTYPE_FLOAT, 4, {2, 3, 5, 4}, os}};
+    expect_same_results(conv_add_model, 9, ins, 2, 1, 1e-5);
+    m = conv_add_model(9);
+    s = run_all(m);
+    ck_assert_int_eq(s.fused, 2);
+    ortc_model_free(m);
+    free(xs);
+    free(os);
     for (int v = 0; v < F_ELTWISE_COUNT; v++) {
         float *x1 = random_data(50, -3, 3);
         ortc_tensor in1 = {ORTC_DTYPE_FLOAT, 4, {1, 2, 5, 5}, x1};
@@ -1676,6 +1906,7 @@ int main(void)
     TCase *el = tcase_create("eliminate");
     tcase_add_test(el, eliminate_identity_and_dropout);
     tcase_add_test(el, eliminate_keeps_dropout_that_is_not_a_copy);
+    tcase_add_test(el, eliminate_pad_that_pads_nothing);
     tcase_add_test(el, dead_nodes_and_initializers_removed);
     suite_add_tcase(s, el);
     TCase *bn = tcase_create("bn");
@@ -1687,6 +1918,7 @@ int main(void)
     tcase_add_test(lrn, lrn_pattern_becomes_one_lrn);
     tcase_add_test(lrn, lrn_near_misses_are_left);
     tcase_add_test(lrn, lrn_even_size_keeps_pytorch_semantics);
+    tcase_add_test(lrn, ln_pattern_becomes_one_layernorm);
     suite_add_tcase(s, lrn);
     TCase *fu = tcase_create("fuse");
     tcase_add_test(fu, fuse_eltwise_into_conv);
@@ -1695,6 +1927,7 @@ int main(void)
     tcase_add_test(fu, fuse_by_operator_flag);
     tcase_add_test(fu, fuse_relu_into_batchnorm_only);
     tcase_add_test(fu, act_silu_into_producer);
+    tcase_add_test(fu, act_hard_swish_into_producer);
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);

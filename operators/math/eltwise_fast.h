@@ -1,0 +1,17 @@
+/* eltwise_fast.h — float32 kernels of this project for element-wise ops
+ * that oneDNN has no algorithm for, vectorised and split over the
+ * threads. The formulas' plain-C reference stays eltwise_ref.c.
+ */
+#ifndef ORTC_ELTWISE_FAST_H
+#define ORTC_ELTWISE_FAST_H
+
+#include <stdint.h>
+
+/* y = f(x) for n floats on `threads` threads; y may be x. */
+typedef void (*ortc_fast_f32_fn)(float *y, const float *x, int64_t n, int threads);
+
+/* erf(x): within one float rounding of erf computed in double (the
+ * reference), NaN kept, +-1 from |x| >= 4. */
+void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads);
+
+#endif
