@@ -671,10 +671,10 @@ static ortc_model *pad_model(int variant)
         ci64(g, "pads", "8", (int64_t[]){0, 0, 0, variant == 3 ? 1 : 0, 0, 0, 0, 0});
     ortc_node *pad = node(g, "Pad", "pad", variant == 1 ? "x" : ins, "p");
     if (variant == 1)
-        attr_ints(pad, "pads", INTS(0, 0, 0, 0, 0, 0, 0, 0));
+        node_attr_ints(pad, "pads", INTS(0, 0, 0, 0, 0, 0, 0, 0));
     if (variant == 2)
-        attr_s(pad, "mode", "reflect");
-    attr_ints(node(g, "AveragePool", "pool", "p", "y"), "kernel_shape", INTS(2, 2));
+        node_attr_string(pad, "mode", "reflect");
+    node_attr_ints(node(g, "AveragePool", "pool", "p", "y"), "kernel_shape", INTS(2, 2));
     output(g, "y");
     return ready(m);
 }
@@ -1047,14 +1047,14 @@ static ortc_model *ln_model(int variant)
     ortc_graph *g = m->graph;
     input(g, "x", ORTC_DTYPE_FLOAT, variant == 2 ? "2,4,6" : "batch,4,6");
     int64_t axis = variant == 3 ? 1 : variant == 2 || variant == 8 ? 2 : -1;
-    attr_ints(node(g, "ReduceMean", "mean", "x", "m"), "axes", 1, &axis);
+    node_attr_ints(node(g, "ReduceMean", "mean", "x", "m"), "axes", &axis, 1);
     node(g, "Sub", "sub", "x,m", "d");
     cf32(g, "two", "", (float[]){variant == 4 ? 3.0f : 2.0f}, 0, 0);
     node(g, "Pow", "pow", "d,two", "p");
     ortc_node *var = node(g, "ReduceMean", "var", "p", "v");
-    attr_ints(var, "axes", 1, &axis);
+    node_attr_ints(var, "axes", &axis, 1);
     if (variant == 7)
-        attr_i(var, "keepdims", 0);
+        node_attr_int(var, "keepdims", 0);
     if (variant == 6)
         input(g, "eps", ORTC_DTYPE_FLOAT, "");
     else
@@ -1233,7 +1233,7 @@ static ortc_model *conv_add_model(int variant)
         cf32(g, "w", "3,2,3,3", NULL, -1, 1);
         cf32(g, "b", "3", NULL, -1, 1);
         ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
-        attr_ints(c, "pads", INTS(1, 1, 1, 1));
+        node_attr_ints(c, "pads", INTS(1, 1, 1, 1));
     } else if (variant == 4) {
         input(g, "x", ORTC_DTYPE_FLOAT, "2,8");
         input(g, "other", ORTC_DTYPE_FLOAT, "2,3");
@@ -1463,17 +1463,17 @@ static ortc_model *hard_swish_model(int variant)
     cf32(g, "w", "3,2,3,3", NULL, -1, 1);
     cf32(g, "b", "3", NULL, -1, 1);
     ortc_node *c = node(g, "Conv", "conv", "x,w,b", "c");
-    attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    node_attr_ints(c, "pads", INTS(1, 1, 1, 1));
     ortc_node *h = node(g, "HardSigmoid", "hsig", variant == 4 ? "g" : "c", "h");
     if (variant == 4) {
         cf32(g, "g", "1,3,1,1", NULL, -3, 3);
     }
     if (variant != 2)
-        attr_f(h, "alpha", (float)(1.0 / 6.0));
+        node_attr_float(h, "alpha", (float)(1.0 / 6.0));
     if (variant == 1)
-        attr_f(h, "beta", 0.5f);
+        node_attr_float(h, "beta", 0.5f);
     if (variant == 3)
-        attr_f(h, "beta", 0.4f);
+        node_attr_float(h, "beta", 0.4f);
     node(g, "Mul", "mul", variant == 1 ? "h,c" : "c,h", "y");
     output(g, "y");
     return ready(m);
