@@ -512,6 +512,19 @@ static int collapse(int rank, const int64_t *dims, const int64_t *s1, int64_t *o
     return r;
 }
 
+/* desc: dst (md0's layout) = alg(md0, md1); attr: the scale alpha, or
+ * none. On success the caller owns attr. */
+static ortc_status bin_desc(ortc_opctx *c, dnnl_binary_desc_t *desc, dnnl_primitive_attr_t *attr,
+                            dnnl_alg_kind_t alg, const dnnl_memory_desc_t *md0,
+                            const dnnl_memory_desc_t *md1, float alpha)
+{
+    DNNL_CHECK(c, dnnl_binary_desc_init(desc, alg, md0, md1, md0));
+    ortc_status st = ortc_dnnl_attr_new(c, attr);
+    if (!st && alpha != 1.0f && (st = ortc_dnnl_attr_linear(c, *attr, alpha)))
+        dnnl_primitive_attr_destroy(*attr);
+    return st;
+}
+
 /* Builds b: dst = alpha * alg(src0, src1) over dims, src1 (input in1) of
  * dims d1 (each equal to dims or 1), src0 input in0 or (-1) the output.
  * b->use_ref when oneDNN has no implementation. */
@@ -526,20 +539,15 @@ static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind
     if ((st = ortc_dnnl_md_plain(c, &md0, r, cd)) || (st = ortc_dnnl_md_plain(c, &md1, r, c1)))
         return st;
     dnnl_binary_desc_t desc;
-    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, alg, &md0, &md1, &md0));
-
     dnnl_primitive_attr_t attr;
-    if ((st = ortc_dnnl_attr_new(c, &attr)))
+    if ((st = bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha)))
         return st;
     const ortc_dnnl_arg args[] = {
         in0 < 0 ? ORTC_DNNL_OUT(DNNL_ARG_SRC_0, 0) : ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
         ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
         ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
-    if (alpha != 1.0f)
-        st = ortc_dnnl_attr_linear(c, attr, alpha);
-    if (!st)
-        st = ortc_dnnl_prim_create(c, b, &desc, attr, args, 3);
+    st = ortc_dnnl_prim_create(c, b, &desc, attr, args, 3);
     dnnl_primitive_attr_destroy(attr);
     return st;
 }
@@ -621,16 +629,12 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
                                            : ortc_dnnl_md_plain(c, &md1, rank, d1)))
         return st;
     dnnl_binary_desc_t desc;
-    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, alg, &md0, &md1, &md0));
     dnnl_primitive_attr_t attr;
-    if ((st = ortc_dnnl_attr_new(c, &attr)))
+    if ((st = bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha)))
         return st;
-    if (alpha != 1.0f)
-        st = ortc_dnnl_attr_linear(c, attr, alpha);
     dnnl_primitive_desc_t pd = NULL;
     bool unimpl = false;
-    if (!st)
-        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
     if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
         b->use_ref = true;
