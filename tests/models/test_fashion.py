@@ -147,6 +147,22 @@ def torch_logits_cached(work, model_dir, images_path, x):
     return logits, secs, False
 
 
+def run_test_set(cli, model, images_path, out_dir, shape, extra=()):
+    """`ortc run MODEL [extra] --input input=IMAGES --output-dir OUT_DIR` on
+    the whole test set: (logits, seconds, error message or None)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    r, err, secs = run_cli([cli, "run", model, *extra, "--input", f"input={images_path}",
+                            "--output-dir", out_dir], CLI_TIMEOUT)
+    if err:
+        return None, secs, f"ortc {' '.join([*extra, err])}"
+    if r.stdout.strip():
+        print(r.stdout.rstrip())
+    if r.stderr.strip():
+        print("stderr:\n" + r.stderr.rstrip())
+    got, err = load_output(out_dir, shape)
+    return got, secs, err
+
 def run_model(cli, work, model_dir, name, data_dir, keep, ref_cache):
     err = check_cli(cli)
     if err:
@@ -166,17 +182,7 @@ def run_model(cli, work, model_dir, name, data_dir, keep, ref_cache):
     want = ref_cache["torch"]
 
     out_dir = os.path.join(work, "out", name)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.makedirs(out_dir)
-    r, err, secs = run_cli([cli, "run", model, "--input", f"input={images_path}",
-                            "--output-dir", out_dir], CLI_TIMEOUT)
-    if err:
-        return fail(f"{name}: ortc {err}")
-    if r.stdout.strip():
-        print(r.stdout.rstrip())
-    if r.stderr.strip():
-        print("stderr:\n" + r.stderr.rstrip())
-    got, err = load_output(out_dir, want.shape)
+    got, secs, err = run_test_set(cli, model, images_path, out_dir, want.shape)
     if err:
         return fail(f"{name}: {err}")
 
@@ -277,15 +283,8 @@ def run_bf16(cli, work, model_dir, name, data_dir):
     labels = np.load(labels_path, allow_pickle=False)
     want, _, _ = torch_logits_cached(work, model_dir, images_path, x)
     out_dir = os.path.join(work, "out", name + "_bf16")
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.makedirs(out_dir)
-    r, err, secs = run_cli([cli, "run", model, "--precision", "bf16", "--input",
-                            f"input={images_path}", "--output-dir", out_dir], CLI_TIMEOUT)
-    if err:
-        return fail(f"{name}: ortc --precision bf16 {err}")
-    if r.stderr.strip():
-        print("stderr:\n" + r.stderr.rstrip())
-    got, err = load_output(out_dir, want.shape)
+    got, secs, err = run_test_set(cli, model, images_path, out_dir, want.shape,
+                                  ["--precision", "bf16"])
     if err:
         return fail(f"{name}: {err}")
     top_got, top_want = got.argmax(1), want.argmax(1)
