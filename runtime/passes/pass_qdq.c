@@ -30,7 +30,9 @@
  * int8, per-axis input or output parameters, Gemm with transA. Runs first
  * in the pipeline: constant folding would otherwise turn DQ(int8 weights)
  * into float32 weights; the parameters a group needs are folded here
- * (Constant/Identity chains, Q(float weights), DQ(int32 bias)).
+ * (Constant and Cast chains, Q(float weights), DQ(int32 bias)), after
+ * Identity nodes are removed (exporters share a parameter tensor as
+ * Identity(another's); Identity itself is not foldable).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,8 +630,15 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
         any = ortc_pass_is_op(pc->g->nodes[i], "DequantizeLinear");
     if (!any)
         return ORTC_STATUS_OK;
+    /* exporters share parameters through Identity nodes (PyTorch: one
+     * zero point tensor read as Identity(other's)); Identity is not
+     * foldable (it also passes sequences and optionals), so readers read
+     * its input first, as the eliminate pass would after folding */
+    ortc_status st = ortc_pass_eliminate(pc);
+    if (st)
+        return st;
     qdq_ctx q = {.pc = pc};
-    ortc_status st = for_each(&q, try_group);
+    st = for_each(&q, try_group);
     if (!st)
         st = for_each(&q, try_move);
     /* the DequantizeLinear nodes of weights and inputs the groups no longer

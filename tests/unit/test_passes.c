@@ -1695,6 +1695,161 @@ START_TEST(fuse_gemm_and_matmul_followers)
 }
 END_TEST
 
+/* ---- QDQ groups (pass_qdq.c) ---------------------------------------------------- */
+
+/* A constant of any fixed-size dtype from raw values. */
+static ortc_value *cvals(ortc_graph *g, const char *name, ortc_dtype dt, const char *dims,
+                         const void *vals)
+{
+    ortc_const_tensor *t = tensor(dt, dims);
+    memcpy(t->t.data, vals, ortc_tensor_bytes(&t->t));
+    ortc_value *v = ortc_graph_get_value(g, name);
+    ortc_value_set_constant(v, t);
+    return v;
+}
+
+/* A Conv group as PyTorch's QDQ export writes it: xq (uint8) -> DQ ->
+ * Conv(DQ(Q(float weights, per channel)), bias) -> Relu -> Q, every zero
+ * point an int32 initializer through Cast, shared through Identity nodes
+ * (y's zero point is Identity(x's Cast), the weights' Identity(Cast(...))).
+ * variant 0: that; 1: x's zero point is Identity of a graph input (not a
+ * constant: left in float32); 2: as 0 without the trailing Q (float32
+ * output, for comparing results). */
+static ortc_model *qdq_conv_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    rng_state = 1616;
+    input(g, "xq", ORTC_DTYPE_UINT8, "1,3,6,6");
+    cf32(g, "xs", "1", (float[]){0.02f}, 0, 0);
+    cvals(g, "zp32", ORTC_DTYPE_INT32, "1", (int32_t[]){7});
+    ortc_node *cast = node(g, "Cast", "zp_cast", "zp32", "zp8");
+    node_attr_int(cast, "to", ORTC_DTYPE_UINT8);
+    if (variant == 1) {
+        input(g, "zin", ORTC_DTYPE_UINT8, "1");
+        node(g, "Identity", "x_zp", "zin", "xz");
+    } else {
+        node(g, "Identity", "x_zp", "zp8", "xz");
+    }
+    node(g, "DequantizeLinear", "x_dq", "xq,xs,xz", "xd");
+    cf32(g, "w", "4,3,3,3", NULL, -0.5f, 0.5f);
+    cf32(g, "ws", "4", (float[]){0.004f, 0.0035f, 0.005f, 0.003f}, 0, 0);
+    cvals(g, "wz32", ORTC_DTYPE_INT32, "4", (int32_t[]){0, 0, 0, 0});
+    ortc_node *wcast = node(g, "Cast", "wz_cast", "wz32", "wz8");
+    node_attr_int(wcast, "to", ORTC_DTYPE_INT8);
+    node(g, "Identity", "w_zp", "wz8", "wz");
+    node_attr_int(node(g, "QuantizeLinear", "w_q", "w,ws,wz", "wq"), "axis", 0);
+    node_attr_int(node(g, "DequantizeLinear", "w_dq", "wq,ws,wz", "wd"), "axis", 0);
+    cf32(g, "b", "4", NULL, -0.2f, 0.2f);
+    ortc_node *c = node(g, "Conv", "conv", "xd,wd,b", "c");
+    node_attr_ints(c, "pads", INTS(1, 1, 1, 1));
+    node(g, "Relu", "relu", "c", variant == 2 ? "y" : "r");
+    if (variant != 2) {
+        cf32(g, "ys", "1", (float[]){0.01f}, 0, 0);
+        node(g, "Identity", "y_zp", "zp8", "yz");
+        node(g, "QuantizeLinear", "y_q", "r,ys,yz", "y");
+    }
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(qdq_conv_with_shared_zero_points)
+{
+    for (int v = 0; v < 3; v++) {
+        ortc_model *m = qdq_conv_model(v);
+        ortc_graph *g = m->graph;
+        ortc_pass_stats s = run_pass(m, ortc_pass_qdq);
+        ck_assert_msg(s.qdq_groups == (v == 1 ? 0 : 1), "variant %d: %d groups", v, s.qdq_groups);
+        ck_assert_int_eq(count_op(g, "QLinearConv"), v == 1 ? 0 : 1);
+        ck_assert_int_eq(count_op(g, "Conv"), v == 1 ? 1 : 0);
+        const ortc_node *q = find_op(g, "QLinearConv");
+        if (q) {
+            /* reads the quantized input, its zero point the folded constant 7 */
+            ck_assert_str_eq(q->inputs[0]->name, "xq");
+            ck_assert_int_eq(q->inputs[2]->kind, ORTC_VALUE_CONSTANT);
+            ck_assert_int_eq(*(const uint8_t *)q->inputs[2]->constant->t.data, 7);
+            ck_assert_str_eq(q->outputs[0]->name, "y");
+            ck_assert_int_eq(count_op(g, "Identity"), 0);
+        }
+        ortc_model_free(m);
+    }
+    uint8_t x[108];
+    for (int i = 0; i < 108; i++)
+        x[i] = (uint8_t)((i * 37) % 61);
+    ortc_tensor in = {ORTC_DTYPE_UINT8, 4, {1, 3, 6, 6}, x};
+    /* the fused int8 op against the graph's float32 arithmetic (float32
+     * rounding of the scales times an exact integer accumulator) */
+    expect_same_results(qdq_conv_model, 2, &in, 1, 1, 1e-5);
+}
+END_TEST
+
+/* A Gemm group as PyTorch exports a Linear after a change of scale:
+ * aq -> DQ -> Q (another scale) -> DQ -> Gemm(transB 1, weights DQ(Q(float
+ * (N, K), per row)), bias C) -> Relu [-> Q]. variant 0 float output, 1
+ * requantized, 2 transA 1 (oneDNN's matmul is not used: left alone). */
+static ortc_model *qdq_gemm_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    rng_state = 1617;
+    input(g, "aq", ORTC_DTYPE_UINT8, variant == 2 ? "16,1" : "1,16");
+    cf32(g, "s1", "", (float[]){0.03f}, 0, 0);
+    cvals(g, "z1", ORTC_DTYPE_UINT8, "", (uint8_t[]){100});
+    node(g, "DequantizeLinear", "a_dq1", "aq,s1,z1", "a1");
+    cf32(g, "s2", "", (float[]){0.05f}, 0, 0);
+    cvals(g, "z2", ORTC_DTYPE_UINT8, "", (uint8_t[]){60});
+    node(g, "QuantizeLinear", "a_q2", "a1,s2,z2", "aq2");
+    node(g, "DequantizeLinear", "a_dq2", "aq2,s2,z2", "ad");
+    cf32(g, "w", "8,16", NULL, -0.5f, 0.5f);
+    float ws[8];
+    for (int i = 0; i < 8; i++)
+        ws[i] = 0.003f + 0.0005f * (float)i;
+    cf32(g, "ws", "8", ws, 0, 0);
+    cvals(g, "wz", ORTC_DTYPE_INT8, "8", (int8_t[]){0, 0, 0, 0, 0, 0, 0, 0});
+    node_attr_int(node(g, "QuantizeLinear", "w_q", "w,ws,wz", "wq"), "axis", 0);
+    node_attr_int(node(g, "DequantizeLinear", "w_dq", "wq,ws,wz", "wd"), "axis", 0);
+    cf32(g, "bias", "8", NULL, -0.3f, 0.3f);
+    ortc_node *gm = node(g, "Gemm", "fc", "ad,wd,bias", "c");
+    node_attr_int(gm, "transB", 1);
+    if (variant == 2)
+        node_attr_int(gm, "transA", 1);
+    node(g, "Relu", "relu", "c", variant == 1 ? "r" : "y");
+    if (variant == 1) {
+        cf32(g, "ys", "", (float[]){0.02f}, 0, 0);
+        node(g, "QuantizeLinear", "y_q", "r,ys", "y");
+    }
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(qdq_gemm_trans_b_after_requantize)
+{
+    for (int v = 0; v < 3; v++) {
+        ortc_model *m = qdq_gemm_model(v);
+        ortc_graph *g = m->graph;
+        ortc_pass_stats s = run_pass(m, ortc_pass_qdq);
+        ck_assert_msg(s.qdq_groups == (v == 2 ? 0 : 1), "variant %d: %d groups", v, s.qdq_groups);
+        const ortc_node *q = find_op(g, "QLinearMatMul");
+        ck_assert_int_eq(q != NULL, v != 2);
+        if (q) {
+            /* reads the second quantization; weights (K, N) int8 */
+            ck_assert_str_eq(q->inputs[0]->name, "aq2");
+            const ortc_tensor *w = &q->inputs[3]->constant->t;
+            ck_assert_int_eq(w->dtype, ORTC_DTYPE_INT8);
+            ck_assert_int_eq(w->dims[0], 16);
+            ck_assert_int_eq(w->dims[1], 8);
+            ck_assert_int_eq(q->outputs[0]->name[0], 'y');
+        }
+        ortc_model_free(m);
+    }
+    uint8_t a[16];
+    for (int i = 0; i < 16; i++)
+        a[i] = (uint8_t)(40 + i * 11);
+    ortc_tensor in = {ORTC_DTYPE_UINT8, 2, {1, 16}, a};
+    expect_same_results(qdq_gemm_model, 0, &in, 1, 1, 1e-5);
+}
+END_TEST
+
 START_TEST(fuse_end_to_end_matches_unfused)
 {
     /* sessions with and without the passes give the same results */
@@ -1933,6 +2088,10 @@ int main(void)
     tcase_add_test(fu, fc_near_misses_are_left);
     tcase_add_test(fu, fuse_end_to_end_matches_unfused);
     suite_add_tcase(s, fu);
+    TCase *qdq = tcase_create("qdq");
+    tcase_add_test(qdq, qdq_conv_with_shared_zero_points);
+    tcase_add_test(qdq, qdq_gemm_trans_b_after_requantize);
+    suite_add_tcase(s, qdq);
     TCase *pl = tcase_create("pipeline");
     tcase_add_test(pl, pipeline_rewrites_and_keeps_results);
     tcase_add_test(pl, passes_log_summary_and_dumps);
