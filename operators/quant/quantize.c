@@ -4,6 +4,13 @@
  * (quant.h): round half to even, saturation. Each element's arithmetic is
  * exactly the spec's in float32, so the graph pass's int8 kernels can be
  * held to it. Kernels split the tensor over the node's threads.
+ *
+ * In the graph pass's ortc_qdq mode (qlinear.h) a QuantizeLinear also
+ * applies the float32 element-wise ops the pass folded into it before
+ * quantizing: its fused post-ops in order on x, a sum adding input 3 (a
+ * float32 summand of x's shape), and may also write that float32 value as
+ * output 1 (for its other readers): Add -> Relu -> QuantizeLinear becomes
+ * one pass over memory with each element's arithmetic unchanged.
  */
 #include <math.h>
 #include <omp.h>
@@ -11,6 +18,8 @@
 #include <string.h>
 
 #include "plain_util.h"
+#include "post_ops.h"
+#include "qlinear.h"
 #include "quant.h"
 
 static int n_threads(const ortc_opctx *c)
@@ -130,6 +139,112 @@ void ortc_q_dequantize_run(float *y, const void *x, const ortc_qparam *p, int64_
     q_linear_run(y, x, p->dtype, p, outer, c, inner, threads, false);
 }
 
+/* Elements per block of the fused kernel: the float32 values between the
+ * post-ops and the quantization stay in this thread's stack buffer. */
+#define FUSED_BLOCK 1024
+
+/* The post-ops of the fused form: a leading sum and Relu inline (what
+ * residual blocks need; vectorised); any other list through the reference
+ * formulas (ortc_post_ops_apply) block by block. */
+typedef enum fused_kind { FUSED_SUM_RELU, FUSED_SUM, FUSED_RELU, FUSED_ANY } fused_kind;
+
+static fused_kind fused_kind_of(const ortc_node *n)
+{
+    const int np = n->n_post_ops;
+    bool sum0 = np > 0 && n->post_ops[0].kind == ORTC_POST_OP_SUM;
+    if (np == 2 && sum0 && n->post_ops[1].kind == ORTC_POST_OP_RELU)
+        return FUSED_SUM_RELU;
+    if (np == 1 && sum0)
+        return FUSED_SUM;
+    if (np == 1 && n->post_ops[0].kind == ORTC_POST_OP_RELU)
+        return FUSED_RELU;
+    return FUSED_ANY;
+}
+
+/* y[0, m) = QuantizeLinear(post_ops(x[0, m))) and y1 (when not NULL) the
+ * float32 post_ops(x), s the summand's block (or NULL), v the reference
+ * path's context (its summand tensor *sum_blk). */
+static void fused_block(uint8_t *y, float *y1, const float *x, const float *s, int64_t m,
+                        fused_kind kind, const ortc_opctx *v, ortc_tensor *sum_blk,
+                        const ortc_qparam *p, float scale, int32_t z)
+{
+    float buf[FUSED_BLOCK];
+    switch (kind) {
+    case FUSED_SUM_RELU:
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++) {
+            float r = x[j] + s[j];
+            buf[j] = r > 0.0f ? r : 0.0f; /* NaN -> 0, as oneDNN's Relu */
+        }
+        break;
+    case FUSED_SUM:
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++)
+            buf[j] = x[j] + s[j];
+        break;
+    case FUSED_RELU:
+#pragma omp simd
+        for (int64_t j = 0; j < m; j++)
+            buf[j] = x[j] > 0.0f ? x[j] : 0.0f;
+        break;
+    case FUSED_ANY:
+        memcpy(buf, x, (size_t)m * sizeof *buf);
+        if (sum_blk)
+            sum_blk->data = (void *)(uintptr_t)s;
+        ortc_post_ops_apply(v, buf, m);
+        break;
+    }
+    if (y1)
+        memcpy(y1, buf, (size_t)m * sizeof *buf);
+    const int32_t lo = ortc_q_min(p->dtype), hi = ortc_q_max(p->dtype);
+    if (p->dtype == ORTC_DTYPE_UINT8)
+        q_row_f32_u8(y, buf, m, scale, z, lo, hi);
+    else
+        q_row_f32_i8((int8_t *)y, buf, m, scale, z, lo, hi);
+}
+
+/* y = QuantizeLinear(post_ops(x)) for the ortc_qdq form (x float32). */
+static void fused_quantize_run(ortc_opctx *c, const ortc_qparam *p, int64_t outer, int64_t nc,
+                               int64_t inner)
+{
+    if (p->n == 1) {
+        inner *= outer * nc;
+        outer = nc = 1;
+    }
+    const int64_t n = outer * nc * inner;
+    const fused_kind kind = fused_kind_of(c->node);
+    const float *x = c->in[0]->data;
+    const ortc_tensor *sum_t = c->n_in > ORTC_FUSED_SUM_INPUT ? c->in[ORTC_FUSED_SUM_INPUT] : NULL;
+    const float *sum = sum_t ? sum_t->data : NULL;
+    uint8_t *y = c->out[0]->data; /* one byte an element, uint8 or int8 */
+    float *y1 = c->n_out > 1 && c->out[1] ? c->out[1]->data : NULL;
+#pragma omp parallel num_threads(threads_for(n, n_threads(c)))
+    {
+        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = (n + nt - 1) / nt;
+        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
+        /* the reference path reads its summand through a context of its own */
+        ortc_tensor *ins[ORTC_FUSED_SUM_INPUT + 1], sum_blk;
+        ortc_opctx v = *c;
+        for (int i = 0; i <= ORTC_FUSED_SUM_INPUT; i++)
+            ins[i] = i < c->n_in ? c->in[i] : NULL;
+        if (sum_t) {
+            sum_blk = *sum_t;
+            ins[ORTC_FUSED_SUM_INPUT] = &sum_blk;
+        }
+        v.in = ins;
+        FOR_RUNS(i0, i1, nc, inner, ch, at, len, {
+            float s = p->scale[p->n == 1 ? 0 : ch];
+            int32_t z = ortc_qparam_zero(p, p->n == 1 ? 0 : ch);
+            for (int64_t b = 0; b < len; b += FUSED_BLOCK)
+                fused_block(y + at + b, y1 ? y1 + at + b : NULL, x + at + b,
+                            sum ? sum + at + b : NULL,
+                            len - b < FUSED_BLOCK ? len - b : FUSED_BLOCK, kind, &v,
+                            sum_t ? &sum_blk : NULL, p, s, z);
+        })
+    }
+}
+
 /* (outer, c, inner) of x around the parameters' axis. */
 static void split_axis(const ortc_tensor *x, const ortc_qparam *p, int64_t *outer, int64_t *c,
                        int64_t *inner)
@@ -185,7 +300,21 @@ static ortc_status q_params(ortc_opctx *c, ortc_qparam *p, ortc_dtype qtype, con
 static ortc_status linear_check(ortc_opctx *c, ortc_qparam *p, bool quantize)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
+    /* the fused form (quantize with post-ops) only from the graph pass */
+    const bool fused = quantize && ortc_q_qdq_mode(c);
+    if ((st = ortc_op_check_arity(c, 2, fused ? 4 : 3, 1, fused ? 2 : 1)) ||
+        (st = ortc_op_check_input(c, 0)))
+        return st;
+    if (c->node->n_post_ops && !fused)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "fused post-ops on a %s the graph pass did not make",
+                             c->node->op_type);
+    if (fused && (c->node->n_post_ops || c->n_out > 1) &&
+        ((c->in[0]->dtype != ORTC_DTYPE_FLOAT &&
+          (st = ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                              "fused post-ops need a float32 input; '%s' is %s",
+                              ortc_plain_input_name(c, 0), ortc_dtype_name(c->in[0]->dtype)))) ||
+         (st = ortc_post_ops_check(c, c->in[0]->rank, c->in[0]->dims))))
         return st;
     ortc_dtype qtype = quantize ? ORTC_DTYPE_UINT8 : c->in[0]->dtype;
     if (quantize && c->n_in > 2 && c->in[2]) {
@@ -205,6 +334,8 @@ static ortc_status linear_infer(ortc_opctx *c, bool quantize)
     if (!st)
         ortc_op_set_output(c, 0, quantize ? p.dtype : ORTC_DTYPE_FLOAT, c->in[0]->rank,
                            c->in[0]->dims);
+    if (!st && c->n_out > 1 && c->out[1]) /* the fused form's float32 value */
+        ortc_op_set_output(c, 1, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
     return st;
 }
 
@@ -216,7 +347,9 @@ static ortc_status linear_run(ortc_opctx *c, bool quantize)
         return st;
     int64_t outer, ch, inner;
     split_axis(c->in[0], &p, &outer, &ch, &inner);
-    if (quantize)
+    if (quantize && (c->node->n_post_ops || c->n_out > 1))
+        fused_quantize_run(c, &p, outer, ch, inner);
+    else if (quantize)
         ortc_q_quantize_run(c->out[0]->data, c->in[0]->data, c->in[0]->dtype, &p, outer, ch, inner,
                             n_threads(c));
     else

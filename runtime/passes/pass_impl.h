@@ -32,6 +32,7 @@ typedef struct ortc_pass_stats {
     int dead_values;   /* initializers nothing reads any more (data freed) */
     int qdq_groups;    /* DQ -> Conv/Gemm/MatMul -> Q groups made int8 ops (pass_qdq.c) */
     int qdq_moved;     /* data movement between quantized values run in int8 */
+    int qdq_quant;     /* float32 element-wise ops folded into a QuantizeLinear */
 } ortc_pass_stats;
 
 /* What the passes know about a value of the graph without running it. */

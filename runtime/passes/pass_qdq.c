@@ -23,7 +23,10 @@
  * its output) runs on xq directly (these ops only move values, and
  * Q(DQ(v)) = v). MaxPool (see moves_values), Add, AveragePool and every
  * other op between a DequantizeLinear and a QuantizeLinear run in float32
- * exactly as the graph says.
+ * exactly as the graph says; the float32 element-wise ops right before a
+ * QuantizeLinear (a residual Add of two values of one shape, then Relu
+ * and the like) fold into it (quantize.c's ortc_qdq form: the same
+ * arithmetic per element, one pass over memory instead of three).
  *
  * Groups are left alone (float32) where the fused op could not run on
  * oneDNN: weights that are not constant, weights minus zero point outside
@@ -589,6 +592,106 @@ static ortc_status try_move(qdq_ctx *q, ortc_node *n)
     return ortc_pass_finalize(pc, "qdq");
 }
 
+/* ---- float32 element-wise ops before a QuantizeLinear ---------------------------------- */
+
+/* v's dtype: inferred, else alike under both probes of the symbolic dims
+ * (a model with a batch dim); UNDEFINED when unknown. */
+static ortc_dtype value_dtype(ortc_pass_ctx *pc, const ortc_value *v)
+{
+    const ortc_pass_info *in = ortc_pass_value(pc, v);
+    if (in && in->dtype != ORTC_DTYPE_UNDEFINED)
+        return in->dtype;
+    const ortc_pass_info *a = ortc_pass_probe(pc, v, 0), *b = ortc_pass_probe(pc, v, 1);
+    return a && b && a->dtype == b->dtype ? a->dtype : ORTC_DTYPE_UNDEFINED;
+}
+
+/* x -> [Add(x, s) ->] f1 -> ... -> fk -> v -> QuantizeLinear (per-tensor
+ * constant parameters), each intermediate but v read only there, f the ops
+ * that describe themselves as post-ops (Relu, Clip, ...) and the Add one
+ * of two float32 values of one shape: a QuantizeLinear in its ortc_qdq form
+ * reads x, applies [sum s,] f1..fk, quantizes, and writes v as output 1
+ * when anything else reads v (a residual's float32 value). */
+static ortc_status try_quant(qdq_ctx *q, ortc_node *n)
+{
+    ortc_pass_ctx *pc = q->pc;
+    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
+        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
+        ortc_node_attr(n, "ortc_qdq"))
+        return ORTC_STATUS_OK;
+    dq_operand y;
+    bool ok;
+    ortc_status st;
+    if ((st = q_params_of(q, n, &y, &ok)) || !ok)
+        return st;
+    ortc_node *ops[ORTC_MAX_POST_OPS];
+    ortc_post_op post[ORTC_MAX_POST_OPS];
+    int count = 0;
+    ortc_value *const last = n->inputs[0];
+    ortc_value *v = last, *sum = NULL;
+    const bool keep = ortc_pass_single_user(last) != n; /* v also read elsewhere */
+    ortc_node *reader = n;
+    while (count < ORTC_MAX_POST_OPS) {
+        ortc_node *p = v->producer;
+        if (!p || v->graph != pc->g || (v != last && ortc_pass_single_user(v) != reader) ||
+            p->n_outputs != 1 || value_dtype(pc, v) != ORTC_DTYPE_FLOAT)
+            break;
+        ortc_post_op po;
+        if (ortc_pass_is_op(p, "Add")) {
+            /* a sum of two float32 values of one shape (no broadcast) */
+            if (p->n_inputs != 2 || !p->inputs[0] || !p->inputs[1] ||
+                !ortc_pass_post_op(pc, p, 0, ORTC_DTYPE_FLOAT, &po) || po.kind != ORTC_POST_OP_SUM)
+                break;
+            post[count] = po;
+            ops[count++] = p;
+            sum = p->inputs[1];
+            v = p->inputs[0];
+            break; /* a sum comes first */
+        }
+        if (p->n_inputs < 1 || !p->inputs[0] ||
+            !ortc_pass_post_op(pc, p, 0, ORTC_DTYPE_FLOAT, &po) || po.kind == ORTC_POST_OP_SUM)
+            break;
+        post[count] = po;
+        ops[count++] = p;
+        reader = p;
+        v = p->inputs[0];
+    }
+    if (!count)
+        return ORTC_STATUS_OK;
+    /* the fused node in n's place: inputs x, scale, zero[, s]; outputs y[, v] */
+    ortc_node *f = ortc_ir_insert_node(pc->g, n->index, "QuantizeLinear", "", n->name,
+                                       sum ? ORTC_FUSED_SUM_INPUT + 1 : n->n_inputs, keep ? 2 : 1);
+    if (!f || !f->op)
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    for (int i = 0; i < n->n_inputs; i++)
+        f->inputs[i] = n->inputs[i];
+    f->inputs[0] = v;
+    if (sum)
+        f->inputs[ORTC_FUSED_SUM_INPUT] = sum;
+    f->outputs[0] = n->outputs[0];
+    if (keep)
+        f->outputs[1] = last;
+    f->attrs = n->attrs;
+    f->n_attrs = n->n_attrs;
+    n->attrs = NULL;
+    n->n_attrs = 0;
+    ortc_attr *a = ortc_node_add_attr(f, "ortc_qdq", ORTC_ATTR_INT);
+    if (!a)
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    a->i = 1;
+    for (int i = count - 1; i >= 0; i--) /* collected from the QuantizeLinear backwards */
+        ortc_node_add_post_op(f, post[i]);
+    char l1[300];
+    ortc_pass_note(
+        pc, "passes: qdq: %d float32 element-wise op(s) folded into %s, reading '%s'%s%s%s%s",
+        count, ortc_pass_node_label(l1, sizeof l1, f), v->name, sum ? " + '" : "",
+        sum ? sum->name : "", sum ? "'" : "", keep ? ", also writing the float value" : "");
+    for (int i = 0; i < count; i++)
+        ortc_ir_remove_node(pc->g, ops[i]);
+    ortc_ir_remove_node(pc->g, n);
+    pc->stats.qdq_quant++;
+    return ortc_pass_finalize(pc, "qdq");
+}
+
 /* ---- the pass ---------------------------------------------------------------------------- */
 
 typedef ortc_status (*qdq_try)(qdq_ctx *q, ortc_node *n);
@@ -627,7 +730,8 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
 {
     bool any = false;
     for (int i = 0; i < pc->g->n_nodes && !any; i++)
-        any = ortc_pass_is_op(pc->g->nodes[i], "DequantizeLinear");
+        any = ortc_pass_is_op(pc->g->nodes[i], "DequantizeLinear") ||
+              ortc_pass_is_op(pc->g->nodes[i], "QuantizeLinear");
     if (!any)
         return ORTC_STATUS_OK;
     /* exporters share parameters through Identity nodes (PyTorch: one
@@ -641,6 +745,10 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
     st = for_each(&q, try_group);
     if (!st)
         st = for_each(&q, try_move);
+    if (!st) /* shapes of the values the groups made (an Add's operands) */
+        st = ortc_pass_infer(pc);
+    if (!st)
+        st = for_each(&q, try_quant);
     /* the DequantizeLinear nodes of weights and inputs the groups no longer
      * read go now: constant folding (the next pass) would otherwise
      * dequantize every weight tensor before dead-node elimination */

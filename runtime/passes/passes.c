@@ -29,8 +29,8 @@ typedef struct pass_row {
 static const pass_row pipeline[] = {
     {"qdq",
      ortc_pass_qdq,
-     "fused %d groups, %d moves in int8",
-     {STAT(qdq_groups), STAT(qdq_moved)}},
+     "fused %d groups, %d moves in int8, %d into QuantizeLinear",
+     {STAT(qdq_groups), STAT(qdq_moved), STAT(qdq_quant)}},
     {"fold", ortc_pass_fold, "folded %d nodes, inlined %d If", {STAT(folded), STAT(inlined)}},
     {"eliminate",
      ortc_pass_eliminate,

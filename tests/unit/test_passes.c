@@ -1850,6 +1850,81 @@ START_TEST(qdq_gemm_trans_b_after_requantize)
 }
 END_TEST
 
+/* a, b float32 -> Add -> Relu -> QuantizeLinear -> y (uint8). variant 0:
+ * that; 1: the Relu's output is also a graph output (the fused node writes
+ * it as output 1); 2: b broadcasts ([4,1,1]: the Add stays, the Relu folds);
+ * 3: the scale is a graph input (not constant: left alone). */
+static ortc_model *add_relu_q_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "a", ORTC_DTYPE_FLOAT, "1,4,3,3");
+    input(g, "b", ORTC_DTYPE_FLOAT, variant == 2 ? "4,1,1" : "1,4,3,3");
+    if (variant == 3)
+        input(g, "s", ORTC_DTYPE_FLOAT, "");
+    else
+        cf32(g, "s", "", (float[]){0.03f}, 0, 0);
+    cvals(g, "z", ORTC_DTYPE_UINT8, "", (uint8_t[]){5});
+    node(g, "Add", "add", "a,b", "t");
+    node(g, "Relu", "relu", "t", "r");
+    node(g, "QuantizeLinear", "q", "r,s,z", "y");
+    output(g, "y");
+    if (variant == 1)
+        output(g, "r");
+    return ready(m);
+}
+
+START_TEST(qdq_add_relu_into_quantize)
+{
+    static const int folded[4] = {2, 2, 1, 0};
+    for (int v = 0; v < 4; v++) {
+        ortc_model *m = add_relu_q_model(v);
+        ortc_graph *g = m->graph;
+        ortc_pass_stats s = run_pass(m, ortc_pass_qdq);
+        ck_assert_int_eq(s.qdq_quant, v == 3 ? 0 : 1);
+        ck_assert_int_eq(count_op(g, "Relu"), v == 3);
+        ck_assert_int_eq(count_op(g, "Add"), v >= 2);
+        const ortc_node *q = find_op(g, "QuantizeLinear");
+        ck_assert_int_eq(q->n_post_ops, folded[v]);
+        if (v < 2) {
+            ck_assert_int_eq(q->post_ops[0].kind, ORTC_POST_OP_SUM);
+            ck_assert_int_eq(q->post_ops[1].kind, ORTC_POST_OP_RELU);
+            ck_assert_str_eq(q->inputs[0]->name, "a");
+            ck_assert_str_eq(q->inputs[ORTC_FUSED_SUM_INPUT]->name, "b");
+        }
+        ck_assert_int_eq(q->n_outputs, v == 1 ? 2 : 1);
+        if (v == 1)
+            ck_assert_str_eq(q->outputs[1]->name, "r");
+        ortc_model_free(m);
+    }
+    /* the same bytes as the float32 ops one by one */
+    float a[36], b[36];
+    for (int i = 0; i < 36; i++) {
+        a[i] = frand(-4, 4);
+        b[i] = frand(-4, 4);
+    }
+    for (int v = 0; v < 3; v++) {
+        ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 4, {1, 4, 3, 3}, a},
+                             {ORTC_DTYPE_FLOAT, v == 2 ? 3 : 4, {1, 4, 3, 3}, b}};
+        if (v == 2) {
+            in[1].dims[0] = 4;
+            in[1].dims[1] = in[1].dims[2] = 1;
+        }
+        int n_out = v == 1 ? 2 : 1;
+        ortc_tensor r0[2], r1[2];
+        run_session(add_relu_q_model(v), 0, in, 2, r0, n_out);
+        run_session(add_relu_q_model(v), 1, in, 2, r1, n_out);
+        for (int k = 0; k < n_out; k++) {
+            ck_assert_int_eq(r0[k].dtype, r1[k].dtype);
+            ck_assert_msg(!memcmp(r0[k].data, r1[k].data, ortc_tensor_bytes(&r0[k])),
+                          "variant %d output %d differs from the unfused graph", v, k);
+            free(r0[k].data);
+            free(r1[k].data);
+        }
+    }
+}
+END_TEST
+
 START_TEST(fuse_end_to_end_matches_unfused)
 {
     /* sessions with and without the passes give the same results */
@@ -2091,6 +2166,7 @@ int main(void)
     TCase *qdq = tcase_create("qdq");
     tcase_add_test(qdq, qdq_conv_with_shared_zero_points);
     tcase_add_test(qdq, qdq_gemm_trans_b_after_requantize);
+    tcase_add_test(qdq, qdq_add_relu_into_quantize);
     suite_add_tcase(s, qdq);
     TCase *pl = tcase_create("pipeline");
     tcase_add_test(pl, pipeline_rewrites_and_keeps_results);

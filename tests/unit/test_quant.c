@@ -332,6 +332,66 @@ START_TEST(bad_params_qlinear)
 }
 END_TEST
 
+/* The graph pass's fused QuantizeLinear (ortc_qdq = 1): post-ops on x
+ * (sum of input 3, Relu) before quantizing, the float32 value as output 1. */
+START_TEST(quantize_fused_post_ops)
+{
+    /* scale 0.5, zero point 10: x + s = 1.5, -2, 0.75, 128, then Relu: 1.5,
+     * 0, 0.75, 128; / 0.5 = 3, 0, 1.5 (tie: even 2), 256; + 10 = 13, 10, 12,
+     * 266 -> saturates at 255 */
+    float x[4] = {1.0f, -3.0f, 0.25f, 2.0f}, sum[4] = {0.5f, 1.0f, 0.5f, 126.0f};
+    float s = 0.5f;
+    uint8_t z = 10;
+    const uint8_t exp[4] = {13, 10, 12, 255};
+    const float exp1[4] = {1.5f, 0.0f, 0.75f, 128.0f};
+    for (int outs = 1; outs <= 2; outs++) {
+        op_case *c = opc_new("QuantizeLinear", 13, 4, outs);
+        opc_input(c, 0, F32, 2, (int64_t[]){2, 2}, x, false);
+        opc_input(c, 1, F32, 0, NULL, &s, true);
+        opc_input(c, 2, U8, 0, NULL, &z, true);
+        opc_input(c, 3, F32, 2, (int64_t[]){2, 2}, sum, false);
+        opc_attr_int(c, "ortc_qdq", 1);
+        opc_set_post_ops(c->node, "sum,relu");
+        run_ok(c, 1);
+        expect_data(&c->out[0], U8, exp, 4, "sum, relu, quantize");
+        if (outs == 2)
+            expect_data(&c->out[1], F32, exp1, 4, "the float value");
+        opc_free(c);
+    }
+    /* any other post-op list goes through the reference formulas: Clip to
+     * [0, 1] then quantize (int8, scale 0.25, no zero point) */
+    float xc[3] = {-1.0f, 0.6f, 3.0f}, s4 = 0.25f;
+    int8_t z0 = 0;
+    const int8_t expc[3] = {0, 2, 4}; /* 0, 0.6 / 0.25 = 2.4 -> 2, 4 */
+    op_case *c = opc_new("QuantizeLinear", 13, 3, 1);
+    opc_input(c, 0, F32, 1, (int64_t[]){3}, xc, false);
+    opc_input(c, 1, F32, 0, NULL, &s4, true);
+    opc_input(c, 2, I8, 0, NULL, &z0, true);
+    opc_attr_int(c, "ortc_qdq", 1);
+    opc_set_post_ops(c->node, "clip:0:1");
+    run_ok(c, 1);
+    expect_data(&c->out[0], I8, expc, 3, "clip, quantize");
+    opc_free(c);
+    /* refused: a summand of another shape; post-ops without the pass's mark */
+    c = opc_new("QuantizeLinear", 13, 4, 1);
+    opc_input(c, 0, F32, 2, (int64_t[]){2, 2}, x, false);
+    opc_input(c, 1, F32, 0, NULL, &s, true);
+    opc_input(c, 2, U8, 0, NULL, &z, true);
+    opc_input(c, 3, F32, 1, (int64_t[]){4}, sum, false);
+    opc_attr_int(c, "ortc_qdq", 1);
+    opc_set_post_ops(c->node, "sum,relu");
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "post-op 'sum' input 3", "summand shape");
+    opc_free(c);
+    c = opc_new("QuantizeLinear", 13, 3, 1);
+    opc_input(c, 0, F32, 2, (int64_t[]){2, 2}, x, false);
+    opc_input(c, 1, F32, 0, NULL, &s, true);
+    opc_input(c, 2, U8, 0, NULL, &z, true);
+    opc_set_post_ops(c->node, "relu");
+    expect_error(c, ORTC_STATUS_INVALID_MODEL, "the graph pass did not make", "unmarked post-ops");
+    opc_free(c);
+}
+END_TEST
+
 /* ==== the integer ops: hand values ============================================= */
 
 START_TEST(qlinearconv_hand)
@@ -733,6 +793,7 @@ int main(void)
     tcase_add_test(t, dynamic_quantize_hand);
     tcase_add_test(t, bad_params);
     tcase_add_test(t, bad_params_qlinear);
+    tcase_add_test(t, quantize_fused_post_ops);
     tcase_add_test(t, qlinearconv_hand);
     tcase_add_test(t, qlinearmatmul_hand);
     tcase_add_test(t, qlinearconv_random);
