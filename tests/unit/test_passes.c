@@ -798,6 +798,65 @@ START_TEST(padfuse_merges_zero_pad_into_pool_and_conv)
 }
 END_TEST
 
+/* x -> ReduceMean -> y (pass_gap.c). Replaced: 0 axes [2, 3], keepdims 0,
+ * symbolic batch (GlobalAveragePool + Flatten); 1 axes [-1, -2], keepdims 1
+ * (GlobalAveragePool alone); 2 ReduceMean-11, axes [3, 2], keepdims 1; 3
+ * rank 5, axes [2, 3, 4]. Kept: 4 axes [1, 2, 3]; 5 axes [2] of a rank-4
+ * input; 6 rank 3, axes [2]; 7 axes [2, 2]; 8 no axes (every axis). */
+static ortc_model *gap_model(int variant)
+{
+    ortc_model *m = model_new(variant == 2 ? 11 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT,
+          variant == 0   ? "batch,8,5,6"
+          : variant == 3 ? "2,8,3,5,6"
+          : variant == 6 ? "2,8,5"
+                         : "2,8,5,6");
+    ortc_node *n = node(g, "ReduceMean", "mean", "x", "y");
+    switch (variant) {
+    case 0: node_attr_ints(n, "axes", INTS(2, 3)); break;
+    case 1: node_attr_ints(n, "axes", INTS(-1, -2)); break;
+    case 2: node_attr_ints(n, "axes", INTS(3, 2)); break;
+    case 3: node_attr_ints(n, "axes", INTS(2, 3, 4)); break;
+    case 4: node_attr_ints(n, "axes", INTS(1, 2, 3)); break;
+    case 5:
+    case 6: node_attr_ints(n, "axes", INTS(2)); break;
+    case 7: node_attr_ints(n, "axes", INTS(2, 2)); break;
+    default: break;
+    }
+    if (variant != 1 && variant != 2)
+        node_attr_int(n, "keepdims", 0);
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(gap_replaces_spatial_reduce_mean)
+{
+    for (int v = 0; v <= 8; v++) {
+        ortc_model *m = gap_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_gap);
+        bool replaced = v <= 3;
+        bool flatten = replaced && v != 1 && v != 2;
+        ck_assert_msg(s.gap == (replaced ? 1 : 0) &&
+                          count_op(m->graph, "ReduceMean") == (replaced ? 0 : 1) &&
+                          count_op(m->graph, "GlobalAveragePool") == (replaced ? 1 : 0) &&
+                          count_op(m->graph, "Flatten") == (flatten ? 1 : 0),
+                      "variant %d: replaced %d", v, s.gap);
+        if (replaced)
+            ck_assert_str_eq(find_op(m->graph, "GlobalAveragePool")->inputs[0]->name, "x");
+        ortc_model_free(m);
+    }
+    /* the same shapes and means as ReduceMean's (optimize 0) */
+    rng_state = 31;
+    float *x = random_data(2 * 8 * 3 * 5 * 6, -1, 1);
+    ortc_tensor in4 = {ORTC_DTYPE_FLOAT, 4, {2, 8, 5, 6}, x};
+    ortc_tensor in5 = {ORTC_DTYPE_FLOAT, 5, {2, 8, 3, 5, 6}, x};
+    for (int v = 0; v <= 3; v++)
+        expect_same_results(gap_model, v, v == 3 ? &in5 : &in4, 1, 1, 1e-6);
+    free(x);
+}
+END_TEST
+
 START_TEST(dead_nodes_and_initializers_removed)
 {
     ortc_model *m = model_new(13);
@@ -2001,6 +2060,7 @@ int main(void)
     tcase_add_test(el, eliminate_keeps_dropout_that_is_not_a_copy);
     tcase_add_test(el, eliminate_pad_that_pads_nothing);
     tcase_add_test(el, padfuse_merges_zero_pad_into_pool_and_conv);
+    tcase_add_test(el, gap_replaces_spatial_reduce_mean);
     tcase_add_test(el, dead_nodes_and_initializers_removed);
     suite_add_tcase(s, el);
     TCase *bn = tcase_create("bn");
