@@ -81,10 +81,9 @@ ortc_status ortc_pass_gap(ortc_pass_ctx *pc)
             flat = mid ? ortc_ir_insert_node(g, n->index, "Flatten", "", name, 1, 1) : NULL;
         }
         if (!gap || !gap->op || (!keep && (!flat || !flat->op)))
-            return ortc_err_set(pc->err, gap && !gap->op ? ORTC_STATUS_RUNTIME_ERROR
-                                                         : ORTC_STATUS_OUT_OF_MEMORY,
-                                "internal: could not add GlobalAveragePool for ReduceMean '%s'",
-                                n->name);
+            return ortc_err_set(
+                pc->err, gap && !gap->op ? ORTC_STATUS_RUNTIME_ERROR : ORTC_STATUS_OUT_OF_MEMORY,
+                "internal: could not add GlobalAveragePool for ReduceMean '%s'", n->name);
         gap->inputs[0] = x;
         gap->outputs[0] = keep ? y : mid;
         if (flat) { /* Flatten's default axis 1: (N, C, 1, ...) -> (N, C) */
