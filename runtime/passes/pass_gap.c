@@ -4,7 +4,8 @@
  * but read in whatever blocked layout the producing Conv chose (ReduceMean
  * runs plain, so the Conv before it wrote plain: a GEMM convolution or a
  * reorder). mnasnet and shufflenet_v2 end this way. Other axes, non-float
- * unknown ranks and rank 3 (sequences) are left alone.
+ * unknown ranks and rank 3 (sequences) are left alone. Runs after post-op
+ * fusion, so a Conv's activation is no longer between them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,25 @@ static bool spatial_axes(const int64_t *axes, int64_t count, int rank)
     return true;
 }
 
+/* x written by a Conv with constant weights (its activation fused into it
+ * by now): x has the weights' rank and type (ONNX's Conv: Y's rank is W's,
+ * one type T). For where shape inference lost the rank upstream
+ * (shufflenet_v2: Reshape to shapes computed from Shape under a symbolic
+ * batch, which the probes cannot evaluate either). */
+static bool conv_out(const ortc_value *x, ortc_dtype *dtype, int *rank)
+{
+    const ortc_node *p = x->producer;
+    if (!ortc_pass_is_op(p, "Conv") || p->n_outputs != 1 || p->outputs[0] != x || p->n_inputs < 2 ||
+        !p->inputs[1])
+        return false;
+    const ortc_value *w = p->inputs[1];
+    if (w->kind != ORTC_VALUE_CONSTANT || !w->constant)
+        return false;
+    *dtype = w->constant->t.dtype;
+    *rank = w->constant->t.rank;
+    return true;
+}
+
 static bool is_spatial_mean(ortc_pass_ctx *pc, const ortc_node *n)
 {
     if (!ortc_pass_is_op(n, "ReduceMean") || n->n_inputs != 1 || !n->inputs[0] ||
@@ -51,6 +71,8 @@ static bool is_spatial_mean(ortc_pass_ctx *pc, const ortc_node *n)
     const ortc_pass_info *xp = ortc_pass_probe(pc, x, 0);
     ortc_dtype dtype = xi && xi->dtype ? xi->dtype : xp ? xp->dtype : ORTC_DTYPE_UNDEFINED;
     int rank = xi && xi->rank >= 0 ? xi->rank : ortc_pass_probe_rank(pc, x);
+    if (rank < 0 || !dtype)
+        conv_out(x, &dtype, &rank);
     if (dtype != ORTC_DTYPE_FLOAT || rank < 4) /* images and volumes, not sequences */
         return false;
     const ortc_attr *kd = ortc_node_attr(n, "keepdims");

@@ -2,7 +2,7 @@
  * below: QDQ groups to int8 ops -> fold (with If inlining) ->
  * Identity/Dropout elimination -> Conv+BN folding -> LRN recognition ->
  * zero-Pad elimination -> Pad into AveragePool/Conv -> LayerNorm recognition ->
- * spatial ReduceMean as GlobalAveragePool -> post-op fusion -> input-major weights for
+ * post-op fusion -> spatial ReduceMean as GlobalAveragePool -> input-major weights for
  * fully connected layers fed by a ReLU -> dead-node elimination. Logs one
  * INFO line of what changed and, at DEBUG, the graph before and after and
  * every change. The passes themselves live in pass_*.c.
@@ -43,8 +43,8 @@ static const pass_row pipeline[] = {
     {"padfuse", ortc_pass_padfuse, "merged %d", {STAT(pads_fused)}},
     {"ln", ortc_pass_ln, "replaced %d", {STAT(ln)}},
     {"act", ortc_pass_act, "SiLU %d, HardSwish %d", {STAT(swish), STAT(hard_swish)}},
-    {"gap", ortc_pass_gap, "replaced %d ReduceMean", {STAT(gap)}},
     {"fuse", ortc_pass_fuse, "fused %d", {STAT(fused)}},
+    {"gap", ortc_pass_gap, "replaced %d ReduceMean", {STAT(gap)}},
     {"fc", ortc_pass_fc, "transposed %d", {STAT(fc_transposed)}},
     {"dead",
      ortc_pass_dead,

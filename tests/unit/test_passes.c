@@ -801,10 +801,13 @@ END_TEST
 /* x -> ReduceMean -> y (pass_gap.c). Replaced: 0 axes [2, 3], keepdims 0,
  * symbolic batch (GlobalAveragePool + Flatten); 1 axes [-1, -2], keepdims 1
  * (GlobalAveragePool alone); 2 ReduceMean-11, axes [3, 2], keepdims 1; 3
- * rank 5, axes [2, 3, 4]. Kept: 4 axes [1, 2, 3]; 5 axes [2] of a rank-4
- * input; 6 rank 3, axes [2]; 7 axes [2, 2]; 8 no axes (every axis). */
+ * rank 5, axes [2, 3, 4]; 9 x of unknown rank through a Conv (the rank is
+ * the weights'). Kept: 4 axes [1, 2, 3]; 5 axes [2] of a rank-4 input; 6
+ * rank 3, axes [2]; 7 axes [2, 2]; 8 no axes (every axis); 10 x of unknown
+ * rank through a Relu. */
 static ortc_model *gap_model(int variant)
 {
+    rng_state = 5151; /* the same weights in every build */
     ortc_model *m = model_new(variant == 2 ? 11 : 13);
     ortc_graph *g = m->graph;
     input(g, "x", ORTC_DTYPE_FLOAT,
@@ -812,9 +815,21 @@ static ortc_model *gap_model(int variant)
           : variant == 3 ? "2,8,3,5,6"
           : variant == 6 ? "2,8,5"
                          : "2,8,5,6");
-    ortc_node *n = node(g, "ReduceMean", "mean", "x", "y");
+    const char *mean_in = "x";
+    if (variant >= 9) {
+        ortc_value_set_shape(val(g, "x"), ORTC_DTYPE_FLOAT, -1, NULL);
+        if (variant == 9) {
+            cf32(g, "w", "4,8,1,1", NULL, -1, 1);
+            node(g, "Conv", "conv", "x,w", "c");
+        } else
+            node(g, "Relu", "relu", "x", "c");
+        mean_in = "c";
+    }
+    ortc_node *n = node(g, "ReduceMean", "mean", mean_in, "y");
     switch (variant) {
-    case 0: node_attr_ints(n, "axes", INTS(2, 3)); break;
+    case 0:
+    case 9:
+    case 10: node_attr_ints(n, "axes", INTS(2, 3)); break;
     case 1: node_attr_ints(n, "axes", INTS(-1, -2)); break;
     case 2: node_attr_ints(n, "axes", INTS(3, 2)); break;
     case 3: node_attr_ints(n, "axes", INTS(2, 3, 4)); break;
@@ -832,10 +847,10 @@ static ortc_model *gap_model(int variant)
 
 START_TEST(gap_replaces_spatial_reduce_mean)
 {
-    for (int v = 0; v <= 8; v++) {
+    for (int v = 0; v <= 10; v++) {
         ortc_model *m = gap_model(v);
         ortc_pass_stats s = run_pass(m, ortc_pass_gap);
-        bool replaced = v <= 3;
+        bool replaced = v <= 3 || v == 9;
         bool flatten = replaced && v != 1 && v != 2;
         ck_assert_msg(s.gap == (replaced ? 1 : 0) &&
                           count_op(m->graph, "ReduceMean") == (replaced ? 0 : 1) &&
@@ -843,7 +858,8 @@ START_TEST(gap_replaces_spatial_reduce_mean)
                           count_op(m->graph, "Flatten") == (flatten ? 1 : 0),
                       "variant %d: replaced %d", v, s.gap);
         if (replaced)
-            ck_assert_str_eq(find_op(m->graph, "GlobalAveragePool")->inputs[0]->name, "x");
+            ck_assert_str_eq(find_op(m->graph, "GlobalAveragePool")->inputs[0]->name,
+                             v == 9 ? "c" : "x");
         ortc_model_free(m);
     }
     /* the same shapes and means as ReduceMean's (optimize 0) */
@@ -851,8 +867,9 @@ START_TEST(gap_replaces_spatial_reduce_mean)
     float *x = random_data(2 * 8 * 3 * 5 * 6, -1, 1);
     ortc_tensor in4 = {ORTC_DTYPE_FLOAT, 4, {2, 8, 5, 6}, x};
     ortc_tensor in5 = {ORTC_DTYPE_FLOAT, 5, {2, 8, 3, 5, 6}, x};
-    for (int v = 0; v <= 3; v++)
-        expect_same_results(gap_model, v, v == 3 ? &in5 : &in4, 1, 1, 1e-6);
+    for (int v = 0; v <= 9; v++)
+        if (v <= 3 || v == 9)
+            expect_same_results(gap_model, v, v == 3 ? &in5 : &in4, 1, 1, 1e-6);
     free(x);
 }
 END_TEST
