@@ -5,7 +5,9 @@
  * window either way. PyTorch exports avg_pool2d(padding=p) with its default
  * count_include_pad as such a Pad (inception_v3's pooling branches); the
  * Pad runs only on plain data and so made its producer's output plain. Not
- * for MaxPool (its padding is -inf) nor other Pad modes or values.
+ * for MaxPool (its padding is -inf) nor other Pad modes or values, nor
+ * where a merged pad would reach the window's size (oneDNN: reference
+ * kernels only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +103,36 @@ static bool consumer_ok(const ortc_node *n, int nsp)
     return ortc_node_attr_int(n, "count_include_pad", 0) == 1 || ints_all(n, "pads", 0, 0);
 }
 
+/* Whether every merged pad stays below the node's (dilated) window: oneDNN
+ * has only its reference kernels for larger pads, and ONNX's pooling
+ * requires it. The window from kernel_shape, else a Conv's constant
+ * weights; unknown: false. */
+static bool merged_below_window(const ortc_node *n, const int64_t *pad, int rank)
+{
+    int nsp = rank - 2;
+    size_t nk = 0, nd = 0, np = 0;
+    const int64_t *k = ortc_node_attr_ints(n, "kernel_shape", &nk);
+    const int64_t *dil = ortc_node_attr_ints(n, "dilations", &nd);
+    const int64_t *own = ortc_node_attr_ints(n, "pads", &np);
+    if (!k && ortc_pass_is_op(n, "Conv")) {
+        const ortc_value *w = n->inputs[1];
+        if (w->kind == ORTC_VALUE_CONSTANT && w->constant && w->constant->t.rank == rank) {
+            k = w->constant->t.dims + 2;
+            nk = (size_t)nsp;
+        }
+    }
+    if (!k || nk != (size_t)nsp || (dil && nd != (size_t)nsp) || (own && np != (size_t)(2 * nsp)))
+        return false;
+    for (int d = 0; d < nsp; d++) {
+        int64_t window = (k[d] - 1) * (dil ? dil[d] : 1) + 1;
+        int64_t begin = pad[2 + d] + (own ? own[d] : 0);
+        int64_t end = pad[rank + 2 + d] + (own ? own[nsp + d] : 0);
+        if (k[d] < 1 || begin >= window || end >= window)
+            return false;
+    }
+    return true;
+}
+
 /* Sets n's pads to its own plus the Pad's spatial ones (Pad: begins then
  * ends over all dims; the node: begins then ends over spatial dims). */
 static ortc_status merge_pads(ortc_pass_ctx *pc, ortc_node *n, const int64_t *pad, int rank)
@@ -156,7 +188,8 @@ ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc)
         if (dtype != ORTC_DTYPE_FLOAT || xrank != rank || y->is_output)
             continue;
         ortc_node *n = ortc_pass_single_user(y);
-        if (!n || n->inputs[0] != y || !consumer_ok(n, rank - 2))
+        if (!n || n->inputs[0] != y || !consumer_ok(n, rank - 2) ||
+            !merged_below_window(n, pads, rank))
             continue;
         bool other = false; /* y read as another input too */
         for (int k = 1; k < n->n_inputs; k++)

@@ -712,7 +712,8 @@ END_TEST
  * 2 uneven pads before a 3x3 Conv with pads of its own; 3 Pad-2 (pads
  * attribute) before an AveragePool. Kept: 4 ceil_mode; 5 the pool's own
  * pads not counted (count_include_pad 0); 6 MaxPool; 7 pad value 1; 8
- * channels padded; 9 reflect mode; 10 the Pad's output read by a Relu too. */
+ * channels padded; 9 reflect mode; 10 the Pad's output read by a Relu too;
+ * 11 a merged pad of 3 before a 3x3 window. */
 static ortc_model *padfuse_model(int variant)
 {
     rng_state = 4242;
@@ -726,6 +727,8 @@ static ortc_model *padfuse_model(int variant)
     }
     if (variant == 8)
         pads[1] = 1;
+    if (variant == 11)
+        pads[3] = 3; /* W begin */
     const char *pad_in = "x,pads";
     if (variant == 7) {
         cf32(g, "one", "", (const float[]){1.0f}, 0, 0);
@@ -765,7 +768,7 @@ static ortc_model *padfuse_model(int variant)
 
 START_TEST(padfuse_merges_zero_pad_into_pool_and_conv)
 {
-    for (int v = 0; v <= 10; v++) {
+    for (int v = 0; v <= 11; v++) {
         ortc_model *m = padfuse_model(v);
         ortc_pass_stats s = run_pass(m, ortc_pass_padfuse);
         bool merged = v <= 3;
