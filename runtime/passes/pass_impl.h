@@ -20,6 +20,8 @@ typedef struct ortc_pass_stats {
     int identities;    /* Identity nodes removed */
     int dropouts;      /* inference Dropout nodes removed */
     int pads;          /* Pad nodes that pad nothing removed */
+    int pads_fused;    /* zero Pads merged into the next AveragePool/Conv */
+    int gap;           /* spatial ReduceMeans made GlobalAveragePool */
     int bn_folded;     /* BatchNormalization folded into Conv weights */
     int lrn;           /* decomposed LRNs replaced by one LRN node */
     int lrn_kept;      /* decomposed LRNs recognised but left (even size) */
@@ -181,6 +183,12 @@ ortc_status ortc_pass_lrn(ortc_pass_ctx *pc);
 /* The same, and Pad nodes whose pads are all 0 (after "lrn": the
  * decomposed LRN of size 1 has one). */
 ortc_status ortc_pass_pads(ortc_pass_ctx *pc);
+/* A zero Pad of the spatial dims read only by an AveragePool or Conv
+ * merged into its pads (see pass_padfuse.c). */
+ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc);
+/* ReduceMean over every spatial axis -> GlobalAveragePool (+ Flatten for
+ * keepdims 0), which reads blocked layouts (see pass_gap.c). */
+ortc_status ortc_pass_gap(ortc_pass_ctx *pc);
 /* Layer normalization over the last axis written out as ReduceMean, Sub,
  * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
 ortc_status ortc_pass_ln(ortc_pass_ctx *pc);

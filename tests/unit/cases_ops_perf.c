@@ -935,6 +935,48 @@ START_TEST(layout_dense_block)
 }
 END_TEST
 
+/* Two convolutions in one layout joined by a Concat whose output must be
+ * plain (a graph output, z) and by one whose output stays blocked (cat,
+ * read by a Relu): the first is joined blocked in scratch and reordered once
+ * (concat_dnnl.c), never by oneDNN's reference concat, which is its only
+ * one writing plain from blocked sources. */
+static ortc_model *concat_plain_model(void)
+{
+    graph_builder b = gb_new(606);
+    int64_t xd[4] = {2, 16, 9, 9};
+    gb_input(&b, "x", 4, xd, false);
+    gb_conv(&b, "conva", "x", "a", 16, 32, 3, 1, 1, true, NULL);
+    gb_conv(&b, "convb", "x", "c", 16, 48, 3, 1, 1, true, NULL);
+    node_attr_int(gb_node(&b, "Concat", "catz", "a,c", "z"), "axis", 1);
+    node_attr_int(gb_node(&b, "Concat", "cat", "c,a", "cat"), "axis", 1);
+    gb_node(&b, "Relu", "relu", "cat", "y");
+    return gb_finish(&b, "z,y");
+}
+
+START_TEST(layout_concat_plain_from_blocked)
+{
+    session_pair sp = pair_new(concat_plain_model);
+    const int64_t dims[1][4] = {{2, 16, 9, 9}};
+    pair_run(&sp, 1, dims, 2, 13, "concat to plain");
+    expect_layout(sp.fast, "a", true, "concat to plain");
+    expect_layout(sp.fast, "c", true, "concat to plain");
+    expect_layout(sp.fast, "z", false, "concat to plain");
+    const ortc_plan *p = sp.fast->last;
+    int found = 0;
+    for (int i = 0; i < p->n_steps; i++) {
+        const ortc_step *st = &p->steps[i];
+        if (strcmp(st->node->op_type, "Concat"))
+            continue;
+        found++;
+        const char *impl = st->ctx.impl ? st->ctx.impl : "ortc:c";
+        ck_assert_msg(strncmp(impl, "ref", 3) && strcmp(impl, "ortc:c"),
+                      "Concat '%s' ran '%s', not a oneDNN JIT/simple concat", st->node->name, impl);
+    }
+    ck_assert_int_eq(found, 2);
+    pair_free(&sp);
+}
+END_TEST
+
 /* The fused sum: c1 = relu(conv(r0)) + r0 reads its summand through input
  * 0 too (no in-place); c2 = relu(conv(c1) + b1) over b1, a blocked value
  * that dies there (in place); c3 = conv(c2) + s with s a plain graph input
@@ -1147,6 +1189,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, layout_mixed_consumers);
     tcase_add_test(tc, layout_squeeze_excite);
     tcase_add_test(tc, layout_dense_block);
+    tcase_add_test(tc, layout_concat_plain_from_blocked);
     tcase_add_test(tc, layout_fused_sum);
     tcase_add_test(tc, layout_fc_chain);
     tcase_add_test(tc, layout_winograd);

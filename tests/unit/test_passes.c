@@ -705,6 +705,178 @@ START_TEST(eliminate_pad_that_pads_nothing)
 }
 END_TEST
 
+/* x -> Pad -> AveragePool/Conv -> y, the Pad merged into the consumer's pads
+ * (pass_padfuse.c). Merged: 0 Pad-13 [1,1 | 1,1] on a symbolic batch before
+ * a 3x3 stride-1 AveragePool (inception_v3's pooling branches); 1 uneven
+ * pads before an AveragePool with pads of its own and count_include_pad;
+ * 2 uneven pads before a 3x3 Conv with pads of its own; 3 Pad-2 (pads
+ * attribute) before an AveragePool. Kept: 4 ceil_mode; 5 the pool's own
+ * pads not counted (count_include_pad 0); 6 MaxPool; 7 pad value 1; 8
+ * channels padded; 9 reflect mode; 10 the Pad's output read by a Relu too;
+ * 11 a merged pad of 3 before a 3x3 window. */
+static ortc_model *padfuse_model(int variant)
+{
+    rng_state = 4242;
+    ortc_model *m = model_new(variant == 3 ? 10 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, variant == 0 ? "batch,3,5,6" : "2,3,5,6");
+    int64_t pads[8] = {0, 0, 1, 1, 0, 0, 1, 1};
+    if (variant == 1 || variant == 2) {
+        pads[2] = 2; /* H begin */
+        pads[7] = 0; /* W end */
+    }
+    if (variant == 8)
+        pads[1] = 1;
+    if (variant == 11)
+        pads[3] = 3; /* W begin */
+    const char *pad_in = "x,pads";
+    if (variant == 7) {
+        cf32(g, "one", "", (const float[]){1.0f}, 0, 0);
+        pad_in = "x,pads,one";
+    }
+    if (variant != 3)
+        ci64(g, "pads", "8", pads);
+    ortc_node *pad = node(g, "Pad", "pad", variant == 3 ? "x" : pad_in, "p");
+    if (variant == 3)
+        node_attr_ints(pad, "pads", pads, 8);
+    if (variant == 9)
+        node_attr_string(pad, "mode", "reflect");
+    if (variant == 2) {
+        cf32(g, "w", "4,3,3,3", NULL, -1, 1);
+        ortc_node *conv = node(g, "Conv", "conv", "p,w", "y");
+        node_attr_ints(conv, "kernel_shape", INTS(3, 3));
+        node_attr_ints(conv, "pads", INTS(0, 1, 1, 0));
+    } else {
+        ortc_node *pool = node(g, variant == 6 ? "MaxPool" : "AveragePool", "pool", "p", "y");
+        node_attr_ints(pool, "kernel_shape", INTS(3, 3));
+        if (variant == 1 || variant == 5)
+            node_attr_ints(pool, "pads", INTS(0, 1, 1, 0));
+        if (variant == 1)
+            node_attr_int(pool, "count_include_pad", 1);
+        if (variant == 4) {
+            node_attr_ints(pool, "strides", INTS(2, 2));
+            node_attr_int(pool, "ceil_mode", 1);
+        }
+    }
+    if (variant == 10)
+        node(g, "Relu", "relu", "p", "r");
+    output(g, "y");
+    if (variant == 10)
+        output(g, "r");
+    return ready(m);
+}
+
+START_TEST(padfuse_merges_zero_pad_into_pool_and_conv)
+{
+    for (int v = 0; v <= 11; v++) {
+        ortc_model *m = padfuse_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_padfuse);
+        bool merged = v <= 3;
+        ck_assert_msg(s.pads_fused == (merged ? 1 : 0) &&
+                          count_op(m->graph, "Pad") == (merged ? 0 : 1),
+                      "variant %d: merged %d", v, s.pads_fused);
+        if (merged) {
+            const ortc_node *n = find_op(m->graph, v == 2 ? "Conv" : "AveragePool");
+            ck_assert_str_eq(n->inputs[0]->name, "x");
+            size_t count;
+            const int64_t *p = ortc_node_attr_ints(n, "pads", &count);
+            /* H begin, W begin, H end, W end: the Pad's plus the node's own */
+            const int64_t want[4][4] = {{1, 1, 1, 1}, {2, 2, 2, 0}, {2, 2, 2, 0}, {1, 1, 1, 1}};
+            ck_assert_uint_eq(count, 4);
+            for (int i = 0; i < 4; i++)
+                ck_assert_msg(p[i] == want[v][i], "variant %d pads[%d] %lld", v, i,
+                              (long long)p[i]);
+            if (v != 2)
+                ck_assert_int_eq(ortc_node_attr_int(n, "count_include_pad", 0), 1);
+        }
+        ortc_model_free(m);
+    }
+    /* the same results with the Pad run as a node (optimize 0) */
+    rng_state = 99;
+    float *x = random_data(2 * 3 * 5 * 6, -1, 1);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 3, 5, 6}, x};
+    for (int v = 0; v <= 3; v++)
+        expect_same_results(padfuse_model, v, &in, 1, 1, 1e-6);
+    free(x);
+}
+END_TEST
+
+/* x -> ReduceMean -> y (pass_gap.c). Replaced: 0 axes [2, 3], keepdims 0,
+ * symbolic batch (GlobalAveragePool + Flatten); 1 axes [-1, -2], keepdims 1
+ * (GlobalAveragePool alone); 2 ReduceMean-11, axes [3, 2], keepdims 1; 3
+ * rank 5, axes [2, 3, 4]; 9 x of unknown rank through a Conv (the rank is
+ * the weights'). Kept: 4 axes [1, 2, 3]; 5 axes [2] of a rank-4 input; 6
+ * rank 3, axes [2]; 7 axes [2, 2]; 8 no axes (every axis); 10 x of unknown
+ * rank through a Relu. */
+static ortc_model *gap_model(int variant)
+{
+    rng_state = 5151; /* the same weights in every build */
+    ortc_model *m = model_new(variant == 2 ? 11 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT,
+          variant == 0   ? "batch,8,5,6"
+          : variant == 3 ? "2,8,3,5,6"
+          : variant == 6 ? "2,8,5"
+                         : "2,8,5,6");
+    const char *mean_in = "x";
+    if (variant >= 9) {
+        ortc_value_set_shape(val(g, "x"), ORTC_DTYPE_FLOAT, -1, NULL);
+        if (variant == 9) {
+            cf32(g, "w", "4,8,1,1", NULL, -1, 1);
+            node(g, "Conv", "conv", "x,w", "c");
+        } else
+            node(g, "Relu", "relu", "x", "c");
+        mean_in = "c";
+    }
+    ortc_node *n = node(g, "ReduceMean", "mean", mean_in, "y");
+    switch (variant) {
+    case 0:
+    case 9:
+    case 10: node_attr_ints(n, "axes", INTS(2, 3)); break;
+    case 1: node_attr_ints(n, "axes", INTS(-1, -2)); break;
+    case 2: node_attr_ints(n, "axes", INTS(3, 2)); break;
+    case 3: node_attr_ints(n, "axes", INTS(2, 3, 4)); break;
+    case 4: node_attr_ints(n, "axes", INTS(1, 2, 3)); break;
+    case 5:
+    case 6: node_attr_ints(n, "axes", INTS(2)); break;
+    case 7: node_attr_ints(n, "axes", INTS(2, 2)); break;
+    default: break;
+    }
+    if (variant != 1 && variant != 2)
+        node_attr_int(n, "keepdims", 0);
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(gap_replaces_spatial_reduce_mean)
+{
+    for (int v = 0; v <= 10; v++) {
+        ortc_model *m = gap_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_gap);
+        bool replaced = v <= 3 || v == 9;
+        bool flatten = replaced && v != 1 && v != 2;
+        ck_assert_msg(s.gap == (replaced ? 1 : 0) &&
+                          count_op(m->graph, "ReduceMean") == (replaced ? 0 : 1) &&
+                          count_op(m->graph, "GlobalAveragePool") == (replaced ? 1 : 0) &&
+                          count_op(m->graph, "Flatten") == (flatten ? 1 : 0),
+                      "variant %d: replaced %d", v, s.gap);
+        if (replaced)
+            ck_assert_str_eq(find_op(m->graph, "GlobalAveragePool")->inputs[0]->name,
+                             v == 9 ? "c" : "x");
+        ortc_model_free(m);
+    }
+    /* the same shapes and means as ReduceMean's (optimize 0) */
+    rng_state = 31;
+    float *x = random_data(2 * 8 * 3 * 5 * 6, -1, 1);
+    ortc_tensor in4 = {ORTC_DTYPE_FLOAT, 4, {2, 8, 5, 6}, x};
+    ortc_tensor in5 = {ORTC_DTYPE_FLOAT, 5, {2, 8, 3, 5, 6}, x};
+    for (int v = 0; v <= 9; v++)
+        if (v <= 3 || v == 9)
+            expect_same_results(gap_model, v, v == 3 ? &in5 : &in4, 1, 1, 1e-6);
+    free(x);
+}
+END_TEST
+
 START_TEST(dead_nodes_and_initializers_removed)
 {
     ortc_model *m = model_new(13);
@@ -2137,6 +2309,8 @@ int main(void)
     tcase_add_test(el, eliminate_identity_and_dropout);
     tcase_add_test(el, eliminate_keeps_dropout_that_is_not_a_copy);
     tcase_add_test(el, eliminate_pad_that_pads_nothing);
+    tcase_add_test(el, padfuse_merges_zero_pad_into_pool_and_conv);
+    tcase_add_test(el, gap_replaces_spatial_reduce_mean);
     tcase_add_test(el, dead_nodes_and_initializers_removed);
     suite_add_tcase(s, el);
     TCase *bn = tcase_create("bn");
