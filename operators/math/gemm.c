@@ -37,14 +37,22 @@
  * win once each weight row is reused several times (AlexNet's fc6-8, 2
  * cores). */
 #define FC_GEMV_MAX_ROWS 1
-/* Matmul for many rows: 1 = reorder constant weights into oneDNN's packed
- * layout (a second copy of the weights per compiled plan), 0 = read the
- * model's bytes in place, (N, K) through strides or (K, N) as they are.
+/* Gemm's matmul for many rows: 1 = reorder constant weights into oneDNN's
+ * packed layout (a second copy of the weights per compiled plan), 0 = read
+ * the model's bytes in place, (N, K) through strides or (K, N) as they are.
  * Measured at batch 32 on the seed AlexNet (2 cores): packing the (K, N)
  * weights of fc7-8 (transposed by pass_fc.c) made them 6.2 + 1.6 ms
  * instead of 10-11.6 + 2.2-2.6 (about 3% of the batch) for 66 MB more
- * peak RSS; ortc stays lean. */
+ * peak RSS; ortc stays lean there. */
 #define FC_PACK_WEIGHTS 0
+/* MatMul's constant (K, N) weights with many rows (transformers' linear
+ * layers, rank-3 activations folded into rows) are packed: read in place,
+ * oneDNN 2.6's brgemm walks B with a row stride of N floats, and at
+ * N = 3072 (ViT's MLP, 12 KiB, a multiple of 4 KiB: every row in the same
+ * L1 sets) one (197, 768) x (768, 3072) product took 19-25 ms where the
+ * packed weights took 3.3-10 ms (min of 20-40 runs, 1 and 2 threads, a
+ * loaded machine). The cost: a second copy of those weights per plan. */
+#define MATMUL_PACK_WEIGHTS 1
 
 typedef struct mm_state {
     /* oneDNN's matmul; use_ref: an empty operand, or a case oneDNN cannot
@@ -336,9 +344,10 @@ static bool all_finite(const float *w, int64_t count)
 /* A fully connected layer: y (M, N) = alpha a (M, K) W + bias, W constant.
  * W is given as B (K, N), stored (N, K) when b_is_nk (Gemm's transB=1,
  * PyTorch's nn.Linear). bias: NULL or (N), constant. Few rows over (N, K)
- * weights: fc_gemv; else a oneDNN matmul. */
+ * weights: fc_gemv; else a oneDNN matmul, on weights packed once when
+ * `pack`. */
 static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, int64_t n,
-                            bool b_is_nk, const float *bias, float alpha)
+                            bool b_is_nk, const float *bias, float alpha, bool pack)
 {
     /* bf16 mode: oneDNN's bf16 matmul over weights packed in bf16 */
     bool bf16 = ortc_dnnl_bf16_wanted(c);
@@ -367,7 +376,7 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
         .bstr = b_is_nk ? bstr : NULL,
         .ydims = ydims,
         .bconst = c->in[1]->data,
-        .pack_b = FC_PACK_WEIGHTS,
+        .pack_b = pack,
         .alpha = alpha,
         .bias = bias,
     };
@@ -495,7 +504,7 @@ static ortc_status gemm_build_fc(ortc_opctx *c, mm_state *s, const gemm_params *
             bias = s->bias_owned;
         }
     }
-    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha);
+    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha, FC_PACK_WEIGHTS);
 }
 
 static ortc_status gemm_build(ortc_opctx *c, void *state)
@@ -637,7 +646,7 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     const void *bconst = c->in[1]->data;
     if (b_nbatch == 1 && bconst) /* a fully connected layer: A's batch folds into rows */
-        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f);
+        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f, MATMUL_PACK_WEIGHTS);
     if (b_nbatch == 1) {
         /* B is one matrix: A's batch folds into its rows, (batch*M, K) */
         int64_t adims[2] = {nbatch * p.m, p.k}, bdims[2] = {p.k, p.n};
