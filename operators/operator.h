@@ -142,6 +142,13 @@ enum {
      * tensor is compiled at run time once its shape is known (and a
      * sequence or optional input is refused). Plain C only. */
     ORTC_OP_DYNAMIC = 1u << 10,
+    /* With ORTC_OP_POST_OPS: graph passes also fold a following Add of a
+     * constant 1-D vector over the last axis into the op as a "bias"
+     * post-op (the vector in input ORTC_FUSED_BIAS_INPUT, which the op
+     * leaves free). Such an op's output has the last dim of its input 1
+     * when that is a constant of rank >= 2 (weights (K, N)): the pass reads
+     * N there when shapes are symbolic. */
+    ORTC_OP_POST_OP_BIAS = 1u << 11,
 };
 
 /* Where an operator's kernels run. */

@@ -600,7 +600,8 @@ static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
         return st;
     if ((st = ortc_matmul_shape_init(c, p, 0, 1)))
         return st;
-    if (c->n_in > 2 && c->in[2])
+    /* input 2: only a fused bias (post_ops.h checks it) */
+    if (c->n_in > 2 && c->in[2] && !ortc_post_ops_has_bias(c->node))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
                              ortc_plain_input_name(c, 2));
     return ortc_post_ops_check(c, p->out_rank, p->out_dims);
@@ -642,16 +643,24 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
         nbatch *= p.batch[i];
     for (int i = 0; i < p.b_brank; i++)
         b_nbatch *= p.b_batch[i];
-    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0)
+    /* a fused bias: oneDNN's bias argument, so constant (fixed in prepare) */
+    const float *bias = ortc_post_ops_has_bias(c->node) ? c->in[ORTC_FUSED_BIAS_INPUT]->data : NULL;
+    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0 ||
+        (ortc_post_ops_has_bias(c->node) && !bias))
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     const void *bconst = c->in[1]->data;
-    if (b_nbatch == 1 && bconst) /* a fully connected layer: A's batch folds into rows */
-        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f, MATMUL_PACK_WEIGHTS);
+    if (b_nbatch == 1 && bconst) { /* a fully connected layer: A's batch folds into rows */
+        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, MATMUL_PACK_WEIGHTS);
+        if (s->gemv || s->axpy)
+            s->bias_data = NULL; /* plain C: ortc_post_ops_apply adds the bias */
+        return st;
+    }
     if (b_nbatch == 1) {
         /* B is one matrix: A's batch folds into its rows, (batch*M, K) */
         int64_t adims[2] = {nbatch * p.m, p.k}, bdims[2] = {p.k, p.n};
         int64_t ydims[2] = {nbatch * p.m, p.n};
-        mm_desc d = {.rank = 2, .adims = adims, .bdims = bdims, .ydims = ydims, .alpha = 1.0f};
+        mm_desc d = {
+            .rank = 2, .adims = adims, .bdims = bdims, .ydims = ydims, .alpha = 1.0f, .bias = bias};
         return mm_build(c, s, &d);
     }
     /* Full rank with batch broadcasting on either side (oneDNN's matmul
@@ -676,7 +685,8 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
                  .ydims = ydims,
                  .bconst = bconst,
                  .pack_b = true,
-                 .alpha = 1.0f};
+                 .alpha = 1.0f,
+                 .bias = bias};
     return mm_build(c, s, &d);
 }
 
@@ -721,7 +731,9 @@ const ortc_operator ortc_ops_gemm[] = {
             .infer = gemm_infer, .prepare = gemm_prepare, .run = gemm_run, .release = mm_release,
             .flops = gemm_flops, .reference = gemm_reference),
     ORTC_OP("MatMul", 1, 13, .versions = {1, 9, 13}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .dtypes = ORTC_DT(FLOAT),
+            .flags =
+                ORTC_OP_POST_OPS | ORTC_OP_POST_OP_BIAS | ORTC_OP_POST_OP_SUM | ORTC_OP_MAY_INPLACE,
             .infer = matmul_infer, .prepare = matmul_prepare, .run = matmul_run,
             .release = mm_release, .flops = matmul_flops, .reference = matmul_reference),
 };
