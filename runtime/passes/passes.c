@@ -1,7 +1,8 @@
 /* passes.c — the pass pipeline run at session creation, from the table
  * below: QDQ groups to int8 ops -> fold (with If inlining) ->
  * Identity/Dropout elimination -> Conv+BN folding -> LRN recognition ->
- * zero-Pad elimination -> LayerNorm recognition -> post-op fusion -> input-major weights for
+ * zero-Pad elimination -> LayerNorm recognition -> bias and activation
+ * patterns -> post-op fusion -> input-major weights for
  * fully connected layers fed by a ReLU -> dead-node elimination. Logs one
  * INFO line of what changed and, at DEBUG, the graph before and after and
  * every change. The passes themselves live in pass_*.c.
@@ -40,7 +41,11 @@ static const pass_row pipeline[] = {
     {"lrn", ortc_pass_lrn, "replaced %d (kept %d even-size)", {STAT(lrn), STAT(lrn_kept)}},
     {"pad", ortc_pass_pads, "removed %d zero Pad", {STAT(pads)}},
     {"ln", ortc_pass_ln, "replaced %d", {STAT(ln)}},
-    {"act", ortc_pass_act, "SiLU %d, HardSwish %d", {STAT(swish), STAT(hard_swish)}},
+    {"bias", ortc_pass_bias, "fused %d", {STAT(bias)}},
+    {"act",
+     ortc_pass_act,
+     "SiLU %d, HardSwish %d, GELU %d",
+     {STAT(swish), STAT(hard_swish), STAT(gelu)}},
     {"fuse", ortc_pass_fuse, "fused %d", {STAT(fused)}},
     {"fc", ortc_pass_fc, "transposed %d", {STAT(fc_transposed)}},
     {"dead",
