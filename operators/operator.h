@@ -407,7 +407,13 @@ bool ortc_pool_owns(const struct ortc_pool *pool, const void *p);
  * and the description is appended to node->post_ops (runtime/ir.h), typed
  * data applied to output 0 in order. A "sum" (ORTC_POST_OP_SUM, from an Add
  * and only into ops with ORTC_OP_POST_OP_SUM) adds the node's input
- * ORTC_FUSED_SUM_INPUT, of the output's shape and dtype. Operators that
+ * ORTC_FUSED_SUM_INPUT, of the output's shape and dtype. A "bias"
+ * (ORTC_POST_OP_BIAS, first in the list, only into ops with
+ * ORTC_OP_POST_OP_BIAS) adds input ORTC_FUSED_BIAS_INPUT, a float32 vector
+ * of the output's last dim, along the last axis; such ops add it
+ * themselves (oneDNN's bias argument) and oneDNN's attribute skips it;
+ * GELU written out as several nodes arrives from runtime/passes/pass_act.c
+ * as "gelu_erf". Operators that
  * declare ORTC_OP_POST_OPS apply the list exactly (oneDNN post-ops, or in
  * the reference kernel plain C after the main computation) and check it in
  * infer (operators/post_ops.h). Attribute names starting with "ortc_" are
