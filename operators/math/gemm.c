@@ -46,13 +46,17 @@
  * peak RSS; ortc stays lean there. */
 #define FC_PACK_WEIGHTS 0
 /* MatMul's constant (K, N) weights with many rows (transformers' linear
- * layers, rank-3 activations folded into rows) are packed: read in place,
- * oneDNN 2.6's brgemm walks B with a row stride of N floats, and at
- * N = 3072 (ViT's MLP, 12 KiB, a multiple of 4 KiB: every row in the same
- * L1 sets) one (197, 768) x (768, 3072) product took 19-25 ms where the
- * packed weights took 3.3-10 ms (min of 20-40 runs, 1 and 2 threads, a
- * loaded machine). The cost: a second copy of those weights per plan. */
-#define MATMUL_PACK_WEIGHTS 1
+ * layers, rank-3 activations folded into rows) are packed from this N up:
+ * read in place, oneDNN 2.6's brgemm walks B with a row stride of N
+ * floats, and at N = 3072 (ViT's and ConvNeXt's MLP up-projection, 12 KiB
+ * rows, a multiple of 4 KiB: every row in the same L1 sets) one
+ * (197, 768) x (768, 3072) product took 18-44 ms where the packed weights
+ * took 3.3-14 ms (min of 20-40 runs, 1 and 2 threads, a machine at load
+ * 6-19). At N = 2304 and 768 the gain was within the noise, at N = 384 and
+ * 96 (ConvNeXt's first stage) nil; the cost is a second copy of the weights
+ * per plan (all of ViT-B's MatMuls packed: peak RSS 379 -> 689 MB, where
+ * ONNX Runtime needs 601), so only wide rows are packed. */
+#define MATMUL_PACK_MIN_N 2048
 
 typedef struct mm_state {
     /* oneDNN's matmul; use_ref: an empty operand, or a case oneDNN cannot
@@ -650,7 +654,7 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     const void *bconst = c->in[1]->data;
     if (b_nbatch == 1 && bconst) { /* a fully connected layer: A's batch folds into rows */
-        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, MATMUL_PACK_WEIGHTS);
+        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, p.n >= MATMUL_PACK_MIN_N);
         if (s->gemv || s->axpy)
             s->bias_data = NULL; /* plain C: ortc_post_ops_apply adds the bias */
         return st;
