@@ -16,7 +16,8 @@
  * (when every weight is finite, so 0 * w is 0): after a ReLU about half
  * of them, and that half of the weights is never read. Otherwise oneDNN's matmul,
  * on the model's bytes through strides or on weights packed once in
- * prepare. A constant C that is one row becomes the bias (no per-run copy).
+ * prepare. A constant C that is one row becomes the bias (no per-run copy),
+ * as does MatMul's fused post-op "bias" (input 2, runtime/passes/pass_fuse.c).
  * Other cases run oneDNN's matmul with C copied into the output and added
  * by a sum post-op. In bf16 mode (dnnl_util.h) every product is oneDNN's
  * matmul on bf16 operands: a constant B packed once, A (and a B fed at run)
@@ -651,7 +652,7 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
     const float *bias = ortc_post_ops_has_bias(c->node) ? c->in[ORTC_FUSED_BIAS_INPUT]->data : NULL;
     if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0 ||
         (ortc_post_ops_has_bias(c->node) && !bias))
-        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
+        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing to multiply, or a bias fed at run */
     const void *bconst = c->in[1]->data;
     if (b_nbatch == 1 && bconst) { /* a fully connected layer: A's batch folds into rows */
         st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, p.n >= MATMUL_PACK_MIN_N);
