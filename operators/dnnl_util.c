@@ -839,6 +839,9 @@ static dnnl_status_t append_post_op(dnnl_post_ops_t ops, const ortc_post_op *po)
         return s == dnnl_success ? append_eltwise(ops, dnnl_eltwise_clip_v2, 0.0f, 1.0f) : s;
     case ORTC_POST_OP_HARD_SWISH: return append_eltwise(ops, dnnl_eltwise_hardswish, 0, 0);
     case ORTC_POST_OP_SWISH: return append_eltwise(ops, dnnl_eltwise_swish, 1.0f, 0);
+    case ORTC_POST_OP_GELU_ERF: return append_eltwise(ops, dnnl_eltwise_gelu_erf, 0, 0);
+    /* the primitive's own bias argument (ops with ORTC_OP_POST_OP_BIAS bind it) */
+    case ORTC_POST_OP_BIAS: return dnnl_success;
     case ORTC_POST_OP_SUM: return dnnl_post_ops_append_sum(ops, 1.0f);
     default: return dnnl_invalid_arguments; /* ortc_post_ops_check refuses it */
     }

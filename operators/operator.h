@@ -142,6 +142,13 @@ enum {
      * tensor is compiled at run time once its shape is known (and a
      * sequence or optional input is refused). Plain C only. */
     ORTC_OP_DYNAMIC = 1u << 10,
+    /* With ORTC_OP_POST_OPS: graph passes also fold a following Add of a
+     * constant 1-D vector over the last axis into the op as a "bias"
+     * post-op (the vector in input ORTC_FUSED_BIAS_INPUT, which the op
+     * leaves free). Such an op's output has the last dim of its input 1
+     * when that is a constant of rank >= 2 (weights (K, N)): the pass reads
+     * N there when shapes are symbolic. */
+    ORTC_OP_POST_OP_BIAS = 1u << 11,
 };
 
 /* Where an operator's kernels run. */
@@ -400,7 +407,13 @@ bool ortc_pool_owns(const struct ortc_pool *pool, const void *p);
  * and the description is appended to node->post_ops (runtime/ir.h), typed
  * data applied to output 0 in order. A "sum" (ORTC_POST_OP_SUM, from an Add
  * and only into ops with ORTC_OP_POST_OP_SUM) adds the node's input
- * ORTC_FUSED_SUM_INPUT, of the output's shape and dtype. Operators that
+ * ORTC_FUSED_SUM_INPUT, of the output's shape and dtype. A "bias"
+ * (ORTC_POST_OP_BIAS, first in the list, only into ops with
+ * ORTC_OP_POST_OP_BIAS) adds input ORTC_FUSED_BIAS_INPUT, a float32 vector
+ * of the output's last dim, along the last axis; such ops add it
+ * themselves (oneDNN's bias argument) and oneDNN's attribute skips it;
+ * GELU written out as several nodes arrives from runtime/passes/pass_act.c
+ * as "gelu_erf". Operators that
  * declare ORTC_OP_POST_OPS apply the list exactly (oneDNN post-ops, or in
  * the reference kernel plain C after the main computation) and check it in
  * infer (operators/post_ops.h). Attribute names starting with "ortc_" are

@@ -18,7 +18,7 @@ bool ortc_post_ops_has_sum(const ortc_node *n)
 
 /* The oneDNN eltwise algorithms each kind becomes (dnnl_util.c's
  * append_post_op): relu 1, clip_v2 2, linear 4, logistic 8, tanh 16, elu 32,
- * hardswish 64, swish 128. */
+ * hardswish 64, swish 128, gelu_erf 256 (bias: the primitive's bias). */
 static unsigned dnnl_algs(ortc_post_op_kind kind)
 {
     switch (kind) {
@@ -31,6 +31,7 @@ static unsigned dnnl_algs(ortc_post_op_kind kind)
     case ORTC_POST_OP_ELU: return 32;
     case ORTC_POST_OP_HARD_SWISH: return 64;
     case ORTC_POST_OP_SWISH: return 128;
+    case ORTC_POST_OP_GELU_ERF: return 256;
     default: return 0;
     }
 }
@@ -48,8 +49,12 @@ static unsigned dnnl_algs(ortc_post_op_kind kind)
  * A follower refused here runs as its own node. */
 bool ortc_post_ops_can_append(const ortc_node *n, const ortc_post_op *po)
 {
-    if (po->kind == ORTC_POST_OP_SUM)
+    /* a bias only first; a sum first or right after it (y = AB + bias + s) */
+    bool after_bias = n->n_post_ops == 1 && n->post_ops[0].kind == ORTC_POST_OP_BIAS;
+    if (po->kind == ORTC_POST_OP_BIAS)
         return n->n_post_ops == 0;
+    if (po->kind == ORTC_POST_OP_SUM)
+        return n->n_post_ops == 0 || after_bias;
     unsigned used = 0;
     for (int i = 0; i < n->n_post_ops; i++)
         used |= dnnl_algs(n->post_ops[i].kind);
@@ -78,6 +83,24 @@ ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims)
         if (kind == ORTC_POST_OP_SUM && ++sums > 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "fused post-op %d: 'sum' appears twice", i);
+        if (kind == ORTC_POST_OP_BIAS &&
+            (i > 0 || !n->op || !(n->op->flags & ORTC_OP_POST_OP_BIAS)))
+            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                                 "fused post-op %d: 'bias' is only the first post-op of an op "
+                                 "that takes one",
+                                 i);
+    }
+    if (ortc_post_ops_has_bias(n)) {
+        const int b = ORTC_FUSED_BIAS_INPUT;
+        const ortc_tensor *t = c->n_in > b ? c->in[b] : NULL;
+        char have[128];
+        if (!t || t->dtype != ORTC_DTYPE_FLOAT || t->rank != 1 || rank < 1 ||
+            t->dims[0] != dims[rank - 1])
+            return ortc_op_error(
+                c, ORTC_STATUS_INVALID_MODEL,
+                "post-op 'bias' needs input %d, float32 [%lld] (the output's last dim); it is %s",
+                b, rank >= 1 ? (long long)dims[rank - 1] : 0LL,
+                t ? ortc_shape_str(have, sizeof have, t->rank, t->dims) : "missing");
     }
     const int k = ORTC_FUSED_SUM_INPUT;
     const ortc_tensor *s = c->n_in > k ? c->in[k] : NULL;
@@ -103,6 +126,11 @@ ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims)
     return ORTC_STATUS_OK;
 }
 
+bool ortc_post_ops_has_bias(const ortc_node *n)
+{
+    return n->n_post_ops > 0 && n->post_ops[0].kind == ORTC_POST_OP_BIAS;
+}
+
 void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
 {
     const ortc_node *node = c->node;
@@ -121,6 +149,20 @@ void ortc_post_ops_apply(const ortc_opctx *c, float *y, int64_t n)
                 y[j] += sum[j];
             break;
         }
+        case ORTC_POST_OP_BIAS: {
+            const ortc_tensor *b = c->in[ORTC_FUSED_BIAS_INPUT];
+            const float *bias = b->data;
+            const int64_t nb = b->dims[0]; /* checked: the output's last dim */
+            for (int64_t j = 0; j < n; j++)
+                y[j] += bias[j % nb];
+            break;
+        }
+        case ORTC_POST_OP_GELU_ERF: /* Div by sqrt 2, Erf, Add 1, Mul by x, Mul by 0.5 */
+            for (int64_t j = 0; j < n; j++) {
+                double x = y[j];
+                y[j] = (float)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
+            }
+            break;
         case ORTC_POST_OP_SWISH: /* Sigmoid's formula, then the Mul */
             for (int64_t j = 0; j < n; j++)
                 y[j] = (float)((double)y[j] / (1.0 + exp(-(double)y[j])));

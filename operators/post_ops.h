@@ -23,6 +23,9 @@ ortc_status ortc_post_ops_check(ortc_opctx *c, int rank, const int64_t *dims);
 bool ortc_post_ops_can_append(const ortc_node *n, const ortc_post_op *po);
 /* Whether n's list has a sum. */
 bool ortc_post_ops_has_sum(const ortc_node *n);
+/* Whether n's list starts with a bias (ops with ORTC_OP_POST_OP_BIAS: the
+ * op adds input ORTC_FUSED_BIAS_INPUT itself, e.g. as oneDNN's bias). */
+bool ortc_post_ops_has_bias(const ortc_node *n);
 /* The input checks every op that applies post-ops starts with: min_in to
  * max_in inputs of its own, all float32, and one output; with post-ops,
  * room for the summand (input ORTC_FUSED_SUM_INPUT, checked by

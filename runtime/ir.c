@@ -869,6 +869,8 @@ const char *ortc_post_op_name(ortc_post_op_kind kind)
         [ORTC_POST_OP_SUM] = "sum",
         [ORTC_POST_OP_HARD_SWISH] = "hard_swish",
         [ORTC_POST_OP_SWISH] = "swish",
+        [ORTC_POST_OP_GELU_ERF] = "gelu_erf",
+        [ORTC_POST_OP_BIAS] = "bias",
     };
     return (unsigned)kind < ORTC_POST_OP_KINDS ? names[kind] : NULL;
 }

@@ -79,6 +79,11 @@ typedef enum ortc_post_op_kind {
     ORTC_POST_OP_SUM,          /* x + the node's input ORTC_FUSED_SUM_INPUT */
     ORTC_POST_OP_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 0.5)) */
     ORTC_POST_OP_SWISH,        /* x * sigmoid(x) (SiLU: a Sigmoid and a Mul in ONNX) */
+    ORTC_POST_OP_GELU_ERF,     /* x / 2 * (1 + erf(x / sqrt 2)) (GELU: Div, Erf, Add, 2 Mul) */
+    /* x + the node's input ORTC_FUSED_BIAS_INPUT, a 1-D float tensor of
+     * the output's last dim, along the last axis: only first in the list,
+     * only on ops with ORTC_OP_POST_OP_BIAS (a MatMul's following Add) */
+    ORTC_POST_OP_BIAS,
     ORTC_POST_OP_KINDS
 } ortc_post_op_kind;
 
@@ -91,6 +96,8 @@ typedef struct ortc_post_op {
 /* The input slot of the summand of ORTC_POST_OP_SUM (the slots before it
  * may be omitted, e.g. Conv without bias). */
 #define ORTC_FUSED_SUM_INPUT 3
+/* The input slot of the addend of ORTC_POST_OP_BIAS. */
+#define ORTC_FUSED_BIAS_INPUT 2
 
 /* A dim: value >= 0 when known; -1 when unknown or symbolic (then `param`
  * may name it, e.g. "batch"). */

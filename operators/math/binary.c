@@ -527,7 +527,10 @@ static ortc_status bin_desc(ortc_opctx *c, dnnl_binary_desc_t *desc, dnnl_primit
 
 /* Builds b: dst = alpha * alg(src0, src1) over dims, src1 (input in1) of
  * dims d1 (each equal to dims or 1), src0 input in0 or (-1) the output.
- * b->use_ref when oneDNN has no implementation. */
+ * b->use_ref when oneDNN has no implementation but its reference one
+ * (broadcasting over other than the trailing or channel dims, Swin's
+ * attention mask [8,64,3,49,49] + [1,64,1,49,49]: 42% of its batch-8 run
+ * on ref:any), for plain C's row walker instead. */
 static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind_t alg, int rank,
                                  const int64_t *dims, const int64_t *d1, float alpha, int in0,
                                  int in1)
@@ -547,8 +550,16 @@ static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind
         ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
         ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
-    st = ortc_dnnl_prim_create(c, b, &desc, attr, args, 3);
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
+    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
     dnnl_primitive_attr_destroy(attr);
+    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
+        b->use_ref = true;
+    if (!st && !b->use_ref)
+        st = ortc_dnnl_prim_bind(c, b, pd, args, 3);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
     return st;
 }
 

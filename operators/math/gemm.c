@@ -16,7 +16,8 @@
  * (when every weight is finite, so 0 * w is 0): after a ReLU about half
  * of them, and that half of the weights is never read. Otherwise oneDNN's matmul,
  * on the model's bytes through strides or on weights packed once in
- * prepare. A constant C that is one row becomes the bias (no per-run copy).
+ * prepare. A constant C that is one row becomes the bias (no per-run copy),
+ * as does MatMul's fused post-op "bias" (input 2, runtime/passes/pass_fuse.c).
  * Other cases run oneDNN's matmul with C copied into the output and added
  * by a sum post-op. In bf16 mode (dnnl_util.h) every product is oneDNN's
  * matmul on bf16 operands: a constant B packed once, A (and a B fed at run)
@@ -37,14 +38,26 @@
  * win once each weight row is reused several times (AlexNet's fc6-8, 2
  * cores). */
 #define FC_GEMV_MAX_ROWS 1
-/* Matmul for many rows: 1 = reorder constant weights into oneDNN's packed
- * layout (a second copy of the weights per compiled plan), 0 = read the
- * model's bytes in place, (N, K) through strides or (K, N) as they are.
+/* Gemm's matmul for many rows: 1 = reorder constant weights into oneDNN's
+ * packed layout (a second copy of the weights per compiled plan), 0 = read
+ * the model's bytes in place, (N, K) through strides or (K, N) as they are.
  * Measured at batch 32 on the seed AlexNet (2 cores): packing the (K, N)
  * weights of fc7-8 (transposed by pass_fc.c) made them 6.2 + 1.6 ms
  * instead of 10-11.6 + 2.2-2.6 (about 3% of the batch) for 66 MB more
- * peak RSS; ortc stays lean. */
+ * peak RSS; ortc stays lean there. */
 #define FC_PACK_WEIGHTS 0
+/* MatMul's constant (K, N) weights with many rows (transformers' linear
+ * layers, rank-3 activations folded into rows) are packed from this N up:
+ * read in place, oneDNN 2.6's brgemm walks B with a row stride of N
+ * floats, and at N = 3072 (ViT's and ConvNeXt's MLP up-projection, 12 KiB
+ * rows, a multiple of 4 KiB: every row in the same L1 sets) one
+ * (197, 768) x (768, 3072) product took 18-44 ms where the packed weights
+ * took 3.3-14 ms (min of 20-40 runs, 1 and 2 threads, a machine at load
+ * 6-19). At N = 2304 and 768 the gain was within the noise, at N = 384 and
+ * 96 (ConvNeXt's first stage) nil; the cost is a second copy of the weights
+ * per plan (all of ViT-B's MatMuls packed: peak RSS 379 -> 689 MB, where
+ * ONNX Runtime needs 601), so only wide rows are packed. */
+#define MATMUL_PACK_MIN_N 2048
 
 typedef struct mm_state {
     /* oneDNN's matmul; use_ref: an empty operand, or a case oneDNN cannot
@@ -336,9 +349,10 @@ static bool all_finite(const float *w, int64_t count)
 /* A fully connected layer: y (M, N) = alpha a (M, K) W + bias, W constant.
  * W is given as B (K, N), stored (N, K) when b_is_nk (Gemm's transB=1,
  * PyTorch's nn.Linear). bias: NULL or (N), constant. Few rows over (N, K)
- * weights: fc_gemv; else a oneDNN matmul. */
+ * weights: fc_gemv; else a oneDNN matmul, on weights packed once when
+ * `pack`. */
 static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, int64_t n,
-                            bool b_is_nk, const float *bias, float alpha)
+                            bool b_is_nk, const float *bias, float alpha, bool pack)
 {
     /* bf16 mode: oneDNN's bf16 matmul over weights packed in bf16 */
     bool bf16 = ortc_dnnl_bf16_wanted(c);
@@ -367,7 +381,7 @@ static ortc_status fc_build(ortc_opctx *c, mm_state *s, int64_t m, int64_t k, in
         .bstr = b_is_nk ? bstr : NULL,
         .ydims = ydims,
         .bconst = c->in[1]->data,
-        .pack_b = FC_PACK_WEIGHTS,
+        .pack_b = pack,
         .alpha = alpha,
         .bias = bias,
     };
@@ -495,7 +509,7 @@ static ortc_status gemm_build_fc(ortc_opctx *c, mm_state *s, const gemm_params *
             bias = s->bias_owned;
         }
     }
-    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha);
+    return fc_build(c, s, p->m, p->k, p->n, p->trans_b, bias, p->alpha, FC_PACK_WEIGHTS);
 }
 
 static ortc_status gemm_build(ortc_opctx *c, void *state)
@@ -591,7 +605,8 @@ static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
         return st;
     if ((st = ortc_matmul_shape_init(c, p, 0, 1)))
         return st;
-    if (c->n_in > 2 && c->in[2])
+    /* input 2: only a fused bias (post_ops.h checks it) */
+    if (c->n_in > 2 && c->in[2] && !ortc_post_ops_has_bias(c->node))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
                              ortc_plain_input_name(c, 2));
     return ortc_post_ops_check(c, p->out_rank, p->out_dims);
@@ -633,16 +648,24 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
         nbatch *= p.batch[i];
     for (int i = 0; i < p.b_brank; i++)
         b_nbatch *= p.b_batch[i];
-    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0)
-        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
+    /* a fused bias: oneDNN's bias argument, so constant (fixed in prepare) */
+    const float *bias = ortc_post_ops_has_bias(c->node) ? c->in[ORTC_FUSED_BIAS_INPUT]->data : NULL;
+    if (p.m == 0 || p.n == 0 || p.k == 0 || nbatch == 0 ||
+        (ortc_post_ops_has_bias(c->node) && !bias))
+        return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing to multiply, or a bias fed at run */
     const void *bconst = c->in[1]->data;
-    if (b_nbatch == 1 && bconst) /* a fully connected layer: A's batch folds into rows */
-        return fc_build(c, s, nbatch * p.m, p.k, p.n, false, NULL, 1.0f);
+    if (b_nbatch == 1 && bconst) { /* a fully connected layer: A's batch folds into rows */
+        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, p.n >= MATMUL_PACK_MIN_N);
+        if (s->gemv || s->axpy)
+            s->bias_data = NULL; /* plain C: ortc_post_ops_apply adds the bias */
+        return st;
+    }
     if (b_nbatch == 1) {
         /* B is one matrix: A's batch folds into its rows, (batch*M, K) */
         int64_t adims[2] = {nbatch * p.m, p.k}, bdims[2] = {p.k, p.n};
         int64_t ydims[2] = {nbatch * p.m, p.n};
-        mm_desc d = {.rank = 2, .adims = adims, .bdims = bdims, .ydims = ydims, .alpha = 1.0f};
+        mm_desc d = {
+            .rank = 2, .adims = adims, .bdims = bdims, .ydims = ydims, .alpha = 1.0f, .bias = bias};
         return mm_build(c, s, &d);
     }
     /* Full rank with batch broadcasting on either side (oneDNN's matmul
@@ -667,7 +690,8 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
                  .ydims = ydims,
                  .bconst = bconst,
                  .pack_b = true,
-                 .alpha = 1.0f};
+                 .alpha = 1.0f,
+                 .bias = bias};
     return mm_build(c, s, &d);
 }
 
@@ -712,7 +736,9 @@ const ortc_operator ortc_ops_gemm[] = {
             .infer = gemm_infer, .prepare = gemm_prepare, .run = gemm_run, .release = mm_release,
             .flops = gemm_flops, .reference = gemm_reference),
     ORTC_OP("MatMul", 1, 13, .versions = {1, 9, 13}, .backend = ORTC_BACKEND_ONEDNN,
-            .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .dtypes = ORTC_DT(FLOAT),
+            .flags =
+                ORTC_OP_POST_OPS | ORTC_OP_POST_OP_BIAS | ORTC_OP_POST_OP_SUM | ORTC_OP_MAY_INPLACE,
             .infer = matmul_infer, .prepare = matmul_prepare, .run = matmul_run,
             .release = mm_release, .flops = matmul_flops, .reference = matmul_reference),
 };

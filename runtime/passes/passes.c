@@ -2,7 +2,8 @@
  * below: QDQ groups to int8 ops -> fold (with If inlining) ->
  * Identity/Dropout elimination -> Conv+BN folding -> LRN recognition ->
  * zero-Pad elimination -> Pad into AveragePool/Conv -> LayerNorm recognition ->
- * post-op fusion -> spatial ReduceMean as GlobalAveragePool -> input-major weights for
+ * bias and activation patterns -> post-op fusion -> spatial ReduceMean as
+ * GlobalAveragePool -> input-major weights for
  * fully connected layers fed by a ReLU -> dead-node elimination. Logs one
  * INFO line of what changed and, at DEBUG, the graph before and after and
  * every change. The passes themselves live in pass_*.c.
@@ -42,7 +43,11 @@ static const pass_row pipeline[] = {
     {"pad", ortc_pass_pads, "removed %d zero Pad", {STAT(pads)}},
     {"padfuse", ortc_pass_padfuse, "merged %d", {STAT(pads_fused)}},
     {"ln", ortc_pass_ln, "replaced %d", {STAT(ln)}},
-    {"act", ortc_pass_act, "SiLU %d, HardSwish %d", {STAT(swish), STAT(hard_swish)}},
+    {"bias", ortc_pass_bias, "fused %d", {STAT(bias)}},
+    {"act",
+     ortc_pass_act,
+     "SiLU %d, HardSwish %d, GELU %d",
+     {STAT(swish), STAT(hard_swish), STAT(gelu)}},
     {"fuse", ortc_pass_fuse, "fused %d", {STAT(fused)}},
     {"gap", ortc_pass_gap, "replaced %d ReduceMean", {STAT(gap)}},
     {"fc", ortc_pass_fc, "transposed %d", {STAT(fc_transposed)}},

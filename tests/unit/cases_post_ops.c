@@ -345,7 +345,9 @@ START_TEST(post_op_names_and_limit)
         {{ORTC_POST_OP_SUM, 0, 0}, "sum"},
         {{ORTC_POST_OP_HARD_SWISH, 0, 0}, "hard_swish"},
         {{ORTC_POST_OP_SWISH, 0, 0}, "swish"},
-        {{ORTC_POST_OP_KINDS, 0, 0}, "unknown(10)"},
+        {{ORTC_POST_OP_GELU_ERF, 0, 0}, "gelu_erf"},
+        {{ORTC_POST_OP_BIAS, 0, 0}, "bias"},
+        {{ORTC_POST_OP_KINDS, 0, 0}, "unknown(12)"},
     };
     for (int t = 0; t < N_OF(cases); t++) {
         char buf[64];

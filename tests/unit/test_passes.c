@@ -2097,6 +2097,100 @@ START_TEST(qdq_add_relu_into_quantize)
 }
 END_TEST
 
+/* A linear layer then GELU as PyTorch exports them (nn.Linear on a rank-3
+ * input, nn.GELU): m = MatMul(x, w (8, 6)); a = Add(m, b (6));
+ * y = Mul(Mul(a, Add(Erf(Div(a, sqrt 2)), 1)), 0.5). x is [batch, rows, 8]
+ * (symbolic: the bias pass reads N from w). Variants: 0 as above; 1 Add(b,
+ * m), Mul(a, 1/sqrt 2) for the Div, and the 0.5 on a first
+ * (Mul(Mul(a, 0.5), Add(...))); 2 the residual r added after the bias
+ * (no GELU); near misses: 3 the bias is a graph input; 4 the bias has one
+ * element (broadcast); 5 the Div is by 1.5 (no GELU, the bias still
+ * fuses); 6 the Erf's output is a graph output too (no GELU); 7 a Gemm
+ * (rank 2, no ORTC_OP_POST_OP_BIAS) instead of the MatMul. */
+static ortc_model *linear_gelu_model(int variant)
+{
+    rng_state = 31;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, variant == 7 ? "rows,8" : "batch,rows,8");
+    cf32(g, "w", "8,6", NULL, -1, 1);
+    if (variant == 3)
+        input(g, "b", ORTC_DTYPE_FLOAT, "6");
+    else
+        cf32(g, "b", variant == 4 ? "1" : "6", NULL, -1, 1);
+    node(g, variant == 7 ? "Gemm" : "MatMul", "mm", "x,w", "m");
+    node(g, "Add", "bias", variant == 1 ? "b,m" : "m,b", "a");
+    if (variant == 2) {
+        input(g, "r", ORTC_DTYPE_FLOAT, "batch,rows,6");
+        node(g, "Add", "res", "a,r", "y");
+        output(g, "y");
+        return ready(m);
+    }
+    cf32(g, "s2", "", (float[]){variant == 5 ? 1.5f : 1.41421356f}, 0, 0);
+    cf32(g, "rs2", "", (float[]){0.70710678f}, 0, 0);
+    cf32(g, "one", "", (float[]){1.0f}, 0, 0);
+    cf32(g, "half", "", (float[]){0.5f}, 0, 0);
+    node(g, variant == 1 ? "Mul" : "Div", "div", variant == 1 ? "a,rs2" : "a,s2", "d");
+    node(g, "Erf", "erf", "d", "e");
+    node(g, "Add", "add1", "e,one", "p");
+    if (variant == 1) {
+        node(g, "Mul", "mul", "a,half", "h");
+        node(g, "Mul", "mul2", "h,p", "y");
+    } else {
+        node(g, "Mul", "mul", "a,p", "h");
+        node(g, "Mul", "mul2", "h,half", "y");
+    }
+    output(g, "y");
+    if (variant == 6)
+        output(g, "e");
+    return ready(m);
+}
+
+START_TEST(bias_and_gelu_into_matmul)
+{
+    for (int v = 0; v <= 7; v++) {
+        ortc_model *m = linear_gelu_model(v);
+        int before = m->graph->n_nodes;
+        ortc_pass_stats sb = run_pass(m, ortc_pass_bias), sa = run_pass(m, ortc_pass_act);
+        ortc_pass_stats sf = run_pass(m, ortc_pass_fuse);
+        const ortc_node *p = m->graph->nodes[0];
+        bool bias = v <= 2 || v == 5 || v == 6, gelu = v <= 1;
+        ck_assert_msg(sb.bias == bias && sa.gelu == gelu, "variant %d: bias %d, gelu %d", v,
+                      sb.bias, sa.gelu);
+        ck_assert_int_eq(m->graph->n_nodes, before - bias - 5 * gelu - (v == 2));
+        ck_assert_int_eq(p->n_post_ops, bias + gelu + (v == 2));
+        if (bias) {
+            expect_post_op(p, 0, (ortc_post_op){ORTC_POST_OP_BIAS, 0.0f, 0.0f}, "bias");
+            ck_assert_str_eq(p->inputs[ORTC_FUSED_BIAS_INPUT]->name, "b");
+        }
+        if (gelu)
+            expect_post_op(p, 1, (ortc_post_op){ORTC_POST_OP_GELU_ERF, 0.0f, 0.0f}, "gelu");
+        if (v == 2) { /* the residual Add after the bias: a sum */
+            ck_assert_int_eq(sf.fused, 1);
+            expect_post_op(p, 1, (ortc_post_op){ORTC_POST_OP_SUM, 0.0f, 0.0f}, "sum");
+        }
+        if (bias || gelu)
+            ck_assert_str_eq(p->outputs[0]->name, bias && !gelu && v != 2 ? "a" : "y");
+        ortc_model_free(m);
+    }
+    /* the fused graph computes what the unfused one does: oneDNN's matmul
+     * at 2 x 3 rows, the plain-C one-row path at 1 x 1 (bias and GELU
+     * applied after it) */
+    rng_state = 9;
+    float *x = random_data(48, -3, 3), *r = random_data(36, -1, 1);
+    ortc_tensor in[2] = {{ORTC_DTYPE_FLOAT, 3, {2, 3, 8}, x}, {ORTC_DTYPE_FLOAT, 3, {2, 3, 6}, r}};
+    ortc_tensor in1 = {ORTC_DTYPE_FLOAT, 3, {1, 1, 8}, x};
+    for (int v = 0; v <= 5; v++)
+        if (v != 3) {
+            expect_same_results(linear_gelu_model, v, in, v == 2 ? 2 : 1, 1, 1e-5);
+            if (v != 2)
+                expect_same_results(linear_gelu_model, v, &in1, 1, 1, 1e-5);
+        }
+    free(x);
+    free(r);
+}
+END_TEST
+
 START_TEST(fuse_end_to_end_matches_unfused)
 {
     /* sessions with and without the passes give the same results */
@@ -2335,6 +2429,7 @@ int main(void)
     tcase_add_test(fu, fuse_gemm_and_matmul_followers);
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);
+    tcase_add_test(fu, bias_and_gelu_into_matmul);
     tcase_add_test(fu, fuse_end_to_end_matches_unfused);
     suite_add_tcase(s, fu);
     TCase *qdq = tcase_create("qdq");
