@@ -49,8 +49,7 @@ typedef struct wino_geom {
  * channel ic, Winograd point (uh, uw). */
 static size_t wino_offset(const wino_geom *w, int ob, int ic, int uh, int uw)
 {
-    size_t a = (size_t)w->alpha, nb_oc = (size_t)(w->oc / w->ocb),
-           nb_ic = (size_t)(w->ic / w->icb);
+    size_t a = (size_t)w->alpha, nb_oc = (size_t)(w->oc / w->ocb), nb_ic = (size_t)(w->ic / w->icb);
     size_t ib = (size_t)(ic / w->icb), i = (size_t)(ic % w->icb);
     switch (w->fmt) {
     case dnnl_wino_wei_aaOio:
@@ -68,12 +67,12 @@ static size_t wino_offset(const wino_geom *w, int ob, int ic, int uh, int uw)
         size_t occ = (size_t)(ob / w->oc2), ob2 = (size_t)(ob % w->oc2);
         size_t icc = ib / (size_t)w->ic2, ib2 = ib % (size_t)w->ic2,
                chunks = nb_ic / (size_t)w->ic2;
-        return (((((((occ * a + (size_t)uh) * a + (size_t)uw) * chunks + icc) * w->oc2 + ob2) *
-                      w->ic2 +
-                  ib2) *
-                     w->icb +
-                 i) *
-                w->ocb);
+        return (
+            ((((((occ * a + (size_t)uh) * a + (size_t)uw) * chunks + icc) * w->oc2 + ob2) * w->ic2 +
+              ib2) *
+                 w->icb +
+             i) *
+            w->ocb);
     }
     default: return 0; /* not reached: wino_geom_init accepts these only */
     }
@@ -113,10 +112,11 @@ static bool wino_geom_init(wino_geom *w, const dnnl_memory_desc_t *dst,
     } else {
         return false;
     }
-    if (w->ocb != WINO_OCB || w->icb <= 0 || w->oc2 <= 0 || w->ic2 <= 0 ||
-        w->oc % w->ocb || w->ic % w->icb || w->oc < w->or_oc || w->ic < w->or_ic)
+    if (w->ocb != WINO_OCB || w->icb <= 0 || w->oc2 <= 0 || w->ic2 <= 0 || w->oc % w->ocb ||
+        w->ic % w->icb || w->oc < w->or_oc || w->ic < w->or_ic)
         return false;
-    if ((w->oc / w->ocb) % w->oc2 || (w->fmt == dnnl_wino_wei_OBaaIBOIio && (w->ic / w->icb) % w->ic2))
+    if ((w->oc / w->ocb) % w->oc2 ||
+        (w->fmt == dnnl_wino_wei_OBaaIBOIio && (w->ic / w->icb) % w->ic2))
         return false;
     return d->size == (size_t)w->alpha * w->alpha * w->oc * w->ic * sizeof(float);
 }

@@ -38,8 +38,8 @@ static bool wino_weights_md(dnnl_engine_t eng, const wino_case *c, dnnl_memory_d
                      dnnl_success);
     dnnl_convolution_desc_t cd;
     ck_assert_int_eq(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference,
-                                                        dnnl_convolution_winograd, &src, &wei,
-                                                        NULL, &dst, strides, pad, pad),
+                                                        dnnl_convolution_winograd, &src, &wei, NULL,
+                                                        &dst, strides, pad, pad),
                      dnnl_success);
     dnnl_primitive_desc_t pd;
     if (dnnl_primitive_desc_create(&pd, &cd, NULL, eng, NULL) != dnnl_success)
@@ -74,10 +74,14 @@ static void dnnl_reorder_into(dnnl_engine_t eng, const dnnl_memory_desc_t *dmd,
 }
 
 static const wino_case wino_cases[] = {
-    {1, 64, 64, 56, dnnl_wino_wei_aaOBiOo},    {1, 192, 64, 28, dnnl_wino_wei_aaOBiOo},
-    {1, 208, 96, 14, dnnl_wino_wei_aaOio},     {1, 384, 192, 7, dnnl_wino_wei_aaOio},
-    {1, 192, 192, 17, dnnl_wino_wei_OBaaIBOIio}, {8, 96, 80, 35, dnnl_wino_wei_OBaaIBOIio},
-    {8, 128, 96, 28, dnnl_wino_wei_OBaaIBOIio},  {1, 100, 72, 14, 0},
+    {1, 64, 64, 56, dnnl_wino_wei_aaOBiOo},
+    {1, 192, 64, 28, dnnl_wino_wei_aaOBiOo},
+    {1, 208, 96, 14, dnnl_wino_wei_aaOio},
+    {1, 384, 192, 7, dnnl_wino_wei_aaOio},
+    {1, 192, 192, 17, dnnl_wino_wei_OBaaIBOIio},
+    {8, 96, 80, 35, dnnl_wino_wei_OBaaIBOIio},
+    {8, 128, 96, 28, dnnl_wino_wei_OBaaIBOIio},
+    {1, 100, 72, 14, 0},
     {8, 72, 100, 14, 0},
 };
 
@@ -88,8 +92,8 @@ START_TEST(wino_pack_matches_onednn)
     ck_assert_int_eq(dnnl_engine_create(&eng, dnnl_cpu, 0), dnnl_success);
     /* the named layouts are what oneDNN 2.6 picks on CPUs with AVX-512;
      * elsewhere (and for the unnamed cases) it may have no Winograd kernel */
-    bool avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) ==
-                  dnnl_cpu_isa_avx512_core;
+    bool avx512 =
+        (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
     dnnl_memory_desc_t wmd, plain;
     if (!wino_weights_md(eng, c, &wmd)) {
         ck_assert_msg(c->want_fmt == 0 || !avx512,
@@ -118,8 +122,8 @@ START_TEST(wino_pack_matches_onednn)
     dnnl_reorder_into(eng, &wmd, &plain, w, want);
     for (int threads = 1; threads <= 2; threads++) {
         memset(got, 0x5a, bytes);
-        ck_assert_msg(ortc_dnnl_wino_pack(&wmd, &plain, w, got, threads),
-                      "format %d not packed", (int)wmd.format_desc.wino_desc.wino_format);
+        ck_assert_msg(ortc_dnnl_wino_pack(&wmd, &plain, w, got, threads), "format %d not packed",
+                      (int)wmd.format_desc.wino_desc.wino_format);
         size_t at = 0;
         while (at < bytes && want[at] == got[at])
             at++;
@@ -149,8 +153,7 @@ START_TEST(wino_pack_declines)
     dnnl_dims_t wd = {64, 64, 3, 3}, wd5 = {64, 64, 5, 5};
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&plain, 4, wd, dnnl_f32, dnnl_oihw),
                      dnnl_success);
-    ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&hwio, 4, wd, dnnl_f32, dnnl_hwio),
-                     dnnl_success);
+    ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&hwio, 4, wd, dnnl_f32, dnnl_hwio), dnnl_success);
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&blocked, 4, wd, dnnl_f32, dnnl_OIhw16i16o),
                      dnnl_success);
     float *w = calloc(64 * 64 * 25, sizeof *w);
@@ -160,8 +163,7 @@ START_TEST(wino_pack_declines)
     ck_assert(!ortc_dnnl_wino_pack(&blocked, &plain, w, dst, 1)); /* not Winograd */
     ck_assert(!ortc_dnnl_wino_pack(&wmd, &hwio, w, dst, 1));      /* source not oihw */
     dnnl_memory_desc_t p5;
-    ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&p5, 4, wd5, dnnl_f32, dnnl_oihw),
-                     dnnl_success);
+    ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&p5, 4, wd5, dnnl_f32, dnnl_oihw), dnnl_success);
     ck_assert(!ortc_dnnl_wino_pack(&wmd, &p5, w, dst, 1)); /* 5x5 */
     dnnl_memory_desc_t s8 = wmd;
     s8.data_type = dnnl_s8;
