@@ -8,6 +8,7 @@
 #include "dnnl_util.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,6 +751,11 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
  * as the packing itself). Advice only: older kernels refuse it. */
 #define POPULATE_MIN ((size_t)64 << 10)
 
+/* Weights below this size are packed by one thread: mobilenet_v3_large's 60
+ * reorders are mostly a few KiB to a few hundred, where forking the kernel
+ * threads costs more than the copy. */
+#define SERIAL_REORDER_MAX ((size_t)1 << 20)
+
 static void populate(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -784,8 +790,15 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     ortc_status st = ORTC_STATUS_OK;
     if (s != dnnl_success)
         st = ortc_dnnl_error(c, s, "dnnl_memory_create(weights)", __FILE__, __LINE__);
-    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p, c->backend->threads))
+    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p, c->backend->threads)) {
+        /* a small one-off copy is quicker than waking the other threads */
+        int threads = omp_get_max_threads();
+        if (bytes < SERIAL_REORDER_MAX && threads > 1)
+            omp_set_num_threads(1);
         st = reorder_once(c, msrc, mdst, src_md, dst_md);
+        if (bytes < SERIAL_REORDER_MAX && threads > 1)
+            omp_set_num_threads(threads);
+    }
     if (msrc)
         dnnl_memory_destroy(msrc);
     if (st) {
