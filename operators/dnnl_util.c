@@ -753,7 +753,7 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
 
 /* Weights below this size are packed by one thread: mobilenet_v3_large's 60
  * reorders are mostly a few KiB to a few hundred, where forking the kernel
- * threads costs more than the copy. */
+ * threads costs more than the copy (or the Winograd transform). */
 #define SERIAL_REORDER_MAX ((size_t)1 << 20)
 
 static void populate(void *p, size_t bytes)
@@ -790,7 +790,8 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     ortc_status st = ORTC_STATUS_OK;
     if (s != dnnl_success)
         st = ortc_dnnl_error(c, s, "dnnl_memory_create(weights)", __FILE__, __LINE__);
-    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p, c->backend->threads)) {
+    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p,
+                                  bytes < SERIAL_REORDER_MAX ? 1 : c->backend->threads)) {
         /* a small one-off copy is quicker than waking the other threads */
         int threads = omp_get_max_threads();
         if (bytes < SERIAL_REORDER_MAX && threads > 1)
