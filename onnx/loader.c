@@ -672,7 +672,7 @@ ortc_status ortc_onnx_load_buffer(ortc_model **out, const void *data, size_t siz
     if (!data && size)
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_onnx_load_buffer: data is NULL but size is %zu", size);
-    ortc_pb_source src = {data, -1, size, "buffer", NULL, 0};
+    ortc_pb_source src = {data, -1, size, "buffer", NULL, 0, NULL};
     Onnx__ModelProto *mp = NULL;
     ortc_status st = unpack_model(data, &src, &mp, err);
     if (!st)
@@ -731,12 +731,15 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT, "ortc_onnx_load_file: %s is NULL",
                             out ? "path" : "out");
     *out = NULL;
-    ortc_pb_source src = {NULL, -1, 0, "file", NULL, 0};
+    ortc_pb_source src = {NULL, -1, 0, "file", NULL, 0, NULL};
     ortc_status st = open_model(path, &src.fd, &src.size, err);
     if (st) {
         ortc_err_prefix(err, "%s", path);
         return st;
     }
+    /* weights read from the file can be read again (none when the process
+     * is out of descriptors: they are then kept) */
+    src.origin = ortc_const_origin_new(src.fd, src.size);
     Onnx__ModelProto *mp = NULL;
     st = unpack_model(NULL, &src, &mp, err);
     if (!st) {
@@ -751,6 +754,7 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
         }
     }
     close(src.fd);
+    ortc_const_origin_unref(src.origin);
     if (st)
         ortc_err_prefix(err, "%s", path);
     return st;

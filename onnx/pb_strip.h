@@ -44,6 +44,9 @@ typedef struct ortc_pb_source {
     const char *kind;    /* "file" or "buffer", for messages */
     ortc_pb_blob *blobs; /* filled by ortc_pb_unpack_stripped (malloc'd) */
     size_t n_blobs;
+    /* a file: where constants read from it can be read again (a reference
+     * each takes; NULL: none can) */
+    struct ortc_const_origin *origin;
 } ortc_pb_source;
 
 /* Unpacks the message of type `desc` in data[0..size) into *out (free with

@@ -629,6 +629,8 @@ static ortc_status from_source(const ortc_pb_source *src, const ortc_pb_blob *bl
                             (unsigned long long)where, src->kind ? src->kind : "file",
                             p->err > 0 ? ortc_pb_strerror(p->err) : "it shrank while loading");
     }
+    c->origin = ortc_const_origin_ref(src->origin);
+    c->origin_offset = blob->offset;
     *out = c;
     return ORTC_STATUS_OK;
 }
@@ -773,7 +775,7 @@ ortc_status ortc_tensor_parse_pb(const void *data, size_t size, ortc_tensor *t, 
     if (!data && size)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_tensor_parse_pb: data is NULL but size is %zu", size);
-    ortc_pb_source src = {data ? data : (const void *)"", -1, size, "buffer", NULL, 0};
+    ortc_pb_source src = {data ? data : (const void *)"", -1, size, "buffer", NULL, 0, NULL};
     return parse_tensor(src.data, &src, t, name, NULL);
 }
 
@@ -798,7 +800,7 @@ ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name)
     }
     ortc_errbuf err;
     ortc_err_clear(&err);
-    ortc_pb_source src = {NULL, fd, (uint64_t)sb.st_size, "file", NULL, 0};
+    ortc_pb_source src = {NULL, fd, (uint64_t)sb.st_size, "file", NULL, 0, NULL};
     ortc_status st = parse_tensor(NULL, &src, t, name, &err);
     close(fd);
     if (st)

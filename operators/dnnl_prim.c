@@ -56,6 +56,10 @@ size_t ortc_dnnl_prim_scratch(ortc_opctx *c, ortc_dnnl_prim *p, size_t bytes)
 ortc_status ortc_dnnl_prim_use_ref(ortc_opctx *c, ortc_dnnl_prim *p)
 {
     ortc_dnnl_unblock_free(&p->unblock);
+    /* the reference kernel reads the weights' own bytes */
+    for (int i = 0; i < p->n_args; i++)
+        if (p->args[i].from == ORTC_DNNL_FROM_WEIGHTS && p->args[i].at < 32)
+            c->packed_inputs &= ~((uint32_t)1 << p->args[i].at);
     p->use_ref = true;
     c->impl = "ortc:reference";
     return ortc_dnnl_unblock_init(c, &p->unblock, &p->used);
@@ -107,6 +111,12 @@ static ortc_status bind_args(ortc_opctx *c, ortc_dnnl_prim *p, const_dnnl_primit
         if (a->from == ORTC_DNNL_FROM_WEIGHTS) {
             st =
                 ortc_dnnl_weights_init(c, &p->step, a->arg, &p->w, md, a->user, c->in[a->at]->data);
+            /* run binds the packed copy only: the constant's bytes may go */
+            if (a->at < 32) {
+                c->packed_inputs &= ~((uint32_t)1 << a->at);
+                if (!st && p->w.packed)
+                    c->packed_inputs |= (uint32_t)1 << a->at;
+            }
         } else {
             st = ortc_dnnl_step_mem(c, &p->step, a->arg, md, &p->args[i].mem);
             if (!st && a->from == ORTC_DNNL_FROM_DATA)

@@ -8,12 +8,15 @@
 #include "dnnl_util.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend.h"
+#include "dnnl_wino.h"
 #include "post_ops.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
@@ -742,6 +745,32 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
     return ORTC_STATUS_OK;
 }
 
+/* Faults in the whole pages of a fresh buffer of at least this size with
+ * one call rather than one exception per page, which costs more under
+ * virtualization (resnet18's packed weights: ~19000 faults, about as long
+ * as the packing itself). Advice only: older kernels refuse it. */
+#define POPULATE_MIN ((size_t)64 << 10)
+
+/* Weights below this size are packed by one thread: mobilenet_v3_large's 60
+ * reorders are mostly a few KiB to a few hundred, where forking the kernel
+ * threads costs more than the copy (or the Winograd transform). */
+#define SERIAL_REORDER_MAX ((size_t)1 << 20)
+
+static void populate(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (bytes < POPULATE_MIN)
+        return;
+    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
                                     const dnnl_memory_desc_t *src_md, const void *src, void **buf,
                                     dnnl_memory_t *mem)
@@ -753,6 +782,7 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     if (!p)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
                              "out of memory reordering weights (%zu bytes)", bytes);
+    populate(p, bytes);
     dnnl_memory_t msrc = NULL, mdst = NULL;
     dnnl_status_t s = dnnl_memory_create(&msrc, src_md, c->backend->engine, (void *)src);
     if (s == dnnl_success)
@@ -760,8 +790,16 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     ortc_status st = ORTC_STATUS_OK;
     if (s != dnnl_success)
         st = ortc_dnnl_error(c, s, "dnnl_memory_create(weights)", __FILE__, __LINE__);
-    else
+    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p,
+                                  bytes < SERIAL_REORDER_MAX ? 1 : c->backend->threads)) {
+        /* a small one-off copy is quicker than waking the other threads */
+        int threads = omp_get_max_threads();
+        if (bytes < SERIAL_REORDER_MAX && threads > 1)
+            omp_set_num_threads(1);
         st = reorder_once(c, msrc, mdst, src_md, dst_md);
+        if (bytes < SERIAL_REORDER_MAX && threads > 1)
+            omp_set_num_threads(threads);
+    }
     if (msrc)
         dnnl_memory_destroy(msrc);
     if (st) {

@@ -103,6 +103,10 @@ typedef struct ortc_opctx {
      * fp32 accumulation (profiles and `ortc info` say "bf16"). An op that
      * cannot (no oneDNN kernel but its reference one) stays fp32. */
     bool bf16;
+    /* Set by prepare: bit i, run never reads input i's data (a constant the
+     * op keeps its own packed copy of), so the runtime may free the
+     * constant's bytes (compile.c). Inputs 0..31 only. */
+    uint32_t packed_inputs;
 } ortc_opctx;
 
 /* Facts an operator declares in its registry row (ortc_operator.flags). The

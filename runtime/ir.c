@@ -4,9 +4,13 @@
  */
 #include "ir.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -209,7 +213,95 @@ void ortc_const_tensor_free(ortc_const_tensor *c)
             free(s[i]);
     }
     free(c->owned);
+    ortc_const_origin_unref(c->origin);
     free(c);
+}
+
+/* ---- constants that can be read again ----------------------------------- */
+
+struct ortc_const_origin {
+    atomic_int refs;
+    int fd;
+    uint64_t size;
+};
+
+ortc_const_origin *ortc_const_origin_new(int fd, uint64_t size)
+{
+    ortc_const_origin *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (o->fd < 0) {
+        free(o);
+        return NULL;
+    }
+    atomic_init(&o->refs, 1);
+    o->size = size;
+    return o;
+}
+
+ortc_const_origin *ortc_const_origin_ref(ortc_const_origin *o)
+{
+    if (o)
+        atomic_fetch_add(&o->refs, 1);
+    return o;
+}
+
+void ortc_const_origin_unref(ortc_const_origin *o)
+{
+    if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+        return;
+    close(o->fd);
+    free(o);
+}
+
+void ortc_const_release(ortc_const_tensor *c)
+{
+    if (!c || !c->origin || c->released || c->t.dtype == ORTC_DTYPE_STRING)
+        return;
+    free(c->owned);
+    c->owned = NULL;
+    c->t.data = NULL;
+    c->released = true;
+}
+
+ortc_status ortc_const_reacquire(ortc_const_tensor *c, const char *name, ortc_errbuf *err)
+{
+    if (!c || !c->released)
+        return ORTC_STATUS_OK;
+    size_t bytes = ortc_tensor_bytes(&c->t);
+    uint64_t at = c->origin_offset;
+    if (at > c->origin->size || bytes > c->origin->size - at)
+        return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
+                            "constant '%s': bytes %llu..%llu lie past the model file's end", name,
+                            (unsigned long long)at, (unsigned long long)(at + bytes));
+    size_t alloc = (bytes + 63) & ~(size_t)63;
+    char *p = aligned_alloc(64, alloc ? alloc : 64);
+    if (!p)
+        return ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY,
+                            "constant '%s': out of memory reading it again (%zu bytes)", name,
+                            bytes);
+    memset(p + bytes, 0, (alloc ? alloc : 64) - bytes);
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t r = pread(c->origin->fd, p + done, bytes - done, (off_t)(at + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            free(p);
+            return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
+                                "constant '%s': reading it again from byte %llu of the model file "
+                                "failed: %s",
+                                name, (unsigned long long)(at + done),
+                                e ? strerror(e) : "the file shrank since it was loaded");
+        }
+        done += (size_t)r;
+    }
+    c->owned = p;
+    c->t.data = p;
+    c->released = false;
+    return ORTC_STATUS_OK;
 }
 
 /* ---- model ---------------------------------------------------------------- */

@@ -30,10 +30,24 @@ typedef enum ortc_attr_type { /* ONNX AttributeProto.AttributeType numbers */
                               ORTC_ATTR_TYPE_PROTO = 13 /* a value type (Optional's `type`) */
 } ortc_attr_type;
 
+/* Where a constant's bytes can be read again: a model file, open as long as
+ * any constant read from it lives (ortc_const_origin_new/_unref). */
+typedef struct ortc_const_origin ortc_const_origin;
+struct ortc_errbuf;
+
 /* A constant tensor whose bytes the model owns (weights, tensor attributes). */
 typedef struct ortc_const_tensor {
     ortc_tensor t; /* t.data points at `owned` (or is NULL for 0 elements) */
     void *owned;   /* freed with the model; for STRING, also each char* */
+    /* Its bytes as stored at `origin_offset` of `origin` (a reference; NULL:
+     * nowhere to read them again). A session may then free them while every
+     * step that reads them keeps its own packed copy (compile.c): `released`
+     * is set, t.data and owned are NULL until ortc_const_reacquire. */
+    ortc_const_origin *origin;
+    uint64_t origin_offset;
+    bool released;
+    /* a compiled step reads t.data at run time: never released */
+    bool plain_used;
 } ortc_const_tensor;
 
 typedef struct ortc_attr {
@@ -228,6 +242,18 @@ int ortc_graph_add_output(ortc_graph *g, ortc_value *v);
  * (STRING: an array of NULL char*, each later set with malloc'd strings). */
 ortc_const_tensor *ortc_const_tensor_new(ortc_dtype dtype, int rank, const int64_t *dims);
 void ortc_const_tensor_free(ortc_const_tensor *t);
+
+/* An origin reading `fd` (duplicated; the caller keeps its own), a file of
+ * `size` bytes; one reference, NULL when out of descriptors or memory. */
+ortc_const_origin *ortc_const_origin_new(int fd, uint64_t size);
+ortc_const_origin *ortc_const_origin_ref(ortc_const_origin *o);
+void ortc_const_origin_unref(ortc_const_origin *o); /* NULL is a no-op */
+/* Frees the bytes of a constant that has an origin (see ortc_const_tensor). */
+void ortc_const_release(ortc_const_tensor *t);
+/* Reads a released constant's bytes back from its origin; OK at once when
+ * not released. Errors name `name` and the offset (a file that shrank or
+ * cannot be read). */
+ortc_status ortc_const_reacquire(ortc_const_tensor *t, const char *name, struct ortc_errbuf *err);
 
 /* Makes v a constant holding `t` (ownership moves to v). */
 void ortc_value_set_constant(ortc_value *v, ortc_const_tensor *t);

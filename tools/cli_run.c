@@ -435,14 +435,6 @@ typedef struct scored {
     int64_t k;
 } scored;
 
-static int by_prob_desc(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->p != y->p)
-        return x->p > y->p ? -1 : 1;
-    return x->k < y->k ? -1 : 1;
-}
-
 /* One `ortc run` over images: the model's facts, the batch being built, the
  * outputs and where results go. */
 typedef struct image_run {
@@ -572,7 +564,8 @@ static int shape_outputs(image_run *r, int64_t n)
                          (long long)r->classes);
     if (!r->classes) {
         r->classes = classes;
-        size_t k = (size_t)classes;
+        /* the top K only: a segmentation model has a score per pixel */
+        size_t k = (size_t)(r->a->top < classes ? r->a->top : classes) + 1;
         r->sc = malloc(k * sizeof *r->sc);
         r->top_cls = malloc(k * sizeof *r->top_cls);
         r->top_lbl = malloc(k * sizeof *r->top_lbl);
@@ -604,16 +597,25 @@ static int report_image(image_run *r, const char *image, const float *row)
     double mx = -INFINITY, sum = 0;
     for (int64_t k = 0; k < classes; k++)
         mx = row[k] > mx ? row[k] : mx;
-    for (int64_t k = 0; k < classes; k++) {
-        sc[k].k = k;
-        sc[k].p = card->output_logits ? exp((double)row[k] - mx) : (double)row[k];
-        sum += sc[k].p;
+    for (int64_t k = 0; k < classes; k++)
+        sum += card->output_logits ? exp((double)row[k] - mx) : (double)row[k];
+    /* the `shown` best, most probable first and the lower class first
+     * among equals, kept sorted by insertion (a later class only displaces
+     * a strictly more probable one) */
+    int shown = r->a->top < classes ? r->a->top : (int)classes, kept = 0;
+    for (int64_t k = 0; k < classes && shown > 0; k++) {
+        double pk = card->output_logits ? exp((double)row[k] - mx) : (double)row[k];
+        if (card->output_logits && sum > 0)
+            pk /= sum;
+        if (kept == shown && !(pk > sc[kept - 1].p))
+            continue;
+        int at = kept < shown ? kept++ : kept - 1;
+        while (at > 0 && pk > sc[at - 1].p) {
+            sc[at] = sc[at - 1];
+            at--;
+        }
+        sc[at] = (scored){pk, k};
     }
-    if (card->output_logits && sum > 0)
-        for (int64_t k = 0; k < classes; k++)
-            sc[k].p /= sum;
-    qsort(sc, (size_t)classes, sizeof *sc, by_prob_desc);
-    int shown = r->a->top < classes ? r->a->top : (int)classes;
     for (int i = 0; i < shown; i++) {
         r->top_cls[i] = sc[i].k;
         r->top_lbl[i] = (size_t)sc[i].k < r->n_labels ? r->labels[sc[i].k] : "";

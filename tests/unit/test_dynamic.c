@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc_count.h"
+#include "helper_common.h"
 #include "helper_onnx_build.h"
 #include "ir.h"
 #include "ortc/ortc.h"
@@ -898,6 +900,129 @@ START_TEST(concurrent_runs_with_continuations)
 }
 END_TEST
 
+/* ---- packed weights freed and read back --------------------------------------- */
+
+/* y = Conv(Conv(x, W, B), W2), x (N, 32, 8, 8) with a symbolic N, W (64,
+ * 32, 3, 3): 72 KiB of raw_data, above compile.c's RELEASE_MIN, stored in
+ * the file. oneDNN packs W for the first Conv (its output may be blocked),
+ * so each compile frees W's bytes after that Conv's prepare and the next
+ * compile (another batch) reads them back from the file. */
+static char *packed_conv_file(void)
+{
+    Onnx__ModelProto *pm = pb_model_new(8, 13);
+    Onnx__GraphProto *g = pm->graph;
+    pb_add_input(g, "x", FLOAT, "N,32,8,8");
+    float *w = malloc(64 * 32 * 9 * sizeof *w), b[64];
+    ck_assert_ptr_nonnull(w);
+    for (int i = 0; i < 64 * 32 * 9; i++)
+        w[i] = (float)((i * 7919) % 201 - 100) / 400.0f;
+    for (int i = 0; i < 64; i++)
+        b[i] = (float)(i % 9) / 8.0f - 0.5f;
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("W", FLOAT, "64,32,3,3")), w,
+                  64 * 32 * 9 * sizeof *w);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("B", FLOAT, "64")), b, sizeof b);
+    free(w);
+    float w2[8 * 64];
+    for (int i = 0; i < 8 * 64; i++)
+        w2[i] = (float)(i % 13) / 26.0f - 0.25f;
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("W2", FLOAT, "8,64,1,1")), w2, sizeof w2);
+    Onnx__NodeProto *n = pb_add_node(g, "Conv", "conv", "x,W,B", "h");
+    pb_add_ints(n, "pads", (const int64_t[]){1, 1, 1, 1}, 4);
+    pb_add_node(g, "Conv", "conv2", "h,W2", "y");
+    pb_add_output(g, "y", FLOAT, NULL);
+    size_t len;
+    uint8_t *buf = pb_pack_model(pm, &len);
+    onnx__model_proto__free_unpacked(pm, NULL);
+    char *path = strdup("/tmp/ortc-packed-XXXXXX");
+    ck_assert_ptr_nonnull(path);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_file(path, buf, len);
+    free(buf);
+    return path;
+}
+
+/* Runs s on batch n of a fixed pattern into y (n*8*64 floats). */
+static ortc_status packed_conv_run(ortc_session *s, int64_t n, float *y)
+{
+    float *x = malloc((size_t)n * 32 * 64 * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (int64_t i = 0; i < n * 32 * 64; i++)
+        x[i] = (float)((i * 31) % 17) / 16.0f - 0.5f;
+    ortc_tensor in = {FLOAT, 4, {n, 32, 8, 8}, x}, out = {FLOAT, 4, {n, 8, 8, 8}, y};
+    ortc_status st = ortc_session_run(s, &in, 1, &out, 1);
+    free(x);
+    return st;
+}
+
+static const ortc_const_tensor *packed_conv_w(ortc_session *s)
+{
+    ortc_value *v = ortc_graph_find_local(ortc_session_model(s)->graph, "W");
+    ck_assert_ptr_nonnull(v);
+    return v->constant;
+}
+
+START_TEST(packed_weights_freed_and_read_back)
+{
+    char *path = packed_conv_file();
+    ortc_options o = options(), ro = options();
+    ro.reference = 1;
+    ortc_session *s = NULL, *ref = NULL;
+    ck_assert_int_eq(ortc_session_create(&s, path, &o), ORTC_STATUS_OK);
+    ck_assert_int_eq(ortc_session_create(&ref, path, &ro), ORTC_STATUS_OK);
+    /* batches 1, 3, 1, 2: a compile per new batch, the cached plan for 1 */
+    const int64_t batches[] = {1, 3, 1, 2};
+    for (size_t i = 0; i < sizeof batches / sizeof *batches; i++) {
+        int64_t n = batches[i];
+        size_t count = (size_t)n * 8 * 64;
+        float *y = malloc(count * sizeof *y), *want = malloc(count * sizeof *want),
+              *fresh_y = malloc(count * sizeof *fresh_y);
+        ck_assert(y && want && fresh_y);
+        ck_assert_msg(packed_conv_run(s, n, y) == ORTC_STATUS_OK, "%s", ortc_last_error());
+        ck_assert_msg(packed_conv_w(s)->released, "batch %lld: W kept after packing", (long long)n);
+        ck_assert_ptr_null(packed_conv_w(s)->t.data);
+        /* the plain-C reference kernel reads W at run: never freed */
+        ck_assert_msg(packed_conv_run(ref, n, want) == ORTC_STATUS_OK, "%s", ortc_last_error());
+        ck_assert(!packed_conv_w(ref)->released);
+        /* a session compiled for this batch only: the same kernels, so the
+         * same bits when the bytes read back equal the file's */
+        ortc_session *fresh = NULL;
+        ck_assert_int_eq(ortc_session_create(&fresh, path, &o), ORTC_STATUS_OK);
+        ck_assert_msg(packed_conv_run(fresh, n, fresh_y) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        ortc_session_destroy(fresh);
+        for (size_t k = 0; k < count; k++) {
+            ck_assert_msg(y[k] == fresh_y[k], "batch %lld, element %zu: %g, fresh session %g",
+                          (long long)n, k, (double)y[k], (double)fresh_y[k]);
+            /* sums of 288 then 64 products, outputs of a few units */
+            ck_assert_msg(fabsf(y[k] - want[k]) <= 1e-4f * (1.0f + fabsf(want[k])),
+                          "batch %lld, element %zu: %g, ref %g", (long long)n, k, (double)y[k],
+                          (double)want[k]);
+        }
+        free(y);
+        free(want);
+        free(fresh_y);
+    }
+    ortc_session_destroy(ref);
+
+    /* the file cut short after loading: the next compile says which
+     * constant it could not read back, and the session stays usable at the
+     * batches already compiled */
+    ck_assert_int_eq(truncate(path, 200), 0);
+    float *y = malloc((size_t)4 * 8 * 64 * sizeof *y);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_int_eq(packed_conv_run(s, 4, y), ORTC_STATUS_IO_ERROR);
+    ck_assert_msg(strstr(ortc_last_error(), "'W'") && strstr(ortc_last_error(), "model file"), "%s",
+                  ortc_last_error());
+    ck_assert_msg(packed_conv_run(s, 3, y) == ORTC_STATUS_OK, "%s", ortc_last_error());
+    free(y);
+    ortc_session_destroy(s);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 static Suite *dynamic_suite(void)
 {
     Suite *s = suite_create("dynamic");
@@ -925,6 +1050,7 @@ static Suite *dynamic_suite(void)
     tcase_add_test(val, run_any_sequences_and_optionals);
     tcase_add_test(val, nms_keeps_scores_equal_to_the_threshold);
     tcase_add_test(val, limits_on_sequences_boxes_and_pool_bytes);
+    tcase_add_test(val, packed_weights_freed_and_read_back);
     suite_add_tcase(s, val);
     return s;
 }
