@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -223,7 +224,22 @@ struct ortc_const_origin {
     atomic_int refs;
     int fd;
     uint64_t size;
+    struct stat seen; /* the file when it was loaded: a later change is refused */
 };
+
+/* Whether the file behind o is the one that was loaded: same size, same
+ * modification and status-change times. Replacing the file by a rename
+ * leaves the loaded one (still open) unchanged; writing it in place does not. */
+static bool origin_unchanged(const ortc_const_origin *o)
+{
+    struct stat now;
+    if (fstat(o->fd, &now))
+        return false;
+    return now.st_size == o->seen.st_size && now.st_mtim.tv_sec == o->seen.st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == o->seen.st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == o->seen.st_ctim.tv_sec &&
+           now.st_ctim.tv_nsec == o->seen.st_ctim.tv_nsec;
+}
 
 ortc_const_origin *ortc_const_origin_new(int fd, uint64_t size)
 {
@@ -232,6 +248,11 @@ ortc_const_origin *ortc_const_origin_new(int fd, uint64_t size)
         return NULL;
     o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (o->fd < 0) {
+        free(o);
+        return NULL;
+    }
+    if (fstat(o->fd, &o->seen)) {
+        close(o->fd);
         free(o);
         return NULL;
     }
@@ -271,6 +292,11 @@ ortc_status ortc_const_reacquire(ortc_const_tensor *c, const char *name, ortc_er
         return ORTC_STATUS_OK;
     size_t bytes = ortc_tensor_bytes(&c->t);
     uint64_t at = c->origin_offset;
+    if (!origin_unchanged(c->origin))
+        return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
+                            "constant '%s' cannot be read again: the model file changed since it "
+                            "was loaded (size or modification time); create the session again",
+                            name);
     if (at > c->origin->size || bytes > c->origin->size - at)
         return ortc_err_set(err, ORTC_STATUS_IO_ERROR,
                             "constant '%s': bytes %llu..%llu lie past the model file's end", name,
