@@ -155,7 +155,10 @@ def run_mode(cli, cache, name, meta, mode, keep):
     cmd = [cli, "run", stem + ".onnx", "--input", f"{inp}={stem}.input.npy", "--output-dir",
            out_dir]
     if mode == "reference":
-        cmd.append("--reference")
+        # optimisations off: plain-C kernels and no graph passes, the
+        # differential tester's reference path (a pass bug then shows as a
+        # difference between the two modes instead of hiding in both)
+        cmd += ["--reference", "--no-optimize"]
     print("$ " + " ".join(cmd), flush=True)
     t0 = time.time()
     try:
