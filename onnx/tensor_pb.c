@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ortc reads raw_data as little-endian and runs on little-endian hosts only"
 #endif
@@ -248,9 +250,7 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
 {
     typed_field f = FIELD_FLOAT;
     size_t per = 1;
-    ortc_status st = field_for(shape->dtype, &f, &per, desc, err);
-    if (st)
-        return st;
+    ORTC_TRY(field_for(shape->dtype, &f, &per, desc, err));
     for (int k = 0; k < FIELD_COUNT; k++)
         if (k != (int)f && field_len(tp, (typed_field)k))
             return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,

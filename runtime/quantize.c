@@ -183,9 +183,7 @@ static ortc_status choose_layers(ortc_quantizer *q)
         l->output = strdup(n->outputs[0]->name);
         if (!l->name || !l->op_type || !l->output)
             return oom();
-        ortc_status st = add_observed(q, g, n->inputs[0], &l->input);
-        if (st)
-            return st;
+        ORTC_TRY(add_observed(q, g, n->inputs[0], &l->input));
     }
     if (q->n_layers == 0)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
@@ -727,9 +725,7 @@ void ortc_quantizer_free(ortc_quantizer *q)
 static ortc_status cal_session(ortc_quantizer *q)
 {
     ortc_model *m = NULL;
-    ortc_status st = ortc_model_load(&m, q->path);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_model_load(&m, q->path));
     size_t cap = (size_t)(q->n_obs + q->n_layers) + 1;
     char **names = calloc(cap, sizeof *names);
     int *idx = calloc(cap, sizeof *idx);
@@ -745,7 +741,7 @@ static ortc_status cal_session(ortc_quantizer *q)
             names[n++] = q->obs[i].name;
     for (int i = 0; i < q->n_layers; i++)
         names[n++] = q->layers[i].output;
-    st = session_with_outputs(q, m, names, n, idx, &q->cal_outputs, &q->cal);
+    ortc_status st = session_with_outputs(q, m, names, n, idx, &q->cal_outputs, &q->cal);
     if (!st) {
         int k = 0;
         for (int i = 0; i < q->n_obs; i++)
