@@ -15,21 +15,24 @@
 
 /* ---- shared ------------------------------------------------------------------------- */
 
-static ortc_status check_seq_input(ortc_opctx *c, int i)
-{
-    ortc_type t = ortc_op_in_type(c, i);
-    if (!c->in[i] || t != ORTC_TYPE_SEQUENCE)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d must be a sequence; it is %s",
-                             i, c->in[i] ? ortc_type_name(t) : "missing");
-    return ORTC_STATUS_OK;
-}
-
 static ortc_status check_tensor_input(ortc_opctx *c, int i)
 {
     ortc_type t = ortc_op_in_type(c, i);
     if (t != ORTC_TYPE_TENSOR)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d must be a tensor; it is a %s",
                              i, ortc_type_name(t));
+    return ORTC_STATUS_OK;
+}
+
+/* A sequence operator's n_min..n_max inputs (one output), input 0 a
+ * sequence. */
+static ortc_status check_seq_op(ortc_opctx *c, int n_min, int n_max)
+{
+    ORTC_TRY(ortc_op_check_arity(c, n_min, n_max, 1, 1));
+    ortc_type t = ortc_op_in_type(c, 0);
+    if (!c->in[0] || t != ORTC_TYPE_SEQUENCE)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 0 must be a sequence; it is %s",
+                             c->in[0] ? ortc_type_name(t) : "missing");
     return ORTC_STATUS_OK;
 }
 
@@ -140,8 +143,7 @@ static ortc_status seq_construct_run(ortc_opctx *c)
 
 static ortc_status seq_insert_infer(ortc_opctx *c)
 {
-    ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, 1));
-    ORTC_TRY(check_seq_input(c, 0));
+    ORTC_TRY(check_seq_op(c, 2, 3));
     ORTC_TRY(check_tensor_input(c, 1));
     ORTC_TRY(check_position(c, 2));
     if (c->in[1]->dtype != c->in[0]->dtype && c->in[0]->dtype != ORTC_DTYPE_UNDEFINED)
@@ -172,8 +174,7 @@ static ortc_status seq_insert_run(ortc_opctx *c)
 
 static ortc_status seq_erase_infer(ortc_opctx *c)
 {
-    ORTC_TRY(ortc_op_check_arity(c, 1, 2, 1, 1));
-    ORTC_TRY(check_seq_input(c, 0));
+    ORTC_TRY(check_seq_op(c, 1, 2));
     ORTC_TRY(check_position(c, 1));
     ortc_op_set_output_type(c, 0, ORTC_TYPE_SEQUENCE, c->in[0]->dtype);
     return ORTC_STATUS_OK;
@@ -210,8 +211,7 @@ static ortc_status seq_erase_run(ortc_opctx *c)
 
 static ortc_status seq_at_infer(ortc_opctx *c)
 {
-    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
-    ORTC_TRY(check_seq_input(c, 0));
+    ORTC_TRY(check_seq_op(c, 2, 2));
     ORTC_TRY(check_position(c, 1));
     ortc_op_set_output_dynamic(c, 0, c->in[0]->dtype, -1, NULL);
     return ORTC_STATUS_OK;
@@ -229,8 +229,7 @@ static ortc_status seq_at_run(ortc_opctx *c)
 
 static ortc_status seq_length_infer(ortc_opctx *c)
 {
-    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
-    ORTC_TRY(check_seq_input(c, 0));
+    ORTC_TRY(check_seq_op(c, 1, 1));
     ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 0, NULL);
     return ORTC_STATUS_OK;
 }
@@ -339,8 +338,7 @@ static ortc_status split_run(ortc_opctx *c)
 
 static ortc_status concat_infer(ortc_opctx *c)
 {
-    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
-    ORTC_TRY(check_seq_input(c, 0));
+    ORTC_TRY(check_seq_op(c, 1, 1));
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "new_axis", ORTC_ATTR_INT));
     if (!ortc_node_attr(c->node, "axis"))
