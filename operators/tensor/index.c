@@ -179,11 +179,8 @@ static ortc_status gather_elements_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     int axis;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (!st)
-        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
+    ORTC_TRY(gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT));
     size_t elem = ortc_dtype_size(x->dtype);
     char *y = c->out[0]->data;
     const char *xd = x->data;
@@ -217,13 +214,9 @@ static ortc_status scatter_elements_run(ortc_opctx *c)
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
     int axis;
     ortc_scatter_reduction red;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (!st)
-        st = ortc_op_scatter_check(c, "ScatterElements", &red);
-    if (!st)
-        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
+    ORTC_TRY(ortc_op_scatter_check(c, "ScatterElements", &red));
+    ORTC_TRY(gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT));
     char *y = c->out[0]->data;
     ortc_plain_copy(y, x->data, ortc_tensor_bytes(x));
     size_t elem = ortc_dtype_size(x->dtype);

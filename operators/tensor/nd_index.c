@@ -159,11 +159,8 @@ static ortc_status gather_nd_infer(ortc_opctx *c)
 static ortc_status gather_nd_run(ortc_opctx *c)
 {
     nd_layout l;
-    ortc_status st = gather_nd_check(c, &l);
-    if (!st)
-        st = nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(gather_nd_check(c, &l));
+    ORTC_TRY(nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT));
     size_t elem = ortc_dtype_size(c->in[0]->dtype), row = (size_t)l.slice * elem;
     if (row == 0 || l.n == 0 || l.batch == 0)
         return ORTC_STATUS_OK;
@@ -229,11 +226,8 @@ static ortc_status scatter_nd_run(ortc_opctx *c)
 {
     nd_layout l;
     ortc_scatter_reduction red;
-    ortc_status st = scatter_nd_check(c, &l, &red);
-    if (!st)
-        st = nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(scatter_nd_check(c, &l, &red));
+    ORTC_TRY(nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT));
     const ortc_tensor *x = c->in[0];
     char *y = c->out[0]->data;
     ortc_plain_copy(y, x->data, ortc_tensor_bytes(x));

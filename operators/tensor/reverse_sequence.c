@@ -79,11 +79,8 @@ static ortc_status rs_infer(ortc_opctx *c)
 static ortc_status rs_run(ortc_opctx *c)
 {
     rs_params p;
-    ortc_status st = rs_check(c, &p);
-    if (!st)
-        st = rs_check_lens(c, &p, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(rs_check(c, &p));
+    ORTC_TRY(rs_check_lens(c, &p, ORTC_STATUS_INVALID_ARGUMENT));
     const ortc_tensor *x = c->in[0];
     const int64_t *lens = c->in[1]->data;
     size_t row = (size_t)p.inner * ortc_dtype_size(x->dtype);
