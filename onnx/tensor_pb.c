@@ -722,12 +722,11 @@ static ortc_status parse_tensor(const uint8_t *data, ortc_pb_source *src, ortc_t
                             "a TensorProto of %llu bytes exceeds protobuf's 2 GB limit",
                             (unsigned long long)src->size);
     ProtobufCMessage *msg = NULL;
-    ortc_status st =
+    ORTC_TRY(
         data ? ortc_pb_unpack_stripped(&onnx__tensor_proto__descriptor, data, (size_t)src->size,
                                        "TensorProto", src, &msg, err)
-             : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src, &msg, err);
-    if (st)
-        return st;
+             : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src, &msg, err));
+    ortc_status st = ORTC_STATUS_OK;
     Onnx__TensorProto *tp = (Onnx__TensorProto *)msg;
     char label[400];
     snprintf(label, sizeof label, "tensor '%s'", tp->name ? tp->name : "");

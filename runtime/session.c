@@ -321,9 +321,8 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
             return ORTC_STATUS_OK;
         }
     ortc_plan *p = NULL;
-    ortc_status st = ortc_plan_compile(s, inputs, &p);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plan_compile(s, inputs, &p));
+    ortc_status st = ORTC_STATUS_OK;
     if (s->profiling && (st = reserve_profile(s, (size_t)p->n_steps))) {
         ortc_plan_free(p);
         return st;

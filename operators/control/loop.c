@@ -441,9 +441,8 @@ static ortc_status loop_run(ortc_opctx *c)
         }
         if (s->layouts[0].dynamic) /* the body makes it */
             w->out_t[0] = s->shapes[0];
-        ortc_status st = c->subgraphs->run(c, s->body, w->in_p, w->out_p);
-        if (st)
-            return st;
+        ORTC_TRY(c->subgraphs->run(c, s->body, w->in_p, w->out_p));
+        ortc_status st = ORTC_STATUS_OK;
         if (s->layouts[0].dynamic) {
             const ortc_tensor *k = &w->out_t[0];
             if (k->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(k) != 1)

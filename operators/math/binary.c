@@ -633,9 +633,7 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
 static ortc_status binary_prepare(ortc_opctx *c)
 {
     binary_info bi;
-    ortc_status st = binary_checker(c)(c, &bi);
-    if (st)
-        return st;
+    ORTC_TRY(binary_checker(c)(c, &bi));
     const ortc_ew_shapes *sh = &bi.sh;
     bool a_full = dims_equal(sh->rank, sh->a_dims, sh->dims);
     bool b_full = dims_equal(sh->rank, sh->b_dims, sh->dims);
@@ -650,6 +648,7 @@ static ortc_status binary_prepare(ortc_opctx *c)
                 (a_full || bi.op != EW_DIV);
     if (!dnnl)
         return plain_c(c);
+    ortc_status st;
     if ((st = state_new(c, 1)))
         return st;
     static const dnnl_alg_kind_t algs[] = {

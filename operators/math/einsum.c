@@ -426,9 +426,8 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
 static ortc_status einsum_build(ortc_opctx *c, void *state)
 {
     einsum_state *s = state;
-    ortc_status st = einsum_check(c, &s->e);
-    if (st)
-        return st;
+    ORTC_TRY(einsum_check(c, &s->e));
+    ortc_status st = ORTC_STATUS_OK;
     const ortc_einsum *e = &s->e;
     s->path = EINSUM_GENERAL;
     if (e->n_in == 1 && distinct_labels(e, 0) && e->out_rank == e->rank[0]) {

@@ -645,9 +645,8 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
 {
     eltwise_state *s = state;
     eltwise_info in;
-    ortc_status st = eltwise_check(c, &in);
-    if (st)
-        return st;
+    ORTC_TRY(eltwise_check(c, &in));
+    ortc_status st = ORTC_STATUS_OK;
     const eltwise_kind kind = in.def->kind;
     const bool blocked = ortc_dnnl_in_blocked(c, 0);
     /* y[i] depends on x[i] alone: y may overwrite x. Not a PRelu whose slope

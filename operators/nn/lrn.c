@@ -116,9 +116,7 @@ static ortc_status lrn_build(ortc_opctx *c, void *state)
 {
     ortc_dnnl_prim *p = state;
     lrn_params lp;
-    ortc_status st = lrn_check(c, &lp);
-    if (st)
-        return st;
+    ORTC_TRY(lrn_check(c, &lp));
     if (lp.size % 2 == 0 || lp.n * lp.c * lp.s == 0)
         return ortc_dnnl_prim_use_ref(c, p); /* see the note at the top of the file */
     /* Across-channel LRN treats spatial positions independently, so any
@@ -126,6 +124,7 @@ static ortc_status lrn_build(ortc_opctx *c, void *state)
     dnnl_memory_desc_t plain_md, in_md;
     dnnl_primitive_desc_t plain_pd = NULL, in_pd = NULL;
     int64_t dims[4] = {lp.n, lp.c, lp.s, 1};
+    ortc_status st;
     if ((st = ortc_dnnl_md_plain(c, &plain_md, 4, dims)) ||
         (st = lrn_pd(c, &lp, &plain_md, &plain_pd)))
         return st;

@@ -275,9 +275,8 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
 static ortc_status rnn_infer(ortc_opctx *c)
 {
     ortc_rnn_params p;
-    ortc_status st = rnn_parse(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rnn_parse(c, &p));
+    ortc_status st = ORTC_STATUS_OK;
     const ortc_dtype t = c->in[IN_X]->dtype;
     const int64_t T = p.seq, N = p.batch, D = p.dirs, H = p.hidden;
     if (c->n_out > OUT_Y && c->out[OUT_Y]) {
@@ -824,9 +823,7 @@ static ortc_status rnn_run(ortc_opctx *c)
     rnn_state *s = c->state;
     const ortc_rnn_params *p = &s->p;
     bool full;
-    ortc_status st = check_lengths(c, p, &full);
-    if (st)
-        return st;
+    ORTC_TRY(check_lengths(c, p, &full));
     if (s->use_ref || !full) {
         run_plain(c, p, ortc_dnnl_scratch_at(c, s->work));
         return ORTC_STATUS_OK;
@@ -852,8 +849,7 @@ static ortc_status rnn_run(ortc_opctx *c)
             memset(scratch_arg(c, s, arg), 0, state_bytes);
     }
     for (int i = 0; i < N_ARGS; i++)
-        if ((st = bind_arg(c, s, i)))
-            return st;
+        ORTC_TRY(bind_arg(c, s, i));
     ORTC_TRY(ortc_dnnl_step_run(c, &s->step));
     DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
     if (s->y_out) {

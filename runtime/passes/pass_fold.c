@@ -17,9 +17,8 @@
 static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
 {
     ortc_graph *g = pc->g;
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_pass_infer(pc));
+    ortc_status st = ORTC_STATUS_OK;
     int n_nodes = g->n_nodes;
     bool *dead = calloc((size_t)n_nodes + 1, sizeof *dead);
     ortc_const_tensor **out = NULL;
