@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "onnx.pb-c.h"
 #include "tensor_pb.h"
 
@@ -424,9 +425,7 @@ static ortc_status build_node(loader *L, ortc_graph *g, Onnx__NodeProto *np, siz
         n->outputs[k] = v;
     }
     for (size_t a = 0; a < np->n_attribute; a++) {
-        ortc_status st = build_attr(L, g, n, np->attribute[a], a, nlabel);
-        if (st)
-            return st;
+        ORTC_TRY(build_attr(L, g, n, np->attribute[a], a, nlabel));
     }
     return ORTC_STATUS_OK;
 }
@@ -457,8 +456,7 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
             return oom(L);
         snprintf(label, sizeof label, "initializer '%s'%s", tp->name, where);
         ortc_const_tensor *c = NULL;
-        if ((st = ortc_pb_tensor_convert(tp, label, L->dir, L->src, &c, L->err)))
-            return st;
+        ORTC_TRY(ortc_pb_tensor_convert(tp, label, L->dir, L->src, &c, L->err));
         ortc_value_set_constant(v, c);
     }
     for (size_t i = 0; i < gp->n_input; i++) {
@@ -467,22 +465,19 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
             return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL, "graph input #%zu%s has no name",
                                 i, where);
         value_type vt;
-        if ((st = parse_type(L, vi->type, "input", vi->name, where, &vt)))
-            return st;
+        ORTC_TRY(parse_type(L, vi->type, "input", vi->name, where, &vt));
         ortc_value *v = ortc_graph_get_value(g, vi->name);
         if (!v)
             return oom(L);
         if (v->kind == ORTC_VALUE_CONSTANT) {
             /* older exporters list initializers as inputs too: a constant */
-            if ((st = check_input_matches_initializer(L, v, &vt, where)))
-                return st;
+            ORTC_TRY(check_input_matches_initializer(L, v, &vt, where));
             continue;
         }
         if (v->kind == ORTC_VALUE_INPUT)
             return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                                 "graph input '%s'%s is listed twice", vi->name, where);
-        if ((st = apply_type(L, v, &vt)))
-            return st;
+        ORTC_TRY(apply_type(L, v, &vt));
         if (ortc_graph_add_input(g, v))
             return oom(L);
     }
@@ -499,8 +494,7 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
         if (!vi->name || !*vi->name)
             continue;
         value_type vt;
-        if ((st = parse_type(L, vi->type, "value", vi->name, where, &vt)))
-            return st;
+        ORTC_TRY(parse_type(L, vi->type, "value", vi->name, where, &vt));
         ortc_value *v = ortc_graph_find_local(g, vi->name);
         /* names this graph does not define (stale entries) are ignored;
          * inputs and constants keep their own types */
@@ -513,8 +507,7 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
             return ortc_err_set(L->err, ORTC_STATUS_INVALID_MODEL,
                                 "graph output #%zu%s has no name", i, where);
         value_type vt;
-        if ((st = parse_type(L, vi->type, "output", vi->name, where, &vt)))
-            return st;
+        ORTC_TRY(parse_type(L, vi->type, "output", vi->name, where, &vt));
         /* a subgraph may pass an enclosing graph's value straight out */
         ortc_value *v = ortc_graph_find_value(g, vi->name);
         if (!v && !(v = ortc_graph_get_value(g, vi->name)))
@@ -530,8 +523,7 @@ static ortc_status build_graph(loader *L, Onnx__GraphProto *gp, ortc_graph *g, c
 
     /* pass 2: nodes (and their subgraphs, which may read any value above) */
     for (size_t i = 0; i < gp->n_node; i++)
-        if ((st = build_node(L, g, gp->node[i], i, where)))
-            return st;
+        ORTC_TRY(build_node(L, g, gp->node[i], i, where));
     return ORTC_STATUS_OK;
 }
 

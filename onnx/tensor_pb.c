@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ortc reads raw_data as little-endian and runs on little-endian hosts only"
 #endif
@@ -248,9 +250,7 @@ static ortc_status from_typed(Onnx__TensorProto *tp, const char *desc, const ort
 {
     typed_field f = FIELD_FLOAT;
     size_t per = 1;
-    ortc_status st = field_for(shape->dtype, &f, &per, desc, err);
-    if (st)
-        return st;
+    ORTC_TRY(field_for(shape->dtype, &f, &per, desc, err));
     for (int k = 0; k < FIELD_COUNT; k++)
         if (k != (int)f && field_len(tp, (typed_field)k))
             return ortc_err_set(err, ORTC_STATUS_INVALID_MODEL,
@@ -724,12 +724,11 @@ static ortc_status parse_tensor(const uint8_t *data, ortc_pb_source *src, ortc_t
                             "a TensorProto of %llu bytes exceeds protobuf's 2 GB limit",
                             (unsigned long long)src->size);
     ProtobufCMessage *msg = NULL;
-    ortc_status st =
+    ORTC_TRY(
         data ? ortc_pb_unpack_stripped(&onnx__tensor_proto__descriptor, data, (size_t)src->size,
                                        "TensorProto", src, &msg, err)
-             : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src, &msg, err);
-    if (st)
-        return st;
+             : ortc_pb_unpack_fd(&onnx__tensor_proto__descriptor, "TensorProto", src, &msg, err));
+    ortc_status st = ORTC_STATUS_OK;
     Onnx__TensorProto *tp = (Onnx__TensorProto *)msg;
     char label[400];
     snprintf(label, sizeof label, "tensor '%s'", tp->name ? tp->name : "");

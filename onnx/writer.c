@@ -43,6 +43,16 @@ static void *wr_alloc(writer *w, size_t size)
     return b->data;
 }
 
+/* A message of descriptor d with protobuf-c's defaults, owned by w; NULL:
+ * out of memory. */
+static void *wr_msg(writer *w, const ProtobufCMessageDescriptor *d)
+{
+    void *m = wr_alloc(w, d->sizeof_message);
+    if (m)
+        protobuf_c_message_init(d, m);
+    return m;
+}
+
 static void *wr_array(writer *w, size_t n, size_t size)
 {
     return n ? wr_alloc(w, n * size) : NULL;
@@ -57,10 +67,9 @@ static char *str(const char *s)
 
 static Onnx__TensorProto *tensor_pb(writer *w, const ortc_const_tensor *ct, const char *name)
 {
-    Onnx__TensorProto *tp = wr_alloc(w, sizeof *tp);
+    Onnx__TensorProto *tp = wr_msg(w, &onnx__tensor_proto__descriptor);
     if (!tp)
         return NULL;
-    onnx__tensor_proto__init(tp);
     const ortc_tensor *t = &ct->t;
     tp->name = str(name);
     tp->has_data_type = 1;
@@ -94,40 +103,34 @@ static Onnx__TensorProto *tensor_pb(writer *w, const ortc_const_tensor *ct, cons
 
 static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
 {
-    Onnx__TypeProto *tp = wr_alloc(w, sizeof *tp), *inner = tp;
+    Onnx__TypeProto *tp = wr_msg(w, &onnx__type_proto__descriptor), *inner = tp;
     if (!tp)
         return NULL;
-    onnx__type_proto__init(tp);
     bool optional = v->type == ORTC_TYPE_OPTIONAL_TENSOR || v->type == ORTC_TYPE_OPTIONAL_SEQUENCE;
     bool sequence = v->type == ORTC_TYPE_SEQUENCE || v->type == ORTC_TYPE_OPTIONAL_SEQUENCE;
     if (optional) {
-        Onnx__TypeProto__Optional *o = wr_alloc(w, sizeof *o);
-        Onnx__TypeProto *e = wr_alloc(w, sizeof *e);
+        Onnx__TypeProto__Optional *o = wr_msg(w, &onnx__type_proto__optional__descriptor);
+        Onnx__TypeProto *e = wr_msg(w, &onnx__type_proto__descriptor);
         if (!o || !e)
             return NULL;
-        onnx__type_proto__optional__init(o);
-        onnx__type_proto__init(e);
         o->elem_type = e;
         inner->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
         inner->optional_type = o;
         inner = e;
     }
     if (sequence) {
-        Onnx__TypeProto__Sequence *s = wr_alloc(w, sizeof *s);
-        Onnx__TypeProto *e = wr_alloc(w, sizeof *e);
+        Onnx__TypeProto__Sequence *s = wr_msg(w, &onnx__type_proto__sequence__descriptor);
+        Onnx__TypeProto *e = wr_msg(w, &onnx__type_proto__descriptor);
         if (!s || !e)
             return NULL;
-        onnx__type_proto__sequence__init(s);
-        onnx__type_proto__init(e);
         s->elem_type = e;
         inner->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
         inner->sequence_type = s;
         inner = e;
     }
-    Onnx__TypeProto__Tensor *tt = wr_alloc(w, sizeof *tt);
+    Onnx__TypeProto__Tensor *tt = wr_msg(w, &onnx__type_proto__tensor__descriptor);
     if (!tt)
         return NULL;
-    onnx__type_proto__tensor__init(tt);
     inner->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     inner->tensor_type = tt;
     if (v->dtype != ORTC_DTYPE_UNDEFINED) {
@@ -136,20 +139,19 @@ static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
     }
     if (v->rank < 0)
         return tp;
-    Onnx__TensorShapeProto *sp = wr_alloc(w, sizeof *sp);
+    Onnx__TensorShapeProto *sp = wr_msg(w, &onnx__tensor_shape_proto__descriptor);
     if (!sp)
         return NULL;
-    onnx__tensor_shape_proto__init(sp);
     tt->shape = sp;
     sp->n_dim = (size_t)v->rank;
     sp->dim = wr_array(w, (size_t)v->rank, sizeof *sp->dim);
     if (v->rank && !sp->dim)
         return NULL;
     for (int i = 0; i < v->rank; i++) {
-        Onnx__TensorShapeProto__Dimension *d = wr_alloc(w, sizeof *d);
+        Onnx__TensorShapeProto__Dimension *d =
+            wr_msg(w, &onnx__tensor_shape_proto__dimension__descriptor);
         if (!d)
             return NULL;
-        onnx__tensor_shape_proto__dimension__init(d);
         if (v->dims[i].value >= 0) {
             d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
             d->dim_value = v->dims[i].value;
@@ -164,10 +166,9 @@ static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
 
 static Onnx__ValueInfoProto *value_info_pb(writer *w, const ortc_value *v)
 {
-    Onnx__ValueInfoProto *vi = wr_alloc(w, sizeof *vi);
+    Onnx__ValueInfoProto *vi = wr_msg(w, &onnx__value_info_proto__descriptor);
     if (!vi)
         return NULL;
-    onnx__value_info_proto__init(vi);
     vi->name = str(v->name);
     /* a value whose type the file never gave (a subgraph's outputs often)
      * stays untyped */
@@ -182,11 +183,10 @@ static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g);
 static ortc_status attr_pb(writer *w, const ortc_node *n, const ortc_attr *a,
                            Onnx__AttributeProto **out)
 {
-    Onnx__AttributeProto *ap = wr_alloc(w, sizeof *ap);
+    Onnx__AttributeProto *ap = wr_msg(w, &onnx__attribute_proto__descriptor);
     *out = ap;
     if (!ap)
         return ORTC_STATUS_OUT_OF_MEMORY;
-    onnx__attribute_proto__init(ap);
     ap->name = str(a->name);
     ap->has_type = 1;
     ap->type = (Onnx__AttributeProto__AttributeType)a->type;
@@ -276,10 +276,9 @@ static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n, ortc_status *st)
                            n->name, n->op_type);
         return NULL;
     }
-    Onnx__NodeProto *np = wr_alloc(w, sizeof *np);
+    Onnx__NodeProto *np = wr_msg(w, &onnx__node_proto__descriptor);
     if (!np)
         return NULL;
-    onnx__node_proto__init(np);
     np->name = str(n->name);
     np->op_type = str(n->op_type);
     np->domain = str(n->domain);
@@ -306,10 +305,9 @@ static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n, ortc_status *st)
 /* NULL on failure: out of memory (w->oom) or an error already in w->err. */
 static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g)
 {
-    Onnx__GraphProto *gp = wr_alloc(w, sizeof *gp);
+    Onnx__GraphProto *gp = wr_msg(w, &onnx__graph_proto__descriptor);
     if (!gp)
         return NULL;
-    onnx__graph_proto__init(gp);
     gp->name = str(g->name);
     if (!g->parent && g->model && g->model->graph_doc && *g->model->graph_doc)
         gp->doc_string = g->model->graph_doc;
@@ -346,10 +344,9 @@ static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g)
 
 static Onnx__ModelProto *model_pb(writer *w, const ortc_model *m)
 {
-    Onnx__ModelProto *mp = wr_alloc(w, sizeof *mp);
+    Onnx__ModelProto *mp = wr_msg(w, &onnx__model_proto__descriptor);
     if (!mp)
         return NULL;
-    onnx__model_proto__init(mp);
     mp->has_ir_version = 1;
     mp->ir_version = m->ir_version;
     mp->producer_name = m->producer_name && *m->producer_name ? m->producer_name : NULL;
@@ -367,20 +364,18 @@ static Onnx__ModelProto *model_pb(writer *w, const ortc_model *m)
     if ((m->n_opsets && !mp->opset_import) || (m->n_meta && !mp->metadata_props))
         return NULL;
     for (int i = 0; i < m->n_opsets; i++) {
-        Onnx__OperatorSetIdProto *op = wr_alloc(w, sizeof *op);
+        Onnx__OperatorSetIdProto *op = wr_msg(w, &onnx__operator_set_id_proto__descriptor);
         if (!op)
             return NULL;
-        onnx__operator_set_id_proto__init(op);
         op->domain = str(m->opsets[i].domain);
         op->has_version = 1;
         op->version = m->opsets[i].version;
         mp->opset_import[i] = op;
     }
     for (int i = 0; i < m->n_meta; i++) {
-        Onnx__StringStringEntryProto *e = wr_alloc(w, sizeof *e);
+        Onnx__StringStringEntryProto *e = wr_msg(w, &onnx__string_string_entry_proto__descriptor);
         if (!e)
             return NULL;
-        onnx__string_string_entry_proto__init(e);
         e->key = str(m->meta_keys[i]);
         e->value = str(m->meta_values[i]);
         mp->metadata_props[i] = e;

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "error.h"
 #include "post_ops.h"
 
 ortc_status ortc_dnnl_prim_prepare(ortc_opctx *c, size_t size,
@@ -68,9 +69,8 @@ ortc_status ortc_dnnl_prim_use_ref(ortc_opctx *c, ortc_dnnl_prim *p)
 ortc_status ortc_dnnl_prim_attr(ortc_opctx *c, ortc_dnnl_prim *p, dnnl_primitive_attr_t *attr,
                                 float first_sum)
 {
-    ortc_status st = ortc_dnnl_attr_new(c, attr);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_attr_new(c, attr));
+    ortc_status st;
     if ((st = ortc_post_ops_to_attr(c, *attr, first_sum))) {
         dnnl_primitive_attr_destroy(*attr);
         *attr = NULL;
@@ -86,12 +86,10 @@ ortc_status ortc_dnnl_prim_create(ortc_opctx *c, ortc_dnnl_prim *p, const void *
 {
     dnnl_primitive_desc_t pd;
     bool unimpl;
-    ortc_status st = ortc_dnnl_pd_create(c, &pd, op_desc, attr, &unimpl);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_pd_create(c, &pd, op_desc, attr, &unimpl));
     if (unimpl)
         return ortc_dnnl_prim_use_ref(c, p);
-    st = ortc_dnnl_prim_bind(c, p, pd, args, n_args);
+    ortc_status st = ortc_dnnl_prim_bind(c, p, pd, args, n_args);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -165,22 +163,19 @@ ortc_status ortc_dnnl_prim_bind(ortc_opctx *c, ortc_dnnl_prim *p, const_dnnl_pri
 
 ortc_status ortc_dnnl_prim_run(ortc_opctx *c, ortc_dnnl_prim *p)
 {
-    ortc_status st;
     ortc_opctx v;
     ortc_tensor ins[ORTC_DNNL_MAX_IO];
     ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
     const ortc_opctx *x = c; /* inputs as the primitive reads them */
     if (p->unblock.n) {
-        if ((st = ortc_dnnl_unblock_run(c, &p->unblock, &v, ins, ptrs)))
-            return st;
+        ORTC_TRY(ortc_dnnl_unblock_run(c, &p->unblock, &v, ins, ptrs));
         x = &v;
     }
     const void *src = NULL;
     void *dst = NULL;
     const void *any = p->io.input >= 0 ? x->in[p->io.input]->data : NULL;
-    if ((st = ortc_dnnl_io_begin(c, &p->io, any, &src, &dst)) ||
-        (st = ortc_dnnl_sum_run(c, &p->sum, dst)))
-        return st;
+    ORTC_TRY(ortc_dnnl_io_begin(c, &p->io, any, &src, &dst));
+    ORTC_TRY(ortc_dnnl_sum_run(c, &p->sum, dst));
     for (int i = 0; i < p->n_args; i++) {
         size_t at = p->args[i].at;
         const void *data = NULL;
@@ -193,15 +188,12 @@ ortc_status ortc_dnnl_prim_run(ortc_opctx *c, ortc_dnnl_prim *p)
         case ORTC_DNNL_FROM_SCRATCH: data = ortc_dnnl_scratch_at(c, at); break;
         case ORTC_DNNL_FROM_DATA: continue; /* set in prepare */
         case ORTC_DNNL_FROM_WEIGHTS:
-            if ((st = ortc_dnnl_weights_bind(c, &p->w, c->in[at]->data)))
-                return st;
+            ORTC_TRY(ortc_dnnl_weights_bind(c, &p->w, c->in[at]->data));
             continue;
         }
-        if ((st = ortc_dnnl_set(c, &p->args[i].mem, data)))
-            return st;
+        ORTC_TRY(ortc_dnnl_set(c, &p->args[i].mem, data));
     }
-    if ((st = ortc_dnnl_step_run(c, &p->step)))
-        return st;
+    ORTC_TRY(ortc_dnnl_step_run(c, &p->step));
     return ortc_dnnl_io_end(c, &p->io, dst);
 }
 

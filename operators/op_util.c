@@ -128,9 +128,7 @@ ortc_status ortc_op_prepare(const ortc_operator *op, ortc_opctx *c)
         c->inplace[0] = 0;
     if (!op->prepare)
         return ORTC_STATUS_OK;
-    ortc_status st = op->prepare(c);
-    if (st)
-        return st;
+    ORTC_TRY(op->prepare(c));
     for (int k = 0; k < c->n_out; k++) {
         if (c->view && c->view[k] >= 0 && !(op->flags & (ORTC_OP_VIEW | ORTC_OP_MAY_VIEW)))
             return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
@@ -268,9 +266,7 @@ ortc_status ortc_op_shape_error(ortc_opctx *c, int i, const char *role, const ch
 ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *const *names, int def,
                                 int *out)
 {
-    ortc_status st = ortc_op_check_attr(c, attr, ORTC_ATTR_STRING);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, attr, ORTC_ATTR_STRING));
     const char *s = ortc_node_attr_string(c->node, attr, NULL);
     int n = 0;
     while (names[n])
@@ -303,9 +299,7 @@ ortc_status ortc_op_attr_choice(ortc_opctx *c, const char *attr, const char *con
 ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_reduction *red)
 {
     *red = ORTC_SCATTER_NONE;
-    ortc_status st = ortc_op_check_same_dtype(c, 2, 0);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_same_dtype(c, 2, 0));
     ortc_dtype dtype = c->in[0]->dtype;
     if (ortc_op_version(c) < 16) {
         if (ortc_node_attr(c->node, "reduction"))
@@ -315,8 +309,7 @@ ortc_status ortc_op_scatter_check(ortc_opctx *c, const char *op, ortc_scatter_re
     }
     static const char *const names[] = {"none", "add", "mul", NULL};
     int i;
-    if ((st = ortc_op_attr_choice(c, "reduction", names, 0, &i)))
-        return st;
+    ORTC_TRY(ortc_op_attr_choice(c, "reduction", names, 0, &i));
     *red = (ortc_scatter_reduction)i;
     if (*red != ORTC_SCATTER_NONE && (!ortc_dtype_is_numeric(dtype) || dtype == ORTC_DTYPE_BOOL))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,

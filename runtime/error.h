@@ -1,5 +1,6 @@
-/* error.h — error messages with context, and the thread-local last error
- * behind ortc_last_error(). Library code formats, never prints. Private.
+/* error.h — error messages with context, the thread-local last error
+ * behind ortc_last_error(), and ORTC_TRY (return a failed status). Library
+ * code formats, never prints. Private.
  */
 #ifndef ORTC_ERROR_H
 #define ORTC_ERROR_H
@@ -10,6 +11,17 @@
 #include "ortc/ortc.h"
 
 #define ORTC_ERR_MAX 4096
+
+/* ORTC_TRY(expr): evaluates expr (an ortc_status) once and returns it from
+ * the calling function when it is not ORTC_STATUS_OK. The one spelling of
+ * "call, return on error"; a failure that must free or roll back something
+ * first keeps an explicit `if (st) { ...; return st; }`. */
+#define ORTC_TRY(...)                                                                              \
+    do {                                                                                           \
+        ortc_status ortc_try_status_ = (__VA_ARGS__);                                              \
+        if (ortc_try_status_)                                                                      \
+            return ortc_try_status_;                                                               \
+    } while (0)
 
 typedef struct ortc_errbuf {
     ortc_status status;

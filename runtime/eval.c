@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "error.h"
 
 void ortc_eval_ctx_bind(ortc_opctx *c, const ortc_node *n, ortc_tensor **tp, ortc_layout **lp,
                         int *ip, bool *bp, int threads, ortc_errbuf *err)
@@ -276,8 +277,7 @@ ortc_status ortc_eval_prepare(ortc_opctx *c, const ortc_eval_env *env, bool *fat
     c->backend = env->reference || !env->backend ? NULL : *env->backend;
     if (c->backend)
         ortc_backend_enter(c->backend);
-    if ((st = ortc_op_prepare(op, c)))
-        return st;
+    ORTC_TRY(ortc_op_prepare(op, c));
     if (c->scratch_bytes) {
         c->scratch = aligned_alloc(64, round_up(c->scratch_bytes, 64));
         if (!c->scratch) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "error.h"
 #include "poison.h"
 #include "session_impl.h"
 
@@ -146,9 +147,7 @@ static inline ortc_status execute(ortc_session *s, ortc_plan *p, ortc_exec *e, i
     }
     /* the nodes after a value of data-dependent size (segment.c) */
     if (p->n_deferred) {
-        ortc_status st = ortc_segment_continue(s, p, e);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_segment_continue(s, p, e));
     }
     for (int k = 0; !p->prefix && k < p->graph->n_outputs; k++)
         deliver_output(p, e, outputs, k);

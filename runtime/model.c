@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "loader.h"
 #include "session_impl.h"
 
@@ -35,9 +36,7 @@ static ortc_status check_limits(const ortc_model *m, const ortc_graph *g, int de
         }
         ortc_subgraph_it it = {0};
         for (const ortc_graph *sg; (sg = ortc_node_next_subgraph(n, &it));) {
-            ortc_status st = check_limits(m, sg, depth + 1, nodes, err);
-            if (st)
-                return st;
+            ORTC_TRY(check_limits(m, sg, depth + 1, nodes, err));
         }
     }
     return ORTC_STATUS_OK;

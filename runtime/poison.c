@@ -11,6 +11,7 @@
 #if ORTC_POISON
 
 #include <sanitizer/asan_interface.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "session_impl.h"
@@ -123,28 +124,38 @@ void ortc_poison_run_begin(const struct ortc_plan *p, const struct ortc_exec *e)
         ASAN_POISON_MEMORY_REGION(scratch_of(p, e), z->scratch_alloc);
 }
 
-void ortc_poison_step_begin(const struct ortc_plan *p, const struct ortc_exec *e, int i)
+static void mark(char *at, size_t bytes, bool live)
+{
+    if (live)
+        ASAN_UNPOISON_MEMORY_REGION(at, bytes);
+    else
+        ASAN_POISON_MEMORY_REGION(at, bytes);
+}
+
+/* Step i's boundary: before it (live) its births and its scratch become
+ * addressable; after it its deaths and the whole scratch are poisoned. */
+static void step_mark(const struct ortc_plan *p, const struct ortc_exec *e, int i, bool live)
 {
     const struct ortc_poison *z = p->poison;
     if (!z || i < 0 || i >= z->n_steps)
         return;
+    const size_t *at = live ? z->born : z->dies;
+    const region *r = live ? z->births : z->deaths;
     char *arena = arena_of(p, e), *scratch = scratch_of(p, e);
-    for (size_t k = z->born[i]; arena && k < z->born[i + 1]; k++)
-        ASAN_UNPOISON_MEMORY_REGION(arena + z->births[k].offset, z->births[k].bytes);
+    for (size_t k = at[i]; arena && k < at[i + 1]; k++)
+        mark(arena + r[k].offset, r[k].bytes, live);
     if (scratch)
-        ASAN_UNPOISON_MEMORY_REGION(scratch, p->steps[i].ctx.scratch_bytes);
+        mark(scratch, live ? p->steps[i].ctx.scratch_bytes : z->scratch_alloc, live);
+}
+
+void ortc_poison_step_begin(const struct ortc_plan *p, const struct ortc_exec *e, int i)
+{
+    step_mark(p, e, i, true);
 }
 
 void ortc_poison_step_end(const struct ortc_plan *p, const struct ortc_exec *e, int i)
 {
-    const struct ortc_poison *z = p->poison;
-    if (!z || i < 0 || i >= z->n_steps)
-        return;
-    char *arena = arena_of(p, e), *scratch = scratch_of(p, e);
-    for (size_t k = z->dies[i]; arena && k < z->dies[i + 1]; k++)
-        ASAN_POISON_MEMORY_REGION(arena + z->deaths[k].offset, z->deaths[k].bytes);
-    if (scratch)
-        ASAN_POISON_MEMORY_REGION(scratch, z->scratch_alloc);
+    step_mark(p, e, i, false);
 }
 
 #else

@@ -183,9 +183,7 @@ static ortc_status choose_layers(ortc_quantizer *q)
         l->output = strdup(n->outputs[0]->name);
         if (!l->name || !l->op_type || !l->output)
             return oom();
-        ortc_status st = add_observed(q, g, n->inputs[0], &l->input);
-        if (st)
-            return st;
+        ORTC_TRY(add_observed(q, g, n->inputs[0], &l->input));
     }
     if (q->n_layers == 0)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
@@ -522,6 +520,46 @@ static int node_pos(const ortc_graph *g, const ortc_node *n)
     return 0;
 }
 
+/* q (dtype dt, shape rank/dims) and its scale (float) and zero point (dt),
+ * each c long: all three, or none and out of memory. */
+static ortc_status new_qtensors(ortc_dtype dt, int rank, const int64_t *dims, int64_t c,
+                                ortc_const_tensor **q, ortc_const_tensor **s, ortc_const_tensor **z)
+{
+    *q = ortc_const_tensor_new(dt, rank, dims);
+    *s = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 1, &c);
+    *z = ortc_const_tensor_new(dt, 1, &c);
+    if (*q && *s && *z)
+        return ORTC_STATUS_OK;
+    ortc_const_tensor_free(*q);
+    ortc_const_tensor_free(*s);
+    ortc_const_tensor_free(*z);
+    return oom();
+}
+
+/* t (taken over) as the constant <name><suffix>; NULL: out of memory. */
+static ortc_value *add_named(ortc_graph *g, const char *name, const char *suffix,
+                             ortc_const_tensor *t)
+{
+    char *full = join(name, suffix);
+    ortc_value *v = full ? ortc_ir_add_constant(g, full, t) : (ortc_const_tensor_free(t), NULL);
+    free(full);
+    return v;
+}
+
+/* <name>_dequantized = DequantizeLinear(q, s, z) before n, its inputs (taken
+ * over) added as <name>_quantized, _scale and _zero_point; NULL: out of
+ * memory. */
+static ortc_value *add_dq(ortc_graph *g, ortc_node *n, const char *name, ortc_const_tensor *q,
+                          ortc_const_tensor *s, ortc_const_tensor *z, int axis)
+{
+    ortc_value *vq = add_named(g, name, "_quantized", q);
+    ortc_value *vs = add_named(g, name, "_scale", s);
+    ortc_value *vz = add_named(g, name, "_zero_point", z);
+    return vq && vs && vz ? qdq_node(g, node_pos(g, n), "DequantizeLinear", name, "_dequantized",
+                                     vq, vs, vz, axis)
+                          : NULL;
+}
+
 /* Weights -> DQ(int8 per channel); bias -> DQ(int32) when it is 1-D per
  * channel and the node adds it unscaled. */
 static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l, const observed *in,
@@ -532,16 +570,15 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
     int64_t inner = 1; /* elements after the channel axis */
     for (int d = l->weight_axis + 1; d < w->rank; d++)
         inner *= w->dims[d];
-    ortc_const_tensor *wq = ortc_const_tensor_new(ORTC_DTYPE_INT8, w->rank, w->dims);
-    ortc_const_tensor *ws = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 1, &c);
-    ortc_const_tensor *wz = ortc_const_tensor_new(ORTC_DTYPE_INT8, 1, &c);
-    float *scale = ws ? ws->t.data : NULL;
-    if (!wq || !ws || !wz) {
-        ortc_const_tensor_free(wq);
-        ortc_const_tensor_free(ws);
-        ortc_const_tensor_free(wz);
-        return oom();
+    float *keep = malloc((size_t)c * sizeof *keep); /* the scales, for the bias */
+    ortc_const_tensor *wq, *ws, *wz;
+    ortc_status st =
+        keep ? new_qtensors(ORTC_DTYPE_INT8, w->rank, w->dims, c, &wq, &ws, &wz) : oom();
+    if (st) {
+        free(keep);
+        return st;
     }
+    float *scale = ws->t.data;
     const float *x = w->data;
     for (int64_t ch = 0; ch < c; ch++)
         scale[ch] = 0;
@@ -556,25 +593,8 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
         float v = nearbyintf(x[i] / scale[(i / inner) % c]);
         dst[i] = (int8_t)fminf(fmaxf(v, -127.0f), 127.0f);
     }
-    float *keep = malloc((size_t)c * sizeof *keep);
-    if (keep)
-        memcpy(keep, scale, (size_t)c * sizeof *keep);
-    const char *wname = n->inputs[1]->name;
-    char *qname = join(wname, "_quantized");
-    ortc_value *vq =
-        qname ? ortc_ir_add_constant(g, qname, wq) : (ortc_const_tensor_free(wq), NULL);
-    free(qname);
-    char *sname = join(wname, "_scale"), *zname = join(wname, "_zero_point");
-    ortc_value *vs =
-        sname ? ortc_ir_add_constant(g, sname, ws) : (ortc_const_tensor_free(ws), NULL);
-    ortc_value *vz =
-        zname ? ortc_ir_add_constant(g, zname, wz) : (ortc_const_tensor_free(wz), NULL);
-    free(sname);
-    free(zname);
-    ortc_value *wdq = vq && vs && vz && keep
-                          ? qdq_node(g, node_pos(g, n), "DequantizeLinear", wname, "_dequantized",
-                                     vq, vs, vz, l->weight_axis)
-                          : NULL;
+    memcpy(keep, scale, (size_t)c * sizeof *keep);
+    ortc_value *wdq = add_dq(g, n, n->inputs[1]->name, wq, ws, wz, l->weight_axis);
     if (!wdq) {
         free(keep);
         return oom();
@@ -589,15 +609,8 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
         (gemm &&
          (ortc_node_attr_float(n, "alpha", 1) != 1 || ortc_node_attr_float(n, "beta", 1) != 1)))
         return ORTC_STATUS_OK;
-    ortc_const_tensor *bq = ortc_const_tensor_new(ORTC_DTYPE_INT32, 1, &c);
-    ortc_const_tensor *bs = ortc_const_tensor_new(ORTC_DTYPE_FLOAT, 1, &c);
-    ortc_const_tensor *bz = ortc_const_tensor_new(ORTC_DTYPE_INT32, 1, &c);
-    if (!bq || !bs || !bz) {
-        ortc_const_tensor_free(bq);
-        ortc_const_tensor_free(bs);
-        ortc_const_tensor_free(bz);
-        return oom();
-    }
+    ortc_const_tensor *bq, *bs, *bz;
+    ORTC_TRY(new_qtensors(ORTC_DTYPE_INT32, 1, &c, c, &bq, &bs, &bz));
     const float *bv = b->data;
     for (int64_t ch = 0; ch < c; ch++) {
         float s = in->scale * keep[ch];
@@ -605,20 +618,7 @@ static ortc_status quantize_weights(ortc_graph *g, ortc_node *n, const layer *l,
         double v = nearbyint((double)bv[ch] / s);
         ((int32_t *)bq->t.data)[ch] = (int32_t)fmin(fmax(v, -2147483647.0), 2147483647.0);
     }
-    const char *bname = n->inputs[2]->name;
-    char *qname2 = join(bname, "_quantized");
-    ortc_value *bvq =
-        qname2 ? ortc_ir_add_constant(g, qname2, bq) : (ortc_const_tensor_free(bq), NULL);
-    free(qname2);
-    sname = join(bname, "_scale");
-    zname = join(bname, "_zero_point");
-    vs = sname ? ortc_ir_add_constant(g, sname, bs) : (ortc_const_tensor_free(bs), NULL);
-    vz = zname ? ortc_ir_add_constant(g, zname, bz) : (ortc_const_tensor_free(bz), NULL);
-    free(sname);
-    free(zname);
-    ortc_value *bdq = bvq && vs && vz ? qdq_node(g, node_pos(g, n), "DequantizeLinear", bname,
-                                                 "_dequantized", bvq, vs, vz, 0)
-                                      : NULL;
+    ortc_value *bdq = add_dq(g, n, n->inputs[2]->name, bq, bs, bz, 0);
     if (!bdq)
         return oom();
     n->inputs[2] = bdq;
@@ -727,9 +727,7 @@ void ortc_quantizer_free(ortc_quantizer *q)
 static ortc_status cal_session(ortc_quantizer *q)
 {
     ortc_model *m = NULL;
-    ortc_status st = ortc_model_load(&m, q->path);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_model_load(&m, q->path));
     size_t cap = (size_t)(q->n_obs + q->n_layers) + 1;
     char **names = calloc(cap, sizeof *names);
     int *idx = calloc(cap, sizeof *idx);
@@ -745,7 +743,7 @@ static ortc_status cal_session(ortc_quantizer *q)
             names[n++] = q->obs[i].name;
     for (int i = 0; i < q->n_layers; i++)
         names[n++] = q->layers[i].output;
-    st = session_with_outputs(q, m, names, n, idx, &q->cal_outputs, &q->cal);
+    ortc_status st = session_with_outputs(q, m, names, n, idx, &q->cal_outputs, &q->cal);
     if (!st) {
         int k = 0;
         for (int i = 0; i < q->n_obs; i++)

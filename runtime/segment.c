@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "error.h"
 #include "session_impl.h"
 
 /* Whether continuation c was compiled for the cut values as they are now
@@ -47,9 +48,7 @@ static ortc_status find_or_compile(ortc_session *s, ortc_plan *p, const ortc_ten
         }
     ortc_plan_src src = {.graph = p->graph, .root = p->root, .prefix = p, .prefix_src = t};
     ortc_plan *cp = NULL;
-    ortc_status st = ortc_plan_compile_src(s, &src, &cp);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plan_compile_src(s, &src, &cp));
     cp->prefix_src = p->tensors; /* context 0 reads the prefix's own */
     int lru = -1;
     for (int i = 0; p->n_conts >= s->opts.max_plans && i < p->n_conts; i++)

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+#include "error.h"
 #include "options.h"
 #include "passes/passes.h"
 #include "session_impl.h"
@@ -193,10 +194,8 @@ ortc_status ortc_session_create(ortc_session **out, const char *path, const ortc
     if (out)
         *out = NULL;
     ortc_model *m = NULL;
-    ortc_status st = ortc_model_load(&m, path);
-    if (st)
-        return st;
-    st = ortc_session_create_from_model(out, m, opts);
+    ORTC_TRY(ortc_model_load(&m, path));
+    ortc_status st = ortc_session_create_from_model(out, m, opts);
     /* loader errors name the file already; compile errors name the node */
     if (st && strncmp(ortc_last_error(), path, strlen(path)) != 0)
         ortc_err_prefix(NULL, "%s", path);
@@ -209,9 +208,7 @@ ortc_status ortc_session_create_from_buffer(ortc_session **out, const void *data
     if (out)
         *out = NULL;
     ortc_model *m = NULL;
-    ortc_status st = ortc_model_load_buffer(&m, data, size, base_dir);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_model_load_buffer(&m, data, size, base_dir));
     return ortc_session_create_from_model(out, m, opts);
 }
 
@@ -324,9 +321,8 @@ static ortc_status get_plan(ortc_session *s, const ortc_tensor *inputs, size_t n
             return ORTC_STATUS_OK;
         }
     ortc_plan *p = NULL;
-    ortc_status st = ortc_plan_compile(s, inputs, &p);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plan_compile(s, inputs, &p));
+    ortc_status st = ORTC_STATUS_OK;
     if (s->profiling && (st = reserve_profile(s, (size_t)p->n_steps))) {
         ortc_plan_free(p);
         return st;
@@ -748,8 +744,7 @@ ortc_status ortc_session_run(ortc_session *s, const ortc_tensor *inputs, size_t 
         return st;
     }
     run_ctx r;
-    if ((st = run_acquire(s, p, &r)))
-        return st;
+    ORTC_TRY(run_acquire(s, p, &r));
     st = run_execute(s, &r, inputs, outputs);
     /* outputs of data-dependent size: from the pool to the caller's heap */
     const char *msg = NULL;

@@ -40,6 +40,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses a positive integer option value; -1 on error. */
 long cli_parse_count(const char *s);
+/* Parses option opt's value val, a count in 1..max, into *out: CLI_OK, or
+ * CLI_USAGE with "opt: 'val' is not a count (1..max)" printed for cmd. */
+int cli_opt_count(const char *cmd, const char *opt, const char *val, long max, int *out);
 
 /* Options shared by commands that create sessions. */
 typedef struct cli_common {

@@ -64,6 +64,15 @@ long cli_parse_count(const char *s)
     return v;
 }
 
+int cli_opt_count(const char *cmd, const char *opt, const char *val, long max, int *out)
+{
+    long n = cli_parse_count(val);
+    if (n < 0 || n > max)
+        return cli_usage_error(cmd, "%s: '%s' is not a count (1..%ld)", opt, val, max);
+    *out = (int)n;
+    return CLI_OK;
+}
+
 /* "N", or N with a K/M/G/T suffix (powers of 1024); 0 on error */
 static size_t parse_bytes(const char *s)
 {

@@ -167,20 +167,14 @@ static int parse_args(int argc, char **argv, quant_args *a)
                 return cli_usage_error("quantize", "--activations: '%s' is not uint8 or int8", val);
             break;
         case 8: a->report = val; break;
-        case 9: {
-            long n = cli_parse_count(val);
-            if (n < 0 || n > 65536)
-                return cli_usage_error("quantize", "--batch: '%s' is not a count (1..65536)", val);
-            a->batch = (int)n;
+        case 9:
+            if (cli_opt_count("quantize", "--batch", val, 65536, &a->batch))
+                return CLI_USAGE;
             break;
-        }
-        case 10: {
-            long n = cli_parse_count(val);
-            if (n < 0 || n > 4096)
-                return cli_usage_error("quantize", "--threads: '%s' is not a count (1..4096)", val);
-            a->threads = (int)n;
+        case 10:
+            if (cli_opt_count("quantize", "--threads", val, 4096, &a->threads))
+                return CLI_USAGE;
             break;
-        }
         }
     }
     if (!a->model)

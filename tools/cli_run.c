@@ -183,16 +183,12 @@ static int parse_args(int argc, char **argv, run_args *a)
                 break;
             }
             case 6:
-            case 7: {
-                long n = cli_parse_count(val);
-                long max = k == 6 ? 65536 : RUN_MAX_WORKERS * 8;
-                if (n < 0 || n > max)
-                    return cli_usage_error("run", "%s: '%s' is not a count (1..%ld)", names[k], val,
-                                           max);
-                *(k == 6 ? &a->batch : &a->workers) = (int)n;
+            case 7:
+                if (cli_opt_count("run", names[k], val, k == 6 ? 65536 : RUN_MAX_WORKERS * 8,
+                                  k == 6 ? &a->batch : &a->workers))
+                    return CLI_USAGE;
                 image_opts++;
                 break;
-            }
             }
         }
         if (matched)

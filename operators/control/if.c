@@ -74,9 +74,7 @@ static ortc_status if_compile(ortc_opctx *c)
         if (!br[b] || br[b]->type != ORTC_ATTR_GRAPH || !br[b]->g)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' must be a graph",
                                  branch_name[b]);
-    ortc_status st = ortc_op_check_arity(c, 1, 1, 0, 4096);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 0, 4096));
     const ortc_tensor *cond = c->in[0];
     if (cond->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(cond) != 1)
         return ortc_op_error(
@@ -96,9 +94,7 @@ static ortc_status if_compile(ortc_opctx *c)
     for (int b = 0; b < 2; b++) {
         if (only >= 0 && b != only)
             continue;
-        st = c->subgraphs->compile(c, br[b]->g, branch_name[b], NULL, NULL, &s->branch[b]);
-        if (st)
-            return st;
+        ORTC_TRY(c->subgraphs->compile(c, br[b]->g, branch_name[b], NULL, NULL, &s->branch[b]));
     }
     /* the outputs take the branches' type and dtype, which must agree, and
      * their shape: where it differs (or a branch knows it only at run

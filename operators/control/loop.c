@@ -204,10 +204,8 @@ static ortc_status loop_compile(ortc_opctx *c)
                              "%d carried values and %d outputs need a body of %d inputs and %d "
                              "outputs; it has %d and %d",
                              nc, c->n_out, 2 + nc, 1 + c->n_out, g->n_inputs, g->n_outputs);
-    ortc_status st;
-    if ((st = check_scalar(c, 0, ORTC_DTYPE_INT64, "M (the trip count)")) ||
-        (st = check_scalar(c, 1, ORTC_DTYPE_BOOL, "cond")))
-        return st;
+    ORTC_TRY(check_scalar(c, 0, ORTC_DTYPE_INT64, "M (the trip count)"));
+    ORTC_TRY(check_scalar(c, 1, ORTC_DTYPE_BOOL, "cond"));
     for (int i = 0; i < nc; i++)
         if (!c->in[2 + i])
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "carried value %d is omitted", i);
@@ -232,8 +230,7 @@ static ortc_status loop_compile(ortc_opctx *c)
      * at run time) is carried as a value of data-dependent size, and the
      * body compiled again, until nothing changes */
     for (int round = 0;; round++) {
-        if ((st = compile_body(c, s, g)))
-            return st;
+        ORTC_TRY(compile_body(c, s, g));
         bool again = false;
         for (int k = 0; k < 1 + nc + ns; k++) {
             s->shapes[k] = c->subgraphs->output(s->body, k);
@@ -444,9 +441,8 @@ static ortc_status loop_run(ortc_opctx *c)
         }
         if (s->layouts[0].dynamic) /* the body makes it */
             w->out_t[0] = s->shapes[0];
-        ortc_status st = c->subgraphs->run(c, s->body, w->in_p, w->out_p);
-        if (st)
-            return st;
+        ORTC_TRY(c->subgraphs->run(c, s->body, w->in_p, w->out_p));
+        ortc_status st = ORTC_STATUS_OK;
         if (s->layouts[0].dynamic) {
             const ortc_tensor *k = &w->out_t[0];
             if (k->dtype != ORTC_DTYPE_BOOL || ortc_tensor_numel(k) != 1)

@@ -188,14 +188,12 @@ static ortc_status scan_compile(ortc_opctx *c)
     if (batched && c->in[0] &&
         ((st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED))))
         return st;
-    if ((st = scan_setup(c, s, g)))
-        return st;
+    ORTC_TRY(scan_setup(c, s, g));
     if (batched && c->in[0] && (c->in[0]->rank != 1 || c->in[0]->dims[0] != s->batch))
         return ortc_op_error(
             c, ORTC_STATUS_INVALID_MODEL, "sequence_lens has shape %s; the batch is %lld",
             ortc_shape_str(sh, sizeof sh, c->in[0]->rank, c->in[0]->dims), (long long)s->batch);
-    if ((st = c->subgraphs->compile(c, g, "body", s->body_in, NULL, &s->body)))
-        return st;
+    ORTC_TRY(c->subgraphs->compile(c, g, "body", s->body_in, NULL, &s->body));
     for (int j = 0; j < n + k; j++) {
         s->body_out[j] = c->subgraphs->output(s->body, j);
         ortc_layout l = c->subgraphs->output_layout(s->body, j);
@@ -369,9 +367,7 @@ static ortc_status scan_run(ortc_opctx *c)
                 w.out_t[n + j].data = slice;
                 slice += align64(ortc_tensor_bytes(&s->body_out[n + j]));
             }
-            ortc_status st = c->subgraphs->run(c, s->body, w.in_p, w.out_p);
-            if (st)
-                return st;
+            ORTC_TRY(c->subgraphs->run(c, s->body, w.in_p, w.out_p));
             cur = 1 - cur;
             for (int j = 0; j < k; j++) {
                 ortc_tensor *y = c->out[n + j];

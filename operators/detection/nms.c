@@ -44,15 +44,13 @@ static ortc_status check_scalar_input(ortc_opctx *c, int i, ortc_dtype dtype)
 static ortc_status nms_check(ortc_opctx *c)
 {
     char a[160], b[160];
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 5, 1, 1)) ||
-        (st = ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED)) ||
-        (st = check_scalar_input(c, 2, ORTC_DTYPE_INT64)) ||
-        (st = check_scalar_input(c, 3, ORTC_DTYPE_FLOAT)) ||
-        (st = check_scalar_input(c, 4, ORTC_DTYPE_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "center_point_box", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 5, 1, 1));
+    ORTC_TRY(ortc_op_check_dtype(c, 0, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(check_scalar_input(c, 2, ORTC_DTYPE_INT64));
+    ORTC_TRY(check_scalar_input(c, 3, ORTC_DTYPE_FLOAT));
+    ORTC_TRY(check_scalar_input(c, 4, ORTC_DTYPE_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "center_point_box", ORTC_ATTR_INT));
     const ortc_tensor *boxes = c->in[0], *scores = c->in[1];
     if (boxes->rank != 3 || boxes->dims[2] != 4 || scores->rank != 3 ||
         scores->dims[0] != boxes->dims[0] || scores->dims[2] != boxes->dims[1])
@@ -76,9 +74,7 @@ static ortc_status nms_check(ortc_opctx *c)
 
 static ortc_status nms_infer(ortc_opctx *c)
 {
-    ortc_status st = nms_check(c);
-    if (st)
-        return st;
+    ORTC_TRY(nms_check(c));
     int64_t dims[2] = {-1, 3};
     ortc_op_set_output_dynamic(c, 0, ORTC_DTYPE_INT64, 2, dims);
     return ORTC_STATUS_OK;
@@ -127,9 +123,7 @@ static bool higher_score(const void *score, int64_t j, int64_t i)
 // selected: (count, 3) [batch, class, box] rows, batch by batch, class by class
 static ortc_status nms_run(ortc_opctx *c)
 {
-    ortc_status st = nms_check(c);
-    if (st)
-        return st;
+    ORTC_TRY(nms_check(c));
     const ortc_tensor *boxes = c->in[0], *scores = c->in[1];
     nms_params p = {0};
     p.max_out = c->n_in > 2 && c->in[2] ? *(const int64_t *)c->in[2]->data : 0;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -33,19 +34,18 @@ typedef struct roi_params {
 static ortc_status roi_check(ortc_opctx *c, roi_params *p)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_same_dtype(c, 0, 1)) ||
-        (st = ortc_op_check_dtype(c, 2, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "output_height", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "output_width", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "sampling_ratio", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "spatial_scale", ORTC_ATTR_FLOAT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_same_dtype(c, 0, 1));
+    ORTC_TRY(ortc_op_check_dtype(c, 2, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_attr(c, "output_height", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "output_width", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "sampling_ratio", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "spatial_scale", ORTC_ATTR_FLOAT));
     static const char *const modes[] = {"avg", "max", NULL};
     static const char *const ctms[] = {"half_pixel", "output_half_pixel", NULL};
     int mode, ctm = 1;
-    if ((st = ortc_op_attr_choice(c, "mode", modes, 0, &mode)))
-        return st;
+    ORTC_TRY(ortc_op_attr_choice(c, "mode", modes, 0, &mode));
     p->max_mode = mode == 1;
     /* before RoiAlign-16: no attribute, and output_half_pixel behaviour */
     if (ortc_op_version(c) < 16 && ortc_node_attr(c->node, "coordinate_transformation_mode"))
@@ -90,9 +90,7 @@ static ortc_status roi_check(ortc_opctx *c, roi_params *p)
 static ortc_status roi_infer(ortc_opctx *c)
 {
     roi_params p;
-    ortc_status st = roi_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(roi_check(c, &p));
     int64_t dims[4] = {p.rois, p.c, p.oh, p.ow};
     ortc_op_set_output(c, 0, c->in[0]->dtype, 4, dims);
     return ortc_plain_check_numel(c, 0);
@@ -102,9 +100,7 @@ static ortc_status roi_infer(ortc_opctx *c)
 static ortc_status roi_prepare(ortc_opctx *c)
 {
     roi_params p;
-    ortc_status st = roi_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(roi_check(c, &p));
     c->scratch_bytes = (size_t)p.c * sizeof(double);
     return ORTC_STATUS_OK;
 }
@@ -224,9 +220,7 @@ DEFINE_ROI_ALIGN(roi_f16, uint16_t, float, ROI_F16_LOAD, ROI_F16_STORE, ceilf)
 static ortc_status roi_run(ortc_opctx *c)
 {
     roi_params p;
-    ortc_status st = roi_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(roi_check(c, &p));
     const int64_t *batch = c->in[2]->data;
     for (int64_t r = 0; r < p.rois; r++)
         if (batch[r] < 0 || batch[r] >= p.n)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -30,14 +31,13 @@ static ortc_status loss_reduction_of(ortc_opctx *c, loss_reduction *r)
 static ortc_status loss_infer(ortc_opctx *c)
 {
     bool sce = !strcmp(c->node->op_type, "SoftmaxCrossEntropyLoss");
-    ortc_status st;
     loss_reduction red;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, sce ? 2 : 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64))) ||
-        (st = ortc_op_check_min_rank(c, 0, 2, "(N, C, d1, ..., dk)")) ||
-        (st = ortc_op_check_attr(c, "ignore_index", ORTC_ATTR_INT)) ||
-        (st = loss_reduction_of(c, &red)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, sce ? 2 : 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64)));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "(N, C, d1, ..., dk)"));
+    ORTC_TRY(ortc_op_check_attr(c, "ignore_index", ORTC_ATTR_INT));
+    ORTC_TRY(loss_reduction_of(c, &red));
     const ortc_tensor *x = c->in[0], *t = c->in[1];
     char xs[160], ts[160];
     bool match = t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
@@ -52,8 +52,7 @@ static ortc_status loss_infer(ortc_opctx *c)
             ortc_plain_input_name(c, 0), ortc_shape_str(xs, sizeof xs, x->rank, x->dims));
     if (ortc_plain_has_input(c, 2)) {
         const ortc_tensor *w = c->in[2];
-        if ((st = ortc_op_check_same_dtype(c, 0, 2)))
-            return st;
+        ORTC_TRY(ortc_op_check_same_dtype(c, 0, 2));
         if (w->rank != 1 || w->dims[0] != x->dims[1])
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 2 '%s' (weight) has shape %s; it must be [C] = [%lld]",
@@ -85,9 +84,7 @@ static ortc_status loss_run(ortc_opctx *c)
 {
     bool sce = !strcmp(c->node->op_type, "SoftmaxCrossEntropyLoss");
     loss_reduction red;
-    ortc_status st;
-    if ((st = loss_reduction_of(c, &red)))
-        return st;
+    ORTC_TRY(loss_reduction_of(c, &red));
     const ortc_tensor *x = c->in[0], *t = c->in[1];
     const ortc_tensor *w = ortc_plain_has_input(c, 2) ? c->in[2] : NULL;
     ortc_tensor *loss = c->out[0];

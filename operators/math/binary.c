@@ -293,24 +293,19 @@ static ew_op arith_op(const char *op_type)
 
 static ortc_status arith_check(ortc_opctx *c, binary_info *bi)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
     bi->op = arith_op(c->node->op_type);
     bi->dtype = c->in[0]->dtype;
     bi->row = ew_row(bi->op, bi->dtype);
     if (!declared(c, bi->dtype) || !bi->row)
         return dtype_error(c, bi->dtype, NUMERIC_NAMES);
-    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_same_dtype(c, 0, 1));
     return ortc_ew_binary_shapes(c, ortc_op_version(c) < 7, &bi->sh);
 }
 
 static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
     bi->dtype = c->in[0]->dtype;
     bi->row = pow_row(bi->dtype, c->in[1]->dtype);
     if (!declared(c, bi->dtype) || !pow_row(bi->dtype, ORTC_DTYPE_FLOAT))
@@ -324,10 +319,8 @@ static ortc_status pow_check(ortc_opctx *c, binary_info *bi)
 
 static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "fmod", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "fmod", ORTC_ATTR_INT));
     int64_t fmod_attr = ortc_node_attr_int(c->node, "fmod", 0);
     if (fmod_attr != 0 && fmod_attr != 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -341,8 +334,7 @@ static ortc_status mod_check(ortc_opctx *c, binary_info *bi)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "Mod on %s needs attribute fmod=1 (fmod=0 is for integers)",
                              ortc_dtype_name(bi->dtype));
-    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_same_dtype(c, 0, 1));
     return ortc_ew_binary_shapes(c, false, &bi->sh);
 }
 
@@ -368,9 +360,7 @@ typedef struct variadic_info {
 
 static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, c->n_in > 1 ? c->n_in : 1, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, c->n_in > 1 ? c->n_in : 1, 1, 1));
     vi->n = c->n_in;
     while (vi->n > 0 && !c->in[vi->n - 1])
         vi->n--;
@@ -387,8 +377,7 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
     if (!declared(c, vi->dtype) || !vi->row)
         return dtype_error(c, vi->dtype, NUMERIC_NAMES);
     for (int k = 1; k < vi->n; k++)
-        if ((st = ortc_op_check_same_dtype(c, 0, k)))
-            return st;
+        ORTC_TRY(ortc_op_check_same_dtype(c, 0, k));
     if (ortc_op_version(c) < 8) {
         for (int k = 1; k < vi->n; k++)
             if (c->in[k]->rank != c->in[0]->rank ||
@@ -401,9 +390,7 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
                     ortc_shape_str(sk, sizeof sk, c->in[k]->rank, c->in[k]->dims), t);
             }
     }
-    if ((st =
-             ortc_ew_broadcast_n(c, vi->n, (const ortc_tensor *const *)c->in, &vi->rank, vi->dims)))
-        return st;
+    ORTC_TRY(ortc_ew_broadcast_n(c, vi->n, (const ortc_tensor *const *)c->in, &vi->rank, vi->dims));
     vi->first = -1;
     for (int k = 0; k < vi->n && vi->first < 0; k++)
         if (c->in[k]->rank == vi->rank && dims_equal(vi->rank, c->in[k]->dims, vi->dims))
@@ -416,9 +403,7 @@ static ortc_status variadic_check(ortc_opctx *c, variadic_info *vi)
 static ortc_status binary_reference(ortc_opctx *c)
 {
     binary_info bi;
-    ortc_status st = binary_checker(c)(c, &bi);
-    if (st)
-        return st;
+    ORTC_TRY(binary_checker(c)(c, &bi));
     ortc_ew it;
     ortc_ew_init_shapes(&it, &bi.sh);
     ortc_ew_apply2(&it, bi.row, NULL, c->out[0]->data, ortc_dtype_size(bi.dtype), c->in[0]->data,
@@ -443,9 +428,7 @@ static int variadic_b(const variadic_info *vi)
 static ortc_status variadic_reference(ortc_opctx *c)
 {
     variadic_info vi;
-    ortc_status st = variadic_check(c, &vi);
-    if (st)
-        return st;
+    ORTC_TRY(variadic_check(c, &vi));
     void *y = c->out[0]->data;
     size_t es = ortc_dtype_size(vi.dtype);
     if (vi.n == 1) {
@@ -539,12 +522,11 @@ static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind
     int r = collapse(rank, dims, d1, cd, c1);
     dnnl_memory_desc_t md0, md1;
     ortc_status st;
-    if ((st = ortc_dnnl_md_plain(c, &md0, r, cd)) || (st = ortc_dnnl_md_plain(c, &md1, r, c1)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &md0, r, cd));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &md1, r, c1));
     dnnl_binary_desc_t desc;
     dnnl_primitive_attr_t attr;
-    if ((st = bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha)))
-        return st;
+    ORTC_TRY(bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha));
     const ortc_dnnl_arg args[] = {
         in0 < 0 ? ORTC_DNNL_OUT(DNNL_ARG_SRC_0, 0) : ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
         ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
@@ -634,15 +616,13 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
             return ORTC_STATUS_OK;
         }
     }
-    if ((st = ortc_dnnl_in_blocked(c, in0) ? ortc_dnnl_md_input(c, in0, &md0)
-                                           : ortc_dnnl_md_plain(c, &md0, rank, dims)) ||
-        (st = ortc_dnnl_in_blocked(c, in1) ? ortc_dnnl_md_input(c, in1, &md1)
-                                           : ortc_dnnl_md_plain(c, &md1, rank, d1)))
-        return st;
+    ORTC_TRY(ortc_dnnl_in_blocked(c, in0) ? ortc_dnnl_md_input(c, in0, &md0)
+                                          : ortc_dnnl_md_plain(c, &md0, rank, dims));
+    ORTC_TRY(ortc_dnnl_in_blocked(c, in1) ? ortc_dnnl_md_input(c, in1, &md1)
+                                          : ortc_dnnl_md_plain(c, &md1, rank, d1));
     dnnl_binary_desc_t desc;
     dnnl_primitive_attr_t attr;
-    if ((st = bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha)))
-        return st;
+    ORTC_TRY(bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha));
     dnnl_primitive_desc_t pd = NULL;
     bool unimpl = false;
     st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
@@ -664,9 +644,7 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
 static ortc_status binary_prepare(ortc_opctx *c)
 {
     binary_info bi;
-    ortc_status st = binary_checker(c)(c, &bi);
-    if (st)
-        return st;
+    ORTC_TRY(binary_checker(c)(c, &bi));
     const ortc_ew_shapes *sh = &bi.sh;
     bool a_full = dims_equal(sh->rank, sh->a_dims, sh->dims);
     bool b_full = dims_equal(sh->rank, sh->b_dims, sh->dims);
@@ -681,6 +659,7 @@ static ortc_status binary_prepare(ortc_opctx *c)
                 (a_full || bi.op != EW_DIV);
     if (!dnnl)
         return plain_c(c);
+    ortc_status st;
     if ((st = state_new(c, 1)))
         return st;
     static const dnnl_alg_kind_t algs[] = {
@@ -707,9 +686,7 @@ static ortc_status binary_prepare(ortc_opctx *c)
 static ortc_status variadic_prepare(ortc_opctx *c)
 {
     variadic_info vi;
-    ortc_status st = variadic_check(c, &vi);
-    if (st)
-        return st;
+    ORTC_TRY(variadic_check(c, &vi));
     /* in place on the first full-shape input, unless the same value is
      * also another input (later steps would read the overwritten data) */
     bool dup = false;
@@ -719,6 +696,7 @@ static ortc_status variadic_prepare(ortc_opctx *c)
         c->inplace[0] = vi.first;
     bool dnnl = vi.op == EW_ADD && vi.dtype == ORTC_DTYPE_FLOAT && vi.n > 1 && vi.first >= 0 &&
                 numel_of(vi.rank, vi.dims) > 0;
+    ortc_status st;
     if ((st = state_new(c, dnnl ? vi.n - 1 : 0)) || !dnnl)
         return st;
     binary_state *s = c->state;
@@ -745,9 +723,7 @@ static ortc_status variadic_prepare(ortc_opctx *c)
 static ortc_status steps_run(ortc_opctx *c, binary_state *s)
 {
     for (int i = 0; i < s->n_steps; i++) {
-        ortc_status st = ortc_dnnl_prim_run(c, &s->steps[i]);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_dnnl_prim_run(c, &s->steps[i]));
     }
     return ORTC_STATUS_OK;
 }
@@ -792,9 +768,7 @@ static ortc_status binary_post_op(ortc_opctx *c, int input, ortc_post_op *po)
 static ortc_status binary_infer(ortc_opctx *c)
 {
     binary_info bi;
-    ortc_status st = binary_checker(c)(c, &bi);
-    if (st)
-        return st;
+    ORTC_TRY(binary_checker(c)(c, &bi));
     ortc_op_set_output(c, 0, bi.dtype, bi.sh.rank, bi.sh.dims);
     return ORTC_STATUS_OK;
 }
@@ -802,9 +776,7 @@ static ortc_status binary_infer(ortc_opctx *c)
 static ortc_status variadic_infer(ortc_opctx *c)
 {
     variadic_info vi;
-    ortc_status st = variadic_check(c, &vi);
-    if (st)
-        return st;
+    ORTC_TRY(variadic_check(c, &vi));
     ortc_op_set_output(c, 0, vi.dtype, vi.rank, vi.dims);
     return ORTC_STATUS_OK;
 }

@@ -127,10 +127,8 @@ void ortc_ew_pad_dims(int rank, int64_t *out, int r, const int64_t *dims)
 static ortc_status legacy_shapes(ortc_opctx *c, ortc_ew_shapes *sh)
 {
     const ortc_tensor *a = c->in[0], *b = c->in[1];
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "broadcast", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "broadcast", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     char sa[128], sb[128];
     ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
     ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
@@ -171,9 +169,7 @@ ortc_status ortc_ew_binary_shapes(ortc_opctx *c, bool legacy, ortc_ew_shapes *sh
 {
     if (legacy)
         return legacy_shapes(c, sh);
-    ortc_status st = ortc_op_broadcast(c, c->in[0], c->in[1], &sh->rank, sh->dims);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_broadcast(c, c->in[0], c->in[1], &sh->rank, sh->dims));
     ortc_ew_pad_dims(sh->rank, sh->a_dims, c->in[0]->rank, c->in[0]->dims);
     ortc_ew_pad_dims(sh->rank, sh->b_dims, c->in[1]->rank, c->in[1]->dims);
     return ORTC_STATUS_OK;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -41,13 +42,11 @@ static ortc_status cumsum_axis(ortc_opctx *c, int *axis)
 /* The checks, then *axis as cumsum_axis gives it. */
 static ortc_status cumsum_check(ortc_opctx *c, int *axis)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st =
-             ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "exclusive", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "reverse", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_attr(c, "exclusive", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "reverse", ORTC_ATTR_INT));
     if (c->in[0]->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; CumSum needs rank >= 1",
@@ -115,9 +114,7 @@ DEFINE_CUMSUM(cumsum_u64, uint64_t, uint64_t, LOAD_U64, STORE_U64)
 static ortc_status cumsum_run(ortc_opctx *c)
 {
     int axis;
-    ortc_status st = cumsum_check(c, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(cumsum_check(c, &axis));
     const ortc_tensor *x = c->in[0];
     int64_t outer = ortc_plain_span(x->dims, 0, axis), n = x->dims[axis],
             inner = ortc_plain_span(x->dims, axis + 1, x->rank);

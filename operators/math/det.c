@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -15,9 +16,8 @@
 
 static ortc_status det_check(ortc_opctx *c, int64_t *m)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     const ortc_tensor *x = c->in[0];
     int r = x->rank;
     if (r < 2 || (x->dims[r - 1] >= 0 && x->dims[r - 2] >= 0 && x->dims[r - 1] != x->dims[r - 2]))
@@ -29,9 +29,7 @@ static ortc_status det_check(ortc_opctx *c, int64_t *m)
 static ortc_status det_infer(ortc_opctx *c)
 {
     int64_t m;
-    ortc_status st = det_check(c, &m);
-    if (st)
-        return st;
+    ORTC_TRY(det_check(c, &m));
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank - 2, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -39,9 +37,7 @@ static ortc_status det_infer(ortc_opctx *c)
 static ortc_status det_prepare(ortc_opctx *c)
 {
     int64_t m;
-    ortc_status st = det_check(c, &m);
-    if (st)
-        return st;
+    ORTC_TRY(det_check(c, &m));
     c->scratch_bytes = (size_t)(m * m) * sizeof(double);
     return ORTC_STATUS_OK;
 }
@@ -86,9 +82,7 @@ static double det_lu(double *a, int64_t m)
 static ortc_status det_run(ortc_opctx *c)
 {
     int64_t m;
-    ortc_status st = det_check(c, &m);
-    if (st)
-        return st;
+    ORTC_TRY(det_check(c, &m));
     const ortc_tensor *x = c->in[0];
     ortc_dtype t = x->dtype;
     int64_t batch = ortc_plain_span(x->dims, 0, x->rank - 2), mm = m * m;

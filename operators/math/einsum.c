@@ -15,6 +15,7 @@
 
 #include "dnnl_prim.h"
 #include "einsum.h"
+#include "error.h"
 #include "plain_util.h"
 #include "strided_copy.h"
 
@@ -235,10 +236,9 @@ ortc_status ortc_einsum_parse(ortc_opctx *c, ortc_einsum *e)
 static ortc_status einsum_check(ortc_opctx *c, ortc_einsum *e)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, ORTC_EINSUM_MAX_INPUTS, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "equation", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, ORTC_EINSUM_MAX_INPUTS, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "equation", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     for (int i = 1; i < c->n_in; i++)
         if ((st = ortc_op_check_input(c, i)) || (st = ortc_op_check_same_dtype(c, 0, i)))
             return st;
@@ -248,9 +248,7 @@ static ortc_status einsum_check(ortc_opctx *c, ortc_einsum *e)
 static ortc_status einsum_infer(ortc_opctx *c)
 {
     ortc_einsum e;
-    ortc_status st = einsum_check(c, &e);
-    if (st)
-        return st;
+    ORTC_TRY(einsum_check(c, &e));
     int64_t dims[ORTC_MAX_RANK];
     for (int j = 0; j < e.out_rank; j++)
         dims[j] = e.size[e.out_label[j]];
@@ -404,10 +402,9 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
     int64_t adims[3] = {B, M, K}, bdims[3] = {B, K, N}, ydims[3] = {B, M, N};
     dnnl_memory_desc_t amd, bmd, ymd;
     ortc_status st;
-    if ((st = ortc_dnnl_md_plain(c, &amd, 3, adims)) ||
-        (st = ortc_dnnl_md_plain(c, &bmd, 3, bdims)) ||
-        (st = ortc_dnnl_md_plain(c, &ymd, 3, ydims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &amd, 3, adims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &bmd, 3, bdims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &ymd, 3, ydims));
     dnnl_matmul_desc_t desc;
     DNNL_CHECK(c, dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &ymd));
     const ortc_dnnl_arg args[] = {
@@ -416,8 +413,7 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
         s->y.on ? ORTC_DNNL_SCRATCH(DNNL_ARG_DST, s->y.off) : ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
     dnnl_primitive_attr_t attr; /* a user scratchpad: run allocates nothing */
-    if ((st = ortc_dnnl_prim_attr(c, p, &attr, 0.0f)))
-        return st;
+    ORTC_TRY(ortc_dnnl_prim_attr(c, p, &attr, 0.0f));
     st = ortc_dnnl_prim_create(c, p, &desc, attr, args, 3);
     dnnl_primitive_attr_destroy(attr);
     if (st)
@@ -430,9 +426,8 @@ static ortc_status plan_matmul(ortc_opctx *c, einsum_state *s)
 static ortc_status einsum_build(ortc_opctx *c, void *state)
 {
     einsum_state *s = state;
-    ortc_status st = einsum_check(c, &s->e);
-    if (st)
-        return st;
+    ORTC_TRY(einsum_check(c, &s->e));
+    ortc_status st = ORTC_STATUS_OK;
     const ortc_einsum *e = &s->e;
     s->path = EINSUM_GENERAL;
     if (e->n_in == 1 && distinct_labels(e, 0) && e->out_rank == e->rank[0]) {

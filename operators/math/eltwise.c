@@ -23,6 +23,7 @@
 #include "dnnl_prim.h"
 #include "eltwise_fast.h"
 #include "eltwise_ref.h"
+#include "error.h"
 
 /* ---- the ops ----------------------------------------------------------------
  * Adding an element-wise operator takes this file only: its formula (one
@@ -298,9 +299,7 @@ typedef struct eltwise_info {
 
 static ortc_status float_attr(ortc_opctx *c, const char *name, float def, float *out)
 {
-    ortc_status st = ortc_op_check_attr(c, name, ORTC_ATTR_FLOAT);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, name, ORTC_ATTR_FLOAT));
     *out = ortc_node_attr_float(c->node, name, def);
     return ORTC_STATUS_OK;
 }
@@ -383,30 +382,26 @@ static ortc_status eltwise_check(ortc_opctx *c, eltwise_info *in)
                              c->node->op_type);
     const eltwise_def *d = in->def;
     int version = ortc_op_version(c);
-    ortc_status st;
     int max_in = d->kind == KIND_PRELU ? 2 : d->kind == KIND_CLIP && version >= 11 ? 3 : 1;
     int min_in = d->kind == KIND_PRELU ? 2 : 1;
-    if ((st = ortc_op_check_arity(c, min_in, max_in, 1, 1)) || (st = check_dtype(c, d)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, min_in, max_in, 1, 1));
+    ORTC_TRY(check_dtype(c, d));
     in->dtype = c->in[0]->dtype;
     switch (d->kind) {
     case KIND_UNARY: return read_params(c, in);
     case KIND_CLIP:
         if (version < 11) {
-            if ((st = float_attr(c, "min", -FLT_MAX, &in->p.alpha)) ||
-                (st = float_attr(c, "max", FLT_MAX, &in->p.beta)))
-                return st;
+            ORTC_TRY(float_attr(c, "min", -FLT_MAX, &in->p.alpha));
+            ORTC_TRY(float_attr(c, "max", FLT_MAX, &in->p.beta));
             return ORTC_STATUS_OK;
         }
-        if ((st = check_scalar_bound(c, 1, "min")))
-            return st;
+        ORTC_TRY(check_scalar_bound(c, 1, "min"));
         return check_scalar_bound(c, 2, "max");
     case KIND_PRELU: return prelu_shapes(c, in);
     case KIND_ISNAN: return ORTC_STATUS_OK;
     case KIND_ISINF:
-        if ((st = ortc_op_check_attr(c, "detect_negative", ORTC_ATTR_INT)) ||
-            (st = ortc_op_check_attr(c, "detect_positive", ORTC_ATTR_INT)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, "detect_negative", ORTC_ATTR_INT));
+        ORTC_TRY(ortc_op_check_attr(c, "detect_positive", ORTC_ATTR_INT));
         in->detect_negative = ortc_node_attr_int(c->node, "detect_negative", 1) != 0;
         in->detect_positive = ortc_node_attr_int(c->node, "detect_positive", 1) != 0;
         return ORTC_STATUS_OK;
@@ -417,9 +412,7 @@ static ortc_status eltwise_check(ortc_opctx *c, eltwise_info *in)
 static ortc_status eltwise_infer(ortc_opctx *c)
 {
     eltwise_info in;
-    ortc_status st = eltwise_check(c, &in);
-    if (st)
-        return st;
+    ORTC_TRY(eltwise_check(c, &in));
     bool to_bool = in.def->kind == KIND_ISNAN || in.def->kind == KIND_ISINF;
     ortc_op_set_output(c, 0, to_bool ? ORTC_DTYPE_BOOL : in.dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
@@ -475,9 +468,7 @@ static void clip_bounds(ortc_opctx *c, const eltwise_info *in, clip_scalar *lo_b
 static ortc_status eltwise_reference(ortc_opctx *c)
 {
     eltwise_info in;
-    ortc_status st = eltwise_check(c, &in);
-    if (st)
-        return st;
+    ORTC_TRY(eltwise_check(c, &in));
     const void *x = c->in[0]->data;
     void *y = c->out[0]->data;
     int64_t n = ortc_tensor_numel(c->in[0]);
@@ -576,10 +567,8 @@ static ortc_status build_prelu(ortc_opctx *c, eltwise_state *s, const eltwise_in
     /* x keeps its shape; the slope is described with x's rank */
     const ortc_tensor *x = c->in[0];
     dnnl_memory_desc_t md, wmd;
-    ortc_status st;
-    if ((st = ortc_dnnl_md_plain(c, &md, x->rank, x->dims)) ||
-        (st = ortc_dnnl_md_plain(c, &wmd, in->bc_rank, in->slope_dims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &md, x->rank, x->dims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &wmd, in->bc_rank, in->slope_dims));
     dnnl_prelu_desc_t desc;
     DNNL_CHECK(c, dnnl_prelu_forward_desc_init(&desc, dnnl_forward_inference, &md, &wmd));
     const ortc_dnnl_arg args[] = {ORTC_DNNL_IN(DNNL_ARG_SRC, 0), ORTC_DNNL_IN(DNNL_ARG_WEIGHTS, 1),
@@ -630,18 +619,16 @@ static ortc_status build_unary(ortc_opctx *c, eltwise_state *s, const dnnl_plan 
 static ortc_status build_blocked(ortc_opctx *c, eltwise_state *s, const dnnl_plan *pl, int64_t n)
 {
     dnnl_memory_desc_t md, plain;
-    ortc_status st = ortc_dnnl_md_input(c, 0, &md);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_md_input(c, 0, &md));
     if (ortc_dnnl_out_blocked_ok(c, 0))
         return build_unary(c, s, pl, &md);
     s->to_plain = true;
+    ortc_status st;
     if ((st = ortc_dnnl_md_plain(c, &plain, 1, &n)) || (st = build_unary(c, s, pl, &plain)) ||
         s->prim.use_ref)
         return st;
     c->inplace[0] = -1;
-    if ((st = ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &plain, c->in[0]->rank, c->in[0]->dims));
     return ortc_dnnl_reorder_init(c, &s->reorder, &md, &plain, 0);
 }
 
@@ -658,9 +645,8 @@ static ortc_status eltwise_build(ortc_opctx *c, void *state)
 {
     eltwise_state *s = state;
     eltwise_info in;
-    ortc_status st = eltwise_check(c, &in);
-    if (st)
-        return st;
+    ORTC_TRY(eltwise_check(c, &in));
+    ortc_status st = ORTC_STATUS_OK;
     const eltwise_kind kind = in.def->kind;
     const bool blocked = ortc_dnnl_in_blocked(c, 0);
     /* y[i] depends on x[i] alone: y may overwrite x. Not a PRelu whose slope
@@ -748,12 +734,10 @@ static ortc_status eltwise_post_op(ortc_opctx *c, int input, ortc_post_op *po)
     const eltwise_def *d = def_of(c->node->op_type);
     bool clip = d && d->kind == KIND_CLIP, clip11 = clip && ortc_op_version(c) >= 11;
     eltwise_info in;
-    ortc_status st;
     /* one input slot (Clip-11: up to three), as the fusion pass always took */
     if (!d || input != 0 || (d->kind != KIND_UNARY && !clip) || c->n_in > (clip11 ? 3 : 1))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "no post-op form");
-    if ((st = eltwise_check(c, &in)))
-        return st;
+    ORTC_TRY(eltwise_check(c, &in));
     if (in.dtype != ORTC_DTYPE_FLOAT)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "post-ops are float32");
     *po = (ortc_post_op){.alpha = in.p.alpha, .beta = in.p.beta};

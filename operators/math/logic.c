@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "error.h"
 #include "op_util.h"
 #include "plain_util.h"
 
@@ -185,25 +186,21 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
         }
     int version = ortc_op_version(c);
     uint32_t declared = ortc_op_dtypes(c); /* of input 0 (Where: inputs 1, 2) */
-    ortc_status st;
     switch (li->kind) {
     case K_NOT:
-        if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)))
-            return st;
+        ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
         if (!ortc_dtype_in(declared, c->in[0]->dtype))
             return unsupported(c, 0, "bool");
         li->out_dtype = ORTC_DTYPE_BOOL;
         return ORTC_STATUS_OK;
     case K_WHERE: {
-        if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)))
-            return st;
+        ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
         if (c->in[0]->dtype != ORTC_DTYPE_BOOL)
             return unsupported(c, 0, "bool");
         li->row3 = where_row(c->in[1]->dtype);
         if (!ortc_dtype_in(declared, c->in[1]->dtype) || !li->row3)
             return unsupported(c, 1, "any numeric, bool or complex dtype");
-        if ((st = ortc_op_check_same_dtype(c, 1, 2)))
-            return st;
+        ORTC_TRY(ortc_op_check_same_dtype(c, 1, 2));
         li->out_dtype = c->in[1]->dtype;
         return ortc_ew_broadcast_n(c, 3, (const ortc_tensor *const *)c->in, &li->rank, li->dims);
     }
@@ -211,8 +208,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
     case K_BOOL2:
     case K_SHIFT: break;
     }
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
     ortc_dtype dt = c->in[0]->dtype;
     if (li->kind == K_CMP) {
         li->row = cmp_row((cmp_op)sub, dt);
@@ -229,15 +225,13 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
             return unsupported(c, 0, "bool");
     } else {
         bool left = false;
-        if ((st = shift_direction(c, &left)))
-            return st;
+        ORTC_TRY(shift_direction(c, &left));
         li->row = shift_row(left, dt);
         li->out_dtype = dt;
         if (!ortc_dtype_in(declared, dt) || !li->row)
             return unsupported(c, 0, "uint8, uint16, uint32, uint64");
     }
-    if ((st = ortc_op_check_same_dtype(c, 0, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_same_dtype(c, 0, 1));
     return ortc_ew_binary_shapes(c, li->kind != K_SHIFT && version < 7, &li->sh);
 }
 
@@ -246,9 +240,7 @@ static ortc_status logic_check(ortc_opctx *c, logic_info *li)
 static ortc_status logic_infer(ortc_opctx *c)
 {
     logic_info li;
-    ortc_status st = logic_check(c, &li);
-    if (st)
-        return st;
+    ORTC_TRY(logic_check(c, &li));
     if (li.kind == K_NOT)
         ortc_op_set_output(c, 0, li.out_dtype, c->in[0]->rank, c->in[0]->dims);
     else if (li.kind == K_WHERE)
@@ -281,9 +273,7 @@ static ortc_status logic_prepare(ortc_opctx *c)
 static ortc_status logic_run(ortc_opctx *c)
 {
     logic_info li;
-    ortc_status st = logic_check(c, &li);
-    if (st)
-        return st;
+    ORTC_TRY(logic_check(c, &li));
     void *y = c->out[0]->data;
     size_t ey = ortc_dtype_size(li.out_dtype);
     ortc_ew it;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "op_util.h"
 #include "plain_util.h"
 
@@ -95,15 +96,13 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
     memset(g, 0, sizeof *g);
     int version = ortc_op_version(c);
     ortc_status st;
-    if ((st = reduce_kind_of(c, &g->kind)))
-        return st;
+    ORTC_TRY(reduce_kind_of(c, &g->kind));
     bool axes_input = g->kind == R_SUM && version >= 13;
-    if ((st = ortc_op_check_arity(c, 1, axes_input ? 2 : 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_attr(c, "noop_with_empty_axes", ORTC_ATTR_INT)) ||
-        (st = reduce_check_dtype(c, version)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, axes_input ? 2 : 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_attr(c, "noop_with_empty_axes", ORTC_ATTR_INT));
+    ORTC_TRY(reduce_check_dtype(c, version));
     const ortc_tensor *x = c->in[0];
     int64_t axes[ORTC_MAX_RANK];
     int n = 0;
@@ -136,8 +135,7 @@ static ortc_status reduce_check(ortc_opctx *c, reduce_geom *g)
     }
     for (int i = 0; i < n; i++) {
         int a;
-        if ((st = ortc_op_axis(c, axes[i], x->rank, &a)))
-            return st;
+        ORTC_TRY(ortc_op_axis(c, axes[i], x->rank, &a));
         if (x->rank == 0)
             continue; /* a scalar: axis 0 / -1 reduce nothing */
         if (reduced[a])
@@ -396,9 +394,7 @@ typedef struct reduce_state {
 static ortc_status reduce_infer(ortc_opctx *c)
 {
     reduce_geom g;
-    ortc_status st = reduce_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(reduce_check(c, &g));
     if (g.noop)
         ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     else
@@ -409,9 +405,7 @@ static ortc_status reduce_infer(ortc_opctx *c)
 static ortc_status reduce_reference(ortc_opctx *c)
 {
     reduce_geom g;
-    ortc_status st = reduce_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(reduce_check(c, &g));
     const ortc_tensor *x = c->in[0];
     if (g.noop) {
         ortc_plain_copy(c->out[0]->data, x->data, ortc_tensor_bytes(x));
@@ -440,9 +434,7 @@ static ortc_status reduce_build(ortc_opctx *c, void *state)
 {
     reduce_state *s = state;
     reduce_geom g;
-    ortc_status st = reduce_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(reduce_check(c, &g));
     /* n_red == 1: nothing is actually reduced (elementwise, cheap) */
     if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.noop || g.kind == R_LOGSUMEXP ||
         g.sp.n_kept == 0 || g.sp.n_red <= 1)
@@ -452,9 +444,8 @@ static ortc_status reduce_build(ortc_opctx *c, void *state)
     for (int i = 0; i < g.ng; i++)
         ydims[i] = g.gred[i] ? 1 : g.gdim[i];
     dnnl_memory_desc_t src, dst;
-    if ((st = ortc_dnnl_md_plain(c, &src, g.ng, g.gdim)) ||
-        (st = ortc_dnnl_md_plain(c, &dst, g.ng, ydims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &src, g.ng, g.gdim));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &dst, g.ng, ydims));
     dnnl_alg_kind_t alg = dnnl_reduction_sum;
     float p = 0;
     switch (g.kind) {
@@ -508,13 +499,11 @@ typedef struct arg_geom {
 static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "select_last_index", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "select_last_index", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     const ortc_tensor *x = c->in[0];
     g->is_max = !strcmp(c->node->op_type, "ArgMax");
     if (x->rank < 1)
@@ -522,8 +511,7 @@ static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
                              "input '%s' is a scalar; %s needs rank >= 1",
                              ortc_plain_input_name(c, 0), c->node->op_type);
     int axis;
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis)))
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     g->last = version >= 12 && ortc_node_attr_int(c->node, "select_last_index", 0) != 0;
     bool keepdims = ortc_node_attr_int(c->node, "keepdims", 1) != 0;
     g->outer = g->inner = 1;
@@ -597,9 +585,7 @@ static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const
 static ortc_status arg_infer(ortc_opctx *c)
 {
     arg_geom g;
-    ortc_status st = arg_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(arg_check(c, &g));
     ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, g.out_rank, g.out_dims);
     return ORTC_STATUS_OK;
 }
@@ -607,9 +593,7 @@ static ortc_status arg_infer(ortc_opctx *c)
 static ortc_status arg_run(ortc_opctx *c)
 {
     arg_geom g;
-    ortc_status st = arg_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(arg_check(c, &g));
     const ortc_tensor *x = c->in[0];
     switch (x->dtype) {
     case ORTC_DTYPE_FLOAT:

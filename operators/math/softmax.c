@@ -13,15 +13,15 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "plain_util.h"
 #include "softmax_ref.h"
 
 static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, int64_t *inner)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -30,9 +30,8 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
     int version = ortc_op_version(c);
     bool coerce_2d = version < 13;
     int axis;
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", coerce_2d ? 1 : -1), x->rank,
-                           &axis)))
-        return st;
+    ORTC_TRY(
+        ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", coerce_2d ? 1 : -1), x->rank, &axis));
     *outer = *len = *inner = 1;
     for (int i = 0; i < axis; i++)
         *outer *= x->dims[i];
@@ -50,9 +49,7 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
 static ortc_status softmax_infer(ortc_opctx *c)
 {
     int64_t outer, len, inner;
-    ortc_status st = softmax_check(c, &outer, &len, &inner);
-    if (st)
-        return st;
+    ORTC_TRY(softmax_check(c, &outer, &len, &inner));
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -104,9 +101,7 @@ static void hardmax_real_forward(void *y, const void *x, ortc_dtype t, int64_t o
 static ortc_status softmax_reference(ortc_opctx *c)
 {
     int64_t outer, len, inner;
-    ortc_status st = softmax_check(c, &outer, &len, &inner);
-    if (st)
-        return st;
+    ORTC_TRY(softmax_check(c, &outer, &len, &inner));
     const ortc_tensor *x = c->in[0];
     const char *op = c->node->op_type;
     if (!strcmp(op, "Hardmax"))
@@ -124,14 +119,11 @@ static ortc_status softmax_reference(ortc_opctx *c)
 static ortc_status softmax_build(ortc_opctx *c, void *state)
 {
     int64_t dims[3];
-    ortc_status st = softmax_check(c, &dims[0], &dims[1], &dims[2]);
-    if (st)
-        return st;
+    ORTC_TRY(softmax_check(c, &dims[0], &dims[1], &dims[2]));
     if (dims[0] * dims[1] * dims[2] == 0 || c->in[0]->dtype != ORTC_DTYPE_FLOAT)
         return ortc_dnnl_prim_use_ref(c, state);
     dnnl_memory_desc_t md;
-    if ((st = ortc_dnnl_md_plain(c, &md, 3, dims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &md, 3, dims));
     dnnl_softmax_v2_desc_t desc;
     DNNL_CHECK(c, dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                     dnnl_softmax_accurate, &md, &md, 1));

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -50,15 +51,14 @@ static ortc_status topk_read_k(ortc_opctx *c, int64_t *k)
 
 static ortc_status topk_check(ortc_opctx *c, topk_params *p)
 {
-    ortc_status st;
     int version = ortc_op_version(c);
     int n_in = version < 10 ? 1 : 2;
-    if ((st = ortc_op_check_arity(c, n_in, n_in, 2, 2)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "k", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "largest", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "sorted", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, n_in, n_in, 2, 2));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "k", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "largest", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "sorted", ORTC_ATTR_INT));
     if (version >= 10 && ortc_node_attr(c->node, "k"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'k' exists only in TopK-1; from TopK-10 on k is input 1");
@@ -70,9 +70,8 @@ static ortc_status topk_check(ortc_opctx *c, topk_params *p)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; TopK needs rank >= 1",
                              ortc_plain_input_name(c, 0));
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &p->axis)) ||
-        (st = topk_read_k(c, &p->k)))
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &p->axis));
+    ORTC_TRY(topk_read_k(c, &p->k));
     p->n = x->dims[p->axis];
     if (p->k < 0 || (p->n >= 0 && p->k > p->n))
         return ortc_op_error(c, ortc_plain_value_status(c, 1),
@@ -88,9 +87,7 @@ static ortc_status topk_check(ortc_opctx *c, topk_params *p)
 static ortc_status topk_infer(ortc_opctx *c)
 {
     topk_params p;
-    ortc_status st = topk_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(topk_check(c, &p));
     const ortc_tensor *x = c->in[0];
     int64_t dims[ORTC_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
@@ -104,9 +101,7 @@ static ortc_status topk_infer(ortc_opctx *c)
 static ortc_status topk_prepare(ortc_opctx *c)
 {
     topk_params p;
-    ortc_status st = topk_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(topk_check(c, &p));
     c->scratch_bytes = (size_t)p.k * sizeof(int64_t);
     return ORTC_STATUS_OK;
 }
@@ -199,9 +194,7 @@ DEFINE_TOPK_ROW(topk_u64, uint64_t, uint64_t, KEY_SAME, INT_GT, INT_EQ)
 static ortc_status topk_run(ortc_opctx *c)
 {
     topk_params p;
-    ortc_status st = topk_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(topk_check(c, &p));
     const ortc_tensor *x = c->in[0];
     if (c->out[0]->dims[p.axis] != p.k)
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,

@@ -22,6 +22,7 @@
 #include "post_ops.h"
 #include "conv_ref.h"
 #include "plain_util.h"
+#include "error.h"
 
 typedef struct conv_state {
     /* The primitive: x as it arrives, reordered into the primitive's
@@ -44,9 +45,8 @@ typedef struct conv_state {
 /* A validated Conv node: window geometry, output channels, groups. */
 static ortc_status conv_check(ortc_opctx *c, ortc_conv_geom *cs)
 {
-    ortc_status st;
-    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) || (st = ortc_conv_geom_init(c, cs, 0, 1)))
-        return st;
+    ORTC_TRY(ortc_post_ops_check_inputs(c, 2, 3));
+    ORTC_TRY(ortc_conv_geom_init(c, cs, 0, 1));
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     char sb[128];
     if (b && (b->rank != 1 || b->dims[0] != cs->m))
@@ -70,9 +70,7 @@ static ortc_status conv_infer(ortc_opctx *c)
 static ortc_status conv_reference(ortc_opctx *c)
 {
     ortc_conv_geom cs;
-    ortc_status st = conv_check(c, &cs);
-    if (st)
-        return st;
+    ORTC_TRY(conv_check(c, &cs));
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     float *y = c->out[0]->data;
     ortc_ref_conv_forward(y, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &cs.g, cs.m,
@@ -164,12 +162,10 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const ortc_con
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     const int64_t *ydims = cs->ydims;
     dnnl_memory_desc_t x_md, nhwc, x16, y16;
-    ortc_status st;
-    if ((st = ortc_dnnl_md_input(c, 0, &x_md)) ||
-        (st = ortc_dnnl_md_tag(c, &nhwc, 4, x->dims, dnnl_acdb)) ||
-        (st = ortc_dnnl_md_tag(c, &x16, 4, x->dims, dnnl_aBcd16b)) ||
-        (st = ortc_dnnl_md_tag(c, &y16, 4, ydims, dnnl_aBcd16b)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_input(c, 0, &x_md));
+    ORTC_TRY(ortc_dnnl_md_tag(c, &nhwc, 4, x->dims, dnnl_acdb));
+    ORTC_TRY(ortc_dnnl_md_tag(c, &x16, 4, x->dims, dnnl_aBcd16b));
+    ORTC_TRY(ortc_dnnl_md_tag(c, &y16, 4, ydims, dnnl_aBcd16b));
     bool x_blocked = x->dims[1] % 16 == 0 && dnnl_memory_desc_equal(&x_md, &x16);
     s->wino5 = true;
     ortc_wino5 *k = &s->w5;
@@ -204,9 +200,8 @@ static ortc_status conv_wino5_build(ortc_opctx *c, conv_state *s, const ortc_con
     /* the reorders run before and after the kernel: their scratchpads may
      * share the kernel's region after the buffers */
     size_t used = 0;
-    if ((st = ortc_dnnl_io_init(c, &s->w5_io, 0, NULL, x_blocked ? &x16 : &nhwc, 0, &y16, NULL,
-                                &used)))
-        return st;
+    ORTC_TRY(
+        ortc_dnnl_io_init(c, &s->w5_io, 0, NULL, x_blocked ? &x16 : &nhwc, 0, &y16, NULL, &used));
     s->w5_off = ortc_dnnl_scratch_take(c, &used, ortc_wino5_scratch(k));
     c->impl = "ortc:wino5_f2x2_5x5";
     return ORTC_STATUS_OK;
@@ -270,9 +265,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
 {
     conv_state *s = state;
     ortc_conv_geom cs;
-    ortc_status st = conv_check(c, &cs);
-    if (st)
-        return st;
+    ORTC_TRY(conv_check(c, &cs));
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     if (ortc_tensor_numel(x) == 0 || ortc_tensor_numel(w) == 0)
@@ -303,6 +296,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     int64_t mdim = cs.m;
     bool wconst = w->data != NULL;
     bool blocked_out = ortc_dnnl_out_blocked_ok(c, 0);
+    ortc_status st;
     if ((st = ortc_dnnl_md_any(c, &src, x->rank, x->dims)) ||
         (st = blocked_out ? ortc_dnnl_md_any(c, &dst, x->rank, ydims)
                           : ortc_dnnl_md_plain(c, &dst, x->rank, ydims)) ||
@@ -409,9 +403,7 @@ static ortc_status conv_run(ortc_opctx *c)
         return ortc_dnnl_prim_exec(c);
     const void *x;
     void *y;
-    ortc_status st = ortc_dnnl_io_begin(c, &s->w5_io, c->in[0]->data, &x, &y);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_io_begin(c, &s->w5_io, c->in[0]->data, &x, &y));
     ortc_wino5_run(&s->w5, x, y, ortc_dnnl_scratch_at(c, s->w5_off));
     return ortc_dnnl_io_end(c, &s->w5_io, y);
 }

@@ -17,6 +17,7 @@
 #include "post_ops.h"
 #include "window.h"
 #include "plain_util.h"
+#include "error.h"
 
 /* A validated ConvTranspose node. Output position o of slot d (window.h's
  * slots: 1-D and 2-D problems use the trailing ones) is position
@@ -42,9 +43,7 @@ static int64_t floor_half(int64_t a)
 static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_t alt,
                              const int64_t **v, size_t *n)
 {
-    ortc_status st = ortc_op_check_attr(c, name, ORTC_ATTR_INTS);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, name, ORTC_ATTR_INTS));
     *v = ortc_node_attr_ints(c->node, name, n);
     if (*n == 0) {
         *v = NULL;
@@ -65,10 +64,8 @@ static ortc_status ints_attr(ortc_opctx *c, const char *name, size_t want, size_
 /* Tensors and channel counts. */
 static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
 {
-    ortc_status st;
-    if ((st = ortc_post_ops_check_inputs(c, 2, 3)) ||
-        (st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_post_ops_check_inputs(c, 2, 3));
+    ORTC_TRY(ortc_op_check_attr(c, "group", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     char sx[128], sw[128], sb[128];
@@ -135,9 +132,7 @@ static void split_total(int version, bool same_upper, int64_t total, int64_t *pb
 static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
 {
     memset(g, 0, sizeof *g);
-    ortc_status st = check_tensors(c, g);
-    if (st)
-        return st;
+    ORTC_TRY(check_tensors(c, g));
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     int nsp = x->rank - 2;
     g->w.nsp = nsp;
@@ -146,18 +141,16 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
 
     const int64_t *ks, *strides, *dilations, *pads, *opad, *oshape;
     size_t nks, ns, nd, np, nop, nos;
-    if ((st = ints_attr(c, "kernel_shape", (size_t)nsp, 0, &ks, &nks)) ||
-        (st = ints_attr(c, "strides", (size_t)nsp, 0, &strides, &ns)) ||
-        (st = ints_attr(c, "dilations", (size_t)nsp, 0, &dilations, &nd)) ||
-        (st = ints_attr(c, "pads", 2 * (size_t)nsp, 0, &pads, &np)) ||
-        (st = ints_attr(c, "output_padding", (size_t)nsp, 0, &opad, &nop)) ||
-        (st = ints_attr(c, "output_shape", (size_t)nsp, (size_t)nsp + 2, &oshape, &nos)))
-        return st;
+    ORTC_TRY(ints_attr(c, "kernel_shape", (size_t)nsp, 0, &ks, &nks));
+    ORTC_TRY(ints_attr(c, "strides", (size_t)nsp, 0, &strides, &ns));
+    ORTC_TRY(ints_attr(c, "dilations", (size_t)nsp, 0, &dilations, &nd));
+    ORTC_TRY(ints_attr(c, "pads", 2 * (size_t)nsp, 0, &pads, &np));
+    ORTC_TRY(ints_attr(c, "output_padding", (size_t)nsp, 0, &opad, &nop));
+    ORTC_TRY(ints_attr(c, "output_shape", (size_t)nsp, (size_t)nsp + 2, &oshape, &nos));
     if (oshape && nos == (size_t)nsp + 2)
         oshape += 2; /* (N, C, spatial...): only the spatial part matters */
     ortc_auto_pad auto_pad;
-    if ((st = ortc_op_auto_pad(c, &auto_pad)))
-        return st;
+    ORTC_TRY(ortc_op_auto_pad(c, &auto_pad));
     bool same_upper = auto_pad == ORTC_AUTO_PAD_SAME_UPPER;
     bool same_lower = auto_pad == ORTC_AUTO_PAD_SAME_LOWER;
     int version = ortc_op_version(c);
@@ -209,8 +202,7 @@ static ortc_status deconv_check(ortc_opctx *c, deconv_geom *g)
         } else if (auto_pad == ORTC_AUTO_PAD_VALID) {
             out = full;
         } else {
-            if ((st = ortc_window_pads(c, pads, nsp, i, &pb, &pe)))
-                return st;
+            ORTC_TRY(ortc_window_pads(c, pads, nsp, i, &pb, &pe));
             out = full - pb - pe;
         }
         if (out < 0) {
@@ -309,9 +301,7 @@ static void deconv_forward(float *y, const float *x, const float *w, const float
 static ortc_status deconv_reference(ortc_opctx *c)
 {
     deconv_geom g;
-    ortc_status st = deconv_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(deconv_check(c, &g));
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     deconv_forward(c->out[0]->data, c->in[0]->data, c->in[1]->data, b ? b->data : NULL, &g);
     ortc_post_ops_apply(c, c->out[0]->data, ortc_tensor_numel(c->out[0]));
@@ -361,9 +351,7 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     deconv_state *s = state;
     ortc_dnnl_prim *p = &s->prim;
     deconv_geom g;
-    ortc_status st = deconv_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(deconv_check(c, &g));
     const ortc_tensor *x = c->in[0], *w = c->in[1];
     const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
     const int64_t *ydims = g.ydims;
@@ -378,6 +366,7 @@ static ortc_status deconv_build(ortc_opctx *c, void *state)
     /* bf16: x (any layout) and constant weights in bf16, dst f32 in the
      * primitive's layout */
     const bool bf16 = ortc_dnnl_bf16_wanted(c) && wconst && !s->no_bf16;
+    ortc_status st;
     if ((st = bf16 ? ortc_dnnl_md_any(c, &src, x->rank, x->dims)
                    : ortc_dnnl_md_plain(c, &src, x->rank, x->dims)) ||
         (st = bf16 ? ortc_dnnl_md_any(c, &dst, x->rank, ydims)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -29,17 +30,15 @@ typedef struct gs_params {
 
 static ortc_status gs_check(ortc_opctx *c, gs_params *p)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_same_dtype(c, 0, 1)) ||
-        (st = ortc_op_check_attr(c, "align_corners", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_same_dtype(c, 0, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "align_corners", ORTC_ATTR_INT));
     static const char *const modes[] = {"bilinear", "nearest", "bicubic", NULL};
     static const char *const pads[] = {"zeros", "border", "reflection", NULL};
     int mode, pad;
-    if ((st = ortc_op_attr_choice(c, "mode", modes, GS_BILINEAR, &mode)) ||
-        (st = ortc_op_attr_choice(c, "padding_mode", pads, GS_ZEROS, &pad)))
-        return st;
+    ORTC_TRY(ortc_op_attr_choice(c, "mode", modes, GS_BILINEAR, &mode));
+    ORTC_TRY(ortc_op_attr_choice(c, "padding_mode", pads, GS_ZEROS, &pad));
     p->mode = (gs_mode)mode;
     p->pad = (gs_padding)pad;
     p->align = ortc_node_attr_int(c->node, "align_corners", 0) != 0;
@@ -65,9 +64,7 @@ static ortc_status gs_check(ortc_opctx *c, gs_params *p)
 static ortc_status gs_infer(ortc_opctx *c)
 {
     gs_params p;
-    ortc_status st = gs_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(gs_check(c, &p));
     int64_t dims[4] = {p.n, p.c, p.ho, p.wo};
     ortc_op_set_output(c, 0, c->in[0]->dtype, 4, dims);
     return ORTC_STATUS_OK;
@@ -194,9 +191,7 @@ DEFINE_GRID_SAMPLE(gs_f16, uint16_t, float, GS_F16_LOAD, GS_F16_STORE, floorf, n
 static ortc_status gs_run(ortc_opctx *c)
 {
     gs_params p;
-    ortc_status st = gs_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(gs_check(c, &p));
     if (p.n * p.c * p.ho * p.wo == 0)
         return ORTC_STATUS_OK;
     void *y = c->out[0]->data;

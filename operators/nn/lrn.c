@@ -8,6 +8,7 @@
  * cheaper; the plain-C kernel always reads a plain input.
  */
 #include "dnnl_prim.h"
+#include "error.h"
 #include "lrn_ref.h"
 
 typedef struct lrn_params {
@@ -18,16 +19,14 @@ typedef struct lrn_params {
 
 static ortc_status lrn_check(ortc_opctx *c, lrn_params *p)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "size", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "beta", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "bias", ORTC_ATTR_FLOAT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "size", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "beta", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "bias", ORTC_ATTR_FLOAT));
     const ortc_tensor *x = c->in[0];
-    if ((st = ortc_op_check_min_rank(c, 0, 2, "N, C, spatial...")))
-        return st;
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "N, C, spatial..."));
     if (!ortc_node_attr(c->node, "size"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required attribute 'size' is missing");
     p->size = ortc_node_attr_int(c->node, "size", 0);
@@ -48,9 +47,7 @@ static ortc_status lrn_check(ortc_opctx *c, lrn_params *p)
 static ortc_status lrn_infer(ortc_opctx *c)
 {
     lrn_params p;
-    ortc_status st = lrn_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(lrn_check(c, &p));
     ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -58,9 +55,7 @@ static ortc_status lrn_infer(ortc_opctx *c)
 static ortc_status lrn_reference(ortc_opctx *c)
 {
     lrn_params p;
-    ortc_status st = lrn_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(lrn_check(c, &p));
     ortc_ref_lrn_forward(c->out[0]->data, c->in[0]->data, p.n, p.c, p.s, p.size, p.alpha, p.beta,
                          p.bias);
     return ORTC_STATUS_OK;
@@ -121,9 +116,7 @@ static ortc_status lrn_build(ortc_opctx *c, void *state)
 {
     ortc_dnnl_prim *p = state;
     lrn_params lp;
-    ortc_status st = lrn_check(c, &lp);
-    if (st)
-        return st;
+    ORTC_TRY(lrn_check(c, &lp));
     if (lp.size % 2 == 0 || lp.n * lp.c * lp.s == 0)
         return ortc_dnnl_prim_use_ref(c, p); /* see the note at the top of the file */
     /* Across-channel LRN treats spatial positions independently, so any
@@ -131,6 +124,7 @@ static ortc_status lrn_build(ortc_opctx *c, void *state)
     dnnl_memory_desc_t plain_md, in_md;
     dnnl_primitive_desc_t plain_pd = NULL, in_pd = NULL;
     int64_t dims[4] = {lp.n, lp.c, lp.s, 1};
+    ortc_status st;
     if ((st = ortc_dnnl_md_plain(c, &plain_md, 4, dims)) ||
         (st = lrn_pd(c, &lp, &plain_md, &plain_pd)))
         return st;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdbool.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -19,10 +20,9 @@ typedef ortc_axes_split mvn_split;
 
 static ortc_status mvn_check(ortc_opctx *c, mvn_split *sp)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS));
     const ortc_tensor *x = c->in[0];
     static const int64_t default_axes[] = {0, 2, 3};
     size_t n = 3;
@@ -34,8 +34,7 @@ static ortc_status mvn_check(ortc_opctx *c, mvn_split *sp)
     bool reduced[ORTC_MAX_RANK] = {false};
     for (size_t i = 0; i < n; i++) {
         int a;
-        if ((st = ortc_op_axis(c, axes[i], x->rank, &a)))
-            return st;
+        ORTC_TRY(ortc_op_axis(c, axes[i], x->rank, &a));
         if (reduced[a])
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "attribute 'axes' names axis %d twice", a);
@@ -50,9 +49,7 @@ static ortc_status mvn_check(ortc_opctx *c, mvn_split *sp)
 static ortc_status mvn_infer(ortc_opctx *c)
 {
     mvn_split sp;
-    ortc_status st = mvn_check(c, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(mvn_check(c, &sp));
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -80,9 +77,7 @@ static void mvn_store(ortc_dtype t, void *y, int64_t i, double v)
 static ortc_status mvn_run(ortc_opctx *c)
 {
     mvn_split sp;
-    ortc_status st = mvn_check(c, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(mvn_check(c, &sp));
     const ortc_tensor *x = c->in[0];
     ortc_dtype t = x->dtype;
     if (t != ORTC_DTYPE_FLOAT && t != ORTC_DTYPE_DOUBLE && t != ORTC_DTYPE_FLOAT16 &&

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "plain_util.h"
 #include "post_ops.h"
 
@@ -217,19 +218,17 @@ static bool has_output(const ortc_opctx *c, int k)
 static ortc_status bn_check(ortc_opctx *c, bn_geom *g)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 5, 5, 1, version >= 14 ? 3 : 5)) ||
-        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "momentum", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "training_mode", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "spatial", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 2, &g->n, &g->c, &g->s)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 5, 5, 1, version >= 14 ? 3 : 5));
+    ORTC_TRY(ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "momentum", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "training_mode", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "spatial", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "is_test", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(check_ncs(c, 2, &g->n, &g->c, &g->s));
     static const char *what[5] = {"X", "scale", "B", "mean", "var"};
     for (int i = 1; i < 5; i++)
-        if ((st = check_param(c, i, g->c, what[i])))
-            return st;
+        ORTC_TRY(check_param(c, i, g->c, what[i]));
     if (version < 9 && ortc_node_attr_int(c->node, "spatial", 1) == 0)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "attribute 'spatial' is 0 (per-activation statistics); only "
@@ -268,9 +267,7 @@ static bool bn_post_op_ok(const ortc_node *n, const ortc_post_op *po)
 static ortc_status bn_infer(ortc_opctx *c)
 {
     bn_geom g;
-    ortc_status st = bn_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(bn_check(c, &g));
     const ortc_tensor *x = c->in[0];
     if (c->node->n_post_ops && (x->dtype != ORTC_DTYPE_FLOAT || c->n_out != 1))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -288,9 +285,7 @@ static ortc_status bn_infer(ortc_opctx *c)
 static ortc_status bn_reference(ortc_opctx *c)
 {
     bn_geom g;
-    ortc_status st = bn_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(bn_check(c, &g));
     const ortc_tensor *x = c->in[0];
     const void *scale = c->in[1]->data, *bias = c->in[2]->data, *mean = c->in[3]->data,
                *var = c->in[4]->data;
@@ -310,9 +305,7 @@ static ortc_status bn_build(ortc_opctx *c, void *state)
 {
     norm_state *s = state;
     bn_geom g;
-    ortc_status st = bn_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(bn_check(c, &g));
     if (g.training || c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
     /* x as it arrives: a producer's blocked layout, else plain with its own
@@ -322,10 +315,9 @@ static ortc_status bn_build(ortc_opctx *c, void *state)
     int64_t dims[3] = {g.n, g.c, g.s};
     dnnl_memory_desc_t data, param;
     bool blocked = ortc_dnnl_in_blocked(c, 0);
-    if ((st = blocked || x->rank <= 5 ? ortc_dnnl_md_input(c, 0, &data)
-                                      : ortc_dnnl_md_plain(c, &data, 3, dims)) ||
-        (st = ortc_dnnl_md_plain(c, &param, 1, &g.c)))
-        return st;
+    ORTC_TRY(blocked || x->rank <= 5 ? ortc_dnnl_md_input(c, 0, &data)
+                                     : ortc_dnnl_md_plain(c, &data, 3, dims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &param, 1, &g.c));
     for (int i = 1; i < 5; i++)
         if (ortc_dnnl_in_blocked(c, i)) /* parameters computed by a blocked producer */
             return ortc_dnnl_prim_use_ref(c, &s->prim);
@@ -337,14 +329,13 @@ static ortc_status bn_build(ortc_opctx *c, void *state)
                       dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift));
     /* fused post-ops: oneDNN takes a single ReLU (bn_post_op_ok) */
     dnnl_primitive_attr_t attr;
-    if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f)))
-        return st;
+    ORTC_TRY(ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f));
     const ortc_dnnl_arg args[] = {
         ORTC_DNNL_IN_ANY(DNNL_ARG_SRC, 0), ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
         ORTC_DNNL_IN(DNNL_ARG_SCALE, 1),   ORTC_DNNL_IN(DNNL_ARG_SHIFT, 2),
         ORTC_DNNL_IN(DNNL_ARG_MEAN, 3),    ORTC_DNNL_IN(DNNL_ARG_VARIANCE, 4),
     };
-    st = ortc_dnnl_prim_create(c, &s->prim, &desc, attr, args, 6);
+    ortc_status st = ortc_dnnl_prim_create(c, &s->prim, &desc, attr, args, 6);
     dnnl_primitive_attr_destroy(attr);
     return st;
 }
@@ -368,12 +359,12 @@ typedef struct in_geom {
 
 static ortc_status in_check(ortc_opctx *c, in_geom *g)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_input(c, 0)) || (st = check_ncs(c, 3, &g->n, &g->c, &g->s)) ||
-        (st = check_param(c, 1, g->c, "scale")) || (st = check_param(c, 2, g->c, "B")))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(check_ncs(c, 3, &g->n, &g->c, &g->s));
+    ORTC_TRY(check_param(c, 1, g->c, "scale"));
+    ORTC_TRY(check_param(c, 2, g->c, "B"));
     g->eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
     return ORTC_STATUS_OK;
 }
@@ -390,9 +381,7 @@ static ortc_status in_infer(ortc_opctx *c)
 static ortc_status in_reference(ortc_opctx *c)
 {
     in_geom g;
-    ortc_status st = in_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(in_check(c, &g));
     const ortc_tensor *x = c->in[0];
     instancenorm_forward(c->out[0]->data, x->data, x->dtype, c->in[1]->data, c->in[2]->data, g.n,
                          g.c, g.s, g.eps);
@@ -407,16 +396,13 @@ static ortc_status in_build(ortc_opctx *c, void *state)
 {
     norm_state *s = state;
     in_geom g;
-    ortc_status st = in_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(in_check(c, &g));
     if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || g.n * g.c * g.s == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
     int64_t nc = g.n * g.c, dims[3] = {1, nc, g.s};
     dnnl_memory_desc_t data, param;
-    if ((st = ortc_dnnl_md_plain(c, &data, 3, dims)) ||
-        (st = ortc_dnnl_md_plain(c, &param, 1, &nc)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &data, 3, dims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &param, 1, &nc));
     dnnl_batch_normalization_desc_t desc;
     DNNL_CHECK(c, dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &data,
                                                              (float)g.eps,
@@ -489,13 +475,11 @@ static bool bcast_strides(const ortc_tensor *p, const ortc_tensor *x, int64_t *s
 
 static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 3)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, 3));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     const ortc_tensor *x = c->in[0];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -506,8 +490,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "attribute 'stash_type' is %lld; only 1 (float) is supported",
                              (long long)stash);
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &g->axis)))
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &g->axis));
     g->eps = ortc_node_attr_float(c->node, "epsilon", 1e-5f);
     g->outer = g->inner = 1;
     for (int i = 0; i < x->rank; i++)
@@ -517,8 +500,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
         if (i >= c->n_in || !c->in[i])
             continue;
         int64_t *str = i == 1 ? g->sstr : g->bstr;
-        if ((st = check_param(c, i, -1, i == 1 ? "Scale" : "B")))
-            return st;
+        ORTC_TRY(check_param(c, i, -1, i == 1 ? "Scale" : "B"));
         if (!bcast_strides(c->in[i], x, str)) {
             char sp[128], sx[128];
             const ortc_tensor *p = c->in[i];
@@ -544,9 +526,7 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
 static ortc_status ln_infer(ortc_opctx *c)
 {
     ln_geom g;
-    ortc_status st = ln_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(ln_check(c, &g));
     const ortc_tensor *x = c->in[0];
     int64_t sdims[ORTC_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
@@ -560,9 +540,7 @@ static ortc_status ln_infer(ortc_opctx *c)
 static ortc_status ln_reference(ortc_opctx *c)
 {
     ln_geom g;
-    ortc_status st = ln_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(ln_check(c, &g));
     const ortc_tensor *x = c->in[0];
     bool has_b = c->n_in > 2 && c->in[2];
     layernorm_forward(c->out[0]->data, has_output(c, 1) ? c->out[1]->data : NULL,
@@ -580,19 +558,16 @@ static ortc_status ln_build(ortc_opctx *c, void *state)
 {
     norm_state *s = state;
     ln_geom g;
-    ortc_status st = ln_check(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(ln_check(c, &g));
     if (c->in[0]->dtype != ORTC_DTYPE_FLOAT || !g.dense || g.outer * g.inner == 0)
         return ortc_dnnl_prim_use_ref(c, &s->prim);
     bool has_b = c->n_in > 2 && c->in[2];
     bool stats = has_output(c, 1) || has_output(c, 2);
     int64_t dims[2] = {g.outer, g.inner};
     dnnl_memory_desc_t data, stat, param;
-    if ((st = ortc_dnnl_md_plain(c, &data, 2, dims)) ||
-        (st = ortc_dnnl_md_plain(c, &stat, 1, &g.outer)) ||
-        (st = ortc_dnnl_md_plain(c, &param, 1, &g.inner)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &data, 2, dims));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &stat, 1, &g.outer));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &param, 1, &g.inner));
     dnnl_layer_normalization_desc_t desc;
     DNNL_CHECK(c, dnnl_layer_normalization_forward_desc_init(
                       &desc, stats ? dnnl_forward_training : dnnl_forward_inference, &data, &stat,
@@ -621,9 +596,7 @@ static ortc_status ln_run(ortc_opctx *c)
     norm_state *s = c->state;
     if (!s || s->prim.use_ref)
         return ln_reference(c);
-    ortc_status st = ortc_dnnl_prim_run(c, &s->prim);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_prim_run(c, &s->prim));
     if (has_output(c, 2)) {
         float *var = c->out[2]->data;
         DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));

@@ -21,6 +21,7 @@
 #include "dnnl_prim.h"
 #include "pool_ref.h"
 #include "plain_util.h"
+#include "error.h"
 
 /* The op state is an ortc_dnnl_prim: use_ref for cases oneDNN cannot
  * express exactly (the plain-C kernel, on a plain copy of a blocked x). */
@@ -39,14 +40,12 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     const char *op = c->node->op_type;
     bool is_max = !strcmp(op, "MaxPool");
     int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1)) ||
-        (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "storage_order", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "count_include_pad", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, is_max && version >= 8 ? 2 : 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_attr(c, "ceil_mode", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "storage_order", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "count_include_pad", ORTC_ATTR_INT));
     int64_t order = ortc_node_attr_int(c->node, "storage_order", 0);
     if (order != 0 && order != 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -58,8 +57,7 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
     const ortc_tensor *x = c->in[0];
     char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
-    if ((st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
-        return st;
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 3, "N, C, spatial..."));
     if (x->rank > 5)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "input '%s' has shape %s (rank %d); %s supports 1 to 3 spatial dims",
@@ -84,8 +82,7 @@ static ortc_status pool_check(ortc_opctx *c, pool_shape *ps)
                                      "(ONNX adds it in opset 19)");
     }
     int64_t ceil_mode = ortc_node_attr_int(c->node, "ceil_mode", 0);
-    if ((st = ortc_window_init(c, &ps->g, x, ks, ceil_mode != 0, op)))
-        return st;
+    ORTC_TRY(ortc_window_init(c, &ps->g, x, ks, ceil_mode != 0, op));
     for (int d = ORTC_WIN_DIMS - ps->g.nsp; d < ORTC_WIN_DIMS; d++) {
         int64_t ext = ortc_win_extent(&ps->g, d);
         if (ps->g.pad_begin[d] >= ext || ps->g.pad_end[d] >= ext)
@@ -112,9 +109,7 @@ static void pool_out_dims(const ortc_window *g, int64_t *dims)
 static ortc_status pool_infer(ortc_opctx *c)
 {
     pool_shape ps;
-    ortc_status st = pool_check(c, &ps);
-    if (st)
-        return st;
+    ORTC_TRY(pool_check(c, &ps));
     int64_t dims[ORTC_MAX_RANK];
     pool_out_dims(&ps.g, dims);
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, dims);
@@ -195,9 +190,7 @@ static void maxpool_any(ortc_opctx *c, const pool_shape *ps)
 static ortc_status pool_reference(ortc_opctx *c)
 {
     pool_shape ps;
-    ortc_status st = pool_check(c, &ps);
-    if (st)
-        return st;
+    ORTC_TRY(pool_check(c, &ps));
     if (ps.is_max)
         maxpool_any(c, &ps);
     else
@@ -215,10 +208,8 @@ static ortc_status pool_make(ortc_opctx *c, ortc_dnnl_prim *p, dnnl_alg_kind_t a
                              const dnnl_dims_t dil, const dnnl_dims_t pl, const dnnl_dims_t pr)
 {
     dnnl_memory_desc_t dst;
-    ortc_status st = ortc_dnnl_md_is_plain(src) ? ortc_dnnl_md_plain(c, &dst, rank, ydims)
-                                                : ortc_dnnl_md_any(c, &dst, rank, ydims);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_md_is_plain(src) ? ortc_dnnl_md_plain(c, &dst, rank, ydims)
+                                        : ortc_dnnl_md_any(c, &dst, rank, ydims));
     dnnl_pooling_v2_desc_t desc;
     DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src, &dst,
                                                     strides, kernel, dil, pl, pr));
@@ -230,9 +221,7 @@ static ortc_status pool_build(ortc_opctx *c, void *state)
 {
     ortc_dnnl_prim *s = state;
     pool_shape ps;
-    ortc_status st = pool_check(c, &ps);
-    if (st)
-        return st;
+    ORTC_TRY(pool_check(c, &ps));
     const ortc_tensor *x = c->in[0];
     if (ortc_tensor_numel(x) == 0 || ps.indices || x->dtype != ORTC_DTYPE_FLOAT)
         return ortc_dnnl_prim_use_ref(c, s);
@@ -257,8 +246,7 @@ static ortc_status pool_build(ortc_opctx *c, void *state)
     int64_t ydims[ORTC_MAX_RANK];
     pool_out_dims(g, ydims);
     dnnl_memory_desc_t src;
-    if ((st = ortc_dnnl_md_input(c, 0, &src)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_input(c, 0, &src));
     return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
 }
 
@@ -271,10 +259,9 @@ static ortc_status pool_prepare(ortc_opctx *c)
 
 static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 3, "N, C, spatial..."));
     const ortc_tensor *x = c->in[0];
     *nc = x->dims[0] * x->dims[1];
     *spatial = 1;
@@ -286,9 +273,7 @@ static ortc_status gap_check(ortc_opctx *c, int64_t *nc, int64_t *spatial)
 static ortc_status gap_infer(ortc_opctx *c)
 {
     int64_t nc, sp;
-    ortc_status st = gap_check(c, &nc, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(gap_check(c, &nc, &sp));
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < c->in[0]->rank; i++)
         dims[i] = i < 2 ? c->in[0]->dims[i] : 1;
@@ -299,9 +284,7 @@ static ortc_status gap_infer(ortc_opctx *c)
 static ortc_status gap_reference(ortc_opctx *c)
 {
     int64_t nc, sp;
-    ortc_status st = gap_check(c, &nc, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(gap_check(c, &nc, &sp));
     if (sp == 0) {
         /* mean of nothing: NaN, as numpy's mean over an empty axis */
         float *y = c->out[0]->data;
@@ -317,9 +300,7 @@ static ortc_status gap_reference(ortc_opctx *c)
 static ortc_status global_build(ortc_opctx *c, ortc_dnnl_prim *s, dnnl_alg_kind_t alg)
 {
     int64_t nc, sp;
-    ortc_status st = gap_check(c, &nc, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(gap_check(c, &nc, &sp));
     if (nc == 0 || sp == 0)
         return ortc_dnnl_prim_use_ref(c, s);
     const ortc_tensor *x = c->in[0];
@@ -336,14 +317,12 @@ static ortc_status global_build(ortc_opctx *c, ortc_dnnl_prim *s, dnnl_alg_kind_
             kernel[i] = x->dims[i + 2];
             dil[i] = pl[i] = pr[i] = 0;
         }
-        if ((st = ortc_dnnl_md_input(c, 0, &src)))
-            return st;
+        ORTC_TRY(ortc_dnnl_md_input(c, 0, &src));
         return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
     }
     int64_t xdims[3] = {x->dims[0], x->dims[1], sp}, ydims[3] = {x->dims[0], x->dims[1], 1};
     dnnl_dims_t strides = {1}, kernel = {sp}, dil = {0}, pl = {0}, pr = {0};
-    if ((st = ortc_dnnl_md_plain(c, &src, 3, xdims)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &src, 3, xdims));
     return pool_make(c, s, alg, &src, 3, ydims, strides, kernel, dil, pl, pr);
 }
 
@@ -374,9 +353,7 @@ static void global_maxpool_forward(float *out, const float *x, int64_t nc, int64
 static ortc_status gmp_reference(ortc_opctx *c)
 {
     int64_t nc, sp;
-    ortc_status st = gap_check(c, &nc, &sp);
-    if (st)
-        return st;
+    ORTC_TRY(gap_check(c, &nc, &sp));
     global_maxpool_forward(c->out[0]->data, c->in[0]->data, nc, sp);
     return ORTC_STATUS_OK;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -24,16 +25,14 @@
  * indices address (= dims without output_shape). */
 static ortc_status unpool_check(ortc_opctx *c, int64_t *dims, int64_t *unpooled)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_attr(c, "strides", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_attr(c, "pads", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_min_rank(c, 0, 3, "N, C, spatial...")))
-        return st;
-    if ((st = ortc_op_check_same_shape(c, 1, "indices", 0, NULL)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_attr(c, "strides", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_attr(c, "pads", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 3, "N, C, spatial..."));
+    ORTC_TRY(ortc_op_check_same_shape(c, 1, "indices", 0, NULL));
     const ortc_tensor *x = c->in[0];
     char sx[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
@@ -79,8 +78,7 @@ static ortc_status unpool_check(ortc_opctx *c, int64_t *dims, int64_t *unpooled)
     /* output_shape: the whole output shape (N, C, spatial...) */
     int64_t os[ORTC_MAX_RANK];
     int n;
-    if ((st = ortc_plain_read_int_list(c, 2, "output_shape", true, os, ORTC_MAX_RANK, &n)))
-        return st;
+    ORTC_TRY(ortc_plain_read_int_list(c, 2, "output_shape", true, os, ORTC_MAX_RANK, &n));
     if (n != x->rank)
         return ortc_op_error(c, ortc_plain_value_status(c, 2),
                              "input 2 '%s' (output_shape) has %d values; input 0 %s has rank %d",
@@ -105,9 +103,7 @@ static ortc_status unpool_check(ortc_opctx *c, int64_t *dims, int64_t *unpooled)
 static ortc_status unpool_infer(ortc_opctx *c)
 {
     int64_t dims[ORTC_MAX_RANK];
-    ortc_status st = unpool_check(c, dims, NULL);
-    if (st)
-        return st;
+    ORTC_TRY(unpool_check(c, dims, NULL));
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, dims);
     return ortc_plain_check_numel(c, 0);
 }
@@ -117,9 +113,7 @@ static ortc_status unpool_infer(ortc_opctx *c)
 static ortc_status unpool_run(ortc_opctx *c)
 {
     int64_t dims[ORTC_MAX_RANK], up[ORTC_MAX_RANK];
-    ortc_status st = unpool_check(c, dims, up);
-    if (st)
-        return st;
+    ORTC_TRY(unpool_check(c, dims, up));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     int r = x->rank;
     int64_t n_up = ortc_plain_span(up, 0, r), n_out = ortc_tensor_numel(c->out[0]),

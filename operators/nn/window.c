@@ -5,6 +5,7 @@
  */
 #include "window.h"
 
+#include "error.h"
 #include "op_util.h"
 #include "plain_util.h"
 
@@ -20,9 +21,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
 static ortc_status window_list(ortc_opctx *c, const char *name, size_t want, const int64_t **v,
                                const char *what)
 {
-    ortc_status st = ortc_op_check_attr(c, name, ORTC_ATTR_INTS);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, name, ORTC_ATTR_INTS));
     size_t n = 0;
     *v = ortc_node_attr_ints(c->node, name, &n);
     if (n == 0)
@@ -63,12 +62,10 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
 
     const int64_t *strides, *dilations, *pads;
     ortc_auto_pad auto_pad;
-    ortc_status st;
-    if ((st = window_list(c, "strides", (size_t)nsp, &strides, what)) ||
-        (st = window_list(c, "dilations", (size_t)nsp, &dilations, what)) ||
-        (st = window_list(c, "pads", 2 * (size_t)nsp, &pads, what)) ||
-        (st = ortc_op_auto_pad(c, &auto_pad)))
-        return st;
+    ORTC_TRY(window_list(c, "strides", (size_t)nsp, &strides, what));
+    ORTC_TRY(window_list(c, "dilations", (size_t)nsp, &dilations, what));
+    ORTC_TRY(window_list(c, "pads", 2 * (size_t)nsp, &pads, what));
+    ORTC_TRY(ortc_op_auto_pad(c, &auto_pad));
     const char *xname = c->node->inputs[0] ? c->node->inputs[0]->name : "";
 
     for (int i = 0; i < nsp; i++) {
@@ -88,8 +85,7 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
                                  (long long)dil);
         int64_t ext = (k - 1) * dil + 1, out, pb = 0, pe = 0;
         if (auto_pad == ORTC_AUTO_PAD_NOTSET) {
-            if ((st = ortc_window_pads(c, pads, nsp, i, &pb, &pe)))
-                return st;
+            ORTC_TRY(ortc_window_pads(c, pads, nsp, i, &pb, &pe));
             int64_t span = in + pb + pe - ext;
             if (span < 0)
                 out = 0;
@@ -133,12 +129,10 @@ ortc_status ortc_window_init(ortc_opctx *c, ortc_window *w, const ortc_tensor *x
 
 ortc_status ortc_conv_geom_init(ortc_opctx *c, ortc_conv_geom *cg, int ix, int iw)
 {
-    ortc_status st;
     const char *op = c->node->op_type;
-    if ((st = ortc_op_check_attr(c, "group", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS)) ||
-        (st = ortc_op_check_min_rank(c, ix, 3, "N, C, spatial...")))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "group", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "kernel_shape", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_op_check_min_rank(c, ix, 3, "N, C, spatial..."));
     const ortc_tensor *x = c->in[ix], *w = c->in[iw];
     const char *nx = ortc_plain_input_name(c, ix), *nw = ortc_plain_input_name(c, iw);
     char sx[128], sw[128];
@@ -190,8 +184,7 @@ ortc_status ortc_conv_geom_init(ortc_opctx *c, ortc_conv_geom *cg, int ix, int i
     }
     cg->m = m;
     cg->group = group;
-    if ((st = ortc_window_init(c, &cg->g, x, &w->dims[2], false, op)))
-        return st;
+    ORTC_TRY(ortc_window_init(c, &cg->g, x, &w->dims[2], false, op));
     cg->ydims[0] = cg->g.n;
     cg->ydims[1] = m;
     for (int i = 0; i < cg->g.nsp; i++)

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "nn/window.h"
 #include "plain_util.h"
 #include "qconv_ref.h"
@@ -48,9 +49,7 @@ static ortc_status zero_only(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
         return ORTC_STATUS_OK;
     char sz[128];
     ortc_shape_str(sz, sizeof sz, z->rank, z->dims);
-    ortc_status st = ortc_qparam_check_zero_type(c, zero_in, dtype, what);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_qparam_check_zero_type(c, zero_in, dtype, what));
     int64_t n = ortc_tensor_numel(z);
     if (n != 1 && !(count > 1 && z->rank == 1 && n == count))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -68,12 +67,10 @@ static ortc_status zero_only(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
  * y_zero_point[, B]. ConvInteger: x, w[, x_zero_point[, w_zero_point]]. */
 static ortc_status qconv_check(ortc_opctx *c, qconv *q)
 {
-    ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq, &q->x, &q->w)) ||
-        (st = ortc_conv_geom_init(c, &q->cg, q->x, q->w)))
-        return st;
+    ORTC_TRY(ortc_qlin_begin(c, &q->p, "QLinearConv", 9, &qdq, &q->x, &q->w));
+    ORTC_TRY(ortc_conv_geom_init(c, &q->cg, q->x, q->w));
     const ortc_tensor *x = c->in[q->x], *w = c->in[q->w];
     char xw[300], ww[300];
     snprintf(xw, sizeof xw, "input '%s'", ortc_plain_input_name(c, q->x));
@@ -83,23 +80,20 @@ static ortc_status qconv_check(ortc_opctx *c, qconv *q)
         q->b = -1;
         if (c->node->n_post_ops)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "ConvInteger takes no post-ops");
-        if ((st = zero_only(c, &q->p.x, x->dtype, 2, 1, xw)))
-            return st;
+        ORTC_TRY(zero_only(c, &q->p.x, x->dtype, 2, 1, xw));
         return zero_only(c, &q->p.w, w->dtype, 3, q->cg.m, ww);
     }
-    if ((st = ortc_qparam_read(c, &q->p.x, x->dtype, x->rank, x->dims, ORTC_Q_TENSOR, -1, 1,
-                               ortc_plain_input(c, 2) ? 2 : -1, xw)) ||
-        (st = ortc_qparam_read(c, &q->p.w, w->dtype, w->rank, w->dims, ORTC_Q_AXIS, 0, 4,
-                               ortc_plain_input(c, 5) ? 5 : -1, ww)))
-        return st;
+    ORTC_TRY(ortc_qparam_read(c, &q->p.x, x->dtype, x->rank, x->dims, ORTC_Q_TENSOR, -1, 1,
+                              ortc_plain_input(c, 2) ? 2 : -1, xw));
+    ORTC_TRY(ortc_qparam_read(c, &q->p.w, w->dtype, w->rank, w->dims, ORTC_Q_AXIS, 0, 4,
+                              ortc_plain_input(c, 5) ? 5 : -1, ww));
     const ortc_tensor *ys = ortc_plain_input(c, 6), *yz = ortc_plain_input(c, 7);
     if (!qdq && (!c->in[2] || !ys || !yz))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
                              !c->in[2] ? 2
                              : !ys     ? 6
                                        : 7);
-    if ((st = ortc_qlin_read_output(c, &q->p, x->rank, q->cg.ydims)))
-        return st;
+    ORTC_TRY(ortc_qlin_read_output(c, &q->p, x->rank, q->cg.ydims));
     q->b = ortc_plain_input(c, 8) ? 8 : -1;
     if (q->b >= 0) {
         const ortc_tensor *b = c->in[8];
@@ -165,19 +159,15 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
     ortc_qlin_state *s = state;
     qconv q;
     size_t used = 0;
-    ortc_status st = qconv_check(c, &q);
-    if (st)
-        return st;
+    ORTC_TRY(qconv_check(c, &q));
     const ortc_tensor *x = c->in[q.x], *w = c->in[q.w];
     if (!ortc_qlin_constant(c, &q.p, q.w, q.b) || ortc_tensor_numel(x) == 0 ||
         ortc_tensor_numel(c->out[0]) == 0 || !ortc_q_dnnl_exact())
         return use_ref(c, s, &used);
-    if ((st = ortc_qlin_values(c, &q.p)))
-        return st;
+    ORTC_TRY(ortc_qlin_values(c, &q.p));
     int8_t *wf = NULL;
     int64_t wn = ortc_tensor_numel(w);
-    if ((st = ortc_q_fold_weights(c, &wf, w->data, w->dtype, wn, &q.p.w, q.cg.m, wn / q.cg.m)))
-        return st;
+    ORTC_TRY(ortc_q_fold_weights(c, &wf, w->data, w->dtype, wn, &q.p.w, q.cg.m, wn / q.cg.m));
     if (!wf)
         return use_ref(c, s, &used); /* w - w_zero_point leaves int8 */
     ortc_qout o = qconv_out(c, &q);
@@ -196,6 +186,7 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
     dnnl_memory_desc_t src, dst, wplain, wany, bias;
     int64_t mdim = q.cg.m;
     bool has_bias = q.b >= 0;
+    ortc_status st;
     if ((st = ortc_dnnl_md_typed(c, &src, rank, x->dims, x->dtype, dnnl_format_tag_any)) ||
         (st = ortc_dnnl_md_typed(c, &dst, rank, q.cg.ydims, q.p.ydtype, dnnl_format_tag_any)) ||
         (st = ortc_dnnl_md_typed(c, &wplain, wrank, wdims, ORTC_DTYPE_INT8,
@@ -218,9 +209,8 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
                                __LINE__);
     }
     bool ref = false;
-    if ((st = ortc_qprim_create(c, &s->prim, &desc, &o, ortc_qparam_zero(&q.p.x, 0), q.cg.m, q.x,
-                                NULL, &wplain, wf, &ref, &used)))
-        return st;
+    ORTC_TRY(ortc_qprim_create(c, &s->prim, &desc, &o, ortc_qparam_zero(&q.p.x, 0), q.cg.m, q.x,
+                               NULL, &wplain, wf, &ref, &used));
     return ref ? use_ref(c, s, &used) : ORTC_STATUS_OK;
 }
 

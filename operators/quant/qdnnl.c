@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
+
 ORTC_OP_TABLE(quant);
 
 bool ortc_q_dnnl_exact(void)
@@ -85,11 +87,11 @@ ortc_status ortc_qprim_run(ortc_opctx *c, ortc_qprim *q)
 {
     const void *src;
     void *dst;
-    ortc_status st;
-    if ((st = ortc_dnnl_io_begin(c, &q->io, c->in[q->io.input]->data, &src, &dst)) ||
-        (st = ortc_dnnl_set(c, &q->src, src)) || (st = ortc_dnnl_set(c, &q->dst, dst)) ||
-        (st = ortc_dnnl_weights_bind(c, &q->w, q->wbuf)) || (st = ortc_dnnl_step_run(c, &q->step)))
-        return st;
+    ORTC_TRY(ortc_dnnl_io_begin(c, &q->io, c->in[q->io.input]->data, &src, &dst));
+    ORTC_TRY(ortc_dnnl_set(c, &q->src, src));
+    ORTC_TRY(ortc_dnnl_set(c, &q->dst, dst));
+    ORTC_TRY(ortc_dnnl_weights_bind(c, &q->w, q->wbuf));
+    ORTC_TRY(ortc_dnnl_step_run(c, &q->step));
     return ortc_dnnl_io_end(c, &q->io, dst);
 }
 

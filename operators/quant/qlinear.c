@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "plain_util.h"
 #include "post_ops.h"
 
@@ -18,24 +19,20 @@ bool ortc_q_qdq_mode(const ortc_opctx *c)
 ortc_status ortc_qlin_begin(ortc_opctx *c, ortc_qlin *p, const char *qlinear_op, int max_in,
                             bool *qdq, int *a, int *b)
 {
-    ortc_status st;
     memset(p, 0, sizeof *p);
     p->qlinear = !strcmp(c->node->op_type, qlinear_op);
     *qdq = p->qlinear && ortc_q_qdq_mode(c);
     *a = 0;
     *b = p->qlinear ? 3 : 1;
     if (p->qlinear) {
-        if ((st = ortc_op_check_arity(c, *qdq ? 5 : 8, *qdq ? 9 : max_in, 1, 1)))
-            return st;
+        ORTC_TRY(ortc_op_check_arity(c, *qdq ? 5 : 8, *qdq ? 9 : max_in, 1, 1));
         for (int i = 0; i < 5; i++)
             if (i != 2 && !c->in[i])
                 return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
                                      i);
-    } else if ((st = ortc_op_check_arity(c, 2, 4, 1, 1))) {
-        return st;
-    }
-    if ((st = ortc_op_check_input(c, *a)))
-        return st;
+    } else
+        ORTC_TRY(ortc_op_check_arity(c, 2, 4, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, *a));
     return ortc_op_check_dtypes(c, *b, ORTC_DT(INT8) | ORTC_DT(UINT8));
 }
 
@@ -61,14 +58,13 @@ ortc_status ortc_qlin_read_output(ortc_opctx *c, ortc_qlin *p, int rank, const i
 
 ortc_status ortc_qlin_values(ortc_opctx *c, ortc_qlin *p)
 {
-    ortc_status st;
     if (!p->qlinear) {
         p->x.zero = p->x.zero_in >= 0 ? c->in[p->x.zero_in]->data : NULL;
         p->w.zero = p->w.zero_in >= 0 ? c->in[p->w.zero_in]->data : NULL;
         return ORTC_STATUS_OK;
     }
-    if ((st = ortc_qparam_values(c, &p->x)) || (st = ortc_qparam_values(c, &p->w)))
-        return st;
+    ORTC_TRY(ortc_qparam_values(c, &p->x));
+    ORTC_TRY(ortc_qparam_values(c, &p->w));
     return ortc_q_is_8bit(p->ydtype) ? ortc_qparam_values(c, &p->y) : ORTC_STATUS_OK;
 }
 
@@ -205,9 +201,7 @@ static ortc_status append_requant(ortc_opctx *c, dnnl_primitive_attr_t attr, flo
 ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, int ch_dim,
                            int64_t channels, dnnl_primitive_attr_t *attr)
 {
-    ortc_status st = ortc_dnnl_attr_new(c, attr);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_attr_new(c, attr));
     float *scales = NULL;
     dnnl_status_t s = dnnl_success;
     const char *what = "";
@@ -239,7 +233,7 @@ ortc_status ortc_qout_attr(ortc_opctx *c, const ortc_qout *o, int32_t x_zero, in
     }
     if (o->dtype == ORTC_DTYPE_INT32)
         return ORTC_STATUS_OK;
-    st = ortc_post_ops_to_attr(c, *attr, 0.0f);
+    ortc_status st = ortc_post_ops_to_attr(c, *attr, 0.0f);
     if (!st && ortc_q_is_8bit(o->dtype))
         st = append_requant(c, *attr, c->node->n_post_ops ? 1.0f / o->y_scale : 1.0f, o->y_zero);
     if (st) {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "math/broadcast.h"
 #include "op_util.h"
 #include "plain_util.h"
@@ -72,9 +73,7 @@ static ortc_status mm_param(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int
         p->n = n;
     }
     if (z) {
-        ortc_status st = ortc_qparam_check_zero_type(c, zero_in, dtype, what);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_qparam_check_zero_type(c, zero_in, dtype, what));
         int64_t n = ortc_tensor_numel(z);
         bool ok = n == 1 || along(z, count, at);
         if (scale_in >= 0)
@@ -101,13 +100,11 @@ static ortc_status mm_param(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, int
  * a_zero_point[, b_zero_point]]. */
 static ortc_status qmm_check(ortc_opctx *c, qmm *q)
 {
-    ortc_status st;
     bool qdq;
     memset(q, 0, sizeof *q);
     q->bias = -1;
-    if ((st = ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq, &q->a, &q->b)) ||
-        (st = ortc_matmul_shape_init(c, &q->sh, q->a, q->b)))
-        return st;
+    ORTC_TRY(ortc_qlin_begin(c, &q->p, "QLinearMatMul", 8, &qdq, &q->a, &q->b));
+    ORTC_TRY(ortc_matmul_shape_init(c, &q->sh, q->a, q->b));
     const ortc_tensor *a = c->in[q->a], *b = c->in[q->b];
     char aw[300], bw[300];
     snprintf(aw, sizeof aw, "A '%s'", ortc_plain_input_name(c, q->a));
@@ -117,13 +114,11 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
         q->p.ydtype = ORTC_DTYPE_INT32;
         if (c->node->n_post_ops)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMulInteger takes no post-ops");
-        if ((st = mm_param(c, &q->p.x, a->dtype, -1, ortc_plain_input(c, 2) ? 2 : -1, rows, 2, aw)))
-            return st;
+        ORTC_TRY(mm_param(c, &q->p.x, a->dtype, -1, ortc_plain_input(c, 2) ? 2 : -1, rows, 2, aw));
         return mm_param(c, &q->p.w, b->dtype, -1, ortc_plain_input(c, 3) ? 3 : -1, cols, 1, bw);
     }
-    if ((st = mm_param(c, &q->p.x, a->dtype, 1, ortc_plain_input(c, 2) ? 2 : -1, rows, 2, aw)) ||
-        (st = mm_param(c, &q->p.w, b->dtype, 4, ortc_plain_input(c, 5) ? 5 : -1, cols, 1, bw)))
-        return st;
+    ORTC_TRY(mm_param(c, &q->p.x, a->dtype, 1, ortc_plain_input(c, 2) ? 2 : -1, rows, 2, aw));
+    ORTC_TRY(mm_param(c, &q->p.w, b->dtype, 4, ortc_plain_input(c, 5) ? 5 : -1, cols, 1, bw));
     const ortc_tensor *ys = ortc_plain_input(c, 6), *yz = ortc_plain_input(c, 7);
     if (!qdq && (!c->in[2] || !c->in[5] || !ys || !yz))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "required input %d is missing",
@@ -131,8 +126,7 @@ static ortc_status qmm_check(ortc_opctx *c, qmm *q)
                              : !c->in[5] ? 5
                              : !ys       ? 6
                                          : 7);
-    if ((st = ortc_qlin_read_output(c, &q->p, q->sh.out_rank, q->sh.out_dims)))
-        return st;
+    ORTC_TRY(ortc_qlin_read_output(c, &q->p, q->sh.out_rank, q->sh.out_dims));
     const ortc_tensor *bias = ortc_plain_input(c, 8);
     if (bias) {
         char sb[128];
@@ -212,9 +206,7 @@ static ortc_status qmm_build(ortc_opctx *c, void *state)
     ortc_qlin_state *s = state;
     qmm q;
     size_t used = 0;
-    ortc_status st = qmm_check(c, &q);
-    if (st)
-        return st;
+    ORTC_TRY(qmm_check(c, &q));
     const ortc_tensor *a = c->in[q.a], *b = c->in[q.b];
     int64_t nbatch = 1;
     for (int i = 0; i < q.sh.brank; i++)
@@ -225,11 +217,9 @@ static ortc_status qmm_build(ortc_opctx *c, void *state)
         s->use_ref = true;
         return ORTC_STATUS_OK;
     }
-    if ((st = ortc_qlin_values(c, &q.p)))
-        return st;
+    ORTC_TRY(ortc_qlin_values(c, &q.p));
     int8_t *bf = NULL;
-    if ((st = ortc_q_fold_weights(c, &bf, b->data, b->dtype, q.sh.k * q.sh.n, &q.p.w, q.sh.n, 1)))
-        return st;
+    ORTC_TRY(ortc_q_fold_weights(c, &bf, b->data, b->dtype, q.sh.k * q.sh.n, &q.p.w, q.sh.n, 1));
     if (!bf) {
         s->use_ref = true; /* B - b_zero_point leaves int8 */
         return ORTC_STATUS_OK;
@@ -239,6 +229,7 @@ static ortc_status qmm_build(ortc_opctx *c, void *state)
     int64_t biasdims[2] = {1, q.sh.n};
     dnnl_memory_desc_t amd, bplain, bany, ymd, biasmd;
     bool has_bias = q.bias >= 0;
+    ortc_status st;
     if ((st = ortc_dnnl_md_typed(c, &amd, 2, adims, a->dtype, dnnl_format_tag_undef)) ||
         (st = ortc_dnnl_md_typed(c, &bplain, 2, bdims, ORTC_DTYPE_INT8, dnnl_format_tag_undef)) ||
         (st = ortc_dnnl_md_typed(c, &bany, 2, bdims, ORTC_DTYPE_INT8, dnnl_format_tag_any)) ||

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "plain_util.h"
 #include "quant.h"
 
@@ -88,9 +89,7 @@ ortc_status ortc_qparam_read(ortc_opctx *c, ortc_qparam *p, ortc_dtype dtype, in
         p->axis = axis;
     }
     if (z) {
-        ortc_status st = ortc_qparam_check_zero_type(c, zero_in, dtype, what);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_qparam_check_zero_type(c, zero_in, dtype, what));
         ortc_shape_str(sz, sizeof sz, z->rank, z->dims);
         if (flat_count(z) != n || (n > 1 && z->rank != 1))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "philox.h"
@@ -35,9 +36,7 @@ typedef struct random_state {
  * one of `allowed`. */
 static ortc_status random_dtype(ortc_opctx *c, ortc_dtype def, uint32_t allowed, ortc_dtype *out)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT));
     const ortc_attr *a = ortc_node_attr(c->node, "dtype");
     int64_t v = a ? a->i : (int64_t)def;
     char names[256];
@@ -59,13 +58,10 @@ static ortc_status random_dtype(ortc_opctx *c, ortc_dtype def, uint32_t allowed,
 
 static ortc_status check_common_attrs(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "seed", ORTC_ATTR_FLOAT)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "seed", ORTC_ATTR_FLOAT));
     const char *fl[] = {"low", "high", "mean", "scale"};
     for (size_t k = 0; k < sizeof fl / sizeof *fl; k++)
-        if ((st = ortc_op_check_attr(c, fl[k], ORTC_ATTR_FLOAT)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, fl[k], ORTC_ATTR_FLOAT));
     return ORTC_STATUS_OK;
 }
 
@@ -86,12 +82,10 @@ static bool is_uniform(const ortc_opctx *c)
  * dtype from the attribute or input 0. */
 static ortc_status random_infer(ortc_opctx *c)
 {
-    ortc_status st;
     bool like = is_like(c);
     ortc_dtype dt;
-    if ((st = ortc_op_check_arity(c, like ? 1 : 0, like ? 1 : 0, 1, 1)) ||
-        (st = check_common_attrs(c)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, like ? 1 : 0, like ? 1 : 0, 1, 1));
+    ORTC_TRY(check_common_attrs(c));
     if (is_uniform(c)) {
         float lo = ortc_node_attr_float(c->node, "low", 0),
               hi = ortc_node_attr_float(c->node, "high", 1);
@@ -108,23 +102,19 @@ static ortc_status random_infer(ortc_opctx *c)
                                  mean, scale);
     }
     if (like) {
-        if ((st = ortc_op_check_input(c, 0)))
-            return st;
+        ORTC_TRY(ortc_op_check_input(c, 0));
         const ortc_tensor *x = c->in[0];
-        if ((st = random_dtype(c, x->dtype, RANDOM_FLOATS, &dt)))
-            return st;
+        ORTC_TRY(random_dtype(c, x->dtype, RANDOM_FLOATS, &dt));
         ortc_op_set_output(c, 0, dt, x->rank, x->dims);
         return ORTC_STATUS_OK;
     }
-    if ((st = random_dtype(c, ORTC_DTYPE_FLOAT, RANDOM_FLOATS, &dt)) ||
-        (st = ortc_op_check_attr(c, "shape", ORTC_ATTR_INTS)))
-        return st;
+    ORTC_TRY(random_dtype(c, ORTC_DTYPE_FLOAT, RANDOM_FLOATS, &dt));
+    ORTC_TRY(ortc_op_check_attr(c, "shape", ORTC_ATTR_INTS));
     size_t n = 0;
     const int64_t *shape = ortc_node_attr_ints(c->node, "shape", &n);
     if (!ortc_node_attr(c->node, "shape"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'shape' is missing");
-    if ((st = ortc_plain_check_rank(c, (int)(n > ORTC_MAX_RANK ? ORTC_MAX_RANK + 1 : n), "output")))
-        return st;
+    ORTC_TRY(ortc_plain_check_rank(c, (int)(n > ORTC_MAX_RANK ? ORTC_MAX_RANK + 1 : n), "output"));
     for (size_t k = 0; k < n; k++)
         if (shape[k] < 0)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -136,13 +126,12 @@ static ortc_status random_infer(ortc_opctx *c)
 
 static ortc_status bernoulli_infer(ortc_opctx *c)
 {
-    ortc_status st;
     ortc_dtype dt;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = check_common_attrs(c)) ||
-        (st = random_dtype(c, c->in[0]->dtype,
-                           ORTC_DTYPES_NUMERIC | ORTC_DT(BFLOAT16) | ORTC_DT(BOOL), &dt)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(check_common_attrs(c));
+    ORTC_TRY(random_dtype(c, c->in[0]->dtype,
+                          ORTC_DTYPES_NUMERIC | ORTC_DT(BFLOAT16) | ORTC_DT(BOOL), &dt));
     ortc_op_set_output(c, 0, dt, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -151,13 +140,12 @@ static ortc_status bernoulli_infer(ortc_opctx *c)
  * (batch, sample_size) of class indices */
 static ortc_status multinomial_infer(ortc_opctx *c)
 {
-    ortc_status st;
     ortc_dtype dt;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = check_common_attrs(c)) ||
-        (st = ortc_op_check_attr(c, "sample_size", ORTC_ATTR_INT)) ||
-        (st = random_dtype(c, ORTC_DTYPE_INT32, ORTC_DT(INT32) | ORTC_DT(INT64), &dt)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(check_common_attrs(c));
+    ORTC_TRY(ortc_op_check_attr(c, "sample_size", ORTC_ATTR_INT));
+    ORTC_TRY(random_dtype(c, ORTC_DTYPE_INT32, ORTC_DT(INT32) | ORTC_DT(INT64), &dt));
     const ortc_tensor *x = c->in[0];
     if (x->rank != 2 || x->dims[1] < 1)
         return ortc_op_shape_error(

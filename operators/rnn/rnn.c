@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "dnnl_util.h"
+#include "error.h"
 #include "plain_util.h"
 #include "rnn_ref.h"
 
@@ -160,31 +161,28 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
         p->cell = ORTC_RNN_VANILLA, p->n_gates = 1, p->n_acts = 1;
     }
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, max_in, 0, max_out)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, max_in, 0, max_out));
     for (int i = IN_X; i <= IN_R; i++)
         if (!c->in[i])
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %s is required",
                                  input_name(i));
-    if ((st = ortc_op_check_input(c, IN_X)))
-        return st;
+    ORTC_TRY(ortc_op_check_input(c, IN_X));
     for (int i = IN_W; i < c->n_in; i++)
         if (i != IN_SEQ && c->in[i] && (st = ortc_op_check_same_dtype(c, IN_X, i)))
             return st;
     if (c->n_in > IN_SEQ && c->in[IN_SEQ] &&
         (st = ortc_op_check_dtype(c, IN_SEQ, ORTC_DTYPE_INT32, ORTC_DTYPE_UNDEFINED)))
         return st;
-    if ((st = ortc_op_check_attr(c, "direction", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_attr(c, "hidden_size", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "layout", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "clip", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "input_forget", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "linear_before_reset", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "output_sequence", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "activations", ORTC_ATTR_STRINGS)) ||
-        (st = ortc_op_check_attr(c, "activation_alpha", ORTC_ATTR_FLOATS)) ||
-        (st = ortc_op_check_attr(c, "activation_beta", ORTC_ATTR_FLOATS)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "direction", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_op_check_attr(c, "hidden_size", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "layout", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "clip", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "input_forget", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "linear_before_reset", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "output_sequence", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "activations", ORTC_ATTR_STRINGS));
+    ORTC_TRY(ortc_op_check_attr(c, "activation_alpha", ORTC_ATTR_FLOATS));
+    ORTC_TRY(ortc_op_check_attr(c, "activation_beta", ORTC_ATTR_FLOATS));
 
     /* attributes that exist only in some versions */
     if (version < 14 && ortc_node_attr(c->node, "layout"))
@@ -252,15 +250,12 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
     const int64_t H = p->hidden;
     char what[128];
     snprintf(what, sizeof what, "[num_directions, %s, input_size]", gate_names[G]);
-    if ((st = check_shape(c, IN_W, 3, (int64_t[]){D, G * H, p->input}, what)))
-        return st;
+    ORTC_TRY(check_shape(c, IN_W, 3, (int64_t[]){D, G * H, p->input}, what));
     snprintf(what, sizeof what, "[num_directions, %s, hidden_size]", gate_names[G]);
-    if ((st = check_shape(c, IN_R, 3, (int64_t[]){D, G * H, H}, what)))
-        return st;
+    ORTC_TRY(check_shape(c, IN_R, 3, (int64_t[]){D, G * H, H}, what));
     if (c->n_in > IN_B && c->in[IN_B]) {
         snprintf(what, sizeof what, "[num_directions, 2*%s]", gate_names[G]);
-        if ((st = check_shape(c, IN_B, 2, (int64_t[]){D, 2 * G * H}, what)))
-            return st;
+        ORTC_TRY(check_shape(c, IN_B, 2, (int64_t[]){D, 2 * G * H}, what));
     }
     if (c->n_in > IN_SEQ && c->in[IN_SEQ] &&
         (st = check_shape(c, IN_SEQ, 1, (int64_t[]){p->batch}, "[batch_size]")))
@@ -280,9 +275,8 @@ static ortc_status rnn_parse(ortc_opctx *c, ortc_rnn_params *p)
 static ortc_status rnn_infer(ortc_opctx *c)
 {
     ortc_rnn_params p;
-    ortc_status st = rnn_parse(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rnn_parse(c, &p));
+    ortc_status st = ORTC_STATUS_OK;
     const ortc_dtype t = c->in[IN_X]->dtype;
     const int64_t T = p.seq, N = p.batch, D = p.dirs, H = p.hidden;
     if (c->n_out > OUT_Y && c->out[OUT_Y]) {
@@ -717,8 +711,7 @@ static ortc_status build_dnnl(ortc_opctx *c, rnn_state *s, dnnl_alg_kind_t vanil
     }
     dnnl_primitive_desc_t pd = NULL;
     bool unimplemented = false;
-    if ((st = ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimplemented)))
-        return st;
+    ORTC_TRY(ortc_dnnl_pd_create(c, &pd, &desc, NULL, &unimplemented));
     if (unimplemented) {
         s->use_ref = true;
         return ORTC_STATUS_OK;
@@ -830,9 +823,7 @@ static ortc_status rnn_run(ortc_opctx *c)
     rnn_state *s = c->state;
     const ortc_rnn_params *p = &s->p;
     bool full;
-    ortc_status st = check_lengths(c, p, &full);
-    if (st)
-        return st;
+    ORTC_TRY(check_lengths(c, p, &full));
     if (s->use_ref || !full) {
         run_plain(c, p, ortc_dnnl_scratch_at(c, s->work));
         return ORTC_STATUS_OK;
@@ -858,10 +849,8 @@ static ortc_status rnn_run(ortc_opctx *c)
             memset(scratch_arg(c, s, arg), 0, state_bytes);
     }
     for (int i = 0; i < N_ARGS; i++)
-        if ((st = bind_arg(c, s, i)))
-            return st;
-    if ((st = ortc_dnnl_step_run(c, &s->step)))
-        return st;
+        ORTC_TRY(bind_arg(c, s, i));
+    ORTC_TRY(ortc_dnnl_step_run(c, &s->step));
     DNNL_CHECK(c, dnnl_stream_wait(ortc_dnnl_stream(c)));
     if (s->y_out) {
         // (T, N, 2H) -> Y (T, 2, N, H)

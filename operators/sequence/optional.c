@@ -9,10 +9,8 @@
 
 static ortc_status optional_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 0, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "type", ORTC_ATTR_TYPE_PROTO)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 0, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "type", ORTC_ATTR_TYPE_PROTO));
     if (c->n_in && c->in[0]) {
         ortc_type t = ortc_op_in_type(c, 0);
         if (t != ORTC_TYPE_TENSOR && t != ORTC_TYPE_SEQUENCE)
@@ -60,9 +58,7 @@ static ortc_status optional_run(ortc_opctx *c)
 /* One input, an optional; one output. */
 static ortc_status check_optional(ortc_opctx *c)
 {
-    ortc_status st = ortc_op_check_arity(c, 1, 1, 1, 1);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
     ortc_type t = ortc_op_in_type(c, 0);
     if (t != ORTC_TYPE_OPTIONAL_TENSOR && t != ORTC_TYPE_OPTIONAL_SEQUENCE)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -86,9 +82,7 @@ static ortc_status has_element_run(ortc_opctx *c)
 
 static ortc_status get_element_infer(ortc_opctx *c)
 {
-    ortc_status st = check_optional(c);
-    if (st)
-        return st;
+    ORTC_TRY(check_optional(c));
     const ortc_tensor *x = c->in[0];
     if (ortc_op_in_type(c, 0) == ORTC_TYPE_OPTIONAL_SEQUENCE)
         ortc_op_set_output_type(c, 0, ORTC_TYPE_SEQUENCE, x->dtype);

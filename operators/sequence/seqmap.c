@@ -25,8 +25,7 @@ static ortc_status seqmap_compile(ortc_opctx *c)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'body' must be a graph");
     const ortc_graph *g = a->g;
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1 << 20, 1, 1 << 20)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1 << 20, 1, 1 << 20));
     if (g->n_inputs != c->n_in || g->n_outputs != c->n_out)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "has %d inputs and %d outputs; its body %d and %d", c->n_in, c->n_out,
@@ -120,9 +119,7 @@ static ortc_status seqmap_run(ortc_opctx *c)
                 !(out[k].data = ortc_op_alloc(c, ortc_tensor_bytes(&out[k]))))
                 return c->err->status;
         }
-        ortc_status st = c->subgraphs->run(c, s->body, in_p, out_p);
-        if (st)
-            return st;
+        ORTC_TRY(c->subgraphs->run(c, s->body, in_p, out_p));
         for (int k = 0; k < c->n_out; k++) {
             ortc_tensor kept = out[k];
             if (ortc_tensor_bytes(&kept) && !ortc_pool_owns(c->pool, kept.data)) {

@@ -15,15 +15,6 @@
 
 /* ---- shared ------------------------------------------------------------------------- */
 
-static ortc_status check_seq_input(ortc_opctx *c, int i)
-{
-    ortc_type t = ortc_op_in_type(c, i);
-    if (!c->in[i] || t != ORTC_TYPE_SEQUENCE)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d must be a sequence; it is %s",
-                             i, c->in[i] ? ortc_type_name(t) : "missing");
-    return ORTC_STATUS_OK;
-}
-
 static ortc_status check_tensor_input(ortc_opctx *c, int i)
 {
     ortc_type t = ortc_op_in_type(c, i);
@@ -33,15 +24,25 @@ static ortc_status check_tensor_input(ortc_opctx *c, int i)
     return ORTC_STATUS_OK;
 }
 
+/* A sequence operator's n_min..n_max inputs (one output), input 0 a
+ * sequence. */
+static ortc_status check_seq_op(ortc_opctx *c, int n_min, int n_max)
+{
+    ORTC_TRY(ortc_op_check_arity(c, n_min, n_max, 1, 1));
+    ortc_type t = ortc_op_in_type(c, 0);
+    if (!c->in[0] || t != ORTC_TYPE_SEQUENCE)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 0 must be a sequence; it is %s",
+                             c->in[0] ? ortc_type_name(t) : "missing");
+    return ORTC_STATUS_OK;
+}
+
 /* Optional input i, a position: int32 or int64 with one element. */
 static ortc_status check_position(ortc_opctx *c, int i)
 {
     if (i >= c->n_in || !c->in[i])
         return ORTC_STATUS_OK;
-    ortc_status st;
-    if ((st = check_tensor_input(c, i)) ||
-        (st = ortc_op_check_dtype(c, i, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
-        return st;
+    ORTC_TRY(check_tensor_input(c, i));
+    ORTC_TRY(ortc_op_check_dtype(c, i, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
     const ortc_tensor *t = c->in[i];
     if (t->rank > 1 || (t->rank == 1 && t->dims[0] >= 0 && t->dims[0] != 1))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -90,10 +91,8 @@ static ortc_status keep(ortc_opctx *c, const ortc_tensor *t, ortc_tensor *out)
 
 static ortc_status seq_empty_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 0, 0, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 0, 0, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT));
     int64_t dt = ortc_node_attr_int(c->node, "dtype", ORTC_DTYPE_FLOAT);
     if (dt <= 0 || dt > ORTC_DTYPE_BFLOAT16 || ortc_dtype_size((ortc_dtype)dt) == 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'dtype' is %lld, no type",
@@ -115,14 +114,12 @@ static ortc_status seq_empty_run(ortc_opctx *c)
 
 static ortc_status seq_construct_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1 << 20, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1 << 20, 1, 1));
     for (int i = 0; i < c->n_in; i++) {
         if (!c->in[i])
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d is omitted", i);
-        if ((st = check_tensor_input(c, i)) || (st = ortc_op_check_same_dtype(c, 0, i)))
-            return st;
+        ORTC_TRY(check_tensor_input(c, i));
+        ORTC_TRY(ortc_op_check_same_dtype(c, 0, i));
     }
     ortc_op_set_output_type(c, 0, ORTC_TYPE_SEQUENCE, c->in[0]->dtype);
     return ORTC_STATUS_OK;
@@ -134,9 +131,7 @@ static ortc_status seq_construct_run(ortc_opctx *c)
     if (!s)
         return c->err->status;
     for (int i = 0; i < c->n_in; i++) {
-        ortc_status st = keep(c, c->in[i], &s->items[i]);
-        if (st)
-            return st;
+        ORTC_TRY(keep(c, c->in[i], &s->items[i]));
     }
     s->length = c->n_in;
     *s->used = c->n_in;
@@ -148,10 +143,9 @@ static ortc_status seq_construct_run(ortc_opctx *c)
 
 static ortc_status seq_insert_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 3, 1, 1)) || (st = check_seq_input(c, 0)) ||
-        (st = check_tensor_input(c, 1)) || (st = check_position(c, 2)))
-        return st;
+    ORTC_TRY(check_seq_op(c, 2, 3));
+    ORTC_TRY(check_tensor_input(c, 1));
+    ORTC_TRY(check_position(c, 2));
     if (c->in[1]->dtype != c->in[0]->dtype && c->in[0]->dtype != ORTC_DTYPE_UNDEFINED)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "inserts a %s tensor into a sequence of %s",
@@ -169,9 +163,8 @@ static ortc_status seq_insert_run(ortc_opctx *c)
                              ortc_dtype_name(c->in[1]->dtype), ortc_dtype_name(s->dtype));
     int64_t n = s->length, pos;
     ortc_tensor t;
-    ortc_status st;
-    if ((st = read_position(c, 2, n, -n, n, n, &pos)) || (st = keep(c, c->in[1], &t)))
-        return st;
+    ORTC_TRY(read_position(c, 2, n, -n, n, n, &pos));
+    ORTC_TRY(keep(c, c->in[1], &t));
     ortc_sequence *r = ortc_op_seq_insert(c, s, pos, &t);
     if (!r)
         return c->err->status;
@@ -181,10 +174,8 @@ static ortc_status seq_insert_run(ortc_opctx *c)
 
 static ortc_status seq_erase_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 2, 1, 1)) || (st = check_seq_input(c, 0)) ||
-        (st = check_position(c, 1)))
-        return st;
+    ORTC_TRY(check_seq_op(c, 1, 2));
+    ORTC_TRY(check_position(c, 1));
     ortc_op_set_output_type(c, 0, ORTC_TYPE_SEQUENCE, c->in[0]->dtype);
     return ORTC_STATUS_OK;
 }
@@ -195,9 +186,7 @@ static ortc_status seq_erase_run(ortc_opctx *c)
     int64_t n = s->length, pos;
     if (n == 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "erases from an empty sequence");
-    ortc_status st = read_position(c, 1, n, -n, n - 1, n - 1, &pos);
-    if (st)
-        return st;
+    ORTC_TRY(read_position(c, 1, n, -n, n - 1, n - 1, &pos));
     ortc_sequence *r = ortc_op_alloc(c, sizeof *r);
     if (!r)
         return c->err->status;
@@ -222,10 +211,8 @@ static ortc_status seq_erase_run(ortc_opctx *c)
 
 static ortc_status seq_at_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = check_seq_input(c, 0)) ||
-        (st = check_position(c, 1)))
-        return st;
+    ORTC_TRY(check_seq_op(c, 2, 2));
+    ORTC_TRY(check_position(c, 1));
     ortc_op_set_output_dynamic(c, 0, c->in[0]->dtype, -1, NULL);
     return ORTC_STATUS_OK;
 }
@@ -236,17 +223,13 @@ static ortc_status seq_at_run(ortc_opctx *c)
     int64_t n = s->length, pos;
     if (n == 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "reads from an empty sequence");
-    ortc_status st = read_position(c, 1, n, -n, n - 1, 0, &pos);
-    if (st)
-        return st;
+    ORTC_TRY(read_position(c, 1, n, -n, n - 1, 0, &pos));
     return ortc_op_output_ref(c, 0, &s->items[pos]);
 }
 
 static ortc_status seq_length_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = check_seq_input(c, 0)))
-        return st;
+    ORTC_TRY(check_seq_op(c, 1, 1));
     ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 0, NULL);
     return ORTC_STATUS_OK;
 }
@@ -284,9 +267,7 @@ static ortc_status split_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0];
     int axis;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     int64_t len = x->dims[axis];
     const ortc_tensor *sp = c->n_in > 1 ? c->in[1] : NULL;
     bool keepdims = sp || ortc_node_attr_int(c->node, "keepdims", 1) != 0;
@@ -357,11 +338,9 @@ static ortc_status split_run(ortc_opctx *c)
 
 static ortc_status concat_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = check_seq_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "new_axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(check_seq_op(c, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "new_axis", ORTC_ATTR_INT));
     if (!ortc_node_attr(c->node, "axis"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axis' is required");
     ortc_op_set_output_dynamic(c, 0, c->in[0]->dtype, -1, NULL);
@@ -379,9 +358,7 @@ static ortc_status concat_run(ortc_opctx *c)
     int rank = first->rank + (new_axis ? 1 : 0), axis;
     if (rank > ORTC_MAX_RANK)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "the result would have rank %d", rank);
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), rank, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), rank, &axis));
     if (!new_axis && first->rank == 0)
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                              "concatenates scalars without new_axis");

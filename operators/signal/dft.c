@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "fft.h"
 #include "op_util.h"
 #include "operator.h"
@@ -31,9 +32,7 @@ static ortc_status read_length(ortc_opctx *c, int i, const char *what, int64_t *
 {
     int64_t v[1];
     int n = 0;
-    ortc_status st = ortc_plain_read_int_list(c, i, what, false, v, 1, &n);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plain_read_int_list(c, i, what, false, v, 1, &n));
     if (n != 1 || v[0] < 1)
         return ortc_op_error(c, ortc_plain_value_status(c, i),
                              "input %d '%s' (%s) must be one value >= 1; it is %lld", i,
@@ -111,21 +110,20 @@ static ortc_status dft_axis(ortc_opctx *c, int *axis)
 
 static ortc_status dft_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int axis;
-    if ((st = ortc_op_check_arity(c, 1, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "inverse", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_min_rank(c, 0, 2, "(batch, signal dims..., 1 or 2)")) ||
-        (st = check_components(c, "[batch][signal dims...][1 or 2]")) || (st = dft_axis(c, &axis)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "inverse", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "(batch, signal dims..., 1 or 2)"));
+    ORTC_TRY(check_components(c, "[batch][signal dims...][1 or 2]"));
+    ORTC_TRY(dft_axis(c, &axis));
     const ortc_tensor *x = c->in[0];
     int64_t n = x->dims[axis];
     if (ortc_plain_has_input(c, 1)) {
-        if ((st = ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64))) ||
-            (st = read_length(c, 1, "dft_length", &n)))
-            return st;
+        ORTC_TRY(ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64)));
+        ORTC_TRY(read_length(c, 1, "dft_length", &n));
     } else if (n < 1) {
         return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT,
                              "input 0 '%s' has %lld elements along axis %d; a DFT needs >= 1",
@@ -166,9 +164,7 @@ static ortc_status dft_run(ortc_opctx *c)
     const ortc_tensor *x = c->in[0];
     ortc_tensor *y = c->out[0];
     int axis;
-    ortc_status st = dft_axis(c, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(dft_axis(c, &axis));
     int64_t n = s->plan.n, len = x->dims[axis], n_out = y->dims[axis];
     int64_t comps = x->dims[x->rank - 1];
     int64_t outer = ortc_plain_span(x->dims, 0, axis);
@@ -217,8 +213,7 @@ static ortc_status stft_geometry(ortc_opctx *c, stft_geom *g)
         return st;
     if (has_window) {
         const ortc_tensor *w = c->in[2];
-        if ((st = ortc_op_check_same_dtype(c, 0, 2)))
-            return st;
+        ORTC_TRY(ortc_op_check_same_dtype(c, 0, 2));
         if (w->rank != 1 || w->dims[0] < 1 || (has_len && w->dims[0] != g->frame_len))
             return ortc_op_shape_error(c, 2, "window", "it must be [frame_length]%s",
                                        has_len ? " as input 3 gives it" : "");
@@ -241,16 +236,15 @@ static ortc_status stft_geometry(ortc_opctx *c, stft_geom *g)
 
 static ortc_status stft_infer(ortc_opctx *c)
 {
-    ortc_status st;
     stft_geom g;
-    if ((st = ortc_op_check_arity(c, 2, 4, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 4, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0];
     if (x->rank != 3)
         return ortc_op_shape_error(c, 0, "signal", "STFT needs [batch][length][1 or 2]");
-    if ((st = check_components(c, "[batch][length][1 or 2]")) || (st = stft_geometry(c, &g)))
-        return st;
+    ORTC_TRY(check_components(c, "[batch][length][1 or 2]"));
+    ORTC_TRY(stft_geometry(c, &g));
     if (ortc_node_attr_int(c->node, "onesided", 1) && x->dims[2] == 2)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "onesided=1 (the default) needs a real signal (last dim 1); input 0 "
@@ -276,9 +270,7 @@ static ortc_status stft_run(ortc_opctx *c)
     const ortc_tensor *w = ortc_plain_has_input(c, 2) ? c->in[2] : NULL;
     ortc_tensor *y = c->out[0];
     stft_geom g;
-    ortc_status st = stft_geometry(c, &g);
-    if (st)
-        return st;
+    ORTC_TRY(stft_geometry(c, &g));
     int64_t batch = x->dims[0], len = x->dims[1], comps = x->dims[2], n = g.frame_len;
     double *seq = c->scratch, *work = seq + 2 * n;
     for (int64_t b = 0; b < batch; b++)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "tensor/cast.h"
@@ -17,9 +18,7 @@
 /* The `output_datatype` attribute (default float). */
 static ortc_status window_out_dtype(ortc_opctx *c, ortc_dtype *dt)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_attr(c, "output_datatype", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "output_datatype", ORTC_ATTR_INT));
     int64_t v = ortc_node_attr_int(c->node, "output_datatype", ORTC_DTYPE_FLOAT);
     if (v < 0 || v > 31 || !ortc_dtype_in(WINDOW_OUT_DTYPES, (ortc_dtype)v)) {
         char allowed[256];
@@ -38,9 +37,7 @@ static ortc_status read_count(ortc_opctx *c, int i, const char *what, int64_t mi
 {
     int64_t v[1];
     int n = 0;
-    ortc_status st = ortc_plain_read_int_list(c, i, what, false, v, 1, &n);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plain_read_int_list(c, i, what, false, v, 1, &n));
     if (n != 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input %d '%s' (%s) must hold one value",
                              i, ortc_plain_input_name(c, i), what);
@@ -79,13 +76,13 @@ static const window_coeffs *window_of(const ortc_opctx *c)
 
 static ortc_status window_infer(ortc_opctx *c)
 {
-    ortc_status st;
     ortc_dtype dt;
     int64_t size;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "periodic", ORTC_ATTR_INT)) ||
-        (st = window_out_dtype(c, &dt)) || (st = read_count(c, 0, "size", 0, &size)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "periodic", ORTC_ATTR_INT));
+    ORTC_TRY(window_out_dtype(c, &dt));
+    ORTC_TRY(read_count(c, 0, "size", 0, &size));
     if (!window_of(c))
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: no window coefficients");
     ortc_op_set_output(c, 0, dt, 1, &size);
@@ -123,18 +120,17 @@ static ortc_status window_run(ortc_opctx *c)
 
 static ortc_status mel_infer(ortc_opctx *c)
 {
-    ortc_status st;
     ortc_dtype dt;
     int64_t bins, dft_len;
-    if ((st = ortc_op_check_arity(c, 5, 5, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64))) ||
-        (st = ortc_op_check_dtypes(c, 2, ORTC_DT(INT32) | ORTC_DT(INT64))) ||
-        (st = ortc_op_check_dtypes(c, 3,
-                                   ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(BFLOAT16))) ||
-        (st = ortc_op_check_same_dtype(c, 3, 4)) || (st = window_out_dtype(c, &dt)) ||
-        (st = read_count(c, 0, "num_mel_bins", 1, &bins)) ||
-        (st = read_count(c, 1, "dft_length", 1, &dft_len)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 5, 5, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64)));
+    ORTC_TRY(ortc_op_check_dtypes(c, 2, ORTC_DT(INT32) | ORTC_DT(INT64)));
+    ORTC_TRY(ortc_op_check_dtypes(c, 3, ORTC_DTYPES_FLOAT | ORTC_DT(FLOAT16) | ORTC_DT(BFLOAT16)));
+    ORTC_TRY(ortc_op_check_same_dtype(c, 3, 4));
+    ORTC_TRY(window_out_dtype(c, &dt));
+    ORTC_TRY(read_count(c, 0, "num_mel_bins", 1, &bins));
+    ORTC_TRY(read_count(c, 1, "dft_length", 1, &dft_len));
     for (int i = 2; i < 5; i++)
         if (ortc_tensor_numel(c->in[i]) != 1 || c->in[i]->rank > 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,

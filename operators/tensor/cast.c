@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "error.h"
 #include "plain_util.h"
 #include "text/string_store.h"
 
@@ -209,14 +210,14 @@ static ortc_status cast_check_type(ortc_opctx *c, ortc_dtype t, const char *role
 
 static ortc_status cast_infer(ortc_opctx *c)
 {
-    ortc_status st;
     ortc_dtype to = ORTC_DTYPE_UNDEFINED;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_op_check_attr(c, "to",
-                                 ortc_op_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT)) ||
-        (st = cast_target(c, &to)) || (st = cast_check_type(c, c->in[0]->dtype, "from")) ||
-        (st = cast_check_type(c, to, "to")))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(
+        ortc_op_check_attr(c, "to", ortc_op_version(c) < 6 ? ORTC_ATTR_STRING : ORTC_ATTR_INT));
+    ORTC_TRY(cast_target(c, &to));
+    ORTC_TRY(cast_check_type(c, c->in[0]->dtype, "from"));
+    ORTC_TRY(cast_check_type(c, to, "to"));
     ortc_op_set_output(c, 0, to, c->in[0]->rank, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -226,10 +227,9 @@ static ortc_status cast_infer(ortc_opctx *c)
 
 static ortc_status castlike_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_plain_check_known(c, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_plain_check_known(c, 1));
     ortc_dtype from = c->in[0]->dtype, to = c->in[1]->dtype;
     if ((!ortc_dtype_is_numeric(from) && from != ORTC_DTYPE_STRING) ||
         (!ortc_dtype_is_numeric(to) && to != ORTC_DTYPE_STRING))
@@ -360,9 +360,7 @@ static ortc_status cast_to_string(ortc_opctx *c)
     if (!c->state)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR, "internal: run without prepare");
     char *o;
-    ortc_status st = ortc_string_store_reserve(c, c->state, (size_t)n * NUMBER_STR_MAX, &o);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_string_store_reserve(c, c->state, (size_t)n * NUMBER_STR_MAX, &o));
     for (int64_t i = 0; i < n; i++) {
         y[i] = o;
         o += fmt_number(o, x, i) + 1;
@@ -392,9 +390,7 @@ static ortc_status cast_run(ortc_opctx *c)
     for (int64_t i = 0; i < n; i++) {
         ortc_scalar v;
         if (from_string) {
-            ortc_status st = parse_number(c, ((char *const *)x->data)[i], y->dtype, i, &v);
-            if (st)
-                return st;
+            ORTC_TRY(parse_number(c, ((char *const *)x->data)[i], y->dtype, i, &v));
         } else {
             v = ortc_scalar_load(x->dtype, x->data, i);
         }

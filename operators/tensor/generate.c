@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -39,9 +40,7 @@ static int constant_which(const ortc_node *n)
 static ortc_status constant_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 0, 0, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 0, 0, 1, 1));
     if (ortc_node_attr(c->node, "sparse_value"))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
                              "attribute 'sparse_value' (a sparse constant) is not supported");
@@ -55,8 +54,7 @@ static ortc_status constant_infer(ortc_opctx *c)
                                  "attribute '%s' exists from Constant-12 on; this model's opset "
                                  "only has 'value'",
                                  constant_attrs[k].name);
-        if ((st = ortc_op_check_attr(c, constant_attrs[k].name, constant_attrs[k].type)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, constant_attrs[k].name, constant_attrs[k].type));
         size_t len = strlen(names);
         snprintf(names + len, sizeof names - len, "%s'%s'", count ? ", " : "",
                  constant_attrs[k].name);
@@ -120,10 +118,8 @@ static ortc_status constant_run(ortc_opctx *c)
 
 static ortc_status constant_of_shape_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "value", ORTC_ATTR_TENSOR)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "value", ORTC_ATTR_TENSOR));
     const ortc_attr *a = ortc_node_attr(c->node, "value");
     ortc_dtype dt = ORTC_DTYPE_FLOAT;
     if (a) {
@@ -134,8 +130,7 @@ static ortc_status constant_of_shape_infer(ortc_opctx *c)
     }
     int64_t dims[ORTC_MAX_RANK];
     int n;
-    if ((st = ortc_plain_read_ints(c, 0, "shape", 1, dims, ORTC_MAX_RANK, &n)))
-        return st;
+    ORTC_TRY(ortc_plain_read_ints(c, 0, "shape", 1, dims, ORTC_MAX_RANK, &n));
     for (int i = 0; i < n; i++)
         if (dims[i] < 0)
             return ortc_op_error(c, ortc_plain_value_status(c, 0),
@@ -196,9 +191,8 @@ static ortc_status range_count(ortc_opctx *c, int64_t *n)
 
 static ortc_status range_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) || (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     static const char *names[] = {"start", "limit", "delta"};
     for (int i = 0; i < 3; i++) {
         const ortc_tensor *t = c->in[i];
@@ -212,8 +206,7 @@ static ortc_status range_infer(ortc_opctx *c)
             return ortc_plain_data_unknown(c, i, names[i]);
     }
     int64_t n;
-    if ((st = range_count(c, &n)))
-        return st;
+    ORTC_TRY(range_count(c, &n));
     ortc_op_set_output(c, 0, c->in[0]->dtype, 1, &n);
     return ORTC_STATUS_OK;
 }

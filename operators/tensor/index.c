@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -40,23 +41,19 @@ static ortc_status gather_check_indices(ortc_opctx *c, const ortc_tensor *indice
 
 static ortc_status gather_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     if (x->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; Gather needs rank >= 1",
                              ortc_plain_input_name(c, 0));
     int axis;
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis)))
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     int r = idx->rank + x->rank - 1;
-    if ((st = ortc_plain_check_rank(c, r, "output")))
-        return st;
+    ORTC_TRY(ortc_plain_check_rank(c, r, "output"));
     /* out: (x[0..axis), indices dims, x(axis..r)) */
     int64_t dims[ORTC_MAX_RANK];
     int j = 0;
@@ -93,12 +90,9 @@ static ortc_status gather_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     int axis;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     int64_t dim = x->dims[axis];
-    if ((st = gather_check_indices(c, idx, axis, dim, ORTC_STATUS_INVALID_ARGUMENT)))
-        return st;
+    ORTC_TRY(gather_check_indices(c, idx, axis, dim, ORTC_STATUS_INVALID_ARGUMENT));
     int64_t outer = ortc_plain_span(x->dims, 0, axis),
             inner = ortc_plain_span(x->dims, axis + 1, x->rank);
     size_t row = (size_t)inner * ortc_dtype_size(x->dtype);
@@ -118,15 +112,12 @@ static ortc_status gather_run(ortc_opctx *c)
 static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const ortc_tensor *idx,
                                   int *axis)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
-        return st;
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
     if (data->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; %s needs rank >= 1",
                              ortc_plain_input_name(c, 0), c->node->op_type);
-    if ((st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), data->rank, axis)))
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), data->rank, axis));
     char sd[128], si[128];
     ortc_shape_str(sd, sizeof sd, data->rank, data->dims);
     ortc_shape_str(si, sizeof si, idx->rank, idx->dims);
@@ -172,12 +163,11 @@ static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const 
 
 static ortc_status gather_elements_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int axis;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_plain_check_known(c, 0)) || (st = elements_check(c, c->in[0], c->in[1], &axis)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(elements_check(c, c->in[0], c->in[1], &axis));
     const ortc_tensor *idx = c->in[1];
     ortc_op_set_output(c, 0, c->in[0]->dtype, idx->rank, idx->dims);
     if (idx->data)
@@ -189,11 +179,8 @@ static ortc_status gather_elements_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     int axis;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (!st)
-        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
+    ORTC_TRY(gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT));
     size_t elem = ortc_dtype_size(x->dtype);
     char *y = c->out[0]->data;
     const char *xd = x->data;
@@ -205,19 +192,17 @@ static ortc_status gather_elements_run(ortc_opctx *c)
 
 static ortc_status scatter_elements_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int axis;
     ortc_scatter_reduction red;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)) ||
-        (st = ortc_plain_check_known(c, 0)) || (st = ortc_plain_check_known(c, 2)) ||
-        (st = elements_check(c, c->in[0], c->in[1], &axis)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_plain_check_known(c, 2));
+    ORTC_TRY(elements_check(c, c->in[0], c->in[1], &axis));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
-    if ((st = ortc_op_check_same_shape(c, 2, "updates", 1, "indices")) ||
-        (st = ortc_op_scatter_check(c, "ScatterElements", &red)))
-        return st;
+    ORTC_TRY(ortc_op_check_same_shape(c, 2, "updates", 1, "indices"));
+    ORTC_TRY(ortc_op_scatter_check(c, "ScatterElements", &red));
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     if (idx->data)
         return gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_MODEL);
@@ -229,13 +214,9 @@ static ortc_status scatter_elements_run(ortc_opctx *c)
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
     int axis;
     ortc_scatter_reduction red;
-    ortc_status st = ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis);
-    if (!st)
-        st = ortc_op_scatter_check(c, "ScatterElements", &red);
-    if (!st)
-        st = gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
+    ORTC_TRY(ortc_op_scatter_check(c, "ScatterElements", &red));
+    ORTC_TRY(gather_check_indices(c, idx, axis, x->dims[axis], ORTC_STATUS_INVALID_ARGUMENT));
     char *y = c->out[0]->data;
     ortc_plain_copy(y, x->data, ortc_tensor_bytes(x));
     size_t elem = ortc_dtype_size(x->dtype);

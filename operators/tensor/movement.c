@@ -13,6 +13,7 @@
 
 #include "cast.h"
 #include "concat_dnnl.h"
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 #include "strided_copy.h"
@@ -38,21 +39,17 @@ static ortc_status concat_axis(ortc_opctx *c, int *axis)
 
 static ortc_status concat_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, INT_MAX, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, INT_MAX, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     for (int i = 0; i < c->n_in; i++)
-        if ((st = ortc_plain_check_known(c, i)))
-            return st;
+        ORTC_TRY(ortc_plain_check_known(c, i));
     const ortc_tensor *x0 = c->in[0];
     if (x0->rank < 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "input 0 '%s' is a scalar; Concat needs rank >= 1",
                              ortc_plain_input_name(c, 0));
     int axis;
-    if ((st = concat_axis(c, &axis)))
-        return st;
+    ORTC_TRY(concat_axis(c, &axis));
     int64_t dims[ORTC_MAX_RANK];
     memcpy(dims, x0->dims, sizeof dims);
     char s0[128], si[128];
@@ -95,9 +92,7 @@ static ortc_status concat_infer(ortc_opctx *c)
 static ortc_status concat_run(ortc_opctx *c)
 {
     int axis;
-    ortc_status st = concat_axis(c, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(concat_axis(c, &axis));
     const ortc_tensor *x0 = c->in[0];
     int64_t outer = ortc_plain_span(x0->dims, 0, axis);
     size_t inner =
@@ -170,8 +165,7 @@ static ortc_status split_infer(ortc_opctx *c)
                              "input 0 '%s' is a scalar; Split needs rank >= 1",
                              ortc_plain_input_name(c, 0));
     int axis;
-    if ((st = split_axis(c, &axis)))
-        return st;
+    ORTC_TRY(split_axis(c, &axis));
     int64_t dim = x->dims[axis];
     int n_out = c->n_out;
     if (split_from_input(c)) {
@@ -229,9 +223,7 @@ static ortc_status split_infer(ortc_opctx *c)
 static ortc_status split_run(ortc_opctx *c)
 {
     int axis;
-    ortc_status st = split_axis(c, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(split_axis(c, &axis));
     const ortc_tensor *x = c->in[0];
     int64_t dim = x->dims[axis];
     int64_t outer = ortc_plain_span(x->dims, 0, axis);
@@ -371,21 +363,16 @@ static ortc_status slice_resolve(ortc_opctx *c, slice_plan *p)
 static ortc_status slice_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
     if (version < 10) {
-        if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-            (st = ortc_op_check_attr(c, "starts", ORTC_ATTR_INTS)) ||
-            (st = ortc_op_check_attr(c, "ends", ORTC_ATTR_INTS)) ||
-            (st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
-            return st;
-    } else if ((st = ortc_op_check_arity(c, 3, 5, 1, 1))) {
-        return st;
-    }
-    if ((st = ortc_plain_check_known(c, 0)))
-        return st;
+        ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+        ORTC_TRY(ortc_op_check_attr(c, "starts", ORTC_ATTR_INTS));
+        ORTC_TRY(ortc_op_check_attr(c, "ends", ORTC_ATTR_INTS));
+        ORTC_TRY(ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS));
+    } else
+        ORTC_TRY(ortc_op_check_arity(c, 3, 5, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     slice_plan p;
-    if ((st = slice_resolve(c, &p)))
-        return st;
+    ORTC_TRY(slice_resolve(c, &p));
     ortc_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, p.count);
     return ORTC_STATUS_OK;
 }
@@ -393,9 +380,7 @@ static ortc_status slice_infer(ortc_opctx *c)
 static ortc_status slice_prepare(ortc_opctx *c)
 {
     slice_plan p;
-    ortc_status st = slice_resolve(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(slice_resolve(c, &p));
     /* everything, forwards: the output is the input */
     const ortc_tensor *x = c->in[0];
     for (int i = 0; i < x->rank; i++)
@@ -408,9 +393,7 @@ static ortc_status slice_prepare(ortc_opctx *c)
 static ortc_status slice_run(ortc_opctx *c)
 {
     slice_plan p;
-    ortc_status st = slice_resolve(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(slice_resolve(c, &p));
     const ortc_tensor *x = c->in[0];
     if (ortc_tensor_numel(c->out[0]) == 0)
         return ORTC_STATUS_OK;
@@ -461,12 +444,11 @@ static ortc_status transpose_perm(ortc_opctx *c, int *perm)
 
 static ortc_status transpose_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int perm[ORTC_MAX_RANK];
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "perm", ORTC_ATTR_INTS)) ||
-        (st = ortc_plain_check_known(c, 0)) || (st = transpose_perm(c, perm)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "perm", ORTC_ATTR_INTS));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(transpose_perm(c, perm));
     const ortc_tensor *x = c->in[0];
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
@@ -478,9 +460,7 @@ static ortc_status transpose_infer(ortc_opctx *c)
 static ortc_status transpose_prepare(ortc_opctx *c)
 {
     int perm[ORTC_MAX_RANK];
-    ortc_status st = transpose_perm(c, perm);
-    if (st)
-        return st;
+    ORTC_TRY(transpose_perm(c, perm));
     /* only size-1 dims move: same bytes in the same order */
     const ortc_tensor *x = c->in[0];
     int last = -1;
@@ -498,9 +478,7 @@ static ortc_status transpose_prepare(ortc_opctx *c)
 static ortc_status transpose_run(ortc_opctx *c)
 {
     int perm[ORTC_MAX_RANK];
-    ortc_status st = transpose_perm(c, perm);
-    if (st)
-        return st;
+    ORTC_TRY(transpose_perm(c, perm));
     const ortc_tensor *x = c->in[0];
     int64_t xs[ORTC_MAX_RANK], vs[ORTC_MAX_RANK];
     ortc_plain_dense_strides(x->rank, x->dims, xs);
@@ -555,9 +533,7 @@ static ortc_status pad_params(ortc_opctx *c, int64_t *pads, pad_mode *mode)
         return ORTC_STATUS_OK;
     }
     int n;
-    ortc_status st = ortc_plain_read_int_list(c, 1, "pads", true, pads, 2 * ORTC_MAX_RANK, &n);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plain_read_int_list(c, 1, "pads", true, pads, 2 * ORTC_MAX_RANK, &n));
     if (n != 2 * r)
         return ortc_op_error(c, ortc_plain_value_status(c, 1),
                              "input 1 '%s' (pads) has %d values; input 0 '%s' has rank %d, so it "
@@ -608,18 +584,14 @@ static ortc_status pad_value(ortc_opctx *c, void *val)
 static ortc_status pad_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
     if (version < 11) {
-        if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-            (st = ortc_op_check_attr(c, version < 2 ? "paddings" : "pads", ORTC_ATTR_INTS)) ||
-            (st = ortc_op_check_attr(c, "value", ORTC_ATTR_FLOAT)))
-            return st;
-    } else if ((st = ortc_op_check_arity(c, 2, 3, 1, 1))) {
-        return st;
-    }
-    if ((st = ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
+        ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+        ORTC_TRY(ortc_op_check_attr(c, version < 2 ? "paddings" : "pads", ORTC_ATTR_INTS));
+        ORTC_TRY(ortc_op_check_attr(c, "value", ORTC_ATTR_FLOAT));
+    } else
+        ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     const ortc_tensor *x = c->in[0];
     if (version < 11 && !ortc_dtype_is_numeric(x->dtype))
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,
@@ -637,8 +609,7 @@ static ortc_status pad_infer(ortc_opctx *c)
     }
     int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
-    if ((st = pad_params(c, pads, &mode)))
-        return st;
+    ORTC_TRY(pad_params(c, pads, &mode));
     int r = x->rank;
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < r; i++) {
@@ -669,9 +640,7 @@ static ortc_status pad_prepare(ortc_opctx *c)
 {
     int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
-    ortc_status st = pad_params(c, pads, &mode);
-    if (st)
-        return st;
+    ORTC_TRY(pad_params(c, pads, &mode));
     for (int i = 0; i < 2 * c->in[0]->rank; i++)
         if (pads[i])
             return ORTC_STATUS_OK;
@@ -731,12 +700,9 @@ static ortc_status pad_run(ortc_opctx *c)
 {
     int64_t pads[2 * ORTC_MAX_RANK];
     pad_mode mode;
-    ortc_status st = pad_params(c, pads, &mode);
-    if (st)
-        return st;
+    ORTC_TRY(pad_params(c, pads, &mode));
     _Alignas(16) unsigned char val[16];
-    if ((st = pad_value(c, val)))
-        return st;
+    ORTC_TRY(pad_value(c, val));
     if (ortc_tensor_numel(c->out[0]) == 0)
         return ORTC_STATUS_OK;
     const ortc_tensor *x = c->in[0];
@@ -752,9 +718,7 @@ static ortc_status expand_shape(ortc_opctx *c, int *rank, int64_t *dims)
 {
     int64_t shape[ORTC_MAX_RANK];
     int n;
-    ortc_status st = ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n));
     const ortc_tensor *x = c->in[0];
     int r = n > x->rank ? n : x->rank;
     for (int i = 0; i < r; i++) {
@@ -784,12 +748,11 @@ static ortc_status expand_shape(ortc_opctx *c, int *rank, int64_t *dims)
 
 static ortc_status expand_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int r = 0;
     int64_t dims[ORTC_MAX_RANK];
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = expand_shape(c, &r, dims)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(expand_shape(c, &r, dims));
     ortc_op_set_output(c, 0, c->in[0]->dtype, r, dims);
     return ortc_plain_check_numel(c, 0);
 }
@@ -841,16 +804,12 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
             v[i] = ortc_tensor_get_int(t, 0);
         }
         int axis;
-        ortc_status st = ortc_op_axis(c, v[2], r, &axis);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_op_axis(c, v[2], r, &axis));
         for (int i = 0; i < r; i++)
             reps[i] = i == axis ? v[1] : 1;
     } else {
         int n;
-        ortc_status st = ortc_plain_read_int_list(c, 1, "repeats", true, reps, ORTC_MAX_RANK, &n);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_plain_read_int_list(c, 1, "repeats", true, reps, ORTC_MAX_RANK, &n));
         if (n != r)
             return ortc_op_error(c, ortc_plain_value_status(c, 1),
                                  "input 1 '%s' (repeats) has %d values but input 0 '%s' has "
@@ -868,11 +827,10 @@ static ortc_status tile_repeats(ortc_opctx *c, int64_t *reps)
 static ortc_status tile_infer(ortc_opctx *c)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
     int64_t reps[ORTC_MAX_RANK];
-    if ((st = ortc_op_check_arity(c, version < 6 ? 3 : 2, version < 6 ? 3 : 2, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)) || (st = tile_repeats(c, reps)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, version < 6 ? 3 : 2, version < 6 ? 3 : 2, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(tile_repeats(c, reps));
     const ortc_tensor *x = c->in[0];
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0; i < x->rank; i++) {
@@ -889,9 +847,7 @@ static ortc_status tile_infer(ortc_opctx *c)
 static ortc_status tile_run(ortc_opctx *c)
 {
     int64_t reps[ORTC_MAX_RANK];
-    ortc_status st = tile_repeats(c, reps);
-    if (st)
-        return st;
+    ORTC_TRY(tile_repeats(c, reps));
     /* y: (reps[0], d[0], reps[1], d[1], ...) in row-major order is exactly
      * tile's layout; each repeat re-reads x (stride 0) */
     const ortc_tensor *x = c->in[0];
@@ -918,12 +874,10 @@ static ortc_status tile_run(ortc_opctx *c)
 
 static ortc_status block_check(ortc_opctx *c, int64_t *b)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "blocksize", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "blocksize", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     const ortc_attr *a = ortc_node_attr(c->node, "blocksize");
     if (!a)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'blocksize' is missing");
@@ -963,15 +917,12 @@ typedef struct block_plan {
 static ortc_status block_plan_init(ortc_opctx *c, block_plan *p)
 {
     int64_t b = 1;
-    ortc_status st;
-    if ((st = block_check(c, &b)))
-        return st;
+    ORTC_TRY(block_check(c, &b));
     const ortc_tensor *x = c->in[0];
     int64_t n = x->dims[0], ch = x->dims[1], h = x->dims[2], w = x->dims[3], hw = h * w;
     if (!strcmp(c->node->op_type, "DepthToSpace")) {
         bool crd = false;
-        if ((st = depth_to_space_crd(c, &crd)))
-            return st;
+        ORTC_TRY(depth_to_space_crd(c, &crd));
         if (ch % (b * b))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 0 '%s' has %lld channels, not a multiple of blocksize^2 "

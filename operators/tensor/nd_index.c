@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -37,10 +38,8 @@ static bool dims_known(int rank, const int64_t *dims)
 /* Checks data (input 0) against indices (input 1) for batch_dims b. */
 static ortc_status nd_check(ortc_opctx *c, int b, nd_layout *l)
 {
-    ortc_status st;
-    if ((st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
-        return st;
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     char sx[128], si[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
@@ -124,10 +123,8 @@ static inline int64_t nd_offset(const nd_layout *l, const int64_t *t)
 
 static ortc_status gather_nd_check(ortc_opctx *c, nd_layout *l)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "batch_dims", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "batch_dims", ORTC_ATTR_INT));
     if (ortc_op_version(c) < 12 && ortc_node_attr(c->node, "batch_dims"))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attribute 'batch_dims' exists from GatherND-12 on");
@@ -141,14 +138,11 @@ static ortc_status gather_nd_check(ortc_opctx *c, nd_layout *l)
 static ortc_status gather_nd_infer(ortc_opctx *c)
 {
     nd_layout l;
-    ortc_status st = gather_nd_check(c, &l);
-    if (st)
-        return st;
+    ORTC_TRY(gather_nd_check(c, &l));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
     /* out: indices dims but the last, then data's dims after the tuple's */
     int rank = idx->rank - 1 + x->rank - l.b - l.m;
-    if ((st = ortc_plain_check_rank(c, rank, "output")))
-        return st;
+    ORTC_TRY(ortc_plain_check_rank(c, rank, "output"));
     int64_t dims[ORTC_MAX_RANK];
     int j = 0;
     for (int d = 0; d < idx->rank - 1; d++)
@@ -165,11 +159,8 @@ static ortc_status gather_nd_infer(ortc_opctx *c)
 static ortc_status gather_nd_run(ortc_opctx *c)
 {
     nd_layout l;
-    ortc_status st = gather_nd_check(c, &l);
-    if (!st)
-        st = nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(gather_nd_check(c, &l));
+    ORTC_TRY(nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT));
     size_t elem = ortc_dtype_size(c->in[0]->dtype), row = (size_t)l.slice * elem;
     if (row == 0 || l.n == 0 || l.batch == 0)
         return ORTC_STATUS_OK;
@@ -188,14 +179,12 @@ static ortc_status gather_nd_run(ortc_opctx *c)
 
 static ortc_status scatter_nd_check(ortc_opctx *c, nd_layout *l, ortc_scatter_reduction *red)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING)) ||
-        (st = ortc_plain_check_known(c, 2)) || (st = nd_check(c, 0, l)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "reduction", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_plain_check_known(c, 2));
+    ORTC_TRY(nd_check(c, 0, l));
     const ortc_tensor *x = c->in[0], *idx = c->in[1], *u = c->in[2];
-    if ((st = ortc_op_scatter_check(c, "ScatterND", red)))
-        return st;
+    ORTC_TRY(ortc_op_scatter_check(c, "ScatterND", red));
     /* updates: indices dims but the last, then data's dims after the tuple's */
     int64_t want[ORTC_MAX_RANK * 2];
     int rank = 0;
@@ -224,9 +213,7 @@ static ortc_status scatter_nd_infer(ortc_opctx *c)
 {
     nd_layout l;
     ortc_scatter_reduction red;
-    ortc_status st = scatter_nd_check(c, &l, &red);
-    if (st)
-        return st;
+    ORTC_TRY(scatter_nd_check(c, &l, &red));
     const ortc_tensor *x = c->in[0];
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     if (c->in[1]->data && l.n >= 0)
@@ -239,11 +226,8 @@ static ortc_status scatter_nd_run(ortc_opctx *c)
 {
     nd_layout l;
     ortc_scatter_reduction red;
-    ortc_status st = scatter_nd_check(c, &l, &red);
-    if (!st)
-        st = nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(scatter_nd_check(c, &l, &red));
+    ORTC_TRY(nd_check_indices(c, &l, ORTC_STATUS_INVALID_ARGUMENT));
     const ortc_tensor *x = c->in[0];
     char *y = c->out[0]->data;
     ortc_plain_copy(y, x->data, ortc_tensor_bytes(x));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cast.h"
+#include "error.h"
 #include "op_util.h"
 #include "operator.h"
 #include "plain_util.h"
@@ -45,19 +46,17 @@ typedef struct onehot_params {
 
 static ortc_status onehot_check(ortc_opctx *c, onehot_params *p)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 3, 3, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_dtypes(c, 0, ONEHOT_NUMBERS)) ||
-        (st = ortc_op_check_dtypes(c, 1, ONEHOT_NUMBERS)) || (st = ortc_op_check_input(c, 2)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 3, 3, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_dtypes(c, 0, ONEHOT_NUMBERS));
+    ORTC_TRY(ortc_op_check_dtypes(c, 1, ONEHOT_NUMBERS));
+    ORTC_TRY(ortc_op_check_input(c, 2));
     const ortc_tensor *idx = c->in[0], *depth = c->in[1], *vals = c->in[2];
     if (vals->rank != 1 || (vals->dims[0] >= 0 && vals->dims[0] != 2))
         return ortc_op_shape_error(c, 2, "values", "expected [2] (off, on)");
     if (depth->rank > 1 || (depth->rank == 1 && depth->dims[0] >= 0 && depth->dims[0] != 1))
         return ortc_op_shape_error(c, 1, "depth", "expected one value");
-    if ((st = ortc_plain_check_rank(c, idx->rank + 1, "output")))
-        return st;
+    ORTC_TRY(ortc_plain_check_rank(c, idx->rank + 1, "output"));
     int64_t axis = ortc_node_attr_int(c->node, "axis", -1);
     int r = idx->rank + 1;
     if (axis < -r || axis >= r)
@@ -77,9 +76,7 @@ static ortc_status onehot_check(ortc_opctx *c, onehot_params *p)
 static ortc_status onehot_infer(ortc_opctx *c)
 {
     onehot_params p;
-    ortc_status st = onehot_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(onehot_check(c, &p));
     const ortc_tensor *idx = c->in[0];
     int64_t dims[ORTC_MAX_RANK];
     int j = 0;
@@ -98,9 +95,7 @@ static ortc_status onehot_infer(ortc_opctx *c)
 static ortc_status onehot_run(ortc_opctx *c)
 {
     onehot_params p;
-    ortc_status st = onehot_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(onehot_check(c, &p));
     const ortc_tensor *idx = c->in[0], *vals = c->in[2];
     int64_t outer = ortc_plain_span(idx->dims, 0, p.axis),
             inner = ortc_plain_span(idx->dims, p.axis, idx->rank);
@@ -127,11 +122,10 @@ static ortc_status onehot_run(ortc_opctx *c)
 
 static ortc_status eyelike_check(ortc_opctx *c, ortc_dtype *out)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "k", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "dtype", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "k", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0];
     if (x->rank != 2)
         return ortc_op_shape_error(c, 0, NULL, "EyeLike needs rank 2");
@@ -154,9 +148,7 @@ static ortc_status eyelike_check(ortc_opctx *c, ortc_dtype *out)
 static ortc_status eyelike_infer(ortc_opctx *c)
 {
     ortc_dtype t;
-    ortc_status st = eyelike_check(c, &t);
-    if (st)
-        return st;
+    ORTC_TRY(eyelike_check(c, &t));
     ortc_op_set_output(c, 0, t, 2, c->in[0]->dims);
     return ORTC_STATUS_OK;
 }
@@ -165,9 +157,7 @@ static ortc_status eyelike_infer(ortc_opctx *c)
 static ortc_status eyelike_run(ortc_opctx *c)
 {
     ortc_dtype t;
-    ortc_status st = eyelike_check(c, &t);
-    if (st)
-        return st;
+    ORTC_TRY(eyelike_check(c, &t));
     int64_t rows = c->in[0]->dims[0], cols = c->in[0]->dims[1];
     int64_t k = ortc_node_attr_int(c->node, "k", 0);
     void *y = c->out[0]->data;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "error.h"
 #include "plain_util.h"
 
 #define RS_TAPS 4 /* cubic reads 4 input points per axis */
@@ -89,9 +90,7 @@ static ortc_status data_input(ortc_opctx *c, int i, const char *what, const ortc
 static ortc_status enum_attr(ortc_opctx *c, const char *attr, const char *const *names, int def,
                              int *out)
 {
-    ortc_status st = ortc_op_check_attr(c, attr, ORTC_ATTR_STRING);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, attr, ORTC_ATTR_STRING));
     const char *s = ortc_node_attr_string(c->node, attr, NULL);
     *out = def;
     if (!s)
@@ -120,9 +119,7 @@ static ortc_status parse_attrs(ortc_opctx *c, rs_params *p, bool legacy)
     static const char *const rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil",
                                          NULL};
     int mode, coord = RS_HALF_PIXEL, round = RS_ROUND_PREFER_FLOOR;
-    ortc_status st = enum_attr(c, "mode", legacy ? legacy_modes : modes, RS_NEAREST, &mode);
-    if (st)
-        return st;
+    ORTC_TRY(enum_attr(c, "mode", legacy ? legacy_modes : modes, RS_NEAREST, &mode));
     p->mode = (rs_mode)mode;
     p->cubic_a = -0.75;
     if (legacy) {
@@ -130,12 +127,11 @@ static ortc_status parse_attrs(ortc_opctx *c, rs_params *p, bool legacy)
         p->round = RS_LEGACY;
         return ORTC_STATUS_OK;
     }
-    if ((st = enum_attr(c, "coordinate_transformation_mode", coords, RS_HALF_PIXEL, &coord)) ||
-        (st = enum_attr(c, "nearest_mode", rounds, RS_ROUND_PREFER_FLOOR, &round)) ||
-        (st = ortc_op_check_attr(c, "cubic_coeff_a", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "exclude_outside", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "extrapolation_value", ORTC_ATTR_FLOAT)))
-        return st;
+    ORTC_TRY(enum_attr(c, "coordinate_transformation_mode", coords, RS_HALF_PIXEL, &coord));
+    ORTC_TRY(enum_attr(c, "nearest_mode", rounds, RS_ROUND_PREFER_FLOOR, &round));
+    ORTC_TRY(ortc_op_check_attr(c, "cubic_coeff_a", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "exclude_outside", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "extrapolation_value", ORTC_ATTR_FLOAT));
     p->coord = (rs_coord)coord;
     p->round = (rs_round)round;
     p->cubic_a = ortc_node_attr_float(c->node, "cubic_coeff_a", -0.75f);
@@ -154,9 +150,7 @@ static ortc_status read_scales(ortc_opctx *c, rs_params *p, const float *attr, s
 {
     size_t n = attr ? n_attr : (size_t)ortc_tensor_numel(t);
     if (!attr) {
-        ortc_status st = ortc_op_check_dtype(c, idx, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_op_check_dtype(c, idx, ORTC_DTYPE_FLOAT, ORTC_DTYPE_UNDEFINED));
     }
     if (n != (size_t)p->rank || (!attr && t->rank != 1))
         return ortc_op_error(
@@ -234,9 +228,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
     }
 
     if (roi) {
-        if ((st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE,
-                                      ORTC_DTYPE_UNDEFINED)))
-            return st;
+        ORTC_TRY(
+            ortc_op_check_dtype(c, 1, ORTC_DTYPE_FLOAT, ORTC_DTYPE_DOUBLE, ORTC_DTYPE_UNDEFINED));
         if (ortc_tensor_numel(roi) != 2 * p->rank)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 1 '%s' (roi) has %lld values; input '%s' of rank %d needs "
@@ -250,8 +243,7 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
     }
 
     if (sizes) {
-        if ((st = ortc_op_check_dtype(c, 3, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)))
-            return st;
+        ORTC_TRY(ortc_op_check_dtype(c, 3, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
         if (sizes->rank != 1 || ortc_tensor_numel(sizes) != p->rank)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                                  "input 3 '%s' (sizes) has %lld values; input '%s' has rank %d",
@@ -268,9 +260,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
             p->len_out[i] = (double)o;
         }
     } else {
-        if ((st = read_scales(c, p, scales_attr, n_scales_attr, scales, scales_idx, upsample,
-                              p->scale)))
-            return st;
+        ORTC_TRY(
+            read_scales(c, p, scales_attr, n_scales_attr, scales, scales_idx, upsample, p->scale));
         /* Output size floor(in * scale) with the product in float32, as
          * ONNX's shape inference and ONNX Runtime compute it (14 * (25/14.f)
          * is 25, as the exporter meant, not 24.99999976). The roi does not
@@ -314,9 +305,7 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
 static ortc_status rs_infer(ortc_opctx *c)
 {
     rs_params p;
-    ortc_status st = rs_parse(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rs_parse(c, &p));
     ortc_op_set_output(c, 0, c->in[0]->dtype, p.rank, p.out);
     return ORTC_STATUS_OK;
 }
@@ -575,9 +564,7 @@ static void resize_nearest(void *y, const void *x, const rs_params *p, ortc_dtyp
 static ortc_status rs_reference(ortc_opctx *c)
 {
     rs_params p;
-    ortc_status st = rs_parse(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rs_parse(c, &p));
     const ortc_tensor *x = c->in[0];
     void *y = c->out[0]->data;
     if (p.mode == RS_NEAREST) {
@@ -639,15 +626,12 @@ static bool dnnl_matches(const rs_params *p, ortc_dtype dt)
 static ortc_status rs_build(ortc_opctx *c, void *state)
 {
     rs_params p;
-    ortc_status st = rs_parse(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rs_parse(c, &p));
     if (!dnnl_matches(&p, c->in[0]->dtype))
         return ortc_dnnl_prim_use_ref(c, state);
     dnnl_memory_desc_t src, dst;
-    if ((st = ortc_dnnl_md_plain(c, &src, p.rank, p.in)) ||
-        (st = ortc_dnnl_md_plain(c, &dst, p.rank, p.out)))
-        return st;
+    ORTC_TRY(ortc_dnnl_md_plain(c, &src, p.rank, p.in));
+    ORTC_TRY(ortc_dnnl_md_plain(c, &dst, p.rank, p.out));
     dnnl_resampling_desc_t desc;
     dnnl_alg_kind_t alg = p.mode == RS_LINEAR ? dnnl_resampling_linear : dnnl_resampling_nearest;
     /* factors NULL: oneDNN takes out / in from the descriptors */

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -16,12 +17,11 @@ typedef struct rs_params {
 
 static ortc_status rs_check(ortc_opctx *c, rs_params *p)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "time_axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "batch_axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_attr(c, "time_axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "batch_axis", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0], *lens = c->in[1];
     char sx[128], sl[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
@@ -66,9 +66,7 @@ static ortc_status rs_check_lens(ortc_opctx *c, const rs_params *p, ortc_status 
 static ortc_status rs_infer(ortc_opctx *c)
 {
     rs_params p;
-    ortc_status st = rs_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(rs_check(c, &p));
     const ortc_tensor *x = c->in[0];
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     if (c->in[1]->data && p.batch >= 0 && p.steps >= 0)
@@ -81,11 +79,8 @@ static ortc_status rs_infer(ortc_opctx *c)
 static ortc_status rs_run(ortc_opctx *c)
 {
     rs_params p;
-    ortc_status st = rs_check(c, &p);
-    if (!st)
-        st = rs_check_lens(c, &p, ORTC_STATUS_INVALID_ARGUMENT);
-    if (st)
-        return st;
+    ORTC_TRY(rs_check(c, &p));
+    ORTC_TRY(rs_check_lens(c, &p, ORTC_STATUS_INVALID_ARGUMENT));
     const ortc_tensor *x = c->in[0];
     const int64_t *lens = c->in[1]->data;
     size_t row = (size_t)p.inner * ortc_dtype_size(x->dtype);

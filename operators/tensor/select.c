@@ -72,9 +72,7 @@ static ortc_status nonzero_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0];
     int64_t count;
-    ortc_status st = nonzero_count(c, x, &count);
-    if (st)
-        return st;
+    ORTC_TRY(nonzero_count(c, x, &count));
     int64_t dims[2] = {x->rank, count};
     int64_t *y = ortc_op_output(c, 0, 2, dims);
     if (!y)
@@ -148,19 +146,18 @@ static int compress_shape(const ortc_tensor *x, int axis, int64_t kept, int64_t 
 
 static ortc_status compress_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_dtype(c, 1, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_BOOL, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0], *cond = c->in[1];
     if (cond->rank != 1)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "condition must have rank 1; it has rank %d", cond->rank);
     int axis;
     int64_t len, dims[ORTC_MAX_RANK];
-    if ((st = compress_axis(c, &axis, &len)) || (st = compress_check(c, len)))
-        return st;
+    ORTC_TRY(compress_axis(c, &axis, &len));
+    ORTC_TRY(compress_check(c, len));
     if (!cond->data) {
         int rank = compress_shape(x, axis, -1, dims);
         ortc_op_set_output_dynamic(c, 0, x->dtype, rank, dims);
@@ -177,9 +174,8 @@ static ortc_status compress_run(ortc_opctx *c)
     const ortc_tensor *x = c->in[0], *cond = c->in[1];
     int axis;
     int64_t len, dims[ORTC_MAX_RANK];
-    ortc_status st;
-    if ((st = compress_axis(c, &axis, &len)) || (st = compress_check(c, len)))
-        return st;
+    ORTC_TRY(compress_axis(c, &axis, &len));
+    ORTC_TRY(compress_check(c, len));
     int rank = compress_shape(x, axis, compress_kept(cond), dims);
     char *y = ortc_op_output(c, 0, rank, dims);
     if (!y)

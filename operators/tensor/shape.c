@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -38,10 +39,9 @@ static ortc_status view_run(ortc_opctx *c)
 
 static ortc_status flatten_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) || (st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     const ortc_tensor *x = c->in[0];
     int64_t attr = ortc_node_attr_int(c->node, "axis", 1);
     int64_t axis = attr;
@@ -71,10 +71,9 @@ static ortc_status reshape_infer(ortc_opctx *c)
     int n = 0;
     if (version < 5) {
         /* Reshape-1: the shape is an attribute */
-        if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) ||
-            (st = ortc_op_check_attr(c, "shape", ORTC_ATTR_INTS)) ||
-            (st = ortc_plain_check_known(c, 0)))
-            return st;
+        ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+        ORTC_TRY(ortc_op_check_attr(c, "shape", ORTC_ATTR_INTS));
+        ORTC_TRY(ortc_plain_check_known(c, 0));
         size_t count = 0;
         const int64_t *vals = ortc_node_attr_ints(c->node, "shape", &count);
         if (!ortc_node_attr(c->node, "shape"))
@@ -87,12 +86,11 @@ static ortc_status reshape_infer(ortc_opctx *c)
         for (int k = 0; k < n; k++)
             shape[k] = vals[k];
     } else {
-        if ((st = ortc_op_check_arity(c, 2, 2, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
-            return st;
+        ORTC_TRY(ortc_op_check_arity(c, 2, 2, 1, 1));
+        ORTC_TRY(ortc_plain_check_known(c, 0));
         if (version >= 14 && (st = ortc_op_check_attr(c, "allowzero", ORTC_ATTR_INT)))
             return st;
-        if ((st = ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n)))
-            return st;
+        ORTC_TRY(ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n));
     }
     int allowzero = version >= 14 && ortc_node_attr_int(c->node, "allowzero", 0) != 0;
     const ortc_tensor *x = c->in[0];
@@ -173,15 +171,12 @@ static ortc_status reshape_infer(ortc_opctx *c)
 static ortc_status read_axes(ortc_opctx *c, bool required, int64_t *axes, int *n, int *present)
 {
     int version = ortc_op_version(c), max_in = version >= 13 ? 2 : 1;
-    ortc_status st;
     *n = 0;
     *present = 0;
-    if ((st = ortc_op_check_arity(c, required ? max_in : 1, max_in, 1, 1)) ||
-        (st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, required ? max_in : 1, max_in, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     if (version < 13) {
-        if ((st = ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, "axes", ORTC_ATTR_INTS));
         if (!ortc_node_attr(c->node, "axes"))
             return ORTC_STATUS_OK;
         size_t count = 0;
@@ -231,15 +226,12 @@ static ortc_status squeeze_infer(ortc_opctx *c)
 {
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    ortc_status st = read_axes(c, false, axes, &n, &present);
-    if (st)
-        return st;
+    ORTC_TRY(read_axes(c, false, axes, &n, &present));
     const ortc_tensor *x = c->in[0];
     if (present) {
         /* an explicit empty list squeezes nothing (as ONNX's shape inference
          * and numpy's squeeze(axis=()) do) */
-        if ((st = axes_to_mask(c, axes, n, x->rank, hit)))
-            return st;
+        ORTC_TRY(axes_to_mask(c, axes, n, x->rank, hit));
         for (int i = 0; i < x->rank; i++)
             if (hit[i] && x->dims[i] != 1 && x->dims[i] >= 0) {
                 char sx[128];
@@ -267,15 +259,13 @@ static ortc_status unsqueeze_infer(ortc_opctx *c)
 {
     int64_t axes[ORTC_MAX_RANK];
     int n, present, hit[ORTC_MAX_RANK];
-    ortc_status st = read_axes(c, true, axes, &n, &present);
-    if (st)
-        return st;
+    ORTC_TRY(read_axes(c, true, axes, &n, &present));
     if (!present)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute 'axes' is missing");
     const ortc_tensor *x = c->in[0];
     int r = x->rank + n; /* axes are positions in the output */
-    if ((st = ortc_plain_check_rank(c, r, "output")) || (st = axes_to_mask(c, axes, n, r, hit)))
-        return st;
+    ORTC_TRY(ortc_plain_check_rank(c, r, "output"));
+    ORTC_TRY(axes_to_mask(c, axes, n, r, hit));
     int64_t dims[ORTC_MAX_RANK];
     for (int i = 0, j = 0; i < r; i++)
         dims[i] = hit[i] ? 1 : x->dims[j++];
@@ -289,9 +279,7 @@ static ortc_status unsqueeze_infer(ortc_opctx *c)
  * dependent size stays one (and is handed on, not copied). */
 static ortc_status identity_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
     const ortc_tensor *x = c->in[0];
     ortc_type ty = ortc_op_in_type(c, 0);
     if (ty != ORTC_TYPE_TENSOR && ortc_op_version(c) < 16)
@@ -306,8 +294,7 @@ static ortc_status identity_infer(ortc_opctx *c)
         ortc_op_set_output_dynamic(c, 0, x->dtype, x->rank, x->dims);
         return ORTC_STATUS_OK;
     }
-    if ((st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     return ORTC_STATUS_OK;
 }
@@ -370,9 +357,7 @@ static ortc_status dropout_mode(ortc_opctx *c, int *mode)
             *mode = DROPOUT_UNKNOWN;
             return ORTC_STATUS_OK;
         }
-        ortc_status st = read_ratio(c, r, &ratio);
-        if (st)
-            return st;
+        ORTC_TRY(read_ratio(c, r, &ratio));
     }
     if (ratio == 0)
         return ORTC_STATUS_OK;
@@ -411,8 +396,7 @@ static ortc_status dropout_infer(ortc_opctx *c)
          (st = check_scalar_input(c, 2, "training_mode", ORTC_DT(BOOL)))))
         return st;
     int mode;
-    if ((st = dropout_mode(c, &mode)))
-        return st;
+    ORTC_TRY(dropout_mode(c, &mode));
     const ortc_tensor *x = c->in[0];
     ortc_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     /* the mask is bool from opset 10; before, it has the input's type */
@@ -463,9 +447,7 @@ static ortc_status fill_ones(ortc_opctx *c, ortc_tensor *mask)
 static ortc_status dropout_run(ortc_opctx *c)
 {
     int mode; /* all inputs are known now: inference or refused */
-    ortc_status st = dropout_mode(c, &mode);
-    if (st)
-        return st;
+    ORTC_TRY(dropout_mode(c, &mode));
     ortc_plain_copy(c->out[0]->data, c->in[0]->data, ortc_tensor_bytes(c->in[0]));
     if (c->n_out > 1 && c->out[1] && ortc_tensor_numel(c->out[1]) > 0)
         return fill_ones(c, c->out[1]);
@@ -496,11 +478,10 @@ static void shape_range(const ortc_opctx *c, int *start, int *end)
 
 static ortc_status shape_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)) ||
-        (st = ortc_op_check_attr(c, "start", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "end", ORTC_ATTR_INT)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "start", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "end", ORTC_ATTR_INT));
     int start, end;
     shape_range(c, &start, &end);
     int64_t n = end - start;
@@ -522,9 +503,8 @@ static ortc_status shape_run(ortc_opctx *c)
 
 static ortc_status size_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     ortc_op_set_output(c, 0, ORTC_DTYPE_INT64, 0, NULL);
     return ORTC_STATUS_OK;
 }

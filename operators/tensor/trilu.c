@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -15,10 +16,9 @@
 
 static ortc_status trilu_infer(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 2, 1, 1)) ||
-        (st = ortc_op_check_attr(c, "upper", ORTC_ATTR_INT)) || (st = ortc_plain_check_known(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 2, 1, 1));
+    ORTC_TRY(ortc_op_check_attr(c, "upper", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_plain_check_known(c, 0));
     const ortc_tensor *x = c->in[0];
     if (x->rank < 2)
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,

@@ -96,12 +96,12 @@ static ortc_status unique_axis(ortc_opctx *c, int *axis)
 
 static ortc_status unique_infer(ortc_opctx *c)
 {
-    ortc_status st;
     int axis;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 4)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "sorted", ORTC_ATTR_INT)) || (st = unique_axis(c, &axis)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 4));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "sorted", ORTC_ATTR_INT));
+    ORTC_TRY(unique_axis(c, &axis));
     const ortc_tensor *x = c->in[0];
     int64_t dims[ORTC_MAX_RANK], one[1] = {-1};
     int rank = 1;
@@ -127,9 +127,7 @@ static ortc_status unique_run(ortc_opctx *c)
 {
     const ortc_tensor *x = c->in[0];
     int axis;
-    ortc_status st = unique_axis(c, &axis);
-    if (st)
-        return st;
+    ORTC_TRY(unique_axis(c, &axis));
     slices s = {x, ortc_tensor_numel(x), 1, 1};
     if (axis >= 0) {
         s.n = x->dims[axis];

@@ -129,11 +129,10 @@ static ortc_status strnorm_build(ortc_opctx *c, strnorm_state **out)
 {
     ortc_status st;
     *out = NULL;
-    if ((st = ortc_op_check_attr(c, "case_change_action", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_attr(c, "is_case_sensitive", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "locale", ORTC_ATTR_STRING)) ||
-        (st = ortc_op_check_attr(c, "stopwords", ORTC_ATTR_STRINGS)))
-        return st;
+    ORTC_TRY(ortc_op_check_attr(c, "case_change_action", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_op_check_attr(c, "is_case_sensitive", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "locale", ORTC_ATTR_STRING));
+    ORTC_TRY(ortc_op_check_attr(c, "stopwords", ORTC_ATTR_STRINGS));
     strnorm_state *s = calloc(1, sizeof *s);
     if (!s)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -267,8 +266,8 @@ static void set_kept_shape(ortc_opctx *c, int64_t kept)
 static ortc_status strnorm_infer(ortc_opctx *c)
 {
     ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     const ortc_tensor *x = c->in[0];
     if (!(x->rank == 1 || (x->rank == 2 && x->dims[0] == 1))) {
         char sh[160];
@@ -278,8 +277,7 @@ static ortc_status strnorm_infer(ortc_opctx *c)
                              ortc_shape_str(sh, sizeof sh, x->rank, x->dims));
     }
     strnorm_state *s;
-    if ((st = strnorm_build(c, &s)))
-        return st;
+    ORTC_TRY(strnorm_build(c, &s));
     if (!s->n_stop) {
         strnorm_free(s);
         ortc_op_set_output(c, 0, ORTC_DTYPE_STRING, x->rank, x->dims);
@@ -320,9 +318,7 @@ static ortc_status strnorm_run(ortc_opctx *c)
     strnorm_state *s = c->state;
     const ortc_tensor *x = c->in[0];
     int64_t n = ortc_tensor_numel(x), kept;
-    ortc_status st = count_kept(c, s, x, &kept);
-    if (st)
-        return st;
+    ORTC_TRY(count_kept(c, s, x, &kept));
     int64_t dims[2] = {1, kept ? kept : 1};
     char **out = ortc_op_output(c, 0, x->rank, &dims[2 - x->rank]); /* checks a static one */
     if (!out)
@@ -352,8 +348,7 @@ static ortc_status strnorm_run(ortc_opctx *c)
         bytes++;
     }
     char *o;
-    if ((st = ortc_string_store_reserve(c, &s->store, bytes, &o)))
-        return st;
+    ORTC_TRY(ortc_string_store_reserve(c, &s->store, bytes, &o));
     for (int64_t i = 0, k = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)elem(x, i);
         if (s->n_stop && is_stopword(s, (const char *)p))

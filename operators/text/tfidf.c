@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -134,7 +135,6 @@ static void tfidf_free(tfidf_state *s)
  * hash table. */
 static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
 {
-    ortc_status st;
     *out = NULL;
     static const struct {
         const char *name;
@@ -145,8 +145,7 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
                  {"pool_int64s", ORTC_ATTR_INTS},    {"pool_strings", ORTC_ATTR_STRINGS},
                  {"weights", ORTC_ATTR_FLOATS}};
     for (size_t k = 0; k < sizeof attrs / sizeof *attrs; k++)
-        if ((st = ortc_op_check_attr(c, attrs[k].name, attrs[k].type)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, attrs[k].name, attrs[k].type));
     for (size_t k = 0; k < 6; k++)
         if (!ortc_node_attr(c->node, attrs[k].name))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "attribute '%s' is missing",
@@ -262,11 +261,10 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
 
 static ortc_status tfidf_infer(ortc_opctx *c)
 {
-    ortc_status st;
     tfidf_state *s;
-    if ((st = ortc_op_check_arity(c, 1, 1, 1, 1)) || (st = ortc_op_check_input(c, 0)) ||
-        (st = tfidf_build(c, false, &s)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
+    ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(tfidf_build(c, false, &s));
     const ortc_tensor *x = c->in[0];
     bool str_in = x->dtype == ORTC_DTYPE_STRING, str_pool = s->strings;
     int64_t width = 0;

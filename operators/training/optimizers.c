@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "error.h"
 #include "operator.h"
 #include "plain_util.h"
 
@@ -31,7 +32,6 @@ static int accumulators(opt_kind k)
 
 static ortc_status opt_infer(ortc_opctx *c)
 {
-    ortc_status st;
     opt_kind k = kind_of(c);
     int per_in = 2 + accumulators(k), per_out = 1 + accumulators(k);
     int n = (c->n_in - 2) / per_in;
@@ -40,10 +40,9 @@ static ortc_status opt_infer(ortc_opctx *c)
                              "has %d inputs and %d outputs; %s takes R, T and %d per optimized "
                              "tensor, and gives %d per tensor",
                              c->n_in, c->n_out, c->node->op_type, per_in, per_out);
-    if ((st = ortc_op_check_arity(c, c->n_in, c->n_in, c->n_out, c->n_out)) ||
-        (st = ortc_op_check_dtypes(c, 0, ORTC_DTYPES_FLOAT)) ||
-        (st = ortc_op_check_dtypes(c, 1, ORTC_DT(INT64))))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, c->n_in, c->n_in, c->n_out, c->n_out));
+    ORTC_TRY(ortc_op_check_dtypes(c, 0, ORTC_DTYPES_FLOAT));
+    ORTC_TRY(ortc_op_check_dtypes(c, 1, ORTC_DT(INT64)));
     for (int i = 0; i < 2; i++)
         if (ortc_tensor_numel(c->in[i]) != 1)
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
@@ -52,10 +51,8 @@ static ortc_status opt_infer(ortc_opctx *c)
     static const char *const floats[] = {
         "alpha", "beta", "epsilon", "decay_factor", "norm_coefficient", "norm_coefficient_post"};
     for (size_t a = 0; a < sizeof floats / sizeof *floats; a++)
-        if ((st = ortc_op_check_attr(c, floats[a], ORTC_ATTR_FLOAT)))
-            return st;
-    if ((st = ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING)))
-        return st;
+        ORTC_TRY(ortc_op_check_attr(c, floats[a], ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "mode", ORTC_ATTR_STRING));
     /* Momentum's attributes have no defaults; the others' all do */
     static const char *const need[3][4] = {
         {NULL}, {"alpha", "beta", "mode", "norm_coefficient"}, {NULL}};
@@ -72,8 +69,7 @@ static ortc_status opt_infer(ortc_opctx *c)
     }
     for (int t = 0; t < n; t++) {
         int x = 2 + t;
-        if ((st = ortc_op_check_input(c, x)))
-            return st;
+        ORTC_TRY(ortc_op_check_input(c, x));
         for (int j = 1; j < per_in; j++) {
             int i = 2 + t + j * n;
             const ortc_tensor *a = c->in[x], *b = c->in[i];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -130,9 +131,7 @@ ortc_status ortc_pass_fold_bn(ortc_pass_ctx *pc)
         if (!ortc_pass_is_op(n, "Conv"))
             continue;
         bool done;
-        ortc_status st = try_fold(pc, n, &done);
-        if (st)
-            return st;
+        ORTC_TRY(try_fold(pc, n, &done));
     }
     return ORTC_STATUS_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "error.h"
 #include "eval.h"
 #include "ir_edit.h"
 #include "options.h"
@@ -347,9 +348,7 @@ ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
                                           ortc_status (*fold)(ortc_pass_ctx *pc, ortc_node *p,
                                                               bool *done))
 {
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_pass_infer(pc));
     for (int i = 0; i < pc->g->n_nodes; i++) {
         ortc_node *p = pc->g->nodes[i];
         if (!p->op || !(p->op->flags & ORTC_OP_POST_OPS))
@@ -357,8 +356,7 @@ ortc_status ortc_pass_fold_into_producers(ortc_pass_ctx *pc,
         bool done = true, any = false;
         while (done && ortc_pass_takes_post_op(pc, p)) {
             done = false;
-            if ((st = fold(pc, p, &done)))
-                return st;
+            ORTC_TRY(fold(pc, p, &done));
             any |= done;
         }
         if (any)

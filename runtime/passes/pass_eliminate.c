@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -142,9 +143,7 @@ ortc_status ortc_pass_eliminate(ortc_pass_ctx *pc)
         else
             pc->stats.pads++;
         ortc_ir_remove_node(g, n);
-        ortc_status st = ortc_pass_finalize(pc, "eliminate");
-        if (st)
-            return st;
+        ORTC_TRY(ortc_pass_finalize(pc, "eliminate"));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

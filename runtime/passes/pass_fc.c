@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -150,9 +151,7 @@ ortc_status ortc_pass_fc(ortc_pass_ctx *pc)
         ortc_node *n = pc->g->nodes[i];
         if (!ortc_pass_is_op(n, "Gemm"))
             continue;
-        ortc_status st = try_transpose(pc, n);
-        if (st)
-            return st;
+        ORTC_TRY(try_transpose(pc, n));
     }
     return ORTC_STATUS_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -16,9 +17,8 @@
 static ortc_status fold_sweep(ortc_pass_ctx *pc, bool *changed)
 {
     ortc_graph *g = pc->g;
-    ortc_status st = ortc_pass_infer(pc);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_pass_infer(pc));
+    ortc_status st = ORTC_STATUS_OK;
     int n_nodes = g->n_nodes;
     bool *dead = calloc((size_t)n_nodes + 1, sizeof *dead);
     ortc_const_tensor **out = NULL;
@@ -240,18 +240,15 @@ static bool constant_condition(const ortc_node *n)
 
 ortc_status ortc_pass_fold(ortc_pass_ctx *pc)
 {
-    ortc_status st;
     for (int round = 0; round < 1000; round++) {
         bool changed = false;
-        if ((st = fold_sweep(pc, &changed)))
-            return st;
+        ORTC_TRY(fold_sweep(pc, &changed));
         for (int i = 0; i < pc->g->n_nodes; i++) {
             ortc_node *n = pc->g->nodes[i];
             if (!constant_condition(n))
                 continue;
             bool done;
-            if ((st = inline_if(pc, n, &done)))
-                return st;
+            ORTC_TRY(inline_if(pc, n, &done));
             if (done) {
                 changed = true;
                 i = -1; /* nodes moved: rescan */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -180,9 +181,8 @@ ortc_status ortc_pass_ln(ortc_pass_ctx *pc)
         for (int k = 0; k < m.n; k++)
             ortc_ir_remove_node(g, m.nodes[k]);
         pc->stats.ln++;
-        ortc_status st;
-        if ((st = ortc_pass_finalize(pc, "ln")) || (st = ortc_pass_infer(pc)))
-            return st;
+        ORTC_TRY(ortc_pass_finalize(pc, "ln"));
+        ORTC_TRY(ortc_pass_infer(pc));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -254,7 +255,6 @@ static bool match_lrn(const ortc_pass_ctx *pc, ortc_node *d, match *m, lrn_param
 ortc_status ortc_pass_lrn(ortc_pass_ctx *pc)
 {
     ortc_graph *g = pc->g;
-    ortc_status st = ORTC_STATUS_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         ortc_node *d = g->nodes[i];
         match m;
@@ -301,8 +301,8 @@ ortc_status ortc_pass_lrn(ortc_pass_ctx *pc)
         for (int k = 0; k < m.n; k++)
             ortc_ir_remove_node(g, m.nodes[k]);
         pc->stats.lrn++;
-        if ((st = ortc_pass_finalize(pc, "lrn")) || (st = ortc_pass_infer(pc)))
-            return st;
+        ORTC_TRY(ortc_pass_finalize(pc, "lrn"));
+        ORTC_TRY(ortc_pass_infer(pc));
         i = -1;
     }
     return ORTC_STATUS_OK;

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -441,8 +442,7 @@ static ortc_status try_conv(qdq_ctx *q, ortc_node *n)
                  bt->rank != 1 || bt->dims[0] != m))
         return st;
     chain ch;
-    if ((st = follow(q, n, false, m, &ch)))
-        return st;
+    ORTC_TRY(follow(q, n, false, m, &ch));
     if (operands_gone(n, &x, &w))
         return ORTC_STATUS_OK;
     ortc_value *in[9] = {x.q,
@@ -488,8 +488,7 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
     if (c && beta != 0.0f && ((st = const_of(q, c, 0, &ct)) || !is_row_vector(ct, ndim)))
         return st;
     chain ch;
-    if ((st = follow(q, n, !(c && beta != 0.0f), ndim, &ch)))
-        return st;
+    ORTC_TRY(follow(q, n, !(c && beta != 0.0f), ndim, &ch));
     if (operands_gone(n, &a, &b))
         return ORTC_STATUS_OK;
 

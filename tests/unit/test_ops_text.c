@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "helper_common.h"
 #include "ir.h"
 #include "ortc/ortc.h"
@@ -64,12 +65,10 @@ static ortc_session *session_of(ortc_model *m)
 static ortc_status run1(ortc_session *s, const ortc_tensor *inputs, size_t n_in, ortc_tensor *out)
 {
     memset(out, 0, sizeof *out);
-    ortc_status st = ortc_session_output_shapes(s, inputs, n_in, out, 1);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_session_output_shapes(s, inputs, n_in, out, 1));
     size_t bytes = ortc_tensor_bytes(out);
     out->data = calloc(1, bytes ? bytes : 1);
-    st = ortc_session_run(s, inputs, n_in, out, 1);
+    ortc_status st = ortc_session_run(s, inputs, n_in, out, 1);
     if (st) {
         free(out->data);
         out->data = NULL;

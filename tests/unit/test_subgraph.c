@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "helper_cases.h"
 #include "helper_common.h"
 #include "helper_onnx_build.h"
@@ -247,9 +248,7 @@ static ortc_status loop_compile(ortc_opctx *c)
     s->trips = ortc_node_attr_int(c->node, "trips", 1);
     ortc_tensor in[2] = {{I64, 0, {0}, NULL}, *c->in[0]};
     in[1].data = NULL;
-    ortc_status st = c->subgraphs->compile(c, a->g, "body", in, NULL, &s->body);
-    if (st)
-        return st;
+    ORTC_TRY(c->subgraphs->compile(c, a->g, "body", in, NULL, &s->body));
     ortc_tensor next = c->subgraphs->output(s->body, 0);
     ortc_tensor each = c->subgraphs->output(s->body, 1);
     if (next.dtype != in[1].dtype || ortc_tensor_bytes(&next) != ortc_tensor_bytes(&in[1]))
@@ -290,9 +289,7 @@ static ortc_status loop_run(ortc_opctx *c)
         w->in[1] = &w->carried[cur];
         w->out[0] = &w->carried[1 - cur];
         w->out[1] = &w->slice;
-        ortc_status st = c->subgraphs->run(c, s->body, w->in, w->out);
-        if (st)
-            return st;
+        ORTC_TRY(c->subgraphs->run(c, s->body, w->in, w->out));
         cur = 1 - cur;
     }
     memcpy(c->out[0]->data, w->carried[cur].data, bytes);
