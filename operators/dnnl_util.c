@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "dnnl_wino.h"
+#include "error.h"
 #include "post_ops.h"
 
 #include <oneapi/dnnl/dnnl_debug.h>
@@ -377,9 +378,7 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
         *unimplemented = false;
     dnnl_primitive_attr_t own = NULL;
     if (!attr) {
-        ortc_status st = ortc_dnnl_attr_new(c, &own);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_dnnl_attr_new(c, &own));
         attr = own;
     }
     dnnl_status_t s = dnnl_primitive_desc_create(pd, op_desc, attr, c->backend->engine, NULL);
@@ -420,9 +419,7 @@ ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (bytes > 0) {
-        ortc_status s = ortc_dnnl_step_mem(c, st, DNNL_ARG_SCRATCHPAD, smd, &st->scratch);
-        if (s)
-            return s;
+        ORTC_TRY(ortc_dnnl_step_mem(c, st, DNNL_ARG_SCRATCHPAD, smd, &st->scratch));
         if (st->scratch_off + bytes > c->scratch_bytes)
             c->scratch_bytes = st->scratch_off + bytes;
     }
@@ -493,16 +490,12 @@ ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
                              c->scratch_bytes);
     atomic_fetch_add(&exec_count, 1);
     if (st->scratch.m[0]) {
-        ortc_status rs = ortc_dnnl_set(c, &st->scratch, (char *)c->scratch + st->scratch_off);
-        if (rs)
-            return rs;
+        ORTC_TRY(ortc_dnnl_set(c, &st->scratch, (char *)c->scratch + st->scratch_off));
     }
     dnnl_exec_arg_t args[ORTC_DNNL_MAX_ARGS];
     for (int i = 0; i < st->n_args; i++) {
         args[i].arg = st->args[i].arg;
-        ortc_status rs = context_mem(c, st->args[i].mem, false, NULL, &args[i].memory);
-        if (rs)
-            return rs;
+        ORTC_TRY(context_mem(c, st->args[i].mem, false, NULL, &args[i].memory));
     }
     DNNL_CHECK(c, dnnl_primitive_execute(st->prim, ortc_dnnl_stream(c), st->n_args, args));
     return ORTC_STATUS_OK;
@@ -540,9 +533,7 @@ ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
                                    size_t scratch_off)
 {
     dnnl_primitive_attr_t attr;
-    ortc_status st = ortc_dnnl_attr_new(c, &attr);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_attr_new(c, &attr));
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, c->backend->engine, to,
                                                          c->backend->engine, attr);
@@ -551,7 +542,7 @@ ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
         return ortc_dnnl_error(c, s, "dnnl_reorder_primitive_desc_create(from, to)", __FILE__,
                                __LINE__);
     r->step.scratch_off = scratch_off;
-    st = ortc_dnnl_step_create(c, &r->step, pd);
+    ortc_status st = ortc_dnnl_step_create(c, &r->step, pd);
     if (!st)
         st = ortc_dnnl_step_mem(c, &r->step, DNNL_ARG_FROM, from, &r->from);
     if (!st)
@@ -562,9 +553,8 @@ ortc_status ortc_dnnl_reorder_init(ortc_opctx *c, ortc_dnnl_reorder *r,
 
 ortc_status ortc_dnnl_reorder_run(ortc_opctx *c, ortc_dnnl_reorder *r, const void *from, void *to)
 {
-    ortc_status st;
-    if ((st = ortc_dnnl_set(c, &r->from, from)) || (st = ortc_dnnl_set(c, &r->to, to)))
-        return st;
+    ORTC_TRY(ortc_dnnl_set(c, &r->from, from));
+    ORTC_TRY(ortc_dnnl_set(c, &r->to, to));
     return ortc_dnnl_step_run(c, &r->step);
 }
 
@@ -595,10 +585,9 @@ ortc_status ortc_dnnl_unblock_init(ortc_opctx *c, ortc_dnnl_unblock *u, size_t *
     for (int k = 0; k < u->n; k++) {
         int i = u->input[k];
         dnnl_memory_desc_t from, to;
-        ortc_status st;
-        if ((st = ortc_dnnl_md_input(c, i, &from)) || (st = plain_of(c, &to, c->in[i])) ||
-            (st = ortc_dnnl_reorder_init(c, &u->r[k], &from, &to, *used)))
-            return st;
+        ORTC_TRY(ortc_dnnl_md_input(c, i, &from));
+        ORTC_TRY(plain_of(c, &to, c->in[i]));
+        ORTC_TRY(ortc_dnnl_reorder_init(c, &u->r[k], &from, &to, *used));
     }
     return ORTC_STATUS_OK;
 }
@@ -612,9 +601,7 @@ ortc_status ortc_dnnl_unblock_run(ortc_opctx *c, ortc_dnnl_unblock *u, ortc_opct
     for (int k = 0; k < u->n; k++) {
         int i = u->input[k];
         void *plain = ortc_dnnl_scratch_at(c, u->off[k]);
-        ortc_status st = ortc_dnnl_reorder_run(c, &u->r[k], c->in[i]->data, plain);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_dnnl_reorder_run(c, &u->r[k], c->in[i]->data, plain));
         ins[i] = *c->in[i];
         ins[i].data = plain;
         ptrs[i] = &ins[i];
@@ -658,8 +645,8 @@ ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
     if (input >= 0) {
         if (x_md)
             x_in = *x_md;
-        else if ((st = ortc_dnnl_md_input(c, input, &x_in)))
-            return st;
+        else
+            ORTC_TRY(ortc_dnnl_md_input(c, input, &x_in));
         io->reorder_in = !dnnl_memory_desc_equal(src, &x_in);
         if (io->reorder_in)
             io->in_off = ortc_dnnl_scratch_take(c, used, dnnl_memory_desc_get_size(src));
@@ -675,9 +662,8 @@ ortc_status ortc_dnnl_io_init(ortc_opctx *c, ortc_dnnl_io *io, int input,
         return st;
     if (io->via_scratch) {
         const ortc_tensor *y = c->out[output];
-        if ((st = plain_of(c, &plain, y)) ||
-            (st = ortc_dnnl_reorder_init(c, &io->out_r, dst, &plain, *used)))
-            return st;
+        ORTC_TRY(plain_of(c, &plain, y));
+        ORTC_TRY(ortc_dnnl_reorder_init(c, &io->out_r, dst, &plain, *used));
         return ORTC_STATUS_OK;
     }
     return output >= 0 ? ortc_dnnl_set_out_layout(c, output, &io->dst_md) : ORTC_STATUS_OK;
@@ -689,9 +675,7 @@ ortc_status ortc_dnnl_io_begin(ortc_opctx *c, ortc_dnnl_io *io, const void *x, c
     *src = x;
     if (io->reorder_in) {
         void *xs = ortc_dnnl_scratch_at(c, io->in_off);
-        ortc_status st = ortc_dnnl_reorder_run(c, &io->in_r, x, xs);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_dnnl_reorder_run(c, &io->in_r, x, xs));
         *src = xs;
     }
     if (io->output >= 0)
@@ -830,9 +814,7 @@ ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, o
     if (st->n_args >= ORTC_DNNL_MAX_ARGS)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: more than %d oneDNN arguments", ORTC_DNNL_MAX_ARGS);
-    ortc_status s = ortc_dnnl_reorder_const(c, want, user, data, &w->packed, &w->mem.m[0]);
-    if (s)
-        return s;
+    ORTC_TRY(ortc_dnnl_reorder_const(c, want, user, data, &w->packed, &w->mem.m[0]));
     st->args[st->n_args].arg = arg;
     st->args[st->n_args].mem = &w->mem;
     st->n_args++;
@@ -922,9 +904,7 @@ ortc_status ortc_dnnl_sum_init(ortc_opctx *c, ortc_dnnl_sum_src *ss, const dnnl_
     ss->active = true;
     ss->bytes = dnnl_memory_desc_get_size(dst);
     dnnl_memory_desc_t md;
-    ortc_status st = ortc_dnnl_md_input(c, k, &md);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_dnnl_md_input(c, k, &md));
     /* plain and plain: the same bytes, whatever dims the primitive uses
      * (MatMul folds batch dims into rows) */
     bool same = dnnl_memory_desc_equal(&md, dst) ||

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "error.h"
 #include "eval.h"
 #include "planner.h"
 #include "poison.h"
@@ -654,9 +655,7 @@ static ortc_status reacquire_constants(ortc_session *s, const ortc_graph *g)
         ortc_value *v = g->values[i];
         if (v->kind != ORTC_VALUE_CONSTANT || !v->constant || !v->constant->released)
             continue;
-        ortc_status st = ortc_const_reacquire(v->constant, v->name, &s->err);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_const_reacquire(v->constant, v->name, &s->err));
     }
     return ORTC_STATUS_OK;
 }

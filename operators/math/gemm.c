@@ -32,6 +32,7 @@
 #include "op_util.h"
 #include "post_ops.h"
 #include "plain_util.h"
+#include "error.h"
 
 /* Fully connected layers with at most this many rows (batch) and (N, K)
  * weights run fc_gemv; more rows use oneDNN's matmul, whose brgemm kernels
@@ -108,9 +109,7 @@ static ortc_status mm_bf16_operands(ortc_opctx *c, mm_state *s, const dnnl_memor
     for (int i = 0; i < 2; i++) {
         if (!from[i])
             continue;
-        ortc_status st = ortc_dnnl_reorder_init(c, &s->conv16[i], from[i], to[i], s->prim.used);
-        if (st)
-            return st;
+        ORTC_TRY(ortc_dnnl_reorder_init(c, &s->conv16[i], from[i], to[i], s->prim.used));
         s->has16[i] = true;
         *args[i] = ORTC_DNNL_SCRATCH(args[i]->arg, s->at16[i]);
     }
@@ -413,13 +412,11 @@ typedef struct gemm_params {
 static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
 {
     int version = ortc_op_version(c);
-    ortc_status st;
-    if ((st = ortc_post_ops_check_inputs(c, version >= 11 ? 2 : 3, 3)) ||
-        (st = ortc_op_check_attr(c, "transA", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "transB", ORTC_ATTR_INT)) ||
-        (st = ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT)) ||
-        (st = ortc_op_check_attr(c, "beta", ORTC_ATTR_FLOAT)))
-        return st;
+    ORTC_TRY(ortc_post_ops_check_inputs(c, version >= 11 ? 2 : 3, 3));
+    ORTC_TRY(ortc_op_check_attr(c, "transA", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "transB", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_attr(c, "alpha", ORTC_ATTR_FLOAT));
+    ORTC_TRY(ortc_op_check_attr(c, "beta", ORTC_ATTR_FLOAT));
     const ortc_tensor *a = c->in[0], *b = c->in[1];
     char sa[128], sb[128], sc[128];
     ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
@@ -467,9 +464,7 @@ static ortc_status gemm_check(ortc_opctx *c, gemm_params *p)
 static ortc_status gemm_infer(ortc_opctx *c)
 {
     gemm_params p;
-    ortc_status st = gemm_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(gemm_check(c, &p));
     int64_t dims[2] = {p.m, p.n};
     ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, 2, dims);
     return ORTC_STATUS_OK;
@@ -478,9 +473,7 @@ static ortc_status gemm_infer(ortc_opctx *c)
 static ortc_status gemm_reference(ortc_opctx *c)
 {
     gemm_params p;
-    ortc_status st = gemm_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(gemm_check(c, &p));
     float *y = c->out[0]->data;
     ortc_ref_gemm_forward(y, c->in[0]->data, c->in[1]->data, p.cm ? p.cm->data : NULL, p.c_stride,
                           p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, p.beta);
@@ -516,9 +509,7 @@ static ortc_status gemm_build(ortc_opctx *c, void *state)
 {
     mm_state *s = state;
     gemm_params p;
-    ortc_status st = gemm_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(gemm_check(c, &p));
     if (p.m == 0 || p.n == 0 || p.k == 0 || (p.cm && ortc_tensor_numel(p.cm) == 0))
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing for oneDNN to multiply */
     bool c_counts = p.cm && p.beta != 0.0f;
@@ -591,8 +582,7 @@ static ortc_status gemm_run(ortc_opctx *c)
             for (int64_t j = 0; j < n; j++)
                 y[i * n + j] = cv[i * s0 + j * s1];
     }
-    if ((st = mm_bf16_run(c, s)))
-        return st;
+    ORTC_TRY(mm_bf16_run(c, s));
     return ortc_dnnl_prim_run(c, &s->prim);
 }
 
@@ -600,11 +590,8 @@ static ortc_status gemm_run(ortc_opctx *c)
 
 static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
 {
-    ortc_status st;
-    if ((st = ortc_post_ops_check_inputs(c, 2, 2)))
-        return st;
-    if ((st = ortc_matmul_shape_init(c, p, 0, 1)))
-        return st;
+    ORTC_TRY(ortc_post_ops_check_inputs(c, 2, 2));
+    ORTC_TRY(ortc_matmul_shape_init(c, p, 0, 1));
     /* input 2: only a fused bias (post_ops.h checks it) */
     if (c->n_in > 2 && c->in[2] && !ortc_post_ops_has_bias(c->node))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "MatMul has no input 2; '%s' is set",
@@ -615,9 +602,7 @@ static ortc_status matmul_check(ortc_opctx *c, ortc_matmul_shape *p)
 static ortc_status matmul_infer(ortc_opctx *c)
 {
     ortc_matmul_shape p;
-    ortc_status st = matmul_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(matmul_check(c, &p));
     ortc_op_set_output(c, 0, ORTC_DTYPE_FLOAT, p.out_rank, p.out_dims);
     return ORTC_STATUS_OK;
 }
@@ -625,9 +610,7 @@ static ortc_status matmul_infer(ortc_opctx *c)
 static ortc_status matmul_reference(ortc_opctx *c)
 {
     ortc_matmul_shape p;
-    ortc_status st = matmul_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(matmul_check(c, &p));
     ortc_bcast bc;
     ortc_bcast_init(&bc, p.brank, p.batch, p.a_brank, p.a_batch, p.b_brank, p.b_batch);
     float *y = c->out[0]->data;
@@ -640,9 +623,8 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
 {
     mm_state *s = state;
     ortc_matmul_shape p;
-    ortc_status st = matmul_check(c, &p);
-    if (st)
-        return st;
+    ORTC_TRY(matmul_check(c, &p));
+    ortc_status st = ORTC_STATUS_OK;
     int64_t nbatch = 1, b_nbatch = 1;
     for (int i = 0; i < p.brank; i++)
         nbatch *= p.batch[i];
@@ -706,8 +688,7 @@ static ortc_status matmul_run(ortc_opctx *c)
     ortc_status st;
     if (mm_run_other(c, s, matmul_reference, &st))
         return st;
-    if ((st = mm_bf16_run(c, s)))
-        return st;
+    ORTC_TRY(mm_bf16_run(c, s));
     return ortc_dnnl_prim_run(c, &s->prim);
 }
 

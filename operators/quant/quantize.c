@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "plain_util.h"
 #include "post_ops.h"
 #include "qlinear.h"
@@ -276,8 +277,7 @@ static ortc_status q_params(ortc_opctx *c, ortc_qparam *p, ortc_dtype qtype, con
     ortc_qshape shape = ORTC_Q_TENSOR;
     int axis = -1;
     if (ortc_op_version(c) >= 13) {
-        if ((st = ortc_op_check_attr(c, "axis", ORTC_ATTR_INT)))
-            return st;
+        ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
         shape = ORTC_Q_AXIS;
         int64_t a = ortc_node_attr_int(c->node, "axis", 1);
         const ortc_tensor *s = c->in[1];
@@ -386,17 +386,14 @@ ortc_status ortc_dequantize_linear_run(ortc_opctx *c)
 
 static ortc_status dynq_check(ortc_opctx *c)
 {
-    ortc_status st;
-    if ((st = ortc_op_check_arity(c, 1, 1, 3, 3)) || (st = ortc_op_check_input(c, 0)))
-        return st;
+    ORTC_TRY(ortc_op_check_arity(c, 1, 1, 3, 3));
+    ORTC_TRY(ortc_op_check_input(c, 0));
     return ORTC_STATUS_OK;
 }
 
 ortc_status ortc_dynamic_quantize_infer(ortc_opctx *c)
 {
-    ortc_status st = dynq_check(c);
-    if (st)
-        return st;
+    ORTC_TRY(dynq_check(c));
     ortc_op_set_output(c, 0, ORTC_DTYPE_UINT8, c->in[0]->rank, c->in[0]->dims);
     ortc_op_set_output(c, 1, ORTC_DTYPE_FLOAT, 0, NULL);
     ortc_op_set_output(c, 2, ORTC_DTYPE_UINT8, 0, NULL);
@@ -405,9 +402,7 @@ ortc_status ortc_dynamic_quantize_infer(ortc_opctx *c)
 
 ortc_status ortc_dynamic_quantize_run(ortc_opctx *c)
 {
-    ortc_status st = dynq_check(c);
-    if (st)
-        return st;
+    ORTC_TRY(dynq_check(c));
     const float *x = c->in[0]->data;
     const int64_t n = ortc_tensor_numel(c->in[0]);
     float lo = 0.0f, hi = 0.0f; /* ReduceMin/Max, then Min/Max with 0 */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "dnnl_util.h"
+#include "error.h"
 
 typedef struct concat_state {
     bool fallback; /* plain-C kernel on plain copies (unblock) */
@@ -74,13 +75,10 @@ static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src,
             continue;
         for (size_t t = 0; t < sizeof tags / sizeof *tags && !*found; t++) {
             dnnl_memory_desc_t like;
-            ortc_status st;
-            if ((st = ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3])))
-                return st;
+            ORTC_TRY(ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3]));
             if (!dnnl_memory_desc_equal(&like, &src[k]))
                 continue;
-            if ((st = ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3])))
-                return st;
+            ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3]));
             *found = true;
         }
     }
@@ -219,8 +217,7 @@ ortc_status ortc_concat_dnnl_run(ortc_opctx *c, ortc_status (*plain)(ortc_opctx 
         ortc_opctx v;
         ortc_tensor ins[ORTC_DNNL_MAX_IO];
         ortc_tensor *ptrs[ORTC_DNNL_MAX_IO];
-        if ((st = ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs)))
-            return st;
+        ORTC_TRY(ortc_dnnl_unblock_run(c, &s->unblock, &v, ins, ptrs));
         return plain(&v);
     }
     int ctx = c->context > 0 ? c->context : 0, n = s->n_src;
@@ -232,8 +229,7 @@ ortc_status ortc_concat_dnnl_run(ortc_opctx *c, ortc_status (*plain)(ortc_opctx 
         return st;
     for (int k = 0; k <= n; k++) {
         void *data = k < n ? c->in[s->input[k]]->data : dst;
-        if ((st = ortc_dnnl_set(c, &s->mem[k], data)))
-            return st;
+        ORTC_TRY(ortc_dnnl_set(c, &s->mem[k], data));
         args[na++] =
             (dnnl_exec_arg_t){k < n ? DNNL_ARG_MULTIPLE_SRC + k : DNNL_ARG_DST, s->mem[k].m[ctx]};
     }
@@ -241,8 +237,7 @@ ortc_status ortc_concat_dnnl_run(ortc_opctx *c, ortc_status (*plain)(ortc_opctx 
         if (!c->scratch)
             return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                                  "internal: no scratch buffer for Concat's scratchpad");
-        if ((st = ortc_dnnl_set(c, &s->scratch, c->scratch)))
-            return st;
+        ORTC_TRY(ortc_dnnl_set(c, &s->scratch, c->scratch));
         args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch.m[ctx]};
     }
     DNNL_CHECK(c, dnnl_primitive_execute(s->prim, ortc_dnnl_stream(c), na, args));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -118,9 +119,8 @@ ortc_status ortc_pass_gap(ortc_pass_ctx *pc)
                        keep ? "" : " then Flatten");
         ortc_ir_remove_node(g, n);
         pc->stats.gap++;
-        ortc_status st;
-        if ((st = ortc_pass_finalize(pc, "gap")) || (st = ortc_pass_infer(pc)))
-            return st;
+        ORTC_TRY(ortc_pass_finalize(pc, "gap"));
+        ORTC_TRY(ortc_pass_infer(pc));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ir_edit.h"
 #include "pass_impl.h"
 
@@ -196,9 +197,7 @@ ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc)
             other |= n->inputs[k] == y;
         if (other)
             continue;
-        ortc_status st = merge_pads(pc, n, pads, rank);
-        if (st)
-            return st;
+        ORTC_TRY(merge_pads(pc, n, pads, rank));
         n->inputs[0] = x;
         char l1[300], l2[300];
         ortc_pass_note(pc, "passes: padfuse: merged %s into %s's pads",
@@ -206,8 +205,8 @@ ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc)
                        ortc_pass_node_label(l2, sizeof l2, n));
         ortc_ir_remove_node(g, pad);
         pc->stats.pads_fused++;
-        if ((st = ortc_pass_finalize(pc, "padfuse")) || (st = ortc_pass_infer(pc)))
-            return st;
+        ORTC_TRY(ortc_pass_finalize(pc, "padfuse"));
+        ORTC_TRY(ortc_pass_infer(pc));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

@@ -737,11 +737,9 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
      * zero point tensor read as Identity(other's)); Identity is not
      * foldable (it also passes sequences and optionals), so readers read
      * its input first, as the eliminate pass would after folding */
-    ortc_status st = ortc_pass_eliminate(pc);
-    if (st)
-        return st;
+    ORTC_TRY(ortc_pass_eliminate(pc));
     qdq_ctx q = {.pc = pc};
-    st = for_each(&q, try_group);
+    ortc_status st = for_each(&q, try_group);
     if (!st)
         st = for_each(&q, try_move);
     if (!st) /* shapes of the values the groups made (an Add's operands) */
