@@ -4,10 +4,10 @@ models as models/export_detect.py exports them from PyTorch 1.13 (Faster
 R-CNN and SSDlite on MobileNetV3 at 320x320, Mask R-CNN on ResNet-50 at
 256x256; random weights, score threshold 0, 20 detections kept): each
 model runs through `ortc run` on the exported image, optimised and with
---reference (plain-C kernels), and its detections are compared with
-PyTorch's: the same count (never 0), labels equal, boxes, scores and masks
-within max|ortc - torch| <= 1e-4 * max|torch| (Mask R-CNN's masks: a known
-miss, see KNOWN).
+--reference --no-optimize (plain-C kernels, no graph passes), and its
+detections are compared with PyTorch's: the same count (never 0), labels
+equal, boxes, scores and masks within max|ortc - torch| <= 1e-4 * max|torch|
+(Mask R-CNN's masks: a known miss, see KNOWN).
 
   test_detect_models.py --export --script models/export_detect.py --cache DIR --models A B
       (the ctest fixture: exports into DIR each model whose stamp does not
@@ -153,9 +153,10 @@ def run_model(cli, cache, name, work):
     if n_det == 0:  # the export refuses this; a stale cache must not pass empty
         return fail(f"{name}: PyTorch's output holds no detection: nothing to compare")
     failures = 0
-    for mode in ([], ["--reference"]):
-        tag = " --reference" if mode else ""
-        out_dir = os.path.join(work, name + "".join(mode))
+    # the second mode with optimisations off: plain-C kernels and no graph passes
+    for mode in ([], ["--reference", "--no-optimize"]):
+        tag = " " + " ".join(mode) if mode else ""
+        out_dir = os.path.join(work, name + ("--reference" if mode else ""))
         os.makedirs(out_dir, exist_ok=True)
         for o in outs:
             path = os.path.join(out_dir, o + ".npy")
