@@ -497,14 +497,31 @@ static int collapse(int rank, const int64_t *dims, const int64_t *s1, int64_t *o
 
 /* desc: dst (md0's layout) = alg(md0, md1); attr: the scale alpha, or
  * none. On success the caller owns attr. */
-static ortc_status bin_desc(ortc_opctx *c, dnnl_binary_desc_t *desc, dnnl_primitive_attr_t *attr,
-                            dnnl_alg_kind_t alg, const dnnl_memory_desc_t *md0,
-                            const dnnl_memory_desc_t *md1, float alpha)
+/* Binds b to the binary primitive dst = alpha * alg(md0, md1) (dst like
+ * md0) over args; sets b->use_ref instead when oneDNN has no implementation
+ * or only its reference one. */
+static ortc_status bin_bind(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind_t alg,
+                            const dnnl_memory_desc_t *md0, const dnnl_memory_desc_t *md1,
+                            float alpha, const ortc_dnnl_arg args[3])
 {
-    DNNL_CHECK(c, dnnl_binary_desc_init(desc, alg, md0, md1, md0));
-    ortc_status st = ortc_dnnl_attr_new(c, attr);
-    if (!st && alpha != 1.0f && (st = ortc_dnnl_attr_linear(c, *attr, alpha)))
-        dnnl_primitive_attr_destroy(*attr);
+    dnnl_binary_desc_t desc;
+    dnnl_primitive_attr_t attr;
+    DNNL_CHECK(c, dnnl_binary_desc_init(&desc, alg, md0, md1, md0));
+    ortc_status st = ortc_dnnl_attr_new(c, &attr);
+    if (!st && alpha != 1.0f && (st = ortc_dnnl_attr_linear(c, attr, alpha)))
+        dnnl_primitive_attr_destroy(attr);
+    if (st)
+        return st;
+    dnnl_primitive_desc_t pd = NULL;
+    bool unimpl = false;
+    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+    dnnl_primitive_attr_destroy(attr);
+    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
+        b->use_ref = true;
+    if (!st && !b->use_ref)
+        st = ortc_dnnl_prim_bind(c, b, pd, args, 3);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
     return st;
 }
 
@@ -521,28 +538,14 @@ static ortc_status dnnl_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_kind
     int64_t cd[ORTC_MAX_RANK], c1[ORTC_MAX_RANK];
     int r = collapse(rank, dims, d1, cd, c1);
     dnnl_memory_desc_t md0, md1;
-    ortc_status st;
     ORTC_TRY(ortc_dnnl_md_plain(c, &md0, r, cd));
     ORTC_TRY(ortc_dnnl_md_plain(c, &md1, r, c1));
-    dnnl_binary_desc_t desc;
-    dnnl_primitive_attr_t attr;
-    ORTC_TRY(bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha));
     const ortc_dnnl_arg args[] = {
         in0 < 0 ? ORTC_DNNL_OUT(DNNL_ARG_SRC_0, 0) : ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
         ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
         ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
-    dnnl_primitive_desc_t pd = NULL;
-    bool unimpl = false;
-    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
-    dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
-        b->use_ref = true;
-    if (!st && !b->use_ref)
-        st = ortc_dnnl_prim_bind(c, b, pd, args, 3);
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    return st;
+    return bin_bind(c, b, alg, &md0, &md1, alpha, args);
 }
 
 static void binary_release(ortc_opctx *c)
@@ -608,7 +611,6 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
                                     int in1)
 {
     dnnl_memory_desc_t md0, md1;
-    ortc_status st;
     for (int k = 0; k < 2; k++) {
         int i = k ? in1 : in0;
         if (ortc_dnnl_in_blocked(c, i) && c->in[i]->rank != rank) {
@@ -620,25 +622,12 @@ static ortc_status blocked_bin_init(ortc_opctx *c, ortc_dnnl_prim *b, dnnl_alg_k
                                           : ortc_dnnl_md_plain(c, &md0, rank, dims));
     ORTC_TRY(ortc_dnnl_in_blocked(c, in1) ? ortc_dnnl_md_input(c, in1, &md1)
                                           : ortc_dnnl_md_plain(c, &md1, rank, d1));
-    dnnl_binary_desc_t desc;
-    dnnl_primitive_attr_t attr;
-    ORTC_TRY(bin_desc(c, &desc, &attr, alg, &md0, &md1, alpha));
-    dnnl_primitive_desc_t pd = NULL;
-    bool unimpl = false;
-    st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
-    dnnl_primitive_attr_destroy(attr);
-    if (!st && (unimpl || ortc_dnnl_impl_is_ref(pd)))
-        b->use_ref = true;
     const ortc_dnnl_arg args[] = {
         ORTC_DNNL_IN(DNNL_ARG_SRC_0, in0),
         ORTC_DNNL_IN(DNNL_ARG_SRC_1, in1),
         ORTC_DNNL_OUT(DNNL_ARG_DST, 0),
     };
-    if (!st && !b->use_ref)
-        st = ortc_dnnl_prim_bind(c, b, pd, args, 3);
-    if (pd)
-        dnnl_primitive_desc_destroy(pd);
-    return st;
+    return bin_bind(c, b, alg, &md0, &md1, alpha, args);
 }
 
 static ortc_status binary_prepare(ortc_opctx *c)
