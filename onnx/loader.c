@@ -106,30 +106,28 @@ static ortc_status parse_type(loader *L, const Onnx__TypeProto *tp, const char *
      * peel the containers, then read the tensor type inside */
     vt->type = ORTC_TYPE_TENSOR;
     bool optional = false, sequence = false;
-    const char *kind = NULL;
-    for (int depth = 0; !kind && tp; depth++) {
-        switch (tp->value_case) {
-        case ONNX__TYPE_PROTO__VALUE__NOT_SET:
-            if (depth == 0)
-                return ORTC_STATUS_OK;
-            kind = "an incomplete"; /* a container without its element type */
+    const char *kind = NULL, *incomplete = NULL; /* incomplete: the last container peeled */
+    while (!kind) {
+        if (incomplete && (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)) {
+            kind = incomplete; /* a container without its element type */
             break;
+        }
+        switch (tp->value_case) {
+        case ONNX__TYPE_PROTO__VALUE__NOT_SET: return ORTC_STATUS_OK; /* no type given */
         case ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE: break;
         case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE:
             if (sequence)
                 kind = "a sequence of sequences";
             sequence = true;
+            incomplete = "an incomplete sequence";
             tp = tp->sequence_type ? tp->sequence_type->elem_type : NULL;
-            if (!tp)
-                kind = "an incomplete sequence";
             continue;
         case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE:
             if (optional || sequence)
                 kind = sequence ? "a sequence of optionals" : "an optional of an optional";
             optional = true;
+            incomplete = "an incomplete optional";
             tp = tp->optional_type ? tp->optional_type->elem_type : NULL;
-            if (!tp)
-                kind = "an incomplete optional";
             continue;
         case ONNX__TYPE_PROTO__VALUE_MAP_TYPE:
             kind = sequence || optional ? "a container of maps, which is" : "a map";

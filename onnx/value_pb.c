@@ -39,19 +39,25 @@ static int varint(cursor *c, uint64_t *v)
     return -1;
 }
 
-/* The next field: number, wire type, and for length-delimited ones the
- * bytes (varints: the value). -1 on malformed data, 1 at the end. */
-static int next_field(cursor *c, int *field, int *wire, const uint8_t **data, uint64_t *len)
+/* One field of a message as next_field reads it. */
+typedef struct pb_field {
+    int number, wire;
+    const uint8_t *data; /* wire type 2: the bytes */
+    uint64_t len;        /* wire type 2: their length; 0 (varint): the value */
+} pb_field;
+
+/* The next field into *f. -1 on malformed data, 1 at the end. */
+static int next_field(cursor *c, pb_field *f)
 {
     if (c->p >= c->end)
         return 1;
     uint64_t tag;
     if (varint(c, &tag) || (tag >> 3) == 0 || (tag >> 3) > INT32_MAX)
         return -1;
-    *field = (int)(tag >> 3);
-    *wire = (int)(tag & 7);
-    switch (*wire) {
-    case 0: return varint(c, len);
+    f->number = (int)(tag >> 3);
+    f->wire = (int)(tag & 7);
+    switch (f->wire) {
+    case 0: return varint(c, &f->len);
     case 1:
         if (c->end - c->p < 8)
             return -1;
@@ -63,10 +69,10 @@ static int next_field(cursor *c, int *field, int *wire, const uint8_t **data, ui
         c->p += 4;
         return 0;
     case 2:
-        if (varint(c, len) || *len > (uint64_t)(c->end - c->p))
+        if (varint(c, &f->len) || f->len > (uint64_t)(c->end - c->p))
             return -1;
-        *data = c->p;
-        c->p += *len;
+        f->data = c->p;
+        c->p += f->len;
         return 0;
     default: return -1;
     }
@@ -77,30 +83,39 @@ static ortc_status bad(const char *path, const char *what)
     return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT, "%s: not a valid %s", path, what);
 }
 
+/* Field F_NAME of either message: the first one into *name (name NULL:
+ * not wanted). */
+static ortc_status take_name(const char *path, const pb_field *f, char **name)
+{
+    if (f->wire != 2 || !name || *name)
+        return ORTC_STATUS_OK;
+    if (!(*name = strndup((const char *)f->data, (size_t)f->len)))
+        return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
+    return ORTC_STATUS_OK;
+}
+
 /* A SequenceProto of tensors into v (appends to what v holds). */
 static ortc_status parse_sequence(const char *path, const uint8_t *b, size_t n, ortc_any *v,
                                   char **name)
 {
     cursor c = {b, b + n};
-    int field, wire, r;
-    const uint8_t *data = NULL;
-    uint64_t len = 0;
+    pb_field f = {0};
+    int r;
     v->type = ORTC_TYPE_SEQUENCE;
-    while ((r = next_field(&c, &field, &wire, &data, &len)) == 0) {
-        if (field == F_NAME && wire == 2 && name && !*name) {
-            if (!(*name = strndup((const char *)data, (size_t)len)))
-                return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
-        } else if (field == F_ELEM_TYPE && wire == 0 && len != ELEM_TENSOR) {
+    while ((r = next_field(&c, &f)) == 0) {
+        if (f.number == F_NAME) {
+            ORTC_TRY(take_name(path, &f, name));
+        } else if (f.number == F_ELEM_TYPE && f.wire == 0 && f.len != ELEM_TENSOR) {
             return ortc_err_set(NULL, ORTC_STATUS_UNSUPPORTED,
                                 "%s: a sequence whose elements are not tensors (elem_type %llu)",
-                                path, (unsigned long long)len);
-        } else if (field > F_TENSOR && field <= 7 && wire == 2) {
+                                path, (unsigned long long)f.len);
+        } else if (f.number > F_TENSOR && f.number <= 7 && f.wire == 2) {
             return ortc_err_set(NULL, ORTC_STATUS_UNSUPPORTED,
                                 "%s: a sequence of sparse tensors, sequences, maps or optionals",
                                 path);
-        } else if (field == F_TENSOR && wire == 2) {
+        } else if (f.number == F_TENSOR && f.wire == 2) {
             ortc_tensor t;
-            ortc_status st = ortc_tensor_parse_pb(data, (size_t)len, &t, NULL);
+            ortc_status st = ortc_tensor_parse_pb(f.data, (size_t)f.len, &t, NULL);
             if (st) {
                 ortc_err_prefix(NULL, "%s: sequence item %zu", path, v->length);
                 return st;
@@ -129,25 +144,23 @@ static ortc_status parse_optional(const char *path, const uint8_t *b, size_t n, 
                                   ortc_any *v, char **name)
 {
     cursor c = {b, b + n};
-    int field, wire, r;
-    const uint8_t *data = NULL;
-    uint64_t len = 0;
+    pb_field f = {0};
+    int r;
     v->type = ORTC_TYPE_NONE;
-    while ((r = next_field(&c, &field, &wire, &data, &len)) == 0) {
+    while ((r = next_field(&c, &f)) == 0) {
         ortc_status st = ORTC_STATUS_OK;
-        if (field == F_NAME && wire == 2 && name && !*name) {
-            if (!(*name = strndup((const char *)data, (size_t)len)))
-                return ortc_err_set(NULL, ORTC_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
-        } else if (field == F_TENSOR && wire == 2) {
+        if (f.number == F_NAME) {
+            st = take_name(path, &f, name);
+        } else if (f.number == F_TENSOR && f.wire == 2) {
             if (type != ORTC_TYPE_OPTIONAL_TENSOR || v->type != ORTC_TYPE_NONE)
                 return bad(path, "OptionalProto of the model's type");
             v->type = ORTC_TYPE_TENSOR;
-            st = ortc_tensor_parse_pb(data, (size_t)len, &v->tensor, NULL);
-        } else if (field == F_SEQUENCE && wire == 2) {
+            st = ortc_tensor_parse_pb(f.data, (size_t)f.len, &v->tensor, NULL);
+        } else if (f.number == F_SEQUENCE && f.wire == 2) {
             if (type != ORTC_TYPE_OPTIONAL_SEQUENCE || v->type != ORTC_TYPE_NONE)
                 return bad(path, "OptionalProto of the model's type");
-            st = parse_sequence(path, data, (size_t)len, v, NULL);
-        } else if (field > F_TENSOR && field <= 7 && wire == 2) {
+            st = parse_sequence(path, f.data, (size_t)f.len, v, NULL);
+        } else if (f.number > F_TENSOR && f.number <= 7 && f.wire == 2) {
             return ortc_err_set(NULL, ORTC_STATUS_UNSUPPORTED,
                                 "%s: an optional sparse tensor, map or optional", path);
         }

@@ -53,10 +53,12 @@ static void *wr_msg(writer *w, const ProtobufCMessageDescriptor *d)
     return m;
 }
 
-static void *wr_array(writer *w, size_t n, size_t size)
-{
-    return n ? wr_alloc(w, n * size) : NULL;
-}
+/* Gives msg's repeated field F count zeroed items owned by w (msg->n_F =
+ * count; none: NULL); false when out of memory. */
+#define WR_REPEATED(w, msg, F, count)                                                              \
+    ((msg)->n_##F = (size_t)(count),                                                               \
+     (msg)->F = (msg)->n_##F ? wr_alloc((w), (msg)->n_##F * sizeof *(msg)->F) : NULL,              \
+     !(msg)->n_##F || (msg)->F)
 
 /* The IR's strings are never NULL but the protobuf ones may be: "" keeps
  * the field present as the loader saw it. */
@@ -74,17 +76,13 @@ static Onnx__TensorProto *tensor_pb(writer *w, const ortc_const_tensor *ct, cons
     tp->name = str(name);
     tp->has_data_type = 1;
     tp->data_type = (int32_t)t->dtype;
-    tp->n_dims = (size_t)t->rank;
-    tp->dims = wr_array(w, (size_t)t->rank, sizeof(int64_t));
-    if (t->rank && !tp->dims)
+    if (!WR_REPEATED(w, tp, dims, t->rank))
         return NULL;
     for (int i = 0; i < t->rank; i++)
         tp->dims[i] = t->dims[i];
     int64_t n = ortc_tensor_numel(t);
     if (t->dtype == ORTC_DTYPE_STRING) {
-        tp->n_string_data = (size_t)n;
-        tp->string_data = wr_array(w, (size_t)n, sizeof *tp->string_data);
-        if (n && !tp->string_data)
+        if (!WR_REPEATED(w, tp, string_data, n))
             return NULL;
         char *const *s = t->data;
         for (int64_t i = 0; i < n; i++) {
@@ -143,9 +141,7 @@ static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
     if (!sp)
         return NULL;
     tt->shape = sp;
-    sp->n_dim = (size_t)v->rank;
-    sp->dim = wr_array(w, (size_t)v->rank, sizeof *sp->dim);
-    if (v->rank && !sp->dim)
+    if (!WR_REPEATED(w, sp, dim, v->rank))
         return NULL;
     for (int i = 0; i < v->rank; i++) {
         Onnx__TensorShapeProto__Dimension *d =
@@ -180,13 +176,12 @@ static Onnx__ValueInfoProto *value_info_pb(writer *w, const ortc_value *v)
 
 static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g);
 
-static ortc_status attr_pb(writer *w, const ortc_node *n, const ortc_attr *a,
-                           Onnx__AttributeProto **out)
+/* NULL on failure: out of memory (w->oom) or an error already in w->err. */
+static Onnx__AttributeProto *attr_pb(writer *w, const ortc_node *n, const ortc_attr *a)
 {
     Onnx__AttributeProto *ap = wr_msg(w, &onnx__attribute_proto__descriptor);
-    *out = ap;
     if (!ap)
-        return ORTC_STATUS_OUT_OF_MEMORY;
+        return NULL;
     ap->name = str(a->name);
     ap->has_type = 1;
     ap->type = (Onnx__AttributeProto__AttributeType)a->type;
@@ -206,11 +201,11 @@ static ortc_status attr_pb(writer *w, const ortc_node *n, const ortc_attr *a,
         break;
     case ORTC_ATTR_TENSOR:
         if (!(ap->t = tensor_pb(w, a->t, "")))
-            return ORTC_STATUS_OUT_OF_MEMORY;
+            return NULL;
         break;
     case ORTC_ATTR_GRAPH:
         if (!(ap->g = graph_pb(w, a->g)))
-            return ORTC_STATUS_OUT_OF_MEMORY;
+            return NULL;
         break;
     case ORTC_ATTR_FLOATS:
         ap->n_floats = a->n;
@@ -221,32 +216,26 @@ static ortc_status attr_pb(writer *w, const ortc_node *n, const ortc_attr *a,
         ap->ints = a->ints;
         break;
     case ORTC_ATTR_STRINGS:
-        ap->n_strings = a->n;
-        ap->strings = wr_array(w, a->n, sizeof *ap->strings);
-        if (a->n && !ap->strings)
-            return ORTC_STATUS_OUT_OF_MEMORY;
+        if (!WR_REPEATED(w, ap, strings, a->n))
+            return NULL;
         for (size_t i = 0; i < a->n; i++) {
             ap->strings[i].data = (uint8_t *)str(a->strings[i]);
             ap->strings[i].len = a->strings[i] ? strlen(a->strings[i]) : 0;
         }
         break;
     case ORTC_ATTR_TENSORS:
-        ap->n_tensors = a->n;
-        ap->tensors = wr_array(w, a->n, sizeof *ap->tensors);
-        if (a->n && !ap->tensors)
-            return ORTC_STATUS_OUT_OF_MEMORY;
+        if (!WR_REPEATED(w, ap, tensors, a->n))
+            return NULL;
         for (size_t i = 0; i < a->n; i++)
             if (!(ap->tensors[i] = tensor_pb(w, a->tensors[i], "")))
-                return ORTC_STATUS_OUT_OF_MEMORY;
+                return NULL;
         break;
     case ORTC_ATTR_GRAPHS:
-        ap->n_graphs = a->n;
-        ap->graphs = wr_array(w, a->n, sizeof *ap->graphs);
-        if (a->n && !ap->graphs)
-            return ORTC_STATUS_OUT_OF_MEMORY;
+        if (!WR_REPEATED(w, ap, graphs, a->n))
+            return NULL;
         for (size_t i = 0; i < a->n; i++)
             if (!(ap->graphs[i] = graph_pb(w, a->graphs[i])))
-                return ORTC_STATUS_OUT_OF_MEMORY;
+                return NULL;
         break;
     case ORTC_ATTR_TYPE_PROTO: {
         ortc_value tmp;
@@ -255,25 +244,26 @@ static ortc_status attr_pb(writer *w, const ortc_node *n, const ortc_attr *a,
         tmp.dtype = a->vdtype;
         tmp.rank = -1;
         if (!(ap->tp = type_pb(w, &tmp)))
-            return ORTC_STATUS_OUT_OF_MEMORY;
+            return NULL;
         break;
     }
     default:
-        return ortc_err_set(w->err, ORTC_STATUS_UNSUPPORTED,
-                            "attribute '%s' of node '%s' (%s) has type %s, which ortc cannot write",
-                            a->name, n->name, n->op_type, ortc_attr_type_name(a->type));
+        ortc_err_set(w->err, ORTC_STATUS_UNSUPPORTED,
+                     "attribute '%s' of node '%s' (%s) has type %s, which ortc cannot write",
+                     a->name, n->name, n->op_type, ortc_attr_type_name(a->type));
+        return NULL;
     }
-    return ORTC_STATUS_OK;
+    return ap;
 }
 
-static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n, ortc_status *st)
+/* NULL on failure, as attr_pb. */
+static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n)
 {
-    *st = ORTC_STATUS_OUT_OF_MEMORY;
     if (n->n_post_ops) {
-        *st = ortc_err_set(w->err, ORTC_STATUS_UNSUPPORTED,
-                           "node '%s' (%s) has fused post-ops, which ONNX cannot express (write "
-                           "the model before graph passes run)",
-                           n->name, n->op_type);
+        ortc_err_set(w->err, ORTC_STATUS_UNSUPPORTED,
+                     "node '%s' (%s) has fused post-ops, which ONNX cannot express (write "
+                     "the model before graph passes run)",
+                     n->name, n->op_type);
         return NULL;
     }
     Onnx__NodeProto *np = wr_msg(w, &onnx__node_proto__descriptor);
@@ -282,23 +272,16 @@ static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n, ortc_status *st)
     np->name = str(n->name);
     np->op_type = str(n->op_type);
     np->domain = str(n->domain);
-    np->n_input = (size_t)n->n_inputs;
-    np->input = wr_array(w, (size_t)n->n_inputs, sizeof(char *));
-    np->n_output = (size_t)n->n_outputs;
-    np->output = wr_array(w, (size_t)n->n_outputs, sizeof(char *));
-    np->n_attribute = (size_t)n->n_attrs;
-    np->attribute = wr_array(w, (size_t)n->n_attrs, sizeof *np->attribute);
-    if ((n->n_inputs && !np->input) || (n->n_outputs && !np->output) ||
-        (n->n_attrs && !np->attribute))
+    if (!WR_REPEATED(w, np, input, n->n_inputs) || !WR_REPEATED(w, np, output, n->n_outputs) ||
+        !WR_REPEATED(w, np, attribute, n->n_attrs))
         return NULL;
     for (int i = 0; i < n->n_inputs; i++)
         np->input[i] = n->inputs[i] ? n->inputs[i]->name : "";
     for (int i = 0; i < n->n_outputs; i++)
         np->output[i] = n->outputs[i] ? n->outputs[i]->name : "";
     for (int i = 0; i < n->n_attrs; i++)
-        if ((*st = attr_pb(w, n, &n->attrs[i], &np->attribute[i])))
+        if (!(np->attribute[i] = attr_pb(w, n, &n->attrs[i])))
             return NULL;
-    *st = ORTC_STATUS_OK;
     return np;
 }
 
@@ -315,30 +298,25 @@ static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g)
     for (int i = 0; i < g->n_values; i++)
         if (g->values[i]->kind == ORTC_VALUE_CONSTANT && g->values[i]->constant)
             n_init++;
-    gp->initializer = wr_array(w, n_init, sizeof *gp->initializer);
-    gp->input = wr_array(w, (size_t)g->n_inputs, sizeof *gp->input);
-    gp->output = wr_array(w, (size_t)g->n_outputs, sizeof *gp->output);
-    gp->node = wr_array(w, (size_t)g->n_nodes, sizeof *gp->node);
-    if ((n_init && !gp->initializer) || (g->n_inputs && !gp->input) ||
-        (g->n_outputs && !gp->output) || (g->n_nodes && !gp->node))
+    if (!WR_REPEATED(w, gp, initializer, n_init) || !WR_REPEATED(w, gp, input, g->n_inputs) ||
+        !WR_REPEATED(w, gp, output, g->n_outputs) || !WR_REPEATED(w, gp, node, g->n_nodes))
         return NULL;
+    size_t k = 0;
     for (int i = 0; i < g->n_values; i++) {
         const ortc_value *v = g->values[i];
         if (v->kind == ORTC_VALUE_CONSTANT && v->constant &&
-            !(gp->initializer[gp->n_initializer++] = tensor_pb(w, v->constant, v->name)))
+            !(gp->initializer[k++] = tensor_pb(w, v->constant, v->name)))
             return NULL;
     }
     for (int i = 0; i < g->n_inputs; i++)
-        if (!(gp->input[gp->n_input++] = value_info_pb(w, g->inputs[i])))
+        if (!(gp->input[i] = value_info_pb(w, g->inputs[i])))
             return NULL;
     for (int i = 0; i < g->n_outputs; i++)
-        if (!(gp->output[gp->n_output++] = value_info_pb(w, g->outputs[i])))
+        if (!(gp->output[i] = value_info_pb(w, g->outputs[i])))
             return NULL;
-    for (int i = 0; i < g->n_nodes; i++) {
-        ortc_status st;
-        if (!(gp->node[gp->n_node++] = node_pb(w, g->nodes[i], &st)))
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!(gp->node[i] = node_pb(w, g->nodes[i])))
             return NULL;
-    }
     return gp;
 }
 
@@ -357,11 +335,8 @@ static Onnx__ModelProto *model_pb(writer *w, const ortc_model *m)
         mp->has_model_version = 1;
         mp->model_version = m->model_version;
     }
-    mp->n_opset_import = (size_t)m->n_opsets;
-    mp->opset_import = wr_array(w, (size_t)m->n_opsets, sizeof *mp->opset_import);
-    mp->n_metadata_props = (size_t)m->n_meta;
-    mp->metadata_props = wr_array(w, (size_t)m->n_meta, sizeof *mp->metadata_props);
-    if ((m->n_opsets && !mp->opset_import) || (m->n_meta && !mp->metadata_props))
+    if (!WR_REPEATED(w, mp, opset_import, m->n_opsets) ||
+        !WR_REPEATED(w, mp, metadata_props, m->n_meta))
         return NULL;
     for (int i = 0; i < m->n_opsets; i++) {
         Onnx__OperatorSetIdProto *op = wr_msg(w, &onnx__operator_set_id_proto__descriptor);

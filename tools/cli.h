@@ -74,6 +74,13 @@ int cli_standard_opt(const char *cmd, void (*help)(void), int argc, char **argv,
  * none of them, -2 if its value is missing (usage error printed). */
 int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *const *names, int n,
                  const char **val);
+/* An argument of cmd's that none of its options took: '-x' is an unknown
+ * option ("-" alone is not); else the first is the MODEL (*model; model
+ * NULL: cmd takes none) and the ones after it go to paths[(*n_paths)++], up
+ * to max (paths NULL: one MODEL only). CLI_OK, or CLI_USAGE (message
+ * printed). */
+int cli_operand(const char *cmd, const char *arg, const char **model, const char **paths,
+                int *n_paths, int max);
 /* A session log callback printing "ortc: <level>: <message>" to stderr. */
 void cli_log_stderr(void *user, ortc_log_level level, const char *msg);
 /* Creates a session; prints the error and returns NULL on failure. */

@@ -245,12 +245,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
         if (k == -2)
             return CLI_USAGE;
         if (k < 0) {
-            if (argv[i][0] == '-' && argv[i][1])
-                return cli_usage_error("bench", "unknown option '%s'", argv[i]);
-            if (a->model)
-                return cli_usage_error("bench", "one MODEL only ('%s' and '%s')", a->model,
-                                       argv[i]);
-            a->model = argv[i];
+            if (cli_operand("bench", argv[i], &a->model, NULL, NULL, 0))
+                return CLI_USAGE;
             continue;
         }
         const char *bad = NULL; /* what val is not, when it is not */

@@ -214,6 +214,23 @@ int cli_opt_pick(const char *cmd, int argc, char **argv, int *i, const char *con
     return -1;
 }
 
+int cli_operand(const char *cmd, const char *arg, const char **model, const char **paths,
+                int *n_paths, int max)
+{
+    if (arg[0] == '-' && arg[1])
+        return cli_usage_error(cmd, "unknown option '%s'", arg);
+    if (model && !*model) {
+        *model = arg;
+        return CLI_OK;
+    }
+    if (!paths)
+        return cli_usage_error(cmd, "one MODEL only ('%s' and '%s')", *model, arg);
+    if (*n_paths >= max)
+        return cli_usage_error(cmd, "too many paths");
+    paths[(*n_paths)++] = arg;
+    return CLI_OK;
+}
+
 void cli_log_stderr(void *user, ortc_log_level level, const char *msg)
 {
     (void)user;

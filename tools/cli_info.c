@@ -245,11 +245,8 @@ int cli_info(int argc, char **argv)
                 return cli_usage_error("info", "--batch: '%s' is not a positive count", val);
             continue;
         }
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("info", "unknown option '%s'", argv[i]);
-        if (path)
-            return cli_usage_error("info", "one MODEL at a time");
-        path = argv[i];
+        if (cli_operand("info", argv[i], &path, NULL, NULL, 0))
+            return CLI_USAGE;
     }
     if (show_ops) {
         if (path)

@@ -220,6 +220,16 @@ static void put_shape(FILE *f, const ortc_plan_value_info *v)
         fprintf(f, " %s", ortc_dtype_name(v->dtype));
 }
 
+/* A graph input or output: the ellipse "<kind>:<name>" (its edge follows). */
+static void put_terminal(FILE *f, const char *kind, const char *name, const char *color)
+{
+    fprintf(f, "  \"%s:", kind);
+    put_dot(f, name);
+    fprintf(f, "\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"", color);
+    put_dot(f, name);
+    fprintf(f, "\"];\n");
+}
+
 static int write_dot(const ortc_session *s, FILE *f, const char *model)
 {
     ortc_plan_stats ps;
@@ -315,11 +325,8 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
                 fprintf(f, "  s%zu -> s%zu", p->step, i);
             } else {
                 /* a graph input (or an enclosing graph's value) */
+                put_terminal(f, "in", v.name, "#e3f4e1");
                 fprintf(f, "  \"in:");
-                put_dot(f, v.name);
-                fprintf(f, "\" [shape=ellipse, style=filled, fillcolor=\"#e3f4e1\", label=\"");
-                put_dot(f, v.name);
-                fprintf(f, "\"];\n  \"in:");
                 put_dot(f, v.name);
                 fprintf(f, "\" -> s%zu", i);
             }
@@ -337,11 +344,8 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
                 goto fail;
             if (v.place != ORTC_PLACE_OUTPUT)
                 continue;
-            fprintf(f, "  \"out:");
-            put_dot(f, v.name);
-            fprintf(f, "\" [shape=ellipse, style=filled, fillcolor=\"#f9e1e1\", label=\"");
-            put_dot(f, v.name);
-            fprintf(f, "\"];\n  s%zu -> \"out:", i);
+            put_terminal(f, "out", v.name, "#f9e1e1");
+            fprintf(f, "  s%zu -> \"out:", i);
             put_dot(f, v.name);
             fprintf(f, "\" [label=\"");
             put_shape(f, &v);

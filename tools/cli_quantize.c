@@ -123,12 +123,8 @@ static int parse_args(int argc, char **argv, quant_args *a)
             return CLI_USAGE;
         switch (k) {
         case -1:
-            if (argv[i][0] == '-' && argv[i][1])
-                return cli_usage_error("quantize", "unknown option '%s'", argv[i]);
-            if (!a->model)
-                a->model = argv[i];
-            else
-                a->paths[a->n_paths++] = argv[i];
+            if (cli_operand("quantize", argv[i], &a->model, a->paths, &a->n_paths, argc))
+                return CLI_USAGE;
             break;
         case 0:
         case 1: a->output = val; break;

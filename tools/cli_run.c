@@ -193,12 +193,8 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
         if (matched)
             continue;
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("run", "unknown option '%s'", argv[i]);
-        if (!a->model)
-            a->model = argv[i];
-        else
-            a->images[a->n_images++] = argv[i];
+        if (cli_operand("run", argv[i], &a->model, a->images, &a->n_images, argc))
+            return CLI_USAGE;
     }
     if (!a->model)
         return cli_usage_error("run", "missing MODEL");

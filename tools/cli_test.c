@@ -1077,11 +1077,9 @@ static int parse_args(int argc, char **argv, test_args *a)
             continue;
         if (r)
             return r;
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("test", "unknown option '%s'", argv[i]);
-        if (a->n_paths == (int)(sizeof a->paths / sizeof *a->paths))
-            return cli_usage_error("test", "too many paths");
-        a->paths[a->n_paths++] = argv[i];
+        if (cli_operand("test", argv[i], NULL, a->paths, &a->n_paths,
+                        (int)(sizeof a->paths / sizeof *a->paths)))
+            return CLI_USAGE;
     }
     if (!a->n_paths)
         return cli_usage_error("test", "give at least one test folder");

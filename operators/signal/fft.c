@@ -26,11 +26,16 @@ int ortc_fft_plan_init(ortc_fft_plan *p, int64_t n)
     else
         m = n;
     p->m = m;
+    /* every table in one block: the twiddles, then for Bluestein the chirp
+     * and the filter (zeroed) */
+    size_t n_twiddle = (size_t)(m / 2 + 1) * 2;
+    p->twiddle = calloc(n_twiddle + (p->bluestein ? (size_t)(n + m) * 2 : 0), sizeof *p->twiddle);
+    if (!p->twiddle) {
+        memset(p, 0, sizeof *p);
+        return -1;
+    }
     /* twiddles exp(-2 pi i k / m), k < m/2; each from its own angle, so
      * their error does not grow with k */
-    p->twiddle = malloc((size_t)(m / 2 + 1) * 2 * sizeof *p->twiddle);
-    if (!p->twiddle)
-        goto fail;
     for (int64_t k = 0; k < m / 2; k++) {
         double a = -2.0 * M_PI * (double)k / (double)m;
         p->twiddle[2 * k] = cos(a);
@@ -40,10 +45,8 @@ int ortc_fft_plan_init(ortc_fft_plan *p, int64_t n)
         return 0;
     /* chirp w[k] = exp(-pi i k^2 / n); k^2 is taken modulo 2n first, so the
      * angle stays small and exact for every k */
-    p->chirp = malloc((size_t)n * 2 * sizeof *p->chirp);
-    p->filter = calloc((size_t)m * 2, sizeof *p->filter);
-    if (!p->chirp || !p->filter)
-        goto fail;
+    p->chirp = p->twiddle + n_twiddle;
+    p->filter = p->chirp + 2 * n;
     for (int64_t k = 0; k < n; k++) {
         uint64_t k2 = ((uint64_t)k * (uint64_t)k) % (uint64_t)(2 * n);
         double a = -M_PI * (double)k2 / (double)n;
@@ -63,18 +66,13 @@ int ortc_fft_plan_init(ortc_fft_plan *p, int64_t n)
     ortc_fft_plan inner = {.n = m, .m = m, .bluestein = false, .twiddle = p->twiddle};
     ortc_fft_run(&inner, p->filter, false, NULL);
     return 0;
-fail:
-    ortc_fft_plan_free(p);
-    return -1;
 }
 
 void ortc_fft_plan_free(ortc_fft_plan *p)
 {
     if (!p)
         return;
-    free(p->twiddle);
-    free(p->chirp);
-    free(p->filter);
+    free(p->twiddle); /* the one block, chirp and filter included */
     memset(p, 0, sizeof *p);
 }
 

@@ -17,7 +17,8 @@ typedef struct ortc_fft_plan {
     int64_t n;       /* transform length */
     int64_t m;       /* length of the power-of-two FFT inside (n itself when n is one) */
     bool bluestein;  /* n is not a power of two */
-    double *twiddle; /* m/2 complex exp(-2 pi i k / m), interleaved re, im */
+    double *twiddle; /* m/2 complex exp(-2 pi i k / m), interleaved re, im; the
+                      * block the plan allocates, chirp and filter in it */
     double *chirp;   /* bluestein: n complex exp(-pi i k^2 / n) */
     double *filter;  /* bluestein: m complex, the FFT of the conjugate chirp filter */
 } ortc_fft_plan;

@@ -18,6 +18,13 @@
 
 typedef enum { MODE_TF, MODE_IDF, MODE_TFIDF } tfidf_mode;
 
+/* Gram i of the pool. */
+typedef struct pool_entry {
+    int64_t start;     /* offset of its first item in the pool */
+    int64_t same_next; /* the next pool gram equal to it, or -1 */
+    int len;
+} pool_entry;
+
 typedef struct tfidf_state {
     tfidf_mode mode;
     int64_t min_n, max_n, max_skip;
@@ -25,9 +32,7 @@ typedef struct tfidf_state {
     const int64_t *pool_ints; /* the node's attributes (outlive the state) */
     char *const *pool_strs;
     size_t n_grams;
-    int64_t *gram_start; /* [n_grams] offset of gram i's first item in the pool */
-    int *gram_len;       /* [n_grams] */
-    int64_t *same_next;  /* [n_grams] the next pool gram equal to gram i, or -1 */
+    pool_entry *grams; /* [n_grams] */
     const int64_t *out_index;
     const float *weights; /* NULL: all 1 */
     size_t mask;          /* hash table of 2^k slots */
@@ -87,7 +92,7 @@ static gram_view pool_gram(const tfidf_state *s, size_t id)
 {
     return (gram_view){s->strings ? ORTC_DTYPE_STRING : ORTC_DTYPE_INT64,
                        s->strings ? (const void *)s->pool_strs : (const void *)s->pool_ints,
-                       s->gram_start[id], 1, s->gram_len[id]};
+                       s->grams[id].start, 1, s->grams[id].len};
 }
 
 static bool same_gram(const gram_view *a, const gram_view *b)
@@ -124,9 +129,7 @@ static void tfidf_free(tfidf_state *s)
 {
     if (!s)
         return;
-    free(s->gram_start);
-    free(s->gram_len);
-    free(s->same_next);
+    free(s->grams);
     free(s->slots);
     free(s);
 }
@@ -222,11 +225,9 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
     while (cap < 2 * total)
         cap <<= 1;
     s->mask = cap - 1;
-    s->gram_start = malloc((total + 1) * sizeof *s->gram_start);
-    s->gram_len = malloc((total + 1) * sizeof *s->gram_len);
-    s->same_next = malloc((total + 1) * sizeof *s->same_next);
+    s->grams = malloc((total + 1) * sizeof *s->grams);
     s->slots = malloc(cap * sizeof *s->slots);
-    if (!s->gram_start || !s->gram_len || !s->same_next || !s->slots) {
+    if (!s->grams || !s->slots) {
         tfidf_free(s);
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY, "out of memory hashing the pool");
     }
@@ -235,16 +236,14 @@ static ortc_status tfidf_build(ortc_opctx *c, bool tables, tfidf_state **out)
     for (size_t k = 0; k < n_counts; k++) {
         int64_t start = counts[k], end = k + 1 < n_counts ? counts[k + 1] : (int64_t)pool_n;
         for (int64_t at = start; at < end; at += (int64_t)(k + 1), id++) {
-            s->gram_start[id] = at;
-            s->gram_len[id] = (int)(k + 1);
+            s->grams[id] = (pool_entry){.start = at, .same_next = -1, .len = (int)(k + 1)};
             gram_view g = pool_gram(s, id);
-            s->same_next[id] = -1;
             int64_t first = find_gram(s, &g);
             if (first >= 0) { /* a repeated gram: chained after the first */
                 int64_t last = first;
-                while (s->same_next[last] >= 0)
-                    last = s->same_next[last];
-                s->same_next[last] = (int64_t)id;
+                while (s->grams[last].same_next >= 0)
+                    last = s->grams[last].same_next;
+                s->grams[last].same_next = (int64_t)id;
                 continue;
             }
             size_t h = hash_gram(&g) & s->mask;
@@ -330,7 +329,7 @@ static ortc_status tfidf_run(ortc_opctx *c)
                         break; /* longer grams do not fit either */
                     gram_view g = {x->dtype, x->data, r * len + start, step, (int)n};
                     /* every pool entry of this gram (a pool may repeat one) */
-                    for (int64_t id = find_gram(s, &g); id >= 0; id = s->same_next[id]) {
+                    for (int64_t id = find_gram(s, &g); id >= 0; id = s->grams[id].same_next) {
                         float w = s->weights ? s->weights[id] : 1.0f;
                         float *cell = &row[s->out_index[id]];
                         switch (s->mode) {

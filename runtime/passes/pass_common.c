@@ -56,6 +56,12 @@ ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass)
     return ORTC_STATUS_OK;
 }
 
+ortc_status ortc_pass_refresh(ortc_pass_ctx *pc, const char *pass)
+{
+    ORTC_TRY(ortc_pass_finalize(pc, pass));
+    return ortc_pass_infer(pc);
+}
+
 /* ---- logging ------------------------------------------------------------------ */
 
 static void vlog(ortc_pass_ctx *pc, ortc_log_level level, const char *fmt, va_list ap)

@@ -119,8 +119,7 @@ ortc_status ortc_pass_gap(ortc_pass_ctx *pc)
                        keep ? "" : " then Flatten");
         ortc_ir_remove_node(g, n);
         pc->stats.gap++;
-        ORTC_TRY(ortc_pass_finalize(pc, "gap"));
-        ORTC_TRY(ortc_pass_infer(pc));
+        ORTC_TRY(ortc_pass_refresh(pc, "gap"));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

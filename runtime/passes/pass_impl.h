@@ -74,6 +74,9 @@ void ortc_pass_ctx_free(ortc_pass_ctx *pc);
 
 /* Relinks and re-sorts the graph after an edit (error names the pass). */
 ortc_status ortc_pass_finalize(ortc_pass_ctx *pc, const char *pass);
+/* After an edit in the middle of a scan that goes on reading shapes:
+ * ortc_pass_finalize, then ortc_pass_infer for the values the edit made. */
+ortc_status ortc_pass_refresh(ortc_pass_ctx *pc, const char *pass);
 
 /* Infers shapes, then runs fold(pc, p, &done) (done false on entry; fold
  * sets it when it folded) on every node p whose op takes post-ops

@@ -181,8 +181,7 @@ ortc_status ortc_pass_ln(ortc_pass_ctx *pc)
         for (int k = 0; k < m.n; k++)
             ortc_ir_remove_node(g, m.nodes[k]);
         pc->stats.ln++;
-        ORTC_TRY(ortc_pass_finalize(pc, "ln"));
-        ORTC_TRY(ortc_pass_infer(pc));
+        ORTC_TRY(ortc_pass_refresh(pc, "ln"));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

@@ -301,8 +301,7 @@ ortc_status ortc_pass_lrn(ortc_pass_ctx *pc)
         for (int k = 0; k < m.n; k++)
             ortc_ir_remove_node(g, m.nodes[k]);
         pc->stats.lrn++;
-        ORTC_TRY(ortc_pass_finalize(pc, "lrn"));
-        ORTC_TRY(ortc_pass_infer(pc));
+        ORTC_TRY(ortc_pass_refresh(pc, "lrn"));
         i = -1;
     }
     return ORTC_STATUS_OK;

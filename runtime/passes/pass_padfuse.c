@@ -205,8 +205,7 @@ ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc)
                        ortc_pass_node_label(l2, sizeof l2, n));
         ortc_ir_remove_node(g, pad);
         pc->stats.pads_fused++;
-        ORTC_TRY(ortc_pass_finalize(pc, "padfuse"));
-        ORTC_TRY(ortc_pass_infer(pc));
+        ORTC_TRY(ortc_pass_refresh(pc, "padfuse"));
         i = -1; /* order may have changed */
     }
     return ORTC_STATUS_OK;

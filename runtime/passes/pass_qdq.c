@@ -384,6 +384,28 @@ static ortc_value *new_const(ortc_pass_ctx *pc, const char *base, ortc_const_ten
     return v;
 }
 
+/* A new op_type node in n's place (n_in inputs, n_out outputs) marked
+ * ortc_qdq = 1, with take_attrs holding n's attributes (n keeps none);
+ * NULL (error set) when out of memory. */
+static ortc_node *insert_fused(ortc_pass_ctx *pc, ortc_node *n, const char *op_type, int n_in,
+                               int n_out, bool take_attrs)
+{
+    ortc_node *f = ortc_ir_insert_node(pc->g, n->index, op_type, "", n->name, n_in, n_out);
+    if (f && f->op && take_attrs) {
+        f->attrs = n->attrs;
+        f->n_attrs = n->n_attrs;
+        n->attrs = NULL;
+        n->n_attrs = 0;
+    }
+    ortc_attr *a = f && f->op ? ortc_node_add_attr(f, "ortc_qdq", ORTC_ATTR_INT) : NULL;
+    if (!a) {
+        ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+        return NULL;
+    }
+    a->i = 1;
+    return f;
+}
+
 /* The fused node in op's place: inputs in[0..n_in), output ch->out, the
  * chain's post-ops, ortc_qdq = 1; op and the chain removed. */
 static ortc_status replace(qdq_ctx *q, ortc_node *op, const char *op_type, ortc_value **in,
@@ -392,21 +414,11 @@ static ortc_status replace(qdq_ctx *q, ortc_node *op, const char *op_type, ortc_
     ortc_pass_ctx *pc = q->pc;
     if (!ortc_registry_find("", op_type, op->opset))
         return ORTC_STATUS_OK; /* an opset before QLinearConv-10: left in float32 */
-    ortc_node *f = ortc_ir_insert_node(pc->g, op->index, op_type, "", op->name, n_in, 1);
-    if (!f || !f->op)
-        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    ortc_node *f = insert_fused(pc, op, op_type, n_in, 1, move_attrs);
+    if (!f)
+        return ORTC_STATUS_OUT_OF_MEMORY;
     memcpy(f->inputs, in, (size_t)n_in * sizeof *in);
     f->outputs[0] = ch->out;
-    if (move_attrs) {
-        f->attrs = op->attrs;
-        f->n_attrs = op->n_attrs;
-        op->attrs = NULL;
-        op->n_attrs = 0;
-    }
-    ortc_attr *a = ortc_node_add_attr(f, "ortc_qdq", ORTC_ATTR_INT);
-    if (!a)
-        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
-    a->i = 1;
     for (int i = 0; i < ch->n_post; i++)
         ortc_node_add_post_op(f, ch->post[i]);
     char l1[300], l2[300];
@@ -657,10 +669,10 @@ static ortc_status try_quant(qdq_ctx *q, ortc_node *n)
     if (!count)
         return ORTC_STATUS_OK;
     /* the fused node in n's place: inputs x, scale, zero[, s]; outputs y[, v] */
-    ortc_node *f = ortc_ir_insert_node(pc->g, n->index, "QuantizeLinear", "", n->name,
-                                       sum ? ORTC_FUSED_SUM_INPUT + 1 : n->n_inputs, keep ? 2 : 1);
-    if (!f || !f->op)
-        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    ortc_node *f = insert_fused(pc, n, "QuantizeLinear",
+                                sum ? ORTC_FUSED_SUM_INPUT + 1 : n->n_inputs, keep ? 2 : 1, true);
+    if (!f)
+        return ORTC_STATUS_OUT_OF_MEMORY;
     for (int i = 0; i < n->n_inputs; i++)
         f->inputs[i] = n->inputs[i];
     f->inputs[0] = v;
@@ -669,14 +681,6 @@ static ortc_status try_quant(qdq_ctx *q, ortc_node *n)
     f->outputs[0] = n->outputs[0];
     if (keep)
         f->outputs[1] = last;
-    f->attrs = n->attrs;
-    f->n_attrs = n->n_attrs;
-    n->attrs = NULL;
-    n->n_attrs = 0;
-    ortc_attr *a = ortc_node_add_attr(f, "ortc_qdq", ORTC_ATTR_INT);
-    if (!a)
-        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
-    a->i = 1;
     for (int i = count - 1; i >= 0; i--) /* collected from the QuantizeLinear backwards */
         ortc_node_add_post_op(f, post[i]);
     char l1[300];

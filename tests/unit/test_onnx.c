@@ -818,6 +818,33 @@ START_TEST(test_err_rank9_and_bad_types)
     PB_PUSH(m->graph->input, m->graph->n_input, vi);
     st = load_msg(m, NULL, &model, &e);
     EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'seqseq'", "a sequence of sequences");
+
+    /* a container without its element type, absent or empty, is named */
+    for (int empty = 0; empty < 2; empty++) {
+        m = pb_model_new(8, 13);
+        vi = pb_xcalloc(1, sizeof *vi);
+        onnx__value_info_proto__init(vi);
+        vi->name = pb_xstrdup("bare");
+        Onnx__TypeProto *outer = vi->type = pb_xcalloc(1, sizeof *outer);
+        onnx__type_proto__init(outer);
+        if (empty) { /* optional(<a TypeProto with no value>) */
+            Onnx__TypeProto__Optional *o = pb_xcalloc(1, sizeof *o);
+            onnx__type_proto__optional__init(o);
+            o->elem_type = pb_xcalloc(1, sizeof *o->elem_type);
+            onnx__type_proto__init(o->elem_type);
+            outer->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+            outer->optional_type = o;
+        } else { /* sequence(<no elem_type>) */
+            Onnx__TypeProto__Sequence *q = pb_xcalloc(1, sizeof *q);
+            onnx__type_proto__sequence__init(q);
+            outer->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+            outer->sequence_type = q;
+        }
+        PB_PUSH(m->graph->input, m->graph->n_input, vi);
+        st = load_msg(m, NULL, &model, &e);
+        EXPECT_ERROR(st, ORTC_STATUS_UNSUPPORTED, &e, "input 'bare'",
+                     empty ? "an incomplete optional type" : "an incomplete sequence type");
+    }
 }
 END_TEST
 
