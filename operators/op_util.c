@@ -152,10 +152,10 @@ ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const cha
         return ORTC_STATUS_OK;
     char sx[128];
     return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "input '%s' has shape %s (rank %d); %s needs rank >= %d (%s)",
+                         "input %d '%s' has shape %s (rank %d); %s needs rank >= %d%s%s%s", i,
                          c->node->inputs[i] ? c->node->inputs[i]->name : "",
                          ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank, c->node->op_type,
-                         min_rank, layout);
+                         min_rank, layout ? " (" : "", layout ? layout : "", layout ? ")" : "");
 }
 
 ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j)
@@ -407,10 +407,8 @@ ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, 
     char sa[128], sb[128];
     ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
     ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
-    if (a->rank < 1 || b->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1", a->rank < 1 ? na : nb,
-                             c->node->op_type);
+    ORTC_TRY(ortc_op_check_min_rank(c, ia, 1, NULL));
+    ORTC_TRY(ortc_op_check_min_rank(c, ib, 1, NULL));
     memset(s, 0, sizeof *s);
     bool a_vec = a->rank == 1, b_vec = b->rank == 1;
     s->m = a_vec ? 1 : a->dims[a->rank - 2];

@@ -497,9 +497,10 @@ ortc_status ortc_op_check_input(ortc_opctx *c, int i);
  * float64, float16, bfloat16, int8, uint8, ... int64, uint64, bool, string,
  * complex64, complex128). */
 void ortc_dtypes_str(char *buf, size_t size, uint32_t mask);
-/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 'x'
+/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 0 'x'
  * has shape [2,3] (rank 2); Conv needs rank >= 3 (N, C, spatial...)";
- * `layout` names the dims. */
+ * `layout` names the dims (NULL: no parenthesis). The one check of a
+ * minimum rank: operators call it rather than writing the message. */
 ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const char *layout);
 /* Error unless inputs i and j (both present) have the same dtype. */
 ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j);

@@ -116,7 +116,7 @@ static ortc_status dft_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "inverse", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
-    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "(batch, signal dims..., 1 or 2)"));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "batch, signal dims..., 1 or 2"));
     ORTC_TRY(check_components(c, "[batch][signal dims...][1 or 2]"));
     ORTC_TRY(dft_axis(c, &axis));
     const ortc_tensor *x = c->in[0];

@@ -43,11 +43,8 @@ static ortc_status concat_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     for (int i = 0; i < c->n_in; i++)
         ORTC_TRY(ortc_plain_check_known(c, i));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x0 = c->in[0];
-    if (x0->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; Concat needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int axis;
     ORTC_TRY(concat_axis(c, &axis));
     int64_t dims[ORTC_MAX_RANK];
@@ -159,11 +156,8 @@ static ortc_status split_infer(ortc_opctx *c)
         (version < 13 && (st = ortc_op_check_attr(c, "split", ORTC_ATTR_INTS))) ||
         (st = ortc_plain_check_known(c, 0)))
         return st;
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; Split needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int axis;
     ORTC_TRY(split_axis(c, &axis));
     int64_t dim = x->dims[axis];
