@@ -409,6 +409,19 @@ void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const 
     }
 }
 
+ortc_status ortc_op_check_bias(ortc_opctx *c, int i, int64_t m)
+{
+    const ortc_tensor *b = i < c->n_in ? c->in[i] : NULL;
+    if (!b || (b->rank == 1 && b->dims[0] == m))
+        return ORTC_STATUS_OK;
+    char sb[128];
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "bias '%s' has shape %s; with %lld output channels it must be [%lld]",
+                         ortc_plain_input_name(c, i),
+                         ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)m,
+                         (long long)m);
+}
+
 ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, int ib)
 {
     const ortc_tensor *a = c->in[ia], *b = c->in[ib];
