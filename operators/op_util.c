@@ -152,10 +152,10 @@ ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const cha
         return ORTC_STATUS_OK;
     char sx[128];
     return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                         "input '%s' has shape %s (rank %d); %s needs rank >= %d (%s)",
+                         "input %d '%s' has shape %s (rank %d); %s needs rank >= %d%s%s%s", i,
                          c->node->inputs[i] ? c->node->inputs[i]->name : "",
                          ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank, c->node->op_type,
-                         min_rank, layout);
+                         min_rank, layout ? " (" : "", layout ? layout : "", layout ? ")" : "");
 }
 
 ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j)
@@ -194,28 +194,37 @@ void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank, const 
         t->dims[i] = i < rank ? dims[i] : 0;
 }
 
+int ortc_broadcast_dims(int ra, const int64_t *a, int rb, const int64_t *b, int64_t *out,
+                        int64_t bad[2])
+{
+    int r = ra > rb ? ra : rb;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - ra), ib = i - (r - rb);
+        int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+        if (da != db && da != 1 && db != 1) {
+            bad[0] = da;
+            bad[1] = db;
+            return i;
+        }
+        out[i] = da == 1 ? db : da;
+    }
+    return -1;
+}
+
 ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_tensor *b,
                               int *out_rank, int64_t *out_dims)
 {
-    int r = a->rank > b->rank ? a->rank : b->rank;
-    for (int i = 0; i < r; i++) {
-        int ia = i - (r - a->rank), ib = i - (r - b->rank);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1;
-        int64_t db = ib >= 0 ? b->dims[ib] : 1;
-        if (da == db || db == 1)
-            out_dims[i] = da;
-        else if (da == 1)
-            out_dims[i] = db;
-        else {
-            char sa[128], sb[128];
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)",
-                                 ortc_shape_str(sa, sizeof sa, a->rank, a->dims),
-                                 ortc_shape_str(sb, sizeof sb, b->rank, b->dims), i, (long long)da,
-                                 (long long)db);
-        }
+    int64_t bad[2];
+    int i = ortc_broadcast_dims(a->rank, a->dims, b->rank, b->dims, out_dims, bad);
+    if (i >= 0) {
+        char sa[128], sb[128];
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "shapes %s and %s cannot be broadcast (dim %d: %lld vs %lld)",
+                             ortc_shape_str(sa, sizeof sa, a->rank, a->dims),
+                             ortc_shape_str(sb, sizeof sb, b->rank, b->dims), i, (long long)bad[0],
+                             (long long)bad[1]);
     }
-    *out_rank = r;
+    *out_rank = a->rank > b->rank ? a->rank : b->rank;
     return ORTC_STATUS_OK;
 }
 
@@ -400,6 +409,19 @@ void ortc_axes_split_init(ortc_axes_split *s, int n, const int64_t *dims, const 
     }
 }
 
+ortc_status ortc_op_check_bias(ortc_opctx *c, int i, int64_t m)
+{
+    const ortc_tensor *b = i < c->n_in ? c->in[i] : NULL;
+    if (!b || (b->rank == 1 && b->dims[0] == m))
+        return ORTC_STATUS_OK;
+    char sb[128];
+    return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                         "bias '%s' has shape %s; with %lld output channels it must be [%lld]",
+                         ortc_plain_input_name(c, i),
+                         ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)m,
+                         (long long)m);
+}
+
 ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, int ib)
 {
     const ortc_tensor *a = c->in[ia], *b = c->in[ib];
@@ -407,10 +429,8 @@ ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, 
     char sa[128], sb[128];
     ortc_shape_str(sa, sizeof sa, a->rank, a->dims);
     ortc_shape_str(sb, sizeof sb, b->rank, b->dims);
-    if (a->rank < 1 || b->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1", a->rank < 1 ? na : nb,
-                             c->node->op_type);
+    ORTC_TRY(ortc_op_check_min_rank(c, ia, 1, NULL));
+    ORTC_TRY(ortc_op_check_min_rank(c, ib, 1, NULL));
     memset(s, 0, sizeof *s);
     bool a_vec = a->rank == 1, b_vec = b->rank == 1;
     s->m = a_vec ? 1 : a->dims[a->rank - 2];
@@ -426,16 +446,13 @@ ortc_status ortc_matmul_shape_init(ortc_opctx *c, ortc_matmul_shape *s, int ia, 
     memcpy(s->a_batch, a->dims, (size_t)s->a_brank * sizeof *a->dims);
     memcpy(s->b_batch, b->dims, (size_t)s->b_brank * sizeof *b->dims);
     s->brank = s->a_brank > s->b_brank ? s->a_brank : s->b_brank;
-    for (int i = 0; i < s->brank; i++) {
-        int ja = i - (s->brank - s->a_brank), jb = i - (s->brank - s->b_brank);
-        int64_t da = ja >= 0 ? s->a_batch[ja] : 1, db = jb >= 0 ? s->b_batch[jb] : 1;
-        if (da != db && da != 1 && db != 1)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "batch dims of A '%s' %s and B '%s' %s cannot be broadcast "
-                                 "(batch dim %d: %lld vs %lld)",
-                                 na, sa, nb, sb, i, (long long)da, (long long)db);
-        s->batch[i] = da == 1 ? db : da;
-    }
+    int64_t bad[2];
+    int at = ortc_broadcast_dims(s->a_brank, s->a_batch, s->b_brank, s->b_batch, s->batch, bad);
+    if (at >= 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "batch dims of A '%s' %s and B '%s' %s cannot be broadcast "
+                             "(batch dim %d: %lld vs %lld)",
+                             na, sa, nb, sb, at, (long long)bad[0], (long long)bad[1]);
     for (int i = 0; i < s->brank; i++)
         s->out_dims[s->out_rank++] = s->batch[i];
     if (!a_vec)

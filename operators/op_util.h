@@ -41,6 +41,11 @@ void ortc_op_scatter_combine(ortc_dtype t, void *y, const void *u, int64_t n,
 ortc_status ortc_op_check_same_shape(ortc_opctx *c, int i, const char *role_i, int j,
                                      const char *role_j);
 
+/* Error (INVALID_MODEL) unless input i, a bias, is omitted or has shape
+ * [m]: "bias 'b' has shape [3]; with 4 output channels it must be [4]"
+ * (Conv, ConvTranspose, QLinearConv). */
+ortc_status ortc_op_check_bias(ortc_opctx *c, int i, int64_t m);
+
 /* numpy matmul shapes (MatMul, QLinearMatMul, MatMulInteger): a 1-D A is
  * (1, K), a 1-D B is (K, 1), and that unit dim is dropped from the
  * result; the batch dims (all but the last two) broadcast. */

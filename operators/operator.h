@@ -497,9 +497,10 @@ ortc_status ortc_op_check_input(ortc_opctx *c, int i);
  * float64, float16, bfloat16, int8, uint8, ... int64, uint64, bool, string,
  * complex64, complex128). */
 void ortc_dtypes_str(char *buf, size_t size, uint32_t mask);
-/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 'x'
+/* Error (INVALID_MODEL) unless input i has rank >= min_rank: "input 0 'x'
  * has shape [2,3] (rank 2); Conv needs rank >= 3 (N, C, spatial...)";
- * `layout` names the dims. */
+ * `layout` names the dims (NULL: no parenthesis). The one check of a
+ * minimum rank: operators call it rather than writing the message. */
 ortc_status ortc_op_check_min_rank(ortc_opctx *c, int i, int min_rank, const char *layout);
 /* Error unless inputs i and j (both present) have the same dtype. */
 ortc_status ortc_op_check_same_dtype(ortc_opctx *c, int i, int j);
@@ -509,6 +510,12 @@ ortc_status ortc_op_check_attr(ortc_opctx *c, const char *name, ortc_attr_type t
 /* Sets out[k]'s dtype and shape. */
 void ortc_op_set_output(ortc_opctx *c, int k, ortc_dtype dtype, int rank, const int64_t *dims);
 
+/* numpy broadcasting of dims a[0..ra) and b[0..rb), aligned on the right,
+ * into out[0..max(ra, rb)): -1, or the first output dim where neither is 1
+ * and they differ (then bad[] holds a's and b's dim there). The one rule
+ * behind ortc_op_broadcast, Expand and MatMul's batch dims. */
+int ortc_broadcast_dims(int ra, const int64_t *a, int rb, const int64_t *b, int64_t *out,
+                        int64_t bad[2]);
 /* numpy broadcasting of a and b into out (rank = max rank); error naming
  * both shapes when incompatible. */
 ortc_status ortc_op_broadcast(ortc_opctx *c, const ortc_tensor *a, const ortc_tensor *b,

@@ -36,23 +36,6 @@ const char *ortc_type_name(ortc_type t)
     return "unknown type";
 }
 
-void ortc_op_set_output_dynamic(ortc_opctx *c, int k, ortc_dtype dtype, int rank,
-                                const int64_t *dims)
-{
-    ortc_tensor *t = c->out[k];
-    if (!t)
-        return;
-    t->dtype = dtype;
-    t->rank = rank;
-    for (int d = 0; d < ORTC_MAX_RANK; d++)
-        t->dims[d] = d < rank && dims ? dims[d] : -1;
-    t->data = NULL;
-    if (c->out_layout && c->out_layout[k]) {
-        c->out_layout[k]->type = ORTC_TYPE_TENSOR;
-        c->out_layout[k]->dynamic = true;
-    }
-}
-
 void ortc_op_set_output_type(ortc_opctx *c, int k, ortc_type type, ortc_dtype elem_dtype)
 {
     ortc_tensor *t = c->out[k];
@@ -67,6 +50,20 @@ void ortc_op_set_output_type(ortc_opctx *c, int k, ortc_type type, ortc_dtype el
         c->out_layout[k]->type = type;
         c->out_layout[k]->dynamic = true;
     }
+}
+
+/* A dynamic tensor is a dynamic value of type tensor whose rank and dims
+ * may be partly known. */
+void ortc_op_set_output_dynamic(ortc_opctx *c, int k, ortc_dtype dtype, int rank,
+                                const int64_t *dims)
+{
+    ortc_op_set_output_type(c, k, ORTC_TYPE_TENSOR, dtype);
+    ortc_tensor *t = c->out[k];
+    if (!t)
+        return;
+    t->rank = rank;
+    for (int d = 0; dims && d < rank && d < ORTC_MAX_RANK; d++)
+        t->dims[d] = dims[d];
 }
 
 /* ---- memory ------------------------------------------------------------------------ */

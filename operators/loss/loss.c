@@ -35,7 +35,7 @@ static ortc_status loss_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_arity(c, 2, 3, 1, sce ? 2 : 1));
     ORTC_TRY(ortc_op_check_input(c, 0));
     ORTC_TRY(ortc_op_check_dtypes(c, 1, ORTC_DT(INT32) | ORTC_DT(INT64)));
-    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "(N, C, d1, ..., dk)"));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "N, C, d1, ..., dk"));
     ORTC_TRY(ortc_op_check_attr(c, "ignore_index", ORTC_ATTR_INT));
     ORTC_TRY(loss_reduction_of(c, &red));
     const ortc_tensor *x = c->in[0], *t = c->in[1];

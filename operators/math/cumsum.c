@@ -47,10 +47,7 @@ static ortc_status cumsum_check(ortc_opctx *c, int *axis)
     ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
     ORTC_TRY(ortc_op_check_attr(c, "exclusive", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "reverse", ORTC_ATTR_INT));
-    if (c->in[0]->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; CumSum needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     return cumsum_axis(c, axis);
 }
 

@@ -74,6 +74,19 @@ static ortc_status reduce_kind_of(ortc_opctx *c, reduce_kind *k)
                          c->node->op_type);
 }
 
+/* Which of a family's two kernels serves input 0's dtype: *real for float
+ * and double, else an integer dtype in `ints` (those the integer kernel
+ * handles); an error naming the op and the dtype otherwise. */
+static ortc_status kernel_for(ortc_opctx *c, uint32_t ints, bool *real)
+{
+    ortc_dtype t = c->in[0]->dtype;
+    *real = ortc_dtype_in(ORTC_DTYPES_FLOAT, t);
+    if (*real || ortc_dtype_in(ints, t))
+        return ORTC_STATUS_OK;
+    return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s has no kernel for dtype %s",
+                         c->node->op_type, ortc_dtype_name(t));
+}
+
 /* The row's dtypes: REDUCE_DTYPES, plus int8 and uint8 for ReduceMax and
  * ReduceMin from 12. */
 static ortc_status reduce_check_dtype(ortc_opctx *c, int version)
@@ -411,23 +424,13 @@ static ortc_status reduce_reference(ortc_opctx *c)
         ortc_plain_copy(c->out[0]->data, x->data, ortc_tensor_bytes(x));
         return ORTC_STATUS_OK;
     }
-    switch (x->dtype) {
-    case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE:
+    bool real; /* store_int has no 16-bit types */
+    ORTC_TRY(kernel_for(c, ORTC_DTYPES_INT & ~(ORTC_DT(INT16) | ORTC_DT(UINT16)), &real));
+    if (real)
         reduce_real_forward(c->out[0]->data, x->data, x->dtype, &g);
-        return ORTC_STATUS_OK;
-    case ORTC_DTYPE_INT8:
-    case ORTC_DTYPE_UINT8:
-    case ORTC_DTYPE_INT32:
-    case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_INT64:
-    case ORTC_DTYPE_UINT64:
+    else
         reduce_int_forward(c->out[0]->data, x->data, x->dtype, &g);
-        return ORTC_STATUS_OK;
-    default:
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s has no kernel for dtype %s",
-                             c->node->op_type, ortc_dtype_name(x->dtype));
-    }
+    return ORTC_STATUS_OK;
 }
 
 static ortc_status reduce_build(ortc_opctx *c, void *state)
@@ -504,12 +507,9 @@ static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
     ORTC_TRY(ortc_op_check_attr(c, "keepdims", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "select_last_index", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
     g->is_max = !strcmp(c->node->op_type, "ArgMax");
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1",
-                             ortc_plain_input_name(c, 0), c->node->op_type);
     int axis;
     ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     g->last = version >= 12 && ortc_node_attr_int(c->node, "select_last_index", 0) != 0;
@@ -538,46 +538,37 @@ static ortc_status arg_check(ortc_opctx *c, arg_geom *g)
     return ORTC_STATUS_OK;
 }
 
-// x: (outer, len, inner) float or double; y: (outer, inner) indices along
-// len of the max (min). Ties: first index, or last with `last`. NaN wins
-// over numbers for both, like numpy's argmax/argmin.
-static void argreduce_real_forward(int64_t *y, const void *x, ortc_dtype t, const arg_geom *g)
+/* Whether element i of x (dtype t; real: float or double, else an integer
+ * dtype) replaces element b as the max (min): ties keep b unless `last`.
+ * NaN wins over numbers for both, like numpy's argmax/argmin. */
+static inline bool arg_takes(const void *x, ortc_dtype t, bool real, int64_t i, int64_t b,
+                             const arg_geom *g)
 {
-    for (int64_t o = 0; o < g->outer; o++)
-        for (int64_t i = 0; i < g->inner; i++) {
-            int64_t base = o * g->len * g->inner + i, best_k = 0;
-            double best = ortc_load_real(x, t, base);
-            for (int64_t k = 1; k < g->len; k++) {
-                double v = ortc_load_real(x, t, base + k * g->inner);
-                bool take;
-                if (isnan(best))
-                    take = g->last && isnan(v);
-                else if (isnan(v))
-                    take = true;
-                else
-                    take = (g->is_max ? v > best : v < best) || (g->last && v == best);
-                if (take)
-                    best = v, best_k = k;
-            }
-            y[o * g->inner + i] = best_k;
-        }
+    if (real) {
+        double v = ortc_load_real(x, t, i), best = ortc_load_real(x, t, b);
+        if (isnan(best))
+            return g->last && isnan(v);
+        if (isnan(v))
+            return true;
+        return (g->is_max ? v > best : v < best) || (g->last && v == best);
+    }
+    int64_t v = ortc_load_int(x, t, i), best = ortc_load_int(x, t, b);
+    bool u64 = t == ORTC_DTYPE_UINT64;
+    bool gt = u64 ? (uint64_t)v > (uint64_t)best : v > best;
+    bool lt = u64 ? (uint64_t)v < (uint64_t)best : v < best;
+    return (g->is_max ? gt : lt) || (g->last && v == best);
 }
 
-// x: (outer, len, inner) of an integer dtype; y as above.
-static void argreduce_int_forward(int64_t *y, const void *x, ortc_dtype t, const arg_geom *g)
+// x: (outer, len, inner); y: (outer, inner) indices along len of the max
+// (min), as arg_takes decides.
+static void argreduce_forward(int64_t *y, const void *x, ortc_dtype t, bool real, const arg_geom *g)
 {
-    bool u64 = t == ORTC_DTYPE_UINT64;
     for (int64_t o = 0; o < g->outer; o++)
         for (int64_t i = 0; i < g->inner; i++) {
             int64_t base = o * g->len * g->inner + i, best_k = 0;
-            int64_t best = ortc_load_int(x, t, base);
-            for (int64_t k = 1; k < g->len; k++) {
-                int64_t v = ortc_load_int(x, t, base + k * g->inner);
-                bool gt = u64 ? (uint64_t)v > (uint64_t)best : v > best;
-                bool lt = u64 ? (uint64_t)v < (uint64_t)best : v < best;
-                if ((g->is_max ? gt : lt) || (g->last && v == best))
-                    best = v, best_k = k;
-            }
+            for (int64_t k = 1; k < g->len; k++)
+                if (arg_takes(x, t, real, base + k * g->inner, base + best_k * g->inner, g))
+                    best_k = k;
             y[o * g->inner + i] = best_k;
         }
 }
@@ -595,25 +586,10 @@ static ortc_status arg_run(ortc_opctx *c)
     arg_geom g;
     ORTC_TRY(arg_check(c, &g));
     const ortc_tensor *x = c->in[0];
-    switch (x->dtype) {
-    case ORTC_DTYPE_FLOAT:
-    case ORTC_DTYPE_DOUBLE:
-        argreduce_real_forward(c->out[0]->data, x->data, x->dtype, &g);
-        return ORTC_STATUS_OK;
-    case ORTC_DTYPE_INT8:
-    case ORTC_DTYPE_UINT8:
-    case ORTC_DTYPE_INT16:
-    case ORTC_DTYPE_UINT16:
-    case ORTC_DTYPE_INT32:
-    case ORTC_DTYPE_UINT32:
-    case ORTC_DTYPE_INT64:
-    case ORTC_DTYPE_UINT64:
-        argreduce_int_forward(c->out[0]->data, x->data, x->dtype, &g);
-        return ORTC_STATUS_OK;
-    default:
-        return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED, "%s has no kernel for dtype %s",
-                             c->node->op_type, ortc_dtype_name(x->dtype));
-    }
+    bool real;
+    ORTC_TRY(kernel_for(c, ORTC_DTYPES_INT, &real));
+    argreduce_forward(c->out[0]->data, x->data, x->dtype, real, &g);
+    return ORTC_STATUS_OK;
 }
 
 /* ==== registration =========================================================== */

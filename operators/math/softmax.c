@@ -22,11 +22,8 @@ static ortc_status softmax_check(ortc_opctx *c, int64_t *outer, int64_t *len, in
     ORTC_TRY(ortc_op_check_arity(c, 1, 1, 1, 1));
     ORTC_TRY(ortc_op_check_input(c, 0));
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1", c->node->inputs[0]->name,
-                             c->node->op_type);
     int version = ortc_op_version(c);
     bool coerce_2d = version < 13;
     int axis;

@@ -65,11 +65,8 @@ static ortc_status topk_check(ortc_opctx *c, topk_params *p)
     if (version < 11 && (ortc_node_attr(c->node, "largest") || ortc_node_attr(c->node, "sorted")))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
                              "attributes 'largest' and 'sorted' exist from TopK-11 on");
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; TopK needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", -1), x->rank, &p->axis));
     ORTC_TRY(topk_read_k(c, &p->k));
     p->n = x->dims[p->axis];

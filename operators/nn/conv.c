@@ -21,6 +21,7 @@
 #include "dnnl_prim.h"
 #include "post_ops.h"
 #include "conv_ref.h"
+#include "op_util.h"
 #include "plain_util.h"
 #include "error.h"
 
@@ -47,14 +48,7 @@ static ortc_status conv_check(ortc_opctx *c, ortc_conv_geom *cs)
 {
     ORTC_TRY(ortc_post_ops_check_inputs(c, 2, 3));
     ORTC_TRY(ortc_conv_geom_init(c, cs, 0, 1));
-    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    char sb[128];
-    if (b && (b->rank != 1 || b->dims[0] != cs->m))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "bias '%s' has shape %s; Conv with %lld output channels needs [%lld]",
-                             ortc_plain_input_name(c, 2),
-                             ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)cs->m,
-                             (long long)cs->m);
+    ORTC_TRY(ortc_op_check_bias(c, 2, cs->m));
     return ortc_post_ops_check(c, c->in[0]->rank, cs->ydims);
 }
 

@@ -67,8 +67,7 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
     ORTC_TRY(ortc_post_ops_check_inputs(c, 2, 3));
     ORTC_TRY(ortc_op_check_attr(c, "group", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0], *w = c->in[1];
-    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
-    char sx[128], sw[128], sb[128];
+    char sx[128], sw[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
     ortc_shape_str(sw, sizeof sw, w->rank, w->dims);
     if (x->rank < 3 || x->rank > 5)
@@ -105,13 +104,7 @@ static ortc_status check_tensors(ortc_opctx *c, deconv_geom *g)
     g->w.c = x->dims[1];
     g->group = group;
     g->m = w->dims[1] * group;
-    if (b && (b->rank != 1 || b->dims[0] != g->m))
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "bias '%s' has shape %s; with %lld output channels it needs [%lld]",
-                             ortc_plain_input_name(c, 2),
-                             ortc_shape_str(sb, sizeof sb, b->rank, b->dims), (long long)g->m,
-                             (long long)g->m);
-    return ORTC_STATUS_OK;
+    return ortc_op_check_bias(c, 2, g->m);
 }
 
 /* Splits total padding per ONNX's output_shape rules. Opset 11: SAME_UPPER

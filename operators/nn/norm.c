@@ -49,16 +49,8 @@ static ortc_status check_param(ortc_opctx *c, int i, int64_t len, const char *wh
 /* x as (N, C, S): rank >= min_rank, S the product of the spatial dims. */
 static ortc_status check_ncs(ortc_opctx *c, int min_rank, int64_t *n, int64_t *ch, int64_t *s)
 {
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, min_rank, "N, C, ..."));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < min_rank) {
-        char sx[128];
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s (rank %d); %s needs rank >= %d (N, C, "
-                             "...)",
-                             ortc_plain_input_name(c, 0),
-                             ortc_shape_str(sx, sizeof sx, x->rank, x->dims), x->rank,
-                             c->node->op_type, min_rank);
-    }
     *n = x->dims[0];
     *ch = x->dims[1];
     *s = 1;
@@ -480,11 +472,8 @@ static ortc_status ln_check(ortc_opctx *c, ln_geom *g)
     ORTC_TRY(ortc_op_check_attr(c, "epsilon", ORTC_ATTR_FLOAT));
     ORTC_TRY(ortc_op_check_attr(c, "stash_type", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_input(c, 0));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; LayerNormalization needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int64_t stash = ortc_node_attr_int(c->node, "stash_type", 1);
     if (stash != 1)
         return ortc_op_error(c, ORTC_STATUS_UNSUPPORTED,

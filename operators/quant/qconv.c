@@ -28,6 +28,7 @@
 #include "dnnl_prim.h"
 #include "error.h"
 #include "nn/window.h"
+#include "op_util.h"
 #include "plain_util.h"
 #include "qconv_ref.h"
 #include "qlinear.h"
@@ -97,18 +98,11 @@ static ortc_status qconv_check(ortc_opctx *c, qconv *q)
     q->b = ortc_plain_input(c, 8) ? 8 : -1;
     if (q->b >= 0) {
         const ortc_tensor *b = c->in[8];
-        char sb[128];
         q->bdtype = b->dtype;
         if (b->dtype != ORTC_DTYPE_INT32 && !(qdq && b->dtype == ORTC_DTYPE_FLOAT))
             return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "bias '%s' is %s; it must be int32",
                                  ortc_plain_input_name(c, 8), ortc_dtype_name(b->dtype));
-        if (b->rank != 1 || b->dims[0] != q->cg.m)
-            return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                                 "bias '%s' has shape %s; with %lld output channels it must be "
-                                 "[%lld]",
-                                 ortc_plain_input_name(c, 8),
-                                 ortc_shape_str(sb, sizeof sb, b->rank, b->dims),
-                                 (long long)q->cg.m, (long long)q->cg.m);
+        ORTC_TRY(ortc_op_check_bias(c, 8, q->cg.m));
     }
     return ortc_q_check_post_ops(c);
 }

@@ -7,7 +7,7 @@
 #ifndef ORTC_QCONV_REF_H
 #define ORTC_QCONV_REF_H
 
-#include "nn/window.h"
+#include "nn/conv_ref.h" /* ortc_conv_ref_loop */
 #include "qlinear.h"
 
 // x: (N, C, D, H, W) of x_dtype (UINT8/INT8)   w: (M, C/group, kD, kH, kW) of w_dtype

@@ -72,6 +72,18 @@ static ortc_status read_position(ortc_opctx *c, int i, int64_t n, int64_t lo, in
     return ORTC_STATUS_OK;
 }
 
+/* The position of an item of the non-empty sequence s (input 1, in
+ * [-n, n - 1]; `def` when omitted); `verb` names what the operator does
+ * with it in the error about an empty sequence ("erases from"). */
+static ortc_status item_position(ortc_opctx *c, const ortc_sequence *s, int64_t def,
+                                 const char *verb, int64_t *pos)
+{
+    int64_t n = s->length;
+    if (n == 0)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "%s an empty sequence", verb);
+    return read_position(c, 1, n, -n, n - 1, def, pos);
+}
+
 /* *out = t with data that lives until the run ends (the pool's; a copy
  * unless it is there already). */
 static ortc_status keep(ortc_opctx *c, const ortc_tensor *t, ortc_tensor *out)
@@ -184,9 +196,7 @@ static ortc_status seq_erase_run(ortc_opctx *c)
 {
     const ortc_sequence *s = ortc_op_in_seq(c, 0);
     int64_t n = s->length, pos;
-    if (n == 0)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "erases from an empty sequence");
-    ORTC_TRY(read_position(c, 1, n, -n, n - 1, n - 1, &pos));
+    ORTC_TRY(item_position(c, s, n - 1, "erases from", &pos));
     ortc_sequence *r = ortc_op_alloc(c, sizeof *r);
     if (!r)
         return c->err->status;
@@ -220,10 +230,8 @@ static ortc_status seq_at_infer(ortc_opctx *c)
 static ortc_status seq_at_run(ortc_opctx *c)
 {
     const ortc_sequence *s = ortc_op_in_seq(c, 0);
-    int64_t n = s->length, pos;
-    if (n == 0)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_ARGUMENT, "reads from an empty sequence");
-    ORTC_TRY(read_position(c, 1, n, -n, n - 1, 0, &pos));
+    int64_t pos;
+    ORTC_TRY(item_position(c, s, 0, "reads from", &pos));
     return ortc_op_output_ref(c, 0, &s->items[pos]);
 }
 

@@ -88,6 +88,22 @@ static void dft_release(ortc_opctx *c)
     c->state = NULL;
 }
 
+/* `onesided` (default def) into *on: an error when set for a complex input
+ * 0 (last dim 2), which the spec defines for real input only. DFT and STFT
+ * (after their rank checks). */
+static ortc_status read_onesided(ortc_opctx *c, int64_t def, bool *on)
+{
+    ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
+    const ortc_tensor *x = c->in[0];
+    *on = ortc_node_attr_int(c->node, "onesided", def) != 0;
+    if (*on && x->dims[x->rank - 1] == 2)
+        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
+                             "onesided=1%s needs a real input (last dim 1); input 0 '%s' is "
+                             "complex: set onesided=0",
+                             def ? " (the default)" : "", ortc_plain_input_name(c, 0));
+    return ORTC_STATUS_OK;
+}
+
 /* ---- DFT ---------------------------------------------------------------------
  * input (b, s1, ..., sN, 1|2), the transform along `axis` (default 1; from
  * the back when negative, the last dim excluded) of length dft_length
@@ -115,8 +131,7 @@ static ortc_status dft_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_input(c, 0));
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     ORTC_TRY(ortc_op_check_attr(c, "inverse", ORTC_ATTR_INT));
-    ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
-    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "(batch, signal dims..., 1 or 2)"));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "batch, signal dims..., 1 or 2"));
     ORTC_TRY(check_components(c, "[batch][signal dims...][1 or 2]"));
     ORTC_TRY(dft_axis(c, &axis));
     const ortc_tensor *x = c->in[0];
@@ -129,11 +144,8 @@ static ortc_status dft_infer(ortc_opctx *c)
                              "input 0 '%s' has %lld elements along axis %d; a DFT needs >= 1",
                              ortc_plain_input_name(c, 0), (long long)n, axis);
     }
-    bool onesided = ortc_node_attr_int(c->node, "onesided", 0) != 0;
-    if (onesided && x->dims[x->rank - 1] == 2)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "onesided=1 needs a real input (last dim 1); input 0 '%s' is complex",
-                             ortc_plain_input_name(c, 0));
+    bool onesided;
+    ORTC_TRY(read_onesided(c, 0, &onesided));
     int64_t dims[ORTC_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     dims[axis] = onesided ? n / 2 + 1 : n;
@@ -239,17 +251,13 @@ static ortc_status stft_infer(ortc_opctx *c)
     stft_geom g;
     ORTC_TRY(ortc_op_check_arity(c, 2, 4, 1, 1));
     ORTC_TRY(ortc_op_check_input(c, 0));
-    ORTC_TRY(ortc_op_check_attr(c, "onesided", ORTC_ATTR_INT));
     const ortc_tensor *x = c->in[0];
     if (x->rank != 3)
         return ortc_op_shape_error(c, 0, "signal", "STFT needs [batch][length][1 or 2]");
     ORTC_TRY(check_components(c, "[batch][length][1 or 2]"));
+    bool onesided;
+    ORTC_TRY(read_onesided(c, 1, &onesided));
     ORTC_TRY(stft_geometry(c, &g));
-    if (ortc_node_attr_int(c->node, "onesided", 1) && x->dims[2] == 2)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "onesided=1 (the default) needs a real signal (last dim 1); input 0 "
-                             "'%s' is complex: set onesided=0",
-                             ortc_plain_input_name(c, 0));
     int64_t dims[4] = {x->dims[0], g.frames, g.bins, 2};
     ortc_op_set_output(c, 0, x->dtype, 4, dims);
     return ortc_plain_check_numel(c, 0);

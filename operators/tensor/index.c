@@ -45,11 +45,8 @@ static ortc_status gather_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     ORTC_TRY(ortc_plain_check_known(c, 0));
     ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0], *idx = c->in[1];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; Gather needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int axis;
     ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), x->rank, &axis));
     int r = idx->rank + x->rank - 1;
@@ -113,10 +110,7 @@ static ortc_status elements_check(ortc_opctx *c, const ortc_tensor *data, const 
                                   int *axis)
 {
     ORTC_TRY(ortc_op_check_dtype(c, 1, ORTC_DTYPE_INT32, ORTC_DTYPE_INT64, ORTC_DTYPE_UNDEFINED));
-    if (data->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; %s needs rank >= 1",
-                             ortc_plain_input_name(c, 0), c->node->op_type);
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL)); /* data is input 0 */
     ORTC_TRY(ortc_op_axis(c, ortc_node_attr_int(c->node, "axis", 0), data->rank, axis));
     char sd[128], si[128];
     ortc_shape_str(sd, sizeof sd, data->rank, data->dims);

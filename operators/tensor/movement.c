@@ -43,11 +43,8 @@ static ortc_status concat_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_attr(c, "axis", ORTC_ATTR_INT));
     for (int i = 0; i < c->n_in; i++)
         ORTC_TRY(ortc_plain_check_known(c, i));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x0 = c->in[0];
-    if (x0->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; Concat needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int axis;
     ORTC_TRY(concat_axis(c, &axis));
     int64_t dims[ORTC_MAX_RANK];
@@ -159,11 +156,8 @@ static ortc_status split_infer(ortc_opctx *c)
         (version < 13 && (st = ortc_op_check_attr(c, "split", ORTC_ATTR_INTS))) ||
         (st = ortc_plain_check_known(c, 0)))
         return st;
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' is a scalar; Split needs rank >= 1",
-                             ortc_plain_input_name(c, 0));
     int axis;
     ORTC_TRY(split_axis(c, &axis));
     int64_t dim = x->dims[axis];
@@ -720,29 +714,22 @@ static ortc_status expand_shape(ortc_opctx *c, int *rank, int64_t *dims)
     int n;
     ORTC_TRY(ortc_plain_read_ints(c, 1, "shape", 1, shape, ORTC_MAX_RANK, &n));
     const ortc_tensor *x = c->in[0];
-    int r = n > x->rank ? n : x->rank;
-    for (int i = 0; i < r; i++) {
-        int ix = i - (r - x->rank), is = i - (r - n);
-        int64_t dx = ix >= 0 ? x->dims[ix] : 1, ds = is >= 0 ? shape[is] : 1;
-        if (ds < 0)
+    for (int is = 0; is < n; is++)
+        if (shape[is] < 0)
             return ortc_op_error(c, ortc_plain_value_status(c, 1),
                                  "input 1 '%s' (shape) has %lld at position %d; dims must be >= 0",
-                                 ortc_plain_input_name(c, 1), (long long)ds, is);
-        if (dx == ds || ds == 1)
-            dims[i] = dx;
-        else if (dx == 1)
-            dims[i] = ds;
-        else {
-            char sx[128], ss[128];
-            return ortc_op_error(
-                c, ortc_plain_value_status(c, 1),
-                "input 0 '%s' with shape %s cannot be expanded to %s (dim %d: "
-                "%lld vs %lld)",
-                ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
-                ortc_shape_str(ss, sizeof ss, n, shape), i, (long long)dx, (long long)ds);
-        }
+                                 ortc_plain_input_name(c, 1), (long long)shape[is], is);
+    int64_t bad[2];
+    int i = ortc_broadcast_dims(x->rank, x->dims, n, shape, dims, bad);
+    if (i >= 0) {
+        char sx[128], ss[128];
+        return ortc_op_error(
+            c, ortc_plain_value_status(c, 1),
+            "input 0 '%s' with shape %s cannot be expanded to %s (dim %d: %lld vs %lld)",
+            ortc_plain_input_name(c, 0), ortc_shape_str(sx, sizeof sx, x->rank, x->dims),
+            ortc_shape_str(ss, sizeof ss, n, shape), i, (long long)bad[0], (long long)bad[1]);
     }
-    *rank = r;
+    *rank = n > x->rank ? n : x->rank;
     return ORTC_STATUS_OK;
 }
 

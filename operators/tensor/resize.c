@@ -183,11 +183,8 @@ static ortc_status rs_parse(ortc_opctx *c, rs_params *p)
         st = ortc_op_check_arity(c, 1, 4, 1, 1);
     if (st || (st = ortc_plain_check_known(c, 0)) || (st = parse_attrs(c, p, legacy)))
         return st;
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 1, NULL));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 1)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input '%s' is a scalar; %s needs rank >= 1",
-                             ortc_plain_input_name(c, 0), c->node->op_type);
     p->rank = x->rank;
     for (int i = 0; i < p->rank; i++) {
         p->in[i] = x->dims[i];

@@ -26,10 +26,7 @@ static ortc_status rs_check(ortc_opctx *c, rs_params *p)
     char sx[128], sl[128];
     ortc_shape_str(sx, sizeof sx, x->rank, x->dims);
     ortc_shape_str(sl, sizeof sl, lens->rank, lens->dims);
-    if (x->rank < 2)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has shape %s; ReverseSequence needs rank >= 2",
-                             ortc_plain_input_name(c, 0), sx);
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "time and batch in some order, ..."));
     int64_t t = ortc_node_attr_int(c->node, "time_axis", 0),
             b = ortc_node_attr_int(c->node, "batch_axis", 1);
     if ((t != 0 && t != 1) || (b != 0 && b != 1) || t == b)

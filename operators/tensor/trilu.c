@@ -19,11 +19,8 @@ static ortc_status trilu_infer(ortc_opctx *c)
     ORTC_TRY(ortc_op_check_arity(c, 1, 2, 1, 1));
     ORTC_TRY(ortc_op_check_attr(c, "upper", ORTC_ATTR_INT));
     ORTC_TRY(ortc_plain_check_known(c, 0));
+    ORTC_TRY(ortc_op_check_min_rank(c, 0, 2, "..., rows, columns"));
     const ortc_tensor *x = c->in[0];
-    if (x->rank < 2)
-        return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL,
-                             "input 0 '%s' has rank %d; Trilu needs rank >= 2",
-                             ortc_plain_input_name(c, 0), x->rank);
     if (ortc_plain_has_input(c, 1) &&
         (c->in[1]->dtype != ORTC_DTYPE_INT64 || ortc_tensor_numel(c->in[1]) != 1))
         return ortc_op_error(c, ORTC_STATUS_INVALID_MODEL, "input 1 '%s' (k) must be one int64",

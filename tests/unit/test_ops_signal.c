@@ -307,7 +307,7 @@ START_TEST(test_stft_errors)
         {sd, NULL, false, "needs input 2 (window) or input 3 (frame_length)"},
         {sd, &len, true, "it must be [frame_length] as input 3 gives it"},
         {sd, &big, false, "has 8 samples, fewer than one frame (9)"},
-        {cd, &len, false, "onesided=1 (the default) needs a real signal"},
+        {cd, &len, false, "onesided=1 (the default) needs a real input"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         op_case *c = opc_new("STFT", 17, 4, 1);
