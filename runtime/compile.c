@@ -543,7 +543,8 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
                               "internal: memory plan has overlapping live buffers");
         goto out;
     }
-    /* the slices of joins: one writer per byte */
+#endif
+    /* the slices of joins, one writer per byte (always: few values) */
     size_t n_slices = 0;
     ortc_plan_slice *slices = malloc(((size_t)nv + 1) * sizeof *slices);
     if (!slices) {
@@ -560,7 +561,6 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
                               "internal: memory plan has overlapping Concat slices");
         goto out;
     }
-#endif
     for (int v = 0; v < nv; v++)
         if (p->bind[v].kind == ORTC_BIND_ARENA && buf_of[v] >= 0) {
             p->bind[v].offset = bufs[buf_of[v]].offset + sub[v];
