@@ -66,6 +66,12 @@ typedef struct ortc_opctx {
     int *view;            /* [n_out], -1: output k IS input j's memory
                                  reinterpreted (plain layout, no copy); run
                                  is then not called for this step */
+    /* Set by prepare: output 0's bytes are exactly input 0's bytes, then
+     * input 1's, ... (each input in its own layout, nothing between or
+     * after), so the runtime may have each input's producer write straight
+     * into its slice of output 0 and then not run this step (Concat; see
+     * runtime/compile.c, plan_joins). */
+    bool joins_inputs;
     /* The kernel run will use, for profiles: oneDNN's implementation name
      * ("brgconv:avx512_core", "jit:uni", "ref:any"; set by the oneDNN glue
      * when it creates the op's primitive) or "ortc:<kernel>" for this

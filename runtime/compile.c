@@ -288,6 +288,88 @@ static bool blocked_ok(const ortc_value *v)
 
 /* ---- memory planning ------------------------------------------------------------ */
 
+/* A value a join may place: an activation of this plan (no binding yet, a
+ * static size, some bytes) made by one of its steps. */
+static bool join_placeable(const ortc_plan *p, const int *def, int v)
+{
+    return p->bind[v].kind == ORTC_BIND_NONE && !p->layouts[v].dynamic && p->layouts[v].bytes &&
+           def[v] >= 0;
+}
+
+/* Concat without copies. A step whose op declared joins_inputs (output 0
+ * is its inputs' bytes one after the other) is not run when its inputs'
+ * producers write straight into their slices of its output: jroot[v] is
+ * then the value whose arena buffer v lives in, at byte sub[v] of it
+ * (jroot[v] == v: that buffer's own value; -1: no join). Walked from the
+ * last step back, so a Concat read by a later Concat is placed in the later
+ * one's buffer first and its own inputs nest in its slice; a Concat whose
+ * inputs all already sit in one buffer in its order (DenseNet: each
+ * layer's Concat is a prefix of the block's last) becomes a view of them.
+ * A value is placed at most once (so each slice has one writer), never
+ * when it is the caller's, a constant, of run-time size, or read twice by
+ * the same Concat; all or nothing per step. skip[si]: step si joins. */
+static void plan_joins(ortc_plan *p, const int *def, int *jroot, size_t *sub, bool *skip)
+{
+    for (int si = p->n_steps - 1; si >= 0; si--) {
+        const ortc_step *st = &p->steps[si];
+        const ortc_node *n = st->node;
+        if (!st->ctx.joins_inputs || st->use_reference || n->n_outputs < 1 || !n->outputs[0])
+            continue;
+        int y = SLOT(p, n->outputs[0]);
+        if (y < 0 || !join_placeable(p, def, y))
+            continue;
+        /* the buffer and base the inputs must sit at: y's when placed,
+         * else the one the placed inputs agree on, else y's own */
+        int r = jroot[y];
+        size_t base = r >= 0 ? sub[y] : 0, off = 0;
+        bool ok = true, any_placed = false, any_free = false;
+        for (int i = 0; i < n->n_inputs && ok; i++) {
+            const ortc_value *u = n->inputs[i];
+            int ui = u && u->graph == p->graph ? SLOT(p, u) : -1;
+            if (ui < 0) {
+                ok = false;
+                break;
+            }
+            size_t bytes = p->layouts[ui].bytes;
+            for (int j = 0; j < i && ok; j++)
+                ok = !bytes || n->inputs[j] != u;
+            if (!bytes || !ok)
+                continue;
+            if (jroot[ui] >= 0) {
+                any_placed = true;
+                if (r < 0 && jroot[y] < 0 && sub[ui] >= off) {
+                    r = jroot[ui];
+                    base = sub[ui] - off;
+                }
+                ok = jroot[ui] == r && sub[ui] == base + off;
+            } else {
+                any_free = true;
+                ok = join_placeable(p, def, ui) && def[ui] < si;
+            }
+            off += bytes;
+        }
+        if (!ok || off != p->layouts[y].bytes || (any_placed && any_free && jroot[y] < 0))
+            continue;
+        if (jroot[y] < 0 && !any_placed) {
+            r = y; /* y's buffer holds its inputs */
+            base = 0;
+        }
+        jroot[y] = r;
+        sub[y] = base;
+        off = 0;
+        for (int i = 0; i < n->n_inputs; i++) {
+            int ui = SLOT(p, n->inputs[i]);
+            size_t bytes = p->layouts[ui].bytes;
+            if (bytes && jroot[ui] < 0) {
+                jroot[ui] = r;
+                sub[ui] = base + off;
+            }
+            off += bytes;
+        }
+        skip[si] = true;
+    }
+}
+
 static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
 {
     const ortc_graph *g = p->graph;
@@ -299,8 +381,12 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
     ortc_plan_buffer *bufs = calloc((size_t)nv + 1, sizeof *bufs);
     int *owner = calloc((size_t)nv + 1, sizeof *owner);
     int *n_held = calloc((size_t)nv + 1, sizeof *n_held);
+    int *jroot = malloc(((size_t)nv + 1) * sizeof *jroot);
+    size_t *sub = calloc((size_t)nv + 1, sizeof *sub);
+    bool *joins = calloc((size_t)p->n_steps + 1, sizeof *joins);
     ortc_status status = ORTC_STATUS_OK;
-    if (!def || !last || !root || !buf_of || !bufs || !owner || !n_held) {
+    if (!def || !last || !root || !buf_of || !bufs || !owner || !n_held || !jroot || !sub ||
+        !joins) {
         status = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
         goto out;
     }
@@ -309,6 +395,7 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         last[v] = -1;
         root[v] = v;
         buf_of[v] = -1;
+        jroot[v] = -1;
     }
     for (int si = 0; si < p->n_steps; si++) {
         ortc_node *n = p->steps[si].node;
@@ -341,11 +428,15 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             last[SLOT(p, v)] = p->n_steps;
     }
 
+    plan_joins(p, def, jroot, sub, joins);
+
     size_t n_bufs = 0, naive = 0;
     for (int si = 0; si < p->n_steps; si++) {
         ortc_step *st = &p->steps[si];
         ortc_node *n = st->node;
         bool all_views = n->n_outputs > 0;
+        if (joins[si])
+            p->stats.n_joined_steps++;
         for (int k = 0; k < n->n_outputs; k++) {
             ortc_value *w = n->outputs[k];
             if (!w)
@@ -367,6 +458,29 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
                 continue;
             }
             naive += p->layouts[wi].bytes;
+            if (jroot[wi] >= 0) { /* a slice of a join's buffer (plan_joins) */
+                int r = jroot[wi];
+                if (buf_of[r] < 0) { /* its first writer: the buffer starts here */
+                    buf_of[r] = (int)n_bufs;
+                    owner[n_bufs] = r;
+                    bufs[n_bufs].size = p->layouts[r].bytes;
+                    bufs[n_bufs].first = si;
+                    bufs[n_bufs].last = last[r] > si ? last[r] : si;
+                    p->bind[r] = (ortc_binding){ORTC_BIND_ARENA, 0, 0, NULL};
+                    n_bufs++;
+                }
+                root[wi] = r;
+                buf_of[wi] = buf_of[r];
+                p->bind[wi] = (ortc_binding){ORTC_BIND_ARENA, 0, 0, NULL};
+                ortc_plan_buffer *b = &bufs[buf_of[r]];
+                if (last[wi] > b->last)
+                    b->last = last[wi];
+                st->ctx.view[k] = -1; /* the producer writes the slice itself */
+                st->ctx.inplace[k] = -1;
+                if (!joins[si])
+                    all_views = false;
+                continue;
+            }
             int j = st->ctx.view[k] >= 0 ? st->ctx.view[k] : st->ctx.inplace[k];
             ortc_value *u = j >= 0 && j < n->n_inputs ? n->inputs[j] : NULL;
             bool is_view =
@@ -387,6 +501,7 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
             if (is_view || is_inplace) {
                 int r = root[SLOT(p, u)];
                 root[wi] = r;
+                sub[wi] = sub[SLOT(p, u)];
                 p->bind[wi] = p->bind[r];
                 if (p->bind[r].kind == ORTC_BIND_ARENA) {
                     buf_of[wi] = buf_of[r];
@@ -429,9 +544,26 @@ static ortc_status plan_memory(ortc_session *s, ortc_plan *p)
         goto out;
     }
 #endif
+    /* the slices of joins, one writer per byte (always: few values) */
+    size_t n_slices = 0;
+    ortc_plan_slice *slices = malloc(((size_t)nv + 1) * sizeof *slices);
+    if (!slices) {
+        status = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory planning memory");
+        goto out;
+    }
+    for (int v = 0; v < nv; v++)
+        if (jroot[v] >= 0 && jroot[v] != v && def[v] >= 0 && !joins[def[v]])
+            slices[n_slices++] = (ortc_plan_slice){(size_t)buf_of[v], sub[v], p->layouts[v].bytes};
+    int bad = ortc_plan_slices_conflict(slices, n_slices, bufs, n_bufs);
+    free(slices);
+    if (bad) {
+        status = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
+                              "internal: memory plan has overlapping Concat slices");
+        goto out;
+    }
     for (int v = 0; v < nv; v++)
         if (p->bind[v].kind == ORTC_BIND_ARENA && buf_of[v] >= 0) {
-            p->bind[v].offset = bufs[buf_of[v]].offset;
+            p->bind[v].offset = bufs[buf_of[v]].offset + sub[v];
             n_held[buf_of[v]]++;
         }
     p->stats.arena_bytes = arena;
@@ -473,6 +605,9 @@ out:
     free(bufs);
     free(owner);
     free(n_held);
+    free(jroot);
+    free(sub);
+    free(joins);
     return status;
 }
 

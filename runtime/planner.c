@@ -133,3 +133,18 @@ int ortc_plan_has_conflict(const ortc_plan_buffer *bufs, size_t n)
         }
     return 0;
 }
+
+int ortc_plan_slices_conflict(const ortc_plan_slice *s, size_t n, const ortc_plan_buffer *bufs,
+                              size_t n_bufs)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].buffer >= n_bufs || s[i].offset > bufs[s[i].buffer].size ||
+            s[i].size > bufs[s[i].buffer].size - s[i].offset)
+            return 1;
+        for (size_t j = i + 1; j < n; j++)
+            if (s[j].buffer == s[i].buffer && s[i].size && s[j].size &&
+                s[i].offset < s[j].offset + s[j].size && s[j].offset < s[i].offset + s[i].size)
+                return 1;
+    }
+    return 0;
+}

@@ -29,4 +29,17 @@ size_t ortc_plan_lower_bound(const ortc_plan_buffer *bufs, size_t n);
 /* 1 if two buffers alive at the same step overlap in memory, else 0. */
 int ortc_plan_has_conflict(const ortc_plan_buffer *bufs, size_t n);
 
+/* A value written by its own step into part of a buffer shared with other
+ * such values (the slices of a Concat's output its inputs' producers write,
+ * compile.c): bytes [offset, offset + size) of bufs[buffer]. */
+typedef struct ortc_plan_slice {
+    size_t buffer;
+    size_t offset, size;
+} ortc_plan_slice;
+
+/* 1 if two slices of one buffer overlap or a slice reaches past its
+ * buffer's size (each byte of a buffer has at most one writer), else 0. */
+int ortc_plan_slices_conflict(const ortc_plan_slice *s, size_t n, const ortc_plan_buffer *bufs,
+                              size_t n_bufs);
+
 #endif

@@ -432,6 +432,7 @@ int cli_info(int argc, char **argv)
             cJSON_AddNumberToObject(p, "naive_bytes", (double)ps.naive_bytes);
             cJSON_AddNumberToObject(p, "steps", (double)ps.n_steps);
             cJSON_AddNumberToObject(p, "folded", (double)ps.n_folded);
+            cJSON_AddNumberToObject(p, "joined", (double)ps.n_joined_steps);
             cJSON_AddNumberToObject(p, "scratch_bytes", (double)ps.scratch_bytes);
             size_t nb = ortc_session_plan_buffers(s, NULL, 0);
             ortc_plan_buffer_info *bi = calloc(nb + 1, sizeof *bi);
@@ -471,8 +472,8 @@ int cli_info(int argc, char **argv)
                batch, ps.arena_bytes, mib(ps.arena_bytes), ps.lower_bound_bytes,
                mib(ps.lower_bound_bytes), ps.naive_bytes, mib(ps.naive_bytes));
         printf("           %zu kernel steps, %zu nodes folded at compile time, scratch %zu "
-               "bytes\n",
-               ps.n_steps, ps.n_folded, ps.scratch_bytes);
+               "bytes, %zu Concat steps joined in place\n",
+               ps.n_steps, ps.n_folded, ps.scratch_bytes, ps.n_joined_steps);
         printf("           values: %zu planned statically, %zu of data-dependent size (the "
                "run's pool), %zu nodes compiled at run time once their shapes are seen",
                ps.n_static_values, ps.n_dynamic_values, ps.n_deferred_nodes);

@@ -7,7 +7,9 @@
  * input's layout in scratch and reordered once (oneDNN's concat into plain
  * from blocked sources is its reference one). Everything else (all inputs plain, other dtypes, the reference)
  * is movement.c's plain-C kernel, on plain copies of blocked inputs where
- * oneDNN has no implementation.
+ * oneDNN has no implementation. Where the output is its sources' bytes one
+ * after the other, prepare says so (joins_inputs) and the runtime may have
+ * the producers write there instead of running the step.
  */
 #include "concat_dnnl.h"
 
@@ -81,6 +83,61 @@ static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src,
             ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3]));
             *found = true;
         }
+    }
+    return ORTC_STATUS_OK;
+}
+
+/* Whether the output's bytes are the sources' bytes one after the other
+ * (ortc_opctx.joins_inputs): one source in the output's layout; or the
+ * output and every source in one format (plain, or channel-blocked by 8 or
+ * 16), nothing before the axis but a batch of one, and along a blocked
+ * channel axis every source but the last a whole number of blocks.
+ * Channels-last only with one source (the channels of a pixel are not one
+ * source's; oneDNN 2.6 runs its reference convolution, pooling and batch
+ * normalization on strided slices, so a producer cannot write into them). */
+static ortc_status concat_joins(ortc_opctx *c, const dnnl_memory_desc_t *src, int n, int axis,
+                                const dnnl_memory_desc_t *dst, bool *joins)
+{
+    static const struct {
+        dnnl_format_tag_t tag[5]; /* by rank 1..5 */
+        int block;                /* over dim 1; 0: plain */
+    } formats[] = {
+        {{dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde}, 0},
+        {{dnnl_format_tag_undef, dnnl_format_tag_undef, dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b},
+         16},
+        {{dnnl_format_tag_undef, dnnl_format_tag_undef, dnnl_aBc8b, dnnl_aBcd8b, dnnl_aBcde8b}, 8},
+    };
+    *joins = n == 1 && dnnl_memory_desc_equal(&src[0], dst);
+    int rank = dst->ndims;
+    if (*joins)
+        return ORTC_STATUS_OK;
+    if (rank < 1 || rank > 5)
+        return ORTC_STATUS_OK;
+    for (size_t f = 0; f < sizeof formats / sizeof *formats; f++) {
+        dnnl_format_tag_t tag = formats[f].tag[rank - 1];
+        if (tag == dnnl_format_tag_undef)
+            continue;
+        dnnl_memory_desc_t like;
+        ORTC_TRY(ortc_dnnl_md_tag(c, &like, rank, dst->dims, tag));
+        if (!dnnl_memory_desc_equal(&like, dst))
+            continue;
+        int block = formats[f].block;
+        if (block && axis > 1)
+            return ORTC_STATUS_OK; /* a block holds several sources' channels */
+        for (int d = 0; d < axis; d++)
+            if (dst->dims[d] != 1)
+                return ORTC_STATUS_OK;
+        size_t bytes = 0;
+        for (int k = 0; k < n; k++) {
+            ORTC_TRY(ortc_dnnl_md_tag(c, &like, rank, src[k].dims, tag));
+            if (!dnnl_memory_desc_equal(&like, &src[k]))
+                return ORTC_STATUS_OK;
+            if (block && axis == 1 && k < n - 1 && src[k].dims[1] % block)
+                return ORTC_STATUS_OK;
+            bytes += dnnl_memory_desc_get_size(&src[k]);
+        }
+        *joins = bytes == dnnl_memory_desc_get_size(dst);
+        return ORTC_STATUS_OK;
     }
     return ORTC_STATUS_OK;
 }
@@ -176,6 +233,8 @@ static ortc_status concat_build(ortc_opctx *c, concat_state *s, int axis, bool *
             st = ortc_dnnl_io_init(c, &s->io, -1, NULL, NULL, 0, &s->dst_md, NULL, &used);
         } else if (!st)
             st = ortc_dnnl_set_out_layout(c, 0, &s->dst_md);
+        if (!st && !s->via_scratch)
+            st = concat_joins(c, src, s->n_src, axis, &s->dst_md, &c->joins_inputs);
     }
     if (pd)
         dnnl_primitive_desc_destroy(pd);

@@ -110,8 +110,16 @@ static ortc_status concat_run(ortc_opctx *c)
 static ortc_status concat_prepare(ortc_opctx *c)
 {
     int axis;
-    ortc_status st = concat_axis(c, &axis);
-    return st ? st : ortc_concat_dnnl_prepare(c, axis);
+    ORTC_TRY(concat_axis(c, &axis));
+    ORTC_TRY(ortc_concat_dnnl_prepare(c, axis));
+    /* the plain-C kernel on plain inputs: one block per input when there is
+     * one input or nothing precedes the axis (a batch of one), and the
+     * runtime may then have
+     * the producers write their slices (strings own what they point to:
+     * never) */
+    if (!c->state && c->out[0]->dtype != ORTC_DTYPE_STRING)
+        c->joins_inputs = c->n_in == 1 || ortc_plain_span(c->out[0]->dims, 0, axis) == 1;
+    return ORTC_STATUS_OK;
 }
 
 static ortc_status concat_exec(ortc_opctx *c)

@@ -37,6 +37,7 @@ typedef struct ortc_pass_stats {
     int qdq_groups;    /* DQ -> Conv/Gemm/MatMul -> Q groups made int8 ops (pass_qdq.c) */
     int qdq_moved;     /* data movement between quantized values run in int8 */
     int qdq_quant;     /* float32 element-wise ops folded into a QuantizeLinear */
+    int concats;       /* Concats reading an earlier Concat's output (pass_concat.c) */
 } ortc_pass_stats;
 
 /* What the passes know about a value of the graph without running it. */
@@ -194,6 +195,7 @@ ortc_status ortc_pass_padfuse(ortc_pass_ctx *pc);
 /* ReduceMean over every spatial axis -> GlobalAveragePool (+ Flatten for
  * keepdims 0), which reads blocked layouts (see pass_gap.c). */
 ortc_status ortc_pass_gap(ortc_pass_ctx *pc);
+ortc_status ortc_pass_concat(ortc_pass_ctx *pc);
 /* Layer normalization over the last axis written out as ReduceMean, Sub,
  * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
 ortc_status ortc_pass_ln(ortc_pass_ctx *pc);

@@ -50,6 +50,7 @@ static const pass_row pipeline[] = {
      {STAT(swish), STAT(hard_swish), STAT(gelu)}},
     {"fuse", ortc_pass_fuse, "fused %d", {STAT(fused)}},
     {"gap", ortc_pass_gap, "replaced %d ReduceMean", {STAT(gap)}},
+    {"concat", ortc_pass_concat, "shortened %d", {STAT(concats)}},
     {"fc", ortc_pass_fc, "transposed %d", {STAT(fc_transposed)}},
     {"dead",
      ortc_pass_dead,

@@ -79,6 +79,7 @@ static int layout(void)
     FIELD(ortc_plan_stats, n_static_values);
     FIELD(ortc_plan_stats, n_dynamic_values);
     FIELD(ortc_plan_stats, n_deferred_nodes);
+    FIELD(ortc_plan_stats, n_joined_steps);
     END();
     BEGIN(ortc_any);
     FIELD(ortc_any, type);

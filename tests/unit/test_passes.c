@@ -877,6 +877,74 @@ START_TEST(gap_replaces_spatial_reduce_mean)
 }
 END_TEST
 
+/* a = Relu(x), b = Neg(x), c = Abs(x), x: (2, 4, 3, 3); Concats A and B
+ * (pass_concat.c), both graph outputs. Shortened: 0 A = (a, b), B = (a, b,
+ * c) -> B = (A, c), and C = (a, b, c, x) -> (B, x) (the longest); 3 A = (b,
+ * c), B = (a, b, c, x) -> (a, A, x); 5 both axis -3. Kept: 1 B along axis 2;
+ * 2 A = (a, c) (not B's order); 4 A = (a, b) = B (same inputs); 6 A = (a)
+ * (one input: nothing to save). */
+static ortc_model *concat_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "2,4,3,3");
+    node(g, "Relu", "relu", "x", "a");
+    node(g, "Neg", "neg", "x", "b");
+    node(g, "Abs", "abs", "x", "c");
+    const char *ins_a = variant == 2 ? "a,c" : variant == 3 ? "b,c" : variant == 6 ? "a" : "a,b";
+    const char *ins_b = variant == 3 ? "a,b,c,x" : variant == 4 ? "a,b" : "a,b,c";
+    int64_t axis = variant == 5 ? -3 : 1;
+    node_attr_int(node(g, "Concat", "catA", ins_a, "A"), "axis", axis);
+    node_attr_int(node(g, "Concat", "catB", ins_b, "B"), "axis", variant == 1 ? 2 : axis);
+    output(g, "A");
+    output(g, "B");
+    if (variant == 0) {
+        node_attr_int(node(g, "Concat", "catC", "a,b,c,x", "C"), "axis", 1);
+        output(g, "C");
+    }
+    return ready(m);
+}
+
+START_TEST(concat_reads_earlier_concat)
+{
+    for (int v = 0; v <= 6; v++) {
+        ortc_model *m = concat_model(v);
+        ortc_pass_stats s = run_pass(m, ortc_pass_concat);
+        int want = v == 0 ? 2 : v == 3 || v == 5 ? 1 : 0;
+        ck_assert_msg(s.concats == want, "variant %d: shortened %d, want %d", v, s.concats, want);
+        const ortc_graph *g = m->graph;
+        const ortc_node *b = ortc_graph_find_value(g, "B")->producer;
+        if (v == 0 || v == 5) {
+            ck_assert_int_eq(b->n_inputs, 2);
+            ck_assert_str_eq(b->inputs[0]->name, "A");
+            ck_assert_str_eq(b->inputs[1]->name, "c");
+        }
+        if (v == 0) {
+            const ortc_node *c = ortc_graph_find_value(g, "C")->producer;
+            ck_assert_int_eq(c->n_inputs, 2);
+            ck_assert_str_eq(c->inputs[0]->name, "B");
+            ck_assert_str_eq(c->inputs[1]->name, "x");
+        }
+        if (v == 3) {
+            ck_assert_int_eq(b->n_inputs, 3);
+            ck_assert_str_eq(b->inputs[0]->name, "a");
+            ck_assert_str_eq(b->inputs[1]->name, "A");
+            ck_assert_str_eq(b->inputs[2]->name, "x");
+        }
+        if (!want)
+            ck_assert_int_eq(b->n_inputs, v == 4 ? 2 : 3);
+        ortc_model_free(m);
+    }
+    /* the same values as without the passes (exact: only copies) */
+    rng_state = 77;
+    float *x = random_data(2 * 4 * 3 * 3, -1, 1);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 4, 3, 3}, x};
+    for (int v = 0; v <= 6; v++)
+        expect_same_results(concat_model, v, &in, 1, v == 0 ? 3 : 2, 0);
+    free(x);
+}
+END_TEST
+
 START_TEST(dead_nodes_and_initializers_removed)
 {
     ortc_model *m = model_new(13);
@@ -2405,6 +2473,7 @@ int main(void)
     tcase_add_test(el, eliminate_pad_that_pads_nothing);
     tcase_add_test(el, padfuse_merges_zero_pad_into_pool_and_conv);
     tcase_add_test(el, gap_replaces_spatial_reduce_mean);
+    tcase_add_test(el, concat_reads_earlier_concat);
     tcase_add_test(el, dead_nodes_and_initializers_removed);
     suite_add_tcase(s, el);
     TCase *bn = tcase_create("bn");

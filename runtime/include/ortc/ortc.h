@@ -456,6 +456,9 @@ typedef struct ortc_plan_stats {
     size_t n_static_values;
     size_t n_dynamic_values;
     size_t n_deferred_nodes;
+    /* Concat steps not run: their inputs' producers write straight into
+     * their slices of its output (counted in n_steps all the same). */
+    size_t n_joined_steps;
 } ortc_plan_stats;
 
 ORTC_API ortc_status ortc_session_plan_stats(const ortc_session *session, ortc_plan_stats *stats);

@@ -175,7 +175,7 @@ class PlanStats(ctypes.Structure):
                 ("naive_bytes", ctypes.c_size_t), ("n_steps", ctypes.c_size_t),
                 ("n_folded", ctypes.c_size_t), ("scratch_bytes", ctypes.c_size_t),
                 ("n_static_values", ctypes.c_size_t), ("n_dynamic_values", ctypes.c_size_t),
-                ("n_deferred_nodes", ctypes.c_size_t)]
+                ("n_deferred_nodes", ctypes.c_size_t), ("n_joined_steps", ctypes.c_size_t)]
 
 
 # ortc_type: what a graph value is (ortc_any.type also NONE: an empty optional)

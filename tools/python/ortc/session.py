@@ -118,7 +118,7 @@ class ModelMetadata:
 
 PlanStats = collections.namedtuple(
     "PlanStats", "arena_bytes lower_bound_bytes naive_bytes n_steps n_folded scratch_bytes "
-    "n_static_values n_dynamic_values n_deferred_nodes")
+    "n_static_values n_dynamic_values n_deferred_nodes n_joined_steps")
 PlanStats.__doc__ = ("The memory plan of the plan last compiled or run (ortc_plan_stats): "
                      "arena, lower bound (bytes alive at once), naive sum, steps, folded "
                      "nodes, scratch bytes; values planned statically, values of "
@@ -387,7 +387,7 @@ class InferenceSession:
         C.check(C.ortc_session_plan_stats(h, ctypes.byref(s)))
         return PlanStats(s.arena_bytes, s.lower_bound_bytes, s.naive_bytes, s.n_steps,
                          s.n_folded, s.scratch_bytes, s.n_static_values, s.n_dynamic_values,
-                         s.n_deferred_nodes)
+                         s.n_deferred_nodes, s.n_joined_steps)
 
     def dynamic_values(self):
         """Names of the values of the last compiled plan that are not planned
