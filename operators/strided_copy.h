@@ -23,5 +23,9 @@
  * (out[i][j] = in[j][i], as NCHW <-> NHWC) goes through cache tiles. */
 void ortc_strided_copy(void *out, const void *in, int rank, const int64_t *dims,
                        const int64_t *strides, size_t elem);
+/* The same; a large transposed innermost pair splits its tiles over up to
+ * `threads` OpenMP threads (1: none). */
+void ortc_strided_copy_threads(void *out, const void *in, int rank, const int64_t *dims,
+                               const int64_t *strides, size_t elem, int threads);
 
 #endif /* ORTC_STRIDED_COPY_H */

@@ -48,17 +48,24 @@
  * peak RSS; ortc stays lean there. */
 #define FC_PACK_WEIGHTS 0
 /* MatMul's constant (K, N) weights with many rows (transformers' linear
- * layers, rank-3 activations folded into rows) are packed from this N up:
- * read in place, oneDNN 2.6's brgemm walks B with a row stride of N
- * floats, and at N = 3072 (ViT's and ConvNeXt's MLP up-projection, 12 KiB
- * rows, a multiple of 4 KiB: every row in the same L1 sets) one
- * (197, 768) x (768, 3072) product took 18-44 ms where the packed weights
- * took 3.3-14 ms (min of 20-40 runs, 1 and 2 threads, a machine at load
- * 6-19). At N = 2304 and 768 the gain was within the noise, at N = 384 and
- * 96 (ConvNeXt's first stage) nil; the cost is a second copy of the weights
- * per plan (all of ViT-B's MatMuls packed: peak RSS 379 -> 689 MB, where
- * ONNX Runtime needs 601), so only wide rows are packed. */
+ * layers, rank-3 activations folded into rows) are packed from this N up,
+ * or when they hold MATMUL_PACK_MIN_KN floats or more. Read in place,
+ * oneDNN 2.6's brgemm walks B with a row stride of N floats: at N = 3072
+ * (ViT's and ConvNeXt's MLP up-projection, 12 KiB rows, a multiple of
+ * 4 KiB: every row in the same L1 sets) one (197, 768) x (768, 3072)
+ * product took 18-44 ms where the packed weights took 3.3-14 ms (min of
+ * 20-40 runs, 1 and 2 threads, a machine at load 6-19); and a tall B (the
+ * down-projection, (3072, 768): 3072 rows 3 KiB apart, a panel over more
+ * pages than the TLB holds) took 8.0 ms at (197, 3072) x (3072, 768) where
+ * packed took 3.2-3.4 (min of 200 runs, 2 threads, 3 processes each; CPU
+ * time per run on 1 thread 8.9-9.3 against 7.3-7.7 ms), at 49 rows
+ * (ConvNeXt's last stage) 1.0 against 0.8 ms. Smaller weights gained
+ * nothing: (768, 768), (384, 1536), (384, 96) and (96, 384) read in place
+ * ran as fast as packed. The packed copy does not add to the peak: the
+ * plain constant is released once packed (ortc_opctx.packed_inputs; ViT-B
+ * with every MatMul packed: peak RSS 360.3 MiB against 360.1). */
 #define MATMUL_PACK_MIN_N 2048
+#define MATMUL_PACK_MIN_KN ((int64_t)1 << 20)
 
 typedef struct mm_state {
     /* oneDNN's matmul; use_ref: an empty operand, or a case oneDNN cannot
@@ -637,7 +644,8 @@ static ortc_status matmul_build(ortc_opctx *c, void *state)
         return ortc_dnnl_prim_use_ref(c, &s->prim); /* nothing to multiply, or a bias fed at run */
     const void *bconst = c->in[1]->data;
     if (b_nbatch == 1 && bconst) { /* a fully connected layer: A's batch folds into rows */
-        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, p.n >= MATMUL_PACK_MIN_N);
+        bool pack = p.n >= MATMUL_PACK_MIN_N || p.k * p.n >= MATMUL_PACK_MIN_KN;
+        st = fc_build(c, s, nbatch * p.m, p.k, p.n, false, bias, 1.0f, pack);
         if (s->gemv || s->axpy)
             s->bias_data = NULL; /* plain C: ortc_post_ops_apply adds the bias */
         return st;

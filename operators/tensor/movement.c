@@ -487,8 +487,8 @@ static ortc_status transpose_run(ortc_opctx *c)
     for (int i = 0; i < x->rank; i++)
         vs[i] = xs[perm[i]];
     // out[i...] = x[i permuted back]: read x through permuted strides
-    ortc_strided_copy(c->out[0]->data, x->data, x->rank, c->out[0]->dims, vs,
-                      ortc_dtype_size(x->dtype));
+    ortc_strided_copy_threads(c->out[0]->data, x->data, x->rank, c->out[0]->dims, vs,
+                              ortc_dtype_size(x->dtype), c->threads > 0 ? c->threads : 1);
     return ORTC_STATUS_OK;
 }
 

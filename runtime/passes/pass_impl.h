@@ -29,6 +29,7 @@ typedef struct ortc_pass_stats {
     int swish;         /* x * Sigmoid(x) folded into a producer (SiLU) */
     int hard_swish;    /* x * HardSigmoid(x) (1/6, 0.5) folded into a producer */
     int bias;          /* Add of a constant vector folded into a MatMul (post-op bias) */
+    int scaled;        /* Mul by a per-column constant folded into a MatMul's weights */
     int gelu;          /* GELU written out (Div, Erf, Add, Mul, Mul) folded into a producer */
     int fused;         /* element-wise/Add nodes folded into a producer */
     int fc_transposed; /* fully connected weights stored input-major (pass_fc.c) */
@@ -200,7 +201,8 @@ ortc_status ortc_pass_concat(ortc_pass_ctx *pc);
  * Pow, Sqrt, Div, Mul, Add -> one LayerNormalization (see pass_ln.c). */
 ortc_status ortc_pass_ln(ortc_pass_ctx *pc);
 /* Add of a constant (N) vector after a producer with ORTC_OP_POST_OP_BIAS
- * -> its post-op "bias" (see pass_fuse.c). */
+ * -> its post-op "bias"; then a MatMul's per-column constant scale (a Mul,
+ * maybe after a Transpose) -> its weights (see pass_fuse.c). */
 ortc_status ortc_pass_bias(ortc_pass_ctx *pc);
 /* Activations written out as several nodes (SiLU: x * Sigmoid(x); hard
  * swish: x * HardSigmoid(x); GELU: x / 2 * (1 + Erf(x / sqrt 2))) into

@@ -43,7 +43,7 @@ static const pass_row pipeline[] = {
     {"pad", ortc_pass_pads, "removed %d zero Pad", {STAT(pads)}},
     {"padfuse", ortc_pass_padfuse, "merged %d", {STAT(pads_fused)}},
     {"ln", ortc_pass_ln, "replaced %d", {STAT(ln)}},
-    {"bias", ortc_pass_bias, "fused %d", {STAT(bias)}},
+    {"bias", ortc_pass_bias, "fused %d, scaled %d", {STAT(bias), STAT(scaled)}},
     {"act",
      ortc_pass_act,
      "SiLU %d, HardSwish %d, GELU %d",

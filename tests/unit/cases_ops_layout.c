@@ -160,6 +160,12 @@ static void transpose_vs_oracle(ortc_dtype dt, int rank, const int64_t *xd, cons
         expect_shape(&c->out[0], dt, rank, yd, what);
         expect_data(&c->out[0], dt, want, n, what);
     }
+    /* on 2 and 3 threads (large transposes split their tiles) */
+    for (int threads = 2; threads <= 3; threads++) {
+        ortc_status st = opc_run(c, 0, threads);
+        ck_assert_msg(st == OK, "%s on %d threads: %s", what, threads, c->err.msg);
+        expect_data(&c->out[0], dt, want, n, what);
+    }
     opc_free(c);
     free(x);
     free(want);
@@ -188,7 +194,7 @@ END_TEST
 
 START_TEST(test_layout_transpose_shapes)
 {
-    /* NCHW <-> NHWC with sizes that are not multiples of the 16x16 tile,
+    /* NCHW <-> NHWC with sizes that are not multiples of the 32x32 tile,
      * a 6-D case, size-1 dims, and rank 8 */
     int64_t nchw[] = {2, 3, 17, 19}, to_nhwc[] = {0, 2, 3, 1}, to_nchw[] = {0, 3, 1, 2};
     transpose_vs_oracle(F32, 4, nchw, to_nhwc, 11);
@@ -201,6 +207,15 @@ START_TEST(test_layout_transpose_shapes)
     transpose_vs_oracle(I16, 8, d8, p8, 15);
     int64_t big[] = {33, 65}, p2[] = {1, 0};
     transpose_vs_oracle(F64, 2, big, p2, 16);
+    /* above the size from which the tiles are shared over threads: several
+     * outer blocks, edges not multiples of the tile, 4- and 1-byte elements */
+    int64_t large_nchw[] = {3, 37, 29, 31}, large_nhwc[] = {2, 29, 31, 97};
+    transpose_vs_oracle(F32, 4, large_nchw, to_nhwc, 17);
+    transpose_vs_oracle(F32, 4, large_nhwc, to_nchw, 18);
+    transpose_vs_oracle(U8, 4, large_nhwc, to_nchw, 19);
+    /* two outer dims swapped: each block starts off the row-major order */
+    int64_t d4[] = {2, 3, 83, 67}, p4[] = {1, 0, 3, 2};
+    transpose_vs_oracle(F32, 4, d4, p4, 20);
 }
 END_TEST
 

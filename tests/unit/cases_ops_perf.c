@@ -405,7 +405,7 @@ START_TEST(gemm_general_post_ops)
 }
 END_TEST
 
-/* MatMul: a constant 2-D B under a batched A (rows folded, weights packed)
+/* MatMul: a constant 2-D B under a batched A (rows folded)
  * and batched B fed at run, each with post-ops and a fused sum. */
 START_TEST(matmul_post_ops)
 {
@@ -430,6 +430,40 @@ START_TEST(matmul_post_ops)
         opc_free(c);
         free(a);
         free(b);
+        free(s);
+    }
+}
+END_TEST
+
+/* MatMul over constant 2-D weights as oneDNN reads them: packed once (N of
+ * 2048 or more; or (K, N) of 1M floats or more: a tall B, 2048 x 512) or
+ * read in place (1024 x 512), under a batched A, with a fused bias, a sum
+ * and an activation; against the plain-C reference. */
+START_TEST(matmul_weights_packed_or_in_place)
+{
+    static const int64_t kn[][2] = {{64, 2048}, {2048, 512}, {1024, 512}};
+    uint64_t seed = 43;
+    for (int t = 0; t < N_OF(kn); t++) {
+        int64_t k = kn[t][0], n = kn[t][1];
+        int64_t ad[3] = {2, 3, k}, bd[2] = {k, n}, biasd[1] = {n}, yd[3] = {2, 3, n};
+        float *a = rand_f32(numel_of(3, ad), -1, 1, &seed);
+        float *b = rand_f32(k * n, -1, 1, &seed);
+        float *bias = rand_f32(n, -1, 1, &seed);
+        float *s = rand_f32(numel_of(3, yd), -1, 1, &seed);
+        op_case *c = opc_new("MatMul", 13, 4, 1);
+        opc_input(c, 0, F32, 3, ad, a, false);
+        opc_input(c, 1, F32, 2, bd, b, true);
+        opc_input(c, 2, F32, 1, biasd, bias, true);
+        opc_input(c, 3, F32, 3, yd, s, false);
+        opc_set_post_ops(c->node, "bias,sum,relu");
+        char what[96];
+        snprintf(what, sizeof what, "MatMul (2,3,%lld) x (%lld,%lld) bias,sum,relu", (long long)k,
+                 (long long)k, (long long)n);
+        compare_paths(c, RTOL, atol_sum(k + 3), true, what);
+        opc_free(c);
+        free(a);
+        free(b);
+        free(bias);
         free(s);
     }
 }
@@ -1183,6 +1217,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, gemm_fc_axpy_zeros);
     tcase_add_test(tc, gemm_general_post_ops);
     tcase_add_test(tc, matmul_post_ops);
+    tcase_add_test(tc, matmul_weights_packed_or_in_place);
     tcase_add_test(tc, post_ops_errors);
     tcase_add_test(tc, layout_chain);
     tcase_add_test(tc, layout_fallbacks);

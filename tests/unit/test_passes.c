@@ -2259,6 +2259,84 @@ START_TEST(bias_and_gelu_into_matmul)
 }
 END_TEST
 
+/* MatMul (x (batch, 4, 5, 8) by constant w (8, 6)) then a layer scale:
+ * 0: + bias, Transpose (0,3,1,2), Mul by gamma (6,1,1) (ConvNeXt's block);
+ * 1: no bias, Mul(gamma, t) (operand order swapped); 2: + bias, Mul by (6)
+ * directly; 3: Transpose (0,2,3,1) and gamma (6,1) (the MatMul's axis lands
+ * at axis 2); must not fold: 4: gamma (4,1) varies along another axis;
+ * 5: gamma holds an Inf; 6: the Transpose's output is also read elsewhere;
+ * 7: Mul opset 6 (legacy broadcast attributes). */
+static ortc_model *layer_scale_model(int variant)
+{
+    rng_state = 41;
+    ortc_model *m = model_new(variant == 7 ? 6 : 13);
+    ortc_graph *g = m->graph;
+    input(g, "x", ORTC_DTYPE_FLOAT, "batch,4,5,8");
+    cf32(g, "w", "8,6", NULL, -1, 1);
+    cf32(g, "b", "6", NULL, -1, 1);
+    static const char *gdims[8] = {"6,1,1", "6,1,1", "6", "6,1", "4,1", "6,1,1", "6,1,1", "6,1,1"};
+    float gv[6];
+    for (int i = 0; i < 6; i++)
+        gv[i] = 0.25f + 0.3f * (float)i;
+    if (variant == 5)
+        gv[2] = INFINITY;
+    cf32(g, "gamma", gdims[variant], gv, 0, 0);
+    node(g, "MatMul", "mm", "x,w", "m");
+    const char *mm_out = "m";
+    if (variant != 1) {
+        node(g, "Add", "bias", "m,b", "a");
+        mm_out = "a";
+    }
+    const char *t_out = mm_out;
+    if (variant != 2) {
+        char ins[8];
+        snprintf(ins, sizeof ins, "%s", mm_out);
+        ortc_node *t = node(g, "Transpose", "t", ins, "t");
+        if (variant == 3)
+            node_attr_ints(t, "perm", INTS(0, 2, 3, 1));
+        else
+            node_attr_ints(t, "perm", INTS(0, 3, 1, 2));
+        t_out = "t";
+    }
+    char ins[16];
+    snprintf(ins, sizeof ins, variant == 1 ? "gamma,%s" : "%s,gamma", t_out);
+    node(g, "Mul", "scale", ins, "y");
+    output(g, "y");
+    if (variant == 6)
+        output(g, "t");
+    return ready(m);
+}
+
+START_TEST(layer_scale_into_matmul_weights)
+{
+    for (int v = 0; v <= 7; v++) {
+        ortc_model *m = layer_scale_model(v);
+        int before = m->graph->n_nodes;
+        bool bias = v != 1, folds = v <= 3;
+        ortc_pass_stats sb = run_pass(m, ortc_pass_bias);
+        ck_assert_msg(sb.scaled == folds && sb.bias == bias, "variant %d: scaled %d, bias %d", v,
+                      sb.scaled, sb.bias);
+        ck_assert_int_eq(m->graph->n_nodes, before - bias - folds);
+        const ortc_node *mm = m->graph->nodes[0];
+        ck_assert_str_eq(mm->name, "mm");
+        ck_assert_str_eq(mm->inputs[1]->name, folds ? "w_scaled" : "w");
+        if (folds && bias)
+            ck_assert_str_eq(mm->inputs[ORTC_FUSED_BIAS_INPUT]->name, "b_scaled");
+        if (folds) /* the graph's output now comes from the Transpose or the MatMul */
+            ck_assert_str_eq(val(m->graph, "y")->producer->name, v == 2 ? "mm" : "t");
+        ortc_model_free(m);
+    }
+    /* the folded graph computes what the unfolded one does (batch 2, and 1
+     * row: the plain-C fc_axpy path) */
+    rng_state = 3;
+    float *x = random_data(2 * 4 * 5 * 8, -2, 2);
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 4, 5, 8}, x};
+    for (int v = 0; v <= 4; v++)
+        expect_same_results(layer_scale_model, v, &in, 1, 1, 1e-5);
+    free(x);
+}
+END_TEST
+
 START_TEST(fuse_end_to_end_matches_unfused)
 {
     /* sessions with and without the passes give the same results */
@@ -2499,6 +2577,7 @@ int main(void)
     tcase_add_test(fu, fc_weights_transposed_after_relu);
     tcase_add_test(fu, fc_near_misses_are_left);
     tcase_add_test(fu, bias_and_gelu_into_matmul);
+    tcase_add_test(fu, layer_scale_into_matmul_weights);
     tcase_add_test(fu, fuse_end_to_end_matches_unfused);
     suite_add_tcase(s, fu);
     TCase *qdq = tcase_create("qdq");
