@@ -138,7 +138,25 @@ bool ortc_dnnl_in_blocked(const ortc_opctx *c, int i)
 
 bool ortc_dnnl_out_blocked_ok(const ortc_opctx *c, int k)
 {
-    return c->out_blocked_ok && c->out_blocked_ok[k];
+    if (!c->out_blocked_ok || !c->out_blocked_ok[k])
+        return false;
+    const ortc_tensor *y = c->out ? c->out[k] : NULL;
+    if (!y || (y->dtype != ORTC_DTYPE_UINT8 && y->dtype != ORTC_DTYPE_INT8))
+        return true;
+    return ortc_dnnl_consumers_take_int8(c, k);
+}
+
+bool ortc_dnnl_consumers_take_int8(const ortc_opctx *c, int k)
+{
+    const ortc_value *v = k < c->node->n_outputs ? c->node->outputs[k] : NULL;
+    if (!v || !v->n_uses)
+        return false;
+    for (int u = 0; u < v->n_uses; u++) {
+        const ortc_operator *op = v->uses[u].node->op;
+        if (!op || !(op->flags & ORTC_OP_BLOCKED_INT8))
+            return false;
+    }
+    return true;
 }
 
 ortc_status ortc_dnnl_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md)
@@ -150,7 +168,7 @@ ortc_status ortc_dnnl_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md)
         *md = *(const dnnl_memory_desc_t *)c->in_layout[i]->desc;
         return ORTC_STATUS_OK;
     }
-    return ortc_dnnl_md_plain(c, md, c->in[i]->rank, c->in[i]->dims);
+    return plain_of(c, md, c->in[i]);
 }
 
 bool ortc_dnnl_md_is_plain(const dnnl_memory_desc_t *md)

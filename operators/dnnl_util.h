@@ -75,10 +75,13 @@ const dnnl_memory_desc_t *ortc_dnnl_pd_md(const_dnnl_primitive_desc_t pd, int ar
 /* Whether input i arrives in a blocked layout. */
 bool ortc_dnnl_in_blocked(const ortc_opctx *c, int i);
 /* Whether output k may be left in a blocked layout (every consumer takes
- * one). */
+ * one; for an int8/uint8 output, one of int8 values: see below). */
 bool ortc_dnnl_out_blocked_ok(const ortc_opctx *c, int k);
+/* Whether output k has consumers and each declares ORTC_OP_BLOCKED_INT8. */
+bool ortc_dnnl_consumers_take_int8(const ortc_opctx *c, int k);
 /* Input i's descriptor: the producer's when blocked, else dense row-major
- * over its dims. */
+ * over its dims in its own element type (float32 for the types oneDNN
+ * lacks). */
 ortc_status ortc_dnnl_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md);
 /* Whether md is the dense row-major layout of its own dims. */
 bool ortc_dnnl_md_is_plain(const dnnl_memory_desc_t *md);

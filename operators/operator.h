@@ -159,6 +159,11 @@ enum {
      * when that is a constant of rank >= 2 (weights (K, N)): the pass reads
      * N there when shapes are symbolic. */
     ORTC_OP_POST_OP_BIAS = 1u << 11,
+    /* With ORTC_OP_ACCEPTS_BLOCKED: the op also takes blocked layouts of
+     * int8/uint8 values (oneDNN int8 descriptors). Blocked-layout code
+     * written for float32 does not, so an int8/uint8 output stays blocked
+     * only when every consumer says this (ortc_dnnl_out_blocked_ok). */
+    ORTC_OP_BLOCKED_INT8 = 1u << 12,
 };
 
 /* Where an operator's kernels run. */

@@ -257,6 +257,8 @@ static void check_row(checker *k, const ortc_operator *op)
     /* blocked layouts are oneDNN memory descriptors, read in prepare */
     if ((f & ORTC_OP_ACCEPTS_BLOCKED) && (op->backend != ORTC_BACKEND_ONEDNN || !op->prepare))
         problem(k, op, "accepts blocked layouts without a oneDNN prepare to read them");
+    if ((f & ORTC_OP_BLOCKED_INT8) && !(f & ORTC_OP_ACCEPTS_BLOCKED))
+        problem(k, op, "takes blocked int8 layouts but no blocked layouts");
     /* post-ops are applied by oneDNN and, in the reference, in plain C */
     if ((f & ORTC_OP_POST_OPS) && op->backend != ORTC_BACKEND_ONEDNN)
         problem(k, op, "takes post-ops but is not oneDNN-backed");

@@ -2,9 +2,11 @@
  * GlobalAveragePool (1) and GlobalMaxPool (1) over 1 to 3 spatial dims
  * (global pools: any number), float32 on oneDNN
  * (pooling_v2, which takes dilations) with the plain-C reference kernel.
- * MaxPool over double, int8 or uint8, or with its optional Indices output
- * (flat indices into the whole input, row- or column-major spatially per
- * storage_order, padding not counted), runs a plain-C kernel here.
+ * MaxPool over int8 or uint8 runs oneDNN's int8 pooling in channels-last
+ * layout (taking and leaving blocked int8 values, ORTC_OP_BLOCKED_INT8).
+ * MaxPool over double, or with its optional Indices output (flat indices
+ * into the whole input, row- or column-major spatially per storage_order,
+ * padding not counted), runs a plain-C kernel here.
  * AveragePool with count_include_pad and a ceil_mode window running past the
  * padded input uses the plain-C kernel: oneDNN divides such a window by the
  * full kernel size, ONNX (like PyTorch and ONNX Runtime) only by the part
@@ -217,13 +219,40 @@ static ortc_status pool_make(ortc_opctx *c, ortc_dnnl_prim *p, dnnl_alg_kind_t a
     return ortc_dnnl_prim_create(c, p, &desc, NULL, args, 2);
 }
 
+/* MaxPool over int8/uint8 (exact: a max of integers). oneDNN's JIT int8
+ * pooling wants channels-last source and destination (its other layouts
+ * run the reference implementation), so x is reordered into it unless it
+ * arrives so (an int8 convolution's output), and y stays channels-last
+ * where every consumer takes blocked int8 layouts (ORTC_OP_BLOCKED_INT8),
+ * else is reordered to plain. */
+static ortc_status maxpool_int8_make(ortc_opctx *c, ortc_dnnl_prim *p, const int64_t *ydims,
+                                     const dnnl_dims_t strides, const dnnl_dims_t kernel,
+                                     const dnnl_dims_t dil, const dnnl_dims_t pl,
+                                     const dnnl_dims_t pr)
+{
+    static const dnnl_format_tag_t channels_last[] = {dnnl_acb, dnnl_acdb, dnnl_acdeb};
+    const ortc_tensor *x = c->in[0];
+    dnnl_format_tag_t tag = channels_last[x->rank - 3]; /* pool_check: rank 3 to 5 */
+    dnnl_memory_desc_t src, dst;
+    ORTC_TRY(ortc_dnnl_md_typed(c, &src, x->rank, x->dims, x->dtype, tag));
+    ORTC_TRY(ortc_dnnl_md_typed(c, &dst, x->rank, ydims, x->dtype, tag));
+    dnnl_pooling_v2_desc_t desc;
+    DNNL_CHECK(c, dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_max,
+                                                    &src, &dst, strides, kernel, dil, pl, pr));
+    const ortc_dnnl_arg args[] = {ORTC_DNNL_IN_ANY(DNNL_ARG_SRC, 0),
+                                  ORTC_DNNL_OUT(DNNL_ARG_DST, 0)};
+    return ortc_dnnl_prim_create(c, p, &desc, NULL, args, 2);
+}
+
 static ortc_status pool_build(ortc_opctx *c, void *state)
 {
     ortc_dnnl_prim *s = state;
     pool_shape ps;
     ORTC_TRY(pool_check(c, &ps));
     const ortc_tensor *x = c->in[0];
-    if (ortc_tensor_numel(x) == 0 || ps.indices || x->dtype != ORTC_DTYPE_FLOAT)
+    const bool int8 = x->dtype == ORTC_DTYPE_INT8 || x->dtype == ORTC_DTYPE_UINT8;
+    if (ortc_tensor_numel(x) == 0 || ps.indices ||
+        (x->dtype != ORTC_DTYPE_FLOAT && !(int8 && ps.is_max)))
         return ortc_dnnl_prim_use_ref(c, s);
     const ortc_window *g = &ps.g;
     dnnl_dims_t strides, kernel, dil, pl, pr;
@@ -246,6 +275,8 @@ static ortc_status pool_build(ortc_opctx *c, void *state)
     int64_t ydims[ORTC_MAX_RANK];
     pool_out_dims(g, ydims);
     dnnl_memory_desc_t src;
+    if (int8)
+        return maxpool_int8_make(c, s, ydims, strides, kernel, dil, pl, pr);
     ORTC_TRY(ortc_dnnl_md_input(c, 0, &src));
     return pool_make(c, s, alg, &src, x->rank, ydims, strides, kernel, dil, pl, pr);
 }
@@ -385,7 +416,7 @@ const ortc_operator ortc_ops_pool[] = {
             .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
     ORTC_OP("MaxPool", 12, 12, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DTYPES_FLOAT | ORTC_DT(INT8) | ORTC_DT(UINT8),
-            .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_BLOCKED_INT8, POOL_CALLBACKS),
     ORTC_OP("AveragePool", 1, 11, .versions = {1, 7, 10, 11}, .backend = ORTC_BACKEND_ONEDNN,
             .dtypes = ORTC_DT(FLOAT), .flags = ORTC_OP_ACCEPTS_BLOCKED, POOL_CALLBACKS),
     ORTC_OP("GlobalAveragePool", 1, 1, .backend = ORTC_BACKEND_ONEDNN, .dtypes = ORTC_DT(FLOAT),

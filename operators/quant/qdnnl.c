@@ -9,8 +9,6 @@
 
 #include "error.h"
 
-ORTC_OP_TABLE(quant);
-
 bool ortc_q_dnnl_exact(void)
 {
     unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
@@ -26,22 +24,11 @@ ortc_status ortc_q_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md)
     return ortc_dnnl_md_typed(c, md, t->rank, t->dims, t->dtype, dnnl_format_tag_undef);
 }
 
-static bool in_family(const ortc_operator *op)
-{
-    return op && op >= ortc_ops_quant && op < ortc_ops_quant + ortc_ops_quant_count;
-}
-
 bool ortc_q_out_blocked_ok(const ortc_opctx *c, int k)
 {
-    if (!ortc_dnnl_out_blocked_ok(c, k))
-        return false;
-    const ortc_value *v = c->node->outputs[k];
-    if (!v)
-        return false;
-    for (int u = 0; u < v->n_uses; u++)
-        if (!in_family(v->uses[u].node->op))
-            return false;
-    return true;
+    /* also for a float32 output (qdq mode): only to consumers that take
+     * the int8 family's descriptors */
+    return ortc_dnnl_out_blocked_ok(c, k) && ortc_dnnl_consumers_take_int8(c, k);
 }
 
 /* ---- one int8 primitive ------------------------------------------------------------- */

@@ -4,7 +4,7 @@
  * outputs may stay blocked, and one int8 primitive with its source
  * reorder, destination layout and weights packed once (plain copies of
  * blocked inputs: dnnl_util.h's ortc_dnnl_unblock). Blocked int8 values
- * flow only between operators of this family (other families'
+ * flow only to operators flagged ORTC_OP_BLOCKED_INT8 (other
  * blocked-layout code assumes float32). Private to operators/quant/.
  */
 #ifndef ORTC_QDNNL_H
@@ -22,8 +22,9 @@ bool ortc_q_dnnl_exact(void);
 /* Input i as it arrives: the producer's descriptor when blocked, else dense
  * row-major with the input's own element type. */
 ortc_status ortc_q_md_input(ortc_opctx *c, int i, dnnl_memory_desc_t *md);
-/* Whether output k may be left blocked: every consumer accepts a blocked
- * layout and is an operator of this family. */
+/* Whether output k may be left blocked: every consumer takes blocked
+ * int8 layouts (ORTC_OP_BLOCKED_INT8: this family's oneDNN operators,
+ * MaxPool). */
 bool ortc_q_out_blocked_ok(const ortc_opctx *c, int k);
 
 /* ---- one int8 primitive ---------------------------------------------------- */

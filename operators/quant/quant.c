@@ -27,10 +27,11 @@ const ortc_operator ortc_ops_quant[] = {
             .infer = ortc_dynamic_quantize_infer, .run = ortc_dynamic_quantize_run),
     /* post-ops: only the graph pass sets them (qlinear.h), never a sum */
     ORTC_OP("QLinearConv", 10, 10, .backend = ORTC_BACKEND_ONEDNN, .dtypes = Q_INT8,
-            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE,
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_BLOCKED_INT8 | ORTC_OP_POST_OPS |
+                     ORTC_OP_MAY_INPLACE,
             QCONV_CALLBACKS),
     ORTC_OP("ConvInteger", 10, 10, .backend = ORTC_BACKEND_ONEDNN, .dtypes = Q_INT8,
-            .flags = ORTC_OP_ACCEPTS_BLOCKED, QCONV_CALLBACKS),
+            .flags = ORTC_OP_ACCEPTS_BLOCKED | ORTC_OP_BLOCKED_INT8, QCONV_CALLBACKS),
     ORTC_OP("QLinearMatMul", 10, 10, .backend = ORTC_BACKEND_ONEDNN, .dtypes = Q_INT8,
             .flags = ORTC_OP_POST_OPS | ORTC_OP_MAY_INPLACE, QMATMUL_CALLBACKS),
     ORTC_OP("MatMulInteger", 10, 10, .backend = ORTC_BACKEND_ONEDNN, .dtypes = Q_INT8,

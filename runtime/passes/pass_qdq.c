@@ -17,11 +17,14 @@
  * Without a trailing QuantizeLinear the node outputs the float32 value.
  * The arithmetic is the group's within one quantization step (qconv.c).
  *
- * Data movement between quantized values stays in int8 where that is
- * exact: DQ -> Flatten/Reshape/Squeeze/Unsqueeze/Transpose -> Q with the
- * same parameters on both sides (and Concat of inputs all quantized like
- * its output) runs on xq directly (these ops only move values, and
- * Q(DQ(v)) = v). MaxPool (see moves_values), Add, AveragePool and every
+ * Max pooling and data movement between quantized values run in int8
+ * where that is exact: a QuantizeLinear after MaxPool/Flatten/Reshape/
+ * Squeeze/Unsqueeze/Transpose moves before them (Q commutes with a max and
+ * with moving values; see try_hoist), onto the output of a compute group
+ * (which then writes int8 directly) or onto DQ(v) with its own parameters,
+ * where Q(DQ(v)) = v removes the pair: DQ -> MaxPool -> Q runs as MaxPool
+ * on v; Concat of inputs all quantized like its output runs on them
+ * directly. Add, AveragePool and every
  * other op between a DequantizeLinear and a QuantizeLinear run in float32
  * exactly as the graph says; the float32 element-wise ops right before a
  * QuantizeLinear (a residual Add of two values of one shape, then Relu
@@ -549,15 +552,13 @@ static ortc_status try_matmul(qdq_ctx *q, ortc_node *n)
     return replace(q, n, "QLinearMatMul", in, bias ? 9 : 8, &ch, false);
 }
 
+static ortc_dtype value_dtype(ortc_pass_ctx *pc, const ortc_value *v);
+
 /* ---- data movement in int8 -------------------------------------------------------------- */
 
 /* Ops that only move or select their input 0's values (the other inputs
  * are shapes or axes): f(Q(DQ(v))) = Q(f(DQ(v))) when the parameters are
- * the same on both sides. MaxPool is exact in int8 too (a max commutes
- * with the monotonic Q(DQ(.))), but MaxPool-12's int8 kernel is plain C
- * (operators/nn/pool.c) and measured 7x slower on ResNet-50's pooling than
- * DequantizeLinear + oneDNN's float32 pooling + QuantizeLinear, so it
- * stays in float32 until pool.c runs oneDNN's int8 pooling. */
+ * the same on both sides. */
 static bool moves_values(const ortc_node *n)
 {
     static const char *ops[] = {"Flatten",   "Reshape",   "Squeeze",
@@ -566,6 +567,120 @@ static bool moves_values(const ortc_node *n)
         if (ortc_pass_is_op(n, ops[i]))
             return true;
     return false;
+}
+
+/* ---- QuantizeLinear before max pooling and data movement ------------------------------- */
+
+/* Q(f(x)) = f(Q(x)) for f a MaxPool (without Indices) or an op that only
+ * moves values, Q a QuantizeLinear with per-tensor parameters: Q is
+ * monotone non-decreasing (x / s, rounding, + z, saturation each are), and
+ * a monotone non-decreasing map commutes with max (padding, which MaxPool
+ * never selects, stays unselected; a NaN aside, which no quantized model
+ * carries); data movement commutes with any element-wise map. Exact,
+ * then, and the pooling runs on one byte per value (oneDNN's int8 pooling,
+ * operators/nn/pool.c). The QuantizeLinear moves before a chain of such
+ * ops, each read only by the next, when what it then reads is
+ *  - DequantizeLinear(v) with the same parameters: Q(DQ(v)) = v (below),
+ *    so DQ -> MaxPool -> Q runs as MaxPool on v: exactly what the graph
+ *    computes in float32, as the exporter's fake-quantized pooling;
+ *  - a Conv, Gemm or MatMul, or an element-wise op that can be a post-op
+ *    (Relu): the producer of a QDQ group the pass then turns into an int8
+ *    operator writing the quantized value directly. */
+static bool hoistable(qdq_ctx *q, const ortc_node *f, ortc_dtype qt)
+{
+    if (!f->op || f->n_inputs < 1 || !f->inputs[0] || f->n_outputs < 1 || !f->outputs[0] ||
+        !ortc_dtype_in(f->op->dtypes, qt) || value_dtype(q->pc, f->inputs[0]) != ORTC_DTYPE_FLOAT)
+        return false;
+    if (ortc_pass_is_op(f, "MaxPool"))
+        return f->n_outputs == 1 || !f->outputs[1];
+    return f->n_outputs == 1 && moves_values(f);
+}
+
+static ortc_status try_hoist(qdq_ctx *q, ortc_node *n)
+{
+    ortc_pass_ctx *pc = q->pc;
+    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
+        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
+        ortc_node_attr(n, "ortc_qdq"))
+        return ORTC_STATUS_OK;
+    dq_operand y, x;
+    bool ok;
+    ortc_status st;
+    if ((st = q_params_of(q, n, &y, &ok)) || !ok)
+        return st;
+    ortc_node *first = NULL, *last = NULL, *reader = n;
+    int count = 0;
+    for (ortc_value *v = n->inputs[0];; v = last->inputs[0]) {
+        ortc_node *f = v->producer;
+        if (!f || v->graph != pc->g || v->is_output || ortc_pass_single_user(v) != reader ||
+            v->uses[0].input != 0 || !hoistable(q, f, y.dtype))
+            break;
+        if (!first)
+            first = f;
+        last = reader = f;
+        count++;
+    }
+    if (!count)
+        return ORTC_STATUS_OK;
+    ortc_value *src = last->inputs[0];
+    ortc_node *p = src->producer;
+    ortc_post_op po;
+    if (!p || src->graph != pc->g)
+        return ORTC_STATUS_OK;
+    if (ortc_pass_is_op(p, "DequantizeLinear")) {
+        if ((st = dq_operand_of(q, src, &x, &ok)) || !ok || !same_params(&x, &y))
+            return st;
+    } else if (!ortc_pass_is_op(p, "Conv") && !ortc_pass_is_op(p, "Gemm") &&
+               !ortc_pass_is_op(p, "MatMul") &&
+               !(p->n_outputs == 1 && p->n_inputs >= 1 &&
+                 ortc_pass_post_op(pc, p, 0, ORTC_DTYPE_FLOAT, &po) &&
+                 po.kind != ORTC_POST_OP_SUM)) {
+        return ORTC_STATUS_OK;
+    }
+    char base[600];
+    snprintf(base, sizeof base, "%s_quantized", src->name);
+    ortc_value *t = ortc_ir_new_value(pc->g, base);
+    if (!t)
+        return ortc_err_set(pc->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory in the qdq pass");
+    ortc_value *out = n->outputs[0];
+    n->inputs[0] = src;
+    n->outputs[0] = t;
+    last->inputs[0] = t;
+    first->outputs[0] = out;
+    char l1[300], l2[300];
+    ortc_pass_note(pc, "passes: qdq: %s moved before %d op(s) from %s, which run on '%s'",
+                   ortc_pass_node_label(l1, sizeof l1, n), count,
+                   ortc_pass_node_label(l2, sizeof l2, last), t->name);
+    pc->stats.qdq_moved += count; /* ops now on int8 values */
+    return ortc_pass_finalize(pc, "qdq");
+}
+
+/* Q(DQ(v)) = v for the same per-tensor parameters: (v - z) * s / s is v
+ * within float32 rounding, far inside the half step that rounding to an
+ * integer forgives, and v + z - z is in range (no saturation). The
+ * readers of the QuantizeLinear's output read v. */
+static ortc_status try_cancel(qdq_ctx *q, ortc_node *n)
+{
+    ortc_pass_ctx *pc = q->pc;
+    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
+        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
+        ortc_node_attr(n, "ortc_qdq"))
+        return ORTC_STATUS_OK;
+    dq_operand y, x;
+    bool ok;
+    ortc_status st;
+    if ((st = q_params_of(q, n, &y, &ok)) || !ok ||
+        (st = dq_operand_of(q, n->inputs[0], &x, &ok)) || !ok || !same_params(&x, &y))
+        return st;
+    if (!ortc_ir_forward_value(pc->g, n->outputs[0], x.q))
+        return ORTC_STATUS_OK;
+    char l1[300];
+    ortc_pass_note(pc, "passes: qdq: %s of DequantizeLinear('%s') with its parameters removed",
+                   ortc_pass_node_label(l1, sizeof l1, n), x.q->name);
+    for (int k = 1; k < n->n_inputs; k++)
+        ortc_pass_release_constant(pc, n->inputs[k], n, NULL);
+    ortc_ir_remove_node(pc->g, n); /* (counted with the ops moved into int8) */
+    return ortc_pass_finalize(pc, "qdq");
 }
 
 static ortc_status try_move(qdq_ctx *q, ortc_node *n)
@@ -743,7 +858,13 @@ ortc_status ortc_pass_qdq(ortc_pass_ctx *pc)
      * its input first, as the eliminate pass would after folding */
     ORTC_TRY(ortc_pass_eliminate(pc));
     qdq_ctx q = {.pc = pc};
-    ortc_status st = for_each(&q, try_group);
+    ortc_status st = for_each(&q, try_hoist);
+    if (!st)
+        st = for_each(&q, try_cancel);
+    if (!st) /* the types of the values hoisting made */
+        st = ortc_pass_infer(pc);
+    if (!st)
+        st = for_each(&q, try_group);
     if (!st)
         st = for_each(&q, try_move);
     if (!st) /* shapes of the values the groups made (an Add's operands) */

@@ -13,7 +13,9 @@ or per-channel, with or without a float or int32 (DequantizeLinear'd) bias
 -> Relu / Clip / LeakyRelu / Sigmoid -> QuantizeLinear (uint8 or int8) or
 no QuantizeLinear (float output); then maybe Flatten between values
 quantized alike, Concat of two such values, a residual Add of a second
-quantized input followed by Relu and QuantizeLinear. Parameters come from a
+quantized input followed by Relu and QuantizeLinear; maybe a MaxPool
+between the group and its QuantizeLinear, and DequantizeLinear -> MaxPool
+[-> Flatten] -> QuantizeLinear of another quantized input. Parameters come from a
 float simulation in PyTorch (not an oracle: only to make realistic scales).
 
 Checks, per case:
@@ -29,7 +31,7 @@ Checks, per case:
     to its largest value (float32 rounding of scales times an exact integer
     accumulator against a double sum of float products);
   - everything after the group that does not depend on it (data movement,
-    the float Add of graph inputs) is bit-identical.
+    max pooling, the float Add of graph inputs) is bit-identical.
 
   test_qdq.py --cli build/ortc --build build [--count 60] [--seed 1]
 
@@ -187,6 +189,44 @@ def follower(g, rng, name, y):
     return name, lambda t: t
 
 
+def pool_tail(g, prng, feeds, exp):
+    """Maybe DQ -> MaxPool [-> Flatten] -> Q of a graph input with the same
+    parameters on both sides: runs as MaxPool on the quantized input, the
+    same bytes as the float32 graph (a max commutes with Q(DQ(.)))."""
+    if prng.random() >= 0.35:
+        return
+    dt = prng.choice([U8, I8])
+    nsp = int(prng.choice([1, 2, 2, 3]))
+    shape = [int(prng.integers(1, 3)), int(prng.integers(1, 20))] + \
+        [int(prng.integers(4, 10)) for _ in range(nsp)]
+    a = prng.integers(QRANGE[dt][0], QRANGE[dt][1] + 1, size=shape).astype(dt)
+    feeds["pa"] = a
+    g.input("pa", a)
+    kern = [int(prng.integers(1, 4)) for _ in range(nsp)]
+    strides = [int(prng.integers(1, 3)) for _ in range(nsp)]
+    dil = [int(prng.choice([1, 1, 2])) for _ in range(nsp)]
+    pads = [int(prng.integers(0, kern[i])) if kern[i] > 1 else 0 for i in range(nsp)] * 2
+    s, z = np.float32(prng.uniform(0.01, 0.2)), np.array(int(prng.integers(-20, 20)) +
+                                                        (128 if dt == U8 else 0), dt)
+    # ceil_mode only where its last window starts inside the input or the
+    # left padding (where it does not, ONNX's shape formula keeps that
+    # window and PyTorch's, which ortc follows, drops it)
+    ceil = prng.random() < 0.3
+    for i in range(nsp):
+        ext = (kern[i] - 1) * dil[i] + 1
+        last = -(-(shape[2 + i] + 2 * pads[i] - ext) // strides[i])
+        ceil = ceil and last * strides[i] < shape[2 + i] + pads[i]
+    p = g.node("MaxPool", [g.dq("pa", s, z)], kernel_shape=kern, strides=strides,
+               pads=pads, dilations=dil, ceil_mode=int(ceil))
+    exp["moves"] += 1
+    if prng.random() < 0.5:
+        p = g.node("Flatten", [p], axis=1)
+        exp["moves"] += 1
+    out = g.q(p, s, z)
+    g.output(out, dt)
+    exp["exact"].append(out)
+
+
 def make_case(rng, k):
     """(model, feeds, expectation) of case k."""
     g = Graph(rng)
@@ -217,6 +257,9 @@ def make_case(rng, k):
     g.input("xq", xq)
     xf = torch.from_numpy(dequantize(xq, sx, zx))
     x_dq = g.dq("xq", sx, np.array(zx, xt))
+    # drawn from their own generator, so the cases above stay as they were
+    prng = np.random.default_rng(7919 + k)
+    pool_tail(g, prng, feeds, exp)
     bias_kind = rng.choice(["none", "float", "int32"])
     fusable = True
     if op == "conv":
@@ -262,6 +305,15 @@ def make_case(rng, k):
         exp["float_out"] = True
         exp["group_out"] = y_name
         return g.model(), feeds, exp
+    if op == "conv" and prng.random() < 0.35 and min(y.shape[2:]) >= 3:
+        # max pooling before the QuantizeLinear: the Q moves before it, the
+        # group writes int8 and the pool runs on it
+        kp, sp = int(prng.choice([2, 3])), int(prng.choice([1, 2]))
+        pp = int(prng.integers(0, kp // 2 + 1))
+        y_name = g.node("MaxPool", [y_name], kernel_shape=[kp, kp], strides=[sp, sp],
+                        pads=[pp] * 4)
+        y = F.max_pool2d(y, kp, sp, pp)
+        exp["moves"] += 1
     yt = rng.choice([U8, I8])
     sy, zy = qparams(float(y.min()), float(y.max()), yt)
     yq = g.q(y_name, sy, np.array(zy, yt))

@@ -140,6 +140,61 @@ START_TEST(ref_pool_hand)
             opc_free(c);
         }
 
+    /* MaxPool-12 on uint8/int8 without Indices runs oneDNN's int8 pooling
+     * (channels-last, the input reordered into it): the same bytes as the
+     * plain-C kernel over 1 to 3 spatial dims with pads, strides, ceil_mode
+     * and dilations */
+    static const struct {
+        int rank;
+        int64_t dims[5], kernel[3], strides[3], pads[6], dil[3];
+        int ceil;
+    } geo[] = {
+        {4, {2, 5, 9, 8}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, 0},
+        {3, {1, 3, 17}, {4}, {3}, {1, 2}, {1}, 1},
+        {5, {1, 2, 5, 6, 7}, {2, 2, 2}, {1, 2, 1}, {0, 1, 0, 0, 0, 1}, {2, 1, 1}, 0},
+        {4, {1, 33, 7, 7}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+    };
+    for (size_t gi = 0; gi < sizeof geo / sizeof *geo; gi++)
+        for (int sgn = 0; sgn <= 1; sgn++) {
+            int64_t n = 1;
+            for (int d = 0; d < geo[gi].rank; d++)
+                n *= geo[gi].dims[d];
+            uint8_t *x8 = malloc((size_t)n);
+            ck_assert_ptr_nonnull(x8);
+            for (int64_t i = 0; i < n; i++)
+                x8[i] = (uint8_t)((i * 131 + 7 * (i / 5)) % 256);
+            const int nsp = geo[gi].rank - 2;
+            uint8_t *want = NULL;
+            size_t bytes = 0;
+            for (int ref = 1; ref >= 0; ref--) {
+                c = opc_new("MaxPool", 12, 1, 1);
+                opc_input(c, 0, sgn ? ORTC_DTYPE_INT8 : ORTC_DTYPE_UINT8, geo[gi].rank,
+                          geo[gi].dims, x8, false);
+                opc_attr_ints(c, "kernel_shape", geo[gi].kernel, (size_t)nsp);
+                opc_attr_ints(c, "strides", geo[gi].strides, (size_t)nsp);
+                opc_attr_ints(c, "pads", geo[gi].pads, (size_t)(2 * nsp));
+                opc_attr_ints(c, "dilations", geo[gi].dil, (size_t)nsp);
+                opc_attr_int(c, "ceil_mode", geo[gi].ceil);
+                ck_assert_msg(opc_run(c, ref, 2) == ORTC_STATUS_OK, "maxpool int8 %zu: %s", gi,
+                              c->err.msg);
+                ck_assert_int_eq(c->out[0].dtype, sgn ? ORTC_DTYPE_INT8 : ORTC_DTYPE_UINT8);
+                if (ref) {
+                    bytes = ortc_tensor_bytes(&c->out[0]);
+                    want = malloc(bytes);
+                    ck_assert_ptr_nonnull(want);
+                    memcpy(want, c->out[0].data, bytes);
+                } else {
+                    ck_assert_int_eq(ortc_tensor_bytes(&c->out[0]), bytes);
+                    ck_assert_msg(!memcmp(c->out[0].data, want, bytes),
+                                  "maxpool %s geometry %zu: oneDNN differs from plain C",
+                                  sgn ? "int8" : "uint8", gi);
+                }
+                opc_free(c);
+            }
+            free(want);
+            free(x8);
+        }
+
     /* double with a NaN: it wins its windows and its index is reported */
     const double xd[3] = {1.0, NAN, 3.0};
     c = opc_new("MaxPool", 12, 1, 2);

@@ -2165,6 +2165,107 @@ START_TEST(qdq_add_relu_into_quantize)
 }
 END_TEST
 
+/* MaxPool between quantized values (pass_qdq.c try_hoist / try_cancel):
+ * variant 0: xq (uint8, zero 7) -> DQ -> MaxPool(3x3, stride 2, pads 1) ->
+ * Flatten -> Q (the same parameters) -> y: both ops run on xq, no DQ/Q
+ * left; 1: the Q's scale differs (left in float32); 2: the MaxPool's
+ * output is a graph output too (left alone); 3: x (float32) -> Relu ->
+ * MaxPool -> Flatten -> Q: the Q moves onto the Relu's output (then folds
+ * it); 4: x -> MaxPool -> Flatten -> Q, nothing before the pool (left
+ * alone); 5: int8 xq (zero -3) -> DQ -> MaxPool(2x2, stride 2, ceil_mode)
+ * -> Q, no Flatten. */
+static ortc_model *qdq_pool_model(int variant)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    const bool f32 = variant == 3 || variant == 4, s8 = variant == 5;
+    input(g, "xq", f32 ? ORTC_DTYPE_FLOAT : s8 ? ORTC_DTYPE_INT8 : ORTC_DTYPE_UINT8, "1,4,7,7");
+    cf32(g, "s", "", (float[]){0.05f}, 0, 0);
+    cf32(g, "s2", "", (float[]){0.06f}, 0, 0);
+    if (s8)
+        cvals(g, "z", ORTC_DTYPE_INT8, "", (int8_t[]){-3});
+    else
+        cvals(g, "z", ORTC_DTYPE_UINT8, "", (uint8_t[]){7});
+    if (variant == 3)
+        node(g, "Relu", "relu", "xq", "xd");
+    else if (variant != 4)
+        node(g, "DequantizeLinear", "dq", "xq,s,z", "xd");
+    ortc_node *mp = node(g, "MaxPool", "pool", variant == 4 ? "xq" : "xd", "p");
+    if (s8) {
+        node_attr_ints(mp, "kernel_shape", INTS(2, 2));
+        node_attr_ints(mp, "strides", INTS(2, 2));
+        node_attr_int(mp, "ceil_mode", 1);
+        node(g, "QuantizeLinear", "q", "p,s,z", "y");
+    } else {
+        node_attr_ints(mp, "kernel_shape", INTS(3, 3));
+        node_attr_ints(mp, "strides", INTS(2, 2));
+        node_attr_ints(mp, "pads", INTS(1, 1, 1, 1));
+        node_attr_int(node(g, "Flatten", "flat", "p", "f"), "axis", 1);
+        node(g, "QuantizeLinear", "q", variant == 1 ? "f,s2,z" : "f,s,z", "y");
+    }
+    output(g, "y");
+    if (variant == 2)
+        output(g, "p");
+    return ready(m);
+}
+
+START_TEST(qdq_maxpool_in_int8)
+{
+    static const int moved[6] = {2, 0, 0, 2, 0, 1};
+    for (int v = 0; v < 6; v++) {
+        ortc_model *m = qdq_pool_model(v);
+        ortc_graph *g = m->graph;
+        ortc_pass_stats s = run_pass(m, ortc_pass_qdq);
+        ck_assert_msg(s.qdq_moved == moved[v], "variant %d: %d moves", v, s.qdq_moved);
+        const ortc_node *mp = find_op(g, "MaxPool");
+        const ortc_node *q = find_op(g, "QuantizeLinear");
+        if (v == 0 || v == 5) { /* the pool reads xq; no DQ or Q left */
+            ck_assert_str_eq(mp->inputs[0]->name, "xq");
+            ck_assert_int_eq(count_op(g, "DequantizeLinear") + count_op(g, "QuantizeLinear"), 0);
+        } else if (v == 3) { /* the pool reads the Q, which reads the Relu's input */
+            ck_assert_ptr_eq(mp->inputs[0]->producer, q);
+            ck_assert_str_eq(find_op(g, "Flatten")->outputs[0]->name, "y");
+        } else { /* the pool reads float32 as before, the Q the Flatten */
+            ck_assert_ptr_eq(q->inputs[0]->producer, find_op(g, "Flatten"));
+            ck_assert_str_eq(mp->outputs[0]->name, "p");
+        }
+        ortc_model_free(m);
+    }
+    /* bit-identical to the graph evaluated as written (float32 pooling of
+     * the dequantized values, then QuantizeLinear) */
+    uint8_t xu[196];
+    int8_t xs[196];
+    float xf[196];
+    for (int i = 0; i < 196; i++) {
+        xu[i] = (uint8_t)((i * 37 + 11) % 251);
+        xs[i] = (int8_t)((i * 53) % 256 - 128);
+        xf[i] = frand(-3, 9);
+    }
+    for (int v = 0; v < 6; v++) {
+        ortc_tensor in = {v == 3 || v == 4 ? ORTC_DTYPE_FLOAT
+                          : v == 5         ? ORTC_DTYPE_INT8
+                                           : ORTC_DTYPE_UINT8,
+                          4,
+                          {1, 4, 7, 7},
+                          v == 3 || v == 4 ? (void *)xf
+                          : v == 5         ? (void *)xs
+                                           : (void *)xu};
+        int n_out = v == 2 ? 2 : 1;
+        ortc_tensor r0[2], r1[2];
+        run_session(qdq_pool_model(v), 0, &in, 1, r0, n_out);
+        run_session(qdq_pool_model(v), 1, &in, 1, r1, n_out);
+        for (int k = 0; k < n_out; k++) {
+            ck_assert_int_eq(r0[k].dtype, r1[k].dtype);
+            ck_assert_int_eq(ortc_tensor_bytes(&r0[k]), ortc_tensor_bytes(&r1[k]));
+            ck_assert_msg(!memcmp(r0[k].data, r1[k].data, ortc_tensor_bytes(&r0[k])),
+                          "variant %d output %d differs from the graph as written", v, k);
+            free(r0[k].data);
+            free(r1[k].data);
+        }
+    }
+}
+END_TEST
+
 /* A linear layer then GELU as PyTorch exports them (nn.Linear on a rank-3
  * input, nn.GELU): m = MatMul(x, w (8, 6)); a = Add(m, b (6));
  * y = Mul(Mul(a, Add(Erf(Div(a, sqrt 2)), 1)), 0.5). x is [batch, rows, 8]
@@ -2584,6 +2685,7 @@ int main(void)
     tcase_add_test(qdq, qdq_conv_with_shared_zero_points);
     tcase_add_test(qdq, qdq_gemm_trans_b_after_requantize);
     tcase_add_test(qdq, qdq_add_relu_into_quantize);
+    tcase_add_test(qdq, qdq_maxpool_in_int8);
     suite_add_tcase(s, qdq);
     TCase *pl = tcase_create("pipeline");
     tcase_add_test(pl, pipeline_rewrites_and_keeps_results);
