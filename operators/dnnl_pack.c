@@ -45,7 +45,7 @@ struct ortc_pack_queue {
     size_t failed;  /* index of the first job that failed (SIZE_MAX: none) */
     ortc_status status;
     ortc_errbuf err;
-    bool on, stop;
+    bool stop;
     int n_workers, n_running;
     pack_worker workers[PACK_MAX_WORKERS];
 };
@@ -125,17 +125,20 @@ static struct ortc_pack_queue *queue_get(struct ortc_backend *be)
     return q;
 }
 
+/* The backend whose compile on this thread has packing on: another
+ * thread's compile (a run's sub-plan, while the session's lock holder
+ * compiles a new shape) packs at once, and never on this queue. */
+static _Thread_local const struct ortc_backend *packing_for;
+
 bool ortc_backend_pack_async(struct ortc_backend *be, bool on)
 {
     if (!be)
         return false;
-    struct ortc_pack_queue *q = on ? queue_get(be) : be->pack;
-    if (!q)
-        return false;
-    pthread_mutex_lock(&q->mu);
-    bool was = q->on;
-    q->on = on;
-    pthread_mutex_unlock(&q->mu);
+    bool was = packing_for == be;
+    if (on && queue_get(be))
+        packing_for = be;
+    else if (!on && was)
+        packing_for = NULL;
     return was;
 }
 
@@ -143,11 +146,11 @@ bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
                           const dnnl_memory_desc_t *src_md, const void *src, void *dst)
 {
     struct ortc_pack_queue *q = c->backend ? c->backend->pack : NULL;
-    if (!q)
+    if (!q || packing_for != c->backend)
         return false;
     pthread_mutex_lock(&q->mu);
-    bool ok = q->on;
-    if (ok && q->queued == q->cap) {
+    bool ok = true;
+    if (q->queued == q->cap) {
         size_t cap = q->cap ? 2 * q->cap : 64;
         pack_job *jobs = realloc(q->jobs, cap * sizeof *jobs);
         if (jobs) {
