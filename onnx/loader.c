@@ -629,6 +629,8 @@ static ortc_status build_and_finalize(Onnx__ModelProto *mp, ortc_pb_source *src,
     loader L = {ortc_model_new(), dir, src, err};
     ortc_status st = L.model ? build_model(&L, mp, path)
                              : ortc_err_set(err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (!st)
+        st = ortc_pb_reads_run(src, err); /* the weights' bytes, all together */
     protobuf_c_message_free_unpacked(&mp->base, ortc_pb_allocator());
     free(src->blobs);
     src->blobs = NULL;
@@ -662,7 +664,7 @@ ortc_status ortc_onnx_load_buffer(ortc_model **out, const void *data, size_t siz
     if (!data && size)
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_onnx_load_buffer: data is NULL but size is %zu", size);
-    ortc_pb_source src = {data, -1, size, "buffer", NULL, 0, NULL};
+    ortc_pb_source src = {data, -1, size, "buffer", NULL, 0, NULL, NULL};
     Onnx__ModelProto *mp = NULL;
     ortc_status st = unpack_model(data, &src, &mp, err);
     if (!st)
@@ -721,7 +723,7 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
         return ortc_err_set(err, ORTC_STATUS_INVALID_ARGUMENT, "ortc_onnx_load_file: %s is NULL",
                             out ? "path" : "out");
     *out = NULL;
-    ortc_pb_source src = {NULL, -1, 0, "file", NULL, 0, NULL};
+    ortc_pb_source src = {NULL, -1, 0, "file", NULL, 0, NULL, NULL};
     ortc_status st = open_model(path, &src.fd, &src.size, err);
     if (st) {
         ortc_err_prefix(err, "%s", path);
@@ -730,6 +732,7 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
     /* weights read from the file can be read again (none when the process
      * is out of descriptors: they are then kept) */
     src.origin = ortc_const_origin_new(src.fd, src.size);
+    src.reads = ortc_pb_reads_new(); /* NULL: each tensor read when made */
     Onnx__ModelProto *mp = NULL;
     st = unpack_model(NULL, &src, &mp, err);
     if (!st) {
@@ -745,6 +748,7 @@ ortc_status ortc_onnx_load_file(ortc_model **out, const char *path, ortc_errbuf 
     }
     close(src.fd);
     ortc_const_origin_unref(src.origin);
+    ortc_pb_reads_free(src.reads);
     if (st)
         ortc_err_prefix(err, "%s", path);
     return st;

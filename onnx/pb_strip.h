@@ -47,6 +47,8 @@ typedef struct ortc_pb_source {
     /* a file: where constants read from it can be read again (a reference
      * each takes; NULL: none can) */
     struct ortc_const_origin *origin;
+    /* a file: NULL, or where tensor reads wait for ortc_pb_reads_run */
+    struct ortc_pb_reads *reads;
 } ortc_pb_source;
 
 /* Unpacks the message of type `desc` in data[0..size) into *out (free with

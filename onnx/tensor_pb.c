@@ -580,6 +580,134 @@ static int pb_read_parts(size_t bytes)
     return cores < 2 ? 1 : cores > PB_READ_PARTS ? PB_READ_PARTS : (int)cores;
 }
 
+/* ---- reads deferred to the end of the load ------------------------------------
+ * With src->reads set, a stripped raw_data of the file is only allocated
+ * when its tensor is made; ortc_pb_reads_run then reads all of them in
+ * chunks by up to PB_READ_PARTS threads (most weights are below
+ * PB_PARALLEL_MIN: one thread read inception_v3's 95 MB one tensor after
+ * another). */
+
+#define PB_CHUNK ((size_t)4 << 20) /* page-aligned pieces the threads take */
+
+typedef struct pb_read {
+    char *dst;
+    size_t len;
+    uint64_t offset;
+    char *desc; /* the tensor, for a failure */
+} pb_read;
+
+struct ortc_pb_reads {
+    pb_read *r;
+    size_t n, cap;
+    /* the run: chunk k of read i; threads take the next under mu */
+    pthread_mutex_t mu;
+    size_t next_read, next_off;
+    size_t fail_read; /* lowest failing read (n: none) */
+    pb_part fail;
+    int fd;
+};
+
+ortc_pb_reads *ortc_pb_reads_new(void)
+{
+    ortc_pb_reads *q = calloc(1, sizeof *q);
+    if (q)
+        pthread_mutex_init(&q->mu, NULL);
+    return q;
+}
+
+void ortc_pb_reads_free(ortc_pb_reads *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_destroy(&q->mu);
+    for (size_t i = 0; i < q->n; i++)
+        free(q->r[i].desc);
+    free(q->r);
+    free(q);
+}
+
+static bool reads_add(ortc_pb_reads *q, char *dst, size_t len, uint64_t offset, const char *desc)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 64;
+        pb_read *r = realloc(q->r, cap * sizeof *r);
+        if (!r)
+            return false;
+        q->r = r;
+        q->cap = cap;
+    }
+    char *d = strdup(desc);
+    if (!d)
+        return false;
+    q->r[q->n++] = (pb_read){.dst = dst, .len = len, .offset = offset, .desc = d};
+    return true;
+}
+
+static void *reads_worker(void *arg)
+{
+    ortc_pb_reads *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->next_read < q->n && q->next_off >= q->r[q->next_read].len) {
+            q->next_read++;
+            q->next_off = 0;
+        }
+        if (q->next_read >= q->n || q->next_read > q->fail_read) {
+            pthread_mutex_unlock(&q->mu);
+            return NULL;
+        }
+        size_t i = q->next_read, at = q->next_off;
+        const pb_read *r = &q->r[i];
+        size_t end = r->len - at <= PB_CHUNK ? r->len : (at + PB_CHUNK) & ~(size_t)(PB_PAGE - 1);
+        if (end <= at)
+            end = r->len;
+        q->next_off = end;
+        pthread_mutex_unlock(&q->mu);
+        pb_part part = {.fd = q->fd, .dst = r->dst + at, .len = end - at, .offset = r->offset + at};
+        pb_read_part(&part);
+        if (part.err) {
+            pthread_mutex_lock(&q->mu);
+            if (i < q->fail_read || (i == q->fail_read && part.offset < q->fail.offset)) {
+                q->fail_read = i;
+                q->fail = part;
+            }
+            pthread_mutex_unlock(&q->mu);
+        }
+    }
+}
+
+ortc_status ortc_pb_reads_run(ortc_pb_source *src, ortc_errbuf *err)
+{
+    ortc_pb_reads *q = src->reads;
+    if (!q || !q->n)
+        return ORTC_STATUS_OK;
+    size_t total = 0;
+    for (size_t i = 0; i < q->n; i++)
+        total += q->r[i].len;
+    q->fd = src->fd;
+    q->next_read = q->next_off = 0;
+    q->fail_read = q->n;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 2 || total < PB_CHUNK ? 1 : cores > PB_READ_PARTS ? PB_READ_PARTS : (int)cores;
+    pthread_t tid[PB_READ_PARTS];
+    bool started[PB_READ_PARTS] = {false};
+    for (int i = 1; i < n; i++)
+        started[i] = pthread_create(&tid[i], NULL, reads_worker, q) == 0;
+    reads_worker(q);
+    for (int i = 1; i < n; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
+    if (q->fail_read == q->n)
+        return ORTC_STATUS_OK;
+    const pb_part *p = &q->fail;
+    uint64_t where = p->offset + p->failed_at;
+    return ortc_err_set(err, p->err > 0 ? errno_status(p->err) : ORTC_STATUS_IO_ERROR,
+                        "%s: reading raw_data at byte %llu of the %s failed: %s",
+                        q->r[q->fail_read].desc, (unsigned long long)where,
+                        src->kind ? src->kind : "file",
+                        p->err > 0 ? ortc_pb_strerror(p->err) : "it shrank while loading");
+}
+
 /* A stripped raw_data: copied from the buffer, or read from the file with
  * pread straight into the tensor's storage (no mapping, so the file's pages
  * never count in this process's RSS). */
@@ -592,6 +720,16 @@ static ortc_status from_source(const ortc_pb_source *src, const ortc_pb_blob *bl
         return oom(err, desc);
     if (src->data) {
         memcpy(c->t.data, src->data + blob->offset, bytes);
+        *out = c;
+        return ORTC_STATUS_OK;
+    }
+    if (src->reads) { /* read by ortc_pb_reads_run */
+        if (bytes && !reads_add(src->reads, c->t.data, bytes, blob->offset, desc)) {
+            ortc_const_tensor_free(c);
+            return oom(err, desc);
+        }
+        c->origin = ortc_const_origin_ref(src->origin);
+        c->origin_offset = blob->offset;
         *out = c;
         return ORTC_STATUS_OK;
     }
@@ -774,7 +912,7 @@ ortc_status ortc_tensor_parse_pb(const void *data, size_t size, ortc_tensor *t, 
     if (!data && size)
         return ortc_err_set(NULL, ORTC_STATUS_INVALID_ARGUMENT,
                             "ortc_tensor_parse_pb: data is NULL but size is %zu", size);
-    ortc_pb_source src = {data ? data : (const void *)"", -1, size, "buffer", NULL, 0, NULL};
+    ortc_pb_source src = {data ? data : (const void *)"", -1, size, "buffer", NULL, 0, NULL, NULL};
     return parse_tensor(src.data, &src, t, name, NULL);
 }
 
@@ -799,7 +937,7 @@ ortc_status ortc_tensor_read_pb(const char *path, ortc_tensor *t, char **name)
     }
     ortc_errbuf err;
     ortc_err_clear(&err);
-    ortc_pb_source src = {NULL, fd, (uint64_t)sb.st_size, "file", NULL, 0, NULL};
+    ortc_pb_source src = {NULL, fd, (uint64_t)sb.st_size, "file", NULL, 0, NULL, NULL};
     ortc_status st = parse_tensor(NULL, &src, t, name, &err);
     close(fd);
     if (st)

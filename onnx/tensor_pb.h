@@ -20,6 +20,15 @@
  * out of tp (the fields are emptied, so free_unpacked skips them), not
  * copied. External data is read from `dir` (NULL: refused). Messages carry
  * no file name: callers prefix it. */
+/* Reads of stripped raw_data from a file, deferred (ortc_pb_source.reads)
+ * and then done together by several threads: the tensors are allocated
+ * when made, filled by ortc_pb_reads_run (a failure names the first tensor
+ * in load order that failed). */
+typedef struct ortc_pb_reads ortc_pb_reads;
+ortc_pb_reads *ortc_pb_reads_new(void);
+ortc_status ortc_pb_reads_run(ortc_pb_source *src, ortc_errbuf *err);
+void ortc_pb_reads_free(ortc_pb_reads *q);
+
 ortc_status ortc_pb_tensor_convert(Onnx__TensorProto *tp, const char *label, const char *dir,
                                    const ortc_pb_source *src, ortc_const_tensor **out,
                                    ortc_errbuf *err);

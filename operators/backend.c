@@ -36,6 +36,7 @@ void ortc_backend_destroy(struct ortc_backend *be)
 {
     if (!be)
         return;
+    ortc_dnnl_pack_free(be);
     dnnl_stream_destroy(be->stream);
     for (int k = 1; k < ORTC_MAX_CONTEXTS; k++)
         if (be->streams[k])

@@ -6,6 +6,7 @@
 #define ORTC_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 #include "ortc/ortc.h"
@@ -24,6 +25,18 @@ ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbu
 /* Creates the stream of execution context k (1 <= k < ORTC_MAX_CONTEXTS) if
  * it has none; call under the session's lock. */
 ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err);
+
+/* Packing constant weights on other threads while a plan compiles:
+ * pack_async turns it on or off for the kernels the calling thread
+ * prepares from now on and returns the previous setting (of this thread). Jobs run in the order queued; pack_queued
+ * and pack_done count them (a constant read by packing may be freed once
+ * pack_done reaches the pack_queued seen after its last consumer's
+ * prepare). pack_wait waits for all, stops the thread, and returns the
+ * first job's failure (its message names the node) into err. */
+bool ortc_backend_pack_async(struct ortc_backend *be, bool on);
+size_t ortc_backend_pack_queued(struct ortc_backend *be);
+size_t ortc_backend_pack_done(struct ortc_backend *be);
+ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err);
 
 /* Whether oneDNN can run bfloat16 kernels on this CPU (its effective ISA
  * has AVX-512 BF16, or AMX; ONEDNN_MAX_CPU_ISA may lower it). */

@@ -717,8 +717,9 @@ void ortc_dnnl_io_free(ortc_dnnl_io *io)
 }
 
 /* Runs a one-off reorder primitive (library-managed scratchpad) and waits. */
-static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t dst,
-                                const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md)
+static ortc_status reorder_once(ortc_opctx *c, dnnl_stream_t stream, dnnl_memory_t src,
+                                dnnl_memory_t dst, const dnnl_memory_desc_t *src_md,
+                                const dnnl_memory_desc_t *dst_md)
 {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
@@ -731,11 +732,11 @@ static ortc_status reorder_once(ortc_opctx *c, dnnl_memory_t src, dnnl_memory_t 
     }
     if (s == dnnl_success) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
-        s = dnnl_primitive_execute(prim, ortc_dnnl_stream(c), 2, args);
+        s = dnnl_primitive_execute(prim, stream, 2, args);
         what = "dnnl_primitive_execute(reorder)";
     }
     if (s == dnnl_success) {
-        s = dnnl_stream_wait(ortc_dnnl_stream(c));
+        s = dnnl_stream_wait(stream);
         what = "dnnl_stream_wait";
     }
     if (prim)
@@ -773,9 +774,45 @@ static void populate(void *p, size_t bytes)
 #endif
 }
 
-ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
-                                    const dnnl_memory_desc_t *src_md, const void *src, void **buf,
-                                    dnnl_memory_t *mem)
+ortc_status ortc_dnnl_pack_now(ortc_opctx *c, dnnl_stream_t stream,
+                               const dnnl_memory_desc_t *dst_md, const dnnl_memory_desc_t *src_md,
+                               const void *src, void *dst, int threads)
+{
+    size_t bytes = dnnl_memory_desc_get_size(dst_md);
+    /* a small one-off copy is quicker than waking the other threads */
+    if (bytes < SERIAL_REORDER_MAX)
+        threads = 1;
+    populate(dst, bytes);
+    if (ortc_dnnl_wino_pack(dst_md, src_md, src, dst, threads))
+        return ORTC_STATUS_OK;
+    dnnl_memory_t msrc = NULL, mdst = NULL;
+    dnnl_status_t s = dnnl_memory_create(&msrc, src_md, c->backend->engine, (void *)src);
+    if (s == dnnl_success)
+        s = dnnl_memory_create(&mdst, dst_md, c->backend->engine, dst);
+    ortc_status st = ORTC_STATUS_OK;
+    if (s != dnnl_success) {
+        st = ortc_dnnl_error(c, s, "dnnl_memory_create(weights)", __FILE__, __LINE__);
+    } else {
+        int had = omp_get_max_threads();
+        if (had != threads)
+            omp_set_num_threads(threads);
+        st = reorder_once(c, stream, msrc, mdst, src_md, dst_md);
+        if (had != threads)
+            omp_set_num_threads(had);
+    }
+    if (msrc)
+        dnnl_memory_destroy(msrc);
+    if (mdst)
+        dnnl_memory_destroy(mdst);
+    return st;
+}
+
+/* Packs into a fresh buffer; with `later`, on the packing thread when the
+ * compiler has it on (dnnl_pack.c): the buffer is then filled by the time
+ * ortc_backend_pack_wait returns, and src must stay until then. */
+static ortc_status reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
+                                 const dnnl_memory_desc_t *src_md, const void *src, void **buf,
+                                 dnnl_memory_t *mem, bool later)
 {
     *buf = NULL;
     *mem = NULL;
@@ -784,26 +821,14 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     if (!p)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
                              "out of memory reordering weights (%zu bytes)", bytes);
-    populate(p, bytes);
-    dnnl_memory_t msrc = NULL, mdst = NULL;
-    dnnl_status_t s = dnnl_memory_create(&msrc, src_md, c->backend->engine, (void *)src);
-    if (s == dnnl_success)
-        s = dnnl_memory_create(&mdst, dst_md, c->backend->engine, p);
+    dnnl_memory_t mdst = NULL;
+    dnnl_status_t s = dnnl_memory_create(&mdst, dst_md, c->backend->engine, p);
     ortc_status st = ORTC_STATUS_OK;
     if (s != dnnl_success)
         st = ortc_dnnl_error(c, s, "dnnl_memory_create(weights)", __FILE__, __LINE__);
-    else if (!ortc_dnnl_wino_pack(dst_md, src_md, src, p,
-                                  bytes < SERIAL_REORDER_MAX ? 1 : c->backend->threads)) {
-        /* a small one-off copy is quicker than waking the other threads */
-        int threads = omp_get_max_threads();
-        if (bytes < SERIAL_REORDER_MAX && threads > 1)
-            omp_set_num_threads(1);
-        st = reorder_once(c, msrc, mdst, src_md, dst_md);
-        if (bytes < SERIAL_REORDER_MAX && threads > 1)
-            omp_set_num_threads(threads);
-    }
-    if (msrc)
-        dnnl_memory_destroy(msrc);
+    else if (!later || !ortc_dnnl_pack_later(c, dst_md, src_md, src, p))
+        st =
+            ortc_dnnl_pack_now(c, ortc_dnnl_stream(c), dst_md, src_md, src, p, c->backend->threads);
     if (st) {
         if (mdst)
             dnnl_memory_destroy(mdst);
@@ -813,6 +838,24 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
     *buf = p;
     *mem = mdst;
     return ORTC_STATUS_OK;
+}
+
+ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
+                                    const dnnl_memory_desc_t *src_md, const void *src, void **buf,
+                                    dnnl_memory_t *mem)
+{
+    return reorder_const(c, dst_md, src_md, src, buf, mem, false);
+}
+
+/* Whether data is the bytes of one of c's inputs (a constant or a value
+ * the plan computed at compile time): those outlive the packing thread's
+ * job, since the compiler frees constants only after waiting for it. */
+static bool input_bytes(const ortc_opctx *c, const void *data)
+{
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i] && c->in[i]->data == data)
+            return true;
+    return false;
 }
 
 ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, ortc_dnnl_weights *w,
@@ -832,7 +875,7 @@ ortc_status ortc_dnnl_weights_init(ortc_opctx *c, ortc_dnnl_step *st, int arg, o
     if (st->n_args >= ORTC_DNNL_MAX_ARGS)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: more than %d oneDNN arguments", ORTC_DNNL_MAX_ARGS);
-    ORTC_TRY(ortc_dnnl_reorder_const(c, want, user, data, &w->packed, &w->mem.m[0]));
+    ORTC_TRY(reorder_const(c, want, user, data, &w->packed, &w->mem.m[0], input_bytes(c, data)));
     st->args[st->n_args].arg = arg;
     st->args[st->n_args].mem = &w->mem;
     st->n_args++;

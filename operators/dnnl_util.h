@@ -25,6 +25,7 @@ struct ortc_backend {
     dnnl_stream_t stream;                     /* context 0 */
     dnnl_stream_t streams[ORTC_MAX_CONTEXTS]; /* [k]: context k (0 unused) */
     int threads;
+    struct ortc_pack_queue *pack; /* weights packed while compiling (dnnl_pack.c) */
 };
 
 /* The stream of the context running c (oneDNN streams are not thread-safe). */
@@ -264,9 +265,27 @@ ortc_status ortc_dnnl_reorder_const(ortc_opctx *c, const dnnl_memory_desc_t *dst
                                     const dnnl_memory_desc_t *src_md, const void *src, void **buf,
                                     dnnl_memory_t *mem);
 
+/* Fills dst (dst_md's size, not yet touched) with src in dst_md's layout
+ * on `stream`, and waits: the Winograd transform of dnnl_wino.c or a
+ * reorder primitive, by up to `threads` threads (one below 1 MB). Errors
+ * name c->node. */
+ortc_status ortc_dnnl_pack_now(ortc_opctx *c, dnnl_stream_t stream,
+                               const dnnl_memory_desc_t *dst_md, const dnnl_memory_desc_t *src_md,
+                               const void *src, void *dst, int threads);
+/* Queues that packing for the packing thread (dnnl_pack.c) when the
+ * compiler turned it on (ortc_backend_pack_async); false: not queued, pack
+ * now. */
+bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
+                          const dnnl_memory_desc_t *src_md, const void *src, void *dst);
+/* Waits for the packing thread and frees its queue (backend destruction). */
+void ortc_dnnl_pack_free(struct ortc_backend *be);
+
 /* Weights for a primitive: when the data is constant and the primitive's
  * chosen layout differs from the plain one, reordered once into an owned
- * buffer; otherwise the user's tensor is bound at every run. */
+ * buffer; otherwise the user's tensor is bound at every run. When the data
+ * is one of the step's inputs, the packing may finish on the packing thread
+ * (ortc_dnnl_pack_later): the packed bytes are there once the compiler's
+ * ortc_backend_pack_wait returns. */
 typedef struct ortc_dnnl_weights {
     ortc_dnnl_mem mem;
     void *packed; /* owned reordered copy; NULL: bind the input at run */

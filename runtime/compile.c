@@ -5,6 +5,7 @@
  * subgraphs are compiled here too, on an operator's request (subgraph.c).
  * Running a plan is executor.c's job.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,11 +796,38 @@ static ortc_status reacquire_constants(ortc_session *s, const ortc_graph *g)
     return ORTC_STATUS_OK;
 }
 
+/* Constants whose last consumer has been prepared wait here until the
+ * packing thread has done the jobs queued up to then (which may read
+ * them); without the thread (be NULL) they are freed at once. */
+typedef struct release_queue {
+    struct ortc_backend *be;
+    int *slot;
+    size_t *ticket;
+    int n, head;
+} release_queue;
+
+static void release_const(ortc_plan *p, int sl)
+{
+    ortc_const_release(p->graph->values[sl]->constant);
+    p->tensors[sl].data = NULL;
+    p->bind[sl].ptr = NULL;
+}
+
+/* Frees the queued constants whose packing jobs are done (all: every one). */
+static void release_ready(ortc_plan *p, release_queue *r, bool all)
+{
+    if (!r || r->head == r->n)
+        return;
+    size_t done = all ? SIZE_MAX : ortc_backend_pack_done(r->be);
+    while (r->head < r->n && r->ticket[r->head] <= done)
+        release_const(p, r->slot[r->head++]);
+}
+
 /* After step si's prepare: constants it reads at run are marked so; those
  * whose last consuming step this was, all keeping packed copies, are freed
- * (pending: per slot, consuming input slots of steps not yet prepared;
- * NULL: nothing is freed by this compile). */
-static void note_packed(ortc_plan *p, const ortc_step *step, int *pending)
+ * or queued in r (pending: per slot, consuming input slots of steps not
+ * yet prepared; NULL: nothing is freed by this compile). */
+static void note_packed(ortc_plan *p, const ortc_step *step, int *pending, release_queue *r)
 {
     const ortc_node *n = step->node;
     for (int k = 0; k < n->n_inputs; k++) {
@@ -817,9 +845,12 @@ static void note_packed(ortc_plan *p, const ortc_step *step, int *pending)
         int sl = SLOT(p, v);
         if (sl < 0 || pending[sl] <= 0 || --pending[sl] || !release_candidate(p->graph, v))
             continue;
-        ortc_const_release(v->constant);
-        p->tensors[sl].data = NULL;
-        p->bind[sl].ptr = NULL;
+        if (r->be) {
+            r->slot[r->n] = sl;
+            r->ticket[r->n++] = ortc_backend_pack_queued(r->be);
+        } else {
+            release_const(p, sl);
+        }
     }
 }
 
@@ -867,6 +898,11 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
             ortc_pool_init(&p->pools[k], s->opts.max_dynamic_bytes);
     ortc_status st = ORTC_STATUS_OK;
+    /* whether this compile packs weights on the backend's second thread,
+     * and whether an enclosing compile did (a subgraph's, during the
+     * outer plan's prepare, packs on its own thread) */
+    bool async = false, outer_async = false, paused = false;
+    release_queue rel = {0};
     if (!p->outer || !p->outer_src || !p->key || !p->key_bytes || !p->tensors || !p->layouts ||
         !p->bind || !p->owned || !p->is_static || !p->steps || !p->ptr_pool || !p->layout_pool ||
         !p->int_pool || !p->bool_pool || !p->deferred || (p->root == p && !p->pools)) {
@@ -1045,15 +1081,33 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         goto fail;
     if (s->backend)
         ortc_backend_enter(s->backend);
+    /* the root plan's weights are packed on a second thread while this one
+     * creates the next steps' primitives: when the session has threads to
+     * spare; the run waits for none of it (all done before plan_memory) */
+    outer_async = ortc_backend_pack_async(s->backend, false);
+    paused = true;
+    async = !outer_async && !q && g == s->model->graph && s->opts.threads > 1 && n_steps > 1;
+    if (async)
+        ortc_backend_pack_async(s->backend, true);
     size_t scratch = 0;
     int *pending = NULL;
-    if (release_allowed(s, p, g) && (pending = calloc((size_t)ns + 1, sizeof *pending)))
+    if (release_allowed(s, p, g) && (pending = calloc((size_t)ns + 1, sizeof *pending))) {
         for (int si = 0; si < n_steps; si++)
             for (int k = 0; k < p->steps[si].node->n_inputs; k++) {
                 ortc_value *v = p->steps[si].node->inputs[k];
                 if (release_candidate(g, v) && SLOT(p, v) >= 0)
                     pending[SLOT(p, v)]++;
             }
+        if (async) {
+            rel.slot = malloc(((size_t)ns + 1) * sizeof *rel.slot);
+            rel.ticket = malloc(((size_t)ns + 1) * sizeof *rel.ticket);
+            if (!rel.slot || !rel.ticket) { /* then nothing is freed */
+                free(pending);
+                pending = NULL;
+            }
+            rel.be = s->backend;
+        }
+    }
     for (int si = 0; si < n_steps; si++) {
         ortc_step *step = &p->steps[si];
         ortc_node *n = step->node;
@@ -1065,7 +1119,8 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
             free(pending);
             goto fail;
         }
-        note_packed(p, step, pending);
+        note_packed(p, step, pending, &rel);
+        release_ready(p, &rel, false);
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] && !p->layouts[SLOT(p, n->outputs[k])].plain && !ok[k]) {
                 st = ortc_err_set(&s->err, ORTC_STATUS_RUNTIME_ERROR,
@@ -1079,6 +1134,15 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
             scratch = step->ctx.scratch_bytes;
     }
     free(pending);
+    if (async) {
+        async = false;
+        ortc_backend_pack_async(s->backend, false);
+        if ((st = ortc_backend_pack_wait(s->backend, &s->err)))
+            goto fail;
+        release_ready(p, &rel, true);
+    }
+    paused = false;
+    ortc_backend_pack_async(s->backend, outer_async);
     p->stats.n_steps = (size_t)n_steps;
     p->stats.scratch_bytes = scratch;
     if ((st = plan_memory(s, p)))
@@ -1103,9 +1167,23 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
         p->shapes[v] = p->tensors[v];
         p->shapes[v].data = NULL;
     }
+    free(rel.slot);
+    free(rel.ticket);
     *out = p;
     return ORTC_STATUS_OK;
 fail:
+    /* the packing thread may still fill buffers of this plan's steps; a
+     * failure of its (earlier) job is the one reported */
+    if (async) {
+        ortc_backend_pack_async(s->backend, false);
+        ortc_status pst = ortc_backend_pack_wait(s->backend, &s->err);
+        if (pst)
+            st = pst;
+    }
+    if (paused)
+        ortc_backend_pack_async(s->backend, outer_async);
+    free(rel.slot);
+    free(rel.ticket);
     /* steps not yet counted (one failing in infer, one whose operator
      * compiled sub-plans) still own state; untouched steps are zero */
     p->n_steps = n_nodes;

@@ -909,7 +909,9 @@ END_TEST
  * 32, 3, 3): 72 KiB of raw_data, above compile.c's RELEASE_MIN, stored in
  * the file. oneDNN packs W for the first Conv (its output may be blocked),
  * so each compile frees W's bytes after that Conv's prepare and the next
- * compile (another batch) reads them back from the file. */
+ * compile (another batch) reads them back from the file. The test runs
+ * with 1 and 2 kernel threads: with 2, W is packed on compile.c's packing
+ * thread and freed only once that job is done. */
 static char *packed_conv_file(void)
 {
     Onnx__ModelProto *pm = pb_model_new(8, 13);
@@ -970,6 +972,7 @@ START_TEST(packed_weights_freed_and_read_back)
 {
     char *path = packed_conv_file();
     ortc_options o = options(), ro = options();
+    o.threads = ro.threads = _i;
     ro.reference = 1;
     ortc_session *s = NULL, *ref = NULL;
     ck_assert_int_eq(ortc_session_create(&s, path, &o), ORTC_STATUS_OK);
@@ -1070,7 +1073,7 @@ static Suite *dynamic_suite(void)
     tcase_add_test(val, run_any_sequences_and_optionals);
     tcase_add_test(val, nms_keeps_scores_equal_to_the_threshold);
     tcase_add_test(val, limits_on_sequences_boxes_and_pool_bytes);
-    tcase_add_test(val, packed_weights_freed_and_read_back);
+    tcase_add_loop_test(val, packed_weights_freed_and_read_back, 1, 3);
     suite_add_tcase(s, val);
     return s;
 }
