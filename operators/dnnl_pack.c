@@ -19,11 +19,20 @@
 /* worker threads: the session's threads less the compiling one */
 #define PACK_MAX_WORKERS 8
 
+/* Bytes of packed copies queued but not yet filled above which the
+ * compiling thread packs queued jobs itself before it goes on: while a job
+ * waits, both its plain source and its packed copy are alive, so without
+ * a bound a compile that creates primitives faster than the workers pack
+ * (vit_b_16: 1.7x the weights' bytes at the peak) holds every plain weight
+ * until the end instead of freeing each one soon after its packing. */
+#define PACK_MAX_PENDING ((size_t)16 << 20)
+
 typedef struct pack_job {
     dnnl_memory_desc_t dst_md, src_md;
     const void *src;
     void *dst;
     const ortc_node *node; /* named by a failure */
+    size_t bytes;          /* of dst */
     bool finished;
 } pack_job;
 
@@ -42,6 +51,7 @@ struct ortc_pack_queue {
     size_t queued;  /* jobs[0, queued) */
     size_t claimed; /* jobs[0, claimed) taken by some thread */
     size_t done;    /* jobs[0, done) all finished */
+    size_t pending; /* bytes of the queued jobs not finished */
     size_t failed;  /* index of the first job that failed (SIZE_MAX: none) */
     ortc_status status;
     ortc_errbuf err;
@@ -71,6 +81,7 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
         q->err = err;
     }
     q->jobs[j].finished = true;
+    q->pending -= q->jobs[j].bytes;
     while (q->done < q->queued && q->jobs[q->done].finished)
         q->done++;
     pthread_cond_broadcast(&q->idle);
@@ -169,8 +180,18 @@ bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
         ok = q->n_running > 0;
     }
     if (ok) {
-        q->jobs[q->queued++] = (pack_job){*dst_md, *src_md, src, dst, c->node, false};
+        size_t bytes = dnnl_memory_desc_get_size(dst_md);
+        q->jobs[q->queued++] = (pack_job){*dst_md, *src_md, src, dst, c->node, bytes, false};
+        q->pending += bytes;
         pthread_cond_signal(&q->more);
+    }
+    /* too much waiting: this thread packs the oldest unclaimed jobs (on the
+     * context-0 stream it owns, as at the wait) */
+    while (ok && q->pending > PACK_MAX_PENDING && q->claimed < q->queued) {
+        size_t j = q->claimed++;
+        pthread_mutex_unlock(&q->mu);
+        run_job(c->backend, j, c->backend->stream);
+        pthread_mutex_lock(&q->mu);
     }
     pthread_mutex_unlock(&q->mu);
     return ok;
@@ -221,6 +242,7 @@ ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err)
     q->status = ORTC_STATUS_OK;
     q->failed = SIZE_MAX;
     q->queued = q->claimed = q->done = 0;
+    q->pending = 0;
     pthread_mutex_unlock(&q->mu);
     for (int i = 0; i < n; i++)
         pthread_join(q->workers[i].tid, NULL);
