@@ -571,6 +571,15 @@ static bool moves_values(const ortc_node *n)
 
 /* ---- QuantizeLinear before max pooling and data movement ------------------------------- */
 
+/* A QuantizeLinear as the model wrote it: x, scale[, zero point] -> y,
+ * not yet given post-ops or the ortc_qdq form by this pass. */
+static bool plain_quantize(const ortc_node *n)
+{
+    return ortc_pass_is_op(n, "QuantizeLinear") && n->n_inputs >= 2 && n->n_inputs <= 3 &&
+           n->n_outputs == 1 && n->outputs[0] && n->inputs[0] && !n->n_post_ops &&
+           !ortc_node_attr(n, "ortc_qdq");
+}
+
 /* Q(f(x)) = f(Q(x)) for f a MaxPool (without Indices) or an op that only
  * moves values, Q a QuantizeLinear with per-tensor parameters: Q is
  * monotone non-decreasing (x / s, rounding, + z, saturation each are), and
@@ -599,9 +608,7 @@ static bool hoistable(qdq_ctx *q, const ortc_node *f, ortc_dtype qt)
 static ortc_status try_hoist(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
-        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
-        ortc_node_attr(n, "ortc_qdq"))
+    if (!plain_quantize(n))
         return ORTC_STATUS_OK;
     dq_operand y, x;
     bool ok;
@@ -662,9 +669,7 @@ static ortc_status try_hoist(qdq_ctx *q, ortc_node *n)
 static ortc_status try_cancel(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
-        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
-        ortc_node_attr(n, "ortc_qdq"))
+    if (!plain_quantize(n))
         return ORTC_STATUS_OK;
     dq_operand y, x;
     bool ok;
@@ -740,9 +745,7 @@ static ortc_dtype value_dtype(ortc_pass_ctx *pc, const ortc_value *v)
 static ortc_status try_quant(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
-        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
-        ortc_node_attr(n, "ortc_qdq"))
+    if (!plain_quantize(n))
         return ORTC_STATUS_OK;
     dq_operand y;
     bool ok;
