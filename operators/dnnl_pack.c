@@ -197,24 +197,27 @@ bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
     return ok;
 }
 
+/* The queue's count of queued (or of finished) jobs, read under its lock
+ * (0 without a queue). */
+static size_t count_read(struct ortc_backend *be, bool finished)
+{
+    struct ortc_pack_queue *q = be ? be->pack : NULL;
+    if (!q)
+        return 0;
+    pthread_mutex_lock(&q->mu);
+    size_t n = finished ? q->done : q->queued;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
 size_t ortc_backend_pack_queued(struct ortc_backend *be)
 {
-    if (!be || !be->pack)
-        return 0;
-    pthread_mutex_lock(&be->pack->mu);
-    size_t n = be->pack->queued;
-    pthread_mutex_unlock(&be->pack->mu);
-    return n;
+    return count_read(be, false);
 }
 
 size_t ortc_backend_pack_done(struct ortc_backend *be)
 {
-    if (!be || !be->pack)
-        return 0;
-    pthread_mutex_lock(&be->pack->mu);
-    size_t n = be->pack->done;
-    pthread_mutex_unlock(&be->pack->mu);
-    return n;
+    return count_read(be, true);
 }
 
 ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err)
