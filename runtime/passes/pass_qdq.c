@@ -571,13 +571,17 @@ static bool moves_values(const ortc_node *n)
 
 /* ---- QuantizeLinear before max pooling and data movement ------------------------------- */
 
-/* A QuantizeLinear as the model wrote it: x, scale[, zero point] -> y,
- * not yet given post-ops or the ortc_qdq form by this pass. */
-static bool plain_quantize(const ortc_node *n)
+/* n's parameters (*ok) when n is a QuantizeLinear as the model wrote it
+ * (x, scale[, zero point] -> y), not yet given post-ops or the ortc_qdq
+ * form by this pass, with constant parameters q_params_of accepts. */
+static ortc_status plain_q_params(qdq_ctx *q, ortc_node *n, dq_operand *y, bool *ok)
 {
-    return ortc_pass_is_op(n, "QuantizeLinear") && n->n_inputs >= 2 && n->n_inputs <= 3 &&
-           n->n_outputs == 1 && n->outputs[0] && n->inputs[0] && !n->n_post_ops &&
-           !ortc_node_attr(n, "ortc_qdq");
+    *ok = false;
+    if (!ortc_pass_is_op(n, "QuantizeLinear") || n->n_inputs < 2 || n->n_inputs > 3 ||
+        n->n_outputs != 1 || !n->outputs[0] || !n->inputs[0] || n->n_post_ops ||
+        ortc_node_attr(n, "ortc_qdq"))
+        return ORTC_STATUS_OK;
+    return q_params_of(q, n, y, ok);
 }
 
 /* Q(f(x)) = f(Q(x)) for f a MaxPool (without Indices) or an op that only
@@ -608,12 +612,10 @@ static bool hoistable(qdq_ctx *q, const ortc_node *f, ortc_dtype qt)
 static ortc_status try_hoist(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!plain_quantize(n))
-        return ORTC_STATUS_OK;
     dq_operand y, x;
     bool ok;
     ortc_status st;
-    if ((st = q_params_of(q, n, &y, &ok)) || !ok)
+    if ((st = plain_q_params(q, n, &y, &ok)) || !ok)
         return st;
     ortc_node *first = NULL, *last = NULL, *reader = n;
     int count = 0;
@@ -669,12 +671,10 @@ static ortc_status try_hoist(qdq_ctx *q, ortc_node *n)
 static ortc_status try_cancel(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!plain_quantize(n))
-        return ORTC_STATUS_OK;
     dq_operand y, x;
     bool ok;
     ortc_status st;
-    if ((st = q_params_of(q, n, &y, &ok)) || !ok ||
+    if ((st = plain_q_params(q, n, &y, &ok)) || !ok ||
         (st = dq_operand_of(q, n->inputs[0], &x, &ok)) || !ok || !same_params(&x, &y))
         return st;
     if (!ortc_ir_forward_value(pc->g, n->outputs[0], x.q))
@@ -745,12 +745,10 @@ static ortc_dtype value_dtype(ortc_pass_ctx *pc, const ortc_value *v)
 static ortc_status try_quant(qdq_ctx *q, ortc_node *n)
 {
     ortc_pass_ctx *pc = q->pc;
-    if (!plain_quantize(n))
-        return ORTC_STATUS_OK;
     dq_operand y;
     bool ok;
     ortc_status st;
-    if ((st = q_params_of(q, n, &y, &ok)) || !ok)
+    if ((st = plain_q_params(q, n, &y, &ok)) || !ok)
         return st;
     ortc_node *ops[ORTC_MAX_POST_OPS];
     ortc_post_op post[ORTC_MAX_POST_OPS];
