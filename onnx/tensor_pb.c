@@ -565,27 +565,18 @@ static void *pb_read_part(void *arg)
     return NULL;
 }
 
-/* Tensors at least this large are read by up to PB_READ_PARTS threads, one
- * part each: faulting in fresh pages and copying them out of the page cache
- * is per-page kernel work that scales with cores (AlexNet's 234 MB on 2
- * cores of a VM: 0.05 s instead of 0.09 s for its largest tensor). */
-#define PB_PARALLEL_MIN ((size_t)16 << 20)
+/* Reads of at least PB_CHUNK bytes in all use up to PB_READ_PARTS threads:
+ * faulting in fresh pages and copying them out of the page cache is
+ * per-page kernel work that scales with cores (AlexNet's 234 MB on 2 cores
+ * of a VM: 0.05 s instead of 0.09 s for its largest tensor). */
 #define PB_READ_PARTS 4
-
-static int pb_read_parts(size_t bytes)
-{
-    if (bytes < PB_PARALLEL_MIN)
-        return 1;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 2 ? 1 : cores > PB_READ_PARTS ? PB_READ_PARTS : (int)cores;
-}
 
 /* ---- reads deferred to the end of the load ------------------------------------
  * With src->reads set, a stripped raw_data of the file is only allocated
  * when its tensor is made; ortc_pb_reads_run then reads all of them in
- * chunks by up to PB_READ_PARTS threads (most weights are below
- * PB_PARALLEL_MIN: one thread read inception_v3's 95 MB one tensor after
- * another). */
+ * chunks by up to PB_READ_PARTS threads (per tensor, one thread read
+ * inception_v3's 95 MB of tensors under 8 MB one after another). Without
+ * it, each tensor is one such run of its own. */
 
 #define PB_CHUNK ((size_t)4 << 20) /* page-aligned pieces the threads take */
 
@@ -733,39 +724,20 @@ static ortc_status from_source(const ortc_pb_source *src, const ortc_pb_blob *bl
         *out = c;
         return ORTC_STATUS_OK;
     }
-    /* parts split at page boundaries; part 0 on this thread */
-    pb_part parts[PB_READ_PARTS];
-    pthread_t tid[PB_READ_PARTS];
-    bool started[PB_READ_PARTS] = {false};
-    int n = pb_read_parts(bytes);
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        size_t end =
-            i == n - 1 ? bytes : (bytes / (size_t)n * (size_t)(i + 1)) & ~(size_t)(PB_PAGE - 1);
-        parts[i] = (pb_part){.fd = src->fd,
-                             .dst = (char *)c->t.data + at,
-                             .len = end - at,
-                             .offset = blob->offset + at};
-        at = end;
-    }
-    for (int i = 1; i < n; i++)
-        started[i] = pthread_create(&tid[i], NULL, pb_read_part, &parts[i]) == 0;
-    for (int i = 0; i < n; i++)
-        if (!started[i])
-            pb_read_part(&parts[i]); /* part 0, or a thread that could not start */
-    for (int i = 1; i < n; i++)
-        if (started[i])
-            pthread_join(tid[i], NULL);
-    for (int i = 0; i < n; i++) {
-        const pb_part *p = &parts[i];
-        if (!p->err)
-            continue;
+    /* read now: a queue of this one tensor, run as the deferred reads are */
+    ortc_pb_reads *q = ortc_pb_reads_new();
+    if (!q || (bytes && !reads_add(q, c->t.data, bytes, blob->offset, desc))) {
+        ortc_pb_reads_free(q);
         ortc_const_tensor_free(c);
-        uint64_t where = p->offset + p->failed_at;
-        return ortc_err_set(err, p->err > 0 ? errno_status(p->err) : ORTC_STATUS_IO_ERROR,
-                            "%s: reading raw_data at byte %llu of the %s failed: %s", desc,
-                            (unsigned long long)where, src->kind ? src->kind : "file",
-                            p->err > 0 ? ortc_pb_strerror(p->err) : "it shrank while loading");
+        return oom(err, desc);
+    }
+    ortc_pb_source one = *src;
+    one.reads = q;
+    ortc_status st = ortc_pb_reads_run(&one, err);
+    ortc_pb_reads_free(q);
+    if (st) {
+        ortc_const_tensor_free(c);
+        return st;
     }
     c->origin = ortc_const_origin_ref(src->origin);
     c->origin_offset = blob->offset;
