@@ -60,6 +60,18 @@ static void *wr_msg(writer *w, const ProtobufCMessageDescriptor *d)
      (msg)->F = (msg)->n_##F ? wr_alloc((w), (msg)->n_##F * sizeof *(msg)->F) : NULL,              \
      !(msg)->n_##F || (msg)->F)
 
+/* Gives msg's repeated message field F count items, item i the message
+ * CONVERT makes (an expression of i, NULL on failure); returns NULL from
+ * the calling function when an allocation or a conversion fails. */
+#define WR_MESSAGES(w, msg, F, count, i, CONVERT)                                                  \
+    do {                                                                                           \
+        if (!WR_REPEATED(w, msg, F, count))                                                        \
+            return NULL;                                                                           \
+        for (size_t i = 0; i < (msg)->n_##F; i++)                                                  \
+            if (!((msg)->F[i] = (CONVERT)))                                                        \
+                return NULL;                                                                       \
+    } while (0)
+
 /* The IR's strings are never NULL but the protobuf ones may be: "" keeps
  * the field present as the loader saw it. */
 static char *str(const char *s)
@@ -99,6 +111,31 @@ static Onnx__TensorProto *tensor_pb(writer *w, const ortc_const_tensor *ct, cons
     return tp;
 }
 
+/* Makes outer an optional (or a sequence) of a new TypeProto and returns
+ * that one; NULL: out of memory. */
+static Onnx__TypeProto *type_wrap(writer *w, Onnx__TypeProto *outer, bool optional)
+{
+    Onnx__TypeProto *e = wr_msg(w, &onnx__type_proto__descriptor);
+    if (!e)
+        return NULL;
+    if (optional) {
+        Onnx__TypeProto__Optional *o = wr_msg(w, &onnx__type_proto__optional__descriptor);
+        if (!o)
+            return NULL;
+        o->elem_type = e;
+        outer->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+        outer->optional_type = o;
+    } else {
+        Onnx__TypeProto__Sequence *q = wr_msg(w, &onnx__type_proto__sequence__descriptor);
+        if (!q)
+            return NULL;
+        q->elem_type = e;
+        outer->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+        outer->sequence_type = q;
+    }
+    return e;
+}
+
 static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
 {
     Onnx__TypeProto *tp = wr_msg(w, &onnx__type_proto__descriptor), *inner = tp;
@@ -106,26 +143,11 @@ static Onnx__TypeProto *type_pb(writer *w, const ortc_value *v)
         return NULL;
     bool optional = v->type == ORTC_TYPE_OPTIONAL_TENSOR || v->type == ORTC_TYPE_OPTIONAL_SEQUENCE;
     bool sequence = v->type == ORTC_TYPE_SEQUENCE || v->type == ORTC_TYPE_OPTIONAL_SEQUENCE;
-    if (optional) {
-        Onnx__TypeProto__Optional *o = wr_msg(w, &onnx__type_proto__optional__descriptor);
-        Onnx__TypeProto *e = wr_msg(w, &onnx__type_proto__descriptor);
-        if (!o || !e)
-            return NULL;
-        o->elem_type = e;
-        inner->value_case = ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
-        inner->optional_type = o;
-        inner = e;
-    }
-    if (sequence) {
-        Onnx__TypeProto__Sequence *s = wr_msg(w, &onnx__type_proto__sequence__descriptor);
-        Onnx__TypeProto *e = wr_msg(w, &onnx__type_proto__descriptor);
-        if (!s || !e)
-            return NULL;
-        s->elem_type = e;
-        inner->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
-        inner->sequence_type = s;
-        inner = e;
-    }
+    /* optional(sequence(tensor)): the wrappers from the outside in */
+    if (optional && !(inner = type_wrap(w, inner, true)))
+        return NULL;
+    if (sequence && !(inner = type_wrap(w, inner, false)))
+        return NULL;
     Onnx__TypeProto__Tensor *tt = wr_msg(w, &onnx__type_proto__tensor__descriptor);
     if (!tt)
         return NULL;
@@ -224,19 +246,9 @@ static Onnx__AttributeProto *attr_pb(writer *w, const ortc_node *n, const ortc_a
         }
         break;
     case ORTC_ATTR_TENSORS:
-        if (!WR_REPEATED(w, ap, tensors, a->n))
-            return NULL;
-        for (size_t i = 0; i < a->n; i++)
-            if (!(ap->tensors[i] = tensor_pb(w, a->tensors[i], "")))
-                return NULL;
+        WR_MESSAGES(w, ap, tensors, a->n, i, tensor_pb(w, a->tensors[i], ""));
         break;
-    case ORTC_ATTR_GRAPHS:
-        if (!WR_REPEATED(w, ap, graphs, a->n))
-            return NULL;
-        for (size_t i = 0; i < a->n; i++)
-            if (!(ap->graphs[i] = graph_pb(w, a->graphs[i])))
-                return NULL;
-        break;
+    case ORTC_ATTR_GRAPHS: WR_MESSAGES(w, ap, graphs, a->n, i, graph_pb(w, a->graphs[i])); break;
     case ORTC_ATTR_TYPE_PROTO: {
         ortc_value tmp;
         memset(&tmp, 0, sizeof tmp);
@@ -272,16 +284,13 @@ static Onnx__NodeProto *node_pb(writer *w, const ortc_node *n)
     np->name = str(n->name);
     np->op_type = str(n->op_type);
     np->domain = str(n->domain);
-    if (!WR_REPEATED(w, np, input, n->n_inputs) || !WR_REPEATED(w, np, output, n->n_outputs) ||
-        !WR_REPEATED(w, np, attribute, n->n_attrs))
+    if (!WR_REPEATED(w, np, input, n->n_inputs) || !WR_REPEATED(w, np, output, n->n_outputs))
         return NULL;
     for (int i = 0; i < n->n_inputs; i++)
         np->input[i] = n->inputs[i] ? n->inputs[i]->name : "";
     for (int i = 0; i < n->n_outputs; i++)
         np->output[i] = n->outputs[i] ? n->outputs[i]->name : "";
-    for (int i = 0; i < n->n_attrs; i++)
-        if (!(np->attribute[i] = attr_pb(w, n, &n->attrs[i])))
-            return NULL;
+    WR_MESSAGES(w, np, attribute, n->n_attrs, i, attr_pb(w, n, &n->attrs[i]));
     return np;
 }
 
@@ -298,8 +307,7 @@ static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g)
     for (int i = 0; i < g->n_values; i++)
         if (g->values[i]->kind == ORTC_VALUE_CONSTANT && g->values[i]->constant)
             n_init++;
-    if (!WR_REPEATED(w, gp, initializer, n_init) || !WR_REPEATED(w, gp, input, g->n_inputs) ||
-        !WR_REPEATED(w, gp, output, g->n_outputs) || !WR_REPEATED(w, gp, node, g->n_nodes))
+    if (!WR_REPEATED(w, gp, initializer, n_init))
         return NULL;
     size_t k = 0;
     for (int i = 0; i < g->n_values; i++) {
@@ -308,15 +316,9 @@ static Onnx__GraphProto *graph_pb(writer *w, const ortc_graph *g)
             !(gp->initializer[k++] = tensor_pb(w, v->constant, v->name)))
             return NULL;
     }
-    for (int i = 0; i < g->n_inputs; i++)
-        if (!(gp->input[i] = value_info_pb(w, g->inputs[i])))
-            return NULL;
-    for (int i = 0; i < g->n_outputs; i++)
-        if (!(gp->output[i] = value_info_pb(w, g->outputs[i])))
-            return NULL;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!(gp->node[i] = node_pb(w, g->nodes[i])))
-            return NULL;
+    WR_MESSAGES(w, gp, input, g->n_inputs, i, value_info_pb(w, g->inputs[i]));
+    WR_MESSAGES(w, gp, output, g->n_outputs, i, value_info_pb(w, g->outputs[i]));
+    WR_MESSAGES(w, gp, node, g->n_nodes, i, node_pb(w, g->nodes[i]));
     return gp;
 }
 
