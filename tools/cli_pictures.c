@@ -230,6 +230,123 @@ static void put_terminal(FILE *f, const char *kind, const char *name, const char
     fprintf(f, "\"];\n");
 }
 
+/* One step of the plan: its info and its input and output values (the
+ * value buffers are reused from step to step). */
+typedef struct dot_step {
+    ortc_plan_step_info si;
+    ortc_plan_value_info *in, *out;
+    size_t cap;
+} dot_step;
+
+/* Reads step i into d: 0, DOT_ERROR (ortc_last_error() says why) or
+ * DOT_OOM. */
+enum { DOT_ERROR = 1, DOT_OOM };
+static int dot_step_read(const ortc_session *s, size_t i, dot_step *d)
+{
+    if (ortc_session_plan_step(s, i, &d->si))
+        return DOT_ERROR;
+    size_t need = (size_t)(d->si.n_inputs > d->si.n_outputs ? d->si.n_inputs : d->si.n_outputs);
+    if (need > d->cap) {
+        ortc_plan_value_info *in = realloc(d->in, need * sizeof *in);
+        if (in)
+            d->in = in;
+        ortc_plan_value_info *out = in ? realloc(d->out, need * sizeof *out) : NULL;
+        if (out)
+            d->out = out;
+        if (!in || !out)
+            return DOT_OOM;
+        d->cap = need;
+    }
+    for (int side = 0; side < 2; side++) {
+        int n = side ? d->si.n_outputs : d->si.n_inputs;
+        for (int k = 0; k < n; k++)
+            if (ortc_session_plan_step_value(s, i, side, (size_t)k, side ? &d->out[k] : &d->in[k]))
+                return DOT_ERROR;
+    }
+    return 0;
+}
+
+/* Step i's box: op type, node name, fused post-ops, constant inputs
+ * (weights) by shape, blocked output layouts. */
+static void put_step_box(FILE *f, size_t i, const dot_step *d)
+{
+    const ortc_plan_step_info *si = &d->si;
+    fprintf(f, "  s%zu [label=\"%zu: ", i, i);
+    if (si->domain[0]) {
+        put_dot(f, si->domain);
+        fputc('.', f);
+    }
+    put_dot(f, si->op_type);
+    if (si->node_name[0]) {
+        fputs("\\n", f);
+        put_dot(f, si->node_name);
+    }
+    if (si->post_ops[0]) {
+        fputs("\\n+ ", f);
+        put_dot(f, si->post_ops);
+    }
+    const char *sep = "\\nconst ";
+    for (int k = 0; k < si->n_inputs; k++)
+        if (d->in[k].place == ORTC_PLACE_CONSTANT) {
+            fputs(sep, f);
+            sep = " ";
+            put_shape(f, &d->in[k]);
+        }
+    for (int k = 0; k < si->n_outputs; k++)
+        if (d->out[k].place != ORTC_PLACE_NONE && strcmp(d->out[k].layout, "plain")) {
+            fputs("\\nout ", f);
+            put_dot(f, d->out[k].layout);
+        }
+    if (si->reference)
+        fputs("\\n(reference kernel)", f);
+    fprintf(f, "\"%s];\n",
+            si->view          ? ", style=\"rounded,dashed\""
+            : si->post_ops[0] ? ", fillcolor=\"#fde9c9\""
+                              : "");
+}
+
+/* Step i's incoming edges (from their producer steps, or from graph
+ * inputs) and its edges to graph outputs. prod: the n_prod values' producer
+ * steps, sorted by name. */
+static void put_step_edges(FILE *f, size_t i, const dot_step *d, const producer *prod,
+                           size_t n_prod)
+{
+    for (int k = 0; k < d->si.n_inputs; k++) {
+        const ortc_plan_value_info *v = &d->in[k];
+        if (v->place == ORTC_PLACE_NONE || v->place == ORTC_PLACE_CONSTANT)
+            continue;
+        producer key = {v->name, 0};
+        const producer *p = n_prod ? bsearch(&key, prod, n_prod, sizeof *prod, by_name) : NULL;
+        if (p && p->step < i) {
+            fprintf(f, "  s%zu -> s%zu", p->step, i);
+        } else {
+            /* a graph input (or an enclosing graph's value) */
+            put_terminal(f, "in", v->name, "#e3f4e1");
+            fprintf(f, "  \"in:");
+            put_dot(f, v->name);
+            fprintf(f, "\" -> s%zu", i);
+        }
+        fprintf(f, " [label=\"");
+        put_shape(f, v);
+        if (strcmp(v->layout, "plain")) {
+            fputc(' ', f);
+            put_dot(f, v->layout);
+        }
+        fprintf(f, "\"];\n");
+    }
+    for (int k = 0; k < d->si.n_outputs; k++) {
+        const ortc_plan_value_info *v = &d->out[k];
+        if (v->place != ORTC_PLACE_OUTPUT)
+            continue;
+        put_terminal(f, "out", v->name, "#f9e1e1");
+        fprintf(f, "  s%zu -> \"out:", i);
+        put_dot(f, v->name);
+        fprintf(f, "\" [label=\"");
+        put_shape(f, v);
+        fprintf(f, "\"];\n");
+    }
+}
+
 static int write_dot(const ortc_session *s, FILE *f, const char *model)
 {
     ortc_plan_stats ps;
@@ -237,26 +354,24 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
         return cli_error("--graph: %s", ortc_last_error());
     size_t n_steps = ps.n_steps, n_prod = 0, cap = 0;
     producer *prod = NULL;
+    dot_step d = {0};
+    int why = 0;
     for (size_t i = 0; i < n_steps; i++) {
-        ortc_plan_step_info si;
-        if (ortc_session_plan_step(s, i, &si))
+        if ((why = dot_step_read(s, i, &d)))
             goto fail;
-        for (int k = 0; k < si.n_outputs; k++) {
-            ortc_plan_value_info v;
-            if (ortc_session_plan_step_value(s, i, 1, (size_t)k, &v))
-                goto fail;
-            if (!v.name[0])
+        for (int k = 0; k < d.si.n_outputs; k++) {
+            if (!d.out[k].name[0])
                 continue;
             if (n_prod == cap) {
                 cap = cap ? 2 * cap : 64;
                 producer *np = realloc(prod, cap * sizeof *np);
                 if (!np) {
-                    free(prod);
-                    return cli_error("--graph: out of memory");
+                    why = DOT_OOM;
+                    goto fail;
                 }
                 prod = np;
             }
-            prod[n_prod++] = (producer){v.name, i};
+            prod[n_prod++] = (producer){d.out[k].name, i};
         }
     }
     if (n_prod)
@@ -268,95 +383,22 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
                "fillcolor=\"#eef3fb\", fontname=\"sans-serif\", fontsize=10];\n"
                "  edge [fontname=\"sans-serif\", fontsize=9];\n");
     for (size_t i = 0; i < n_steps; i++) {
-        ortc_plan_step_info si;
-        if (ortc_session_plan_step(s, i, &si))
+        if ((why = dot_step_read(s, i, &d)))
             goto fail;
-        fprintf(f, "  s%zu [label=\"%zu: ", i, i);
-        if (si.domain[0]) {
-            put_dot(f, si.domain);
-            fputc('.', f);
-        }
-        put_dot(f, si.op_type);
-        if (si.node_name[0]) {
-            fputs("\\n", f);
-            put_dot(f, si.node_name);
-        }
-        if (si.post_ops[0]) {
-            fputs("\\n+ ", f);
-            put_dot(f, si.post_ops);
-        }
-        /* constant inputs (weights) by shape; blocked output layouts */
-        bool first_const = true;
-        for (int k = 0; k < si.n_inputs; k++) {
-            ortc_plan_value_info v;
-            if (ortc_session_plan_step_value(s, i, 0, (size_t)k, &v))
-                goto fail;
-            if (v.place != ORTC_PLACE_CONSTANT)
-                continue;
-            fputs(first_const ? "\\nconst " : " ", f);
-            first_const = false;
-            put_shape(f, &v);
-        }
-        for (int k = 0; k < si.n_outputs; k++) {
-            ortc_plan_value_info v;
-            if (ortc_session_plan_step_value(s, i, 1, (size_t)k, &v))
-                goto fail;
-            if (v.place != ORTC_PLACE_NONE && strcmp(v.layout, "plain")) {
-                fputs("\\nout ", f);
-                put_dot(f, v.layout);
-            }
-        }
-        if (si.reference)
-            fputs("\\n(reference kernel)", f);
-        fprintf(f, "\"%s];\n",
-                si.view          ? ", style=\"rounded,dashed\""
-                : si.post_ops[0] ? ", fillcolor=\"#fde9c9\""
-                                 : "");
-
-        for (int k = 0; k < si.n_inputs; k++) {
-            ortc_plan_value_info v;
-            if (ortc_session_plan_step_value(s, i, 0, (size_t)k, &v))
-                goto fail;
-            if (v.place == ORTC_PLACE_NONE || v.place == ORTC_PLACE_CONSTANT)
-                continue;
-            producer key = {v.name, 0};
-            producer *p = n_prod ? bsearch(&key, prod, n_prod, sizeof *prod, by_name) : NULL;
-            if (p && p->step < i) {
-                fprintf(f, "  s%zu -> s%zu", p->step, i);
-            } else {
-                /* a graph input (or an enclosing graph's value) */
-                put_terminal(f, "in", v.name, "#e3f4e1");
-                fprintf(f, "  \"in:");
-                put_dot(f, v.name);
-                fprintf(f, "\" -> s%zu", i);
-            }
-            fprintf(f, " [label=\"");
-            put_shape(f, &v);
-            if (strcmp(v.layout, "plain")) {
-                fputc(' ', f);
-                put_dot(f, v.layout);
-            }
-            fprintf(f, "\"];\n");
-        }
-        for (int k = 0; k < si.n_outputs; k++) {
-            ortc_plan_value_info v;
-            if (ortc_session_plan_step_value(s, i, 1, (size_t)k, &v))
-                goto fail;
-            if (v.place != ORTC_PLACE_OUTPUT)
-                continue;
-            put_terminal(f, "out", v.name, "#f9e1e1");
-            fprintf(f, "  s%zu -> \"out:", i);
-            put_dot(f, v.name);
-            fprintf(f, "\" [label=\"");
-            put_shape(f, &v);
-            fprintf(f, "\"];\n");
-        }
+        put_step_box(f, i, &d);
+        put_step_edges(f, i, &d, prod, n_prod);
     }
     fprintf(f, "}\n");
     free(prod);
+    free(d.in);
+    free(d.out);
     return CLI_OK;
 fail:
     free(prod);
+    free(d.in);
+    free(d.out);
+    if (why == DOT_OOM)
+        return cli_error("--graph: out of memory");
     return cli_error("--graph: %s", ortc_last_error());
 }
 
