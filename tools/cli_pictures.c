@@ -230,8 +230,8 @@ static void put_terminal(FILE *f, const char *kind, const char *name, const char
     fprintf(f, "\"];\n");
 }
 
-/* One step of the plan: its info and its input and output values (the
- * value buffers are reused from step to step). */
+/* One step of the plan: its info and its input and output values (one
+ * buffer, in then out, cap entries each, reused from step to step). */
 typedef struct dot_step {
     ortc_plan_step_info si;
     ortc_plan_value_info *in, *out;
@@ -247,16 +247,13 @@ static int dot_step_read(const ortc_session *s, size_t i, dot_step *d)
         return DOT_ERROR;
     size_t need = (size_t)(d->si.n_inputs > d->si.n_outputs ? d->si.n_inputs : d->si.n_outputs);
     if (need > d->cap) {
-        ortc_plan_value_info *in = realloc(d->in, need * sizeof *in);
-        if (in)
-            d->in = in;
-        ortc_plan_value_info *out = in ? realloc(d->out, need * sizeof *out) : NULL;
-        if (out)
-            d->out = out;
-        if (!in || !out)
+        ortc_plan_value_info *v = realloc(d->in, 2 * need * sizeof *v); /* inputs, outputs */
+        if (!v)
             return DOT_OOM;
+        d->in = v;
         d->cap = need;
     }
+    d->out = d->in + d->cap;
     for (int side = 0; side < 2; side++) {
         int n = side ? d->si.n_outputs : d->si.n_inputs;
         for (int k = 0; k < n; k++)
@@ -391,12 +388,10 @@ static int write_dot(const ortc_session *s, FILE *f, const char *model)
     fprintf(f, "}\n");
     free(prod);
     free(d.in);
-    free(d.out);
     return CLI_OK;
 fail:
     free(prod);
     free(d.in);
-    free(d.out);
     if (why == DOT_OOM)
         return cli_error("--graph: out of memory");
     return cli_error("--graph: %s", ortc_last_error());
