@@ -404,7 +404,10 @@ static ortc_status slice_run(ortc_opctx *c)
     ortc_plain_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) {
         base += p.first[i] * xs[i];
-        vs[i] = p.step[i] * xs[i];
+        /* a step matters only between two taken elements: then |step| <
+         * dims[i] and the product is bounded; alone (count 1) it may be
+         * any int64 (INT64_MAX to mean "just this one") */
+        vs[i] = p.count[i] > 1 ? p.step[i] * xs[i] : 0;
     }
     ortc_strided_copy(c->out[0]->data, (const char *)x->data + base * (int64_t)elem, x->rank,
                       p.count, vs, elem);

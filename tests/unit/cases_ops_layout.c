@@ -403,6 +403,21 @@ START_TEST(test_layout_slice_steps_and_clamping)
         }
         opc_free(c);
     }
+
+    /* the same huge steps on an outer axis (stride 5 elements): one row each;
+     * step x stride would overflow int64 (the model fuzzer's finding) */
+    int64_t x2d[] = {2, 5}, row[] = {1, 5};
+    const int64_t huge[] = {INT64_MAX, INT64_MIN};
+    for (int k = 0; k < 2; k++) {
+        int64_t st[] = {1}, en[] = {huge[k] > 0 ? 2 : -3}, sp[] = {huge[k]}, ax[] = {0};
+        op_case *c = slice_case(13, I32, 2, x2d, x, 1, st, en, ax, sp);
+        FOR_BOTH_MODES(c, mode)
+        {
+            expect_shape(&c->out[0], I32, 2, row, "huge step on an outer axis");
+            expect_data(&c->out[0], I32, x + 5, 5, "huge step on an outer axis");
+        }
+        opc_free(c);
+    }
 }
 END_TEST
 
