@@ -4,9 +4,9 @@
  * oneDNN, with the plain-C reference kernel. Layouts: the primitive picks
  * its source and destination formats (format_tag_any) but where a channel
  * Concat reads the output or x arrives channel-blocked (conv_blocked_mds);
- * x is reordered into
- * scratch when it arrives in another layout, and the output stays in the
- * chosen (blocked) layout when every consumer accepts one. A plain output
+ * x is reordered into scratch when it arrives in another layout, and the
+ * output stays in the chosen (blocked) layout when every consumer accepts
+ * one. A plain output
  * that oneDNN would compute only with its reference implementation (gemm
  * convolutions take a sum post-op only first) is computed in the blocked
  * layout into scratch and reordered. Constant weights are reordered once
