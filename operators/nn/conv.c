@@ -2,9 +2,11 @@
  * dilations, strides, pads or auto_pad, optional bias, and the fused
  * post-ops of operator.h (post_ops.h; "sum" reads input 3); float32 on
  * oneDNN, with the plain-C reference kernel. Layouts: the primitive picks
- * its source and destination formats (format_tag_any); x is reordered into
- * scratch when it arrives in another layout, and the output stays in the
- * chosen (blocked) layout when every consumer accepts one. A plain output
+ * its source and destination formats (format_tag_any) but where a channel
+ * Concat reads the output or x arrives channel-blocked (conv_blocked_mds);
+ * x is reordered into scratch when it arrives in another layout, and the
+ * output stays in the chosen (blocked) layout when every consumer accepts
+ * one. A plain output
  * that oneDNN would compute only with its reference implementation (gemm
  * convolutions take a sum post-op only first) is computed in the blocked
  * layout into scratch and reordered. Constant weights are reordered once
@@ -255,6 +257,68 @@ static bool conv_dst_bf16_ok(const ortc_opctx *c)
     return true;
 }
 
+/* Channel-blocked by 16 (nChw16c and its 1-D/3-D kin) over dims. */
+static ortc_status conv_md_c16(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
+{
+    static const dnnl_format_tag_t tags[] = {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b};
+    return ortc_dnnl_md_tag(c, md, rank, dims, tags[rank - 3]);
+}
+
+/* Whether a Concat over channels reads output 0: its inputs can then sit
+ * in the Concat's buffer (runtime/compile.c plan_joins) when they are
+ * channel-blocked (concat_dnnl.c concat_joins), never when channels-last,
+ * which brgconv picks: DenseNet's 58 two-input Concats and Inception's
+ * branch joins each copied their inputs (densenet121, batch 1: 7.5% of
+ * the run in Concat, and its BatchNormalizations read channels-last). */
+static bool conv_feeds_channel_concat(const ortc_opctx *c)
+{
+    const ortc_value *v = c->node->n_outputs > 0 ? c->node->outputs[0] : NULL;
+    if (!v)
+        return false;
+    int rank = c->out[0]->rank;
+    for (int u = 0; u < v->n_uses; u++) {
+        const ortc_node *n = v->uses[u].node;
+        if (strcmp(n->op_type, "Concat") ||
+            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")))
+            continue;
+        int64_t axis = ortc_node_attr_int(n, "axis", 0);
+        if (axis == 1 || axis == 1 - rank)
+            return true;
+    }
+    return false;
+}
+
+/* The layouts of x and y where they differ from the primitive's choice
+ * (format_tag_any, where oneDNN 2.6 picks channels-last for brgconv):
+ * channel-blocked by 16 for an output a channel Concat reads (above); and
+ * x as it arrives when it arrives so (a Winograd convolution's, a joined
+ * Concat's, a BatchNormalization's of one), saving a reorder into
+ * channels-last per run (oneDNN then runs its direct JIT kernels; resnet50
+ * has two such reorders around each Winograd 3x3). 1-3 spatial dims,
+ * ungrouped, channels multiples of 16, fp32, the output blocked anyway;
+ * conv_build goes back to oneDNN's choice where these layouts have only its
+ * reference or GEMM kernel. Measured (1 thread, batch 1, min of 2-3
+ * alternating runs on a loaded machine): densenet121 49.3 -> 43.1 ms,
+ * googlenet 18.1 -> 16.8, resnet50 54.5 -> 53.5 (also 2 threads). */
+static ortc_status conv_blocked_mds(ortc_opctx *c, const ortc_conv_geom *cs, bool blocked_out,
+                                    dnnl_memory_desc_t *src, dnnl_memory_desc_t *dst)
+{
+    const ortc_tensor *x = c->in[0];
+    if (!blocked_out || cs->group != 1 || x->rank < 3 || x->rank > 5 || cs->m % 16)
+        return ORTC_STATUS_OK;
+    bool x16 = false;
+    if (ortc_dnnl_in_blocked(c, 0) && x->dims[1] % 16 == 0) {
+        dnnl_memory_desc_t in, like;
+        ORTC_TRY(ortc_dnnl_md_input(c, 0, &in));
+        ORTC_TRY(conv_md_c16(c, &like, x->rank, x->dims));
+        x16 = dnnl_memory_desc_equal(&in, &like);
+    }
+    bool join = conv_feeds_channel_concat(c);
+    if (join)
+        ORTC_TRY(conv_md_c16(c, dst, x->rank, cs->ydims));
+    return x16 ? conv_md_c16(c, src, x->rank, x->dims) : ORTC_STATUS_OK;
+}
+
 static ortc_status conv_build(ortc_opctx *c, void *state)
 {
     conv_state *s = state;
@@ -299,6 +363,11 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
                      : ortc_dnnl_md_plain(c, &wwant, wrank, wdims)) ||
         (b && (st = ortc_dnnl_md_plain(c, &bias, 1, &mdim))))
         return st;
+    const dnnl_memory_desc_t src_any = src, dst_any = dst;
+    if (!bf16 && (st = conv_blocked_mds(c, &cs, blocked_out, &src, &dst)))
+        return st;
+    bool chosen =
+        !dnnl_memory_desc_equal(&src, &src_any) || !dnnl_memory_desc_equal(&dst, &dst_any);
     if (bf16) {
         ortc_dnnl_md_bf16(&src);
         ortc_dnnl_md_bf16(&wwant);
@@ -325,6 +394,17 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     }
     if (!st && !pd)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+    if (!st && chosen && (unimpl || ortc_dnnl_impl_is_ref(pd) || conv_is_gemm(pd))) {
+        /* no JIT kernel in the channel-blocked layouts (dilated ones:
+         * deeplabv3's ASPP ran oneDNN's reference): the primitive's choice */
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
+        pd = NULL;
+        unimpl = false;
+        desc.src_desc = src_any;
+        desc.dst_desc = dst_any;
+        st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
+    }
     /* bf16: oneDNN 2.6's im2col + bf16 GEMM with a k x k kernel ran much
      * slower than its direct bf16 kernel in its own layouts (3x3, 128 ->
      * 128 channels, 56x56, batch 1, 1 thread, AVX-512 BF16 without AMX:

@@ -58,9 +58,13 @@ void ortc_concat_dnnl_release(ortc_opctx *c)
  * format (channels-last or channel-blocked, from its tag) over the output's
  * dims, so a plain first input (a pooling's) does not make oneDNN pick
  * plain for the rest; *found false when that input's format is none of
- * these (oneDNN then picks). */
+ * these (oneDNN then picks). With prefer_blocked, a channel-blocked input's
+ * format before a channels-last one's, wherever the inputs stand: only a
+ * channel-blocked output can hold its inputs without copying them
+ * (concat_joins), so a chain of Concats (DenseNet's) whose first link
+ * reads a channels-last value still joins from the second link on. */
 static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src, int n,
-                                   dnnl_memory_desc_t *dst, bool *found)
+                                   bool prefer_blocked, dnnl_memory_desc_t *dst, bool *found)
 {
     static const dnnl_format_tag_t tags[][3] = {
         /* rank 3, 4, 5 */
@@ -72,6 +76,19 @@ static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src,
     const ortc_tensor *y = c->out[0];
     if (y->rank < 3 || y->rank > 5)
         return ORTC_STATUS_OK;
+    /* prefer_blocked: channel-blocked tags (rows 1..) over all inputs first */
+    for (int k = 0; prefer_blocked && k < n && !*found; k++) {
+        if (ortc_dnnl_md_is_plain(&src[k]))
+            continue;
+        for (size_t t = 1; t < sizeof tags / sizeof *tags && !*found; t++) {
+            dnnl_memory_desc_t like;
+            ORTC_TRY(ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3]));
+            if (!dnnl_memory_desc_equal(&like, &src[k]))
+                continue;
+            ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3]));
+            *found = true;
+        }
+    }
     for (int k = 0; k < n && !*found; k++) {
         if (ortc_dnnl_md_is_plain(&src[k]))
             continue;
@@ -167,7 +184,7 @@ static ortc_status concat_build(ortc_opctx *c, concat_state *s, int axis, bool *
     const ortc_tensor *y = c->out[0];
     bool like = false;
     if (!st && ortc_dnnl_out_blocked_ok(c, 0))
-        st = concat_dst_like(c, src, s->n_src, &want, &like);
+        st = concat_dst_like(c, src, s->n_src, true, &want, &like);
     /* A plain output of blocked inputs: oneDNN's only concat writing plain
      * from blocked sources is its reference one, a strided reorder per
      * input (inception_v3, where a Pad read each block's output: ~19% of
@@ -177,7 +194,7 @@ static ortc_status concat_build(ortc_opctx *c, concat_state *s, int axis, bool *
      * mixed sources (shufflenet_v2's plain and channels-last halves) the
      * direct reference concat into plain took ~8% less (1 thread, CPU time). */
     if (!st && !ortc_dnnl_out_blocked_ok(c, 0))
-        st = concat_dst_like(c, src, s->n_src, &want, &s->via_scratch);
+        st = concat_dst_like(c, src, s->n_src, false, &want, &s->via_scratch);
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
     if (!st)
