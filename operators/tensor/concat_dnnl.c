@@ -54,6 +54,40 @@ void ortc_concat_dnnl_release(ortc_opctx *c)
     c->state = NULL;
 }
 
+/* Channels-last, then channel-blocked by 16 and by 8, by rank 3, 4, 5. */
+static const dnnl_format_tag_t concat_like_tags[][3] = {
+    {dnnl_acb, dnnl_acdb, dnnl_acdeb},
+    {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b},
+    {dnnl_aBc8b, dnnl_aBcd8b, dnnl_aBcde8b},
+};
+
+/* *dst: the output's dims in the format of the first non-plain input whose
+ * format is one of concat_like_tags' rows from `row` on (*found true), or
+ * *found false when none is (or the output's rank is not 3 to 5). */
+static ortc_status concat_first_format(ortc_opctx *c, const dnnl_memory_desc_t *src, int n,
+                                       size_t row, dnnl_memory_desc_t *dst, bool *found)
+{
+    const ortc_tensor *y = c->out[0];
+    *found = false;
+    if (y->rank < 3 || y->rank > 5)
+        return ORTC_STATUS_OK;
+    size_t rows = sizeof concat_like_tags / sizeof *concat_like_tags;
+    for (int k = 0; k < n && !*found; k++) {
+        if (ortc_dnnl_md_is_plain(&src[k]))
+            continue;
+        for (size_t t = row; t < rows && !*found; t++) {
+            dnnl_format_tag_t tag = concat_like_tags[t][y->rank - 3];
+            dnnl_memory_desc_t like;
+            ORTC_TRY(ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tag));
+            if (!dnnl_memory_desc_equal(&like, &src[k]))
+                continue;
+            ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tag));
+            *found = true;
+        }
+    }
+    return ORTC_STATUS_OK;
+}
+
 /* The output's layout when it may be blocked: the first blocked input's
  * format (channels-last or channel-blocked, from its tag) over the output's
  * dims, so a plain first input (a pooling's) does not make oneDNN pick
@@ -66,41 +100,12 @@ void ortc_concat_dnnl_release(ortc_opctx *c)
 static ortc_status concat_dst_like(ortc_opctx *c, const dnnl_memory_desc_t *src, int n,
                                    bool prefer_blocked, dnnl_memory_desc_t *dst, bool *found)
 {
-    static const dnnl_format_tag_t tags[][3] = {
-        /* rank 3, 4, 5 */
-        {dnnl_acb, dnnl_acdb, dnnl_acdeb},
-        {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b},
-        {dnnl_aBc8b, dnnl_aBcd8b, dnnl_aBcde8b},
-    };
     *found = false;
-    const ortc_tensor *y = c->out[0];
-    if (y->rank < 3 || y->rank > 5)
-        return ORTC_STATUS_OK;
     /* prefer_blocked: channel-blocked tags (rows 1..) over all inputs first */
-    for (int k = 0; prefer_blocked && k < n && !*found; k++) {
-        if (ortc_dnnl_md_is_plain(&src[k]))
-            continue;
-        for (size_t t = 1; t < sizeof tags / sizeof *tags && !*found; t++) {
-            dnnl_memory_desc_t like;
-            ORTC_TRY(ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3]));
-            if (!dnnl_memory_desc_equal(&like, &src[k]))
-                continue;
-            ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3]));
-            *found = true;
-        }
-    }
-    for (int k = 0; k < n && !*found; k++) {
-        if (ortc_dnnl_md_is_plain(&src[k]))
-            continue;
-        for (size_t t = 0; t < sizeof tags / sizeof *tags && !*found; t++) {
-            dnnl_memory_desc_t like;
-            ORTC_TRY(ortc_dnnl_md_tag(c, &like, src[k].ndims, src[k].dims, tags[t][y->rank - 3]));
-            if (!dnnl_memory_desc_equal(&like, &src[k]))
-                continue;
-            ORTC_TRY(ortc_dnnl_md_tag(c, dst, y->rank, y->dims, tags[t][y->rank - 3]));
-            *found = true;
-        }
-    }
+    if (prefer_blocked)
+        ORTC_TRY(concat_first_format(c, src, n, 1, dst, found));
+    if (!*found)
+        ORTC_TRY(concat_first_format(c, src, n, 0, dst, found));
     return ORTC_STATUS_OK;
 }
 
