@@ -61,6 +61,10 @@ struct ortc_pack_queue {
     size_t queued;  /* jobs[0, queued) */
     size_t claimed; /* jobs[0, claimed) taken by some thread */
     size_t done;    /* jobs[0, done) all finished */
+    /* the packing jobs alone, for the compiler's counts: a slow primitive
+     * creation must not hold back the freeing of constants packed after
+     * it; those before jobs[cursor] are all finished */
+    size_t packs_queued, packs_done, cursor;
     size_t pending; /* bytes of the queued jobs not finished */
     size_t failed;  /* index of the first job that failed (SIZE_MAX: none) */
     ortc_status status;
@@ -111,6 +115,9 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
     q->pending -= q->jobs[j].bytes;
     while (q->done < q->queued && q->jobs[q->done].finished)
         q->done++;
+    for (; q->cursor < q->queued && (q->jobs[q->cursor].pd || q->jobs[q->cursor].finished);
+         q->cursor++)
+        q->packs_done += !q->jobs[q->cursor].pd;
     pthread_cond_broadcast(&q->idle);
     pthread_mutex_unlock(&q->mu);
 }
@@ -207,6 +214,7 @@ static bool enqueue(ortc_opctx *c, const pack_job *job)
     }
     if (ok) {
         q->jobs[q->queued++] = *job;
+        q->packs_queued += !job->pd;
         q->pending += job->bytes;
         pthread_cond_signal(&q->more);
     }
@@ -280,15 +288,15 @@ void ortc_dnnl_create_settle(ortc_dnnl_step *st)
     pthread_mutex_unlock(&q->mu);
 }
 
-/* The queue's count of queued (or of finished) jobs, read under its lock
- * (0 without a queue). */
+/* The queue's count of queued (or of finished) packing jobs, read under
+ * its lock (0 without a queue). */
 static size_t count_read(struct ortc_backend *be, bool finished)
 {
     struct ortc_pack_queue *q = be ? be->pack : NULL;
     if (!q)
         return 0;
     pthread_mutex_lock(&q->mu);
-    size_t n = finished ? q->done : q->queued;
+    size_t n = finished ? q->packs_done : q->packs_queued;
     pthread_mutex_unlock(&q->mu);
     return n;
 }
@@ -334,6 +342,7 @@ ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err)
     q->status = ORTC_STATUS_OK;
     q->failed = SIZE_MAX;
     q->queued = q->claimed = q->done = 0;
+    q->packs_queued = q->packs_done = q->cursor = 0;
     q->pending = 0;
     pthread_mutex_unlock(&q->mu);
     for (int i = 0; i < n; i++)
