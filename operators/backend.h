@@ -26,10 +26,11 @@ ortc_status ortc_backend_wait_context(struct ortc_backend *be, int k, ortc_errbu
  * it has none; call under the session's lock. */
 ortc_status ortc_backend_add_context(struct ortc_backend *be, int k, ortc_errbuf *err);
 
-/* Packing constant weights on other threads while a plan compiles:
- * pack_async turns it on or off for the kernels the calling thread
- * prepares from now on and returns the previous setting (of this thread). Jobs run in the order queued; pack_queued
- * and pack_done count them (a constant read by packing may be freed once
+/* Packing constant weights (and creating primitives) on other threads
+ * while a plan compiles: pack_async turns it on or off for the kernels the
+ * calling thread prepares from now on and returns the previous setting (of
+ * this thread). Jobs run in the order queued; pack_queued and pack_done
+ * count the packing ones (a constant read by packing may be freed once
  * pack_done reaches the pack_queued seen after its last consumer's
  * prepare). pack_wait waits for all, stops the thread, and returns the
  * first job's failure (its message names the node) into err. */

@@ -1,11 +1,12 @@
-/* dnnl_pack.c — packing constant weights on other threads while a plan is
- * compiled: the compiling thread goes on creating the next steps'
- * primitives (oneDNN's JIT) while workers fault in and fill the packed
- * copies, one job per thread at a time, each job single-threaded (no
- * OpenMP team spinning beside the compiler); at the wait the compiling
- * thread takes jobs too. Not the packing itself (ortc_dnnl_pack_now,
- * dnnl_util.c) nor when constants may be freed (the compiler's, through
- * the job counts).
+/* dnnl_pack.c — work of a plan's compile done on other threads: packing
+ * constant weights, and creating primitives (oneDNN's JIT) whose
+ * descriptors the compiling thread chose. The compiling thread goes on
+ * choosing the next steps' descriptors (layouts flow in graph order) while
+ * workers fault in and fill the packed copies and generate the kernels,
+ * one job per thread at a time, packing single-threaded (no OpenMP team
+ * spinning beside the compiler); at the wait the compiling thread takes
+ * jobs too. Not the packing itself (ortc_dnnl_pack_now, dnnl_util.c) nor
+ * when constants may be freed (the compiler's, through the job counts).
  */
 #include <omp.h>
 #include <pthread.h>
@@ -31,6 +32,15 @@ typedef struct pack_job {
     dnnl_memory_desc_t dst_md, src_md;
     const void *src;
     void *dst;
+    /* a primitive to create instead (pd set): from this copy of the
+     * compiler's descriptor, with the compiler's thread count, into step
+     * (NULL once settled: the step may be gone). The copy shares the
+     * descriptor's state with the compiler's, which the compiler frees: the
+     * compiling thread destroys it too, at the wait, so the last reference
+     * never goes on another thread. */
+    dnnl_primitive_desc_t pd;
+    ortc_dnnl_step *step;
+    int threads;
     const ortc_node *node; /* named by a failure */
     size_t bytes;          /* of dst */
     bool finished;
@@ -51,6 +61,10 @@ struct ortc_pack_queue {
     size_t queued;  /* jobs[0, queued) */
     size_t claimed; /* jobs[0, claimed) taken by some thread */
     size_t done;    /* jobs[0, done) all finished */
+    /* the packing jobs alone, for the compiler's counts: a slow primitive
+     * creation must not hold back the freeing of constants packed after
+     * it; those before jobs[cursor] are all finished */
+    size_t packs_queued, packs_done, cursor;
     size_t pending; /* bytes of the queued jobs not finished */
     size_t failed;  /* index of the first job that failed (SIZE_MAX: none) */
     ortc_status status;
@@ -70,11 +84,28 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
     pthread_mutex_unlock(&q->mu);
     ortc_errbuf err = {0};
     ortc_status st = ORTC_STATUS_OK;
-    if (!skip) {
-        ortc_opctx c = {.node = job.node, .backend = be, .err = &err};
+    ortc_opctx c = {.node = job.node, .backend = be, .err = &err};
+    dnnl_primitive_t prim = NULL;
+    if (skip) {
+    } else if (job.pd) {
+        /* oneDNN sizes some kernels by the creating thread's count: the
+         * compiler's, as when it creates the primitive itself */
+        int had = omp_get_max_threads();
+        if (had != job.threads)
+            omp_set_num_threads(job.threads);
+        dnnl_status_t s = dnnl_primitive_create(&prim, job.pd);
+        if (had != job.threads)
+            omp_set_num_threads(had);
+        if (s != dnnl_success)
+            st = ortc_dnnl_error(&c, s, "dnnl_primitive_create(&st->prim, pd)", __FILE__, __LINE__);
+    } else {
         st = ortc_dnnl_pack_now(&c, stream, &job.dst_md, &job.src_md, job.src, job.dst, 1);
     }
     pthread_mutex_lock(&q->mu);
+    if (q->jobs[j].step)
+        q->jobs[j].step->prim = prim;
+    else if (prim)
+        dnnl_primitive_destroy(prim);
     if (st && j < q->failed) {
         q->failed = j;
         q->status = st;
@@ -84,6 +115,9 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
     q->pending -= q->jobs[j].bytes;
     while (q->done < q->queued && q->jobs[q->done].finished)
         q->done++;
+    for (; q->cursor < q->queued && (q->jobs[q->cursor].pd || q->jobs[q->cursor].finished);
+         q->cursor++)
+        q->packs_done += !q->jobs[q->cursor].pd;
     pthread_cond_broadcast(&q->idle);
     pthread_mutex_unlock(&q->mu);
 }
@@ -153,12 +187,11 @@ bool ortc_backend_pack_async(struct ortc_backend *be, bool on)
     return was;
 }
 
-bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
-                          const dnnl_memory_desc_t *src_md, const void *src, void *dst)
+/* Queues job (taking its pd), starting the workers if none run; false:
+ * not queued (the caller does the work now). */
+static bool enqueue(ortc_opctx *c, const pack_job *job)
 {
-    struct ortc_pack_queue *q = c->backend ? c->backend->pack : NULL;
-    if (!q || packing_for != c->backend)
-        return false;
+    struct ortc_pack_queue *q = c->backend->pack;
     pthread_mutex_lock(&q->mu);
     bool ok = true;
     if (q->queued == q->cap) {
@@ -180,9 +213,9 @@ bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
         ok = q->n_running > 0;
     }
     if (ok) {
-        size_t bytes = dnnl_memory_desc_get_size(dst_md);
-        q->jobs[q->queued++] = (pack_job){*dst_md, *src_md, src, dst, c->node, bytes, false};
-        q->pending += bytes;
+        q->jobs[q->queued++] = *job;
+        q->packs_queued += !job->pd;
+        q->pending += job->bytes;
         pthread_cond_signal(&q->more);
     }
     /* too much waiting: this thread packs the oldest unclaimed jobs (on the
@@ -197,15 +230,73 @@ bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
     return ok;
 }
 
-/* The queue's count of queued (or of finished) jobs, read under its lock
- * (0 without a queue). */
+bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
+                          const dnnl_memory_desc_t *src_md, const void *src, void *dst)
+{
+    struct ortc_pack_queue *q = c->backend ? c->backend->pack : NULL;
+    if (!q || packing_for != c->backend)
+        return false;
+    pack_job job = {.dst_md = *dst_md,
+                    .src_md = *src_md,
+                    .src = src,
+                    .dst = dst,
+                    .node = c->node,
+                    .bytes = dnnl_memory_desc_get_size(dst_md)};
+    return enqueue(c, &job);
+}
+
+bool ortc_dnnl_create_later(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
+{
+    struct ortc_pack_queue *q = c->backend ? c->backend->pack : NULL;
+    if (!q || packing_for != c->backend)
+        return false;
+    pack_job job = {.step = st, .threads = omp_get_max_threads(), .node = c->node};
+    if (dnnl_primitive_desc_clone(&job.pd, pd) != dnnl_success)
+        return false;
+    st->later = c->backend;
+    if (enqueue(c, &job))
+        return true;
+    st->later = NULL;
+    dnnl_primitive_desc_destroy(job.pd);
+    return false;
+}
+
+void ortc_dnnl_create_settle(ortc_dnnl_step *st)
+{
+    struct ortc_backend *be = st->later;
+    struct ortc_pack_queue *q = be ? be->pack : NULL;
+    st->later = NULL;
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    size_t j = q->queued;
+    while (j > 0 && q->jobs[j - 1].step != st)
+        j--;
+    if (j > 0) {
+        j--;
+        /* jobs are claimed in order: take those up to st's, as at the wait */
+        while (q->claimed <= j) {
+            size_t k = q->claimed++;
+            pthread_mutex_unlock(&q->mu);
+            run_job(be, k, be->stream);
+            pthread_mutex_lock(&q->mu);
+        }
+        while (!q->jobs[j].finished)
+            pthread_cond_wait(&q->idle, &q->mu);
+        q->jobs[j].step = NULL;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* The queue's count of queued (or of finished) packing jobs, read under
+ * its lock (0 without a queue). */
 static size_t count_read(struct ortc_backend *be, bool finished)
 {
     struct ortc_pack_queue *q = be ? be->pack : NULL;
     if (!q)
         return 0;
     pthread_mutex_lock(&q->mu);
-    size_t n = finished ? q->done : q->queued;
+    size_t n = finished ? q->packs_done : q->packs_queued;
     pthread_mutex_unlock(&q->mu);
     return n;
 }
@@ -235,6 +326,12 @@ ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err)
     }
     while (q->done < q->queued)
         pthread_cond_wait(&q->idle, &q->mu);
+    for (size_t j = 0; j < q->queued; j++) {
+        if (q->jobs[j].step)
+            q->jobs[j].step->later = NULL;
+        if (q->jobs[j].pd)
+            dnnl_primitive_desc_destroy(q->jobs[j].pd);
+    }
     int n = q->n_running;
     q->stop = true;
     q->n_running = 0;
@@ -245,6 +342,7 @@ ortc_status ortc_backend_pack_wait(struct ortc_backend *be, ortc_errbuf *err)
     q->status = ORTC_STATUS_OK;
     q->failed = SIZE_MAX;
     q->queued = q->claimed = q->done = 0;
+    q->packs_queued = q->packs_done = q->cursor = 0;
     q->pending = 0;
     pthread_mutex_unlock(&q->mu);
     for (int i = 0; i < n; i++)

@@ -428,7 +428,10 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
 
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
 {
-    DNNL_CHECK(c, dnnl_primitive_create(&st->prim, pd));
+    /* the kernel's code is generated on another thread while this one goes
+     * on with the next steps, when the compile has one (dnnl_pack.c) */
+    if (!ortc_dnnl_create_later(c, st, pd))
+        DNNL_CHECK(c, dnnl_primitive_create(&st->prim, pd));
     snprintf(st->impl, sizeof st->impl, "%s", ortc_dnnl_impl_name(pd));
     dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
     if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) != dnnl_success ||
@@ -506,6 +509,8 @@ ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
         return ortc_op_error(c, ORTC_STATUS_RUNTIME_ERROR,
                              "internal: no scratch buffer though %zu bytes were declared",
                              c->scratch_bytes);
+    if (st->later) /* run while its plan compiles: the kernel first */
+        ortc_dnnl_create_settle(st);
     atomic_fetch_add(&exec_count, 1);
     if (st->scratch.m[0]) {
         ORTC_TRY(ortc_dnnl_set(c, &st->scratch, (char *)c->scratch + st->scratch_off));
@@ -523,6 +528,8 @@ void ortc_dnnl_step_free(ortc_dnnl_step *st)
 {
     if (!st)
         return;
+    if (st->later) /* not while a worker writes prim */
+        ortc_dnnl_create_settle(st);
     /* args[] are the op state's memory objects, except the scratchpad */
     ortc_dnnl_mem_free(&st->scratch);
     if (st->prim)

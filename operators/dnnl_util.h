@@ -134,6 +134,9 @@ void ortc_dnnl_mem_free(ortc_dnnl_mem *mem);
  * once created (they refer to each other). */
 typedef struct ortc_dnnl_step {
     dnnl_primitive_t prim; /* NULL: not built */
+    /* prim is being created on the compile's other threads (dnnl_pack.c):
+     * set until the compiler's ortc_backend_pack_wait; compiling thread only */
+    struct ortc_backend *later;
     char impl[48];         /* oneDNN's implementation name (c->impl points here) */
     ortc_dnnl_mem scratch; /* no objects: no scratchpad needed */
     size_t scratch_off;    /* where in c->scratch the scratchpad starts */
@@ -277,6 +280,13 @@ ortc_status ortc_dnnl_pack_now(ortc_opctx *c, dnnl_stream_t stream,
  * now. */
 bool ortc_dnnl_pack_later(ortc_opctx *c, const dnnl_memory_desc_t *dst_md,
                           const dnnl_memory_desc_t *src_md, const void *src, void *dst);
+/* Queues the creation of st->prim from (a copy of) pd for the packing
+ * threads, as for packing; false: not queued, create it now. st must stay
+ * where it is until ortc_backend_pack_wait or ortc_dnnl_create_settle. */
+bool ortc_dnnl_create_later(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd);
+/* Waits for st's queued creation (taking queued jobs up to it): st->prim
+ * is then set, unless it or an earlier job failed (the wait reports it). */
+void ortc_dnnl_create_settle(ortc_dnnl_step *st);
 /* Waits for the packing thread and frees its queue (backend destruction). */
 void ortc_dnnl_pack_free(struct ortc_backend *be);
 

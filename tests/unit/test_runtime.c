@@ -752,6 +752,105 @@ START_TEST(session_huge_pages_option)
 }
 END_TEST
 
+/* A chain of Convs (distinct shapes: one kernel each) with ReLUs between,
+ * dynamic batch: at 2 kernel threads the compile creates the primitives on
+ * its other thread (dnnl_pack.c) while it goes on choosing the next steps'
+ * descriptors; every plan (batch 1, then 3, then 1 from the cache) must
+ * match the plain-C reference kernels. */
+static uint8_t *conv_chain_model(size_t *len)
+{
+    static const int ch[] = {3, 8, 16, 16, 24, 8};
+    enum { N_CONV = 5 };
+    Onnx__ModelProto *m = pb_model_new(8, 13);
+    pb_add_input(m->graph, "x", ORTC_DTYPE_FLOAT, "N,3,10,10");
+    uint32_t seed = 7;
+    char prev[16] = "x", name[16], wn[16], bn[16], ins[64];
+    for (int k = 0; k < N_CONV; k++) {
+        int ci = ch[k], co = ch[k + 1], ks = k % 2 ? 1 : 3;
+        size_t nw = (size_t)co * (size_t)ci * (size_t)(ks * ks);
+        float *w = malloc(nw * sizeof *w), b[32];
+        ck_assert_ptr_nonnull(w);
+        for (size_t i = 0; i < nw; i++) {
+            seed = seed * 1103515245u + 12345u;
+            w[i] = (float)((seed >> 9) % 2001) / 2000.0f - 0.5f;
+        }
+        for (int i = 0; i < co; i++)
+            b[i] = (float)(i % 5) / 10.0f - 0.2f;
+        char dims[64];
+        snprintf(dims, sizeof dims, "%d,%d,%d,%d", co, ci, ks, ks);
+        snprintf(wn, sizeof wn, "w%d", k);
+        snprintf(bn, sizeof bn, "b%d", k);
+        Onnx__TensorProto *t = pb_tensor_new(wn, ORTC_DTYPE_FLOAT, dims);
+        pb_tensor_floats(t, w, nw);
+        pb_add_init(m->graph, t);
+        snprintf(dims, sizeof dims, "%d", co);
+        t = pb_tensor_new(bn, ORTC_DTYPE_FLOAT, dims);
+        pb_tensor_floats(t, b, (size_t)co);
+        pb_add_init(m->graph, t);
+        free(w);
+        snprintf(name, sizeof name, "c%d", k);
+        snprintf(ins, sizeof ins, "%s,%s,%s", prev, wn, bn);
+        Onnx__NodeProto *n = pb_add_node(m->graph, "Conv", name, ins, name);
+        int64_t pads[4] = {ks / 2, ks / 2, ks / 2, ks / 2};
+        pb_add_ints(n, "pads", pads, 4);
+        snprintf(prev, sizeof prev, "%s", name);
+        if (k + 1 < N_CONV) {
+            snprintf(name, sizeof name, "r%d", k);
+            pb_add_node(m->graph, "Relu", name, prev, name);
+            snprintf(prev, sizeof prev, "%s", name);
+        }
+    }
+    pb_add_output(m->graph, prev, ORTC_DTYPE_FLOAT, "N,8,10,10");
+    uint8_t *bytes = pb_pack_model(m, len);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return bytes;
+}
+
+START_TEST(session_primitives_created_beside_the_compile)
+{
+    size_t len;
+    uint8_t *bytes = conv_chain_model(&len);
+    ortc_session *s[2] = {NULL, NULL};
+    for (int ref = 0; ref < 2; ref++) {
+        ortc_options o;
+        ortc_options_init(&o);
+        o.threads = 2;
+        o.reference = ref;
+        ck_assert_msg(ortc_session_create_from_buffer(&s[ref], bytes, len, NULL, &o) ==
+                          ORTC_STATUS_OK,
+                      "%s", ortc_last_error());
+    }
+    free(bytes);
+    static const int batches[] = {1, 3, 1};
+    for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++) {
+        int nb = batches[bi];
+        size_t nx = (size_t)nb * 3 * 10 * 10, ny = (size_t)nb * 8 * 10 * 10;
+        float *x = malloc(nx * sizeof *x),
+              *y[2] = {malloc(ny * sizeof(float)), malloc(ny * sizeof(float))};
+        ck_assert(x && y[0] && y[1]);
+        for (size_t i = 0; i < nx; i++)
+            x[i] = (float)((i * 37u) % 101) / 50.0f - 1.0f;
+        for (int ref = 0; ref < 2; ref++) {
+            ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {nb, 3, 10, 10}, x};
+            ortc_tensor out = {ORTC_DTYPE_FLOAT, 4, {nb, 8, 10, 10}, y[ref]};
+            ck_assert_msg(ortc_session_run(s[ref], &in, 1, &out, 1) == ORTC_STATUS_OK, "%s",
+                          ortc_session_last_error(s[ref]));
+        }
+        /* oneDNN and the plain-C loops sum in different orders: values
+         * of magnitude ~10 agree to a few ulps of float, not bit for bit */
+        for (size_t i = 0; i < ny; i++)
+            ck_assert_msg(fabsf(y[0][i] - y[1][i]) <= 1e-4f * (1.0f + fabsf(y[1][i])),
+                          "batch %d, element %zu: %g, reference %g", nb, i, (double)y[0][i],
+                          (double)y[1][i]);
+        free(x);
+        free(y[0]);
+        free(y[1]);
+    }
+    ortc_session_destroy(s[0]);
+    ortc_session_destroy(s[1]);
+}
+END_TEST
+
 START_TEST(session_reference_mode_matches)
 {
     ortc_session *s = NULL;
@@ -1291,6 +1390,7 @@ int main(void)
     tcase_add_test(se, session_concat_joins_in_place);
     tcase_add_test(se, session_reference_mode_matches);
     tcase_add_test(se, session_huge_pages_option);
+    tcase_add_test(se, session_primitives_created_beside_the_compile);
     tcase_add_test(se, session_input_errors_name_the_problem);
     tcase_add_test(se, session_unsupported_ops_listed_together);
     tcase_add_test(se, session_folds_shape_chain);
