@@ -926,6 +926,11 @@ const ortc_attr *ortc_node_attr(const ortc_node *n, const char *name)
     return NULL;
 }
 
+bool ortc_node_is_onnx(const ortc_node *n, const char *op_type)
+{
+    return n && (!n->domain || !n->domain[0]) && !strcmp(n->op_type, op_type);
+}
+
 int64_t ortc_node_attr_int(const ortc_node *n, const char *name, int64_t def)
 {
     const ortc_attr *a = ortc_node_attr(n, name);

@@ -286,6 +286,9 @@ const ortc_attr *ortc_node_attr(const ortc_node *n, const char *name);
 /* Typed getters: return `def` when absent. When present with another type
  * they return `def` too; operators validate types in infer with
  * ortc_node_attr_check. */
+/* Whether n is the ONNX (default-domain: "" or NULL, ai.onnx being
+ * normalised to "") operator op_type; false for NULL. */
+bool ortc_node_is_onnx(const ortc_node *n, const char *op_type);
 int64_t ortc_node_attr_int(const ortc_node *n, const char *name, int64_t def);
 float ortc_node_attr_float(const ortc_node *n, const char *name, float def);
 const char *ortc_node_attr_string(const ortc_node *n, const char *name, const char *def);

@@ -250,8 +250,7 @@ static bool conv_dst_bf16_ok(const ortc_opctx *c)
         return false;
     for (int u = 0; u < v->n_uses; u++) {
         const ortc_node *n = v->uses[u].node;
-        if (strcmp(n->op_type, "Conv") ||
-            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")) || v->uses[u].input != 0)
+        if (!ortc_node_is_onnx(n, "Conv") || v->uses[u].input != 0)
             return false;
     }
     return true;
@@ -278,8 +277,7 @@ static bool conv_feeds_channel_concat(const ortc_opctx *c)
     int rank = c->out[0]->rank;
     for (int u = 0; u < v->n_uses; u++) {
         const ortc_node *n = v->uses[u].node;
-        if (strcmp(n->op_type, "Concat") ||
-            (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx")))
+        if (!ortc_node_is_onnx(n, "Concat"))
             continue;
         int64_t axis = ortc_node_attr_int(n, "axis", 0);
         if (axis == 1 || axis == 1 - rank)

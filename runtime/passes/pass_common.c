@@ -156,7 +156,7 @@ void ortc_pass_dump(ortc_pass_ctx *pc, const char *title)
 
 bool ortc_pass_is_op(const ortc_node *n, const char *op_type)
 {
-    return n && !n->domain[0] && !strcmp(n->op_type, op_type);
+    return ortc_node_is_onnx(n, op_type);
 }
 
 ortc_node *ortc_pass_single_user(const ortc_value *v)
