@@ -86,8 +86,7 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
     ortc_status st = ORTC_STATUS_OK;
     ortc_opctx c = {.node = job.node, .backend = be, .err = &err};
     dnnl_primitive_t prim = NULL;
-    if (skip) {
-    } else if (job.pd) {
+    if (!skip && job.pd) {
         /* oneDNN sizes some kernels by the creating thread's count: the
          * compiler's, as when it creates the primitive itself */
         int had = omp_get_max_threads();
@@ -98,7 +97,7 @@ static void run_job(struct ortc_backend *be, size_t j, dnnl_stream_t stream)
             omp_set_num_threads(had);
         if (s != dnnl_success)
             st = ortc_dnnl_error(&c, s, "dnnl_primitive_create(&st->prim, pd)", __FILE__, __LINE__);
-    } else {
+    } else if (!skip) {
         st = ortc_dnnl_pack_now(&c, stream, &job.dst_md, &job.src_md, job.src, job.dst, 1);
     }
     pthread_mutex_lock(&q->mu);
