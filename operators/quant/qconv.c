@@ -188,7 +188,7 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
         (st = ortc_dnnl_md_typed(c, &wany, wrank, wdims, ORTC_DTYPE_INT8, dnnl_format_tag_any)) ||
         (has_bias &&
          (st = ortc_dnnl_md_typed(c, &bias, 1, &mdim, ORTC_DTYPE_FLOAT, dnnl_format_tag_undef)))) {
-        free(wf);
+        ortc_q_weights_free(wf, w->data);
         return st;
     }
     dnnl_dims_t strides, dil, pl, pr;
@@ -198,13 +198,13 @@ static ortc_status qconv_build(ortc_opctx *c, void *state)
         &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wany,
         has_bias ? &bias : NULL, &dst, strides, dil, pl, pr);
     if (ds != dnnl_success) {
-        free(wf);
+        ortc_q_weights_free(wf, w->data);
         return ortc_dnnl_error(c, ds, "dnnl_dilated_convolution_forward_desc_init", __FILE__,
                                __LINE__);
     }
     bool ref = false;
     ORTC_TRY(ortc_qprim_create(c, &s->prim, &desc, &o, ortc_qparam_zero(&q.p.x, 0), q.cg.m, q.x,
-                               NULL, &wplain, wf, &ref, &used));
+                               NULL, q.w, &wplain, wf, &ref, &used));
     return ref ? use_ref(c, s, &used) : ORTC_STATUS_OK;
 }
 

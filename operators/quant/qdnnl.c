@@ -34,10 +34,11 @@ bool ortc_q_out_blocked_ok(const ortc_opctx *c, int k)
 /* ---- one int8 primitive ------------------------------------------------------------- */
 
 ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_desc_t pd, int input,
-                            const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
-                            void *w_data, size_t *used)
+                            const dnnl_memory_desc_t *x_md, int w_input,
+                            const dnnl_memory_desc_t *w_user, void *w_data, size_t *used)
 {
     q->wbuf = w_data;
+    q->wbuf_owned = w_data != c->in[w_input]->data;
     const dnnl_memory_desc_t *src = ortc_dnnl_pd_md(pd, DNNL_ARG_SRC);
     const dnnl_memory_desc_t *dst = ortc_dnnl_pd_md(pd, DNNL_ARG_DST);
     const dnnl_memory_desc_t *wts = ortc_dnnl_pd_md(pd, DNNL_ARG_WEIGHTS);
@@ -57,9 +58,12 @@ ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_d
         (st = ortc_dnnl_step_mem(c, &q->step, DNNL_ARG_DST, dst, &q->dst)) ||
         (st = ortc_dnnl_weights_init(c, &q->step, DNNL_ARG_WEIGHTS, &q->w, wts, w_user, w_data)))
         return st;
-    if (q->w.packed) { /* the packed copy is what runs */
-        free(q->wbuf);
+    if (q->w.packed) { /* the packed copy is what runs: the input's bytes may go */
+        if (q->wbuf_owned)
+            free(q->wbuf);
         q->wbuf = NULL;
+        if (w_input < 32)
+            c->packed_inputs |= (uint32_t)1 << w_input;
     } else if ((st = ortc_dnnl_weights_bind(c, &q->w, q->wbuf))) {
         return st;
     }
@@ -92,7 +96,8 @@ void ortc_qprim_free(ortc_qprim *q)
     ortc_dnnl_mem_free(&q->bias);
     ortc_dnnl_weights_free(&q->w);
     ortc_dnnl_io_free(&q->io);
-    free(q->wbuf);
+    if (q->wbuf_owned)
+        free(q->wbuf);
     free(q->bias_data);
     q->wbuf = NULL;
     q->bias_data = NULL;

@@ -33,7 +33,8 @@ typedef struct ortc_qprim {
     ortc_dnnl_step step;
     ortc_dnnl_mem src, dst, bias;
     ortc_dnnl_weights w;
-    void *wbuf;       /* owned: the weights as bound when not packed */
+    void *wbuf;       /* the weights as bound when not packed */
+    bool wbuf_owned;  /* wbuf is q's (else the weights input's own bytes) */
     float *bias_data; /* owned: bias in accumulator units (NULL: none) */
     ortc_dnnl_io io;  /* the source's reorder, the destination's layout */
 } ortc_qprim;
@@ -44,11 +45,14 @@ typedef struct ortc_qprim {
  * wants another layout, destination
  * output 0 (kept blocked only where ortc_q_out_blocked_ok), weights
  * `w_data` described by w_user (packed when the primitive wants another
- * layout; q takes ownership of w_data, a malloc'd buffer), q->bias_data
- * (when set) as the bias. Scratch is reserved after *used. */
+ * layout): either input w_input's own bytes (then packed on the compile's
+ * packing thread when it has one, and the input marked free to release
+ * once packed: ortc_opctx.packed_inputs) or a malloc'd buffer q takes
+ * ownership of; q->bias_data (when set) as the bias. Scratch is reserved
+ * after *used. */
 ortc_status ortc_qprim_bind(ortc_opctx *c, ortc_qprim *q, const_dnnl_primitive_desc_t pd, int input,
-                            const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
-                            void *w_data, size_t *used);
+                            const dnnl_memory_desc_t *x_md, int w_input,
+                            const dnnl_memory_desc_t *w_user, void *w_data, size_t *used);
 /* Reorders, executes, reorders back. */
 ortc_status ortc_qprim_run(ortc_opctx *c, ortc_qprim *q);
 /* Frees what q owns (a zeroed q is a no-op). */

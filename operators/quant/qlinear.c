@@ -260,8 +260,9 @@ ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, 
 
 ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc, const ortc_qout *o,
                               int32_t x_zero, int64_t channels, int input,
-                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
-                              int8_t *w_data, bool *use_ref, size_t *used)
+                              const dnnl_memory_desc_t *x_md, int w_input,
+                              const dnnl_memory_desc_t *w_user, int8_t *w_data, bool *use_ref,
+                              size_t *used)
 {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -275,15 +276,15 @@ ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc,
         dnnl_primitive_attr_destroy(attr);
     if (!st && ortc_dnnl_pd_only_ref(&pd, unimpl)) {
         /* oneDNN's reference int8 kernels are no faster than ours */
-        free(w_data);
+        ortc_q_weights_free(w_data, c->in[w_input]->data);
         *use_ref = true;
         return ORTC_STATUS_OK;
     }
     if (st) {
-        free(w_data);
+        ortc_q_weights_free(w_data, c->in[w_input]->data);
         return st;
     }
-    st = ortc_qprim_bind(c, q, pd, input, x_md, w_user, w_data, used);
+    st = ortc_qprim_bind(c, q, pd, input, x_md, w_input, w_user, w_data, used);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }
@@ -311,18 +312,17 @@ ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc
                                 int64_t n, const ortc_qparam *zero, int64_t channels, int64_t inner)
 {
     *out = NULL;
+    bool zeros = true; /* int8 weights and no zero points: w as it is */
+    for (int64_t i = 0; i < zero->n && zeros; i++)
+        zeros = ortc_qparam_zero(zero, i) == 0;
+    if (zeros && w_dtype == ORTC_DTYPE_INT8) {
+        *out = (int8_t *)w;
+        return ORTC_STATUS_OK;
+    }
     int8_t *f = aligned_alloc(64, ((size_t)(n ? n : 1) + 63) & ~(size_t)63);
     if (!f)
         return ortc_op_error(c, ORTC_STATUS_OUT_OF_MEMORY,
                              "out of memory folding int8 weights (%lld bytes)", (long long)n);
-    bool zeros = true; /* int8 weights and no zero points: a copy */
-    for (int64_t i = 0; i < zero->n && zeros; i++)
-        zeros = ortc_qparam_zero(zero, i) == 0;
-    if (zeros && w_dtype == ORTC_DTYPE_INT8) {
-        memcpy(f, w, (size_t)n);
-        *out = f;
-        return ORTC_STATUS_OK;
-    }
     for (int64_t i = 0; i < n; i++) {
         int64_t ch = zero->n > 1 ? (i / inner) % channels : 0;
         int32_t v = (w_dtype == ORTC_DTYPE_UINT8 ? (int32_t)((const uint8_t *)w)[i]
@@ -336,4 +336,10 @@ ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc
     }
     *out = f;
     return ORTC_STATUS_OK;
+}
+
+void ortc_q_weights_free(int8_t *folded, const void *w)
+{
+    if (folded != w)
+        free(folded);
 }

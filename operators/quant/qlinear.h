@@ -96,13 +96,15 @@ ortc_status ortc_qout_bias(ortc_opctx *c, const ortc_qout *o, int64_t channels, 
 /* Creates the int8 primitive of op_desc (a convolution or matmul
  * descriptor) with output stage o (output scales over dim 1 of `channels`,
  * source zero point x_zero) and binds it to q (ortc_qprim_bind: source
- * input `input` as x_md, weights w_data described by w_user, taken over in
- * every case). *use_ref (OK) when oneDNN has no implementation but its
- * reference one, which is no faster than the plain-C kernel. */
+ * input `input` as x_md, weights w_data, ortc_q_fold_weights' result for
+ * input w_input, described by w_user, taken over in every case). *use_ref
+ * (OK) when oneDNN has no implementation but its reference one, which is
+ * no faster than the plain-C kernel. */
 ortc_status ortc_qprim_create(ortc_opctx *c, ortc_qprim *q, const void *op_desc, const ortc_qout *o,
                               int32_t x_zero, int64_t channels, int input,
-                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *w_user,
-                              int8_t *w_data, bool *use_ref, size_t *used);
+                              const dnnl_memory_desc_t *x_md, int w_input,
+                              const dnnl_memory_desc_t *w_user, int8_t *w_data, bool *use_ref,
+                              size_t *used);
 
 /* The state of these operators: the int8 primitive, or (use_ref) the
  * plain-C kernel, on plain copies of blocked inputs where there are any. */
@@ -118,9 +120,13 @@ ortc_status ortc_qlin_run(ortc_opctx *c, ortc_status (*reference)(ortc_opctx *c)
 /* Weights for oneDNN: int8 w - zero[ch] where ch = (i / inner) % channels
  * (zero: zero_n entries, 1 = per tensor; NULL: 0) for the n elements of
  * w (dtype w_dtype); NULL (OK) in *out when some value leaves int8 (the
- * caller runs the plain-C kernel). malloc'd, 64-byte aligned. */
+ * caller runs the plain-C kernel). w itself when that is already so (int8
+ * weights, zero points all 0: no copy), else malloc'd, 64-byte aligned;
+ * ortc_q_weights_free tells the two apart. */
 ortc_status ortc_q_fold_weights(ortc_opctx *c, int8_t **out, const void *w, ortc_dtype w_dtype,
                                 int64_t n, const ortc_qparam *zero, int64_t channels,
                                 int64_t inner);
+/* Frees what ortc_q_fold_weights returned for w (nothing when it is w). */
+void ortc_q_weights_free(int8_t *folded, const void *w);
 
 #endif /* ORTC_QLINEAR_H */

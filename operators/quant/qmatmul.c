@@ -236,17 +236,17 @@ static ortc_status qmm_build(ortc_opctx *c, void *state)
         (st = ortc_dnnl_md_typed(c, &ymd, 2, ydims, q.p.ydtype, dnnl_format_tag_undef)) ||
         (has_bias && (st = ortc_dnnl_md_typed(c, &biasmd, 2, biasdims, ORTC_DTYPE_FLOAT,
                                               dnnl_format_tag_undef)))) {
-        free(bf);
+        ortc_q_weights_free(bf, b->data);
         return st;
     }
     dnnl_matmul_desc_t desc;
     dnnl_status_t ds = dnnl_matmul_desc_init(&desc, &amd, &bany, has_bias ? &biasmd : NULL, &ymd);
     if (ds != dnnl_success) {
-        free(bf);
+        ortc_q_weights_free(bf, b->data);
         return ortc_dnnl_error(c, ds, "dnnl_matmul_desc_init", __FILE__, __LINE__);
     }
     return ortc_qprim_create(c, &s->prim, &desc, &o, ortc_qparam_zero(&q.p.x, 0), q.sh.n, q.a, &amd,
-                             &bplain, bf, &s->use_ref, &used);
+                             q.b, &bplain, bf, &s->use_ref, &used);
 }
 
 ortc_status ortc_qmatmul_prepare(ortc_opctx *c)

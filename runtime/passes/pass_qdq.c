@@ -362,15 +362,64 @@ static bool weights_fit(const ortc_tensor *w, const dq_operand *d, int64_t chann
     return true;
 }
 
-/* dst (c x r) = src (r x c) transposed, one byte each, by 32 x 32 tiles. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define WORDS_LITTLE_ENDIAN 0
+#else
+#define WORDS_LITTLE_ENDIAN 1
+#endif
+
+/* 8 x 8 bytes, row k in a[k] (byte j of the little-endian word: column j),
+ * transposed in place: 4 x 4 quarters swapped, then 2 x 2, then 1 x 1. */
+static void transpose8x8(uint64_t a[8])
+{
+    for (int k = 0; k < 4; k++) {
+        uint64_t t = ((a[k] >> 32) ^ a[k + 4]) & 0x00000000FFFFFFFFull;
+        a[k] ^= t << 32;
+        a[k + 4] ^= t;
+    }
+    for (int k = 0; k < 8; k += (k & 1) ? 3 : 1) { /* 0, 1, 4, 5 */
+        uint64_t t = ((a[k] >> 16) ^ a[k + 2]) & 0x0000FFFF0000FFFFull;
+        a[k] ^= t << 16;
+        a[k + 2] ^= t;
+    }
+    for (int k = 0; k < 8; k += 2) {
+        uint64_t t = ((a[k] >> 8) ^ a[k + 1]) & 0x00FF00FF00FF00FFull;
+        a[k] ^= t << 8;
+        a[k + 1] ^= t;
+    }
+}
+
+/* dst (c x r) = src (r x c) transposed, one byte each. By 64 x 64 tiles
+ * gathered into a local buffer, so each cache line of src and dst is
+ * touched once: with rows a multiple of 4 KB apart (4096 output channels)
+ * a tile's lines all fall in one L1 set, and the byte-wise transpose in
+ * place took 0.25 s for AlexNet's first fully connected layer. */
 static void transpose8(uint8_t *dst, const uint8_t *src, int64_t r, int64_t c)
 {
-    for (int64_t i0 = 0; i0 < r; i0 += 32)
-        for (int64_t j0 = 0; j0 < c; j0 += 32) {
-            int64_t i1 = i0 + 32 < r ? i0 + 32 : r, j1 = j0 + 32 < c ? j0 + 32 : c;
-            for (int64_t i = i0; i < i1; i++)
-                for (int64_t j = j0; j < j1; j++)
-                    dst[j * r + i] = src[i * c + j];
+    enum { T = 64 };
+    uint8_t in[T * T], out[T * T];
+    for (int64_t i0 = 0; i0 < r; i0 += T)
+        for (int64_t j0 = 0; j0 < c; j0 += T) {
+            if (!WORDS_LITTLE_ENDIAN || r - i0 < T || c - j0 < T) { /* an edge: byte by byte */
+                int64_t i1 = r - i0 < T ? r : i0 + T, j1 = c - j0 < T ? c : j0 + T;
+                for (int64_t i = i0; i < i1; i++)
+                    for (int64_t j = j0; j < j1; j++)
+                        dst[j * r + i] = src[i * c + j];
+                continue;
+            }
+            for (int i = 0; i < T; i++)
+                memcpy(in + i * T, src + (i0 + i) * c + j0, T);
+            for (int bi = 0; bi < T; bi += 8)
+                for (int bj = 0; bj < T; bj += 8) {
+                    uint64_t a[8];
+                    for (int k = 0; k < 8; k++)
+                        memcpy(&a[k], in + (bi + k) * T + bj, 8);
+                    transpose8x8(a);
+                    for (int k = 0; k < 8; k++)
+                        memcpy(out + (bj + k) * T + bi, &a[k], 8);
+                }
+            for (int j = 0; j < T; j++)
+                memcpy(dst + (j0 + j) * r + i0, out + j * T, T);
         }
 }
 

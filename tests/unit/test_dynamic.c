@@ -27,6 +27,7 @@
 #include "helper_onnx_build.h"
 #include "ir.h"
 #include "ortc/ortc.h"
+#include "quant/qdnnl.h"
 
 #define FLOAT ORTC_DTYPE_FLOAT
 #define BOOL ORTC_DTYPE_BOOL
@@ -1046,6 +1047,107 @@ START_TEST(packed_weights_freed_and_read_back)
 }
 END_TEST
 
+/* y = QLinearConv(x, W) with x uint8 (N, 32, 8, 8), a symbolic N, and W
+ * int8 (64, 32, 6, 6) without zero points: 72 KiB in the file, above
+ * compile.c's RELEASE_MIN. Where oneDNN's int8 kernels run (VNNI), W is
+ * packed from its own bytes, so each compile frees them and the next one
+ * (another batch) reads them back; the plain-C kernel reads W at run and
+ * keeps it. */
+static char *packed_qconv_file(void)
+{
+    Onnx__ModelProto *pm = pb_model_new(8, 13);
+    Onnx__GraphProto *g = pm->graph;
+    pb_add_input(g, "x", ORTC_DTYPE_UINT8, "N,32,8,8");
+    enum { WN = 64 * 32 * 6 * 6 };
+    int8_t *w = malloc(WN);
+    ck_assert_ptr_nonnull(w);
+    for (int i = 0; i < WN; i++)
+        w[i] = (int8_t)((i * 7919) % 255 - 127);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("W", ORTC_DTYPE_INT8, "64,32,6,6")), w, WN);
+    free(w);
+    const float xs = 0.02f, ws = 0.001f, ys = 0.05f;
+    const uint8_t xz = 128, yz = 100;
+    const int8_t wz = 0;
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("xs", FLOAT, "")), &xs, sizeof xs);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("xz", ORTC_DTYPE_UINT8, "")), &xz, 1);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("ws", FLOAT, "")), &ws, sizeof ws);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("wz", ORTC_DTYPE_INT8, "")), &wz, 1);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("ys", FLOAT, "")), &ys, sizeof ys);
+    pb_tensor_raw(pb_add_init(g, pb_tensor_new("yz", ORTC_DTYPE_UINT8, "")), &yz, 1);
+    pb_add_node(g, "QLinearConv", "qconv", "x,xs,xz,W,ws,wz,ys,yz", "y");
+    pb_add_output(g, "y", ORTC_DTYPE_UINT8, NULL);
+    size_t len;
+    uint8_t *buf = pb_pack_model(pm, &len);
+    onnx__model_proto__free_unpacked(pm, NULL);
+    char *path = strdup("/tmp/ortc-qpacked-XXXXXX");
+    ck_assert_ptr_nonnull(path);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_file(path, buf, len);
+    free(buf);
+    return path;
+}
+
+/* Runs s on batch n of a fixed pattern into y (n*64*3*3 bytes). */
+static ortc_status packed_qconv_run(ortc_session *s, int64_t n, uint8_t *y)
+{
+    uint8_t *x = malloc((size_t)n * 32 * 64);
+    ck_assert_ptr_nonnull(x);
+    for (int64_t i = 0; i < n * 32 * 64; i++)
+        x[i] = (uint8_t)((i * 31) % 251);
+    ortc_tensor in = {ORTC_DTYPE_UINT8, 4, {n, 32, 8, 8}, x},
+                out = {ORTC_DTYPE_UINT8, 4, {n, 64, 3, 3}, y};
+    ortc_status st = ortc_session_run(s, &in, 1, &out, 1);
+    free(x);
+    return st;
+}
+
+START_TEST(packed_int8_weights_freed_and_read_back)
+{
+    char *path = packed_qconv_file();
+    ortc_options o = options(), ro = options();
+    o.threads = ro.threads = _i;
+    ro.reference = 1;
+    ortc_session *s = NULL, *ref = NULL;
+    ck_assert_int_eq(ortc_session_create(&s, path, &o), ORTC_STATUS_OK);
+    ck_assert_int_eq(ortc_session_create(&ref, path, &ro), ORTC_STATUS_OK);
+    const int64_t batches[] = {1, 3, 1, 2};
+    for (size_t i = 0; i < sizeof batches / sizeof *batches; i++) {
+        int64_t n = batches[i];
+        size_t count = (size_t)n * 64 * 9;
+        uint8_t *y = malloc(count), *want = malloc(count), *fresh_y = malloc(count);
+        ck_assert(y && want && fresh_y);
+        ck_assert_msg(packed_qconv_run(s, n, y) == ORTC_STATUS_OK, "%s", ortc_last_error());
+        ck_assert_msg(packed_conv_w(s)->released == ortc_q_dnnl_exact(),
+                      "batch %lld: W %s after packing (int8 kernels %s)", (long long)n,
+                      packed_conv_w(s)->released ? "freed" : "kept",
+                      ortc_q_dnnl_exact() ? "on oneDNN" : "plain C");
+        ck_assert_msg(packed_qconv_run(ref, n, want) == ORTC_STATUS_OK, "%s", ortc_last_error());
+        ck_assert(!packed_conv_w(ref)->released);
+        ortc_session *fresh = NULL;
+        ck_assert_int_eq(ortc_session_create(&fresh, path, &o), ORTC_STATUS_OK);
+        ck_assert_msg(packed_qconv_run(fresh, n, fresh_y) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        ortc_session_destroy(fresh);
+        for (size_t k = 0; k < count; k++) {
+            ck_assert_msg(y[k] == fresh_y[k], "batch %lld, element %zu: %d, fresh session %d",
+                          (long long)n, k, y[k], fresh_y[k]);
+            /* oneDNN's rounding of the requantization: one step at most */
+            ck_assert_msg(abs((int)y[k] - (int)want[k]) <= 1, "batch %lld, element %zu: %d, ref %d",
+                          (long long)n, k, y[k], want[k]);
+        }
+        free(y);
+        free(want);
+        free(fresh_y);
+    }
+    ortc_session_destroy(ref);
+    ortc_session_destroy(s);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 static Suite *dynamic_suite(void)
 {
     Suite *s = suite_create("dynamic");
@@ -1074,6 +1176,7 @@ static Suite *dynamic_suite(void)
     tcase_add_test(val, nms_keeps_scores_equal_to_the_threshold);
     tcase_add_test(val, limits_on_sequences_boxes_and_pool_bytes);
     tcase_add_loop_test(val, packed_weights_freed_and_read_back, 1, 3);
+    tcase_add_loop_test(val, packed_int8_weights_freed_and_read_back, 1, 3);
     suite_add_tcase(s, val);
     return s;
 }

@@ -2090,6 +2090,55 @@ START_TEST(qdq_gemm_trans_b_after_requantize)
 }
 END_TEST
 
+/* aq (uint8) -> DQ -> Gemm(transB 1, weights DQ(int8 (N, K) initializer))
+ * -> y (float32), N = 136 and K = 72: the pass's transpose to (K, N) runs
+ * whole 64 x 64 tiles and edge tiles on both axes. */
+enum { QT_N = 136, QT_K = 72 };
+static int8_t qt_w[QT_N * QT_K];
+
+static ortc_model *qdq_gemm_tiles_model(int variant)
+{
+    (void)variant;
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    input(g, "aq", ORTC_DTYPE_UINT8, "1,72");
+    cf32(g, "as", "", (float[]){0.02f}, 0, 0);
+    cvals(g, "az", ORTC_DTYPE_UINT8, "", (uint8_t[]){128});
+    node(g, "DequantizeLinear", "a_dq", "aq,as,az", "ad");
+    for (int i = 0; i < QT_N * QT_K; i++)
+        qt_w[i] = (int8_t)((i * 131 + i / QT_K * 7) % 255 - 127);
+    cvals(g, "wq", ORTC_DTYPE_INT8, "136,72", qt_w);
+    cf32(g, "ws", "", (float[]){0.001f}, 0, 0);
+    node(g, "DequantizeLinear", "w_dq", "wq,ws", "wd");
+    node_attr_int(node(g, "Gemm", "fc", "ad,wd", "y"), "transB", 1);
+    output(g, "y");
+    return ready(m);
+}
+
+START_TEST(qdq_gemm_trans_b_tiles)
+{
+    ortc_model *m = qdq_gemm_tiles_model(0);
+    ortc_pass_stats s = run_pass(m, ortc_pass_qdq);
+    ck_assert_int_eq(s.qdq_groups, 1);
+    const ortc_node *q = find_op(m->graph, "QLinearMatMul");
+    ck_assert_ptr_nonnull(q);
+    const ortc_tensor *w = &q->inputs[3]->constant->t;
+    ck_assert_int_eq(w->dims[0], QT_K);
+    ck_assert_int_eq(w->dims[1], QT_N);
+    const int8_t *wt = w->data;
+    for (int k = 0; k < QT_K; k++)
+        for (int n = 0; n < QT_N; n++)
+            ck_assert_msg(wt[k * QT_N + n] == qt_w[n * QT_K + k], "w[%d][%d] = %d, want %d", k, n,
+                          wt[k * QT_N + n], qt_w[n * QT_K + k]);
+    ortc_model_free(m);
+    uint8_t a[QT_K];
+    for (int i = 0; i < QT_K; i++)
+        a[i] = (uint8_t)(30 + i * 3);
+    ortc_tensor in = {ORTC_DTYPE_UINT8, 2, {1, QT_K}, a};
+    expect_same_results(qdq_gemm_tiles_model, 0, &in, 1, 1, 1e-5);
+}
+END_TEST
+
 /* a, b float32 -> Add -> Relu -> QuantizeLinear -> y (uint8). variant 0:
  * that; 1: the Relu's output is also a graph output (the fused node writes
  * it as output 1); 2: b broadcasts ([4,1,1]: the Add stays, the Relu folds);
@@ -2684,6 +2733,7 @@ int main(void)
     TCase *qdq = tcase_create("qdq");
     tcase_add_test(qdq, qdq_conv_with_shared_zero_points);
     tcase_add_test(qdq, qdq_gemm_trans_b_after_requantize);
+    tcase_add_test(qdq, qdq_gemm_trans_b_tiles);
     tcase_add_test(qdq, qdq_add_relu_into_quantize);
     tcase_add_test(qdq, qdq_maxpool_in_int8);
     suite_add_tcase(s, qdq);
