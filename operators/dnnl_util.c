@@ -426,6 +426,41 @@ ortc_status ortc_dnnl_pd_create(ortc_opctx *c, dnnl_primitive_desc_t *pd, const 
     return ORTC_STATUS_OK;
 }
 
+/* Steps whose output is below this size run on the calling thread alone
+ * (ortc_dnnl_step.serial): a parallel region costs a microsecond or two when
+ * the other threads spin idle, and a whole time slice when another process
+ * holds their core, which made a Loop of 1-element steps take over 100 us
+ * per trip on a busy machine. Only kinds whose every output element is
+ * computed the same way whatever the thread count qualify, so the results
+ * stay bit-identical. */
+#define SERIAL_STEP_MAX ((size_t)32 << 10)
+
+bool ortc_dnnl_pd_runs_serial(const_dnnl_primitive_desc_t pd)
+{
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) != dnnl_success)
+        return false;
+    switch (kind) {
+    case dnnl_eltwise:
+    case dnnl_binary:
+    case dnnl_softmax:
+    case dnnl_softmax_v2:
+    case dnnl_logsoftmax:
+    case dnnl_layer_normalization:
+    case dnnl_batch_normalization:
+    case dnnl_pooling:
+    case dnnl_pooling_v2:
+    case dnnl_reorder:
+    case dnnl_concat:
+    case dnnl_sum:
+    case dnnl_shuffle:
+    case dnnl_prelu: break;
+    default: return false;
+    }
+    const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    return dst && dnnl_memory_desc_get_size(dst) < SERIAL_STEP_MAX;
+}
+
 ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_primitive_desc_t pd)
 {
     /* the kernel's code is generated on another thread while this one goes
@@ -437,6 +472,7 @@ ortc_status ortc_dnnl_step_create(ortc_opctx *c, ortc_dnnl_step *st, const_dnnl_
     if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) != dnnl_success ||
         kind != dnnl_reorder || !c->impl)
         c->impl = st->impl;
+    st->serial = ortc_dnnl_pd_runs_serial(pd);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (bytes > 0) {
@@ -520,7 +556,13 @@ ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st)
         args[i].arg = st->args[i].arg;
         ORTC_TRY(context_mem(c, st->args[i].mem, false, NULL, &args[i].memory));
     }
-    DNNL_CHECK(c, dnnl_primitive_execute(st->prim, ortc_dnnl_stream(c), st->n_args, args));
+    int had = st->serial ? omp_get_max_threads() : 1;
+    if (had != 1)
+        omp_set_num_threads(1);
+    dnnl_status_t s = dnnl_primitive_execute(st->prim, ortc_dnnl_stream(c), st->n_args, args);
+    if (had != 1)
+        omp_set_num_threads(had);
+    DNNL_CHECK(c, s);
     return ORTC_STATUS_OK;
 }
 

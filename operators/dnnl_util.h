@@ -137,7 +137,10 @@ typedef struct ortc_dnnl_step {
     /* prim is being created on the compile's other threads (dnnl_pack.c):
      * set until the compiler's ortc_backend_pack_wait; compiling thread only */
     struct ortc_backend *later;
-    char impl[48];         /* oneDNN's implementation name (c->impl points here) */
+    char impl[48]; /* oneDNN's implementation name (c->impl points here) */
+    /* runs on the calling thread alone: a small element-wise step, where
+     * waking the other kernel threads costs more than the work */
+    bool serial;
     ortc_dnnl_mem scratch; /* no objects: no scratchpad needed */
     size_t scratch_off;    /* where in c->scratch the scratchpad starts */
     int n_args;
@@ -175,6 +178,9 @@ ortc_status ortc_dnnl_step_mem(ortc_opctx *c, ortc_dnnl_step *st, int arg,
 /* Executes on the context's stream (no wait; no allocation after the
  * context's first run). */
 ortc_status ortc_dnnl_step_run(ortc_opctx *c, ortc_dnnl_step *st);
+/* Whether a step of pd runs on the calling thread alone (the `serial` of
+ * its ortc_dnnl_step): an element-wise kind with a small output. */
+bool ortc_dnnl_pd_runs_serial(const_dnnl_primitive_desc_t pd);
 void ortc_dnnl_step_free(ortc_dnnl_step *st);
 
 /* ---- scratch buffers and run-time reorders -------------------------------

@@ -26,6 +26,8 @@ void ortc_cases_ops_perf(Suite *s);
 void ortc_cases_ops_wino5(Suite *s);
 /* cases_dnnl_wino.c: Winograd weight packing (dnnl_wino.c) against oneDNN's reorder. */
 void ortc_cases_dnnl_wino(Suite *s);
+/* cases_dnnl_serial.c: which oneDNN steps run on one thread (dnnl_util.c). */
+void ortc_cases_dnnl_serial(Suite *s);
 /* cases_post_ops.c: operators describing themselves as fused post-ops; one
  * prepared oneDNN operator run from two execution contexts. */
 void ortc_cases_post_ops(Suite *s);

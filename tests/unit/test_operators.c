@@ -21,6 +21,7 @@ int main(void)
     ortc_cases_ops_perf(s);
     ortc_cases_ops_wino5(s);
     ortc_cases_dnnl_wino(s);
+    ortc_cases_dnnl_serial(s);
     ortc_cases_post_ops(s);
     return run_suite(s);
 }
