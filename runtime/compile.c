@@ -634,7 +634,9 @@ static ortc_status bind_prefix(ortc_session *s, ortc_plan *p, const ortc_plan_sr
     for (int v = 0; v < ns; v++) {
         if (made[v] || p->bind[v].kind == ORTC_BIND_CONST)
             continue;
-        p->tensors[v] = q->tensors[v];
+        /* from the running prefix's own context: q->tensors are context
+         * 0's, which another run may be rewriting */
+        p->tensors[v] = src->prefix_src[v];
         p->tensors[v].data = NULL;
         p->layouts[v] = q->layouts[v];
         p->is_static[v] = q->is_static[v];
