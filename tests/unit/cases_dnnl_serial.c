@@ -28,8 +28,8 @@ static bool relu_serial(dnnl_engine_t eng, int64_t n)
     dnnl_dims_t d = {1, n};
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&md, 2, d, dnnl_f32, dnnl_ab), dnnl_success);
     dnnl_eltwise_desc_t ed;
-    ck_assert_int_eq(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference,
-                                                    dnnl_eltwise_relu, &md, 0.f, 0.f),
+    ck_assert_int_eq(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, dnnl_eltwise_relu,
+                                                    &md, 0.f, 0.f),
                      dnnl_success);
     dnnl_primitive_desc_t pd;
     ck_assert_int_eq(dnnl_primitive_desc_create(&pd, &ed, NULL, eng, NULL), dnnl_success);
