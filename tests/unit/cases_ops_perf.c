@@ -436,8 +436,8 @@ START_TEST(matmul_post_ops)
 END_TEST
 
 /* A fused GELU that ends the post-op list runs after oneDNN's matmul as
- * eltwise_fast.c's kernel (gemm.c), threaded from 16384 outputs; elsewhere
- * in the list it stays oneDNN's gelu_erf. MatMul over constant 2-D weights
+ * eltwise_fast.c's kernel (gemm.c) from 65536 outputs on (here 68120);
+ * elsewhere in the list, or on fewer outputs, it stays oneDNN's gelu_erf. MatMul over constant 2-D weights
  * (rows folded), a batched B fed at run, and Gemm; against the plain-C
  * reference (GELU through erf() in double). */
 START_TEST(matmul_gemm_gelu)
@@ -450,19 +450,21 @@ START_TEST(matmul_gemm_gelu)
         {"MatMul", true, false, "gelu_erf"},      {"MatMul", true, false, "bias,sum,gelu_erf"},
         {"MatMul", true, false, "gelu_erf,relu"}, {"MatMul", false, true, "sum,gelu_erf"},
         {"Gemm", true, false, "gelu_erf"},        {"Gemm", false, false, "sum,gelu_erf"},
+        {"MatMul", true, false, "gelu_erf"}, /* rows 2 x 20: fewer outputs, fused */
     };
     uint64_t seed = 47;
     const int64_t k = 24, n = 131;
     for (int t = 0; t < N_OF(cases); t++) {
         bool gemm = !strcmp(cases[t].op, "Gemm"), sum = has_sum(cases[t].list);
         bool bias = strstr(cases[t].list, "bias") != NULL;
-        /* MatMul (2, 70, K) x (K, N) or (2, K, N); Gemm (140, K) x (K, N) */
-        int64_t ad[3] = {2, 70, k}, bd[3] = {2, k, n}, yd[3] = {2, 70, n}, biasd[1] = {n};
-        int64_t ad2[2] = {140, k}, yd2[2] = {140, n};
-        float *a = rand_f32(2 * 70 * k, -2, 2, &seed);
+        /* MatMul (2, M, K) x (K, N) or (2, K, N); Gemm (2M, K) x (K, N) */
+        const int64_t m = t == N_OF(cases) - 1 ? 20 : 260;
+        int64_t ad[3] = {2, m, k}, bd[3] = {2, k, n}, yd[3] = {2, m, n}, biasd[1] = {n};
+        int64_t ad2[2] = {2 * m, k}, yd2[2] = {2 * m, n};
+        float *a = rand_f32(2 * m * k, -2, 2, &seed);
         float *b = rand_f32(2 * k * n, -0.5, 0.5, &seed);
         float *bv = rand_f32(n, -1, 1, &seed);
-        float *s = rand_f32(2 * 70 * n, -2, 2, &seed);
+        float *s = rand_f32(2 * m * n, -2, 2, &seed);
         op_case *c = opc_new(cases[t].op, 13, sum ? 4 : bias ? 3 : 2, 1);
         opc_input(c, 0, F32, gemm ? 2 : 3, gemm ? ad2 : ad, a, false);
         if (cases[t].batched_b)
