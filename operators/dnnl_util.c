@@ -979,15 +979,21 @@ static dnnl_status_t append_post_op(dnnl_post_ops_t ops, const ortc_post_op *po)
 
 ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum)
 {
+    return ortc_post_ops_to_attr_first(c, attr, first_sum, c->node->n_post_ops);
+}
+
+ortc_status ortc_post_ops_to_attr_first(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum,
+                                        int count)
+{
     const ortc_node *n = c->node;
-    if (first_sum == 0.0f && n->n_post_ops == 0)
+    if (first_sum == 0.0f && count == 0)
         return ORTC_STATUS_OK;
     dnnl_post_ops_t ops;
     DNNL_CHECK(c, dnnl_post_ops_create(&ops));
     dnnl_status_t s = dnnl_success;
     if (first_sum != 0.0f)
         s = dnnl_post_ops_append_sum(ops, first_sum);
-    for (int i = 0; s == dnnl_success && i < n->n_post_ops; i++)
+    for (int i = 0; s == dnnl_success && i < count && i < n->n_post_ops; i++)
         s = append_post_op(ops, &n->post_ops[i]);
     return attr_set_post_ops(c, attr, ops, s, "building the fused post-ops");
 }

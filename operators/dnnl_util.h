@@ -324,6 +324,10 @@ void ortc_dnnl_weights_free(ortc_dnnl_weights *w);
  * algorithms with ONNX's formulas (hard_sigmoid is linear then clip_v2;
  * clip with min > max is linear(0, max), numpy's answer). */
 ortc_status ortc_post_ops_to_attr(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum);
+/* The same with only the first `count` entries of the node's list (an op
+ * that applies the rest itself, e.g. gemm.c's GELU). */
+ortc_status ortc_post_ops_to_attr_first(ortc_opctx *c, dnnl_primitive_attr_t attr, float first_sum,
+                                        int count);
 
 /* The summand of a fused "sum" must sit in the destination before the
  * primitive runs: nothing to do when the planner put the output in place

@@ -7,6 +7,7 @@
  */
 #include "eltwise_fast.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdbool.h>
 
@@ -124,5 +125,124 @@ void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads)
         int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
         if (i0 < i1)
             erf_block(y + i0, x + i0, i1 - i0, avx512);
+    }
+}
+
+/* ---- GELU in float ------------------------------------------------------ */
+
+/* erf(x / sqrt 2) in float, from two polynomials fitted here (Chebyshev
+ * least squares against erf() in double at 8001 Chebyshev points,
+ * converted to powers, rounded to float): |x| < sqrt 2: x * G(x^2);
+ * sqrt 2 <= |x| < 4 sqrt 2: H(|x| * 2 / (3 sqrt 2) - 5/3) with x's sign;
+ * beyond, +-1. Evaluated in float with fused multiply-adds: within 1.8e-7
+ * (absolute) of erf in double, and GELU within 1.4e-7 |x| (checked on grids
+ * of 200001-400001 points over [-8, 8]; oneDNN's gelu_erf approximation
+ * has erf within 1.5e-7). */
+static const float gelu_g[] = {
+    0.797884549f, -0.132979968f, 0.0199418059f, -0.00236235446f, 0.000218076983f, -1.25880762e-05f,
+};
+static const float gelu_h[] = {
+    0.999593079f,   0.00326696896f, -0.0122559081f,  0.0281958455f,  -0.043602196f,
+    0.0463220683f,  -0.032164326f,  0.00981079119f,  0.00748362597f, -0.0107976606f,
+    0.00342609974f, 0.0018515676f,  -0.00113001805f,
+};
+enum {
+    GELU_NG = sizeof gelu_g / sizeof *gelu_g,
+    GELU_NH = sizeof gelu_h / sizeof *gelu_h,
+};
+#define GELU_LO 1.41421356f  /* sqrt 2: G below, H above */
+#define GELU_HI 5.65685425f  /* 4 sqrt 2: erf(4) is 1 in float */
+#define GELU_US 0.471404521f /* H's variable: |x| * 2 / (3 sqrt 2) - 5/3 */
+#define GELU_UO -1.66666667f
+
+static float gelu_one(float x)
+{
+    float hx = 0.5f * x, a = fabsf(x), s = x * x;
+    float g = gelu_g[GELU_NG - 1];
+    for (int k = GELU_NG - 2; k >= 0; k--)
+        g = fmaf(g, s, gelu_g[k]);
+    float u = fmaf(a < GELU_HI ? a : GELU_HI, GELU_US, GELU_UO);
+    float h = gelu_h[GELU_NH - 1];
+    for (int k = GELU_NH - 2; k >= 0; k--)
+        h = fmaf(h, u, gelu_h[k]);
+    h = copysignf(a >= GELU_HI ? 1.0f : h, x);
+    float e = a < GELU_LO ? x * g : h;
+    return fmaf(hx, e, hx); /* NaN: hx is NaN */
+}
+
+#if FAST_X86
+/* gelu_one on 16 lanes */
+static inline FAST_TARGET __m512 gelu16(__m512 x)
+{
+    __m512 hx = _mm512_mul_ps(x, _mm512_set1_ps(0.5f));
+    __m512 a = _mm512_abs_ps(x), s = _mm512_mul_ps(x, x);
+    __m512 g = _mm512_set1_ps(gelu_g[GELU_NG - 1]);
+#pragma GCC unroll 16
+    for (int k = GELU_NG - 2; k >= 0; k--)
+        g = _mm512_fmadd_ps(g, s, _mm512_set1_ps(gelu_g[k]));
+    g = _mm512_mul_ps(g, x);
+    /* min(a, HI): a NaN a gives HI (a finite h; hx carries the NaN) */
+    __m512 u = _mm512_fmadd_ps(_mm512_min_ps(a, _mm512_set1_ps(GELU_HI)), _mm512_set1_ps(GELU_US),
+                               _mm512_set1_ps(GELU_UO));
+    __m512 h = _mm512_set1_ps(gelu_h[GELU_NH - 1]);
+#pragma GCC unroll 16
+    for (int k = GELU_NH - 2; k >= 0; k--)
+        h = _mm512_fmadd_ps(h, u, _mm512_set1_ps(gelu_h[k]));
+    h = _mm512_mask_mov_ps(h, _mm512_cmp_ps_mask(a, _mm512_set1_ps(GELU_HI), _CMP_GE_OQ),
+                           _mm512_set1_ps(1.0f));
+    /* h | (x & sign): h is positive, so x's sign */
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+    h = _mm512_castsi512_ps(
+        _mm512_ternarylogic_epi32(_mm512_castps_si512(h), _mm512_castps_si512(x), sign, 0xF8));
+    __m512 e = _mm512_mask_mov_ps(h, _mm512_cmp_ps_mask(a, _mm512_set1_ps(GELU_LO), _CMP_LT_OQ), g);
+    return _mm512_fmadd_ps(hx, e, hx);
+}
+
+static FAST_TARGET void gelu_block_avx512(float *y, const float *x, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) { /* two independent chains */
+        __m512 lo = gelu16(_mm512_loadu_ps(x + i)), hi = gelu16(_mm512_loadu_ps(x + i + 16));
+        _mm512_storeu_ps(y + i, lo);
+        _mm512_storeu_ps(y + i + 16, hi);
+    }
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, gelu16(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(y + i, m, gelu16(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+#endif
+
+static void gelu_block(float *y, const float *x, int64_t n, bool avx512)
+{
+#if FAST_X86
+    if (avx512) {
+        gelu_block_avx512(y, x, n);
+        return;
+    }
+#endif
+    (void)avx512;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = gelu_one(x[i]);
+}
+
+void ortc_fast_gelu_f32(float *y, const float *x, int64_t n, int threads)
+{
+#if FAST_X86
+    const bool avx512 = __builtin_cpu_supports("avx512f");
+#else
+    const bool avx512 = false;
+#endif
+    if (threads < 1 || n < 16384)
+        threads = 1;
+#pragma omp parallel num_threads(threads)
+    {
+        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = ((n + nt - 1) / nt + 15) & ~(int64_t)15;
+        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
+        if (i0 < i1)
+            gelu_block(y + i0, x + i0, i1 - i0, avx512);
     }
 }

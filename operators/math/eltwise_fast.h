@@ -14,4 +14,9 @@ typedef void (*ortc_fast_f32_fn)(float *y, const float *x, int64_t n, int thread
  * reference), NaN kept, +-1 from |x| >= 4. */
 void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads);
 
+/* GELU through erf, 0.5 x (1 + erf(x / sqrt 2)), in float: erf within
+ * 2e-7 (absolute) of erf in double, NaN kept; for the MatMul/Gemm outputs
+ * whose fused GELU oneDNN computes about twice as slowly (gemm.c). */
+void ortc_fast_gelu_f32(float *y, const float *x, int64_t n, int threads);
+
 #endif

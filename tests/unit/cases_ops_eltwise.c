@@ -441,6 +441,59 @@ START_TEST(erf_fast_kernel)
 }
 END_TEST
 
+/* GELU's own kernel (eltwise_fast.c, MatMul/Gemm's fused GELU) against
+ * 0.5 x (1 + erf(x / sqrt 2)) in double, on every 4096th float of [-8, 8]
+ * (both signs, down to the smallest subnormals), the pieces' boundaries and
+ * the special values: within 2e-7 |x| (the fitted erf's 1.8e-7 times x / 2,
+ * plus float rounding) or one subnormal step; NaN where the formula gives
+ * NaN (NaN, -inf); threaded, and at lengths that leave a partial vector. */
+START_TEST(gelu_fast_kernel)
+{
+    enum { N = 900000 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    ck_assert(x && y);
+    int64_t n = 0;
+    for (uint32_t bits = 0; n < N - 16; bits += 4096) {
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        if (!(v <= 8.0f))
+            break;
+        x[n++] = v;
+        x[n++] = -v;
+    }
+    const float special[] = {INFINITY,     -INFINITY,   NAN,         FLT_MAX,     -FLT_MAX,
+                             1e-45f,       1.41421354f, 1.41421366f, 5.65685415f, 5.65685463f,
+                             -5.65685463f, 100.0f,      -100.0f};
+    for (int i = 0; i < N_OF(special); i++)
+        x[n++] = special[i];
+    const int64_t lens[] = {n, n - 1, 17, 5};
+    for (int l = 0; l < N_OF(lens); l++) {
+        const int64_t len = lens[l], at = n - len; /* the last len values */
+        for (int64_t i = 0; i < len; i++)
+            y[i] = -1.0f;
+        ortc_fast_gelu_f32(y, x + at, len, 2);
+        for (int64_t i = 0; i < len; i++) {
+            double v = x[at + i], want = 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
+            if (isnan(want)) {
+                ck_assert_msg(isnan(y[i]), "gelu(%g) gave %g, want NaN", v, (double)y[i]);
+                continue;
+            }
+            double err = fabs((double)y[i] - want);
+            ck_assert_msg(err <= 2e-7 * fabs(v) || err <= FLT_TRUE_MIN || y[i] == want,
+                          "gelu(%.9g): got %.9g, want %.9g (length %lld)", v, (double)y[i], want,
+                          (long long)len);
+        }
+    }
+    /* in place */
+    float z[3] = {-1.0f, 0.5f, 3.0f};
+    ortc_fast_gelu_f32(z, z, 3, 1);
+    ck_assert(fabs(z[0] - (-0.158655254)) < 1e-7 && fabs(z[1] - 0.345731231) < 1e-7 &&
+              fabs(z[2] - 2.99595031) < 1e-6);
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(isnan_isinf)
 {
     /* IsNaN: only NaN; IsInf: +inf (detect_positive), -inf
@@ -1092,6 +1145,7 @@ void ortc_cases_ops_eltwise(Suite *s)
     tcase_add_test(tc, special_values);
     tcase_add_test(tc, isnan_isinf);
     tcase_add_test(tc, erf_fast_kernel);
+    tcase_add_test(tc, gelu_fast_kernel);
     tcase_add_test(tc, empty_tensor);
     tcase_add_test(tc, integer_ops);
     suite_add_tcase(s, tc);

@@ -435,6 +435,65 @@ START_TEST(matmul_post_ops)
 }
 END_TEST
 
+/* A fused GELU that ends the post-op list runs after oneDNN's matmul as
+ * eltwise_fast.c's kernel (gemm.c) from 65536 outputs on (here 68120);
+ * elsewhere in the list, or on fewer outputs, it stays oneDNN's gelu_erf. MatMul over constant 2-D weights
+ * (rows folded), a batched B fed at run, and Gemm; against the plain-C
+ * reference (GELU through erf() in double). */
+START_TEST(matmul_gemm_gelu)
+{
+    static const struct {
+        const char *op;
+        bool bconst, batched_b;
+        const char *list;
+    } cases[] = {
+        {"MatMul", true, false, "gelu_erf"},      {"MatMul", true, false, "bias,sum,gelu_erf"},
+        {"MatMul", true, false, "gelu_erf,relu"}, {"MatMul", false, true, "sum,gelu_erf"},
+        {"Gemm", true, false, "gelu_erf"},        {"Gemm", false, false, "sum,gelu_erf"},
+        {"MatMul", true, false, "gelu_erf"}, /* rows 2 x 20: fewer outputs, fused */
+    };
+    uint64_t seed = 47;
+    const int64_t k = 24, n = 131;
+    for (int t = 0; t < N_OF(cases); t++) {
+        bool gemm = !strcmp(cases[t].op, "Gemm"), sum = has_sum(cases[t].list);
+        bool bias = strstr(cases[t].list, "bias") != NULL;
+        /* MatMul (2, M, K) x (K, N) or (2, K, N); Gemm (2M, K) x (K, N) */
+        const int64_t m = t == N_OF(cases) - 1 ? 20 : 260;
+        int64_t ad[3] = {2, m, k}, bd[3] = {2, k, n}, yd[3] = {2, m, n}, biasd[1] = {n};
+        int64_t ad2[2] = {2 * m, k}, yd2[2] = {2 * m, n};
+        float *a = rand_f32(2 * m * k, -2, 2, &seed);
+        float *b = rand_f32(2 * k * n, -0.5, 0.5, &seed);
+        float *bv = rand_f32(n, -1, 1, &seed);
+        float *s = rand_f32(2 * m * n, -2, 2, &seed);
+        op_case *c = opc_new(cases[t].op, 13, sum ? 4 : bias ? 3 : 2, 1);
+        opc_input(c, 0, F32, gemm ? 2 : 3, gemm ? ad2 : ad, a, false);
+        if (cases[t].batched_b)
+            opc_input(c, 1, F32, 3, bd, b, false);
+        else
+            opc_input(c, 1, F32, 2, &bd[1], b, cases[t].bconst);
+        if (bias)
+            opc_input(c, 2, F32, 1, biasd, bv, true);
+        else if (sum)
+            opc_input(c, 2, ORTC_DTYPE_UNDEFINED, 0, NULL, NULL, false);
+        if (sum)
+            opc_input(c, 3, F32, gemm ? 2 : 3, gemm ? yd2 : yd, s, false);
+        opc_set_post_ops(c->node, cases[t].list);
+        char what[128];
+        snprintf(what, sizeof what, "%s B %s post-ops %s", cases[t].op,
+                 cases[t].batched_b ? "batched at run"
+                 : cases[t].bconst  ? "constant"
+                                    : "at run",
+                 cases[t].list);
+        compare_paths(c, RTOL, atol_sum(k + 3), true, what);
+        opc_free(c);
+        free(a);
+        free(b);
+        free(bv);
+        free(s);
+    }
+}
+END_TEST
+
 /* MatMul over constant 2-D weights as oneDNN reads them: packed once (N of
  * 2048 or more; or (K, N) of 1M floats or more: a tall B, 2048 x 512) or
  * read in place (1024 x 512), under a batched A, with a fused bias, a sum
@@ -1310,6 +1369,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, gemm_fc_axpy_zeros);
     tcase_add_test(tc, gemm_general_post_ops);
     tcase_add_test(tc, matmul_post_ops);
+    tcase_add_test(tc, matmul_gemm_gelu);
     tcase_add_test(tc, matmul_weights_packed_or_in_place);
     tcase_add_test(tc, post_ops_errors);
     tcase_add_test(tc, layout_chain);
