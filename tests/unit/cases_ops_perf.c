@@ -267,6 +267,8 @@ START_TEST(conv_pointwise_gemv)
         {1, 40, 37, 1, 1, "", true},
         {3, 40, 37, 1, 1, "swish", true},
         {3, 40, 37, 1, 1, "relu", true},
+        {5, 40, 37, 1, 1, "swish", true}, /* four rows at a time, then one */
+        {8, 96, 24, 1, 1, "relu", true},
         {2, 33, 17, 1, 1, "sigmoid", true},
         {2, 33, 17, 1, 1, "hard_sigmoid:0.2:0.5", true},
         {1, 1152, 48, 1, 1, "swish", true},   /* split over the threads */
