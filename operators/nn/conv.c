@@ -13,7 +13,10 @@
  * in prepare; weights fed at run are used plain. 3x3 convolutions with
  * many channels use oneDNN's Winograd algorithm (see conv_winograd_ok),
  * 5x5 ones this project's F(2x2,5x5) kernel (conv_wino5.c, see
- * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c. In bf16
+ * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c.
+ * Pointwise convolutions of 1x1 images (squeeze-excite) are a plain-C
+ * matrix-vector product (conv_gemv_ok); a trailing swish post-op runs after
+ * the primitive in this project's kernel (conv_own_swish). In bf16
  * mode (dnnl_util.h) x and constant weights are bf16, bias and output fp32.
  */
 #include <omp.h>
