@@ -523,14 +523,27 @@ static ortc_status conv_blocked_mds(ortc_opctx *c, const ortc_conv_geom *cs, boo
  * and a Newton step instead of the division) over the output after the
  * primitive took those to 0.142 and 0.130 ms. Taken where the node's
  * post-ops end in swish, fp32, on CPUs with AVX-512 (elsewhere the
- * fallback is a scalar loop: oneDNN's vector form stays). Returns attr
+ * fallback is a scalar loop: oneDNN's vector form stays). The second pass
+ * over the output pays where the output is still in the cores' L2 (up to
+ * CONV_OWN_SWISH_MAX_BYTES per thread); beyond, it is a round trip to L3 or
+ * memory: at batch 8 efficientnet_b0's 1x1 steps (outputs up to 38 MB)
+ * took longer than with oneDNN's swish (1 thread CPU time of the model:
+ * median 134 against 121 ms, 3 rounds on a loaded machine). Returns attr
  * without its last entry in *out (NULL: keep attr). */
-static ortc_status conv_own_swish(ortc_opctx *c, const_dnnl_primitive_attr_t attr,
-                                  dnnl_primitive_attr_t *out)
+#define CONV_OWN_SWISH_MAX_BYTES ((int64_t)2 << 20)
+
+static ortc_status conv_own_swish(ortc_opctx *c, const ortc_conv_geom *cs,
+                                  const_dnnl_primitive_attr_t attr, dnnl_primitive_attr_t *out)
 {
     *out = NULL;
     const ortc_node *n = c->node;
     if (n->n_post_ops < 1 || n->post_ops[n->n_post_ops - 1].kind != ORTC_POST_OP_SWISH)
+        return ORTC_STATUS_OK;
+    const int threads = c->backend && c->backend->threads > 1 ? c->backend->threads : 1;
+    int64_t bytes = (int64_t)sizeof(float);
+    for (int i = 0; i < c->in[0]->rank; i++)
+        bytes *= cs->ydims[i];
+    if (bytes > threads * CONV_OWN_SWISH_MAX_BYTES)
         return ORTC_STATUS_OK;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (!__builtin_cpu_supports("avx512f"))
@@ -644,7 +657,7 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f)))
         return st;
     s->own_swish = false;
-    if (!bf16 && (st = conv_own_swish(c, attr, &no_swish))) {
+    if (!bf16 && (st = conv_own_swish(c, &cs, attr, &no_swish))) {
         dnnl_primitive_attr_destroy(attr);
         return st;
     }
