@@ -1,9 +1,11 @@
-/* eltwise_fast.c — float32 kernels for element-wise ops oneDNN lacks
- * (eltwise_fast.h): AVX-512 where the CPU has it (as conv_wino5.c: a
+/* eltwise_fast.c — float32 kernels for element-wise work oneDNN does
+ * slowly (eltwise_fast.h): AVX-512 where the CPU has it (as conv_wino5.c: a
  * target attribute and a run-time check), else the same formula per
- * element; one block of elements per thread. Erf is ConvNeXt's and ViT's GELU (x/sqrt2 -> Erf),
- * where the reference kernel (erf() in double per element, one thread) took
- * about 30% of convnext_tiny's run.
+ * element; one block of elements per thread (fast_run). Erf is ConvNeXt's
+ * and ViT's GELU (x/sqrt2 -> Erf), where the reference kernel (erf() in
+ * double per element, one thread) took about 30% of convnext_tiny's run;
+ * GELU ends a MatMul/Gemm (gemm.c) and swish a Conv (conv.c) where these
+ * beat oneDNN 2.6's fused post-ops.
  */
 #include "eltwise_fast.h"
 
@@ -96,25 +98,18 @@ static FAST_TARGET void erf_block_avx512(float *y, const float *x, int64_t n)
 }
 #endif
 
-static void erf_block(float *y, const float *x, int64_t n, bool avx512)
+/* y = f(x) over n elements, split in blocks of 16 over `threads` (one
+ * thread below 16384 elements): by `block` (16 lanes at a time) where the
+ * CPU has AVX-512 and block is not NULL, else by `one` per element. */
+typedef void (*fast_block_fn)(float *y, const float *x, int64_t n);
+static void fast_run(float *y, const float *x, int64_t n, int threads, fast_block_fn block,
+                     float (*one)(float))
 {
 #if FAST_X86
-    if (avx512) {
-        erf_block_avx512(y, x, n);
-        return;
-    }
-#endif
-    (void)avx512;
-    for (int64_t i = 0; i < n; i++)
-        y[i] = erf_one(x[i]);
-}
-
-void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads)
-{
-#if FAST_X86
-    const bool avx512 = __builtin_cpu_supports("avx512f");
+    if (!__builtin_cpu_supports("avx512f"))
+        block = NULL;
 #else
-    const bool avx512 = false;
+    block = NULL;
 #endif
     if (threads < 1 || n < 16384)
         threads = 1;
@@ -123,9 +118,22 @@ void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads)
         int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
         int64_t per = ((n + nt - 1) / nt + 15) & ~(int64_t)15;
         int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
-        if (i0 < i1)
-            erf_block(y + i0, x + i0, i1 - i0, avx512);
+        if (i0 < i1 && block)
+            block(y + i0, x + i0, i1 - i0);
+        for (int64_t i = i0; !block && i < i1; i++)
+            y[i] = one(x[i]);
     }
+}
+
+#if FAST_X86
+#define FAST_AVX512(f) f
+#else
+#define FAST_AVX512(f) NULL
+#endif
+
+void ortc_fast_erf_f32(float *y, const float *x, int64_t n, int threads)
+{
+    fast_run(y, x, n, threads, FAST_AVX512(erf_block_avx512), erf_one);
 }
 
 /* ---- GELU in float ------------------------------------------------------ */
@@ -215,34 +223,64 @@ static FAST_TARGET void gelu_block_avx512(float *y, const float *x, int64_t n)
 }
 #endif
 
-static void gelu_block(float *y, const float *x, int64_t n, bool avx512)
-{
-#if FAST_X86
-    if (avx512) {
-        gelu_block_avx512(y, x, n);
-        return;
-    }
-#endif
-    (void)avx512;
-    for (int64_t i = 0; i < n; i++)
-        y[i] = gelu_one(x[i]);
-}
-
 void ortc_fast_gelu_f32(float *y, const float *x, int64_t n, int threads)
 {
+    fast_run(y, x, n, threads, FAST_AVX512(gelu_block_avx512), gelu_one);
+}
+
+/* ---- swish (SiLU): x * sigmoid(x) = x / (1 + e^-x) ------------------------ */
+
+static float swish_one(float x)
+{
+    return x < -88.0f ? 0.0f : x / (1.0f + expf(-x));
+}
+
 #if FAST_X86
-    const bool avx512 = __builtin_cpu_supports("avx512f");
-#else
-    const bool avx512 = false;
-#endif
-    if (threads < 1 || n < 16384)
-        threads = 1;
-#pragma omp parallel num_threads(threads)
-    {
-        int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-        int64_t per = ((n + nt - 1) / nt + 15) & ~(int64_t)15;
-        int64_t i0 = t * per, i1 = i0 + per < n ? i0 + per : n;
-        if (i0 < i1)
-            gelu_block(y + i0, x + i0, i1 - i0, avx512);
+/* e^-x with -x clamped to [-87, 87] (e^87 < FLT_MAX): -x = k ln 2 + r,
+ * |r| <= ln 2 / 2 (ln 2 split in two for an exact k ln 2), e^r by its
+ * Taylor series to r^6 (truncation below 1.2e-7 relative), times 2^k by
+ * vscalefps; then x times the reciprocal of 1 + e^-x from vrcp14ps and one
+ * Newton step (relative error about 1e-8) instead of a division, whose
+ * 16-lane form issues once per 10 or more cycles. A NaN x stays NaN (the
+ * clamp turns it into a number, x * it is NaN); x below -88 (-inf too)
+ * gives 0, where the true value is below 1e-36 in magnitude. */
+static inline FAST_TARGET __m512 swish16(__m512 x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 a = _mm512_sub_ps(_mm512_setzero_ps(), x);
+    a = _mm512_min_ps(_mm512_max_ps(a, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(87.0f));
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(1.44269504f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145752f), a);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860677e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, one);
+    p = _mm512_fmadd_ps(p, r, one);
+    __m512 d = _mm512_add_ps(one, _mm512_scalef_ps(p, k));
+    __m512 rc = _mm512_rcp14_ps(d);
+    rc = _mm512_mul_ps(rc, _mm512_fnmadd_ps(d, rc, _mm512_set1_ps(2.0f)));
+    /* below -88 the result is below 1e-36 in magnitude: 0 (also for -inf) */
+    __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-88.0f), _CMP_LT_OQ);
+    return _mm512_maskz_mul_ps((__mmask16)~tiny, x, rc);
+}
+
+static FAST_TARGET void swish_block_avx512(float *y, const float *x, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, swish16(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, swish16(_mm512_maskz_loadu_ps(m, x + i)));
     }
+}
+#endif
+
+void ortc_fast_swish_f32(float *y, const float *x, int64_t n, int threads)
+{
+    fast_run(y, x, n, threads, FAST_AVX512(swish_block_avx512), swish_one);
 }

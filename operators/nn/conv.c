@@ -13,14 +13,19 @@
  * in prepare; weights fed at run are used plain. 3x3 convolutions with
  * many channels use oneDNN's Winograd algorithm (see conv_winograd_ok),
  * 5x5 ones this project's F(2x2,5x5) kernel (conv_wino5.c, see
- * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c. In bf16
+ * conv_wino5_ok), which reads nhwc or nChw16c and writes nChw16c.
+ * Pointwise convolutions of 1x1 images (squeeze-excite) are a plain-C
+ * matrix-vector product (conv_gemv_ok); a trailing swish post-op runs after
+ * the primitive in this project's kernel (conv_own_swish). In bf16
  * mode (dnnl_util.h) x and constant weights are bf16, bias and output fp32.
  */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conv_wino5.h"
 #include "dnnl_prim.h"
+#include "math/eltwise_fast.h"
 #include "post_ops.h"
 #include "conv_ref.h"
 #include "op_util.h"
@@ -43,6 +48,13 @@ typedef struct conv_state {
     /* bf16 mode: oneDNN has no bf16 kernel (but its reference one) for
      * this convolution, which is then built in fp32 */
     bool no_bf16;
+    /* a pointwise convolution of 1x1 images: a matrix-vector product in
+     * plain C (conv_gemv_ok) */
+    bool gemv;
+    /* the trailing swish post-op runs after the primitive, over the
+     * output's out_elems floats (conv_own_swish) */
+    bool own_swish;
+    int64_t out_elems;
 } conv_state;
 
 /* A validated Conv node: window geometry, output channels, groups. */
@@ -209,6 +221,198 @@ bool ortc_conv_uses_wino5(const void *state)
     return s && s->wino5;
 }
 
+/* Channel-blocked by 16 (nChw16c and its 1-D/3-D kin) over dims. */
+static ortc_status conv_md_c16(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
+{
+    static const dnnl_format_tag_t tags[] = {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b};
+    return ortc_dnnl_md_tag(c, md, rank, dims, tags[rank - 3]);
+}
+
+/* A convolution whose images are single pixels (every spatial dim of x and
+ * y is 1, kernel 1, so no padding) is a fully connected layer, y (N, M) =
+ * x (N, C) W^T + bias over the model's (M, C, 1...) weights: what a
+ * squeeze-and-excitation block's two convolutions after its global pool
+ * are (efficientnet_b0 has 32, mobilenet_v3_large 16). oneDNN's brgconv
+ * runs one such product in 5-23 us (efficientnet_b0, 2 threads: 0.36 ms per
+ * image, 4% of the run), mostly its fixed cost per execution; the plain-C
+ * product below reads the weights once. Taken for ungrouped convolutions
+ * with constant weights and bias, fp32, post-ops without a sum (applied in
+ * plain C), and x plain or blocked in a layout with the bytes of (N, C):
+ * channels-last, or blocked by 16 with C a multiple of 16; the output is
+ * plain. */
+static bool conv_gemv_ok(ortc_opctx *c, const ortc_conv_geom *cs)
+{
+    const ortc_tensor *x = c->in[0], *w = c->in[1];
+    const ortc_tensor *b = c->n_in > 2 ? c->in[2] : NULL;
+    if (cs->group != 1 || !w->data || (b && !b->data) || x->rank < 3 || x->rank > 5 ||
+        ortc_post_ops_has_sum(c->node))
+        return false;
+    for (int i = 2; i < x->rank; i++)
+        if (x->dims[i] != 1 || cs->ydims[i] != 1 || w->dims[i] != 1)
+            return false;
+    if (!ortc_dnnl_in_blocked(c, 0))
+        return true;
+    static const dnnl_format_tag_t nhwc[] = {dnnl_acb, dnnl_acdb, dnnl_acdeb};
+    dnnl_memory_desc_t in, like;
+    if (ortc_dnnl_md_input(c, 0, &in) ||
+        ortc_dnnl_md_tag(c, &like, x->rank, x->dims, nhwc[x->rank - 3]))
+        return false;
+    if (dnnl_memory_desc_equal(&in, &like))
+        return true;
+    if (x->dims[1] % 16 || conv_md_c16(c, &like, x->rank, x->dims))
+        return false;
+    return dnnl_memory_desc_equal(&in, &like);
+}
+
+/* Products below this many multiply-adds run on one thread (a parallel
+ * region costs more than the work); larger ones split the output channels,
+ * each thread streaming its share of the weights (which come from beyond
+ * L2: one pass per run). */
+#define CONV_GEMV_MIN_PARALLEL ((int64_t)1 << 12)
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+
+/* e^x for x in [-87, 87] (callers clamp) in float arithmetic the compiler
+ * vectorises: x = k ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor
+ * series to r^6 (relative error below 2e-7), 2^k through the exponent
+ * bits. */
+static inline float conv_exp(float x)
+{
+    /* round to nearest through 1.5 * 2^23, where floats are integers */
+    float k = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+    float r = x - k * 0.693145752f - k * 1.42860677e-6f;
+    float p =
+        1.0f +
+        r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r / 720)))));
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float two_k;
+    memcpy(&two_k, &bits, sizeof two_k);
+    return p * two_k;
+}
+
+/* Whether conv_gemv_rows applies every post-op of n itself (below). */
+static bool conv_gemv_fast_post_ops(const ortc_node *n)
+{
+    for (int i = 0; i < n->n_post_ops; i++)
+        switch (n->post_ops[i].kind) {
+        case ORTC_POST_OP_RELU:
+        case ORTC_POST_OP_SIGMOID:
+        case ORTC_POST_OP_SWISH:
+        case ORTC_POST_OP_HARD_SIGMOID: break;
+        default: return false;
+        }
+    return true;
+}
+
+/* y[r][o] = bias[o] + dot(x[r], w[o]) for rows r < n, outputs [o0, o1),
+ * then the post-ops po (the kinds of conv_gemv_fast_post_ops). */
+CONV_CLONES static void conv_gemv_rows(float *y, const float *x, const float *w, const float *bias,
+                                       int64_t n, int64_t m, int64_t k, int64_t o0, int64_t o1,
+                                       const ortc_post_op *po, int npo)
+{
+    /* four rows at a time: each weight row is read once per four (and the
+     * four sums are independent chains) */
+    int64_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        const float *x0 = x + r * k, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+        for (int64_t o = o0; o < o1; o++) {
+            const float *wo = w + o * k;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+            for (int64_t i = 0; i < k; i++) {
+                s0 += wo[i] * x0[i];
+                s1 += wo[i] * x1[i];
+                s2 += wo[i] * x2[i];
+                s3 += wo[i] * x3[i];
+            }
+            const float bo = bias ? bias[o] : 0.0f;
+            y[r * m + o] = s0 + bo;
+            y[(r + 1) * m + o] = s1 + bo;
+            y[(r + 2) * m + o] = s2 + bo;
+            y[(r + 3) * m + o] = s3 + bo;
+        }
+    }
+    for (; r < n; r++) {
+        const float *xr = x + r * k;
+        float *yr = y + r * m;
+        for (int64_t o = o0; o < o1; o++) {
+            const float *wo = w + o * k;
+            float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+            for (int64_t i = 0; i < k; i++)
+                acc += wo[i] * xr[i];
+            yr[o] = acc + (bias ? bias[o] : 0.0f);
+        }
+    }
+    for (r = 0; r < n; r++) {
+        float *yr = y + r * m;
+        for (int i = 0; i < npo; i++) {
+            const float alpha = po[i].alpha, beta = po[i].beta;
+            switch (po[i].kind) {
+            case ORTC_POST_OP_RELU:
+#pragma omp simd
+                for (int64_t o = o0; o < o1; o++)
+                    yr[o] = yr[o] > 0.0f ? yr[o] : 0.0f;
+                break;
+            case ORTC_POST_OP_SIGMOID:
+#pragma omp simd
+                for (int64_t o = o0; o < o1; o++) {
+                    float v = -yr[o];
+                    v = v < -87.0f ? -87.0f : v > 87.0f ? 87.0f : v;
+                    yr[o] = 1.0f / (1.0f + conv_exp(v));
+                }
+                break;
+            case ORTC_POST_OP_SWISH:
+#pragma omp simd
+                for (int64_t o = o0; o < o1; o++) {
+                    float v = -yr[o];
+                    v = v < -87.0f ? -87.0f : v > 87.0f ? 87.0f : v;
+                    yr[o] = yr[o] / (1.0f + conv_exp(v));
+                }
+                break;
+            default: /* ORTC_POST_OP_HARD_SIGMOID */
+#pragma omp simd
+                for (int64_t o = o0; o < o1; o++) {
+                    float v = alpha * yr[o] + beta;
+                    yr[o] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                }
+                break;
+            }
+        }
+    }
+}
+
+static void conv_gemv_run(ortc_opctx *c)
+{
+    const ortc_tensor *x = c->in[0];
+    const ortc_node *node = c->node;
+    const float *w = c->in[1]->data, *bias = c->n_in > 2 ? c->in[2]->data : NULL;
+    float *y = c->out[0]->data;
+    const int64_t n = x->dims[0], k = x->dims[1], m = c->out[0]->dims[1];
+    const bool fast = conv_gemv_fast_post_ops(node);
+    const ortc_post_op *po = node->post_ops;
+    const int npo = fast ? node->n_post_ops : 0;
+    int threads = c->backend ? c->backend->threads : 1;
+    if (threads < 2 || n * m * k < CONV_GEMV_MIN_PARALLEL)
+        conv_gemv_rows(y, x->data, w, bias, n, m, k, 0, m, po, npo);
+    else {
+#pragma omp parallel num_threads(threads)
+        {
+            int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+            int64_t per = ((m + nt - 1) / nt + 15) & ~(int64_t)15;
+            int64_t o0 = t * per, o1 = o0 + per < m ? o0 + per : m;
+            if (o0 < o1)
+                conv_gemv_rows(y, x->data, w, bias, n, m, k, o0, o1, po, npo);
+        }
+    }
+    if (!fast)
+        ortc_post_ops_apply(c, y, n * m);
+}
+
 /* oneDNN's convolutions over plain (nchw) layouts are im2col + GEMM
  * ("gemm:jit"), one GEMM per group: for depthwise and grouped
  * convolutions a string of tiny products. Where the output must be plain
@@ -254,13 +458,6 @@ static bool conv_dst_bf16_ok(const ortc_opctx *c)
             return false;
     }
     return true;
-}
-
-/* Channel-blocked by 16 (nChw16c and its 1-D/3-D kin) over dims. */
-static ortc_status conv_md_c16(ortc_opctx *c, dnnl_memory_desc_t *md, int rank, const int64_t *dims)
-{
-    static const dnnl_format_tag_t tags[] = {dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b};
-    return ortc_dnnl_md_tag(c, md, rank, dims, tags[rank - 3]);
 }
 
 /* Whether a Concat over channels reads output 0: its inputs can then sit
@@ -317,6 +514,78 @@ static ortc_status conv_blocked_mds(ortc_opctx *c, const ortc_conv_geom *cs, boo
     return x16 ? conv_md_c16(c, src, x->rank, x->dims) : ORTC_STATUS_OK;
 }
 
+/* A trailing swish (SiLU) post-op in oneDNN 2.6 divides once per 16
+ * floats (vdivps) in its logistic: measured on efficientnet_b0's shapes
+ * (2 threads, min of 200 runs), a 1x1 24 -> 144 convolution over 56x56
+ * took 0.182 ms with it and 0.069 ms without, the depthwise 3x3 after it
+ * 0.162 against 0.058: the swishes were about 60% of those steps and of
+ * the order of a quarter of the model. ortc_fast_swish_f32 (a reciprocal
+ * and a Newton step instead of the division) over the output after the
+ * primitive took those to 0.142 and 0.130 ms. Taken where the node's
+ * post-ops end in swish, fp32, on CPUs with AVX-512 (elsewhere the
+ * fallback is a scalar loop: oneDNN's vector form stays). The second pass
+ * over the output pays where the output is still in the cores' L2 (up to
+ * CONV_OWN_SWISH_MAX_BYTES per thread); beyond, it is a round trip to L3 or
+ * memory: at batch 8 efficientnet_b0's 1x1 steps (outputs up to 38 MB)
+ * took longer than with oneDNN's swish (1 thread CPU time of the model:
+ * median 134 against 121 ms, 3 rounds on a loaded machine). Returns attr
+ * without its last entry in *out (NULL: keep attr). */
+#define CONV_OWN_SWISH_MAX_BYTES ((int64_t)2 << 20)
+
+static ortc_status conv_own_swish(ortc_opctx *c, const ortc_conv_geom *cs,
+                                  const_dnnl_primitive_attr_t attr, dnnl_primitive_attr_t *out)
+{
+    *out = NULL;
+    const ortc_node *n = c->node;
+    if (n->n_post_ops < 1 || n->post_ops[n->n_post_ops - 1].kind != ORTC_POST_OP_SWISH)
+        return ORTC_STATUS_OK;
+    const int threads = c->backend && c->backend->threads > 1 ? c->backend->threads : 1;
+    int64_t bytes = (int64_t)sizeof(float);
+    for (int i = 0; i < c->in[0]->rank; i++)
+        bytes *= cs->ydims[i];
+    if (bytes > threads * CONV_OWN_SWISH_MAX_BYTES)
+        return ORTC_STATUS_OK;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (!__builtin_cpu_supports("avx512f"))
+        return ORTC_STATUS_OK;
+#else
+    return ORTC_STATUS_OK;
+#endif
+    const_dnnl_post_ops_t po;
+    DNNL_CHECK(c, dnnl_primitive_attr_get_post_ops(attr, &po));
+    int len = dnnl_post_ops_len(po);
+    dnnl_post_ops_t ops;
+    DNNL_CHECK(c, dnnl_post_ops_create(&ops));
+    dnnl_status_t st = dnnl_success;
+    for (int i = 0; st == dnnl_success && i < len - 1; i++) {
+        float scale, alpha, beta;
+        dnnl_alg_kind_t alg;
+        switch (dnnl_post_ops_get_kind(po, i)) {
+        case dnnl_sum:
+            st = dnnl_post_ops_get_params_sum(po, i, &scale);
+            if (st == dnnl_success)
+                st = dnnl_post_ops_append_sum(ops, scale);
+            break;
+        case dnnl_eltwise:
+            st = dnnl_post_ops_get_params_eltwise(po, i, &scale, &alg, &alpha, &beta);
+            if (st == dnnl_success)
+                st = dnnl_post_ops_append_eltwise(ops, scale, alg, alpha, beta);
+            break;
+        default: st = dnnl_unimplemented; break; /* not from append_post_op: keep attr */
+        }
+    }
+    /* a new attribute (oneDNN 2.6 keeps a clone's post-ops when given an
+     * empty list) */
+    ortc_status rc = ORTC_STATUS_OK;
+    if (st == dnnl_success && !(rc = ortc_dnnl_attr_new(c, out)) && len > 1 &&
+        dnnl_primitive_attr_set_post_ops(*out, ops) != dnnl_success) {
+        dnnl_primitive_attr_destroy(*out);
+        *out = NULL; /* the full attr stays */
+    }
+    dnnl_post_ops_destroy(ops);
+    return rc;
+}
+
 static ortc_status conv_build(ortc_opctx *c, void *state)
 {
     conv_state *s = state;
@@ -332,6 +601,11 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     const bool bf16 = ortc_dnnl_bf16_wanted(c) && w->data && !s->no_bf16;
     if (!bf16 && conv_wino5_ok(c, &cs))
         return conv_wino5_build(c, s, &cs);
+    if (!bf16 && conv_gemv_ok(c, &cs)) {
+        s->gemv = true;
+        c->impl = "ortc:conv_gemv";
+        return ORTC_STATUS_OK;
+    }
     const int64_t *ydims = cs.ydims;
     int64_t wdims[ORTC_MAX_RANK + 1];
     /* grouped weights are (G, M/G, C/G, k...): the same bytes as (M, C/G, k...) */
@@ -379,9 +653,19 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     DNNL_CHECK(c, dnnl_dilated_convolution_forward_desc_init(
                       &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &wwant,
                       b ? &bias : NULL, &dst, strides, dil, pl, pr));
-    dnnl_primitive_attr_t attr;
+    dnnl_primitive_attr_t attr, no_swish = NULL;
     if ((st = ortc_dnnl_prim_attr(c, &s->prim, &attr, 0.0f)))
         return st;
+    s->own_swish = false;
+    if (!bf16 && (st = conv_own_swish(c, &cs, attr, &no_swish))) {
+        dnnl_primitive_attr_destroy(attr);
+        return st;
+    }
+    if (no_swish) {
+        dnnl_primitive_attr_destroy(attr);
+        attr = no_swish;
+        s->own_swish = true;
+    }
     dnnl_primitive_desc_t pd = NULL, alt = NULL;
     bool unimpl = false, alt_unimpl = false;
     if (!bf16 && conv_winograd_ok(c, &cs)) {
@@ -447,6 +731,11 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
     st = ortc_dnnl_prim_bind(c, &s->prim, pd, args, b ? 4 : 3);
     dnnl_primitive_desc_destroy(pd);
     c->bf16 = bf16 && !st;
+    if (!st && s->own_swish) {
+        const ortc_layout *l = c->out_layout ? c->out_layout[0] : NULL;
+        s->out_elems = (int64_t)((l ? l->bytes : ortc_tensor_bytes(c->out[0])) / sizeof(float));
+        s->own_swish = !s->prim.use_ref; /* the reference kernel applies every post-op */
+    }
     return st;
 }
 
@@ -471,6 +760,16 @@ static ortc_status conv_prepare(ortc_opctx *c)
 static ortc_status conv_run(ortc_opctx *c)
 {
     conv_state *s = c->state;
+    if (s && s->gemv) {
+        conv_gemv_run(c);
+        return ORTC_STATUS_OK;
+    }
+    if (s && s->own_swish) {
+        ORTC_TRY(ortc_dnnl_prim_exec(c));
+        float *y = c->out[0]->data;
+        ortc_fast_swish_f32(y, y, s->out_elems, c->backend ? c->backend->threads : 1);
+        return ORTC_STATUS_OK;
+    }
     if (!s || !s->wino5)
         return ortc_dnnl_prim_exec(c);
     const void *x;

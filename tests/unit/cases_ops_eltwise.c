@@ -494,6 +494,54 @@ START_TEST(gelu_fast_kernel)
 }
 END_TEST
 
+/* swish (SiLU) for Conv's fused post-op (eltwise_fast.c) against
+ * x / (1 + e^-x) in double: a few ulps where the result is a normal float
+ * above 1e-30 in magnitude, 0 below x = -88 (the true value is under 1e-36),
+ * +inf and NaN kept; 2 threads over a count with a tail of 7. */
+START_TEST(swish_fast_kernel)
+{
+    enum { N = 400000 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    ck_assert(x && y);
+    int64_t n = 0;
+    for (uint32_t bits = 0; n < N - 16; bits += 8192) {
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        if (!(v <= 120.0f))
+            break;
+        x[n++] = v;
+        x[n++] = -v;
+    }
+    const float special[] = {INFINITY, -INFINITY, NAN, -87.5f, -88.5f, 87.5f, 0.0f};
+    for (int i = 0; i < N_OF(special); i++)
+        x[n++] = special[i];
+    ck_assert(n % 16 != 0);
+    ortc_fast_swish_f32(y, x, n, 2);
+    for (int64_t i = 0; i < n; i++) {
+        double v = x[i];
+        if (isnan(v)) {
+            ck_assert_msg(isnan(y[i]), "swish(NaN) gave %g", (double)y[i]);
+            continue;
+        }
+        if (v < -88.0) {
+            ck_assert_msg(y[i] == 0.0f, "swish(%.9g) gave %g, want 0", v, (double)y[i]);
+            continue;
+        }
+        float want = (float)(v / (1.0 + exp(-v)));
+        if (fabsf(want) < 1e-30f) {
+            ck_assert_msg(fabsf(y[i] - want) < 1e-30f, "swish(%.9g): got %g, want %g", v,
+                          (double)y[i], (double)want);
+            continue;
+        }
+        int64_t u = ulps_apart(y[i], want);
+        ck_assert_msg(u <= 4, "swish(%.9g): got %.9g, want %.9g (%lld ulps)", v, (double)y[i],
+                      (double)want, (long long)u);
+    }
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(isnan_isinf)
 {
     /* IsNaN: only NaN; IsInf: +inf (detect_positive), -inf
@@ -1146,6 +1194,7 @@ void ortc_cases_ops_eltwise(Suite *s)
     tcase_add_test(tc, isnan_isinf);
     tcase_add_test(tc, erf_fast_kernel);
     tcase_add_test(tc, gelu_fast_kernel);
+    tcase_add_test(tc, swish_fast_kernel);
     tcase_add_test(tc, empty_tensor);
     tcase_add_test(tc, integer_ops);
     suite_add_tcase(s, tc);

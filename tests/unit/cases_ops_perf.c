@@ -251,6 +251,104 @@ START_TEST(post_ops_conv_random)
 }
 END_TEST
 
+/* A Conv over 1x1 images with a 1x1 kernel (squeeze-excite's) is a
+ * matrix-vector product in plain C (conv.c conv_gemv_ok), its post-ops in
+ * the same loop (relu, sigmoid, swish, hard_sigmoid) or after it (others):
+ * against the reference kernel, on one row and on three, below and above
+ * the size that splits it over the threads. Not for a 2x1 image, nor for
+ * a grouped one (oneDNN). */
+START_TEST(conv_pointwise_gemv)
+{
+    static const struct {
+        int64_t n, c, m, h, group;
+        const char *list;
+        bool plain;
+    } cases[] = {
+        {1, 40, 37, 1, 1, "", true},
+        {3, 40, 37, 1, 1, "swish", true},
+        {3, 40, 37, 1, 1, "relu", true},
+        {5, 40, 37, 1, 1, "swish", true}, /* four rows at a time, then one */
+        {8, 96, 24, 1, 1, "relu", true},
+        {2, 33, 17, 1, 1, "sigmoid", true},
+        {2, 33, 17, 1, 1, "hard_sigmoid:0.2:0.5", true},
+        {1, 1152, 48, 1, 1, "swish", true},   /* split over the threads */
+        {1, 48, 1152, 1, 1, "sigmoid", true}, /* the same */
+        {2, 40, 37, 1, 1, "tanh", true},      /* post-op applied after the loop */
+        {2, 40, 37, 1, 1, "relu,hard_sigmoid:0.3:0.4", true},
+        {1, 40, 37, 2, 1, "swish", false}, /* a 2x1 image: oneDNN */
+        {1, 40, 38, 1, 2, "swish", false}, /* grouped: oneDNN */
+    };
+    uint64_t seed = 23;
+    for (int t = 0; t < N_OF(cases); t++) {
+        int64_t g = cases[t].group;
+        int64_t xd[4] = {cases[t].n, cases[t].c, cases[t].h, 1};
+        int64_t wd[4] = {cases[t].m, cases[t].c / g, 1, 1}, bd[1] = {cases[t].m};
+        float *x = rand_f32(numel_of(4, xd), -1, 1, &seed);
+        float *w = rand_f32(numel_of(4, wd), -1, 1, &seed);
+        float *b = rand_f32(bd[0], -1, 1, &seed);
+        op_case *c = opc_new("Conv", 11, 3, 1);
+        opc_input(c, 0, F32, 4, xd, x, false);
+        opc_input(c, 1, F32, 4, wd, w, true);
+        opc_input(c, 2, F32, 1, bd, b, true);
+        opc_attr_int(c, "group", g);
+        if (cases[t].list[0])
+            opc_set_post_ops(c->node, cases[t].list);
+        char what[128];
+        snprintf(what, sizeof what, "Conv 1x1 (%lld, %lld, %lld, 1) -> %lld, group %lld, \"%s\"",
+                 (long long)xd[0], (long long)xd[1], (long long)xd[2], (long long)wd[0],
+                 (long long)g, cases[t].list);
+        compare_paths(c, RTOL, atol_sum(wd[1] + 2), cases[t].plain ? PATH_PLAIN : PATH_DNNL, what);
+        opc_free(c);
+        free(x);
+        free(w);
+        free(b);
+    }
+}
+END_TEST
+
+/* A trailing swish runs after the oneDNN primitive (conv.c conv_own_swish),
+ * alone, after other eltwise post-ops and after a sum, on a dense and a
+ * depthwise convolution: against the reference kernel. */
+START_TEST(conv_own_swish)
+{
+    static const struct {
+        const char *list;
+        int64_t group;
+    } cases[] = {
+        {"swish", 1}, {"swish", 8}, {"clip:-0.5:0.5,swish", 1}, {"sum,swish", 1}, {"sum,swish", 8},
+    };
+    uint64_t seed = 29;
+    for (int t = 0; t < N_OF(cases); t++) {
+        int64_t g = cases[t].group;
+        int64_t xd[4] = {2, 8, 9, 7}, wd[4] = {8, 8 / g, 3, 3}, bd[1] = {8};
+        bool sum = has_sum(cases[t].list);
+        float *x = rand_f32(numel_of(4, xd), -1, 1, &seed);
+        float *w = rand_f32(numel_of(4, wd), -1, 1, &seed);
+        float *b = rand_f32(8, -1, 1, &seed);
+        float *s = rand_f32(numel_of(4, xd), -4, 4, &seed);
+        op_case *c = opc_new("Conv", 11, sum ? 4 : 3, 1);
+        opc_input(c, 0, F32, 4, xd, x, false);
+        opc_input(c, 1, F32, 4, wd, w, true);
+        opc_input(c, 2, F32, 1, bd, b, true);
+        if (sum)
+            opc_input(c, 3, F32, 4, xd, s, false);
+        int64_t pads[4] = {1, 1, 1, 1};
+        opc_attr_ints(c, "pads", pads, 4);
+        opc_attr_int(c, "group", g);
+        opc_set_post_ops(c->node, cases[t].list);
+        char what[96];
+        snprintf(what, sizeof what, "Conv 3x3 group %lld, post-ops \"%s\"", (long long)g,
+                 cases[t].list);
+        compare_paths(c, RTOL, atol_sum(numel_of(3, &wd[1]) + 6), PATH_DNNL, what);
+        opc_free(c);
+        free(x);
+        free(w);
+        free(b);
+        free(s);
+    }
+}
+END_TEST
+
 /* The fully connected paths of Gemm: one row over B stored (N, K) (the
  * plain-C gemv, no oneDNN), 2, 3 and 8 rows or B stored (K, N) (oneDNN
  * matmul); C absent, (N) with beta 1 (bound as the bias), (1, N) with beta
@@ -1365,6 +1463,8 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, post_ops_conv_hand);
     tcase_add_test(tc, post_ops_gemm_matmul_hand);
     tcase_add_test(tc, post_ops_conv_random);
+    tcase_add_test(tc, conv_pointwise_gemv);
+    tcase_add_test(tc, conv_own_swish);
     tcase_add_test(tc, gemm_fc_paths);
     tcase_add_test(tc, gemm_fc_axpy_zeros);
     tcase_add_test(tc, gemm_general_post_ops);
