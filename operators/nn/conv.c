@@ -358,22 +358,17 @@ CONV_CLONES static void conv_gemv_rows(float *y, const float *x, const float *w,
                 for (int64_t o = o0; o < o1; o++)
                     yr[o] = yr[o] > 0.0f ? yr[o] : 0.0f;
                 break;
-            case ORTC_POST_OP_SIGMOID:
+            case ORTC_POST_OP_SIGMOID: /* 1 / (1 + e^-y) */
+            case ORTC_POST_OP_SWISH: { /* y / (1 + e^-y) */
+                const bool swish = po[i].kind == ORTC_POST_OP_SWISH;
 #pragma omp simd
                 for (int64_t o = o0; o < o1; o++) {
                     float v = -yr[o];
                     v = v < -87.0f ? -87.0f : v > 87.0f ? 87.0f : v;
-                    yr[o] = 1.0f / (1.0f + conv_exp(v));
+                    yr[o] = (swish ? yr[o] : 1.0f) / (1.0f + conv_exp(v));
                 }
                 break;
-            case ORTC_POST_OP_SWISH:
-#pragma omp simd
-                for (int64_t o = o0; o < o1; o++) {
-                    float v = -yr[o];
-                    v = v < -87.0f ? -87.0f : v > 87.0f ? 87.0f : v;
-                    yr[o] = yr[o] / (1.0f + conv_exp(v));
-                }
-                break;
+            }
             default: /* ORTC_POST_OP_HARD_SIGMOID */
 #pragma omp simd
                 for (int64_t o = o0; o < o1; o++) {

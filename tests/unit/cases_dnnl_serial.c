@@ -22,6 +22,16 @@ static dnnl_engine_t engine(void)
     return eng;
 }
 
+/* ortc_dnnl_pd_runs_serial on the primitive of an op descriptor */
+static bool pd_serial(dnnl_engine_t eng, const void *op_desc)
+{
+    dnnl_primitive_desc_t pd;
+    ck_assert_int_eq(dnnl_primitive_desc_create(&pd, op_desc, NULL, eng, NULL), dnnl_success);
+    bool serial = ortc_dnnl_pd_runs_serial(pd);
+    dnnl_primitive_desc_destroy(pd);
+    return serial;
+}
+
 static bool relu_serial(dnnl_engine_t eng, int64_t n)
 {
     dnnl_memory_desc_t md;
@@ -31,11 +41,7 @@ static bool relu_serial(dnnl_engine_t eng, int64_t n)
     ck_assert_int_eq(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, dnnl_eltwise_relu,
                                                     &md, 0.f, 0.f),
                      dnnl_success);
-    dnnl_primitive_desc_t pd;
-    ck_assert_int_eq(dnnl_primitive_desc_create(&pd, &ed, NULL, eng, NULL), dnnl_success);
-    bool serial = ortc_dnnl_pd_runs_serial(pd);
-    dnnl_primitive_desc_destroy(pd);
-    return serial;
+    return pd_serial(eng, &ed);
 }
 
 static bool binary_serial(dnnl_engine_t eng, int64_t n)
@@ -45,11 +51,7 @@ static bool binary_serial(dnnl_engine_t eng, int64_t n)
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&md, 2, d, dnnl_f32, dnnl_ab), dnnl_success);
     dnnl_binary_desc_t bd;
     ck_assert_int_eq(dnnl_binary_desc_init(&bd, dnnl_binary_add, &md, &md, &md), dnnl_success);
-    dnnl_primitive_desc_t pd;
-    ck_assert_int_eq(dnnl_primitive_desc_create(&pd, &bd, NULL, eng, NULL), dnnl_success);
-    bool serial = ortc_dnnl_pd_runs_serial(pd);
-    dnnl_primitive_desc_destroy(pd);
-    return serial;
+    return pd_serial(eng, &bd);
 }
 
 /* a [1,k] x [k,1] matmul: one output element, k multiply-adds */
@@ -62,11 +64,7 @@ static bool matmul_serial(dnnl_engine_t eng, int64_t k)
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&c, 2, dc, dnnl_f32, dnnl_ab), dnnl_success);
     dnnl_matmul_desc_t md;
     ck_assert_int_eq(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), dnnl_success);
-    dnnl_primitive_desc_t pd;
-    ck_assert_int_eq(dnnl_primitive_desc_create(&pd, &md, NULL, eng, NULL), dnnl_success);
-    bool serial = ortc_dnnl_pd_runs_serial(pd);
-    dnnl_primitive_desc_destroy(pd);
-    return serial;
+    return pd_serial(eng, &md);
 }
 
 START_TEST(serial_small_elementwise_only)
