@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "dnnl_prim.h"
+#include "dot4.h"
 #include "eltwise_fast.h"
 #include "gemm_ref.h"
 #include "op_util.h"
@@ -299,19 +300,11 @@ FC_CLONES static void gemv_rows(float *y, const float *a, const float *w, const 
         float *yr = y + r * n;
         int64_t o = o0;
         for (; o + 4 <= o1; o += 4) {
-            const float *w0 = w + o * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-            for (int64_t i = 0; i < k; i++) {
-                s0 += w0[i] * x[i];
-                s1 += w1[i] * x[i];
-                s2 += w2[i] * x[i];
-                s3 += w3[i] * x[i];
-            }
-            yr[o] = alpha * s0 + (bias ? bias[o] : 0.0f);
-            yr[o + 1] = alpha * s1 + (bias ? bias[o + 1] : 0.0f);
-            yr[o + 2] = alpha * s2 + (bias ? bias[o + 2] : 0.0f);
-            yr[o + 3] = alpha * s3 + (bias ? bias[o + 3] : 0.0f);
+            const float *w0 = w + o * k;
+            float s[4];
+            ortc_dot4_f32(w0, w0 + k, w0 + 2 * k, w0 + 3 * k, x, k, s);
+            for (int j = 0; j < 4; j++)
+                yr[o + j] = alpha * s[j] + (bias ? bias[o + j] : 0.0f);
         }
         for (; o < o1; o++) {
             const float *w0 = w + o * k;

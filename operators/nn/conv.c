@@ -25,6 +25,7 @@
 
 #include "conv_wino5.h"
 #include "dnnl_prim.h"
+#include "math/dot4.h"
 #include "math/eltwise_fast.h"
 #include "post_ops.h"
 #include "conv_ref.h"
@@ -318,22 +319,13 @@ CONV_CLONES static void conv_gemv_rows(float *y, const float *x, const float *w,
      * four sums are independent chains) */
     int64_t r = 0;
     for (; r + 4 <= n; r += 4) {
-        const float *x0 = x + r * k, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+        const float *x0 = x + r * k;
         for (int64_t o = o0; o < o1; o++) {
-            const float *wo = w + o * k;
-            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-            for (int64_t i = 0; i < k; i++) {
-                s0 += wo[i] * x0[i];
-                s1 += wo[i] * x1[i];
-                s2 += wo[i] * x2[i];
-                s3 += wo[i] * x3[i];
-            }
+            float s[4];
+            ortc_dot4_f32(x0, x0 + k, x0 + 2 * k, x0 + 3 * k, w + o * k, k, s);
             const float bo = bias ? bias[o] : 0.0f;
-            y[r * m + o] = s0 + bo;
-            y[(r + 1) * m + o] = s1 + bo;
-            y[(r + 2) * m + o] = s2 + bo;
-            y[(r + 3) * m + o] = s3 + bo;
+            for (int j = 0; j < 4; j++)
+                y[(r + j) * m + o] = s[j] + bo;
         }
     }
     for (; r < n; r++) {
