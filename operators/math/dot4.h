@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 /* s[j] = sum over i < k of p_j[i] * q[i], j = 0..3 */
-static inline void ortc_dot4_f32(const float *p0, const float *p1, const float *p2,
-                                 const float *p3, const float *q, int64_t k, float s[4])
+static inline void ortc_dot4_f32(const float *p0, const float *p1, const float *p2, const float *p3,
+                                 const float *q, int64_t k, float s[4])
 {
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
