@@ -906,6 +906,23 @@ END_TEST
 
 /* ---- packed weights freed and read back --------------------------------------- */
 
+/* Writes pm (freed) to a new file made from tmpl (mkstemp); the caller
+ * unlinks and frees the returned path. */
+static char *save_temp_model(Onnx__ModelProto *pm, const char *tmpl)
+{
+    size_t len;
+    uint8_t *buf = pb_pack_model(pm, &len);
+    onnx__model_proto__free_unpacked(pm, NULL);
+    char *path = strdup(tmpl);
+    ck_assert_ptr_nonnull(path);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_file(path, buf, len);
+    free(buf);
+    return path;
+}
+
 /* y = Conv(Conv(x, W, B), W2), x (N, 32, 8, 8) with a symbolic N, W (64,
  * 32, 3, 3): 72 KiB of raw_data, above compile.c's RELEASE_MIN, stored in
  * the file. oneDNN packs W for the first Conv (its output may be blocked),
@@ -936,17 +953,7 @@ static char *packed_conv_file(void)
     pb_add_ints(n, "pads", (const int64_t[]){1, 1, 1, 1}, 4);
     pb_add_node(g, "Conv", "conv2", "h,W2", "y");
     pb_add_output(g, "y", FLOAT, NULL);
-    size_t len;
-    uint8_t *buf = pb_pack_model(pm, &len);
-    onnx__model_proto__free_unpacked(pm, NULL);
-    char *path = strdup("/tmp/ortc-packed-XXXXXX");
-    ck_assert_ptr_nonnull(path);
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    write_file(path, buf, len);
-    free(buf);
-    return path;
+    return save_temp_model(pm, "/tmp/ortc-packed-XXXXXX");
 }
 
 /* Runs s on batch n of a fixed pattern into y (n*8*64 floats). */
@@ -1076,17 +1083,7 @@ static char *packed_qconv_file(void)
     pb_tensor_raw(pb_add_init(g, pb_tensor_new("yz", ORTC_DTYPE_UINT8, "")), &yz, 1);
     pb_add_node(g, "QLinearConv", "qconv", "x,xs,xz,W,ws,wz,ys,yz", "y");
     pb_add_output(g, "y", ORTC_DTYPE_UINT8, NULL);
-    size_t len;
-    uint8_t *buf = pb_pack_model(pm, &len);
-    onnx__model_proto__free_unpacked(pm, NULL);
-    char *path = strdup("/tmp/ortc-qpacked-XXXXXX");
-    ck_assert_ptr_nonnull(path);
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    write_file(path, buf, len);
-    free(buf);
-    return path;
+    return save_temp_model(pm, "/tmp/ortc-qpacked-XXXXXX");
 }
 
 /* Runs s on batch n of a fixed pattern into y (n*64*3*3 bytes). */
