@@ -46,6 +46,9 @@ void ortc_plan_free(ortc_plan *p)
     for (int k = 0; p->pools && k < ORTC_MAX_CONTEXTS; k++)
         ortc_pool_free(&p->pools[k]);
     free(p->pools);
+    for (int k = 0; p->stage && k < ORTC_MAX_CONTEXTS; k++)
+        ortc_pool_free(&p->stage[k]);
+    free(p->stage);
     if (p->owned)
         for (int v = 0; v < p->n_values + p->n_outer; v++)
             free(p->owned[v]);
@@ -899,6 +902,8 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
     if (p->root == p && (p->pools = calloc(ORTC_MAX_CONTEXTS, sizeof *p->pools)))
         for (int k = 0; k < ORTC_MAX_CONTEXTS; k++)
             ortc_pool_init(&p->pools[k], s->opts.max_dynamic_bytes);
+    if (p->root == p)
+        p->stage = calloc(ORTC_MAX_CONTEXTS, sizeof *p->stage); /* zeroed: empty, no limit */
     ortc_status st = ORTC_STATUS_OK;
     /* whether this compile packs weights on the backend's second thread,
      * and whether an enclosing compile did (a subgraph's, during the
@@ -907,7 +912,8 @@ ortc_status ortc_plan_compile_src(ortc_session *s, const ortc_plan_src *src, ort
     release_queue rel = {0};
     if (!p->outer || !p->outer_src || !p->key || !p->key_bytes || !p->tensors || !p->layouts ||
         !p->bind || !p->owned || !p->is_static || !p->steps || !p->ptr_pool || !p->layout_pool ||
-        !p->int_pool || !p->bool_pool || !p->deferred || (p->root == p && !p->pools)) {
+        !p->int_pool || !p->bool_pool || !p->deferred ||
+        (p->root == p && (!p->pools || !p->stage))) {
         st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY, "out of memory compiling");
         goto fail;
     }

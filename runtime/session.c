@@ -658,11 +658,105 @@ static ortc_status run_acquire(ortc_session *s, ortc_plan *p, run_ctx *r)
     return ORTC_STATUS_OK;
 }
 
+/* The caller's tensors as a run binds them. oneDNN's JIT kernels may move
+ * data with instructions that need 64-byte alignment (oneDNN 2.6's linear
+ * resampling stores with vmovntps on an AMD Zen 5 and faulted on a 16-byte
+ * aligned malloc'd output), so an input or output tensor whose data is not
+ * 64-byte aligned runs through an aligned copy in the context's staging
+ * pool, which keeps its memory across runs (after the first such run this
+ * allocates nothing). in / out: the arrays the run takes; NULL when every
+ * tensor is aligned (the caller's own arrays, as they are). */
+typedef struct staged_io {
+    ortc_tensor *in, *out;
+} staged_io;
+
+static bool needs_stage(const ortc_tensor *t)
+{
+    return t->data && ((uintptr_t)t->data & 63) && t->dtype != ORTC_DTYPE_STRING;
+}
+
+static bool stage_input(const ortc_value *v, const ortc_tensor *t)
+{
+    return (v->type == ORTC_TYPE_TENSOR || v->type == ORTC_TYPE_OPTIONAL_TENSOR) && needs_stage(t);
+}
+
+/* Output k's bytes as the plan makes it (its data is not data-dependent:
+ * the caller gave a buffer). */
+static size_t output_bytes(const ortc_plan *p, int k)
+{
+    return ortc_tensor_bytes(&p->shapes[ortc_plan_slot(p, p->graph->outputs[k])]);
+}
+
+static ortc_status stage_io(ortc_session *s, run_ctx *r, const ortc_tensor *inputs,
+                            ortc_tensor *outputs, staged_io *io)
+{
+    const ortc_graph *g = s->model->graph;
+    const int ni = g->n_inputs, no = g->n_outputs;
+    bool any = false;
+    io->in = io->out = NULL;
+    for (int i = 0; i < ni && !any; i++)
+        any = stage_input(g->inputs[i], &inputs[i]);
+    for (int k = 0; k < no && !any; k++)
+        any = needs_stage(&outputs[k]);
+    if (!any)
+        return ORTC_STATUS_OK;
+    ortc_pool *pool = &r->p->stage[r->k];
+    ortc_pool_reset(pool);
+    io->in = ortc_pool_alloc(pool, ((size_t)ni + 1) * sizeof *io->in);
+    io->out = ortc_pool_alloc(pool, ((size_t)no + 1) * sizeof *io->out);
+    if (!io->in || !io->out)
+        goto oom;
+    memcpy(io->in, inputs, (size_t)ni * sizeof *io->in);
+    memcpy(io->out, outputs, (size_t)no * sizeof *io->out);
+    for (int i = 0; i < ni; i++) {
+        if (!stage_input(g->inputs[i], &inputs[i]))
+            continue;
+        size_t bytes = ortc_tensor_bytes(&inputs[i]);
+        if (!(io->in[i].data = ortc_pool_alloc(pool, bytes)))
+            goto oom;
+        memcpy(io->in[i].data, inputs[i].data, bytes);
+    }
+    for (int k = 0; k < no; k++)
+        if (needs_stage(&outputs[k]) &&
+            !(io->out[k].data = ortc_pool_alloc(pool, output_bytes(r->p, k))))
+            goto oom;
+    return ORTC_STATUS_OK;
+oom:
+    io->in = io->out = NULL;
+    return ortc_err_set(r->e ? &r->e->err : &r->p->run_err, ORTC_STATUS_OUT_OF_MEMORY,
+                        "out of memory for aligned copies of the caller's tensors");
+}
+
+/* After the run (status st): staged outputs' data to the caller's
+ * buffers; what the run set in the others (data-dependent outputs) to the
+ * caller's array. */
+static void unstage_outputs(const ortc_plan *p, ortc_tensor *outputs, const staged_io *io,
+                            ortc_status st)
+{
+    for (int k = 0; io->out && k < p->graph->n_outputs; k++) {
+        if (!needs_stage(&outputs[k])) {
+            outputs[k] = io->out[k];
+            continue;
+        }
+        size_t bytes = output_bytes(p, k);
+        if (!st && bytes)
+            memcpy(outputs[k].data, io->out[k].data, bytes);
+    }
+}
+
 static ortc_status run_execute(ortc_session *s, run_ctx *r, const ortc_tensor *inputs,
                                ortc_tensor *outputs)
 {
     ortc_plan *p = r->p;
-    ortc_status st;
+    staged_io io;
+    ortc_status st = stage_io(s, r, inputs, outputs, &io);
+    if (st)
+        return st;
+    ortc_tensor *caller_out = outputs;
+    if (io.in)
+        inputs = io.in;
+    if (io.out)
+        outputs = io.out;
     if (s->backend)
         ortc_backend_enter(s->backend);
     if (!r->profile) {
@@ -678,6 +772,7 @@ static ortc_status run_execute(ortc_session *s, run_ctx *r, const ortc_tensor *i
     ortc_errbuf *ebuf = r->e ? &r->e->err : &p->run_err;
     if (!st && s->backend && p->n_steps)
         st = ortc_backend_wait_context(s->backend, r->k, ebuf);
+    unstage_outputs(p, caller_out, &io, st);
     return st;
 }
 
@@ -923,7 +1018,8 @@ ortc_status ortc_session_run_any(ortc_session *s, const ortc_any *inputs, size_t
             ortc_plan_output_dynamic(p, (int)k))
             continue;
         size_t bytes = ortc_tensor_bytes(&out[k]);
-        if (!(out[k].data = malloc(bytes ? bytes : 1)))
+        /* 64-byte aligned, so the run computes into it (stage_io) */
+        if (!(out[k].data = aligned_alloc(64, bytes ? (bytes + 63) & ~(size_t)63 : 64)))
             st = ortc_err_set(&s->err, ORTC_STATUS_OUT_OF_MEMORY,
                               "out of memory for output %zu (%zu bytes)", k, bytes);
     }

@@ -132,6 +132,9 @@ typedef struct ortc_plan {
      * nested in it uses the root's. */
     struct ortc_plan *root;
     ortc_pool *pools; /* root: [ORTC_MAX_CONTEXTS]; others NULL */
+    /* root: [ORTC_MAX_CONTEXTS], aligned copies of the caller's tensors
+     * where they are not 64-byte aligned (session.c, stage_io); others NULL */
+    ortc_pool *stage;
     /* Nodes that read a value of data-dependent size they cannot take (or
      * a shape-determining input known only at run time), and every node
      * after them that depends on them: deferred to a continuation, compiled

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util.h"
 
 #define MAX_INPUT_ARGS 64
 #define MAX_TIMED_RUNS 10000000L
@@ -360,7 +361,7 @@ static int make_random_inputs(const bench_args *a, ortc_session *s, bench_input 
                              "%s=FILE",
                              a->model, vi.name, ortc_dtype_name(vi.dtype), vi.name);
         size_t bytes = ortc_tensor_bytes(t);
-        t->data = malloc(bytes ? bytes : 1);
+        t->data = ortc_tools_alloc_tensor(bytes);
         if (!t->data)
             return cli_error("out of memory for input '%s' (%zu bytes)", vi.name, bytes);
         for (int64_t e = 0; e < n; e++) {
@@ -749,7 +750,7 @@ int cli_bench(int argc, char **argv)
     r.compile_ms = now_ms() - t0;
     for (size_t k = 0; k < no; k++) {
         size_t bytes = ortc_tensor_bytes(&out[k]);
-        out[k].data = malloc(bytes ? bytes : 1);
+        out[k].data = ortc_tools_alloc_tensor(bytes);
         if (!out[k].data) {
             cli_error("out of memory for output %zu (%zu bytes)", k, bytes);
             goto done;

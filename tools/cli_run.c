@@ -21,6 +21,7 @@
 #include "preprocess.h"
 #include "progress.h"
 #include "results.h"
+#include "util.h"
 
 #define MAX_INPUT_ARGS 64
 #define RUN_DEFAULT_BATCH 32 /* images per run when the model's batch is dynamic */
@@ -569,7 +570,7 @@ static int shape_outputs(image_run *r, int64_t n)
         size_t bytes = ortc_tensor_bytes(&r->out[k]) + 1;
         if (bytes > r->out_cap[k]) {
             free(r->out[k].data);
-            r->out[k].data = malloc(bytes);
+            r->out[k].data = ortc_tools_alloc_tensor(bytes);
             r->out_cap[k] = r->out[k].data ? bytes : 0;
             if (!r->out[k].data)
                 return cli_error("out of memory for output %zu (%zu bytes)", k, bytes);
@@ -774,7 +775,9 @@ static int run_images(run_args *a)
         cli_error("--batch %lld: too large", (long long)r->batch);
         goto done;
     }
-    r->batch_buf = calloc((size_t)r->batch * r->per_image, sizeof(float));
+    size_t batch_bytes = (size_t)r->batch * r->per_image * sizeof(float);
+    if ((r->batch_buf = ortc_tools_alloc_tensor(batch_bytes)))
+        memset(r->batch_buf, 0, batch_bytes);
     r->batch_paths = calloc((size_t)r->batch, sizeof *r->batch_paths);
     r->out = calloc(r->no + 1, sizeof *r->out);
     r->out_cap = calloc(r->no + 1, sizeof *r->out_cap);

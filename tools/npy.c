@@ -324,8 +324,8 @@ int ortc_npy_parse(const void *data, size_t size, ortc_tensor *t, char *err, siz
             ortc_tools_err(err, errlen, "header: 'shape' is too large");
         return -1;
     }
-    /* malloc(0) may return NULL; keep a valid pointer for empty tensors. */
-    void *copy = malloc(have ? have : 1);
+    /* a valid pointer for empty tensors too */
+    void *copy = ortc_tools_alloc_tensor(have);
     if (!copy) {
         ortc_tools_err(err, errlen, "out of memory (%zu bytes)", have);
         return -1;

@@ -68,3 +68,10 @@ done:
     fclose(f);
     return rc;
 }
+
+void *ortc_tools_alloc_tensor(size_t bytes)
+{
+    if (bytes > SIZE_MAX - 64)
+        return NULL;
+    return aligned_alloc(64, bytes ? (bytes + 63) & ~(size_t)63 : 64);
+}

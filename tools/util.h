@@ -19,4 +19,9 @@ void ortc_tools_err(char *err, size_t errlen, const char *fmt, ...)
 int ortc_tools_read_file(const char *path, size_t max_size, char **data, size_t *size, char *err,
                          size_t errlen);
 
+/* bytes (at least 1) of 64-byte aligned memory for a tensor's data, free()d
+ * as usual; NULL when out of memory. ortc runs a caller's tensor in place
+ * only at that alignment (a misaligned one costs a copy each run). */
+void *ortc_tools_alloc_tensor(size_t bytes);
+
 #endif

@@ -966,6 +966,76 @@ START_TEST(session_folds_shape_chain)
 }
 END_TEST
 
+/* x (1, 21, 32, 32) -> Relu -> Resize (linear, 8x) -> y (1, 21, 256, 256):
+ * the last step of lraspp_mobilenet_v3_large. On an AMD Zen 5 oneDNN
+ * 2.6's linear resampling wrote y with aligned non-temporal stores and
+ * crashed on a malloc'd (16-byte aligned) output buffer. */
+static ortc_model *upsample_model(void)
+{
+    ortc_model *m = model_new(13);
+    ortc_graph *g = m->graph;
+    int64_t d[4] = {1, 21, 32, 32}, sd[1] = {4};
+    const float scales[4] = {1, 1, 8, 8};
+    add_input(g, "x", ORTC_DTYPE_FLOAT, 4, d, NULL);
+    add_const_f32(g, "scales", 1, sd, scales);
+    add_node(g, "Relu", "relu", "x", "r");
+    node_attr_string(add_node(g, "Resize", "up", "r,,scales", "y"), "mode", "linear");
+    ortc_graph_add_output(g, ortc_graph_get_value(g, "y"));
+    finalize_ok(g);
+    return m;
+}
+
+/* off bytes past the first 64-byte boundary in p */
+static char *past_line(char *p, size_t off)
+{
+    return p + ((64 - ((uintptr_t)p & 63)) & 63) + off;
+}
+
+/* Caller buffers at any alignment: the same bytes as 64-byte aligned ones
+ * (session.c stages the misaligned ones through aligned copies). */
+START_TEST(session_runs_on_misaligned_buffers)
+{
+    enum { NX = 21 * 32 * 32, NY = 21 * 256 * 256 };
+    ortc_options o;
+    ortc_options_init(&o);
+    o.threads = 2;
+    ortc_session *s = session_ok(upsample_model(), &o);
+    float *xa = aligned_alloc(64, NX * sizeof(float)), *ya = aligned_alloc(64, NY * sizeof(float));
+    char *xm = malloc(NX * sizeof(float) + 128), *ym = malloc(NY * sizeof(float) + 128);
+    ck_assert(xa && ya && xm && ym);
+    for (int i = 0; i < NX; i++)
+        xa[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+    ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {1, 21, 32, 32}, xa};
+    ortc_tensor out = {ORTC_DTYPE_FLOAT, 4, {1, 21, 256, 256}, ya};
+    ck_assert_msg(ortc_session_run(s, &in, 1, &out, 1) == ORTC_STATUS_OK, "%s", ortc_last_error());
+    /* offsets 4..60: float-aligned, never 64-byte aligned */
+    const size_t offs[3] = {4, 16, 60};
+    for (int t = 0; t < 3; t++) {
+        float *xt = (float *)past_line(xm, offs[(t + 1) % 3]),
+              *yt = (float *)past_line(ym, offs[t]);
+        memcpy(xt, xa, NX * sizeof(float));
+        memset(yt, 0xff, NY * sizeof(float));
+        ortc_tensor mi = {ORTC_DTYPE_FLOAT, 4, {1, 21, 32, 32}, xt};
+        ortc_tensor mo = {ORTC_DTYPE_FLOAT, 4, {0}, yt};
+        ck_assert_msg(ortc_session_run(s, &mi, 1, &mo, 1) == ORTC_STATUS_OK, "%s",
+                      ortc_last_error());
+        ck_assert_ptr_eq(mo.data, yt);
+        ck_assert_int_eq(mo.rank, 4);
+        ck_assert_int_eq(mo.dims[3], 256);
+        int bad = 0;
+        while (bad < NY && memcmp(&yt[bad], &ya[bad], sizeof(float)) == 0)
+            bad++;
+        ck_assert_msg(bad == NY, "offset %zu, element %d: %g, aligned run %g", offs[t], bad,
+                      bad < NY ? yt[bad] : 0.0, bad < NY ? ya[bad] : 0.0);
+    }
+    free(xa);
+    free(ya);
+    free(xm);
+    free(ym);
+    ortc_session_destroy(s);
+}
+END_TEST
+
 #if COUNT_ALLOCS
 START_TEST(session_run_does_not_allocate_after_first)
 {
@@ -1389,6 +1459,7 @@ int main(void)
     tcase_add_test(se, session_plan_introspection);
     tcase_add_test(se, session_concat_joins_in_place);
     tcase_add_test(se, session_reference_mode_matches);
+    tcase_add_test(se, session_runs_on_misaligned_buffers);
     tcase_add_test(se, session_huge_pages_option);
     tcase_add_test(se, session_primitives_created_beside_the_compile);
     tcase_add_test(se, session_input_errors_name_the_problem);

@@ -415,6 +415,10 @@ ORTC_API ortc_status ortc_session_output_shapes(ortc_session *session, const ort
  * first use of a new context allocates that context's arena once), unless
  * the model has values of data-dependent size: then see README "Values
  * whose size is known only at run time" for what a run allocates.
+ * Alignment: tensors whose data is 64-byte aligned are read and written in
+ * place; any other (malloc's 16 bytes, say) is copied through an aligned
+ * buffer the session keeps (a copy per run; the first such run allocates
+ * it), because some oneDNN kernels need the alignment.
  * Thread-safe: several threads may run one session at once (weights, plans
  * and kernels are shared; each concurrent run has its own activations). On
  * failure read the message with ortc_last_error(), which is per thread;
