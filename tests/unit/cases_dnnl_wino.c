@@ -2,7 +2,8 @@
  * (operators/dnnl_wino.c) against oneDNN's own reorder into the layout its
  * Winograd convolution asks for: the same bytes, for each of the layouts
  * oneDNN 2.6 picks for fp32 (F(2x2,3x3): aaOBiOo and aaOio; F(4x4,3x3):
- * OBaaIBOIio), channel counts that are and are not multiples of 16, 1 and 2
+ * OBaaIBOIio; the cases below are where an Intel AVX-512 CPU picks each,
+ * and another CPU may pick others), channel counts that are and are not multiples of 16, 1 and 2
  * threads; and the layouts it must leave to oneDNN.
  */
 #include <check.h>
@@ -103,8 +104,15 @@ START_TEST(wino_pack_matches_onednn)
         return;
     }
     ck_assert_int_eq(wmd.format_kind, dnnl_format_kind_wino);
-    if (c->want_fmt && avx512)
-        ck_assert_int_eq(wmd.format_desc.wino_desc.wino_format, c->want_fmt);
+    /* which layout oneDNN picks also follows the CPU's cache sizes (on an
+     * AMD Zen 5 it takes OBaaIBOIio for 192x64 at 28x28): whichever it is,
+     * the packing must match its reorder byte for byte */
+    if (c->want_fmt && avx512 && (int)wmd.format_desc.wino_desc.wino_format != c->want_fmt)
+        fprintf(stderr,
+                "note: %lldx%lld at %lldx%lld: oneDNN picked Winograd layout %d on this CPU "
+                "(%d where the case list was made); checking that one\n",
+                (long long)c->oc, (long long)c->ic, (long long)c->hw, (long long)c->hw,
+                (int)wmd.format_desc.wino_desc.wino_format, c->want_fmt);
     dnnl_dims_t wd = {c->oc, c->ic, 3, 3};
     ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&plain, 4, wd, dnnl_f32, dnnl_oihw),
                      dnnl_success);
