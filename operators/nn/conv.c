@@ -100,6 +100,29 @@ static ortc_status conv_reference(ortc_opctx *c)
  * where the output may be blocked. */
 #define CONV_WINOGRAD_MIN_CHANNELS 64
 
+/* oneDNN 2.6 runs Winograd as F(4x4,3x3) on larger images and as
+ * F(2x2,3x3) ("wino_2x3") on small ones, where its blocking leaves it slow
+ * for fewer than 224 input channels. Batch 1, 3x3 pad 1 + ReLU, 2 threads,
+ * AMD Zen 5, ms, F(2x2,3x3) / brgconv: 13x13 192->384 0.94 / 0.53 (the
+ * torchvision AlexNet's conv3), 208->384 0.99 / 0.54, 160->384 0.58 /
+ * 0.44, 128->384 0.40 / 0.37, 64->192 0.12 / 0.10; 14x14 192->192 0.36 /
+ * 0.32, 128->128 0.14 / 0.15; 7x7 192->384 0.26 / 0.17, 128->128 0.050 /
+ * 0.044; against 224->384 0.42 / 0.63, 256->384 0.47 / 0.70, 384->384 0.71
+ * / 1.03 at 13x13, 256->256 0.33 / 0.52 at 14x14 and 64->64 0.11 / 0.15 at
+ * 28x28. So F(2x2,3x3) on outputs of at most this many 2x2 tiles needs
+ * at least CONV_WINO2X3_SMALL_MIN_CHANNELS input channels. */
+#define CONV_WINO2X3_SMALL_TILES 64
+#define CONV_WINO2X3_SMALL_MIN_CHANNELS 224
+
+static bool conv_wino2x3_slow(const_dnnl_primitive_desc_t pd, const ortc_conv_geom *cs,
+                              int64_t in_channels)
+{
+    if (!strstr(ortc_dnnl_impl_name(pd), "wino_2x3"))
+        return false;
+    int64_t tiles = ((cs->ydims[2] + 1) / 2) * ((cs->ydims[3] + 1) / 2);
+    return tiles <= CONV_WINO2X3_SMALL_TILES && in_channels < CONV_WINO2X3_SMALL_MIN_CHANNELS;
+}
+
 /* Both spatial dims: a k x k kernel, stride 1, undilated. */
 static bool conv_window_is(const ortc_conv_geom *cs, int64_t k)
 {
@@ -660,6 +683,10 @@ static ortc_status conv_build(ortc_opctx *c, void *state)
         wino.alg_kind = dnnl_convolution_winograd;
         st = ortc_dnnl_pd_create(c, &pd, &wino, attr, &unimpl); /* NULL: not for this shape */
         unimpl = false;
+        if (!st && pd && conv_wino2x3_slow(pd, &cs, x->dims[1])) {
+            dnnl_primitive_desc_destroy(pd);
+            pd = NULL;
+        }
     }
     if (!st && !pd)
         st = ortc_dnnl_pd_create(c, &pd, &desc, attr, &unimpl);
