@@ -2415,7 +2415,9 @@ END_TEST
  * directly; 3: Transpose (0,2,3,1) and gamma (6,1) (the MatMul's axis lands
  * at axis 2); must not fold: 4: gamma (4,1) varies along another axis;
  * 5: gamma holds an Inf; 6: the Transpose's output is also read elsewhere;
- * 7: Mul opset 6 (legacy broadcast attributes). */
+ * 7: Mul opset 6 (legacy broadcast attributes). 8: as 0, with w also read
+ * by a second MatMul (output z): folds into a scaled copy of w (the others
+ * scale w in place, p being its only reader). */
 static ortc_model *layer_scale_model(int variant)
 {
     rng_state = 41;
@@ -2424,7 +2426,8 @@ static ortc_model *layer_scale_model(int variant)
     input(g, "x", ORTC_DTYPE_FLOAT, "batch,4,5,8");
     cf32(g, "w", "8,6", NULL, -1, 1);
     cf32(g, "b", "6", NULL, -1, 1);
-    static const char *gdims[8] = {"6,1,1", "6,1,1", "6", "6,1", "4,1", "6,1,1", "6,1,1", "6,1,1"};
+    static const char *gdims[9] = {"6,1,1", "6,1,1", "6",     "6,1",  "4,1",
+                                   "6,1,1", "6,1,1", "6,1,1", "6,1,1"};
     float gv[6];
     for (int i = 0; i < 6; i++)
         gv[i] = 0.25f + 0.3f * (float)i;
@@ -2454,22 +2457,31 @@ static ortc_model *layer_scale_model(int variant)
     output(g, "y");
     if (variant == 6)
         output(g, "t");
+    if (variant == 8) {
+        node(g, "MatMul", "mm2", "x,w", "z");
+        output(g, "z");
+    }
     return ready(m);
 }
 
 START_TEST(layer_scale_into_matmul_weights)
 {
-    for (int v = 0; v <= 7; v++) {
+    for (int v = 0; v <= 8; v++) {
         ortc_model *m = layer_scale_model(v);
         int before = m->graph->n_nodes;
-        bool bias = v != 1, folds = v <= 3;
+        bool bias = v != 1, folds = v <= 3 || v == 8;
+        const float w00_before = *(const float *)val(m->graph, "w")->constant->t.data;
         ortc_pass_stats sb = run_pass(m, ortc_pass_bias);
         ck_assert_msg(sb.scaled == folds && sb.bias == bias, "variant %d: scaled %d, bias %d", v,
                       sb.scaled, sb.bias);
         ck_assert_int_eq(m->graph->n_nodes, before - bias - folds);
         const ortc_node *mm = m->graph->nodes[0];
         ck_assert_str_eq(mm->name, "mm");
-        ck_assert_str_eq(mm->inputs[1]->name, folds ? "w_scaled" : "w");
+        ck_assert_str_eq(mm->inputs[1]->name, v == 8 ? "w_scaled" : "w");
+        /* w[0][0] times gamma[0] (0.25) where scaled in place; as it was
+         * where not folded or copied */
+        const float w00 = *(const float *)val(m->graph, "w")->constant->t.data;
+        ck_assert_float_eq(w00, folds && v != 8 ? w00_before * 0.25f : w00_before);
         if (folds && bias)
             ck_assert_str_eq(mm->inputs[ORTC_FUSED_BIAS_INPUT]->name, "b_scaled");
         if (folds) /* the graph's output now comes from the Transpose or the MatMul */
@@ -2483,6 +2495,7 @@ START_TEST(layer_scale_into_matmul_weights)
     ortc_tensor in = {ORTC_DTYPE_FLOAT, 4, {2, 4, 5, 8}, x};
     for (int v = 0; v <= 4; v++)
         expect_same_results(layer_scale_model, v, &in, 1, 1, 1e-5);
+    expect_same_results(layer_scale_model, 8, &in, 1, 2, 1e-5);
     free(x);
 }
 END_TEST
