@@ -109,8 +109,9 @@ static ortc_status conv_reference(ortc_opctx *c)
  * 0.32, 128->128 0.14 / 0.15; 7x7 192->384 0.26 / 0.17, 128->128 0.050 /
  * 0.044; against 224->384 0.42 / 0.63, 256->384 0.47 / 0.70, 384->384 0.71
  * / 1.03 at 13x13, 256->256 0.33 / 0.52 at 14x14 and 64->64 0.11 / 0.15 at
- * 28x28. So F(2x2,3x3) on outputs of at most this many 2x2 tiles needs
- * at least CONV_WINO2X3_SMALL_MIN_CHANNELS input channels. */
+ * 28x28. So F(2x2,3x3) on outputs of at most this many 2x2 tiles (over
+ * the batch) needs at least CONV_WINO2X3_SMALL_MIN_CHANNELS input
+ * channels. */
 #define CONV_WINO2X3_SMALL_TILES 64
 #define CONV_WINO2X3_SMALL_MIN_CHANNELS 224
 
@@ -119,7 +120,7 @@ static bool conv_wino2x3_slow(const_dnnl_primitive_desc_t pd, const ortc_conv_ge
 {
     if (!strstr(ortc_dnnl_impl_name(pd), "wino_2x3"))
         return false;
-    int64_t tiles = ((cs->ydims[2] + 1) / 2) * ((cs->ydims[3] + 1) / 2);
+    int64_t tiles = cs->ydims[0] * ((cs->ydims[2] + 1) / 2) * ((cs->ydims[3] + 1) / 2);
     return tiles <= CONV_WINO2X3_SMALL_TILES && in_channels < CONV_WINO2X3_SMALL_MIN_CHANNELS;
 }
 

@@ -1347,17 +1347,30 @@ END_TEST
 /* 3x3 convolutions with 64 channels take the Winograd path (oneDNN's
  * F(2x2,3x3) or F(4x4,3x3), chosen by batch); its output layout is
  * oneDNN's 16-channel blocking, which is what the test checks for. A
- * stride-2 3x3 convolution stays direct (its kernel's name). */
-static ortc_model *winograd_model(void)
+ * stride-2 3x3 convolution stays direct (its kernel's name). 24x24: on
+ * 12x12 at batch 1 (36 2x2 tiles) the F(2x2,3x3) kernel is slow with 64
+ * channels and conv.c takes the direct one (layout_winograd_small). */
+#define WINO_HW 24
+static ortc_model *winograd_model_hw(int64_t hw)
 {
     graph_builder b = gb_new(606);
-    int64_t xd[4] = {1, 64, 12, 12};
+    int64_t xd[4] = {1, 64, hw, hw};
     gb_input(&b, "x", 4, xd, true);
     opc_set_post_ops(gb_conv(&b, "wino1", "x", "c1", 64, 64, 3, 1, 1, true, NULL), "relu");
     gb_conv(&b, "wino2", "c1", "c2", 64, 80, 3, 1, 1, true, NULL);
     gb_conv(&b, "direct", "c2", "c3", 80, 64, 3, 2, 1, true, NULL);
     gb_node(&b, "Relu", "relu", "c3", "y");
     return gb_finish(&b, "y");
+}
+
+static ortc_model *winograd_model(void)
+{
+    return winograd_model_hw(WINO_HW);
+}
+
+static ortc_model *winograd_small_model(void)
+{
+    return winograd_model_hw(12);
 }
 
 static bool is_16c(const ortc_layout *l)
@@ -1375,7 +1388,7 @@ START_TEST(layout_winograd)
     static const int64_t batches[] = {1, 16};
     for (int i = 0; i < N_OF(batches); i++) {
         int64_t n = batches[i];
-        const int64_t dims[1][4] = {{n, 64, 12, 12}};
+        const int64_t dims[1][4] = {{n, 64, WINO_HW, WINO_HW}};
         char what[64];
         snprintf(what, sizeof what, "winograd batch %lld", (long long)n);
         pair_run(&sp, 1, dims, 1, 12 + (uint64_t)n, what);
@@ -1393,6 +1406,30 @@ START_TEST(layout_winograd)
                 ck_assert_msg(st->ctx.impl && !strstr(st->ctx.impl, "wino"),
                               "%s: the stride-2 convolution ran '%s'", what,
                               st->ctx.impl ? st->ctx.impl : "(none)");
+        }
+    }
+    pair_free(&sp);
+}
+END_TEST
+
+/* The same model on 12x12 images: at batch 1 its 64-channel convolutions
+ * never run oneDNN's F(2x2,3x3) kernel (conv.c, conv_wino2x3_slow), at
+ * batch 16 (576 tiles) they may; the results match the reference either
+ * way. */
+START_TEST(layout_winograd_small)
+{
+    session_pair sp = pair_new(winograd_small_model);
+    static const int64_t batches[] = {1, 16};
+    for (int i = 0; i < N_OF(batches); i++) {
+        const int64_t dims[1][4] = {{batches[i], 64, 12, 12}};
+        char what[64];
+        snprintf(what, sizeof what, "12x12 batch %lld", (long long)batches[i]);
+        pair_run(&sp, 1, dims, 1, 40 + (uint64_t)batches[i], what);
+        const ortc_plan *p = sp.fast->last;
+        for (int k = 0; i == 0 && k < p->n_steps; k++) {
+            const ortc_step *st = &p->steps[k];
+            ck_assert_msg(!st->ctx.impl || !strstr(st->ctx.impl, "wino_2x3"), "%s: '%s' ran '%s'",
+                          what, st->node->name, st->ctx.impl);
         }
     }
     pair_free(&sp);
@@ -1482,6 +1519,7 @@ void ortc_cases_ops_perf(Suite *s)
     tcase_add_test(tc, layout_fused_sum);
     tcase_add_test(tc, layout_fc_chain);
     tcase_add_test(tc, layout_winograd);
+    tcase_add_test(tc, layout_winograd_small);
     tcase_add_test(tc, layout_wino5);
     suite_add_tcase(s, tc);
 }
