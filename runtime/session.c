@@ -706,8 +706,10 @@ static ortc_status stage_io(ortc_session *s, run_ctx *r, const ortc_tensor *inpu
     io->out = ortc_pool_alloc(pool, ((size_t)no + 1) * sizeof *io->out);
     if (!io->in || !io->out)
         goto oom;
-    memcpy(io->in, inputs, (size_t)ni * sizeof *io->in);
-    memcpy(io->out, outputs, (size_t)no * sizeof *io->out);
+    if (ni) /* a model without inputs may pass NULL */
+        memcpy(io->in, inputs, (size_t)ni * sizeof *io->in);
+    if (no)
+        memcpy(io->out, outputs, (size_t)no * sizeof *io->out);
     for (int i = 0; i < ni; i++) {
         if (!stage_input(g->inputs[i], &inputs[i]))
             continue;
